@@ -1,0 +1,153 @@
+/**
+ * The catalogue of every error Postern can report. A code names an area and a condition
+ * (`AREA_CONDITION`); once published, a code is never reused for another meaning. Retired codes stay
+ * listed in `RETIRED_CODES`.
+ *
+ * Kinds decide behaviour, never the message text:
+ * - `transient`: retry with backoff, the thing will probably work later;
+ * - `permanent`: this item fails, retrying it unchanged will fail again;
+ * - `needs-admin`: a person must act; the owning object changes status and an event is raised.
+ *
+ * `docs/ERRORS.md` is generated from this file (`npm run docs:errors`); a test keeps them in step.
+ */
+export type ErrorKind = 'transient' | 'permanent' | 'needs-admin';
+
+export interface CatalogueEntry {
+  readonly status: number;
+  readonly kind: ErrorKind;
+  readonly message: string;
+  readonly remedy?: string;
+}
+
+const entries = {
+  INTERNAL: {
+    status: 500,
+    kind: 'transient',
+    message: 'An internal error occurred.',
+    remedy: 'Try again. If it persists, look for the details in the email-error log file.',
+  },
+  CONFIG_INVALID: {
+    status: 500,
+    kind: 'needs-admin',
+    message: 'The configuration is invalid.',
+    remedy: 'Correct the variables listed and start Postern again.',
+  },
+  VALIDATION_FAILED: {
+    status: 400,
+    kind: 'permanent',
+    message: 'The request is invalid.',
+    remedy: 'Correct the fields listed in details and send the request again.',
+  },
+  REQUEST_MALFORMED: {
+    status: 400,
+    kind: 'permanent',
+    message: 'The request body could not be read.',
+    remedy: 'Send a well-formed JSON body with the header Content-Type: application/json.',
+  },
+  REQUEST_TOO_LARGE: {
+    status: 413,
+    kind: 'permanent',
+    message: 'The request body is too large.',
+    remedy: 'Send a smaller body.',
+  },
+  REQUEST_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    kind: 'permanent',
+    message: 'The request body has an unsupported content type.',
+    remedy: 'Send the body as application/json.',
+  },
+  ROUTE_NOT_FOUND: {
+    status: 404,
+    kind: 'permanent',
+    message: 'There is no such route.',
+    remedy: 'Check the method and the path against the API document at /api/docs.',
+  },
+  RESOURCE_NOT_FOUND: {
+    status: 404,
+    kind: 'permanent',
+    message: 'The resource was not found.',
+  },
+  RESOURCE_CONFLICT: {
+    status: 409,
+    kind: 'permanent',
+    message: 'The resource conflicts with an existing one.',
+  },
+  AUTH_REQUIRED: {
+    status: 401,
+    kind: 'permanent',
+    message: 'Authentication is required.',
+    remedy: 'Sign in, or send an API token as "Authorization: Bearer <token>".',
+  },
+  AUTH_INVALID_CREDENTIALS: {
+    status: 401,
+    kind: 'permanent',
+    message: 'The username or password is wrong.',
+    remedy: 'Check the username and password; an administrator can reset it with "postern users passwd".',
+  },
+  AUTH_TOKEN_INVALID: {
+    status: 401,
+    kind: 'permanent',
+    message: 'The API token is unknown or revoked.',
+    remedy: 'Create a new API token with "postern tokens create".',
+  },
+  AUTH_SESSION_EXPIRED: {
+    status: 401,
+    kind: 'permanent',
+    message: 'The session has expired.',
+    remedy: 'Sign in again.',
+  },
+  AUTH_FORBIDDEN: {
+    status: 403,
+    kind: 'permanent',
+    message: 'You do not have permission to do this.',
+    remedy: 'Ask an administrator for access.',
+  },
+  AUTH_CSRF_FAILED: {
+    status: 403,
+    kind: 'permanent',
+    message: 'The request is missing a valid CSRF token.',
+    remedy: 'Send the value of the postern_csrf cookie in the X-CSRF-Token header, or reload the page.',
+  },
+  AUTH_RATE_LIMITED: {
+    status: 429,
+    kind: 'transient',
+    message: 'Too many sign-in attempts.',
+    remedy: 'Wait a minute before trying again.',
+  },
+  SECRET_KEY_INVALID: {
+    status: 500,
+    kind: 'needs-admin',
+    message: 'The stored secrets cannot be decrypted with the configured secret key.',
+    remedy:
+      'Set POSTERN_SECRET_KEY (or the key file) back to the key the data was written with; after a rotation use the new key.',
+  },
+  SECRET_KEY_MALFORMED: {
+    status: 500,
+    kind: 'needs-admin',
+    message: 'The secret key is malformed.',
+    remedy: 'POSTERN_SECRET_KEY must be 32 bytes, written as 64 hexadecimal characters or 44 base64 characters.',
+  },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    kind: 'transient',
+    message: 'The database is not reachable.',
+    remedy: 'Check POSTERN_DATABASE_URL and that the database server is running.',
+  },
+  STORE_MIGRATION_FAILED: {
+    status: 500,
+    kind: 'needs-admin',
+    message: 'The database schema could not be migrated.',
+    remedy: 'Read the email-error log for the failing migration, fix the cause and run "postern migrate".',
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof entries;
+
+export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = entries;
+
+/** Codes that once existed and must never be given a new meaning. */
+export const RETIRED_CODES: readonly string[] = [];
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(CATALOGUE, value);
+}

@@ -1,0 +1,35 @@
+/**
+ * Test setup: any attempt to open a TCP connection to a host that is not loopback fails at once.
+ * Postern's tests talk only to the emulator and to servers they start themselves.
+ */
+import net from 'node:net';
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
+
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined || host === '') return true; // Node defaults to localhost
+  return LOOPBACK.test(host.replace(/^\[|\]$/g, ''));
+}
+
+const originalConnect = net.Socket.prototype.connect;
+
+function targetHost(args: unknown[]): { host?: string; path?: string } {
+  const first = args[0];
+  if (Array.isArray(first)) return targetHost(first);
+  if (typeof first === 'object' && first !== null) {
+    const options = first as { host?: string; path?: string };
+    return { host: options.host, path: options.path };
+  }
+  if (typeof first === 'string' && typeof args[1] !== 'string' && Number.isNaN(Number(first))) {
+    return { path: first };
+  }
+  return { host: typeof args[1] === 'string' ? args[1] : undefined };
+}
+
+net.Socket.prototype.connect = function patchedConnect(this: net.Socket, ...args: unknown[]) {
+  const { host, path } = targetHost(args);
+  if (path === undefined && !isLoopbackHost(host)) {
+    throw new Error(`Test refused a network connection to ${host}: tests may only reach loopback`);
+  }
+  return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
+} as typeof net.Socket.prototype.connect;
