@@ -1,0 +1,22 @@
+/**
+ * Every fixed limit of Postern in one place. Limits an administrator may change per object (an
+ * account's sending rate, for instance) have their defaults here and their values in the store.
+ */
+export const LIMITS = {
+  /** Largest accepted JSON request body, in bytes. */
+  httpBodyBytes: 1024 * 1024,
+  /** Sign-in attempts allowed per client address per window. */
+  loginAttemptsPerWindow: 10,
+  loginWindowMs: 60_000,
+  /** Page sizes of list endpoints. */
+  pageSizeDefault: 50,
+  pageSizeMax: 200,
+  /** Session cookie lifetime without activity. */
+  sessionIdleMs: 12 * 60 * 60 * 1000,
+  /** Absolute session lifetime. */
+  sessionMaxMs: 7 * 24 * 60 * 60 * 1000,
+  /** Minimum length of a user's password. */
+  passwordMinLength: 10,
+  /** Grace period given to in-flight work on shutdown. */
+  shutdownGraceMs: 10_000,
+} as const;

@@ -1,0 +1,72 @@
+/**
+ * Redaction of secrets in log lines, always on. Two layers: known field names are censored by
+ * path (pino's `redact`), and every serialised line is scrubbed by pattern, so that a token
+ * hidden inside a message, an error text or a protocol transcript is caught as well.
+ */
+
+export const REDACTED = '[redacted]';
+
+/** Field names whose values are never logged, at any depth handled by pino's wildcard paths. */
+const SECRET_FIELDS = [
+  'password',
+  'newPassword',
+  'currentPassword',
+  'passwordHash',
+  'clientSecret',
+  'client_secret',
+  'secret',
+  'secretKey',
+  'refreshToken',
+  'refresh_token',
+  'accessToken',
+  'access_token',
+  'idToken',
+  'id_token',
+  'token',
+  'code_verifier',
+  'codeVerifier',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'x-csrf-token',
+];
+
+/** Paths for pino's `redact` option: top level, one level down, and request/response headers. */
+export const REDACT_PATHS: string[] = [
+  ...SECRET_FIELDS.map((field) => (field.includes('-') ? `["${field}"]` : field)),
+  ...SECRET_FIELDS.map((field) => (field.includes('-') ? `*["${field}"]` : `*.${field}`)),
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+];
+
+interface Pattern {
+  readonly re: RegExp;
+  readonly replace: string;
+}
+
+const PATTERNS: Pattern[] = [
+  // Authorization headers and XOAUTH2 payloads in clear: "Bearer <token>"
+  { re: /(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi, replace: `$1${REDACTED}` },
+  // Form-encoded or JSON-ish secrets: client_secret=..., "refresh_token":"..."
+  {
+    re: /((?:client_secret|refresh_token|access_token|id_token|code_verifier|password|assertion|client_assertion|code)(?:\\?"\s*:\s*\\?"|=))[^"&\s\\]+/gi,
+    replace: `$1${REDACTED}`,
+  },
+  // SASL XOAUTH2 initial responses: base64("user=...\x01auth=Bearer ...") always starts with "dXNlcj1"
+  { re: /dXNlcj1[A-Za-z0-9+/]+=*/g, replace: REDACTED },
+  // JWTs (access and ID tokens) wherever they appear
+  { re: /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, replace: REDACTED },
+  // Postern API tokens
+  { re: /pst_[A-Za-z0-9_-]{16,}/g, replace: REDACTED },
+  // Passwords in connection strings: scheme://user:password@host
+  { re: /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]+:)[^@/\s"]+@/gi, replace: `$1${REDACTED}@` },
+];
+
+/** Scrubs every known secret pattern out of one serialised log line. */
+export function scrubSecrets(line: string): string {
+  let out = line;
+  for (const { re, replace } of PATTERNS) out = out.replace(re, replace);
+  return out;
+}
