@@ -127,6 +127,12 @@ const entries = {
     message: 'The secret key is malformed.',
     remedy: 'POSTERN_SECRET_KEY must be 32 bytes, written as 64 hexadecimal characters or 44 base64 characters.',
   },
+  SECRET_VALUE_CORRUPT: {
+    status: 500,
+    kind: 'needs-admin',
+    message: 'A stored secret is damaged or was copied from another field, so it cannot be decrypted.',
+    remedy: 'Enter the secret again (Update Client Secret, authenticate the provider again, or set the password again).',
+  },
   STORE_UNAVAILABLE: {
     status: 503,
     kind: 'transient',
