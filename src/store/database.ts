@@ -1,0 +1,178 @@
+/**
+ * The one entry point to storage: `openDatabase(url)` gives a `Database` over kysely for the
+ * embedded SQLite file or a shared PostgreSQL, with the same typed query layer and migrations.
+ * Repositories take a `Database`; `db.transaction(fn)` hands `fn` a `Database` bound to the
+ * transaction, so repositories compose into one atomic unit without knowing it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import { PosternError } from '../errors/index.js';
+import { parseDatabaseUrl, redactDatabaseUrl, scrubPassword, type Engine } from './database-url.js';
+import type { DB } from './schema.js';
+
+export type { Engine } from './database-url.js';
+
+/** Options of `openDatabase`. */
+export interface OpenDatabaseOptions {
+  /** The clock repositories stamp rows with; tests inject a fixed one. Default: `new Date()`. */
+  clock?: () => Date;
+  /** PostgreSQL pool size. Default 10. */
+  poolSize?: number;
+  /** Milliseconds to wait for a connection (PostgreSQL) or a lock (SQLite). Default 5000. */
+  timeoutMs?: number;
+  /** Called with errors of idle PostgreSQL connections, which would otherwise crash the process. */
+  onPoolError?: (error: Error) => void;
+}
+
+/** Postern's handle on its database. */
+export interface Database {
+  /** The typed query builder; inside `transaction()` it is bound to the transaction. */
+  readonly kysely: Kysely<DB>;
+  readonly engine: Engine;
+  /** The URL with its password removed, for messages and logs. */
+  readonly displayUrl: string;
+  /** True inside `transaction()`. */
+  readonly inTransaction: boolean;
+  /** The current time, from the injected clock. */
+  now(): Date;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. Called
+   * on a transaction's `Database`, it joins the running transaction.
+   */
+  transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+  /** Closes the connections. Not allowed inside a transaction. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const PG_INT8_OID = 20;
+
+/**
+ * Opens the database named by `url` (`sqlite:<path>` or `postgres://…`) and checks that it
+ * answers. SQLite runs in WAL mode with foreign keys on and a 5-second busy timeout.
+ *
+ * @throws PosternError CONFIG_INVALID for a URL it cannot read, STORE_UNAVAILABLE when the
+ *   database cannot be opened or reached (the message never contains the password).
+ * @see https://www.sqlite.org/wal.html
+ * @see https://node-postgres.com/apis/pool
+ */
+export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const location = parseDatabaseUrl(url);
+  const displayUrl = redactDatabaseUrl(url);
+  const clock = options.clock ?? (() => new Date());
+  const kysely =
+    location.engine === 'sqlite'
+      ? openSqlite(location.filename, displayUrl, options)
+      : openPostgres(location.connectionString, options);
+  const db = new KyselyDatabase(kysely, location.engine, displayUrl, clock, false, url);
+  try {
+    await db.ping();
+  } catch (error) {
+    await kysely.destroy().catch(() => undefined);
+    throw error;
+  }
+  return db;
+}
+
+function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseOptions): Kysely<DB> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  try {
+    if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true, mode: 0o700 });
+    const database = new BetterSqlite3(filename, { timeout: timeoutMs });
+    try {
+      database.pragma('journal_mode = WAL');
+      database.pragma('foreign_keys = ON');
+      database.pragma(`busy_timeout = ${Math.trunc(timeoutMs)}`);
+    } catch (error) {
+      database.close();
+      throw error;
+    }
+    return new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  } catch (error) {
+    throw new PosternError('STORE_UNAVAILABLE', {
+      message: `Cannot open the SQLite database ${displayUrl}: ${describeError(error)}.`,
+      remedy: 'Check that the directory exists or can be created, that Postern may write there, and that the file is a SQLite database.',
+      details: { engine: 'sqlite', url: displayUrl },
+      cause: error,
+    });
+  }
+}
+
+function openPostgres(connectionString: string, options: OpenDatabaseOptions): Kysely<DB> {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    application_name: 'postern',
+    // int8 (counts, UIDs, sizes) as numbers: every int8 Postern stores is below 2^53.
+    types: { getTypeParser: (id, format) => (id === PG_INT8_OID ? Number : pg.types.getTypeParser(id, format)) },
+  });
+  pool.on('error', (error) => options.onPoolError?.(error));
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+class KyselyDatabase implements Database {
+  constructor(
+    readonly kysely: Kysely<DB>,
+    readonly engine: Engine,
+    readonly displayUrl: string,
+    private readonly clock: () => Date,
+    readonly inTransaction: boolean,
+    private readonly secretUrl: string,
+  ) {
+    // The URL may hold the password: keep it out of enumeration and so out of logs.
+    Object.defineProperty(this, 'secretUrl', { enumerable: false });
+  }
+
+  now(): Date {
+    return this.clock();
+  }
+
+  async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.kysely.transaction().execute((trx: Transaction<DB>) => fn(this.bindTo(trx)));
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await sql`select 1`.execute(this.kysely);
+    } catch (error) {
+      const what = this.engine === 'sqlite' ? 'open the SQLite database' : 'reach PostgreSQL at';
+      throw new PosternError('STORE_UNAVAILABLE', {
+        message: `Cannot ${what} ${this.displayUrl}: ${scrubPassword(describeError(error), this.secretUrl)}.`,
+        details: { engine: this.engine, url: this.displayUrl },
+        cause: sanitizedCause(error, this.secretUrl),
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.inTransaction) throw new Error('A transaction cannot close the database');
+    await this.kysely.destroy();
+  }
+
+  private bindTo(trx: Transaction<DB>): Database {
+    return new KyselyDatabase(trx, this.engine, this.displayUrl, this.clock, true, this.secretUrl);
+  }
+}
+
+/** A short, human description of a driver error: its code and message. */
+function describeError(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return describeError(error.errors[0]);
+  if (!(error instanceof Error)) return String(error);
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const message = error.message.trim() === '' ? 'no details' : error.message.trim();
+  return code === undefined || message.includes(code) ? message : `${message} (${code})`;
+}
+
+/** The cause kept for the error log: the driver's message and code, with the password removed. */
+function sanitizedCause(error: unknown, url: string): Error {
+  const cause = new Error(scrubPassword(describeError(error), url));
+  cause.name = error instanceof Error ? error.name : 'Error';
+  return cause;
+}

@@ -1,0 +1,115 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { isPosternError } from '../../src/errors/index.js';
+import type { Database } from '../../src/store/database.js';
+import { ENCRYPTED_COLUMNS } from '../../src/store/encrypted-columns.js';
+import { MIGRATIONS, getMigrationStates, migrateDown, migrateToLatest } from '../../src/store/migrations/index.js';
+import type { DB } from '../../src/store/schema.js';
+import { forEachEngine } from '../helpers/store.js';
+
+const TABLES: ReadonlyArray<keyof DB> = [
+  'users', 'sessions', 'api_tokens', 'cloud_providers', 'oauth_states', 'grants', 'grant_access_tokens',
+  'email_accounts', 'account_agents', 'mailbox_checkpoints', 'lists', 'contacts', 'contact_addresses',
+  'interactions', 'messages', 'message_raw', 'attachments', 'outbox', 'rate_counters', 'events', 'webhooks',
+  'webhook_deliveries', 'leases', 'idempotency_keys', 'meta',
+];
+
+/** Table → column names, as the engine reports them. */
+async function describeSchema(db: Database): Promise<Map<string, string[]>> {
+  const tables = await db.kysely.introspection.getTables();
+  return new Map(tables.map((table) => [table.name, table.columns.map((column) => column.name)]));
+}
+
+forEachEngine((engine, openFresh) => {
+  it('creates every table of the domain from an empty database', async () => {
+    const db = await openFresh({ migrate: false });
+    const report = await migrateToLatest(db);
+    expect(report.applied).toEqual(MIGRATIONS.map((m) => m.name));
+    const schema = await describeSchema(db);
+    for (const table of TABLES) expect(schema.has(table), table).toBe(true);
+  });
+
+  it('is idempotent: a second run applies nothing', async () => {
+    const db = await openFresh();
+    expect((await migrateToLatest(db)).applied).toEqual([]);
+    const states = await getMigrationStates(db);
+    expect(states.every((state) => state.executedAt !== null)).toBe(true);
+  });
+
+  it('migrates down to nothing and up again', async () => {
+    const db = await openFresh();
+    await migrateDown(db);
+    const empty = await describeSchema(db);
+    for (const table of TABLES) expect(empty.has(table), table).toBe(false);
+    expect((await migrateToLatest(db)).applied).toHaveLength(MIGRATIONS.length);
+  });
+
+  it('registers every _enc column of the schema as encrypted, and nothing else', async () => {
+    const db = await openFresh();
+    const found: string[] = [];
+    for (const [table, columns] of await describeSchema(db)) {
+      for (const column of columns) if (column.endsWith('_enc')) found.push(`${table}.${column}`);
+    }
+    const registered = ENCRYPTED_COLUMNS.map((c) => `${c.table}.${c.column}`);
+    expect(found.sort()).toEqual([...registered].sort());
+  });
+
+  it('stores binary data byte for byte', async () => {
+    const db = await openFresh();
+    const bytes = Buffer.from([0, 1, 2, 255, 254, 0, 10, 13]);
+    const now = new Date().toISOString();
+    const list = await db.kysely.insertInto('lists').values({ name: 'L', created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+    const contact = await db.kysely.insertInto('contacts').values({ list_id: list.id, name: 'C', created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+    const account = await db.kysely
+      .insertInto('email_accounts')
+      .values({ name: 'A', key: 'A', email_address: 'a@example.com', username: 'a@example.com', service: 'outlook365', transport: 'imap_smtp', created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const interaction = await db.kysely
+      .insertInto('interactions')
+      .values({ account_id: account.id, contact_id: contact.id, last_activity_at: now, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const message = await db.kysely
+      .insertInto('messages')
+      .values({ account_id: account.id, interaction_id: interaction.id, direction: 'in', received_at: now, created_at: now, updated_at: now, uid: 4_294_967_295, uidvalidity: 4_000_000_000, folder: 'INBOX' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db.kysely.insertInto('message_raw').values({ message_id: message.id, raw: bytes }).execute();
+    const raw = await db.kysely.selectFrom('message_raw').select('raw').where('message_id', '=', message.id).executeTakeFirstOrThrow();
+    expect(Buffer.compare(raw.raw, bytes)).toBe(0);
+    // UIDs are unsigned 32-bit: they must survive PostgreSQL's bigint and come back as numbers.
+    const stored = await db.kysely.selectFrom('messages').select(['uid', 'uidvalidity']).where('id', '=', message.id).executeTakeFirstOrThrow();
+    expect(stored).toEqual({ uid: 4_294_967_295, uidvalidity: 4_000_000_000 });
+  });
+
+  it('enforces the 0/1 CHECK on flags', async () => {
+    const db = await openFresh();
+    const now = new Date().toISOString();
+    await expect(
+      sql`insert into users (username, display_name, role, password_hash, disabled, created_at, updated_at)
+          values ('x', 'x', 'admin', 'h', 2, ${now}, ${now})`.execute(db.kysely),
+    ).rejects.toThrow();
+  });
+
+  it(`reports a failing migration by name (${engine})`, async () => {
+    const db = await openFresh({ migrate: false });
+    // A table in the way of the first migration makes it fail.
+    await db.kysely.schema.createTable('users').addColumn('id', 'integer').execute();
+    const error = await migrateToLatest(db).catch((e: unknown) => e);
+    expect(isPosternError(error, 'STORE_MIGRATION_FAILED')).toBe(true);
+    expect(isPosternError(error) && error.message).toContain('0001-identity');
+    expect(isPosternError(error) && error.details).toEqual({ migration: '0001-identity' });
+    // Nothing half-built remains: the failed migration rolled back as a whole.
+    const schema = await describeSchema(db);
+    expect(schema.has('sessions')).toBe(false);
+  });
+});
+
+describe('migration list', () => {
+  it('is in name order with unique names', () => {
+    const names = MIGRATIONS.map((m) => m.name);
+    expect([...names].sort()).toEqual(names);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
