@@ -10,6 +10,8 @@
  *
  * `docs/ERRORS.md` is generated from this file (`npm run docs:errors`); a test keeps them in step.
  */
+import { IDENTITY_ERRORS } from './areas/identity.js';
+
 export type ErrorKind = 'transient' | 'permanent' | 'needs-admin';
 
 export interface CatalogueEntry {
@@ -19,7 +21,7 @@ export interface CatalogueEntry {
   readonly remedy?: string;
 }
 
-const entries = {
+const GENERAL_ERRORS = {
   INTERNAL: {
     status: 500,
     kind: 'transient',
@@ -146,6 +148,8 @@ const entries = {
     remedy: 'Read the email-error log for the failing migration, fix the cause and run "postern migrate".',
   },
 } as const satisfies Record<string, CatalogueEntry>;
+
+const entries = { ...GENERAL_ERRORS, ...IDENTITY_ERRORS };
 
 export type ErrorCode = keyof typeof entries;
 
