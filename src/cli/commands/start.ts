@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { LIMITS } from '../../config/index.js';
+import { buildApp } from '../../http/app.js';
+import { openRuntime, VERSION, type Runtime, type RuntimeOptions } from '../runtime.js';
+
+export interface RunningServer {
+  runtime: Runtime;
+  app: FastifyInstance | undefined;
+  /** The address actually bound (useful with port 0). */
+  url: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the runtime, creates the first administrator on an empty database, and starts the roles
+ * this process runs. `stop()` stops accepting requests, lets in-flight ones finish, then closes
+ * the database.
+ */
+export async function startServer(
+  options: RuntimeOptions & { print?: (line: string) => void } = {},
+): Promise<RunningServer> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const runtime = await openRuntime(options);
+  const { config, services, log } = runtime;
+  const logger = log.logger.child({ component: 'server' });
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  try {
+    const created = await services.users.ensureFirstAdmin();
+    if (created !== null) {
+      print(`Created the administrator "${created.username}" with the password: ${created.password}`);
+      print('It is shown only this once. Change it after signing in, or with "postern users passwd admin".');
+    }
+    if (config.roles.includes('web')) {
+      app = await buildApp({ config, logger: log.logger, services, version: VERSION });
+      const bound = await app.listen({ host: config.host, port: config.port });
+      url = bound;
+      print(`Postern ${VERSION} is listening on ${bound} (public URL ${config.publicUrl})`);
+    }
+    logger.info({ roles: config.roles, url }, 'postern started');
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await runtime.close();
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info('postern stopping');
+      await app?.close();
+      await runtime.close();
+    })();
+    return stopping;
+  };
+  return { runtime, app, url, stop };
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('Start Postern: the HTTP API and UI (role "web") and the mailbox workers (role "worker")')
+    .option('--roles <roles>', 'comma-separated roles to run: web, worker')
+    .option('--port <port>', 'port to listen on (overrides POSTERN_PORT)')
+    .option('--host <host>', 'address to listen on (overrides POSTERN_HOST)')
+    .action(async (opts: { roles?: string; port?: string; host?: string }) => {
+      const server = await startServer({
+        overrides: {
+          ...(opts.roles === undefined ? {} : { roles: opts.roles }),
+          ...(opts.port === undefined ? {} : { port: opts.port }),
+          ...(opts.host === undefined ? {} : { host: opts.host }),
+        },
+      });
+      const shutdown = (signal: string): void => {
+        process.stdout.write(`Received ${signal}, stopping…\n`);
+        const timer = setTimeout(() => {
+          process.stderr.write('In-flight work did not finish in time; exiting.\n');
+          process.exit(1);
+        }, LIMITS.shutdownGraceMs);
+        timer.unref();
+        server.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}

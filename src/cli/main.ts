@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isPosternError } from '../errors/index.js';
+import { registerAdminCommands } from './commands/admin.js';
+import { registerEmulatorCommand } from './commands/emulator.js';
+import { registerStartCommand } from './commands/start.js';
+import { VERSION } from './runtime.js';
+
+/** The `postern` command line; the composition root that wires config → store → services → http. */
+export function buildProgram(): Command {
+  const program = new Command('postern')
+    .description('Email channel server for Microsoft 365 mailboxes with Modern Authentication')
+    .version(VERSION)
+    .showHelpAfterError('(add --help for usage)');
+  registerStartCommand(program);
+  registerAdminCommands(program);
+  registerEmulatorCommand(program);
+  return program;
+}
+
+/** Prints an error as a person can act on it: code, message, remedy. Never a stack for known errors. */
+export function reportError(error: unknown): number {
+  if (isPosternError(error)) {
+    process.stderr.write(`Error ${error.code}: ${error.message}\n`);
+    if (error.remedy !== undefined) process.stderr.write(`What to do: ${error.remedy}\n`);
+    return error.code === 'CONFIG_INVALID' ? 78 : 1;
+  }
+  if (error instanceof CommanderError) return error.exitCode;
+  process.stderr.write(`Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (isEntryPoint || process.argv[1]?.endsWith('/postern')) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      process.exitCode = reportError(error);
+    });
+}

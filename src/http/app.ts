@@ -1,0 +1,73 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { LIMITS, type Config } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import type { Services } from '../services/index.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { authRoutes } from './routes/auth/index.js';
+import { contactRoutes } from './routes/contacts/index.js';
+import { listRoutes } from './routes/lists/index.js';
+import { systemRoutes } from './routes/system/index.js';
+import { tokenRoutes } from './routes/tokens/index.js';
+import { userRoutes } from './routes/users/index.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  services: Services;
+  version: string;
+}
+
+/**
+ * Builds the HTTP application without listening (tests use `app.inject()`). Route groups are
+ * encapsulated plugins; handlers validate, call a service and present the result.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger = deps.logger.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: LIMITS.httpBodyBytes,
+    trustProxy: deps.config.trustProxy,
+    requestIdHeader: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Postern API',
+        version: deps.version,
+        description:
+          'Email channel server for Microsoft 365 mailboxes. Authenticate with a session cookie (and the X-CSRF-Token header) or with "Authorization: Bearer <API token>".',
+      },
+      components: {
+        securitySchemes: {
+          apiToken: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'postern_session' },
+        },
+      },
+      security: [{ apiToken: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody);
+  await app.register(fastifyRateLimit, { global: false });
+  registerAuth(app, deps.services.auth);
+
+  await app.register(systemRoutes, { ping: () => deps.services.ping(), version: deps.version });
+  await app.register(authRoutes, { services: deps.services, config: deps.config });
+  await app.register(userRoutes, { services: deps.services });
+  await app.register(tokenRoutes, { services: deps.services });
+  await app.register(listRoutes, { services: deps.services });
+  await app.register(contactRoutes, { services: deps.services });
+  return app;
+}

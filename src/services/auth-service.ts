@@ -1,0 +1,102 @@
+import { LIMITS } from '../config/index.js';
+import { PosternError } from '../errors/index.js';
+import {
+  createSession,
+  deleteSession,
+  findApiTokenByPlain,
+  findSession,
+  findUserById,
+  findUserByUsername,
+  hashToken,
+  randomToken,
+  recordUserLogin,
+  touchApiToken,
+  touchSession,
+  type Database,
+  type UserRecord,
+  type UserRole,
+} from '../store/index.js';
+import { decoyHash, verifyPassword } from './passwords.js';
+
+/** The caller of a request, resolved from an API token or a session cookie. */
+export interface Principal {
+  readonly userId: number;
+  readonly username: string;
+  readonly displayName: string;
+  readonly role: UserRole;
+  readonly via: 'session' | 'token';
+  /** The plain session id (from the cookie), for sign-out. */
+  readonly sessionId?: string;
+  readonly csrfToken?: string;
+  readonly tokenId?: number;
+}
+
+export interface SignedIn {
+  readonly sessionId: string;
+  readonly csrfToken: string;
+  readonly user: UserRecord;
+}
+
+/** Sign-in, sessions and API token resolution. */
+export class AuthService {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Checks a username and password and opens a session. The same error, after the same work,
+   * for an unknown user, a wrong password and a disabled account: nothing tells them apart.
+   */
+  async signIn(username: string, password: string, meta: { ip: string | null; userAgent: string | null }): Promise<SignedIn> {
+    const user = await findUserByUsername(this.db, username);
+    const valid = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
+    if (user === undefined || !valid || user.disabled) throw new PosternError('AUTH_INVALID_CREDENTIALS');
+    const sessionId = randomToken(32);
+    const csrfToken = randomToken(24);
+    const now = this.db.now().getTime();
+    await this.db.transaction(async (tx) => {
+      await createSession(tx, {
+        idHash: hashToken(sessionId),
+        userId: user.id,
+        csrfToken,
+        expiresAt: new Date(now + LIMITS.sessionIdleMs),
+        ip: meta.ip,
+        userAgent: meta.userAgent?.slice(0, 300) ?? null,
+      });
+      await recordUserLogin(tx, user.id);
+    });
+    return { sessionId, csrfToken, user };
+  }
+
+  async signOut(sessionId: string): Promise<void> {
+    await deleteSession(this.db, hashToken(sessionId));
+  }
+
+  /** The session's user, sliding the idle expiry up to the absolute lifetime; null when expired. */
+  async fromSession(sessionId: string): Promise<Principal | null> {
+    const idHash = hashToken(sessionId);
+    const session = await findSession(this.db, idHash);
+    if (session === undefined) return null;
+    const user = await findUserById(this.db, session.userId);
+    if (user === undefined || user.disabled) return null;
+    const now = this.db.now().getTime();
+    const hardLimit = Date.parse(session.createdAt) + LIMITS.sessionMaxMs;
+    if (now >= hardLimit) {
+      await deleteSession(this.db, idHash);
+      return null;
+    }
+    await touchSession(this.db, idHash, new Date(Math.min(now + LIMITS.sessionIdleMs, hardLimit)));
+    return { ...principalOf(user, 'session'), sessionId, csrfToken: session.csrfToken };
+  }
+
+  async fromApiToken(token: string): Promise<Principal | null> {
+    const record = await findApiTokenByPlain(this.db, token);
+    if (record === undefined) return null;
+    const user = await findUserById(this.db, record.userId);
+    if (user === undefined || user.disabled) return null;
+    await touchApiToken(this.db, record.id);
+    return { ...principalOf(user, 'token'), tokenId: record.id };
+  }
+}
+
+function principalOf(user: UserRecord, via: Principal['via']): Principal {
+  return { userId: user.id, username: user.username, displayName: user.displayName, role: user.role, via };
+}

@@ -1,0 +1,69 @@
+/**
+ * Postern in-process for HTTP tests: a real runtime (config, logs in a temporary data directory,
+ * the real database, services) and `buildApp()` for `app.inject()`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { openRuntime, type Runtime } from '../../src/cli/runtime.js';
+import { buildApp } from '../../src/http/app.js';
+import type { UserRole } from '../../src/store/index.js';
+
+export interface TestPostern {
+  runtime: Runtime;
+  app: FastifyInstance;
+  dataDir: string;
+  /** Creates a user and an API token for it; returns the Authorization header value. */
+  bearer(role: UserRole, username?: string): Promise<{ authorization: string; userId: number }>;
+  /** Everything written to the day log files so far. */
+  logText(): string;
+  close(): Promise<void>;
+}
+
+export async function startTestPostern(env: Record<string, string> = {}): Promise<TestPostern> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-test-'));
+  const runtime = await openRuntime({
+    cwd: dataDir,
+    env: { POSTERN_DATA_DIR: dataDir, POSTERN_LOG_LEVEL: 'debug', POSTERN_LOG_CONSOLE: 'false', ...env },
+  });
+  const app = await buildApp({ config: runtime.config, logger: runtime.log.logger, services: runtime.services, version: 'test' });
+  await app.ready();
+  let counter = 0;
+  return {
+    runtime,
+    app,
+    dataDir,
+    async bearer(role, username) {
+      counter += 1;
+      const user = await runtime.services.users.create({
+        username: username ?? `${role}-${counter}`,
+        role,
+        password: 'a long enough password',
+      });
+      const created = await runtime.services.tokens.create(user.id, 'test');
+      return { authorization: `Bearer ${created.token}`, userId: user.id };
+    },
+    logText() {
+      const dir = runtime.config.logDir;
+      if (!fs.existsSync(dir)) return '';
+      return fs
+        .readdirSync(dir)
+        .map((name) => fs.readFileSync(path.join(dir, name), 'utf8'))
+        .join('\n');
+    },
+    async close() {
+      await app.close();
+      await runtime.close();
+    },
+  };
+}
+
+/** Every byte of the SQLite database (main file and WAL) as latin1 text, to search for secrets. */
+export function sqliteBytes(dataDir: string): string {
+  return fs
+    .readdirSync(dataDir)
+    .filter((name) => name.startsWith('postern.db'))
+    .map((name) => fs.readFileSync(path.join(dataDir, name)).toString('latin1'))
+    .join('\n');
+}
