@@ -1,0 +1,145 @@
+/**
+ * Exchange Online's authorization rules for IMAP and SMTP AUTH, as pure decisions over two kinds of
+ * facts: what token introspection says about a bearer token, and what the directory says about a
+ * mailbox. `createExchangeAccess` turns any source of those facts into an `ExchangeAccess`.
+ *
+ * Rules (reference §5–§7):
+ * - The token must be an Exchange token (`aud` Outlook) carrying `IMAP.AccessAsUser.All` /
+ *   `SMTP.Send` (delegated) or the `IMAP.AccessAsApp` / `SMTP.SendAsApp` role (app-only);
+ *   otherwise IMAP answers `NO AUTHENTICATE failed.` and SMTP `535 5.7.3`.
+ * - IMAP `user=` may name the token's own mailbox or one it has FullAccess to; a known mailbox
+ *   without access, or with IMAP disabled, authenticates and then is "not connected".
+ * - SMTP `user=` must be the token user's own mailbox: a shared mailbox as login gives `535 5.7.3`.
+ *   SMTP AUTH disabled on the mailbox, or on the tenant with no mailbox override, gives `535 5.7.139`.
+ * - A sender address other than the login's own needs SendAs on that mailbox.
+ *
+ * @see https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth
+ * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
+ */
+import type { ExchangeAccess, ExchangePrincipal, ImapAuthorization, SendAsDecision, SmtpAuthorization, SubmissionIdentity } from './access.js';
+import type { ExchangeClock } from './exchange-clock.js';
+import type { XOAuth2Credentials } from './xoauth2.js';
+
+/** What introspection of an access token tells (only valid tokens are described). */
+export interface TokenFacts {
+  readonly audience: string;
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
+  readonly tenantId: string;
+  readonly appId: string;
+  readonly userId?: string;
+  readonly upn?: string;
+  /** Expiry, ms since the epoch. */
+  readonly expiresAt: number;
+}
+
+/** What the directory tells about a mailbox. */
+export interface MailboxFacts {
+  readonly address: string;
+  readonly tenantId: string;
+  readonly kind: 'user' | 'shared';
+  readonly ownerUserId?: string;
+  /** Object ids (users) or client ids (applications) with FullAccess. */
+  readonly fullAccess: readonly string[];
+  /** Object ids (users) or client ids (applications) with Send As. */
+  readonly sendAs: readonly string[];
+  readonly imapEnabled: boolean;
+  /** `null`: follow the tenant default. */
+  readonly smtpAuthEnabled: boolean | null;
+  readonly tenantSmtpAuthEnabled: boolean;
+}
+
+export interface AccessFacts {
+  /** Facts about a valid token; `undefined` for an invalid, unknown or expired one. */
+  introspect(token: string): Promise<TokenFacts | undefined>;
+  /** The mailbox an address or alias names. */
+  findMailbox(address: string): MailboxFacts | undefined;
+}
+
+/** The Exchange Online resource, by its audience values and application id. */
+const EXCHANGE_AUDIENCES = new Set([
+  'exchange',
+  'https://outlook.office.com',
+  'https://outlook.office365.com',
+  'https://outlook.office.com/',
+  'https://outlook.office365.com/',
+  '00000002-0000-0ff1-ce00-000000000000',
+]);
+
+/** Builds the access decisions from a source of facts. */
+export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): ExchangeAccess {
+  async function usableToken(token: string): Promise<TokenFacts | undefined> {
+    const found = await facts.introspect(token);
+    if (!found || !EXCHANGE_AUDIENCES.has(found.audience.toLowerCase()) || found.expiresAt <= clock.now()) return undefined;
+    return found;
+  }
+
+  return {
+    async authorizeImap(credentials: XOAuth2Credentials): Promise<ImapAuthorization> {
+      const token = await usableToken(credentials.token);
+      if (!token) return { outcome: 'refused', reason: 'token is not a valid Exchange access token' };
+      const principal = principalOf(token);
+      if (!grants(token, principal, 'IMAP.AccessAsUser.All', 'IMAP.AccessAsApp')) {
+        return { outcome: 'refused', reason: 'token carries neither IMAP.AccessAsUser.All nor IMAP.AccessAsApp' };
+      }
+      const mailbox = facts.findMailbox(credentials.user);
+      if (!mailbox || mailbox.tenantId !== token.tenantId) return { outcome: 'refused', reason: `no mailbox ${credentials.user} in the token's tenant` };
+      if (!mayOpen(mailbox, principal)) {
+        return { outcome: 'not-connected', reason: `${principal.name} has no FullAccess to ${mailbox.address}`, principal, expiresAt: token.expiresAt };
+      }
+      if (!mailbox.imapEnabled) {
+        return { outcome: 'not-connected', reason: `IMAP is disabled for ${mailbox.address}`, principal, expiresAt: token.expiresAt };
+      }
+      return { outcome: 'connected', mailbox: mailbox.address, principal, expiresAt: token.expiresAt };
+    },
+
+    async authorizeSmtp(credentials: XOAuth2Credentials): Promise<SmtpAuthorization> {
+      const token = await usableToken(credentials.token);
+      if (!token) return { outcome: 'refused', reason: 'token is not a valid Exchange access token' };
+      const principal = principalOf(token);
+      if (!grants(token, principal, 'SMTP.Send', 'SMTP.SendAsApp')) {
+        return { outcome: 'refused', reason: 'token carries neither SMTP.Send nor SMTP.SendAsApp' };
+      }
+      const mailbox = facts.findMailbox(credentials.user);
+      if (!mailbox || mailbox.tenantId !== token.tenantId) return { outcome: 'refused', reason: `no mailbox ${credentials.user} in the token's tenant` };
+      if (principal.kind === 'user' && mailbox.ownerUserId !== principal.id) {
+        return { outcome: 'refused', reason: `${credentials.user} is not the mailbox of ${principal.name}` };
+      }
+      if (mailbox.smtpAuthEnabled === false) return { outcome: 'smtp-auth-disabled', scope: 'mailbox' };
+      if (mailbox.smtpAuthEnabled === null && !mailbox.tenantSmtpAuthEnabled) return { outcome: 'smtp-auth-disabled', scope: 'tenant' };
+      return { outcome: 'authenticated', mailbox: mailbox.address, principal, expiresAt: token.expiresAt };
+    },
+
+    checkSendAs(identity: SubmissionIdentity, address: string): SendAsDecision {
+      const login = facts.findMailbox(identity.mailbox);
+      if (identity.principal.kind === 'app' && (!login || !login.fullAccess.includes(identity.principal.id))) return 'logon-failure';
+      const target = facts.findMailbox(address);
+      if (!target) return 'denied';
+      if (target.address.toLowerCase() === identity.mailbox.toLowerCase()) return 'allowed';
+      return target.sendAs.includes(identity.principal.id) ? 'allowed' : 'denied';
+    },
+
+    resolveMailbox(address: string): string | undefined {
+      return facts.findMailbox(address)?.address.toLowerCase();
+    },
+  };
+}
+
+function principalOf(token: TokenFacts): ExchangePrincipal {
+  if (token.userId !== undefined && token.userId !== '') {
+    return { kind: 'user', id: token.userId, tenantId: token.tenantId, name: token.upn ?? token.userId };
+  }
+  return { kind: 'app', id: token.appId, tenantId: token.tenantId, name: token.appId };
+}
+
+/** Delegated tokens need the scope, app-only tokens the role; `scp` values may carry the resource prefix. */
+function grants(token: TokenFacts, principal: ExchangePrincipal, scope: string, role: string): boolean {
+  const bare = (value: string): string => value.slice(value.lastIndexOf('/') + 1).toLowerCase();
+  if (principal.kind === 'user') return token.scopes.some((s) => bare(s) === scope.toLowerCase());
+  return token.roles.some((r) => bare(r) === role.toLowerCase());
+}
+
+function mayOpen(mailbox: MailboxFacts, principal: ExchangePrincipal): boolean {
+  if (principal.kind === 'user' && mailbox.ownerUserId === principal.id) return true;
+  return mailbox.fullAccess.includes(principal.id);
+}

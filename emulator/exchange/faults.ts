@@ -1,0 +1,69 @@
+/**
+ * Fault injection for the Exchange half of the emulator, driven by the control API: IMAP throttling
+ * replies and response delays, and SMTP transactions answered with 421/4xx. Connection drops are
+ * done by the IMAP server itself (it holds the sockets). Each scripted fault counts down, and
+ * `pending()` tells what a test left unconsumed.
+ *
+ * @see ../../../shared/reference/microsoft-protocols.md §5 (`NO Request is throttled. Suggested Backoff Time: N`)
+ */
+
+export interface ImapThrottleFault {
+  remaining: number;
+  readonly backoffMs: number;
+  /** Only sessions of this mailbox (any session when absent). */
+  readonly mailbox?: string;
+}
+
+export interface SmtpFailureFault {
+  remaining: number;
+  readonly code: number;
+  readonly text: string;
+}
+
+export class ExchangeFaults {
+  private imapThrottle: ImapThrottleFault | undefined;
+  private smtpFailure: SmtpFailureFault | undefined;
+  /** Added before every IMAP command is processed. */
+  imapDelayMs = 0;
+  /** Added before every SMTP reply to the final dot. */
+  smtpDelayMs = 0;
+
+  throttleImap(fault: { count: number; backoffMs: number; mailbox?: string }): void {
+    this.imapThrottle = { remaining: fault.count, backoffMs: fault.backoffMs, mailbox: fault.mailbox?.toLowerCase() };
+  }
+
+  /** The backoff to answer with, if this command of this mailbox is to be throttled. */
+  takeImapThrottle(mailbox: string | undefined): number | undefined {
+    const fault = this.imapThrottle;
+    if (!fault || fault.remaining <= 0) return undefined;
+    if (fault.mailbox !== undefined && fault.mailbox !== mailbox?.toLowerCase()) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining === 0) this.imapThrottle = undefined;
+    return fault.backoffMs;
+  }
+
+  failSmtp(fault: { count: number; code: number; text: string }): void {
+    this.smtpFailure = { remaining: fault.count, code: fault.code, text: fault.text };
+  }
+
+  /** The reply for this SMTP transaction, if it is to fail. */
+  takeSmtpFailure(): { code: number; text: string } | undefined {
+    const fault = this.smtpFailure;
+    if (!fault || fault.remaining <= 0) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining === 0) this.smtpFailure = undefined;
+    return { code: fault.code, text: fault.text };
+  }
+
+  /** Faults scripted but not yet consumed. */
+  pending(): { imapThrottle: number; smtpFailures: number } {
+    return { imapThrottle: this.imapThrottle?.remaining ?? 0, smtpFailures: this.smtpFailure?.remaining ?? 0 };
+  }
+
+  clear(): void {
+    this.imapThrottle = undefined;
+    this.smtpFailure = undefined;
+    this.imapDelayMs = 0;
+    this.smtpDelayMs = 0;
+  }
+}

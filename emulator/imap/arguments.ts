@@ -1,0 +1,91 @@
+/**
+ * Reading command arguments from tokens. Any mismatch throws `ArgumentError`, which the session
+ * answers with Exchange's `BAD Command Argument Error. 11` (or `12` for a wrong argument count).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc3501#section-9 (astring, mailbox, date, number)
+ */
+import type { ImapToken } from './parser.js';
+import { parseSequenceSet, type SequenceRange } from './sequence-set.js';
+
+export class ArgumentError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'argument' | 'count' | 'message-set' = 'argument',
+  ) {
+    super(message);
+    this.name = 'ArgumentError';
+  }
+}
+
+/** Checks the number of arguments. */
+export function expectCount(args: readonly ImapToken[], min: number, max = min): void {
+  if (args.length < min || args.length > max) throw new ArgumentError(`expected ${min}..${max} arguments`, 'count');
+}
+
+export function at(args: readonly ImapToken[], index: number): ImapToken {
+  const token = args[index];
+  if (token === undefined) throw new ArgumentError(`missing argument ${index + 1}`, 'count');
+  return token;
+}
+
+/** An atom or a string, as text. */
+export function astring(token: ImapToken): string {
+  if (token.type === 'atom') return token.value;
+  if (token.type === 'string') return token.value.toString('utf8');
+  throw new ArgumentError('expected a string');
+}
+
+/** An atom, as text. */
+export function atom(token: ImapToken): string {
+  if (token.type !== 'atom') throw new ArgumentError('expected an atom');
+  return token.value;
+}
+
+export function list(token: ImapToken): readonly ImapToken[] {
+  if (token.type !== 'list') throw new ArgumentError('expected a list');
+  return token.items;
+}
+
+export function isAtom(token: ImapToken | undefined, value: string): boolean {
+  return token?.type === 'atom' && token.value.toUpperCase() === value;
+}
+
+export function number(token: ImapToken): number {
+  const text = atom(token);
+  if (!/^\d{1,15}$/.test(text)) throw new ArgumentError('expected a number');
+  return Number(text);
+}
+
+export function sequenceSet(token: ImapToken): SequenceRange[] {
+  const ranges = token.type === 'atom' ? parseSequenceSet(token.value) : undefined;
+  if (!ranges) throw new ArgumentError('invalid message set', 'message-set');
+  return ranges;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/** A SEARCH date (`1-Feb-2024`), as midnight UTC of that day. */
+export function searchDate(token: ImapToken): number {
+  const match = /^(\d{1,2})-([A-Za-z]{3})-(\d{4})$/.exec(astring(token));
+  const month = match ? MONTHS.indexOf((match[2] as string).toLowerCase()) : -1;
+  if (!match || month === -1) throw new ArgumentError('expected a date');
+  return Date.UTC(Number(match[3]), month, Number(match[1]));
+}
+
+/** An APPEND date-time (`"17-Jul-1996 02:44:25 -0700"`). */
+export function dateTime(token: ImapToken): Date {
+  const match = /^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(astring(token));
+  const month = match ? MONTHS.indexOf((match[2] as string).toLowerCase()) : -1;
+  if (!match || month === -1) throw new ArgumentError('expected a date-time');
+  const offset = (Number(match[8]) * 60 + Number(match[9])) * (match[7] === '-' ? -1 : 1);
+  const utc = Date.UTC(Number(match[3]), month, Number(match[1]), Number(match[4]), Number(match[5]), Number(match[6]));
+  return new Date(utc - offset * 60_000);
+}
+
+/** Formats an INTERNALDATE (`"17-Jul-1996 02:44:25 +0000"`), always in UTC. */
+export function formatDateTime(date: Date): string {
+  const day = String(date.getUTCDate()).padStart(2, '0');
+  const month = (MONTHS[date.getUTCMonth()] as string).replace(/^./, (c) => c.toUpperCase());
+  const time = [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return `"${day}-${month}-${date.getUTCFullYear()} ${time} +0000"`;
+}

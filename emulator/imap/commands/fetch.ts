@@ -1,0 +1,74 @@
+/**
+ * FETCH and UID FETCH. Responses are streamed message by message with back-pressure, so a full
+ * fetch of a 10,000-message folder never builds one giant reply. A non-PEEK body fetch in a
+ * read-write selection sets \Seen and reports the new FLAGS.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc3501#section-6.4.5
+ * @see https://www.rfc-editor.org/rfc/rfc3501#section-7.4.2 (FETCH response)
+ */
+import type { StoredMessage } from '../../exchange/stored-message.js';
+import { ArgumentError, at, expectCount, formatDateTime, sequenceSet } from '../arguments.js';
+import { encodeBodyStructure } from '../body-structure.js';
+import type { CommandHandler } from '../command-registry.js';
+import { encodeEnvelope } from '../envelope.js';
+import { extractSection, parseFetchItems, sectionLabel, type FetchItem } from '../fetch-items.js';
+import { REPLY, completed } from '../replies.js';
+import { imapLiteral, type WirePart } from '../wire.js';
+import { mailboxOf } from './folders.js';
+
+export const fetchCommand: CommandHandler = async (session, command, { uid }) => {
+  expectCount(command.args, 2);
+  const selected = session.selected;
+  if (!selected) return { status: 'BAD', text: REPLY.invalidState };
+  const ranges = sequenceSet(at(command.args, 0));
+  const items = parseFetchItems(at(command.args, 1));
+  if (!uid && selected.outOfRange(ranges)) throw new ArgumentError('message set out of range', 'message-set');
+  const wanted: FetchItem[] = uid && !items.some((i) => i.kind === 'simple' && i.name === 'UID') ? [{ kind: 'simple', name: 'UID' }, ...items] : items;
+  const marksSeen = !selected.readOnly && wanted.some((i) => (i.kind === 'section' && !i.peek) || (i.kind === 'simple' && (i.name === 'RFC822' || i.name === 'RFC822.TEXT')));
+  const reportsFlags = wanted.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
+  for (const { seq, message } of selected.resolve(ranges, uid)) {
+    let flagsChanged = false;
+    if (marksSeen && !message.flags.has('\\Seen') && selected.folder.get(message.uid)) {
+      session.store.setFlags(mailboxOf(session), selected.folder, [message.uid], 'add', ['\\Seen'], session);
+      flagsChanged = true;
+    }
+    const parts: WirePart[] = [`* ${seq} FETCH (`];
+    wanted.forEach((item, index) => {
+      if (index > 0) parts.push(' ');
+      parts.push(...encodeItem(item, message));
+    });
+    if (flagsChanged && !reportsFlags) parts.push(` FLAGS (${[...message.flags].join(' ')})`);
+    parts.push(')\r\n');
+    session.writer.push(parts);
+    await session.writer.maybeFlush();
+    if (session.isClosed) return undefined;
+  }
+  return { status: 'OK', text: completed('FETCH') };
+};
+
+function encodeItem(item: FetchItem, message: StoredMessage): WirePart[] {
+  const content = message.content;
+  if (item.kind === 'section') return [`${sectionLabel(item)} `, ...imapLiteral(extractSection(content, item))];
+  switch (item.name) {
+    case 'UID':
+      return [`UID ${message.uid}`];
+    case 'FLAGS':
+      return [`FLAGS (${[...message.flags].join(' ')})`];
+    case 'INTERNALDATE':
+      return [`INTERNALDATE ${formatDateTime(message.internalDate)}`];
+    case 'RFC822.SIZE':
+      return [`RFC822.SIZE ${content.size}`];
+    case 'ENVELOPE':
+      return ['ENVELOPE ', ...encodeEnvelope(content.structure)];
+    case 'BODYSTRUCTURE':
+      return ['BODYSTRUCTURE ', ...encodeBodyStructure(content.structure, true)];
+    case 'BODY':
+      return ['BODY ', ...encodeBodyStructure(content.structure, false)];
+    case 'RFC822':
+      return ['RFC822 ', ...imapLiteral(content.raw)];
+    case 'RFC822.HEADER':
+      return ['RFC822.HEADER ', ...imapLiteral(content.raw.subarray(0, content.structure.bodyStart))];
+    case 'RFC822.TEXT':
+      return ['RFC822.TEXT ', ...imapLiteral(content.raw.subarray(content.structure.bodyStart))];
+  }
+}
