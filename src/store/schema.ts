@@ -239,7 +239,7 @@ export interface InteractionsTable {
   id: Id;
   account_id: number;
   contact_id: number;
-  subject: string;
+  subject: Defaulted<string>;
   subject_token: string | null;
   status: Defaulted<InteractionStatus>;
   assigned_user_id: number | null;

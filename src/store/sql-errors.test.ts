@@ -13,6 +13,9 @@ describe('readConstraintViolation', () => {
       .toEqual({ kind: 'unique', constraint: 'contact_addresses.address' });
     expect(readConstraintViolation(driverError('FOREIGN KEY constraint failed', { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' }))?.kind)
       .toBe('foreign_key');
+    // ON DELETE RESTRICT is enforced as a trigger.
+    expect(readConstraintViolation(driverError('FOREIGN KEY constraint failed', { code: 'SQLITE_CONSTRAINT_TRIGGER' }))?.kind)
+      .toBe('foreign_key');
   });
 
   it('reads pg errors by SQLSTATE', () => {

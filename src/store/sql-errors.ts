@@ -34,7 +34,11 @@ const POSTGRES_CODES: Readonly<Record<string, ConstraintKind>> = {
 /** The violation an error reports, or undefined when it is not a constraint violation. */
 export function readConstraintViolation(error: unknown): ConstraintViolation | undefined {
   if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'string') return undefined;
-  const sqliteKind = SQLITE_CODES[error.code];
+  // ON DELETE RESTRICT reports SQLITE_CONSTRAINT_TRIGGER; the message still says FOREIGN KEY.
+  const sqliteKind =
+    error.code.startsWith('SQLITE_CONSTRAINT') && error.message.startsWith('FOREIGN KEY constraint failed')
+      ? 'foreign_key'
+      : SQLITE_CODES[error.code];
   if (sqliteKind !== undefined) {
     const match = /constraint failed: (?:index '([^']+)'|(.+))$/i.exec(error.message);
     return { kind: sqliteKind, constraint: match?.[1] ?? match?.[2] ?? '' };

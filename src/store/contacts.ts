@@ -1,0 +1,290 @@
+/**
+ * Contacts and their email addresses. An address (compared regardless of case, stored
+ * lower-case) belongs to one contact only: that is what lets ingest find the sender's contact.
+ */
+import { PosternError } from '../errors/index.js';
+import type { Database } from './database.js';
+import { containsLowercase, normalizePage, type Page, type PageRequest } from './pagination.js';
+import type { Row, Timestamp } from './schema.js';
+import { readConstraintViolation } from './sql-errors.js';
+import { toDbTime } from './time.js';
+
+/** A contact with its addresses (lower-case, in the order given). */
+export interface ContactRecord {
+  readonly id: number;
+  readonly listId: number;
+  readonly name: string;
+  readonly notes: string | null;
+  readonly addresses: string[];
+  readonly createdAt: Timestamp;
+  readonly updatedAt: Timestamp;
+}
+
+/** What creating a contact needs: at least one address. */
+export interface NewContact {
+  readonly listId: number;
+  readonly name: string;
+  readonly notes?: string | null;
+  readonly addresses: readonly string[];
+}
+
+/** Fields of a contact that can change; `addresses` replaces the whole set. */
+export interface ContactChanges {
+  readonly listId?: number;
+  readonly name?: string;
+  readonly notes?: string | null;
+  readonly addresses?: readonly string[];
+}
+
+/** Search criteria: `query` matches the name or an address, regardless of case. */
+export interface ContactSearch extends PageRequest {
+  readonly query?: string;
+  readonly listId?: number;
+}
+
+/**
+ * Creates a contact with its addresses, atomically.
+ *
+ * @throws PosternError RESOURCE_CONFLICT naming the address and the contact that has it;
+ *   RESOURCE_NOT_FOUND when the list does not exist; VALIDATION_FAILED without an address.
+ */
+export async function createContact(db: Database, contact: NewContact): Promise<ContactRecord> {
+  const addresses = normalizeAddresses(contact.addresses);
+  return withAddressConflicts(db, addresses, () =>
+    db.transaction(async (tx) => {
+      await assertListExists(tx, contact.listId);
+      await assertAddressesFree(tx, addresses);
+      const now = toDbTime(tx.now());
+      const row = await tx.kysely
+        .insertInto('contacts')
+        .values({ list_id: contact.listId, name: contact.name, notes: contact.notes ?? null, created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await insertAddresses(tx, row.id, addresses);
+      return requireContact(tx, row.id);
+    }),
+  );
+}
+
+/**
+ * Changes a contact; given `addresses` replace its set.
+ *
+ * @throws PosternError RESOURCE_NOT_FOUND (contact or list), RESOURCE_CONFLICT for an address of
+ *   another contact, VALIDATION_FAILED for an empty address set.
+ */
+export async function updateContact(db: Database, id: number, changes: ContactChanges): Promise<ContactRecord> {
+  const addresses = changes.addresses === undefined ? undefined : normalizeAddresses(changes.addresses);
+  return withAddressConflicts(db, addresses ?? [], () =>
+    db.transaction(async (tx) => {
+      await requireContact(tx, id);
+      if (changes.listId !== undefined) await assertListExists(tx, changes.listId);
+      await tx.kysely
+        .updateTable('contacts')
+        .set({
+          ...(changes.listId === undefined ? {} : { list_id: changes.listId }),
+          ...(changes.name === undefined ? {} : { name: changes.name }),
+          ...(changes.notes === undefined ? {} : { notes: changes.notes }),
+          updated_at: toDbTime(tx.now()),
+        })
+        .where('id', '=', id)
+        .execute();
+      if (addresses !== undefined) await replaceAddresses(tx, id, addresses);
+      return requireContact(tx, id);
+    }),
+  );
+}
+
+/**
+ * Deletes a contact and its addresses.
+ *
+ * @throws PosternError RESOURCE_NOT_FOUND, or RESOURCE_CONFLICT when conversations refer to it.
+ */
+export async function deleteContact(db: Database, id: number): Promise<void> {
+  try {
+    const result = await db.kysely.deleteFrom('contacts').where('id', '=', id).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw contactNotFound(id);
+  } catch (error) {
+    if (readConstraintViolation(error)?.kind !== 'foreign_key') throw error;
+    throw new PosternError('RESOURCE_CONFLICT', {
+      message: `Contact ${id} has conversations and cannot be deleted.`,
+      details: { resource: 'contact', id },
+      cause: error,
+    });
+  }
+}
+
+/** The contact with this id. */
+export async function getContact(db: Database, id: number): Promise<ContactRecord | undefined> {
+  const row = await db.kysely.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst();
+  if (row === undefined) return undefined;
+  const [contact] = await attachAddresses(db, [row]);
+  return contact;
+}
+
+/** The contact with this id. @throws PosternError RESOURCE_NOT_FOUND */
+export async function requireContact(db: Database, id: number): Promise<ContactRecord> {
+  const contact = await getContact(db, id);
+  if (contact === undefined) throw contactNotFound(id);
+  return contact;
+}
+
+/** The contact that owns an address, compared regardless of case (ingest's sender lookup). */
+export async function findContactByAddress(db: Database, address: string): Promise<ContactRecord | undefined> {
+  const owner = await db.kysely
+    .selectFrom('contact_addresses')
+    .select('contact_id')
+    .where('address', '=', normalizeAddress(address))
+    .executeTakeFirst();
+  return owner === undefined ? undefined : getContact(db, owner.contact_id);
+}
+
+/** Contacts by name, filtered by list and by a text found in the name or an address. */
+export async function searchContacts(db: Database, search: ContactSearch = {}): Promise<Page<ContactRecord>> {
+  const { limit, offset } = normalizePage(search);
+  const base = filteredContacts(db, search);
+  const [totalRow, rows] = await Promise.all([
+    base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+    base.selectAll('contacts').orderBy('contacts.name').orderBy('contacts.id').limit(limit).offset(offset).execute(),
+  ]);
+  return { items: await attachAddresses(db, rows), total: Number(totalRow.total), limit, offset };
+}
+
+function filteredContacts(db: Database, search: ContactSearch) {
+  let query = db.kysely.selectFrom('contacts');
+  if (search.listId !== undefined) query = query.where('contacts.list_id', '=', search.listId);
+  const text = search.query?.trim() ?? '';
+  if (text !== '') {
+    const pattern = containsLowercase(text);
+    query = query.where((eb) =>
+      eb.or([
+        eb(eb.fn('lower', ['contacts.name']), 'like', pattern),
+        eb.exists(
+          eb
+            .selectFrom('contact_addresses')
+            .select('contact_addresses.id')
+            .whereRef('contact_addresses.contact_id', '=', 'contacts.id')
+            .where('contact_addresses.address', 'like', pattern),
+        ),
+      ]),
+    );
+  }
+  return query;
+}
+
+/** Lower-cased, trimmed, de-duplicated; at least one. */
+function normalizeAddresses(addresses: readonly string[]): string[] {
+  const normalized = [...new Set(addresses.map(normalizeAddress))].filter((a) => a !== '');
+  if (normalized.length === 0) {
+    throw new PosternError('VALIDATION_FAILED', {
+      message: 'A contact needs at least one email address.',
+      details: { field: 'addresses' },
+    });
+  }
+  return normalized;
+}
+
+function normalizeAddress(address: string): string {
+  return address.trim().toLowerCase();
+}
+
+async function assertListExists(db: Database, listId: number): Promise<void> {
+  const list = await db.kysely.selectFrom('lists').select('id').where('id', '=', listId).executeTakeFirst();
+  if (list === undefined) {
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no list ${listId}.`, details: { resource: 'list', id: listId } });
+  }
+}
+
+/** Throws the friendly conflict when an address belongs to another contact. */
+async function assertAddressesFree(db: Database, addresses: readonly string[], exceptContactId?: number): Promise<void> {
+  const taken = await findAddressOwner(db, addresses, exceptContactId);
+  if (taken !== undefined) throw addressConflict(taken.address, taken);
+}
+
+/** The first of `addresses` that a contact (other than `exceptContactId`) owns, and its owner. */
+async function findAddressOwner(
+  db: Database,
+  addresses: readonly string[],
+  exceptContactId?: number,
+): Promise<{ address: string; id: number; name: string } | undefined> {
+  if (addresses.length === 0) return undefined;
+  let query = db.kysely
+    .selectFrom('contact_addresses')
+    .innerJoin('contacts', 'contacts.id', 'contact_addresses.contact_id')
+    .select(['contact_addresses.address', 'contacts.id', 'contacts.name'])
+    .where('contact_addresses.address', 'in', [...addresses]);
+  if (exceptContactId !== undefined) query = query.where('contacts.id', '!=', exceptContactId);
+  return query.orderBy('contact_addresses.address').executeTakeFirst();
+}
+
+async function insertAddresses(db: Database, contactId: number, addresses: readonly string[], from = 0): Promise<void> {
+  if (addresses.length === 0) return;
+  const now = toDbTime(db.now());
+  await db.kysely
+    .insertInto('contact_addresses')
+    .values(addresses.map((address, index) => ({ contact_id: contactId, address, position: from + index, created_at: now })))
+    .execute();
+}
+
+async function replaceAddresses(db: Database, contactId: number, addresses: readonly string[]): Promise<void> {
+  await assertAddressesFree(db, addresses, contactId);
+  await db.kysely.deleteFrom('contact_addresses').where('contact_id', '=', contactId).execute();
+  await insertAddresses(db, contactId, addresses);
+}
+
+async function attachAddresses(db: Database, rows: readonly Row<'contacts'>[]): Promise<ContactRecord[]> {
+  if (rows.length === 0) return [];
+  const addressRows = await db.kysely
+    .selectFrom('contact_addresses')
+    .select(['contact_id', 'address'])
+    .where('contact_id', 'in', rows.map((row) => row.id))
+    .orderBy('contact_id')
+    .orderBy('position')
+    .orderBy('id')
+    .execute();
+  const byContact = new Map<number, string[]>();
+  for (const { contact_id: contactId, address } of addressRows) {
+    byContact.set(contactId, [...(byContact.get(contactId) ?? []), address]);
+  }
+  return rows.map((row) => toContactRecord(row, byContact.get(row.id) ?? []));
+}
+
+/**
+ * Runs a write and turns a unique violation that slipped past the pre-check (a concurrent
+ * writer) into the same conflict. The owner is named when it can still be read: not inside a
+ * caller's transaction, which PostgreSQL has aborted.
+ */
+async function withAddressConflicts<T>(db: Database, addresses: readonly string[], write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (readConstraintViolation(error)?.kind !== 'unique') throw error;
+    const owner = db.inTransaction ? undefined : await findAddressOwner(db, addresses);
+    throw addressConflict(owner?.address ?? addresses.join(', '), owner, error);
+  }
+}
+
+function addressConflict(address: string, owner: { id: number; name: string } | undefined, cause?: unknown): PosternError {
+  const whose = owner === undefined ? 'another contact' : `contact "${owner.name}" (${owner.id})`;
+  return new PosternError('RESOURCE_CONFLICT', {
+    message: `The address ${address} already belongs to ${whose}.`,
+    remedy: 'An address belongs to one contact only: edit that contact, or remove the address from it first.',
+    details: { field: 'addresses', address, ...(owner === undefined ? {} : { contactId: owner.id, contactName: owner.name }) },
+    cause,
+  });
+}
+
+function contactNotFound(id: number): PosternError {
+  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no contact ${id}.`, details: { resource: 'contact', id } });
+}
+
+function toContactRecord(row: Row<'contacts'>, addresses: string[]): ContactRecord {
+  return {
+    id: row.id,
+    listId: row.list_id,
+    name: row.name,
+    notes: row.notes,
+    addresses,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

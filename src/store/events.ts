@@ -1,0 +1,115 @@
+/**
+ * Events: the timeline of providers, grants, accounts and messages (connected, token refreshed,
+ * re-authentication required, secret expiring, message failed…), shown in the UI and sent to
+ * webhooks. `data` is free-form JSON; it must never hold a secret.
+ */
+import { z } from 'zod';
+import type { Database } from './database.js';
+import { fromJsonText, toJsonText } from './json-column.js';
+import type { EventLevel, EventScope, Row, Timestamp } from './schema.js';
+import { toDbTime } from './time.js';
+
+const eventData = z.record(z.string(), z.json());
+
+/** Structured facts of an event. */
+export type EventData = z.infer<typeof eventData>;
+
+/** An event as stored. */
+export interface EventRecord {
+  readonly id: number;
+  readonly scope: EventScope;
+  readonly scopeId: number | null;
+  readonly type: string;
+  readonly level: EventLevel;
+  readonly message: string;
+  readonly data: EventData | null;
+  readonly createdAt: Timestamp;
+}
+
+/** What appending an event needs. */
+export interface NewEvent {
+  readonly scope: EventScope;
+  /** The provider, grant, account or message id; null for `system`. */
+  readonly scopeId?: number | null;
+  /** Dotted type, e.g. `grant.reauth_required`, `account.connected`. */
+  readonly type: string;
+  readonly level?: EventLevel;
+  readonly message: string;
+  readonly data?: EventData | null;
+}
+
+/** Filters of `listEvents`. All optional; results are newest first. */
+export interface EventFilter {
+  readonly scope?: EventScope;
+  readonly scopeId?: number;
+  readonly types?: readonly string[];
+  readonly levels?: readonly EventLevel[];
+  /** Only events at or after this time. */
+  readonly since?: Date;
+  /** Cursor: only events with an id below this one (the previous page's `nextBefore`). */
+  readonly before?: number;
+  /** Page size, 1–500, default 50. */
+  readonly limit?: number;
+}
+
+/** A page of events and the cursor of the next (older) page, if any. */
+export interface EventPage {
+  readonly items: EventRecord[];
+  readonly nextBefore: number | null;
+}
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 500;
+
+/** Appends an event, stamped with the database clock. */
+export async function appendEvent(db: Database, event: NewEvent): Promise<EventRecord> {
+  const row = await db.kysely
+    .insertInto('events')
+    .values({
+      scope: event.scope,
+      scope_id: event.scopeId ?? null,
+      type: event.type,
+      level: event.level ?? 'info',
+      message: event.message,
+      data_json: event.data === undefined || event.data === null ? null : toJsonText(event.data),
+      created_at: toDbTime(db.now()),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toEventRecord(row);
+}
+
+/** Events matching the filter, newest first, paged by id cursor. */
+export async function listEvents(db: Database, filter: EventFilter = {}): Promise<EventPage> {
+  const limit = Math.min(Math.max(Math.trunc(filter.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+  let query = db.kysely.selectFrom('events').selectAll().orderBy('id', 'desc').limit(limit + 1);
+  if (filter.scope !== undefined) query = query.where('scope', '=', filter.scope);
+  if (filter.scopeId !== undefined) query = query.where('scope_id', '=', filter.scopeId);
+  if (filter.types !== undefined && filter.types.length > 0) query = query.where('type', 'in', [...filter.types]);
+  if (filter.levels !== undefined && filter.levels.length > 0) query = query.where('level', 'in', [...filter.levels]);
+  if (filter.since !== undefined) query = query.where('created_at', '>=', toDbTime(filter.since));
+  if (filter.before !== undefined) query = query.where('id', '<', filter.before);
+  const rows = await query.execute();
+  const items = rows.slice(0, limit).map(toEventRecord);
+  const last = items.at(-1);
+  return { items, nextBefore: rows.length > limit && last !== undefined ? last.id : null };
+}
+
+/** Deletes events older than `before` (retention). Returns how many. */
+export async function deleteEventsBefore(db: Database, before: Date): Promise<number> {
+  const result = await db.kysely.deleteFrom('events').where('created_at', '<', toDbTime(before)).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+function toEventRecord(row: Row<'events'>): EventRecord {
+  return {
+    id: row.id,
+    scope: row.scope,
+    scopeId: row.scope_id,
+    type: row.type,
+    level: row.level,
+    message: row.message,
+    data: row.data_json === null ? null : fromJsonText(row.data_json, eventData, `events.data_json of event ${row.id}`),
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * The storage layer: open the database, migrate it, seal secrets, and one module per aggregate.
+ * Everything outside `src/store` imports from here.
+ */
+export { openDatabase, type Database, type Engine, type OpenDatabaseOptions } from './database.js';
+export { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './database-url.js';
+export { migrateToLatest, migrateDown, getMigrationStates, MIGRATIONS, type MigrationReport, type MigrationState } from './migrations/index.js';
+export type * from './schema.js';
+export { toDbTime, fromDbTime } from './time.js';
+export { readConstraintViolation, isConstraintViolation, type ConstraintViolation, type ConstraintKind } from './sql-errors.js';
+export { normalizePage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination.js';
+export { hashToken, randomToken } from './token-hash.js';
+
+export { SecretBox, keyIdOf, sealedKeyId } from './secret-box.js';
+export { loadSecretKey, decodeKeyText, type LoadedSecretKey, type SecretKeySource } from './secret-key.js';
+export { ensureKeyCheck, rotateSecretKey, type KeyCheckOutcome, type RotatedColumn } from './key-rotation.js';
+export { ENCRYPTED_COLUMNS, KEY_CHECK_CONTEXT, type EncryptedColumn, type SecretContext } from './encrypted-columns.js';
+
+export * from './users.js';
+export * from './sessions.js';
+export * from './api-tokens.js';
+export * from './lists.js';
+export * from './contacts.js';
+export * from './events.js';

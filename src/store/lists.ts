@@ -1,0 +1,148 @@
+/**
+ * Contact lists. Names are unique regardless of case. A list that holds contacts, or is an
+ * account's default list, cannot be deleted.
+ */
+import { PosternError } from '../errors/index.js';
+import type { Database } from './database.js';
+import { containsLowercase, normalizePage, type Page, type PageRequest } from './pagination.js';
+import type { Timestamp } from './schema.js';
+import { readConstraintViolation } from './sql-errors.js';
+import { toDbTime } from './time.js';
+
+/** A list with the number of its contacts. */
+export interface ListRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly description: string | null;
+  readonly contactCount: number;
+  readonly createdAt: Timestamp;
+  readonly updatedAt: Timestamp;
+}
+
+/** What creating a list needs. */
+export interface NewList {
+  readonly name: string;
+  readonly description?: string | null;
+}
+
+/** Fields of a list that can change. */
+export interface ListChanges {
+  readonly name?: string;
+  readonly description?: string | null;
+}
+
+/** Creates a list. @throws PosternError RESOURCE_CONFLICT when the name is taken (in any case). */
+export async function createList(db: Database, list: NewList): Promise<ListRecord> {
+  const now = toDbTime(db.now());
+  try {
+    const row = await db.kysely
+      .insertInto('lists')
+      .values({ name: list.name, description: list.description ?? null, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return await requireList(db, row.id);
+  } catch (error) {
+    throw translateNameConflict(error, list.name);
+  }
+}
+
+/** The list with this id. */
+export async function getList(db: Database, id: number): Promise<ListRecord | undefined> {
+  return (await selectLists(db).where('lists.id', '=', id).executeTakeFirst()) ?? undefined;
+}
+
+/**
+ * Lists by name, optionally those whose name contains `query` (regardless of case).
+ */
+export async function listLists(db: Database, request: PageRequest & { query?: string } = {}): Promise<Page<ListRecord>> {
+  const { limit, offset } = normalizePage(request);
+  const pattern = request.query === undefined || request.query.trim() === '' ? undefined : containsLowercase(request.query.trim());
+  let count = db.kysely.selectFrom('lists').select((eb) => eb.fn.countAll<number>().as('total'));
+  let page = selectLists(db).orderBy('lists.name').orderBy('lists.id').limit(limit).offset(offset);
+  if (pattern !== undefined) {
+    count = count.where((eb) => eb(eb.fn('lower', ['lists.name']), 'like', pattern));
+    page = page.where((eb) => eb(eb.fn('lower', ['lists.name']), 'like', pattern));
+  }
+  const [totalRow, items] = await Promise.all([count.executeTakeFirstOrThrow(), page.execute()]);
+  return { items, total: Number(totalRow.total), limit, offset };
+}
+
+/**
+ * Renames or describes a list.
+ *
+ * @throws PosternError RESOURCE_NOT_FOUND, or RESOURCE_CONFLICT when the new name is taken.
+ */
+export async function updateList(db: Database, id: number, changes: ListChanges): Promise<ListRecord> {
+  try {
+    const result = await db.kysely
+      .updateTable('lists')
+      .set({
+        ...(changes.name === undefined ? {} : { name: changes.name }),
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        updated_at: toDbTime(db.now()),
+      })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw listNotFound(id);
+  } catch (error) {
+    throw translateNameConflict(error, changes.name ?? '');
+  }
+  return requireList(db, id);
+}
+
+/**
+ * Deletes an empty list.
+ *
+ * @throws PosternError RESOURCE_NOT_FOUND, or RESOURCE_CONFLICT when contacts or an account use it.
+ */
+export async function deleteList(db: Database, id: number): Promise<void> {
+  try {
+    const result = await db.kysely.deleteFrom('lists').where('id', '=', id).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw listNotFound(id);
+  } catch (error) {
+    if (readConstraintViolation(error)?.kind !== 'foreign_key') throw error;
+    throw new PosternError('RESOURCE_CONFLICT', {
+      message: `List ${id} still holds contacts or is the default list of an email account.`,
+      remedy: 'Move or delete its contacts and change the accounts\' default list first.',
+      details: { resource: 'list', id },
+      cause: error,
+    });
+  }
+}
+
+/** The list with this id. @throws PosternError RESOURCE_NOT_FOUND */
+export async function requireList(db: Database, id: number): Promise<ListRecord> {
+  const list = await getList(db, id);
+  if (list === undefined) throw listNotFound(id);
+  return list;
+}
+
+function selectLists(db: Database) {
+  return db.kysely.selectFrom('lists').select((eb) => [
+    'lists.id',
+    'lists.name',
+    'lists.description',
+    'lists.created_at as createdAt',
+    'lists.updated_at as updatedAt',
+    eb
+      .selectFrom('contacts')
+      .select((inner) => inner.fn.countAll<number>().as('n'))
+      .whereRef('contacts.list_id', '=', 'lists.id')
+      .$asScalar()
+      .$castTo<number>()
+      .as('contactCount'),
+  ]);
+}
+
+function listNotFound(id: number): PosternError {
+  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no list ${id}.`, details: { resource: 'list', id } });
+}
+
+function translateNameConflict(error: unknown, name: string): unknown {
+  if (readConstraintViolation(error)?.kind !== 'unique') return error;
+  return new PosternError('RESOURCE_CONFLICT', {
+    message: `A list named "${name}" already exists.`,
+    details: { field: 'name', name },
+    cause: error,
+  });
+}

@@ -1,0 +1,168 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isPosternError, type PosternError } from '../../src/errors/index.js';
+import { ENCRYPTED_COLUMNS, type EncryptedColumn } from '../../src/store/encrypted-columns.js';
+import { ensureKeyCheck, rotateSecretKey } from '../../src/store/key-rotation.js';
+import { SecretBox } from '../../src/store/secret-box.js';
+import {
+  insertAccessToken,
+  insertAccount,
+  insertGrant,
+  insertOauthState,
+  insertProvider,
+  insertWebhook,
+} from '../helpers/store-factories.js';
+import { forEachEngine, type FreshDatabase } from '../helpers/store.js';
+
+/** Distinctive secrets, one per encrypted column, easy to find in a byte dump. */
+const SECRETS = {
+  clientSecret: 'CLIENT-SECRET-q8~Zx.cleartext-marker-1',
+  refreshToken: 'REFRESH-TOKEN-0.AVQA.cleartext-marker-2',
+  ropcPassword: 'ROPC-PASSWORD-cleartext-marker-3',
+  accessToken: 'ACCESS-TOKEN-eyJ0eXAi.cleartext-marker-4',
+  imapPassword: 'IMAP-PASSWORD-cleartext-marker-5',
+  webhookSecret: 'WEBHOOK-SECRET-cleartext-marker-6',
+  pkceVerifier: 'PKCE-VERIFIER-cleartext-marker-7',
+} as const;
+
+async function failure(promise: Promise<unknown>): Promise<PosternError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isPosternError(error)) throw new Error(`expected a PosternError, got ${String(error)}`);
+  return error;
+}
+
+/** Writes one row per encrypted column, each holding one of SECRETS. */
+async function writeEverySecret(db: FreshDatabase, box: SecretBox): Promise<void> {
+  const providerId = await insertProvider(db, box, { clientSecret: SECRETS.clientSecret });
+  const grantId = await insertGrant(db, box, { providerId, refreshToken: SECRETS.refreshToken, password: SECRETS.ropcPassword });
+  await insertAccessToken(db, box, { grantId, accessToken: SECRETS.accessToken });
+  await insertAccount(db, box, { providerId, password: SECRETS.imapPassword });
+  await insertWebhook(db, box, { secret: SECRETS.webhookSecret });
+  await insertOauthState(db, box, { providerId, pkceVerifier: SECRETS.pkceVerifier });
+}
+
+/** Every non-null value of an encrypted column. */
+async function sealedValues(db: FreshDatabase, spec: EncryptedColumn): Promise<string[]> {
+  const result = await sql<{ v: string }>`select ${sql.ref(spec.column)} as v from ${sql.table(spec.table)}
+    where ${sql.ref(spec.column)} is not null`.execute(db.kysely);
+  return result.rows.map((row) => row.v);
+}
+
+/** The bytes of the SQLite database and its WAL and shared-memory files. */
+function sqliteBytes(file: string): Buffer {
+  return Buffer.concat(['', '-wal', '-shm'].filter((s) => fs.existsSync(`${file}${s}`)).map((s) => fs.readFileSync(`${file}${s}`)));
+}
+
+forEachEngine((engine, openFresh) => {
+  const oldBox = new SecretBox(crypto.randomBytes(32));
+  const newBox = new SecretBox(crypto.randomBytes(32));
+
+  describe('key check', () => {
+    it('records the key on first start, accepts it again, and refuses another key at start', async () => {
+      const db = await openFresh();
+      expect(await ensureKeyCheck(db, oldBox)).toBe('created');
+      expect(await ensureKeyCheck(db, oldBox)).toBe('verified');
+      const error = await failure(ensureKeyCheck(db, newBox));
+      expect(error.code).toBe('SECRET_KEY_INVALID');
+    });
+  });
+
+  describe('at rest', () => {
+    let db: FreshDatabase;
+    beforeAll(async () => {
+      db = await openFresh();
+      await ensureKeyCheck(db, oldBox);
+      await writeEverySecret(db, oldBox);
+    });
+
+    it('stores every encrypted column as a sealed value that opens to the secret', async () => {
+      const opened: string[] = [];
+      for (const spec of ENCRYPTED_COLUMNS) {
+        const values = await sealedValues(db, spec);
+        expect(values.length, spec.context).toBeGreaterThan(0);
+        for (const value of values) {
+          expect(value).toMatch(/^v1\.[0-9a-f]{8}\./);
+          opened.push(oldBox.open(value, spec.context));
+        }
+      }
+      expect(opened.sort()).toEqual(Object.values(SECRETS).sort());
+    });
+
+    if (engine === 'sqlite') {
+      it('leaves no secret in clear anywhere in the SQLite file, its WAL or shared memory', async () => {
+        const file = db.sqliteFile;
+        if (file === undefined) throw new Error('no SQLite file');
+        const bytes = sqliteBytes(file);
+        expect(bytes.length).toBeGreaterThan(0);
+        // The probe works: a plain column value is found in the same bytes.
+        expect(bytes.includes(Buffer.from('contoso.onmicrosoft.com'))).toBe(true);
+        for (const secret of Object.values(SECRETS)) {
+          expect(bytes.includes(Buffer.from(secret, 'utf8')), secret).toBe(false);
+          expect(bytes.includes(Buffer.from(secret, 'utf16le')), secret).toBe(false);
+        }
+      });
+    } else {
+      it('returns no secret in clear from any column of the tables that hold secrets', async () => {
+        for (const table of new Set(ENCRYPTED_COLUMNS.map((c) => c.table))) {
+          const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db.kysely);
+          const dump = JSON.stringify(rows.rows);
+          for (const secret of Object.values(SECRETS)) expect(dump.includes(secret), `${table}: ${secret}`).toBe(false);
+        }
+      });
+    }
+  });
+
+  describe('rotation', () => {
+    it('re-encrypts every encrypted column and the key check; the old key then fails', async () => {
+      const db = await openFresh();
+      await ensureKeyCheck(db, oldBox);
+      await writeEverySecret(db, oldBox);
+      const counts = await rotateSecretKey(db, oldBox, newBox);
+      expect(counts.map((c) => c.context)).toEqual(ENCRYPTED_COLUMNS.map((c) => c.context));
+      expect(counts.every((c) => c.count === 1)).toBe(true);
+
+      for (const spec of ENCRYPTED_COLUMNS) {
+        for (const value of await sealedValues(db, spec)) {
+          expect(value.split('.')[1]).toBe(newBox.keyId);
+          expect(Object.values(SECRETS)).toContain(newBox.open(value, spec.context));
+          expect(() => oldBox.open(value, spec.context)).toThrowError(expect.objectContaining({ code: 'SECRET_KEY_INVALID' }));
+        }
+      }
+      expect((await failure(ensureKeyCheck(db, oldBox))).code).toBe('SECRET_KEY_INVALID');
+      expect(await ensureKeyCheck(db, newBox)).toBe('verified');
+    });
+
+    it('refuses to rotate from a key that is not the database key, changing nothing', async () => {
+      const db = await openFresh();
+      await ensureKeyCheck(db, oldBox);
+      await writeEverySecret(db, oldBox);
+      const stranger = new SecretBox(crypto.randomBytes(32));
+      expect((await failure(rotateSecretKey(db, stranger, newBox))).code).toBe('SECRET_KEY_INVALID');
+      expect(await ensureKeyCheck(db, oldBox)).toBe('verified');
+    });
+
+    it('rolls everything back when one stored value is damaged, naming its row', async () => {
+      const db = await openFresh();
+      await ensureKeyCheck(db, oldBox);
+      await writeEverySecret(db, oldBox);
+      // Damage the last column of the registry, so that earlier columns were already rewritten.
+      const last = ENCRYPTED_COLUMNS[ENCRYPTED_COLUMNS.length - 1];
+      if (last === undefined) throw new Error('empty registry');
+      const [value] = await sealedValues(db, last);
+      await sql`update ${sql.table(last.table)} set ${sql.ref(last.column)} = ${`${value ?? ''}AA`}`.execute(db.kysely);
+
+      const error = await failure(rotateSecretKey(db, oldBox, newBox));
+      expect(error.code).toBe('SECRET_VALUE_CORRUPT');
+      expect(error.details).toMatchObject({ table: last.table, column: last.column });
+      const first = ENCRYPTED_COLUMNS[0];
+      const [untouched] = await sealedValues(db, first);
+      expect(untouched?.split('.')[1]).toBe(oldBox.keyId);
+      expect(await ensureKeyCheck(db, oldBox)).toBe('verified');
+    });
+  });
+});
