@@ -69,7 +69,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     location.engine === 'sqlite'
       ? openSqlite(location.filename, displayUrl, options)
       : openPostgres(location.connectionString, options);
-  const db = new KyselyDatabase(kysely, location.engine, displayUrl, clock, false, url);
+  const db = new KyselyDatabase(kysely, location.engine, displayUrl, clock, false, url, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   try {
     await db.ping();
   } catch (error) {
@@ -124,6 +124,7 @@ class KyselyDatabase implements Database {
     private readonly clock: () => Date,
     readonly inTransaction: boolean,
     private readonly secretUrl: string,
+    private readonly timeoutMs: number,
   ) {
     // The URL may hold the password: keep it out of enumeration and so out of logs.
     Object.defineProperty(this, 'secretUrl', { enumerable: false });
@@ -140,7 +141,7 @@ class KyselyDatabase implements Database {
 
   async ping(): Promise<void> {
     try {
-      await sql`select 1`.execute(this.kysely);
+      await withTimeout(sql`select 1`.execute(this.kysely), this.timeoutMs);
     } catch (error) {
       const what = this.engine === 'sqlite' ? 'open the SQLite database' : 'reach PostgreSQL at';
       throw new PosternError('STORE_UNAVAILABLE', {
@@ -157,7 +158,21 @@ class KyselyDatabase implements Database {
   }
 
   private bindTo(trx: Transaction<DB>): Database {
-    return new KyselyDatabase(trx, this.engine, this.displayUrl, this.clock, true, this.secretUrl);
+    return new KyselyDatabase(trx, this.engine, this.displayUrl, this.clock, true, this.secretUrl, this.timeoutMs);
+  }
+}
+
+/** Rejects when `promise` has not settled within `ms` (a hung server must not hang /ready). */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -29,22 +29,38 @@ export type Id = Generated<number>;
 /** A column with a default: optional on insert. */
 export type Defaulted<T> = ColumnType<T, T | undefined, T>;
 
+/** What a user may do: administrators configure, agents work the inbox of their accounts. */
 export type UserRole = 'admin' | 'agent';
+/** The OAuth 2.0 grant a cloud provider authenticates with. */
 export type ProviderGrantType = 'authorization_code' | 'device_code' | 'client_credentials' | 'password';
+/** The Microsoft cloud (authority host) of a provider, or a custom authority URL. */
 export type ProviderCloud = 'global' | 'usgov' | 'usgov-dod' | 'china' | 'custom';
+/** Whether a grant can be used, needs an administrator to sign in again, or was revoked. */
 export type GrantState = 'active' | 'reauth_required' | 'revoked';
+/** How an account is reached: Microsoft 365, or plain IMAP with a password. */
 export type AccountService = 'outlook365' | 'imap';
+/** IMAP + SMTP, or Microsoft Graph. */
 export type AccountTransport = 'imap_smtp' | 'graph';
+/** An account's connection status as shown to administrators. */
 export type AccountStatus = 'connected' | 'connecting' | 'disconnected' | 'error' | 'disabled';
+/** What ingest does to a message in the mailbox once it is stored. */
 export type AfterFetchAction = 'mark_seen' | 'move' | 'delete' | 'none';
+/** Whether a conversation is open or closed. */
 export type InteractionStatus = 'open' | 'closed';
+/** Inbound (`in`) or outbound (`out`). */
 export type MessageDirection = 'in' | 'out';
+/** Delivery state of an outbound message. */
 export type DeliveryState = 'queued' | 'sending' | 'sent' | 'failed';
+/** The dispatcher's state of an outbox row. */
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
+/** What an event is about. */
 export type EventScope = 'provider' | 'grant' | 'account' | 'message' | 'system';
+/** Severity of an event. */
 export type EventLevel = 'info' | 'warn' | 'error';
+/** State of one webhook delivery. */
 export type DeliveryAttemptState = 'pending' | 'delivering' | 'delivered' | 'failed';
 
+/** A row of `users`. */
 export interface UsersTable {
   id: Id;
   username: string;
@@ -57,6 +73,7 @@ export interface UsersTable {
   updated_at: Timestamp;
 }
 
+/** A row of `sessions`. */
 export interface SessionsTable {
   /** sha256 of the session id held in the cookie; the id itself is never stored. */
   id_hash: string;
@@ -69,6 +86,7 @@ export interface SessionsTable {
   expires_at: Timestamp;
 }
 
+/** A row of `api_tokens`. */
 export interface ApiTokensTable {
   id: Id;
   name: string;
@@ -81,6 +99,7 @@ export interface ApiTokensTable {
   revoked_at: Timestamp | null;
 }
 
+/** A row of `cloud_providers`. */
 export interface CloudProvidersTable {
   id: Id;
   name: string;
@@ -106,6 +125,7 @@ export interface CloudProvidersTable {
   updated_at: Timestamp;
 }
 
+/** A row of `oauth_states`. */
 export interface OauthStatesTable {
   id: Id;
   state_hash: string;
@@ -121,6 +141,7 @@ export interface OauthStatesTable {
   used_at: Timestamp | null;
 }
 
+/** A row of `grants`. */
 export interface GrantsTable {
   id: Id;
   provider_id: number;
@@ -154,6 +175,7 @@ export interface GrantAccessTokensTable {
   obtained_at: Timestamp;
 }
 
+/** A row of `email_accounts`. */
 export interface EmailAccountsTable {
   id: Id;
   name: string;
@@ -192,12 +214,14 @@ export interface EmailAccountsTable {
   updated_at: Timestamp;
 }
 
+/** A row of `account_agents`. */
 export interface AccountAgentsTable {
   account_id: number;
   user_id: number;
   created_at: Timestamp;
 }
 
+/** A row of `mailbox_checkpoints`. */
 export interface MailboxCheckpointsTable {
   id: Id;
   account_id: number;
@@ -209,6 +233,7 @@ export interface MailboxCheckpointsTable {
   updated_at: Timestamp;
 }
 
+/** A row of `lists`. */
 export interface ListsTable {
   id: Id;
   name: string;
@@ -217,6 +242,7 @@ export interface ListsTable {
   updated_at: Timestamp;
 }
 
+/** A row of `contacts`. */
 export interface ContactsTable {
   id: Id;
   list_id: number;
@@ -226,6 +252,7 @@ export interface ContactsTable {
   updated_at: Timestamp;
 }
 
+/** A row of `contact_addresses`. */
 export interface ContactAddressesTable {
   id: Id;
   contact_id: number;
@@ -235,6 +262,7 @@ export interface ContactAddressesTable {
   created_at: Timestamp;
 }
 
+/** A row of `interactions`. */
 export interface InteractionsTable {
   id: Id;
   account_id: number;
@@ -251,6 +279,7 @@ export interface InteractionsTable {
   updated_at: Timestamp;
 }
 
+/** A row of `messages`. */
 export interface MessagesTable {
   id: Id;
   account_id: number;
@@ -287,11 +316,13 @@ export interface MessagesTable {
   updated_at: Timestamp;
 }
 
+/** A row of `message_raw`. */
 export interface MessageRawTable {
   message_id: number;
   raw: Buffer;
 }
 
+/** A row of `attachments`. */
 export interface AttachmentsTable {
   id: Id;
   message_id: number;
@@ -304,6 +335,7 @@ export interface AttachmentsTable {
   content: Buffer;
 }
 
+/** A row of `outbox`. */
 export interface OutboxTable {
   id: Id;
   message_id: number;
@@ -320,6 +352,7 @@ export interface OutboxTable {
   updated_at: Timestamp;
 }
 
+/** A row of `rate_counters`. */
 export interface RateCountersTable {
   id: Id;
   account_id: number;
@@ -328,6 +361,7 @@ export interface RateCountersTable {
   count: Defaulted<number>;
 }
 
+/** A row of `events`. */
 export interface EventsTable {
   id: Id;
   scope: EventScope;
@@ -339,6 +373,7 @@ export interface EventsTable {
   created_at: Timestamp;
 }
 
+/** A row of `webhooks`. */
 export interface WebhooksTable {
   id: Id;
   url: string;
@@ -353,6 +388,7 @@ export interface WebhooksTable {
   updated_at: Timestamp;
 }
 
+/** A row of `webhook_deliveries`. */
 export interface WebhookDeliveriesTable {
   id: Id;
   webhook_id: number;
@@ -367,6 +403,7 @@ export interface WebhookDeliveriesTable {
   updated_at: Timestamp;
 }
 
+/** A row of `leases`. */
 export interface LeasesTable {
   name: string;
   holder: string;
@@ -374,6 +411,7 @@ export interface LeasesTable {
   expires_at: Timestamp;
 }
 
+/** A row of `idempotency_keys`. */
 export interface IdempotencyKeysTable {
   id: Id;
   owner: string;
@@ -385,6 +423,7 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
+/** A row of `meta`. */
 export interface MetaTable {
   key: string;
   value: string;
@@ -420,7 +459,11 @@ export interface DB {
   meta: MetaTable;
 }
 
+/** The name of a table. */
 export type TableName = keyof DB;
+/** A row as selected. */
 export type Row<T extends TableName> = Selectable<DB[T]>;
+/** A row as inserted. */
 export type NewRow<T extends TableName> = Insertable<DB[T]>;
+/** A row as updated. */
 export type RowUpdate<T extends TableName> = Updateable<DB[T]>;

@@ -95,6 +95,21 @@ describe('opening failures', () => {
     expect(text).not.toContain('hunter2-secret');
   });
 
+  it('gives up on a server that accepts connections but never answers', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    try {
+      if (address === null || typeof address !== 'object') throw new Error('no port');
+      const started = Date.now();
+      const error = await openDatabase(`postgres://u:p@127.0.0.1:${address.port}/x`, { timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(isPosternError(error, 'STORE_UNAVAILABLE')).toBe(true);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('turns a wrong PostgreSQL password into STORE_UNAVAILABLE without the password', async () => {
     const url = new URL(inject('postgresAdminUrl'));
     url.password = 'wrong-hunter2';

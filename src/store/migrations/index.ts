@@ -56,8 +56,8 @@ export async function migrateToLatest(db: Database): Promise<MigrationReport> {
 }
 
 /**
- * Undoes migrations down to (and excluding) `target`, or all of them when `target` is omitted.
- * For development and tests; production schemas only move forward.
+ * Undoes the migrations that come after `target` (which stays applied), or all of them when
+ * `target` is omitted. For development and tests; production schemas only move forward.
  */
 export async function migrateDown(db: Database, target?: string): Promise<void> {
   const migrator = createMigrator(db);
