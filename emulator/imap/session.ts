@@ -281,6 +281,9 @@ export class ImapSession {
         return;
       }
     }
+    // New messages are told before the command runs (EXISTS may come at any time), so that a
+    // UID command can name a message delivered since the last response.
+    if (this.selected && this.state === 'selected') for (const line of this.selected.drain(false)) this.writer.line(line);
     let result: CommandResult | undefined;
     try {
       result = await found.spec.handler(this, found.command, { uid: found.uid });

@@ -1,0 +1,60 @@
+/**
+ * `ExchangeAccess` on top of the identity half: token facts from its (synchronous) access-token
+ * introspection, mailbox facts from its directory. The rules themselves live in `access-policy.ts`.
+ *
+ * Mapping notes: FullAccess holds user object ids plus the app ids of service principals
+ * (`fullAccessApps`, for app-only IMAP/SMTP); SMTP AUTH falls back to the tenant default when the
+ * mailbox has no setting (`smtpAuthEnabled: null`).
+ *
+ * @see ../README.md ("Contract for the Exchange half")
+ */
+import type { Clock } from '../clock.js';
+import type { DirectoryStore } from '../directory/directory-store.js';
+import type { IntrospectAccessToken } from '../identity/introspect.js';
+import type { ExchangeAccess } from './access.js';
+import { createExchangeAccess, type MailboxFacts, type TokenFacts } from './access-policy.js';
+import type { ExchangeClock } from './exchange-clock.js';
+
+/** The emulator clock as the Exchange half reads it. */
+export function exchangeClockOf(clock: Clock): ExchangeClock {
+  return { now: () => clock.nowMs() };
+}
+
+export function createDirectoryAccess(options: { directory: DirectoryStore; introspect: IntrospectAccessToken; clock: ExchangeClock }): ExchangeAccess {
+  const { directory, introspect, clock } = options;
+  return createExchangeAccess(
+    {
+      introspect: async (token): Promise<TokenFacts | undefined> => {
+        const result = introspect(token);
+        if (!result.valid) return undefined;
+        return {
+          audience: result.audience,
+          scopes: result.scopes,
+          roles: result.roles,
+          tenantId: result.tenantId,
+          appId: result.appId,
+          userId: result.userId,
+          upn: result.upn,
+          expiresAt: result.expiresAt.getTime(),
+        };
+      },
+      findMailbox: (address): MailboxFacts | undefined => {
+        const mailbox = directory.findMailbox(address);
+        if (!mailbox) return undefined;
+        const tenant = directory.tenantOf(mailbox);
+        return {
+          address: mailbox.address,
+          tenantId: mailbox.tenantId,
+          kind: mailbox.kind,
+          ownerUserId: mailbox.ownerUserId,
+          fullAccess: [...mailbox.fullAccess, ...mailbox.fullAccessApps],
+          sendAs: mailbox.sendAs,
+          imapEnabled: mailbox.imapEnabled,
+          smtpAuthEnabled: mailbox.smtpAuthEnabled,
+          tenantSmtpAuthEnabled: tenant ? !tenant.smtpAuthDisabledByDefault : true,
+        };
+      },
+    },
+    clock,
+  );
+}
