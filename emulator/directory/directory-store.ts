@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
 import { EmulatorError } from '../errors.js';
 import type { AppRegistration, Consent, DirectoryChange, DirectoryEvents, Mailbox, Tenant, User } from './model.js';
-import { seedSchema, tenantSeedSchema, type Seed, type SeedInput, type TenantSeedInput } from './schema.js';
+import { seedSchema, tenantSeedSchema, type Seed } from './schema.js';
 import { convertTenant, exportTenant, type TenantState } from './seed-convert.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,7 +34,7 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
   protected mailboxes = new Map<string, Mailbox>();
   readonly clock: Clock;
 
-  constructor(clock: Clock, seed?: SeedInput) {
+  constructor(clock: Clock, seed?: unknown) {
     super();
     this.clock = clock;
     if (seed !== undefined) this.load(seed);
@@ -173,7 +173,7 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
   // ── loading ────────────────────────────────────────────────────────────────────────────────
 
   /** Replaces everything with the seed (validated with zod). */
-  load(input: SeedInput | unknown): void {
+  load(input: unknown): void {
     const seed = parseOrThrow(seedSchema, input, 'seed');
     const states = seed.tenants.map((t) => convertTenant(t, this.clock.now()));
     this.#checkUnique(states, true);
@@ -187,7 +187,7 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
   }
 
   /** Adds a tenant from a tenant seed. */
-  addTenant(input: TenantSeedInput | unknown): Readonly<Tenant> {
+  addTenant(input: unknown): Readonly<Tenant> {
     const seed = parseOrThrow(tenantSeedSchema, input, 'tenant');
     const state = convertTenant(seed, this.clock.now());
     this.#checkUnique([state], false);
