@@ -144,7 +144,7 @@ export async function searchContacts(db: Database, search: ContactSearch = {}): 
   const base = filteredContacts(db, search);
   const [totalRow, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-    base.selectAll('contacts').orderBy('contacts.name').orderBy('contacts.id').limit(limit).offset(offset).execute(),
+    base.selectAll('contacts').orderBy((eb) => eb.fn('lower', ['contacts.name'])).orderBy('contacts.id').limit(limit).offset(offset).execute(),
   ]);
   return { items: await attachAddresses(db, rows), total: Number(totalRow.total), limit, offset };
 }

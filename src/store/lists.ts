@@ -58,7 +58,7 @@ export async function listLists(db: Database, request: PageRequest & { query?: s
   const { limit, offset } = normalizePage(request);
   const pattern = request.query === undefined || request.query.trim() === '' ? undefined : containsLowercase(request.query.trim());
   let count = db.kysely.selectFrom('lists').select((eb) => eb.fn.countAll<number>().as('total'));
-  let page = selectLists(db).orderBy('lists.name').orderBy('lists.id').limit(limit).offset(offset);
+  let page = selectLists(db).orderBy((eb) => eb.fn('lower', ['lists.name'])).orderBy('lists.id').limit(limit).offset(offset);
   if (pattern !== undefined) {
     count = count.where((eb) => eb(eb.fn('lower', ['lists.name']), 'like', pattern));
     page = page.where((eb) => eb(eb.fn('lower', ['lists.name']), 'like', pattern));

@@ -87,9 +87,9 @@ export async function findUserById(db: Database, id: number): Promise<UserRecord
   return row === undefined ? undefined : toUserRecord(row);
 }
 
-/** Every user, by username. There are few: no paging. */
+/** Every user, by username regardless of case. There are few: no paging. */
 export async function listUsers(db: Database, filter: { role?: UserRole } = {}): Promise<UserRecord[]> {
-  let query = db.kysely.selectFrom('users').selectAll().orderBy('username').orderBy('id');
+  let query = db.kysely.selectFrom('users').selectAll().orderBy((eb) => eb.fn('lower', ['username'])).orderBy('id');
   if (filter.role !== undefined) query = query.where('role', '=', filter.role);
   return (await query.execute()).map(toUserRecord);
 }

@@ -81,9 +81,12 @@ forEachEngine((_engine, openFresh) => {
     expect(isPosternError(error, 'RESOURCE_NOT_FOUND')).toBe(true);
   });
 
-  it('lists users by username, optionally by role', async () => {
-    const all = await listUsers(db);
-    expect(all.map((u) => u.username)).toEqual([...all.map((u) => u.username)].sort());
+  it('lists users by username regardless of case, optionally by role', async () => {
+    await createUser(db, buildUser({ username: 'zed' }));
+    await createUser(db, buildUser({ username: 'Yves' }));
+    const all = (await listUsers(db)).map((u) => u.username);
+    expect(all.indexOf('Yves')).toBe(all.indexOf('zed') - 1);
+    expect(all).toEqual([...all].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)));
     const admins = await listUsers(db, { role: 'admin' });
     expect(admins.length).toBeGreaterThan(0);
     expect(admins.every((u) => u.role === 'admin')).toBe(true);
