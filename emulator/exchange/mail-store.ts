@@ -147,11 +147,12 @@ export class MailStore {
     if (folder.wellKnown) throw new MailStoreError('folder-protected', `${folder.name} cannot be renamed`);
     const target = validateName(to);
     if (mailbox.byName(target)) throw new MailStoreError('folder-exists', `${target} already exists`);
-    const oldPrefix = `${normalizeName(folder.name)}/`;
+    const oldName = folder.name;
+    const oldPrefix = `${normalizeName(oldName)}/`;
     for (const candidate of mailbox.all) {
       const lower = normalizeName(candidate.name);
       if (candidate !== folder && !lower.startsWith(oldPrefix)) continue;
-      candidate.name = candidate === folder ? target : target + candidate.name.slice(folder.name.length);
+      candidate.name = candidate === folder ? target : target + candidate.name.slice(oldName.length);
       this.journal?.record({ op: 'rename', mailbox: mailbox.address, id: candidate.id, name: candidate.name });
     }
   }

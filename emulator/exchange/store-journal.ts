@@ -93,27 +93,32 @@ export class FileStoreJournal implements StoreJournal {
     this.replaying = true;
     try {
       const blobs = new Map<string, MessageContent>();
+      const recordedUidNext = new Map<MailFolder, number>();
       for (const line of readFileSync(this.journalPath, 'utf8').split('\n')) {
         if (line.trim() === '') continue;
         const parsed = entrySchema.safeParse(safeJson(line));
         // A torn last line (crash mid-write) is skipped; everything before it is kept.
         if (!parsed.success) continue;
-        this.apply(store, parsed.data, blobs);
+        const folder = this.apply(store, parsed.data, blobs);
+        if (folder && parsed.data.op === 'folder' && parsed.data.uidNext !== undefined) recordedUidNext.set(folder, parsed.data.uidNext);
       }
+      // UIDNEXT survives expunges of the last messages: restore it once every append is replayed.
+      for (const [folder, uidNext] of recordedUidNext) folder.uidNext = Math.max(folder.uidNext, uidNext);
     } finally {
       this.replaying = false;
     }
     this.compact(store);
   }
 
-  private apply(store: MailStore, entry: JournalEntry, blobs: Map<string, MessageContent>): void {
+  /** Applies one entry; returns the folder an entry created. */
+  private apply(store: MailStore, entry: JournalEntry, blobs: Map<string, MessageContent>): MailFolder | undefined {
     const mailbox = store.existingMailbox(entry.mailbox);
     switch (entry.op) {
       case 'folder': {
-        const folder = new MailFolder(entry.id, entry.name, entry.uidValidity, entry.uidNext ?? 1, entry.wellKnown, entry.specialUse);
+        const folder = new MailFolder(entry.id, entry.name, entry.uidValidity, 1, entry.wellKnown, entry.specialUse);
         if (entry.subscribed !== undefined) folder.subscribed = entry.subscribed;
         store.restoreFolder(entry.mailbox, folder);
-        return;
+        return folder;
       }
       case 'rename': {
         const folder = mailbox?.byIdOf(entry.id);

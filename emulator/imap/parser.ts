@@ -129,6 +129,8 @@ export class CommandFramer {
       this.literalChunks = [];
       this.lines = [];
       this.literals = [];
+      // The rest of the command line after the literal goes with it.
+      this.discardLine = true;
       this.options.onFrame({ lines: [], literals: [], error: 'literal-too-large' });
       return;
     }

@@ -204,7 +204,8 @@ function collectText(raw: Buffer, part: MimePart, out: string[]): void {
   if (encoding === 'base64') bytes = Buffer.from(body.toString('latin1').replace(/\s+/g, ''), 'base64');
   else if (encoding === 'quoted-printable') bytes = decodeQuotedPrintable(body.toString('latin1'));
   const charset = (paramValue(part.contentType, 'charset') ?? 'utf-8').toLowerCase();
-  out.push(bytes.toString(charset === 'iso-8859-1' || charset === 'latin1' || charset === 'us-ascii' ? 'latin1' : 'utf8'));
+  // UTF-8 is a superset of US-ASCII, and mislabelled 8-bit text is far more often UTF-8 than not.
+  out.push(bytes.toString(charset === 'iso-8859-1' || charset === 'latin1' || charset === 'windows-1252' ? 'latin1' : 'utf8'));
 }
 
 function decodeQuotedPrintable(text: string): Buffer {
