@@ -48,11 +48,35 @@ export function describeEmulator(handle: EmulatorHandle): string[] {
   return lines;
 }
 
+/** Where the command prints and how it waits to stop; replaced in tests. */
+export interface EmulatorCommandIo {
+  print(line: string): void;
+  /** Resolves when the emulator should stop (SIGINT/SIGTERM by default). */
+  waitForStop(handle: EmulatorHandle): Promise<void>;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+const defaultIo: EmulatorCommandIo = {
+  print: (line) => process.stdout.write(`${line}\n`),
+  waitForStop: () => waitForSignal(),
+};
+
 /**
  * `postern emulator`: starts the Microsoft 365 emulator on loopback and prints its URLs, the CA
  * file and the control token. The only place where `src/` reaches `emulator/`.
  */
-export function registerEmulatorCommand(program: Command): void {
+export function registerEmulatorCommand(program: Command, io: EmulatorCommandIo = defaultIo): void {
   program
     .command('emulator')
     .description('Run the Microsoft 365 emulator (Entra ID identity platform, control API) on loopback, for tests and demos')
@@ -74,16 +98,11 @@ export function registerEmulatorCommand(program: Command): void {
         ...(options.controlToken === undefined ? {} : { controlToken: options.controlToken }),
         ...(options.deviceInterval === undefined ? {} : { identity: { deviceCodeIntervalSeconds: options.deviceInterval } }),
       });
-      for (const line of describeEmulator(handle)) process.stdout.write(`${line}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      await handle.close();
+      for (const line of describeEmulator(handle)) io.print(line);
+      try {
+        await io.waitForStop(handle);
+      } finally {
+        await handle.close();
+      }
     });
 }
