@@ -112,7 +112,7 @@ describe('ROPC (password grant)', () => {
     expectAadError(publicWithSecret.body, 700025, 'invalid_client');
   });
 
-  it('AADSTS65001 without prior consent (no UI to ask), 9001023 on /common', async () => {
+  it('AADSTS65001 without prior consent (no UI to ask); on /common 9001023 (multi-tenant app) or 50194 (single-tenant)', async () => {
     const noConsent = await postToken(emu, {
       grant_type: 'password',
       client_id: CONTOSO.web.appId,
@@ -122,12 +122,44 @@ describe('ROPC (password grant)', () => {
       scope: EXCHANGE_SCOPES,
     });
     expectAadError(noConsent.body, 65001, 'invalid_grant');
-    const common = await postToken(
-      emu,
-      { grant_type: 'password', client_id: CONTOSO.publicClient.appId, username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password, scope: EXCHANGE_SCOPES },
-      { tenant: 'common' },
-    );
-    expect(common.body.error).toBe('invalid_request');
-    expect([9001023, 50194]).toContain((common.body.error_codes as number[] | undefined)?.[0]);
+    await emu.control('POST', '/consents', { tenant: CONTOSO.domain, appId: CONTOSO.web.appId, user: CONTOSO.marco.upn, scopes: EXCHANGE_SCOPES.split(' ') });
+    const consented = await postToken(emu, {
+      grant_type: 'password',
+      client_id: CONTOSO.web.appId,
+      client_secret: CONTOSO.web.secret,
+      username: CONTOSO.marco.upn,
+      password: CONTOSO.marco.password,
+      scope: 'https://outlook.office365.com/IMAP.AccessAsUser.All offline_access',
+    });
+    expect(consented.status).toBe(200);
+    expect(emu.handle.identity.introspectAccessToken(String(consented.body.access_token))).toMatchObject({ valid: true, aud: 'https://outlook.office.com', audience: 'exchange' });
+    const onCommon = () =>
+      postToken(
+        emu,
+        { grant_type: 'password', client_id: CONTOSO.publicClient.appId, username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password, scope: EXCHANGE_SCOPES },
+        { tenant: 'common' },
+      );
+    expectAadError((await onCommon()).body, 50194, 'invalid_request');
+    await emu.control('PATCH', `/apps/${CONTOSO.publicClient.appId}`, { signInAudience: 'AzureADMultipleOrgs' });
+    try {
+      expectAadError((await onCommon()).body, 9001023, 'invalid_request');
+    } finally {
+      await emu.control('PATCH', `/apps/${CONTOSO.publicClient.appId}`, { signInAudience: 'AzureADMyOrg' });
+    }
+  });
+
+});
+
+describe('configuration', () => {
+  it('draws expires_in from the configured range and serves plain http when asked', async () => {
+    const other = await startTestEmulator({ identity: { accessTokenLifetimeSeconds: { min: 600, max: 600 } }, httpPort: 0 });
+    try {
+      const tokens = await postToken(other, { grant_type: 'client_credentials', client_id: CONTOSO.daemon.appId, client_secret: CONTOSO.daemon.secret, scope: 'https://graph.microsoft.com/.default' });
+      expect(tokens.body).toMatchObject({ token_type: 'Bearer', expires_in: 600, ext_expires_in: 600 });
+      const plain = await fetch(`${other.handle.urls.http}/${CONTOSO.tenantId}/v2.0/.well-known/openid-configuration`);
+      expect(await plain.json()).toMatchObject({ issuer: `${other.handle.urls.http}/${CONTOSO.tenantId}/v2.0` });
+    } finally {
+      await other.stop();
+    }
   });
 });
