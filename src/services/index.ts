@@ -4,7 +4,7 @@ import type { Database, SecretBox } from '../store/index.js';
 import { AuthService } from './auth-service.js';
 import { DirectoryService } from './directory-service.js';
 import { SecretService } from './secret-service.js';
-import { TokenService } from './token-service.js';
+import { ApiTokenService } from './api-token-service.js';
 import { UserService } from './user-service.js';
 
 export type { Principal, SignedIn } from './auth-service.js';
@@ -21,7 +21,7 @@ export interface Services {
   ping(): Promise<void>;
   auth: AuthService;
   users: UserService;
-  tokens: TokenService;
+  tokens: ApiTokenService;
   lists: DirectoryService['lists'];
   contacts: DirectoryService['contacts'];
   secrets: SecretService;
@@ -33,7 +33,7 @@ export function createServices(deps: ServiceDeps): Services {
     ping: () => deps.db.ping(),
     auth: new AuthService(deps.db),
     users: new UserService(deps.db),
-    tokens: new TokenService(deps.db),
+    tokens: new ApiTokenService(deps.db),
     lists: directory.lists,
     contacts: directory.contacts,
     secrets: new SecretService(deps.db, deps.box, deps.config),

@@ -10,7 +10,7 @@ import {
 } from '../store/index.js';
 
 /** API tokens for integrators; the plain token exists only in the creation answer. */
-export class TokenService {
+export class ApiTokenService {
   constructor(private readonly db: Database) {}
 
   async create(userId: number, name: string): Promise<{ record: ApiTokenRecord; token: string }> {

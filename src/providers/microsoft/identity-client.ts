@@ -1,0 +1,244 @@
+import * as oidc from 'openid-client';
+import { PosternError, isPosternError } from '../../errors/index.js';
+import { discoveryUrl, type AuthorityInput } from './authority.js';
+import { createFetch } from './http-fetch.js';
+import { classifyMicrosoftError } from './token-errors.js';
+
+/** What the identity adapter needs of a Cloud Provider, with the secret opened. */
+export interface ProviderConnection extends AuthorityInput {
+  readonly providerId: number;
+  /** Changes whenever the provider changes, so that cached configurations are refreshed. */
+  readonly version: string;
+  readonly applicationId: string;
+  readonly clientSecret: string | null;
+  readonly redirectUri: string;
+  readonly caFile: string | null;
+}
+
+/** A token endpoint answer, reduced to what Postern keeps. */
+export interface TokenResult {
+  readonly accessToken: string;
+  readonly refreshToken: string | null;
+  readonly expiresAt: Date;
+  readonly scopes: string[];
+  readonly idTokenClaims: IdentityClaims | null;
+}
+
+export interface IdentityClaims {
+  readonly objectId: string | null;
+  readonly tenantId: string | null;
+  readonly upn: string | null;
+  readonly email: string | null;
+  readonly name: string | null;
+}
+
+export interface DeviceCodeStart {
+  readonly userCode: string;
+  readonly verificationUri: string;
+  readonly expiresIn: number;
+  readonly interval: number;
+  readonly message: string;
+  /** Opaque: passed back to `pollDeviceCode`. */
+  readonly handle: oidc.DeviceAuthorizationResponse;
+}
+
+const DISCOVERY_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * The Microsoft identity platform as Postern uses it, on openid-client: one step per exchange,
+ * every failure translated at this edge into a catalogue error (`classifyMicrosoftError`).
+ *
+ * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
+ */
+export class MicrosoftIdentity {
+  private readonly configs = new Map<number, { version: string; at: number; config: Promise<oidc.Configuration> }>();
+
+  constructor(private readonly options: { timeoutMs: number; now?: () => number } = { timeoutMs: 15_000 }) {}
+
+  /** The authorize URL for a sign-in with PKCE (S256), state and nonce. */
+  async authorizationUrl(
+    conn: ProviderConnection,
+    request: { state: string; codeVerifier: string; nonce: string; scopes: readonly string[]; loginHint?: string | null; prompt?: string },
+  ): Promise<URL> {
+    const config = await this.configuration(conn);
+    const parameters: Record<string, string> = {
+      redirect_uri: conn.redirectUri,
+      response_type: 'code',
+      response_mode: 'query',
+      scope: request.scopes.join(' '),
+      state: request.state,
+      nonce: request.nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(request.codeVerifier),
+      code_challenge_method: 'S256',
+    };
+    if (request.loginHint) parameters.login_hint = request.loginHint;
+    if (request.prompt) parameters.prompt = request.prompt;
+    return oidc.buildAuthorizationUrl(config, parameters);
+  }
+
+  /** Redeems the code of a callback, checking state, PKCE and the ID token (issuer, audience, nonce, expiry). */
+  async redeemCode(
+    conn: ProviderConnection,
+    callbackParameters: URLSearchParams,
+    checks: { state: string; codeVerifier: string; nonce: string },
+  ): Promise<TokenResult> {
+    const config = await this.configuration(conn);
+    // openid-client sends as redirect_uri this URL without its query: the registered URI.
+    const currentUrl = new URL(conn.redirectUri);
+    currentUrl.search = callbackParameters.toString();
+    return this.call(async () =>
+      toResult(
+        await oidc.authorizationCodeGrant(
+          config,
+          currentUrl,
+          { pkceCodeVerifier: checks.codeVerifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true },
+        ),
+        this.now(),
+      ),
+    );
+  }
+
+  /** Exchanges a refresh token for an access token of one resource; Microsoft rotates the refresh token. */
+  async refresh(conn: ProviderConnection, refreshToken: string, scopes: readonly string[]): Promise<TokenResult> {
+    const config = await this.configuration(conn);
+    return this.call(async () => toResult(await oidc.refreshTokenGrant(config, refreshToken, { scope: scopes.join(' ') }), this.now()));
+  }
+
+  /** App-only token for `{resource}/.default`; no refresh token. */
+  async clientCredentials(conn: ProviderConnection, scope: string): Promise<TokenResult> {
+    const config = await this.configuration(conn);
+    return this.call(async () => toResult(await oidc.clientCredentialsGrant(config, { scope }), this.now()));
+  }
+
+  /** Resource owner password credentials (public clients only; no MFA). */
+  async password(conn: ProviderConnection, username: string, password: string, scopes: readonly string[]): Promise<TokenResult> {
+    const config = await this.configuration(conn);
+    return this.call(async () =>
+      toResult(await oidc.genericGrantRequest(config, 'password', { username, password, scope: scopes.join(' ') }), this.now()),
+    );
+  }
+
+  async startDeviceCode(conn: ProviderConnection, scopes: readonly string[]): Promise<DeviceCodeStart> {
+    const config = await this.configuration(conn);
+    return this.call(async () => {
+      const handle = await oidc.initiateDeviceAuthorization(config, { scope: scopes.join(' ') });
+      const message = typeof handle.message === 'string' ? handle.message : `Open ${handle.verification_uri} and enter the code ${handle.user_code}.`;
+      return {
+        userCode: handle.user_code,
+        verificationUri: handle.verification_uri,
+        expiresIn: handle.expires_in,
+        interval: handle.interval ?? 5,
+        message,
+        handle,
+      };
+    });
+  }
+
+  /** Polls until the user finishes (honouring `interval`, `slow_down` and expiry), or fails. */
+  async pollDeviceCode(conn: ProviderConnection, start: DeviceCodeStart, signal?: AbortSignal): Promise<TokenResult> {
+    const config = await this.configuration(conn);
+    return this.call(async () =>
+      toResult(await oidc.pollDeviceAuthorizationGrant(config, start.handle, undefined, signal === undefined ? {} : { signal }), this.now()),
+    );
+  }
+
+  /** Forgets the cached discovery of a provider (after an edit). */
+  forget(providerId: number): void {
+    this.configs.delete(providerId);
+  }
+
+  private configuration(conn: ProviderConnection): Promise<oidc.Configuration> {
+    const cached = this.configs.get(conn.providerId);
+    if (cached !== undefined && cached.version === conn.version && this.now() - cached.at < DISCOVERY_TTL_MS) return cached.config;
+    const config = this.call(() => discover(conn, this.options.timeoutMs));
+    config.catch(() => this.configs.delete(conn.providerId));
+    this.configs.set(conn.providerId, { version: conn.version, at: this.now(), config });
+    return config;
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+}
+
+async function discover(conn: ProviderConnection, timeoutMs: number): Promise<oidc.Configuration> {
+  const authentication = conn.clientSecret === null ? oidc.None() : oidc.ClientSecretPost(conn.clientSecret);
+  return oidc.discovery(discoveryUrl(conn), conn.applicationId, undefined, authentication, {
+    [oidc.customFetch]: createFetch({ caFile: conn.caFile, timeoutMs }),
+    timeout: Math.ceil(timeoutMs / 1000),
+  });
+}
+
+function toResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, nowMs: number): TokenResult {
+  const claims = response.claims();
+  const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+  return {
+    accessToken: response.access_token,
+    refreshToken: response.refresh_token ?? null,
+    expiresAt: new Date(nowMs + (Number(response.expires_in ?? 3600) || 3600) * 1000),
+    scopes: (response.scope ?? '').split(' ').filter(Boolean),
+    idTokenClaims:
+      claims === undefined
+        ? null
+        : {
+            objectId: text(claims.oid) ?? text(claims.sub),
+            tenantId: text(claims.tid),
+            upn: text(claims.preferred_username) ?? text(claims.upn),
+            email: text(claims.email),
+            name: text(claims.name),
+          },
+  };
+}
+
+/** Errors of openid-client and the network, translated to the catalogue. */
+export function translate(error: unknown): PosternError {
+  if (isPosternError(error)) return error;
+  if (error instanceof oidc.ResponseBodyError) {
+    const body = error.cause;
+    const codes = Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => typeof c === 'number') : undefined;
+    return withCause(
+      classifyMicrosoftError(
+        {
+          error: error.error,
+          error_description: error.error_description,
+          error_codes: codes,
+          suberror: typeof body.suberror === 'string' ? body.suberror : undefined,
+          trace_id: typeof body.trace_id === 'string' ? body.trace_id : undefined,
+          correlation_id: typeof body.correlation_id === 'string' ? body.correlation_id : undefined,
+        },
+        error.status,
+      ),
+      error,
+    );
+  }
+  if (error instanceof oidc.AuthorizationResponseError) {
+    return withCause(
+      classifyMicrosoftError({ error: error.error, error_description: error.error_description ?? undefined }),
+      error,
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
+  if (/JWT|ID Token|"iss"|"aud"|nonce|claim/i.test(message) && code.startsWith('OAUTH_')) {
+    return new PosternError('AUTH_ID_TOKEN_INVALID', { message: `The ID token did not validate: ${message}.`, cause: error });
+  }
+  if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') {
+    return new PosternError('AUTH_PROVIDER_UNAVAILABLE', { message: `Microsoft's identity service answered unexpectedly: ${message}.`, cause: error });
+  }
+  return new PosternError('AUTH_PROVIDER_UNAVAILABLE', {
+    message: `Microsoft's identity service could not be reached: ${message}.`,
+    cause: error,
+  });
+}
+
+function withCause(mapped: PosternError, cause: unknown): PosternError {
+  return new PosternError(mapped.code, { message: mapped.message, remedy: mapped.remedy, details: mapped.details, cause });
+}

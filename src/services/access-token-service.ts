@@ -1,0 +1,236 @@
+import { PosternError, isPosternError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import { endpointsOf, resourceUri, scopesForResource, type Resource } from '../providers/microsoft/authority.js';
+import type { MicrosoftIdentity, ProviderConnection, TokenResult } from '../providers/microsoft/identity-client.js';
+import { PROVIDER_CODES, REAUTH_CODES } from '../providers/microsoft/token-errors.js';
+import {
+  appendEvent,
+  getCachedAccessToken,
+  lockGrant,
+  recordGrantError,
+  requireGrant,
+  requireProvider,
+  setProviderStatus,
+  storeRefreshedTokens,
+  toDbTime,
+  type Database,
+  type GrantRecord,
+  type ProviderRecord,
+  type SecretBox,
+} from '../store/index.js';
+import { connectionOf } from './provider-service.js';
+
+/** An access token ready to use, with what it is good for. */
+export interface AccessToken {
+  readonly token: string;
+  readonly expiresAt: Date;
+  readonly scopes: string[];
+  /** The signed-in user (the delegate for a shared mailbox); null for app-only grants. */
+  readonly upn: string | null;
+}
+
+export interface AccessTokenOptions {
+  /** The token must stay valid at least this long; default five minutes. */
+  minValidityMs?: number;
+}
+
+export const MIN_VALIDITY_MS = 5 * 60 * 1000;
+const TRANSIENT_ATTEMPTS = 4;
+const BACKOFF_BASE_MS = 250;
+
+/**
+ * `accessToken(grant, resource)`: a cached token valid for at least five more minutes, otherwise a
+ * refresh — one per grant at a time in this process, and across processes through a row lock on
+ * PostgreSQL — storing the rotated refresh token before the new access token is returned.
+ * Failures are classified once, here: re-authentication required moves the grant (and the
+ * accounts using it) to `reauth_required`/`disconnected`; a misconfigured provider gets status
+ * `error`; transient trouble is retried with backoff and leaves the grant `active`.
+ */
+export class AccessTokenService {
+  private readonly flights = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+    private readonly identity: MicrosoftIdentity,
+    private readonly logger: Logger,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {}
+
+  async accessToken(grantId: number, resource: Resource, options: AccessTokenOptions = {}): Promise<AccessToken> {
+    const minValidity = options.minValidityMs ?? MIN_VALIDITY_MS;
+    for (let round = 0; round < 3; round += 1) {
+      const cached = await this.cached(grantId, resource, minValidity);
+      if (cached !== undefined) return cached;
+      await this.refreshOnce(grantId, resource, minValidity);
+    }
+    throw new PosternError('AUTH_PROVIDER_UNAVAILABLE', {
+      message: 'Microsoft returned access tokens that expire too soon to be used.',
+      details: { grantId, resource },
+    });
+  }
+
+  /** Refreshes now even if the cached token is still good (the token keeper's proactive renewal). */
+  async refreshNow(grantId: number, resource: Resource): Promise<void> {
+    await this.refreshOnce(grantId, resource, Number.POSITIVE_INFINITY);
+  }
+
+  private async cached(grantId: number, resource: Resource, minValidity: number): Promise<AccessToken | undefined> {
+    const grant = await requireGrant(this.db, grantId);
+    const provider = await requireProvider(this.db, grant.providerId);
+    const cache = await getCachedAccessToken(this.db, grantId, resourceUri(resource, endpointsOf(provider)));
+    if (cache === undefined || cache.expiresAt.getTime() - this.db.now().getTime() < minValidity) return undefined;
+    return {
+      token: this.box.open(cache.sealed, 'grant_access_tokens.access_token'),
+      expiresAt: cache.expiresAt,
+      scopes: cache.scopes,
+      upn: grant.upn,
+    };
+  }
+
+  private refreshOnce(grantId: number, resource: Resource, minValidity: number): Promise<void> {
+    const key = `${grantId}`;
+    const running = this.flights.get(key);
+    if (running !== undefined) return running;
+    const flight = this.refreshWithRetry(grantId, resource, minValidity).finally(() => this.flights.delete(key));
+    this.flights.set(key, flight);
+    return flight;
+  }
+
+  private async refreshWithRetry(grantId: number, resource: Resource, minValidity: number): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.refreshLocked(grantId, resource, minValidity);
+        return;
+      } catch (error) {
+        const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });
+        if (failure.kind !== 'transient' || attempt >= TRANSIENT_ATTEMPTS) throw failure;
+        const delay = BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
+        this.logger.warn({ grantId, code: failure.code, attempt, delayMs: Math.round(delay) }, 'token refresh failed, retrying');
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async refreshLocked(grantId: number, resource: Resource, minValidity: number): Promise<void> {
+    // On PostgreSQL the row lock makes other processes wait and then find the fresh token; on
+    // SQLite (one process) the in-process single flight is enough and no write lock is held
+    // across the HTTP call.
+    const work = async (tx: Database): Promise<void> => {
+      const grant = await lockGrant(tx, grantId);
+      const provider = await requireProvider(tx, grant.providerId);
+      const endpoints = endpointsOf(provider);
+      const cache = await getCachedAccessToken(tx, grantId, resourceUri(resource, endpoints));
+      if (cache !== undefined && cache.expiresAt.getTime() - tx.now().getTime() >= minValidity) return;
+      if (grant.state !== 'active') throw this.stateError(grant);
+      let result: TokenResult;
+      try {
+        result = await this.obtain(connectionOf(provider, this.box), provider, grant, resource);
+      } catch (error) {
+        throw await this.classify(error, grant, provider);
+      }
+      await storeRefreshedTokens(tx, grantId, {
+        sealedRefreshToken: result.refreshToken === null ? null : this.box.seal(result.refreshToken, 'grants.refresh_token'),
+        resource: resourceUri(resource, endpoints),
+        sealedAccessToken: this.box.seal(result.accessToken, 'grant_access_tokens.access_token'),
+        scopes: result.scopes,
+        expiresAt: result.expiresAt,
+      });
+      this.logger.info({ grantId, providerId: provider.id, resource, expiresAt: result.expiresAt }, 'access token refreshed');
+    };
+    if (this.db.engine === 'postgres') await this.db.transaction(work);
+    else await work(this.db);
+  }
+
+  private async obtain(conn: ProviderConnection, provider: ProviderRecord, grant: GrantRecord, resource: Resource): Promise<TokenResult> {
+    const endpoints = endpointsOf(provider);
+    if (grant.sealedRefreshToken === null && grant.sealedPassword === null) {
+      return this.identity.clientCredentials(conn, `${resourceUri(resource, endpoints)}/.default`);
+    }
+    const scopes = scopesForResource(provider.scopes, resource, endpoints);
+    if (scopes.length === 0) {
+      throw new PosternError('AUTH_SCOPE_INVALID', {
+        message: `Cloud Provider "${provider.name}" requests no ${resource === 'exchange' ? 'Exchange (IMAP/SMTP)' : 'Microsoft Graph'} scopes.`,
+        remedy: `Add the ${resource === 'exchange' ? 'IMAP.AccessAsUser.All and SMTP.Send' : 'Mail.ReadWrite and Mail.Send'} scopes to the provider and authenticate again.`,
+      });
+    }
+    const requested = [...scopes, 'offline_access'];
+    if (grant.sealedRefreshToken !== null) {
+      try {
+        return await this.identity.refresh(conn, this.box.open(grant.sealedRefreshToken, 'grants.refresh_token'), requested);
+      } catch (error) {
+        // A password (ROPC) grant can sign in again by itself when its refresh token is refused.
+        if (grant.sealedPassword === null || !isPosternError(error) || !REAUTH_CODES.has(error.code)) throw error;
+      }
+    }
+    const password = this.box.open(grant.sealedPassword ?? '', 'grants.password');
+    return this.identity.password(conn, grant.upn ?? '', password, requested);
+  }
+
+  private stateError(grant: GrantRecord): PosternError {
+    if (grant.lastError !== null && grant.lastError.code !== '') {
+      return new PosternError('AUTH_GRANT_INVALID', {
+        message: `The grant of ${grant.upn ?? 'the app'} needs a new sign-in: ${grant.lastError.message}`,
+        remedy: grant.lastError.remedy ?? undefined,
+        details: { grantId: grant.id, lastError: grant.lastError.code, ...(grant.lastError.aadsts === null ? {} : { aadsts: grant.lastError.aadsts }) },
+      });
+    }
+    return new PosternError('AUTH_GRANT_INVALID', { details: { grantId: grant.id } });
+  }
+
+  /** Records what a failure means for the grant, the provider and the accounts, and returns it. */
+  private async classify(error: unknown, grant: GrantRecord, provider: ProviderRecord): Promise<PosternError> {
+    const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });
+    const aadsts = typeof failure.details?.aadsts === 'string' ? failure.details.aadsts : null;
+    const summary = { code: failure.code, message: failure.message, remedy: failure.remedy ?? null, aadsts };
+    const who = grant.upn ?? 'the app';
+    if (REAUTH_CODES.has(failure.code)) {
+      await recordGrantError(this.db, grant.id, 'reauth_required', summary);
+      await this.disconnectAccounts(grant, failure);
+      await appendEvent(this.db, {
+        scope: 'provider',
+        scopeId: provider.id,
+        type: 'grant.reauth_required',
+        level: 'error',
+        message: `Re-authentication required for ${who}: ${failure.message}`,
+        data: { grantId: grant.id, code: failure.code, ...(aadsts === null ? {} : { aadsts }), remedy: failure.remedy ?? null },
+      });
+      this.logger.warn({ grantId: grant.id, providerId: provider.id, code: failure.code, aadsts }, 'grant needs re-authentication');
+    } else if (PROVIDER_CODES.has(failure.code)) {
+      await setProviderStatus(this.db, provider.id, 'error', { code: failure.code, message: failure.message, remedy: failure.remedy ?? null });
+      await recordGrantError(this.db, grant.id, 'active', summary);
+      await appendEvent(this.db, {
+        scope: 'provider',
+        scopeId: provider.id,
+        type: 'provider.error',
+        level: 'error',
+        message: `Cloud Provider "${provider.name}": ${failure.message}`,
+        data: { grantId: grant.id, code: failure.code, ...(aadsts === null ? {} : { aadsts }), remedy: failure.remedy ?? null },
+      });
+      this.logger.error({ providerId: provider.id, code: failure.code, aadsts }, 'cloud provider misconfigured');
+    } else {
+      await recordGrantError(this.db, grant.id, 'active', summary);
+      this.logger.warn({ grantId: grant.id, code: failure.code }, 'token endpoint trouble');
+    }
+    return failure;
+  }
+
+  /** The accounts that sign in with this grant become `disconnected`, with the reason. */
+  private async disconnectAccounts(grant: GrantRecord, failure: PosternError): Promise<void> {
+    if (grant.upn === null) return;
+    await this.db.kysely
+      .updateTable('email_accounts')
+      .set({
+        status: 'disconnected',
+        last_error_code: failure.code,
+        last_error_message: failure.message,
+        last_error_remedy: failure.remedy ?? null,
+        status_changed_at: toDbTime(this.db.now()),
+      })
+      .where('provider_id', '=', grant.providerId)
+      .where((eb) =>
+        eb(eb.fn('lower', [eb.fn.coalesce('modern_auth_email', 'username')]), '=', (grant.upn ?? '').toLowerCase()),
+      )
+      .execute();
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * Cloud Providers: one Azure app registration each. The client secret is sealed in
+ * `client_secret_enc`; the record carries only a hint (its last three characters) and the expiry
+ * date the administrator gave. `sealedSecret` is for the identity adapter alone.
+ */
+import { z } from 'zod';
+import { PosternError } from '../errors/index.js';
+import type { Database } from './database.js';
+import { fromJsonText, toJsonText } from './json-column.js';
+import type { ProviderCloud, ProviderGrantType, Row, Sealed, Timestamp } from './schema.js';
+import { readConstraintViolation } from './sql-errors.js';
+import { toDbTime, toDbTimeOrNull } from './time.js';
+
+export interface ProviderRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly service: string;
+  readonly type: string;
+  readonly applicationId: string;
+  readonly tenantId: string;
+  readonly clientSecretHint: string | null;
+  readonly clientSecretExpiresAt: Timestamp | null;
+  /** The sealed secret; never presented. */
+  readonly sealedSecret: Sealed | null;
+  readonly redirectUri: string | null;
+  readonly cloud: ProviderCloud;
+  readonly authorityUrl: string | null;
+  readonly caFile: string | null;
+  readonly grantType: ProviderGrantType;
+  readonly scopes: string[];
+  /** Provider-level condition: `ok`, or `error` with the last error below. */
+  readonly status: string;
+  readonly lastError: { code: string; message: string; remedy: string | null } | null;
+  readonly statusChangedAt: Timestamp | null;
+  readonly createdAt: Timestamp;
+  readonly updatedAt: Timestamp;
+}
+
+export interface ProviderFields {
+  readonly name: string;
+  readonly service: string;
+  readonly type: string;
+  readonly applicationId: string;
+  readonly tenantId: string;
+  readonly redirectUri: string | null;
+  readonly cloud: ProviderCloud;
+  readonly authorityUrl: string | null;
+  readonly caFile: string | null;
+  readonly grantType: ProviderGrantType;
+  readonly scopes: readonly string[];
+}
+
+export interface SealedSecretInput {
+  readonly sealed: Sealed | null;
+  readonly hint: string | null;
+  readonly expiresAt: Date | null;
+}
+
+const scopesSchema = z.array(z.string());
+
+export async function createProvider(db: Database, fields: ProviderFields, secret: SealedSecretInput): Promise<ProviderRecord> {
+  const now = toDbTime(db.now());
+  try {
+    const row = await db.kysely
+      .insertInto('cloud_providers')
+      .values({
+        name: fields.name,
+        service: fields.service,
+        type: fields.type,
+        application_id: fields.applicationId,
+        tenant_id: fields.tenantId,
+        redirect_uri: fields.redirectUri,
+        cloud: fields.cloud,
+        authority_url: fields.authorityUrl,
+        ca_file: fields.caFile,
+        grant_type: fields.grantType,
+        scopes_json: toJsonText(fields.scopes),
+        client_secret_enc: secret.sealed,
+        client_secret_hint: secret.hint,
+        client_secret_expires_at: toDbTimeOrNull(secret.expiresAt),
+        status: 'ok',
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toProviderRecord(row);
+  } catch (error) {
+    throw translateNameConflict(error, fields.name);
+  }
+}
+
+export async function updateProvider(db: Database, id: number, fields: Partial<ProviderFields>): Promise<ProviderRecord> {
+  const columns = toColumns(fields);
+  try {
+    await db.kysely
+      .updateTable('cloud_providers')
+      .set({ ...columns, updated_at: toDbTime(db.now()) })
+      .where('id', '=', id)
+      .execute();
+  } catch (error) {
+    throw translateNameConflict(error, fields.name ?? '');
+  }
+  return requireProvider(db, id);
+}
+
+/** Replaces the sealed client secret, its hint and expiry (Update Client Secret). */
+export async function setProviderSecret(db: Database, id: number, secret: SealedSecretInput): Promise<ProviderRecord> {
+  await db.kysely
+    .updateTable('cloud_providers')
+    .set({
+      client_secret_enc: secret.sealed,
+      client_secret_hint: secret.hint,
+      client_secret_expires_at: toDbTimeOrNull(secret.expiresAt),
+      updated_at: toDbTime(db.now()),
+    })
+    .where('id', '=', id)
+    .execute();
+  return requireProvider(db, id);
+}
+
+/** Records the provider-level condition: `ok` clears the last error. */
+export async function setProviderStatus(
+  db: Database,
+  id: number,
+  status: 'ok' | 'error',
+  error?: { code: string; message: string; remedy: string | null },
+): Promise<void> {
+  await db.kysely
+    .updateTable('cloud_providers')
+    .set({
+      status,
+      last_error_code: error?.code ?? null,
+      last_error_message: error?.message ?? null,
+      last_error_remedy: error?.remedy ?? null,
+      status_changed_at: toDbTime(db.now()),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function getProvider(db: Database, id: number): Promise<ProviderRecord | undefined> {
+  const row = await db.kysely.selectFrom('cloud_providers').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : toProviderRecord(row);
+}
+
+export async function findProviderByName(db: Database, name: string): Promise<ProviderRecord | undefined> {
+  const row = await db.kysely
+    .selectFrom('cloud_providers')
+    .selectAll()
+    .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
+    .executeTakeFirst();
+  return row === undefined ? undefined : toProviderRecord(row);
+}
+
+/** @throws PosternError RESOURCE_NOT_FOUND */
+export async function requireProvider(db: Database, id: number): Promise<ProviderRecord> {
+  const provider = await getProvider(db, id);
+  if (provider === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider ${id}.` });
+  return provider;
+}
+
+export async function listProviders(db: Database): Promise<ProviderRecord[]> {
+  const rows = await db.kysely.selectFrom('cloud_providers').selectAll().orderBy('name').execute();
+  return rows.map(toProviderRecord);
+}
+
+/** Names of the email accounts that use a provider. */
+export async function accountsUsingProvider(db: Database, id: number): Promise<string[]> {
+  const rows = await db.kysely.selectFrom('email_accounts').select(['name', 'key']).where('provider_id', '=', id).orderBy('name').execute();
+  return rows.map((row) => `${row.name} (${row.key})`);
+}
+
+/** Deletes a provider, its grants and pending sign-ins. The caller checks that no account uses it. */
+export async function deleteProvider(db: Database, id: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.kysely.deleteFrom('oauth_states').where('provider_id', '=', id).execute();
+    const grants = tx.kysely.selectFrom('grants').select('id').where('provider_id', '=', id);
+    await tx.kysely.deleteFrom('grant_access_tokens').where('grant_id', 'in', grants).execute();
+    await tx.kysely.deleteFrom('grants').where('provider_id', '=', id).execute();
+    const result = await tx.kysely.deleteFrom('cloud_providers').where('id', '=', id).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider ${id}.` });
+  });
+}
+
+function toColumns(fields: Partial<ProviderFields>) {
+  return {
+    ...(fields.name === undefined ? {} : { name: fields.name }),
+    ...(fields.service === undefined ? {} : { service: fields.service }),
+    ...(fields.type === undefined ? {} : { type: fields.type }),
+    ...(fields.applicationId === undefined ? {} : { application_id: fields.applicationId }),
+    ...(fields.tenantId === undefined ? {} : { tenant_id: fields.tenantId }),
+    ...(fields.redirectUri === undefined ? {} : { redirect_uri: fields.redirectUri }),
+    ...(fields.cloud === undefined ? {} : { cloud: fields.cloud }),
+    ...(fields.authorityUrl === undefined ? {} : { authority_url: fields.authorityUrl }),
+    ...(fields.caFile === undefined ? {} : { ca_file: fields.caFile }),
+    ...(fields.grantType === undefined ? {} : { grant_type: fields.grantType }),
+    ...(fields.scopes === undefined ? {} : { scopes_json: toJsonText(fields.scopes) }),
+  } as const;
+}
+
+function toProviderRecord(row: Row<'cloud_providers'>): ProviderRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    service: row.service,
+    type: row.type,
+    applicationId: row.application_id,
+    tenantId: row.tenant_id,
+    clientSecretHint: row.client_secret_hint,
+    clientSecretExpiresAt: row.client_secret_expires_at,
+    sealedSecret: row.client_secret_enc,
+    redirectUri: row.redirect_uri,
+    cloud: row.cloud,
+    authorityUrl: row.authority_url,
+    caFile: row.ca_file,
+    grantType: row.grant_type,
+    scopes: fromJsonText(row.scopes_json, scopesSchema, 'cloud_providers.scopes_json'),
+    status: row.status,
+    lastError:
+      row.last_error_code === null
+        ? null
+        : { code: row.last_error_code, message: row.last_error_message ?? '', remedy: row.last_error_remedy },
+    statusChangedAt: row.status_changed_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function translateNameConflict(error: unknown, name: string): unknown {
+  if (readConstraintViolation(error)?.kind !== 'unique') return error;
+  return new PosternError('RESOURCE_CONFLICT', {
+    message: `A Cloud Provider named "${name}" already exists.`,
+    remedy: 'Choose another name.',
+    details: { field: 'name' },
+    cause: error,
+  });
+}
