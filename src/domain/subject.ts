@@ -1,0 +1,100 @@
+/**
+ * Subjects: the reply and forward prefixes mail clients add in many languages, and the
+ * interaction token Postern writes into the subject of outgoing mail so that a reply threads back
+ * into its conversation even when the client dropped In-Reply-To and References.
+ *
+ * Token format: `[#P<interaction id>-<check>]`, for example `[#P123-7KQX]`. The check is four
+ * characters of Crockford base32 (20 random bits) chosen when the interaction is created; it
+ * makes a token that was not received from Postern very unlikely to match, so a stranger cannot
+ * push mail into another customer's conversation by guessing ids. The token is matched
+ * regardless of case and only within the account that created it.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc5322#section-3.6.5 (Subject; "Re: " is the only
+ *   prefix the RFC names)
+ */
+
+/** Crockford's base32 alphabet: no I, L, O, U, so a token read aloud is not misread. */
+const CHECK_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const CHECK_LENGTH = 4;
+const TOKEN_PATTERN = /\[#P(\d{1,15})-([0-9A-HJKMNP-TV-Z]{4})\]/gi;
+
+/**
+ * Reply and forward prefixes: English (Re, Fw, Fwd), German (AW, WG), Dutch (Antw, Doorst),
+ * Scandinavian (SV, VS, VB, Vid), Finnish (VL, VS), French (Réf, TR), Italian (R, RIF, I),
+ * Spanish and Portuguese (RE, RV, ENC, RES), Polish (Odp, PD), Czech (Odp, Fw), Turkish (YNT,
+ * İLT), Hungarian (Vá, Továbbítás), Greek (ΑΠ, ΣΧΕΤ, ΠΡΘ), Russian (Ответ, Пересл, Отв), Chinese
+ * (回复, 回覆, 答复, 转发, 轉寄), Japanese (返信, 転送), Korean (회신, 전달); optionally counted
+ * (`Re[2]:`, `Re(3):`) and with a full-width colon.
+ */
+const PREFIX_WORDS = [
+  're', 'fw', 'fwd', 'aw', 'wg', 'antw', 'antwort', 'doorst', 'sv', 'vs', 'vb', 'vid', 'vl', 'réf', 'ref', 'tr', 'rif',
+  'r', 'i', 'rv', 'enc', 'res', 'odp', 'pd', 'ynt', 'i̇lt', 'ilt', 'vá', 'továbbítás', 'απ', 'σχετ', 'πρθ', 'ответ',
+  'пересл', 'отв', 'fs', '回复', '回覆', '答复', '转发', '轉寄', '返信', '転送', '회신', '전달',
+];
+const PREFIX = new RegExp(
+  `^\\s*(?:${PREFIX_WORDS.map(escapeRegExp).join('|')})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*[:：]\\s*`,
+  'iu',
+);
+
+/**
+ * The subject without reply/forward prefixes, interaction tokens and redundant whitespace:
+ * `RE: AW: Fwd:  Order 42 [#P7-0000]` → `Order 42`.
+ */
+export function normalizeSubject(subject: string | null | undefined): string {
+  let text = removeSubjectTokens(subject ?? '');
+  for (let guard = 0; guard < 50; guard += 1) {
+    const stripped = text.replace(PREFIX, '');
+    if (stripped === text) break;
+    text = stripped;
+  }
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** The token stored for an interaction: `#P123-7KQX`. */
+export function formatSubjectToken(interactionId: number, check: string): string {
+  if (!Number.isSafeInteger(interactionId) || interactionId <= 0) throw new RangeError('interaction id must be a positive integer');
+  const normalized = check.toUpperCase();
+  if (!new RegExp(`^[${CHECK_ALPHABET}]{${CHECK_LENGTH}}$`).test(normalized)) {
+    throw new RangeError(`check must be ${CHECK_LENGTH} characters of Crockford base32`);
+  }
+  return `#P${interactionId}-${normalized}`;
+}
+
+/** A token check (four base32 characters) from random bytes (at least three). */
+export function tokenCheckFromBytes(bytes: Uint8Array): string {
+  if (bytes.length < 3) throw new RangeError('a token check needs 3 random bytes');
+  let bits = ((bytes[0] ?? 0) << 16) | ((bytes[1] ?? 0) << 8) | (bytes[2] ?? 0);
+  let check = '';
+  for (let i = 0; i < CHECK_LENGTH; i += 1) {
+    check = (CHECK_ALPHABET[bits & 31] ?? '0') + check;
+    bits >>>= 5;
+  }
+  return check;
+}
+
+/** The tag written in subjects: `[#P123-7KQX]`. */
+export function subjectTokenTag(token: string): string {
+  return `[${token}]`;
+}
+
+/** Every token in a subject, in the stored form (`#P123-7KQX`), without repeats. */
+export function findSubjectTokens(subject: string | null | undefined): string[] {
+  if (subject === null || subject === undefined) return [];
+  const tokens = [...subject.matchAll(TOKEN_PATTERN)].map((match) => `#P${Number(match[1])}-${(match[2] ?? '').toUpperCase()}`);
+  return [...new Set(tokens)];
+}
+
+/** The subject with the token's tag appended, unless it already carries that token. */
+export function addSubjectToken(subject: string, token: string): string {
+  if (findSubjectTokens(subject).includes(token.toUpperCase())) return subject;
+  const trimmed = subject.trim();
+  return trimmed === '' ? subjectTokenTag(token) : `${trimmed} ${subjectTokenTag(token)}`;
+}
+
+function removeSubjectTokens(subject: string): string {
+  return subject.replace(TOKEN_PATTERN, ' ');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
