@@ -158,8 +158,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const clock = options.clock ?? new Clock();
   const dataDir = path.resolve(options.dataDir);
   const directory = new Directory(clock, await loadSeed(options.seed));
-  const tls = await loadOrCreateTls(dataDir, options.tlsNames ?? DEFAULT_TLS_NAMES);
-  const keys = await IdentityKeys.loadOrCreate(dataDir, clock.now());
+  const [tls, keys] = await Promise.all([loadOrCreateTls(dataDir, options.tlsNames ?? DEFAULT_TLS_NAMES), IdentityKeys.loadOrCreate(dataDir, clock.now())]);
   const identity = createIdentityPlatform({
     directory,
     clock,

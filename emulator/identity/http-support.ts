@@ -47,11 +47,15 @@ function flatten(source: unknown, into: Record<string, string>): void {
   }
 }
 
-/** Query and form parameters as one string map (body wins). */
+/**
+ * Query and form parameters as one string map (body wins). Only a form-urlencoded body counts:
+ * like Microsoft, the endpoints do not read JSON bodies.
+ */
 export function paramsOf(request: FastifyRequest): Record<string, string> {
   const out: Record<string, string> = {};
   flatten(request.query, out);
-  flatten(request.body, out);
+  const type = request.headers['content-type'] ?? '';
+  if (type.toLowerCase().startsWith('application/x-www-form-urlencoded')) flatten(request.body, out);
   return out;
 }
 

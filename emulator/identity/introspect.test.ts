@@ -6,11 +6,14 @@ import { createIntrospector } from './introspect.js';
 import { IdentityKeys } from './keys.js';
 import { mintAccessToken, mintIdToken } from './tokens.js';
 
+// RSA generation is the slow part: one key set for the file (rotation keeps old keys valid).
+const keys = IdentityKeys.generate();
+const foreignKeys = IdentityKeys.generate();
+
 async function setup() {
   let real = Date.UTC(2025, 2, 1, 9);
   const clock = new Clock({ source: () => real });
   const directory = new Directory(clock, await readSeedFile(sampleSeedPath()));
-  const keys = IdentityKeys.generate();
   const introspect = createIntrospector({ keys, clock, directory });
   const tenant = directory.findTenant('contoso.com');
   const app = directory.findApp('5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a01');
@@ -46,7 +49,7 @@ describe('introspectAccessToken', () => {
     expect(introspect('abc')).toEqual({ valid: false, reason: 'malformed' });
     const [h, p] = token.split('.');
     expect(introspect(`${h}.${p}.${'A'.repeat(342)}`)).toEqual({ valid: false, reason: 'signature' });
-    expect(introspect(IdentityKeys.generate().signJwt({ iss: `https://sts.windows.net/${tenant.id}/` }))).toEqual({ valid: false, reason: 'signature' });
+    expect(introspect(foreignKeys.signJwt({ iss: `https://sts.windows.net/${tenant.id}/` }))).toEqual({ valid: false, reason: 'signature' });
     const idToken = mintIdToken(keys, clock, { issuer: `https://127.0.0.1/${tenant.id}/v2.0`, tenant, app, user, email: false });
     expect(introspect(idToken)).toEqual({ valid: false, reason: 'wrong-issuer' });
     clock.advance(3600_000);

@@ -10,9 +10,10 @@
  * @see https://learn.microsoft.com/entra/identity-platform/signing-key-rollover
  * @see https://www.rfc-editor.org/rfc/rfc7515 (JWS compact serialisation)
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { z } from 'zod';
 
 /** One RSA signing key. */
@@ -49,10 +50,22 @@ const keyFileSchema = z.object({
   sealingKey: z.string().min(40),
 });
 
-function newSigningKey(now: Date): SigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const generateRsa = promisify(generateKeyPair);
+
+function signingKeyOf(privateKey: KeyObject, publicKey: KeyObject, now: Date): SigningKey {
   const kid = createHash('sha1').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url');
   return { kid, privateKey, publicKey, createdAt: now };
+}
+
+function newSigningKey(now: Date): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return signingKeyOf(privateKey, publicKey, now);
+}
+
+/** Like {@link newSigningKey}, generated off the main thread. */
+async function newSigningKeyAsync(now: Date): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateRsa('rsa', { modulusLength: 2048 });
+  return signingKeyOf(privateKey, publicKey, now);
 }
 
 function encodeSegment(value: unknown): string {
@@ -113,7 +126,7 @@ export class IdentityKeys {
       return new IdentityKeys(keys, Buffer.from(parsed.sealingKey, 'base64'), file);
     }
     await mkdir(dataDir, { recursive: true });
-    const created = new IdentityKeys([newSigningKey(now)], randomBytes(32), file);
+    const created = new IdentityKeys([await newSigningKeyAsync(now)], randomBytes(32), file);
     await created.save();
     return created;
   }
@@ -135,7 +148,7 @@ export class IdentityKeys {
    * (up to three in all) unless `retainPrevious` is false.
    */
   async rotate(options: { retainPrevious?: boolean; now?: Date } = {}): Promise<SigningKey> {
-    const key = newSigningKey(options.now ?? new Date());
+    const key = await newSigningKeyAsync(options.now ?? new Date());
     this.#keys = options.retainPrevious === false ? [key] : [key, ...this.#keys].slice(0, MAX_PUBLISHED);
     await this.save();
     return key;

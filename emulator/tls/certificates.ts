@@ -7,10 +7,11 @@
  * @see https://learn.microsoft.com/entra/identity-platform/msal-client-application-configuration#authority (https only)
  * @see https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.6 (subjectAltName)
  */
-import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { generateKeyPair, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import forge from 'node-forge';
 
 /** PEM material and file paths for the HTTPS/IMAPS/SMTP servers and their clients. */
@@ -35,8 +36,11 @@ export const DEFAULT_TLS_NAMES: TlsNames = { hostnames: ['localhost'], ips: ['12
 const FILES = { ca: 'ca.pem', caKey: 'ca-key.pem', cert: 'server.pem', key: 'server-key.pem' } as const;
 const DAY_MS = 86_400_000;
 
-function rsaKeyPair(): forge.pki.rsa.KeyPair {
-  const { privateKey } = generateKeyPairSync('rsa', {
+const generateRsa = promisify(generateKeyPair);
+
+/** An RSA-2048 key pair from Node's native generator (off the main thread), in forge's types. */
+async function rsaKeyPair(): Promise<forge.pki.rsa.KeyPair> {
+  const { privateKey } = await generateRsa('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -52,8 +56,7 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
-function createCa(now: Date): { certPem: string; keyPem: string } {
-  const keys = rsaKeyPair();
+function createCa(keys: forge.pki.rsa.KeyPair, now: Date): { certPem: string; keyPem: string } {
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
@@ -74,10 +77,14 @@ function createCa(now: Date): { certPem: string; keyPem: string } {
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-function createServerCert(ca: { certPem: string; keyPem: string }, names: TlsNames, now: Date): { certPem: string; keyPem: string } {
+function createServerCert(
+  keys: forge.pki.rsa.KeyPair,
+  ca: { certPem: string; keyPem: string },
+  names: TlsNames,
+  now: Date,
+): { certPem: string; keyPem: string } {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
-  const keys = rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
@@ -131,17 +138,25 @@ export async function loadOrCreateTls(dataDir: string, names: TlsNames = DEFAULT
   const file = (name: string): string => path.join(dataDir, name);
   let caPem = await readOptional(file(FILES.ca));
   let caKeyPem = await readOptional(file(FILES.caKey));
+  const certOnDisk = await readOptional(file(FILES.cert));
+  const keyOnDisk = await readOptional(file(FILES.key));
+  const needCa = caPem === null || caKeyPem === null;
+  // Generate the keys that will be needed concurrently: RSA generation dominates start-up time.
+  const [caKeys, serverKeys] = await Promise.all([
+    needCa ? rsaKeyPair() : Promise.resolve(null),
+    needCa || certOnDisk === null || keyOnDisk === null ? rsaKeyPair() : Promise.resolve(null),
+  ]);
   if (caPem === null || caKeyPem === null) {
-    const ca = createCa(now);
+    const ca = createCa(caKeys ?? (await rsaKeyPair()), now);
     caPem = ca.certPem;
     caKeyPem = ca.keyPem;
     await writeFile(file(FILES.caKey), caKeyPem, { mode: 0o600 });
     await writeFile(file(FILES.ca), caPem, { mode: 0o644 });
   }
-  let certPem = await readOptional(file(FILES.cert));
-  let keyPem = await readOptional(file(FILES.key));
+  let certPem = certOnDisk;
+  let keyPem = keyOnDisk;
   if (certPem === null || keyPem === null || !serverCertUsable(certPem, caPem, names, now)) {
-    const server = createServerCert({ certPem: caPem, keyPem: caKeyPem }, names, now);
+    const server = createServerCert(serverKeys ?? (await rsaKeyPair()), { certPem: caPem, keyPem: caKeyPem }, names, now);
     certPem = server.certPem;
     keyPem = server.keyPem;
     await writeFile(file(FILES.key), keyPem, { mode: 0o600 });

@@ -150,3 +150,27 @@ describe('control API', () => {
     expectAadError((await postToken(emu, { grant_type: 'refresh_token', client_id: CONTOSO.publicClient.appId, refresh_token: refreshToken })).body, 65001, 'invalid_grant');
   });
 });
+
+describe('token endpoint input', () => {
+  it('reads only form-urlencoded bodies: a JSON body lacks grant_type (AADSTS900144)', async () => {
+    const response = await emu.handle.fetch(`${emu.authority}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(daemonGrant),
+    });
+    expect(response.status).toBe(400);
+    expectAadError(await response.json(), 900144, 'invalid_request');
+  });
+
+  it('ignores the extra fields MSAL sends', async () => {
+    const response = await postToken(emu, {
+      ...daemonGrant,
+      'x-client-SKU': 'msal.js.node',
+      'x-client-VER': '2.0.0',
+      'x-ms-lib-capability': 'retry-after, h429',
+      'client-request-id': '0f8fad5b-d9cb-469f-a165-70867728950e',
+      claims: '{"access_token":{"xms_cc":{"values":["CP1"]}}}',
+    });
+    expect(response.status).toBe(200);
+  });
+});
