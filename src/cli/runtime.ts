@@ -45,6 +45,10 @@ export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
   /** Directory whose .env is read and against which relative paths resolve. */
   cwd?: string;
+  /** The clock stamping rows and judging expiries (tests move it). */
+  clock?: () => Date;
+  /** Waits between retries (tests make it instant). */
+  sleep?: (ms: number) => Promise<void>;
   /** Commands that print to the terminal keep the console free of log lines. */
   quiet?: boolean;
 }
@@ -80,10 +84,10 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   try {
     const key = loadSecretKey({ envValue: config.secretKey, keyFile: config.secretKeyFile });
     for (const warning of key.warnings) log.logger.warn(warning);
-    db = await openDatabase(config.databaseUrl);
+    db = await openDatabase(config.databaseUrl, options.clock === undefined ? {} : { clock: options.clock });
     await migrateToLatest(db);
     const box = await checkedSecretBox(db, new SecretBox(key.key), config, key.source === 'environment');
-    const services = createServices({ db, box, logger: log.logger, config });
+    const services = createServices({ db, box, logger: log.logger, config, ...(options.sleep === undefined ? {} : { sleep: options.sleep }) });
     const opened = db;
     return {
       config,

@@ -10,6 +10,7 @@ import type { Services } from '../services/index.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { authRoutes } from './routes/auth/index.js';
+import { cloudProviderRoutes } from './routes/cloud-providers/index.js';
 import { contactRoutes } from './routes/contacts/index.js';
 import { listRoutes } from './routes/lists/index.js';
 import { systemRoutes } from './routes/system/index.js';
@@ -69,5 +70,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tokenRoutes, { services: deps.services });
   await app.register(listRoutes, { services: deps.services });
   await app.register(contactRoutes, { services: deps.services });
+  await app.register(cloudProviderRoutes, { services: deps.services, config: deps.config });
   return app;
 }

@@ -1,10 +1,14 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import { MicrosoftIdentity } from '../providers/microsoft/identity-client.js';
 import type { Database, SecretBox } from '../store/index.js';
+import { AccessTokenService } from './access-token-service.js';
+import { ApiTokenService } from './api-token-service.js';
 import { AuthService } from './auth-service.js';
 import { DirectoryService } from './directory-service.js';
+import { ProviderService } from './provider-service.js';
 import { SecretService } from './secret-service.js';
-import { ApiTokenService } from './api-token-service.js';
+import { SignInService } from './sign-in-service.js';
 import { UserService } from './user-service.js';
 
 export type { Principal, SignedIn } from './auth-service.js';
@@ -14,6 +18,8 @@ export interface ServiceDeps {
   box: SecretBox;
   logger: Logger;
   config: Config;
+  /** Waits between retries; tests make it instant. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The use cases of Postern, composed once and handed to the HTTP layer, the CLI and workers. */
@@ -25,10 +31,18 @@ export interface Services {
   lists: DirectoryService['lists'];
   contacts: DirectoryService['contacts'];
   secrets: SecretService;
+  providers: ProviderService;
+  signIn: SignInService;
+  accessTokens: AccessTokenService;
 }
+
+/** Network calls to Microsoft give up after this long. */
+const IDENTITY_TIMEOUT_MS = 15_000;
 
 export function createServices(deps: ServiceDeps): Services {
   const directory = new DirectoryService(deps.db);
+  const identity = new MicrosoftIdentity({ timeoutMs: IDENTITY_TIMEOUT_MS, now: () => deps.db.now().getTime() });
+  const logger = deps.logger.child({ component: 'identity' });
   return {
     ping: () => deps.db.ping(),
     auth: new AuthService(deps.db),
@@ -37,5 +51,8 @@ export function createServices(deps: ServiceDeps): Services {
     lists: directory.lists,
     contacts: directory.contacts,
     secrets: new SecretService(deps.db, deps.box, deps.config),
+    providers: new ProviderService(deps.db, deps.box, identity, deps.config.publicUrl),
+    signIn: new SignInService(deps.db, deps.box, identity, logger),
+    accessTokens: new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep),
   };
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { openRuntime, type Runtime } from '../../src/cli/runtime.js';
+import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/cli/runtime.js';
 import { buildApp } from '../../src/http/app.js';
 import type { UserRole } from '../../src/store/index.js';
 
@@ -21,11 +21,15 @@ export interface TestPostern {
   close(): Promise<void>;
 }
 
-export async function startTestPostern(env: Record<string, string> = {}): Promise<TestPostern> {
+export async function startTestPostern(
+  env: Record<string, string> = {},
+  options: Pick<RuntimeOptions, 'clock' | 'sleep'> = {},
+): Promise<TestPostern> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-test-'));
   const runtime = await openRuntime({
     cwd: dataDir,
     env: { POSTERN_DATA_DIR: dataDir, POSTERN_LOG_LEVEL: 'debug', POSTERN_LOG_CONSOLE: 'false', ...env },
+    ...options,
   });
   const app = await buildApp({ config: runtime.config, logger: runtime.log.logger, services: runtime.services, version: 'test' });
   await app.ready();

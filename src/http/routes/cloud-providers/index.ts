@@ -1,0 +1,215 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { PosternError } from '../../../errors/index.js';
+import type { Config } from '../../../config/index.js';
+import type { Services } from '../../../services/index.js';
+import type { DeviceFlowStatus } from '../../../services/sign-in-service.js';
+import { hashToken } from '../../../store/index.js';
+import { principalOf } from '../../plugins/auth.js';
+import { idParam } from '../../schemas.js';
+import { callbackRoutes } from './callback.js';
+import { grantReply, presentGrant, presentProvider, providerReply } from './presenter.js';
+import { authenticateBody, providerBody, providerPatch, secretBody } from './schemas.js';
+
+const TAGS = ['cloudProviders'];
+
+const deviceFlowReply = z.object({
+  flowId: z.string(),
+  state: z.enum(['pending', 'completed', 'failed']),
+  userCode: z.string(),
+  verificationUri: z.string(),
+  message: z.string(),
+  expiresAt: z.string(),
+  grant: grantReply.optional(),
+  error: z.object({ code: z.string(), message: z.string(), remedy: z.string().optional() }).optional(),
+});
+
+const authenticateReply = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('redirect'), authorizeUrl: z.string() }),
+  z.object({ method: z.literal('device_code'), flow: deviceFlowReply }),
+  z.object({ method: z.literal('completed'), grant: grantReply }),
+]);
+
+function presentFlow(flow: DeviceFlowStatus): z.infer<typeof deviceFlowReply> {
+  return {
+    flowId: flow.flowId,
+    state: flow.state,
+    userCode: flow.userCode,
+    verificationUri: flow.verificationUri,
+    message: flow.message,
+    expiresAt: flow.expiresAt,
+    ...(flow.grant === undefined ? {} : { grant: presentGrant(flow.grant) }),
+    ...(flow.error === undefined
+      ? {}
+      : { error: { code: flow.error.code, message: flow.error.message, ...(flow.error.remedy === undefined ? {} : { remedy: flow.error.remedy }) } }),
+  };
+}
+
+/** Cloud Providers (admins only) and the OAuth callback (public, checked by state). */
+export async function cloudProviderRoutes(app: FastifyInstance, deps: { services: Services; config: Config }): Promise<void> {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  const { providers, signIn } = deps.services;
+  await app.register(callbackRoutes, deps);
+
+  routes.get(
+    '/api/cloudProviders',
+    { schema: { tags: TAGS, summary: 'List Cloud Providers with their status', response: { 200: z.object({ items: z.array(providerReply) }) } } },
+    async () => ({ items: (await providers.list()).map(presentProvider) }),
+  );
+  routes.post(
+    '/api/cloudProviders',
+    { schema: { tags: TAGS, summary: 'Create a Cloud Provider from an Azure app registration', body: providerBody, response: { 201: providerReply } } },
+    async (request, reply) => reply.status(201).send(presentProvider(await providers.create(request.body))),
+  );
+  routes.get(
+    '/api/cloudProviders/:id',
+    { schema: { tags: TAGS, summary: 'Get a Cloud Provider', params: idParam, response: { 200: providerReply } } },
+    async (request) => presentProvider(await providers.get(request.params.id)),
+  );
+  routes.patch(
+    '/api/cloudProviders/:id',
+    { schema: { tags: TAGS, summary: 'Change a Cloud Provider (the secret has its own action)', params: idParam, body: providerPatch, response: { 200: providerReply } } },
+    async (request) => presentProvider(await providers.update(request.params.id, request.body)),
+  );
+  routes.delete(
+    '/api/cloudProviders/:id',
+    { schema: { tags: TAGS, summary: 'Delete a Cloud Provider no email account uses', params: idParam, response: { 204: z.null() } } },
+    async (request, reply) => {
+      await providers.remove(request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+  routes.put(
+    '/api/cloudProviders/:id/clientSecret',
+    { schema: { tags: TAGS, summary: 'Update Client Secret: replace the secret and its expiry date', params: idParam, body: secretBody, response: { 200: providerReply } } },
+    async (request) => presentProvider(await providers.updateClientSecret(request.params.id, request.body.clientSecret, request.body.expiresAt ?? null)),
+  );
+
+  routes.post(
+    '/api/cloudProviders/:id/authenticate',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Authenticate: the authorize URL to open (authorization code), a device code, or an immediate sign-in (client credentials, password)',
+        params: idParam,
+        body: authenticateBody,
+        response: { 200: authenticateReply },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const provider = (await providers.get(request.params.id)).provider;
+      switch (provider.grantType) {
+        case 'authorization_code': {
+          const starter = { userId: principal.userId, sessionHash: principal.sessionId === undefined ? null : hashToken(principal.sessionId) };
+          const url = await signIn.startAuthorization(provider.id, starter, { loginHint: request.body.loginHint ?? null });
+          return { method: 'redirect' as const, authorizeUrl: url.href };
+        }
+        case 'device_code':
+          return { method: 'device_code' as const, flow: presentFlow(await signIn.startDeviceCode(provider.id)) };
+        case 'client_credentials':
+          return { method: 'completed' as const, grant: presentGrant(await signIn.signInAsApp(provider.id)) };
+        case 'password': {
+          const { username, password } = request.body;
+          if (!username || !password) {
+            throw new PosternError('VALIDATION_FAILED', {
+              message: 'The request body is invalid: username and password are required for the password grant type.',
+              details: { in: 'body', fields: [{ field: username ? 'password' : 'username', problem: 'is required for the password grant type' }] },
+            });
+          }
+          return { method: 'completed' as const, grant: presentGrant(await signIn.signInWithPassword(provider.id, username, password)) };
+        }
+      }
+    },
+  );
+
+  routes.get(
+    '/api/cloudProviders/:id/authenticate',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Authenticate in a browser: redirects to Microsoft\'s sign-in',
+        params: idParam,
+        querystring: z.object({ loginHint: z.string().trim().max(320).optional() }),
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const starter = { userId: principal.userId, sessionHash: principal.sessionId === undefined ? null : hashToken(principal.sessionId) };
+      const url = await signIn.startAuthorization(request.params.id, starter, { loginHint: request.query.loginHint ?? null });
+      return reply.redirect(url.href, 302);
+    },
+  );
+
+  routes.get(
+    '/api/cloudProviders/:id/deviceCode/:flowId',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Progress of a device code sign-in',
+        params: idParam.extend({ flowId: z.string().uuid() }),
+        response: { 200: deviceFlowReply },
+      },
+    },
+    async (request) => {
+      const flow = signIn.deviceFlow(request.params.flowId);
+      if (flow.providerId !== request.params.id) throw new PosternError('RESOURCE_NOT_FOUND', { message: 'There is no such device code sign-in for this provider.' });
+      return presentFlow(flow);
+    },
+  );
+
+  routes.delete(
+    '/api/cloudProviders/:id/grants/:grantId',
+    { schema: { tags: TAGS, summary: 'Forget a signed-in identity', params: idParam.extend({ grantId: z.coerce.number().int().positive() }), response: { 204: z.null() } } },
+    async (request, reply) => {
+      await providers.removeGrant(request.params.id, request.params.grantId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  routes.post(
+    '/api/cloudProviders/:id/grants/:grantId/check',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Obtain an access token for a resource now and report what it grants (the token itself is never returned)',
+        params: idParam.extend({ grantId: z.coerce.number().int().positive() }),
+        body: z.object({ resource: z.enum(['exchange', 'graph']).default('exchange') }).default({ resource: 'exchange' }),
+        response: { 200: z.object({ upn: z.string().nullable(), scopes: z.array(z.string()), expiresAt: z.string() }) },
+      },
+    },
+    async (request) => {
+      const view = await providers.get(request.params.id);
+      if (!view.grants.some((g) => g.id === request.params.grantId)) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no grant ${request.params.grantId} under this provider.` });
+      const token = await deps.services.accessTokens.accessToken(request.params.grantId, request.body.resource);
+      return { upn: token.upn, scopes: token.scopes, expiresAt: token.expiresAt.toISOString() };
+    },
+  );
+
+  routes.get(
+    '/api/cloudProviders/:id/events',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'The provider\'s timeline, newest first',
+        params: idParam,
+        querystring: z.object({ before: z.coerce.number().int().positive().optional() }),
+        response: {
+          200: z.object({
+            items: z.array(z.object({ id: z.number(), type: z.string(), level: z.string(), message: z.string(), data: z.record(z.string(), z.unknown()).nullable(), createdAt: z.string() })),
+            nextBefore: z.number().nullable(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      await providers.get(request.params.id);
+      const page = await providers.events(request.params.id, request.query.before);
+      return {
+        items: page.items.map((e) => ({ id: e.id, type: e.type, level: e.level, message: e.message, data: e.data, createdAt: e.createdAt })),
+        nextBefore: page.nextBefore,
+      };
+    },
+  );
+}
