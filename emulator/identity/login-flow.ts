@@ -175,7 +175,7 @@ export function beginLogin(request: FastifyRequest, reply: FastifyReply, ctx: Id
   return advance(request, reply, ctx, tx, outcomes);
 }
 
-function transactionOf(request: FastifyRequest, ctx: IdentityContext, params: Record<string, string>): LoginTransaction | undefined {
+function transactionOf(ctx: IdentityContext, params: Record<string, string>): LoginTransaction | undefined {
   const tx = params.ctx === undefined ? undefined : ctx.state.logins.get(params.ctx);
   return tx !== undefined && tx.expiresAtMs > ctx.clock.nowMs() ? tx : undefined;
 }
@@ -190,7 +190,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: IdentityContext, 
   app.post<{ Params: { tenant: string } }>('/:tenant/login', async (request, reply) => {
     const params = paramsOf(request);
     noteOutcome(request, { endpoint: 'login', tenant: request.params.tenant, clientId: undefined });
-    const tx = transactionOf(request, ctx, params);
+    const tx = transactionOf(ctx, params);
     if (tx === undefined) return expired(request, reply);
     noteOutcome(request, { clientId: tx.appId });
     const outcomes = outcomesFor(tx);
@@ -224,7 +224,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: IdentityContext, 
   app.post<{ Params: { tenant: string } }>('/:tenant/SAS/ProcessAuth', async (request, reply) => {
     const params = paramsOf(request);
     noteOutcome(request, { endpoint: 'mfa', tenant: request.params.tenant });
-    const tx = transactionOf(request, ctx, params);
+    const tx = transactionOf(ctx, params);
     if (tx === undefined || tx.userId === undefined) return expired(request, reply);
     noteOutcome(request, { clientId: tx.appId });
     const outcomes = outcomesFor(tx);
@@ -246,7 +246,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: IdentityContext, 
   app.post<{ Params: { tenant: string } }>('/:tenant/Consent/Set', async (request, reply) => {
     const params = paramsOf(request);
     noteOutcome(request, { endpoint: 'consent', tenant: request.params.tenant });
-    const tx = transactionOf(request, ctx, params);
+    const tx = transactionOf(ctx, params);
     if (tx === undefined || tx.userId === undefined || tx.step !== 'consent') return expired(request, reply);
     noteOutcome(request, { clientId: tx.appId });
     const outcomes = outcomesFor(tx);
