@@ -60,8 +60,14 @@ describe('device code flow', () => {
     const first = await poll(start.device_code);
     expect(first.status).toBe(400);
     expectAadError(first.body, 70016, 'authorization_pending');
-    const second = await poll(start.device_code);
-    expectAadError(second.body, 70016, 'slow_down');
+    // Step the emulator clock back so that the next poll is "too soon" however slow the machine is.
+    emu.handle.clock.advance(-1000);
+    try {
+      const second = await poll(start.device_code);
+      expectAadError(second.body, 70016, 'slow_down');
+    } finally {
+      emu.handle.clock.advance(1000);
+    }
   });
 
   it('authorization_declined when the user cancels on the page', async () => {
