@@ -79,6 +79,7 @@ export async function authenticatedProvider(pair: Pair, fields: Record<string, u
   const providerId = await createProvider(pair, fields);
   const { response } = await authenticate(pair, providerId, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password });
   expect(response.statusCode, response.body).toBe(303);
+  expect(response.headers.location).toContain('authentication=success');
   const view = await pair.postern.app.inject({ method: 'GET', url: `/api/cloudProviders/${providerId}`, headers: { authorization: pair.admin } });
   const grantId = view.json<{ grants: Array<{ id: number }> }>().grants[0]?.id;
   if (grantId === undefined) throw new Error('no grant after authentication');

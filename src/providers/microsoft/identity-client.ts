@@ -51,7 +51,7 @@ const DISCOVERY_TTL_MS = 60 * 60 * 1000;
  * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
  */
 export class MicrosoftIdentity {
-  private readonly configs = new Map<number, { version: string; at: number; config: Promise<oidc.Configuration> }>();
+  private readonly configs = new Map<number, { key: string; at: number; config: Promise<oidc.Configuration> }>();
 
   constructor(private readonly options: { timeoutMs: number; now?: () => number } = { timeoutMs: 15_000 }) {}
 
@@ -148,11 +148,14 @@ export class MicrosoftIdentity {
   }
 
   private configuration(conn: ProviderConnection): Promise<oidc.Configuration> {
+    // ID tokens are judged by Postern's clock, which tests move; in production the skew is 0.
+    const skewSeconds = Math.round((this.now() - Date.now()) / 1000);
+    const key = `${conn.version}|${skewSeconds}`;
     const cached = this.configs.get(conn.providerId);
-    if (cached !== undefined && cached.version === conn.version && this.now() - cached.at < DISCOVERY_TTL_MS) return cached.config;
-    const config = this.call(() => discover(conn, this.options.timeoutMs));
+    if (cached !== undefined && cached.key === key && this.now() - cached.at < DISCOVERY_TTL_MS) return cached.config;
+    const config = this.call(() => discover(conn, this.options.timeoutMs, skewSeconds));
     config.catch(() => this.configs.delete(conn.providerId));
-    this.configs.set(conn.providerId, { version: conn.version, at: this.now(), config });
+    this.configs.set(conn.providerId, { key, at: this.now(), config });
     return config;
   }
 
@@ -169,9 +172,10 @@ export class MicrosoftIdentity {
   }
 }
 
-async function discover(conn: ProviderConnection, timeoutMs: number): Promise<oidc.Configuration> {
+async function discover(conn: ProviderConnection, timeoutMs: number, skewSeconds: number): Promise<oidc.Configuration> {
   const authentication = conn.clientSecret === null ? oidc.None() : oidc.ClientSecretPost(conn.clientSecret);
-  return oidc.discovery(discoveryUrl(conn), conn.applicationId, undefined, authentication, {
+  const metadata: Partial<oidc.ClientMetadata> = skewSeconds === 0 ? {} : { [oidc.clockSkew]: skewSeconds };
+  return oidc.discovery(discoveryUrl(conn), conn.applicationId, metadata, authentication, {
     [oidc.customFetch]: createFetch({ caFile: conn.caFile, timeoutMs }),
     timeout: Math.ceil(timeoutMs / 1000),
   });
