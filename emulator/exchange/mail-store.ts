@@ -165,6 +165,8 @@ export class MailStore {
   /** Stores a new message at the end of a folder. */
   append(address: string, folder: MailFolder, raw: Buffer | MessageContent, options: AppendOptions = {}): StoredMessage {
     const content = raw instanceof MessageContent ? raw : new MessageContent(raw);
+    // Parsed now rather than at the first FETCH: delivery is rare, a full fetch of a big folder is not.
+    void content.structure;
     const message = this.insert(address, folder, content, options);
     folder.notify({ kind: 'append', messages: [message], origin: options.origin });
     return message;

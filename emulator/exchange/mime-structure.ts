@@ -107,7 +107,8 @@ function pushField(fields: HeaderField[], line: string): void {
   if (colon <= 0) return;
   const name = line.slice(0, colon).trim();
   // Header octets are kept as they came (latin1 round-trips bytes); UTF-8 is restored for display.
-  const value = Buffer.from(line.slice(colon + 1).trim(), 'latin1').toString('utf8');
+  const rawValue = line.slice(colon + 1).trim();
+  const value = /[\x80-\xff]/.test(rawValue) ? Buffer.from(rawValue, 'latin1').toString('utf8') : rawValue;
   fields.push({ key: name.toLowerCase(), name, value });
 }
 

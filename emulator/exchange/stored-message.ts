@@ -10,6 +10,7 @@ import type { MessageFlag } from './message-flags.js';
 /** The octets of a message and its MIME tree, parsed on first use and kept. */
 export class MessageContent {
   private parsed: MimePart | undefined;
+  private memos: Map<string, unknown> | undefined;
 
   constructor(readonly raw: Buffer) {}
 
@@ -21,6 +22,19 @@ export class MessageContent {
   get structure(): MimePart {
     this.parsed ??= parseMimeStructure(this.raw);
     return this.parsed;
+  }
+
+  /**
+   * A value derived from the content, computed once: the content never changes, so protocol
+   * layers keep their encodings of it here (IMAP's ENVELOPE and BODYSTRUCTURE).
+   */
+  memo<T>(key: string, compute: (content: MessageContent) => T, guard: (value: unknown) => value is T): T {
+    const known = this.memos?.get(key);
+    if (guard(known)) return known;
+    const value = compute(this);
+    this.memos ??= new Map();
+    this.memos.set(key, value);
+    return value;
   }
 
   /** The value of a top-level header field. */

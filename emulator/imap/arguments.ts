@@ -84,8 +84,9 @@ export function dateTime(token: ImapToken): Date {
 
 /** Formats an INTERNALDATE (`"17-Jul-1996 02:44:25 +0000"`), always in UTC. */
 export function formatDateTime(date: Date): string {
-  const day = String(date.getUTCDate()).padStart(2, '0');
-  const month = (MONTHS[date.getUTCMonth()] as string).replace(/^./, (c) => c.toUpperCase());
-  const time = [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
-  return `"${day}-${month}-${date.getUTCFullYear()} ${time} +0000"`;
+  // toISOString is YYYY-MM-DDTHH:MM:SS.sssZ, always UTC.
+  const iso = date.toISOString();
+  return `"${iso.slice(8, 10)}-${DISPLAY_MONTHS[date.getUTCMonth()] as string}-${iso.slice(0, 4)} ${iso.slice(11, 19)} +0000"`;
 }
+
+const DISPLAY_MONTHS = MONTHS.map((m) => m.charAt(0).toUpperCase() + m.slice(1));

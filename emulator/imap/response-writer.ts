@@ -10,30 +10,45 @@ const CHUNK = 64 * 1024;
 export class ResponseWriter {
   private parts: Buffer[] = [];
   private size = 0;
+  /** Text not yet turned into octets: consecutive strings become one buffer, not one each. */
+  private text = '';
 
   constructor(private readonly socket: Socket) {}
 
   /** Queues one response line (CRLF added). */
   line(text: string): void {
-    this.push([text, '\r\n']);
+    this.text += `${text}\r\n`;
   }
 
   /** Queues parts of a response; the caller adds the CRLF. */
   push(parts: readonly WirePart[]): void {
     for (const part of parts) {
-      const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
-      this.parts.push(bytes);
-      this.size += bytes.length;
+      if (typeof part === 'string') {
+        this.text += part;
+        continue;
+      }
+      this.takeText();
+      this.parts.push(part);
+      this.size += part.length;
     }
+  }
+
+  private takeText(): void {
+    if (this.text === '') return;
+    const bytes = Buffer.from(this.text, 'utf8');
+    this.text = '';
+    this.parts.push(bytes);
+    this.size += bytes.length;
   }
 
   /** Writes out when enough has gathered; waits while the socket is congested. */
   async maybeFlush(): Promise<void> {
-    if (this.size >= CHUNK) await this.flush();
+    if (this.size + this.text.length >= CHUNK) await this.flush();
   }
 
   /** Writes everything queued, then waits for the socket to drain if it is congested. */
   async flush(): Promise<void> {
+    this.takeText();
     if (this.size === 0 || this.socket.destroyed) {
       this.parts = [];
       this.size = 0;

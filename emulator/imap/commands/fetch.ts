@@ -59,11 +59,11 @@ function encodeItem(item: FetchItem, message: StoredMessage): WirePart[] {
     case 'RFC822.SIZE':
       return [`RFC822.SIZE ${content.size}`];
     case 'ENVELOPE':
-      return ['ENVELOPE ', ...encodeEnvelope(content.structure)];
+      return [content.memo('imap:envelope', (c) => flatten('ENVELOPE ', encodeEnvelope(c.structure)), Buffer.isBuffer)];
     case 'BODYSTRUCTURE':
-      return ['BODYSTRUCTURE ', ...encodeBodyStructure(content.structure, true)];
+      return [content.memo('imap:bodystructure', (c) => flatten('BODYSTRUCTURE ', encodeBodyStructure(c.structure, true)), Buffer.isBuffer)];
     case 'BODY':
-      return ['BODY ', ...encodeBodyStructure(content.structure, false)];
+      return [content.memo('imap:body', (c) => flatten('BODY ', encodeBodyStructure(c.structure, false)), Buffer.isBuffer)];
     case 'RFC822':
       return ['RFC822 ', ...imapLiteral(content.raw)];
     case 'RFC822.HEADER':
@@ -71,4 +71,10 @@ function encodeItem(item: FetchItem, message: StoredMessage): WirePart[] {
     case 'RFC822.TEXT':
       return ['RFC822.TEXT ', ...imapLiteral(content.raw.subarray(content.structure.bodyStart))];
   }
+}
+
+/** One buffer for a label and its encoded value, kept with the message content. */
+function flatten(label: string, parts: readonly WirePart[]): Buffer {
+  if (parts.every((p) => typeof p === 'string')) return Buffer.from(label + parts.join(''), 'utf8');
+  return Buffer.concat([Buffer.from(label), ...parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))]);
 }
