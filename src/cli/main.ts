@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isPosternError } from '../errors/index.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
+import { registerProviderCommands } from './commands/providers.js';
 import { registerStartCommand } from './commands/start.js';
 import { VERSION } from './runtime.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)');
   registerStartCommand(program);
   registerAdminCommands(program);
+  registerProviderCommands(program);
   registerEmulatorCommand(program);
   return program;
 }

@@ -32,7 +32,10 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
 
 export interface RunningCli {
   child: ChildProcessWithoutNullStreams;
+  /** Standard output and error, interleaved as they came. */
   output(): string;
+  /** Standard output alone. */
+  stdout(): string;
   /** Resolves with the first match of `pattern` in stdout, or rejects after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
@@ -45,12 +48,17 @@ export function spawnCli(args: string[], env: Record<string, string>): RunningCl
     env: { PATH: process.env.PATH ?? '', TZ: 'UTC', POSTERN_LOG_CONSOLE: 'false', ...env },
   });
   let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    stdout += chunk.toString();
+  });
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     child,
     output: () => out,
+    stdout: () => stdout,
     exited,
     waitFor(pattern, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
@@ -66,4 +74,19 @@ export function spawnCli(args: string[], env: Record<string, string>): RunningCl
       });
     },
   };
+}
+
+/**
+ * Runs one command to completion without blocking this process's event loop: needed when the
+ * command talks to a server running in the test process (the emulator).
+ */
+export async function runCliAsync(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+  const cli = spawnCli(args, env);
+  if (input !== undefined) cli.child.stdin.end(input);
+  else cli.child.stdin.end();
+  const status = await cli.exited;
+  const stdout = cli.stdout();
+  let stderr = cli.output();
+  for (const line of stdout.split('\n')) if (line !== '') stderr = stderr.replace(line, '');
+  return { status, stdout, stderr };
 }

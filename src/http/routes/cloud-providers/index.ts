@@ -10,7 +10,7 @@ import { principalOf } from '../../plugins/auth.js';
 import { idParam } from '../../schemas.js';
 import { callbackRoutes } from './callback.js';
 import { grantReply, presentGrant, presentProvider, providerReply } from './presenter.js';
-import { authenticateBody, providerBody, providerPatch, secretBody } from './schemas.js';
+import { authenticateBody, providerBody, providerPatch, secretBody } from '../../../domain/cloud-provider-fields.js';
 
 const TAGS = ['cloudProviders'];
 

@@ -1,3 +1,10 @@
+/**
+ * The fields of a Cloud Provider as the reference guide names them, with the rules Microsoft
+ * imposes on them: a GUID Application (client) ID, a tenant GUID or verified domain, an https
+ * redirect URI (http only for localhost). Used by the API and the CLI alike.
+ *
+ * @see https://learn.microsoft.com/entra/identity-platform/reply-url
+ */
 import { z } from 'zod';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { providerBody } from '../../domain/cloud-provider-fields.js';
+import { PosternError, parseOrThrow } from '../../errors/index.js';
+import type { ProviderInput, ProviderView } from '../../services/provider-service.js';
+import type { Services } from '../../services/index.js';
+import { openRuntime, type Runtime } from '../runtime.js';
+
+const print = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime({ quiet: true });
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+function readStdinLine(what: string): string {
+  const line = readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? '';
+  if (line === '') throw new PosternError('VALIDATION_FAILED', { message: `No ${what} was given on standard input.` });
+  return line;
+}
+
+/** A provider by id or by name (case-insensitive). */
+async function findProvider(services: Services, ref: string): Promise<ProviderView> {
+  if (/^\d+$/.test(ref)) return services.providers.get(Number(ref));
+  const match = (await services.providers.list()).find((view) => view.provider.name.toLowerCase() === ref.toLowerCase());
+  if (match === undefined) {
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider "${ref}".`, remedy: 'List them with "postern providers list".' });
+  }
+  return match;
+}
+
+function describe(view: ProviderView): string[] {
+  const p = view.provider;
+  const lines = [
+    `${p.name} (id ${p.id}) — ${view.status}`,
+    `  application id  ${p.applicationId}`,
+    `  tenant id       ${p.tenantId}`,
+    `  grant type      ${p.grantType}`,
+    `  redirect URI    ${p.redirectUri ?? '(none)'}`,
+    `  cloud           ${p.cloud}${p.authorityUrl === null ? '' : ` (${p.authorityUrl})`}`,
+    `  client secret   ${p.clientSecretHint === null ? '(none)' : `…${p.clientSecretHint}`}${p.clientSecretExpiresAt === null ? '' : `, expires ${p.clientSecretExpiresAt.slice(0, 10)}`}`,
+    `  scopes          ${p.scopes.join(' ')}`,
+  ];
+  if (p.lastError !== null) lines.push(`  last error      ${p.lastError.code}: ${p.lastError.message}`, `  what to do      ${p.lastError.remedy ?? ''}`);
+  for (const warning of view.warnings) lines.push(`  warning         ${warning}`);
+  for (const g of view.grants) {
+    lines.push(`  grant ${g.id}: ${g.upn ?? 'application'} — ${g.state}, last refresh ${g.lastRefreshAt ?? 'never'}`);
+    if (g.lastError !== null) lines.push(`    ${g.lastError.code}: ${g.lastError.message}${g.lastError.remedy === null ? '' : ` — ${g.lastError.remedy}`}`);
+  }
+  return lines;
+}
+
+interface AddOptions {
+  name: string;
+  applicationId: string;
+  tenantId: string;
+  clientSecretStdin?: boolean;
+  secretExpires?: string;
+  redirectUri?: string;
+  cloud?: string;
+  authorityUrl?: string;
+  caFile?: string;
+  grantType?: string;
+  scopes?: string;
+}
+
+export function registerProviderCommands(program: Command): void {
+  const providers = program.command('providers').description('Cloud Providers: Azure app registrations and their sign-ins');
+
+  providers
+    .command('add')
+    .description('Create a Cloud Provider (Service: Microsoft Azure, Type: Outlook365)')
+    .requiredOption('--name <name>', 'a name')
+    .requiredOption('--application-id <guid>', 'the Application (client) ID')
+    .requiredOption('--tenant-id <id>', 'the Directory (tenant) ID')
+    .option('--client-secret-stdin', 'read the client secret Value from standard input')
+    .option('--secret-expires <date>', 'the expiry date of the client secret, e.g. 2027-06-30')
+    .option('--redirect-uri <uri>', 'the redirect URI registered in Azure (default: from POSTERN_PUBLIC_URL)')
+    .option('--cloud <cloud>', 'global, usgov, usgov-dod, china or custom', 'global')
+    .option('--authority-url <url>', 'the authority of a custom cloud (e.g. the emulator)')
+    .option('--ca-file <file>', 'an extra CA certificate to trust for a custom authority')
+    .option('--grant-type <type>', 'authorization_code, device_code, client_credentials or password', 'authorization_code')
+    .option('--scopes <scopes>', 'space-separated scopes (default: IMAP and SMTP scopes)')
+    .action((opts: AddOptions) =>
+      withRuntime(async ({ services }) => {
+        const fields = parseOrThrow(
+          providerBody,
+          {
+            name: opts.name,
+            applicationId: opts.applicationId,
+            tenantId: opts.tenantId,
+            clientSecret: opts.clientSecretStdin ? readStdinLine('client secret') : undefined,
+            clientSecretExpiresAt: opts.secretExpires,
+            redirectUri: opts.redirectUri,
+            cloud: opts.cloud,
+            authorityUrl: opts.authorityUrl,
+            caFile: opts.caFile,
+            grantType: opts.grantType,
+            scopes: opts.scopes?.split(/\s+/).filter(Boolean),
+          },
+          'options',
+        );
+        const input: ProviderInput = fields;
+        const view = await services.providers.create(input);
+        print(`Created Cloud Provider "${view.provider.name}" (id ${view.provider.id}).`);
+        print(`Register this redirect URI in the Azure portal (Authentication → Web): ${view.provider.redirectUri ?? ''}`);
+      }),
+    );
+
+  providers
+    .command('list')
+    .description('List Cloud Providers and their status')
+    .action(() =>
+      withRuntime(async ({ services }) => {
+        const views = await services.providers.list();
+        if (views.length === 0) print('(none)');
+        for (const view of views) {
+          const who = view.grants.map((g) => g.upn ?? 'application').join(', ');
+          print(`${view.provider.id}  ${view.provider.name}  ${view.status}${who === '' ? '' : `  (${who})`}`);
+        }
+      }),
+    );
+
+  providers
+    .command('show <provider>')
+    .description('Show a Cloud Provider, its grants and last error')
+    .action((ref: string) => withRuntime(async ({ services }) => describe(await findProvider(services, ref)).forEach((line) => print(line))));
+
+  providers
+    .command('authenticate <provider>')
+    .description('Sign the provider in: prints the URL to open (authorization code), runs the device code flow, or signs in directly (client credentials, password)')
+    .option('--login-hint <address>', 'the user to sign in as (the delegate, for a shared mailbox)')
+    .option('--username <address>', 'password grant: the mailbox user')
+    .option('--password-stdin', 'password grant: read the password from standard input')
+    .action((ref: string, opts: { loginHint?: string; username?: string; passwordStdin?: boolean }) =>
+      withRuntime(async ({ services }) => {
+        const { provider } = await findProvider(services, ref);
+        switch (provider.grantType) {
+          case 'authorization_code': {
+            const url = await services.signIn.startAuthorization(provider.id, { userId: null, sessionHash: null }, { loginHint: opts.loginHint ?? null });
+            print('Open this URL in a browser and sign in (within 10 minutes). The running Postern server completes the sign-in at its callback:');
+            print(url.href);
+            return;
+          }
+          case 'device_code': {
+            const flow = await services.signIn.startDeviceCode(provider.id);
+            print(flow.message);
+            const done = await services.signIn.waitForDeviceFlow(flow.flowId);
+            if (done.state === 'failed') throw done.error ?? new PosternError('AUTH_DEVICE_CODE_EXPIRED');
+            print(`Signed in as ${done.grant?.upn ?? 'unknown'}.`);
+            return;
+          }
+          case 'client_credentials': {
+            const grant = await services.signIn.signInAsApp(provider.id);
+            print(`The application obtained a token (grant ${grant.id}, scopes: ${grant.scopes.join(' ') || 'app roles'}).`);
+            return;
+          }
+          case 'password': {
+            if (opts.username === undefined || !opts.passwordStdin) {
+              throw new PosternError('VALIDATION_FAILED', { message: 'The password grant needs --username and --password-stdin.' });
+            }
+            const grant = await services.signIn.signInWithPassword(provider.id, opts.username, readStdinLine('password'));
+            print(`Signed in as ${grant.upn ?? opts.username}.`);
+          }
+        }
+      }),
+    );
+
+  providers
+    .command('secret <provider>')
+    .description('Update Client Secret: read the new secret Value from standard input')
+    .option('--expires <date>', 'its expiry date, e.g. 2027-06-30')
+    .action((ref: string, opts: { expires?: string }) =>
+      withRuntime(async ({ services }) => {
+        const { provider } = await findProvider(services, ref);
+        const view = await services.providers.updateClientSecret(provider.id, readStdinLine('client secret'), opts.expires === undefined ? null : parseDate(opts.expires));
+        print(`The client secret of "${view.provider.name}" was updated (…${view.provider.clientSecretHint ?? ''}).`);
+      }),
+    );
+
+  providers
+    .command('delete <provider>')
+    .description('Delete a Cloud Provider that no email account uses')
+    .action((ref: string) =>
+      withRuntime(async ({ services }) => {
+        const { provider } = await findProvider(services, ref);
+        await services.providers.remove(provider.id);
+        print(`Deleted Cloud Provider "${provider.name}".`);
+      }),
+    );
+}
+
+function parseDate(text: string): Date {
+  const value = Date.parse(text);
+  if (Number.isNaN(value)) throw new PosternError('VALIDATION_FAILED', { message: `"${text}" is not a date; write it like 2027-06-30.` });
+  return new Date(value);
+}

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FormBrowser } from '../emulator/helpers/browser.js';
+import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
+import { runCliAsync as runCli, spawnCli } from '../helpers/cli.js';
+
+let emulator: TestEmulator;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  env = { POSTERN_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'postern-cli-providers-')) };
+});
+afterAll(async () => emulator.stop());
+
+async function add(name: string, appId: string, grantType: string, secret?: string) {
+  const args = ['providers', 'add', '--name', name, '--application-id', appId, '--tenant-id', CONTOSO.tenantId, '--cloud', 'custom', '--authority-url', emulator.base, '--ca-file', emulator.handle.caFile, '--grant-type', grantType];
+  return await runCli(secret === undefined ? args : [...args, '--client-secret-stdin'], env, secret === undefined ? undefined : `${secret}\n`);
+}
+
+describe('postern providers', () => {
+  it('signs in with client credentials (app-only)', async () => {
+    const added = await add('Daemon', CONTOSO.daemon.appId, 'client_credentials', CONTOSO.daemon.secret);
+    expect(added.stdout, added.stderr).toContain('Created Cloud Provider "Daemon"');
+    const signed = await runCli(['providers', 'authenticate', 'daemon'], env);
+    expect(signed.stdout, signed.stderr).toContain('The application obtained a token');
+    expect((await runCli(['providers', 'show', 'Daemon'], env)).stdout).toMatch(/Daemon \(id \d+\) — authenticated/);
+  });
+
+  it('signs in with the password grant (ROPC) on a public client, and explains MFA', async () => {
+    expect((await add('Public', CONTOSO.publicClient.appId, 'password')).status).toBe(0);
+    const signed = await runCli(['providers', 'authenticate', 'Public', '--username', CONTOSO.andrea.upn, '--password-stdin'], env, `${CONTOSO.andrea.password}\n`);
+    expect(signed.stdout, signed.stderr).toContain('Signed in as andrea@contoso.com');
+    const mfa = await runCli(['providers', 'authenticate', 'Public', '--username', CONTOSO.giulia.upn, '--password-stdin'], env, `${CONTOSO.giulia.password}\n`);
+    expect(mfa.status).toBe(1);
+    expect(mfa.stderr).toContain('Error AUTH_MFA_REQUIRED');
+    expect(mfa.stderr).toMatch(/What to do: .*device code/);
+    expect(mfa.stderr).not.toContain(CONTOSO.giulia.password);
+  });
+
+  it('runs the device code flow headless until the user enters the code', async () => {
+    expect((await runCli(['providers', 'add', '--name', 'Device', '--application-id', CONTOSO.publicClient.appId, '--tenant-id', CONTOSO.tenantId, '--cloud', 'custom', '--authority-url', emulator.base, '--ca-file', emulator.handle.caFile, '--grant-type', 'device_code'], env)).status).toBe(0);
+    const cli = spawnCli(['providers', 'authenticate', 'Device'], env);
+    const [, userCode] = await cli.waitFor(/enter the code (\S+)/);
+    const walked = await new FormBrowser(emulator.handle.fetch).walk(`${emulator.base}/devicelogin`, {
+      userCode: userCode ?? '',
+      username: CONTOSO.marco.upn,
+      password: CONTOSO.marco.password,
+    });
+    expect(walked.kind).toBe('page');
+    await cli.waitFor(/Signed in as marco@contoso\.com/);
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('prints the authorize URL for authorization code, and refuses bad options by name', async () => {
+    expect((await add('Web', CONTOSO.web.appId, 'authorization_code', CONTOSO.web.secret)).status).toBe(0);
+    const url = await runCli(['providers', 'authenticate', 'Web', '--login-hint', CONTOSO.andrea.upn], env);
+    expect(url.stdout).toContain(`${emulator.base}/${CONTOSO.tenantId}/oauth2/v2.0/authorize?`);
+    expect(url.stdout).toContain('code_challenge_method=S256');
+    const bad = await runCli(['providers', 'add', '--name', 'Bad', '--application-id', 'abc', '--tenant-id', 'x y'], env);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/applicationId: must be the Application \(client\) ID/);
+    expect(bad.stderr).toMatch(/tenantId: must be the Directory \(tenant\) ID/);
+    expect((await runCli(['providers', 'list'], env)).stdout).toMatch(/Web\s+not_authenticated/);
+  });
+});
