@@ -1,0 +1,117 @@
+/**
+ * Byte-level helpers for messages that mailparser reads badly or not at all: split the header
+ * section from the body, unfold header fields, repair 8-bit header bytes that are not UTF-8, and
+ * list the media types and charsets a message declares.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc5322#section-2.2 (header fields, folding)
+ * @see https://www.rfc-editor.org/rfc/rfc6532#section-3.2 (UTF-8 in header fields)
+ * @see https://www.rfc-editor.org/rfc/rfc2045#section-5 (Content-Type and its charset parameter)
+ */
+
+/** The header section and where the body starts. */
+export interface HeaderSplit {
+  readonly header: Buffer;
+  /** Offset of the first body byte (after the empty line), or the length when there is no body. */
+  readonly bodyStart: number;
+}
+
+/** Splits at the first empty line (CRLF CRLF, or bare LF LF from sloppy software). */
+export function splitHeader(raw: Buffer): HeaderSplit {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  if (crlf === -1 && lf === -1) return { header: raw, bodyStart: raw.length };
+  if (lf === -1 || (crlf !== -1 && crlf < lf)) return { header: raw.subarray(0, crlf + 2), bodyStart: crlf + 4 };
+  return { header: raw.subarray(0, lf + 1), bodyStart: lf + 2 };
+}
+
+/**
+ * Header fields by lower-case name, unfolded, in order. Lines without a colon are skipped.
+ * Values are decoded as UTF-8, or as Windows-1252 where a line is not valid UTF-8.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc5322#section-2.2.3 (unfolding)
+ */
+export function readHeaderFields(header: Buffer): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  const text = decodeLines(header);
+  const unfolded = text.replace(/\r?\n(?=[ \t])/g, '');
+  for (const line of unfolded.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) continue;
+    fields.set(name, [...(fields.get(name) ?? []), line.slice(colon + 1).trim()]);
+  }
+  return fields;
+}
+
+/** True when every byte sequence is valid UTF-8 (ASCII included). */
+export function isValidUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * When the top-level header section holds 8-bit bytes that are not UTF-8 (Latin-1 written by old
+ * software), returns a copy of the message whose header is re-encoded as UTF-8, line by line, so
+ * that the parser does not turn every such character into U+FFFD. The body is untouched. Returns
+ * undefined when nothing needs repair.
+ */
+export function repairEightBitHeader(raw: Buffer): Buffer | undefined {
+  const { header, bodyStart } = splitHeader(raw);
+  if (isValidUtf8(header)) return undefined;
+  const repaired = Buffer.from(decodeLines(header), 'utf8');
+  const separator = raw.subarray(header.length, bodyStart);
+  return Buffer.concat([repaired, separator, raw.subarray(bodyStart)]);
+}
+
+/** One Content-Type as declared: its media type and charset, lower-case. */
+export interface DeclaredType {
+  readonly mediaType: string;
+  readonly charset: string | null;
+}
+
+/**
+ * Every Content-Type header of the message, nested parts included, found by scanning the bytes.
+ * Cheap and independent of the parser, so it still works on structures the parser rejects.
+ */
+export function declaredTypes(raw: Buffer): DeclaredType[] {
+  const text = raw.toString('latin1');
+  const types: DeclaredType[] = [];
+  for (const match of text.matchAll(/^content-type[ \t]*:[ \t]*((?:[^\r\n]*)(?:\r?\n[ \t][^\r\n]*)*)/gim)) {
+    const value = (match[1] ?? '').replace(/\r?\n[ \t]/g, ' ');
+    const mediaType = value.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (mediaType === '') continue;
+    const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(value)?.[1]?.toLowerCase() ?? null;
+    types.push({ mediaType, charset });
+  }
+  return types;
+}
+
+/** True when Node's decoders (WHATWG encodings) know the charset label. */
+export function isKnownCharset(label: string): boolean {
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function decodeLines(header: Buffer): string {
+  if (isValidUtf8(header)) return header.toString('utf8');
+  const lines: string[] = [];
+  let start = 0;
+  while (start <= header.length) {
+    const end = header.indexOf(0x0a, start);
+    const stop = end === -1 ? header.length : end + 1;
+    const line = header.subarray(start, stop);
+    lines.push(isValidUtf8(line) ? line.toString('utf8') : new TextDecoder('windows-1252').decode(line));
+    if (end === -1) break;
+    start = stop;
+  }
+  return lines.join('');
+}

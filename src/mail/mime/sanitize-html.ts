@@ -1,0 +1,150 @@
+/**
+ * Inbound HTML is hostile. It is reduced to formatting an agent can read safely inside Postern's
+ * UI: no scripts, no event handlers, no forms, frames, objects or embedded documents, no style
+ * sheets, no CSS that loads anything, links that open outside with no referrer.
+ *
+ * Images:
+ * - `cid:` references are resolved to the message's attachments by Content-ID and written as
+ *   `data-postern-inline="<n>"` (n = the attachment's 0-based position); the presenter turns that
+ *   into the attachment's download URL. A `cid:` that names no attachment loses its source.
+ * - remote images (`http:`, `https:`, `//…`) are blocked by default, because loading them tells
+ *   the sender that the message was read and from where: the URL moves to
+ *   `data-postern-remote-src`, so that the UI can load it when the agent asks.
+ * - `data:` images of raster types stay.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc2392 (cid: URLs)
+ * @see https://www.rfc-editor.org/rfc/rfc2557 (multipart/related, Content-Location)
+ * @see https://cheatsheetseries.owasp.org/cheatsheets/Cross_Site_Scripting_Prevention_Cheat_Sheet.html
+ */
+import sanitize from 'sanitize-html';
+
+/** An attachment that `cid:` references may point at. */
+export interface CidTarget {
+  /** Content-ID without angle brackets. */
+  readonly contentId: string;
+  /** The attachment's 0-based position in the message. */
+  readonly index: number;
+}
+
+/** Options of {@link sanitizeHtml}. */
+export interface SanitizeOptions {
+  readonly cidTargets?: readonly CidTarget[];
+  /** Keep remote image sources (default false: blocked). */
+  readonly allowRemoteImages?: boolean;
+}
+
+/** The sanitized HTML and what was done to it. */
+export interface SanitizedHtml {
+  readonly html: string;
+  /** Attachment positions that inline images refer to. */
+  readonly inlineIndexes: ReadonlySet<number>;
+  readonly blockedRemoteImages: number;
+  readonly unresolvedCids: readonly string[];
+}
+
+const ALLOWED_TAGS = [
+  'a', 'abbr', 'address', 'article', 'b', 'bdi', 'bdo', 'big', 'blockquote', 'br', 'caption', 'center', 'cite', 'code',
+  'col', 'colgroup', 'dd', 'del', 'details', 'dfn', 'div', 'dl', 'dt', 'em', 'figcaption', 'figure', 'font', 'footer',
+  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'i', 'img', 'ins', 'kbd', 'li', 'mark', 'ol', 'p', 'pre', 'q', 's',
+  'samp', 'section', 'small', 'span', 'strike', 'strong', 'sub', 'summary', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th',
+  'thead', 'tr', 'tt', 'u', 'ul', 'wbr',
+];
+
+const COMMON_ATTRIBUTES = [
+  'style', 'dir', 'lang', 'title', 'align', 'valign', 'width', 'height', 'bgcolor', 'color', 'border', 'cellpadding',
+  'cellspacing', 'colspan', 'rowspan', 'face', 'size', 'nowrap', 'span', 'start', 'type', 'cite', 'datetime',
+];
+
+/** A CSS value that loads nothing and runs nothing. */
+const SAFE_CSS_VALUE = /^(?!.*(?:url\s*\(|expression\s*\(|javascript:|vbscript:|@import|\\|behavior\s*:|-moz-binding)).*$/i;
+
+const STYLE_PROPERTIES = [
+  'color', 'background-color', 'background', 'font', 'font-family', 'font-size', 'font-style', 'font-weight',
+  'font-variant', 'text-align', 'text-decoration', 'text-indent', 'text-transform', 'line-height', 'letter-spacing',
+  'word-spacing', 'white-space', 'word-break', 'word-wrap', 'overflow-wrap', 'vertical-align', 'direction', 'display',
+  'margin', 'margin-top', 'margin-right', 'margin-bottom', 'margin-left', 'padding', 'padding-top', 'padding-right',
+  'padding-bottom', 'padding-left', 'border', 'border-top', 'border-right', 'border-bottom', 'border-left',
+  'border-color', 'border-style', 'border-width', 'border-radius', 'border-collapse', 'border-spacing', 'width',
+  'height', 'max-width', 'min-width', 'max-height', 'min-height', 'float', 'clear', 'table-layout', 'list-style-type',
+];
+
+const RASTER_DATA_URI = /^data:image\/(?:png|jpe?g|gif|webp|bmp);base64,[a-z0-9+/=\s]+$/i;
+
+/**
+ * Sanitizes one HTML body. Never throws: input the sanitizer cannot handle yields an empty string.
+ */
+export function sanitizeHtml(dirty: string, options: SanitizeOptions = {}): SanitizedHtml {
+  const cids = new Map<string, number>();
+  for (const target of options.cidTargets ?? []) cids.set(normalizeContentId(target.contentId), target.index);
+  const inlineIndexes = new Set<number>();
+  const unresolvedCids: string[] = [];
+  let blockedRemoteImages = 0;
+
+  const rewriteImage = (_tagName: string, attribs: sanitize.Attributes): sanitize.Tag => {
+    const { src = '', ...rest } = attribs;
+    const source = src.trim();
+    const next: sanitize.Attributes = { ...rest };
+    if (/^cid:/i.test(source)) {
+      const contentId = normalizeContentId(decodeUriSafely(source.slice(4)));
+      const index = cids.get(contentId);
+      if (index === undefined) {
+        unresolvedCids.push(contentId);
+      } else {
+        next['data-postern-inline'] = String(index);
+        inlineIndexes.add(index);
+      }
+    } else if (/^(?:https?:)?\/\//i.test(source)) {
+      if (options.allowRemoteImages === true) next.src = source;
+      else {
+        next['data-postern-remote-src'] = source;
+        blockedRemoteImages += 1;
+      }
+    } else if (RASTER_DATA_URI.test(source)) {
+      next.src = source;
+    }
+    return { tagName: 'img', attribs: next };
+  };
+
+  const styles = Object.fromEntries(STYLE_PROPERTIES.map((property) => [property, [SAFE_CSS_VALUE]]));
+  try {
+    const html = sanitize(dirty, {
+      allowedTags: ALLOWED_TAGS,
+      allowedAttributes: {
+        '*': COMMON_ATTRIBUTES,
+        a: ['href', 'name', 'target', 'rel'],
+        img: ['src', 'alt', 'data-postern-inline', 'data-postern-remote-src'],
+      },
+      allowedStyles: { '*': styles },
+      allowedSchemes: ['http', 'https', 'mailto', 'tel'],
+      allowedSchemesByTag: { img: ['http', 'https', 'data'] },
+      allowedSchemesAppliedToAttributes: ['href', 'src', 'cite'],
+      allowProtocolRelative: false,
+      disallowedTagsMode: 'discard',
+      nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'head', 'xml', 'template', 'iframe', 'object'],
+      enforceHtmlBoundary: false,
+      transformTags: {
+        img: rewriteImage,
+        a: (_tagName, attribs) => ({
+          tagName: 'a',
+          attribs: { ...attribs, target: '_blank', rel: 'noopener noreferrer nofollow' },
+        }),
+      },
+    });
+    return { html, inlineIndexes, blockedRemoteImages, unresolvedCids };
+  } catch {
+    return { html: '', inlineIndexes, blockedRemoteImages, unresolvedCids };
+  }
+}
+
+/** A Content-ID as compared: no angle brackets, no whitespace, lower-case. */
+export function normalizeContentId(contentId: string): string {
+  return contentId.trim().replace(/^<|>$/g, '').trim().toLowerCase();
+}
+
+function decodeUriSafely(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
