@@ -11,6 +11,7 @@
  * `docs/ERRORS.md` is generated from this file (`npm run docs:errors`); a test keeps them in step.
  */
 import { IDENTITY_ERRORS } from './areas/identity.js';
+import { MAIL_ERRORS } from './areas/mail.js';
 
 export type ErrorKind = 'transient' | 'permanent' | 'needs-admin';
 
@@ -149,7 +150,7 @@ const GENERAL_ERRORS = {
   },
 } as const satisfies Record<string, CatalogueEntry>;
 
-const entries = { ...GENERAL_ERRORS, ...IDENTITY_ERRORS };
+const entries = { ...GENERAL_ERRORS, ...IDENTITY_ERRORS, ...MAIL_ERRORS };
 
 export type ErrorCode = keyof typeof entries;
 
