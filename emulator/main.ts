@@ -20,6 +20,7 @@ import { FaultInjector } from './control/faults.js';
 import { RequestLog, redactAuthorization, redactParams } from './control/request-log.js';
 import { Directory } from './directory/directory.js';
 import { readSeedFile, sampleSeedPath } from './directory/load-seed.js';
+import { createExchangeExtension, type ExchangeExtensionOptions } from './exchange/exchange-extension.js';
 import type { SeedInput } from './directory/schema.js';
 import type { IdentityConfig } from './identity/context.js';
 import { outcomeOf, paramsOf } from './identity/http-support.js';
@@ -54,6 +55,8 @@ export interface EmulatorOptions {
   tlsNames?: TlsNames;
   /** Extensions started with the emulator (the Exchange half, or a test's own). */
   extensions?: ReadonlyArray<(core: EmulatorCore) => EmulatorExtension | Promise<EmulatorExtension>>;
+  /** The Exchange half (IMAP, SMTP): its options, or `false` to leave it out. Default: on, mail persisted in `dataDir`. */
+  exchange?: ExchangeExtensionOptions | false;
 }
 
 /** What extensions (the Exchange half) get from the emulator. */
@@ -176,7 +179,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   //   const builtIn = [(core) => createExchangeExtension(core, options.exchange)];
   // Each gets `core` (directory, clock, identity.introspectAccessToken, faults, tls...), may add
   // routes to the HTTPS server and control routes under /_emulator, and starts its own listeners.
-  const builtIn: ReadonlyArray<(core: EmulatorCore) => EmulatorExtension | Promise<EmulatorExtension>> = [];
+  const exchangeOptions = options.exchange;
+  const builtIn: ReadonlyArray<(core: EmulatorCore) => EmulatorExtension | Promise<EmulatorExtension>> =
+    exchangeOptions === false ? [] : [(core) => createExchangeExtension(core, exchangeOptions)];
   // ── end EXCHANGE ───────────────────────────────────────────────────────────────────────────
   const extensions: EmulatorExtension[] = [];
   for (const create of [...builtIn, ...(options.extensions ?? [])]) extensions.push(await create(core));

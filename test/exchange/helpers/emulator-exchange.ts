@@ -5,7 +5,6 @@
 import { ImapFlow } from 'imapflow';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { z } from 'zod';
-import { createExchangeExtension } from '../../../emulator/exchange/exchange-extension.js';
 import { CONTOSO, EXCHANGE_SCOPES, startTestEmulator, type TestEmulator } from '../../emulator/helpers/emulator.js';
 
 export { CONTOSO, EXCHANGE_SCOPES };
@@ -19,7 +18,8 @@ export interface ExchangeEmulator {
 }
 
 export async function startExchangeEmulator(): Promise<ExchangeEmulator> {
-  const emu = await startTestEmulator({ extensions: [(core) => createExchangeExtension(core, { inMemory: true })] });
+  // The Exchange half is built into startEmulator; mail stays in memory for tests.
+  const emu = await startTestEmulator({ exchange: { inMemory: true } });
   const port = (url: string | undefined): number => Number(new URL(url ?? 'x://0:0').port);
   return {
     emu,
