@@ -256,13 +256,14 @@ export async function recordGrantError(
 }
 
 /**
- * Active grants that need a refresh: an access token expiring before `expiringBefore` for a
- * grant in use, or no refresh since `idleSince` (kept alive against the 90-day inactivity limit).
+ * Active grants that may need a refresh: those with an access token expiring before
+ * `expiringBefore` (worth renewing if the grant is in use), and those not refreshed since
+ * `idleSince` (kept alive against the 90-day inactivity limit).
  */
 export async function grantsDueForRefresh(
   db: Database,
   options: { expiringBefore: Date; idleSince: Date },
-): Promise<Array<{ grantId: number; resource: string | null }>> {
+): Promise<{ expiring: Array<{ grantId: number; resource: string }>; idle: number[] }> {
   const expiring = await db.kysely
     .selectFrom('grant_access_tokens')
     .innerJoin('grants', 'grants.id', 'grant_access_tokens.grant_id')
@@ -272,12 +273,11 @@ export async function grantsDueForRefresh(
     .execute();
   const idle = await db.kysely
     .selectFrom('grants')
-    .select('id as grantId')
+    .select('id')
     .where('state', '=', 'active')
     .where((eb) => eb.or([eb('last_refresh_at', 'is', null), eb('last_refresh_at', '<', toDbTime(options.idleSince))]))
     .execute();
-  const seen = new Set(expiring.map((row) => row.grantId));
-  return [...expiring, ...idle.filter((row) => !seen.has(row.grantId)).map((row) => ({ grantId: row.grantId, resource: null }))];
+  return { expiring, idle: idle.map((row) => row.id) };
 }
 
 /** Counts grants by state for a provider: what its status is computed from. */

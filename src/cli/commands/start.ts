@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { LIMITS } from '../../config/index.js';
 import { buildApp } from '../../http/app.js';
+import { TokenKeeper } from '../../workers/token-keeper.js';
 import { openRuntime, VERSION, type Runtime, type RuntimeOptions } from '../runtime.js';
 
 export interface RunningServer {
@@ -26,11 +27,16 @@ export async function startServer(
   const logger = log.logger.child({ component: 'server' });
   let app: FastifyInstance | undefined;
   let url: string | undefined;
+  let keeper: TokenKeeper | undefined;
   try {
     const created = await services.users.ensureFirstAdmin();
     if (created !== null) {
       print(`Created the administrator "${created.username}" with the password: ${created.password}`);
       print('It is shown only this once. Change it after signing in, or with "postern users passwd admin".');
+    }
+    if (config.roles.includes('worker')) {
+      keeper = new TokenKeeper(runtime.db, services.accessTokens, log.logger.child({ component: 'token-keeper' }));
+      keeper.start();
     }
     if (config.roles.includes('web')) {
       app = await buildApp({ config, logger: log.logger, services, version: VERSION });
@@ -41,6 +47,7 @@ export async function startServer(
     logger.info({ roles: config.roles, url }, 'postern started');
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await keeper?.stop();
     await runtime.close();
     throw error;
   }
@@ -50,6 +57,7 @@ export async function startServer(
     stopping ??= (async () => {
       logger.info('postern stopping');
       await app?.close();
+      await keeper?.stop();
       await runtime.close();
     })();
     return stopping;
