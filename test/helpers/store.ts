@@ -101,7 +101,7 @@ class FreshDatabaseHandle implements FreshDatabase {
   }
 }
 
-interface Target {
+export interface Target {
   url: string;
   file: string | undefined;
   remove: () => Promise<void>;
@@ -113,7 +113,8 @@ async function createSqliteFile(): Promise<Target> {
   return { url: `sqlite:${file}`, file, remove: () => fs.rm(dir, { recursive: true, force: true }) };
 }
 
-async function createPostgresDatabase(): Promise<Target> {
+/** An empty database on the run's PostgreSQL, for suites that open it themselves (several processes). */
+export async function createPostgresDatabase(): Promise<Target> {
   const adminUrl = inject('postgresAdminUrl');
   const name = `postern_test_${crypto.randomBytes(6).toString('hex')}`;
   await withAdminClient(adminUrl, (client) => client.query(`create database ${client.escapeIdentifier(name)}`));

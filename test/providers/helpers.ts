@@ -17,9 +17,9 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export async function startPair(): Promise<Pair> {
+export async function startPair(env: Record<string, string> = {}): Promise<Pair> {
   const emulator = await startTestEmulator();
-  const postern = await startTestPostern({}, { clock: () => emulator.handle.clock.now(), sleep: async () => undefined });
+  const postern = await startTestPostern(env, { clock: () => emulator.handle.clock.now(), sleep: async () => undefined });
   const admin = (await postern.bearer('admin')).authorization;
   return {
     emulator,
