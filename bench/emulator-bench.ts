@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
+import { z } from 'zod';
 import { createCaFetch } from '../emulator/tls/ca-fetch.js';
 import { BENCH_CLIENT_ID, BENCH_PASSWORD, BENCH_SCOPES, benchUser, type BenchReply, type BenchRequest } from './emulator-protocol.js';
 
@@ -82,9 +83,10 @@ async function tokens(ready: Ready, count: number): Promise<string[]> {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'password', client_id: BENCH_CLIENT_ID, username: benchUser(i + 1), password: BENCH_PASSWORD, scope: BENCH_SCOPES }).toString(),
       });
-      const body = (await response.json()) as { access_token?: string };
-      if (!body.access_token) throw new Error(`no token for ${benchUser(i + 1)}: ${JSON.stringify(body)}`);
-      out[i] = body.access_token;
+      const body: unknown = await response.json();
+      const parsed = z.object({ access_token: z.string() }).safeParse(body);
+      if (!parsed.success) throw new Error(`no token for ${benchUser(i + 1)}: ${JSON.stringify(body)}`);
+      out[i] = parsed.data.access_token;
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
@@ -127,16 +129,17 @@ async function fetchBench(server: ServerProcess, ready: Ready, token: string): P
     runs.push({ totalMs, firstMs: first, bytes, count, serverCpuMs: (await server.stats()).cpuMs - cpuBefore });
     await flow.logout();
   }
-  const firstRunServerCpuMs = (runs[0] as { serverCpuMs: number }).serverCpuMs;
+  const firstRunServerCpuMs = runs[0]?.serverCpuMs ?? 0;
   runs.sort((a, b) => a.totalMs - b.totalMs);
-  const median = runs[1] as { totalMs: number; firstMs: number; bytes: number; count: number; serverCpuMs: number };
+  const [best, median, worst] = runs;
+  if (!best || !median || !worst) throw new Error('fetch runs missing');
   const stats = await server.stats();
   return {
     messages: median.count,
     fillMs,
     fetchMsMedian: median.totalMs,
-    fetchMsBest: (runs[0] as { totalMs: number }).totalMs,
-    fetchMsWorst: (runs[2] as { totalMs: number }).totalMs,
+    fetchMsBest: best.totalMs,
+    fetchMsWorst: worst.totalMs,
     firstMessageMs: median.firstMs,
     emulatorCpuMsMedianRun: median.serverCpuMs,
     emulatorCpuMsFirstRun: firstRunServerCpuMs,
@@ -157,7 +160,7 @@ async function idleBench(server: ServerProcess, ready: Ready, allTokens: string[
   const worker = async (): Promise<void> => {
     for (let i = next++; i < USERS; i = next++) {
       const user = benchUser(i + 1);
-      const flow = client(ready, user, allTokens[i] as string);
+      const flow = client(ready, user, allTokens[i] ?? '');
       flow.on('exists', () => arrivals.set(user, now()));
       flow.on('close', () => (closed += 1));
       flow.on('error', () => undefined);
@@ -184,7 +187,7 @@ async function idleBench(server: ServerProcess, ready: Ready, allTokens: string[
       if (now() > deadline) throw new Error(`no EXISTS for ${user}`);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    latencies.push((arrivals.get(user) as number) - (server.deliveries.get(user) as number));
+    latencies.push((arrivals.get(user) ?? 0) - (server.deliveries.get(user) ?? 0));
     server.deliveries.delete(user);
   }
 
@@ -205,7 +208,7 @@ async function idleBench(server: ServerProcess, ready: Ready, allTokens: string[
   const closedDuringHold = closed;
   for (const flow of clients) flow.close();
   latencies.sort((a, b) => a - b);
-  const pick = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
+  const pick = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return {
     connections: clients.length,
     establishMs,
@@ -216,7 +219,7 @@ async function idleBench(server: ServerProcess, ready: Ready, allTokens: string[
     emulatorHeapKbPerConnection: (after.heapUsed - before.heapUsed) / 1024 / clients.length,
     existsLatencyMsP50: pick(0.5),
     existsLatencyMsP99: pick(0.99),
-    existsLatencyMsMax: latencies[latencies.length - 1] as number,
+    existsLatencyMsMax: latencies.at(-1) ?? 0,
     burstAllExistsMs: burstMs,
     connectionsAfterHold: held.imapConnections,
     emulatorCpuMsDuringHold: held.cpuMs - holdStart.cpuMs,
@@ -236,7 +239,7 @@ async function main(): Promise<void> {
   const allTokens = await tokens(ready, USERS);
   process.stdout.write(`${USERS} tokens (password grant over HTTPS) in ${Math.round(now() - tokenStart)} ms\n`);
   try {
-    const fetch = await fetchBench(server, ready, allTokens[0] as string);
+    const fetch = await fetchBench(server, ready, allTokens[0] ?? '');
     process.stdout.write(`\nFull fetch of ${MESSAGES} messages\n${format(fetch)}\n`);
     const idle = await idleBench(server, ready, allTokens);
     process.stdout.write(`\n${USERS} IDLE connections\n${format(idle)}\n`);

@@ -41,9 +41,12 @@ export function parseAddressList(input: string): ParsedAddress[] {
 
 /** The plain `local@domain` addresses of a header value, lower-cased, groups flattened. */
 export function extractAddresses(input: string): string[] {
-  return parseAddressList(input)
-    .filter((a) => !a.groupStart && !a.groupEnd && a.mailbox !== null)
-    .map((a) => (a.host === null ? (a.mailbox as string) : `${a.mailbox as string}@${a.host}`).toLowerCase());
+  const out: string[] = [];
+  for (const a of parseAddressList(input)) {
+    if (a.groupStart || a.groupEnd || a.mailbox === null) continue;
+    out.push((a.host === null ? a.mailbox : `${a.mailbox}@${a.host}`).toLowerCase());
+  }
+  return out;
 }
 
 function parseMailbox(input: string): ParsedAddress | undefined {
@@ -131,9 +134,9 @@ function splitTopLevel(input: string, separator: string): string[] {
   let comment = 0;
   let inGroup = false;
   for (let i = 0; i < input.length; i += 1) {
-    const ch = input[i] as string;
+    const ch = input.charAt(i);
     if (ch === '\\' && i + 1 < input.length) {
-      current += ch + (input[i + 1] as string);
+      current += ch + input.charAt(i + 1);
       i += 1;
       continue;
     }

@@ -118,10 +118,11 @@ function parseEntity(raw: Buffer, start: number, end: number, defaultType: strin
   const typeHeader = headers.find((field) => field.key === 'content-type')?.value;
   // An absent Content-Type means text/plain; charset=us-ascii (RFC 2045 §5.2).
   const contentType = parseParameterizedValue(typeHeader ?? (defaultType === 'text/plain' ? 'text/plain; charset=us-ascii' : defaultType));
-  let [type, subtype] = contentType.value.split('/');
-  if (type === undefined || subtype === undefined || type === '' || subtype === '') {
-    [type, subtype] = defaultType.split('/') as [string, string];
-  }
+  const [declaredType = '', declaredSubtype = ''] = contentType.value.split('/');
+  const [defaultMain = 'text', defaultSub = 'plain'] = defaultType.split('/');
+  const valid = declaredType !== '' && declaredSubtype !== '';
+  const type = valid ? declaredType : defaultMain;
+  const subtype = valid ? declaredSubtype : defaultSub;
   const base = { headerStart: start, bodyStart, bodyEnd: end, headers, contentType, type, subtype };
   const boundary = paramValue(contentType, 'boundary');
   if (type === 'multipart' && boundary !== undefined && boundary !== '' && depth < MAX_DEPTH) {
@@ -205,9 +206,9 @@ function splitOutsideQuotes(input: string, separator: string): string[] {
   let current = '';
   let quoted = false;
   for (let i = 0; i < input.length; i += 1) {
-    const ch = input[i] as string;
+    const ch = input.charAt(i);
     if (ch === '\\' && quoted && i + 1 < input.length) {
-      current += ch + (input[i + 1] as string);
+      current += ch + input.charAt(i + 1);
       i += 1;
       continue;
     }

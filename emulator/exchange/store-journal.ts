@@ -220,7 +220,8 @@ function toFlags(flags: readonly string[]): Set<MessageFlag> {
 
 function safeJson(line: string): unknown {
   try {
-    return JSON.parse(line) as unknown;
+    const value: unknown = JSON.parse(line);
+    return value;
   } catch {
     return undefined;
   }

@@ -66,19 +66,20 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 
 /** A SEARCH date (`1-Feb-2024`), as midnight UTC of that day. */
 export function searchDate(token: ImapToken): number {
-  const match = /^(\d{1,2})-([A-Za-z]{3})-(\d{4})$/.exec(astring(token));
-  const month = match ? MONTHS.indexOf((match[2] as string).toLowerCase()) : -1;
-  if (!match || month === -1) throw new ArgumentError('expected a date');
-  return Date.UTC(Number(match[3]), month, Number(match[1]));
+  const [, day = '', name = '', year = ''] = /^(\d{1,2})-([A-Za-z]{3})-(\d{4})$/.exec(astring(token)) ?? [];
+  const month = MONTHS.indexOf(name.toLowerCase());
+  if (month === -1) throw new ArgumentError('expected a date');
+  return Date.UTC(Number(year), month, Number(day));
 }
 
 /** An APPEND date-time (`"17-Jul-1996 02:44:25 -0700"`). */
 export function dateTime(token: ImapToken): Date {
-  const match = /^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(astring(token));
-  const month = match ? MONTHS.indexOf((match[2] as string).toLowerCase()) : -1;
-  if (!match || month === -1) throw new ArgumentError('expected a date-time');
-  const offset = (Number(match[8]) * 60 + Number(match[9])) * (match[7] === '-' ? -1 : 1);
-  const utc = Date.UTC(Number(match[3]), month, Number(match[1]), Number(match[4]), Number(match[5]), Number(match[6]));
+  const [, day = '', name = '', year = '', hh = '', mm = '', ss = '', sign = '', zh = '', zm = ''] =
+    /^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(astring(token)) ?? [];
+  const month = MONTHS.indexOf(name.toLowerCase());
+  if (month === -1) throw new ArgumentError('expected a date-time');
+  const offset = (Number(zh) * 60 + Number(zm)) * (sign === '-' ? -1 : 1);
+  const utc = Date.UTC(Number(year), month, Number(day), Number(hh), Number(mm), Number(ss));
   return new Date(utc - offset * 60_000);
 }
 
@@ -86,7 +87,7 @@ export function dateTime(token: ImapToken): Date {
 export function formatDateTime(date: Date): string {
   // toISOString is YYYY-MM-DDTHH:MM:SS.sssZ, always UTC.
   const iso = date.toISOString();
-  return `"${iso.slice(8, 10)}-${DISPLAY_MONTHS[date.getUTCMonth()] as string}-${iso.slice(0, 4)} ${iso.slice(11, 19)} +0000"`;
+  return `"${iso.slice(8, 10)}-${DISPLAY_MONTHS[date.getUTCMonth()] ?? ''}-${iso.slice(0, 4)} ${iso.slice(11, 19)} +0000"`;
 }
 
 const DISPLAY_MONTHS = MONTHS.map((m) => m.charAt(0).toUpperCase() + m.slice(1));

@@ -23,7 +23,11 @@ export interface SectionItem {
 
 export type FetchItem = { readonly kind: 'simple'; readonly name: SimpleItem } | SectionItem;
 
-const SIMPLE = new Set<string>(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+const SIMPLE: readonly SimpleItem[] = ['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT'];
+
+function simpleItem(name: string): SimpleItem | undefined {
+  return SIMPLE.find((item) => item === name);
+}
 const MACROS: Record<string, SimpleItem[]> = {
   ALL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE'],
   FAST: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE'],
@@ -44,14 +48,14 @@ export function parseFetchItems(token: ImapToken): FetchItem[] {
 
 function parseItem(token: ImapToken): FetchItem {
   const text = atom(token);
-  const upper = text.toUpperCase();
-  if (SIMPLE.has(upper)) return { kind: 'simple', name: upper as SimpleItem };
+  const simple = simpleItem(text.toUpperCase());
+  if (simple) return { kind: 'simple', name: simple };
   const match = SECTION.exec(text);
   if (!match) throw new ArgumentError(`unknown FETCH item ${text}`);
-  const peek = (match[1] as string).toUpperCase() === 'BODY.PEEK';
-  const partial = match[3] !== undefined ? { start: Number(match[3]), length: Number(match[4]) } : undefined;
+  const [, verb = '', section = '', start, length] = match;
+  const partial = start !== undefined ? { start: Number(start), length: Number(length) } : undefined;
   if (partial && partial.length === 0) throw new ArgumentError('empty partial');
-  return { kind: 'section', peek, partial, ...parseSection(match[2] as string) };
+  return { kind: 'section', peek: verb.toUpperCase() === 'BODY.PEEK', partial, ...parseSection(section) };
 }
 
 function parseSection(text: string): Pick<SectionItem, 'path' | 'specifier' | 'fields'> {

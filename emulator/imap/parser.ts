@@ -134,7 +134,8 @@ export class CommandFramer {
       this.options.onFrame({ lines: [], literals: [], error: 'literal-too-large' });
       return;
     }
-    this.literals.push(this.literalChunks.length === 1 ? (this.literalChunks[0] as Buffer) : Buffer.concat(this.literalChunks));
+    const [only] = this.literalChunks;
+    this.literals.push(only !== undefined && this.literalChunks.length === 1 ? only : Buffer.concat(this.literalChunks));
     this.literalChunks = [];
   }
 
@@ -153,51 +154,73 @@ export class CommandFramer {
   }
 }
 
+/** Open lists while tokenizing: the innermost last; the bottom one holds the top-level tokens. */
+class ListStack {
+  private readonly lists: ImapToken[][] = [[]];
+
+  get top(): ImapToken[] {
+    const list = this.lists[this.lists.length - 1];
+    if (!list) throw new ImapSyntaxError('unexpected )');
+    return list;
+  }
+
+  open(): void {
+    this.lists.push([]);
+  }
+
+  close(): void {
+    if (this.lists.length === 1) throw new ImapSyntaxError('unexpected )');
+    const items = this.lists.pop() ?? [];
+    this.top.push({ type: 'list', items });
+  }
+
+  /** The top-level tokens; throws when a list is left open. */
+  finish(): ImapToken[] {
+    if (this.lists.length !== 1) throw new ImapSyntaxError('unbalanced parenthesis');
+    return this.top;
+  }
+}
+
 /** Tokenizes a whole frame; lists may span literals. */
 export function tokenizeFrame(frame: CommandFrame): ImapToken[] {
-  const stack: ImapToken[][] = [[]];
+  const stack = new ListStack();
   frame.lines.forEach((line, index) => {
     const literal = frame.literals[index];
     const text = literal === undefined ? line : line.replace(LITERAL_MARKER, '');
     tokenizeText(text, stack);
-    if (literal !== undefined) (stack[stack.length - 1] as ImapToken[]).push({ type: 'string', value: literal, literal: true });
+    if (literal !== undefined) stack.top.push({ type: 'string', value: literal, literal: true });
   });
-  if (stack.length !== 1) throw new ImapSyntaxError('unbalanced parenthesis');
-  return stack[0] as ImapToken[];
+  return stack.finish();
 }
 
 /** Tokenizes a text without literals (used for FETCH section specifiers too). */
 export function tokenizeString(text: string): ImapToken[] {
-  const stack: ImapToken[][] = [[]];
+  const stack = new ListStack();
   tokenizeText(text, stack);
-  if (stack.length !== 1) throw new ImapSyntaxError('unbalanced parenthesis');
-  return stack[0] as ImapToken[];
+  return stack.finish();
 }
 
-function tokenizeText(text: string, stack: ImapToken[][]): void {
+function tokenizeText(text: string, stack: ListStack): void {
   let pos = 0;
   while (pos < text.length) {
     const ch = text[pos];
-    const top = stack[stack.length - 1] as ImapToken[];
     if (ch === ' ') {
       pos += 1;
     } else if (ch === '(') {
-      stack.push([]);
+      stack.open();
       pos += 1;
     } else if (ch === ')') {
-      if (stack.length === 1) throw new ImapSyntaxError('unexpected )');
-      const items = stack.pop() as ImapToken[];
-      (stack[stack.length - 1] as ImapToken[]).push({ type: 'list', items });
+      stack.close();
       pos += 1;
     } else if (ch === '"') {
       const [value, next] = readQuoted(text, pos);
-      top.push({ type: 'string', value: Buffer.from(value, 'utf8'), literal: false });
+      stack.top.push({ type: 'string', value: Buffer.from(value, 'utf8'), literal: false });
       pos = next;
     } else if (ch === '{') {
       throw new ImapSyntaxError('literal marker not at end of line');
     } else {
       const [value, next] = readAtom(text, pos);
-      top.push({ type: 'atom', value });
+      stack.top.push({ type: 'atom', value });
       pos = next;
     }
   }
@@ -206,7 +229,7 @@ function tokenizeText(text: string, stack: ImapToken[][]): void {
 function readQuoted(text: string, start: number): [string, number] {
   let value = '';
   for (let i = start + 1; i < text.length; i += 1) {
-    const ch = text[i] as string;
+    const ch = text.charAt(i);
     if (ch === '\\') {
       const next = text[i + 1];
       if (next !== '\\' && next !== '"') throw new ImapSyntaxError('bad escape in quoted string');
@@ -225,7 +248,7 @@ function readQuoted(text: string, start: number): [string, number] {
 function readAtom(text: string, start: number): [string, number] {
   let i = start;
   while (i < text.length) {
-    const ch = text[i] as string;
+    const ch = text.charAt(i);
     if (ch === ' ' || ch === '(' || ch === ')' || ch === '"' || ch === '{') break;
     if (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) throw new ImapSyntaxError('control character in atom');
     if (ch === '[') {

@@ -54,7 +54,8 @@ export class ResponseWriter {
       this.size = 0;
       return;
     }
-    const data = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.size);
+    const [only] = this.parts;
+    const data = only !== undefined && this.parts.length === 1 ? only : Buffer.concat(this.parts, this.size);
     this.parts = [];
     this.size = 0;
     if (!this.socket.write(data)) await waitForDrain(this.socket);

@@ -212,7 +212,7 @@ function decodeQuotedPrintable(text: string): Buffer {
   const bytes: number[] = [];
   const input = text.replace(/=\r?\n/g, '');
   for (let i = 0; i < input.length; i += 1) {
-    const ch = input[i] as string;
+    const ch = input.charAt(i);
     if (ch === '=' && /^[0-9A-Fa-f]{2}$/.test(input.slice(i + 1, i + 3))) {
       bytes.push(parseInt(input.slice(i + 1, i + 3), 16));
       i += 2;

@@ -58,7 +58,7 @@ export class SelectedFolder {
     let high = this.view.length - 1;
     while (low <= high) {
       const mid = (low + high) >> 1;
-      const candidate = (this.view[mid] as StoredMessage).uid;
+      const candidate = this.view[mid]?.uid ?? 0;
       if (candidate === uid) return mid + 1;
       if (candidate < uid) low = mid + 1;
       else high = mid - 1;
@@ -69,13 +69,16 @@ export class SelectedFolder {
   /** Messages of a sequence set, with their sequence numbers, ascending. */
   resolve(ranges: readonly SequenceRange[], byUid: boolean): Array<{ seq: number; message: StoredMessage }> {
     const out: Array<{ seq: number; message: StoredMessage }> = [];
-    const maxUid = this.view.length > 0 ? (this.view[this.view.length - 1] as StoredMessage).uid : 0;
+    const maxUid = this.view.at(-1)?.uid ?? 0;
     const max = byUid ? maxUid : this.view.length;
     if (!byUid && ranges.every((r) => r.from !== Infinity && r.to !== Infinity && r.to <= this.view.length)) {
       // Fast path for plain sequence ranges.
       const seen = new Set<number>();
       for (const range of ranges) for (let seq = range.from; seq <= range.to; seq += 1) seen.add(seq);
-      for (const seq of [...seen].sort((a, b) => a - b)) out.push({ seq, message: this.view[seq - 1] as StoredMessage });
+      for (const seq of [...seen].sort((a, b) => a - b)) {
+        const message = this.view[seq - 1];
+        if (message) out.push({ seq, message });
+      }
       return out;
     }
     this.view.forEach((message, index) => {
@@ -125,7 +128,7 @@ export class SelectedFolder {
       this.expungedQueue.clear();
     }
     if (this.addedQueue.length > 0) {
-      const lastUid = this.view.length > 0 ? (this.view[this.view.length - 1] as StoredMessage).uid : 0;
+      const lastUid = this.view.at(-1)?.uid ?? 0;
       const fresh = this.addedQueue.filter((m) => m.uid > lastUid).sort((a, b) => a.uid - b.uid);
       this.addedQueue.length = 0;
       if (fresh.length > 0) {

@@ -18,7 +18,7 @@ export function parseSequenceSet(text: string): SequenceRange[] | undefined {
   if (!SET.test(text)) return undefined;
   const ranges: SequenceRange[] = [];
   for (const part of text.split(',')) {
-    const [a, b] = part.split(':') as [string, string | undefined];
+    const [a = '', b] = part.split(':');
     const from = a === '*' ? Infinity : Number(a);
     const to = b === undefined ? from : b === '*' ? Infinity : Number(b);
     if (from === 0 || to === 0 || !Number.isSafeInteger(from === Infinity ? 0 : from) || !Number.isSafeInteger(to === Infinity ? 0 : to)) {

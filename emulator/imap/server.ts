@@ -7,7 +7,6 @@
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/pop3-and-imap4/pop3-and-imap4
  * @see ../../../shared/reference/microsoft-protocols.md §7 (connection cap: default 16)
  */
-import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import type { ExchangeAccess } from '../exchange/access.js';
 import type { ExchangeClock } from '../exchange/exchange-clock.js';
@@ -82,8 +81,8 @@ export class ImapServer {
   }
 
   get address(): { host: string; port: number } {
-    const info = this.server.address() as AddressInfo | null;
-    if (!info) throw new Error('IMAP server is not listening');
+    const info = this.server.address();
+    if (info === null || typeof info === 'string') throw new Error('IMAP server is not listening');
     return { host: info.address, port: info.port };
   }
 

@@ -31,9 +31,9 @@ export class DeliveryQueue {
   flushDue(): number {
     const now = this.clock.now();
     let released = 0;
-    while (this.pending.length > 0 && (this.pending[0] as { at: number }).at <= now) {
-      const next = this.pending.shift() as { at: number; record: SentRecord };
-      this.router.release(next.record);
+    for (let head = this.pending[0]; head !== undefined && head.at <= now; head = this.pending[0]) {
+      this.pending.shift();
+      this.router.release(head.record);
       released += 1;
     }
     return released;

@@ -65,7 +65,9 @@ export class SubmissionLimits {
   /** Counts a submission's recipients if they fit the rolling day; false (nothing counted) otherwise. */
   takeRecipients(mailbox: string, count: number): boolean {
     if (this.recipientsUsed(mailbox) + count > this.recipientsPerDay) return false;
-    (this.recipientLog.get(mailbox) as Array<{ at: number; count: number }>).push({ at: this.clock.now(), count });
+    const log = this.recipientLog.get(mailbox) ?? [];
+    log.push({ at: this.clock.now(), count });
+    this.recipientLog.set(mailbox, log);
     return true;
   }
 
@@ -76,7 +78,8 @@ export class SubmissionLimits {
   scheduleDelivery(mailbox: string): number {
     const slots = this.deliverySlots.get(mailbox) ?? [];
     let at = Math.max(this.clock.now(), slots[slots.length - 1] ?? 0);
-    if (slots.length >= this.messagesPerMinute) at = Math.max(at, (slots[slots.length - this.messagesPerMinute] as number) + MINUTE);
+    const windowStart = slots.length >= this.messagesPerMinute ? slots[slots.length - this.messagesPerMinute] : undefined;
+    if (windowStart !== undefined) at = Math.max(at, windowStart + MINUTE);
     slots.push(at);
     if (slots.length > this.messagesPerMinute) slots.splice(0, slots.length - this.messagesPerMinute);
     this.deliverySlots.set(mailbox, slots);

@@ -13,7 +13,6 @@
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { ExchangeAccess, SubmissionIdentity } from '../exchange/access.js';
 import { extractAddresses } from '../exchange/address-list.js';
@@ -130,8 +129,8 @@ export class SubmissionServer {
   }
 
   get address(): { host: string; port: number } {
-    const info = this.server.server.address() as AddressInfo | null;
-    if (!info) throw new Error('SMTP server is not listening');
+    const info = this.server.server.address();
+    if (info === null || typeof info === 'string') throw new Error('SMTP server is not listening');
     return { host: info.address, port: info.port };
   }
 

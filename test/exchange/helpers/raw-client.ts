@@ -54,7 +54,7 @@ export class RawClient {
         });
       });
     }
-    return this.lines.shift() as string;
+    return this.lines.shift() ?? '';
   }
 
   send(text: string): void {

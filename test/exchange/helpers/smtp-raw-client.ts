@@ -78,7 +78,7 @@ export class SmtpRawClient {
         });
       });
     }
-    return this.lines.shift() as string;
+    return this.lines.shift() ?? '';
   }
 
   private attach(socket: net.Socket): void {
