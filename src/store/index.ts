@@ -25,3 +25,7 @@ export * from './events.js';
 export * from './providers.js';
 export * from './grants.js';
 export * from './oauth-states.js';
+export * from './email-accounts.js';
+export * from './mailbox-checkpoints.js';
+export * from './interactions.js';
+export * from './messages.js';

@@ -1,0 +1,319 @@
+/**
+ * Where an inbound message becomes durable. `ingestMessage` stores one message fetched from a
+ * mailbox, in ONE transaction: the raw MIME, the parsed message and its attachments, its place in
+ * a conversation (Interaction), the sender as a Contact, and the folder's checkpoint. Either all
+ * of it is committed or none of it.
+ *
+ * Idempotent: a message already stored at the same mailbox position, or with the same Message-ID
+ * on the account (the same mail seen again under a new UIDVALIDITY, or in Junk as well as the
+ * Inbox), is not stored again — the call only advances the checkpoint. Mail without a Message-ID
+ * gets a synthetic one computed from its content, so it too is recognised. A different message
+ * that reuses a Message-ID (broken senders do) is stored as a variant, never dropped.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc5322#section-3.6.4 (Message-ID, threading fields)
+ * @see https://www.rfc-editor.org/rfc/rfc3501#section-2.3.1.1 (UID and UIDVALIDITY)
+ * @see https://www.rfc-editor.org/rfc/rfc3834 (automatic responses, see domain/automation.ts)
+ */
+import { randomBytes } from 'node:crypto';
+import { detectAutomation, type AutomationVerdict } from '../domain/automation.js';
+import { contactNameFor, correspondentOf, type NamedAddress } from '../domain/correspondent.js';
+import { syntheticMessageId } from '../domain/message-id.js';
+import { findSubjectTokens, normalizeSubject, tokenCheckFromBytes } from '../domain/subject.js';
+import { decideThread, threadLookupIds } from '../domain/threading.js';
+import { isPosternError } from '../errors/index.js';
+import { parseMessage, type ParsedMessage } from '../mail/mime/parse-message.js';
+import {
+  advanceCheckpoint,
+  appendEvent,
+  createContact,
+  createInteraction,
+  createList,
+  findContactByAddress,
+  findInteractionsByTokens,
+  findMessageByMessageId,
+  findMessageByPosition,
+  findThreadedMessageIds,
+  insertInboundMessage,
+  listLists,
+  recordInteractionActivity,
+  requireInteraction,
+  updateMessagePosition,
+  type Database,
+  type MessageKey,
+} from '../store/index.js';
+
+/**
+ * The account a message is ingested for. The lead's EmailAccountRecord satisfies it.
+ */
+export interface IngestAccount {
+  readonly id: number;
+  readonly key: string;
+  /** The account's address; mail from it is ours, and the contact is then a recipient. */
+  readonly emailAddress: string;
+  /** The mailbox logged in; for a shared mailbox its address. Counted as one of ours. */
+  readonly username?: string;
+  /** Where new senders are saved; when null, a list named {@link FALLBACK_LIST_NAME}. */
+  readonly defaultListId: number | null;
+  readonly maxMessageBytes: number;
+}
+
+/** One message as fetched. */
+export interface IngestInput {
+  readonly folder: string;
+  readonly uidvalidity: number;
+  readonly uid: number;
+  /** The raw message; for an oversize message only its header section. */
+  readonly raw: Buffer;
+  /** The message came from the Junk folder. */
+  readonly isJunk: boolean;
+  /** The server's INTERNALDATE (arrival); default now. */
+  readonly internalDate?: Date;
+  /** RFC822.SIZE as the server reported it; default the raw length. */
+  readonly size?: number;
+  /** True when `raw` is only the header of a message larger than the account's limit. */
+  readonly headersOnly?: boolean;
+  /** Part of a first sync or resync of old mail: never to be answered automatically. */
+  readonly initialImport?: boolean;
+}
+
+/** What happened. */
+export type IngestResult = StoredResult | DuplicateResult;
+
+/** The message was stored. */
+export interface StoredResult {
+  readonly outcome: 'stored';
+  /** The row id of the message. */
+  readonly messageRowId: number;
+  /** Its canonical Message-ID (synthetic when the message had none). */
+  readonly messageId: string;
+  readonly interactionId: number;
+  readonly interactionCreated: boolean;
+  /** How it was threaded: a reply to a known message, the subject token, or a new conversation. */
+  readonly threadedBy: 'in-reply-to' | 'references' | 'token' | 'new';
+  readonly contactId: number | null;
+  readonly contactCreated: boolean;
+  readonly automation: AutomationVerdict;
+  /** False for automated, junk, oversize and imported mail: no automatic acknowledgement. */
+  readonly autoReplyAllowed: boolean;
+  readonly oversize: boolean;
+  readonly problems: readonly string[];
+}
+
+/** The message was already stored; only the checkpoint moved. */
+export interface DuplicateResult {
+  readonly outcome: 'duplicate';
+  readonly messageRowId: number;
+  readonly messageId: string | null;
+  readonly interactionId: number | null;
+  readonly matchedBy: 'position' | 'message-id';
+}
+
+/** The list new senders go to when the account has no default list. */
+export const FALLBACK_LIST_NAME = 'Inbound senders';
+/** The contact of mail that names no sender at all (RFC 2606 reserves `.invalid`). */
+export const UNKNOWN_SENDER: NamedAddress = { name: 'Unknown sender', address: 'unknown-sender@postern.invalid' };
+
+/**
+ * Stores one fetched message; see the module comment. Parsing happens before the transaction
+ * and never fails; a storage error rolls everything back and is thrown for the caller to retry.
+ */
+export async function ingestMessage(db: Database, account: IngestAccount, input: IngestInput): Promise<IngestResult> {
+  const parsed = await parseMessage(input.raw);
+  const messageId = parsed.messageId ?? syntheticMessageId({
+    date: parsed.headers.get('date')?.[0],
+    from: parsed.headers.get('from')?.[0],
+    subject: parsed.headers.get('subject')?.[0],
+    bodyDigest: parsed.bodyDigest,
+  });
+  try {
+    return await db.transaction((tx) => ingestParsed(tx, account, input, parsed, messageId));
+  } catch (error) {
+    // Another account's worker saved the same new sender a moment ago: run again, it is found now.
+    if (!isPosternError(error, 'RESOURCE_CONFLICT') || error.details?.field !== 'addresses') throw error;
+    return db.transaction((tx) => ingestParsed(tx, account, input, parsed, messageId));
+  }
+}
+
+async function ingestParsed(
+  tx: Database,
+  account: IngestAccount,
+  input: IngestInput,
+  parsed: ParsedMessage,
+  canonicalId: string,
+): Promise<IngestResult> {
+  const finish = async <T extends IngestResult>(result: T): Promise<T> => {
+    await advanceCheckpoint(tx, account.id, input.folder, input.uidvalidity, input.uid);
+    return result;
+  };
+
+  const atPosition = await findMessageByPosition(tx, account.id, input.folder, input.uidvalidity, input.uid);
+  if (atPosition !== undefined) return finish(duplicate(atPosition, 'position'));
+
+  let messageId = canonicalId;
+  const sameId = await findMessageByMessageId(tx, account.id, messageId);
+  if (sameId !== undefined) {
+    if (sameContent(sameId, parsed)) {
+      if (sameId.folder === input.folder && sameId.uidValidity !== input.uidvalidity) {
+        await updateMessagePosition(tx, sameId.id, input.folder, input.uidvalidity, input.uid);
+      }
+      return finish(duplicate(sameId, 'message-id'));
+    }
+    messageId = variantId(messageId, parsed.bodyDigest);
+    const variant = await findMessageByMessageId(tx, account.id, messageId);
+    if (variant !== undefined) return finish(duplicate(variant, 'message-id'));
+  }
+
+  const ownAddresses = [account.emailAddress, ...(account.username === undefined ? [] : [account.username])];
+  const automation = detectAutomation({
+    headers: parsed.headers,
+    fromAddress: parsed.from[0]?.address ?? parsed.sender[0]?.address ?? null,
+    contentType: parsed.contentType,
+    reportType: parsed.reportType,
+    partTypes: parsed.partTypes,
+    subject: parsed.subject,
+    ownAddresses,
+  });
+  const correspondent = correspondentOf(parsed, ownAddresses);
+  const contact = await ensureContact(tx, account, correspondent ?? UNKNOWN_SENDER);
+
+  const keys = { inReplyTo: parsed.inReplyTo, references: parsed.references, subjectTokens: findSubjectTokens(parsed.subject) };
+  const decision = decideThread(keys, {
+    byMessageId: await findThreadedMessageIds(tx, account.id, threadLookupIds(keys)),
+    byToken: await findInteractionsByTokens(tx, account.id, keys.subjectTokens),
+  });
+  const receivedAt = input.internalDate ?? tx.now();
+  const interaction =
+    decision.kind === 'new'
+      ? await createInteraction(tx, {
+          accountId: account.id,
+          contactId: contact.id,
+          subject: normalizeSubject(parsed.subject),
+          tokenCheck: tokenCheckFromBytes(randomBytes(3)),
+          at: receivedAt,
+        })
+      : await requireInteraction(tx, decision.interactionId);
+
+  const oversize = input.headersOnly === true;
+  const size = input.size ?? input.raw.length;
+  const messageRowId = await insertInboundMessage(
+    tx,
+    {
+      accountId: account.id,
+      interactionId: interaction.id,
+      messageId,
+      inReplyTo: parsed.inReplyTo[0] ?? null,
+      references: parsed.references,
+      from: parsed.from,
+      to: parsed.to,
+      cc: parsed.cc,
+      bcc: parsed.bcc,
+      replyTo: parsed.replyTo,
+      subject: parsed.subject,
+      text: parsed.text,
+      html: parsed.html,
+      headerDate: parsed.date,
+      isAutoReply: automation.autoReply,
+      isBounce: automation.bounce,
+      isList: automation.list,
+      isJunk: input.isJunk,
+      folder: input.folder,
+      uidValidity: input.uidvalidity,
+      uid: input.uid,
+      rawSize: size,
+      receivedAt,
+      attachments: parsed.attachments,
+    },
+    input.raw,
+  );
+  if (messageRowId === undefined) {
+    // A concurrent writer stored it between our checks and our insert; the transaction is still
+    // usable (nothing was written), so report the duplicate it created.
+    const other = (await findMessageByPosition(tx, account.id, input.folder, input.uidvalidity, input.uid)) ?? (await findMessageByMessageId(tx, account.id, messageId));
+    if (other === undefined) throw new Error(`message ${messageId} was neither stored nor found`);
+    return finish(duplicate(other, other.uid === input.uid ? 'position' : 'message-id'));
+  }
+
+  const automated = automation.autoReply || automation.bounce || automation.list;
+  await recordInteractionActivity(tx, interaction.id, { at: receivedAt, unread: true, reopen: !automated && !input.isJunk });
+  const problems = oversize ? [...parsed.problems, `larger than the account's limit (${size} bytes); only the header was stored`] : parsed.problems;
+  await recordEvents(tx, account, messageRowId, { problems: parsed.problems, oversize, size, input, messageId });
+
+  return finish({
+    outcome: 'stored',
+    messageRowId,
+    messageId,
+    interactionId: interaction.id,
+    interactionCreated: decision.kind === 'new',
+    threadedBy: decision.kind === 'new' ? 'new' : decision.kind === 'token' ? 'token' : decision.via,
+    contactId: contact.id,
+    contactCreated: contact.created,
+    automation,
+    autoReplyAllowed: !automation.suppressAutoReply && !input.isJunk && !oversize && input.initialImport !== true,
+    oversize,
+    problems,
+  });
+}
+
+/** The contact that owns the address, else a new one in the account's default list. */
+async function ensureContact(tx: Database, account: IngestAccount, who: NamedAddress): Promise<{ id: number; created: boolean }> {
+  const existing = await findContactByAddress(tx, who.address);
+  if (existing !== undefined) return { id: existing.id, created: false };
+  const listId = account.defaultListId ?? (await fallbackListId(tx));
+  const contact = await createContact(tx, { listId, name: contactNameFor(who), addresses: [who.address] });
+  return { id: contact.id, created: true };
+}
+
+async function fallbackListId(tx: Database): Promise<number> {
+  const found = await listLists(tx, { query: FALLBACK_LIST_NAME, limit: 50 });
+  const list = found.items.find((item) => item.name.toLowerCase() === FALLBACK_LIST_NAME.toLowerCase());
+  if (list !== undefined) return list.id;
+  return (await createList(tx, { name: FALLBACK_LIST_NAME, description: 'Senders of mail to accounts without a default list.' })).id;
+}
+
+async function recordEvents(
+  tx: Database,
+  account: IngestAccount,
+  messageRowId: number,
+  facts: { problems: readonly string[]; oversize: boolean; size: number; input: IngestInput; messageId: string },
+): Promise<void> {
+  const where = { accountId: account.id, folder: facts.input.folder, uid: facts.input.uid, messageId: facts.messageId };
+  if (facts.oversize) {
+    await appendEvent(tx, {
+      scope: 'message',
+      scopeId: messageRowId,
+      type: 'message.oversize',
+      level: 'warn',
+      message: `A message of ${facts.size} bytes is larger than the limit of account ${account.key} (${account.maxMessageBytes} bytes); only its header was stored.`,
+      data: { ...where, size: facts.size, limit: account.maxMessageBytes },
+    });
+  }
+  if (facts.problems.length > 0) {
+    await appendEvent(tx, {
+      scope: 'message',
+      scopeId: messageRowId,
+      type: 'message.parse_problems',
+      level: 'warn',
+      message: `The message was stored with what could be read: ${facts.problems.join('; ')}.`,
+      data: { ...where, problems: [...facts.problems] },
+    });
+  }
+}
+
+/** The same message seen again, or another one reusing its Message-ID? */
+function sameContent(stored: MessageKey, parsed: ParsedMessage): boolean {
+  return (
+    stored.subject === parsed.subject &&
+    stored.headerDate === (parsed.date === null ? null : parsed.date.toISOString()) &&
+    stored.text === parsed.text &&
+    stored.html === parsed.html
+  );
+}
+
+/** A deterministic id for a different message that reuses a Message-ID: `<left@right#v-digest>`. */
+function variantId(messageId: string, digest: string): string {
+  return `${messageId.slice(0, -1)}#v-${digest.slice(0, 16)}>`;
+}
+
+function duplicate(stored: MessageKey, matchedBy: DuplicateResult['matchedBy']): DuplicateResult {
+  return { outcome: 'duplicate', messageRowId: stored.id, messageId: stored.messageId, interactionId: stored.interactionId, matchedBy };
+}

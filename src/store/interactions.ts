@@ -1,0 +1,293 @@
+/**
+ * Interactions: the conversations of an account, one contact each — the agent's inbox. Ingest
+ * creates them and records activity; agents list, assign, close and reopen them.
+ *
+ * Lists are ordered by last activity, newest first, and paged by an opaque cursor (the last
+ * row's activity time and id), so that a page stays stable while new mail arrives.
+ */
+import { PosternError } from '../errors/index.js';
+import { formatSubjectToken } from '../domain/subject.js';
+import type { Database } from './database.js';
+import { containsLowercase } from './pagination.js';
+import type { InteractionStatus, Row, Timestamp } from './schema.js';
+import { toDbTime } from './time.js';
+
+/** A conversation. */
+export interface InteractionRecord {
+  readonly id: number;
+  readonly accountId: number;
+  readonly contactId: number;
+  /** Normalised: no reply prefixes, no token. */
+  readonly subject: string;
+  /** The token outgoing mail carries in its subject (`#P123-7KQX`), see domain/subject.ts. */
+  readonly subjectToken: string | null;
+  readonly status: InteractionStatus;
+  readonly assignedUserId: number | null;
+  readonly lastActivityAt: Timestamp;
+  readonly messageCount: number;
+  readonly unreadCount: number;
+  readonly closedAt: Timestamp | null;
+  readonly createdAt: Timestamp;
+  readonly updatedAt: Timestamp;
+}
+
+/** A conversation as listed: with its contact's name and first address. */
+export interface InteractionSummary extends InteractionRecord {
+  readonly contactName: string;
+  readonly contactAddress: string | null;
+}
+
+/** What creating an interaction needs. */
+export interface NewInteraction {
+  readonly accountId: number;
+  readonly contactId: number;
+  readonly subject: string;
+  /** Four Crockford base32 characters, random, for the subject token. */
+  readonly tokenCheck: string;
+  readonly at: Date;
+}
+
+/** Filters and page of {@link listInteractions}. */
+export interface InteractionQuery {
+  /** The accounts to look in (the caller's visible ones); empty → nothing. */
+  readonly accountIds: readonly number[];
+  readonly status?: InteractionStatus;
+  /** A user id, or null for unassigned conversations. */
+  readonly assignedUserId?: number | null;
+  readonly contactId?: number;
+  /** Found in the subject, the contact's name or one of its addresses, regardless of case. */
+  readonly text?: string;
+  /** The previous page's `nextCursor`. */
+  readonly cursor?: string;
+  readonly limit?: number;
+}
+
+/** A page and the cursor of the next one (null at the end). */
+export interface InteractionPage {
+  readonly items: InteractionSummary[];
+  readonly nextCursor: string | null;
+}
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 200;
+
+/** Creates an interaction and gives it its subject token. */
+export async function createInteraction(db: Database, interaction: NewInteraction): Promise<InteractionRecord> {
+  return db.transaction(async (tx) => {
+    const at = toDbTime(interaction.at);
+    const now = toDbTime(tx.now());
+    const row = await tx.kysely
+      .insertInto('interactions')
+      .values({
+        account_id: interaction.accountId,
+        contact_id: interaction.contactId,
+        subject: interaction.subject.slice(0, 1000),
+        last_activity_at: at,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const updated = await tx.kysely
+      .updateTable('interactions')
+      .set({ subject_token: formatSubjectToken(row.id, interaction.tokenCheck) })
+      .where('id', '=', row.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toInteractionRecord(updated);
+  });
+}
+
+/**
+ * Records a new message in a conversation: one more message (unread when asked), activity moved
+ * forward (never back, for mail that arrives late), and reopened when asked.
+ */
+export async function recordInteractionActivity(
+  db: Database,
+  id: number,
+  activity: { readonly at: Date; readonly unread: boolean; readonly reopen: boolean },
+): Promise<void> {
+  const current = await requireInteraction(db, id);
+  const at = toDbTime(activity.at);
+  await db.kysely
+    .updateTable('interactions')
+    .set((eb) => ({
+      message_count: eb('message_count', '+', 1),
+      unread_count: eb('unread_count', '+', activity.unread ? 1 : 0),
+      last_activity_at: at > current.lastActivityAt ? at : current.lastActivityAt,
+      ...(activity.reopen && current.status === 'closed' ? { status: 'open' as const, closed_at: null } : {}),
+      updated_at: toDbTime(db.now()),
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+/** The interactions of an account that own these subject tokens (stored form). */
+export async function findInteractionsByTokens(db: Database, accountId: number, tokens: readonly string[]): Promise<Map<string, number>> {
+  if (tokens.length === 0) return new Map();
+  const rows = await db.kysely
+    .selectFrom('interactions')
+    .select(['id', 'subject_token'])
+    .where('account_id', '=', accountId)
+    .where('subject_token', 'in', [...tokens])
+    .execute();
+  return new Map(rows.flatMap((row) => (row.subject_token === null ? [] : [[row.subject_token, row.id] as const])));
+}
+
+/** The interaction with this id. */
+export async function getInteraction(db: Database, id: number): Promise<InteractionRecord | undefined> {
+  const row = await db.kysely.selectFrom('interactions').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : toInteractionRecord(row);
+}
+
+/** The interaction with this id. @throws PosternError RESOURCE_NOT_FOUND */
+export async function requireInteraction(db: Database, id: number): Promise<InteractionRecord> {
+  const interaction = await getInteraction(db, id);
+  if (interaction === undefined) throw interactionNotFound(id);
+  return interaction;
+}
+
+/**
+ * Conversations of the given accounts, newest activity first, filtered and paged by cursor.
+ *
+ * @throws PosternError VALIDATION_FAILED for a cursor this function did not write.
+ */
+export async function listInteractions(db: Database, query: InteractionQuery): Promise<InteractionPage> {
+  if (query.accountIds.length === 0) return { items: [], nextCursor: null };
+  const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+  let select = db.kysely
+    .selectFrom('interactions')
+    .innerJoin('contacts', 'contacts.id', 'interactions.contact_id')
+    .selectAll('interactions')
+    .select((eb) => [
+      'contacts.name as contact_name',
+      eb
+        .selectFrom('contact_addresses')
+        .select('contact_addresses.address')
+        .whereRef('contact_addresses.contact_id', '=', 'interactions.contact_id')
+        .orderBy('contact_addresses.position')
+        .orderBy('contact_addresses.id')
+        .limit(1)
+        .as('contact_address'),
+    ])
+    .where('interactions.account_id', 'in', [...query.accountIds]);
+  if (query.status !== undefined) select = select.where('interactions.status', '=', query.status);
+  if (query.assignedUserId === null) select = select.where('interactions.assigned_user_id', 'is', null);
+  else if (query.assignedUserId !== undefined) select = select.where('interactions.assigned_user_id', '=', query.assignedUserId);
+  if (query.contactId !== undefined) select = select.where('interactions.contact_id', '=', query.contactId);
+  const text = query.text?.trim() ?? '';
+  if (text !== '') {
+    const pattern = containsLowercase(text);
+    select = select.where((eb) =>
+      eb.or([
+        eb(eb.fn('lower', ['interactions.subject']), 'like', pattern),
+        eb(eb.fn('lower', ['contacts.name']), 'like', pattern),
+        eb.exists(
+          eb
+            .selectFrom('contact_addresses')
+            .select('contact_addresses.id')
+            .whereRef('contact_addresses.contact_id', '=', 'interactions.contact_id')
+            .where('contact_addresses.address', 'like', pattern),
+        ),
+      ]),
+    );
+  }
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor);
+    select = select.where((eb) =>
+      eb.or([
+        eb('interactions.last_activity_at', '<', after.at),
+        eb.and([eb('interactions.last_activity_at', '=', after.at), eb('interactions.id', '<', after.id)]),
+      ]),
+    );
+  }
+  const rows = await select.orderBy('interactions.last_activity_at', 'desc').orderBy('interactions.id', 'desc').limit(limit + 1).execute();
+  const items = rows.slice(0, limit).map((row) => ({
+    ...toInteractionRecord(row),
+    contactName: row.contact_name,
+    contactAddress: row.contact_address ?? null,
+  }));
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.lastActivityAt, last.id) : null };
+}
+
+/** Assigns a conversation to a user, or unassigns it with null. @throws PosternError RESOURCE_NOT_FOUND */
+export async function assignInteraction(db: Database, id: number, userId: number | null): Promise<InteractionRecord> {
+  return updateInteractionRow(db, id, { assigned_user_id: userId });
+}
+
+/** Closes a conversation (no-op when closed). @throws PosternError RESOURCE_NOT_FOUND */
+export async function closeInteraction(db: Database, id: number): Promise<InteractionRecord> {
+  const current = await requireInteraction(db, id);
+  if (current.status === 'closed') return current;
+  return updateInteractionRow(db, id, { status: 'closed', closed_at: toDbTime(db.now()) });
+}
+
+/** Reopens a conversation (no-op when open). @throws PosternError RESOURCE_NOT_FOUND */
+export async function reopenInteraction(db: Database, id: number): Promise<InteractionRecord> {
+  const current = await requireInteraction(db, id);
+  if (current.status === 'open') return current;
+  return updateInteractionRow(db, id, { status: 'open', closed_at: null });
+}
+
+/** Marks every message of a conversation read (the agent opened it). @throws PosternError RESOURCE_NOT_FOUND */
+export async function markInteractionRead(db: Database, id: number): Promise<InteractionRecord> {
+  return db.transaction(async (tx) => {
+    await tx.kysely.updateTable('messages').set({ is_read: 1 }).where('interaction_id', '=', id).where('is_read', '=', 0).execute();
+    return updateInteractionRow(tx, id, { unread_count: 0 });
+  });
+}
+
+type InteractionColumns = Partial<Pick<Row<'interactions'>, 'assigned_user_id' | 'status' | 'closed_at' | 'unread_count'>>;
+
+async function updateInteractionRow(db: Database, id: number, columns: InteractionColumns): Promise<InteractionRecord> {
+  const row = await db.kysely
+    .updateTable('interactions')
+    .set({ ...columns, updated_at: toDbTime(db.now()) })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  if (row === undefined) throw interactionNotFound(id);
+  return toInteractionRecord(row);
+}
+
+function encodeCursor(at: Timestamp, id: number): string {
+  return Buffer.from(JSON.stringify([at, id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: Timestamp; id: number } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && Number.isSafeInteger(value[1])) {
+      return { at: value[0], id: Number(value[1]) };
+    }
+  } catch {
+    // fall through to the validation error
+  }
+  throw new PosternError('VALIDATION_FAILED', {
+    message: 'The cursor is invalid: pass the nextCursor of the previous page unchanged.',
+    details: { in: 'query', fields: [{ field: 'cursor', problem: 'is not a cursor of this list' }] },
+  });
+}
+
+function interactionNotFound(id: number): PosternError {
+  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no interaction ${id}.`, details: { resource: 'interaction', id } });
+}
+
+function toInteractionRecord(row: Row<'interactions'>): InteractionRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    contactId: row.contact_id,
+    subject: row.subject,
+    subjectToken: row.subject_token,
+    status: row.status,
+    assignedUserId: row.assigned_user_id,
+    lastActivityAt: row.last_activity_at,
+    messageCount: row.message_count,
+    unreadCount: row.unread_count,
+    closedAt: row.closed_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

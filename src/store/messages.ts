@@ -1,0 +1,421 @@
+/**
+ * Messages, their raw MIME (`message_raw`, kept apart so that listing stays cheap) and their
+ * attachments. Two unique keys make ingest idempotent: the mailbox position (account, folder,
+ * UIDVALIDITY, UID) and the Message-ID per account.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc5322#section-3.6.4 (Message-ID)
+ * @see https://www.rfc-editor.org/rfc/rfc3501#section-2.3.1.1 (UID, UIDVALIDITY)
+ */
+import { z } from 'zod';
+import { PosternError } from '../errors/index.js';
+import type { Database } from './database.js';
+import { fromJsonText, toJsonText } from './json-column.js';
+import type { DeliveryState, MessageDirection, Row, Timestamp } from './schema.js';
+import { toDbTime, toDbTimeOrNull } from './time.js';
+
+/** A name and address as stored in the address columns. */
+export interface StoredAddress {
+  readonly name: string;
+  readonly address: string;
+}
+
+/** An attachment without its content. */
+export interface AttachmentMeta {
+  readonly id: number;
+  readonly messageId: number;
+  readonly filename: string | null;
+  readonly contentType: string;
+  readonly size: number;
+  readonly contentId: string | null;
+  readonly inline: boolean;
+  readonly sha256: string | null;
+}
+
+/** An attachment with its content, for download. */
+export interface AttachmentContent extends AttachmentMeta {
+  readonly content: Buffer;
+}
+
+/** A message as stored, with its attachments' metadata. */
+export interface MessageRecord {
+  readonly id: number;
+  readonly accountId: number;
+  readonly interactionId: number | null;
+  readonly direction: MessageDirection;
+  /** Canonical `<id@host>`; synthetic for mail without one. */
+  readonly messageId: string | null;
+  readonly inReplyTo: string | null;
+  readonly references: string[];
+  readonly from: StoredAddress[];
+  readonly to: StoredAddress[];
+  readonly cc: StoredAddress[];
+  readonly bcc: StoredAddress[];
+  readonly replyTo: StoredAddress[];
+  readonly subject: string;
+  readonly text: string | null;
+  /** Sanitized; inline images as `data-postern-inline="<position>"` (see mail/mime/sanitize-html.ts). */
+  readonly html: string | null;
+  readonly headerDate: Timestamp | null;
+  readonly isAutoReply: boolean;
+  readonly isBounce: boolean;
+  readonly isList: boolean;
+  readonly isJunk: boolean;
+  readonly isRead: boolean;
+  readonly hasAttachments: boolean;
+  readonly folder: string | null;
+  readonly uidValidity: number | null;
+  readonly uid: number | null;
+  /** The size the server reported (RFC822.SIZE), or of the raw MIME stored. */
+  readonly rawSize: number | null;
+  readonly deliveryState: DeliveryState | null;
+  readonly deliveryError: string | null;
+  readonly receivedAt: Timestamp;
+  readonly createdAt: Timestamp;
+  /** In stored order: a position in `html`'s `data-postern-inline` indexes this list. */
+  readonly attachments: AttachmentMeta[];
+}
+
+/** What storing an inbound message needs. */
+export interface NewInboundMessage {
+  readonly accountId: number;
+  readonly interactionId: number;
+  readonly messageId: string;
+  readonly inReplyTo: string | null;
+  readonly references: readonly string[];
+  readonly from: readonly StoredAddress[];
+  readonly to: readonly StoredAddress[];
+  readonly cc: readonly StoredAddress[];
+  readonly bcc: readonly StoredAddress[];
+  readonly replyTo: readonly StoredAddress[];
+  readonly subject: string;
+  readonly text: string | null;
+  readonly html: string | null;
+  readonly headerDate: Date | null;
+  readonly isAutoReply: boolean;
+  readonly isBounce: boolean;
+  readonly isList: boolean;
+  readonly isJunk: boolean;
+  readonly folder: string;
+  readonly uidValidity: number;
+  readonly uid: number;
+  readonly rawSize: number;
+  readonly receivedAt: Date;
+  readonly attachments: readonly NewAttachment[];
+}
+
+/** An attachment to store. */
+export interface NewAttachment {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly contentId: string | null;
+  readonly inline: boolean;
+  readonly sha256: string;
+  readonly content: Buffer;
+}
+
+/** A stored message's identity and mailbox position, for idempotency checks. */
+export interface MessageKey {
+  readonly id: number;
+  readonly interactionId: number | null;
+  readonly messageId: string | null;
+  readonly folder: string | null;
+  readonly uidValidity: number | null;
+  readonly uid: number | null;
+  readonly rawSize: number | null;
+  readonly subject: string;
+  readonly headerDate: Timestamp | null;
+  readonly text: string | null;
+  readonly html: string | null;
+}
+
+const addressList = z.array(z.object({ name: z.string(), address: z.string() }));
+const idList = z.array(z.string());
+const ATTACHMENT_BATCH = 100;
+
+/**
+ * Inserts an inbound message with its raw MIME and attachments. Returns undefined, writing
+ * nothing, when a unique key (mailbox position or Message-ID) already holds a message — the
+ * safety net under the caller's own checks when two writers race.
+ */
+export async function insertInboundMessage(db: Database, message: NewInboundMessage, raw: Buffer): Promise<number | undefined> {
+  const now = toDbTime(db.now());
+  const row = await db.kysely
+    .insertInto('messages')
+    .values({
+      account_id: message.accountId,
+      interaction_id: message.interactionId,
+      direction: 'in',
+      message_id: message.messageId,
+      in_reply_to: message.inReplyTo,
+      references_json: toJsonText(message.references),
+      from_json: toJsonText(message.from),
+      to_json: toJsonText(message.to),
+      cc_json: toJsonText(message.cc),
+      bcc_json: toJsonText(message.bcc),
+      reply_to_json: toJsonText(message.replyTo),
+      subject: message.subject,
+      text_body: message.text,
+      html_body: message.html,
+      header_date: toDbTimeOrNull(message.headerDate),
+      is_auto_reply: message.isAutoReply ? 1 : 0,
+      is_bounce: message.isBounce ? 1 : 0,
+      is_list: message.isList ? 1 : 0,
+      is_junk: message.isJunk ? 1 : 0,
+      has_attachments: message.attachments.some((attachment) => !attachment.inline) ? 1 : 0,
+      folder: message.folder,
+      uidvalidity: message.uidValidity,
+      uid: message.uid,
+      raw_size: message.rawSize,
+      received_at: toDbTime(message.receivedAt),
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((conflict) => conflict.doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  await db.kysely.insertInto('message_raw').values({ message_id: row.id, raw }).execute();
+  for (let start = 0; start < message.attachments.length; start += ATTACHMENT_BATCH) {
+    const batch = message.attachments.slice(start, start + ATTACHMENT_BATCH);
+    await db.kysely
+      .insertInto('attachments')
+      .values(
+        batch.map((attachment) => ({
+          message_id: row.id,
+          filename: attachment.filename,
+          content_type: attachment.contentType,
+          size: attachment.size,
+          content_id: attachment.contentId,
+          inline: attachment.inline ? 1 : 0,
+          sha256: attachment.sha256,
+          content: attachment.content,
+        })),
+      )
+      .execute();
+  }
+  return row.id;
+}
+
+/** The message stored at a mailbox position, if any. */
+export async function findMessageByPosition(
+  db: Database,
+  accountId: number,
+  folder: string,
+  uidValidity: number,
+  uid: number,
+): Promise<MessageKey | undefined> {
+  const row = await selectKeys(db)
+    .where('account_id', '=', accountId)
+    .where('folder', '=', folder)
+    .where('uidvalidity', '=', uidValidity)
+    .where('uid', '=', uid)
+    .executeTakeFirst();
+  return row === undefined ? undefined : toMessageKey(row);
+}
+
+/** The message of an account with this (canonical) Message-ID, if any. */
+export async function findMessageByMessageId(db: Database, accountId: number, messageId: string): Promise<MessageKey | undefined> {
+  const row = await selectKeys(db).where('account_id', '=', accountId).where('message_id', '=', messageId).executeTakeFirst();
+  return row === undefined ? undefined : toMessageKey(row);
+}
+
+/** Known Message-IDs of an account → the interaction their message belongs to (threading). */
+export async function findThreadedMessageIds(db: Database, accountId: number, messageIds: readonly string[]): Promise<Map<string, number>> {
+  if (messageIds.length === 0) return new Map();
+  const rows = await db.kysely
+    .selectFrom('messages')
+    .select(['message_id', 'interaction_id'])
+    .where('account_id', '=', accountId)
+    .where('message_id', 'in', [...messageIds])
+    .where('interaction_id', 'is not', null)
+    .execute();
+  const found = new Map<string, number>();
+  for (const row of rows) if (row.message_id !== null && row.interaction_id !== null) found.set(row.message_id, row.interaction_id);
+  return found;
+}
+
+/** Moves a stored message to a new mailbox position (seen again after a UIDVALIDITY change). */
+export async function updateMessagePosition(db: Database, id: number, folder: string, uidValidity: number, uid: number): Promise<void> {
+  await db.kysely
+    .updateTable('messages')
+    .set({ folder, uidvalidity: uidValidity, uid, updated_at: toDbTime(db.now()) })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** UIDs of a folder (under one UIDVALIDITY) that hold stored messages, with the size the server reported. */
+export async function findStoredUids(
+  db: Database,
+  accountId: number,
+  folder: string,
+  uidValidity: number,
+  uids: readonly number[],
+): Promise<Map<number, { readonly messageId: number; readonly rawSize: number | null }>> {
+  const found = new Map<number, { messageId: number; rawSize: number | null }>();
+  for (let start = 0; start < uids.length; start += 500) {
+    const rows = await db.kysely
+      .selectFrom('messages')
+      .select(['id', 'uid', 'raw_size'])
+      .where('account_id', '=', accountId)
+      .where('folder', '=', folder)
+      .where('uidvalidity', '=', uidValidity)
+      .where('uid', 'in', uids.slice(start, start + 500))
+      .execute();
+    for (const row of rows) if (row.uid !== null) found.set(row.uid, { messageId: row.id, rawSize: row.raw_size });
+  }
+  return found;
+}
+
+/** The message with this id and its attachments' metadata. */
+export async function getMessage(db: Database, id: number): Promise<MessageRecord | undefined> {
+  const row = await db.kysely.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+  if (row === undefined) return undefined;
+  const [message] = await attachAttachments(db, [row]);
+  return message;
+}
+
+/** The message with this id. @throws PosternError RESOURCE_NOT_FOUND */
+export async function requireMessage(db: Database, id: number): Promise<MessageRecord> {
+  const message = await getMessage(db, id);
+  if (message === undefined) throw messageNotFound(id);
+  return message;
+}
+
+/** The messages of a conversation, oldest first. */
+export async function listInteractionMessages(db: Database, interactionId: number): Promise<MessageRecord[]> {
+  const rows = await db.kysely
+    .selectFrom('messages')
+    .selectAll()
+    .where('interaction_id', '=', interactionId)
+    .orderBy('received_at')
+    .orderBy('id')
+    .execute();
+  return attachAttachments(db, rows);
+}
+
+/** A message's raw MIME. @throws PosternError RESOURCE_NOT_FOUND */
+export async function getMessageRaw(db: Database, id: number): Promise<Buffer> {
+  const row = await db.kysely.selectFrom('message_raw').select('raw').where('message_id', '=', id).executeTakeFirst();
+  if (row === undefined) throw messageNotFound(id);
+  return Buffer.from(row.raw);
+}
+
+/** An attachment of a message, with its content. @throws PosternError RESOURCE_NOT_FOUND */
+export async function getAttachmentContent(db: Database, messageId: number, attachmentId: number): Promise<AttachmentContent> {
+  const row = await db.kysely
+    .selectFrom('attachments')
+    .selectAll()
+    .where('id', '=', attachmentId)
+    .where('message_id', '=', messageId)
+    .executeTakeFirst();
+  if (row === undefined) {
+    throw new PosternError('RESOURCE_NOT_FOUND', {
+      message: `Message ${messageId} has no attachment ${attachmentId}.`,
+      details: { resource: 'attachment', id: attachmentId, messageId },
+    });
+  }
+  return { ...toAttachmentMeta(row), content: Buffer.from(row.content) };
+}
+
+/** How many messages an account holds (for tests and health checks). */
+export async function countAccountMessages(db: Database, accountId: number): Promise<number> {
+  const row = await db.kysely
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  return Number(row.total);
+}
+
+function selectKeys(db: Database) {
+  return db.kysely
+    .selectFrom('messages')
+    .select(['id', 'interaction_id', 'message_id', 'folder', 'uidvalidity', 'uid', 'raw_size', 'subject', 'header_date', 'text_body', 'html_body']);
+}
+
+function toMessageKey(row: Pick<Row<'messages'>, 'id' | 'interaction_id' | 'message_id' | 'folder' | 'uidvalidity' | 'uid' | 'raw_size' | 'subject' | 'header_date' | 'text_body' | 'html_body'>): MessageKey {
+  return {
+    id: row.id,
+    interactionId: row.interaction_id,
+    messageId: row.message_id,
+    folder: row.folder,
+    uidValidity: row.uidvalidity,
+    uid: row.uid,
+    rawSize: row.raw_size,
+    subject: row.subject,
+    headerDate: row.header_date,
+    text: row.text_body,
+    html: row.html_body,
+  };
+}
+
+async function attachAttachments(db: Database, rows: readonly Row<'messages'>[]): Promise<MessageRecord[]> {
+  if (rows.length === 0) return [];
+  const attachmentRows = await db.kysely
+    .selectFrom('attachments')
+    .select(['id', 'message_id', 'filename', 'content_type', 'size', 'content_id', 'inline', 'sha256'])
+    .where('message_id', 'in', rows.map((row) => row.id))
+    .orderBy('message_id')
+    .orderBy('id')
+    .execute();
+  const byMessage = new Map<number, AttachmentMeta[]>();
+  for (const attachment of attachmentRows) {
+    byMessage.set(attachment.message_id, [...(byMessage.get(attachment.message_id) ?? []), toAttachmentMeta(attachment)]);
+  }
+  return rows.map((row) => toMessageRecord(row, byMessage.get(row.id) ?? []));
+}
+
+function toAttachmentMeta(row: Omit<Row<'attachments'>, 'content'>): AttachmentMeta {
+  return {
+    id: row.id,
+    messageId: row.message_id,
+    filename: row.filename,
+    contentType: row.content_type,
+    size: row.size,
+    contentId: row.content_id,
+    inline: row.inline === 1,
+    sha256: row.sha256,
+  };
+}
+
+function toMessageRecord(row: Row<'messages'>, attachments: AttachmentMeta[]): MessageRecord {
+  const where = (column: string): string => `messages.${column} of message ${row.id}`;
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    interactionId: row.interaction_id,
+    direction: row.direction,
+    messageId: row.message_id,
+    inReplyTo: row.in_reply_to,
+    references: fromJsonText(row.references_json, idList, where('references_json')),
+    from: fromJsonText(row.from_json, addressList, where('from_json')),
+    to: fromJsonText(row.to_json, addressList, where('to_json')),
+    cc: fromJsonText(row.cc_json, addressList, where('cc_json')),
+    bcc: fromJsonText(row.bcc_json, addressList, where('bcc_json')),
+    replyTo: fromJsonText(row.reply_to_json, addressList, where('reply_to_json')),
+    subject: row.subject,
+    text: row.text_body,
+    html: row.html_body,
+    headerDate: row.header_date,
+    isAutoReply: row.is_auto_reply === 1,
+    isBounce: row.is_bounce === 1,
+    isList: row.is_list === 1,
+    isJunk: row.is_junk === 1,
+    isRead: row.is_read === 1,
+    hasAttachments: row.has_attachments === 1,
+    folder: row.folder,
+    uidValidity: row.uidvalidity,
+    uid: row.uid,
+    rawSize: row.raw_size,
+    deliveryState: row.delivery_state,
+    deliveryError: row.delivery_error,
+    receivedAt: row.received_at,
+    createdAt: row.created_at,
+    attachments,
+  };
+}
+
+function messageNotFound(id: number): PosternError {
+  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no message ${id}.`, details: { resource: 'message', id } });
+}
