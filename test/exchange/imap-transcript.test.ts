@@ -279,5 +279,43 @@ describe('selected state', () => {
       'b5 OK LIST completed.',
     ]);
   });
+
+  it('copies, expunges by UID, examines read-only, closes and unselects', async () => {
+    const address = 'marco@contoso.com';
+    const store = h.service.store;
+    const drafts = store.mailbox(address).wellKnown('drafts');
+    const a = store.append(address, drafts, sampleMessage({ subject: 'A' }));
+    const b = store.append(address, drafts, sampleMessage({ subject: 'B' }), { flags: ['\\Seen'] });
+    const client = await login(address, h.tenant.userToken(address));
+    const junk = store.mailbox(address).wellKnown('junkemail');
+    expect(await client.command('a2', 'STATUS Drafts (MESSAGES UNSEEN UIDVALIDITY)')).toEqual([
+      `* STATUS Drafts (MESSAGES ${drafts.size} UNSEEN ${drafts.unseen} UIDVALIDITY ${drafts.uidValidity})`,
+      'a2 OK STATUS completed.',
+    ]);
+    await client.command('a3', 'SELECT Drafts');
+    expect(await client.command('a4', `UID COPY ${a.uid}:${b.uid} "Junk Email"`)).toEqual([`a4 OK [COPYUID ${junk.uidValidity} ${a.uid}:${b.uid} ${junk.uidNext - 2}:${junk.uidNext - 1}] COPY completed.`]);
+    expect(await client.command('a5', 'UID COPY 1 Nowhere')).toEqual(['a5 NO [TRYCREATE] Folder is not found.']);
+    await client.command('a6', `UID STORE ${a.uid}:${b.uid} +FLAGS.SILENT (\\Deleted)`);
+    const seqB = (await client.command('a7', `UID SEARCH UID ${b.uid}`))[0];
+    expect(seqB).toBe(`* SEARCH ${b.uid}`);
+    const expunged = await client.command('a8', `UID EXPUNGE ${b.uid}`);
+    expect(expunged.at(-1)).toBe('a8 OK EXPUNGE completed.');
+    expect(expunged).toHaveLength(2);
+    expect(drafts.get(a.uid)).toBeDefined();
+    expect(await client.command('a9', 'CLOSE')).toEqual(['a9 OK CLOSE completed.']);
+    expect(drafts.get(a.uid)).toBeUndefined();
+    expect(await client.command('b1', 'FETCH 1 FLAGS')).toEqual(['b1 BAD Command received in Invalid state.']);
+
+    const examined = await client.command('b2', 'EXAMINE "Junk Email"');
+    expect(examined.at(-1)).toBe('b2 OK [READ-ONLY] EXAMINE completed.');
+    expect(await client.command('b3', 'STORE 1 +FLAGS (\\Seen)')).toEqual(['b3 NO access denied.']);
+    expect(await client.command('b4', 'UNSELECT')).toEqual(['b4 OK UNSELECT completed.']);
+    expect(await client.command('b5', 'CREATE Archive')).toEqual(['b5 OK CREATE completed.']);
+    expect(await client.command('b6', 'UNSUBSCRIBE Archive')).toEqual(['b6 OK UNSUBSCRIBE completed.']);
+    expect((await client.command('b7', 'LSUB "" "*"')).some((l) => l.endsWith(' Archive'))).toBe(false);
+    expect(await client.command('b8', 'RENAME Archive Archive2025')).toEqual(['b8 OK RENAME completed.']);
+    expect(await client.command('b9', 'DELETE Archive2025')).toEqual(['b9 OK DELETE completed.']);
+    expect(await client.command('c1', 'DELETE INBOX')).toEqual(['c1 NO access denied.']);
+  });
 });
 
