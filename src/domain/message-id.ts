@@ -86,8 +86,9 @@ export function isSyntheticMessageId(id: string): boolean {
 }
 
 /**
- * SHA-256 (hex) of a raw message's body: the bytes after the first empty line, or of nothing
- * when the message has no body.
+ * SHA-256 (hex) of a raw message's body: the bytes after the first empty line. Without an empty
+ * line there is no telling header from body, and the whole input is digested, so that two
+ * different shapeless inputs never share an id.
  *
  * @see https://www.rfc-editor.org/rfc/rfc5322#section-2.1 (header, empty line, body)
  */
@@ -96,7 +97,7 @@ export function bodyDigest(raw: Uint8Array): string {
   const crlf = bytes.indexOf('\r\n\r\n');
   const lf = bytes.indexOf('\n\n');
   const candidates = [crlf === -1 ? -1 : crlf + 4, lf === -1 ? -1 : lf + 2].filter((at) => at >= 0);
-  const start = candidates.length === 0 ? bytes.length : Math.min(...candidates);
+  const start = candidates.length === 0 ? 0 : Math.min(...candidates);
   return createHash('sha256').update(bytes.subarray(start)).digest('hex');
 }
 
