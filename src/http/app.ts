@@ -12,6 +12,7 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { authRoutes } from './routes/auth/index.js';
 import { cloudProviderRoutes } from './routes/cloud-providers/index.js';
 import { contactRoutes } from './routes/contacts/index.js';
+import { emailAccountRoutes } from './routes/email-accounts/index.js';
 import { listRoutes } from './routes/lists/index.js';
 import { systemRoutes } from './routes/system/index.js';
 import { tokenRoutes } from './routes/tokens/index.js';
@@ -71,5 +72,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(listRoutes, { services: deps.services });
   await app.register(contactRoutes, { services: deps.services });
   await app.register(cloudProviderRoutes, { services: deps.services, config: deps.config });
+  await app.register(emailAccountRoutes, { services: deps.services });
   return app;
 }

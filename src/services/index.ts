@@ -3,6 +3,7 @@ import type { Logger } from '../log/index.js';
 import { MicrosoftIdentity } from '../providers/microsoft/identity-client.js';
 import type { Database, SecretBox } from '../store/index.js';
 import { AccessTokenService } from './access-token-service.js';
+import { AccountService } from './account-service.js';
 import { ApiTokenService } from './api-token-service.js';
 import { AuthService } from './auth-service.js';
 import { DirectoryService } from './directory-service.js';
@@ -34,6 +35,7 @@ export interface Services {
   providers: ProviderService;
   signIn: SignInService;
   accessTokens: AccessTokenService;
+  accounts: AccountService;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -54,5 +56,6 @@ export function createServices(deps: ServiceDeps): Services {
     providers: new ProviderService(deps.db, deps.box, identity, deps.config.publicUrl),
     signIn: new SignInService(deps.db, deps.box, identity, logger),
     accessTokens: new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep),
+    accounts: new AccountService(deps.db, deps.box),
   };
 }

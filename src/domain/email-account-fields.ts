@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/**
+ * The fields of an Email Account, named as the reference guide names them (Name, Key, Email
+ * Address, List, Service, Modern Authentication, Username, Cloud Provider, Modern Authentication
+ * Email, Description) plus Postern's inbound and outbound settings. Used by the API and the CLI.
+ */
+const address = z.string().trim().toLowerCase().max(320).email('must be an email address such as developers@contoso.com');
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
+
+export const emailAccountBody = z.object({
+  name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+  key: z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(5, 'must be at most 5 characters (it is shown on the agents\' tabs)')
+    .regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, - and _'),
+  emailAddress: address,
+  defaultListId: z.number().int().positive().nullable().optional(),
+  active: z.boolean().optional(),
+  service: z.enum(['outlook365', 'imap']).optional(),
+  modernAuth: z.boolean().optional(),
+  username: address.optional(),
+  password: z.string().min(1).max(1024).optional(),
+  providerId: z.number().int().positive().nullable().optional(),
+  modernAuthEmail: address.nullable().optional(),
+  description: z.string().trim().max(2000).nullable().optional(),
+  transport: z.enum(['imap_smtp', 'graph']).optional(),
+  imapHost: z.string().trim().min(1).max(253).nullable().optional(),
+  imapPort: z.number().int().min(1).max(65535).nullable().optional(),
+  smtpHost: z.string().trim().min(1).max(253).nullable().optional(),
+  smtpPort: z.number().int().min(1).max(65535).nullable().optional(),
+  folder: z.string().trim().min(1).max(500).optional(),
+  scanJunk: z.boolean().optional(),
+  afterFetchAction: z.enum(['mark_seen', 'move', 'delete', 'none']).optional(),
+  afterFetchFolder: z.string().trim().min(1).max(500).nullable().optional(),
+  maxMessageBytes: z.number().int().min(64 * 1024).max(150 * 1024 * 1024).optional(),
+  useIdle: z.boolean().optional(),
+  pollIntervalSeconds: z.number().int().min(10).max(86_400).optional(),
+  firstSync: z
+    .union([
+      z.object({ kind: z.literal('days'), days: z.number().int().min(1).max(3650) }),
+      z.object({ kind: z.literal('all') }),
+      z.object({ kind: z.literal('new') }),
+    ])
+    .optional(),
+  sendPerMinute: z.number().int().min(1).max(10_000).optional(),
+  recipientsPerDay: z.number().int().min(1).max(1_000_000).optional(),
+  agentIds: z.array(z.number().int().positive()).max(1000).optional(),
+});
+
+export type EmailAccountInput = z.infer<typeof emailAccountBody>;
+
+export const emailAccountPatch = emailAccountBody
+  .partial()
+  .refine((body) => Object.keys(body).length > 0, 'name at least one field to change');

@@ -1,0 +1,224 @@
+import { EventEmitter } from 'node:events';
+import { PosternError } from '../errors/index.js';
+import type { EmailAccountInput } from '../domain/email-account-fields.js';
+import {
+  appendEvent,
+  createEmailAccount,
+  createList,
+  deleteEmailAccount,
+  findGrantByUpn,
+  getList,
+  listAccountAgents,
+  listEmailAccounts,
+  listEvents,
+  listGrants,
+  listLists,
+  requireEmailAccount,
+  requireProvider,
+  setAccountAgents,
+  updateEmailAccount,
+  type Database,
+  type EmailAccountFields,
+  type EmailAccountRecord,
+  type EventPage,
+  type GrantRecord,
+  type SecretBox,
+} from '../store/index.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../domain/email-account-fields.js';
+
+export interface AccountView {
+  account: EmailAccountRecord;
+  providerName: string | null;
+  agentIds: number[];
+}
+
+/** Who asks: agents see only the accounts assigned to them. */
+export interface Viewer {
+  userId: number;
+  role: 'admin' | 'agent';
+}
+
+/**
+ * Email Accounts: the guide's association of a mailbox with a Cloud Provider. Changes are
+ * announced on `changes` (`'changed'`, account id) so that the mailbox workers follow them without
+ * a restart.
+ */
+export class AccountService {
+  readonly changes = new EventEmitter<{ changed: [number]; deleted: [number] }>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+  ) {}
+
+  async create(input: EmailAccountInput): Promise<AccountView> {
+    const resolved = await this.resolve(input, undefined);
+    const fields: EmailAccountFields = {
+      ...resolved,
+      name: input.name,
+      key: input.key,
+      emailAddress: input.emailAddress,
+      username: resolved.username ?? input.emailAddress,
+    };
+    const account = await this.db.transaction(async (tx) => {
+      const created = await createEmailAccount(tx, fields);
+      if (input.agentIds !== undefined) await setAccountAgents(tx, created.id, input.agentIds);
+      await appendEvent(tx, { scope: 'account', scopeId: created.id, type: 'account.created', message: `Email account ${created.key} (${created.emailAddress}) was created.` });
+      return created;
+    });
+    this.changes.emit('changed', account.id);
+    return this.view(account);
+  }
+
+  async update(id: number, input: Partial<EmailAccountInput>): Promise<AccountView> {
+    const current = await requireEmailAccount(this.db, id);
+    const fields = await this.resolve(input, current);
+    const account = await this.db.transaction(async (tx) => {
+      const updated = await updateEmailAccount(tx, id, fields);
+      if (input.agentIds !== undefined) await setAccountAgents(tx, id, input.agentIds);
+      return updated;
+    });
+    this.changes.emit('changed', id);
+    return this.view(account);
+  }
+
+  async setActive(id: number, active: boolean): Promise<AccountView> {
+    const account = await updateEmailAccount(this.db, id, { active });
+    await appendEvent(this.db, {
+      scope: 'account',
+      scopeId: id,
+      type: active ? 'account.enabled' : 'account.disabled',
+      message: `Email account ${account.key} was ${active ? 'enabled' : 'disabled'}.`,
+    });
+    this.changes.emit('changed', id);
+    return this.view(account);
+  }
+
+  async remove(id: number): Promise<void> {
+    await deleteEmailAccount(this.db, id);
+    this.changes.emit('deleted', id);
+  }
+
+  async get(id: number, viewer?: Viewer): Promise<AccountView> {
+    const account = await requireEmailAccount(this.db, id);
+    if (viewer !== undefined && viewer.role !== 'admin' && !(await listAccountAgents(this.db, id)).includes(viewer.userId)) {
+      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account ${id}.` });
+    }
+    return this.view(account);
+  }
+
+  async list(viewer?: Viewer): Promise<AccountView[]> {
+    const accounts = await listEmailAccounts(this.db, viewer === undefined || viewer.role === 'admin' ? {} : { agentUserId: viewer.userId });
+    return Promise.all(accounts.map((account) => this.view(account)));
+  }
+
+  events(id: number, before?: number): Promise<EventPage> {
+    return listEvents(this.db, { scope: 'account', scopeId: id, ...(before === undefined ? {} : { before }) });
+  }
+
+  /** The grant an account signs in with: the provider's grant of its modern authentication email. */
+  async grantFor(account: EmailAccountRecord): Promise<GrantRecord> {
+    if (account.providerId === null) {
+      throw new PosternError('AUTH_NOT_AUTHENTICATED', { message: `Email account ${account.key} has no Cloud Provider.`, remedy: 'Choose a Cloud Provider for the account.' });
+    }
+    const identity = account.modernAuthEmail ?? account.username;
+    const grant = (await findGrantByUpn(this.db, account.providerId, identity)) ?? (await this.appGrant(account.providerId));
+    if (grant === undefined) {
+      const provider = await requireProvider(this.db, account.providerId);
+      throw new PosternError('AUTH_NOT_AUTHENTICATED', {
+        message: `Cloud Provider "${provider.name}" has no sign-in for ${identity}.`,
+        remedy: `Authenticate the provider signed in as ${identity}${account.modernAuthEmail === null ? '' : ' (the modern authentication email, the delegate of the shared mailbox)'}.`,
+        details: { providerId: provider.id, identity },
+      });
+    }
+    return grant;
+  }
+
+  private async appGrant(providerId: number): Promise<GrantRecord | undefined> {
+    return (await listGrants(this.db, { providerId })).find((grant) => grant.upn === null);
+  }
+
+  /** Applies defaults and the guide's rules, naming the field of every refusal. */
+  private async resolve(input: Partial<EmailAccountInput>, current: EmailAccountRecord | undefined): Promise<Partial<EmailAccountFields>> {
+    const service = input.service ?? current?.service ?? 'outlook365';
+    const modernAuth = input.modernAuth ?? current?.modernAuth ?? service === 'outlook365';
+    const emailAddress = input.emailAddress ?? current?.emailAddress;
+    const username = input.username ?? current?.username ?? emailAddress;
+    if (service === 'outlook365' && !modernAuth) {
+      throw fieldError('modernAuth', 'must be on for Outlook365: Microsoft turned off username and password sign-in for IMAP and SMTP in Exchange Online');
+    }
+    const providerId = input.providerId === undefined ? current?.providerId : input.providerId;
+    if (modernAuth) {
+      if (providerId === null || providerId === undefined) throw fieldError('providerId', 'is required with Modern Authentication: choose the Cloud Provider');
+      await requireProvider(this.db, providerId).catch(() => {
+        throw fieldError('providerId', `there is no Cloud Provider ${providerId}`);
+      });
+      const identity = (input.modernAuthEmail === undefined ? current?.modernAuthEmail : input.modernAuthEmail) ?? username ?? '';
+      const grant = (await findGrantByUpn(this.db, providerId, identity)) ?? (await this.appGrant(providerId));
+      if (grant === undefined) {
+        const provider = await requireProvider(this.db, providerId);
+        throw new PosternError('VALIDATION_FAILED', {
+          message: `Cloud Provider "${provider.name}" has no sign-in for ${identity}: authenticate the provider signed in as ${identity}.`,
+          remedy: `Open the Cloud Provider, use Authenticate and sign in as ${identity}; for a shared mailbox set the Modern Authentication Email to the delegate who signs in.`,
+          details: { in: 'body', fields: [{ field: input.modernAuthEmail === undefined ? 'username' : 'modernAuthEmail', problem: `the provider has no sign-in for ${identity}` }] },
+        });
+      }
+    } else if (service === 'imap') {
+      if ((input.imapHost ?? current?.imapHost ?? null) === null) throw fieldError('imapHost', 'is required for an IMAP account');
+      if (input.password === undefined && current?.sealedPassword == null) throw fieldError('password', 'is required for an IMAP account without Modern Authentication');
+    }
+    const defaultListId = await this.defaultList(input.defaultListId, current);
+    return {
+      ...(input.name === undefined ? {} : { name: input.name }),
+      ...(input.key === undefined ? {} : { key: input.key }),
+      ...(emailAddress === undefined ? {} : { emailAddress }),
+      ...(username === undefined ? {} : { username }),
+      defaultListId,
+      ...(input.active === undefined ? {} : { active: input.active }),
+      service,
+      modernAuth,
+      ...(input.password === undefined ? {} : { sealedPassword: this.box.seal(input.password, 'email_accounts.password') }),
+      ...(providerId === undefined ? {} : { providerId }),
+      ...(input.modernAuthEmail === undefined ? {} : { modernAuthEmail: input.modernAuthEmail }),
+      ...(input.description === undefined ? {} : { description: input.description }),
+      ...(input.transport === undefined ? {} : { transport: input.transport }),
+      ...(input.imapHost === undefined ? {} : { imapHost: input.imapHost }),
+      ...(input.imapPort === undefined ? {} : { imapPort: input.imapPort }),
+      ...(input.smtpHost === undefined ? {} : { smtpHost: input.smtpHost }),
+      ...(input.smtpPort === undefined ? {} : { smtpPort: input.smtpPort }),
+      ...(input.folder === undefined ? {} : { folder: input.folder }),
+      ...(input.scanJunk === undefined ? {} : { scanJunk: input.scanJunk }),
+      ...(input.afterFetchAction === undefined ? {} : { afterFetchAction: input.afterFetchAction }),
+      ...(input.afterFetchFolder === undefined ? {} : { afterFetchFolder: input.afterFetchFolder }),
+      ...(input.maxMessageBytes === undefined ? (current === undefined ? { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES } : {}) : { maxMessageBytes: input.maxMessageBytes }),
+      ...(input.useIdle === undefined ? {} : { useIdle: input.useIdle }),
+      ...(input.pollIntervalSeconds === undefined ? {} : { pollIntervalSeconds: input.pollIntervalSeconds }),
+      ...(input.firstSync === undefined ? {} : { firstSync: input.firstSync }),
+      ...(input.sendPerMinute === undefined ? {} : { sendPerMinute: input.sendPerMinute }),
+      ...(input.recipientsPerDay === undefined ? {} : { recipientsPerDay: input.recipientsPerDay }),
+    };
+  }
+
+  /** The given list, the current one, or a list named "Contacts" (created when missing). */
+  private async defaultList(requested: number | null | undefined, current: EmailAccountRecord | undefined): Promise<number> {
+    if (requested !== undefined && requested !== null) {
+      if ((await getList(this.db, requested)) === undefined) throw fieldError('defaultListId', `there is no list ${requested}`);
+      return requested;
+    }
+    if (current?.defaultListId != null) return current.defaultListId;
+    const existing = (await listLists(this.db, { query: 'Contacts', limit: 50 })).items.find((list) => list.name.toLowerCase() === 'contacts');
+    return existing?.id ?? (await createList(this.db, { name: 'Contacts', description: 'New senders are saved here.' })).id;
+  }
+
+  private async view(account: EmailAccountRecord): Promise<AccountView> {
+    const providerName = account.providerId === null ? null : (await requireProvider(this.db, account.providerId)).name;
+    return { account, providerName, agentIds: await listAccountAgents(this.db, account.id) };
+  }
+}
+
+function fieldError(field: string, problem: string): PosternError {
+  return new PosternError('VALIDATION_FAILED', {
+    message: `The request body is invalid: ${field}: ${problem}.`,
+    details: { in: 'body', fields: [{ field, problem }] },
+  });
+}
