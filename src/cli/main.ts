@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isPosternError } from '../errors/index.js';
+import { registerAccountCommands } from './commands/accounts.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerProviderCommands } from './commands/providers.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerAdminCommands(program);
   registerProviderCommands(program);
+  registerAccountCommands(program);
   registerEmulatorCommand(program);
   return program;
 }

@@ -1,0 +1,139 @@
+import type { Command } from 'commander';
+import { emailAccountBody } from '../../domain/email-account-fields.js';
+import { PosternError, parseOrThrow } from '../../errors/index.js';
+import type { AccountView } from '../../services/account-service.js';
+import type { Services } from '../../services/index.js';
+import { openRuntime, type Runtime } from '../runtime.js';
+
+const print = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime({ quiet: true });
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** An account by id or key (case-insensitive). */
+export async function findAccount(services: Services, ref: string): Promise<AccountView> {
+  if (/^\d+$/.test(ref)) return services.accounts.get(Number(ref));
+  const match = (await services.accounts.list()).find((view) => view.account.key.toLowerCase() === ref.toLowerCase());
+  if (match === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account with key "${ref}".`, remedy: 'List them with "postern accounts list".' });
+  return match;
+}
+
+async function providerIdOf(services: Services, ref: string | undefined): Promise<number | undefined> {
+  if (ref === undefined) return undefined;
+  if (/^\d+$/.test(ref)) return Number(ref);
+  const match = (await services.providers.list()).find((view) => view.provider.name.toLowerCase() === ref.toLowerCase());
+  if (match === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider "${ref}".` });
+  return match.provider.id;
+}
+
+function describe(view: AccountView): string[] {
+  const a = view.account;
+  const lines = [
+    `${a.key}  ${a.name} <${a.emailAddress}> — ${a.active ? a.status : 'disabled'}`,
+    `  service          ${a.service}${a.modernAuth ? ', modern authentication' : ''} (${a.transport})`,
+    `  username         ${a.username}`,
+    `  modern auth as   ${a.modernAuthEmail ?? a.username}`,
+    `  cloud provider   ${view.providerName ?? '(none)'}`,
+    `  folder           ${a.folder}${a.scanJunk ? ' + Junk Email' : ''}, then ${a.afterFetchAction}${a.afterFetchFolder === null ? '' : ` to ${a.afterFetchFolder}`}`,
+    `  limits           ${a.sendPerMinute}/minute, ${a.recipientsPerDay} recipients/day, messages up to ${Math.round(a.maxMessageBytes / 1048576)} MB`,
+  ];
+  if (a.lastError !== null) lines.push(`  last error       ${a.lastError.code}: ${a.lastError.message}`, `  what to do       ${a.lastError.remedy ?? ''}`);
+  return lines;
+}
+
+interface AddOptions {
+  name: string;
+  key: string;
+  email: string;
+  username?: string;
+  provider?: string;
+  modernAuthEmail?: string;
+  list?: string;
+  folder?: string;
+  description?: string;
+}
+
+export function registerAccountCommands(program: Command): void {
+  const accounts = program.command('accounts').description('Email Accounts: mailboxes associated with Cloud Providers');
+
+  accounts
+    .command('add')
+    .description('Create an email account (Service: Outlook365, Modern Authentication)')
+    .requiredOption('--name <name>', 'a name')
+    .requiredOption('--key <key>', 'a short key (1–5 characters) shown on agent tabs')
+    .requiredOption('--email <address>', 'the email address (the From of replies; the shared mailbox\'s address)')
+    .option('--username <address>', 'the mailbox to sign in to (default: the email address)')
+    .option('--provider <name|id>', 'the Cloud Provider')
+    .option('--modern-auth-email <address>', 'the delegate who signed in, for a shared mailbox')
+    .option('--list <id>', 'the default contact list id')
+    .option('--folder <folder>', 'the folder to read (default INBOX)')
+    .option('--description <text>', 'a description')
+    .action((opts: AddOptions) =>
+      withRuntime(async ({ services }) => {
+        const input = parseOrThrow(
+          emailAccountBody,
+          {
+            name: opts.name,
+            key: opts.key,
+            emailAddress: opts.email,
+            username: opts.username,
+            providerId: await providerIdOf(services, opts.provider),
+            modernAuthEmail: opts.modernAuthEmail,
+            defaultListId: opts.list === undefined ? undefined : Number(opts.list),
+            folder: opts.folder,
+            description: opts.description,
+          },
+          'options',
+        );
+        const view = await services.accounts.create(input);
+        print(`Created email account ${view.account.key} (id ${view.account.id}). A running Postern starts reading it within seconds.`);
+      }),
+    );
+
+  accounts
+    .command('list')
+    .description('List email accounts and their status')
+    .action(() =>
+      withRuntime(async ({ services }) => {
+        const views = await services.accounts.list();
+        if (views.length === 0) print('(none)');
+        for (const view of views) print(`${view.account.id}  ${view.account.key.padEnd(5)}  ${view.account.emailAddress}  ${view.account.active ? view.account.status : 'disabled'}`);
+      }),
+    );
+
+  accounts
+    .command('show <account>')
+    .description('Show an email account with its status and last error')
+    .action((ref: string) => withRuntime(async ({ services }) => describe(await findAccount(services, ref)).forEach((line) => print(line))));
+
+  for (const [name, active] of [['enable', true], ['disable', false]] as const) {
+    accounts
+      .command(`${name} <account>`)
+      .description(`${name === 'enable' ? 'Enable' : 'Disable'} an email account`)
+      .action((ref: string) =>
+        withRuntime(async ({ services }) => {
+          const view = await services.accounts.setActive((await findAccount(services, ref)).account.id, active);
+          print(`Email account ${view.account.key} is ${active ? 'enabled' : 'disabled'}.`);
+        }),
+      );
+  }
+
+  accounts
+    .command('delete <account>')
+    .description('Delete an email account that has no conversations (disable it otherwise)')
+    .action((ref: string) =>
+      withRuntime(async ({ services }) => {
+        const view = await findAccount(services, ref);
+        await services.accounts.remove(view.account.id);
+        print(`Deleted email account ${view.account.key}.`);
+      }),
+    );
+}
