@@ -1,0 +1,46 @@
+import { request, send } from './client.js';
+import { contact, contactList, pageOf, type Contact, type ContactList, type Page } from './schemas.js';
+
+export interface ListFields {
+  name: string;
+  description: string | null;
+}
+
+export interface ContactFields {
+  listId: number;
+  name: string;
+  addresses: string[];
+  notes: string | null;
+}
+
+export function listLists(query: { q?: string; limit?: number; offset?: number } = {}): Promise<Page<ContactList>> {
+  return request('GET', '/api/lists', pageOf(contactList), { query });
+}
+
+export function createList(fields: ListFields): Promise<ContactList> {
+  return request('POST', '/api/lists', contactList, { body: fields });
+}
+
+export function updateList(id: number, fields: ListFields): Promise<ContactList> {
+  return request('PATCH', `/api/lists/${id}`, contactList, { body: fields });
+}
+
+export function deleteList(id: number): Promise<void> {
+  return send('DELETE', `/api/lists/${id}`);
+}
+
+export function searchContacts(query: { q?: string; listId?: number; limit?: number; offset?: number }): Promise<Page<Contact>> {
+  return request('GET', '/api/contacts', pageOf(contact), { query });
+}
+
+export function createContact(fields: ContactFields): Promise<Contact> {
+  return request('POST', '/api/contacts', contact, { body: fields });
+}
+
+export function updateContact(id: number, fields: Partial<ContactFields>): Promise<Contact> {
+  return request('PATCH', `/api/contacts/${id}`, contact, { body: fields });
+}
+
+export function deleteContact(id: number): Promise<void> {
+  return send('DELETE', `/api/contacts/${id}`);
+}

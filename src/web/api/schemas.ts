@@ -1,0 +1,134 @@
+/**
+ * The shapes of the API's replies the UI reads, as the presenters under src/http/routes define
+ * them (see /api/docs). Types come from the schemas.
+ */
+import * as z from 'zod/mini';
+
+const nullableString = z.nullable(z.string());
+
+export const user = z.object({
+  id: z.number(),
+  username: z.string(),
+  displayName: z.string(),
+  role: z.enum(['admin', 'agent']),
+  disabled: z.boolean(),
+  lastLoginAt: nullableString,
+  createdAt: z.string(),
+});
+export type User = z.infer<typeof user>;
+
+export const session = z.object({ user, csrfToken: z.string() });
+
+export const grant = z.object({
+  id: z.number(),
+  upn: nullableString,
+  displayName: nullableString,
+  objectId: nullableString,
+  tenantId: nullableString,
+  scopes: z.array(z.string()),
+  state: z.enum(['active', 'reauth_required', 'revoked']),
+  lastInteractiveSignInAt: nullableString,
+  lastRefreshAt: nullableString,
+  lastError: z.nullable(z.object({ code: z.string(), message: z.string(), remedy: nullableString, aadsts: nullableString })),
+});
+export type Grant = z.infer<typeof grant>;
+
+export const GRANT_TYPES = ['authorization_code', 'device_code', 'client_credentials', 'password'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+export const CLOUDS = ['global', 'usgov', 'usgov-dod', 'china', 'custom'] as const;
+export type Cloud = (typeof CLOUDS)[number];
+
+export const provider = z.object({
+  id: z.number(),
+  name: z.string(),
+  service: z.string(),
+  type: z.string(),
+  applicationId: z.string(),
+  tenantId: z.string(),
+  clientSecret: z.nullable(z.object({ hint: z.string(), expiresAt: nullableString, expiresInDays: z.nullable(z.number()) })),
+  redirectUri: nullableString,
+  cloud: z.string(),
+  authorityUrl: nullableString,
+  caFile: nullableString,
+  grantType: z.string(),
+  scopes: z.array(z.string()),
+  status: z.enum(['not_authenticated', 'authenticated', 'reauth_required', 'error']),
+  lastError: z.nullable(z.object({ code: z.string(), message: z.string(), remedy: nullableString })),
+  warnings: z.array(z.string()),
+  grants: z.array(grant),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Provider = z.infer<typeof provider>;
+
+export const deviceFlow = z.object({
+  flowId: z.string(),
+  state: z.enum(['pending', 'completed', 'failed']),
+  userCode: z.string(),
+  verificationUri: z.string(),
+  message: z.string(),
+  expiresAt: z.string(),
+  grant: z.optional(grant),
+  error: z.optional(z.object({ code: z.string(), message: z.string(), remedy: z.optional(z.string()) })),
+});
+export type DeviceFlow = z.infer<typeof deviceFlow>;
+
+export const authenticateReply = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('redirect'), authorizeUrl: z.string() }),
+  z.object({ method: z.literal('device_code'), flow: deviceFlow }),
+  z.object({ method: z.literal('completed'), grant }),
+]);
+export type AuthenticateReply = z.infer<typeof authenticateReply>;
+
+export const event = z.object({
+  id: z.number(),
+  type: z.string(),
+  level: z.string(),
+  message: z.string(),
+  data: z.nullable(z.record(z.string(), z.unknown())),
+  createdAt: z.string(),
+});
+export type TimelineEvent = z.infer<typeof event>;
+
+export const eventPage = z.object({ items: z.array(event), nextBefore: z.nullable(z.number()) });
+export type EventPage = z.infer<typeof eventPage>;
+
+export const tokenCheck = z.object({ upn: nullableString, scopes: z.array(z.string()), expiresAt: z.string() });
+export type TokenCheck = z.infer<typeof tokenCheck>;
+
+export const contactList = z.object({
+  id: z.number(),
+  name: z.string(),
+  description: nullableString,
+  contactCount: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ContactList = z.infer<typeof contactList>;
+
+export const contact = z.object({
+  id: z.number(),
+  listId: z.number(),
+  name: z.string(),
+  addresses: z.array(z.string()),
+  notes: nullableString,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Contact = z.infer<typeof contact>;
+
+/** A page of a paginated collection. */
+export function pageOf<T extends z.ZodMiniType>(item: T) {
+  return z.object({ items: z.array(item), total: z.number(), limit: z.number(), offset: z.number() });
+}
+
+export function itemsOf<T extends z.ZodMiniType>(item: T) {
+  return z.object({ items: z.array(item) });
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
