@@ -9,6 +9,7 @@ import type { Logger } from '../log/index.js';
 import type { Services } from '../services/index.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
+import { webUiRoutes } from './plugins/web-ui.js';
 import { authRoutes } from './routes/auth/index.js';
 import { cloudProviderRoutes } from './routes/cloud-providers/index.js';
 import { contactRoutes } from './routes/contacts/index.js';
@@ -73,5 +74,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(contactRoutes, { services: deps.services });
   await app.register(cloudProviderRoutes, { services: deps.services, config: deps.config });
   await app.register(emailAccountRoutes, { services: deps.services });
+  await app.register(webUiRoutes, { publicUrl: deps.config.publicUrl });
   return app;
 }
