@@ -21,6 +21,7 @@ import { RequestLog, redactAuthorization, redactParams } from './control/request
 import { Directory } from './directory/directory.js';
 import { readSeedFile, sampleSeedPath } from './directory/load-seed.js';
 import { createExchangeExtension, type ExchangeExtensionOptions } from './exchange/exchange-extension.js';
+import { withGraph } from './graph/graph-extension.js';
 import type { SeedInput } from './directory/schema.js';
 import type { IdentityConfig } from './identity/context.js';
 import { outcomeOf, paramsOf } from './identity/http-support.js';
@@ -181,7 +182,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   // routes to the HTTPS server and control routes under /_emulator, and starts its own listeners.
   const exchangeOptions = options.exchange;
   const builtIn: ReadonlyArray<(core: EmulatorCore) => EmulatorExtension | Promise<EmulatorExtension>> =
-    exchangeOptions === false ? [] : [(core) => createExchangeExtension(core, exchangeOptions)];
+    exchangeOptions === false ? [] : withGraph((core) => createExchangeExtension(core, exchangeOptions));
   // ── end EXCHANGE ───────────────────────────────────────────────────────────────────────────
   const extensions: EmulatorExtension[] = [];
   for (const create of [...builtIn, ...(options.extensions ?? [])]) extensions.push(await create(core));

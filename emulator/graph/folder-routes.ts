@@ -1,0 +1,113 @@
+/**
+ * Folder and user operations of the emulated Graph API:
+ *
+ * - `GET …/mailFolders` (top-level folders), `…/mailFolders/{id}/childFolders`, with `$top`
+ *   (default 10), `$skip` and `$filter=displayName eq '…'`; `GET …/mailFolders/{id | well-known name}`;
+ * - `GET /me`, `GET /users/{id | upn}`: the user resource's default properties.
+ *
+ * @see https://learn.microsoft.com/graph/api/user-list-mailfolders
+ * @see https://learn.microsoft.com/graph/api/mailfolder-get
+ * @see https://learn.microsoft.com/graph/api/user-get
+ */
+import type { MailFolder } from '../exchange/mail-folder.js';
+import { contextUrl, json, linkTo, mailboxOf, type GraphCall, type GraphResult } from './graph-call.js';
+import { graphErrors } from './graph-errors.js';
+import { encodeFolderId, guidOf } from './graph-ids.js';
+import { displayNameOf, type FolderRef, type GraphMailbox } from './graph-mailbox.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, queryOptions } from './odata-query.js';
+
+/** Graph's mailFolder resource. */
+export function presentFolder(mailbox: GraphMailbox, ref: FolderRef): Record<string, unknown> {
+  if (ref.kind === 'root') {
+    const top = mailbox.childrenOf(ref);
+    return {
+      id: mailbox.rootId,
+      displayName: 'Top of Information Store',
+      parentFolderId: mailbox.rootId,
+      childFolderCount: top.length,
+      unreadItemCount: 0,
+      totalItemCount: 0,
+      sizeInBytes: 0,
+      isHidden: false,
+    };
+  }
+  const folder: MailFolder = ref.folder;
+  return {
+    id: encodeFolderId(folder.id),
+    displayName: displayNameOf(folder),
+    parentFolderId: mailbox.parentIdOf(folder),
+    childFolderCount: mailbox.childrenOf(ref).length,
+    unreadItemCount: folder.unseen,
+    totalItemCount: folder.size,
+    sizeInBytes: folder.messages.reduce((sum, m) => sum + m.content.size, 0),
+    isHidden: false,
+  };
+}
+
+function pageOptions(call: GraphCall): { top: number; skip: number; displayName: string | undefined } {
+  const options = queryOptions(call.search);
+  const number = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = options.get(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(value >= min && value <= max)) throw graphErrors.invalidQuery(`The value of ${name} must be an integer between ${min} and ${max}.`);
+    return value;
+  };
+  const filter = options.get('$filter');
+  let displayName: string | undefined;
+  if (filter !== undefined) {
+    const match = /^\s*displayName\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(filter);
+    if (match?.[1] === undefined) throw graphErrors.invalidQuery(`The emulator supports only $filter=displayName eq '…' on folders.`);
+    displayName = match[1].replace(/''/g, "'");
+  }
+  return { top: number('$top', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE), skip: number('$skip', 0, 0, 999_999_999), displayName };
+}
+
+/** `GET …/mailFolders` and `…/mailFolders/{id}/childFolders`. */
+export function listFolders(call: GraphCall, parentRef: string | undefined): GraphResult {
+  const mailbox = mailboxOf(call);
+  const parent: FolderRef = parentRef === undefined ? { kind: 'root' } : mailbox.resolveFolder(parentRef);
+  const { top, skip, displayName } = pageOptions(call);
+  const children = mailbox.childrenOf(parent).filter((f) => displayName === undefined || displayNameOf(f).toLowerCase() === displayName.toLowerCase());
+  const page = children.slice(skip, skip + top);
+  const collection = parentRef === undefined ? 'mailFolders' : `mailFolders('${parentRef}')/childFolders`;
+  const body: Record<string, unknown> = {
+    '@odata.context': contextUrl(call, `${call.contextUser}/${collection}`),
+    value: page.map((folder) => presentFolder(mailbox, { kind: 'folder', folder })),
+  };
+  if (skip + top < children.length) {
+    const path = parentRef === undefined ? 'mailFolders' : `mailFolders/${encodeURIComponent(parentRef)}/childFolders`;
+    const options: Array<[string, string]> = [];
+    const filter = [...call.search].find(([key]) => key.toLowerCase() === '$filter');
+    if (filter !== undefined) options.push(['$filter', filter[1]]);
+    options.push(['$top', String(top)], ['$skip', String(skip + top)]);
+    body['@odata.nextLink'] = linkTo(call, path, options);
+  }
+  return json(body);
+}
+
+/** `GET …/mailFolders/{id}`. */
+export function getFolder(call: GraphCall, ref: string): GraphResult {
+  const mailbox = mailboxOf(call);
+  return json({ '@odata.context': contextUrl(call, `${call.contextUser}/mailFolders/$entity`), ...presentFolder(mailbox, mailbox.resolveFolder(ref)) });
+}
+
+/** `GET /me`, `GET /users/{id | upn}`: the user's default properties (a shared mailbox's for its address). */
+export function getUser(call: GraphCall): GraphResult {
+  const { user, mailbox } = call.target;
+  const upn = user?.userPrincipalName ?? mailbox?.address ?? '';
+  return json({
+    '@odata.context': contextUrl(call, 'users/$entity'),
+    businessPhones: [],
+    displayName: user?.displayName ?? mailbox?.displayName ?? '',
+    givenName: null,
+    jobTitle: null,
+    mail: mailbox?.address ?? user?.mail ?? null,
+    mobilePhone: null,
+    officeLocation: null,
+    preferredLanguage: null,
+    surname: null,
+    userPrincipalName: upn,
+    id: user?.id ?? guidOf(upn),
+  });
+}

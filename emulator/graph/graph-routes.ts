@@ -1,0 +1,184 @@
+/**
+ * The emulated `https://graph.microsoft.com/v1.0` mail subset on the emulator's HTTPS server. Each
+ * call goes: bearer token (401s) → path (400/405) → whose mailbox (`/me`, `/users/{id | upn}`) →
+ * permission (403) → MailboxConcurrency slot (429) → a scripted `graph` fault, if any → the
+ * operation. Every reply carries `request-id` / `client-request-id`; errors have Graph's body.
+ *
+ * @see ../../../shared/reference/microsoft-protocols.md §7, §8
+ * @see https://learn.microsoft.com/graph/api/resources/mail-api-overview
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { noteOutcome } from '../identity/http-support.js';
+import { deltaMessages } from './delta-route.js';
+import { getFolder, getUser, listFolders } from './folder-routes.js';
+import { authenticate, requireRight, resolveTarget, type GraphRight } from './graph-auth.js';
+import type { GraphCall, GraphDeps, GraphResult } from './graph-call.js';
+import { graphErrors, graphRequestIds, isGraphError, sendGraphError, setGraphHeaders, type GraphError, type GraphRequestIds } from './graph-errors.js';
+import { GraphMailbox } from './graph-mailbox.js';
+import { parseGraphPath, type RouteMatch } from './graph-path.js';
+import { takeGraphFault } from './graph-throttle.js';
+import { attachmentValue, deleteMessage, getAttachment, getMessage, listAttachments, listMessages, messageValue, moveOrCopy, patchMessage } from './message-routes.js';
+import { replyToMessage, sendMail } from './send-routes.js';
+
+/** The path prefix of the emulated API. */
+export const GRAPH_PREFIX = '/v1.0';
+
+/** Large enough for a sendMail with attachments (Graph takes up to 4 MB inline, MIME up to 150 MB). */
+const BODY_LIMIT = 160 * 1024 * 1024;
+
+const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+
+function rightOf(route: RouteMatch): GraphRight {
+  switch (route.op) {
+    case 'getUser':
+      return 'profile';
+    case 'patchMessage':
+    case 'deleteMessage':
+    case 'move':
+    case 'copy':
+      return 'write';
+    case 'sendMail':
+    case 'reply':
+    case 'replyAll':
+      return 'send';
+    default:
+      return 'read';
+  }
+}
+
+function dispatch(call: GraphCall, route: RouteMatch): Promise<GraphResult> | GraphResult {
+  switch (route.op) {
+    case 'getUser':
+      return getUser(call);
+    case 'listFolders':
+      return listFolders(call, route.parent);
+    case 'getFolder':
+      return getFolder(call, route.folder);
+    case 'listMessages':
+      return listMessages(call, route.folder);
+    case 'delta':
+      return deltaMessages(call, route.folder);
+    case 'getMessage':
+      return getMessage(call, route.message);
+    case 'patchMessage':
+      return patchMessage(call, route.message);
+    case 'deleteMessage':
+      return deleteMessage(call, route.message);
+    case 'messageValue':
+      return messageValue(call, route.message);
+    case 'listAttachments':
+      return listAttachments(call, route.message);
+    case 'move':
+    case 'copy':
+      return moveOrCopy(call, route.message, route.op);
+    case 'reply':
+    case 'replyAll':
+      return replyToMessage(call, route.message, route.op === 'replyAll');
+    case 'getAttachment':
+      return getAttachment(call, route.message, route.attachment);
+    case 'attachmentValue':
+      return attachmentValue(call, route.message, route.attachment);
+    case 'sendMail':
+      return sendMail(call);
+  }
+}
+
+function send(reply: FastifyReply, result: GraphResult, ids: GraphRequestIds): FastifyReply {
+  setGraphHeaders(reply, ids);
+  void reply.header('odata-version', '4.0');
+  switch (result.kind) {
+    case 'json':
+      for (const [name, value] of Object.entries(result.headers ?? {})) void reply.header(name, value);
+      return reply.code(result.status).header('content-type', JSON_TYPE).send(JSON.stringify(result.body));
+    case 'bytes':
+      return reply.code(result.status).header('content-type', result.contentType).send(result.data);
+    case 'empty':
+      return reply.code(result.status).send();
+  }
+}
+
+/** Fastify's own errors (body parsing, size) in Graph's shape. */
+function fromFastifyError(error: FastifyError): GraphError {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return graphErrors.unsupportedMediaType();
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return graphErrors.payloadTooLarge();
+    default:
+      return error.statusCode === 400 ? graphErrors.invalidJson() : graphErrors.internal();
+  }
+}
+
+async function handle(deps: GraphDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const ids = graphRequestIds(request);
+  noteOutcome(request, { endpoint: 'graph' });
+  const fail = (error: GraphError): FastifyReply => {
+    noteOutcome(request, { error: error.code });
+    return sendGraphError(reply, error, ids, deps.clock.now());
+  };
+  try {
+    const principal = authenticate(request.headers.authorization, deps.introspect);
+    noteOutcome(request, { clientId: principal.appId, tenant: principal.tenantId });
+    const url = new URL(request.url, 'https://graph.invalid');
+    const parsed = parseGraphPath(request.method, url.pathname.slice(GRAPH_PREFIX.length + 1));
+    const target = resolveTarget(principal, parsed.target, deps.directory);
+    const ref = parsed.target.kind === 'me' ? 'me' : parsed.target.ref;
+    if (target.user === undefined && target.mailbox === undefined) throw parsed.route.op === 'getUser' ? graphErrors.userNotFound(ref) : graphErrors.invalidUser(ref);
+    if (parsed.route.op !== 'getUser' && target.address === undefined) throw graphErrors.mailboxNotEnabled();
+    requireRight(principal, target, rightOf(parsed.route), deps.directory);
+
+    const release = deps.concurrency.acquire(principal.appId, target.address ?? `user:${target.user?.id ?? ref}`);
+    if (release === undefined) throw graphErrors.throttled(deps.concurrency.limits.retryAfterSeconds);
+    try {
+      const effect = takeGraphFault(deps.faults);
+      if (effect.kind === 'error') {
+        noteOutcome(request, { fault: effect.fault });
+        throw effect.error;
+      }
+      if (effect.kind === 'drop') {
+        noteOutcome(request, { fault: 'drop' });
+        void reply.hijack();
+        request.raw.socket.destroy();
+        return undefined;
+      }
+      if (effect.kind === 'delay') {
+        noteOutcome(request, { fault: 'delay' });
+        await sleep(effect.ms);
+      }
+      const call: GraphCall = {
+        deps,
+        principal,
+        target,
+        mailbox: target.address === undefined ? undefined : new GraphMailbox(deps.exchange.store, target.address),
+        base: `${request.protocol}://${request.headers.host ?? '127.0.0.1'}${GRAPH_PREFIX}`,
+        targetPath: parsed.targetPath,
+        contextUser: parsed.target.kind === 'me' && principal.kind === 'user' ? `users('${principal.userId}')` : `users('${encodeURIComponent(ref)}')`,
+        search: url.searchParams,
+        headers: request.headers,
+        contentType: (request.headers['content-type'] ?? '').toLowerCase(),
+        body: request.body,
+      };
+      return send(reply, await dispatch(call, parsed.route), ids);
+    } finally {
+      release();
+    }
+  } catch (error) {
+    if (isGraphError(error)) return fail(error);
+    request.log.error(error);
+    return fail(graphErrors.internal());
+  }
+}
+
+/** Registers the Graph routes on the emulator's server (an encapsulated plugin with its own error handler). */
+export async function registerGraphRoutes(app: FastifyInstance, deps: GraphDeps): Promise<void> {
+  await app.register(async (scope) => {
+    scope.setErrorHandler((error: FastifyError, _request, reply) => sendGraphError(reply, fromFastifyError(error), graphRequestIds(_request), deps.clock.now()));
+    scope.route({
+      method: ['GET', 'POST', 'PATCH', 'DELETE', 'PUT'],
+      url: `${GRAPH_PREFIX}/*`,
+      bodyLimit: BODY_LIMIT,
+      handler: (request, reply) => handle(deps, request, reply),
+    });
+  });
+}
