@@ -50,9 +50,9 @@ export type InteractionStatus = 'open' | 'closed';
 /** Inbound (`in`) or outbound (`out`). */
 export type MessageDirection = 'in' | 'out';
 /** Delivery state of an outbound message. */
-export type DeliveryState = 'queued' | 'sending' | 'sent' | 'failed';
+export type DeliveryState = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
 /** The dispatcher's state of an outbox row. */
-export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
 /** What an event is about. */
 export type EventScope = 'provider' | 'grant' | 'account' | 'message' | 'system';
 /** Severity of an event. */
@@ -205,6 +205,12 @@ export interface EmailAccountsTable {
   first_sync_days: Defaulted<number>;
   send_per_minute: Defaulted<number>;
   recipients_per_day: Defaulted<number>;
+  /** Submissions at once (Exchange allows 3); see migration 0007. */
+  send_concurrency: Defaulted<number>;
+  max_recipients_per_message: Defaulted<number>;
+  max_send_bytes: Defaulted<number>;
+  /** How long temporary sending failures are retried. */
+  send_retry_hours: Defaulted<number>;
   status: Defaulted<AccountStatus>;
   last_error_code: string | null;
   last_error_message: string | null;
@@ -348,6 +354,16 @@ export interface OutboxTable {
   last_error_code: string | null;
   last_error_message: string | null;
   idempotency_key: string | null;
+  /** The SMTP envelope `{ from, to[] }` (A-label domains), fixed when the message is queued. */
+  envelope_json: Defaulted<JsonText>;
+  /** Envelope recipients, counted against the rolling-day limit. */
+  recipient_count: Defaulted<number>;
+  first_failed_at: Timestamp | null;
+  last_attempt_at: Timestamp | null;
+  last_error_remedy: string | null;
+  /** The server's reply to the final dot. */
+  last_response: string | null;
+  sent_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -47,7 +47,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     description: true, transport: true, imap_host: true, imap_port: true, smtp_host: true, smtp_port: true,
     folder: true, scan_junk: true, after_fetch_action: true, after_fetch_folder: true, max_message_bytes: true,
     use_idle: true, poll_interval_seconds: true, first_sync_days: true, send_per_minute: true, recipients_per_day:
-    true, status: true, last_error_code: true, last_error_message: true, last_error_remedy: true,
+    true, send_concurrency: true, max_recipients_per_message: true, max_send_bytes: true, send_retry_hours: true, status: true, last_error_code: true, last_error_message: true, last_error_remedy: true,
     status_changed_at: true, created_at: true, updated_at: true,
   },
   account_agents: { account_id: true, user_id: true, created_at: true },
@@ -78,8 +78,9 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
   },
   outbox: {
     id: true, message_id: true, account_id: true, state: true, attempts: true, next_attempt_at: true, claimed_by:
-    true, claimed_until: true, last_error_code: true, last_error_message: true, idempotency_key: true, created_at:
-    true, updated_at: true,
+    true, claimed_until: true, last_error_code: true, last_error_message: true, idempotency_key: true, envelope_json:
+    true, recipient_count: true, first_failed_at: true, last_attempt_at: true, last_error_remedy: true,
+    last_response: true, sent_at: true, created_at: true, updated_at: true,
   },
   rate_counters: { id: true, account_id: true, window_kind: true, window_start: true, count: true },
   events: {

@@ -15,6 +15,7 @@ import { contactsMigration } from './0003-contacts.js';
 import { accountsMigration } from './0004-accounts.js';
 import { messagesMigration } from './0005-messages.js';
 import { eventsMigration } from './0006-events.js';
+import { outboundMigration } from './0007-outbound.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   accountsMigration,
   messagesMigration,
   eventsMigration,
+  outboundMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
