@@ -244,25 +244,25 @@ export async function updateMessagePosition(db: Database, id: number, folder: st
     .execute();
 }
 
-/** UIDs of a folder (under one UIDVALIDITY) that hold stored messages, with the size the server reported. */
+/** UIDs of a folder (under one UIDVALIDITY) that hold stored messages, with the size the server reported and when they were stored. */
 export async function findStoredUids(
   db: Database,
   accountId: number,
   folder: string,
   uidValidity: number,
   uids: readonly number[],
-): Promise<Map<number, { readonly messageId: number; readonly rawSize: number | null }>> {
-  const found = new Map<number, { messageId: number; rawSize: number | null }>();
+): Promise<Map<number, { readonly messageId: number; readonly rawSize: number | null; readonly storedAt: Timestamp }>> {
+  const found = new Map<number, { messageId: number; rawSize: number | null; storedAt: Timestamp }>();
   for (let start = 0; start < uids.length; start += 500) {
     const rows = await db.kysely
       .selectFrom('messages')
-      .select(['id', 'uid', 'raw_size'])
+      .select(['id', 'uid', 'raw_size', 'created_at'])
       .where('account_id', '=', accountId)
       .where('folder', '=', folder)
       .where('uidvalidity', '=', uidValidity)
       .where('uid', 'in', uids.slice(start, start + 500))
       .execute();
-    for (const row of rows) if (row.uid !== null) found.set(row.uid, { messageId: row.id, rawSize: row.raw_size });
+    for (const row of rows) if (row.uid !== null) found.set(row.uid, { messageId: row.id, rawSize: row.raw_size, storedAt: row.created_at });
   }
   return found;
 }

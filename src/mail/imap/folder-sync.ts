@@ -1,0 +1,349 @@
+/**
+ * One folder, on one open IMAP session: SELECT, check UIDVALIDITY against the checkpoint, fetch
+ * the messages above it in batches and hand each to the store (which commits message and
+ * checkpoint together), then apply the after-fetch action. Messages larger than the account's
+ * limit are not downloaded: their header is stored and they are moved to the oversize folder.
+ *
+ * After-fetch actions run after the commit. One that fails is not lost: on the next session
+ * (or the next cycle) the folder is reconciled — stored messages still in the folder at or below
+ * the checkpoint get their action again (move, delete, oversize moves), and recently stored
+ * messages still unseen are marked seen.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc3501#section-6.3.1 (SELECT), §6.4.4 (SEARCH), §6.4.5 (FETCH), §6.4.8 (UID)
+ * @see https://www.rfc-editor.org/rfc/rfc6851 (MOVE), https://www.rfc-editor.org/rfc/rfc4315#section-2.1 (UID EXPUNGE)
+ */
+import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import { PosternError } from '../../errors/index.js';
+import { endsSession, mapImapError, type ImapErrorContext } from './imap-errors.js';
+import { decideStart, planSteps, resetLastUid, uidSet, type Candidate, type CheckpointView, type FirstSync } from './sync-plan.js';
+
+/** A message as fetched, handed to the store. `services/ingest-message.ts` takes this shape. */
+export interface FetchedMessage {
+  readonly folder: string;
+  readonly uidvalidity: number;
+  readonly uid: number;
+  readonly raw: Buffer;
+  readonly isJunk: boolean;
+  readonly internalDate?: Date;
+  readonly size?: number;
+  readonly headersOnly?: boolean;
+  readonly initialImport?: boolean;
+}
+
+/** What the sync needs from storage; the service layer binds it to an account. */
+export interface SyncStore {
+  getCheckpoint(folder: string): Promise<CheckpointView | undefined>;
+  resetCheckpoint(folder: string, uidValidity: number, lastUid: number): Promise<void>;
+  /** Stores one message and advances the checkpoint, in one transaction. */
+  ingest(message: FetchedMessage): Promise<{ readonly outcome: 'stored' | 'duplicate' }>;
+  /** Which of these UIDs hold stored messages. */
+  storedUids(
+    folder: string,
+    uidValidity: number,
+    uids: readonly number[],
+  ): Promise<ReadonlyMap<number, { readonly rawSize: number | null; readonly storedAt: string }>>;
+}
+
+/** What happens to a message in the mailbox once it is stored. */
+export type AfterFetchAction = 'mark_seen' | 'move' | 'delete' | 'none';
+
+/** Settings of a folder sync. */
+export interface FolderSyncSettings {
+  readonly afterFetch: AfterFetchAction;
+  readonly afterFetchFolder: string | null;
+  readonly maxMessageBytes: number;
+  readonly oversizeFolder: string;
+  readonly firstSync: FirstSync;
+  readonly batchCount: number;
+  readonly batchBytes: number;
+  /** Unseen messages stored this recently are marked seen again on reconciliation. */
+  readonly reconcileWindowMs: number;
+  readonly clock: () => Date;
+}
+
+/** A message too large to download, reported to the caller. */
+export interface OversizeNotice {
+  readonly folder: string;
+  readonly uidValidity: number;
+  readonly uid: number;
+  readonly size: number;
+  readonly limit: number;
+  /** The folder it was moved to, or null when the move failed (it is retried). */
+  readonly movedTo: string | null;
+}
+
+/** What one folder sync did. */
+export interface FolderSyncReport {
+  readonly folder: string;
+  readonly uidValidity: number;
+  readonly reset: 'first-sync' | 'uidvalidity-changed' | null;
+  readonly stored: number;
+  readonly duplicates: number;
+  readonly oversize: readonly OversizeNotice[];
+  readonly actionsApplied: number;
+  readonly actionsFailed: number;
+  readonly lastUid: number;
+}
+
+/** Logging, as pino's child loggers offer it. */
+export interface SyncLogger {
+  debug(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+/** Syncs folders over one session; create one per session (it caches folders it created). */
+export class FolderSync {
+  private readonly createdFolders = new Set<string>();
+  /** Folders whose after-fetch actions failed and must be reconciled on the next cycle. */
+  readonly needsReconcile = new Set<string>();
+
+  constructor(
+    private readonly client: ImapFlow,
+    private readonly settings: FolderSyncSettings,
+    private readonly store: SyncStore,
+    private readonly context: ImapErrorContext,
+    private readonly log: SyncLogger,
+    private readonly onOversize: (notice: OversizeNotice) => void,
+  ) {}
+
+  /** Syncs one folder; `reconcile` also re-applies after-fetch actions that may have been lost. */
+  async sync(folder: string, isJunk: boolean, reconcile: boolean): Promise<FolderSyncReport> {
+    const box = await this.client.mailboxOpen(folder);
+    const uidValidity = Number(box.uidValidity);
+    const checkpoint = await this.store.getCheckpoint(folder);
+    const decision = decideStart(checkpoint, uidValidity, this.settings.firstSync, this.settings.clock());
+    let lastUid: number;
+    let actionsApplied = 0;
+    let actionsFailed = 0;
+    if (decision.kind === 'reset') {
+      const matching = decision.since === null ? undefined : await this.searchUids({ since: decision.since });
+      lastUid = resetLastUid(decision, box.uidNext, matching);
+      await this.store.resetCheckpoint(folder, uidValidity, lastUid);
+      this.log.info({ folder, uidValidity, lastUid, reason: decision.reason }, 'folder sync starts afresh');
+    } else {
+      lastUid = decision.lastUid;
+      if (reconcile || this.needsReconcile.has(folder)) {
+        const outcome = await this.reconcile(folder, uidValidity, lastUid);
+        actionsApplied += outcome.applied;
+        actionsFailed += outcome.failed;
+      }
+    }
+    const report = { folder, uidValidity, reset: decision.kind === 'reset' ? decision.reason : null, stored: 0, duplicates: 0, oversize: [] as OversizeNotice[] };
+    if (box.exists === 0) return { ...report, actionsApplied, actionsFailed, lastUid };
+
+    const candidates = await this.listCandidates(lastUid);
+    const initialImport = decision.kind === 'reset';
+    for (const step of planSteps(candidates, lastUid, this.settings)) {
+      if (step.kind === 'fetch') {
+        const done = await this.fetchAndIngest(folder, uidValidity, step.uids, isJunk, initialImport);
+        report.stored += done.stored;
+        report.duplicates += done.duplicates;
+        const action = await this.applyAfterFetch(folder, done.uids);
+        actionsApplied += action.applied;
+        actionsFailed += action.failed;
+        lastUid = Math.max(lastUid, ...done.uids);
+      } else {
+        const outcome = await this.ingestOversize(folder, uidValidity, step.candidate, isJunk, initialImport);
+        if (outcome !== undefined) {
+          const { notice } = outcome;
+          if (outcome.stored) report.stored += 1;
+          else report.duplicates += 1;
+          report.oversize.push(notice);
+          if (notice.movedTo === null) actionsFailed += 1;
+          lastUid = Math.max(lastUid, notice.uid);
+        }
+      }
+    }
+    if (actionsFailed > 0) this.needsReconcile.add(folder);
+    else this.needsReconcile.delete(folder);
+    return { ...report, actionsApplied, actionsFailed, lastUid };
+  }
+
+  /** UIDs and sizes of the messages above the checkpoint (`UID FETCH n:* (UID RFC822.SIZE)`). */
+  private async listCandidates(lastUid: number): Promise<Candidate[]> {
+    const listed = await this.client.fetchAll(`${lastUid + 1}:*`, { uid: true, size: true }, { uid: true });
+    // "n:*" also returns the highest message when it is below n (RFC 3501 §6.4.8): filtered by planSteps.
+    return listed.map((message) => ({ uid: message.uid, size: message.size ?? 0 }));
+  }
+
+  private async fetchAndIngest(
+    folder: string,
+    uidValidity: number,
+    uids: readonly number[],
+    isJunk: boolean,
+    initialImport: boolean,
+  ): Promise<{ uids: number[]; stored: number; duplicates: number }> {
+    const fetched: FetchMessageObject[] = [];
+    for await (const message of this.client.fetch(uidSet(uids), { uid: true, source: true, internalDate: true, size: true }, { uid: true })) {
+      fetched.push(message);
+    }
+    fetched.sort((a, b) => a.uid - b.uid);
+    const done: number[] = [];
+    let stored = 0;
+    let duplicates = 0;
+    for (const message of fetched) {
+      if (message.source === undefined) {
+        // Never step over a message: the checkpoint would pass it and it would be lost.
+        throw new PosternError('IMAP_COMMAND_FAILED', {
+          message: `The server sent no content for message ${message.uid} of ${folder}.`,
+          details: { ...this.context, folder, uid: message.uid },
+        });
+      }
+      const result = await this.store.ingest({
+        folder,
+        uidvalidity: uidValidity,
+        uid: message.uid,
+        raw: message.source,
+        isJunk,
+        ...dateOf(message),
+        ...(message.size === undefined ? {} : { size: message.size }),
+        initialImport,
+      });
+      if (result.outcome === 'stored') stored += 1;
+      else duplicates += 1;
+      done.push(message.uid);
+    }
+    return { uids: done, stored, duplicates };
+  }
+
+  private async ingestOversize(
+    folder: string,
+    uidValidity: number,
+    candidate: Candidate,
+    isJunk: boolean,
+    initialImport: boolean,
+  ): Promise<{ notice: OversizeNotice; stored: boolean } | undefined> {
+    const message = await this.client.fetchOne(String(candidate.uid), { uid: true, headers: true, internalDate: true, size: true }, { uid: true });
+    if (message === false) return undefined;
+    const result = await this.store.ingest({
+      folder,
+      uidvalidity: uidValidity,
+      uid: candidate.uid,
+      raw: message.headers ?? Buffer.alloc(0),
+      isJunk,
+      ...dateOf(message),
+      size: candidate.size,
+      headersOnly: true,
+      initialImport,
+    });
+    const moved = await this.moveOversize([candidate.uid]);
+    const notice: OversizeNotice = {
+      folder,
+      uidValidity,
+      uid: candidate.uid,
+      size: candidate.size,
+      limit: this.settings.maxMessageBytes,
+      movedTo: moved ? this.settings.oversizeFolder : null,
+    };
+    this.log.warn({ ...notice }, 'message larger than the account limit: header stored, message moved aside');
+    this.onOversize(notice);
+    return { notice, stored: result.outcome === 'stored' };
+  }
+
+  /** Applies the after-fetch action to stored messages. Failures that leave the session usable are counted, not thrown. */
+  private async applyAfterFetch(folder: string, uids: readonly number[]): Promise<{ applied: number; failed: number }> {
+    if (uids.length === 0 || this.settings.afterFetch === 'none') return { applied: 0, failed: 0 };
+    const set = uidSet(uids);
+    const ok = await this.tolerate(`after-fetch ${this.settings.afterFetch} in ${folder}`, async () => {
+      switch (this.settings.afterFetch) {
+        case 'mark_seen':
+          await this.client.messageFlagsAdd(set, ['\\Seen'], { uid: true });
+          return;
+        case 'move': {
+          const target = this.settings.afterFetchFolder ?? 'Archive';
+          await this.ensureFolder(target);
+          await this.client.messageMove(set, target, { uid: true });
+          return;
+        }
+        case 'delete':
+          await this.client.messageDelete(set, { uid: true });
+          return;
+        case 'none':
+          return;
+      }
+    });
+    return ok ? { applied: uids.length, failed: 0 } : { applied: 0, failed: uids.length };
+  }
+
+  private async moveOversize(uids: readonly number[]): Promise<boolean> {
+    return this.tolerate('move to the oversize folder', async () => {
+      await this.ensureFolder(this.settings.oversizeFolder);
+      await this.client.messageMove(uidSet(uids), this.settings.oversizeFolder, { uid: true });
+    });
+  }
+
+  /**
+   * Re-applies actions that may have been lost (a crash or a dropped connection between commit
+   * and action): oversize messages still here, stored messages still here when they should have
+   * been moved or deleted, and recently stored messages still unseen.
+   */
+  private async reconcile(folder: string, uidValidity: number, lastUid: number): Promise<{ applied: number; failed: number }> {
+    if (lastUid <= 0) return { applied: 0, failed: 0 };
+    let applied = 0;
+    let failed = 0;
+    const large = await this.searchUids({ uid: `1:${lastUid}`, larger: this.settings.maxMessageBytes });
+    const storedLarge = await this.store.storedUids(folder, uidValidity, large);
+    const oversize = [...storedLarge.entries()].filter(([, info]) => (info.rawSize ?? 0) > this.settings.maxMessageBytes).map(([uid]) => uid);
+    if (oversize.length > 0) {
+      if (await this.moveOversize(oversize)) applied += oversize.length;
+      else failed += oversize.length;
+    }
+    const skip = new Set(oversize);
+    let pending: number[] = [];
+    if (this.settings.afterFetch === 'move' || this.settings.afterFetch === 'delete') {
+      const present = (await this.searchUids({ uid: `1:${lastUid}` })).filter((uid) => !skip.has(uid));
+      pending = [...(await this.store.storedUids(folder, uidValidity, present)).keys()];
+    } else if (this.settings.afterFetch === 'mark_seen') {
+      const from = Math.max(1, lastUid - this.settings.batchCount + 1);
+      const unseen = (await this.searchUids({ uid: `${from}:${lastUid}`, seen: false })).filter((uid) => !skip.has(uid));
+      const since = this.settings.clock().getTime() - this.settings.reconcileWindowMs;
+      pending = [...(await this.store.storedUids(folder, uidValidity, unseen)).entries()]
+        .filter(([, info]) => Date.parse(info.storedAt) >= since)
+        .map(([uid]) => uid);
+    }
+    if (pending.length > 0) {
+      this.log.info({ folder, uids: uidSet(pending), action: this.settings.afterFetch }, 'applying after-fetch actions left over from an earlier session');
+      const outcome = await this.applyAfterFetch(folder, pending);
+      applied += outcome.applied;
+      failed += outcome.failed;
+    }
+    return { applied, failed };
+  }
+
+  private async searchUids(query: { since?: Date; uid?: string; larger?: number; seen?: boolean }): Promise<number[]> {
+    const found = await this.client.search(query, { uid: true });
+    return Array.isArray(found) ? found : [];
+  }
+
+  private async ensureFolder(path: string): Promise<void> {
+    if (this.createdFolders.has(path)) return;
+    const existing = await this.client.list();
+    if (!existing.some((folder) => folder.path.toLowerCase() === path.toLowerCase())) {
+      await this.client.mailboxCreate(path);
+      this.log.info({ folder: path }, 'created folder');
+    }
+    this.createdFolders.add(path);
+  }
+
+  /** Runs a mailbox action after a commit; true when it worked. Errors that end the session are thrown. */
+  private async tolerate(what: string, action: () => Promise<void>): Promise<boolean> {
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      const mapped = mapImapError(error, this.context);
+      if (endsSession(mapped) || !this.client.usable) throw mapped;
+      this.log.warn({ err: mapped, what }, 'mailbox action failed; it is retried on the next cycle');
+      return false;
+    }
+  }
+}
+
+function dateOf(message: FetchMessageObject): { internalDate?: Date } {
+  const value = message.internalDate;
+  if (value === undefined) return {};
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? {} : { internalDate: date };
+}

@@ -1,0 +1,406 @@
+/**
+ * The sync engine of one mailbox: connect over TLS with SASL XOAUTH2, sync the folder (and Junk
+ * when asked), then wait for new mail with IDLE (or poll) and sync again — until stopped.
+ *
+ * - The access token comes from the caller (the token service): a fresh one for every session.
+ *   The session is renewed before the token expires, because Exchange ends it with
+ *   `* BYE Session invalidated - AccessTokenExpired`.
+ * - Failures reconnect by themselves, with exponential backoff and jitter; throttling waits for
+ *   the back-off Exchange suggests; an error a person must fix (sign-in refused, "authenticated
+ *   but not connected") is reported with its remedy and retried slowly, so that the account
+ *   recovers on its own once the cause is fixed.
+ * - Every status change (connecting, connected, disconnected with the reason, error) goes to
+ *   `onStatus`.
+ *
+ * @see ../../../../shared/reference/microsoft-protocols.md §4, §5, §6
+ * @see https://www.rfc-editor.org/rfc/rfc2177 (IDLE; re-issued before 29 minutes)
+ * @see https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth
+ */
+import { ImapFlow, type Logger as ImapFlowLogger } from 'imapflow';
+import { PosternError } from '../../errors/index.js';
+import { FolderSync, type AfterFetchAction, type FolderSyncReport, type OversizeNotice, type SyncLogger, type SyncStore } from './folder-sync.js';
+import { mapImapError, type ImapErrorContext } from './imap-errors.js';
+import { DEFAULT_BACKOFF, backoffDelay, jwtExpiry, renewalTime, type BackoffPolicy } from './reconnect-policy.js';
+import type { FirstSync } from './sync-plan.js';
+
+/** An access token, with its expiry when the token service knows it. */
+export type AccessToken = string | { readonly token: string; readonly expiresAt?: Date };
+
+/** The engine's status, as an account shows it. */
+export type SyncStatus = 'connecting' | 'connected' | 'disconnected' | 'error' | 'stopped';
+
+/** A status change. */
+export interface SyncStatusChange {
+  readonly status: SyncStatus;
+  /** Why, for `disconnected` and `error`. */
+  readonly error?: PosternError;
+  /** When the next attempt is made. */
+  readonly retryInMs?: number;
+  readonly at: Date;
+}
+
+/** Tuning with sensible defaults; tests shorten them. */
+export interface SyncTuning {
+  readonly batchCount: number;
+  readonly batchBytes: number;
+  readonly backoff: BackoffPolicy;
+  /** Renew the session this long before the token expires. */
+  readonly renewBeforeMs: number;
+  /** Session length when the token's expiry is unknown. */
+  readonly fallbackLifetimeMs: number;
+  /** Re-issue IDLE (and look at Junk) at least this often. */
+  readonly idleRefreshMs: number;
+  readonly connectionTimeoutMs: number;
+  readonly socketTimeoutMs: number;
+  readonly reconcileWindowMs: number;
+  readonly oversizeFolder: string;
+}
+
+/** Options of {@link MailboxSync}. */
+export interface MailboxSyncOptions {
+  readonly host: string;
+  readonly port: number;
+  /** TLS options: a private CA, the name on the certificate when `host` is an address. */
+  readonly tls?: { readonly ca?: string | Buffer; readonly servername?: string; readonly rejectUnauthorized?: boolean };
+  /** The mailbox to open (`user=` of XOAUTH2); for a shared mailbox its address. */
+  readonly user: string;
+  /** A valid access token for the mailbox's resource, from the token service. */
+  readonly accessToken: () => Promise<AccessToken>;
+  readonly folder: string;
+  readonly scanJunk?: boolean;
+  /** Junk folder path; default the folder marked \Junk, else "Junk Email". */
+  readonly junkFolder?: string;
+  readonly afterFetch?: AfterFetchAction;
+  readonly afterFetchFolder?: string | null;
+  readonly maxMessageBytes: number;
+  readonly useIdle?: boolean;
+  readonly pollIntervalMs?: number;
+  readonly firstSync?: FirstSync;
+  readonly store: SyncStore;
+  readonly logger?: SyncLogger;
+  readonly clock?: () => Date;
+  readonly random?: () => number;
+  readonly onStatus?: (change: SyncStatusChange) => void;
+  readonly onOversize?: (notice: OversizeNotice) => void;
+  readonly onSynced?: (reports: readonly FolderSyncReport[]) => void;
+  readonly tuning?: Partial<SyncTuning>;
+}
+
+const DEFAULT_TUNING: SyncTuning = {
+  batchCount: 50,
+  batchBytes: 25 * 1024 * 1024,
+  backoff: DEFAULT_BACKOFF,
+  renewBeforeMs: 5 * 60_000,
+  fallbackLifetimeMs: 45 * 60_000,
+  idleRefreshMs: 9 * 60_000,
+  connectionTimeoutMs: 30_000,
+  socketTimeoutMs: 5 * 60_000,
+  reconcileWindowMs: 15 * 60_000,
+  oversizeFolder: 'Postern Oversize',
+};
+
+const SILENT: SyncLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+interface Session {
+  readonly client: ImapFlow;
+  readonly folders: FolderSync;
+  readonly renewAt: Date;
+  junkPath?: string | null;
+}
+
+/** The sync engine of one mailbox; see the module comment. */
+export class MailboxSync {
+  private readonly tuning: SyncTuning;
+  private readonly log: SyncLogger;
+  private readonly clock: () => Date;
+  private readonly random: () => number;
+  private readonly context: ImapErrorContext;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private abort = new AbortController();
+  private session: Session | undefined;
+  private current: SyncStatusChange;
+
+  constructor(private readonly options: MailboxSyncOptions) {
+    this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.log = options.logger ?? SILENT;
+    this.clock = options.clock ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+    this.context = { host: options.host, user: options.user, folder: options.folder };
+    this.current = { status: 'stopped', at: this.clock() };
+  }
+
+  /** The latest status. */
+  get status(): SyncStatusChange {
+    return this.current;
+  }
+
+  /** Starts syncing in the background; does nothing when already running. */
+  start(): void {
+    if (this.loop !== undefined) return;
+    this.stopping = false;
+    this.abort = new AbortController();
+    this.loop = this.run().finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  /** Stops: ends the session politely and resolves when the engine is idle. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    const session = this.session;
+    if (session !== undefined) await closeQuietly(session.client, true);
+    await this.loop;
+    this.setStatus({ status: 'stopped', at: this.clock() });
+  }
+
+  /**
+   * Connects, syncs the folders once and logs out — for a connection test, a command-line run or
+   * a test. Throws the mapped catalogue error on failure; never retries.
+   */
+  async syncOnce(): Promise<FolderSyncReport[]> {
+    const session = await this.openSession();
+    try {
+      const reports = await this.syncFolders(session, true);
+      await closeQuietly(session.client, true);
+      return reports;
+    } catch (error) {
+      await closeQuietly(session.client, false);
+      throw this.mapError(error);
+    } finally {
+      this.session = undefined;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopping) {
+      this.setStatus({ status: 'connecting', at: this.clock() });
+      let session: Session | undefined;
+      try {
+        session = await this.openSession();
+        this.setStatus({ status: 'connected', at: this.clock() });
+        await this.syncFolders(session, true);
+        attempt = 0;
+        await this.watch(session);
+        await closeQuietly(session.client, true);
+        if (!this.stopping) this.log.info({ user: this.options.user }, 'renewing the IMAP session before the access token expires');
+      } catch (error) {
+        if (session !== undefined) await closeQuietly(session.client, false);
+        if (this.stopping) break;
+        const mapped = this.mapError(error);
+        const wait = this.retryDelay(mapped, attempt);
+        if (mapped.code !== 'IMAP_TOKEN_EXPIRED' || attempt > 0) attempt += 1;
+        const status = mapped.code === 'INTERNAL' || mapped.code.startsWith('STORE_') ? 'error' : 'disconnected';
+        this.log[mapped.kind === 'transient' ? 'warn' : 'error']({ err: mapped, retryInMs: wait }, `mailbox ${this.options.user}: ${mapped.message}`);
+        this.setStatus({ status, error: mapped, retryInMs: wait, at: this.clock() });
+        await this.sleep(wait);
+      } finally {
+        this.session = undefined;
+      }
+    }
+  }
+
+  private async openSession(): Promise<Session> {
+    const issued = await this.options.accessToken();
+    const token = typeof issued === 'string' ? issued : issued.token;
+    const expiresAt = (typeof issued === 'string' ? undefined : issued.expiresAt) ?? jwtExpiry(token);
+    const client = new ImapFlow({
+      host: this.options.host,
+      port: this.options.port,
+      secure: true,
+      ...(this.options.tls?.servername === undefined ? {} : { servername: this.options.tls.servername }),
+      tls: {
+        ...(this.options.tls?.ca === undefined ? {} : { ca: this.options.tls.ca }),
+        ...(this.options.tls?.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: this.options.tls.rejectUnauthorized }),
+        minVersion: 'TLSv1.2',
+      },
+      auth: { user: this.options.user, accessToken: token },
+      logger: this.options.logger === undefined ? false : imapflowLogger(this.options.logger),
+      disableAutoIdle: true,
+      clientInfo: { name: 'Postern' },
+      connectionTimeout: this.tuning.connectionTimeoutMs,
+      greetingTimeout: this.tuning.connectionTimeoutMs,
+      socketTimeout: this.tuning.socketTimeoutMs,
+    });
+    // An 'error' event without a listener would end the process; the failure surfaces through the pending command.
+    client.on('error', (error: unknown) => this.log.debug({ err: this.mapError(error) }, 'IMAP connection error'));
+    const now = this.clock();
+    const session: Session = {
+      client,
+      renewAt: renewalTime(expiresAt, now, {
+        renewBeforeMs: this.tuning.renewBeforeMs,
+        fallbackLifetimeMs: this.tuning.fallbackLifetimeMs,
+        minimumMs: Math.min(30_000, this.tuning.renewBeforeMs),
+      }),
+      folders: new FolderSync(
+        client,
+        {
+          afterFetch: this.options.afterFetch ?? 'mark_seen',
+          afterFetchFolder: this.options.afterFetchFolder ?? null,
+          maxMessageBytes: this.options.maxMessageBytes,
+          oversizeFolder: this.tuning.oversizeFolder,
+          firstSync: this.options.firstSync ?? { kind: 'days', days: 7 },
+          batchCount: this.tuning.batchCount,
+          batchBytes: this.tuning.batchBytes,
+          reconcileWindowMs: this.tuning.reconcileWindowMs,
+          clock: this.clock,
+        },
+        this.options.store,
+        this.context,
+        this.log,
+        (notice) => this.options.onOversize?.(notice),
+      ),
+    };
+    this.session = session;
+    try {
+      await client.connect();
+    } catch (error) {
+      await closeQuietly(client, false);
+      throw this.mapError(error);
+    }
+    this.log.info({ user: this.options.user, renewAt: session.renewAt.toISOString() }, 'IMAP session open');
+    return session;
+  }
+
+  /** Waits for new mail and syncs, until the session must be renewed or the engine stops. */
+  private async watch(session: Session): Promise<void> {
+    const every = this.options.useIdle === false ? (this.options.pollIntervalMs ?? 60_000) : this.tuning.idleRefreshMs;
+    while (!this.stopping) {
+      const remaining = session.renewAt.getTime() - this.clock().getTime();
+      if (remaining <= 0) return;
+      const woke = await this.waitForNews(session.client, Math.min(remaining, every));
+      if (woke === 'stopped') return;
+      if (woke === 'closed') throw closedError(session.client);
+      try {
+        await this.syncFolders(session, false);
+      } catch (error) {
+        const mapped = this.mapError(error);
+        if (mapped.code !== 'IMAP_THROTTLED' || !session.client.usable) throw mapped;
+        const wait = throttleWait(mapped, this.tuning.backoff.baseMs);
+        this.log.warn({ err: mapped, waitMs: wait }, 'Exchange throttles this mailbox; waiting as it suggests');
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  private async syncFolders(session: Session, reconcile: boolean): Promise<FolderSyncReport[]> {
+    const folders: Array<{ path: string; junk: boolean }> = [{ path: this.options.folder, junk: false }];
+    if (this.options.scanJunk === true) {
+      const junk = await this.junkPath(session);
+      if (junk !== null && junk.toLowerCase() !== this.options.folder.toLowerCase()) folders.push({ path: junk, junk: true });
+    }
+    const reports: FolderSyncReport[] = [];
+    for (const folder of folders) {
+      try {
+        reports.push(await session.folders.sync(folder.path, folder.junk, reconcile));
+      } catch (error) {
+        throw this.mapError(error, folder.path);
+      }
+    }
+    // IDLE watches the selected folder: leave the main one selected.
+    if (folders.length > 1) await session.client.mailboxOpen(this.options.folder);
+    this.options.onSynced?.(reports);
+    return reports;
+  }
+
+  private async junkPath(session: Session): Promise<string | null> {
+    if (session.junkPath !== undefined) return session.junkPath;
+    if (this.options.junkFolder !== undefined) return (session.junkPath = this.options.junkFolder);
+    const folders = await session.client.list();
+    const found = folders.find((folder) => folder.specialUse === '\\Junk') ?? folders.find((folder) => folder.path.toLowerCase() === 'junk email');
+    if (found === undefined) this.log.warn({ user: this.options.user }, 'the account asks to scan Junk, and the mailbox has no Junk folder');
+    return (session.junkPath = found?.path ?? null);
+  }
+
+  /** Resolves on new mail (EXISTS), after `ms`, when the connection closes, or on stop. */
+  private waitForNews(client: ImapFlow, ms: number): Promise<'news' | 'timeout' | 'closed' | 'stopped'> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (why: 'news' | 'timeout' | 'closed' | 'stopped'): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.off('exists', onExists);
+        client.off('close', onClose);
+        this.abort.signal.removeEventListener('abort', onAbort);
+        resolve(why);
+      };
+      const onExists = (): void => finish('news');
+      const onClose = (): void => finish('closed');
+      const onAbort = (): void => finish('stopped');
+      const timer = setTimeout(() => finish('timeout'), Math.max(0, ms));
+      client.on('exists', onExists);
+      client.on('close', onClose);
+      this.abort.signal.addEventListener('abort', onAbort);
+      if (!client.usable) finish('closed');
+      else if (this.options.useIdle !== false) {
+        client.idle().catch(() => finish(client.usable ? 'timeout' : 'closed'));
+      }
+    });
+  }
+
+  private retryDelay(error: PosternError, attempt: number): number {
+    if (error.code === 'IMAP_TOKEN_EXPIRED' && attempt === 0) return 0;
+    if (error.code === 'IMAP_THROTTLED') return throttleWait(error, this.tuning.backoff.baseMs);
+    return backoffDelay(attempt, this.tuning.backoff, this.random, error.kind === 'needs-admin');
+  }
+
+  private mapError(error: unknown, folder?: string): PosternError {
+    return mapImapError(error, { ...this.context, ...(folder === undefined ? {} : { folder }) });
+  }
+
+  private setStatus(change: SyncStatusChange): void {
+    const same = this.current.status === change.status && this.current.error?.code === change.error?.code;
+    this.current = change;
+    if (!same || change.status === 'disconnected' || change.status === 'error') this.options.onStatus?.(change);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.abort.signal.addEventListener('abort', done);
+    });
+  }
+}
+
+/** The error for a session the server closed: its BYE reason decides the code. */
+function closedError(client: ImapFlow): Error {
+  return Object.assign(new Error('The IMAP connection was closed'), { code: 'NoConnection', reason: client.byeReason });
+}
+
+function throttleWait(error: PosternError, minimumMs: number): number {
+  const suggested = error.details?.backoffMs;
+  return Math.max(minimumMs, typeof suggested === 'number' ? suggested : 0);
+}
+
+async function closeQuietly(client: ImapFlow, graceful: boolean): Promise<void> {
+  if (graceful && client.usable) {
+    try {
+      await client.logout();
+      return;
+    } catch {
+      // fall through to close
+    }
+  }
+  client.close();
+}
+
+/** imapflow's log calls, at debug level (its warnings at warn), in the caller's logger. */
+function imapflowLogger(logger: SyncLogger): ImapFlowLogger {
+  const forward = (level: 'debug' | 'warn') => (entry: unknown): void => {
+    const fields: Record<string, unknown> = typeof entry === 'object' && entry !== null ? { ...entry } : { msg: String(entry) };
+    const message = typeof fields.msg === 'string' ? fields.msg : 'imapflow';
+    delete fields.msg;
+    logger[level]({ component: 'imapflow', ...fields }, message);
+  };
+  return { debug: forward('debug'), info: forward('debug'), warn: forward('warn'), error: forward('warn') };
+}
+
