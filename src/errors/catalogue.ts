@@ -12,6 +12,7 @@
  */
 import { IDENTITY_ERRORS } from './areas/identity.js';
 import { MAIL_ERRORS } from './areas/mail.js';
+import { OUTBOUND_ERRORS } from './areas/outbound.js';
 
 export type ErrorKind = 'transient' | 'permanent' | 'needs-admin';
 
@@ -150,7 +151,7 @@ const GENERAL_ERRORS = {
   },
 } as const satisfies Record<string, CatalogueEntry>;
 
-const entries = { ...GENERAL_ERRORS, ...IDENTITY_ERRORS, ...MAIL_ERRORS };
+const entries = { ...GENERAL_ERRORS, ...IDENTITY_ERRORS, ...MAIL_ERRORS, ...OUTBOUND_ERRORS };
 
 export type ErrorCode = keyof typeof entries;
 
