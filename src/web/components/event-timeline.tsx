@@ -39,7 +39,7 @@ export function EventTimeline({ load, refreshKey }: { load: (before?: number) =>
       ) : (
         <ol class="timeline-list">
           {events.map((event) => (
-            <li key={event.id} class={`timeline-item level-${event.level}`}>
+            <li key={event.id} class={`timeline-item timeline-${event.level}`}>
               <time dateTime={event.createdAt}>{formatDateTime(event.createdAt)}</time>
               <span class={`level level-${event.level}`}>{event.level}</span>
               <span class="timeline-message">{event.message}</span>

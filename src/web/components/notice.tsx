@@ -9,6 +9,7 @@ export function ErrorNotice({ error, title }: { error: ApiError; title?: string 
   const fields = error.fields;
   return (
     <div class="notice notice-error" role="alert">
+      <div class="notice-body">
       {title === undefined ? null : <p class="notice-title">{title}</p>}
       <p>{error.message}</p>
       {fields.length > 0 ? (
@@ -28,6 +29,7 @@ export function ErrorNotice({ error, title }: { error: ApiError; title?: string 
       <p class="notice-code">
         Error code: <code>{error.code}</code>
       </p>
+      </div>
     </div>
   );
 }

@@ -21,6 +21,9 @@ export function grantIdentity(grant: Grant): string {
 
 export function providerBadges(provider: Provider): Badge[] {
   const badges: Badge[] = [statusBadge(provider)];
+  // An error of the provider (a failed sign-in, say) leaves the identities signed in before.
+  const active = provider.grants.filter((g) => g.state === 'active').map(grantIdentity);
+  if (provider.status === 'error' && active.length > 0) badges.push({ tone: 'ok', text: `Authenticated as ${active.join(', ')}` });
   const secret = secretBadge(provider);
   if (secret !== null) badges.push(secret);
   return badges;

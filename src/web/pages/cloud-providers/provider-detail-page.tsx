@@ -97,20 +97,20 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
           </p>
         </Notice>
       )}
+      <section class="card" aria-labelledby="grants-title">
+        <h2 id="grants-title">Signed-in identities</h2>
+        <GrantsTable providerId={provider.id} grants={provider.grants} onChanged={refresh} />
+      </section>
       <div class="columns">
         <section class="card" aria-labelledby="settings-title">
           <h2 id="settings-title">Settings</h2>
           <ProviderFacts provider={provider} />
         </section>
-        <section class="card" aria-labelledby="grants-title">
-          <h2 id="grants-title">Signed-in identities</h2>
-          <GrantsTable providerId={provider.id} grants={provider.grants} onChanged={refresh} />
+        <section class="card" aria-labelledby="timeline-title">
+          <h2 id="timeline-title">Timeline</h2>
+          <EventTimeline load={(before) => providerEvents(provider.id, before)} refreshKey={`${provider.id}-${timelineKey}`} />
         </section>
       </div>
-      <section class="card" aria-labelledby="timeline-title">
-        <h2 id="timeline-title">Timeline</h2>
-        <EventTimeline load={(before) => providerEvents(provider.id, before)} refreshKey={`${provider.id}-${timelineKey}`} />
-      </section>
       <AuthenticateDialog
         provider={provider}
         open={dialog === 'authenticate'}
