@@ -11,6 +11,7 @@ import type { FaultInjector } from '../control/faults.js';
 import type { DirectoryStore } from '../directory/directory-store.js';
 import type { ExchangeService } from '../exchange/exchange-service.js';
 import type { IntrospectAccessToken } from '../identity/introspect.js';
+import type { EmulatorLogger } from '../log.js';
 import type { DeltaStates } from './delta-sync.js';
 import type { GraphPrincipal, ResolvedTarget } from './graph-auth.js';
 import type { GraphMailbox } from './graph-mailbox.js';
@@ -25,6 +26,7 @@ export interface GraphDeps {
   readonly exchange: ExchangeService;
   readonly concurrency: MailboxConcurrency;
   readonly delta: DeltaStates;
+  readonly logger: EmulatorLogger;
 }
 
 /** One authenticated call to a mail operation. */
@@ -52,10 +54,12 @@ export type GraphResult =
   | { readonly kind: 'bytes'; readonly status: number; readonly contentType: string; readonly data: Buffer }
   | { readonly kind: 'empty'; readonly status: number };
 
+/** A JSON reply (200 unless told). */
 export function json(body: unknown, status = 200, headers?: Record<string, string>): GraphResult {
   return headers === undefined ? { kind: 'json', status, body } : { kind: 'json', status, body, headers };
 }
 
+/** A reply without a body (202 for sends, 204 for deletes). */
 export function empty(status: number): GraphResult {
   return { kind: 'empty', status };
 }

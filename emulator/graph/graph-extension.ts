@@ -48,6 +48,7 @@ export function createGraphExtension(core: EmulatorCore, exchange: ExchangeServi
     exchange,
     concurrency,
     delta,
+    logger: core.logger,
   };
   return {
     name: 'graph',

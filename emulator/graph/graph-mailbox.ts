@@ -23,6 +23,7 @@ export interface LocatedMessage {
   readonly message: StoredMessage;
 }
 
+/** One mailbox of the store, addressed the Graph way. */
 export class GraphMailbox {
   constructor(
     readonly store: MailStore,

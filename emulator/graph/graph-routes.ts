@@ -165,7 +165,7 @@ async function handle(deps: GraphDeps, request: FastifyRequest, reply: FastifyRe
     }
   } catch (error) {
     if (isGraphError(error)) return fail(error);
-    request.log.error(error);
+    deps.logger.error('graph request failed', { method: request.method, path: request.url.split('?')[0], message: error instanceof Error ? error.message : String(error) });
     return fail(graphErrors.internal());
   }
 }

@@ -26,6 +26,7 @@ export interface GraphLimits {
   retryAfterSeconds: number;
 }
 
+/** Outlook's documented limit; Retry-After of 1 s (Graph does not document the value). */
 export const DEFAULT_GRAPH_LIMITS: Readonly<GraphLimits> = { concurrency: 4, retryAfterSeconds: 1 };
 
 /** Requests in flight per app and mailbox. */

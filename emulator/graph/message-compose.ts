@@ -62,6 +62,7 @@ export const messageInputSchema = z.object({
   isReadReceiptRequested: z.boolean().optional(),
   isDeliveryReceiptRequested: z.boolean().optional(),
 });
+/** A validated message of a send or reply request. */
 export type MessageInput = z.infer<typeof messageInputSchema>;
 
 const booleanish = z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False']).transform((v) => v.toLowerCase() === 'true')]);

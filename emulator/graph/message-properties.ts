@@ -41,6 +41,7 @@ export const MESSAGE_PROPERTIES = [
   'internetMessageHeaders',
 ] as const;
 
+/** A message property name, canonical spelling. */
 export type MessageProperty = (typeof MESSAGE_PROPERTIES)[number];
 
 /** What a message carries without `$select`. */

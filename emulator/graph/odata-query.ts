@@ -16,6 +16,7 @@ import { canonicalProperty, type MessageProperty } from './message-properties.js
 
 /** Properties the emulator can filter and sort on. */
 export type QueryProperty = 'receivedDateTime' | 'sentDateTime' | 'isRead';
+/** The comparison operators `$filter` takes. */
 export const COMPARISON_OPERATORS = ['eq', 'ne', 'ge', 'gt', 'le', 'lt'] as const;
 export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
 
@@ -24,6 +25,7 @@ export type FilterTerm =
   | { readonly property: 'receivedDateTime' | 'sentDateTime'; readonly operator: ComparisonOperator; readonly value: Date }
   | { readonly property: 'isRead'; readonly operator: 'eq' | 'ne'; readonly value: boolean };
 
+/** One `$orderby` term. */
 export interface OrderTerm {
   readonly property: 'receivedDateTime' | 'sentDateTime';
   readonly descending: boolean;
@@ -41,6 +43,7 @@ export interface MessageQuery {
   readonly expandAttachments: boolean;
 }
 
+/** Graph's default page of messages, and the largest `$top`. @see https://learn.microsoft.com/graph/api/user-list-messages */
 export const DEFAULT_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 1000;
 
