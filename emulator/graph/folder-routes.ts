@@ -14,7 +14,7 @@ import { contextUrl, json, linkTo, mailboxOf, type GraphCall, type GraphResult }
 import { graphErrors } from './graph-errors.js';
 import { encodeFolderId, guidOf } from './graph-ids.js';
 import { displayNameOf, type FolderRef, type GraphMailbox } from './graph-mailbox.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, queryOptions } from './odata-query.js';
+import { DEFAULT_PAGE_SIZE, pagingSchema, queryOptions } from './odata-query.js';
 
 /** Graph's mailFolder resource. */
 export function presentFolder(mailbox: GraphMailbox, ref: FolderRef): Record<string, unknown> {
@@ -45,22 +45,16 @@ export function presentFolder(mailbox: GraphMailbox, ref: FolderRef): Record<str
 }
 
 function pageOptions(call: GraphCall): { top: number; skip: number; displayName: string | undefined } {
-  const options = queryOptions(call.search);
-  const number = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = options.get(name);
-    if (raw === undefined) return fallback;
-    const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(value >= min && value <= max)) throw graphErrors.invalidQuery(`The value of ${name} must be an integer between ${min} and ${max}.`);
-    return value;
-  };
-  const filter = options.get('$filter');
+  const parsed = pagingSchema.safeParse(Object.fromEntries(queryOptions(call.search)));
+  if (!parsed.success) throw graphErrors.invalidQuery(parsed.error.issues[0]?.message ?? 'Invalid query.');
+  const filter = parsed.data.$filter;
   let displayName: string | undefined;
   if (filter !== undefined) {
     const match = /^\s*displayName\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(filter);
     if (match?.[1] === undefined) throw graphErrors.invalidQuery(`The emulator supports only $filter=displayName eq '…' on folders.`);
     displayName = match[1].replace(/''/g, "'");
   }
-  return { top: number('$top', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE), skip: number('$skip', 0, 0, 999_999_999), displayName };
+  return { top: parsed.data.$top ?? DEFAULT_PAGE_SIZE, skip: parsed.data.$skip ?? 0, displayName };
 }
 
 /** `GET …/mailFolders` and `…/mailFolders/{id}/childFolders`. */

@@ -76,6 +76,13 @@ const rawQuerySchema = z.object({
   $search: z.string().optional(),
 });
 
+/** `$top`, `$skip` and `$filter` of collections other than messages (folders). */
+export const pagingSchema = z.object({
+  $top: integer('$top', 1, MAX_PAGE_SIZE).optional(),
+  $skip: integer('$skip', 0, 999_999_999).optional(),
+  $filter: z.string().optional(),
+});
+
 /**
  * Reads the query string into one value per option, refusing repeated options as Graph does.
  * Option names compare case-insensitively (`$TOP` is `$top`).
