@@ -5,6 +5,7 @@ import type { Database, SecretBox } from '../store/index.js';
 import { AccessTokenService } from './access-token-service.js';
 import { AccountService } from './account-service.js';
 import { ApiTokenService } from './api-token-service.js';
+import { MailboxTestService } from './mailbox-connection.js';
 import { AuthService } from './auth-service.js';
 import { DirectoryService } from './directory-service.js';
 import { ProviderService } from './provider-service.js';
@@ -36,6 +37,7 @@ export interface Services {
   signIn: SignInService;
   accessTokens: AccessTokenService;
   accounts: AccountService;
+  mailboxTest: MailboxTestService;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -45,6 +47,8 @@ export function createServices(deps: ServiceDeps): Services {
   const directory = new DirectoryService(deps.db);
   const identity = new MicrosoftIdentity({ timeoutMs: IDENTITY_TIMEOUT_MS, now: () => deps.db.now().getTime() });
   const logger = deps.logger.child({ component: 'identity' });
+  const accessTokens = new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep);
+  const accounts = new AccountService(deps.db, deps.box);
   return {
     ping: () => deps.db.ping(),
     auth: new AuthService(deps.db),
@@ -55,7 +59,8 @@ export function createServices(deps: ServiceDeps): Services {
     secrets: new SecretService(deps.db, deps.box, deps.config),
     providers: new ProviderService(deps.db, deps.box, identity, deps.config.publicUrl),
     signIn: new SignInService(deps.db, deps.box, identity, logger),
-    accessTokens: new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep),
-    accounts: new AccountService(deps.db, deps.box),
+    accessTokens,
+    accounts,
+    mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens),
   };
 }

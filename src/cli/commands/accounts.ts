@@ -127,6 +127,20 @@ export function registerAccountCommands(program: Command): void {
   }
 
   accounts
+    .command('test <account>')
+    .description('Connect to the mailbox now and report each step')
+    .action((ref: string) =>
+      withRuntime(async ({ services }) => {
+        const result = await services.mailboxTest.run((await findAccount(services, ref)).account.id);
+        for (const step of result.steps) print(`${step.ok ? 'ok  ' : 'FAIL'}  ${step.step.padEnd(10)}  ${step.detail}`);
+        if (result.error !== null) {
+          if (result.error.remedy !== null) print(`What to do: ${result.error.remedy}`);
+          process.exitCode = 1;
+        }
+      }),
+    );
+
+  accounts
     .command('delete <account>')
     .description('Delete an email account that has no conversations (disable it otherwise)')
     .action((ref: string) =>

@@ -2,11 +2,14 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { LIMITS } from '../../config/index.js';
 import { buildApp } from '../../http/app.js';
+import { MailboxWorkers } from '../../workers/mailbox-workers.js';
 import { TokenKeeper } from '../../workers/token-keeper.js';
 import { openRuntime, VERSION, type Runtime, type RuntimeOptions } from '../runtime.js';
 
 export interface RunningServer {
   runtime: Runtime;
+  /** The mailbox workers, when the worker role runs. */
+  mailboxes: MailboxWorkers | undefined;
   app: FastifyInstance | undefined;
   /** The address actually bound (useful with port 0). */
   url: string | undefined;
@@ -28,6 +31,7 @@ export async function startServer(
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   let keeper: TokenKeeper | undefined;
+  let mailboxes: MailboxWorkers | undefined;
   try {
     const created = await services.users.ensureFirstAdmin();
     if (created !== null) {
@@ -37,6 +41,8 @@ export async function startServer(
     if (config.roles.includes('worker')) {
       keeper = new TokenKeeper(runtime.db, services.accessTokens, log.logger.child({ component: 'token-keeper' }));
       keeper.start();
+      mailboxes = new MailboxWorkers(runtime.db, services.accounts, services.accessTokens, log.logger);
+      await mailboxes.start();
     }
     if (config.roles.includes('web')) {
       app = await buildApp({ config, logger: log.logger, services, version: VERSION });
@@ -48,6 +54,7 @@ export async function startServer(
   } catch (error) {
     await app?.close().catch(() => undefined);
     await keeper?.stop();
+    await mailboxes?.stop();
     await runtime.close();
     throw error;
   }
@@ -57,12 +64,13 @@ export async function startServer(
     stopping ??= (async () => {
       logger.info('postern stopping');
       await app?.close();
+      await mailboxes?.stop();
       await keeper?.stop();
       await runtime.close();
     })();
     return stopping;
   };
-  return { runtime, app, url, stop };
+  return { runtime, app, url, mailboxes, stop };
 }
 
 export function registerStartCommand(program: Command): void {

@@ -9,6 +9,12 @@ import { accountReply, presentAccount } from './presenter.js';
 
 const TAGS = ['emailAccounts'];
 
+const testReply = z.object({
+  ok: z.boolean(),
+  steps: z.array(z.object({ step: z.string(), ok: z.boolean(), detail: z.string() })),
+  error: z.object({ code: z.string(), message: z.string(), remedy: z.string().nullable() }).nullable(),
+});
+
 /** Email Accounts: administrators manage them; agents read the ones assigned to them. */
 export async function emailAccountRoutes(app: FastifyInstance, deps: { services: Services }): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -52,6 +58,11 @@ export async function emailAccountRoutes(app: FastifyInstance, deps: { services:
       async (request) => presentAccount(await accounts.setActive(request.params.id, active)),
     );
   }
+  routes.post(
+    '/api/email/accounts/:id/test',
+    { schema: { tags: TAGS, summary: 'Connect to the mailbox now and report each step', params: idParam, response: { 200: testReply } } },
+    async (request) => deps.services.mailboxTest.run(request.params.id),
+  );
   routes.get(
     '/api/email/accounts/:id/events',
     {
