@@ -22,6 +22,9 @@ import { ContactsPage } from './pages/contacts/contacts-page.js';
 import { ListsPage } from './pages/contacts/lists-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
 import { UsersPage } from './pages/users/users-page.js';
+import { AccountDetailPage } from './pages/email-accounts/account-detail-page.js';
+import { AccountEditPage, AccountNewPage } from './pages/email-accounts/account-form-page.js';
+import { AccountListPage } from './pages/email-accounts/account-list-page.js';
 
 type Boot = { state: 'loading' } | { state: 'anonymous'; notice?: string } | { state: 'signed-in'; user: User } | { state: 'failed'; error: ApiError };
 
@@ -125,6 +128,14 @@ function Page({ match, user }: { match: RouteMatch | null; user: User }): JSX.El
       return <ProviderDetailPage id={id} />;
     case 'provider-edit':
       return <ProviderEditPage id={id} />;
+    case 'accounts':
+      return <AccountListPage />;
+    case 'account-new':
+      return <AccountNewPage />;
+    case 'email-account':
+      return <AccountDetailPage id={id} />;
+    case 'account-edit':
+      return <AccountEditPage id={id} />;
     case 'users':
       return <UsersPage />;
   }

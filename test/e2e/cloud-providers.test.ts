@@ -119,4 +119,136 @@ describe('administrator console: Cloud Providers', () => {
     expect(text).toContain('What to do:');
     await screenshot(page, 'cloud-provider-authentication-failed');
   });
+
+  it('updates the client secret with its expiry date and counts down to it', async () => {
+    await page.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Update Client Secret' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Update Client Secret' });
+    await dialog.getByLabel(/^New Client Secret/).fill(CONTOSO.web.secret);
+    await dialog.getByLabel('Expires on').fill(inDays(12));
+    await screenshot(page, 'update-client-secret', { fullPage: false });
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Client secret updated.').waitFor();
+    await expect.poll(() => page.locator('.badge').allTextContents()).toContainEqual(expect.stringMatching(/^Secret expires in 1[12] days$/));
+    expect(await page.getByRole('status').filter({ hasText: 'expires in' }).count()).toBeGreaterThan(0);
+  });
+
+  it('associates the shared mailbox with the provider through its delegate and sees it connected', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Email Accounts' }).click();
+    await page.getByRole('link', { name: 'New email account' }).first().click();
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Developers');
+    await page.getByRole('textbox', { name: 'Key' }).fill('DEV');
+    await page.getByRole('textbox', { name: 'Email Address' }).fill('developers@contoso.com');
+    await page.getByRole('textbox', { name: 'Username' }).fill('developers@contoso.com');
+    expect(await page.getByRole('combobox', { name: 'Cloud Provider' }).inputValue()).not.toBe('');
+    await page.getByRole('checkbox', { name: 'This is a shared mailbox' }).check();
+    await page.getByRole('textbox', { name: 'Modern Authentication Email' }).fill(CONTOSO.andrea.upn);
+    await screenshot(page, 'email-account-new');
+    // The emulator's Exchange listens on its own loopback ports instead of outlook.office365.com.
+    await page.getByText('Advanced: transport, inbox and sending limits').click();
+    await page.getByRole('textbox', { name: 'IMAP host' }).fill('127.0.0.1');
+    await page.getByRole('textbox', { name: 'IMAP port' }).fill(portOf(stack.emulator.handle.urls.imap));
+    await page.getByRole('textbox', { name: 'SMTP host' }).fill('127.0.0.1');
+    await page.getByRole('textbox', { name: 'SMTP port' }).fill(portOf(stack.emulator.handle.urls.smtp));
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('Email account created.').waitFor();
+    expect(await page.locator('.facts').textContent()).toContain(CONTOSO.andrea.upn);
+    await page.locator('.badge', { hasText: 'Connected' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const result = page.getByRole('status').filter({ hasText: 'The connection works.' });
+    await result.waitFor();
+    expect(await result.textContent()).toContain('IMAP sign-in');
+    await screenshot(page, 'email-account');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Email Accounts' }).click();
+    await page.getByRole('row', { name: /DEV.*developers@contoso\.com/ }).waitFor();
+    await screenshot(page, 'email-accounts');
+  }, 60_000);
+
+  it('refuses to delete a provider in use and names the accounts', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cloud Providers' }).click();
+    await page.getByRole('link', { name: 'Contoso developers' }).click();
+    await page.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    watch.expect(/status of 409/);
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    const refusal = page.getByRole('dialog').getByRole('alert');
+    await refusal.waitFor();
+    const text = (await refusal.textContent()) ?? '';
+    expect(text).toContain('The provider was not deleted');
+    expect(text).toMatch(/DEV|Developers|developers@contoso\.com/);
+    expect(text).toContain('What to do:');
+    await screenshot(page, 'cloud-provider-delete-refused', { fullPage: false });
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+  });
+
+  it('signs in with a device code: shows the code and the address, and waits for the sign-in', async () => {
+    await page.getByRole('link', { name: 'Cloud Providers', exact: true }).first().click();
+    await page.getByRole('link', { name: 'New Cloud Provider' }).click();
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Contoso devices');
+    await page.getByRole('textbox', { name: 'Application Id' }).fill(CONTOSO.publicClient.appId);
+    await page.getByRole('textbox', { name: 'Tenant Id' }).fill(CONTOSO.tenantId);
+    await page.getByText('Advanced: sign-in method, cloud and scopes').click();
+    await page.getByRole('combobox', { name: 'Grant type' }).selectOption('device_code');
+    await page.getByRole('combobox', { name: 'Cloud' }).selectOption('custom');
+    await page.getByRole('textbox', { name: 'Authority URL' }).fill(stack.emulator.base);
+    await page.getByRole('textbox', { name: 'CA file' }).fill(stack.emulator.handle.caFile);
+    await page.getByRole('button', { name: 'Create provider' }).click();
+    await page.getByText('Cloud Provider created.').waitFor();
+
+    await page.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Authenticate with a device code' }).click();
+    const dialog = page.getByRole('dialog');
+    const code = (await dialog.locator('.device-code').textContent())?.trim() ?? '';
+    expect(code).toMatch(/^[A-Z0-9]{6,12}$/);
+    const verificationUri = (await dialog.getByRole('link').first().getAttribute('href')) ?? '';
+    expect(verificationUri).toBe(`${stack.emulator.base}/devicelogin`);
+    await dialog.getByText('Waiting for the sign-in').waitFor();
+    await screenshot(page, 'device-code', { fullPage: false });
+
+    const phone = await context.newPage();
+    await phone.goto(verificationUri);
+    await phone.locator('input[name="otc"]').fill(code);
+    await phone.getByRole('button', { name: 'Next' }).click();
+    await phone.locator('input[name="loginfmt"]').fill(CONTOSO.marco.upn);
+    await phone.locator('input[name="passwd"]').fill(CONTOSO.marco.password);
+    await phone.getByRole('button', { name: 'Sign in' }).click();
+    // Microsoft asks for consent only when the user has not given it yet.
+    const accept = phone.getByRole('button', { name: 'Accept' });
+    await phone.getByText('You have signed in').or(accept).waitFor();
+    if (await accept.isVisible()) await accept.click();
+    await phone.getByText('You have signed in').waitFor();
+    await phone.close();
+
+    await dialog.getByText(`Signed in as ${CONTOSO.marco.upn}`).waitFor({ timeout: 15_000 });
+    await dialog.getByRole('button', { name: 'Close' }).last().click();
+    await expect.poll(() => page.getByText(`Authenticated as ${CONTOSO.marco.upn}`).first().isVisible()).toBe(true);
+  }, 60_000);
+
+  it('deletes a provider no account uses and lists the rest with their badges', async () => {
+    await page.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Cloud Providers', level: 1 }).waitFor();
+    await expect.poll(() => page.getByRole('row').count()).toBe(2);
+    const row = page.getByRole('row', { name: /Contoso developers/ });
+    expect(await row.textContent()).toContain(`Authenticated as ${CONTOSO.andrea.upn}`);
+    expect(await row.textContent()).toMatch(/Secret expires in 1[12] days/);
+    expect(await overflowing(page)).toEqual([]);
+    await screenshot(page, 'cloud-providers');
+  });
+
+  it('logged no console errors', () => {
+    expect(watch.problems).toEqual([]);
+  });
 });
+
+/** The UTC date `days` from now, as a date input wants it. */
+function inDays(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+function portOf(url: string | undefined): string {
+  if (url === undefined) throw new Error('the emulator has no Exchange listener');
+  return new URL(url).port;
+}

@@ -132,3 +132,51 @@ export interface Page<T> {
   limit: number;
   offset: number;
 }
+
+export const ACCOUNT_STATUSES = ['connected', 'connecting', 'disconnected', 'error', 'disabled'] as const;
+
+export const emailAccount = z.object({
+  id: z.number(),
+  name: z.string(),
+  key: z.string(),
+  emailAddress: z.string(),
+  defaultListId: z.nullable(z.number()),
+  active: z.boolean(),
+  service: z.string(),
+  modernAuth: z.boolean(),
+  username: z.string(),
+  hasPassword: z.boolean(),
+  providerId: z.nullable(z.number()),
+  providerName: nullableString,
+  modernAuthEmail: nullableString,
+  description: nullableString,
+  transport: z.string(),
+  imapHost: nullableString,
+  imapPort: z.nullable(z.number()),
+  smtpHost: nullableString,
+  smtpPort: z.nullable(z.number()),
+  folder: z.string(),
+  scanJunk: z.boolean(),
+  afterFetchAction: z.string(),
+  afterFetchFolder: nullableString,
+  maxMessageBytes: z.number(),
+  useIdle: z.boolean(),
+  pollIntervalSeconds: z.number(),
+  firstSync: z.union([z.object({ kind: z.literal('days'), days: z.number() }), z.object({ kind: z.literal('all') }), z.object({ kind: z.literal('new') })]),
+  sendPerMinute: z.number(),
+  recipientsPerDay: z.number(),
+  status: z.string(),
+  lastError: z.nullable(z.object({ code: z.string(), message: z.string(), remedy: nullableString })),
+  statusChangedAt: nullableString,
+  agentIds: z.array(z.number()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type EmailAccount = z.infer<typeof emailAccount>;
+
+export const connectionTest = z.object({
+  ok: z.boolean(),
+  steps: z.array(z.object({ step: z.string(), ok: z.boolean(), detail: z.string() })),
+  error: z.nullable(z.object({ code: z.string(), message: z.string(), remedy: nullableString })),
+});
+export type ConnectionTest = z.infer<typeof connectionTest>;

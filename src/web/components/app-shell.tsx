@@ -17,6 +17,7 @@ interface NavItem {
 
 const NAV: NavItem[] = [
   { to: '/cloud-providers', label: 'Cloud Providers', adminOnly: true },
+  { to: '/email-accounts', label: 'Email Accounts', adminOnly: true },
   { to: '/lists', label: 'Lists', adminOnly: false },
   { to: '/contacts', label: 'Contacts', adminOnly: false },
   { to: '/users', label: 'Users', adminOnly: true },

@@ -12,6 +12,10 @@ export type RouteName =
   | 'provider-new'
   | 'provider'
   | 'provider-edit'
+  | 'accounts'
+  | 'account-new'
+  | 'email-account'
+  | 'account-edit'
   | 'users'
   | 'lists'
   | 'contacts';
@@ -24,6 +28,10 @@ const PATTERNS: ReadonlyArray<readonly [RouteName, string]> = [
   ['provider-new', '/cloud-providers/new'],
   ['provider', '/cloud-providers/:id'],
   ['provider-edit', '/cloud-providers/:id/edit'],
+  ['accounts', '/email-accounts'],
+  ['account-new', '/email-accounts/new'],
+  ['email-account', '/email-accounts/:id'],
+  ['account-edit', '/email-accounts/:id/edit'],
   ['users', '/users'],
   ['lists', '/lists'],
   ['contacts', '/contacts'],

@@ -1,0 +1,67 @@
+import { request, send } from './client.js';
+import { connectionTest, emailAccount, eventPage, itemsOf, type ConnectionTest, type EmailAccount, type EventPage } from './schemas.js';
+
+const BASE = '/api/email/accounts';
+
+/** The body of a create or change; the API applies its defaults to what is left out. */
+export interface AccountFields {
+  name: string;
+  key: string;
+  emailAddress: string;
+  defaultListId: number | null;
+  service: 'outlook365' | 'imap';
+  modernAuth: boolean;
+  username: string;
+  password?: string;
+  providerId: number | null;
+  modernAuthEmail: string | null;
+  description: string | null;
+  transport: 'imap_smtp' | 'graph';
+  imapHost: string | null;
+  imapPort: number | null;
+  smtpHost: string | null;
+  smtpPort: number | null;
+  folder: string;
+  scanJunk: boolean;
+  afterFetchAction: 'mark_seen' | 'move' | 'delete' | 'none';
+  afterFetchFolder: string | null;
+  useIdle: boolean;
+  pollIntervalSeconds: number;
+  firstSync: { kind: 'days'; days: number } | { kind: 'all' } | { kind: 'new' };
+  sendPerMinute: number;
+  recipientsPerDay: number;
+  agentIds: number[];
+}
+
+export async function listAccounts(): Promise<EmailAccount[]> {
+  return (await request('GET', BASE, itemsOf(emailAccount))).items;
+}
+
+export function getAccount(id: number): Promise<EmailAccount> {
+  return request('GET', `${BASE}/${id}`, emailAccount);
+}
+
+export function createAccount(fields: AccountFields): Promise<EmailAccount> {
+  return request('POST', BASE, emailAccount, { body: fields });
+}
+
+export function updateAccount(id: number, fields: Partial<AccountFields>): Promise<EmailAccount> {
+  return request('PATCH', `${BASE}/${id}`, emailAccount, { body: fields });
+}
+
+export function setAccountActive(id: number, active: boolean): Promise<EmailAccount> {
+  return request('POST', `${BASE}/${id}/${active ? 'enable' : 'disable'}`, emailAccount);
+}
+
+export function deleteAccount(id: number): Promise<void> {
+  return send('DELETE', `${BASE}/${id}`);
+}
+
+export function accountEvents(id: number, before?: number): Promise<EventPage> {
+  return request('GET', `${BASE}/${id}/events`, eventPage, { query: { before } });
+}
+
+/** Connects to the mailbox now and reports each step. */
+export function testAccount(id: number): Promise<ConnectionTest> {
+  return request('POST', `${BASE}/${id}/test`, connectionTest);
+}

@@ -1,0 +1,334 @@
+/**
+ * The Email Account form with the guide's fields (Name, Key, Email Address, List, Service, Modern
+ * Authentication, Username, Cloud Provider, Modern Authentication Email for shared mailboxes,
+ * Description), the agents who work it, and Postern's inbound and outbound settings folded away.
+ */
+import type { JSX, TargetedSubmitEvent } from 'preact';
+import { useState } from 'preact/hooks';
+import type { AccountFields } from '../../api/email-accounts.js';
+import type { ContactList, EmailAccount, Provider, User } from '../../api/schemas.js';
+import { CheckboxField, SelectField, TextField, problemsByField } from '../../components/fields.js';
+import { ErrorNotice, Notice } from '../../components/notice.js';
+import { grantIdentity } from '../../lib/provider-status.js';
+import type { Submission } from '../../lib/use-submit.js';
+
+interface Values {
+  name: string;
+  key: string;
+  emailAddress: string;
+  defaultListId: string;
+  service: 'outlook365' | 'imap';
+  modernAuth: boolean;
+  username: string;
+  password: string;
+  providerId: string;
+  shared: boolean;
+  modernAuthEmail: string;
+  description: string;
+  transport: 'imap_smtp' | 'graph';
+  imapHost: string;
+  imapPort: string;
+  smtpHost: string;
+  smtpPort: string;
+  folder: string;
+  scanJunk: boolean;
+  afterFetchAction: AccountFields['afterFetchAction'];
+  afterFetchFolder: string;
+  useIdle: boolean;
+  pollIntervalSeconds: string;
+  firstSync: 'new' | 'all' | 'days';
+  firstSyncDays: string;
+  sendPerMinute: string;
+  recipientsPerDay: string;
+  agentIds: number[];
+}
+
+const AFTER_FETCH: Array<{ value: AccountFields['afterFetchAction']; label: string }> = [
+  { value: 'mark_seen', label: 'Mark as read' },
+  { value: 'move', label: 'Move to a folder' },
+  { value: 'delete', label: 'Delete' },
+  { value: 'none', label: 'Leave as it is' },
+];
+
+function initial(account: EmailAccount | undefined, providers: Provider[]): Values {
+  const afterFetch = AFTER_FETCH.find((a) => a.value === account?.afterFetchAction)?.value ?? 'mark_seen';
+  return {
+    name: account?.name ?? '',
+    key: account?.key ?? '',
+    emailAddress: account?.emailAddress ?? '',
+    defaultListId: account?.defaultListId === null || account === undefined ? '' : String(account.defaultListId),
+    service: account?.service === 'imap' ? 'imap' : 'outlook365',
+    modernAuth: account?.modernAuth ?? true,
+    username: account?.username ?? '',
+    password: '',
+    providerId: account?.providerId != null ? String(account.providerId) : providers.length === 1 && providers[0] !== undefined ? String(providers[0].id) : '',
+    shared: account !== undefined && account.modernAuthEmail !== null && account.modernAuthEmail !== account.username,
+    modernAuthEmail: account?.modernAuthEmail ?? '',
+    description: account?.description ?? '',
+    transport: account?.transport === 'graph' ? 'graph' : 'imap_smtp',
+    imapHost: account?.imapHost ?? '',
+    imapPort: account?.imapPort == null ? '' : String(account.imapPort),
+    smtpHost: account?.smtpHost ?? '',
+    smtpPort: account?.smtpPort == null ? '' : String(account.smtpPort),
+    folder: account?.folder ?? 'INBOX',
+    scanJunk: account?.scanJunk ?? false,
+    afterFetchAction: afterFetch,
+    afterFetchFolder: account?.afterFetchFolder ?? '',
+    useIdle: account?.useIdle ?? true,
+    pollIntervalSeconds: String(account?.pollIntervalSeconds ?? 60),
+    firstSync: account?.firstSync.kind ?? 'days',
+    firstSyncDays: String(account?.firstSync.kind === 'days' ? account.firstSync.days : 7),
+    sendPerMinute: String(account?.sendPerMinute ?? 30),
+    recipientsPerDay: String(account?.recipientsPerDay ?? 10000),
+    agentIds: account?.agentIds ?? [],
+  };
+}
+
+const numberOrNull = (text: string): number | null => (text.trim() === '' ? null : Number(text));
+const textOrNull = (text: string): string | null => (text.trim() === '' ? null : text.trim());
+
+function fieldsOf(values: Values): AccountFields {
+  const modernAuth = values.service === 'outlook365' ? true : values.modernAuth;
+  const username = values.username.trim() === '' ? values.emailAddress.trim() : values.username.trim();
+  return {
+    name: values.name.trim(),
+    key: values.key.trim(),
+    emailAddress: values.emailAddress.trim(),
+    defaultListId: numberOrNull(values.defaultListId),
+    service: values.service,
+    modernAuth,
+    username,
+    ...(values.password === '' ? {} : { password: values.password }),
+    providerId: modernAuth ? numberOrNull(values.providerId) : null,
+    modernAuthEmail: modernAuth && values.shared ? textOrNull(values.modernAuthEmail) : null,
+    description: textOrNull(values.description),
+    transport: values.transport,
+    imapHost: textOrNull(values.imapHost),
+    imapPort: numberOrNull(values.imapPort),
+    smtpHost: textOrNull(values.smtpHost),
+    smtpPort: numberOrNull(values.smtpPort),
+    folder: values.folder.trim() === '' ? 'INBOX' : values.folder.trim(),
+    scanJunk: values.scanJunk,
+    afterFetchAction: values.afterFetchAction,
+    afterFetchFolder: values.afterFetchAction === 'move' ? textOrNull(values.afterFetchFolder) : null,
+    useIdle: values.useIdle,
+    pollIntervalSeconds: Number(values.pollIntervalSeconds),
+    firstSync: values.firstSync === 'days' ? { kind: 'days', days: Number(values.firstSyncDays) } : { kind: values.firstSync },
+    sendPerMinute: Number(values.sendPerMinute),
+    recipientsPerDay: Number(values.recipientsPerDay),
+    agentIds: values.agentIds,
+  };
+}
+
+export interface AccountFormProps {
+  account?: EmailAccount;
+  providers: Provider[];
+  lists: ContactList[];
+  agents: User[];
+  submission: Submission;
+  submitLabel: string;
+  onSubmit: (fields: AccountFields) => void;
+  onCancel: () => void;
+}
+
+export function AccountForm({ account, providers, lists, agents, submission, submitLabel, onSubmit, onCancel }: AccountFormProps): JSX.Element {
+  const [values, setValues] = useState<Values>(() => initial(account, providers));
+  const set =
+    <K extends keyof Values>(key: K) =>
+    (value: Values[K]): void =>
+      setValues((old) => ({ ...old, [key]: value }));
+  const problems = problemsByField(submission.error?.fields ?? []);
+  const modernAuth = values.service === 'outlook365' || values.modernAuth;
+  const provider = providers.find((p) => String(p.id) === values.providerId);
+  const signedIn = provider?.grants.filter((g) => g.state !== 'revoked').map(grantIdentity) ?? [];
+  const identity = (values.shared ? values.modernAuthEmail : values.username || values.emailAddress).trim().toLowerCase();
+  const missingSignIn = provider !== undefined && identity !== '' && provider.grantType !== 'client_credentials' && !signedIn.some((who) => who.toLowerCase() === identity);
+
+  const submit = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
+    event.preventDefault();
+    onSubmit(fieldsOf(values));
+  };
+
+  return (
+    <form class="card form" onSubmit={submit} aria-label={account === undefined ? 'New email account' : `Edit ${account.name}`}>
+      {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
+      <div class="field-row">
+        <TextField label="Name" value={values.name} onValue={set('name')} required help="Email account name." problem={problems.name} />
+        <TextField label="Key" value={values.key} onValue={set('key')} required help="Up to 5 characters, shown on the agents' tabs." problem={problems.key} />
+      </div>
+      <TextField
+        label="Email Address"
+        type="email"
+        value={values.emailAddress}
+        onValue={set('emailAddress')}
+        required
+        help="The sender's address, shown in the From field. For a shared mailbox, the shared mailbox's address (developers@contoso.com)."
+        problem={problems.emailAddress}
+      />
+      <SelectField
+        label="List"
+        value={values.defaultListId}
+        onValue={set('defaultListId')}
+        options={[{ value: '', label: 'Contacts (created if missing)' }, ...lists.map((l) => ({ value: String(l.id), label: l.name }))]}
+        help="The default contact list where new senders are saved."
+        problem={problems.defaultListId}
+      />
+      <SelectField
+        label="Service"
+        value={values.service}
+        onValue={(v) => set('service')(v === 'imap' ? 'imap' : 'outlook365')}
+        options={[
+          { value: 'outlook365', label: 'Outlook365' },
+          { value: 'imap', label: 'IMAP (another mail server)' },
+        ]}
+        problem={problems.service}
+      />
+      {values.service === 'imap' ? (
+        <CheckboxField label="Modern Authentication" checked={values.modernAuth} onChecked={set('modernAuth')} help="Off: sign in to the IMAP server with a username and password." />
+      ) : (
+        <p class="hint">Outlook365 always uses Modern Authentication: Microsoft turned off passwords for IMAP and SMTP in Exchange Online.</p>
+      )}
+      <TextField
+        label="Username"
+        type="email"
+        value={values.username}
+        onValue={set('username')}
+        placeholder={values.emailAddress}
+        help="The mailbox to sign in to: the same as the email address. For a shared mailbox, the shared mailbox's address."
+        problem={problems.username}
+      />
+      {modernAuth ? (
+        <>
+          <SelectField
+            label="Cloud Provider"
+            value={values.providerId}
+            onValue={set('providerId')}
+            required
+            options={[{ value: '', label: 'Choose a Cloud Provider' }, ...providers.map((p) => ({ value: String(p.id), label: p.name }))]}
+            help={provider === undefined ? 'The provider you created and authenticated.' : signedIn.length === 0 ? 'Nobody is signed in under this provider yet: authenticate it first.' : `Signed in under this provider: ${signedIn.join(', ')}.`}
+            problem={problems.providerId}
+          />
+          <CheckboxField
+            label="This is a shared mailbox"
+            checked={values.shared}
+            onChecked={set('shared')}
+            help="Postern then signs in as a user linked to the shared mailbox (the delegate) and opens the shared mailbox."
+          />
+          {values.shared ? (
+            <TextField
+              label="Modern Authentication Email"
+              type="email"
+              value={values.modernAuthEmail}
+              onValue={set('modernAuthEmail')}
+              required
+              help="The user linked to the shared mailbox who authenticated the Cloud Provider, for example andrea@contoso.com for developers@contoso.com."
+              problem={problems.modernAuthEmail}
+            />
+          ) : null}
+          {missingSignIn ? <Notice tone="warn">The provider has no sign-in for {identity}: authenticate the provider as {identity} first, or pick the user who signed in.</Notice> : null}
+        </>
+      ) : (
+        <>
+          <TextField label="Password" type="password" value={values.password} onValue={set('password')} autocomplete="off" help={account?.hasPassword === true ? 'Leave empty to keep the stored password.' : 'Stored encrypted; never shown again.'} problem={problems.password} />
+          <ServerFields values={values} set={set} problems={problems} />
+        </>
+      )}
+      <TextField label="Description" value={values.description} onValue={set('description')} problem={problems.description} />
+      <AgentPicker agents={agents} chosen={values.agentIds} onChange={set('agentIds')} />
+      <details class="disclosure">
+        <summary>Advanced: transport, inbox and sending limits</summary>
+        <SelectField
+          label="Transport"
+          value={values.transport}
+          onValue={(v) => set('transport')(v === 'graph' ? 'graph' : 'imap_smtp')}
+          options={[
+            { value: 'imap_smtp', label: 'IMAP and SMTP' },
+            { value: 'graph', label: 'Microsoft Graph' },
+          ]}
+          help="Graph needs Mail.ReadWrite and Mail.Send (the .Shared variants for a shared mailbox); use it when SMTP AUTH is disabled for the tenant."
+          problem={problems.transport}
+        />
+        {modernAuth ? (
+          <>
+            <p class="field-help">Servers: leave empty for Exchange Online (outlook.office365.com:993 and smtp.office365.com:587, or the hosts of the provider's cloud).</p>
+            <ServerFields values={values} set={set} problems={problems} />
+          </>
+        ) : null}
+        <div class="field-row">
+          <SelectField
+            label="First synchronisation"
+            value={values.firstSync}
+            onValue={(v) => set('firstSync')(v === 'all' ? 'all' : v === 'new' ? 'new' : 'days')}
+            options={[
+              { value: 'days', label: 'Mail of the last days' },
+              { value: 'all', label: 'All mail in the folder' },
+              { value: 'new', label: 'Only mail arriving from now on' },
+            ]}
+            problem={problems.firstSync}
+          />
+          {values.firstSync === 'days' ? <TextField label="Days" value={values.firstSyncDays} onValue={set('firstSyncDays')} problem={problems.firstSync} /> : null}
+        </div>
+        <div class="field-row">
+          <TextField label="Folder" value={values.folder} onValue={set('folder')} problem={problems.folder} />
+          <SelectField label="After fetching" value={values.afterFetchAction} onValue={(v) => set('afterFetchAction')(AFTER_FETCH.find((a) => a.value === v)?.value ?? 'mark_seen')} options={AFTER_FETCH} problem={problems.afterFetchAction} />
+        </div>
+        {values.afterFetchAction === 'move' ? <TextField label="Move to folder" value={values.afterFetchFolder} onValue={set('afterFetchFolder')} required problem={problems.afterFetchFolder} /> : null}
+        <CheckboxField label="Also scan the Junk folder" checked={values.scanJunk} onChecked={set('scanJunk')} />
+        <CheckboxField label="Wait for new mail with IDLE" checked={values.useIdle} onChecked={set('useIdle')} help="Otherwise Postern polls at the interval below." />
+        <div class="field-row">
+          <TextField label="Poll interval (seconds)" value={values.pollIntervalSeconds} onValue={set('pollIntervalSeconds')} problem={problems.pollIntervalSeconds} />
+          <TextField label="Messages per minute" value={values.sendPerMinute} onValue={set('sendPerMinute')} help="Exchange Online allows 30." problem={problems.sendPerMinute} />
+          <TextField label="Recipients per day" value={values.recipientsPerDay} onValue={set('recipientsPerDay')} help="Exchange Online allows 10,000." problem={problems.recipientsPerDay} />
+        </div>
+      </details>
+      <div class="form-actions">
+        <button type="submit" class="button button-primary" disabled={submission.busy}>
+          {submission.busy ? 'Saving…' : submitLabel}
+        </button>
+        <button type="button" class="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function AgentPicker({ agents, chosen, onChange }: { agents: User[]; chosen: number[]; onChange: (ids: number[]) => void }): JSX.Element {
+  return (
+    <fieldset class="field fieldset">
+      <legend>Agents</legend>
+      {agents.length === 0 ? (
+        <p class="field-help">No agent yet: create agents under Users, then assign them here.</p>
+      ) : (
+        <div class="checks">
+          {agents.map((agent) => (
+            <CheckboxField
+              key={agent.id}
+              label={agent.displayName === '' ? agent.username : `${agent.displayName} (${agent.username})`}
+              checked={chosen.includes(agent.id)}
+              onChecked={(on) => onChange(on ? [...chosen, agent.id] : chosen.filter((id) => id !== agent.id))}
+            />
+          ))}
+        </div>
+      )}
+      <p class="field-help">The agents who see this account's conversations.</p>
+    </fieldset>
+  );
+}
+
+type Setter = <K extends keyof Values>(key: K) => (value: Values[K]) => void;
+
+function ServerFields({ values, set, problems }: { values: Values; set: Setter; problems: Record<string, string> }): JSX.Element {
+  return (
+    <>
+      <div class="field-row">
+        <TextField label="IMAP host" value={values.imapHost} onValue={set('imapHost')} problem={problems.imapHost} />
+        <TextField label="IMAP port" value={values.imapPort} onValue={set('imapPort')} placeholder="993" problem={problems.imapPort} />
+      </div>
+      <div class="field-row">
+        <TextField label="SMTP host" value={values.smtpHost} onValue={set('smtpHost')} problem={problems.smtpHost} />
+        <TextField label="SMTP port" value={values.smtpPort} onValue={set('smtpPort')} placeholder="587" problem={problems.smtpPort} />
+      </div>
+    </>
+  );
+}
