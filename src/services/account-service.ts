@@ -157,8 +157,9 @@ export class AccountService {
       const grant = (await findGrantByUpn(this.db, providerId, identity)) ?? (await this.appGrant(providerId));
       if (grant === undefined) {
         const provider = await requireProvider(this.db, providerId);
+        const known = (await listGrants(this.db, { providerId })).map((g) => (g.email !== null && g.email !== g.upn ? `${g.upn ?? ''} (${g.email})` : (g.upn ?? 'the application')));
         throw new PosternError('VALIDATION_FAILED', {
-          message: `Cloud Provider "${provider.name}" has no sign-in for ${identity}: authenticate the provider signed in as ${identity}.`,
+          message: `Cloud Provider "${provider.name}" has no sign-in for ${identity}: authenticate the provider signed in as ${identity}.${known.length === 0 ? '' : ` It holds sign-ins for: ${known.join(', ')}.`}`,
           remedy: `Open the Cloud Provider, use Authenticate and sign in as ${identity}; for a shared mailbox set the Modern Authentication Email to the delegate who signs in.`,
           details: { in: 'body', fields: [{ field: input.modernAuthEmail === undefined ? 'username' : 'modernAuthEmail', problem: `the provider has no sign-in for ${identity}` }] },
         });

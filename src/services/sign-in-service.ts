@@ -226,6 +226,7 @@ export class SignInService {
       const stored = await upsertGrant(tx, {
         providerId: provider.id,
         upn: appOnly ? null : (claims.upn ?? options.username ?? null),
+        email: appOnly ? null : claims.email,
         objectId: appOnly ? `app:${provider.applicationId}` : claims.objectId,
         tenantId: claims.tenantId ?? provider.tenantId,
         displayName: appOnly ? 'Application (client credentials)' : claims.name,

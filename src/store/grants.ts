@@ -23,6 +23,7 @@ export interface GrantRecord {
   readonly id: number;
   readonly providerId: number;
   readonly upn: string | null;
+  readonly email: string | null;
   readonly objectId: string | null;
   readonly tenantId: string | null;
   readonly displayName: string | null;
@@ -40,6 +41,7 @@ export interface GrantRecord {
 export interface GrantIdentity {
   readonly providerId: number;
   readonly upn: string | null;
+  readonly email?: string | null;
   readonly objectId: string | null;
   readonly tenantId: string | null;
   readonly displayName: string | null;
@@ -69,6 +71,7 @@ export async function upsertGrant(db: Database, identity: GrantIdentity): Promis
     const now = toDbTime(tx.now());
     const columns = {
       upn: identity.upn,
+      email: identity.email ?? null,
       object_id: identity.objectId,
       tenant_id: identity.tenantId,
       display_name: identity.displayName,
@@ -117,15 +120,27 @@ async function findGrantByIdentity(
   return upn === null ? undefined : findGrantByUpn(db, providerId, upn);
 }
 
-/** The grant of the user whose UPN is `upn` (case-insensitive) under a provider. */
-export async function findGrantByUpn(db: Database, providerId: number, upn: string): Promise<GrantRecord | undefined> {
-  const row = await db.kysely
+/**
+ * The grant of the user known as `address` under a provider: its UPN, else the email address its
+ * ID token revealed, compared regardless of case.
+ */
+export async function findGrantByUpn(db: Database, providerId: number, address: string): Promise<GrantRecord | undefined> {
+  const lower = address.toLowerCase();
+  const byUpn = await db.kysely
     .selectFrom('grants')
     .selectAll()
     .where('provider_id', '=', providerId)
-    .where((eb) => eb(eb.fn('lower', ['upn']), '=', upn.toLowerCase()))
+    .where((eb) => eb(eb.fn('lower', ['upn']), '=', lower))
     .executeTakeFirst();
-  return row === undefined ? undefined : toGrantRecord(row);
+  if (byUpn !== undefined) return toGrantRecord(byUpn);
+  const byEmail = await db.kysely
+    .selectFrom('grants')
+    .selectAll()
+    .where('provider_id', '=', providerId)
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', lower))
+    .orderBy('id')
+    .executeTakeFirst();
+  return byEmail === undefined ? undefined : toGrantRecord(byEmail);
 }
 
 export async function getGrant(db: Database, id: number): Promise<GrantRecord | undefined> {
@@ -298,6 +313,7 @@ function toGrantRecord(row: Row<'grants'>): GrantRecord {
     id: row.id,
     providerId: row.provider_id,
     upn: row.upn,
+    email: row.email,
     objectId: row.object_id,
     tenantId: row.tenant_id,
     displayName: row.display_name,

@@ -146,6 +146,8 @@ export interface GrantsTable {
   id: Id;
   provider_id: number;
   upn: string | null;
+  /** The `email` claim of the last sign-in, when it differs from or completes the UPN. */
+  email: string | null;
   object_id: string | null;
   tenant_id: string | null;
   display_name: string | null;

@@ -62,11 +62,31 @@ describe('Email Account API', () => {
     expect(none.json().error.message).toContain('has no sign-in for andrea@contoso.com');
   });
 
+  it('matches a delegate whose UPN differs from the primary address, and reports a mismatch instead of guessing', async () => {
+    await pair.emulator.control('POST', `/tenants/${CONTOSO.tenantId}/users`, {
+      id: 'a1b2c3d4-0009-4000-8000-00000000a009',
+      userPrincipalName: 'paola.upn@contoso.onmicrosoft.com',
+      mail: 'paola@contoso.com',
+      displayName: 'Paola',
+      password: 'Paola#2025',
+    });
+    const { authenticate } = await import('../providers/helpers.js');
+    const signed = await authenticate(pair, providerId, { username: 'paola.upn@contoso.onmicrosoft.com', password: 'Paola#2025' });
+    expect(signed.response.headers.location).toContain('authentication=success');
+    const ok = await call('POST', '/api/email/accounts', { name: 'Paola', key: 'PAO', emailAddress: 'paola@contoso.com', providerId });
+    expect(ok.statusCode, ok.body).toBe(201);
+    const wrong = await call('POST', '/api/email/accounts', { name: 'Paolo', key: 'PAL', emailAddress: 'paolo@contoso.com', providerId });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error.message).toContain('It holds sign-ins for: ');
+    expect(wrong.json().error.message).toContain('paola.upn@contoso.onmicrosoft.com (paola@contoso.com)');
+  });
+
   it('shows agents only their accounts, and keeps changes for admins', async () => {
     const other = await call('POST', '/api/email/accounts', { name: 'Andrea', key: 'AND', emailAddress: CONTOSO.andrea.upn, providerId });
     expect(other.statusCode).toBe(201);
     const mine = await call('GET', '/api/email/accounts', undefined, agent.authorization);
     expect(mine.json().items.map((a: { key: string }) => a.key)).toEqual(['DEV']);
+    expect(mine.json().items[0].hasPassword).toBe(false);
     expect((await call('GET', `/api/email/accounts/${other.json().id}`, undefined, agent.authorization)).statusCode).toBe(404);
     expect((await call('PATCH', `/api/email/accounts/${other.json().id}`, { name: 'x' }, agent.authorization)).statusCode).toBe(403);
 

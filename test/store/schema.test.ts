@@ -32,7 +32,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     session_hash: true, redirect_to: true, login_hint: true, created_at: true, expires_at: true, used_at: true,
   },
   grants: {
-    id: true, provider_id: true, upn: true, object_id: true, tenant_id: true, display_name: true, scopes_json:
+    id: true, provider_id: true, upn: true, email: true, object_id: true, tenant_id: true, display_name: true, scopes_json:
     true, refresh_token_enc: true, password_enc: true, state: true, last_interactive_at: true, last_refresh_at:
     true, last_error_code: true, last_error_message: true, last_error_remedy: true, last_error_aadsts: true,
     last_error_at: true, created_at: true, updated_at: true,

@@ -16,6 +16,7 @@ import { accountsMigration } from './0004-accounts.js';
 import { messagesMigration } from './0005-messages.js';
 import { eventsMigration } from './0006-events.js';
 import { outboundMigration } from './0007-outbound.js';
+import { grantEmailMigration } from './0008-grant-email.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   messagesMigration,
   eventsMigration,
   outboundMigration,
+  grantEmailMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';

@@ -7,6 +7,7 @@ const lastError = z.object({ code: z.string(), message: z.string(), remedy: z.st
 export const grantReply = z.object({
   id: z.number().int(),
   upn: z.string().nullable(),
+  email: z.string().nullable(),
   displayName: z.string().nullable(),
   objectId: z.string().nullable(),
   tenantId: z.string().nullable(),
@@ -44,6 +45,7 @@ export function presentGrant(grant: GrantRecord): z.infer<typeof grantReply> {
   return {
     id: grant.id,
     upn: grant.upn,
+    email: grant.email,
     displayName: grant.displayName,
     objectId: grant.objectId,
     tenantId: grant.tenantId,
