@@ -1,0 +1,132 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { LIMITS } from '../../../config/index.js';
+import { contentDisposition } from '../../../mail/mime/attachment-names.js';
+import type { InteractionService } from '../../../services/interaction-service.js';
+import { principalOf } from '../../plugins/auth.js';
+import { idParam } from '../../schemas.js';
+import {
+  interactionDetailReply,
+  interactionReply,
+  presentInteractionDetail,
+  presentInteractionRecord,
+  presentInteractionSummary,
+} from './presenter.js';
+
+const listQuery = z.object({
+  status: z.enum(['open', 'closed']).optional(),
+  assigned: z
+    .union([z.enum(['me', 'none']), z.coerce.number().int().positive()])
+    .optional()
+    .describe('"me", "none" (unassigned) or a user id'),
+  contactId: z.coerce.number().int().positive().optional(),
+  q: z.string().trim().max(320).optional().describe('text found in the subject, or the contact\'s name or address'),
+  cursor: z.string().max(200).optional().describe('the nextCursor of the previous page'),
+  limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeDefault),
+});
+
+const accountParam = z.object({ accountId: z.coerce.number().int().positive('must be a positive integer') });
+const attachmentParams = z.object({
+  id: z.coerce.number().int().positive('must be a positive integer'),
+  attachmentId: z.coerce.number().int().positive('must be a positive integer'),
+});
+const assignBody = z.object({ userId: z.number().int().positive().nullable().describe('the user to assign, or null to unassign') });
+
+/** A media type safe to put in a header as stored; anything else downloads as bytes. */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+/**
+ * Conversations for agents: the accounts assigned to them (administrators: all), messages, raw
+ * MIME and attachment downloads, and the actions agents take.
+ */
+export async function interactionRoutes(app: FastifyInstance, deps: { services: { interactions: InteractionService } }): Promise<void> {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  const { interactions } = deps.services;
+  const tags = ['interactions'];
+
+  routes.get(
+    '/api/email/accounts/:accountId/interactions',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        summary: 'Conversations of an account, newest activity first',
+        params: accountParam,
+        querystring: listQuery,
+        response: { 200: z.object({ items: z.array(interactionReply), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const page = await interactions.list(principalOf(request), request.params.accountId, request.query);
+      return { items: page.items.map(presentInteractionSummary), nextCursor: page.nextCursor };
+    },
+  );
+
+  routes.get(
+    '/api/interactions/:id',
+    { config: { access: 'user' }, schema: { tags, summary: 'A conversation with its messages', params: idParam, response: { 200: interactionDetailReply } } },
+    async (request) => presentInteractionDetail(await interactions.get(principalOf(request), request.params.id)),
+  );
+
+  routes.post(
+    '/api/interactions/:id/assign',
+    {
+      config: { access: 'user' },
+      schema: { tags, summary: 'Assign a conversation to a user, or unassign it', params: idParam, body: assignBody, response: { 200: interactionReply } },
+    },
+    async (request) => presentInteractionRecord(await interactions.assign(principalOf(request), request.params.id, request.body.userId)),
+  );
+
+  for (const [action, summary] of [
+    ['close', 'Close a conversation'],
+    ['reopen', 'Reopen a conversation'],
+    ['read', 'Mark a conversation\'s messages read'],
+  ] as const) {
+    routes.post(
+      `/api/interactions/:id/${action}`,
+      { config: { access: 'user' }, schema: { tags, summary, params: idParam, response: { 200: interactionReply } } },
+      async (request) => {
+        const viewer = principalOf(request);
+        const id = request.params.id;
+        const record =
+          action === 'close' ? await interactions.close(viewer, id) : action === 'reopen' ? await interactions.reopen(viewer, id) : await interactions.markRead(viewer, id);
+        return presentInteractionRecord(record);
+      },
+    );
+  }
+
+  routes.get(
+    '/api/messages/:id/raw',
+    { config: { access: 'user' }, schema: { tags, summary: 'A message\'s raw MIME (message/rfc822)', params: idParam } },
+    async (request, reply) => {
+      const { messageId, raw } = await interactions.raw(principalOf(request), request.params.id);
+      return download(reply, raw, 'message/rfc822', `message-${messageId}.eml`);
+    },
+  );
+
+  routes.get(
+    '/api/messages/:id/attachments/:attachmentId',
+    { config: { access: 'user' }, schema: { tags, summary: 'Download an attachment', params: attachmentParams } },
+    async (request, reply) => {
+      const attachment = await interactions.attachment(principalOf(request), request.params.id, request.params.attachmentId);
+      const type = MEDIA_TYPE.test(attachment.contentType) ? attachment.contentType : 'application/octet-stream';
+      return download(reply, attachment.content, type, attachment.filename ?? `attachment-${attachment.id}`);
+    },
+  );
+}
+
+/**
+ * Sends stored bytes as a download. Always `attachment`: mail content must never render as a
+ * page of Postern's origin (an HTML or SVG attachment would run its scripts there); the sandbox
+ * CSP and nosniff hold even if a browser ignored that.
+ */
+function download(reply: FastifyReply, content: Buffer, contentType: string, filename: string): FastifyReply {
+  return reply
+    .header('content-type', contentType)
+    .header('content-disposition', contentDisposition(filename))
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox")
+    .header('cache-control', 'private, no-store')
+    .send(content);
+}

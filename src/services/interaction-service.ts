@@ -1,0 +1,184 @@
+/**
+ * The agent's inbox: conversations of the accounts a user may see, their messages, raw MIME and
+ * attachments, and the actions agents take (assign, close, reopen, mark read).
+ *
+ * Who sees what: administrators see every account; agents only the accounts assigned to them
+ * (`account_agents`). A conversation, message or attachment of another account is "not found"
+ * for an agent, so that ids reveal nothing.
+ */
+import { PosternError } from '../errors/index.js';
+import {
+  assignInteraction,
+  closeInteraction,
+  findUserById,
+  getAttachmentContent,
+  getContact,
+  getInteraction,
+  getMessage,
+  getMessageRaw,
+  isAccountAgent,
+  listAgentAccountIds,
+  listEmailAccounts,
+  listInteractionMessages,
+  listInteractions,
+  markInteractionRead,
+  reopenInteraction,
+  requireEmailAccount,
+  type AttachmentContent,
+  type ContactRecord,
+  type Database,
+  type InteractionPage,
+  type InteractionRecord,
+  type InteractionStatus,
+  type MessageRecord,
+  type UserRole,
+} from '../store/index.js';
+
+/** Who is asking; the HTTP layer's Principal satisfies it. */
+export interface Viewer {
+  readonly userId: number;
+  readonly role: UserRole;
+}
+
+/** Filters of a conversation list. `assigned`: `me`, `none` or a user id. */
+export interface InteractionListQuery {
+  readonly status?: InteractionStatus | undefined;
+  readonly assigned?: 'me' | 'none' | number | undefined;
+  readonly contactId?: number | undefined;
+  readonly q?: string | undefined;
+  readonly cursor?: string | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** A conversation with its contact and messages, oldest first. */
+export interface InteractionDetail {
+  readonly interaction: InteractionRecord;
+  readonly contact: ContactRecord | undefined;
+  readonly messages: MessageRecord[];
+}
+
+/** A message's raw MIME, for download. */
+export interface RawMessage {
+  readonly messageId: number;
+  readonly raw: Buffer;
+}
+
+/** Conversations for agents and administrators; see the module comment. */
+export class InteractionService {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Conversations of one account, newest activity first, with a cursor to the next page.
+   *
+   * @throws PosternError RESOURCE_NOT_FOUND for an unknown account, AUTH_FORBIDDEN for an
+   *   account not assigned to the agent.
+   */
+  async list(viewer: Viewer, accountId: number, query: InteractionListQuery = {}): Promise<InteractionPage> {
+    await this.requireAccount(viewer, accountId);
+    const assigned = query.assigned === 'me' ? viewer.userId : query.assigned === 'none' ? null : query.assigned;
+    return listInteractions(this.db, {
+      accountIds: [accountId],
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(assigned === undefined ? {} : { assignedUserId: assigned }),
+      ...(query.contactId === undefined ? {} : { contactId: query.contactId }),
+      ...(query.q === undefined ? {} : { text: query.q }),
+      ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      ...(query.limit === undefined ? {} : { limit: query.limit }),
+    });
+  }
+
+  /** The ids of the accounts the viewer may see. */
+  async visibleAccountIds(viewer: Viewer): Promise<number[]> {
+    if (viewer.role === 'admin') return (await listEmailAccounts(this.db)).map((account) => account.id);
+    return listAgentAccountIds(this.db, viewer.userId);
+  }
+
+  /** A conversation with its messages. @throws PosternError RESOURCE_NOT_FOUND */
+  async get(viewer: Viewer, id: number): Promise<InteractionDetail> {
+    const interaction = await this.requireInteraction(viewer, id);
+    const [contact, messages] = await Promise.all([getContact(this.db, interaction.contactId), listInteractionMessages(this.db, id)]);
+    return { interaction, contact, messages };
+  }
+
+  /** A message's raw MIME. @throws PosternError RESOURCE_NOT_FOUND */
+  async raw(viewer: Viewer, messageId: number): Promise<RawMessage> {
+    await this.requireMessage(viewer, messageId);
+    return { messageId, raw: await getMessageRaw(this.db, messageId) };
+  }
+
+  /** An attachment with its content. @throws PosternError RESOURCE_NOT_FOUND */
+  async attachment(viewer: Viewer, messageId: number, attachmentId: number): Promise<AttachmentContent> {
+    await this.requireMessage(viewer, messageId);
+    return getAttachmentContent(this.db, messageId, attachmentId);
+  }
+
+  /**
+   * Assigns a conversation to a user who can see its account (an administrator, or an agent of
+   * the account), or unassigns it with null.
+   *
+   * @throws PosternError RESOURCE_NOT_FOUND; VALIDATION_FAILED when the user cannot see the account.
+   */
+  async assign(viewer: Viewer, id: number, userId: number | null): Promise<InteractionRecord> {
+    const interaction = await this.requireInteraction(viewer, id);
+    if (userId !== null) {
+      const user = await findUserById(this.db, userId);
+      const allowed = user !== undefined && !user.disabled && (user.role === 'admin' || (await isAccountAgent(this.db, interaction.accountId, userId)));
+      if (!allowed) {
+        throw new PosternError('VALIDATION_FAILED', {
+          message: `User ${userId} cannot be assigned: only administrators and agents of this account can.`,
+          details: { in: 'body', fields: [{ field: 'userId', problem: 'is not an active agent of this account' }] },
+        });
+      }
+    }
+    return assignInteraction(this.db, id, userId);
+  }
+
+  /** Closes a conversation. @throws PosternError RESOURCE_NOT_FOUND */
+  async close(viewer: Viewer, id: number): Promise<InteractionRecord> {
+    await this.requireInteraction(viewer, id);
+    return closeInteraction(this.db, id);
+  }
+
+  /** Reopens a conversation. @throws PosternError RESOURCE_NOT_FOUND */
+  async reopen(viewer: Viewer, id: number): Promise<InteractionRecord> {
+    await this.requireInteraction(viewer, id);
+    return reopenInteraction(this.db, id);
+  }
+
+  /** Marks a conversation's messages read. @throws PosternError RESOURCE_NOT_FOUND */
+  async markRead(viewer: Viewer, id: number): Promise<InteractionRecord> {
+    await this.requireInteraction(viewer, id);
+    return markInteractionRead(this.db, id);
+  }
+
+  private async requireAccount(viewer: Viewer, accountId: number): Promise<void> {
+    await requireEmailAccount(this.db, accountId);
+    if (viewer.role !== 'admin' && !(await isAccountAgent(this.db, accountId, viewer.userId))) {
+      throw new PosternError('AUTH_FORBIDDEN', {
+        message: `Email account ${accountId} is not assigned to you.`,
+        remedy: 'Ask an administrator to assign you to this account.',
+        details: { resource: 'email_account', id: accountId },
+      });
+    }
+  }
+
+  private async canSee(viewer: Viewer, accountId: number): Promise<boolean> {
+    return viewer.role === 'admin' || isAccountAgent(this.db, accountId, viewer.userId);
+  }
+
+  private async requireInteraction(viewer: Viewer, id: number): Promise<InteractionRecord> {
+    const interaction = await getInteraction(this.db, id);
+    if (interaction === undefined || !(await this.canSee(viewer, interaction.accountId))) {
+      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no interaction ${id}.`, details: { resource: 'interaction', id } });
+    }
+    return interaction;
+  }
+
+  private async requireMessage(viewer: Viewer, id: number): Promise<MessageRecord> {
+    const message = await getMessage(this.db, id);
+    if (message === undefined || !(await this.canSee(viewer, message.accountId))) {
+      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no message ${id}.`, details: { resource: 'message', id } });
+    }
+    return message;
+  }
+}
