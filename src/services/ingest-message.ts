@@ -32,11 +32,11 @@ import {
   findInteractionsByTokens,
   findMessageByMessageId,
   findMessageByPosition,
+  findMessageByPositionOrId,
   findThreadedMessageIds,
   insertInboundMessage,
   listLists,
   recordInteractionActivity,
-  requireInteraction,
   updateMessagePosition,
   type Database,
   type MessageKey,
@@ -146,11 +146,15 @@ async function ingestParsed(
     return result;
   };
 
-  const atPosition = await findMessageByPosition(tx, account.id, input.folder, input.uidvalidity, input.uid);
+  const { atPosition, withId: sameId } = await findMessageByPositionOrId(
+    tx,
+    account.id,
+    { folder: input.folder, uidValidity: input.uidvalidity, uid: input.uid },
+    canonicalId,
+  );
   if (atPosition !== undefined) return finish(duplicate(atPosition, 'position'));
 
   let messageId = canonicalId;
-  const sameId = await findMessageByMessageId(tx, account.id, messageId);
   if (sameId !== undefined) {
     if (sameContent(sameId, parsed)) {
       if (sameId.folder === input.folder && sameId.uidValidity !== input.uidvalidity) {
@@ -182,16 +186,18 @@ async function ingestParsed(
     byToken: await findInteractionsByTokens(tx, account.id, keys.subjectTokens),
   });
   const receivedAt = input.internalDate ?? tx.now();
-  const interaction =
+  const interactionId =
     decision.kind === 'new'
-      ? await createInteraction(tx, {
-          accountId: account.id,
-          contactId: contact.id,
-          subject: normalizeSubject(parsed.subject),
-          tokenCheck: tokenCheckFromBytes(randomBytes(3)),
-          at: receivedAt,
-        })
-      : await requireInteraction(tx, decision.interactionId);
+      ? (
+          await createInteraction(tx, {
+            accountId: account.id,
+            contactId: contact.id,
+            subject: normalizeSubject(parsed.subject),
+            tokenCheck: tokenCheckFromBytes(randomBytes(3)),
+            at: receivedAt,
+          })
+        ).id
+      : decision.interactionId;
 
   const oversize = input.headersOnly === true;
   const size = input.size ?? input.raw.length;
@@ -199,7 +205,7 @@ async function ingestParsed(
     tx,
     {
       accountId: account.id,
-      interactionId: interaction.id,
+      interactionId,
       messageId,
       inReplyTo: parsed.inReplyTo[0] ?? null,
       references: parsed.references,
@@ -234,7 +240,7 @@ async function ingestParsed(
   }
 
   const automated = automation.autoReply || automation.bounce || automation.list;
-  await recordInteractionActivity(tx, interaction.id, { at: receivedAt, unread: true, reopen: !automated && !input.isJunk });
+  await recordInteractionActivity(tx, interactionId, { at: receivedAt, unread: true, reopen: !automated && !input.isJunk });
   const problems = oversize ? [...parsed.problems, `larger than the account's limit (${size} bytes); only the header was stored`] : parsed.problems;
   await recordEvents(tx, account, messageRowId, { problems: parsed.problems, oversize, size, input, messageId });
 
@@ -242,7 +248,7 @@ async function ingestParsed(
     outcome: 'stored',
     messageRowId,
     messageId,
-    interactionId: interaction.id,
+    interactionId,
     interactionCreated: decision.kind === 'new',
     threadedBy: decision.kind === 'new' ? 'new' : decision.kind === 'token' ? 'token' : decision.via,
     contactId: contact.id,

@@ -107,19 +107,20 @@ export async function recordInteractionActivity(
   id: number,
   activity: { readonly at: Date; readonly unread: boolean; readonly reopen: boolean },
 ): Promise<void> {
-  const current = await requireInteraction(db, id);
   const at = toDbTime(activity.at);
-  await db.kysely
+  const result = await db.kysely
     .updateTable('interactions')
     .set((eb) => ({
       message_count: eb('message_count', '+', 1),
       unread_count: eb('unread_count', '+', activity.unread ? 1 : 0),
-      last_activity_at: at > current.lastActivityAt ? at : current.lastActivityAt,
-      ...(activity.reopen && current.status === 'closed' ? { status: 'open' as const, closed_at: null } : {}),
+      // Timestamps are ISO-8601 text: comparing the text compares the times.
+      last_activity_at: eb.case().when('last_activity_at', '<', at).then(at).else(eb.ref('last_activity_at')).end(),
+      ...(activity.reopen ? { status: 'open' as const, closed_at: null } : {}),
       updated_at: toDbTime(db.now()),
     }))
     .where('id', '=', id)
-    .execute();
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw interactionNotFound(id);
 }
 
 /** The interactions of an account that own these subject tokens (stored form). */

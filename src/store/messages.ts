@@ -220,6 +220,32 @@ export async function findMessageByMessageId(db: Database, accountId: number, me
   return row === undefined ? undefined : toMessageKey(row);
 }
 
+/**
+ * In one query: the message at a mailbox position and the message with a Message-ID, either
+ * possibly absent (ingest's idempotency check).
+ */
+export async function findMessageByPositionOrId(
+  db: Database,
+  accountId: number,
+  position: { readonly folder: string; readonly uidValidity: number; readonly uid: number },
+  messageId: string,
+): Promise<{ atPosition: MessageKey | undefined; withId: MessageKey | undefined }> {
+  const rows = await selectKeys(db)
+    .where('account_id', '=', accountId)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('folder', '=', position.folder), eb('uidvalidity', '=', position.uidValidity), eb('uid', '=', position.uid)]),
+        eb('message_id', '=', messageId),
+      ]),
+    )
+    .execute();
+  const keys = rows.map(toMessageKey);
+  return {
+    atPosition: keys.find((key) => key.folder === position.folder && key.uidValidity === position.uidValidity && key.uid === position.uid),
+    withId: keys.find((key) => key.messageId === messageId),
+  };
+}
+
 /** Known Message-IDs of an account → the interaction their message belongs to (threading). */
 export async function findThreadedMessageIds(db: Database, accountId: number, messageIds: readonly string[]): Promise<Map<string, number>> {
   if (messageIds.length === 0) return new Map();
