@@ -86,7 +86,14 @@ export async function newContext(browser: Browser, viewport = { width: 1280, hei
   return browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC', colorScheme: 'light' });
 }
 
-export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../../docs/screenshots');
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+/**
+ * Where the screenshots go: dist/screenshots (not committed) on every run, so that a test run
+ * leaves the work tree clean; `npm run screenshots` sets POSTERN_E2E_SCREENSHOTS=docs/screenshots
+ * to refresh the committed ones the README shows.
+ */
+export const SCREENSHOTS = path.resolve(ROOT, process.env.POSTERN_E2E_SCREENSHOTS ?? 'dist/screenshots');
 
 export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });

@@ -41,8 +41,12 @@ export function ProviderListPage(): JSX.Element {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Status</th>
-                <th scope="col">Application Id</th>
-                <th scope="col">Tenant Id</th>
+                <th scope="col" class="hide-narrow">
+                  Application Id
+                </th>
+                <th scope="col" class="hide-narrow">
+                  Tenant Id
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -54,10 +58,10 @@ export function ProviderListPage(): JSX.Element {
                   <td>
                     <Badges badges={providerBadges(provider)} />
                   </td>
-                  <td>
+                  <td class="hide-narrow">
                     <code class="id">{provider.applicationId}</code>
                   </td>
-                  <td>
+                  <td class="hide-narrow">
                     <code class="id">{provider.tenantId}</code>
                   </td>
                 </tr>

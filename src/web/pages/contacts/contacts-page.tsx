@@ -152,6 +152,7 @@ export function ContactsPage(): JSX.Element {
               </table>
             </div>
           )}
+          {page.offset === 0 && page.items.length >= page.total ? null : (
           <nav class="pager" aria-label="Pages of contacts">
             <button type="button" class="button" disabled={page.offset === 0} onClick={() => go({ offset: Math.max(0, page.offset - PAGE_SIZE) })}>
               Previous
@@ -160,6 +161,7 @@ export function ContactsPage(): JSX.Element {
               Next
             </button>
           </nav>
+          )}
         </>
       )}
       <ContactDialog

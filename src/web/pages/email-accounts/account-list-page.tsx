@@ -44,7 +44,9 @@ export function AccountListPage(): JSX.Element {
                 <th scope="col">Name</th>
                 <th scope="col">Email Address</th>
                 <th scope="col">Status</th>
-                <th scope="col">Cloud Provider</th>
+                <th scope="col" class="hide-narrow">
+                  Cloud Provider
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -65,7 +67,7 @@ export function AccountListPage(): JSX.Element {
                     {account.lastError === null ? null : <span class="muted block">{account.lastError.message}</span>}
                     {account.statusChangedAt === null ? null : <span class="muted block">since {formatDateTime(account.statusChangedAt)}</span>}
                   </td>
-                  <td>{account.providerId === null ? '—' : <Link to={`/cloud-providers/${account.providerId}`}>{account.providerName ?? `Provider ${account.providerId}`}</Link>}</td>
+                  <td class="hide-narrow">{account.providerId === null ? '—' : <Link to={`/cloud-providers/${account.providerId}`}>{account.providerName ?? `Provider ${account.providerId}`}</Link>}</td>
                 </tr>
               ))}
             </tbody>

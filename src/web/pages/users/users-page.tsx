@@ -43,10 +43,14 @@ export function UsersPage(): JSX.Element {
             <thead>
               <tr>
                 <th scope="col">Username</th>
-                <th scope="col">Name</th>
+                <th scope="col" class="hide-narrow">
+                  Name
+                </th>
                 <th scope="col">Role</th>
                 <th scope="col">Status</th>
-                <th scope="col">Last sign-in</th>
+                <th scope="col" class="hide-narrow">
+                  Last sign-in
+                </th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -59,12 +63,12 @@ export function UsersPage(): JSX.Element {
                     {user.username}
                     {user.id === me.id ? <span class="muted"> (you)</span> : null}
                   </th>
-                  <td>{user.displayName}</td>
+                  <td class="hide-narrow">{user.displayName}</td>
                   <td>{user.role === 'admin' ? 'Administrator' : 'Agent'}</td>
                   <td>
                     <Badge badge={user.disabled ? { tone: 'neutral', text: 'Disabled' } : { tone: 'ok', text: 'Active' }} />
                   </td>
-                  <td>{formatDateTime(user.lastLoginAt)}</td>
+                  <td class="hide-narrow">{formatDateTime(user.lastLoginAt)}</td>
                   <td class="row-actions">
                     <button type="button" class="button button-small" onClick={() => setEditing(user)} aria-label={`Edit ${user.username}`}>
                       Edit

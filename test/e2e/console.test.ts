@@ -1,0 +1,242 @@
+/**
+ * The rest of the console in a real browser: users (admins and agents), lists and contacts,
+ * an agent's restricted view, the password change, sign-out and an expired session, keyboard use
+ * of the actions menu, and the layout on a narrow screen.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsoleWatch, launchChromium, newContext, overflowing, screenshot } from './helpers/browser.js';
+import { createThrough, signIn } from './helpers/session.js';
+import { CONTOSO, startStack, type Stack } from './helpers/stack.js';
+
+let stack: Stack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let watch: ConsoleWatch;
+const NEW_PASSWORD = 'a brand new admin password';
+
+beforeAll(async () => {
+  stack = await startStack();
+  browser = await launchChromium([stack.emulatorCertPem]);
+  context = await newContext(browser);
+  page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  watch = new ConsoleWatch(stack.url);
+  watch.attach(page);
+  await signIn(page, stack.url, stack.admin.username, stack.admin.password);
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await stack?.close();
+});
+
+const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+
+describe('administrator console: users, lists, contacts, account', () => {
+  it('creates an agent and changes a user', async () => {
+    await nav('Users').click();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'New user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New user' });
+    await dialog.getByRole('textbox', { name: 'Username' }).fill('carla');
+    await dialog.getByRole('textbox', { name: 'Display name' }).fill('Carla Agent');
+    await dialog.getByLabel(/^Password/).fill('carla password 1');
+    await dialog.getByRole('button', { name: 'Create user' }).click();
+    await page.getByText('User carla created.').waitFor();
+    const row = page.getByRole('row', { name: /carla/ });
+    expect(await row.textContent()).toContain('Agent');
+
+    await page.getByRole('button', { name: 'New user' }).click();
+    await page.getByRole('dialog', { name: 'New user' }).getByRole('textbox', { name: 'Username' }).fill('sam');
+    await page.getByRole('dialog', { name: 'New user' }).getByLabel(/^Password/).fill('short');
+    watch.expect(/status of 400/);
+    await page.getByRole('dialog', { name: 'New user' }).getByRole('button', { name: 'Create user' }).click();
+    const problem = page.getByRole('dialog', { name: 'New user' }).locator('.field-problem');
+    await problem.waitFor();
+    expect(await problem.textContent()).toContain('at least 10 characters');
+    await page.getByRole('dialog', { name: 'New user' }).getByRole('button', { name: 'Cancel' }).click();
+
+    await page.getByRole('button', { name: 'Edit carla' }).click();
+    await page.getByRole('dialog', { name: 'Edit carla' }).getByRole('textbox', { name: 'Display name' }).fill('Carla Bianchi');
+    await page.getByRole('dialog', { name: 'Edit carla' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('User carla saved.').waitFor();
+    expect(await row.textContent()).toContain('Carla Bianchi');
+    await screenshot(page, 'users');
+  });
+
+  it('keeps contact lists and contacts: create, search, edit, delete', async () => {
+    await nav('Lists').click();
+    await page.getByRole('button', { name: 'New list' }).click();
+    await page.getByRole('dialog', { name: 'New list' }).getByRole('textbox', { name: 'Name' }).fill('Customers');
+    await page.getByRole('dialog', { name: 'New list' }).getByRole('textbox', { name: 'Description' }).fill('People who write to support@');
+    await page.getByRole('dialog', { name: 'New list' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('List Customers saved.').waitFor();
+
+    await page.getByRole('link', { name: 'Customers' }).click();
+    await page.getByRole('heading', { name: 'Contacts', level: 1 }).waitFor();
+    for (const [name, addresses] of [
+      ['Carla Customer', 'carla@customer.example\ncarla.c@home.example'],
+      ['Dario Buyer', 'dario@buyer.example'],
+    ] as const) {
+      await page.getByRole('button', { name: 'New contact' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New contact' });
+      expect(await dialog.getByRole('combobox', { name: 'List' }).locator('option:checked').textContent()).toBe('Customers');
+      await dialog.getByRole('textbox', { name: 'Name' }).fill(name);
+      await dialog.getByRole('textbox', { name: 'Email addresses' }).fill(addresses);
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await page.getByText(`Contact ${name} saved.`).waitFor();
+    }
+    await expect.poll(() => page.getByRole('row').count()).toBe(3);
+
+    await page.getByRole('searchbox', { name: 'Search by name or address' }).fill('home.example');
+    await expect.poll(() => page.getByRole('row').count()).toBe(2);
+    expect(await page.getByRole('row', { name: /Carla Customer/ }).textContent()).toContain('carla.c@home.example');
+    expect(page.url()).toContain('q=home.example');
+
+    await page.getByRole('button', { name: 'Edit Carla Customer' }).click();
+    await page.getByRole('dialog', { name: 'Edit Carla Customer' }).getByRole('textbox', { name: 'Notes' }).fill('Prefers the phone.');
+    await page.getByRole('dialog', { name: 'Edit Carla Customer' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Prefers the phone.').waitFor();
+
+    await page.getByRole('searchbox', { name: 'Search by name or address' }).fill('');
+    await expect.poll(() => page.getByRole('row').count()).toBe(3);
+    await screenshot(page, 'contacts');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete Dario Buyer' }).click();
+    await page.getByText('Contact Dario Buyer deleted.').waitFor();
+    await expect.poll(() => page.getByRole('row').count()).toBe(2);
+
+    await nav('Lists').click();
+    await expect.poll(async () => (await page.getByRole('row', { name: /Customers/ }).textContent()) ?? '').toContain('1');
+    await screenshot(page, 'lists');
+  });
+
+  it('operates the actions menu with the keyboard', async () => {
+    const id = await createThrough(context, stack.url, '/api/cloudProviders', {
+      name: 'Keyboard test',
+      applicationId: CONTOSO.web.appId,
+      tenantId: CONTOSO.tenantId,
+      clientSecret: CONTOSO.web.secret,
+      cloud: 'custom',
+      authorityUrl: stack.emulator.base,
+      caFile: stack.emulator.handle.caFile,
+    });
+    await page.goto(`${stack.url}/ui/cloud-providers/${id}`);
+    const button = page.getByRole('button', { name: 'Actions' });
+    await button.focus();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => button.getAttribute('aria-expanded')).toBe('true');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Authenticate');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Update Client Secret');
+    await page.keyboard.press('End');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Delete');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => button.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-haspopup'))).toBe('menu');
+
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Authenticate');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Update Client Secret');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Update Client Secret' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.count()).toBe(0);
+  });
+
+  it('lets an agent see lists and contacts but not the administration', async () => {
+    const agentContext = await newContext(browser);
+    const agentPage = await agentContext.newPage();
+    agentPage.setDefaultTimeout(10_000);
+    watch.attach(agentPage);
+    await signIn(agentPage, stack.url, 'carla', 'carla password 1');
+    await expect.poll(() => agentPage.url()).toBe(`${stack.url}/ui/contacts`);
+    const links = await agentPage.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+    expect(links).toEqual(['Lists', 'Contacts']);
+    expect(await agentPage.getByRole('button', { name: 'New contact' }).count()).toBe(0);
+    await agentPage.goto(`${stack.url}/ui/cloud-providers`);
+    await agentPage.getByText('This page is reserved to administrators.').waitFor();
+    await agentContext.close();
+  });
+
+  it('changes the password, signs out, and signs in with the new one', async () => {
+    await page.getByRole('link', { name: /Administrator/ }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByLabel(/^Current password/).fill('wrong password!');
+    await page.getByLabel(/^New password/).fill(NEW_PASSWORD);
+    await page.getByLabel(/^Repeat the new password/).fill(NEW_PASSWORD);
+    watch.expect(/status of 40[013]/);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('alert').waitFor();
+    await page.getByLabel(/^Current password/).fill(stack.admin.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your password has been changed.').waitFor();
+    await screenshot(page, 'account');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(page.url()).toBe(`${stack.url}/ui/sign-in`);
+    await page.getByRole('textbox', { name: 'Username' }).fill('admin');
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Cloud Providers', level: 1 }).waitFor();
+  });
+
+  it('sends an expired session back to sign-in, and returns to the page after it', async () => {
+    await nav('Users').click();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    const cookies = await context.cookies(stack.url);
+    await context.clearCookies({ name: 'postern_session' });
+    expect(cookies.some((c) => c.name === 'postern_session')).toBe(true);
+    watch.expect(/status of 401/);
+    await nav('Lists').click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByRole('textbox', { name: 'Username' }).fill('admin');
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Lists', level: 1 }).waitFor();
+  });
+
+  it('fits a narrow screen, with the navigation behind a menu button', async () => {
+    const narrow = await newContext(browser, { width: 390, height: 844 });
+    const phone = await narrow.newPage();
+    phone.setDefaultTimeout(10_000);
+    watch.attach(phone);
+    await signIn(phone, stack.url, 'admin', NEW_PASSWORD);
+    await phone.getByRole('heading', { name: 'Cloud Providers', level: 1 }).waitFor();
+    const links = phone.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' });
+    expect(await links.isVisible()).toBe(false);
+    const menu = phone.getByRole('button', { name: 'Menu' });
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    expect(await links.isVisible()).toBe(true);
+    await screenshot(phone, 'narrow-navigation', { fullPage: false });
+    await menu.click();
+    for (const path of ['/ui/cloud-providers', '/ui/cloud-providers/new', '/ui/email-accounts/new', '/ui/contacts', '/ui/users', '/ui/account']) {
+      await phone.goto(`${stack.url}${path}`);
+      await phone.locator('h1').first().waitFor();
+      expect(await overflowing(phone), path).toEqual([]);
+    }
+    await phone.goto(`${stack.url}/ui/cloud-providers/new`);
+    await phone.locator('h1').first().waitFor();
+    await screenshot(phone, 'narrow-cloud-provider-new');
+    await narrow.close();
+  });
+
+  it('fits 1280 px on every page', async () => {
+    for (const path of ['/ui/cloud-providers', '/ui/cloud-providers/new', '/ui/email-accounts', '/ui/email-accounts/new', '/ui/lists', '/ui/contacts', '/ui/users', '/ui/account']) {
+      await page.goto(`${stack.url}${path}`);
+      await page.locator('h1').first().waitFor();
+      expect(await overflowing(page), path).toEqual([]);
+    }
+  });
+
+  it('logged no console errors', () => {
+    expect(watch.problems).toEqual([]);
+  });
+});
