@@ -130,7 +130,8 @@ export class FolderSync {
         actionsFailed += outcome.failed;
       }
     }
-    const report = { folder, uidValidity, reset: decision.kind === 'reset' ? decision.reason : null, stored: 0, duplicates: 0, oversize: [] as OversizeNotice[] };
+    const oversize: OversizeNotice[] = [];
+    const report = { folder, uidValidity, reset: decision.kind === 'reset' ? decision.reason : null, stored: 0, duplicates: 0, oversize };
     if (box.exists === 0) return { ...report, actionsApplied, actionsFailed, lastUid };
 
     const candidates = await this.listCandidates(lastUid);
