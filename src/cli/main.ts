@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isPosternError } from '../errors/index.js';
 import { registerAccountCommands } from './commands/accounts.js';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerProviderCommands } from './commands/providers.js';
 import { registerStartCommand } from './commands/start.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerProviderCommands(program);
   registerAccountCommands(program);
+  registerDoctorCommand(program);
   registerEmulatorCommand(program);
   return program;
 }

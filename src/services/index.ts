@@ -5,6 +5,7 @@ import type { Database, SecretBox } from '../store/index.js';
 import { AccessTokenService } from './access-token-service.js';
 import { AccountService } from './account-service.js';
 import { ApiTokenService } from './api-token-service.js';
+import { DoctorService } from './doctor/doctor-service.js';
 import { MailboxTestService } from './mailbox-connection.js';
 import { AuthService } from './auth-service.js';
 import { DirectoryService } from './directory-service.js';
@@ -38,6 +39,7 @@ export interface Services {
   accessTokens: AccessTokenService;
   accounts: AccountService;
   mailboxTest: MailboxTestService;
+  doctor: DoctorService;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -62,5 +64,6 @@ export function createServices(deps: ServiceDeps): Services {
     accessTokens,
     accounts,
     mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens),
+    doctor: new DoctorService({ db: deps.db, box: deps.box, identity, accounts, accessTokens, publicUrl: deps.config.publicUrl }),
   };
 }

@@ -142,6 +142,13 @@ export class MicrosoftIdentity {
     );
   }
 
+  /** Fetches the authority's discovery document now (the doctor's configuration check). */
+  async discover(conn: ProviderConnection): Promise<{ issuer: string; tokenEndpoint: string; authorizationEndpoint: string }> {
+    this.forget(conn.providerId);
+    const metadata = (await this.configuration(conn)).serverMetadata();
+    return { issuer: metadata.issuer, tokenEndpoint: metadata.token_endpoint ?? '', authorizationEndpoint: metadata.authorization_endpoint ?? '' };
+  }
+
   /** Forgets the cached discovery of a provider (after an edit). */
   forget(providerId: number): void {
     this.configs.delete(providerId);

@@ -1,0 +1,69 @@
+import type { MicrosoftIdentity } from '../../providers/microsoft/identity-client.js';
+import { listEmailAccounts, listGrants, listProviders, requireEmailAccount, requireProvider, type Database, type EmailAccountRecord, type ProviderRecord, type SecretBox } from '../../store/index.js';
+import type { AccessTokenService } from '../access-token-service.js';
+import type { AccountService } from '../account-service.js';
+import { checkAccount, type AccountCheckDeps } from './account-checks.js';
+import type { Diagnosis, DiagnosisSection } from './check.js';
+import { checkProvider } from './provider-checks.js';
+
+export interface DoctorDeps {
+  db: Database;
+  box: SecretBox;
+  identity: MicrosoftIdentity;
+  accounts: AccountService;
+  accessTokens: AccessTokenService;
+  publicUrl: string;
+}
+
+export type DoctorTarget = { accountId: number } | { providerId: number } | Record<string, never>;
+
+/**
+ * The doctor: the reference guide's troubleshooting list run as checks — for one account (with its
+ * provider), one provider (with its accounts), or everything — each with evidence and a remedy.
+ */
+export class DoctorService {
+  /** SMTP checks, plugged in by the outbound side. */
+  extraAccountChecks: AccountCheckDeps['extra'];
+
+  constructor(private readonly deps: DoctorDeps) {}
+
+  async diagnose(target: DoctorTarget = {}): Promise<Diagnosis> {
+    const sections: DiagnosisSection[] = [];
+    if ('accountId' in target) {
+      const account = await requireEmailAccount(this.deps.db, target.accountId);
+      if (account.providerId !== null) sections.push(await this.providerSection(await requireProvider(this.deps.db, account.providerId)));
+      sections.push(await this.accountSection(account));
+    } else if ('providerId' in target) {
+      const provider = await requireProvider(this.deps.db, target.providerId);
+      sections.push(await this.providerSection(provider));
+      for (const account of (await listEmailAccounts(this.deps.db)).filter((a) => a.providerId === provider.id)) sections.push(await this.accountSection(account));
+    } else {
+      for (const provider of await listProviders(this.deps.db)) sections.push(await this.providerSection(provider));
+      for (const account of await listEmailAccounts(this.deps.db)) sections.push(await this.accountSection(account));
+    }
+    const ok = sections.every((section) => section.checks.every((check) => check.result !== 'failed'));
+    return { at: this.deps.db.now().toISOString(), ok, sections };
+  }
+
+  private async providerSection(provider: ProviderRecord): Promise<DiagnosisSection> {
+    const grants = await listGrants(this.deps.db, { providerId: provider.id });
+    const checks = await checkProvider(provider, grants, {
+      identity: this.deps.identity,
+      box: this.deps.box,
+      publicUrl: this.deps.publicUrl,
+      now: () => this.deps.db.now(),
+    });
+    return { subject: `Cloud Provider "${provider.name}"`, checks };
+  }
+
+  private async accountSection(account: EmailAccountRecord): Promise<DiagnosisSection> {
+    const checks = await checkAccount(account, {
+      db: this.deps.db,
+      accounts: this.deps.accounts,
+      accessTokens: this.deps.accessTokens,
+      now: () => this.deps.db.now(),
+      ...(this.extraAccountChecks === undefined ? {} : { extra: this.extraAccountChecks }),
+    });
+    return { subject: `Email account ${account.key} <${account.emailAddress}>`, checks };
+  }
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * What an access token says about itself. Exchange Online tokens are JWTs a client may read (not
+ * verify: their header carries a nonce); the doctor reads `scp`/`roles` and the user to compare
+ * them with what the transport needs.
+ *
+ * @see https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
+ */
+const claimsSchema = z
+  .object({
+    aud: z.string().optional(),
+    scp: z.string().optional(),
+    roles: z.array(z.string()).optional(),
+    upn: z.string().optional(),
+    unique_name: z.string().optional(),
+    preferred_username: z.string().optional(),
+    oid: z.string().optional(),
+    tid: z.string().optional(),
+    exp: z.number().optional(),
+  })
+  .loose();
+
+export interface TokenClaims {
+  audience: string | null;
+  scopes: string[];
+  roles: string[];
+  user: string | null;
+}
+
+/** The claims of a JWT access token, or null when the token is not a readable JWT. */
+export function readTokenClaims(token: string): TokenClaims | null {
+  const payload = token.split('.')[1];
+  if (payload === undefined) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  const parsed = claimsSchema.safeParse(json);
+  if (!parsed.success) return null;
+  const claims = parsed.data;
+  return {
+    audience: claims.aud ?? null,
+    scopes: (claims.scp ?? '').split(' ').filter(Boolean),
+    roles: claims.roles ?? [],
+    user: claims.upn ?? claims.unique_name ?? claims.preferred_username ?? null,
+  };
+}
+
+/** The permission names (without resource prefix) a token carries. */
+export function shortNames(values: readonly string[]): Set<string> {
+  return new Set(values.map((value) => value.split('/').pop()?.toLowerCase() ?? value.toLowerCase()));
+}

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTOSO, authenticate, authenticatedProvider, createProvider, startPair, type Pair } from '../providers/helpers.js';
+import { check, createAccount, diagnose, failures, sharedMailboxSetup } from './helpers.js';
+
+const DAY_MS = 86_400_000;
+let pair: Pair;
+
+beforeAll(async () => {
+  pair = await startPair();
+});
+afterAll(async () => pair.close());
+
+const putSecret = (providerId: number, clientSecret: string) =>
+  pair.postern.app.inject({ method: 'PUT', url: `/api/cloudProviders/${providerId}/clientSecret`, headers: { authorization: pair.admin }, payload: { clientSecret } });
+
+describe('the doctor names the cause and the remedy', () => {
+  it('finds nothing wrong with a healthy shared mailbox', async () => {
+    await sharedMailboxSetup(pair, 'OK');
+    const diagnosis = await diagnose(pair, 'account=OK');
+    expect(failures(diagnosis)).toEqual([]);
+    expect(diagnosis.ok).toBe(true);
+    expect(check(diagnosis, 'account.imap').evidence).toContain('as developers@contoso.com with XOAUTH2');
+    expect(check(diagnosis, 'account.identity').evidence).toContain('the delegate of the shared mailbox developers@contoso.com');
+  });
+
+  it('tells an expired secret from the secret ID pasted as its value', async () => {
+    const { providerId } = await sharedMailboxSetup(pair, 'EXP');
+    expect((await putSecret(providerId, CONTOSO.web.expiredSecret)).statusCode).toBe(200);
+    const expired = check(await diagnose(pair, `provider=${providerId}`), 'provider.secret');
+    expect(expired).toMatchObject({ result: 'failed', code: 'AUTH_SECRET_EXPIRED' });
+    expect(expired.remedy).toMatch(/Update Client Secret/);
+
+    expect((await putSecret(providerId, CONTOSO.web.expiredSecretId)).statusCode).toBe(200);
+    const wrong = check(await diagnose(pair, `provider=${providerId}`), 'provider.secret');
+    expect(wrong).toMatchObject({ result: 'failed', code: 'AUTH_SECRET_INVALID' });
+    expect(wrong.remedy).toMatch(/secret ID was probably pasted instead of its value/);
+  });
+
+  it('names the missing IMAP.AccessAsUser.All permission', async () => {
+    // marco@ signs in for the first time to a provider that does not ask for IMAP: he consents
+    // to SMTP.Send only, and his tokens carry no IMAP permission.
+    const providerId = await createProvider(pair, { scopes: ['https://outlook.office.com/SMTP.Send', 'offline_access', 'openid', 'profile', 'email'] });
+    const signed = await authenticate(pair, providerId, { username: CONTOSO.marco.upn, password: CONTOSO.marco.password });
+    expect(signed.response.headers.location).toContain('authentication=success');
+    await createAccount(pair, providerId, { name: 'No IMAP scope', key: 'NOSC', emailAddress: CONTOSO.marco.upn });
+    const scopes = check(await diagnose(pair, 'account=NOSC'), 'account.scopes');
+    expect(scopes.result).toBe('failed');
+    expect(scopes.evidence).toContain('lacks IMAP.AccessAsUser.All');
+    expect(scopes.remedy).toMatch(/add IMAP\.AccessAsUser\.All/);
+  });
+
+  it('names the missing FullAccess of the delegate on the shared mailbox', async () => {
+    await sharedMailboxSetup(pair, 'NOFA');
+    await pair.emulator.control('DELETE', `/mailboxes/developers@contoso.com/delegates/${CONTOSO.andrea.id}?rights=FullAccess`);
+    try {
+      const imap = check(await diagnose(pair, 'account=NOFA'), 'account.imap');
+      expect(imap).toMatchObject({ result: 'failed', code: 'IMAP_NOT_CONNECTED' });
+      expect(imap.remedy).toContain('Give andrea@contoso.com FullAccess on the shared mailbox developers@contoso.com');
+    } finally {
+      await pair.emulator.control('POST', '/mailboxes/developers@contoso.com/delegates', { user: CONTOSO.andrea.id, rights: ['FullAccess'] });
+    }
+  });
+
+  it('names IMAP disabled for the mailbox', async () => {
+    const { providerId } = await authenticatedProvider(pair);
+    await createAccount(pair, providerId, { name: 'Andrea', key: 'NOIM', emailAddress: CONTOSO.andrea.upn });
+    await pair.emulator.control('PATCH', '/mailboxes/andrea@contoso.com', { imapEnabled: false });
+    try {
+      const imap = check(await diagnose(pair, 'account=NOIM'), 'account.imap');
+      expect(imap).toMatchObject({ result: 'failed', code: 'IMAP_NOT_CONNECTED' });
+      expect(imap.remedy).toContain('IMAP is disabled for andrea@contoso.com');
+    } finally {
+      await pair.emulator.control('PATCH', '/mailboxes/andrea@contoso.com', { imapEnabled: true });
+    }
+  });
+
+  it('names a sign-in expired by inactivity (AADSTS700082)', async () => {
+    await sharedMailboxSetup(pair, 'IDLE');
+    pair.emulator.handle.clock.advance(91 * DAY_MS);
+    const diagnosis = await diagnose(pair, 'account=IDLE');
+    const token = check(diagnosis, 'account.token');
+    expect(token).toMatchObject({ result: 'failed', code: 'AUTH_REAUTH_INACTIVE' });
+    expect(token.evidence).toContain('AADSTS700082');
+    expect(token.remedy).toMatch(/Authenticate the Cloud Provider again/);
+  });
+});
