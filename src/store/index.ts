@@ -29,3 +29,8 @@ export * from './email-accounts.js';
 export * from './mailbox-checkpoints.js';
 export * from './interactions.js';
 export * from './messages.js';
+export * from './outbox.js';
+export * from './rate-counters.js';
+export * from './outgoing-messages.js';
+export * from './sending-settings.js';
+export * from './idempotency-keys.js';

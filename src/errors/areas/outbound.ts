@@ -17,7 +17,7 @@ export const OUTBOUND_ERRORS = {
     kind: 'needs-admin',
     message: 'Exchange refused the SMTP sign-in: SMTP AUTH is disabled for the tenant (or this mailbox) (535 5.7.139).',
     remedy:
-      'SMTP AUTH is disabled for the tenant (or this mailbox): enable authenticated SMTP for the mailbox (Exchange admin center → the mailbox → Manage email apps → Authenticated SMTP, or Set-CASMailbox <mailbox> -SmtpClientAuthenticationDisabled $false), or use the Graph transport. Then retry the message.',
+      'SMTP AUTH is disabled for the tenant (or this mailbox): enable authenticated SMTP for the mailbox, or use the Graph transport. In the Exchange admin center open the mailbox (for a shared mailbox, the delegate\'s), Manage email apps, tick Authenticated SMTP — or run Set-CASMailbox <mailbox> -SmtpClientAuthenticationDisabled $false. Then retry the message.',
   },
   SMTP_AUTH_FAILED: {
     status: 409,

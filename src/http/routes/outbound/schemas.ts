@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/**
+ * Request and response shapes of the outbound routes. Addresses are checked by the send service
+ * (RFC 5322 addr-spec with IDN, see domain/outbound-address.ts) so that every refusal names its
+ * field the same way; here only their shape is.
+ */
+export const addressInput = z.union([
+  z.string().max(320, 'must be at most 320 characters'),
+  z.object({ name: z.string().max(256, 'must be at most 256 characters').nullable().optional(), address: z.string().max(320, 'must be at most 320 characters') }),
+]);
+
+const addressList = z.array(addressInput).max(1000, 'may hold at most 1000 addresses');
+
+export const attachmentInput = z.object({
+  filename: z.string().max(255, 'must be at most 255 characters'),
+  contentType: z.string().max(255).nullable().optional(),
+  contentBase64: z.string(),
+  contentId: z.string().max(250).nullable().optional(),
+  inline: z.boolean().optional(),
+});
+
+const body = {
+  text: z.string().max(10_000_000, 'must be at most 10,000,000 characters').nullable().optional(),
+  html: z.string().max(20_000_000, 'must be at most 20,000,000 characters').nullable().optional(),
+  attachments: z.array(attachmentInput).max(250, 'may hold at most 250 attachments (Exchange Online\'s limit)').optional(),
+  autoSubmitted: z.enum(['no', 'auto-generated', 'auto-replied']).optional(),
+};
+
+export const replyBody = z
+  .object({
+    ...body,
+    replyAll: z.boolean().optional(),
+    quote: z.boolean().optional(),
+    inReplyToMessageId: z.number().int().positive().optional(),
+    to: addressList.optional(),
+    cc: addressList.optional(),
+    bcc: addressList.optional(),
+  })
+  .strict();
+
+export const newMessageBody = z
+  .object({
+    ...body,
+    to: addressList.min(1, 'name at least one recipient'),
+    cc: addressList.optional(),
+    bcc: addressList.optional(),
+    subject: z.string().max(998, 'must be at most 998 characters'),
+    interactionId: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const sendingPatch = z
+  .object({
+    sendPerMinute: z.number().int().min(1).max(10_000).optional(),
+    recipientsPerDay: z.number().int().min(1).max(1_000_000).optional(),
+    concurrency: z.number().int().min(1).max(50).optional(),
+    maxRecipientsPerMessage: z.number().int().min(1).max(1000, 'Exchange Online allows at most 1000').optional(),
+    maxMessageBytes: z.number().int().min(64 * 1024).max(150 * 1024 * 1024, 'Exchange Online allows at most 150 MB').optional(),
+    retryForHours: z.number().int().min(0).max(24 * 14).optional(),
+  })
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'name at least one field to change');
+
+export const queuedReply = z.object({
+  id: z.number().int(),
+  interactionId: z.number().int(),
+  messageId: z.string(),
+  state: z.string(),
+});
+
+const storedAddress = z.object({ name: z.string(), address: z.string() });
+const problem = z.object({ code: z.string(), message: z.string(), remedy: z.string().nullable() });
+
+export const messageReply = z.object({
+  id: z.number().int(),
+  accountId: z.number().int(),
+  interactionId: z.number().int().nullable(),
+  direction: z.enum(['in', 'out']),
+  messageId: z.string().nullable(),
+  inReplyTo: z.string().nullable(),
+  references: z.array(z.string()),
+  from: z.array(storedAddress),
+  to: z.array(storedAddress),
+  cc: z.array(storedAddress),
+  bcc: z.array(storedAddress),
+  subject: z.string(),
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+  attachments: z.array(z.object({ id: z.number().int(), filename: z.string().nullable(), contentType: z.string(), size: z.number().int(), contentId: z.string().nullable(), inline: z.boolean() })),
+  state: z.string().nullable(),
+  delivery: z
+    .object({
+      attempts: z.number().int(),
+      nextAttemptAt: z.string().nullable(),
+      lastAttemptAt: z.string().nullable(),
+      sentAt: z.string().nullable(),
+      serverResponse: z.string().nullable(),
+      error: problem.nullable(),
+    })
+    .nullable(),
+  createdAt: z.string(),
+});
+
+export const sendingReply = z.object({
+  accountId: z.number().int(),
+  sendPerMinute: z.number().int(),
+  recipientsPerDay: z.number().int(),
+  concurrency: z.number().int(),
+  maxRecipientsPerMessage: z.number().int(),
+  maxMessageBytes: z.number().int(),
+  retryForHours: z.number().int(),
+  usage: z.object({ messagesLastMinute: z.number().int(), recipientsLastDay: z.number().int() }),
+  outbox: z.object({ queued: z.number().int(), sending: z.number().int(), sent: z.number().int(), failed: z.number().int(), cancelled: z.number().int() }),
+});

@@ -1,0 +1,167 @@
+/**
+ * Translates what a submission server (Exchange Online's `smtp.office365.com:587`, through
+ * nodemailer) answers into catalogue errors, with the reply in `details.response` and nodemailer's
+ * error as `cause`. The enhanced status code decides (RFC 3463), then the reply code (RFC 5321
+ * §4.2.1: 4yz transient, 5yz permanent), then nodemailer's error class for failures without a reply.
+ *
+ * @see ../../../../shared/reference/microsoft-protocols.md §5 (SMTP failure catalogue), §6 (shared mailboxes)
+ * @see https://www.rfc-editor.org/rfc/rfc5321#section-4.2.1 (reply code severities)
+ * @see https://www.rfc-editor.org/rfc/rfc3463 (enhanced status codes: 5.1.x addressing, 5.7.x security)
+ * @see https://www.rfc-editor.org/rfc/rfc4954#section-6 (AUTH failure replies, 535)
+ * @see https://learn.microsoft.com/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online
+ */
+import { PosternError, type ErrorCode } from '../../errors/index.js';
+
+/** The facts of a failed submission, read from nodemailer's error. */
+export interface SmtpFailureFacts {
+  /** nodemailer's class: EAUTH, EENVELOPE, EMESSAGE, ECONNECTION, ETIMEDOUT, ESOCKET, ETLS, EPROTOCOL, EDNS… */
+  readonly code: string | null;
+  /** The system error under it (ECONNREFUSED, CERT_HAS_EXPIRED…), when nodemailer kept it. */
+  readonly originalCode: string | null;
+  readonly responseCode: number | null;
+  /** The server's reply, as received. */
+  readonly response: string | null;
+  /** The command that failed: `AUTH XOAUTH2`, `MAIL FROM`, `RCPT TO`, `DATA`, `CONN`… */
+  readonly command: string | null;
+  readonly message: string;
+}
+
+/** Who was submitting what, for the error's details. */
+export interface SmtpErrorContext {
+  readonly host: string;
+  /** The SASL identity (`user=` of XOAUTH2): the delegate for a shared mailbox. */
+  readonly login: string;
+  /** MAIL FROM: the account's address. */
+  readonly from: string;
+}
+
+/** Reads nodemailer's error fields without trusting their types. */
+export function readSmtpFailure(error: unknown): SmtpFailureFacts {
+  const field = (name: string): unknown => (typeof error === 'object' && error !== null && name in error ? Reflect.get(error, name) : undefined);
+  const text = (name: string): string | null => {
+    const value = field(name);
+    return typeof value === 'string' && value !== '' ? value : null;
+  };
+  const response = text('response');
+  const declared = field('responseCode');
+  const responseCode = typeof declared === 'number' ? declared : response === null ? null : replyCodeOf(response);
+  return {
+    code: text('code'),
+    originalCode: text('originalCode'),
+    responseCode,
+    response,
+    command: text('command'),
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
+
+/** The three-digit reply code at the start of a reply, if any. */
+export function replyCodeOf(response: string): number | null {
+  const match = /^([2-5]\d\d)/.exec(response.trim());
+  return match?.[1] === undefined ? null : Number(match[1]);
+}
+
+/** The enhanced status code (`5.7.139`) of a reply, if it has one. */
+export function enhancedStatusOf(response: string | null): string | null {
+  if (response === null) return null;
+  const match = /^[2-5]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(response.trim());
+  return match?.[1] ?? null;
+}
+
+const TLS_TROUBLE = /certificate|self[- ]signed|CERT_|unable to verify|altname|hostname\/IP does not match|wrong version number|handshake/i;
+
+/**
+ * The catalogue error for a failed submission.
+ *
+ * @see ../../../../shared/reference/microsoft-protocols.md §5 for each Exchange reply named below
+ */
+export function mapSmtpError(error: unknown, context: SmtpErrorContext): PosternError {
+  const facts = readSmtpFailure(error);
+  const status = enhancedStatusOf(facts.response);
+  const { code, message, remedy } = classify(facts, status, context);
+  return new PosternError(code, {
+    ...(message === undefined ? {} : { message }),
+    ...(remedy === undefined ? {} : { remedy }),
+    details: {
+      host: context.host,
+      login: context.login,
+      from: context.from,
+      ...(facts.response === null ? {} : { response: facts.response }),
+      ...(facts.responseCode === null ? {} : { responseCode: facts.responseCode }),
+      ...(status === null ? {} : { enhancedStatus: status }),
+      ...(facts.command === null ? {} : { command: facts.command }),
+      ...(facts.code === null ? {} : { smtpError: facts.code }),
+    },
+    cause: error,
+  });
+}
+
+interface Classification {
+  readonly code: ErrorCode;
+  readonly message?: string;
+  readonly remedy?: string;
+}
+
+function classify(facts: SmtpFailureFacts, status: string | null, context: SmtpErrorContext): Classification {
+  const reply = facts.response ?? '';
+  const replyCode = facts.responseCode;
+  if (status === '5.7.139') return authDisabled(reply);
+  if (replyCode === 535 || (facts.code === 'EAUTH' && replyCode !== null && replyCode >= 500)) {
+    return {
+      code: 'SMTP_AUTH_FAILED',
+      message: `Exchange refused the SMTP sign-in of ${context.login} with the access token (${shortReply(reply) || '535 5.7.3 Authentication unsuccessful'}).`,
+    };
+  }
+  if (status === '5.7.57' || replyCode === 530) return { code: 'SMTP_NOT_AUTHENTICATED' };
+  if (status === '5.2.252' || /SendAsDenied/i.test(reply) || status === '5.7.60') {
+    return {
+      code: 'SMTP_SEND_AS_DENIED',
+      message: `Exchange refused to let ${context.login} send as ${context.from}: the delegate has no Send As right on the shared mailbox (554 5.2.252 SendAsDenied).`,
+      remedy: `The delegate has no Send As right on the shared mailbox: grant ${context.login} Send As on ${context.from} (Exchange admin center → the shared mailbox → Delegation → Send as, or Add-RecipientPermission ${context.from} -Trustee ${context.login} -AccessRights SendAs); it can take up to an hour to apply. Then retry the message.`,
+    };
+  }
+  if (/SubmissionQuotaExceeded/i.test(reply)) return { code: 'SMTP_QUOTA_EXCEEDED' };
+  if (/QuotaExceeded|mailbox full/i.test(reply) || status === '5.2.2') return { code: 'SMTP_MAILBOX_FULL' };
+  if (/mailbox logon failure|MapiExceptionLogonFailed/i.test(reply) || (replyCode === 430 && status === '4.2.0')) return { code: 'SMTP_MAILBOX_LOGON_FAILED' };
+  if (/sender thread limit/i.test(reply) || (replyCode === 432 && status === '4.3.2' && /STOREDRV/i.test(reply))) return { code: 'SMTP_CONCURRENCY_LIMIT' };
+  if (replyCode === 552 || status === '5.3.4' || (facts.code === 'EMESSAGE' && /larger than allowed/i.test(facts.message))) return { code: 'SMTP_MESSAGE_TOO_LARGE' };
+  if (replyCode !== null && replyCode >= 500 && (status?.startsWith('5.1.') === true || facts.command === 'RCPT TO')) {
+    return { code: 'SMTP_RECIPIENT_REJECTED', message: `The server rejected the recipients: ${shortReply(reply)}.` };
+  }
+  if (replyCode !== null && replyCode >= 500) return { code: 'SMTP_MESSAGE_REJECTED', message: `The server permanently refused the message: ${shortReply(reply)}.` };
+  if (replyCode !== null && replyCode >= 400) return { code: 'SMTP_TEMPORARY_FAILURE', message: `The server refused the message for now: ${shortReply(reply)}.` };
+  if (facts.code === 'ETLS' || (facts.originalCode !== null && TLS_TROUBLE.test(facts.originalCode))) {
+    if (TLS_TROUBLE.test(facts.message) || (facts.originalCode !== null && TLS_TROUBLE.test(facts.originalCode))) {
+      return { code: 'SMTP_TLS_FAILED', message: `The TLS connection to ${context.host} failed: ${facts.message}.` };
+    }
+    return { code: 'SMTP_CONNECTION_FAILED', message: `The TLS connection to ${context.host} was interrupted: ${facts.message}.` };
+  }
+  if (facts.code === 'EPROTOCOL') return { code: 'SMTP_PROTOCOL_ERROR', message: `${context.host} answered unexpectedly: ${facts.message}.` };
+  return { code: 'SMTP_CONNECTION_FAILED', message: `The connection to ${context.host} failed: ${facts.message}.` };
+}
+
+function authDisabled(reply: string): Classification {
+  if (/disabled for the Tenant/i.test(reply)) {
+    return { code: 'SMTP_AUTH_DISABLED', message: 'Exchange refused the SMTP sign-in: SMTP AUTH (SmtpClientAuthentication) is disabled for the tenant (535 5.7.139).' };
+  }
+  if (/security defaults/i.test(reply)) {
+    return {
+      code: 'SMTP_AUTH_DISABLED',
+      message: 'Exchange refused the SMTP sign-in: the user is locked by the organization\'s security defaults policy (535 5.7.139).',
+      remedy: 'Security defaults block authenticated SMTP: turn security defaults off in Microsoft Entra ID (and protect sign-ins with Conditional Access instead), or use the Graph transport. Then retry the message.',
+    };
+  }
+  if (/basic authentication is disabled/i.test(reply)) {
+    return {
+      code: 'SMTP_AUTH_DISABLED',
+      message: 'Exchange refused a username and password sign-in: basic authentication is disabled (535 5.7.139).',
+      remedy: 'Microsoft 365 accepts only Modern Authentication for SMTP: turn Modern Authentication on for the account and choose its Cloud Provider. Then retry the message.',
+    };
+  }
+  return { code: 'SMTP_AUTH_DISABLED', message: 'Exchange refused the SMTP sign-in: SMTP AUTH is disabled for this mailbox, or a policy blocks it (535 5.7.139).' };
+}
+
+/** The reply without Exchange's bracketed diagnostic tail, for messages. */
+function shortReply(reply: string): string {
+  return reply.replace(/\s*\[(?:Hostname=|BeginDiagnosticData)[^\]]*\].*$/s, '').trim();
+}

@@ -1,0 +1,258 @@
+/**
+ * Delivers one claimed outbox row: finds how the account submits (its SMTP host, the grant of its
+ * modern authentication email, a fresh access token), submits the stored MIME unchanged, and
+ * records the outcome with an event — `sent` with the server's reply; a temporary failure queued
+ * again after a growing delay until the account's retry window ends; a permanent failure `failed`
+ * at once with the diagnosis, also put on the account's timeline when a person must act.
+ *
+ * Shared mailboxes: the XOAUTH2 identity (`user=`) is the delegate whose grant is used — Exchange
+ * refuses the shared address as the SMTP login — while MAIL FROM and From are the shared address,
+ * so the mailbox sends as itself (Send As). No copy is appended to Sent Items: Exchange saves SMTP
+ * submissions there itself.
+ *
+ * @see ../../../shared/reference/microsoft-protocols.md §5, §6, §7
+ * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
+ */
+import fs from 'node:fs';
+import { decideRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../domain/outbox-policy.js';
+import { PosternError, isPosternError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import type { SmtpCredentials, SmtpEndpoint, SubmissionRequest, SubmissionResult } from '../mail/smtp/submission.js';
+import { endpointsOf } from '../providers/microsoft/authority.js';
+import {
+  appendEvent,
+  fromDbTime,
+  getMessageRaw,
+  getSendingSettings,
+  markOutboxFailed,
+  markOutboxSent,
+  refundRecipients,
+  requireEmailAccount,
+  requireProvider,
+  scheduleOutboxRetry,
+  type Database,
+  type EmailAccountRecord,
+  type GrantRecord,
+  type OutboxError,
+  type OutboxRecord,
+  type SecretBox,
+} from '../store/index.js';
+import type { AccessToken } from './access-token-service.js';
+
+/** Submits a message; the SMTP adapter (or, later, another transport). */
+export interface Submitter {
+  submit(request: SubmissionRequest): Promise<SubmissionResult>;
+}
+
+/** What the delivery service needs from the rest of Postern. */
+export interface DeliveryDeps {
+  readonly db: Database;
+  readonly box: SecretBox;
+  readonly submitter: Submitter;
+  /** The grant an account signs in with (AccountService.grantFor). */
+  readonly grantFor: (account: EmailAccountRecord) => Promise<GrantRecord>;
+  /** An Exchange access token for a grant (AccessTokenService.accessToken). */
+  readonly accessToken: (grantId: number, resource: 'exchange') => Promise<AccessToken>;
+  readonly logger: Logger;
+  readonly retryPolicy?: RetryPolicy;
+  /** A number in [0, 1), for retry jitter. */
+  readonly random?: () => number;
+}
+
+/** What happened to one delivery. */
+export type DeliveryOutcome =
+  | { readonly kind: 'sent'; readonly response: string }
+  | { readonly kind: 'retry'; readonly at: Date; readonly error: PosternError }
+  | { readonly kind: 'failed'; readonly error: PosternError }
+  /** The claim was no longer current when the outcome came back; nothing was recorded. */
+  | { readonly kind: 'stale' };
+
+const SMTP_PORT = 587;
+
+/** Submits claimed rows and records their outcome. */
+export class DeliveryService {
+  private readonly caFiles = new Map<string, string>();
+
+  constructor(private readonly deps: DeliveryDeps) {}
+
+  /** Submits one claimed row and records what happened. Never throws for a delivery failure. */
+  async deliver(row: OutboxRecord, claimer: string): Promise<DeliveryOutcome> {
+    let result: SubmissionResult;
+    try {
+      result = await this.deps.submitter.submit(await this.request(row));
+    } catch (error) {
+      return this.recordFailure(row, claimer, asPosternError(error));
+    }
+    return this.recordSent(row, result);
+  }
+
+  /** Everything the submitter needs: server, trust, identity, envelope and the stored bytes. */
+  private async request(row: OutboxRecord): Promise<SubmissionRequest> {
+    const { db } = this.deps;
+    const account = await requireEmailAccount(db, row.accountId);
+    const settings = await getSendingSettings(db, row.accountId);
+    const provider = account.providerId === null ? null : await requireProvider(db, account.providerId);
+    const endpoint: SmtpEndpoint = {
+      host: account.smtpHost ?? (provider === null ? '' : endpointsOf(provider).smtpHost),
+      port: account.smtpPort ?? SMTP_PORT,
+      ca: provider?.caFile === null || provider?.caFile === undefined ? null : this.readCa(provider.caFile),
+    };
+    if (endpoint.host === '') {
+      throw new PosternError('SMTP_CONNECTION_FAILED', {
+        message: `Email account ${account.key} has no SMTP host.`,
+        remedy: 'Set the account\'s SMTP host (smtp.office365.com for Microsoft 365), or choose its Cloud Provider.',
+      });
+    }
+    return {
+      poolKey: `account:${account.id}`,
+      endpoint,
+      credentials: await this.credentials(account),
+      maxConnections: settings.concurrency,
+      envelope: row.envelope,
+      raw: await getMessageRaw(db, row.messageId),
+    };
+  }
+
+  private async credentials(account: EmailAccountRecord): Promise<SmtpCredentials> {
+    if (!account.modernAuth) {
+      if (account.sealedPassword === null) {
+        throw new PosternError('SMTP_AUTH_FAILED', { message: `Email account ${account.key} has neither Modern Authentication nor a password.`, remedy: 'Set the account\'s password, or turn Modern Authentication on.' });
+      }
+      return { kind: 'password', user: account.username, password: this.deps.box.open(account.sealedPassword, 'email_accounts.password') };
+    }
+    const grant = await this.deps.grantFor(account);
+    const token = await this.deps.accessToken(grant.id, 'exchange');
+    // The signed-in delegate for a shared mailbox; the mailbox itself for app-only access.
+    return { kind: 'xoauth2', user: grant.upn ?? account.username, accessToken: token.token, expiresAt: token.expiresAt };
+  }
+
+  private readCa(file: string): string {
+    const cached = this.caFiles.get(file);
+    if (cached !== undefined) return cached;
+    let pem: string;
+    try {
+      pem = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new PosternError('SMTP_TLS_FAILED', { message: `The CA file ${file} of the Cloud Provider cannot be read.`, remedy: 'Correct the CA file of the Cloud Provider, then retry the message.', cause: error });
+    }
+    this.caFiles.set(file, pem);
+    return pem;
+  }
+
+  private async recordSent(row: OutboxRecord, result: SubmissionResult): Promise<DeliveryOutcome> {
+    const { db } = this.deps;
+    await db.transaction(async (tx) => {
+      const recorded = await markOutboxSent(tx, row.id, { response: result.response, at: tx.now() });
+      if (!recorded) return;
+      await appendEvent(tx, {
+        scope: 'message',
+        scopeId: row.messageId,
+        type: 'message.sent',
+        message: `Sent to ${result.accepted.length} recipient(s): ${result.response}`,
+        data: { outboxId: row.id, accountId: row.accountId, attempt: row.attempts, response: result.response, accepted: [...result.accepted] },
+      });
+      if (result.rejected.length > 0) {
+        await appendEvent(tx, {
+          scope: 'message',
+          scopeId: row.messageId,
+          type: 'message.recipients_rejected',
+          level: 'warn',
+          message: `The server refused ${result.rejected.length} recipient(s): ${result.rejected.map((r) => `${r.address} (${r.response})`).join('; ')}`,
+          data: { rejected: result.rejected.map((r) => ({ address: r.address, response: r.response })) },
+        });
+      }
+    });
+    this.deps.logger.info({ accountId: row.accountId, messageId: row.messageId, attempt: row.attempts }, 'message sent');
+    return { kind: 'sent', response: result.response };
+  }
+
+  private async recordFailure(row: OutboxRecord, claimer: string, error: PosternError): Promise<DeliveryOutcome> {
+    const { db } = this.deps;
+    const now = db.now();
+    const settings = await getSendingSettings(db, row.accountId);
+    const summary: OutboxError = { code: error.code, message: error.message, remedy: error.remedy ?? null };
+    const log = { accountId: row.accountId, messageId: row.messageId, attempt: row.attempts, code: error.code, response: error.details?.response };
+    if (error.kind === 'transient') {
+      const decision = decideRetry({
+        attempt: row.attempts,
+        firstFailedAt: row.firstFailedAt === null ? now : fromDbTime(row.firstFailedAt),
+        now,
+        retryForMs: settings.retryForHours * 3_600_000,
+        random: (this.deps.random ?? Math.random)(),
+        policy: this.deps.retryPolicy ?? DEFAULT_RETRY_POLICY,
+      });
+      if (decision.kind === 'retry') {
+        const recorded = await db.transaction(async (tx) => {
+          if (!(await scheduleOutboxRetry(tx, row.id, claimer, { at: decision.at, now, error: summary }))) return false;
+          await this.refundIfRefused(tx, row, error);
+          await appendEvent(tx, {
+            scope: 'message',
+            scopeId: row.messageId,
+            type: 'message.retry_scheduled',
+            level: 'warn',
+            message: `Attempt ${row.attempts} failed for now (${error.message}); next attempt at ${decision.at.toISOString()}.`,
+            data: { outboxId: row.id, attempt: row.attempts, code: error.code, nextAttemptAt: decision.at.toISOString(), ...responseOf(error) },
+          });
+          return true;
+        });
+        this.deps.logger.warn(log, 'message failed for now, retry scheduled');
+        return recorded ? { kind: 'retry', at: decision.at, error } : { kind: 'stale' };
+      }
+      const gaveUp = new PosternError('OUTBOX_RETRIES_EXHAUSTED', {
+        message: `Not sent after ${row.attempts} attempts in ${settings.retryForHours} hours; the last attempt failed: ${error.message}`,
+        remedy: error.remedy ?? undefined,
+        details: { lastCode: error.code, attempts: row.attempts, ...responseOf(error) },
+        cause: error,
+      });
+      return this.fail(row, claimer, gaveUp, now);
+    }
+    return this.fail(row, claimer, error, now);
+  }
+
+  private async fail(row: OutboxRecord, claimer: string, error: PosternError, now: Date): Promise<DeliveryOutcome> {
+    const { db } = this.deps;
+    const summary: OutboxError = { code: error.code, message: error.message, remedy: error.remedy ?? null };
+    const recorded = await db.transaction(async (tx) => {
+      if (!(await markOutboxFailed(tx, row.id, { claimer, now, error: summary }))) return false;
+      await this.refundIfRefused(tx, row, error);
+      const data = { outboxId: row.id, accountId: row.accountId, attempt: row.attempts, code: error.code, remedy: error.remedy ?? null, ...responseOf(error) };
+      await appendEvent(tx, { scope: 'message', scopeId: row.messageId, type: 'message.failed', level: 'error', message: `Not sent: ${error.message}`, data });
+      if (error.kind === 'needs-admin') {
+        await appendEvent(tx, {
+          scope: 'account',
+          scopeId: row.accountId,
+          type: 'account.send_failed',
+          level: 'error',
+          message: `A message could not be sent: ${error.message}${error.remedy === undefined ? '' : ` ${error.remedy}`}`,
+          data: { ...data, messageId: row.messageId },
+        });
+      }
+      return true;
+    });
+    this.deps.logger.error({ accountId: row.accountId, messageId: row.messageId, attempt: row.attempts, code: error.code, response: error.details?.response }, 'message failed');
+    return recorded ? { kind: 'failed', error } : { kind: 'stale' };
+  }
+
+  /**
+   * A refusal by the server, or a failure before any connection (no token, no route), certainly
+   * did not use the day's recipient room: give it back. A dropped connection might have.
+   */
+  private async refundIfRefused(tx: Database, row: OutboxRecord, error: PosternError): Promise<void> {
+    if (row.lastAttemptAt === null) return;
+    const responseCode = error.details?.responseCode;
+    const refused = typeof responseCode === 'number' && responseCode >= 400;
+    const beforeSmtp = !error.code.startsWith('SMTP_') || error.details?.host === undefined;
+    if (refused || beforeSmtp) await refundRecipients(tx, row.accountId, fromDbTime(row.lastAttemptAt), row.recipientCount);
+  }
+}
+
+function responseOf(error: PosternError): { response?: string } {
+  const response = error.details?.response;
+  return typeof response === 'string' ? { response } : {};
+}
+
+/** Anything thrown while preparing or submitting, as a catalogue error (unknown ones are retried). */
+function asPosternError(error: unknown): PosternError {
+  if (isPosternError(error)) return error;
+  return new PosternError('INTERNAL', { message: `Sending failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`, cause: error });
+}

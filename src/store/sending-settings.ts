@@ -1,0 +1,113 @@
+/**
+ * An email account's sending settings: the limits the dispatcher enforces (messages a minute,
+ * recipients a rolling day, concurrent submissions) and the checks the send API makes (recipients
+ * per message, message size), plus how long temporary failures are retried. Defaults are Exchange
+ * Online's (30, 10,000, 3, 500, 35 MB) and 24 hours.
+ *
+ * @see https://learn.microsoft.com/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits#sending-limits
+ */
+import { PosternError } from '../errors/index.js';
+import type { Database } from './database.js';
+import type { AccountTransport } from './schema.js';
+import { toDbTime } from './time.js';
+
+/** One account's sending settings. */
+export interface SendingSettings {
+  readonly accountId: number;
+  readonly sendPerMinute: number;
+  readonly recipientsPerDay: number;
+  readonly concurrency: number;
+  readonly maxRecipientsPerMessage: number;
+  readonly maxMessageBytes: number;
+  readonly retryForHours: number;
+}
+
+/** The settings that can change. */
+export type SendingSettingsChanges = Partial<Omit<SendingSettings, 'accountId'>>;
+
+/** An account the dispatcher may send for, with its limits. */
+export interface SendingAccount extends SendingSettings {
+  readonly transport: AccountTransport;
+}
+
+/** The account's sending settings. @throws PosternError RESOURCE_NOT_FOUND */
+export async function getSendingSettings(db: Database, accountId: number): Promise<SendingSettings> {
+  const row = await selectSettings(db).where('id', '=', accountId).executeTakeFirst();
+  if (row === undefined) throw accountNotFound(accountId);
+  return toSettings(row);
+}
+
+/** Changes an account's sending settings. @throws PosternError RESOURCE_NOT_FOUND */
+export async function updateSendingSettings(db: Database, accountId: number, changes: SendingSettingsChanges): Promise<SendingSettings> {
+  const columns = {
+    ...(changes.sendPerMinute === undefined ? {} : { send_per_minute: changes.sendPerMinute }),
+    ...(changes.recipientsPerDay === undefined ? {} : { recipients_per_day: changes.recipientsPerDay }),
+    ...(changes.concurrency === undefined ? {} : { send_concurrency: changes.concurrency }),
+    ...(changes.maxRecipientsPerMessage === undefined ? {} : { max_recipients_per_message: changes.maxRecipientsPerMessage }),
+    ...(changes.maxMessageBytes === undefined ? {} : { max_send_bytes: changes.maxMessageBytes }),
+    ...(changes.retryForHours === undefined ? {} : { send_retry_hours: changes.retryForHours }),
+  };
+  const result = await db.kysely
+    .updateTable('email_accounts')
+    .set({ ...columns, updated_at: toDbTime(db.now()) })
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw accountNotFound(accountId);
+  return getSendingSettings(db, accountId);
+}
+
+/**
+ * Active accounts of the given transports that have queued mail due by `now`, with their limits:
+ * the dispatcher's work list.
+ */
+export async function listAccountsWithDueMail(db: Database, now: Date, transports: readonly AccountTransport[]): Promise<SendingAccount[]> {
+  if (transports.length === 0) return [];
+  const due = toDbTime(now);
+  const rows = await selectSettings(db)
+    .select('transport')
+    .where('active', '=', 1)
+    .where('transport', 'in', [...transports])
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('outbox')
+          .select('outbox.id')
+          .whereRef('outbox.account_id', '=', 'email_accounts.id')
+          .where('outbox.state', '=', 'queued')
+          .where('outbox.next_attempt_at', '<=', due),
+      ),
+    )
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({ ...toSettings(row), transport: row.transport }));
+}
+
+function selectSettings(db: Database) {
+  return db.kysely
+    .selectFrom('email_accounts')
+    .select(['id', 'send_per_minute', 'recipients_per_day', 'send_concurrency', 'max_recipients_per_message', 'max_send_bytes', 'send_retry_hours']);
+}
+
+function toSettings(row: {
+  id: number;
+  send_per_minute: number;
+  recipients_per_day: number;
+  send_concurrency: number;
+  max_recipients_per_message: number;
+  max_send_bytes: number;
+  send_retry_hours: number;
+}): SendingSettings {
+  return {
+    accountId: row.id,
+    sendPerMinute: row.send_per_minute,
+    recipientsPerDay: row.recipients_per_day,
+    concurrency: row.send_concurrency,
+    maxRecipientsPerMessage: row.max_recipients_per_message,
+    maxMessageBytes: row.max_send_bytes,
+    retryForHours: row.send_retry_hours,
+  };
+}
+
+function accountNotFound(id: number): PosternError {
+  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account ${id}.`, details: { resource: 'email_account', id } });
+}

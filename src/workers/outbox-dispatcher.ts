@@ -1,0 +1,276 @@
+/**
+ * The outbox dispatcher (worker role). It claims due outbox rows account by account — within the
+ * account's limits, counted in the database so that they hold across every node (see
+ * store/outbox.ts and domain/outbox-policy.ts) — and hands each claimed row to the delivery
+ * service, many accounts in parallel. A claim carries a lease that the dispatcher renews while the
+ * submission runs; a claim whose node died is released when its lease runs out and sent again.
+ *
+ * Time comes from the database clock (`db.now()`), so tests move it instead of waiting. Wake-ups:
+ * every `pollIntervalMs`, when a message is queued in this process (`wake()`), when a delivery
+ * finishes, and at the moment an account's limit frees room.
+ *
+ * @see ../../../shared/BRIEF.md flow 4 "Send", "Several machines", "Reliability"
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Logger } from '../log/index.js';
+import type { DeliveryOutcome } from '../services/delivery-service.js';
+import {
+  appendEvent,
+  claimDueMessages,
+  deleteExpiredIdempotencyKeys,
+  listAccountsWithDueMail,
+  markOutboxFailed,
+  pruneRateCounters,
+  releaseClaims,
+  renewClaims,
+  type AccountTransport,
+  type Database,
+  type OutboxRecord,
+} from '../store/index.js';
+
+/** Delivers one claimed row (the DeliveryService). */
+export interface Deliverer {
+  deliver(row: OutboxRecord, claimer: string): Promise<DeliveryOutcome>;
+}
+
+/** Options of {@link OutboxDispatcher}. */
+export interface OutboxDispatcherOptions {
+  /** Identifies this node in claims. Default `<host>:<pid>:<random>`. */
+  readonly nodeId?: string;
+  /** How often the outbox is looked at without a wake-up. Default 1 second. */
+  readonly pollIntervalMs?: number;
+  /** How long a claim holds without renewal. Default 10 minutes (renewed every third of it). */
+  readonly leaseMs?: number;
+  /** Submissions this node runs at once, all accounts together. Default 300. */
+  readonly maxInFlight?: number;
+  /**
+   * At start, queue again the claims of a previous run: `all` (a single SQLite process knows
+   * nothing else is sending) or only `expired` ones (PostgreSQL, other nodes may be sending).
+   * Default by engine.
+   */
+  readonly recoverOnStart?: 'all' | 'expired';
+  /** The transports this node can submit with. Default `imap_smtp` (SMTP submission). */
+  readonly transports?: readonly AccountTransport[];
+}
+
+/** What one claim round did. */
+export interface DispatchRound {
+  readonly claimed: number;
+  readonly failedImpossible: number;
+  readonly accounts: number;
+}
+
+const MAINTENANCE_INTERVAL_MS = 60_000;
+/** An account blocked by time is skipped at most this long, so raised limits take effect soon. */
+const MAX_SKIP_MS = 60_000;
+
+/** Claims due outbox rows within each account's limits and delivers them. */
+export class OutboxDispatcher {
+  private readonly nodeId: string;
+  private readonly pollIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly maxInFlight: number;
+  private readonly transports: readonly AccountTransport[];
+  private readonly inFlight = new Map<number, { claimer: string; done: Promise<void> }>();
+  private readonly skipUntil = new Map<number, number>();
+  /** Submissions under way per account in this process: no claim is tried while they fill its limit. */
+  private readonly accountInFlight = new Map<number, number>();
+  private sequence = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private lastMaintenance = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly db: Database,
+    private readonly deliverer: Deliverer,
+    private readonly logger: Logger,
+    private readonly options: OutboxDispatcherOptions = {},
+  ) {
+    this.nodeId = options.nodeId ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.leaseMs = options.leaseMs ?? 10 * 60_000;
+    this.maxInFlight = options.maxInFlight ?? 300;
+    this.transports = options.transports ?? ['imap_smtp'];
+  }
+
+  /** Recovers claims of a previous run, then dispatches until {@link stop}. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(1000, Math.floor(this.leaseMs / 3))).unref();
+    this.loop = this.run();
+  }
+
+  /** Stops claiming, and resolves when the submissions under way have finished. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await this.drain();
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  /** Looks at the outbox now (a message was queued, a delivery finished). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /**
+   * One claim round and the deliveries it started, awaited — for tests and tools that step the
+   * clock themselves. Does not recover claims; call {@link recover} for that.
+   */
+  async runOnce(): Promise<DispatchRound> {
+    const round = await this.claimRound();
+    await this.drain();
+    return round;
+  }
+
+  /** Queues again claims left by a dead run (all, or expired ones); returns how many. */
+  async recover(scope: 'all' | 'expired'): Promise<number> {
+    const released = await releaseClaims(this.db, this.db.now(), scope);
+    for (const row of released) {
+      await appendEvent(this.db, {
+        scope: 'message',
+        scopeId: row.messageId,
+        type: 'message.resent_after_interruption',
+        level: 'warn',
+        message: 'Sending was interrupted (the process stopped or lost its claim); the message is sent again, and may reach its recipients twice if it had already left.',
+        data: { outboxId: row.id, attempt: row.attempts },
+      });
+    }
+    if (released.length > 0) this.logger.warn({ count: released.length, scope }, 'interrupted submissions queued again');
+    return released.length;
+  }
+
+  /** Submissions under way in this process. */
+  get activeCount(): number {
+    return this.inFlight.size;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      await this.recover(this.options.recoverOnStart ?? (this.db.engine === 'sqlite' ? 'all' : 'expired'));
+    } catch (error) {
+      this.logger.error({ err: error }, 'outbox recovery failed');
+    }
+    while (this.running) {
+      try {
+        await this.claimRound();
+      } catch (error) {
+        this.logger.error({ err: error }, 'outbox claim round failed');
+      }
+      await this.sleep();
+    }
+  }
+
+  private async claimRound(): Promise<DispatchRound> {
+    const now = this.db.now();
+    await this.maintain(now);
+    const accounts = await listAccountsWithDueMail(this.db, now, this.transports);
+    let claimed = 0;
+    let failedImpossible = 0;
+    for (const account of accounts) {
+      const room = this.maxInFlight - this.inFlight.size;
+      if (room <= 0) break;
+      if ((this.skipUntil.get(account.accountId) ?? 0) > now.getTime()) continue;
+      if ((this.accountInFlight.get(account.accountId) ?? 0) >= account.concurrency) continue;
+      this.sequence += 1;
+      const claimer = `${this.nodeId}#${this.sequence}`;
+      const result = await claimDueMessages(this.db, {
+        accountId: account.accountId,
+        limits: { perMinute: account.sendPerMinute, recipientsPerDay: account.recipientsPerDay, concurrency: account.concurrency },
+        now,
+        claimer,
+        leaseMs: this.leaseMs,
+        max: room,
+      });
+      for (const row of result.impossible) failedImpossible += (await this.failImpossible(row, account.recipientsPerDay, now)) ? 1 : 0;
+      if (result.claimed.length === 0 && result.retryAt !== null) {
+        this.skipUntil.set(account.accountId, Math.min(result.retryAt.getTime(), now.getTime() + MAX_SKIP_MS));
+      } else {
+        this.skipUntil.delete(account.accountId);
+      }
+      for (const row of result.claimed) this.launch(row, claimer);
+      claimed += result.claimed.length;
+    }
+    return { claimed, failedImpossible, accounts: accounts.length };
+  }
+
+  private launch(row: OutboxRecord, claimer: string): void {
+    this.accountInFlight.set(row.accountId, (this.accountInFlight.get(row.accountId) ?? 0) + 1);
+    const done = this.deliverer
+      .deliver(row, claimer)
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.error({ err: error, messageId: row.messageId, accountId: row.accountId }, 'delivery could not be recorded; the claim is released when its lease ends'),
+      )
+      .finally(() => {
+        this.inFlight.delete(row.id);
+        const left = (this.accountInFlight.get(row.accountId) ?? 1) - 1;
+        if (left <= 0) this.accountInFlight.delete(row.accountId);
+        else this.accountInFlight.set(row.accountId, left);
+        this.wake();
+      });
+    this.inFlight.set(row.id, { claimer, done });
+  }
+
+  private async failImpossible(row: OutboxRecord, recipientsPerDay: number, now: Date): Promise<boolean> {
+    const message = `The message has ${row.recipientCount} recipients, more than the ${recipientsPerDay} the account may send to in a day.`;
+    return this.db.transaction(async (tx) => {
+      const failed = await markOutboxFailed(tx, row.id, { claimer: null, now, error: { code: 'OUTBOX_OVER_DAILY_LIMIT', message, remedy: 'Raise the account\'s recipients per day, or split the message, then retry it.' } });
+      if (failed) await appendEvent(tx, { scope: 'message', scopeId: row.messageId, type: 'message.failed', level: 'error', message: `Not sent: ${message}`, data: { outboxId: row.id, code: 'OUTBOX_OVER_DAILY_LIMIT' } });
+      return failed;
+    });
+  }
+
+  /** Expired claims of other nodes, old counters and idempotency keys, once a minute. */
+  private async maintain(now: Date): Promise<void> {
+    if (now.getTime() - this.lastMaintenance < MAINTENANCE_INTERVAL_MS) return;
+    this.lastMaintenance = now.getTime();
+    await this.recover('expired');
+    await pruneRateCounters(this.db, now);
+    await deleteExpiredIdempotencyKeys(this.db, now);
+  }
+
+  private async renewLeases(): Promise<void> {
+    const claimers = [...new Set([...this.inFlight.values()].map((entry) => entry.claimer))];
+    if (claimers.length === 0) return;
+    try {
+      await renewClaims(this.db, claimers, new Date(this.db.now().getTime() + this.leaseMs));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not renew outbox leases');
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+  }
+
+  /** Waits for a wake-up, the poll interval, or the moment a skipped account frees room. */
+  private async sleep(): Promise<void> {
+    if (!this.running) return;
+    if (this.woken) {
+      this.woken = false;
+      return;
+    }
+    const now = this.db.now().getTime();
+    const nextFree = Math.min(...this.skipUntil.values(), Number.POSITIVE_INFINITY) - now;
+    const wait = Math.max(10, Math.min(this.pollIntervalMs, nextFree));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+    this.wakeUp = undefined;
+    this.woken = false;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Postern's outbound half against the emulator: the pair of test/providers/helpers.ts (Postern's
+ * clock is the emulator's), andrea@ signed in, the outbound services, routes and dispatcher
+ * composed here as the composition root will compose them, and accounts whose SMTP host is the
+ * emulator's submission server (STARTTLS, trusting the emulator's CA through the provider).
+ */
+import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
+import { z } from 'zod';
+import { buildApp } from '../../src/http/app.js';
+import { outboundRoutes } from '../../src/http/routes/outbound/index.js';
+import { ingestMessage } from '../../src/services/ingest-message.js';
+import { createOutboundServices, type OutboundServices } from '../../src/services/outbound-services.js';
+import { requireEmailAccount } from '../../src/store/index.js';
+import { OutboxDispatcher, type OutboxDispatcherOptions } from '../../src/workers/outbox-dispatcher.js';
+import { CONTOSO, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
+
+export { CONTOSO };
+
+export interface OutboundHarness {
+  pair: Pair;
+  app: FastifyInstance;
+  outbound: OutboundServices;
+  dispatcher: OutboxDispatcher;
+  providerId: number;
+  smtpPort: number;
+  /** The emulator's control API, parsed JSON. */
+  control(method: string, route: string, body?: unknown): Promise<unknown>;
+  /** Postern's API with the admin token (or another). */
+  api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>): ReturnType<FastifyInstance['inject']>;
+  close(): Promise<void>;
+}
+
+export async function startOutbound(options: OutboxDispatcherOptions = {}): Promise<OutboundHarness> {
+  const pair = await startPair();
+  const { providerId } = await authenticatedProvider(pair);
+  const { runtime } = pair.postern;
+  const outbound = createOutboundServices({
+    db: runtime.db,
+    box: runtime.box,
+    logger: runtime.log.logger,
+    accounts: runtime.services.accounts,
+    accessTokens: runtime.services.accessTokens,
+  });
+  const app = await buildApp({ config: runtime.config, logger: runtime.log.logger, services: runtime.services, version: 'test' });
+  await app.register(outboundRoutes, { send: outbound.send });
+  await app.ready();
+  const dispatcher = new OutboxDispatcher(runtime.db, outbound.delivery, runtime.log.logger.child({ component: 'outbox' }), { pollIntervalMs: 20, ...options });
+  const smtpPort = Number(new URL(pair.emulator.handle.urls.smtp ?? 'x://0:0').port);
+  return {
+    pair,
+    app,
+    outbound,
+    dispatcher,
+    providerId,
+    smtpPort,
+    control: (method, route, body) => pair.emulator.control(method, route, body),
+    api: (method, url, payload, headers = {}) =>
+      app.inject({ method, url, headers: { authorization: pair.admin, ...headers }, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) }),
+    async close() {
+      await dispatcher.stop();
+      outbound.submitter.close();
+      await app.close();
+      await pair.close();
+    },
+  };
+}
+
+/** Creates an account through the API whose SMTP server is the emulator's; returns its id. */
+export async function createAccount(h: OutboundHarness, fields: { key: string; emailAddress: string; name?: string; modernAuthEmail?: string; agentIds?: number[] }): Promise<number> {
+  const response = await h.api('POST', '/api/email/accounts', {
+    name: fields.name ?? fields.key,
+    key: fields.key,
+    emailAddress: fields.emailAddress,
+    username: fields.emailAddress,
+    providerId: h.providerId,
+    smtpHost: '127.0.0.1',
+    smtpPort: h.smtpPort,
+    ...(fields.modernAuthEmail === undefined ? {} : { modernAuthEmail: fields.modernAuthEmail }),
+    ...(fields.agentIds === undefined ? {} : { agentIds: fields.agentIds }),
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json<{ id: number }>().id;
+}
+
+const delivered = z.object({ delivered: z.array(z.object({ mailbox: z.string(), uid: z.number(), uidValidity: z.number() })) });
+const folderMessages = z.object({ messages: z.array(z.object({ uid: z.number(), raw: z.string() })) });
+
+/**
+ * A customer's message arriving in the account's mailbox and ingested as the mailbox worker
+ * does (the IMAP worker is another issue): delivered by the emulator, read back raw, ingested.
+ */
+export async function receive(h: OutboundHarness, accountId: number, message: Record<string, unknown>): Promise<{ interactionId: number; messageRowId: number; threadedBy: string }> {
+  const account = await requireEmailAccount(h.pair.postern.runtime.db, accountId);
+  const placed = delivered.parse(await h.control('POST', '/exchange/messages', { ...message, mailbox: account.username }));
+  const spot = placed.delivered[0];
+  if (spot === undefined) throw new Error('the emulator delivered nothing');
+  const listing = folderMessages.parse(await h.control('GET', `/exchange/mailboxes/${encodeURIComponent(account.username)}/folders/Inbox/messages?raw=true`));
+  const raw = listing.messages.find((m) => m.uid === spot.uid)?.raw;
+  if (raw === undefined) throw new Error('the delivered message is not in the Inbox');
+  const result = await ingestMessage(h.pair.postern.runtime.db, account, { folder: 'INBOX', uidvalidity: spot.uidValidity, uid: spot.uid, raw: Buffer.from(raw, 'utf8'), isJunk: false });
+  if (result.outcome !== 'stored') throw new Error('the message was a duplicate');
+  return { interactionId: result.interactionId, messageRowId: result.messageRowId, threadedBy: result.threadedBy };
+}
+
+const sinkMessages = z.object({ messages: z.array(z.object({ envelopeFrom: z.string(), recipients: z.array(z.string()), messageId: z.string().nullable(), subject: z.string().nullable(), from: z.string().nullable(), raw: z.string().optional() })) });
+const sentRecords = z.object({
+  sent: z.array(z.object({ mailbox: z.string(), envelopeFrom: z.string(), recipients: z.array(z.string()), messageId: z.string().nullable(), acceptedAt: z.string(), raw: z.string().optional() })),
+});
+
+/** What left the emulated tenant. */
+export async function sink(h: OutboundHarness, to?: string): Promise<z.infer<typeof sinkMessages>['messages']> {
+  return sinkMessages.parse(await h.control('GET', `/exchange/sink?raw=true${to === undefined ? '' : `&to=${encodeURIComponent(to)}`}`)).messages;
+}
+
+/** Accepted submissions, as the emulator logged them. */
+export async function sent(h: OutboundHarness, mailbox?: string): Promise<z.infer<typeof sentRecords>['sent']> {
+  return sentRecords.parse(await h.control('GET', `/exchange/sent?raw=true${mailbox === undefined ? '' : `&mailbox=${encodeURIComponent(mailbox)}`}`)).sent;
+}
+
+/** Steps the dispatcher, moving the shared clock between rounds, until nothing is queued or sending. */
+export async function dispatchUntilIdle(h: OutboundHarness, options: { stepMs?: number; maxRounds?: number } = {}): Promise<number> {
+  const { db } = h.pair.postern.runtime;
+  for (let round = 0; round < (options.maxRounds ?? 500); round += 1) {
+    await h.dispatcher.runOnce();
+    const open = await db.kysely.selectFrom('outbox').select('id').where('state', 'in', ['queued', 'sending']).executeTakeFirst();
+    if (open === undefined) return round + 1;
+    h.pair.emulator.handle.clock.advance(options.stepMs ?? 1000);
+  }
+  throw new Error('the outbox did not empty');
+}
