@@ -122,6 +122,28 @@ forEachEngine((engine, openFresh) => {
     expect(statuses.at(-1)?.status).toBe('stopped');
   });
 
+  it('does not miss mail that arrives while a sync runs, and does not spin while idle', async () => {
+    const path = folder();
+    const acct = await account({ folder: path, scanJunk: true });
+    let syncs = 0;
+    const { sync } = buildSync(mail, db, acct, { onSynced: () => (syncs += 1), tuning: { idleRefreshMs: 60_000 } });
+    sync.start();
+    try {
+      await eventually(() => sync.status.status === 'connected' && syncs >= 1, 10_000, 'connected');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(syncs).toBe(1);
+      await mail.emu.control('PUT', '/exchange/faults/imap/delay', { ms: 60 });
+      // The second message arrives while the sync woken by the first one is still running.
+      await mail.deliver(DEVELOPERS, message(), { folder: path });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await mail.deliver(DEVELOPERS, message(), { folder: path });
+      await eventually(async () => (await countAccountMessages(db, acct.id)) === 2, 5_000, 'the message delivered during a sync');
+    } finally {
+      await mail.emu.control('PUT', '/exchange/faults/imap/delay', { ms: 0 });
+      await sync.stop();
+    }
+  });
+
   it('polls when IDLE is off', async () => {
     const path = folder();
     const acct = await account({ folder: path, useIdle: false });

@@ -106,6 +106,8 @@ interface Session {
   readonly folders: FolderSync;
   readonly renewAt: Date;
   junkPath?: string | null;
+  /** EXISTS arrived since the last sync began (also while a sync ran, when nobody was waiting). */
+  newMail: boolean;
 }
 
 /** The sync engine of one mailbox; see the module comment. */
@@ -252,7 +254,11 @@ export class MailboxSync {
         this.log,
         (notice) => this.options.onOversize?.(notice),
       ),
+      newMail: false,
     };
+    client.on('exists', () => {
+      session.newMail = true;
+    });
     this.session = session;
     try {
       await client.connect();
@@ -270,9 +276,10 @@ export class MailboxSync {
     while (!this.stopping) {
       const remaining = session.renewAt.getTime() - this.clock().getTime();
       if (remaining <= 0) return;
-      const woke = await this.waitForNews(session.client, Math.min(remaining, every));
+      const woke = session.newMail ? 'news' : await this.waitForNews(session.client, Math.min(remaining, every));
       if (woke === 'stopped') return;
       if (woke === 'closed') throw closedError(session.client);
+      session.newMail = false;
       try {
         await this.syncFolders(session, false);
       } catch (error) {
@@ -286,6 +293,7 @@ export class MailboxSync {
   }
 
   private async syncFolders(session: Session, reconcile: boolean): Promise<FolderSyncReport[]> {
+    session.newMail = false;
     const folders: Array<{ path: string; junk: boolean }> = [{ path: this.options.folder, junk: false }];
     if (this.options.scanJunk === true) {
       const junk = await this.junkPath(session);
