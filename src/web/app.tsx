@@ -25,6 +25,7 @@ import { UsersPage } from './pages/users/users-page.js';
 import { AccountDetailPage } from './pages/email-accounts/account-detail-page.js';
 import { AccountEditPage, AccountNewPage } from './pages/email-accounts/account-form-page.js';
 import { AccountListPage } from './pages/email-accounts/account-list-page.js';
+import { InboxPage } from './pages/inbox/inbox-page.js';
 
 type Boot = { state: 'loading' } | { state: 'anonymous'; notice?: string } | { state: 'signed-in'; user: User } | { state: 'failed'; error: ApiError };
 
@@ -102,7 +103,7 @@ function Page({ match, user }: { match: RouteMatch | null; user: User }): JSX.El
   const admin = user.role === 'admin';
   const id = Number(match?.params.id ?? '0');
   useEffect(() => {
-    if (match?.name === 'home' || match?.name === 'sign-in') navigate(admin ? '/cloud-providers' : '/contacts', { replace: true });
+    if (match?.name === 'home' || match?.name === 'sign-in') navigate(admin ? '/cloud-providers' : '/inbox', { replace: true });
   }, [match?.name, admin]);
   if (match === null) return <NotFoundPage />;
   switch (match.name) {
@@ -111,6 +112,11 @@ function Page({ match, user }: { match: RouteMatch | null; user: User }): JSX.El
       return <Loading what="the console" />;
     case 'account':
       return <AccountPage />;
+    case 'inbox':
+      return <InboxPage accountId={null} interactionId={null} />;
+    case 'inbox-account':
+    case 'inbox-conversation':
+      return <InboxPage accountId={Number(match.params.accountId)} interactionId={match.params.interactionId === undefined ? null : Number(match.params.interactionId)} />;
     case 'lists':
       return <ListsPage />;
     case 'contacts':

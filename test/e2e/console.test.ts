@@ -155,9 +155,12 @@ describe('administrator console: users, lists, contacts, account', () => {
     agentPage.setDefaultTimeout(10_000);
     watch.attach(agentPage);
     await signIn(agentPage, stack.url, 'carla', 'carla password 1');
-    await expect.poll(() => agentPage.url()).toBe(`${stack.url}/ui/contacts`);
+    await expect.poll(() => agentPage.url()).toBe(`${stack.url}/ui/inbox`);
+    await agentPage.getByText('An administrator has not assigned an email account to you yet.').waitFor();
     const links = await agentPage.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
-    expect(links).toEqual(['Lists', 'Contacts']);
+    expect(links).toEqual(['Inbox', 'Lists', 'Contacts']);
+    await agentPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
+    await agentPage.getByRole('row', { name: /Carla Customer/ }).waitFor();
     expect(await agentPage.getByRole('button', { name: 'New contact' }).count()).toBe(0);
     await agentPage.goto(`${stack.url}/ui/cloud-providers`);
     await agentPage.getByText('This page is reserved to administrators.').waitFor();

@@ -59,12 +59,15 @@ const TYPES: Record<string, string> = {
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.map', '.json', '.svg', '.txt']);
 
 /**
- * The UI's page policy: scripts, styles and requests only from Postern itself; no framing.
+ * The UI's page policy: scripts and requests only from Postern itself; no framing. Mail bodies are
+ * shown in sandboxed srcdoc frames, which inherit this policy: their sanitized inline styles need
+ * 'unsafe-inline' for styles (never for scripts), and remote images — blocked by the sanitizer
+ * until the agent asks for them — need http(s) image sources.
  * @see https://www.w3.org/TR/CSP3/
  */
 const PAGE_HEADERS: Record<string, string> = {
   'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https: http:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'same-origin',

@@ -74,6 +74,7 @@ export function onSessionLost(listener: Listener): () => void {
 export interface RequestOptions {
   body?: unknown;
   query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
 }
 
 /** Sends a request and parses the reply with `schema`; a 204 reply needs `z.null()`-free callers: use `send`. */
@@ -95,7 +96,7 @@ export async function send(method: string, path: string, options: RequestOptions
 }
 
 async function perform(method: string, path: string, options: RequestOptions): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (!SAFE_METHODS.has(method)) headers['x-csrf-token'] = csrfToken();
   let response: Response;

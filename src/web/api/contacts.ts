@@ -44,3 +44,7 @@ export function updateContact(id: number, fields: Partial<ContactFields>): Promi
 export function deleteContact(id: number): Promise<void> {
   return send('DELETE', `/api/contacts/${id}`);
 }
+
+export function getContact(id: number): Promise<Contact> {
+  return request('GET', `/api/contacts/${id}`, contact);
+}

@@ -180,3 +180,82 @@ export const connectionTest = z.object({
   error: z.nullable(z.object({ code: z.string(), message: z.string(), remedy: nullableString })),
 });
 export type ConnectionTest = z.infer<typeof connectionTest>;
+
+const mailAddress = z.object({ name: z.string(), address: z.string() });
+export type MailAddress = z.infer<typeof mailAddress>;
+
+export const interaction = z.object({
+  id: z.number(),
+  accountId: z.number(),
+  subject: z.string(),
+  status: z.enum(['open', 'closed']),
+  assignedUserId: z.nullable(z.number()),
+  contact: z.object({ id: z.number(), name: nullableString, address: nullableString }),
+  lastActivityAt: z.string(),
+  messageCount: z.number(),
+  unreadCount: z.number(),
+  closedAt: nullableString,
+  createdAt: z.string(),
+});
+export type Interaction = z.infer<typeof interaction>;
+
+export const interactionPage = z.object({ items: z.array(interaction), nextCursor: nullableString });
+export type InteractionPage = z.infer<typeof interactionPage>;
+
+export const attachment = z.object({
+  id: z.number(),
+  filename: nullableString,
+  contentType: z.string(),
+  size: z.number(),
+  contentId: nullableString,
+  inline: z.boolean(),
+  url: z.string(),
+});
+export type Attachment = z.infer<typeof attachment>;
+
+export const message = z.object({
+  id: z.number(),
+  direction: z.enum(['in', 'out']),
+  messageId: nullableString,
+  from: z.array(mailAddress),
+  to: z.array(mailAddress),
+  cc: z.array(mailAddress),
+  subject: z.string(),
+  text: nullableString,
+  html: nullableString,
+  date: nullableString,
+  receivedAt: z.string(),
+  read: z.boolean(),
+  automated: z.object({ autoReply: z.boolean(), bounce: z.boolean(), list: z.boolean() }),
+  junk: z.boolean(),
+  deliveryState: nullableString,
+  deliveryError: nullableString,
+  rawUrl: z.string(),
+  attachments: z.array(attachment),
+});
+export type Message = z.infer<typeof message>;
+
+export const interactionDetail = z.extend(interaction, { messages: z.array(message) });
+export type InteractionDetail = z.infer<typeof interactionDetail>;
+
+export const queued = z.object({ id: z.number(), interactionId: z.number(), messageId: z.string(), state: z.string() });
+export type Queued = z.infer<typeof queued>;
+
+const problem = z.object({ code: z.string(), message: z.string(), remedy: nullableString });
+
+export const outgoing = z.object({
+  id: z.number(),
+  interactionId: z.nullable(z.number()),
+  state: nullableString,
+  delivery: z.nullable(
+    z.object({
+      attempts: z.number(),
+      nextAttemptAt: nullableString,
+      lastAttemptAt: nullableString,
+      sentAt: nullableString,
+      serverResponse: nullableString,
+      error: z.nullable(problem),
+    }),
+  ),
+});
+export type Outgoing = z.infer<typeof outgoing>;

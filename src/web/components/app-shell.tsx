@@ -16,6 +16,7 @@ interface NavItem {
 }
 
 const NAV: NavItem[] = [
+  { to: '/inbox', label: 'Inbox', adminOnly: false },
   { to: '/cloud-providers', label: 'Cloud Providers', adminOnly: true },
   { to: '/email-accounts', label: 'Email Accounts', adminOnly: true },
   { to: '/lists', label: 'Lists', adminOnly: false },

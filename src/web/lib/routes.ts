@@ -12,6 +12,9 @@ export type RouteName =
   | 'provider-new'
   | 'provider'
   | 'provider-edit'
+  | 'inbox'
+  | 'inbox-account'
+  | 'inbox-conversation'
   | 'accounts'
   | 'account-new'
   | 'email-account'
@@ -28,6 +31,9 @@ const PATTERNS: ReadonlyArray<readonly [RouteName, string]> = [
   ['provider-new', '/cloud-providers/new'],
   ['provider', '/cloud-providers/:id'],
   ['provider-edit', '/cloud-providers/:id/edit'],
+  ['inbox', '/inbox'],
+  ['inbox-account', '/inbox/:accountId'],
+  ['inbox-conversation', '/inbox/:accountId/:interactionId'],
   ['accounts', '/email-accounts'],
   ['account-new', '/email-accounts/new'],
   ['email-account', '/email-accounts/:id'],

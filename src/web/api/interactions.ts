@@ -1,0 +1,70 @@
+import { request } from './client.js';
+import {
+  interaction,
+  interactionDetail,
+  interactionPage,
+  outgoing,
+  queued,
+  type Interaction,
+  type InteractionDetail,
+  type InteractionPage,
+  type Outgoing,
+  type Queued,
+} from './schemas.js';
+
+export interface ConversationFilter {
+  status?: 'open' | 'closed';
+  assigned?: 'me' | 'none';
+  q?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export function listInteractions(accountId: number, filter: ConversationFilter): Promise<InteractionPage> {
+  return request('GET', `/api/email/accounts/${accountId}/interactions`, interactionPage, { query: { ...filter } });
+}
+
+export function getInteraction(id: number): Promise<InteractionDetail> {
+  return request('GET', `/api/interactions/${id}`, interactionDetail);
+}
+
+export function assignInteraction(id: number, userId: number | null): Promise<Interaction> {
+  return request('POST', `/api/interactions/${id}/assign`, interaction, { body: { userId } });
+}
+
+export function setInteractionOpen(id: number, open: boolean): Promise<Interaction> {
+  return request('POST', `/api/interactions/${id}/${open ? 'reopen' : 'close'}`, interaction);
+}
+
+export function markInteractionRead(id: number): Promise<Interaction> {
+  return request('POST', `/api/interactions/${id}/read`, interaction);
+}
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  contentBase64: string;
+}
+
+export interface ReplyFields {
+  text: string;
+  replyAll: boolean;
+  quote: boolean;
+  attachments: OutgoingAttachment[];
+}
+
+/** Queues a reply; the idempotency key makes a repeated click queue one message only. */
+export function sendReply(interactionId: number, fields: ReplyFields, idempotencyKey: string): Promise<Queued> {
+  return request('POST', `/api/interactions/${interactionId}/reply`, queued, {
+    body: { text: fields.text, replyAll: fields.replyAll, quote: fields.quote, ...(fields.attachments.length === 0 ? {} : { attachments: fields.attachments }) },
+    headers: { 'idempotency-key': idempotencyKey },
+  });
+}
+
+export function getOutgoing(messageId: number): Promise<Outgoing> {
+  return request('GET', `/api/messages/${messageId}`, outgoing);
+}
+
+export function retryOutgoing(messageId: number): Promise<Outgoing> {
+  return request('POST', `/api/messages/${messageId}/retry`, outgoing);
+}

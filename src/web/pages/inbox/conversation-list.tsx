@@ -1,0 +1,120 @@
+/** An account's conversations: open, closed or mine, searchable, newest activity first. */
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { ApiError } from '../../api/client.js';
+import { listInteractions, type ConversationFilter } from '../../api/interactions.js';
+import type { Interaction } from '../../api/schemas.js';
+import { Loading } from '../../components/app-shell.js';
+import { ErrorNotice } from '../../components/notice.js';
+import { formatDateTime } from '../../lib/format.js';
+import { Link } from '../../lib/router.js';
+import { toApiError } from '../../lib/use-resource.js';
+import { usePolling } from '../../lib/use-polling.js';
+
+export type View = 'open' | 'closed' | 'mine';
+
+const VIEWS: Array<{ view: View; label: string }> = [
+  { view: 'open', label: 'Open' },
+  { view: 'mine', label: 'Mine' },
+  { view: 'closed', label: 'Closed' },
+];
+
+const REFRESH_MS = 5000;
+
+function filterOf(view: View, q: string): ConversationFilter {
+  const search = q.trim() === '' ? {} : { q: q.trim() };
+  if (view === 'mine') return { status: 'open', assigned: 'me', ...search };
+  return { status: view, ...search };
+}
+
+export interface ConversationListProps {
+  accountId: number;
+  selectedId: number | null;
+  view: View;
+  onView: (view: View) => void;
+  refreshKey: number;
+}
+
+export function ConversationList({ accountId, selectedId, view, onView, refreshKey }: ConversationListProps): JSX.Element {
+  const [typed, setTyped] = useState('');
+  const [query, setQuery] = useState('');
+  const [items, setItems] = useState<Interaction[] | undefined>(undefined);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const key = `${accountId}|${view}|${query}`;
+
+  const load = async (cursor: string | null): Promise<void> => {
+    try {
+      const page = await listInteractions(accountId, { ...filterOf(view, query), ...(cursor === null ? {} : { cursor }) });
+      setItems((old) => (cursor === null ? page.items : [...(old ?? []), ...page.items]));
+      if (cursor === null || page.nextCursor !== null) setNext(page.nextCursor);
+      setError(undefined);
+    } catch (caught) {
+      setError(toApiError(caught));
+    }
+  };
+
+  useEffect(() => {
+    setItems(undefined);
+    void load(null);
+  }, [key]);
+  useEffect(() => {
+    if (refreshKey > 0) void load(null);
+  }, [refreshKey]);
+  usePolling(() => void load(null), REFRESH_MS, key);
+  useEffect(() => {
+    const timer = window.setTimeout(() => setQuery(typed), 300);
+    return () => window.clearTimeout(timer);
+  }, [typed]);
+
+  return (
+    <section class="conversation-list" aria-label="Conversations">
+      <div class="list-tools">
+        <div class="segmented" role="group" aria-label="Show">
+          {VIEWS.map((entry) => (
+            <button key={entry.view} type="button" class="button button-small" aria-pressed={entry.view === view} onClick={() => onView(entry.view)}>
+              {entry.label}
+            </button>
+          ))}
+        </div>
+        <label class="visually-hidden" for={`search-${accountId}`}>
+          Search conversations
+        </label>
+        <input id={`search-${accountId}`} class="search-input" type="search" placeholder="Search subject or contact" value={typed} onInput={(event) => setTyped(event.currentTarget.value)} />
+      </div>
+      {error === undefined ? null : <ErrorNotice error={error} />}
+      {items === undefined ? (
+        error === undefined ? <Loading what="conversations" /> : null
+      ) : items.length === 0 ? (
+        <p class="muted empty-list">{query === '' ? (view === 'closed' ? 'No closed conversation.' : 'No open conversation. New mail shows here as it arrives.') : 'No conversation matches.'}</p>
+      ) : (
+        <ul class="conversations">
+          {items.map((item) => (
+            <li key={item.id}>
+              <Link
+                to={`/inbox/${accountId}/${item.id}${view === 'open' ? '' : `?view=${view}`}`}
+                class={`conversation-item${item.id === selectedId ? ' selected' : ''}${item.unreadCount > 0 ? ' unread' : ''}`}
+                aria-current={item.id === selectedId ? 'page' : undefined}
+              >
+                <span class="conversation-contact">{item.contact.name ?? item.contact.address ?? 'Unknown sender'}</span>
+                <time class="conversation-time" dateTime={item.lastActivityAt}>
+                  {formatDateTime(item.lastActivityAt)}
+                </time>
+                <span class="conversation-subject">{item.subject === '' ? '(no subject)' : item.subject}</span>
+                <span class="conversation-counts">
+                  {item.unreadCount > 0 ? <span class="unread-count">{item.unreadCount} new</span> : null}
+                  <span class="muted">{item.messageCount === 1 ? '1 message' : `${item.messageCount} messages`}</span>
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+      {next === null ? null : (
+        <button type="button" class="button" onClick={() => void load(next)}>
+          Load more
+        </button>
+      )}
+    </section>
+  );
+}

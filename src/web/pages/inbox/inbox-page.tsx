@@ -1,0 +1,93 @@
+/**
+ * The agent workspace: one tab per assigned account, labelled with its Key and its number of open
+ * conversations; the account's conversations; the selected conversation beside them (below them
+ * on a narrow screen).
+ */
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { listAccounts } from '../../api/email-accounts.js';
+import { listInteractions } from '../../api/interactions.js';
+import type { EmailAccount } from '../../api/schemas.js';
+import { Loading, PageHeader } from '../../components/app-shell.js';
+import { ErrorNotice } from '../../components/notice.js';
+import { Link, navigate, useLocation } from '../../lib/router.js';
+import { useSession } from '../../lib/session.js';
+import { usePolling } from '../../lib/use-polling.js';
+import { useResource } from '../../lib/use-resource.js';
+import { ConversationList, type View } from './conversation-list.js';
+import { ConversationView } from './conversation-view.js';
+
+const COUNT_LIMIT = 200;
+const COUNTS_REFRESH_MS = 15_000;
+
+/** Open conversations per account ("200+" beyond one page). */
+async function openCounts(accounts: EmailAccount[]): Promise<Record<number, string>> {
+  const entries = await Promise.all(
+    accounts.map(async (account) => {
+      const page = await listInteractions(account.id, { status: 'open', limit: COUNT_LIMIT });
+      return [account.id, `${page.items.length}${page.nextCursor === null ? '' : '+'}`] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+export function InboxPage({ accountId, interactionId }: { accountId: number | null; interactionId: number | null }): JSX.Element {
+  const { user } = useSession();
+  const location = useLocation();
+  const accounts = useResource(listAccounts, 'inbox-accounts');
+  const list = accounts.data?.filter((a) => a.active);
+  const counts = useResource<Record<number, string>>(() => (list === undefined ? Promise.resolve({}) : openCounts(list)), String(list?.map((a) => a.id).join(',')));
+  const [refreshKey, setRefreshKey] = useState(0);
+  const viewParam = location.search.get('view');
+  const [view, setView] = useState<View>(viewParam === 'closed' || viewParam === 'mine' ? viewParam : 'open');
+  usePolling(() => void counts.reload(), COUNTS_REFRESH_MS, 'counts');
+
+  const current = list?.find((a) => a.id === accountId) ?? null;
+  useEffect(() => {
+    const first = list?.[0];
+    if (list !== undefined && current === null && first !== undefined) navigate(`/inbox/${first.id}`, { replace: true });
+  }, [list === undefined, current === null]);
+
+  const changed = (): void => {
+    setRefreshKey((k) => k + 1);
+    void counts.reload();
+  };
+
+  return (
+    <section class="inbox">
+      <PageHeader title={current === null ? 'Inbox' : `Inbox — ${current.key}`} />
+      {accounts.error === undefined ? null : <ErrorNotice error={accounts.error} />}
+      {list === undefined ? (
+        accounts.error === undefined ? <Loading what="your accounts" /> : null
+      ) : list.length === 0 ? (
+        <div class="empty card">
+          <h2>No email account yet</h2>
+          <p>{user.role === 'admin' ? 'Create an email account and assign agents to it.' : 'An administrator has not assigned an email account to you yet.'}</p>
+        </div>
+      ) : (
+        <>
+          <nav class="account-tabs" aria-label="Email accounts">
+            {list.map((account) => (
+              <Link key={account.id} to={`/inbox/${account.id}`} class="account-tab" aria-current={account.id === current?.id ? 'page' : undefined}>
+                <span class="key">{account.key}</span> <span class="account-tab-name">{account.name}</span>
+                <span class="tab-count" aria-label={`${counts.data?.[account.id] ?? '…'} open conversations`}>
+                  {counts.data?.[account.id] ?? '…'}
+                </span>
+              </Link>
+            ))}
+          </nav>
+          {current === null ? null : (
+            <div class={interactionId === null ? 'workspace' : 'workspace has-conversation'}>
+              <ConversationList accountId={current.id} selectedId={interactionId} view={view} onView={setView} refreshKey={refreshKey} />
+              {interactionId === null ? (
+                <p class="conversation-placeholder muted">Choose a conversation.</p>
+              ) : (
+                <ConversationView key={interactionId} id={interactionId} accountId={current.id} onChanged={changed} />
+              )}
+            </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,30 @@
+/**
+ * A message's sanitized HTML in a sandboxed frame: no scripts, forms or plugins can run (the
+ * sandbox allows none), links open in a new tab, and the mail's styles cannot touch the
+ * console's. The frame is as tall as its content.
+ */
+import type { JSX } from 'preact';
+import { useRef } from 'preact/hooks';
+
+const FRAME_STYLE = '<style>body{margin:0;font:15px/1.5 system-ui,sans-serif;color:#1f2328;overflow-wrap:anywhere}img{max-width:100%;height:auto}blockquote{margin:0 0 0 .8em;padding-left:.8em;border-left:3px solid #d1d9e0;color:#59636e}</style>';
+
+export function MailFrame({ html, title }: { html: string; title: string }): JSX.Element {
+  const ref = useRef<HTMLIFrameElement>(null);
+  const fit = (): void => {
+    const frame = ref.current;
+    const body = frame?.contentDocument?.body;
+    if (frame === null || body === undefined || body === null) return;
+    frame.style.height = `${Math.max(40, body.scrollHeight + 4)}px`;
+    for (const image of Array.from(body.querySelectorAll('img'))) if (!image.complete) image.addEventListener('load', fit, { once: true });
+  };
+  return (
+    <iframe
+      ref={ref}
+      class="mail-frame"
+      title={title}
+      sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+      srcdoc={`<!doctype html><html><head><meta charset="utf-8"><base target="_blank">${FRAME_STYLE}</head><body>${html}</body></html>`}
+      onLoad={fit}
+    />
+  );
+}

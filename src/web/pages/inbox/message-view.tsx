@@ -1,0 +1,77 @@
+/** One message of a conversation: who wrote to whom, when, the body, attachments, delivery. */
+import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
+import type { Message } from '../../api/schemas.js';
+import { formatDateTime } from '../../lib/format.js';
+import { countRemoteImages, formatAddresses, formatSize, withRemoteImages } from '../../lib/mail-format.js';
+import { MailFrame } from './mail-frame.js';
+
+const DELIVERY: Record<string, { text: string; tone: string }> = {
+  queued: { text: 'Queued', tone: 'neutral' },
+  sending: { text: 'Sending…', tone: 'neutral' },
+  sent: { text: 'Sent', tone: 'ok' },
+  failed: { text: 'Not sent', tone: 'error' },
+  cancelled: { text: 'Cancelled', tone: 'neutral' },
+};
+
+export function MessageView({ message }: { message: Message }): JSX.Element {
+  const [showImages, setShowImages] = useState(false);
+  const remote = message.html === null ? 0 : countRemoteImages(message.html);
+  const delivery = message.deliveryState === null ? undefined : DELIVERY[message.deliveryState];
+  const files = message.attachments.filter((a) => !a.inline || a.contentId === null);
+  return (
+    <article class={`message message-${message.direction}`} aria-label={`${message.direction === 'in' ? 'Message from' : 'Reply by'} ${formatAddresses(message.from)}`}>
+      <header class="message-header">
+        <div>
+          <strong>{formatAddresses(message.from)}</strong>
+          <span class="muted block">To {formatAddresses(message.to)}</span>
+          {message.cc.length === 0 ? null : <span class="muted block">Cc {formatAddresses(message.cc)}</span>}
+        </div>
+        <div class="message-meta">
+          <time dateTime={message.date ?? message.receivedAt}>{formatDateTime(message.date ?? message.receivedAt)}</time>
+          {delivery === undefined ? null : <span class={`badge badge-${delivery.tone}`}>{delivery.text}</span>}
+          {message.automated.autoReply ? <span class="badge badge-neutral">Automatic reply</span> : null}
+          {message.automated.bounce ? <span class="badge badge-warn">Bounce</span> : null}
+          {message.junk ? <span class="badge badge-warn">Junk</span> : null}
+        </div>
+      </header>
+      {message.deliveryError === null ? null : (
+        <p class="notice notice-error" role="alert">
+          {message.deliveryError}
+        </p>
+      )}
+      {message.html !== null ? (
+        <>
+          {remote > 0 && !showImages ? (
+            <p class="remote-images">
+              {remote === 1 ? '1 remote image is' : `${remote} remote images are`} blocked, so the sender cannot see that you read this.{' '}
+              <button type="button" class="button button-small" onClick={() => setShowImages(true)}>
+                Show remote images
+              </button>
+            </p>
+          ) : null}
+          <MailFrame html={showImages ? withRemoteImages(message.html) : message.html} title={`Body of the message from ${formatAddresses(message.from)}`} />
+        </>
+      ) : (
+        <pre class="message-text">{message.text ?? ''}</pre>
+      )}
+      {files.length === 0 ? null : (
+        <ul class="attachments" aria-label="Attachments">
+          {files.map((file) => (
+            <li key={file.id}>
+              <a href={file.url} download={file.filename ?? undefined}>
+                {file.filename ?? `attachment ${file.id}`}
+              </a>{' '}
+              <span class="muted">{formatSize(file.size)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <p class="message-links">
+        <a href={message.rawUrl} download>
+          Download original (.eml)
+        </a>
+      </p>
+    </article>
+  );
+}
