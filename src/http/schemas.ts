@@ -34,3 +34,31 @@ export const password = z
   .string()
   .min(LIMITS.passwordMinLength, `must be at least ${LIMITS.passwordMinLength} characters`)
   .max(1024, 'must be at most 1024 characters');
+
+/** A page of timeline events, as the provider and account timelines return it. */
+export const eventPageReply = z.object({
+  items: z.array(
+    z.object({
+      id: z.number(),
+      type: z.string(),
+      level: z.string(),
+      message: z.string(),
+      data: z.record(z.string(), z.unknown()).nullable(),
+      createdAt: z.string(),
+    }),
+  ),
+  nextBefore: z.number().nullable(),
+});
+
+/** Only the fields of an event an API caller may see. */
+export function presentEventPage(page: {
+  items: ReadonlyArray<{ id: number; type: string; level: string; message: string; data: Record<string, unknown> | null; createdAt: string }>;
+  nextBefore: number | null;
+}): z.infer<typeof eventPageReply> {
+  return {
+    items: page.items.map((e) => ({ id: e.id, type: e.type, level: e.level, message: e.message, data: e.data, createdAt: e.createdAt })),
+    nextBefore: page.nextBefore,
+  };
+}
+
+export const beforeQuery = z.object({ before: z.coerce.number().int().positive().optional() });

@@ -3,20 +3,9 @@ import { emailAccountBody } from '../../domain/email-account-fields.js';
 import { PosternError, parseOrThrow } from '../../errors/index.js';
 import type { AccountView } from '../../services/account-service.js';
 import type { Services } from '../../services/index.js';
-import { openRuntime, type Runtime } from '../runtime.js';
+import { print, withRuntime } from '../with-runtime.js';
 
-const print = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
 
-async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime({ quiet: true });
-  try {
-    return await fn(runtime);
-  } finally {
-    await runtime.close();
-  }
-}
 
 /** An account by id or key (case-insensitive). */
 export async function findAccount(services: Services, ref: string): Promise<AccountView> {

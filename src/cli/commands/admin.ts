@@ -2,20 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describeConfig, loadConfig } from '../../config/index.js';
 import { PosternError } from '../../errors/index.js';
-import { openRuntime, type Runtime } from '../runtime.js';
+import { print, withRuntime } from '../with-runtime.js';
 
-type Print = (line: string) => void;
-const print: Print = (line) => process.stdout.write(`${line}\n`);
 
-/** Runs `fn` with an opened runtime and always closes it. */
-async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime({ quiet: true });
-  try {
-    return await fn(runtime);
-  } finally {
-    await runtime.close();
-  }
-}
 
 /** A password from standard input (first line), or undefined when stdin is a terminal. */
 function passwordFromStdin(enabled: boolean | undefined): string | undefined {

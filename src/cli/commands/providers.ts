@@ -4,20 +4,9 @@ import { providerBody } from '../../domain/cloud-provider-fields.js';
 import { PosternError, parseOrThrow } from '../../errors/index.js';
 import type { ProviderInput, ProviderView } from '../../services/provider-service.js';
 import type { Services } from '../../services/index.js';
-import { openRuntime, type Runtime } from '../runtime.js';
+import { print, withRuntime } from '../with-runtime.js';
 
-const print = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
 
-async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime({ quiet: true });
-  try {
-    return await fn(runtime);
-  } finally {
-    await runtime.close();
-  }
-}
 
 function readStdinLine(what: string): string {
   const line = readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? '';

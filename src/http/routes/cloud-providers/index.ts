@@ -7,7 +7,7 @@ import type { Services } from '../../../services/index.js';
 import type { DeviceFlowStatus } from '../../../services/sign-in-service.js';
 import { hashToken } from '../../../store/index.js';
 import { principalOf } from '../../plugins/auth.js';
-import { idParam } from '../../schemas.js';
+import { beforeQuery, eventPageReply, idParam, presentEventPage } from '../../schemas.js';
 import { callbackRoutes } from './callback.js';
 import { grantReply, presentGrant, presentProvider, providerReply } from './presenter.js';
 import { authenticateBody, providerBody, providerPatch, secretBody } from '../../../domain/cloud-provider-fields.js';
@@ -194,22 +194,14 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
         tags: TAGS,
         summary: 'The provider\'s timeline, newest first',
         params: idParam,
-        querystring: z.object({ before: z.coerce.number().int().positive().optional() }),
-        response: {
-          200: z.object({
-            items: z.array(z.object({ id: z.number(), type: z.string(), level: z.string(), message: z.string(), data: z.record(z.string(), z.unknown()).nullable(), createdAt: z.string() })),
-            nextBefore: z.number().nullable(),
-          }),
-        },
+        querystring: beforeQuery,
+        response: { 200: eventPageReply },
       },
     },
     async (request) => {
       await providers.get(request.params.id);
       const page = await providers.events(request.params.id, request.query.before);
-      return {
-        items: page.items.map((e) => ({ id: e.id, type: e.type, level: e.level, message: e.message, data: e.data, createdAt: e.createdAt })),
-        nextBefore: page.nextBefore,
-      };
+      return presentEventPage(page);
     },
   );
 }

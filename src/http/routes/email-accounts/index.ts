@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { emailAccountBody, emailAccountPatch } from '../../../domain/email-account-fields.js';
 import type { Services } from '../../../services/index.js';
 import { principalOf } from '../../plugins/auth.js';
-import { idParam } from '../../schemas.js';
+import { beforeQuery, eventPageReply, idParam, presentEventPage } from '../../schemas.js';
 import { accountReply, presentAccount } from './presenter.js';
 
 const TAGS = ['emailAccounts'];
@@ -71,19 +71,14 @@ export async function emailAccountRoutes(app: FastifyInstance, deps: { services:
         tags: TAGS,
         summary: 'The account\'s timeline, newest first',
         params: idParam,
-        querystring: z.object({ before: z.coerce.number().int().positive().optional() }),
-        response: {
-          200: z.object({
-            items: z.array(z.object({ id: z.number(), type: z.string(), level: z.string(), message: z.string(), data: z.record(z.string(), z.unknown()).nullable(), createdAt: z.string() })),
-            nextBefore: z.number().nullable(),
-          }),
-        },
+        querystring: beforeQuery,
+        response: { 200: eventPageReply },
       },
     },
     async (request) => {
       await accounts.get(request.params.id, principalOf(request));
       const page = await accounts.events(request.params.id, request.query.before);
-      return { items: page.items.map((e) => ({ id: e.id, type: e.type, level: e.level, message: e.message, data: e.data, createdAt: e.createdAt })), nextBefore: page.nextBefore };
+      return presentEventPage(page);
     },
   );
 }
