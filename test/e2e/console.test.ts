@@ -129,19 +129,19 @@ describe('administrator console: users, lists, contacts, account', () => {
     await button.focus();
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => button.getAttribute('aria-expanded')).toBe('true');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Authenticate');
+    await expect.poll(() => page.locator(':focus').textContent()).toBe('Authenticate');
     await page.keyboard.press('ArrowDown');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Update Client Secret');
+    await expect.poll(() => page.locator(':focus').textContent()).toBe('Update Client Secret');
     await page.keyboard.press('End');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Delete');
+    await expect.poll(() => page.locator(':focus').textContent()).toBe('Delete');
     await page.keyboard.press('Escape');
     await expect.poll(() => button.getAttribute('aria-expanded')).toBe('false');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-haspopup'))).toBe('menu');
+    expect(await page.locator(':focus').getAttribute('aria-haspopup')).toBe('menu');
 
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Authenticate');
+    await expect.poll(() => page.locator(':focus').textContent()).toBe('Authenticate');
     await page.keyboard.press('ArrowDown');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Update Client Secret');
+    await expect.poll(() => page.locator(':focus').textContent()).toBe('Update Client Secret');
     await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog', { name: 'Update Client Secret' });
     await dialog.waitFor();

@@ -102,26 +102,26 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
 
 /**
  * Elements sticking out to the right of the viewport (the page would scroll sideways), as
- * "tag.class (right edge)" strings; empty when the layout fits.
+ * "tag.class (right edge)" strings; empty when the layout fits. The check runs in the page, so it
+ * is given as source text (the test project has no DOM types).
  */
-export async function overflowing(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const out: string[] = [];
-    if (document.documentElement.scrollWidth > width) out.push(`document (${document.documentElement.scrollWidth} > ${width})`);
-    for (const element of Array.from(document.body.querySelectorAll('*'))) {
-      const box = element.getBoundingClientRect();
-      if (box.width === 0 || box.right <= width + 1) continue;
-      let clipped = false;
-      for (let parent = element.parentElement; parent !== null && parent !== document.body; parent = parent.parentElement) {
-        const style = getComputedStyle(parent);
-        if (style.overflowX !== 'visible' && parent.getBoundingClientRect().right <= width + 1) {
-          clipped = true;
-          break;
-        }
-      }
-      if (!clipped) out.push(`${element.tagName.toLowerCase()}.${element.className} (${Math.round(box.right)})`);
+const OVERFLOW_CHECK = `(() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  if (document.documentElement.scrollWidth > width) out.push('document (' + document.documentElement.scrollWidth + ' > ' + width + ')');
+  for (const element of Array.from(document.body.querySelectorAll('*'))) {
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 1) continue;
+    let clipped = false;
+    for (let parent = element.parentElement; parent !== null && parent !== document.body; parent = parent.parentElement) {
+      if (getComputedStyle(parent).overflowX !== 'visible' && parent.getBoundingClientRect().right <= width + 1) { clipped = true; break; }
     }
-    return out;
-  });
+    if (!clipped) out.push(element.tagName.toLowerCase() + '.' + element.className + ' (' + Math.round(box.right) + ')');
+  }
+  return out;
+})()`;
+
+export async function overflowing(page: Page): Promise<string[]> {
+  const result: unknown = await page.evaluate(OVERFLOW_CHECK);
+  return Array.isArray(result) ? result.map(String) : [`unexpected answer: ${String(result)}`];
 }
