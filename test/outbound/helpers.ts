@@ -4,7 +4,7 @@
  * composed here as the composition root will compose them, and accounts whose SMTP host is the
  * emulator's submission server (STARTTLS, trusting the emulator's CA through the provider).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import { buildApp } from '../../src/http/app.js';
@@ -27,7 +27,7 @@ export interface OutboundHarness {
   /** The emulator's control API, parsed JSON. */
   control(method: string, route: string, body?: unknown): Promise<unknown>;
   /** Postern's API with the admin token (or another). */
-  api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>): ReturnType<FastifyInstance['inject']>;
+  api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -108,13 +108,18 @@ const sentRecords = z.object({
   sent: z.array(z.object({ mailbox: z.string(), envelopeFrom: z.string(), recipients: z.array(z.string()), messageId: z.string().nullable(), acceptedAt: z.string(), raw: z.string().optional() })),
 });
 
+/** Anything with the emulator's control API (the harness, or the test emulator itself). */
+export interface EmulatorControl {
+  control(method: string, route: string, body?: unknown): Promise<unknown>;
+}
+
 /** What left the emulated tenant. */
-export async function sink(h: OutboundHarness, to?: string): Promise<z.infer<typeof sinkMessages>['messages']> {
+export async function sink(h: EmulatorControl, to?: string): Promise<z.infer<typeof sinkMessages>['messages']> {
   return sinkMessages.parse(await h.control('GET', `/exchange/sink?raw=true${to === undefined ? '' : `&to=${encodeURIComponent(to)}`}`)).messages;
 }
 
 /** Accepted submissions, as the emulator logged them. */
-export async function sent(h: OutboundHarness, mailbox?: string): Promise<z.infer<typeof sentRecords>['sent']> {
+export async function sent(h: EmulatorControl, mailbox?: string): Promise<z.infer<typeof sentRecords>['sent']> {
   return sentRecords.parse(await h.control('GET', `/exchange/sent?raw=true${mailbox === undefined ? '' : `&mailbox=${encodeURIComponent(mailbox)}`}`)).sent;
 }
 

@@ -1,0 +1,195 @@
+/**
+ * The outbox and its counters on both engines: claims within the limits (and, on PostgreSQL,
+ * within them when many claims race), leases that run out, stale answers that are ignored,
+ * retry and cancel transitions, recipient refunds, idempotency keys.
+ */
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isPosternError } from '../../src/errors/index.js';
+import {
+  cancelOutbox,
+  claimDueMessages,
+  completeIdempotencyKey,
+  countSendingUsage,
+  createContact,
+  createEmailAccount,
+  createInteraction,
+  createList,
+  getOutboxRow,
+  insertOutboxRow,
+  insertOutgoingMessage,
+  markOutboxSent,
+  refundRecipients,
+  releaseClaims,
+  requeueOutbox,
+  reserveIdempotencyKey,
+  scheduleOutboxRetry,
+  type Database,
+  type OutboxRecord,
+} from '../../src/store/index.js';
+import type { SendingLimits } from '../../src/domain/outbox-policy.js';
+import { forEachEngine } from '../helpers/store.js';
+
+const LIMITS: SendingLimits = { perMinute: 5, recipientsPerDay: 12, concurrency: 3 };
+
+forEachEngine((engine, openFresh) => {
+  let db: Database;
+  let now = new Date('2026-03-02T10:00:00.000Z');
+  let serial = 0;
+  let interactionId: number;
+  let accountId: number;
+
+  const tick = (ms: number): void => {
+    now = new Date(now.getTime() + ms);
+  };
+
+  /** Queues a message with `recipients` envelope recipients on its own account when asked. */
+  async function enqueue(recipients = 1, account = accountId): Promise<OutboxRecord> {
+    serial += 1;
+    const to = Array.from({ length: recipients }, (_, i) => `r${serial}-${i}@fabrikam.example`);
+    const messageId = await insertOutgoingMessage(
+      db,
+      {
+        accountId: account,
+        interactionId,
+        messageId: `<m${serial}@contoso.com>`,
+        inReplyTo: null,
+        references: [],
+        from: { name: 'Support', address: 'support@contoso.com' },
+        to: to.map((address) => ({ name: '', address })),
+        cc: [],
+        bcc: [],
+        replyTo: [],
+        subject: 'Hi',
+        text: 'x',
+        html: null,
+        date: now,
+        authorUserId: null,
+        isAutoReply: false,
+        attachments: [],
+      },
+      Buffer.from('Subject: Hi\r\n\r\nx\r\n'),
+    );
+    return insertOutboxRow(db, { messageId, accountId: account, envelope: { from: 'support@contoso.com', to }, at: now });
+  }
+
+  const claim = (claimer: string, limits = LIMITS, max = 100) => claimDueMessages(db, { accountId, limits, now, claimer, leaseMs: 600_000, max });
+
+  beforeAll(async () => {
+    db = await openFresh({ clock: () => now });
+    const list = await createList(db, { name: 'Customers' });
+    const account = await createEmailAccount(db, { name: 'Support', key: 'SUP', emailAddress: 'support@contoso.com', username: 'support@contoso.com', defaultListId: list.id });
+    accountId = account.id;
+    const contact = await createContact(db, { listId: list.id, name: 'Ada', addresses: ['ada@fabrikam.example'] });
+    interactionId = (await createInteraction(db, { accountId, contactId: contact.id, subject: 'Hi', tokenCheck: 'ABCD', at: now })).id;
+  });
+
+  beforeEach(async () => {
+    await db.kysely.deleteFrom('outbox').execute();
+    await db.kysely.deleteFrom('rate_counters').execute();
+    tick(7 * 86_400_000);
+  });
+
+  describe('claims', () => {
+    it('take at most the concurrent slots, then the rest of the minute, then wait for the window', async () => {
+      for (let i = 0; i < 8; i += 1) await enqueue();
+      const first = await claim('a#1');
+      expect(first.claimed.map((row) => row.state)).toEqual(['sending', 'sending', 'sending']);
+      expect(first.claimed[0]).toMatchObject({ claimedBy: 'a#1', attempts: 1 });
+      expect((await claim('a#2')).waitReason).toBe('concurrency');
+      for (const row of first.claimed) await markOutboxSent(db, row.id, { response: '250 OK', at: now });
+      tick(1000);
+      const second = await claim('a#3');
+      expect(second.claimed).toHaveLength(2);
+      for (const row of second.claimed) await markOutboxSent(db, row.id, { response: '250 OK', at: now });
+      const blocked = await claim('a#4');
+      expect(blocked).toMatchObject({ claimed: [], waitReason: 'per-minute' });
+      expect(blocked.retryAt?.getTime()).toBe(now.getTime() - 1000 + 61_000);
+      tick(60_000);
+      expect((await claim('a#5')).claimed).toHaveLength(3);
+      expect(await countSendingUsage(db, accountId, now)).toMatchObject({ messagesInWindow: 5, recipientsInWindow: 8 });
+    });
+
+    it('keep the rolling day\'s recipients, first in first out, and refund a refusal', async () => {
+      await enqueue(10);
+      await enqueue(3);
+      await enqueue(1);
+      const first = await claim('b#1');
+      expect(first.claimed.map((row) => row.recipientCount)).toEqual([10]);
+      expect(first.waitReason).toBe('recipients-per-day');
+      await markOutboxSent(db, first.claimed[0]?.id ?? 0, { response: '250 OK', at: now });
+      tick(23 * 3_600_000);
+      expect((await claim('b#2')).claimed).toHaveLength(0);
+      tick(3_600_000 + 120_000);
+      const later = await claim('b#3');
+      expect(later.claimed.map((row) => row.recipientCount)).toEqual([3, 1]);
+      const refused = later.claimed[0];
+      if (refused === undefined) throw new Error('nothing claimed');
+      await refundRecipients(db, accountId, now, refused.recipientCount);
+      expect((await countSendingUsage(db, accountId, now)).recipientsInWindow).toBe(1);
+    });
+
+    it('report a message that can never fit the day', async () => {
+      const huge = await enqueue(13);
+      const result = await claim('c#1');
+      expect(result.impossible.map((row) => row.id)).toEqual([huge.id]);
+    });
+
+    it.runIf(engine === 'postgres')('hold the limits when many claims race on PostgreSQL', async () => {
+      for (let i = 0; i < 20; i += 1) await enqueue();
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => claim(`race#${i}`)));
+      const claimed = results.flatMap((result) => result.claimed.map((row) => row.id));
+      expect(claimed).toHaveLength(3);
+      expect(new Set(claimed).size).toBe(3);
+    });
+  });
+
+  describe('leases and late answers', () => {
+    it('queue again a claim whose lease ran out; a late success still counts, a late failure does not', async () => {
+      const row = await enqueue();
+      const [claimed] = (await claim('d#1')).claimed;
+      if (claimed === undefined) throw new Error('nothing claimed');
+      tick(599_000);
+      expect(await releaseClaims(db, now, 'expired')).toHaveLength(0);
+      tick(2000);
+      const released = await releaseClaims(db, now, 'expired');
+      expect(released.map((r) => [r.id, r.state])).toEqual([[row.id, 'queued']]);
+      expect(await scheduleOutboxRetry(db, row.id, 'd#1', { at: now, now, error: { code: 'SMTP_TEMPORARY_FAILURE', message: 'late', remedy: null } })).toBe(false);
+      expect(await markOutboxSent(db, row.id, { response: '250 late but true', at: now })).toBe(true);
+      expect(await getOutboxRow(db, row.id)).toMatchObject({ state: 'sent', lastResponse: '250 late but true' });
+      expect(await markOutboxSent(db, row.id, { response: '250 again', at: now })).toBe(false);
+    });
+
+    it('release every claim at start when asked (a single SQLite process)', async () => {
+      await enqueue();
+      await claim('e#1');
+      expect(await releaseClaims(db, now, 'all')).toHaveLength(1);
+    });
+  });
+
+  describe('retry and cancel', () => {
+    it('move between states, and refuse the others naming the state', async () => {
+      const row = await enqueue();
+      await cancelOutbox(db, row.messageId, now);
+      const refused = await cancelOutbox(db, row.messageId, now).catch((e: unknown) => e);
+      expect(isPosternError(refused, 'OUTBOX_NOT_CANCELLABLE') && refused.details).toEqual({ messageId: row.messageId, state: 'cancelled' });
+      expect((await requeueOutbox(db, row.messageId, now)).state).toBe('queued');
+      const again = await requeueOutbox(db, row.messageId, now).catch((e: unknown) => e);
+      expect(isPosternError(again, 'OUTBOX_NOT_RETRYABLE')).toBe(true);
+      const message = await db.kysely.selectFrom('messages').select('delivery_state').where('id', '=', row.messageId).executeTakeFirstOrThrow();
+      expect(message.delivery_state).toBe('queued');
+    });
+  });
+
+  describe('idempotency keys', () => {
+    it('reserve, replay the stored answer, and refuse another request under the same key', async () => {
+      const request = { owner: 'user:1', key: `k-${engine}`, requestHash: 'h1', expiresAt: new Date(now.getTime() + 86_400_000) };
+      const first = await reserveIdempotencyKey(db, request);
+      if (first.kind !== 'new') throw new Error('expected a new key');
+      await completeIdempotencyKey(db, first.id, 202, { id: 7 });
+      expect(await reserveIdempotencyKey(db, request)).toEqual({ kind: 'replay', status: 202, response: { id: 7 } });
+      expect(await reserveIdempotencyKey(db, { ...request, requestHash: 'h2' })).toEqual({ kind: 'mismatch' });
+      tick(86_400_000);
+      expect((await reserveIdempotencyKey(db, { ...request, requestHash: 'h2', expiresAt: new Date(now.getTime() + 1000) })).kind).toBe('new');
+    });
+  });
+});
