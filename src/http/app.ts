@@ -15,6 +15,7 @@ import { cloudProviderRoutes } from './routes/cloud-providers/index.js';
 import { contactRoutes } from './routes/contacts/index.js';
 import { diagnosticsRoutes } from './routes/diagnostics/index.js';
 import { emailAccountRoutes } from './routes/email-accounts/index.js';
+import { interactionRoutes } from './routes/interactions/index.js';
 import { listRoutes } from './routes/lists/index.js';
 import { systemRoutes } from './routes/system/index.js';
 import { tokenRoutes } from './routes/tokens/index.js';
@@ -75,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(contactRoutes, { services: deps.services });
   await app.register(cloudProviderRoutes, { services: deps.services, config: deps.config });
   await app.register(emailAccountRoutes, { services: deps.services });
+  await app.register(interactionRoutes, { services: deps.services });
   await app.register(diagnosticsRoutes, { services: deps.services });
   await app.register(webUiRoutes, { publicUrl: deps.config.publicUrl });
   return app;

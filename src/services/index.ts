@@ -6,6 +6,7 @@ import { AccessTokenService } from './access-token-service.js';
 import { AccountService } from './account-service.js';
 import { ApiTokenService } from './api-token-service.js';
 import { DoctorService } from './doctor/doctor-service.js';
+import { InteractionService } from './interaction-service.js';
 import { MailboxTestService } from './mailbox-connection.js';
 import { AuthService } from './auth-service.js';
 import { DirectoryService } from './directory-service.js';
@@ -40,6 +41,7 @@ export interface Services {
   accounts: AccountService;
   mailboxTest: MailboxTestService;
   doctor: DoctorService;
+  interactions: InteractionService;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -64,6 +66,7 @@ export function createServices(deps: ServiceDeps): Services {
     accessTokens,
     accounts,
     mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens),
+    interactions: new InteractionService(deps.db),
     doctor: new DoctorService({ db: deps.db, box: deps.box, identity, accounts, accessTokens, publicUrl: deps.config.publicUrl }),
   };
 }

@@ -4,12 +4,14 @@ import { MailboxSync, type SyncStatusChange, type SyncTuning } from '../mail/ima
 import type { AccessTokenService } from '../services/access-token-service.js';
 import type { AccountService } from '../services/account-service.js';
 import { imapEndpointOf, type ImapEndpoint } from '../services/mailbox-connection.js';
-import { createSyncStore } from '../services/mailbox-sync-store.js';
+import { createSyncStore, type SyncStoreOptions } from '../services/mailbox-sync-store.js';
 import { appendEvent, getEmailAccount, listEmailAccounts, setEmailAccountStatus, type Database, type EmailAccountRecord } from '../store/index.js';
 
 export interface MailboxWorkersOptions {
   clock?: () => Date;
   tuning?: Partial<SyncTuning>;
+  /** Called after each fetched message is stored or recognised as a duplicate (metrics, webhook wake-up). */
+  onIngested?: SyncStoreOptions['onIngested'];
 }
 
 interface Worker {
@@ -98,7 +100,7 @@ export class MailboxWorkers {
       useIdle: account.useIdle,
       pollIntervalMs: account.pollIntervalSeconds * 1000,
       firstSync: account.firstSync,
-      store: createSyncStore(this.db, account),
+      store: createSyncStore(this.db, account, this.options.onIngested === undefined ? {} : { onIngested: this.options.onIngested }),
       logger: log,
       ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
       ...(this.options.tuning === undefined ? {} : { tuning: this.options.tuning }),
@@ -108,7 +110,7 @@ export class MailboxWorkers {
           await appendEvent(this.db, {
             scope: 'account',
             scopeId: account.id,
-            type: 'message.oversize',
+            type: 'account.oversize_moved',
             level: 'warn',
             message: `A message of ${Math.round(notice.size / 1048576)} MB in ${notice.folder} is over the ${Math.round(account.maxMessageBytes / 1048576)} MB limit; its headers were stored and it was moved to ${notice.movedTo ?? 'another folder'}.`,
             data: { folder: notice.folder, uid: notice.uid, size: notice.size, movedTo: notice.movedTo ?? null },

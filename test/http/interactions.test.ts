@@ -4,15 +4,9 @@
  * messages (inline images linked); raw MIME and attachment downloads with safe headers; assign,
  * close, reopen, read.
  */
-import fastifyCookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerAuth } from '../../src/http/plugins/auth.js';
-import { registerErrorHandling } from '../../src/http/plugins/errors.js';
-import { interactionRoutes } from '../../src/http/routes/interactions/index.js';
 import { ingestMessage } from '../../src/services/ingest-message.js';
-import { InteractionService } from '../../src/services/interaction-service.js';
 import { setAccountAgents, type EmailAccountRecord } from '../../src/store/index.js';
 import { buildAccount, buildMessage } from '../ingest/helpers.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
@@ -39,14 +33,7 @@ const post = (url: string, authorization: string, payload?: Record<string, unkno
 
 beforeAll(async () => {
   postern = await startTestPostern();
-  app = Fastify({ logger: false });
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandling(app);
-  await app.register(fastifyCookie);
-  registerAuth(app, postern.runtime.services.auth);
-  await app.register(interactionRoutes, { services: { interactions: new InteractionService(postern.runtime.db) } });
-  await app.ready();
+  app = postern.app;
 
   admin = (await postern.bearer('admin')).authorization;
   agent = await postern.bearer('agent');
@@ -56,7 +43,6 @@ beforeAll(async () => {
   await setAccountAgents(postern.runtime.db, support.id, [agent.userId]);
 });
 afterAll(async () => {
-  await app.close();
   await postern.close();
 });
 
