@@ -99,6 +99,8 @@ function finish(values: Partial<Record<ConfigKey, unknown>>, cwd: string): Confi
     roles: Object.freeze([...(values.roles as Config['roles'])]),
     cookieSecure: cookieSecure === 'auto' ? publicUrl.startsWith('https://') : cookieSecure,
     trustProxy: flag('trustProxy') === true,
+    eventRetentionDays: Number(values.eventRetentionDays),
+    metricsListen: text('metricsListen'),
   };
 }
 

@@ -63,6 +63,8 @@ export const KEYS = {
   roles: { env: 'POSTERN_ROLES', schema: roles, description: 'Roles this process runs: web, worker, or both (comma-separated).' },
   cookieSecure: { env: 'POSTERN_COOKIE_SECURE', schema: booleanText, description: 'Mark session cookies Secure: true, false, or auto (when the public URL is https).' },
   trustProxy: { env: 'POSTERN_TRUST_PROXY', schema: booleanText, description: 'Trust X-Forwarded-* headers from a reverse proxy.' },
+  eventRetentionDays: { env: 'POSTERN_EVENT_RETENTION_DAYS', schema: z.coerce.number({ error: 'a number of days' }).int('a whole number of days').min(1, 'at least 1 day').max(3650, 'at most 3650 days'), description: 'Days events (the timeline, and their webhook deliveries) are kept.' },
+  metricsListen: { env: 'POSTERN_METRICS_LISTEN', schema: z.string().trim().regex(/^$|^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port such as 127.0.0.1:9464, or empty'), description: 'Also serve /metrics without a token on this host:port (for a Prometheus on a private network); empty to serve it only on the main port, with an admin token.' },
 } as const satisfies Record<string, KeyDefinition<z.ZodType>>;
 
 export type ConfigKey = keyof typeof KEYS;
@@ -83,6 +85,8 @@ export function defaultValues(resolved: { dataDir: string; port: number }): Reco
     roles: 'web,worker',
     cookieSecure: 'auto',
     trustProxy: 'false',
+    eventRetentionDays: '90',
+    metricsListen: '',
   };
 }
 
@@ -100,4 +104,8 @@ export interface Config {
   readonly roles: readonly (typeof ROLES)[number][];
   readonly cookieSecure: boolean;
   readonly trustProxy: boolean;
+  /** Days events are kept. */
+  readonly eventRetentionDays: number;
+  /** `host:port` of the separate metrics listener; empty when there is none. */
+  readonly metricsListen: string;
 }

@@ -22,6 +22,7 @@ import { findSubjectTokens, normalizeSubject, tokenCheckFromBytes } from '../dom
 import { decideThread, threadLookupIds } from '../domain/threading.js';
 import { isPosternError } from '../errors/index.js';
 import { parseMessage, type ParsedMessage } from '../mail/mime/parse-message.js';
+import { messageReceivedEvent } from './message-received-event.js';
 import {
   advanceCheckpoint,
   appendEvent,
@@ -243,6 +244,12 @@ async function ingestParsed(
   await recordInteractionActivity(tx, interactionId, { at: receivedAt, unread: true, reopen: !automated && !input.isJunk });
   const problems = oversize ? [...parsed.problems, `larger than the account's limit (${size} bytes); only the header was stored`] : parsed.problems;
   await recordEvents(tx, account, messageRowId, { problems: parsed.problems, oversize, size, input, messageId });
+  // In the message's transaction: the timeline and the webhooks learn of it exactly once.
+  await appendEvent(tx, messageReceivedEvent({
+    account, messageRowId, internetMessageId: messageId, interactionId, interactionCreated: decision.kind === 'new',
+    from: parsed.from, to: parsed.to, cc: parsed.cc, subject: parsed.subject, text: parsed.text, html: parsed.html, receivedAt,
+    folder: input.folder, isJunk: input.isJunk, automated, attachmentCount: parsed.attachments.length, oversize,
+  }));
 
   return finish({
     outcome: 'stored',

@@ -2,12 +2,17 @@
  * Events: the timeline of providers, grants, accounts and messages (connected, token refreshed,
  * re-authentication required, secret expiring, message failed…), shown in the UI and sent to
  * webhooks. `data` is free-form JSON; it must never hold a secret.
+ *
+ * Appending an event also queues its webhook deliveries in the same transaction (the outbox
+ * pattern, see webhook-deliveries.ts): every committed event reaches the webhooks subscribed to
+ * it, and an event rolled back with its transaction reaches none.
  */
 import { z } from 'zod';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
 import type { EventLevel, EventScope, Row, Timestamp } from './schema.js';
 import { toDbTime } from './time.js';
+import { enqueueWebhookDeliveries } from './webhook-deliveries.js';
 
 const eventData = z.record(z.string(), z.json());
 
@@ -48,6 +53,11 @@ export interface EventFilter {
   readonly since?: Date;
   /** Cursor: only events with an id below this one (the previous page's `nextBefore`). */
   readonly before?: number;
+  /**
+   * Only events about these email accounts: their `account` events and the `message` events of
+   * their messages (what an agent may see). An empty list matches nothing.
+   */
+  readonly accountIds?: readonly number[];
   /** Page size, 1–500, default 50. */
   readonly limit?: number;
 }
@@ -61,22 +71,28 @@ export interface EventPage {
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 
-/** Appends an event, stamped with the database clock. */
+/**
+ * Appends an event, stamped with the database clock, and queues it for the webhooks subscribed to
+ * its type — in one transaction (joining the caller's, if any).
+ */
 export async function appendEvent(db: Database, event: NewEvent): Promise<EventRecord> {
-  const row = await db.kysely
-    .insertInto('events')
-    .values({
-      scope: event.scope,
-      scope_id: event.scopeId ?? null,
-      type: event.type,
-      level: event.level ?? 'info',
-      message: event.message,
-      data_json: event.data === undefined || event.data === null ? null : toJsonText(event.data),
-      created_at: toDbTime(db.now()),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toEventRecord(row);
+  return db.transaction(async (tx) => {
+    const row = await tx.kysely
+      .insertInto('events')
+      .values({
+        scope: event.scope,
+        scope_id: event.scopeId ?? null,
+        type: event.type,
+        level: event.level ?? 'info',
+        message: event.message,
+        data_json: event.data === undefined || event.data === null ? null : toJsonText(event.data),
+        created_at: toDbTime(tx.now()),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await enqueueWebhookDeliveries(tx, { id: row.id, type: row.type, createdAt: row.created_at });
+    return toEventRecord(row);
+  });
 }
 
 /** Events matching the filter, newest first, paged by id cursor. */
@@ -89,10 +105,39 @@ export async function listEvents(db: Database, filter: EventFilter = {}): Promis
   if (filter.levels !== undefined && filter.levels.length > 0) query = query.where('level', 'in', [...filter.levels]);
   if (filter.since !== undefined) query = query.where('created_at', '>=', toDbTime(filter.since));
   if (filter.before !== undefined) query = query.where('id', '<', filter.before);
+  if (filter.accountIds !== undefined) {
+    const accountIds = [...filter.accountIds];
+    if (accountIds.length === 0) return { items: [], nextBefore: null };
+    query = query.where((eb) =>
+      eb.or([
+        eb.and([eb('scope', '=', 'account'), eb('scope_id', 'in', accountIds)]),
+        eb.and([
+          eb('scope', '=', 'message'),
+          eb('scope_id', 'in', eb.selectFrom('messages').select('messages.id').where('messages.account_id', 'in', accountIds)),
+        ]),
+      ]),
+    );
+  }
   const rows = await query.execute();
   const items = rows.slice(0, limit).map(toEventRecord);
   const last = items.at(-1);
   return { items, nextBefore: rows.length > limit && last !== undefined ? last.id : null };
+}
+
+/**
+ * Deletes events older than `before` in batches of `batchSize`, so that a large backlog never
+ * holds a long write lock (retention). Their webhook deliveries go with them. Returns how many.
+ */
+export async function pruneEvents(db: Database, before: Date, batchSize = 5000): Promise<number> {
+  const cutoff = toDbTime(before);
+  let total = 0;
+  for (;;) {
+    const batch = await db.kysely.selectFrom('events').select('id').where('created_at', '<', cutoff).orderBy('id').limit(batchSize).execute();
+    if (batch.length === 0) return total;
+    const result = await db.kysely.deleteFrom('events').where('id', 'in', batch.map((row) => row.id)).executeTakeFirst();
+    total += Number(result.numDeletedRows);
+    if (batch.length < batchSize) return total;
+  }
 }
 
 /** Deletes events older than `before` (retention). Returns how many. */
@@ -101,7 +146,8 @@ export async function deleteEventsBefore(db: Database, before: Date): Promise<nu
   return Number(result.numDeletedRows);
 }
 
-function toEventRecord(row: Row<'events'>): EventRecord {
+/** An event as stored, from its row (the webhook dispatcher reads rows it claimed). */
+export function toEventRecord(row: Row<'events'>): EventRecord {
   return {
     id: row.id,
     scope: row.scope,

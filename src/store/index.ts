@@ -34,3 +34,6 @@ export * from './rate-counters.js';
 export * from './outgoing-messages.js';
 export * from './sending-settings.js';
 export * from './idempotency-keys.js';
+export * from './webhooks.js';
+export * from './webhook-deliveries.js';
+export * from './operational-counts.js';

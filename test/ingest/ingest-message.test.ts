@@ -159,7 +159,8 @@ forEachEngine((_engine, openFresh) => {
     expect(result.problems.at(-1)).toContain('80000000 bytes');
     expect(await requireMessage(db, result.messageRowId)).toMatchObject({ subject: 'Huge scan', rawSize: 80_000_000, text: null });
     const events = await listEvents(db, { scope: 'message', scopeId: result.messageRowId });
-    expect(events.items.map((e) => e.type)).toEqual(['message.oversize']);
+    expect(events.items.map((e) => e.type)).toEqual(['message.received', 'message.oversize']);
+    expect(events.items[0]?.data).toMatchObject({ messageId: result.messageRowId, interactionId: result.interactionId, subject: 'Huge scan', oversize: true });
   });
 
   it('never moves the checkpoint backwards under the same UIDVALIDITY', async () => {

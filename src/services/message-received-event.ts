@@ -1,0 +1,92 @@
+/**
+ * The `message.received` event: appended by ingest in the message's own transaction, so that the
+ * timeline and every subscribed webhook learn of each stored inbound message exactly once. It
+ * carries what an integrator needs to act without another call: the account (id and key), the
+ * interaction and message ids, and a parsed summary (sender, recipients, subject, a text snippet).
+ */
+import type { NamedAddress } from '../domain/correspondent.js';
+import type { EventData, NewEvent } from '../store/index.js';
+
+/** Characters of body text in the snippet. */
+export const SNIPPET_LENGTH = 200;
+
+/** What the event is built from. */
+export interface ReceivedFacts {
+  readonly account: { readonly id: number; readonly key: string; readonly emailAddress: string };
+  readonly messageRowId: number;
+  readonly internetMessageId: string;
+  readonly interactionId: number;
+  readonly interactionCreated: boolean;
+  readonly from: readonly NamedAddress[];
+  readonly to: readonly NamedAddress[];
+  readonly cc: readonly NamedAddress[];
+  readonly subject: string;
+  readonly text: string | null;
+  readonly html: string | null;
+  readonly receivedAt: Date;
+  readonly folder: string;
+  readonly isJunk: boolean;
+  readonly automated: boolean;
+  readonly attachmentCount: number;
+  readonly oversize: boolean;
+}
+
+/** The event to append for a stored inbound message. */
+export function messageReceivedEvent(facts: ReceivedFacts): NewEvent {
+  const sender = facts.from[0];
+  const who = sender === undefined ? 'an unknown sender' : sender.address;
+  const data: EventData = {
+    accountId: facts.account.id,
+    accountKey: facts.account.key,
+    accountAddress: facts.account.emailAddress,
+    interactionId: facts.interactionId,
+    interactionCreated: facts.interactionCreated,
+    messageId: facts.messageRowId,
+    internetMessageId: facts.internetMessageId,
+    from: sender === undefined ? null : addressJson(sender),
+    to: facts.to.map(addressJson),
+    cc: facts.cc.map(addressJson),
+    subject: facts.subject,
+    snippet: snippetOf(facts.text, facts.html),
+    receivedAt: facts.receivedAt.toISOString(),
+    folder: facts.folder,
+    junk: facts.isJunk,
+    automated: facts.automated,
+    attachments: facts.attachmentCount,
+    oversize: facts.oversize,
+  };
+  return {
+    scope: 'message',
+    scopeId: facts.messageRowId,
+    type: 'message.received',
+    message: `Email account ${facts.account.key} received "${truncate(facts.subject, 120)}" from ${who}.`,
+    data,
+  };
+}
+
+/** The first {@link SNIPPET_LENGTH} characters of the body text, whitespace collapsed. */
+export function snippetOf(text: string | null, html: string | null): string {
+  const source = text ?? (html === null ? '' : htmlToText(html));
+  return truncate(source.replace(/\s+/g, ' ').trim(), SNIPPET_LENGTH);
+}
+
+function htmlToText(html: string): string {
+  return html
+    .replace(/<(style|script)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+function truncate(value: string, length: number): string {
+  const chars = [...value];
+  return chars.length <= length ? value : `${chars.slice(0, length - 1).join('')}…`;
+}
+
+function addressJson(address: NamedAddress): { name: string | null; address: string } {
+  return { name: address.name === '' ? null : address.name, address: address.address };
+}

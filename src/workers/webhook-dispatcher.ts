@@ -1,0 +1,294 @@
+/**
+ * The webhook dispatcher (worker role). Deliveries are rows written with their event (see
+ * store/webhook-deliveries.ts); the dispatcher claims due ones — `FOR UPDATE SKIP LOCKED` on
+ * PostgreSQL, so several nodes share the work without sending a delivery twice — POSTs the signed
+ * event, and records the outcome: delivered on any 2xx, otherwise pending again after an
+ * exponential backoff (services/webhook-retry.ts) until the attempts run out.
+ *
+ * A webhook whose deliveries failed every attempt across a whole retry window, without a single
+ * success meanwhile, is disabled, with a `webhook.disabled` event that says why; enabling it again
+ * resumes its pending deliveries. A node that dies mid-attempt leaves its claim `delivering`; after
+ * `staleAfterMs` another node takes it over. Receivers may therefore, rarely, see an event twice:
+ * the event id in the body identifies it.
+ *
+ * @see docs/WEBHOOKS.md
+ */
+import type { Logger } from '../log/index.js';
+import { scrubSecrets } from '../log/index.js';
+import { displayUrl, webhookBodyText } from '../services/webhook-payload.js';
+import { DEFAULT_WEBHOOK_RETRY, webhookRetryDelay, type WebhookRetryPolicy } from '../services/webhook-retry.js';
+import { SIGNATURE_HEADER, signatureHeader } from '../services/webhook-signature.js';
+import {
+  appendEvent,
+  claimDueDeliveries,
+  disableWebhook,
+  markDeliveryDelivered,
+  markDeliveryFailed,
+  recordWebhookFailure,
+  recordWebhookSuccess,
+  releaseDeliveryClaim,
+  toEventRecord,
+  type ClaimedDelivery,
+  type Database,
+  type SecretBox,
+} from '../store/index.js';
+
+/** What the dispatcher reports to metrics. */
+export interface WebhookDeliveryObserver {
+  /** One attempt finished: `delivered`, `retry` (failed, tried again later) or `failed` (given up). */
+  observeWebhookAttempt(result: 'delivered' | 'retry' | 'failed', seconds: number): void;
+}
+
+/** Options of {@link WebhookDispatcher}. */
+export interface WebhookDispatcherOptions {
+  /** How often due deliveries are looked for without a wake-up. Default 250 ms. */
+  readonly pollIntervalMs?: number;
+  /** Requests in flight on this node, all webhooks together. Default 32. */
+  readonly maxInFlight?: number;
+  /** Requests in flight to one webhook. Default 4. */
+  readonly perWebhookInFlight?: number;
+  /** A receiver must answer within this long. Default 10 seconds. */
+  readonly timeoutMs?: number;
+  /** A claim older than this is considered abandoned by a dead node. Default 2 minutes. */
+  readonly staleAfterMs?: number;
+  readonly retry?: Partial<WebhookRetryPolicy>;
+  /** The HTTP client (tests may inject one). Default the global fetch. */
+  readonly fetch?: typeof fetch;
+  /** A number in [0, 1), for jitter. */
+  readonly random?: () => number;
+  /** Sent as User-Agent. */
+  readonly userAgent?: string;
+  readonly observer?: WebhookDeliveryObserver;
+}
+
+/** What one attempt did. */
+type AttemptResult = { readonly ok: true; readonly status: number } | { readonly ok: false; readonly status: number | null; readonly error: string };
+
+const RESPONSE_SNIPPET_BYTES = 300;
+
+/** Claims due webhook deliveries and sends them. */
+export class WebhookDispatcher {
+  private readonly policy: WebhookRetryPolicy;
+  private readonly pollIntervalMs: number;
+  private readonly maxInFlight: number;
+  private readonly perWebhook: number;
+  private readonly timeoutMs: number;
+  private readonly staleAfterMs: number;
+  private readonly send: typeof fetch;
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly perWebhookCount = new Map<number, number>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+    private readonly logger: Logger,
+    private readonly options: WebhookDispatcherOptions = {},
+  ) {
+    this.policy = { ...DEFAULT_WEBHOOK_RETRY, ...options.retry };
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.maxInFlight = options.maxInFlight ?? 32;
+    this.perWebhook = options.perWebhookInFlight ?? 4;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.staleAfterMs = Math.max(options.staleAfterMs ?? 120_000, this.timeoutMs * 2);
+    this.send = options.fetch ?? fetch;
+  }
+
+  /** Dispatches until {@link stop}. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming and resolves when the requests under way have finished. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Looks for due deliveries now (an event was appended in this process). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** One claim round and its requests, awaited: for tests and tools that step the clock. */
+  async runOnce(): Promise<number> {
+    const claimed = await this.claimRound();
+    await Promise.allSettled([...this.inFlight.values()]);
+    return claimed;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0;
+      try {
+        claimed = await this.claimRound();
+      } catch (error) {
+        this.logger.error({ err: error }, 'webhook claim round failed');
+      }
+      if (!this.running) break;
+      // A full batch may leave more due rows: look again at once, unless every slot is taken.
+      if (claimed > 0 && this.inFlight.size < this.maxInFlight) continue;
+      await this.pause();
+    }
+  }
+
+  private pause(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, this.pollIntervalMs);
+      timer.unref();
+      this.wakeUp = done;
+    });
+  }
+
+  private async claimRound(): Promise<number> {
+    const room = this.maxInFlight - this.inFlight.size;
+    if (room <= 0) return 0;
+    const full = [...this.perWebhookCount].filter(([, count]) => count >= this.perWebhook).map(([id]) => id);
+    const claimed = await claimDueDeliveries(this.db, { now: this.db.now(), limit: Math.min(room, this.perWebhook * 4), staleAfterMs: this.staleAfterMs, excludeWebhooks: full });
+    let started = 0;
+    for (const claim of claimed) {
+      const count = this.perWebhookCount.get(claim.webhook.id) ?? 0;
+      if (count >= this.perWebhook || !this.running) {
+        await releaseDeliveryClaim(this.db, claim);
+        continue;
+      }
+      this.perWebhookCount.set(claim.webhook.id, count + 1);
+      const work = this.deliver(claim)
+        .catch((error: unknown) => this.logger.error({ err: error, deliveryId: claim.id, webhookId: claim.webhook.id }, 'webhook delivery could not be recorded; it is taken over when its claim goes stale'))
+        .finally(() => {
+          this.inFlight.delete(claim.id);
+          const left = (this.perWebhookCount.get(claim.webhook.id) ?? 1) - 1;
+          if (left <= 0) this.perWebhookCount.delete(claim.webhook.id);
+          else this.perWebhookCount.set(claim.webhook.id, left);
+          this.wake();
+        });
+      this.inFlight.set(claim.id, work);
+      started += 1;
+    }
+    return started;
+  }
+
+  private async deliver(claim: ClaimedDelivery): Promise<void> {
+    const started = performance.now();
+    const result = await this.attempt(claim);
+    const seconds = (performance.now() - started) / 1000;
+    const now = this.db.now();
+    const where = { webhookId: claim.webhook.id, deliveryId: claim.id, eventId: claim.event.id, eventType: claim.event.type, attempt: claim.attempt };
+    if (result.ok) {
+      if (await markDeliveryDelivered(this.db, claim, { status: result.status, at: now })) {
+        await recordWebhookSuccess(this.db, claim.webhook.id, now);
+        this.options.observer?.observeWebhookAttempt('delivered', seconds);
+        this.logger.debug({ ...where, status: result.status, ms: Math.round(seconds * 1000) }, 'webhook delivered');
+      }
+      return;
+    }
+    const delay = webhookRetryDelay(claim.attempt, this.policy, (this.options.random ?? Math.random)());
+    const retryAt = delay === null ? null : new Date(now.getTime() + delay);
+    if (!(await markDeliveryFailed(this.db, claim, { status: result.status, error: result.error, at: now, retryAt }))) return;
+    const failures = await recordWebhookFailure(this.db, claim.webhook.id, now);
+    this.options.observer?.observeWebhookAttempt(retryAt === null ? 'failed' : 'retry', seconds);
+    this.logger.warn({ ...where, status: result.status, error: result.error, retryAt: retryAt?.toISOString() ?? null, failures }, retryAt === null ? 'webhook delivery given up' : 'webhook delivery failed, retry scheduled');
+    if (retryAt === null && failures >= this.policy.maxAttempts) await this.disable(claim, failures, result.error);
+  }
+
+  /** One POST of the signed event. Never throws. */
+  private async attempt(claim: ClaimedDelivery): Promise<AttemptResult> {
+    let secret: string;
+    try {
+      secret = this.box.open(claim.webhook.sealedSecret, 'webhooks.secret');
+    } catch (error) {
+      return { ok: false, status: null, error: `the webhook's secret cannot be opened: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const body = webhookBodyText(toEventRecord(claim.event));
+    const timestamp = Math.floor(this.db.now().getTime() / 1000);
+    try {
+      const response = await this.send(claim.webhook.url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': this.options.userAgent ?? 'Postern-Webhooks',
+          [SIGNATURE_HEADER]: signatureHeader(secret, timestamp, body),
+          'Postern-Event': claim.event.type,
+          'Postern-Event-Id': String(claim.event.id),
+          'Postern-Delivery': String(claim.id),
+          'Postern-Attempt': String(claim.attempt),
+        },
+        body,
+      });
+      const snippet = await readSnippet(response);
+      if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
+      const what = response.status >= 300 && response.status < 400 ? `redirected to ${response.headers.get('location') ?? '?'} (redirects are not followed)` : `answered HTTP ${response.status}`;
+      return { ok: false, status: response.status, error: scrubSecrets(`The receiver ${what}${snippet === '' ? '' : `: ${snippet}`}`) };
+    } catch (error) {
+      return { ok: false, status: null, error: scrubSecrets(describeFailure(error, this.timeoutMs)) };
+    }
+  }
+
+  /** Disables a webhook that failed a whole retry window, once, with the event that says why. */
+  private async disable(claim: ClaimedDelivery, failures: number, lastError: string): Promise<void> {
+    const url = displayUrl(claim.webhook.url);
+    const disabled = await this.db.transaction(async (tx) => {
+      if (!(await disableWebhook(tx, claim.webhook.id))) return false;
+      await appendEvent(tx, {
+        scope: 'system',
+        type: 'webhook.disabled',
+        level: 'error',
+        message: `Webhook ${claim.webhook.id} (${url}) was disabled: ${failures} attempts failed in a row, the last one because: ${lastError}`,
+        data: { webhookId: claim.webhook.id, url, failures, lastError, remedy: 'Fix the receiver, then enable the webhook again: its pending deliveries resume, and given-up ones can be redelivered from its delivery log.' },
+      });
+      return true;
+    });
+    if (disabled) this.logger.error({ webhookId: claim.webhook.id, url, failures }, 'webhook disabled after repeated failures');
+  }
+}
+
+/** The start of a response body, for the delivery log; the rest is discarded. */
+async function readSnippet(response: Response): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < RESPONSE_SNIPPET_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A body cut short says nothing more about the outcome than the status.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_SNIPPET_BYTES).replace(/\s+/g, ' ').trim();
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return `The receiver did not answer within ${Math.round(timeoutMs / 1000)} s.`;
+  }
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+  const message = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  return `The receiver could not be reached: ${code === undefined || message.includes(code) ? message : `${message} (${code})`}.`;
+}
