@@ -26,6 +26,7 @@ import { AccountDetailPage } from './pages/email-accounts/account-detail-page.js
 import { AccountEditPage, AccountNewPage } from './pages/email-accounts/account-form-page.js';
 import { AccountListPage } from './pages/email-accounts/account-list-page.js';
 import { InboxPage } from './pages/inbox/inbox-page.js';
+import { DiagnosticsPage } from './pages/diagnostics/diagnostics-page.js';
 
 type Boot = { state: 'loading' } | { state: 'anonymous'; notice?: string } | { state: 'signed-in'; user: User } | { state: 'failed'; error: ApiError };
 
@@ -144,5 +145,7 @@ function Page({ match, user }: { match: RouteMatch | null; user: User }): JSX.El
       return <AccountEditPage id={id} />;
     case 'users':
       return <UsersPage />;
+    case 'diagnostics':
+      return <DiagnosticsPage />;
   }
 }

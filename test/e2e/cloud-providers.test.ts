@@ -159,6 +159,12 @@ describe('administrator console: Cloud Providers', () => {
     await result.waitFor();
     expect(await result.textContent()).toContain('IMAP sign-in');
     await screenshot(page, 'email-account');
+    await page.getByRole('button', { name: 'Diagnose' }).click();
+    const diagnosis = page.getByRole('dialog', { name: /^Diagnosis/ });
+    await diagnosis.locator('.check').first().waitFor({ timeout: 30_000 });
+    expect(await diagnosis.locator('.check-title').count()).toBeGreaterThan(2);
+    await screenshot(page, 'doctor', { fullPage: false });
+    await page.keyboard.press('Escape');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Email Accounts' }).click();
     await page.getByRole('row', { name: /DEV.*developers@contoso\.com/ }).waitFor();
     await screenshot(page, 'email-accounts');

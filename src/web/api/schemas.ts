@@ -259,3 +259,24 @@ export const outgoing = z.object({
   ),
 });
 export type Outgoing = z.infer<typeof outgoing>;
+
+export const diagnosis = z.object({
+  at: z.string(),
+  ok: z.boolean(),
+  sections: z.array(
+    z.object({
+      subject: z.string(),
+      checks: z.array(
+        z.object({
+          id: z.string(),
+          title: z.string(),
+          result: z.enum(['ok', 'warning', 'failed', 'skipped']),
+          evidence: z.string(),
+          remedy: z.optional(z.string()),
+          code: z.optional(z.string()),
+        }),
+      ),
+    }),
+  ),
+});
+export type Diagnosis = z.infer<typeof diagnosis>;

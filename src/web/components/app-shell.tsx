@@ -3,7 +3,7 @@
  * disclosure on narrow screens), the user's menu, and the main landmark.
  */
 import type { ComponentChildren, JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { signOut } from '../api/auth.js';
 import { Link, useLocation } from '../lib/router.js';
 import { href } from '../lib/routes.js';
@@ -22,6 +22,7 @@ const NAV: NavItem[] = [
   { to: '/lists', label: 'Lists', adminOnly: false },
   { to: '/contacts', label: 'Contacts', adminOnly: false },
   { to: '/users', label: 'Users', adminOnly: true },
+  { to: '/doctor', label: 'Doctor', adminOnly: true },
 ];
 
 export function AppShell({ children }: { children: ComponentChildren }): JSX.Element {
@@ -30,6 +31,17 @@ export function AppShell({ children }: { children: ComponentChildren }): JSX.Ele
   const [navOpen, setNavOpen] = useState(false);
   const items = NAV.filter((item) => !item.adminOnly || user.role === 'admin');
   const current = (to: string): boolean => location.pathname === href(to) || location.pathname.startsWith(`${href(to)}/`);
+  const previous = useRef(location.pathname);
+  // A new page moves the focus to its content, as a page load would, so that screen readers
+  // announce it; moving between conversations of the inbox keeps the focus where it is.
+  useEffect(() => {
+    const before = previous.current;
+    previous.current = location.pathname;
+    if (before === location.pathname) return;
+    const inbox = href('/inbox');
+    if (before.startsWith(inbox) && location.pathname.startsWith(inbox)) return;
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [location.pathname]);
 
   const onSignOut = async (): Promise<void> => {
     try {

@@ -20,6 +20,7 @@ export type RouteName =
   | 'email-account'
   | 'account-edit'
   | 'users'
+  | 'diagnostics'
   | 'lists'
   | 'contacts';
 
@@ -39,6 +40,7 @@ const PATTERNS: ReadonlyArray<readonly [RouteName, string]> = [
   ['email-account', '/email-accounts/:id'],
   ['account-edit', '/email-accounts/:id/edit'],
   ['users', '/users'],
+  ['diagnostics', '/doctor'],
   ['lists', '/lists'],
   ['contacts', '/contacts'],
 ];

@@ -9,6 +9,7 @@ import { getProvider, providerEvents } from '../../api/cloud-providers.js';
 import type { Grant } from '../../api/schemas.js';
 import { Loading, PageHeader } from '../../components/app-shell.js';
 import { Badges } from '../../components/badge.js';
+import { DiagnoseButton } from '../../components/diagnose-button.js';
 import { EventTimeline } from '../../components/event-timeline.js';
 import { MenuButton, type MenuItem } from '../../components/menu-button.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
@@ -70,7 +71,15 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
 
   return (
     <section>
-      <PageHeader title={provider.name} actions={<MenuButton label="Actions" items={items} />}>
+      <PageHeader
+        title={provider.name}
+        actions={
+          <>
+            <DiagnoseButton target={{ provider: provider.id }} label={provider.name} />
+            <MenuButton label="Actions" items={items} />
+          </>
+        }
+      >
         <p class="lead">
           <Link to="/cloud-providers">Cloud Providers</Link> / {provider.name}
         </p>

@@ -9,6 +9,7 @@ import { accountEvents, deleteAccount, getAccount, setAccountActive } from '../.
 import type { EmailAccount } from '../../api/schemas.js';
 import { Loading, PageHeader } from '../../components/app-shell.js';
 import { Badge } from '../../components/badge.js';
+import { DiagnoseButton } from '../../components/diagnose-button.js';
 import { Dialog } from '../../components/dialog.js';
 import { EventTimeline } from '../../components/event-timeline.js';
 import { MenuButton } from '../../components/menu-button.js';
@@ -63,14 +64,17 @@ export function AccountDetailPage({ id }: { id: number }): JSX.Element {
       <PageHeader
         title={account.name}
         actions={
-          <MenuButton
-            label="Actions"
-            items={[
-              { label: 'Edit', onSelect: () => navigate(`/email-accounts/${account.id}/edit`) },
-              { label: account.active ? 'Disable' : 'Enable', onSelect: toggle },
-              { label: 'Delete', onSelect: () => setConfirmDelete(true), danger: true },
-            ]}
-          />
+          <>
+            <DiagnoseButton target={{ account: account.id }} label={`${account.key} ${account.emailAddress}`} />
+            <MenuButton
+              label="Actions"
+              items={[
+                { label: 'Edit', onSelect: () => navigate(`/email-accounts/${account.id}/edit`) },
+                { label: account.active ? 'Disable' : 'Enable', onSelect: toggle },
+                { label: 'Delete', onSelect: () => setConfirmDelete(true), danger: true },
+              ]}
+            />
+          </>
         }
       >
         <p class="lead">
