@@ -46,6 +46,8 @@ describe('mapSmtpError', () => {
   it('tells a certificate problem (needs an administrator) from a dropped connection (retried)', () => {
     const tls = mapSmtpError(Object.assign(new Error('Error initiating TLS - self-signed certificate in certificate chain'), { code: 'ETLS', command: 'STARTTLS' }), context);
     expect([tls.code, tls.kind]).toEqual(['SMTP_TLS_FAILED', 'needs-admin']);
+    const untrusted = mapSmtpError(Object.assign(new Error('self-signed certificate'), { code: 'ESOCKET', originalCode: 'DEPTH_ZERO_SELF_SIGNED_CERT', command: 'CONN' }), context);
+    expect([untrusted.code, untrusted.kind]).toEqual(['SMTP_TLS_FAILED', 'needs-admin']);
     const refused = mapSmtpError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:587'), { code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' }), context);
     expect([refused.code, refused.kind]).toEqual(['SMTP_CONNECTION_FAILED', 'transient']);
     const timeout = mapSmtpError(Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT', command: 'CONN' }), context);

@@ -68,7 +68,9 @@ export function enhancedStatusOf(response: string | null): string | null {
   return match?.[1] ?? null;
 }
 
-const TLS_TROUBLE = /certificate|self[- ]signed|CERT_|unable to verify|altname|hostname\/IP does not match|wrong version number|handshake/i;
+const TLS_TROUBLE = /certificate|self[- ]signed|unable to verify|altname|hostname\/IP does not match|wrong version number|handshake/i;
+/** Node's codes for a certificate it does not trust (from OpenSSL's verify errors). */
+const CERTIFICATE_CODES = /^(?:DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(?:VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT(?:_LOCALLY)?)|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)$/;
 
 /**
  * The catalogue error for a failed submission.
@@ -130,8 +132,9 @@ function classify(facts: SmtpFailureFacts, status: string | null, context: SmtpE
   }
   if (replyCode !== null && replyCode >= 500) return { code: 'SMTP_MESSAGE_REJECTED', message: `The server permanently refused the message: ${shortReply(reply)}.` };
   if (replyCode !== null && replyCode >= 400) return { code: 'SMTP_TEMPORARY_FAILURE', message: `The server refused the message for now: ${shortReply(reply)}.` };
-  if (facts.code === 'ETLS' || (facts.originalCode !== null && TLS_TROUBLE.test(facts.originalCode))) {
-    if (TLS_TROUBLE.test(facts.message) || (facts.originalCode !== null && TLS_TROUBLE.test(facts.originalCode))) {
+  const untrusted = facts.originalCode !== null && CERTIFICATE_CODES.test(facts.originalCode);
+  if (facts.code === 'ETLS' || untrusted) {
+    if (untrusted || TLS_TROUBLE.test(facts.message)) {
       return { code: 'SMTP_TLS_FAILED', message: `The TLS connection to ${context.host} failed: ${facts.message}.` };
     }
     return { code: 'SMTP_CONNECTION_FAILED', message: `The TLS connection to ${context.host} was interrupted: ${facts.message}.` };
