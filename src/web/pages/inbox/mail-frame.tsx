@@ -12,9 +12,10 @@ export function MailFrame({ html, title }: { html: string; title: string }): JSX
   const ref = useRef<HTMLIFrameElement>(null);
   const fit = (): void => {
     const frame = ref.current;
-    const body = frame?.contentDocument?.body;
-    if (frame === null || body === undefined || body === null) return;
-    frame.style.height = `${Math.max(40, body.scrollHeight + 4)}px`;
+    const doc = frame?.contentDocument;
+    const body = doc?.body;
+    if (frame === null || doc === null || doc === undefined || body === undefined || body === null) return;
+    frame.style.height = `${Math.max(40, body.scrollHeight, doc.documentElement.scrollHeight) + 8}px`;
     for (const image of Array.from(body.querySelectorAll('img'))) if (!image.complete) image.addEventListener('load', fit, { once: true });
   };
   return (

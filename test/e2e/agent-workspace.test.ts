@@ -1,0 +1,133 @@
+/**
+ * The agent's side of the guide's flow in a real browser: the shared mailbox developers@ is set
+ * up (provider authenticated as its delegate andrea@, account assigned to an agent), a customer
+ * writes to it through the emulator, the agent finds the mail in the DEV tab, reads it, replies,
+ * follows the reply to "Sent", and the reply reaches the emulator's outside world.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsoleWatch, launchChromium, newContext, overflowing, screenshot } from './helpers/browser.js';
+import { createThrough, signIn } from './helpers/session.js';
+import { CONTOSO, startStack, type Stack } from './helpers/stack.js';
+
+let stack: Stack;
+let browser: Browser;
+let admin: BrowserContext;
+let agent: BrowserContext;
+let page: Page;
+let watch: ConsoleWatch;
+let accountId = 0;
+const AGENT = { username: 'carla', password: 'carla password 1' };
+const CUSTOMER = 'dario@customer.example';
+
+const sinkSchema = z.object({ messages: z.array(z.object({ subject: z.string().optional(), recipients: z.array(z.string()) }).passthrough()) });
+
+beforeAll(async () => {
+  stack = await startStack();
+  browser = await launchChromium([stack.emulatorCertPem]);
+  watch = new ConsoleWatch(stack.url);
+
+  // The administrator's part, which the Cloud Providers suite drives screen by screen.
+  admin = await newContext(browser);
+  const adminPage = await admin.newPage();
+  adminPage.setDefaultTimeout(10_000);
+  watch.attach(adminPage);
+  await signIn(adminPage, stack.url, stack.admin.username, stack.admin.password);
+  const providerId = await createThrough(admin, stack.url, '/api/cloudProviders', {
+    name: 'Contoso developers',
+    applicationId: CONTOSO.web.appId,
+    tenantId: CONTOSO.tenantId,
+    clientSecret: CONTOSO.web.secret,
+    cloud: 'custom',
+    authorityUrl: stack.emulator.base,
+    caFile: stack.emulator.handle.caFile,
+  });
+  await adminPage.goto(`${stack.url}/api/cloudProviders/${providerId}/authenticate?loginHint=${encodeURIComponent(CONTOSO.andrea.upn)}`);
+  await adminPage.locator('input[name="passwd"]').fill(CONTOSO.andrea.password);
+  await adminPage.getByRole('button', { name: 'Sign in' }).click();
+  await adminPage.getByRole('button', { name: 'Accept' }).click();
+  await adminPage.getByText('Authentication succeeded.').waitFor();
+  const agentId = await createThrough(admin, stack.url, '/api/users', { ...AGENT, displayName: 'Carla Agent', role: 'agent' });
+  accountId = await createThrough(admin, stack.url, '/api/email/accounts', {
+    name: 'Developers',
+    key: 'DEV',
+    emailAddress: 'developers@contoso.com',
+    username: 'developers@contoso.com',
+    providerId,
+    modernAuthEmail: CONTOSO.andrea.upn,
+    imapHost: '127.0.0.1',
+    imapPort: Number(new URL(stack.emulator.handle.urls.imap ?? '').port),
+    smtpHost: '127.0.0.1',
+    smtpPort: Number(new URL(stack.emulator.handle.urls.smtp ?? '').port),
+    firstSync: { kind: 'all' },
+    agentIds: [agentId],
+  });
+  await adminPage.goto(`${stack.url}/ui/email-accounts/${accountId}`);
+  await adminPage.locator('.badge', { hasText: 'Connected' }).waitFor({ timeout: 30_000 });
+
+  agent = await newContext(browser);
+  page = await agent.newPage();
+  page.setDefaultTimeout(15_000);
+  watch.attach(page);
+}, 90_000);
+
+afterAll(async () => {
+  await agent?.close();
+  await admin?.close();
+  await browser?.close();
+  await stack?.close();
+});
+
+describe('agent workspace', () => {
+  it('shows a customer mail in the account\'s tab, without a reload', async () => {
+    await signIn(page, stack.url, AGENT.username, AGENT.password);
+    await expect.poll(() => page.url()).toBe(`${stack.url}/ui/inbox/${accountId}`);
+    const tab = page.getByRole('navigation', { name: 'Email accounts' }).getByRole('link', { name: /DEV/ });
+    expect(await tab.getAttribute('aria-current')).toBe('page');
+    await page.getByText('No open conversation.').waitFor();
+
+    await stack.emulator.control('POST', '/exchange/messages', {
+      from: `Dario Customer <${CUSTOMER}>`,
+      to: 'developers@contoso.com',
+      subject: 'The build is red',
+      html: '<p>Since this morning the <b>pipeline</b> fails.</p><p><img src="https://tracker.example/p.gif" alt="tracker"></p>',
+      text: 'Since this morning the pipeline fails.',
+      messageId: '<first@customer.example>',
+    });
+    const item = page.getByRole('link', { name: /The build is red/ });
+    await item.waitFor({ timeout: 30_000 });
+    expect(await item.textContent()).toContain('1 new');
+    await expect.poll(() => tab.textContent(), { timeout: 20_000 }).toMatch(/1$/);
+  }, 60_000);
+
+  it('opens the conversation: the message in a sandboxed frame, remote images blocked, the contact', async () => {
+    await page.getByRole('link', { name: /The build is red/ }).click();
+    await page.getByRole('heading', { name: 'The build is red' }).waitFor();
+    const frame = page.locator('iframe.mail-frame');
+    expect(await frame.getAttribute('sandbox')).toBe('allow-same-origin allow-popups allow-popups-to-escape-sandbox');
+    await expect.poll(() => frame.contentFrame().locator('b').textContent()).toBe('pipeline');
+    expect(await frame.contentFrame().locator('img').getAttribute('src')).toBeNull();
+    await page.getByText('1 remote image is blocked').waitFor();
+    expect(await page.getByRole('complementary', { name: 'Contact' }).textContent()).toContain(CUSTOMER);
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await page.getByText('Assigned to you').waitFor();
+    expect(await overflowing(page)).toEqual([]);
+    await screenshot(page, 'agent-conversation');
+  });
+
+  it('closes the conversation, which moves to Closed', async () => {
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByRole('button', { name: 'Reopen' }).waitFor();
+    const list = page.getByRole('region', { name: 'Conversations' });
+    await list.getByRole('button', { name: 'Closed' }).click();
+    await list.getByRole('link', { name: /The build is red/ }).waitFor();
+    await list.getByRole('button', { name: 'Open' }).click();
+    await list.getByText('No open conversation.').waitFor();
+    await screenshot(page, 'agent-inbox');
+  });
+
+  it('logged no console errors', () => {
+    expect(watch.problems).toEqual([]);
+  });
+});
