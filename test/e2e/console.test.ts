@@ -167,6 +167,24 @@ describe('administrator console: users, lists, contacts, account', () => {
     await agentContext.close();
   });
 
+  it('creates an API token shown once, and revokes it', async () => {
+    await page.getByRole('link', { name: /Administrator/ }).click();
+    await page.getByRole('textbox', { name: 'New token name' }).fill('CRM integration');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const shown = page.getByRole('status').filter({ hasText: 'it is not shown again' });
+    await shown.waitFor();
+    const token = (await shown.locator('.copy-value').textContent()) ?? '';
+    expect(token).toMatch(/^pst_/);
+    const me = await page.request.get(`${stack.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status()).toBe(200);
+    await page.getByRole('row', { name: /CRM integration/ }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke CRM integration' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /CRM integration/ }).count()).toBe(0);
+    const after = await page.request.get(`${stack.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(after.status()).toBe(401);
+  });
+
   it('changes the password, signs out, and signs in with the new one', async () => {
     await page.getByRole('link', { name: /Administrator/ }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();

@@ -280,3 +280,16 @@ export const diagnosis = z.object({
   ),
 });
 export type Diagnosis = z.infer<typeof diagnosis>;
+
+export const apiToken = z.object({
+  id: z.number(),
+  name: z.string(),
+  userId: z.number(),
+  prefix: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: nullableString,
+  revokedAt: nullableString,
+});
+export type ApiToken = z.infer<typeof apiToken>;
+
+export const createdToken = z.extend(apiToken, { token: z.string() });

@@ -8,6 +8,7 @@ import { ErrorNotice, Notice } from '../../components/notice.js';
 import { formatDateTime } from '../../lib/format.js';
 import { useSession } from '../../lib/session.js';
 import { useSubmit } from '../../lib/use-submit.js';
+import { ApiTokens } from './api-tokens.js';
 
 const MIN_PASSWORD = 10;
 
@@ -69,6 +70,7 @@ export function AccountPage(): JSX.Element {
           </button>
         </div>
       </form>
+      <ApiTokens />
     </section>
   );
 }
