@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'emulator/**/*.test.ts', 'test/**/*.test.ts'],
     setupFiles: ['test/helpers/loopback-only.ts'],
-    globalSetup: ['test/helpers/global-setup.ts'],
+    globalSetup: ['test/helpers/global-setup.ts', 'test/observability/scan-run-logs.ts'],
     env: { TZ: 'UTC' },
     testTimeout: 30_000,
     hookTimeout: 120_000,

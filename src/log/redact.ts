@@ -49,9 +49,21 @@ interface Pattern {
 const PATTERNS: Pattern[] = [
   // Authorization headers and XOAUTH2 payloads in clear: "Bearer <token>"
   { re: /(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi, replace: `$1${REDACTED}` },
-  // Form-encoded or JSON-ish secrets: client_secret=..., "refresh_token":"..."
+  // Form-encoded secrets (bodies, query strings): client_secret=..., ?code=... — whole names only,
+  // so that `imapCode=` or `errorcode=` stay readable.
   {
-    re: /((?:client_secret|refresh_token|access_token|id_token|code_verifier|password|assertion|client_assertion|code)(?:\\?"\s*:\s*\\?"|=))[^"&\s\\]+/gi,
+    re: /(^|[?&\s,;{(])((?:client_secret|refresh_token|access_token|id_token|code_verifier|[\w-]*password|assertion|client_assertion|code)=)[^&\s"\\]+/gi,
+    replace: `$1$2${REDACTED}`,
+  },
+  // JSON-ish secrets, also inside an escaped JSON string: "refresh_token":"..."
+  {
+    re: /(\\?"(?:client_secret|refresh_token|access_token|id_token|code_verifier|[\w-]*password|assertion|client_assertion)\\?"\s*:\s*\\?")[^"\\]+/gi,
+    replace: `$1${REDACTED}`,
+  },
+  // An OAuth authorization code in JSON; an error code ("code":"AUTH_SESSIONS_REVOKED", short
+  // identifiers) is what diagnosis needs and stays.
+  {
+    re: /(\\?"code\\?"\s*:\s*\\?")(?![A-Za-z][A-Za-z0-9_]{0,39}\\?")[^"\\]+/g,
     replace: `$1${REDACTED}`,
   },
   // SASL XOAUTH2 initial responses: base64("user=...\x01auth=Bearer ...") always starts with "dXNlcj1"
@@ -60,6 +72,8 @@ const PATTERNS: Pattern[] = [
   { re: /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, replace: REDACTED },
   // Postern API tokens
   { re: /pst_[A-Za-z0-9_-]{16,}/g, replace: REDACTED },
+  // Webhook signing secrets
+  { re: /whsec_[A-Za-z0-9_-]{16,}/g, replace: REDACTED },
   // Passwords in connection strings: scheme://user:password@host
   { re: /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]+:)[^@/\s"]+@/gi, replace: `$1${REDACTED}@` },
 ];

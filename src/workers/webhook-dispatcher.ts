@@ -78,6 +78,7 @@ export class WebhookDispatcher {
   private readonly inFlight = new Map<number, Promise<void>>();
   private readonly perWebhookCount = new Map<number, number>();
   private running = false;
+  private stopping = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
@@ -101,12 +102,14 @@ export class WebhookDispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.loop = this.run();
   }
 
   /** Stops claiming and resolves when the requests under way have finished. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.wake();
     await this.loop;
     await Promise.allSettled([...this.inFlight.values()]);
@@ -166,7 +169,7 @@ export class WebhookDispatcher {
     let started = 0;
     for (const claim of claimed) {
       const count = this.perWebhookCount.get(claim.webhook.id) ?? 0;
-      if (count >= this.perWebhook || !this.running) {
+      if (count >= this.perWebhook || this.stopping) {
         await releaseDeliveryClaim(this.db, claim);
         continue;
       }
@@ -285,7 +288,7 @@ async function readSnippet(response: Response): Promise<string> {
 
 function describeFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `The receiver did not answer within ${Math.round(timeoutMs / 1000)} s.`;
+    return `The receiver did not answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}.`;
   }
   const cause = error instanceof Error ? error.cause : undefined;
   const code = typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import nodemailer, { type Mail } from 'nodemailer';
+import type { Logger as NodemailerLogger } from 'nodemailer/lib/shared';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { Logger } from '../../log/index.js';
 import { mapSmtpError } from './smtp-errors.js';
@@ -44,6 +45,8 @@ export interface SubmissionRequest {
   readonly maxConnections: number;
   readonly envelope: { readonly from: string; readonly to: readonly string[] };
   readonly raw: Buffer;
+  /** Bound to the pool's protocol log lines, e.g. the account's `{ accountId, key }`. */
+  readonly logBindings?: Readonly<Record<string, string | number>>;
 }
 
 /** What the server answered. */
@@ -136,6 +139,7 @@ export class SmtpSubmitter {
     if (existing !== undefined) this.closePool(request.poolKey);
     const entry: PoolEntry = { fingerprint, transport: this.createTransport(request, () => entry.token), token: null };
     this.pools.set(request.poolKey, entry);
+    this.options.logger?.debug({ poolKey: request.poolKey, host: request.endpoint.host, port: request.endpoint.port, login: request.credentials.user }, 'SMTP pool opened');
     return entry;
   }
 
@@ -161,7 +165,7 @@ export class SmtpSubmitter {
       requireTLS: endpoint.port !== 465,
       tls: {
         minVersion: 'TLSv1.2',
-        ...(endpoint.ca === null || endpoint.ca === undefined ? {} : { ca: [...tls.rootCertificates, endpoint.ca] }),
+        ...(endpoint.ca === null || endpoint.ca === undefined ? {} : { secureContext: secureContextFor(endpoint.ca) }),
       },
       auth,
       maxConnections: Math.max(1, request.maxConnections),
@@ -172,9 +176,44 @@ export class SmtpSubmitter {
       greetingTimeout: 30_000,
       socketTimeout: 120_000,
       ...(this.options.clientName === undefined ? {} : { name: this.options.clientName }),
-      logger: false,
+      // The SMTP exchange at debug level; nodemailer masks AUTH arguments ("/* secret */") and
+      // the log's redaction catches any XOAUTH2 string besides.
+      ...(this.options.logger === undefined ? { logger: false } : { logger: smtpLogger(this.options.logger.child({ component: 'smtp', pool: request.poolKey, ...request.logBindings })), debug: this.options.logger.isLevelEnabled('debug') }),
     });
   }
+}
+
+/**
+ * nodemailer's bunyan-style log calls in a pino logger: the SMTP exchange at debug, its errors at
+ * warn, the message content left out.
+ */
+function smtpLogger(logger: Logger): NodemailerLogger {
+  const forward = (level: 'debug' | 'warn') => (...params: unknown[]): void => {
+    const [first, message, ...args] = params;
+    const { component, ...fields }: Record<string, unknown> = typeof first === 'object' && first !== null ? { ...first } : {};
+    // The message itself is mail content, not protocol: only its size is logged.
+    if (fields.tnx === 'message' && !('outByteCount' in fields)) return;
+    if (typeof component === 'string') fields.part = component;
+    const text = typeof first === 'string' ? first : typeof message === 'string' ? message : 'smtp';
+    logger[level](fields, text, ...(typeof first === 'string' ? [message, ...args] : args));
+  };
+  return { trace: forward('debug'), debug: forward('debug'), info: forward('debug'), warn: forward('warn'), error: forward('warn'), fatal: forward('warn') };
+}
+
+const secureContexts = new Map<string, tls.SecureContext>();
+
+/**
+ * One TLS context per extra CA, shared by every connection that trusts it: building a context
+ * parses the whole root store, which costs more than the handshake itself.
+ */
+function secureContextFor(ca: string): tls.SecureContext {
+  const key = createHash('sha256').update(ca).digest('hex');
+  let context = secureContexts.get(key);
+  if (context === undefined) {
+    context = tls.createSecureContext({ ca: [...tls.rootCertificates, ca], minVersion: 'TLSv1.2' });
+    secureContexts.set(key, context);
+  }
+  return context;
 }
 
 /** What makes a pool reusable: same server, trust, identity and size (not the token). */
