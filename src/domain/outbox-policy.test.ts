@@ -19,13 +19,18 @@ describe('planClaims', () => {
     expect(plan.retryAt).toEqual(new Date(oldest.getTime() + MESSAGE_WINDOW_MS));
   });
 
+  it('counts submissions in flight in the minute, and waits for their end rather than for the clock', () => {
+    const plan = planClaims({ ...EXCHANGE_SENDING_LIMITS, perMinute: 5, concurrency: 10 }, { ...idle, inFlight: 3, messagesInWindow: 2, oldestMessageAt: null }, candidates(4), NOW);
+    expect(plan).toEqual({ take: [], impossible: [], waitReason: 'per-minute', retryAt: null });
+  });
+
   it('keeps a message whose recipients do not fit the day, without letting smaller ones overtake it', () => {
     const bucket = recipientBucketOf(new Date(NOW.getTime() - 3_600_000));
     const usage = { ...idle, recipientsInWindow: 9_990, oldestRecipientBucketAt: bucket };
     const plan = planClaims(EXCHANGE_SENDING_LIMITS, usage, [{ id: 1, recipients: 5 }, { id: 2, recipients: 20 }, { id: 3, recipients: 1 }], NOW);
     expect(plan.take).toEqual([1]);
     expect(plan.waitReason).toBe('recipients-per-day');
-    expect(plan.retryAt).toEqual(new Date(bucket.getTime() + RECIPIENT_BUCKET_MS + RECIPIENT_WINDOW_MS));
+    expect(plan.retryAt).toEqual(new Date(bucket.getTime() + 2 * RECIPIENT_BUCKET_MS + RECIPIENT_WINDOW_MS));
   });
 
   it('reports a message that can never fit the daily limit instead of waiting forever', () => {

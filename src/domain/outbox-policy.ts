@@ -4,7 +4,9 @@
  * temporary reason is tried again. Pure: the store supplies the counts, the dispatcher the clock.
  *
  * Limits (per mailbox, all configurable per account):
- * - at most `perMinute` messages in any sliding window of one minute (Exchange: 30);
+ * - at most `perMinute` messages in any sliding window of one minute (Exchange: 30). A message
+ *   counts from its claim while it is in flight, then for a minute after its submission ended:
+ *   Exchange accepts it somewhere in between, and under load that can be seconds after the claim;
  * - at most `recipientsPerDay` recipients in any rolling 24 hours (Exchange: 10,000);
  * - at most `concurrency` submissions at the same time (Exchange: 3, `432 4.3.2` beyond).
  * A message over a limit waits; it never fails for it.
@@ -24,9 +26,9 @@ export interface SendingLimits {
 export interface SendingUsage {
   /** Submissions claimed and not finished (leases still running). */
   readonly inFlight: number;
-  /** Messages counted in the current sliding minute. */
+  /** Submissions that ended within the current sliding minute (in-flight ones are `inFlight`). */
   readonly messagesInWindow: number;
-  /** When the oldest of those was counted; null when none. */
+  /** When the oldest of those ended; null when none. */
   readonly oldestMessageAt: Date | null;
   /** Recipients counted in the rolling day. */
   readonly recipientsInWindow: number;
@@ -62,7 +64,10 @@ export interface ClaimPlan {
 export const MESSAGE_WINDOW_MS = 61_000;
 /** The rolling day of the recipient limit. */
 export const RECIPIENT_WINDOW_MS = 86_400_000;
-/** Recipients are counted in buckets of one minute; a bucket counts for a whole day after its end. */
+/**
+ * Recipients are counted, when a message is claimed, in buckets of one minute; a bucket counts
+ * for a whole day after the end of the next one (room for the delay between claim and acceptance).
+ */
 export const RECIPIENT_BUCKET_MS = 60_000;
 
 /** Exchange Online's defaults. */
@@ -77,7 +82,7 @@ export function planClaims(limits: SendingLimits, usage: SendingUsage, candidate
   const take: number[] = [];
   const impossible: number[] = [];
   let slots = Math.max(0, limits.concurrency - usage.inFlight);
-  let messages = Math.max(0, limits.perMinute - usage.messagesInWindow);
+  let messages = Math.max(0, limits.perMinute - usage.messagesInWindow - usage.inFlight);
   let recipients = Math.max(0, limits.recipientsPerDay - usage.recipientsInWindow);
   for (const candidate of candidates) {
     if (candidate.recipients > limits.recipientsPerDay) {
@@ -85,7 +90,7 @@ export function planClaims(limits: SendingLimits, usage: SendingUsage, candidate
       continue;
     }
     if (slots === 0) return { take, impossible, waitReason: 'concurrency', retryAt: null };
-    if (messages === 0) return { take, impossible, waitReason: 'per-minute', retryAt: messageSlotAt(usage, take.length, now) };
+    if (messages === 0) return { take, impossible, waitReason: 'per-minute', retryAt: messageSlotAt(usage) };
     if (candidate.recipients > recipients) return { take, impossible, waitReason: 'recipients-per-day', retryAt: recipientRoomAt(usage, now) };
     take.push(candidate.id);
     slots -= 1;
@@ -95,16 +100,18 @@ export function planClaims(limits: SendingLimits, usage: SendingUsage, candidate
   return { take, impossible, waitReason: null, retryAt: null };
 }
 
-/** When the message window frees a slot: the oldest counted message leaves it. */
-function messageSlotAt(usage: SendingUsage, takenNow: number, now: Date): Date {
-  const oldest = usage.oldestMessageAt ?? (takenNow > 0 ? now : null);
-  return new Date((oldest ?? now).getTime() + MESSAGE_WINDOW_MS);
+/**
+ * When the message window frees a slot by time: the oldest finished submission leaves it. Null
+ * when only submissions in flight fill it (their end wakes the dispatcher).
+ */
+function messageSlotAt(usage: SendingUsage): Date | null {
+  return usage.oldestMessageAt === null ? null : new Date(usage.oldestMessageAt.getTime() + MESSAGE_WINDOW_MS);
 }
 
 /** When the recipient window frees room: the oldest bucket stops counting. */
 function recipientRoomAt(usage: SendingUsage, now: Date): Date {
   const oldest = usage.oldestRecipientBucketAt ?? now;
-  return new Date(oldest.getTime() + RECIPIENT_BUCKET_MS + RECIPIENT_WINDOW_MS);
+  return new Date(oldest.getTime() + 2 * RECIPIENT_BUCKET_MS + RECIPIENT_WINDOW_MS);
 }
 
 /** The start of the recipient bucket a time falls in. */
@@ -114,10 +121,10 @@ export function recipientBucketOf(at: Date): Date {
 
 /** Buckets that start after this time still count in the rolling day. */
 export function recipientWindowStart(now: Date): Date {
-  return new Date(now.getTime() - RECIPIENT_WINDOW_MS - RECIPIENT_BUCKET_MS);
+  return new Date(now.getTime() - RECIPIENT_WINDOW_MS - 2 * RECIPIENT_BUCKET_MS);
 }
 
-/** Messages counted after this time are in the sliding minute. */
+/** Submissions that ended after this time are in the sliding minute. */
 export function messageWindowStart(now: Date): Date {
   return new Date(now.getTime() - MESSAGE_WINDOW_MS);
 }

@@ -26,6 +26,7 @@ import {
   getSendingSettings,
   markOutboxFailed,
   markOutboxSent,
+  recordSubmissionEnd,
   refundRecipients,
   requireEmailAccount,
   requireProvider,
@@ -37,7 +38,7 @@ import {
   type OutboxRecord,
   type SecretBox,
 } from '../store/index.js';
-import type { AccessToken } from './access-token-service.js';
+import { MIN_VALIDITY_MS, type AccessToken } from './access-token-service.js';
 
 /** Submits a message; the SMTP adapter (or, later, another transport). */
 export interface Submitter {
@@ -53,6 +54,8 @@ export interface DeliveryDeps {
   readonly grantFor: (account: EmailAccountRecord) => Promise<GrantRecord>;
   /** An Exchange access token for a grant (AccessTokenService.accessToken). */
   readonly accessToken: (grantId: number, resource: 'exchange') => Promise<AccessToken>;
+  /** Refreshes a grant's Exchange token now (AccessTokenService.refreshNow), after Exchange refused the cached one. */
+  readonly refreshToken?: (grantId: number, resource: 'exchange') => Promise<void>;
   readonly logger: Logger;
   readonly retryPolicy?: RetryPolicy;
   /** A number in [0, 1), for retry jitter. */
@@ -68,10 +71,24 @@ export type DeliveryOutcome =
   | { readonly kind: 'stale' };
 
 const SMTP_PORT = 587;
+/** How long an account's route (server, trust, identity) is reused. */
+const ROUTE_TTL_MS = 10_000;
+
+/** How one account submits. */
+interface Route {
+  readonly account: EmailAccountRecord;
+  readonly endpoint: SmtpEndpoint;
+  readonly concurrency: number;
+  /** The grant that signs in, or null for a password account. */
+  readonly grant: GrantRecord | null;
+  readonly password: string | null;
+}
 
 /** Submits claimed rows and records their outcome. */
 export class DeliveryService {
   private readonly caFiles = new Map<string, string>();
+  private readonly routes = new Map<number, { expires: number; route: Route }>();
+  private readonly tokens = new Map<number, AccessToken>();
 
   constructor(private readonly deps: DeliveryDeps) {}
 
@@ -79,18 +96,64 @@ export class DeliveryService {
   async deliver(row: OutboxRecord, claimer: string): Promise<DeliveryOutcome> {
     let result: SubmissionResult;
     try {
-      result = await this.deps.submitter.submit(await this.request(row));
+      result = await this.submitOnce(row);
     } catch (error) {
       return this.recordFailure(row, claimer, asPosternError(error));
     }
     return this.recordSent(row, result);
   }
 
+  /**
+   * Submits; when Exchange refuses the sign-in (535 5.7.3), the cached token may have been revoked
+   * before its expiry: the token is refreshed and the submission made once more.
+   */
+  private async submitOnce(row: OutboxRecord): Promise<SubmissionResult> {
+    const request = await this.request(row);
+    try {
+      return await this.deps.submitter.submit(request.submission);
+    } catch (error) {
+      if (!isPosternError(error, 'SMTP_AUTH_FAILED') || request.grantId === null || this.deps.refreshToken === undefined) throw error;
+      this.deps.logger.warn({ accountId: row.accountId, grantId: request.grantId }, 'Exchange refused the cached token; refreshing it and trying once more');
+      await this.deps.refreshToken(request.grantId, 'exchange');
+      this.tokens.delete(request.grantId);
+      this.routes.delete(row.accountId);
+      return this.deps.submitter.submit((await this.request(row)).submission);
+    }
+  }
+
   /** Everything the submitter needs: server, trust, identity, envelope and the stored bytes. */
-  private async request(row: OutboxRecord): Promise<SubmissionRequest> {
+  private async request(row: OutboxRecord): Promise<{ submission: SubmissionRequest; grantId: number | null }> {
+    const route = await this.routeOf(row.accountId);
+    const credentials: SmtpCredentials =
+      route.grant === null
+        ? { kind: 'password', user: route.account.username, password: route.password ?? '' }
+        : // The signed-in delegate for a shared mailbox; the mailbox itself for app-only access.
+          { kind: 'xoauth2', user: route.grant.upn ?? route.account.username, ...(await this.tokenFor(route.grant.id)) };
+    return {
+      submission: {
+        poolKey: `account:${route.account.id}`,
+        endpoint: route.endpoint,
+        credentials,
+        maxConnections: route.concurrency,
+        envelope: row.envelope,
+        raw: await getMessageRaw(this.deps.db, row.messageId),
+      },
+      grantId: route.grant?.id ?? null,
+    };
+  }
+
+  /**
+   * How an account submits: its SMTP server and trust, its concurrency, and who signs in. Kept for
+   * a few seconds, so that a burst of messages does not read the same rows for each one; a change
+   * of the account's settings applies within that time.
+   */
+  private async routeOf(accountId: number): Promise<Route> {
     const { db } = this.deps;
-    const account = await requireEmailAccount(db, row.accountId);
-    const settings = await getSendingSettings(db, row.accountId);
+    const now = db.now().getTime();
+    const cached = this.routes.get(accountId);
+    if (cached !== undefined && cached.expires > now) return cached.route;
+    const account = await requireEmailAccount(db, accountId);
+    const settings = await getSendingSettings(db, accountId);
     const provider = account.providerId === null ? null : await requireProvider(db, account.providerId);
     const endpoint: SmtpEndpoint = {
       host: account.smtpHost ?? (provider === null ? '' : endpointsOf(provider).smtpHost),
@@ -103,27 +166,26 @@ export class DeliveryService {
         remedy: 'Set the account\'s SMTP host (smtp.office365.com for Microsoft 365), or choose its Cloud Provider.',
       });
     }
-    return {
-      poolKey: `account:${account.id}`,
-      endpoint,
-      credentials: await this.credentials(account),
-      maxConnections: settings.concurrency,
-      envelope: row.envelope,
-      raw: await getMessageRaw(db, row.messageId),
-    };
-  }
-
-  private async credentials(account: EmailAccountRecord): Promise<SmtpCredentials> {
-    if (!account.modernAuth) {
+    let route: Route;
+    if (account.modernAuth) {
+      route = { account, endpoint, concurrency: settings.concurrency, grant: await this.deps.grantFor(account), password: null };
+    } else {
       if (account.sealedPassword === null) {
         throw new PosternError('SMTP_AUTH_FAILED', { message: `Email account ${account.key} has neither Modern Authentication nor a password.`, remedy: 'Set the account\'s password, or turn Modern Authentication on.' });
       }
-      return { kind: 'password', user: account.username, password: this.deps.box.open(account.sealedPassword, 'email_accounts.password') };
+      route = { account, endpoint, concurrency: settings.concurrency, grant: null, password: this.deps.box.open(account.sealedPassword, 'email_accounts.password') };
     }
-    const grant = await this.deps.grantFor(account);
-    const token = await this.deps.accessToken(grant.id, 'exchange');
-    // The signed-in delegate for a shared mailbox; the mailbox itself for app-only access.
-    return { kind: 'xoauth2', user: grant.upn ?? account.username, accessToken: token.token, expiresAt: token.expiresAt };
+    this.routes.set(accountId, { expires: now + ROUTE_TTL_MS, route });
+    return route;
+  }
+
+  /** The grant's Exchange token, reused while it has the token service's minimum validity left. */
+  private async tokenFor(grantId: number): Promise<{ accessToken: string; expiresAt: Date }> {
+    const cached = this.tokens.get(grantId);
+    if (cached !== undefined && cached.expiresAt.getTime() - this.deps.db.now().getTime() >= MIN_VALIDITY_MS) return { accessToken: cached.token, expiresAt: cached.expiresAt };
+    const token = await this.deps.accessToken(grantId, 'exchange');
+    this.tokens.set(grantId, token);
+    return { accessToken: token.token, expiresAt: token.expiresAt };
   }
 
   private readCa(file: string): string {
@@ -142,6 +204,7 @@ export class DeliveryService {
   private async recordSent(row: OutboxRecord, result: SubmissionResult): Promise<DeliveryOutcome> {
     const { db } = this.deps;
     await db.transaction(async (tx) => {
+      await recordSubmissionEnd(tx, row.accountId, tx.now());
       const recorded = await markOutboxSent(tx, row.id, { response: result.response, at: tx.now() });
       if (!recorded) return;
       await appendEvent(tx, {
@@ -183,6 +246,7 @@ export class DeliveryService {
       });
       if (decision.kind === 'retry') {
         const recorded = await db.transaction(async (tx) => {
+          if (reachedServer(error)) await recordSubmissionEnd(tx, row.accountId, now);
           if (!(await scheduleOutboxRetry(tx, row.id, claimer, { at: decision.at, now, error: summary }))) return false;
           await this.refundIfRefused(tx, row, error);
           await appendEvent(tx, {
@@ -213,6 +277,7 @@ export class DeliveryService {
     const { db } = this.deps;
     const summary: OutboxError = { code: error.code, message: error.message, remedy: error.remedy ?? null };
     const recorded = await db.transaction(async (tx) => {
+      if (reachedServer(error)) await recordSubmissionEnd(tx, row.accountId, now);
       if (!(await markOutboxFailed(tx, row.id, { claimer, now, error: summary }))) return false;
       await this.refundIfRefused(tx, row, error);
       const data = { outboxId: row.id, accountId: row.accountId, attempt: row.attempts, code: error.code, remedy: error.remedy ?? null, ...responseOf(error) };
@@ -241,9 +306,14 @@ export class DeliveryService {
     if (row.lastAttemptAt === null) return;
     const responseCode = error.details?.responseCode;
     const refused = typeof responseCode === 'number' && responseCode >= 400;
-    const beforeSmtp = !error.code.startsWith('SMTP_') || error.details?.host === undefined;
-    if (refused || beforeSmtp) await refundRecipients(tx, row.accountId, fromDbTime(row.lastAttemptAt), row.recipientCount);
+    if (refused || !reachedServer(error)) await refundRecipients(tx, row.accountId, fromDbTime(row.lastAttemptAt), row.recipientCount);
   }
+}
+
+/** True when the attempt talked to the submission server (its errors carry the host). */
+function reachedServer(error: PosternError): boolean {
+  const cause = error.code === 'OUTBOX_RETRIES_EXHAUSTED' && error.cause instanceof PosternError ? error.cause : error;
+  return cause.code.startsWith('SMTP_') && cause.details?.host !== undefined;
 }
 
 function responseOf(error: PosternError): { response?: string } {

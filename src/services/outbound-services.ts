@@ -18,7 +18,7 @@ export interface OutboundDeps {
   readonly box: SecretBox;
   readonly logger: Logger;
   readonly accounts: Pick<AccountService, 'grantFor'>;
-  readonly accessTokens: Pick<AccessTokenService, 'accessToken'>;
+  readonly accessTokens: Pick<AccessTokenService, 'accessToken' | 'refreshNow'>;
   /** Replaces the SMTP submitter (tests). */
   readonly submitter?: Submitter;
 }
@@ -40,6 +40,7 @@ export function createOutboundServices(deps: OutboundDeps): OutboundServices {
     submitter: deps.submitter ?? submitter,
     grantFor: (account) => deps.accounts.grantFor(account),
     accessToken: (grantId, resource) => deps.accessTokens.accessToken(grantId, resource),
+    refreshToken: (grantId, resource) => deps.accessTokens.refreshNow(grantId, resource),
     logger: deps.logger.child({ component: 'delivery' }),
   });
   return { send: new SendService(deps.db), delivery, submitter };

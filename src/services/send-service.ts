@@ -165,6 +165,9 @@ export class SendService {
     const account = await this.sendingAccount(caller.viewer, interaction.accountId, { resource: 'interaction', id: interactionId });
     const problems = new FieldProblems();
     const parent = await this.parentOf(interaction, input.inReplyToMessageId, problems);
+    if ((input.autoSubmitted ?? 'no') !== 'no' && parent !== undefined && (parent.isAutoReply || parent.isBounce || parent.isList)) {
+      problems.add('autoSubmitted', 'an automatic reply to an automatic reply, a bounce or list mail is refused: it could start a mail loop (RFC 3834 §2)');
+    }
     const own = [account.emailAddress, account.username, ...(account.modernAuthEmail === null ? [] : [account.modernAuthEmail])];
     const computed = parent === undefined ? { to: [], cc: [] } : replyRecipients(parent, own, input.replyAll === true);
     const toInput = input.to ?? (computed.to.length > 0 || parent !== undefined ? computed.to : []);

@@ -21,7 +21,7 @@ import { planClaims, type SendingLimits, type WaitReason } from '../domain/outbo
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
-import { countSendingUsage, recordSubmissions } from './rate-counters.js';
+import { countSendingUsage, recordRecipients } from './rate-counters.js';
 import type { OutboxState, Row, Timestamp } from './schema.js';
 import { toDbTime } from './time.js';
 
@@ -118,8 +118,9 @@ export async function getOutboxRow(db: Database, id: number): Promise<OutboxReco
 }
 
 /**
- * Claims the account's due rows that its limits allow now, first in first out, and counts them
- * against the limits — all in one transaction under the account's lock.
+ * Claims the account's due rows that its limits allow now, first in first out, and counts their
+ * recipients against the rolling day — all in one transaction under the account's lock. The
+ * claimed rows count in the sliding minute as in flight until their outcome is recorded.
  */
 export async function claimDueMessages(db: Database, request: ClaimRequest): Promise<ClaimResult> {
   return db.transaction(async (tx) => {
@@ -169,7 +170,7 @@ export async function claimDueMessages(db: Database, request: ClaimRequest): Pro
       .returningAll()
       .execute();
     await setDeliveryState(tx, claimed.map((row) => row.message_id), { delivery_state: 'sending', updated_at: now });
-    await recordSubmissions(tx, request.accountId, request.now, claimed.length, claimed.reduce((sum, row) => sum + row.recipient_count, 0));
+    await recordRecipients(tx, request.accountId, request.now, claimed.reduce((sum, row) => sum + row.recipient_count, 0));
     const order = new Map(take.map((id, index) => [id, index]));
     const records = claimed.map(toOutboxRecord).sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
     return { claimed: records, impossible, waitReason: plan.waitReason, retryAt: plan.retryAt };

@@ -1,11 +1,12 @@
 /**
  * Sending counters in the database, so that an account's limits hold across every Postern node
  * sharing it. Two kinds of rows in `rate_counters`, keyed by (account, kind, window start):
- * - `messages`: one row per claim instant (millisecond), counting the messages claimed then — the
- *   sliding minute is the sum of rows newer than a minute (plus the safety margin);
+ * - `messages`: one row per instant (millisecond) at which submissions ended — the sliding minute
+ *   is the sum of rows newer than a minute (plus the safety margin), to which the claim adds the
+ *   submissions still in flight; written when a submission's outcome is recorded;
  * - `recipients`: one row per minute bucket, counting envelope recipients — the rolling day is the
- *   sum of buckets that started less than a day (plus one bucket) ago.
- * Counters are written by the claim that uses them, in the claim's transaction.
+ *   sum of buckets that started less than a day (plus two buckets) ago; written by the claim, in
+ *   its transaction, and given back when the server refused the message.
  *
  * @see ../domain/outbox-policy.ts for the windows and the decision
  */
@@ -24,7 +25,7 @@ export interface CountedUsage {
   readonly oldestRecipientBucketAt: Date | null;
 }
 
-/** What the account has sent (claimed) in the sliding minute and the rolling day. */
+/** Submissions that ended in the sliding minute, and recipients claimed in the rolling day. */
 export async function countSendingUsage(db: Database, accountId: number, now: Date): Promise<CountedUsage> {
   const [messages, recipients] = await Promise.all([
     sumSince(db, accountId, 'messages', messageWindowStart(now)),
@@ -38,10 +39,14 @@ export async function countSendingUsage(db: Database, accountId: number, now: Da
   };
 }
 
-/** Counts `messages` messages with `recipients` recipients claimed at `at`. */
-export async function recordSubmissions(db: Database, accountId: number, at: Date, messages: number, recipients: number): Promise<void> {
-  if (messages > 0) await increment(db, accountId, 'messages', at, messages);
+/** Counts the recipients of messages claimed at `at` against the rolling day. */
+export async function recordRecipients(db: Database, accountId: number, at: Date, recipients: number): Promise<void> {
   if (recipients > 0) await increment(db, accountId, 'recipients', recipientBucketOf(at), recipients);
+}
+
+/** Counts a submission that ended at `at` (sent or refused by the server) in the sliding minute. */
+export async function recordSubmissionEnd(db: Database, accountId: number, at: Date): Promise<void> {
+  await increment(db, accountId, 'messages', at, 1);
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   insertOutboxRow,
   insertOutgoingMessage,
   markOutboxSent,
+  recordSubmissionEnd,
   refundRecipients,
   releaseClaims,
   requeueOutbox,
@@ -72,6 +73,14 @@ forEachEngine((engine, openFresh) => {
     return insertOutboxRow(db, { messageId, accountId: account, envelope: { from: 'support@contoso.com', to }, at: now });
   }
 
+  /** Records the end of submissions, as the delivery service does. */
+  async function finish(rows: readonly OutboxRecord[]): Promise<void> {
+    for (const row of rows) {
+      await markOutboxSent(db, row.id, { response: '250 OK', at: now });
+      await recordSubmissionEnd(db, accountId, now);
+    }
+  }
+
   const claim = (claimer: string, limits = LIMITS, max = 100) => claimDueMessages(db, { accountId, limits, now, claimer, leaseMs: 600_000, max });
 
   beforeAll(async () => {
@@ -90,23 +99,24 @@ forEachEngine((engine, openFresh) => {
   });
 
   describe('claims', () => {
-    it('take at most the concurrent slots, then the rest of the minute, then wait for the window', async () => {
+    it('take at most the concurrent slots, then the rest of the minute (ended and in-flight submissions), then wait for the window', async () => {
       for (let i = 0; i < 8; i += 1) await enqueue();
       const first = await claim('a#1');
       expect(first.claimed.map((row) => row.state)).toEqual(['sending', 'sending', 'sending']);
       expect(first.claimed[0]).toMatchObject({ claimedBy: 'a#1', attempts: 1 });
       expect((await claim('a#2')).waitReason).toBe('concurrency');
-      for (const row of first.claimed) await markOutboxSent(db, row.id, { response: '250 OK', at: now });
+      await finish(first.claimed);
       tick(1000);
       const second = await claim('a#3');
       expect(second.claimed).toHaveLength(2);
-      for (const row of second.claimed) await markOutboxSent(db, row.id, { response: '250 OK', at: now });
+      expect(await claim('a#3b')).toMatchObject({ claimed: [], waitReason: 'per-minute' });
+      await finish(second.claimed);
       const blocked = await claim('a#4');
       expect(blocked).toMatchObject({ claimed: [], waitReason: 'per-minute' });
       expect(blocked.retryAt?.getTime()).toBe(now.getTime() - 1000 + 61_000);
       tick(60_000);
       expect((await claim('a#5')).claimed).toHaveLength(3);
-      expect(await countSendingUsage(db, accountId, now)).toMatchObject({ messagesInWindow: 5, recipientsInWindow: 8 });
+      expect(await countSendingUsage(db, accountId, now)).toMatchObject({ messagesInWindow: 2, recipientsInWindow: 8 });
     });
 
     it('keep the rolling day\'s recipients, first in first out, and refund a refusal', async () => {
@@ -116,10 +126,10 @@ forEachEngine((engine, openFresh) => {
       const first = await claim('b#1');
       expect(first.claimed.map((row) => row.recipientCount)).toEqual([10]);
       expect(first.waitReason).toBe('recipients-per-day');
-      await markOutboxSent(db, first.claimed[0]?.id ?? 0, { response: '250 OK', at: now });
+      await finish(first.claimed);
       tick(23 * 3_600_000);
       expect((await claim('b#2')).claimed).toHaveLength(0);
-      tick(3_600_000 + 120_000);
+      tick(3_600_000 + 180_000);
       const later = await claim('b#3');
       expect(later.claimed.map((row) => row.recipientCount)).toEqual([3, 1]);
       const refused = later.claimed[0];
