@@ -113,7 +113,7 @@ export class DeliveryService {
       return await this.deps.submitter.submit(request.submission);
     } catch (error) {
       if (!isPosternError(error, 'SMTP_AUTH_FAILED') || request.grantId === null || this.deps.refreshToken === undefined) throw error;
-      this.deps.logger.warn({ accountId: row.accountId, grantId: request.grantId }, 'Exchange refused the cached token; refreshing it and trying once more');
+      this.deps.logger.warn({ ...this.who(row.accountId), grantId: request.grantId }, 'Exchange refused the cached token; refreshing it and trying once more');
       await this.deps.refreshToken(request.grantId, 'exchange');
       this.tokens.delete(request.grantId);
       this.routes.delete(row.accountId);
@@ -132,6 +132,7 @@ export class DeliveryService {
     return {
       submission: {
         poolKey: `account:${route.account.id}`,
+        logBindings: { accountId: route.account.id, key: route.account.key },
         endpoint: route.endpoint,
         credentials,
         maxConnections: route.concurrency,
@@ -147,6 +148,12 @@ export class DeliveryService {
    * a few seconds, so that a burst of messages does not read the same rows for each one; a change
    * of the account's settings applies within that time.
    */
+  /** The account's id and key for a log line (every line about an account carries both). */
+  private who(accountId: number): { accountId: number; key?: string } {
+    const key = this.routes.get(accountId)?.route.account.key;
+    return key === undefined ? { accountId } : { accountId, key };
+  }
+
   private async routeOf(accountId: number): Promise<Route> {
     const { db } = this.deps;
     const now = db.now().getTime();
@@ -225,7 +232,7 @@ export class DeliveryService {
         });
       }
     });
-    this.deps.logger.info({ accountId: row.accountId, messageId: row.messageId, attempt: row.attempts }, 'message sent');
+    this.deps.logger.info({ ...this.who(row.accountId), messageId: row.messageId, attempt: row.attempts }, 'message sent');
     return { kind: 'sent', response: result.response };
   }
 
@@ -234,7 +241,7 @@ export class DeliveryService {
     const now = db.now();
     const settings = await getSendingSettings(db, row.accountId);
     const summary: OutboxError = { code: error.code, message: error.message, remedy: error.remedy ?? null };
-    const log = { accountId: row.accountId, messageId: row.messageId, attempt: row.attempts, code: error.code, response: error.details?.response };
+    const log = { ...this.who(row.accountId), messageId: row.messageId, attempt: row.attempts, code: error.code, response: error.details?.response };
     if (error.kind === 'transient') {
       const decision = decideRetry({
         attempt: row.attempts,
@@ -294,7 +301,7 @@ export class DeliveryService {
       }
       return true;
     });
-    this.deps.logger.error({ accountId: row.accountId, messageId: row.messageId, attempt: row.attempts, code: error.code, response: error.details?.response }, 'message failed');
+    this.deps.logger.error({ ...this.who(row.accountId), messageId: row.messageId, attempt: row.attempts, code: error.code, response: error.details?.response }, 'message failed');
     return recorded ? { kind: 'failed', error } : { kind: 'stale' };
   }
 

@@ -206,6 +206,14 @@ describe('the log files', () => {
     expect(leaks, describeLeaks(leaks)).toEqual([]);
   });
 
+  it('carry the key with the id on every line about an account', () => {
+    const lines = h.pair.postern.logText().split('\n').filter((line) => line.includes('"accountId"'));
+    expect(lines.length).toBeGreaterThan(10);
+    const missing = lines.filter((line) => !/"key":"DEV"/.test(line) && /"accountId":1\b/.test(line));
+    expect(missing, missing.slice(0, 3).join('\n')).toEqual([]);
+    expect(lines.some((line) => line.includes('"component":"smtp"') && line.includes('"key":"DEV"'))).toBe(true);
+  });
+
   it('would see a secret if one were there', () => {
     const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbmRyZWEifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
     const planted = [
