@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { PosternError } from '../../errors/index.js';
@@ -12,7 +13,7 @@ import {
   type LogFilter,
   type LogKind,
 } from '../../log/log-reader.js';
-import { findEmailAccountByKey, openDatabase } from '../../store/index.js';
+import { findEmailAccountByKey, openDatabase, parseDatabaseUrl } from '../../store/index.js';
 
 interface LogsOptions {
   account?: string;
@@ -31,6 +32,9 @@ const LEVELS: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 3
  */
 async function accountIdOf(databaseUrl: string, key: string): Promise<number | undefined> {
   try {
+    // Never create an empty embedded database just to read logs.
+    const location = parseDatabaseUrl(databaseUrl);
+    if (location.engine === 'sqlite' && !fs.existsSync(location.filename)) return undefined;
     const db = await openDatabase(databaseUrl, { timeoutMs: 2000 });
     try {
       return (await findEmailAccountByKey(db, key))?.id;
