@@ -1,5 +1,5 @@
 import { request, send } from './client.js';
-import { connectionTest, emailAccount, eventPage, itemsOf, type ConnectionTest, type EmailAccount, type EventPage } from './schemas.js';
+import { connectionTest, emailAccount, eventPage, itemsOf, sending, type ConnectionTest, type EmailAccount, type EventPage, type Sending } from './schemas.js';
 
 const BASE = '/api/email/accounts';
 
@@ -64,4 +64,9 @@ export function accountEvents(id: number, before?: number): Promise<EventPage> {
 /** Connects to the mailbox now and reports each step. */
 export function testAccount(id: number): Promise<ConnectionTest> {
   return request('POST', `${BASE}/${id}/test`, connectionTest);
+}
+
+/** The account's sending limits, what it uses of them now, and its outbox. */
+export function accountSending(id: number): Promise<Sending> {
+  return request('GET', `${BASE}/${id}/sending`, sending);
 }

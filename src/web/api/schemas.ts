@@ -293,3 +293,16 @@ export const apiToken = z.object({
 export type ApiToken = z.infer<typeof apiToken>;
 
 export const createdToken = z.extend(apiToken, { token: z.string() });
+
+export const sending = z.object({
+  accountId: z.number(),
+  sendPerMinute: z.number(),
+  recipientsPerDay: z.number(),
+  concurrency: z.number(),
+  maxRecipientsPerMessage: z.number(),
+  maxMessageBytes: z.number(),
+  retryForHours: z.number(),
+  usage: z.object({ messagesLastMinute: z.number(), recipientsLastDay: z.number() }),
+  outbox: z.object({ queued: z.number(), sending: z.number(), sent: z.number(), failed: z.number(), cancelled: z.number() }),
+});
+export type Sending = z.infer<typeof sending>;
