@@ -148,12 +148,6 @@ export class DeliveryService {
    * a few seconds, so that a burst of messages does not read the same rows for each one; a change
    * of the account's settings applies within that time.
    */
-  /** The account's id and key for a log line (every line about an account carries both). */
-  private who(accountId: number): { accountId: number; key?: string } {
-    const key = this.routes.get(accountId)?.route.account.key;
-    return key === undefined ? { accountId } : { accountId, key };
-  }
-
   private async routeOf(accountId: number): Promise<Route> {
     const { db } = this.deps;
     const now = db.now().getTime();
@@ -184,6 +178,12 @@ export class DeliveryService {
     }
     this.routes.set(accountId, { expires: now + ROUTE_TTL_MS, route });
     return route;
+  }
+
+  /** The account's id and key for a log line (every line about an account carries both). */
+  private who(accountId: number): { accountId: number; key?: string } {
+    const key = this.routes.get(accountId)?.route.account.key;
+    return key === undefined ? { accountId } : { accountId, key };
   }
 
   /** The grant's Exchange token, reused while it has the token service's minimum validity left. */
