@@ -5,8 +5,10 @@ import { registerAccountCommands } from './commands/accounts.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
+import { registerLogsCommand } from './commands/logs.js';
 import { registerProviderCommands } from './commands/providers.js';
 import { registerStartCommand } from './commands/start.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 import { VERSION } from './runtime.js';
 
 /** The `postern` command line; the composition root that wires config → store → services → http. */
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerAccountCommands(program);
   registerDoctorCommand(program);
   registerEmulatorCommand(program);
+  registerLogsCommand(program);
+  registerWebhookCommands(program);
   return program;
 }
 

@@ -15,11 +15,14 @@ import { cloudProviderRoutes } from './routes/cloud-providers/index.js';
 import { contactRoutes } from './routes/contacts/index.js';
 import { diagnosticsRoutes } from './routes/diagnostics/index.js';
 import { emailAccountRoutes } from './routes/email-accounts/index.js';
+import { eventRoutes } from './routes/events/index.js';
 import { interactionRoutes } from './routes/interactions/index.js';
 import { listRoutes } from './routes/lists/index.js';
+import { metricsRoutes, registerHttpMetrics } from './routes/metrics/index.js';
 import { systemRoutes } from './routes/system/index.js';
 import { tokenRoutes } from './routes/tokens/index.js';
 import { userRoutes } from './routes/users/index.js';
+import { webhookRoutes } from './routes/webhooks/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -67,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyFormbody);
   await app.register(fastifyRateLimit, { global: false });
   registerAuth(app, deps.services.auth);
+  registerHttpMetrics(app, deps.services.metrics);
 
   await app.register(systemRoutes, { ping: () => deps.services.ping(), version: deps.version });
   await app.register(authRoutes, { services: deps.services, config: deps.config });
@@ -78,6 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(emailAccountRoutes, { services: deps.services });
   await app.register(interactionRoutes, { services: deps.services });
   await app.register(diagnosticsRoutes, { services: deps.services });
+  await app.register(eventRoutes, { events: deps.services.events });
+  await app.register(webhookRoutes, { webhooks: deps.services.webhooks });
+  await app.register(metricsRoutes, { metrics: deps.services.metrics });
   await app.register(webUiRoutes, { publicUrl: deps.config.publicUrl });
   return app;
 }

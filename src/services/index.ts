@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import { MicrosoftIdentity } from '../providers/microsoft/identity-client.js';
+import { MeteredIdentity, PosternMetrics } from '../metrics/index.js';
 import type { Database, SecretBox } from '../store/index.js';
 import { AccessTokenService } from './access-token-service.js';
 import { AccountService } from './account-service.js';
@@ -10,10 +10,12 @@ import { InteractionService } from './interaction-service.js';
 import { MailboxTestService } from './mailbox-connection.js';
 import { AuthService } from './auth-service.js';
 import { DirectoryService } from './directory-service.js';
+import { EventService } from './event-service.js';
 import { ProviderService } from './provider-service.js';
 import { SecretService } from './secret-service.js';
 import { SignInService } from './sign-in-service.js';
 import { UserService } from './user-service.js';
+import { WebhookService } from './webhook-service.js';
 
 export type { Principal, SignedIn } from './auth-service.js';
 
@@ -42,6 +44,9 @@ export interface Services {
   mailboxTest: MailboxTestService;
   doctor: DoctorService;
   interactions: InteractionService;
+  events: EventService;
+  webhooks: WebhookService;
+  metrics: PosternMetrics;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -49,7 +54,8 @@ const IDENTITY_TIMEOUT_MS = 15_000;
 
 export function createServices(deps: ServiceDeps): Services {
   const directory = new DirectoryService(deps.db);
-  const identity = new MicrosoftIdentity({ timeoutMs: IDENTITY_TIMEOUT_MS, now: () => deps.db.now().getTime() });
+  const metrics = new PosternMetrics({ db: deps.db });
+  const identity = new MeteredIdentity(metrics, { timeoutMs: IDENTITY_TIMEOUT_MS, now: () => deps.db.now().getTime() });
   const logger = deps.logger.child({ component: 'identity' });
   const accessTokens = new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep);
   const accounts = new AccountService(deps.db, deps.box);
@@ -67,6 +73,9 @@ export function createServices(deps: ServiceDeps): Services {
     accounts,
     mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens),
     interactions: new InteractionService(deps.db),
+    events: new EventService(deps.db),
+    webhooks: new WebhookService(deps.db, deps.box),
+    metrics,
     doctor: new DoctorService({ db: deps.db, box: deps.box, identity, accounts, accessTokens, publicUrl: deps.config.publicUrl }),
   };
 }

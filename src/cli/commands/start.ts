@@ -2,8 +2,11 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { LIMITS } from '../../config/index.js';
 import { buildApp } from '../../http/app.js';
+import { startMetricsServer, type MetricsServer } from '../../metrics/index.js';
+import { EventRetention } from '../../workers/event-retention.js';
 import { MailboxWorkers } from '../../workers/mailbox-workers.js';
 import { TokenKeeper } from '../../workers/token-keeper.js';
+import { WebhookDispatcher } from '../../workers/webhook-dispatcher.js';
 import { openRuntime, VERSION, type Runtime, type RuntimeOptions } from '../runtime.js';
 
 export interface RunningServer {
@@ -32,6 +35,9 @@ export async function startServer(
   let url: string | undefined;
   let keeper: TokenKeeper | undefined;
   let mailboxes: MailboxWorkers | undefined;
+  let webhooks: WebhookDispatcher | undefined;
+  let retention: EventRetention | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     const created = await services.users.ensureFirstAdmin();
     if (created !== null) {
@@ -41,7 +47,19 @@ export async function startServer(
     if (config.roles.includes('worker')) {
       keeper = new TokenKeeper(runtime.db, services.accessTokens, log.logger.child({ component: 'token-keeper' }));
       keeper.start();
-      mailboxes = new MailboxWorkers(runtime.db, services.accounts, services.accessTokens, log.logger);
+      webhooks = new WebhookDispatcher(runtime.db, runtime.box, log.logger.child({ component: 'webhooks' }), { userAgent: `Postern/${VERSION}`, observer: services.metrics });
+      webhooks.start();
+      retention = new EventRetention(runtime.db, log.logger.child({ component: 'retention' }), { retentionDays: config.eventRetentionDays });
+      retention.start();
+      const dispatcher = webhooks;
+      mailboxes = new MailboxWorkers(runtime.db, services.accounts, services.accessTokens, log.logger, {
+        onIngested: (result) => {
+          services.metrics.observeIngest(result.outcome);
+          dispatcher.wake();
+        },
+      });
+      const running = mailboxes;
+      services.metrics.trackMailboxWorkers(() => running.running().length);
       await mailboxes.start();
     }
     if (config.roles.includes('web')) {
@@ -50,11 +68,18 @@ export async function startServer(
       url = bound;
       print(`Postern ${VERSION} is listening on ${bound} (public URL ${config.publicUrl})`);
     }
+    if (config.metricsListen !== '') {
+      metricsServer = await startMetricsServer(services.metrics, config.metricsListen, (error) => logger.error({ err: error }, 'metrics could not be collected'));
+      print(`Prometheus metrics on ${metricsServer.url}/metrics (no token: keep this address private)`);
+    }
     logger.info({ roles: config.roles, url }, 'postern started');
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await metricsServer?.close().catch(() => undefined);
     await keeper?.stop();
     await mailboxes?.stop();
+    await webhooks?.stop();
+    await retention?.stop();
     await runtime.close();
     throw error;
   }
@@ -64,8 +89,11 @@ export async function startServer(
     stopping ??= (async () => {
       logger.info('postern stopping');
       await app?.close();
+      await metricsServer?.close();
       await mailboxes?.stop();
       await keeper?.stop();
+      await webhooks?.stop();
+      await retention?.stop();
       await runtime.close();
     })();
     return stopping;
