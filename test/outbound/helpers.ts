@@ -27,7 +27,7 @@ export interface OutboundHarness {
   /** The emulator's control API, parsed JSON. */
   control(method: string, route: string, body?: unknown): Promise<unknown>;
   /** Postern's API with the admin token (or another). */
-  api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -56,7 +56,7 @@ export async function startOutbound(options: OutboxDispatcherOptions = {}): Prom
     smtpPort,
     control: (method, route, body) => pair.emulator.control(method, route, body),
     api: (method, url, payload, headers = {}) =>
-      app.inject({ method, url, headers: { authorization: pair.admin, ...headers }, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) }),
+      app.inject({ method, url, headers: { authorization: pair.admin, ...headers }, ...(payload === undefined ? {} : { payload }) }),
     async close() {
       await dispatcher.stop();
       outbound.submitter.close();

@@ -4,6 +4,7 @@
  * stored, and what the API refuses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { getMessageRaw, listInteractionMessages } from '../../src/store/index.js';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
 import { CONTOSO, createAccount, dispatchUntilIdle, receive, sent, sink, startOutbound, type OutboundHarness } from './helpers.js';
@@ -73,7 +74,7 @@ describe('a reply to a customer', () => {
     expect(parsed.attachments.map((a) => a.filename)).toEqual(['Rechnung für Ada.pdf']);
 
     const sentItems = await h.control('GET', `/exchange/mailboxes/${CONTOSO.andrea.upn}/folders/Sent Items/messages`);
-    const copies = (sentItems as { messages: Array<{ messageId: string | null }> }).messages.filter((m) => m.messageId === messageId);
+    const copies = z.object({ messages: z.array(z.object({ messageId: z.string().nullable() })) }).parse(sentItems).messages.filter((m) => m.messageId === messageId);
     expect(copies).toHaveLength(1);
 
     const thread = await listInteractionMessages(h.pair.postern.runtime.db, conversation.interactionId);
