@@ -19,6 +19,7 @@ import { eventRoutes } from './routes/events/index.js';
 import { interactionRoutes } from './routes/interactions/index.js';
 import { listRoutes } from './routes/lists/index.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics/index.js';
+import { outboundRoutes } from './routes/outbound/index.js';
 import { systemRoutes } from './routes/system/index.js';
 import { tokenRoutes } from './routes/tokens/index.js';
 import { userRoutes } from './routes/users/index.js';
@@ -81,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cloudProviderRoutes, { services: deps.services, config: deps.config });
   await app.register(emailAccountRoutes, { services: deps.services });
   await app.register(interactionRoutes, { services: deps.services });
+  await app.register(outboundRoutes, { send: deps.services.outbound.send });
   await app.register(diagnosticsRoutes, { services: deps.services });
   await app.register(eventRoutes, { events: deps.services.events });
   await app.register(webhookRoutes, { webhooks: deps.services.webhooks });

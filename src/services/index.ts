@@ -8,6 +8,7 @@ import { ApiTokenService } from './api-token-service.js';
 import { DoctorService } from './doctor/doctor-service.js';
 import { InteractionService } from './interaction-service.js';
 import { MailboxTestService } from './mailbox-connection.js';
+import { createOutboundServices, type OutboundServices } from './outbound-services.js';
 import { AuthService } from './auth-service.js';
 import { DirectoryService } from './directory-service.js';
 import { EventService } from './event-service.js';
@@ -47,6 +48,7 @@ export interface Services {
   events: EventService;
   webhooks: WebhookService;
   metrics: PosternMetrics;
+  outbound: OutboundServices;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -76,6 +78,7 @@ export function createServices(deps: ServiceDeps): Services {
     events: new EventService(deps.db),
     webhooks: new WebhookService(deps.db, deps.box),
     metrics,
+    outbound: createOutboundServices({ db: deps.db, box: deps.box, logger: deps.logger.child({ component: 'outbound' }), accounts, accessTokens }),
     doctor: new DoctorService({ db: deps.db, box: deps.box, identity, accounts, accessTokens, publicUrl: deps.config.publicUrl }),
   };
 }

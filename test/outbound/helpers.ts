@@ -7,10 +7,8 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { z } from 'zod';
-import { buildApp } from '../../src/http/app.js';
-import { outboundRoutes } from '../../src/http/routes/outbound/index.js';
 import { ingestMessage } from '../../src/services/ingest-message.js';
-import { createOutboundServices, type OutboundServices } from '../../src/services/outbound-services.js';
+import type { OutboundServices } from '../../src/services/outbound-services.js';
 import { requireEmailAccount } from '../../src/store/index.js';
 import { OutboxDispatcher, type OutboxDispatcherOptions } from '../../src/workers/outbox-dispatcher.js';
 import { CONTOSO, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
@@ -35,16 +33,9 @@ export async function startOutbound(options: OutboxDispatcherOptions = {}): Prom
   const pair = await startPair();
   const { providerId } = await authenticatedProvider(pair);
   const { runtime } = pair.postern;
-  const outbound = createOutboundServices({
-    db: runtime.db,
-    box: runtime.box,
-    logger: runtime.log.logger,
-    accounts: runtime.services.accounts,
-    accessTokens: runtime.services.accessTokens,
-  });
-  const app = await buildApp({ config: runtime.config, logger: runtime.log.logger, services: runtime.services, version: 'test' });
-  await app.register(outboundRoutes, { send: outbound.send });
-  await app.ready();
+  // The composition root wires the outbound services and routes; the test drives its own dispatcher.
+  const outbound = runtime.services.outbound;
+  const app = pair.postern.app;
   const dispatcher = new OutboxDispatcher(runtime.db, outbound.delivery, runtime.log.logger.child({ component: 'outbox' }), { pollIntervalMs: 20, ...options });
   const smtpPort = Number(new URL(pair.emulator.handle.urls.smtp ?? 'x://0:0').port);
   return {
@@ -60,7 +51,6 @@ export async function startOutbound(options: OutboxDispatcherOptions = {}): Prom
     async close() {
       await dispatcher.stop();
       outbound.submitter.close();
-      await app.close();
       await pair.close();
     },
   };

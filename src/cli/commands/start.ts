@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { LIMITS } from '../../config/index.js';
 import { buildApp } from '../../http/app.js';
-import { startMetricsServer, type MetricsServer } from '../../metrics/index.js';
+import { meterDeliverer, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
 import { EventRetention } from '../../workers/event-retention.js';
 import { MailboxWorkers } from '../../workers/mailbox-workers.js';
+import { OutboxDispatcher } from '../../workers/outbox-dispatcher.js';
 import { TokenKeeper } from '../../workers/token-keeper.js';
 import { WebhookDispatcher } from '../../workers/webhook-dispatcher.js';
 import { openRuntime, VERSION, type Runtime, type RuntimeOptions } from '../runtime.js';
@@ -38,6 +39,7 @@ export async function startServer(
   let webhooks: WebhookDispatcher | undefined;
   let retention: EventRetention | undefined;
   let metricsServer: MetricsServer | undefined;
+  let outbox: OutboxDispatcher | undefined;
   try {
     const created = await services.users.ensureFirstAdmin();
     if (created !== null) {
@@ -61,6 +63,10 @@ export async function startServer(
       const running = mailboxes;
       services.metrics.trackMailboxWorkers(() => running.running().length);
       await mailboxes.start();
+      const sender = new OutboxDispatcher(runtime.db, meterDeliverer(services.outbound.delivery, services.metrics), log.logger.child({ component: 'outbox' }));
+      services.outbound.send.events.on('queued', () => sender.wake());
+      sender.start();
+      outbox = sender;
     }
     if (config.roles.includes('web')) {
       app = await buildApp({ config, logger: log.logger, services, version: VERSION });
@@ -78,6 +84,8 @@ export async function startServer(
     await metricsServer?.close().catch(() => undefined);
     await keeper?.stop();
     await mailboxes?.stop();
+    await outbox?.stop();
+    services.outbound.submitter.close();
     await webhooks?.stop();
     await retention?.stop();
     await runtime.close();
@@ -92,6 +100,8 @@ export async function startServer(
       await metricsServer?.close();
       await mailboxes?.stop();
       await keeper?.stop();
+      await outbox?.stop();
+      services.outbound.submitter.close();
       await webhooks?.stop();
       await retention?.stop();
       await runtime.close();
