@@ -6,6 +6,7 @@ import { AccessTokenService } from './access-token-service.js';
 import { AccountService } from './account-service.js';
 import { ApiTokenService } from './api-token-service.js';
 import { DoctorService } from './doctor/doctor-service.js';
+import { checkSmtp } from './doctor/smtp-checks.js';
 import { InteractionService } from './interaction-service.js';
 import { MailboxTestService } from './mailbox-connection.js';
 import { createOutboundServices, type OutboundServices } from './outbound-services.js';
@@ -55,6 +56,12 @@ export interface Services {
 const IDENTITY_TIMEOUT_MS = 15_000;
 
 export function createServices(deps: ServiceDeps): Services {
+  const services = composeServices(deps);
+  services.doctor.extraAccountChecks = (account, context) => checkSmtp(deps.db, account, context);
+  return services;
+}
+
+function composeServices(deps: ServiceDeps): Services {
   const directory = new DirectoryService(deps.db);
   const metrics = new PosternMetrics({ db: deps.db });
   const identity = new MeteredIdentity(metrics, { timeoutMs: IDENTITY_TIMEOUT_MS, now: () => deps.db.now().getTime() });

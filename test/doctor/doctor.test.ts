@@ -21,6 +21,8 @@ describe('the doctor names the cause and the remedy', () => {
     expect(diagnosis.ok).toBe(true);
     expect(check(diagnosis, 'account.imap').evidence).toContain('as developers@contoso.com with XOAUTH2');
     expect(check(diagnosis, 'account.identity').evidence).toContain('the delegate of the shared mailbox developers@contoso.com');
+    expect(check(diagnosis, 'account.smtp').result).toBe('ok');
+    expect(check(diagnosis, 'account.send-as').result).toBe('ok');
   });
 
   it('tells an expired secret from the secret ID pasted as its value', async () => {
@@ -71,6 +73,33 @@ describe('the doctor names the cause and the remedy', () => {
       expect(imap.remedy).toContain('IMAP is disabled for andrea@contoso.com');
     } finally {
       await pair.emulator.control('PATCH', '/mailboxes/andrea@contoso.com', { imapEnabled: true });
+    }
+  });
+
+  it('names SMTP AUTH disabled for the tenant (535 5.7.139)', async () => {
+    await sharedMailboxSetup(pair, 'NOSM');
+    await pair.emulator.control('PATCH', `/tenants/${CONTOSO.tenantId}`, { smtpAuthDisabledByDefault: true });
+    await pair.emulator.control('PATCH', '/mailboxes/andrea@contoso.com', { smtpAuthEnabled: null });
+    try {
+      const smtp = check(await diagnose(pair, 'account=NOSM'), 'account.smtp');
+      expect(smtp).toMatchObject({ result: 'failed', code: 'SMTP_AUTH_DISABLED' });
+      expect(smtp.evidence).toContain('5.7.139');
+      expect(smtp.remedy).toMatch(/SMTP AUTH/);
+    } finally {
+      await pair.emulator.control('PATCH', `/tenants/${CONTOSO.tenantId}`, { smtpAuthDisabledByDefault: false });
+      await pair.emulator.control('PATCH', '/mailboxes/andrea@contoso.com', { smtpAuthEnabled: true });
+    }
+  });
+
+  it('names the missing Send As right of the delegate', async () => {
+    await sharedMailboxSetup(pair, 'NOSA');
+    await pair.emulator.control('DELETE', `/mailboxes/developers@contoso.com/delegates/${CONTOSO.andrea.id}?rights=SendAs`);
+    try {
+      const sendAs = check(await diagnose(pair, 'account=NOSA'), 'account.send-as');
+      expect(sendAs).toMatchObject({ result: 'failed', code: 'SMTP_SEND_AS_DENIED' });
+      expect(sendAs.remedy).toMatch(/Send As/);
+    } finally {
+      await pair.emulator.control('POST', '/mailboxes/developers@contoso.com/delegates', { user: CONTOSO.andrea.id, rights: ['SendAs'] });
     }
   });
 
