@@ -143,9 +143,9 @@ describe('agent workspace', () => {
     const list = page.getByRole('region', { name: 'Conversations' });
     await list.getByRole('button', { name: 'Closed' }).click();
     await list.getByRole('link', { name: /The build is red/ }).waitFor();
+    await screenshot(page, 'agent-inbox');
     await list.getByRole('button', { name: 'Open' }).click();
     await list.getByText('No open conversation.').waitFor();
-    await screenshot(page, 'agent-inbox');
   });
 
   it('logged no console errors', () => {

@@ -152,7 +152,8 @@ describe('administrator console: Cloud Providers', () => {
     await page.getByRole('textbox', { name: 'SMTP port' }).fill(portOf(stack.emulator.handle.urls.smtp));
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('Email account created.').waitFor();
-    expect(await page.locator('.facts').textContent()).toContain(CONTOSO.andrea.upn);
+    expect(await page.getByRole('region', { name: 'Settings' }).textContent()).toContain(CONTOSO.andrea.upn);
+    await page.getByRole('region', { name: 'Sending' }).getByText('0 of 30 messages').waitFor();
     await page.locator('.badge', { hasText: 'Connected' }).waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Test connection' }).click();
     const result = page.getByRole('status').filter({ hasText: 'The connection works.' });

@@ -20,6 +20,7 @@ import { Link, navigate, useLocation } from '../../lib/router.js';
 import { useResource } from '../../lib/use-resource.js';
 import { useSubmit } from '../../lib/use-submit.js';
 import { ConnectionTestPanel } from './connection-test.js';
+import { SendingPanel } from './sending-panel.js';
 
 const REFRESH_MS = 5000;
 
@@ -113,10 +114,13 @@ export function AccountDetailPage({ id }: { id: number }): JSX.Element {
         />
       </section>
       <div class="columns">
-        <section class="card" aria-labelledby="account-settings">
-          <h2 id="account-settings">Settings</h2>
-          <AccountFacts account={account} />
-        </section>
+        <div>
+          <section class="card" aria-labelledby="account-settings">
+            <h2 id="account-settings">Settings</h2>
+            <AccountFacts account={account} />
+          </section>
+          <SendingPanel accountId={account.id} />
+        </div>
         <section class="card" aria-labelledby="account-timeline">
           <h2 id="account-timeline">Timeline</h2>
           <EventTimeline load={(before) => accountEvents(account.id, before)} refreshKey={`${account.id}-${timelineKey}-${account.status}`} />
