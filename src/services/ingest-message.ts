@@ -29,7 +29,8 @@ import {
   createContact,
   createInteraction,
   createList,
-  findContactByAddress,
+  discardInteraction,
+  findContactIdByAddress,
   findInteractionsByTokens,
   findMessageByMessageId,
   findMessageByPosition,
@@ -114,25 +115,82 @@ export const FALLBACK_LIST_NAME = 'Inbound senders';
 /** The contact of mail that names no sender at all (RFC 2606 reserves `.invalid`). */
 export const UNKNOWN_SENDER: NamedAddress = { name: 'Unknown sender', address: 'unknown-sender@postern.invalid' };
 
+/** A fetched message parsed and given its canonical Message-ID: what its transaction needs. */
+export interface PreparedMessage {
+  readonly input: IngestInput;
+  readonly parsed: ParsedMessage;
+  /** The Message-ID header, canonical, else the synthetic id computed from the content. */
+  readonly messageId: string;
+}
+
+/** How raw MIME becomes a ParsedMessage: `parseMessage` itself, or a parse pool's `parse`. */
+export type ParseFunction = (raw: Buffer) => Promise<ParsedMessage>;
+
 /**
- * Stores one fetched message; see the module comment. Parsing happens before the transaction
- * and never fails; a storage error rolls everything back and is thrown for the caller to retry.
+ * Parses a fetched message and settles its Message-ID; never fails, touches no storage. `parse`
+ * may run elsewhere (a worker thread, see mail/mime/parse-pool.ts); the default parses here.
  */
-export async function ingestMessage(db: Database, account: IngestAccount, input: IngestInput): Promise<IngestResult> {
-  const parsed = await parseMessage(input.raw);
+export async function prepareMessage(input: IngestInput, parse: ParseFunction = parseMessage): Promise<PreparedMessage> {
+  const parsed = await parse(input.raw);
   const messageId = parsed.messageId ?? syntheticMessageId({
     date: parsed.headers.get('date')?.[0],
     from: parsed.headers.get('from')?.[0],
     subject: parsed.headers.get('subject')?.[0],
     bodyDigest: parsed.bodyDigest,
   });
+  return { input, parsed, messageId };
+}
+
+/**
+ * Stores one fetched message; see the module comment. Parsing happens before the transaction
+ * and never fails; a storage error rolls everything back and is thrown for the caller to retry.
+ */
+export async function ingestMessage(db: Database, account: IngestAccount, input: IngestInput): Promise<IngestResult> {
+  const [result] = await ingestPrepared(db, account, [await prepareMessage(input)]);
+  if (result === undefined) throw new Error('ingest returned no result');
+  return result;
+}
+
+/**
+ * Stores several prepared messages, in the order given, in ONE transaction (a group commit: the
+ * commit's fsync is paid once for the group). Each message is still all-or-nothing with the
+ * checkpoint — the whole group is — and the checkpoint ends at the highest UID of the group,
+ * so the caller must pass messages in ascending UID order with none missing below the last one
+ * (as the IMAP sync does). Results are in the same order.
+ */
+export async function ingestPrepared(db: Database, account: IngestAccount, messages: readonly PreparedMessage[]): Promise<IngestResult[]> {
+  if (messages.length === 0) return [];
+  const run = (): Promise<IngestResult[]> =>
+    db.transaction(async (tx) => {
+      const results: IngestResult[] = [];
+      for (const message of messages) results.push(await ingestParsed(tx, account, message.input, message.parsed, message.messageId));
+      await advanceCheckpoints(tx, account.id, messages.map((message) => message.input));
+      return results;
+    });
   try {
-    return await db.transaction((tx) => ingestParsed(tx, account, input, parsed, messageId));
+    return await run();
   } catch (error) {
     // Another account's worker saved the same new sender a moment ago: run again, it is found now.
     if (!isPosternError(error, 'RESOURCE_CONFLICT') || error.details?.field !== 'addresses') throw error;
-    return db.transaction((tx) => ingestParsed(tx, account, input, parsed, messageId));
+    return run();
   }
+}
+
+/**
+ * Advances the checkpoint once per run of messages from the same folder and UIDVALIDITY, to the
+ * run's highest UID — the same end state as advancing after each message of the transaction.
+ */
+async function advanceCheckpoints(tx: Database, accountId: number, inputs: readonly IngestInput[]): Promise<void> {
+  let run: { folder: string; uidvalidity: number; uid: number } | undefined;
+  for (const input of inputs) {
+    if (run !== undefined && run.folder === input.folder && run.uidvalidity === input.uidvalidity) {
+      run.uid = Math.max(run.uid, input.uid);
+      continue;
+    }
+    if (run !== undefined) await advanceCheckpoint(tx, accountId, run.folder, run.uidvalidity, run.uid);
+    run = { folder: input.folder, uidvalidity: input.uidvalidity, uid: input.uid };
+  }
+  if (run !== undefined) await advanceCheckpoint(tx, accountId, run.folder, run.uidvalidity, run.uid);
 }
 
 async function ingestParsed(
@@ -142,18 +200,13 @@ async function ingestParsed(
   parsed: ParsedMessage,
   canonicalId: string,
 ): Promise<IngestResult> {
-  const finish = async <T extends IngestResult>(result: T): Promise<T> => {
-    await advanceCheckpoint(tx, account.id, input.folder, input.uidvalidity, input.uid);
-    return result;
-  };
-
   const { atPosition, withId: sameId } = await findMessageByPositionOrId(
     tx,
     account.id,
     { folder: input.folder, uidValidity: input.uidvalidity, uid: input.uid },
     canonicalId,
   );
-  if (atPosition !== undefined) return finish(duplicate(atPosition, 'position'));
+  if (atPosition !== undefined) return duplicate(atPosition, 'position');
 
   let messageId = canonicalId;
   if (sameId !== undefined) {
@@ -161,11 +214,11 @@ async function ingestParsed(
       if (sameId.folder === input.folder && sameId.uidValidity !== input.uidvalidity) {
         await updateMessagePosition(tx, sameId.id, input.folder, input.uidvalidity, input.uid);
       }
-      return finish(duplicate(sameId, 'message-id'));
+      return duplicate(sameId, 'message-id');
     }
     messageId = variantId(messageId, parsed.bodyDigest);
     const variant = await findMessageByMessageId(tx, account.id, messageId);
-    if (variant !== undefined) return finish(duplicate(variant, 'message-id'));
+    if (variant !== undefined) return duplicate(variant, 'message-id');
   }
 
   const ownAddresses = [account.emailAddress, ...(account.username === undefined ? [] : [account.username])];
@@ -196,6 +249,8 @@ async function ingestParsed(
             subject: normalizeSubject(parsed.subject),
             tokenCheck: tokenCheckFromBytes(randomBytes(3)),
             at: receivedAt,
+            // Counted here; a new conversation is open, so there is nothing to reopen.
+            firstMessage: { unread: true },
           })
         ).id
       : decision.interactionId;
@@ -237,11 +292,12 @@ async function ingestParsed(
     // usable (nothing was written), so report the duplicate it created.
     const other = (await findMessageByPosition(tx, account.id, input.folder, input.uidvalidity, input.uid)) ?? (await findMessageByMessageId(tx, account.id, messageId));
     if (other === undefined) throw new Error(`message ${messageId} was neither stored nor found`);
-    return finish(duplicate(other, other.uid === input.uid ? 'position' : 'message-id'));
+    if (decision.kind === 'new') await discardInteraction(tx, interactionId);
+    return duplicate(other, other.uid === input.uid ? 'position' : 'message-id');
   }
 
   const automated = automation.autoReply || automation.bounce || automation.list;
-  await recordInteractionActivity(tx, interactionId, { at: receivedAt, unread: true, reopen: !automated && !input.isJunk });
+  if (decision.kind !== 'new') await recordInteractionActivity(tx, interactionId, { at: receivedAt, unread: true, reopen: !automated && !input.isJunk });
   const problems = oversize ? [...parsed.problems, `larger than the account's limit (${size} bytes); only the header was stored`] : parsed.problems;
   await recordEvents(tx, account, messageRowId, { problems: parsed.problems, oversize, size, input, messageId });
   // In the message's transaction: the timeline and the webhooks learn of it exactly once.
@@ -251,7 +307,7 @@ async function ingestParsed(
     folder: input.folder, isJunk: input.isJunk, automated, attachmentCount: parsed.attachments.length, oversize,
   }));
 
-  return finish({
+  return {
     outcome: 'stored',
     messageRowId,
     messageId,
@@ -264,13 +320,13 @@ async function ingestParsed(
     autoReplyAllowed: !automation.suppressAutoReply && !input.isJunk && !oversize && input.initialImport !== true,
     oversize,
     problems,
-  });
+  };
 }
 
 /** The contact that owns the address, else a new one in the account's default list. */
 async function ensureContact(tx: Database, account: IngestAccount, who: NamedAddress): Promise<{ id: number; created: boolean }> {
-  const existing = await findContactByAddress(tx, who.address);
-  if (existing !== undefined) return { id: existing.id, created: false };
+  const existing = await findContactIdByAddress(tx, who.address);
+  if (existing !== undefined) return { id: existing, created: false };
   const listId = account.defaultListId ?? (await fallbackListId(tx));
   const contact = await createContact(tx, { listId, name: contactNameFor(who), addresses: [who.address] });
   return { id: contact.id, created: true };

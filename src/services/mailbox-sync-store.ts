@@ -1,30 +1,63 @@
 /**
  * Binds the IMAP sync engine's storage port to one account: checkpoints from the store, and
- * every fetched message through `ingestMessage` (one transaction per message).
+ * fetched messages through `ingest-message.ts` — one message alone, or a group of messages in one
+ * transaction (a group commit). Each message is parsed as soon as it arrives, by default on the
+ * process's parse pool (worker threads, see mail/mime/parse-pool.ts), so that parsing overlaps
+ * with the fetch and with the commits before it; a transaction opens only once its messages are
+ * parsed, so the write lock is held for the SQL alone.
  */
 import type { FetchedMessage, SyncStore } from '../mail/imap/folder-sync.js';
+import { sharedParsePool } from '../mail/mime/parse-pool.js';
 import { findStoredUids, getCheckpoint, resetCheckpoint, type Database } from '../store/index.js';
-import { ingestMessage, type IngestAccount, type IngestResult } from './ingest-message.js';
+import { ingestPrepared, prepareMessage, type IngestAccount, type IngestResult, type ParseFunction, type PreparedMessage } from './ingest-message.js';
 
 /** Options of {@link createSyncStore}. */
 export interface SyncStoreOptions {
-  /** Called after each message is stored or recognised as a duplicate (webhooks, metrics). */
+  /**
+   * Called after each message is stored or recognised as a duplicate (webhooks, metrics) — once
+   * its transaction has committed, in UID order.
+   */
   readonly onIngested?: (result: IngestResult, message: FetchedMessage) => void;
+  /** How messages are parsed; default the process's parse pool. */
+  readonly parse?: ParseFunction;
 }
 
 /** The sync engine's storage for `account`. */
 export function createSyncStore(db: Database, account: IngestAccount, options: SyncStoreOptions = {}): SyncStore {
+  const parse = options.parse ?? ((raw: Buffer) => sharedParsePool().parse(raw));
+  // Parses started by prepare(), until their message is ingested (or dropped with its batch).
+  const preparing = new WeakMap<FetchedMessage, Promise<PreparedMessage>>();
+  const prepared = (message: FetchedMessage): Promise<PreparedMessage> => preparing.get(message) ?? prepareMessage(message, parse);
+
+  const ingestMany = async (messages: readonly FetchedMessage[]): Promise<IngestResult[]> => {
+    const ready = await Promise.all(messages.map(prepared));
+    const results = await ingestPrepared(db, account, ready);
+    for (const [index, result] of results.entries()) {
+      const message = messages[index];
+      if (message !== undefined) options.onIngested?.(result, message);
+    }
+    return results;
+  };
+
   return {
     async getCheckpoint(folder) {
       const checkpoint = await getCheckpoint(db, account.id, folder);
       return checkpoint === undefined ? undefined : { uidValidity: checkpoint.uidValidity, lastUid: checkpoint.lastUid, updatedAt: checkpoint.updatedAt };
     },
     resetCheckpoint: (folder, uidValidity, lastUid) => resetCheckpoint(db, account.id, folder, uidValidity, lastUid),
+    prepare(message) {
+      if (preparing.has(message)) return;
+      const promise = prepareMessage(message, parse);
+      // Never rejects (parsing never fails); the guard keeps an abandoned batch from surfacing.
+      promise.catch(() => undefined);
+      preparing.set(message, promise);
+    },
     async ingest(message) {
-      const result = await ingestMessage(db, account, message);
-      options.onIngested?.(result, message);
+      const [result] = await ingestMany([message]);
+      if (result === undefined) throw new Error(`no ingest result for UID ${message.uid}`);
       return result;
     },
+    ingestMany,
     storedUids: (folder, uidValidity, uids) => findStoredUids(db, account.id, folder, uidValidity, uids),
   };
 }

@@ -128,7 +128,17 @@ export async function requireContact(db: Database, id: number): Promise<ContactR
   return contact;
 }
 
-/** The contact that owns an address, compared regardless of case (ingest's sender lookup). */
+/** The id of the contact that owns an address, compared regardless of case (ingest's sender lookup: one query). */
+export async function findContactIdByAddress(db: Database, address: string): Promise<number | undefined> {
+  const owner = await db.kysely
+    .selectFrom('contact_addresses')
+    .select('contact_id')
+    .where('address', '=', normalizeAddress(address))
+    .executeTakeFirst();
+  return owner?.contact_id;
+}
+
+/** The contact that owns an address, compared regardless of case. */
 export async function findContactByAddress(db: Database, address: string): Promise<ContactRecord | undefined> {
   const owner = await db.kysely
     .selectFrom('contact_addresses')

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement, type Transaction } from 'kysely';
 import pg from 'pg';
 import { PosternError } from '../errors/index.js';
 import { parseDatabaseUrl, redactDatabaseUrl, scrubPassword, type Engine } from './database-url.js';
@@ -50,6 +50,8 @@ export interface Database {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+/** Prepared SQLite statements kept for reuse (kysely prepares every query afresh). */
+const STATEMENT_CACHE_SIZE = 256;
 const PG_INT8_OID = 20;
 
 /**
@@ -92,7 +94,7 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
       database.close();
       throw error;
     }
-    return new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+    return new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database, STATEMENT_CACHE_SIZE) }) });
   } catch (error) {
     throw new PosternError('STORE_UNAVAILABLE', {
       message: `Cannot open the SQLite database ${displayUrl}: ${describeError(error)}.`,
@@ -101,6 +103,42 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
       cause: error,
     });
   }
+}
+
+/**
+ * The SQLite connection as kysely sees it, with its prepared statements kept by SQL text and
+ * reused — kysely asks better-sqlite3 to prepare every query again, which cost ingest a third of
+ * its SQL time. Least recently used statements are dropped beyond `size`. A statement still busy
+ * (a stream being read) is never handed out twice: a fresh one is prepared instead.
+ *
+ * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md#preparestring---statement
+ */
+export function withStatementCache(database: BetterSqlite3.Database, size: number): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare(text: string): SqliteStatement {
+      const known = cache.get(text);
+      if (known !== undefined && !known.busy) {
+        // Re-inserted: the Map's order is the order of use.
+        cache.delete(text);
+        cache.set(text, known);
+        return known;
+      }
+      const statement = database.prepare(text);
+      if (known === undefined) {
+        cache.set(text, statement);
+        if (cache.size > size) {
+          const oldest = cache.keys().next();
+          if (oldest.done !== true) cache.delete(oldest.value);
+        }
+      }
+      return statement;
+    },
+  };
 }
 
 function openPostgres(connectionString: string, options: OpenDatabaseOptions): Kysely<DB> {

@@ -45,6 +45,11 @@ export interface NewInteraction {
   /** Four Crockford base32 characters, random, for the subject token. */
   readonly tokenCheck: string;
   readonly at: Date;
+  /**
+   * The message that opens the conversation, counted at once (ingest), so that no separate
+   * `recordInteractionActivity` is needed for it.
+   */
+  readonly firstMessage?: { readonly unread: boolean };
 }
 
 /** Filters and page of {@link listInteractions}. */
@@ -83,6 +88,7 @@ export async function createInteraction(db: Database, interaction: NewInteractio
         contact_id: interaction.contactId,
         subject: interaction.subject.slice(0, 1000),
         last_activity_at: at,
+        ...(interaction.firstMessage === undefined ? {} : { message_count: 1, unread_count: interaction.firstMessage.unread ? 1 : 0 }),
         created_at: now,
         updated_at: now,
       })
@@ -96,6 +102,14 @@ export async function createInteraction(db: Database, interaction: NewInteractio
       .executeTakeFirstOrThrow();
     return toInteractionRecord(updated);
   });
+}
+
+/**
+ * Deletes a conversation created in the running transaction whose first message turned out to
+ * be stored already (a concurrent writer won the race): no empty conversation is left behind.
+ */
+export async function discardInteraction(db: Database, id: number): Promise<void> {
+  await db.kysely.deleteFrom('interactions').where('id', '=', id).execute();
 }
 
 /**

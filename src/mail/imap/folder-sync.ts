@@ -14,6 +14,7 @@
  */
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import { PosternError } from '../../errors/index.js';
+import { BatchIngest, type BatchOutcome } from './batch-ingest.js';
 import { endsSession, mapImapError, type ImapErrorContext } from './imap-errors.js';
 import { decideStart, planSteps, resetLastUid, uidSet, type Candidate, type CheckpointView, type FirstSync } from './sync-plan.js';
 
@@ -34,8 +35,18 @@ export interface FetchedMessage {
 export interface SyncStore {
   getCheckpoint(folder: string): Promise<CheckpointView | undefined>;
   resetCheckpoint(folder: string, uidValidity: number, lastUid: number): Promise<void>;
+  /**
+   * Called as each message arrives, before it is ingested: the store may start the work that
+   * needs no storage (parsing) so that it overlaps with the fetch and with earlier commits.
+   */
+  prepare?(message: FetchedMessage): void;
   /** Stores one message and advances the checkpoint, in one transaction. */
   ingest(message: FetchedMessage): Promise<{ readonly outcome: 'stored' | 'duplicate' }>;
+  /**
+   * Stores several messages of one folder, given in ascending UID order, and advances the
+   * checkpoint to the last of them — all in one transaction (a group commit). Results in order.
+   */
+  ingestMany(messages: readonly FetchedMessage[]): Promise<ReadonlyArray<{ readonly outcome: 'stored' | 'duplicate' }>>;
   /** Which of these UIDs hold stored messages. */
   storedUids(
     folder: string,
@@ -56,6 +67,13 @@ export interface FolderSyncSettings {
   readonly firstSync: FirstSync;
   readonly batchCount: number;
   readonly batchBytes: number;
+  /**
+   * Messages of a batch are committed in groups of at most this many (one transaction, one fsync
+   * per group), as soon as they have arrived in UID order — while the rest of the batch streams in.
+   */
+  readonly groupCount: number;
+  /** …and of at most this many bytes of MIME (a single larger message forms a group alone). */
+  readonly groupBytes: number;
   /** Unseen messages stored this recently are marked seen again on reconciliation. */
   readonly reconcileWindowMs: number;
   readonly clock: () => Date;
@@ -169,44 +187,41 @@ export class FolderSync {
     return listed.map((message) => ({ uid: message.uid, size: message.size ?? 0 }));
   }
 
+  /** Fetches a batch and stores it in groups as it streams in (see batch-ingest.ts). */
   private async fetchAndIngest(
     folder: string,
     uidValidity: number,
     uids: readonly number[],
     isJunk: boolean,
     initialImport: boolean,
-  ): Promise<{ uids: number[]; stored: number; duplicates: number }> {
-    const fetched: FetchMessageObject[] = [];
-    for await (const message of this.client.fetch(uidSet(uids), { uid: true, source: true, internalDate: true, size: true }, { uid: true })) {
-      fetched.push(message);
-    }
-    fetched.sort((a, b) => a.uid - b.uid);
-    const done: number[] = [];
-    let stored = 0;
-    let duplicates = 0;
-    for (const message of fetched) {
-      if (message.source === undefined) {
-        // Never step over a message: the checkpoint would pass it and it would be lost.
-        throw new PosternError('IMAP_COMMAND_FAILED', {
-          message: `The server sent no content for message ${message.uid} of ${folder}.`,
-          details: { ...this.context, folder, uid: message.uid },
+  ): Promise<BatchOutcome> {
+    const batch = new BatchIngest(this.store, uids, this.settings);
+    try {
+      for await (const message of this.client.fetch(uidSet(uids), { uid: true, source: true, internalDate: true, size: true }, { uid: true })) {
+        if (message.source === undefined) {
+          // Never step over a message: the checkpoint would pass it and it would be lost.
+          throw new PosternError('IMAP_COMMAND_FAILED', {
+            message: `The server sent no content for message ${message.uid} of ${folder}.`,
+            details: { ...this.context, folder, uid: message.uid },
+          });
+        }
+        batch.arrive({
+          folder,
+          uidvalidity: uidValidity,
+          uid: message.uid,
+          raw: message.source,
+          isJunk,
+          ...dateOf(message),
+          ...(message.size === undefined ? {} : { size: message.size }),
+          initialImport,
         });
       }
-      const result = await this.store.ingest({
-        folder,
-        uidvalidity: uidValidity,
-        uid: message.uid,
-        raw: message.source,
-        isJunk,
-        ...dateOf(message),
-        ...(message.size === undefined ? {} : { size: message.size }),
-        initialImport,
-      });
-      if (result.outcome === 'stored') stored += 1;
-      else duplicates += 1;
-      done.push(message.uid);
+    } catch (error) {
+      // What was queued before the failure is committed (or fails) before the error goes on.
+      await batch.abandon();
+      throw error;
     }
-    return { uids: done, stored, duplicates };
+    return batch.end();
   }
 
   private async ingestOversize(

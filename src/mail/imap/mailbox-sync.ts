@@ -43,6 +43,10 @@ export interface SyncStatusChange {
 export interface SyncTuning {
   readonly batchCount: number;
   readonly batchBytes: number;
+  /** Messages committed per transaction, at most (see FolderSyncSettings.groupCount). */
+  readonly groupCount: number;
+  /** Bytes of MIME committed per transaction, at most (a larger message is committed alone). */
+  readonly groupBytes: number;
   readonly backoff: BackoffPolicy;
   /** Renew the session this long before the token expires. */
   readonly renewBeforeMs: number;
@@ -89,6 +93,8 @@ export interface MailboxSyncOptions {
 const DEFAULT_TUNING: SyncTuning = {
   batchCount: 50,
   batchBytes: 25 * 1024 * 1024,
+  groupCount: 20,
+  groupBytes: 8 * 1024 * 1024,
   backoff: DEFAULT_BACKOFF,
   renewBeforeMs: 5 * 60_000,
   fallbackLifetimeMs: 45 * 60_000,
@@ -246,6 +252,8 @@ export class MailboxSync {
           firstSync: this.options.firstSync ?? { kind: 'days', days: 7 },
           batchCount: this.tuning.batchCount,
           batchBytes: this.tuning.batchBytes,
+          groupCount: this.tuning.groupCount,
+          groupBytes: this.tuning.groupBytes,
           reconcileWindowMs: this.tuning.reconcileWindowMs,
           clock: this.clock,
         },

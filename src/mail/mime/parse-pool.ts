@@ -1,0 +1,183 @@
+/**
+ * MIME parsing on worker threads. Parsing (mailparser, sanitize-html, digests) is the largest CPU
+ * cost of ingest and is pure: run on a worker thread it overlaps with the IMAP fetch and the SQL
+ * of the messages before it, and the event loop — hundreds of IDLE sessions, the API — is never
+ * held up by a large message.
+ *
+ * Each message is copied to a worker and the result copied back (structured clone; attachment
+ * contents arrive as Uint8Array and become Buffers again without a copy). The answer is checked
+ * with zod like any data crossing a boundary. When workers cannot run (no compiled worker file,
+ * as under the test runner, or a worker died), the pool parses on the calling thread — the
+ * result is the same, only the overlap is lost.
+ *
+ * @see https://nodejs.org/api/worker_threads.html
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import { parseMessage, type ParsedMessage } from './parse-message.js';
+
+/** Parses raw messages, possibly on other threads. */
+export interface ParsePool {
+  /** Same contract as `parseMessage`: never rejects. */
+  parse(raw: Buffer): Promise<ParsedMessage>;
+  /** How many messages were parsed on worker threads and on the calling thread so far. */
+  stats(): { readonly onWorkers: number; readonly inThread: number };
+  /** Ends the worker threads; later calls parse on the calling thread. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createParsePool}. */
+export interface ParsePoolOptions {
+  /** Worker threads; default one fewer than the CPUs (at least 1, at most 4). 0 parses in-thread. */
+  readonly threads?: number;
+  /** The worker's entry; default parse-worker next to this file (.js compiled, .ts from sources). */
+  readonly workerUrl?: URL;
+}
+
+const namedAddress = z.object({ name: z.string(), address: z.string() });
+const parsedSchema = z.object({
+  headers: z.map(z.string(), z.array(z.string())),
+  messageId: z.union([z.string(), z.undefined()]),
+  inReplyTo: z.array(z.string()),
+  references: z.array(z.string()),
+  from: z.array(namedAddress),
+  sender: z.array(namedAddress),
+  replyTo: z.array(namedAddress),
+  to: z.array(namedAddress),
+  cc: z.array(namedAddress),
+  bcc: z.array(namedAddress),
+  subject: z.string(),
+  date: z.date().nullable(),
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+  blockedRemoteImages: z.number(),
+  attachments: z.array(
+    z.object({
+      filename: z.string(),
+      originalFilename: z.string().nullable(),
+      contentType: z.string(),
+      size: z.number(),
+      contentId: z.string().nullable(),
+      inline: z.boolean(),
+      sha256: z.string(),
+      content: z.instanceof(Uint8Array).transform((bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+    }),
+  ),
+  contentType: z.string().nullable(),
+  reportType: z.string().nullable(),
+  partTypes: z.array(z.string()),
+  bodyDigest: z.string(),
+  problems: z.array(z.string()),
+});
+const replySchema = z.union([z.object({ id: z.number(), parsed: parsedSchema }), z.object({ id: z.number(), error: z.string() })]);
+
+interface Job {
+  readonly raw: Buffer;
+  readonly resolve: (parsed: ParsedMessage) => void;
+}
+
+/** One worker thread and the jobs it holds. */
+interface Lane {
+  readonly worker: Worker;
+  readonly jobs: Map<number, Job>;
+}
+
+/** Creates a pool; workers start on first use and never keep the process alive. */
+export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
+  const threads = options.threads ?? Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  const workerUrl = options.workerUrl ?? defaultWorkerUrl();
+  const lanes: Lane[] = [];
+  let broken = threads === 0;
+  let nextId = 0;
+  let turn = 0;
+  const counts = { onWorkers: 0, inThread: 0 };
+
+  const inThread = (raw: Buffer): Promise<ParsedMessage> => {
+    counts.inThread += 1;
+    return parseMessage(raw);
+  };
+
+  /** A lane's worker is gone: its jobs are parsed here, and no worker is started again. */
+  const retire = async (lane: Lane): Promise<void> => {
+    broken = true;
+    const index = lanes.indexOf(lane);
+    if (index >= 0) lanes.splice(index, 1);
+    for (const job of lane.jobs.values()) void inThread(job.raw).then(job.resolve);
+    lane.jobs.clear();
+    await lane.worker.terminate();
+  };
+
+  const startLane = (): Lane | undefined => {
+    let worker: Worker;
+    try {
+      worker = new Worker(workerUrl);
+    } catch {
+      broken = true;
+      return undefined;
+    }
+    const lane: Lane = { worker, jobs: new Map() };
+    worker.unref();
+    worker.on('message', (message: unknown) => {
+      const reply = replySchema.safeParse(message);
+      if (!reply.success) return void retire(lane);
+      const job = lane.jobs.get(reply.data.id);
+      lane.jobs.delete(reply.data.id);
+      if (job === undefined) return;
+      if ('parsed' in reply.data) {
+        counts.onWorkers += 1;
+        job.resolve(reply.data.parsed);
+      } else void inThread(job.raw).then(job.resolve);
+      if (lane.jobs.size === 0) worker.unref();
+    });
+    worker.on('error', () => void retire(lane));
+    worker.on('exit', () => {
+      if (lanes.includes(lane)) void retire(lane);
+    });
+    lanes.push(lane);
+    return lane;
+  };
+
+  const laneFor = (): Lane | undefined => {
+    if (broken) return undefined;
+    if (lanes.length < threads) return startLane();
+    turn = (turn + 1) % lanes.length;
+    // The least busy lane, starting from the next in turn.
+    let best = lanes[turn];
+    for (const lane of lanes) if (best === undefined || lane.jobs.size < best.jobs.size) best = lane;
+    return best;
+  };
+
+  return {
+    parse(raw) {
+      const lane = laneFor();
+      if (lane === undefined) return inThread(raw);
+      const id = (nextId += 1);
+      return new Promise<ParsedMessage>((resolve) => {
+        lane.jobs.set(id, { raw, resolve });
+        // Held while a job is out, so that a caller awaiting it is not left behind at exit.
+        lane.worker.ref();
+        lane.worker.postMessage({ id, raw });
+      });
+    },
+    stats: () => ({ ...counts }),
+    async close() {
+      broken = true;
+      await Promise.all([...lanes].map((lane) => retire(lane)));
+    },
+  };
+}
+
+/** parse-worker.js next to this module, or parse-worker.ts when running from the sources. */
+function defaultWorkerUrl(): URL {
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./parse-worker${extension}`, import.meta.url);
+}
+
+let shared: ParsePool | undefined;
+
+/** The process's pool, created on first use. */
+export function sharedParsePool(): ParsePool {
+  shared ??= createParsePool();
+  return shared;
+}
