@@ -27,6 +27,7 @@ import { AccountEditPage, AccountNewPage } from './pages/email-accounts/account-
 import { AccountListPage } from './pages/email-accounts/account-list-page.js';
 import { InboxPage } from './pages/inbox/inbox-page.js';
 import { DiagnosticsPage } from './pages/diagnostics/diagnostics-page.js';
+import { WebhooksPage } from './pages/webhooks/webhooks-page.js';
 
 type Boot = { state: 'loading' } | { state: 'anonymous'; notice?: string } | { state: 'signed-in'; user: User } | { state: 'failed'; error: ApiError };
 
@@ -147,5 +148,7 @@ function Page({ match, user }: { match: RouteMatch | null; user: User }): JSX.El
       return <UsersPage />;
     case 'diagnostics':
       return <DiagnosticsPage />;
+    case 'webhooks':
+      return <WebhooksPage />;
   }
 }

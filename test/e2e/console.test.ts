@@ -3,6 +3,7 @@
  * an agent's restricted view, the password change, sign-out and an expired session, keyboard use
  * of the actions menu, and the layout on a narrow screen.
  */
+import http from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleWatch, launchChromium, newContext, overflowing, screenshot } from './helpers/browser.js';
@@ -167,6 +168,40 @@ describe('administrator console: users, lists, contacts, account', () => {
     await agentContext.close();
   });
 
+  it('registers a webhook, shows its secret once, pings it and shows the delivery', async () => {
+    const received: Array<{ signature: string | undefined; body: string }> = [];
+    const receiver = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ signature: request.headers['postern-signature']?.toString(), body });
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const address = receiver.address();
+    const receiverUrl = `http://127.0.0.1:${address !== null && typeof address === 'object' ? address.port : 0}/hooks/postern`;
+    try {
+      await nav('Webhooks').click();
+      await page.getByRole('button', { name: 'New webhook' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New webhook' });
+      await dialog.getByRole('textbox', { name: 'URL' }).fill(receiverUrl);
+      await dialog.getByRole('textbox', { name: 'Events' }).fill('message.received, account.*');
+      await dialog.getByRole('button', { name: 'Create webhook' }).click();
+      const shown = page.getByRole('status').filter({ hasText: 'it is not shown again' });
+      await shown.waitFor();
+      expect((await shown.locator('.copy-value').textContent()) ?? '').toMatch(/^whsec_/);
+      const card = page.getByRole('region', { name: `Webhook ${receiverUrl}` });
+      await card.getByRole('button', { name: 'Actions' }).click();
+      await card.getByRole('menuitem', { name: 'Ping' }).click();
+      await card.getByRole('row', { name: /webhook\.ping.*Delivered/ }).waitFor({ timeout: 30_000 });
+      expect(received[0]?.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      await screenshot(page, 'webhooks');
+    } finally {
+      receiver.close();
+    }
+  }, 60_000);
+
   it('creates an API token shown once, and revokes it', async () => {
     await page.getByRole('link', { name: /Administrator/ }).click();
     await page.getByRole('textbox', { name: 'New token name' }).fill('CRM integration');
@@ -250,7 +285,7 @@ describe('administrator console: users, lists, contacts, account', () => {
   });
 
   it('fits 1280 px on every page', async () => {
-    for (const path of ['/ui/cloud-providers', '/ui/cloud-providers/new', '/ui/email-accounts', '/ui/email-accounts/new', '/ui/lists', '/ui/contacts', '/ui/users', '/ui/account']) {
+    for (const path of ['/ui/cloud-providers', '/ui/cloud-providers/new', '/ui/email-accounts', '/ui/email-accounts/new', '/ui/lists', '/ui/contacts', '/ui/users', '/ui/webhooks', '/ui/doctor', '/ui/account']) {
       await page.goto(`${stack.url}${path}`);
       await page.locator('h1').first().waitFor();
       expect(await overflowing(page), path).toEqual([]);

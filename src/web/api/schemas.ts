@@ -306,3 +306,35 @@ export const sending = z.object({
   outbox: z.object({ queued: z.number(), sending: z.number(), sent: z.number(), failed: z.number(), cancelled: z.number() }),
 });
 export type Sending = z.infer<typeof sending>;
+
+export const webhook = z.object({
+  id: z.number(),
+  url: z.string(),
+  description: nullableString,
+  events: z.array(z.string()),
+  active: z.boolean(),
+  failureCount: z.number(),
+  lastSuccessAt: nullableString,
+  lastFailureAt: nullableString,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Webhook = z.infer<typeof webhook>;
+
+export const webhookWithSecret = z.extend(webhook, { secret: z.string() });
+
+export const delivery = z.object({
+  id: z.number(),
+  eventId: z.number(),
+  eventType: z.string(),
+  state: z.enum(['pending', 'delivering', 'delivered', 'failed']),
+  attempts: z.number(),
+  nextAttemptAt: nullableString,
+  responseStatus: z.nullable(z.number()),
+  lastError: nullableString,
+  deliveredAt: nullableString,
+  createdAt: z.string(),
+});
+export type Delivery = z.infer<typeof delivery>;
+
+export const deliveryPage = z.object({ items: z.array(delivery), nextBefore: z.nullable(z.number()) });

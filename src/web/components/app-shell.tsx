@@ -22,6 +22,7 @@ const NAV: NavItem[] = [
   { to: '/lists', label: 'Lists', adminOnly: false },
   { to: '/contacts', label: 'Contacts', adminOnly: false },
   { to: '/users', label: 'Users', adminOnly: true },
+  { to: '/webhooks', label: 'Webhooks', adminOnly: true },
   { to: '/doctor', label: 'Doctor', adminOnly: true },
 ];
 

@@ -21,6 +21,7 @@ export type RouteName =
   | 'account-edit'
   | 'users'
   | 'diagnostics'
+  | 'webhooks'
   | 'lists'
   | 'contacts';
 
@@ -41,6 +42,7 @@ const PATTERNS: ReadonlyArray<readonly [RouteName, string]> = [
   ['account-edit', '/email-accounts/:id/edit'],
   ['users', '/users'],
   ['diagnostics', '/doctor'],
+  ['webhooks', '/webhooks'],
   ['lists', '/lists'],
   ['contacts', '/contacts'],
 ];
