@@ -87,6 +87,15 @@ afterAll(async () => {
 });
 
 describe('agent workspace', () => {
+  it('shows the assignment on the account form and the users list', async () => {
+    const adminPage = admin.pages()[0];
+    if (adminPage === undefined) throw new Error('no administrator page');
+    await adminPage.goto(`${stack.url}/ui/email-accounts/${accountId}/edit`);
+    expect(await adminPage.getByRole('checkbox', { name: 'Carla Agent (carla)' }).isChecked()).toBe(true);
+    await adminPage.goto(`${stack.url}/ui/users`);
+    expect(await adminPage.getByRole('row', { name: /carla/ }).textContent()).toContain('DEV');
+  });
+
   it('shows a customer mail in the account\'s tab, without a reload', async () => {
     await signIn(page, stack.url, AGENT.username, AGENT.password);
     await expect.poll(() => page.url()).toBe(`${stack.url}/ui/inbox/${accountId}`);
@@ -101,6 +110,7 @@ describe('agent workspace', () => {
       html: '<p>Since this morning the <b>pipeline</b> fails.</p><p><img src="https://tracker.example/p.gif" alt="tracker"></p>',
       text: 'Since this morning the pipeline fails.',
       messageId: '<first@customer.example>',
+      attachments: [{ filename: 'build.log', contentType: 'text/plain', contentBase64: Buffer.from('step 3 failed: exit 1\n').toString('base64') }],
     });
     const item = page.getByRole('link', { name: /The build is red/ });
     await item.waitFor({ timeout: 30_000 });
@@ -117,6 +127,11 @@ describe('agent workspace', () => {
     expect(await frame.contentFrame().locator('img').getAttribute('src')).toBeNull();
     await page.getByText('1 remote image is blocked').waitFor();
     expect(await page.getByRole('complementary', { name: 'Contact' }).textContent()).toContain(CUSTOMER);
+    const attachment = page.getByRole('list', { name: 'Attachments' }).getByRole('link', { name: 'build.log' });
+    const download = await page.request.get(`${stack.url}${(await attachment.getAttribute('href')) ?? ''}`);
+    expect(download.status()).toBe(200);
+    expect(download.headers()['content-disposition']).toMatch(/^attachment/);
+    expect(await download.text()).toBe('step 3 failed: exit 1\n');
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await page.getByText('Assigned to you').waitFor();
     expect(await overflowing(page)).toEqual([]);

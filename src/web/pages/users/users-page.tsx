@@ -1,6 +1,7 @@
 /** Administrators and agents: who may sign in, with which role. */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
+import { listAccounts } from '../../api/email-accounts.js';
 import { listUsers } from '../../api/users.js';
 import type { User } from '../../api/schemas.js';
 import { Loading, PageHeader } from '../../components/app-shell.js';
@@ -14,6 +15,8 @@ import { UserDialog } from './user-dialog.js';
 export function UsersPage(): JSX.Element {
   const { user: me } = useSession();
   const users = useResource(listUsers, 'users');
+  const accounts = useResource(listAccounts, 'accounts');
+  const keysOf = (userId: number): string[] => (accounts.data ?? []).filter((a) => a.agentIds.includes(userId)).map((a) => a.key);
   const [editing, setEditing] = useState<User | 'new' | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   return (
@@ -26,7 +29,7 @@ export function UsersPage(): JSX.Element {
           </button>
         }
       >
-        <p class="lead">Administrators configure Postern; agents answer mail in the accounts assigned to them.</p>
+        <p class="lead">Administrators configure Postern; agents answer mail in the accounts assigned to them (assign agents on each email account's form).</p>
       </PageHeader>
       {saved === null ? null : (
         <Notice tone="success" onDismiss={() => setSaved(null)}>
@@ -48,6 +51,7 @@ export function UsersPage(): JSX.Element {
                 </th>
                 <th scope="col">Role</th>
                 <th scope="col">Status</th>
+                <th scope="col">Accounts</th>
                 <th scope="col" class="hide-narrow">
                   Last sign-in
                 </th>
@@ -67,6 +71,19 @@ export function UsersPage(): JSX.Element {
                   <td>{user.role === 'admin' ? 'Administrator' : 'Agent'}</td>
                   <td>
                     <Badge badge={user.disabled ? { tone: 'neutral', text: 'Disabled' } : { tone: 'ok', text: 'Active' }} />
+                  </td>
+                  <td>
+                    {user.role === 'admin' ? (
+                      <span class="muted">all</span>
+                    ) : keysOf(user.id).length === 0 ? (
+                      <span class="muted">none</span>
+                    ) : (
+                      keysOf(user.id).map((key) => (
+                        <span key={key} class="key key-spaced">
+                          {key}
+                        </span>
+                      ))
+                    )}
                   </td>
                   <td class="hide-narrow">{formatDateTime(user.lastLoginAt)}</td>
                   <td class="row-actions">
