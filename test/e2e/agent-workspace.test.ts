@@ -93,7 +93,7 @@ describe('agent workspace', () => {
     await adminPage.goto(`${stack.url}/ui/email-accounts/${accountId}/edit`);
     expect(await adminPage.getByRole('checkbox', { name: 'Carla Agent (carla)' }).isChecked()).toBe(true);
     await adminPage.goto(`${stack.url}/ui/users`);
-    expect(await adminPage.getByRole('row', { name: /carla/ }).textContent()).toContain('DEV');
+    await expect.poll(() => adminPage.getByRole('row', { name: /carla/ }).textContent()).toContain('DEV');
   });
 
   it('shows a customer mail in the account\'s tab, without a reload', async () => {
@@ -138,18 +138,42 @@ describe('agent workspace', () => {
     await screenshot(page, 'agent-conversation');
   });
 
+  it('shows why Exchange refused a reply, and sends it on Retry once fixed', async (context) => {
+    if (!(await served('/api/interactions/{id}/reply'))) context.skip('POST /api/interactions/:id/reply is not served yet (outbound routes not registered in buildApp)');
+    await stack.emulator.control('PATCH', `/mailboxes/${CONTOSO.andrea.upn}`, { smtpAuthEnabled: false });
+    try {
+      await page.getByRole('textbox', { name: 'Your reply' }).fill('One more thing: the fix is deployed.');
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      const failure = page.getByRole('alert').filter({ hasText: 'The reply could not be sent.' });
+      await failure.waitFor({ timeout: 30_000 });
+      const text = (await failure.textContent()) ?? '';
+      expect(text).toContain('SMTP_AUTH_DISABLED');
+      expect(text).toContain('What to do:');
+      await screenshot(page, 'agent-reply-failed');
+    } finally {
+      await stack.emulator.control('PATCH', `/mailboxes/${CONTOSO.andrea.upn}`, { smtpAuthEnabled: true });
+    }
+    await page.getByRole('form', { name: 'Reply' }).getByRole('button', { name: 'Retry' }).click();
+    await page.locator('.delivery-sent').waitFor({ timeout: 30_000 });
+    await expect
+      .poll(async () => sinkSchema.parse(await stack.emulator.control('GET', `/exchange/sink?to=${encodeURIComponent(CUSTOMER)}`)).messages.length, { timeout: 20_000 })
+      .toBe(1);
+  }, 90_000);
+
   it('replies, follows the reply to Sent, and the customer receives it', async (context) => {
     // The outbound routes are composed into the server separately; until they are, say so.
     if (!(await served('/api/interactions/{id}/reply'))) context.skip('POST /api/interactions/:id/reply is not served yet (outbound routes not registered in buildApp)');
     await page.getByRole('textbox', { name: 'Your reply' }).fill('Thanks, Dario: we are on it.');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
-    await page.locator('.delivery-sent').waitFor({ timeout: 30_000 });
-    await page.getByRole('article', { name: /Reply by/ }).waitFor({ timeout: 15_000 });
+    const replies = page.getByRole('article', { name: /Reply by/ });
+    await expect.poll(() => replies.count(), { timeout: 15_000 }).toBe(2);
+    await replies.nth(1).locator('.badge', { hasText: 'Sent' }).waitFor({ timeout: 30_000 });
+    await page.locator('.delivery-sent').waitFor();
     await screenshot(page, 'agent-reply-sent');
 
     await expect
       .poll(async () => sinkSchema.parse(await stack.emulator.control('GET', `/exchange/sink?to=${encodeURIComponent(CUSTOMER)}`)).messages.length, { timeout: 20_000 })
-      .toBe(1);
+      .toBe(2);
   }, 60_000);
 
   it('closes the conversation, which moves to Closed', async () => {

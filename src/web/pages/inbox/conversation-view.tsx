@@ -82,7 +82,14 @@ export function ConversationView({ id, accountId, onChanged }: { id: number; acc
       <div class="conversation-body">
         <div class="messages">
           {data.messages.map((message) => (
-            <MessageView key={message.id} message={message} />
+            <MessageView
+              key={message.id}
+              message={message}
+              onRetried={() => {
+                void conversation.reload();
+                onChanged();
+              }}
+            />
           ))}
           <ReplyComposer
             interactionId={id}

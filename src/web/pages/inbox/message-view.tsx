@@ -1,7 +1,10 @@
 /** One message of a conversation: who wrote to whom, when, the body, attachments, delivery. */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
+import { retryOutgoing } from '../../api/interactions.js';
 import type { Message } from '../../api/schemas.js';
+import { ErrorNotice } from '../../components/notice.js';
+import { useSubmit } from '../../lib/use-submit.js';
 import { formatDateTime } from '../../lib/format.js';
 import { countRemoteImages, formatAddresses, formatSize, withRemoteImages } from '../../lib/mail-format.js';
 import { MailFrame } from './mail-frame.js';
@@ -14,8 +17,9 @@ const DELIVERY: Record<string, { text: string; tone: string }> = {
   cancelled: { text: 'Cancelled', tone: 'neutral' },
 };
 
-export function MessageView({ message }: { message: Message }): JSX.Element {
+export function MessageView({ message, onRetried }: { message: Message; onRetried: () => void }): JSX.Element {
   const [showImages, setShowImages] = useState(false);
+  const retry = useSubmit();
   const remote = message.html === null ? 0 : countRemoteImages(message.html);
   const delivery = message.deliveryState === null ? undefined : DELIVERY[message.deliveryState];
   const files = message.attachments.filter((a) => !a.inline || a.contentId === null);
@@ -36,10 +40,28 @@ export function MessageView({ message }: { message: Message }): JSX.Element {
         </div>
       </header>
       {message.deliveryError === null ? null : (
-        <p class="notice notice-error" role="alert">
-          {message.deliveryError}
-        </p>
+        <div class="notice notice-error" role="alert">
+          <div class="notice-body">
+            <p>{message.deliveryError}</p>
+            {message.deliveryState === 'failed' || message.deliveryState === 'cancelled' ? (
+              <button
+                type="button"
+                class="button button-small"
+                disabled={retry.busy}
+                onClick={() =>
+                  void retry.run(async () => {
+                    await retryOutgoing(message.id);
+                    onRetried();
+                  })
+                }
+              >
+                Retry
+              </button>
+            ) : null}
+          </div>
+        </div>
       )}
+      {retry.error === undefined ? null : <ErrorNotice error={retry.error} />}
       {message.html !== null ? (
         <>
           {remote > 0 && !showImages ? (

@@ -73,7 +73,7 @@ export function UsersPage(): JSX.Element {
                     <Badge badge={user.disabled ? { tone: 'neutral', text: 'Disabled' } : { tone: 'ok', text: 'Active' }} />
                   </td>
                   <td>
-                    {user.role === 'admin' ? (
+                    {accounts.data === undefined ? null : user.role === 'admin' ? (
                       <span class="muted">all</span>
                     ) : keysOf(user.id).length === 0 ? (
                       <span class="muted">none</span>
