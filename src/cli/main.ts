@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isPosternError } from '../errors/index.js';
 import { registerAccountCommands } from './commands/accounts.js';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerLogsCommand } from './commands/logs.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerAccountCommands(program);
   registerDoctorCommand(program);
   registerEmulatorCommand(program);
+  registerDemoCommand(program);
   registerLogsCommand(program);
   registerWebhookCommands(program);
   return program;
