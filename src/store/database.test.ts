@@ -1,6 +1,46 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { withStatementCache } from './database.js';
+import { openDatabase, withStatementCache } from './database.js';
+
+describe('openDatabase on SQLite', () => {
+  const dirs: string[] = [];
+  const tempFile = (): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-db-unit-'));
+    dirs.push(dir);
+    return path.join(dir, 'postern.db');
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const pragma = async (file: string, name: string): Promise<unknown> => {
+    const db = await openDatabase(`sqlite:${file}`);
+    try {
+      const result = await sql.raw(`pragma ${name}`).execute(db.kysely);
+      return Object.values(result.rows[0] ?? {})[0];
+    } finally {
+      await db.close();
+    }
+  };
+
+  it('creates a new file with 16 KiB pages, in WAL mode, every commit synced (synchronous=FULL)', async () => {
+    const file = tempFile();
+    expect(await pragma(file, 'page_size')).toBe(16_384);
+    expect(await pragma(file, 'journal_mode')).toBe('wal');
+    expect(await pragma(file, 'synchronous')).toBe(2);
+  });
+
+  it('leaves the page size of an existing database as it is', async () => {
+    const file = tempFile();
+    const existing = new BetterSqlite3(file);
+    existing.exec('create table t (id integer primary key)');
+    existing.close();
+    expect(await pragma(file, 'page_size')).toBe(4096);
+  });
+});
 
 describe('withStatementCache', () => {
   const opened: BetterSqlite3.Database[] = [];
