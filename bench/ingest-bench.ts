@@ -1,0 +1,207 @@
+/**
+ * Ingest benchmark (`npm run bench:ingest`), issue 6 point 6(a): a generated 2,000-message
+ * mailbox (mixed sizes and attachments, `ingest-corpus.ts`) in the emulator, which runs in its own
+ * process, read two ways in the same run:
+ *
+ * - **bare**: one imapflow session, `UID FETCH 1:* (UID BODY.PEEK[] INTERNALDATE RFC822.SIZE)`,
+ *   and each message parsed with mailparser's `simpleParser` (default options) as it arrives;
+ * - **full**: Postern's pipeline on the embedded default (SQLite in a fresh data directory) —
+ *   `MailboxSync.syncOnce()` (src/mail/imap/mailbox-sync.ts) → the account's sync store
+ *   (src/services/mailbox-sync-store.ts) → `ingestMessage` (src/services/ingest-message.ts): fetch,
+ *   store the raw MIME, parse and sanitize, thread, save the contact, advance the checkpoint, mark
+ *   the messages seen after the commit. The account is created through the services; the data
+ *   directory, provider and sign-in are prepared before the clock starts.
+ *
+ * One unmeasured warm-up of each, then BENCH_ROUNDS rounds alternating which goes first; medians
+ * and the ratio full / bare are printed. Target: ratio ≤ 1.3.
+ * Environment: BENCH_MESSAGES (2000), BENCH_ROUNDS (3); BENCH_PROFILE=full|bare runs one read of
+ * that kind only (no warm-up, no comparison), for `node --cpu-prof`; BENCH_TUNING (JSON, e.g.
+ * `{"batchCount":200,"groupCount":50}`) overrides the sync's tuning; BENCH_PARSE=inline parses
+ * on the event loop instead of the parse pool — both for exploring, the defaults are Postern's.
+ * Figures are recorded in docs/PERFORMANCE.md; this is never run as a timed test.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import { simpleParser } from 'mailparser';
+import { z } from 'zod';
+import { createCaFetch } from '../emulator/tls/ca-fetch.js';
+import { MailboxSync } from '../src/mail/imap/mailbox-sync.js';
+import { parseMessage } from '../src/mail/mime/parse-message.js';
+import { imapEndpointOf } from '../src/services/mailbox-connection.js';
+import { createSyncStore } from '../src/services/mailbox-sync-store.js';
+import { countAccountMessages, getCheckpoint } from '../src/store/index.js';
+import { describeMachine, median, now, printFigures } from './helpers/figures.js';
+import { createQueueAccounts, openPostern } from './helpers/postern-side.js';
+import { World, type WorldReady } from './helpers/world.js';
+import { WORLD_AGENT, WORLD_CLIENT_ID, WORLD_PASSWORD, WORLD_TENANT_ID, queueMailbox } from './helpers/world-protocol.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? '2000');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
+const MAILBOX = queueMailbox(1);
+const TUNING = z
+  .object({ batchCount: z.number().int().positive(), batchBytes: z.number().int().positive(), groupCount: z.number().int().positive(), groupBytes: z.number().int().positive() })
+  .partial()
+  .parse(JSON.parse(process.env.BENCH_TUNING ?? '{}'));
+const INLINE_PARSE = process.env.BENCH_PARSE === 'inline';
+
+/** One timed read of the mailbox. */
+interface Run {
+  readonly ms: number;
+  readonly messages: number;
+  /** CPU of this process, every thread. */
+  readonly cpuMs: number;
+  /** Time the event loop (main thread) was busy: what other accounts and the API had to wait for. */
+  readonly loopBusyMs: number;
+}
+
+/** A delegated Exchange token for the bare client (ROPC, as Postern's provider signs in). */
+async function bareToken(ready: WorldReady): Promise<string> {
+  const response = await createCaFetch(ready.caPem)(`${ready.authority}/${WORLD_TENANT_ID}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: WORLD_CLIENT_ID,
+      username: WORLD_AGENT,
+      password: WORLD_PASSWORD,
+      scope: 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access',
+    }).toString(),
+  });
+  return z.object({ access_token: z.string() }).parse(await response.json()).access_token;
+}
+
+/** The bare read: imapflow fetch plus mailparser, nothing stored. */
+async function bareRun(ready: WorldReady, token: string): Promise<Run> {
+  const loop = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
+  const started = now();
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port: ready.imapPort,
+    secure: true,
+    tls: { ca: ready.caPem, minVersion: 'TLSv1.2' },
+    auth: { user: MAILBOX, accessToken: token },
+    logger: false,
+    disableAutoIdle: true,
+  });
+  await client.connect();
+  await client.mailboxOpen('INBOX');
+  let messages = 0;
+  for await (const message of client.fetch('1:*', { uid: true, source: true, internalDate: true, size: true }, { uid: true })) {
+    if (message.source === undefined) throw new Error(`no source for UID ${message.uid}`);
+    const parsed = await simpleParser(message.source);
+    if (parsed.messageId === undefined) throw new Error(`UID ${message.uid} parsed without a Message-ID`);
+    messages += 1;
+  }
+  await client.logout();
+  const ms = now() - started;
+  const used = process.cpuUsage(cpu);
+  return { ms, messages, cpuMs: (used.user + used.system) / 1000, loopBusyMs: performance.eventLoopUtilization(loop).active };
+}
+
+/** The full pipeline into a fresh embedded database. */
+async function fullRun(ready: WorldReady): Promise<Run & { dbBytes: number }> {
+  const side = await openPostern(ready);
+  try {
+    const { runtime } = side;
+    const [account] = await createQueueAccounts(side, ready, 1, { firstSync: { kind: 'all' } });
+    if (account === undefined) throw new Error('no account');
+    const endpoint = await imapEndpointOf(runtime.db, runtime.services.accounts, runtime.services.accessTokens, account);
+    await endpoint.accessToken();
+    const sync = new MailboxSync({
+      ...endpoint,
+      folder: account.folder,
+      scanJunk: account.scanJunk,
+      afterFetch: account.afterFetchAction,
+      afterFetchFolder: account.afterFetchFolder,
+      maxMessageBytes: account.maxMessageBytes,
+      firstSync: account.firstSync,
+      store: createSyncStore(runtime.db, account, INLINE_PARSE ? { parse: parseMessage } : {}),
+      logger: runtime.log.logger.child({ component: 'mailbox', accountId: account.id, key: account.key }),
+      tuning: TUNING,
+    });
+    const loop = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage();
+    const started = now();
+    await sync.syncOnce();
+    const ms = now() - started;
+    const used = process.cpuUsage(cpu);
+    const loopBusyMs = performance.eventLoopUtilization(loop).active;
+    const messages = await countAccountMessages(runtime.db, account.id);
+    const checkpoint = await getCheckpoint(runtime.db, account.id, account.folder);
+    if (messages !== MESSAGES || checkpoint?.lastUid !== MESSAGES) throw new Error(`stored ${messages} messages, checkpoint ${checkpoint?.lastUid ?? 'none'}`);
+    const dbBytes = fs
+      .readdirSync(side.dataDir)
+      .filter((name) => name.startsWith('postern.db'))
+      .reduce((sum, name) => sum + fs.statSync(path.join(side.dataDir, name)).size, 0);
+    return { ms, messages, cpuMs: (used.user + used.system) / 1000, loopBusyMs, dbBytes };
+  } finally {
+    await side.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  process.stdout.write(`Machine: ${machine}\n`);
+  const world = await World.start({ mailboxes: 1, senders: 0 });
+  try {
+    const populated = await world.ask({ type: 'populate', mailbox: MAILBOX, corpus: 'ingest', count: MESSAGES });
+    if (populated.type !== 'populated' || populated.count !== MESSAGES) throw new Error('the mailbox was not filled');
+    process.stdout.write(`mailbox: ${populated.count} messages, ${(populated.bytes / 1_048_576).toFixed(1)} MB of MIME\n`);
+    const token = await bareToken(world.ready);
+    const only = process.env.BENCH_PROFILE;
+    if (only === 'full' || only === 'bare') {
+      const run = only === 'full' ? await fullRun(world.ready) : await bareRun(world.ready, token);
+      printFigures(`One ${only} read (profiling)`, { ms: run.ms, cpuMs: run.cpuMs, loopBusyMs: run.loopBusyMs, messages: run.messages });
+      return;
+    }
+
+    // Warm-up: JIT, the emulator's per-message encodings, the page cache.
+    await bareRun(world.ready, token);
+    await fullRun(world.ready);
+
+    const bare: Run[] = [];
+    const full: Array<Run & { dbBytes: number }> = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      if (round % 2 === 0) {
+        bare.push(await bareRun(world.ready, token));
+        full.push(await fullRun(world.ready));
+      } else {
+        full.push(await fullRun(world.ready));
+        bare.push(await bareRun(world.ready, token));
+      }
+      const b = bare.at(-1);
+      const f = full.at(-1);
+      process.stdout.write(`round ${round + 1}: bare ${b?.ms.toFixed(0)} ms, full ${f?.ms.toFixed(0)} ms, ratio ${((f?.ms ?? 0) / (b?.ms ?? 1)).toFixed(2)}\n`);
+    }
+    const bareMs = median(bare.map((run) => run.ms));
+    const fullMs = median(full.map((run) => run.ms));
+    const figures = {
+      messages: MESSAGES,
+      mailboxMegabytes: populated.bytes / 1_048_576,
+      bareMsMedian: bareMs,
+      fullMsMedian: fullMs,
+      ratioOfMedians: fullMs / bareMs,
+      ratioPerRound: full.map((run, i) => (run.ms / (bare[i]?.ms ?? 1)).toFixed(2)).join(' / '),
+      bareMsRuns: bare.map((run) => run.ms.toFixed(0)).join(' / '),
+      fullMsRuns: full.map((run) => run.ms.toFixed(0)).join(' / '),
+      bareMessagesPerSecond: MESSAGES / (bareMs / 1000),
+      fullMessagesPerSecond: MESSAGES / (fullMs / 1000),
+      bareCpuMsMedian: median(bare.map((run) => run.cpuMs)),
+      fullCpuMsMedian: median(full.map((run) => run.cpuMs)),
+      bareLoopBusyMsMedian: median(bare.map((run) => run.loopBusyMs)),
+      fullLoopBusyMsMedian: median(full.map((run) => run.loopBusyMs)),
+      databaseMegabytes: median(full.map((run) => run.dbBytes)) / 1_048_576,
+    };
+    printFigures(`Ingest of ${MESSAGES} messages: bare imapflow + mailparser vs Postern's full pipeline (SQLite)`, figures);
+    process.stdout.write(`\nJSON ${JSON.stringify({ machine, ingest: figures })}\n`);
+  } finally {
+    await world.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
