@@ -8,10 +8,13 @@
  * 4. the SQL alone — `ingestPrepared` over the already parsed messages into a fresh SQLite
  *    database: one message per transaction as before group commits; the same with
  *    `synchronous=OFF` (no fsync at all: never used by Postern, measured only to isolate what the
- *    commits' fsyncs cost); and in groups of 20 as the sync now commits them (synchronous=FULL).
+ *    commits' fsyncs cost); in groups of 20 as the sync now commits them (synchronous=FULL); and
+ *    the same on a database created with SQLite's default 4 KiB pages instead of Postern's 16 KiB.
  *
  * Environment: BENCH_MESSAGES (2000).
  */
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
 import { sql } from 'kysely';
 import { simpleParser } from 'mailparser';
@@ -63,8 +66,16 @@ async function timed(run: () => Promise<void>): Promise<Timing> {
 }
 
 /** Stores the parsed messages into a fresh database, `group` per transaction, with `synchronous` set first. */
-async function storeAll(ready: WorldReady, prepared: readonly PreparedMessage[], synchronous: 'FULL' | 'OFF', group: number): Promise<Timing> {
-  const side = await openPostern(ready);
+async function storeAll(ready: WorldReady, prepared: readonly PreparedMessage[], synchronous: 'FULL' | 'OFF', group: number, pageSize?: number): Promise<Timing> {
+  const side = await openPostern(ready, {
+    prepareDataDir: (dataDir) => {
+      if (pageSize === undefined) return;
+      const file = new BetterSqlite3(path.join(dataDir, 'postern.db'));
+      file.pragma(`page_size = ${pageSize}`);
+      file.pragma('journal_mode = WAL');
+      file.close();
+    },
+  });
   try {
     const [account] = await createQueueAccounts(side, ready, 1);
     if (account === undefined) throw new Error('no account');
@@ -110,6 +121,7 @@ async function main(): Promise<void> {
     const single = await storeAll(world.ready, prepared, 'FULL', 1);
     const singleOff = await storeAll(world.ready, prepared, 'OFF', 1);
     const grouped = await storeAll(world.ready, prepared, 'FULL', GROUP);
+    const smallPages = await storeAll(world.ready, prepared, 'FULL', GROUP, 4096);
     const perMessage = (timing: Timing): string => `${((timing.ms * 1000) / messages.length).toFixed(0)} µs (CPU ${((timing.cpuMs * 1000) / messages.length).toFixed(0)} µs)`;
     printFigures(`Ingest breakdown, ${messages.length} messages (${(bytes / 1_048_576).toFixed(1)} MB), wall time per message (CPU)`, {
       fetchOnly: perMessage({ ms: fetched.ms, cpuMs: Number.NaN }).replace(' (CPU NaN µs)', ''),
@@ -118,6 +130,7 @@ async function main(): Promise<void> {
       sqlOneMessagePerTransaction: perMessage(single),
       sqlOneMessagePerTransactionSyncOff: perMessage(singleOff),
       [`sqlGroupsOf${GROUP}`]: perMessage(grouped),
+      [`sqlGroupsOf${GROUP}On4KiBPages`]: perMessage(smallPages),
       fsyncShareOfOneMessagePerTransaction: `${(((single.ms - singleOff.ms) / single.ms) * 100).toFixed(0)} %`,
     });
   } finally {

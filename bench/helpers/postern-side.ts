@@ -28,11 +28,14 @@ export interface OpenPosternOptions {
   readonly logLevel?: string;
   /** Extra configuration variables. */
   readonly env?: Record<string, string>;
+  /** Called with the fresh data directory before Postern opens it (e.g. to pre-create the database). */
+  readonly prepareDataDir?: (dataDir: string) => void;
 }
 
 /** Opens Postern in a fresh data directory and signs the world's delegate in. */
 export async function openPostern(world: WorldReady, options: OpenPosternOptions = {}): Promise<PosternSide> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-bench-'));
+  options.prepareDataDir?.(dataDir);
   const runtime = await openRuntime({
     cwd: dataDir,
     env: { POSTERN_DATA_DIR: dataDir, POSTERN_LOG_LEVEL: options.logLevel ?? 'info', POSTERN_LOG_CONSOLE: 'false', ...options.env },

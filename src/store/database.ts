@@ -53,7 +53,7 @@ const DEFAULT_TIMEOUT_MS = 5000;
 /**
  * SQLite page size of a new database: 16 KiB rather than 4 KiB, because Postern's file is mostly
  * raw MIME and attachments — fewer overflow pages per blob and fewer, larger writes to the WAL
- * and at checkpoints (about a third less commit time in the ingest benchmark).
+ * and at checkpoints (see the ingest breakdown in docs/PERFORMANCE.md).
  * @see https://www.sqlite.org/pragma.html#pragma_page_size
  */
 const SQLITE_PAGE_SIZE = 16_384;
@@ -120,8 +120,8 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
 
 /**
  * The SQLite connection as kysely sees it, with its prepared statements kept by SQL text and
- * reused — kysely asks better-sqlite3 to prepare every query again, which cost ingest a third of
- * its SQL time. Least recently used statements are dropped beyond `size`. A statement still busy
+ * reused — kysely asks better-sqlite3 to prepare every query again, which was about a sixth of
+ * ingest's SQL time in a profile. Least recently used statements are dropped beyond `size`. A statement still busy
  * (a stream being read) is never handed out twice: a fresh one is prepared instead.
  *
  * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md#preparestring---statement

@@ -8,6 +8,7 @@ const FIXTURES = path.resolve(import.meta.dirname, '../../../test/fixtures/mail'
 const HELPERS = path.resolve(import.meta.dirname, '../../../test/helpers');
 const fromSource = new URL(`file://${HELPERS}/parse-worker-from-source.mjs`);
 const dies = new URL(`file://${HELPERS}/parse-worker-that-dies.mjs`);
+const errs = new URL(`file://${HELPERS}/parse-worker-that-errs.mjs`);
 
 /** Fixtures with attachments, inline images, odd charsets, a missing Message-ID and garbage. */
 const samples = ['01-plain-utf8.eml', '07-no-message-id.eml', '10-garbage-binary.eml', '13-tnef-winmail.eml', '27-cid-images.eml', '42-iso-2022-jp.eml'].map(
@@ -51,6 +52,18 @@ describe('createParsePool', () => {
     expect(second).toEqual(await parseMessage(samples[1] ?? Buffer.alloc(0)));
     expect(await dying.parse(samples[2] ?? Buffer.alloc(0))).toEqual(await parseMessage(samples[2] ?? Buffer.alloc(0)));
     expect(dying.stats()).toEqual({ onWorkers: 0, inThread: 3 });
+  });
+
+  it('parses a job itself when its worker fails it or answers what does not check out, and stops trusting a worker that answers nonsense', async () => {
+    const failing = pool({ threads: 1, workerUrl: errs });
+    const [one, two, three] = samples;
+    if (one === undefined || two === undefined || three === undefined) throw new Error('samples missing');
+    expect(await failing.parse(one)).toEqual(await parseMessage(one));
+    expect(await failing.parse(two)).toEqual(await parseMessage(two));
+    expect(failing.stats()).toEqual({ onWorkers: 0, inThread: 2 });
+    expect(await failing.parse(three)).toEqual(await parseMessage(three));
+    expect(await failing.parse(one)).toEqual(await parseMessage(one));
+    expect(failing.stats()).toEqual({ onWorkers: 0, inThread: 4 });
   });
 
   it('parses on the calling thread with no threads, and after close', async () => {

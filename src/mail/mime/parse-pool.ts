@@ -70,7 +70,8 @@ const parsedSchema = z.object({
   bodyDigest: z.string(),
   problems: z.array(z.string()),
 });
-const replySchema = z.union([z.object({ id: z.number(), parsed: parsedSchema }), z.object({ id: z.number(), error: z.string() })]);
+const replyId = z.object({ id: z.number() });
+const parsedReply = z.object({ parsed: parsedSchema });
 
 interface Job {
   readonly raw: Buffer;
@@ -119,16 +120,21 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     const lane: Lane = { worker, jobs: new Map() };
     worker.unref();
     worker.on('message', (message: unknown) => {
-      const reply = replySchema.safeParse(message);
-      if (!reply.success) return void retire(lane);
-      const job = lane.jobs.get(reply.data.id);
-      lane.jobs.delete(reply.data.id);
+      const id = replyId.safeParse(message);
+      // A worker that answers nonsense is not trusted with more.
+      if (!id.success) return void retire(lane);
+      const job = lane.jobs.get(id.data.id);
+      lane.jobs.delete(id.data.id);
+      if (lane.jobs.size === 0) worker.unref();
       if (job === undefined) return;
-      if ('parsed' in reply.data) {
+      const reply = parsedReply.safeParse(message);
+      if (reply.success) {
         counts.onWorkers += 1;
         job.resolve(reply.data.parsed);
-      } else void inThread(job.raw).then(job.resolve);
-      if (lane.jobs.size === 0) worker.unref();
+      } else {
+        // The worker's own error, or a result that does not check out: parse this one here.
+        void inThread(job.raw).then(job.resolve);
+      }
     });
     worker.on('error', () => void retire(lane));
     worker.on('exit', () => {
@@ -142,7 +148,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     if (broken) return undefined;
     if (lanes.length < threads) return startLane();
     turn = (turn + 1) % lanes.length;
-    // The least busy lane, starting from the next in turn.
+    // The least busy lane; among equals, the next in turn.
     let best = lanes[turn];
     for (const lane of lanes) if (best === undefined || lane.jobs.size < best.jobs.size) best = lane;
     return best;
