@@ -12,10 +12,12 @@
  *    from the moment the message is in the Inbox (reported by the emulator process) to the moment
  *    Postern's API (`GET /api/interactions/:id` through `app.inject`) returns it — IDLE's EXISTS,
  *    fetch, parse, store, commit, API read. Also from the start of the SMTP submission.
- *    BENCH_SAMPLES (300) messages one at a time, to mailboxes spread over all accounts; then one
- *    message to every mailbox at once (a burst), for the spread under load.
+ *    BENCH_SAMPLES (300) messages one at a time, to mailboxes spread over all accounts; then a
+ *    steady stream of BENCH_RATE (20) messages a second for 15 s, without waiting for one another;
+ *    then one message to every mailbox at once (a burst), for the spread under load.
  *
- * Environment: BENCH_ACCOUNTS (1000), BENCH_SAMPLES (300), BENCH_SENDERS (50), BENCH_HOLD_MS (10000).
+ * Environment: BENCH_ACCOUNTS (1000), BENCH_SAMPLES (300), BENCH_SENDERS (100), BENCH_RATE (20),
+ * BENCH_HOLD_MS (10000).
  * Figures are recorded in docs/PERFORMANCE.md; this is never run as a timed test.
  */
 import os from 'node:os';
@@ -32,8 +34,10 @@ import { queueMailbox } from './helpers/world-protocol.js';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? '1000');
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? '300');
-const SENDERS = Number(process.env.BENCH_SENDERS ?? '50');
+const SENDERS = Number(process.env.BENCH_SENDERS ?? '100');
 const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? '10000');
+const RATE = Number(process.env.BENCH_RATE ?? '20');
+const STEADY_MS = 15_000;
 
 const detailReply = z.object({ messages: z.array(z.object({ messageId: z.string().nullable() })) });
 
@@ -178,6 +182,18 @@ async function main(): Promise<void> {
     const serialFigures = latencyFigures('oneAtATime', serial);
     printFigures(`New mail, one message at a time (${SAMPLES}), delivery into the Inbox → visible in the API`, serialFigures);
 
+    // A steady stream: RATE messages a second, each sent on time whatever the others do.
+    const steadyCount = Math.round((RATE * STEADY_MS) / 1000);
+    const steadyStart = now();
+    const steady = await Promise.all(
+      Array.from({ length: steadyCount }, async (_, i) => {
+        await sleep(Math.max(0, steadyStart + (i * 1000) / RATE - now()));
+        return deliverOne(world, arrivals, 50_000 + i, 1 + (i % SENDERS), 1 + ((i * 6007 + 13) % ACCOUNTS));
+      }),
+    );
+    const steadyFigures = latencyFigures('steady', steady);
+    printFigures(`New mail at ${RATE} messages a second for ${STEADY_MS / 1000} s (${steadyCount})`, steadyFigures);
+
     // A burst: one message to every mailbox at once.
     const burstStart = now();
     const burst = await Promise.all(
@@ -198,7 +214,7 @@ async function main(): Promise<void> {
     };
     printFigures('After the hold', hold);
     process.stdout.write(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-    process.stdout.write(`\nJSON ${JSON.stringify({ machine, memory, serial: serialFigures, burst: burstFigures, hold })}\n`);
+    process.stdout.write(`\nJSON ${JSON.stringify({ machine, memory, serial: serialFigures, steady: steadyFigures, burst: burstFigures, hold })}\n`);
     await app.close();
   } finally {
     await workers?.stop();

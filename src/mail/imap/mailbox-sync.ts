@@ -91,7 +91,9 @@ export interface MailboxSyncOptions {
 }
 
 const DEFAULT_TUNING: SyncTuning = {
-  batchCount: 50,
+  // Each batch ends with its after-fetch action and a new FETCH, during which nothing is parsed:
+  // fewer, larger batches keep the parse pool busy (the bytes limit still bounds memory).
+  batchCount: 200,
   batchBytes: 25 * 1024 * 1024,
   groupCount: 20,
   groupBytes: 8 * 1024 * 1024,

@@ -4,8 +4,8 @@
  * of the messages before it, and the event loop — hundreds of IDLE sessions, the API — is never
  * held up by a large message.
  *
- * Each message is copied to a worker and the result copied back (structured clone; attachment
- * contents arrive as Uint8Array and become Buffers again without a copy). The answer is checked
+ * Each message is copied to a worker and the result sent back (structured clone; attachment
+ * contents that own their memory are moved, not copied, and become Buffers again without a copy). The answer is checked
  * with zod like any data crossing a boundary. When workers cannot run (no compiled worker file,
  * as under the test runner, or a worker died), the pool parses on the calling thread — the
  * result is the same, only the overlap is lost.

@@ -2,9 +2,12 @@
  * The body of a parse-pool worker thread (see parse-pool.ts): receives `{ id, raw }`, answers
  * `{ id, parsed }` with what `parseMessage` made of it. `parseMessage` never throws; should
  * something else fail, the answer is `{ id, error }` and the pool parses on its own thread.
+ *
+ * Attachment contents that own their whole memory are moved to the pool's thread rather than
+ * copied (nothing here uses them after the answer); any other is copied.
  */
 import { parentPort } from 'node:worker_threads';
-import { parseMessage } from './parse-message.js';
+import { parseMessage, type ParsedMessage } from './parse-message.js';
 
 const port = parentPort;
 if (port === null) throw new Error('parse-worker.ts runs only as a worker thread');
@@ -14,7 +17,23 @@ port.on('message', (request: unknown) => {
   const { id, raw } = request;
   if (typeof id !== 'number' || !(raw instanceof Uint8Array)) return;
   parseMessage(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).then(
-    (parsed) => port.postMessage({ id, parsed }),
+    (parsed) => port.postMessage({ id, parsed }, movable(parsed)),
     (error: unknown) => port.postMessage({ id, error: error instanceof Error ? error.message : String(error) }),
   );
 });
+
+/** The attachment buffers that can be moved: each the only view of its memory (never a pooled slab). */
+function movable(parsed: ParsedMessage): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const shared = new Set<ArrayBufferLike>();
+  for (const { content } of parsed.attachments) {
+    const memory = content.buffer;
+    if (!(memory instanceof ArrayBuffer) || content.byteOffset !== 0 || content.byteLength !== memory.byteLength || buffers.has(memory)) {
+      shared.add(memory);
+      continue;
+    }
+    buffers.add(memory);
+  }
+  for (const memory of shared) if (memory instanceof ArrayBuffer) buffers.delete(memory);
+  return [...buffers];
+}
