@@ -6,21 +6,41 @@
  * Attachment contents that own their whole memory are moved to the pool's thread rather than
  * copied (nothing here uses them after the answer); any other is copied.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { parseMessage, type ParsedMessage } from './parse-message.js';
 
-const port = parentPort;
-if (port === null) throw new Error('parse-worker.ts runs only as a worker thread');
+if (parentPort === null) throw new Error('parse-worker.ts runs only as a worker thread');
+const port: MessagePort = parentPort;
+
+/**
+ * One message at a time, in the order they came. Parsing is asynchronous (mailparser streams), so
+ * starting every queued message at once would interleave them all and return the first answer
+ * only when nearly the whole batch is parsed — holding up the commits that wait for it.
+ */
+const queue: Array<{ id: number; raw: Buffer }> = [];
+let busy = false;
 
 port.on('message', (request: unknown) => {
   if (typeof request !== 'object' || request === null || !('id' in request) || !('raw' in request)) return;
   const { id, raw } = request;
   if (typeof id !== 'number' || !(raw instanceof Uint8Array)) return;
-  parseMessage(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).then(
-    (parsed) => port.postMessage({ id, parsed }, movable(parsed)),
-    (error: unknown) => port.postMessage({ id, error: error instanceof Error ? error.message : String(error) }),
-  );
+  queue.push({ id, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) });
+  if (!busy) void drain();
 });
+
+async function drain(): Promise<void> {
+  busy = true;
+  for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+    const { id, raw } = job;
+    try {
+      const parsed = await parseMessage(raw);
+      port.postMessage({ id, parsed }, movable(parsed));
+    } catch (error) {
+      port.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  busy = false;
+}
 
 /** The attachment buffers that can be moved: each the only view of its memory (never a pooled slab). */
 function movable(parsed: ParsedMessage): ArrayBuffer[] {
