@@ -66,4 +66,12 @@ describe('snippetOf', () => {
     expect(snippet.endsWith('…')).toBe(true);
     expect(snippetOf(null, null)).toBe('');
   });
+
+  it('reads only as far into a long body as the snippet needs, whitespace collapsed across the cut', () => {
+    const body = `${' \n'.repeat(5000)}${'word '.repeat(100_000)}`;
+    const snippet = snippetOf(body, null);
+    expect(snippet).toBe(`${'word '.repeat(40).slice(0, SNIPPET_LENGTH - 1)}…`);
+    expect(snippetOf('😀'.repeat(300), null)).toBe(`${'😀'.repeat(SNIPPET_LENGTH - 1)}…`);
+    expect(snippetOf(`  short\n\n  text  ${' '.repeat(10_000)}`, null)).toBe('short text');
+  });
 });

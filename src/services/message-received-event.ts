@@ -67,7 +67,11 @@ export function messageReceivedEvent(facts: ReceivedFacts): NewEvent {
 /** The first {@link SNIPPET_LENGTH} characters of the body text, whitespace collapsed. */
 export function snippetOf(text: string | null, html: string | null): string {
   const source = text ?? (html === null ? '' : htmlToText(html));
-  return truncate(source.replace(/\s+/g, ' ').trim(), SNIPPET_LENGTH);
+  // Only the head of a long body is collapsed: widened until it holds the snippet (or is all of it).
+  for (let window = SNIPPET_LENGTH * 8; ; window *= 8) {
+    const collapsed = source.slice(0, window).replace(/\s+/g, ' ').trim();
+    if (window >= source.length || collapsed.length > SNIPPET_LENGTH * 2) return truncate(collapsed, SNIPPET_LENGTH);
+  }
 }
 
 function htmlToText(html: string): string {
@@ -82,9 +86,12 @@ function htmlToText(html: string): string {
     .replace(/&amp;/g, '&');
 }
 
+/** At most `length` code points, the last an ellipsis when cut; looks only at the head of `value`. */
 function truncate(value: string, length: number): string {
-  const chars = [...value];
-  return chars.length <= length ? value : `${chars.slice(0, length - 1).join('')}…`;
+  // A code point is one or two UTF-16 units: beyond 2 × length units there are more than `length`.
+  if (value.length <= length) return value;
+  const head = [...value.slice(0, length * 2)];
+  return head.length <= length && value.length <= length * 2 ? value : `${head.slice(0, length - 1).join('')}…`;
 }
 
 function addressJson(address: NamedAddress): { name: string | null; address: string } {

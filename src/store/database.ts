@@ -11,6 +11,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type 
 import pg from 'pg';
 import { PosternError } from '../errors/index.js';
 import { parseDatabaseUrl, redactDatabaseUrl, scrubPassword, type Engine } from './database-url.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 import type { DB } from './schema.js';
 
 export type { Engine } from './database-url.js';
@@ -64,8 +65,8 @@ const PG_INT8_OID = 20;
 /**
  * Opens the database named by `url` (`sqlite:<path>` or `postgres://…`) and checks that it
  * answers. SQLite runs in WAL mode (synchronous=FULL, SQLite's default: every commit is on disk
- * before it returns) with foreign keys on, a 5-second busy timeout, 16 KiB pages for a new file
- * and prepared statements reused.
+ * before it returns) with foreign keys on, a 5-second busy timeout, 16 KiB pages for a new file,
+ * prepared statements reused and checkpoints on a worker thread (sqlite-checkpointer.ts).
  *
  * @throws PosternError CONFIG_INVALID for a URL it cannot read, STORE_UNAVAILABLE when the
  *   database cannot be opened or reached (the message never contains the password).
@@ -107,7 +108,17 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
       database.close();
       throw error;
     }
-    return new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database, STATEMENT_CACHE_SIZE) }) });
+    const connection = withStatementCache(database, STATEMENT_CACHE_SIZE);
+    if (filename === ':memory:' || filename === '') return new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
+    const checkpointer = startCheckpointer(database, path.resolve(filename));
+    const withCheckpointer: SqliteDatabase = {
+      prepare: (text) => connection.prepare(text),
+      close: () => {
+        checkpointer.stop();
+        connection.close();
+      },
+    };
+    return new Kysely<DB>({ dialect: new SqliteDialect({ database: withCheckpointer }) });
   } catch (error) {
     throw new PosternError('STORE_UNAVAILABLE', {
       message: `Cannot open the SQLite database ${displayUrl}: ${describeError(error)}.`,
