@@ -340,7 +340,10 @@ export interface AttachmentsTable {
   content_id: string | null;
   inline: Defaulted<Flag>;
   sha256: string | null;
+  /** Empty when `raw_part` is set. */
   content: Buffer;
+  /** Inbound mail: the bytes are this attachment (0-based) of the parsed `message_raw.raw`; null when `content` holds them. */
+  raw_part: number | null;
 }
 
 /** A row of `outbox`. */

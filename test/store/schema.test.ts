@@ -74,7 +74,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
   message_raw: { message_id: true, raw: true },
   attachments: {
     id: true, message_id: true, filename: true, content_type: true, size: true, content_id: true, inline: true,
-    sha256: true, content: true,
+    sha256: true, content: true, raw_part: true,
   },
   outbox: {
     id: true, message_id: true, account_id: true, state: true, attempts: true, next_attempt_at: true, claimed_by:

@@ -17,6 +17,7 @@ import { messagesMigration } from './0005-messages.js';
 import { eventsMigration } from './0006-events.js';
 import { outboundMigration } from './0007-outbound.js';
 import { grantEmailMigration } from './0008-grant-email.js';
+import { attachmentsInRawMigration } from './0009-attachments-in-raw.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   eventsMigration,
   outboundMigration,
   grantEmailMigration,
+  attachmentsInRawMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
