@@ -149,6 +149,13 @@ const GENERAL_ERRORS = {
     message: 'The database schema could not be migrated.',
     remedy: 'Read the email-error log for the failing migration, fix the cause and run "postern migrate".',
   },
+  STORE_ATTACHMENT_MISMATCH: {
+    status: 500,
+    kind: 'permanent',
+    message: 'An attachment could not be read back from its message\'s raw MIME: the part is missing or its bytes differ from those stored at ingest.',
+    remedy:
+      'Download the raw message (.eml) and open the attachment from it in a mail client. If many attachments fail after an upgrade, the MIME parser now splits messages differently: report it with the email-error log.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 const entries = { ...GENERAL_ERRORS, ...IDENTITY_ERRORS, ...MAIL_ERRORS, ...OUTBOUND_ERRORS };
