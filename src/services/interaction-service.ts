@@ -5,17 +5,21 @@
  * Who sees what: administrators see every account; agents only the accounts assigned to them
  * (`account_agents`). A conversation, message or attachment of another account is "not found"
  * for an agent, so that ids reveal nothing.
+ *
+ * An inbound attachment's bytes are not stored apart: they are read back from the message's raw
+ * MIME, parsed again (on the parse pool), and checked against the digest and size stored at ingest.
  */
 import { PosternError } from '../errors/index.js';
+import { sharedParsePool } from '../mail/mime/parse-pool.js';
 import {
   assignInteraction,
   closeInteraction,
   findUserById,
-  getAttachmentContent,
   getContact,
   getInteraction,
   getMessage,
   getMessageRaw,
+  getStoredAttachment,
   isAccountAgent,
   listAgentAccountIds,
   listEmailAccounts,
@@ -25,6 +29,7 @@ import {
   reopenInteraction,
   requireEmailAccount,
   type AttachmentContent,
+  type AttachmentMeta,
   type ContactRecord,
   type Database,
   type InteractionPage,
@@ -33,6 +38,7 @@ import {
   type MessageRecord,
   type UserRole,
 } from '../store/index.js';
+import type { ParseFunction } from './ingest-message.js';
 
 /** Who is asking; the HTTP layer's Principal satisfies it. */
 export interface Viewer {
@@ -63,9 +69,22 @@ export interface RawMessage {
   readonly raw: Buffer;
 }
 
+/** Options of {@link InteractionService}. */
+export interface InteractionServiceOptions {
+  /** How raw MIME is parsed to read an inbound attachment back; default the process's parse pool. */
+  readonly parse?: ParseFunction;
+}
+
 /** Conversations for agents and administrators; see the module comment. */
 export class InteractionService {
-  constructor(private readonly db: Database) {}
+  private readonly parse: ParseFunction;
+
+  constructor(
+    private readonly db: Database,
+    options: InteractionServiceOptions = {},
+  ) {
+    this.parse = options.parse ?? ((raw) => sharedParsePool().parse(raw));
+  }
 
   /**
    * Conversations of one account, newest activity first, with a cursor to the next page.
@@ -106,10 +125,18 @@ export class InteractionService {
     return { messageId, raw: await getMessageRaw(this.db, messageId) };
   }
 
-  /** An attachment with its content. @throws PosternError RESOURCE_NOT_FOUND */
+  /**
+   * An attachment with its content: stored in its row, or read back from the raw MIME.
+   *
+   * @throws PosternError RESOURCE_NOT_FOUND; STORE_ATTACHMENT_MISMATCH when the raw MIME no longer
+   *   yields the bytes stored at ingest (never other bytes in their place).
+   */
   async attachment(viewer: Viewer, messageId: number, attachmentId: number): Promise<AttachmentContent> {
     await this.requireMessage(viewer, messageId);
-    return getAttachmentContent(this.db, messageId, attachmentId);
+    const stored = await getStoredAttachment(this.db, messageId, attachmentId);
+    if ('content' in stored) return stored;
+    const { rawPart, ...meta } = stored;
+    return { ...meta, content: await this.readRawPart(meta, rawPart) };
   }
 
   /**
@@ -160,6 +187,20 @@ export class InteractionService {
         details: { resource: 'email_account', id: accountId },
       });
     }
+  }
+
+  /** The `rawPart`-th attachment of the message's parsed raw MIME, if it is the one stored. */
+  private async readRawPart(attachment: AttachmentMeta, rawPart: number): Promise<Buffer> {
+    const parsed = await this.parse(await getMessageRaw(this.db, attachment.messageId));
+    const part = parsed.attachments[rawPart];
+    if (part !== undefined && part.sha256 === attachment.sha256 && part.size === attachment.size) return part.content;
+    throw new PosternError('STORE_ATTACHMENT_MISMATCH', {
+      message:
+        part === undefined
+          ? `Attachment ${attachment.id} of message ${attachment.messageId} is part ${rawPart} of the raw MIME, which has only ${parsed.attachments.length} attachments now.`
+          : `Attachment ${attachment.id} of message ${attachment.messageId} no longer matches part ${rawPart} of the raw MIME (digest or size differs).`,
+      details: { resource: 'attachment', id: attachment.id, messageId: attachment.messageId, rawPart: rawPart },
+    });
   }
 
   private async canSee(viewer: Viewer, accountId: number): Promise<boolean> {

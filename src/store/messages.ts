@@ -36,6 +36,14 @@ export interface AttachmentContent extends AttachmentMeta {
   readonly content: Buffer;
 }
 
+/**
+ * An attachment and where its bytes are: in its row (`content`: outgoing mail, and inbound mail
+ * stored before migration 0009), or the `rawPart`-th entry (0-based) of the attachments that
+ * parsing the message's raw MIME yields (inbound mail). The store does not parse MIME: the caller
+ * resolves a `rawPart` and checks the bytes against `sha256` and `size`.
+ */
+export type StoredAttachment = AttachmentMeta & ({ readonly content: Buffer } | { readonly rawPart: number });
+
 /** A message as stored, with its attachments' metadata. */
 export interface MessageRecord {
   readonly id: number;
@@ -100,10 +108,11 @@ export interface NewInboundMessage {
   readonly uid: number;
   readonly rawSize: number;
   readonly receivedAt: Date;
-  readonly attachments: readonly NewAttachment[];
+  /** In the order parsing the raw MIME yields them: a position here is the attachment's `rawPart`. */
+  readonly attachments: readonly NewInboundAttachment[];
 }
 
-/** An attachment to store. */
+/** An attachment to store with its content (outgoing mail). */
 export interface NewAttachment {
   readonly filename: string;
   readonly contentType: string;
@@ -113,6 +122,9 @@ export interface NewAttachment {
   readonly sha256: string;
   readonly content: Buffer;
 }
+
+/** An inbound attachment to store: its bytes stay in the raw MIME, found again by position. */
+export type NewInboundAttachment = Omit<NewAttachment, 'content'>;
 
 /** A stored message's identity and mailbox position, for idempotency checks. */
 export interface MessageKey {
@@ -132,11 +144,14 @@ export interface MessageKey {
 const addressList = z.array(z.object({ name: z.string(), address: z.string() }));
 const idList = z.array(z.string());
 const ATTACHMENT_BATCH = 100;
+const EMPTY = Buffer.alloc(0);
 
 /**
- * Inserts an inbound message with its raw MIME and attachments. Returns undefined, writing
- * nothing, when a unique key (mailbox position or Message-ID) already holds a message — the
- * safety net under the caller's own checks when two writers race.
+ * Inserts an inbound message with its raw MIME and its attachments' metadata: an attachment's
+ * bytes are written once, in the raw MIME, and found there again by position (`raw_part`, see
+ * {@link StoredAttachment}). Returns undefined, writing nothing, when a unique key (mailbox
+ * position or Message-ID) already holds a message — the safety net under the caller's own checks
+ * when two writers race.
  */
 export async function insertInboundMessage(db: Database, message: NewInboundMessage, raw: Buffer): Promise<number | undefined> {
   const now = toDbTime(db.now());
@@ -181,7 +196,7 @@ export async function insertInboundMessage(db: Database, message: NewInboundMess
     await db.kysely
       .insertInto('attachments')
       .values(
-        batch.map((attachment) => ({
+        batch.map((attachment, index) => ({
           message_id: row.id,
           filename: attachment.filename,
           content_type: attachment.contentType,
@@ -189,7 +204,8 @@ export async function insertInboundMessage(db: Database, message: NewInboundMess
           content_id: attachment.contentId,
           inline: attachment.inline ? 1 : 0,
           sha256: attachment.sha256,
-          content: attachment.content,
+          content: EMPTY,
+          raw_part: start + index,
         })),
       )
       .execute();
@@ -327,8 +343,11 @@ export async function getMessageRaw(db: Database, id: number): Promise<Buffer> {
   return Buffer.from(row.raw);
 }
 
-/** An attachment of a message, with its content. @throws PosternError RESOURCE_NOT_FOUND */
-export async function getAttachmentContent(db: Database, messageId: number, attachmentId: number): Promise<AttachmentContent> {
+/**
+ * An attachment of a message, with its content or the position of its bytes in the raw MIME (see
+ * {@link StoredAttachment}). @throws PosternError RESOURCE_NOT_FOUND
+ */
+export async function getStoredAttachment(db: Database, messageId: number, attachmentId: number): Promise<StoredAttachment> {
   const row = await db.kysely
     .selectFrom('attachments')
     .selectAll()
@@ -341,7 +360,8 @@ export async function getAttachmentContent(db: Database, messageId: number, atta
       details: { resource: 'attachment', id: attachmentId, messageId },
     });
   }
-  return { ...toAttachmentMeta(row), content: Buffer.from(row.content) };
+  const meta = toAttachmentMeta(row);
+  return row.raw_part === null ? { ...meta, content: Buffer.from(row.content) } : { ...meta, rawPart: row.raw_part };
 }
 
 /** How many messages an account holds (for tests and health checks). */
@@ -392,7 +412,7 @@ async function attachAttachments(db: Database, rows: readonly Row<'messages'>[])
   return rows.map((row) => toMessageRecord(row, byMessage.get(row.id) ?? []));
 }
 
-function toAttachmentMeta(row: Omit<Row<'attachments'>, 'content'>): AttachmentMeta {
+function toAttachmentMeta(row: Omit<Row<'attachments'>, 'content' | 'raw_part'>): AttachmentMeta {
   return {
     id: row.id,
     messageId: row.message_id,
