@@ -1,8 +1,9 @@
 /**
  * The Interactions API through app.inject(): agents see only the accounts assigned to them,
  * administrators all; filters, text search and cursor pagination; a conversation with its
- * messages (inline images linked); raw MIME and attachment downloads with safe headers; assign,
- * close, reopen, read.
+ * messages (inline images linked); raw MIME and attachment downloads with safe headers (inbound
+ * ones read back from the raw MIME, refused when it no longer holds them); assign, close, reopen,
+ * read.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +175,22 @@ describe('a conversation', () => {
     expect(html.headers['x-content-type-options']).toBe('nosniff');
     expect(html.headers['content-security-policy']).toContain('sandbox');
     expect((await get(`/api/messages/${messageRowId}/attachments/999999`, agent.authorization)).statusCode).toBe(404);
+  });
+
+  it('keeps no second copy of inbound attachments, and refuses one the raw MIME no longer holds', async () => {
+    const rows = await postern.runtime.db.kysely.selectFrom('attachments').select(['raw_part', 'content']).where('message_id', '=', messageRowId).orderBy('id').execute();
+    expect(rows.map((row) => ({ rawPart: row.raw_part, stored: row.content.length }))).toEqual([{ rawPart: 0, stored: 0 }, { rawPart: 1, stored: 0 }]);
+
+    const copy = await ingest(support, Buffer.from(raw.toString('latin1').replace('<shot@example.org>', '<shot-copy@example.org>'), 'latin1'));
+    const [image] = (await get(`/api/interactions/${copy.interactionId}`, agent.authorization)).json().messages[0].attachments;
+    const otherPng = Buffer.from(png);
+    otherPng[20] = (otherPng[20] ?? 0) ^ 0xff;
+    const tampered = Buffer.from(raw.toString('latin1').replace(png.toString('base64'), otherPng.toString('base64')), 'latin1');
+    await postern.runtime.db.kysely.updateTable('message_raw').set({ raw: tampered }).where('message_id', '=', copy.messageRowId).execute();
+    const refused = await get(image.url, agent.authorization);
+    expect(refused.statusCode).toBe(500);
+    expect(refused.headers['content-type']).toContain('application/json');
+    expect(refused.json().error).toMatchObject({ code: 'STORE_ATTACHMENT_MISMATCH', remedy: expect.stringContaining('.eml'), details: { rawPart: 0 } });
   });
 
   it('is not found for an agent of other accounts, whatever the path', async () => {
