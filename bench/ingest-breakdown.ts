@@ -8,7 +8,7 @@
  * 4. the SQL alone — `ingestPrepared` over the already parsed messages into a fresh SQLite
  *    database: one message per transaction as before group commits; the same with
  *    `synchronous=OFF` (no fsync at all: never used by Postern, measured only to isolate what the
- *    commits' fsyncs cost); in groups of 20 as the sync now commits them (synchronous=FULL); and
+ *    commits' fsyncs cost); in groups of 50 as the sync now commits them (synchronous=FULL); and
  *    the same on a database created with SQLite's default 4 KiB pages instead of Postern's 16 KiB.
  *
  * Environment: BENCH_MESSAGES (2000).
@@ -28,7 +28,7 @@ import { queueMailbox } from './helpers/world-protocol.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? '2000');
 const MAILBOX = queueMailbox(1);
-const GROUP = 20;
+const GROUP = 50;
 
 async function fetchAll(ready: WorldReady, token: string): Promise<{ ms: number; messages: FetchedMessage[] }> {
   const started = now();

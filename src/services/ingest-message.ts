@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { detectAutomation, type AutomationVerdict } from '../domain/automation.js';
 import { contactNameFor, correspondentOf, type NamedAddress } from '../domain/correspondent.js';
-import { syntheticMessageId } from '../domain/message-id.js';
+import { bodyDigest, syntheticMessageId } from '../domain/message-id.js';
 import { findSubjectTokens, normalizeSubject, tokenCheckFromBytes } from '../domain/subject.js';
 import { decideThread, threadLookupIds } from '../domain/threading.js';
 import { isPosternError } from '../errors/index.js';
@@ -136,7 +136,8 @@ export async function prepareMessage(input: IngestInput, parse: ParseFunction = 
     date: parsed.headers.get('date')?.[0],
     from: parsed.headers.get('from')?.[0],
     subject: parsed.headers.get('subject')?.[0],
-    bodyDigest: parsed.bodyDigest,
+    // Digested only for mail without a Message-ID: hashing every body cost more than it served.
+    bodyDigest: bodyDigest(input.raw),
   });
   return { input, parsed, messageId };
 }
@@ -216,7 +217,7 @@ async function ingestParsed(
       }
       return duplicate(sameId, 'message-id');
     }
-    messageId = variantId(messageId, parsed.bodyDigest);
+    messageId = variantId(messageId, bodyDigest(input.raw));
     const variant = await findMessageByMessageId(tx, account.id, messageId);
     if (variant !== undefined) return duplicate(variant, 'message-id');
   }

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject, type Attachment, type EmailAddress, type HeaderValue, type ParsedMail } from 'mailparser';
-import { bodyDigest, normalizeMessageId, parseMessageIdList } from '../../domain/message-id.js';
+import { normalizeMessageId, parseMessageIdList } from '../../domain/message-id.js';
 import { isPlausibleAddress, type NamedAddress } from '../../domain/correspondent.js';
 import { safeFilename } from './attachment-names.js';
 import { declaredTypes, isKnownCharset, readHeaderFields, repairEightBitHeader, splitHeader } from './raw-headers.js';
@@ -65,8 +65,6 @@ export interface ParsedMessage {
   readonly reportType: string | null;
   /** Media types of all parts, lower-case. */
   readonly partTypes: readonly string[];
-  /** SHA-256 of the body bytes (for synthetic ids). */
-  readonly bodyDigest: string;
   /** What could not be parsed, in plain words; empty for a clean message. */
   readonly problems: readonly string[];
 }
@@ -120,7 +118,6 @@ export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Pro
     contentType: contentTypeValue.split(';')[0]?.trim().toLowerCase() || null,
     reportType: /report-type\s*=\s*"?([^";\s]+)/i.exec(contentTypeValue)?.[1]?.toLowerCase() ?? null,
     partTypes: [...new Set(types.map((type) => type.mediaType))],
-    bodyDigest: bodyDigest(raw),
   };
   if (headers.has('message-id') && base.messageId === undefined) problems.push('the Message-ID header is unusable');
   if (mail === undefined) return { ...base, ...fallbackContent(raw, headers), problems };
@@ -129,7 +126,7 @@ export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Pro
   return { ...base, ...salvage(content, raw, headers, problems), problems };
 }
 
-type Content = Omit<ParsedMessage, 'headers' | 'messageId' | 'inReplyTo' | 'references' | 'contentType' | 'reportType' | 'partTypes' | 'bodyDigest' | 'problems'>;
+type Content = Omit<ParsedMessage, 'headers' | 'messageId' | 'inReplyTo' | 'references' | 'contentType' | 'reportType' | 'partTypes' | 'problems'>;
 
 function contentOf(mail: ParsedMail, options: ParseOptions, declaresHtml: boolean, problems: string[]): Content {
   // mailparser answers "now" for a Date it cannot read: an invented date is worse than none.

@@ -67,7 +67,6 @@ const parsedSchema = z.object({
   contentType: z.string().nullable(),
   reportType: z.string().nullable(),
   partTypes: z.array(z.string()),
-  bodyDigest: z.string(),
   problems: z.array(z.string()),
 });
 const replyId = z.object({ id: z.number() });
