@@ -1,6 +1,6 @@
 /** An account's conversations: open, closed or mine, searchable, newest activity first. */
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client.js';
 import { listInteractions, type ConversationFilter } from '../../api/interactions.js';
 import type { Interaction } from '../../api/schemas.js';
@@ -33,20 +33,29 @@ export interface ConversationListProps {
   view: View;
   onView: (view: View) => void;
   refreshKey: number;
+  /** A refresh found new or updated conversations (the tab counts follow at once). */
+  onNews?: () => void;
 }
 
-export function ConversationList({ accountId, selectedId, view, onView, refreshKey }: ConversationListProps): JSX.Element {
+export function ConversationList({ accountId, selectedId, view, onView, refreshKey, onNews }: ConversationListProps): JSX.Element {
   const [typed, setTyped] = useState('');
   const [query, setQuery] = useState('');
   const [items, setItems] = useState<Interaction[] | undefined>(undefined);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const key = `${accountId}|${view}|${query}`;
+  // What the first page looked like at the last refresh of this list, to notice news.
+  const seen = useRef<{ key: string; signature: string } | null>(null);
 
   const load = async (cursor: string | null): Promise<void> => {
     try {
       const page = await listInteractions(accountId, { ...filterOf(view, query), ...(cursor === null ? {} : { cursor }) });
       setItems((old) => (cursor === null ? page.items : [...(old ?? []), ...page.items]));
+      if (cursor === null) {
+        const signature = page.items.map((item) => `${item.id}@${item.lastActivityAt}`).join(',');
+        if (seen.current !== null && seen.current.key === key && seen.current.signature !== signature) onNews?.();
+        seen.current = { key, signature };
+      }
       if (cursor === null || page.nextCursor !== null) setNext(page.nextCursor);
       setError(undefined);
     } catch (caught) {

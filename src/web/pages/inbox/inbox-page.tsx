@@ -78,7 +78,7 @@ export function InboxPage({ accountId, interactionId }: { accountId: number | nu
           </nav>
           {current === null ? null : (
             <div class={interactionId === null ? 'workspace' : 'workspace has-conversation'}>
-              <ConversationList accountId={current.id} selectedId={interactionId} view={view} onView={setView} refreshKey={refreshKey} />
+              <ConversationList accountId={current.id} selectedId={interactionId} view={view} onView={setView} refreshKey={refreshKey} onNews={() => void counts.reload()} />
               {interactionId === null ? (
                 <p class="conversation-placeholder muted">Choose a conversation.</p>
               ) : (
