@@ -10,6 +10,7 @@
  * @see https://learn.microsoft.com/entra/identity/users/users-revoke-access
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
 import { EmulatorError } from '../errors.js';
@@ -72,6 +73,17 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
     const key = upn.toLowerCase();
     for (const u of this.users.values()) if (u.userPrincipalName === key) return u;
     return undefined;
+  }
+
+  /**
+   * Whether `password` is the user's password (IMAP/SMTP basic authentication). Compared as
+   * SHA-256 digests in constant time, so that neither length nor content leaks through timing.
+   */
+  checkPassword(userId: string, password: string): boolean {
+    const user = this.findUserById(userId);
+    if (user === undefined) return false;
+    const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+    return timingSafeEqual(digest(user.password), digest(password));
   }
 
   /** Users, of one tenant or all. */

@@ -41,6 +41,19 @@ describe('Directory', () => {
     expect(directory.tenantOf('someone@contoso.onmicrosoft.com')?.id).toBe(shared.tenantId);
   });
 
+  it('checks a password against the current one (basic authentication)', async () => {
+    const { directory } = await sampleDirectory();
+    const andrea = directory.findUserByUpn('andrea@contoso.com');
+    if (andrea === undefined) throw new Error('seed incomplete');
+    expect(directory.checkPassword(andrea.id, 'Andrea#2025')).toBe(true);
+    expect(directory.checkPassword(andrea.id, 'andrea#2025')).toBe(false);
+    expect(directory.checkPassword(andrea.id, '')).toBe(false);
+    expect(directory.checkPassword('00000000-0000-4000-8000-000000000000', 'Andrea#2025')).toBe(false);
+    directory.changePassword(andrea.id, 'Andrea#2026');
+    expect(directory.checkPassword(andrea.id, 'Andrea#2025')).toBe(false);
+    expect(directory.checkPassword(andrea.id, 'Andrea#2026')).toBe(true);
+  });
+
   it('resolves SMTP AUTH from the mailbox, else from the tenant default', async () => {
     const { directory } = await sampleDirectory();
     const shared = directory.findMailbox('developers@contoso.com');
