@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createExchangeAccess, type MailboxFacts, type TokenFacts } from './access-policy.js';
+import { createExchangeAccess, type MailboxFacts, type TokenFacts, type UserFacts } from './access-policy.js';
 
 const NOW = Date.UTC(2025, 0, 15);
 const TENANT = 'tenant-1';
@@ -11,13 +11,25 @@ const mailboxes: Record<string, MailboxFacts> = {
   'developers@contoso.com': { address: 'developers@contoso.com', tenantId: TENANT, kind: 'shared', fullAccess: [ANDREA, DAEMON], sendAs: [ANDREA], imapEnabled: true, smtpAuthEnabled: null, tenantSmtpAuthEnabled: true },
   'ops@contoso.com': { address: 'ops@contoso.com', tenantId: TENANT, kind: 'shared', fullAccess: [], sendAs: [], imapEnabled: true, smtpAuthEnabled: null, tenantSmtpAuthEnabled: true },
 };
-const aliases: Record<string, string> = { 'dev@contoso.com': 'developers@contoso.com' };
+const aliases: Record<string, string> = { 'dev@contoso.com': 'developers@contoso.com', 'a.rossi@contoso.com': 'andrea@contoso.com' };
+
+const MARCO = 'oid-marco';
+const ADMIN = 'oid-admin';
+/** Andrea's UPN differs from her mailbox address, so that both spellings of a login are covered. */
+const users: Record<string, UserFacts & { password: string }> = {
+  [ANDREA]: { id: ANDREA, tenantId: TENANT, upn: 'andrea@contoso.onmicrosoft.com', enabled: true, mailbox: 'andrea@contoso.com', password: 'Andrea#2025' },
+  [MARCO]: { id: MARCO, tenantId: TENANT, upn: 'marco@contoso.com', enabled: false, password: 'Marco#2025' },
+  [ADMIN]: { id: ADMIN, tenantId: TENANT, upn: 'admin@contoso.com', enabled: true, password: 'Admin#2025' },
+};
 
 function access(tokens: Record<string, TokenFacts>) {
   return createExchangeAccess(
     {
       introspect: async (token) => tokens[token],
       findMailbox: (address) => mailboxes[aliases[address.toLowerCase()] ?? address.toLowerCase()],
+      findUserByUpn: (upn) => Object.values(users).find((u) => u.upn === upn.toLowerCase()),
+      findUserById: (id) => users[id],
+      checkPassword: (userId, password) => users[userId]?.password === password,
     },
     { now: () => NOW },
   );
@@ -89,5 +101,56 @@ describe('SMTP authorization and Send As', () => {
   it('resolves aliases to the primary address for delivery', () => {
     expect(a.resolveMailbox('DEV@contoso.com')).toBe('developers@contoso.com');
     expect(a.resolveMailbox('nobody@example.org')).toBeUndefined();
+  });
+});
+
+describe('password logins (basic authentication switched on)', () => {
+  const a = access({});
+  const andrea = { kind: 'user', id: ANDREA, tenantId: TENANT, name: 'andrea@contoso.onmicrosoft.com' };
+
+  it("connects IMAP by UPN, by the user's mailbox address or alias, on the user's own mailbox, without expiry", () => {
+    for (const user of ['andrea@contoso.onmicrosoft.com', 'Andrea@Contoso.com', 'a.rossi@contoso.com']) {
+      expect(a.authorizeImapPassword({ user, password: 'Andrea#2025' })).toEqual({ outcome: 'connected', mailbox: 'andrea@contoso.com', principal: andrea, expiresAt: Number.POSITIVE_INFINITY });
+    }
+    expect(a.authorizeImapPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025', authzid: 'ANDREA@contoso.com' }).outcome).toBe('connected');
+    expect(a.authorizeImapPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025', authzid: '' }).outcome).toBe('connected');
+  });
+
+  it('refuses a wrong password, an unknown login, a shared mailbox, a disabled user, a user without mailbox, another authzid', () => {
+    const refused = (user: string, password: string, authzid?: string): string => a.authorizeImapPassword({ user, password, authzid }).outcome;
+    expect(refused('andrea@contoso.com', 'andrea#2025')).toBe('refused');
+    expect(refused('andrea@contoso.com', '')).toBe('refused');
+    expect(refused('ghost@contoso.com', 'Andrea#2025')).toBe('refused');
+    expect(refused('developers@contoso.com', 'Andrea#2025')).toBe('refused');
+    expect(refused('dev@contoso.com', 'Andrea#2025')).toBe('refused');
+    expect(refused('marco@contoso.com', 'Marco#2025')).toBe('refused');
+    expect(refused('admin@contoso.com', 'Admin#2025')).toBe('refused');
+    expect(refused('andrea@contoso.com', 'Andrea#2025', 'developers@contoso.com')).toBe('refused');
+  });
+
+  it('never puts the password in a refusal reason', () => {
+    const decision = a.authorizeImapPassword({ user: 'andrea@contoso.com', password: 'not-Andrea-secret' });
+    expect(JSON.stringify(decision)).not.toContain('not-Andrea-secret');
+  });
+
+  it('refuses IMAP when the mailbox has IMAP disabled', () => {
+    const box = mailboxes['andrea@contoso.com'] as MailboxFacts;
+    mailboxes['andrea@contoso.com'] = { ...box, imapEnabled: false };
+    expect(a.authorizeImapPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025' }).outcome).toBe('refused');
+    mailboxes['andrea@contoso.com'] = box;
+  });
+
+  it('authenticates SMTP on the own mailbox and honours the SMTP AUTH settings', () => {
+    expect(a.authorizeSmtpPassword({ user: 'a.rossi@contoso.com', password: 'Andrea#2025' })).toEqual({
+      outcome: 'authenticated', mailbox: 'andrea@contoso.com', principal: andrea, expiresAt: Number.POSITIVE_INFINITY,
+    });
+    expect(a.authorizeSmtpPassword({ user: 'andrea@contoso.com', password: 'wrong' }).outcome).toBe('refused');
+    expect(a.authorizeSmtpPassword({ user: 'developers@contoso.com', password: 'Andrea#2025' }).outcome).toBe('refused');
+    const box = mailboxes['andrea@contoso.com'] as MailboxFacts;
+    mailboxes['andrea@contoso.com'] = { ...box, smtpAuthEnabled: false };
+    expect(a.authorizeSmtpPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025' })).toEqual({ outcome: 'smtp-auth-disabled', scope: 'mailbox' });
+    mailboxes['andrea@contoso.com'] = { ...box, tenantSmtpAuthEnabled: false };
+    expect(a.authorizeSmtpPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025' })).toEqual({ outcome: 'smtp-auth-disabled', scope: 'tenant' });
+    mailboxes['andrea@contoso.com'] = box;
   });
 });

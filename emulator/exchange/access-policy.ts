@@ -13,10 +13,17 @@
  *   SMTP AUTH disabled on the mailbox, or on the tenant with no mailbox override, gives `535 5.7.139`.
  * - A sender address other than the login's own needs SendAs on that mailbox.
  *
+ * Passwords (only asked while the emulator's basic-authentication switch is on, see
+ * `basic-auth.ts`; Exchange Online itself has basic authentication off): the login is a user's UPN
+ * or an address (primary or alias) of that user's own mailbox, SASL PLAIN's authzid is empty or
+ * the login, the password is the directory's, and the user is enabled and has a mailbox. Then the
+ * session is that user's on their own mailbox, with no expiry; IMAP disabled on the mailbox
+ * refuses, and SMTP AUTH settings apply as for XOAUTH2.
+ *
  * @see https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
  */
-import type { ExchangeAccess, ExchangePrincipal, ImapAuthorization, SendAsDecision, SmtpAuthorization, SubmissionIdentity } from './access.js';
+import type { ExchangeAccess, ExchangePrincipal, ImapAuthorization, PasswordCredentials, SendAsDecision, SmtpAuthorization, SubmissionIdentity } from './access.js';
 import type { ExchangeClock } from './exchange-clock.js';
 import type { XOAuth2Credentials } from './xoauth2.js';
 
@@ -49,11 +56,27 @@ export interface MailboxFacts {
   readonly tenantSmtpAuthEnabled: boolean;
 }
 
+/** What the directory tells about a user who signs in with a password (never the password itself). */
+export interface UserFacts {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly upn: string;
+  readonly enabled: boolean;
+  /** Primary address of the user's own mailbox; absent for a user without one. */
+  readonly mailbox?: string;
+}
+
 export interface AccessFacts {
   /** Facts about a valid token; `undefined` for an invalid, unknown or expired one. */
   introspect(token: string): Promise<TokenFacts | undefined>;
   /** The mailbox an address or alias names. */
   findMailbox(address: string): MailboxFacts | undefined;
+  /** A user by user principal name (case-insensitive). */
+  findUserByUpn(upn: string): UserFacts | undefined;
+  /** A user by object id. */
+  findUserById(id: string): UserFacts | undefined;
+  /** Whether `password` is the user's directory password. */
+  checkPassword(userId: string, password: string): boolean;
 }
 
 /** The Exchange Online resource, by its audience values and application id. */
@@ -105,9 +128,26 @@ export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): 
       if (principal.kind === 'user' && mailbox.ownerUserId !== principal.id) {
         return { outcome: 'refused', reason: `${credentials.user} is not the mailbox of ${principal.name}` };
       }
-      if (mailbox.smtpAuthEnabled === false) return { outcome: 'smtp-auth-disabled', scope: 'mailbox' };
-      if (mailbox.smtpAuthEnabled === null && !mailbox.tenantSmtpAuthEnabled) return { outcome: 'smtp-auth-disabled', scope: 'tenant' };
+      const disabled = smtpAuthDisabled(mailbox);
+      if (disabled !== undefined) return { outcome: 'smtp-auth-disabled', scope: disabled };
       return { outcome: 'authenticated', mailbox: mailbox.address, principal, expiresAt: token.expiresAt };
+    },
+
+    authorizeImapPassword(credentials: PasswordCredentials): ImapAuthorization {
+      const account = resolvePasswordLogin(facts, credentials);
+      if (account.outcome === 'refused') return account;
+      const { mailbox, principal } = account;
+      if (!mailbox.imapEnabled) return { outcome: 'refused', reason: `IMAP is disabled for ${mailbox.address}` };
+      return { outcome: 'connected', mailbox: mailbox.address, principal, expiresAt: Number.POSITIVE_INFINITY };
+    },
+
+    authorizeSmtpPassword(credentials: PasswordCredentials): SmtpAuthorization {
+      const account = resolvePasswordLogin(facts, credentials);
+      if (account.outcome === 'refused') return account;
+      const { mailbox, principal } = account;
+      const disabled = smtpAuthDisabled(mailbox);
+      if (disabled !== undefined) return { outcome: 'smtp-auth-disabled', scope: disabled };
+      return { outcome: 'authenticated', mailbox: mailbox.address, principal, expiresAt: Number.POSITIVE_INFINITY };
     },
 
     checkSendAs(identity: SubmissionIdentity, address: string): SendAsDecision {
@@ -123,6 +163,41 @@ export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): 
       return facts.findMailbox(address)?.address.toLowerCase();
     },
   };
+}
+
+/** A password login resolved to its user and that user's own mailbox, or refused (reasons never carry the password). */
+type PasswordAccount =
+  | { readonly outcome: 'refused'; readonly reason: string }
+  | { readonly outcome: 'account'; readonly principal: ExchangePrincipal; readonly mailbox: MailboxFacts };
+
+/**
+ * Basic authentication's account rules: the login names a user by UPN or by an address of the
+ * user's own mailbox; authzid empty or the login (RFC 4616 §2: no proxy authorization here); the
+ * directory password; an enabled user with a mailbox.
+ */
+function resolvePasswordLogin(facts: AccessFacts, credentials: PasswordCredentials): PasswordAccount {
+  const login = credentials.user;
+  const authzid = credentials.authzid ?? '';
+  if (authzid !== '' && authzid.toLowerCase() !== login.toLowerCase()) return { outcome: 'refused', reason: `authzid ${authzid} is not the login ${login}` };
+  const user = facts.findUserByUpn(login) ?? ownerOf(facts, facts.findMailbox(login));
+  if (!user) return { outcome: 'refused', reason: `${login} is neither a user nor a user's mailbox` };
+  if (!facts.checkPassword(user.id, credentials.password)) return { outcome: 'refused', reason: `wrong password for ${user.upn}` };
+  if (!user.enabled) return { outcome: 'refused', reason: `${user.upn} is disabled` };
+  const mailbox = user.mailbox === undefined ? undefined : facts.findMailbox(user.mailbox);
+  if (!mailbox || mailbox.ownerUserId !== user.id) return { outcome: 'refused', reason: `${user.upn} has no mailbox` };
+  return { outcome: 'account', principal: { kind: 'user', id: user.id, tenantId: user.tenantId, name: user.upn }, mailbox };
+}
+
+function ownerOf(facts: AccessFacts, mailbox: MailboxFacts | undefined): UserFacts | undefined {
+  if (mailbox?.kind !== 'user' || mailbox.ownerUserId === undefined) return undefined;
+  return facts.findUserById(mailbox.ownerUserId);
+}
+
+/** SMTP AUTH off for the mailbox, or (without a mailbox setting) for the tenant. */
+function smtpAuthDisabled(mailbox: MailboxFacts): 'mailbox' | 'tenant' | undefined {
+  if (mailbox.smtpAuthEnabled === false) return 'mailbox';
+  if (mailbox.smtpAuthEnabled === null && !mailbox.tenantSmtpAuthEnabled) return 'tenant';
+  return undefined;
 }
 
 function principalOf(token: TokenFacts): ExchangePrincipal {

@@ -4,15 +4,17 @@
  *
  * Mapping notes: FullAccess holds user object ids plus the app ids of service principals
  * (`fullAccessApps`, for app-only IMAP/SMTP); SMTP AUTH falls back to the tenant default when the
- * mailbox has no setting (`smtpAuthEnabled: null`).
+ * mailbox has no setting (`smtpAuthEnabled: null`). Passwords (basic authentication) are checked
+ * by the directory itself and never leave it.
  *
  * @see ../README.md ("Contract for the Exchange half")
  */
 import type { Clock } from '../clock.js';
 import type { DirectoryStore } from '../directory/directory-store.js';
+import type { User } from '../directory/model.js';
 import type { IntrospectAccessToken } from '../identity/introspect.js';
 import type { ExchangeAccess } from './access.js';
-import { createExchangeAccess, type MailboxFacts, type TokenFacts } from './access-policy.js';
+import { createExchangeAccess, type MailboxFacts, type TokenFacts, type UserFacts } from './access-policy.js';
 import type { ExchangeClock } from './exchange-clock.js';
 
 /** The emulator clock as the Exchange half reads it. */
@@ -54,7 +56,15 @@ export function createDirectoryAccess(options: { directory: DirectoryStore; intr
           tenantSmtpAuthEnabled: tenant ? !tenant.smtpAuthDisabledByDefault : true,
         };
       },
+      findUserByUpn: (upn) => userFacts(directory, directory.findUserByUpn(upn)),
+      findUserById: (id) => userFacts(directory, directory.findUserById(id)),
+      checkPassword: (userId, password) => directory.checkPassword(userId, password),
     },
     clock,
   );
+}
+
+function userFacts(directory: DirectoryStore, user: Readonly<User> | undefined): UserFacts | undefined {
+  if (!user) return undefined;
+  return { id: user.id, tenantId: user.tenantId, upn: user.userPrincipalName, enabled: !user.disabled, mailbox: directory.mailboxOfUser(user.id)?.address };
 }

@@ -1,11 +1,11 @@
 /**
  * A test implementation of the identity side the Exchange servers depend on: opaque bearer tokens
- * mapped to token facts, and mailboxes with their delegations — fed to the same access policy the
- * real directory uses.
+ * mapped to token facts, mailboxes with their delegations, and users' passwords (for basic
+ * authentication) — fed to the same access policy the real directory uses.
  */
 import { randomUUID } from 'node:crypto';
 import type { ExchangeAccess } from '../../../emulator/exchange/access.js';
-import { createExchangeAccess, type MailboxFacts, type TokenFacts } from '../../../emulator/exchange/access-policy.js';
+import { createExchangeAccess, type MailboxFacts, type TokenFacts, type UserFacts } from '../../../emulator/exchange/access-policy.js';
 import type { ExchangeClock } from '../../../emulator/exchange/exchange-clock.js';
 
 export const TENANT_ID = '4b2e3c1d-0000-4000-8000-00000000c0de';
@@ -25,6 +25,8 @@ export class FakeTenant {
   readonly tokens = new Map<string, TokenFacts>();
   readonly mailboxes = new Map<string, MutableMailbox>();
   readonly users = new Map<string, string>();
+  /** Passwords by user object id. */
+  readonly passwords = new Map<string, string>();
   tenantSmtpAuthEnabled = true;
   readonly access: ExchangeAccess;
 
@@ -33,15 +35,19 @@ export class FakeTenant {
       {
         introspect: async (token) => this.tokens.get(token),
         findMailbox: (address) => this.find(address),
+        findUserByUpn: (upn) => this.findUser(this.users.get(upn.toLowerCase())),
+        findUserById: (id) => this.findUser(id),
+        checkPassword: (userId, password) => this.passwords.get(userId) === password,
       },
       clock,
     );
   }
 
-  /** A user with their own mailbox; returns the user's object id. */
-  addUser(address: string): string {
+  /** A user with their own mailbox (and a password for basic authentication); returns the user's object id. */
+  addUser(address: string, password = `${address}#password`): string {
     const id = randomUUID();
     this.users.set(address.toLowerCase(), id);
+    this.passwords.set(id, password);
     this.mailboxes.set(address.toLowerCase(), {
       address: address.toLowerCase(),
       kind: 'user',
@@ -94,6 +100,12 @@ export class FakeTenant {
     const token = `app-${randomUUID()}`;
     this.tokens.set(token, { audience: 'https://outlook.office365.com', scopes: [], roles, tenantId: TENANT_ID, appId, expiresAt: this.clock.now() + ttlMs });
     return token;
+  }
+
+  private findUser(id: string | undefined): UserFacts | undefined {
+    const upn = [...this.users].find(([, userId]) => userId === id)?.[0];
+    if (id === undefined || upn === undefined) return undefined;
+    return { id, tenantId: TENANT_ID, upn, enabled: true, mailbox: upn };
   }
 
   private find(address: string): MailboxFacts | undefined {
