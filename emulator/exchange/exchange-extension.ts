@@ -15,6 +15,8 @@ export interface ExchangeExtensionOptions {
   readonly inMemory?: boolean;
   readonly imap?: ExchangeServiceOptions['imap'];
   readonly smtp?: ExchangeServiceOptions['smtp'];
+  /** Accept passwords on IMAP and/or SMTP from the start (default: neither, as Exchange Online). */
+  readonly basicAuth?: ExchangeServiceOptions['basicAuth'];
 }
 
 /** The running Exchange half, reachable from tests through the extension. */
@@ -33,6 +35,7 @@ export function createExchangeExtension(core: EmulatorCore, options: ExchangeExt
     host: core.host,
     imap: options.imap,
     smtp: options.smtp,
+    basicAuth: options.basicAuth,
   });
   let unsubscribe: (() => void) | undefined;
   return {

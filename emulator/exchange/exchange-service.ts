@@ -1,6 +1,7 @@
 /**
  * The Exchange Online half of the emulator, assembled: the mail store (in memory, or persisted in
- * `<dataDir>/exchange`), mail flow, faults, the IMAP server and the SMTP submission server. The
+ * `<dataDir>/exchange`), mail flow, faults, the basic-authentication switch (off, as in Exchange
+ * Online), the IMAP server and the SMTP submission server. The
  * emulator's entry point creates it with the identity half's access decisions, clock and TLS
  * certificate, starts it, and registers `exchangeControlRoutes(service)` on its control API.
  */
@@ -9,6 +10,7 @@ import { ImapServer, type ImapServerOptions } from '../imap/server.js';
 import { SubmissionLimits, type SubmissionLimitOptions } from '../smtp/submission-limits.js';
 import { SubmissionServer } from '../smtp/submission-server.js';
 import type { ExchangeAccess } from './access.js';
+import { BasicAuthSettings, type BasicAuthState } from './basic-auth.js';
 import type { ExchangeClock } from './exchange-clock.js';
 import { ExchangeFaults } from './faults.js';
 import { MailRouter } from './mail-router.js';
@@ -25,6 +27,8 @@ export interface ExchangeServiceOptions {
   readonly host?: string;
   readonly imap?: Pick<ImapServerOptions, 'port' | 'maxConnectionsPerMailbox' | 'idleTimeoutMs' | 'expirySweepMs' | 'backendFqdn'>;
   readonly smtp?: { readonly port?: number; readonly hostname?: string; readonly limits?: SubmissionLimitOptions; readonly maxRecipients?: number };
+  /** Basic authentication (passwords) at start; both off by default, as in Exchange Online. */
+  readonly basicAuth?: Partial<BasicAuthState>;
 }
 
 export interface ExchangeEndpoints {
@@ -36,21 +40,24 @@ export class ExchangeService {
   readonly store: MailStore;
   readonly router: MailRouter;
   readonly faults = new ExchangeFaults();
+  readonly basicAuth: BasicAuthSettings;
   readonly imap: ImapServer;
   readonly smtp: SubmissionServer;
   readonly clock: ExchangeClock;
 
   constructor(options: ExchangeServiceOptions) {
     this.clock = options.clock;
+    this.basicAuth = new BasicAuthSettings(options.basicAuth);
     const journal = options.dataDir === undefined ? undefined : new FileStoreJournal(join(options.dataDir, 'exchange'));
     this.store = new MailStore({ clock: options.clock, journal });
     this.router = new MailRouter({ store: this.store, clock: options.clock, resolveMailbox: (address) => options.access.resolveMailbox(address) });
-    this.imap = new ImapServer({ ...options.imap, host: options.host, store: this.store, access: options.access, clock: options.clock, faults: this.faults, tls: options.tls });
+    this.imap = new ImapServer({ ...options.imap, host: options.host, store: this.store, access: options.access, clock: options.clock, faults: this.faults, basicAuth: this.basicAuth, tls: options.tls });
     this.smtp = new SubmissionServer({
       router: this.router,
       access: options.access,
       clock: options.clock,
       faults: this.faults,
+      basicAuth: this.basicAuth,
       tls: options.tls,
       host: options.host,
       port: options.smtp?.port,

@@ -9,6 +9,7 @@
  */
 import tls from 'node:tls';
 import type { ExchangeAccess } from '../exchange/access.js';
+import { BasicAuthSettings } from '../exchange/basic-auth.js';
 import type { ExchangeClock } from '../exchange/exchange-clock.js';
 import type { ExchangeFaults } from '../exchange/faults.js';
 import type { MailStore } from '../exchange/mail-store.js';
@@ -31,6 +32,8 @@ export interface ImapServerOptions {
   readonly expirySweepMs?: number;
   /** The backend server name the greeting carries. */
   readonly backendFqdn?: string;
+  /** Whether `LOGIN` / `AUTHENTICATE PLAIN` take passwords (read at each attempt). Default: off, as Exchange Online. */
+  readonly basicAuth?: BasicAuthSettings;
 }
 
 export class ImapServer {
@@ -49,6 +52,7 @@ export class ImapServer {
       access: options.access,
       clock: options.clock,
       faults: options.faults,
+      basicAuth: options.basicAuth ?? new BasicAuthSettings(),
       backendFqdn: options.backendFqdn ?? 'AM0PR02MB5555.eurprd02.prod.outlook.com',
       idleTimeoutMs: options.idleTimeoutMs ?? 30 * 60_000,
       attach: (session, mailbox) => this.attach(session, mailbox),

@@ -11,6 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import type { ExchangeAccess, ExchangePrincipal } from '../exchange/access.js';
+import type { BasicAuthSettings } from '../exchange/basic-auth.js';
 import type { ExchangeClock } from '../exchange/exchange-clock.js';
 import type { ExchangeFaults } from '../exchange/faults.js';
 import type { MailFolder } from '../exchange/mail-folder.js';
@@ -36,6 +37,8 @@ export interface ImapServerContext {
   readonly access: ExchangeAccess;
   readonly clock: ExchangeClock;
   readonly faults: ExchangeFaults;
+  /** Whether passwords are accepted (off: Exchange Online's refusals). */
+  readonly basicAuth: BasicAuthSettings;
   readonly backendFqdn: string;
   readonly idleTimeoutMs: number;
   /** Claims a connection slot on a mailbox; false when the per-mailbox cap is reached. */
@@ -50,7 +53,7 @@ export class ImapSession {
   state: SessionState = 'not-authenticated';
   mailbox: string | undefined;
   principal: ExchangePrincipal | undefined;
-  /** When the token behind the session expires (emulator clock, ms). */
+  /** When the token behind the session expires (emulator clock, ms); never for a password login. */
   expiresAt = Number.POSITIVE_INFINITY;
   selected: SelectedFolder | undefined;
   readonly writer: ResponseWriter;
