@@ -15,6 +15,8 @@ export interface DialectContext {
   readonly now: () => number;
   readonly secure: () => boolean;
   readonly clientIp: () => string;
+  /** Whether basic authentication is on (EHLO then offers `AUTH PLAIN` too). */
+  readonly basicAuth: () => boolean;
 }
 
 export interface Reply {
@@ -28,7 +30,7 @@ const ENHANCED = /^\d\.\d{1,3}\.\d{1,3} /;
 export function translateReply(code: number, data: string | string[] | null | undefined, context: string | false | undefined, dialect: DialectContext): Reply {
   if (Array.isArray(data)) {
     // The only multi-line reply is EHLO's.
-    return { code, data: [SMTP_REPLY.hello(dialect.host, dialect.clientIp()), ...ehloExtensions(dialect.secure())] };
+    return { code, data: [SMTP_REPLY.hello(dialect.host, dialect.clientIp()), ...ehloExtensions(dialect.secure(), dialect.basicAuth())] };
   }
   const text = data ?? '';
   if (ENHANCED.test(text)) return { code, data: text };

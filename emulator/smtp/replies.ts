@@ -53,14 +53,17 @@ export const SMTP_REPLY = {
   serviceUnavailable: '4.3.2 Service not available, closing transmission channel',
 } as const;
 
-/** The EHLO extension list: STARTTLS before TLS, `AUTH LOGIN XOAUTH2` in its place after (reference §5). */
-export function ehloExtensions(secure: boolean): string[] {
+/**
+ * The EHLO extension list: STARTTLS before TLS, `AUTH LOGIN XOAUTH2` in its place after (reference
+ * §5); `AUTH LOGIN PLAIN XOAUTH2` while the emulator's basic authentication is on for SMTP.
+ */
+export function ehloExtensions(secure: boolean, basicAuth = false): string[] {
   return [
     'SIZE 157286400',
     'PIPELINING',
     'DSN',
     'ENHANCEDSTATUSCODES',
-    secure ? 'AUTH LOGIN XOAUTH2' : 'STARTTLS',
+    secure ? (basicAuth ? 'AUTH LOGIN PLAIN XOAUTH2' : 'AUTH LOGIN XOAUTH2') : 'STARTTLS',
     '8BITMIME',
     'BINARYMIME',
     'CHUNKING',

@@ -3,7 +3,10 @@
  * smtp-server (which runs the protocol state machine) with Exchange Online's rules and wording:
  * - `AUTH XOAUTH2`: the token must carry SMTP.Send and `user=` must be the token's own mailbox
  *   (`535 5.7.3`); SMTP AUTH off for the tenant or mailbox gives the `535 5.7.139` replies;
- *   `AUTH LOGIN` is refused because basic authentication is disabled.
+ *   `AUTH LOGIN` is refused because basic authentication is disabled (`AUTH PLAIN` is not offered).
+ * - With the emulator's basic authentication on for SMTP (`exchange/basic-auth.ts`), `AUTH PLAIN`
+ *   and `AUTH LOGIN` take a directory user's password; wrong credentials give `535 5.7.3`, the
+ *   SMTP AUTH settings apply as for XOAUTH2, and the session submits as the user's own mailbox.
  * - After the final dot: Send As for MAIL FROM and `From:` (`554 5.2.252 SendAsDenied`), the
  *   rolling-day recipient quota (`554 5.2.0`); the copy goes to the sender's Sent Items; delivery
  *   follows the 30-a-minute carry-over.
@@ -11,10 +14,12 @@
  *
  * @see ../../../shared/reference/microsoft-protocols.md §5, §6, §7
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
+ * @see https://www.rfc-editor.org/rfc/rfc4954 (SMTP AUTH), https://www.rfc-editor.org/rfc/rfc4616 (PLAIN)
  */
 import { randomUUID } from 'node:crypto';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { ExchangeAccess, SubmissionIdentity } from '../exchange/access.js';
+import type { ExchangeAccess, SmtpAuthorization, SubmissionIdentity } from '../exchange/access.js';
+import { BasicAuthSettings } from '../exchange/basic-auth.js';
 import { extractAddresses } from '../exchange/address-list.js';
 import type { ExchangeClock } from '../exchange/exchange-clock.js';
 import type { ExchangeFaults } from '../exchange/faults.js';
@@ -40,6 +45,8 @@ export interface SubmissionServerOptions {
   readonly limits?: SubmissionLimits;
   /** Recipients per message (Exchange default 500). */
   readonly maxRecipients?: number;
+  /** Whether `AUTH PLAIN` / `AUTH LOGIN` take passwords (read at each attempt). Default: off, as Exchange Online. */
+  readonly basicAuth?: BasicAuthSettings;
 }
 
 /** An SMTP error reply: code and text (which starts with its enhanced status code). */
@@ -76,9 +83,11 @@ export class SubmissionServer {
   private readonly server: ExchangeSmtpServer;
   private readonly sessions = new Map<string, SessionState>();
   private readonly hostname: string;
+  private readonly basicAuth: BasicAuthSettings;
 
   constructor(private readonly options: SubmissionServerOptions) {
     this.hostname = options.hostname ?? 'SY5P282CA0097.outlook.office365.com';
+    this.basicAuth = options.basicAuth ?? new BasicAuthSettings();
     this.limits = options.limits ?? new SubmissionLimits(options.clock);
     this.queue = new DeliveryQueue(options.router, options.clock);
     this.server = new ExchangeSmtpServer({
@@ -86,7 +95,8 @@ export class SubmissionServer {
       key: options.tls.key,
       cert: options.tls.cert,
       secure: false,
-      authMethods: ['LOGIN', 'XOAUTH2'],
+      // PLAIN is answered as unknown while basic authentication is off (see speakExchange).
+      authMethods: ['LOGIN', 'PLAIN', 'XOAUTH2'],
       authOptional: false,
       allowInsecureAuth: false,
       disableReverseLookup: true,
@@ -155,6 +165,7 @@ export class SubmissionServer {
       now: () => this.options.clock.now(),
       secure: () => connection.secure,
       clientIp: () => connection.remoteAddress.replace(/^::ffff:/, ''),
+      basicAuth: () => this.basicAuth.smtp,
     };
     const send = connection.send.bind(connection);
     connection.send = (code, data, context) => {
@@ -166,13 +177,33 @@ export class SubmissionServer {
       this.endTransaction(connection.session.id);
       reset(command, callback);
     };
+    const auth = connection.handler_AUTH.bind(connection);
+    connection.handler_AUTH = (command, callback) => {
+      // Exchange Online does not offer PLAIN: smtp-server's own reply for a mechanism it lacks,
+      // after its STARTTLS and identity-change checks, as when PLAIN is not configured at all.
+      const plain = /^AUTH\s+PLAIN(\s|$)/i.test(command.toString().trim());
+      if (plain && !this.basicAuth.smtp && connection.secure && connection.session.user === undefined) {
+        connection.send(504, 'Error: Unrecognized authentication type');
+        callback();
+        return;
+      }
+      auth(command, callback);
+    };
     this.state(connection.session.id).connection = connection;
   }
 
   private async authenticate(auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<string> {
-    if (auth.method !== 'XOAUTH2') throw new SmtpReplyError(535, SMTP_REPLY.basicAuthDisabled);
     const now = this.options.clock.now();
-    const decision = await this.options.access.authorizeSmtp({ user: auth.username ?? '', token: auth.accessToken ?? '' });
+    let decision: SmtpAuthorization;
+    if (auth.method === 'XOAUTH2') {
+      decision = await this.options.access.authorizeSmtp({ user: auth.username ?? '', token: auth.accessToken ?? '' });
+    } else if (!this.basicAuth.smtp) {
+      throw new SmtpReplyError(535, SMTP_REPLY.basicAuthDisabled);
+    } else {
+      // smtp-server falls back to the authzid when PLAIN's authcid is empty; RFC 4616 does not.
+      const user = auth.method === 'PLAIN' ? (auth.authcid ?? '') : (auth.username ?? '');
+      decision = this.options.access.authorizeSmtpPassword({ user, password: auth.password ?? '', authzid: auth.authzid });
+    }
     switch (decision.outcome) {
       case 'refused':
         throw new SmtpReplyError(535, SMTP_REPLY.authFailed(this.hostname, now));
