@@ -11,6 +11,7 @@
  * - `POST   /exchange/faults/imap/drop`, `PUT /exchange/faults/imap/drop-every`, `PUT /exchange/faults/imap/delay`,
  *   `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
  *   `GET|DELETE /exchange/faults`
+ * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
  * - `GET    /exchange/status` — endpoints and connection counts
  */
@@ -57,6 +58,8 @@ const dropBody = z.object({ mailbox: z.string().optional() });
 const dropEveryBody = z.object({ seconds: z.number().positive().nullable() });
 const delayBody = z.object({ ms: z.number().int().min(0).max(120_000) });
 const throttleBody = z.object({ count: z.number().int().positive(), backoffMs: z.number().int().min(0).default(256_625), mailbox: z.string().optional() });
+/** Strict: a misspelt protocol is an error, not a silent no-op. */
+const basicAuthBody = z.object({ imap: z.boolean().optional(), smtp: z.boolean().optional() }).strict();
 const smtpFaultBody = z.object({ count: z.number().int().positive(), code: z.number().int().min(400).max(499).default(421), text: z.string().optional() });
 
 const DEFAULT_SMTP_FAULT_TEXT: Record<number, string> = {
@@ -200,6 +203,14 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       service.faults.clear();
       service.imap.dropEvery(null);
       return reply.code(204).send();
+    });
+
+    app.get('/exchange/settings/basic-auth', async () => service.basicAuth.snapshot());
+
+    app.put('/exchange/settings/basic-auth', async (request, reply) => {
+      const body = parse(basicAuthBody, request.body, reply);
+      if (!body) return reply;
+      return service.basicAuth.update(body);
     });
 
     app.post('/exchange/clock-changed', async () => service.onClockChanged());
