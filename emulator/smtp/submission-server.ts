@@ -182,7 +182,7 @@ export class SubmissionServer {
       // Exchange Online does not offer PLAIN: smtp-server's own reply for a mechanism it lacks,
       // after its STARTTLS and identity-change checks, as when PLAIN is not configured at all.
       const plain = /^AUTH\s+PLAIN(\s|$)/i.test(command.toString().trim());
-      if (plain && !this.basicAuth.smtp && connection.secure && connection.session.user === undefined) {
+      if (plain && !this.basicAuth.smtp && connection.secure && !connection.session.user) {
         connection.send(504, 'Error: Unrecognized authentication type');
         callback();
         return;
