@@ -116,6 +116,23 @@ export class AccountService {
     return listEvents(this.db, { scope: 'account', scopeId: id, ...(before === undefined ? {} : { before }) });
   }
 
+  /**
+   * The password of an account without Modern Authentication (another IMAP/SMTP server), read
+   * fresh from the store so that a changed password takes effect at the next sign-in.
+   *
+   * @throws PosternError AUTH_NOT_AUTHENTICATED when the account has no password.
+   */
+  async passwordFor(accountId: number): Promise<string> {
+    const account = await requireEmailAccount(this.db, accountId);
+    if (account.sealedPassword === null) {
+      throw new PosternError('AUTH_NOT_AUTHENTICATED', {
+        message: `Email account ${account.key} has neither Modern Authentication nor a password.`,
+        remedy: 'Set the account\'s password, or turn Modern Authentication on and choose a Cloud Provider.',
+      });
+    }
+    return this.box.open(account.sealedPassword, 'email_accounts.password');
+  }
+
   /** The grant an account signs in with: the provider's grant of its modern authentication email. */
   async grantFor(account: EmailAccountRecord): Promise<GrantRecord> {
     if (account.providerId === null) {

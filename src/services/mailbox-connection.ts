@@ -9,20 +9,25 @@ import type { AccessTokenService } from './access-token-service.js';
 import type { AccountService } from './account-service.js';
 
 /** Where and how an account's mailbox is reached over IMAP. */
-export interface ImapEndpoint {
+export type ImapEndpoint = ImapPlace & ({ accessToken: () => Promise<AccessToken>; password?: undefined } | { password: () => Promise<string>; accessToken?: undefined });
+
+interface ImapPlace {
   host: string;
   port: number;
   tls: { ca?: string; servername?: string };
   user: string;
-  accessToken: () => Promise<AccessToken>;
 }
 
 const EXCHANGE_IMAP_PORT = 993;
+const IMAPS_PORT = 993;
 
 /**
- * Resolves an account to its IMAP endpoint: the host of its provider's cloud (or the account's
- * override), the provider's extra CA for a custom authority, `user=` the mailbox (the shared
- * mailbox's address), and the delegate's Exchange token from the token service.
+ * Resolves an account to its IMAP endpoint. With Modern Authentication: the host of its
+ * provider's cloud (or the account's override), the provider's extra CA for a custom authority,
+ * `user=` the mailbox (the shared mailbox's address), and the delegate's Exchange token from the
+ * token service. Without (service `imap`, another server): the account's host and port (993 by
+ * default, implicit TLS, trusted by the system's CAs and `NODE_EXTRA_CA_CERTS`), the username and
+ * the account's password, unsealed at each sign-in.
  */
 export async function imapEndpointOf(
   db: Database,
@@ -30,10 +35,26 @@ export async function imapEndpointOf(
   accessTokens: AccessTokenService,
   account: EmailAccountRecord,
 ): Promise<ImapEndpoint> {
-  if (!account.modernAuth || account.providerId === null) {
+  if (!account.modernAuth) {
+    if (account.imapHost === null) {
+      throw new PosternError('VALIDATION_FAILED', {
+        message: `Email account ${account.key} has no IMAP host: an account without Modern Authentication names its server.`,
+        remedy: 'Set the IMAP host (and port, 993 by default) of the account.',
+        details: { in: 'body', fields: [{ field: 'imapHost', problem: 'is required for an IMAP account' }] },
+      });
+    }
+    return {
+      host: account.imapHost,
+      port: account.imapPort ?? IMAPS_PORT,
+      tls: {},
+      user: account.username,
+      password: () => accounts.passwordFor(account.id),
+    };
+  }
+  if (account.providerId === null) {
     throw new PosternError('VALIDATION_FAILED', {
-      message: `Email account ${account.key} does not use Modern Authentication; IMAP with a password is not supported yet.`,
-      remedy: 'Enable Modern Authentication and choose a Cloud Provider for the account.',
+      message: `Email account ${account.key} uses Modern Authentication without a Cloud Provider.`,
+      remedy: 'Choose a Cloud Provider for the account.',
     });
   }
   const provider = await requireProvider(db, account.providerId);
@@ -81,35 +102,44 @@ export class MailboxTestService {
     };
     const account = await requireEmailAccount(this.db, accountId);
     let endpoint: ImapEndpoint;
+    let auth: { user: string; accessToken: string } | { user: string; pass: string };
+    let method: string;
     try {
       endpoint = await imapEndpointOf(this.db, this.accounts, this.accessTokens, account);
-      const grant = await this.accounts.grantFor(account);
-      steps.push({ step: 'grant', ok: true, detail: `The Cloud Provider holds a sign-in for ${grant.upn ?? 'the application'}.` });
+      if (endpoint.password !== undefined) {
+        auth = { user: endpoint.user, pass: await endpoint.password() };
+        method = 'a password';
+        steps.push({ step: 'credentials', ok: true, detail: `The account holds a password for ${endpoint.user}.` });
+      } else {
+        const grant = await this.accounts.grantFor(account);
+        steps.push({ step: 'grant', ok: true, detail: `The Cloud Provider holds a sign-in for ${grant.upn ?? 'the application'}.` });
+        try {
+          const token = await endpoint.accessToken();
+          auth = { user: endpoint.user, accessToken: typeof token === 'string' ? token : token.token };
+          method = 'XOAUTH2';
+          steps.push({ step: 'token', ok: true, detail: 'An Exchange access token was obtained.' });
+        } catch (error) {
+          return fail('token', error);
+        }
+      }
     } catch (error) {
-      return fail('grant', error);
-    }
-    let token: AccessToken;
-    try {
-      token = await endpoint.accessToken();
-      steps.push({ step: 'token', ok: true, detail: 'An Exchange access token was obtained.' });
-    } catch (error) {
-      return fail('token', error);
+      return fail(account.modernAuth ? 'grant' : 'credentials', error);
     }
     const client = new ImapFlow({
       host: endpoint.host,
       port: endpoint.port,
       secure: true,
       tls: endpoint.tls,
-      auth: { user: endpoint.user, accessToken: typeof token === 'string' ? token : token.token },
+      auth,
       logger: false,
       connectionTimeout: 20_000,
       greetingTimeout: 20_000,
       socketTimeout: 30_000,
     });
-    const context = { host: endpoint.host, user: endpoint.user, folder: account.folder };
+    const context = { host: endpoint.host, user: endpoint.user, folder: account.folder, method: endpoint.password === undefined ? ('xoauth2' as const) : ('password' as const) };
     try {
       await client.connect();
-      steps.push({ step: 'imap-login', ok: true, detail: `Signed in to ${endpoint.host}:${endpoint.port} as ${endpoint.user} with XOAUTH2.` });
+      steps.push({ step: 'imap-login', ok: true, detail: `Signed in to ${endpoint.host}:${endpoint.port} as ${endpoint.user} with ${method}.` });
     } catch (error) {
       return fail('imap-login', mapImapError(error, context));
     }

@@ -152,6 +152,10 @@ export class MailboxWorkers {
 /** The settings a running worker depends on. */
 function fingerprintOf(account: EmailAccountRecord): string {
   return JSON.stringify([
+    account.service,
+    account.modernAuth,
+    // Sealed: a new password restarts the worker without the password ever being held here.
+    account.sealedPassword,
     account.username,
     account.providerId,
     account.modernAuthEmail,

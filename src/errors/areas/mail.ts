@@ -16,6 +16,13 @@ export const MAIL_ERRORS = {
     remedy:
       'Check that the Cloud Provider is authenticated as the account\'s modern authentication email, that its scopes include https://outlook.office.com/IMAP.AccessAsUser.All (authenticate the provider again after adding it), and that the username is the mailbox\'s address. For app-only access, the service principal needs FullAccess on the mailbox.',
   },
+  IMAP_LOGIN_FAILED: {
+    status: 409,
+    kind: 'needs-admin',
+    message: 'The IMAP server refused the account\'s username and password.',
+    remedy:
+      'Check the username and the password of the email account (edit the account to set a new password). Servers with two-step verification often want an app password instead of the usual one. A Microsoft 365 mailbox never accepts a password: turn Modern Authentication on and choose a Cloud Provider.',
+  },
   IMAP_NOT_CONNECTED: {
     status: 409,
     kind: 'needs-admin',

@@ -18,6 +18,18 @@ describe('mapImapError', () => {
     expect(JSON.stringify(error.details)).not.toContain('dXNlcj1zZWNyZXQ');
   });
 
+  it('maps a refused password to a password problem, not a token one, and keeps the password out', () => {
+    const plain = Buffer.from('\0support@example.org\0hunter2-secret').toString('base64');
+    const error = mapImapError(
+      imapflowError({ authenticationFailed: true, responseStatus: 'NO', responseText: 'AUTHENTICATE failed.', executedCommand: `A1 AUTHENTICATE PLAIN ${plain}` }),
+      { ...context, method: 'password' },
+    );
+    expect(error).toMatchObject({ code: 'IMAP_LOGIN_FAILED', kind: 'needs-admin' });
+    expect(error.remedy).toMatch(/username and the password/);
+    expect(JSON.stringify({ error, details: error.details, message: error.message })).not.toContain(plain);
+    expect(mapImapError(imapflowError({ responseStatus: 'NO', responseText: 'LOGIN failed.' }), { ...context, method: 'password' }).code).toBe('IMAP_LOGIN_FAILED');
+  });
+
   it('maps BAD User is authenticated but not connected. to the reference checklist', () => {
     const error = mapImapError(imapflowError({ responseStatus: 'BAD', responseText: 'User is authenticated but not connected.' }), context);
     expect(error.code).toBe('IMAP_NOT_CONNECTED');

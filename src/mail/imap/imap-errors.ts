@@ -16,6 +16,8 @@ export interface ImapErrorContext {
   readonly host: string;
   readonly user: string;
   readonly folder?: string;
+  /** How the session signs in; a refused password is not a refused token. Default XOAUTH2. */
+  readonly method?: 'xoauth2' | 'password';
 }
 
 /** The facts read from an imapflow error, all optional. */
@@ -72,7 +74,7 @@ export function mapImapError(error: unknown, context: ImapErrorContext): Postern
     return make('IMAP_THROTTLED', { suggestedBackoffMs: suggestedMs, backoffMs: remainingMs });
   }
   if (facts.authenticationFailed || facts.serverResponseCode === 'AUTHENTICATIONFAILED' || /AUTHENTICATE failed|LOGIN failed/i.test(text)) {
-    return make('IMAP_AUTH_FAILED');
+    return make(context.method === 'password' ? 'IMAP_LOGIN_FAILED' : 'IMAP_AUTH_FAILED');
   }
   if (facts.tlsFailed || (facts.code !== undefined && TLS_CODES.test(facts.code))) return make('IMAP_TLS_FAILED');
   if (/Server Unavailable/i.test(text)) return make('IMAP_SERVER_UNAVAILABLE');

@@ -66,10 +66,12 @@ export interface MailboxSyncOptions {
   readonly port: number;
   /** TLS options: a private CA, the name on the certificate when `host` is an address. */
   readonly tls?: { readonly ca?: string | Buffer; readonly servername?: string; readonly rejectUnauthorized?: boolean };
-  /** The mailbox to open (`user=` of XOAUTH2); for a shared mailbox its address. */
+  /** The mailbox to open (`user=` of XOAUTH2, or the login name with a password); for a shared mailbox its address. */
   readonly user: string;
-  /** A valid access token for the mailbox's resource, from the token service. */
-  readonly accessToken: () => Promise<AccessToken>;
+  /** A valid access token for the mailbox's resource, from the token service (SASL XOAUTH2)… */
+  readonly accessToken?: () => Promise<AccessToken>;
+  /** …or, for a server without Modern Authentication, the password (LOGIN); exactly one of the two. */
+  readonly password?: () => Promise<string>;
   readonly folder: string;
   readonly scanJunk?: boolean;
   /** Junk folder path; default the folder marked \Junk, else "Junk Email". */
@@ -137,7 +139,7 @@ export class MailboxSync {
     this.log = options.logger ?? SILENT;
     this.clock = options.clock ?? (() => new Date());
     this.random = options.random ?? Math.random;
-    this.context = { host: options.host, user: options.user, folder: options.folder };
+    this.context = { host: options.host, user: options.user, folder: options.folder, method: options.password === undefined ? 'xoauth2' : 'password' };
     this.current = { status: 'stopped', at: this.clock() };
   }
 
@@ -196,7 +198,7 @@ export class MailboxSync {
         attempt = 0;
         await this.watch(session);
         await closeQuietly(session.client, true);
-        if (!this.stopping) this.log.info({ user: this.options.user }, 'renewing the IMAP session before the access token expires');
+        if (!this.stopping) this.log.info({ user: this.options.user }, this.options.password === undefined ? 'renewing the IMAP session before the access token expires' : 'renewing the IMAP session after its planned lifetime');
       } catch (error) {
         if (session !== undefined) await closeQuietly(session.client, false);
         if (this.stopping) break;
@@ -213,10 +215,18 @@ export class MailboxSync {
     }
   }
 
-  private async openSession(): Promise<Session> {
-    const issued = await this.options.accessToken();
+  /** How this session signs in, and until when its credentials hold (unknown for a password). */
+  private async credentials(): Promise<{ auth: { user: string; accessToken: string } | { user: string; pass: string }; expiresAt: Date | undefined }> {
+    const { user, accessToken, password } = this.options;
+    if (password !== undefined) return { auth: { user, pass: await password() }, expiresAt: undefined };
+    if (accessToken === undefined) throw new PosternError('INTERNAL', { message: `Mailbox ${user} has neither an access token nor a password to sign in with.` });
+    const issued = await accessToken();
     const token = typeof issued === 'string' ? issued : issued.token;
-    const expiresAt = (typeof issued === 'string' ? undefined : issued.expiresAt) ?? jwtExpiry(token);
+    return { auth: { user, accessToken: token }, expiresAt: (typeof issued === 'string' ? undefined : issued.expiresAt) ?? jwtExpiry(token) };
+  }
+
+  private async openSession(): Promise<Session> {
+    const { auth, expiresAt } = await this.credentials();
     const client = new ImapFlow({
       host: this.options.host,
       port: this.options.port,
@@ -227,7 +237,7 @@ export class MailboxSync {
         ...(this.options.tls?.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: this.options.tls.rejectUnauthorized }),
         minVersion: 'TLSv1.2',
       },
-      auth: { user: this.options.user, accessToken: token },
+      auth,
       logger: this.options.logger === undefined ? false : imapflowLogger(this.options.logger),
       disableAutoIdle: true,
       clientInfo: { name: 'Postern' },

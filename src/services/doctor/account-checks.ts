@@ -35,6 +35,7 @@ const EXCHANGE_CONNECTION_CAP = 16;
 export async function checkAccount(account: EmailAccountRecord, deps: AccountCheckDeps): Promise<Check[]> {
   const checks: Check[] = [];
   if (!account.active) checks.push(warning('account.active', 'Account enabled', 'The account is disabled: no mail is read or sent.', 'Enable the account when it should work.'));
+  if (!account.modernAuth) return [...checks, ...(await checkPasswordAccount(account, deps))];
   let grant: GrantRecord;
   let endpoint: ImapEndpoint;
   try {
@@ -100,6 +101,27 @@ function checkTokenUser(claims: TokenClaims | null, grant: GrantRecord, account:
   }
   const shared = account.username.toLowerCase() !== expected;
   return ok('account.identity', title, shared ? `The token belongs to ${user}, the delegate of the shared mailbox ${account.username}.` : `The token belongs to ${user}, the mailbox's user.`);
+}
+
+/** An account on another server, signing in with a password: the sign-in and the folder. */
+async function checkPasswordAccount(account: EmailAccountRecord, deps: AccountCheckDeps): Promise<Check[]> {
+  const title = `IMAP sign-in and folder ${account.folder}`;
+  let endpoint: ImapEndpoint;
+  let password: string;
+  try {
+    endpoint = await imapEndpointOf(deps.db, deps.accounts, deps.accessTokens, account);
+    password = endpoint.password === undefined ? '' : await endpoint.password();
+  } catch (error) {
+    return [asFailure('account.imap', title, error)];
+  }
+  const probe = await probeImap({ host: endpoint.host, port: endpoint.port, tls: endpoint.tls, user: endpoint.user, password }, account.folder);
+  const imap = probe.ok
+    ? ok('account.imap', title, `Signed in to ${endpoint.host}:${endpoint.port} as ${endpoint.user} with a password; ${account.folder} holds ${probe.messages} message(s).`)
+    : failed('account.imap', title, probe.error.message, probe.error.remedy, probe.error.code);
+  return [
+    imap,
+    skipped('account.microsoft', 'Microsoft 365 checks', 'The account does not use Modern Authentication: no Cloud Provider, token or Exchange permission to check. Sending is checked when a reply is submitted.'),
+  ];
 }
 
 async function checkImap(account: EmailAccountRecord, endpoint: ImapEndpoint, token: string, claims: TokenClaims | null, grant: GrantRecord): Promise<Check[]> {

@@ -7,26 +7,29 @@ export interface ImapProbeTarget {
   port: number;
   tls: { ca?: string };
   user: string;
-  token: string;
+  /** XOAUTH2 with this token… */
+  token?: string;
+  /** …or LOGIN with this password (an account without Modern Authentication). */
+  password?: string;
 }
 
 export type ImapProbe = { ok: true; messages: number } | { ok: false; error: PosternError };
 
-/** Signs in with XOAUTH2 and opens a folder read-only; never changes the mailbox. */
+/** Signs in (XOAUTH2, or a password) and opens a folder read-only; never changes the mailbox. */
 export async function probeImap(target: ImapProbeTarget, folder: string): Promise<ImapProbe> {
   const client = new ImapFlow({
     host: target.host,
     port: target.port,
     secure: true,
     tls: target.tls,
-    auth: { user: target.user, accessToken: target.token },
+    auth: target.password === undefined ? { user: target.user, accessToken: target.token ?? '' } : { user: target.user, pass: target.password },
     logger: false,
     connectionTimeout: 20_000,
     greetingTimeout: 20_000,
     socketTimeout: 30_000,
   });
   client.on('error', () => undefined);
-  const context = { host: target.host, user: target.user, folder };
+  const context = { host: target.host, user: target.user, folder, method: target.password === undefined ? ('xoauth2' as const) : ('password' as const) };
   try {
     await client.connect();
   } catch (error) {
