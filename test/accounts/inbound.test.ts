@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailboxWorkers } from '../../src/workers/mailbox-workers.js';
 import { CONTOSO, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
+import { until } from '../helpers/until.js';
 
 /**
  * The guide's shared mailbox example end to end, with the real mailbox workers: a provider
@@ -43,16 +44,6 @@ afterAll(async () => {
   await workers.stop();
   await pair.close();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const db = () => pair.postern.runtime.db.kysely;
 const accountRow = () => db().selectFrom('email_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
 import { runCli, spawnCli, type RunningCli } from '../helpers/cli.js';
 import { sink } from '../outbound/helpers.js';
+import { until } from '../helpers/until.js';
 
 /**
  * An account on another IMAP/SMTP server, signing in with a username and password (service
@@ -40,29 +41,13 @@ async function api(method: string, route: string, body?: unknown): Promise<{ sta
   return { status: response.status, text, json: text === '' ? undefined : JSON.parse(text) };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const diagnosisReply = z.object({
+  sections: z.array(z.object({ checks: z.array(z.object({ id: z.string(), result: z.string(), evidence: z.string(), code: z.string().optional() })) })),
+});
 
-/** The checks of a diagnosis, wherever the doctor nests them. */
-function checksOf(diagnosis: unknown): Array<{ id: string; result: string; evidence?: string; code?: string }> {
-  const found: Array<{ id: string; result: string; evidence?: string; code?: string }> = [];
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (typeof value === 'object' && value !== null) {
-      const record = value as Record<string, unknown>;
-      if (typeof record.id === 'string' && typeof record.result === 'string') found.push(record as { id: string; result: string });
-      Object.values(record).forEach(visit);
-    }
-  };
-  visit(diagnosis);
-  return found;
+/** The checks of a diagnosis, all sections together. */
+function checksOf(diagnosis: unknown): Array<{ id: string; result: string; evidence: string; code?: string | undefined }> {
+  return diagnosisReply.parse(diagnosis).sections.flatMap((section) => section.checks);
 }
 
 const account = async () => accountReply.parse((await api('GET', `/api/email/accounts/${accountId}`)).json);

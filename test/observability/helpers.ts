@@ -85,16 +85,7 @@ export async function startReceiver(): Promise<Receiver> {
   };
 }
 
-/** Polls `probe` until it returns a value. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { until } from '../helpers/until.js';
 
 /** One sample of the exposition: `name{labels} value`. */
 export interface Sample {

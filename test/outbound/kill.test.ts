@@ -17,6 +17,7 @@ import { openDatabase, updateSendingSettings, type Database } from '../../src/st
 import { CLI } from '../helpers/cli.js';
 import { authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
 import { CONTOSO, sent } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const MESSAGES = 200;
 const DIST = path.resolve(import.meta.dirname, '../../dist');
@@ -39,16 +40,6 @@ function startWorker(): ChildProcessWithoutNullStreams {
   child.stderr.resume();
   children.push(child);
   return child;
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function outboxStates(db: Database): Promise<Map<string, string[]>> {
@@ -93,7 +84,7 @@ describe('kill -9 while 200 messages are being sent', () => {
   it('loses none after a restart, and sends twice only what was in flight at the kill', async () => {
     const worker = startWorker();
     const exited = new Promise((resolve) => worker.once('exit', resolve));
-    await until(async () => ((await sent(pair.emulator)).length >= 60 ? true : undefined), 60_000, 'the first 60 submissions');
+    await until('the first 60 submissions', async () => ((await sent(pair.emulator)).length >= 60 ? true : undefined), 60_000);
     worker.kill('SIGKILL');
     await exited;
 
@@ -106,7 +97,7 @@ describe('kill -9 while 200 messages are being sent', () => {
       expect(sentBefore).toBeLessThan(MESSAGES);
 
       const restarted = startWorker();
-      await until(async () => ((await outboxStates(db)).get('sent')?.length === MESSAGES ? true : undefined), 60_000, 'every message to be sent');
+      await until('every message to be sent', async () => ((await outboxStates(db)).get('sent')?.length === MESSAGES ? true : undefined), 60_000);
       const stopped = new Promise((resolve) => restarted.once('exit', resolve));
       restarted.kill('SIGTERM');
       expect(await stopped).toBe(0);
