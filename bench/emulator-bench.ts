@@ -19,7 +19,14 @@ import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
 import { z } from 'zod';
 import { createCaFetch } from '../emulator/tls/ca-fetch.js';
-import { BENCH_CLIENT_ID, BENCH_PASSWORD, BENCH_SCOPES, benchUser, type BenchReply, type BenchRequest } from './emulator-protocol.js';
+import {
+  BENCH_CLIENT_ID,
+  BENCH_PASSWORD,
+  BENCH_SCOPES,
+  benchUser,
+  type BenchReply,
+  type BenchRequest,
+} from './emulator-protocol.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? '10000');
 const USERS = Number(process.env.BENCH_USERS ?? '1000');
@@ -44,7 +51,11 @@ class ServerProcess {
 
   static async start(): Promise<{ server: ServerProcess; ready: Ready }> {
     const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'emulator-server.js');
-    const child = fork(entry, [], { env: { ...process.env, BENCH_USERS: String(USERS) }, execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(entry, [], {
+      env: { ...process.env, BENCH_USERS: String(USERS) },
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const server = new ServerProcess(child);
     const ready = await server.next();
     if (ready.type !== 'ready') throw new Error('the emulator did not start');
@@ -81,7 +92,13 @@ async function tokens(ready: Ready, count: number): Promise<string[]> {
       const response = await fetchWithCa(ready.tokenUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'password', client_id: BENCH_CLIENT_ID, username: benchUser(i + 1), password: BENCH_PASSWORD, scope: BENCH_SCOPES }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'password',
+          client_id: BENCH_CLIENT_ID,
+          username: benchUser(i + 1),
+          password: BENCH_PASSWORD,
+          scope: BENCH_SCOPES,
+        }).toString(),
       });
       const body: unknown = await response.json();
       const parsed = z.object({ access_token: z.string() }).safeParse(body);
@@ -120,7 +137,11 @@ async function fetchBench(server: ServerProcess, ready: Ready, token: string): P
     let first = 0;
     let bytes = 0;
     let count = 0;
-    for await (const message of flow.fetch('1:*', { uid: true, flags: true, envelope: true, bodyStructure: true, internalDate: true, size: true, source: true }, { uid: true })) {
+    for await (const message of flow.fetch(
+      '1:*',
+      { uid: true, flags: true, envelope: true, bodyStructure: true, internalDate: true, size: true, source: true },
+      { uid: true },
+    )) {
       if (count === 0) first = now() - started;
       count += 1;
       bytes += message.source?.length ?? 0;

@@ -8,7 +8,8 @@ import type { SeedInput } from '../emulator/directory/schema.js';
 export const BENCH_TENANT_ID = 'b0000000-0000-4000-8000-00000000be01';
 export const BENCH_CLIENT_ID = 'b0000000-0000-4000-8000-00000000c11e';
 export const BENCH_PASSWORD = 'Bench#2025!';
-export const BENCH_SCOPES = 'https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access';
+export const BENCH_SCOPES =
+  'https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access';
 
 export type BenchRequest =
   | { type: 'populate'; mailbox: string; count: number }
@@ -47,7 +48,13 @@ export function benchSeed(users: number): SeedInput {
             displayName: 'Bench client',
             redirectUris: { publicClient: ['http://localhost'] },
             allowPublicClient: true,
-            permissions: { delegated: ['https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com/SMTP.Send', 'offline_access'] },
+            permissions: {
+              delegated: [
+                'https://outlook.office.com/IMAP.AccessAsUser.All',
+                'https://outlook.office.com/SMTP.Send',
+                'offline_access',
+              ],
+            },
             adminConsentGranted: true,
           },
         ],

@@ -43,7 +43,11 @@ async function main(): Promise<void> {
       }
       case 'deliver': {
         const sentAt = performance.timeOrigin + performance.now();
-        service.router.deliver({ envelopeFrom: 'load@example.org', recipients: [request.mailbox], raw: benchMessage(request.sequence) });
+        service.router.deliver({
+          envelopeFrom: 'load@example.org',
+          recipients: [request.mailbox],
+          raw: benchMessage(request.sequence),
+        });
         send({ type: 'delivered', mailbox: request.mailbox, sentAt });
         return;
       }
@@ -51,11 +55,20 @@ async function main(): Promise<void> {
         global.gc?.();
         const memory = process.memoryUsage();
         const cpu = process.cpuUsage();
-        send({ type: 'stats', rss: memory.rss, heapUsed: memory.heapUsed, cpuMs: (cpu.user + cpu.system) / 1000, imapConnections: service.imap.connectionCount() });
+        send({
+          type: 'stats',
+          rss: memory.rss,
+          heapUsed: memory.heapUsed,
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          imapConnections: service.imap.connectionCount(),
+        });
         return;
       }
       case 'stop':
-        void handle.close().then(() => rm(dataDir, { recursive: true, force: true })).then(() => process.exit(0));
+        void handle
+          .close()
+          .then(() => rm(dataDir, { recursive: true, force: true }))
+          .then(() => process.exit(0));
         return;
     }
   });

@@ -27,7 +27,15 @@ import { buildApp } from '../src/http/app.js';
 import type { IngestResult } from '../src/services/ingest-message.js';
 import { MailboxWorkers } from '../src/workers/mailbox-workers.js';
 import { sql } from 'kysely';
-import { describeMachine, memorySnapshot, now, printFigures, quantile, sleep, type MemorySnapshot } from './helpers/figures.js';
+import {
+  describeMachine,
+  memorySnapshot,
+  now,
+  printFigures,
+  quantile,
+  sleep,
+  type MemorySnapshot,
+} from './helpers/figures.js';
 import { createQueueAccounts, openPostern, type PosternSide } from './helpers/postern-side.js';
 import { World, type WorldSent } from './helpers/world.js';
 import { queueMailbox } from './helpers/world-protocol.js';
@@ -70,10 +78,16 @@ class Arrivals {
     const resolve = this.waiting.get(result.messageId);
     this.waiting.delete(result.messageId);
     void this.app
-      .inject({ method: 'GET', url: `/api/interactions/${result.interactionId}`, headers: { authorization: this.authorization } })
+      .inject({
+        method: 'GET',
+        url: `/api/interactions/${result.interactionId}`,
+        headers: { authorization: this.authorization },
+      })
       .then((response) => {
         const visibleAt = now();
-        const shown = detailReply.parse(response.json()).messages.some((message) => message.messageId === result.messageId);
+        const shown = detailReply
+          .parse(response.json())
+          .messages.some((message) => message.messageId === result.messageId);
         if (!shown) throw new Error(`the API does not show ${result.messageId}`);
         resolve?.({ committedAt, visibleAt });
       });
@@ -99,7 +113,13 @@ async function countWhere(side: PosternSide, query: 'connected' | 'checkpoints')
 }
 
 /** One message from `sender` to mailbox `index`, until visible in Postern's API. */
-async function deliverOne(world: World, arrivals: Arrivals, id: number, sender: number, index: number): Promise<Sample> {
+async function deliverOne(
+  world: World,
+  arrivals: Arrivals,
+  id: number,
+  sender: number,
+  index: number,
+): Promise<Sample> {
   const messageId = `<idle-${id}@bench.example>`;
   const seen = arrivals.expect(messageId);
   const sent = await world.submit(id, sender, queueMailbox(index), messageId);
@@ -138,7 +158,12 @@ function perAccount(before: MemorySnapshot, after: MemorySnapshot, accounts: num
 
 async function main(): Promise<void> {
   const machine = describeMachine();
-  process.stdout.write(`Machine: ${machine}\nload average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `Machine: ${machine}\nload average before: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
   const world = await World.start({ mailboxes: ACCOUNTS, senders: SENDERS });
   const side = await openPostern(world.ready);
   let workers: MailboxWorkers | undefined;
@@ -146,20 +171,45 @@ async function main(): Promise<void> {
     const { runtime } = side;
     const created = now();
     await createQueueAccounts(side, world.ready, ACCOUNTS, { firstSync: { kind: 'all' } });
-    process.stdout.write(`${ACCOUNTS} accounts created through the account service in ${Math.round(now() - created)} ms\n`);
-    const app = await buildApp({ config: runtime.config, logger: runtime.log.logger, services: runtime.services, version: 'bench' });
+    process.stdout.write(
+      `${ACCOUNTS} accounts created through the account service in ${Math.round(now() - created)} ms\n`,
+    );
+    const app = await buildApp({
+      config: runtime.config,
+      logger: runtime.log.logger,
+      services: runtime.services,
+      version: 'bench',
+    });
     await app.ready();
-    const admin = await runtime.services.users.create({ username: 'bench-admin', role: 'admin', password: 'a long enough password' });
+    const admin = await runtime.services.users.create({
+      username: 'bench-admin',
+      role: 'admin',
+      password: 'a long enough password',
+    });
     const token = await runtime.services.tokens.create(admin.id, 'bench');
     const arrivals = new Arrivals(app, `Bearer ${token.token}`);
 
     const worldBefore = await world.stats();
     const before = await memorySnapshot();
     const started = now();
-    workers = new MailboxWorkers(runtime.db, runtime.services.accounts, runtime.services.accessTokens, runtime.log.logger, { onIngested: arrivals.onIngested });
+    workers = new MailboxWorkers(
+      runtime.db,
+      runtime.services.accounts,
+      runtime.services.accessTokens,
+      runtime.log.logger,
+      { onIngested: arrivals.onIngested },
+    );
     await workers.start();
-    const connectedMs = await waitFor('every account connected', async () => (await countWhere(side, 'connected')) >= ACCOUNTS, 180_000);
-    const syncedMs = await waitFor('every Inbox synced', async () => (await countWhere(side, 'checkpoints')) >= ACCOUNTS, 180_000);
+    const connectedMs = await waitFor(
+      'every account connected',
+      async () => (await countWhere(side, 'connected')) >= ACCOUNTS,
+      180_000,
+    );
+    const syncedMs = await waitFor(
+      'every Inbox synced',
+      async () => (await countWhere(side, 'checkpoints')) >= ACCOUNTS,
+      180_000,
+    );
     await sleep(3000);
     const idle = await memorySnapshot();
     const worldIdle = await world.stats();
@@ -180,7 +230,10 @@ async function main(): Promise<void> {
       serial.push(await deliverOne(world, arrivals, i, 1 + (i % SENDERS), 1 + ((i * 7919) % ACCOUNTS)));
     }
     const serialFigures = latencyFigures('oneAtATime', serial);
-    printFigures(`New mail, one message at a time (${SAMPLES}), delivery into the Inbox → visible in the API`, serialFigures);
+    printFigures(
+      `New mail, one message at a time (${SAMPLES}), delivery into the Inbox → visible in the API`,
+      serialFigures,
+    );
 
     // A steady stream: RATE messages a second, each sent on time whatever the others do.
     const steadyCount = Math.round((RATE * STEADY_MS) / 1000);
@@ -199,7 +252,10 @@ async function main(): Promise<void> {
     const burst = await Promise.all(
       Array.from({ length: ACCOUNTS }, (_, i) => deliverOne(world, arrivals, 100_000 + i, 1 + (i % SENDERS), i + 1)),
     );
-    const burstFigures = { ...latencyFigures('burst', burst), burstAllVisibleMs: Math.max(...burst.map((s) => s.visibleAt)) - burstStart };
+    const burstFigures = {
+      ...latencyFigures('burst', burst),
+      burstAllVisibleMs: Math.max(...burst.map((s) => s.visibleAt)) - burstStart,
+    };
     printFigures(`Burst: one message to each of ${ACCOUNTS} mailboxes at once`, burstFigures);
 
     await sleep(HOLD_MS);
@@ -213,8 +269,15 @@ async function main(): Promise<void> {
       posternHeapMbAfterHold: held.heapUsed / 1_048_576,
     };
     printFigures('After the hold', hold);
-    process.stdout.write(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-    process.stdout.write(`\nJSON ${JSON.stringify({ machine, memory, serial: serialFigures, steady: steadyFigures, burst: burstFigures, hold })}\n`);
+    process.stdout.write(
+      `load average after: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
+    );
+    process.stdout.write(
+      `\nJSON ${JSON.stringify({ machine, memory, serial: serialFigures, steady: steadyFigures, burst: burstFigures, hold })}\n`,
+    );
     await app.close();
   } finally {
     await workers?.stop();

@@ -34,13 +34,24 @@ import { countAccountMessages, getCheckpoint } from '../src/store/index.js';
 import { describeMachine, median, now, printFigures } from './helpers/figures.js';
 import { createQueueAccounts, openPostern } from './helpers/postern-side.js';
 import { World, type WorldReady } from './helpers/world.js';
-import { WORLD_AGENT, WORLD_CLIENT_ID, WORLD_PASSWORD, WORLD_TENANT_ID, queueMailbox } from './helpers/world-protocol.js';
+import {
+  WORLD_AGENT,
+  WORLD_CLIENT_ID,
+  WORLD_PASSWORD,
+  WORLD_TENANT_ID,
+  queueMailbox,
+} from './helpers/world-protocol.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? '2000');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
 const MAILBOX = queueMailbox(1);
 const TUNING = z
-  .object({ batchCount: z.number().int().positive(), batchBytes: z.number().int().positive(), groupCount: z.number().int().positive(), groupBytes: z.number().int().positive() })
+  .object({
+    batchCount: z.number().int().positive(),
+    batchBytes: z.number().int().positive(),
+    groupCount: z.number().int().positive(),
+    groupBytes: z.number().int().positive(),
+  })
   .partial()
   .parse(JSON.parse(process.env.BENCH_TUNING ?? '{}'));
 const INLINE_PARSE = process.env.BENCH_PARSE === 'inline';
@@ -88,7 +99,11 @@ async function bareRun(ready: WorldReady, token: string): Promise<Run> {
   await client.connect();
   await client.mailboxOpen('INBOX');
   let messages = 0;
-  for await (const message of client.fetch('1:*', { uid: true, source: true, internalDate: true, size: true }, { uid: true })) {
+  for await (const message of client.fetch(
+    '1:*',
+    { uid: true, source: true, internalDate: true, size: true },
+    { uid: true },
+  )) {
     if (message.source === undefined) throw new Error(`no source for UID ${message.uid}`);
     const parsed = await simpleParser(message.source);
     if (parsed.messageId === undefined) throw new Error(`UID ${message.uid} parsed without a Message-ID`);
@@ -97,7 +112,12 @@ async function bareRun(ready: WorldReady, token: string): Promise<Run> {
   await client.logout();
   const ms = now() - started;
   const used = process.cpuUsage(cpu);
-  return { ms, messages, cpuMs: (used.user + used.system) / 1000, loopBusyMs: performance.eventLoopUtilization(loop).active };
+  return {
+    ms,
+    messages,
+    cpuMs: (used.user + used.system) / 1000,
+    loopBusyMs: performance.eventLoopUtilization(loop).active,
+  };
 }
 
 /** The full pipeline into a fresh embedded database. */
@@ -107,7 +127,12 @@ async function fullRun(ready: WorldReady): Promise<Run & { dbBytes: number }> {
     const { runtime } = side;
     const [account] = await createQueueAccounts(side, ready, 1, { firstSync: { kind: 'all' } });
     if (account === undefined) throw new Error('no account');
-    const endpoint = await imapEndpointOf(runtime.db, runtime.services.accounts, runtime.services.accessTokens, account);
+    const endpoint = await imapEndpointOf(
+      runtime.db,
+      runtime.services.accounts,
+      runtime.services.accessTokens,
+      account,
+    );
     // The token is fetched before the clock starts.
     await endpoint.accessToken?.();
     const sync = new MailboxSync({
@@ -131,7 +156,8 @@ async function fullRun(ready: WorldReady): Promise<Run & { dbBytes: number }> {
     const loopBusyMs = performance.eventLoopUtilization(loop).active;
     const messages = await countAccountMessages(runtime.db, account.id);
     const checkpoint = await getCheckpoint(runtime.db, account.id, account.folder);
-    if (messages !== MESSAGES || checkpoint?.lastUid !== MESSAGES) throw new Error(`stored ${messages} messages, checkpoint ${checkpoint?.lastUid ?? 'none'}`);
+    if (messages !== MESSAGES || checkpoint?.lastUid !== MESSAGES)
+      throw new Error(`stored ${messages} messages, checkpoint ${checkpoint?.lastUid ?? 'none'}`);
     const dbBytes = fs
       .readdirSync(side.dataDir)
       .filter((name) => name.startsWith('postern.db'))
@@ -149,12 +175,19 @@ async function main(): Promise<void> {
   try {
     const populated = await world.ask({ type: 'populate', mailbox: MAILBOX, corpus: 'ingest', count: MESSAGES });
     if (populated.type !== 'populated' || populated.count !== MESSAGES) throw new Error('the mailbox was not filled');
-    process.stdout.write(`mailbox: ${populated.count} messages, ${(populated.bytes / 1_048_576).toFixed(1)} MB of MIME\n`);
+    process.stdout.write(
+      `mailbox: ${populated.count} messages, ${(populated.bytes / 1_048_576).toFixed(1)} MB of MIME\n`,
+    );
     const token = await bareToken(world.ready);
     const only = process.env.BENCH_PROFILE;
     if (only === 'full' || only === 'bare') {
       const run = only === 'full' ? await fullRun(world.ready) : await bareRun(world.ready, token);
-      printFigures(`One ${only} read (profiling)`, { ms: run.ms, cpuMs: run.cpuMs, loopBusyMs: run.loopBusyMs, messages: run.messages });
+      printFigures(`One ${only} read (profiling)`, {
+        ms: run.ms,
+        cpuMs: run.cpuMs,
+        loopBusyMs: run.loopBusyMs,
+        messages: run.messages,
+      });
       return;
     }
 
@@ -174,7 +207,9 @@ async function main(): Promise<void> {
       }
       const b = bare.at(-1);
       const f = full.at(-1);
-      process.stdout.write(`round ${round + 1}: bare ${b?.ms.toFixed(0)} ms, full ${f?.ms.toFixed(0)} ms, ratio ${((f?.ms ?? 0) / (b?.ms ?? 1)).toFixed(2)}\n`);
+      process.stdout.write(
+        `round ${round + 1}: bare ${b?.ms.toFixed(0)} ms, full ${f?.ms.toFixed(0)} ms, ratio ${((f?.ms ?? 0) / (b?.ms ?? 1)).toFixed(2)}\n`,
+      );
     }
     const bareMs = median(bare.map((run) => run.ms));
     const fullMs = median(full.map((run) => run.ms));
@@ -195,7 +230,10 @@ async function main(): Promise<void> {
       fullLoopBusyMsMedian: median(full.map((run) => run.loopBusyMs)),
       databaseMegabytes: median(full.map((run) => run.dbBytes)) / 1_048_576,
     };
-    printFigures(`Ingest of ${MESSAGES} messages: bare imapflow + mailparser vs Postern's full pipeline (SQLite)`, figures);
+    printFigures(
+      `Ingest of ${MESSAGES} messages: bare imapflow + mailparser vs Postern's full pipeline (SQLite)`,
+      figures,
+    );
     process.stdout.write(`\nJSON ${JSON.stringify({ machine, ingest: figures })}\n`);
   } finally {
     await world.stop();

@@ -44,9 +44,21 @@ async function fetchAll(ready: WorldReady, token: string): Promise<{ ms: number;
   await client.connect();
   const box = await client.mailboxOpen('INBOX');
   const messages: FetchedMessage[] = [];
-  for await (const message of client.fetch('1:*', { uid: true, source: true, internalDate: true, size: true }, { uid: true })) {
+  for await (const message of client.fetch(
+    '1:*',
+    { uid: true, source: true, internalDate: true, size: true },
+    { uid: true },
+  )) {
     if (message.source === undefined) throw new Error('no source');
-    messages.push({ folder: 'INBOX', uidvalidity: Number(box.uidValidity), uid: message.uid, raw: message.source, isJunk: false, size: message.size ?? message.source.length, initialImport: true });
+    messages.push({
+      folder: 'INBOX',
+      uidvalidity: Number(box.uidValidity),
+      uid: message.uid,
+      raw: message.source,
+      isJunk: false,
+      size: message.size ?? message.source.length,
+      initialImport: true,
+    });
   }
   await client.logout();
   return { ms: now() - started, messages };
@@ -66,7 +78,13 @@ async function timed(run: () => Promise<void>): Promise<Timing> {
 }
 
 /** Stores the parsed messages into a fresh database, `group` per transaction, with `synchronous` set first. */
-async function storeAll(ready: WorldReady, prepared: readonly PreparedMessage[], synchronous: 'FULL' | 'OFF', group: number, pageSize?: number): Promise<Timing> {
+async function storeAll(
+  ready: WorldReady,
+  prepared: readonly PreparedMessage[],
+  synchronous: 'FULL' | 'OFF',
+  group: number,
+  pageSize?: number,
+): Promise<Timing> {
   const side = await openPostern(ready, {
     prepareDataDir: (dataDir) => {
       if (pageSize === undefined) return;
@@ -82,7 +100,8 @@ async function storeAll(ready: WorldReady, prepared: readonly PreparedMessage[],
     const db = side.runtime.db;
     await sql.raw(`pragma synchronous = ${synchronous}`).execute(db.kysely);
     return await timed(async () => {
-      for (let start = 0; start < prepared.length; start += group) await ingestPrepared(db, account, prepared.slice(start, start + group));
+      for (let start = 0; start < prepared.length; start += group)
+        await ingestPrepared(db, account, prepared.slice(start, start + group));
     });
   } finally {
     await side.close();
@@ -122,17 +141,21 @@ async function main(): Promise<void> {
     const singleOff = await storeAll(world.ready, prepared, 'OFF', 1);
     const grouped = await storeAll(world.ready, prepared, 'FULL', GROUP);
     const smallPages = await storeAll(world.ready, prepared, 'FULL', GROUP, 4096);
-    const perMessage = (timing: Timing): string => `${((timing.ms * 1000) / messages.length).toFixed(0)} µs (CPU ${((timing.cpuMs * 1000) / messages.length).toFixed(0)} µs)`;
-    printFigures(`Ingest breakdown, ${messages.length} messages (${(bytes / 1_048_576).toFixed(1)} MB), wall time per message (CPU)`, {
-      fetchOnly: perMessage({ ms: fetched.ms, cpuMs: Number.NaN }).replace(' (CPU NaN µs)', ''),
-      simpleParserDefault: perMessage(mailparser),
-      posternParseMessage: perMessage(postern),
-      sqlOneMessagePerTransaction: perMessage(single),
-      sqlOneMessagePerTransactionSyncOff: perMessage(singleOff),
-      [`sqlGroupsOf${GROUP}`]: perMessage(grouped),
-      [`sqlGroupsOf${GROUP}On4KiBPages`]: perMessage(smallPages),
-      fsyncShareOfOneMessagePerTransaction: `${(((single.ms - singleOff.ms) / single.ms) * 100).toFixed(0)} %`,
-    });
+    const perMessage = (timing: Timing): string =>
+      `${((timing.ms * 1000) / messages.length).toFixed(0)} µs (CPU ${((timing.cpuMs * 1000) / messages.length).toFixed(0)} µs)`;
+    printFigures(
+      `Ingest breakdown, ${messages.length} messages (${(bytes / 1_048_576).toFixed(1)} MB), wall time per message (CPU)`,
+      {
+        fetchOnly: perMessage({ ms: fetched.ms, cpuMs: Number.NaN }).replace(' (CPU NaN µs)', ''),
+        simpleParserDefault: perMessage(mailparser),
+        posternParseMessage: perMessage(postern),
+        sqlOneMessagePerTransaction: perMessage(single),
+        sqlOneMessagePerTransactionSyncOff: perMessage(singleOff),
+        [`sqlGroupsOf${GROUP}`]: perMessage(grouped),
+        [`sqlGroupsOf${GROUP}On4KiBPages`]: perMessage(smallPages),
+        fsyncShareOfOneMessagePerTransaction: `${(((single.ms - singleOff.ms) / single.ms) * 100).toFixed(0)} %`,
+      },
+    );
   } finally {
     await world.stop();
   }

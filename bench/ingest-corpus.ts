@@ -70,11 +70,24 @@ export function ingestCorpus(count: number, seed = 20_251_123): CorpusMessage[] 
   const subjects: string[] = [];
   for (let n = 0; n < count; n += 1) {
     const roll = random();
-    const kind: CorpusKind = roll < 0.45 ? 'plain' : roll < 0.72 ? 'alternative' : roll < 0.87 ? 'attachments' : roll < 0.95 ? 'inline-image' : roll < 0.99 ? 'automated' : 'large';
+    const kind: CorpusKind =
+      roll < 0.45
+        ? 'plain'
+        : roll < 0.72
+          ? 'alternative'
+          : roll < 0.87
+            ? 'attachments'
+            : roll < 0.95
+              ? 'inline-image'
+              : roll < 0.99
+                ? 'automated'
+                : 'large';
     const sender = between(1, 150);
     const reply = n > 10 && random() < 0.33;
     const parent = reply ? between(Math.max(0, n - 200), n - 1) : -1;
-    const subject = reply ? `Re: ${subjects[parent] ?? 'your request'}` : `${pick(['Question about', 'Problem with', 'Request:', 'Update on'])} ${pick(WORDS)} ${between(1000, 99999)}`;
+    const subject = reply
+      ? `Re: ${subjects[parent] ?? 'your request'}`
+      : `${pick(['Question about', 'Problem with', 'Request:', 'Update on'])} ${pick(WORDS)} ${between(1000, 99999)}`;
     subjects.push(subject.replace(/^Re: /, ''));
     const header = [
       `From: "Customer ${sender}" <customer${sender}@example.org>`,
@@ -98,13 +111,34 @@ export function ingestCorpus(count: number, seed = 20_251_123): CorpusMessage[] 
       case 'automated': {
         const text = paragraphs(between(400, 4000)).join('\r\n\r\n');
         if (random() < 0.1) {
-          return [...header, 'Content-Type: text/plain; charset=iso-8859-1', 'Content-Transfer-Encoding: quoted-printable', '', `${quotedPrintable(text)} Gr=FC=DFe`, ''].join('\r\n');
+          return [
+            ...header,
+            'Content-Type: text/plain; charset=iso-8859-1',
+            'Content-Transfer-Encoding: quoted-printable',
+            '',
+            `${quotedPrintable(text)} Gr=FC=DFe`,
+            '',
+          ].join('\r\n');
         }
-        return [...header, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', text, ''].join('\r\n');
+        return [
+          ...header,
+          'Content-Type: text/plain; charset=utf-8',
+          'Content-Transfer-Encoding: 8bit',
+          '',
+          text,
+          '',
+        ].join('\r\n');
       }
       case 'alternative': {
         const parts = paragraphs(between(1500, 12000));
-        return [...header, `Content-Type: multipart/alternative; boundary="${boundary}"`, '', ...alternative(boundary, parts), `--${boundary}--`, ''].join('\r\n');
+        return [
+          ...header,
+          `Content-Type: multipart/alternative; boundary="${boundary}"`,
+          '',
+          ...alternative(boundary, parts),
+          `--${boundary}--`,
+          '',
+        ].join('\r\n');
       }
       case 'inline-image': {
         const parts = paragraphs(between(1000, 6000));
@@ -133,14 +167,37 @@ export function ingestCorpus(count: number, seed = 20_251_123): CorpusMessage[] 
       case 'attachments':
       case 'large': {
         const text = paragraphs(between(300, 3000)).join('\r\n\r\n');
-        const files = kind === 'large' ? [{ name: `scan-${n}.pdf`, type: 'application/pdf', size: between(1_000_000, 2_000_000) }] : Array.from({ length: between(1, 2) }, (_, i) => ({
-          name: pick([`invoice-${n}-${i}.pdf`, `report ${n}.xlsx`, `photo_${n}_${i}.jpg`, `log-${n}.txt`]),
-          type: pick(['application/pdf', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'image/jpeg', 'text/plain']),
-          size: between(15_000, 220_000),
-        }));
-        const lines = [...header, `Content-Type: multipart/mixed; boundary="${boundary}"`, '', `--${boundary}`, 'Content-Type: text/plain; charset=utf-8', '', text];
+        const files =
+          kind === 'large'
+            ? [{ name: `scan-${n}.pdf`, type: 'application/pdf', size: between(1_000_000, 2_000_000) }]
+            : Array.from({ length: between(1, 2) }, (_, i) => ({
+                name: pick([`invoice-${n}-${i}.pdf`, `report ${n}.xlsx`, `photo_${n}_${i}.jpg`, `log-${n}.txt`]),
+                type: pick([
+                  'application/pdf',
+                  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+                  'image/jpeg',
+                  'text/plain',
+                ]),
+                size: between(15_000, 220_000),
+              }));
+        const lines = [
+          ...header,
+          `Content-Type: multipart/mixed; boundary="${boundary}"`,
+          '',
+          `--${boundary}`,
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          text,
+        ];
         for (const file of files) {
-          lines.push(`--${boundary}`, `Content-Type: ${file.type}; name="${file.name}"`, 'Content-Transfer-Encoding: base64', `Content-Disposition: attachment; filename="${file.name}"`, '', wrap(binary(file.size).toString('base64')));
+          lines.push(
+            `--${boundary}`,
+            `Content-Type: ${file.type}; name="${file.name}"`,
+            'Content-Transfer-Encoding: base64',
+            `Content-Disposition: attachment; filename="${file.name}"`,
+            '',
+            wrap(binary(file.size).toString('base64')),
+          );
         }
         lines.push(`--${boundary}--`, '');
         return lines.join('\r\n');

@@ -37,7 +37,10 @@ class EmulatorProcess {
 
   static async start(): Promise<{ emulator: EmulatorProcess; ready: Extract<OutboxBenchReply, { type: 'ready' }> }> {
     const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'outbox-server.js');
-    const child = fork(entry, [], { env: { ...process.env, BENCH_ACCOUNTS: String(ACCOUNTS) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(entry, [], {
+      env: { ...process.env, BENCH_ACCOUNTS: String(ACCOUNTS) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const emulator = new EmulatorProcess(child);
     const ready = await emulator.next();
     if (ready.type !== 'ready') throw new Error('the emulator did not start');
@@ -93,7 +96,11 @@ async function main(): Promise<void> {
       authorityUrl: ready.base,
       caFile: ready.caFile,
       grantType: 'password',
-      scopes: ['https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com/SMTP.Send', 'offline_access'],
+      scopes: [
+        'https://outlook.office.com/IMAP.AccessAsUser.All',
+        'https://outlook.office.com/SMTP.Send',
+        'offline_access',
+      ],
     });
     const accountIds: number[] = [];
     await inParallel(
@@ -101,13 +108,26 @@ async function main(): Promise<void> {
       10,
       async (n) => {
         await services.signIn.signInWithPassword(provider.provider.id, benchUser(n), BENCH_PASSWORD);
-        const view = await services.accounts.create({ name: `Bench ${n}`, key: `B${n}`, emailAddress: benchUser(n), providerId: provider.provider.id, smtpHost: '127.0.0.1', smtpPort: ready.smtpPort });
+        const view = await services.accounts.create({
+          name: `Bench ${n}`,
+          key: `B${n}`,
+          emailAddress: benchUser(n),
+          providerId: provider.provider.id,
+          smtpHost: '127.0.0.1',
+          smtpPort: ready.smtpPort,
+        });
         accountIds.push(view.account.id);
       },
     );
     accountIds.sort((a, b) => a - b);
     const admin = await services.users.create({ username: 'bench', role: 'admin', password: 'a long enough password' });
-    const outbound = createOutboundServices({ db, box: runtime.box, logger: runtime.log.logger, accounts: services.accounts, accessTokens: services.accessTokens });
+    const outbound = createOutboundServices({
+      db,
+      box: runtime.box,
+      logger: runtime.log.logger,
+      accounts: services.accounts,
+      accessTokens: services.accessTokens,
+    });
     const setupMs = performance.now() - setupStarted;
 
     const caller = { viewer: { userId: admin.id, role: 'admin' as const } };
@@ -115,7 +135,11 @@ async function main(): Promise<void> {
     const queueCpu = process.cpuUsage();
     for (let i = 0; i < TOTAL; i += 1) {
       const accountId = accountIds[i % ACCOUNTS] ?? 0;
-      await outbound.send.send(caller, accountId, { to: [`customer${i}@example.org`], subject: `Order ${i}: shipment update`, text: `Your order ${i} left the warehouse today.\n\nKind regards,\nSupport` });
+      await outbound.send.send(caller, accountId, {
+        to: [`customer${i}@example.org`],
+        subject: `Order ${i}: shipment update`,
+        text: `Your order ${i} left the warehouse today.\n\nKind regards,\nSupport`,
+      });
     }
     const queueMs = performance.now() - queueStarted;
     const queueCpuMs = cpuMs(process.cpuUsage(queueCpu));
@@ -130,7 +154,11 @@ async function main(): Promise<void> {
     let lastReport = started;
     while (sentCount < TOTAL) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      const row = await db.kysely.selectFrom('outbox').select((eb) => eb.fn.countAll<number | string>().as('n')).where('state', 'in', ['sent', 'failed']).executeTakeFirstOrThrow();
+      const row = await db.kysely
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('state', 'in', ['sent', 'failed'])
+        .executeTakeFirstOrThrow();
       sentCount = Number(row.n);
       if (Date.now() - lastReport > 30_000) {
         lastReport = Date.now();
@@ -146,7 +174,15 @@ async function main(): Promise<void> {
     if (log.type !== 'sent' || before.type !== 'stats' || after.type !== 'stats') throw new Error('unexpected reply');
 
     const events = async (type: string): Promise<number> =>
-      Number((await db.kysely.selectFrom('events').select((eb) => eb.fn.countAll<number | string>().as('n')).where('type', '=', type).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await db.kysely
+            .selectFrom('events')
+            .select((eb) => eb.fn.countAll<number | string>().as('n'))
+            .where('type', '=', type)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     report({
       setupMs,
       queueMs,
@@ -194,11 +230,19 @@ function report(f: Figures): void {
       worstSliding = Math.max(worstSliding, end - start + 1);
     }
     const perMinute = new Map<number, number>();
-    for (const at of times) perMinute.set(Math.floor((at - f.started) / MINUTE), (perMinute.get(Math.floor((at - f.started) / MINUTE)) ?? 0) + 1);
+    for (const at of times)
+      perMinute.set(
+        Math.floor((at - f.started) / MINUTE),
+        (perMinute.get(Math.floor((at - f.started) / MINUTE)) ?? 0) + 1,
+      );
     worstFixed = Math.max(worstFixed, ...perMinute.values());
   }
   const histogram = new Map<number, number>();
-  for (const [, at] of f.records) histogram.set(Math.floor((at - f.started) / MINUTE), (histogram.get(Math.floor((at - f.started) / MINUTE)) ?? 0) + 1);
+  for (const [, at] of f.records)
+    histogram.set(
+      Math.floor((at - f.started) / MINUTE),
+      (histogram.get(Math.floor((at - f.started) / MINUTE)) ?? 0) + 1,
+    );
   const ids = new Map<string, number>();
   for (const [, , id] of f.records) ids.set(id, (ids.get(id) ?? 0) + 1);
   const accepted = f.records.map(([, at]) => at).sort((a, b) => a - b);

@@ -34,7 +34,10 @@ async function main(): Promise<void> {
   process.on('message', (request: OutboxBenchRequest) => {
     switch (request.type) {
       case 'sent':
-        send({ type: 'sent', records: service.router.sent.map((r) => [r.mailbox, r.acceptedAt, r.content.header('message-id') ?? '']) });
+        send({
+          type: 'sent',
+          records: service.router.sent.map((r) => [r.mailbox, r.acceptedAt, r.content.header('message-id') ?? '']),
+        });
         return;
       case 'stats': {
         const cpu = process.cpuUsage();
@@ -42,11 +45,19 @@ async function main(): Promise<void> {
         return;
       }
       case 'stop':
-        void handle.close().then(() => rm(dataDir, { recursive: true, force: true })).then(() => process.exit(0));
+        void handle
+          .close()
+          .then(() => rm(dataDir, { recursive: true, force: true }))
+          .then(() => process.exit(0));
         return;
     }
   });
-  send({ type: 'ready', caFile: handle.caFile, base: handle.urls.https, smtpPort: Number(new URL(handle.urls.smtp ?? 'x://0:0').port) });
+  send({
+    type: 'ready',
+    caFile: handle.caFile,
+    base: handle.urls.https,
+    smtpPort: Number(new URL(handle.urls.smtp ?? 'x://0:0').port),
+  });
 }
 
 main().catch((error: unknown) => {

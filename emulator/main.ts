@@ -150,7 +150,10 @@ async function buildServer(tlsOptions: { key: string; cert: string } | null): Pr
   const app: FastifyInstance =
     tlsOptions === null
       ? fastify({ logger: false })
-      : fastify({ logger: false, serverFactory: (handler) => https.createServer({ key: tlsOptions.key, cert: tlsOptions.cert }, handler) });
+      : fastify({
+          logger: false,
+          serverFactory: (handler) => https.createServer({ key: tlsOptions.key, cert: tlsOptions.cert }, handler),
+        });
   await app.register(formbody);
   return app;
 }
@@ -162,7 +165,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const clock = options.clock ?? new Clock();
   const dataDir = path.resolve(options.dataDir);
   const directory = new Directory(clock, await loadSeed(options.seed));
-  const [tls, keys] = await Promise.all([loadOrCreateTls(dataDir, options.tlsNames ?? DEFAULT_TLS_NAMES), IdentityKeys.loadOrCreate(dataDir, clock.now())]);
+  const [tls, keys] = await Promise.all([
+    loadOrCreateTls(dataDir, options.tlsNames ?? DEFAULT_TLS_NAMES),
+    IdentityKeys.loadOrCreate(dataDir, clock.now()),
+  ]);
   const identity = createIdentityPlatform({
     directory,
     clock,
@@ -241,7 +247,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
       control: (method, route, body) =>
         fetchWithCa(`${urls.control}${route}`, {
           method,
-          headers: { authorization: `Bearer ${controlToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: {
+            authorization: `Bearer ${controlToken}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         }),
       close: closeAll,

@@ -53,6 +53,9 @@ export function sleep(ms: number): Promise<void> {
 
 /** Prints a titled block of figures, one per line. */
 export function printFigures(title: string, values: Record<string, number | string>): void {
-  const lines = Object.entries(values).map(([key, value]) => `  ${key.padEnd(40)} ${typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(2)) : value}`);
+  const lines = Object.entries(values).map(
+    ([key, value]) =>
+      `  ${key.padEnd(40)} ${typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(2)) : value}`,
+  );
   process.stdout.write(`\n${title}\n${lines.join('\n')}\n`);
 }

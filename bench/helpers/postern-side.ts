@@ -38,7 +38,12 @@ export async function openPostern(world: WorldReady, options: OpenPosternOptions
   options.prepareDataDir?.(dataDir);
   const runtime = await openRuntime({
     cwd: dataDir,
-    env: { POSTERN_DATA_DIR: dataDir, POSTERN_LOG_LEVEL: options.logLevel ?? 'info', POSTERN_LOG_CONSOLE: 'false', ...options.env },
+    env: {
+      POSTERN_DATA_DIR: dataDir,
+      POSTERN_LOG_LEVEL: options.logLevel ?? 'info',
+      POSTERN_LOG_CONSOLE: 'false',
+      ...options.env,
+    },
     quiet: true,
   });
   try {

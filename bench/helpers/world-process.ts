@@ -16,7 +16,16 @@ import type { FolderChange } from '../../emulator/exchange/mail-folder.js';
 import { startEmulator } from '../../emulator/main.js';
 import { createCaFetch } from '../../emulator/tls/ca-fetch.js';
 import { ingestCorpus } from '../ingest-corpus.js';
-import { WORLD_CLIENT_ID, WORLD_PASSWORD, WORLD_SMTP_SCOPES, WORLD_TENANT_ID, senderMailbox, worldSeed, type WorldReply, type WorldRequest } from './world-protocol.js';
+import {
+  WORLD_CLIENT_ID,
+  WORLD_PASSWORD,
+  WORLD_SMTP_SCOPES,
+  WORLD_TENANT_ID,
+  senderMailbox,
+  worldSeed,
+  type WorldReply,
+  type WorldRequest,
+} from './world-protocol.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 const specSchema = z.object({ mailboxes: z.number().int().min(1), senders: z.number().int().min(0) });
@@ -52,16 +61,19 @@ async function main(): Promise<void> {
   const watchInbox = (mailbox: string): void => {
     if (watched.has(mailbox)) return;
     watched.add(mailbox);
-    service.store.mailbox(mailbox).wellKnown('inbox').watch((change: FolderChange) => {
-      if (change.kind !== 'append') return;
-      const at = now();
-      for (const message of change.messages) {
-        const id = message.content.header('message-id')?.trim().toLowerCase();
-        if (id === undefined) continue;
-        delivered.get(id)?.(at);
-        delivered.delete(id);
-      }
-    });
+    service.store
+      .mailbox(mailbox)
+      .wellKnown('inbox')
+      .watch((change: FolderChange) => {
+        if (change.kind !== 'append') return;
+        const at = now();
+        for (const message of change.messages) {
+          const id = message.content.header('message-id')?.trim().toLowerCase();
+          if (id === undefined) continue;
+          delivered.get(id)?.(at);
+          delivered.delete(id);
+        }
+      });
   };
 
   const fetchWithCa = createCaFetch(handle.caPem);
@@ -74,7 +86,13 @@ async function main(): Promise<void> {
         const response = await fetchWithCa(`${handle.urls.https}/${WORLD_TENANT_ID}/oauth2/v2.0/token`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'password', client_id: WORLD_CLIENT_ID, username: user, password: WORLD_PASSWORD, scope: WORLD_SMTP_SCOPES }).toString(),
+          body: new URLSearchParams({
+            grant_type: 'password',
+            client_id: WORLD_CLIENT_ID,
+            username: user,
+            password: WORLD_PASSWORD,
+            scope: WORLD_SMTP_SCOPES,
+          }).toString(),
         });
         const token = tokenReply.parse(await response.json()).access_token;
         return nodemailer.createTransport({
@@ -135,7 +153,13 @@ async function main(): Promise<void> {
         global.gc?.();
         const memory = process.memoryUsage();
         const cpu = process.cpuUsage();
-        send({ type: 'stats', rss: memory.rss, heapUsed: memory.heapUsed, cpuMs: (cpu.user + cpu.system) / 1000, imapConnections: service.imap.connectionCount() });
+        send({
+          type: 'stats',
+          rss: memory.rss,
+          heapUsed: memory.heapUsed,
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          imapConnections: service.imap.connectionCount(),
+        });
         return;
       }
       case 'stop':

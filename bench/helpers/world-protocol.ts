@@ -30,21 +30,46 @@ export interface WorldSpec {
 /** A request from the benchmark to the world process. */
 export type WorldRequest =
   | { readonly type: 'populate'; readonly mailbox: string; readonly corpus: 'ingest'; readonly count: number }
-  | { readonly type: 'send'; readonly id: number; readonly sender: number; readonly to: string; readonly messageId: string }
+  | {
+      readonly type: 'send';
+      readonly id: number;
+      readonly sender: number;
+      readonly to: string;
+      readonly messageId: string;
+    }
   | { readonly type: 'stats' }
   | { readonly type: 'stop' };
 
 /** A reply or report from the world process. */
 export type WorldReply =
-  | { readonly type: 'ready'; readonly caFile: string; readonly caPem: string; readonly authority: string; readonly imapPort: number; readonly smtpPort: number }
+  | {
+      readonly type: 'ready';
+      readonly caFile: string;
+      readonly caPem: string;
+      readonly authority: string;
+      readonly imapPort: number;
+      readonly smtpPort: number;
+    }
   | { readonly type: 'populated'; readonly count: number; readonly bytes: number }
   /**
    * A submission's times (ms since the epoch, high resolution): the SMTP client started it, the
    * emulator put it in the recipient's Inbox, the client read the `250` reply.
    */
-  | { readonly type: 'sent'; readonly id: number; readonly submittedAt: number; readonly deliveredAt: number; readonly acceptedAt: number }
+  | {
+      readonly type: 'sent';
+      readonly id: number;
+      readonly submittedAt: number;
+      readonly deliveredAt: number;
+      readonly acceptedAt: number;
+    }
   | { readonly type: 'send-failed'; readonly id: number; readonly error: string }
-  | { readonly type: 'stats'; readonly rss: number; readonly heapUsed: number; readonly cpuMs: number; readonly imapConnections: number };
+  | {
+      readonly type: 'stats';
+      readonly rss: number;
+      readonly heapUsed: number;
+      readonly cpuMs: number;
+      readonly imapConnections: number;
+    };
 
 /** `queue0001@bench.example` … */
 export function queueMailbox(index: number): string {
@@ -58,7 +83,11 @@ export function senderMailbox(index: number): string {
 
 /** The seed of the generated tenant. */
 export function worldSeed(spec: WorldSpec): SeedInput {
-  const user = (n: number, upn: string, name: string): { id: string; userPrincipalName: string; displayName: string; password: string } => ({
+  const user = (
+    n: number,
+    upn: string,
+    name: string,
+  ): { id: string; userPrincipalName: string; displayName: string; password: string } => ({
     id: `b1000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
     userPrincipalName: upn,
     displayName: name,
@@ -86,7 +115,16 @@ export function worldSeed(spec: WorldSpec): SeedInput {
             displayName: 'Postern bench',
             redirectUris: { publicClient: ['http://localhost'] },
             allowPublicClient: true,
-            permissions: { delegated: ['https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com/SMTP.Send', 'offline_access', 'openid', 'profile', 'email'] },
+            permissions: {
+              delegated: [
+                'https://outlook.office.com/IMAP.AccessAsUser.All',
+                'https://outlook.office.com/SMTP.Send',
+                'offline_access',
+                'openid',
+                'profile',
+                'email',
+              ],
+            },
             adminConsentGranted: true,
           },
         ],

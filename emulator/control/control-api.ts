@@ -40,26 +40,49 @@ function tokensEqual(a: string, b: string): boolean {
 }
 
 /** Registers the control API (and `extraRoutes` from extensions) under `/_emulator`. */
-export async function registerControlApi(app: FastifyInstance, deps: ControlDeps, controlToken: string, extraRoutes: readonly ControlRoutes[] = []): Promise<void> {
+export async function registerControlApi(
+  app: FastifyInstance,
+  deps: ControlDeps,
+  controlToken: string,
+  extraRoutes: readonly ControlRoutes[] = [],
+): Promise<void> {
   await app.register(
     async (scope) => {
       scope.addHook('onRequest', async (request, reply) => {
         const header = request.headers.authorization ?? '';
         const presented = /^bearer /i.test(header) ? header.slice(7).trim() : '';
         if (!tokensEqual(presented, controlToken)) {
-          return reply.code(401).header('www-authenticate', 'Bearer realm="postern-emulator"').send({ error: { code: 'unauthorized', message: 'missing or wrong control token' } });
+          return reply
+            .code(401)
+            .header('www-authenticate', 'Bearer realm="postern-emulator"')
+            .send({ error: { code: 'unauthorized', message: 'missing or wrong control token' } });
         }
         return undefined;
       });
       scope.setErrorHandler((error, request, reply) => {
-        if (isEmulatorError(error)) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+        if (isEmulatorError(error))
+          return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
         if (error instanceof ZodError) {
-          const message = error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`).join('; ');
+          const message = error.issues
+            .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
+            .join('; ');
           return reply.code(400).send({ error: { code: 'invalid', message } });
         }
-        const status = typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
-        if (status >= 500) deps.logger.error('control API failure', { url: request.url, message: error instanceof Error ? error.message : String(error) });
-        return reply.code(status).send({ error: { code: status >= 500 ? 'internal' : 'invalid', message: error instanceof Error ? error.message : 'error' } });
+        const status =
+          typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number'
+            ? error.statusCode
+            : 500;
+        if (status >= 500)
+          deps.logger.error('control API failure', {
+            url: request.url,
+            message: error instanceof Error ? error.message : String(error),
+          });
+        return reply.code(status).send({
+          error: {
+            code: status >= 500 ? 'internal' : 'invalid',
+            message: error instanceof Error ? error.message : 'error',
+          },
+        });
       });
       registerDirectoryRoutes(scope, deps);
       registerOperationsRoutes(scope, deps);

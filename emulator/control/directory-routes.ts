@@ -80,7 +80,9 @@ export function registerDirectoryRoutes(scope: FastifyInstance, deps: ControlDep
     return { tenants: directory.listTenants().map(presentTenant) };
   });
 
-  scope.post('/tenants', async (request, reply) => reply.code(201).send(presentTenant(directory.addTenant(request.body))));
+  scope.post('/tenants', async (request, reply) =>
+    reply.code(201).send(presentTenant(directory.addTenant(request.body))),
+  );
   scope.patch<{ Params: { tenant: string } }>('/tenants/:tenant', async (request) =>
     presentTenant(directory.updateTenant(request.params.tenant, tenantPatchSchema.parse(request.body))),
   );
@@ -88,21 +90,29 @@ export function registerDirectoryRoutes(scope: FastifyInstance, deps: ControlDep
   scope.post<{ Params: { tenant: string } }>('/tenants/:tenant/users', async (request, reply) =>
     reply.code(201).send(presentUser(directory.addUser(request.params.tenant, request.body))),
   );
-  scope.patch<{ Params: { user: string } }>('/users/:user', async (request) => presentUser(directory.updateUser(request.params.user, userPatchSchema.parse(request.body))));
+  scope.patch<{ Params: { user: string } }>('/users/:user', async (request) =>
+    presentUser(directory.updateUser(request.params.user, userPatchSchema.parse(request.body))),
+  );
   scope.delete<{ Params: { user: string } }>('/users/:user', async (request, reply) => {
     directory.deleteUser(request.params.user);
     return reply.code(204).send();
   });
-  scope.post<{ Params: { user: string } }>('/users/:user/revoke-sessions', async (request) => presentUser(directory.revokeSessions(request.params.user)));
+  scope.post<{ Params: { user: string } }>('/users/:user/revoke-sessions', async (request) =>
+    presentUser(directory.revokeSessions(request.params.user)),
+  );
   scope.post<{ Params: { user: string } }>('/users/:user/password', async (request) => {
     const body = passwordChangeSchema.parse(request.body);
-    return presentUser(directory.changePassword(request.params.user, body.password, { revokeAllSessions: body.revokeAllSessions }));
+    return presentUser(
+      directory.changePassword(request.params.user, body.password, { revokeAllSessions: body.revokeAllSessions }),
+    );
   });
 
   scope.post<{ Params: { tenant: string } }>('/tenants/:tenant/apps', async (request, reply) =>
     reply.code(201).send(presentApp(directory.addApp(request.params.tenant, request.body))),
   );
-  scope.patch<{ Params: { appId: string } }>('/apps/:appId', async (request) => presentApp(directory.updateApp(request.params.appId, appPatchSchema.parse(request.body))));
+  scope.patch<{ Params: { appId: string } }>('/apps/:appId', async (request) =>
+    presentApp(directory.updateApp(request.params.appId, appPatchSchema.parse(request.body))),
+  );
   scope.delete<{ Params: { appId: string } }>('/apps/:appId', async (request, reply) => {
     directory.deleteApp(request.params.appId);
     return reply.code(204).send();
@@ -118,12 +128,17 @@ export function registerDirectoryRoutes(scope: FastifyInstance, deps: ControlDep
     return reply.code(201).send({ ...presentSecret(secret), value: secret.value });
   });
   scope.patch<{ Params: { appId: string; secretId: string } }>('/apps/:appId/secrets/:secretId', async (request) =>
-    presentSecret(directory.updateSecret(request.params.appId, request.params.secretId, secretPatchSchema.parse(request.body))),
+    presentSecret(
+      directory.updateSecret(request.params.appId, request.params.secretId, secretPatchSchema.parse(request.body)),
+    ),
   );
-  scope.delete<{ Params: { appId: string; secretId: string } }>('/apps/:appId/secrets/:secretId', async (request, reply) => {
-    directory.removeSecret(request.params.appId, request.params.secretId);
-    return reply.code(204).send();
-  });
+  scope.delete<{ Params: { appId: string; secretId: string } }>(
+    '/apps/:appId/secrets/:secretId',
+    async (request, reply) => {
+      directory.removeSecret(request.params.appId, request.params.secretId);
+      return reply.code(204).send();
+    },
+  );
   scope.post<{ Params: { appId: string } }>('/apps/:appId/admin-consent', async (request) => {
     const body = adminConsentSchema.parse(request.body ?? {});
     const app = directory.findApp(request.params.appId);
@@ -163,10 +178,13 @@ export function registerDirectoryRoutes(scope: FastifyInstance, deps: ControlDep
     const body = delegateSchema.parse(request.body);
     return presentMailbox(directory.addDelegate(request.params.address, body.user, body.rights));
   });
-  scope.delete<{ Params: { address: string; user: string } }>('/mailboxes/:address/delegates/:user', async (request) => {
-    const query = delegateRemoveQuerySchema.parse(request.query);
-    return presentMailbox(directory.removeDelegate(request.params.address, request.params.user, query.rights));
-  });
+  scope.delete<{ Params: { address: string; user: string } }>(
+    '/mailboxes/:address/delegates/:user',
+    async (request) => {
+      const query = delegateRemoveQuerySchema.parse(request.query);
+      return presentMailbox(directory.removeDelegate(request.params.address, request.params.user, query.rights));
+    },
+  );
 
   scope.get('/tenants', async () => directory.listTenants().map(presentTenant));
   scope.get('/users', async () => directory.listUsers().map(presentUser));

@@ -4,7 +4,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ControlDeps } from './control-api.js';
-import { clockMoveSchema, faultClearQuerySchema, introspectSchema, requestQuerySchema, rotateKeysSchema } from './schemas.js';
+import {
+  clockMoveSchema,
+  faultClearQuerySchema,
+  introspectSchema,
+  requestQuerySchema,
+  rotateKeysSchema,
+} from './schemas.js';
 
 const DAY_MS = 86_400_000;
 
@@ -28,7 +34,9 @@ export function registerOperationsRoutes(scope: FastifyInstance, deps: ControlDe
 
   scope.get('/faults', async () => faults.list());
   scope.post('/faults', async (request, reply) => reply.code(201).send(faults.add(request.body)));
-  scope.delete('/faults', async (request) => ({ cleared: faults.clear(faultClearQuerySchema.parse(request.query).target) }));
+  scope.delete('/faults', async (request) => ({
+    cleared: faults.clear(faultClearQuerySchema.parse(request.query).target),
+  }));
 
   scope.get('/requests', async (request) => {
     const q = requestQuerySchema.parse(request.query);
@@ -48,5 +56,7 @@ export function registerOperationsRoutes(scope: FastifyInstance, deps: ControlDe
     return { kid: key.kid, published: identity.keys.all.map((k) => k.kid) };
   });
 
-  scope.post('/introspect', async (request) => identity.introspectAccessToken(introspectSchema.parse(request.body).token));
+  scope.post('/introspect', async (request) =>
+    identity.introspectAccessToken(introspectSchema.parse(request.body).token),
+  );
 }

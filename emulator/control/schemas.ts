@@ -38,7 +38,9 @@ export const appPatchSchema = z
     displayName: z.string().min(1),
     signInAudience: z.enum(['AzureADMyOrg', 'AzureADMultipleOrgs']),
     allowPublicClient: z.boolean(),
-    redirectUris: z.object({ web: z.array(z.url()), spa: z.array(z.url()), publicClient: z.array(z.string().min(1)) }).partial(),
+    redirectUris: z
+      .object({ web: z.array(z.url()), spa: z.array(z.url()), publicClient: z.array(z.string().min(1)) })
+      .partial(),
     permissions: z.object({ delegated: z.array(z.string()), application: z.array(z.string()) }).partial(),
   })
   .partial()
@@ -104,7 +106,9 @@ export const clockMoveSchema = z
     reset: z.literal(true).optional(),
   })
   .strict()
-  .refine((b) => Object.keys(b).length === 1, { message: 'give exactly one of advanceMs, advanceSeconds, advanceDays, set, reset' });
+  .refine((b) => Object.keys(b).length === 1, {
+    message: 'give exactly one of advanceMs, advanceSeconds, advanceDays, set, reset',
+  });
 
 export const requestQuerySchema = z
   .object({

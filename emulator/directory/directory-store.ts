@@ -239,14 +239,17 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
         claim(`t:${t.id}`, `tenant ${t.id}`);
         for (const d of t.domains) claim(`d:${d}`, `domain ${d}`);
       }
-      for (const u of this.users.values()) claim(`u:${u.id}`, `user ${u.id}`), claim(`upn:${u.userPrincipalName}`, `UPN ${u.userPrincipalName}`);
+      for (const u of this.users.values())
+        (claim(`u:${u.id}`, `user ${u.id}`), claim(`upn:${u.userPrincipalName}`, `UPN ${u.userPrincipalName}`));
       for (const a of this.apps.values()) claim(`a:${a.appId}`, `app ${a.appId}`);
-      for (const m of this.mailboxes.values()) for (const addr of [m.address, ...m.aliases]) claim(`m:${addr}`, `address ${addr}`);
+      for (const m of this.mailboxes.values())
+        for (const addr of [m.address, ...m.aliases]) claim(`m:${addr}`, `address ${addr}`);
     }
     for (const s of states) {
       claim(`t:${s.tenant.id}`, `tenant ${s.tenant.id}`);
       for (const d of s.tenant.domains) claim(`d:${d}`, `domain ${d}`);
-      for (const u of s.users) claim(`u:${u.id}`, `user ${u.id}`), claim(`upn:${u.userPrincipalName}`, `UPN ${u.userPrincipalName}`);
+      for (const u of s.users)
+        (claim(`u:${u.id}`, `user ${u.id}`), claim(`upn:${u.userPrincipalName}`, `UPN ${u.userPrincipalName}`));
       for (const a of s.apps) claim(`a:${a.appId}`, `app ${a.appId}`);
       for (const m of s.mailboxes) for (const addr of [m.address, ...m.aliases]) claim(`m:${addr}`, `address ${addr}`);
     }
@@ -255,7 +258,13 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
 
 /** Parses with a zod schema, turning failures into one readable `invalid` error. */
 export function parseOrThrow<T>(
-  schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } } },
+  schema: {
+    safeParse(
+      input: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } };
+  },
   input: unknown,
   what: string,
 ): T {

@@ -17,7 +17,12 @@ describe('Directory', () => {
     expect(byDomain?.id).toBe('7a3c9f4e-2b1d-4e8a-9c6f-1d2e3f4a5b6c');
     expect(directory.findTenant('7A3C9F4E-2B1D-4E8A-9C6F-1D2E3F4A5B6C')).toBe(byDomain);
     expect(directory.findUserByUpn('Andrea@Contoso.com')?.displayName).toBe('Andrea Rossi');
-    expect(directory.listMailboxes().map((m) => m.address).sort()).toEqual([
+    expect(
+      directory
+        .listMailboxes()
+        .map((m) => m.address)
+        .sort(),
+    ).toEqual([
       'andrea@contoso.com',
       'developers@contoso.com',
       'giulia@contoso.com',
@@ -78,7 +83,9 @@ describe('Directory', () => {
     off();
     directory.updateUser('marco@contoso.com', { disabled: false });
     expect(seen.map((c) => c.type)).toEqual(['user-updated', 'user-disabled', 'sessions-revoked', 'mailbox-updated']);
-    expect(directory.findUserByUpn('andrea@contoso.com')?.tokensValidFrom?.toISOString()).toBe('2025-01-16T12:00:00.000Z');
+    expect(directory.findUserByUpn('andrea@contoso.com')?.tokensValidFrom?.toISOString()).toBe(
+      '2025-01-16T12:00:00.000Z',
+    );
     expect(directory.findMailbox('developers@contoso.com')?.sendAs).toEqual([]);
   });
 
@@ -89,10 +96,20 @@ describe('Directory', () => {
     const andrea = directory.findUserByUpn('andrea@contoso.com');
     if (andrea === undefined) throw new Error('seed incomplete');
     expect(directory.consentedScopes(tenantId, web, andrea.id).size).toBe(0);
-    directory.grantConsent({ tenantId, appId: web, userId: andrea.id, scopes: ['https://outlook.office365.com/imap.accessasuser.all', 'offline_access'] });
-    expect([...directory.consentedScopes(tenantId, web, andrea.id)]).toEqual(['https://outlook.office.com/IMAP.AccessAsUser.All', 'offline_access']);
+    directory.grantConsent({
+      tenantId,
+      appId: web,
+      userId: andrea.id,
+      scopes: ['https://outlook.office365.com/imap.accessasuser.all', 'offline_access'],
+    });
+    expect([...directory.consentedScopes(tenantId, web, andrea.id)]).toEqual([
+      'https://outlook.office.com/IMAP.AccessAsUser.All',
+      'offline_access',
+    ]);
     expect(directory.revokeConsent({ tenantId, appId: web, userId: 'all' })).toBe(1);
-    expect([...directory.consentedRoles(tenantId, '5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a03')]).toContain('https://outlook.office.com/IMAP.AccessAsApp');
+    expect([...directory.consentedRoles(tenantId, '5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a03')]).toContain(
+      'https://outlook.office.com/IMAP.AccessAsApp',
+    );
   });
 
   it('rejects a seed with an unknown delegate, naming it', () => {

@@ -63,7 +63,8 @@ export class Directory extends DirectoryStore {
   updateTenant(idOrDomain: string, patch: TenantPatch): Readonly<Tenant> {
     const tenant = this.#tenant(idOrDomain);
     if (patch.displayName !== undefined) tenant.displayName = patch.displayName;
-    if (patch.smtpAuthDisabledByDefault !== undefined) tenant.smtpAuthDisabledByDefault = patch.smtpAuthDisabledByDefault;
+    if (patch.smtpAuthDisabledByDefault !== undefined)
+      tenant.smtpAuthDisabledByDefault = patch.smtpAuthDisabledByDefault;
     if (patch.userConsent !== undefined) tenant.userConsent = patch.userConsent;
     if (patch.signInFrequencySeconds !== undefined) tenant.signInFrequencySeconds = patch.signInFrequencySeconds;
     this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
@@ -78,7 +79,8 @@ export class Directory extends DirectoryStore {
     const seed = parseOrThrow(userSeedSchema, input, 'user');
     const user = toUser(seed, tenant.id);
     if (this.users.has(user.id)) throw new EmulatorError('conflict', `user ${user.id} exists`);
-    if (this.findUserByUpn(user.userPrincipalName) !== undefined) throw new EmulatorError('conflict', `UPN ${user.userPrincipalName} exists`);
+    if (this.findUserByUpn(user.userPrincipalName) !== undefined)
+      throw new EmulatorError('conflict', `UPN ${user.userPrincipalName} exists`);
     const mailbox = userMailbox(seed, user);
     if (mailbox !== null) this.#claimAddresses([mailbox.address, ...mailbox.aliases]);
     this.users.set(user.id, user);
@@ -99,7 +101,11 @@ export class Directory extends DirectoryStore {
     if (patch.admin !== undefined) user.admin = patch.admin;
     this.emit('change', { type: 'user-updated', tenantId: user.tenantId, userId: user.id });
     if (user.disabled !== wasDisabled) {
-      this.emit('change', { type: user.disabled ? 'user-disabled' : 'user-enabled', tenantId: user.tenantId, userId: user.id });
+      this.emit('change', {
+        type: user.disabled ? 'user-disabled' : 'user-enabled',
+        tenantId: user.tenantId,
+        userId: user.id,
+      });
     }
     return user;
   }
@@ -116,7 +122,8 @@ export class Directory extends DirectoryStore {
     }
     this.consents = this.consents.filter((c) => c.userId !== user.id);
     this.emit('change', { type: 'user-deleted', tenantId: user.tenantId, userId: user.id });
-    if (own !== undefined) this.emit('change', { type: 'mailbox-deleted', tenantId: user.tenantId, address: own.address });
+    if (own !== undefined)
+      this.emit('change', { type: 'mailbox-deleted', tenantId: user.tenantId, address: own.address });
   }
 
   /**
@@ -173,8 +180,10 @@ export class Directory extends DirectoryStore {
     if (uris?.web !== undefined) app.redirectUris.web = [...uris.web];
     if (uris?.spa !== undefined) app.redirectUris.spa = [...uris.spa];
     if (uris?.publicClient !== undefined) app.redirectUris.publicClient = [...uris.publicClient];
-    if (patch.permissions?.delegated !== undefined) app.permissions.delegated = canonicalList(patch.permissions.delegated, 'delegated', `app ${app.appId}`);
-    if (patch.permissions?.application !== undefined) app.permissions.application = canonicalList(patch.permissions.application, 'application', `app ${app.appId}`);
+    if (patch.permissions?.delegated !== undefined)
+      app.permissions.delegated = canonicalList(patch.permissions.delegated, 'delegated', `app ${app.appId}`);
+    if (patch.permissions?.application !== undefined)
+      app.permissions.application = canonicalList(patch.permissions.application, 'application', `app ${app.appId}`);
     this.emit('change', { type: 'app-updated', tenantId: app.tenantId, appId: app.appId });
     return app;
   }
@@ -189,7 +198,10 @@ export class Directory extends DirectoryStore {
   }
 
   /** Adds a client secret ("Certificates & secrets → New client secret"); the value is generated unless given. */
-  addSecret(appId: string, input: { value?: string; expiresAt: Date; displayName?: string; id?: string }): Readonly<ClientSecret> {
+  addSecret(
+    appId: string,
+    input: { value?: string; expiresAt: Date; displayName?: string; id?: string },
+  ): Readonly<ClientSecret> {
     const app = this.#app(appId);
     const value = input.value ?? generateSecretValue();
     const secret: ClientSecret = {
@@ -220,7 +232,8 @@ export class Directory extends DirectoryStore {
     const app = this.#app(appId);
     const before = app.secrets.length;
     app.secrets = app.secrets.filter((s) => s.id !== secretId.toLowerCase());
-    if (app.secrets.length === before) throw new EmulatorError('not-found', `secret ${secretId} not found on app ${app.appId}`);
+    if (app.secrets.length === before)
+      throw new EmulatorError('not-found', `secret ${secretId} not found on app ${app.appId}`);
     this.emit('change', { type: 'app-updated', tenantId: app.tenantId, appId: app.appId });
   }
 
@@ -230,7 +243,13 @@ export class Directory extends DirectoryStore {
    * Records consent: a user's (userId) or an admin's for the whole tenant (userId null). Scopes
    * and roles are merged into an existing grant for the same app and principal.
    */
-  grantConsent(input: { tenantId: string; appId: string; userId: string | null; scopes?: string[]; roles?: string[] }): Readonly<Consent> {
+  grantConsent(input: {
+    tenantId: string;
+    appId: string;
+    userId: string | null;
+    scopes?: string[];
+    roles?: string[];
+  }): Readonly<Consent> {
     const tenant = this.#tenant(input.tenantId);
     const app = this.#app(input.appId);
     const userId = input.userId === null ? null : this.#user(input.userId).id;
@@ -269,9 +288,17 @@ export class Directory extends DirectoryStore {
     const appId = input.appId.toLowerCase();
     const userId = input.userId === null || input.userId === 'all' ? input.userId : this.#user(input.userId).id;
     const before = this.consents.length;
-    this.consents = this.consents.filter((c) => !(c.tenantId === tenant.id && c.appId === appId && (userId === 'all' || c.userId === userId)));
+    this.consents = this.consents.filter(
+      (c) => !(c.tenantId === tenant.id && c.appId === appId && (userId === 'all' || c.userId === userId)),
+    );
     const removed = before - this.consents.length;
-    if (removed > 0) this.emit('change', { type: 'consent-revoked', tenantId: tenant.id, appId, userId: userId === 'all' ? null : userId });
+    if (removed > 0)
+      this.emit('change', {
+        type: 'consent-revoked',
+        tenantId: tenant.id,
+        appId,
+        userId: userId === 'all' ? null : userId,
+      });
     return removed;
   }
 
@@ -308,7 +335,8 @@ export class Directory extends DirectoryStore {
   /** Deletes a shared mailbox (a user mailbox goes with its user). */
   deleteMailbox(address: string): void {
     const mailbox = this.#mailbox(address);
-    if (mailbox.kind === 'user') throw new EmulatorError('invalid', `${mailbox.address} is a user mailbox: delete the user instead`);
+    if (mailbox.kind === 'user')
+      throw new EmulatorError('invalid', `${mailbox.address} is a user mailbox: delete the user instead`);
     this.mailboxes.delete(mailbox.address);
     this.emit('change', { type: 'mailbox-deleted', tenantId: mailbox.tenantId, address: mailbox.address });
   }
@@ -317,7 +345,8 @@ export class Directory extends DirectoryStore {
   addDelegate(address: string, userRef: string, rights: readonly MailboxRight[]): Readonly<Mailbox> {
     const mailbox = this.#mailbox(address);
     const user = this.#user(userRef);
-    if (user.tenantId !== mailbox.tenantId) throw new EmulatorError('invalid', `${user.userPrincipalName} is not in the mailbox's tenant`);
+    if (user.tenantId !== mailbox.tenantId)
+      throw new EmulatorError('invalid', `${user.userPrincipalName} is not in the mailbox's tenant`);
     if (rights.includes('FullAccess') && !mailbox.fullAccess.includes(user.id)) mailbox.fullAccess.push(user.id);
     if (rights.includes('SendAs') && !mailbox.sendAs.includes(user.id)) mailbox.sendAs.push(user.id);
     this.emit('change', { type: 'mailbox-updated', tenantId: mailbox.tenantId, address: mailbox.address });

@@ -14,7 +14,10 @@ export async function readSeedFile(file: string): Promise<unknown> {
     const parsed: unknown = JSON.parse(text);
     return parsed;
   } catch (error) {
-    throw new EmulatorError('invalid', `seed ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new EmulatorError(
+      'invalid',
+      `seed ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -23,7 +26,10 @@ export async function readSeedFile(file: string): Promise<unknown> {
  * sources and from the compiled `dist/emulator/...` (tsc does not copy JSON files).
  */
 export function sampleSeedPath(): string {
-  const candidates = [new URL('../seeds/contoso.json', import.meta.url), new URL('../../../emulator/seeds/contoso.json', import.meta.url)];
+  const candidates = [
+    new URL('../seeds/contoso.json', import.meta.url),
+    new URL('../../../emulator/seeds/contoso.json', import.meta.url),
+  ];
   for (const url of candidates) {
     const file = fileURLToPath(url);
     if (existsSync(file)) return file;

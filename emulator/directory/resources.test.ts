@@ -3,7 +3,11 @@ import { canonicalPermission, parseScope } from './resources.js';
 
 describe('scope parsing', () => {
   it('accepts both Exchange prefixes and the app id form, case-insensitively', () => {
-    for (const raw of ['https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office365.com/imap.accessasuser.all', '00000002-0000-0ff1-ce00-000000000000/IMAP.AccessAsUser.All']) {
+    for (const raw of [
+      'https://outlook.office.com/IMAP.AccessAsUser.All',
+      'https://outlook.office365.com/imap.accessasuser.all',
+      '00000002-0000-0ff1-ce00-000000000000/IMAP.AccessAsUser.All',
+    ]) {
       expect(parseScope(raw)).toEqual({ kind: 'resource', resource: 'exchange', name: 'IMAP.AccessAsUser.All' });
     }
   });
@@ -11,7 +15,11 @@ describe('scope parsing', () => {
   it('defaults bare names to Graph and recognises OIDC scopes and .default', () => {
     expect(parseScope('Mail.Read')).toEqual({ kind: 'resource', resource: 'graph', name: 'Mail.Read' });
     expect(parseScope('OFFLINE_ACCESS')).toEqual({ kind: 'oidc', name: 'offline_access' });
-    expect(parseScope('https://outlook.office365.com/.default', 'application')).toEqual({ kind: 'resource', resource: 'exchange', name: '.default' });
+    expect(parseScope('https://outlook.office365.com/.default', 'application')).toEqual({
+      kind: 'resource',
+      resource: 'exchange',
+      name: '.default',
+    });
   });
 
   it('tells unknown resources from unknown names', () => {
@@ -22,7 +30,9 @@ describe('scope parsing', () => {
   });
 
   it('canonicalises permissions to the outlook.office.com form', () => {
-    expect(canonicalPermission('https://outlook.office365.com/SMTP.SendAsApp', 'application')).toBe('https://outlook.office.com/SMTP.SendAsApp');
+    expect(canonicalPermission('https://outlook.office365.com/SMTP.SendAsApp', 'application')).toBe(
+      'https://outlook.office.com/SMTP.SendAsApp',
+    );
     expect(() => canonicalPermission('https://outlook.office.com/.default', 'delegated')).toThrow(/\.default/);
   });
 });

@@ -52,7 +52,15 @@ export const EXCHANGE: Resource = {
     'Mail.Send',
     'User.Read',
   ],
-  application: ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp', 'full_access_as_app', 'Mail.Read', 'Mail.ReadWrite', 'Mail.Send'],
+  application: [
+    'IMAP.AccessAsApp',
+    'POP.AccessAsApp',
+    'SMTP.SendAsApp',
+    'full_access_as_app',
+    'Mail.Read',
+    'Mail.ReadWrite',
+    'Mail.Send',
+  ],
 };
 
 /** @see https://learn.microsoft.com/graph/permissions-reference */

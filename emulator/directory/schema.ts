@@ -28,13 +28,18 @@ export const userSeedSchema = z.object({
   password: z.string().min(1),
   mfaRequired: z.boolean().default(false),
   /** The one-time code the MFA page accepts for this user. */
-  mfaCode: z.string().regex(/^\d{6}$/).default('123456'),
+  mfaCode: z
+    .string()
+    .regex(/^\d{6}$/)
+    .default('123456'),
   disabled: z.boolean().default(false),
   /** Global administrator: may grant tenant-wide (admin) consent. */
   admin: z.boolean().default(false),
   passwordChangedAt: isoDate.nullable().default(null),
   /** `false`: an unlicensed user with no mailbox. */
-  mailbox: z.union([userMailboxSeedSchema, z.literal(false)]).default({ imapEnabled: true, smtpAuthEnabled: null, aliases: [] }),
+  mailbox: z
+    .union([userMailboxSeedSchema, z.literal(false)])
+    .default({ imapEnabled: true, smtpAuthEnabled: null, aliases: [] }),
 });
 
 export const secretSeedSchema = z.object({

@@ -104,7 +104,11 @@ export function toApp(seed: AppSeed, tenantId: string): AppRegistration {
 }
 
 /** A seed shared mailbox → model, resolving delegates with `resolveUser`. */
-export function toSharedMailbox(seed: SharedMailboxSeed, tenantId: string, resolveUser: (ref: string) => string): Mailbox {
+export function toSharedMailbox(
+  seed: SharedMailboxSeed,
+  tenantId: string,
+  resolveUser: (ref: string) => string,
+): Mailbox {
   return {
     address: seed.address.toLowerCase(),
     tenantId,
@@ -198,15 +202,29 @@ export function exportTenant(state: TenantState): Seed['tenants'][number] {
         mailbox:
           mailbox === undefined
             ? false
-            : { imapEnabled: mailbox.imapEnabled, smtpAuthEnabled: mailbox.smtpAuthEnabled, aliases: [...mailbox.aliases] },
+            : {
+                imapEnabled: mailbox.imapEnabled,
+                smtpAuthEnabled: mailbox.smtpAuthEnabled,
+                aliases: [...mailbox.aliases],
+              },
       };
     }),
     apps: state.apps.map((a) => ({
       appId: a.appId,
       displayName: a.displayName,
       signInAudience: a.signInAudience,
-      redirectUris: { web: [...a.redirectUris.web], spa: [...a.redirectUris.spa], publicClient: [...a.redirectUris.publicClient] },
-      secrets: a.secrets.map((s) => ({ id: s.id, value: s.value, hint: s.hint, displayName: s.displayName, expiresAt: s.expiresAt.toISOString() })),
+      redirectUris: {
+        web: [...a.redirectUris.web],
+        spa: [...a.redirectUris.spa],
+        publicClient: [...a.redirectUris.publicClient],
+      },
+      secrets: a.secrets.map((s) => ({
+        id: s.id,
+        value: s.value,
+        hint: s.hint,
+        displayName: s.displayName,
+        expiresAt: s.expiresAt.toISOString(),
+      })),
       allowPublicClient: a.allowPublicClient,
       permissions: { delegated: [...a.permissions.delegated], application: [...a.permissions.application] },
       adminConsentGranted: false,

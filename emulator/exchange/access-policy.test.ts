@@ -7,17 +7,55 @@ const ANDREA = 'oid-andrea';
 const DAEMON = 'app-daemon';
 
 const mailboxes: Record<string, MailboxFacts> = {
-  'andrea@contoso.com': { address: 'andrea@contoso.com', tenantId: TENANT, kind: 'user', ownerUserId: ANDREA, fullAccess: [], sendAs: [], imapEnabled: true, smtpAuthEnabled: null, tenantSmtpAuthEnabled: true },
-  'developers@contoso.com': { address: 'developers@contoso.com', tenantId: TENANT, kind: 'shared', fullAccess: [ANDREA, DAEMON], sendAs: [ANDREA], imapEnabled: true, smtpAuthEnabled: null, tenantSmtpAuthEnabled: true },
-  'ops@contoso.com': { address: 'ops@contoso.com', tenantId: TENANT, kind: 'shared', fullAccess: [], sendAs: [], imapEnabled: true, smtpAuthEnabled: null, tenantSmtpAuthEnabled: true },
+  'andrea@contoso.com': {
+    address: 'andrea@contoso.com',
+    tenantId: TENANT,
+    kind: 'user',
+    ownerUserId: ANDREA,
+    fullAccess: [],
+    sendAs: [],
+    imapEnabled: true,
+    smtpAuthEnabled: null,
+    tenantSmtpAuthEnabled: true,
+  },
+  'developers@contoso.com': {
+    address: 'developers@contoso.com',
+    tenantId: TENANT,
+    kind: 'shared',
+    fullAccess: [ANDREA, DAEMON],
+    sendAs: [ANDREA],
+    imapEnabled: true,
+    smtpAuthEnabled: null,
+    tenantSmtpAuthEnabled: true,
+  },
+  'ops@contoso.com': {
+    address: 'ops@contoso.com',
+    tenantId: TENANT,
+    kind: 'shared',
+    fullAccess: [],
+    sendAs: [],
+    imapEnabled: true,
+    smtpAuthEnabled: null,
+    tenantSmtpAuthEnabled: true,
+  },
 };
-const aliases: Record<string, string> = { 'dev@contoso.com': 'developers@contoso.com', 'a.rossi@contoso.com': 'andrea@contoso.com' };
+const aliases: Record<string, string> = {
+  'dev@contoso.com': 'developers@contoso.com',
+  'a.rossi@contoso.com': 'andrea@contoso.com',
+};
 
 const MARCO = 'oid-marco';
 const ADMIN = 'oid-admin';
 /** Andrea's UPN differs from her mailbox address, so that both spellings of a login are covered. */
 const users: Record<string, UserFacts & { password: string }> = {
-  [ANDREA]: { id: ANDREA, tenantId: TENANT, upn: 'andrea@contoso.onmicrosoft.com', enabled: true, mailbox: 'andrea@contoso.com', password: 'Andrea#2025' },
+  [ANDREA]: {
+    id: ANDREA,
+    tenantId: TENANT,
+    upn: 'andrea@contoso.onmicrosoft.com',
+    enabled: true,
+    mailbox: 'andrea@contoso.com',
+    password: 'Andrea#2025',
+  },
   [MARCO]: { id: MARCO, tenantId: TENANT, upn: 'marco@contoso.com', enabled: false, password: 'Marco#2025' },
   [ADMIN]: { id: ADMIN, tenantId: TENANT, upn: 'admin@contoso.com', enabled: true, password: 'Admin#2025' },
 };
@@ -36,7 +74,15 @@ function access(tokens: Record<string, TokenFacts>) {
 }
 
 const delegated = (scopes: string[], overrides: Partial<TokenFacts> = {}): TokenFacts => ({
-  audience: 'exchange', scopes, roles: [], tenantId: TENANT, appId: 'web', userId: ANDREA, upn: 'andrea@contoso.com', expiresAt: NOW + 3_600_000, ...overrides,
+  audience: 'exchange',
+  scopes,
+  roles: [],
+  tenantId: TENANT,
+  appId: 'web',
+  userId: ANDREA,
+  upn: 'andrea@contoso.com',
+  expiresAt: NOW + 3_600_000,
+  ...overrides,
 });
 
 describe('IMAP authorization', () => {
@@ -47,14 +93,32 @@ describe('IMAP authorization', () => {
     graph: delegated(['IMAP.AccessAsUser.All'], { audience: 'graph' }),
     expired: delegated(['IMAP.AccessAsUser.All'], { expiresAt: NOW }),
     otherTenant: delegated(['IMAP.AccessAsUser.All'], { tenantId: 'tenant-2' }),
-    app: { audience: 'exchange', scopes: [], roles: ['IMAP.AccessAsApp'], tenantId: TENANT, appId: DAEMON, expiresAt: NOW + 1000 },
+    app: {
+      audience: 'exchange',
+      scopes: [],
+      roles: ['IMAP.AccessAsApp'],
+      tenantId: TENANT,
+      appId: DAEMON,
+      expiresAt: NOW + 1000,
+    },
   });
 
   it('connects the owner, with either scope spelling, and a delegate with FullAccess (also by alias)', async () => {
-    expect(await a.authorizeImap({ user: 'andrea@contoso.com', token: 'good' })).toMatchObject({ outcome: 'connected', mailbox: 'andrea@contoso.com' });
-    expect(await a.authorizeImap({ user: 'andrea@contoso.com', token: 'prefixed' })).toMatchObject({ outcome: 'connected' });
-    expect(await a.authorizeImap({ user: 'dev@contoso.com', token: 'good' })).toMatchObject({ outcome: 'connected', mailbox: 'developers@contoso.com' });
-    expect(await a.authorizeImap({ user: 'developers@contoso.com', token: 'app' })).toMatchObject({ outcome: 'connected', principal: { kind: 'app' } });
+    expect(await a.authorizeImap({ user: 'andrea@contoso.com', token: 'good' })).toMatchObject({
+      outcome: 'connected',
+      mailbox: 'andrea@contoso.com',
+    });
+    expect(await a.authorizeImap({ user: 'andrea@contoso.com', token: 'prefixed' })).toMatchObject({
+      outcome: 'connected',
+    });
+    expect(await a.authorizeImap({ user: 'dev@contoso.com', token: 'good' })).toMatchObject({
+      outcome: 'connected',
+      mailbox: 'developers@contoso.com',
+    });
+    expect(await a.authorizeImap({ user: 'developers@contoso.com', token: 'app' })).toMatchObject({
+      outcome: 'connected',
+      principal: { kind: 'app' },
+    });
   });
 
   it('refuses bad tokens and unknown mailboxes; authenticates but does not connect without access', async () => {
@@ -68,10 +132,24 @@ describe('IMAP authorization', () => {
 });
 
 describe('SMTP authorization and Send As', () => {
-  const a = access({ good: delegated(['SMTP.Send']), imapOnly: delegated(['IMAP.AccessAsUser.All']), app: { audience: 'exchange', scopes: [], roles: ['SMTP.SendAsApp'], tenantId: TENANT, appId: DAEMON, expiresAt: NOW + 1000 } });
+  const a = access({
+    good: delegated(['SMTP.Send']),
+    imapOnly: delegated(['IMAP.AccessAsUser.All']),
+    app: {
+      audience: 'exchange',
+      scopes: [],
+      roles: ['SMTP.SendAsApp'],
+      tenantId: TENANT,
+      appId: DAEMON,
+      expiresAt: NOW + 1000,
+    },
+  });
 
   it('authenticates only the token user as login; a shared mailbox login is refused', async () => {
-    expect(await a.authorizeSmtp({ user: 'andrea@contoso.com', token: 'good' })).toMatchObject({ outcome: 'authenticated', mailbox: 'andrea@contoso.com' });
+    expect(await a.authorizeSmtp({ user: 'andrea@contoso.com', token: 'good' })).toMatchObject({
+      outcome: 'authenticated',
+      mailbox: 'andrea@contoso.com',
+    });
     expect((await a.authorizeSmtp({ user: 'developers@contoso.com', token: 'good' })).outcome).toBe('refused');
     expect((await a.authorizeSmtp({ user: 'andrea@contoso.com', token: 'imapOnly' })).outcome).toBe('refused');
   });
@@ -79,21 +157,33 @@ describe('SMTP authorization and Send As', () => {
   it('honours SMTP AUTH settings: mailbox first, then the tenant default', async () => {
     const box = mailboxes['andrea@contoso.com'] as MailboxFacts;
     mailboxes['andrea@contoso.com'] = { ...box, smtpAuthEnabled: false };
-    expect(await a.authorizeSmtp({ user: 'andrea@contoso.com', token: 'good' })).toEqual({ outcome: 'smtp-auth-disabled', scope: 'mailbox' });
+    expect(await a.authorizeSmtp({ user: 'andrea@contoso.com', token: 'good' })).toEqual({
+      outcome: 'smtp-auth-disabled',
+      scope: 'mailbox',
+    });
     mailboxes['andrea@contoso.com'] = { ...box, tenantSmtpAuthEnabled: false };
-    expect(await a.authorizeSmtp({ user: 'andrea@contoso.com', token: 'good' })).toEqual({ outcome: 'smtp-auth-disabled', scope: 'tenant' });
+    expect(await a.authorizeSmtp({ user: 'andrea@contoso.com', token: 'good' })).toEqual({
+      outcome: 'smtp-auth-disabled',
+      scope: 'tenant',
+    });
     mailboxes['andrea@contoso.com'] = { ...box, smtpAuthEnabled: true, tenantSmtpAuthEnabled: false };
     expect((await a.authorizeSmtp({ user: 'andrea@contoso.com', token: 'good' })).outcome).toBe('authenticated');
     mailboxes['andrea@contoso.com'] = box;
   });
 
   it('allows sending as oneself and as a mailbox with Send As only', () => {
-    const identity = { mailbox: 'andrea@contoso.com', principal: { kind: 'user' as const, id: ANDREA, tenantId: TENANT, name: 'andrea@contoso.com' } };
+    const identity = {
+      mailbox: 'andrea@contoso.com',
+      principal: { kind: 'user' as const, id: ANDREA, tenantId: TENANT, name: 'andrea@contoso.com' },
+    };
     expect(a.checkSendAs(identity, 'Andrea@Contoso.com')).toBe('allowed');
     expect(a.checkSendAs(identity, 'dev@contoso.com')).toBe('allowed');
     expect(a.checkSendAs(identity, 'ops@contoso.com')).toBe('denied');
     expect(a.checkSendAs(identity, 'someone@example.org')).toBe('denied');
-    const app = { mailbox: 'ops@contoso.com', principal: { kind: 'app' as const, id: DAEMON, tenantId: TENANT, name: DAEMON } };
+    const app = {
+      mailbox: 'ops@contoso.com',
+      principal: { kind: 'app' as const, id: DAEMON, tenantId: TENANT, name: DAEMON },
+    };
     expect(a.checkSendAs(app, 'ops@contoso.com')).toBe('logon-failure');
     expect(a.checkSendAs({ ...app, mailbox: 'developers@contoso.com' }, 'developers@contoso.com')).toBe('allowed');
   });
@@ -110,14 +200,25 @@ describe('password logins (basic authentication switched on)', () => {
 
   it("connects IMAP by UPN, by the user's mailbox address or alias, on the user's own mailbox, without expiry", () => {
     for (const user of ['andrea@contoso.onmicrosoft.com', 'Andrea@Contoso.com', 'a.rossi@contoso.com']) {
-      expect(a.authorizeImapPassword({ user, password: 'Andrea#2025' })).toEqual({ outcome: 'connected', mailbox: 'andrea@contoso.com', principal: andrea, expiresAt: Number.POSITIVE_INFINITY });
+      expect(a.authorizeImapPassword({ user, password: 'Andrea#2025' })).toEqual({
+        outcome: 'connected',
+        mailbox: 'andrea@contoso.com',
+        principal: andrea,
+        expiresAt: Number.POSITIVE_INFINITY,
+      });
     }
-    expect(a.authorizeImapPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025', authzid: 'ANDREA@contoso.com' }).outcome).toBe('connected');
-    expect(a.authorizeImapPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025', authzid: '' }).outcome).toBe('connected');
+    expect(
+      a.authorizeImapPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025', authzid: 'ANDREA@contoso.com' })
+        .outcome,
+    ).toBe('connected');
+    expect(a.authorizeImapPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025', authzid: '' }).outcome).toBe(
+      'connected',
+    );
   });
 
   it('refuses a wrong password, an unknown login, a shared mailbox, a disabled user, a user without mailbox, another authzid', () => {
-    const refused = (user: string, password: string, authzid?: string): string => a.authorizeImapPassword({ user, password, authzid }).outcome;
+    const refused = (user: string, password: string, authzid?: string): string =>
+      a.authorizeImapPassword({ user, password, authzid }).outcome;
     expect(refused('andrea@contoso.com', 'andrea#2025')).toBe('refused');
     expect(refused('andrea@contoso.com', '')).toBe('refused');
     expect(refused('ghost@contoso.com', 'Andrea#2025')).toBe('refused');
@@ -142,15 +243,26 @@ describe('password logins (basic authentication switched on)', () => {
 
   it('authenticates SMTP on the own mailbox and honours the SMTP AUTH settings', () => {
     expect(a.authorizeSmtpPassword({ user: 'a.rossi@contoso.com', password: 'Andrea#2025' })).toEqual({
-      outcome: 'authenticated', mailbox: 'andrea@contoso.com', principal: andrea, expiresAt: Number.POSITIVE_INFINITY,
+      outcome: 'authenticated',
+      mailbox: 'andrea@contoso.com',
+      principal: andrea,
+      expiresAt: Number.POSITIVE_INFINITY,
     });
     expect(a.authorizeSmtpPassword({ user: 'andrea@contoso.com', password: 'wrong' }).outcome).toBe('refused');
-    expect(a.authorizeSmtpPassword({ user: 'developers@contoso.com', password: 'Andrea#2025' }).outcome).toBe('refused');
+    expect(a.authorizeSmtpPassword({ user: 'developers@contoso.com', password: 'Andrea#2025' }).outcome).toBe(
+      'refused',
+    );
     const box = mailboxes['andrea@contoso.com'] as MailboxFacts;
     mailboxes['andrea@contoso.com'] = { ...box, smtpAuthEnabled: false };
-    expect(a.authorizeSmtpPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025' })).toEqual({ outcome: 'smtp-auth-disabled', scope: 'mailbox' });
+    expect(a.authorizeSmtpPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025' })).toEqual({
+      outcome: 'smtp-auth-disabled',
+      scope: 'mailbox',
+    });
     mailboxes['andrea@contoso.com'] = { ...box, tenantSmtpAuthEnabled: false };
-    expect(a.authorizeSmtpPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025' })).toEqual({ outcome: 'smtp-auth-disabled', scope: 'tenant' });
+    expect(a.authorizeSmtpPassword({ user: 'andrea@contoso.com', password: 'Andrea#2025' })).toEqual({
+      outcome: 'smtp-auth-disabled',
+      scope: 'tenant',
+    });
     mailboxes['andrea@contoso.com'] = box;
   });
 });

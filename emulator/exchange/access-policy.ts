@@ -23,7 +23,15 @@
  * @see https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
  */
-import type { ExchangeAccess, ExchangePrincipal, ImapAuthorization, PasswordCredentials, SendAsDecision, SmtpAuthorization, SubmissionIdentity } from './access.js';
+import type {
+  ExchangeAccess,
+  ExchangePrincipal,
+  ImapAuthorization,
+  PasswordCredentials,
+  SendAsDecision,
+  SmtpAuthorization,
+  SubmissionIdentity,
+} from './access.js';
 import type { ExchangeClock } from './exchange-clock.js';
 import type { XOAuth2Credentials } from './xoauth2.js';
 
@@ -93,7 +101,8 @@ const EXCHANGE_AUDIENCES = new Set([
 export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): ExchangeAccess {
   async function usableToken(token: string): Promise<TokenFacts | undefined> {
     const found = await facts.introspect(token);
-    if (!found || !EXCHANGE_AUDIENCES.has(found.audience.toLowerCase()) || found.expiresAt <= clock.now()) return undefined;
+    if (!found || !EXCHANGE_AUDIENCES.has(found.audience.toLowerCase()) || found.expiresAt <= clock.now())
+      return undefined;
     return found;
   }
 
@@ -106,12 +115,23 @@ export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): 
         return { outcome: 'refused', reason: 'token carries neither IMAP.AccessAsUser.All nor IMAP.AccessAsApp' };
       }
       const mailbox = facts.findMailbox(credentials.user);
-      if (!mailbox || mailbox.tenantId !== token.tenantId) return { outcome: 'refused', reason: `no mailbox ${credentials.user} in the token's tenant` };
+      if (!mailbox || mailbox.tenantId !== token.tenantId)
+        return { outcome: 'refused', reason: `no mailbox ${credentials.user} in the token's tenant` };
       if (!mayOpen(mailbox, principal)) {
-        return { outcome: 'not-connected', reason: `${principal.name} has no FullAccess to ${mailbox.address}`, principal, expiresAt: token.expiresAt };
+        return {
+          outcome: 'not-connected',
+          reason: `${principal.name} has no FullAccess to ${mailbox.address}`,
+          principal,
+          expiresAt: token.expiresAt,
+        };
       }
       if (!mailbox.imapEnabled) {
-        return { outcome: 'not-connected', reason: `IMAP is disabled for ${mailbox.address}`, principal, expiresAt: token.expiresAt };
+        return {
+          outcome: 'not-connected',
+          reason: `IMAP is disabled for ${mailbox.address}`,
+          principal,
+          expiresAt: token.expiresAt,
+        };
       }
       return { outcome: 'connected', mailbox: mailbox.address, principal, expiresAt: token.expiresAt };
     },
@@ -124,7 +144,8 @@ export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): 
         return { outcome: 'refused', reason: 'token carries neither SMTP.Send nor SMTP.SendAsApp' };
       }
       const mailbox = facts.findMailbox(credentials.user);
-      if (!mailbox || mailbox.tenantId !== token.tenantId) return { outcome: 'refused', reason: `no mailbox ${credentials.user} in the token's tenant` };
+      if (!mailbox || mailbox.tenantId !== token.tenantId)
+        return { outcome: 'refused', reason: `no mailbox ${credentials.user} in the token's tenant` };
       if (principal.kind === 'user' && mailbox.ownerUserId !== principal.id) {
         return { outcome: 'refused', reason: `${credentials.user} is not the mailbox of ${principal.name}` };
       }
@@ -152,7 +173,8 @@ export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): 
 
     checkSendAs(identity: SubmissionIdentity, address: string): SendAsDecision {
       const login = facts.findMailbox(identity.mailbox);
-      if (identity.principal.kind === 'app' && (!login || !login.fullAccess.includes(identity.principal.id))) return 'logon-failure';
+      if (identity.principal.kind === 'app' && (!login || !login.fullAccess.includes(identity.principal.id)))
+        return 'logon-failure';
       const target = facts.findMailbox(address);
       if (!target) return 'denied';
       if (target.address.toLowerCase() === identity.mailbox.toLowerCase()) return 'allowed';
@@ -178,14 +200,20 @@ type PasswordAccount =
 function resolvePasswordLogin(facts: AccessFacts, credentials: PasswordCredentials): PasswordAccount {
   const login = credentials.user;
   const authzid = credentials.authzid ?? '';
-  if (authzid !== '' && authzid.toLowerCase() !== login.toLowerCase()) return { outcome: 'refused', reason: `authzid ${authzid} is not the login ${login}` };
+  if (authzid !== '' && authzid.toLowerCase() !== login.toLowerCase())
+    return { outcome: 'refused', reason: `authzid ${authzid} is not the login ${login}` };
   const user = facts.findUserByUpn(login) ?? ownerOf(facts, facts.findMailbox(login));
   if (!user) return { outcome: 'refused', reason: `${login} is neither a user nor a user's mailbox` };
-  if (!facts.checkPassword(user.id, credentials.password)) return { outcome: 'refused', reason: `wrong password for ${user.upn}` };
+  if (!facts.checkPassword(user.id, credentials.password))
+    return { outcome: 'refused', reason: `wrong password for ${user.upn}` };
   if (!user.enabled) return { outcome: 'refused', reason: `${user.upn} is disabled` };
   const mailbox = user.mailbox === undefined ? undefined : facts.findMailbox(user.mailbox);
   if (!mailbox || mailbox.ownerUserId !== user.id) return { outcome: 'refused', reason: `${user.upn} has no mailbox` };
-  return { outcome: 'account', principal: { kind: 'user', id: user.id, tenantId: user.tenantId, name: user.upn }, mailbox };
+  return {
+    outcome: 'account',
+    principal: { kind: 'user', id: user.id, tenantId: user.tenantId, name: user.upn },
+    mailbox,
+  };
 }
 
 function ownerOf(facts: AccessFacts, mailbox: MailboxFacts | undefined): UserFacts | undefined {

@@ -39,8 +39,18 @@ export interface ExchangePrincipal {
  */
 export type ImapAuthorization =
   | { readonly outcome: 'refused'; readonly reason: string }
-  | { readonly outcome: 'not-connected'; readonly reason: string; readonly principal: ExchangePrincipal; readonly expiresAt: number }
-  | { readonly outcome: 'connected'; readonly mailbox: string; readonly principal: ExchangePrincipal; readonly expiresAt: number };
+  | {
+      readonly outcome: 'not-connected';
+      readonly reason: string;
+      readonly principal: ExchangePrincipal;
+      readonly expiresAt: number;
+    }
+  | {
+      readonly outcome: 'connected';
+      readonly mailbox: string;
+      readonly principal: ExchangePrincipal;
+      readonly expiresAt: number;
+    };
 
 /**
  * The outcome of SMTP `AUTH XOAUTH2` (and of `AUTH PLAIN` / `AUTH LOGIN` with a password, whose
@@ -52,7 +62,12 @@ export type ImapAuthorization =
 export type SmtpAuthorization =
   | { readonly outcome: 'refused'; readonly reason: string }
   | { readonly outcome: 'smtp-auth-disabled'; readonly scope: 'tenant' | 'mailbox' }
-  | { readonly outcome: 'authenticated'; readonly mailbox: string; readonly principal: ExchangePrincipal; readonly expiresAt: number };
+  | {
+      readonly outcome: 'authenticated';
+      readonly mailbox: string;
+      readonly principal: ExchangePrincipal;
+      readonly expiresAt: number;
+    };
 
 /** The identity an SMTP session authenticated as. */
 export interface SubmissionIdentity {

@@ -24,7 +24,9 @@ import { canonicalFlag, type MessageFlag } from './message-flags.js';
 import type { SentRecord, SinkMessage } from './mail-router.js';
 import type { StoredMessage } from './stored-message.js';
 
-const addressList = z.union([z.string().min(1), z.array(z.string().min(1))]).transform((v) => (Array.isArray(v) ? v : [v]));
+const addressList = z
+  .union([z.string().min(1), z.array(z.string().min(1))])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
 
 const deliverBody = z
   .object({
@@ -41,7 +43,9 @@ const deliverBody = z
     references: z.string().optional(),
     date: z.string().datetime().optional(),
     headers: z.record(z.string(), z.string()).optional(),
-    attachments: z.array(z.object({ filename: z.string(), contentType: z.string().optional(), contentBase64: z.string() })).optional(),
+    attachments: z
+      .array(z.object({ filename: z.string(), contentType: z.string().optional(), contentBase64: z.string() }))
+      .optional(),
     /** The complete message instead of fields (RFC 5322 text, or base64 for 8-bit content). */
     raw: z.string().optional(),
     rawBase64: z.string().optional(),
@@ -51,16 +55,30 @@ const deliverBody = z
     flags: z.array(z.string()).default([]),
     internalDate: z.string().datetime().optional(),
   })
-  .refine((b) => b.raw !== undefined || b.rawBase64 !== undefined || b.to !== undefined || b.mailbox !== undefined, { message: 'give `to` (or `mailbox`), or a raw message' });
+  .refine((b) => b.raw !== undefined || b.rawBase64 !== undefined || b.to !== undefined || b.mailbox !== undefined, {
+    message: 'give `to` (or `mailbox`), or a raw message',
+  });
 
-const flagsBody = z.object({ set: z.array(z.string()).optional(), add: z.array(z.string()).optional(), remove: z.array(z.string()).optional() });
+const flagsBody = z.object({
+  set: z.array(z.string()).optional(),
+  add: z.array(z.string()).optional(),
+  remove: z.array(z.string()).optional(),
+});
 const dropBody = z.object({ mailbox: z.string().optional() });
 const dropEveryBody = z.object({ seconds: z.number().positive().nullable() });
 const delayBody = z.object({ ms: z.number().int().min(0).max(120_000) });
-const throttleBody = z.object({ count: z.number().int().positive(), backoffMs: z.number().int().min(0).default(256_625), mailbox: z.string().optional() });
+const throttleBody = z.object({
+  count: z.number().int().positive(),
+  backoffMs: z.number().int().min(0).default(256_625),
+  mailbox: z.string().optional(),
+});
 /** Strict: a misspelt protocol is an error, not a silent no-op. */
 const basicAuthBody = z.object({ imap: z.boolean().optional(), smtp: z.boolean().optional() }).strict();
-const smtpFaultBody = z.object({ count: z.number().int().positive(), code: z.number().int().min(400).max(499).default(421), text: z.string().optional() });
+const smtpFaultBody = z.object({
+  count: z.number().int().positive(),
+  code: z.number().int().min(400).max(499).default(421),
+  text: z.string().optional(),
+});
 
 const DEFAULT_SMTP_FAULT_TEXT: Record<number, string> = {
   421: '4.3.2 Service not available, closing transmission channel',
@@ -83,13 +101,30 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
           flags: body.flags,
           internalDate: body.internalDate === undefined ? undefined : new Date(body.internalDate),
         });
-        return reply.code(201).send({ delivered: [{ mailbox: body.mailbox.toLowerCase(), folder: folder.name, uid: stored.uid, uidValidity: folder.uidValidity, id: stored.id }], external: [] });
+        return reply.code(201).send({
+          delivered: [
+            {
+              mailbox: body.mailbox.toLowerCase(),
+              folder: folder.name,
+              uid: stored.uid,
+              uidValidity: folder.uidValidity,
+              id: stored.id,
+            },
+          ],
+          external: [],
+        });
       }
       const recipients = [...(body.to ?? []), ...(body.cc ?? []), ...(body.bcc ?? [])];
       const report = service.router.deliver({ envelopeFrom: body.from, recipients, raw });
       const delivered = report.delivered.map((d) => {
         const inbox = service.store.mailbox(d.mailbox).wellKnown('inbox');
-        return { mailbox: d.mailbox, folder: inbox.name, uid: d.uid, uidValidity: inbox.uidValidity, id: inbox.get(d.uid)?.id };
+        return {
+          mailbox: d.mailbox,
+          folder: inbox.name,
+          uid: d.uid,
+          uidValidity: inbox.uidValidity,
+          id: inbox.get(d.uid)?.id,
+        };
       });
       return reply.code(201).send({ delivered, external: report.external });
     });
@@ -98,34 +133,50 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       return { folders: service.store.mailbox(request.params.address).all.map(presentFolder) };
     });
 
-    app.get<{ Params: { address: string; folder: string }; Querystring: { raw?: string } }>('/exchange/mailboxes/:address/folders/:folder/messages', async (request, reply) => {
-      const folder = service.store.mailbox(request.params.address).byName(request.params.folder);
-      if (!folder) return notFound(reply, `folder ${request.params.folder} not found`);
-      return { folder: presentFolder(folder), messages: folder.messages.map((m) => presentMessage(m, request.query.raw === 'true')) };
-    });
+    app.get<{ Params: { address: string; folder: string }; Querystring: { raw?: string } }>(
+      '/exchange/mailboxes/:address/folders/:folder/messages',
+      async (request, reply) => {
+        const folder = service.store.mailbox(request.params.address).byName(request.params.folder);
+        if (!folder) return notFound(reply, `folder ${request.params.folder} not found`);
+        return {
+          folder: presentFolder(folder),
+          messages: folder.messages.map((m) => presentMessage(m, request.query.raw === 'true')),
+        };
+      },
+    );
 
-    app.post<{ Params: { address: string; folder: string; uid: string } }>('/exchange/mailboxes/:address/folders/:folder/messages/:uid/flags', async (request, reply) => {
-      const body = parse(flagsBody, request.body, reply);
-      if (!body) return reply;
-      const folder = service.store.mailbox(request.params.address).byName(request.params.folder);
-      const uid = Number(request.params.uid);
-      const message = folder?.get(uid);
-      if (!folder || !message) return notFound(reply, 'message not found');
-      const toFlags = (list: string[] | undefined): MessageFlag[] => (list ?? []).map((f) => canonicalFlag(f)).filter((f): f is MessageFlag => f !== undefined);
-      const address = request.params.address;
-      if (body.set !== undefined) service.store.setFlags(address, folder, [uid], 'replace', toFlags(body.set));
-      if (body.add !== undefined) service.store.setFlags(address, folder, [uid], 'add', toFlags(body.add));
-      if (body.remove !== undefined) service.store.setFlags(address, folder, [uid], 'remove', toFlags(body.remove));
-      return presentMessage(message, false);
-    });
+    app.post<{ Params: { address: string; folder: string; uid: string } }>(
+      '/exchange/mailboxes/:address/folders/:folder/messages/:uid/flags',
+      async (request, reply) => {
+        const body = parse(flagsBody, request.body, reply);
+        if (!body) return reply;
+        const folder = service.store.mailbox(request.params.address).byName(request.params.folder);
+        const uid = Number(request.params.uid);
+        const message = folder?.get(uid);
+        if (!folder || !message) return notFound(reply, 'message not found');
+        const toFlags = (list: string[] | undefined): MessageFlag[] =>
+          (list ?? []).map((f) => canonicalFlag(f)).filter((f): f is MessageFlag => f !== undefined);
+        const address = request.params.address;
+        if (body.set !== undefined) service.store.setFlags(address, folder, [uid], 'replace', toFlags(body.set));
+        if (body.add !== undefined) service.store.setFlags(address, folder, [uid], 'add', toFlags(body.add));
+        if (body.remove !== undefined) service.store.setFlags(address, folder, [uid], 'remove', toFlags(body.remove));
+        return presentMessage(message, false);
+      },
+    );
 
-    app.delete<{ Params: { address: string; folder: string; uid: string } }>('/exchange/mailboxes/:address/folders/:folder/messages/:uid', async (request, reply) => {
-      const folder = service.store.mailbox(request.params.address).byName(request.params.folder);
-      if (!folder) return notFound(reply, 'folder not found');
-      const removed = service.store.expunge(request.params.address, folder, { uids: [Number(request.params.uid)], force: true });
-      if (removed.length === 0) return notFound(reply, 'message not found');
-      return reply.code(204).send();
-    });
+    app.delete<{ Params: { address: string; folder: string; uid: string } }>(
+      '/exchange/mailboxes/:address/folders/:folder/messages/:uid',
+      async (request, reply) => {
+        const folder = service.store.mailbox(request.params.address).byName(request.params.folder);
+        if (!folder) return notFound(reply, 'folder not found');
+        const removed = service.store.expunge(request.params.address, folder, {
+          uids: [Number(request.params.uid)],
+          force: true,
+        });
+        if (removed.length === 0) return notFound(reply, 'message not found');
+        return reply.code(204).send();
+      },
+    );
 
     app.get<{ Querystring: { raw?: string; mailbox?: string } }>('/exchange/sent', async (request) => {
       service.smtp.queue.flushDue();
@@ -181,7 +232,11 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
     app.post('/exchange/faults/smtp', async (request, reply) => {
       const body = parse(smtpFaultBody, request.body, reply);
       if (!body) return reply;
-      service.faults.failSmtp({ count: body.count, code: body.code, text: body.text ?? DEFAULT_SMTP_FAULT_TEXT[body.code] ?? '4.3.2 Temporary server error' });
+      service.faults.failSmtp({
+        count: body.count,
+        code: body.code,
+        text: body.text ?? DEFAULT_SMTP_FAULT_TEXT[body.code] ?? '4.3.2 Temporary server error',
+      });
       return service.faults.pending();
     });
 
@@ -227,7 +282,9 @@ function parse<T extends z.ZodType>(schema: T, body: unknown, reply: FastifyRepl
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   // The control API's error shape: { error: { code, message } }.
-  const message = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`).join('; ');
+  const message = result.error.issues
+    .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
+    .join('; ');
   void reply.code(400).send({ error: { code: 'invalid', message } });
   return undefined;
 }
@@ -251,7 +308,11 @@ async function composeMessage(body: z.infer<typeof deliverBody>, now: number): P
     references: body.references,
     date: body.date === undefined ? new Date(now) : new Date(body.date),
     headers: body.headers,
-    attachments: body.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })),
+    attachments: body.attachments?.map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      content: Buffer.from(a.contentBase64, 'base64'),
+    })),
   });
   return composer.compile().build();
 }

@@ -22,7 +22,11 @@ export function exchangeClockOf(clock: Clock): ExchangeClock {
   return { now: () => clock.nowMs() };
 }
 
-export function createDirectoryAccess(options: { directory: DirectoryStore; introspect: IntrospectAccessToken; clock: ExchangeClock }): ExchangeAccess {
+export function createDirectoryAccess(options: {
+  directory: DirectoryStore;
+  introspect: IntrospectAccessToken;
+  clock: ExchangeClock;
+}): ExchangeAccess {
   const { directory, introspect, clock } = options;
   return createExchangeAccess(
     {
@@ -66,5 +70,11 @@ export function createDirectoryAccess(options: { directory: DirectoryStore; intr
 
 function userFacts(directory: DirectoryStore, user: Readonly<User> | undefined): UserFacts | undefined {
   if (!user) return undefined;
-  return { id: user.id, tenantId: user.tenantId, upn: user.userPrincipalName, enabled: !user.disabled, mailbox: directory.mailboxOfUser(user.id)?.address };
+  return {
+    id: user.id,
+    tenantId: user.tenantId,
+    upn: user.userPrincipalName,
+    enabled: !user.disabled,
+    mailbox: directory.mailboxOfUser(user.id)?.address,
+  };
 }

@@ -26,7 +26,11 @@ export interface ExchangeExtension extends EmulatorExtension {
 
 export function createExchangeExtension(core: EmulatorCore, options: ExchangeExtensionOptions = {}): ExchangeExtension {
   const clock = exchangeClockOf(core.clock);
-  const access = createDirectoryAccess({ directory: core.directory, introspect: core.identity.introspectAccessToken, clock });
+  const access = createDirectoryAccess({
+    directory: core.directory,
+    introspect: core.identity.introspectAccessToken,
+    clock,
+  });
   const service = new ExchangeService({
     access,
     clock,

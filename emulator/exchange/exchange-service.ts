@@ -25,8 +25,16 @@ export interface ExchangeServiceOptions {
   /** Persist the mail store under `<dataDir>/exchange`; memory only when absent. */
   readonly dataDir?: string;
   readonly host?: string;
-  readonly imap?: Pick<ImapServerOptions, 'port' | 'maxConnectionsPerMailbox' | 'idleTimeoutMs' | 'expirySweepMs' | 'backendFqdn'>;
-  readonly smtp?: { readonly port?: number; readonly hostname?: string; readonly limits?: SubmissionLimitOptions; readonly maxRecipients?: number };
+  readonly imap?: Pick<
+    ImapServerOptions,
+    'port' | 'maxConnectionsPerMailbox' | 'idleTimeoutMs' | 'expirySweepMs' | 'backendFqdn'
+  >;
+  readonly smtp?: {
+    readonly port?: number;
+    readonly hostname?: string;
+    readonly limits?: SubmissionLimitOptions;
+    readonly maxRecipients?: number;
+  };
   /** Basic authentication (passwords) at start; both off by default, as in Exchange Online. */
   readonly basicAuth?: Partial<BasicAuthState>;
 }
@@ -50,8 +58,21 @@ export class ExchangeService {
     this.basicAuth = new BasicAuthSettings(options.basicAuth);
     const journal = options.dataDir === undefined ? undefined : new FileStoreJournal(join(options.dataDir, 'exchange'));
     this.store = new MailStore({ clock: options.clock, journal });
-    this.router = new MailRouter({ store: this.store, clock: options.clock, resolveMailbox: (address) => options.access.resolveMailbox(address) });
-    this.imap = new ImapServer({ ...options.imap, host: options.host, store: this.store, access: options.access, clock: options.clock, faults: this.faults, basicAuth: this.basicAuth, tls: options.tls });
+    this.router = new MailRouter({
+      store: this.store,
+      clock: options.clock,
+      resolveMailbox: (address) => options.access.resolveMailbox(address),
+    });
+    this.imap = new ImapServer({
+      ...options.imap,
+      host: options.host,
+      store: this.store,
+      access: options.access,
+      clock: options.clock,
+      faults: this.faults,
+      basicAuth: this.basicAuth,
+      tls: options.tls,
+    });
     this.smtp = new SubmissionServer({
       router: this.router,
       access: options.access,

@@ -63,7 +63,11 @@ export class MailRouter {
    * Delivers a message to each recipient: emulated mailboxes get it in their Inbox (without any
    * Bcc header), the other recipients share one sink entry.
    */
-  deliver(message: { envelopeFrom: string; recipients: readonly string[]; raw: Buffer | MessageContent }): DeliveryReport {
+  deliver(message: {
+    envelopeFrom: string;
+    recipients: readonly string[];
+    raw: Buffer | MessageContent;
+  }): DeliveryReport {
     const content = message.raw instanceof MessageContent ? message.raw : new MessageContent(message.raw);
     const delivered: Array<{ mailbox: string; uid: number }> = [];
     const external: string[] = [];
@@ -124,7 +128,11 @@ export class MailRouter {
 
   /** Delivers a recorded submission to its recipients (now, or when the rate limit allows). */
   release(record: SentRecord): DeliveryReport {
-    const report = this.deliver({ envelopeFrom: record.envelopeFrom, recipients: record.recipients, raw: record.content });
+    const report = this.deliver({
+      envelopeFrom: record.envelopeFrom,
+      recipients: record.recipients,
+      raw: record.content,
+    });
     record.deliveredAt = this.options.clock.now();
     return report;
   }
@@ -159,7 +167,9 @@ export function stripBcc(content: MessageContent): MessageContent {
     dropping = /^bcc\s*:/i.test(line);
     if (!dropping) kept.push(line);
   }
-  return new MessageContent(Buffer.concat([Buffer.from(kept.join(''), 'latin1'), content.raw.subarray(structure.bodyStart)]));
+  return new MessageContent(
+    Buffer.concat([Buffer.from(kept.join(''), 'latin1'), content.raw.subarray(structure.bodyStart)]),
+  );
 }
 
 function trim<T>(list: T[], max: number): void {

@@ -19,7 +19,13 @@ describe('MailStore', () => {
   it('creates Exchange default folders with distinct UIDVALIDITY on first use', () => {
     const store = new MailStore({ clock });
     const mailbox = store.mailbox('Andrea@Contoso.com');
-    expect(mailbox.all.map((f) => f.name).sort()).toEqual(['Deleted Items', 'Drafts', 'Inbox', 'Junk Email', 'Sent Items']);
+    expect(mailbox.all.map((f) => f.name).sort()).toEqual([
+      'Deleted Items',
+      'Drafts',
+      'Inbox',
+      'Junk Email',
+      'Sent Items',
+    ]);
     expect(new Set(mailbox.all.map((f) => f.uidValidity)).size).toBe(5);
     expect(store.mailbox(A)).toBe(mailbox);
     expect(mailbox.byName('INBOX')).toBe(mailbox.wellKnown('inbox'));
@@ -106,6 +112,11 @@ describe('MailStore', () => {
 
     // A third start replays the compacted journal plus the append made by the second.
     const third = new MailStore({ clock, journal: new FileStoreJournal(dir) });
-    expect(third.mailbox(A).wellKnown('inbox').messages.map((m) => m.uid)).toEqual([2, 3]);
+    expect(
+      third
+        .mailbox(A)
+        .wellKnown('inbox')
+        .messages.map((m) => m.uid),
+    ).toEqual([2, 3]);
   });
 });

@@ -99,9 +99,24 @@ export class MailStore {
       mailbox = new MailboxFolders(key);
       this.mailboxes.set(key, mailbox);
       for (const spec of DEFAULT_FOLDERS) {
-        const folder = new MailFolder(randomUUID(), spec.name, this.allocateValidity(), 1, spec.wellKnown, spec.specialUse);
+        const folder = new MailFolder(
+          randomUUID(),
+          spec.name,
+          this.allocateValidity(),
+          1,
+          spec.wellKnown,
+          spec.specialUse,
+        );
         mailbox.add(folder);
-        this.journal?.record({ op: 'folder', mailbox: key, id: folder.id, name: folder.name, uidValidity: folder.uidValidity, wellKnown: spec.wellKnown, specialUse: spec.specialUse });
+        this.journal?.record({
+          op: 'folder',
+          mailbox: key,
+          id: folder.id,
+          name: folder.name,
+          uidValidity: folder.uidValidity,
+          wellKnown: spec.wellKnown,
+          specialUse: spec.specialUse,
+        });
       }
     }
     return mailbox;
@@ -119,7 +134,13 @@ export class MailStore {
     if (mailbox.byName(clean)) throw new MailStoreError('folder-exists', `${clean} already exists`);
     const folder = new MailFolder(randomUUID(), clean, this.allocateValidity(), 1);
     mailbox.add(folder);
-    this.journal?.record({ op: 'folder', mailbox: mailbox.address, id: folder.id, name: folder.name, uidValidity: folder.uidValidity });
+    this.journal?.record({
+      op: 'folder',
+      mailbox: mailbox.address,
+      id: folder.id,
+      name: folder.name,
+      uidValidity: folder.uidValidity,
+    });
     return folder;
   }
 
@@ -163,7 +184,12 @@ export class MailStore {
   }
 
   /** Stores a new message at the end of a folder. */
-  append(address: string, folder: MailFolder, raw: Buffer | MessageContent, options: AppendOptions = {}): StoredMessage {
+  append(
+    address: string,
+    folder: MailFolder,
+    raw: Buffer | MessageContent,
+    options: AppendOptions = {},
+  ): StoredMessage {
     const content = raw instanceof MessageContent ? raw : new MessageContent(raw);
     // Parsed now rather than at the first FETCH: delivery is rare, a full fetch of a big folder is not.
     void content.structure;
@@ -173,7 +199,14 @@ export class MailStore {
   }
 
   /** Changes flags of these UIDs; returns the messages whose flags changed. */
-  setFlags(address: string, folder: MailFolder, uids: Iterable<number>, mode: FlagMode, flags: Iterable<MessageFlag>, origin?: object): StoredMessage[] {
+  setFlags(
+    address: string,
+    folder: MailFolder,
+    uids: Iterable<number>,
+    mode: FlagMode,
+    flags: Iterable<MessageFlag>,
+    origin?: object,
+  ): StoredMessage[] {
     const wanted = [...flags];
     const changed: StoredMessage[] = [];
     for (const uid of uids) {
@@ -189,7 +222,13 @@ export class MailStore {
       if ([...message.flags].sort().join(' ') === before) continue;
       folder.noteSeenChange(wasSeen, message.flags.has('\\Seen'));
       changed.push(message);
-      this.journal?.record({ op: 'flags', mailbox: address.toLowerCase(), folder: folder.id, uid, flags: [...message.flags] });
+      this.journal?.record({
+        op: 'flags',
+        mailbox: address.toLowerCase(),
+        folder: folder.id,
+        uid,
+        flags: [...message.flags],
+      });
     }
     if (changed.length > 0) folder.notify({ kind: 'flags', messages: changed, origin });
     return changed;
@@ -199,7 +238,11 @@ export class MailStore {
    * Removes messages: those flagged \Deleted, or only the given UIDs among them (UID EXPUNGE), or
    * the given UIDs regardless of flags (`force`, used by MOVE and the control API).
    */
-  expunge(address: string, folder: MailFolder, options: { uids?: Iterable<number>; force?: boolean; origin?: object } = {}): number[] {
+  expunge(
+    address: string,
+    folder: MailFolder,
+    options: { uids?: Iterable<number>; force?: boolean; origin?: object } = {},
+  ): number[] {
     const candidates = options.uids ? [...options.uids] : folder.messages.map((m) => m.uid);
     const doomed = candidates.filter((uid) => {
       const message = folder.get(uid);
@@ -213,13 +256,22 @@ export class MailStore {
   }
 
   /** Copies messages into another folder; returns `[sourceUid, destinationUid]` pairs. */
-  copy(address: string, from: MailFolder, uids: Iterable<number>, to: MailFolder, origin?: object): Array<[number, number]> {
+  copy(
+    address: string,
+    from: MailFolder,
+    uids: Iterable<number>,
+    to: MailFolder,
+    origin?: object,
+  ): Array<[number, number]> {
     const pairs: Array<[number, number]> = [];
     const added: StoredMessage[] = [];
     for (const uid of uids) {
       const message = from.get(uid);
       if (!message) continue;
-      const copy = this.insert(address, to, message.content, { flags: message.flags, internalDate: message.internalDate });
+      const copy = this.insert(address, to, message.content, {
+        flags: message.flags,
+        internalDate: message.internalDate,
+      });
       pairs.push([uid, copy.uid]);
       added.push(copy);
     }
@@ -228,7 +280,13 @@ export class MailStore {
   }
 
   /** Moves messages: copy, then expunge from the source regardless of \Deleted. */
-  move(address: string, from: MailFolder, uids: Iterable<number>, to: MailFolder, origin?: object): Array<[number, number]> {
+  move(
+    address: string,
+    from: MailFolder,
+    uids: Iterable<number>,
+    to: MailFolder,
+    origin?: object,
+  ): Array<[number, number]> {
     const pairs = this.copy(address, from, uids, to, origin);
     this.expunge(address, from, { uids: pairs.map(([source]) => source), force: true, origin });
     return pairs;

@@ -53,7 +53,18 @@ describe('parseMimeStructure', () => {
   });
 
   it('parses an encapsulated message/rfc822', () => {
-    const raw = crlf(['Content-Type: multipart/mixed; boundary=x', '', '--x', 'Content-Type: message/rfc822', '', 'Subject: inner', '', 'inner body', '--x--', '']);
+    const raw = crlf([
+      'Content-Type: multipart/mixed; boundary=x',
+      '',
+      '--x',
+      'Content-Type: message/rfc822',
+      '',
+      'Subject: inner',
+      '',
+      'inner body',
+      '--x--',
+      '',
+    ]);
     const part = parseMimeStructure(raw).children[0];
     expect(part?.message && findHeader(part.message, 'subject')).toBe('inner');
     expect(part?.message && raw.subarray(part.message.bodyStart, part.message.bodyEnd).toString()).toBe('inner body');

@@ -117,7 +117,9 @@ function parseEntity(raw: Buffer, start: number, end: number, defaultType: strin
   const headers = parseHeaderBlock(raw, start, bodyStart);
   const typeHeader = headers.find((field) => field.key === 'content-type')?.value;
   // An absent Content-Type means text/plain; charset=us-ascii (RFC 2045 §5.2).
-  const contentType = parseParameterizedValue(typeHeader ?? (defaultType === 'text/plain' ? 'text/plain; charset=us-ascii' : defaultType));
+  const contentType = parseParameterizedValue(
+    typeHeader ?? (defaultType === 'text/plain' ? 'text/plain; charset=us-ascii' : defaultType),
+  );
   const [declaredType = '', declaredSubtype = ''] = contentType.value.split('/');
   const [defaultMain = 'text', defaultSub = 'plain'] = defaultType.split('/');
   const valid = declaredType !== '' && declaredSubtype !== '';

@@ -3,7 +3,11 @@ import { decodeSaslPlain, encodeSaslPlain } from './sasl-plain.js';
 
 describe('SASL PLAIN', () => {
   it('decodes authzid, authcid and password (RFC 4616 §2)', () => {
-    expect(decodeSaslPlain(encodeSaslPlain('andrea@contoso.com', 'Andrea#2025'))).toEqual({ user: 'andrea@contoso.com', password: 'Andrea#2025', authzid: '' });
+    expect(decodeSaslPlain(encodeSaslPlain('andrea@contoso.com', 'Andrea#2025'))).toEqual({
+      user: 'andrea@contoso.com',
+      password: 'Andrea#2025',
+      authzid: '',
+    });
     expect(decodeSaslPlain(encodeSaslPlain('andrea@contoso.com', 'pässwörd', 'andrea@contoso.com'))).toEqual({
       user: 'andrea@contoso.com',
       password: 'pässwörd',

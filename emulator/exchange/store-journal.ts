@@ -41,7 +41,13 @@ const entrySchema = z.discriminatedUnion('op', [
     internalDate: z.number(),
     flags: z.array(z.string()),
   }),
-  z.object({ op: z.literal('flags'), mailbox: z.string(), folder: z.string(), uid: z.number().int(), flags: z.array(z.string()) }),
+  z.object({
+    op: z.literal('flags'),
+    mailbox: z.string(),
+    folder: z.string(),
+    uid: z.number().int(),
+    flags: z.array(z.string()),
+  }),
   z.object({ op: z.literal('expunge'), mailbox: z.string(), folder: z.string(), uids: z.array(z.number().int()) }),
 ]);
 
@@ -100,7 +106,8 @@ export class FileStoreJournal implements StoreJournal {
         // A torn last line (crash mid-write) is skipped; everything before it is kept.
         if (!parsed.success) continue;
         const folder = this.apply(store, parsed.data, blobs);
-        if (folder && parsed.data.op === 'folder' && parsed.data.uidNext !== undefined) recordedUidNext.set(folder, parsed.data.uidNext);
+        if (folder && parsed.data.op === 'folder' && parsed.data.uidNext !== undefined)
+          recordedUidNext.set(folder, parsed.data.uidNext);
       }
       // UIDNEXT survives expunges of the last messages: restore it once every append is replayed.
       for (const [folder, uidNext] of recordedUidNext) folder.uidNext = Math.max(folder.uidNext, uidNext);
@@ -143,7 +150,13 @@ export class FileStoreJournal implements StoreJournal {
           content = new MessageContent(readFileSync(path));
           blobs.set(entry.blob, content);
         }
-        folder.insert({ id: entry.id, uid: entry.uid, content, internalDate: new Date(entry.internalDate), flags: toFlags(entry.flags) });
+        folder.insert({
+          id: entry.id,
+          uid: entry.uid,
+          content,
+          internalDate: new Date(entry.internalDate),
+          flags: toFlags(entry.flags),
+        });
         return;
       }
       case 'flags': {

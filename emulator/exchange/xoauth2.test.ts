@@ -7,7 +7,10 @@ describe('XOAUTH2', () => {
     expect(encoded).toBe(
       'dXNlcj10ZXN0QGNvbnRvc28ub25taWNyb3NvZnQuY29tAWF1dGg9QmVhcmVyIEV3QkFBbDNCQUFVRkZwVUFvN0ozVmUwYmpMQldaV0NjbFJDM0VvQUEBAQ==',
     );
-    expect(decodeXOAuth2(encoded)).toEqual({ user: 'test@contoso.onmicrosoft.com', token: 'EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA' });
+    expect(decodeXOAuth2(encoded)).toEqual({
+      user: 'test@contoso.onmicrosoft.com',
+      token: 'EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA',
+    });
   });
 
   it('refuses responses without a user or a bearer token', () => {

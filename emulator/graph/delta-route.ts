@@ -22,11 +22,21 @@ function option(search: URLSearchParams, name: string): string | undefined {
 }
 
 /** The folder as delta sees it: the messages the round's filter keeps, in presentation order. */
-function snapshotOf(folder: MailFolder, query: DeltaQuery, idOf: (uid: number) => string): { current: FolderSnapshot; order: string[] } {
+function snapshotOf(
+  folder: MailFolder,
+  query: DeltaQuery,
+  idOf: (uid: number) => string,
+): { current: FolderSnapshot; order: string[] } {
   const after = query.receivedAfter;
   const threshold = after === undefined ? undefined : Math.floor(after.value.getTime() / 1000);
-  const kept = folder.messages.filter((m) => threshold === undefined || (after?.inclusive === true ? receivedSeconds(m) >= threshold : receivedSeconds(m) > threshold));
-  const ordered = query.descending ? [...kept].sort((a, b) => receivedSeconds(b) - receivedSeconds(a) || b.uid - a.uid) : kept;
+  const kept = folder.messages.filter(
+    (m) =>
+      threshold === undefined ||
+      (after?.inclusive === true ? receivedSeconds(m) >= threshold : receivedSeconds(m) > threshold),
+  );
+  const ordered = query.descending
+    ? [...kept].sort((a, b) => receivedSeconds(b) - receivedSeconds(a) || b.uid - a.uid)
+    : kept;
   const current = new Map<string, string>();
   for (const message of ordered) current.set(idOf(message.uid), versionOf(message));
   return { current, order: ordered.map((m) => idOf(m.uid)) };
@@ -49,7 +59,14 @@ export async function deltaMessages(call: GraphCall, folderRef: string): Promise
     const since = deltaToken === undefined ? undefined : states.syncState(deltaToken, mailbox.address, folder.id);
     const query = since?.query ?? parseDeltaQuery(call.search);
     const { current, order } = snapshotOf(folder, query, idOf);
-    round = states.startRound({ mailbox: mailbox.address, folderId: folder.id, query, current, order, ...(since === undefined ? {} : { since }) });
+    round = states.startRound({
+      mailbox: mailbox.address,
+      folderId: folder.id,
+      query,
+      current,
+      order,
+      ...(since === undefined ? {} : { since }),
+    });
   }
 
   const prefer = parsePrefer(call.headers.prefer);
@@ -81,9 +98,13 @@ export async function deltaMessages(call: GraphCall, folderRef: string): Promise
   const path = `mailFolders('${encodeFolderId(folder.id)}')/messages/delta`;
   const body: Record<string, unknown> = { '@odata.context': contextUrl(call, 'Collection(message)') };
   const next = offset + pageSize;
-  if (next < round.entries.length) body['@odata.nextLink'] = linkTo(call, path, [['$skiptoken', states.saveRound(round, next)]]);
+  if (next < round.entries.length)
+    body['@odata.nextLink'] = linkTo(call, path, [['$skiptoken', states.saveRound(round, next)]]);
   else body['@odata.deltaLink'] = linkTo(call, path, [['$deltatoken', states.saveSyncState(round)]]);
   body.value = value;
-  const applied = [...(prefer.maxPageSize === undefined ? [] : [`odata.maxpagesize=${prefer.maxPageSize}`]), ...(prefer.bodyText ? ['outlook.body-content-type="text"'] : [])];
+  const applied = [
+    ...(prefer.maxPageSize === undefined ? [] : [`odata.maxpagesize=${prefer.maxPageSize}`]),
+    ...(prefer.bodyText ? ['outlook.body-content-type="text"'] : []),
+  ];
   return json(body, 200, applied.length === 0 ? undefined : { 'preference-applied': applied.join(', ') });
 }

@@ -3,7 +3,14 @@ import { DeltaStates, diffSnapshots } from './delta-sync.js';
 import { GraphError } from './graph-errors.js';
 import type { DeltaQuery } from './odata-query.js';
 
-const query: DeltaQuery = { select: undefined, receivedAfter: undefined, descending: false, changeType: undefined, top: undefined, expandAttachments: false };
+const query: DeltaQuery = {
+  select: undefined,
+  receivedAfter: undefined,
+  descending: false,
+  changeType: undefined,
+  top: undefined,
+  expandAttachments: false,
+};
 
 describe('diffSnapshots', () => {
   const before = new Map([
@@ -42,7 +49,13 @@ describe('diffSnapshots', () => {
 describe('DeltaStates', () => {
   it('resumes rounds and sync states by token, for the same mailbox and folder only', () => {
     const states = new DeltaStates();
-    const round = states.startRound({ mailbox: 'm', folderId: 'f', query, current: new Map([['a', '']]), order: ['a'] });
+    const round = states.startRound({
+      mailbox: 'm',
+      folderId: 'f',
+      query,
+      current: new Map([['a', '']]),
+      order: ['a'],
+    });
     const skip = states.saveRound(round, 1);
     expect(states.resumeRound(skip, 'm', 'f')).toEqual({ round, offset: 1 });
     expect(() => states.resumeRound(skip, 'm', 'other')).toThrow(GraphError);

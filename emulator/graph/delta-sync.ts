@@ -53,7 +53,8 @@ export function diffSnapshots(
   changeType: DeltaQuery['changeType'],
 ): DeltaEntry[] {
   const entries: DeltaEntry[] = [];
-  if (previous !== undefined) for (const id of previous.keys()) if (!current.has(id)) entries.push({ id, kind: 'deleted' });
+  if (previous !== undefined)
+    for (const id of previous.keys()) if (!current.has(id)) entries.push({ id, kind: 'deleted' });
   for (const id of order) {
     const before = previous?.get(id);
     if (before === undefined) entries.push({ id, kind: 'created' });
@@ -70,7 +71,14 @@ export class DeltaStates {
   constructor(readonly capacity = 5_000) {}
 
   /** Starts a round: the changes since `since` (a delta token), or the whole folder. */
-  startRound(input: { mailbox: string; folderId: string; query: DeltaQuery; current: FolderSnapshot; order: readonly string[]; since?: SyncState }): DeltaRound {
+  startRound(input: {
+    mailbox: string;
+    folderId: string;
+    query: DeltaQuery;
+    current: FolderSnapshot;
+    order: readonly string[];
+    since?: SyncState;
+  }): DeltaRound {
     const entries = diffSnapshots(input.since?.snapshot, input.current, input.order, input.query.changeType);
     return { mailbox: input.mailbox, folderId: input.folderId, query: input.query, entries, snapshot: input.current };
   }
@@ -86,21 +94,28 @@ export class DeltaStates {
   resumeRound(skipToken: string, mailbox: string, folderId: string): { round: DeltaRound; offset: number } {
     const match = /^([A-Za-z0-9_-]+)\.(\d+)$/.exec(skipToken);
     const round = match?.[1] === undefined ? undefined : this.rounds.get(match[1]);
-    if (round === undefined || match?.[2] === undefined || round.mailbox !== mailbox || round.folderId !== folderId) throw graphErrors.syncStateNotFound();
+    if (round === undefined || match?.[2] === undefined || round.mailbox !== mailbox || round.folderId !== folderId)
+      throw graphErrors.syncStateNotFound();
     return { round, offset: Number(match[2]) };
   }
 
   /** Stores the state at the end of a round; returns its `$deltatoken`. */
   saveSyncState(round: DeltaRound): string {
     const token = newToken();
-    this.remember(this.syncStates, token, { mailbox: round.mailbox, folderId: round.folderId, query: round.query, snapshot: round.snapshot });
+    this.remember(this.syncStates, token, {
+      mailbox: round.mailbox,
+      folderId: round.folderId,
+      query: round.query,
+      snapshot: round.snapshot,
+    });
     return token;
   }
 
   /** The sync state a `$deltatoken` names; `410 SyncStateNotFound` when forgotten. */
   syncState(deltaToken: string, mailbox: string, folderId: string): SyncState {
     const state = this.syncStates.get(deltaToken);
-    if (state === undefined || state.mailbox !== mailbox || state.folderId !== folderId) throw graphErrors.syncStateNotFound();
+    if (state === undefined || state.mailbox !== mailbox || state.folderId !== folderId)
+      throw graphErrors.syncStateNotFound();
     return state;
   }
 

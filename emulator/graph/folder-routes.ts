@@ -51,7 +51,8 @@ function pageOptions(call: GraphCall): { top: number; skip: number; displayName:
   let displayName: string | undefined;
   if (filter !== undefined) {
     const match = /^\s*displayName\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(filter);
-    if (match?.[1] === undefined) throw graphErrors.invalidQuery(`The emulator supports only $filter=displayName eq '…' on folders.`);
+    if (match?.[1] === undefined)
+      throw graphErrors.invalidQuery(`The emulator supports only $filter=displayName eq '…' on folders.`);
     displayName = match[1].replace(/''/g, "'");
   }
   return { top: parsed.data.$top ?? DEFAULT_PAGE_SIZE, skip: parsed.data.$skip ?? 0, displayName };
@@ -62,7 +63,9 @@ export function listFolders(call: GraphCall, parentRef: string | undefined): Gra
   const mailbox = mailboxOf(call);
   const parent: FolderRef = parentRef === undefined ? { kind: 'root' } : mailbox.resolveFolder(parentRef);
   const { top, skip, displayName } = pageOptions(call);
-  const children = mailbox.childrenOf(parent).filter((f) => displayName === undefined || displayNameOf(f).toLowerCase() === displayName.toLowerCase());
+  const children = mailbox
+    .childrenOf(parent)
+    .filter((f) => displayName === undefined || displayNameOf(f).toLowerCase() === displayName.toLowerCase());
   const page = children.slice(skip, skip + top);
   const collection = parentRef === undefined ? 'mailFolders' : `mailFolders('${parentRef}')/childFolders`;
   const body: Record<string, unknown> = {
@@ -83,7 +86,10 @@ export function listFolders(call: GraphCall, parentRef: string | undefined): Gra
 /** `GET …/mailFolders/{id}`. */
 export function getFolder(call: GraphCall, ref: string): GraphResult {
   const mailbox = mailboxOf(call);
-  return json({ '@odata.context': contextUrl(call, `${call.contextUser}/mailFolders/$entity`), ...presentFolder(mailbox, mailbox.resolveFolder(ref)) });
+  return json({
+    '@odata.context': contextUrl(call, `${call.contextUser}/mailFolders/$entity`),
+    ...presentFolder(mailbox, mailbox.resolveFolder(ref)),
+  });
 }
 
 /** `GET /me`, `GET /users/{id | upn}`: the user's default properties (a shared mailbox's for its address). */

@@ -22,7 +22,14 @@ import { graphErrors } from './graph-errors.js';
 
 /** The caller: a signed-in user through an app (delegated), or an app alone. */
 export type GraphPrincipal =
-  | { readonly kind: 'user'; readonly userId: string; readonly upn: string; readonly tenantId: string; readonly appId: string; readonly scopes: ReadonlySet<string> }
+  | {
+      readonly kind: 'user';
+      readonly userId: string;
+      readonly upn: string;
+      readonly tenantId: string;
+      readonly appId: string;
+      readonly scopes: ReadonlySet<string>;
+    }
   | { readonly kind: 'app'; readonly appId: string; readonly tenantId: string; readonly roles: ReadonlySet<string> };
 
 /** The `/me` or `/users/{ref}` part of a request path. */
@@ -41,14 +48,21 @@ export interface ResolvedTarget {
 /** What an operation needs. */
 export type GraphRight = 'read' | 'write' | 'send' | 'profile';
 
-const lower = (values: readonly string[]): Set<string> => new Set(values.map((v) => v.slice(v.lastIndexOf('/') + 1).toLowerCase()));
+const lower = (values: readonly string[]): Set<string> =>
+  new Set(values.map((v) => v.slice(v.lastIndexOf('/') + 1).toLowerCase()));
 
 /** Delegated scopes that grant each right on the user's own mailbox / on another's. */
 const DELEGATED: Record<GraphRight, { own: readonly string[]; other: readonly string[] }> = {
-  read: { own: ['mail.read', 'mail.readwrite', 'mail.read.shared', 'mail.readwrite.shared'], other: ['mail.read.shared', 'mail.readwrite.shared'] },
+  read: {
+    own: ['mail.read', 'mail.readwrite', 'mail.read.shared', 'mail.readwrite.shared'],
+    other: ['mail.read.shared', 'mail.readwrite.shared'],
+  },
   write: { own: ['mail.readwrite', 'mail.readwrite.shared'], other: ['mail.readwrite.shared'] },
   send: { own: ['mail.send', 'mail.send.shared'], other: ['mail.send.shared'] },
-  profile: { own: ['user.read', 'user.readbasic.all', 'user.read.all'], other: ['user.readbasic.all', 'user.read.all'] },
+  profile: {
+    own: ['user.read', 'user.readbasic.all', 'user.read.all'],
+    other: ['user.readbasic.all', 'user.read.all'],
+  },
 };
 
 /** Application roles that grant each right on any mailbox of the tenant. */
@@ -71,13 +85,24 @@ export function authenticate(authorization: string | undefined, introspect: Intr
   }
   if (facts.audience !== 'graph') throw graphErrors.invalidAudience();
   if (facts.userId !== undefined) {
-    return { kind: 'user', userId: facts.userId, upn: facts.upn ?? facts.userId, tenantId: facts.tenantId, appId: facts.appId, scopes: lower(facts.scopes) };
+    return {
+      kind: 'user',
+      userId: facts.userId,
+      upn: facts.upn ?? facts.userId,
+      tenantId: facts.tenantId,
+      appId: facts.appId,
+      scopes: lower(facts.scopes),
+    };
   }
   return { kind: 'app', appId: facts.appId, tenantId: facts.tenantId, roles: lower(facts.roles) };
 }
 
 /** Resolves `/me` or `/users/{id | upn | shared mailbox address}` within the token's tenant. */
-export function resolveTarget(principal: GraphPrincipal, target: GraphTarget, directory: DirectoryStore): ResolvedTarget {
+export function resolveTarget(
+  principal: GraphPrincipal,
+  target: GraphTarget,
+  directory: DirectoryStore,
+): ResolvedTarget {
   if (target.kind === 'me') {
     if (principal.kind === 'app') throw graphErrors.meWithAppOnly();
     const user = directory.findUserById(principal.userId);
@@ -86,20 +111,36 @@ export function resolveTarget(principal: GraphPrincipal, target: GraphTarget, di
   }
   const user = directory.findUserById(target.ref) ?? directory.findUserByUpn(target.ref);
   if (user !== undefined) {
-    if (user.tenantId !== principal.tenantId) return { user: undefined, mailbox: undefined, address: undefined, own: false };
+    if (user.tenantId !== principal.tenantId)
+      return { user: undefined, mailbox: undefined, address: undefined, own: false };
     const mailbox = directory.mailboxOfUser(user.id);
-    return { user, mailbox, address: mailbox?.address.toLowerCase(), own: principal.kind === 'user' && principal.userId === user.id };
+    return {
+      user,
+      mailbox,
+      address: mailbox?.address.toLowerCase(),
+      own: principal.kind === 'user' && principal.userId === user.id,
+    };
   }
   const mailbox = directory.findMailbox(target.ref);
   // Graph addresses a user by id or UPN; a shared mailbox's user object has its address as UPN.
-  if (mailbox === undefined || mailbox.kind !== 'shared' || mailbox.tenantId !== principal.tenantId || mailbox.address.toLowerCase() !== target.ref.toLowerCase()) {
+  if (
+    mailbox === undefined ||
+    mailbox.kind !== 'shared' ||
+    mailbox.tenantId !== principal.tenantId ||
+    mailbox.address.toLowerCase() !== target.ref.toLowerCase()
+  ) {
     return { user: undefined, mailbox: undefined, address: undefined, own: false };
   }
   return { user: undefined, mailbox, address: mailbox.address.toLowerCase(), own: false };
 }
 
 /** Throws unless the principal holds `right` on the resolved target. */
-export function requireRight(principal: GraphPrincipal, target: ResolvedTarget, right: GraphRight, directory: DirectoryStore): void {
+export function requireRight(
+  principal: GraphPrincipal,
+  target: ResolvedTarget,
+  right: GraphRight,
+  directory: DirectoryStore,
+): void {
   const denied = right === 'profile' ? graphErrors.insufficientPrivileges : graphErrors.accessDenied;
   if (principal.kind === 'app') {
     if (!APPLICATION[right].some((role) => principal.roles.has(role))) throw denied();
@@ -116,7 +157,12 @@ export function requireRight(principal: GraphPrincipal, target: ResolvedTarget, 
  * its own address (or an alias), or a mailbox it has Send As on (delegated: the signed-in user;
  * app-only: the mailbox's owner).
  */
-export function maySendAs(principal: GraphPrincipal, target: ResolvedTarget, fromAddress: string, directory: DirectoryStore): boolean {
+export function maySendAs(
+  principal: GraphPrincipal,
+  target: ResolvedTarget,
+  fromAddress: string,
+  directory: DirectoryStore,
+): boolean {
   const from = directory.findMailbox(fromAddress);
   if (from === undefined) return false;
   if (principal.kind === 'user') return directory.hasSendAs(principal.userId, from);

@@ -50,7 +50,12 @@ export interface GraphCall {
 
 /** What a handler answers. */
 export type GraphResult =
-  | { readonly kind: 'json'; readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> }
+  | {
+      readonly kind: 'json';
+      readonly status: number;
+      readonly body: unknown;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   | { readonly kind: 'bytes'; readonly status: number; readonly contentType: string; readonly data: Buffer }
   | { readonly kind: 'empty'; readonly status: number };
 
@@ -77,6 +82,8 @@ export function contextUrl(call: GraphCall, fragment: string): string {
 
 /** A link to `path` (under the target) with these query options, written as Graph writes them. */
 export function linkTo(call: GraphCall, path: string, options: ReadonlyArray<readonly [string, string]>): string {
-  const query = options.map(([name, value]) => `${name}=${encodeURIComponent(value).replace(/%2C/g, ',').replace(/%20/g, '+')}`).join('&');
+  const query = options
+    .map(([name, value]) => `${name}=${encodeURIComponent(value).replace(/%2C/g, ',').replace(/%20/g, '+')}`)
+    .join('&');
   return `${call.base}/${call.targetPath}/${path}${query === '' ? '' : `?${query}`}`;
 }

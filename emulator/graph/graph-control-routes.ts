@@ -24,13 +24,22 @@ const faultBody = z.object({
 });
 
 const limitsBody = z
-  .object({ concurrency: z.number().int().positive().max(1_000), retryAfterSeconds: z.number().int().nonnegative().max(86_400) })
+  .object({
+    concurrency: z.number().int().positive().max(1_000),
+    retryAfterSeconds: z.number().int().nonnegative().max(86_400),
+  })
   .partial()
-  .refine((b) => b.concurrency !== undefined || b.retryAfterSeconds !== undefined, { message: 'give concurrency and/or retryAfterSeconds' });
+  .refine((b) => b.concurrency !== undefined || b.retryAfterSeconds !== undefined, {
+    message: 'give concurrency and/or retryAfterSeconds',
+  });
 
 /** Maps a Graph fault to the emulator's generic fault kinds. */
 function faultSpec(body: z.infer<typeof faultBody>): Record<string, unknown> {
-  const base = { target: GRAPH_FAULT_TARGET, count: body.count, ...(body.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: body.retryAfterSeconds }) };
+  const base = {
+    target: GRAPH_FAULT_TARGET,
+    count: body.count,
+    ...(body.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: body.retryAfterSeconds }),
+  };
   switch (body.kind) {
     case 'throttle':
       return { ...base, kind: 'http-503', status: 429, retryAfterSeconds: body.retryAfterSeconds ?? 1 };
@@ -46,13 +55,19 @@ function faultSpec(body: z.infer<typeof faultBody>): Record<string, unknown> {
 }
 
 /** The control routes, bound to the Graph extension's state. */
-export function graphControlRoutes(deps: { faults: FaultInjector; concurrency: MailboxConcurrency; delta: DeltaStates }): (scope: FastifyInstance) => void {
+export function graphControlRoutes(deps: {
+  faults: FaultInjector;
+  concurrency: MailboxConcurrency;
+  delta: DeltaStates;
+}): (scope: FastifyInstance) => void {
   return (scope) => {
     scope.post('/graph/faults', async (request, reply) => {
       const fault = deps.faults.add(faultSpec(faultBody.parse(request.body)));
       return reply.code(201).send(fault);
     });
-    scope.get('/graph/faults', async () => ({ faults: deps.faults.list().filter((f) => f.target === GRAPH_FAULT_TARGET) }));
+    scope.get('/graph/faults', async () => ({
+      faults: deps.faults.list().filter((f) => f.target === GRAPH_FAULT_TARGET),
+    }));
     scope.delete('/graph/faults', async () => ({ cleared: deps.faults.clear(GRAPH_FAULT_TARGET) }));
     scope.put('/graph/limits', async (request) => {
       const body = limitsBody.parse(request.body);

@@ -43,17 +43,29 @@ const GRAPH_CHALLENGE =
 /** The catalogue of error replies the emulated Graph gives. */
 export const graphErrors = {
   /** No bearer token at all. */
-  emptyToken: () => new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.', { 'www-authenticate': GRAPH_CHALLENGE }),
+  emptyToken: () =>
+    new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.', {
+      'www-authenticate': GRAPH_CHALLENGE,
+    }),
   /** Not a JWT. */
   malformedToken: () =>
-    new GraphError(401, 'InvalidAuthenticationToken', 'CompactToken parsing failed with error code: 80049217', { 'www-authenticate': GRAPH_CHALLENGE }),
+    new GraphError(401, 'InvalidAuthenticationToken', 'CompactToken parsing failed with error code: 80049217', {
+      'www-authenticate': GRAPH_CHALLENGE,
+    }),
   expiredToken: () =>
-    new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.', { 'www-authenticate': GRAPH_CHALLENGE }),
+    new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.', {
+      'www-authenticate': GRAPH_CHALLENGE,
+    }),
   /** Bad signature, unknown issuer, revoked principal. */
-  invalidToken: () => new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure.', { 'www-authenticate': GRAPH_CHALLENGE }),
+  invalidToken: () =>
+    new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure.', {
+      'www-authenticate': GRAPH_CHALLENGE,
+    }),
   /** A token for another resource, e.g. Exchange (`aud` https://outlook.office.com). @see reference §2 [MS-ISS87] */
   invalidAudience: () =>
-    new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.', { 'www-authenticate': GRAPH_CHALLENGE }),
+    new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.', {
+      'www-authenticate': GRAPH_CHALLENGE,
+    }),
   /** Missing scope or role, or no delegation on another user's mailbox. */
   accessDenied: () => new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'),
   /** @see reference §6 [GSEND-OTHER] */
@@ -64,26 +76,48 @@ export const graphErrors = {
       'The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account. Cannot submit message.',
     ),
   /** Directory reads (`GET /users/{id}`) without User.Read / User.ReadBasic.All / User.Read.All. */
-  insufficientPrivileges: () => new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'),
+  insufficientPrivileges: () =>
+    new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'),
   itemNotFound: () => new GraphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.'),
   idMalformed: () => new GraphError(400, 'ErrorInvalidIdMalformed', 'Id is malformed.'),
   invalidUser: (ref: string) => new GraphError(404, 'ErrorInvalidUser', `The requested user '${ref}' is invalid.`),
   userNotFound: (ref: string) =>
-    new GraphError(404, 'Request_ResourceNotFound', `Resource '${ref}' does not exist or one of its queried reference-property objects are not present.`),
-  mailboxNotEnabled: () => new GraphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.'),
-  meWithAppOnly: () => new GraphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.'),
+    new GraphError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${ref}' does not exist or one of its queried reference-property objects are not present.`,
+    ),
+  mailboxNotEnabled: () =>
+    new GraphError(
+      404,
+      'MailboxNotEnabledForRESTAPI',
+      'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
+    ),
+  meWithAppOnly: () =>
+    new GraphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.'),
   /** @see reference §8 [GLIST] */
-  inefficientFilter: () => new GraphError(400, 'InefficientFilter', 'The restriction or sort order is too complex for this operation.'),
+  inefficientFilter: () =>
+    new GraphError(400, 'InefficientFilter', 'The restriction or sort order is too complex for this operation.'),
   unknownProperty: (name: string) =>
-    new GraphError(400, 'RequestBroker--ParseUri', `Could not find a property named '${name}' on type 'Microsoft.OutlookServices.Message'.`),
+    new GraphError(
+      400,
+      'RequestBroker--ParseUri',
+      `Could not find a property named '${name}' on type 'Microsoft.OutlookServices.Message'.`,
+    ),
   unknownBodyProperty: (name: string) =>
     new GraphError(
       400,
       'RequestBodyRead',
       `The property '${name}' does not exist on type 'Microsoft.OutlookServices.Message'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
     ),
-  segmentNotFound: (segment: string) => new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`),
-  duplicateOption: (name: string) => new GraphError(400, 'BadRequest', `Query option '${name}' was specified more than once, but it must be specified at most once.`),
+  segmentNotFound: (segment: string) =>
+    new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`),
+  duplicateOption: (name: string) =>
+    new GraphError(
+      400,
+      'BadRequest',
+      `Query option '${name}' was specified more than once, but it must be specified at most once.`,
+    ),
   incompatibleTypes: (operator: string) =>
     new GraphError(
       400,
@@ -93,21 +127,32 @@ export const graphErrors = {
   /** A query the emulated API does not accept (emulator wording). */
   invalidQuery: (message: string) => new GraphError(400, 'ErrorInvalidUrlQuery', message),
   invalidJson: () =>
-    new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'),
+    new GraphError(
+      400,
+      'BadRequest',
+      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+    ),
   /** A body that is JSON but not what the action takes (emulator wording). */
   invalidRequest: (message: string) => new GraphError(400, 'ErrorInvalidRequest', message),
   /** @see reference §8 [GSEND] */
-  invalidBase64: () => new GraphError(400, 'ErrorMimeContentInvalidBase64String', 'Invalid base64 string for MIME content.'),
+  invalidBase64: () =>
+    new GraphError(400, 'ErrorMimeContentInvalidBase64String', 'Invalid base64 string for MIME content.'),
   /** No recipient at all (emulator wording). */
   invalidRecipients: () => new GraphError(400, 'ErrorInvalidRecipients', "At least one recipient isn't valid."),
   /** The rolling-day recipient quota shared with SMTP submission (emulator wording, unverified). */
   submissionQuotaExceeded: () =>
-    new GraphError(403, 'ErrorSubmissionQuotaExceeded', 'Cannot submit message. The recipient limit of the sending mailbox has been exceeded.'),
+    new GraphError(
+      403,
+      'ErrorSubmissionQuotaExceeded',
+      'Cannot submit message. The recipient limit of the sending mailbox has been exceeded.',
+    ),
   /** A delta token that is unknown or was dropped from the sync-state cache. @see microsoftgraph/microsoft-graph-docs#2350 */
   syncStateNotFound: () => new GraphError(410, 'SyncStateNotFound', 'The sync state generation is not found.'),
   /** @see reference §7 [GTHROT][ISS-MBC] */
   throttled: (retryAfterSeconds: number) =>
-    new GraphError(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': String(retryAfterSeconds) }),
+    new GraphError(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', {
+      'retry-after': String(retryAfterSeconds),
+    }),
   unavailable: (retryAfterSeconds?: number) =>
     new GraphError(
       503,
@@ -154,5 +199,8 @@ export function graphErrorBody(error: GraphError, ids: GraphRequestIds, at: Date
 export function sendGraphError(reply: FastifyReply, error: GraphError, ids: GraphRequestIds, at: Date): FastifyReply {
   setGraphHeaders(reply, ids);
   for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
-  return reply.code(error.status).header('content-type', 'application/json').send(graphErrorBody(error, ids, at));
+  return reply
+    .code(error.status)
+    .header('content-type', 'application/json')
+    .send(graphErrorBody(error, ids, at));
 }

@@ -34,7 +34,11 @@ export interface GraphExtension extends EmulatorExtension {
 }
 
 /** Builds the Graph extension over an Exchange service. */
-export function createGraphExtension(core: EmulatorCore, exchange: ExchangeService, options: GraphExtensionOptions = {}): GraphExtension {
+export function createGraphExtension(
+  core: EmulatorCore,
+  exchange: ExchangeService,
+  options: GraphExtensionOptions = {},
+): GraphExtension {
   const concurrency = new MailboxConcurrency({
     concurrency: options.concurrency ?? DEFAULT_GRAPH_LIMITS.concurrency,
     retryAfterSeconds: options.retryAfterSeconds ?? DEFAULT_GRAPH_LIMITS.retryAfterSeconds,

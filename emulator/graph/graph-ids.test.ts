@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeAttachmentId, decodeFolderId, decodeMessageId, encodeAttachmentId, encodeFolderId, encodeMessageId, isRootOf, rootFolderId } from './graph-ids.js';
+import {
+  decodeAttachmentId,
+  decodeFolderId,
+  decodeMessageId,
+  encodeAttachmentId,
+  encodeFolderId,
+  encodeMessageId,
+  isRootOf,
+  rootFolderId,
+} from './graph-ids.js';
 
 describe('Graph ids', () => {
   const folderId = randomUUID();

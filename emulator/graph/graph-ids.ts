@@ -27,7 +27,8 @@ export interface MessageCoordinates {
 }
 
 /** A folder reference decoded from a Graph id. */
-export type FolderCoordinates = { readonly kind: 'folder'; readonly folderId: string } | { readonly kind: 'root'; readonly mailboxHash: string };
+export type FolderCoordinates =
+  { readonly kind: 'folder'; readonly folderId: string } | { readonly kind: 'root'; readonly mailboxHash: string };
 
 function uuidBytes(uuid: string): Buffer {
   if (!UUID.test(uuid)) throw new Error(`store id ${uuid} is not a UUID`);
@@ -101,7 +102,10 @@ export function isRootOf(coordinates: FolderCoordinates, address: string): boole
 export function encodeAttachmentId(message: MessageCoordinates, index: number): string {
   const position = Buffer.alloc(2);
   position.writeUInt16BE(index);
-  return encode(ATTACHMENT_PREFIX, Buffer.concat([Buffer.from([KIND_ATTACHMENT]), uuidBytes(message.folderId), uint32(message.uid), position]));
+  return encode(
+    ATTACHMENT_PREFIX,
+    Buffer.concat([Buffer.from([KIND_ATTACHMENT]), uuidBytes(message.folderId), uint32(message.uid), position]),
+  );
 }
 
 /** The message and position an attachment id names. */

@@ -30,8 +30,12 @@ describe('GraphMailbox', () => {
     expect(box.resolveFolder('msgfolderroot')).toEqual({ kind: 'root' });
     expect(box.resolveFolder(box.rootId)).toEqual({ kind: 'root' });
     expect(codeOf(() => box.resolveFolder('archive'))).toBe('ErrorInvalidIdMalformed');
-    expect(codeOf(() => box.resolveFolder(encodeFolderId('00000000-0000-4000-8000-000000000000')))).toBe('ErrorItemNotFound');
-    expect(codeOf(() => box.resolveFolder(new GraphMailbox(box.store, 'marco@contoso.com').rootId))).toBe('ErrorItemNotFound');
+    expect(codeOf(() => box.resolveFolder(encodeFolderId('00000000-0000-4000-8000-000000000000')))).toBe(
+      'ErrorItemNotFound',
+    );
+    expect(codeOf(() => box.resolveFolder(new GraphMailbox(box.store, 'marco@contoso.com').rootId))).toBe(
+      'ErrorItemNotFound',
+    );
   });
 
   it('builds the hierarchy from the store’s /-separated names', () => {
@@ -39,7 +43,13 @@ describe('GraphMailbox', () => {
     const sub = box.store.createFolder(ADDRESS, 'Inbox/Customers');
     box.store.createFolder(ADDRESS, 'Inbox/Customers/Acme');
     const inbox = box.folders.wellKnown('inbox');
-    expect(box.childrenOf({ kind: 'root' }).map(displayNameOf)).toEqual(['Inbox', 'Drafts', 'Sent Items', 'Deleted Items', 'Junk Email']);
+    expect(box.childrenOf({ kind: 'root' }).map(displayNameOf)).toEqual([
+      'Inbox',
+      'Drafts',
+      'Sent Items',
+      'Deleted Items',
+      'Junk Email',
+    ]);
     expect(box.childrenOf({ kind: 'folder', folder: inbox }).map(displayNameOf)).toEqual(['Customers']);
     expect(box.parentIdOf(sub)).toBe(encodeFolderId(inbox.id));
     expect(box.parentIdOf(inbox)).toBe(box.rootId);

@@ -10,7 +10,14 @@ import type { MailFolder, WellKnownFolder } from '../exchange/mail-folder.js';
 import type { MailStore, MailboxFolders } from '../exchange/mail-store.js';
 import type { StoredMessage } from '../exchange/stored-message.js';
 import { graphErrors } from './graph-errors.js';
-import { decodeFolderId, decodeMessageId, encodeFolderId, encodeMessageId, isRootOf, rootFolderId } from './graph-ids.js';
+import {
+  decodeFolderId,
+  decodeMessageId,
+  encodeFolderId,
+  encodeMessageId,
+  isRootOf,
+  rootFolderId,
+} from './graph-ids.js';
 
 const WELL_KNOWN: readonly WellKnownFolder[] = ['inbox', 'sentitems', 'junkemail', 'deleteditems', 'drafts'];
 

@@ -14,9 +14,20 @@ function statusOf(run: () => unknown): number | undefined {
 
 describe('parseGraphPath', () => {
   it('reads /me and /users/{ref} in both key styles, case-insensitively', () => {
-    expect(parseGraphPath('GET', 'me/mailFolders/inbox/messages')).toEqual({ target: { kind: 'me' }, targetPath: 'me', route: { op: 'listMessages', folder: 'inbox' } });
-    expect(parseGraphPath('GET', "users('a%40b.com')/MailFolders('Inbox')/messages")).toMatchObject({ target: { kind: 'user', ref: 'a@b.com' }, targetPath: 'users/a%40b.com', route: { op: 'listMessages', folder: 'Inbox' } });
-    expect(parseGraphPath('GET', 'users/a@b.com/mailfolders/X/messages/delta').route).toEqual({ op: 'delta', folder: 'X' });
+    expect(parseGraphPath('GET', 'me/mailFolders/inbox/messages')).toEqual({
+      target: { kind: 'me' },
+      targetPath: 'me',
+      route: { op: 'listMessages', folder: 'inbox' },
+    });
+    expect(parseGraphPath('GET', "users('a%40b.com')/MailFolders('Inbox')/messages")).toMatchObject({
+      target: { kind: 'user', ref: 'a@b.com' },
+      targetPath: 'users/a%40b.com',
+      route: { op: 'listMessages', folder: 'Inbox' },
+    });
+    expect(parseGraphPath('GET', 'users/a@b.com/mailfolders/X/messages/delta').route).toEqual({
+      op: 'delta',
+      folder: 'X',
+    });
     expect(parseGraphPath('GET', "me/mailFolders('X')/messages/delta()").route).toEqual({ op: 'delta', folder: 'X' });
   });
 
@@ -24,9 +35,16 @@ describe('parseGraphPath', () => {
     expect(parseGraphPath('GET', 'me/messages/AAMk1=').route).toEqual({ op: 'getMessage', message: 'AAMk1=' });
     expect(parseGraphPath('PATCH', "me/messages('AAMk1=')").route).toEqual({ op: 'patchMessage', message: 'AAMk1=' });
     expect(parseGraphPath('GET', 'me/messages/AAMk1=/$value').route).toEqual({ op: 'messageValue', message: 'AAMk1=' });
-    expect(parseGraphPath('POST', 'me/mailFolders/inbox/messages/AAMk1=/move').route).toEqual({ op: 'move', message: 'AAMk1=' });
+    expect(parseGraphPath('POST', 'me/mailFolders/inbox/messages/AAMk1=/move').route).toEqual({
+      op: 'move',
+      message: 'AAMk1=',
+    });
     expect(parseGraphPath('POST', 'me/messages/AAMk1=/replyAll').route).toEqual({ op: 'replyAll', message: 'AAMk1=' });
-    expect(parseGraphPath('GET', 'me/messages/AAMk1=/attachments/AAMkAtt2=/$value').route).toEqual({ op: 'attachmentValue', message: 'AAMk1=', attachment: 'AAMkAtt2=' });
+    expect(parseGraphPath('GET', 'me/messages/AAMk1=/attachments/AAMkAtt2=/$value').route).toEqual({
+      op: 'attachmentValue',
+      message: 'AAMk1=',
+      attachment: 'AAMkAtt2=',
+    });
     expect(parseGraphPath('POST', 'me/sendMail').route).toEqual({ op: 'sendMail' });
   });
 

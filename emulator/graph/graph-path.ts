@@ -23,7 +23,10 @@ export type RouteMatch =
   | { readonly op: 'getFolder'; readonly folder: string }
   | { readonly op: 'listMessages'; readonly folder?: string }
   | { readonly op: 'delta'; readonly folder: string }
-  | { readonly op: 'getMessage' | 'patchMessage' | 'deleteMessage' | 'messageValue' | 'listAttachments'; readonly message: string }
+  | {
+      readonly op: 'getMessage' | 'patchMessage' | 'deleteMessage' | 'messageValue' | 'listAttachments';
+      readonly message: string;
+    }
   | { readonly op: 'move' | 'copy' | 'reply' | 'replyAll'; readonly message: string }
   | { readonly op: 'getAttachment' | 'attachmentValue'; readonly message: string; readonly attachment: string }
   | { readonly op: 'sendMail' };
@@ -58,7 +61,9 @@ export function segmentsOf(path: string): Segment[] {
       const text = decode(raw);
       const call = /^([^()]+)\((.*)\)$/.exec(text);
       if (call?.[1] !== undefined && call[2] !== undefined) {
-        return call[2].trim() === '' ? { raw: text, name: call[1].toLowerCase() } : { raw: text, name: call[1].toLowerCase(), key: unquote(call[2]) };
+        return call[2].trim() === ''
+          ? { raw: text, name: call[1].toLowerCase() }
+          : { raw: text, name: call[1].toLowerCase(), key: unquote(call[2]) };
       }
       return { raw: text, name: text.toLowerCase() };
     });
@@ -85,7 +90,8 @@ function messageRoute(method: string, message: string, rest: readonly Segment[])
   if (first.name === '$value' && second === undefined) return onlyGet(method, { op: 'messageValue', message });
   if (ACTIONS.has(first.name) && second === undefined) {
     if (method !== 'POST') throw graphErrors.methodNotAllowed();
-    const op = first.name === 'move' ? 'move' : first.name === 'copy' ? 'copy' : first.name === 'reply' ? 'reply' : 'replyAll';
+    const op =
+      first.name === 'move' ? 'move' : first.name === 'copy' ? 'copy' : first.name === 'reply' ? 'reply' : 'replyAll';
     return { op, message };
   }
   if (first.name === 'attachments') {
@@ -93,7 +99,8 @@ function messageRoute(method: string, message: string, rest: readonly Segment[])
     if (key === undefined) return onlyGet(method, { op: 'listAttachments', message });
     const tail = rest.slice(next);
     if (tail.length === 0) return onlyGet(method, { op: 'getAttachment', message, attachment: key });
-    if (tail.length === 1 && tail[0]?.name === '$value') return onlyGet(method, { op: 'attachmentValue', message, attachment: key });
+    if (tail.length === 1 && tail[0]?.name === '$value')
+      return onlyGet(method, { op: 'attachmentValue', message, attachment: key });
     throw graphErrors.segmentNotFound((tail[0] ?? first).raw);
   }
   throw graphErrors.segmentNotFound((extra ?? third ?? second ?? first).raw);
@@ -104,9 +111,15 @@ function onlyGet(method: string, route: RouteMatch): RouteMatch {
   return route;
 }
 
-function messagesRoute(method: string, segments: readonly Segment[], index: number, folder: string | undefined): RouteMatch {
+function messagesRoute(
+  method: string,
+  segments: readonly Segment[],
+  index: number,
+  folder: string | undefined,
+): RouteMatch {
   const { key, next } = keyed(segments, index);
-  if (key === undefined) return onlyGet(method, folder === undefined ? { op: 'listMessages' } : { op: 'listMessages', folder });
+  if (key === undefined)
+    return onlyGet(method, folder === undefined ? { op: 'listMessages' } : { op: 'listMessages', folder });
   if (key.toLowerCase() === 'delta' || key.toLowerCase() === 'delta()') {
     if (folder === undefined) throw graphErrors.segmentNotFound('delta');
     if (next !== segments.length) throw graphErrors.segmentNotFound(segments[next]?.raw ?? 'delta');
@@ -128,7 +141,8 @@ function mailRoute(method: string, segments: readonly Segment[]): RouteMatch {
     if (folder === undefined) return onlyGet(method, { op: 'listFolders' });
     const tail = segments[next];
     if (tail === undefined) return onlyGet(method, { op: 'getFolder', folder });
-    if (tail.name === 'childfolders' && tail.key === undefined && next + 1 === segments.length) return onlyGet(method, { op: 'listFolders', parent: folder });
+    if (tail.name === 'childfolders' && tail.key === undefined && next + 1 === segments.length)
+      return onlyGet(method, { op: 'listFolders', parent: folder });
     if (tail.name === 'messages') return messagesRoute(method, segments, next, folder);
     throw graphErrors.segmentNotFound(tail.raw);
   }
@@ -140,11 +154,16 @@ export function parseGraphPath(method: string, path: string): ParsedPath {
   const segments = segmentsOf(path);
   const head = segments[0];
   if (head === undefined) throw graphErrors.segmentNotFound('v1.0');
-  if (head.name === 'me' && head.key === undefined) return { target: { kind: 'me' }, targetPath: 'me', route: mailRoute(method, segments.slice(1)) };
+  if (head.name === 'me' && head.key === undefined)
+    return { target: { kind: 'me' }, targetPath: 'me', route: mailRoute(method, segments.slice(1)) };
   if (head.name === 'users') {
     const { key, next } = keyed(segments, 0);
     if (key === undefined || key === '') throw graphErrors.segmentNotFound(head.raw);
-    return { target: { kind: 'user', ref: key }, targetPath: `users/${encodeURIComponent(key)}`, route: mailRoute(method, segments.slice(next)) };
+    return {
+      target: { kind: 'user', ref: key },
+      targetPath: `users/${encodeURIComponent(key)}`,
+      route: mailRoute(method, segments.slice(next)),
+    };
   }
   throw graphErrors.segmentNotFound(head.raw);
 }

@@ -14,11 +14,29 @@ import { deltaMessages } from './delta-route.js';
 import { getFolder, getUser, listFolders } from './folder-routes.js';
 import { authenticate, requireRight, resolveTarget, type GraphRight } from './graph-auth.js';
 import type { GraphCall, GraphDeps, GraphResult } from './graph-call.js';
-import { graphErrors, graphRequestIds, isGraphError, sendGraphError, setGraphHeaders, type GraphError, type GraphRequestIds } from './graph-errors.js';
+import {
+  graphErrors,
+  graphRequestIds,
+  isGraphError,
+  sendGraphError,
+  setGraphHeaders,
+  type GraphError,
+  type GraphRequestIds,
+} from './graph-errors.js';
 import { GraphMailbox } from './graph-mailbox.js';
 import { parseGraphPath, type RouteMatch } from './graph-path.js';
 import { takeGraphFault } from './graph-throttle.js';
-import { attachmentValue, deleteMessage, getAttachment, getMessage, listAttachments, listMessages, messageValue, moveOrCopy, patchMessage } from './message-routes.js';
+import {
+  attachmentValue,
+  deleteMessage,
+  getAttachment,
+  getMessage,
+  listAttachments,
+  listMessages,
+  messageValue,
+  moveOrCopy,
+  patchMessage,
+} from './message-routes.js';
 import { replyToMessage, sendMail } from './send-routes.js';
 
 /** The path prefix of the emulated API. */
@@ -110,7 +128,11 @@ function fromFastifyError(error: FastifyError): GraphError {
   }
 }
 
-async function handle(deps: GraphDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+async function handle(
+  deps: GraphDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
   const ids = graphRequestIds(request);
   noteOutcome(request, { endpoint: 'graph' });
   const fail = (error: GraphError): FastifyReply => {
@@ -124,7 +146,8 @@ async function handle(deps: GraphDeps, request: FastifyRequest, reply: FastifyRe
     const parsed = parseGraphPath(request.method, url.pathname.slice(GRAPH_PREFIX.length + 1));
     const target = resolveTarget(principal, parsed.target, deps.directory);
     const ref = parsed.target.kind === 'me' ? 'me' : parsed.target.ref;
-    if (target.user === undefined && target.mailbox === undefined) throw parsed.route.op === 'getUser' ? graphErrors.userNotFound(ref) : graphErrors.invalidUser(ref);
+    if (target.user === undefined && target.mailbox === undefined)
+      throw parsed.route.op === 'getUser' ? graphErrors.userNotFound(ref) : graphErrors.invalidUser(ref);
     if (parsed.route.op !== 'getUser' && target.address === undefined) throw graphErrors.mailboxNotEnabled();
     requireRight(principal, target, rightOf(parsed.route), deps.directory);
 
@@ -153,7 +176,10 @@ async function handle(deps: GraphDeps, request: FastifyRequest, reply: FastifyRe
         mailbox: target.address === undefined ? undefined : new GraphMailbox(deps.exchange.store, target.address),
         base: `${request.protocol}://${request.headers.host ?? '127.0.0.1'}${GRAPH_PREFIX}`,
         targetPath: parsed.targetPath,
-        contextUser: parsed.target.kind === 'me' && principal.kind === 'user' ? `users('${principal.userId}')` : `users('${encodeURIComponent(ref)}')`,
+        contextUser:
+          parsed.target.kind === 'me' && principal.kind === 'user'
+            ? `users('${principal.userId}')`
+            : `users('${encodeURIComponent(ref)}')`,
         search: url.searchParams,
         headers: request.headers,
         contentType: (request.headers['content-type'] ?? '').toLowerCase(),
@@ -165,7 +191,11 @@ async function handle(deps: GraphDeps, request: FastifyRequest, reply: FastifyRe
     }
   } catch (error) {
     if (isGraphError(error)) return fail(error);
-    deps.logger.error('graph request failed', { method: request.method, path: request.url.split('?')[0], message: error instanceof Error ? error.message : String(error) });
+    deps.logger.error('graph request failed', {
+      method: request.method,
+      path: request.url.split('?')[0],
+      message: error instanceof Error ? error.message : String(error),
+    });
     return fail(graphErrors.internal());
   }
 }
@@ -173,7 +203,9 @@ async function handle(deps: GraphDeps, request: FastifyRequest, reply: FastifyRe
 /** Registers the Graph routes on the emulator's server (an encapsulated plugin with its own error handler). */
 export async function registerGraphRoutes(app: FastifyInstance, deps: GraphDeps): Promise<void> {
   await app.register(async (scope) => {
-    scope.setErrorHandler((error: FastifyError, _request, reply) => sendGraphError(reply, fromFastifyError(error), graphRequestIds(_request), deps.clock.now()));
+    scope.setErrorHandler((error: FastifyError, _request, reply) =>
+      sendGraphError(reply, fromFastifyError(error), graphRequestIds(_request), deps.clock.now()),
+    );
     scope.route({
       method: ['GET', 'POST', 'PATCH', 'DELETE', 'PUT'],
       url: `${GRAPH_PREFIX}/*`,

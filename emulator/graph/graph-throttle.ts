@@ -81,7 +81,12 @@ export function effectOf(fault: Fault): FaultEffect {
       return { kind: 'error', error: graphErrors.internal(), fault: fault.kind };
     case 'http-503':
     case 'temporarily_unavailable':
-      if (fault.status === 429) return { kind: 'error', error: graphErrors.throttled(fault.retryAfterSeconds ?? DEFAULT_GRAPH_LIMITS.retryAfterSeconds), fault: 'http-429' };
+      if (fault.status === 429)
+        return {
+          kind: 'error',
+          error: graphErrors.throttled(fault.retryAfterSeconds ?? DEFAULT_GRAPH_LIMITS.retryAfterSeconds),
+          fault: 'http-429',
+        };
       return { kind: 'error', error: graphErrors.unavailable(fault.retryAfterSeconds), fault: fault.kind };
   }
 }

@@ -1,7 +1,15 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { GraphError } from './graph-errors.js';
-import { completeMime, composeMessage, decodeMimeBody, parseMessageInput, replyHeadersOf, replyRecipientsOf, replySubject } from './message-compose.js';
+import {
+  completeMime,
+  composeMessage,
+  decodeMimeBody,
+  parseMessageInput,
+  replyHeadersOf,
+  replyRecipientsOf,
+  replySubject,
+} from './message-compose.js';
 
 const sender = { address: 'andrea@contoso.com', displayName: 'Andrea Rossi' };
 const NOW = Date.parse('2026-05-04T10:00:00Z');
@@ -39,9 +47,19 @@ describe('composeMessage', () => {
 
   it('refuses unknown properties, non-x headers, other attachment types, and no recipients', async () => {
     expect(codeOf(() => parseMessageInput({ subject: 'x', colour: 'red' }))).toBe('RequestBodyRead');
-    expect(codeOf(() => parseMessageInput({ internetMessageHeaders: [{ name: 'Received', value: 'x' }] }))).toBe('ErrorInvalidRequest');
-    expect(codeOf(() => parseMessageInput({ attachments: [{ '@odata.type': '#microsoft.graph.itemAttachment', name: 'x', contentBytes: '' }] }))).toBe('ErrorInvalidRequest');
-    await expect(composeMessage(parseMessageInput({ subject: 'x' }), sender, NOW)).rejects.toMatchObject({ code: 'ErrorInvalidRecipients' });
+    expect(codeOf(() => parseMessageInput({ internetMessageHeaders: [{ name: 'Received', value: 'x' }] }))).toBe(
+      'ErrorInvalidRequest',
+    );
+    expect(
+      codeOf(() =>
+        parseMessageInput({
+          attachments: [{ '@odata.type': '#microsoft.graph.itemAttachment', name: 'x', contentBytes: '' }],
+        }),
+      ),
+    ).toBe('ErrorInvalidRequest');
+    await expect(composeMessage(parseMessageInput({ subject: 'x' }), sender, NOW)).rejects.toMatchObject({
+      code: 'ErrorInvalidRecipients',
+    });
   });
 });
 
@@ -54,14 +72,20 @@ describe('MIME bodies', () => {
   });
 
   it('adds From, Message-ID and Date when missing and takes recipients from To, Cc and Bcc', () => {
-    const composed = completeMime(Buffer.from('To: a@example.org\r\nCc: B <b@example.org>\r\nSubject: s\r\n\r\nbody'), sender, NOW);
+    const composed = completeMime(
+      Buffer.from('To: a@example.org\r\nCc: B <b@example.org>\r\nSubject: s\r\n\r\nbody'),
+      sender,
+      NOW,
+    );
     const text = composed.raw.toString();
     expect(text).toMatch(/^From: "Andrea Rossi" <andrea@contoso\.com>\r$/m);
     expect(text).toMatch(/^Message-ID: <[0-9A-F]{32}@/m);
     expect(text).toMatch(/^Date: Mon, 04 May 2026 10:00:00 \+0000\r$/m);
     expect(composed.recipients).toEqual(['a@example.org', 'b@example.org']);
     expect(composed.fromAddress).toBe('andrea@contoso.com');
-    expect(completeMime(Buffer.from('From: x@y.org\r\nTo: a@example.org\r\n\r\n'), sender, NOW).fromAddress).toBe('x@y.org');
+    expect(completeMime(Buffer.from('From: x@y.org\r\nTo: a@example.org\r\n\r\n'), sender, NOW).fromAddress).toBe(
+      'x@y.org',
+    );
   });
 });
 
@@ -70,7 +94,9 @@ describe('replies', () => {
     const original = await simpleParser(
       'From: Bea <bea@example.org>\r\nReply-To: help@example.org\r\nTo: andrea@contoso.com, carl@example.org\r\nCc: dan@example.org\r\nSubject: Help\r\nMessage-ID: <2@x>\r\nReferences: <1@x>\r\n\r\nbody',
     );
-    expect(replyRecipientsOf(original, false, 'andrea@contoso.com').to.map((r) => r.emailAddress.address)).toEqual(['help@example.org']);
+    expect(replyRecipientsOf(original, false, 'andrea@contoso.com').to.map((r) => r.emailAddress.address)).toEqual([
+      'help@example.org',
+    ]);
     const all = replyRecipientsOf(original, true, 'andrea@contoso.com');
     expect(all.to.map((r) => r.emailAddress.address)).toEqual(['help@example.org', 'carl@example.org']);
     expect(all.cc.map((r) => r.emailAddress.address)).toEqual(['dan@example.org']);

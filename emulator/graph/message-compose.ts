@@ -24,7 +24,10 @@ const MESSAGE_ID_HOST = 'SY5P282MB0097.AUSP282.PROD.OUTLOOK.COM';
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+$/;
 
 const recipientSchema = z.object({
-  emailAddress: z.object({ address: z.string().trim().regex(EMAIL, { message: 'not an e-mail address' }), name: z.string().optional() }),
+  emailAddress: z.object({
+    address: z.string().trim().regex(EMAIL, { message: 'not an e-mail address' }),
+    name: z.string().optional(),
+  }),
 });
 const bodySchema = z.object({
   contentType: z
@@ -35,9 +38,9 @@ const bodySchema = z.object({
   content: z.string().default(''),
 });
 const attachmentSchema = z.object({
-  '@odata.type': z
-    .string()
-    .refine((v) => v.replace(/^#/, '').toLowerCase() === 'microsoft.graph.fileattachment', { message: 'only #microsoft.graph.fileAttachment is supported' }),
+  '@odata.type': z.string().refine((v) => v.replace(/^#/, '').toLowerCase() === 'microsoft.graph.fileattachment', {
+    message: 'only #microsoft.graph.fileAttachment is supported',
+  }),
   name: z.string().min(1),
   contentType: z.string().optional(),
   contentBytes: z.string(),
@@ -65,7 +68,10 @@ export const messageInputSchema = z.object({
 /** A validated message of a send or reply request. */
 export type MessageInput = z.infer<typeof messageInputSchema>;
 
-const booleanish = z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False']).transform((v) => v.toLowerCase() === 'true')]);
+const booleanish = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', 'True', 'False']).transform((v) => v.toLowerCase() === 'true'),
+]);
 
 /** `POST /sendMail` with `Content-Type: application/json`. */
 export const sendMailSchema = z.object({ message: z.unknown(), saveToSentItems: booleanish.optional() });
@@ -75,7 +81,8 @@ export const replySchema = z.object({ comment: z.string().optional(), message: z
 
 /** Validates a message object: unknown properties are Graph's RequestBodyRead error. */
 export function parseMessageInput(input: unknown): MessageInput {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw graphErrors.invalidRequest('The message must be a JSON object.');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw graphErrors.invalidRequest('The message must be a JSON object.');
   for (const key of Object.keys(input)) {
     if (key.startsWith('@odata.')) continue;
     if (key !== 'attachments' && canonicalProperty(key) === undefined) throw graphErrors.unknownBodyProperty(key);
@@ -83,10 +90,15 @@ export function parseMessageInput(input: unknown): MessageInput {
   const result = messageInputSchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw graphErrors.invalidRequest(`Invalid message: ${issue?.path.map(String).join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+    throw graphErrors.invalidRequest(
+      `Invalid message: ${issue?.path.map(String).join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+    );
   }
   for (const header of result.data.internetMessageHeaders ?? []) {
-    if (!/^x-/i.test(header.name)) throw graphErrors.invalidRequest(`The internet message header name '${header.name}' should start with 'x-' or 'X-'.`);
+    if (!/^x-/i.test(header.name))
+      throw graphErrors.invalidRequest(
+        `The internet message header name '${header.name}' should start with 'x-' or 'X-'.`,
+      );
   }
   return result.data;
 }
@@ -120,7 +132,8 @@ function unique(addresses: readonly string[]): string[] {
 
 function decodeBytes(base64: string): Buffer {
   const clean = base64.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw graphErrors.invalidRequest('contentBytes is not valid base64.');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0)
+    throw graphErrors.invalidRequest('contentBytes is not valid base64.');
   return Buffer.from(clean, 'base64');
 }
 
@@ -131,7 +144,12 @@ export interface ReplyHeaders {
 }
 
 /** Composes the RFC 5322 message of a JSON send. */
-export async function composeMessage(input: MessageInput, sender: SendingMailbox, now: number, reply: ReplyHeaders = {}): Promise<ComposedMessage> {
+export async function composeMessage(
+  input: MessageInput,
+  sender: SendingMailbox,
+  now: number,
+  reply: ReplyHeaders = {},
+): Promise<ComposedMessage> {
   const from = input.from === undefined ? { name: sender.displayName, address: sender.address } : addressOf(input.from);
   const to = (input.toRecipients ?? []).map(addressOf);
   const cc = (input.ccRecipients ?? []).map(addressOf);
@@ -146,7 +164,9 @@ export async function composeMessage(input: MessageInput, sender: SendingMailbox
   const body = input.body ?? { contentType: 'text' as const, content: '' };
   const composer = new MailComposer({
     from,
-    ...(input.sender !== undefined && input.sender.emailAddress.address.toLowerCase() !== from.address.toLowerCase() ? { sender: addressOf(input.sender) } : {}),
+    ...(input.sender !== undefined && input.sender.emailAddress.address.toLowerCase() !== from.address.toLowerCase()
+      ? { sender: addressOf(input.sender) }
+      : {}),
     to,
     cc,
     bcc,
@@ -157,7 +177,9 @@ export async function composeMessage(input: MessageInput, sender: SendingMailbox
       filename: a.name,
       content: decodeBytes(a.contentBytes),
       ...(a.contentType === undefined ? {} : { contentType: a.contentType }),
-      ...(a.isInline === true ? { contentDisposition: 'inline' as const, ...(a.contentId === undefined ? {} : { cid: a.contentId }) } : {}),
+      ...(a.isInline === true
+        ? { contentDisposition: 'inline' as const, ...(a.contentId === undefined ? {} : { cid: a.contentId }) }
+        : {}),
     })),
     headers,
     messageId: newMessageId(),
@@ -174,7 +196,8 @@ export async function composeMessage(input: MessageInput, sender: SendingMailbox
 export function decodeMimeBody(body: unknown): Buffer {
   if (typeof body !== 'string') throw graphErrors.invalidBase64();
   const clean = body.replace(/\s+/g, '');
-  if (clean === '' || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) throw graphErrors.invalidBase64();
+  if (clean === '' || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0)
+    throw graphErrors.invalidBase64();
   return Buffer.from(clean, 'base64');
 }
 
@@ -182,27 +205,44 @@ export function decodeMimeBody(body: unknown): Buffer {
  * A MIME message as submitted: From, Message-ID and Date added when missing (Graph fills them in);
  * envelope recipients from To, Cc and Bcc, or `fallbackRecipients` (replies go to the original sender).
  */
-export function completeMime(raw: Buffer, sender: SendingMailbox, now: number, extra: { fallbackRecipients?: readonly string[]; reply?: ReplyHeaders } = {}): ComposedMessage {
+export function completeMime(
+  raw: Buffer,
+  sender: SendingMailbox,
+  now: number,
+  extra: { fallbackRecipients?: readonly string[]; reply?: ReplyHeaders } = {},
+): ComposedMessage {
   const structure = new MessageContent(raw).structure;
   const header = (name: string): string | undefined => structure.headers.find((h) => h.key === name)?.value;
   const added: string[] = [];
   const fromHeader = header('from');
-  if (fromHeader === undefined) added.push(`From: ${sender.displayName === '' ? '' : `"${sender.displayName.replace(/"/g, '')}" `}<${sender.address}>`);
+  if (fromHeader === undefined)
+    added.push(
+      `From: ${sender.displayName === '' ? '' : `"${sender.displayName.replace(/"/g, '')}" `}<${sender.address}>`,
+    );
   if (header('message-id') === undefined) added.push(`Message-ID: ${newMessageId()}`);
   if (header('date') === undefined) added.push(`Date: ${new Date(now).toUTCString().replace('GMT', '+0000')}`);
-  if (extra.reply?.inReplyTo !== undefined && header('in-reply-to') === undefined) added.push(`In-Reply-To: ${extra.reply.inReplyTo}`);
-  if (extra.reply?.references !== undefined && header('references') === undefined) added.push(`References: ${extra.reply.references}`);
+  if (extra.reply?.inReplyTo !== undefined && header('in-reply-to') === undefined)
+    added.push(`In-Reply-To: ${extra.reply.inReplyTo}`);
+  if (extra.reply?.references !== undefined && header('references') === undefined)
+    added.push(`References: ${extra.reply.references}`);
   const listed = unique(['to', 'cc', 'bcc'].flatMap((name) => extractAddresses(header(name) ?? '')));
   const recipients = extra.fallbackRecipients === undefined ? listed : unique(extra.fallbackRecipients);
   if (recipients.length === 0) throw graphErrors.invalidRecipients();
   const fromAddress = fromHeader === undefined ? sender.address : (extractAddresses(fromHeader)[0] ?? sender.address);
-  const completed = added.length === 0 ? raw : Buffer.concat([Buffer.from(added.map((line) => `${line}\r\n`).join(''), 'utf8'), raw]);
+  const completed =
+    added.length === 0 ? raw : Buffer.concat([Buffer.from(added.map((line) => `${line}\r\n`).join(''), 'utf8'), raw]);
   return { raw: completed, fromAddress, recipients };
 }
 
 /** The threading headers of a reply to `original`. */
 export function replyHeadersOf(original: ParsedMail): ReplyHeaders {
-  const references = [...(Array.isArray(original.references) ? original.references : original.references === undefined ? [] : [original.references])];
+  const references = [
+    ...(Array.isArray(original.references)
+      ? original.references
+      : original.references === undefined
+        ? []
+        : [original.references]),
+  ];
   if (original.messageId !== undefined && !references.includes(original.messageId)) references.push(original.messageId);
   return {
     ...(original.messageId === undefined ? {} : { inReplyTo: original.messageId }),
@@ -211,7 +251,11 @@ export function replyHeadersOf(original: ParsedMail): ReplyHeaders {
 }
 
 /** Who a reply goes to: Reply-To, else From of the original; replyAll adds its To and Cc (not the replier). */
-export function replyRecipientsOf(original: ParsedMail, all: boolean, self: string): { to: GraphRecipient[]; cc: GraphRecipient[] } {
+export function replyRecipientsOf(
+  original: ParsedMail,
+  all: boolean,
+  self: string,
+): { to: GraphRecipient[]; cc: GraphRecipient[] } {
   const replyTo = recipientsOf(original.replyTo);
   const to = replyTo.length > 0 ? replyTo : recipientsOf(original.from);
   if (!all) return { to, cc: [] };
@@ -227,7 +271,13 @@ function escapeHtml(text: string): string {
 }
 
 function namesOf(list: readonly GraphRecipient[]): string {
-  return list.map((r) => (r.emailAddress.name === r.emailAddress.address ? r.emailAddress.address : `${r.emailAddress.name} <${r.emailAddress.address}>`)).join('; ');
+  return list
+    .map((r) =>
+      r.emailAddress.name === r.emailAddress.address
+        ? r.emailAddress.address
+        : `${r.emailAddress.name} <${r.emailAddress.address}>`,
+    )
+    .join('; ');
 }
 
 /** The HTML body of a reply: the comment, then the original's header block and text, as Outlook quotes it. */

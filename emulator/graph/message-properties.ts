@@ -45,7 +45,9 @@ export const MESSAGE_PROPERTIES = [
 export type MessageProperty = (typeof MESSAGE_PROPERTIES)[number];
 
 /** What a message carries without `$select`. */
-export const DEFAULT_PROPERTIES: readonly MessageProperty[] = MESSAGE_PROPERTIES.filter((p) => p !== 'uniqueBody' && p !== 'internetMessageHeaders');
+export const DEFAULT_PROPERTIES: readonly MessageProperty[] = MESSAGE_PROPERTIES.filter(
+  (p) => p !== 'uniqueBody' && p !== 'internetMessageHeaders',
+);
 
 const BY_LOWER = new Map<string, MessageProperty>(MESSAGE_PROPERTIES.map((p) => [p.toLowerCase(), p]));
 

@@ -63,15 +63,20 @@ function compare(left: number | boolean, operator: FilterTerm['operator'], right
 
 function matches(located: LocatedMessage, term: FilterTerm, sentCache: Map<StoredMessage, number>): boolean {
   if (term.property === 'isRead') return compare(located.message.flags.has('\\Seen'), term.operator, term.value);
-  const value = term.property === 'receivedDateTime' ? receivedSeconds(located.message) : sentSeconds(located, sentCache);
+  const value =
+    term.property === 'receivedDateTime' ? receivedSeconds(located.message) : sentSeconds(located, sentCache);
   return compare(value, term.operator, Math.floor(term.value.getTime() / 1000));
 }
 
 /** Filters and sorts messages as the query says (default: newest received first). */
-export function selectMessages(messages: readonly LocatedMessage[], query: Pick<MessageQuery, 'filter' | 'orderBy'>): LocatedMessage[] {
+export function selectMessages(
+  messages: readonly LocatedMessage[],
+  query: Pick<MessageQuery, 'filter' | 'orderBy'>,
+): LocatedMessage[] {
   const sentCache = new Map<StoredMessage, number>();
   const kept = messages.filter((m) => query.filter.every((term) => matches(m, term, sentCache)));
-  const order: readonly OrderTerm[] = query.orderBy.length > 0 ? query.orderBy : [{ property: 'receivedDateTime', descending: true }];
+  const order: readonly OrderTerm[] =
+    query.orderBy.length > 0 ? query.orderBy : [{ property: 'receivedDateTime', descending: true }];
   return kept.sort((a, b) => {
     for (const term of order) {
       const left = term.property === 'receivedDateTime' ? receivedSeconds(a.message) : sentSeconds(a, sentCache);
@@ -85,7 +90,8 @@ export function selectMessages(messages: readonly LocatedMessage[], query: Pick<
 
 function messagesContext(call: GraphCall, folderRef: string | undefined, query: MessageQuery): string {
   const selection = query.select === undefined ? '' : `(${query.select.join(',')})`;
-  const collection = folderRef === undefined ? `messages${selection}` : `mailFolders('${folderRef}')/messages${selection}`;
+  const collection =
+    folderRef === undefined ? `messages${selection}` : `mailFolders('${folderRef}')/messages${selection}`;
   return contextUrl(call, `${call.contextUser}/${collection}`);
 }
 
@@ -97,12 +103,21 @@ export async function listMessages(call: GraphCall, folderRef: string | undefine
   if (folderRef === undefined) source = mailbox.allMessages();
   else {
     const resolved = mailbox.resolveFolder(folderRef);
-    source = resolved.kind === 'root' ? [] : resolved.folder.messages.map((message) => ({ folder: resolved.folder, message }));
+    source =
+      resolved.kind === 'root' ? [] : resolved.folder.messages.map((message) => ({ folder: resolved.folder, message }));
   }
   const selected = selectMessages(source, query);
   const page = selected.slice(query.skip, query.skip + query.top);
   const { bodyText, headers } = bodyPreference(call);
-  const value = await Promise.all(page.map((m) => presentMessage(m.folder, m.message, { select: query.select, bodyText, expandAttachments: query.expandAttachments })));
+  const value = await Promise.all(
+    page.map((m) =>
+      presentMessage(m.folder, m.message, {
+        select: query.select,
+        bodyText,
+        expandAttachments: query.expandAttachments,
+      }),
+    ),
+  );
   const body: Record<string, unknown> = { '@odata.context': messagesContext(call, folderRef, query) };
   if (query.count) body['@odata.count'] = selected.length;
   body.value = value;
@@ -119,7 +134,10 @@ export async function listMessages(call: GraphCall, folderRef: string | undefine
   return json(body, 200, headers);
 }
 
-function messageSelect(call: GraphCall): { select: ReturnType<typeof parseMessageQuery>['select']; expandAttachments: boolean } {
+function messageSelect(call: GraphCall): {
+  select: ReturnType<typeof parseMessageQuery>['select'];
+  expandAttachments: boolean;
+} {
   const query = parseMessageQuery(call.search);
   return { select: query.select, expandAttachments: query.expandAttachments };
 }
@@ -142,7 +160,10 @@ export function messageValue(call: GraphCall, id: string): GraphResult {
 const patchSchema = z
   .object({
     isRead: z.boolean().optional(),
-    flag: z.object({ flagStatus: z.enum(['notFlagged', 'flagged', 'complete']) }).partial().optional(),
+    flag: z
+      .object({ flagStatus: z.enum(['notFlagged', 'flagged', 'complete']) })
+      .partial()
+      .optional(),
     categories: z.array(z.string()).optional(),
     importance: z.enum(['low', 'normal', 'high']).optional(),
     inferenceClassification: z.enum(['focused', 'other']).optional(),
@@ -160,8 +181,13 @@ export async function patchMessage(call: GraphCall, id: string): Promise<GraphRe
   for (const key of Object.keys(call.body)) {
     if (!key.startsWith('@odata.') && canonicalProperty(key) === undefined) throw graphErrors.unknownBodyProperty(key);
   }
-  const parsed = patchSchema.safeParse(Object.fromEntries(Object.entries(call.body).filter(([key]) => !key.startsWith('@odata.'))));
-  if (!parsed.success) throw graphErrors.invalidRequest(`Invalid update: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.')} ${i.message}`).join('; ')}`);
+  const parsed = patchSchema.safeParse(
+    Object.fromEntries(Object.entries(call.body).filter(([key]) => !key.startsWith('@odata.'))),
+  );
+  if (!parsed.success)
+    throw graphErrors.invalidRequest(
+      `Invalid update: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.')} ${i.message}`).join('; ')}`,
+    );
   const update = parsed.data;
   const set = (flag: MessageFlag, on: boolean): void => {
     mailbox.store.setFlags(mailbox.address, folder, [message.uid], on ? 'add' : 'remove', [flag]);
@@ -207,16 +233,22 @@ export async function moveOrCopy(call: GraphCall, id: string, mode: 'move' | 'co
 export async function listAttachments(call: GraphCall, id: string): Promise<GraphResult> {
   const { folder, message } = mailboxOf(call).findMessage(id);
   const parsed = await parsedOf(message.content);
-  const value = parsed.attachments.map((a, index) => presentAttachment(a, { folderId: folder.id, uid: message.uid }, index, message.internalDate, true));
+  const value = parsed.attachments.map((a, index) =>
+    presentAttachment(a, { folderId: folder.id, uid: message.uid }, index, message.internalDate, true),
+  );
   const messageId = mailboxOf(call).messageId(folder, message);
-  return json({ '@odata.context': contextUrl(call, `${call.contextUser}/messages('${messageId}')/attachments`), value });
+  return json({
+    '@odata.context': contextUrl(call, `${call.contextUser}/messages('${messageId}')/attachments`),
+    value,
+  });
 }
 
 async function findAttachment(call: GraphCall, messageRef: string, attachmentRef: string) {
   const located = mailboxOf(call).findMessage(messageRef);
   const coordinates = decodeAttachmentId(attachmentRef);
   if (coordinates === undefined) throw graphErrors.idMalformed();
-  if (coordinates.folderId !== located.folder.id || coordinates.uid !== located.message.uid) throw graphErrors.itemNotFound();
+  if (coordinates.folderId !== located.folder.id || coordinates.uid !== located.message.uid)
+    throw graphErrors.itemNotFound();
   const attachment = (await parsedOf(located.message.content)).attachments[coordinates.index];
   if (attachment === undefined) throw graphErrors.itemNotFound();
   return { located, attachment, index: coordinates.index };
@@ -226,12 +258,25 @@ async function findAttachment(call: GraphCall, messageRef: string, attachmentRef
 export async function getAttachment(call: GraphCall, messageRef: string, attachmentRef: string): Promise<GraphResult> {
   const { located, attachment, index } = await findAttachment(call, messageRef, attachmentRef);
   const messageId = mailboxOf(call).messageId(located.folder, located.message);
-  const body = presentAttachment(attachment, { folderId: located.folder.id, uid: located.message.uid }, index, located.message.internalDate, true);
-  return json({ '@odata.context': contextUrl(call, `${call.contextUser}/messages('${messageId}')/attachments/$entity`), ...body });
+  const body = presentAttachment(
+    attachment,
+    { folderId: located.folder.id, uid: located.message.uid },
+    index,
+    located.message.internalDate,
+    true,
+  );
+  return json({
+    '@odata.context': contextUrl(call, `${call.contextUser}/messages('${messageId}')/attachments/$entity`),
+    ...body,
+  });
 }
 
 /** `GET …/attachments/{id}/$value`: the attachment's bytes. */
-export async function attachmentValue(call: GraphCall, messageRef: string, attachmentRef: string): Promise<GraphResult> {
+export async function attachmentValue(
+  call: GraphCall,
+  messageRef: string,
+  attachmentRef: string,
+): Promise<GraphResult> {
   const { attachment } = await findAttachment(call, messageRef, attachmentRef);
   return { kind: 'bytes', status: 200, contentType: attachment.contentType, data: attachment.content };
 }

@@ -14,7 +14,14 @@
  * @see https://learn.microsoft.com/graph/api/message-get (Prefer: outlook.body-content-type)
  */
 import { createHash } from 'node:crypto';
-import { simpleParser, type AddressObject, type Attachment, type EmailAddress, type HeaderValue, type ParsedMail } from 'mailparser';
+import {
+  simpleParser,
+  type AddressObject,
+  type Attachment,
+  type EmailAddress,
+  type HeaderValue,
+  type ParsedMail,
+} from 'mailparser';
 import type { MailFolder } from '../exchange/mail-folder.js';
 import type { MessageContent, StoredMessage } from '../exchange/stored-message.js';
 import { changeKeyOf, encodeAttachmentId, encodeFolderId, encodeMessageId } from './graph-ids.js';
@@ -59,7 +66,14 @@ export interface GraphRecipient {
 }
 
 function isAddressObject(value: HeaderValue | undefined): value is AddressObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && 'value' in value && Array.isArray(value.value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Date) &&
+    'value' in value &&
+    Array.isArray(value.value)
+  );
 }
 
 function flatten(addresses: readonly EmailAddress[]): GraphRecipient[] {
@@ -84,7 +98,9 @@ export function isInlineAttachment(attachment: Attachment): boolean {
 /** The name Graph shows for an attachment. */
 export function attachmentName(attachment: Attachment, index: number): string {
   if (attachment.filename !== undefined && attachment.filename !== '') return attachment.filename;
-  return attachment.contentType === 'message/rfc822' ? `Untitled attachment ${String(index + 1).padStart(5, '0')}.eml` : `Untitled attachment ${String(index + 1).padStart(5, '0')}.dat`;
+  return attachment.contentType === 'message/rfc822'
+    ? `Untitled attachment ${String(index + 1).padStart(5, '0')}.eml`
+    : `Untitled attachment ${String(index + 1).padStart(5, '0')}.dat`;
 }
 
 /** A fileAttachment resource; `contentBytes` (base64) unless `withContent` is false. */
@@ -141,7 +157,12 @@ function firstMessageId(value: string | string[] | undefined): string | undefine
 
 /** A stable conversation key: the first Message-ID of the thread, else the normalised subject. */
 function conversationKey(parsed: ParsedMail): string {
-  return firstMessageId(parsed.references) ?? parsed.inReplyTo ?? parsed.messageId ?? (parsed.subject ?? '').replace(/^((re|fw|fwd|aw|wg)\s*:\s*)+/i, '').toLowerCase();
+  return (
+    firstMessageId(parsed.references) ??
+    parsed.inReplyTo ??
+    parsed.messageId ??
+    (parsed.subject ?? '').replace(/^((re|fw|fwd|aw|wg)\s*:\s*)+/i, '').toLowerCase()
+  );
 }
 
 function conversationIdOf(parsed: ParsedMail): string {
@@ -153,14 +174,24 @@ function conversationIndexOf(parsed: ParsedMail, sent: Date): string {
   if (typeof header === 'string' && header.trim() !== '') return header.trim();
   const time = Buffer.alloc(6);
   time.writeUIntBE(Math.floor(sent.getTime() / 1000), 0, 6);
-  return Buffer.concat([Buffer.from([1]), time.subarray(1), createHash('sha256').update(conversationKey(parsed)).digest().subarray(0, 16)]).toString('base64');
+  return Buffer.concat([
+    Buffer.from([1]),
+    time.subarray(1),
+    createHash('sha256').update(conversationKey(parsed)).digest().subarray(0, 16),
+  ]).toString('base64');
 }
 
 /** Raw header lines as Graph's `internetMessageHeaders` (unfolded). */
 function headersOf(parsed: ParsedMail): Array<{ name: string; value: string }> {
   return parsed.headerLines.map((h) => {
     const colon = h.line.indexOf(':');
-    return { name: h.line.slice(0, colon), value: h.line.slice(colon + 1).replace(/\r?\n[ \t]+/g, ' ').trim() };
+    return {
+      name: h.line.slice(0, colon),
+      value: h.line
+        .slice(colon + 1)
+        .replace(/\r?\n[ \t]+/g, ' ')
+        .trim(),
+    };
   });
 }
 
@@ -173,7 +204,11 @@ export interface PresentOptions {
 }
 
 /** Graph's message resource for a stored message (its `@odata.etag` first, then the properties). */
-export async function presentMessage(folder: MailFolder, message: StoredMessage, options: PresentOptions): Promise<Record<string, unknown>> {
+export async function presentMessage(
+  folder: MailFolder,
+  message: StoredMessage,
+  options: PresentOptions,
+): Promise<Record<string, unknown>> {
   const parsed = await parsedOf(message.content);
   const id = encodeMessageId(folder.id, message.uid);
   const changeKey = changeKeyOf(id, versionOf(message));
@@ -202,7 +237,8 @@ export async function presentMessage(folder: MailFolder, message: StoredMessage,
     isReadReceiptRequested: () => parsed.headers.has('disposition-notification-to'),
     isRead: () => message.flags.has('\\Seen'),
     isDraft: () => message.flags.has('\\Draft'),
-    webLink: () => `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(id)}&exvsurl=1&viewmodel=ReadMessageItem`,
+    webLink: () =>
+      `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(id)}&exvsurl=1&viewmodel=ReadMessageItem`,
     inferenceClassification: () => 'focused',
     body: () => bodyOf(parsed, options.bodyText),
     uniqueBody: () => bodyOf(parsed, options.bodyText),
@@ -219,7 +255,9 @@ export async function presentMessage(folder: MailFolder, message: StoredMessage,
   const out: Record<string, unknown> = { '@odata.etag': `W/"${changeKey}"`, id };
   for (const property of wanted) if (property !== 'id') out[property] = values[property]();
   if (options.expandAttachments === true) {
-    out.attachments = parsed.attachments.map((a, index) => presentAttachment(a, { folderId: folder.id, uid: message.uid }, index, received, true));
+    out.attachments = parsed.attachments.map((a, index) =>
+      presentAttachment(a, { folderId: folder.id, uid: message.uid }, index, received, true),
+    );
   }
   return out;
 }

@@ -22,7 +22,11 @@ export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
 
 /** One `prop op value` term of `$filter`. */
 export type FilterTerm =
-  | { readonly property: 'receivedDateTime' | 'sentDateTime'; readonly operator: ComparisonOperator; readonly value: Date }
+  | {
+      readonly property: 'receivedDateTime' | 'sentDateTime';
+      readonly operator: ComparisonOperator;
+      readonly value: Date;
+    }
   | { readonly property: 'isRead'; readonly operator: 'eq' | 'ne'; readonly value: boolean };
 
 /** One `$orderby` term. */
@@ -56,14 +60,32 @@ const OPERATOR_NAMES: Record<ComparisonOperator, string> = {
   lt: 'LessThan',
 };
 
-const KNOWN_OPTIONS = new Set(['$top', '$skip', '$select', '$filter', '$orderby', '$count', '$expand', '$search', '$skiptoken', '$deltatoken', 'changetype']);
+const KNOWN_OPTIONS = new Set([
+  '$top',
+  '$skip',
+  '$select',
+  '$filter',
+  '$orderby',
+  '$count',
+  '$expand',
+  '$search',
+  '$skiptoken',
+  '$deltatoken',
+  'changetype',
+]);
 
 const integer = (name: string, min: number, max: number) =>
   z
     .string()
     .regex(/^\d{1,9}$/, { message: `The value of ${name} must be an integer between ${min} and ${max}.` })
     .transform(Number)
-    .pipe(z.number().int().min(min, { message: `The value of ${name} must be an integer between ${min} and ${max}.` }).max(max, { message: `The value of ${name} must be an integer between ${min} and ${max}.` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { message: `The value of ${name} must be an integer between ${min} and ${max}.` })
+        .max(max, { message: `The value of ${name} must be an integer between ${min} and ${max}.` }),
+    );
 
 const rawQuerySchema = z.object({
   $top: integer('$top', 1, MAX_PAGE_SIZE).optional(),
@@ -100,7 +122,8 @@ export function queryOptions(search: URLSearchParams): Map<string, string> {
 
 function validated(options: Map<string, string>): z.infer<typeof rawQuerySchema> {
   for (const name of options.keys()) {
-    if (name.startsWith('$') && !KNOWN_OPTIONS.has(name)) throw graphErrors.invalidQuery(`The query option '${name}' is not supported.`);
+    if (name.startsWith('$') && !KNOWN_OPTIONS.has(name))
+      throw graphErrors.invalidQuery(`The query option '${name}' is not supported.`);
   }
   const result = rawQuerySchema.safeParse(Object.fromEntries(options));
   if (!result.success) throw graphErrors.invalidQuery(result.error.issues[0]?.message ?? 'Invalid query.');
@@ -143,11 +166,13 @@ function parseTerm(text: string): FilterTerm {
   if (property === 'receivedDateTime' || property === 'sentDateTime') {
     if (/^'.*'$/.test(value)) throw graphErrors.incompatibleTypes(OPERATOR_NAMES[operator]);
     const date = DATE_LITERAL.test(value) ? new Date(value) : undefined;
-    if (date === undefined || Number.isNaN(date.getTime())) throw graphErrors.invalidQuery(`The DateTimeOffset text '${value}' is not valid.`);
+    if (date === undefined || Number.isNaN(date.getTime()))
+      throw graphErrors.invalidQuery(`The DateTimeOffset text '${value}' is not valid.`);
     return { property, operator, value: date };
   }
   if (property === 'isRead') {
-    if (operator !== 'eq' && operator !== 'ne') throw graphErrors.invalidQuery(`The operator '${operator}' cannot be applied to isRead.`);
+    if (operator !== 'eq' && operator !== 'ne')
+      throw graphErrors.invalidQuery(`The operator '${operator}' cannot be applied to isRead.`);
     if (value !== 'true' && value !== 'false') throw graphErrors.invalidQuery(`The value '${value}' is not a Boolean.`);
     return { property, operator, value: value === 'true' };
   }
@@ -157,7 +182,8 @@ function parseTerm(text: string): FilterTerm {
 /** Parses `$filter`: terms joined by `and` (case-insensitive), no parentheses or `or`. */
 export function parseFilter(raw: string | undefined): FilterTerm[] {
   if (raw === undefined || raw.trim() === '') return [];
-  if (/[()]/.test(raw) || /\sor\s/i.test(raw)) throw graphErrors.invalidQuery(`The emulator supports only 'and' of simple comparisons in $filter: ${raw}`);
+  if (/[()]/.test(raw) || /\sor\s/i.test(raw))
+    throw graphErrors.invalidQuery(`The emulator supports only 'and' of simple comparisons in $filter: ${raw}`);
   return raw.split(/\s+and\s+/i).map(parseTerm);
 }
 
@@ -168,8 +194,10 @@ export function parseOrderBy(raw: string | undefined): OrderTerm[] {
     const [rawProperty = '', direction, extra] = item.trim().split(/\s+/);
     const property = canonicalProperty(rawProperty);
     if (property === undefined) throw graphErrors.unknownProperty(rawProperty);
-    if (extra !== undefined || (direction !== undefined && !/^(asc|desc)$/i.test(direction))) throw graphErrors.invalidQuery(`Invalid $orderby clause: ${item.trim()}`);
-    if (property !== 'receivedDateTime' && property !== 'sentDateTime') throw graphErrors.invalidQuery(`The emulator cannot sort on '${property}'.`);
+    if (extra !== undefined || (direction !== undefined && !/^(asc|desc)$/i.test(direction)))
+      throw graphErrors.invalidQuery(`Invalid $orderby clause: ${item.trim()}`);
+    if (property !== 'receivedDateTime' && property !== 'sentDateTime')
+      throw graphErrors.invalidQuery(`The emulator cannot sort on '${property}'.`);
     return { property, descending: direction?.toLowerCase() === 'desc' };
   });
 }
@@ -189,7 +217,8 @@ export function checkOrderAgainstFilter(filter: readonly FilterTerm[], orderBy: 
 
 function parseExpand(raw: string | undefined): boolean {
   if (raw === undefined || raw.trim() === '') return false;
-  if (raw.trim().toLowerCase() !== 'attachments') throw graphErrors.invalidQuery(`The emulator can expand only 'attachments', not '${raw}'.`);
+  if (raw.trim().toLowerCase() !== 'attachments')
+    throw graphErrors.invalidQuery(`The emulator can expand only 'attachments', not '${raw}'.`);
   return true;
 }
 
@@ -229,8 +258,11 @@ export function parseDeltaQuery(search: URLSearchParams): DeltaQuery {
   if (raw.$search !== undefined) throw graphErrors.invalidQuery('Delta query does not support $search.');
   if (raw.$skip !== undefined) throw graphErrors.invalidQuery('Delta query does not support $skip.');
   const filter = parseFilter(raw.$filter);
-  const onlyReceivedAfter = filter.every((t) => t.property === 'receivedDateTime' && (t.operator === 'ge' || t.operator === 'gt'));
-  if (!onlyReceivedAfter || filter.length > 1) throw graphErrors.invalidQuery('Delta query supports only $filter=receivedDateTime ge|gt {value}.');
+  const onlyReceivedAfter = filter.every(
+    (t) => t.property === 'receivedDateTime' && (t.operator === 'ge' || t.operator === 'gt'),
+  );
+  if (!onlyReceivedAfter || filter.length > 1)
+    throw graphErrors.invalidQuery('Delta query supports only $filter=receivedDateTime ge|gt {value}.');
   const orderBy = parseOrderBy(raw.$orderby);
   if (orderBy.length > 1 || orderBy.some((o) => o.property !== 'receivedDateTime' || !o.descending)) {
     throw graphErrors.invalidQuery('Delta query supports only $orderby=receivedDateTime desc.');
@@ -242,9 +274,13 @@ export function parseDeltaQuery(search: URLSearchParams): DeltaQuery {
   const term = filter[0];
   return {
     select: parseSelect(raw.$select),
-    receivedAfter: term === undefined || term.property !== 'receivedDateTime' ? undefined : { value: term.value, inclusive: term.operator === 'ge' },
+    receivedAfter:
+      term === undefined || term.property !== 'receivedDateTime'
+        ? undefined
+        : { value: term.value, inclusive: term.operator === 'ge' },
     descending: orderBy.length === 1,
-    changeType: changeType === 'created' || changeType === 'updated' || changeType === 'deleted' ? changeType : undefined,
+    changeType:
+      changeType === 'created' || changeType === 'updated' || changeType === 'deleted' ? changeType : undefined,
     top: raw.$top,
     expandAttachments: parseExpand(raw.$expand),
   };
@@ -254,7 +290,10 @@ export function parseDeltaQuery(search: URLSearchParams): DeltaQuery {
  * Reads `Prefer: odata.maxpagesize=N` (and `outlook.body-content-type="text"`) from the Prefer
  * header(s). Returns what was asked; the caller reports what it applied in `Preference-Applied`.
  */
-export function parsePrefer(header: string | string[] | undefined): { maxPageSize: number | undefined; bodyText: boolean } {
+export function parsePrefer(header: string | string[] | undefined): {
+  maxPageSize: number | undefined;
+  bodyText: boolean;
+} {
   const values = (Array.isArray(header) ? header : header === undefined ? [] : [header]).flatMap((h) => h.split(','));
   let maxPageSize: number | undefined;
   let bodyText = false;

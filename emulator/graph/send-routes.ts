@@ -59,7 +59,8 @@ function checkSendAs(call: GraphCall, fromAddress: string): void {
 function submit(call: GraphCall, composed: ComposedMessage, saveToSentItems: boolean): void {
   const { exchange } = call.deps;
   const mailbox = mailboxOf(call);
-  if (!exchange.smtp.limits.takeRecipients(mailbox.address, composed.recipients.length)) throw graphErrors.submissionQuotaExceeded();
+  if (!exchange.smtp.limits.takeRecipients(mailbox.address, composed.recipients.length))
+    throw graphErrors.submissionQuotaExceeded();
   const record = exchange.router.recordSubmission({
     via: 'graph',
     mailbox: mailbox.address,
@@ -88,7 +89,8 @@ export async function sendMail(call: GraphCall): Promise<GraphResult> {
   }
   requireJson(call);
   const parsed = sendMailSchema.safeParse(call.body);
-  if (!parsed.success) throw graphErrors.invalidRequest('The request body must be { "message": {…}, "saveToSentItems": true|false }.');
+  if (!parsed.success)
+    throw graphErrors.invalidRequest('The request body must be { "message": {…}, "saveToSentItems": true|false }.');
   if (parsed.data.message === undefined) throw graphErrors.invalidRequest('The message parameter is required.');
   const composed = await composeMessage(parseMessageInput(parsed.data.message), sender, now);
   checkSendAs(call, composed.fromAddress);
@@ -107,14 +109,20 @@ export async function replyToMessage(call: GraphCall, id: string, all: boolean):
   let composed: ComposedMessage;
   if (isMime(call)) {
     const to = [...recipients.to, ...recipients.cc].map((r) => r.emailAddress.address);
-    composed = completeMime(decodeMimeBody(call.body), sender, now, { fallbackRecipients: to, reply: replyHeadersOf(original) });
+    composed = completeMime(decodeMimeBody(call.body), sender, now, {
+      fallbackRecipients: to,
+      reply: replyHeadersOf(original),
+    });
   } else {
     requireJson(call);
     const parsed = replySchema.safeParse(call.body ?? {});
-    if (!parsed.success) throw graphErrors.invalidRequest('The request body must be { "comment": "…", "message": {…} }.');
+    if (!parsed.success)
+      throw graphErrors.invalidRequest('The request body must be { "comment": "…", "message": {…} }.');
     const message: MessageInput = parsed.data.message === undefined ? {} : parseMessageInput(parsed.data.message);
     if (parsed.data.comment !== undefined && message.body !== undefined) {
-      throw graphErrors.invalidRequest('Specify either a comment or the body property of the message parameter, not both.');
+      throw graphErrors.invalidRequest(
+        'Specify either a comment or the body property of the message parameter, not both.',
+      );
     }
     const added = message.toRecipients ?? [];
     const known = new Set(recipients.to.map((r) => r.emailAddress.address.toLowerCase()));
@@ -123,7 +131,10 @@ export async function replyToMessage(call: GraphCall, id: string, all: boolean):
       subject: message.subject ?? replySubject(original.subject),
       toRecipients: [...recipients.to, ...added.filter((r) => !known.has(r.emailAddress.address.toLowerCase()))],
       ccRecipients: message.ccRecipients ?? recipients.cc,
-      body: message.body ?? { contentType: 'html', content: replyBody(parsed.data.comment ?? '', original, located.message.internalDate) },
+      body: message.body ?? {
+        contentType: 'html',
+        content: replyBody(parsed.data.comment ?? '', original, located.message.internalDate),
+      },
     };
     composed = await composeMessage(input, sender, now, replyHeadersOf(original));
   }

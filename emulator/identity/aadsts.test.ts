@@ -19,7 +19,10 @@ describe('AADSTS errors', () => {
 
   it('frame the description and build Microsoft’s body', () => {
     const at = new Date('2022-04-05T06:21:12.345Z');
-    const ids = { traceId: '11111111-1111-4111-8111-111111111111', correlationId: '22222222-2222-4222-8222-222222222222' };
+    const ids = {
+      traceId: '11111111-1111-4111-8111-111111111111',
+      correlationId: '22222222-2222-4222-8222-222222222222',
+    };
     const err = aadsts(70043, { issuedAt: '2022-04-04T06:21:12Z', maxAge: '86400' });
     expect(aadTimestamp(at)).toBe('2022-04-05 06:21:12Z');
     expect(framedDescription(err, ids, at)).toBe(
@@ -38,7 +41,9 @@ describe('AADSTS errors', () => {
   });
 
   it('echo a client-request-id GUID as the correlation id', () => {
-    expect(newRequestIds('ABCDEF01-2345-4678-89AB-CDEF01234567').correlationId).toBe('abcdef01-2345-4678-89ab-cdef01234567');
+    expect(newRequestIds('ABCDEF01-2345-4678-89AB-CDEF01234567').correlationId).toBe(
+      'abcdef01-2345-4678-89ab-cdef01234567',
+    );
     expect(newRequestIds('not-a-guid').correlationId).not.toBe('not-a-guid');
   });
 });

@@ -44,7 +44,11 @@ interface Definition {
 
 /** The catalogue; `{name}` placeholders are filled from the params. */
 export const AADSTS = {
-  50000: { error: 'server_error', status: 500, text: 'There was an error issuing a token or an issue with our sign-in service.' },
+  50000: {
+    error: 'server_error',
+    status: 500,
+    text: 'There was an error issuing a token or an issue with our sign-in service.',
+  },
   50011: {
     error: 'invalid_request',
     text: "The redirect URI '{redirectUri}' specified in the request does not match the redirect URIs configured for the application '{appId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.",
@@ -90,9 +94,18 @@ export const AADSTS = {
     error: 'invalid_grant',
     text: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
   },
-  70011: { error: 'invalid_scope', text: "The provided value for the input parameter 'scope' is not valid. The scope '{scope}' is not valid." },
-  70016: { error: 'authorization_pending', text: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.' },
-  70018: { error: 'bad_verification_code', text: 'Invalid verification code due to User typing in wrong user code for device code flow.' },
+  70011: {
+    error: 'invalid_scope',
+    text: "The provided value for the input parameter 'scope' is not valid. The scope '{scope}' is not valid.",
+  },
+  70016: {
+    error: 'authorization_pending',
+    text: 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.',
+  },
+  70018: {
+    error: 'bad_verification_code',
+    text: 'Invalid verification code due to User typing in wrong user code for device code flow.',
+  },
   70019: { error: 'expired_token', text: 'Verification code expired.' },
   70043: {
     error: 'invalid_grant',
@@ -116,7 +129,10 @@ export const AADSTS = {
     error: 'invalid_grant',
     text: "The reply address '{redirectUri}' does not match the reply address '{expected}' provided when requesting Authorization code.",
   },
-  501481: { error: 'invalid_grant', text: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' },
+  501481: {
+    error: 'invalid_grant',
+    text: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+  },
   700016: {
     error: 'unauthorized_client',
     text: "Application with identifier '{appId}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
@@ -125,9 +141,20 @@ export const AADSTS = {
     error: 'invalid_scope',
     text: 'The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.',
   },
-  700025: { error: 'invalid_client', status: 401, text: "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." },
-  700027: { error: 'invalid_client', status: 401, text: 'Client assertion is not supported by the emulator: use a client secret.' },
-  700054: { error: 'unsupported_response_type', text: "response_type '{responseType}' is not enabled for the application." },
+  700025: {
+    error: 'invalid_client',
+    status: 401,
+    text: "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+  },
+  700027: {
+    error: 'invalid_client',
+    status: 401,
+    text: 'Client assertion is not supported by the emulator: use a client secret.',
+  },
+  700054: {
+    error: 'unsupported_response_type',
+    text: "response_type '{responseType}' is not enabled for the application.",
+  },
   700082: {
     error: 'invalid_grant',
     text: 'The refresh token has expired due to inactivity. The token was issued on {issuedAt} and was inactive for 90.00:00:00.',
@@ -162,7 +189,10 @@ export const AADSTS = {
     text: "The grant type '{grantType}' is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
   },
   9002313: { error: 'invalid_grant', text: 'Invalid request. Request is malformed or invalid.' },
-  9002325: { error: 'invalid_request', text: 'Proof Key for Code Exchange is required for cross-origin authorization code redemption.' },
+  9002325: {
+    error: 'invalid_request',
+    text: 'Proof Key for Code Exchange is required for cross-origin authorization code redemption.',
+  },
   9002327: {
     error: 'invalid_request',
     text: "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
@@ -190,7 +220,10 @@ export class AadstsError extends Error {
 
   constructor(code: AadstsCode, params: Record<string, string> = {}, overrides: AadstsOverrides = {}) {
     const def: Definition = AADSTS[code];
-    const text = (overrides.text ?? def.text).replace(/\{([^}]+)\}/g, (whole, name: string) => params[name] ?? (name === 'EUII Hidden' ? whole : `{${name}}`));
+    const text = (overrides.text ?? def.text).replace(
+      /\{([^}]+)\}/g,
+      (whole, name: string) => params[name] ?? (name === 'EUII Hidden' ? whole : `{${name}}`),
+    );
     super(`AADSTS${code}: ${text}`);
     this.name = 'AadstsError';
     this.code = code;
@@ -202,7 +235,11 @@ export class AadstsError extends Error {
 }
 
 /** Shorthand: `throw aadsts(700016, { appId, tenant })`. */
-export function aadsts(code: AadstsCode, params: Record<string, string> = {}, overrides: AadstsOverrides = {}): AadstsError {
+export function aadsts(
+  code: AadstsCode,
+  params: Record<string, string> = {},
+  overrides: AadstsOverrides = {},
+): AadstsError {
   return new AadstsError(code, params, overrides);
 }
 

@@ -17,7 +17,15 @@ import { AadstsError, aadsts } from './aadsts.js';
 import type { AuthorizeParams, IdentityContext, LoginTransaction } from './context.js';
 import { applyFault } from './fault-replies.js';
 import { noteOutcome, paramsOf } from './http-support.js';
-import { beginLogin, currentSession, endSession, redirectError, redirectToClient, sendErrorPage, type LoginOutcomes } from './login-flow.js';
+import {
+  beginLogin,
+  currentSession,
+  endSession,
+  redirectError,
+  redirectToClient,
+  sendErrorPage,
+  type LoginOutcomes,
+} from './login-flow.js';
 import { messagePage } from './pages.js';
 import { findRedirectPlatform } from './redirect-uri.js';
 import { neededConsent, parseRequestedScopes } from './scopes.js';
@@ -56,7 +64,10 @@ export function authorizeOutcomes(ctx: IdentityContext): LoginOutcomes {
       if (params === undefined) throw new Error('authorize transaction without parameters');
       if (stage === 'consent') return redirectError(request, reply, ctx, params, aadsts(65004));
       noteOutcome(request, { error: 'access_denied' });
-      const fields: Record<string, string> = { error: 'access_denied', error_description: 'the user canceled the authentication' };
+      const fields: Record<string, string> = {
+        error: 'access_denied',
+        error_description: 'the user canceled the authentication',
+      };
       if (params.state !== undefined) fields.state = params.state;
       return redirectToClient(reply, params, fields);
     },
@@ -78,7 +89,10 @@ export function adminConsentOutcomes(): LoginOutcomes {
       const target = tx.adminConsent;
       if (target === undefined) throw new Error('admin-consent transaction without parameters');
       noteOutcome(request, { error: 'permission_denied' });
-      const fields: Record<string, string> = { error: 'permission_denied', error_description: 'The admin canceled the request' };
+      const fields: Record<string, string> = {
+        error: 'permission_denied',
+        error_description: 'The admin canceled the request',
+      };
       if (target.state !== undefined) fields.state = target.state;
       return redirectToClient(reply, { redirectUri: target.redirectUri, responseMode: 'query' }, fields);
     },
@@ -92,7 +106,11 @@ function trustedParts(ctx: IdentityContext, segment: TenantSegment, params: Reco
   const app = ctx.directory.findApp(clientId);
   const tenantLabel = segment.kind === 'tenant' ? segment.tenant.id : segment.segment;
   if (app === undefined || segment.kind === 'consumers') throw aadsts(700016, { appId: clientId, tenant: tenantLabel });
-  if (segment.kind === 'tenant' && app.signInAudience === 'AzureADMyOrg' && !ctx.directory.isAppInTenant(segment.tenant.id, app.appId)) {
+  if (
+    segment.kind === 'tenant' &&
+    app.signInAudience === 'AzureADMyOrg' &&
+    !ctx.directory.isAppInTenant(segment.tenant.id, app.appId)
+  ) {
     throw aadsts(700016, { appId: app.appId, tenant: segment.tenant.id });
   }
   const redirectUri = params.redirect_uri;
@@ -106,9 +124,18 @@ function responseModeOf(value: string | undefined): AuthorizeParams['responseMod
   return value === 'fragment' || value === 'form_post' ? value : 'query';
 }
 
-async function handleAuthorize(request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply, ctx: IdentityContext, faults: FaultInjector): Promise<FastifyReply> {
+async function handleAuthorize(
+  request: FastifyRequest<{ Params: { tenant: string } }>,
+  reply: FastifyReply,
+  ctx: IdentityContext,
+  faults: FaultInjector,
+): Promise<FastifyReply> {
   const params = paramsOf(request);
-  noteOutcome(request, { endpoint: 'authorize', tenant: request.params.tenant, clientId: params.client_id?.toLowerCase() });
+  noteOutcome(request, {
+    endpoint: 'authorize',
+    tenant: request.params.tenant,
+    clientId: params.client_id?.toLowerCase(),
+  });
   if (await applyFault(faults, 'authorize', request, reply, ctx.clock)) return reply;
   let segment: TenantSegment;
   let trusted: ReturnType<typeof trustedParts>;
@@ -120,16 +147,30 @@ async function handleAuthorize(request: FastifyRequest<{ Params: { tenant: strin
     throw error;
   }
   const { app, redirectUri, platform } = trusted;
-  const target = { redirectUri, responseMode: responseModeOf(params.response_mode), state: params.state?.replace(/<[^>]*>/g, '') };
+  const target = {
+    redirectUri,
+    responseMode: responseModeOf(params.response_mode),
+    state: params.state?.replace(/<[^>]*>/g, ''),
+  };
   try {
     if (params.response_type !== 'code') throw aadsts(700054, { responseType: params.response_type ?? '' });
     const scopeRaw = params.scope;
     if (scopeRaw === undefined || scopeRaw.trim().length === 0) throw aadsts(900144, { parameter: 'scope' });
-    const scopes = parseRequestedScopes(scopeRaw, 'delegated', segment.kind === 'tenant' ? segment.tenant.id : segment.segment);
-    if (segment.kind !== 'tenant' && app.signInAudience === 'AzureADMyOrg') throw aadsts(50194, { appId: app.appId, appName: app.displayName });
+    const scopes = parseRequestedScopes(
+      scopeRaw,
+      'delegated',
+      segment.kind === 'tenant' ? segment.tenant.id : segment.segment,
+    );
+    if (segment.kind !== 'tenant' && app.signInAudience === 'AzureADMyOrg')
+      throw aadsts(50194, { appId: app.appId, appName: app.displayName });
     const method = params.code_challenge_method;
     const challenge = params.code_challenge;
-    if (method !== undefined && method !== 'S256' && method !== 'plain') throw aadsts(900144, { parameter: 'code_challenge_method' }, { text: `Invalid code_challenge_method '${method}'.` });
+    if (method !== undefined && method !== 'S256' && method !== 'plain')
+      throw aadsts(
+        900144,
+        { parameter: 'code_challenge_method' },
+        { text: `Invalid code_challenge_method '${method}'.` },
+      );
     if (platform === 'spa' && challenge === undefined) throw aadsts(9002325);
     const authorize: AuthorizeParams = {
       redirectUri,
@@ -159,7 +200,8 @@ async function handleAuthorize(request: FastifyRequest<{ Params: { tenant: strin
       if (session === undefined || user === undefined) throw aadsts(50058);
       if (user.mfaRequired && !session.amr.includes('mfa')) throw aadsts(50076, {}, { error: 'interaction_required' });
       const consented = ctx.directory.consentedScopes(user.tenantId, app.appId, user.id);
-      if (neededConsent(app, scopes).some((s) => !consented.has(s))) throw aadsts(65001, { appId: app.appId, appName: app.displayName }, { error: 'consent_required' });
+      if (neededConsent(app, scopes).some((s) => !consented.has(s)))
+        throw aadsts(65001, { appId: app.appId, appName: app.displayName }, { error: 'consent_required' });
     }
     ctx.state.prune(ctx.clock.nowMs(), ctx.config.authCodeLifetimeSeconds * 1000);
     return beginLogin(request, reply, ctx, tx, authorizeOutcomes(ctx));
@@ -169,9 +211,18 @@ async function handleAuthorize(request: FastifyRequest<{ Params: { tenant: strin
   }
 }
 
-async function handleAdminConsent(request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply, ctx: IdentityContext, v2: boolean): Promise<FastifyReply> {
+async function handleAdminConsent(
+  request: FastifyRequest<{ Params: { tenant: string } }>,
+  reply: FastifyReply,
+  ctx: IdentityContext,
+  v2: boolean,
+): Promise<FastifyReply> {
   const params = paramsOf(request);
-  noteOutcome(request, { endpoint: 'adminconsent', tenant: request.params.tenant, clientId: params.client_id?.toLowerCase() });
+  noteOutcome(request, {
+    endpoint: 'adminconsent',
+    tenant: request.params.tenant,
+    clientId: params.client_id?.toLowerCase(),
+  });
   let segment: TenantSegment;
   let trusted: ReturnType<typeof trustedParts>;
   try {
@@ -179,7 +230,8 @@ async function handleAdminConsent(request: FastifyRequest<{ Params: { tenant: st
     const clientId = params.client_id;
     const app = clientId === undefined ? undefined : ctx.directory.findApp(clientId);
     // The tenant being consented need not have the app yet: check the app exists, then the redirect URI.
-    if (app !== undefined && app.signInAudience === 'AzureADMultipleOrgs') trusted = trustedParts(ctx, { kind: 'common', segment: 'common' }, params);
+    if (app !== undefined && app.signInAudience === 'AzureADMultipleOrgs')
+      trusted = trustedParts(ctx, { kind: 'common', segment: 'common' }, params);
     else trusted = trustedParts(ctx, segment, params);
   } catch (error) {
     if (error instanceof AadstsError) return sendErrorPage(request, reply, ctx, error);
@@ -200,12 +252,23 @@ async function handleAdminConsent(request: FastifyRequest<{ Params: { tenant: st
 }
 
 /** Registers authorize, admin consent and logout. */
-export function registerAuthorizeRoutes(app: FastifyInstance, deps: { ctx: IdentityContext; faults: FaultInjector }): void {
+export function registerAuthorizeRoutes(
+  app: FastifyInstance,
+  deps: { ctx: IdentityContext; faults: FaultInjector },
+): void {
   const { ctx, faults } = deps;
-  app.get<{ Params: { tenant: string } }>('/:tenant/oauth2/v2.0/authorize', (request, reply) => handleAuthorize(request, reply, ctx, faults));
-  app.post<{ Params: { tenant: string } }>('/:tenant/oauth2/v2.0/authorize', (request, reply) => handleAuthorize(request, reply, ctx, faults));
-  app.get<{ Params: { tenant: string } }>('/:tenant/adminconsent', (request, reply) => handleAdminConsent(request, reply, ctx, false));
-  app.get<{ Params: { tenant: string } }>('/:tenant/v2.0/adminconsent', (request, reply) => handleAdminConsent(request, reply, ctx, true));
+  app.get<{ Params: { tenant: string } }>('/:tenant/oauth2/v2.0/authorize', (request, reply) =>
+    handleAuthorize(request, reply, ctx, faults),
+  );
+  app.post<{ Params: { tenant: string } }>('/:tenant/oauth2/v2.0/authorize', (request, reply) =>
+    handleAuthorize(request, reply, ctx, faults),
+  );
+  app.get<{ Params: { tenant: string } }>('/:tenant/adminconsent', (request, reply) =>
+    handleAdminConsent(request, reply, ctx, false),
+  );
+  app.get<{ Params: { tenant: string } }>('/:tenant/v2.0/adminconsent', (request, reply) =>
+    handleAdminConsent(request, reply, ctx, true),
+  );
   app.get<{ Params: { tenant: string } }>('/:tenant/oauth2/v2.0/logout', (request, reply) => {
     const params = paramsOf(request);
     noteOutcome(request, { endpoint: 'logout', tenant: request.params.tenant });
@@ -216,6 +279,8 @@ export function registerAuthorizeRoutes(app: FastifyInstance, deps: { ctx: Ident
       if (params.state !== undefined) url.searchParams.set('state', params.state);
       return reply.code(302).header('location', url.toString()).send();
     }
-    return reply.type('text/html; charset=utf-8').send(messagePage('You signed out of your account', "It's a good idea to close all browser windows."));
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(messagePage('You signed out of your account', "It's a good idea to close all browser windows."));
   });
 }

@@ -17,10 +17,20 @@ import type { TenantSegment } from './tenant-segment.js';
 export type ClientAuthMode = 'confidential' | 'public' | 'either';
 
 /** Reads `client_id` (body, or the Basic user) and finds the app; unknown → AADSTS700016. */
-export function findClient(ctx: IdentityContext, segment: TenantSegment, params: Record<string, string>, request: FastifyRequest): Readonly<AppRegistration> {
+export function findClient(
+  ctx: IdentityContext,
+  segment: TenantSegment,
+  params: Record<string, string>,
+  request: FastifyRequest,
+): Readonly<AppRegistration> {
   const clientId = params.client_id ?? basicCredentials(request)?.clientId;
   if (clientId === undefined || clientId.length === 0) throw aadsts(900144, { parameter: 'client_id' });
-  const tenantLabel = segment.kind === 'tenant' ? segment.tenant.id : segment.kind === 'consumers' ? 'Microsoft Accounts' : segment.segment;
+  const tenantLabel =
+    segment.kind === 'tenant'
+      ? segment.tenant.id
+      : segment.kind === 'consumers'
+        ? 'Microsoft Accounts'
+        : segment.segment;
   const app = ctx.directory.findApp(clientId);
   if (app === undefined || segment.kind === 'consumers') throw aadsts(700016, { appId: clientId, tenant: tenantLabel });
   return app;

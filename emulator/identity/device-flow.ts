@@ -35,13 +35,17 @@ export function normalizeUserCode(input: string): string {
 
 /** Completion and cancellation of a device-login transaction. */
 export function deviceOutcomes(ctx: IdentityContext): LoginOutcomes {
-  const finish = (tx: LoginTransaction): DeviceCodeRecord | undefined => (tx.deviceCode === undefined ? undefined : ctx.state.deviceCodes.get(tx.deviceCode));
+  const finish = (tx: LoginTransaction): DeviceCodeRecord | undefined =>
+    tx.deviceCode === undefined ? undefined : ctx.state.deviceCodes.get(tx.deviceCode);
   return {
     complete(_request, reply, tx, user) {
       const record = finish(tx);
       const appName = ctx.directory.findApp(tx.appId)?.displayName ?? tx.appId;
       if (record === undefined || record.status !== 'pending' || record.expiresAtMs <= ctx.clock.nowMs()) {
-        return reply.code(400).type('text/html; charset=utf-8').send(messagePage('Code expired', 'That code has expired. Go back to your device and start again.'));
+        return reply
+          .code(400)
+          .type('text/html; charset=utf-8')
+          .send(messagePage('Code expired', 'That code has expired. Go back to your device and start again.'));
       }
       record.status = 'approved';
       record.userId = user.id;
@@ -49,20 +53,40 @@ export function deviceOutcomes(ctx: IdentityContext): LoginOutcomes {
       record.amr = tx.amr ?? ['pwd'];
       return reply
         .type('text/html; charset=utf-8')
-        .send(messagePage(appName, `You have signed in to the ${appName} application on your device. You may now close this window.`));
+        .send(
+          messagePage(
+            appName,
+            `You have signed in to the ${appName} application on your device. You may now close this window.`,
+          ),
+        );
     },
     cancel(_request, reply, tx) {
       const record = finish(tx);
       if (record !== undefined && record.status === 'pending') record.status = 'declined';
-      return reply.type('text/html; charset=utf-8').send(messagePage('Sign-in canceled', 'You have declined to sign in to the application on your device. You may now close this window.'));
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          messagePage(
+            'Sign-in canceled',
+            'You have declined to sign in to the application on your device. You may now close this window.',
+          ),
+        );
     },
   };
 }
 
-async function handleDeviceCode(request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply, deps: { ctx: IdentityContext; faults: FaultInjector }): Promise<unknown> {
+async function handleDeviceCode(
+  request: FastifyRequest<{ Params: { tenant: string } }>,
+  reply: FastifyReply,
+  deps: { ctx: IdentityContext; faults: FaultInjector },
+): Promise<unknown> {
   const { ctx } = deps;
   const params = paramsOf(request);
-  noteOutcome(request, { endpoint: 'devicecode', tenant: request.params.tenant, clientId: params.client_id?.toLowerCase() });
+  noteOutcome(request, {
+    endpoint: 'devicecode',
+    tenant: request.params.tenant,
+    clientId: params.client_id?.toLowerCase(),
+  });
   if (await applyFault(deps.faults, 'devicecode', request, reply, ctx.clock)) return reply;
   return withAadErrors(request, reply, ctx.clock, () => {
     const segment = resolveTenantSegment(ctx.directory, request.params.tenant);
@@ -70,7 +94,11 @@ async function handleDeviceCode(request: FastifyRequest<{ Params: { tenant: stri
     checkAppTenant(ctx, app, segment);
     const scopeRaw = params.scope;
     if (scopeRaw === undefined || scopeRaw.trim().length === 0) throw aadsts(900144, { parameter: 'scope' });
-    const scopes = parseRequestedScopes(scopeRaw, 'delegated', segment.kind === 'tenant' ? segment.tenant.id : segment.segment);
+    const scopes = parseRequestedScopes(
+      scopeRaw,
+      'delegated',
+      segment.kind === 'tenant' ? segment.tenant.id : segment.segment,
+    );
     requireSingleResource(scopes);
     ctx.state.prune(ctx.clock.nowMs(), ctx.config.authCodeLifetimeSeconds * 1000);
     let userCode = newUserCode();
@@ -101,10 +129,15 @@ async function handleDeviceCode(request: FastifyRequest<{ Params: { tenant: stri
 }
 
 /** Registers `/devicecode` and the `/devicelogin` pages. */
-export function registerDeviceFlowRoutes(app: FastifyInstance, deps: { ctx: IdentityContext; faults: FaultInjector }): void {
+export function registerDeviceFlowRoutes(
+  app: FastifyInstance,
+  deps: { ctx: IdentityContext; faults: FaultInjector },
+): void {
   const { ctx } = deps;
   const entryAction = '/common/oauth2/deviceauth';
-  app.post<{ Params: { tenant: string } }>('/:tenant/oauth2/v2.0/devicecode', (request, reply) => handleDeviceCode(request, reply, deps));
+  app.post<{ Params: { tenant: string } }>('/:tenant/oauth2/v2.0/devicecode', (request, reply) =>
+    handleDeviceCode(request, reply, deps),
+  );
   app.get('/devicelogin', (request, reply) => {
     noteOutcome(request, { endpoint: 'devicelogin' });
     return reply.type('text/html; charset=utf-8').send(deviceCodePage({ action: entryAction }));
@@ -116,7 +149,9 @@ export function registerDeviceFlowRoutes(app: FastifyInstance, deps: { ctx: Iden
     const record = deviceCode === undefined ? undefined : ctx.state.deviceCodes.get(deviceCode);
     if (record === undefined || record.status !== 'pending' || record.expiresAtMs <= ctx.clock.nowMs()) {
       noteOutcome(request, { error: 'bad_verification_code', aadsts: 70018 });
-      return reply.type('text/html; charset=utf-8').send(deviceCodePage({ action: entryAction, error: "That code didn't work. Check the code and try again." }));
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(deviceCodePage({ action: entryAction, error: "That code didn't work. Check the code and try again." }));
     }
     noteOutcome(request, { clientId: record.appId });
     const tx: LoginTransaction = {

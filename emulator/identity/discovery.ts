@@ -38,8 +38,25 @@ export function openIdConfiguration(baseUrl: string, segment: TenantSegment): Re
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/oauth2/v2.0/logout`,
     claims_supported: [
-      'sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat',
-      'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email',
+      'sub',
+      'iss',
+      'cloud_instance_name',
+      'cloud_instance_host_name',
+      'cloud_graph_host_name',
+      'msgraph_host',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'acr',
+      'nonce',
+      'preferred_username',
+      'name',
+      'tid',
+      'ver',
+      'at_hash',
+      'c_hash',
+      'email',
     ],
     kerberos_endpoint: `${base}/kerberos`,
     tenant_region_scope: segment.kind === 'tenant' ? 'EU' : null,
@@ -50,7 +67,12 @@ export function openIdConfiguration(baseUrl: string, segment: TenantSegment): Re
   };
 }
 
-function withSegment(request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply, ctx: IdentityContext, send: (segment: TenantSegment) => FastifyReply): FastifyReply {
+function withSegment(
+  request: FastifyRequest<{ Params: { tenant: string } }>,
+  reply: FastifyReply,
+  ctx: IdentityContext,
+  send: (segment: TenantSegment) => FastifyReply,
+): FastifyReply {
   try {
     return send(resolveTenantSegment(ctx.directory, request.params.tenant));
   } catch (error) {
@@ -60,21 +82,36 @@ function withSegment(request: FastifyRequest<{ Params: { tenant: string } }>, re
 }
 
 /** Registers discovery, JWKS, instance discovery and userinfo. */
-export function registerDiscoveryRoutes(app: FastifyInstance, deps: { ctx: IdentityContext; faults: FaultInjector; introspect: IntrospectAccessToken }): void {
+export function registerDiscoveryRoutes(
+  app: FastifyInstance,
+  deps: { ctx: IdentityContext; faults: FaultInjector; introspect: IntrospectAccessToken },
+): void {
   const { ctx, faults } = deps;
   app.get<{ Params: { tenant: string } }>('/:tenant/v2.0/.well-known/openid-configuration', async (request, reply) => {
     noteOutcome(request, { endpoint: 'discovery', tenant: request.params.tenant });
     if (await applyFault(faults, 'discovery', request, reply, ctx.clock)) return reply;
     return withSegment(request, reply, ctx, (segment) =>
-      reply.header('cache-control', 'max-age=86400, private').header('access-control-allow-origin', '*').send(openIdConfiguration(baseUrlOf(request), segment)),
+      reply
+        .header('cache-control', 'max-age=86400, private')
+        .header('access-control-allow-origin', '*')
+        .send(openIdConfiguration(baseUrlOf(request), segment)),
     );
   });
-  const jwks = async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
+  const jwks = async (
+    request: FastifyRequest<{ Params: { tenant: string } }>,
+    reply: FastifyReply,
+  ): Promise<FastifyReply> => {
     noteOutcome(request, { endpoint: 'jwks', tenant: request.params.tenant });
     if (await applyFault(faults, 'jwks', request, reply, ctx.clock)) return reply;
     return withSegment(request, reply, ctx, (segment) => {
-      const issuer = segment.kind === 'tenant' ? v2Issuer(baseUrlOf(request), segment.tenant.id) : `${baseUrlOf(request)}/{tenantid}/v2.0`;
-      return reply.header('cache-control', 'max-age=86400, private').header('access-control-allow-origin', '*').send(ctx.keys.jwks(issuer));
+      const issuer =
+        segment.kind === 'tenant'
+          ? v2Issuer(baseUrlOf(request), segment.tenant.id)
+          : `${baseUrlOf(request)}/{tenantid}/v2.0`;
+      return reply
+        .header('cache-control', 'max-age=86400, private')
+        .header('access-control-allow-origin', '*')
+        .send(ctx.keys.jwks(issuer));
     });
   };
   app.get<{ Params: { tenant: string } }>('/:tenant/discovery/v2.0/keys', jwks);
@@ -91,12 +128,19 @@ export function registerDiscoveryRoutes(app: FastifyInstance, deps: { ctx: Ident
   app.get('/oidc/userinfo', (request, reply) => {
     noteOutcome(request, { endpoint: 'userinfo' });
     const header = request.headers.authorization ?? '';
-    const result = /^bearer /i.test(header) ? deps.introspect(header.slice(7)) : { valid: false as const, reason: 'malformed' as const };
+    const result = /^bearer /i.test(header)
+      ? deps.introspect(header.slice(7))
+      : { valid: false as const, reason: 'malformed' as const };
     if (!result.valid || result.audience !== 'graph' || result.userId === undefined) {
       return reply
         .code(401)
-        .header('www-authenticate', 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"')
-        .send({ error: { code: 'InvalidAuthenticationToken', message: 'Access token validation failure. Invalid audience.' } });
+        .header(
+          'www-authenticate',
+          'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"',
+        )
+        .send({
+          error: { code: 'InvalidAuthenticationToken', message: 'Access token validation failure. Invalid audience.' },
+        });
     }
     const user = ctx.directory.findUserById(result.userId);
     const [given, ...family] = (user?.displayName ?? '').split(' ');

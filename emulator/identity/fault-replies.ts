@@ -14,7 +14,13 @@ import { noteOutcome, sendAadError } from './http-support.js';
  * (the handler must stop), false when the request should be handled normally (no fault, or
  * after a delay).
  */
-export async function applyFault(faults: FaultInjector, target: string, request: FastifyRequest, reply: FastifyReply, clock: Clock): Promise<boolean> {
+export async function applyFault(
+  faults: FaultInjector,
+  target: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  clock: Clock,
+): Promise<boolean> {
   const fault = faults.take(target);
   if (fault === undefined) return false;
   noteOutcome(request, { fault: fault.kind });
@@ -27,10 +33,20 @@ export async function applyFault(faults: FaultInjector, target: string, request:
       reply.hijack();
       return true;
     case 'http-500':
-      sendAadError(request, reply, aadsts(50000, {}, fault.status === undefined ? {} : { status: fault.status }), clock);
+      sendAadError(
+        request,
+        reply,
+        aadsts(50000, {}, fault.status === undefined ? {} : { status: fault.status }),
+        clock,
+      );
       return true;
     case 'temporarily_unavailable':
-      sendAadError(request, reply, aadsts(90033, {}, fault.status === undefined ? {} : { status: fault.status }), clock);
+      sendAadError(
+        request,
+        reply,
+        aadsts(90033, {}, fault.status === undefined ? {} : { status: fault.status }),
+        clock,
+      );
       return true;
     case 'http-503':
       noteOutcome(request, { error: 'service_unavailable' });
@@ -38,7 +54,9 @@ export async function applyFault(faults: FaultInjector, target: string, request:
       reply
         .code(fault.status ?? 503)
         .type('text/html; charset=utf-8')
-        .send('<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>HTTP Error 503. The service is unavailable.</p></body></html>');
+        .send(
+          '<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>HTTP Error 503. The service is unavailable.</p></body></html>',
+        );
       return true;
   }
 }

@@ -27,9 +27,11 @@ export function clientCredentialsGrant(input: GrantInput): TokenResponseBody {
   const raw = required(params, 'scope');
   const scopes = parseRequestedScopes(raw, 'application', segment.tenant.id);
   const group = scopes.resources[0];
-  if (scopes.oidc.length > 0 || group === undefined || group.names.some((n) => n !== '.default')) throw aadsts(1002012, { scope: raw });
+  if (scopes.oidc.length > 0 || group === undefined || group.names.some((n) => n !== '.default'))
+    throw aadsts(1002012, { scope: raw });
   requireSingleResource(scopes);
-  if (!ctx.directory.isAppInTenant(segment.tenant.id, app.appId)) throw aadsts(700016, { appId: app.appId, tenant: segment.tenant.id });
+  if (!ctx.directory.isAppInTenant(segment.tenant.id, app.appId))
+    throw aadsts(700016, { appId: app.appId, tenant: segment.tenant.id });
   const roles = [...ctx.directory.consentedRoles(segment.tenant.id, app.appId)]
     .map((r) => splitCanonical(r))
     .filter((r) => r !== null && r.resource === group.resource)
@@ -56,11 +58,13 @@ export function passwordGrant(input: GrantInput): TokenResponseBody {
   const scopeRaw = required(params, 'scope');
   const tenantLabel = segment.kind === 'tenant' ? segment.tenant.id : 'organizations';
   const found = ctx.directory.findUserByUpn(username);
-  const user = found !== undefined && (segment.kind !== 'tenant' || found.tenantId === segment.tenant.id) ? found : undefined;
+  const user =
+    found !== undefined && (segment.kind !== 'tenant' || found.tenantId === segment.tenant.id) ? found : undefined;
   if (user === undefined) throw aadsts(50034, { tenant: tenantLabel });
   const { tenant } = grantUser(ctx, user.id, user.tenantId);
   if (password !== user.password || password.trim() !== password) throw aadsts(50126);
-  if (app.signInAudience === 'AzureADMyOrg' && app.tenantId !== tenant.id) throw aadsts(700016, { appId: app.appId, tenant: tenant.id });
+  if (app.signInAudience === 'AzureADMyOrg' && app.tenantId !== tenant.id)
+    throw aadsts(700016, { appId: app.appId, tenant: tenant.id });
   const scopes = parseRequestedScopes(scopeRaw, 'delegated', tenant.id);
   requireSingleResource(scopes);
   const amr = ['pwd'];
@@ -91,19 +95,34 @@ export function deviceCodeGrant(input: GrantInput): TokenResponseBody {
   if (record.status === 'redeemed') throw aadsts(70000);
   if (record.expiresAtMs <= now) throw aadsts(70019);
   if (record.status === 'declined') {
-    throw aadsts(70000, {}, { error: 'authorization_declined', text: 'The end user denied the authorization request.' });
+    throw aadsts(
+      70000,
+      {},
+      { error: 'authorization_declined', text: 'The end user denied the authorization request.' },
+    );
   }
   if (record.status === 'pending') {
     const last = record.lastPollMs;
     record.lastPollMs = now;
     // RFC 8628 §3.5: polling faster than `interval` earns slow_down; 20% slack absorbs timer jitter.
     if (last !== undefined && now - last < record.intervalSeconds * 1000 * 0.8) {
-      throw aadsts(70016, {}, { error: 'slow_down', text: 'OAuth 2.0 device flow error. The client is polling too frequently; add 5 seconds to the interval.' });
+      throw aadsts(
+        70016,
+        {},
+        {
+          error: 'slow_down',
+          text: 'OAuth 2.0 device flow error. The client is polling too frequently; add 5 seconds to the interval.',
+        },
+      );
     }
     throw aadsts(70016);
   }
   if (record.userId === undefined || record.authTimeMs === undefined) throw aadsts(70000);
-  const { user, tenant } = grantUser(ctx, record.userId, record.tenantId ?? ctx.directory.findUserById(record.userId)?.tenantId ?? '');
+  const { user, tenant } = grantUser(
+    ctx,
+    record.userId,
+    record.tenantId ?? ctx.directory.findUserById(record.userId)?.tenantId ?? '',
+  );
   record.status = 'redeemed';
   const amr = record.amr ?? ['pwd'];
   requireConsent(ctx, { tenant, app, user, scopes: record.scopes });

@@ -45,7 +45,11 @@ export function requireCors(request: FastifyRequest): void {
 }
 
 /** The user and tenant of a grant, checked for being usable (deleted → 70000, disabled → 50057). */
-export function grantUser(ctx: IdentityContext, userId: string, tenantId: string): { user: Readonly<User>; tenant: Readonly<Tenant> } {
+export function grantUser(
+  ctx: IdentityContext,
+  userId: string,
+  tenantId: string,
+): { user: Readonly<User>; tenant: Readonly<Tenant> } {
   const user = ctx.directory.findUserById(userId);
   const tenant = ctx.directory.findTenant(tenantId);
   if (user === undefined || tenant === undefined) throw aadsts(70000);
@@ -74,14 +78,19 @@ export function authorizationCodeGrant(input: GrantInput): TokenResponseBody {
   if (redirectUri !== record.redirectUri) throw aadsts(500112, { redirectUri, expected: record.redirectUri });
   if (record.codeChallenge !== undefined) {
     const verifier = params.code_verifier ?? '';
-    const computed = record.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
+    const computed =
+      record.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
     if (verifier.length === 0 || computed !== record.codeChallenge) throw aadsts(501481);
   }
   record.redeemed = true;
   const { user, tenant } = grantUser(ctx, record.userId, record.tenantId);
   const requested = optionalScopes(params, tenant.id);
-  const scopes = requested === undefined ? record.scopes : { ...requested, oidc: [...new Set([...requested.oidc, ...record.scopes.oidc])] };
-  const clientType: ClientType = record.platform === 'web' ? 'confidential' : record.platform === 'spa' ? 'spa' : 'public';
+  const scopes =
+    requested === undefined
+      ? record.scopes
+      : { ...requested, oidc: [...new Set([...requested.oidc, ...record.scopes.oidc])] };
+  const clientType: ClientType =
+    record.platform === 'web' ? 'confidential' : record.platform === 'spa' ? 'spa' : 'public';
   requireConsent(ctx, { tenant, app, user, scopes });
   return issueUserTokens(ctx, {
     tenant,
@@ -113,12 +122,21 @@ export function refreshTokenGrant(input: GrantInput): TokenResponseBody {
   if (rt.clientType === 'spa' && rt.chainIssuedAt + ctx.config.spaRefreshTokenLifetimeSeconds * 1000 <= now) {
     throw aadsts(700084, { issuedAt: aadIsoSeconds(new Date(rt.chainIssuedAt)) });
   }
-  if (rt.issuedAt + ctx.config.refreshTokenInactivitySeconds * 1000 <= now) throw aadsts(700082, { issuedAt: aadIsoSeconds(issuedAt) });
+  if (rt.issuedAt + ctx.config.refreshTokenInactivitySeconds * 1000 <= now)
+    throw aadsts(700082, { issuedAt: aadIsoSeconds(issuedAt) });
   const { user, tenant } = grantUser(ctx, rt.oid, rt.tid);
   if (user.tokensValidFrom !== null && user.tokensValidFrom.getTime() > rt.authTime) {
-    throw aadsts(50173, { issuedAt: aadIsoSeconds(new Date(rt.authTime)), validFrom: aadIsoSeconds(user.tokensValidFrom) });
+    throw aadsts(50173, {
+      issuedAt: aadIsoSeconds(new Date(rt.authTime)),
+      validFrom: aadIsoSeconds(user.tokensValidFrom),
+    });
   }
-  if (rt.clientType !== 'confidential' && user.passwordChangedAt !== null && user.passwordChangedAt.getTime() > rt.authTime) throw aadsts(50133);
+  if (
+    rt.clientType !== 'confidential' &&
+    user.passwordChangedAt !== null &&
+    user.passwordChangedAt.getTime() > rt.authTime
+  )
+    throw aadsts(50133);
   const frequency = tenant.signInFrequencySeconds;
   if (frequency !== null && rt.authTime + frequency * 1000 <= now) {
     throw aadsts(70043, { issuedAt: aadIsoSeconds(new Date(rt.authTime)), maxAge: String(frequency) });

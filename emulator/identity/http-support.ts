@@ -75,14 +75,28 @@ export function setNoStore(reply: FastifyReply, ids: RequestIds): void {
 }
 
 /** Sends an AADSTS error as Microsoft's JSON body (400, or 401 for `invalid_client`). */
-export function sendAadError(request: FastifyRequest, reply: FastifyReply, err: AadstsError, clock: Clock, ids: RequestIds = requestIdsOf(request)): FastifyReply {
+export function sendAadError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  err: AadstsError,
+  clock: Clock,
+  ids: RequestIds = requestIdsOf(request),
+): FastifyReply {
   noteOutcome(request, { error: err.error, aadsts: err.code });
   setNoStore(reply, ids);
-  return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(err, ids, clock.now()));
+  return reply
+    .code(err.status)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(err, ids, clock.now()));
 }
 
 /** Runs `handler`, turning a thrown AadstsError into Microsoft's JSON error reply. */
-export async function withAadErrors(request: FastifyRequest, reply: FastifyReply, clock: Clock, handler: () => Promise<unknown> | unknown): Promise<unknown> {
+export async function withAadErrors(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  clock: Clock,
+  handler: () => Promise<unknown> | unknown,
+): Promise<unknown> {
   try {
     return await handler();
   } catch (error) {

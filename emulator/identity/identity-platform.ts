@@ -57,7 +57,11 @@ export function createIdentityPlatform(deps: {
       registerAuthorizeRoutes(app, routeDeps);
       registerTokenEndpoint(app, routeDeps);
       registerDeviceFlowRoutes(app, routeDeps);
-      const outcomes = { authorize: authorizeOutcomes(context), device: deviceOutcomes(context), 'admin-consent': adminConsentOutcomes() };
+      const outcomes = {
+        authorize: authorizeOutcomes(context),
+        device: deviceOutcomes(context),
+        'admin-consent': adminConsentOutcomes(),
+      };
       registerLoginRoutes(app, context, (tx) => outcomes[tx.kind]);
     },
   };

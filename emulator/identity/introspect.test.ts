@@ -20,7 +20,15 @@ async function setup() {
   const user = directory.findUserByUpn('andrea@contoso.com');
   if (tenant === undefined || app === undefined || user === undefined) throw new Error('sample seed changed');
   const mint = () =>
-    mintAccessToken(keys, clock, { tenant, app, user, resource: 'exchange', scopes: ['IMAP.AccessAsUser.All', 'SMTP.Send'], confidential: true, lifetimeSeconds: 3600 });
+    mintAccessToken(keys, clock, {
+      tenant,
+      app,
+      user,
+      resource: 'exchange',
+      scopes: ['IMAP.AccessAsUser.All', 'SMTP.Send'],
+      confidential: true,
+      lifetimeSeconds: 3600,
+    });
   return { clock, directory, keys, introspect, tenant, app, user, mint, tick: (ms: number) => (real += ms) };
 }
 
@@ -49,8 +57,17 @@ describe('introspectAccessToken', () => {
     expect(introspect('abc')).toEqual({ valid: false, reason: 'malformed' });
     const [h, p] = token.split('.');
     expect(introspect(`${h}.${p}.${'A'.repeat(342)}`)).toEqual({ valid: false, reason: 'signature' });
-    expect(introspect(foreignKeys.signJwt({ iss: `https://sts.windows.net/${tenant.id}/` }))).toEqual({ valid: false, reason: 'signature' });
-    const idToken = mintIdToken(keys, clock, { issuer: `https://127.0.0.1/${tenant.id}/v2.0`, tenant, app, user, email: false });
+    expect(introspect(foreignKeys.signJwt({ iss: `https://sts.windows.net/${tenant.id}/` }))).toEqual({
+      valid: false,
+      reason: 'signature',
+    });
+    const idToken = mintIdToken(keys, clock, {
+      issuer: `https://127.0.0.1/${tenant.id}/v2.0`,
+      tenant,
+      app,
+      user,
+      email: false,
+    });
     expect(introspect(idToken)).toEqual({ valid: false, reason: 'wrong-issuer' });
     clock.advance(3600_000);
     expect(introspect(token)).toEqual({ valid: false, reason: 'expired' });
@@ -72,7 +89,14 @@ describe('introspectAccessToken', () => {
     const { introspect, keys, clock, tenant, directory } = await setup();
     const daemon = directory.findApp('5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a03');
     if (daemon === undefined) throw new Error('sample seed changed');
-    const token = mintAccessToken(keys, clock, { tenant, app: daemon, resource: 'graph', roles: ['Mail.ReadWrite'], confidential: true, lifetimeSeconds: 3600 }).token;
+    const token = mintAccessToken(keys, clock, {
+      tenant,
+      app: daemon,
+      resource: 'graph',
+      roles: ['Mail.ReadWrite'],
+      confidential: true,
+      lifetimeSeconds: 3600,
+    }).token;
     await keys.rotate();
     const result = introspect(token);
     expect(result).toMatchObject({ valid: true, audience: 'graph', roles: ['Mail.ReadWrite'], scopes: [] });

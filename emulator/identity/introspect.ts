@@ -67,7 +67,11 @@ function stringClaim(claims: Record<string, unknown>, name: string): string | un
 }
 
 /** Builds the synchronous introspection function over the emulator's keys, clock and directory. */
-export function createIntrospector(deps: { keys: IdentityKeys; clock: Clock; directory: DirectoryStore }): IntrospectAccessToken {
+export function createIntrospector(deps: {
+  keys: IdentityKeys;
+  clock: Clock;
+  directory: DirectoryStore;
+}): IntrospectAccessToken {
   return function introspectAccessToken(token: string): AccessTokenIntrospection {
     const checked = deps.keys.verifyJwt(token.trim());
     if (!checked.ok) return { valid: false, reason: checked.reason };
@@ -109,7 +113,8 @@ export function createIntrospector(deps: { keys: IdentityKeys; clock: Clock; dir
     const oid = stringClaim(claims, 'oid');
     const user = oid === undefined ? undefined : deps.directory.findUserById(oid);
     if (user === undefined || user.disabled) return { valid: false, reason: 'revoked' };
-    if (user.tokensValidFrom !== null && Math.floor(user.tokensValidFrom.getTime() / 1000) > iat) return { valid: false, reason: 'revoked' };
+    if (user.tokensValidFrom !== null && Math.floor(user.tokensValidFrom.getTime() / 1000) > iat)
+      return { valid: false, reason: 'revoked' };
     const scp = stringClaim(claims, 'scp') ?? '';
     return {
       ...base,

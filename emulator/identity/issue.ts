@@ -51,11 +51,17 @@ export interface UserGrant {
 }
 
 /** Throws AADSTS65001 unless every needed scope is consented (by the user or an admin). */
-export function requireConsent(ctx: IdentityContext, grant: Pick<UserGrant, 'tenant' | 'app' | 'user' | 'scopes'>): void {
+export function requireConsent(
+  ctx: IdentityContext,
+  grant: Pick<UserGrant, 'tenant' | 'app' | 'user' | 'scopes'>,
+): void {
   const consented = ctx.directory.consentedScopes(grant.tenant.id, grant.app.appId, grant.user.id);
   const missing = neededConsent(grant.app, grant.scopes).filter((s) => !consented.has(s));
-  const resourceNeeded = grant.scopes.resources.some((g) => neededForResource(grant.app, grant.scopes, g.resource).length === 0);
-  if (missing.length > 0 || resourceNeeded) throw aadsts(65001, { appId: grant.app.appId, appName: grant.app.displayName });
+  const resourceNeeded = grant.scopes.resources.some(
+    (g) => neededForResource(grant.app, grant.scopes, g.resource).length === 0,
+  );
+  if (missing.length > 0 || resourceNeeded)
+    throw aadsts(65001, { appId: grant.app.appId, appName: grant.app.displayName });
 }
 
 /** Throws AADSTS50076 when the user needs MFA and the session did not include it. */

@@ -10,7 +10,17 @@
  * @see https://learn.microsoft.com/entra/identity-platform/signing-key-rollover
  * @see https://www.rfc-editor.org/rfc/rfc7515 (JWS compact serialisation)
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -46,14 +56,18 @@ const KEYS_FILE = 'identity-keys.json';
 const MAX_PUBLISHED = 3;
 
 const keyFileSchema = z.object({
-  signingKeys: z.array(z.object({ kid: z.string().min(1), createdAt: z.iso.datetime(), privateKeyPem: z.string().min(1) })).min(1),
+  signingKeys: z
+    .array(z.object({ kid: z.string().min(1), createdAt: z.iso.datetime(), privateKeyPem: z.string().min(1) }))
+    .min(1),
   sealingKey: z.string().min(40),
 });
 
 const generateRsa = promisify(generateKeyPair);
 
 function signingKeyOf(privateKey: KeyObject, publicKey: KeyObject, now: Date): SigningKey {
-  const kid = createHash('sha1').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url');
+  const kid = createHash('sha1')
+    .update(publicKey.export({ format: 'der', type: 'spki' }))
+    .digest('base64url');
   return { kid, privateKey, publicKey, createdAt: now };
 }
 

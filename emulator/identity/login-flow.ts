@@ -19,9 +19,17 @@ import { randomText } from './tokens.js';
 const SESSION_COOKIE = 'ESTSAUTH';
 
 /** Renders the page of an error that is shown, not redirected. */
-export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, ctx: IdentityContext, err: AadstsError): FastifyReply {
+export function sendErrorPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: IdentityContext,
+  err: AadstsError,
+): FastifyReply {
   noteOutcome(request, { error: err.error, aadsts: err.code });
-  return reply.code(200).type('text/html; charset=utf-8').send(errorPage(err, requestIdsOf(request), ctx.clock.now()));
+  return reply
+    .code(200)
+    .type('text/html; charset=utf-8')
+    .send(errorPage(err, requestIdsOf(request), ctx.clock.now()));
 }
 
 /** Redirects to the client's redirect URI with `fields`, honouring the response mode. */
@@ -30,7 +38,8 @@ export function redirectToClient(
   target: { redirectUri: string; responseMode: 'query' | 'fragment' | 'form_post' },
   fields: Record<string, string>,
 ): FastifyReply {
-  if (target.responseMode === 'form_post') return reply.code(200).type('text/html; charset=utf-8').send(formPostPage(target.redirectUri, fields));
+  if (target.responseMode === 'form_post')
+    return reply.code(200).type('text/html; charset=utf-8').send(formPostPage(target.redirectUri, fields));
   const url = new URL(target.redirectUri);
   if (target.responseMode === 'fragment') {
     url.hash = new URLSearchParams(fields).toString();
@@ -78,7 +87,11 @@ export function currentSession(request: FastifyRequest, ctx: IdentityContext): S
   if (user === undefined || tenant === undefined || user.disabled) return undefined;
   if (user.tokensValidFrom !== null && user.tokensValidFrom.getTime() > session.authTimeMs) return undefined;
   if (user.passwordChangedAt !== null && user.passwordChangedAt.getTime() > session.authTimeMs) return undefined;
-  if (tenant.signInFrequencySeconds !== null && session.authTimeMs + tenant.signInFrequencySeconds * 1000 <= ctx.clock.nowMs()) return undefined;
+  if (
+    tenant.signInFrequencySeconds !== null &&
+    session.authTimeMs + tenant.signInFrequencySeconds * 1000 <= ctx.clock.nowMs()
+  )
+    return undefined;
   return session;
 }
 
@@ -91,7 +104,12 @@ export function endSession(request: FastifyRequest, reply: FastifyReply, ctx: Id
 
 function startSession(reply: FastifyReply, ctx: IdentityContext, tx: LoginTransaction): void {
   if (tx.userId === undefined || tx.authTimeMs === undefined) return;
-  const session: SsoSession = { id: randomText(24), userId: tx.userId, authTimeMs: tx.authTimeMs, amr: tx.amr ?? ['pwd'] };
+  const session: SsoSession = {
+    id: randomText(24),
+    userId: tx.userId,
+    authTimeMs: tx.authTimeMs,
+    amr: tx.amr ?? ['pwd'],
+  };
   ctx.state.sessions.set(session.id, session);
   reply.header('set-cookie', `${SESSION_COOKIE}=${session.id}; Path=/; Secure; HttpOnly; SameSite=None`);
 }
@@ -106,7 +124,9 @@ function missingConsent(ctx: IdentityContext, tx: LoginTransaction, user: Readon
   const app = ctx.directory.findApp(tx.appId);
   if (app === undefined) return [];
   if (tx.kind === 'admin-consent') return [...app.permissions.delegated, ...app.permissions.application];
-  const scopes = tx.authorize?.scopes ?? (tx.deviceCode === undefined ? undefined : ctx.state.deviceCodes.get(tx.deviceCode)?.scopes);
+  const scopes =
+    tx.authorize?.scopes ??
+    (tx.deviceCode === undefined ? undefined : ctx.state.deviceCodes.get(tx.deviceCode)?.scopes);
   if (scopes === undefined) return [];
   const needed = neededConsent(app, scopes);
   if (tx.authorize?.prompt === 'consent') return needed;
@@ -117,25 +137,51 @@ function missingConsent(ctx: IdentityContext, tx: LoginTransaction, user: Readon
 /** Hooks the flow calls at completion or cancellation; provided by authorize/device/admin-consent. */
 export interface LoginOutcomes {
   complete(request: FastifyRequest, reply: FastifyReply, tx: LoginTransaction, user: Readonly<User>): FastifyReply;
-  cancel(request: FastifyRequest, reply: FastifyReply, tx: LoginTransaction, stage: 'credentials' | 'consent'): FastifyReply;
+  cancel(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    tx: LoginTransaction,
+    stage: 'credentials' | 'consent',
+  ): FastifyReply;
 }
 
 /** Renders the current step of `tx`, or completes it when nothing is left. */
-export function advance(request: FastifyRequest, reply: FastifyReply, ctx: IdentityContext, tx: LoginTransaction, outcomes: LoginOutcomes): FastifyReply {
+export function advance(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: IdentityContext,
+  tx: LoginTransaction,
+  outcomes: LoginOutcomes,
+): FastifyReply {
   const app = ctx.directory.findApp(tx.appId);
-  if (app === undefined) return sendErrorPage(request, reply, ctx, aadsts(700016, { appId: tx.appId, tenant: tx.tenantSegment }));
+  if (app === undefined)
+    return sendErrorPage(request, reply, ctx, aadsts(700016, { appId: tx.appId, tenant: tx.tenantSegment }));
   const user = tx.userId === undefined ? undefined : ctx.directory.findUserById(tx.userId);
   if (user === undefined) {
     tx.step = 'credentials';
-    return reply.type('text/html; charset=utf-8').send(signInPage({ action: action(tx, 'login'), ctx: tx.id, appName: app.displayName, ...(tx.loginHint === undefined ? {} : { loginHint: tx.loginHint }) }));
+    return reply.type('text/html; charset=utf-8').send(
+      signInPage({
+        action: action(tx, 'login'),
+        ctx: tx.id,
+        appName: app.displayName,
+        ...(tx.loginHint === undefined ? {} : { loginHint: tx.loginHint }),
+      }),
+    );
   }
   if (user.disabled) return sendErrorPage(request, reply, ctx, aadsts(50057));
   if (app.signInAudience === 'AzureADMyOrg' && app.tenantId !== user.tenantId) {
-    return sendErrorPage(request, reply, ctx, aadsts(50020, { userTenant: user.tenantId, tenant: app.tenantId, appId: app.appId, appName: app.displayName }));
+    return sendErrorPage(
+      request,
+      reply,
+      ctx,
+      aadsts(50020, { userTenant: user.tenantId, tenant: app.tenantId, appId: app.appId, appName: app.displayName }),
+    );
   }
   if (user.mfaRequired && !(tx.amr ?? []).includes('mfa')) {
     tx.step = 'mfa';
-    return reply.type('text/html; charset=utf-8').send(mfaPage({ action: action(tx, 'mfa'), ctx: tx.id, upn: user.userPrincipalName }));
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(mfaPage({ action: action(tx, 'mfa'), ctx: tx.id, upn: user.userPrincipalName }));
   }
   const missing = tx.step === 'consent' ? [] : missingConsent(ctx, tx, user);
   if (missing.length > 0) {
@@ -161,7 +207,13 @@ export function advance(request: FastifyRequest, reply: FastifyReply, ctx: Ident
 }
 
 /** Starts `tx`: resumes an SSO session when allowed, else shows the sign-in page. */
-export function beginLogin(request: FastifyRequest, reply: FastifyReply, ctx: IdentityContext, tx: LoginTransaction, outcomes: LoginOutcomes): FastifyReply {
+export function beginLogin(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: IdentityContext,
+  tx: LoginTransaction,
+  outcomes: LoginOutcomes,
+): FastifyReply {
   ctx.state.logins.set(tx.id, tx);
   const session = tx.authorize?.prompt === 'login' ? undefined : currentSession(request, ctx);
   const sessionUser = session === undefined ? undefined : ctx.directory.findUserById(session.userId);
@@ -181,10 +233,22 @@ function transactionOf(ctx: IdentityContext, params: Record<string, string>): Lo
 }
 
 /** Registers the form handlers; `outcomesFor(tx)` picks the completion of the transaction's kind. */
-export function registerLoginRoutes(app: FastifyInstance, ctx: IdentityContext, outcomesFor: (tx: LoginTransaction) => LoginOutcomes): void {
+export function registerLoginRoutes(
+  app: FastifyInstance,
+  ctx: IdentityContext,
+  outcomesFor: (tx: LoginTransaction) => LoginOutcomes,
+): void {
   const expired = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     noteOutcome(request, { error: 'session_expired' });
-    return reply.code(400).type('text/html; charset=utf-8').send(messagePage('Sign-in session expired', 'This sign-in page has expired. Go back to the application and try again.'));
+    return reply
+      .code(400)
+      .type('text/html; charset=utf-8')
+      .send(
+        messagePage(
+          'Sign-in session expired',
+          'This sign-in page has expired. Go back to the application and try again.',
+        ),
+      );
   };
 
   app.post<{ Params: { tenant: string } }>('/:tenant/login', async (request, reply) => {
@@ -205,13 +269,27 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: IdentityContext, 
     if (user === undefined) {
       noteOutcome(request, { error: 'invalid_grant', aadsts: 50034 });
       return reply.type('text/html; charset=utf-8').send(
-        signInPage({ action: `/${encodeURIComponent(tx.tenantSegment)}/login`, ctx: tx.id, appName, loginHint: username, errorCode: 50034, error: "This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin." }),
+        signInPage({
+          action: `/${encodeURIComponent(tx.tenantSegment)}/login`,
+          ctx: tx.id,
+          appName,
+          loginHint: username,
+          errorCode: 50034,
+          error: 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.',
+        }),
       );
     }
     if (params.passwd !== user.password) {
       noteOutcome(request, { error: 'invalid_grant', aadsts: 50126 });
       return reply.type('text/html; charset=utf-8').send(
-        signInPage({ action: `/${encodeURIComponent(tx.tenantSegment)}/login`, ctx: tx.id, appName, loginHint: username, errorCode: 50126, error: "Your account or password is incorrect. If you don't remember your password, reset it now." }),
+        signInPage({
+          action: `/${encodeURIComponent(tx.tenantSegment)}/login`,
+          ctx: tx.id,
+          appName,
+          loginHint: username,
+          errorCode: 50126,
+          error: "Your account or password is incorrect. If you don't remember your password, reset it now.",
+        }),
       );
     }
     tx.userId = user.id;
@@ -236,7 +314,14 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: IdentityContext, 
     if (user === undefined) return expired(request, reply);
     if ((params.otc ?? '').trim() !== user.mfaCode) {
       noteOutcome(request, { error: 'invalid_grant', aadsts: 500121 });
-      return reply.type('text/html; charset=utf-8').send(mfaPage({ action: `/${encodeURIComponent(tx.tenantSegment)}/SAS/ProcessAuth`, ctx: tx.id, upn: user.userPrincipalName, error: "That code didn't work. Check the code and try again." }));
+      return reply.type('text/html; charset=utf-8').send(
+        mfaPage({
+          action: `/${encodeURIComponent(tx.tenantSegment)}/SAS/ProcessAuth`,
+          ctx: tx.id,
+          upn: user.userPrincipalName,
+          error: "That code didn't work. Check the code and try again.",
+        }),
+      );
     }
     tx.amr = [...new Set([...(tx.amr ?? ['pwd']), 'mfa'])];
     tx.authTimeMs = ctx.clock.nowMs();
@@ -261,7 +346,12 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: IdentityContext, 
     if (tx.kind === 'admin-consent') {
       ctx.directory.grantAdminConsent(user.tenantId, tx.appId);
     } else {
-      ctx.directory.grantConsent({ tenantId: user.tenantId, appId: tx.appId, userId: onBehalf ? null : user.id, scopes: missing });
+      ctx.directory.grantConsent({
+        tenantId: user.tenantId,
+        appId: tx.appId,
+        userId: onBehalf ? null : user.id,
+        scopes: missing,
+      });
     }
     return advance(request, reply, ctx, tx, outcomes);
   });

@@ -11,7 +11,12 @@ import { aadTimestamp, type AadstsError, type RequestIds } from './aadsts.js';
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 function layout(title: string, body: string): string {
@@ -37,7 +42,14 @@ function errorLine(error: string | undefined, code: number | undefined): string 
 }
 
 /** The username + password page. */
-export function signInPage(input: { action: string; ctx: string; appName: string; loginHint?: string; error?: string; errorCode?: number }): string {
+export function signInPage(input: {
+  action: string;
+  ctx: string;
+  appName: string;
+  loginHint?: string;
+  error?: string;
+  errorCode?: number;
+}): string {
   return layout(
     'Sign in to your account',
     `<h1>Sign in</h1>
@@ -80,7 +92,9 @@ export function consentPage(input: {
   offerOrganization: boolean;
   adminConsent?: boolean;
 }): string {
-  const items = input.permissions.map((p) => `<li data-scope="${escapeHtml(p.scope)}">${escapeHtml(p.description)}</li>`).join('\n');
+  const items = input.permissions
+    .map((p) => `<li data-scope="${escapeHtml(p.scope)}">${escapeHtml(p.description)}</li>`)
+    .join('\n');
   const org = input.offerOrganization
     ? `<label><input type="checkbox" name="consent_on_behalf" value="1"> Consent on behalf of your organization</label>`
     : '';

@@ -5,7 +5,9 @@ describe('redirect URI matching', () => {
   const callback = 'http://localhost:8080/api/cloudProviders/oauth2/microsoft/callback';
 
   it('ignores the port for localhost and 127.0.0.1 only', () => {
-    expect(redirectUriMatches(callback, 'http://localhost:3000/api/cloudProviders/oauth2/microsoft/callback')).toBe(true);
+    expect(redirectUriMatches(callback, 'http://localhost:3000/api/cloudProviders/oauth2/microsoft/callback')).toBe(
+      true,
+    );
     expect(redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.1:5555/cb')).toBe(true);
     expect(redirectUriMatches('https://app.example.com:8443/cb', 'https://app.example.com:9443/cb')).toBe(false);
     expect(redirectUriMatches('http://localhost/cb', 'http://127.0.0.1/cb')).toBe(false);

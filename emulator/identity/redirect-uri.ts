@@ -24,7 +24,8 @@ export function redirectUriMatches(registered: string, requested: string): boole
   const a = parse(registered);
   const b = parse(requested);
   if (a === null || b === null) return false;
-  if (a.protocol !== b.protocol || a.hostname !== b.hostname || a.search !== b.search || a.hash !== b.hash) return false;
+  if (a.protocol !== b.protocol || a.hostname !== b.hostname || a.search !== b.search || a.hash !== b.hash)
+    return false;
   if (a.pathname !== b.pathname) return false;
   if (a.username !== b.username || a.password !== b.password) return false;
   return LOOPBACK_HOSTS.has(a.hostname) || a.port === b.port;

@@ -8,7 +8,11 @@ const claims: RefreshTokenClaims = {
   tid: 't',
   appId: 'a',
   oid: 'o',
-  scopes: { raw: 'openid offline_access https://outlook.office.com/SMTP.Send', oidc: ['openid', 'offline_access'], resources: [{ resource: 'exchange', names: ['SMTP.Send'] }] },
+  scopes: {
+    raw: 'openid offline_access https://outlook.office.com/SMTP.Send',
+    oidc: ['openid', 'offline_access'],
+    resources: [{ resource: 'exchange', names: ['SMTP.Send'] }],
+  },
   clientType: 'confidential',
   authTime: 1,
   issuedAt: 2,

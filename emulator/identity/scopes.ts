@@ -22,7 +22,11 @@ export interface RequestedScopes {
  * Parses a `scope` parameter. Unknown names → AADSTS70011 (`invalid_scope`); an unknown
  * resource → AADSTS500011 (`invalid_resource`).
  */
-export function parseRequestedScopes(raw: string, kind: 'delegated' | 'application', tenantLabel: string): RequestedScopes {
+export function parseRequestedScopes(
+  raw: string,
+  kind: 'delegated' | 'application',
+  tenantLabel: string,
+): RequestedScopes {
   const out: RequestedScopes = { raw, oidc: [], resources: [] };
   for (const item of raw.split(/\s+/).filter((s) => s.length > 0)) {
     const parsed = parseScope(item, kind);
@@ -62,7 +66,11 @@ export function tokenResource(scopes: RequestedScopes): ResourceId {
 }
 
 /** Canonical delegated scopes the request needs for one resource (`.default` = the app's configured ones). */
-export function neededForResource(app: Readonly<AppRegistration>, scopes: RequestedScopes, resource: ResourceId): string[] {
+export function neededForResource(
+  app: Readonly<AppRegistration>,
+  scopes: RequestedScopes,
+  resource: ResourceId,
+): string[] {
   const group = scopes.resources.find((g) => g.resource === resource);
   if (group === undefined) return [];
   const out = new Set<string>();
@@ -86,7 +94,11 @@ export function neededConsent(app: Readonly<AppRegistration>, scopes: RequestedS
 /** Merges two requests (refresh tokens remember the union of what was asked). */
 export function mergeScopes(a: RequestedScopes, b: RequestedScopes): RequestedScopes {
   const raw = [...new Set([...a.raw.split(/\s+/), ...b.raw.split(/\s+/)].filter((s) => s.length > 0))].join(' ');
-  const out: RequestedScopes = { raw, oidc: [...new Set([...a.oidc, ...b.oidc])], resources: a.resources.map((g) => ({ resource: g.resource, names: [...g.names] })) };
+  const out: RequestedScopes = {
+    raw,
+    oidc: [...new Set([...a.oidc, ...b.oidc])],
+    resources: a.resources.map((g) => ({ resource: g.resource, names: [...g.names] })),
+  };
   for (const g of b.resources) {
     const existing = out.resources.find((x) => x.resource === g.resource);
     if (existing === undefined) out.resources.push({ resource: g.resource, names: [...g.names] });

@@ -30,11 +30,19 @@ const GRANTS: Record<string, (input: GrantInput) => TokenResponseBody> = {
 };
 
 /** Registers the token endpoint. */
-export function registerTokenEndpoint(app: FastifyInstance, deps: { ctx: IdentityContext; faults: FaultInjector }): void {
+export function registerTokenEndpoint(
+  app: FastifyInstance,
+  deps: { ctx: IdentityContext; faults: FaultInjector },
+): void {
   const { ctx } = deps;
   app.post<{ Params: { tenant: string } }>('/:tenant/oauth2/v2.0/token', async (request, reply) => {
     const params = paramsOf(request);
-    noteOutcome(request, { endpoint: 'token', tenant: request.params.tenant, grantType: params.grant_type, clientId: params.client_id?.toLowerCase() });
+    noteOutcome(request, {
+      endpoint: 'token',
+      tenant: request.params.tenant,
+      grantType: params.grant_type,
+      clientId: params.client_id?.toLowerCase(),
+    });
     if (await applyFault(deps.faults, 'token', request, reply, ctx.clock)) return reply;
     return withAadErrors(request, reply, ctx.clock, () => {
       const segment = resolveTenantSegment(ctx.directory, request.params.tenant);

@@ -81,7 +81,14 @@ export function mintAccessToken(keys: IdentityKeys, clock: Clock, spec: AccessTo
   let payload: Record<string, unknown>;
   if (spec.user === undefined) {
     const oid = servicePrincipalId(spec.tenant.id, spec.app.appId);
-    payload = { ...common, idp: accessTokenIssuer(spec.tenant.id), idtyp: 'app', oid, sub: oid, roles: [...(spec.roles ?? [])] };
+    payload = {
+      ...common,
+      idp: accessTokenIssuer(spec.tenant.id),
+      idtyp: 'app',
+      oid,
+      sub: oid,
+      roles: [...(spec.roles ?? [])],
+    };
   } else {
     const user = spec.user;
     payload = {

@@ -3,7 +3,12 @@
  *
  * @see https://www.rfc-editor.org/rfc/rfc3501#section-7.4.2 (BODYSTRUCTURE)
  */
-import { findHeader, parseParameterizedValue, type MimePart, type ParameterizedValue } from '../exchange/mime-structure.js';
+import {
+  findHeader,
+  parseParameterizedValue,
+  type MimePart,
+  type ParameterizedValue,
+} from '../exchange/mime-structure.js';
 import { encodeEnvelope } from './envelope.js';
 import { imapNString, imapString, joinParts, parenthesize, type WirePart } from './wire.js';
 
@@ -22,7 +27,16 @@ function encodeMultipart(part: MimePart, extended: boolean): WirePart[] {
   for (const child of part.children) out.push(...encodeBodyStructure(child, extended));
   out.push(' ', ...imapString(part.subtype));
   if (extended) {
-    out.push(' ', ...encodeParams(part.contentType), ' ', ...encodeDisposition(part), ' ', ...encodeLanguage(part), ' ', ...imapNString(findHeader(part, 'content-location')));
+    out.push(
+      ' ',
+      ...encodeParams(part.contentType),
+      ' ',
+      ...encodeDisposition(part),
+      ' ',
+      ...encodeLanguage(part),
+      ' ',
+      ...imapNString(findHeader(part, 'content-location')),
+    );
   }
   out.push(')');
   return out;
@@ -45,7 +59,12 @@ function encodeSinglePart(part: MimePart, extended: boolean): WirePart[] {
     fields.push([String(part.lines)]);
   }
   if (extended) {
-    fields.push(imapNString(findHeader(part, 'content-md5')), encodeDisposition(part), encodeLanguage(part), imapNString(findHeader(part, 'content-location')));
+    fields.push(
+      imapNString(findHeader(part, 'content-md5')),
+      encodeDisposition(part),
+      encodeLanguage(part),
+      imapNString(findHeader(part, 'content-location')),
+    );
   }
   return parenthesize(joinParts(fields));
 }
@@ -66,6 +85,9 @@ function encodeDisposition(part: MimePart): WirePart[] {
 function encodeLanguage(part: MimePart): WirePart[] {
   const header = findHeader(part, 'content-language');
   if (header === undefined || header.trim() === '') return ['NIL'];
-  const languages = header.split(',').map((l) => l.trim()).filter((l) => l !== '');
+  const languages = header
+    .split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   return parenthesize(joinParts(languages.map((l) => imapString(l))));
 }

@@ -8,11 +8,25 @@
 import { atom } from './arguments.js';
 import { appendCommand } from './commands/append.js';
 import { authenticateCommand, loginCommand } from './commands/authenticate.js';
-import { capabilityCommand, checkCommand, idCommand, logoutCommand, namespaceCommand, noopCommand } from './commands/connection.js';
+import {
+  capabilityCommand,
+  checkCommand,
+  idCommand,
+  logoutCommand,
+  namespaceCommand,
+  noopCommand,
+} from './commands/connection.js';
 import { copyCommand, moveCommand } from './commands/copy-move.js';
 import { expungeCommand } from './commands/expunge.js';
 import { fetchCommand } from './commands/fetch.js';
-import { createCommand, deleteCommand, listCommand, renameCommand, statusCommand, subscribeCommand } from './commands/folders.js';
+import {
+  createCommand,
+  deleteCommand,
+  listCommand,
+  renameCommand,
+  statusCommand,
+  subscribeCommand,
+} from './commands/folders.js';
 import { idleCommand } from './commands/idle.js';
 import { searchCommand } from './commands/search.js';
 import { closeCommand, selectCommand, unselectCommand } from './commands/select.js';
@@ -20,7 +34,11 @@ import { storeCommand } from './commands/store.js';
 import type { ImapCommand } from './parser.js';
 import type { CommandResult, ImapSession, SessionState } from './session.js';
 
-export type CommandHandler = (session: ImapSession, command: ImapCommand, options: { readonly uid: boolean }) => Promise<CommandResult | undefined>;
+export type CommandHandler = (
+  session: ImapSession,
+  command: ImapCommand,
+  options: { readonly uid: boolean },
+) => Promise<CommandResult | undefined>;
 
 export interface CommandSpec {
   readonly states: readonly SessionState[];
@@ -70,7 +88,9 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
 const UID_COMMANDS = new Set(['FETCH', 'SEARCH', 'STORE', 'COPY', 'MOVE', 'EXPUNGE']);
 
 /** Looks a command up; `UID <command>` resolves to the command with `uid` set. */
-export function findCommand(command: ImapCommand): { spec: CommandSpec; command: ImapCommand; uid: boolean } | undefined {
+export function findCommand(
+  command: ImapCommand,
+): { spec: CommandSpec; command: ImapCommand; uid: boolean } | undefined {
   if (command.name !== 'UID') {
     const spec = COMMANDS[command.name];
     return spec ? { spec, command, uid: false } : undefined;
@@ -80,5 +100,9 @@ export function findCommand(command: ImapCommand): { spec: CommandSpec; command:
   const name = atom(first).toUpperCase();
   const spec = COMMANDS[name];
   if (!spec || !UID_COMMANDS.has(name)) return undefined;
-  return { spec: { ...spec, states: SELECTED }, command: { tag: command.tag, name, args: command.args.slice(1) }, uid: true };
+  return {
+    spec: { ...spec, states: SELECTED },
+    command: { tag: command.tag, name, args: command.args.slice(1) },
+    uid: true,
+  };
 }

@@ -42,9 +42,19 @@ function section(text: string): SectionItem {
 describe('FETCH items', () => {
   it('expands macros and parses sections with partials', () => {
     const [token] = tokenizeString('FAST');
-    expect(token && parseFetchItems(token).map((i) => (i.kind === 'simple' ? i.name : ''))).toEqual(['FLAGS', 'INTERNALDATE', 'RFC822.SIZE']);
+    expect(token && parseFetchItems(token).map((i) => (i.kind === 'simple' ? i.name : ''))).toEqual([
+      'FLAGS',
+      'INTERNALDATE',
+      'RFC822.SIZE',
+    ]);
     const item = section('BODY.PEEK[1.HEADER.FIELDS.NOT (Date)]<10.20>');
-    expect(item).toMatchObject({ peek: true, path: [1], specifier: 'HEADER.FIELDS.NOT', fields: ['DATE'], partial: { start: 10, length: 20 } });
+    expect(item).toMatchObject({
+      peek: true,
+      path: [1],
+      specifier: 'HEADER.FIELDS.NOT',
+      fields: ['DATE'],
+      partial: { start: 10, length: 20 },
+    });
     expect(sectionLabel(item)).toBe('BODY[1.HEADER.FIELDS.NOT (DATE)]<10>');
   });
 
@@ -52,12 +62,18 @@ describe('FETCH items', () => {
     expect(extractSection(content, section('BODY[]')).equals(raw)).toBe(true);
     expect(extractSection(content, section('BODY[HEADER]')).toString()).toMatch(/^From: .*\r\n\r\n$/s);
     expect(extractSection(content, section('BODY[1]')).toString()).toBe('Hello Bob');
-    expect(extractSection(content, section('BODY[1.MIME]')).toString()).toBe('Content-Type: text/plain; charset=utf-8\r\n\r\n');
-    expect(extractSection(content, section('BODY[2.HEADER]')).toString()).toBe('Subject: Forwarded\r\nFrom: old@example.org\r\n\r\n');
+    expect(extractSection(content, section('BODY[1.MIME]')).toString()).toBe(
+      'Content-Type: text/plain; charset=utf-8\r\n\r\n',
+    );
+    expect(extractSection(content, section('BODY[2.HEADER]')).toString()).toBe(
+      'Subject: Forwarded\r\nFrom: old@example.org\r\n\r\n',
+    );
     expect(extractSection(content, section('BODY[2.TEXT]')).toString()).toBe('old body');
     expect(extractSection(content, section('BODY[2.1]')).toString()).toBe('old body');
     expect(extractSection(content, section('BODY[3]')).length).toBe(0);
-    expect(extractSection(content, section('BODY[HEADER.FIELDS (SUBJECT MESSAGE-ID)]')).toString()).toBe('Subject: Report\r\nMessage-ID: <r1@example.org>\r\n\r\n');
+    expect(extractSection(content, section('BODY[HEADER.FIELDS (SUBJECT MESSAGE-ID)]')).toString()).toBe(
+      'Subject: Report\r\nMessage-ID: <r1@example.org>\r\n\r\n',
+    );
     expect(extractSection(content, section('BODY[]<6.4>')).toString()).toBe('"Ann');
     expect(extractSection(content, section('BODY[]<100000.4>')).length).toBe(0);
   });

@@ -9,7 +9,17 @@ import type { MessageContent } from '../exchange/stored-message.js';
 import { ArgumentError, atom } from './arguments.js';
 import { tokenizeString, type ImapToken } from './parser.js';
 
-export type SimpleItem = 'UID' | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY' | 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT';
+export type SimpleItem =
+  | 'UID'
+  | 'FLAGS'
+  | 'INTERNALDATE'
+  | 'RFC822.SIZE'
+  | 'ENVELOPE'
+  | 'BODYSTRUCTURE'
+  | 'BODY'
+  | 'RFC822'
+  | 'RFC822.HEADER'
+  | 'RFC822.TEXT';
 
 export interface SectionItem {
   readonly kind: 'section';
@@ -23,7 +33,18 @@ export interface SectionItem {
 
 export type FetchItem = { readonly kind: 'simple'; readonly name: SimpleItem } | SectionItem;
 
-const SIMPLE: readonly SimpleItem[] = ['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT'];
+const SIMPLE: readonly SimpleItem[] = [
+  'UID',
+  'FLAGS',
+  'INTERNALDATE',
+  'RFC822.SIZE',
+  'ENVELOPE',
+  'BODYSTRUCTURE',
+  'BODY',
+  'RFC822',
+  'RFC822.HEADER',
+  'RFC822.TEXT',
+];
 
 function simpleItem(name: string): SimpleItem | undefined {
   return SIMPLE.find((item) => item === name);
@@ -81,8 +102,11 @@ function parseSection(text: string): Pick<SectionItem, 'path' | 'specifier' | 'f
     case 'HEADER.FIELDS.NOT': {
       const tokens = tokenizeString(rest);
       const list = tokens[0];
-      if (tokens.length !== 1 || list?.type !== 'list' || list.items.length === 0) throw new ArgumentError('bad header list');
-      const fields = list.items.map((item) => (item.type === 'atom' ? item.value : item.type === 'string' ? item.value.toString('utf8') : '').toUpperCase());
+      if (tokens.length !== 1 || list?.type !== 'list' || list.items.length === 0)
+        throw new ArgumentError('bad header list');
+      const fields = list.items.map((item) =>
+        (item.type === 'atom' ? item.value : item.type === 'string' ? item.value.toString('utf8') : '').toUpperCase(),
+      );
       if (fields.some((f) => f === '')) throw new ArgumentError('bad header field name');
       return { path, specifier, fields };
     }
@@ -123,7 +147,10 @@ export function extractSection(content: MessageContent, item: SectionItem): Buff
     }
   }
   if (!item.partial) return bytes;
-  return bytes.subarray(Math.min(item.partial.start, bytes.length), Math.min(item.partial.start + item.partial.length, bytes.length));
+  return bytes.subarray(
+    Math.min(item.partial.start, bytes.length),
+    Math.min(item.partial.start + item.partial.length, bytes.length),
+  );
 }
 
 function messageSection(raw: Buffer, message: MimePart, item: SectionItem): Buffer {
@@ -134,7 +161,11 @@ function messageSection(raw: Buffer, message: MimePart, item: SectionItem): Buff
       return raw.subarray(message.bodyStart, message.bodyEnd);
     case 'HEADER.FIELDS':
     case 'HEADER.FIELDS.NOT':
-      return selectHeaderLines(raw.subarray(message.headerStart, message.bodyStart), item.fields, item.specifier === 'HEADER.FIELDS.NOT');
+      return selectHeaderLines(
+        raw.subarray(message.headerStart, message.bodyStart),
+        item.fields,
+        item.specifier === 'HEADER.FIELDS.NOT',
+      );
     default:
       return raw.subarray(message.headerStart, message.bodyEnd);
   }
@@ -164,7 +195,10 @@ function selectHeaderLines(header: Buffer, fields: readonly string[], exclude: b
       if (keeping) kept.push(line);
       continue;
     }
-    const name = line.slice(0, Math.max(0, line.indexOf(':'))).trim().toUpperCase();
+    const name = line
+      .slice(0, Math.max(0, line.indexOf(':')))
+      .trim()
+      .toUpperCase();
     keeping = name !== '' && wanted.has(name) !== exclude;
     if (keeping) kept.push(line.endsWith('\n') ? line : `${line}\r\n`);
   }

@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { CommandFramer, ImapSyntaxError, parseCommand, tokenizeFrame, tokenizeString, type CommandFrame, type ImapToken } from './parser.js';
+import {
+  CommandFramer,
+  ImapSyntaxError,
+  parseCommand,
+  tokenizeFrame,
+  tokenizeString,
+  type CommandFrame,
+  type ImapToken,
+} from './parser.js';
 
 function frame(options: { maxLineLength?: number; maxLiteralSize?: number } = {}) {
   const frames: CommandFrame[] = [];
   let continuations = 0;
-  const framer = new CommandFramer({ ...options, onFrame: (f) => frames.push(f), onContinuationRequest: () => (continuations += 1) });
+  const framer = new CommandFramer({
+    ...options,
+    onFrame: (f) => frames.push(f),
+    onContinuationRequest: () => (continuations += 1),
+  });
   return { framer, frames, continuations: () => continuations };
 }
 
@@ -47,7 +59,11 @@ describe('CommandFramer', () => {
   it('carries literals with CRLF and binary octets intact, split byte by byte', () => {
     const { framer, frames } = frame();
     const payload = Buffer.from([0x0d, 0x0a, 0x00, 0xff, 0x7b, 0x31, 0x7d, 0x0d, 0x0a]);
-    const input = Buffer.concat([Buffer.from(`a1 APPEND INBOX {${payload.length}+}\r\n`), payload, Buffer.from(' more\r\n')]);
+    const input = Buffer.concat([
+      Buffer.from(`a1 APPEND INBOX {${payload.length}+}\r\n`),
+      payload,
+      Buffer.from(' more\r\n'),
+    ]);
     for (const byte of input) framer.feed(Buffer.from([byte]));
     expect(frames).toHaveLength(1);
     expect(frames[0]?.literals[0]).toEqual(payload);
@@ -79,17 +95,32 @@ describe('CommandFramer', () => {
 describe('tokenizer', () => {
   it('reads atoms, quoted strings with escapes, NIL and nested lists', () => {
     const tokens = tokenizeString('a1 STORE 1:* +FLAGS (\\Seen (\\Draft)) "he said \\"hi\\" \\\\" NIL');
-    expect(tokens.map(text)).toEqual(['a1', 'STORE', '1:*', '+FLAGS', '(\\Seen (\\Draft))', '"he said "hi" \\"', 'NIL']);
+    expect(tokens.map(text)).toEqual([
+      'a1',
+      'STORE',
+      '1:*',
+      '+FLAGS',
+      '(\\Seen (\\Draft))',
+      '"he said "hi" \\"',
+      'NIL',
+    ]);
   });
 
   it('keeps a FETCH section with spaces and lists as one atom, with its partial', () => {
     const tokens = tokenizeString('a1 UID FETCH 1 (UID BODY.PEEK[HEADER.FIELDS (DATE FROM)]<0.2048> BODY[])');
     const items = tokens[4];
-    expect(items?.type === 'list' && items.items.map(text)).toEqual(['UID', 'BODY.PEEK[HEADER.FIELDS (DATE FROM)]<0.2048>', 'BODY[]']);
+    expect(items?.type === 'list' && items.items.map(text)).toEqual([
+      'UID',
+      'BODY.PEEK[HEADER.FIELDS (DATE FROM)]<0.2048>',
+      'BODY[]',
+    ]);
   });
 
   it('places literals where their markers were, also inside lists', () => {
-    const tokens = tokenizeFrame({ lines: ['a1 ID ("name" {7}', ' "version" "1")'], literals: [Buffer.from('postern')] });
+    const tokens = tokenizeFrame({
+      lines: ['a1 ID ("name" {7}', ' "version" "1")'],
+      literals: [Buffer.from('postern')],
+    });
     expect(tokens.map(text)).toEqual(['a1', 'ID', '("name" "postern" "version" "1")']);
     expect(tokens[2]?.type === 'list' && tokens[2].items[1]).toMatchObject({ type: 'string', literal: true });
   });
@@ -119,6 +150,9 @@ describe('parseCommand', () => {
   });
 
   it('reports a syntax error with the tag', () => {
-    expect(parseCommand({ lines: ['a1 SELECT "INBOX'], literals: [] })).toMatchObject({ tag: 'a1', syntaxError: expect.any(String) });
+    expect(parseCommand({ lines: ['a1 SELECT "INBOX'], literals: [] })).toMatchObject({
+      tag: 'a1',
+      syntaxError: expect.any(String),
+    });
   });
 });

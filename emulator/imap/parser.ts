@@ -135,7 +135,9 @@ export class CommandFramer {
       return;
     }
     const [only] = this.literalChunks;
-    this.literals.push(only !== undefined && this.literalChunks.length === 1 ? only : Buffer.concat(this.literalChunks));
+    this.literals.push(
+      only !== undefined && this.literalChunks.length === 1 ? only : Buffer.concat(this.literalChunks),
+    );
     this.literalChunks = [];
   }
 

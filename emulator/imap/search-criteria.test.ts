@@ -4,14 +4,42 @@ import type { MessageFlag } from '../exchange/message-flags.js';
 import { tokenizeString } from './parser.js';
 import { compileSearch } from './search-criteria.js';
 
-function message(uid: number, headers: string, body: string, flags: MessageFlag[] = [], date = '2025-01-15T10:00:00Z'): StoredMessage {
-  return { id: String(uid), uid, content: new MessageContent(Buffer.from(`${headers}\r\n\r\n${body}`)), internalDate: new Date(date), flags: new Set(flags) };
+function message(
+  uid: number,
+  headers: string,
+  body: string,
+  flags: MessageFlag[] = [],
+  date = '2025-01-15T10:00:00Z',
+): StoredMessage {
+  return {
+    id: String(uid),
+    uid,
+    content: new MessageContent(Buffer.from(`${headers}\r\n\r\n${body}`)),
+    internalDate: new Date(date),
+    flags: new Set(flags),
+  };
 }
 
 const messages = [
-  message(3, 'From: ann@example.org\r\nSubject: Order 42\r\nMessage-ID: <a@x>\r\nDate: Tue, 14 Jan 2025 08:00:00 +0000', 'Where is it?', ['\\Seen']),
-  message(7, 'From: bob@example.org\r\nSubject: Invoice\r\nContent-Transfer-Encoding: quoted-printable', 'Caf=C3=A9 bill', [], '2025-01-20T10:00:00Z'),
-  message(9, 'From: ann@example.org\r\nSubject: Re: Order 42\r\nContent-Transfer-Encoding: base64', Buffer.from('Thanks a lot').toString('base64'), ['\\Flagged', '\\Deleted']),
+  message(
+    3,
+    'From: ann@example.org\r\nSubject: Order 42\r\nMessage-ID: <a@x>\r\nDate: Tue, 14 Jan 2025 08:00:00 +0000',
+    'Where is it?',
+    ['\\Seen'],
+  ),
+  message(
+    7,
+    'From: bob@example.org\r\nSubject: Invoice\r\nContent-Transfer-Encoding: quoted-printable',
+    'Caf=C3=A9 bill',
+    [],
+    '2025-01-20T10:00:00Z',
+  ),
+  message(
+    9,
+    'From: ann@example.org\r\nSubject: Re: Order 42\r\nContent-Transfer-Encoding: base64',
+    Buffer.from('Thanks a lot').toString('base64'),
+    ['\\Flagged', '\\Deleted'],
+  ),
 ];
 
 function search(query: string): number[] {

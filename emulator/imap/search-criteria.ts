@@ -134,7 +134,8 @@ class KeyReader {
       }
       case 'TEXT': {
         const needle = this.text();
-        return (m) => headerText(m.content).toLowerCase().includes(needle) || bodyText(m.content).toLowerCase().includes(needle);
+        return (m) =>
+          headerText(m.content).toLowerCase().includes(needle) || bodyText(m.content).toLowerCase().includes(needle);
       }
       case 'UID': {
         const ranges = sequenceSet(this.next());
@@ -205,7 +206,9 @@ function collectText(raw: Buffer, part: MimePart, out: string[]): void {
   else if (encoding === 'quoted-printable') bytes = decodeQuotedPrintable(body.toString('latin1'));
   const charset = (paramValue(part.contentType, 'charset') ?? 'utf-8').toLowerCase();
   // UTF-8 is a superset of US-ASCII, and mislabelled 8-bit text is far more often UTF-8 than not.
-  out.push(bytes.toString(charset === 'iso-8859-1' || charset === 'latin1' || charset === 'windows-1252' ? 'latin1' : 'utf8'));
+  out.push(
+    bytes.toString(charset === 'iso-8859-1' || charset === 'latin1' || charset === 'windows-1252' ? 'latin1' : 'utf8'),
+  );
 }
 
 function decodeQuotedPrintable(text: string): Buffer {

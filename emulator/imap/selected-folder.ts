@@ -90,7 +90,9 @@ export class SelectedFolder {
   /** Whether a non-UID sequence set names numbers beyond the view (Exchange: invalid message set). */
   outOfRange(ranges: readonly SequenceRange[]): boolean {
     if (this.view.length === 0) return true;
-    return ranges.some((r) => (r.from !== Infinity && r.from > this.view.length) || (r.to !== Infinity && r.to > this.view.length));
+    return ranges.some(
+      (r) => (r.from !== Infinity && r.from > this.view.length) || (r.to !== Infinity && r.to > this.view.length),
+    );
   }
 
   /** Removes UIDs the session itself expunged; returns their sequence numbers as to be announced. */

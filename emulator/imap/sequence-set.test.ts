@@ -5,7 +5,11 @@ import { formatSequenceSet, inSequenceSet, parseSequenceSet } from './sequence-s
 
 describe('sequence sets', () => {
   it('parses ranges, single numbers and *', () => {
-    expect(parseSequenceSet('1:3,7,10:*')).toEqual([{ from: 1, to: 3 }, { from: 7, to: 7 }, { from: 10, to: Infinity }]);
+    expect(parseSequenceSet('1:3,7,10:*')).toEqual([
+      { from: 1, to: 3 },
+      { from: 7, to: 7 },
+      { from: 10, to: Infinity },
+    ]);
     expect(parseSequenceSet('5:2')).toEqual([{ from: 2, to: 5 }]);
     for (const bad of ['0', '1:0', '', '1,,2', 'a', '1:2:3']) expect(parseSequenceSet(bad)).toBeUndefined();
   });

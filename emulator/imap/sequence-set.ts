@@ -21,7 +21,12 @@ export function parseSequenceSet(text: string): SequenceRange[] | undefined {
     const [a = '', b] = part.split(':');
     const from = a === '*' ? Infinity : Number(a);
     const to = b === undefined ? from : b === '*' ? Infinity : Number(b);
-    if (from === 0 || to === 0 || !Number.isSafeInteger(from === Infinity ? 0 : from) || !Number.isSafeInteger(to === Infinity ? 0 : to)) {
+    if (
+      from === 0 ||
+      to === 0 ||
+      !Number.isSafeInteger(from === Infinity ? 0 : from) ||
+      !Number.isSafeInteger(to === Infinity ? 0 : to)
+    ) {
       return undefined;
     }
     ranges.push({ from: Math.min(from, to), to: Math.max(from, to) });
@@ -49,10 +54,12 @@ export function formatSequenceSet(values: readonly number[]): string {
       previous = value;
       continue;
     }
-    if (start !== undefined && previous !== undefined) parts.push(start === previous ? `${start}` : `${start}:${previous}`);
+    if (start !== undefined && previous !== undefined)
+      parts.push(start === previous ? `${start}` : `${start}:${previous}`);
     start = value;
     previous = value;
   }
-  if (start !== undefined && previous !== undefined) parts.push(start === previous ? `${start}` : `${start}:${previous}`);
+  if (start !== undefined && previous !== undefined)
+    parts.push(start === previous ? `${start}` : `${start}:${previous}`);
   return parts.join(',');
 }

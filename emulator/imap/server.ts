@@ -58,13 +58,16 @@ export class ImapServer {
       attach: (session, mailbox) => this.attach(session, mailbox),
       detach: (session) => this.detach(session),
     };
-    this.server = tls.createServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' }, (socket) => {
-      socket.setNoDelay(true);
-      const session = new ImapSession(socket, this.context);
-      this.sessions.add(session);
-      socket.once('close', () => this.sessions.delete(session));
-      session.start();
-    });
+    this.server = tls.createServer(
+      { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' },
+      (socket) => {
+        socket.setNoDelay(true);
+        const session = new ImapSession(socket, this.context);
+        this.sessions.add(session);
+        socket.once('close', () => this.sessions.delete(session));
+        session.start();
+      },
+    );
     // A client that fails the handshake is its own problem; the server keeps serving.
     this.server.on('tlsClientError', () => undefined);
   }

@@ -182,7 +182,8 @@ export class ImapSession {
         const frame = await this.readFrame();
         if (!frame) return undefined;
         this.resetIdleTimer();
-        if (frame.lines.length === 1 && /^done$/i.test((frame.lines[0] ?? '').trim())) return { status: 'OK', text: completed('IDLE') };
+        if (frame.lines.length === 1 && /^done$/i.test((frame.lines[0] ?? '').trim()))
+          return { status: 'OK', text: completed('IDLE') };
         // Anything but DONE is a command sent in the wrong state; the IDLE goes on.
         const parsed = parseCommand(frame);
         if (await this.refuse(parsed.tag ?? '*', REPLY.invalidState)) return undefined;
@@ -286,13 +287,19 @@ export class ImapSession {
     }
     // New messages are told before the command runs (EXISTS may come at any time), so that a
     // UID command can name a message delivered since the last response.
-    if (this.selected && this.state === 'selected') for (const line of this.selected.drain(false)) this.writer.line(line);
+    if (this.selected && this.state === 'selected')
+      for (const line of this.selected.drain(false)) this.writer.line(line);
     let result: CommandResult | undefined;
     try {
       result = await found.spec.handler(this, found.command, { uid: found.uid });
     } catch (error) {
       if (error instanceof ArgumentError) {
-        const text = error.kind === 'message-set' ? REPLY.invalidMessageSet : error.kind === 'count' ? REPLY.argumentCountError : REPLY.argumentError;
+        const text =
+          error.kind === 'message-set'
+            ? REPLY.invalidMessageSet
+            : error.kind === 'count'
+              ? REPLY.argumentCountError
+              : REPLY.argumentError;
         await this.refuse(tag, text);
         return;
       }

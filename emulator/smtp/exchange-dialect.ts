@@ -27,16 +27,30 @@ export interface Reply {
 const ENHANCED = /^\d\.\d{1,3}\.\d{1,3} /;
 
 /** Translates one reply of smtp-server (code, text, context) into Exchange's. */
-export function translateReply(code: number, data: string | string[] | null | undefined, context: string | false | undefined, dialect: DialectContext): Reply {
+export function translateReply(
+  code: number,
+  data: string | string[] | null | undefined,
+  context: string | false | undefined,
+  dialect: DialectContext,
+): Reply {
   if (Array.isArray(data)) {
     // The only multi-line reply is EHLO's.
-    return { code, data: [SMTP_REPLY.hello(dialect.host, dialect.clientIp()), ...ehloExtensions(dialect.secure(), dialect.basicAuth())] };
+    return {
+      code,
+      data: [
+        SMTP_REPLY.hello(dialect.host, dialect.clientIp()),
+        ...ehloExtensions(dialect.secure(), dialect.basicAuth()),
+      ],
+    };
   }
   const text = data ?? '';
   if (ENHANCED.test(text)) return { code, data: text };
   switch (code) {
     case 220:
-      return { code, data: text === 'Ready to start TLS' ? SMTP_REPLY.startTls : SMTP_REPLY.greeting(dialect.host, dialect.now()) };
+      return {
+        code,
+        data: text === 'Ready to start TLS' ? SMTP_REPLY.startTls : SMTP_REPLY.greeting(dialect.host, dialect.now()),
+      };
     case 221:
       return { code, data: SMTP_REPLY.closing };
     case 235:
@@ -46,7 +60,8 @@ export function translateReply(code: number, data: string | string[] | null | un
       if (context === 'RCPT_TO_OK') return { code, data: SMTP_REPLY.recipientOk };
       if (text === 'Flushed') return { code, data: SMTP_REPLY.reset };
       if (text === 'OK') return { code, data: SMTP_REPLY.ok };
-      if (context === false && !text.startsWith('2.')) return { code, data: SMTP_REPLY.hello(dialect.host, dialect.clientIp()) };
+      if (context === false && !text.startsWith('2.'))
+        return { code, data: SMTP_REPLY.hello(dialect.host, dialect.clientIp()) };
       return { code, data: text };
     case 334:
       return { code, data: text };
@@ -57,7 +72,8 @@ export function translateReply(code: number, data: string | string[] | null | un
     case 500:
       return { code, data: SMTP_REPLY.unrecognizedCommand };
     case 501:
-      if (text === 'Error: invalid userdata') return { code: 535, data: SMTP_REPLY.authFailed(dialect.host, dialect.now()) };
+      if (text === 'Error: invalid userdata')
+        return { code: 535, data: SMTP_REPLY.authFailed(dialect.host, dialect.now()) };
       return { code, data: SMTP_REPLY.invalidArguments };
     case 503:
       if (/HELO|EHLO/.test(text)) return { code, data: SMTP_REPLY.sendHelloFirst };

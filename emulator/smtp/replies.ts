@@ -17,14 +17,17 @@ export function diagnosticId(): string {
 }
 
 export const SMTP_REPLY = {
-  greeting: (host: string, epochMs: number): string => `${host} Microsoft ESMTP MAIL Service ready at ${greetingDate(epochMs)} [${diagnosticId()}]`,
+  greeting: (host: string, epochMs: number): string =>
+    `${host} Microsoft ESMTP MAIL Service ready at ${greetingDate(epochMs)} [${diagnosticId()}]`,
   hello: (host: string, clientIp: string): string => `${host} Hello [${clientIp}]`,
   startTls: '2.0.0 SMTP server ready',
   authenticated: '2.7.0 Authentication successful',
-  authFailed: (host: string, epochMs: number): string => `5.7.3 Authentication unsuccessful [${host} ${new Date(epochMs).toISOString()} ${diagnosticId()}]`,
+  authFailed: (host: string, epochMs: number): string =>
+    `5.7.3 Authentication unsuccessful [${host} ${new Date(epochMs).toISOString()} ${diagnosticId()}]`,
   smtpAuthDisabledTenant: (host: string): string =>
     `5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [${host}]`,
-  smtpAuthDisabledMailbox: '5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.',
+  smtpAuthDisabledMailbox:
+    '5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.',
   basicAuthDisabled: '5.7.139 Authentication unsuccessful, basic authentication is disabled.',
   unrecognizedAuthType: '5.7.4 Unrecognized authentication type',
   notAuthenticated: '5.7.57 Client not authenticated to send mail',

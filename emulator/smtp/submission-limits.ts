@@ -78,7 +78,8 @@ export class SubmissionLimits {
   scheduleDelivery(mailbox: string): number {
     const slots = this.deliverySlots.get(mailbox) ?? [];
     let at = Math.max(this.clock.now(), slots[slots.length - 1] ?? 0);
-    const windowStart = slots.length >= this.messagesPerMinute ? slots[slots.length - this.messagesPerMinute] : undefined;
+    const windowStart =
+      slots.length >= this.messagesPerMinute ? slots[slots.length - this.messagesPerMinute] : undefined;
     if (windowStart !== undefined) at = Math.max(at, windowStart + MINUTE);
     slots.push(at);
     if (slots.length > this.messagesPerMinute) slots.splice(0, slots.length - this.messagesPerMinute);

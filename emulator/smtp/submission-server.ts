@@ -17,7 +17,13 @@
  * @see https://www.rfc-editor.org/rfc/rfc4954 (SMTP AUTH), https://www.rfc-editor.org/rfc/rfc4616 (PLAIN)
  */
 import { randomUUID } from 'node:crypto';
-import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import {
+  SMTPServer,
+  type SMTPServerAddress,
+  type SMTPServerAuthentication,
+  type SMTPServerDataStream,
+  type SMTPServerSession,
+} from 'smtp-server';
 import type { ExchangeAccess, SmtpAuthorization, SubmissionIdentity } from '../exchange/access.js';
 import { BasicAuthSettings } from '../exchange/basic-auth.js';
 import { extractAddresses } from '../exchange/address-list.js';
@@ -104,7 +110,10 @@ export class SubmissionServer {
       maxRecipients: options.maxRecipients ?? 500,
       logger: false,
       onAuth: (auth, session, callback) => {
-        this.authenticate(auth, session).then((mailbox) => callback(null, { user: mailbox }), (error: Error) => callback(error));
+        this.authenticate(auth, session).then(
+          (mailbox) => callback(null, { user: mailbox }),
+          (error: Error) => callback(error),
+        );
       },
       onMailFrom: (address, session, callback) => {
         try {
@@ -115,7 +124,10 @@ export class SubmissionServer {
         }
       },
       onData: (stream, session, callback) => {
-        this.submit(stream, session).then((reply) => callback(null, reply), (error: Error) => callback(error));
+        this.submit(stream, session).then(
+          (reply) => callback(null, reply),
+          (error: Error) => callback(error),
+        );
       },
       onClose: (session) => {
         this.endTransaction(session.id);
@@ -202,13 +214,22 @@ export class SubmissionServer {
     } else {
       // smtp-server falls back to the authzid when PLAIN's authcid is empty; RFC 4616 does not.
       const user = auth.method === 'PLAIN' ? (auth.authcid ?? '') : (auth.username ?? '');
-      decision = this.options.access.authorizeSmtpPassword({ user, password: auth.password ?? '', authzid: auth.authzid });
+      decision = this.options.access.authorizeSmtpPassword({
+        user,
+        password: auth.password ?? '',
+        authzid: auth.authzid,
+      });
     }
     switch (decision.outcome) {
       case 'refused':
         throw new SmtpReplyError(535, SMTP_REPLY.authFailed(this.hostname, now));
       case 'smtp-auth-disabled':
-        throw new SmtpReplyError(535, decision.scope === 'tenant' ? SMTP_REPLY.smtpAuthDisabledTenant(this.hostname) : SMTP_REPLY.smtpAuthDisabledMailbox);
+        throw new SmtpReplyError(
+          535,
+          decision.scope === 'tenant'
+            ? SMTP_REPLY.smtpAuthDisabledTenant(this.hostname)
+            : SMTP_REPLY.smtpAuthDisabledMailbox,
+        );
       case 'authenticated':
         this.state(session.id).identity = { mailbox: decision.mailbox, principal: decision.principal };
         return decision.mailbox;
@@ -244,21 +265,38 @@ export class SubmissionServer {
       if (stream.sizeExceeded) throw new SmtpReplyError(552, SMTP_REPLY.messageTooBig);
       const identity = this.state(session.id).identity;
       if (!identity) throw new SmtpReplyError(530, SMTP_REPLY.notAuthenticated);
-      if (this.options.faults.smtpDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.options.faults.smtpDelayMs));
+      if (this.options.faults.smtpDelayMs > 0)
+        await new Promise((resolve) => setTimeout(resolve, this.options.faults.smtpDelayMs));
       const mailFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
       const headerEnd = findHeaderEnd(raw);
       const headers = parseHeaderBlock(raw, 0, headerEnd);
       const fromHeader = headers.find((h) => h.key === 'from')?.value;
-      const senders = [mailFrom, ...(fromHeader === undefined ? [] : extractAddresses(fromHeader).slice(0, 1))].filter((a) => a !== '');
+      const senders = [mailFrom, ...(fromHeader === undefined ? [] : extractAddresses(fromHeader).slice(0, 1))].filter(
+        (a) => a !== '',
+      );
       for (const sender of senders) {
         const decision = this.options.access.checkSendAs(identity, sender);
         if (decision === 'logon-failure') throw new SmtpReplyError(430, SMTP_REPLY.mailboxLogonFailure(this.hostname));
-        if (decision === 'denied') throw new SmtpReplyError(554, SMTP_REPLY.sendAsDenied(identity.mailbox, sender, this.hostname));
+        if (decision === 'denied')
+          throw new SmtpReplyError(554, SMTP_REPLY.sendAsDenied(identity.mailbox, sender, this.hostname));
       }
       const recipients = session.envelope.rcptTo.map((r) => r.address);
-      if (!this.limits.takeRecipients(identity.mailbox, recipients.length)) throw new SmtpReplyError(554, SMTP_REPLY.submissionQuotaExceeded(this.hostname));
-      const { message, messageId } = completeHeaders(raw, headerEnd, headers.map((h) => h.key), this.hostname, this.options.clock.now());
-      const record = this.options.router.recordSubmission({ via: 'smtp', mailbox: identity.mailbox, envelopeFrom: mailFrom, recipients, raw: message });
+      if (!this.limits.takeRecipients(identity.mailbox, recipients.length))
+        throw new SmtpReplyError(554, SMTP_REPLY.submissionQuotaExceeded(this.hostname));
+      const { message, messageId } = completeHeaders(
+        raw,
+        headerEnd,
+        headers.map((h) => h.key),
+        this.hostname,
+        this.options.clock.now(),
+      );
+      const record = this.options.router.recordSubmission({
+        via: 'smtp',
+        mailbox: identity.mailbox,
+        envelopeFrom: mailFrom,
+        recipients,
+        raw: message,
+      });
       this.queue.enqueue(record, this.limits.scheduleDelivery(identity.mailbox));
       return SMTP_REPLY.queued(messageId, this.hostname);
     } finally {
@@ -283,9 +321,17 @@ function findHeaderEnd(raw: Buffer): number {
 }
 
 /** Adds Message-ID and Date when the client left them out, as Exchange does. */
-function completeHeaders(raw: Buffer, headerEnd: number, present: readonly string[], host: string, now: number): { message: Buffer; messageId: string } {
+function completeHeaders(
+  raw: Buffer,
+  headerEnd: number,
+  present: readonly string[],
+  host: string,
+  now: number,
+): { message: Buffer; messageId: string } {
   const added: string[] = [];
-  const existing = parseHeaderBlock(raw, 0, headerEnd).find((h) => h.key === 'message-id')?.value.trim();
+  const existing = parseHeaderBlock(raw, 0, headerEnd)
+    .find((h) => h.key === 'message-id')
+    ?.value.trim();
   const messageId = existing ?? `<${randomUUID().replace(/-/g, '').toUpperCase()}@${host.toLowerCase()}>`;
   if (!present.includes('message-id')) added.push(`Message-ID: ${messageId}\r\n`);
   if (!present.includes('date')) added.push(`Date: ${new Date(now).toUTCString().replace('GMT', '+0000')}\r\n`);

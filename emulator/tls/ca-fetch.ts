@@ -51,7 +51,11 @@ export function createCaFetch(caPem: string, options: { timeoutMs?: number } = {
       const url = new URL(String(input));
       const headers = headerRecord(init.headers);
       const body = bodyBuffer(init.body);
-      if (body !== undefined && init.body instanceof URLSearchParams && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      if (
+        body !== undefined &&
+        init.body instanceof URLSearchParams &&
+        !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')
+      ) {
         headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
       }
       if (body !== undefined) headers['content-length'] = String(body.length);
@@ -76,7 +80,10 @@ export function createCaFetch(caPem: string, options: { timeoutMs?: number } = {
           resolve(new Response(payload, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
         });
       };
-      const req = url.protocol === 'https:' ? https.request(url, { ...requestOptions, ca }, onResponse) : http.request(url, requestOptions, onResponse);
+      const req =
+        url.protocol === 'https:'
+          ? https.request(url, { ...requestOptions, ca }, onResponse)
+          : http.request(url, requestOptions, onResponse);
       req.on('timeout', () => req.destroy(new Error(`request to ${url.origin} timed out after ${timeoutMs} ms`)));
       req.on('error', reject);
       req.end(body);

@@ -92,7 +92,10 @@ function createServerCert(
   cert.validity.notAfter = new Date(now.getTime() + 825 * DAY_MS);
   cert.setSubject([{ name: 'commonName', value: names.hostnames[0] ?? 'localhost' }]);
   cert.setIssuer(caCert.subject.attributes);
-  const altNames = [...names.hostnames.map((value) => ({ type: 2, value })), ...names.ips.map((ip) => ({ type: 7, ip }))];
+  const altNames = [
+    ...names.hostnames.map((value) => ({ type: 2, value })),
+    ...names.ips.map((ip) => ({ type: 7, ip })),
+  ];
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
@@ -121,7 +124,10 @@ function serverCertUsable(certPem: string, caPem: string, names: TlsNames, now: 
     const ca = new X509Certificate(caPem);
     if (!cert.verify(ca.publicKey)) return false;
     if (new Date(cert.validTo).getTime() < now.getTime() + 30 * DAY_MS) return false;
-    return names.hostnames.every((h) => cert.checkHost(h) !== undefined) && names.ips.every((ip) => cert.checkIP(ip) !== undefined);
+    return (
+      names.hostnames.every((h) => cert.checkHost(h) !== undefined) &&
+      names.ips.every((ip) => cert.checkIP(ip) !== undefined)
+    );
   } catch {
     return false;
   }
@@ -132,7 +138,11 @@ function serverCertUsable(certPem: string, caPem: string, names: TlsNames, now: 
  * (kept for years so clients configured with it keep working), the server certificate again
  * whenever it does not cover `names` or is about to expire.
  */
-export async function loadOrCreateTls(dataDir: string, names: TlsNames = DEFAULT_TLS_NAMES, now: Date = new Date()): Promise<TlsMaterial> {
+export async function loadOrCreateTls(
+  dataDir: string,
+  names: TlsNames = DEFAULT_TLS_NAMES,
+  now: Date = new Date(),
+): Promise<TlsMaterial> {
   for (const ip of names.ips) if (isIP(ip) === 0) throw new Error(`not an IP address: ${ip}`);
   await mkdir(dataDir, { recursive: true });
   const file = (name: string): string => path.join(dataDir, name);
@@ -156,7 +166,12 @@ export async function loadOrCreateTls(dataDir: string, names: TlsNames = DEFAULT
   let certPem = certOnDisk;
   let keyPem = keyOnDisk;
   if (certPem === null || keyPem === null || !serverCertUsable(certPem, caPem, names, now)) {
-    const server = createServerCert(serverKeys ?? (await rsaKeyPair()), { certPem: caPem, keyPem: caKeyPem }, names, now);
+    const server = createServerCert(
+      serverKeys ?? (await rsaKeyPair()),
+      { certPem: caPem, keyPem: caKeyPem },
+      names,
+      now,
+    );
     certPem = server.certPem;
     keyPem = server.keyPem;
     await writeFile(file(FILES.key), keyPem, { mode: 0o600 });

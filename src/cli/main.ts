@@ -38,7 +38,9 @@ export function reportError(error: unknown): number {
     return error.code === 'CONFIG_INVALID' ? 78 : 1;
   }
   if (error instanceof CommanderError) return error.exitCode;
-  process.stderr.write(`Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return 1;
 }
 

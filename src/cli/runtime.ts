@@ -30,7 +30,10 @@ export const VERSION: string = readVersion();
 function readVersion(): string {
   for (const up of ['../../package.json', '../../../package.json']) {
     try {
-      const manifest = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const manifest = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (manifest.name === 'postern' && manifest.version !== undefined) return manifest.version;
     } catch {
       // not at this depth
@@ -87,7 +90,13 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     db = await openDatabase(config.databaseUrl, options.clock === undefined ? {} : { clock: options.clock });
     await migrateToLatest(db);
     const box = await checkedSecretBox(db, new SecretBox(key.key), config, key.source === 'environment');
-    const services = createServices({ db, box, logger: log.logger, config, ...(options.sleep === undefined ? {} : { sleep: options.sleep }) });
+    const services = createServices({
+      db,
+      box,
+      logger: log.logger,
+      config,
+      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+    });
     const opened = db;
     return {
       config,

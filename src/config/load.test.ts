@@ -39,7 +39,12 @@ describe('loadConfig', () => {
     const problems = problemsOf(() =>
       loadConfig({
         cwd: tempDir(),
-        env: { POSTERN_PORT: 'eighty', POSTERN_LOG_LEVEL: 'loud', POSTERN_PUBLIC_URL: 'not a url', POSTERN_ROLES: 'web,cook' },
+        env: {
+          POSTERN_PORT: 'eighty',
+          POSTERN_LOG_LEVEL: 'loud',
+          POSTERN_PUBLIC_URL: 'not a url',
+          POSTERN_ROLES: 'web,cook',
+        },
       }),
     );
     expect(problems.map((p) => p.variable).sort()).toEqual([
@@ -54,7 +59,9 @@ describe('loadConfig', () => {
   });
 
   it('never echoes a secret value in its error', () => {
-    const problems = problemsOf(() => loadConfig({ cwd: tempDir(), env: { POSTERN_DATABASE_URL: 'mysql://u:hunter2@x/db' } }));
+    const problems = problemsOf(() =>
+      loadConfig({ cwd: tempDir(), env: { POSTERN_DATABASE_URL: 'mysql://u:hunter2@x/db' } }),
+    );
     expect(problems).toHaveLength(1);
     expect(JSON.stringify(problems)).not.toContain('hunter2');
   });

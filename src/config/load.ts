@@ -131,7 +131,10 @@ function readConfigFile(file: string, problems: ConfigProblem[]): Partial<Record
   }
   const result = CONFIG_FILE_SCHEMA.safeParse(parsed);
   if (!result.success) {
-    problems.push({ variable: `config file ${file}`, expected: 'a JSON object of keys to strings, numbers or booleans' });
+    problems.push({
+      variable: `config file ${file}`,
+      expected: 'a JSON object of keys to strings, numbers or booleans',
+    });
     return {};
   }
   const byEnv = new Map<string, ConfigKey>(Object.entries(KEYS).map(([key, def]) => [def.env, key as ConfigKey]));
@@ -158,7 +161,9 @@ function configError(problems: ConfigProblem[]): PosternError {
 }
 
 /** The configuration as `postern config show` prints it: secrets replaced by a marker. */
-export function describeConfig(config: Config): Array<{ key: ConfigKey; env: string; value: string; description: string }> {
+export function describeConfig(
+  config: Config,
+): Array<{ key: ConfigKey; env: string; value: string; description: string }> {
   return (Object.keys(KEYS) as ConfigKey[]).map((key) => {
     const definition: { env: string; description: string; secret?: boolean } = KEYS[key];
     const value = config[key];

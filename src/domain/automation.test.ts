@@ -14,7 +14,7 @@ function input(headers: Record<string, string>, extra: Partial<AutomationInput> 
 }
 
 describe('detectAutomation', () => {
-  it('lets a person\'s mail through', () => {
+  it("lets a person's mail through", () => {
     const verdict = detectAutomation(input({ 'Auto-Submitted': 'no', Precedence: 'first-class' }));
     expect(verdict).toMatchObject({ autoReply: false, bounce: false, list: false, suppressAutoReply: false });
     expect(verdict.reasons).toEqual([]);
@@ -41,8 +41,12 @@ describe('detectAutomation', () => {
     expect(detectAutomation(input(headers))).toMatchObject({ list: true, autoReply: false, suppressAutoReply: true });
   });
   it('flags delivery reports', () => {
-    expect(detectAutomation(input({}, { contentType: 'multipart/report', reportType: 'delivery-status' })).bounce).toBe(true);
-    expect(detectAutomation(input({}, { partTypes: ['multipart/mixed', 'message/delivery-status'] })).bounce).toBe(true);
+    expect(detectAutomation(input({}, { contentType: 'multipart/report', reportType: 'delivery-status' })).bounce).toBe(
+      true,
+    );
+    expect(detectAutomation(input({}, { partTypes: ['multipart/mixed', 'message/delivery-status'] })).bounce).toBe(
+      true,
+    );
     expect(detectAutomation(input({}, { fromAddress: 'MAILER-DAEMON@mx.example.org' })).bounce).toBe(true);
     expect(detectAutomation(input({}, { fromAddress: 'postmaster@contoso.com' })).bounce).toBe(true);
     expect(detectAutomation(input({ 'X-Failed-Recipients': 'a@b' })).bounce).toBe(true);
@@ -50,7 +54,9 @@ describe('detectAutomation', () => {
     expect(detectAutomation(input({}, { subject: 'Undeliverable: Order' })).bounce).toBe(false);
   });
   it('treats read receipts as automatic, not as bounces', () => {
-    const verdict = detectAutomation(input({}, { contentType: 'multipart/report', reportType: 'disposition-notification' }));
+    const verdict = detectAutomation(
+      input({}, { contentType: 'multipart/report', reportType: 'disposition-notification' }),
+    );
     expect(verdict).toMatchObject({ autoReply: true, bounce: false });
   });
   it('suppresses replies when asked, or to a null sender, or on our own loop', () => {
@@ -58,6 +64,9 @@ describe('detectAutomation', () => {
     expect(suppressed).toMatchObject({ suppressAutoReply: true, autoReply: false });
     expect(detectAutomation(input({ 'X-Auto-Response-Suppress': 'DR' })).suppressAutoReply).toBe(false);
     expect(detectAutomation(input({ 'Return-Path': '<>' })).suppressAutoReply).toBe(true);
-    expect(detectAutomation(input({ 'X-Loop': 'Support@Contoso.com' }, { ownAddresses: ['support@contoso.com'] })).suppressAutoReply).toBe(true);
+    expect(
+      detectAutomation(input({ 'X-Loop': 'Support@Contoso.com' }, { ownAddresses: ['support@contoso.com'] }))
+        .suppressAutoReply,
+    ).toBe(true);
   });
 });

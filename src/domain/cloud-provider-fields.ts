@@ -68,7 +68,10 @@ export const providerBody = z.object({
 export const providerPatch = providerBody
   .omit({ clientSecret: true, clientSecretExpiresAt: true })
   .partial()
-  .extend({ caFile: z.string().trim().min(1).max(4096).nullable().optional(), authorityUrl: authorityUrl.nullable().optional() })
+  .extend({
+    caFile: z.string().trim().min(1).max(4096).nullable().optional(),
+    authorityUrl: authorityUrl.nullable().optional(),
+  })
   .refine((body) => Object.keys(body).length > 0, 'name at least one field to change');
 
 export const secretBody = z.object({

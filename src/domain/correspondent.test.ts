@@ -6,14 +6,27 @@ const own = ['support@contoso.com'];
 
 describe('correspondentOf', () => {
   it('is the author', () => {
-    expect(correspondentOf({ ...none, from: [{ name: 'Ada', address: 'Ada@Example.com' }] }, own)).toEqual({ name: 'Ada', address: 'ada@example.com' });
+    expect(correspondentOf({ ...none, from: [{ name: 'Ada', address: 'Ada@Example.com' }] }, own)).toEqual({
+      name: 'Ada',
+      address: 'ada@example.com',
+    });
   });
   it('falls back to Sender, then Reply-To, when From has no usable address', () => {
-    expect(correspondentOf({ ...none, from: [{ name: 'x', address: '' }], sender: [{ name: '', address: 's@x.org' }] }, own)?.address).toBe('s@x.org');
+    expect(
+      correspondentOf({ ...none, from: [{ name: 'x', address: '' }], sender: [{ name: '', address: 's@x.org' }] }, own)
+        ?.address,
+    ).toBe('s@x.org');
     expect(correspondentOf({ ...none, replyTo: [{ name: '', address: 'r@x.org' }] }, own)?.address).toBe('r@x.org');
   });
   it('is the first outside recipient when the account wrote the message', () => {
-    const headers = { ...none, from: [{ name: 'Support', address: 'SUPPORT@contoso.com' }], to: [{ name: '', address: 'support@contoso.com' }, { name: 'Bob', address: 'bob@x.org' }] };
+    const headers = {
+      ...none,
+      from: [{ name: 'Support', address: 'SUPPORT@contoso.com' }],
+      to: [
+        { name: '', address: 'support@contoso.com' },
+        { name: 'Bob', address: 'bob@x.org' },
+      ],
+    };
     expect(correspondentOf(headers, own)).toEqual({ name: 'Bob', address: 'bob@x.org' });
   });
   it('is null when nobody plausible is named', () => {

@@ -54,12 +54,16 @@ export function correspondentOf(headers: AddressHeaders, ownAddresses: readonly 
     const author = firstOutside(authors);
     if (author !== undefined) return author;
   }
-  return firstOutside([...headers.to, ...headers.cc]) ?? (authoredByUs ? null : firstOutside(authors) ?? null);
+  return firstOutside([...headers.to, ...headers.cc]) ?? (authoredByUs ? null : (firstOutside(authors) ?? null));
 }
 
 /** A display name for a new contact: the header's name, else the address's local part. */
 export function contactNameFor(correspondent: NamedAddress): string {
-  const name = correspondent.name.replace(/\s+/g, ' ').trim().replace(/^["']|["']$/g, '').trim();
+  const name = correspondent.name
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .trim();
   if (name !== '' && name.toLowerCase() !== correspondent.address) return name.slice(0, 200);
   return correspondent.address.split('@')[0] ?? correspondent.address;
 }

@@ -5,7 +5,12 @@ import { z } from 'zod';
  * Address, List, Service, Modern Authentication, Username, Cloud Provider, Modern Authentication
  * Email, Description) plus Postern's inbound and outbound settings. Used by the API and the CLI.
  */
-const address = z.string().trim().toLowerCase().max(320).email('must be an email address such as developers@contoso.com');
+const address = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(320)
+  .email('must be an email address such as developers@contoso.com');
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
 
@@ -15,7 +20,7 @@ export const emailAccountBody = z.object({
     .string()
     .trim()
     .min(1, 'is required')
-    .max(5, 'must be at most 5 characters (it is shown on the agents\' tabs)')
+    .max(5, "must be at most 5 characters (it is shown on the agents' tabs)")
     .regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, - and _'),
   emailAddress: address,
   defaultListId: z.number().int().positive().nullable().optional(),
@@ -36,7 +41,12 @@ export const emailAccountBody = z.object({
   scanJunk: z.boolean().optional(),
   afterFetchAction: z.enum(['mark_seen', 'move', 'delete', 'none']).optional(),
   afterFetchFolder: z.string().trim().min(1).max(500).nullable().optional(),
-  maxMessageBytes: z.number().int().min(64 * 1024).max(150 * 1024 * 1024).optional(),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(150 * 1024 * 1024)
+    .optional(),
   useIdle: z.boolean().optional(),
   pollIntervalSeconds: z.number().int().min(10).max(86_400).optional(),
   firstSync: z

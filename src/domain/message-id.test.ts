@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { bodyDigest, isSyntheticMessageId, normalizeMessageId, parseMessageIdList, syntheticMessageId, MAX_REFERENCES } from './message-id.js';
+import {
+  bodyDigest,
+  isSyntheticMessageId,
+  normalizeMessageId,
+  parseMessageIdList,
+  syntheticMessageId,
+  MAX_REFERENCES,
+} from './message-id.js';
 
 describe('normalizeMessageId', () => {
   it.each([
@@ -57,7 +64,9 @@ describe('synthetic ids', () => {
     expect(bodyDigest(Buffer.from('Subject: b\r\nX: y\r\n\r\nbody'))).toBe(a);
     expect(bodyDigest(Buffer.from('Subject: b\n\nbody'))).toBe(a);
     expect(bodyDigest(Buffer.from('Subject: a\r\n\r\nother'))).not.toBe(a);
-    expect(bodyDigest(Buffer.from('Subject: only headers'))).not.toBe(bodyDigest(Buffer.from('Subject: other headers')));
+    expect(bodyDigest(Buffer.from('Subject: only headers'))).not.toBe(
+      bodyDigest(Buffer.from('Subject: other headers')),
+    );
     expect(bodyDigest(Buffer.from('Subject: x\r\n\r\n'))).toBe(bodyDigest(Buffer.alloc(0)));
   });
 });

@@ -27,7 +27,13 @@ export const SYNTHETIC_ID_DOMAIN = 'synthetic.postern.invalid';
 export function normalizeMessageId(value: string | null | undefined): string | undefined {
   if (value === null || value === undefined) return undefined;
   const bracketed = /<([^<>]*)>/.exec(value);
-  const inner = bracketed?.[1] ?? value.replace(/\([^()]*\)/g, ' ').trim().split(/\s+/)[0] ?? '';
+  const inner =
+    bracketed?.[1] ??
+    value
+      .replace(/\([^()]*\)/g, ' ')
+      .trim()
+      .split(/\s+/)[0] ??
+    '';
   return canonical(inner);
 }
 

@@ -3,13 +3,25 @@ import { checkOutboundAddress } from './outbound-address.js';
 
 describe('checkOutboundAddress', () => {
   it('accepts plain and named addresses, lower-casing only the domain', () => {
-    expect(checkOutboundAddress('Customer.Care@Fabrikam.COM')).toEqual({ ok: true, value: { name: '', address: 'Customer.Care@fabrikam.com', display: 'Customer.Care@fabrikam.com' } });
-    expect(checkOutboundAddress({ name: '  Zoë Müller ', address: 'zoe@example.org' })).toMatchObject({ ok: true, value: { name: 'Zoë Müller' } });
+    expect(checkOutboundAddress('Customer.Care@Fabrikam.COM')).toEqual({
+      ok: true,
+      value: { name: '', address: 'Customer.Care@fabrikam.com', display: 'Customer.Care@fabrikam.com' },
+    });
+    expect(checkOutboundAddress({ name: '  Zoë Müller ', address: 'zoe@example.org' })).toMatchObject({
+      ok: true,
+      value: { name: 'Zoë Müller' },
+    });
   });
 
   it('converts an internationalized domain to A-labels for the wire and keeps Unicode for display', () => {
-    expect(checkOutboundAddress('info@bücher.example')).toEqual({ ok: true, value: { name: '', address: 'info@xn--bcher-kva.example', display: 'info@bücher.example' } });
-    expect(checkOutboundAddress('info@xn--bcher-kva.example')).toMatchObject({ ok: true, value: { display: 'info@bücher.example' } });
+    expect(checkOutboundAddress('info@bücher.example')).toEqual({
+      ok: true,
+      value: { name: '', address: 'info@xn--bcher-kva.example', display: 'info@bücher.example' },
+    });
+    expect(checkOutboundAddress('info@xn--bcher-kva.example')).toMatchObject({
+      ok: true,
+      value: { display: 'info@bücher.example' },
+    });
   });
 
   it.each([
@@ -32,6 +44,9 @@ describe('checkOutboundAddress', () => {
   });
 
   it('refuses a display name with a line break (header injection)', () => {
-    expect(checkOutboundAddress({ name: 'x\r\nBcc: victim@example.com', address: 'a@example.com' })).toEqual({ ok: false, problem: 'the name must not contain line breaks' });
+    expect(checkOutboundAddress({ name: 'x\r\nBcc: victim@example.com', address: 'a@example.com' })).toEqual({
+      ok: false,
+      problem: 'the name must not contain line breaks',
+    });
   });
 });

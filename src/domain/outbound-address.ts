@@ -28,7 +28,8 @@ export interface OutboundAddress {
 export type AddressInput = string | { readonly name?: string | null; readonly address: string };
 
 /** The result of checking one address. */
-export type AddressCheck = { readonly ok: true; readonly value: OutboundAddress } | { readonly ok: false; readonly problem: string };
+export type AddressCheck =
+  { readonly ok: true; readonly value: OutboundAddress } | { readonly ok: false; readonly problem: string };
 
 const ATEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+$/;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -45,14 +46,17 @@ export function checkOutboundAddress(input: AddressInput): AddressCheck {
   if ([...name].length > MAX_NAME) return fail(`the name must be at most ${MAX_NAME} characters`);
   const text = raw.trim();
   if (text === '') return fail('is empty');
-  if (/[\s<>()\[\]\\,;:"]/.test(text)) return fail(`"${text}" must be a plain address such as name@example.com, without spaces, brackets or quotes`);
+  if (/[\s<>()\[\]\\,;:"]/.test(text))
+    return fail(`"${text}" must be a plain address such as name@example.com, without spaces, brackets or quotes`);
   const at = text.lastIndexOf('@');
   if (at <= 0 || at === text.length - 1) return fail(`"${text}" must be an address such as name@example.com`);
   const local = text.slice(0, at);
   const domainText = text.slice(at + 1);
-  if (!/^[\x20-\x7e]+$/.test(local)) return fail(`"${text}": the part before @ must be ASCII (internationalized local parts are not supported)`);
+  if (!/^[\x20-\x7e]+$/.test(local))
+    return fail(`"${text}": the part before @ must be ASCII (internationalized local parts are not supported)`);
   if (local.length > MAX_LOCAL) return fail(`"${text}": the part before @ must be at most ${MAX_LOCAL} characters`);
-  if (!local.split('.').every((atom) => atom !== '' && ATEXT.test(atom))) return fail(`"${text}": the part before @ is not a valid address`);
+  if (!local.split('.').every((atom) => atom !== '' && ATEXT.test(atom)))
+    return fail(`"${text}": the part before @ is not a valid address`);
   const ascii = domainToASCII(domainText.replace(/\.$/, '').toLowerCase());
   if (ascii === '' || ascii.length > MAX_DOMAIN) return fail(`"${text}": "${domainText}" is not a valid domain name`);
   const labels = ascii.split('.');

@@ -78,7 +78,12 @@ export const EXCHANGE_SENDING_LIMITS: SendingLimits = { perMinute: 30, recipient
  * whose recipients do not fit the day's remaining room stops the queue (later, smaller messages
  * do not overtake it), unless it could never fit, which is reported in `impossible`.
  */
-export function planClaims(limits: SendingLimits, usage: SendingUsage, candidates: readonly ClaimCandidate[], now: Date): ClaimPlan {
+export function planClaims(
+  limits: SendingLimits,
+  usage: SendingUsage,
+  candidates: readonly ClaimCandidate[],
+  now: Date,
+): ClaimPlan {
   const take: number[] = [];
   const impossible: number[] = [];
   let slots = Math.max(0, limits.concurrency - usage.inFlight);
@@ -91,7 +96,8 @@ export function planClaims(limits: SendingLimits, usage: SendingUsage, candidate
     }
     if (slots === 0) return { take, impossible, waitReason: 'concurrency', retryAt: null };
     if (messages === 0) return { take, impossible, waitReason: 'per-minute', retryAt: messageSlotAt(usage) };
-    if (candidate.recipients > recipients) return { take, impossible, waitReason: 'recipients-per-day', retryAt: recipientRoomAt(usage, now) };
+    if (candidate.recipients > recipients)
+      return { take, impossible, waitReason: 'recipients-per-day', retryAt: recipientRoomAt(usage, now) };
     take.push(candidate.id);
     slots -= 1;
     messages -= 1;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { addSubjectToken, findSubjectTokens, formatSubjectToken, normalizeSubject, subjectTokenTag, tokenCheckFromBytes } from './subject.js';
+import {
+  addSubjectToken,
+  findSubjectTokens,
+  formatSubjectToken,
+  normalizeSubject,
+  subjectTokenTag,
+  tokenCheckFromBytes,
+} from './subject.js';
 
 describe('normalizeSubject', () => {
   it.each([

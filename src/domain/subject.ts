@@ -27,9 +27,51 @@ const TOKEN_PATTERN = /\[#P(\d{1,15})-([0-9A-HJKMNP-TV-Z]{4})\]/gi;
  * (`Re[2]:`, `Re(3):`) and with a full-width colon.
  */
 const PREFIX_WORDS = [
-  're', 'fw', 'fwd', 'aw', 'wg', 'antw', 'antwort', 'doorst', 'sv', 'vs', 'vb', 'vid', 'vl', 'réf', 'ref', 'tr', 'rif',
-  'r', 'i', 'rv', 'enc', 'res', 'odp', 'pd', 'ynt', 'i̇lt', 'ilt', 'vá', 'továbbítás', 'απ', 'σχετ', 'πρθ', 'ответ',
-  'пересл', 'отв', 'fs', '回复', '回覆', '答复', '转发', '轉寄', '返信', '転送', '회신', '전달',
+  're',
+  'fw',
+  'fwd',
+  'aw',
+  'wg',
+  'antw',
+  'antwort',
+  'doorst',
+  'sv',
+  'vs',
+  'vb',
+  'vid',
+  'vl',
+  'réf',
+  'ref',
+  'tr',
+  'rif',
+  'r',
+  'i',
+  'rv',
+  'enc',
+  'res',
+  'odp',
+  'pd',
+  'ynt',
+  'i̇lt',
+  'ilt',
+  'vá',
+  'továbbítás',
+  'απ',
+  'σχετ',
+  'πρθ',
+  'ответ',
+  'пересл',
+  'отв',
+  'fs',
+  '回复',
+  '回覆',
+  '答复',
+  '转发',
+  '轉寄',
+  '返信',
+  '転送',
+  '회신',
+  '전달',
 ];
 const PREFIX = new RegExp(
   `^\\s*(?:${PREFIX_WORDS.map(escapeRegExp).join('|')})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*[:：]\\s*`,
@@ -52,7 +94,8 @@ export function normalizeSubject(subject: string | null | undefined): string {
 
 /** The token stored for an interaction: `#P123-7KQX`. */
 export function formatSubjectToken(interactionId: number, check: string): string {
-  if (!Number.isSafeInteger(interactionId) || interactionId <= 0) throw new RangeError('interaction id must be a positive integer');
+  if (!Number.isSafeInteger(interactionId) || interactionId <= 0)
+    throw new RangeError('interaction id must be a positive integer');
   const normalized = check.toUpperCase();
   if (!new RegExp(`^[${CHECK_ALPHABET}]{${CHECK_LENGTH}}$`).test(normalized)) {
     throw new RangeError(`check must be ${CHECK_LENGTH} characters of Crockford base32`);
@@ -80,7 +123,9 @@ export function subjectTokenTag(token: string): string {
 /** Every token in a subject, in the stored form (`#P123-7KQX`), without repeats. */
 export function findSubjectTokens(subject: string | null | undefined): string[] {
   if (subject === null || subject === undefined) return [];
-  const tokens = [...subject.matchAll(TOKEN_PATTERN)].map((match) => `#P${Number(match[1])}-${(match[2] ?? '').toUpperCase()}`);
+  const tokens = [...subject.matchAll(TOKEN_PATTERN)].map(
+    (match) => `#P${Number(match[1])}-${(match[2] ?? '').toUpperCase()}`,
+  );
   return [...new Set(tokens)];
 }
 

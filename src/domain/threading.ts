@@ -32,7 +32,12 @@ export interface ThreadMatches {
 
 /** The decision. */
 export type ThreadDecision =
-  | { readonly kind: 'reply'; readonly interactionId: number; readonly via: 'in-reply-to' | 'references'; readonly messageId: string }
+  | {
+      readonly kind: 'reply';
+      readonly interactionId: number;
+      readonly via: 'in-reply-to' | 'references';
+      readonly messageId: string;
+    }
   | { readonly kind: 'token'; readonly interactionId: number; readonly token: string }
   | { readonly kind: 'new' };
 

@@ -135,7 +135,8 @@ const GENERAL_ERRORS = {
     status: 500,
     kind: 'needs-admin',
     message: 'A stored secret is damaged or was copied from another field, so it cannot be decrypted.',
-    remedy: 'Enter the secret again (Update Client Secret, authenticate the provider again, or set the password again).',
+    remedy:
+      'Enter the secret again (Update Client Secret, authenticate the provider again, or set the password again).',
   },
   STORE_UNAVAILABLE: {
     status: 503,
@@ -152,7 +153,8 @@ const GENERAL_ERRORS = {
   STORE_ATTACHMENT_MISMATCH: {
     status: 500,
     kind: 'permanent',
-    message: 'An attachment could not be read back from its message\'s raw MIME: the part is missing or its bytes differ from those stored at ingest.',
+    message:
+      "An attachment could not be read back from its message's raw MIME: the part is missing or its bytes differ from those stored at ingest.",
     remedy:
       'Download the raw message (.eml) and open the attachment from it in a mail client. If many attachments fail after an upgrade, the MIME parser now splits messages differently: report it with the email-error log.',
   },

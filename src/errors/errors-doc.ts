@@ -8,7 +8,7 @@ export function renderErrorsDoc(): string {
     'Every error Postern reports carries one of these codes, in API bodies',
     '(`{ "error": { "code", "message", "remedy", "details" } }`), events, logs and the CLI.',
     'Kinds decide behaviour: `transient` is retried with backoff, `permanent` fails the item,',
-    '`needs-admin` changes the owner\'s status, raises an event and waits for a person.',
+    "`needs-admin` changes the owner's status, raises an event and waits for a person.",
     '',
     'Generated from `src/errors/catalogue.ts` by `npm run docs:errors`; do not edit by hand.',
     '',
@@ -17,7 +17,9 @@ export function renderErrorsDoc(): string {
   ];
   for (const code of Object.keys(CATALOGUE).sort() as ErrorCode[]) {
     const entry = CATALOGUE[code];
-    lines.push(`| \`${code}\` | ${entry.status} | ${entry.kind} | ${cell(entry.message)} | ${cell(entry.remedy ?? '')} |`);
+    lines.push(
+      `| \`${code}\` | ${entry.status} | ${entry.kind} | ${cell(entry.message)} | ${cell(entry.remedy ?? '')} |`,
+    );
   }
   lines.push('', '## Retired codes', '', 'Never reused for another meaning.', '');
   lines.push(RETIRED_CODES.length === 0 ? '(none yet)' : RETIRED_CODES.map((c) => `- \`${c}\``).join('\n'));

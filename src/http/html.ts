@@ -4,7 +4,15 @@ export function escapeHtml(text: string): string {
 }
 
 /** A small, self-contained page for outcomes reached by browser redirects (no UI needed). */
-export function resultPage(title: string, lines: { message: string; remedy?: string | undefined; code?: string | undefined; link?: { href: string; text: string } }): string {
+export function resultPage(
+  title: string,
+  lines: {
+    message: string;
+    remedy?: string | undefined;
+    code?: string | undefined;
+    link?: { href: string; text: string };
+  },
+): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} — Postern</title>

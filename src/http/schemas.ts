@@ -52,11 +52,25 @@ export const eventPageReply = z.object({
 
 /** Only the fields of an event an API caller may see. */
 export function presentEventPage(page: {
-  items: ReadonlyArray<{ id: number; type: string; level: string; message: string; data: Record<string, unknown> | null; createdAt: string }>;
+  items: ReadonlyArray<{
+    id: number;
+    type: string;
+    level: string;
+    message: string;
+    data: Record<string, unknown> | null;
+    createdAt: string;
+  }>;
   nextBefore: number | null;
 }): z.infer<typeof eventPageReply> {
   return {
-    items: page.items.map((e) => ({ id: e.id, type: e.type, level: e.level, message: e.message, data: e.data, createdAt: e.createdAt })),
+    items: page.items.map((e) => ({
+      id: e.id,
+      type: e.type,
+      level: e.level,
+      message: e.message,
+      data: e.data,
+      createdAt: e.createdAt,
+    })),
     nextBefore: page.nextBefore,
   };
 }

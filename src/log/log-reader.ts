@@ -35,7 +35,14 @@ export interface LogFilter {
   readonly minLevel?: number;
 }
 
-const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_NAMES: Readonly<Record<number, string>> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const FILE_NAME = /^email-(combined|error)\.(\d{4}-\d{2}-\d{2})\.log$/;
 /** Fields shown in the line's head, not repeated among the rest. */
 const HEAD_FIELDS = new Set(['time', 'level', 'msg', 'pid', 'hostname', 'component', 'key', 'accountKey', 'accountId']);
@@ -64,7 +71,8 @@ export function parseLogLine(raw: string): LogEntry {
   } catch {
     return { raw, time: null, level: null, msg: raw, fields: {} };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { raw, time: null, level: null, msg: raw, fields: {} };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { raw, time: null, level: null, msg: raw, fields: {} };
   const fields: Record<string, unknown> = { ...value };
   const time = typeof fields.time === 'string' || typeof fields.time === 'number' ? new Date(fields.time) : null;
   return {
@@ -113,7 +121,12 @@ export function formatLogEntry(entry: LogEntry, options: { color?: boolean } = {
   const f = entry.fields;
   const level = entry.level === null ? '?' : (LEVEL_NAMES[entry.level] ?? String(entry.level));
   const key = typeof f.key === 'string' ? f.key : typeof f.accountKey === 'string' ? f.accountKey : undefined;
-  const account = key === undefined ? (f.accountId === undefined ? '' : ` [#${String(f.accountId)}]`) : ` [${key}${f.accountId === undefined ? '' : `#${String(f.accountId)}`}]`;
+  const account =
+    key === undefined
+      ? f.accountId === undefined
+        ? ''
+        : ` [#${String(f.accountId)}]`
+      : ` [${key}${f.accountId === undefined ? '' : `#${String(f.accountId)}`}]`;
   const component = typeof f.component === 'string' ? ` ${f.component}` : '';
   const rest = Object.entries(f)
     .filter(([name]) => !HEAD_FIELDS.has(name))

@@ -11,10 +11,18 @@ const XOAUTH2 = Buffer.from(`user=andrea@contoso.com\x01auth=Bearer ${JWT}\x01\x
 describe('scrubSecrets', () => {
   it.each([
     ['a bearer header', `Authorization: Bearer abc.DEF-123_xyz`, 'abc.DEF-123_xyz'],
-    ['a form body', 'grant_type=refresh_token&refresh_token=0.AAAA-rt-value&client_secret=Sx8Q~secret', '0.AAAA-rt-value'],
+    [
+      'a form body',
+      'grant_type=refresh_token&refresh_token=0.AAAA-rt-value&client_secret=Sx8Q~secret',
+      '0.AAAA-rt-value',
+    ],
     ['a client secret in a form', 'client_id=1&client_secret=Sx8Q~secret&scope=x', 'Sx8Q~secret'],
     ['JSON token fields', '{"access_token":"opaque-at","refresh_token":"opaque-rt"}', 'opaque-rt'],
-    ['an escaped JSON string inside a message', String.raw`{"msg":"body {\"refresh_token\":\"inner-rt\"}"}`, 'inner-rt'],
+    [
+      'an escaped JSON string inside a message',
+      String.raw`{"msg":"body {\"refresh_token\":\"inner-rt\"}"}`,
+      'inner-rt',
+    ],
     ['an XOAUTH2 string', `C: A1 AUTHENTICATE XOAUTH2 ${XOAUTH2}`, XOAUTH2],
     ['a JWT anywhere', `token was ${JWT} today`, JWT],
     ['an API token', 'used pst_AbCdEfGhIjKlMnOpQrStUv', 'pst_AbCdEfGhIjKlMnOpQrStUv'],

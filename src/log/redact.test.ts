@@ -16,13 +16,20 @@ describe('scrubSecrets keeps what diagnosis needs', () => {
 
   it('still removes an authorization code from JSON, a query string and a form body', () => {
     const code = '1.AVEAa0b1c2d3e4f5g6h7i8j9k0l1m2n3o4p5q6r7s8t9u0v1w2x3y4z5-_abc';
-    for (const line of [`{"code":"${code}"}`, `GET /callback?code=${code}&state=s`, `grant_type=authorization_code&code=${code}`, String.raw`{"msg":"{\"code\":\"${code}\"}"}`]) {
+    for (const line of [
+      `{"code":"${code}"}`,
+      `GET /callback?code=${code}&state=s`,
+      `grant_type=authorization_code&code=${code}`,
+      String.raw`{"msg":"{\"code\":\"${code}\"}"}`,
+    ]) {
       expect(scrubSecrets(line), line).not.toContain(code);
     }
   });
 
   it('removes passwords under any field name ending in password', () => {
-    expect(scrubSecrets('{"newPassword":"s3cret-value","ropc_password":"x"}')).toBe('{"newPassword":"[redacted]","ropc_password":"[redacted]"}');
+    expect(scrubSecrets('{"newPassword":"s3cret-value","ropc_password":"x"}')).toBe(
+      '{"newPassword":"[redacted]","ropc_password":"[redacted]"}',
+    );
     expect(scrubSecrets('username=a&new_password=s3cret-value')).toBe('username=a&new_password=[redacted]');
   });
 });

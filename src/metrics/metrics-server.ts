@@ -23,12 +23,18 @@ export function parseListenAddress(value: string): { host: string; port: number 
 }
 
 /** Starts the listener. */
-export async function startMetricsServer(metrics: PosternMetrics, listen: string, onError: (error: unknown) => void = () => undefined): Promise<MetricsServer> {
+export async function startMetricsServer(
+  metrics: PosternMetrics,
+  listen: string,
+  onError: (error: unknown) => void = () => undefined,
+): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(listen);
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Only GET /metrics is served here.\n');
+      response
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('Only GET /metrics is served here.\n');
       return;
     }
     metrics.render().then(
@@ -38,7 +44,9 @@ export async function startMetricsServer(metrics: PosternMetrics, listen: string
       },
       (error: unknown) => {
         onError(error);
-        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('The metrics could not be collected.\n');
+        response
+          .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+          .end('The metrics could not be collected.\n');
       },
     );
   });

@@ -68,9 +68,17 @@ describe('meterDeliverer', () => {
 
 describe('failureLabels', () => {
   it('labels a token failure with its code and AADSTS code', () => {
-    expect(failureLabels(new PosternError('AUTH_SECRET_EXPIRED', { details: { aadsts: 'AADSTS7000222' } }))).toEqual({ code: 'AUTH_SECRET_EXPIRED', aadsts: 'AADSTS7000222' });
-    expect(failureLabels(new PosternError('AUTH_PROVIDER_UNAVAILABLE'))).toEqual({ code: 'AUTH_PROVIDER_UNAVAILABLE', aadsts: 'none' });
-    expect(failureLabels(new PosternError('AUTH_PROVIDER_UNAVAILABLE', { details: { aadsts: 'free text' } })).aadsts).toBe('none');
+    expect(failureLabels(new PosternError('AUTH_SECRET_EXPIRED', { details: { aadsts: 'AADSTS7000222' } }))).toEqual({
+      code: 'AUTH_SECRET_EXPIRED',
+      aadsts: 'AADSTS7000222',
+    });
+    expect(failureLabels(new PosternError('AUTH_PROVIDER_UNAVAILABLE'))).toEqual({
+      code: 'AUTH_PROVIDER_UNAVAILABLE',
+      aadsts: 'none',
+    });
+    expect(
+      failureLabels(new PosternError('AUTH_PROVIDER_UNAVAILABLE', { details: { aadsts: 'free text' } })).aadsts,
+    ).toBe('none');
     expect(failureLabels(new Error('x'))).toEqual({ code: 'INTERNAL', aadsts: 'none' });
   });
 });
@@ -80,6 +88,7 @@ describe('parseListenAddress', () => {
     expect(parseListenAddress('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(parseListenAddress('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
     expect(parseListenAddress('metrics.internal:80')).toEqual({ host: 'metrics.internal', port: 80 });
-    for (const bad of ['9464', ':9464', 'host:99999', 'host:port']) expect(() => parseListenAddress(bad), bad).toThrow();
+    for (const bad of ['9464', ':9464', 'host:99999', 'host:port'])
+      expect(() => parseListenAddress(bad), bad).toThrow();
   });
 });

@@ -55,15 +55,60 @@ export class PosternMetrics {
     if (options.labels !== undefined) this.registry.setDefaultLabels({ ...options.labels });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
 
-    this.httpDuration = new Histogram({ name: 'postern_http_request_duration_seconds', help: 'HTTP requests by method, route pattern and status code, in seconds.', labelNames: ['method', 'route', 'status_code'], buckets: HTTP_BUCKETS, registers });
-    this.messagesIngested = new Counter({ name: 'postern_messages_ingested_total', help: 'Inbound messages fetched and stored (or recognised as already stored) by this process.', labelNames: ['outcome'], registers });
-    this.messagesSent = new Counter({ name: 'postern_messages_sent_total', help: 'Outbound messages accepted by the submission server, sent by this process.', registers });
-    this.messagesFailed = new Counter({ name: 'postern_messages_failed_total', help: 'Outbound messages that failed for good, by error code.', labelNames: ['code'], registers });
-    this.messageRetries = new Counter({ name: 'postern_message_send_retries_total', help: 'Temporary sending failures scheduled for another attempt, by error code.', labelNames: ['code'], registers });
-    this.tokenRefreshes = new Counter({ name: 'postern_token_refreshes_total', help: 'Tokens obtained from the Microsoft identity platform, by grant type.', labelNames: ['grant_type'], registers });
-    this.tokenFailures = new Counter({ name: 'postern_token_refresh_failures_total', help: 'Failed token requests, by grant type, Postern error code and AADSTS code ("none" when Microsoft gave none).', labelNames: ['grant_type', 'code', 'aadsts'], registers });
-    this.webhookAttempts = new Counter({ name: 'postern_webhook_deliveries_total', help: 'Webhook delivery attempts by result: delivered, retry (failed, tried again later), failed (given up).', labelNames: ['result'], registers });
-    this.webhookDuration = new Histogram({ name: 'postern_webhook_delivery_duration_seconds', help: 'Time receivers took to answer webhook deliveries, in seconds.', buckets: HTTP_BUCKETS, registers });
+    this.httpDuration = new Histogram({
+      name: 'postern_http_request_duration_seconds',
+      help: 'HTTP requests by method, route pattern and status code, in seconds.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: HTTP_BUCKETS,
+      registers,
+    });
+    this.messagesIngested = new Counter({
+      name: 'postern_messages_ingested_total',
+      help: 'Inbound messages fetched and stored (or recognised as already stored) by this process.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.messagesSent = new Counter({
+      name: 'postern_messages_sent_total',
+      help: 'Outbound messages accepted by the submission server, sent by this process.',
+      registers,
+    });
+    this.messagesFailed = new Counter({
+      name: 'postern_messages_failed_total',
+      help: 'Outbound messages that failed for good, by error code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.messageRetries = new Counter({
+      name: 'postern_message_send_retries_total',
+      help: 'Temporary sending failures scheduled for another attempt, by error code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.tokenRefreshes = new Counter({
+      name: 'postern_token_refreshes_total',
+      help: 'Tokens obtained from the Microsoft identity platform, by grant type.',
+      labelNames: ['grant_type'],
+      registers,
+    });
+    this.tokenFailures = new Counter({
+      name: 'postern_token_refresh_failures_total',
+      help: 'Failed token requests, by grant type, Postern error code and AADSTS code ("none" when Microsoft gave none).',
+      labelNames: ['grant_type', 'code', 'aadsts'],
+      registers,
+    });
+    this.webhookAttempts = new Counter({
+      name: 'postern_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by result: delivered, retry (failed, tried again later), failed (given up).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.webhookDuration = new Histogram({
+      name: 'postern_webhook_delivery_duration_seconds',
+      help: 'Time receivers took to answer webhook deliveries, in seconds.',
+      buckets: HTTP_BUCKETS,
+      registers,
+    });
     this.registerGauges(registers);
   }
 
@@ -95,7 +140,12 @@ export class PosternMetrics {
 
   private registerGauges(registers: Registry[]): void {
     const read = (): Promise<OperationalCounts | null> => this.read();
-    const fromSnapshot = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (gauge: Gauge<L>, counts: OperationalCounts) => void): void => {
+    const fromSnapshot = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      fill: (gauge: Gauge<L>, counts: OperationalCounts) => void,
+    ): void => {
       const gauge: Gauge<L> = new Gauge<L>({
         name,
         help,
@@ -110,7 +160,7 @@ export class PosternMetrics {
     };
     const up = new Gauge({
       name: 'postern_database_up',
-      help: '1 when the database answered the last scrape\'s queries, 0 otherwise.',
+      help: "1 when the database answered the last scrape's queries, 0 otherwise.",
       registers,
       async collect() {
         up.set((await read()) === null ? 0 : 1);
@@ -124,14 +174,45 @@ export class PosternMetrics {
         workers.set(this.mailboxWorkers?.() ?? 0);
       },
     });
-    fromSnapshot('postern_accounts', 'Email accounts by status.', ['status'], (gauge, counts) => setAll(gauge, 'status', counts.accountsByStatus));
-    fromSnapshot('postern_imap_connections', 'Email accounts connected over IMAP (one IMAP session each), across the cluster.', [], (gauge, counts) => gauge.set(counts.imapSessions));
-    fromSnapshot('postern_providers', 'Cloud Providers by stored status (ok, or error: a misconfiguration to fix).', ['status'], (gauge, counts) => setAll(gauge, 'status', counts.providersByStatus));
-    fromSnapshot('postern_grants', 'Signed-in identities by state.', ['state'], (gauge, counts) => setAll(gauge, 'state', counts.grantsByState));
-    fromSnapshot('postern_outbox_messages', 'Outbox rows by state; queued is the depth of the queue.', ['state'], (gauge, counts) => setAll(gauge, 'state', counts.outboxByState));
-    fromSnapshot('postern_outbox_oldest_queued_seconds', 'Age of the oldest message still queued, in seconds (0 when none is).', [], (gauge, counts) => gauge.set(counts.outboxOldestQueuedSeconds));
-    fromSnapshot('postern_webhook_queue', 'Webhook deliveries by state.', ['state'], (gauge, counts) => setAll(gauge, 'state', new Map(Object.entries(counts.webhookDeliveriesByState))));
-    fromSnapshot('postern_webhook_oldest_pending_seconds', 'Age of the oldest webhook delivery still pending, in seconds.', [], (gauge, counts) => gauge.set(counts.webhookOldestPendingSeconds));
+    fromSnapshot('postern_accounts', 'Email accounts by status.', ['status'], (gauge, counts) =>
+      setAll(gauge, 'status', counts.accountsByStatus),
+    );
+    fromSnapshot(
+      'postern_imap_connections',
+      'Email accounts connected over IMAP (one IMAP session each), across the cluster.',
+      [],
+      (gauge, counts) => gauge.set(counts.imapSessions),
+    );
+    fromSnapshot(
+      'postern_providers',
+      'Cloud Providers by stored status (ok, or error: a misconfiguration to fix).',
+      ['status'],
+      (gauge, counts) => setAll(gauge, 'status', counts.providersByStatus),
+    );
+    fromSnapshot('postern_grants', 'Signed-in identities by state.', ['state'], (gauge, counts) =>
+      setAll(gauge, 'state', counts.grantsByState),
+    );
+    fromSnapshot(
+      'postern_outbox_messages',
+      'Outbox rows by state; queued is the depth of the queue.',
+      ['state'],
+      (gauge, counts) => setAll(gauge, 'state', counts.outboxByState),
+    );
+    fromSnapshot(
+      'postern_outbox_oldest_queued_seconds',
+      'Age of the oldest message still queued, in seconds (0 when none is).',
+      [],
+      (gauge, counts) => gauge.set(counts.outboxOldestQueuedSeconds),
+    );
+    fromSnapshot('postern_webhook_queue', 'Webhook deliveries by state.', ['state'], (gauge, counts) =>
+      setAll(gauge, 'state', new Map(Object.entries(counts.webhookDeliveriesByState))),
+    );
+    fromSnapshot(
+      'postern_webhook_oldest_pending_seconds',
+      'Age of the oldest webhook delivery still pending, in seconds.',
+      [],
+      (gauge, counts) => gauge.set(counts.webhookOldestPendingSeconds),
+    );
     fromSnapshot('postern_webhooks', 'Registered webhooks by state.', ['state'], (gauge, counts) => {
       gauge.set({ state: 'active' }, counts.webhooks.active);
       gauge.set({ state: 'disabled' }, counts.webhooks.disabled);

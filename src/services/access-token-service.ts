@@ -106,7 +106,10 @@ export class AccessTokenService {
         const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });
         if (failure.kind !== 'transient' || attempt >= TRANSIENT_ATTEMPTS) throw failure;
         const delay = BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
-        this.logger.warn({ grantId, code: failure.code, attempt, delayMs: Math.round(delay) }, 'token refresh failed, retrying');
+        this.logger.warn(
+          { grantId, code: failure.code, attempt, delayMs: Math.round(delay) },
+          'token refresh failed, retrying',
+        );
         await this.sleep(delay);
       }
     }
@@ -130,19 +133,28 @@ export class AccessTokenService {
         throw await this.classify(error, grant, provider);
       }
       await storeRefreshedTokens(tx, grantId, {
-        sealedRefreshToken: result.refreshToken === null ? null : this.box.seal(result.refreshToken, 'grants.refresh_token'),
+        sealedRefreshToken:
+          result.refreshToken === null ? null : this.box.seal(result.refreshToken, 'grants.refresh_token'),
         resource: resourceUri(resource, endpoints),
         sealedAccessToken: this.box.seal(result.accessToken, 'grant_access_tokens.access_token'),
         scopes: result.scopes,
         expiresAt: result.expiresAt,
       });
-      this.logger.info({ grantId, providerId: provider.id, resource, expiresAt: result.expiresAt }, 'access token refreshed');
+      this.logger.info(
+        { grantId, providerId: provider.id, resource, expiresAt: result.expiresAt },
+        'access token refreshed',
+      );
     };
     if (this.db.engine === 'postgres') await this.db.transaction(work);
     else await work(this.db);
   }
 
-  private async obtain(conn: ProviderConnection, provider: ProviderRecord, grant: GrantRecord, resource: Resource): Promise<TokenResult> {
+  private async obtain(
+    conn: ProviderConnection,
+    provider: ProviderRecord,
+    grant: GrantRecord,
+    resource: Resource,
+  ): Promise<TokenResult> {
     const endpoints = endpointsOf(provider);
     if (grant.sealedRefreshToken === null && grant.sealedPassword === null) {
       return this.identity.clientCredentials(conn, `${resourceUri(resource, endpoints)}/.default`);
@@ -157,7 +169,11 @@ export class AccessTokenService {
     const requested = [...scopes, 'offline_access'];
     if (grant.sealedRefreshToken !== null) {
       try {
-        return await this.identity.refresh(conn, this.box.open(grant.sealedRefreshToken, 'grants.refresh_token'), requested);
+        return await this.identity.refresh(
+          conn,
+          this.box.open(grant.sealedRefreshToken, 'grants.refresh_token'),
+          requested,
+        );
       } catch (error) {
         // A password (ROPC) grant can sign in again by itself when its refresh token is refused.
         if (grant.sealedPassword === null || !isPosternError(error) || !REAUTH_CODES.has(error.code)) throw error;
@@ -172,7 +188,11 @@ export class AccessTokenService {
       return new PosternError('AUTH_GRANT_INVALID', {
         message: `The grant of ${grant.upn ?? 'the app'} needs a new sign-in: ${grant.lastError.message}`,
         remedy: grant.lastError.remedy ?? undefined,
-        details: { grantId: grant.id, lastError: grant.lastError.code, ...(grant.lastError.aadsts === null ? {} : { aadsts: grant.lastError.aadsts }) },
+        details: {
+          grantId: grant.id,
+          lastError: grant.lastError.code,
+          ...(grant.lastError.aadsts === null ? {} : { aadsts: grant.lastError.aadsts }),
+        },
       });
     }
     return new PosternError('AUTH_GRANT_INVALID', { details: { grantId: grant.id } });
@@ -193,11 +213,23 @@ export class AccessTokenService {
         type: 'grant.reauth_required',
         level: 'error',
         message: `Re-authentication required for ${who}: ${failure.message}`,
-        data: { grantId: grant.id, code: failure.code, ...(aadsts === null ? {} : { aadsts }), remedy: failure.remedy ?? null },
+        data: {
+          grantId: grant.id,
+          code: failure.code,
+          ...(aadsts === null ? {} : { aadsts }),
+          remedy: failure.remedy ?? null,
+        },
       });
-      this.logger.warn({ grantId: grant.id, providerId: provider.id, code: failure.code, aadsts }, 'grant needs re-authentication');
+      this.logger.warn(
+        { grantId: grant.id, providerId: provider.id, code: failure.code, aadsts },
+        'grant needs re-authentication',
+      );
     } else if (PROVIDER_CODES.has(failure.code)) {
-      await setProviderStatus(this.db, provider.id, 'error', { code: failure.code, message: failure.message, remedy: failure.remedy ?? null });
+      await setProviderStatus(this.db, provider.id, 'error', {
+        code: failure.code,
+        message: failure.message,
+        remedy: failure.remedy ?? null,
+      });
       await recordGrantError(this.db, grant.id, 'active', summary);
       await appendEvent(this.db, {
         scope: 'provider',
@@ -205,7 +237,12 @@ export class AccessTokenService {
         type: 'provider.error',
         level: 'error',
         message: `Cloud Provider "${provider.name}": ${failure.message}`,
-        data: { grantId: grant.id, code: failure.code, ...(aadsts === null ? {} : { aadsts }), remedy: failure.remedy ?? null },
+        data: {
+          grantId: grant.id,
+          code: failure.code,
+          ...(aadsts === null ? {} : { aadsts }),
+          remedy: failure.remedy ?? null,
+        },
       });
       this.logger.error({ providerId: provider.id, code: failure.code, aadsts }, 'cloud provider misconfigured');
     } else {

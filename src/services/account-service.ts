@@ -63,7 +63,12 @@ export class AccountService {
     const account = await this.db.transaction(async (tx) => {
       const created = await createEmailAccount(tx, fields);
       if (input.agentIds !== undefined) await setAccountAgents(tx, created.id, input.agentIds);
-      await appendEvent(tx, { scope: 'account', scopeId: created.id, type: 'account.created', message: `Email account ${created.key} (${created.emailAddress}) was created.` });
+      await appendEvent(tx, {
+        scope: 'account',
+        scopeId: created.id,
+        type: 'account.created',
+        message: `Email account ${created.key} (${created.emailAddress}) was created.`,
+      });
       return created;
     });
     this.changes.emit('changed', account.id);
@@ -101,14 +106,21 @@ export class AccountService {
 
   async get(id: number, viewer?: Viewer): Promise<AccountView> {
     const account = await requireEmailAccount(this.db, id);
-    if (viewer !== undefined && viewer.role !== 'admin' && !(await listAccountAgents(this.db, id)).includes(viewer.userId)) {
+    if (
+      viewer !== undefined &&
+      viewer.role !== 'admin' &&
+      !(await listAccountAgents(this.db, id)).includes(viewer.userId)
+    ) {
       throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account ${id}.` });
     }
     return this.view(account);
   }
 
   async list(viewer?: Viewer): Promise<AccountView[]> {
-    const accounts = await listEmailAccounts(this.db, viewer === undefined || viewer.role === 'admin' ? {} : { agentUserId: viewer.userId });
+    const accounts = await listEmailAccounts(
+      this.db,
+      viewer === undefined || viewer.role === 'admin' ? {} : { agentUserId: viewer.userId },
+    );
     return Promise.all(accounts.map((account) => this.view(account)));
   }
 
@@ -127,7 +139,7 @@ export class AccountService {
     if (account.sealedPassword === null) {
       throw new PosternError('AUTH_NOT_AUTHENTICATED', {
         message: `Email account ${account.key} has neither Modern Authentication nor a password.`,
-        remedy: 'Set the account\'s password, or turn Modern Authentication on and choose a Cloud Provider.',
+        remedy: "Set the account's password, or turn Modern Authentication on and choose a Cloud Provider.",
       });
     }
     return this.box.open(account.sealedPassword, 'email_accounts.password');
@@ -136,10 +148,14 @@ export class AccountService {
   /** The grant an account signs in with: the provider's grant of its modern authentication email. */
   async grantFor(account: EmailAccountRecord): Promise<GrantRecord> {
     if (account.providerId === null) {
-      throw new PosternError('AUTH_NOT_AUTHENTICATED', { message: `Email account ${account.key} has no Cloud Provider.`, remedy: 'Choose a Cloud Provider for the account.' });
+      throw new PosternError('AUTH_NOT_AUTHENTICATED', {
+        message: `Email account ${account.key} has no Cloud Provider.`,
+        remedy: 'Choose a Cloud Provider for the account.',
+      });
     }
     const identity = account.modernAuthEmail ?? account.username;
-    const grant = (await findGrantByUpn(this.db, account.providerId, identity)) ?? (await this.appGrant(account.providerId));
+    const grant =
+      (await findGrantByUpn(this.db, account.providerId, identity)) ?? (await this.appGrant(account.providerId));
     if (grant === undefined) {
       const provider = await requireProvider(this.db, account.providerId);
       throw new PosternError('AUTH_NOT_AUTHENTICATED', {
@@ -156,34 +172,54 @@ export class AccountService {
   }
 
   /** Applies defaults and the guide's rules, naming the field of every refusal. */
-  private async resolve(input: Partial<EmailAccountInput>, current: EmailAccountRecord | undefined): Promise<Partial<EmailAccountFields>> {
+  private async resolve(
+    input: Partial<EmailAccountInput>,
+    current: EmailAccountRecord | undefined,
+  ): Promise<Partial<EmailAccountFields>> {
     const service = input.service ?? current?.service ?? 'outlook365';
     const modernAuth = input.modernAuth ?? current?.modernAuth ?? service === 'outlook365';
     const emailAddress = input.emailAddress ?? current?.emailAddress;
     const username = input.username ?? current?.username ?? emailAddress;
     if (service === 'outlook365' && !modernAuth) {
-      throw fieldError('modernAuth', 'must be on for Outlook365: Microsoft turned off username and password sign-in for IMAP and SMTP in Exchange Online');
+      throw fieldError(
+        'modernAuth',
+        'must be on for Outlook365: Microsoft turned off username and password sign-in for IMAP and SMTP in Exchange Online',
+      );
     }
     const providerId = input.providerId === undefined ? current?.providerId : input.providerId;
     if (modernAuth) {
-      if (providerId === null || providerId === undefined) throw fieldError('providerId', 'is required with Modern Authentication: choose the Cloud Provider');
+      if (providerId === null || providerId === undefined)
+        throw fieldError('providerId', 'is required with Modern Authentication: choose the Cloud Provider');
       await requireProvider(this.db, providerId).catch(() => {
         throw fieldError('providerId', `there is no Cloud Provider ${providerId}`);
       });
-      const identity = (input.modernAuthEmail === undefined ? current?.modernAuthEmail : input.modernAuthEmail) ?? username ?? '';
+      const identity =
+        (input.modernAuthEmail === undefined ? current?.modernAuthEmail : input.modernAuthEmail) ?? username ?? '';
       const grant = (await findGrantByUpn(this.db, providerId, identity)) ?? (await this.appGrant(providerId));
       if (grant === undefined) {
         const provider = await requireProvider(this.db, providerId);
-        const known = (await listGrants(this.db, { providerId })).map((g) => (g.email !== null && g.email !== g.upn ? `${g.upn ?? ''} (${g.email})` : (g.upn ?? 'the application')));
+        const known = (await listGrants(this.db, { providerId })).map((g) =>
+          g.email !== null && g.email !== g.upn ? `${g.upn ?? ''} (${g.email})` : (g.upn ?? 'the application'),
+        );
         throw new PosternError('VALIDATION_FAILED', {
           message: `Cloud Provider "${provider.name}" has no sign-in for ${identity}: authenticate the provider signed in as ${identity}.${known.length === 0 ? '' : ` It holds sign-ins for: ${known.join(', ')}.`}`,
           remedy: `Open the Cloud Provider, use Authenticate and sign in as ${identity}; for a shared mailbox set the Modern Authentication Email to the delegate who signs in.`,
-          details: { in: 'body', fields: [{ field: input.modernAuthEmail === undefined ? 'username' : 'modernAuthEmail', problem: `the provider has no sign-in for ${identity}` }] },
+          details: {
+            in: 'body',
+            fields: [
+              {
+                field: input.modernAuthEmail === undefined ? 'username' : 'modernAuthEmail',
+                problem: `the provider has no sign-in for ${identity}`,
+              },
+            ],
+          },
         });
       }
     } else if (service === 'imap') {
-      if ((input.imapHost ?? current?.imapHost ?? null) === null) throw fieldError('imapHost', 'is required for an IMAP account');
-      if (input.password === undefined && current?.sealedPassword == null) throw fieldError('password', 'is required for an IMAP account without Modern Authentication');
+      if ((input.imapHost ?? current?.imapHost ?? null) === null)
+        throw fieldError('imapHost', 'is required for an IMAP account');
+      if (input.password === undefined && current?.sealedPassword == null)
+        throw fieldError('password', 'is required for an IMAP account without Modern Authentication');
     }
     const defaultListId = await this.defaultList(input.defaultListId, current);
     return {
@@ -195,7 +231,9 @@ export class AccountService {
       ...(input.active === undefined ? {} : { active: input.active }),
       service,
       modernAuth,
-      ...(input.password === undefined ? {} : { sealedPassword: this.box.seal(input.password, 'email_accounts.password') }),
+      ...(input.password === undefined
+        ? {}
+        : { sealedPassword: this.box.seal(input.password, 'email_accounts.password') }),
       ...(providerId === undefined ? {} : { providerId }),
       ...(input.modernAuthEmail === undefined ? {} : { modernAuthEmail: input.modernAuthEmail }),
       ...(input.description === undefined ? {} : { description: input.description }),
@@ -208,7 +246,11 @@ export class AccountService {
       ...(input.scanJunk === undefined ? {} : { scanJunk: input.scanJunk }),
       ...(input.afterFetchAction === undefined ? {} : { afterFetchAction: input.afterFetchAction }),
       ...(input.afterFetchFolder === undefined ? {} : { afterFetchFolder: input.afterFetchFolder }),
-      ...(input.maxMessageBytes === undefined ? (current === undefined ? { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES } : {}) : { maxMessageBytes: input.maxMessageBytes }),
+      ...(input.maxMessageBytes === undefined
+        ? current === undefined
+          ? { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES }
+          : {}
+        : { maxMessageBytes: input.maxMessageBytes }),
       ...(input.useIdle === undefined ? {} : { useIdle: input.useIdle }),
       ...(input.pollIntervalSeconds === undefined ? {} : { pollIntervalSeconds: input.pollIntervalSeconds }),
       ...(input.firstSync === undefined ? {} : { firstSync: input.firstSync }),
@@ -218,14 +260,22 @@ export class AccountService {
   }
 
   /** The given list, the current one, or a list named "Contacts" (created when missing). */
-  private async defaultList(requested: number | null | undefined, current: EmailAccountRecord | undefined): Promise<number> {
+  private async defaultList(
+    requested: number | null | undefined,
+    current: EmailAccountRecord | undefined,
+  ): Promise<number> {
     if (requested !== undefined && requested !== null) {
-      if ((await getList(this.db, requested)) === undefined) throw fieldError('defaultListId', `there is no list ${requested}`);
+      if ((await getList(this.db, requested)) === undefined)
+        throw fieldError('defaultListId', `there is no list ${requested}`);
       return requested;
     }
     if (current?.defaultListId != null) return current.defaultListId;
-    const existing = (await listLists(this.db, { query: 'Contacts', limit: 50 })).items.find((list) => list.name.toLowerCase() === 'contacts');
-    return existing?.id ?? (await createList(this.db, { name: 'Contacts', description: 'New senders are saved here.' })).id;
+    const existing = (await listLists(this.db, { query: 'Contacts', limit: 50 })).items.find(
+      (list) => list.name.toLowerCase() === 'contacts',
+    );
+    return (
+      existing?.id ?? (await createList(this.db, { name: 'Contacts', description: 'New senders are saved here.' })).id
+    );
   }
 
   private async view(account: EmailAccountRecord): Promise<AccountView> {

@@ -45,7 +45,11 @@ export class AuthService {
    * Checks a username and password and opens a session. The same error, after the same work,
    * for an unknown user, a wrong password and a disabled account: nothing tells them apart.
    */
-  async signIn(username: string, password: string, meta: { ip: string | null; userAgent: string | null }): Promise<SignedIn> {
+  async signIn(
+    username: string,
+    password: string,
+    meta: { ip: string | null; userAgent: string | null },
+  ): Promise<SignedIn> {
     const user = await findUserByUsername(this.db, username);
     const valid = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
     if (user === undefined || !valid || user.disabled) throw new PosternError('AUTH_INVALID_CREDENTIALS');

@@ -112,8 +112,16 @@ export class DeliveryService {
     try {
       return await this.deps.submitter.submit(request.submission);
     } catch (error) {
-      if (!isPosternError(error, 'SMTP_AUTH_FAILED') || request.grantId === null || this.deps.refreshToken === undefined) throw error;
-      this.deps.logger.warn({ ...this.who(row.accountId), grantId: request.grantId }, 'Exchange refused the cached token; refreshing it and trying once more');
+      if (
+        !isPosternError(error, 'SMTP_AUTH_FAILED') ||
+        request.grantId === null ||
+        this.deps.refreshToken === undefined
+      )
+        throw error;
+      this.deps.logger.warn(
+        { ...this.who(row.accountId), grantId: request.grantId },
+        'Exchange refused the cached token; refreshing it and trying once more',
+      );
       await this.deps.refreshToken(request.grantId, 'exchange');
       this.tokens.delete(request.grantId);
       this.routes.delete(row.accountId);
@@ -128,7 +136,11 @@ export class DeliveryService {
       route.grant === null
         ? { kind: 'password', user: route.account.username, password: route.password ?? '' }
         : // The signed-in delegate for a shared mailbox; the mailbox itself for app-only access.
-          { kind: 'xoauth2', user: route.grant.upn ?? route.account.username, ...(await this.tokenFor(route.grant.id)) };
+          {
+            kind: 'xoauth2',
+            user: route.grant.upn ?? route.account.username,
+            ...(await this.tokenFor(route.grant.id)),
+          };
     return {
       submission: {
         poolKey: `account:${route.account.id}`,
@@ -164,17 +176,32 @@ export class DeliveryService {
     if (endpoint.host === '') {
       throw new PosternError('SMTP_CONNECTION_FAILED', {
         message: `Email account ${account.key} has no SMTP host.`,
-        remedy: 'Set the account\'s SMTP host (smtp.office365.com for Microsoft 365), or choose its Cloud Provider.',
+        remedy: "Set the account's SMTP host (smtp.office365.com for Microsoft 365), or choose its Cloud Provider.",
       });
     }
     let route: Route;
     if (account.modernAuth) {
-      route = { account, endpoint, concurrency: settings.concurrency, grant: await this.deps.grantFor(account), password: null };
+      route = {
+        account,
+        endpoint,
+        concurrency: settings.concurrency,
+        grant: await this.deps.grantFor(account),
+        password: null,
+      };
     } else {
       if (account.sealedPassword === null) {
-        throw new PosternError('SMTP_AUTH_FAILED', { message: `Email account ${account.key} has neither Modern Authentication nor a password.`, remedy: 'Set the account\'s password, or turn Modern Authentication on.' });
+        throw new PosternError('SMTP_AUTH_FAILED', {
+          message: `Email account ${account.key} has neither Modern Authentication nor a password.`,
+          remedy: "Set the account's password, or turn Modern Authentication on.",
+        });
       }
-      route = { account, endpoint, concurrency: settings.concurrency, grant: null, password: this.deps.box.open(account.sealedPassword, 'email_accounts.password') };
+      route = {
+        account,
+        endpoint,
+        concurrency: settings.concurrency,
+        grant: null,
+        password: this.deps.box.open(account.sealedPassword, 'email_accounts.password'),
+      };
     }
     this.routes.set(accountId, { expires: now + ROUTE_TTL_MS, route });
     return route;
@@ -189,7 +216,8 @@ export class DeliveryService {
   /** The grant's Exchange token, reused while it has the token service's minimum validity left. */
   private async tokenFor(grantId: number): Promise<{ accessToken: string; expiresAt: Date }> {
     const cached = this.tokens.get(grantId);
-    if (cached !== undefined && cached.expiresAt.getTime() - this.deps.db.now().getTime() >= MIN_VALIDITY_MS) return { accessToken: cached.token, expiresAt: cached.expiresAt };
+    if (cached !== undefined && cached.expiresAt.getTime() - this.deps.db.now().getTime() >= MIN_VALIDITY_MS)
+      return { accessToken: cached.token, expiresAt: cached.expiresAt };
     const token = await this.deps.accessToken(grantId, 'exchange');
     this.tokens.set(grantId, token);
     return { accessToken: token.token, expiresAt: token.expiresAt };
@@ -202,7 +230,11 @@ export class DeliveryService {
     try {
       pem = fs.readFileSync(file, 'utf8');
     } catch (error) {
-      throw new PosternError('SMTP_TLS_FAILED', { message: `The CA file ${file} of the Cloud Provider cannot be read.`, remedy: 'Correct the CA file of the Cloud Provider, then retry the message.', cause: error });
+      throw new PosternError('SMTP_TLS_FAILED', {
+        message: `The CA file ${file} of the Cloud Provider cannot be read.`,
+        remedy: 'Correct the CA file of the Cloud Provider, then retry the message.',
+        cause: error,
+      });
     }
     this.caFiles.set(file, pem);
     return pem;
@@ -219,7 +251,13 @@ export class DeliveryService {
         scopeId: row.messageId,
         type: 'message.sent',
         message: `Sent to ${result.accepted.length} recipient(s): ${result.response}`,
-        data: { outboxId: row.id, accountId: row.accountId, attempt: row.attempts, response: result.response, accepted: [...result.accepted] },
+        data: {
+          outboxId: row.id,
+          accountId: row.accountId,
+          attempt: row.attempts,
+          response: result.response,
+          accepted: [...result.accepted],
+        },
       });
       if (result.rejected.length > 0) {
         await appendEvent(tx, {
@@ -232,7 +270,10 @@ export class DeliveryService {
         });
       }
     });
-    this.deps.logger.info({ ...this.who(row.accountId), messageId: row.messageId, attempt: row.attempts }, 'message sent');
+    this.deps.logger.info(
+      { ...this.who(row.accountId), messageId: row.messageId, attempt: row.attempts },
+      'message sent',
+    );
     return { kind: 'sent', response: result.response };
   }
 
@@ -241,7 +282,13 @@ export class DeliveryService {
     const now = db.now();
     const settings = await getSendingSettings(db, row.accountId);
     const summary: OutboxError = { code: error.code, message: error.message, remedy: error.remedy ?? null };
-    const log = { ...this.who(row.accountId), messageId: row.messageId, attempt: row.attempts, code: error.code, response: error.details?.response };
+    const log = {
+      ...this.who(row.accountId),
+      messageId: row.messageId,
+      attempt: row.attempts,
+      code: error.code,
+      response: error.details?.response,
+    };
     if (error.kind === 'transient') {
       const decision = decideRetry({
         attempt: row.attempts,
@@ -262,7 +309,13 @@ export class DeliveryService {
             type: 'message.retry_scheduled',
             level: 'warn',
             message: `Attempt ${row.attempts} failed for now (${error.message}); next attempt at ${decision.at.toISOString()}.`,
-            data: { outboxId: row.id, attempt: row.attempts, code: error.code, nextAttemptAt: decision.at.toISOString(), ...responseOf(error) },
+            data: {
+              outboxId: row.id,
+              attempt: row.attempts,
+              code: error.code,
+              nextAttemptAt: decision.at.toISOString(),
+              ...responseOf(error),
+            },
           });
           return true;
         });
@@ -287,8 +340,22 @@ export class DeliveryService {
       if (reachedServer(error)) await recordSubmissionEnd(tx, row.accountId, now);
       if (!(await markOutboxFailed(tx, row.id, { claimer, now, error: summary }))) return false;
       await this.refundIfRefused(tx, row, error);
-      const data = { outboxId: row.id, accountId: row.accountId, attempt: row.attempts, code: error.code, remedy: error.remedy ?? null, ...responseOf(error) };
-      await appendEvent(tx, { scope: 'message', scopeId: row.messageId, type: 'message.failed', level: 'error', message: `Not sent: ${error.message}`, data });
+      const data = {
+        outboxId: row.id,
+        accountId: row.accountId,
+        attempt: row.attempts,
+        code: error.code,
+        remedy: error.remedy ?? null,
+        ...responseOf(error),
+      };
+      await appendEvent(tx, {
+        scope: 'message',
+        scopeId: row.messageId,
+        type: 'message.failed',
+        level: 'error',
+        message: `Not sent: ${error.message}`,
+        data,
+      });
       if (error.kind === 'needs-admin') {
         await appendEvent(tx, {
           scope: 'account',
@@ -301,7 +368,16 @@ export class DeliveryService {
       }
       return true;
     });
-    this.deps.logger.error({ ...this.who(row.accountId), messageId: row.messageId, attempt: row.attempts, code: error.code, response: error.details?.response }, 'message failed');
+    this.deps.logger.error(
+      {
+        ...this.who(row.accountId),
+        messageId: row.messageId,
+        attempt: row.attempts,
+        code: error.code,
+        response: error.details?.response,
+      },
+      'message failed',
+    );
     return recorded ? { kind: 'failed', error } : { kind: 'stale' };
   }
 
@@ -313,7 +389,8 @@ export class DeliveryService {
     if (row.lastAttemptAt === null) return;
     const responseCode = error.details?.responseCode;
     const refused = typeof responseCode === 'number' && responseCode >= 400;
-    if (refused || !reachedServer(error)) await refundRecipients(tx, row.accountId, fromDbTime(row.lastAttemptAt), row.recipientCount);
+    if (refused || !reachedServer(error))
+      await refundRecipients(tx, row.accountId, fromDbTime(row.lastAttemptAt), row.recipientCount);
   }
 }
 
@@ -331,5 +408,8 @@ function responseOf(error: PosternError): { response?: string } {
 /** Anything thrown while preparing or submitting, as a catalogue error (unknown ones are retried). */
 function asPosternError(error: unknown): PosternError {
   if (isPosternError(error)) return error;
-  return new PosternError('INTERNAL', { message: `Sending failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`, cause: error });
+  return new PosternError('INTERNAL', {
+    message: `Sending failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
+    cause: error,
+  });
 }

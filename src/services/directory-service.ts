@@ -34,7 +34,12 @@ export class DirectoryService {
   };
 
   readonly contacts = {
-    search: (query: { limit?: number; offset?: number; q?: string | undefined; listId?: number | undefined }): Promise<Page<ContactRecord>> =>
+    search: (query: {
+      limit?: number;
+      offset?: number;
+      q?: string | undefined;
+      listId?: number | undefined;
+    }): Promise<Page<ContactRecord>> =>
       searchContacts(this.db, { limit: query.limit, offset: query.offset, query: query.q, listId: query.listId }),
     create: async (contact: NewContact): Promise<ContactRecord> => {
       await this.requireListForContact(contact.listId);

@@ -85,7 +85,20 @@ function composeServices(deps: ServiceDeps): Services {
     events: new EventService(deps.db),
     webhooks: new WebhookService(deps.db, deps.box),
     metrics,
-    outbound: createOutboundServices({ db: deps.db, box: deps.box, logger: deps.logger.child({ component: 'outbound' }), accounts, accessTokens }),
-    doctor: new DoctorService({ db: deps.db, box: deps.box, identity, accounts, accessTokens, publicUrl: deps.config.publicUrl }),
+    outbound: createOutboundServices({
+      db: deps.db,
+      box: deps.box,
+      logger: deps.logger.child({ component: 'outbound' }),
+      accounts,
+      accessTokens,
+    }),
+    doctor: new DoctorService({
+      db: deps.db,
+      box: deps.box,
+      identity,
+      accounts,
+      accessTokens,
+      publicUrl: deps.config.publicUrl,
+    }),
   };
 }

@@ -130,15 +130,20 @@ export type ParseFunction = (raw: Buffer) => Promise<ParsedMessage>;
  * Parses a fetched message and settles its Message-ID; never fails, touches no storage. `parse`
  * may run elsewhere (a worker thread, see mail/mime/parse-pool.ts); the default parses here.
  */
-export async function prepareMessage(input: IngestInput, parse: ParseFunction = parseMessage): Promise<PreparedMessage> {
+export async function prepareMessage(
+  input: IngestInput,
+  parse: ParseFunction = parseMessage,
+): Promise<PreparedMessage> {
   const parsed = await parse(input.raw);
-  const messageId = parsed.messageId ?? syntheticMessageId({
-    date: parsed.headers.get('date')?.[0],
-    from: parsed.headers.get('from')?.[0],
-    subject: parsed.headers.get('subject')?.[0],
-    // Digested only for mail without a Message-ID: hashing every body cost more than it served.
-    bodyDigest: bodyDigest(input.raw),
-  });
+  const messageId =
+    parsed.messageId ??
+    syntheticMessageId({
+      date: parsed.headers.get('date')?.[0],
+      from: parsed.headers.get('from')?.[0],
+      subject: parsed.headers.get('subject')?.[0],
+      // Digested only for mail without a Message-ID: hashing every body cost more than it served.
+      bodyDigest: bodyDigest(input.raw),
+    });
   return { input, parsed, messageId };
 }
 
@@ -159,13 +164,22 @@ export async function ingestMessage(db: Database, account: IngestAccount, input:
  * so the caller must pass messages in ascending UID order with none missing below the last one
  * (as the IMAP sync does). Results are in the same order.
  */
-export async function ingestPrepared(db: Database, account: IngestAccount, messages: readonly PreparedMessage[]): Promise<IngestResult[]> {
+export async function ingestPrepared(
+  db: Database,
+  account: IngestAccount,
+  messages: readonly PreparedMessage[],
+): Promise<IngestResult[]> {
   if (messages.length === 0) return [];
   const run = (): Promise<IngestResult[]> =>
     db.transaction(async (tx) => {
       const results: IngestResult[] = [];
-      for (const message of messages) results.push(await ingestParsed(tx, account, message.input, message.parsed, message.messageId));
-      await advanceCheckpoints(tx, account.id, messages.map((message) => message.input));
+      for (const message of messages)
+        results.push(await ingestParsed(tx, account, message.input, message.parsed, message.messageId));
+      await advanceCheckpoints(
+        tx,
+        account.id,
+        messages.map((message) => message.input),
+      );
       return results;
     });
   try {
@@ -235,7 +249,11 @@ async function ingestParsed(
   const correspondent = correspondentOf(parsed, ownAddresses);
   const contact = await ensureContact(tx, account, correspondent ?? UNKNOWN_SENDER);
 
-  const keys = { inReplyTo: parsed.inReplyTo, references: parsed.references, subjectTokens: findSubjectTokens(parsed.subject) };
+  const keys = {
+    inReplyTo: parsed.inReplyTo,
+    references: parsed.references,
+    subjectTokens: findSubjectTokens(parsed.subject),
+  };
   const decision = decideThread(keys, {
     byMessageId: await findThreadedMessageIds(tx, account.id, threadLookupIds(keys)),
     byToken: await findInteractionsByTokens(tx, account.id, keys.subjectTokens),
@@ -291,22 +309,48 @@ async function ingestParsed(
   if (messageRowId === undefined) {
     // A concurrent writer stored it between our checks and our insert; the transaction is still
     // usable (nothing was written), so report the duplicate it created.
-    const other = (await findMessageByPosition(tx, account.id, input.folder, input.uidvalidity, input.uid)) ?? (await findMessageByMessageId(tx, account.id, messageId));
+    const other =
+      (await findMessageByPosition(tx, account.id, input.folder, input.uidvalidity, input.uid)) ??
+      (await findMessageByMessageId(tx, account.id, messageId));
     if (other === undefined) throw new Error(`message ${messageId} was neither stored nor found`);
     if (decision.kind === 'new') await discardInteraction(tx, interactionId);
     return duplicate(other, other.uid === input.uid ? 'position' : 'message-id');
   }
 
   const automated = automation.autoReply || automation.bounce || automation.list;
-  if (decision.kind !== 'new') await recordInteractionActivity(tx, interactionId, { at: receivedAt, unread: true, reopen: !automated && !input.isJunk });
-  const problems = oversize ? [...parsed.problems, `larger than the account's limit (${size} bytes); only the header was stored`] : parsed.problems;
+  if (decision.kind !== 'new')
+    await recordInteractionActivity(tx, interactionId, {
+      at: receivedAt,
+      unread: true,
+      reopen: !automated && !input.isJunk,
+    });
+  const problems = oversize
+    ? [...parsed.problems, `larger than the account's limit (${size} bytes); only the header was stored`]
+    : parsed.problems;
   await recordEvents(tx, account, messageRowId, { problems: parsed.problems, oversize, size, input, messageId });
   // In the message's transaction: the timeline and the webhooks learn of it exactly once.
-  await appendEvent(tx, messageReceivedEvent({
-    account, messageRowId, internetMessageId: messageId, interactionId, interactionCreated: decision.kind === 'new',
-    from: parsed.from, to: parsed.to, cc: parsed.cc, subject: parsed.subject, text: parsed.text, html: parsed.html, receivedAt,
-    folder: input.folder, isJunk: input.isJunk, automated, attachmentCount: parsed.attachments.length, oversize,
-  }));
+  await appendEvent(
+    tx,
+    messageReceivedEvent({
+      account,
+      messageRowId,
+      internetMessageId: messageId,
+      interactionId,
+      interactionCreated: decision.kind === 'new',
+      from: parsed.from,
+      to: parsed.to,
+      cc: parsed.cc,
+      subject: parsed.subject,
+      text: parsed.text,
+      html: parsed.html,
+      receivedAt,
+      folder: input.folder,
+      isJunk: input.isJunk,
+      automated,
+      attachmentCount: parsed.attachments.length,
+      oversize,
+    }),
+  );
 
   return {
     outcome: 'stored',
@@ -325,7 +369,11 @@ async function ingestParsed(
 }
 
 /** The contact that owns the address, else a new one in the account's default list. */
-async function ensureContact(tx: Database, account: IngestAccount, who: NamedAddress): Promise<{ id: number; created: boolean }> {
+async function ensureContact(
+  tx: Database,
+  account: IngestAccount,
+  who: NamedAddress,
+): Promise<{ id: number; created: boolean }> {
   const existing = await findContactIdByAddress(tx, who.address);
   if (existing !== undefined) return { id: existing, created: false };
   const listId = account.defaultListId ?? (await fallbackListId(tx));
@@ -337,7 +385,12 @@ async function fallbackListId(tx: Database): Promise<number> {
   const found = await listLists(tx, { query: FALLBACK_LIST_NAME, limit: 50 });
   const list = found.items.find((item) => item.name.toLowerCase() === FALLBACK_LIST_NAME.toLowerCase());
   if (list !== undefined) return list.id;
-  return (await createList(tx, { name: FALLBACK_LIST_NAME, description: 'Senders of mail to accounts without a default list.' })).id;
+  return (
+    await createList(tx, {
+      name: FALLBACK_LIST_NAME,
+      description: 'Senders of mail to accounts without a default list.',
+    })
+  ).id;
 }
 
 async function recordEvents(
@@ -385,5 +438,11 @@ function variantId(messageId: string, digest: string): string {
 }
 
 function duplicate(stored: MessageKey, matchedBy: DuplicateResult['matchedBy']): DuplicateResult {
-  return { outcome: 'duplicate', messageRowId: stored.id, messageId: stored.messageId, interactionId: stored.interactionId, matchedBy };
+  return {
+    outcome: 'duplicate',
+    messageRowId: stored.id,
+    messageId: stored.messageId,
+    interactionId: stored.interactionId,
+    matchedBy,
+  };
 }

@@ -115,7 +115,10 @@ export class InteractionService {
   /** A conversation with its messages. @throws PosternError RESOURCE_NOT_FOUND */
   async get(viewer: Viewer, id: number): Promise<InteractionDetail> {
     const interaction = await this.requireInteraction(viewer, id);
-    const [contact, messages] = await Promise.all([getContact(this.db, interaction.contactId), listInteractionMessages(this.db, id)]);
+    const [contact, messages] = await Promise.all([
+      getContact(this.db, interaction.contactId),
+      listInteractionMessages(this.db, id),
+    ]);
     return { interaction, contact, messages };
   }
 
@@ -149,7 +152,10 @@ export class InteractionService {
     const interaction = await this.requireInteraction(viewer, id);
     if (userId !== null) {
       const user = await findUserById(this.db, userId);
-      const allowed = user !== undefined && !user.disabled && (user.role === 'admin' || (await isAccountAgent(this.db, interaction.accountId, userId)));
+      const allowed =
+        user !== undefined &&
+        !user.disabled &&
+        (user.role === 'admin' || (await isAccountAgent(this.db, interaction.accountId, userId)));
       if (!allowed) {
         throw new PosternError('VALIDATION_FAILED', {
           message: `User ${userId} cannot be assigned: only administrators and agents of this account can.`,
@@ -210,7 +216,10 @@ export class InteractionService {
   private async requireInteraction(viewer: Viewer, id: number): Promise<InteractionRecord> {
     const interaction = await getInteraction(this.db, id);
     if (interaction === undefined || !(await this.canSee(viewer, interaction.accountId))) {
-      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no interaction ${id}.`, details: { resource: 'interaction', id } });
+      throw new PosternError('RESOURCE_NOT_FOUND', {
+        message: `There is no interaction ${id}.`,
+        details: { resource: 'interaction', id },
+      });
     }
     return interaction;
   }
@@ -218,7 +227,10 @@ export class InteractionService {
   private async requireMessage(viewer: Viewer, id: number): Promise<MessageRecord> {
     const message = await getMessage(this.db, id);
     if (message === undefined || !(await this.canSee(viewer, message.accountId))) {
-      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no message ${id}.`, details: { resource: 'message', id } });
+      throw new PosternError('RESOURCE_NOT_FOUND', {
+        message: `There is no message ${id}.`,
+        details: { resource: 'message', id },
+      });
     }
     return message;
   }

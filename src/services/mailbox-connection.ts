@@ -9,7 +9,11 @@ import type { AccessTokenService } from './access-token-service.js';
 import type { AccountService } from './account-service.js';
 
 /** Where and how an account's mailbox is reached over IMAP. */
-export type ImapEndpoint = ImapPlace & ({ accessToken: () => Promise<AccessToken>; password?: undefined } | { password: () => Promise<string>; accessToken?: undefined });
+export type ImapEndpoint = ImapPlace &
+  (
+    | { accessToken: () => Promise<AccessToken>; password?: undefined }
+    | { password: () => Promise<string>; accessToken?: undefined }
+  );
 
 interface ImapPlace {
   host: string;
@@ -98,7 +102,11 @@ export class MailboxTestService {
     const fail = (step: string, error: unknown): ConnectionTest => {
       const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });
       steps.push({ step, ok: false, detail: failure.message });
-      return { ok: false, steps, error: { code: failure.code, message: failure.message, remedy: failure.remedy ?? null } };
+      return {
+        ok: false,
+        steps,
+        error: { code: failure.code, message: failure.message, remedy: failure.remedy ?? null },
+      };
     };
     const account = await requireEmailAccount(this.db, accountId);
     let endpoint: ImapEndpoint;
@@ -112,7 +120,11 @@ export class MailboxTestService {
         steps.push({ step: 'credentials', ok: true, detail: `The account holds a password for ${endpoint.user}.` });
       } else {
         const grant = await this.accounts.grantFor(account);
-        steps.push({ step: 'grant', ok: true, detail: `The Cloud Provider holds a sign-in for ${grant.upn ?? 'the application'}.` });
+        steps.push({
+          step: 'grant',
+          ok: true,
+          detail: `The Cloud Provider holds a sign-in for ${grant.upn ?? 'the application'}.`,
+        });
         try {
           const token = await endpoint.accessToken();
           auth = { user: endpoint.user, accessToken: typeof token === 'string' ? token : token.token };
@@ -136,10 +148,19 @@ export class MailboxTestService {
       greetingTimeout: 20_000,
       socketTimeout: 30_000,
     });
-    const context = { host: endpoint.host, user: endpoint.user, folder: account.folder, method: endpoint.password === undefined ? ('xoauth2' as const) : ('password' as const) };
+    const context = {
+      host: endpoint.host,
+      user: endpoint.user,
+      folder: account.folder,
+      method: endpoint.password === undefined ? ('xoauth2' as const) : ('password' as const),
+    };
     try {
       await client.connect();
-      steps.push({ step: 'imap-login', ok: true, detail: `Signed in to ${endpoint.host}:${endpoint.port} as ${endpoint.user} with ${method}.` });
+      steps.push({
+        step: 'imap-login',
+        ok: true,
+        detail: `Signed in to ${endpoint.host}:${endpoint.port} as ${endpoint.user} with ${method}.`,
+      });
     } catch (error) {
       return fail('imap-login', mapImapError(error, context));
     }

@@ -9,7 +9,14 @@
 import type { FetchedMessage, SyncStore } from '../mail/imap/folder-sync.js';
 import { sharedParsePool } from '../mail/mime/parse-pool.js';
 import { findStoredUids, getCheckpoint, resetCheckpoint, type Database } from '../store/index.js';
-import { ingestPrepared, prepareMessage, type IngestAccount, type IngestResult, type ParseFunction, type PreparedMessage } from './ingest-message.js';
+import {
+  ingestPrepared,
+  prepareMessage,
+  type IngestAccount,
+  type IngestResult,
+  type ParseFunction,
+  type PreparedMessage,
+} from './ingest-message.js';
 
 /** Options of {@link createSyncStore}. */
 export interface SyncStoreOptions {
@@ -27,7 +34,8 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
   const parse = options.parse ?? ((raw: Buffer) => sharedParsePool().parse(raw));
   // Parses started by prepare(), until their message is ingested (or dropped with its batch).
   const preparing = new WeakMap<FetchedMessage, Promise<PreparedMessage>>();
-  const prepared = (message: FetchedMessage): Promise<PreparedMessage> => preparing.get(message) ?? prepareMessage(message, parse);
+  const prepared = (message: FetchedMessage): Promise<PreparedMessage> =>
+    preparing.get(message) ?? prepareMessage(message, parse);
 
   const ingestMany = async (messages: readonly FetchedMessage[]): Promise<IngestResult[]> => {
     const ready = await Promise.all(messages.map(prepared));
@@ -42,7 +50,9 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
   return {
     async getCheckpoint(folder) {
       const checkpoint = await getCheckpoint(db, account.id, folder);
-      return checkpoint === undefined ? undefined : { uidValidity: checkpoint.uidValidity, lastUid: checkpoint.lastUid, updatedAt: checkpoint.updatedAt };
+      return checkpoint === undefined
+        ? undefined
+        : { uidValidity: checkpoint.uidValidity, lastUid: checkpoint.lastUid, updatedAt: checkpoint.updatedAt };
     },
     resetCheckpoint: (folder, uidValidity, lastUid) => resetCheckpoint(db, account.id, folder, uidValidity, lastUid),
     prepare(message) {

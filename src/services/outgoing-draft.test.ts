@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageRecord } from '../store/index.js';
-import { checkAddressList, checkAttachments, FieldProblems, quoteParent, replyRecipients, replySubject, subjectWithToken, threadReferences } from './outgoing-draft.js';
+import {
+  checkAddressList,
+  checkAttachments,
+  FieldProblems,
+  quoteParent,
+  replyRecipients,
+  replySubject,
+  subjectWithToken,
+  threadReferences,
+} from './outgoing-draft.js';
 
 function message(overrides: Partial<MessageRecord> = {}): MessageRecord {
   return {
@@ -12,8 +21,14 @@ function message(overrides: Partial<MessageRecord> = {}): MessageRecord {
     inReplyTo: null,
     references: ['<c1@fabrikam.example>'],
     from: [{ name: 'Ada', address: 'ada@fabrikam.example' }],
-    to: [{ name: '', address: 'support@contoso.com' }, { name: 'Bob', address: 'bob@fabrikam.example' }],
-    cc: [{ name: '', address: 'Support@Contoso.com' }, { name: '', address: 'carol@fabrikam.example' }],
+    to: [
+      { name: '', address: 'support@contoso.com' },
+      { name: 'Bob', address: 'bob@fabrikam.example' },
+    ],
+    cc: [
+      { name: '', address: 'Support@Contoso.com' },
+      { name: '', address: 'carol@fabrikam.example' },
+    ],
     bcc: [],
     replyTo: [],
     subject: 'AW: RE: Order 42 [#P7-ABCD]',
@@ -43,17 +58,33 @@ const own = ['support@contoso.com'];
 
 describe('replyRecipients', () => {
   it('answers the sender, or its Reply-To, never the account itself', () => {
-    expect(replyRecipients(message(), own, false)).toEqual({ to: [{ name: 'Ada', address: 'ada@fabrikam.example' }], cc: [] });
-    expect(replyRecipients(message({ replyTo: [{ name: 'Desk', address: 'desk@fabrikam.example' }] }), own, false).to).toEqual([{ name: 'Desk', address: 'desk@fabrikam.example' }]);
+    expect(replyRecipients(message(), own, false)).toEqual({
+      to: [{ name: 'Ada', address: 'ada@fabrikam.example' }],
+      cc: [],
+    });
+    expect(
+      replyRecipients(message({ replyTo: [{ name: 'Desk', address: 'desk@fabrikam.example' }] }), own, false).to,
+    ).toEqual([{ name: 'Desk', address: 'desk@fabrikam.example' }]);
   });
 
   it('adds the other recipients in Cc for reply-all, once each', () => {
-    expect(replyRecipients(message(), own, true).cc.map((a) => (typeof a === 'string' ? a : a.address))).toEqual(['bob@fabrikam.example', 'carol@fabrikam.example']);
+    expect(replyRecipients(message(), own, true).cc.map((a) => (typeof a === 'string' ? a : a.address))).toEqual([
+      'bob@fabrikam.example',
+      'carol@fabrikam.example',
+    ]);
   });
 
   it('answers the recipients of our own message when the conversation ends with it', () => {
-    const ours = message({ direction: 'out', from: [{ name: 'Support', address: 'support@contoso.com' }], to: [{ name: 'Ada', address: 'ada@fabrikam.example' }], cc: [] });
-    expect(replyRecipients(ours, own, true)).toEqual({ to: [{ name: 'Ada', address: 'ada@fabrikam.example' }], cc: [] });
+    const ours = message({
+      direction: 'out',
+      from: [{ name: 'Support', address: 'support@contoso.com' }],
+      to: [{ name: 'Ada', address: 'ada@fabrikam.example' }],
+      cc: [],
+    });
+    expect(replyRecipients(ours, own, true)).toEqual({
+      to: [{ name: 'Ada', address: 'ada@fabrikam.example' }],
+      cc: [],
+    });
   });
 });
 
@@ -67,14 +98,23 @@ describe('subjects', () => {
     const problems = new FieldProblems();
     subjectWithToken('x'.repeat(250), '#P7-ABCD', problems);
     subjectWithToken('two\r\nlines', null, problems);
-    expect(problems.list.map((p) => p.problem)).toEqual([expect.stringContaining('must be at most 244 characters'), 'must be one line']);
+    expect(problems.list.map((p) => p.problem)).toEqual([
+      expect.stringContaining('must be at most 244 characters'),
+      'must be one line',
+    ]);
   });
 });
 
 describe('threadReferences', () => {
-  it('chains the parent\'s references and its id, skipping synthetic ids', () => {
-    expect(threadReferences(message())).toEqual({ inReplyTo: '<c2@fabrikam.example>', references: ['<c1@fabrikam.example>', '<c2@fabrikam.example>'] });
-    expect(threadReferences(message({ messageId: '<abc@synthetic.postern.invalid>' }))).toEqual({ inReplyTo: null, references: ['<c1@fabrikam.example>'] });
+  it("chains the parent's references and its id, skipping synthetic ids", () => {
+    expect(threadReferences(message())).toEqual({
+      inReplyTo: '<c2@fabrikam.example>',
+      references: ['<c1@fabrikam.example>', '<c2@fabrikam.example>'],
+    });
+    expect(threadReferences(message({ messageId: '<abc@synthetic.postern.invalid>' }))).toEqual({
+      inReplyTo: null,
+      references: ['<c1@fabrikam.example>'],
+    });
     expect(threadReferences(undefined)).toEqual({ inReplyTo: null, references: [] });
   });
 
@@ -90,7 +130,9 @@ describe('threadReferences', () => {
 describe('quoteParent', () => {
   it('quotes text with "> " and HTML in a cite blockquote without the parent\'s inline image markers', () => {
     const quoted = quoteParent({ text: 'Answer', html: '<p>Answer</p>' }, message());
-    expect(quoted.text).toBe('Answer\n\nOn Sun, 01 Mar 2026 09:00:00 GMT, Ada <ada@fabrikam.example> wrote:\n> line one\n>> earlier\n');
+    expect(quoted.text).toBe(
+      'Answer\n\nOn Sun, 01 Mar 2026 09:00:00 GMT, Ada <ada@fabrikam.example> wrote:\n> line one\n>> earlier\n',
+    );
     expect(quoted.html).toContain('<blockquote type="cite"');
     expect(quoted.html).not.toContain('data-postern-inline');
   });
@@ -106,11 +148,24 @@ describe('checks', () => {
 
   it('decode attachments, detect their type, and refuse unsafe names and bad base64', () => {
     const problems = new FieldProblems();
-    const ok = checkAttachments([{ filename: 'Offerte für Zoë.pdf', contentBase64: Buffer.from('%PDF').toString('base64') }, { filename: 'logo.png', contentBase64: 'iVBO', contentId: '<logo@x>' }, { filename: 'con.txt', contentBase64: 'aGk=' }, { filename: 'x.txt', contentBase64: '*' }, { filename: 'x.bin', contentType: 'not a type', contentBase64: '' }], problems);
+    const ok = checkAttachments(
+      [
+        { filename: 'Offerte für Zoë.pdf', contentBase64: Buffer.from('%PDF').toString('base64') },
+        { filename: 'logo.png', contentBase64: 'iVBO', contentId: '<logo@x>' },
+        { filename: 'con.txt', contentBase64: 'aGk=' },
+        { filename: 'x.txt', contentBase64: '*' },
+        { filename: 'x.bin', contentType: 'not a type', contentBase64: '' },
+      ],
+      problems,
+    );
     expect(ok.map((a) => [a.filename, a.contentType, a.inline, a.contentId])).toEqual([
       ['Offerte für Zoë.pdf', 'application/pdf', false, null],
       ['logo.png', 'image/png', true, 'logo@x'],
     ]);
-    expect(problems.list.map((p) => p.field)).toEqual(['attachments[2].filename', 'attachments[3].contentBase64', 'attachments[4].contentType']);
+    expect(problems.list.map((p) => p.field)).toEqual([
+      'attachments[2].filename',
+      'attachments[3].contentBase64',
+      'attachments[4].contentType',
+    ]);
   });
 });

@@ -9,7 +9,12 @@
 import { createHash } from 'node:crypto';
 import { detectMimeType } from 'nodemailer/lib/mime-funcs';
 import { isSyntheticMessageId, MAX_REFERENCES } from '../domain/message-id.js';
-import { checkOutboundAddress, sameAddress, type AddressInput, type OutboundAddress } from '../domain/outbound-address.js';
+import {
+  checkOutboundAddress,
+  sameAddress,
+  type AddressInput,
+  type OutboundAddress,
+} from '../domain/outbound-address.js';
 import { addSubjectToken, normalizeSubject } from '../domain/subject.js';
 import { PosternError } from '../errors/index.js';
 import { safeFilename } from '../mail/mime/attachment-names.js';
@@ -58,7 +63,11 @@ export class FieldProblems {
 }
 
 /** Checks a list of addresses; problems are named `field[index]`. Duplicates are dropped. */
-export function checkAddressList(field: string, inputs: readonly AddressInput[], problems: FieldProblems): OutboundAddress[] {
+export function checkAddressList(
+  field: string,
+  inputs: readonly AddressInput[],
+  problems: FieldProblems,
+): OutboundAddress[] {
   const out: OutboundAddress[] = [];
   inputs.forEach((input, index) => {
     const checked = checkOutboundAddress(input);
@@ -70,21 +79,38 @@ export function checkAddressList(field: string, inputs: readonly AddressInput[],
 
 /** Decodes and checks attachments; problems are named `attachments[index].field`. */
 export function checkAttachments(inputs: readonly AttachmentInput[], problems: FieldProblems): ComposeAttachment[] {
-  if (inputs.length > MAX_ATTACHMENTS) problems.add('attachments', `has ${inputs.length} attachments; Exchange Online accepts at most ${MAX_ATTACHMENTS}`);
+  if (inputs.length > MAX_ATTACHMENTS)
+    problems.add('attachments', `has ${inputs.length} attachments; Exchange Online accepts at most ${MAX_ATTACHMENTS}`);
   return inputs.flatMap((input, index) => {
     const where = `attachments[${index}]`;
     const before = problems.list.length;
     const name = input.filename;
-    const contentType = (input.contentType ?? detectMimeType(name.slice(name.lastIndexOf('.') + 1))).trim().toLowerCase();
+    const contentType = (input.contentType ?? detectMimeType(name.slice(name.lastIndexOf('.') + 1)))
+      .trim()
+      .toLowerCase();
     const safe = safeFilename(name, index, contentType);
     if (name.trim() === '') problems.add(`${where}.filename`, 'is required');
-    else if (safe !== name) problems.add(`${where}.filename`, `"${name}" is not a safe file name (no path, control or reserved characters, at most 180 characters); for example "${safe}"`);
-    if (!CONTENT_TYPE.test(contentType)) problems.add(`${where}.contentType`, `"${input.contentType ?? ''}" is not a media type such as application/pdf`);
+    else if (safe !== name)
+      problems.add(
+        `${where}.filename`,
+        `"${name}" is not a safe file name (no path, control or reserved characters, at most 180 characters); for example "${safe}"`,
+      );
+    if (!CONTENT_TYPE.test(contentType))
+      problems.add(`${where}.contentType`, `"${input.contentType ?? ''}" is not a media type such as application/pdf`);
     if (!BASE64.test(input.contentBase64)) problems.add(`${where}.contentBase64`, 'must be base64');
     const contentId = input.contentId?.trim().replace(/^<|>$/g, '') ?? null;
-    if (contentId !== null && !CONTENT_ID.test(contentId)) problems.add(`${where}.contentId`, 'must be printable ASCII without spaces');
+    if (contentId !== null && !CONTENT_ID.test(contentId))
+      problems.add(`${where}.contentId`, 'must be printable ASCII without spaces');
     if (problems.list.length > before) return [];
-    return [{ filename: name, contentType, content: Buffer.from(input.contentBase64, 'base64'), contentId, inline: input.inline === true || contentId !== null }];
+    return [
+      {
+        filename: name,
+        contentType,
+        content: Buffer.from(input.contentBase64, 'base64'),
+        contentId,
+        inline: input.inline === true || contentId !== null,
+      },
+    ];
   });
 }
 
@@ -94,7 +120,11 @@ export function storedAddresses(addresses: readonly OutboundAddress[]): StoredAd
 }
 
 /** The recipients of a reply to `parent`: its Reply-To or From (or, for our own message, its To); reply-all adds the other recipients. */
-export function replyRecipients(parent: MessageRecord, ownAddresses: readonly string[], replyAll: boolean): { to: AddressInput[]; cc: AddressInput[] } {
+export function replyRecipients(
+  parent: MessageRecord,
+  ownAddresses: readonly string[],
+  replyAll: boolean,
+): { to: AddressInput[]; cc: AddressInput[] } {
   const own = (address: string): boolean => ownAddresses.some((mine) => sameAddress(mine, address));
   const asInput = (a: StoredAddress): AddressInput => ({ name: a.name, address: a.address });
   const primary = parent.direction === 'out' ? parent.to : parent.replyTo.length > 0 ? parent.replyTo : parent.from;
@@ -118,34 +148,61 @@ export function replySubject(parentSubject: string, fallbackTopic: string, token
 }
 
 /** The subject with the conversation's token, refused when too long for Exchange. */
-export function subjectWithToken(subject: string, token: string | null, problems: FieldProblems, field = 'subject'): string {
+export function subjectWithToken(
+  subject: string,
+  token: string | null,
+  problems: FieldProblems,
+  field = 'subject',
+): string {
   const full = token === null ? subject.trim() : addSubjectToken(subject, token);
   if (/[\r\n]/.test(subject)) problems.add(field, 'must be one line');
-  if ([...full].length > MAX_SUBJECT_LENGTH) problems.add(field, `must be at most ${MAX_SUBJECT_LENGTH - (full.length - subject.trim().length)} characters (Exchange Online allows ${MAX_SUBJECT_LENGTH}, with the conversation token)`);
+  if ([...full].length > MAX_SUBJECT_LENGTH)
+    problems.add(
+      field,
+      `must be at most ${MAX_SUBJECT_LENGTH - (full.length - subject.trim().length)} characters (Exchange Online allows ${MAX_SUBJECT_LENGTH}, with the conversation token)`,
+    );
   return full;
 }
 
 /** In-Reply-To and References of a reply: the parent's references and its id (RFC 5322 §3.6.4). */
-export function threadReferences(parent: MessageRecord | undefined): { inReplyTo: string | null; references: string[] } {
+export function threadReferences(parent: MessageRecord | undefined): {
+  inReplyTo: string | null;
+  references: string[];
+} {
   if (parent === undefined) return { inReplyTo: null, references: [] };
   const own = parent.messageId !== null && !isSyntheticMessageId(parent.messageId) ? parent.messageId : null;
   const ids = [...parent.references.filter((id) => !isSyntheticMessageId(id)), ...(own === null ? [] : [own])];
   const unique = [...new Set(ids)];
-  const capped = unique.length <= MAX_REFERENCES ? unique : [unique[0] ?? '', ...unique.slice(unique.length - (MAX_REFERENCES - 1))];
+  const capped =
+    unique.length <= MAX_REFERENCES ? unique : [unique[0] ?? '', ...unique.slice(unique.length - (MAX_REFERENCES - 1))];
   return { inReplyTo: own, references: capped };
 }
 
 /** The body with the parent quoted below it (text with "> ", HTML in a cite blockquote). */
-export function quoteParent(body: { text: string | null; html: string | null }, parent: MessageRecord): { text: string | null; html: string | null } {
+export function quoteParent(
+  body: { text: string | null; html: string | null },
+  parent: MessageRecord,
+): { text: string | null; html: string | null } {
   const sender = parent.from[0];
-  const who = sender === undefined ? 'the sender' : sender.name === '' ? sender.address : `${sender.name} <${sender.address}>`;
+  const who =
+    sender === undefined ? 'the sender' : sender.name === '' ? sender.address : `${sender.name} <${sender.address}>`;
   const when = parent.headerDate ?? parent.receivedAt;
   const intro = `On ${new Date(when).toUTCString()}, ${who} wrote:`;
-  const quotedText = (parent.text ?? '').replace(/\r\n/g, '\n').split('\n').map((line) => (line.startsWith('>') ? `>${line}` : `> ${line}`)).join('\n');
+  const quotedText = (parent.text ?? '')
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .map((line) => (line.startsWith('>') ? `>${line}` : `> ${line}`))
+    .join('\n');
   const text = body.text === null ? null : `${body.text}\n\n${intro}\n${quotedText}\n`;
   // Stored HTML marks inline images of the parent by position; those do not travel with a reply.
-  const parentHtml = parent.html === null ? `<pre>${escapeHtml(parent.text ?? '')}</pre>` : parent.html.replace(/\sdata-postern-[a-z-]+="[^"]*"/g, '');
-  const html = body.html === null ? null : `${body.html}<br><div>${escapeHtml(intro)}</div><blockquote type="cite" style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">${parentHtml}</blockquote>`;
+  const parentHtml =
+    parent.html === null
+      ? `<pre>${escapeHtml(parent.text ?? '')}</pre>`
+      : parent.html.replace(/\sdata-postern-[a-z-]+="[^"]*"/g, '');
+  const html =
+    body.html === null
+      ? null
+      : `${body.html}<br><div>${escapeHtml(intro)}</div><blockquote type="cite" style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">${parentHtml}</blockquote>`;
   return { text, html };
 }
 

@@ -92,11 +92,19 @@ export class ProviderService {
       },
       this.sealSecret(secret, input.clientSecretExpiresAt ?? null),
     );
-    await appendEvent(this.db, { scope: 'provider', scopeId: provider.id, type: 'provider.created', message: `Cloud Provider "${provider.name}" was created.` });
+    await appendEvent(this.db, {
+      scope: 'provider',
+      scopeId: provider.id,
+      type: 'provider.created',
+      message: `Cloud Provider "${provider.name}" was created.`,
+    });
     return this.view(provider);
   }
 
-  async update(id: number, input: Partial<Omit<ProviderInput, 'clientSecret' | 'clientSecretExpiresAt'>>): Promise<ProviderView> {
+  async update(
+    id: number,
+    input: Partial<Omit<ProviderInput, 'clientSecret' | 'clientSecretExpiresAt'>>,
+  ): Promise<ProviderView> {
     const current = await requireProvider(this.db, id);
     const cloud = input.cloud ?? current.cloud;
     const authorityUrl = input.authorityUrl === undefined ? current.authorityUrl : input.authorityUrl;
@@ -107,7 +115,9 @@ export class ProviderService {
       ...(input.tenantId === undefined ? {} : { tenantId: input.tenantId }),
       ...(input.redirectUri === undefined ? {} : { redirectUri: input.redirectUri ?? this.defaultRedirectUri() }),
       ...(input.cloud === undefined ? {} : { cloud }),
-      ...(input.authorityUrl === undefined && input.cloud === undefined ? {} : { authorityUrl: cloud === 'custom' ? authorityUrl : null }),
+      ...(input.authorityUrl === undefined && input.cloud === undefined
+        ? {}
+        : { authorityUrl: cloud === 'custom' ? authorityUrl : null }),
       ...(input.caFile === undefined ? {} : { caFile: input.caFile }),
       ...(input.grantType === undefined ? {} : { grantType: input.grantType }),
       ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
@@ -150,7 +160,10 @@ export class ProviderService {
 
   async removeGrant(providerId: number, grantId: number): Promise<void> {
     const grant = await requireGrant(this.db, grantId);
-    if (grant.providerId !== providerId) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no grant ${grantId} under Cloud Provider ${providerId}.` });
+    if (grant.providerId !== providerId)
+      throw new PosternError('RESOURCE_NOT_FOUND', {
+        message: `There is no grant ${grantId} under Cloud Provider ${providerId}.`,
+      });
     await deleteGrant(this.db, grantId);
   }
 
@@ -174,13 +187,21 @@ export class ProviderService {
   async view(provider: ProviderRecord): Promise<ProviderView> {
     const grants = await listGrants(this.db, { providerId: provider.id });
     const states = await grantStatesOf(this.db, provider.id);
-    const expiresMs = provider.clientSecretExpiresAt === null ? null : Date.parse(provider.clientSecretExpiresAt) - this.db.now().getTime();
+    const expiresMs =
+      provider.clientSecretExpiresAt === null
+        ? null
+        : Date.parse(provider.clientSecretExpiresAt) - this.db.now().getTime();
     const secretExpiresInDays = expiresMs === null ? null : Math.floor(expiresMs / DAY_MS);
     const warnings: string[] = [];
     if (secretExpiresInDays !== null && expiresMs !== null) {
-      if (expiresMs <= 0) warnings.push('The client secret has expired: generate a new one in the Azure portal and use Update Client Secret.');
+      if (expiresMs <= 0)
+        warnings.push(
+          'The client secret has expired: generate a new one in the Azure portal and use Update Client Secret.',
+        );
       else if (secretExpiresInDays < SECRET_WARNING_DAYS) {
-        warnings.push(`The client secret expires in ${secretExpiresInDays} day(s): generate a new one in the Azure portal and use Update Client Secret.`);
+        warnings.push(
+          `The client secret expires in ${secretExpiresInDays} day(s): generate a new one in the Azure portal and use Update Client Secret.`,
+        );
       }
     }
     return { provider, status: statusOf(provider, states), grants, secretExpiresInDays, warnings };
@@ -205,7 +226,8 @@ export function connectionOf(provider: ProviderRecord, box: SecretBox): Provider
     cloud: provider.cloud,
     authorityUrl: provider.authorityUrl,
     caFile: provider.caFile,
-    clientSecret: provider.sealedSecret === null ? null : box.open(provider.sealedSecret, 'cloud_providers.client_secret'),
+    clientSecret:
+      provider.sealedSecret === null ? null : box.open(provider.sealedSecret, 'cloud_providers.client_secret'),
     redirectUri: provider.redirectUri ?? '',
   };
 }

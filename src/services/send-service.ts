@@ -15,7 +15,13 @@ import { EventEmitter } from 'node:events';
 import { domainOf, type AddressInput, type OutboundAddress } from '../domain/outbound-address.js';
 import { normalizeSubject, tokenCheckFromBytes } from '../domain/subject.js';
 import { PosternError } from '../errors/index.js';
-import { composeMessage, newMessageId, sanitizeOutgoingHtml, type AutoSubmitted, type ComposeAttachment } from '../mail/mime/compose.js';
+import {
+  composeMessage,
+  newMessageId,
+  sanitizeOutgoingHtml,
+  type AutoSubmitted,
+  type ComposeAttachment,
+} from '../mail/mime/compose.js';
 import { splitHeader, readHeaderFields } from '../mail/mime/raw-headers.js';
 import { threadIndexFor } from '../mail/mime/thread-index.js';
 import {
@@ -162,17 +168,34 @@ export class SendService {
   /** Queues a reply to a conversation. */
   async reply(caller: SendCaller, interactionId: number, input: ReplyInput): Promise<QueuedMessage> {
     const interaction = await requireInteraction(this.db, interactionId);
-    const account = await this.sendingAccount(caller.viewer, interaction.accountId, { resource: 'interaction', id: interactionId });
+    const account = await this.sendingAccount(caller.viewer, interaction.accountId, {
+      resource: 'interaction',
+      id: interactionId,
+    });
     const problems = new FieldProblems();
     const parent = await this.parentOf(interaction, input.inReplyToMessageId, problems);
-    if ((input.autoSubmitted ?? 'no') !== 'no' && parent !== undefined && (parent.isAutoReply || parent.isBounce || parent.isList)) {
-      problems.add('autoSubmitted', 'an automatic reply to an automatic reply, a bounce or list mail is refused: it could start a mail loop (RFC 3834 §2)');
+    if (
+      (input.autoSubmitted ?? 'no') !== 'no' &&
+      parent !== undefined &&
+      (parent.isAutoReply || parent.isBounce || parent.isList)
+    ) {
+      problems.add(
+        'autoSubmitted',
+        'an automatic reply to an automatic reply, a bounce or list mail is refused: it could start a mail loop (RFC 3834 §2)',
+      );
     }
-    const own = [account.emailAddress, account.username, ...(account.modernAuthEmail === null ? [] : [account.modernAuthEmail])];
+    const own = [
+      account.emailAddress,
+      account.username,
+      ...(account.modernAuthEmail === null ? [] : [account.modernAuthEmail]),
+    ];
     const computed = parent === undefined ? { to: [], cc: [] } : replyRecipients(parent, own, input.replyAll === true);
     const toInput = input.to ?? (computed.to.length > 0 || parent !== undefined ? computed.to : []);
     const subject = replySubject(parent?.subject ?? interaction.subject, interaction.subject, interaction.subjectToken);
-    const quoted = input.quote === true && parent !== undefined ? quoteParent({ text: input.text ?? null, html: input.html ?? null }, parent) : { text: input.text ?? null, html: input.html ?? null };
+    const quoted =
+      input.quote === true && parent !== undefined
+        ? quoteParent({ text: input.text ?? null, html: input.html ?? null }, parent)
+        : { text: input.text ?? null, html: input.html ?? null };
     const draft = await this.draft(account, problems, {
       interaction,
       parent,
@@ -192,7 +215,8 @@ export class SendService {
     let interaction: InteractionRecord | undefined;
     if (input.interactionId !== undefined) {
       interaction = await requireInteraction(this.db, input.interactionId).catch(() => undefined);
-      if (interaction === undefined || interaction.accountId !== accountId) problems.add('interactionId', `there is no conversation ${input.interactionId} on this account`);
+      if (interaction === undefined || interaction.accountId !== accountId)
+        problems.add('interactionId', `there is no conversation ${input.interactionId} on this account`);
     }
     if (input.to.length === 0) problems.add('to', 'name at least one recipient');
     const latest = interaction === undefined ? undefined : await findLatestMessage(this.db, interaction.id);
@@ -215,7 +239,13 @@ export class SendService {
     const message = await this.visibleMessage(viewer, messageId);
     await this.db.transaction(async (tx) => {
       const row = await requeueOutbox(tx, messageId, tx.now());
-      await appendEvent(tx, { scope: 'message', scopeId: messageId, type: 'message.requeued', message: 'The message was queued again by a person.', data: { outboxId: row.id, userId: viewer.userId } });
+      await appendEvent(tx, {
+        scope: 'message',
+        scopeId: messageId,
+        type: 'message.requeued',
+        message: 'The message was queued again by a person.',
+        data: { outboxId: row.id, userId: viewer.userId },
+      });
     });
     this.events.emit('queued', message.id);
     return this.get(viewer, messageId);
@@ -226,7 +256,13 @@ export class SendService {
     await this.visibleMessage(viewer, messageId);
     await this.db.transaction(async (tx) => {
       const row = await cancelOutbox(tx, messageId, tx.now());
-      await appendEvent(tx, { scope: 'message', scopeId: messageId, type: 'message.cancelled', message: 'The message was cancelled before it was sent.', data: { outboxId: row.id, userId: viewer.userId } });
+      await appendEvent(tx, {
+        scope: 'message',
+        scopeId: messageId,
+        type: 'message.cancelled',
+        message: 'The message was cancelled before it was sent.',
+        data: { outboxId: row.id, userId: viewer.userId },
+      });
     });
     return this.get(viewer, messageId);
   }
@@ -235,7 +271,10 @@ export class SendService {
   async sendingView(viewer: Viewer, accountId: number): Promise<SendingView> {
     const account = await requireEmailAccount(this.db, accountId);
     if (viewer.role !== 'admin' && !(await isAccountAgent(this.db, accountId, viewer.userId))) {
-      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account ${accountId}.`, details: { resource: 'email_account', id: accountId } });
+      throw new PosternError('RESOURCE_NOT_FOUND', {
+        message: `There is no email account ${accountId}.`,
+        details: { resource: 'email_account', id: accountId },
+      });
     }
     const usage = await countSendingUsage(this.db, account.id, this.db.now());
     return {
@@ -270,28 +309,48 @@ export class SendService {
   private async visibleMessage(viewer: Viewer, messageId: number): Promise<MessageRecord> {
     const message = await requireMessage(this.db, messageId);
     if (viewer.role !== 'admin' && !(await isAccountAgent(this.db, message.accountId, viewer.userId))) {
-      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no message ${messageId}.`, details: { resource: 'message', id: messageId } });
+      throw new PosternError('RESOURCE_NOT_FOUND', {
+        message: `There is no message ${messageId}.`,
+        details: { resource: 'message', id: messageId },
+      });
     }
     return message;
   }
 
   /** The account, if the caller may send from it and it is enabled. */
-  private async sendingAccount(viewer: Viewer, accountId: number, what: { resource: string; id: number }): Promise<EmailAccountRecord> {
+  private async sendingAccount(
+    viewer: Viewer,
+    accountId: number,
+    what: { resource: string; id: number },
+  ): Promise<EmailAccountRecord> {
     const account = await requireEmailAccount(this.db, accountId);
     if (viewer.role !== 'admin' && !(await isAccountAgent(this.db, accountId, viewer.userId))) {
-      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no ${what.resource.replace('_', ' ')} ${what.id}.`, details: what });
+      throw new PosternError('RESOURCE_NOT_FOUND', {
+        message: `There is no ${what.resource.replace('_', ' ')} ${what.id}.`,
+        details: what,
+      });
     }
-    if (!account.active) throw new PosternError('SEND_ACCOUNT_DISABLED', { message: `Email account ${account.key} is disabled: it sends no mail.`, details: { accountId } });
+    if (!account.active)
+      throw new PosternError('SEND_ACCOUNT_DISABLED', {
+        message: `Email account ${account.key} is disabled: it sends no mail.`,
+        details: { accountId },
+      });
     return account;
   }
 
-  private async parentOf(interaction: InteractionRecord, requested: number | undefined, problems: FieldProblems): Promise<MessageRecord | undefined> {
+  private async parentOf(
+    interaction: InteractionRecord,
+    requested: number | undefined,
+    problems: FieldProblems,
+  ): Promise<MessageRecord | undefined> {
     if (requested !== undefined) {
       const message = await requireMessage(this.db, requested).catch(() => undefined);
-      if (message === undefined || message.interactionId !== interaction.id) problems.add('inReplyToMessageId', `there is no message ${requested} in this conversation`);
+      if (message === undefined || message.interactionId !== interaction.id)
+        problems.add('inReplyToMessageId', `there is no message ${requested} in this conversation`);
       return message?.interactionId === interaction.id ? message : undefined;
     }
-    const latest = (await findLatestMessage(this.db, interaction.id, 'in')) ?? (await findLatestMessage(this.db, interaction.id));
+    const latest =
+      (await findLatestMessage(this.db, interaction.id, 'in')) ?? (await findLatestMessage(this.db, interaction.id));
     return latest === undefined ? undefined : requireMessage(this.db, latest);
   }
 
@@ -327,20 +386,37 @@ export class SendService {
     const to = checkAddressList('to', parts.to, problems);
     const cc = checkAddressList('cc', parts.cc, problems);
     const bcc = checkAddressList('bcc', parts.bcc, problems);
-    if (to.length === 0 && !problems.list.some((p) => p.field.startsWith('to'))) problems.add('to', 'the reply has no recipient: name one in "to"');
+    if (to.length === 0 && !problems.list.some((p) => p.field.startsWith('to')))
+      problems.add('to', 'the reply has no recipient: name one in "to"');
     const recipients = new Set([...to, ...cc, ...bcc].map((a) => a.address.toLowerCase())).size;
     if (recipients > settings.maxRecipientsPerMessage) {
-      problems.add('to', `the message has ${recipients} recipients; the account allows at most ${settings.maxRecipientsPerMessage} per message`);
+      problems.add(
+        'to',
+        `the message has ${recipients} recipients; the account allows at most ${settings.maxRecipientsPerMessage} per message`,
+      );
     }
     const attachments = checkAttachments(parts.body.attachments ?? [], problems);
     const text = parts.body.text ?? null;
     const rawHtml = parts.body.html ?? null;
-    if (text === null && rawHtml === null && attachments.length === 0) problems.add('text', 'the message has no text, no HTML and no attachment');
-    const attached = attachments.reduce((sum, a) => sum + a.content.length, 0) + Buffer.byteLength(text ?? '') + Buffer.byteLength(rawHtml ?? '');
-    if (attached > settings.maxMessageBytes) problems.add('attachments', `the message would be larger than ${formatBytes(settings.maxMessageBytes)}, the account's maximum message size`);
+    if (text === null && rawHtml === null && attachments.length === 0)
+      problems.add('text', 'the message has no text, no HTML and no attachment');
+    const attached =
+      attachments.reduce((sum, a) => sum + a.content.length, 0) +
+      Buffer.byteLength(text ?? '') +
+      Buffer.byteLength(rawHtml ?? '');
+    if (attached > settings.maxMessageBytes)
+      problems.add(
+        'attachments',
+        `the message would be larger than ${formatBytes(settings.maxMessageBytes)}, the account's maximum message size`,
+      );
     const token = parts.interaction === 'new' ? null : parts.interaction.subjectToken;
     // A new conversation's token exists only once it is stored; the length check keeps room for it.
-    const subject = subjectWithToken(parts.subject, token ?? '#P999999999-XXXX', problems, parts.subjectField ?? 'subject');
+    const subject = subjectWithToken(
+      parts.subject,
+      token ?? '#P999999999-XXXX',
+      problems,
+      parts.subjectField ?? 'subject',
+    );
     problems.throwIfAny();
     const first = to[0];
     if (first === undefined) throw new PosternError('INTERNAL', { message: 'a checked draft has no recipient' });
@@ -353,7 +429,15 @@ export class SendService {
       cc,
       bcc,
       text,
-      html: rawHtml === null ? null : sanitizeOutgoingHtml(rawHtml, attachments.flatMap((a) => (a.contentId === null || a.contentId === undefined ? [] : [{ contentId: a.contentId }]))),
+      html:
+        rawHtml === null
+          ? null
+          : sanitizeOutgoingHtml(
+              rawHtml,
+              attachments.flatMap((a) =>
+                a.contentId === null || a.contentId === undefined ? [] : [{ contentId: a.contentId }],
+              ),
+            ),
       attachments,
       autoSubmitted: parts.body.autoSubmitted ?? 'no',
       replyTo: parts.parent !== undefined,
@@ -366,7 +450,10 @@ export class SendService {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new PosternError('VALIDATION_FAILED', {
         message: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
-        details: { in: 'headers', fields: [{ field: 'idempotency-key', problem: 'must be 1 to 255 printable ASCII characters' }] },
+        details: {
+          in: 'headers',
+          fields: [{ field: 'idempotency-key', problem: 'must be 1 to 255 printable ASCII characters' }],
+        },
       });
     }
     const parentIndex = draft.parent === undefined ? null : await this.parentThreadIndex(draft.parent.id);
@@ -375,11 +462,22 @@ export class SendService {
       const reservation =
         key === undefined
           ? undefined
-          : await reserveIdempotencyKey(tx, { owner: `user:${caller.viewer.userId}`, key, requestHash: digest, expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) });
+          : await reserveIdempotencyKey(tx, {
+              owner: `user:${caller.viewer.userId}`,
+              key,
+              requestHash: digest,
+              expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+            });
       if (reservation?.kind === 'mismatch') throw new PosternError('SEND_IDEMPOTENCY_KEY_REUSED', { details: { key } });
       if (reservation?.kind === 'replay') return { ...queuedAnswer.parse(reservation.response), replayed: true };
-      const interaction = 'create' in draft.interaction ? await this.newInteraction(tx, draft.account, draft.interaction.create.contact, draft.subject, now) : draft.interaction;
-      const subject = 'create' in draft.interaction ? subjectWithToken(draft.subject, interaction.subjectToken, new FieldProblems()) : draft.subject;
+      const interaction =
+        'create' in draft.interaction
+          ? await this.newInteraction(tx, draft.account, draft.interaction.create.contact, draft.subject, now)
+          : draft.interaction;
+      const subject =
+        'create' in draft.interaction
+          ? subjectWithToken(draft.subject, interaction.subjectToken, new FieldProblems())
+          : draft.subject;
       const messageId = newMessageId(domainOf(draft.account.emailAddress), now, this.random);
       const thread = threadReferences(draft.parent);
       const raw = await composeMessage({
@@ -401,7 +499,10 @@ export class SendService {
       const settings = await getSendingSettings(tx, draft.account.id);
       if (raw.length > settings.maxMessageBytes) {
         const problems = new FieldProblems();
-        problems.add('attachments', `the message is ${formatBytes(raw.length)} once encoded; the account allows at most ${formatBytes(settings.maxMessageBytes)}`);
+        problems.add(
+          'attachments',
+          `the message is ${formatBytes(raw.length)} once encoded; the account allows at most ${formatBytes(settings.maxMessageBytes)}`,
+        );
         problems.throwIfAny();
       }
       const id = await insertOutgoingMessage(
@@ -435,7 +536,10 @@ export class SendService {
         },
         raw,
       );
-      const envelope = { from: draft.account.emailAddress, to: [...draft.to, ...draft.cc, ...draft.bcc].map((a) => a.address) };
+      const envelope = {
+        from: draft.account.emailAddress,
+        to: [...draft.to, ...draft.cc, ...draft.bcc].map((a) => a.address),
+      };
       const outbox = await insertOutboxRow(tx, { messageId: id, accountId: draft.account.id, envelope, at: now });
       await recordInteractionActivity(tx, interaction.id, { at: now, unread: false, reopen: false });
       await appendEvent(tx, {
@@ -443,7 +547,12 @@ export class SendService {
         scopeId: id,
         type: 'message.queued',
         message: `Queued for ${envelope.to.length} recipient(s) from ${draft.account.emailAddress}.`,
-        data: { outboxId: outbox.id, accountId: draft.account.id, interactionId: interaction.id, userId: caller.viewer.userId },
+        data: {
+          outboxId: outbox.id,
+          accountId: draft.account.id,
+          interactionId: interaction.id,
+          userId: caller.viewer.userId,
+        },
       });
       const answer = { id, interactionId: interaction.id, messageId, state: 'queued' };
       if (reservation?.kind === 'new') await completeIdempotencyKey(tx, reservation.id, 202, answer);
@@ -453,16 +562,36 @@ export class SendService {
     return result;
   }
 
-  private async newInteraction(tx: Database, account: EmailAccountRecord, contact: OutboundAddress, subject: string, now: Date): Promise<InteractionRecord> {
+  private async newInteraction(
+    tx: Database,
+    account: EmailAccountRecord,
+    contact: OutboundAddress,
+    subject: string,
+    now: Date,
+  ): Promise<InteractionRecord> {
     const existing = await findContactByAddress(tx, contact.display);
     const contactId =
       existing?.id ??
-      (await createContact(tx, { listId: account.defaultListId ?? (await this.fallbackList(tx)), name: contact.name || contact.display.split('@')[0] || contact.display, addresses: [contact.display] })).id;
-    return createInteraction(tx, { accountId: account.id, contactId, subject: normalizeSubject(subject), tokenCheck: tokenCheckFromBytes(this.random(3)), at: now });
+      (
+        await createContact(tx, {
+          listId: account.defaultListId ?? (await this.fallbackList(tx)),
+          name: contact.name || contact.display.split('@')[0] || contact.display,
+          addresses: [contact.display],
+        })
+      ).id;
+    return createInteraction(tx, {
+      accountId: account.id,
+      contactId,
+      subject: normalizeSubject(subject),
+      tokenCheck: tokenCheckFromBytes(this.random(3)),
+      at: now,
+    });
   }
 
   private async fallbackList(tx: Database): Promise<number> {
-    const found = (await listLists(tx, { query: 'Contacts', limit: 50 })).items.find((list) => list.name.toLowerCase() === 'contacts');
+    const found = (await listLists(tx, { query: 'Contacts', limit: 50 })).items.find(
+      (list) => list.name.toLowerCase() === 'contacts',
+    );
     return found?.id ?? (await createList(tx, { name: 'Contacts', description: 'New senders are saved here.' })).id;
   }
 

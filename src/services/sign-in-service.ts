@@ -3,7 +3,12 @@ import * as oidc from 'openid-client';
 import { PosternError, isPosternError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { endpointsOf, scopesForResource } from '../providers/microsoft/authority.js';
-import type { DeviceCodeStart, IdentityClaims, MicrosoftIdentity, TokenResult } from '../providers/microsoft/identity-client.js';
+import type {
+  DeviceCodeStart,
+  IdentityClaims,
+  MicrosoftIdentity,
+  TokenResult,
+} from '../providers/microsoft/identity-client.js';
 import { classifyMicrosoftError } from '../providers/microsoft/token-errors.js';
 import {
   appendEvent,
@@ -29,8 +34,7 @@ export interface SignInStarter {
 }
 
 export type CallbackOutcome =
-  | { ok: true; providerId: number; grant: GrantRecord }
-  | { ok: false; providerId: number | null; error: PosternError };
+  { ok: true; providerId: number; grant: GrantRecord } | { ok: false; providerId: number | null; error: PosternError };
 
 export interface DeviceFlowStatus {
   readonly flowId: string;
@@ -60,7 +64,11 @@ export class SignInService {
   ) {}
 
   /** Starts an authorization code sign-in and returns the URL to send the browser to. */
-  async startAuthorization(providerId: number, starter: SignInStarter, options: { loginHint?: string | null } = {}): Promise<URL> {
+  async startAuthorization(
+    providerId: number,
+    starter: SignInStarter,
+    options: { loginHint?: string | null } = {},
+  ): Promise<URL> {
     const provider = await requireProvider(this.db, providerId);
     if (provider.grantType !== 'authorization_code') {
       throw new PosternError('VALIDATION_FAILED', {
@@ -99,12 +107,21 @@ export class SignInService {
    */
   async completeAuthorization(parameters: URLSearchParams, sessionHash: string | null): Promise<CallbackOutcome> {
     const stateValue = parameters.get('state');
-    if (stateValue === null || stateValue === '') return { ok: false, providerId: null, error: stateError('The sign-in response carries no state.') };
+    if (stateValue === null || stateValue === '')
+      return { ok: false, providerId: null, error: stateError('The sign-in response carries no state.') };
     const consumed = await consumeOAuthState(this.db, stateValue);
-    if (consumed.outcome === 'unknown') return { ok: false, providerId: null, error: stateError('The sign-in response does not match any sign-in started here.') };
+    if (consumed.outcome === 'unknown')
+      return {
+        ok: false,
+        providerId: null,
+        error: stateError('The sign-in response does not match any sign-in started here.'),
+      };
     if (consumed.outcome !== 'ok') {
       const providerId = consumed.state?.providerId ?? null;
-      const reason = consumed.outcome === 'used' ? 'This sign-in response was already used.' : 'The sign-in took longer than 10 minutes.';
+      const reason =
+        consumed.outcome === 'used'
+          ? 'This sign-in response was already used.'
+          : 'The sign-in took longer than 10 minutes.';
       return { ok: false, providerId, error: stateError(reason) };
     }
     const record = consumed.state;
@@ -115,12 +132,21 @@ export class SignInService {
     const provider = await requireProvider(this.db, record.providerId);
     const microsoftError = parameters.get('error');
     if (microsoftError !== null) {
-      const error = classifyMicrosoftError({ error: microsoftError, error_description: parameters.get('error_description') ?? undefined });
+      const error = classifyMicrosoftError({
+        error: microsoftError,
+        error_description: parameters.get('error_description') ?? undefined,
+      });
       await this.recordFailure(provider, error);
       return { ok: false, providerId, error };
     }
     if (!parameters.get('code')) {
-      return { ok: false, providerId, error: new PosternError('AUTH_CALLBACK_INVALID', { message: 'The sign-in response carries neither a code nor an error.' }) };
+      return {
+        ok: false,
+        providerId,
+        error: new PosternError('AUTH_CALLBACK_INVALID', {
+          message: 'The sign-in response carries neither a code nor an error.',
+        }),
+      };
     }
     try {
       const result = await this.identity.redeemCode(connectionOf(provider, this.box), parameters, {
@@ -162,7 +188,8 @@ export class SignInService {
 
   deviceFlow(flowId: string): DeviceFlowStatus {
     const flow = this.deviceFlows.get(flowId);
-    if (flow === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no device code sign-in ${flowId}.` });
+    if (flow === undefined)
+      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no device code sign-in ${flowId}.` });
     return flow;
   }
 
@@ -179,7 +206,12 @@ export class SignInService {
   async signInWithPassword(providerId: number, username: string, password: string): Promise<GrantRecord> {
     const provider = await requireProvider(this.db, providerId);
     try {
-      const result = await this.identity.password(connectionOf(provider, this.box), username, password, provider.scopes);
+      const result = await this.identity.password(
+        connectionOf(provider, this.box),
+        username,
+        password,
+        provider.scopes,
+      );
       return await this.storeGrant(provider, result, { interactive: false, password, username });
     } catch (error) {
       const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });
@@ -219,7 +251,13 @@ export class SignInService {
     result: TokenResult,
     options: { interactive: boolean; password?: string; username?: string },
   ): Promise<GrantRecord> {
-    const claims: IdentityClaims = result.idTokenClaims ?? { objectId: null, tenantId: null, upn: options.username ?? null, email: null, name: null };
+    const claims: IdentityClaims = result.idTokenClaims ?? {
+      objectId: null,
+      tenantId: null,
+      upn: options.username ?? null,
+      email: null,
+      name: null,
+    };
     const appOnly = result.refreshToken === null && options.password === undefined && result.idTokenClaims === null;
     const endpoints = endpointsOf(provider);
     const grant = await this.db.transaction(async (tx) => {
@@ -231,14 +269,18 @@ export class SignInService {
         tenantId: claims.tenantId ?? provider.tenantId,
         displayName: appOnly ? 'Application (client credentials)' : claims.name,
         scopes: result.scopes,
-        sealedRefreshToken: result.refreshToken === null ? null : this.box.seal(result.refreshToken, 'grants.refresh_token'),
-        ...(options.password === undefined ? {} : { sealedPassword: this.box.seal(options.password, 'grants.password') }),
+        sealedRefreshToken:
+          result.refreshToken === null ? null : this.box.seal(result.refreshToken, 'grants.refresh_token'),
+        ...(options.password === undefined
+          ? {}
+          : { sealedPassword: this.box.seal(options.password, 'grants.password') }),
         interactive: options.interactive,
       });
       await setProviderStatus(tx, provider.id, 'ok');
       // The token of a sign-in is for the first resource the request named: Exchange, unless the
       // provider asks for Graph scopes only.
-      const resource = scopesForResource(provider.scopes, 'exchange', endpoints).length > 0 ? endpoints.exchange : endpoints.graph;
+      const resource =
+        scopesForResource(provider.scopes, 'exchange', endpoints).length > 0 ? endpoints.exchange : endpoints.graph;
       await tx.kysely
         .insertInto('grant_access_tokens')
         .values({
@@ -266,7 +308,11 @@ export class SignInService {
   private async recordFailure(provider: ProviderRecord, error: PosternError): Promise<void> {
     const aadsts = typeof error.details?.aadsts === 'string' ? error.details.aadsts : null;
     if (error.kind === 'needs-admin') {
-      await setProviderStatus(this.db, provider.id, 'error', { code: error.code, message: error.message, remedy: error.remedy ?? null });
+      await setProviderStatus(this.db, provider.id, 'error', {
+        code: error.code,
+        message: error.message,
+        remedy: error.remedy ?? null,
+      });
     }
     await appendEvent(this.db, {
       scope: 'provider',
@@ -291,6 +337,6 @@ function grantTypeRemedy(grantType: string): string {
     case 'client_credentials':
       return 'Client credentials need no sign-in: use Authenticate to check that the app obtains a token.';
     default:
-      return 'Sign in with the mailbox user\'s username and password.';
+      return "Sign in with the mailbox user's username and password.";
   }
 }

@@ -75,7 +75,8 @@ export class UserService {
     return this.db.transaction(async (tx) => {
       const user = await findUserById(tx, id);
       if (user === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no user ${id}.` });
-      const losesAdmin = user.role === 'admin' && !user.disabled && (changes.role === 'agent' || changes.disabled === true);
+      const losesAdmin =
+        user.role === 'admin' && !user.disabled && (changes.role === 'agent' || changes.disabled === true);
       if (losesAdmin && (await countActiveAdmins(tx)) <= 1) {
         throw new PosternError('RESOURCE_CONFLICT', {
           message: `"${user.username}" is the last active administrator and must stay one.`,

@@ -23,7 +23,8 @@ describe('webhookRetryDelay', () => {
 
   it('retries for about 13 hours with the defaults', () => {
     let total = 0;
-    for (let attempt = 1; attempt < DEFAULT_WEBHOOK_RETRY.maxAttempts; attempt += 1) total += webhookRetryDelay(attempt, policy, 0.5) ?? 0;
+    for (let attempt = 1; attempt < DEFAULT_WEBHOOK_RETRY.maxAttempts; attempt += 1)
+      total += webhookRetryDelay(attempt, policy, 0.5) ?? 0;
     expect(total / 3_600_000).toBeGreaterThan(12);
     expect(total / 3_600_000).toBeLessThan(14);
   });

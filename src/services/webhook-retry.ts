@@ -18,7 +18,12 @@ export interface WebhookRetryPolicy {
 }
 
 /** The default schedule. */
-export const DEFAULT_WEBHOOK_RETRY: WebhookRetryPolicy = { baseMs: 30_000, maxDelayMs: 3_600_000, maxAttempts: 20, jitter: 0.2 };
+export const DEFAULT_WEBHOOK_RETRY: WebhookRetryPolicy = {
+  baseMs: 30_000,
+  maxDelayMs: 3_600_000,
+  maxAttempts: 20,
+  jitter: 0.2,
+};
 
 /**
  * The delay before the attempt after `attempt` (1-based) failed, or null when no attempt is left.

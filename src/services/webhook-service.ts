@@ -41,7 +41,12 @@ export const webhookUrl = z
 
 /** Subscription patterns: `message.received`, `account.*`, or `*`. */
 export const eventPatterns = z
-  .array(z.string().trim().regex(EVENT_PATTERN, 'must be an event type such as message.received, a family such as account.*, or *'))
+  .array(
+    z
+      .string()
+      .trim()
+      .regex(EVENT_PATTERN, 'must be an event type such as message.received, a family such as account.*, or *'),
+  )
   .min(1, 'must name at least one event type')
   .max(100, 'must name at most 100 event types')
   .transform((patterns) => [...new Set(patterns)]);
@@ -119,7 +124,10 @@ export class WebhookService {
   }
 
   /** The delivery log of a webhook, newest first. */
-  async deliveries(id: number, filter: { state?: DeliveryAttemptState; before?: number; limit?: number } = {}): Promise<{ items: WebhookDeliveryRecord[]; nextBefore: number | null }> {
+  async deliveries(
+    id: number,
+    filter: { state?: DeliveryAttemptState; before?: number; limit?: number } = {},
+  ): Promise<{ items: WebhookDeliveryRecord[]; nextBefore: number | null }> {
     await requireWebhook(this.db, id);
     return listDeliveries(this.db, id, filter);
   }
@@ -135,10 +143,14 @@ export class WebhookService {
       throw new PosternError('RESOURCE_NOT_FOUND', { message: `Webhook ${id} has no delivery ${deliveryId}.` });
     }
     if (!(await requeueDelivery(this.db, id, deliveryId))) {
-      throw new PosternError('RESOURCE_CONFLICT', { message: `Delivery ${deliveryId} is being sent right now.`, remedy: 'Look at the delivery log again in a few seconds.' });
+      throw new PosternError('RESOURCE_CONFLICT', {
+        message: `Delivery ${deliveryId} is being sent right now.`,
+        remedy: 'Look at the delivery log again in a few seconds.',
+      });
     }
     const delivery = await getDelivery(this.db, id, deliveryId);
-    if (delivery === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `Webhook ${id} has no delivery ${deliveryId}.` });
+    if (delivery === undefined)
+      throw new PosternError('RESOURCE_NOT_FOUND', { message: `Webhook ${id} has no delivery ${deliveryId}.` });
     return delivery;
   }
 

@@ -21,14 +21,26 @@ describe('webhook signatures', () => {
 
   it('accepts its own signature within the replay window', () => {
     const header = signatureHeader(SECRET, 1_700_000_000, BODY);
-    expect(verifySignature({ secret: SECRET, header, body: BODY, nowSeconds: 1_700_000_100 })).toEqual({ ok: true, timestamp: 1_700_000_000 });
+    expect(verifySignature({ secret: SECRET, header, body: BODY, nowSeconds: 1_700_000_100 })).toEqual({
+      ok: true,
+      timestamp: 1_700_000_000,
+    });
   });
 
   it('refuses a replay outside the window, a changed body, another secret, and junk', () => {
     const header = signatureHeader(SECRET, 1_700_000_000, BODY);
-    expect(verifySignature({ secret: SECRET, header, body: BODY, nowSeconds: 1_700_000_301 })).toEqual({ ok: false, reason: 'expired' });
-    expect(verifySignature({ secret: SECRET, header, body: `${BODY} `, nowSeconds: 1_700_000_000 })).toEqual({ ok: false, reason: 'mismatch' });
-    expect(verifySignature({ secret: 'whsec_other', header, body: BODY, nowSeconds: 1_700_000_000 })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifySignature({ secret: SECRET, header, body: BODY, nowSeconds: 1_700_000_301 })).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
+    expect(verifySignature({ secret: SECRET, header, body: `${BODY} `, nowSeconds: 1_700_000_000 })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+    expect(verifySignature({ secret: 'whsec_other', header, body: BODY, nowSeconds: 1_700_000_000 })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
     for (const junk of ['', 't=abc,v1=00', 'v1=' + 'a'.repeat(64), 't=1', 't=1,v1=xyz', 't=1=2,v1=' + 'a'.repeat(64)]) {
       expect(verifySignature({ secret: SECRET, header: junk, body: BODY, nowSeconds: 1 }).ok, junk).toBe(false);
     }
@@ -38,7 +50,10 @@ describe('webhook signatures', () => {
     const good = computeSignature(SECRET, 10, BODY);
     const parsed = parseSignatureHeader(`t=10,v1=${'0'.repeat(64)},v1=${good}`);
     expect(parsed?.signatures).toHaveLength(2);
-    expect(verifySignature({ secret: SECRET, header: `t=10,v1=${'0'.repeat(64)},v1=${good}`, body: BODY, nowSeconds: 10 }).ok).toBe(true);
+    expect(
+      verifySignature({ secret: SECRET, header: `t=10,v1=${'0'.repeat(64)},v1=${good}`, body: BODY, nowSeconds: 10 })
+        .ok,
+    ).toBe(true);
   });
 
   it('generates distinct prefixed secrets', () => {

@@ -27,7 +27,10 @@ export function generateWebhookSecret(): string {
 
 /** The hex HMAC-SHA256 of `<timestamp>.<body>` under `secret`. */
 export function computeSignature(secret: string, timestampSeconds: number, body: string): string {
-  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${timestampSeconds}.`, 'utf8').update(body, 'utf8').digest('hex');
+  return createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(`${timestampSeconds}.`, 'utf8')
+    .update(body, 'utf8')
+    .digest('hex');
 }
 
 /** The `Postern-Signature` header value for a body sent at `timestampSeconds`. */
@@ -60,7 +63,9 @@ export function parseSignatureHeader(header: string): ParsedSignature | undefine
 }
 
 /** Why a signature was refused. */
-export type SignatureVerdict = { readonly ok: true; readonly timestamp: number } | { readonly ok: false; readonly reason: 'malformed' | 'expired' | 'mismatch' };
+export type SignatureVerdict =
+  | { readonly ok: true; readonly timestamp: number }
+  | { readonly ok: false; readonly reason: 'malformed' | 'expired' | 'mismatch' };
 
 /**
  * Verifies a delivery as a receiver should: the header parses, the timestamp is within
@@ -75,7 +80,8 @@ export function verifySignature(input: {
 }): SignatureVerdict {
   const parsed = parseSignatureHeader(input.header);
   if (parsed === undefined) return { ok: false, reason: 'malformed' };
-  if (Math.abs(input.nowSeconds - parsed.timestamp) > (input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS)) return { ok: false, reason: 'expired' };
+  if (Math.abs(input.nowSeconds - parsed.timestamp) > (input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS))
+    return { ok: false, reason: 'expired' };
   const expected = Buffer.from(computeSignature(input.secret, parsed.timestamp, input.body), 'hex');
   const match = parsed.signatures.some((candidate) => {
     const given = Buffer.from(candidate, 'hex');

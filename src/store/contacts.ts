@@ -57,7 +57,13 @@ export async function createContact(db: Database, contact: NewContact): Promise<
       const now = toDbTime(tx.now());
       const row = await tx.kysely
         .insertInto('contacts')
-        .values({ list_id: contact.listId, name: contact.name, notes: contact.notes ?? null, created_at: now, updated_at: now })
+        .values({
+          list_id: contact.listId,
+          name: contact.name,
+          notes: contact.notes ?? null,
+          created_at: now,
+          updated_at: now,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       await insertAddresses(tx, row.id, addresses);
@@ -154,7 +160,13 @@ export async function searchContacts(db: Database, search: ContactSearch = {}): 
   const base = filteredContacts(db, search);
   const [totalRow, rows] = await Promise.all([
     base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-    base.selectAll('contacts').orderBy((eb) => eb.fn('lower', ['contacts.name'])).orderBy('contacts.id').limit(limit).offset(offset).execute(),
+    base
+      .selectAll('contacts')
+      .orderBy((eb) => eb.fn('lower', ['contacts.name']))
+      .orderBy('contacts.id')
+      .limit(limit)
+      .offset(offset)
+      .execute(),
   ]);
   return { items: await attachAddresses(db, rows), total: Number(totalRow.total), limit, offset };
 }
@@ -200,12 +212,19 @@ function normalizeAddress(address: string): string {
 async function assertListExists(db: Database, listId: number): Promise<void> {
   const list = await db.kysely.selectFrom('lists').select('id').where('id', '=', listId).executeTakeFirst();
   if (list === undefined) {
-    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no list ${listId}.`, details: { resource: 'list', id: listId } });
+    throw new PosternError('RESOURCE_NOT_FOUND', {
+      message: `There is no list ${listId}.`,
+      details: { resource: 'list', id: listId },
+    });
   }
 }
 
 /** Throws the friendly conflict when an address belongs to another contact. */
-async function assertAddressesFree(db: Database, addresses: readonly string[], exceptContactId?: number): Promise<void> {
+async function assertAddressesFree(
+  db: Database,
+  addresses: readonly string[],
+  exceptContactId?: number,
+): Promise<void> {
   const taken = await findAddressOwner(db, addresses, exceptContactId);
   if (taken !== undefined) throw addressConflict(taken.address, taken);
 }
@@ -231,7 +250,9 @@ async function insertAddresses(db: Database, contactId: number, addresses: reado
   const now = toDbTime(db.now());
   await db.kysely
     .insertInto('contact_addresses')
-    .values(addresses.map((address, index) => ({ contact_id: contactId, address, position: from + index, created_at: now })))
+    .values(
+      addresses.map((address, index) => ({ contact_id: contactId, address, position: from + index, created_at: now })),
+    )
     .execute();
 }
 
@@ -246,7 +267,11 @@ async function attachAddresses(db: Database, rows: readonly Row<'contacts'>[]): 
   const addressRows = await db.kysely
     .selectFrom('contact_addresses')
     .select(['contact_id', 'address'])
-    .where('contact_id', 'in', rows.map((row) => row.id))
+    .where(
+      'contact_id',
+      'in',
+      rows.map((row) => row.id),
+    )
     .orderBy('contact_id')
     .orderBy('position')
     .orderBy('id')
@@ -263,7 +288,11 @@ async function attachAddresses(db: Database, rows: readonly Row<'contacts'>[]): 
  * writer) into the same conflict. The owner is named when it can still be read: not inside a
  * caller's transaction, which PostgreSQL has aborted.
  */
-async function withAddressConflicts<T>(db: Database, addresses: readonly string[], write: () => Promise<T>): Promise<T> {
+async function withAddressConflicts<T>(
+  db: Database,
+  addresses: readonly string[],
+  write: () => Promise<T>,
+): Promise<T> {
   try {
     return await write();
   } catch (error) {
@@ -273,18 +302,29 @@ async function withAddressConflicts<T>(db: Database, addresses: readonly string[
   }
 }
 
-function addressConflict(address: string, owner: { id: number; name: string } | undefined, cause?: unknown): PosternError {
+function addressConflict(
+  address: string,
+  owner: { id: number; name: string } | undefined,
+  cause?: unknown,
+): PosternError {
   const whose = owner === undefined ? 'another contact' : `contact "${owner.name}" (${owner.id})`;
   return new PosternError('RESOURCE_CONFLICT', {
     message: `The address ${address} already belongs to ${whose}.`,
     remedy: 'An address belongs to one contact only: edit that contact, or remove the address from it first.',
-    details: { field: 'addresses', address, ...(owner === undefined ? {} : { contactId: owner.id, contactName: owner.name }) },
+    details: {
+      field: 'addresses',
+      address,
+      ...(owner === undefined ? {} : { contactId: owner.id, contactName: owner.name }),
+    },
     cause,
   });
 }
 
 function contactNotFound(id: number): PosternError {
-  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no contact ${id}.`, details: { resource: 'contact', id } });
+  return new PosternError('RESOURCE_NOT_FOUND', {
+    message: `There is no contact ${id}.`,
+    details: { resource: 'contact', id },
+  });
 }
 
 function toContactRecord(row: Row<'contacts'>, addresses: string[]): ContactRecord {

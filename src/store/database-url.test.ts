@@ -4,8 +4,14 @@ import { parseDatabaseUrl, redactDatabaseUrl, scrubPassword } from './database-u
 
 describe('parseDatabaseUrl', () => {
   it('reads SQLite paths in their usual spellings', () => {
-    expect(parseDatabaseUrl('sqlite:/var/lib/postern/postern.db')).toEqual({ engine: 'sqlite', filename: '/var/lib/postern/postern.db' });
-    expect(parseDatabaseUrl('sqlite:///var/lib/postern.db')).toEqual({ engine: 'sqlite', filename: '/var/lib/postern.db' });
+    expect(parseDatabaseUrl('sqlite:/var/lib/postern/postern.db')).toEqual({
+      engine: 'sqlite',
+      filename: '/var/lib/postern/postern.db',
+    });
+    expect(parseDatabaseUrl('sqlite:///var/lib/postern.db')).toEqual({
+      engine: 'sqlite',
+      filename: '/var/lib/postern.db',
+    });
     expect(parseDatabaseUrl('sqlite:data/postern.db')).toEqual({ engine: 'sqlite', filename: 'data/postern.db' });
     expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ engine: 'sqlite', filename: ':memory:' });
   });

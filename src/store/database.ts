@@ -7,7 +7,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement, type Transaction } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type SqliteDatabase,
+  type SqliteStatement,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import { PosternError } from '../errors/index.js';
 import { parseDatabaseUrl, redactDatabaseUrl, scrubPassword, type Engine } from './database-url.js';
@@ -81,7 +89,15 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     location.engine === 'sqlite'
       ? openSqlite(location.filename, displayUrl, options)
       : openPostgres(location.connectionString, options);
-  const db = new KyselyDatabase(kysely, location.engine, displayUrl, clock, false, url, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const db = new KyselyDatabase(
+    kysely,
+    location.engine,
+    displayUrl,
+    clock,
+    false,
+    url,
+    options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  );
   try {
     await db.ping();
   } catch (error) {
@@ -109,7 +125,8 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
       throw error;
     }
     const connection = withStatementCache(database, STATEMENT_CACHE_SIZE);
-    if (filename === ':memory:' || filename === '') return new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
+    if (filename === ':memory:' || filename === '')
+      return new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
     const checkpointer = startCheckpointer(database, path.resolve(filename));
     const withCheckpointer: SqliteDatabase = {
       prepare: (text) => connection.prepare(text),
@@ -122,7 +139,8 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
   } catch (error) {
     throw new PosternError('STORE_UNAVAILABLE', {
       message: `Cannot open the SQLite database ${displayUrl}: ${describeError(error)}.`,
-      remedy: 'Check that the directory exists or can be created, that Postern may write there, and that the file is a SQLite database.',
+      remedy:
+        'Check that the directory exists or can be created, that Postern may write there, and that the file is a SQLite database.',
       details: { engine: 'sqlite', url: displayUrl },
       cause: error,
     });

@@ -10,12 +10,21 @@
  */
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
-import type { AccountService, AccountStatus, AccountTransport, AfterFetchAction, Row, Sealed, Timestamp } from './schema.js';
+import type {
+  AccountService,
+  AccountStatus,
+  AccountTransport,
+  AfterFetchAction,
+  Row,
+  Sealed,
+  Timestamp,
+} from './schema.js';
 import { readConstraintViolation } from './sql-errors.js';
 import { toDbTime } from './time.js';
 
 /** What to import when an account is first connected. */
-export type FirstSync = { readonly kind: 'days'; readonly days: number } | { readonly kind: 'all' } | { readonly kind: 'new' };
+export type FirstSync =
+  { readonly kind: 'days'; readonly days: number } | { readonly kind: 'all' } | { readonly kind: 'new' };
 
 /** An account's last error, as shown with its status. */
 export interface AccountError {
@@ -168,7 +177,10 @@ export async function listEmailAccounts(db: Database, filter: EmailAccountFilter
       ),
     );
   }
-  const rows = await query.orderBy((eb) => eb.fn('lower', ['email_accounts.key'])).orderBy('email_accounts.id').execute();
+  const rows = await query
+    .orderBy((eb) => eb.fn('lower', ['email_accounts.key']))
+    .orderBy('email_accounts.id')
+    .execute();
   return rows.map(toEmailAccountRecord);
 }
 
@@ -177,7 +189,11 @@ export async function listEmailAccounts(db: Database, filter: EmailAccountFilter
  *
  * @throws PosternError RESOURCE_NOT_FOUND, RESOURCE_CONFLICT for a taken key.
  */
-export async function updateEmailAccount(db: Database, id: number, changes: Partial<EmailAccountFields>): Promise<EmailAccountRecord> {
+export async function updateEmailAccount(
+  db: Database,
+  id: number,
+  changes: Partial<EmailAccountFields>,
+): Promise<EmailAccountRecord> {
   const columns = {
     ...toColumns(changes),
     ...(changes.name === undefined ? {} : { name: changes.name }),
@@ -223,7 +239,8 @@ export async function setEmailAccountStatus(
         last_error_code: error?.code ?? null,
         last_error_message: error?.message ?? null,
         last_error_remedy: error?.remedy ?? null,
-        status_changed_at: current.status === status && current.statusChangedAt !== null ? current.statusChangedAt : now,
+        status_changed_at:
+          current.status === status && current.statusChangedAt !== null ? current.statusChangedAt : now,
         updated_at: now,
       })
       .where('id', '=', id)
@@ -287,13 +304,23 @@ export async function setAccountAgents(db: Database, accountId: number, userIds:
 
 /** The ids of the agents assigned to an account, ascending. */
 export async function listAccountAgents(db: Database, accountId: number): Promise<number[]> {
-  const rows = await db.kysely.selectFrom('account_agents').select('user_id').where('account_id', '=', accountId).orderBy('user_id').execute();
+  const rows = await db.kysely
+    .selectFrom('account_agents')
+    .select('user_id')
+    .where('account_id', '=', accountId)
+    .orderBy('user_id')
+    .execute();
   return rows.map((row) => row.user_id);
 }
 
 /** The ids of the accounts a user is assigned to, ascending. */
 export async function listAgentAccountIds(db: Database, userId: number): Promise<number[]> {
-  const rows = await db.kysely.selectFrom('account_agents').select('account_id').where('user_id', '=', userId).orderBy('account_id').execute();
+  const rows = await db.kysely
+    .selectFrom('account_agents')
+    .select('account_id')
+    .where('user_id', '=', userId)
+    .orderBy('account_id')
+    .execute();
   return rows.map((row) => row.account_id);
 }
 
@@ -369,7 +396,10 @@ function translateConflict(error: unknown, key: string): unknown {
 }
 
 function accountNotFound(id: number): PosternError {
-  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account ${id}.`, details: { resource: 'email_account', id } });
+  return new PosternError('RESOURCE_NOT_FOUND', {
+    message: `There is no email account ${id}.`,
+    details: { resource: 'email_account', id },
+  });
 }
 
 function toEmailAccountRecord(row: Row<'email_accounts'>): EmailAccountRecord {
@@ -403,7 +433,10 @@ function toEmailAccountRecord(row: Row<'email_accounts'>): EmailAccountRecord {
     sendPerMinute: row.send_per_minute,
     recipientsPerDay: row.recipients_per_day,
     status: row.status,
-    lastError: row.last_error_code === null ? null : { code: row.last_error_code, message: row.last_error_message ?? '', remedy: row.last_error_remedy },
+    lastError:
+      row.last_error_code === null
+        ? null
+        : { code: row.last_error_code, message: row.last_error_message ?? '', remedy: row.last_error_remedy },
     statusChangedAt: row.status_changed_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -98,7 +98,11 @@ export async function appendEvent(db: Database, event: NewEvent): Promise<EventR
 /** Events matching the filter, newest first, paged by id cursor. */
 export async function listEvents(db: Database, filter: EventFilter = {}): Promise<EventPage> {
   const limit = Math.min(Math.max(Math.trunc(filter.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
-  let query = db.kysely.selectFrom('events').selectAll().orderBy('id', 'desc').limit(limit + 1);
+  let query = db.kysely
+    .selectFrom('events')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
   if (filter.scope !== undefined) query = query.where('scope', '=', filter.scope);
   if (filter.scopeId !== undefined) query = query.where('scope_id', '=', filter.scopeId);
   if (filter.types !== undefined && filter.types.length > 0) query = query.where('type', 'in', [...filter.types]);
@@ -113,7 +117,11 @@ export async function listEvents(db: Database, filter: EventFilter = {}): Promis
         eb.and([eb('scope', '=', 'account'), eb('scope_id', 'in', accountIds)]),
         eb.and([
           eb('scope', '=', 'message'),
-          eb('scope_id', 'in', eb.selectFrom('messages').select('messages.id').where('messages.account_id', 'in', accountIds)),
+          eb(
+            'scope_id',
+            'in',
+            eb.selectFrom('messages').select('messages.id').where('messages.account_id', 'in', accountIds),
+          ),
         ]),
       ]),
     );
@@ -132,9 +140,22 @@ export async function pruneEvents(db: Database, before: Date, batchSize = 5000):
   const cutoff = toDbTime(before);
   let total = 0;
   for (;;) {
-    const batch = await db.kysely.selectFrom('events').select('id').where('created_at', '<', cutoff).orderBy('id').limit(batchSize).execute();
+    const batch = await db.kysely
+      .selectFrom('events')
+      .select('id')
+      .where('created_at', '<', cutoff)
+      .orderBy('id')
+      .limit(batchSize)
+      .execute();
     if (batch.length === 0) return total;
-    const result = await db.kysely.deleteFrom('events').where('id', 'in', batch.map((row) => row.id)).executeTakeFirst();
+    const result = await db.kysely
+      .deleteFrom('events')
+      .where(
+        'id',
+        'in',
+        batch.map((row) => row.id),
+      )
+      .executeTakeFirst();
     total += Number(result.numDeletedRows);
     if (batch.length < batchSize) return total;
   }

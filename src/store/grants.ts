@@ -124,7 +124,11 @@ async function findGrantByIdentity(
  * The grant of the user known as `address` under a provider: its UPN, else the email address its
  * ID token revealed, compared regardless of case.
  */
-export async function findGrantByUpn(db: Database, providerId: number, address: string): Promise<GrantRecord | undefined> {
+export async function findGrantByUpn(
+  db: Database,
+  providerId: number,
+  address: string,
+): Promise<GrantRecord | undefined> {
   const lower = address.toLowerCase();
   const byUpn = await db.kysely
     .selectFrom('grants')
@@ -166,7 +170,10 @@ export async function lockGrant(db: Database, id: number): Promise<GrantRecord> 
   return toGrantRecord(row);
 }
 
-export async function listGrants(db: Database, filter: { providerId?: number; state?: GrantState } = {}): Promise<GrantRecord[]> {
+export async function listGrants(
+  db: Database,
+  filter: { providerId?: number; state?: GrantState } = {},
+): Promise<GrantRecord[]> {
   let query = db.kysely.selectFrom('grants').selectAll().orderBy('id');
   if (filter.providerId !== undefined) query = query.where('provider_id', '=', filter.providerId);
   if (filter.state !== undefined) query = query.where('state', '=', filter.state);
@@ -181,7 +188,11 @@ export async function deleteGrant(db: Database, id: number): Promise<void> {
 }
 
 /** The cached access token of a grant for a resource, if any (expired or not). */
-export async function getCachedAccessToken(db: Database, grantId: number, resource: string): Promise<CachedAccessToken | undefined> {
+export async function getCachedAccessToken(
+  db: Database,
+  grantId: number,
+  resource: string,
+): Promise<CachedAccessToken | undefined> {
   const row = await db.kysely
     .selectFrom('grant_access_tokens')
     .selectAll()
@@ -204,7 +215,13 @@ export async function getCachedAccessToken(db: Database, grantId: number, resour
 export async function storeRefreshedTokens(
   db: Database,
   grantId: number,
-  tokens: { sealedRefreshToken: Sealed | null; resource: string; sealedAccessToken: Sealed; scopes: readonly string[]; expiresAt: Date },
+  tokens: {
+    sealedRefreshToken: Sealed | null;
+    resource: string;
+    sealedAccessToken: Sealed;
+    scopes: readonly string[];
+    expiresAt: Date;
+  },
 ): Promise<void> {
   await db.transaction(async (tx) => {
     const now = toDbTime(tx.now());
@@ -236,7 +253,10 @@ export async function storeRefreshedTokens(
       .where('resource', '=', tokens.resource)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) === 0) {
-      await tx.kysely.insertInto('grant_access_tokens').values({ ...values, grant_id: grantId, resource: tokens.resource }).execute();
+      await tx.kysely
+        .insertInto('grant_access_tokens')
+        .values({ ...values, grant_id: grantId, resource: tokens.resource })
+        .execute();
     }
   });
 }

@@ -33,12 +33,26 @@ const anyJson = z.json();
  * the transaction that does the work; on PostgreSQL a concurrent request with the same key waits
  * for the first one's transaction and then sees its answer.
  */
-export async function reserveIdempotencyKey(db: Database, request: IdempotencyRequest): Promise<IdempotencyReservation> {
+export async function reserveIdempotencyKey(
+  db: Database,
+  request: IdempotencyRequest,
+): Promise<IdempotencyReservation> {
   const now = toDbTime(db.now());
-  await db.kysely.deleteFrom('idempotency_keys').where('owner', '=', request.owner).where('key', '=', request.key).where('expires_at', '<=', now).execute();
+  await db.kysely
+    .deleteFrom('idempotency_keys')
+    .where('owner', '=', request.owner)
+    .where('key', '=', request.key)
+    .where('expires_at', '<=', now)
+    .execute();
   const inserted = await db.kysely
     .insertInto('idempotency_keys')
-    .values({ owner: request.owner, key: request.key, request_hash: request.requestHash, created_at: now, expires_at: toDbTime(request.expiresAt) })
+    .values({
+      owner: request.owner,
+      key: request.key,
+      request_hash: request.requestHash,
+      created_at: now,
+      expires_at: toDbTime(request.expiresAt),
+    })
     .onConflict((conflict) => conflict.columns(['owner', 'key']).doNothing())
     .returning('id')
     .executeTakeFirst();
@@ -53,17 +67,32 @@ export async function reserveIdempotencyKey(db: Database, request: IdempotencyRe
   return {
     kind: 'replay',
     status: existing.response_status ?? 202,
-    response: existing.response_json === null ? null : fromJsonText(existing.response_json, anyJson, 'idempotency_keys.response_json'),
+    response:
+      existing.response_json === null
+        ? null
+        : fromJsonText(existing.response_json, anyJson, 'idempotency_keys.response_json'),
   };
 }
 
 /** Stores the answer given under a reserved key. */
-export async function completeIdempotencyKey(db: Database, id: number, status: number, response: unknown): Promise<void> {
-  await db.kysely.updateTable('idempotency_keys').set({ response_status: status, response_json: toJsonText(response) }).where('id', '=', id).execute();
+export async function completeIdempotencyKey(
+  db: Database,
+  id: number,
+  status: number,
+  response: unknown,
+): Promise<void> {
+  await db.kysely
+    .updateTable('idempotency_keys')
+    .set({ response_status: status, response_json: toJsonText(response) })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Deletes expired keys. Returns how many. */
 export async function deleteExpiredIdempotencyKeys(db: Database, now: Date): Promise<number> {
-  const result = await db.kysely.deleteFrom('idempotency_keys').where('expires_at', '<=', toDbTime(now)).executeTakeFirst();
+  const result = await db.kysely
+    .deleteFrom('idempotency_keys')
+    .where('expires_at', '<=', toDbTime(now))
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -4,10 +4,22 @@
  */
 export { openDatabase, type Database, type Engine, type OpenDatabaseOptions } from './database.js';
 export { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './database-url.js';
-export { migrateToLatest, migrateDown, getMigrationStates, MIGRATIONS, type MigrationReport, type MigrationState } from './migrations/index.js';
+export {
+  migrateToLatest,
+  migrateDown,
+  getMigrationStates,
+  MIGRATIONS,
+  type MigrationReport,
+  type MigrationState,
+} from './migrations/index.js';
 export type * from './schema.js';
 export { toDbTime, fromDbTime } from './time.js';
-export { readConstraintViolation, isConstraintViolation, type ConstraintViolation, type ConstraintKind } from './sql-errors.js';
+export {
+  readConstraintViolation,
+  isConstraintViolation,
+  type ConstraintViolation,
+  type ConstraintKind,
+} from './sql-errors.js';
 export { normalizePage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination.js';
 export { hashToken, randomToken } from './token-hash.js';
 

@@ -88,7 +88,9 @@ export async function createInteraction(db: Database, interaction: NewInteractio
         contact_id: interaction.contactId,
         subject: interaction.subject.slice(0, 1000),
         last_activity_at: at,
-        ...(interaction.firstMessage === undefined ? {} : { message_count: 1, unread_count: interaction.firstMessage.unread ? 1 : 0 }),
+        ...(interaction.firstMessage === undefined
+          ? {}
+          : { message_count: 1, unread_count: interaction.firstMessage.unread ? 1 : 0 }),
         created_at: now,
         updated_at: now,
       })
@@ -138,7 +140,11 @@ export async function recordInteractionActivity(
 }
 
 /** The interactions of an account that own these subject tokens (stored form). */
-export async function findInteractionsByTokens(db: Database, accountId: number, tokens: readonly string[]): Promise<Map<string, number>> {
+export async function findInteractionsByTokens(
+  db: Database,
+  accountId: number,
+  tokens: readonly string[],
+): Promise<Map<string, number>> {
   if (tokens.length === 0) return new Map();
   const rows = await db.kysely
     .selectFrom('interactions')
@@ -188,7 +194,8 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
     .where('interactions.account_id', 'in', [...query.accountIds]);
   if (query.status !== undefined) select = select.where('interactions.status', '=', query.status);
   if (query.assignedUserId === null) select = select.where('interactions.assigned_user_id', 'is', null);
-  else if (query.assignedUserId !== undefined) select = select.where('interactions.assigned_user_id', '=', query.assignedUserId);
+  else if (query.assignedUserId !== undefined)
+    select = select.where('interactions.assigned_user_id', '=', query.assignedUserId);
   if (query.contactId !== undefined) select = select.where('interactions.contact_id', '=', query.contactId);
   const text = query.text?.trim() ?? '';
   if (text !== '') {
@@ -216,14 +223,21 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
       ]),
     );
   }
-  const rows = await select.orderBy('interactions.last_activity_at', 'desc').orderBy('interactions.id', 'desc').limit(limit + 1).execute();
+  const rows = await select
+    .orderBy('interactions.last_activity_at', 'desc')
+    .orderBy('interactions.id', 'desc')
+    .limit(limit + 1)
+    .execute();
   const items = rows.slice(0, limit).map((row) => ({
     ...toInteractionRecord(row),
     contactName: row.contact_name,
     contactAddress: row.contact_address ?? null,
   }));
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.lastActivityAt, last.id) : null };
+  return {
+    items,
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.lastActivityAt, last.id) : null,
+  };
 }
 
 /** Assigns a conversation to a user, or unassigns it with null. @throws PosternError RESOURCE_NOT_FOUND */
@@ -248,12 +262,19 @@ export async function reopenInteraction(db: Database, id: number): Promise<Inter
 /** Marks every message of a conversation read (the agent opened it). @throws PosternError RESOURCE_NOT_FOUND */
 export async function markInteractionRead(db: Database, id: number): Promise<InteractionRecord> {
   return db.transaction(async (tx) => {
-    await tx.kysely.updateTable('messages').set({ is_read: 1 }).where('interaction_id', '=', id).where('is_read', '=', 0).execute();
+    await tx.kysely
+      .updateTable('messages')
+      .set({ is_read: 1 })
+      .where('interaction_id', '=', id)
+      .where('is_read', '=', 0)
+      .execute();
     return updateInteractionRow(tx, id, { unread_count: 0 });
   });
 }
 
-type InteractionColumns = Partial<Pick<Row<'interactions'>, 'assigned_user_id' | 'status' | 'closed_at' | 'unread_count'>>;
+type InteractionColumns = Partial<
+  Pick<Row<'interactions'>, 'assigned_user_id' | 'status' | 'closed_at' | 'unread_count'>
+>;
 
 async function updateInteractionRow(db: Database, id: number, columns: InteractionColumns): Promise<InteractionRecord> {
   const row = await db.kysely
@@ -286,7 +307,10 @@ function decodeCursor(cursor: string): { at: Timestamp; id: number } {
 }
 
 function interactionNotFound(id: number): PosternError {
-  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no interaction ${id}.`, details: { resource: 'interaction', id } });
+  return new PosternError('RESOURCE_NOT_FOUND', {
+    message: `There is no interaction ${id}.`,
+    details: { resource: 'interaction', id },
+  });
 }
 
 function toInteractionRecord(row: Row<'interactions'>): InteractionRecord {

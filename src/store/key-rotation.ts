@@ -25,7 +25,11 @@ export type KeyCheckOutcome = 'created' | 'verified';
 export async function ensureKeyCheck(db: Database, box: SecretBox): Promise<KeyCheckOutcome> {
   const inserted = await db.kysely
     .insertInto('meta')
-    .values({ key: KEY_CHECK_META_KEY, value: box.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_CONTEXT), updated_at: toDbTime(db.now()) })
+    .values({
+      key: KEY_CHECK_META_KEY,
+      value: box.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_CONTEXT),
+      updated_at: toDbTime(db.now()),
+    })
     .onConflict((oc) => oc.column('key').doNothing())
     .executeTakeFirst();
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return 'created';
@@ -67,7 +71,11 @@ export async function rotateSecretKey(db: Database, oldBox: SecretBox, newBox: S
 }
 
 async function verifyKeyCheck(db: Database, box: SecretBox): Promise<void> {
-  const row = await db.kysely.selectFrom('meta').select('value').where('key', '=', KEY_CHECK_META_KEY).executeTakeFirst();
+  const row = await db.kysely
+    .selectFrom('meta')
+    .select('value')
+    .where('key', '=', KEY_CHECK_META_KEY)
+    .executeTakeFirst();
   if (row === undefined) return;
   let opened: string;
   try {
@@ -80,11 +88,16 @@ async function verifyKeyCheck(db: Database, box: SecretBox): Promise<void> {
     });
   }
   if (opened !== KEY_CHECK_PLAINTEXT) {
-    throw new PosternError('SECRET_KEY_INVALID', { message: 'The key check value of the database is not Postern\'s.' });
+    throw new PosternError('SECRET_KEY_INVALID', { message: "The key check value of the database is not Postern's." });
   }
 }
 
-async function reencryptColumn(db: Database, spec: EncryptedColumn, oldBox: SecretBox, newBox: SecretBox): Promise<number> {
+async function reencryptColumn(
+  db: Database,
+  spec: EncryptedColumn,
+  oldBox: SecretBox,
+  newBox: SecretBox,
+): Promise<number> {
   const { table, column, key, context } = spec;
   const rows = await sql<{ row_key: number; sealed: string }>`
     select ${sql.ref(key)} as row_key, ${sql.ref(column)} as sealed

@@ -54,11 +54,19 @@ export async function getList(db: Database, id: number): Promise<ListRecord | un
 /**
  * Lists by name, optionally those whose name contains `query` (regardless of case).
  */
-export async function listLists(db: Database, request: PageRequest & { query?: string } = {}): Promise<Page<ListRecord>> {
+export async function listLists(
+  db: Database,
+  request: PageRequest & { query?: string } = {},
+): Promise<Page<ListRecord>> {
   const { limit, offset } = normalizePage(request);
-  const pattern = request.query === undefined || request.query.trim() === '' ? undefined : containsLowercase(request.query.trim());
+  const pattern =
+    request.query === undefined || request.query.trim() === '' ? undefined : containsLowercase(request.query.trim());
   let count = db.kysely.selectFrom('lists').select((eb) => eb.fn.countAll<number>().as('total'));
-  let page = selectLists(db).orderBy((eb) => eb.fn('lower', ['lists.name'])).orderBy('lists.id').limit(limit).offset(offset);
+  let page = selectLists(db)
+    .orderBy((eb) => eb.fn('lower', ['lists.name']))
+    .orderBy('lists.id')
+    .limit(limit)
+    .offset(offset);
   if (pattern !== undefined) {
     count = count.where((eb) => eb(eb.fn('lower', ['lists.name']), 'like', pattern));
     page = page.where((eb) => eb(eb.fn('lower', ['lists.name']), 'like', pattern));
@@ -103,7 +111,7 @@ export async function deleteList(db: Database, id: number): Promise<void> {
     if (readConstraintViolation(error)?.kind !== 'foreign_key') throw error;
     throw new PosternError('RESOURCE_CONFLICT', {
       message: `List ${id} still holds contacts or is the default list of an email account.`,
-      remedy: 'Move or delete its contacts and change the accounts\' default list first.',
+      remedy: "Move or delete its contacts and change the accounts' default list first.",
       details: { resource: 'list', id },
       cause: error,
     });
@@ -135,7 +143,10 @@ function selectLists(db: Database) {
 }
 
 function listNotFound(id: number): PosternError {
-  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no list ${id}.`, details: { resource: 'list', id } });
+  return new PosternError('RESOURCE_NOT_FOUND', {
+    message: `There is no list ${id}.`,
+    details: { resource: 'list', id },
+  });
 }
 
 function translateNameConflict(error: unknown, name: string): unknown {

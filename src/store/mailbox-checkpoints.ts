@@ -23,7 +23,11 @@ export interface MailboxCheckpoint {
 }
 
 /** The checkpoint of a folder, if it was ever synced. */
-export async function getCheckpoint(db: Database, accountId: number, folder: string): Promise<MailboxCheckpoint | undefined> {
+export async function getCheckpoint(
+  db: Database,
+  accountId: number,
+  folder: string,
+): Promise<MailboxCheckpoint | undefined> {
   const row = await db.kysely
     .selectFrom('mailbox_checkpoints')
     .selectAll()
@@ -35,7 +39,12 @@ export async function getCheckpoint(db: Database, accountId: number, folder: str
 
 /** Every checkpoint of an account, by folder. */
 export async function listCheckpoints(db: Database, accountId: number): Promise<MailboxCheckpoint[]> {
-  const rows = await db.kysely.selectFrom('mailbox_checkpoints').selectAll().where('account_id', '=', accountId).orderBy('folder').execute();
+  const rows = await db.kysely
+    .selectFrom('mailbox_checkpoints')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('folder')
+    .execute();
   return rows.map(toCheckpoint);
 }
 
@@ -43,7 +52,13 @@ export async function listCheckpoints(db: Database, accountId: number): Promise<
  * Moves the checkpoint forward to `uid` under `uidValidity`: never backwards under the same
  * UIDVALIDITY (a replay of an older UID leaves it), and to exactly `uid` under a new one.
  */
-export async function advanceCheckpoint(db: Database, accountId: number, folder: string, uidValidity: number, uid: number): Promise<void> {
+export async function advanceCheckpoint(
+  db: Database,
+  accountId: number,
+  folder: string,
+  uidValidity: number,
+  uid: number,
+): Promise<void> {
   const now = toDbTime(db.now());
   await db.kysely
     .insertInto('mailbox_checkpoints')
@@ -62,7 +77,13 @@ export async function advanceCheckpoint(db: Database, accountId: number, folder:
  * Sets the checkpoint exactly: the start of a first sync (the UID before the window) or a resync
  * after a UIDVALIDITY change.
  */
-export async function resetCheckpoint(db: Database, accountId: number, folder: string, uidValidity: number, lastUid: number): Promise<void> {
+export async function resetCheckpoint(
+  db: Database,
+  accountId: number,
+  folder: string,
+  uidValidity: number,
+  lastUid: number,
+): Promise<void> {
   const now = toDbTime(db.now());
   await db.kysely
     .insertInto('mailbox_checkpoints')
@@ -78,5 +99,11 @@ export async function resetCheckpoint(db: Database, accountId: number, folder: s
 }
 
 function toCheckpoint(row: Row<'mailbox_checkpoints'>): MailboxCheckpoint {
-  return { accountId: row.account_id, folder: row.folder, uidValidity: row.uidvalidity, lastUid: row.last_uid, updatedAt: row.updated_at };
+  return {
+    accountId: row.account_id,
+    folder: row.folder,
+    uidValidity: row.uidvalidity,
+    lastUid: row.last_uid,
+    updatedAt: row.updated_at,
+  };
 }

@@ -153,7 +153,11 @@ const EMPTY = Buffer.alloc(0);
  * position or Message-ID) already holds a message — the safety net under the caller's own checks
  * when two writers race.
  */
-export async function insertInboundMessage(db: Database, message: NewInboundMessage, raw: Buffer): Promise<number | undefined> {
+export async function insertInboundMessage(
+  db: Database,
+  message: NewInboundMessage,
+  raw: Buffer,
+): Promise<number | undefined> {
   const now = toDbTime(db.now());
   const row = await db.kysely
     .insertInto('messages')
@@ -231,8 +235,15 @@ export async function findMessageByPosition(
 }
 
 /** The message of an account with this (canonical) Message-ID, if any. */
-export async function findMessageByMessageId(db: Database, accountId: number, messageId: string): Promise<MessageKey | undefined> {
-  const row = await selectKeys(db).where('account_id', '=', accountId).where('message_id', '=', messageId).executeTakeFirst();
+export async function findMessageByMessageId(
+  db: Database,
+  accountId: number,
+  messageId: string,
+): Promise<MessageKey | undefined> {
+  const row = await selectKeys(db)
+    .where('account_id', '=', accountId)
+    .where('message_id', '=', messageId)
+    .executeTakeFirst();
   return row === undefined ? undefined : toMessageKey(row);
 }
 
@@ -250,20 +261,30 @@ export async function findMessageByPositionOrId(
     .where('account_id', '=', accountId)
     .where((eb) =>
       eb.or([
-        eb.and([eb('folder', '=', position.folder), eb('uidvalidity', '=', position.uidValidity), eb('uid', '=', position.uid)]),
+        eb.and([
+          eb('folder', '=', position.folder),
+          eb('uidvalidity', '=', position.uidValidity),
+          eb('uid', '=', position.uid),
+        ]),
         eb('message_id', '=', messageId),
       ]),
     )
     .execute();
   const keys = rows.map(toMessageKey);
   return {
-    atPosition: keys.find((key) => key.folder === position.folder && key.uidValidity === position.uidValidity && key.uid === position.uid),
+    atPosition: keys.find(
+      (key) => key.folder === position.folder && key.uidValidity === position.uidValidity && key.uid === position.uid,
+    ),
     withId: keys.find((key) => key.messageId === messageId),
   };
 }
 
 /** Known Message-IDs of an account → the interaction their message belongs to (threading). */
-export async function findThreadedMessageIds(db: Database, accountId: number, messageIds: readonly string[]): Promise<Map<string, number>> {
+export async function findThreadedMessageIds(
+  db: Database,
+  accountId: number,
+  messageIds: readonly string[],
+): Promise<Map<string, number>> {
   if (messageIds.length === 0) return new Map();
   const rows = await db.kysely
     .selectFrom('messages')
@@ -273,12 +294,19 @@ export async function findThreadedMessageIds(db: Database, accountId: number, me
     .where('interaction_id', 'is not', null)
     .execute();
   const found = new Map<string, number>();
-  for (const row of rows) if (row.message_id !== null && row.interaction_id !== null) found.set(row.message_id, row.interaction_id);
+  for (const row of rows)
+    if (row.message_id !== null && row.interaction_id !== null) found.set(row.message_id, row.interaction_id);
   return found;
 }
 
 /** Moves a stored message to a new mailbox position (seen again after a UIDVALIDITY change). */
-export async function updateMessagePosition(db: Database, id: number, folder: string, uidValidity: number, uid: number): Promise<void> {
+export async function updateMessagePosition(
+  db: Database,
+  id: number,
+  folder: string,
+  uidValidity: number,
+  uid: number,
+): Promise<void> {
   await db.kysely
     .updateTable('messages')
     .set({ folder, uidvalidity: uidValidity, uid, updated_at: toDbTime(db.now()) })
@@ -304,7 +332,8 @@ export async function findStoredUids(
       .where('uidvalidity', '=', uidValidity)
       .where('uid', 'in', uids.slice(start, start + 500))
       .execute();
-    for (const row of rows) if (row.uid !== null) found.set(row.uid, { messageId: row.id, rawSize: row.raw_size, storedAt: row.created_at });
+    for (const row of rows)
+      if (row.uid !== null) found.set(row.uid, { messageId: row.id, rawSize: row.raw_size, storedAt: row.created_at });
   }
   return found;
 }
@@ -347,7 +376,11 @@ export async function getMessageRaw(db: Database, id: number): Promise<Buffer> {
  * An attachment of a message, with its content or the position of its bytes in the raw MIME (see
  * {@link StoredAttachment}). @throws PosternError RESOURCE_NOT_FOUND
  */
-export async function getStoredAttachment(db: Database, messageId: number, attachmentId: number): Promise<StoredAttachment> {
+export async function getStoredAttachment(
+  db: Database,
+  messageId: number,
+  attachmentId: number,
+): Promise<StoredAttachment> {
   const row = await db.kysely
     .selectFrom('attachments')
     .selectAll()
@@ -377,10 +410,37 @@ export async function countAccountMessages(db: Database, accountId: number): Pro
 function selectKeys(db: Database) {
   return db.kysely
     .selectFrom('messages')
-    .select(['id', 'interaction_id', 'message_id', 'folder', 'uidvalidity', 'uid', 'raw_size', 'subject', 'header_date', 'text_body', 'html_body']);
+    .select([
+      'id',
+      'interaction_id',
+      'message_id',
+      'folder',
+      'uidvalidity',
+      'uid',
+      'raw_size',
+      'subject',
+      'header_date',
+      'text_body',
+      'html_body',
+    ]);
 }
 
-function toMessageKey(row: Pick<Row<'messages'>, 'id' | 'interaction_id' | 'message_id' | 'folder' | 'uidvalidity' | 'uid' | 'raw_size' | 'subject' | 'header_date' | 'text_body' | 'html_body'>): MessageKey {
+function toMessageKey(
+  row: Pick<
+    Row<'messages'>,
+    | 'id'
+    | 'interaction_id'
+    | 'message_id'
+    | 'folder'
+    | 'uidvalidity'
+    | 'uid'
+    | 'raw_size'
+    | 'subject'
+    | 'header_date'
+    | 'text_body'
+    | 'html_body'
+  >,
+): MessageKey {
   return {
     id: row.id,
     interactionId: row.interaction_id,
@@ -401,13 +461,20 @@ async function attachAttachments(db: Database, rows: readonly Row<'messages'>[])
   const attachmentRows = await db.kysely
     .selectFrom('attachments')
     .select(['id', 'message_id', 'filename', 'content_type', 'size', 'content_id', 'inline', 'sha256'])
-    .where('message_id', 'in', rows.map((row) => row.id))
+    .where(
+      'message_id',
+      'in',
+      rows.map((row) => row.id),
+    )
     .orderBy('message_id')
     .orderBy('id')
     .execute();
   const byMessage = new Map<number, AttachmentMeta[]>();
   for (const attachment of attachmentRows) {
-    byMessage.set(attachment.message_id, [...(byMessage.get(attachment.message_id) ?? []), toAttachmentMeta(attachment)]);
+    byMessage.set(attachment.message_id, [
+      ...(byMessage.get(attachment.message_id) ?? []),
+      toAttachmentMeta(attachment),
+    ]);
   }
   return rows.map((row) => toMessageRecord(row, byMessage.get(row.id) ?? []));
 }
@@ -463,5 +530,8 @@ function toMessageRecord(row: Row<'messages'>, attachments: AttachmentMeta[]): M
 }
 
 function messageNotFound(id: number): PosternError {
-  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no message ${id}.`, details: { resource: 'message', id } });
+  return new PosternError('RESOURCE_NOT_FOUND', {
+    message: `There is no message ${id}.`,
+    details: { resource: 'message', id },
+  });
 }

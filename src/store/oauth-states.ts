@@ -53,13 +53,16 @@ export async function createOAuthState(
 }
 
 export type ConsumedState =
-  | { outcome: 'ok'; state: OAuthStateRecord }
-  | { outcome: 'unknown' | 'used' | 'expired'; state?: OAuthStateRecord };
+  { outcome: 'ok'; state: OAuthStateRecord } | { outcome: 'unknown' | 'used' | 'expired'; state?: OAuthStateRecord };
 
 /** Finds a state by its plain value and marks it used, once. */
 export async function consumeOAuthState(db: Database, state: string): Promise<ConsumedState> {
   return db.transaction(async (tx) => {
-    const row = await tx.kysely.selectFrom('oauth_states').selectAll().where('state_hash', '=', hashToken(state)).executeTakeFirst();
+    const row = await tx.kysely
+      .selectFrom('oauth_states')
+      .selectAll()
+      .where('state_hash', '=', hashToken(state))
+      .executeTakeFirst();
     if (row === undefined) return { outcome: 'unknown' };
     const record = toRecord(row);
     if (row.used_at !== null) return { outcome: 'used', state: record };

@@ -9,7 +9,13 @@ import { summarizeDeliveries } from './webhook-deliveries.js';
 import { countWebhooks } from './webhooks.js';
 
 /** Known values of each state, reported as 0 when absent so that alert rules see them. */
-export const ACCOUNT_STATUSES: readonly AccountStatus[] = ['connected', 'connecting', 'disconnected', 'error', 'disabled'];
+export const ACCOUNT_STATUSES: readonly AccountStatus[] = [
+  'connected',
+  'connecting',
+  'disconnected',
+  'error',
+  'disabled',
+];
 export const GRANT_STATES: readonly GrantState[] = ['active', 'reauth_required', 'revoked'];
 export const OUTBOX_STATES: readonly OutboxState[] = ['queued', 'sending', 'sent', 'failed', 'cancelled'];
 
@@ -76,7 +82,8 @@ export async function readOperationalCounts(db: Database, now: Date): Promise<Op
     providersByStatus,
     grantsByState,
     outboxByState,
-    outboxOldestQueuedSeconds: typeof oldest === 'string' ? Math.max(0, (now.getTime() - Date.parse(oldest)) / 1000) : 0,
+    outboxOldestQueuedSeconds:
+      typeof oldest === 'string' ? Math.max(0, (now.getTime() - Date.parse(oldest)) / 1000) : 0,
     webhookDeliveriesByState: deliveries.byState,
     webhookOldestPendingSeconds: deliveries.oldestPendingSeconds,
     webhooks: await countWebhooks(db),

@@ -86,7 +86,10 @@ const envelopeSchema = z.object({ from: z.string(), to: z.array(z.string()) });
 const CLAIM_LOCK_CLASS = 0x706f7374;
 
 /** Queues a message (inside the transaction that stores it). */
-export async function insertOutboxRow(db: Database, row: { messageId: number; accountId: number; envelope: Envelope; at: Date }): Promise<OutboxRecord> {
+export async function insertOutboxRow(
+  db: Database,
+  row: { messageId: number; accountId: number; envelope: Envelope; at: Date },
+): Promise<OutboxRecord> {
   const at = toDbTime(row.at);
   const inserted = await db.kysely
     .insertInto('outbox')
@@ -124,7 +127,8 @@ export async function getOutboxRow(db: Database, id: number): Promise<OutboxReco
  */
 export async function claimDueMessages(db: Database, request: ClaimRequest): Promise<ClaimResult> {
   return db.transaction(async (tx) => {
-    if (tx.engine === 'postgres') await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_CLASS}, ${request.accountId})`.execute(tx.kysely);
+    if (tx.engine === 'postgres')
+      await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_CLASS}, ${request.accountId})`.execute(tx.kysely);
     const now = toDbTime(request.now);
     const inFlight = await tx.kysely
       .selectFrom('outbox')
@@ -154,7 +158,13 @@ export async function claimDueMessages(db: Database, request: ClaimRequest): Pro
     );
     const take = plan.take.slice(0, room);
     const impossible = rows.filter((row) => plan.impossible.includes(row.id)).map(toOutboxRecord);
-    if (take.length === 0) return { claimed: [], impossible, waitReason: plan.waitReason ?? (room === 0 ? 'concurrency' : null), retryAt: plan.retryAt };
+    if (take.length === 0)
+      return {
+        claimed: [],
+        impossible,
+        waitReason: plan.waitReason ?? (room === 0 ? 'concurrency' : null),
+        retryAt: plan.retryAt,
+      };
     const until = toDbTime(new Date(request.now.getTime() + request.leaseMs));
     const claimed = await tx.kysely
       .updateTable('outbox')
@@ -169,8 +179,17 @@ export async function claimDueMessages(db: Database, request: ClaimRequest): Pro
       .where('id', 'in', take)
       .returningAll()
       .execute();
-    await setDeliveryState(tx, claimed.map((row) => row.message_id), { delivery_state: 'sending', updated_at: now });
-    await recordRecipients(tx, request.accountId, request.now, claimed.reduce((sum, row) => sum + row.recipient_count, 0));
+    await setDeliveryState(
+      tx,
+      claimed.map((row) => row.message_id),
+      { delivery_state: 'sending', updated_at: now },
+    );
+    await recordRecipients(
+      tx,
+      request.accountId,
+      request.now,
+      claimed.reduce((sum, row) => sum + row.recipient_count, 0),
+    );
     const order = new Map(take.map((id, index) => [id, index]));
     const records = claimed.map(toOutboxRecord).sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
     return { claimed: records, impossible, waitReason: plan.waitReason, retryAt: plan.retryAt };
@@ -202,7 +221,11 @@ export async function releaseClaims(db: Database, now: Date, scope: 'expired' | 
       .where('state', '=', 'sending');
     if (scope === 'expired') query = query.where('claimed_until', '<=', at);
     const released = await query.returningAll().execute();
-    await setDeliveryState(tx, released.map((row) => row.message_id), { delivery_state: 'queued', updated_at: at });
+    await setDeliveryState(
+      tx,
+      released.map((row) => row.message_id),
+      { delivery_state: 'queued', updated_at: at },
+    );
     return released.map(toOutboxRecord);
   });
 }
@@ -212,17 +235,33 @@ export async function releaseClaims(db: Database, now: Date, scope: 'expired' | 
  * whatever happened to its claim meanwhile (a lease that ran out, a retry queued): the truth wins,
  * and a needless second submission is avoided. Returns false when it was already recorded.
  */
-export async function markOutboxSent(db: Database, id: number, result: { response: string; at: Date }): Promise<boolean> {
+export async function markOutboxSent(
+  db: Database,
+  id: number,
+  result: { response: string; at: Date },
+): Promise<boolean> {
   const at = toDbTime(result.at);
   const row = await db.kysely
     .updateTable('outbox')
-    .set({ state: 'sent', claimed_by: null, claimed_until: null, last_response: result.response.slice(0, 2000), sent_at: at, updated_at: at })
+    .set({
+      state: 'sent',
+      claimed_by: null,
+      claimed_until: null,
+      last_response: result.response.slice(0, 2000),
+      sent_at: at,
+      updated_at: at,
+    })
     .where('id', '=', id)
     .where('state', '!=', 'sent')
     .returning('message_id')
     .executeTakeFirst();
   if (row === undefined) return false;
-  await setDeliveryState(db, [row.message_id], { delivery_state: 'sent', delivery_error: null, delivered_at: at, updated_at: at });
+  await setDeliveryState(db, [row.message_id], {
+    delivery_state: 'sent',
+    delivery_error: null,
+    delivered_at: at,
+    updated_at: at,
+  });
   return true;
 }
 
@@ -230,7 +269,12 @@ export async function markOutboxSent(db: Database, id: number, result: { respons
  * Records a temporary failure and when to try again. Only the claim that is still current may
  * do so; returns false (nothing written) otherwise.
  */
-export async function scheduleOutboxRetry(db: Database, id: number, claimer: string, retry: { at: Date; now: Date; error: OutboxError }): Promise<boolean> {
+export async function scheduleOutboxRetry(
+  db: Database,
+  id: number,
+  claimer: string,
+  retry: { at: Date; now: Date; error: OutboxError },
+): Promise<boolean> {
   const now = toDbTime(retry.now);
   const row = await db.kysely
     .updateTable('outbox')
@@ -249,7 +293,11 @@ export async function scheduleOutboxRetry(db: Database, id: number, claimer: str
     .returning('message_id')
     .executeTakeFirst();
   if (row === undefined) return false;
-  await setDeliveryState(db, [row.message_id], { delivery_state: 'queued', delivery_error: retry.error.message, updated_at: now });
+  await setDeliveryState(db, [row.message_id], {
+    delivery_state: 'queued',
+    delivery_error: retry.error.message,
+    updated_at: now,
+  });
   return true;
 }
 
@@ -258,7 +306,11 @@ export async function scheduleOutboxRetry(db: Database, id: number, claimer: str
  * current; without one, from `queued` (a message that can never be sent). Returns false when
  * nothing was written.
  */
-export async function markOutboxFailed(db: Database, id: number, failure: { claimer: string | null; now: Date; error: OutboxError }): Promise<boolean> {
+export async function markOutboxFailed(
+  db: Database,
+  id: number,
+  failure: { claimer: string | null; now: Date; error: OutboxError },
+): Promise<boolean> {
   const now = toDbTime(failure.now);
   let query = db.kysely
     .updateTable('outbox')
@@ -271,10 +323,17 @@ export async function markOutboxFailed(db: Database, id: number, failure: { clai
       updated_at: now,
     }))
     .where('id', '=', id);
-  query = failure.claimer === null ? query.where('state', '=', 'queued') : query.where('state', '=', 'sending').where('claimed_by', '=', failure.claimer);
+  query =
+    failure.claimer === null
+      ? query.where('state', '=', 'queued')
+      : query.where('state', '=', 'sending').where('claimed_by', '=', failure.claimer);
   const row = await query.returning('message_id').executeTakeFirst();
   if (row === undefined) return false;
-  await setDeliveryState(db, [row.message_id], { delivery_state: 'failed', delivery_error: failure.error.message, updated_at: now });
+  await setDeliveryState(db, [row.message_id], {
+    delivery_state: 'failed',
+    delivery_error: failure.error.message,
+    updated_at: now,
+  });
   return true;
 }
 
@@ -329,22 +388,39 @@ export async function countOutboxStates(db: Database, accountId: number): Promis
   return counts;
 }
 
-type DeliveryColumns = Partial<Pick<Row<'messages'>, 'delivery_state' | 'delivery_error' | 'delivered_at' | 'updated_at'>>;
+type DeliveryColumns = Partial<
+  Pick<Row<'messages'>, 'delivery_state' | 'delivery_error' | 'delivered_at' | 'updated_at'>
+>;
 
 async function setDeliveryState(db: Database, messageIds: readonly number[], columns: DeliveryColumns): Promise<void> {
   for (let start = 0; start < messageIds.length; start += 500) {
-    await db.kysely.updateTable('messages').set(columns).where('id', 'in', messageIds.slice(start, start + 500)).execute();
+    await db.kysely
+      .updateTable('messages')
+      .set(columns)
+      .where('id', 'in', messageIds.slice(start, start + 500))
+      .execute();
   }
 }
 
 function errorColumns(error: OutboxError) {
-  return { last_error_code: error.code, last_error_message: error.message.slice(0, 4000), last_error_remedy: error.remedy === null ? null : error.remedy.slice(0, 4000) };
+  return {
+    last_error_code: error.code,
+    last_error_message: error.message.slice(0, 4000),
+    last_error_remedy: error.remedy === null ? null : error.remedy.slice(0, 4000),
+  };
 }
 
-async function stateError(db: Database, messageId: number, code: 'OUTBOX_NOT_RETRYABLE' | 'OUTBOX_NOT_CANCELLABLE'): Promise<PosternError> {
+async function stateError(
+  db: Database,
+  messageId: number,
+  code: 'OUTBOX_NOT_RETRYABLE' | 'OUTBOX_NOT_CANCELLABLE',
+): Promise<PosternError> {
   const current = await getOutboxByMessage(db, messageId);
   if (current === undefined) {
-    return new PosternError('RESOURCE_NOT_FOUND', { message: `Message ${messageId} is not an outgoing message.`, details: { resource: 'message', id: messageId } });
+    return new PosternError('RESOURCE_NOT_FOUND', {
+      message: `Message ${messageId} is not an outgoing message.`,
+      details: { resource: 'message', id: messageId },
+    });
   }
   return new PosternError(code, { details: { messageId, state: current.state } });
 }
@@ -363,11 +439,13 @@ function toOutboxRecord(row: Row<'outbox'>): OutboxRecord {
     recipientCount: row.recipient_count,
     firstFailedAt: row.first_failed_at,
     lastAttemptAt: row.last_attempt_at,
-    lastError: row.last_error_code === null ? null : { code: row.last_error_code, message: row.last_error_message ?? '', remedy: row.last_error_remedy },
+    lastError:
+      row.last_error_code === null
+        ? null
+        : { code: row.last_error_code, message: row.last_error_message ?? '', remedy: row.last_error_remedy },
     lastResponse: row.last_response,
     sentAt: row.sent_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
-

@@ -89,7 +89,11 @@ export async function insertOutgoingMessage(db: Database, message: NewOutgoingMe
 }
 
 /** The latest message of a conversation (the one a reply answers by default), if any. */
-export async function findLatestMessage(db: Database, interactionId: number, direction?: 'in' | 'out'): Promise<number | undefined> {
+export async function findLatestMessage(
+  db: Database,
+  interactionId: number,
+  direction?: 'in' | 'out',
+): Promise<number | undefined> {
   let query = db.kysely.selectFrom('messages').select('id').where('interaction_id', '=', interactionId);
   if (direction !== undefined) query = query.where('direction', '=', direction);
   const row = await query.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();

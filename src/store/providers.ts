@@ -58,7 +58,11 @@ export interface SealedSecretInput {
 
 const scopesSchema = z.array(z.string());
 
-export async function createProvider(db: Database, fields: ProviderFields, secret: SealedSecretInput): Promise<ProviderRecord> {
+export async function createProvider(
+  db: Database,
+  fields: ProviderFields,
+  secret: SealedSecretInput,
+): Promise<ProviderRecord> {
   const now = toDbTime(db.now());
   try {
     const row = await db.kysely
@@ -90,7 +94,11 @@ export async function createProvider(db: Database, fields: ProviderFields, secre
   }
 }
 
-export async function updateProvider(db: Database, id: number, fields: Partial<ProviderFields>): Promise<ProviderRecord> {
+export async function updateProvider(
+  db: Database,
+  id: number,
+  fields: Partial<ProviderFields>,
+): Promise<ProviderRecord> {
   const columns = toColumns(fields);
   try {
     await db.kysely
@@ -156,7 +164,8 @@ export async function findProviderByName(db: Database, name: string): Promise<Pr
 /** @throws PosternError RESOURCE_NOT_FOUND */
 export async function requireProvider(db: Database, id: number): Promise<ProviderRecord> {
   const provider = await getProvider(db, id);
-  if (provider === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider ${id}.` });
+  if (provider === undefined)
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider ${id}.` });
   return provider;
 }
 
@@ -167,7 +176,12 @@ export async function listProviders(db: Database): Promise<ProviderRecord[]> {
 
 /** Names of the email accounts that use a provider. */
 export async function accountsUsingProvider(db: Database, id: number): Promise<string[]> {
-  const rows = await db.kysely.selectFrom('email_accounts').select(['name', 'key']).where('provider_id', '=', id).orderBy('name').execute();
+  const rows = await db.kysely
+    .selectFrom('email_accounts')
+    .select(['name', 'key'])
+    .where('provider_id', '=', id)
+    .orderBy('name')
+    .execute();
   return rows.map((row) => `${row.name} (${row.key})`);
 }
 
@@ -179,7 +193,8 @@ export async function deleteProvider(db: Database, id: number): Promise<void> {
     await tx.kysely.deleteFrom('grant_access_tokens').where('grant_id', 'in', grants).execute();
     await tx.kysely.deleteFrom('grants').where('provider_id', '=', id).execute();
     const result = await tx.kysely.deleteFrom('cloud_providers').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider ${id}.` });
+    if (Number(result.numDeletedRows) === 0)
+      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider ${id}.` });
   });
 }
 

@@ -12,7 +12,14 @@
  */
 import type { Database } from './database.js';
 import { fromDbTimeOrNull, toDbTime } from './time.js';
-import { messageWindowStart, recipientBucketOf, recipientWindowStart, MESSAGE_WINDOW_MS, RECIPIENT_WINDOW_MS, RECIPIENT_BUCKET_MS } from '../domain/outbox-policy.js';
+import {
+  messageWindowStart,
+  recipientBucketOf,
+  recipientWindowStart,
+  MESSAGE_WINDOW_MS,
+  RECIPIENT_WINDOW_MS,
+  RECIPIENT_BUCKET_MS,
+} from '../domain/outbox-policy.js';
 
 /** The counted kinds. */
 export type RateCounterKind = 'messages' | 'recipients';
@@ -54,7 +61,12 @@ export async function recordSubmissionEnd(db: Database, accountId: number, at: D
  * refused the message, or no connection was made), so that failures do not eat the day's room.
  * The message count stays: Exchange may count attempts too.
  */
-export async function refundRecipients(db: Database, accountId: number, claimedAt: Date, recipients: number): Promise<void> {
+export async function refundRecipients(
+  db: Database,
+  accountId: number,
+  claimedAt: Date,
+  recipients: number,
+): Promise<void> {
   if (recipients <= 0) return;
   await db.kysely
     .updateTable('rate_counters')
@@ -81,10 +93,18 @@ export async function pruneRateCounters(db: Database, now: Date): Promise<number
   return Number(messages.numDeletedRows) + Number(recipients.numDeletedRows);
 }
 
-async function sumSince(db: Database, accountId: number, kind: RateCounterKind, after: Date): Promise<{ total: number; oldest: Date | null }> {
+async function sumSince(
+  db: Database,
+  accountId: number,
+  kind: RateCounterKind,
+  after: Date,
+): Promise<{ total: number; oldest: Date | null }> {
   const row = await db.kysely
     .selectFrom('rate_counters')
-    .select((eb) => [eb.fn.sum<number | string | null>('count').as('total'), eb.fn.min<string | null>('window_start').as('oldest')])
+    .select((eb) => [
+      eb.fn.sum<number | string | null>('count').as('total'),
+      eb.fn.min<string | null>('window_start').as('oldest'),
+    ])
     .where('account_id', '=', accountId)
     .where('window_kind', '=', kind)
     .where('window_start', '>', toDbTime(after))
@@ -93,12 +113,20 @@ async function sumSince(db: Database, accountId: number, kind: RateCounterKind, 
   return { total: Number(row?.total ?? 0), oldest: fromDbTimeOrNull(row?.oldest ?? null) };
 }
 
-async function increment(db: Database, accountId: number, kind: RateCounterKind, windowStart: Date, by: number): Promise<void> {
+async function increment(
+  db: Database,
+  accountId: number,
+  kind: RateCounterKind,
+  windowStart: Date,
+  by: number,
+): Promise<void> {
   await db.kysely
     .insertInto('rate_counters')
     .values({ account_id: accountId, window_kind: kind, window_start: toDbTime(windowStart), count: by })
     .onConflict((conflict) =>
-      conflict.columns(['account_id', 'window_kind', 'window_start']).doUpdateSet((eb) => ({ count: eb('rate_counters.count', '+', eb.ref('excluded.count')) })),
+      conflict
+        .columns(['account_id', 'window_kind', 'window_start'])
+        .doUpdateSet((eb) => ({ count: eb('rate_counters.count', '+', eb.ref('excluded.count')) })),
     )
     .execute();
 }

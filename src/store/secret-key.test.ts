@@ -42,7 +42,12 @@ describe('loadSecretKey from the environment', () => {
   });
 
   it('refuses anything else with SECRET_KEY_MALFORMED, saying what it expected and not the value', () => {
-    for (const bad of ['hunter2-zebra', 'ab'.repeat(31), crypto.randomBytes(16).toString('base64'), `${'g'.repeat(64)}`]) {
+    for (const bad of [
+      'hunter2-zebra',
+      'ab'.repeat(31),
+      crypto.randomBytes(16).toString('base64'),
+      `${'g'.repeat(64)}`,
+    ]) {
       const error = errorOf(() => loadSecretKey({ envValue: bad, keyFile: path.join(dir, 'k') }));
       expect(isPosternError(error, 'SECRET_KEY_MALFORMED'), bad).toBe(true);
       expect(isPosternError(error) && error.message).toContain('64 hexadecimal characters');

@@ -38,7 +38,8 @@ export interface LoadedSecretKey {
  */
 export function loadSecretKey(source: SecretKeySource): LoadedSecretKey {
   const envValue = source.envValue?.trim() ?? '';
-  if (envValue !== '') return { key: decodeKeyText(envValue, 'POSTERN_SECRET_KEY'), source: 'environment', warnings: [] };
+  if (envValue !== '')
+    return { key: decodeKeyText(envValue, 'POSTERN_SECRET_KEY'), source: 'environment', warnings: [] };
   const created = createKeyFileIfMissing(source.keyFile);
   if (created !== undefined) return { key: created, source: 'created-file', warnings: [] };
   const warnings = tightenMode(source.keyFile);

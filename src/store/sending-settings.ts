@@ -38,12 +38,18 @@ export async function getSendingSettings(db: Database, accountId: number): Promi
 }
 
 /** Changes an account's sending settings. @throws PosternError RESOURCE_NOT_FOUND */
-export async function updateSendingSettings(db: Database, accountId: number, changes: SendingSettingsChanges): Promise<SendingSettings> {
+export async function updateSendingSettings(
+  db: Database,
+  accountId: number,
+  changes: SendingSettingsChanges,
+): Promise<SendingSettings> {
   const columns = {
     ...(changes.sendPerMinute === undefined ? {} : { send_per_minute: changes.sendPerMinute }),
     ...(changes.recipientsPerDay === undefined ? {} : { recipients_per_day: changes.recipientsPerDay }),
     ...(changes.concurrency === undefined ? {} : { send_concurrency: changes.concurrency }),
-    ...(changes.maxRecipientsPerMessage === undefined ? {} : { max_recipients_per_message: changes.maxRecipientsPerMessage }),
+    ...(changes.maxRecipientsPerMessage === undefined
+      ? {}
+      : { max_recipients_per_message: changes.maxRecipientsPerMessage }),
     ...(changes.maxMessageBytes === undefined ? {} : { max_send_bytes: changes.maxMessageBytes }),
     ...(changes.retryForHours === undefined ? {} : { send_retry_hours: changes.retryForHours }),
   };
@@ -60,7 +66,11 @@ export async function updateSendingSettings(db: Database, accountId: number, cha
  * Active accounts of the given transports that have queued mail due by `now`, with their limits:
  * the dispatcher's work list.
  */
-export async function listAccountsWithDueMail(db: Database, now: Date, transports: readonly AccountTransport[]): Promise<SendingAccount[]> {
+export async function listAccountsWithDueMail(
+  db: Database,
+  now: Date,
+  transports: readonly AccountTransport[],
+): Promise<SendingAccount[]> {
   if (transports.length === 0) return [];
   const due = toDbTime(now);
   const rows = await selectSettings(db)
@@ -85,7 +95,15 @@ export async function listAccountsWithDueMail(db: Database, now: Date, transport
 function selectSettings(db: Database) {
   return db.kysely
     .selectFrom('email_accounts')
-    .select(['id', 'send_per_minute', 'recipients_per_day', 'send_concurrency', 'max_recipients_per_message', 'max_send_bytes', 'send_retry_hours']);
+    .select([
+      'id',
+      'send_per_minute',
+      'recipients_per_day',
+      'send_concurrency',
+      'max_recipients_per_message',
+      'max_send_bytes',
+      'send_retry_hours',
+    ]);
 }
 
 function toSettings(row: {
@@ -109,5 +127,8 @@ function toSettings(row: {
 }
 
 function accountNotFound(id: number): PosternError {
-  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account ${id}.`, details: { resource: 'email_account', id } });
+  return new PosternError('RESOURCE_NOT_FOUND', {
+    message: `There is no email account ${id}.`,
+    details: { resource: 'email_account', id },
+  });
 }

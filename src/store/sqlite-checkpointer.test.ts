@@ -7,7 +7,11 @@ import { startCheckpointer, type SqliteCheckpointer } from './sqlite-checkpointe
 
 const opened: Array<{ db: BetterSqlite3.Database; checkpointer: SqliteCheckpointer; dir: string }> = [];
 
-function open(options: { driver?: string } = {}): { db: BetterSqlite3.Database; checkpointer: SqliteCheckpointer; file: string } {
+function open(options: { driver?: string } = {}): {
+  db: BetterSqlite3.Database;
+  checkpointer: SqliteCheckpointer;
+  file: string;
+} {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-checkpointer-'));
   const file = path.join(dir, 'test.db');
   const db = new BetterSqlite3(file);
@@ -53,7 +57,10 @@ describe('startCheckpointer', () => {
     expect(fs.existsSync(`${file}-wal`)).toBe(false);
     const reader = new BetterSqlite3(file, { readonly: true });
     try {
-      expect(reader.prepare('select count(*) as n, sum(length(body)) as bytes from blobs').get()).toEqual({ n: 40, bytes: 40 * 64 * 1024 });
+      expect(reader.prepare('select count(*) as n, sum(length(body)) as bytes from blobs').get()).toEqual({
+        n: 40,
+        bytes: 40 * 64 * 1024,
+      });
     } finally {
       reader.close();
     }
@@ -74,7 +81,8 @@ describe('startCheckpointer', () => {
   it('falls back to SQLite checkpointing on the main connection when its thread cannot run', async () => {
     const { db, checkpointer } = open({ driver: '/nonexistent/better-sqlite3.js' });
     write(db, 20, 64 * 1024);
-    for (let i = 0; i < 100 && checkpointer.stats().lastError === null; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 100 && checkpointer.stats().lastError === null; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(checkpointer.stats().lastError).toMatch(/Cannot find module/);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     write(db, 5, 1000);

@@ -82,7 +82,11 @@ export interface CheckpointerOptions {
  * Takes over the checkpoints of `database` (a WAL-mode connection on `filename`). The caller
  * calls `stop()` before closing the connection.
  */
-export function startCheckpointer(database: BetterSqlite3.Database, filename: string, options: CheckpointerOptions = {}): SqliteCheckpointer {
+export function startCheckpointer(
+  database: BetterSqlite3.Database,
+  filename: string,
+  options: CheckpointerOptions = {},
+): SqliteCheckpointer {
   const triggerBytes = options.triggerBytes ?? CHECKPOINT_TRIGGER_BYTES;
   const walFile = `${filename}-wal`;
   database.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
@@ -122,7 +126,8 @@ export function startCheckpointer(database: BetterSqlite3.Database, filename: st
           checkpoints += 1;
           lastError = null;
         } else {
-          lastError = typeof reply === 'object' && reply !== null && 'error' in reply ? String(reply.error) : 'no answer';
+          lastError =
+            typeof reply === 'object' && reply !== null && 'error' in reply ? String(reply.error) : 'no answer';
         }
         const done = waiters;
         waiters = [];

@@ -89,7 +89,11 @@ export async function findUserById(db: Database, id: number): Promise<UserRecord
 
 /** Every user, by username regardless of case. There are few: no paging. */
 export async function listUsers(db: Database, filter: { role?: UserRole } = {}): Promise<UserRecord[]> {
-  let query = db.kysely.selectFrom('users').selectAll().orderBy((eb) => eb.fn('lower', ['username'])).orderBy('id');
+  let query = db.kysely
+    .selectFrom('users')
+    .selectAll()
+    .orderBy((eb) => eb.fn('lower', ['username']))
+    .orderBy('id');
   if (filter.role !== undefined) query = query.where('role', '=', filter.role);
   return (await query.execute()).map(toUserRecord);
 }
@@ -121,7 +125,9 @@ export async function recordUserLogin(db: Database, id: number): Promise<UserRec
   return updateUserRow(db, id, { last_login_at: toDbTime(db.now()) });
 }
 
-type UserColumns = Partial<Pick<Row<'users'>, 'display_name' | 'role' | 'password_hash' | 'disabled' | 'last_login_at'>>;
+type UserColumns = Partial<
+  Pick<Row<'users'>, 'display_name' | 'role' | 'password_hash' | 'disabled' | 'last_login_at'>
+>;
 
 async function updateUserRow(db: Database, id: number, columns: UserColumns): Promise<UserRecord> {
   const row = await db.kysely
@@ -135,7 +141,10 @@ async function updateUserRow(db: Database, id: number, columns: UserColumns): Pr
 }
 
 function userNotFound(id: number): PosternError {
-  return new PosternError('RESOURCE_NOT_FOUND', { message: `There is no user ${id}.`, details: { resource: 'user', id } });
+  return new PosternError('RESOURCE_NOT_FOUND', {
+    message: `There is no user ${id}.`,
+    details: { resource: 'user', id },
+  });
 }
 
 function toUserRecord(row: Row<'users'>): UserRecord {

@@ -52,7 +52,10 @@ const MAX_ERROR_LENGTH = 500;
  * Queues the event for every active webhook subscribed to its type. Called by `appendEvent`
  * inside the event's transaction. Returns how many deliveries were queued.
  */
-export async function enqueueWebhookDeliveries(tx: Database, event: { readonly id: number; readonly type: string; readonly createdAt: Timestamp }): Promise<number> {
+export async function enqueueWebhookDeliveries(
+  tx: Database,
+  event: { readonly id: number; readonly type: string; readonly createdAt: Timestamp },
+): Promise<number> {
   const hooks = await tx.kysely.selectFrom('webhooks').select(['id', 'events_json']).where('active', '=', 1).execute();
   const wanted = hooks.filter((hook) => matchesSubscription(readSubscription(hook.events_json), event.type));
   if (wanted.length === 0) return 0;
@@ -96,7 +99,15 @@ export async function queueTestDelivery(db: Database, webhookId: number): Promis
       .executeTakeFirstOrThrow();
     const delivery = await tx.kysely
       .insertInto('webhook_deliveries')
-      .values({ webhook_id: webhookId, event_id: event.id, state: 'pending', attempts: 0, next_attempt_at: now, created_at: now, updated_at: now })
+      .values({
+        webhook_id: webhookId,
+        event_id: event.id,
+        state: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+        updated_at: now,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return delivery.id;
@@ -109,7 +120,12 @@ export async function queueTestDelivery(db: Database, webhookId: number): Promis
  */
 export async function claimDueDeliveries(
   db: Database,
-  request: { readonly now: Date; readonly limit: number; readonly staleAfterMs: number; readonly excludeWebhooks?: readonly number[] },
+  request: {
+    readonly now: Date;
+    readonly limit: number;
+    readonly staleAfterMs: number;
+    readonly excludeWebhooks?: readonly number[];
+  },
 ): Promise<ClaimedDelivery[]> {
   if (request.limit <= 0) return [];
   const now = toDbTime(request.now);
@@ -136,12 +152,20 @@ export async function claimDueDeliveries(
     return tx.kysely
       .updateTable('webhook_deliveries')
       .set((eb) => ({ state: 'delivering', attempts: eb('attempts', '+', 1), updated_at: now }))
-      .where('id', 'in', rows.map((row) => row.id))
+      .where(
+        'id',
+        'in',
+        rows.map((row) => row.id),
+      )
       .returning(['id', 'attempts', 'webhook_id', 'event_id'])
       .execute();
   });
   if (claimed.length === 0) return [];
-  const events = await db.kysely.selectFrom('events').selectAll().where('id', 'in', [...new Set(claimed.map((row) => row.event_id))]).execute();
+  const events = await db.kysely
+    .selectFrom('events')
+    .selectAll()
+    .where('id', 'in', [...new Set(claimed.map((row) => row.event_id))])
+    .execute();
   const hooks = await db.kysely
     .selectFrom('webhooks')
     .select(['id', 'url', 'secret_enc'])
@@ -155,13 +179,22 @@ export async function claimDueDeliveries(
     const hook = hookById.get(row.webhook_id);
     // Deleted between the claim and this read (retention, a removed webhook): nothing to send.
     if (event === undefined || hook === undefined) continue;
-    out.push({ id: row.id, attempt: row.attempts, webhook: { id: hook.id, url: hook.url, sealedSecret: hook.secret_enc }, event });
+    out.push({
+      id: row.id,
+      attempt: row.attempts,
+      webhook: { id: hook.id, url: hook.url, sealedSecret: hook.secret_enc },
+      event,
+    });
   }
   return out;
 }
 
 /** Records a successful attempt; false when the claim was no longer current. */
-export async function markDeliveryDelivered(db: Database, claim: { readonly id: number; readonly attempt: number }, result: { readonly status: number; readonly at: Date }): Promise<boolean> {
+export async function markDeliveryDelivered(
+  db: Database,
+  claim: { readonly id: number; readonly attempt: number },
+  result: { readonly status: number; readonly at: Date },
+): Promise<boolean> {
   const at = toDbTime(result.at);
   const updated = await db.kysely
     .updateTable('webhook_deliveries')
@@ -200,7 +233,10 @@ export async function markDeliveryFailed(
 }
 
 /** Gives a claim back untouched (shutdown before the request left). */
-export async function releaseDeliveryClaim(db: Database, claim: { readonly id: number; readonly attempt: number }): Promise<void> {
+export async function releaseDeliveryClaim(
+  db: Database,
+  claim: { readonly id: number; readonly attempt: number },
+): Promise<void> {
   await db.kysely
     .updateTable('webhook_deliveries')
     .set((eb) => ({ state: 'pending', attempts: eb('attempts', '-', 1) }))
@@ -234,7 +270,11 @@ export async function listDeliveries(
 }
 
 /** One delivery of a webhook, if any. */
-export async function getDelivery(db: Database, webhookId: number, deliveryId: number): Promise<WebhookDeliveryRecord | undefined> {
+export async function getDelivery(
+  db: Database,
+  webhookId: number,
+  deliveryId: number,
+): Promise<WebhookDeliveryRecord | undefined> {
   const row = await db.kysely
     .selectFrom('webhook_deliveries as d')
     .innerJoin('events as e', 'e.id', 'd.event_id')
@@ -263,7 +303,10 @@ export async function requeueDelivery(db: Database, webhookId: number, deliveryI
 }
 
 /** Deliveries by state and the age of the oldest pending one, for metrics. */
-export async function summarizeDeliveries(db: Database, now: Date): Promise<{ byState: Record<DeliveryAttemptState, number>; oldestPendingSeconds: number }> {
+export async function summarizeDeliveries(
+  db: Database,
+  now: Date,
+): Promise<{ byState: Record<DeliveryAttemptState, number>; oldestPendingSeconds: number }> {
   const rows = await db.kysely
     .selectFrom('webhook_deliveries')
     .select((eb) => ['state', eb.fn.countAll<number | string>().as('total'), eb.fn.min('created_at').as('oldest')])

@@ -106,7 +106,8 @@ export async function getWebhook(db: Database, id: number): Promise<WebhookRecor
  */
 export async function requireWebhook(db: Database, id: number): Promise<WebhookRecord> {
   const found = await getWebhook(db, id);
-  if (found === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no webhook ${id}.`, details: { webhookId: id } });
+  if (found === undefined)
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no webhook ${id}.`, details: { webhookId: id } });
   return found;
 }
 
@@ -137,7 +138,8 @@ export async function updateWebhook(db: Database, id: number, changes: WebhookCh
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();
-  if (row === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no webhook ${id}.`, details: { webhookId: id } });
+  if (row === undefined)
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no webhook ${id}.`, details: { webhookId: id } });
   return toWebhookRecord(row);
 }
 
@@ -148,12 +150,17 @@ export async function updateWebhook(db: Database, id: number, changes: WebhookCh
  */
 export async function deleteWebhook(db: Database, id: number): Promise<void> {
   const result = await db.kysely.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
-  if (Number(result.numDeletedRows) === 0) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no webhook ${id}.`, details: { webhookId: id } });
+  if (Number(result.numDeletedRows) === 0)
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no webhook ${id}.`, details: { webhookId: id } });
 }
 
 /** A delivery succeeded: the failure streak ends. */
 export async function recordWebhookSuccess(db: Database, id: number, at: Date): Promise<void> {
-  await db.kysely.updateTable('webhooks').set({ failure_count: 0, last_success_at: toDbTime(at) }).where('id', '=', id).execute();
+  await db.kysely
+    .updateTable('webhooks')
+    .set({ failure_count: 0, last_success_at: toDbTime(at) })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** A delivery attempt failed; returns the failed attempts since the last success. */

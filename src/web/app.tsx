@@ -29,7 +29,11 @@ import { InboxPage } from './pages/inbox/inbox-page.js';
 import { DiagnosticsPage } from './pages/diagnostics/diagnostics-page.js';
 import { WebhooksPage } from './pages/webhooks/webhooks-page.js';
 
-type Boot = { state: 'loading' } | { state: 'anonymous'; notice?: string } | { state: 'signed-in'; user: User } | { state: 'failed'; error: ApiError };
+type Boot =
+  | { state: 'loading' }
+  | { state: 'anonymous'; notice?: string }
+  | { state: 'signed-in'; user: User }
+  | { state: 'failed'; error: ApiError };
 
 export function App(): JSX.Element {
   const [boot, setBoot] = useState<Boot>(() => (hasSessionCookie() ? { state: 'loading' } : { state: 'anonymous' }));
@@ -105,7 +109,8 @@ function Page({ match, user }: { match: RouteMatch | null; user: User }): JSX.El
   const admin = user.role === 'admin';
   const id = Number(match?.params.id ?? '0');
   useEffect(() => {
-    if (match?.name === 'home' || match?.name === 'sign-in') navigate(admin ? '/cloud-providers' : '/inbox', { replace: true });
+    if (match?.name === 'home' || match?.name === 'sign-in')
+      navigate(admin ? '/cloud-providers' : '/inbox', { replace: true });
   }, [match?.name, admin]);
   if (match === null) return <NotFoundPage />;
   switch (match.name) {
@@ -118,7 +123,12 @@ function Page({ match, user }: { match: RouteMatch | null; user: User }): JSX.El
       return <InboxPage accountId={null} interactionId={null} />;
     case 'inbox-account':
     case 'inbox-conversation':
-      return <InboxPage accountId={Number(match.params.accountId)} interactionId={match.params.interactionId === undefined ? null : Number(match.params.interactionId)} />;
+      return (
+        <InboxPage
+          accountId={Number(match.params.accountId)}
+          interactionId={match.params.interactionId === undefined ? null : Number(match.params.interactionId)}
+        />
+      );
     case 'lists':
       return <ListsPage />;
     case 'contacts':

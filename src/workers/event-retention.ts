@@ -55,7 +55,11 @@ export class EventRetention {
   async runOnce(): Promise<number> {
     const cutoff = new Date(this.db.now().getTime() - this.options.retentionDays * DAY_MS);
     const deleted = await pruneEvents(this.db, cutoff);
-    if (deleted > 0) this.logger.info({ deleted, before: cutoff.toISOString(), retentionDays: this.options.retentionDays }, 'old events deleted');
+    if (deleted > 0)
+      this.logger.info(
+        { deleted, before: cutoff.toISOString(), retentionDays: this.options.retentionDays },
+        'old events deleted',
+      );
     return deleted;
   }
 }

@@ -5,7 +5,14 @@ import type { AccessTokenService } from '../services/access-token-service.js';
 import type { AccountService } from '../services/account-service.js';
 import { imapEndpointOf, type ImapEndpoint } from '../services/mailbox-connection.js';
 import { createSyncStore, type SyncStoreOptions } from '../services/mailbox-sync-store.js';
-import { appendEvent, getEmailAccount, listEmailAccounts, setEmailAccountStatus, type Database, type EmailAccountRecord } from '../store/index.js';
+import {
+  appendEvent,
+  getEmailAccount,
+  listEmailAccounts,
+  setEmailAccountStatus,
+  type Database,
+  type EmailAccountRecord,
+} from '../store/index.js';
 
 export interface MailboxWorkersOptions {
   clock?: () => Date;
@@ -44,7 +51,10 @@ export class MailboxWorkers {
     const onDeleted = (id: number): void => this.enqueue(() => this.stopWorker(id));
     this.accounts.changes.on('changed', onChanged);
     this.accounts.changes.on('deleted', onDeleted);
-    this.unsubscribe.push(() => this.accounts.changes.off('changed', onChanged), () => this.accounts.changes.off('deleted', onDeleted));
+    this.unsubscribe.push(
+      () => this.accounts.changes.off('changed', onChanged),
+      () => this.accounts.changes.off('deleted', onDeleted),
+    );
     for (const account of await listEmailAccounts(this.db)) await this.reconcile(account.id);
   }
 
@@ -61,7 +71,9 @@ export class MailboxWorkers {
   }
 
   private enqueue(task: () => Promise<void>): void {
-    this.queue = this.queue.then(task).catch((error: unknown) => this.logger.error({ err: error }, 'mailbox worker change failed'));
+    this.queue = this.queue
+      .then(task)
+      .catch((error: unknown) => this.logger.error({ err: error }, 'mailbox worker change failed'));
   }
 
   private async reconcile(id: number): Promise<void> {
@@ -87,7 +99,11 @@ export class MailboxWorkers {
     } catch (error) {
       const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });
       log.warn({ err: error }, 'mailbox worker not started');
-      await setEmailAccountStatus(this.db, account.id, 'error', { code: failure.code, message: failure.message, remedy: failure.remedy ?? null });
+      await setEmailAccountStatus(this.db, account.id, 'error', {
+        code: failure.code,
+        message: failure.message,
+        remedy: failure.remedy ?? null,
+      });
       return;
     }
     const sync = new MailboxSync({
@@ -100,7 +116,11 @@ export class MailboxWorkers {
       useIdle: account.useIdle,
       pollIntervalMs: account.pollIntervalSeconds * 1000,
       firstSync: account.firstSync,
-      store: createSyncStore(this.db, account, this.options.onIngested === undefined ? {} : { onIngested: this.options.onIngested }),
+      store: createSyncStore(
+        this.db,
+        account,
+        this.options.onIngested === undefined ? {} : { onIngested: this.options.onIngested },
+      ),
       logger: log,
       ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
       ...(this.options.tuning === undefined ? {} : { tuning: this.options.tuning }),
@@ -134,17 +154,31 @@ export class MailboxWorkers {
     if (change.status === 'stopped' || !this.workers.has(account.id)) return;
     const before = await getEmailAccount(this.db, account.id);
     if (before === undefined) return;
-    const error = change.error === undefined ? null : { code: change.error.code, message: change.error.message, remedy: change.error.remedy ?? null };
+    const error =
+      change.error === undefined
+        ? null
+        : { code: change.error.code, message: change.error.message, remedy: change.error.remedy ?? null };
     await setEmailAccountStatus(this.db, account.id, change.status, error);
     if (before.status === change.status && before.lastError?.code === error?.code) return;
-    const level = change.status === 'connected' || change.status === 'connecting' ? 'info' : change.status === 'error' ? 'error' : 'warn';
+    const level =
+      change.status === 'connected' || change.status === 'connecting'
+        ? 'info'
+        : change.status === 'error'
+          ? 'error'
+          : 'warn';
     await appendEvent(this.db, {
       scope: 'account',
       scopeId: account.id,
       type: `account.${change.status}`,
       level,
-      message: error === null ? `Email account ${account.key} is ${change.status}.` : `Email account ${account.key} is ${change.status}: ${error.message}`,
-      data: { ...(error === null ? {} : { code: error.code, remedy: error.remedy }), ...(change.retryInMs === undefined ? {} : { retryInMs: change.retryInMs }) },
+      message:
+        error === null
+          ? `Email account ${account.key} is ${change.status}.`
+          : `Email account ${account.key} is ${change.status}: ${error.message}`,
+      data: {
+        ...(error === null ? {} : { code: error.code, remedy: error.remedy }),
+        ...(change.retryInMs === undefined ? {} : { retryInMs: change.retryInMs }),
+      },
     });
   }
 }

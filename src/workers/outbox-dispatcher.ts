@@ -140,11 +140,13 @@ export class OutboxDispatcher {
         scopeId: row.messageId,
         type: 'message.resent_after_interruption',
         level: 'warn',
-        message: 'Sending was interrupted (the process stopped or lost its claim); the message is sent again, and may reach its recipients twice if it had already left.',
+        message:
+          'Sending was interrupted (the process stopped or lost its claim); the message is sent again, and may reach its recipients twice if it had already left.',
         data: { outboxId: row.id, attempt: row.attempts },
       });
     }
-    if (released.length > 0) this.logger.warn({ count: released.length, scope }, 'interrupted submissions queued again');
+    if (released.length > 0)
+      this.logger.warn({ count: released.length, scope }, 'interrupted submissions queued again');
     return released.length;
   }
 
@@ -184,13 +186,18 @@ export class OutboxDispatcher {
       const claimer = `${this.nodeId}#${this.sequence}`;
       const result = await claimDueMessages(this.db, {
         accountId: account.accountId,
-        limits: { perMinute: account.sendPerMinute, recipientsPerDay: account.recipientsPerDay, concurrency: account.concurrency },
+        limits: {
+          perMinute: account.sendPerMinute,
+          recipientsPerDay: account.recipientsPerDay,
+          concurrency: account.concurrency,
+        },
         now,
         claimer,
         leaseMs: this.leaseMs,
         max: room,
       });
-      for (const row of result.impossible) failedImpossible += (await this.failImpossible(row, account.recipientsPerDay, now)) ? 1 : 0;
+      for (const row of result.impossible)
+        failedImpossible += (await this.failImpossible(row, account.recipientsPerDay, now)) ? 1 : 0;
       if (result.claimed.length === 0 && result.retryAt !== null) {
         this.skipUntil.set(account.accountId, Math.min(result.retryAt.getTime(), now.getTime() + MAX_SKIP_MS));
       } else {
@@ -208,7 +215,11 @@ export class OutboxDispatcher {
       .deliver(row, claimer)
       .then(
         () => undefined,
-        (error: unknown) => this.logger.error({ err: error, messageId: row.messageId, accountId: row.accountId }, 'delivery could not be recorded; the claim is released when its lease ends'),
+        (error: unknown) =>
+          this.logger.error(
+            { err: error, messageId: row.messageId, accountId: row.accountId },
+            'delivery could not be recorded; the claim is released when its lease ends',
+          ),
       )
       .finally(() => {
         this.inFlight.delete(row.id);
@@ -223,8 +234,24 @@ export class OutboxDispatcher {
   private async failImpossible(row: OutboxRecord, recipientsPerDay: number, now: Date): Promise<boolean> {
     const message = `The message has ${row.recipientCount} recipients, more than the ${recipientsPerDay} the account may send to in a day.`;
     return this.db.transaction(async (tx) => {
-      const failed = await markOutboxFailed(tx, row.id, { claimer: null, now, error: { code: 'OUTBOX_OVER_DAILY_LIMIT', message, remedy: 'Raise the account\'s recipients per day, or split the message, then retry it.' } });
-      if (failed) await appendEvent(tx, { scope: 'message', scopeId: row.messageId, type: 'message.failed', level: 'error', message: `Not sent: ${message}`, data: { outboxId: row.id, code: 'OUTBOX_OVER_DAILY_LIMIT' } });
+      const failed = await markOutboxFailed(tx, row.id, {
+        claimer: null,
+        now,
+        error: {
+          code: 'OUTBOX_OVER_DAILY_LIMIT',
+          message,
+          remedy: "Raise the account's recipients per day, or split the message, then retry it.",
+        },
+      });
+      if (failed)
+        await appendEvent(tx, {
+          scope: 'message',
+          scopeId: row.messageId,
+          type: 'message.failed',
+          level: 'error',
+          message: `Not sent: ${message}`,
+          data: { outboxId: row.id, code: 'OUTBOX_OVER_DAILY_LIMIT' },
+        });
       return failed;
     });
   }

@@ -94,7 +94,8 @@ export class TokenKeeper {
     };
     // Expiring tokens are renewed only for grants an active account uses.
     for (const item of due.expiring) {
-      if (await this.inUse(item.grantId)) await refresh(item.grantId, item.resource.includes('graph') ? 'graph' : 'exchange');
+      if (await this.inUse(item.grantId))
+        await refresh(item.grantId, item.resource.includes('graph') ? 'graph' : 'exchange');
     }
     for (const grantId of due.idle) await refresh(grantId, 'exchange');
     const secretWarnings = await this.watchSecrets(now);
@@ -105,7 +106,11 @@ export class TokenKeeper {
 
   private async inUse(grantId: number): Promise<boolean> {
     const grant = await requireGrant(this.db, grantId);
-    let query = this.db.kysely.selectFrom('email_accounts').select('id').where('provider_id', '=', grant.providerId).where('active', '=', 1);
+    let query = this.db.kysely
+      .selectFrom('email_accounts')
+      .select('id')
+      .where('provider_id', '=', grant.providerId)
+      .where('active', '=', 1);
     if (grant.upn !== null) {
       const upn = grant.upn.toLowerCase();
       query = query.where((eb) => eb(eb.fn('lower', [eb.fn.coalesce('modern_auth_email', 'username')]), '=', upn));
@@ -124,7 +129,12 @@ export class TokenKeeper {
       if (threshold === undefined) continue;
       const type = leftMs <= 0 ? 'provider.secret_expired' : 'provider.secret_expiring';
       const previous = await listEvents(this.db, { scope: 'provider', scopeId: provider.id, types: [type], limit: 20 });
-      if (previous.items.some((event) => event.data?.threshold === threshold && event.data.expiresAt === provider.clientSecretExpiresAt)) continue;
+      if (
+        previous.items.some(
+          (event) => event.data?.threshold === threshold && event.data.expiresAt === provider.clientSecretExpiresAt,
+        )
+      )
+        continue;
       const message =
         leftMs <= 0
           ? `The client secret of "${provider.name}" has expired. Generate a new one in the Azure portal and use Update Client Secret.`

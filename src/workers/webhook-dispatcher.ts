@@ -62,7 +62,9 @@ export interface WebhookDispatcherOptions {
 }
 
 /** What one attempt did. */
-type AttemptResult = { readonly ok: true; readonly status: number } | { readonly ok: false; readonly status: number | null; readonly error: string };
+type AttemptResult =
+  | { readonly ok: true; readonly status: number }
+  | { readonly ok: false; readonly status: number | null; readonly error: string };
 
 const RESPONSE_SNIPPET_BYTES = 300;
 
@@ -165,7 +167,12 @@ export class WebhookDispatcher {
     const room = this.maxInFlight - this.inFlight.size;
     if (room <= 0) return 0;
     const full = [...this.perWebhookCount].filter(([, count]) => count >= this.perWebhook).map(([id]) => id);
-    const claimed = await claimDueDeliveries(this.db, { now: this.db.now(), limit: Math.min(room, this.perWebhook * 4), staleAfterMs: this.staleAfterMs, excludeWebhooks: full });
+    const claimed = await claimDueDeliveries(this.db, {
+      now: this.db.now(),
+      limit: Math.min(room, this.perWebhook * 4),
+      staleAfterMs: this.staleAfterMs,
+      excludeWebhooks: full,
+    });
     let started = 0;
     for (const claim of claimed) {
       const count = this.perWebhookCount.get(claim.webhook.id) ?? 0;
@@ -175,7 +182,12 @@ export class WebhookDispatcher {
       }
       this.perWebhookCount.set(claim.webhook.id, count + 1);
       const work = this.deliver(claim)
-        .catch((error: unknown) => this.logger.error({ err: error, deliveryId: claim.id, webhookId: claim.webhook.id }, 'webhook delivery could not be recorded; it is taken over when its claim goes stale'))
+        .catch((error: unknown) =>
+          this.logger.error(
+            { err: error, deliveryId: claim.id, webhookId: claim.webhook.id },
+            'webhook delivery could not be recorded; it is taken over when its claim goes stale',
+          ),
+        )
         .finally(() => {
           this.inFlight.delete(claim.id);
           const left = (this.perWebhookCount.get(claim.webhook.id) ?? 1) - 1;
@@ -194,7 +206,13 @@ export class WebhookDispatcher {
     const result = await this.attempt(claim);
     const seconds = (performance.now() - started) / 1000;
     const now = this.db.now();
-    const where = { webhookId: claim.webhook.id, deliveryId: claim.id, eventId: claim.event.id, eventType: claim.event.type, attempt: claim.attempt };
+    const where = {
+      webhookId: claim.webhook.id,
+      deliveryId: claim.id,
+      eventId: claim.event.id,
+      eventType: claim.event.type,
+      attempt: claim.attempt,
+    };
     if (result.ok) {
       if (await markDeliveryDelivered(this.db, claim, { status: result.status, at: now })) {
         await recordWebhookSuccess(this.db, claim.webhook.id, now);
@@ -205,10 +223,14 @@ export class WebhookDispatcher {
     }
     const delay = webhookRetryDelay(claim.attempt, this.policy, (this.options.random ?? Math.random)());
     const retryAt = delay === null ? null : new Date(now.getTime() + delay);
-    if (!(await markDeliveryFailed(this.db, claim, { status: result.status, error: result.error, at: now, retryAt }))) return;
+    if (!(await markDeliveryFailed(this.db, claim, { status: result.status, error: result.error, at: now, retryAt })))
+      return;
     const failures = await recordWebhookFailure(this.db, claim.webhook.id, now);
     this.options.observer?.observeWebhookAttempt(retryAt === null ? 'failed' : 'retry', seconds);
-    this.logger.warn({ ...where, status: result.status, error: result.error, retryAt: retryAt?.toISOString() ?? null, failures }, retryAt === null ? 'webhook delivery given up' : 'webhook delivery failed, retry scheduled');
+    this.logger.warn(
+      { ...where, status: result.status, error: result.error, retryAt: retryAt?.toISOString() ?? null, failures },
+      retryAt === null ? 'webhook delivery given up' : 'webhook delivery failed, retry scheduled',
+    );
     if (retryAt === null && failures >= this.policy.maxAttempts) await this.disable(claim, failures, result.error);
   }
 
@@ -218,7 +240,11 @@ export class WebhookDispatcher {
     try {
       secret = this.box.open(claim.webhook.sealedSecret, 'webhooks.secret');
     } catch (error) {
-      return { ok: false, status: null, error: `the webhook's secret cannot be opened: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        ok: false,
+        status: null,
+        error: `the webhook's secret cannot be opened: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
     const body = webhookBodyText(toEventRecord(claim.event));
     const timestamp = Math.floor(this.db.now().getTime() / 1000);
@@ -240,8 +266,15 @@ export class WebhookDispatcher {
       });
       const snippet = await readSnippet(response);
       if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
-      const what = response.status >= 300 && response.status < 400 ? `redirected to ${response.headers.get('location') ?? '?'} (redirects are not followed)` : `answered HTTP ${response.status}`;
-      return { ok: false, status: response.status, error: scrubSecrets(`The receiver ${what}${snippet === '' ? '' : `: ${snippet}`}`) };
+      const what =
+        response.status >= 300 && response.status < 400
+          ? `redirected to ${response.headers.get('location') ?? '?'} (redirects are not followed)`
+          : `answered HTTP ${response.status}`;
+      return {
+        ok: false,
+        status: response.status,
+        error: scrubSecrets(`The receiver ${what}${snippet === '' ? '' : `: ${snippet}`}`),
+      };
     } catch (error) {
       return { ok: false, status: null, error: scrubSecrets(describeFailure(error, this.timeoutMs)) };
     }
@@ -257,11 +290,19 @@ export class WebhookDispatcher {
         type: 'webhook.disabled',
         level: 'error',
         message: `Webhook ${claim.webhook.id} (${url}) was disabled: ${failures} attempts failed in a row, the last one because: ${lastError}`,
-        data: { webhookId: claim.webhook.id, url, failures, lastError, remedy: 'Fix the receiver, then enable the webhook again: its pending deliveries resume, and given-up ones can be redelivered from its delivery log.' },
+        data: {
+          webhookId: claim.webhook.id,
+          url,
+          failures,
+          lastError,
+          remedy:
+            'Fix the receiver, then enable the webhook again: its pending deliveries resume, and given-up ones can be redelivered from its delivery log.',
+        },
       });
       return true;
     });
-    if (disabled) this.logger.error({ webhookId: claim.webhook.id, url, failures }, 'webhook disabled after repeated failures');
+    if (disabled)
+      this.logger.error({ webhookId: claim.webhook.id, url, failures }, 'webhook disabled after repeated failures');
   }
 }
 
@@ -291,7 +332,10 @@ function describeFailure(error: unknown, timeoutMs: number): string {
     return `The receiver did not answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}.`;
   }
   const cause = error instanceof Error ? error.cause : undefined;
-  const code = typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+  const code =
+    typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string'
+      ? cause.code
+      : undefined;
   const message = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
   return `The receiver could not be reached: ${code === undefined || message.includes(code) ? message : `${message} (${code})`}.`;
 }

@@ -12,11 +12,21 @@ beforeAll(async () => {
 });
 afterAll(async () => pair.close());
 
-const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, authorization = pair.admin) =>
-  pair.postern.app.inject({ method, url, headers: { authorization }, payload: payload as Record<string, unknown> | undefined });
+const call = (
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  authorization = pair.admin,
+) =>
+  pair.postern.app.inject({
+    method,
+    url,
+    headers: { authorization },
+    payload: payload as Record<string, unknown> | undefined,
+  });
 
 describe('Email Account API', () => {
-  it('creates the guide\'s shared mailbox account: username developers@, modern authentication email andrea@', async () => {
+  it("creates the guide's shared mailbox account: username developers@, modern authentication email andrea@", async () => {
     const created = await call('POST', '/api/email/accounts', {
       name: 'Developers',
       key: 'DEV',
@@ -46,19 +56,35 @@ describe('Email Account API', () => {
 
   it('refuses a duplicate key, a long key, a bad address, and a provider without a grant for the delegate', async () => {
     const base = { name: 'X', emailAddress: 'x@contoso.com', providerId };
-    const duplicate = await call('POST', '/api/email/accounts', { ...base, key: 'dev', modernAuthEmail: CONTOSO.andrea.upn });
+    const duplicate = await call('POST', '/api/email/accounts', {
+      ...base,
+      key: 'dev',
+      modernAuthEmail: CONTOSO.andrea.upn,
+    });
     expect(duplicate.statusCode).toBe(409);
     const long = await call('POST', '/api/email/accounts', { ...base, key: 'TOOLONG' });
-    expect(long.json().error.details.fields[0]).toMatchObject({ field: 'key', problem: expect.stringContaining('at most 5 characters') });
+    expect(long.json().error.details.fields[0]).toMatchObject({
+      field: 'key',
+      problem: expect.stringContaining('at most 5 characters'),
+    });
     const address = await call('POST', '/api/email/accounts', { ...base, key: 'A1', emailAddress: 'not-an-address' });
     expect(address.json().error.details.fields[0].field).toBe('emailAddress');
-    const noGrant = await call('POST', '/api/email/accounts', { ...base, key: 'M1', emailAddress: 'marco@contoso.com' });
+    const noGrant = await call('POST', '/api/email/accounts', {
+      ...base,
+      key: 'M1',
+      emailAddress: 'marco@contoso.com',
+    });
     expect(noGrant.statusCode).toBe(400);
     expect(noGrant.json().error.message).toContain('authenticate the provider signed in as marco@contoso.com');
     const basic = await call('POST', '/api/email/accounts', { ...base, key: 'B1', modernAuth: false });
     expect(basic.json().error.details.fields[0].field).toBe('modernAuth');
     const unauthenticated = await createProvider(pair);
-    const none = await call('POST', '/api/email/accounts', { ...base, key: 'N1', providerId: unauthenticated, modernAuthEmail: CONTOSO.andrea.upn });
+    const none = await call('POST', '/api/email/accounts', {
+      ...base,
+      key: 'N1',
+      providerId: unauthenticated,
+      modernAuthEmail: CONTOSO.andrea.upn,
+    });
     expect(none.json().error.message).toContain('has no sign-in for andrea@contoso.com');
   });
 
@@ -71,24 +97,46 @@ describe('Email Account API', () => {
       password: 'Paola#2025',
     });
     const { authenticate } = await import('../providers/helpers.js');
-    const signed = await authenticate(pair, providerId, { username: 'paola.upn@contoso.onmicrosoft.com', password: 'Paola#2025' });
+    const signed = await authenticate(pair, providerId, {
+      username: 'paola.upn@contoso.onmicrosoft.com',
+      password: 'Paola#2025',
+    });
     expect(signed.response.headers.location).toContain('authentication=success');
-    const ok = await call('POST', '/api/email/accounts', { name: 'Paola', key: 'PAO', emailAddress: 'paola@contoso.com', providerId });
+    const ok = await call('POST', '/api/email/accounts', {
+      name: 'Paola',
+      key: 'PAO',
+      emailAddress: 'paola@contoso.com',
+      providerId,
+    });
     expect(ok.statusCode, ok.body).toBe(201);
-    const wrong = await call('POST', '/api/email/accounts', { name: 'Paolo', key: 'PAL', emailAddress: 'paolo@contoso.com', providerId });
+    const wrong = await call('POST', '/api/email/accounts', {
+      name: 'Paolo',
+      key: 'PAL',
+      emailAddress: 'paolo@contoso.com',
+      providerId,
+    });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().error.message).toContain('It holds sign-ins for: ');
     expect(wrong.json().error.message).toContain('paola.upn@contoso.onmicrosoft.com (paola@contoso.com)');
   });
 
   it('shows agents only their accounts, and keeps changes for admins', async () => {
-    const other = await call('POST', '/api/email/accounts', { name: 'Andrea', key: 'AND', emailAddress: CONTOSO.andrea.upn, providerId });
+    const other = await call('POST', '/api/email/accounts', {
+      name: 'Andrea',
+      key: 'AND',
+      emailAddress: CONTOSO.andrea.upn,
+      providerId,
+    });
     expect(other.statusCode).toBe(201);
     const mine = await call('GET', '/api/email/accounts', undefined, agent.authorization);
     expect(mine.json().items.map((a: { key: string }) => a.key)).toEqual(['DEV']);
     expect(mine.json().items[0].hasPassword).toBe(false);
-    expect((await call('GET', `/api/email/accounts/${other.json().id}`, undefined, agent.authorization)).statusCode).toBe(404);
-    expect((await call('PATCH', `/api/email/accounts/${other.json().id}`, { name: 'x' }, agent.authorization)).statusCode).toBe(403);
+    expect(
+      (await call('GET', `/api/email/accounts/${other.json().id}`, undefined, agent.authorization)).statusCode,
+    ).toBe(404);
+    expect(
+      (await call('PATCH', `/api/email/accounts/${other.json().id}`, { name: 'x' }, agent.authorization)).statusCode,
+    ).toBe(403);
 
     const disabled = await call('POST', `/api/email/accounts/${other.json().id}/disable`);
     expect(disabled.json()).toMatchObject({ active: false, status: 'disabled' });

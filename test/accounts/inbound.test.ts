@@ -17,9 +17,15 @@ beforeAll(async () => {
   pair = await startPair();
   ({ providerId } = await authenticatedProvider(pair));
   const { runtime } = pair.postern;
-  workers = new MailboxWorkers(runtime.db, runtime.services.accounts, runtime.services.accessTokens, runtime.log.logger, {
-    tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
-  });
+  workers = new MailboxWorkers(
+    runtime.db,
+    runtime.services.accounts,
+    runtime.services.accessTokens,
+    runtime.log.logger,
+    {
+      tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
+    },
+  );
   await workers.start();
   const created = await pair.postern.app.inject({
     method: 'POST',
@@ -46,12 +52,17 @@ afterAll(async () => {
 });
 
 const db = () => pair.postern.runtime.db.kysely;
-const accountRow = () => db().selectFrom('email_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+const accountRow = () =>
+  db().selectFrom('email_accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
 
 describe('inbound mail through the mailbox workers', () => {
   it('connects, shows the account connected, and the connection test reports each step', async () => {
     await until('connected', async () => ((await accountRow()).status === 'connected' ? true : undefined));
-    const test = await pair.postern.app.inject({ method: 'POST', url: `/api/email/accounts/${accountId}/test`, headers: { authorization: pair.admin } });
+    const test = await pair.postern.app.inject({
+      method: 'POST',
+      url: `/api/email/accounts/${accountId}/test`,
+      headers: { authorization: pair.admin },
+    });
     expect(test.json()).toMatchObject({ ok: true, error: null });
     expect(test.json().steps.map((s: { step: string }) => s.step)).toEqual(['grant', 'token', 'imap-login', 'folder']);
   });
@@ -65,12 +76,25 @@ describe('inbound mail through the mailbox workers', () => {
       messageId: '<first@customer.example>',
     });
     const message = await until('the message', async () =>
-      db().selectFrom('messages').selectAll().where('account_id', '=', accountId).where('message_id', '=', '<first@customer.example>').executeTakeFirst(),
+      db()
+        .selectFrom('messages')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('message_id', '=', '<first@customer.example>')
+        .executeTakeFirst(),
     );
-    const interaction = await db().selectFrom('interactions').selectAll().where('id', '=', message.interaction_id ?? -1).executeTakeFirstOrThrow();
+    const interaction = await db()
+      .selectFrom('interactions')
+      .selectAll()
+      .where('id', '=', message.interaction_id ?? -1)
+      .executeTakeFirstOrThrow();
     expect(interaction.subject).toBe('The build is red');
     const account = await accountRow();
-    const contact = await pair.postern.app.inject({ method: 'GET', url: '/api/contacts?q=carla%40customer.example', headers: { authorization: pair.admin } });
+    const contact = await pair.postern.app.inject({
+      method: 'GET',
+      url: '/api/contacts?q=carla%40customer.example',
+      headers: { authorization: pair.admin },
+    });
     expect(contact.json().items).toHaveLength(1);
     expect(contact.json().items[0]).toMatchObject({ name: 'Carla Customer', listId: account.default_list_id });
 
@@ -90,8 +114,14 @@ describe('inbound mail through the mailbox workers', () => {
     expect(reply.interaction_id).toBe(message.interaction_id);
     // Marked seen in the mailbox (the default after-fetch action).
     const inbox = async () =>
-      ((await pair.emulator.control('GET', '/exchange/mailboxes/developers@contoso.com/folders/INBOX/messages')) as { messages: Array<{ flags: string[] }> }).messages;
-    await until('seen flags', async () => ((await inbox()).every((m) => m.flags.includes('\\Seen')) ? true : undefined));
+      (
+        (await pair.emulator.control('GET', '/exchange/mailboxes/developers@contoso.com/folders/INBOX/messages')) as {
+          messages: Array<{ flags: string[] }>;
+        }
+      ).messages;
+    await until('seen flags', async () =>
+      (await inbox()).every((m) => m.flags.includes('\\Seen')) ? true : undefined,
+    );
     expect((await inbox()).length).toBe(2);
   });
 
@@ -108,20 +138,35 @@ describe('inbound mail through the mailbox workers', () => {
 
     // The administrator authenticates again as andrea@: the worker reconnects by itself.
     const { authenticate } = await import('../providers/helpers.js');
-    const again = await authenticate(pair, providerId, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password });
+    const again = await authenticate(pair, providerId, {
+      username: CONTOSO.andrea.upn,
+      password: CONTOSO.andrea.password,
+    });
     expect(again.response.headers.location).toContain('authentication=success');
     await until('reconnected', async () => ((await accountRow()).status === 'connected' ? true : undefined), 20_000);
-    const events = await pair.postern.app.inject({ method: 'GET', url: `/api/email/accounts/${accountId}/events`, headers: { authorization: pair.admin } });
+    const events = await pair.postern.app.inject({
+      method: 'GET',
+      url: `/api/email/accounts/${accountId}/events`,
+      headers: { authorization: pair.admin },
+    });
     const types = events.json().items.map((e: { type: string }) => e.type);
     expect(types).toContain('account.disconnected');
     expect(types[0]).toBe('account.connected');
   });
 
   it('stops the worker when the account is disabled, without restart', async () => {
-    await pair.postern.app.inject({ method: 'POST', url: `/api/email/accounts/${accountId}/disable`, headers: { authorization: pair.admin } });
+    await pair.postern.app.inject({
+      method: 'POST',
+      url: `/api/email/accounts/${accountId}/disable`,
+      headers: { authorization: pair.admin },
+    });
     await until('disabled', async () => ((await accountRow()).status === 'disabled' ? true : undefined));
     expect(workers.running()).not.toContain(accountId);
-    await pair.postern.app.inject({ method: 'POST', url: `/api/email/accounts/${accountId}/enable`, headers: { authorization: pair.admin } });
+    await pair.postern.app.inject({
+      method: 'POST',
+      url: `/api/email/accounts/${accountId}/enable`,
+      headers: { authorization: pair.admin },
+    });
     await until('connected again', async () => ((await accountRow()).status === 'connected' ? true : undefined));
   });
 });

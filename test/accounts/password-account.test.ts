@@ -31,7 +31,11 @@ const accountReply = z.object({
 });
 const interactionsReply = z.object({ items: z.array(z.object({ id: z.number(), subject: z.string() })) });
 
-async function api(method: string, route: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
+async function api(
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown; text: string }> {
   const response = await fetch(`${url}${route}`, {
     method,
     headers: { authorization: bearer, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -42,11 +46,19 @@ async function api(method: string, route: string, body?: unknown): Promise<{ sta
 }
 
 const diagnosisReply = z.object({
-  sections: z.array(z.object({ checks: z.array(z.object({ id: z.string(), result: z.string(), evidence: z.string(), code: z.string().optional() })) })),
+  sections: z.array(
+    z.object({
+      checks: z.array(
+        z.object({ id: z.string(), result: z.string(), evidence: z.string(), code: z.string().optional() }),
+      ),
+    }),
+  ),
 });
 
 /** The checks of a diagnosis, all sections together. */
-function checksOf(diagnosis: unknown): Array<{ id: string; result: string; evidence: string; code?: string | undefined }> {
+function checksOf(
+  diagnosis: unknown,
+): Array<{ id: string; result: string; evidence: string; code?: string | undefined }> {
   return diagnosisReply.parse(diagnosis).sections.flatMap((section) => section.checks);
 }
 
@@ -57,8 +69,12 @@ beforeAll(async () => {
   await emulator.control('PUT', '/exchange/settings/basic-auth', { imap: true, smtp: true });
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-password-account-'));
   const env = { POSTERN_DATA_DIR: dataDir };
-  expect(runCli(['users', 'add', 'ops', '--role', 'admin', '--password-stdin'], env, 'ops-password-123456\n').status).toBe(0);
-  const token = /Token \(shown once\): (pst_\S+)/.exec(runCli(['tokens', 'create', 'tests', '--user', 'ops'], env).stdout)?.[1];
+  expect(
+    runCli(['users', 'add', 'ops', '--role', 'admin', '--password-stdin'], env, 'ops-password-123456\n').status,
+  ).toBe(0);
+  const token = /Token \(shown once\): (pst_\S+)/.exec(
+    runCli(['tokens', 'create', 'tests', '--user', 'ops'], env).stdout,
+  )?.[1];
   if (token === undefined) throw new Error('no API token');
   bearer = `Bearer ${token}`;
   server = spawnCli(['start', '--port', '0'], { ...env, NODE_EXTRA_CA_CERTS: emulator.handle.caFile });
@@ -95,7 +111,9 @@ describe('an IMAP account with a username and password', () => {
 
     const test = await api('POST', `/api/email/accounts/${accountId}/test`);
     expect(test.json).toMatchObject({ ok: true, error: null });
-    const steps = z.object({ steps: z.array(z.object({ step: z.string(), detail: z.string() })) }).parse(test.json).steps;
+    const steps = z
+      .object({ steps: z.array(z.object({ step: z.string(), detail: z.string() })) })
+      .parse(test.json).steps;
     expect(steps.map((step) => step.step)).toEqual(['credentials', 'imap-login', 'folder']);
     expect(steps[1]?.detail).toContain('with a password');
 
@@ -120,7 +138,9 @@ describe('an IMAP account with a username and password', () => {
       const list = interactionsReply.parse((await api('GET', `/api/email/accounts/${accountId}/interactions`)).json);
       return list.items.find((item) => item.subject === 'Printer on fire');
     });
-    const queued = await api('POST', `/api/interactions/${conversation.id}/reply`, { text: 'A technician is on the way.' });
+    const queued = await api('POST', `/api/interactions/${conversation.id}/reply`, {
+      text: 'A technician is on the way.',
+    });
     expect(queued.status, queued.text).toBe(202);
     const delivered = await until('the reply at the customer', async () => {
       const messages = await sink(emulator, 'carla@customer.example');
@@ -139,7 +159,9 @@ describe('an IMAP account with a username and password', () => {
     expect(refused.remedy).toMatch(/username and the password/);
     const test = await api('POST', `/api/email/accounts/${accountId}/test`);
     expect(test.json).toMatchObject({ ok: false, error: { code: 'IMAP_LOGIN_FAILED' } });
-    const imap = checksOf((await api('GET', '/api/diagnostics?account=MAR')).json).find((check) => check.id === 'account.imap');
+    const imap = checksOf((await api('GET', '/api/diagnostics?account=MAR')).json).find(
+      (check) => check.id === 'account.imap',
+    );
     expect(imap).toMatchObject({ result: 'failed', code: 'IMAP_LOGIN_FAILED' });
 
     expect((await api('PATCH', `/api/email/accounts/${accountId}`, { password: USER.password })).status).toBe(200);

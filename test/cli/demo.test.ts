@@ -15,7 +15,19 @@ describe('postern demo', () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-demo-'));
     const base = 20_000 + Math.floor(Math.random() * 20_000);
     const cli = spawnCli(
-      ['demo', '--port', String(base), '--emulator-port', String(base + 1), '--imap-port', String(base + 2), '--smtp-port', String(base + 3), '--data', data],
+      [
+        'demo',
+        '--port',
+        String(base),
+        '--emulator-port',
+        String(base + 1),
+        '--imap-port',
+        String(base + 2),
+        '--smtp-port',
+        String(base + 3),
+        '--data',
+        data,
+      ],
       {},
     );
     running.push(cli);
@@ -23,7 +35,10 @@ describe('postern demo', () => {
     const out = cli.output();
     const [, caFile] = /CA file (\S+)\)?/.exec(out) ?? [];
     expect(caFile).toBeDefined();
-    for (const [user, password] of [['admin', 'postern-demo-admin'], ['agent', 'postern-demo-agent']]) {
+    for (const [user, password] of [
+      ['admin', 'postern-demo-admin'],
+      ['agent', 'postern-demo-agent'],
+    ]) {
       const login = await fetch(`http://127.0.0.1:${base}/api/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -32,7 +47,10 @@ describe('postern demo', () => {
       expect(login.status, user).toBe(200);
     }
     const agent = new Agent({ connect: { ca: fs.readFileSync(caFile ?? '', 'utf8') } });
-    const discovery = await undiciFetch(`https://127.0.0.1:${base + 1}/7a3c9f4e-2b1d-4e8a-9c6f-1d2e3f4a5b6c/v2.0/.well-known/openid-configuration`, { dispatcher: agent });
+    const discovery = await undiciFetch(
+      `https://127.0.0.1:${base + 1}/7a3c9f4e-2b1d-4e8a-9c6f-1d2e3f4a5b6c/v2.0/.well-known/openid-configuration`,
+      { dispatcher: agent },
+    );
     expect(discovery.status).toBe(200);
     expect(out).toContain(`IMAP 127.0.0.1:${base + 2}, SMTP 127.0.0.1:${base + 3}`);
     cli.child.kill('SIGINT');

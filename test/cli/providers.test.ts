@@ -16,8 +16,29 @@ beforeAll(async () => {
 afterAll(async () => emulator.stop());
 
 async function add(name: string, appId: string, grantType: string, secret?: string) {
-  const args = ['providers', 'add', '--name', name, '--application-id', appId, '--tenant-id', CONTOSO.tenantId, '--cloud', 'custom', '--authority-url', emulator.base, '--ca-file', emulator.handle.caFile, '--grant-type', grantType];
-  return await runCli(secret === undefined ? args : [...args, '--client-secret-stdin'], env, secret === undefined ? undefined : `${secret}\n`);
+  const args = [
+    'providers',
+    'add',
+    '--name',
+    name,
+    '--application-id',
+    appId,
+    '--tenant-id',
+    CONTOSO.tenantId,
+    '--cloud',
+    'custom',
+    '--authority-url',
+    emulator.base,
+    '--ca-file',
+    emulator.handle.caFile,
+    '--grant-type',
+    grantType,
+  ];
+  return await runCli(
+    secret === undefined ? args : [...args, '--client-secret-stdin'],
+    env,
+    secret === undefined ? undefined : `${secret}\n`,
+  );
 }
 
 describe('postern providers', () => {
@@ -31,9 +52,17 @@ describe('postern providers', () => {
 
   it('signs in with the password grant (ROPC) on a public client, and explains MFA', async () => {
     expect((await add('Public', CONTOSO.publicClient.appId, 'password')).status).toBe(0);
-    const signed = await runCli(['providers', 'authenticate', 'Public', '--username', CONTOSO.andrea.upn, '--password-stdin'], env, `${CONTOSO.andrea.password}\n`);
+    const signed = await runCli(
+      ['providers', 'authenticate', 'Public', '--username', CONTOSO.andrea.upn, '--password-stdin'],
+      env,
+      `${CONTOSO.andrea.password}\n`,
+    );
     expect(signed.stdout, signed.stderr).toContain('Signed in as andrea@contoso.com');
-    const mfa = await runCli(['providers', 'authenticate', 'Public', '--username', CONTOSO.giulia.upn, '--password-stdin'], env, `${CONTOSO.giulia.password}\n`);
+    const mfa = await runCli(
+      ['providers', 'authenticate', 'Public', '--username', CONTOSO.giulia.upn, '--password-stdin'],
+      env,
+      `${CONTOSO.giulia.password}\n`,
+    );
     expect(mfa.status).toBe(1);
     expect(mfa.stderr).toContain('Error AUTH_MFA_REQUIRED');
     expect(mfa.stderr).toMatch(/What to do: .*device code/);
@@ -41,7 +70,31 @@ describe('postern providers', () => {
   });
 
   it('runs the device code flow headless until the user enters the code', async () => {
-    expect((await runCli(['providers', 'add', '--name', 'Device', '--application-id', CONTOSO.publicClient.appId, '--tenant-id', CONTOSO.tenantId, '--cloud', 'custom', '--authority-url', emulator.base, '--ca-file', emulator.handle.caFile, '--grant-type', 'device_code'], env)).status).toBe(0);
+    expect(
+      (
+        await runCli(
+          [
+            'providers',
+            'add',
+            '--name',
+            'Device',
+            '--application-id',
+            CONTOSO.publicClient.appId,
+            '--tenant-id',
+            CONTOSO.tenantId,
+            '--cloud',
+            'custom',
+            '--authority-url',
+            emulator.base,
+            '--ca-file',
+            emulator.handle.caFile,
+            '--grant-type',
+            'device_code',
+          ],
+          env,
+        )
+      ).status,
+    ).toBe(0);
     const cli = spawnCli(['providers', 'authenticate', 'Device'], env);
     const [, userCode] = await cli.waitFor(/enter the code (\S+)/);
     const walked = await new FormBrowser(emulator.handle.fetch).walk(`${emulator.base}/devicelogin`, {
@@ -59,7 +112,10 @@ describe('postern providers', () => {
     const url = await runCli(['providers', 'authenticate', 'Web', '--login-hint', CONTOSO.andrea.upn], env);
     expect(url.stdout).toContain(`${emulator.base}/${CONTOSO.tenantId}/oauth2/v2.0/authorize?`);
     expect(url.stdout).toContain('code_challenge_method=S256');
-    const bad = await runCli(['providers', 'add', '--name', 'Bad', '--application-id', 'abc', '--tenant-id', 'x y'], env);
+    const bad = await runCli(
+      ['providers', 'add', '--name', 'Bad', '--application-id', 'abc', '--tenant-id', 'x y'],
+      env,
+    );
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/applicationId: must be the Application \(client\) ID/);
     expect(bad.stderr).toMatch(/tenantId: must be the Directory \(tenant\) ID/);

@@ -49,7 +49,11 @@ describe('postern start', () => {
   });
 
   it('refuses an invalid configuration, naming each variable', () => {
-    const result = runCli(['start'], { POSTERN_DATA_DIR: freshDir(), POSTERN_PORT: 'http', POSTERN_LOG_LEVEL: 'chatty' });
+    const result = runCli(['start'], {
+      POSTERN_DATA_DIR: freshDir(),
+      POSTERN_PORT: 'http',
+      POSTERN_LOG_LEVEL: 'chatty',
+    });
     expect(result.status).toBe(78);
     expect(result.stderr).toContain('Error CONFIG_INVALID');
     expect(result.stderr).toMatch(/POSTERN_PORT: expected a port number, got "http"/);
@@ -76,9 +80,15 @@ describe('administration commands', () => {
   it('adds users, creates tokens, rotates the secret key', async () => {
     const dataDir = freshDir();
     const env = { POSTERN_DATA_DIR: dataDir };
-    const added = runCli(['users', 'add', 'andrea', '--role', 'agent', '--password-stdin'], env, 'andrea-password-123\n');
+    const added = runCli(
+      ['users', 'add', 'andrea', '--role', 'agent', '--password-stdin'],
+      env,
+      'andrea-password-123\n',
+    );
     expect(added.stdout).toMatch(/Created agent "andrea"/);
-    expect(runCli(['users', 'add', 'andrea', '--password-stdin'], env, 'another-password-1\n').stderr).toContain('RESOURCE_CONFLICT');
+    expect(runCli(['users', 'add', 'andrea', '--password-stdin'], env, 'another-password-1\n').stderr).toContain(
+      'RESOURCE_CONFLICT',
+    );
     expect(runCli(['users', 'list'], env).stdout).toMatch(/andrea\s+agent/);
 
     const token = runCli(['tokens', 'create', 'crm', '--user', 'andrea'], env);
@@ -109,7 +119,12 @@ describe('administration commands', () => {
     const shown = runCli(['config', 'show'], { POSTERN_DATA_DIR: freshDir(), POSTERN_SECRET_KEY: 'cd'.repeat(32) });
     expect(shown.stdout).toContain('POSTERN_SECRET_KEY=[redacted]');
     expect(shown.stdout).not.toContain('cd'.repeat(32));
-    for (const args of [['--help'], ['users', '--help'], ['tokens', 'create', '--help'], ['secrets', 'rotate', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['users', '--help'],
+      ['tokens', 'create', '--help'],
+      ['secrets', 'rotate', '--help'],
+    ]) {
       const help = runCli(args, {});
       expect(help.status, args.join(' ')).toBe(0);
       expect(help.stdout).toContain('Usage: postern');

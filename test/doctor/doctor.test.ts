@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTOSO, authenticate, authenticatedProvider, createProvider, startPair, type Pair } from '../providers/helpers.js';
+import {
+  CONTOSO,
+  authenticate,
+  authenticatedProvider,
+  createProvider,
+  startPair,
+  type Pair,
+} from '../providers/helpers.js';
 import { check, createAccount, diagnose, failures, sharedMailboxSetup } from './helpers.js';
 
 const DAY_MS = 86_400_000;
@@ -11,7 +18,12 @@ beforeAll(async () => {
 afterAll(async () => pair.close());
 
 const putSecret = (providerId: number, clientSecret: string) =>
-  pair.postern.app.inject({ method: 'PUT', url: `/api/cloudProviders/${providerId}/clientSecret`, headers: { authorization: pair.admin }, payload: { clientSecret } });
+  pair.postern.app.inject({
+    method: 'PUT',
+    url: `/api/cloudProviders/${providerId}/clientSecret`,
+    headers: { authorization: pair.admin },
+    payload: { clientSecret },
+  });
 
 describe('the doctor names the cause and the remedy', () => {
   it('finds nothing wrong with a healthy shared mailbox', async () => {
@@ -20,7 +32,9 @@ describe('the doctor names the cause and the remedy', () => {
     expect(failures(diagnosis)).toEqual([]);
     expect(diagnosis.ok).toBe(true);
     expect(check(diagnosis, 'account.imap').evidence).toContain('as developers@contoso.com with XOAUTH2');
-    expect(check(diagnosis, 'account.identity').evidence).toContain('the delegate of the shared mailbox developers@contoso.com');
+    expect(check(diagnosis, 'account.identity').evidence).toContain(
+      'the delegate of the shared mailbox developers@contoso.com',
+    );
     expect(check(diagnosis, 'account.smtp').result).toBe('ok');
     expect(check(diagnosis, 'account.send-as').result).toBe('ok');
   });
@@ -41,8 +55,13 @@ describe('the doctor names the cause and the remedy', () => {
   it('names the missing IMAP.AccessAsUser.All permission', async () => {
     // marco@ signs in for the first time to a provider that does not ask for IMAP: he consents
     // to SMTP.Send only, and his tokens carry no IMAP permission.
-    const providerId = await createProvider(pair, { scopes: ['https://outlook.office.com/SMTP.Send', 'offline_access', 'openid', 'profile', 'email'] });
-    const signed = await authenticate(pair, providerId, { username: CONTOSO.marco.upn, password: CONTOSO.marco.password });
+    const providerId = await createProvider(pair, {
+      scopes: ['https://outlook.office.com/SMTP.Send', 'offline_access', 'openid', 'profile', 'email'],
+    });
+    const signed = await authenticate(pair, providerId, {
+      username: CONTOSO.marco.upn,
+      password: CONTOSO.marco.password,
+    });
     expect(signed.response.headers.location).toContain('authentication=success');
     await createAccount(pair, providerId, { name: 'No IMAP scope', key: 'NOSC', emailAddress: CONTOSO.marco.upn });
     const scopes = check(await diagnose(pair, 'account=NOSC'), 'account.scopes');
@@ -53,13 +72,19 @@ describe('the doctor names the cause and the remedy', () => {
 
   it('names the missing FullAccess of the delegate on the shared mailbox', async () => {
     await sharedMailboxSetup(pair, 'NOFA');
-    await pair.emulator.control('DELETE', `/mailboxes/developers@contoso.com/delegates/${CONTOSO.andrea.id}?rights=FullAccess`);
+    await pair.emulator.control(
+      'DELETE',
+      `/mailboxes/developers@contoso.com/delegates/${CONTOSO.andrea.id}?rights=FullAccess`,
+    );
     try {
       const imap = check(await diagnose(pair, 'account=NOFA'), 'account.imap');
       expect(imap).toMatchObject({ result: 'failed', code: 'IMAP_NOT_CONNECTED' });
       expect(imap.remedy).toContain('Give andrea@contoso.com FullAccess on the shared mailbox developers@contoso.com');
     } finally {
-      await pair.emulator.control('POST', '/mailboxes/developers@contoso.com/delegates', { user: CONTOSO.andrea.id, rights: ['FullAccess'] });
+      await pair.emulator.control('POST', '/mailboxes/developers@contoso.com/delegates', {
+        user: CONTOSO.andrea.id,
+        rights: ['FullAccess'],
+      });
     }
   });
 
@@ -93,13 +118,19 @@ describe('the doctor names the cause and the remedy', () => {
 
   it('names the missing Send As right of the delegate', async () => {
     await sharedMailboxSetup(pair, 'NOSA');
-    await pair.emulator.control('DELETE', `/mailboxes/developers@contoso.com/delegates/${CONTOSO.andrea.id}?rights=SendAs`);
+    await pair.emulator.control(
+      'DELETE',
+      `/mailboxes/developers@contoso.com/delegates/${CONTOSO.andrea.id}?rights=SendAs`,
+    );
     try {
       const sendAs = check(await diagnose(pair, 'account=NOSA'), 'account.send-as');
       expect(sendAs).toMatchObject({ result: 'failed', code: 'SMTP_SEND_AS_DENIED' });
       expect(sendAs.remedy).toMatch(/Send As/);
     } finally {
-      await pair.emulator.control('POST', '/mailboxes/developers@contoso.com/delegates', { user: CONTOSO.andrea.id, rights: ['SendAs'] });
+      await pair.emulator.control('POST', '/mailboxes/developers@contoso.com/delegates', {
+        user: CONTOSO.andrea.id,
+        rights: ['SendAs'],
+      });
     }
   });
 

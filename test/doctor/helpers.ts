@@ -10,7 +10,14 @@ export async function createAccount(pair: Pair, providerId: number, fields: Reco
     method: 'POST',
     url: '/api/email/accounts',
     headers: { authorization: pair.admin },
-    payload: { providerId, imapHost: '127.0.0.1', imapPort: Number(imap.port), smtpHost: '127.0.0.1', smtpPort: Number(smtp.port), ...fields },
+    payload: {
+      providerId,
+      imapHost: '127.0.0.1',
+      imapPort: Number(imap.port),
+      smtpHost: '127.0.0.1',
+      smtpPort: Number(smtp.port),
+      ...fields,
+    },
   });
   expect(response.statusCode, response.body).toBe(201);
   return response.json<{ id: number }>().id;
@@ -30,14 +37,19 @@ export async function sharedMailboxSetup(pair: Pair, key: string): Promise<{ pro
 }
 
 export async function diagnose(pair: Pair, query: string): Promise<Diagnosis> {
-  const response = await pair.postern.app.inject({ method: 'GET', url: `/api/diagnostics?${query}`, headers: { authorization: pair.admin } });
+  const response = await pair.postern.app.inject({
+    method: 'GET',
+    url: `/api/diagnostics?${query}`,
+    headers: { authorization: pair.admin },
+  });
   expect(response.statusCode, response.body).toBe(200);
   return response.json<Diagnosis>();
 }
 
 export function check(diagnosis: Diagnosis, id: string): Check {
   const found = diagnosis.sections.flatMap((s) => s.checks).find((c) => c.id === id);
-  if (found === undefined) throw new Error(`no check ${id} in ${JSON.stringify(diagnosis.sections.map((s) => s.checks.map((c) => c.id)))}`);
+  if (found === undefined)
+    throw new Error(`no check ${id} in ${JSON.stringify(diagnosis.sections.map((s) => s.checks.map((c) => c.id)))}`);
   return found;
 }
 

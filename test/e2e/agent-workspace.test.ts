@@ -21,7 +21,9 @@ let accountId = 0;
 const AGENT = { username: 'carla', password: 'carla password 1' };
 const CUSTOMER = 'dario@customer.example';
 
-const sinkSchema = z.object({ messages: z.array(z.object({ subject: z.string().optional(), recipients: z.array(z.string()) }).passthrough()) });
+const sinkSchema = z.object({
+  messages: z.array(z.object({ subject: z.string().optional(), recipients: z.array(z.string()) }).passthrough()),
+});
 
 beforeAll(async () => {
   stack = await startStack();
@@ -43,12 +45,18 @@ beforeAll(async () => {
     authorityUrl: stack.emulator.base,
     caFile: stack.emulator.handle.caFile,
   });
-  await adminPage.goto(`${stack.url}/api/cloudProviders/${providerId}/authenticate?loginHint=${encodeURIComponent(CONTOSO.andrea.upn)}`);
+  await adminPage.goto(
+    `${stack.url}/api/cloudProviders/${providerId}/authenticate?loginHint=${encodeURIComponent(CONTOSO.andrea.upn)}`,
+  );
   await adminPage.locator('input[name="passwd"]').fill(CONTOSO.andrea.password);
   await adminPage.getByRole('button', { name: 'Sign in' }).click();
   await adminPage.getByRole('button', { name: 'Accept' }).click();
   await adminPage.getByText('Authentication succeeded.').waitFor();
-  const agentId = await createThrough(admin, stack.url, '/api/users', { ...AGENT, displayName: 'Carla Agent', role: 'agent' });
+  const agentId = await createThrough(admin, stack.url, '/api/users', {
+    ...AGENT,
+    displayName: 'Carla Agent',
+    role: 'agent',
+  });
   accountId = await createThrough(admin, stack.url, '/api/email/accounts', {
     name: 'Developers',
     key: 'DEV',
@@ -96,7 +104,7 @@ describe('agent workspace', () => {
     await expect.poll(() => adminPage.getByRole('row', { name: /carla/ }).textContent()).toContain('DEV');
   });
 
-  it('shows a customer mail in the account\'s tab, without a reload', async () => {
+  it("shows a customer mail in the account's tab, without a reload", async () => {
     await signIn(page, stack.url, AGENT.username, AGENT.password);
     await expect.poll(() => page.url()).toBe(`${stack.url}/ui/inbox/${accountId}`);
     const tab = page.getByRole('navigation', { name: 'Email accounts' }).getByRole('link', { name: /DEV/ });
@@ -110,7 +118,13 @@ describe('agent workspace', () => {
       html: '<p>Since this morning the <b>pipeline</b> fails.</p><p><img src="https://tracker.example/p.gif" alt="tracker"></p>',
       text: 'Since this morning the pipeline fails.',
       messageId: '<first@customer.example>',
-      attachments: [{ filename: 'build.log', contentType: 'text/plain', contentBase64: Buffer.from('step 3 failed: exit 1\n').toString('base64') }],
+      attachments: [
+        {
+          filename: 'build.log',
+          contentType: 'text/plain',
+          contentBase64: Buffer.from('step 3 failed: exit 1\n').toString('base64'),
+        },
+      ],
     });
     const item = page.getByRole('link', { name: /The build is red/ });
     await item.waitFor({ timeout: 30_000 });
@@ -139,7 +153,8 @@ describe('agent workspace', () => {
   });
 
   it('shows why Exchange refused a reply, and sends it on Retry once fixed', async (context) => {
-    if (!(await served('/api/interactions/{id}/reply'))) context.skip('POST /api/interactions/:id/reply is not served yet (outbound routes not registered in buildApp)');
+    if (!(await served('/api/interactions/{id}/reply')))
+      context.skip('POST /api/interactions/:id/reply is not served yet (outbound routes not registered in buildApp)');
     await stack.emulator.control('PATCH', `/mailboxes/${CONTOSO.andrea.upn}`, { smtpAuthEnabled: false });
     try {
       await page.getByRole('textbox', { name: 'Your reply' }).fill('One more thing: the fix is deployed.');
@@ -156,13 +171,19 @@ describe('agent workspace', () => {
     await page.getByRole('form', { name: 'Reply' }).getByRole('button', { name: 'Retry' }).click();
     await page.locator('.delivery-sent').waitFor({ timeout: 30_000 });
     await expect
-      .poll(async () => sinkSchema.parse(await stack.emulator.control('GET', `/exchange/sink?to=${encodeURIComponent(CUSTOMER)}`)).messages.length, { timeout: 20_000 })
+      .poll(
+        async () =>
+          sinkSchema.parse(await stack.emulator.control('GET', `/exchange/sink?to=${encodeURIComponent(CUSTOMER)}`))
+            .messages.length,
+        { timeout: 20_000 },
+      )
       .toBe(1);
   }, 90_000);
 
   it('replies, follows the reply to Sent, and the customer receives it', async (context) => {
     // The outbound routes are composed into the server separately; until they are, say so.
-    if (!(await served('/api/interactions/{id}/reply'))) context.skip('POST /api/interactions/:id/reply is not served yet (outbound routes not registered in buildApp)');
+    if (!(await served('/api/interactions/{id}/reply')))
+      context.skip('POST /api/interactions/:id/reply is not served yet (outbound routes not registered in buildApp)');
     await page.getByRole('textbox', { name: 'Your reply' }).fill('Thanks, Dario: we are on it.');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const replies = page.getByRole('article', { name: /Reply by/ });
@@ -172,7 +193,12 @@ describe('agent workspace', () => {
     await screenshot(page, 'agent-reply-sent');
 
     await expect
-      .poll(async () => sinkSchema.parse(await stack.emulator.control('GET', `/exchange/sink?to=${encodeURIComponent(CUSTOMER)}`)).messages.length, { timeout: 20_000 })
+      .poll(
+        async () =>
+          sinkSchema.parse(await stack.emulator.control('GET', `/exchange/sink?to=${encodeURIComponent(CUSTOMER)}`))
+            .messages.length,
+        { timeout: 20_000 },
+      )
       .toBe(2);
   }, 60_000);
 

@@ -52,7 +52,7 @@ describe('administrator console: Cloud Providers', () => {
     await expect.poll(() => page.getByText('No Cloud Provider yet').isVisible()).toBe(true);
   });
 
-  it('creates a Cloud Provider with the guide\'s fields and help', async () => {
+  it("creates a Cloud Provider with the guide's fields and help", async () => {
     await page.getByRole('link', { name: 'New Cloud Provider' }).click();
     await page.getByRole('heading', { name: 'New Cloud Provider' }).waitFor();
     const redirect = `${stack.url}/api/cloudProviders/oauth2/microsoft/callback`;
@@ -77,7 +77,7 @@ describe('administrator console: Cloud Providers', () => {
     expect(await page.getByText('Not authenticated').first().isVisible()).toBe(true);
   });
 
-  it('authenticates through the emulator\'s sign-in and consent pages and comes back to the success banner', async () => {
+  it("authenticates through the emulator's sign-in and consent pages and comes back to the success banner", async () => {
     await page.getByRole('button', { name: 'Actions' }).click();
     await page.getByRole('menuitem', { name: 'Authenticate' }).click();
     await page.getByRole('dialog').getByLabel('Sign in as (optional)').fill(CONTOSO.andrea.upn);
@@ -93,7 +93,9 @@ describe('administrator console: Cloud Providers', () => {
 
     await page.waitForURL((url) => url.href.startsWith(`${stack.url}/ui/cloud-providers/`));
     await page.getByText('Authentication succeeded.').waitFor();
-    expect(await page.getByRole('status').filter({ hasText: 'Authentication succeeded' }).textContent()).toContain(CONTOSO.andrea.upn);
+    expect(await page.getByRole('status').filter({ hasText: 'Authentication succeeded' }).textContent()).toContain(
+      CONTOSO.andrea.upn,
+    );
     await expect.poll(() => page.getByText(`Authenticated as ${CONTOSO.andrea.upn}`).isVisible()).toBe(true);
     expect(page.url()).toMatch(providerUrl);
     await page.getByRole('row', { name: new RegExp(CONTOSO.andrea.upn) }).waitFor();
@@ -129,7 +131,9 @@ describe('administrator console: Cloud Providers', () => {
     await screenshot(page, 'update-client-secret', { fullPage: false });
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Client secret updated.').waitFor();
-    await expect.poll(() => page.locator('.badge').allTextContents()).toContainEqual(expect.stringMatching(/^Secret expires in 1[12] days$/));
+    await expect
+      .poll(() => page.locator('.badge').allTextContents())
+      .toContainEqual(expect.stringMatching(/^Secret expires in 1[12] days$/));
     expect(await page.getByRole('status').filter({ hasText: 'expires in' }).count()).toBeGreaterThan(0);
   });
 

@@ -52,7 +52,10 @@ describe('administrator console: users, lists, contacts, account', () => {
 
     await page.getByRole('button', { name: 'New user' }).click();
     await page.getByRole('dialog', { name: 'New user' }).getByRole('textbox', { name: 'Username' }).fill('sam');
-    await page.getByRole('dialog', { name: 'New user' }).getByLabel(/^Password/).fill('short');
+    await page
+      .getByRole('dialog', { name: 'New user' })
+      .getByLabel(/^Password/)
+      .fill('short');
     watch.expect(/status of 400/);
     await page.getByRole('dialog', { name: 'New user' }).getByRole('button', { name: 'Create user' }).click();
     const problem = page.getByRole('dialog', { name: 'New user' }).locator('.field-problem');
@@ -61,7 +64,10 @@ describe('administrator console: users, lists, contacts, account', () => {
     await page.getByRole('dialog', { name: 'New user' }).getByRole('button', { name: 'Cancel' }).click();
 
     await page.getByRole('button', { name: 'Edit carla' }).click();
-    await page.getByRole('dialog', { name: 'Edit carla' }).getByRole('textbox', { name: 'Display name' }).fill('Carla Bianchi');
+    await page
+      .getByRole('dialog', { name: 'Edit carla' })
+      .getByRole('textbox', { name: 'Display name' })
+      .fill('Carla Bianchi');
     await page.getByRole('dialog', { name: 'Edit carla' }).getByRole('button', { name: 'Save' }).click();
     await page.getByText('User carla saved.').waitFor();
     expect(await row.textContent()).toContain('Carla Bianchi');
@@ -72,7 +78,10 @@ describe('administrator console: users, lists, contacts, account', () => {
     await nav('Lists').click();
     await page.getByRole('button', { name: 'New list' }).click();
     await page.getByRole('dialog', { name: 'New list' }).getByRole('textbox', { name: 'Name' }).fill('Customers');
-    await page.getByRole('dialog', { name: 'New list' }).getByRole('textbox', { name: 'Description' }).fill('People who write to support@');
+    await page
+      .getByRole('dialog', { name: 'New list' })
+      .getByRole('textbox', { name: 'Description' })
+      .fill('People who write to support@');
     await page.getByRole('dialog', { name: 'New list' }).getByRole('button', { name: 'Save' }).click();
     await page.getByText('List Customers saved.').waitFor();
 
@@ -84,7 +93,9 @@ describe('administrator console: users, lists, contacts, account', () => {
     ] as const) {
       await page.getByRole('button', { name: 'New contact' }).click();
       const dialog = page.getByRole('dialog', { name: 'New contact' });
-      expect(await dialog.getByRole('combobox', { name: 'List' }).locator('option:checked').textContent()).toBe('Customers');
+      expect(await dialog.getByRole('combobox', { name: 'List' }).locator('option:checked').textContent()).toBe(
+        'Customers',
+      );
       await dialog.getByRole('textbox', { name: 'Name' }).fill(name);
       await dialog.getByRole('textbox', { name: 'Email addresses' }).fill(addresses);
       await dialog.getByRole('button', { name: 'Save' }).click();
@@ -98,7 +109,10 @@ describe('administrator console: users, lists, contacts, account', () => {
     expect(page.url()).toContain('q=home.example');
 
     await page.getByRole('button', { name: 'Edit Carla Customer' }).click();
-    await page.getByRole('dialog', { name: 'Edit Carla Customer' }).getByRole('textbox', { name: 'Notes' }).fill('Prefers the phone.');
+    await page
+      .getByRole('dialog', { name: 'Edit Carla Customer' })
+      .getByRole('textbox', { name: 'Notes' })
+      .fill('Prefers the phone.');
     await page.getByRole('dialog', { name: 'Edit Carla Customer' }).getByRole('button', { name: 'Save' }).click();
     await page.getByText('Prefers the phone.').waitFor();
 
@@ -111,7 +125,9 @@ describe('administrator console: users, lists, contacts, account', () => {
     await expect.poll(() => page.getByRole('row').count()).toBe(2);
 
     await nav('Lists').click();
-    await expect.poll(async () => (await page.getByRole('row', { name: /Customers/ }).textContent()) ?? '').toContain('1');
+    await expect
+      .poll(async () => (await page.getByRole('row', { name: /Customers/ }).textContent()) ?? '')
+      .toContain('1');
     await screenshot(page, 'lists');
   });
 
@@ -273,7 +289,14 @@ describe('administrator console: users, lists, contacts, account', () => {
     expect(await links.isVisible()).toBe(true);
     await screenshot(phone, 'narrow-navigation', { fullPage: false });
     await menu.click();
-    for (const path of ['/ui/cloud-providers', '/ui/cloud-providers/new', '/ui/email-accounts/new', '/ui/contacts', '/ui/users', '/ui/account']) {
+    for (const path of [
+      '/ui/cloud-providers',
+      '/ui/cloud-providers/new',
+      '/ui/email-accounts/new',
+      '/ui/contacts',
+      '/ui/users',
+      '/ui/account',
+    ]) {
       await phone.goto(`${stack.url}${path}`);
       await phone.locator('h1').first().waitFor();
       expect(await overflowing(phone), path).toEqual([]);
@@ -285,7 +308,18 @@ describe('administrator console: users, lists, contacts, account', () => {
   });
 
   it('fits 1280 px on every page', async () => {
-    for (const path of ['/ui/cloud-providers', '/ui/cloud-providers/new', '/ui/email-accounts', '/ui/email-accounts/new', '/ui/lists', '/ui/contacts', '/ui/users', '/ui/webhooks', '/ui/doctor', '/ui/account']) {
+    for (const path of [
+      '/ui/cloud-providers',
+      '/ui/cloud-providers/new',
+      '/ui/email-accounts',
+      '/ui/email-accounts/new',
+      '/ui/lists',
+      '/ui/contacts',
+      '/ui/users',
+      '/ui/webhooks',
+      '/ui/doctor',
+      '/ui/account',
+    ]) {
       await page.goto(`${stack.url}${path}`);
       await page.locator('h1').first().waitFor();
       expect(await overflowing(page), path).toEqual([]);

@@ -5,7 +5,15 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormBrowser } from './helpers/browser.js';
-import { CONTOSO, discover, EXCHANGE_SCOPES, expectAadError, postToken, startTestEmulator, type TestEmulator } from './helpers/emulator.js';
+import {
+  CONTOSO,
+  discover,
+  EXCHANGE_SCOPES,
+  expectAadError,
+  postToken,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers/emulator.js';
 
 let emu: TestEmulator;
 
@@ -38,7 +46,10 @@ async function authorizeUrl(config: client.Configuration, extra: Record<string, 
 }
 
 function redirectOf(result: Awaited<ReturnType<FormBrowser['walk']>>): URL {
-  if (result.kind !== 'redirect') throw new Error(`expected a redirect, got ${result.kind}: ${result.kind === 'page' ? result.html.slice(0, 400) : ''}`);
+  if (result.kind !== 'redirect')
+    throw new Error(
+      `expected a redirect, got ${result.kind}: ${result.kind === 'page' ? result.html.slice(0, 400) : ''}`,
+    );
   return result.location;
 }
 
@@ -47,32 +58,61 @@ describe('authorization code + PKCE (openid-client)', () => {
     const config = await webConfig();
     const { url, verifier, state, nonce } = await authorizeUrl(config);
     const browser = new FormBrowser(emu.handle.fetch);
-    const callback = redirectOf(await browser.walk(url.href, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password }));
+    const callback = redirectOf(
+      await browser.walk(url.href, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password }),
+    );
     expect(browser.trail).toEqual(['credentials', 'consent']);
     expect(callback.origin + callback.pathname).toBe(CONTOSO.web.redirectUri.replace(':8080', ':8080'));
     expect(callback.searchParams.get('state')).toBe(state);
 
-    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
     expect(tokens.token_type).toBe('bearer');
     expect(tokens.refresh_token).toMatch(/^1\.AVEA/);
     expect(tokens.expires_in).toBeGreaterThanOrEqual(3600);
     expect(tokens.expires_in).toBeLessThanOrEqual(5400);
     expect(tokens.scope?.split(' ')).toEqual(
-      expect.arrayContaining(['https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com/SMTP.Send', 'offline_access']),
+      expect.arrayContaining([
+        'https://outlook.office.com/IMAP.AccessAsUser.All',
+        'https://outlook.office.com/SMTP.Send',
+        'offline_access',
+      ]),
     );
     const claims = tokens.claims();
-    expect(claims).toMatchObject({ tid: CONTOSO.tenantId, oid: CONTOSO.andrea.id, preferred_username: CONTOSO.andrea.upn, email: CONTOSO.andrea.upn, name: 'Andrea Rossi' });
+    expect(claims).toMatchObject({
+      tid: CONTOSO.tenantId,
+      oid: CONTOSO.andrea.id,
+      preferred_username: CONTOSO.andrea.upn,
+      email: CONTOSO.andrea.upn,
+      name: 'Andrea Rossi',
+    });
 
     const access = emu.handle.identity.introspectAccessToken(tokens.access_token);
-    expect(access).toMatchObject({ valid: true, audience: 'exchange', aud: 'https://outlook.office.com', userId: CONTOSO.andrea.id, appId: CONTOSO.web.appId });
+    expect(access).toMatchObject({
+      valid: true,
+      audience: 'exchange',
+      aud: 'https://outlook.office.com',
+      userId: CONTOSO.andrea.id,
+      appId: CONTOSO.web.appId,
+    });
     expect(access.valid && access.scopes.sort()).toEqual(['IMAP.AccessAsUser.All', 'SMTP.Send']);
   });
 
   it('skips sign-in with the SSO cookie and consent once granted; the localhost port is ignored', async () => {
     const config = await webConfig();
     const browser = new FormBrowser(emu.handle.fetch);
-    redirectOf(await browser.walk((await authorizeUrl(config)).url.href, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password }));
-    const { url, verifier, state } = await authorizeUrl(config, { redirect_uri: 'http://localhost:39999/api/cloudProviders/oauth2/microsoft/callback' });
+    redirectOf(
+      await browser.walk((await authorizeUrl(config)).url.href, {
+        username: CONTOSO.andrea.upn,
+        password: CONTOSO.andrea.password,
+      }),
+    );
+    const { url, verifier, state } = await authorizeUrl(config, {
+      redirect_uri: 'http://localhost:39999/api/cloudProviders/oauth2/microsoft/callback',
+    });
     const again = redirectOf(await browser.walk(url.href, {}));
     expect(browser.trail).toEqual([]);
     expect(again.port).toBe('39999');
@@ -94,11 +134,25 @@ describe('authorization code + PKCE (openid-client)', () => {
     const config = await webConfig();
     const { url, verifier, state, nonce } = await authorizeUrl(config);
     const browser = new FormBrowser(emu.handle.fetch);
-    const wrong = await browser.walk(url.href, { username: CONTOSO.giulia.upn, password: CONTOSO.giulia.password, mfaCode: '000000' });
+    const wrong = await browser.walk(url.href, {
+      username: CONTOSO.giulia.upn,
+      password: CONTOSO.giulia.password,
+      mfaCode: '000000',
+    });
     expect(wrong.kind === 'page' && wrong.form?.id).toBe('mfa');
-    const callback = redirectOf(await browser.walk(url.href, { username: CONTOSO.giulia.upn, password: CONTOSO.giulia.password, mfaCode: CONTOSO.giulia.mfaCode }));
+    const callback = redirectOf(
+      await browser.walk(url.href, {
+        username: CONTOSO.giulia.upn,
+        password: CONTOSO.giulia.password,
+        mfaCode: CONTOSO.giulia.mfaCode,
+      }),
+    );
     expect(browser.trail).toEqual(['credentials', 'mfa', 'consent']);
-    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
     const access = emu.handle.identity.introspectAccessToken(tokens.access_token);
     expect(access.valid && access.claims.amr).toEqual(['pwd', 'mfa']);
   });
@@ -106,7 +160,10 @@ describe('authorization code + PKCE (openid-client)', () => {
   it('answers response_mode=form_post with an auto-submitting form', async () => {
     const config = await webConfig();
     const { url, state } = await authorizeUrl(config, { response_mode: 'form_post' });
-    const result = await new FormBrowser(emu.handle.fetch).walk(url.href, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password });
+    const result = await new FormBrowser(emu.handle.fetch).walk(url.href, {
+      username: CONTOSO.andrea.upn,
+      password: CONTOSO.andrea.password,
+    });
     expect(result.kind).toBe('form_post');
     if (result.kind !== 'form_post') return;
     expect(result.action).toBe(CONTOSO.web.redirectUri);
@@ -117,32 +174,60 @@ describe('authorization code + PKCE (openid-client)', () => {
   it('re-renders the sign-in page with AADSTS50126 for a wrong password and 50034 for an unknown user', async () => {
     const config = await webConfig();
     const browser = new FormBrowser(emu.handle.fetch);
-    const wrong = await browser.walk((await authorizeUrl(config)).url.href, { username: CONTOSO.andrea.upn, password: 'nope' });
+    const wrong = await browser.walk((await authorizeUrl(config)).url.href, {
+      username: CONTOSO.andrea.upn,
+      password: 'nope',
+    });
     expect(wrong.kind === 'page' && wrong.error?.code).toBe(50126);
-    const unknown = await browser.walk((await authorizeUrl(config)).url.href, { username: 'nobody@contoso.com', password: 'x' });
+    const unknown = await browser.walk((await authorizeUrl(config)).url.href, {
+      username: 'nobody@contoso.com',
+      password: 'x',
+    });
     expect(unknown.kind === 'page' && unknown.error?.code).toBe(50034);
   });
 
   it('shows AADSTS50057 on the page for a disabled user', async () => {
     const config = await webConfig();
-    const result = await new FormBrowser(emu.handle.fetch).walk((await authorizeUrl(config)).url.href, { username: CONTOSO.luca.upn, password: CONTOSO.luca.password });
+    const result = await new FormBrowser(emu.handle.fetch).walk((await authorizeUrl(config)).url.href, {
+      username: CONTOSO.luca.upn,
+      password: CONTOSO.luca.password,
+    });
     expect(result.kind === 'page' && result.error?.code).toBe(50057);
-    expect(result.kind === 'page' && result.html).toMatch(/Request Id:[\s\S]*Correlation Id:[\s\S]*Timestamp:[\s\S]*Message:[\s\S]*AADSTS50057: The user account is disabled\./);
+    expect(result.kind === 'page' && result.html).toMatch(
+      /Request Id:[\s\S]*Correlation Id:[\s\S]*Timestamp:[\s\S]*Message:[\s\S]*AADSTS50057: The user account is disabled\./,
+    );
   });
 
   it('redirects access_denied when the user cancels sign-in, and AADSTS65004 when consent is declined', async () => {
     const config = await webConfig();
     const { url, state } = await authorizeUrl(config);
     const cancelled = redirectOf(await new FormBrowser(emu.handle.fetch).walk(url.href, { cancelSignIn: true }));
-    expect(Object.fromEntries(cancelled.searchParams)).toEqual({ error: 'access_denied', error_description: 'the user canceled the authentication', state });
+    expect(Object.fromEntries(cancelled.searchParams)).toEqual({
+      error: 'access_denied',
+      error_description: 'the user canceled the authentication',
+      state,
+    });
 
     const second = await authorizeUrl(config);
-    const declined = redirectOf(await new FormBrowser(emu.handle.fetch).walk(second.url.href, { username: CONTOSO.marco.upn, password: CONTOSO.marco.password, consent: 'cancel' }));
+    const declined = redirectOf(
+      await new FormBrowser(emu.handle.fetch).walk(second.url.href, {
+        username: CONTOSO.marco.upn,
+        password: CONTOSO.marco.password,
+        consent: 'cancel',
+      }),
+    );
     expect(declined.searchParams.get('error')).toBe('access_denied');
     expect(declined.searchParams.get('state')).toBe(second.state);
-    expect(declined.searchParams.get('error_description')).toMatch(/^AADSTS65004: User declined to consent to access the app\.\r\nTrace ID: .+\r\nCorrelation ID: .+\r\nTimestamp: .+Z$/);
+    expect(declined.searchParams.get('error_description')).toMatch(
+      /^AADSTS65004: User declined to consent to access the app\.\r\nTrace ID: .+\r\nCorrelation ID: .+\r\nTimestamp: .+Z$/,
+    );
     expect(declined.searchParams.get('error_uri')).toBe('https://login.microsoftonline.com/error?code=65004');
-    await expect(client.authorizationCodeGrant(config, declined, { expectedState: second.state, pkceCodeVerifier: second.verifier })).rejects.toMatchObject({
+    await expect(
+      client.authorizationCodeGrant(config, declined, {
+        expectedState: second.state,
+        pkceCodeVerifier: second.verifier,
+      }),
+    ).rejects.toMatchObject({
       error: 'access_denied',
     });
   });
@@ -152,7 +237,9 @@ describe('authorization code + PKCE (openid-client)', () => {
     const bad = await authorizeUrl(config, { redirect_uri: 'https://evil.example/callback' });
     const page = await new FormBrowser(emu.handle.fetch).open(bad.url.href);
     expect(page.kind === 'page' && page.error?.code).toBe(50011);
-    expect(page.kind === 'page' && page.error?.message).toMatch(/^AADSTS50011: The redirect URI 'https:\/\/evil\.example\/callback' specified in the request does not match/);
+    expect(page.kind === 'page' && page.error?.message).toMatch(
+      /^AADSTS50011: The redirect URI 'https:\/\/evil\.example\/callback' specified in the request does not match/,
+    );
 
     const unknown = new URL(bad.url);
     unknown.searchParams.set('client_id', '00000000-1111-4222-8333-444444444444');
@@ -163,16 +250,24 @@ describe('authorization code + PKCE (openid-client)', () => {
 
   it('redirects invalid_scope, AADSTS50194 for a single-tenant app on /common, and login_required for prompt=none', async () => {
     const config = await webConfig();
-    const badScope = redirectOf(await new FormBrowser(emu.handle.fetch).open((await authorizeUrl(config, { scope: 'https://outlook.office.com/Nope.Nothing' })).url.href));
+    const badScope = redirectOf(
+      await new FormBrowser(emu.handle.fetch).open(
+        (await authorizeUrl(config, { scope: 'https://outlook.office.com/Nope.Nothing' })).url.href,
+      ),
+    );
     expect(badScope.searchParams.get('error')).toBe('invalid_scope');
     expect(badScope.searchParams.get('error_description')).toMatch(/^AADSTS70011: /);
 
     const onCommon = new URL((await authorizeUrl(config)).url.href.replace(`/${CONTOSO.tenantId}/`, '/common/'));
     const common = redirectOf(await new FormBrowser(emu.handle.fetch).open(onCommon.href));
     expect(common.searchParams.get('error')).toBe('invalid_request');
-    expect(common.searchParams.get('error_description')).toMatch(/^AADSTS50194: Application '5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a01'\(Postern \(web\)\) is not configured as a multi-tenant application/);
+    expect(common.searchParams.get('error_description')).toMatch(
+      /^AADSTS50194: Application '5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a01'\(Postern \(web\)\) is not configured as a multi-tenant application/,
+    );
 
-    const silent = redirectOf(await new FormBrowser(emu.handle.fetch).open((await authorizeUrl(config, { prompt: 'none' })).url.href));
+    const silent = redirectOf(
+      await new FormBrowser(emu.handle.fetch).open((await authorizeUrl(config, { prompt: 'none' })).url.href),
+    );
     expect(silent.searchParams.get('error')).toBe('login_required');
     expect(silent.searchParams.get('error_description')).toMatch(/^AADSTS50058: /);
   });
@@ -182,7 +277,12 @@ describe('authorization code redemption errors', () => {
   async function freshCode(extra: Record<string, string> = {}) {
     const config = await webConfig();
     const started = await authorizeUrl(config, extra);
-    const callback = redirectOf(await new FormBrowser(emu.handle.fetch).walk(started.url.href, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password }));
+    const callback = redirectOf(
+      await new FormBrowser(emu.handle.fetch).walk(started.url.href, {
+        username: CONTOSO.andrea.upn,
+        password: CONTOSO.andrea.password,
+      }),
+    );
     return { ...started, code: callback.searchParams.get('code') ?? '' };
   }
   const redeem = (code: string, verifier: string, extra: Record<string, string> = {}) =>
@@ -224,7 +324,9 @@ describe('authorization code redemption errors', () => {
 
   it('AADSTS500112: redirect_uri must be the one of the authorize request', async () => {
     const { code, verifier } = await freshCode();
-    const wrong = await redeem(code, verifier, { redirect_uri: 'https://localhost/api/cloudProviders/oauth2/microsoft/callback' });
+    const wrong = await redeem(code, verifier, {
+      redirect_uri: 'https://localhost/api/cloudProviders/oauth2/microsoft/callback',
+    });
     expectAadError(wrong.body, 500112, 'invalid_grant');
   });
 
@@ -236,7 +338,13 @@ describe('authorization code redemption errors', () => {
     const expired = await redeem(a.code, a.verifier, { client_secret: CONTOSO.web.expiredSecret });
     expect(expired.status).toBe(401);
     expectAadError(expired.body, 7000222, 'invalid_client');
-    const none = await postToken(emu, { grant_type: 'authorization_code', client_id: CONTOSO.web.appId, code: a.code, redirect_uri: CONTOSO.web.redirectUri, code_verifier: a.verifier });
+    const none = await postToken(emu, {
+      grant_type: 'authorization_code',
+      client_id: CONTOSO.web.appId,
+      code: a.code,
+      redirect_uri: CONTOSO.web.redirectUri,
+      code_verifier: a.verifier,
+    });
     expect(none.status).toBe(401);
     expectAadError(none.body, 7000218, 'invalid_client');
   });
@@ -244,15 +352,28 @@ describe('authorization code redemption errors', () => {
   it('accepts client_secret_basic (openid-client ClientSecretBasic)', async () => {
     const config = await discover(emu, CONTOSO.web.appId, client.ClientSecretBasic(CONTOSO.web.secret));
     const { url, verifier, state, nonce } = await authorizeUrl(config);
-    const callback = redirectOf(await new FormBrowser(emu.handle.fetch).walk(url.href, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password }));
-    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    const callback = redirectOf(
+      await new FormBrowser(emu.handle.fetch).walk(url.href, {
+        username: CONTOSO.andrea.upn,
+        password: CONTOSO.andrea.password,
+      }),
+    );
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
     expect(tokens.access_token.split('.')).toHaveLength(3);
   });
 
   it('AADSTS9002313 for a garbled code, AADSTS900144 for a missing parameter, AADSTS70003 for an unknown grant', async () => {
     const garbled = await redeem('1.Anot-a-real-code', 'x');
     expectAadError(garbled.body, 9002313, 'invalid_grant');
-    const missing = await postToken(emu, { grant_type: 'authorization_code', client_id: CONTOSO.web.appId, client_secret: CONTOSO.web.secret });
+    const missing = await postToken(emu, {
+      grant_type: 'authorization_code',
+      client_id: CONTOSO.web.appId,
+      client_secret: CONTOSO.web.secret,
+    });
     expectAadError(missing.body, 900144, 'invalid_request');
     expect(missing.body.error_description).toMatch(/The request body must contain the following parameter: 'code'\./);
     const unknown = await postToken(emu, { grant_type: 'implicit', client_id: CONTOSO.web.appId });
@@ -260,9 +381,17 @@ describe('authorization code redemption errors', () => {
   });
 
   it('AADSTS700016 for an unknown client and AADSTS90002 for an unknown tenant', async () => {
-    const unknownApp = await postToken(emu, { grant_type: 'refresh_token', client_id: '00000000-1111-4222-8333-444444444444', refresh_token: 'x' });
+    const unknownApp = await postToken(emu, {
+      grant_type: 'refresh_token',
+      client_id: '00000000-1111-4222-8333-444444444444',
+      refresh_token: 'x',
+    });
     expectAadError(unknownApp.body, 700016, 'unauthorized_client');
-    const unknownTenant = await postToken(emu, { grant_type: 'refresh_token', client_id: CONTOSO.web.appId, refresh_token: 'x' }, { tenant: 'fabrikam.com' });
+    const unknownTenant = await postToken(
+      emu,
+      { grant_type: 'refresh_token', client_id: CONTOSO.web.appId, refresh_token: 'x' },
+      { tenant: 'fabrikam.com' },
+    );
     expectAadError(unknownTenant.body, 90002, 'invalid_request');
   });
 });

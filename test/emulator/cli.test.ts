@@ -16,7 +16,8 @@ describe('postern emulator', () => {
     const program = new Command('postern').exitOverride();
     registerEmulatorCommand(program);
     const help = program.commands.find((c) => c.name() === 'emulator')?.helpInformation() ?? '';
-    for (const option of ['--seed <file>', '--port <n>', '--data <dir>', '--http <port>', '--control-token <token>']) expect(help).toContain(option);
+    for (const option of ['--seed <file>', '--port <n>', '--data <dir>', '--http <port>', '--control-token <token>'])
+      expect(help).toContain(option);
   });
 
   it('starts from emulator/seeds/contoso.json, prints URLs, CA file and control token, and serves discovery', async () => {
@@ -28,11 +29,26 @@ describe('postern emulator', () => {
       registerEmulatorCommand(program, {
         print: (line) => lines.push(line),
         async waitForStop(handle: EmulatorHandle) {
-          const response = await handle.fetch(`${handle.urls.https}/${CONTOSO.tenantId}/v2.0/.well-known/openid-configuration`);
+          const response = await handle.fetch(
+            `${handle.urls.https}/${CONTOSO.tenantId}/v2.0/.well-known/openid-configuration`,
+          );
           discovery = await response.json();
         },
       });
-      await program.parseAsync(['emulator', '--seed', 'emulator/seeds/contoso.json', '--port', '0', '--data', dataDir, '--control-token', 'cli-test-token'], { from: 'user' });
+      await program.parseAsync(
+        [
+          'emulator',
+          '--seed',
+          'emulator/seeds/contoso.json',
+          '--port',
+          '0',
+          '--data',
+          dataDir,
+          '--control-token',
+          'cli-test-token',
+        ],
+        { from: 'user' },
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

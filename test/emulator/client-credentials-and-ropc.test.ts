@@ -3,7 +3,15 @@
  */
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTOSO, discover, EXCHANGE_SCOPES, expectAadError, postToken, startTestEmulator, type TestEmulator } from './helpers/emulator.js';
+import {
+  CONTOSO,
+  discover,
+  EXCHANGE_SCOPES,
+  expectAadError,
+  postToken,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers/emulator.js';
 
 let emu: TestEmulator;
 
@@ -33,30 +41,71 @@ describe('client credentials', () => {
   });
 
   it('issues a token without roles when admin consent is missing', async () => {
-    const tokens = await postToken(emu, { grant_type: 'client_credentials', client_id: CONTOSO.web.appId, client_secret: CONTOSO.web.secret, scope: 'https://outlook.office365.com/.default' });
+    const tokens = await postToken(emu, {
+      grant_type: 'client_credentials',
+      client_id: CONTOSO.web.appId,
+      client_secret: CONTOSO.web.secret,
+      scope: 'https://outlook.office365.com/.default',
+    });
     expect(tokens.status).toBe(200);
     const facts = emu.handle.identity.introspectAccessToken(String(tokens.body.access_token));
     expect(facts.valid && facts.roles).toEqual([]);
   });
 
   it('AADSTS1002012 without /.default, 700022 for two resources, 500011 for an unknown resource, 9001023 on /common', async () => {
-    const base = { grant_type: 'client_credentials', client_id: CONTOSO.daemon.appId, client_secret: CONTOSO.daemon.secret };
-    expectAadError((await postToken(emu, { ...base, scope: 'https://outlook.office.com/IMAP.AccessAsUser.All' })).body, 70011, 'invalid_scope');
-    expectAadError((await postToken(emu, { ...base, scope: 'https://outlook.office.com/IMAP.AccessAsApp' })).body, 1002012, 'invalid_scope');
-    expectAadError((await postToken(emu, { ...base, scope: 'https://outlook.office365.com/.default https://graph.microsoft.com/.default' })).body, 700022, 'invalid_scope');
-    expectAadError((await postToken(emu, { ...base, scope: 'https://example.org/.default' })).body, 500011, 'invalid_resource');
+    const base = {
+      grant_type: 'client_credentials',
+      client_id: CONTOSO.daemon.appId,
+      client_secret: CONTOSO.daemon.secret,
+    };
+    expectAadError(
+      (await postToken(emu, { ...base, scope: 'https://outlook.office.com/IMAP.AccessAsUser.All' })).body,
+      70011,
+      'invalid_scope',
+    );
+    expectAadError(
+      (await postToken(emu, { ...base, scope: 'https://outlook.office.com/IMAP.AccessAsApp' })).body,
+      1002012,
+      'invalid_scope',
+    );
+    expectAadError(
+      (
+        await postToken(emu, {
+          ...base,
+          scope: 'https://outlook.office365.com/.default https://graph.microsoft.com/.default',
+        })
+      ).body,
+      700022,
+      'invalid_scope',
+    );
+    expectAadError(
+      (await postToken(emu, { ...base, scope: 'https://example.org/.default' })).body,
+      500011,
+      'invalid_resource',
+    );
     await emu.control('PATCH', `/apps/${CONTOSO.daemon.appId}`, { signInAudience: 'AzureADMultipleOrgs' });
     try {
-      expectAadError((await postToken(emu, { ...base, scope: 'https://outlook.office365.com/.default' }, { tenant: 'common' })).body, 9001023, 'invalid_request');
+      expectAadError(
+        (await postToken(emu, { ...base, scope: 'https://outlook.office365.com/.default' }, { tenant: 'common' })).body,
+        9001023,
+        'invalid_request',
+      );
     } finally {
       await emu.control('PATCH', `/apps/${CONTOSO.daemon.appId}`, { signInAudience: 'AzureADMyOrg' });
     }
   });
 
   it('AADSTS7000222 once the secret expires on the emulator clock, and works again with a new secret', async () => {
-    const created = await emu.control('POST', `/apps/${CONTOSO.daemon.appId}/secrets`, { expiresAt: new Date(emu.handle.clock.nowMs() + 86_400_000).toISOString() });
+    const created = await emu.control('POST', `/apps/${CONTOSO.daemon.appId}/secrets`, {
+      expiresAt: new Date(emu.handle.clock.nowMs() + 86_400_000).toISOString(),
+    });
     const value = typeof created === 'object' && created !== null && 'value' in created ? String(created.value) : '';
-    const params = { grant_type: 'client_credentials', client_id: CONTOSO.daemon.appId, client_secret: value, scope: 'https://outlook.office365.com/.default' };
+    const params = {
+      grant_type: 'client_credentials',
+      client_id: CONTOSO.daemon.appId,
+      client_secret: value,
+      scope: 'https://outlook.office365.com/.default',
+    };
     expect((await postToken(emu, params)).status).toBe(200);
     emu.handle.clock.advance(2 * 86_400_000);
     try {
@@ -86,7 +135,13 @@ describe('ROPC (password grant)', () => {
 
   it('AADSTS50126 for a bad password, 50076 when MFA is required, 50057 for a disabled user, 50034 for an unknown user', async () => {
     const grant = (username: string, password: string) =>
-      postToken(emu, { grant_type: 'password', client_id: CONTOSO.publicClient.appId, username, password, scope: EXCHANGE_SCOPES });
+      postToken(emu, {
+        grant_type: 'password',
+        client_id: CONTOSO.publicClient.appId,
+        username,
+        password,
+        scope: EXCHANGE_SCOPES,
+      });
     expectAadError((await grant(CONTOSO.andrea.upn, 'wrong')).body, 50126, 'invalid_grant');
     expectAadError((await grant(CONTOSO.andrea.upn, `${CONTOSO.andrea.password} `)).body, 50126, 'invalid_grant');
     const mfa = expectAadError((await grant(CONTOSO.giulia.upn, CONTOSO.giulia.password)).body, 50076, 'invalid_grant');
@@ -97,7 +152,13 @@ describe('ROPC (password grant)', () => {
   });
 
   it('AADSTS7000218 for a confidential app without secret, 700025 for a public client sending one', async () => {
-    const confidential = await postToken(emu, { grant_type: 'password', client_id: CONTOSO.web.appId, username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password, scope: EXCHANGE_SCOPES });
+    const confidential = await postToken(emu, {
+      grant_type: 'password',
+      client_id: CONTOSO.web.appId,
+      username: CONTOSO.andrea.upn,
+      password: CONTOSO.andrea.password,
+      scope: EXCHANGE_SCOPES,
+    });
     expect(confidential.status).toBe(401);
     expectAadError(confidential.body, 7000218, 'invalid_client');
     const publicWithSecret = await postToken(emu, {
@@ -122,7 +183,12 @@ describe('ROPC (password grant)', () => {
       scope: EXCHANGE_SCOPES,
     });
     expectAadError(noConsent.body, 65001, 'invalid_grant');
-    await emu.control('POST', '/consents', { tenant: CONTOSO.domain, appId: CONTOSO.web.appId, user: CONTOSO.marco.upn, scopes: EXCHANGE_SCOPES.split(' ') });
+    await emu.control('POST', '/consents', {
+      tenant: CONTOSO.domain,
+      appId: CONTOSO.web.appId,
+      user: CONTOSO.marco.upn,
+      scopes: EXCHANGE_SCOPES.split(' '),
+    });
     const consented = await postToken(emu, {
       grant_type: 'password',
       client_id: CONTOSO.web.appId,
@@ -132,11 +198,21 @@ describe('ROPC (password grant)', () => {
       scope: 'https://outlook.office365.com/IMAP.AccessAsUser.All offline_access',
     });
     expect(consented.status).toBe(200);
-    expect(emu.handle.identity.introspectAccessToken(String(consented.body.access_token))).toMatchObject({ valid: true, aud: 'https://outlook.office.com', audience: 'exchange' });
+    expect(emu.handle.identity.introspectAccessToken(String(consented.body.access_token))).toMatchObject({
+      valid: true,
+      aud: 'https://outlook.office.com',
+      audience: 'exchange',
+    });
     const onCommon = () =>
       postToken(
         emu,
-        { grant_type: 'password', client_id: CONTOSO.publicClient.appId, username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password, scope: EXCHANGE_SCOPES },
+        {
+          grant_type: 'password',
+          client_id: CONTOSO.publicClient.appId,
+          username: CONTOSO.andrea.upn,
+          password: CONTOSO.andrea.password,
+          scope: EXCHANGE_SCOPES,
+        },
         { tenant: 'common' },
       );
     expectAadError((await onCommon()).body, 50194, 'invalid_request');
@@ -147,14 +223,21 @@ describe('ROPC (password grant)', () => {
       await emu.control('PATCH', `/apps/${CONTOSO.publicClient.appId}`, { signInAudience: 'AzureADMyOrg' });
     }
   });
-
 });
 
 describe('configuration', () => {
   it('draws expires_in from the configured range and serves plain http when asked', async () => {
-    const other = await startTestEmulator({ identity: { accessTokenLifetimeSeconds: { min: 600, max: 600 } }, httpPort: 0 });
+    const other = await startTestEmulator({
+      identity: { accessTokenLifetimeSeconds: { min: 600, max: 600 } },
+      httpPort: 0,
+    });
     try {
-      const tokens = await postToken(other, { grant_type: 'client_credentials', client_id: CONTOSO.daemon.appId, client_secret: CONTOSO.daemon.secret, scope: 'https://graph.microsoft.com/.default' });
+      const tokens = await postToken(other, {
+        grant_type: 'client_credentials',
+        client_id: CONTOSO.daemon.appId,
+        client_secret: CONTOSO.daemon.secret,
+        scope: 'https://graph.microsoft.com/.default',
+      });
       expect(tokens.body).toMatchObject({ token_type: 'Bearer', expires_in: 600, ext_expires_in: 600 });
       const plain = await fetch(`${other.handle.urls.http}/${CONTOSO.tenantId}/v2.0/.well-known/openid-configuration`);
       expect(await plain.json()).toMatchObject({ issuer: `${other.handle.urls.http}/${CONTOSO.tenantId}/v2.0` });

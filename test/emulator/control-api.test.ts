@@ -5,7 +5,15 @@
  */
 import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CONTOSO, discover, EXCHANGE_SCOPES, expectAadError, postToken, startTestEmulator, type TestEmulator } from './helpers/emulator.js';
+import {
+  CONTOSO,
+  discover,
+  EXCHANGE_SCOPES,
+  expectAadError,
+  postToken,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers/emulator.js';
 
 let emu: TestEmulator;
 let initialSeed: unknown;
@@ -23,10 +31,21 @@ afterEach(async () => {
   await emu.control('PUT', '/seed', initialSeed);
 });
 
-const daemonGrant = { grant_type: 'client_credentials', client_id: CONTOSO.daemon.appId, client_secret: CONTOSO.daemon.secret, scope: 'https://outlook.office365.com/.default' };
+const daemonGrant = {
+  grant_type: 'client_credentials',
+  client_id: CONTOSO.daemon.appId,
+  client_secret: CONTOSO.daemon.secret,
+  scope: 'https://outlook.office365.com/.default',
+};
 
 async function ropcRefreshToken(): Promise<string> {
-  const first = await postToken(emu, { grant_type: 'password', client_id: CONTOSO.publicClient.appId, username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password, scope: EXCHANGE_SCOPES });
+  const first = await postToken(emu, {
+    grant_type: 'password',
+    client_id: CONTOSO.publicClient.appId,
+    username: CONTOSO.andrea.upn,
+    password: CONTOSO.andrea.password,
+    scope: EXCHANGE_SCOPES,
+  });
   return String(first.body.refresh_token);
 }
 
@@ -35,7 +54,9 @@ describe('control API', () => {
     const none = await emu.handle.fetch(`${emu.handle.urls.control}/health`);
     expect(none.status).toBe(401);
     expect(await none.json()).toEqual({ error: { code: 'unauthorized', message: 'missing or wrong control token' } });
-    const wrong = await emu.handle.fetch(`${emu.handle.urls.control}/health`, { headers: { authorization: 'Bearer nope' } });
+    const wrong = await emu.handle.fetch(`${emu.handle.urls.control}/health`, {
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(wrong.status).toBe(401);
     expect(await emu.control('GET', '/health')).toMatchObject({ ok: true });
   });
@@ -68,17 +89,27 @@ describe('control API', () => {
     const second = await postToken(emu, daemonGrant);
     expect(second.status).toBe(503);
     expectAadError(second.body, 90033, 'temporarily_unavailable');
-    const third = await emu.handle.fetch(`${emu.authority}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams(daemonGrant) });
+    const third = await emu.handle.fetch(`${emu.authority}/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: new URLSearchParams(daemonGrant),
+    });
     expect(third.status).toBe(503);
     expect(third.headers.get('retry-after')).toBe('7');
     expect((await postToken(emu, daemonGrant)).status).toBe(200);
-    expect(emu.handle.requestLog.list({ endpoint: 'token' }).slice(-4).map((e) => e.fault)).toEqual(['http-500', 'temporarily_unavailable', 'http-503', undefined]);
+    expect(
+      emu.handle.requestLog
+        .list({ endpoint: 'token' })
+        .slice(-4)
+        .map((e) => e.fault),
+    ).toEqual(['http-500', 'temporarily_unavailable', 'http-503', undefined]);
   });
 
   it('drops the connection and delays requests; openid-client reports what a real client would see', async () => {
     const config = await discover(emu, CONTOSO.daemon.appId, client.ClientSecretPost(CONTOSO.daemon.secret));
     await emu.control('POST', '/faults', { target: 'token', kind: 'drop' });
-    await expect(client.clientCredentialsGrant(config, { scope: 'https://outlook.office365.com/.default' })).rejects.toThrow();
+    await expect(
+      client.clientCredentialsGrant(config, { scope: 'https://outlook.office365.com/.default' }),
+    ).rejects.toThrow();
     await emu.control('POST', '/faults', { target: 'token', kind: 'delay', delayMs: 120 });
     const started = Date.now();
     await client.clientCredentialsGrant(config, { scope: 'https://outlook.office365.com/.default' });
@@ -91,7 +122,11 @@ describe('control API', () => {
     const refreshToken = await ropcRefreshToken();
     const since = emu.handle.requestLog.lastSeq;
     for (let i = 0; i < 3; i += 1) {
-      await postToken(emu, { grant_type: 'refresh_token', client_id: CONTOSO.publicClient.appId, refresh_token: refreshToken });
+      await postToken(emu, {
+        grant_type: 'refresh_token',
+        client_id: CONTOSO.publicClient.appId,
+        refresh_token: refreshToken,
+      });
     }
     const response = await emu.handle.control('GET', `/requests?grantType=refresh_token&sinceSeq=${since}`);
     const entries: unknown = await response.json();
@@ -112,7 +147,15 @@ describe('control API', () => {
     expect(everything).not.toContain(CONTOSO.andrea.password);
     expect(everything).not.toContain(CONTOSO.daemon.secret);
 
-    await postToken(emu, { ...daemonGrant }, { headers: { authorization: `Basic ${Buffer.from(`${CONTOSO.daemon.appId}:${CONTOSO.daemon.secret}`).toString('base64')}` } });
+    await postToken(
+      emu,
+      { ...daemonGrant },
+      {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${CONTOSO.daemon.appId}:${CONTOSO.daemon.secret}`).toString('base64')}`,
+        },
+      },
+    );
     expect(emu.handle.requestLog.list({ endpoint: 'token' }).at(-1)?.authorization).toBe('Basic [redacted]');
     await emu.control('DELETE', '/requests');
     expect(emu.handle.requestLog.list()).toEqual([]);
@@ -120,19 +163,51 @@ describe('control API', () => {
 
   it('records AADSTS codes of failed requests in the log', async () => {
     await postToken(emu, { ...daemonGrant, client_secret: 'wrong-secret-value' });
-    expect(emu.handle.requestLog.list({ endpoint: 'token' }).at(-1)).toMatchObject({ status: 401, error: 'invalid_client', aadsts: 7000215 });
+    expect(emu.handle.requestLog.list({ endpoint: 'token' }).at(-1)).toMatchObject({
+      status: 401,
+      error: 'invalid_client',
+      aadsts: 7000215,
+    });
   });
 
   it('replaces the seed, and changes mailboxes and delegations', async () => {
     await emu.control('PUT', '/seed', {
-      tenants: [{ id: '11111111-2222-4333-8444-555555555555', displayName: 'Fabrikam', domains: ['fabrikam.com'], users: [{ id: '11111111-2222-4333-8444-000000000001', userPrincipalName: 'kim@fabrikam.com', displayName: 'Kim', password: 'Kim#2025' }] }],
+      tenants: [
+        {
+          id: '11111111-2222-4333-8444-555555555555',
+          displayName: 'Fabrikam',
+          domains: ['fabrikam.com'],
+          users: [
+            {
+              id: '11111111-2222-4333-8444-000000000001',
+              userPrincipalName: 'kim@fabrikam.com',
+              displayName: 'Kim',
+              password: 'Kim#2025',
+            },
+          ],
+        },
+      ],
     });
     expect(emu.handle.directory.findTenant(CONTOSO.tenantId)).toBeUndefined();
-    await emu.control('POST', '/tenants/fabrikam.com/mailboxes', { address: 'support@fabrikam.com', displayName: 'Support' });
-    await emu.control('POST', '/mailboxes/support@fabrikam.com/delegates', { user: 'kim@fabrikam.com', rights: ['FullAccess'] });
-    await emu.control('PATCH', '/mailboxes/support@fabrikam.com', { smtpAuthEnabled: false, aliases: ['help@fabrikam.com'] });
+    await emu.control('POST', '/tenants/fabrikam.com/mailboxes', {
+      address: 'support@fabrikam.com',
+      displayName: 'Support',
+    });
+    await emu.control('POST', '/mailboxes/support@fabrikam.com/delegates', {
+      user: 'kim@fabrikam.com',
+      rights: ['FullAccess'],
+    });
+    await emu.control('PATCH', '/mailboxes/support@fabrikam.com', {
+      smtpAuthEnabled: false,
+      aliases: ['help@fabrikam.com'],
+    });
     const mailbox = emu.handle.directory.findMailbox('HELP@fabrikam.com');
-    expect(mailbox).toMatchObject({ address: 'support@fabrikam.com', fullAccess: ['11111111-2222-4333-8444-000000000001'], sendAs: [], smtpAuthEnabled: false });
+    expect(mailbox).toMatchObject({
+      address: 'support@fabrikam.com',
+      fullAccess: ['11111111-2222-4333-8444-000000000001'],
+      sendAs: [],
+      smtpAuthEnabled: false,
+    });
     await emu.control('DELETE', '/mailboxes/support@fabrikam.com/delegates/kim@fabrikam.com?rights=FullAccess');
     expect(emu.handle.directory.findMailbox('support@fabrikam.com')?.fullAccess).toEqual([]);
   });
@@ -140,14 +215,37 @@ describe('control API', () => {
   it('introspects a token over HTTP', async () => {
     const tokens = await postToken(emu, daemonGrant);
     const facts = await emu.control('POST', '/introspect', { token: String(tokens.body.access_token) });
-    expect(facts).toMatchObject({ valid: true, audience: 'exchange', roles: expect.arrayContaining(['IMAP.AccessAsApp']) });
-    expect(await emu.control('POST', '/introspect', { token: 'not.a.jwt' })).toEqual({ valid: false, reason: 'malformed' });
+    expect(facts).toMatchObject({
+      valid: true,
+      audience: 'exchange',
+      roles: expect.arrayContaining(['IMAP.AccessAsApp']),
+    });
+    expect(await emu.control('POST', '/introspect', { token: 'not.a.jwt' })).toEqual({
+      valid: false,
+      reason: 'malformed',
+    });
   });
 
   it('revoking consent makes the next refresh fail with AADSTS65001', async () => {
     const refreshToken = await ropcRefreshToken();
-    expect(await emu.control('POST', '/consents/revoke', { tenant: CONTOSO.tenantId, appId: CONTOSO.publicClient.appId, user: 'admin' })).toEqual({ revoked: 1 });
-    expectAadError((await postToken(emu, { grant_type: 'refresh_token', client_id: CONTOSO.publicClient.appId, refresh_token: refreshToken })).body, 65001, 'invalid_grant');
+    expect(
+      await emu.control('POST', '/consents/revoke', {
+        tenant: CONTOSO.tenantId,
+        appId: CONTOSO.publicClient.appId,
+        user: 'admin',
+      }),
+    ).toEqual({ revoked: 1 });
+    expectAadError(
+      (
+        await postToken(emu, {
+          grant_type: 'refresh_token',
+          client_id: CONTOSO.publicClient.appId,
+          refresh_token: refreshToken,
+        })
+      ).body,
+      65001,
+      'invalid_grant',
+    );
   });
 });
 

@@ -6,7 +6,15 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormBrowser } from './helpers/browser.js';
-import { CONTOSO, discover, EXCHANGE_SCOPES, expectAadError, postToken, startTestEmulator, type TestEmulator } from './helpers/emulator.js';
+import {
+  CONTOSO,
+  discover,
+  EXCHANGE_SCOPES,
+  expectAadError,
+  postToken,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers/emulator.js';
 
 let emu: TestEmulator;
 let config: client.Configuration;
@@ -32,25 +40,44 @@ describe('device code flow', () => {
     expect(start.verification_uri_complete).toBeUndefined();
     expect(start.expires_in).toBe(900);
     expect(start.user_code).toMatch(/^[A-Z0-9]{9}$/);
-    expect(start.message).toBe(`To sign in, use a web browser to open the page ${emu.base}/devicelogin and enter the code ${start.user_code} to authenticate.`);
+    expect(start.message).toBe(
+      `To sign in, use a web browser to open the page ${emu.base}/devicelogin and enter the code ${start.user_code} to authenticate.`,
+    );
 
     const since = emu.handle.requestLog.lastSeq;
     const polling = client.pollDeviceAuthorizationGrant(config, start);
     // Let the client poll at least once before the user finishes (a few 50 ms intervals at most).
-    while (!emu.handle.requestLog.list({ endpoint: 'token', sinceSeq: since }).some((e) => e.error === 'authorization_pending')) {
+    while (
+      !emu.handle.requestLog
+        .list({ endpoint: 'token', sinceSeq: since })
+        .some((e) => e.error === 'authorization_pending')
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const browser = new FormBrowser(emu.handle.fetch);
-    const page = await browser.walk(start.verification_uri, { userCode: start.user_code.toLowerCase(), username: CONTOSO.marco.upn, password: CONTOSO.marco.password });
-    expect(page.kind === 'page' && page.html).toContain('You have signed in to the Postern (public client) application on your device.');
+    const page = await browser.walk(start.verification_uri, {
+      userCode: start.user_code.toLowerCase(),
+      username: CONTOSO.marco.upn,
+      password: CONTOSO.marco.password,
+    });
+    expect(page.kind === 'page' && page.html).toContain(
+      'You have signed in to the Postern (public client) application on your device.',
+    );
     const tokens = await polling;
     expect(tokens.refresh_token).toBeDefined();
     expect(tokens.claims()?.preferred_username).toBe(CONTOSO.marco.upn);
     const facts = emu.handle.identity.introspectAccessToken(tokens.access_token);
-    expect(facts).toMatchObject({ valid: true, audience: 'exchange', userId: CONTOSO.marco.id, appId: CONTOSO.publicClient.appId });
+    expect(facts).toMatchObject({
+      valid: true,
+      audience: 'exchange',
+      userId: CONTOSO.marco.id,
+      appId: CONTOSO.publicClient.appId,
+    });
     expect(facts.valid && facts.claims.appidacr).toBe('0');
 
-    const pending = emu.handle.requestLog.list({ endpoint: 'token', grantType: DEVICE_GRANT }).filter((e) => e.error === 'authorization_pending');
+    const pending = emu.handle.requestLog
+      .list({ endpoint: 'token', grantType: DEVICE_GRANT })
+      .filter((e) => e.error === 'authorization_pending');
     expect(pending.length).toBeGreaterThan(0);
     expect(pending.every((e) => e.params.device_code === '[redacted]')).toBe(true);
   });
@@ -72,10 +99,15 @@ describe('device code flow', () => {
 
   it('authorization_declined when the user cancels on the page', async () => {
     const start = await client.initiateDeviceAuthorization(config, { scope: EXCHANGE_SCOPES });
-    const page = await new FormBrowser(emu.handle.fetch).walk(start.verification_uri, { userCode: start.user_code, cancelSignIn: true });
+    const page = await new FormBrowser(emu.handle.fetch).walk(start.verification_uri, {
+      userCode: start.user_code,
+      cancelSignIn: true,
+    });
     expect(page.kind === 'page' && page.html).toContain('You have declined to sign in');
     expectAadError((await poll(start.device_code)).body, 70000, 'authorization_declined');
-    await expect(client.pollDeviceAuthorizationGrant(config, start)).rejects.toMatchObject({ error: 'authorization_declined' });
+    await expect(client.pollDeviceAuthorizationGrant(config, start)).rejects.toMatchObject({
+      error: 'authorization_declined',
+    });
   });
 
   it('expired_token (AADSTS70019) after 15 minutes of emulator time', async () => {
@@ -97,18 +129,33 @@ describe('device code flow', () => {
   });
 
   it('AADSTS7000218 when the app does not allow public client flows and sends no secret', async () => {
-    const start = await postToken(emu, { client_id: CONTOSO.web.appId, scope: EXCHANGE_SCOPES }, { path: 'devicecode' });
+    const start = await postToken(
+      emu,
+      { client_id: CONTOSO.web.appId, scope: EXCHANGE_SCOPES },
+      { path: 'devicecode' },
+    );
     expect(start.status).toBe(200);
     const deviceCode = String(start.body.device_code);
     const browser = new FormBrowser(emu.handle.fetch);
-    await browser.walk(String(start.body.verification_uri), { userCode: String(start.body.user_code), username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password });
+    await browser.walk(String(start.body.verification_uri), {
+      userCode: String(start.body.user_code),
+      username: CONTOSO.andrea.upn,
+      password: CONTOSO.andrea.password,
+    });
     const polled = await poll(deviceCode, CONTOSO.web.appId);
     expect(polled.status).toBe(401);
     expectAadError(polled.body, 7000218, 'invalid_client');
   });
 
   it('AADSTS700022 at /devicecode when the scopes span two resources', async () => {
-    const start = await postToken(emu, { client_id: CONTOSO.publicClient.appId, scope: 'https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/Mail.Read' }, { path: 'devicecode' });
+    const start = await postToken(
+      emu,
+      {
+        client_id: CONTOSO.publicClient.appId,
+        scope: 'https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/Mail.Read',
+      },
+      { path: 'devicecode' },
+    );
     expectAadError(start.body, 700022, 'invalid_scope');
   });
 });

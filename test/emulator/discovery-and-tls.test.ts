@@ -11,7 +11,14 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FormBrowser } from './helpers/browser.js';
-import { CONTOSO, discover, expectAadError, postToken, startTestEmulator, type TestEmulator } from './helpers/emulator.js';
+import {
+  CONTOSO,
+  discover,
+  expectAadError,
+  postToken,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers/emulator.js';
 
 let emu: TestEmulator;
 
@@ -49,7 +56,10 @@ describe('discovery', () => {
   it('serves /common and /organizations with the {tenantid} issuer template', async () => {
     for (const segment of ['common', 'organizations']) {
       const doc = await getJson(`${emu.base}/${segment}/v2.0/.well-known/openid-configuration`);
-      expect(doc.body).toMatchObject({ issuer: `${emu.base}/{tenantid}/v2.0`, token_endpoint: `${emu.base}/${segment}/oauth2/v2.0/token` });
+      expect(doc.body).toMatchObject({
+        issuer: `${emu.base}/{tenantid}/v2.0`,
+        token_endpoint: `${emu.base}/${segment}/oauth2/v2.0/token`,
+      });
     }
   });
 
@@ -60,8 +70,13 @@ describe('discovery', () => {
   });
 
   it('serves instance discovery as MSAL calls it', async () => {
-    const doc = await getJson(`${emu.base}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(`${emu.authority}/oauth2/v2.0/authorize`)}`);
-    expect(doc.body).toMatchObject({ 'api-version': '1.1', tenant_discovery_endpoint: `${emu.base}/{tenant}/v2.0/.well-known/openid-configuration` });
+    const doc = await getJson(
+      `${emu.base}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(`${emu.authority}/oauth2/v2.0/authorize`)}`,
+    );
+    expect(doc.body).toMatchObject({
+      'api-version': '1.1',
+      tenant_discovery_endpoint: `${emu.base}/{tenant}/v2.0/.well-known/openid-configuration`,
+    });
   });
 
   it('signs ID tokens with a key of the JWKS (checked with jose) and keeps old keys published after rotation', async () => {
@@ -75,7 +90,10 @@ describe('discovery', () => {
     const idToken = String(tokens.body.id_token);
     const jwks = await getJson(`${emu.authority}/discovery/v2.0/keys`);
     const keySet = createLocalJWKSet(parseJwks(jwks.body));
-    const verified = await jwtVerify(idToken, keySet, { issuer: `${emu.base}/${CONTOSO.tenantId}/v2.0`, audience: CONTOSO.publicClient.appId });
+    const verified = await jwtVerify(idToken, keySet, {
+      issuer: `${emu.base}/${CONTOSO.tenantId}/v2.0`,
+      audience: CONTOSO.publicClient.appId,
+    });
     expect(verified.payload).toMatchObject({ ver: '2.0', tid: CONTOSO.tenantId, oid: CONTOSO.andrea.id });
 
     const rotated = await emu.control('POST', '/keys/rotate', {});
@@ -86,7 +104,19 @@ describe('discovery', () => {
   });
 });
 
-const jwksSchema = z.object({ keys: z.array(z.object({ kty: z.literal('RSA'), use: z.literal('sig'), kid: z.string(), x5t: z.string(), n: z.string(), e: z.string(), issuer: z.string() })) });
+const jwksSchema = z.object({
+  keys: z.array(
+    z.object({
+      kty: z.literal('RSA'),
+      use: z.literal('sig'),
+      kid: z.string(),
+      x5t: z.string(),
+      n: z.string(),
+      e: z.string(),
+      issuer: z.string(),
+    }),
+  ),
+});
 
 function parseJwks(body: unknown): z.infer<typeof jwksSchema> {
   return jwksSchema.parse(body);
@@ -99,17 +129,35 @@ describe('admin consent and logout', () => {
       appId,
       displayName: 'Late daemon',
       redirectUris: { web: ['https://localhost/admin-done'] },
-      secrets: [{ id: '0e0e0e0e-0000-4000-8000-000000000009', value: 'Lt18Q~late.daemon.secret.value', expiresAt: '2099-01-01T00:00:00Z' }],
+      secrets: [
+        {
+          id: '0e0e0e0e-0000-4000-8000-000000000009',
+          value: 'Lt18Q~late.daemon.secret.value',
+          expiresAt: '2099-01-01T00:00:00Z',
+        },
+      ],
       permissions: { application: ['https://outlook.office365.com/IMAP.AccessAsApp'] },
     });
     const url = `${emu.authority}/adminconsent?client_id=${appId}&redirect_uri=${encodeURIComponent('https://localhost/admin-done')}&state=xyz`;
-    const denied = await new FormBrowser(emu.handle.fetch).walk(url, { username: CONTOSO.marco.upn, password: CONTOSO.marco.password });
+    const denied = await new FormBrowser(emu.handle.fetch).walk(url, {
+      username: CONTOSO.marco.upn,
+      password: CONTOSO.marco.password,
+    });
     expect(denied.kind === 'page' && denied.error?.code).toBe(90094);
     const browser = new FormBrowser(emu.handle.fetch);
     const done = await browser.walk(url, { username: CONTOSO.admin.upn, password: CONTOSO.admin.password });
     expect(browser.trail).toEqual(['credentials', 'consent']);
-    expect(done.kind === 'redirect' && Object.fromEntries(done.location.searchParams)).toEqual({ admin_consent: 'True', tenant: CONTOSO.tenantId, state: 'xyz' });
-    const tokens = await postToken(emu, { grant_type: 'client_credentials', client_id: appId, client_secret: 'Lt18Q~late.daemon.secret.value', scope: 'https://outlook.office365.com/.default' });
+    expect(done.kind === 'redirect' && Object.fromEntries(done.location.searchParams)).toEqual({
+      admin_consent: 'True',
+      tenant: CONTOSO.tenantId,
+      state: 'xyz',
+    });
+    const tokens = await postToken(emu, {
+      grant_type: 'client_credentials',
+      client_id: appId,
+      client_secret: 'Lt18Q~late.daemon.secret.value',
+      scope: 'https://outlook.office365.com/.default',
+    });
     const facts = emu.handle.identity.introspectAccessToken(String(tokens.body.access_token));
     expect(facts.valid && facts.roles).toEqual(['IMAP.AccessAsApp']);
   });
@@ -117,10 +165,18 @@ describe('admin consent and logout', () => {
   it('logout ends the SSO session and redirects to post_logout_redirect_uri', async () => {
     const config = await discover(emu, CONTOSO.web.appId, client.ClientSecretPost(CONTOSO.web.secret));
     const browser = new FormBrowser(emu.handle.fetch);
-    const authorize = () => client.buildAuthorizationUrl(config, { redirect_uri: CONTOSO.web.redirectUri, scope: 'openid offline_access https://outlook.office.com/IMAP.AccessAsUser.All', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }).href;
+    const authorize = () =>
+      client.buildAuthorizationUrl(config, {
+        redirect_uri: CONTOSO.web.redirectUri,
+        scope: 'openid offline_access https://outlook.office.com/IMAP.AccessAsUser.All',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+      }).href;
     await browser.walk(authorize(), { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password });
     expect((await browser.open(authorize())).kind).toBe('redirect');
-    const out = await browser.open(client.buildEndSessionUrl(config, { post_logout_redirect_uri: 'http://localhost:8080/signed-out' }).href);
+    const out = await browser.open(
+      client.buildEndSessionUrl(config, { post_logout_redirect_uri: 'http://localhost:8080/signed-out' }).href,
+    );
     expect(out.kind === 'redirect' && out.location.href).toBe('http://localhost:8080/signed-out');
     const after = await browser.open(authorize());
     expect(after.kind === 'page' && after.form?.id).toBe('credentials');
@@ -138,7 +194,12 @@ describe('TLS', () => {
       const first = await startTestEmulator({ dataDir });
       const ca = await readFile(first.handle.caFile, 'utf8');
       expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
-      const token = await postToken(first, { grant_type: 'client_credentials', client_id: CONTOSO.daemon.appId, client_secret: CONTOSO.daemon.secret, scope: 'https://outlook.office365.com/.default' });
+      const token = await postToken(first, {
+        grant_type: 'client_credentials',
+        client_id: CONTOSO.daemon.appId,
+        client_secret: CONTOSO.daemon.secret,
+        scope: 'https://outlook.office365.com/.default',
+      });
       await first.stop();
       const second = await startTestEmulator({ dataDir });
       try {

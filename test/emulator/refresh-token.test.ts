@@ -8,7 +8,15 @@ import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../emulator/clock.js';
 import { FormBrowser } from './helpers/browser.js';
-import { CONTOSO, discover, EXCHANGE_SCOPES, expectAadError, postToken, startTestEmulator, type TestEmulator } from './helpers/emulator.js';
+import {
+  CONTOSO,
+  discover,
+  EXCHANGE_SCOPES,
+  expectAadError,
+  postToken,
+  startTestEmulator,
+  type TestEmulator,
+} from './helpers/emulator.js';
 
 let emu: TestEmulator;
 let config: client.Configuration;
@@ -47,7 +55,13 @@ async function signIn(who: { upn: string; password: string } = CONTOSO.andrea, s
 const exchangeOnly = { scope: 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access' };
 
 function refreshRaw(refreshToken: string, extra: Record<string, string> = {}) {
-  return postToken(emu, { grant_type: 'refresh_token', client_id: CONTOSO.web.appId, client_secret: CONTOSO.web.secret, refresh_token: refreshToken, ...extra });
+  return postToken(emu, {
+    grant_type: 'refresh_token',
+    client_id: CONTOSO.web.appId,
+    client_secret: CONTOSO.web.secret,
+    refresh_token: refreshToken,
+    ...extra,
+  });
 }
 
 describe('refresh tokens', () => {
@@ -66,7 +80,9 @@ describe('refresh tokens', () => {
 
   it('mint a Graph token from the same refresh token, with the Graph audience', async () => {
     const first = await signIn(CONTOSO.andrea, `${EXCHANGE_SCOPES} https://graph.microsoft.com/Mail.ReadWrite`);
-    const graph = await client.refreshTokenGrant(config, first.refresh_token ?? '', { scope: 'https://graph.microsoft.com/Mail.ReadWrite offline_access' });
+    const graph = await client.refreshTokenGrant(config, first.refresh_token ?? '', {
+      scope: 'https://graph.microsoft.com/Mail.ReadWrite offline_access',
+    });
     const facts = emu.handle.identity.introspectAccessToken(graph.access_token);
     expect(facts).toMatchObject({ valid: true, audience: 'graph', aud: 'https://graph.microsoft.com' });
     expect(facts.valid && facts.scopes).toEqual(['Mail.ReadWrite']);
@@ -76,7 +92,9 @@ describe('refresh tokens', () => {
 
   it('AADSTS700022 when the scope names two resources', async () => {
     const first = await signIn(CONTOSO.andrea, `${EXCHANGE_SCOPES} https://graph.microsoft.com/Mail.ReadWrite`);
-    const both = await refreshRaw(first.refresh_token ?? '', { scope: 'https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/Mail.ReadWrite' });
+    const both = await refreshRaw(first.refresh_token ?? '', {
+      scope: 'https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/Mail.ReadWrite',
+    });
     expect(both.status).toBe(400);
     expectAadError(both.body, 700022, 'invalid_scope');
   });
@@ -87,8 +105,12 @@ describe('refresh tokens', () => {
     const late = await refreshRaw(first.refresh_token ?? '', exchangeOnly);
     expect(late.status).toBe(400);
     const body = expectAadError(late.body, 700082, 'invalid_grant');
-    expect(body.error_description).toMatch(/The refresh token has expired due to inactivity\. The token was issued on \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z and was inactive for 90\.00:00:00\./);
-    await expect(client.refreshTokenGrant(config, first.refresh_token ?? '', exchangeOnly)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(body.error_description).toMatch(
+      /The refresh token has expired due to inactivity\. The token was issued on \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z and was inactive for 90\.00:00:00\./,
+    );
+    await expect(client.refreshTokenGrant(config, first.refresh_token ?? '', exchangeOnly)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
   });
 
   it('stays alive for 120 days when used (and rotated) every day; the first token dies at day 90', async () => {
@@ -109,7 +131,9 @@ describe('refresh tokens', () => {
     await emu.control('POST', `/users/${CONTOSO.andrea.upn}/revoke-sessions`);
     const revoked = await refreshRaw(first.refresh_token ?? '', exchangeOnly);
     const body = expectAadError(revoked.body, 50173, 'invalid_grant');
-    expect(body.error_description).toMatch(/The grant was issued on '.+' and the TokensValidFrom date \(before which tokens are not valid\) for this user is '.+'\./);
+    expect(body.error_description).toMatch(
+      /The grant was issued on '.+' and the TokensValidFrom date \(before which tokens are not valid\) for this user is '.+'\./,
+    );
     expect(emu.handle.identity.introspectAccessToken(first.access_token)).toEqual({ valid: false, reason: 'revoked' });
     emu.handle.clock.advance(1000);
     const again = await signIn();
@@ -127,10 +151,17 @@ describe('refresh tokens', () => {
     const web = await signIn();
     emu.handle.clock.advance(1000);
     await emu.control('POST', `/users/${CONTOSO.andrea.upn}/password`, { password: 'New#Passw0rd' });
-    const publicRefresh = await postToken(emu, { grant_type: 'refresh_token', client_id: CONTOSO.publicClient.appId, refresh_token: String(ropc.body.refresh_token) });
+    const publicRefresh = await postToken(emu, {
+      grant_type: 'refresh_token',
+      client_id: CONTOSO.publicClient.appId,
+      refresh_token: String(ropc.body.refresh_token),
+    });
     expectAadError(publicRefresh.body, 50133, 'invalid_grant');
     expect((await refreshRaw(web.refresh_token ?? '', exchangeOnly)).status).toBe(200);
-    await emu.control('POST', `/users/${CONTOSO.andrea.upn}/password`, { password: 'Newer#Passw0rd', revokeAllSessions: true });
+    await emu.control('POST', `/users/${CONTOSO.andrea.upn}/password`, {
+      password: 'Newer#Passw0rd',
+      revokeAllSessions: true,
+    });
     expectAadError((await refreshRaw(web.refresh_token ?? '', exchangeOnly)).body, 50173, 'invalid_grant');
   });
 
@@ -138,7 +169,11 @@ describe('refresh tokens', () => {
     await emu.control('PATCH', `/tenants/${CONTOSO.domain}`, { signInFrequencySeconds: 86_400 });
     const first = await signIn();
     emu.handle.clock.advance(86_401_000);
-    const body = expectAadError((await refreshRaw(first.refresh_token ?? '', exchangeOnly)).body, 70043, 'invalid_grant');
+    const body = expectAadError(
+      (await refreshRaw(first.refresh_token ?? '', exchangeOnly)).body,
+      70043,
+      'invalid_grant',
+    );
     expect(body.suberror).toBe('token_expired');
     expect(body.error_description).toMatch(/the maximum allowed lifetime for this request is 86400\./);
   });
@@ -146,7 +181,11 @@ describe('refresh tokens', () => {
   it('AADSTS65001 (consent_required) once consent is revoked', async () => {
     const first = await signIn();
     await emu.control('POST', '/consents/revoke', { tenant: CONTOSO.domain, appId: CONTOSO.web.appId, user: 'all' });
-    const body = expectAadError((await refreshRaw(first.refresh_token ?? '', exchangeOnly)).body, 65001, 'invalid_grant');
+    const body = expectAadError(
+      (await refreshRaw(first.refresh_token ?? '', exchangeOnly)).body,
+      65001,
+      'invalid_grant',
+    );
     expect(body.suberror).toBe('consent_required');
   });
 
@@ -154,7 +193,11 @@ describe('refresh tokens', () => {
     const first = await signIn();
     const rt = first.refresh_token ?? '';
     expectAadError((await refreshRaw(rt.slice(0, 60), exchangeOnly)).body, 9002313, 'invalid_grant');
-    const other = await postToken(emu, { grant_type: 'refresh_token', client_id: CONTOSO.publicClient.appId, refresh_token: rt });
+    const other = await postToken(emu, {
+      grant_type: 'refresh_token',
+      client_id: CONTOSO.publicClient.appId,
+      refresh_token: rt,
+    });
     expectAadError(other.body, 70000, 'invalid_grant');
     await emu.control('PATCH', `/users/${CONTOSO.andrea.upn}`, { disabled: true });
     expectAadError((await refreshRaw(rt, exchangeOnly)).body, 50057, 'invalid_grant');
@@ -163,13 +206,19 @@ describe('refresh tokens', () => {
   it('AADSTS50076 when MFA becomes required after the refresh token was issued', async () => {
     const first = await signIn(CONTOSO.marco);
     await emu.control('PATCH', `/users/${CONTOSO.marco.upn}`, { mfaRequired: true });
-    const body = expectAadError((await refreshRaw(first.refresh_token ?? '', exchangeOnly)).body, 50076, 'invalid_grant');
+    const body = expectAadError(
+      (await refreshRaw(first.refresh_token ?? '', exchangeOnly)).body,
+      50076,
+      'invalid_grant',
+    );
     expect(body.suberror).toBe('basic_action');
     expect(body.error_description).toContain("to access '00000002-0000-0ff1-ce00-000000000000'");
   });
 
   it('SPA redirect URIs: AADSTS9002327 without Origin, AADSTS700084 after 24 hours', async () => {
-    await emu.control('PATCH', `/apps/${CONTOSO.publicClient.appId}`, { redirectUris: { spa: ['https://localhost:3000/spa'] } });
+    await emu.control('PATCH', `/apps/${CONTOSO.publicClient.appId}`, {
+      redirectUris: { spa: ['https://localhost:3000/spa'] },
+    });
     const spa = await discover(emu, CONTOSO.publicClient.appId, client.None());
     const verifier = client.randomPKCECodeVerifier();
     const url = client.buildAuthorizationUrl(spa, {
@@ -178,16 +227,33 @@ describe('refresh tokens', () => {
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     });
-    const result = await new FormBrowser(emu.handle.fetch).walk(url.href, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password });
+    const result = await new FormBrowser(emu.handle.fetch).walk(url.href, {
+      username: CONTOSO.andrea.upn,
+      password: CONTOSO.andrea.password,
+    });
     if (result.kind !== 'redirect') throw new Error('no redirect');
     const code = result.location.searchParams.get('code') ?? '';
-    const params = { grant_type: 'authorization_code', client_id: CONTOSO.publicClient.appId, code, redirect_uri: 'https://localhost:3000/spa', code_verifier: verifier };
+    const params = {
+      grant_type: 'authorization_code',
+      client_id: CONTOSO.publicClient.appId,
+      code,
+      redirect_uri: 'https://localhost:3000/spa',
+      code_verifier: verifier,
+    };
     expectAadError((await postToken(emu, params)).body, 9002327, 'invalid_request');
     const origin = { origin: 'https://localhost:3000' };
     const tokens = await postToken(emu, params, { headers: origin });
     expect(tokens.status).toBe(200);
     emu.handle.clock.advance(DAY_MS + 1000);
-    const late = await postToken(emu, { grant_type: 'refresh_token', client_id: CONTOSO.publicClient.appId, refresh_token: String(tokens.body.refresh_token) }, { headers: origin });
+    const late = await postToken(
+      emu,
+      {
+        grant_type: 'refresh_token',
+        client_id: CONTOSO.publicClient.appId,
+        refresh_token: String(tokens.body.refresh_token),
+      },
+      { headers: origin },
+    );
     expectAadError(late.body, 700084, 'invalid_grant');
   });
 });

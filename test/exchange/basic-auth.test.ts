@@ -22,10 +22,20 @@ const raws: Array<RawClient | SmtpRawClient> = [];
 const transports: Transporter[] = [];
 
 const settings = z.object({ imap: z.boolean(), smtp: z.boolean() }).strict();
-const messageList = z.object({ messages: z.array(z.object({ uid: z.number(), subject: z.string().nullable(), from: z.string().nullable() })) });
+const messageList = z.object({
+  messages: z.array(z.object({ uid: z.number(), subject: z.string().nullable(), from: z.string().nullable() })),
+});
 
 function imapflow(auth: { user: string; pass: string; loginMethod?: string }): ImapFlow {
-  const flow = new ImapFlow({ host: '127.0.0.1', port: x.imapPort, secure: true, tls: { ca: x.ca, servername: 'localhost' }, auth, logger: false, disableAutoIdle: true });
+  const flow = new ImapFlow({
+    host: '127.0.0.1',
+    port: x.imapPort,
+    secure: true,
+    tls: { ca: x.ca, servername: 'localhost' },
+    auth,
+    logger: false,
+    disableAutoIdle: true,
+  });
   flows.push(flow);
   return flow;
 }
@@ -68,7 +78,9 @@ async function put(body: unknown): Promise<{ status: number; body: unknown }> {
 }
 
 async function inboxSubjects(address: string): Promise<Array<string | null>> {
-  return messageList.parse(await x.emu.control('GET', `/exchange/mailboxes/${address}/folders/Inbox/messages`)).messages.map((m) => m.subject);
+  return messageList
+    .parse(await x.emu.control('GET', `/exchange/mailboxes/${address}/folders/Inbox/messages`))
+    .messages.map((m) => m.subject);
 }
 
 beforeAll(async () => {
@@ -94,26 +106,41 @@ describe('basic authentication off (the default, as Exchange Online)', () => {
     const client = await imapRaw();
     capabilityOff = await client.command('c0', 'CAPABILITY');
     expect(await client.command('a1', `LOGIN ${ANDREA.upn} "${ANDREA.password}"`)).toEqual(['a1 NO LOGIN failed.']);
-    expect(await client.command('a2', `AUTHENTICATE PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password)}`)).toEqual(['a2 NO AUTHENTICATE failed.']);
+    expect(await client.command('a2', `AUTHENTICATE PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password)}`)).toEqual([
+      'a2 NO AUTHENTICATE failed.',
+    ]);
     client.send('a3 AUTHENTICATE PLAIN');
     expect(await client.line()).toBe('+ ');
     client.send(encodeSaslPlain(ANDREA.upn, ANDREA.password));
     expect(await client.until('a3')).toEqual(['a3 NO AUTHENTICATE failed.']);
-    await expect(imapflow({ user: ANDREA.upn, pass: ANDREA.password }).connect()).rejects.toMatchObject({ authenticationFailed: true });
+    await expect(imapflow({ user: ANDREA.upn, pass: ANDREA.password }).connect()).rejects.toMatchObject({
+      authenticationFailed: true,
+    });
   });
 
   it('advertises the same capabilities as Exchange Online, AUTH=PLAIN included', () => {
-    expect(capabilityOff).toEqual(['* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+', 'c0 OK CAPABILITY completed.']);
+    expect(capabilityOff).toEqual([
+      '* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+',
+      'c0 OK CAPABILITY completed.',
+    ]);
   });
 
   it('refuses SMTP AUTH PLAIN as unknown and AUTH LOGIN as basic authentication; EHLO offers LOGIN and XOAUTH2', async () => {
     const { client, ehlo } = await smtpRaw();
     expect(ehlo).toContain('250-AUTH LOGIN XOAUTH2');
-    expect(await client.command(`AUTH PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password)}`)).toEqual(['504 5.7.4 Unrecognized authentication type']);
+    expect(await client.command(`AUTH PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password)}`)).toEqual([
+      '504 5.7.4 Unrecognized authentication type',
+    ]);
     expect(await client.command('AUTH PLAIN')).toEqual(['504 5.7.4 Unrecognized authentication type']);
-    expect(await client.command(`AUTH LOGIN ${Buffer.from(ANDREA.upn).toString('base64')}`)).toEqual(['334 UGFzc3dvcmQ6']);
-    expect(await client.command(Buffer.from(ANDREA.password).toString('base64'))).toEqual(['535 5.7.139 Authentication unsuccessful, basic authentication is disabled.']);
-    await expect(smtp({ user: ANDREA.upn, pass: ANDREA.password }).sendMail({ from: ANDREA.upn, to: MARCO.upn, text: 'x' })).rejects.toMatchObject({
+    expect(await client.command(`AUTH LOGIN ${Buffer.from(ANDREA.upn).toString('base64')}`)).toEqual([
+      '334 UGFzc3dvcmQ6',
+    ]);
+    expect(await client.command(Buffer.from(ANDREA.password).toString('base64'))).toEqual([
+      '535 5.7.139 Authentication unsuccessful, basic authentication is disabled.',
+    ]);
+    await expect(
+      smtp({ user: ANDREA.upn, pass: ANDREA.password }).sendMail({ from: ANDREA.upn, to: MARCO.upn, text: 'x' }),
+    ).rejects.toMatchObject({
       code: 'EAUTH',
       response: '535 5.7.139 Authentication unsuccessful, basic authentication is disabled.',
     });
@@ -150,7 +177,9 @@ describe('basic authentication on for IMAP', () => {
     const subjects: string[] = [];
     for await (const message of flow.fetch('1:*', { envelope: true })) subjects.push(message.envelope?.subject ?? '');
     expect(subjects).toContain('Before login');
-    const exists = new Promise<number>((resolve) => flow.on('exists', (event: { count: number }) => resolve(event.count)));
+    const exists = new Promise<number>((resolve) =>
+      flow.on('exists', (event: { count: number }) => resolve(event.count)),
+    );
     const idling = flow.idle();
     await new Promise((resolve) => setTimeout(resolve, 50));
     await x.emu.control('POST', '/exchange/messages', { to: ANDREA.upn, subject: 'During IDLE', text: 'new' });
@@ -179,7 +208,12 @@ describe('basic authentication on for IMAP', () => {
       '* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+',
       'c0 OK CAPABILITY completed.',
     ]);
-    expect(await client.command('a1', `AUTHENTICATE PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password, 'developers@contoso.com')}`)).toEqual(['a1 NO AUTHENTICATE failed.']);
+    expect(
+      await client.command(
+        'a1',
+        `AUTHENTICATE PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password, 'developers@contoso.com')}`,
+      ),
+    ).toEqual(['a1 NO AUTHENTICATE failed.']);
     client.send('a2 AUTHENTICATE PLAIN');
     expect(await client.line()).toBe('+ ');
     client.send(encodeSaslPlain(ANDREA.upn, ANDREA.password, ANDREA.upn));
@@ -203,9 +237,13 @@ describe('basic authentication on for IMAP', () => {
     for (const [user, password] of attempts) {
       tag += 1;
       expect(await client.command(`l${tag}`, `LOGIN ${user} "${password}"`)).toEqual([`l${tag} NO LOGIN failed.`]);
-      expect(await client.command(`p${tag}`, `AUTHENTICATE PLAIN ${encodeSaslPlain(user, password)}`)).toEqual([`p${tag} NO AUTHENTICATE failed.`]);
+      expect(await client.command(`p${tag}`, `AUTHENTICATE PLAIN ${encodeSaslPlain(user, password)}`)).toEqual([
+        `p${tag} NO AUTHENTICATE failed.`,
+      ]);
     }
-    await expect(imapflow({ user: ANDREA.upn, pass: 'wrong' }).connect()).rejects.toMatchObject({ authenticationFailed: true });
+    await expect(imapflow({ user: ANDREA.upn, pass: 'wrong' }).connect()).rejects.toMatchObject({
+      authenticationFailed: true,
+    });
   });
 
   it('refuses the same way when IMAP is disabled on the mailbox', async () => {
@@ -213,7 +251,9 @@ describe('basic authentication on for IMAP', () => {
     try {
       const client = await imapRaw();
       expect(await client.command('a1', `LOGIN ${MARCO.upn} "${MARCO.password}"`)).toEqual(['a1 NO LOGIN failed.']);
-      expect(await client.command('a2', `AUTHENTICATE PLAIN ${encodeSaslPlain(MARCO.upn, MARCO.password)}`)).toEqual(['a2 NO AUTHENTICATE failed.']);
+      expect(await client.command('a2', `AUTHENTICATE PLAIN ${encodeSaslPlain(MARCO.upn, MARCO.password)}`)).toEqual([
+        'a2 NO AUTHENTICATE failed.',
+      ]);
     } finally {
       await x.emu.control('PATCH', `/mailboxes/${MARCO.upn}`, { imapEnabled: true });
     }
@@ -237,11 +277,21 @@ describe('basic authentication on for IMAP', () => {
 describe('basic authentication on for SMTP', () => {
   it('submits with nodemailer (PLAIN, then LOGIN) into another emulated mailbox', async () => {
     const plain = smtp({ user: ANDREA.upn, pass: ANDREA.password });
-    await expect(plain.sendMail({ from: ANDREA.upn, to: MARCO.upn, subject: 'Basic PLAIN to Marco', text: 'Hello Marco' })).resolves.toMatchObject({ accepted: [MARCO.upn] });
+    await expect(
+      plain.sendMail({ from: ANDREA.upn, to: MARCO.upn, subject: 'Basic PLAIN to Marco', text: 'Hello Marco' }),
+    ).resolves.toMatchObject({ accepted: [MARCO.upn] });
     const login = smtp({ user: ANDREA.upn, pass: ANDREA.password }, 'LOGIN');
-    await expect(login.sendMail({ from: ANDREA.upn, to: MARCO.upn, subject: 'Basic LOGIN to Marco', text: 'Hello again' })).resolves.toMatchObject({ accepted: [MARCO.upn] });
-    expect(await inboxSubjects(MARCO.upn)).toEqual(expect.arrayContaining(['Basic PLAIN to Marco', 'Basic LOGIN to Marco']));
-    const sent = z.object({ sent: z.array(z.object({ mailbox: z.string(), subject: z.string().nullable(), sentItemsUid: z.number().nullable() })) });
+    await expect(
+      login.sendMail({ from: ANDREA.upn, to: MARCO.upn, subject: 'Basic LOGIN to Marco', text: 'Hello again' }),
+    ).resolves.toMatchObject({ accepted: [MARCO.upn] });
+    expect(await inboxSubjects(MARCO.upn)).toEqual(
+      expect.arrayContaining(['Basic PLAIN to Marco', 'Basic LOGIN to Marco']),
+    );
+    const sent = z.object({
+      sent: z.array(
+        z.object({ mailbox: z.string(), subject: z.string().nullable(), sentItemsUid: z.number().nullable() }),
+      ),
+    });
     const records = sent.parse(await x.emu.control('GET', `/exchange/sent?mailbox=${ANDREA.upn}`)).sent;
     expect(records.filter((r) => r.subject?.startsWith('Basic ') === true)).toHaveLength(2);
   });
@@ -249,17 +299,31 @@ describe('basic authentication on for SMTP', () => {
   it('offers AUTH PLAIN in EHLO, answers raw PLAIN with 235, and refuses wrong credentials with 535 5.7.3', async () => {
     const { client, ehlo } = await smtpRaw();
     expect(ehlo).toContain('250-AUTH LOGIN PLAIN XOAUTH2');
-    expect((await client.command(`AUTH PLAIN ${encodeSaslPlain(ANDREA.upn, 'wrong')}`))[0]).toMatch(/^535 5\.7\.3 Authentication unsuccessful \[/);
-    expect((await client.command(`AUTH PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password, MARCO.upn)}`))[0]).toMatch(/^535 5\.7\.3 /);
-    expect(await client.command(`AUTH PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password)}`)).toEqual(['235 2.7.0 Authentication successful']);
-    await expect(smtp({ user: CONTOSO.luca.upn, pass: CONTOSO.luca.password }).verify()).rejects.toMatchObject({ code: 'EAUTH', responseCode: 535 });
+    expect((await client.command(`AUTH PLAIN ${encodeSaslPlain(ANDREA.upn, 'wrong')}`))[0]).toMatch(
+      /^535 5\.7\.3 Authentication unsuccessful \[/,
+    );
+    expect((await client.command(`AUTH PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password, MARCO.upn)}`))[0]).toMatch(
+      /^535 5\.7\.3 /,
+    );
+    expect(await client.command(`AUTH PLAIN ${encodeSaslPlain(ANDREA.upn, ANDREA.password)}`)).toEqual([
+      '235 2.7.0 Authentication successful',
+    ]);
+    await expect(smtp({ user: CONTOSO.luca.upn, pass: CONTOSO.luca.password }).verify()).rejects.toMatchObject({
+      code: 'EAUTH',
+      responseCode: 535,
+    });
   });
 
   it('applies Send As as for the user: own and delegated addresses pass, others get SendAsDenied', async () => {
     const andrea = smtp({ user: ANDREA.upn, pass: ANDREA.password });
-    await expect(andrea.sendMail({ from: 'developers@contoso.com', to: MARCO.upn, subject: 'From the team', text: 'x' })).resolves.toMatchObject({ accepted: [MARCO.upn] });
+    await expect(
+      andrea.sendMail({ from: 'developers@contoso.com', to: MARCO.upn, subject: 'From the team', text: 'x' }),
+    ).resolves.toMatchObject({ accepted: [MARCO.upn] });
     const marco = smtp({ user: MARCO.upn, pass: MARCO.password });
-    await expect(marco.sendMail({ from: 'developers@contoso.com', to: ANDREA.upn, text: 'x' })).rejects.toMatchObject({ responseCode: 554, response: expect.stringContaining('5.2.252 SendAsDenied') });
+    await expect(marco.sendMail({ from: 'developers@contoso.com', to: ANDREA.upn, text: 'x' })).rejects.toMatchObject({
+      responseCode: 554,
+      response: expect.stringContaining('5.2.252 SendAsDenied'),
+    });
   });
 
   it("keeps the mailbox's SMTP AUTH setting: off gives 535 5.7.139", async () => {
@@ -267,7 +331,8 @@ describe('basic authentication on for SMTP', () => {
     try {
       await expect(smtp({ user: MARCO.upn, pass: MARCO.password }).verify()).rejects.toMatchObject({
         responseCode: 535,
-        response: '535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.',
+        response:
+          '535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.',
       });
     } finally {
       await x.emu.control('PATCH', `/mailboxes/${MARCO.upn}`, { smtpAuthEnabled: null });

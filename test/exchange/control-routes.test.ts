@@ -6,15 +6,36 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { encodeXOAuth2 } from '../../emulator/exchange/xoauth2.js';
-import { CONTOSO, passwordToken, smtpTransport, startExchangeEmulator, type ExchangeEmulator } from './helpers/emulator-exchange.js';
+import {
+  CONTOSO,
+  passwordToken,
+  smtpTransport,
+  startExchangeEmulator,
+  type ExchangeEmulator,
+} from './helpers/emulator-exchange.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const ANDREA = CONTOSO.andrea.upn;
 let x: ExchangeEmulator;
 let token: string;
 
-const delivery = z.object({ delivered: z.array(z.object({ mailbox: z.string(), folder: z.string(), uid: z.number(), uidValidity: z.number(), id: z.string() })), external: z.array(z.string()) });
-const messageList = z.object({ messages: z.array(z.object({ uid: z.number(), flags: z.array(z.string()), subject: z.string().nullable(), messageId: z.string().nullable(), raw: z.string().optional() })) });
+const delivery = z.object({
+  delivered: z.array(
+    z.object({ mailbox: z.string(), folder: z.string(), uid: z.number(), uidValidity: z.number(), id: z.string() }),
+  ),
+  external: z.array(z.string()),
+});
+const messageList = z.object({
+  messages: z.array(
+    z.object({
+      uid: z.number(),
+      flags: z.array(z.string()),
+      subject: z.string().nullable(),
+      messageId: z.string().nullable(),
+      raw: z.string().optional(),
+    }),
+  ),
+});
 
 async function session(): Promise<RawClient> {
   const client = await RawClient.connect(x.imapPort, x.ca);
@@ -39,12 +60,24 @@ describe('delivering mail', () => {
         subject: 'Where is my order?',
         text: 'Order 42 has not arrived.',
         messageId: '<order-42@example.org>',
-        attachments: [{ filename: 'receipt.txt', contentType: 'text/plain', contentBase64: Buffer.from('paid').toString('base64') }],
+        attachments: [
+          { filename: 'receipt.txt', contentType: 'text/plain', contentBase64: Buffer.from('paid').toString('base64') },
+        ],
       }),
     );
-    expect(result.delivered).toEqual([{ mailbox: ANDREA, folder: 'Inbox', uid: expect.any(Number), uidValidity: expect.any(Number), id: expect.any(String) }]);
+    expect(result.delivered).toEqual([
+      {
+        mailbox: ANDREA,
+        folder: 'Inbox',
+        uid: expect.any(Number),
+        uidValidity: expect.any(Number),
+        id: expect.any(String),
+      },
+    ]);
     expect(result.external).toEqual(['partner@example.net']);
-    const { messages } = messageList.parse(await x.emu.control('GET', `/exchange/mailboxes/${ANDREA}/folders/Inbox/messages?raw=true`));
+    const { messages } = messageList.parse(
+      await x.emu.control('GET', `/exchange/mailboxes/${ANDREA}/folders/Inbox/messages?raw=true`),
+    );
     const order = messages.find((m) => m.messageId === '<order-42@example.org>');
     expect(order?.subject).toBe('Where is my order?');
     expect(order?.raw).toContain('filename=receipt.txt');
@@ -52,12 +85,22 @@ describe('delivering mail', () => {
 
   it('delivers raw MIME, or stores it straight into a folder with flags and an internal date', async () => {
     const raw = 'From: a@example.org\nTo: andrea@contoso.com\nSubject: Raw one\n\nbody\n';
-    expect(delivery.parse(await x.emu.control('POST', '/exchange/messages', { raw, to: ANDREA })).delivered).toHaveLength(1);
+    expect(
+      delivery.parse(await x.emu.control('POST', '/exchange/messages', { raw, to: ANDREA })).delivered,
+    ).toHaveLength(1);
     const stored = delivery.parse(
-      await x.emu.control('POST', '/exchange/messages', { raw, mailbox: ANDREA, folder: 'Junk Email', flags: ['\\Seen'], internalDate: '2024-12-24T18:00:00Z' }),
+      await x.emu.control('POST', '/exchange/messages', {
+        raw,
+        mailbox: ANDREA,
+        folder: 'Junk Email',
+        flags: ['\\Seen'],
+        internalDate: '2024-12-24T18:00:00Z',
+      }),
     );
     expect(stored.delivered[0]?.folder).toBe('Junk Email');
-    const { messages } = messageList.parse(await x.emu.control('GET', `/exchange/mailboxes/${ANDREA}/folders/Junk Email/messages?raw=true`));
+    const { messages } = messageList.parse(
+      await x.emu.control('GET', `/exchange/mailboxes/${ANDREA}/folders/Junk Email/messages?raw=true`),
+    );
     expect(messages.at(-1)).toMatchObject({ flags: ['\\Seen'], subject: 'Raw one' });
     expect(messages.at(-1)?.raw).toContain('\r\nSubject: Raw one\r\n');
   });
@@ -73,14 +116,18 @@ describe('delivering mail', () => {
 
 describe('flags and removal as other sessions see them', () => {
   it('pushes FETCH FLAGS and EXPUNGE to an IDLE session', async () => {
-    const { delivered } = delivery.parse(await x.emu.control('POST', '/exchange/messages', { to: ANDREA, subject: 'Flag me', text: 'x' }));
+    const { delivered } = delivery.parse(
+      await x.emu.control('POST', '/exchange/messages', { to: ANDREA, subject: 'Flag me', text: 'x' }),
+    );
     const uid = delivered[0]?.uid ?? 0;
     const client = await session();
     const select = await client.command('a2', 'SELECT INBOX');
     const exists = Number(/^\* (\d+) EXISTS$/.exec(select[0] ?? '')?.[1]);
     client.send('a3 IDLE');
     await client.line();
-    await x.emu.control('POST', `/exchange/mailboxes/${ANDREA}/folders/Inbox/messages/${uid}/flags`, { add: ['\\Seen', '\\Flagged'] });
+    await x.emu.control('POST', `/exchange/mailboxes/${ANDREA}/folders/Inbox/messages/${uid}/flags`, {
+      add: ['\\Seen', '\\Flagged'],
+    });
     expect(await client.line()).toBe(`* ${exists} FETCH (FLAGS (\\Seen \\Flagged))`);
     await x.emu.control('DELETE', `/exchange/mailboxes/${ANDREA}/folders/Inbox/messages/${uid}`);
     expect(await client.line()).toBe(`* ${exists} EXPUNGE`);
@@ -95,16 +142,45 @@ describe('sent mail and the outside sink', () => {
     await x.emu.control('DELETE', '/exchange/sent');
     await x.emu.control('DELETE', '/exchange/sink');
     const transport = smtpTransport(x, ANDREA, token);
-    await transport.sendMail({ from: ANDREA, to: 'customer@example.org', cc: CONTOSO.marco.upn, subject: 'Shipped', text: 'On its way.' });
+    await transport.sendMail({
+      from: ANDREA,
+      to: 'customer@example.org',
+      cc: CONTOSO.marco.upn,
+      subject: 'Shipped',
+      text: 'On its way.',
+    });
     transport.close();
-    const sent = z.object({ sent: z.array(z.object({ subject: z.string().nullable(), recipients: z.array(z.string()), state: z.string(), sentItemsUid: z.number().nullable(), raw: z.string().optional() })) });
+    const sent = z.object({
+      sent: z.array(
+        z.object({
+          subject: z.string().nullable(),
+          recipients: z.array(z.string()),
+          state: z.string(),
+          sentItemsUid: z.number().nullable(),
+          raw: z.string().optional(),
+        }),
+      ),
+    });
     const listed = sent.parse(await x.emu.control('GET', '/exchange/sent?raw=true'));
-    expect(listed.sent).toEqual([expect.objectContaining({ subject: 'Shipped', recipients: ['customer@example.org', CONTOSO.marco.upn], state: 'delivered', sentItemsUid: expect.any(Number) })]);
+    expect(listed.sent).toEqual([
+      expect.objectContaining({
+        subject: 'Shipped',
+        recipients: ['customer@example.org', CONTOSO.marco.upn],
+        state: 'delivered',
+        sentItemsUid: expect.any(Number),
+      }),
+    ]);
     expect(listed.sent[0]?.raw).toContain('On its way.');
-    const sink = z.object({ messages: z.array(z.object({ recipients: z.array(z.string()), subject: z.string().nullable() })) }).parse(await x.emu.control('GET', '/exchange/sink'));
-    expect(sink.messages).toEqual([expect.objectContaining({ recipients: ['customer@example.org'], subject: 'Shipped' })]);
+    const sink = z
+      .object({ messages: z.array(z.object({ recipients: z.array(z.string()), subject: z.string().nullable() })) })
+      .parse(await x.emu.control('GET', '/exchange/sink'));
+    expect(sink.messages).toEqual([
+      expect.objectContaining({ recipients: ['customer@example.org'], subject: 'Shipped' }),
+    ]);
     await x.emu.control('DELETE', '/exchange/sink');
-    expect(z.object({ messages: z.array(z.unknown()) }).parse(await x.emu.control('GET', '/exchange/sink')).messages).toEqual([]);
+    expect(
+      z.object({ messages: z.array(z.unknown()) }).parse(await x.emu.control('GET', '/exchange/sink')).messages,
+    ).toEqual([]);
   });
 });
 
@@ -137,8 +213,13 @@ describe('faults', () => {
   it('fails the next SMTP transactions with the scripted reply', async () => {
     await x.emu.control('POST', '/exchange/faults/smtp', { count: 1, code: 451 });
     const transport = smtpTransport(x, ANDREA, token);
-    await expect(transport.sendMail({ from: ANDREA, to: 'customer@example.org', text: 'x' })).rejects.toMatchObject({ responseCode: 451, response: '451 4.3.0 Temporary server error. Please try again later' });
-    await expect(transport.sendMail({ from: ANDREA, to: 'customer@example.org', text: 'x' })).resolves.toMatchObject({ accepted: ['customer@example.org'] });
+    await expect(transport.sendMail({ from: ANDREA, to: 'customer@example.org', text: 'x' })).rejects.toMatchObject({
+      responseCode: 451,
+      response: '451 4.3.0 Temporary server error. Please try again later',
+    });
+    await expect(transport.sendMail({ from: ANDREA, to: 'customer@example.org', text: 'x' })).resolves.toMatchObject({
+      accepted: ['customer@example.org'],
+    });
     transport.close();
     expect(await x.emu.control('GET', '/exchange/faults')).toMatchObject({ smtpFailures: 0 });
   });

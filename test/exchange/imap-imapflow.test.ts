@@ -63,14 +63,20 @@ describe('imapflow against the emulator', () => {
   it('selects, fetches envelope, structure and source, and searches', async () => {
     const messageId = '<order-42@example.org>';
     h.service.store.append(ANDREA, inbox(), sampleMessage({ subject: 'Order 42', messageId }));
-    h.service.store.append(ANDREA, inbox(), sampleMessage({ subject: 'Invoice', body: 'Please pay' }), { flags: ['\\Seen'] });
+    h.service.store.append(ANDREA, inbox(), sampleMessage({ subject: 'Invoice', body: 'Please pay' }), {
+      flags: ['\\Seen'],
+    });
     const flow = client();
     await flow.connect();
     const mailbox = await flow.mailboxOpen('INBOX');
     expect(mailbox.exists).toBe(inbox().size);
     expect(mailbox.uidValidity).toBe(BigInt(inbox().uidValidity));
     const fetched = [];
-    for await (const message of flow.fetch('1:*', { uid: true, flags: true, envelope: true, bodyStructure: true, source: true, internalDate: true, size: true }, { uid: true })) {
+    for await (const message of flow.fetch(
+      '1:*',
+      { uid: true, flags: true, envelope: true, bodyStructure: true, source: true, internalDate: true, size: true },
+      { uid: true },
+    )) {
       fetched.push(message);
     }
     const order = fetched.find((m) => m.envelope?.messageId === messageId);
@@ -94,10 +100,16 @@ describe('imapflow against the emulator', () => {
     await flow.connect();
     await flow.mailboxOpen('INBOX');
     const before = inbox().size;
-    const exists = new Promise<number>((resolve) => flow.on('exists', (event: { count: number }) => resolve(event.count)));
+    const exists = new Promise<number>((resolve) =>
+      flow.on('exists', (event: { count: number }) => resolve(event.count)),
+    );
     const idling = flow.idle();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    h.service.router.deliver({ envelopeFrom: 'customer@example.org', recipients: [ANDREA], raw: sampleMessage({ subject: 'New mail' }) });
+    h.service.router.deliver({
+      envelopeFrom: 'customer@example.org',
+      recipients: [ANDREA],
+      raw: sampleMessage({ subject: 'New mail' }),
+    });
     expect(await exists).toBe(before + 1);
     // Any command ends the IDLE with DONE.
     await flow.noop();
@@ -121,7 +133,12 @@ describe('imapflow against the emulator', () => {
     expect(inbox().get(uid)).toBeUndefined();
     expect(h.service.store.mailbox(ANDREA).byName('Processed')?.get(1)?.content.header('subject')).toBe('Move me');
 
-    const appended = await flow.append('Drafts', sampleMessage({ subject: 'Draft reply' }), ['\\Draft', '\\Seen'], new Date(Date.UTC(2025, 0, 1)));
+    const appended = await flow.append(
+      'Drafts',
+      sampleMessage({ subject: 'Draft reply' }),
+      ['\\Draft', '\\Seen'],
+      new Date(Date.UTC(2025, 0, 1)),
+    );
     const drafts = h.service.store.mailbox(ANDREA).wellKnown('drafts');
     expect(appended && appended.uid).toBe(drafts.uidNext - 1);
     expect(appended && appended.uidValidity).toBe(BigInt(drafts.uidValidity));

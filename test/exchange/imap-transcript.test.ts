@@ -59,8 +59,13 @@ describe('greeting and capabilities', () => {
       '* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+',
       'a0 OK CAPABILITY completed.',
     ]);
-    expect(await client.command('a1', `AUTHENTICATE XOAUTH2 ${encodeXOAuth2(ANDREA, h.tenant.userToken(ANDREA))}`)).toEqual(['a1 OK AUTHENTICATE completed.']);
-    expect(await client.command('a2', 'CAPABILITY')).toEqual([`* CAPABILITY ${CAPABILITIES_AFTER_AUTH}`, 'a2 OK CAPABILITY completed.']);
+    expect(
+      await client.command('a1', `AUTHENTICATE XOAUTH2 ${encodeXOAuth2(ANDREA, h.tenant.userToken(ANDREA))}`),
+    ).toEqual(['a1 OK AUTHENTICATE completed.']);
+    expect(await client.command('a2', 'CAPABILITY')).toEqual([
+      `* CAPABILITY ${CAPABILITIES_AFTER_AUTH}`,
+      'a2 OK CAPABILITY completed.',
+    ]);
     expect(CAPABILITIES_AFTER_AUTH).toBe(
       'IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID UNSELECT CLIENTACCESSRULES CLIENTNETWORKPRESENCELOCATION BACKENDAUTHENTICATE CHILDREN IDLE NAMESPACE LITERAL+',
     );
@@ -69,7 +74,10 @@ describe('greeting and capabilities', () => {
 
   it('answers ID and NAMESPACE as Exchange does', async () => {
     const client = await connect();
-    expect(await client.command('a0', 'ID ("name" "postern")')).toEqual(['* ID ("name" "Microsoft.Exchange.Imap4.Imap4Server" "version" "15.20")', 'a0 OK ID completed.']);
+    expect(await client.command('a0', 'ID ("name" "postern")')).toEqual([
+      '* ID ("name" "Microsoft.Exchange.Imap4.Imap4Server" "version" "15.20")',
+      'a0 OK ID completed.',
+    ]);
     expect(await client.command('a1', 'NAMESPACE')).toEqual(['a1 BAD Command received in Invalid state.']);
   });
 });
@@ -81,16 +89,25 @@ describe('AUTHENTICATE XOAUTH2', () => {
     expect(await client.line()).toBe('+ ');
     client.send(encodeXOAuth2(ANDREA, h.tenant.userToken(ANDREA)));
     expect(await client.line()).toBe('a1 OK AUTHENTICATE completed.');
-    expect(await client.command('a2', 'NAMESPACE')).toEqual(['* NAMESPACE (("" "/")) NIL NIL', 'a2 OK NAMESPACE completed.']);
+    expect(await client.command('a2', 'NAMESPACE')).toEqual([
+      '* NAMESPACE (("" "/")) NIL NIL',
+      'a2 OK NAMESPACE completed.',
+    ]);
   });
 
   it('fails a bad, expired or wrong-audience token with NO AUTHENTICATE failed.', async () => {
     const client = await connect();
-    expect(await client.command('a1', `AUTHENTICATE XOAUTH2 ${encodeXOAuth2(ANDREA, 'not-a-token')}`)).toEqual(['a1 NO AUTHENTICATE failed.']);
+    expect(await client.command('a1', `AUTHENTICATE XOAUTH2 ${encodeXOAuth2(ANDREA, 'not-a-token')}`)).toEqual([
+      'a1 NO AUTHENTICATE failed.',
+    ]);
     const expired = h.tenant.userToken(ANDREA, { ttlMs: -1 });
-    expect(await client.command('a2', `AUTHENTICATE XOAUTH2 ${encodeXOAuth2(ANDREA, expired)}`)).toEqual(['a2 NO AUTHENTICATE failed.']);
+    expect(await client.command('a2', `AUTHENTICATE XOAUTH2 ${encodeXOAuth2(ANDREA, expired)}`)).toEqual([
+      'a2 NO AUTHENTICATE failed.',
+    ]);
     const graph = h.tenant.userToken(ANDREA, { audience: 'https://graph.microsoft.com' });
-    expect(await client.command('a3', `AUTHENTICATE XOAUTH2 ${encodeXOAuth2(ANDREA, graph)}`)).toEqual(['a3 NO AUTHENTICATE failed.']);
+    expect(await client.command('a3', `AUTHENTICATE XOAUTH2 ${encodeXOAuth2(ANDREA, graph)}`)).toEqual([
+      'a3 NO AUTHENTICATE failed.',
+    ]);
     expect(await client.command('a4', 'AUTHENTICATE XOAUTH2 bm90IHhvYXV0aA==')).toEqual(['a4 NO AUTHENTICATE failed.']);
   });
 
@@ -101,7 +118,9 @@ describe('AUTHENTICATE XOAUTH2', () => {
     client.send('*');
     expect(await client.line()).toBe('a1 NO The AUTH protocol exchange was canceled by the client.');
     expect(await client.command('a2', 'LOGIN andrea@contoso.com secret')).toEqual(['a2 NO LOGIN failed.']);
-    expect(await client.command('a3', `AUTHENTICATE PLAIN ${Buffer.from('\0andrea\0pw').toString('base64')}`)).toEqual(['a3 NO AUTHENTICATE failed.']);
+    expect(await client.command('a3', `AUTHENTICATE PLAIN ${Buffer.from('\0andrea\0pw').toString('base64')}`)).toEqual([
+      'a3 NO AUTHENTICATE failed.',
+    ]);
   });
 
   it('authenticates without access to the mailbox, then answers BAD User is authenticated but not connected. and BYE', async () => {
@@ -125,7 +144,10 @@ describe('AUTHENTICATE XOAUTH2', () => {
   it('connects a delegate with FullAccess to the shared mailbox', async () => {
     h.tenant.mailbox(SHARED).fullAccess.push(h.tenant.userId(ANDREA));
     const client = await login(SHARED, h.tenant.userToken(ANDREA));
-    expect(await client.command('a2', 'STATUS INBOX (MESSAGES UIDNEXT)')).toEqual(['* STATUS INBOX (MESSAGES 0 UIDNEXT 1)', 'a2 OK STATUS completed.']);
+    expect(await client.command('a2', 'STATUS INBOX (MESSAGES UIDNEXT)')).toEqual([
+      '* STATUS INBOX (MESSAGES 0 UIDNEXT 1)',
+      'a2 OK STATUS completed.',
+    ]);
     h.tenant.mailbox(SHARED).fullAccess.length = 0;
   });
 
@@ -161,14 +183,19 @@ describe('session lifetime', () => {
 
   it('signs off on LOGOUT', async () => {
     const client = await connect();
-    expect(await client.command('a1', 'LOGOUT')).toEqual(['* BYE Microsoft Exchange Server IMAP4 server signing off.', 'a1 OK LOGOUT completed.']);
+    expect(await client.command('a1', 'LOGOUT')).toEqual([
+      '* BYE Microsoft Exchange Server IMAP4 server signing off.',
+      'a1 OK LOGOUT completed.',
+    ]);
     await client.waitClosed();
   });
 
   it('answers NO Request is throttled when the fault is set, for the given number of commands', async () => {
     const client = await login();
     h.service.faults.throttleImap({ count: 2, backoffMs: 256625 });
-    expect(await client.command('a2', 'SELECT INBOX')).toEqual(['a2 NO Request is throttled. Suggested Backoff Time: 256625']);
+    expect(await client.command('a2', 'SELECT INBOX')).toEqual([
+      'a2 NO Request is throttled. Suggested Backoff Time: 256625',
+    ]);
     expect(await client.command('a3', 'NOOP')).toEqual(['a3 NO Request is throttled. Suggested Backoff Time: 256625']);
     expect(await client.command('a4', 'NOOP')).toEqual(['a4 OK NOOP completed.']);
     expect(h.service.faults.pending().imapThrottle).toBe(0);
@@ -209,7 +236,13 @@ describe('syntax, literals and pipelining', () => {
     expect(await client.line()).toBe(`a2 OK [APPENDUID ${inbox.uidValidity} ${inbox.uidNext - 1}] APPEND completed.`);
 
     const second = sampleMessage({ subject: 'Literal plus' });
-    client.write(Buffer.concat([Buffer.from(`a3 APPEND INBOX (\\Seen $Label1) {${second.length}+}\r\n`), second, Buffer.from('\r\n')]));
+    client.write(
+      Buffer.concat([
+        Buffer.from(`a3 APPEND INBOX (\\Seen $Label1) {${second.length}+}\r\n`),
+        second,
+        Buffer.from('\r\n'),
+      ]),
+    );
     expect(await client.line()).toBe('* NO Keywords are not supported!');
     expect(await client.line()).toBe(`a3 OK [APPENDUID ${inbox.uidValidity} ${inbox.uidNext - 1}] APPEND completed.`);
     expect(inbox.get(inbox.uidNext - 1)?.content.header('subject')).toBe('Literal plus');
@@ -238,7 +271,9 @@ describe('selected state', () => {
     const address = 'marco@contoso.com';
     const store = h.service.store;
     const inbox = store.mailbox(address).wellKnown('inbox');
-    const first = store.append(address, inbox, sampleMessage({ subject: 'One', messageId: '<one@x>' }), { flags: ['\\Seen'] });
+    const first = store.append(address, inbox, sampleMessage({ subject: 'One', messageId: '<one@x>' }), {
+      flags: ['\\Seen'],
+    });
     const second = store.append(address, inbox, sampleMessage({ subject: 'Two', messageId: '<two@x>' }));
     const client = await login(address, h.tenant.userToken(address));
     expect(await client.command('a2', 'SELECT INBOX')).toEqual([
@@ -251,7 +286,12 @@ describe('selected state', () => {
       `* OK [UIDNEXT ${inbox.uidNext}] The next unique identifier value`,
       'a2 OK [READ-WRITE] SELECT completed.',
     ]);
-    expect(await client.command('a3', `UID FETCH ${second.uid} (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (Message-ID Subject)])`)).toEqual([
+    expect(
+      await client.command(
+        'a3',
+        `UID FETCH ${second.uid} (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (Message-ID Subject)])`,
+      ),
+    ).toEqual([
       `* 2 FETCH (UID ${second.uid} FLAGS () RFC822.SIZE ${second.content.size} BODY[HEADER.FIELDS (MESSAGE-ID SUBJECT)] {37}`,
       'Subject: Two',
       'Message-ID: <two@x>',
@@ -259,9 +299,18 @@ describe('selected state', () => {
       ')',
       'a3 OK FETCH completed.',
     ]);
-    expect(await client.command('a4', 'FETCH 2 (BODY[TEXT]<0.5>)')).toEqual(['* 2 FETCH (BODY[TEXT]<0> {5}', 'Where FLAGS (\\Seen))', 'a4 OK FETCH completed.']);
-    expect(await client.command('a5', `UID STORE ${first.uid} +FLAGS (\\Flagged)`)).toEqual([`* 1 FETCH (FLAGS (\\Seen \\Flagged) UID ${first.uid})`, 'a5 OK STORE completed.']);
-    expect(await client.command('a6', `UID STORE ${first.uid} +FLAGS.SILENT ($Label1)`)).toEqual(['a6 BAD Command Argument Error. 11']);
+    expect(await client.command('a4', 'FETCH 2 (BODY[TEXT]<0.5>)')).toEqual([
+      '* 2 FETCH (BODY[TEXT]<0> {5}',
+      'Where FLAGS (\\Seen))',
+      'a4 OK FETCH completed.',
+    ]);
+    expect(await client.command('a5', `UID STORE ${first.uid} +FLAGS (\\Flagged)`)).toEqual([
+      `* 1 FETCH (FLAGS (\\Seen \\Flagged) UID ${first.uid})`,
+      'a5 OK STORE completed.',
+    ]);
+    expect(await client.command('a6', `UID STORE ${first.uid} +FLAGS.SILENT ($Label1)`)).toEqual([
+      'a6 BAD Command Argument Error. 11',
+    ]);
     expect(await client.command('a7', 'FETCH 9 FLAGS')).toEqual(['a7 BAD The specified message set is invalid.']);
     expect(await client.command('a8', `UID MOVE ${first.uid} "Deleted Items"`)).toEqual([
       `* OK [COPYUID ${store.mailbox(address).wellKnown('deleteditems').uidValidity} ${first.uid} 1]`,
@@ -270,7 +319,7 @@ describe('selected state', () => {
     ]);
     expect(await client.command('a9', 'STORE 1 +FLAGS.SILENT (\\Deleted)')).toEqual(['a9 OK STORE completed.']);
     expect(await client.command('b1', 'EXPUNGE')).toEqual(['* 1 EXPUNGE', 'b1 OK EXPUNGE completed.']);
-    expect(await client.command('b2', 'SELECT Nowhere')).toEqual(['b2 NO Nowhere doesn\'t exist.']);
+    expect(await client.command('b2', 'SELECT Nowhere')).toEqual(["b2 NO Nowhere doesn't exist."]);
     expect(await client.command('b3', 'CREATE Projects/2025')).toEqual(['b3 OK CREATE completed.']);
     expect(await client.command('b4', 'CREATE Projects')).toEqual(['b4 NO Mailbox already exists.']);
     expect(await client.command('b5', 'LIST "" "Projects*"')).toEqual([
@@ -293,7 +342,9 @@ describe('selected state', () => {
       'a2 OK STATUS completed.',
     ]);
     await client.command('a3', 'SELECT Drafts');
-    expect(await client.command('a4', `UID COPY ${a.uid}:${b.uid} "Junk Email"`)).toEqual([`a4 OK [COPYUID ${junk.uidValidity} ${a.uid}:${b.uid} ${junk.uidNext - 2}:${junk.uidNext - 1}] COPY completed.`]);
+    expect(await client.command('a4', `UID COPY ${a.uid}:${b.uid} "Junk Email"`)).toEqual([
+      `a4 OK [COPYUID ${junk.uidValidity} ${a.uid}:${b.uid} ${junk.uidNext - 2}:${junk.uidNext - 1}] COPY completed.`,
+    ]);
     expect(await client.command('a5', 'UID COPY 1 Nowhere')).toEqual(['a5 NO [TRYCREATE] Folder is not found.']);
     await client.command('a6', `UID STORE ${a.uid}:${b.uid} +FLAGS.SILENT (\\Deleted)`);
     const seqB = (await client.command('a7', `UID SEARCH UID ${b.uid}`))[0];
@@ -318,4 +369,3 @@ describe('selected state', () => {
     expect(await client.command('c1', 'DELETE INBOX')).toEqual(['c1 NO access denied.']);
   });
 });
-

@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { TestEmulator } from '../emulator/helpers/emulator.js';
-import { collection, CONTOSO, deliver, expectGraphError, GraphClient, startGraphEmulator, userToken } from './helpers/graph-emulator.js';
+import {
+  collection,
+  CONTOSO,
+  deliver,
+  expectGraphError,
+  GraphClient,
+  startGraphEmulator,
+  userToken,
+} from './helpers/graph-emulator.js';
 
 let emu: TestEmulator;
 let marco: GraphClient;
@@ -21,7 +29,15 @@ const receivedAt = (i: number): string => new Date(BASE_TIME + i * 3_600_000).to
 beforeAll(async () => {
   emu = await startGraphEmulator();
   for (let i = 0; i < 12; i += 1) {
-    await deliver(emu, { mailbox: MARCO, folder: 'Inbox', internalDate: receivedAt(i), subject: `Ticket ${i}`, text: `Body of ticket ${i}`, to: MARCO, flags: i < 3 ? ['\\Seen'] : [] });
+    await deliver(emu, {
+      mailbox: MARCO,
+      folder: 'Inbox',
+      internalDate: receivedAt(i),
+      subject: `Ticket ${i}`,
+      text: `Body of ticket ${i}`,
+      to: MARCO,
+      flags: i < 3 ? ['\\Seen'] : [],
+    });
   }
   marco = new GraphClient(emu, await userToken(emu, CONTOSO.marco));
   andrea = new GraphClient(emu, await userToken(emu, CONTOSO.andrea));
@@ -32,7 +48,9 @@ afterAll(() => emu.stop());
 describe('listing a folder', () => {
   it('pages newest first, 10 by default, following @odata.nextLink verbatim', async () => {
     const first = collection(await marco.get('/me/mailFolders/inbox/messages'));
-    expect(first['@odata.context']).toBe(`${emu.base}/v1.0/$metadata#users('${CONTOSO.marco.id}')/mailFolders('inbox')/messages`);
+    expect(first['@odata.context']).toBe(
+      `${emu.base}/v1.0/$metadata#users('${CONTOSO.marco.id}')/mailFolders('inbox')/messages`,
+    );
     expect(first.value).toHaveLength(10);
     expect(first.value.map((m) => m.subject)).toEqual([11, 10, 9, 8, 7, 6, 5, 4, 3, 2].map((i) => `Ticket ${i}`));
     expect(first['@odata.nextLink']).toMatch(/\/v1\.0\/me\/mailFolders\/inbox\/messages\?.*\$skip=10/);
@@ -42,11 +60,23 @@ describe('listing a folder', () => {
   });
 
   it('honours $top and $select (id and @odata.etag always present)', async () => {
-    const page = collection(await marco.get('/me/mailFolders/Inbox/messages?$top=3&$select=subject,receivedDateTime,isRead'));
+    const page = collection(
+      await marco.get('/me/mailFolders/Inbox/messages?$top=3&$select=subject,receivedDateTime,isRead'),
+    );
     expect(page['@odata.context']).toMatch(/\/messages\(subject,receivedDateTime,isRead\)$/);
     expect(page.value).toHaveLength(3);
-    expect(Object.keys(page.value[0] ?? {}).sort()).toEqual(['@odata.etag', 'id', 'isRead', 'receivedDateTime', 'subject']);
-    expect(page.value[0]).toMatchObject({ subject: 'Ticket 11', receivedDateTime: receivedAt(11).replace('.000Z', 'Z'), isRead: false });
+    expect(Object.keys(page.value[0] ?? {}).sort()).toEqual([
+      '@odata.etag',
+      'id',
+      'isRead',
+      'receivedDateTime',
+      'subject',
+    ]);
+    expect(page.value[0]).toMatchObject({
+      subject: 'Ticket 11',
+      receivedDateTime: receivedAt(11).replace('.000Z', 'Z'),
+      isRead: false,
+    });
     const next = collection(await marco.get(page['@odata.nextLink'] ?? ''));
     expect(next.value.map((m) => m.subject)).toEqual(['Ticket 8', 'Ticket 7', 'Ticket 6']);
     expect(Object.keys(next.value[0] ?? {})).not.toContain('body');
@@ -56,13 +86,22 @@ describe('listing a folder', () => {
     const query = `$filter=receivedDateTime ge ${receivedAt(9).replace('.000Z', 'Z')}&$orderby=receivedDateTime asc&$select=subject`;
     const page = collection(await marco.get(`/me/mailFolders/inbox/messages?${query}`));
     expect(page.value.map((m) => m.subject)).toEqual(['Ticket 9', 'Ticket 10', 'Ticket 11']);
-    const unread = collection(await marco.get(`/users/${MARCO}/mailFolders/inbox/messages?$filter=isRead eq true&$select=subject`));
+    const unread = collection(
+      await marco.get(`/users/${MARCO}/mailFolders/inbox/messages?$filter=isRead eq true&$select=subject`),
+    );
     expect(unread.value.map((m) => m.subject)).toEqual(['Ticket 2', 'Ticket 1', 'Ticket 0']);
   });
 
   it('refuses an $orderby property that does not lead the $filter: 400 InefficientFilter', async () => {
-    const response = await marco.get('/me/mailFolders/inbox/messages?$filter=isRead eq false&$orderby=receivedDateTime desc');
-    expectGraphError(response, 400, 'InefficientFilter', 'The restriction or sort order is too complex for this operation.');
+    const response = await marco.get(
+      '/me/mailFolders/inbox/messages?$filter=isRead eq false&$orderby=receivedDateTime desc',
+    );
+    expectGraphError(
+      response,
+      400,
+      'InefficientFilter',
+      'The restriction or sort order is too complex for this operation.',
+    );
   });
 
   it('answers bad OData with 400: $top out of range, unknown property, quoted date, repeated option', async () => {
@@ -74,7 +113,11 @@ describe('listing a folder', () => {
       'RequestBroker--ParseUri',
       "Could not find a property named 'colour' on type 'Microsoft.OutlookServices.Message'.",
     );
-    expectGraphError(await marco.get("/me/mailFolders/inbox/messages?$filter=receivedDateTime ge '2026-01-01'"), 400, 'BadRequest');
+    expectGraphError(
+      await marco.get("/me/mailFolders/inbox/messages?$filter=receivedDateTime ge '2026-01-01'"),
+      400,
+      'BadRequest',
+    );
     expectGraphError(await marco.get('/me/mailFolders/inbox/messages?$top=1&$top=2'), 400, 'BadRequest');
   });
 });
@@ -104,7 +147,11 @@ async function inboxId(client: GraphClient): Promise<string> {
   return z.object({ id: z.string() }).parse(folder.json).id;
 }
 
-async function findBySubject(client: GraphClient, subject: string, folder = 'inbox'): Promise<z.infer<typeof messageSchema>> {
+async function findBySubject(
+  client: GraphClient,
+  subject: string,
+  folder = 'inbox',
+): Promise<z.infer<typeof messageSchema>> {
   const page = collection(await client.get(`/me/mailFolders/${folder}/messages?$top=100`));
   const found = page.value.find((m) => m.subject === subject);
   if (found === undefined) throw new Error(`no message "${subject}" in ${folder}`);
@@ -113,12 +160,21 @@ async function findBySubject(client: GraphClient, subject: string, folder = 'inb
 
 describe('one message', () => {
   it('is Graph JSON (addresses, ids, body in HTML or text on request) and its MIME is $value', async () => {
-    await deliver(emu, { to: CONTOSO.andrea.upn, cc: 'carla@example.org', from: '"Bea Customer" <bea@example.org>', subject: 'Printer on fire', text: 'It is on fire.\nPlease come.', messageId: '<fire-1@example.org>' });
+    await deliver(emu, {
+      to: CONTOSO.andrea.upn,
+      cc: 'carla@example.org',
+      from: '"Bea Customer" <bea@example.org>',
+      subject: 'Printer on fire',
+      text: 'It is on fire.\nPlease come.',
+      messageId: '<fire-1@example.org>',
+    });
     const listed = await findBySubject(andrea, 'Printer on fire');
     const got = await andrea.get(`/me/messages/${listed.id}`);
     expect(got.status).toBe(200);
     const message = messageSchema.parse(got.json);
-    expect(got.json['@odata.context']).toBe(`${emu.base}/v1.0/$metadata#users('${CONTOSO.andrea.id}')/messages/$entity`);
+    expect(got.json['@odata.context']).toBe(
+      `${emu.base}/v1.0/$metadata#users('${CONTOSO.andrea.id}')/messages/$entity`,
+    );
     expect(message).toMatchObject({
       subject: 'Printer on fire',
       from: { emailAddress: { name: 'Bea Customer', address: 'bea@example.org' } },
@@ -142,22 +198,42 @@ describe('one message', () => {
 
     const mime = await andrea.get(`/me/messages/${listed.id}/$value`);
     expect(mime.status).toBe(200);
-    const stored = z.object({ messages: z.array(z.object({ messageId: z.string().nullable(), raw: z.string() })) }).parse(await emu.control('GET', `/exchange/mailboxes/${CONTOSO.andrea.upn}/folders/Inbox/messages?raw=true`));
+    const stored = z
+      .object({ messages: z.array(z.object({ messageId: z.string().nullable(), raw: z.string() })) })
+      .parse(await emu.control('GET', `/exchange/mailboxes/${CONTOSO.andrea.upn}/folders/Inbox/messages?raw=true`));
     expect(mime.text).toBe(stored.messages.find((m) => m.messageId === '<fire-1@example.org>')?.raw);
     expect(mime.text).toContain('Subject: Printer on fire');
   });
 
   it('lists, gets and downloads file attachments (contentBytes base64)', async () => {
     const pdf = Buffer.from('%PDF-1.4 fake invoice');
-    await deliver(emu, { to: CONTOSO.andrea.upn, subject: 'Invoice attached', text: 'See attachment.', attachments: [{ filename: 'invoice.pdf', contentType: 'application/pdf', contentBase64: pdf.toString('base64') }] });
+    await deliver(emu, {
+      to: CONTOSO.andrea.upn,
+      subject: 'Invoice attached',
+      text: 'See attachment.',
+      attachments: [{ filename: 'invoice.pdf', contentType: 'application/pdf', contentBase64: pdf.toString('base64') }],
+    });
     const message = await findBySubject(andrea, 'Invoice attached');
     expect(message.hasAttachments).toBe(true);
     const list = collection(await andrea.get(`/me/messages/${message.id}/attachments`));
     expect(list.value).toHaveLength(1);
     const attachment = z
-      .object({ '@odata.type': z.literal('#microsoft.graph.fileAttachment'), id: z.string(), name: z.string(), contentType: z.string(), size: z.number(), isInline: z.boolean(), contentBytes: z.string() })
+      .object({
+        '@odata.type': z.literal('#microsoft.graph.fileAttachment'),
+        id: z.string(),
+        name: z.string(),
+        contentType: z.string(),
+        size: z.number(),
+        isInline: z.boolean(),
+        contentBytes: z.string(),
+      })
       .parse(list.value[0]);
-    expect(attachment).toMatchObject({ name: 'invoice.pdf', contentType: 'application/pdf', size: pdf.length, isInline: false });
+    expect(attachment).toMatchObject({
+      name: 'invoice.pdf',
+      contentType: 'application/pdf',
+      size: pdf.length,
+      isInline: false,
+    });
     expect(Buffer.from(attachment.contentBytes, 'base64')).toEqual(pdf);
     const one = await andrea.get(`/me/messages/${message.id}/attachments/${attachment.id}`);
     expect(one.json).toMatchObject({ id: attachment.id, name: 'invoice.pdf', contentBytes: attachment.contentBytes });
@@ -174,7 +250,9 @@ describe('one message', () => {
     const after = messageSchema.parse(patched.json);
     expect(after.isRead).toBe(true);
     expect(after.changeKey).not.toBe(before.changeKey);
-    const store = z.object({ messages: z.array(z.object({ subject: z.string().nullable(), flags: z.array(z.string()) })) }).parse(await emu.control('GET', `/exchange/mailboxes/${CONTOSO.andrea.upn}/folders/Inbox/messages`));
+    const store = z
+      .object({ messages: z.array(z.object({ subject: z.string().nullable(), flags: z.array(z.string()) })) })
+      .parse(await emu.control('GET', `/exchange/mailboxes/${CONTOSO.andrea.upn}/folders/Inbox/messages`));
     expect(store.messages.find((m) => m.subject === 'Read me')?.flags).toContain('\\Seen');
     expectGraphError(await andrea.patch(`/me/messages/${before.id}`, { colour: 'red' }), 400, 'RequestBodyRead');
   });
@@ -190,18 +268,38 @@ describe('one message', () => {
     const deletedItems = z.object({ id: z.string() }).parse((await andrea.get('/me/mailFolders/deleteditems')).json);
     expect(after.parentFolderId).toBe(deletedItems.id);
     expect((await findBySubject(andrea, 'Move me', 'deleteditems')).id).toBe(after.id);
-    expectGraphError(await andrea.get(`/me/messages/${before.id}`), 404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    expectGraphError(
+      await andrea.get(`/me/messages/${before.id}`),
+      404,
+      'ErrorItemNotFound',
+      'The specified object was not found in the store.',
+    );
     expectGraphError(await andrea.get('/me/messages/not-an-id'), 400, 'ErrorInvalidIdMalformed', 'Id is malformed.');
-    expectGraphError(await andrea.post(`/me/messages/${after.id}/move`, { destinationId: 'nosuchfolder' }), 400, 'ErrorInvalidIdMalformed');
+    expectGraphError(
+      await andrea.post(`/me/messages/${after.id}/move`, { destinationId: 'nosuchfolder' }),
+      400,
+      'ErrorInvalidIdMalformed',
+    );
   });
 });
 
 describe('folders', () => {
   it('lists the top-level folders and gets one by well-known name with its counts', async () => {
     const folders = collection(await marco.get('/me/mailFolders'));
-    expect(folders.value.map((f) => f.displayName)).toEqual(['Inbox', 'Drafts', 'Sent Items', 'Deleted Items', 'Junk Email']);
+    expect(folders.value.map((f) => f.displayName)).toEqual([
+      'Inbox',
+      'Drafts',
+      'Sent Items',
+      'Deleted Items',
+      'Junk Email',
+    ]);
     const inbox = await marco.get("/me/mailFolders('Inbox')");
-    expect(inbox.json).toMatchObject({ displayName: 'Inbox', totalItemCount: 12, unreadItemCount: 9, childFolderCount: 0 });
+    expect(inbox.json).toMatchObject({
+      displayName: 'Inbox',
+      totalItemCount: 12,
+      unreadItemCount: 9,
+      childFolderCount: 0,
+    });
     const byId = await marco.get(`/me/mailFolders/${z.object({ id: z.string() }).parse(inbox.json).id}`);
     expect(byId.json).toMatchObject({ displayName: 'Inbox' });
     const named = collection(await marco.get("/me/mailFolders?$filter=displayName eq 'Junk Email'"));

@@ -6,12 +6,24 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { TestEmulator } from '../emulator/helpers/emulator.js';
-import { appToken, CONTOSO, expectGraphError, GraphClient, SHARED, startGraphEmulator, userToken, type GraphResponse } from './helpers/graph-emulator.js';
+import {
+  appToken,
+  CONTOSO,
+  expectGraphError,
+  GraphClient,
+  SHARED,
+  startGraphEmulator,
+  userToken,
+  type GraphResponse,
+} from './helpers/graph-emulator.js';
 
 let emu: TestEmulator;
 let andrea: GraphClient;
 
-const statusSchema = z.object({ inFlight: z.record(z.string(), z.number()), limits: z.object({ concurrency: z.number(), retryAfterSeconds: z.number() }) });
+const statusSchema = z.object({
+  inFlight: z.record(z.string(), z.number()),
+  limits: z.object({ concurrency: z.number(), retryAfterSeconds: z.number() }),
+});
 const faultsSchema = z.object({ faults: z.array(z.unknown()) });
 
 /** Waits (polling the control API, no fixed sleep) until `count` requests are in flight for the key. */
@@ -85,7 +97,9 @@ describe('scripted faults for the next N calls', () => {
 
   it('answers 503 (with Retry-After when given), also through the generic /faults route with target graph', async () => {
     await emu.control('POST', '/graph/faults', { kind: 'unavailable', count: 1, retryAfterSeconds: 3 });
-    const unavailable = await andrea.post('/me/sendMail', { message: { subject: 'x', toRecipients: [{ emailAddress: { address: 'a@example.org' } }] } });
+    const unavailable = await andrea.post('/me/sendMail', {
+      message: { subject: 'x', toRecipients: [{ emailAddress: { address: 'a@example.org' } }] },
+    });
     expectGraphError(unavailable, 503, 'serviceNotAvailable');
     expect(unavailable.headers.get('retry-after')).toBe('3');
 
@@ -94,7 +108,13 @@ describe('scripted faults for the next N calls', () => {
     expectGraphError(generic, 503, 'serviceNotAvailable');
     expect(generic.headers.get('retry-after')).toBeNull();
 
-    await emu.control('POST', '/faults', { target: 'graph', kind: 'http-503', status: 429, retryAfterSeconds: 2, count: 1 });
+    await emu.control('POST', '/faults', {
+      target: 'graph',
+      kind: 'http-503',
+      status: 429,
+      retryAfterSeconds: 2,
+      count: 1,
+    });
     const viaGeneric = await andrea.get('/me/mailFolders');
     expectGraphError(viaGeneric, 429, 'ApplicationThrottled');
     expect(viaGeneric.headers.get('retry-after')).toBe('2');

@@ -31,7 +31,12 @@ export async function startTestPostern(
     env: { POSTERN_DATA_DIR: dataDir, POSTERN_LOG_LEVEL: 'debug', POSTERN_LOG_CONSOLE: 'false', ...env },
     ...options,
   });
-  const app = await buildApp({ config: runtime.config, logger: runtime.log.logger, services: runtime.services, version: 'test' });
+  const app = await buildApp({
+    config: runtime.config,
+    logger: runtime.log.logger,
+    services: runtime.services,
+    version: 'test',
+  });
   await app.ready();
   let counter = 0;
   return {

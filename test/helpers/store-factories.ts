@@ -19,7 +19,11 @@ function stamp(db: Database): { created_at: string; updated_at: string } {
 }
 
 /** A cloud provider with a client secret. */
-export async function insertProvider(db: Database, box: SecretBox, secret: { clientSecret?: string } = {}): Promise<number> {
+export async function insertProvider(
+  db: Database,
+  box: SecretBox,
+  secret: { clientSecret?: string } = {},
+): Promise<number> {
   const n = next();
   const row = await db.kysely
     .insertInto('cloud_providers')

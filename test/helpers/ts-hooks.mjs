@@ -25,8 +25,17 @@ async function exists(url) {
 }
 
 export async function resolve(specifier, context, nextResolve) {
-  const relative = specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('file:') || specifier.startsWith('/');
-  if (relative && specifier.endsWith('.js') && context.parentURL !== undefined && context.parentURL.startsWith('file:')) {
+  const relative =
+    specifier.startsWith('./') ||
+    specifier.startsWith('../') ||
+    specifier.startsWith('file:') ||
+    specifier.startsWith('/');
+  if (
+    relative &&
+    specifier.endsWith('.js') &&
+    context.parentURL !== undefined &&
+    context.parentURL.startsWith('file:')
+  ) {
     const url = new URL(specifier, context.parentURL);
     if (!url.pathname.includes('/node_modules/') && !(await exists(url))) {
       const tsUrl = new URL(url.href.replace(/\.js$/, '.ts'));

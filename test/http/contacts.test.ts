@@ -13,7 +13,12 @@ beforeAll(async () => {
 afterAll(async () => postern.close());
 
 const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, authorization: string, payload?: unknown) =>
-  postern.app.inject({ method, url, headers: { authorization }, payload: payload as Record<string, unknown> | undefined });
+  postern.app.inject({
+    method,
+    url,
+    headers: { authorization },
+    payload: payload as Record<string, unknown> | undefined,
+  });
 
 describe('lists and contacts', () => {
   let listId: number;
@@ -29,25 +34,45 @@ describe('lists and contacts', () => {
   });
 
   it('creates contacts with several addresses, unique regardless of case', async () => {
-    const ada = await call('POST', '/api/contacts', admin, { listId, name: 'Ada Lovelace', addresses: ['Ada@Example.com', 'ada@work.example'] });
+    const ada = await call('POST', '/api/contacts', admin, {
+      listId,
+      name: 'Ada Lovelace',
+      addresses: ['Ada@Example.com', 'ada@work.example'],
+    });
     expect(ada.statusCode).toBe(201);
     expect(ada.json().addresses).toEqual(['ada@example.com', 'ada@work.example']);
 
-    const clash = await call('POST', '/api/contacts', admin, { listId, name: 'Impostor', addresses: ['ADA@example.COM'] });
+    const clash = await call('POST', '/api/contacts', admin, {
+      listId,
+      name: 'Impostor',
+      addresses: ['ADA@example.COM'],
+    });
     expect(clash.statusCode).toBe(409);
     expect(clash.json().error.message).toContain('ada@example.com');
 
-    const twice = await call('POST', '/api/contacts', admin, { listId, name: 'Twice', addresses: ['x@example.com', 'X@example.com'] });
+    const twice = await call('POST', '/api/contacts', admin, {
+      listId,
+      name: 'Twice',
+      addresses: ['x@example.com', 'X@example.com'],
+    });
     expect(twice.statusCode).toBe(400);
 
-    const noList = await call('POST', '/api/contacts', admin, { listId: 9999, name: 'Lost', addresses: ['lost@example.com'] });
+    const noList = await call('POST', '/api/contacts', admin, {
+      listId: 9999,
+      name: 'Lost',
+      addresses: ['lost@example.com'],
+    });
     expect(noList.statusCode).toBe(400);
     expect(noList.json().error.details.fields[0].field).toBe('listId');
   });
 
   it('searches by name or address and paginates, for agents too', async () => {
     for (let i = 0; i < 7; i += 1) {
-      const r = await call('POST', '/api/contacts', admin, { listId, name: `Customer ${i}`, addresses: [`c${i}@shop.example`] });
+      const r = await call('POST', '/api/contacts', admin, {
+        listId,
+        name: `Customer ${i}`,
+        addresses: [`c${i}@shop.example`],
+      });
       expect(r.statusCode).toBe(201);
     }
     const byAddress = await call('GET', '/api/contacts?q=WORK.example', agent);
@@ -71,7 +96,11 @@ describe('lists and contacts', () => {
     const updated = await call('PATCH', `/api/contacts/${id}`, admin, { addresses: ['ada@new.example'] });
     expect(updated.statusCode).toBe(200);
     expect(updated.json().addresses).toEqual(['ada@new.example']);
-    const reuse = await call('POST', '/api/contacts', admin, { listId, name: 'Someone', addresses: ['ada@example.com'] });
+    const reuse = await call('POST', '/api/contacts', admin, {
+      listId,
+      name: 'Someone',
+      addresses: ['ada@example.com'],
+    });
     expect(reuse.statusCode).toBe(201);
 
     const blocked = await call('DELETE', `/api/lists/${listId}`, admin);

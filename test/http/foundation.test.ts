@@ -25,13 +25,19 @@ describe('system routes', () => {
     expect(response.statusCode).toBe(200);
     const doc = response.json<{ openapi: string; paths: Record<string, unknown> }>();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/contacts', '/api/lists/{id}', '/api/auth/login']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/contacts', '/api/lists/{id}', '/api/auth/login']),
+    );
   });
 });
 
 describe('errors', () => {
   it('names an unknown route', async () => {
-    const response = await postern.app.inject({ method: 'GET', url: '/api/nothing-here?x=1', headers: { authorization: admin } });
+    const response = await postern.app.inject({
+      method: 'GET',
+      url: '/api/nothing-here?x=1',
+      headers: { authorization: admin },
+    });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({
       error: {
@@ -70,7 +76,12 @@ describe('errors', () => {
   });
 
   it('keeps serving after bad requests', async () => {
-    await postern.app.inject({ method: 'POST', url: '/api/lists', headers: { authorization: admin, 'content-type': 'application/json' }, payload: '[' });
+    await postern.app.inject({
+      method: 'POST',
+      url: '/api/lists',
+      headers: { authorization: admin, 'content-type': 'application/json' },
+      payload: '[',
+    });
     expect((await postern.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
   });
 });
@@ -83,7 +94,11 @@ describe('access control', () => {
   });
 
   it('answers 401 for an unknown token', async () => {
-    const response = await postern.app.inject({ method: 'GET', url: '/api/users', headers: { authorization: 'Bearer pst_nope' } });
+    const response = await postern.app.inject({
+      method: 'GET',
+      url: '/api/users',
+      headers: { authorization: 'Bearer pst_nope' },
+    });
     expect(response.statusCode).toBe(401);
     expect(response.json().error.code).toBe('AUTH_TOKEN_INVALID');
   });
@@ -94,23 +109,44 @@ describe('access control', () => {
       ['POST', '/api/lists'],
       ['DELETE', '/api/contacts/1'],
     ] as const) {
-      const response = await postern.app.inject({ method, url, headers: { authorization: agent }, payload: method === 'POST' ? { name: 'x' } : undefined });
+      const response = await postern.app.inject({
+        method,
+        url,
+        headers: { authorization: agent },
+        payload: method === 'POST' ? { name: 'x' } : undefined,
+      });
       expect(response.statusCode, `${method} ${url}`).toBe(403);
       expect(response.json().error.code).toBe('AUTH_FORBIDDEN');
     }
-    expect((await postern.app.inject({ method: 'GET', url: '/api/lists', headers: { authorization: agent } })).statusCode).toBe(200);
-    expect((await postern.app.inject({ method: 'GET', url: '/api/users', headers: { authorization: admin } })).statusCode).toBe(200);
+    expect(
+      (await postern.app.inject({ method: 'GET', url: '/api/lists', headers: { authorization: agent } })).statusCode,
+    ).toBe(200);
+    expect(
+      (await postern.app.inject({ method: 'GET', url: '/api/users', headers: { authorization: admin } })).statusCode,
+    ).toBe(200);
   });
 
   it('stops accepting a revoked token', async () => {
-    const created = await postern.app.inject({ method: 'POST', url: '/api/tokens', headers: { authorization: admin }, payload: { name: 'ci' } });
+    const created = await postern.app.inject({
+      method: 'POST',
+      url: '/api/tokens',
+      headers: { authorization: admin },
+      payload: { name: 'ci' },
+    });
     expect(created.statusCode).toBe(201);
     const { id, token } = created.json<{ id: number; token: string }>();
     expect(token).toMatch(/^pst_/);
     const listed = await postern.app.inject({ method: 'GET', url: '/api/tokens', headers: { authorization: admin } });
     expect(JSON.stringify(listed.json())).not.toContain(token);
-    expect((await postern.app.inject({ method: 'DELETE', url: `/api/tokens/${id}`, headers: { authorization: admin } })).statusCode).toBe(204);
-    const after = await postern.app.inject({ method: 'GET', url: '/api/lists', headers: { authorization: `Bearer ${token}` } });
+    expect(
+      (await postern.app.inject({ method: 'DELETE', url: `/api/tokens/${id}`, headers: { authorization: admin } }))
+        .statusCode,
+    ).toBe(204);
+    const after = await postern.app.inject({
+      method: 'GET',
+      url: '/api/lists',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(after.statusCode).toBe(401);
   });
 });

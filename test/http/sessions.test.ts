@@ -16,7 +16,12 @@ function cookiesOf(response: LightMyRequestResponse): Record<string, string> {
 }
 
 async function login(username: string, password: string) {
-  return postern.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, remoteAddress: `10.0.0.${username.length}` });
+  return postern.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { username, password },
+    remoteAddress: `10.0.0.${username.length}`,
+  });
 }
 
 describe('cookie sessions', () => {
@@ -50,7 +55,13 @@ describe('cookie sessions', () => {
     expect(forged.statusCode).toBe(403);
     expect(forged.json().error.code).toBe('AUTH_CSRF_FAILED');
 
-    const wrong = await postern.app.inject({ method: 'POST', url: '/api/tokens', cookies, headers: { 'x-csrf-token': 'guess' }, payload: { name: 'x' } });
+    const wrong = await postern.app.inject({
+      method: 'POST',
+      url: '/api/tokens',
+      cookies,
+      headers: { 'x-csrf-token': 'guess' },
+      payload: { name: 'x' },
+    });
     expect(wrong.statusCode).toBe(403);
 
     const good = await postern.app.inject({
@@ -65,7 +76,12 @@ describe('cookie sessions', () => {
 
   it('ends the session on sign-out', async () => {
     const cookies = cookiesOf(await login('andrea', PASSWORD));
-    const out = await postern.app.inject({ method: 'POST', url: '/api/auth/logout', cookies, headers: { 'x-csrf-token': cookies.postern_csrf ?? '' } });
+    const out = await postern.app.inject({
+      method: 'POST',
+      url: '/api/auth/logout',
+      cookies,
+      headers: { 'x-csrf-token': cookies.postern_csrf ?? '' },
+    });
     expect(out.statusCode).toBe(204);
     const after = await postern.app.inject({ method: 'GET', url: '/api/auth/me', cookies });
     expect(after.statusCode).toBe(401);
@@ -76,12 +92,30 @@ describe('cookie sessions', () => {
     await postern.runtime.services.users.create({ username: 'sam', role: 'agent', password: PASSWORD });
     const cookies = cookiesOf(await login('sam', PASSWORD));
     const headers = { 'x-csrf-token': cookies.postern_csrf ?? '' };
-    const wrong = await postern.app.inject({ method: 'POST', url: '/api/auth/password', cookies, headers, payload: { currentPassword: 'nope', newPassword: 'another long password' } });
+    const wrong = await postern.app.inject({
+      method: 'POST',
+      url: '/api/auth/password',
+      cookies,
+      headers,
+      payload: { currentPassword: 'nope', newPassword: 'another long password' },
+    });
     expect(wrong.statusCode).toBe(401);
-    const short = await postern.app.inject({ method: 'POST', url: '/api/auth/password', cookies, headers, payload: { currentPassword: PASSWORD, newPassword: 'short' } });
+    const short = await postern.app.inject({
+      method: 'POST',
+      url: '/api/auth/password',
+      cookies,
+      headers,
+      payload: { currentPassword: PASSWORD, newPassword: 'short' },
+    });
     expect(short.statusCode).toBe(400);
     expect(short.json().error.details.fields[0].field).toBe('newPassword');
-    const ok = await postern.app.inject({ method: 'POST', url: '/api/auth/password', cookies, headers, payload: { currentPassword: PASSWORD, newPassword: 'another long password' } });
+    const ok = await postern.app.inject({
+      method: 'POST',
+      url: '/api/auth/password',
+      cookies,
+      headers,
+      payload: { currentPassword: PASSWORD, newPassword: 'another long password' },
+    });
     expect(ok.statusCode).toBe(204);
     expect((await login('sam', 'another long password')).statusCode).toBe(200);
   });
@@ -89,7 +123,12 @@ describe('cookie sessions', () => {
   it('rate-limits sign-in attempts from one address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i += 1) {
-      const response = await postern.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'andrea', password: 'wrong password!!' }, remoteAddress: '10.9.9.9' });
+      const response = await postern.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: 'andrea', password: 'wrong password!!' },
+        remoteAddress: '10.9.9.9',
+      });
       statuses.push(response.statusCode);
       if (response.statusCode === 429) {
         expect(response.json().error.code).toBe('AUTH_RATE_LIMITED');
@@ -120,13 +159,25 @@ describe('users administration', () => {
 
   it('refuses to demote or disable the last administrator', async () => {
     const { authorization, userId } = await postern.bearer('admin', 'solo-check');
-    const users = (await postern.app.inject({ method: 'GET', url: '/api/users', headers: { authorization } })).json<{ items: Array<{ id: number; role: string }> }>();
+    const users = (await postern.app.inject({ method: 'GET', url: '/api/users', headers: { authorization } })).json<{
+      items: Array<{ id: number; role: string }>;
+    }>();
     const admins = users.items.filter((u) => u.role === 'admin');
     for (const other of admins.filter((u) => u.id !== userId)) {
-      const r = await postern.app.inject({ method: 'PATCH', url: `/api/users/${other.id}`, headers: { authorization }, payload: { disabled: true } });
+      const r = await postern.app.inject({
+        method: 'PATCH',
+        url: `/api/users/${other.id}`,
+        headers: { authorization },
+        payload: { disabled: true },
+      });
       expect(r.statusCode).toBe(200);
     }
-    const last = await postern.app.inject({ method: 'PATCH', url: `/api/users/${userId}`, headers: { authorization }, payload: { role: 'agent' } });
+    const last = await postern.app.inject({
+      method: 'PATCH',
+      url: `/api/users/${userId}`,
+      headers: { authorization },
+      payload: { role: 'agent' },
+    });
     expect(last.statusCode).toBe(409);
     expect(last.json().error.message).toMatch(/last active administrator/);
   });

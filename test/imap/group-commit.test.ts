@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FetchedMessage, SyncStore } from '../../src/mail/imap/folder-sync.js';
 import { createSyncStore } from '../../src/services/mailbox-sync-store.js';
-import { countAccountMessages, createEmailAccount, createList, getCheckpoint, type Database, type EmailAccountRecord } from '../../src/store/index.js';
+import {
+  countAccountMessages,
+  createEmailAccount,
+  createList,
+  getCheckpoint,
+  type Database,
+  type EmailAccountRecord,
+} from '../../src/store/index.js';
 import { forEachEngine } from '../helpers/store.js';
 import { CONTOSO, startMailEmulator, type MailEmulator } from './helpers.js';
 import { buildSync } from './sync-helpers.js';
@@ -40,13 +47,23 @@ function message(n: number, folder: string, bodyBytes = 200): Buffer {
 /** What the store saw: each prepared UID, each group, and whether a grouped message was already \Seen. */
 interface Recorded {
   readonly prepared: number[];
-  readonly groups: Array<{ uids: number[]; bytes: number; seenBeforeCommit: boolean; checkpointAfter: number | undefined }>;
+  readonly groups: Array<{
+    uids: number[];
+    bytes: number;
+    seenBeforeCommit: boolean;
+    checkpointAfter: number | undefined;
+  }>;
 }
 
-function recordingStore(db: Database, account: EmailAccountRecord, folder: string): { store: SyncStore; recorded: Recorded } {
+function recordingStore(
+  db: Database,
+  account: EmailAccountRecord,
+  folder: string,
+): { store: SyncStore; recorded: Recorded } {
   const inner = createSyncStore(db, account);
   const recorded: Recorded = { prepared: [], groups: [] };
-  const seen = (uid: number): boolean => mail.exchange.service.store.mailbox(DEVELOPERS).byName(folder)?.get(uid)?.flags.has('\\Seen') === true;
+  const seen = (uid: number): boolean =>
+    mail.exchange.service.store.mailbox(DEVELOPERS).byName(folder)?.get(uid)?.flags.has('\\Seen') === true;
   const store: SyncStore = {
     ...inner,
     prepare(message: FetchedMessage) {
@@ -57,7 +74,12 @@ function recordingStore(db: Database, account: EmailAccountRecord, folder: strin
       const seenBeforeCommit = messages.some((m) => seen(m.uid));
       const results = await inner.ingestMany(messages);
       const checkpointAfter = (await getCheckpoint(db, account.id, folder))?.lastUid;
-      recorded.groups.push({ uids: messages.map((m) => m.uid), bytes: messages.reduce((sum, m) => sum + m.raw.length, 0), seenBeforeCommit, checkpointAfter });
+      recorded.groups.push({
+        uids: messages.map((m) => m.uid),
+        bytes: messages.reduce((sum, m) => sum + m.raw.length, 0),
+        seenBeforeCommit,
+        checkpointAfter,
+      });
       return results;
     },
   };
@@ -95,15 +117,31 @@ forEachEngine((engine, openFresh) => {
 
   it('commits each batch in groups as it streams in, in UID order, and marks mail seen only after its group committed', async () => {
     const folder = `Groups ${engine}`;
-    fill(folder, Array.from({ length: 23 }, () => 200));
+    fill(
+      folder,
+      Array.from({ length: 23 }, () => 200),
+    );
     const account = await accountFor(folder);
     const { store, recorded } = recordingStore(db, account, folder);
-    const { sync } = buildSync(mail, db, account, { store, tuning: { batchCount: 10, groupCount: 4, groupBytes: 1024 * 1024 } });
+    const { sync } = buildSync(mail, db, account, {
+      store,
+      tuning: { batchCount: 10, groupCount: 4, groupBytes: 1024 * 1024 },
+    });
     await sync.syncOnce();
 
-    expect(recorded.groups.map((group) => group.uids)).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10], [11, 12, 13, 14], [15, 16, 17, 18], [19, 20], [21, 22, 23]]);
+    expect(recorded.groups.map((group) => group.uids)).toEqual([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9, 10],
+      [11, 12, 13, 14],
+      [15, 16, 17, 18],
+      [19, 20],
+      [21, 22, 23],
+    ]);
     // Each group is one transaction that leaves the checkpoint on its last message.
-    expect(recorded.groups.map((group) => group.checkpointAfter)).toEqual(recorded.groups.map((group) => group.uids.at(-1)));
+    expect(recorded.groups.map((group) => group.checkpointAfter)).toEqual(
+      recorded.groups.map((group) => group.uids.at(-1)),
+    );
     expect(recorded.groups.some((group) => group.seenBeforeCommit)).toBe(false);
     // Every message was handed over for parsing as it arrived, before its group was stored.
     expect(recorded.prepared).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
@@ -117,7 +155,10 @@ forEachEngine((engine, openFresh) => {
     fill(folder, [300, 300, 300, 5000, 300, 300]);
     const account = await accountFor(folder);
     const { store, recorded } = recordingStore(db, account, folder);
-    const { sync } = buildSync(mail, db, account, { store, tuning: { batchCount: 50, groupCount: 50, groupBytes: 1800 } });
+    const { sync } = buildSync(mail, db, account, {
+      store,
+      tuning: { batchCount: 50, groupCount: 50, groupBytes: 1800 },
+    });
     await sync.syncOnce();
 
     expect(recorded.groups.map((group) => group.uids)).toEqual([[1, 2, 3], [4], [5, 6]]);

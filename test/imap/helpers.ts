@@ -5,7 +5,13 @@
  */
 import { createExchangeExtension, type ExchangeExtension } from '../../emulator/exchange/exchange-extension.js';
 import { z } from 'zod';
-import { CONTOSO, EXCHANGE_SCOPES, postToken, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
+import {
+  CONTOSO,
+  EXCHANGE_SCOPES,
+  postToken,
+  startTestEmulator,
+  type TestEmulator,
+} from '../emulator/helpers/emulator.js';
 
 export { CONTOSO };
 
@@ -18,9 +24,16 @@ export interface MailEmulator {
   /** A delegated Exchange access token for a seeded user, from the token endpoint (ROPC). */
   token(user: { upn: string; password: string }): Promise<{ token: string; expiresAt: Date }>;
   /** Puts a raw message into a mailbox folder (default the Inbox) through the control API. */
-  deliver(mailbox: string, raw: Buffer | string, options?: { folder?: string; internalDate?: Date; flags?: string[] }): Promise<{ uid: number; uidValidity: number }>;
+  deliver(
+    mailbox: string,
+    raw: Buffer | string,
+    options?: { folder?: string; internalDate?: Date; flags?: string[] },
+  ): Promise<{ uid: number; uidValidity: number }>;
   /** The messages of a folder as the emulator holds them. */
-  folder(mailbox: string, folder: string): Promise<{ uidValidity: number; messages: Array<{ uid: number; flags: string[] }> }>;
+  folder(
+    mailbox: string,
+    folder: string,
+  ): Promise<{ uidValidity: number; messages: Array<{ uid: number; flags: string[] }> }>;
   stop(): Promise<void>;
 }
 
@@ -53,7 +66,13 @@ export async function startMailEmulator(): Promise<MailEmulator> {
     imapPort: Number(new URL(imapUrl).port),
     ca: emu.handle.caPem,
     async token(user) {
-      const reply = await postToken(emu, { grant_type: 'password', client_id: CONTOSO.publicClient.appId, username: user.upn, password: user.password, scope: EXCHANGE_SCOPES });
+      const reply = await postToken(emu, {
+        grant_type: 'password',
+        client_id: CONTOSO.publicClient.appId,
+        username: user.upn,
+        password: user.password,
+        scope: EXCHANGE_SCOPES,
+      });
       if (reply.status !== 200) throw new Error(`token endpoint: ${reply.status} ${JSON.stringify(reply.body)}`);
       const body = tokenReply.parse(reply.body);
       return { token: body.access_token, expiresAt: new Date(emu.handle.clock.nowMs() + body.expires_in * 1000) };
@@ -71,15 +90,27 @@ export async function startMailEmulator(): Promise<MailEmulator> {
       return first;
     },
     async folder(mailbox, folder) {
-      const body = folderReply.parse(await emu.control('GET', `/exchange/mailboxes/${encodeURIComponent(mailbox)}/folders/${encodeURIComponent(folder)}/messages`));
-      return { uidValidity: body.folder.uidValidity, messages: body.messages.map((m) => ({ uid: m.uid, flags: m.flags })) };
+      const body = folderReply.parse(
+        await emu.control(
+          'GET',
+          `/exchange/mailboxes/${encodeURIComponent(mailbox)}/folders/${encodeURIComponent(folder)}/messages`,
+        ),
+      );
+      return {
+        uidValidity: body.folder.uidValidity,
+        messages: body.messages.map((m) => ({ uid: m.uid, flags: m.flags })),
+      };
     },
     stop: () => emu.stop(),
   };
 }
 
 /** Waits until `check` holds, polling every 25 ms, or fails after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -33,7 +33,9 @@ afterAll(async () => {
   await mail.stop();
 });
 
-function message(options: { from?: string; subject?: string; id?: string; inReplyTo?: string; body?: string; date?: string } = {}): string {
+function message(
+  options: { from?: string; subject?: string; id?: string; inReplyTo?: string; body?: string; date?: string } = {},
+): string {
   serial += 1;
   return [
     `From: ${options.from ?? 'Customer <customer@example.org>'}`,
@@ -74,22 +76,35 @@ forEachEngine((engine, openFresh) => {
   it('reads the shared mailbox as its delegate: mail to developers@ becomes an interaction, the sender a contact in the default list', async () => {
     const acct = await account();
     const id = `<shared-${engine}@example.org>`;
-    await mail.deliver(DEVELOPERS, message({ from: 'Jane Roe <jane.roe@example.org>', subject: `Broken build ${engine}`, id }));
+    await mail.deliver(
+      DEVELOPERS,
+      message({ from: 'Jane Roe <jane.roe@example.org>', subject: `Broken build ${engine}`, id }),
+    );
     const { sync } = buildSync(mail, db, acct);
     const reports = await sync.syncOnce();
     expect(reports[0]).toMatchObject({ folder: 'INBOX', reset: 'first-sync', actionsFailed: 0 });
     expect(reports[0]?.stored).toBeGreaterThanOrEqual(1);
     const page = await listInteractions(db, { accountIds: [acct.id], text: `broken build ${engine}` });
     expect(page.items).toHaveLength(1);
-    expect(page.items[0]).toMatchObject({ subject: `Broken build ${engine}`, contactName: 'Jane Roe', contactAddress: 'jane.roe@example.org' });
+    expect(page.items[0]).toMatchObject({
+      subject: `Broken build ${engine}`,
+      contactName: 'Jane Roe',
+      contactAddress: 'jane.roe@example.org',
+    });
     expect((await findContactByAddress(db, 'jane.roe@example.org'))?.listId).toBe(acct.defaultListId);
     const inbox = await mail.folder(DEVELOPERS, 'Inbox');
     expect(inbox.messages.every((m) => m.flags.includes('\\Seen'))).toBe(true);
     const checkpoint = await getCheckpoint(db, acct.id, 'INBOX');
-    expect(checkpoint).toMatchObject({ uidValidity: inbox.uidValidity, lastUid: Math.max(...inbox.messages.map((m) => m.uid)) });
+    expect(checkpoint).toMatchObject({
+      uidValidity: inbox.uidValidity,
+      lastUid: Math.max(...inbox.messages.map((m) => m.uid)),
+    });
 
     // A reply from the customer threads into the same interaction.
-    await mail.deliver(DEVELOPERS, message({ from: 'Jane Roe <jane.roe@example.org>', subject: `Re: Broken build ${engine}`, inReplyTo: id }));
+    await mail.deliver(
+      DEVELOPERS,
+      message({ from: 'Jane Roe <jane.roe@example.org>', subject: `Re: Broken build ${engine}`, inReplyTo: id }),
+    );
     await sync.syncOnce();
     const after = await listInteractions(db, { accountIds: [acct.id], text: `broken build ${engine}` });
     expect(after.items).toHaveLength(1);
@@ -137,7 +152,11 @@ forEachEngine((engine, openFresh) => {
       await mail.deliver(DEVELOPERS, message(), { folder: path });
       await new Promise((resolve) => setTimeout(resolve, 250));
       await mail.deliver(DEVELOPERS, message(), { folder: path });
-      await eventually(async () => (await countAccountMessages(db, acct.id)) === 2, 5_000, 'the message delivered during a sync');
+      await eventually(
+        async () => (await countAccountMessages(db, acct.id)) === 2,
+        5_000,
+        'the message delivered during a sync',
+      );
     } finally {
       await mail.emu.control('PUT', '/exchange/faults/imap/delay', { ms: 0 });
       await sync.stop();
@@ -216,7 +235,11 @@ forEachEngine((engine, openFresh) => {
     expect(seen[0]).toMatchObject({ stored: 0, actionsApplied: 2 });
     expect((await mail.folder(DEVELOPERS, path)).messages.every((m) => m.flags.includes('\\Seen'))).toBe(true);
 
-    const moved = await buildSync(mail, db, { ...acct, afterFetchAction: 'move', afterFetchFolder: `Done ${engine} ${serial}` }).sync.syncOnce();
+    const moved = await buildSync(mail, db, {
+      ...acct,
+      afterFetchAction: 'move',
+      afterFetchFolder: `Done ${engine} ${serial}`,
+    }).sync.syncOnce();
     expect(moved[0]).toMatchObject({ stored: 0, actionsApplied: 2 });
     expect((await mail.folder(DEVELOPERS, path)).messages).toHaveLength(0);
     expect(await countAccountMessages(db, acct.id)).toBe(2);
@@ -230,7 +253,10 @@ forEachEngine((engine, openFresh) => {
     const acct = await account({ folder: path, maxMessageBytes: 10_000 });
     const under = buildSync(mail, db, acct);
     const [report] = await under.sync.syncOnce();
-    expect(report).toMatchObject({ stored: 2, oversize: [{ size: Buffer.byteLength(big), limit: 10_000, movedTo: 'Postern Oversize' }] });
+    expect(report).toMatchObject({
+      stored: 2,
+      oversize: [{ size: Buffer.byteLength(big), limit: 10_000, movedTo: 'Postern Oversize' }],
+    });
     expect(under.oversize).toHaveLength(1);
     const interactions = await listInteractions(db, { accountIds: [acct.id], text: 'scanned contract' });
     const stored = await findMessageByMessageId(db, acct.id, /Message-ID: (\S+)/.exec(big)?.[1] ?? '');

@@ -30,7 +30,15 @@ afterAll(async () => {
 });
 
 function message(subject = `Question ${(serial += 1)}`): string {
-  return [`From: customer@example.org`, `To: ${DEVELOPERS}`, `Subject: ${subject}`, `Message-ID: <r${serial}.${Date.now()}.${Math.random()}@example.org>`, '', 'Hello', ''].join('\r\n');
+  return [
+    `From: customer@example.org`,
+    `To: ${DEVELOPERS}`,
+    `Subject: ${subject}`,
+    `Message-ID: <r${serial}.${Date.now()}.${Math.random()}@example.org>`,
+    '',
+    'Hello',
+    '',
+  ].join('\r\n');
 }
 
 forEachEngine((engine, openFresh) => {
@@ -39,7 +47,9 @@ forEachEngine((engine, openFresh) => {
     db = await openFresh();
   });
 
-  async function setup(fields: Partial<EmailAccountFields> = {}): Promise<{ account: EmailAccountRecord; folder: string }> {
+  async function setup(
+    fields: Partial<EmailAccountFields> = {},
+  ): Promise<{ account: EmailAccountRecord; folder: string }> {
     serial += 1;
     const folder = `R${serial} ${engine}`;
     mail.exchange.service.store.createFolder(DEVELOPERS, folder);
@@ -69,7 +79,9 @@ forEachEngine((engine, openFresh) => {
       await mail.emu.control('POST', '/exchange/faults/imap/drop', { mailbox: DEVELOPERS });
       await mail.deliver(DEVELOPERS, message(), { folder });
       await eventually(async () => (await count(account)) === 2, 10_000, 'message after the drop');
-      expect(under.statuses.some((s) => s.status === 'disconnected' && s.error?.code === 'IMAP_CONNECTION_FAILED')).toBe(true);
+      expect(
+        under.statuses.some((s) => s.status === 'disconnected' && s.error?.code === 'IMAP_CONNECTION_FAILED'),
+      ).toBe(true);
       expect(under.sync.status.status).toBe('connected');
     } finally {
       await under.sync.stop();
@@ -83,10 +95,18 @@ forEachEngine((engine, openFresh) => {
     try {
       await eventually(() => under.sync.status.status === 'connected', 10_000, 'connected');
       await mail.emu.control('POST', '/clock', { advanceSeconds: 3 * 3600 });
-      await eventually(() => under.statuses.some((s) => s.error?.code === 'IMAP_TOKEN_EXPIRED'), 10_000, 'the token-expiry BYE');
+      await eventually(
+        () => under.statuses.some((s) => s.error?.code === 'IMAP_TOKEN_EXPIRED'),
+        10_000,
+        'the token-expiry BYE',
+      );
       const expired = under.statuses.find((s) => s.error?.code === 'IMAP_TOKEN_EXPIRED');
       expect(expired).toMatchObject({ status: 'disconnected', retryInMs: 0 });
-      await eventually(() => under.sync.status.status === 'connected' && under.tokenCalls() >= 2, 10_000, 'reconnected');
+      await eventually(
+        () => under.sync.status.status === 'connected' && under.tokenCalls() >= 2,
+        10_000,
+        'reconnected',
+      );
       await mail.deliver(DEVELOPERS, message(), { folder });
       await eventually(async () => (await count(account)) === 1, 10_000, 'message after renewal');
     } finally {
@@ -165,7 +185,11 @@ forEachEngine((engine, openFresh) => {
     });
     under.sync.start();
     try {
-      await eventually(() => under.statuses.some((s) => s.error?.code === 'AUTH_REAUTH_INACTIVE'), 10_000, 'the re-authentication status');
+      await eventually(
+        () => under.statuses.some((s) => s.error?.code === 'AUTH_REAUTH_INACTIVE'),
+        10_000,
+        'the re-authentication status',
+      );
       const reported = under.statuses.find((s) => s.error?.code === 'AUTH_REAUTH_INACTIVE');
       expect(reported?.status).toBe('disconnected');
       expect(reported?.retryInMs).toBeGreaterThanOrEqual(200);
@@ -185,7 +209,11 @@ forEachEngine((engine, openFresh) => {
     try {
       await expect(under.sync.syncOnce()).rejects.toMatchObject({ code: 'IMAP_NOT_CONNECTED', kind: 'needs-admin' });
       under.sync.start();
-      await eventually(() => under.statuses.some((s) => s.error?.code === 'IMAP_NOT_CONNECTED'), 10_000, 'the not-connected status');
+      await eventually(
+        () => under.statuses.some((s) => s.error?.code === 'IMAP_NOT_CONNECTED'),
+        10_000,
+        'the not-connected status',
+      );
       const reported = under.statuses.find((s) => s.error?.code === 'IMAP_NOT_CONNECTED');
       expect(reported?.status).toBe('disconnected');
       expect(reported?.error?.remedy).toMatch(/IMAP is enabled.*FullAccess/s);
@@ -203,7 +231,10 @@ forEachEngine((engine, openFresh) => {
   it('maps a refused token to NO AUTHENTICATE failed with its remedy', async () => {
     const { account } = await setup();
     const under = buildSync(mail, db, account, { accessToken: async () => 'not-a-token' });
-    await expect(under.sync.syncOnce()).rejects.toMatchObject({ code: 'IMAP_AUTH_FAILED', details: { response: 'NO AUTHENTICATE failed.' } });
+    await expect(under.sync.syncOnce()).rejects.toMatchObject({
+      code: 'IMAP_AUTH_FAILED',
+      details: { response: 'NO AUTHENTICATE failed.' },
+    });
   });
 });
 

@@ -17,7 +17,10 @@ import { forEachEngine } from '../helpers/store.js';
 import { buildAccount, buildMessage } from './helpers.js';
 
 const ADMIN: Viewer = { userId: 0, role: 'admin' };
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 const PDF = crypto.randomBytes(7000);
 const NOTES = Buffer.from('café = latte', 'utf8');
 
@@ -103,7 +106,15 @@ forEachEngine((engine, openFresh) => {
   it('stores an inbound attachment once: empty content, its position in the raw MIME, its digest', async () => {
     const { messageRowId } = await ingest(buildAttachedMessage(`<rows-${engine}@example.org>`));
     const rows = await attachmentRows(db, messageRowId);
-    expect(rows.map((row) => ({ filename: row.filename, rawPart: row.raw_part, contentLength: row.content.length, size: row.size, inline: row.inline }))).toEqual([
+    expect(
+      rows.map((row) => ({
+        filename: row.filename,
+        rawPart: row.raw_part,
+        contentLength: row.content.length,
+        size: row.size,
+        inline: row.inline,
+      })),
+    ).toEqual([
       { filename: 'attachment-1.png', rawPart: 0, contentLength: 0, size: PNG.length, inline: 1 },
       { filename: 'invoice.pdf', rawPart: 1, contentLength: 0, size: PDF.length, inline: 0 },
       { filename: 'notes.txt', rawPart: 2, contentLength: 0, size: NOTES.length, inline: 0 },
@@ -117,7 +128,14 @@ forEachEngine((engine, openFresh) => {
     if (image === undefined || pdf === undefined || notes === undefined) throw new Error('attachments missing');
 
     const inline = await interactions.attachment(ADMIN, messageRowId, image.id);
-    expect(inline).toMatchObject({ id: image.id, messageId: messageRowId, contentType: 'image/png', contentId: 'shot@x', inline: true, size: PNG.length });
+    expect(inline).toMatchObject({
+      id: image.id,
+      messageId: messageRowId,
+      contentType: 'image/png',
+      contentId: 'shot@x',
+      inline: true,
+      size: PNG.length,
+    });
     expect(inline.content.equals(PNG)).toBe(true);
     expect(Object.keys(inline)).not.toContain('rawPart');
 
@@ -163,7 +181,17 @@ forEachEngine((engine, openFresh) => {
         date: new Date('2026-03-02T10:00:00.000Z'),
         authorUserId: null,
         isAutoReply: false,
-        attachments: [{ filename: 'receipt.bin', contentType: 'application/octet-stream', size: receipt.length, contentId: null, inline: false, sha256: sha256(receipt), content: receipt }],
+        attachments: [
+          {
+            filename: 'receipt.bin',
+            contentType: 'application/octet-stream',
+            size: receipt.length,
+            contentId: null,
+            inline: false,
+            sha256: sha256(receipt),
+            content: receipt,
+          },
+        ],
       },
       // Not the composed MIME: proof that the bytes come from the row, not from parsing.
       Buffer.from('Subject: Your receipt\r\n\r\nAttached.\r\n'),
@@ -188,14 +216,22 @@ forEachEngine((engine, openFresh) => {
     await db.kysely.updateTable('message_raw').set({ raw: tampered }).where('message_id', '=', messageRowId).execute();
 
     const error = await rejection(interactions.attachment(ADMIN, messageRowId, pdf.id));
-    expect(error).toMatchObject({ code: 'STORE_ATTACHMENT_MISMATCH', status: 500, details: { id: pdf.id, messageId: messageRowId, rawPart: 1 } });
+    expect(error).toMatchObject({
+      code: 'STORE_ATTACHMENT_MISMATCH',
+      status: 500,
+      details: { id: pdf.id, messageId: messageRowId, rawPart: 1 },
+    });
     expect(error.message).toContain(`Attachment ${pdf.id} of message ${messageRowId} no longer matches part 1`);
     expect(error.remedy).toContain('.eml');
     // A part that still matches is still served.
     expect((await interactions.attachment(ADMIN, messageRowId, image.id)).content.equals(PNG)).toBe(true);
 
     // A raw MIME without the part at all.
-    await db.kysely.updateTable('message_raw').set({ raw: buildMessage() }).where('message_id', '=', messageRowId).execute();
+    await db.kysely
+      .updateTable('message_raw')
+      .set({ raw: buildMessage() })
+      .where('message_id', '=', messageRowId)
+      .execute();
     const missing = await rejection(interactions.attachment(ADMIN, messageRowId, image.id));
     expect(missing).toMatchObject({ code: 'STORE_ATTACHMENT_MISMATCH', details: { rawPart: 0 } });
     expect(missing.message).toContain('has only 0 attachments');
@@ -204,14 +240,29 @@ forEachEngine((engine, openFresh) => {
   it('keeps serving an inbound attachment stored with its content before migration 0009', async () => {
     const legacy = await openFresh();
     const legacyAccount = await buildAccount(legacy);
-    const result = await ingestMessage(legacy, legacyAccount, { folder: 'INBOX', uidvalidity: 1, uid: 1, raw: buildMessage(), isJunk: false });
+    const result = await ingestMessage(legacy, legacyAccount, {
+      folder: 'INBOX',
+      uidvalidity: 1,
+      uid: 1,
+      raw: buildMessage(),
+      isJunk: false,
+    });
     if (result.outcome !== 'stored') throw new Error('not stored');
     await migrateDown(legacy, '0008-grant-email');
     const bytes = crypto.randomBytes(900);
     // As ingest wrote attachments before 0009: the bytes in the row.
     await legacy.kysely
       .insertInto('attachments')
-      .values({ message_id: result.messageRowId, filename: 'old.bin', content_type: 'application/octet-stream', size: bytes.length, content_id: null, inline: 0, sha256: sha256(bytes), content: bytes })
+      .values({
+        message_id: result.messageRowId,
+        filename: 'old.bin',
+        content_type: 'application/octet-stream',
+        size: bytes.length,
+        content_id: null,
+        inline: 0,
+        sha256: sha256(bytes),
+        content: bytes,
+      })
       .execute();
     expect((await migrateToLatest(legacy)).applied).toEqual(['0009-attachments-in-raw']);
 

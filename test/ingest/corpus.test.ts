@@ -8,7 +8,15 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ingestMessage, UNKNOWN_SENDER } from '../../src/services/ingest-message.js';
-import { getMessageRaw, listEvents, requireContact, requireInteraction, requireMessage, type Database, type EmailAccountRecord } from '../../src/store/index.js';
+import {
+  getMessageRaw,
+  listEvents,
+  requireContact,
+  requireInteraction,
+  requireMessage,
+  type Database,
+  type EmailAccountRecord,
+} from '../../src/store/index.js';
 import { forEachEngine } from '../helpers/store.js';
 import { buildAccount } from './helpers.js';
 
@@ -50,7 +58,10 @@ const fixtures = manifest.parse(JSON.parse(fs.readFileSync(path.join(FIXTURES, '
 
 describe('the corpus', () => {
   it('has at least 30 messages, each described in the manifest', () => {
-    const files = fs.readdirSync(FIXTURES).filter((name) => name.endsWith('.eml')).sort();
+    const files = fs
+      .readdirSync(FIXTURES)
+      .filter((name) => name.endsWith('.eml'))
+      .sort();
     expect(files.length).toBeGreaterThanOrEqual(30);
     expect(Object.keys(fixtures).sort()).toEqual(files);
   });
@@ -73,14 +84,17 @@ forEachEngine((_engine, openFresh) => {
     const result = await ingestMessage(db, account, input);
     if (result.outcome !== 'stored') throw new Error(`${file} was not stored: ${JSON.stringify(result)}`);
     expect(await getMessageRaw(db, result.messageRowId)).toEqual(raw);
-    expect(await ingestMessage(db, account, input)).toMatchObject({ outcome: 'duplicate', messageRowId: result.messageRowId });
+    expect(await ingestMessage(db, account, input)).toMatchObject({
+      outcome: 'duplicate',
+      messageRowId: result.messageRowId,
+    });
 
     const message = await requireMessage(db, result.messageRowId);
     const interaction = await requireInteraction(db, result.interactionId);
     const contact = await requireContact(db, interaction.contactId);
-    const problems = (await listEvents(db, { scope: 'message', scopeId: message.id, types: ['message.parse_problems'] })).items.flatMap((event) =>
-      z.array(z.string()).parse(event.data?.problems ?? []),
-    );
+    const problems = (
+      await listEvents(db, { scope: 'message', scopeId: message.id, types: ['message.parse_problems'] })
+    ).items.flatMap((event) => z.array(z.string()).parse(event.data?.problems ?? []));
 
     if (want.subject !== undefined) expect(message.subject).toBe(want.subject);
     if (want.subjectContains !== undefined) expect(message.subject).toContain(want.subjectContains);
@@ -89,17 +103,23 @@ forEachEngine((_engine, openFresh) => {
     else if (want.from !== undefined) expect(message.from[0]?.address.toLowerCase()).toBe(want.from);
     if (want.fromName !== undefined) expect(message.from[0]?.name).toBe(want.fromName);
     if (want.messageId !== undefined) expect(message.messageId).toBe(want.messageId);
-    if (want.syntheticId !== undefined) expect(message.messageId?.endsWith('@synthetic.postern.invalid>')).toBe(want.syntheticId);
+    if (want.syntheticId !== undefined)
+      expect(message.messageId?.endsWith('@synthetic.postern.invalid>')).toBe(want.syntheticId);
     if (want.text === null) expect(message.text).toBeNull();
     if (want.textContains !== undefined) expect(message.text ?? '').toContain(want.textContains);
     if (want.textNotContains !== undefined) expect(message.text ?? '').not.toContain(want.textNotContains);
     for (const fragment of want.htmlContains ?? []) expect(message.html ?? '').toContain(fragment);
-    for (const fragment of want.htmlNotContains ?? []) expect((message.html ?? '').toLowerCase()).not.toContain(fragment.toLowerCase());
+    for (const fragment of want.htmlNotContains ?? [])
+      expect((message.html ?? '').toLowerCase()).not.toContain(fragment.toLowerCase());
     if (want.attachments !== undefined) expect(message.attachments).toHaveLength(want.attachments);
-    if (want.inlineAttachments !== undefined) expect(message.attachments.filter((a) => a.inline)).toHaveLength(want.inlineAttachments);
-    if (want.attachmentNames !== undefined) expect(message.attachments.map((a) => a.filename)).toEqual(want.attachmentNames);
-    if (want.attachmentTypes !== undefined) expect(message.attachments.map((a) => a.contentType)).toEqual(want.attachmentTypes);
-    if (want.remoteImages !== undefined) expect((message.html ?? '').match(/data-postern-remote-src=/g)?.length ?? 0).toBe(want.remoteImages);
+    if (want.inlineAttachments !== undefined)
+      expect(message.attachments.filter((a) => a.inline)).toHaveLength(want.inlineAttachments);
+    if (want.attachmentNames !== undefined)
+      expect(message.attachments.map((a) => a.filename)).toEqual(want.attachmentNames);
+    if (want.attachmentTypes !== undefined)
+      expect(message.attachments.map((a) => a.contentType)).toEqual(want.attachmentTypes);
+    if (want.remoteImages !== undefined)
+      expect((message.html ?? '').match(/data-postern-remote-src=/g)?.length ?? 0).toBe(want.remoteImages);
     if (want.problems !== undefined) expect(problems).toHaveLength(want.problems);
     if (want.problemsMatch !== undefined) expect(problems.join('\n')).toContain(want.problemsMatch);
     if (want.autoReply !== undefined) expect(message.isAutoReply).toBe(want.autoReply);

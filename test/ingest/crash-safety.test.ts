@@ -69,11 +69,15 @@ interface ChildRun {
 /** Runs the child; kills it with SIGKILL after `killAfter` ingested messages (plus a few ms), if given. */
 function runChild(env: Record<string, string>, killAfter: number | undefined): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', './test/helpers/ts-register.mjs', 'test/ingest/crash-child.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', './test/helpers/ts-register.mjs', 'test/ingest/crash-child.ts'],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     let ingested = 0;
     let killing = false;
@@ -151,9 +155,13 @@ forEachEngine((engine, openFresh) => {
     const miscounted = await sql<{ id: number }>`
       select interactions.id from interactions
       where interactions.account_id = ${account.id}
-        and interactions.message_count <> (select count(*) from messages where messages.interaction_id = interactions.id)`.execute(db.kysely);
+        and interactions.message_count <> (select count(*) from messages where messages.interaction_id = interactions.id)`.execute(
+      db.kysely,
+    );
     expect(miscounted.rows).toEqual([]);
-    const contacts = await sql<{ total: number }>`select count(*) as total from contacts where list_id = ${list.id}`.execute(db.kysely);
+    const contacts = await sql<{
+      total: number;
+    }>`select count(*) as total from contacts where list_id = ${list.id}`.execute(db.kysely);
     expect(Number(contacts.rows[0]?.total)).toBe(40);
     expect(await getCheckpoint(db, account.id, folder)).toMatchObject({ lastUid: MESSAGES });
     const inMailbox = await mail.folder(MAILBOX, folder);

@@ -5,7 +5,13 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import { ingestPrepared, prepareMessage, type IngestInput } from '../../src/services/ingest-message.js';
-import { countAccountMessages, getCheckpoint, requireInteraction, type Database, type EmailAccountRecord } from '../../src/store/index.js';
+import {
+  countAccountMessages,
+  getCheckpoint,
+  requireInteraction,
+  type Database,
+  type EmailAccountRecord,
+} from '../../src/store/index.js';
 import { forEachEngine } from '../helpers/store.js';
 import { buildAccount, buildMessage } from './helpers.js';
 
@@ -22,14 +28,25 @@ forEachEngine((engine, openFresh) => {
 
   it('stores a group in one call: threads within the group, recognises a duplicate, leaves the checkpoint on the last UID', async () => {
     const first = buildMessage({ messageId: `<g1-${engine}@example.org>`, subject: 'Printer' });
-    const reply = buildMessage({ messageId: `<g2-${engine}@example.org>`, inReplyTo: `<g1-${engine}@example.org>`, subject: 'Re: Printer' });
-    const prepared = await Promise.all([at(1, first), at(2, reply), at(3, first)].map((input) => prepareMessage(input)));
+    const reply = buildMessage({
+      messageId: `<g2-${engine}@example.org>`,
+      inReplyTo: `<g1-${engine}@example.org>`,
+      subject: 'Re: Printer',
+    });
+    const prepared = await Promise.all(
+      [at(1, first), at(2, reply), at(3, first)].map((input) => prepareMessage(input)),
+    );
     const results = await ingestPrepared(db, account, prepared);
 
     expect(results.map((result) => result.outcome)).toEqual(['stored', 'stored', 'duplicate']);
     const [stored, threaded, duplicate] = results;
-    if (stored?.outcome !== 'stored' || threaded?.outcome !== 'stored' || duplicate?.outcome !== 'duplicate') throw new Error('unexpected outcomes');
-    expect(threaded).toMatchObject({ threadedBy: 'in-reply-to', interactionId: stored.interactionId, interactionCreated: false });
+    if (stored?.outcome !== 'stored' || threaded?.outcome !== 'stored' || duplicate?.outcome !== 'duplicate')
+      throw new Error('unexpected outcomes');
+    expect(threaded).toMatchObject({
+      threadedBy: 'in-reply-to',
+      interactionId: stored.interactionId,
+      interactionCreated: false,
+    });
     expect(duplicate).toMatchObject({ matchedBy: 'message-id', messageRowId: stored.messageRowId });
     expect(await requireInteraction(db, stored.interactionId)).toMatchObject({ messageCount: 2, unreadCount: 2 });
     expect(await getCheckpoint(db, account.id, 'INBOX')).toMatchObject({ uidValidity: 7, lastUid: 3 });

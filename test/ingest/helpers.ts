@@ -7,10 +7,16 @@ import { createEmailAccount, createList, type Database, type EmailAccountRecord 
 let serial = 0;
 
 /** An account (key A1, A2…) with its own default list, unless `defaultList: false`. */
-export async function buildAccount(db: Database, options: { defaultList?: boolean; emailAddress?: string; maxMessageBytes?: number } = {}): Promise<EmailAccountRecord> {
+export async function buildAccount(
+  db: Database,
+  options: { defaultList?: boolean; emailAddress?: string; maxMessageBytes?: number } = {},
+): Promise<EmailAccountRecord> {
   serial += 1;
   const emailAddress = options.emailAddress ?? `support${serial}@contoso.com`;
-  const list = options.defaultList === false ? null : await createList(db, { name: `Customers ${serial}-${Math.random().toString(36).slice(2, 8)}` });
+  const list =
+    options.defaultList === false
+      ? null
+      : await createList(db, { name: `Customers ${serial}-${Math.random().toString(36).slice(2, 8)}` });
   return createEmailAccount(db, {
     name: `Support ${serial}`,
     key: `A${serial}`,
@@ -42,7 +48,9 @@ export function buildMessage(options: MessageOptions = {}): Buffer {
     `To: ${options.to ?? 'support@contoso.com'}`,
     `Subject: ${options.subject ?? 'Order 42'}`,
     `Date: ${options.date ?? 'Wed, 15 Jan 2025 09:00:00 +0000'}`,
-    ...(options.messageId === null ? [] : [`Message-ID: ${options.messageId ?? `<m${serial}.${Math.random().toString(36).slice(2)}@example.org>`}`]),
+    ...(options.messageId === null
+      ? []
+      : [`Message-ID: ${options.messageId ?? `<m${serial}.${Math.random().toString(36).slice(2)}@example.org>`}`]),
     ...(options.inReplyTo === undefined ? [] : [`In-Reply-To: ${options.inReplyTo}`]),
     ...(options.references === undefined ? [] : [`References: ${options.references}`]),
     ...Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`),

@@ -3,7 +3,13 @@
  * idempotency (same position, same Message-ID under a new UIDVALIDITY), oversize headers.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ingestMessage, UNKNOWN_SENDER, FALLBACK_LIST_NAME, type IngestResult, type StoredResult } from '../../src/services/ingest-message.js';
+import {
+  ingestMessage,
+  UNKNOWN_SENDER,
+  FALLBACK_LIST_NAME,
+  type IngestResult,
+  type StoredResult,
+} from '../../src/services/ingest-message.js';
 import {
   closeInteraction,
   countAccountMessages,
@@ -47,34 +53,91 @@ forEachEngine((_engine, openFresh) => {
   });
 
   it('stores raw MIME, the parsed message, a new interaction and the sender as a contact in the default list', async () => {
-    const raw = buildMessage({ from: 'Grace Hopper <Grace@Example.org>', subject: 'RE: Fwd: Broken compiler', messageId: '<first@example.org>' });
+    const raw = buildMessage({
+      from: 'Grace Hopper <Grace@Example.org>',
+      subject: 'RE: Fwd: Broken compiler',
+      messageId: '<first@example.org>',
+    });
     const result = stored(await ingestMessage(db, account, at(raw)));
-    expect(result).toMatchObject({ interactionCreated: true, contactCreated: true, threadedBy: 'new', messageId: '<first@example.org>', autoReplyAllowed: true });
+    expect(result).toMatchObject({
+      interactionCreated: true,
+      contactCreated: true,
+      threadedBy: 'new',
+      messageId: '<first@example.org>',
+      autoReplyAllowed: true,
+    });
     expect(await getMessageRaw(db, result.messageRowId)).toEqual(raw);
     const message = await requireMessage(db, result.messageRowId);
-    expect(message).toMatchObject({ direction: 'in', subject: 'RE: Fwd: Broken compiler', folder: 'INBOX', uidValidity: 100, uid, text: 'Where is my order?\n', isRead: false });
+    expect(message).toMatchObject({
+      direction: 'in',
+      subject: 'RE: Fwd: Broken compiler',
+      folder: 'INBOX',
+      uidValidity: 100,
+      uid,
+      text: 'Where is my order?\n',
+      isRead: false,
+    });
     const interaction = await requireInteraction(db, result.interactionId);
-    expect(interaction).toMatchObject({ subject: 'Broken compiler', status: 'open', messageCount: 1, unreadCount: 1, contactId: result.contactId });
+    expect(interaction).toMatchObject({
+      subject: 'Broken compiler',
+      status: 'open',
+      messageCount: 1,
+      unreadCount: 1,
+      contactId: result.contactId,
+    });
     expect(interaction.subjectToken).toMatch(new RegExp(`^#P${interaction.id}-[0-9A-HJKMNP-TV-Z]{4}$`));
     const contact = await requireContact(db, result.contactId ?? 0);
-    expect(contact).toMatchObject({ name: 'Grace Hopper', addresses: ['grace@example.org'], listId: account.defaultListId });
+    expect(contact).toMatchObject({
+      name: 'Grace Hopper',
+      addresses: ['grace@example.org'],
+      listId: account.defaultListId,
+    });
     expect(await getCheckpoint(db, account.id, 'INBOX')).toMatchObject({ uidValidity: 100, lastUid: uid });
   });
 
   it('threads a reply by In-Reply-To, then by References, then by the subject token', async () => {
-    const first = stored(await ingestMessage(db, account, at(buildMessage({ messageId: '<thread-root@example.org>', subject: 'Invoice' }))));
-    const byInReplyTo = stored(await ingestMessage(db, account, at(buildMessage({ inReplyTo: '<thread-root@example.org>', subject: 'Re: Invoice' }))));
-    expect(byInReplyTo).toMatchObject({ interactionId: first.interactionId, threadedBy: 'in-reply-to', interactionCreated: false, contactCreated: false });
-    const byReferences = stored(await ingestMessage(db, account, at(buildMessage({ references: '<unknown@x> <thread-root@example.org>', subject: 'other' }))));
+    const first = stored(
+      await ingestMessage(
+        db,
+        account,
+        at(buildMessage({ messageId: '<thread-root@example.org>', subject: 'Invoice' })),
+      ),
+    );
+    const byInReplyTo = stored(
+      await ingestMessage(
+        db,
+        account,
+        at(buildMessage({ inReplyTo: '<thread-root@example.org>', subject: 'Re: Invoice' })),
+      ),
+    );
+    expect(byInReplyTo).toMatchObject({
+      interactionId: first.interactionId,
+      threadedBy: 'in-reply-to',
+      interactionCreated: false,
+      contactCreated: false,
+    });
+    const byReferences = stored(
+      await ingestMessage(
+        db,
+        account,
+        at(buildMessage({ references: '<unknown@x> <thread-root@example.org>', subject: 'other' })),
+      ),
+    );
     expect(byReferences).toMatchObject({ interactionId: first.interactionId, threadedBy: 'references' });
     const token = (await requireInteraction(db, first.interactionId)).subjectToken ?? '';
-    const byToken = stored(await ingestMessage(db, account, at(buildMessage({ subject: `Re: Invoice [${token.toLowerCase()}]` }))));
+    const byToken = stored(
+      await ingestMessage(db, account, at(buildMessage({ subject: `Re: Invoice [${token.toLowerCase()}]` }))),
+    );
     expect(byToken).toMatchObject({ interactionId: first.interactionId, threadedBy: 'token' });
-    const forged = stored(await ingestMessage(db, account, at(buildMessage({ subject: `Re: Invoice [#P${first.interactionId}-0000]` }))));
+    const forged = stored(
+      await ingestMessage(db, account, at(buildMessage({ subject: `Re: Invoice [#P${first.interactionId}-0000]` }))),
+    );
     expect(forged.threadedBy).toBe('new');
     const interaction = await requireInteraction(db, first.interactionId);
     expect(interaction).toMatchObject({ messageCount: 4, unreadCount: 4 });
-    expect((await listInteractionMessages(db, first.interactionId)).map((m) => m.id)).toEqual([first, byInReplyTo, byReferences, byToken].map((r) => r.messageRowId));
+    expect((await listInteractionMessages(db, first.interactionId)).map((m) => m.id)).toEqual(
+      [first, byInReplyTo, byReferences, byToken].map((r) => r.messageRowId),
+    );
   });
 
   it('never threads across accounts', async () => {
@@ -89,7 +152,13 @@ forEachEngine((_engine, openFresh) => {
     const first = stored(await ingestMessage(db, account, input));
     const before = await countAccountMessages(db, account.id);
     const again = await ingestMessage(db, account, input);
-    expect(again).toEqual({ outcome: 'duplicate', messageRowId: first.messageRowId, messageId: first.messageId, interactionId: first.interactionId, matchedBy: 'position' });
+    expect(again).toEqual({
+      outcome: 'duplicate',
+      messageRowId: first.messageRowId,
+      messageId: first.messageId,
+      interactionId: first.interactionId,
+      matchedBy: 'position',
+    });
     expect(await countAccountMessages(db, account.id)).toBe(before);
     expect((await requireInteraction(db, first.interactionId)).messageCount).toBe(1);
   });
@@ -107,12 +176,19 @@ forEachEngine((_engine, openFresh) => {
     const raw = buildMessage({ messageId: null, body: 'no id here' });
     const first = stored(await ingestMessage(db, account, at(raw)));
     expect(first.messageId).toMatch(/@synthetic\.postern\.invalid>$/);
-    expect(await ingestMessage(db, account, at(raw, { uidvalidity: 101 }))).toMatchObject({ outcome: 'duplicate', matchedBy: 'message-id' });
+    expect(await ingestMessage(db, account, at(raw, { uidvalidity: 101 }))).toMatchObject({
+      outcome: 'duplicate',
+      matchedBy: 'message-id',
+    });
   });
 
   it('keeps a different message that reuses a Message-ID, as a variant', async () => {
-    const first = stored(await ingestMessage(db, account, at(buildMessage({ messageId: '<reused@example.org>', body: 'one' }))));
-    const second = stored(await ingestMessage(db, account, at(buildMessage({ messageId: '<reused@example.org>', body: 'two' }))));
+    const first = stored(
+      await ingestMessage(db, account, at(buildMessage({ messageId: '<reused@example.org>', body: 'one' }))),
+    );
+    const second = stored(
+      await ingestMessage(db, account, at(buildMessage({ messageId: '<reused@example.org>', body: 'two' }))),
+    );
     expect(second.messageRowId).not.toBe(first.messageRowId);
     expect(second.messageId).toMatch(/^<reused@example\.org#v-[0-9a-f]{16}>$/);
   });
@@ -122,7 +198,13 @@ forEachEngine((_engine, openFresh) => {
     const vip = await createContact(db, { listId: otherList.id, name: 'Known VIP', addresses: ['vip@example.org'] });
     const fromVip = stored(await ingestMessage(db, account, at(buildMessage({ from: 'VIP <VIP@example.org>' }))));
     expect(fromVip).toMatchObject({ contactId: vip.id, contactCreated: false });
-    const ours = stored(await ingestMessage(db, account, at(buildMessage({ from: `Support <${account.emailAddress.toUpperCase()}>`, to: 'Bob <bob@example.net>' }))));
+    const ours = stored(
+      await ingestMessage(
+        db,
+        account,
+        at(buildMessage({ from: `Support <${account.emailAddress.toUpperCase()}>`, to: 'Bob <bob@example.net>' })),
+      ),
+    );
     expect((await findContactByAddress(db, 'bob@example.net'))?.id).toBe(ours.contactId);
     expect(await findContactByAddress(db, account.emailAddress)).toBeUndefined();
   });
@@ -139,10 +221,18 @@ forEachEngine((_engine, openFresh) => {
   it('flags bounces, auto-replies, list and junk mail, and never reopens a closed conversation for them', async () => {
     const root = stored(await ingestMessage(db, account, at(buildMessage({ messageId: '<flags-root@example.org>' }))));
     await closeInteraction(db, root.interactionId);
-    const oof = stored(await ingestMessage(db, account, at(buildMessage({ inReplyTo: '<flags-root@example.org>', headers: { 'Auto-Submitted': 'auto-replied' } }))));
+    const oof = stored(
+      await ingestMessage(
+        db,
+        account,
+        at(buildMessage({ inReplyTo: '<flags-root@example.org>', headers: { 'Auto-Submitted': 'auto-replied' } })),
+      ),
+    );
     expect(oof).toMatchObject({ autoReplyAllowed: false, automation: { autoReply: true } });
     expect((await requireInteraction(db, root.interactionId)).status).toBe('closed');
-    const list = stored(await ingestMessage(db, account, at(buildMessage({ headers: { 'List-Id': '<l.example.org>' } }))));
+    const list = stored(
+      await ingestMessage(db, account, at(buildMessage({ headers: { 'List-Id': '<l.example.org>' } }))),
+    );
     expect((await requireMessage(db, list.messageRowId)).isList).toBe(true);
     const junk = stored(await ingestMessage(db, account, at(buildMessage(), { folder: 'Junk Email', isJunk: true })));
     expect(junk.autoReplyAllowed).toBe(false);
@@ -157,15 +247,36 @@ forEachEngine((_engine, openFresh) => {
     const result = stored(await ingestMessage(db, account, { ...at(header), size: 80_000_000, headersOnly: true }));
     expect(result).toMatchObject({ oversize: true, autoReplyAllowed: false });
     expect(result.problems.at(-1)).toContain('80000000 bytes');
-    expect(await requireMessage(db, result.messageRowId)).toMatchObject({ subject: 'Huge scan', rawSize: 80_000_000, text: null });
+    expect(await requireMessage(db, result.messageRowId)).toMatchObject({
+      subject: 'Huge scan',
+      rawSize: 80_000_000,
+      text: null,
+    });
     const events = await listEvents(db, { scope: 'message', scopeId: result.messageRowId });
     expect(events.items.map((e) => e.type)).toEqual(['message.received', 'message.oversize']);
-    expect(events.items[0]?.data).toMatchObject({ messageId: result.messageRowId, interactionId: result.interactionId, subject: 'Huge scan', oversize: true });
+    expect(events.items[0]?.data).toMatchObject({
+      messageId: result.messageRowId,
+      interactionId: result.interactionId,
+      subject: 'Huge scan',
+      oversize: true,
+    });
   });
 
   it('never moves the checkpoint backwards under the same UIDVALIDITY', async () => {
-    await ingestMessage(db, account, { folder: 'Archive', uidvalidity: 5, uid: 50, raw: buildMessage(), isJunk: false });
-    await ingestMessage(db, account, { folder: 'Archive', uidvalidity: 5, uid: 20, raw: buildMessage(), isJunk: false });
+    await ingestMessage(db, account, {
+      folder: 'Archive',
+      uidvalidity: 5,
+      uid: 50,
+      raw: buildMessage(),
+      isJunk: false,
+    });
+    await ingestMessage(db, account, {
+      folder: 'Archive',
+      uidvalidity: 5,
+      uid: 20,
+      raw: buildMessage(),
+      isJunk: false,
+    });
     expect(await getCheckpoint(db, account.id, 'Archive')).toMatchObject({ uidValidity: 5, lastUid: 50 });
   });
 

@@ -25,7 +25,10 @@ export async function buildObservabilityApp(runtime: Runtime, metrics: PosternMe
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
-  await app.register(fastifySwagger, { openapi: { openapi: '3.1.0', info: { title: 'test', version: 'test' } }, transform: jsonSchemaTransform });
+  await app.register(fastifySwagger, {
+    openapi: { openapi: '3.1.0', info: { title: 'test', version: 'test' } },
+    transform: jsonSchemaTransform,
+  });
   await app.register(fastifyCookie);
   registerAuth(app, runtime.services.auth);
   registerHttpMetrics(app, metrics);
@@ -63,7 +66,9 @@ export async function startReceiver(): Promise<Receiver> {
     request.on('end', () => {
       const status = queue.shift() ?? fallback;
       requests.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), status });
-      response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `receiver says no (${status})`);
+      response
+        .writeHead(status, { 'content-type': 'text/plain' })
+        .end(status < 300 ? 'ok' : `receiver says no (${status})`);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,14 +116,19 @@ export function parsePrometheus(text: string): { samples: Sample[]; types: Map<s
     if (line.startsWith('# HELP ')) continue;
     if (line.startsWith('# TYPE ')) {
       const [, , name, type] = line.split(' ');
-      if (name === undefined || !['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type ?? '')) throw new Error(`line ${index + 1}: bad TYPE: ${line}`);
+      if (name === undefined || !['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type ?? ''))
+        throw new Error(`line ${index + 1}: bad TYPE: ${line}`);
       types.set(name, type ?? '');
       continue;
     }
     const match = SAMPLE.exec(line);
     if (match === null) throw new Error(`line ${index + 1} is not a sample: ${line}`);
     const name = match[1] ?? '';
-    const family = [...types.keys()].find((declared) => name === declared || /_(bucket|sum|count|total|created)$/.test(name.slice(declared.length)) && name.startsWith(declared));
+    const family = [...types.keys()].find(
+      (declared) =>
+        name === declared ||
+        (/_(bucket|sum|count|total|created)$/.test(name.slice(declared.length)) && name.startsWith(declared)),
+    );
     if (family === undefined) throw new Error(`line ${index + 1}: ${name} has no TYPE`);
     const labels: Record<string, string> = {};
     const labelText = match[3] ?? '';
@@ -137,6 +147,8 @@ export function parsePrometheus(text: string): { samples: Sample[]; types: Map<s
 
 /** The value of one series (0 when absent). */
 export function sampleValue(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  const found = samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
+  const found = samples.find(
+    (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+  );
   return found?.value ?? 0;
 }

@@ -31,27 +31,39 @@ export const CREDENTIAL_SHAPES: ReadonlyArray<{ readonly what: string; readonly 
   { what: 'a webhook secret', re: /whsec_[A-Za-z0-9_-]{16,}/ },
   { what: "an emulator refresh token (Microsoft's shape)", re: /1\.AVEA[A-Za-z0-9_-]{20,}/ },
   { what: 'a bearer credential', re: /Bearer\s+(?!\[redacted\])[A-Za-z0-9\-._~+/]{12,}/i },
-  { what: 'a token or secret field', re: /\\?"(?:refresh_token|access_token|id_token|client_secret|refreshToken|accessToken|clientSecret|code_verifier)\\?"\s*:\s*\\?"(?!\[redacted\])[^"\\]{8,}/ },
-  { what: 'a secret in a form body', re: /\b(?:client_secret|refresh_token|code_verifier)=(?!\[redacted\])[^&\s"\\]{8,}/ },
+  {
+    what: 'a token or secret field',
+    re: /\\?"(?:refresh_token|access_token|id_token|client_secret|refreshToken|accessToken|clientSecret|code_verifier)\\?"\s*:\s*\\?"(?!\[redacted\])[^"\\]{8,}/,
+  },
+  {
+    what: 'a secret in a form body',
+    re: /\b(?:client_secret|refresh_token|code_verifier)=(?!\[redacted\])[^&\s"\\]{8,}/,
+  },
 ];
 
 const LOG_FILE = /^email-(combined|error)\.\d{4}-\d{2}-\d{2}\.log$/;
 
 /** The seed's user passwords and app secrets (emulator/seeds/contoso.json). */
-export function seedSecrets(seedFile = path.resolve(import.meta.dirname, '../../emulator/seeds/contoso.json')): KnownSecret[] {
+export function seedSecrets(
+  seedFile = path.resolve(import.meta.dirname, '../../emulator/seeds/contoso.json'),
+): KnownSecret[] {
   const seed = z
     .object({
       tenants: z.array(
         z.object({
           users: z.array(z.object({ userPrincipalName: z.string(), password: z.string() })),
-          apps: z.array(z.object({ displayName: z.string(), secrets: z.array(z.object({ value: z.string() })).optional() })),
+          apps: z.array(
+            z.object({ displayName: z.string(), secrets: z.array(z.object({ value: z.string() })).optional() }),
+          ),
         }),
       ),
     })
     .parse(JSON.parse(fs.readFileSync(seedFile, 'utf8')));
   return seed.tenants.flatMap((tenant) => [
     ...tenant.users.map((user) => ({ label: `the password of ${user.userPrincipalName}`, value: user.password })),
-    ...tenant.apps.flatMap((app) => (app.secrets ?? []).map((secret) => ({ label: `a client secret of ${app.displayName}`, value: secret.value }))),
+    ...tenant.apps.flatMap((app) =>
+      (app.secrets ?? []).map((secret) => ({ label: `a client secret of ${app.displayName}`, value: secret.value })),
+    ),
   ]);
 }
 
@@ -83,7 +95,8 @@ export function scanText(file: string, text: string, secrets: readonly KnownSecr
     }
     for (const { what, re } of CREDENTIAL_SHAPES) {
       const match = re.exec(line);
-      if (match !== null) leaks.push({ file, line: index + 1, what, excerpt: excerpt(line, match.index, match[0].length) });
+      if (match !== null)
+        leaks.push({ file, line: index + 1, what, excerpt: excerpt(line, match.index, match[0].length) });
     }
   }
   return leaks;

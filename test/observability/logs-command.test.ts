@@ -19,7 +19,14 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-logs-command-'));
   const db = await openDatabase(`sqlite:${path.join(dataDir, 'postern.db')}`);
   await migrateToLatest(db);
-  accountId = (await createEmailAccount(db, { name: 'Developers', key: 'DEV', emailAddress: 'developers@contoso.com', username: 'developers@contoso.com' })).id;
+  accountId = (
+    await createEmailAccount(db, {
+      name: 'Developers',
+      key: 'DEV',
+      emailAddress: 'developers@contoso.com',
+      username: 'developers@contoso.com',
+    })
+  ).id;
   await db.close();
   let now = new Date('2026-01-01T10:00:00Z');
   const { logger, close } = createLogger({ level: 'debug', dir: path.join(dataDir, 'logs'), clock: () => now });
@@ -48,7 +55,10 @@ async function logs(...args: string[]): Promise<string[]> {
   registerLogsCommand(program);
   await program.parseAsync(['node', 'postern', 'logs', ...args]);
   vi.mocked(process.stdout.write).mockRestore();
-  return out.join('').split('\n').filter((line) => line !== '');
+  return out
+    .join('')
+    .split('\n')
+    .filter((line) => line !== '');
 }
 
 describe('postern logs', () => {

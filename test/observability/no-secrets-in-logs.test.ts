@@ -20,7 +20,15 @@ import { MailboxWorkers } from '../../src/workers/mailbox-workers.js';
 import { WebhookDispatcher } from '../../src/workers/webhook-dispatcher.js';
 import { CONTOSO, dispatchUntilIdle, startOutbound, type OutboundHarness } from '../outbound/helpers.js';
 import { buildObservabilityApp, startReceiver, until, type Receiver } from './helpers.js';
-import { describeLeaks, scanLogFiles, scanText, seedSecrets, xoauth2, findLogFiles, type KnownSecret } from './log-scan.js';
+import {
+  describeLeaks,
+  scanLogFiles,
+  scanText,
+  seedSecrets,
+  xoauth2,
+  findLogFiles,
+  type KnownSecret,
+} from './log-scan.js';
 
 let h: OutboundHarness;
 let app: FastifyInstance;
@@ -37,12 +45,21 @@ beforeAll(async () => {
   const metrics = new PosternMetrics({ db: runtime.db });
   app = await buildObservabilityApp(runtime, metrics);
   receiver = await startReceiver();
-  dispatcher = new WebhookDispatcher(runtime.db, runtime.box, runtime.log.logger.child({ component: 'webhooks' }), { pollIntervalMs: 50, retry: { baseMs: 50, maxAttempts: 3 } });
-  dispatcher.start();
-  workers = new MailboxWorkers(runtime.db, runtime.services.accounts, runtime.services.accessTokens, runtime.log.logger, {
-    tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
-    onIngested: () => dispatcher.wake(),
+  dispatcher = new WebhookDispatcher(runtime.db, runtime.box, runtime.log.logger.child({ component: 'webhooks' }), {
+    pollIntervalMs: 50,
+    retry: { baseMs: 50, maxAttempts: 3 },
   });
+  dispatcher.start();
+  workers = new MailboxWorkers(
+    runtime.db,
+    runtime.services.accounts,
+    runtime.services.accessTokens,
+    runtime.log.logger,
+    {
+      tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
+      onIngested: () => dispatcher.wake(),
+    },
+  );
   await workers.start();
   handed.push({ label: 'the admin API token', value: h.pair.admin.replace(/^Bearer /, '') });
 });
@@ -62,16 +79,32 @@ describe('a full flow at debug level', () => {
     const password = 'operator password 7f3K!q';
     await h.pair.postern.runtime.services.users.create({ username: 'operator', role: 'admin', password });
     handed.push({ label: "the operator's password", value: password });
-    const wrong = await h.pair.postern.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'operator', password: 'wrong password 12345' } });
+    const wrong = await h.pair.postern.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'operator', password: 'wrong password 12345' },
+    });
     expect(wrong.statusCode).toBe(401);
-    const login = await h.pair.postern.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'operator', password } });
+    const login = await h.pair.postern.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'operator', password },
+    });
     expect(login.statusCode, login.body).toBe(200);
     for (const cookie of login.cookies) handed.push({ label: `the ${cookie.name} cookie`, value: cookie.value });
     const agent = await h.pair.postern.bearer('agent');
     handed.push({ label: "the agent's API token", value: agent.authorization.replace(/^Bearer /, '') });
     const forged = `pst_${'A'.repeat(43)}`;
     handed.push({ label: 'a forged API token', value: forged });
-    expect((await h.pair.postern.app.inject({ method: 'GET', url: '/api/email/accounts', headers: { authorization: `Bearer ${forged}` } })).statusCode).toBe(401);
+    expect(
+      (
+        await h.pair.postern.app.inject({
+          method: 'GET',
+          url: '/api/email/accounts',
+          headers: { authorization: `Bearer ${forged}` },
+        })
+      ).statusCode,
+    ).toBe(401);
   });
 
   it('authenticates providers by password (ROPC) and client credentials, and fails with a wrong secret', async () => {
@@ -85,9 +118,15 @@ describe('a full flow at debug level', () => {
       caFile: h.pair.emulator.handle.caFile,
     });
     expect(ropc.statusCode, ropc.body).toBe(201);
-    const signedIn = await h.api('POST', `/api/cloudProviders/${ropc.json().id}/authenticate`, { username: CONTOSO.marco.upn, password: CONTOSO.marco.password });
+    const signedIn = await h.api('POST', `/api/cloudProviders/${ropc.json().id}/authenticate`, {
+      username: CONTOSO.marco.upn,
+      password: CONTOSO.marco.password,
+    });
     expect(signedIn.statusCode, signedIn.body).toBe(200);
-    const refused = await h.api('POST', `/api/cloudProviders/${ropc.json().id}/authenticate`, { username: CONTOSO.marco.upn, password: 'Not#Marcos#Password' });
+    const refused = await h.api('POST', `/api/cloudProviders/${ropc.json().id}/authenticate`, {
+      username: CONTOSO.marco.upn,
+      password: 'Not#Marcos#Password',
+    });
     expect(refused.statusCode).toBeGreaterThanOrEqual(400);
     handed.push({ label: 'a wrong password typed for marco@', value: 'Not#Marcos#Password' });
 
@@ -107,17 +146,29 @@ describe('a full flow at debug level', () => {
     // The secret ID pasted instead of its value, then the expired secret: the token endpoint says why.
     const grant = (await h.api('GET', `/api/cloudProviders/${daemon.json().id}`)).json().grants[0];
     for (const wrongSecret of [CONTOSO.web.expiredSecretId, CONTOSO.web.expiredSecret]) {
-      const updated = await h.app.inject({ method: 'PUT', url: `/api/cloudProviders/${daemon.json().id}/clientSecret`, headers: admin(), payload: { clientSecret: wrongSecret } });
+      const updated = await h.app.inject({
+        method: 'PUT',
+        url: `/api/cloudProviders/${daemon.json().id}/clientSecret`,
+        headers: admin(),
+        payload: { clientSecret: wrongSecret },
+      });
       expect(updated.statusCode, updated.body).toBe(200);
       await db().kysely.deleteFrom('grant_access_tokens').where('grant_id', '=', grant.id).execute();
-      const check = await h.api('POST', `/api/cloudProviders/${daemon.json().id}/grants/${grant.id}/check`, { resource: 'exchange' });
+      const check = await h.api('POST', `/api/cloudProviders/${daemon.json().id}/grants/${grant.id}/check`, {
+        resource: 'exchange',
+      });
       expect(check.statusCode, check.body).toBeGreaterThanOrEqual(400);
     }
     handed.push({ label: 'the expired secret ID used as a secret', value: CONTOSO.web.expiredSecretId });
   });
 
   it('ingests the shared mailbox over IMAP with XOAUTH2 and delivers the signed webhook', async () => {
-    const hook = await app.inject({ method: 'POST', url: '/api/webhooks', headers: admin(), payload: { url: receiver.url, events: ['*'] } });
+    const hook = await app.inject({
+      method: 'POST',
+      url: '/api/webhooks',
+      headers: admin(),
+      payload: { url: receiver.url, events: ['*'] },
+    });
     expect(hook.statusCode, hook.body).toBe(201);
     handed.push({ label: 'the webhook secret', value: hook.json<{ secret: string }>().secret });
     const created = await h.api('POST', '/api/email/accounts', {
@@ -135,7 +186,13 @@ describe('a full flow at debug level', () => {
     });
     expect(created.statusCode, created.body).toBe(201);
     accountId = created.json<{ id: number }>().id;
-    await h.control('POST', '/exchange/messages', { from: 'Carla <carla@customer.example>', to: 'developers@contoso.com', subject: 'Secrets test', text: 'Hello', messageId: '<secrets@customer.example>' });
+    await h.control('POST', '/exchange/messages', {
+      from: 'Carla <carla@customer.example>',
+      to: 'developers@contoso.com',
+      subject: 'Secrets test',
+      text: 'Hello',
+      messageId: '<secrets@customer.example>',
+    });
     await until('the webhook', () => receiver.requests.find((r) => r.body.includes('"message.received"')), 30_000);
   });
 
@@ -145,14 +202,29 @@ describe('a full flow at debug level', () => {
     await h.control('POST', '/exchange/faults/imap/drop', {});
     await until('a refresh', async () => {
       const after = await db().kysely.selectFrom('grants').select(['id', 'last_refresh_at']).execute();
-      return after.some((row) => before.find((old) => old.id === row.id)?.last_refresh_at !== row.last_refresh_at) ? true : undefined;
+      return after.some((row) => before.find((old) => old.id === row.id)?.last_refresh_at !== row.last_refresh_at)
+        ? true
+        : undefined;
     });
-    const connected = async () => ((await db().kysely.selectFrom('email_accounts').select('status').where('id', '=', accountId).executeTakeFirstOrThrow()).status === 'connected' ? true : undefined);
+    const connected = async () =>
+      (
+        await db()
+          .kysely.selectFrom('email_accounts')
+          .select('status')
+          .where('id', '=', accountId)
+          .executeTakeFirstOrThrow()
+      ).status === 'connected'
+        ? true
+        : undefined;
     await until('reconnected', connected);
   });
 
   it('sends a reply over SMTP with XOAUTH2', async () => {
-    const message = await db().kysely.selectFrom('messages').select(['interaction_id']).where('message_id', '=', '<secrets@customer.example>').executeTakeFirstOrThrow();
+    const message = await db()
+      .kysely.selectFrom('messages')
+      .select(['interaction_id'])
+      .where('message_id', '=', '<secrets@customer.example>')
+      .executeTakeFirstOrThrow();
     const reply = await h.api('POST', `/api/interactions/${message.interaction_id}/reply`, { text: 'We are on it.' });
     expect(reply.statusCode, reply.body).toBeLessThan(300);
     await dispatchUntilIdle(h);
@@ -164,7 +236,17 @@ describe('a full flow at debug level', () => {
     await h.control('POST', `/users/${CONTOSO.andrea.id}/revoke-sessions`);
     h.pair.emulator.handle.clock.advance(2 * 60 * 60 * 1000);
     await h.control('POST', '/exchange/faults/imap/drop', {});
-    await until('disconnected', async () => ((await db().kysely.selectFrom('email_accounts').select('status').where('id', '=', accountId).executeTakeFirstOrThrow()).status === 'disconnected' ? true : undefined));
+    await until('disconnected', async () =>
+      (
+        await db()
+          .kysely.selectFrom('email_accounts')
+          .select('status')
+          .where('id', '=', accountId)
+          .executeTakeFirstOrThrow()
+      ).status === 'disconnected'
+        ? true
+        : undefined,
+    );
   });
 });
 
@@ -175,11 +257,14 @@ async function secretsAtRest(database: Database, box: SecretBox): Promise<KnownS
     const rows = await database.kysely.selectFrom(spec.table).select(spec.column).execute();
     for (const row of rows) {
       const sealed: unknown = Object.values(row)[0];
-      if (typeof sealed === 'string') found.push({ label: `${spec.context} from the database`, value: box.open(sealed, spec.context) });
+      if (typeof sealed === 'string')
+        found.push({ label: `${spec.context} from the database`, value: box.open(sealed, spec.context) });
     }
   }
   const users = ['andrea@contoso.com', 'developers@contoso.com', CONTOSO.marco.upn];
-  for (const token of found.filter((secret) => secret.label.startsWith('grant_access_tokens')).map((secret) => secret.value)) {
+  for (const token of found
+    .filter((secret) => secret.label.startsWith('grant_access_tokens'))
+    .map((secret) => secret.value)) {
     for (const user of users) found.push({ label: `the XOAUTH2 string of ${user}`, value: xoauth2(user, token) });
     const signature = token.split('.')[2];
     if (signature !== undefined) found.push({ label: "an access token's signature", value: signature });
@@ -191,8 +276,14 @@ describe('the log files', () => {
   it('hold none of the secrets Postern handled, and none of their shapes', async () => {
     const { runtime } = h.pair.postern;
     const atRest = await secretsAtRest(runtime.db, runtime.box);
-    expect(atRest.some((s) => s.label.startsWith('grants.refresh_token')), 'refresh tokens were read back').toBe(true);
-    expect(atRest.some((s) => s.label.startsWith('grants.password')), 'the ROPC password was read back').toBe(true);
+    expect(
+      atRest.some((s) => s.label.startsWith('grants.refresh_token')),
+      'refresh tokens were read back',
+    ).toBe(true);
+    expect(
+      atRest.some((s) => s.label.startsWith('grants.password')),
+      'the ROPC password was read back',
+    ).toBe(true);
     expect(atRest.some((s) => s.label.startsWith('webhooks.secret'))).toBe(true);
     const secrets = [...seedSecrets(), ...atRest, ...handed];
     const files = findLogFiles(runtime.config.logDir);
@@ -207,7 +298,10 @@ describe('the log files', () => {
   });
 
   it('carry the key with the id on every line about an account', () => {
-    const lines = h.pair.postern.logText().split('\n').filter((line) => line.includes('"accountId"'));
+    const lines = h.pair.postern
+      .logText()
+      .split('\n')
+      .filter((line) => line.includes('"accountId"'));
     expect(lines.length).toBeGreaterThan(10);
     const missing = lines.filter((line) => !/"key":"DEV"/.test(line) && /"accountId":1\b/.test(line));
     expect(missing, missing.slice(0, 3).join('\n')).toEqual([]);

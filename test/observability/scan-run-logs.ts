@@ -24,11 +24,14 @@ export default function setup(): () => void {
     else process.env.TMPDIR = previous;
     const files = findLogFiles(runDir, undefined, 4);
     const leaks = scanLogFiles(files, seedSecrets());
-    if (process.env.POSTERN_TEST_TIMING === '1') console.info(`log scan: ${files.length} log files in ${runDir}, ${leaks.length} leaks`);
+    if (process.env.POSTERN_TEST_TIMING === '1')
+      console.info(`log scan: ${files.length} log files in ${runDir}, ${leaks.length} leaks`);
     if (leaks.length > 0) {
       // vitest reports an error thrown here but still exits 0: set the exit code as well.
       process.exitCode = 1;
-      throw new Error(`Secrets were found in ${new Set(leaks.map((leak) => leak.file)).size} log file(s) written by this run:\n${describeLeaks(leaks)}`);
+      throw new Error(
+        `Secrets were found in ${new Set(leaks.map((leak) => leak.file)).size} log file(s) written by this run:\n${describeLeaks(leaks)}`,
+      );
     }
   };
 }

@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/store/database.js';
-import { appendEvent, claimDueDeliveries, createWebhook, listDeliveries, SecretBox, updateWebhook } from '../../src/store/index.js';
+import {
+  appendEvent,
+  claimDueDeliveries,
+  createWebhook,
+  listDeliveries,
+  SecretBox,
+  updateWebhook,
+} from '../../src/store/index.js';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/workers/webhook-dispatcher.js';
 import { forEachEngine } from '../helpers/store.js';
 
@@ -40,10 +47,21 @@ forEachEngine((_engine, openFresh) => {
     db = await openFresh();
   });
 
-  async function oneDelivery(answer: Answer, options: WebhookDispatcherOptions = {}): Promise<{ lastError: string | null; responseStatus: number | null; state: string }> {
-    const hook = await createWebhook(db, { url: 'https://127.0.0.1:9/hook?token=abc', events: ['edge.case'], sealedSecret: box.seal('whsec_edge', 'webhooks.secret') });
+  async function oneDelivery(
+    answer: Answer,
+    options: WebhookDispatcherOptions = {},
+  ): Promise<{ lastError: string | null; responseStatus: number | null; state: string }> {
+    const hook = await createWebhook(db, {
+      url: 'https://127.0.0.1:9/hook?token=abc',
+      events: ['edge.case'],
+      sealedSecret: box.seal('whsec_edge', 'webhooks.secret'),
+    });
     await appendEvent(db, { scope: 'system', type: 'edge.case', message: 'edge' });
-    const dispatcher = new WebhookDispatcher(db, box, silent, { fetch: fakeFetch(answer).fetch, retry: { baseMs: 60_000 }, ...options });
+    const dispatcher = new WebhookDispatcher(db, box, silent, {
+      fetch: fakeFetch(answer).fetch,
+      retry: { baseMs: 60_000 },
+      ...options,
+    });
     expect(await dispatcher.runOnce()).toBe(1);
     await updateWebhook(db, hook.id, { active: false });
     const delivery = (await listDeliveries(db, hook.id)).items[0];
@@ -53,20 +71,26 @@ forEachEngine((_engine, openFresh) => {
 
   describe('a failed attempt records why', () => {
     it('an HTTP error with the start of the answer, tokens scrubbed', async () => {
-      const delivery = await oneDelivery(async () => new Response('denied: Bearer abc.def.ghi ' + 'x'.repeat(5000), { status: 401 }));
+      const delivery = await oneDelivery(
+        async () => new Response('denied: Bearer abc.def.ghi ' + 'x'.repeat(5000), { status: 401 }),
+      );
       expect(delivery).toMatchObject({ state: 'pending', responseStatus: 401 });
       expect(delivery.lastError).toContain('answered HTTP 401: denied: Bearer [redacted]');
       expect(delivery.lastError?.length).toBeLessThan(400);
     });
 
     it('a redirect, which is not followed', async () => {
-      const delivery = await oneDelivery(async () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/' } }));
+      const delivery = await oneDelivery(
+        async () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/' } }),
+      );
       expect(delivery.lastError).toContain('redirected to https://elsewhere.example/ (redirects are not followed)');
     });
 
     it('a receiver that cannot be reached', async () => {
       const delivery = await oneDelivery(async () => {
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) });
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+        });
       });
       expect(delivery).toMatchObject({ state: 'pending', responseStatus: null });
       expect(delivery.lastError).toBe('The receiver could not be reached: connect ECONNREFUSED 127.0.0.1:9.');
@@ -80,19 +104,29 @@ forEachEngine((_engine, openFresh) => {
     });
 
     it('and the last attempt gives the delivery up', async () => {
-      const delivery = await oneDelivery(async () => new Response('no', { status: 500 }), { retry: { maxAttempts: 1 } });
+      const delivery = await oneDelivery(async () => new Response('no', { status: 500 }), {
+        retry: { maxAttempts: 1 },
+      });
       expect(delivery.state).toBe('failed');
     });
   });
 
   it('sends at most perWebhookInFlight requests to one receiver at once', async () => {
-    const hook = await createWebhook(db, { url: 'https://127.0.0.1:9/slow', events: ['burst.test'], sealedSecret: box.seal('whsec_burst', 'webhooks.secret') });
+    const hook = await createWebhook(db, {
+      url: 'https://127.0.0.1:9/slow',
+      events: ['burst.test'],
+      sealedSecret: box.seal('whsec_burst', 'webhooks.secret'),
+    });
     for (let i = 0; i < 7; i += 1) await appendEvent(db, { scope: 'system', type: 'burst.test', message: `n${i}` });
     const fake = fakeFetch(async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return new Response(null, { status: 204 });
     });
-    const dispatcher = new WebhookDispatcher(db, box, silent, { fetch: fake.fetch, perWebhookInFlight: 2, pollIntervalMs: 10 });
+    const dispatcher = new WebhookDispatcher(db, box, silent, {
+      fetch: fake.fetch,
+      perWebhookInFlight: 2,
+      pollIntervalMs: 10,
+    });
     dispatcher.start();
     const started = Date.now();
     while ((await listDeliveries(db, hook.id, { state: 'delivered' })).items.length < 7) {
@@ -108,7 +142,11 @@ forEachEngine((_engine, openFresh) => {
   it('takes over the claim of a node that died mid-attempt, once it is stale', async () => {
     let now = new Date('2030-01-01T00:00:00.000Z');
     const clocked = await openFresh({ clock: () => now });
-    const hook = await createWebhook(clocked, { url: 'https://127.0.0.1:9/x', events: ['crash.test'], sealedSecret: box.seal('whsec_crash', 'webhooks.secret') });
+    const hook = await createWebhook(clocked, {
+      url: 'https://127.0.0.1:9/x',
+      events: ['crash.test'],
+      sealedSecret: box.seal('whsec_crash', 'webhooks.secret'),
+    });
     await appendEvent(clocked, { scope: 'system', type: 'crash.test', message: 'before the crash' });
     // The dead node claimed it and never answered.
     expect(await claimDueDeliveries(clocked, { now, limit: 10, staleAfterMs: 120_000 })).toHaveLength(1);

@@ -28,7 +28,14 @@ import { forEachEngine } from '../helpers/store.js';
 const box = new SecretBox(randomBytes(32));
 
 async function webhook(db: Database, events: string[], active = true): Promise<number> {
-  return (await createWebhook(db, { url: 'https://127.0.0.1:9/hook', events, sealedSecret: box.seal('whsec_x', 'webhooks.secret'), active })).id;
+  return (
+    await createWebhook(db, {
+      url: 'https://127.0.0.1:9/hook',
+      events,
+      sealedSecret: box.seal('whsec_x', 'webhooks.secret'),
+      active,
+    })
+  ).id;
 }
 
 async function deliveriesOf(db: Database, webhookId: number): Promise<string[]> {
@@ -57,7 +64,7 @@ forEachEngine((engine, openFresh) => {
       for (const id of [exact, family, all]) await updateWebhook(db, id, { active: false });
     });
 
-    it('writes nothing when the event\'s transaction rolls back', async () => {
+    it("writes nothing when the event's transaction rolls back", async () => {
       const hook = await webhook(db, ['*']);
       await expect(
         db.transaction(async (tx) => {
@@ -86,18 +93,38 @@ forEachEngine((engine, openFresh) => {
       const ids = [...a, ...b].map((c) => c.id);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids).toHaveLength(6);
-      expect([...a, ...b].every((c) => c.attempt === 1 && c.webhook.id === hook && c.event.type === 'claim.test')).toBe(true);
+      expect([...a, ...b].every((c) => c.attempt === 1 && c.webhook.id === hook && c.event.type === 'claim.test')).toBe(
+        true,
+      );
       expect(await claimDueDeliveries(db, { now, limit: 10, staleAfterMs: 60_000 })).toEqual([]);
 
       const [first, second, third] = [...a, ...b].sort((x, y) => x.id - y.id);
       if (first === undefined || second === undefined || third === undefined) throw new Error('claims missing');
       expect(await markDeliveryDelivered(db, first, { status: 204, at: now })).toBe(true);
-      expect(await markDeliveryDelivered(db, first, { status: 204, at: now }), 'a second outcome of the same claim').toBe(false);
-      expect(await markDeliveryFailed(db, second, { status: 500, error: 'boom', at: now, retryAt: new Date(now.getTime() + 30_000) })).toBe(true);
+      expect(
+        await markDeliveryDelivered(db, first, { status: 204, at: now }),
+        'a second outcome of the same claim',
+      ).toBe(false);
+      expect(
+        await markDeliveryFailed(db, second, {
+          status: 500,
+          error: 'boom',
+          at: now,
+          retryAt: new Date(now.getTime() + 30_000),
+        }),
+      ).toBe(true);
       expect(await markDeliveryFailed(db, third, { status: null, error: 'gone', at: now, retryAt: null })).toBe(true);
       const log = (await listDeliveries(db, hook)).items;
-      expect(log.find((d) => d.id === first.id)).toMatchObject({ state: 'delivered', responseStatus: 204, attempts: 1 });
-      expect(log.find((d) => d.id === second.id)).toMatchObject({ state: 'pending', responseStatus: 500, lastError: 'boom' });
+      expect(log.find((d) => d.id === first.id)).toMatchObject({
+        state: 'delivered',
+        responseStatus: 204,
+        attempts: 1,
+      });
+      expect(log.find((d) => d.id === second.id)).toMatchObject({
+        state: 'pending',
+        responseStatus: 500,
+        lastError: 'boom',
+      });
       expect(log.find((d) => d.id === third.id)).toMatchObject({ state: 'failed', lastError: 'gone' });
 
       // The retry becomes due after its delay; the others claimed earlier are stale only after staleAfterMs.
@@ -131,7 +158,11 @@ forEachEngine((engine, openFresh) => {
     it('queues a ping for one webhook only', async () => {
       const other = await webhook(db, ['*']);
       const deliveryId = await queueTestDelivery(db, hook);
-      expect((await listDeliveries(db, hook)).items[0]).toMatchObject({ id: deliveryId, eventType: 'webhook.ping', state: 'pending' });
+      expect((await listDeliveries(db, hook)).items[0]).toMatchObject({
+        id: deliveryId,
+        eventType: 'webhook.ping',
+        state: 'pending',
+      });
       expect(await deliveriesOf(db, other)).toEqual([]);
       await updateWebhook(db, other, { active: false });
     });

@@ -32,13 +32,26 @@ async function webhooks(...args: string[]): Promise<string[]> {
   } finally {
     vi.mocked(process.stdout.write).mockRestore();
   }
-  return out.join('').split('\n').filter((line) => line !== '');
+  return out
+    .join('')
+    .split('\n')
+    .filter((line) => line !== '');
 }
 
 describe('postern webhooks', () => {
   it('adds a webhook showing its secret once, lists it without, disables and removes it', async () => {
-    expect(await webhooks('list')).toEqual(['No webhooks. Add one with "postern webhooks add --url URL --events message.received".']);
-    const added = await webhooks('add', '--url', 'https://crm.example.com/hook?token=abc', '--events', 'message.received, account.*', '--description', 'CRM');
+    expect(await webhooks('list')).toEqual([
+      'No webhooks. Add one with "postern webhooks add --url URL --events message.received".',
+    ]);
+    const added = await webhooks(
+      'add',
+      '--url',
+      'https://crm.example.com/hook?token=abc',
+      '--events',
+      'message.received, account.*',
+      '--description',
+      'CRM',
+    );
     expect(added[0]).toBe('1  https://crm.example.com/hook  [message.received, account.*]  active  — CRM');
     expect(added[1]).toMatch(/^Signing secret: whsec_[A-Za-z0-9_-]{43}$/);
     const listed = await webhooks('list');
@@ -47,6 +60,8 @@ describe('postern webhooks', () => {
     expect(await webhooks('deliveries', '1')).toEqual(['No deliveries.']);
     expect(await webhooks('remove', '1')).toEqual(['Webhook 1 deleted.']);
     await expect(webhooks('remove', 'x')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(webhooks('add', '--url', 'ftp://x', '--events', '*')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(webhooks('add', '--url', 'ftp://x', '--events', '*')).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
   });
 });

@@ -43,13 +43,19 @@ beforeAll(async () => {
     observer: metrics,
   });
   dispatcher.start();
-  workers = new MailboxWorkers(runtime.db, runtime.services.accounts, runtime.services.accessTokens, runtime.log.logger, {
-    tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
-    onIngested: (result) => {
-      metrics.observeIngest(result.outcome);
-      dispatcher.wake();
+  workers = new MailboxWorkers(
+    runtime.db,
+    runtime.services.accounts,
+    runtime.services.accessTokens,
+    runtime.log.logger,
+    {
+      tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
+      onIngested: (result) => {
+        metrics.observeIngest(result.outcome);
+        dispatcher.wake();
+      },
     },
-  });
+  );
   metrics.trackMailboxWorkers(() => workers.running().length);
   await workers.start();
 });
@@ -98,7 +104,12 @@ describe('webhooks', () => {
   let brokenId: number;
 
   it('registers a webhook and shows its secret only once', async () => {
-    const created = await app.inject({ method: 'POST', url: '/api/webhooks', headers: admin(), payload: { url: receiver.url, events: ['message.received'], description: 'CRM' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/webhooks',
+      headers: admin(),
+      payload: { url: receiver.url, events: ['message.received'], description: 'CRM' },
+    });
     expect(created.statusCode, created.body).toBe(201);
     const body = created.json<{ id: number; secret: string; active: boolean; events: string[] }>();
     expect(body).toMatchObject({ active: true, events: ['message.received'] });
@@ -108,13 +119,31 @@ describe('webhooks', () => {
     expect(listed.body).not.toContain(secret);
     expect(listed.json().items).toHaveLength(1);
 
-    const refused = await app.inject({ method: 'POST', url: '/api/webhooks', headers: admin(), payload: { url: 'ftp://example.com/x', events: ['nope'] } });
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/api/webhooks',
+      headers: admin(),
+      payload: { url: 'ftp://example.com/x', events: ['nope'] },
+    });
     expect(refused.statusCode).toBe(400);
-    expect(refused.json().error.details.fields.map((f: { field: string }) => f.field).sort()).toEqual(['events.0', 'url']);
+    expect(
+      refused
+        .json()
+        .error.details.fields.map((f: { field: string }) => f.field)
+        .sort(),
+    ).toEqual(['events.0', 'url']);
     const agent = await pair.postern.bearer('agent');
-    expect((await app.inject({ method: 'GET', url: '/api/webhooks', headers: { authorization: agent.authorization } })).statusCode).toBe(403);
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/webhooks', headers: { authorization: agent.authorization } }))
+        .statusCode,
+    ).toBe(403);
 
-    const hook = await app.inject({ method: 'POST', url: '/api/webhooks', headers: admin(), payload: { url: broken.url, events: ['message.*'] } });
+    const hook = await app.inject({
+      method: 'POST',
+      url: '/api/webhooks',
+      headers: admin(),
+      payload: { url: broken.url, events: ['message.*'] },
+    });
     brokenId = hook.json<{ id: number }>().id;
     broken.script([], 503);
   });
@@ -130,7 +159,11 @@ describe('webhooks', () => {
       text: 'Since this morning the pipeline fails.\n\nCarla',
       messageId: '<webhook-first@customer.example>',
     });
-    const delivered = await until('four attempts', () => (receiver.requests.length >= 4 ? receiver.requests : undefined), 30_000);
+    const delivered = await until(
+      'four attempts',
+      () => (receiver.requests.length >= 4 ? receiver.requests : undefined),
+      30_000,
+    );
     expect(delivered.map((r) => r.status)).toEqual([500, 502, 500, 200]);
     const bodies = new Set(delivered.map((r) => r.body));
     expect(bodies.size, 'every attempt sends the same event').toBe(1);
@@ -140,13 +173,29 @@ describe('webhooks', () => {
       expect(request.headers['postern-attempt']).toBe(String(index + 1));
       const header = request.headers['postern-signature'];
       if (typeof header !== 'string') throw new Error('no signature header');
-      const verdict = verifySignature({ secret, header, body: request.body, nowSeconds: Math.floor(pair.emulator.handle.clock.nowMs() / 1000) });
+      const verdict = verifySignature({
+        secret,
+        header,
+        body: request.body,
+        nowSeconds: Math.floor(pair.emulator.handle.clock.nowMs() / 1000),
+      });
       expect(verdict.ok, header).toBe(true);
-      expect(verifySignature({ secret: 'whsec_wrong', header, body: request.body, nowSeconds: Math.floor(pair.emulator.handle.clock.nowMs() / 1000) }).ok).toBe(false);
+      expect(
+        verifySignature({
+          secret: 'whsec_wrong',
+          header,
+          body: request.body,
+          nowSeconds: Math.floor(pair.emulator.handle.clock.nowMs() / 1000),
+        }).ok,
+      ).toBe(false);
     }
 
     const event = JSON.parse(delivered[3]?.body ?? '{}');
-    const row = await pair.postern.runtime.db.kysely.selectFrom('messages').selectAll().where('message_id', '=', '<webhook-first@customer.example>').executeTakeFirstOrThrow();
+    const row = await pair.postern.runtime.db.kysely
+      .selectFrom('messages')
+      .selectAll()
+      .where('message_id', '=', '<webhook-first@customer.example>')
+      .executeTakeFirstOrThrow();
     expect(event).toMatchObject({
       type: 'message.received',
       scope: 'message',
@@ -164,14 +213,20 @@ describe('webhooks', () => {
     });
 
     const log = await until('the delivery log', async () => {
-      const response = await app.inject({ method: 'GET', url: `/api/webhooks/${webhookId}/deliveries`, headers: admin() });
-      const first = response.json<{ items: Array<{ state: string; attempts: number; responseStatus: number }> }>().items[0];
+      const response = await app.inject({
+        method: 'GET',
+        url: `/api/webhooks/${webhookId}/deliveries`,
+        headers: admin(),
+      });
+      const first = response.json<{ items: Array<{ state: string; attempts: number; responseStatus: number }> }>()
+        .items[0];
       return first?.state === 'delivered' ? first : undefined;
     });
     expect(log).toMatchObject({ attempts: 4, responseStatus: 200 });
 
     const after = await scrape();
-    const moved = (name: string, labels: Record<string, string> = {}) => sampleValue(after.samples, name, labels) - sampleValue(before.samples, name, labels);
+    const moved = (name: string, labels: Record<string, string> = {}) =>
+      sampleValue(after.samples, name, labels) - sampleValue(before.samples, name, labels);
     expect(moved('postern_messages_ingested_total', { outcome: 'stored' })).toBeGreaterThanOrEqual(1);
     expect(moved('postern_webhook_deliveries_total', { result: 'retry' })).toBeGreaterThanOrEqual(3);
     expect(moved('postern_webhook_deliveries_total', { result: 'delivered' })).toBeGreaterThanOrEqual(1);
@@ -181,48 +236,83 @@ describe('webhooks', () => {
   });
 
   it('disables a webhook whose every attempt failed, with an event, and resumes it when enabled', async () => {
-    const disabled = await until('the broken webhook disabled', async () => {
-      const response = await app.inject({ method: 'GET', url: `/api/webhooks/${brokenId}`, headers: admin() });
-      return response.json<{ active: boolean }>().active ? undefined : response.json<{ failureCount: number }>();
-    }, 30_000);
+    const disabled = await until(
+      'the broken webhook disabled',
+      async () => {
+        const response = await app.inject({ method: 'GET', url: `/api/webhooks/${brokenId}`, headers: admin() });
+        return response.json<{ active: boolean }>().active ? undefined : response.json<{ failureCount: number }>();
+      },
+      30_000,
+    );
     expect(disabled.failureCount).toBeGreaterThanOrEqual(MAX_ATTEMPTS);
     expect(broken.requests.filter((r) => r.headers['postern-event'] === 'message.received')).toHaveLength(MAX_ATTEMPTS);
     const events = await app.inject({ method: 'GET', url: '/api/events?type=webhook.disabled', headers: admin() });
     const event = events.json().items[0];
-    expect(event).toMatchObject({ level: 'error', scope: 'system', data: { webhookId: brokenId, failures: MAX_ATTEMPTS } });
+    expect(event).toMatchObject({
+      level: 'error',
+      scope: 'system',
+      data: { webhookId: brokenId, failures: MAX_ATTEMPTS },
+    });
     expect(event.message).toContain('HTTP 503');
     expect(event.data.url, 'the query string (tokens) is left out').not.toContain('?');
 
     // Fixed: enable it and redeliver the given-up delivery.
     broken.script([], 200);
-    await app.inject({ method: 'PATCH', url: `/api/webhooks/${brokenId}`, headers: admin(), payload: { active: true } });
-    const failed = (await app.inject({ method: 'GET', url: `/api/webhooks/${brokenId}/deliveries?state=failed`, headers: admin() })).json().items[0];
-    const again = await app.inject({ method: 'POST', url: `/api/webhooks/${brokenId}/deliveries/${failed.id}/redeliver`, headers: admin() });
+    await app.inject({
+      method: 'PATCH',
+      url: `/api/webhooks/${brokenId}`,
+      headers: admin(),
+      payload: { active: true },
+    });
+    const failed = (
+      await app.inject({ method: 'GET', url: `/api/webhooks/${brokenId}/deliveries?state=failed`, headers: admin() })
+    ).json().items[0];
+    const again = await app.inject({
+      method: 'POST',
+      url: `/api/webhooks/${brokenId}/deliveries/${failed.id}/redeliver`,
+      headers: admin(),
+    });
     expect(again.statusCode, again.body).toBe(202);
     await until('the redelivery', () => (broken.requests.at(-1)?.status === 200 ? true : undefined));
-    expect((await app.inject({ method: 'GET', url: `/api/webhooks/${brokenId}`, headers: admin() })).json()).toMatchObject({ active: true, failureCount: 0 });
+    expect(
+      (await app.inject({ method: 'GET', url: `/api/webhooks/${brokenId}`, headers: admin() })).json(),
+    ).toMatchObject({ active: true, failureCount: 0 });
   });
 
   it('pings one webhook on request', async () => {
     const count = receiver.requests.length;
     const ping = await app.inject({ method: 'POST', url: `/api/webhooks/${webhookId}/ping`, headers: admin() });
     expect(ping.statusCode, ping.body).toBe(202);
-    const got = await until('the ping', () => receiver.requests.slice(count).find((r) => r.headers['postern-event'] === 'webhook.ping'));
+    const got = await until('the ping', () =>
+      receiver.requests.slice(count).find((r) => r.headers['postern-event'] === 'webhook.ping'),
+    );
     expect(JSON.parse(got.body)).toMatchObject({ type: 'webhook.ping', data: { webhookId } });
   });
 });
 
 describe('events API', () => {
   it('filters by type, account and level, and pages with a cursor', async () => {
-    const received = await app.inject({ method: 'GET', url: `/api/events?type=message.received&accountId=${accountId}`, headers: admin() });
+    const received = await app.inject({
+      method: 'GET',
+      url: `/api/events?type=message.received&accountId=${accountId}`,
+      headers: admin(),
+    });
     expect(received.statusCode, received.body).toBe(200);
     expect(received.json().items).toHaveLength(1);
-    const connected = await app.inject({ method: 'GET', url: `/api/events?scope=account&scopeId=${accountId}&type=account.connected,account.created`, headers: admin() });
+    const connected = await app.inject({
+      method: 'GET',
+      url: `/api/events?scope=account&scopeId=${accountId}&type=account.connected,account.created`,
+      headers: admin(),
+    });
     expect(connected.json().items.map((e: { type: string }) => e.type)).toContain('account.connected');
     const errors = await app.inject({ method: 'GET', url: '/api/events?level=error', headers: admin() });
     expect(errors.json().items.every((e: { level: string }) => e.level === 'error')).toBe(true);
     const first = await app.inject({ method: 'GET', url: '/api/events?limit=2', headers: admin() });
-    const next = await app.inject({ method: 'GET', url: `/api/events?limit=2&before=${first.json().nextBefore}`, headers: admin() });
+    const next = await app.inject({
+      method: 'GET',
+      url: `/api/events?limit=2&before=${first.json().nextBefore}`,
+      headers: admin(),
+    });
     expect(next.json().items[0].id).toBeLessThan(first.json().items[1].id);
     const bad = await app.inject({ method: 'GET', url: '/api/events?since=yesterday&level=loud', headers: admin() });
     expect(bad.statusCode).toBe(400);
@@ -230,16 +320,31 @@ describe('events API', () => {
 
   it('shows an agent only the events of its accounts', async () => {
     const outsider = await pair.postern.bearer('agent');
-    const none = await app.inject({ method: 'GET', url: '/api/events', headers: { authorization: outsider.authorization } });
+    const none = await app.inject({
+      method: 'GET',
+      url: '/api/events',
+      headers: { authorization: outsider.authorization },
+    });
     expect(none.statusCode).toBe(200);
     expect(none.json().items).toEqual([]);
     const agent = await pair.postern.bearer('agent');
-    await pair.postern.app.inject({ method: 'PATCH', url: `/api/email/accounts/${accountId}`, headers: admin(), payload: { agentIds: [agent.userId] } });
-    const mine = await app.inject({ method: 'GET', url: '/api/events', headers: { authorization: agent.authorization } });
+    await pair.postern.app.inject({
+      method: 'PATCH',
+      url: `/api/email/accounts/${accountId}`,
+      headers: admin(),
+      payload: { agentIds: [agent.userId] },
+    });
+    const mine = await app.inject({
+      method: 'GET',
+      url: '/api/events',
+      headers: { authorization: agent.authorization },
+    });
     const types: string[] = mine.json().items.map((e: { type: string }) => e.type);
     expect(types).toContain('message.received');
     expect(types).toContain('account.connected');
-    expect(types.some((type) => type.startsWith('provider.') || type.startsWith('grant.') || type.startsWith('webhook.'))).toBe(false);
+    expect(
+      types.some((type) => type.startsWith('provider.') || type.startsWith('grant.') || type.startsWith('webhook.')),
+    ).toBe(false);
   });
 });
 
@@ -247,7 +352,10 @@ describe('metrics', () => {
   it('requires an administrator on the main port, and serves a separate listener without a token', async () => {
     expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
     const agent = await pair.postern.bearer('agent');
-    expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: agent.authorization } })).statusCode).toBe(403);
+    expect(
+      (await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: agent.authorization } }))
+        .statusCode,
+    ).toBe(403);
     let server: MetricsServer | undefined;
     try {
       server = await startMetricsServer(metrics, '127.0.0.1:0');
@@ -258,7 +366,13 @@ describe('metrics', () => {
       expect(types.get('postern_http_request_duration_seconds')).toBe('histogram');
       expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
       expect(sampleValue(samples, 'postern_database_up')).toBe(1);
-      expect(sampleValue(samples, 'postern_http_request_duration_seconds_count', { route: '/api/webhooks/:id', method: 'GET', status_code: '200' })).toBeGreaterThan(0);
+      expect(
+        sampleValue(samples, 'postern_http_request_duration_seconds_count', {
+          route: '/api/webhooks/:id',
+          method: 'GET',
+          status_code: '200',
+        }),
+      ).toBeGreaterThan(0);
       expect((await fetch(`${server.url}/other`)).status).toBe(404);
     } finally {
       await server?.close();
@@ -269,13 +383,24 @@ describe('metrics', () => {
     const identity = new MeteredIdentity(metrics, { timeoutMs: 10_000, now: () => pair.emulator.handle.clock.nowMs() });
     const provider = await requireProvider(pair.postern.runtime.db, providerId);
     const conn = connectionOf(provider, pair.postern.runtime.box);
-    await expect(identity.refresh(conn, 'not-a-refresh-token', ['https://outlook.office.com/IMAP.AccessAsUser.All', 'offline_access'])).rejects.toMatchObject({ code: expect.stringMatching(/^AUTH_/) });
+    await expect(
+      identity.refresh(conn, 'not-a-refresh-token', [
+        'https://outlook.office.com/IMAP.AccessAsUser.All',
+        'offline_access',
+      ]),
+    ).rejects.toMatchObject({ code: expect.stringMatching(/^AUTH_/) });
     await identity.clientCredentials(conn, 'https://outlook.office365.com/.default').catch(() => undefined);
     const { samples } = await scrape();
-    const failures = samples.filter((s) => s.name === 'postern_token_refresh_failures_total' && s.labels.grant_type === 'refresh_token');
+    const failures = samples.filter(
+      (s) => s.name === 'postern_token_refresh_failures_total' && s.labels.grant_type === 'refresh_token',
+    );
     expect(failures.length).toBeGreaterThan(0);
     expect(failures[0]?.labels.aadsts).toMatch(/^AADSTS\d+$/);
-    expect(samples.some((s) => s.name.startsWith('postern_token_') && s.labels.grant_type === 'client_credentials' && s.value > 0)).toBe(true);
+    expect(
+      samples.some(
+        (s) => s.name.startsWith('postern_token_') && s.labels.grant_type === 'client_credentials' && s.value > 0,
+      ),
+    ).toBe(true);
   });
 
   it('puts the new routes in the OpenAPI document with the signature scheme', async () => {

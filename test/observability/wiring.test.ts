@@ -24,10 +24,20 @@ beforeAll(async () => {
   printed = [];
   server = await startServer({
     cwd: dataDir,
-    env: { POSTERN_DATA_DIR: dataDir, POSTERN_PORT: '0', POSTERN_LOG_CONSOLE: 'false', POSTERN_METRICS_LISTEN: '127.0.0.1:0', POSTERN_LOG_LEVEL: 'debug' },
+    env: {
+      POSTERN_DATA_DIR: dataDir,
+      POSTERN_PORT: '0',
+      POSTERN_LOG_CONSOLE: 'false',
+      POSTERN_METRICS_LISTEN: '127.0.0.1:0',
+      POSTERN_LOG_LEVEL: 'debug',
+    },
     print: (line) => printed.push(line),
   });
-  const admin = await server.runtime.services.users.create({ username: 'wiring-admin', role: 'admin', password: 'a long enough password' });
+  const admin = await server.runtime.services.users.create({
+    username: 'wiring-admin',
+    role: 'admin',
+    password: 'a long enough password',
+  });
   token = (await server.runtime.services.tokens.create(admin.id, 'scraper')).token;
   receiver = await startReceiver();
 });
@@ -61,7 +71,8 @@ describe('postern start with the observability parts', () => {
   it('has the events and webhooks routes in the API and its OpenAPI document', async (ctx) => {
     if (!wired()) ctx.skip();
     const docs = await (await fetch(`${server.url}/api/docs`)).text();
-    for (const route of ['/api/events', '/api/webhooks', '/api/webhooks/{id}/deliveries', '/metrics']) expect(docs).toContain(route);
+    for (const route of ['/api/events', '/api/webhooks', '/api/webhooks/{id}/deliveries', '/metrics'])
+      expect(docs).toContain(route);
     expect(docs).toContain('Postern-Signature');
   });
 
@@ -74,7 +85,10 @@ describe('postern start with the observability parts', () => {
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: number };
-    const ping = await fetch(`${server.url}/api/webhooks/${id}/ping`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const ping = await fetch(`${server.url}/api/webhooks/${id}/ping`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(ping.status).toBe(202);
     const got = await until('the ping', () => receiver.requests[0]);
     expect(got.headers['user-agent']).toMatch(/^Postern\//);

@@ -5,7 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listEvents } from '../../src/store/index.js';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
-import { CONTOSO, createAccount, dispatchUntilIdle, sent, sink, startOutbound, type OutboundHarness } from './helpers.js';
+import {
+  CONTOSO,
+  createAccount,
+  dispatchUntilIdle,
+  sent,
+  sink,
+  startOutbound,
+  type OutboundHarness,
+} from './helpers.js';
 
 let h: OutboundHarness;
 let shared: number;
@@ -14,11 +22,19 @@ const SHARED = 'developers@contoso.com';
 
 interface MessageView {
   state: string;
-  delivery: { attempts: number; error: { code: string; message: string; remedy: string | null } | null; serverResponse: string | null };
+  delivery: {
+    attempts: number;
+    error: { code: string; message: string; remedy: string | null } | null;
+    serverResponse: string | null;
+  };
 }
 
 async function newMessage(accountId: number, to = 'customer@fabrikam.example', text = 'Hello'): Promise<number> {
-  const response = await h.api('POST', `/api/email/accounts/${accountId}/messages`, { to: [to], subject: 'About your ticket', text });
+  const response = await h.api('POST', `/api/email/accounts/${accountId}/messages`, {
+    to: [to],
+    subject: 'About your ticket',
+    text,
+  });
   expect(response.statusCode, response.body).toBe(202);
   return response.json<{ id: number }>().id;
 }
@@ -29,7 +45,12 @@ async function view(id: number): Promise<MessageView> {
 
 beforeAll(async () => {
   h = await startOutbound();
-  shared = await createAccount(h, { key: 'DEV', name: 'Developers', emailAddress: SHARED, modernAuthEmail: CONTOSO.andrea.upn });
+  shared = await createAccount(h, {
+    key: 'DEV',
+    name: 'Developers',
+    emailAddress: SHARED,
+    modernAuthEmail: CONTOSO.andrea.upn,
+  });
   personal = await createAccount(h, { key: 'AND', name: 'Andrea', emailAddress: CONTOSO.andrea.upn });
 });
 afterAll(async () => h.close());
@@ -51,11 +72,23 @@ describe('the shared mailbox developers@ with its delegate andrea@', () => {
     const id = await newMessage(shared, 'sendas@fabrikam.example');
     await dispatchUntilIdle(h);
     const failed = await view(id);
-    expect(failed).toMatchObject({ state: 'failed', delivery: { attempts: 1, error: { code: 'SMTP_SEND_AS_DENIED' } } });
+    expect(failed).toMatchObject({
+      state: 'failed',
+      delivery: { attempts: 1, error: { code: 'SMTP_SEND_AS_DENIED' } },
+    });
     expect(failed.delivery.error?.message).toContain('the delegate has no Send As right on the shared mailbox');
-    expect(failed.delivery.error?.remedy).toContain(`Add-RecipientPermission ${SHARED} -Trustee ${CONTOSO.andrea.upn} -AccessRights SendAs`);
-    const timeline = await listEvents(h.pair.postern.runtime.db, { scope: 'account', scopeId: shared, types: ['account.send_failed'] });
-    expect(timeline.items[0]?.data).toMatchObject({ code: 'SMTP_SEND_AS_DENIED', response: expect.stringContaining('554 5.2.252 SendAsDenied') });
+    expect(failed.delivery.error?.remedy).toContain(
+      `Add-RecipientPermission ${SHARED} -Trustee ${CONTOSO.andrea.upn} -AccessRights SendAs`,
+    );
+    const timeline = await listEvents(h.pair.postern.runtime.db, {
+      scope: 'account',
+      scopeId: shared,
+      types: ['account.send_failed'],
+    });
+    expect(timeline.items[0]?.data).toMatchObject({
+      code: 'SMTP_SEND_AS_DENIED',
+      response: expect.stringContaining('554 5.2.252 SendAsDenied'),
+    });
 
     await h.control('POST', `/mailboxes/${SHARED}/delegates`, { user: CONTOSO.andrea.upn, rights: ['SendAs'] });
     const retried = await h.api('POST', `/api/messages/${id}/retry`);
@@ -73,9 +106,14 @@ describe('SMTP AUTH', () => {
       const id = await newMessage(personal, 'smtpauth@fabrikam.example');
       await dispatchUntilIdle(h);
       const failed = await view(id);
-      expect(failed).toMatchObject({ state: 'failed', delivery: { attempts: 1, error: { code: 'SMTP_AUTH_DISABLED' } } });
+      expect(failed).toMatchObject({
+        state: 'failed',
+        delivery: { attempts: 1, error: { code: 'SMTP_AUTH_DISABLED' } },
+      });
       expect(failed.delivery.error?.message).toContain('disabled for the tenant');
-      expect(failed.delivery.error?.remedy).toContain('SMTP AUTH is disabled for the tenant (or this mailbox): enable authenticated SMTP for the mailbox, or use the Graph transport');
+      expect(failed.delivery.error?.remedy).toContain(
+        'SMTP AUTH is disabled for the tenant (or this mailbox): enable authenticated SMTP for the mailbox, or use the Graph transport',
+      );
 
       await h.control('PATCH', `/mailboxes/${CONTOSO.andrea.upn}`, { smtpAuthEnabled: true });
       expect((await h.api('POST', `/api/messages/${id}/retry`)).statusCode).toBe(200);
@@ -98,9 +136,16 @@ describe('temporary failures', () => {
     const views = await Promise.all(ids.map(view));
     expect(views.map((v) => v.state)).toEqual(Array(8).fill('sent'));
     expect(views.filter((v) => v.delivery.attempts > 1)).toHaveLength(5);
-    const retries = await listEvents(h.pair.postern.runtime.db, { scope: 'message', types: ['message.retry_scheduled'], limit: 100 });
+    const retries = await listEvents(h.pair.postern.runtime.db, {
+      scope: 'message',
+      types: ['message.retry_scheduled'],
+      limit: 100,
+    });
     expect(retries.items.filter((e) => ids.includes(e.scopeId ?? 0))).toHaveLength(5);
-    expect(retries.items[0]?.data).toMatchObject({ code: 'SMTP_TEMPORARY_FAILURE', response: expect.stringMatching(/^421 4\.3\.2/) });
+    expect(retries.items[0]?.data).toMatchObject({
+      code: 'SMTP_TEMPORARY_FAILURE',
+      response: expect.stringMatching(/^421 4\.3\.2/),
+    });
   });
 
   it('gives up when the retry window is over', async () => {

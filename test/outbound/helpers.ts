@@ -25,7 +25,12 @@ export interface OutboundHarness {
   /** The emulator's control API, parsed JSON. */
   control(method: string, route: string, body?: unknown): Promise<unknown>;
   /** Postern's API with the admin token (or another). */
-  api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  api(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: object,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -36,7 +41,12 @@ export async function startOutbound(options: OutboxDispatcherOptions = {}): Prom
   // The composition root wires the outbound services and routes; the test drives its own dispatcher.
   const outbound = runtime.services.outbound;
   const app = pair.postern.app;
-  const dispatcher = new OutboxDispatcher(runtime.db, outbound.delivery, runtime.log.logger.child({ component: 'outbox' }), { pollIntervalMs: 20, ...options });
+  const dispatcher = new OutboxDispatcher(
+    runtime.db,
+    outbound.delivery,
+    runtime.log.logger.child({ component: 'outbox' }),
+    { pollIntervalMs: 20, ...options },
+  );
   const smtpPort = Number(new URL(pair.emulator.handle.urls.smtp ?? 'x://0:0').port);
   return {
     pair,
@@ -47,7 +57,12 @@ export async function startOutbound(options: OutboxDispatcherOptions = {}): Prom
     smtpPort,
     control: (method, route, body) => pair.emulator.control(method, route, body),
     api: (method, url, payload, headers = {}) =>
-      app.inject({ method, url, headers: { authorization: pair.admin, ...headers }, ...(payload === undefined ? {} : { payload }) }),
+      app.inject({
+        method,
+        url,
+        headers: { authorization: pair.admin, ...headers },
+        ...(payload === undefined ? {} : { payload }),
+      }),
     async close() {
       await dispatcher.stop();
       outbound.submitter.close();
@@ -57,7 +72,10 @@ export async function startOutbound(options: OutboxDispatcherOptions = {}): Prom
 }
 
 /** Creates an account through the API whose SMTP server is the emulator's; returns its id. */
-export async function createAccount(h: OutboundHarness, fields: { key: string; emailAddress: string; name?: string; modernAuthEmail?: string; agentIds?: number[] }): Promise<number> {
+export async function createAccount(
+  h: OutboundHarness,
+  fields: { key: string; emailAddress: string; name?: string; modernAuthEmail?: string; agentIds?: number[] },
+): Promise<number> {
   const response = await h.api('POST', '/api/email/accounts', {
     name: fields.name ?? fields.key,
     key: fields.key,
@@ -73,29 +91,68 @@ export async function createAccount(h: OutboundHarness, fields: { key: string; e
   return response.json<{ id: number }>().id;
 }
 
-const delivered = z.object({ delivered: z.array(z.object({ mailbox: z.string(), uid: z.number(), uidValidity: z.number() })) });
+const delivered = z.object({
+  delivered: z.array(z.object({ mailbox: z.string(), uid: z.number(), uidValidity: z.number() })),
+});
 const folderMessages = z.object({ messages: z.array(z.object({ uid: z.number(), raw: z.string() })) });
 
 /**
  * A customer's message arriving in the account's mailbox and ingested as the mailbox worker
  * does (the IMAP worker is another issue): delivered by the emulator, read back raw, ingested.
  */
-export async function receive(h: OutboundHarness, accountId: number, message: Record<string, unknown>): Promise<{ interactionId: number; messageRowId: number; threadedBy: string }> {
+export async function receive(
+  h: OutboundHarness,
+  accountId: number,
+  message: Record<string, unknown>,
+): Promise<{ interactionId: number; messageRowId: number; threadedBy: string }> {
   const account = await requireEmailAccount(h.pair.postern.runtime.db, accountId);
-  const placed = delivered.parse(await h.control('POST', '/exchange/messages', { ...message, mailbox: account.username }));
+  const placed = delivered.parse(
+    await h.control('POST', '/exchange/messages', { ...message, mailbox: account.username }),
+  );
   const spot = placed.delivered[0];
   if (spot === undefined) throw new Error('the emulator delivered nothing');
-  const listing = folderMessages.parse(await h.control('GET', `/exchange/mailboxes/${encodeURIComponent(account.username)}/folders/Inbox/messages?raw=true`));
+  const listing = folderMessages.parse(
+    await h.control(
+      'GET',
+      `/exchange/mailboxes/${encodeURIComponent(account.username)}/folders/Inbox/messages?raw=true`,
+    ),
+  );
   const raw = listing.messages.find((m) => m.uid === spot.uid)?.raw;
   if (raw === undefined) throw new Error('the delivered message is not in the Inbox');
-  const result = await ingestMessage(h.pair.postern.runtime.db, account, { folder: 'INBOX', uidvalidity: spot.uidValidity, uid: spot.uid, raw: Buffer.from(raw, 'utf8'), isJunk: false });
+  const result = await ingestMessage(h.pair.postern.runtime.db, account, {
+    folder: 'INBOX',
+    uidvalidity: spot.uidValidity,
+    uid: spot.uid,
+    raw: Buffer.from(raw, 'utf8'),
+    isJunk: false,
+  });
   if (result.outcome !== 'stored') throw new Error('the message was a duplicate');
   return { interactionId: result.interactionId, messageRowId: result.messageRowId, threadedBy: result.threadedBy };
 }
 
-const sinkMessages = z.object({ messages: z.array(z.object({ envelopeFrom: z.string(), recipients: z.array(z.string()), messageId: z.string().nullable(), subject: z.string().nullable(), from: z.string().nullable(), raw: z.string().optional() })) });
+const sinkMessages = z.object({
+  messages: z.array(
+    z.object({
+      envelopeFrom: z.string(),
+      recipients: z.array(z.string()),
+      messageId: z.string().nullable(),
+      subject: z.string().nullable(),
+      from: z.string().nullable(),
+      raw: z.string().optional(),
+    }),
+  ),
+});
 const sentRecords = z.object({
-  sent: z.array(z.object({ mailbox: z.string(), envelopeFrom: z.string(), recipients: z.array(z.string()), messageId: z.string().nullable(), acceptedAt: z.string(), raw: z.string().optional() })),
+  sent: z.array(
+    z.object({
+      mailbox: z.string(),
+      envelopeFrom: z.string(),
+      recipients: z.array(z.string()),
+      messageId: z.string().nullable(),
+      acceptedAt: z.string(),
+      raw: z.string().optional(),
+    }),
+  ),
 });
 
 /** Anything with the emulator's control API (the harness, or the test emulator itself). */
@@ -105,20 +162,34 @@ export interface EmulatorControl {
 
 /** What left the emulated tenant. */
 export async function sink(h: EmulatorControl, to?: string): Promise<z.infer<typeof sinkMessages>['messages']> {
-  return sinkMessages.parse(await h.control('GET', `/exchange/sink?raw=true${to === undefined ? '' : `&to=${encodeURIComponent(to)}`}`)).messages;
+  return sinkMessages.parse(
+    await h.control('GET', `/exchange/sink?raw=true${to === undefined ? '' : `&to=${encodeURIComponent(to)}`}`),
+  ).messages;
 }
 
 /** Accepted submissions, as the emulator logged them. */
 export async function sent(h: EmulatorControl, mailbox?: string): Promise<z.infer<typeof sentRecords>['sent']> {
-  return sentRecords.parse(await h.control('GET', `/exchange/sent?raw=true${mailbox === undefined ? '' : `&mailbox=${encodeURIComponent(mailbox)}`}`)).sent;
+  return sentRecords.parse(
+    await h.control(
+      'GET',
+      `/exchange/sent?raw=true${mailbox === undefined ? '' : `&mailbox=${encodeURIComponent(mailbox)}`}`,
+    ),
+  ).sent;
 }
 
 /** Steps the dispatcher, moving the shared clock between rounds, until nothing is queued or sending. */
-export async function dispatchUntilIdle(h: OutboundHarness, options: { stepMs?: number; maxRounds?: number } = {}): Promise<number> {
+export async function dispatchUntilIdle(
+  h: OutboundHarness,
+  options: { stepMs?: number; maxRounds?: number } = {},
+): Promise<number> {
   const { db } = h.pair.postern.runtime;
   for (let round = 0; round < (options.maxRounds ?? 500); round += 1) {
     await h.dispatcher.runOnce();
-    const open = await db.kysely.selectFrom('outbox').select('id').where('state', 'in', ['queued', 'sending']).executeTakeFirst();
+    const open = await db.kysely
+      .selectFrom('outbox')
+      .select('id')
+      .where('state', 'in', ['queued', 'sending'])
+      .executeTakeFirst();
     if (open === undefined) return round + 1;
     h.pair.emulator.handle.clock.advance(options.stepMs ?? 1000);
   }

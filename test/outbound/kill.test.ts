@@ -34,7 +34,13 @@ function startWorker(): ChildProcessWithoutNullStreams {
   const wired = fs.existsSync(startJs) && fs.readFileSync(startJs, 'utf8').includes('OutboxDispatcher');
   const args = wired ? [CLI, 'start', '--roles', 'worker'] : [FIXTURE];
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', POSTERN_DATA_DIR: dataDir, POSTERN_LOG_CONSOLE: 'false', POSTERN_LOG_LEVEL: 'info' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      TZ: 'UTC',
+      POSTERN_DATA_DIR: dataDir,
+      POSTERN_LOG_CONSOLE: 'false',
+      POSTERN_LOG_LEVEL: 'info',
+    },
   });
   child.stdout.resume();
   child.stderr.resume();
@@ -43,14 +49,19 @@ function startWorker(): ChildProcessWithoutNullStreams {
 }
 
 async function outboxStates(db: Database): Promise<Map<string, string[]>> {
-  const rows = await db.kysely.selectFrom('outbox').innerJoin('messages', 'messages.id', 'outbox.message_id').select(['outbox.state', 'messages.message_id']).execute();
+  const rows = await db.kysely
+    .selectFrom('outbox')
+    .innerJoin('messages', 'messages.id', 'outbox.message_id')
+    .select(['outbox.state', 'messages.message_id'])
+    .execute();
   const byState = new Map<string, string[]>();
   for (const row of rows) byState.set(row.state, [...(byState.get(row.state) ?? []), row.message_id ?? '']);
   return byState;
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(DIST, 'src/workers/outbox-dispatcher.js'))) throw new Error('dist/ is missing the outbox dispatcher: run "npm run build" first (npm test does).');
+  if (!fs.existsSync(path.join(DIST, 'src/workers/outbox-dispatcher.js')))
+    throw new Error('dist/ is missing the outbox dispatcher: run "npm run build" first (npm test does).');
   pair = await startPair();
   dataDir = pair.postern.dataDir;
   const { providerId } = await authenticatedProvider(pair);
@@ -59,16 +70,34 @@ beforeAll(async () => {
     method: 'POST',
     url: '/api/email/accounts',
     headers: { authorization: pair.admin },
-    payload: { name: 'Andrea', key: 'AND', emailAddress: CONTOSO.andrea.upn, providerId, smtpHost: '127.0.0.1', smtpPort: port },
+    payload: {
+      name: 'Andrea',
+      key: 'AND',
+      emailAddress: CONTOSO.andrea.upn,
+      providerId,
+      smtpHost: '127.0.0.1',
+      smtpPort: port,
+    },
   });
   expect(created.statusCode, created.body).toBe(201);
   accountId = created.json<{ id: number }>().id;
   const { runtime } = pair.postern;
   // The per-minute limit has its own test; here the 200 messages leave as fast as 3 at a time allow.
   await updateSendingSettings(runtime.db, accountId, { sendPerMinute: 10_000 });
-  const outbound = createOutboundServices({ db: runtime.db, box: runtime.box, logger: runtime.log.logger, accounts: runtime.services.accounts, accessTokens: runtime.services.accessTokens });
+  const outbound = createOutboundServices({
+    db: runtime.db,
+    box: runtime.box,
+    logger: runtime.log.logger,
+    accounts: runtime.services.accounts,
+    accessTokens: runtime.services.accessTokens,
+  });
   const admin = { viewer: { userId: 1, role: 'admin' as const } };
-  for (let i = 0; i < MESSAGES; i += 1) await outbound.send.send(admin, accountId, { to: [`crash${i}@fabrikam.example`], subject: `Crash ${i}`, text: `Message ${i}` });
+  for (let i = 0; i < MESSAGES; i += 1)
+    await outbound.send.send(admin, accountId, {
+      to: [`crash${i}@fabrikam.example`],
+      subject: `Crash ${i}`,
+      text: `Message ${i}`,
+    });
   // Postern in this process stops; the worker processes own the database from here on.
   await pair.postern.close();
   // Each submission takes a little while after its final dot, so that the kill finds some in flight.
@@ -84,7 +113,11 @@ describe('kill -9 while 200 messages are being sent', () => {
   it('loses none after a restart, and sends twice only what was in flight at the kill', async () => {
     const worker = startWorker();
     const exited = new Promise((resolve) => worker.once('exit', resolve));
-    await until('the first 60 submissions', async () => ((await sent(pair.emulator)).length >= 60 ? true : undefined), 60_000);
+    await until(
+      'the first 60 submissions',
+      async () => ((await sent(pair.emulator)).length >= 60 ? true : undefined),
+      60_000,
+    );
     worker.kill('SIGKILL');
     await exited;
 
@@ -97,13 +130,18 @@ describe('kill -9 while 200 messages are being sent', () => {
       expect(sentBefore).toBeLessThan(MESSAGES);
 
       const restarted = startWorker();
-      await until('every message to be sent', async () => ((await outboxStates(db)).get('sent')?.length === MESSAGES ? true : undefined), 60_000);
+      await until(
+        'every message to be sent',
+        async () => ((await outboxStates(db)).get('sent')?.length === MESSAGES ? true : undefined),
+        60_000,
+      );
       const stopped = new Promise((resolve) => restarted.once('exit', resolve));
       restarted.kill('SIGTERM');
       expect(await stopped).toBe(0);
 
       const seen = new Map<string, number>();
-      for (const record of await sent(pair.emulator)) if (record.messageId !== null) seen.set(record.messageId, (seen.get(record.messageId) ?? 0) + 1);
+      for (const record of await sent(pair.emulator))
+        if (record.messageId !== null) seen.set(record.messageId, (seen.get(record.messageId) ?? 0) + 1);
       const ours = await outboxStates(db);
       const all = ours.get('sent') ?? [];
       expect(all).toHaveLength(MESSAGES);
@@ -112,14 +150,23 @@ describe('kill -9 while 200 messages are being sent', () => {
       expect(twice.filter((id) => !inFlight.has(id))).toEqual([]);
       expect([...seen.values()].every((count) => count <= 2)).toBe(true);
       // No more than 3 submissions at once: Exchange would have answered 432 and a retry would show.
-      const tooMany = await db.kysely.selectFrom('events').select('id').where('type', '=', 'message.retry_scheduled').execute();
+      const tooMany = await db.kysely
+        .selectFrom('events')
+        .select('id')
+        .where('type', '=', 'message.retry_scheduled')
+        .execute();
       expect(tooMany).toHaveLength(0);
-      const resent = await db.kysely.selectFrom('events').select('id').where('type', '=', 'message.resent_after_interruption').execute();
+      const resent = await db.kysely
+        .selectFrom('events')
+        .select('id')
+        .where('type', '=', 'message.resent_after_interruption')
+        .execute();
       expect(resent).toHaveLength(inFlight.size);
-      console.info(`kill -9: ${sentBefore} sent before the kill, ${inFlight.size} in flight, ${twice.length} seen twice by the emulator`);
+      console.info(
+        `kill -9: ${sentBefore} sent before the kill, ${inFlight.size} in flight, ${twice.length} seen twice by the emulator`,
+      );
     } finally {
       await db.close();
     }
   });
 });
-

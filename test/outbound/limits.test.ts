@@ -23,15 +23,27 @@ describe('100 messages queued at once on one account', () => {
     const clock = h.pair.emulator.handle.clock;
     const recipients = Array.from({ length: 100 }, (_, i) => `burst${i}@fabrikam.example`);
     for (const to of recipients) {
-      const response = await h.api('POST', `/api/email/accounts/${account}/messages`, { to: [to], subject: 'Burst', text: to });
+      const response = await h.api('POST', `/api/email/accounts/${account}/messages`, {
+        to: [to],
+        subject: 'Burst',
+        text: to,
+      });
       expect(response.statusCode).toBe(202);
     }
     const queuedAt = clock.nowMs();
     // Two dispatchers on the same database, as two nodes: the limits are counted there, not in memory.
-    const other = new OutboxDispatcher(db, h.outbound.delivery, h.pair.postern.runtime.log.logger, { nodeId: 'second-node' });
+    const other = new OutboxDispatcher(db, h.outbound.delivery, h.pair.postern.runtime.log.logger, {
+      nodeId: 'second-node',
+    });
     let rounds = 0;
     let maxSending = 0;
-    while ((await db.kysely.selectFrom('outbox').select('id').where('state', 'in', ['queued', 'sending']).executeTakeFirst()) !== undefined) {
+    while (
+      (await db.kysely
+        .selectFrom('outbox')
+        .select('id')
+        .where('state', 'in', ['queued', 'sending'])
+        .executeTakeFirst()) !== undefined
+    ) {
       const [a, b] = await Promise.all([h.dispatcher.runOnce(), other.runOnce()]);
       maxSending = Math.max(maxSending, a.claimed + b.claimed);
       clock.advance(2000);
@@ -49,13 +61,19 @@ describe('100 messages queued at once on one account', () => {
     expect(last - first).toBeGreaterThanOrEqual(180_000);
     expect(last - queuedAt).toBeGreaterThanOrEqual(180_000);
     // No sliding minute holds more than 30 submissions, and so no clock minute either.
-    for (let i = 0; i + 30 < accepted.length; i += 1) expect((accepted[i + 30] ?? 0) - (accepted[i] ?? 0)).toBeGreaterThanOrEqual(60_000);
+    for (let i = 0; i + 30 < accepted.length; i += 1)
+      expect((accepted[i + 30] ?? 0) - (accepted[i] ?? 0)).toBeGreaterThanOrEqual(60_000);
     const perMinute = new Map<number, number>();
-    for (const at of accepted) perMinute.set(Math.floor((at - first) / 60_000), (perMinute.get(Math.floor((at - first) / 60_000)) ?? 0) + 1);
+    for (const at of accepted)
+      perMinute.set(Math.floor((at - first) / 60_000), (perMinute.get(Math.floor((at - first) / 60_000)) ?? 0) + 1);
     expect(Math.max(...perMinute.values())).toBeLessThanOrEqual(30);
     expect(maxSending).toBeLessThanOrEqual(3);
 
-    const states = await db.kysely.selectFrom('outbox').select(['state', 'attempts']).where('account_id', '=', account).execute();
+    const states = await db.kysely
+      .selectFrom('outbox')
+      .select(['state', 'attempts'])
+      .where('account_id', '=', account)
+      .execute();
     expect(states.every((row) => row.state === 'sent' && row.attempts === 1)).toBe(true);
   });
 });

@@ -70,7 +70,12 @@ forEachEngine((engine, openFresh) => {
       },
       Buffer.from('Subject: Hi\r\n\r\nx\r\n'),
     );
-    return insertOutboxRow(db, { messageId, accountId: account, envelope: { from: 'support@contoso.com', to }, at: now });
+    return insertOutboxRow(db, {
+      messageId,
+      accountId: account,
+      envelope: { from: 'support@contoso.com', to },
+      at: now,
+    });
   }
 
   /** Records the end of submissions, as the delivery service does. */
@@ -81,15 +86,24 @@ forEachEngine((engine, openFresh) => {
     }
   }
 
-  const claim = (claimer: string, limits = LIMITS, max = 100) => claimDueMessages(db, { accountId, limits, now, claimer, leaseMs: 600_000, max });
+  const claim = (claimer: string, limits = LIMITS, max = 100) =>
+    claimDueMessages(db, { accountId, limits, now, claimer, leaseMs: 600_000, max });
 
   beforeAll(async () => {
     db = await openFresh({ clock: () => now });
     const list = await createList(db, { name: 'Customers' });
-    const account = await createEmailAccount(db, { name: 'Support', key: 'SUP', emailAddress: 'support@contoso.com', username: 'support@contoso.com', defaultListId: list.id });
+    const account = await createEmailAccount(db, {
+      name: 'Support',
+      key: 'SUP',
+      emailAddress: 'support@contoso.com',
+      username: 'support@contoso.com',
+      defaultListId: list.id,
+    });
     accountId = account.id;
     const contact = await createContact(db, { listId: list.id, name: 'Ada', addresses: ['ada@fabrikam.example'] });
-    interactionId = (await createInteraction(db, { accountId, contactId: contact.id, subject: 'Hi', tokenCheck: 'ABCD', at: now })).id;
+    interactionId = (
+      await createInteraction(db, { accountId, contactId: contact.id, subject: 'Hi', tokenCheck: 'ABCD', at: now })
+    ).id;
   });
 
   beforeEach(async () => {
@@ -119,7 +133,7 @@ forEachEngine((engine, openFresh) => {
       expect(await countSendingUsage(db, accountId, now)).toMatchObject({ messagesInWindow: 2, recipientsInWindow: 8 });
     });
 
-    it('keep the rolling day\'s recipients, first in first out, and refund a refusal', async () => {
+    it("keep the rolling day's recipients, first in first out, and refund a refusal", async () => {
       await enqueue(10);
       await enqueue(3);
       await enqueue(1);
@@ -163,7 +177,13 @@ forEachEngine((engine, openFresh) => {
       tick(2000);
       const released = await releaseClaims(db, now, 'expired');
       expect(released.map((r) => [r.id, r.state])).toEqual([[row.id, 'queued']]);
-      expect(await scheduleOutboxRetry(db, row.id, 'd#1', { at: now, now, error: { code: 'SMTP_TEMPORARY_FAILURE', message: 'late', remedy: null } })).toBe(false);
+      expect(
+        await scheduleOutboxRetry(db, row.id, 'd#1', {
+          at: now,
+          now,
+          error: { code: 'SMTP_TEMPORARY_FAILURE', message: 'late', remedy: null },
+        }),
+      ).toBe(false);
       expect(await markOutboxSent(db, row.id, { response: '250 late but true', at: now })).toBe(true);
       expect(await getOutboxRow(db, row.id)).toMatchObject({ state: 'sent', lastResponse: '250 late but true' });
       expect(await markOutboxSent(db, row.id, { response: '250 again', at: now })).toBe(false);
@@ -181,25 +201,40 @@ forEachEngine((engine, openFresh) => {
       const row = await enqueue();
       await cancelOutbox(db, row.messageId, now);
       const refused = await cancelOutbox(db, row.messageId, now).catch((e: unknown) => e);
-      expect(isPosternError(refused, 'OUTBOX_NOT_CANCELLABLE') && refused.details).toEqual({ messageId: row.messageId, state: 'cancelled' });
+      expect(isPosternError(refused, 'OUTBOX_NOT_CANCELLABLE') && refused.details).toEqual({
+        messageId: row.messageId,
+        state: 'cancelled',
+      });
       expect((await requeueOutbox(db, row.messageId, now)).state).toBe('queued');
       const again = await requeueOutbox(db, row.messageId, now).catch((e: unknown) => e);
       expect(isPosternError(again, 'OUTBOX_NOT_RETRYABLE')).toBe(true);
-      const message = await db.kysely.selectFrom('messages').select('delivery_state').where('id', '=', row.messageId).executeTakeFirstOrThrow();
+      const message = await db.kysely
+        .selectFrom('messages')
+        .select('delivery_state')
+        .where('id', '=', row.messageId)
+        .executeTakeFirstOrThrow();
       expect(message.delivery_state).toBe('queued');
     });
   });
 
   describe('idempotency keys', () => {
     it('reserve, replay the stored answer, and refuse another request under the same key', async () => {
-      const request = { owner: 'user:1', key: `k-${engine}`, requestHash: 'h1', expiresAt: new Date(now.getTime() + 86_400_000) };
+      const request = {
+        owner: 'user:1',
+        key: `k-${engine}`,
+        requestHash: 'h1',
+        expiresAt: new Date(now.getTime() + 86_400_000),
+      };
       const first = await reserveIdempotencyKey(db, request);
       if (first.kind !== 'new') throw new Error('expected a new key');
       await completeIdempotencyKey(db, first.id, 202, { id: 7 });
       expect(await reserveIdempotencyKey(db, request)).toEqual({ kind: 'replay', status: 202, response: { id: 7 } });
       expect(await reserveIdempotencyKey(db, { ...request, requestHash: 'h2' })).toEqual({ kind: 'mismatch' });
       tick(86_400_000);
-      expect((await reserveIdempotencyKey(db, { ...request, requestHash: 'h2', expiresAt: new Date(now.getTime() + 1000) })).kind).toBe('new');
+      expect(
+        (await reserveIdempotencyKey(db, { ...request, requestHash: 'h2', expiresAt: new Date(now.getTime() + 1000) }))
+          .kind,
+      ).toBe('new');
     });
   });
 });

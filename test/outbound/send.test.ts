@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { getMessageRaw, listInteractionMessages } from '../../src/store/index.js';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
-import { CONTOSO, createAccount, dispatchUntilIdle, receive, sent, sink, startOutbound, type OutboundHarness } from './helpers.js';
+import {
+  CONTOSO,
+  createAccount,
+  dispatchUntilIdle,
+  receive,
+  sent,
+  sink,
+  startOutbound,
+  type OutboundHarness,
+} from './helpers.js';
 
 let h: OutboundHarness;
 let andreaAccount: number;
@@ -20,9 +29,18 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 
 describe('a reply to a customer', () => {
-  it('reaches the outside world threaded, from the account address, and the customer\'s answer threads back', async () => {
-    const first = await receive(h, andreaAccount, { from: `Ada Lovelace <${CUSTOMER}>`, to: CONTOSO.andrea.upn, subject: 'Order 42 is late', text: 'Where is it?', messageId: '<order42@fabrikam.example>' });
-    const queued = await h.api('POST', `/api/interactions/${first.interactionId}/reply`, { text: 'It left the warehouse today.', html: '<p>It left the warehouse <b>today</b>.<script>x()</script></p>' });
+  it("reaches the outside world threaded, from the account address, and the customer's answer threads back", async () => {
+    const first = await receive(h, andreaAccount, {
+      from: `Ada Lovelace <${CUSTOMER}>`,
+      to: CONTOSO.andrea.upn,
+      subject: 'Order 42 is late',
+      text: 'Where is it?',
+      messageId: '<order42@fabrikam.example>',
+    });
+    const queued = await h.api('POST', `/api/interactions/${first.interactionId}/reply`, {
+      text: 'It left the warehouse today.',
+      html: '<p>It left the warehouse <b>today</b>.<script>x()</script></p>',
+    });
     expect(queued.statusCode, queued.body).toBe(202);
     const answer = queued.json<{ id: number; interactionId: number; messageId: string; state: string }>();
     expect(answer).toMatchObject({ interactionId: first.interactionId, state: 'queued' });
@@ -44,18 +62,39 @@ describe('a reply to a customer', () => {
     expect(parsed.html).not.toContain('script');
 
     const view = await h.api('GET', `/api/messages/${answer.id}`);
-    expect(view.json()).toMatchObject({ state: 'sent', direction: 'out', delivery: { attempts: 1, error: null, serverResponse: expect.stringMatching(/^250 2\.0\.0 OK/) } });
+    expect(view.json()).toMatchObject({
+      state: 'sent',
+      direction: 'out',
+      delivery: { attempts: 1, error: null, serverResponse: expect.stringMatching(/^250 2\.0\.0 OK/) },
+    });
 
     // The customer answers the reply: In-Reply-To names our Message-ID.
-    const next = await receive(h, andreaAccount, { from: CUSTOMER, to: CONTOSO.andrea.upn, subject: `RE: ${parsed.subject}`, text: 'Thanks!', inReplyTo: answer.messageId, references: `<order42@fabrikam.example> ${answer.messageId}` });
+    const next = await receive(h, andreaAccount, {
+      from: CUSTOMER,
+      to: CONTOSO.andrea.upn,
+      subject: `RE: ${parsed.subject}`,
+      text: 'Thanks!',
+      inReplyTo: answer.messageId,
+      references: `<order42@fabrikam.example> ${answer.messageId}`,
+    });
     expect(next).toMatchObject({ interactionId: first.interactionId, threadedBy: 'in-reply-to' });
     // A client that drops the headers still threads by the subject token.
-    const tokenOnly = await receive(h, andreaAccount, { from: CUSTOMER, to: CONTOSO.andrea.upn, subject: `Fwd: ${parsed.subject}`, text: 'Again' });
+    const tokenOnly = await receive(h, andreaAccount, {
+      from: CUSTOMER,
+      to: CONTOSO.andrea.upn,
+      subject: `Fwd: ${parsed.subject}`,
+      text: 'Again',
+    });
     expect(tokenOnly).toMatchObject({ interactionId: first.interactionId, threadedBy: 'token' });
   });
 
   it('stores the exact MIME that was submitted, and appends no second Sent Items copy', async () => {
-    const conversation = await receive(h, andreaAccount, { from: CUSTOMER, to: CONTOSO.andrea.upn, subject: 'Invoice', text: 'Please send the invoice.' });
+    const conversation = await receive(h, andreaAccount, {
+      from: CUSTOMER,
+      to: CONTOSO.andrea.upn,
+      subject: 'Invoice',
+      text: 'Please send the invoice.',
+    });
     const pdf = Buffer.from('%PDF-1.7 invoice').toString('base64');
     const queued = await h.api('POST', `/api/interactions/${conversation.interactionId}/reply`, {
       text: 'Here it is, Zoë.',
@@ -74,18 +113,35 @@ describe('a reply to a customer', () => {
     expect(parsed.attachments.map((a) => a.filename)).toEqual(['Rechnung für Ada.pdf']);
 
     const sentItems = await h.control('GET', `/exchange/mailboxes/${CONTOSO.andrea.upn}/folders/Sent Items/messages`);
-    const copies = z.object({ messages: z.array(z.object({ messageId: z.string().nullable() })) }).parse(sentItems).messages.filter((m) => m.messageId === messageId);
+    const copies = z
+      .object({ messages: z.array(z.object({ messageId: z.string().nullable() })) })
+      .parse(sentItems)
+      .messages.filter((m) => m.messageId === messageId);
     expect(copies).toHaveLength(1);
 
     const thread = await listInteractionMessages(h.pair.postern.runtime.db, conversation.interactionId);
-    expect(thread.map((m) => [m.direction, m.deliveryState])).toEqual([['in', null], ['out', 'sent']]);
+    expect(thread.map((m) => [m.direction, m.deliveryState])).toEqual([
+      ['in', null],
+      ['out', 'sent'],
+    ]);
   });
 
   it('replies to all: the customer in To, the other recipients in Cc, never the account itself', async () => {
-    const conversation = await receive(h, andreaAccount, { from: CUSTOMER, to: [CONTOSO.andrea.upn, 'colleague@fabrikam.example'], cc: ['boss@fabrikam.example', 'ANDREA@contoso.com'], subject: 'Meeting' });
-    const queued = await h.api('POST', `/api/interactions/${conversation.interactionId}/reply`, { text: 'Fine for us.', replyAll: true });
+    const conversation = await receive(h, andreaAccount, {
+      from: CUSTOMER,
+      to: [CONTOSO.andrea.upn, 'colleague@fabrikam.example'],
+      cc: ['boss@fabrikam.example', 'ANDREA@contoso.com'],
+      subject: 'Meeting',
+    });
+    const queued = await h.api('POST', `/api/interactions/${conversation.interactionId}/reply`, {
+      text: 'Fine for us.',
+      replyAll: true,
+    });
     const { id } = queued.json<{ id: number }>();
-    const view = (await h.api('GET', `/api/messages/${id}`)).json<{ to: Array<{ address: string }>; cc: Array<{ address: string }> }>();
+    const view = (await h.api('GET', `/api/messages/${id}`)).json<{
+      to: Array<{ address: string }>;
+      cc: Array<{ address: string }>;
+    }>();
     expect(view.to.map((a) => a.address)).toEqual([CUSTOMER]);
     expect(view.cc.map((a) => a.address)).toEqual(['colleague@fabrikam.example', 'boss@fabrikam.example']);
     await dispatchUntilIdle(h);
@@ -94,14 +150,28 @@ describe('a reply to a customer', () => {
 
 describe('a new message', () => {
   it('opens a conversation with the recipient, carries its token, and is queued once per Idempotency-Key', async () => {
-    const body = { to: [{ name: 'Zoë Müller', address: 'zoe@bücher.example' }], bcc: ['audit@fabrikam.example'], subject: 'Your subscription', text: 'Welcome!' };
-    const first = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, body, { 'idempotency-key': 'welcome-zoe-1' });
+    const body = {
+      to: [{ name: 'Zoë Müller', address: 'zoe@bücher.example' }],
+      bcc: ['audit@fabrikam.example'],
+      subject: 'Your subscription',
+      text: 'Welcome!',
+    };
+    const first = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, body, {
+      'idempotency-key': 'welcome-zoe-1',
+    });
     expect(first.statusCode, first.body).toBe(202);
-    const again = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, body, { 'idempotency-key': 'welcome-zoe-1' });
+    const again = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, body, {
+      'idempotency-key': 'welcome-zoe-1',
+    });
     expect(again.statusCode).toBe(202);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());
-    const other = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, { ...body, text: 'Different' }, { 'idempotency-key': 'welcome-zoe-1' });
+    const other = await h.api(
+      'POST',
+      `/api/email/accounts/${andreaAccount}/messages`,
+      { ...body, text: 'Different' },
+      { 'idempotency-key': 'welcome-zoe-1' },
+    );
     expect(other.statusCode).toBe(422);
     expect(other.json().error.code).toBe('SEND_IDEMPOTENCY_KEY_REUSED');
 
@@ -122,33 +192,77 @@ describe('a new message', () => {
       cc: ['josé@example.com'],
       subject: 'x'.repeat(300),
       text: 'Hi',
-      attachments: [{ filename: '../../etc/passwd', contentBase64: 'aGk=' }, { filename: 'a.txt', contentBase64: '!!!' }],
+      attachments: [
+        { filename: '../../etc/passwd', contentBase64: 'aGk=' },
+        { filename: 'a.txt', contentBase64: '!!!' },
+      ],
     });
     expect(response.statusCode).toBe(400);
-    const fields = response.json<{ error: { code: string; details: { fields: Array<{ field: string }> } } }>().error.details.fields.map((f) => f.field);
+    const fields = response
+      .json<{ error: { code: string; details: { fields: Array<{ field: string }> } } }>()
+      .error.details.fields.map((f) => f.field);
     expect(fields).toEqual(['to[0]', 'cc[0]', 'attachments[0].filename', 'attachments[1].contentBase64', 'subject']);
   });
 
   it('refuses more recipients than the account allows per message, and a message larger than its size limit', async () => {
-    const limited = await h.api('PATCH', `/api/email/accounts/${andreaAccount}/sending`, { maxRecipientsPerMessage: 2, maxMessageBytes: 64 * 1024 });
+    const limited = await h.api('PATCH', `/api/email/accounts/${andreaAccount}/sending`, {
+      maxRecipientsPerMessage: 2,
+      maxMessageBytes: 64 * 1024,
+    });
     expect(limited.statusCode, limited.body).toBe(200);
-    const many = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, { to: ['a@fabrikam.example', 'b@fabrikam.example'], cc: ['c@fabrikam.example'], subject: 'Hi', text: 'x' });
-    expect(many.json().error.details.fields).toEqual([{ field: 'to', problem: 'the message has 3 recipients; the account allows at most 2 per message' }]);
-    const big = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, { to: ['a@fabrikam.example'], subject: 'Hi', attachments: [{ filename: 'big.bin', contentBase64: Buffer.alloc(60 * 1024).toString('base64') }] });
+    const many = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, {
+      to: ['a@fabrikam.example', 'b@fabrikam.example'],
+      cc: ['c@fabrikam.example'],
+      subject: 'Hi',
+      text: 'x',
+    });
+    expect(many.json().error.details.fields).toEqual([
+      { field: 'to', problem: 'the message has 3 recipients; the account allows at most 2 per message' },
+    ]);
+    const big = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, {
+      to: ['a@fabrikam.example'],
+      subject: 'Hi',
+      attachments: [{ filename: 'big.bin', contentBase64: Buffer.alloc(60 * 1024).toString('base64') }],
+    });
     expect(big.json().error.details.fields[0].field).toBe('attachments');
-    await h.api('PATCH', `/api/email/accounts/${andreaAccount}/sending`, { maxRecipientsPerMessage: 500, maxMessageBytes: 35 * 1024 * 1024 });
+    await h.api('PATCH', `/api/email/accounts/${andreaAccount}/sending`, {
+      maxRecipientsPerMessage: 500,
+      maxMessageBytes: 35 * 1024 * 1024,
+    });
   });
 
   it('lets an agent send only from the accounts assigned to it', async () => {
     const agent = await h.pair.postern.bearer('agent', 'agent-outbound');
-    const mine = await createAccount(h, { key: 'AGT', emailAddress: 'developers@contoso.com', modernAuthEmail: CONTOSO.andrea.upn, agentIds: [agent.userId] });
+    const mine = await createAccount(h, {
+      key: 'AGT',
+      emailAddress: 'developers@contoso.com',
+      modernAuthEmail: CONTOSO.andrea.upn,
+      agentIds: [agent.userId],
+    });
     const headers = { authorization: agent.authorization };
-    const ok = await h.api('POST', `/api/email/accounts/${mine}/messages`, { to: [CUSTOMER], subject: 'Hello', text: 'From the team' }, headers);
+    const ok = await h.api(
+      'POST',
+      `/api/email/accounts/${mine}/messages`,
+      { to: [CUSTOMER], subject: 'Hello', text: 'From the team' },
+      headers,
+    );
     expect(ok.statusCode, ok.body).toBe(202);
-    const notMine = await h.api('POST', `/api/email/accounts/${andreaAccount}/messages`, { to: [CUSTOMER], subject: 'Hello', text: 'x' }, headers);
+    const notMine = await h.api(
+      'POST',
+      `/api/email/accounts/${andreaAccount}/messages`,
+      { to: [CUSTOMER], subject: 'Hello', text: 'x' },
+      headers,
+    );
     expect(notMine.statusCode).toBe(404);
-    expect((await h.api('PATCH', `/api/email/accounts/${mine}/sending`, { sendPerMinute: 5 }, headers)).statusCode).toBe(403);
-    expect((await h.api('GET', `/api/email/accounts/${mine}/sending`, undefined, headers)).json()).toMatchObject({ sendPerMinute: 30, recipientsPerDay: 10_000, concurrency: 3, outbox: { queued: 1 } });
+    expect(
+      (await h.api('PATCH', `/api/email/accounts/${mine}/sending`, { sendPerMinute: 5 }, headers)).statusCode,
+    ).toBe(403);
+    expect((await h.api('GET', `/api/email/accounts/${mine}/sending`, undefined, headers)).json()).toMatchObject({
+      sendPerMinute: 30,
+      recipientsPerDay: 10_000,
+      concurrency: 3,
+      outbox: { queued: 1 },
+    });
     await dispatchUntilIdle(h);
   });
 });

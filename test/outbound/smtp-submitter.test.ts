@@ -79,7 +79,9 @@ function request(overrides: Partial<SubmissionRequest> = {}): SubmissionRequest 
     credentials: { kind: 'password', user: 'support@example.org', password: 'right' },
     maxConnections: 2,
     envelope: { from: 'support@example.org', to: ['a@example.net', 'hidden@example.net'] },
-    raw: Buffer.from('From: Support <support@example.org>\r\nTo: a@example.net\r\nSubject: Hi\r\n\r\n.leading dot\r\nbye\r\n'),
+    raw: Buffer.from(
+      'From: Support <support@example.org>\r\nTo: a@example.net\r\nSubject: Hi\r\n\r\n.leading dot\r\nbye\r\n',
+    ),
     ...overrides,
   };
 }
@@ -88,9 +90,18 @@ describe('SmtpSubmitter', () => {
   it('submits the raw message unchanged over STARTTLS with the given envelope', async () => {
     const submitter = new SmtpSubmitter();
     const result = await submitter.submit(request());
-    expect(result).toMatchObject({ response: expect.stringContaining('250'), accepted: ['a@example.net', 'hidden@example.net'], rejected: [] });
+    expect(result).toMatchObject({
+      response: expect.stringContaining('250'),
+      accepted: ['a@example.net', 'hidden@example.net'],
+      rejected: [],
+    });
     const last = received.at(-1);
-    expect(last).toMatchObject({ user: 'support@example.org', from: 'support@example.org', to: ['a@example.net', 'hidden@example.net'], secure: true });
+    expect(last).toMatchObject({
+      user: 'support@example.org',
+      from: 'support@example.org',
+      to: ['a@example.net', 'hidden@example.net'],
+      secure: true,
+    });
     expect(last?.raw).toBe(request().raw.toString('utf8'));
     submitter.close();
   });
@@ -116,14 +127,23 @@ describe('SmtpSubmitter', () => {
     const temporary = await submitter.submit(request()).catch((e: unknown) => e);
     expect(isPosternError(temporary, 'SMTP_TEMPORARY_FAILURE')).toBe(true);
     expect(mailFromCount - before).toBe(1);
-    const denied = await submitter.submit(request({ poolKey: 'account:3', credentials: { kind: 'password', user: 'x@example.org', password: 'wrong' } })).catch((e: unknown) => e);
-    expect(isPosternError(denied, 'SMTP_AUTH_FAILED') && denied.details).toMatchObject({ responseCode: 535, login: 'x@example.org' });
+    const denied = await submitter
+      .submit(
+        request({ poolKey: 'account:3', credentials: { kind: 'password', user: 'x@example.org', password: 'wrong' } }),
+      )
+      .catch((e: unknown) => e);
+    expect(isPosternError(denied, 'SMTP_AUTH_FAILED') && denied.details).toMatchObject({
+      responseCode: 535,
+      login: 'x@example.org',
+    });
     submitter.close();
   });
 
   it('refuses a server whose certificate it does not trust', async () => {
     const submitter = new SmtpSubmitter();
-    const error = await submitter.submit(request({ poolKey: 'account:4', endpoint: { host: '127.0.0.1', port, ca: null } })).catch((e: unknown) => e);
+    const error = await submitter
+      .submit(request({ poolKey: 'account:4', endpoint: { host: '127.0.0.1', port, ca: null } }))
+      .catch((e: unknown) => e);
     expect(isPosternError(error, 'SMTP_TLS_FAILED') && error.kind).toBe('needs-admin');
     submitter.close();
   });

@@ -12,7 +12,7 @@ afterAll(async () => pair.close());
 const get = (url: string) => pair.postern.app.inject({ method: 'GET', url, headers: { authorization: pair.admin } });
 
 describe('Cloud Provider API', () => {
-  it('creates a provider with the guide\'s fields; the secret is write-only', async () => {
+  it("creates a provider with the guide's fields; the secret is write-only", async () => {
     const id = await createProvider(pair, { name: 'Contoso Mail' });
     const provider = (await get(`/api/cloudProviders/${id}`)).json();
     expect(provider).toMatchObject({
@@ -26,7 +26,9 @@ describe('Cloud Provider API', () => {
       status: 'not_authenticated',
       clientSecret: { hint: '…789', expiresAt: '2099-12-31T00:00:00.000Z' },
     });
-    expect(provider.scopes).toEqual(expect.arrayContaining(['https://outlook.office.com/IMAP.AccessAsUser.All', 'offline_access']));
+    expect(provider.scopes).toEqual(
+      expect.arrayContaining(['https://outlook.office.com/IMAP.AccessAsUser.All', 'offline_access']),
+    );
     expect(JSON.stringify(provider)).not.toContain(CONTOSO.web.secret);
   });
 
@@ -35,10 +37,19 @@ describe('Cloud Provider API', () => {
       method: 'POST',
       url: '/api/cloudProviders',
       headers: { authorization: pair.admin },
-      payload: { name: 'Bad', applicationId: 'secret-id-not-guid', tenantId: 'not a tenant', redirectUri: 'http://example.com/cb', clientSecret: 'x' },
+      payload: {
+        name: 'Bad',
+        applicationId: 'secret-id-not-guid',
+        tenantId: 'not a tenant',
+        redirectUri: 'http://example.com/cb',
+        clientSecret: 'x',
+      },
     });
     expect(response.statusCode).toBe(400);
-    const fields = response.json().error.details.fields.map((f: { field: string }) => f.field).sort();
+    const fields = response
+      .json()
+      .error.details.fields.map((f: { field: string }) => f.field)
+      .sort();
     expect(fields).toEqual(['applicationId', 'redirectUri', 'tenantId']);
     expect(response.json().error.message).toMatch(/Application \(client\) ID/);
   });
@@ -47,7 +58,10 @@ describe('Cloud Provider API', () => {
 describe('authorization code sign-in through the emulator', () => {
   it('signs andrea@ in, stores a grant, and obtains an Exchange access token; no secret in clear anywhere', async () => {
     const id = await createProvider(pair);
-    const { response } = await authenticate(pair, id, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password });
+    const { response } = await authenticate(pair, id, {
+      username: CONTOSO.andrea.upn,
+      password: CONTOSO.andrea.password,
+    });
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe(
       `http://localhost:8080/ui/cloud-providers/${id}?authentication=success&upn=andrea%40contoso.com`,
@@ -56,7 +70,12 @@ describe('authorization code sign-in through the emulator', () => {
     expect(provider.status).toBe('authenticated');
     expect(provider.grants).toHaveLength(1);
     const grant = provider.grants[0];
-    expect(grant).toMatchObject({ upn: 'andrea@contoso.com', objectId: CONTOSO.andrea.id, tenantId: CONTOSO.tenantId, state: 'active' });
+    expect(grant).toMatchObject({
+      upn: 'andrea@contoso.com',
+      objectId: CONTOSO.andrea.id,
+      tenantId: CONTOSO.tenantId,
+      state: 'active',
+    });
     expect(grant.scopes).toEqual(expect.arrayContaining(['https://outlook.office.com/IMAP.AccessAsUser.All']));
     expect(grant.lastInteractiveSignInAt).not.toBeNull();
 
@@ -65,7 +84,11 @@ describe('authorization code sign-in through the emulator', () => {
     expect(seen).toMatchObject({ valid: true, audience: 'exchange', upn: 'andrea@contoso.com' });
     if (seen.valid) expect(seen.scopes).toEqual(expect.arrayContaining(['IMAP.AccessAsUser.All', 'SMTP.Send']));
 
-    const row = await pair.postern.runtime.db.kysely.selectFrom('grants').select('refresh_token_enc').where('id', '=', grant.id).executeTakeFirstOrThrow();
+    const row = await pair.postern.runtime.db.kysely
+      .selectFrom('grants')
+      .select('refresh_token_enc')
+      .where('id', '=', grant.id)
+      .executeTakeFirstOrThrow();
     const refreshToken = pair.postern.runtime.box.open(row.refresh_token_enc ?? '', 'grants.refresh_token');
     const everything = `${sqliteBytes(pair.postern.dataDir)}\n${pair.postern.logText()}`;
     for (const secret of [CONTOSO.web.secret, refreshToken, token.token, CONTOSO.andrea.password]) {
@@ -78,7 +101,10 @@ describe('authorization code sign-in through the emulator', () => {
 
   it('refuses a replayed callback and a forged state, storing nothing', async () => {
     const id = await createProvider(pair);
-    const { callback, response } = await authenticate(pair, id, { username: CONTOSO.marco.upn, password: CONTOSO.marco.password });
+    const { callback, response } = await authenticate(pair, id, {
+      username: CONTOSO.marco.upn,
+      password: CONTOSO.marco.password,
+    });
     expect(response.statusCode).toBe(303);
     const replay = await pair.postern.app.inject({ method: 'GET', url: `${callback.pathname}${callback.search}` });
     expect(replay.statusCode).toBe(400);
@@ -86,7 +112,10 @@ describe('authorization code sign-in through the emulator', () => {
     expect(replay.body).toContain('already used');
     expect(replay.body).toContain('AUTH_STATE_INVALID');
 
-    const forged = await pair.postern.app.inject({ method: 'GET', url: `${callback.pathname}?code=abc&state=forged-state` });
+    const forged = await pair.postern.app.inject({
+      method: 'GET',
+      url: `${callback.pathname}?code=abc&state=forged-state`,
+    });
     expect(forged.statusCode).toBe(400);
     expect(forged.body).toContain('does not match any sign-in started here');
     const missing = await pair.postern.app.inject({ method: 'GET', url: `${callback.pathname}?code=abc` });
@@ -96,9 +125,15 @@ describe('authorization code sign-in through the emulator', () => {
 
   it('reports a cancelled sign-in (access_denied) with its remedy and stores no grant', async () => {
     const id = await createProvider(pair);
-    const { response } = await authenticate(pair, id, { username: CONTOSO.marco.upn, password: CONTOSO.marco.password, cancelSignIn: true });
+    const { response } = await authenticate(pair, id, {
+      username: CONTOSO.marco.upn,
+      password: CONTOSO.marco.password,
+      cancelSignIn: true,
+    });
     expect(response.statusCode).toBe(303);
-    expect(response.headers.location).toContain(`/ui/cloud-providers/${id}?authentication=failed&code=AUTH_ACCESS_DENIED`);
+    expect(response.headers.location).toContain(
+      `/ui/cloud-providers/${id}?authentication=failed&code=AUTH_ACCESS_DENIED`,
+    );
     const provider = (await get(`/api/cloudProviders/${id}`)).json();
     expect(provider.grants).toHaveLength(0);
     expect(provider.status).toBe('error');
@@ -106,13 +141,28 @@ describe('authorization code sign-in through the emulator', () => {
   });
 
   it('binds the sign-in to the admin session that started it', async () => {
-    await pair.postern.runtime.services.users.create({ username: 'session-admin', role: 'admin', password: 'session admin password' });
-    const login = await pair.postern.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'session-admin', password: 'session admin password' } });
+    await pair.postern.runtime.services.users.create({
+      username: 'session-admin',
+      role: 'admin',
+      password: 'session admin password',
+    });
+    const login = await pair.postern.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'session-admin', password: 'session admin password' },
+    });
     const cookies = Object.fromEntries(login.cookies.map((c) => [c.name, c.value]));
     const id = await createProvider(pair);
-    const start = await pair.postern.app.inject({ method: 'GET', url: `/api/cloudProviders/${id}/authenticate?loginHint=marco%40contoso.com`, cookies });
+    const start = await pair.postern.app.inject({
+      method: 'GET',
+      url: `/api/cloudProviders/${id}/authenticate?loginHint=marco%40contoso.com`,
+      cookies,
+    });
     expect(start.statusCode).toBe(302);
-    const walked = await new FormBrowser(pair.emulator.handle.fetch).walk(start.headers.location ?? '', { username: CONTOSO.marco.upn, password: CONTOSO.marco.password });
+    const walked = await new FormBrowser(pair.emulator.handle.fetch).walk(start.headers.location ?? '', {
+      username: CONTOSO.marco.upn,
+      password: CONTOSO.marco.password,
+    });
     if (walked.kind !== 'redirect') throw new Error('no redirect');
     const url = `${walked.location.pathname}${walked.location.search}`;
     const stranger = await pair.postern.app.inject({ method: 'GET', url });
@@ -125,9 +175,23 @@ describe('authorization code sign-in through the emulator', () => {
     const now = new Date().toISOString();
     await pair.postern.runtime.db.kysely
       .insertInto('email_accounts')
-      .values({ name: 'Developers', key: 'DEV', email_address: 'developers@contoso.com', service: 'outlook365', username: 'developers@contoso.com', provider_id: id, transport: 'imap_smtp', created_at: now, updated_at: now })
+      .values({
+        name: 'Developers',
+        key: 'DEV',
+        email_address: 'developers@contoso.com',
+        service: 'outlook365',
+        username: 'developers@contoso.com',
+        provider_id: id,
+        transport: 'imap_smtp',
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
-    const refused = await pair.postern.app.inject({ method: 'DELETE', url: `/api/cloudProviders/${id}`, headers: { authorization: pair.admin } });
+    const refused = await pair.postern.app.inject({
+      method: 'DELETE',
+      url: `/api/cloudProviders/${id}`,
+      headers: { authorization: pair.admin },
+    });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error.message).toContain('Developers (DEV)');
   });

@@ -19,7 +19,10 @@ export interface Pair {
 
 export async function startPair(env: Record<string, string> = {}): Promise<Pair> {
   const emulator = await startTestEmulator();
-  const postern = await startTestPostern(env, { clock: () => emulator.handle.clock.now(), sleep: async () => undefined });
+  const postern = await startTestPostern(env, {
+    clock: () => emulator.handle.clock.now(),
+    sleep: async () => undefined,
+  });
   const admin = (await postern.bearer('admin')).authorization;
   return {
     emulator,
@@ -58,7 +61,12 @@ export async function createProvider(pair: Pair, fields: Record<string, unknown>
  * The guide's Authenticate: ask Postern for the authorize URL, sign in on the emulator's pages,
  * and deliver Microsoft's redirect to Postern's callback. Returns the callback's answer.
  */
-export async function authenticate(pair: Pair, providerId: number, answers: Answers, headers: Record<string, string> = {}) {
+export async function authenticate(
+  pair: Pair,
+  providerId: number,
+  answers: Answers,
+  headers: Record<string, string> = {},
+) {
   const start = await pair.postern.app.inject({
     method: 'POST',
     url: `/api/cloudProviders/${providerId}/authenticate`,
@@ -75,12 +83,22 @@ export async function authenticate(pair: Pair, providerId: number, answers: Answ
 }
 
 /** Signs andrea@ in on a new provider; returns the provider and grant ids. */
-export async function authenticatedProvider(pair: Pair, fields: Record<string, unknown> = {}): Promise<{ providerId: number; grantId: number }> {
+export async function authenticatedProvider(
+  pair: Pair,
+  fields: Record<string, unknown> = {},
+): Promise<{ providerId: number; grantId: number }> {
   const providerId = await createProvider(pair, fields);
-  const { response } = await authenticate(pair, providerId, { username: CONTOSO.andrea.upn, password: CONTOSO.andrea.password });
+  const { response } = await authenticate(pair, providerId, {
+    username: CONTOSO.andrea.upn,
+    password: CONTOSO.andrea.password,
+  });
   expect(response.statusCode, response.body).toBe(303);
   expect(response.headers.location).toContain('authentication=success');
-  const view = await pair.postern.app.inject({ method: 'GET', url: `/api/cloudProviders/${providerId}`, headers: { authorization: pair.admin } });
+  const view = await pair.postern.app.inject({
+    method: 'GET',
+    url: `/api/cloudProviders/${providerId}`,
+    headers: { authorization: pair.admin },
+  });
   const grantId = view.json<{ grants: Array<{ id: number }> }>().grants[0]?.id;
   if (grantId === undefined) throw new Error('no grant after authentication');
   return { providerId, grantId };
@@ -88,5 +106,6 @@ export async function authenticatedProvider(pair: Pair, fields: Record<string, u
 
 /** Token endpoint requests the emulator saw for a client, by grant type. */
 export function tokenRequests(pair: Pair, grantType?: string): number {
-  return pair.emulator.handle.requestLog.list({ endpoint: 'token', ...(grantType === undefined ? {} : { grantType }) }).length;
+  return pair.emulator.handle.requestLog.list({ endpoint: 'token', ...(grantType === undefined ? {} : { grantType }) })
+    .length;
 }

@@ -8,7 +8,11 @@ let keeper: TokenKeeper;
 
 beforeAll(async () => {
   pair = await startPair();
-  keeper = new TokenKeeper(pair.postern.runtime.db, pair.postern.runtime.services.accessTokens, pair.postern.runtime.log.logger);
+  keeper = new TokenKeeper(
+    pair.postern.runtime.db,
+    pair.postern.runtime.services.accessTokens,
+    pair.postern.runtime.log.logger,
+  );
 });
 afterAll(async () => pair.close());
 
@@ -16,7 +20,17 @@ async function addAccount(providerId: number, key: string, username: string): Pr
   const now = new Date().toISOString();
   await pair.postern.runtime.db.kysely
     .insertInto('email_accounts')
-    .values({ name: key, key, email_address: username, service: 'outlook365', username, provider_id: providerId, transport: 'imap_smtp', created_at: now, updated_at: now })
+    .values({
+      name: key,
+      key,
+      email_address: username,
+      service: 'outlook365',
+      username,
+      provider_id: providerId,
+      transport: 'imap_smtp',
+      created_at: now,
+      updated_at: now,
+    })
     .execute();
 }
 
@@ -28,14 +42,27 @@ describe('token keeper', () => {
     await pair.postern.runtime.services.accessTokens.accessToken(used.grantId, 'exchange');
     await pair.postern.runtime.services.accessTokens.accessToken(unused.grantId, 'exchange');
     // Move to five minutes before the used grant's token expires: inside the renewal window.
-    const cached = await pair.postern.runtime.db.kysely.selectFrom('grant_access_tokens').select('expires_at').where('grant_id', '=', used.grantId).executeTakeFirstOrThrow();
+    const cached = await pair.postern.runtime.db.kysely
+      .selectFrom('grant_access_tokens')
+      .select('expires_at')
+      .where('grant_id', '=', used.grantId)
+      .executeTakeFirstOrThrow();
     pair.emulator.handle.clock.set(new Date(Date.parse(cached.expires_at) - 5 * 60 * 1000));
-    const unusedBefore = (await pair.postern.runtime.db.kysely.selectFrom('grant_access_tokens').select('expires_at').where('grant_id', '=', unused.grantId).executeTakeFirstOrThrow()).expires_at;
+    const unusedBefore = (
+      await pair.postern.runtime.db.kysely
+        .selectFrom('grant_access_tokens')
+        .select('expires_at')
+        .where('grant_id', '=', unused.grantId)
+        .executeTakeFirstOrThrow()
+    ).expires_at;
     const before = tokenRequests(pair, 'refresh_token');
     const report = await keeper.runOnce();
     expect(report.failed).toBe(0);
     expect(tokenRequests(pair, 'refresh_token') - before).toBe(report.refreshed);
-    const rows = await pair.postern.runtime.db.kysely.selectFrom('grant_access_tokens').select(['grant_id', 'expires_at']).execute();
+    const rows = await pair.postern.runtime.db.kysely
+      .selectFrom('grant_access_tokens')
+      .select(['grant_id', 'expires_at'])
+      .execute();
     const usedExpiry = Date.parse(rows.find((r) => r.grant_id === used.grantId)?.expires_at ?? '');
     expect(usedExpiry - pair.emulator.handle.clock.nowMs()).toBeGreaterThan(50 * 60 * 1000);
     expect(rows.find((r) => r.grant_id === unused.grantId)?.expires_at).toBe(unusedBefore);
@@ -47,7 +74,13 @@ describe('token keeper', () => {
       pair.emulator.handle.clock.advance(5 * DAY_MS);
       await keeper.runOnce();
     }
-    const provider = (await pair.postern.app.inject({ method: 'GET', url: `/api/cloudProviders/${idle.providerId}`, headers: { authorization: pair.admin } })).json();
+    const provider = (
+      await pair.postern.app.inject({
+        method: 'GET',
+        url: `/api/cloudProviders/${idle.providerId}`,
+        headers: { authorization: pair.admin },
+      })
+    ).json();
     expect(provider.grants[0].state).toBe('active');
     const token = await pair.postern.runtime.services.accessTokens.accessToken(idle.grantId, 'exchange');
     expect(token.token.length).toBeGreaterThan(20);
@@ -57,13 +90,25 @@ describe('token keeper', () => {
     const expiresAt = new Date(pair.emulator.handle.clock.nowMs() + 20 * DAY_MS).toISOString().slice(0, 10);
     const id = await createProvider(pair, { clientSecretExpiresAt: expiresAt });
     const events = async () =>
-      (await pair.postern.app.inject({ method: 'GET', url: `/api/cloudProviders/${id}/events`, headers: { authorization: pair.admin } })).json().items as Array<{ type: string; message: string }>;
+      (
+        await pair.postern.app.inject({
+          method: 'GET',
+          url: `/api/cloudProviders/${id}/events`,
+          headers: { authorization: pair.admin },
+        })
+      ).json().items as Array<{ type: string; message: string }>;
     await keeper.runOnce();
     await keeper.runOnce();
     let expiring = (await events()).filter((e) => e.type === 'provider.secret_expiring');
     expect(expiring).toHaveLength(1);
     expect(expiring[0]?.message).toMatch(/expires in 1\d day\(s\).*Update Client Secret/);
-    const view = (await pair.postern.app.inject({ method: 'GET', url: `/api/cloudProviders/${id}`, headers: { authorization: pair.admin } })).json();
+    const view = (
+      await pair.postern.app.inject({
+        method: 'GET',
+        url: `/api/cloudProviders/${id}`,
+        headers: { authorization: pair.admin },
+      })
+    ).json();
     expect(view.warnings[0]).toMatch(/expires in/);
 
     pair.emulator.handle.clock.advance(15 * DAY_MS);

@@ -12,7 +12,13 @@ afterAll(async () => pair.close());
 
 const tokens = () => pair.postern.runtime.services.accessTokens;
 const getProvider = async (id: number) =>
-  (await pair.postern.app.inject({ method: 'GET', url: `/api/cloudProviders/${id}`, headers: { authorization: pair.admin } })).json();
+  (
+    await pair.postern.app.inject({
+      method: 'GET',
+      url: `/api/cloudProviders/${id}`,
+      headers: { authorization: pair.admin },
+    })
+  ).json();
 
 async function failure(promise: Promise<unknown>): Promise<PosternError> {
   try {
@@ -25,7 +31,11 @@ async function failure(promise: Promise<unknown>): Promise<PosternError> {
 }
 
 async function sealedRefreshToken(grantId: number): Promise<string> {
-  const row = await pair.postern.runtime.db.kysely.selectFrom('grants').select('refresh_token_enc').where('id', '=', grantId).executeTakeFirstOrThrow();
+  const row = await pair.postern.runtime.db.kysely
+    .selectFrom('grants')
+    .select('refresh_token_enc')
+    .where('id', '=', grantId)
+    .executeTakeFirstOrThrow();
   return pair.postern.runtime.box.open(row.refresh_token_enc ?? '', 'grants.refresh_token');
 }
 
@@ -45,7 +55,18 @@ describe('token lifecycle', () => {
     const now = new Date().toISOString();
     await pair.postern.runtime.db.kysely
       .insertInto('email_accounts')
-      .values({ name: 'Idle', key: 'IDLE', email_address: 'andrea@contoso.com', service: 'outlook365', username: 'andrea@contoso.com', provider_id: idle.providerId, transport: 'imap_smtp', status: 'connected', created_at: now, updated_at: now })
+      .values({
+        name: 'Idle',
+        key: 'IDLE',
+        email_address: 'andrea@contoso.com',
+        service: 'outlook365',
+        username: 'andrea@contoso.com',
+        provider_id: idle.providerId,
+        transport: 'imap_smtp',
+        status: 'connected',
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
     for (let day = 1; day <= 120; day += 1) {
       pair.emulator.handle.clock.advance(DAY_MS);
@@ -59,9 +80,16 @@ describe('token lifecycle', () => {
     expect(error.details?.aadsts).toBe('AADSTS700082');
     const provider = await getProvider(idle.providerId);
     expect(provider.status).toBe('reauth_required');
-    expect(provider.grants[0]).toMatchObject({ state: 'reauth_required', lastError: { code: 'AUTH_REAUTH_INACTIVE', aadsts: 'AADSTS700082' } });
+    expect(provider.grants[0]).toMatchObject({
+      state: 'reauth_required',
+      lastError: { code: 'AUTH_REAUTH_INACTIVE', aadsts: 'AADSTS700082' },
+    });
     expect(provider.grants[0].lastError.remedy).toMatch(/Authenticate the Cloud Provider again/);
-    const account = await pair.postern.runtime.db.kysely.selectFrom('email_accounts').selectAll().where('key', '=', 'IDLE').executeTakeFirstOrThrow();
+    const account = await pair.postern.runtime.db.kysely
+      .selectFrom('email_accounts')
+      .selectAll()
+      .where('key', '=', 'IDLE')
+      .executeTakeFirstOrThrow();
     expect(account.status).toBe('disconnected');
     expect(account.last_error_code).toBe('AUTH_REAUTH_INACTIVE');
   });
@@ -78,7 +106,12 @@ describe('token lifecycle', () => {
   it('tells an expired secret (7000222) from a secret id pasted as the value (7000215)', async () => {
     const expired = await authenticatedProvider(pair);
     const put = (id: number, clientSecret: string) =>
-      pair.postern.app.inject({ method: 'PUT', url: `/api/cloudProviders/${id}/clientSecret`, headers: { authorization: pair.admin }, payload: { clientSecret } });
+      pair.postern.app.inject({
+        method: 'PUT',
+        url: `/api/cloudProviders/${id}/clientSecret`,
+        headers: { authorization: pair.admin },
+        payload: { clientSecret },
+      });
     expect((await put(expired.providerId, CONTOSO.web.expiredSecret)).statusCode).toBe(200);
     pair.emulator.handle.clock.advance(2 * 60 * 60 * 1000);
     const expiredError = await failure(tokens().accessToken(expired.grantId, 'exchange'));
@@ -102,7 +135,7 @@ describe('token lifecycle', () => {
     expect(provider.status).toBe('authenticated');
   });
 
-  it('moves the grant to reauth_required when the user\'s sessions are revoked (50173)', async () => {
+  it("moves the grant to reauth_required when the user's sessions are revoked (50173)", async () => {
     const { providerId, grantId } = await authenticatedProvider(pair);
     pair.emulator.handle.clock.advance(60_000);
     await pair.emulator.control('POST', `/users/${CONTOSO.andrea.id}/revoke-sessions`);
@@ -110,7 +143,13 @@ describe('token lifecycle', () => {
     const error = await failure(tokens().accessToken(grantId, 'exchange'));
     expect(error.code).toBe('AUTH_SESSIONS_REVOKED');
     expect((await getProvider(providerId)).grants[0].state).toBe('reauth_required');
-    const events = (await pair.postern.app.inject({ method: 'GET', url: `/api/cloudProviders/${providerId}/events`, headers: { authorization: pair.admin } })).json();
+    const events = (
+      await pair.postern.app.inject({
+        method: 'GET',
+        url: `/api/cloudProviders/${providerId}/events`,
+        headers: { authorization: pair.admin },
+      })
+    ).json();
     expect(events.items[0]).toMatchObject({ type: 'grant.reauth_required', level: 'error' });
     expect(events.items[0].data.aadsts).toBe('AADSTS50173');
   });

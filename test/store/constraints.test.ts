@@ -34,7 +34,13 @@ forEachEngine((_engine, openFresh) => {
     const contact = await createContact(db, { listId: list.id, name: 'C', addresses: ['c@constraints.example'] });
     const row = await db.kysely
       .insertInto('interactions')
-      .values({ account_id: accountId, contact_id: contact.id, last_activity_at: now(), created_at: now(), updated_at: now() })
+      .values({
+        account_id: accountId,
+        contact_id: contact.id,
+        last_activity_at: now(),
+        created_at: now(),
+        updated_at: now(),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     interactionId = row.id;
@@ -43,7 +49,16 @@ forEachEngine((_engine, openFresh) => {
   function insertAccountWithKey(key: string): Promise<unknown> {
     return db.kysely
       .insertInto('email_accounts')
-      .values({ name: key, key, email_address: `${key}@x.example`, username: `${key}@x.example`, service: 'outlook365', transport: 'imap_smtp', created_at: now(), updated_at: now() })
+      .values({
+        name: key,
+        key,
+        email_address: `${key}@x.example`,
+        username: `${key}@x.example`,
+        service: 'outlook365',
+        transport: 'imap_smtp',
+        created_at: now(),
+        updated_at: now(),
+      })
       .execute();
   }
 
@@ -56,9 +71,16 @@ forEachEngine((_engine, openFresh) => {
     return db.kysely
       .insertInto('messages')
       .values({
-        account_id: accountId, interaction_id: interactionId, direction: 'in', message_id: fields.messageId ?? null,
-        folder: fields.folder ?? 'INBOX', uidvalidity: fields.uid === undefined ? null : 1, uid: fields.uid ?? null,
-        received_at: now(), created_at: now(), updated_at: now(),
+        account_id: accountId,
+        interaction_id: interactionId,
+        direction: 'in',
+        message_id: fields.messageId ?? null,
+        folder: fields.folder ?? 'INBOX',
+        uidvalidity: fields.uid === undefined ? null : 1,
+        uid: fields.uid ?? null,
+        received_at: now(),
+        created_at: now(),
+        updated_at: now(),
       })
       .execute();
   }
@@ -77,33 +99,84 @@ forEachEngine((_engine, openFresh) => {
     const providerId = await insertProvider(db, box);
     const grantId = await insertGrant(db, box, { providerId });
     const grant = await db.kysely.selectFrom('grants').selectAll().where('id', '=', grantId).executeTakeFirstOrThrow();
-    const base = { provider_id: providerId, scopes_json: '[]', state: 'active' as const, created_at: now(), updated_at: now() };
-    expect(await violation(db.kysely.insertInto('grants').values({ ...base, upn: 'other@x', object_id: grant.object_id }).execute())).toBe('unique');
-    expect(await violation(db.kysely.insertInto('grants').values({ ...base, upn: grant.upn?.toUpperCase() ?? null, object_id: 'new-oid' }).execute())).toBe('unique');
+    const base = {
+      provider_id: providerId,
+      scopes_json: '[]',
+      state: 'active' as const,
+      created_at: now(),
+      updated_at: now(),
+    };
+    expect(
+      await violation(
+        db.kysely
+          .insertInto('grants')
+          .values({ ...base, upn: 'other@x', object_id: grant.object_id })
+          .execute(),
+      ),
+    ).toBe('unique');
+    expect(
+      await violation(
+        db.kysely
+          .insertInto('grants')
+          .values({ ...base, upn: grant.upn?.toUpperCase() ?? null, object_id: 'new-oid' })
+          .execute(),
+      ),
+    ).toBe('unique');
     const otherProvider = await insertProvider(db, box);
-    expect(await violation(db.kysely.insertInto('grants').values({ ...base, provider_id: otherProvider, upn: grant.upn, object_id: grant.object_id }).execute())).toBeUndefined();
+    expect(
+      await violation(
+        db.kysely
+          .insertInto('grants')
+          .values({ ...base, provider_id: otherProvider, upn: grant.upn, object_id: grant.object_id })
+          .execute(),
+      ),
+    ).toBeUndefined();
   });
 
   it('keeps one checkpoint per account folder, one outbox idempotency key per account, one lease per name', async () => {
-    const checkpoint = () => db.kysely.insertInto('mailbox_checkpoints').values({ account_id: accountId, folder: 'INBOX', updated_at: now() }).execute();
+    const checkpoint = () =>
+      db.kysely
+        .insertInto('mailbox_checkpoints')
+        .values({ account_id: accountId, folder: 'INBOX', updated_at: now() })
+        .execute();
     expect(await violation(checkpoint())).toBeUndefined();
     expect(await violation(checkpoint())).toBe('unique');
 
     const outbound = async (): Promise<number> =>
-      (await db.kysely
-        .insertInto('messages')
-        .values({ account_id: accountId, direction: 'out', delivery_state: 'queued', received_at: now(), created_at: now(), updated_at: now() })
-        .returning('id')
-        .executeTakeFirstOrThrow()).id;
+      (
+        await db.kysely
+          .insertInto('messages')
+          .values({
+            account_id: accountId,
+            direction: 'out',
+            delivery_state: 'queued',
+            received_at: now(),
+            created_at: now(),
+            updated_at: now(),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
     const queue = async (key: string) =>
       db.kysely
         .insertInto('outbox')
-        .values({ message_id: await outbound(), account_id: accountId, next_attempt_at: now(), idempotency_key: key, created_at: now(), updated_at: now() })
+        .values({
+          message_id: await outbound(),
+          account_id: accountId,
+          next_attempt_at: now(),
+          idempotency_key: key,
+          created_at: now(),
+          updated_at: now(),
+        })
         .execute();
     expect(await violation(queue('reply-42'))).toBeUndefined();
     expect(await violation(queue('reply-42'))).toBe('unique');
 
-    const lease = () => db.kysely.insertInto('leases').values({ name: 'mailbox:1', holder: 'node-a', acquired_at: now(), expires_at: now() }).execute();
+    const lease = () =>
+      db.kysely
+        .insertInto('leases')
+        .values({ name: 'mailbox:1', holder: 'node-a', acquired_at: now(), expires_at: now() })
+        .execute();
     expect(await violation(lease())).toBeUndefined();
     expect(await violation(lease())).toBe('unique');
   });
@@ -111,13 +184,17 @@ forEachEngine((_engine, openFresh) => {
   it('refuses to delete a provider that an account uses', async () => {
     const providerId = await insertProvider(db, box);
     await insertAccount(db, box, { providerId });
-    expect(await violation(db.kysely.deleteFrom('cloud_providers').where('id', '=', providerId).execute())).toBe('foreign_key');
+    expect(await violation(db.kysely.deleteFrom('cloud_providers').where('id', '=', providerId).execute())).toBe(
+      'foreign_key',
+    );
   });
 
   it("cascades a provider's deletion to its grants and cached tokens", async () => {
     const providerId = await insertProvider(db, box);
     const grantId = await insertGrant(db, box, { providerId });
     await db.kysely.deleteFrom('cloud_providers').where('id', '=', providerId).execute();
-    expect(await db.kysely.selectFrom('grants').select('id').where('id', '=', grantId).executeTakeFirst()).toBeUndefined();
+    expect(
+      await db.kysely.selectFrom('grants').select('id').where('id', '=', grantId).executeTakeFirst(),
+    ).toBeUndefined();
   });
 });

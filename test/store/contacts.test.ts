@@ -81,7 +81,10 @@ forEachEngine((_engine, openFresh) => {
   describe('contacts', () => {
     it('creates a contact with several addresses, stored lower-case and de-duplicated', async () => {
       const contact = await createContact(db, {
-        listId, name: 'Mario Rossi', notes: 'VIP', addresses: ['Mario.Rossi@Example.com', 'm.rossi@example.org', 'MARIO.ROSSI@example.com'],
+        listId,
+        name: 'Mario Rossi',
+        notes: 'VIP',
+        addresses: ['Mario.Rossi@Example.com', 'm.rossi@example.org', 'MARIO.ROSSI@example.com'],
       });
       expect(contact).toMatchObject({ name: 'Mario Rossi', notes: 'VIP', listId });
       expect(contact.addresses).toEqual(['mario.rossi@example.com', 'm.rossi@example.org']);
@@ -96,7 +99,9 @@ forEachEngine((_engine, openFresh) => {
 
     it('refuses an address another contact has, in any case, naming that contact', async () => {
       const owner = await createContact(db, buildContact({ name: 'Owner', addresses: ['shared@example.com'] }));
-      const error = await failure(createContact(db, buildContact({ addresses: ['new@example.com', 'SHARED@Example.com'] })));
+      const error = await failure(
+        createContact(db, buildContact({ addresses: ['new@example.com', 'SHARED@Example.com'] })),
+      );
       expect(error.code).toBe('RESOURCE_CONFLICT');
       expect(error.message).toContain('shared@example.com');
       expect(error.message).toContain('Owner');
@@ -119,7 +124,10 @@ forEachEngine((_engine, openFresh) => {
     it('replaces addresses on update, keeping its own and refusing others', async () => {
       const contact = await createContact(db, buildContact({ addresses: ['keep@example.com', 'drop@example.com'] }));
       const other = await createContact(db, buildContact({ addresses: ['other@example.com'] }));
-      const updated = await updateContact(db, contact.id, { name: 'Renamed', addresses: ['KEEP@example.com', 'added@example.com'] });
+      const updated = await updateContact(db, contact.id, {
+        name: 'Renamed',
+        addresses: ['KEEP@example.com', 'added@example.com'],
+      });
       expect(updated.name).toBe('Renamed');
       expect(updated.addresses).toEqual(['keep@example.com', 'added@example.com']);
       expect(await findContactByAddress(db, 'drop@example.com')).toBeUndefined();

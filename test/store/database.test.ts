@@ -61,7 +61,10 @@ forEachEngine((engine, openFresh) => {
   });
 
   it('returns a plain number for counts', async () => {
-    const row = await db.kysely.selectFrom('lists').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const row = await db.kysely
+      .selectFrom('lists')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     expect(typeof row.n).toBe('number');
   });
 
@@ -79,7 +82,10 @@ forEachEngine((engine, openFresh) => {
   it('refuses a row whose foreign key points nowhere', async () => {
     const now = new Date().toISOString();
     await expect(
-      db.kysely.insertInto('contacts').values({ list_id: 999_999, name: 'orphan', created_at: now, updated_at: now }).execute(),
+      db.kysely
+        .insertInto('contacts')
+        .values({ list_id: 999_999, name: 'orphan', created_at: now, updated_at: now })
+        .execute(),
     ).rejects.toThrow();
   });
 });
@@ -87,7 +93,9 @@ forEachEngine((engine, openFresh) => {
 describe('opening failures', () => {
   it('turns an unreachable PostgreSQL into STORE_UNAVAILABLE without the password', async () => {
     const port = await closedPort();
-    const error = await openDatabase(`postgres://postern:hunter2-secret@127.0.0.1:${port}/postern`, { timeoutMs: 2000 }).catch((e: unknown) => e);
+    const error = await openDatabase(`postgres://postern:hunter2-secret@127.0.0.1:${port}/postern`, {
+      timeoutMs: 2000,
+    }).catch((e: unknown) => e);
     expect(isPosternError(error, 'STORE_UNAVAILABLE')).toBe(true);
     const text = isPosternError(error) ? `${error.message} ${JSON.stringify(error)} ${String(error.cause)}` : '';
     expect(text).toContain(`127.0.0.1:${port}`);
@@ -102,7 +110,9 @@ describe('opening failures', () => {
     try {
       if (address === null || typeof address !== 'object') throw new Error('no port');
       const started = Date.now();
-      const error = await openDatabase(`postgres://u:p@127.0.0.1:${address.port}/x`, { timeoutMs: 300 }).catch((e: unknown) => e);
+      const error = await openDatabase(`postgres://u:p@127.0.0.1:${address.port}/x`, { timeoutMs: 300 }).catch(
+        (e: unknown) => e,
+      );
       expect(isPosternError(error, 'STORE_UNAVAILABLE')).toBe(true);
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {

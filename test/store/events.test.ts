@@ -13,14 +13,29 @@ forEachEngine((_engine, openFresh) => {
     };
     await appendEvent(db, { scope: 'system', type: 'system.started', message: 'Postern started' });
     tick();
-    await appendEvent(db, { scope: 'account', scopeId: 1, type: 'account.connected', message: 'Connected to outlook.office365.com' });
-    tick();
     await appendEvent(db, {
-      scope: 'grant', scopeId: 7, type: 'grant.reauth_required', level: 'error',
-      message: 'Re-authentication required', data: { aadsts: 'AADSTS700082', reason: 'inactivity', days: 90, nested: { ok: true, list: [1, null] } },
+      scope: 'account',
+      scopeId: 1,
+      type: 'account.connected',
+      message: 'Connected to outlook.office365.com',
     });
     tick();
-    await appendEvent(db, { scope: 'account', scopeId: 1, type: 'account.disconnected', level: 'warn', message: 'Connection lost' });
+    await appendEvent(db, {
+      scope: 'grant',
+      scopeId: 7,
+      type: 'grant.reauth_required',
+      level: 'error',
+      message: 'Re-authentication required',
+      data: { aadsts: 'AADSTS700082', reason: 'inactivity', days: 90, nested: { ok: true, list: [1, null] } },
+    });
+    tick();
+    await appendEvent(db, {
+      scope: 'account',
+      scopeId: 1,
+      type: 'account.disconnected',
+      level: 'warn',
+      message: 'Connection lost',
+    });
     tick();
     await appendEvent(db, { scope: 'account', scopeId: 2, type: 'account.connected', message: 'Connected' });
   });
@@ -29,10 +44,18 @@ forEachEngine((_engine, openFresh) => {
     const page = await listEvents(db, { scope: 'grant' });
     expect(page.items).toHaveLength(1);
     expect(page.items[0]).toMatchObject({
-      scope: 'grant', scopeId: 7, type: 'grant.reauth_required', level: 'error', createdAt: '2026-06-01T00:02:00.000Z',
+      scope: 'grant',
+      scopeId: 7,
+      type: 'grant.reauth_required',
+      level: 'error',
+      createdAt: '2026-06-01T00:02:00.000Z',
       data: { aadsts: 'AADSTS700082', reason: 'inactivity', days: 90, nested: { ok: true, list: [1, null] } },
     });
-    expect((await listEvents(db, { scope: 'system' })).items[0]).toMatchObject({ scopeId: null, level: 'info', data: null });
+    expect((await listEvents(db, { scope: 'system' })).items[0]).toMatchObject({
+      scopeId: null,
+      level: 'info',
+      data: null,
+    });
   });
 
   it("lists one scope's timeline, newest first", async () => {
@@ -58,7 +81,11 @@ forEachEngine((_engine, openFresh) => {
       before = page.nextBefore;
     }
     expect(seen).toEqual([
-      'account.connected', 'account.disconnected', 'grant.reauth_required', 'account.connected', 'system.started',
+      'account.connected',
+      'account.disconnected',
+      'grant.reauth_required',
+      'account.connected',
+      'system.started',
     ]);
   });
 

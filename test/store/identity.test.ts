@@ -35,7 +35,13 @@ import { forEachEngine } from '../helpers/store.js';
 let serial = 0;
 function buildUser(overrides: Partial<NewUser> = {}): NewUser {
   serial += 1;
-  return { username: `agent${serial}`, displayName: `Agent ${serial}`, role: 'agent', passwordHash: `scrypt$${serial}`, ...overrides };
+  return {
+    username: `agent${serial}`,
+    displayName: `Agent ${serial}`,
+    role: 'agent',
+    passwordHash: `scrypt$${serial}`,
+    ...overrides,
+  };
 }
 
 forEachEngine((_engine, openFresh) => {
@@ -96,7 +102,12 @@ forEachEngine((_engine, openFresh) => {
     const user = await createUser(db, buildUser());
     const idHash = hashToken('session-id-1');
     const session = await createSession(db, {
-      idHash, userId: user.id, csrfToken: 'csrf-1', expiresAt: new Date(now.getTime() + 3_600_000), userAgent: 'vitest', ip: '127.0.0.1',
+      idHash,
+      userId: user.id,
+      csrfToken: 'csrf-1',
+      expiresAt: new Date(now.getTime() + 3_600_000),
+      userAgent: 'vitest',
+      ip: '127.0.0.1',
     });
     expect(session).toMatchObject({ userId: user.id, csrfToken: 'csrf-1', lastSeenAt: now.toISOString() });
     advance(60_000);
@@ -123,7 +134,12 @@ forEachEngine((_engine, openFresh) => {
   it("ends all of a user's sessions, and cascades them with the user's deletion", async () => {
     const user = await createUser(db, buildUser());
     for (const id of ['a', 'b']) {
-      await createSession(db, { idHash: hashToken(`u-${id}`), userId: user.id, csrfToken: id, expiresAt: new Date(now.getTime() + 60_000) });
+      await createSession(db, {
+        idHash: hashToken(`u-${id}`),
+        userId: user.id,
+        csrfToken: id,
+        expiresAt: new Date(now.getTime() + 60_000),
+      });
     }
     expect(await deleteUserSessions(db, user.id)).toBe(2);
   });
@@ -133,7 +149,11 @@ forEachEngine((_engine, openFresh) => {
     const { record, plainToken } = await createApiToken(db, { name: 'CRM', userId: user.id });
     expect(plainToken).toMatch(/^pst_[A-Za-z0-9_-]{43}$/);
     expect(record.prefix).toBe(plainToken.slice(0, 10));
-    const stored = await db.kysely.selectFrom('api_tokens').selectAll().where('id', '=', record.id).executeTakeFirstOrThrow();
+    const stored = await db.kysely
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('id', '=', record.id)
+      .executeTakeFirstOrThrow();
     expect(stored.token_hash).toBe(hashToken(plainToken));
     expect(Object.values(stored)).not.toContain(plainToken);
     expect((await findApiTokenByPlain(db, plainToken))?.id).toBe(record.id);
@@ -151,7 +171,11 @@ forEachEngine((_engine, openFresh) => {
     expect(await findApiTokenByPlain(db, revoked.plainToken)).toBeUndefined();
     expect(await revokeApiToken(db, 999_999)).toBeUndefined();
 
-    const expiring = await createApiToken(db, { name: 'short', userId: user.id, expiresAt: new Date(now.getTime() + 1000) });
+    const expiring = await createApiToken(db, {
+      name: 'short',
+      userId: user.id,
+      expiresAt: new Date(now.getTime() + 1000),
+    });
     expect(await findApiTokenByPlain(db, expiring.plainToken)).toBeDefined();
     advance(1000);
     expect(await findApiTokenByPlain(db, expiring.plainToken)).toBeUndefined();

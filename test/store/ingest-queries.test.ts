@@ -25,8 +25,16 @@ forEachEngine((engine, openFresh) => {
   beforeAll(async () => {
     db = await openFresh();
     const list = await createList(db, { name: 'Customers' });
-    accountId = (await createEmailAccount(db, { name: 'Support', key: 'SUP', emailAddress: 'support@contoso.com', username: 'support@contoso.com' })).id;
-    contactId = (await createContact(db, { listId: list.id, name: 'Ada', addresses: [`Ada.${engine}@Example.org`] })).id;
+    accountId = (
+      await createEmailAccount(db, {
+        name: 'Support',
+        key: 'SUP',
+        emailAddress: 'support@contoso.com',
+        username: 'support@contoso.com',
+      })
+    ).id;
+    contactId = (await createContact(db, { listId: list.id, name: 'Ada', addresses: [`Ada.${engine}@Example.org`] }))
+      .id;
   });
 
   it('finds the id of the contact owning an address, regardless of case', async () => {
@@ -36,9 +44,23 @@ forEachEngine((engine, openFresh) => {
 
   it('creates a conversation with its first message already counted, unread or not', async () => {
     const at = new Date(Date.UTC(2025, 0, 15, 9));
-    const unread = await createInteraction(db, { accountId, contactId, subject: 'Order', tokenCheck: 'ABCD', at, firstMessage: { unread: true } });
+    const unread = await createInteraction(db, {
+      accountId,
+      contactId,
+      subject: 'Order',
+      tokenCheck: 'ABCD',
+      at,
+      firstMessage: { unread: true },
+    });
     expect(unread).toMatchObject({ messageCount: 1, unreadCount: 1, status: 'open', lastActivityAt: at.toISOString() });
-    const read = await createInteraction(db, { accountId, contactId, subject: 'Order', tokenCheck: 'ABCD', at, firstMessage: { unread: false } });
+    const read = await createInteraction(db, {
+      accountId,
+      contactId,
+      subject: 'Order',
+      tokenCheck: 'ABCD',
+      at,
+      firstMessage: { unread: false },
+    });
     expect(read).toMatchObject({ messageCount: 1, unreadCount: 0 });
     const empty = await createInteraction(db, { accountId, contactId, subject: 'Order', tokenCheck: 'ABCD', at });
     expect(empty).toMatchObject({ messageCount: 0, unreadCount: 0 });
@@ -48,7 +70,14 @@ forEachEngine((engine, openFresh) => {
     const at = new Date();
     const kept = await createInteraction(db, { accountId, contactId, subject: 'Kept', tokenCheck: 'ABCD', at });
     const discarded = await db.transaction(async (tx) => {
-      const created = await createInteraction(tx, { accountId, contactId, subject: 'Lost race', tokenCheck: 'ABCD', at, firstMessage: { unread: true } });
+      const created = await createInteraction(tx, {
+        accountId,
+        contactId,
+        subject: 'Lost race',
+        tokenCheck: 'ABCD',
+        at,
+        firstMessage: { unread: true },
+      });
       await discardInteraction(tx, created.id);
       return created.id;
     });

@@ -8,10 +8,31 @@ import type { DB } from '../../src/store/schema.js';
 import { forEachEngine } from '../helpers/store.js';
 
 const TABLES: ReadonlyArray<keyof DB> = [
-  'users', 'sessions', 'api_tokens', 'cloud_providers', 'oauth_states', 'grants', 'grant_access_tokens',
-  'email_accounts', 'account_agents', 'mailbox_checkpoints', 'lists', 'contacts', 'contact_addresses',
-  'interactions', 'messages', 'message_raw', 'attachments', 'outbox', 'rate_counters', 'events', 'webhooks',
-  'webhook_deliveries', 'leases', 'idempotency_keys', 'meta',
+  'users',
+  'sessions',
+  'api_tokens',
+  'cloud_providers',
+  'oauth_states',
+  'grants',
+  'grant_access_tokens',
+  'email_accounts',
+  'account_agents',
+  'mailbox_checkpoints',
+  'lists',
+  'contacts',
+  'contact_addresses',
+  'interactions',
+  'messages',
+  'message_raw',
+  'attachments',
+  'outbox',
+  'rate_counters',
+  'events',
+  'webhooks',
+  'webhook_deliveries',
+  'leases',
+  'idempotency_keys',
+  'meta',
 ];
 
 /** Table → column names, as the engine reports them. */
@@ -58,28 +79,69 @@ forEachEngine((engine, openFresh) => {
     const db = await openFresh();
     const bytes = Buffer.from([0, 1, 2, 255, 254, 0, 10, 13]);
     const now = new Date().toISOString();
-    const list = await db.kysely.insertInto('lists').values({ name: 'L', created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
-    const contact = await db.kysely.insertInto('contacts').values({ list_id: list.id, name: 'C', created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+    const list = await db.kysely
+      .insertInto('lists')
+      .values({ name: 'L', created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const contact = await db.kysely
+      .insertInto('contacts')
+      .values({ list_id: list.id, name: 'C', created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const account = await db.kysely
       .insertInto('email_accounts')
-      .values({ name: 'A', key: 'A', email_address: 'a@example.com', username: 'a@example.com', service: 'outlook365', transport: 'imap_smtp', created_at: now, updated_at: now })
+      .values({
+        name: 'A',
+        key: 'A',
+        email_address: 'a@example.com',
+        username: 'a@example.com',
+        service: 'outlook365',
+        transport: 'imap_smtp',
+        created_at: now,
+        updated_at: now,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     const interaction = await db.kysely
       .insertInto('interactions')
-      .values({ account_id: account.id, contact_id: contact.id, last_activity_at: now, created_at: now, updated_at: now })
+      .values({
+        account_id: account.id,
+        contact_id: contact.id,
+        last_activity_at: now,
+        created_at: now,
+        updated_at: now,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     const message = await db.kysely
       .insertInto('messages')
-      .values({ account_id: account.id, interaction_id: interaction.id, direction: 'in', received_at: now, created_at: now, updated_at: now, uid: 4_294_967_295, uidvalidity: 4_000_000_000, folder: 'INBOX' })
+      .values({
+        account_id: account.id,
+        interaction_id: interaction.id,
+        direction: 'in',
+        received_at: now,
+        created_at: now,
+        updated_at: now,
+        uid: 4_294_967_295,
+        uidvalidity: 4_000_000_000,
+        folder: 'INBOX',
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     await db.kysely.insertInto('message_raw').values({ message_id: message.id, raw: bytes }).execute();
-    const raw = await db.kysely.selectFrom('message_raw').select('raw').where('message_id', '=', message.id).executeTakeFirstOrThrow();
+    const raw = await db.kysely
+      .selectFrom('message_raw')
+      .select('raw')
+      .where('message_id', '=', message.id)
+      .executeTakeFirstOrThrow();
     expect(Buffer.compare(raw.raw, bytes)).toBe(0);
     // UIDs are unsigned 32-bit: they must survive PostgreSQL's bigint and come back as numbers.
-    const stored = await db.kysely.selectFrom('messages').select(['uid', 'uidvalidity']).where('id', '=', message.id).executeTakeFirstOrThrow();
+    const stored = await db.kysely
+      .selectFrom('messages')
+      .select(['uid', 'uidvalidity'])
+      .where('id', '=', message.id)
+      .executeTakeFirstOrThrow();
     expect(stored).toEqual({ uid: 4_294_967_295, uidvalidity: 4_000_000_000 });
   });
 

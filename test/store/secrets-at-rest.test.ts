@@ -39,7 +39,11 @@ async function failure(promise: Promise<unknown>): Promise<PosternError> {
 /** Writes one row per encrypted column, each holding one of SECRETS. */
 async function writeEverySecret(db: FreshDatabase, box: SecretBox): Promise<void> {
   const providerId = await insertProvider(db, box, { clientSecret: SECRETS.clientSecret });
-  const grantId = await insertGrant(db, box, { providerId, refreshToken: SECRETS.refreshToken, password: SECRETS.ropcPassword });
+  const grantId = await insertGrant(db, box, {
+    providerId,
+    refreshToken: SECRETS.refreshToken,
+    password: SECRETS.ropcPassword,
+  });
   await insertAccessToken(db, box, { grantId, accessToken: SECRETS.accessToken });
   await insertAccount(db, box, { providerId, password: SECRETS.imapPassword });
   await insertWebhook(db, box, { secret: SECRETS.webhookSecret });
@@ -55,7 +59,9 @@ async function sealedValues(db: FreshDatabase, spec: EncryptedColumn): Promise<s
 
 /** The bytes of the SQLite database and its WAL and shared-memory files. */
 function sqliteBytes(file: string): Buffer {
-  return Buffer.concat(['', '-wal', '-shm'].filter((s) => fs.existsSync(`${file}${s}`)).map((s) => fs.readFileSync(`${file}${s}`)));
+  return Buffer.concat(
+    ['', '-wal', '-shm'].filter((s) => fs.existsSync(`${file}${s}`)).map((s) => fs.readFileSync(`${file}${s}`)),
+  );
 }
 
 forEachEngine((engine, openFresh) => {
@@ -130,7 +136,9 @@ forEachEngine((engine, openFresh) => {
         for (const value of await sealedValues(db, spec)) {
           expect(value.split('.')[1]).toBe(newBox.keyId);
           expect(Object.values(SECRETS)).toContain(newBox.open(value, spec.context));
-          expect(() => oldBox.open(value, spec.context)).toThrowError(expect.objectContaining({ code: 'SECRET_KEY_INVALID' }));
+          expect(() => oldBox.open(value, spec.context)).toThrowError(
+            expect.objectContaining({ code: 'SECRET_KEY_INVALID' }),
+          );
         }
       }
       expect((await failure(ensureKeyCheck(db, oldBox))).code).toBe('SECRET_KEY_INVALID');

@@ -63,7 +63,11 @@ export const loginCommand: CommandHandler = async (session, command) => {
 };
 
 /** Applies an authorization to the session: its new state, and the tagged reply. */
-function open(session: ImapSession, decision: ImapAuthorization, texts: { readonly completed: string; readonly failed: string }): CommandResult {
+function open(
+  session: ImapSession,
+  decision: ImapAuthorization,
+  texts: { readonly completed: string; readonly failed: string },
+): CommandResult {
   if (decision.outcome === 'refused') return { status: 'NO', text: texts.failed };
   session.authenticated({
     mailbox: decision.outcome === 'connected' ? decision.mailbox : undefined,

@@ -6,7 +6,14 @@
  * @see https://www.rfc-editor.org/rfc/rfc2342 (NAMESPACE)
  */
 import type { CommandHandler } from '../command-registry.js';
-import { BYE, CAPABILITIES_AFTER_AUTH, CAPABILITIES_BEFORE_AUTH, ID_RESPONSE, NAMESPACE_RESPONSE, completed } from '../replies.js';
+import {
+  BYE,
+  CAPABILITIES_AFTER_AUTH,
+  CAPABILITIES_BEFORE_AUTH,
+  ID_RESPONSE,
+  NAMESPACE_RESPONSE,
+  completed,
+} from '../replies.js';
 
 /** Exchange lists more capabilities once a mailbox is open; it sends no untagged CAPABILITY after AUTHENTICATE. */
 export const capabilityCommand: CommandHandler = async (session) => {

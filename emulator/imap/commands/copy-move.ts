@@ -34,7 +34,11 @@ export const moveCommand: CommandHandler = async (session, command, { uid }) => 
   for (const line of selected.drain(true)) session.writer.line(line);
   const pairs = session.store.copy(mailboxOf(session), plan.from, plan.uids, plan.to);
   if (pairs.length > 0) session.writer.line(`* OK [COPYUID ${plan.to.uidValidity} ${copyUid(pairs)}]`);
-  const removed = session.store.expunge(mailboxOf(session), plan.from, { uids: pairs.map(([source]) => source), force: true, origin: session });
+  const removed = session.store.expunge(mailboxOf(session), plan.from, {
+    uids: pairs.map(([source]) => source),
+    force: true,
+    origin: session,
+  });
   for (const seq of selected.removeOwn(removed)) session.writer.line(`* ${seq} EXPUNGE`);
   return { status: 'OK', text: completed('MOVE') };
 };
@@ -45,7 +49,11 @@ interface Plan {
   readonly uids: number[];
 }
 
-function prepare(session: ImapSession, args: readonly ImapToken[], uid: boolean): Plan | { status: 'NO' | 'BAD'; text: string } {
+function prepare(
+  session: ImapSession,
+  args: readonly ImapToken[],
+  uid: boolean,
+): Plan | { status: 'NO' | 'BAD'; text: string } {
   expectCount(args, 2);
   const selected = session.selected;
   if (!selected) return { status: 'BAD', text: REPLY.invalidState };

@@ -23,8 +23,16 @@ export const fetchCommand: CommandHandler = async (session, command, { uid }) =>
   const ranges = sequenceSet(at(command.args, 0));
   const items = parseFetchItems(at(command.args, 1));
   if (!uid && selected.outOfRange(ranges)) throw new ArgumentError('message set out of range', 'message-set');
-  const wanted: FetchItem[] = uid && !items.some((i) => i.kind === 'simple' && i.name === 'UID') ? [{ kind: 'simple', name: 'UID' }, ...items] : items;
-  const marksSeen = !selected.readOnly && wanted.some((i) => (i.kind === 'section' && !i.peek) || (i.kind === 'simple' && (i.name === 'RFC822' || i.name === 'RFC822.TEXT')));
+  const wanted: FetchItem[] =
+    uid && !items.some((i) => i.kind === 'simple' && i.name === 'UID')
+      ? [{ kind: 'simple', name: 'UID' }, ...items]
+      : items;
+  const marksSeen =
+    !selected.readOnly &&
+    wanted.some(
+      (i) =>
+        (i.kind === 'section' && !i.peek) || (i.kind === 'simple' && (i.name === 'RFC822' || i.name === 'RFC822.TEXT')),
+    );
   const reportsFlags = wanted.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
   for (const { seq, message } of selected.resolve(ranges, uid)) {
     let flagsChanged = false;
@@ -61,9 +69,17 @@ function encodeItem(item: FetchItem, message: StoredMessage): WirePart[] {
     case 'ENVELOPE':
       return [content.memo('imap:envelope', (c) => flatten('ENVELOPE ', encodeEnvelope(c.structure)), Buffer.isBuffer)];
     case 'BODYSTRUCTURE':
-      return [content.memo('imap:bodystructure', (c) => flatten('BODYSTRUCTURE ', encodeBodyStructure(c.structure, true)), Buffer.isBuffer)];
+      return [
+        content.memo(
+          'imap:bodystructure',
+          (c) => flatten('BODYSTRUCTURE ', encodeBodyStructure(c.structure, true)),
+          Buffer.isBuffer,
+        ),
+      ];
     case 'BODY':
-      return [content.memo('imap:body', (c) => flatten('BODY ', encodeBodyStructure(c.structure, false)), Buffer.isBuffer)];
+      return [
+        content.memo('imap:body', (c) => flatten('BODY ', encodeBodyStructure(c.structure, false)), Buffer.isBuffer),
+      ];
     case 'RFC822':
       return ['RFC822 ', ...imapLiteral(content.raw)];
     case 'RFC822.HEADER':

@@ -30,7 +30,8 @@ export const listCommand: CommandHandler = async (session, command) => {
     .filter((folder) => verb === 'LIST' || folder.subscribed)
     .filter((folder) => matcher.test(folder.name))
     .sort((a, b) => toWireName(a.name).localeCompare(toWireName(b.name), 'en', { sensitivity: 'base' }));
-  for (const folder of folders) session.writer.line(`* ${verb} (${attributesOf(session, folder)}) "/" ${mailboxAstring(toWireName(folder.name))}`);
+  for (const folder of folders)
+    session.writer.line(`* ${verb} (${attributesOf(session, folder)}) "/" ${mailboxAstring(toWireName(folder.name))}`);
   return { status: 'OK', text: completed(verb) };
 };
 
@@ -87,7 +88,8 @@ export const renameCommand: CommandHandler = async (session, command) => {
   if (!folder) return { status: 'NO', text: doesNotExist(from) };
   if (folder.wellKnown) return { status: 'NO', text: REPLY.accessDenied };
   const target = toFolderPath(astring(at(command.args, 1)));
-  if (session.store.mailbox(mailboxOf(session)).byName(target)) return { status: 'NO', text: 'Mailbox already exists.' };
+  if (session.store.mailbox(mailboxOf(session)).byName(target))
+    return { status: 'NO', text: 'Mailbox already exists.' };
   session.store.renameFolder(mailboxOf(session), folder.name, target);
   return { status: 'OK', text: completed('RENAME') };
 };

@@ -23,7 +23,8 @@ export const searchCommand: CommandHandler = async (session, command, { uid }) =
   const maxUid = messages.length > 0 ? (messages[messages.length - 1]?.uid ?? 0) : 0;
   const hits: number[] = [];
   messages.forEach((message, index) => {
-    if (predicate(message, { seq: index + 1, maxUid, count: messages.length })) hits.push(uid ? message.uid : index + 1);
+    if (predicate(message, { seq: index + 1, maxUid, count: messages.length }))
+      hits.push(uid ? message.uid : index + 1);
   });
   session.writer.line(hits.length > 0 ? `* SEARCH ${hits.join(' ')}` : '* SEARCH');
   return { status: 'OK', text: completed('SEARCH') };

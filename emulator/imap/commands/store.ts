@@ -25,11 +25,20 @@ export const storeCommand: CommandHandler = async (session, command, { uid }) =>
   if (selected.readOnly) return { status: 'NO', text: REPLY.accessDenied };
   const mode = item[1] === '+' ? 'add' : item[1] === '-' ? 'remove' : 'replace';
   const targets = selected.resolve(ranges, uid);
-  session.store.setFlags(mailboxOf(session), selected.folder, targets.map(({ message }) => message.uid), mode, flags, session);
+  session.store.setFlags(
+    mailboxOf(session),
+    selected.folder,
+    targets.map(({ message }) => message.uid),
+    mode,
+    flags,
+    session,
+  );
   if (item[2] === undefined) {
     for (const { seq, message } of targets) {
       const flagList = [...message.flags].join(' ');
-      session.writer.line(uid ? `* ${seq} FETCH (FLAGS (${flagList}) UID ${message.uid})` : `* ${seq} FETCH (FLAGS (${flagList}))`);
+      session.writer.line(
+        uid ? `* ${seq} FETCH (FLAGS (${flagList}) UID ${message.uid})` : `* ${seq} FETCH (FLAGS (${flagList}))`,
+      );
     }
   }
   return { status: 'OK', text: completed('STORE') };

@@ -5,21 +5,26 @@ import type { AccountView } from '../../services/account-service.js';
 import type { Services } from '../../services/index.js';
 import { print, withRuntime } from '../with-runtime.js';
 
-
-
 /** An account by id or key (case-insensitive). */
 export async function findAccount(services: Services, ref: string): Promise<AccountView> {
   if (/^\d+$/.test(ref)) return services.accounts.get(Number(ref));
   const match = (await services.accounts.list()).find((view) => view.account.key.toLowerCase() === ref.toLowerCase());
-  if (match === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account with key "${ref}".`, remedy: 'List them with "postern accounts list".' });
+  if (match === undefined)
+    throw new PosternError('RESOURCE_NOT_FOUND', {
+      message: `There is no email account with key "${ref}".`,
+      remedy: 'List them with "postern accounts list".',
+    });
   return match;
 }
 
 async function providerIdOf(services: Services, ref: string | undefined): Promise<number | undefined> {
   if (ref === undefined) return undefined;
   if (/^\d+$/.test(ref)) return Number(ref);
-  const match = (await services.providers.list()).find((view) => view.provider.name.toLowerCase() === ref.toLowerCase());
-  if (match === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider "${ref}".` });
+  const match = (await services.providers.list()).find(
+    (view) => view.provider.name.toLowerCase() === ref.toLowerCase(),
+  );
+  if (match === undefined)
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider "${ref}".` });
   return match.provider.id;
 }
 
@@ -34,7 +39,11 @@ function describe(view: AccountView): string[] {
     `  folder           ${a.folder}${a.scanJunk ? ' + Junk Email' : ''}, then ${a.afterFetchAction}${a.afterFetchFolder === null ? '' : ` to ${a.afterFetchFolder}`}`,
     `  limits           ${a.sendPerMinute}/minute, ${a.recipientsPerDay} recipients/day, messages up to ${Math.round(a.maxMessageBytes / 1048576)} MB`,
   ];
-  if (a.lastError !== null) lines.push(`  last error       ${a.lastError.code}: ${a.lastError.message}`, `  what to do       ${a.lastError.remedy ?? ''}`);
+  if (a.lastError !== null)
+    lines.push(
+      `  last error       ${a.lastError.code}: ${a.lastError.message}`,
+      `  what to do       ${a.lastError.remedy ?? ''}`,
+    );
   return lines;
 }
 
@@ -58,7 +67,7 @@ export function registerAccountCommands(program: Command): void {
     .description('Create an email account (Service: Outlook365, Modern Authentication)')
     .requiredOption('--name <name>', 'a name')
     .requiredOption('--key <key>', 'a short key (1–5 characters) shown on agent tabs')
-    .requiredOption('--email <address>', 'the email address (the From of replies; the shared mailbox\'s address)')
+    .requiredOption('--email <address>', "the email address (the From of replies; the shared mailbox's address)")
     .option('--username <address>', 'the mailbox to sign in to (default: the email address)')
     .option('--provider <name|id>', 'the Cloud Provider')
     .option('--modern-auth-email <address>', 'the delegate who signed in, for a shared mailbox')
@@ -83,7 +92,9 @@ export function registerAccountCommands(program: Command): void {
           'options',
         );
         const view = await services.accounts.create(input);
-        print(`Created email account ${view.account.key} (id ${view.account.id}). A running Postern starts reading it within seconds.`);
+        print(
+          `Created email account ${view.account.key} (id ${view.account.id}). A running Postern starts reading it within seconds.`,
+        );
       }),
     );
 
@@ -94,16 +105,24 @@ export function registerAccountCommands(program: Command): void {
       withRuntime(async ({ services }) => {
         const views = await services.accounts.list();
         if (views.length === 0) print('(none)');
-        for (const view of views) print(`${view.account.id}  ${view.account.key.padEnd(5)}  ${view.account.emailAddress}  ${view.account.active ? view.account.status : 'disabled'}`);
+        for (const view of views)
+          print(
+            `${view.account.id}  ${view.account.key.padEnd(5)}  ${view.account.emailAddress}  ${view.account.active ? view.account.status : 'disabled'}`,
+          );
       }),
     );
 
   accounts
     .command('show <account>')
     .description('Show an email account with its status and last error')
-    .action((ref: string) => withRuntime(async ({ services }) => describe(await findAccount(services, ref)).forEach((line) => print(line))));
+    .action((ref: string) =>
+      withRuntime(async ({ services }) => describe(await findAccount(services, ref)).forEach((line) => print(line))),
+    );
 
-  for (const [name, active] of [['enable', true], ['disable', false]] as const) {
+  for (const [name, active] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     accounts
       .command(`${name} <account>`)
       .description(`${name === 'enable' ? 'Enable' : 'Disable'} an email account`)

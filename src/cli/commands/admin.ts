@@ -4,8 +4,6 @@ import { describeConfig, loadConfig } from '../../config/index.js';
 import { PosternError } from '../../errors/index.js';
 import { print, withRuntime } from '../with-runtime.js';
 
-
-
 /** A password from standard input (first line), or undefined when stdin is a terminal. */
 function passwordFromStdin(enabled: boolean | undefined): string | undefined {
   if (!enabled) return undefined;
@@ -49,7 +47,9 @@ export function registerAdminCommands(program: Command): void {
     .action((username: string, opts: { role: string; name?: string; passwordStdin?: boolean }) =>
       withRuntime(async ({ services }) => {
         if (opts.role !== 'admin' && opts.role !== 'agent') {
-          throw new PosternError('VALIDATION_FAILED', { message: `--role must be admin or agent, not "${opts.role}".` });
+          throw new PosternError('VALIDATION_FAILED', {
+            message: `--role must be admin or agent, not "${opts.role}".`,
+          });
         }
         const given = passwordFromStdin(opts.passwordStdin);
         const password = given ?? services.users.generatePassword();
@@ -64,7 +64,15 @@ export function registerAdminCommands(program: Command): void {
     .action(() =>
       withRuntime(async ({ services }) => {
         const list = await services.users.list();
-        table(list.map((u) => ({ id: u.id, username: u.username, role: u.role, disabled: u.disabled ? 'yes' : 'no', lastLogin: u.lastLoginAt })));
+        table(
+          list.map((u) => ({
+            id: u.id,
+            username: u.username,
+            role: u.role,
+            disabled: u.disabled ? 'yes' : 'no',
+            lastLogin: u.lastLoginAt,
+          })),
+        );
       }),
     );
   users
@@ -101,7 +109,16 @@ export function registerAdminCommands(program: Command): void {
     .action(() =>
       withRuntime(async ({ services }) => {
         const list = await services.tokens.listAll();
-        table(list.map((t) => ({ id: t.id, name: t.name, user: t.userId, prefix: t.prefix, lastUsed: t.lastUsedAt, revoked: t.revokedAt })));
+        table(
+          list.map((t) => ({
+            id: t.id,
+            name: t.name,
+            user: t.userId,
+            prefix: t.prefix,
+            lastUsed: t.lastUsedAt,
+            revoked: t.revokedAt,
+          })),
+        );
       }),
     );
   tokens
@@ -117,13 +134,17 @@ export function registerAdminCommands(program: Command): void {
   const secrets = program.command('secrets').description('Manage the key that encrypts secrets at rest');
   secrets
     .command('rotate')
-    .description('Re-encrypt every stored secret with a new key and write it to the key file (or print it when the key comes from POSTERN_SECRET_KEY)')
+    .description(
+      'Re-encrypt every stored secret with a new key and write it to the key file (or print it when the key comes from POSTERN_SECRET_KEY)',
+    )
     .action(() =>
       withRuntime(async ({ services }) => {
         const result = await services.secrets.rotate();
         print(`Re-encrypted ${result.total} secret(s) with the new key ${result.keyId}.`);
         if (result.printedKey !== undefined) {
-          print('POSTERN_SECRET_KEY is set in the environment: replace its value with the new key before the next start:');
+          print(
+            'POSTERN_SECRET_KEY is set in the environment: replace its value with the new key before the next start:',
+          );
           print(result.printedKey);
         } else {
           print(`The new key is in ${result.keyFile}; the previous one was kept as ${result.backupFile}.`);

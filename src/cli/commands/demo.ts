@@ -17,7 +17,8 @@ const CONTOSO = {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new InvalidArgumentError('expected a port number (1-65535)');
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new InvalidArgumentError('expected a port number (1-65535)');
   return port;
 }
 
@@ -38,10 +39,15 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('Run Postern and the Microsoft 365 emulator together, with a sample tenant, to try the whole flow')
-    .option('--port <n>', 'Postern\'s port (the sample app registers http://localhost:8080 as redirect URI)', parsePort, 8080)
-    .option('--emulator-port <n>', 'the emulator\'s HTTPS port', parsePort, 8443)
-    .option('--imap-port <n>', 'the emulator\'s IMAP port', parsePort, 9993)
-    .option('--smtp-port <n>', 'the emulator\'s SMTP submission port', parsePort, 9587)
+    .option(
+      '--port <n>',
+      "Postern's port (the sample app registers http://localhost:8080 as redirect URI)",
+      parsePort,
+      8080,
+    )
+    .option('--emulator-port <n>', "the emulator's HTTPS port", parsePort, 8443)
+    .option('--imap-port <n>', "the emulator's IMAP port", parsePort, 9993)
+    .option('--smtp-port <n>', "the emulator's SMTP submission port", parsePort, 9587)
     .option('--data <dir>', 'data directory of the demo', path.join('data', 'demo'))
     .action(async (options: DemoOptions) => {
       const emulator = await startEmulator({

@@ -4,11 +4,17 @@ import { openRuntime } from '../runtime.js';
 import { findAccount } from './accounts.js';
 
 const MARK: Record<Check['result'], string> = { ok: 'ok  ', warning: 'WARN', failed: 'FAIL', skipped: 'skip' };
-const COLOUR: Record<Check['result'], string> = { ok: '\u001b[32m', warning: '\u001b[33m', failed: '\u001b[31m', skipped: '\u001b[90m' };
+const COLOUR: Record<Check['result'], string> = {
+  ok: '\u001b[32m',
+  warning: '\u001b[33m',
+  failed: '\u001b[31m',
+  skipped: '\u001b[90m',
+};
 
 /** The doctor's report for a terminal: one line per check, evidence and remedy indented. */
 export function formatDiagnosis(diagnosis: Diagnosis, colour: boolean): string[] {
-  const paint = (result: Check['result'], text: string): string => (colour ? `${COLOUR[result]}${text}\u001b[0m` : text);
+  const paint = (result: Check['result'], text: string): string =>
+    colour ? `${COLOUR[result]}${text}\u001b[0m` : text;
   const lines: string[] = [];
   for (const section of diagnosis.sections) {
     lines.push(section.subject);
@@ -37,17 +43,23 @@ export function registerDoctorCommand(program: Command): void {
         const { services } = runtime;
         let diagnosis: Diagnosis;
         if (opts.account !== undefined) {
-          diagnosis = await services.doctor.diagnose({ accountId: (await findAccount(services, opts.account)).account.id });
+          diagnosis = await services.doctor.diagnose({
+            accountId: (await findAccount(services, opts.account)).account.id,
+          });
         } else if (opts.provider !== undefined) {
           const ref = opts.provider;
-          const view = /^\d+$/.test(ref) ? await services.providers.get(Number(ref)) : (await services.providers.list()).find((v) => v.provider.name.toLowerCase() === ref.toLowerCase());
+          const view = /^\d+$/.test(ref)
+            ? await services.providers.get(Number(ref))
+            : (await services.providers.list()).find((v) => v.provider.name.toLowerCase() === ref.toLowerCase());
           if (view === undefined) throw new Error(`There is no Cloud Provider "${ref}".`);
           diagnosis = await services.doctor.diagnose({ providerId: view.provider.id });
         } else {
           diagnosis = await services.doctor.diagnose({});
         }
         if (opts.json) process.stdout.write(`${JSON.stringify(diagnosis, null, 2)}\n`);
-        else for (const line of formatDiagnosis(diagnosis, process.stdout.isTTY === true)) process.stdout.write(`${line}\n`);
+        else
+          for (const line of formatDiagnosis(diagnosis, process.stdout.isTTY === true))
+            process.stdout.write(`${line}\n`);
         if (!diagnosis.ok) process.exitCode = 1;
       } finally {
         await runtime.close();

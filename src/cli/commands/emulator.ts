@@ -16,7 +16,8 @@ export interface EmulatorCommandOptions {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new InvalidArgumentError('expected a port number (0-65535)');
   return port;
 }
 
@@ -79,8 +80,13 @@ const defaultIo: EmulatorCommandIo = {
 export function registerEmulatorCommand(program: Command, io: EmulatorCommandIo = defaultIo): void {
   program
     .command('emulator')
-    .description('Run the Microsoft 365 emulator (Entra ID identity platform, control API) on loopback, for tests and demos')
-    .option('--seed <file>', 'seed file (JSON) describing tenants, users, apps and mailboxes (default: the sample Contoso tenant)')
+    .description(
+      'Run the Microsoft 365 emulator (Entra ID identity platform, control API) on loopback, for tests and demos',
+    )
+    .option(
+      '--seed <file>',
+      'seed file (JSON) describing tenants, users, apps and mailboxes (default: the sample Contoso tenant)',
+    )
     .option('--port <n>', 'HTTPS port (0 picks a free one)', parsePort, 8443)
     .option('--host <address>', 'loopback address to listen on', '127.0.0.1')
     .option('--data <dir>', 'data directory for the CA, certificates and signing keys', path.join('data', 'emulator'))
@@ -96,7 +102,9 @@ export function registerEmulatorCommand(program: Command, io: EmulatorCommandIo 
         ...(options.seed === undefined ? {} : { seed: options.seed }),
         ...(options.http === undefined ? {} : { httpPort: options.http }),
         ...(options.controlToken === undefined ? {} : { controlToken: options.controlToken }),
-        ...(options.deviceInterval === undefined ? {} : { identity: { deviceCodeIntervalSeconds: options.deviceInterval } }),
+        ...(options.deviceInterval === undefined
+          ? {}
+          : { identity: { deviceCodeIntervalSeconds: options.deviceInterval } }),
       });
       for (const line of describeEmulator(handle)) io.print(line);
       try {

@@ -62,13 +62,20 @@ export function registerLogsCommand(program: Command): void {
       const now = new Date();
       const since = opts.since === undefined ? undefined : parseSince(opts.since, now);
       if (opts.since !== undefined && since === undefined) {
-        throw new PosternError('VALIDATION_FAILED', { message: `--since "${opts.since}" is neither a date (2026-01-31, 2026-01-31T08:00:00Z) nor a duration (30m, 2h, 7d).` });
+        throw new PosternError('VALIDATION_FAILED', {
+          message: `--since "${opts.since}" is neither a date (2026-01-31, 2026-01-31T08:00:00Z) nor a duration (30m, 2h, 7d).`,
+        });
       }
       const minLevel = opts.level === undefined ? undefined : LEVELS[opts.level.toLowerCase()];
       if (opts.level !== undefined && minLevel === undefined) {
-        throw new PosternError('VALIDATION_FAILED', { message: `--level "${opts.level}" is not one of ${Object.keys(LEVELS).join(', ')}.` });
+        throw new PosternError('VALIDATION_FAILED', {
+          message: `--level "${opts.level}" is not one of ${Object.keys(LEVELS).join(', ')}.`,
+        });
       }
-      const account = opts.account === undefined ? undefined : { key: opts.account, ...withId(await accountIdOf(config.databaseUrl, opts.account)) };
+      const account =
+        opts.account === undefined
+          ? undefined
+          : { key: opts.account, ...withId(await accountIdOf(config.databaseUrl, opts.account)) };
       const filter: LogFilter = {
         ...(account === undefined ? {} : { account }),
         ...(since === undefined ? {} : { since }),
@@ -78,11 +85,14 @@ export function registerLogsCommand(program: Command): void {
       const color = process.stdout.isTTY && opts.json !== true;
       const show = (raw: string): void => {
         const entry = parseLogLine(raw);
-        if (matchesLogFilter(entry, filter)) process.stdout.write(`${opts.json === true ? entry.raw : formatLogEntry(entry, { color })}\n`);
+        if (matchesLogFilter(entry, filter))
+          process.stdout.write(`${opts.json === true ? entry.raw : formatLogEntry(entry, { color })}\n`);
       };
       const files = listDayFiles(config.logDir, kind, since);
       if (files.length === 0 && opts.follow !== true) {
-        process.stderr.write(`No email-${kind} log files in ${config.logDir}${since === undefined ? '' : ` since ${since.toISOString()}`}.\n`);
+        process.stderr.write(
+          `No email-${kind} log files in ${config.logDir}${since === undefined ? '' : ` since ${since.toISOString()}`}.\n`,
+        );
         return;
       }
       if (opts.follow !== true) {
@@ -92,7 +102,11 @@ export function registerLogsCommand(program: Command): void {
       // Earlier days from their files; today's through the follower, from its first line, so that
       // nothing written meanwhile is missed or shown twice.
       const follower = new LogFollower(config.logDir, kind, show);
-      for (const entry of readLogEntries(files.filter((file) => file.path !== follower.currentPath()), filter)) show(entry.raw);
+      for (const entry of readLogEntries(
+        files.filter((file) => file.path !== follower.currentPath()),
+        filter,
+      ))
+        show(entry.raw);
       follower.start(500, true);
       await new Promise<void>((resolve) => {
         const stop = (): void => {

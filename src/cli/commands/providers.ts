@@ -6,8 +6,6 @@ import type { ProviderInput, ProviderView } from '../../services/provider-servic
 import type { Services } from '../../services/index.js';
 import { print, withRuntime } from '../with-runtime.js';
 
-
-
 function readStdinLine(what: string): string {
   const line = readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? '';
   if (line === '') throw new PosternError('VALIDATION_FAILED', { message: `No ${what} was given on standard input.` });
@@ -17,9 +15,14 @@ function readStdinLine(what: string): string {
 /** A provider by id or by name (case-insensitive). */
 async function findProvider(services: Services, ref: string): Promise<ProviderView> {
   if (/^\d+$/.test(ref)) return services.providers.get(Number(ref));
-  const match = (await services.providers.list()).find((view) => view.provider.name.toLowerCase() === ref.toLowerCase());
+  const match = (await services.providers.list()).find(
+    (view) => view.provider.name.toLowerCase() === ref.toLowerCase(),
+  );
   if (match === undefined) {
-    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider "${ref}".`, remedy: 'List them with "postern providers list".' });
+    throw new PosternError('RESOURCE_NOT_FOUND', {
+      message: `There is no Cloud Provider "${ref}".`,
+      remedy: 'List them with "postern providers list".',
+    });
   }
   return match;
 }
@@ -36,11 +39,18 @@ function describe(view: ProviderView): string[] {
     `  client secret   ${p.clientSecretHint === null ? '(none)' : `…${p.clientSecretHint}`}${p.clientSecretExpiresAt === null ? '' : `, expires ${p.clientSecretExpiresAt.slice(0, 10)}`}`,
     `  scopes          ${p.scopes.join(' ')}`,
   ];
-  if (p.lastError !== null) lines.push(`  last error      ${p.lastError.code}: ${p.lastError.message}`, `  what to do      ${p.lastError.remedy ?? ''}`);
+  if (p.lastError !== null)
+    lines.push(
+      `  last error      ${p.lastError.code}: ${p.lastError.message}`,
+      `  what to do      ${p.lastError.remedy ?? ''}`,
+    );
   for (const warning of view.warnings) lines.push(`  warning         ${warning}`);
   for (const g of view.grants) {
     lines.push(`  grant ${g.id}: ${g.upn ?? 'application'} — ${g.state}, last refresh ${g.lastRefreshAt ?? 'never'}`);
-    if (g.lastError !== null) lines.push(`    ${g.lastError.code}: ${g.lastError.message}${g.lastError.remedy === null ? '' : ` — ${g.lastError.remedy}`}`);
+    if (g.lastError !== null)
+      lines.push(
+        `    ${g.lastError.code}: ${g.lastError.message}${g.lastError.remedy === null ? '' : ` — ${g.lastError.remedy}`}`,
+      );
   }
   return lines;
 }
@@ -60,7 +70,9 @@ interface AddOptions {
 }
 
 export function registerProviderCommands(program: Command): void {
-  const providers = program.command('providers').description('Cloud Providers: Azure app registrations and their sign-ins');
+  const providers = program
+    .command('providers')
+    .description('Cloud Providers: Azure app registrations and their sign-ins');
 
   providers
     .command('add')
@@ -74,7 +86,11 @@ export function registerProviderCommands(program: Command): void {
     .option('--cloud <cloud>', 'global, usgov, usgov-dod, china or custom', 'global')
     .option('--authority-url <url>', 'the authority of a custom cloud (e.g. the emulator)')
     .option('--ca-file <file>', 'an extra CA certificate to trust for a custom authority')
-    .option('--grant-type <type>', 'authorization_code, device_code, client_credentials or password', 'authorization_code')
+    .option(
+      '--grant-type <type>',
+      'authorization_code, device_code, client_credentials or password',
+      'authorization_code',
+    )
     .option('--scopes <scopes>', 'space-separated scopes (default: IMAP and SMTP scopes)')
     .action((opts: AddOptions) =>
       withRuntime(async ({ services }) => {
@@ -98,7 +114,9 @@ export function registerProviderCommands(program: Command): void {
         const input: ProviderInput = fields;
         const view = await services.providers.create(input);
         print(`Created Cloud Provider "${view.provider.name}" (id ${view.provider.id}).`);
-        print(`Register this redirect URI in the Azure portal (Authentication → Web): ${view.provider.redirectUri ?? ''}`);
+        print(
+          `Register this redirect URI in the Azure portal (Authentication → Web): ${view.provider.redirectUri ?? ''}`,
+        );
       }),
     );
 
@@ -119,11 +137,15 @@ export function registerProviderCommands(program: Command): void {
   providers
     .command('show <provider>')
     .description('Show a Cloud Provider, its grants and last error')
-    .action((ref: string) => withRuntime(async ({ services }) => describe(await findProvider(services, ref)).forEach((line) => print(line))));
+    .action((ref: string) =>
+      withRuntime(async ({ services }) => describe(await findProvider(services, ref)).forEach((line) => print(line))),
+    );
 
   providers
     .command('authenticate <provider>')
-    .description('Sign the provider in: prints the URL to open (authorization code), runs the device code flow, or signs in directly (client credentials, password)')
+    .description(
+      'Sign the provider in: prints the URL to open (authorization code), runs the device code flow, or signs in directly (client credentials, password)',
+    )
     .option('--login-hint <address>', 'the user to sign in as (the delegate, for a shared mailbox)')
     .option('--username <address>', 'password grant: the mailbox user')
     .option('--password-stdin', 'password grant: read the password from standard input')
@@ -132,8 +154,14 @@ export function registerProviderCommands(program: Command): void {
         const { provider } = await findProvider(services, ref);
         switch (provider.grantType) {
           case 'authorization_code': {
-            const url = await services.signIn.startAuthorization(provider.id, { userId: null, sessionHash: null }, { loginHint: opts.loginHint ?? null });
-            print('Open this URL in a browser and sign in (within 10 minutes). The running Postern server completes the sign-in at its callback:');
+            const url = await services.signIn.startAuthorization(
+              provider.id,
+              { userId: null, sessionHash: null },
+              { loginHint: opts.loginHint ?? null },
+            );
+            print(
+              'Open this URL in a browser and sign in (within 10 minutes). The running Postern server completes the sign-in at its callback:',
+            );
             print(url.href);
             return;
           }
@@ -147,14 +175,22 @@ export function registerProviderCommands(program: Command): void {
           }
           case 'client_credentials': {
             const grant = await services.signIn.signInAsApp(provider.id);
-            print(`The application obtained a token (grant ${grant.id}, scopes: ${grant.scopes.join(' ') || 'app roles'}).`);
+            print(
+              `The application obtained a token (grant ${grant.id}, scopes: ${grant.scopes.join(' ') || 'app roles'}).`,
+            );
             return;
           }
           case 'password': {
             if (opts.username === undefined || !opts.passwordStdin) {
-              throw new PosternError('VALIDATION_FAILED', { message: 'The password grant needs --username and --password-stdin.' });
+              throw new PosternError('VALIDATION_FAILED', {
+                message: 'The password grant needs --username and --password-stdin.',
+              });
             }
-            const grant = await services.signIn.signInWithPassword(provider.id, opts.username, readStdinLine('password'));
+            const grant = await services.signIn.signInWithPassword(
+              provider.id,
+              opts.username,
+              readStdinLine('password'),
+            );
             print(`Signed in as ${grant.upn ?? opts.username}.`);
           }
         }
@@ -168,7 +204,11 @@ export function registerProviderCommands(program: Command): void {
     .action((ref: string, opts: { expires?: string }) =>
       withRuntime(async ({ services }) => {
         const { provider } = await findProvider(services, ref);
-        const view = await services.providers.updateClientSecret(provider.id, readStdinLine('client secret'), opts.expires === undefined ? null : parseDate(opts.expires));
+        const view = await services.providers.updateClientSecret(
+          provider.id,
+          readStdinLine('client secret'),
+          opts.expires === undefined ? null : parseDate(opts.expires),
+        );
         print(`The client secret of "${view.provider.name}" was updated (…${view.provider.clientSecretHint ?? ''}).`);
       }),
     );
@@ -187,6 +227,7 @@ export function registerProviderCommands(program: Command): void {
 
 function parseDate(text: string): Date {
   const value = Date.parse(text);
-  if (Number.isNaN(value)) throw new PosternError('VALIDATION_FAILED', { message: `"${text}" is not a date; write it like 2027-06-30.` });
+  if (Number.isNaN(value))
+    throw new PosternError('VALIDATION_FAILED', { message: `"${text}" is not a date; write it like 2027-06-30.` });
   return new Date(value);
 }

@@ -49,9 +49,14 @@ export async function startServer(
     if (config.roles.includes('worker')) {
       keeper = new TokenKeeper(runtime.db, services.accessTokens, log.logger.child({ component: 'token-keeper' }));
       keeper.start();
-      webhooks = new WebhookDispatcher(runtime.db, runtime.box, log.logger.child({ component: 'webhooks' }), { userAgent: `Postern/${VERSION}`, observer: services.metrics });
+      webhooks = new WebhookDispatcher(runtime.db, runtime.box, log.logger.child({ component: 'webhooks' }), {
+        userAgent: `Postern/${VERSION}`,
+        observer: services.metrics,
+      });
       webhooks.start();
-      retention = new EventRetention(runtime.db, log.logger.child({ component: 'retention' }), { retentionDays: config.eventRetentionDays });
+      retention = new EventRetention(runtime.db, log.logger.child({ component: 'retention' }), {
+        retentionDays: config.eventRetentionDays,
+      });
       retention.start();
       const dispatcher = webhooks;
       mailboxes = new MailboxWorkers(runtime.db, services.accounts, services.accessTokens, log.logger, {
@@ -63,7 +68,11 @@ export async function startServer(
       const running = mailboxes;
       services.metrics.trackMailboxWorkers(() => running.running().length);
       await mailboxes.start();
-      const sender = new OutboxDispatcher(runtime.db, meterDeliverer(services.outbound.delivery, services.metrics), log.logger.child({ component: 'outbox' }));
+      const sender = new OutboxDispatcher(
+        runtime.db,
+        meterDeliverer(services.outbound.delivery, services.metrics),
+        log.logger.child({ component: 'outbox' }),
+      );
       services.outbound.send.events.on('queued', () => sender.wake());
       sender.start();
       outbox = sender;
@@ -75,7 +84,9 @@ export async function startServer(
       print(`Postern ${VERSION} is listening on ${bound} (public URL ${config.publicUrl})`);
     }
     if (config.metricsListen !== '') {
-      metricsServer = await startMetricsServer(services.metrics, config.metricsListen, (error) => logger.error({ err: error }, 'metrics could not be collected'));
+      metricsServer = await startMetricsServer(services.metrics, config.metricsListen, (error) =>
+        logger.error({ err: error }, 'metrics could not be collected'),
+      );
       print(`Prometheus metrics on ${metricsServer.url}/metrics (no token: keep this address private)`);
     }
     logger.info({ roles: config.roles, url }, 'postern started');

@@ -21,7 +21,10 @@ async function withWebhooks<T>(fn: (webhooks: WebhookService, runtime: Runtime) 
 }
 
 function idOf(value: string): number {
-  if (!/^\d+$/.test(value)) throw new PosternError('VALIDATION_FAILED', { message: `"${value}" is not a webhook id; list them with "postern webhooks list".` });
+  if (!/^\d+$/.test(value))
+    throw new PosternError('VALIDATION_FAILED', {
+      message: `"${value}" is not a webhook id; list them with "postern webhooks list".`,
+    });
   return Number(value);
 }
 
@@ -33,7 +36,9 @@ function describe(webhook: WebhookRecord): string {
 
 /** `postern webhooks …`: register, list and inspect webhooks from the terminal. */
 export function registerWebhookCommands(program: Command): void {
-  const webhooks = program.command('webhooks').description('Webhooks: signed HTTP POSTs of events to integrators (see docs/WEBHOOKS.md)');
+  const webhooks = program
+    .command('webhooks')
+    .description('Webhooks: signed HTTP POSTs of events to integrators (see docs/WEBHOOKS.md)');
 
   webhooks
     .command('list')
@@ -41,7 +46,8 @@ export function registerWebhookCommands(program: Command): void {
     .action(() =>
       withWebhooks(async (service) => {
         const all = await service.list();
-        if (all.length === 0) print('No webhooks. Add one with "postern webhooks add --url URL --events message.received".');
+        if (all.length === 0)
+          print('No webhooks. Add one with "postern webhooks add --url URL --events message.received".');
         for (const webhook of all) print(describe(webhook));
       }),
     );
@@ -56,7 +62,10 @@ export function registerWebhookCommands(program: Command): void {
       withWebhooks(async (service) => {
         const created = await service.create({
           url: opts.url,
-          events: opts.events.split(',').map((type) => type.trim()).filter((type) => type !== ''),
+          events: opts.events
+            .split(',')
+            .map((type) => type.trim())
+            .filter((type) => type !== ''),
           ...(opts.description === undefined ? {} : { description: opts.description }),
         });
         print(describe(created.webhook));
@@ -65,11 +74,18 @@ export function registerWebhookCommands(program: Command): void {
       }),
     );
 
-  for (const [name, active] of [['enable', true], ['disable', false]] as const) {
+  for (const [name, active] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     webhooks
       .command(`${name} <id>`)
-      .description(name === 'enable' ? 'Enable a webhook (its pending deliveries resume)' : 'Disable a webhook (deliveries wait)')
-      .action((id: string) => withWebhooks(async (service) => print(describe(await service.update(idOf(id), { active })))));
+      .description(
+        name === 'enable' ? 'Enable a webhook (its pending deliveries resume)' : 'Disable a webhook (deliveries wait)',
+      )
+      .action((id: string) =>
+        withWebhooks(async (service) => print(describe(await service.update(idOf(id), { active })))),
+      );
   }
 
   webhooks
@@ -92,7 +108,9 @@ export function registerWebhookCommands(program: Command): void {
         if (page.items.length === 0) print('No deliveries.');
         for (const d of page.items) {
           const status = d.responseStatus === null ? '' : ` HTTP ${d.responseStatus}`;
-          print(`${d.id}  ${d.createdAt}  ${d.eventType}  ${d.state} after ${d.attempts} attempt(s)${status}${d.lastError === null || d.state === 'delivered' ? '' : `  ${d.lastError}`}`);
+          print(
+            `${d.id}  ${d.createdAt}  ${d.eventType}  ${d.state} after ${d.attempts} attempt(s)${status}${d.lastError === null || d.state === 'delivered' ? '' : `  ${d.lastError}`}`,
+          );
         }
       }),
     );

@@ -32,14 +32,15 @@ export const IDENTITY_ERRORS = {
     status: 409,
     kind: 'needs-admin',
     message: 'This app is a public client and must not send a client secret (AADSTS700025).',
-    remedy: 'Remove the client secret from this Cloud Provider, or register the app as a Web (confidential) application.',
+    remedy:
+      'Remove the client secret from this Cloud Provider, or register the app as a Web (confidential) application.',
   },
   AUTH_APP_NOT_FOUND: {
     status: 409,
     kind: 'needs-admin',
     message: 'Microsoft does not know this application in this directory (AADSTS700016).',
     remedy:
-      'Check the Application (client) ID and the Directory (tenant) ID against the app registration\'s Overview page, and that an administrator has consented to the app in this tenant.',
+      "Check the Application (client) ID and the Directory (tenant) ID against the app registration's Overview page, and that an administrator has consented to the app in this tenant.",
   },
   AUTH_SINGLE_TENANT_APP: {
     status: 409,
@@ -51,14 +52,14 @@ export const IDENTITY_ERRORS = {
     status: 409,
     kind: 'needs-admin',
     message: 'Microsoft does not know this tenant (AADSTS90002).',
-    remedy: 'Copy the Directory (tenant) ID from the app registration\'s Overview page into this Cloud Provider.',
+    remedy: "Copy the Directory (tenant) ID from the app registration's Overview page into this Cloud Provider.",
   },
   AUTH_REDIRECT_URI_MISMATCH: {
     status: 409,
     kind: 'needs-admin',
     message: 'The redirect URI is not registered on the app (AADSTS50011).',
     remedy:
-      'In the Azure portal, Authentication, add a Web platform redirect URI exactly equal to this Cloud Provider\'s Redirect URI.',
+      "In the Azure portal, Authentication, add a Web platform redirect URI exactly equal to this Cloud Provider's Redirect URI.",
   },
   AUTH_SCOPE_INVALID: {
     status: 409,
@@ -78,7 +79,8 @@ export const IDENTITY_ERRORS = {
     status: 409,
     kind: 'needs-admin',
     message: 'Only an administrator can consent to the permissions this app asks for (AADSTS90094).',
-    remedy: 'Ask a tenant administrator to use "Grant admin consent" under the app\'s API permissions, then authenticate again.',
+    remedy:
+      'Ask a tenant administrator to use "Grant admin consent" under the app\'s API permissions, then authenticate again.',
   },
   AUTH_ACCESS_DENIED: {
     status: 409,
@@ -90,18 +92,19 @@ export const IDENTITY_ERRORS = {
     status: 409,
     kind: 'needs-admin',
     message: 'The refresh token expired after 90 days without use (AADSTS700082).',
-    remedy: 'Authenticate the Cloud Provider again. Postern refreshes tokens in use; this happens when the provider was not used for 90 days.',
+    remedy:
+      'Authenticate the Cloud Provider again. Postern refreshes tokens in use; this happens when the provider was not used for 90 days.',
   },
   AUTH_SESSIONS_REVOKED: {
     status: 409,
     kind: 'needs-admin',
-    message: 'The user\'s sessions were revoked, so the grant is no longer valid (AADSTS50173).',
+    message: "The user's sessions were revoked, so the grant is no longer valid (AADSTS50173).",
     remedy: 'Authenticate the Cloud Provider again, signed in as the same user.',
   },
   AUTH_PASSWORD_CHANGED: {
     status: 409,
     kind: 'needs-admin',
-    message: 'The user\'s password changed or expired, which ended the grant (AADSTS50133/50132).',
+    message: "The user's password changed or expired, which ended the grant (AADSTS50133/50132).",
     remedy: 'Authenticate the Cloud Provider again with the new password.',
   },
   AUTH_SIGNIN_FREQUENCY: {
@@ -115,8 +118,7 @@ export const IDENTITY_ERRORS = {
     status: 409,
     kind: 'needs-admin',
     message: 'Multi-factor authentication is required for this user (AADSTS50076).',
-    remedy:
-      'Use the authorization code or device code sign-in, which can satisfy MFA; password (ROPC) sign-in cannot.',
+    remedy: 'Use the authorization code or device code sign-in, which can satisfy MFA; password (ROPC) sign-in cannot.',
   },
   AUTH_USER_INVALID: {
     status: 409,
@@ -152,7 +154,7 @@ export const IDENTITY_ERRORS = {
     status: 502,
     kind: 'permanent',
     message: 'The ID token returned by Microsoft did not validate.',
-    remedy: 'Check that the Cloud Provider\'s cloud and tenant are right; then authenticate again.',
+    remedy: "Check that the Cloud Provider's cloud and tenant are right; then authenticate again.",
   },
   AUTH_DEVICE_CODE_EXPIRED: {
     status: 409,
@@ -175,7 +177,7 @@ export const IDENTITY_ERRORS = {
   AUTH_PROVIDER_UNAVAILABLE: {
     status: 503,
     kind: 'transient',
-    message: 'Microsoft\'s identity service did not answer properly.',
+    message: "Microsoft's identity service did not answer properly.",
     remedy: 'Nothing to do: Postern retries with backoff. If it lasts, check the network path to the authority.',
   },
   AUTH_PROVIDER_REJECTED: {

@@ -14,12 +14,12 @@ export const MAIL_ERRORS = {
     kind: 'needs-admin',
     message: 'Exchange refused to sign in to the mailbox with the access token (NO AUTHENTICATE failed.).',
     remedy:
-      'Check that the Cloud Provider is authenticated as the account\'s modern authentication email, that its scopes include https://outlook.office.com/IMAP.AccessAsUser.All (authenticate the provider again after adding it), and that the username is the mailbox\'s address. For app-only access, the service principal needs FullAccess on the mailbox.',
+      "Check that the Cloud Provider is authenticated as the account's modern authentication email, that its scopes include https://outlook.office.com/IMAP.AccessAsUser.All (authenticate the provider again after adding it), and that the username is the mailbox's address. For app-only access, the service principal needs FullAccess on the mailbox.",
   },
   IMAP_LOGIN_FAILED: {
     status: 409,
     kind: 'needs-admin',
-    message: 'The IMAP server refused the account\'s username and password.',
+    message: "The IMAP server refused the account's username and password.",
     remedy:
       'Check the username and the password of the email account (edit the account to set a new password). Servers with two-step verification often want an app password instead of the usual one. A Microsoft 365 mailbox never accepts a password: turn Modern Authentication on and choose a Cloud Provider.',
   },
@@ -28,7 +28,7 @@ export const MAIL_ERRORS = {
     kind: 'needs-admin',
     message: 'Exchange accepted the sign-in but did not open the mailbox (User is authenticated but not connected.).',
     remedy:
-      'Check, in this order: 1) IMAP is enabled for the mailbox (Exchange admin center → the mailbox → Manage email apps, or Set-CASMailbox <mailbox> -ImapEnabled $true); 2) for a shared mailbox, the modern authentication email (the delegate) has FullAccess on it (Add-MailboxPermission <shared> -User <delegate> -AccessRights FullAccess); 3) the username is the mailbox\'s own address and the provider was authenticated as the delegate, not as a tenant administrator. If all three hold, too many connections were opened in a short time: wait a few minutes.',
+      "Check, in this order: 1) IMAP is enabled for the mailbox (Exchange admin center → the mailbox → Manage email apps, or Set-CASMailbox <mailbox> -ImapEnabled $true); 2) for a shared mailbox, the modern authentication email (the delegate) has FullAccess on it (Add-MailboxPermission <shared> -User <delegate> -AccessRights FullAccess); 3) the username is the mailbox's own address and the provider was authenticated as the delegate, not as a tenant administrator. If all three hold, too many connections were opened in a short time: wait a few minutes.",
   },
   IMAP_THROTTLED: {
     status: 503,
@@ -39,20 +39,24 @@ export const MAIL_ERRORS = {
   IMAP_TOKEN_EXPIRED: {
     status: 503,
     kind: 'transient',
-    message: 'Exchange ended the IMAP session because its access token expired (Session invalidated - AccessTokenExpired).',
-    remedy: 'Nothing to do: Postern reconnects with a fresh token. If it happens often, check the clocks of this server.',
+    message:
+      'Exchange ended the IMAP session because its access token expired (Session invalidated - AccessTokenExpired).',
+    remedy:
+      'Nothing to do: Postern reconnects with a fresh token. If it happens often, check the clocks of this server.',
   },
   IMAP_CONNECTION_FAILED: {
     status: 503,
     kind: 'transient',
     message: 'The connection to the IMAP server failed or was dropped.',
-    remedy: 'Postern reconnects by itself with growing delays. If it persists, check the host, the port and the network path to it.',
+    remedy:
+      'Postern reconnects by itself with growing delays. If it persists, check the host, the port and the network path to it.',
   },
   IMAP_TLS_FAILED: {
     status: 502,
     kind: 'needs-admin',
     message: 'The TLS connection to the IMAP server could not be established or its certificate was not trusted.',
-    remedy: 'Check the IMAP host and port (outlook.office365.com:993 for Microsoft 365) and, for a private server, the CA certificate configured for it.',
+    remedy:
+      'Check the IMAP host and port (outlook.office365.com:993 for Microsoft 365) and, for a private server, the CA certificate configured for it.',
   },
   IMAP_SERVER_UNAVAILABLE: {
     status: 503,
@@ -64,18 +68,21 @@ export const MAIL_ERRORS = {
     status: 409,
     kind: 'needs-admin',
     message: 'The folder to read does not exist in the mailbox.',
-    remedy: 'Correct the account\'s folder (INBOX by default; folder names are as Outlook shows them, with "/" between levels).',
+    remedy:
+      'Correct the account\'s folder (INBOX by default; folder names are as Outlook shows them, with "/" between levels).',
   },
   IMAP_COMMAND_FAILED: {
     status: 502,
     kind: 'transient',
     message: 'The IMAP server refused a command.',
-    remedy: 'Postern tries again later. If it persists, read the server\'s reply in the details and the email-error log.',
+    remedy:
+      "Postern tries again later. If it persists, read the server's reply in the details and the email-error log.",
   },
   INGEST_MESSAGE_OVERSIZE: {
     status: 413,
     kind: 'permanent',
-    message: 'A message is larger than the account\'s maximum message size; only its header was stored.',
-    remedy: 'The message was moved to the "Postern Oversize" folder. Read it in Outlook, or raise the account\'s maximum message size and move it back to the inbox.',
+    message: "A message is larger than the account's maximum message size; only its header was stored.",
+    remedy:
+      'The message was moved to the "Postern Oversize" folder. Read it in Outlook, or raise the account\'s maximum message size and move it back to the inbox.',
   },
 } as const satisfies Record<string, CatalogueEntry>;

@@ -17,40 +17,45 @@ export const OUTBOUND_ERRORS = {
     kind: 'needs-admin',
     message: 'Exchange refused the SMTP sign-in: SMTP AUTH is disabled for the tenant (or this mailbox) (535 5.7.139).',
     remedy:
-      'SMTP AUTH is disabled for the tenant (or this mailbox): enable authenticated SMTP for the mailbox, or use the Graph transport. In the Exchange admin center open the mailbox (for a shared mailbox, the delegate\'s), Manage email apps, tick Authenticated SMTP — or run Set-CASMailbox <mailbox> -SmtpClientAuthenticationDisabled $false. Then retry the message.',
+      "SMTP AUTH is disabled for the tenant (or this mailbox): enable authenticated SMTP for the mailbox, or use the Graph transport. In the Exchange admin center open the mailbox (for a shared mailbox, the delegate's), Manage email apps, tick Authenticated SMTP — or run Set-CASMailbox <mailbox> -SmtpClientAuthenticationDisabled $false. Then retry the message.",
   },
   SMTP_AUTH_FAILED: {
     status: 409,
     kind: 'needs-admin',
     message: 'Exchange refused the SMTP sign-in with the access token (535 5.7.3 Authentication unsuccessful).',
     remedy:
-      'The token or the login identity is wrong: check that the Cloud Provider is authenticated as the account\'s modern authentication email and that its scopes include https://outlook.office.com/SMTP.Send (authenticate again after adding it). For a shared mailbox the SMTP login must be the delegate, never the shared address: set the Modern Authentication Email to the delegate. Then retry the message.',
+      "The token or the login identity is wrong: check that the Cloud Provider is authenticated as the account's modern authentication email and that its scopes include https://outlook.office.com/SMTP.Send (authenticate again after adding it). For a shared mailbox the SMTP login must be the delegate, never the shared address: set the Modern Authentication Email to the delegate. Then retry the message.",
   },
   SMTP_NOT_AUTHENTICATED: {
     status: 409,
     kind: 'needs-admin',
     message: 'Exchange refused to send before a successful sign-in (530 5.7.57 Client not authenticated to send mail).',
-    remedy: 'Check that the account uses Modern Authentication with a Cloud Provider that has a sign-in for its modern authentication email, then retry the message.',
+    remedy:
+      'Check that the account uses Modern Authentication with a Cloud Provider that has a sign-in for its modern authentication email, then retry the message.',
   },
   SMTP_SEND_AS_DENIED: {
     status: 409,
     kind: 'needs-admin',
-    message: 'Exchange refused the sender: the delegate has no Send As right on the shared mailbox (554 5.2.252 SendAsDenied).',
+    message:
+      'Exchange refused the sender: the delegate has no Send As right on the shared mailbox (554 5.2.252 SendAsDenied).',
     remedy:
       'The delegate has no Send As right on the shared mailbox: grant it (Exchange admin center → the shared mailbox → Delegation → Send as, or Add-RecipientPermission <shared mailbox> -Trustee <delegate> -AccessRights SendAs); the change can take up to an hour to apply. Then retry the message.',
   },
   SMTP_QUOTA_EXCEEDED: {
     status: 409,
     kind: 'permanent',
-    message: 'Exchange refused the message: the mailbox reached its daily recipient limit (554 5.2.0 SubmissionQuotaExceeded).',
+    message:
+      'Exchange refused the message: the mailbox reached its daily recipient limit (554 5.2.0 SubmissionQuotaExceeded).',
     remedy:
-      'The mailbox has sent to 10,000 recipients in the last 24 hours (other clients count too, not only Postern). Lower the account\'s recipients per day if other clients share the mailbox, and retry the message once the rolling day frees room.',
+      "The mailbox has sent to 10,000 recipients in the last 24 hours (other clients count too, not only Postern). Lower the account's recipients per day if other clients share the mailbox, and retry the message once the rolling day frees room.",
   },
   SMTP_MAILBOX_FULL: {
     status: 409,
     kind: 'needs-admin',
-    message: 'Exchange refused the message because the mailbox is full (554 5.2.2 QuotaExceeded): its Sent Items copy cannot be saved.',
-    remedy: 'Free space in the mailbox (empty Deleted Items, archive Sent Items) or raise its quota, then retry the message.',
+    message:
+      'Exchange refused the message because the mailbox is full (554 5.2.2 QuotaExceeded): its Sent Items copy cannot be saved.',
+    remedy:
+      'Free space in the mailbox (empty Deleted Items, archive Sent Items) or raise its quota, then retry the message.',
   },
   SMTP_MAILBOX_LOGON_FAILED: {
     status: 503,
@@ -62,8 +67,10 @@ export const OUTBOUND_ERRORS = {
   SMTP_CONCURRENCY_LIMIT: {
     status: 503,
     kind: 'transient',
-    message: 'Exchange refused a fourth concurrent submission for this mailbox (432 4.3.2 sender thread limit exceeded).',
-    remedy: 'Nothing to do: Postern retries. If it happens often, other clients submit from the same mailbox: lower the account\'s concurrent submissions.',
+    message:
+      'Exchange refused a fourth concurrent submission for this mailbox (432 4.3.2 sender thread limit exceeded).',
+    remedy:
+      "Nothing to do: Postern retries. If it happens often, other clients submit from the same mailbox: lower the account's concurrent submissions.",
   },
   SMTP_RECIPIENT_REJECTED: {
     status: 422,
@@ -75,13 +82,15 @@ export const OUTBOUND_ERRORS = {
     status: 413,
     kind: 'permanent',
     message: 'The server refused the message as too large (552 5.3.4).',
-    remedy: 'Send smaller attachments (Exchange Online accepts 35 MB by default, headers up to 256 KB), or ask the Exchange administrator to raise the mailbox\'s maximum send size.',
+    remedy:
+      "Send smaller attachments (Exchange Online accepts 35 MB by default, headers up to 256 KB), or ask the Exchange administrator to raise the mailbox's maximum send size.",
   },
   SMTP_MESSAGE_REJECTED: {
     status: 422,
     kind: 'permanent',
     message: 'The server permanently refused the message.',
-    remedy: 'Read the server\'s reply in the details; correct what it names and send a new message, or retry it if the cause was fixed on the server.',
+    remedy:
+      "Read the server's reply in the details; correct what it names and send a new message, or retry it if the cause was fixed on the server.",
   },
   SMTP_TEMPORARY_FAILURE: {
     status: 503,
@@ -93,31 +102,34 @@ export const OUTBOUND_ERRORS = {
     status: 503,
     kind: 'transient',
     message: 'The connection to the SMTP server failed or was dropped.',
-    remedy: 'Postern retries with growing delays. If it persists, check the SMTP host and port (smtp.office365.com:587 for Microsoft 365) and the network path to it.',
+    remedy:
+      'Postern retries with growing delays. If it persists, check the SMTP host and port (smtp.office365.com:587 for Microsoft 365) and the network path to it.',
   },
   SMTP_TLS_FAILED: {
     status: 502,
     kind: 'needs-admin',
     message: 'The TLS connection to the SMTP server could not be established or its certificate was not trusted.',
-    remedy: 'Check the SMTP host (smtp.office365.com for Microsoft 365) and, for a private server, the CA certificate configured on the Cloud Provider. Then retry the message.',
+    remedy:
+      'Check the SMTP host (smtp.office365.com for Microsoft 365) and, for a private server, the CA certificate configured on the Cloud Provider. Then retry the message.',
   },
   SMTP_PROTOCOL_ERROR: {
     status: 502,
     kind: 'transient',
     message: 'The SMTP server answered something Postern did not expect.',
-    remedy: 'Postern retries. If it persists, read the server\'s reply in the details and check that the SMTP host is an SMTP submission server.',
+    remedy:
+      "Postern retries. If it persists, read the server's reply in the details and check that the SMTP host is an SMTP submission server.",
   },
   OUTBOX_RETRIES_EXHAUSTED: {
     status: 409,
     kind: 'permanent',
-    message: 'The message could not be sent within the account\'s retry window.',
+    message: "The message could not be sent within the account's retry window.",
     remedy: 'Read the last error, fix its cause and retry the message.',
   },
   OUTBOX_OVER_DAILY_LIMIT: {
     status: 409,
     kind: 'permanent',
     message: 'The message has more recipients than the account may send to in a day, so it can never be sent.',
-    remedy: 'Raise the account\'s recipients per day, or split the message, then retry it.',
+    remedy: "Raise the account's recipients per day, or split the message, then retry it.",
   },
   OUTBOX_NOT_RETRYABLE: {
     status: 409,

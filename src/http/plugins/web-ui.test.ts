@@ -57,7 +57,10 @@ describe('web UI plugin', () => {
 
   it('answers any page of the app with index.html (the OAuth callback lands on one)', async () => {
     const ui = await start(bundle());
-    const response = await ui.inject({ method: 'GET', url: '/ui/cloud-providers/3?authentication=success&upn=andrea%40contoso.com' });
+    const response = await ui.inject({
+      method: 'GET',
+      url: '/ui/cloud-providers/3?authentication=success&upn=andrea%40contoso.com',
+    });
     expect(response.statusCode).toBe(200);
     expect(response.headers['cache-control']).toBe('no-cache');
     expect(response.body).toContain('<div id="app">');
@@ -94,14 +97,22 @@ describe('web UI plugin', () => {
     const ui = await start(bundle());
     const first = await ui.inject({ method: 'GET', url: '/ui/' });
     const etag = String(first.headers.etag);
-    const again = await ui.inject({ method: 'GET', url: '/ui/sign-in', headers: { 'if-none-match': `W/"other", ${etag}` } });
+    const again = await ui.inject({
+      method: 'GET',
+      url: '/ui/sign-in',
+      headers: { 'if-none-match': `W/"other", ${etag}` },
+    });
     expect(again.statusCode).toBe(304);
     expect(again.body).toBe('');
   });
 
   it('sends large text files gzip-compressed when the browser accepts it', async () => {
     const ui = await start(bundle());
-    const response = await ui.inject({ method: 'GET', url: '/ui/assets/index-abc123.js', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    const response = await ui.inject({
+      method: 'GET',
+      url: '/ui/assets/index-abc123.js',
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
     expect(response.headers['content-encoding']).toBe('gzip');
     expect(response.headers.vary).toBe('accept-encoding');
     expect(gunzipSync(response.rawPayload).toString()).toBe(SCRIPT);

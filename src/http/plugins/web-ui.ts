@@ -78,8 +78,12 @@ export async function webUiRoutes(app: FastifyInstance, options: WebUiOptions): 
   const directory = options.directory ?? defaultBundleDirectory();
   const files = loadBundle(directory, options.publicUrl);
 
-  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, (_request, reply) => reply.redirect(`${UI_PREFIX}/`, 302));
-  app.get(UI_PREFIX, { config: { access: 'public' }, schema: { hide: true } }, (_request, reply) => reply.redirect(`${UI_PREFIX}/`, 301));
+  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, (_request, reply) =>
+    reply.redirect(`${UI_PREFIX}/`, 302),
+  );
+  app.get(UI_PREFIX, { config: { access: 'public' }, schema: { hide: true } }, (_request, reply) =>
+    reply.redirect(`${UI_PREFIX}/`, 301),
+  );
 
   if (files === null) {
     app.log.warn({ directory }, 'the web UI is not built: /ui answers 503 until "npm run build" has run');
@@ -91,7 +95,8 @@ export async function webUiRoutes(app: FastifyInstance, options: WebUiOptions): 
         .send(
           resultPage('The web UI is not built', {
             message: `Postern found no built UI in ${directory}.`,
-            remedy: 'Run "npm run build" (npm start does it), then reload this page. The API under /api works meanwhile.',
+            remedy:
+              'Run "npm run build" (npm start does it), then reload this page. The API under /api works meanwhile.',
           }),
         ),
     );
@@ -152,7 +157,10 @@ function listFiles(root: string, prefix = ''): string[] {
 }
 
 function withPublicUrl(html: string, publicUrl: string): string {
-  return html.replace(/<meta name="postern-public-url" content="[^"]*"\s*\/?>/, `<meta name="postern-public-url" content="${escapeHtml(publicUrl)}" />`);
+  return html.replace(
+    /<meta name="postern-public-url" content="[^"]*"\s*\/?>/,
+    `<meta name="postern-public-url" content="${escapeHtml(publicUrl)}" />`,
+  );
 }
 
 /** The bundle-relative path a request names (`/ui/assets/x.js` → `assets/x.js`). */

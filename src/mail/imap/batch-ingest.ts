@@ -87,7 +87,8 @@ export class BatchIngest {
   }
 
   private take(message: FetchedMessage): void {
-    const full = this.group.length >= this.limits.groupCount || this.groupBytes + message.raw.length > this.limits.groupBytes;
+    const full =
+      this.group.length >= this.limits.groupCount || this.groupBytes + message.raw.length > this.limits.groupBytes;
     if (this.group.length > 0 && full) this.queue();
     this.group.push(message);
     this.groupBytes += message.raw.length;

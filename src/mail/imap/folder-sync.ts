@@ -16,7 +16,15 @@ import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import { PosternError } from '../../errors/index.js';
 import { BatchIngest, type BatchOutcome } from './batch-ingest.js';
 import { endsSession, mapImapError, type ImapErrorContext } from './imap-errors.js';
-import { decideStart, planSteps, resetLastUid, uidSet, type Candidate, type CheckpointView, type FirstSync } from './sync-plan.js';
+import {
+  decideStart,
+  planSteps,
+  resetLastUid,
+  uidSet,
+  type Candidate,
+  type CheckpointView,
+  type FirstSync,
+} from './sync-plan.js';
 
 /** A message as fetched, handed to the store. `services/ingest-message.ts` takes this shape. */
 export interface FetchedMessage {
@@ -149,7 +157,14 @@ export class FolderSync {
       }
     }
     const oversize: OversizeNotice[] = [];
-    const report = { folder, uidValidity, reset: decision.kind === 'reset' ? decision.reason : null, stored: 0, duplicates: 0, oversize };
+    const report = {
+      folder,
+      uidValidity,
+      reset: decision.kind === 'reset' ? decision.reason : null,
+      stored: 0,
+      duplicates: 0,
+      oversize,
+    };
     if (box.exists === 0) return { ...report, actionsApplied, actionsFailed, lastUid };
 
     const candidates = await this.listCandidates(lastUid);
@@ -197,7 +212,11 @@ export class FolderSync {
   ): Promise<BatchOutcome> {
     const batch = new BatchIngest(this.store, uids, this.settings);
     try {
-      for await (const message of this.client.fetch(uidSet(uids), { uid: true, source: true, internalDate: true, size: true }, { uid: true })) {
+      for await (const message of this.client.fetch(
+        uidSet(uids),
+        { uid: true, source: true, internalDate: true, size: true },
+        { uid: true },
+      )) {
         if (message.source === undefined) {
           // Never step over a message: the checkpoint would pass it and it would be lost.
           throw new PosternError('IMAP_COMMAND_FAILED', {
@@ -231,7 +250,11 @@ export class FolderSync {
     isJunk: boolean,
     initialImport: boolean,
   ): Promise<{ notice: OversizeNotice; stored: boolean } | undefined> {
-    const message = await this.client.fetchOne(String(candidate.uid), { uid: true, headers: true, internalDate: true, size: true }, { uid: true });
+    const message = await this.client.fetchOne(
+      String(candidate.uid),
+      { uid: true, headers: true, internalDate: true, size: true },
+      { uid: true },
+    );
     if (message === false) return undefined;
     const result = await this.store.ingest({
       folder,
@@ -295,13 +318,19 @@ export class FolderSync {
    * and action): oversize messages still here, stored messages still here when they should have
    * been moved or deleted, and recently stored messages still unseen.
    */
-  private async reconcile(folder: string, uidValidity: number, lastUid: number): Promise<{ applied: number; failed: number }> {
+  private async reconcile(
+    folder: string,
+    uidValidity: number,
+    lastUid: number,
+  ): Promise<{ applied: number; failed: number }> {
     if (lastUid <= 0) return { applied: 0, failed: 0 };
     let applied = 0;
     let failed = 0;
     const large = await this.searchUids({ uid: `1:${lastUid}`, larger: this.settings.maxMessageBytes });
     const storedLarge = await this.store.storedUids(folder, uidValidity, large);
-    const oversize = [...storedLarge.entries()].filter(([, info]) => (info.rawSize ?? 0) > this.settings.maxMessageBytes).map(([uid]) => uid);
+    const oversize = [...storedLarge.entries()]
+      .filter(([, info]) => (info.rawSize ?? 0) > this.settings.maxMessageBytes)
+      .map(([uid]) => uid);
     if (oversize.length > 0) {
       if (await this.moveOversize(oversize)) applied += oversize.length;
       else failed += oversize.length;
@@ -313,14 +342,19 @@ export class FolderSync {
       pending = [...(await this.store.storedUids(folder, uidValidity, present)).keys()];
     } else if (this.settings.afterFetch === 'mark_seen') {
       const from = Math.max(1, lastUid - this.settings.batchCount + 1);
-      const unseen = (await this.searchUids({ uid: `${from}:${lastUid}`, seen: false })).filter((uid) => !skip.has(uid));
+      const unseen = (await this.searchUids({ uid: `${from}:${lastUid}`, seen: false })).filter(
+        (uid) => !skip.has(uid),
+      );
       const since = this.settings.clock().getTime() - this.settings.reconcileWindowMs;
       pending = [...(await this.store.storedUids(folder, uidValidity, unseen)).entries()]
         .filter(([, info]) => Date.parse(info.storedAt) >= since)
         .map(([uid]) => uid);
     }
     if (pending.length > 0) {
-      this.log.info({ folder, uids: uidSet(pending), action: this.settings.afterFetch }, 'applying after-fetch actions left over from an earlier session');
+      this.log.info(
+        { folder, uids: uidSet(pending), action: this.settings.afterFetch },
+        'applying after-fetch actions left over from an earlier session',
+      );
       const outcome = await this.applyAfterFetch(folder, pending);
       applied += outcome.applied;
       failed += outcome.failed;

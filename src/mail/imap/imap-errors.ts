@@ -36,11 +36,27 @@ interface ImapErrorFacts {
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  'NoConnection', 'EConnectionClosed', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT',
-  'UPGRADE_TIMEOUT', 'ETIMEOUT', 'StateLogout',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'NoConnection',
+  'EConnectionClosed',
+  'ClosedAfterConnectText',
+  'ClosedAfterConnectTLS',
+  'CONNECT_TIMEOUT',
+  'GREETING_TIMEOUT',
+  'UPGRADE_TIMEOUT',
+  'ETIMEOUT',
+  'StateLogout',
 ]);
-const TLS_CODES = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT)/;
+const TLS_CODES =
+  /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT)/;
 
 /**
  * Maps an error raised while talking IMAP to a catalogue error. A PosternError (from the token
@@ -49,7 +65,9 @@ const TLS_CODES = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT
 export function mapImapError(error: unknown, context: ImapErrorContext): PosternError {
   if (isPosternError(error)) return error;
   const facts = readFacts(error);
-  const text = [facts.responseText, facts.reason, facts.message].filter((part) => part !== undefined && part !== '').join(' | ');
+  const text = [facts.responseText, facts.reason, facts.message]
+    .filter((part) => part !== undefined && part !== '')
+    .join(' | ');
   const make = (code: ErrorCode, extra: Record<string, unknown> = {}, message?: string): PosternError =>
     new PosternError(code, {
       ...(message === undefined ? {} : { message }),
@@ -57,7 +75,9 @@ export function mapImapError(error: unknown, context: ImapErrorContext): Postern
         host: context.host,
         user: context.user,
         ...(context.folder === undefined ? {} : { folder: context.folder }),
-        ...(facts.responseText === undefined ? {} : { response: `${facts.responseStatus ?? ''} ${facts.responseText}`.trim() }),
+        ...(facts.responseText === undefined
+          ? {}
+          : { response: `${facts.responseStatus ?? ''} ${facts.responseText}`.trim() }),
         ...(facts.reason === undefined ? {} : { bye: facts.reason }),
         ...(facts.code === undefined ? {} : { imapCode: facts.code }),
         ...extra,
@@ -73,29 +93,42 @@ export function mapImapError(error: unknown, context: ImapErrorContext): Postern
     const remainingMs = Math.max(0, suggestedMs - (facts.throttleWaited ?? 0));
     return make('IMAP_THROTTLED', { suggestedBackoffMs: suggestedMs, backoffMs: remainingMs });
   }
-  if (facts.authenticationFailed || facts.serverResponseCode === 'AUTHENTICATIONFAILED' || /AUTHENTICATE failed|LOGIN failed/i.test(text)) {
+  if (
+    facts.authenticationFailed ||
+    facts.serverResponseCode === 'AUTHENTICATIONFAILED' ||
+    /AUTHENTICATE failed|LOGIN failed/i.test(text)
+  ) {
     return make(context.method === 'password' ? 'IMAP_LOGIN_FAILED' : 'IMAP_AUTH_FAILED');
   }
   if (facts.tlsFailed || (facts.code !== undefined && TLS_CODES.test(facts.code))) return make('IMAP_TLS_FAILED');
   if (/Server Unavailable/i.test(text)) return make('IMAP_SERVER_UNAVAILABLE');
   if (facts.mailboxMissing || /doesn't exist|does not exist|NONEXISTENT/i.test(text)) {
-    return make('IMAP_FOLDER_NOT_FOUND', {}, `The folder "${context.folder ?? '?'}" does not exist in the mailbox ${context.user}.`);
+    return make(
+      'IMAP_FOLDER_NOT_FOUND',
+      {},
+      `The folder "${context.folder ?? '?'}" does not exist in the mailbox ${context.user}.`,
+    );
   }
-  if (facts.code !== undefined && (NETWORK_CODES.has(facts.code) || facts.code.startsWith('ParserError'))) return make('IMAP_CONNECTION_FAILED');
+  if (facts.code !== undefined && (NETWORK_CODES.has(facts.code) || facts.code.startsWith('ParserError')))
+    return make('IMAP_CONNECTION_FAILED');
   if (facts.responseStatus === 'NO' || facts.responseStatus === 'BAD') return make('IMAP_COMMAND_FAILED');
-  if (facts.code !== undefined || /connection|socket|closed/i.test(facts.message)) return make('IMAP_CONNECTION_FAILED');
+  if (facts.code !== undefined || /connection|socket|closed/i.test(facts.message))
+    return make('IMAP_CONNECTION_FAILED');
   return new PosternError('INTERNAL', { cause: error });
 }
 
 /** True for errors after which the connection cannot be used any more. */
 export function endsSession(error: PosternError): boolean {
-  return error.code !== 'IMAP_THROTTLED' && error.code !== 'IMAP_COMMAND_FAILED' && error.code !== 'IMAP_FOLDER_NOT_FOUND';
+  return (
+    error.code !== 'IMAP_THROTTLED' && error.code !== 'IMAP_COMMAND_FAILED' && error.code !== 'IMAP_FOLDER_NOT_FOUND'
+  );
 }
 
 function readFacts(error: unknown): ImapErrorFacts {
   const record: Record<string, unknown> = typeof error === 'object' && error !== null ? { ...error } : {};
   const text = (key: string): string | undefined => (typeof record[key] === 'string' ? record[key] : undefined);
-  const number = (key: string): number | undefined => (typeof record[key] === 'number' && Number.isFinite(record[key]) ? record[key] : undefined);
+  const number = (key: string): number | undefined =>
+    typeof record[key] === 'number' && Number.isFinite(record[key]) ? record[key] : undefined;
   const response = record.response;
   return {
     code: text('code'),
@@ -114,7 +147,12 @@ function readFacts(error: unknown): ImapErrorFacts {
 
 /** A loggable description without anything the error may carry of the command it failed. */
 function describe(facts: ImapErrorFacts): string {
-  return [facts.code, facts.responseStatus, facts.responseText ?? facts.message, facts.reason === undefined ? undefined : `BYE ${facts.reason}`]
+  return [
+    facts.code,
+    facts.responseStatus,
+    facts.responseText ?? facts.message,
+    facts.reason === undefined ? undefined : `BYE ${facts.reason}`,
+  ]
     .filter((part) => part !== undefined && part !== '')
     .join(': ');
 }

@@ -18,7 +18,14 @@
  */
 import { ImapFlow, type Logger as ImapFlowLogger } from 'imapflow';
 import { PosternError } from '../../errors/index.js';
-import { FolderSync, type AfterFetchAction, type FolderSyncReport, type OversizeNotice, type SyncLogger, type SyncStore } from './folder-sync.js';
+import {
+  FolderSync,
+  type AfterFetchAction,
+  type FolderSyncReport,
+  type OversizeNotice,
+  type SyncLogger,
+  type SyncStore,
+} from './folder-sync.js';
 import { mapImapError, type ImapErrorContext } from './imap-errors.js';
 import { DEFAULT_BACKOFF, backoffDelay, jwtExpiry, renewalTime, type BackoffPolicy } from './reconnect-policy.js';
 import type { FirstSync } from './sync-plan.js';
@@ -110,7 +117,12 @@ const DEFAULT_TUNING: SyncTuning = {
   oversizeFolder: 'Postern Oversize',
 };
 
-const SILENT: SyncLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const SILENT: SyncLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 interface Session {
   readonly client: ImapFlow;
@@ -139,7 +151,12 @@ export class MailboxSync {
     this.log = options.logger ?? SILENT;
     this.clock = options.clock ?? (() => new Date());
     this.random = options.random ?? Math.random;
-    this.context = { host: options.host, user: options.user, folder: options.folder, method: options.password === undefined ? 'xoauth2' : 'password' };
+    this.context = {
+      host: options.host,
+      user: options.user,
+      folder: options.folder,
+      method: options.password === undefined ? 'xoauth2' : 'password',
+    };
     this.current = { status: 'stopped', at: this.clock() };
   }
 
@@ -198,7 +215,13 @@ export class MailboxSync {
         attempt = 0;
         await this.watch(session);
         await closeQuietly(session.client, true);
-        if (!this.stopping) this.log.info({ user: this.options.user }, this.options.password === undefined ? 'renewing the IMAP session before the access token expires' : 'renewing the IMAP session after its planned lifetime');
+        if (!this.stopping)
+          this.log.info(
+            { user: this.options.user },
+            this.options.password === undefined
+              ? 'renewing the IMAP session before the access token expires'
+              : 'renewing the IMAP session after its planned lifetime',
+          );
       } catch (error) {
         if (session !== undefined) await closeQuietly(session.client, false);
         if (this.stopping) break;
@@ -206,7 +229,10 @@ export class MailboxSync {
         const wait = this.retryDelay(mapped, attempt);
         if (mapped.code !== 'IMAP_TOKEN_EXPIRED' || attempt > 0) attempt += 1;
         const status = mapped.code === 'INTERNAL' || mapped.code.startsWith('STORE_') ? 'error' : 'disconnected';
-        this.log[mapped.kind === 'transient' ? 'warn' : 'error']({ err: mapped, retryInMs: wait }, `mailbox ${this.options.user}: ${mapped.message}`);
+        this.log[mapped.kind === 'transient' ? 'warn' : 'error'](
+          { err: mapped, retryInMs: wait },
+          `mailbox ${this.options.user}: ${mapped.message}`,
+        );
         this.setStatus({ status, error: mapped, retryInMs: wait, at: this.clock() });
         await this.sleep(wait);
       } finally {
@@ -216,13 +242,22 @@ export class MailboxSync {
   }
 
   /** How this session signs in, and until when its credentials hold (unknown for a password). */
-  private async credentials(): Promise<{ auth: { user: string; accessToken: string } | { user: string; pass: string }; expiresAt: Date | undefined }> {
+  private async credentials(): Promise<{
+    auth: { user: string; accessToken: string } | { user: string; pass: string };
+    expiresAt: Date | undefined;
+  }> {
     const { user, accessToken, password } = this.options;
     if (password !== undefined) return { auth: { user, pass: await password() }, expiresAt: undefined };
-    if (accessToken === undefined) throw new PosternError('INTERNAL', { message: `Mailbox ${user} has neither an access token nor a password to sign in with.` });
+    if (accessToken === undefined)
+      throw new PosternError('INTERNAL', {
+        message: `Mailbox ${user} has neither an access token nor a password to sign in with.`,
+      });
     const issued = await accessToken();
     const token = typeof issued === 'string' ? issued : issued.token;
-    return { auth: { user, accessToken: token }, expiresAt: (typeof issued === 'string' ? undefined : issued.expiresAt) ?? jwtExpiry(token) };
+    return {
+      auth: { user, accessToken: token },
+      expiresAt: (typeof issued === 'string' ? undefined : issued.expiresAt) ?? jwtExpiry(token),
+    };
   }
 
   private async openSession(): Promise<Session> {
@@ -234,7 +269,9 @@ export class MailboxSync {
       ...(this.options.tls?.servername === undefined ? {} : { servername: this.options.tls.servername }),
       tls: {
         ...(this.options.tls?.ca === undefined ? {} : { ca: this.options.tls.ca }),
-        ...(this.options.tls?.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: this.options.tls.rejectUnauthorized }),
+        ...(this.options.tls?.rejectUnauthorized === undefined
+          ? {}
+          : { rejectUnauthorized: this.options.tls.rejectUnauthorized }),
         minVersion: 'TLSv1.2',
       },
       auth,
@@ -318,7 +355,8 @@ export class MailboxSync {
     const folders: Array<{ path: string; junk: boolean }> = [{ path: this.options.folder, junk: false }];
     if (this.options.scanJunk === true) {
       const junk = await this.junkPath(session);
-      if (junk !== null && junk.toLowerCase() !== this.options.folder.toLowerCase()) folders.push({ path: junk, junk: true });
+      if (junk !== null && junk.toLowerCase() !== this.options.folder.toLowerCase())
+        folders.push({ path: junk, junk: true });
     }
     const reports: FolderSyncReport[] = [];
     for (const folder of folders) {
@@ -338,8 +376,11 @@ export class MailboxSync {
     if (session.junkPath !== undefined) return session.junkPath;
     if (this.options.junkFolder !== undefined) return (session.junkPath = this.options.junkFolder);
     const folders = await session.client.list();
-    const found = folders.find((folder) => folder.specialUse === '\\Junk') ?? folders.find((folder) => folder.path.toLowerCase() === 'junk email');
-    if (found === undefined) this.log.warn({ user: this.options.user }, 'the account asks to scan Junk, and the mailbox has no Junk folder');
+    const found =
+      folders.find((folder) => folder.specialUse === '\\Junk') ??
+      folders.find((folder) => folder.path.toLowerCase() === 'junk email');
+    if (found === undefined)
+      this.log.warn({ user: this.options.user }, 'the account asks to scan Junk, and the mailbox has no Junk folder');
     return (session.junkPath = found?.path ?? null);
   }
 
@@ -424,12 +465,14 @@ async function closeQuietly(client: ImapFlow, graceful: boolean): Promise<void> 
 
 /** imapflow's log calls, at debug level (its warnings at warn), in the caller's logger. */
 function imapflowLogger(logger: SyncLogger): ImapFlowLogger {
-  const forward = (level: 'debug' | 'warn') => (entry: unknown): void => {
-    const fields: Record<string, unknown> = typeof entry === 'object' && entry !== null ? { ...entry } : { msg: String(entry) };
-    const message = typeof fields.msg === 'string' ? fields.msg : 'imapflow';
-    delete fields.msg;
-    logger[level]({ component: 'imapflow', ...fields }, message);
-  };
+  const forward =
+    (level: 'debug' | 'warn') =>
+    (entry: unknown): void => {
+      const fields: Record<string, unknown> =
+        typeof entry === 'object' && entry !== null ? { ...entry } : { msg: String(entry) };
+      const message = typeof fields.msg === 'string' ? fields.msg : 'imapflow';
+      delete fields.msg;
+      logger[level]({ component: 'imapflow', ...fields }, message);
+    };
   return { debug: forward('debug'), info: forward('debug'), warn: forward('warn'), error: forward('warn') };
 }
-

@@ -43,7 +43,8 @@ export function jwtExpiry(token: string): Date | undefined {
   if (payload === undefined) return undefined;
   try {
     const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    if (typeof claims !== 'object' || claims === null || !('exp' in claims) || typeof claims.exp !== 'number') return undefined;
+    if (typeof claims !== 'object' || claims === null || !('exp' in claims) || typeof claims.exp !== 'number')
+      return undefined;
     return new Date(claims.exp * 1000);
   } catch {
     return undefined;
@@ -60,6 +61,7 @@ export function renewalTime(
   now: Date,
   options: { renewBeforeMs: number; fallbackLifetimeMs: number; minimumMs: number },
 ): Date {
-  const target = expiresAt === undefined ? now.getTime() + options.fallbackLifetimeMs : expiresAt.getTime() - options.renewBeforeMs;
+  const target =
+    expiresAt === undefined ? now.getTime() + options.fallbackLifetimeMs : expiresAt.getTime() - options.renewBeforeMs;
   return new Date(Math.max(target, now.getTime() + options.minimumMs));
 }

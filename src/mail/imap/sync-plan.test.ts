@@ -5,17 +5,43 @@ const now = new Date('2025-01-15T09:00:00Z');
 
 describe('decideStart', () => {
   it('resumes under the same UIDVALIDITY', () => {
-    expect(decideStart({ uidValidity: 7, lastUid: 40, updatedAt: '' }, 7, { kind: 'all' }, now)).toEqual({ kind: 'resume', lastUid: 40 });
+    expect(decideStart({ uidValidity: 7, lastUid: 40, updatedAt: '' }, 7, { kind: 'all' }, now)).toEqual({
+      kind: 'resume',
+      lastUid: 40,
+    });
   });
   it('starts a first sync within the window', () => {
-    expect(decideStart(undefined, 7, { kind: 'days', days: 7 }, now)).toEqual({ kind: 'reset', reason: 'first-sync', since: new Date('2025-01-08T09:00:00Z'), fromNow: false });
-    expect(decideStart(undefined, 7, { kind: 'all' }, now)).toEqual({ kind: 'reset', reason: 'first-sync', since: null, fromNow: false });
-    expect(decideStart({ uidValidity: null, lastUid: 0, updatedAt: '' }, 7, { kind: 'new' }, now)).toEqual({ kind: 'reset', reason: 'first-sync', since: null, fromNow: true });
+    expect(decideStart(undefined, 7, { kind: 'days', days: 7 }, now)).toEqual({
+      kind: 'reset',
+      reason: 'first-sync',
+      since: new Date('2025-01-08T09:00:00Z'),
+      fromNow: false,
+    });
+    expect(decideStart(undefined, 7, { kind: 'all' }, now)).toEqual({
+      kind: 'reset',
+      reason: 'first-sync',
+      since: null,
+      fromNow: false,
+    });
+    expect(decideStart({ uidValidity: null, lastUid: 0, updatedAt: '' }, 7, { kind: 'new' }, now)).toEqual({
+      kind: 'reset',
+      reason: 'first-sync',
+      since: null,
+      fromNow: true,
+    });
   });
   it('resyncs after a UIDVALIDITY change, for "new only" since the day before the checkpoint last moved', () => {
     const checkpoint = { uidValidity: 6, lastUid: 90, updatedAt: '2025-01-10T12:00:00.000Z' };
-    expect(decideStart(checkpoint, 7, { kind: 'new' }, now)).toEqual({ kind: 'reset', reason: 'uidvalidity-changed', since: new Date('2025-01-09T12:00:00Z'), fromNow: false });
-    expect(decideStart(checkpoint, 7, { kind: 'all' }, now)).toMatchObject({ reason: 'uidvalidity-changed', since: null });
+    expect(decideStart(checkpoint, 7, { kind: 'new' }, now)).toEqual({
+      kind: 'reset',
+      reason: 'uidvalidity-changed',
+      since: new Date('2025-01-09T12:00:00Z'),
+      fromNow: false,
+    });
+    expect(decideStart(checkpoint, 7, { kind: 'all' }, now)).toMatchObject({
+      reason: 'uidvalidity-changed',
+      since: null,
+    });
   });
 });
 

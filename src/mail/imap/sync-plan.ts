@@ -9,7 +9,8 @@
  */
 
 /** What to import when a folder is synced for the first time (or resynced). */
-export type FirstSync = { readonly kind: 'days'; readonly days: number } | { readonly kind: 'all' } | { readonly kind: 'new' };
+export type FirstSync =
+  { readonly kind: 'days'; readonly days: number } | { readonly kind: 'all' } | { readonly kind: 'new' };
 
 /** A folder checkpoint as the sync reads it. */
 export interface CheckpointView {
@@ -37,15 +38,26 @@ const DAY_MS = 86_400_000;
  * resyncs — idempotently, since stored messages are recognised by Message-ID — over the same
  * window, or, for "new mail only", since the day before the checkpoint last moved.
  */
-export function decideStart(checkpoint: CheckpointView | undefined, uidValidity: number, firstSync: FirstSync, now: Date): StartDecision {
-  if (checkpoint !== undefined && checkpoint.uidValidity === uidValidity) return { kind: 'resume', lastUid: checkpoint.lastUid };
+export function decideStart(
+  checkpoint: CheckpointView | undefined,
+  uidValidity: number,
+  firstSync: FirstSync,
+  now: Date,
+): StartDecision {
+  if (checkpoint !== undefined && checkpoint.uidValidity === uidValidity)
+    return { kind: 'resume', lastUid: checkpoint.lastUid };
   const first = checkpoint === undefined || checkpoint.uidValidity === null;
   const reason = first ? 'first-sync' : 'uidvalidity-changed';
   switch (firstSync.kind) {
     case 'all':
       return { kind: 'reset', reason, since: null, fromNow: false };
     case 'days':
-      return { kind: 'reset', reason, since: new Date(now.getTime() - Math.max(1, firstSync.days) * DAY_MS), fromNow: false };
+      return {
+        kind: 'reset',
+        reason,
+        since: new Date(now.getTime() - Math.max(1, firstSync.days) * DAY_MS),
+        fromNow: false,
+      };
     case 'new': {
       if (first || checkpoint === undefined) return { kind: 'reset', reason, since: null, fromNow: true };
       const lastMoved = Date.parse(checkpoint.updatedAt);
@@ -60,7 +72,11 @@ export function decideStart(checkpoint: CheckpointView | undefined, uidValidity:
  *
  * @param matchingUids UIDs a `SEARCH SINCE` returned (for a windowed reset), else undefined.
  */
-export function resetLastUid(decision: Extract<StartDecision, { kind: 'reset' }>, uidNext: number, matchingUids: readonly number[] | undefined): number {
+export function resetLastUid(
+  decision: Extract<StartDecision, { kind: 'reset' }>,
+  uidNext: number,
+  matchingUids: readonly number[] | undefined,
+): number {
   if (decision.fromNow) return Math.max(0, uidNext - 1);
   if (decision.since === null) return 0;
   if (matchingUids === undefined || matchingUids.length === 0) return Math.max(0, uidNext - 1);
@@ -74,7 +90,9 @@ export interface Candidate {
 }
 
 /** One step of a sync, in UID order. */
-export type SyncStep = { readonly kind: 'fetch'; readonly uids: readonly number[] } | { readonly kind: 'oversize'; readonly candidate: Candidate };
+export type SyncStep =
+  | { readonly kind: 'fetch'; readonly uids: readonly number[] }
+  | { readonly kind: 'oversize'; readonly candidate: Candidate };
 
 /** Bounds of a fetch batch. */
 export interface BatchLimits {
@@ -122,10 +140,12 @@ export function uidSet(uids: readonly number[]): string {
       previous = uid;
       continue;
     }
-    if (start !== undefined && previous !== undefined) ranges.push(start === previous ? `${start}` : `${start}:${previous}`);
+    if (start !== undefined && previous !== undefined)
+      ranges.push(start === previous ? `${start}` : `${start}:${previous}`);
     start = uid;
     previous = uid;
   }
-  if (start !== undefined && previous !== undefined) ranges.push(start === previous ? `${start}` : `${start}:${previous}`);
+  if (start !== undefined && previous !== undefined)
+    ranges.push(start === previous ? `${start}` : `${start}:${previous}`);
   return ranges.join(',');
 }

@@ -54,8 +54,15 @@ export function safeFilename(name: string | null | undefined, index: number, con
  */
 export function contentDisposition(filename: string, disposition: 'attachment' | 'inline' = 'attachment'): string {
   const safe = cleanName(filename) || 'download';
-  const ascii = safe.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  const encoded = encodeURIComponent(safe).replace(/['()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  const ascii = safe
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]/g, '_')
+    .replace(/["\\]/g, '_');
+  const encoded = encodeURIComponent(safe).replace(
+    /['()*]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
@@ -81,6 +88,9 @@ function truncateKeepingExtension(name: string): string {
   if (chars.length <= MAX_NAME_LENGTH) return name;
   const dot = name.lastIndexOf('.');
   const extension = dot > 0 && name.length - dot <= 12 ? name.slice(dot) : '';
-  const stem = [...name.slice(0, extension === '' ? name.length : dot)].slice(0, MAX_NAME_LENGTH - [...extension].length);
+  const stem = [...name.slice(0, extension === '' ? name.length : dot)].slice(
+    0,
+    MAX_NAME_LENGTH - [...extension].length,
+  );
   return `${stem.join('').trimEnd()}${extension}`;
 }

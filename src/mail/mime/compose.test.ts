@@ -41,7 +41,11 @@ describe('composeMessage', () => {
     expect(header).toContain('<zoe@xn--bcher-kva.example>');
     expect(parsed.to).toEqual([{ name: 'Zoë Müller', address: 'zoe@bücher.example' }]);
     expect(parsed.subject).toBe('Re: Commande n° 42 [#P7-ABCD]');
-    expect(parsed.references).toEqual(['<customer-1@fabrikam.com>', '<postern.0.bb@contoso.com>', '<customer-2@fabrikam.com>']);
+    expect(parsed.references).toEqual([
+      '<customer-1@fabrikam.com>',
+      '<postern.0.bb@contoso.com>',
+      '<customer-2@fabrikam.com>',
+    ]);
     expect(parsed.inReplyTo).toEqual(['<customer-2@fabrikam.com>']);
     // Headers are kept as written: the topic is an RFC 2047 encoded word.
     expect(parsed.headers.get('thread-topic')).toEqual(['=?UTF-8?Q?Commande_n=C2=B0_42?=']);
@@ -68,7 +72,13 @@ describe('composeMessage', () => {
         html: '<p><img src="cid:logo@postern"></p>',
         attachments: [
           { filename: 'Angebot für Zoë.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.7 …') },
-          { filename: 'logo.png', contentType: 'image/png', content: Buffer.from([0x89, 0x50]), contentId: 'logo@postern', inline: true },
+          {
+            filename: 'logo.png',
+            contentType: 'image/png',
+            content: Buffer.from([0x89, 0x50]),
+            contentId: 'logo@postern',
+            inline: true,
+          },
         ],
       }),
     );
@@ -88,12 +98,14 @@ describe('composeMessage', () => {
 
 describe('newMessageId', () => {
   it('puts the id on the account domain', () => {
-    expect(newMessageId('Contoso.COM', AT, fixed)).toBe(`<postern.${AT.getTime().toString(36)}.111111111111111111111111@contoso.com>`);
+    expect(newMessageId('Contoso.COM', AT, fixed)).toBe(
+      `<postern.${AT.getTime().toString(36)}.111111111111111111111111@contoso.com>`,
+    );
   });
 });
 
 describe('sanitizeOutgoingHtml', () => {
-  it('removes scripts and handlers, keeps remote images and the message\'s own cid: images', () => {
+  it("removes scripts and handlers, keeps remote images and the message's own cid: images", () => {
     const html = sanitizeOutgoingHtml(
       '<p onclick="x()">Hi<script>alert(1)</script><img src="https://cdn.example/a.png"><img src="cid:Logo@Postern"><img src="cid:unknown"></p>',
       [{ contentId: 'logo@postern' }],

@@ -25,7 +25,10 @@ Where is it?
       inReplyTo: ['<p1@contoso.com>'],
       references: ['<r0@contoso.com>', '<p1@contoso.com>'],
       from: [{ name: 'Ada L.', address: 'Ada@Example.org' }],
-      to: [{ name: 'Support', address: 'support@contoso.com' }, { name: '', address: 'bob@x.org' }],
+      to: [
+        { name: 'Support', address: 'support@contoso.com' },
+        { name: '', address: 'bob@x.org' },
+      ],
       cc: [{ name: '', address: 'carol@x.org' }],
       replyTo: [{ name: '', address: 'ada.reply@example.org' }],
       subject: 'Re: Order 42',
@@ -72,7 +75,12 @@ Content-Disposition: attachment; filename="../secret.pdf"
   });
 
   it('never throws, even on input that is not a message', async () => {
-    for (const raw of [Buffer.alloc(0), Buffer.from([0, 255, 0, 13, 10, 13, 10, 0]), Buffer.from('\r\n\r\n'), Buffer.from('Subject')]) {
+    for (const raw of [
+      Buffer.alloc(0),
+      Buffer.from([0, 255, 0, 13, 10, 13, 10, 0]),
+      Buffer.from('\r\n\r\n'),
+      Buffer.from('Subject'),
+    ]) {
       const parsed = await parseMessage(raw);
       expect(parsed.subject).toBeTypeOf('string');
       expect(parsed.attachments).toEqual([]);
@@ -80,24 +88,42 @@ Content-Disposition: attachment; filename="../secret.pdf"
   });
 
   it('falls back to a byte-level reading when the parser refuses the message (header over 1 MB)', async () => {
-    const received = Array.from({ length: 12_000 }, (_, i) => `Received: from relay${i}.example.net by mx.example.org; Wed, 15 Jan 2025 09:00:00 +0000`).join('\r\n');
-    const raw = Buffer.from(`${received}\r\nFrom: "Big" <big@example.org>\r\nSubject: huge\r\nMessage-ID: <huge@x>\r\n\r\nthe body\r\n`);
+    const received = Array.from(
+      { length: 12_000 },
+      (_, i) => `Received: from relay${i}.example.net by mx.example.org; Wed, 15 Jan 2025 09:00:00 +0000`,
+    ).join('\r\n');
+    const raw = Buffer.from(
+      `${received}\r\nFrom: "Big" <big@example.org>\r\nSubject: huge\r\nMessage-ID: <huge@x>\r\n\r\nthe body\r\n`,
+    );
     const parsed = await parseMessage(raw);
     expect(parsed.problems.some((p) => p.includes('could not be parsed'))).toBe(true);
-    expect(parsed).toMatchObject({ subject: 'huge', messageId: '<huge@x>', text: 'the body\r\n', from: [{ address: 'big@example.org' }] });
+    expect(parsed).toMatchObject({
+      subject: 'huge',
+      messageId: '<huge@x>',
+      text: 'the body\r\n',
+      from: [{ address: 'big@example.org' }],
+    });
   });
 
   it('does not invent a date, and recovers the address of a malformed From', async () => {
     const parsed = await parseMessage(crlf('From: "Broken <broken@example.org\nDate: next week\nSubject: s\n\nx\n'));
     expect(parsed.date).toBeNull();
     expect(parsed.from.map((f) => f.address)).toEqual(['broken@example.org']);
-    expect(parsed.problems).toEqual(expect.arrayContaining(['the Date header does not parse', 'the From header is malformed; its address was recovered']));
+    expect(parsed.problems).toEqual(
+      expect.arrayContaining([
+        'the Date header does not parse',
+        'the From header is malformed; its address was recovered',
+      ]),
+    );
   });
 
   it('shows the body of a multipart whose boundary does not match as raw text', async () => {
-    const parsed = await parseMessage(crlf('From: a@x\nContent-Type: multipart/mixed; boundary=one\n\n--two\nContent-Type: text/plain\n\nhidden text\n--two--\n'));
+    const parsed = await parseMessage(
+      crlf(
+        'From: a@x\nContent-Type: multipart/mixed; boundary=one\n\n--two\nContent-Type: text/plain\n\nhidden text\n--two--\n',
+      ),
+    );
     expect(parsed.text).toContain('hidden text');
     expect(parsed.problems).toContain('no readable MIME part; the body is shown as raw text');
   });
-
 });

@@ -13,7 +13,14 @@
  * @see https://nodemailer.com/extras/mailparser/
  */
 import { createHash } from 'node:crypto';
-import { simpleParser, type AddressObject, type Attachment, type EmailAddress, type HeaderValue, type ParsedMail } from 'mailparser';
+import {
+  simpleParser,
+  type AddressObject,
+  type Attachment,
+  type EmailAddress,
+  type HeaderValue,
+  type ParsedMail,
+} from 'mailparser';
 import { normalizeMessageId, parseMessageIdList } from '../../domain/message-id.js';
 import { isPlausibleAddress, type NamedAddress } from '../../domain/correspondent.js';
 import { safeFilename } from './attachment-names.js';
@@ -126,12 +133,18 @@ export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Pro
   return { ...base, ...salvage(content, raw, headers, problems), problems };
 }
 
-type Content = Omit<ParsedMessage, 'headers' | 'messageId' | 'inReplyTo' | 'references' | 'contentType' | 'reportType' | 'partTypes' | 'problems'>;
+type Content = Omit<
+  ParsedMessage,
+  'headers' | 'messageId' | 'inReplyTo' | 'references' | 'contentType' | 'reportType' | 'partTypes' | 'problems'
+>;
 
 function contentOf(mail: ParsedMail, options: ParseOptions, declaresHtml: boolean, problems: string[]): Content {
   // mailparser answers "now" for a Date it cannot read: an invented date is worse than none.
   const rawDate = mail.headers.has('date') ? (mail.date ?? null) : null;
-  const date = rawDate !== null && !Number.isNaN(rawDate.getTime()) && !Number.isNaN(Date.parse(headerText(mail, 'date'))) ? rawDate : null;
+  const date =
+    rawDate !== null && !Number.isNaN(rawDate.getTime()) && !Number.isNaN(Date.parse(headerText(mail, 'date')))
+      ? rawDate
+      : null;
   if (date === null && mail.headers.has('date')) problems.push('the Date header does not parse');
 
   const attachments = mail.attachments.map((attachment, index) => toAttachment(attachment, index));
@@ -139,13 +152,20 @@ function contentOf(mail: ParsedMail, options: ParseOptions, declaresHtml: boolea
   let blockedRemoteImages = 0;
   let inlineIndexes: ReadonlySet<number> = new Set();
   if (typeof mail.html === 'string' && mail.html !== '') {
-    const cidTargets = attachments.flatMap((attachment, index) => (attachment.contentId === null ? [] : [{ contentId: attachment.contentId, index }]));
+    const cidTargets = attachments.flatMap((attachment, index) =>
+      attachment.contentId === null ? [] : [{ contentId: attachment.contentId, index }],
+    );
     const sanitized = sanitizeHtml(mail.html, { cidTargets, allowRemoteImages: options.allowRemoteImages === true });
     html = sanitized.html;
     blockedRemoteImages = sanitized.blockedRemoteImages;
     inlineIndexes = sanitized.inlineIndexes;
-    for (const cid of sanitized.unresolvedCids) problems.push(`the HTML refers to cid:${cid}, which is not in the message`);
-  } else if (mail.html === false && declaresHtml && !attachments.some((attachment) => attachment.contentType === 'text/html')) {
+    for (const cid of sanitized.unresolvedCids)
+      problems.push(`the HTML refers to cid:${cid}, which is not in the message`);
+  } else if (
+    mail.html === false &&
+    declaresHtml &&
+    !attachments.some((attachment) => attachment.contentType === 'text/html')
+  ) {
     problems.push('the HTML body was too large or unreadable and was dropped');
   }
 
@@ -161,7 +181,9 @@ function contentOf(mail: ParsedMail, options: ParseOptions, declaresHtml: boolea
     text: mail.text === undefined || mail.text === '' ? null : cleanText(mail.text),
     html,
     blockedRemoteImages,
-    attachments: attachments.map((attachment, index) => (inlineIndexes.has(index) ? { ...attachment, inline: true } : attachment)),
+    attachments: attachments.map((attachment, index) =>
+      inlineIndexes.has(index) ? { ...attachment, inline: true } : attachment,
+    ),
   };
 }
 
@@ -185,12 +207,21 @@ function toAttachment(attachment: Attachment, index: number): ParsedAttachment {
  * What the parser missed and the bytes still hold: a body behind a broken MIME structure, an
  * address in a From the parser could not split.
  */
-function salvage(content: Content, raw: Buffer, headers: ReadonlyMap<string, readonly string[]>, problems: string[]): Content {
+function salvage(
+  content: Content,
+  raw: Buffer,
+  headers: ReadonlyMap<string, readonly string[]>,
+  problems: string[],
+): Content {
   let result = content;
   if (content.text === null && content.html === null && content.attachments.length === 0) {
     const body = raw.subarray(splitHeader(raw).bodyStart).toString('utf8');
     // Boundary lines alone are not content.
-    const readable = body.split(/\r?\n/).filter((line) => !/^--\S*$/.test(line.trim())).join('\n').trim();
+    const readable = body
+      .split(/\r?\n/)
+      .filter((line) => !/^--\S*$/.test(line.trim()))
+      .join('\n')
+      .trim();
     if (readable !== '') {
       result = { ...result, text: cleanText(readable) };
       problems.push('no readable MIME part; the body is shown as raw text');
@@ -251,7 +282,8 @@ function addressesOf(value: AddressObject | AddressObject[] | undefined): NamedA
   const visit = (entries: readonly EmailAddress[]): void => {
     for (const entry of entries) {
       if (entry.group !== undefined) visit(entry.group);
-      else if (entry.address !== undefined && entry.address !== '') flat.push({ name: cleanText(entry.name ?? ''), address: entry.address.trim() });
+      else if (entry.address !== undefined && entry.address !== '')
+        flat.push({ name: cleanText(entry.name ?? ''), address: entry.address.trim() });
     }
   };
   for (const object of objects) visit(object.value);

@@ -11,9 +11,14 @@ const dies = new URL(`file://${HELPERS}/parse-worker-that-dies.mjs`);
 const errs = new URL(`file://${HELPERS}/parse-worker-that-errs.mjs`);
 
 /** Fixtures with attachments, inline images, odd charsets, a missing Message-ID and garbage. */
-const samples = ['01-plain-utf8.eml', '07-no-message-id.eml', '10-garbage-binary.eml', '13-tnef-winmail.eml', '27-cid-images.eml', '42-iso-2022-jp.eml'].map(
-  (name) => fs.readFileSync(path.join(FIXTURES, name)),
-);
+const samples = [
+  '01-plain-utf8.eml',
+  '07-no-message-id.eml',
+  '10-garbage-binary.eml',
+  '13-tnef-winmail.eml',
+  '27-cid-images.eml',
+  '42-iso-2022-jp.eml',
+].map((name) => fs.readFileSync(path.join(FIXTURES, name)));
 
 describe('createParsePool', () => {
   const pools: ParsePool[] = [];
@@ -26,18 +31,22 @@ describe('createParsePool', () => {
     await Promise.all(pools.splice(0).map((created) => created.close()));
   });
 
-  it('parses on a worker thread exactly as parseMessage does, attachments as Buffers', { timeout: 60_000 }, async () => {
-    // One thread first: the TS hooks' transpile cache is not safe for two threads filling it at once.
-    const warm = pool({ threads: 1, workerUrl: fromSource });
-    await warm.parse(samples[0] ?? Buffer.alloc(0));
-    expect(warm.stats()).toEqual({ onWorkers: 1, inThread: 0 });
-    const workers = pool({ threads: 2, workerUrl: fromSource });
-    const results = await Promise.all(samples.map((raw) => workers.parse(raw)));
-    for (const [index, raw] of samples.entries()) expect(results[index]).toEqual(await parseMessage(raw));
-    const withAttachments = results.find((parsed) => parsed.attachments.length > 0);
-    expect(withAttachments?.attachments[0]?.content).toBeInstanceOf(Buffer);
-    expect(workers.stats()).toEqual({ onWorkers: samples.length, inThread: 0 });
-  });
+  it(
+    'parses on a worker thread exactly as parseMessage does, attachments as Buffers',
+    { timeout: 60_000 },
+    async () => {
+      // One thread first: the TS hooks' transpile cache is not safe for two threads filling it at once.
+      const warm = pool({ threads: 1, workerUrl: fromSource });
+      await warm.parse(samples[0] ?? Buffer.alloc(0));
+      expect(warm.stats()).toEqual({ onWorkers: 1, inThread: 0 });
+      const workers = pool({ threads: 2, workerUrl: fromSource });
+      const results = await Promise.all(samples.map((raw) => workers.parse(raw)));
+      for (const [index, raw] of samples.entries()) expect(results[index]).toEqual(await parseMessage(raw));
+      const withAttachments = results.find((parsed) => parsed.attachments.length > 0);
+      expect(withAttachments?.attachments[0]?.content).toBeInstanceOf(Buffer);
+      expect(workers.stats()).toEqual({ onWorkers: samples.length, inThread: 0 });
+    },
+  );
 
   it('parses on the calling thread when no worker can start', async () => {
     const missing = pool({ threads: 1, workerUrl: new URL('file:///nonexistent/parse-worker.js') });
@@ -47,7 +56,10 @@ describe('createParsePool', () => {
 
   it('parses a job itself when its worker dies, and keeps answering', async () => {
     const dying = pool({ threads: 1, workerUrl: dies });
-    const [first, second] = await Promise.all([dying.parse(samples[0] ?? Buffer.alloc(0)), dying.parse(samples[1] ?? Buffer.alloc(0))]);
+    const [first, second] = await Promise.all([
+      dying.parse(samples[0] ?? Buffer.alloc(0)),
+      dying.parse(samples[1] ?? Buffer.alloc(0)),
+    ]);
     expect(first).toEqual(await parseMessage(samples[0] ?? Buffer.alloc(0)));
     expect(second).toEqual(await parseMessage(samples[1] ?? Buffer.alloc(0)));
     expect(await dying.parse(samples[2] ?? Buffer.alloc(0))).toEqual(await parseMessage(samples[2] ?? Buffer.alloc(0)));
@@ -67,9 +79,13 @@ describe('createParsePool', () => {
   });
 
   it('parses on the calling thread with no threads, and after close', async () => {
-    expect(await pool({ threads: 0 }).parse(samples[0] ?? Buffer.alloc(0))).toEqual(await parseMessage(samples[0] ?? Buffer.alloc(0)));
+    expect(await pool({ threads: 0 }).parse(samples[0] ?? Buffer.alloc(0))).toEqual(
+      await parseMessage(samples[0] ?? Buffer.alloc(0)),
+    );
     const closed = pool({ threads: 1, workerUrl: fromSource });
     await closed.close();
-    expect(await closed.parse(samples[4] ?? Buffer.alloc(0))).toEqual(await parseMessage(samples[4] ?? Buffer.alloc(0)));
+    expect(await closed.parse(samples[4] ?? Buffer.alloc(0))).toEqual(
+      await parseMessage(samples[4] ?? Buffer.alloc(0)),
+    );
   });
 });

@@ -61,7 +61,9 @@ const parsedSchema = z.object({
       contentId: z.string().nullable(),
       inline: z.boolean(),
       sha256: z.string(),
-      content: z.instanceof(Uint8Array).transform((bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      content: z
+        .instanceof(Uint8Array)
+        .transform((bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
     }),
   ),
   contentType: z.string().nullable(),

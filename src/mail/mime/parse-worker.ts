@@ -48,7 +48,12 @@ function movable(parsed: ParsedMessage): ArrayBuffer[] {
   const shared = new Set<ArrayBufferLike>();
   for (const { content } of parsed.attachments) {
     const memory = content.buffer;
-    if (!(memory instanceof ArrayBuffer) || content.byteOffset !== 0 || content.byteLength !== memory.byteLength || buffers.has(memory)) {
+    if (
+      !(memory instanceof ArrayBuffer) ||
+      content.byteOffset !== 0 ||
+      content.byteLength !== memory.byteLength ||
+      buffers.has(memory)
+    ) {
       shared.add(memory);
       continue;
     }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { declaredTypes, isKnownCharset, isValidUtf8, readHeaderFields, repairEightBitHeader, splitHeader } from './raw-headers.js';
+import {
+  declaredTypes,
+  isKnownCharset,
+  isValidUtf8,
+  readHeaderFields,
+  repairEightBitHeader,
+  splitHeader,
+} from './raw-headers.js';
 
 describe('splitHeader', () => {
   it('splits at CRLF CRLF or LF LF, whichever comes first', () => {
@@ -18,7 +25,9 @@ describe('splitHeader', () => {
 
 describe('readHeaderFields', () => {
   it('unfolds, lower-cases names, keeps repeats in order and skips junk lines', () => {
-    const fields = readHeaderFields(Buffer.from('Subject: a\r\n  b\r\nReceived: 1\r\nReceived: 2\r\nnot a header\r\n: empty name\r\n'));
+    const fields = readHeaderFields(
+      Buffer.from('Subject: a\r\n  b\r\nReceived: 1\r\nReceived: 2\r\nnot a header\r\n: empty name\r\n'),
+    );
     expect(fields.get('subject')).toEqual(['a  b']);
     expect(fields.get('received')).toEqual(['1', '2']);
     expect(fields.size).toBe(2);
@@ -46,7 +55,9 @@ describe('repairEightBitHeader', () => {
 
 describe('declaredTypes and charsets', () => {
   it('lists every Content-Type, nested and folded ones included', () => {
-    const raw = Buffer.from('Content-Type: multipart/mixed;\r\n boundary=x\r\n\r\n--x\r\ncontent-type: TEXT/plain; charset="ISO-8859-1"\r\n\r\nhi\r\n--x--\r\n');
+    const raw = Buffer.from(
+      'Content-Type: multipart/mixed;\r\n boundary=x\r\n\r\n--x\r\ncontent-type: TEXT/plain; charset="ISO-8859-1"\r\n\r\nhi\r\n--x--\r\n',
+    );
     expect(declaredTypes(raw)).toEqual([
       { mediaType: 'multipart/mixed', charset: null },
       { mediaType: 'text/plain', charset: 'iso-8859-1' },

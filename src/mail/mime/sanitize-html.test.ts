@@ -16,7 +16,9 @@ describe('sanitizeHtml', () => {
   });
 
   it('keeps safe links, opening outside without referrer, and drops script URLs', () => {
-    const { html } = sanitizeHtml('<a href="https://ok.example/">ok</a><a href="javascript:alert(1)">bad</a><a href="mailto:a@b">m</a>');
+    const { html } = sanitizeHtml(
+      '<a href="https://ok.example/">ok</a><a href="javascript:alert(1)">bad</a><a href="mailto:a@b">m</a>',
+    );
     expect(html).toContain('href="https://ok.example/"');
     expect(html).toContain('rel="noopener noreferrer nofollow"');
     expect(html).not.toContain('javascript:');
@@ -35,12 +37,17 @@ describe('sanitizeHtml', () => {
     expect(result.blockedRemoteImages).toBe(2);
     expect(result.html).not.toMatch(/\ssrc=/);
     expect(result.html).toContain('data-postern-remote-src="https://t.example/p.gif"');
-    expect(sanitizeHtml('<img src="https://t.example/p.gif">', { allowRemoteImages: true }).html).toContain('src="https://t.example/p.gif"');
+    expect(sanitizeHtml('<img src="https://t.example/p.gif">', { allowRemoteImages: true }).html).toContain(
+      'src="https://t.example/p.gif"',
+    );
   });
 
   it('resolves cid: images to attachment positions, regardless of case and URL encoding', () => {
     const result = sanitizeHtml('<img src="cid:Logo@X"><img src="CID:second%40x"><img src="cid:gone@x">', {
-      cidTargets: [{ contentId: '<logo@x>', index: 0 }, { contentId: 'second@x', index: 3 }],
+      cidTargets: [
+        { contentId: '<logo@x>', index: 0 },
+        { contentId: 'second@x', index: 3 },
+      ],
     });
     expect(result.html).toBe('<img data-postern-inline="0" /><img data-postern-inline="3" /><img />');
     expect([...result.inlineIndexes]).toEqual([0, 3]);
@@ -48,7 +55,9 @@ describe('sanitizeHtml', () => {
   });
 
   it('keeps raster data: images and drops others', () => {
-    expect(sanitizeHtml('<img src="data:image/png;base64,iVBORw0KGgo=">').html).toContain('src="data:image/png;base64,iVBORw0KGgo="');
+    expect(sanitizeHtml('<img src="data:image/png;base64,iVBORw0KGgo=">').html).toContain(
+      'src="data:image/png;base64,iVBORw0KGgo="',
+    );
     expect(sanitizeHtml('<img src="data:image/svg+xml;base64,PHN2Zz4=">').html).toBe('<img />');
     expect(sanitizeHtml('<img src="file:///etc/passwd">').html).toBe('<img />');
   });

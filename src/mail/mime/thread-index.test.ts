@@ -38,7 +38,12 @@ describe('Thread-Index', () => {
     const parent = newThreadIndex(AT, zeros).toString('base64');
     expect(parseThreadIndex(` ${parent}\r\n`)?.toString('base64')).toBe(parent);
     expect(threadIndexFor(parent, AT, zeros)).toHaveLength(27);
-    for (const bad of ['not base64!', Buffer.alloc(23, 1).toString('base64'), Buffer.alloc(22, 2).toString('base64'), null]) {
+    for (const bad of [
+      'not base64!',
+      Buffer.alloc(23, 1).toString('base64'),
+      Buffer.alloc(22, 2).toString('base64'),
+      null,
+    ]) {
       expect(parseThreadIndex(bad)).toBeUndefined();
       expect(threadIndexFor(bad, AT, zeros)).toHaveLength(22);
     }

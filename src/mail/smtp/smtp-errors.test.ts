@@ -5,52 +5,154 @@ const context = { host: 'smtp.office365.com', login: 'andrea@contoso.com', from:
 
 /** A nodemailer-shaped error. */
 function smtpError(response: string, command: string, code = 'EENVELOPE'): Error {
-  return Object.assign(new Error(`Mail command failed: ${response}`), { code, response, responseCode: Number(response.slice(0, 3)), command });
+  return Object.assign(new Error(`Mail command failed: ${response}`), {
+    code,
+    response,
+    responseCode: Number(response.slice(0, 3)),
+    command,
+  });
 }
 
 describe('mapSmtpError', () => {
   it.each([
-    ['535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [SY5P282CA0097.outlook.office365.com]', 'AUTH XOAUTH2', 'SMTP_AUTH_DISABLED', 'needs-admin'],
-    ['535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.', 'AUTH XOAUTH2', 'SMTP_AUTH_DISABLED', 'needs-admin'],
-    ['535 5.7.3 Authentication unsuccessful [SN2PR00CA0018.namprd00.prod.outlook.com 2024-07-11T11:46:49.042Z 08DCA18218166FB4]', 'AUTH XOAUTH2', 'SMTP_AUTH_FAILED', 'needs-admin'],
+    [
+      '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [SY5P282CA0097.outlook.office365.com]',
+      'AUTH XOAUTH2',
+      'SMTP_AUTH_DISABLED',
+      'needs-admin',
+    ],
+    [
+      '535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.',
+      'AUTH XOAUTH2',
+      'SMTP_AUTH_DISABLED',
+      'needs-admin',
+    ],
+    [
+      '535 5.7.3 Authentication unsuccessful [SN2PR00CA0018.namprd00.prod.outlook.com 2024-07-11T11:46:49.042Z 08DCA18218166FB4]',
+      'AUTH XOAUTH2',
+      'SMTP_AUTH_FAILED',
+      'needs-admin',
+    ],
     ['530 5.7.57 Client not authenticated to send mail', 'MAIL FROM', 'SMTP_NOT_AUTHENTICATED', 'needs-admin'],
-    ['554 5.2.252 SendAsDenied; andrea@contoso.com not allowed to send as developers@contoso.com; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.[EndDiagnosticData] [Hostname=X]', 'DATA', 'SMTP_SEND_AS_DENIED', 'needs-admin'],
-    ['554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception', 'DATA', 'SMTP_QUOTA_EXCEEDED', 'permanent'],
-    ['554 5.2.2 mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded', 'DATA', 'SMTP_MAILBOX_FULL', 'needs-admin'],
-    ['432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded', 'MAIL FROM', 'SMTP_CONCURRENCY_LIMIT', 'transient'],
-    ['430 4.2.0 STOREDRV; mailbox logon failure; STOREDRV.Submission.Exception:ConnectionFailedTransientException.MapiExceptionLogonFailed', 'DATA', 'SMTP_MAILBOX_LOGON_FAILED', 'transient'],
+    [
+      '554 5.2.252 SendAsDenied; andrea@contoso.com not allowed to send as developers@contoso.com; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.[EndDiagnosticData] [Hostname=X]',
+      'DATA',
+      'SMTP_SEND_AS_DENIED',
+      'needs-admin',
+    ],
+    [
+      '554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception',
+      'DATA',
+      'SMTP_QUOTA_EXCEEDED',
+      'permanent',
+    ],
+    [
+      '554 5.2.2 mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded',
+      'DATA',
+      'SMTP_MAILBOX_FULL',
+      'needs-admin',
+    ],
+    [
+      '432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded',
+      'MAIL FROM',
+      'SMTP_CONCURRENCY_LIMIT',
+      'transient',
+    ],
+    [
+      '430 4.2.0 STOREDRV; mailbox logon failure; STOREDRV.Submission.Exception:ConnectionFailedTransientException.MapiExceptionLogonFailed',
+      'DATA',
+      'SMTP_MAILBOX_LOGON_FAILED',
+      'transient',
+    ],
     ['552 5.3.4 Message size exceeds fixed maximum message size', 'DATA', 'SMTP_MESSAGE_TOO_LARGE', 'permanent'],
-    ['550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup', 'RCPT TO', 'SMTP_RECIPIENT_REJECTED', 'permanent'],
-    ['550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.', 'MAIL FROM', 'SMTP_MESSAGE_REJECTED', 'permanent'],
-    ['421 4.3.2 Service not available, closing transmission channel', 'MAIL FROM', 'SMTP_TEMPORARY_FAILURE', 'transient'],
+    [
+      '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
+      'RCPT TO',
+      'SMTP_RECIPIENT_REJECTED',
+      'permanent',
+    ],
+    [
+      '550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.',
+      'MAIL FROM',
+      'SMTP_MESSAGE_REJECTED',
+      'permanent',
+    ],
+    [
+      '421 4.3.2 Service not available, closing transmission channel',
+      'MAIL FROM',
+      'SMTP_TEMPORARY_FAILURE',
+      'transient',
+    ],
     ['451 4.7.500 Server busy. Please try again later.', 'DATA', 'SMTP_TEMPORARY_FAILURE', 'transient'],
   ])('%s → %s', (response, command, code, kind) => {
-    const error = mapSmtpError(smtpError(response, command, command.startsWith('AUTH') ? 'EAUTH' : 'EENVELOPE'), context);
+    const error = mapSmtpError(
+      smtpError(response, command, command.startsWith('AUTH') ? 'EAUTH' : 'EENVELOPE'),
+      context,
+    );
     expect(error.code).toBe(code);
     expect(error.kind).toBe(kind);
-    expect(error.details).toMatchObject({ response, responseCode: Number(response.slice(0, 3)), command, login: 'andrea@contoso.com' });
+    expect(error.details).toMatchObject({
+      response,
+      responseCode: Number(response.slice(0, 3)),
+      command,
+      login: 'andrea@contoso.com',
+    });
   });
 
-  it('gives 535 5.7.139 the guide\'s remedy: enable authenticated SMTP, or use the Graph transport', () => {
-    const error = mapSmtpError(smtpError('535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [X]', 'AUTH XOAUTH2', 'EAUTH'), context);
+  it("gives 535 5.7.139 the guide's remedy: enable authenticated SMTP, or use the Graph transport", () => {
+    const error = mapSmtpError(
+      smtpError(
+        '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [X]',
+        'AUTH XOAUTH2',
+        'EAUTH',
+      ),
+      context,
+    );
     expect(error.message).toContain('disabled for the tenant');
-    expect(error.remedy).toContain('SMTP AUTH is disabled for the tenant (or this mailbox): enable authenticated SMTP for the mailbox, or use the Graph transport');
+    expect(error.remedy).toContain(
+      'SMTP AUTH is disabled for the tenant (or this mailbox): enable authenticated SMTP for the mailbox, or use the Graph transport',
+    );
   });
 
   it('names the delegate and the shared mailbox in the SendAsDenied remedy', () => {
     const error = mapSmtpError(smtpError('554 5.2.252 SendAsDenied; x', 'DATA'), context);
     expect(error.message).toContain('the delegate has no Send As right on the shared mailbox');
-    expect(error.remedy).toContain('Add-RecipientPermission developers@contoso.com -Trustee andrea@contoso.com -AccessRights SendAs');
+    expect(error.remedy).toContain(
+      'Add-RecipientPermission developers@contoso.com -Trustee andrea@contoso.com -AccessRights SendAs',
+    );
   });
 
   it('tells a certificate problem (needs an administrator) from a dropped connection (retried)', () => {
-    const tls = mapSmtpError(Object.assign(new Error('Error initiating TLS - self-signed certificate in certificate chain'), { code: 'ETLS', command: 'STARTTLS' }), context);
+    const tls = mapSmtpError(
+      Object.assign(new Error('Error initiating TLS - self-signed certificate in certificate chain'), {
+        code: 'ETLS',
+        command: 'STARTTLS',
+      }),
+      context,
+    );
     expect([tls.code, tls.kind]).toEqual(['SMTP_TLS_FAILED', 'needs-admin']);
-    const untrusted = mapSmtpError(Object.assign(new Error('self-signed certificate'), { code: 'ESOCKET', originalCode: 'DEPTH_ZERO_SELF_SIGNED_CERT', command: 'CONN' }), context);
+    const untrusted = mapSmtpError(
+      Object.assign(new Error('self-signed certificate'), {
+        code: 'ESOCKET',
+        originalCode: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+        command: 'CONN',
+      }),
+      context,
+    );
     expect([untrusted.code, untrusted.kind]).toEqual(['SMTP_TLS_FAILED', 'needs-admin']);
-    const refused = mapSmtpError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:587'), { code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' }), context);
+    const refused = mapSmtpError(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:587'), {
+        code: 'ESOCKET',
+        originalCode: 'ECONNREFUSED',
+        command: 'CONN',
+      }),
+      context,
+    );
     expect([refused.code, refused.kind]).toEqual(['SMTP_CONNECTION_FAILED', 'transient']);
-    const timeout = mapSmtpError(Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT', command: 'CONN' }), context);
+    const timeout = mapSmtpError(
+      Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT', command: 'CONN' }),
+      context,
+    );
     expect(timeout.code).toBe('SMTP_CONNECTION_FAILED');
     expect(mapSmtpError(new Error('boom'), context).code).toBe('SMTP_CONNECTION_FAILED');
   });

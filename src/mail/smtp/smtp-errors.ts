@@ -37,7 +37,8 @@ export interface SmtpErrorContext {
 
 /** Reads nodemailer's error fields without trusting their types. */
 export function readSmtpFailure(error: unknown): SmtpFailureFacts {
-  const field = (name: string): unknown => (typeof error === 'object' && error !== null && name in error ? Reflect.get(error, name) : undefined);
+  const field = (name: string): unknown =>
+    typeof error === 'object' && error !== null && name in error ? Reflect.get(error, name) : undefined;
   const text = (name: string): string | null => {
     const value = field(name);
     return typeof value === 'string' && value !== '' ? value : null;
@@ -68,9 +69,11 @@ export function enhancedStatusOf(response: string | null): string | null {
   return match?.[1] ?? null;
 }
 
-const TLS_TROUBLE = /certificate|self[- ]signed|unable to verify|altname|hostname\/IP does not match|wrong version number|handshake/i;
+const TLS_TROUBLE =
+  /certificate|self[- ]signed|unable to verify|altname|hostname\/IP does not match|wrong version number|handshake/i;
 /** Node's codes for a certificate it does not trust (from OpenSSL's verify errors). */
-const CERTIFICATE_CODES = /^(?:DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(?:VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT(?:_LOCALLY)?)|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)$/;
+const CERTIFICATE_CODES =
+  /^(?:DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(?:VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT(?:_LOCALLY)?)|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)$/;
 
 /**
  * The catalogue error for a failed submission.
@@ -124,44 +127,71 @@ function classify(facts: SmtpFailureFacts, status: string | null, context: SmtpE
   }
   if (/SubmissionQuotaExceeded/i.test(reply)) return { code: 'SMTP_QUOTA_EXCEEDED' };
   if (/QuotaExceeded|mailbox full/i.test(reply) || status === '5.2.2') return { code: 'SMTP_MAILBOX_FULL' };
-  if (/mailbox logon failure|MapiExceptionLogonFailed/i.test(reply) || (replyCode === 430 && status === '4.2.0')) return { code: 'SMTP_MAILBOX_LOGON_FAILED' };
-  if (/sender thread limit/i.test(reply) || (replyCode === 432 && status === '4.3.2' && /STOREDRV/i.test(reply))) return { code: 'SMTP_CONCURRENCY_LIMIT' };
-  if (replyCode === 552 || status === '5.3.4' || (facts.code === 'EMESSAGE' && /larger than allowed/i.test(facts.message))) return { code: 'SMTP_MESSAGE_TOO_LARGE' };
+  if (/mailbox logon failure|MapiExceptionLogonFailed/i.test(reply) || (replyCode === 430 && status === '4.2.0'))
+    return { code: 'SMTP_MAILBOX_LOGON_FAILED' };
+  if (/sender thread limit/i.test(reply) || (replyCode === 432 && status === '4.3.2' && /STOREDRV/i.test(reply)))
+    return { code: 'SMTP_CONCURRENCY_LIMIT' };
+  if (
+    replyCode === 552 ||
+    status === '5.3.4' ||
+    (facts.code === 'EMESSAGE' && /larger than allowed/i.test(facts.message))
+  )
+    return { code: 'SMTP_MESSAGE_TOO_LARGE' };
   if (replyCode !== null && replyCode >= 500 && (status?.startsWith('5.1.') === true || facts.command === 'RCPT TO')) {
     return { code: 'SMTP_RECIPIENT_REJECTED', message: `The server rejected the recipients: ${shortReply(reply)}.` };
   }
-  if (replyCode !== null && replyCode >= 500) return { code: 'SMTP_MESSAGE_REJECTED', message: `The server permanently refused the message: ${shortReply(reply)}.` };
-  if (replyCode !== null && replyCode >= 400) return { code: 'SMTP_TEMPORARY_FAILURE', message: `The server refused the message for now: ${shortReply(reply)}.` };
+  if (replyCode !== null && replyCode >= 500)
+    return {
+      code: 'SMTP_MESSAGE_REJECTED',
+      message: `The server permanently refused the message: ${shortReply(reply)}.`,
+    };
+  if (replyCode !== null && replyCode >= 400)
+    return { code: 'SMTP_TEMPORARY_FAILURE', message: `The server refused the message for now: ${shortReply(reply)}.` };
   const untrusted = facts.originalCode !== null && CERTIFICATE_CODES.test(facts.originalCode);
   if (facts.code === 'ETLS' || untrusted) {
     if (untrusted || TLS_TROUBLE.test(facts.message)) {
       return { code: 'SMTP_TLS_FAILED', message: `The TLS connection to ${context.host} failed: ${facts.message}.` };
     }
-    return { code: 'SMTP_CONNECTION_FAILED', message: `The TLS connection to ${context.host} was interrupted: ${facts.message}.` };
+    return {
+      code: 'SMTP_CONNECTION_FAILED',
+      message: `The TLS connection to ${context.host} was interrupted: ${facts.message}.`,
+    };
   }
-  if (facts.code === 'EPROTOCOL') return { code: 'SMTP_PROTOCOL_ERROR', message: `${context.host} answered unexpectedly: ${facts.message}.` };
+  if (facts.code === 'EPROTOCOL')
+    return { code: 'SMTP_PROTOCOL_ERROR', message: `${context.host} answered unexpectedly: ${facts.message}.` };
   return { code: 'SMTP_CONNECTION_FAILED', message: `The connection to ${context.host} failed: ${facts.message}.` };
 }
 
 function authDisabled(reply: string): Classification {
   if (/disabled for the Tenant/i.test(reply)) {
-    return { code: 'SMTP_AUTH_DISABLED', message: 'Exchange refused the SMTP sign-in: SMTP AUTH (SmtpClientAuthentication) is disabled for the tenant (535 5.7.139).' };
+    return {
+      code: 'SMTP_AUTH_DISABLED',
+      message:
+        'Exchange refused the SMTP sign-in: SMTP AUTH (SmtpClientAuthentication) is disabled for the tenant (535 5.7.139).',
+    };
   }
   if (/security defaults/i.test(reply)) {
     return {
       code: 'SMTP_AUTH_DISABLED',
-      message: 'Exchange refused the SMTP sign-in: the user is locked by the organization\'s security defaults policy (535 5.7.139).',
-      remedy: 'Security defaults block authenticated SMTP: turn security defaults off in Microsoft Entra ID (and protect sign-ins with Conditional Access instead), or use the Graph transport. Then retry the message.',
+      message:
+        "Exchange refused the SMTP sign-in: the user is locked by the organization's security defaults policy (535 5.7.139).",
+      remedy:
+        'Security defaults block authenticated SMTP: turn security defaults off in Microsoft Entra ID (and protect sign-ins with Conditional Access instead), or use the Graph transport. Then retry the message.',
     };
   }
   if (/basic authentication is disabled/i.test(reply)) {
     return {
       code: 'SMTP_AUTH_DISABLED',
       message: 'Exchange refused a username and password sign-in: basic authentication is disabled (535 5.7.139).',
-      remedy: 'Microsoft 365 accepts only Modern Authentication for SMTP: turn Modern Authentication on for the account and choose its Cloud Provider. Then retry the message.',
+      remedy:
+        'Microsoft 365 accepts only Modern Authentication for SMTP: turn Modern Authentication on for the account and choose its Cloud Provider. Then retry the message.',
     };
   }
-  return { code: 'SMTP_AUTH_DISABLED', message: 'Exchange refused the SMTP sign-in: SMTP AUTH is disabled for this mailbox, or a policy blocks it (535 5.7.139).' };
+  return {
+    code: 'SMTP_AUTH_DISABLED',
+    message:
+      'Exchange refused the SMTP sign-in: SMTP AUTH is disabled for this mailbox, or a policy blocks it (535 5.7.139).',
+  };
 }
 
 /** The reply without Exchange's bracketed diagnostic tail, for messages. */

@@ -107,7 +107,10 @@ export class SmtpSubmitter {
       return {
         response: info.response,
         accepted: info.accepted.map(String),
-        rejected: (info.rejectedErrors ?? []).map((error: unknown) => ({ address: rejectedAddress(error), response: readResponse(error) })),
+        rejected: (info.rejectedErrors ?? []).map((error: unknown) => ({
+          address: rejectedAddress(error),
+          response: readResponse(error),
+        })),
       };
     } catch (error) {
       throw mapSmtpError(error, context);
@@ -139,7 +142,15 @@ export class SmtpSubmitter {
     if (existing !== undefined) this.closePool(request.poolKey);
     const entry: PoolEntry = { fingerprint, transport: this.createTransport(request, () => entry.token), token: null };
     this.pools.set(request.poolKey, entry);
-    this.options.logger?.debug({ poolKey: request.poolKey, host: request.endpoint.host, port: request.endpoint.port, login: request.credentials.user }, 'SMTP pool opened');
+    this.options.logger?.debug(
+      {
+        poolKey: request.poolKey,
+        host: request.endpoint.host,
+        port: request.endpoint.port,
+        login: request.credentials.user,
+      },
+      'SMTP pool opened',
+    );
     return entry;
   }
 
@@ -178,7 +189,14 @@ export class SmtpSubmitter {
       ...(this.options.clientName === undefined ? {} : { name: this.options.clientName }),
       // The SMTP exchange at debug level; nodemailer masks AUTH arguments ("/* secret */") and
       // the log's redaction catches any XOAUTH2 string besides.
-      ...(this.options.logger === undefined ? { logger: false } : { logger: smtpLogger(this.options.logger.child({ component: 'smtp', pool: request.poolKey, ...request.logBindings })), debug: this.options.logger.isLevelEnabled('debug') }),
+      ...(this.options.logger === undefined
+        ? { logger: false }
+        : {
+            logger: smtpLogger(
+              this.options.logger.child({ component: 'smtp', pool: request.poolKey, ...request.logBindings }),
+            ),
+            debug: this.options.logger.isLevelEnabled('debug'),
+          }),
     });
   }
 }
@@ -188,16 +206,26 @@ export class SmtpSubmitter {
  * warn, the message content left out.
  */
 function smtpLogger(logger: Logger): NodemailerLogger {
-  const forward = (level: 'debug' | 'warn') => (...params: unknown[]): void => {
-    const [first, message, ...args] = params;
-    const { component, ...fields }: Record<string, unknown> = typeof first === 'object' && first !== null ? { ...first } : {};
-    // The message itself is mail content, not protocol: only its size is logged.
-    if (fields.tnx === 'message' && !('outByteCount' in fields)) return;
-    if (typeof component === 'string') fields.part = component;
-    const text = typeof first === 'string' ? first : typeof message === 'string' ? message : 'smtp';
-    logger[level](fields, text, ...(typeof first === 'string' ? [message, ...args] : args));
+  const forward =
+    (level: 'debug' | 'warn') =>
+    (...params: unknown[]): void => {
+      const [first, message, ...args] = params;
+      const { component, ...fields }: Record<string, unknown> =
+        typeof first === 'object' && first !== null ? { ...first } : {};
+      // The message itself is mail content, not protocol: only its size is logged.
+      if (fields.tnx === 'message' && !('outByteCount' in fields)) return;
+      if (typeof component === 'string') fields.part = component;
+      const text = typeof first === 'string' ? first : typeof message === 'string' ? message : 'smtp';
+      logger[level](fields, text, ...(typeof first === 'string' ? [message, ...args] : args));
+    };
+  return {
+    trace: forward('debug'),
+    debug: forward('debug'),
+    info: forward('debug'),
+    warn: forward('warn'),
+    error: forward('warn'),
+    fatal: forward('warn'),
   };
-  return { trace: forward('debug'), debug: forward('debug'), info: forward('debug'), warn: forward('warn'), error: forward('warn'), fatal: forward('warn') };
 }
 
 const secureContexts = new Map<string, tls.SecureContext>();
@@ -220,8 +248,17 @@ function secureContextFor(ca: string): tls.SecureContext {
 function fingerprintOf(request: SubmissionRequest): string {
   const { endpoint, credentials } = request;
   const secret = credentials.kind === 'password' ? createHash('sha256').update(credentials.password).digest('hex') : '';
-  const ca = endpoint.ca === null || endpoint.ca === undefined ? '' : createHash('sha256').update(endpoint.ca).digest('hex');
-  return JSON.stringify([endpoint.host, endpoint.port, ca, credentials.kind, credentials.user.toLowerCase(), secret, request.maxConnections]);
+  const ca =
+    endpoint.ca === null || endpoint.ca === undefined ? '' : createHash('sha256').update(endpoint.ca).digest('hex');
+  return JSON.stringify([
+    endpoint.host,
+    endpoint.port,
+    ca,
+    credentials.kind,
+    credentials.user.toLowerCase(),
+    secret,
+    request.maxConnections,
+  ]);
 }
 
 function readResponse(error: unknown): string {

@@ -4,7 +4,16 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { PosternError } from '../../errors/index.js';
 
 /** A fetch with the signature openid-client's `customFetch` expects. */
-export type CustomFetch = (url: string, options: { method: string; headers: Record<string, string>; body?: unknown; redirect?: 'manual'; signal?: AbortSignal }) => Promise<Response>;
+export type CustomFetch = (
+  url: string,
+  options: {
+    method: string;
+    headers: Record<string, string>;
+    body?: unknown;
+    redirect?: 'manual';
+    signal?: AbortSignal;
+  },
+) => Promise<Response>;
 
 const agents = new Map<string, Agent>();
 
@@ -15,7 +24,10 @@ const agents = new Map<string, Agent>();
 export function createFetch(options: { caFile: string | null; timeoutMs: number }): CustomFetch {
   const agent = options.caFile === null ? undefined : agentFor(options.caFile);
   return (async (url, init) => {
-    const signal = init.signal === undefined ? AbortSignal.timeout(options.timeoutMs) : AbortSignal.any([init.signal, AbortSignal.timeout(options.timeoutMs)]);
+    const signal =
+      init.signal === undefined
+        ? AbortSignal.timeout(options.timeoutMs)
+        : AbortSignal.any([init.signal, AbortSignal.timeout(options.timeoutMs)]);
     const response = await undiciFetch(url, {
       method: init.method,
       headers: init.headers,

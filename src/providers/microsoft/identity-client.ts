@@ -58,7 +58,14 @@ export class MicrosoftIdentity {
   /** The authorize URL for a sign-in with PKCE (S256), state and nonce. */
   async authorizationUrl(
     conn: ProviderConnection,
-    request: { state: string; codeVerifier: string; nonce: string; scopes: readonly string[]; loginHint?: string | null; prompt?: string },
+    request: {
+      state: string;
+      codeVerifier: string;
+      nonce: string;
+      scopes: readonly string[];
+      loginHint?: string | null;
+      prompt?: string;
+    },
   ): Promise<URL> {
     const config = await this.configuration(conn);
     const parameters: Record<string, string> = {
@@ -88,11 +95,12 @@ export class MicrosoftIdentity {
     currentUrl.search = callbackParameters.toString();
     return this.call(async () =>
       toResult(
-        await oidc.authorizationCodeGrant(
-          config,
-          currentUrl,
-          { pkceCodeVerifier: checks.codeVerifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true },
-        ),
+        await oidc.authorizationCodeGrant(config, currentUrl, {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          idTokenExpected: true,
+        }),
         this.now(),
       ),
     );
@@ -101,7 +109,9 @@ export class MicrosoftIdentity {
   /** Exchanges a refresh token for an access token of one resource; Microsoft rotates the refresh token. */
   async refresh(conn: ProviderConnection, refreshToken: string, scopes: readonly string[]): Promise<TokenResult> {
     const config = await this.configuration(conn);
-    return this.call(async () => toResult(await oidc.refreshTokenGrant(config, refreshToken, { scope: scopes.join(' ') }), this.now()));
+    return this.call(async () =>
+      toResult(await oidc.refreshTokenGrant(config, refreshToken, { scope: scopes.join(' ') }), this.now()),
+    );
   }
 
   /** App-only token for `{resource}/.default`; no refresh token. */
@@ -111,10 +121,18 @@ export class MicrosoftIdentity {
   }
 
   /** Resource owner password credentials (public clients only; no MFA). */
-  async password(conn: ProviderConnection, username: string, password: string, scopes: readonly string[]): Promise<TokenResult> {
+  async password(
+    conn: ProviderConnection,
+    username: string,
+    password: string,
+    scopes: readonly string[],
+  ): Promise<TokenResult> {
     const config = await this.configuration(conn);
     return this.call(async () =>
-      toResult(await oidc.genericGrantRequest(config, 'password', { username, password, scope: scopes.join(' ') }), this.now()),
+      toResult(
+        await oidc.genericGrantRequest(config, 'password', { username, password, scope: scopes.join(' ') }),
+        this.now(),
+      ),
     );
   }
 
@@ -122,7 +140,10 @@ export class MicrosoftIdentity {
     const config = await this.configuration(conn);
     return this.call(async () => {
       const handle = await oidc.initiateDeviceAuthorization(config, { scope: scopes.join(' ') });
-      const message = typeof handle.message === 'string' ? handle.message : `Open ${handle.verification_uri} and enter the code ${handle.user_code}.`;
+      const message =
+        typeof handle.message === 'string'
+          ? handle.message
+          : `Open ${handle.verification_uri} and enter the code ${handle.user_code}.`;
       return {
         userCode: handle.user_code,
         verificationUri: handle.verification_uri,
@@ -138,15 +159,29 @@ export class MicrosoftIdentity {
   async pollDeviceCode(conn: ProviderConnection, start: DeviceCodeStart, signal?: AbortSignal): Promise<TokenResult> {
     const config = await this.configuration(conn);
     return this.call(async () =>
-      toResult(await oidc.pollDeviceAuthorizationGrant(config, start.handle, undefined, signal === undefined ? {} : { signal }), this.now()),
+      toResult(
+        await oidc.pollDeviceAuthorizationGrant(
+          config,
+          start.handle,
+          undefined,
+          signal === undefined ? {} : { signal },
+        ),
+        this.now(),
+      ),
     );
   }
 
   /** Fetches the authority's discovery document now (the doctor's configuration check). */
-  async discover(conn: ProviderConnection): Promise<{ issuer: string; tokenEndpoint: string; authorizationEndpoint: string }> {
+  async discover(
+    conn: ProviderConnection,
+  ): Promise<{ issuer: string; tokenEndpoint: string; authorizationEndpoint: string }> {
     this.forget(conn.providerId);
     const metadata = (await this.configuration(conn)).serverMetadata();
-    return { issuer: metadata.issuer, tokenEndpoint: metadata.token_endpoint ?? '', authorizationEndpoint: metadata.authorization_endpoint ?? '' };
+    return {
+      issuer: metadata.issuer,
+      tokenEndpoint: metadata.token_endpoint ?? '',
+      authorizationEndpoint: metadata.authorization_endpoint ?? '',
+    };
   }
 
   /** Forgets the cached discovery of a provider (after an edit). */
@@ -188,7 +223,10 @@ async function discover(conn: ProviderConnection, timeoutMs: number, skewSeconds
   });
 }
 
-function toResult(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, nowMs: number): TokenResult {
+function toResult(
+  response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  nowMs: number,
+): TokenResult {
   const claims = response.claims();
   const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
   return {
@@ -214,7 +252,9 @@ export function translate(error: unknown): PosternError {
   if (isPosternError(error)) return error;
   if (error instanceof oidc.ResponseBodyError) {
     const body = error.cause;
-    const codes = Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => typeof c === 'number') : undefined;
+    const codes = Array.isArray(body.error_codes)
+      ? body.error_codes.filter((c): c is number => typeof c === 'number')
+      : undefined;
     return withCause(
       classifyMicrosoftError(
         {
@@ -239,10 +279,16 @@ export function translate(error: unknown): PosternError {
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
   if (/JWT|ID Token|"iss"|"aud"|nonce|claim/i.test(message) && code.startsWith('OAUTH_')) {
-    return new PosternError('AUTH_ID_TOKEN_INVALID', { message: `The ID token did not validate: ${message}.`, cause: error });
+    return new PosternError('AUTH_ID_TOKEN_INVALID', {
+      message: `The ID token did not validate: ${message}.`,
+      cause: error,
+    });
   }
   if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') {
-    return new PosternError('AUTH_PROVIDER_UNAVAILABLE', { message: `Microsoft's identity service answered unexpectedly: ${message}.`, cause: error });
+    return new PosternError('AUTH_PROVIDER_UNAVAILABLE', {
+      message: `Microsoft's identity service answered unexpectedly: ${message}.`,
+      cause: error,
+    });
   }
   return new PosternError('AUTH_PROVIDER_UNAVAILABLE', {
     message: `Microsoft's identity service could not be reached: ${message}.`,
@@ -251,5 +297,10 @@ export function translate(error: unknown): PosternError {
 }
 
 function withCause(mapped: PosternError, cause: unknown): PosternError {
-  return new PosternError(mapped.code, { message: mapped.message, remedy: mapped.remedy, details: mapped.details, cause });
+  return new PosternError(mapped.code, {
+    message: mapped.message,
+    remedy: mapped.remedy,
+    details: mapped.details,
+    cause,
+  });
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PROVIDER_CODES, REAUTH_CODES, aadstsCodeOf, classifyMicrosoftError, describeMicrosoftError } from './token-errors.js';
+import {
+  PROVIDER_CODES,
+  REAUTH_CODES,
+  aadstsCodeOf,
+  classifyMicrosoftError,
+  describeMicrosoftError,
+} from './token-errors.js';
 
 const body = (aadsts: number, error: string, text: string) => ({
   error,
@@ -46,7 +52,9 @@ describe('classifyMicrosoftError', () => {
 
   it('reads the AADSTS code from the description when error_codes is absent', () => {
     expect(aadstsCodeOf({ error: 'invalid_grant', error_description: 'AADSTS70008: expired' })).toBe(70008);
-    expect(describeMicrosoftError(body(70008, 'invalid_grant', 'The code has expired.'))).toBe('AADSTS70008: The code has expired.');
+    expect(describeMicrosoftError(body(70008, 'invalid_grant', 'The code has expired.'))).toBe(
+      'AADSTS70008: The code has expired.',
+    );
   });
 
   it('keeps unknown errors as a provider rejection with the Microsoft text in details', () => {

@@ -34,14 +34,28 @@ const EXCHANGE_CONNECTION_CAP = 16;
  */
 export async function checkAccount(account: EmailAccountRecord, deps: AccountCheckDeps): Promise<Check[]> {
   const checks: Check[] = [];
-  if (!account.active) checks.push(warning('account.active', 'Account enabled', 'The account is disabled: no mail is read or sent.', 'Enable the account when it should work.'));
+  if (!account.active)
+    checks.push(
+      warning(
+        'account.active',
+        'Account enabled',
+        'The account is disabled: no mail is read or sent.',
+        'Enable the account when it should work.',
+      ),
+    );
   if (!account.modernAuth) return [...checks, ...(await checkPasswordAccount(account, deps))];
   let grant: GrantRecord;
   let endpoint: ImapEndpoint;
   try {
     grant = await deps.accounts.grantFor(account);
     endpoint = await imapEndpointOf(deps.db, deps.accounts, deps.accessTokens, account);
-    checks.push(ok('account.grant', 'Sign-in used', `The account signs in as ${grant.upn ?? 'the application'} (grant ${grant.id}, ${grant.state}).`));
+    checks.push(
+      ok(
+        'account.grant',
+        'Sign-in used',
+        `The account signs in as ${grant.upn ?? 'the application'} (grant ${grant.id}, ${grant.state}).`,
+      ),
+    );
   } catch (error) {
     checks.push(asFailure('account.grant', 'Sign-in used', error));
     return checks;
@@ -74,33 +88,64 @@ function asFailure(id: string, title: string, error: unknown): Check {
 
 function checkScopes(claims: TokenClaims | null, grant: GrantRecord): Check {
   const title = 'Permissions in the access token';
-  if (claims === null) return skipped('account.scopes', title, 'The access token is not a readable JWT; its permissions cannot be listed.');
+  if (claims === null)
+    return skipped(
+      'account.scopes',
+      title,
+      'The access token is not a readable JWT; its permissions cannot be listed.',
+    );
   const appOnly = grant.upn === null;
   const present = shortNames(appOnly ? claims.roles : claims.scopes);
   const needed = appOnly ? ['IMAP.AccessAsApp', 'SMTP.SendAsApp'] : ['IMAP.AccessAsUser.All', 'SMTP.Send'];
   const missing = needed.filter((name) => !present.has(name.toLowerCase()));
   const list = [...present].join(', ') || 'none';
   if (claims.audience !== null && !/outlook\.office(365)?\.(com|us)|partner\.outlook\.cn/i.test(claims.audience)) {
-    return failed('account.scopes', title, `The token is for ${claims.audience}, not Exchange Online.`, 'Request the https://outlook.office.com/ scopes (IMAP.AccessAsUser.All, SMTP.Send) rather than Graph ones for IMAP and SMTP.', 'AUTH_SCOPE_INVALID');
+    return failed(
+      'account.scopes',
+      title,
+      `The token is for ${claims.audience}, not Exchange Online.`,
+      'Request the https://outlook.office.com/ scopes (IMAP.AccessAsUser.All, SMTP.Send) rather than Graph ones for IMAP and SMTP.',
+      'AUTH_SCOPE_INVALID',
+    );
   }
   if (missing.length > 0) {
-    const where = appOnly ? 'Application permissions under "Office 365 Exchange Online", then Grant admin consent' : 'Microsoft Graph → Delegated permissions (or have the user consent again)';
-    return failed('account.scopes', title, `The token carries ${list}; it lacks ${missing.join(' and ')}.`, `In the Azure portal, API permissions, add ${missing.join(' and ')} (${where}); then authenticate the Cloud Provider again.`, 'AUTH_CONSENT_REQUIRED');
+    const where = appOnly
+      ? 'Application permissions under "Office 365 Exchange Online", then Grant admin consent'
+      : 'Microsoft Graph → Delegated permissions (or have the user consent again)';
+    return failed(
+      'account.scopes',
+      title,
+      `The token carries ${list}; it lacks ${missing.join(' and ')}.`,
+      `In the Azure portal, API permissions, add ${missing.join(' and ')} (${where}); then authenticate the Cloud Provider again.`,
+      'AUTH_CONSENT_REQUIRED',
+    );
   }
   return ok('account.scopes', title, `The token carries ${list}.`);
 }
 
 function checkTokenUser(claims: TokenClaims | null, grant: GrantRecord, account: EmailAccountRecord): Check {
   const title = 'Token user';
-  if (grant.upn === null) return ok('account.identity', title, `App-only token; it opens ${account.username} as the application.`);
+  if (grant.upn === null)
+    return ok('account.identity', title, `App-only token; it opens ${account.username} as the application.`);
   const expected = (account.modernAuthEmail ?? account.username).toLowerCase();
   const user = (claims?.user ?? grant.upn).toLowerCase();
   const known = [grant.upn, grant.email].filter((a): a is string => a !== null).map((a) => a.toLowerCase());
   if (!known.includes(expected) && user !== expected) {
-    return failed('account.identity', title, `The token belongs to ${user}, but the account signs in as ${expected}.`, `Authenticate the provider signed in as ${expected}, or correct the Modern Authentication Email.`);
+    return failed(
+      'account.identity',
+      title,
+      `The token belongs to ${user}, but the account signs in as ${expected}.`,
+      `Authenticate the provider signed in as ${expected}, or correct the Modern Authentication Email.`,
+    );
   }
   const shared = account.username.toLowerCase() !== expected;
-  return ok('account.identity', title, shared ? `The token belongs to ${user}, the delegate of the shared mailbox ${account.username}.` : `The token belongs to ${user}, the mailbox's user.`);
+  return ok(
+    'account.identity',
+    title,
+    shared
+      ? `The token belongs to ${user}, the delegate of the shared mailbox ${account.username}.`
+      : `The token belongs to ${user}, the mailbox's user.`,
+  );
 }
 
 /** An account on another server, signing in with a password: the sign-in and the folder. */
@@ -114,23 +159,48 @@ async function checkPasswordAccount(account: EmailAccountRecord, deps: AccountCh
   } catch (error) {
     return [asFailure('account.imap', title, error)];
   }
-  const probe = await probeImap({ host: endpoint.host, port: endpoint.port, tls: endpoint.tls, user: endpoint.user, password }, account.folder);
+  const probe = await probeImap(
+    { host: endpoint.host, port: endpoint.port, tls: endpoint.tls, user: endpoint.user, password },
+    account.folder,
+  );
   const imap = probe.ok
-    ? ok('account.imap', title, `Signed in to ${endpoint.host}:${endpoint.port} as ${endpoint.user} with a password; ${account.folder} holds ${probe.messages} message(s).`)
+    ? ok(
+        'account.imap',
+        title,
+        `Signed in to ${endpoint.host}:${endpoint.port} as ${endpoint.user} with a password; ${account.folder} holds ${probe.messages} message(s).`,
+      )
     : failed('account.imap', title, probe.error.message, probe.error.remedy, probe.error.code);
   return [
     imap,
-    skipped('account.microsoft', 'Microsoft 365 checks', 'The account does not use Modern Authentication: no Cloud Provider, token or Exchange permission to check. Sending is checked when a reply is submitted.'),
+    skipped(
+      'account.microsoft',
+      'Microsoft 365 checks',
+      'The account does not use Modern Authentication: no Cloud Provider, token or Exchange permission to check. Sending is checked when a reply is submitted.',
+    ),
   ];
 }
 
-async function checkImap(account: EmailAccountRecord, endpoint: ImapEndpoint, token: string, claims: TokenClaims | null, grant: GrantRecord): Promise<Check[]> {
+async function checkImap(
+  account: EmailAccountRecord,
+  endpoint: ImapEndpoint,
+  token: string,
+  claims: TokenClaims | null,
+  grant: GrantRecord,
+): Promise<Check[]> {
   const title = `IMAP sign-in and folder ${account.folder}`;
   const target = { host: endpoint.host, port: endpoint.port, tls: endpoint.tls, user: endpoint.user, token };
   const probe = await probeImap(target, account.folder);
-  if (probe.ok) return [ok('account.imap', title, `Signed in to ${endpoint.host}:${endpoint.port} as ${endpoint.user} with XOAUTH2; ${account.folder} holds ${probe.messages} message(s).`)];
+  if (probe.ok)
+    return [
+      ok(
+        'account.imap',
+        title,
+        `Signed in to ${endpoint.host}:${endpoint.port} as ${endpoint.user} with XOAUTH2; ${account.folder} holds ${probe.messages} message(s).`,
+      ),
+    ];
   const error = probe.error;
-  if (error.code !== 'IMAP_NOT_CONNECTED') return [failed('account.imap', title, error.message, error.remedy, error.code)];
+  if (error.code !== 'IMAP_NOT_CONNECTED')
+    return [failed('account.imap', title, error.message, error.remedy, error.code)];
   // "User is authenticated but not connected": tell its causes apart.
   const delegate = grant.upn ?? claims?.user ?? null;
   if (delegate !== null && delegate.toLowerCase() !== account.username.toLowerCase()) {
@@ -159,10 +229,18 @@ async function checkImap(account: EmailAccountRecord, endpoint: ImapEndpoint, to
 }
 
 async function checkConnections(account: EmailAccountRecord, deps: AccountCheckDeps): Promise<Check> {
-  const sameMailbox = (await deps.accounts.list()).filter((view) => view.account.active && view.account.username.toLowerCase() === account.username.toLowerCase());
+  const sameMailbox = (await deps.accounts.list()).filter(
+    (view) => view.account.active && view.account.username.toLowerCase() === account.username.toLowerCase(),
+  );
   const count = sameMailbox.length;
   const evidence = `Postern keeps ${count} IMAP connection(s) to ${account.username}; Exchange allows about ${EXCHANGE_CONNECTION_CAP} per mailbox, shared with every other client (Outlook, phones).`;
-  if (count >= EXCHANGE_CONNECTION_CAP / 2) return warning('account.connections', 'Connections to the mailbox', evidence, 'Use fewer accounts on the same mailbox, or close other clients: over the limit Exchange answers "authenticated but not connected".');
+  if (count >= EXCHANGE_CONNECTION_CAP / 2)
+    return warning(
+      'account.connections',
+      'Connections to the mailbox',
+      evidence,
+      'Use fewer accounts on the same mailbox, or close other clients: over the limit Exchange answers "authenticated but not connected".',
+    );
   return ok('account.connections', 'Connections to the mailbox', evidence);
 }
 
@@ -171,5 +249,10 @@ async function checkRecentFailures(account: EmailAccountRecord, deps: AccountChe
   const page = await listEvents(deps.db, { scope: 'account', scopeId: account.id, levels: ['error'], since, limit: 5 });
   if (page.items.length === 0) return ok('account.recent', 'Failures in the last 24 hours', 'None.');
   const lines = page.items.map((event) => `${event.createdAt.slice(0, 16).replace('T', ' ')} ${event.message}`);
-  return warning('account.recent', 'Failures in the last 24 hours', lines.join(' | '), 'See the account\'s timeline for each failure and its remedy.');
+  return warning(
+    'account.recent',
+    'Failures in the last 24 hours',
+    lines.join(' | '),
+    "See the account's timeline for each failure and its remedy.",
+  );
 }

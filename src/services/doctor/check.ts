@@ -35,7 +35,14 @@ export function warning(id: string, title: string, evidence: string, remedy: str
 }
 
 export function failed(id: string, title: string, evidence: string, remedy: string | undefined, code?: string): Check {
-  return { id, title, result: 'failed', evidence, ...(remedy === undefined ? {} : { remedy }), ...(code === undefined ? {} : { code }) };
+  return {
+    id,
+    title,
+    result: 'failed',
+    evidence,
+    ...(remedy === undefined ? {} : { remedy }),
+    ...(code === undefined ? {} : { code }),
+  };
 }
 
 export function skipped(id: string, title: string, evidence: string): Check {

@@ -1,5 +1,15 @@
 import type { MicrosoftIdentity } from '../../providers/microsoft/identity-client.js';
-import { listEmailAccounts, listGrants, listProviders, requireEmailAccount, requireProvider, type Database, type EmailAccountRecord, type ProviderRecord, type SecretBox } from '../../store/index.js';
+import {
+  listEmailAccounts,
+  listGrants,
+  listProviders,
+  requireEmailAccount,
+  requireProvider,
+  type Database,
+  type EmailAccountRecord,
+  type ProviderRecord,
+  type SecretBox,
+} from '../../store/index.js';
 import type { AccessTokenService } from '../access-token-service.js';
 import type { AccountService } from '../account-service.js';
 import { checkAccount, type AccountCheckDeps } from './account-checks.js';
@@ -31,12 +41,14 @@ export class DoctorService {
     const sections: DiagnosisSection[] = [];
     if ('accountId' in target) {
       const account = await requireEmailAccount(this.deps.db, target.accountId);
-      if (account.providerId !== null) sections.push(await this.providerSection(await requireProvider(this.deps.db, account.providerId)));
+      if (account.providerId !== null)
+        sections.push(await this.providerSection(await requireProvider(this.deps.db, account.providerId)));
       sections.push(await this.accountSection(account));
     } else if ('providerId' in target) {
       const provider = await requireProvider(this.deps.db, target.providerId);
       sections.push(await this.providerSection(provider));
-      for (const account of (await listEmailAccounts(this.deps.db)).filter((a) => a.providerId === provider.id)) sections.push(await this.accountSection(account));
+      for (const account of (await listEmailAccounts(this.deps.db)).filter((a) => a.providerId === provider.id))
+        sections.push(await this.accountSection(account));
     } else {
       for (const provider of await listProviders(this.deps.db)) sections.push(await this.providerSection(provider));
       for (const account of await listEmailAccounts(this.deps.db)) sections.push(await this.accountSection(account));

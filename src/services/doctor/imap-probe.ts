@@ -22,14 +22,22 @@ export async function probeImap(target: ImapProbeTarget, folder: string): Promis
     port: target.port,
     secure: true,
     tls: target.tls,
-    auth: target.password === undefined ? { user: target.user, accessToken: target.token ?? '' } : { user: target.user, pass: target.password },
+    auth:
+      target.password === undefined
+        ? { user: target.user, accessToken: target.token ?? '' }
+        : { user: target.user, pass: target.password },
     logger: false,
     connectionTimeout: 20_000,
     greetingTimeout: 20_000,
     socketTimeout: 30_000,
   });
   client.on('error', () => undefined);
-  const context = { host: target.host, user: target.user, folder, method: target.password === undefined ? ('xoauth2' as const) : ('password' as const) };
+  const context = {
+    host: target.host,
+    user: target.user,
+    folder,
+    method: target.password === undefined ? ('xoauth2' as const) : ('password' as const),
+  };
   try {
     await client.connect();
   } catch (error) {

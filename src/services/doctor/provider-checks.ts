@@ -21,11 +21,23 @@ export interface ProviderCheckDeps {
  * URI, the client secret (accepted? expiring? the secret ID pasted instead of its value?), and each
  * sign-in's state against the 90-day inactivity limit.
  */
-export async function checkProvider(provider: ProviderRecord, grants: readonly GrantRecord[], deps: ProviderCheckDeps): Promise<Check[]> {
+export async function checkProvider(
+  provider: ProviderRecord,
+  grants: readonly GrantRecord[],
+  deps: ProviderCheckDeps,
+): Promise<Check[]> {
   const checks: Check[] = [await checkConfiguration(provider, deps)];
   checks.push(await checkSecret(provider, deps));
   if (grants.length === 0) {
-    checks.push(failed('provider.grants', 'Sign-ins', 'The provider has no sign-in yet.', 'Authenticate the Cloud Provider, signed in as the mailbox user (or the delegate of a shared mailbox).', 'AUTH_NOT_AUTHENTICATED'));
+    checks.push(
+      failed(
+        'provider.grants',
+        'Sign-ins',
+        'The provider has no sign-in yet.',
+        'Authenticate the Cloud Provider, signed in as the mailbox user (or the delegate of a shared mailbox).',
+        'AUTH_NOT_AUTHENTICATED',
+      ),
+    );
   }
   for (const grant of grants) checks.push(checkGrant(grant, deps.now()));
   return checks;
@@ -39,34 +51,86 @@ async function checkConfiguration(provider: ProviderRecord, deps: ProviderCheckD
     found = await deps.identity.discover(connectionOf(provider, deps.box));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return failed('provider.configuration', title, `The authority ${endpointsOf(provider).authority} did not answer with a valid discovery document: ${message}`, 'Check the cloud, the tenant id and the network path to the authority (and the CA file for a custom authority).', isPosternError(error) ? error.code : undefined);
+    return failed(
+      'provider.configuration',
+      title,
+      `The authority ${endpointsOf(provider).authority} did not answer with a valid discovery document: ${message}`,
+      'Check the cloud, the tenant id and the network path to the authority (and the CA file for a custom authority).',
+      isPosternError(error) ? error.code : undefined,
+    );
   }
   if (provider.grantType === 'authorization_code' && provider.redirectUri !== expected) {
-    return warning('provider.configuration', title, `Discovery is valid (issuer ${found.issuer}); the redirect URI is ${provider.redirectUri ?? '(none)'} but this installation receives sign-ins at ${expected}.`, `Register ${expected} in the Azure portal (Authentication → Web) and set it as the provider's Redirect URI, or correct POSTERN_PUBLIC_URL.`);
+    return warning(
+      'provider.configuration',
+      title,
+      `Discovery is valid (issuer ${found.issuer}); the redirect URI is ${provider.redirectUri ?? '(none)'} but this installation receives sign-ins at ${expected}.`,
+      `Register ${expected} in the Azure portal (Authentication → Web) and set it as the provider's Redirect URI, or correct POSTERN_PUBLIC_URL.`,
+    );
   }
-  return ok('provider.configuration', title, `Discovery is valid (issuer ${found.issuer}, token endpoint ${found.tokenEndpoint}); redirect URI ${provider.redirectUri ?? '(not used by this grant type)'}.`);
+  return ok(
+    'provider.configuration',
+    title,
+    `Discovery is valid (issuer ${found.issuer}, token endpoint ${found.tokenEndpoint}); redirect URI ${provider.redirectUri ?? '(not used by this grant type)'}.`,
+  );
 }
 
 async function checkSecret(provider: ProviderRecord, deps: ProviderCheckDeps): Promise<Check> {
   const title = 'Client secret';
-  if (provider.sealedSecret === null) return skipped('provider.secret', title, 'The provider has no client secret (public client).');
+  if (provider.sealedSecret === null)
+    return skipped('provider.secret', title, 'The provider has no client secret (public client).');
   const expiresAt = provider.clientSecretExpiresAt === null ? null : Date.parse(provider.clientSecretExpiresAt);
-  const expiry = expiresAt === null ? 'its expiry date is not recorded' : `it expires on ${new Date(expiresAt).toISOString().slice(0, 10)}`;
+  const expiry =
+    expiresAt === null
+      ? 'its expiry date is not recorded'
+      : `it expires on ${new Date(expiresAt).toISOString().slice(0, 10)}`;
   try {
-    await deps.identity.clientCredentials(connectionOf(provider, deps.box), `${endpointsOf(provider).exchange}/.default`);
+    await deps.identity.clientCredentials(
+      connectionOf(provider, deps.box),
+      `${endpointsOf(provider).exchange}/.default`,
+    );
   } catch (error) {
-    if (isPosternError(error) && (error.code === 'AUTH_SECRET_INVALID' || error.code === 'AUTH_SECRET_EXPIRED' || error.code === 'AUTH_APP_NOT_FOUND' || error.code === 'AUTH_SECRET_NOT_ALLOWED')) {
-      return failed('provider.secret', title, `${error.message} (secret …${provider.clientSecretHint ?? ''}; ${expiry}).`, error.remedy, error.code);
+    if (
+      isPosternError(error) &&
+      (error.code === 'AUTH_SECRET_INVALID' ||
+        error.code === 'AUTH_SECRET_EXPIRED' ||
+        error.code === 'AUTH_APP_NOT_FOUND' ||
+        error.code === 'AUTH_SECRET_NOT_ALLOWED')
+    ) {
+      return failed(
+        'provider.secret',
+        title,
+        `${error.message} (secret …${provider.clientSecretHint ?? ''}; ${expiry}).`,
+        error.remedy,
+        error.code,
+      );
     }
     if (isPosternError(error) && error.kind === 'transient') {
-      return warning('provider.secret', title, `The token endpoint could not be asked: ${error.message}`, 'Run the doctor again later.');
+      return warning(
+        'provider.secret',
+        title,
+        `The token endpoint could not be asked: ${error.message}`,
+        'Run the doctor again later.',
+      );
     }
     // Any other refusal (no application permissions, say) means the secret itself was accepted.
   }
   if (expiresAt !== null) {
     const days = Math.floor((expiresAt - deps.now().getTime()) / DAY_MS);
-    if (days < 0) return failed('provider.secret', title, `The secret …${provider.clientSecretHint ?? ''} is accepted, but ${expiry}, which has passed.`, 'Generate a new client secret in the Azure portal and use Update Client Secret.', 'AUTH_SECRET_EXPIRED');
-    if (days < 30) return warning('provider.secret', title, `The secret …${provider.clientSecretHint ?? ''} is accepted; it expires in ${days} day(s).`, 'Generate a new client secret in the Azure portal and use Update Client Secret before it expires.');
+    if (days < 0)
+      return failed(
+        'provider.secret',
+        title,
+        `The secret …${provider.clientSecretHint ?? ''} is accepted, but ${expiry}, which has passed.`,
+        'Generate a new client secret in the Azure portal and use Update Client Secret.',
+        'AUTH_SECRET_EXPIRED',
+      );
+    if (days < 30)
+      return warning(
+        'provider.secret',
+        title,
+        `The secret …${provider.clientSecretHint ?? ''} is accepted; it expires in ${days} day(s).`,
+        'Generate a new client secret in the Azure portal and use Update Client Secret before it expires.',
+      );
   }
   return ok('provider.secret', title, `Microsoft accepts the secret …${provider.clientSecretHint ?? ''}; ${expiry}.`);
 }
@@ -82,11 +146,25 @@ function checkGrant(grant: GrantRecord, now: Date): Check {
     `last interactive sign-in ${grant.lastInteractiveAt ?? 'never'}`,
   ].join(', ');
   if (grant.state !== 'active') {
-    const reason = grant.lastError === null ? '' : ` ${grant.lastError.message}${grant.lastError.aadsts === null ? '' : ` (${grant.lastError.aadsts})`}`;
-    return failed(`grant.${grant.id}`, title, `Re-authentication required:${reason} (${facts}).`, grant.lastError?.remedy ?? 'Authenticate the Cloud Provider again.', grant.lastError?.code);
+    const reason =
+      grant.lastError === null
+        ? ''
+        : ` ${grant.lastError.message}${grant.lastError.aadsts === null ? '' : ` (${grant.lastError.aadsts})`}`;
+    return failed(
+      `grant.${grant.id}`,
+      title,
+      `Re-authentication required:${reason} (${facts}).`,
+      grant.lastError?.remedy ?? 'Authenticate the Cloud Provider again.',
+      grant.lastError?.code,
+    );
   }
   if (idleDays !== null && idleDays > INACTIVITY_LIMIT_DAYS - 30 && grant.sealedRefreshToken !== null) {
-    return warning(`grant.${grant.id}`, title, `Not refreshed for ${idleDays} days (${facts}); Microsoft ends it after ${INACTIVITY_LIMIT_DAYS} days without use.`, 'Make sure the worker role runs (it refreshes idle sign-ins), or authenticate again.');
+    return warning(
+      `grant.${grant.id}`,
+      title,
+      `Not refreshed for ${idleDays} days (${facts}); Microsoft ends it after ${INACTIVITY_LIMIT_DAYS} days without use.`,
+      'Make sure the worker role runs (it refreshes idle sign-ins), or authenticate again.',
+    );
   }
   return ok(`grant.${grant.id}`, title, `Active (${facts}).`);
 }

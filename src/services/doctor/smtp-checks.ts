@@ -15,7 +15,11 @@ const SUBMISSION_PORT = 587;
  *
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
  */
-export async function checkSmtp(db: Database, account: EmailAccountRecord, context: AccountCheckContext): Promise<Check[]> {
+export async function checkSmtp(
+  db: Database,
+  account: EmailAccountRecord,
+  context: AccountCheckContext,
+): Promise<Check[]> {
   if (account.providerId === null) return [];
   const provider = await requireProvider(db, account.providerId);
   const host = account.smtpHost ?? endpointsOf(provider).smtpHost;
@@ -36,11 +40,21 @@ export async function checkSmtp(db: Database, account: EmailAccountRecord, conte
   const checks: Check[] = [];
   try {
     await transport.verify();
-    checks.push(ok('account.smtp', 'SMTP AUTH', `Signed in to ${host}:${port} as ${login} with XOAUTH2 after STARTTLS.`));
+    checks.push(
+      ok('account.smtp', 'SMTP AUTH', `Signed in to ${host}:${port} as ${login} with XOAUTH2 after STARTTLS.`),
+    );
   } catch (error) {
     const mapped = mapSmtpError(error, errorContext);
     transport.close();
-    return [failed('account.smtp', 'SMTP AUTH', `${mapped.message}${typeof mapped.details?.response === 'string' ? ` Exchange said: ${mapped.details.response}` : ''}`, mapped.remedy, mapped.code)];
+    return [
+      failed(
+        'account.smtp',
+        'SMTP AUTH',
+        `${mapped.message}${typeof mapped.details?.response === 'string' ? ` Exchange said: ${mapped.details.response}` : ''}`,
+        mapped.remedy,
+        mapped.code,
+      ),
+    ];
   }
   const shared = login.toLowerCase() !== account.emailAddress.toLowerCase();
   if (shared) {
@@ -51,9 +65,19 @@ export async function checkSmtp(db: Database, account: EmailAccountRecord, conte
         to: login,
         subject: `Postern check: ${login} can send as ${account.emailAddress}`,
         text: `Postern's doctor submitted this message to check that ${login} may send as ${account.emailAddress}. Nothing needs to be done.`,
-        headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'X-Postern-Probe': 'send-as' },
+        headers: {
+          'Auto-Submitted': 'auto-generated',
+          'X-Auto-Response-Suppress': 'All',
+          'X-Postern-Probe': 'send-as',
+        },
       });
-      checks.push(ok('account.send-as', 'Send As', `Exchange accepted a test message from ${account.emailAddress} submitted by ${login} (sent to ${login}).`));
+      checks.push(
+        ok(
+          'account.send-as',
+          'Send As',
+          `Exchange accepted a test message from ${account.emailAddress} submitted by ${login} (sent to ${login}).`,
+        ),
+      );
     } catch (error) {
       const mapped = mapSmtpError(error, errorContext);
       checks.push(failed('account.send-as', 'Send As', mapped.message, mapped.remedy, mapped.code));

@@ -2,7 +2,15 @@
  * Email accounts (one mailbox each), the agents assigned to them, their IMAP/Graph sync
  * checkpoints and the counters that enforce Exchange's sending limits across nodes.
  */
-import { addCaseInsensitiveUnique, addIndex, dropTables, flag, optionalReference, reference, required } from './columns.js';
+import {
+  addCaseInsensitiveUnique,
+  addIndex,
+  dropTables,
+  flag,
+  optionalReference,
+  reference,
+  required,
+} from './columns.js';
 import type { PosternMigration } from './migration.js';
 
 export const accountsMigration: PosternMigration = {

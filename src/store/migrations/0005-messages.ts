@@ -100,7 +100,9 @@ export const messagesMigration: PosternMigration = {
     await db.schema
       .createTable('outbox')
       .addColumn('id', 'integer', kit.id)
-      .addColumn('message_id', 'integer', (column) => column.notNull().unique().references('messages.id').onDelete('cascade'))
+      .addColumn('message_id', 'integer', (column) =>
+        column.notNull().unique().references('messages.id').onDelete('cascade'),
+      )
       .addColumn('account_id', 'integer', reference('email_accounts', 'cascade'))
       .addColumn('state', 'text', (column) => column.notNull().defaultTo('queued'))
       .addColumn('attempts', 'integer', (column) => column.notNull().defaultTo(0))

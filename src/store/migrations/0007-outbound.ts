@@ -20,10 +20,19 @@ export const outboundMigration: PosternMigration = {
       ['send_retry_hours', 'integer', 24],
     ];
     for (const [name, type, value] of accountColumns) {
-      await db.schema.alterTable('email_accounts').addColumn(name, type, (column) => column.notNull().defaultTo(value)).execute();
+      await db.schema
+        .alterTable('email_accounts')
+        .addColumn(name, type, (column) => column.notNull().defaultTo(value))
+        .execute();
     }
-    await db.schema.alterTable('outbox').addColumn('envelope_json', 'text', (column) => column.notNull().defaultTo('{"from":"","to":[]}')).execute();
-    await db.schema.alterTable('outbox').addColumn('recipient_count', 'integer', (column) => column.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('outbox')
+      .addColumn('envelope_json', 'text', (column) => column.notNull().defaultTo('{"from":"","to":[]}'))
+      .execute();
+    await db.schema
+      .alterTable('outbox')
+      .addColumn('recipient_count', 'integer', (column) => column.notNull().defaultTo(0))
+      .execute();
     for (const name of ['first_failed_at', 'last_attempt_at', 'last_error_remedy', 'last_response', 'sent_at']) {
       await db.schema.alterTable('outbox').addColumn(name, 'text').execute();
     }
@@ -32,7 +41,15 @@ export const outboundMigration: PosternMigration = {
   },
   async down(db) {
     await db.schema.dropIndex('outbox_state_claimed_until_idx').execute();
-    for (const name of ['sent_at', 'last_response', 'last_error_remedy', 'last_attempt_at', 'first_failed_at', 'recipient_count', 'envelope_json']) {
+    for (const name of [
+      'sent_at',
+      'last_response',
+      'last_error_remedy',
+      'last_attempt_at',
+      'first_failed_at',
+      'recipient_count',
+      'envelope_json',
+    ]) {
       await db.schema.alterTable('outbox').dropColumn(name).execute();
     }
     for (const name of ['send_retry_hours', 'max_send_bytes', 'max_recipients_per_message', 'send_concurrency']) {

@@ -32,7 +32,11 @@ export function columnKit(engine: Engine): ColumnKit {
 
 /** A NOT NULL boolean stored as 0/1 with a default, CHECKed to stay 0 or 1. */
 export function flag(name: string, defaultValue: 0 | 1): ColumnShape {
-  return (column) => column.notNull().defaultTo(defaultValue).check(sql`${sql.ref(name)} in (0, 1)`);
+  return (column) =>
+    column
+      .notNull()
+      .defaultTo(defaultValue)
+      .check(sql`${sql.ref(name)} in (0, 1)`);
 }
 
 /** NOT NULL. */
@@ -47,7 +51,10 @@ export function reference(table: string, onDelete: 'cascade' | 'restrict' | 'set
 }
 
 /** A nullable foreign key to `table.id`. */
-export function optionalReference(table: string, onDelete: 'cascade' | 'restrict' | 'set null' = 'set null'): ColumnShape {
+export function optionalReference(
+  table: string,
+  onDelete: 'cascade' | 'restrict' | 'set null' = 'set null',
+): ColumnShape {
   return (column) => column.references(`${table}.id`).onDelete(onDelete);
 }
 
@@ -59,7 +66,10 @@ export async function addIndex(
   options: { unique?: boolean; name?: string } = {},
 ): Promise<void> {
   const name = options.name ?? `${table}_${columns.join('_')}_${options.unique === true ? 'key' : 'idx'}`;
-  let builder = db.schema.createIndex(name).on(table).columns([...columns]);
+  let builder = db.schema
+    .createIndex(name)
+    .on(table)
+    .columns([...columns]);
   if (options.unique === true) builder = builder.unique();
   await builder.execute();
 }

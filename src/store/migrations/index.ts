@@ -4,7 +4,14 @@
  *
  * @see https://kysely.dev/docs/migrations
  */
-import { Migrator, NO_MIGRATIONS, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
+import {
+  Migrator,
+  NO_MIGRATIONS,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResult,
+} from 'kysely';
 import { PosternError } from '../../errors/index.js';
 import type { Database } from '../database.js';
 import { columnKit, type ColumnKit } from './columns.js';
@@ -95,7 +102,8 @@ class StaticMigrationProvider implements MigrationProvider {
 
   private adapt(migration: PosternMigration): Migration {
     const { kit } = this;
-    const run = (step: (db: Kysely<unknown>, kit: ColumnKit) => Promise<void>) =>
+    const run =
+      (step: (db: Kysely<unknown>, kit: ColumnKit) => Promise<void>) =>
       async (db: Kysely<unknown>): Promise<void> => {
         if (kit.engine === 'sqlite') await db.transaction().execute((trx) => step(trx, kit));
         else await step(db, kit);

@@ -78,14 +78,24 @@ export interface RequestOptions {
 }
 
 /** Sends a request and parses the reply with `schema`; a 204 reply needs `z.null()`-free callers: use `send`. */
-export async function request<T>(method: string, path: string, schema: z.ZodMiniType<T>, options: RequestOptions = {}): Promise<T> {
+export async function request<T>(
+  method: string,
+  path: string,
+  schema: z.ZodMiniType<T>,
+  options: RequestOptions = {},
+): Promise<T> {
   const response = await perform(method, path, options);
   const json: unknown = await response.json().catch(() => {
     throw new ApiError(response.status, 'UI_BAD_REPLY', `The server's reply to ${method} ${path} is not JSON.`);
   });
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new ApiError(response.status, 'UI_BAD_REPLY', `The server's reply to ${method} ${path} has an unexpected shape.`, 'Reload the page; if it persists, the UI and the server are of different versions.');
+    throw new ApiError(
+      response.status,
+      'UI_BAD_REPLY',
+      `The server's reply to ${method} ${path} has an unexpected shape.`,
+      'Reload the page; if it persists, the UI and the server are of different versions.',
+    );
   }
   return parsed.data;
 }
@@ -108,18 +118,29 @@ async function perform(method: string, path: string, options: RequestOptions): P
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
   } catch {
-    throw new ApiError(0, 'UI_OFFLINE', 'Postern could not be reached.', 'Check that the server is running and your network connection, then try again.');
+    throw new ApiError(
+      0,
+      'UI_OFFLINE',
+      'Postern could not be reached.',
+      'Check that the server is running and your network connection, then try again.',
+    );
   }
   if (response.ok) return response;
   const error = await errorOf(response);
-  if (error.code === 'AUTH_REQUIRED' || error.code === 'AUTH_SESSION_EXPIRED') for (const listener of sessionLostListeners) listener(error);
+  if (error.code === 'AUTH_REQUIRED' || error.code === 'AUTH_SESSION_EXPIRED')
+    for (const listener of sessionLostListeners) listener(error);
   throw error;
 }
 
 async function errorOf(response: Response): Promise<ApiError> {
   const json: unknown = await response.json().catch(() => null);
   const parsed = errorBody.safeParse(json);
-  if (!parsed.success) return new ApiError(response.status, 'UI_HTTP_ERROR', `The server answered ${response.status} ${response.statusText}.`);
+  if (!parsed.success)
+    return new ApiError(
+      response.status,
+      'UI_HTTP_ERROR',
+      `The server answered ${response.status} ${response.statusText}.`,
+    );
   const { code, message, remedy, details } = parsed.data.error;
   return new ApiError(response.status, code, message, remedy, details);
 }
@@ -127,7 +148,8 @@ async function errorOf(response: Response): Promise<ApiError> {
 function withQuery(path: string, query: RequestOptions['query']): string {
   if (query === undefined) return path;
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined && value !== '') params.set(key, String(value));
   const text = params.toString();
   return text === '' ? path : `${path}?${text}`;
 }

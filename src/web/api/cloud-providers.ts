@@ -49,7 +49,12 @@ export function createProvider(fields: ProviderFields, secret: NewSecret | null)
     ...bodyOf(fields, false),
     service: 'microsoft-azure',
     type: 'outlook365',
-    ...(secret === null ? {} : { clientSecret: secret.clientSecret, ...(secret.expiresAt === '' ? {} : { clientSecretExpiresAt: secret.expiresAt }) }),
+    ...(secret === null
+      ? {}
+      : {
+          clientSecret: secret.clientSecret,
+          ...(secret.expiresAt === '' ? {} : { clientSecretExpiresAt: secret.expiresAt }),
+        }),
   };
   return request('POST', BASE, provider, { body });
 }
@@ -92,7 +97,10 @@ export function browserSignInUrl(id: number, loginHint: string): string {
   return `${BASE}/${id}/authenticate${query}`;
 }
 
-export function authenticate(id: number, body: { username?: string; password?: string; loginHint?: string } = {}): Promise<AuthenticateReply> {
+export function authenticate(
+  id: number,
+  body: { username?: string; password?: string; loginHint?: string } = {},
+): Promise<AuthenticateReply> {
   return request('POST', `${BASE}/${id}/authenticate`, authenticateReply, { body });
 }
 

@@ -29,7 +29,12 @@ export function deleteList(id: number): Promise<void> {
   return send('DELETE', `/api/lists/${id}`);
 }
 
-export function searchContacts(query: { q?: string; listId?: number; limit?: number; offset?: number }): Promise<Page<Contact>> {
+export function searchContacts(query: {
+  q?: string;
+  listId?: number;
+  limit?: number;
+  offset?: number;
+}): Promise<Page<Contact>> {
   return request('GET', '/api/contacts', pageOf(contact), { query });
 }
 

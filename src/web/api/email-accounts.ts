@@ -1,5 +1,15 @@
 import { request, send } from './client.js';
-import { connectionTest, emailAccount, eventPage, itemsOf, sending, type ConnectionTest, type EmailAccount, type EventPage, type Sending } from './schemas.js';
+import {
+  connectionTest,
+  emailAccount,
+  eventPage,
+  itemsOf,
+  sending,
+  type ConnectionTest,
+  type EmailAccount,
+  type EventPage,
+  type Sending,
+} from './schemas.js';
 
 const BASE = '/api/email/accounts';
 

@@ -56,7 +56,12 @@ export interface ReplyFields {
 /** Queues a reply; the idempotency key makes a repeated click queue one message only. */
 export function sendReply(interactionId: number, fields: ReplyFields, idempotencyKey: string): Promise<Queued> {
   return request('POST', `/api/interactions/${interactionId}/reply`, queued, {
-    body: { text: fields.text, replyAll: fields.replyAll, quote: fields.quote, ...(fields.attachments.length === 0 ? {} : { attachments: fields.attachments }) },
+    body: {
+      text: fields.text,
+      replyAll: fields.replyAll,
+      quote: fields.quote,
+      ...(fields.attachments.length === 0 ? {} : { attachments: fields.attachments }),
+    },
     headers: { 'idempotency-key': idempotencyKey },
   });
 }

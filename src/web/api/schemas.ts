@@ -29,7 +29,9 @@ export const grant = z.object({
   state: z.enum(['active', 'reauth_required', 'revoked']),
   lastInteractiveSignInAt: nullableString,
   lastRefreshAt: nullableString,
-  lastError: z.nullable(z.object({ code: z.string(), message: z.string(), remedy: nullableString, aadsts: nullableString })),
+  lastError: z.nullable(
+    z.object({ code: z.string(), message: z.string(), remedy: nullableString, aadsts: nullableString }),
+  ),
 });
 export type Grant = z.infer<typeof grant>;
 
@@ -45,7 +47,9 @@ export const provider = z.object({
   type: z.string(),
   applicationId: z.string(),
   tenantId: z.string(),
-  clientSecret: z.nullable(z.object({ hint: z.string(), expiresAt: nullableString, expiresInDays: z.nullable(z.number()) })),
+  clientSecret: z.nullable(
+    z.object({ hint: z.string(), expiresAt: nullableString, expiresInDays: z.nullable(z.number()) }),
+  ),
   redirectUri: nullableString,
   cloud: z.string(),
   authorityUrl: nullableString,
@@ -162,7 +166,11 @@ export const emailAccount = z.object({
   maxMessageBytes: z.number(),
   useIdle: z.boolean(),
   pollIntervalSeconds: z.number(),
-  firstSync: z.union([z.object({ kind: z.literal('days'), days: z.number() }), z.object({ kind: z.literal('all') }), z.object({ kind: z.literal('new') })]),
+  firstSync: z.union([
+    z.object({ kind: z.literal('days'), days: z.number() }),
+    z.object({ kind: z.literal('all') }),
+    z.object({ kind: z.literal('new') }),
+  ]),
   sendPerMinute: z.number(),
   recipientsPerDay: z.number(),
   status: z.string(),
@@ -303,7 +311,13 @@ export const sending = z.object({
   maxMessageBytes: z.number(),
   retryForHours: z.number(),
   usage: z.object({ messagesLastMinute: z.number(), recipientsLastDay: z.number() }),
-  outbox: z.object({ queued: z.number(), sending: z.number(), sent: z.number(), failed: z.number(), cancelled: z.number() }),
+  outbox: z.object({
+    queued: z.number(),
+    sending: z.number(),
+    sent: z.number(),
+    failed: z.number(),
+    cancelled: z.number(),
+  }),
 });
 export type Sending = z.infer<typeof sending>;
 

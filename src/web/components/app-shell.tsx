@@ -31,7 +31,8 @@ export function AppShell({ children }: { children: ComponentChildren }): JSX.Ele
   const location = useLocation();
   const [navOpen, setNavOpen] = useState(false);
   const items = NAV.filter((item) => !item.adminOnly || user.role === 'admin');
-  const current = (to: string): boolean => location.pathname === href(to) || location.pathname.startsWith(`${href(to)}/`);
+  const current = (to: string): boolean =>
+    location.pathname === href(to) || location.pathname.startsWith(`${href(to)}/`);
   const previous = useRef(location.pathname);
   // A new page moves the focus to its content, as a page load would, so that screen readers
   // announce it; moving between conversations of the inbox keeps the focus where it is.
@@ -61,14 +62,24 @@ export function AppShell({ children }: { children: ComponentChildren }): JSX.Ele
         <Link to="/" class="brand">
           Postern
         </Link>
-        <button type="button" class="nav-toggle" aria-expanded={navOpen} aria-controls="primary-nav" onClick={() => setNavOpen(!navOpen)}>
+        <button
+          type="button"
+          class="nav-toggle"
+          aria-expanded={navOpen}
+          aria-controls="primary-nav"
+          onClick={() => setNavOpen(!navOpen)}
+        >
           Menu
         </button>
         <nav id="primary-nav" aria-label="Main" class={navOpen ? 'primary-nav open' : 'primary-nav'}>
           <ul>
             {items.map((item) => (
               <li key={item.to}>
-                <Link to={item.to} aria-current={current(item.to) ? 'page' : undefined} onClick={() => setNavOpen(false)}>
+                <Link
+                  to={item.to}
+                  aria-current={current(item.to) ? 'page' : undefined}
+                  onClick={() => setNavOpen(false)}
+                >
                   {item.label}
                 </Link>
               </li>
@@ -92,7 +103,15 @@ export function AppShell({ children }: { children: ComponentChildren }): JSX.Ele
   );
 }
 
-export function PageHeader({ title, actions, children }: { title: string; actions?: ComponentChildren; children?: ComponentChildren }): JSX.Element {
+export function PageHeader({
+  title,
+  actions,
+  children,
+}: {
+  title: string;
+  actions?: ComponentChildren;
+  children?: ComponentChildren;
+}): JSX.Element {
   useEffect(() => {
     document.title = `${title} — Postern`;
   }, [title]);

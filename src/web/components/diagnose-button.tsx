@@ -8,7 +8,13 @@ import { Dialog } from './dialog.js';
 import { DiagnosisReport } from './diagnosis-report.js';
 import { ErrorNotice } from './notice.js';
 
-export function DiagnoseButton({ target, label }: { target: { account: number } | { provider: number }; label: string }): JSX.Element {
+export function DiagnoseButton({
+  target,
+  label,
+}: {
+  target: { account: number } | { provider: number };
+  label: string;
+}): JSX.Element {
   const [open, setOpen] = useState(false);
   const [result, setResult] = useState<Diagnosis | null>(null);
   const submission = useSubmit();

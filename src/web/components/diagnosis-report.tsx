@@ -12,7 +12,11 @@ const RESULTS: Record<Diagnosis['sections'][number]['checks'][number]['result'],
 
 export function DiagnosisReport({ diagnosis }: { diagnosis: Diagnosis }): JSX.Element {
   const warnings = diagnosis.sections.flatMap((s) => s.checks).filter((c) => c.result === 'warning').length;
-  const summary = !diagnosis.ok ? 'Some checks failed.' : warnings > 0 ? `Everything works; ${warnings === 1 ? '1 warning needs' : `${warnings} warnings need`} attention.` : 'Every check passed.';
+  const summary = !diagnosis.ok
+    ? 'Some checks failed.'
+    : warnings > 0
+      ? `Everything works; ${warnings === 1 ? '1 warning needs' : `${warnings} warnings need`} attention.`
+      : 'Every check passed.';
   const tone = !diagnosis.ok ? 'error' : warnings > 0 ? 'warn' : 'success';
   return (
     <div class="diagnosis">

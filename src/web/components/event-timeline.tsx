@@ -7,7 +7,13 @@ import { formatDateTime } from '../lib/format.js';
 import { toApiError } from '../lib/use-resource.js';
 import { ErrorNotice } from './notice.js';
 
-export function EventTimeline({ load, refreshKey }: { load: (before?: number) => Promise<EventPage>; refreshKey: string }): JSX.Element {
+export function EventTimeline({
+  load,
+  refreshKey,
+}: {
+  load: (before?: number) => Promise<EventPage>;
+  refreshKey: string;
+}): JSX.Element {
   const [events, setEvents] = useState<TimelineEvent[] | undefined>(undefined);
   const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState<ApiError | undefined>(undefined);

@@ -13,16 +13,30 @@ interface Common {
 }
 
 function describedBy(id: string, help: unknown, problem: string | undefined): string | undefined {
-  const ids = [help === undefined ? null : `${id}-help`, problem === undefined ? null : `${id}-problem`].filter((x) => x !== null);
+  const ids = [help === undefined ? null : `${id}-help`, problem === undefined ? null : `${id}-problem`].filter(
+    (x) => x !== null,
+  );
   return ids.length === 0 ? undefined : ids.join(' ');
 }
 
-function Frame({ id, label, help, problem, required, children }: Common & { id: string; children: ComponentChildren }): JSX.Element {
+function Frame({
+  id,
+  label,
+  help,
+  problem,
+  required,
+  children,
+}: Common & { id: string; children: ComponentChildren }): JSX.Element {
   return (
     <div class={problem === undefined ? 'field' : 'field field-invalid'}>
       <label for={id}>
         {label}
-        {required === true ? <span class="required" aria-hidden="true"> *</span> : null}
+        {required === true ? (
+          <span class="required" aria-hidden="true">
+            {' '}
+            *
+          </span>
+        ) : null}
       </label>
       {children}
       {help === undefined ? null : (
@@ -90,7 +104,9 @@ export function TextField(props: TextFieldProps): JSX.Element {
   );
 }
 
-export function TextArea(props: Common & { value: string; onValue: (value: string) => void; rows?: number; placeholder?: string }): JSX.Element {
+export function TextArea(
+  props: Common & { value: string; onValue: (value: string) => void; rows?: number; placeholder?: string },
+): JSX.Element {
   const id = useId();
   return (
     <Frame id={id} {...props}>
@@ -113,7 +129,9 @@ export interface Option {
   label: string;
 }
 
-export function SelectField(props: Common & { value: string; onValue: (value: string) => void; options: Option[] }): JSX.Element {
+export function SelectField(
+  props: Common & { value: string; onValue: (value: string) => void; options: Option[] },
+): JSX.Element {
   const id = useId();
   return (
     <Frame id={id} {...props}>
@@ -135,11 +153,22 @@ export function SelectField(props: Common & { value: string; onValue: (value: st
   );
 }
 
-export function CheckboxField(props: { label: string; checked: boolean; onChecked: (checked: boolean) => void; help?: string }): JSX.Element {
+export function CheckboxField(props: {
+  label: string;
+  checked: boolean;
+  onChecked: (checked: boolean) => void;
+  help?: string;
+}): JSX.Element {
   const id = useId();
   return (
     <div class="field field-checkbox">
-      <input id={id} type="checkbox" checked={props.checked} onChange={(event) => props.onChecked(event.currentTarget.checked)} aria-describedby={props.help === undefined ? undefined : `${id}-help`} />
+      <input
+        id={id}
+        type="checkbox"
+        checked={props.checked}
+        onChange={(event) => props.onChecked(event.currentTarget.checked)}
+        aria-describedby={props.help === undefined ? undefined : `${id}-help`}
+      />
       <label for={id}>{props.label}</label>
       {props.help === undefined ? null : (
         <p id={`${id}-help`} class="field-help">

@@ -20,7 +20,8 @@ export function MenuButton({ label, items }: { label: string; items: MenuItem[] 
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLUListElement>(null);
 
-  const itemButtons = (): HTMLButtonElement[] => Array.from(menuRef.current?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]:not([disabled])') ?? []);
+  const itemButtons = (): HTMLButtonElement[] =>
+    Array.from(menuRef.current?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]:not([disabled])') ?? []);
   const focusItem = (index: number): void => {
     const buttons = itemButtons();
     if (buttons.length === 0) return;
@@ -36,7 +37,11 @@ export function MenuButton({ label, items }: { label: string; items: MenuItem[] 
     focusItem(0);
     const onPointer = (event: PointerEvent): void => {
       const target = event.target;
-      if (target instanceof Node && (menuRef.current?.contains(target) === true || buttonRef.current?.contains(target) === true)) return;
+      if (
+        target instanceof Node &&
+        (menuRef.current?.contains(target) === true || buttonRef.current?.contains(target) === true)
+      )
+        return;
       setOpen(false);
     };
     document.addEventListener('pointerdown', onPointer);
@@ -94,7 +99,15 @@ export function MenuButton({ label, items }: { label: string; items: MenuItem[] 
       >
         {label} <span aria-hidden="true">▾</span>
       </button>
-      <ul ref={menuRef} id={menuId} role="menu" aria-label={label} class="menu-list" hidden={!open} onKeyDown={onMenuKey}>
+      <ul
+        ref={menuRef}
+        id={menuId}
+        role="menu"
+        aria-label={label}
+        class="menu-list"
+        hidden={!open}
+        onKeyDown={onMenuKey}
+      >
         {items.map((item) => (
           <li key={item.label} role="none">
             <button

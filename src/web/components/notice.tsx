@@ -10,25 +10,25 @@ export function ErrorNotice({ error, title }: { error: ApiError; title?: string 
   return (
     <div class="notice notice-error" role="alert">
       <div class="notice-body">
-      {title === undefined ? null : <p class="notice-title">{title}</p>}
-      <p>{error.message}</p>
-      {fields.length > 0 ? (
-        <ul class="notice-fields">
-          {fields.map((f) => (
-            <li key={f.field}>
-              <code>{f.field}</code> {f.problem}
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      {error.remedy === undefined ? null : (
-        <p class="notice-remedy">
-          <strong>What to do:</strong> {error.remedy}
+        {title === undefined ? null : <p class="notice-title">{title}</p>}
+        <p>{error.message}</p>
+        {fields.length > 0 ? (
+          <ul class="notice-fields">
+            {fields.map((f) => (
+              <li key={f.field}>
+                <code>{f.field}</code> {f.problem}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+        {error.remedy === undefined ? null : (
+          <p class="notice-remedy">
+            <strong>What to do:</strong> {error.remedy}
+          </p>
+        )}
+        <p class="notice-code">
+          Error code: <code>{error.code}</code>
         </p>
-      )}
-      <p class="notice-code">
-        Error code: <code>{error.code}</code>
-      </p>
       </div>
     </div>
   );

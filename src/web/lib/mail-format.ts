@@ -2,7 +2,9 @@
 import type { MailAddress } from '../api/schemas.js';
 
 export function formatAddress(address: MailAddress): string {
-  return address.name === '' || address.name === address.address ? address.address : `${address.name} <${address.address}>`;
+  return address.name === '' || address.name === address.address
+    ? address.address
+    : `${address.name} <${address.address}>`;
 }
 
 export function formatAddresses(list: MailAddress[]): string {

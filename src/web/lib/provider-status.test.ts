@@ -47,7 +47,10 @@ const texts = (provider: Provider): string[] => providerBadges(provider).map((b)
 
 describe('provider status badges', () => {
   it('says who the provider is authenticated as', () => {
-    const provider = buildProvider({ status: 'authenticated', grants: [buildGrant(), buildGrant({ id: 2, upn: 'marco@contoso.com', state: 'revoked' })] });
+    const provider = buildProvider({
+      status: 'authenticated',
+      grants: [buildGrant(), buildGrant({ id: 2, upn: 'marco@contoso.com', state: 'revoked' })],
+    });
     expect(texts(provider)).toEqual(['Authenticated as andrea@contoso.com']);
     expect(providerBadges(provider)[0]?.tone).toBe('ok');
   });
@@ -58,14 +61,21 @@ describe('provider status badges', () => {
   });
 
   it('shows an error with its code next to the identities still signed in', () => {
-    const provider = buildProvider({ status: 'error', lastError: { code: 'AUTH_ACCESS_DENIED', message: 'm', remedy: null }, grants: [buildGrant()] });
+    const provider = buildProvider({
+      status: 'error',
+      lastError: { code: 'AUTH_ACCESS_DENIED', message: 'm', remedy: null },
+      grants: [buildGrant()],
+    });
     expect(texts(provider)).toEqual(['Error: AUTH_ACCESS_DENIED', 'Authenticated as andrea@contoso.com']);
   });
 
   it('counts down the client secret from 30 days, and says when it has expired', () => {
     const secret = (expiresInDays: number) => ({ hint: '…789', expiresAt: '2026-02-01T00:00:00.000Z', expiresInDays });
     expect(texts(buildProvider({ clientSecret: secret(30) }))).toEqual(['Not authenticated']);
-    expect(texts(buildProvider({ clientSecret: secret(12) }))).toEqual(['Not authenticated', 'Secret expires in 12 days']);
+    expect(texts(buildProvider({ clientSecret: secret(12) }))).toEqual([
+      'Not authenticated',
+      'Secret expires in 12 days',
+    ]);
     expect(texts(buildProvider({ clientSecret: secret(1) }))).toContain('Secret expires in 1 day');
     expect(texts(buildProvider({ clientSecret: secret(0) }))).toContain('Secret expires today');
     expect(texts(buildProvider({ clientSecret: secret(-1) }))).toContain('Secret expired');
@@ -77,7 +87,11 @@ describe('provider status badges', () => {
   });
 
   it('names an app-only grant as the application', () => {
-    const provider = buildProvider({ status: 'authenticated', grantType: 'client_credentials', grants: [buildGrant({ upn: null, displayName: null, objectId: null })] });
+    const provider = buildProvider({
+      status: 'authenticated',
+      grantType: 'client_credentials',
+      grants: [buildGrant({ upn: null, displayName: null, objectId: null })],
+    });
     expect(texts(provider)).toEqual(['Authenticated as the application']);
   });
 });

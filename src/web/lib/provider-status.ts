@@ -23,7 +23,8 @@ export function providerBadges(provider: Provider): Badge[] {
   const badges: Badge[] = [statusBadge(provider)];
   // An error of the provider (a failed sign-in, say) leaves the identities signed in before.
   const active = provider.grants.filter((g) => g.state === 'active').map(grantIdentity);
-  if (provider.status === 'error' && active.length > 0) badges.push({ tone: 'ok', text: `Authenticated as ${active.join(', ')}` });
+  if (provider.status === 'error' && active.length > 0)
+    badges.push({ tone: 'ok', text: `Authenticated as ${active.join(', ')}` });
   const secret = secretBadge(provider);
   if (secret !== null) badges.push(secret);
   return badges;
@@ -39,7 +40,10 @@ function statusBadge(provider: Provider): Badge {
     }
     case 'reauth_required': {
       const who = provider.grants.filter((g) => g.state === 'reauth_required').map(grantIdentity);
-      return { tone: 'warn', text: who.length === 0 ? 'Re-authentication required' : `Re-authentication required for ${who.join(', ')}` };
+      return {
+        tone: 'warn',
+        text: who.length === 0 ? 'Re-authentication required' : `Re-authentication required for ${who.join(', ')}`,
+      };
     }
     case 'error':
       return { tone: 'error', text: provider.lastError === null ? 'Error' : `Error: ${provider.lastError.code}` };
@@ -57,7 +61,8 @@ function secretBadge(provider: Provider): Badge | null {
   // The API floors the remaining time: any time past the expiry is negative.
   if (days < 0) return { tone: 'error', text: 'Secret expired' };
   if (days === 0) return { tone: 'warn', text: 'Secret expires today' };
-  if (days < SECRET_WARNING_DAYS) return { tone: 'warn', text: days === 1 ? 'Secret expires in 1 day' : `Secret expires in ${days} days` };
+  if (days < SECRET_WARNING_DAYS)
+    return { tone: 'warn', text: days === 1 ? 'Secret expires in 1 day' : `Secret expires in ${days} days` };
   return null;
 }
 

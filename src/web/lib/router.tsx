@@ -50,7 +50,15 @@ interface LinkProps {
 
 export function Link({ to, children, onClick: after, ...rest }: LinkProps): JSX.Element {
   const onClick = (event: TargetedMouseEvent<HTMLAnchorElement>): void => {
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey
+    )
+      return;
     event.preventDefault();
     navigate(to);
     after?.();

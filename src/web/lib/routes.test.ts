@@ -7,8 +7,11 @@ describe('UI routes', () => {
     expect(matchRoute('/ui/cloud-providers/12/edit')).toEqual({ name: 'provider-edit', params: { id: '12' } });
   });
 
-  it('matches a conversation in an account\'s inbox', () => {
-    expect(matchRoute('/ui/inbox/2/15')).toEqual({ name: 'inbox-conversation', params: { accountId: '2', interactionId: '15' } });
+  it("matches a conversation in an account's inbox", () => {
+    expect(matchRoute('/ui/inbox/2/15')).toEqual({
+      name: 'inbox-conversation',
+      params: { accountId: '2', interactionId: '15' },
+    });
     expect(matchRoute('/ui/inbox/2')).toEqual({ name: 'inbox-account', params: { accountId: '2' } });
   });
 

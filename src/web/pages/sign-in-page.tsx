@@ -6,7 +6,13 @@ import { TextField } from '../components/fields.js';
 import { ErrorNotice, Notice } from '../components/notice.js';
 import { useSubmit } from '../lib/use-submit.js';
 
-export function SignInPage({ notice, onSignedIn }: { notice: string | undefined; onSignedIn: (user: User) => void }): JSX.Element {
+export function SignInPage({
+  notice,
+  onSignedIn,
+}: {
+  notice: string | undefined;
+  onSignedIn: (user: User) => void;
+}): JSX.Element {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const submit = useSubmit();
@@ -34,7 +40,14 @@ export function SignInPage({ notice, onSignedIn }: { notice: string | undefined;
         {notice === undefined ? null : <Notice tone="info">{notice}</Notice>}
         {submit.error === undefined ? null : <ErrorNotice error={submit.error} />}
         <TextField label="Username" value={username} onValue={setUsername} autocomplete="username" required />
-        <TextField label="Password" type="password" value={password} onValue={setPassword} autocomplete="current-password" required />
+        <TextField
+          label="Password"
+          type="password"
+          value={password}
+          onValue={setPassword}
+          autocomplete="current-password"
+          required
+        />
         <button type="submit" class="button button-primary" disabled={submit.busy}>
           {submit.busy ? 'Signing in…' : 'Sign in'}
         </button>

@@ -11,7 +11,13 @@ export async function signIn(page: Page, baseUrl: string, username: string, pass
 }
 
 /** Calls the API as the signed-in browser does: session cookie plus the CSRF header. */
-export async function apiCall(context: BrowserContext, baseUrl: string, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function apiCall(
+  context: BrowserContext,
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
   const csrf = (await context.cookies(baseUrl)).find((c) => c.name === 'postern_csrf')?.value ?? '';
   const response = await context.request.fetch(`${baseUrl}${path}`, {
     method,
@@ -25,6 +31,11 @@ export async function apiCall(context: BrowserContext, baseUrl: string, method: 
 }
 
 /** Creates something through the API and returns its id. */
-export async function createThrough(context: BrowserContext, baseUrl: string, path: string, body: unknown): Promise<number> {
+export async function createThrough(
+  context: BrowserContext,
+  baseUrl: string,
+  path: string,
+  body: unknown,
+): Promise<number> {
   return z.object({ id: z.number() }).parse(await apiCall(context, baseUrl, 'POST', path, body)).id;
 }

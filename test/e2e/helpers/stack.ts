@@ -59,7 +59,7 @@ export async function startStack(): Promise<Stack> {
       if (match?.[1] !== undefined) password = match[1];
     },
   });
-  if (password === '') throw new Error('Postern did not print the first administrator\'s password');
+  if (password === '') throw new Error("Postern did not print the first administrator's password");
   return {
     emulator,
     server,
@@ -81,7 +81,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (address !== null && typeof address === 'object' ? resolve(address.port) : reject(new Error('no free port'))));
+      probe.close(() =>
+        address !== null && typeof address === 'object' ? resolve(address.port) : reject(new Error('no free port')),
+      );
     });
   });
 }

@@ -43,7 +43,12 @@ export function parseForms(html: string): ParsedForm[] {
       if (name === undefined || type === 'checkbox' || type === 'submit') continue;
       fields[name] = attribute(tag, 'value') ?? '';
     }
-    forms.push({ id: attribute(` ${open}`, 'id'), method: (attribute(` ${open}`, 'method') ?? 'get').toLowerCase(), action: attribute(` ${open}`, 'action') ?? '', fields });
+    forms.push({
+      id: attribute(` ${open}`, 'id'),
+      method: (attribute(` ${open}`, 'method') ?? 'get').toLowerCase(),
+      action: attribute(` ${open}`, 'action') ?? '',
+      fields,
+    });
   }
   return forms;
 }
@@ -58,7 +63,13 @@ export function pageError(html: string): { code: number; message: string } | und
 export type WalkResult =
   | { kind: 'redirect'; location: URL }
   | { kind: 'form_post'; action: string; fields: Record<string, string> }
-  | { kind: 'page'; status: number; html: string; form: ParsedForm | undefined; error: { code: number; message: string } | undefined };
+  | {
+      kind: 'page';
+      status: number;
+      html: string;
+      form: ParsedForm | undefined;
+      error: { code: number; message: string } | undefined;
+    };
 
 /** What to answer on each page. */
 export interface Answers {
@@ -90,7 +101,11 @@ export class FormBrowser {
     const headers: Record<string, string> = {};
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (init.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const response = await this.#fetch(url, { method: init.method, headers, ...(init.body === undefined ? {} : { body: init.body }) });
+    const response = await this.#fetch(url, {
+      method: init.method,
+      headers,
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const [name, ...value] = (pair ?? '').split('=');
@@ -138,7 +153,8 @@ export class FormBrowser {
       const key = `${form.id}:${form.fields.ctx ?? ''}:${result.error?.code ?? ''}`;
       if (seen.has(key)) return result;
       seen.add(key);
-      if (result.error !== undefined && form.id !== 'credentials' && form.id !== 'mfa' && form.id !== 'devicecode') return result;
+      if (result.error !== undefined && form.id !== 'credentials' && form.id !== 'mfa' && form.id !== 'devicecode')
+        return result;
       switch (form.id) {
         case 'devicecode':
           if (answers.userCode === undefined || result.error !== undefined) return result;
@@ -149,7 +165,9 @@ export class FormBrowser {
           result = await this.submit(
             form,
             url,
-            answers.cancelSignIn === true ? { action: 'cancel' } : { loginfmt: answers.username ?? '', passwd: answers.password ?? '', action: 'signin' },
+            answers.cancelSignIn === true
+              ? { action: 'cancel' }
+              : { loginfmt: answers.username ?? '', passwd: answers.password ?? '', action: 'signin' },
           );
           break;
         case 'mfa':

@@ -18,7 +18,12 @@ export const CONTOSO = {
   domain: 'contoso.com',
   andrea: { upn: 'andrea@contoso.com', password: 'Andrea#2025', id: 'a1b2c3d4-0001-4000-8000-00000000a001' },
   marco: { upn: 'marco@contoso.com', password: 'Marco#2025', id: 'a1b2c3d4-0002-4000-8000-00000000a002' },
-  giulia: { upn: 'giulia@contoso.com', password: 'Giulia#2025', mfaCode: '246810', id: 'a1b2c3d4-0003-4000-8000-00000000a003' },
+  giulia: {
+    upn: 'giulia@contoso.com',
+    password: 'Giulia#2025',
+    mfaCode: '246810',
+    id: 'a1b2c3d4-0003-4000-8000-00000000a003',
+  },
   luca: { upn: 'luca@contoso.com', password: 'Luca#2025', id: 'a1b2c3d4-0004-4000-8000-00000000a004' },
   admin: { upn: 'admin@contoso.onmicrosoft.com', password: 'Admin#2025', id: 'a1b2c3d4-0005-4000-8000-00000000a005' },
   web: {
@@ -91,7 +96,9 @@ export async function discover(
   options: { tenant?: string; metadata?: Partial<client.ClientMetadata> } = {},
 ): Promise<client.Configuration> {
   const issuer = new URL(`${emu.base}/${options.tenant ?? CONTOSO.tenantId}/v2.0`);
-  return client.discovery(issuer, clientId, options.metadata, auth, { [client.customFetch]: openidFetch(emu.handle.fetch) });
+  return client.discovery(issuer, clientId, options.metadata, auth, {
+    [client.customFetch]: openidFetch(emu.handle.fetch),
+  });
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -114,10 +121,17 @@ export type AadErrorJson = z.infer<typeof aadErrorSchema>;
 /** Asserts a body is Microsoft's error shape with this AADSTS code and `error` value. */
 export function expectAadError(body: unknown, code: number, error: string): AadErrorJson {
   const json = aadErrorSchema.parse(body);
-  expect(json).toMatchObject({ error, error_codes: [code], error_uri: `https://login.microsoftonline.com/error?code=${code}` });
+  expect(json).toMatchObject({
+    error,
+    error_codes: [code],
+    error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+  });
   expect(json.timestamp).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$/);
   expect(json.error_description).toMatch(
-    new RegExp(`^AADSTS${code}: .+\\r\\nTrace ID: ${json.trace_id}\\r\\nCorrelation ID: ${json.correlation_id}\\r\\nTimestamp: ${json.timestamp}$`, 's'),
+    new RegExp(
+      `^AADSTS${code}: .+\\r\\nTrace ID: ${json.trace_id}\\r\\nCorrelation ID: ${json.correlation_id}\\r\\nTimestamp: ${json.timestamp}$`,
+      's',
+    ),
   );
   return json;
 }
@@ -128,11 +142,14 @@ export async function postToken(
   params: Record<string, string>,
   options: { tenant?: string; headers?: Record<string, string>; path?: string } = {},
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const response = await emu.handle.fetch(`${emu.base}/${options.tenant ?? CONTOSO.tenantId}/oauth2/v2.0/${options.path ?? 'token'}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers },
-    body: new URLSearchParams(params).toString(),
-  });
+  const response = await emu.handle.fetch(
+    `${emu.base}/${options.tenant ?? CONTOSO.tenantId}/oauth2/v2.0/${options.path ?? 'token'}`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers },
+      body: new URLSearchParams(params).toString(),
+    },
+  );
   const body: unknown = await response.json();
   if (typeof body !== 'object' || body === null) throw new Error('token endpoint answered non-object JSON');
   return { status: response.status, body: { ...body }, headers: response.headers };

@@ -33,13 +33,28 @@ export async function startExchangeEmulator(): Promise<ExchangeEmulator> {
 const tokenResponse = z.object({ access_token: z.string(), expires_in: z.number() });
 
 /** A delegated Exchange token by the password grant (the sample public client), over HTTPS. */
-export async function passwordToken(emu: TestEmulator, user: { upn: string; password: string }, scope = EXCHANGE_SCOPES): Promise<string> {
-  return requestToken(emu, { grant_type: 'password', client_id: CONTOSO.publicClient.appId, username: user.upn, password: user.password, scope });
+export async function passwordToken(
+  emu: TestEmulator,
+  user: { upn: string; password: string },
+  scope = EXCHANGE_SCOPES,
+): Promise<string> {
+  return requestToken(emu, {
+    grant_type: 'password',
+    client_id: CONTOSO.publicClient.appId,
+    username: user.upn,
+    password: user.password,
+    scope,
+  });
 }
 
 /** An app-only Exchange token by client credentials (the sample daemon). */
 export async function appToken(emu: TestEmulator): Promise<string> {
-  return requestToken(emu, { grant_type: 'client_credentials', client_id: CONTOSO.daemon.appId, client_secret: CONTOSO.daemon.secret, scope: 'https://outlook.office365.com/.default' });
+  return requestToken(emu, {
+    grant_type: 'client_credentials',
+    client_id: CONTOSO.daemon.appId,
+    client_secret: CONTOSO.daemon.secret,
+    scope: 'https://outlook.office365.com/.default',
+  });
 }
 
 async function requestToken(emu: TestEmulator, form: Record<string, string>): Promise<string> {

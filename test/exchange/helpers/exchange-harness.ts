@@ -16,7 +16,9 @@ export interface ExchangeHarness {
   stop(): Promise<void>;
 }
 
-export async function startExchangeHarness(options: Partial<Pick<ExchangeServiceOptions, 'imap' | 'smtp' | 'dataDir'>> = {}): Promise<ExchangeHarness> {
+export async function startExchangeHarness(
+  options: Partial<Pick<ExchangeServiceOptions, 'imap' | 'smtp' | 'dataDir'>> = {},
+): Promise<ExchangeHarness> {
   const clock = new ManualClock();
   const tenant = new FakeTenant(clock);
   const cert = selfSignedCertificate();
@@ -34,7 +36,9 @@ export async function startExchangeHarness(options: Partial<Pick<ExchangeService
 }
 
 /** A small RFC 5322 message. */
-export function sampleMessage(options: { subject?: string; from?: string; to?: string; messageId?: string; body?: string } = {}): Buffer {
+export function sampleMessage(
+  options: { subject?: string; from?: string; to?: string; messageId?: string; body?: string } = {},
+): Buffer {
   const lines = [
     `From: ${options.from ?? 'Customer <customer@example.org>'}`,
     `To: ${options.to ?? 'andrea@contoso.com'}`,

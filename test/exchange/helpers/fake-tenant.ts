@@ -5,7 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExchangeAccess } from '../../../emulator/exchange/access.js';
-import { createExchangeAccess, type MailboxFacts, type TokenFacts, type UserFacts } from '../../../emulator/exchange/access-policy.js';
+import {
+  createExchangeAccess,
+  type MailboxFacts,
+  type TokenFacts,
+  type UserFacts,
+} from '../../../emulator/exchange/access-policy.js';
 import type { ExchangeClock } from '../../../emulator/exchange/exchange-clock.js';
 
 export const TENANT_ID = '4b2e3c1d-0000-4000-8000-00000000c0de';
@@ -62,7 +67,15 @@ export class FakeTenant {
   }
 
   addSharedMailbox(address: string): MutableMailbox {
-    const mailbox: MutableMailbox = { address: address.toLowerCase(), kind: 'shared', fullAccess: [], sendAs: [], imapEnabled: true, smtpAuthEnabled: null, aliases: [] };
+    const mailbox: MutableMailbox = {
+      address: address.toLowerCase(),
+      kind: 'shared',
+      fullAccess: [],
+      sendAs: [],
+      imapEnabled: true,
+      smtpAuthEnabled: null,
+      aliases: [],
+    };
     this.mailboxes.set(address.toLowerCase(), mailbox);
     return mailbox;
   }
@@ -98,7 +111,14 @@ export class FakeTenant {
   /** An app-only Exchange token with roles. */
   appToken(appId: string, roles: string[], ttlMs = 3_600_000): string {
     const token = `app-${randomUUID()}`;
-    this.tokens.set(token, { audience: 'https://outlook.office365.com', scopes: [], roles, tenantId: TENANT_ID, appId, expiresAt: this.clock.now() + ttlMs });
+    this.tokens.set(token, {
+      audience: 'https://outlook.office365.com',
+      scopes: [],
+      roles,
+      tenantId: TENANT_ID,
+      appId,
+      expiresAt: this.clock.now() + ttlMs,
+    });
     return token;
   }
 

@@ -30,7 +30,9 @@ export class RawClient {
 
   static connect(port: number, ca: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => resolve(new RawClient(socket)));
+      const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () =>
+        resolve(new RawClient(socket)),
+      );
       socket.once('error', reject);
     });
   }

@@ -17,8 +17,19 @@ const GRAPH = 'https://graph.microsoft.com';
 export async function startGraphEmulator(): Promise<TestEmulator> {
   const emu = await startTestEmulator({ exchange: { inMemory: true } });
   const consent = (user: string, scopes: string[]): Promise<unknown> =>
-    emu.control('POST', '/consents', { tenant: CONTOSO.tenantId, appId: CONTOSO.publicClient.appId, user, scopes: scopes.map((s) => `${GRAPH}/${s}`) });
-  await consent(CONTOSO.andrea.upn, ['User.Read', 'Mail.ReadWrite', 'Mail.Send', 'Mail.ReadWrite.Shared', 'Mail.Send.Shared']);
+    emu.control('POST', '/consents', {
+      tenant: CONTOSO.tenantId,
+      appId: CONTOSO.publicClient.appId,
+      user,
+      scopes: scopes.map((s) => `${GRAPH}/${s}`),
+    });
+  await consent(CONTOSO.andrea.upn, [
+    'User.Read',
+    'Mail.ReadWrite',
+    'Mail.Send',
+    'Mail.ReadWrite.Shared',
+    'Mail.Send.Shared',
+  ]);
   await consent(CONTOSO.marco.upn, ['User.Read', 'Mail.ReadWrite', 'Mail.Send']);
   return emu;
 }
@@ -37,13 +48,28 @@ async function token(emu: TestEmulator, form: Record<string, string>): Promise<s
 }
 
 /** A delegated token by ROPC on the public client; Graph by default, or any scope string. */
-export function userToken(emu: TestEmulator, user: { upn: string; password: string }, scope = `${GRAPH}/Mail.ReadWrite`): Promise<string> {
-  return token(emu, { grant_type: 'password', client_id: CONTOSO.publicClient.appId, username: user.upn, password: user.password, scope });
+export function userToken(
+  emu: TestEmulator,
+  user: { upn: string; password: string },
+  scope = `${GRAPH}/Mail.ReadWrite`,
+): Promise<string> {
+  return token(emu, {
+    grant_type: 'password',
+    client_id: CONTOSO.publicClient.appId,
+    username: user.upn,
+    password: user.password,
+    scope,
+  });
 }
 
 /** An app-only Graph token of the daemon (roles Mail.ReadWrite, Mail.Send). */
 export function appToken(emu: TestEmulator): Promise<string> {
-  return token(emu, { grant_type: 'client_credentials', client_id: CONTOSO.daemon.appId, client_secret: CONTOSO.daemon.secret, scope: `${GRAPH}/.default` });
+  return token(emu, {
+    grant_type: 'client_credentials',
+    client_id: CONTOSO.daemon.appId,
+    client_secret: CONTOSO.daemon.secret,
+    scope: `${GRAPH}/.default`,
+  });
 }
 
 /** A Graph response, its JSON parsed when there is some. */
@@ -65,7 +91,11 @@ export class GraphClient {
     return path.startsWith('https://') ? path : `${this.emu.base}/v1.0${path}`;
   }
 
-  async call(method: string, path: string, options: { body?: unknown; text?: string; headers?: Record<string, string> } = {}): Promise<GraphResponse> {
+  async call(
+    method: string,
+    path: string,
+    options: { body?: unknown; text?: string; headers?: Record<string, string> } = {},
+  ): Promise<GraphResponse> {
     const headers: Record<string, string> = { ...options.headers };
     if (this.accessToken !== undefined) headers.authorization = `Bearer ${this.accessToken}`;
     let body: string | undefined;
@@ -76,11 +106,20 @@ export class GraphClient {
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(options.body);
     }
-    const response = await this.emu.handle.fetch(this.url(path), { method, headers, ...(body === undefined ? {} : { body }) });
+    const response = await this.emu.handle.fetch(this.url(path), {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
     const text = await response.text();
     const type = response.headers.get('content-type') ?? '';
     const parsed: unknown = text !== '' && type.startsWith('application/json') ? JSON.parse(text) : {};
-    return { status: response.status, headers: response.headers, text, json: z.record(z.string(), z.unknown()).parse(parsed) };
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      json: z.record(z.string(), z.unknown()).parse(parsed),
+    };
   }
 
   get(path: string, headers?: Record<string, string>): Promise<GraphResponse> {
@@ -88,7 +127,10 @@ export class GraphClient {
   }
 
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<GraphResponse> {
-    return this.call('POST', path, { ...(body === undefined ? {} : { body }), ...(headers === undefined ? {} : { headers }) });
+    return this.call('POST', path, {
+      ...(body === undefined ? {} : { body }),
+      ...(headers === undefined ? {} : { headers }),
+    });
   }
 
   patch(path: string, body: unknown): Promise<GraphResponse> {
@@ -117,7 +159,13 @@ export const graphErrorSchema = z
       .object({
         code: z.string(),
         message: z.string(),
-        innerError: z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/), 'request-id': z.string().regex(GUID), 'client-request-id': z.string() }).strict(),
+        innerError: z
+          .object({
+            date: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/),
+            'request-id': z.string().regex(GUID),
+            'client-request-id': z.string(),
+          })
+          .strict(),
       })
       .strict(),
   })
@@ -139,6 +187,8 @@ export async function deliver(emu: TestEmulator, body: Record<string, unknown>):
 
 /** The Graph messages of a folder through the control API's view of the store (subjects only). */
 export async function storeSubjects(emu: TestEmulator, mailbox: string, folder: string): Promise<string[]> {
-  const listing = z.object({ messages: z.array(z.object({ subject: z.string().nullable() })) }).parse(await emu.control('GET', `/exchange/mailboxes/${mailbox}/folders/${encodeURIComponent(folder)}/messages`));
+  const listing = z
+    .object({ messages: z.array(z.object({ subject: z.string().nullable() })) })
+    .parse(await emu.control('GET', `/exchange/mailboxes/${mailbox}/folders/${encodeURIComponent(folder)}/messages`));
   return listing.messages.map((m) => m.subject ?? '');
 }

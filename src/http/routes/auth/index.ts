@@ -33,7 +33,12 @@ export async function authRoutes(app: FastifyInstance, deps: { services: Service
         access: 'public',
         rateLimit: { max: LIMITS.loginAttemptsPerWindow, timeWindow: LIMITS.loginWindowMs },
       },
-      schema: { tags: ['auth'], summary: 'Sign in with a username and password', body: loginBody, response: { 200: sessionReply } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in with a username and password',
+        body: loginBody,
+        response: { 200: sessionReply },
+      },
     },
     async (request, reply) => {
       const session = await auth.signIn(request.body.username, request.body.password, {
@@ -58,7 +63,10 @@ export async function authRoutes(app: FastifyInstance, deps: { services: Service
 
   routes.get(
     '/api/auth/me',
-    { config: { access: 'user' }, schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: userReply } } },
+    {
+      config: { access: 'user' },
+      schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: userReply } },
+    },
     async (request) => presentUser(await users.get(principalOf(request).userId)),
   );
 
@@ -74,7 +82,11 @@ export async function authRoutes(app: FastifyInstance, deps: { services: Service
       },
     },
     async (request, reply) => {
-      await users.changeOwnPassword(principalOf(request).userId, request.body.currentPassword, request.body.newPassword);
+      await users.changeOwnPassword(
+        principalOf(request).userId,
+        request.body.currentPassword,
+        request.body.newPassword,
+      );
       return reply.status(204).send(null);
     },
   );

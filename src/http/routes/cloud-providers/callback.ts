@@ -14,24 +14,40 @@ import { SESSION_COOKIE } from '../../plugins/auth.js';
  *
  * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#successful-response
  */
-export async function callbackRoutes(app: FastifyInstance, deps: { services: Services; config: Config }): Promise<void> {
-  const handle = async (request: FastifyRequest, reply: FastifyReply, parameters: URLSearchParams): Promise<FastifyReply> => {
+export async function callbackRoutes(
+  app: FastifyInstance,
+  deps: { services: Services; config: Config },
+): Promise<void> {
+  const handle = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    parameters: URLSearchParams,
+  ): Promise<FastifyReply> => {
     const sessionId = request.cookies[SESSION_COOKIE];
-    const outcome = await deps.services.signIn.completeAuthorization(parameters, sessionId ? hashToken(sessionId) : null);
+    const outcome = await deps.services.signIn.completeAuthorization(
+      parameters,
+      sessionId ? hashToken(sessionId) : null,
+    );
     return answer(reply, outcome, deps.config.publicUrl);
   };
   const summary = 'OAuth 2.0 redirect URI: completes a Cloud Provider authentication';
-  app.get(CALLBACK_PATH, { config: { access: 'public' }, schema: { tags: ['cloudProviders'], summary } }, (request, reply) =>
-    handle(request, reply, new URLSearchParams(request.url.split('?')[1] ?? '')),
+  app.get(
+    CALLBACK_PATH,
+    { config: { access: 'public' }, schema: { tags: ['cloudProviders'], summary } },
+    (request, reply) => handle(request, reply, new URLSearchParams(request.url.split('?')[1] ?? '')),
   );
-  app.post(CALLBACK_PATH, { config: { access: 'public' }, schema: { tags: ['cloudProviders'], summary } }, (request, reply) => {
-    const body = request.body;
-    const parameters = new URLSearchParams();
-    if (typeof body === 'object' && body !== null) {
-      for (const [key, value] of Object.entries(body)) if (typeof value === 'string') parameters.set(key, value);
-    }
-    return handle(request, reply, parameters);
-  });
+  app.post(
+    CALLBACK_PATH,
+    { config: { access: 'public' }, schema: { tags: ['cloudProviders'], summary } },
+    (request, reply) => {
+      const body = request.body;
+      const parameters = new URLSearchParams();
+      if (typeof body === 'object' && body !== null) {
+        for (const [key, value] of Object.entries(body)) if (typeof value === 'string') parameters.set(key, value);
+      }
+      return handle(request, reply, parameters);
+    },
+  );
 }
 
 function answer(reply: FastifyReply, outcome: CallbackOutcome, publicUrl: string): FastifyReply {
@@ -51,7 +67,10 @@ function answer(reply: FastifyReply, outcome: CallbackOutcome, publicUrl: string
     message: outcome.error.message,
     remedy: outcome.error.remedy,
     code: outcome.error.code,
-    link: { href: `${publicUrl}/ui/cloud-providers${outcome.providerId === null ? '' : `/${outcome.providerId}`}`, text: 'Back to Cloud Providers' },
+    link: {
+      href: `${publicUrl}/ui/cloud-providers${outcome.providerId === null ? '' : `/${outcome.providerId}`}`,
+      text: 'Back to Cloud Providers',
+    },
   });
   return reply.status(outcome.error.status).type('text/html; charset=utf-8').send(page);
 }

@@ -42,24 +42,46 @@ function presentFlow(flow: DeviceFlowStatus): z.infer<typeof deviceFlowReply> {
     ...(flow.grant === undefined ? {} : { grant: presentGrant(flow.grant) }),
     ...(flow.error === undefined
       ? {}
-      : { error: { code: flow.error.code, message: flow.error.message, ...(flow.error.remedy === undefined ? {} : { remedy: flow.error.remedy }) } }),
+      : {
+          error: {
+            code: flow.error.code,
+            message: flow.error.message,
+            ...(flow.error.remedy === undefined ? {} : { remedy: flow.error.remedy }),
+          },
+        }),
   };
 }
 
 /** Cloud Providers (admins only) and the OAuth callback (public, checked by state). */
-export async function cloudProviderRoutes(app: FastifyInstance, deps: { services: Services; config: Config }): Promise<void> {
+export async function cloudProviderRoutes(
+  app: FastifyInstance,
+  deps: { services: Services; config: Config },
+): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { providers, signIn } = deps.services;
   await app.register(callbackRoutes, deps);
 
   routes.get(
     '/api/cloudProviders',
-    { schema: { tags: TAGS, summary: 'List Cloud Providers with their status', response: { 200: z.object({ items: z.array(providerReply) }) } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'List Cloud Providers with their status',
+        response: { 200: z.object({ items: z.array(providerReply) }) },
+      },
+    },
     async () => ({ items: (await providers.list()).map(presentProvider) }),
   );
   routes.post(
     '/api/cloudProviders',
-    { schema: { tags: TAGS, summary: 'Create a Cloud Provider from an Azure app registration', body: providerBody, response: { 201: providerReply } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Create a Cloud Provider from an Azure app registration',
+        body: providerBody,
+        response: { 201: providerReply },
+      },
+    },
     async (request, reply) => reply.status(201).send(presentProvider(await providers.create(request.body))),
   );
   routes.get(
@@ -69,12 +91,27 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
   );
   routes.patch(
     '/api/cloudProviders/:id',
-    { schema: { tags: TAGS, summary: 'Change a Cloud Provider (the secret has its own action)', params: idParam, body: providerPatch, response: { 200: providerReply } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Change a Cloud Provider (the secret has its own action)',
+        params: idParam,
+        body: providerPatch,
+        response: { 200: providerReply },
+      },
+    },
     async (request) => presentProvider(await providers.update(request.params.id, request.body)),
   );
   routes.delete(
     '/api/cloudProviders/:id',
-    { schema: { tags: TAGS, summary: 'Delete a Cloud Provider no email account uses', params: idParam, response: { 204: z.null() } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Delete a Cloud Provider no email account uses',
+        params: idParam,
+        response: { 204: z.null() },
+      },
+    },
     async (request, reply) => {
       await providers.remove(request.params.id);
       return reply.status(204).send(null);
@@ -82,8 +119,23 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
   );
   routes.put(
     '/api/cloudProviders/:id/clientSecret',
-    { schema: { tags: TAGS, summary: 'Update Client Secret: replace the secret and its expiry date', params: idParam, body: secretBody, response: { 200: providerReply } } },
-    async (request) => presentProvider(await providers.updateClientSecret(request.params.id, request.body.clientSecret, request.body.expiresAt ?? null)),
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Update Client Secret: replace the secret and its expiry date',
+        params: idParam,
+        body: secretBody,
+        response: { 200: providerReply },
+      },
+    },
+    async (request) =>
+      presentProvider(
+        await providers.updateClientSecret(
+          request.params.id,
+          request.body.clientSecret,
+          request.body.expiresAt ?? null,
+        ),
+      ),
   );
 
   routes.post(
@@ -91,7 +143,8 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
     {
       schema: {
         tags: TAGS,
-        summary: 'Authenticate: the authorize URL to open (authorization code), a device code, or an immediate sign-in (client credentials, password)',
+        summary:
+          'Authenticate: the authorize URL to open (authorization code), a device code, or an immediate sign-in (client credentials, password)',
         params: idParam,
         body: authenticateBody,
         response: { 200: authenticateReply },
@@ -102,8 +155,13 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
       const provider = (await providers.get(request.params.id)).provider;
       switch (provider.grantType) {
         case 'authorization_code': {
-          const starter = { userId: principal.userId, sessionHash: principal.sessionId === undefined ? null : hashToken(principal.sessionId) };
-          const url = await signIn.startAuthorization(provider.id, starter, { loginHint: request.body.loginHint ?? null });
+          const starter = {
+            userId: principal.userId,
+            sessionHash: principal.sessionId === undefined ? null : hashToken(principal.sessionId),
+          };
+          const url = await signIn.startAuthorization(provider.id, starter, {
+            loginHint: request.body.loginHint ?? null,
+          });
           return { method: 'redirect' as const, authorizeUrl: url.href };
         }
         case 'device_code':
@@ -115,10 +173,18 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
           if (!username || !password) {
             throw new PosternError('VALIDATION_FAILED', {
               message: 'The request body is invalid: username and password are required for the password grant type.',
-              details: { in: 'body', fields: [{ field: username ? 'password' : 'username', problem: 'is required for the password grant type' }] },
+              details: {
+                in: 'body',
+                fields: [
+                  { field: username ? 'password' : 'username', problem: 'is required for the password grant type' },
+                ],
+              },
             });
           }
-          return { method: 'completed' as const, grant: presentGrant(await signIn.signInWithPassword(provider.id, username, password)) };
+          return {
+            method: 'completed' as const,
+            grant: presentGrant(await signIn.signInWithPassword(provider.id, username, password)),
+          };
         }
       }
     },
@@ -129,15 +195,20 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
     {
       schema: {
         tags: TAGS,
-        summary: 'Authenticate in a browser: redirects to Microsoft\'s sign-in',
+        summary: "Authenticate in a browser: redirects to Microsoft's sign-in",
         params: idParam,
         querystring: z.object({ loginHint: z.string().trim().max(320).optional() }),
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const starter = { userId: principal.userId, sessionHash: principal.sessionId === undefined ? null : hashToken(principal.sessionId) };
-      const url = await signIn.startAuthorization(request.params.id, starter, { loginHint: request.query.loginHint ?? null });
+      const starter = {
+        userId: principal.userId,
+        sessionHash: principal.sessionId === undefined ? null : hashToken(principal.sessionId),
+      };
+      const url = await signIn.startAuthorization(request.params.id, starter, {
+        loginHint: request.query.loginHint ?? null,
+      });
       return reply.redirect(url.href, 302);
     },
   );
@@ -154,14 +225,24 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
     },
     async (request) => {
       const flow = signIn.deviceFlow(request.params.flowId);
-      if (flow.providerId !== request.params.id) throw new PosternError('RESOURCE_NOT_FOUND', { message: 'There is no such device code sign-in for this provider.' });
+      if (flow.providerId !== request.params.id)
+        throw new PosternError('RESOURCE_NOT_FOUND', {
+          message: 'There is no such device code sign-in for this provider.',
+        });
       return presentFlow(flow);
     },
   );
 
   routes.delete(
     '/api/cloudProviders/:id/grants/:grantId',
-    { schema: { tags: TAGS, summary: 'Forget a signed-in identity', params: idParam.extend({ grantId: z.coerce.number().int().positive() }), response: { 204: z.null() } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Forget a signed-in identity',
+        params: idParam.extend({ grantId: z.coerce.number().int().positive() }),
+        response: { 204: z.null() },
+      },
+    },
     async (request, reply) => {
       await providers.removeGrant(request.params.id, request.params.grantId);
       return reply.status(204).send(null);
@@ -173,15 +254,21 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
     {
       schema: {
         tags: TAGS,
-        summary: 'Obtain an access token for a resource now and report what it grants (the token itself is never returned)',
+        summary:
+          'Obtain an access token for a resource now and report what it grants (the token itself is never returned)',
         params: idParam.extend({ grantId: z.coerce.number().int().positive() }),
-        body: z.object({ resource: z.enum(['exchange', 'graph']).default('exchange') }).default({ resource: 'exchange' }),
+        body: z
+          .object({ resource: z.enum(['exchange', 'graph']).default('exchange') })
+          .default({ resource: 'exchange' }),
         response: { 200: z.object({ upn: z.string().nullable(), scopes: z.array(z.string()), expiresAt: z.string() }) },
       },
     },
     async (request) => {
       const view = await providers.get(request.params.id);
-      if (!view.grants.some((g) => g.id === request.params.grantId)) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no grant ${request.params.grantId} under this provider.` });
+      if (!view.grants.some((g) => g.id === request.params.grantId))
+        throw new PosternError('RESOURCE_NOT_FOUND', {
+          message: `There is no grant ${request.params.grantId} under this provider.`,
+        });
       const token = await deps.services.accessTokens.accessToken(request.params.grantId, request.body.resource);
       return { upn: token.upn, scopes: token.scopes, expiresAt: token.expiresAt.toISOString() };
     },
@@ -192,7 +279,7 @@ export async function cloudProviderRoutes(app: FastifyInstance, deps: { services
     {
       schema: {
         tags: TAGS,
-        summary: 'The provider\'s timeline, newest first',
+        summary: "The provider's timeline, newest first",
         params: idParam,
         querystring: beforeQuery,
         response: { 200: eventPageReply },

@@ -15,7 +15,9 @@ export const grantReply = z.object({
   state: z.enum(['active', 'reauth_required', 'revoked']),
   lastInteractiveSignInAt: z.string().nullable(),
   lastRefreshAt: z.string().nullable(),
-  lastError: z.object({ code: z.string(), message: z.string(), remedy: z.string().nullable(), aadsts: z.string().nullable() }).nullable(),
+  lastError: z
+    .object({ code: z.string(), message: z.string(), remedy: z.string().nullable(), aadsts: z.string().nullable() })
+    .nullable(),
 });
 
 export const providerReply = z.object({
@@ -25,7 +27,9 @@ export const providerReply = z.object({
   type: z.string(),
   applicationId: z.string(),
   tenantId: z.string(),
-  clientSecret: z.object({ hint: z.string(), expiresAt: z.string().nullable(), expiresInDays: z.number().int().nullable() }).nullable(),
+  clientSecret: z
+    .object({ hint: z.string(), expiresAt: z.string().nullable(), expiresInDays: z.number().int().nullable() })
+    .nullable(),
   redirectUri: z.string().nullable(),
   cloud: z.string(),
   authorityUrl: z.string().nullable(),
@@ -56,7 +60,12 @@ export function presentGrant(grant: GrantRecord): z.infer<typeof grantReply> {
     lastError:
       grant.lastError === null
         ? null
-        : { code: grant.lastError.code, message: grant.lastError.message, remedy: grant.lastError.remedy, aadsts: grant.lastError.aadsts },
+        : {
+            code: grant.lastError.code,
+            message: grant.lastError.message,
+            remedy: grant.lastError.remedy,
+            aadsts: grant.lastError.aadsts,
+          },
   };
 }
 
@@ -73,7 +82,11 @@ export function presentProvider(view: ProviderView): z.infer<typeof providerRepl
     clientSecret:
       provider.clientSecretHint === null
         ? null
-        : { hint: `…${provider.clientSecretHint}`, expiresAt: provider.clientSecretExpiresAt, expiresInDays: view.secretExpiresInDays },
+        : {
+            hint: `…${provider.clientSecretHint}`,
+            expiresAt: provider.clientSecretExpiresAt,
+            expiresInDays: view.secretExpiresInDays,
+          },
     redirectUri: provider.redirectUri,
     cloud: provider.cloud,
     authorityUrl: provider.authorityUrl,

@@ -71,7 +71,10 @@ export async function contactRoutes(app: FastifyInstance, deps: { services: Serv
   );
   routes.get(
     '/api/contacts/:id',
-    { config: { access: 'user' }, schema: { tags: ['contacts'], summary: 'Get a contact', params: idParam, response: { 200: contactReply } } },
+    {
+      config: { access: 'user' },
+      schema: { tags: ['contacts'], summary: 'Get a contact', params: idParam, response: { 200: contactReply } },
+    },
     async (request) => presentContact(await contacts.get(request.params.id)),
   );
   routes.patch(

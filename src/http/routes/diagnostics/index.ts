@@ -28,17 +28,25 @@ export async function diagnosticsRoutes(app: FastifyInstance, deps: { services: 
       schema: {
         tags: ['diagnostics'],
         summary: 'Run the troubleshooting checks for an account, a provider, or everything',
-        querystring: z.object({ account: z.string().trim().min(1).optional(), provider: z.string().trim().min(1).optional() }),
+        querystring: z.object({
+          account: z.string().trim().min(1).optional(),
+          provider: z.string().trim().min(1).optional(),
+        }),
         response: { 200: diagnosisReply },
       },
     },
     async (request) => {
       const { account, provider } = request.query;
       if (account !== undefined && provider !== undefined) {
-        throw new PosternError('VALIDATION_FAILED', { message: 'Name an account or a provider, not both.', details: { in: 'querystring', fields: [{ field: 'provider', problem: 'cannot be combined with account' }] } });
+        throw new PosternError('VALIDATION_FAILED', {
+          message: 'Name an account or a provider, not both.',
+          details: { in: 'querystring', fields: [{ field: 'provider', problem: 'cannot be combined with account' }] },
+        });
       }
-      if (account !== undefined) return deps.services.doctor.diagnose({ accountId: await resolveAccount(deps.services, account) });
-      if (provider !== undefined) return deps.services.doctor.diagnose({ providerId: await resolveProvider(deps.services, provider) });
+      if (account !== undefined)
+        return deps.services.doctor.diagnose({ accountId: await resolveAccount(deps.services, account) });
+      if (provider !== undefined)
+        return deps.services.doctor.diagnose({ providerId: await resolveProvider(deps.services, provider) });
       return deps.services.doctor.diagnose({});
     },
   );
@@ -47,13 +55,17 @@ export async function diagnosticsRoutes(app: FastifyInstance, deps: { services: 
 async function resolveAccount(services: Services, ref: string): Promise<number> {
   if (/^\d+$/.test(ref)) return Number(ref);
   const match = (await services.accounts.list()).find((view) => view.account.key.toLowerCase() === ref.toLowerCase());
-  if (match === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account with key "${ref}".` });
+  if (match === undefined)
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account with key "${ref}".` });
   return match.account.id;
 }
 
 async function resolveProvider(services: Services, ref: string): Promise<number> {
   if (/^\d+$/.test(ref)) return Number(ref);
-  const match = (await services.providers.list()).find((view) => view.provider.name.toLowerCase() === ref.toLowerCase());
-  if (match === undefined) throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider "${ref}".` });
+  const match = (await services.providers.list()).find(
+    (view) => view.provider.name.toLowerCase() === ref.toLowerCase(),
+  );
+  if (match === undefined)
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no Cloud Provider "${ref}".` });
   return match.provider.id;
 }

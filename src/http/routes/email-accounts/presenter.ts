@@ -28,7 +28,11 @@ export const accountReply = z.object({
   maxMessageBytes: z.number().int(),
   useIdle: z.boolean(),
   pollIntervalSeconds: z.number().int(),
-  firstSync: z.union([z.object({ kind: z.literal('days'), days: z.number() }), z.object({ kind: z.literal('all') }), z.object({ kind: z.literal('new') })]),
+  firstSync: z.union([
+    z.object({ kind: z.literal('days'), days: z.number() }),
+    z.object({ kind: z.literal('all') }),
+    z.object({ kind: z.literal('new') }),
+  ]),
   sendPerMinute: z.number().int(),
   recipientsPerDay: z.number().int(),
   status: z.string(),

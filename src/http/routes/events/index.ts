@@ -10,17 +10,43 @@ const SCOPES = ['provider', 'grant', 'account', 'message', 'system'] as const;
 const LEVELS = ['info', 'warn', 'error'] as const;
 
 /** A comma-separated list in a query string (`type=a,b`), or the parameter repeated. */
-const commaList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((part) => part.split(',')).map((part) => part.trim()).filter((part) => part !== ''));
+const commaList = z.union([z.string(), z.array(z.string())]).transform((value) =>
+  (Array.isArray(value) ? value : [value])
+    .flatMap((part) => part.split(','))
+    .map((part) => part.trim())
+    .filter((part) => part !== ''),
+);
 
 export const eventsQuery = z.object({
   scope: z.enum(SCOPES).optional().describe('What the events are about.'),
-  scopeId: z.coerce.number().int().positive().optional().describe('The provider, grant, account or message id (with scope).'),
-  accountId: z.coerce.number().int().positive().optional().describe('Events about one email account: its own and those of its messages.'),
-  type: commaList.pipe(z.array(z.string().regex(/^[a-z][a-z0-9_]*\.[a-z0-9_.]+$/, 'must be an event type such as message.received')).max(50, 'at most 50 types')).optional().describe('Event types, comma-separated.'),
-  level: commaList.pipe(z.array(z.enum(LEVELS)).max(3)).optional().describe('Levels, comma-separated: info, warn, error.'),
-  since: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time such as 2026-01-31T00:00:00Z' }).optional().describe('Only events at or after this time.'),
+  scopeId: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('The provider, grant, account or message id (with scope).'),
+  accountId: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Events about one email account: its own and those of its messages.'),
+  type: commaList
+    .pipe(
+      z
+        .array(z.string().regex(/^[a-z][a-z0-9_]*\.[a-z0-9_.]+$/, 'must be an event type such as message.received'))
+        .max(50, 'at most 50 types'),
+    )
+    .optional()
+    .describe('Event types, comma-separated.'),
+  level: commaList
+    .pipe(z.array(z.enum(LEVELS)).max(3))
+    .optional()
+    .describe('Levels, comma-separated: info, warn, error.'),
+  since: z.iso
+    .datetime({ offset: true, error: 'must be an ISO-8601 date-time such as 2026-01-31T00:00:00Z' })
+    .optional()
+    .describe('Only events at or after this time.'),
   before: z.coerce.number().int().positive().optional().describe('Cursor: the nextBefore of the previous page.'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
@@ -38,7 +64,16 @@ export const eventReply = z.object({
 
 /** An event as the API shows it. */
 export function presentEvent(event: EventRecord): z.infer<typeof eventReply> {
-  return { id: event.id, type: event.type, level: event.level, scope: event.scope, scopeId: event.scopeId, message: event.message, data: event.data, createdAt: event.createdAt };
+  return {
+    id: event.id,
+    type: event.type,
+    level: event.level,
+    scope: event.scope,
+    scopeId: event.scopeId,
+    message: event.message,
+    data: event.data,
+    createdAt: event.createdAt,
+  };
 }
 
 /** The event timeline: administrators see every event, agents those of their accounts. */

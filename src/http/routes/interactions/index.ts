@@ -21,7 +21,7 @@ const listQuery = z.object({
     .optional()
     .describe('"me", "none" (unassigned) or a user id'),
   contactId: z.coerce.number().int().positive().optional(),
-  q: z.string().trim().max(320).optional().describe('text found in the subject, or the contact\'s name or address'),
+  q: z.string().trim().max(320).optional().describe("text found in the subject, or the contact's name or address"),
   cursor: z.string().max(200).optional().describe('the nextCursor of the previous page'),
   limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeDefault),
 });
@@ -31,7 +31,9 @@ const attachmentParams = z.object({
   id: z.coerce.number().int().positive('must be a positive integer'),
   attachmentId: z.coerce.number().int().positive('must be a positive integer'),
 });
-const assignBody = z.object({ userId: z.number().int().positive().nullable().describe('the user to assign, or null to unassign') });
+const assignBody = z.object({
+  userId: z.number().int().positive().nullable().describe('the user to assign, or null to unassign'),
+});
 
 /** A media type safe to put in a header as stored; anything else downloads as bytes. */
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
@@ -40,7 +42,10 @@ const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]
  * Conversations for agents: the accounts assigned to them (administrators: all), messages, raw
  * MIME and attachment downloads, and the actions agents take.
  */
-export async function interactionRoutes(app: FastifyInstance, deps: { services: { interactions: InteractionService } }): Promise<void> {
+export async function interactionRoutes(
+  app: FastifyInstance,
+  deps: { services: { interactions: InteractionService } },
+): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { interactions } = deps.services;
   const tags = ['interactions'];
@@ -65,7 +70,15 @@ export async function interactionRoutes(app: FastifyInstance, deps: { services: 
 
   routes.get(
     '/api/interactions/:id',
-    { config: { access: 'user' }, schema: { tags, summary: 'A conversation with its messages', params: idParam, response: { 200: interactionDetailReply } } },
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        summary: 'A conversation with its messages',
+        params: idParam,
+        response: { 200: interactionDetailReply },
+      },
+    },
     async (request) => presentInteractionDetail(await interactions.get(principalOf(request), request.params.id)),
   );
 
@@ -73,15 +86,22 @@ export async function interactionRoutes(app: FastifyInstance, deps: { services: 
     '/api/interactions/:id/assign',
     {
       config: { access: 'user' },
-      schema: { tags, summary: 'Assign a conversation to a user, or unassign it', params: idParam, body: assignBody, response: { 200: interactionReply } },
+      schema: {
+        tags,
+        summary: 'Assign a conversation to a user, or unassign it',
+        params: idParam,
+        body: assignBody,
+        response: { 200: interactionReply },
+      },
     },
-    async (request) => presentInteractionRecord(await interactions.assign(principalOf(request), request.params.id, request.body.userId)),
+    async (request) =>
+      presentInteractionRecord(await interactions.assign(principalOf(request), request.params.id, request.body.userId)),
   );
 
   for (const [action, summary] of [
     ['close', 'Close a conversation'],
     ['reopen', 'Reopen a conversation'],
-    ['read', 'Mark a conversation\'s messages read'],
+    ['read', "Mark a conversation's messages read"],
   ] as const) {
     routes.post(
       `/api/interactions/:id/${action}`,
@@ -90,7 +110,11 @@ export async function interactionRoutes(app: FastifyInstance, deps: { services: 
         const viewer = principalOf(request);
         const id = request.params.id;
         const record =
-          action === 'close' ? await interactions.close(viewer, id) : action === 'reopen' ? await interactions.reopen(viewer, id) : await interactions.markRead(viewer, id);
+          action === 'close'
+            ? await interactions.close(viewer, id)
+            : action === 'reopen'
+              ? await interactions.reopen(viewer, id)
+              : await interactions.markRead(viewer, id);
         return presentInteractionRecord(record);
       },
     );
@@ -98,7 +122,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: { services: 
 
   routes.get(
     '/api/messages/:id/raw',
-    { config: { access: 'user' }, schema: { tags, summary: 'A message\'s raw MIME (message/rfc822)', params: idParam } },
+    { config: { access: 'user' }, schema: { tags, summary: "A message's raw MIME (message/rfc822)", params: idParam } },
     async (request, reply) => {
       const { messageId, raw } = await interactions.raw(principalOf(request), request.params.id);
       return download(reply, raw, 'message/rfc822', `message-${messageId}.eml`);
@@ -109,7 +133,11 @@ export async function interactionRoutes(app: FastifyInstance, deps: { services: 
     '/api/messages/:id/attachments/:attachmentId',
     { config: { access: 'user' }, schema: { tags, summary: 'Download an attachment', params: attachmentParams } },
     async (request, reply) => {
-      const attachment = await interactions.attachment(principalOf(request), request.params.id, request.params.attachmentId);
+      const attachment = await interactions.attachment(
+        principalOf(request),
+        request.params.id,
+        request.params.attachmentId,
+      );
       const type = MEDIA_TYPE.test(attachment.contentType) ? attachment.contentType : 'application/octet-stream';
       return download(reply, attachment.content, type, attachment.filename ?? `attachment-${attachment.id}`);
     },

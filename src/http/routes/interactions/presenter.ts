@@ -5,7 +5,13 @@
  */
 import { z } from 'zod';
 import type { InteractionDetail } from '../../../services/interaction-service.js';
-import type { AttachmentMeta, ContactRecord, InteractionRecord, InteractionSummary, MessageRecord } from '../../../store/index.js';
+import type {
+  AttachmentMeta,
+  ContactRecord,
+  InteractionRecord,
+  InteractionSummary,
+  MessageRecord,
+} from '../../../store/index.js';
 
 const address = z.object({ name: z.string(), address: z.string() });
 
@@ -64,7 +70,11 @@ export const interactionDetailReply = interactionReply.extend({ messages: z.arra
 
 /** A conversation as listed (the contact's name and address come with the row). */
 export function presentInteractionSummary(interaction: InteractionSummary): z.infer<typeof interactionReply> {
-  return presentInteraction(interaction, { id: interaction.contactId, name: interaction.contactName, address: interaction.contactAddress });
+  return presentInteraction(interaction, {
+    id: interaction.contactId,
+    name: interaction.contactName,
+    address: interaction.contactAddress,
+  });
 }
 
 /** A conversation with its contact. */
@@ -164,6 +174,9 @@ export function linkInlineImages(html: string, messageId: number, attachments: r
   });
 }
 
-function contactOf(interaction: InteractionRecord, contact: ContactRecord | undefined): { id: number; name: string | null; address: string | null } {
+function contactOf(
+  interaction: InteractionRecord,
+  contact: ContactRecord | undefined,
+): { id: number; name: string | null; address: string | null } {
   return { id: interaction.contactId, name: contact?.name ?? null, address: contact?.addresses[0] ?? null };
 }

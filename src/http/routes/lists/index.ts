@@ -58,19 +58,35 @@ export async function listRoutes(app: FastifyInstance, deps: { services: Service
   );
   routes.get(
     '/api/lists/:id',
-    { config: { access: 'user' }, schema: { tags: ['lists'], summary: 'Get a contact list', params: idParam, response: { 200: listReply } } },
+    {
+      config: { access: 'user' },
+      schema: { tags: ['lists'], summary: 'Get a contact list', params: idParam, response: { 200: listReply } },
+    },
     async (request) => presentList(await lists.get(request.params.id)),
   );
   routes.patch(
     '/api/lists/:id',
     {
-      schema: { tags: ['lists'], summary: 'Rename or describe a contact list', params: idParam, body: listBody.partial(), response: { 200: listReply } },
+      schema: {
+        tags: ['lists'],
+        summary: 'Rename or describe a contact list',
+        params: idParam,
+        body: listBody.partial(),
+        response: { 200: listReply },
+      },
     },
     async (request) => presentList(await lists.update(request.params.id, request.body)),
   );
   routes.delete(
     '/api/lists/:id',
-    { schema: { tags: ['lists'], summary: 'Delete an empty contact list', params: idParam, response: { 204: z.null() } } },
+    {
+      schema: {
+        tags: ['lists'],
+        summary: 'Delete an empty contact list',
+        params: idParam,
+        response: { 204: z.null() },
+      },
+    },
     async (request, reply) => {
       await lists.remove(request.params.id);
       return reply.status(204).send(null);

@@ -33,7 +33,8 @@ export async function outboundRoutes(app: FastifyInstance, deps: { send: SendSer
       bodyLimit: SEND_BODY_LIMIT_BYTES,
       schema: {
         tags: TAGS,
-        summary: 'Reply (or reply to all) in a conversation; the message is queued and sent within the account\'s limits',
+        summary:
+          "Reply (or reply to all) in a conversation; the message is queued and sent within the account's limits",
         description: 'Send the header Idempotency-Key to make a retried request queue one message only.',
         params: idParam,
         body: replyBody,
@@ -70,38 +71,85 @@ export async function outboundRoutes(app: FastifyInstance, deps: { send: SendSer
 
   routes.get(
     '/api/messages/:id',
-    { config: { access: 'user' }, schema: { tags: TAGS, summary: 'A message with its delivery state, attempts, server reply or error and remedy', params: idParam, response: { 200: messageReply } } },
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: TAGS,
+        summary: 'A message with its delivery state, attempts, server reply or error and remedy',
+        params: idParam,
+        response: { 200: messageReply },
+      },
+    },
     async (request) => presentMessage(await send.get(principalOf(request), request.params.id)),
   );
 
   routes.post(
     '/api/messages/:id/retry',
-    { config: { access: 'user' }, schema: { tags: TAGS, summary: 'Queue a failed or cancelled message again', params: idParam, response: { 200: messageReply, 409: errorBody } } },
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: TAGS,
+        summary: 'Queue a failed or cancelled message again',
+        params: idParam,
+        response: { 200: messageReply, 409: errorBody },
+      },
+    },
     async (request) => presentMessage(await send.retry(principalOf(request), request.params.id)),
   );
 
   routes.post(
     '/api/messages/:id/cancel',
-    { config: { access: 'user' }, schema: { tags: TAGS, summary: 'Cancel a message that is still queued', params: idParam, response: { 200: messageReply, 409: errorBody } } },
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: TAGS,
+        summary: 'Cancel a message that is still queued',
+        params: idParam,
+        response: { 200: messageReply, 409: errorBody },
+      },
+    },
     async (request) => presentMessage(await send.cancel(principalOf(request), request.params.id)),
   );
 
   routes.get(
     '/api/email/accounts/:id/sending',
-    { config: { access: 'user' }, schema: { tags: ['emailAccounts'], summary: 'The account\'s sending limits, what it uses of them now, and its outbox', params: idParam, response: { 200: sendingReply } } },
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['emailAccounts'],
+        summary: "The account's sending limits, what it uses of them now, and its outbox",
+        params: idParam,
+        response: { 200: sendingReply },
+      },
+    },
     async (request) => presentSending(await send.sendingView(principalOf(request), request.params.id)),
   );
 
   routes.patch(
     '/api/email/accounts/:id/sending',
-    { schema: { tags: ['emailAccounts'], summary: 'Change the account\'s sending limits (messages a minute, recipients a day, concurrent submissions, per-message limits, retry window)', params: idParam, body: sendingPatch, response: { 200: sendingReply } } },
+    {
+      schema: {
+        tags: ['emailAccounts'],
+        summary:
+          "Change the account's sending limits (messages a minute, recipients a day, concurrent submissions, per-message limits, retry window)",
+        params: idParam,
+        body: sendingPatch,
+        response: { 200: sendingReply },
+      },
+    },
     async (request) => presentSending(await send.updateSending(principalOf(request), request.params.id, request.body)),
   );
 }
 
-function callerOf(request: FastifyRequest): { viewer: { userId: number; role: 'admin' | 'agent' }; idempotencyKey?: string } {
+function callerOf(request: FastifyRequest): {
+  viewer: { userId: number; role: 'admin' | 'agent' };
+  idempotencyKey?: string;
+} {
   const principal = principalOf(request);
   const header = request.headers[IDEMPOTENCY_HEADER];
   const key = Array.isArray(header) ? header[0] : header;
-  return { viewer: { userId: principal.userId, role: principal.role }, ...(key === undefined ? {} : { idempotencyKey: key }) };
+  return {
+    viewer: { userId: principal.userId, role: principal.role },
+    ...(key === undefined ? {} : { idempotencyKey: key }),
+  };
 }

@@ -27,7 +27,14 @@ export function presentMessage({ message, outbox }: OutgoingView): z.infer<typeo
     subject: message.subject,
     text: message.text,
     html: message.html,
-    attachments: message.attachments.map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, inline: a.inline })),
+    attachments: message.attachments.map((a) => ({
+      id: a.id,
+      filename: a.filename,
+      contentType: a.contentType,
+      size: a.size,
+      contentId: a.contentId,
+      inline: a.inline,
+    })),
     state: message.deliveryState,
     delivery:
       outbox === null

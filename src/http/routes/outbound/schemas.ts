@@ -7,7 +7,10 @@ import { z } from 'zod';
  */
 export const addressInput = z.union([
   z.string().max(320, 'must be at most 320 characters'),
-  z.object({ name: z.string().max(256, 'must be at most 256 characters').nullable().optional(), address: z.string().max(320, 'must be at most 320 characters') }),
+  z.object({
+    name: z.string().max(256, 'must be at most 256 characters').nullable().optional(),
+    address: z.string().max(320, 'must be at most 320 characters'),
+  }),
 ]);
 
 const addressList = z.array(addressInput).max(1000, 'may hold at most 1000 addresses');
@@ -23,7 +26,10 @@ export const attachmentInput = z.object({
 const body = {
   text: z.string().max(10_000_000, 'must be at most 10,000,000 characters').nullable().optional(),
   html: z.string().max(20_000_000, 'must be at most 20,000,000 characters').nullable().optional(),
-  attachments: z.array(attachmentInput).max(250, 'may hold at most 250 attachments (Exchange Online\'s limit)').optional(),
+  attachments: z
+    .array(attachmentInput)
+    .max(250, "may hold at most 250 attachments (Exchange Online's limit)")
+    .optional(),
   autoSubmitted: z.enum(['no', 'auto-generated', 'auto-replied']).optional(),
 };
 
@@ -56,8 +62,18 @@ export const sendingPatch = z
     recipientsPerDay: z.number().int().min(1).max(1_000_000).optional(),
     concurrency: z.number().int().min(1).max(50).optional(),
     maxRecipientsPerMessage: z.number().int().min(1).max(1000, 'Exchange Online allows at most 1000').optional(),
-    maxMessageBytes: z.number().int().min(64 * 1024).max(150 * 1024 * 1024, 'Exchange Online allows at most 150 MB').optional(),
-    retryForHours: z.number().int().min(0).max(24 * 14).optional(),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(150 * 1024 * 1024, 'Exchange Online allows at most 150 MB')
+      .optional(),
+    retryForHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 14)
+      .optional(),
   })
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, 'name at least one field to change');
@@ -87,7 +103,16 @@ export const messageReply = z.object({
   subject: z.string(),
   text: z.string().nullable(),
   html: z.string().nullable(),
-  attachments: z.array(z.object({ id: z.number().int(), filename: z.string().nullable(), contentType: z.string(), size: z.number().int(), contentId: z.string().nullable(), inline: z.boolean() })),
+  attachments: z.array(
+    z.object({
+      id: z.number().int(),
+      filename: z.string().nullable(),
+      contentType: z.string(),
+      size: z.number().int(),
+      contentId: z.string().nullable(),
+      inline: z.boolean(),
+    }),
+  ),
   state: z.string().nullable(),
   delivery: z
     .object({
@@ -111,5 +136,11 @@ export const sendingReply = z.object({
   maxMessageBytes: z.number().int(),
   retryForHours: z.number().int(),
   usage: z.object({ messagesLastMinute: z.number().int(), recipientsLastDay: z.number().int() }),
-  outbox: z.object({ queued: z.number().int(), sending: z.number().int(), sent: z.number().int(), failed: z.number().int(), cancelled: z.number().int() }),
+  outbox: z.object({
+    queued: z.number().int(),
+    sending: z.number().int(),
+    sent: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+  }),
 });

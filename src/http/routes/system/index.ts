@@ -34,9 +34,5 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemRouteDeps):
       return { status: 'ok' as const, version: deps.version };
     },
   );
-  routes.get(
-    '/api/docs',
-    { config: { access: 'public' }, schema: { hide: true } },
-    async () => app.swagger(),
-  );
+  routes.get('/api/docs', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 }

@@ -40,7 +40,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: { services: Servic
       config: { access: 'user' },
       schema: {
         tags: ['tokens'],
-        summary: 'List API tokens: your own, or everyone\'s for an administrator',
+        summary: "List API tokens: your own, or everyone's for an administrator",
         response: { 200: z.object({ items: z.array(tokenReply) }) },
       },
     },
@@ -58,7 +58,10 @@ export async function tokenRoutes(app: FastifyInstance, deps: { services: Servic
       schema: {
         tags: ['tokens'],
         summary: 'Create an API token (for yourself; an administrator may name another user)',
-        body: z.object({ name: z.string().trim().min(1, 'is required').max(100), userId: z.number().int().positive().optional() }),
+        body: z.object({
+          name: z.string().trim().min(1, 'is required').max(100),
+          userId: z.number().int().positive().optional(),
+        }),
         response: { 201: tokenReply.extend({ token: z.string() }) },
       },
     },

@@ -64,7 +64,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
   );
   routes.delete(
     '/api/webhooks/:id',
-    { schema: { tags: TAGS, summary: 'Delete a webhook and its delivery log', params: idParam, response: { 204: z.null() } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Delete a webhook and its delivery log',
+        params: idParam,
+        response: { 204: z.null() },
+      },
+    },
     async (request, reply) => {
       await webhooks.remove(request.params.id);
       return reply.status(204).send(null);
@@ -72,7 +79,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
   );
   routes.post(
     '/api/webhooks/:id/secret',
-    { schema: { tags: TAGS, summary: 'Replace the signing secret; the new one is shown only in this answer', params: idParam, response: { 200: webhookWithSecretReply } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Replace the signing secret; the new one is shown only in this answer',
+        params: idParam,
+        response: { 200: webhookWithSecretReply },
+      },
+    },
     async (request) => {
       const rotated = await webhooks.rotateSecret(request.params.id);
       return { ...presentWebhook(rotated.webhook), secret: rotated.secret };
@@ -80,7 +94,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
   );
   routes.post(
     '/api/webhooks/:id/ping',
-    { schema: { tags: TAGS, summary: 'Queue a webhook.ping delivery to this webhook alone', params: idParam, response: { 202: deliveryReply } } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Queue a webhook.ping delivery to this webhook alone',
+        params: idParam,
+        response: { 202: deliveryReply },
+      },
+    },
     async (request, reply) => reply.status(202).send(presentDelivery(await webhooks.ping(request.params.id))),
   );
   routes.get(
@@ -110,7 +131,15 @@ export async function webhookRoutes(app: FastifyInstance, deps: { webhooks: Webh
   );
   routes.post(
     '/api/webhooks/:id/deliveries/:deliveryId/redeliver',
-    { schema: { tags: TAGS, summary: 'Send a delivery again, with a fresh set of attempts', params: deliveryParams, response: { 202: deliveryReply } } },
-    async (request, reply) => reply.status(202).send(presentDelivery(await webhooks.redeliver(request.params.id, request.params.deliveryId))),
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Send a delivery again, with a fresh set of attempts',
+        params: deliveryParams,
+        response: { 202: deliveryReply },
+      },
+    },
+    async (request, reply) =>
+      reply.status(202).send(presentDelivery(await webhooks.redeliver(request.params.id, request.params.deliveryId))),
   );
 }

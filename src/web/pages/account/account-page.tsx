@@ -52,7 +52,15 @@ export function AccountPage(): JSX.Element {
         <h2 id="password-title">Change password</h2>
         {done ? <Notice tone="success">Your password has been changed.</Notice> : null}
         {submit.error === undefined ? null : <ErrorNotice error={submit.error} />}
-        <TextField label="Current password" type="password" value={current} onValue={setCurrent} autocomplete="current-password" required problem={problems.currentPassword} />
+        <TextField
+          label="Current password"
+          type="password"
+          value={current}
+          onValue={setCurrent}
+          autocomplete="current-password"
+          required
+          problem={problems.currentPassword}
+        />
         <TextField
           label="New password"
           type="password"
@@ -63,7 +71,15 @@ export function AccountPage(): JSX.Element {
           help={`At least ${MIN_PASSWORD} characters.`}
           problem={problems.newPassword}
         />
-        <TextField label="Repeat the new password" type="password" value={repeat} onValue={setRepeat} autocomplete="new-password" required problem={mismatch} />
+        <TextField
+          label="Repeat the new password"
+          type="password"
+          value={repeat}
+          onValue={setRepeat}
+          autocomplete="new-password"
+          required
+          problem={mismatch}
+        />
         <div class="form-actions">
           <button type="submit" class="button button-primary" disabled={submit.busy || mismatch !== undefined}>
             Change password

@@ -42,7 +42,10 @@ export function ApiTokens(): JSX.Element {
   return (
     <section class="card" aria-labelledby="tokens-title">
       <h2 id="tokens-title">API tokens</h2>
-      <p class="muted">For programs that use Postern's API: send the token as "Authorization: Bearer …". {user.role === 'admin' ? 'As an administrator you see every user\'s tokens.' : ''}</p>
+      <p class="muted">
+        For programs that use Postern's API: send the token as "Authorization: Bearer …".{' '}
+        {user.role === 'admin' ? "As an administrator you see every user's tokens." : ''}
+      </p>
       {created === null ? null : (
         <Notice tone="success" onDismiss={() => setCreated(null)}>
           <p>
@@ -83,7 +86,13 @@ export function ApiTokens(): JSX.Element {
                   </td>
                   <td class="hide-narrow">{formatDateTime(token.lastUsedAt)}</td>
                   <td class="row-actions">
-                    <button type="button" class="button button-small button-danger" onClick={() => revoke(token)} aria-label={`Revoke ${token.name}`} disabled={submission.busy}>
+                    <button
+                      type="button"
+                      class="button button-small button-danger"
+                      onClick={() => revoke(token)}
+                      aria-label={`Revoke ${token.name}`}
+                      disabled={submission.busy}
+                    >
                       Revoke
                     </button>
                   </td>
@@ -94,7 +103,14 @@ export function ApiTokens(): JSX.Element {
         </div>
       )}
       <form class="inline-form" onSubmit={create}>
-        <TextField label="New token name" value={name} onValue={setName} required placeholder="CRM integration" problem={problems.name} />
+        <TextField
+          label="New token name"
+          value={name}
+          onValue={setName}
+          required
+          placeholder="CRM integration"
+          problem={problems.name}
+        />
         <button type="submit" class="button" disabled={submission.busy || name.trim() === ''}>
           Create token
         </button>

@@ -42,14 +42,21 @@ function BrowserSignIn({ provider, onClose }: { provider: Provider; onClose: () 
   return (
     <form onSubmit={go} class="form">
       <p>
-        You will be sent to Microsoft's sign-in page. Sign in with the mailbox user and accept the app's access request; Postern then brings you
-        back here.
+        You will be sent to Microsoft's sign-in page. Sign in with the mailbox user and accept the app's access request;
+        Postern then brings you back here.
       </p>
       <p class="hint">
-        For a shared mailbox, sign in as one of the users linked to it (for example andrea@… for developers@…). That user is the account's Modern
-        Authentication Email.
+        For a shared mailbox, sign in as one of the users linked to it (for example andrea@… for developers@…). That
+        user is the account's Modern Authentication Email.
       </p>
-      <TextField label="Sign in as (optional)" type="email" value={loginHint} onValue={setLoginHint} autocomplete="off" help="Pre-fills the user on Microsoft's page." />
+      <TextField
+        label="Sign in as (optional)"
+        type="email"
+        value={loginHint}
+        onValue={setLoginHint}
+        autocomplete="off"
+        help="Pre-fills the user on Microsoft's page."
+      />
       <div class="form-actions">
         <button type="submit" class="button button-primary">
           Continue to Microsoft
@@ -62,7 +69,15 @@ function BrowserSignIn({ provider, onClose }: { provider: Provider; onClose: () 
   );
 }
 
-function PasswordSignIn({ provider, onClose, onSignedIn }: { provider: Provider; onClose: () => void; onSignedIn: (grant: Grant) => void }): JSX.Element {
+function PasswordSignIn({
+  provider,
+  onClose,
+  onSignedIn,
+}: {
+  provider: Provider;
+  onClose: () => void;
+  onSignedIn: (grant: Grant) => void;
+}): JSX.Element {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const submission = useSubmit();
@@ -75,10 +90,21 @@ function PasswordSignIn({ provider, onClose, onSignedIn }: { provider: Provider;
   };
   return (
     <form onSubmit={go} class="form">
-      <Notice tone="warn">The password grant sends the user's password to Microsoft without MFA; many tenants block it. Prefer the authorization code.</Notice>
+      <Notice tone="warn">
+        The password grant sends the user's password to Microsoft without MFA; many tenants block it. Prefer the
+        authorization code.
+      </Notice>
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
       <TextField label="Username" type="email" value={username} onValue={setUsername} autocomplete="off" required />
-      <TextField label="Password" type="password" value={password} onValue={setPassword} autocomplete="off" required help="Used once to obtain tokens; never stored." />
+      <TextField
+        label="Password"
+        type="password"
+        value={password}
+        onValue={setPassword}
+        autocomplete="off"
+        required
+        help="Used once to obtain tokens; never stored."
+      />
       <div class="form-actions">
         <button type="submit" class="button button-primary" disabled={submission.busy}>
           Sign in
@@ -91,7 +117,15 @@ function PasswordSignIn({ provider, onClose, onSignedIn }: { provider: Provider;
   );
 }
 
-function AppSignIn({ provider, onClose, onSignedIn }: { provider: Provider; onClose: () => void; onSignedIn: (grant: Grant) => void }): JSX.Element {
+function AppSignIn({
+  provider,
+  onClose,
+  onSignedIn,
+}: {
+  provider: Provider;
+  onClose: () => void;
+  onSignedIn: (grant: Grant) => void;
+}): JSX.Element {
   const submission = useSubmit();
   const go = (): void => {
     void submission.run(async () => {
@@ -101,7 +135,10 @@ function AppSignIn({ provider, onClose, onSignedIn }: { provider: Provider; onCl
   };
   return (
     <div class="form">
-      <p>Postern obtains a token for the application itself with its client secret (no user signs in). The app needs application permissions with admin consent.</p>
+      <p>
+        Postern obtains a token for the application itself with its client secret (no user signs in). The app needs
+        application permissions with admin consent.
+      </p>
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
       <div class="form-actions">
         <button type="button" class="button button-primary" disabled={submission.busy} onClick={go}>

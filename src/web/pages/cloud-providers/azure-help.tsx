@@ -23,21 +23,64 @@ const DELEGATED: Permission[] = [
 
 const SHARED_EXTRAS: Permission[] = [
   { name: 'User.Read', type: 'Delegated', description: 'Sign in and read user profile', adminConsent: false },
-  { name: 'Mailbox.Settings.ReadWrite', type: 'Application', description: 'Read and write all user mailbox settings', adminConsent: true },
-  { name: 'Mailbox.Settings.Read', type: 'Application', description: 'Read all user mailbox settings', adminConsent: true },
+  {
+    name: 'Mailbox.Settings.ReadWrite',
+    type: 'Application',
+    description: 'Read and write all user mailbox settings',
+    adminConsent: true,
+  },
+  {
+    name: 'Mailbox.Settings.Read',
+    type: 'Application',
+    description: 'Read all user mailbox settings',
+    adminConsent: true,
+  },
   { name: 'Mail.Send.Shared', type: 'Delegated', description: 'Send mail on behalf of others', adminConsent: false },
   { name: 'Mail.Send', type: 'Application', description: 'Send mail as any user', adminConsent: true },
-  { name: 'Mail.ReadWrite.Shared', type: 'Delegated', description: 'Read and write user and shared mail', adminConsent: false },
-  { name: 'Mail.ReadWrite', type: 'Application', description: 'Read and write mail in all mailboxes', adminConsent: true },
-  { name: 'Mail.ReadBasic.All', type: 'Application', description: 'Read basic mail in all mailboxes', adminConsent: true },
+  {
+    name: 'Mail.ReadWrite.Shared',
+    type: 'Delegated',
+    description: 'Read and write user and shared mail',
+    adminConsent: false,
+  },
+  {
+    name: 'Mail.ReadWrite',
+    type: 'Application',
+    description: 'Read and write mail in all mailboxes',
+    adminConsent: true,
+  },
+  {
+    name: 'Mail.ReadBasic.All',
+    type: 'Application',
+    description: 'Read basic mail in all mailboxes',
+    adminConsent: true,
+  },
   { name: 'Mail.ReadBasic', type: 'Application', description: 'Read basic mail in all mailboxes', adminConsent: true },
   { name: 'Mail.Read.Shared', type: 'Delegated', description: 'Read user and shared mail', adminConsent: false },
   { name: 'Mail.Read', type: 'Application', description: 'Read mail in all mailboxes', adminConsent: true },
-  { name: 'Contacts.ReadWrite.Shared', type: 'Delegated', description: 'Read and write user and shared contacts', adminConsent: false },
-  { name: 'Contacts.Read.Shared', type: 'Delegated', description: 'Read user and shared contacts', adminConsent: false },
+  {
+    name: 'Contacts.ReadWrite.Shared',
+    type: 'Delegated',
+    description: 'Read and write user and shared contacts',
+    adminConsent: false,
+  },
+  {
+    name: 'Contacts.Read.Shared',
+    type: 'Delegated',
+    description: 'Read user and shared contacts',
+    adminConsent: false,
+  },
 ];
 
-function PermissionTable({ caption, rows, withConsent }: { caption: string; rows: Permission[]; withConsent: boolean }): JSX.Element {
+function PermissionTable({
+  caption,
+  rows,
+  withConsent,
+}: {
+  caption: string;
+  rows: Permission[];
+  withConsent: boolean;
+}): JSX.Element {
   return (
     <div class="table-wrap">
       <table class="table table-compact">
@@ -71,31 +114,33 @@ export const HELP = {
   name: 'A name of your choice, for example the mailbox or department this provider serves.',
   applicationId: (
     <>
-      The <strong>Application (client) ID</strong> of the app registration: Azure portal → Microsoft Entra ID → App registrations → your
-      app → Overview. The ID, not the display name, identifies the app.
+      The <strong>Application (client) ID</strong> of the app registration: Azure portal → Microsoft Entra ID → App
+      registrations → your app → Overview. The ID, not the display name, identifies the app.
     </>
   ),
   tenantId: (
     <>
-      The <strong>Directory (tenant) ID</strong>, on the same Overview page. If you manage several tenants, pick the right one under
-      Directories + Subscriptions first. A verified domain such as <code>contoso.onmicrosoft.com</code> works too.
+      The <strong>Directory (tenant) ID</strong>, on the same Overview page. If you manage several tenants, pick the
+      right one under Directories + Subscriptions first. A verified domain such as <code>contoso.onmicrosoft.com</code>{' '}
+      works too.
     </>
   ),
   clientSecret: (
     <>
-      Certificates &amp; secrets → Client secrets → New client secret. Copy the secret's <strong>Value</strong> at once: it is never shown
-      again, neither in the Azure portal nor here. It is stored encrypted and cannot be read back.
+      Certificates &amp; secrets → Client secrets → New client secret. Copy the secret's <strong>Value</strong> at once:
+      it is never shown again, neither in the Azure portal nor here. It is stored encrypted and cannot be read back.
     </>
   ),
-  secretExpiry: 'The expiry you chose in Azure (at most 24 months; Microsoft recommends less than 12). Postern warns 30 days before.',
+  secretExpiry:
+    'The expiry you chose in Azure (at most 24 months; Microsoft recommends less than 12). Postern warns 30 days before.',
 };
 
 export function RedirectUriHelp({ uri }: { uri: string }): JSX.Element {
   return (
     <>
       <p>
-        Register exactly this URI in Azure: Manage → Authentication → Platform configurations → Add a platform → <strong>Web</strong>.
-        Microsoft sends the sign-in result there.
+        Register exactly this URI in Azure: Manage → Authentication → Platform configurations → Add a platform →{' '}
+        <strong>Web</strong>. Microsoft sends the sign-in result there.
       </p>
       <CopyField label="redirect URI" value={uri} />
     </>
@@ -109,9 +154,13 @@ export function AzureSetupGuide(): JSX.Element {
       <h2 id="guide-title">Register the app in Azure</h2>
       <ol class="steps">
         <li>
-          Sign in to the Azure portal and go to <strong>Microsoft Entra ID → App registrations → New registration</strong>.
+          Sign in to the Azure portal and go to{' '}
+          <strong>Microsoft Entra ID → App registrations → New registration</strong>.
         </li>
-        <li>Enter a display name, choose the supported account types (single tenant for your organisation only), leave the redirect URI empty, and click Register.</li>
+        <li>
+          Enter a display name, choose the supported account types (single tenant for your organisation only), leave the
+          redirect URI empty, and click Register.
+        </li>
         <li>
           Note the <strong>Application (client) ID</strong> and the <strong>Directory (tenant) ID</strong>.
         </li>
@@ -122,25 +171,25 @@ export function AzureSetupGuide(): JSX.Element {
           Under <strong>Certificates &amp; secrets</strong>, create a client secret and copy its value.
         </li>
         <li>
-          Under <strong>API permissions → Add a permission → Microsoft Graph → Delegated permissions</strong>, add the permissions below, then
-          Add permissions and have an administrator approve any that need consent.
+          Under <strong>API permissions → Add a permission → Microsoft Graph → Delegated permissions</strong>, add the
+          permissions below, then Add permissions and have an administrator approve any that need consent.
         </li>
       </ol>
       <PermissionTable caption="Delegated permissions for IMAP and SMTP" rows={DELEGATED} withConsent={false} />
       <p class="hint">
-        SMTP.Send works only when SMTP AUTH is enabled for the mailbox that sends: Exchange admin center → the mailbox → Manage email apps →
-        Authenticated SMTP.
+        SMTP.Send works only when SMTP AUTH is enabled for the mailbox that sends: Exchange admin center → the mailbox →
+        Manage email apps → Authenticated SMTP.
       </p>
       <details class="disclosure">
         <summary>Using a shared mailbox? Add these too</summary>
         <p>
-          Shared mailboxes in the cloud (not on-premises) are supported. Application permissions are under <em>Application permissions</em> and
-          need an administrator's consent.
+          Shared mailboxes in the cloud (not on-premises) are supported. Application permissions are under{' '}
+          <em>Application permissions</em> and need an administrator's consent.
         </p>
         <PermissionTable caption="Extra permissions for shared mailboxes" rows={SHARED_EXTRAS} withConsent={true} />
         <p>
-          When you authenticate, sign in as a user who has Full Access to the shared mailbox (for example andrea@… for developers@…): that user
-          becomes the account's <strong>Modern Authentication Email</strong>.
+          When you authenticate, sign in as a user who has Full Access to the shared mailbox (for example andrea@… for
+          developers@…): that user becomes the account's <strong>Modern Authentication Email</strong>.
         </p>
       </details>
     </aside>

@@ -6,7 +6,17 @@ import { Dialog } from '../../components/dialog.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { useSubmit } from '../../lib/use-submit.js';
 
-export function DeleteDialog({ provider, open, onClose, onDeleted }: { provider: Provider; open: boolean; onClose: () => void; onDeleted: () => void }): JSX.Element {
+export function DeleteDialog({
+  provider,
+  open,
+  onClose,
+  onDeleted,
+}: {
+  provider: Provider;
+  open: boolean;
+  onClose: () => void;
+  onDeleted: () => void;
+}): JSX.Element {
   const submission = useSubmit();
   const close = (): void => {
     submission.clear();
@@ -22,10 +32,15 @@ export function DeleteDialog({ provider, open, onClose, onDeleted }: { provider:
     <Dialog title={`Delete ${provider.name}?`} open={open} onClose={close}>
       <div class="form">
         <p>
-          The provider, its client secret and the tokens of {provider.grants.length === 1 ? 'its signed-in identity' : `its ${provider.grants.length} signed-in identities`} are
-          deleted. The app registration in Azure is not changed.
+          The provider, its client secret and the tokens of{' '}
+          {provider.grants.length === 1
+            ? 'its signed-in identity'
+            : `its ${provider.grants.length} signed-in identities`}{' '}
+          are deleted. The app registration in Azure is not changed.
         </p>
-        {submission.error === undefined ? null : <ErrorNotice error={submission.error} title="The provider was not deleted" />}
+        {submission.error === undefined ? null : (
+          <ErrorNotice error={submission.error} title="The provider was not deleted" />
+        )}
         <div class="form-actions">
           <button type="button" class="button button-danger" disabled={submission.busy} onClick={confirm}>
             Delete

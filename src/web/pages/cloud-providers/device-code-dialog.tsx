@@ -17,7 +17,17 @@ import { toApiError } from '../../lib/use-resource.js';
 
 const POLL_MS = 2000;
 
-export function DeviceCodeDialog({ provider, open, onClose, onSignedIn }: { provider: Provider; open: boolean; onClose: () => void; onSignedIn: (grant: Grant) => void }): JSX.Element {
+export function DeviceCodeDialog({
+  provider,
+  open,
+  onClose,
+  onSignedIn,
+}: {
+  provider: Provider;
+  open: boolean;
+  onClose: () => void;
+  onSignedIn: (grant: Grant) => void;
+}): JSX.Element {
   return (
     <Dialog title={`Sign in with a device code — ${provider.name}`} open={open} onClose={onClose}>
       {open ? <DeviceFlowView provider={provider} onClose={onClose} onSignedIn={onSignedIn} /> : null}
@@ -25,7 +35,15 @@ export function DeviceCodeDialog({ provider, open, onClose, onSignedIn }: { prov
   );
 }
 
-function DeviceFlowView({ provider, onClose, onSignedIn }: { provider: Provider; onClose: () => void; onSignedIn: (grant: Grant) => void }): JSX.Element {
+function DeviceFlowView({
+  provider,
+  onClose,
+  onSignedIn,
+}: {
+  provider: Provider;
+  onClose: () => void;
+  onSignedIn: (grant: Grant) => void;
+}): JSX.Element {
   const [flow, setFlow] = useState<DeviceFlow | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
 

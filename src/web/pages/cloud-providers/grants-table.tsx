@@ -15,7 +15,15 @@ const STATE_BADGES: Record<Grant['state'], BadgeData> = {
   revoked: { tone: 'error', text: 'Revoked' },
 };
 
-export function GrantsTable({ providerId, grants, onChanged }: { providerId: number; grants: Grant[]; onChanged: () => void }): JSX.Element {
+export function GrantsTable({
+  providerId,
+  grants,
+  onChanged,
+}: {
+  providerId: number;
+  grants: Grant[];
+  onChanged: () => void;
+}): JSX.Element {
   const submission = useSubmit();
   const [check, setCheck] = useState<{ grant: Grant; result: TokenCheck } | null>(null);
 
@@ -26,7 +34,12 @@ export function GrantsTable({ providerId, grants, onChanged }: { providerId: num
     void submission.run(async () => setCheck({ grant, result: await checkGrant(providerId, grant.id, 'exchange') }));
   };
   const onRemove = (grant: Grant): void => {
-    if (!window.confirm(`Forget ${grantIdentity(grant)}? Accounts using this identity stop working until someone signs in again.`)) return;
+    if (
+      !window.confirm(
+        `Forget ${grantIdentity(grant)}? Accounts using this identity stop working until someone signs in again.`,
+      )
+    )
+      return;
     void submission.run(async () => {
       await removeGrant(providerId, grant.id);
       onChanged();
@@ -38,7 +51,8 @@ export function GrantsTable({ providerId, grants, onChanged }: { providerId: num
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
       {check === null ? null : (
         <Notice tone="success" onDismiss={() => setCheck(null)}>
-          Exchange token for {check.result.upn ?? grantIdentity(check.grant)}, valid until {formatDateTime(check.result.expiresAt)}, grants:{' '}
+          Exchange token for {check.result.upn ?? grantIdentity(check.grant)}, valid until{' '}
+          {formatDateTime(check.result.expiresAt)}, grants:{' '}
           {check.result.scopes.map((s) => (
             <code key={s} class="scope">
               {s}
@@ -65,7 +79,9 @@ export function GrantsTable({ providerId, grants, onChanged }: { providerId: num
               <tr key={grant.id}>
                 <th scope="row">
                   {grantIdentity(grant)}
-                  {grant.displayName !== null && grant.upn !== null ? <span class="muted block">{grant.displayName}</span> : null}
+                  {grant.displayName !== null && grant.upn !== null ? (
+                    <span class="muted block">{grant.displayName}</span>
+                  ) : null}
                   <span class="scopes">
                     {grant.scopes.map((s) => (
                       <code key={s} class="scope">
@@ -76,7 +92,9 @@ export function GrantsTable({ providerId, grants, onChanged }: { providerId: num
                   {grant.lastError === null ? null : (
                     <span class="grant-error block">
                       {grant.lastError.message}
-                      {grant.lastError.remedy === null ? null : <span class="block">What to do: {grant.lastError.remedy}</span>}
+                      {grant.lastError.remedy === null ? null : (
+                        <span class="block">What to do: {grant.lastError.remedy}</span>
+                      )}
                     </span>
                   )}
                 </th>
@@ -86,10 +104,22 @@ export function GrantsTable({ providerId, grants, onChanged }: { providerId: num
                 <td>{formatDateTime(grant.lastInteractiveSignInAt)}</td>
                 <td>{formatDateTime(grant.lastRefreshAt)}</td>
                 <td class="row-actions">
-                  <button type="button" class="button button-small" disabled={submission.busy} onClick={() => onCheck(grant)} aria-label={`Check the token of ${grantIdentity(grant)}`}>
+                  <button
+                    type="button"
+                    class="button button-small"
+                    disabled={submission.busy}
+                    onClick={() => onCheck(grant)}
+                    aria-label={`Check the token of ${grantIdentity(grant)}`}
+                  >
                     Check token
                   </button>
-                  <button type="button" class="button button-small button-danger" disabled={submission.busy} onClick={() => onRemove(grant)} aria-label={`Forget ${grantIdentity(grant)}`}>
+                  <button
+                    type="button"
+                    class="button button-small button-danger"
+                    disabled={submission.busy}
+                    onClick={() => onRemove(grant)}
+                    aria-label={`Forget ${grantIdentity(grant)}`}
+                  >
                     Forget
                   </button>
                 </td>

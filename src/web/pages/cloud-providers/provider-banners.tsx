@@ -25,13 +25,28 @@ export function outcomeOf(search: URLSearchParams): Outcome | null {
   return null;
 }
 
-export function OutcomeBanner({ outcome, provider, onDismiss }: { outcome: Outcome; provider: Provider; onDismiss: () => void }): JSX.Element {
+export function OutcomeBanner({
+  outcome,
+  provider,
+  onDismiss,
+}: {
+  outcome: Outcome;
+  provider: Provider;
+  onDismiss: () => void;
+}): JSX.Element {
   switch (outcome.kind) {
     case 'authenticated':
       return (
         <Notice tone="success" onDismiss={onDismiss}>
-          <strong>Authentication succeeded.</strong> {outcome.upn === null ? 'Postern' : <>Postern is signed in as <strong>{outcome.upn}</strong> and</>} keeps the
-          tokens fresh from now on.
+          <strong>Authentication succeeded.</strong>{' '}
+          {outcome.upn === null ? (
+            'Postern'
+          ) : (
+            <>
+              Postern is signed in as <strong>{outcome.upn}</strong> and
+            </>
+          )}{' '}
+          keeps the tokens fresh from now on.
         </Notice>
       );
     case 'authentication-failed': {

@@ -63,7 +63,10 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
 
   const deviceCode = provider.grantType === 'device_code';
   const items: MenuItem[] = [
-    { label: deviceCode ? 'Authenticate with a device code' : 'Authenticate', onSelect: () => setDialog(deviceCode ? 'device-code' : 'authenticate') },
+    {
+      label: deviceCode ? 'Authenticate with a device code' : 'Authenticate',
+      onSelect: () => setDialog(deviceCode ? 'device-code' : 'authenticate'),
+    },
     { label: 'Update Client Secret', onSelect: () => setDialog('secret') },
     { label: 'Edit', onSelect: () => navigate(`/cloud-providers/${provider.id}/edit`) },
     { label: 'Delete', onSelect: () => setDialog('delete'), danger: true },
@@ -85,7 +88,9 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
         </p>
         <Badges badges={providerBadges(provider)} />
       </PageHeader>
-      {outcome === null ? null : <OutcomeBanner outcome={outcome} provider={provider} onDismiss={() => setOutcome(null)} />}
+      {outcome === null ? null : (
+        <OutcomeBanner outcome={outcome} provider={provider} onDismiss={() => setOutcome(null)} />
+      )}
       {resource.error === undefined ? null : <ErrorNotice error={resource.error} />}
       {provider.warnings.map((warning) => (
         <Notice key={warning} tone="warn">
@@ -117,7 +122,10 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
         </section>
         <section class="card" aria-labelledby="timeline-title">
           <h2 id="timeline-title">Timeline</h2>
-          <EventTimeline load={(before) => providerEvents(provider.id, before)} refreshKey={`${provider.id}-${timelineKey}`} />
+          <EventTimeline
+            load={(before) => providerEvents(provider.id, before)}
+            refreshKey={`${provider.id}-${timelineKey}`}
+          />
         </section>
       </div>
       <AuthenticateDialog
@@ -129,7 +137,12 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
           signedIn(grant);
         }}
       />
-      <DeviceCodeDialog provider={provider} open={dialog === 'device-code'} onClose={() => setDialog('none')} onSignedIn={signedIn} />
+      <DeviceCodeDialog
+        provider={provider}
+        open={dialog === 'device-code'}
+        onClose={() => setDialog('none')}
+        onSignedIn={signedIn}
+      />
       <SecretDialog
         provider={provider}
         open={dialog === 'secret'}
@@ -140,7 +153,12 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
           refresh();
         }}
       />
-      <DeleteDialog provider={provider} open={dialog === 'delete'} onClose={() => setDialog('none')} onDeleted={() => navigate('/cloud-providers')} />
+      <DeleteDialog
+        provider={provider}
+        open={dialog === 'delete'}
+        onClose={() => setDialog('none')}
+        onDeleted={() => navigate('/cloud-providers')}
+      />
     </section>
   );
 }

@@ -11,7 +11,8 @@ export function ProviderFacts({ provider }: { provider: Provider }): JSX.Element
     <dl class="facts">
       <dt>Service / Type</dt>
       <dd>
-        {provider.service === 'microsoft-azure' ? 'Microsoft Azure' : provider.service} / {provider.type === 'outlook365' ? 'Outlook365' : provider.type}
+        {provider.service === 'microsoft-azure' ? 'Microsoft Azure' : provider.service} /{' '}
+        {provider.type === 'outlook365' ? 'Outlook365' : provider.type}
       </dd>
       <dt>Application Id</dt>
       <dd>
@@ -23,7 +24,9 @@ export function ProviderFacts({ provider }: { provider: Provider }): JSX.Element
       </dd>
       <dt>Client Secret</dt>
       <dd>
-        {secret === null ? 'Not set' : `${secret.hint}${secret.expiresAt === null ? ', expiry unknown' : `, expires on ${formatDate(secret.expiresAt)}`}`}
+        {secret === null
+          ? 'Not set'
+          : `${secret.hint}${secret.expiresAt === null ? ', expiry unknown' : `, expires on ${formatDate(secret.expiresAt)}`}`}
       </dd>
       <dt>Redirect URI</dt>
       <dd>{provider.redirectUri === null ? '—' : <CopyField label="redirect URI" value={provider.redirectUri} />}</dd>

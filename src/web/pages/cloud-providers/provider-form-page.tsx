@@ -14,7 +14,8 @@ export function ProviderNewPage(): JSX.Element {
     <section>
       <PageHeader title="New Cloud Provider">
         <p class="lead">
-          Connect Postern to the app you registered in Microsoft Entra ID. <Link to="/cloud-providers">Back to Cloud Providers</Link>
+          Connect Postern to the app you registered in Microsoft Entra ID.{' '}
+          <Link to="/cloud-providers">Back to Cloud Providers</Link>
         </p>
       </PageHeader>
       <div class="with-aside">
@@ -48,7 +49,9 @@ export function ProviderEditPage({ id }: { id: number }): JSX.Element {
       </PageHeader>
       {resource.error === undefined ? null : <ErrorNotice error={resource.error} />}
       {provider === undefined ? (
-        resource.error === undefined ? <Loading what="the provider" /> : null
+        resource.error === undefined ? (
+          <Loading what="the provider" />
+        ) : null
       ) : (
         <div class="with-aside">
           <ProviderForm

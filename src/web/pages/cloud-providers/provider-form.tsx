@@ -71,7 +71,13 @@ export interface ProviderFormProps {
   onCancel: () => void;
 }
 
-export function ProviderForm({ provider, submission, submitLabel, onSubmit, onCancel }: ProviderFormProps): JSX.Element {
+export function ProviderForm({
+  provider,
+  submission,
+  submitLabel,
+  onSubmit,
+  onCancel,
+}: ProviderFormProps): JSX.Element {
   const [values, setValues] = useState<FormValues>(() => initialValues(provider));
   const set =
     <K extends keyof FormValues>(key: K) =>
@@ -83,20 +89,56 @@ export function ProviderForm({ provider, submission, submitLabel, onSubmit, onCa
 
   const submit = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
-    const secret = creating && values.clientSecret !== '' ? { clientSecret: values.clientSecret, expiresAt: values.secretExpiresAt } : null;
+    const secret =
+      creating && values.clientSecret !== ''
+        ? { clientSecret: values.clientSecret, expiresAt: values.secretExpiresAt }
+        : null;
     onSubmit(fieldsOf(values, provider), secret);
   };
 
   return (
     <form class="card form" onSubmit={submit} aria-label={creating ? 'New Cloud Provider' : `Edit ${provider.name}`}>
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
-      <TextField label="Name" value={values.name} onValue={set('name')} required help={HELP.name} problem={problems.name} />
+      <TextField
+        label="Name"
+        value={values.name}
+        onValue={set('name')}
+        required
+        help={HELP.name}
+        problem={problems.name}
+      />
       <div class="field-row">
-        <SelectField label="Service" value="microsoft-azure" onValue={() => undefined} options={[{ value: 'microsoft-azure', label: 'Microsoft Azure' }]} />
-        <SelectField label="Type" value="outlook365" onValue={() => undefined} options={[{ value: 'outlook365', label: 'Outlook365' }]} />
+        <SelectField
+          label="Service"
+          value="microsoft-azure"
+          onValue={() => undefined}
+          options={[{ value: 'microsoft-azure', label: 'Microsoft Azure' }]}
+        />
+        <SelectField
+          label="Type"
+          value="outlook365"
+          onValue={() => undefined}
+          options={[{ value: 'outlook365', label: 'Outlook365' }]}
+        />
       </div>
-      <TextField label="Application Id" value={values.applicationId} onValue={set('applicationId')} required help={HELP.applicationId} problem={problems.applicationId} placeholder="00000000-0000-0000-0000-000000000000" />
-      <TextField label="Tenant Id" value={values.tenantId} onValue={set('tenantId')} required help={HELP.tenantId} problem={problems.tenantId} placeholder="00000000-0000-0000-0000-000000000000" />
+      <TextField
+        label="Application Id"
+        value={values.applicationId}
+        onValue={set('applicationId')}
+        required
+        help={HELP.applicationId}
+        problem={problems.applicationId}
+        placeholder="00000000-0000-0000-0000-000000000000"
+      />
+      <TextField
+        label="Tenant Id"
+        value={values.tenantId}
+        onValue={set('tenantId')}
+        required
+        help={HELP.tenantId}
+        problem={problems.tenantId}
+        placeholder="00000000-0000-0000-0000-000000000000"
+      />
       {creating ? (
         <div class="field-row">
           <TextField
@@ -109,7 +151,14 @@ export function ProviderForm({ provider, submission, submitLabel, onSubmit, onCa
             help={HELP.clientSecret}
             problem={problems.clientSecret}
           />
-          <TextField label="Client secret expires on" type="date" value={values.secretExpiresAt} onValue={set('secretExpiresAt')} help={HELP.secretExpiry} problem={problems.clientSecretExpiresAt} />
+          <TextField
+            label="Client secret expires on"
+            type="date"
+            value={values.secretExpiresAt}
+            onValue={set('secretExpiresAt')}
+            help={HELP.secretExpiry}
+            problem={problems.clientSecretExpiresAt}
+          />
         </div>
       ) : (
         <p class="hint">The client secret is changed with Update Client Secret on the provider's page.</p>
@@ -142,8 +191,22 @@ export function ProviderForm({ provider, submission, submitLabel, onSubmit, onCa
         />
         {values.cloud === 'custom' ? (
           <>
-            <TextField label="Authority URL" type="url" value={values.authorityUrl} onValue={set('authorityUrl')} required help="The identity platform's base URL, such as the emulator's https://127.0.0.1:PORT." problem={problems.authorityUrl} />
-            <TextField label="CA file" value={values.caFile} onValue={set('caFile')} help="Path, on the Postern server, of a PEM file with the CA that signs the authority's certificate (the emulator's ca.pem)." problem={problems.caFile} />
+            <TextField
+              label="Authority URL"
+              type="url"
+              value={values.authorityUrl}
+              onValue={set('authorityUrl')}
+              required
+              help="The identity platform's base URL, such as the emulator's https://127.0.0.1:PORT."
+              problem={problems.authorityUrl}
+            />
+            <TextField
+              label="CA file"
+              value={values.caFile}
+              onValue={set('caFile')}
+              help="Path, on the Postern server, of a PEM file with the CA that signs the authority's certificate (the emulator's ca.pem)."
+              problem={problems.caFile}
+            />
           </>
         ) : null}
         <TextArea

@@ -20,15 +20,23 @@ export function ProviderListPage(): JSX.Element {
           </Link>
         }
       >
-        <p class="lead">Each provider is an app registration in Microsoft Entra ID through which Postern signs in to Microsoft 365 mailboxes.</p>
+        <p class="lead">
+          Each provider is an app registration in Microsoft Entra ID through which Postern signs in to Microsoft 365
+          mailboxes.
+        </p>
       </PageHeader>
       {providers.error === undefined ? null : <ErrorNotice error={providers.error} />}
       {items === undefined ? (
-        providers.error === undefined ? <Loading what="Cloud Providers" /> : null
+        providers.error === undefined ? (
+          <Loading what="Cloud Providers" />
+        ) : null
       ) : items.length === 0 ? (
         <div class="empty card">
           <h2>No Cloud Provider yet</h2>
-          <p>Register an app in the Azure portal, then create a provider with its Application (client) ID, Directory (tenant) ID and client secret. The form shows each step.</p>
+          <p>
+            Register an app in the Azure portal, then create a provider with its Application (client) ID, Directory
+            (tenant) ID and client secret. The form shows each step.
+          </p>
           <Link to="/cloud-providers/new" class="button button-primary">
             Create the first provider
           </Link>

@@ -9,7 +9,17 @@ import { ErrorNotice } from '../../components/notice.js';
 import { useSubmit } from '../../lib/use-submit.js';
 import { HELP } from './azure-help.js';
 
-export function SecretDialog({ provider, open, onClose, onSaved }: { provider: Provider; open: boolean; onClose: () => void; onSaved: () => void }): JSX.Element {
+export function SecretDialog({
+  provider,
+  open,
+  onClose,
+  onSaved,
+}: {
+  provider: Provider;
+  open: boolean;
+  onClose: () => void;
+  onSaved: () => void;
+}): JSX.Element {
   return (
     <Dialog title="Update Client Secret" open={open} onClose={onClose}>
       {open ? <SecretForm provider={provider} onClose={onClose} onSaved={onSaved} /> : null}
@@ -17,7 +27,15 @@ export function SecretDialog({ provider, open, onClose, onSaved }: { provider: P
   );
 }
 
-function SecretForm({ provider, onClose, onSaved }: { provider: Provider; onClose: () => void; onSaved: () => void }): JSX.Element {
+function SecretForm({
+  provider,
+  onClose,
+  onSaved,
+}: {
+  provider: Provider;
+  onClose: () => void;
+  onSaved: () => void;
+}): JSX.Element {
   const [secret, setSecret] = useState('');
   const [expiresAt, setExpiresAt] = useState('');
   const submission = useSubmit();
@@ -32,12 +50,29 @@ function SecretForm({ provider, onClose, onSaved }: { provider: Provider; onClos
   return (
     <form class="form" onSubmit={save}>
       <p>
-        Generate a new client secret in the Azure portal (Certificates &amp; secrets → New client secret) and enter its value here. The current
-        secret{provider.clientSecret === null ? ' is not set' : ` ends with ${provider.clientSecret.hint}`}.
+        Generate a new client secret in the Azure portal (Certificates &amp; secrets → New client secret) and enter its
+        value here. The current secret
+        {provider.clientSecret === null ? ' is not set' : ` ends with ${provider.clientSecret.hint}`}.
       </p>
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
-      <TextField label="New Client Secret" type="password" autocomplete="off" value={secret} onValue={setSecret} required help={HELP.clientSecret} problem={problems.clientSecret} />
-      <TextField label="Expires on" type="date" value={expiresAt} onValue={setExpiresAt} help={HELP.secretExpiry} problem={problems.expiresAt} />
+      <TextField
+        label="New Client Secret"
+        type="password"
+        autocomplete="off"
+        value={secret}
+        onValue={setSecret}
+        required
+        help={HELP.clientSecret}
+        problem={problems.clientSecret}
+      />
+      <TextField
+        label="Expires on"
+        type="date"
+        value={expiresAt}
+        onValue={setExpiresAt}
+        help={HELP.secretExpiry}
+        problem={problems.expiresAt}
+      />
       <div class="form-actions">
         <button type="submit" class="button button-primary" disabled={submission.busy || secret === ''}>
           Save

@@ -21,7 +21,14 @@ export function ContactDialog({ contact, lists, defaultListId, onClose, onSaved 
   return (
     <Dialog title={title} open={contact !== null} onClose={onClose}>
       {contact === null ? null : (
-        <ContactForm key={contact === 'new' ? 'new' : contact.id} contact={contact === 'new' ? null : contact} lists={lists} defaultListId={defaultListId} onClose={onClose} onSaved={onSaved} />
+        <ContactForm
+          key={contact === 'new' ? 'new' : contact.id}
+          contact={contact === 'new' ? null : contact}
+          lists={lists}
+          defaultListId={defaultListId}
+          onClose={onClose}
+          onSaved={onSaved}
+        />
       )}
     </Dialog>
   );
@@ -58,15 +65,32 @@ function ContactForm({
         .filter((a) => a !== ''),
       notes: notes.trim() === '' ? null : notes,
     };
-    void submission.run(async () => onSaved(contact === null ? await createContact(fields) : await updateContact(contact.id, fields)));
+    void submission.run(async () =>
+      onSaved(contact === null ? await createContact(fields) : await updateContact(contact.id, fields)),
+    );
   };
 
   return (
     <form class="form" onSubmit={save}>
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
-      <SelectField label="List" value={listId} onValue={setListId} options={lists.map((l) => ({ value: String(l.id), label: l.name }))} required problem={problems.listId} />
+      <SelectField
+        label="List"
+        value={listId}
+        onValue={setListId}
+        options={lists.map((l) => ({ value: String(l.id), label: l.name }))}
+        required
+        problem={problems.listId}
+      />
       <TextField label="Name" value={name} onValue={setName} required problem={problems.name} />
-      <TextArea label="Email addresses" value={addresses} onValue={setAddresses} rows={3} required help="One per line. An address belongs to one contact only." problem={problems.addresses} />
+      <TextArea
+        label="Email addresses"
+        value={addresses}
+        onValue={setAddresses}
+        rows={3}
+        required
+        help="One per line. An address belongs to one contact only."
+        problem={problems.addresses}
+      />
       <TextArea label="Notes" value={notes} onValue={setNotes} rows={3} problem={problems.notes} />
       <div class="form-actions">
         <button type="submit" class="button button-primary" disabled={submission.busy}>

@@ -69,7 +69,12 @@ export function ContactsPage(): JSX.Element {
         title="Contacts"
         actions={
           admin ? (
-            <button type="button" class="button button-primary" onClick={() => setEditing('new')} disabled={(lists.data?.items.length ?? 0) === 0}>
+            <button
+              type="button"
+              class="button button-primary"
+              onClick={() => setEditing('new')}
+              disabled={(lists.data?.items.length ?? 0) === 0}
+            >
               New contact
             </button>
           ) : undefined
@@ -83,12 +88,21 @@ export function ContactsPage(): JSX.Element {
           go({ q: typed.trim() });
         }}
       >
-        <TextField label="Search by name or address" type="search" value={typed} onValue={setTyped} placeholder="name or name@example.com" />
+        <TextField
+          label="Search by name or address"
+          type="search"
+          value={typed}
+          onValue={setTyped}
+          placeholder="name or name@example.com"
+        />
         <SelectField
           label="List"
           value={listId}
           onValue={(value) => go({ listId: value })}
-          options={[{ value: '', label: 'All lists' }, ...(lists.data?.items ?? []).map((l) => ({ value: String(l.id), label: l.name }))]}
+          options={[
+            { value: '', label: 'All lists' },
+            ...(lists.data?.items ?? []).map((l) => ({ value: String(l.id), label: l.name })),
+          ]}
         />
       </form>
       {message === null ? null : (
@@ -99,11 +113,15 @@ export function ContactsPage(): JSX.Element {
       {removal.error === undefined ? null : <ErrorNotice error={removal.error} title="The contact was not deleted" />}
       {contacts.error === undefined ? null : <ErrorNotice error={contacts.error} />}
       {page === undefined ? (
-        contacts.error === undefined ? <Loading what="contacts" /> : null
+        contacts.error === undefined ? (
+          <Loading what="contacts" />
+        ) : null
       ) : (
         <>
           <p class="muted" role="status">
-            {page.total === 0 ? 'No contact matches.' : `${plural(page.total, 'contact')}${page.total > page.items.length ? `, showing ${page.offset + 1}–${page.offset + page.items.length}` : ''}`}
+            {page.total === 0
+              ? 'No contact matches.'
+              : `${plural(page.total, 'contact')}${page.total > page.items.length ? `, showing ${page.offset + 1}–${page.offset + page.items.length}` : ''}`}
           </p>
           {page.items.length === 0 ? null : (
             <div class="table-wrap">
@@ -126,7 +144,9 @@ export function ContactsPage(): JSX.Element {
                     <tr key={contact.id}>
                       <th scope="row">
                         {contact.name}
-                        {contact.notes === null || contact.notes === '' ? null : <span class="muted block">{contact.notes}</span>}
+                        {contact.notes === null || contact.notes === '' ? null : (
+                          <span class="muted block">{contact.notes}</span>
+                        )}
                       </th>
                       <td>
                         {contact.addresses.map((a) => (
@@ -138,10 +158,21 @@ export function ContactsPage(): JSX.Element {
                       <td>{listName(contact.listId)}</td>
                       {admin ? (
                         <td class="row-actions">
-                          <button type="button" class="button button-small" onClick={() => setEditing(contact)} aria-label={`Edit ${contact.name}`}>
+                          <button
+                            type="button"
+                            class="button button-small"
+                            onClick={() => setEditing(contact)}
+                            aria-label={`Edit ${contact.name}`}
+                          >
                             Edit
                           </button>
-                          <button type="button" class="button button-small button-danger" onClick={() => remove(contact)} aria-label={`Delete ${contact.name}`} disabled={removal.busy}>
+                          <button
+                            type="button"
+                            class="button button-small button-danger"
+                            onClick={() => remove(contact)}
+                            aria-label={`Delete ${contact.name}`}
+                            disabled={removal.busy}
+                          >
                             Delete
                           </button>
                         </td>
@@ -153,14 +184,24 @@ export function ContactsPage(): JSX.Element {
             </div>
           )}
           {page.offset === 0 && page.items.length >= page.total ? null : (
-          <nav class="pager" aria-label="Pages of contacts">
-            <button type="button" class="button" disabled={page.offset === 0} onClick={() => go({ offset: Math.max(0, page.offset - PAGE_SIZE) })}>
-              Previous
-            </button>
-            <button type="button" class="button" disabled={page.offset + page.items.length >= page.total} onClick={() => go({ offset: page.offset + PAGE_SIZE })}>
-              Next
-            </button>
-          </nav>
+            <nav class="pager" aria-label="Pages of contacts">
+              <button
+                type="button"
+                class="button"
+                disabled={page.offset === 0}
+                onClick={() => go({ offset: Math.max(0, page.offset - PAGE_SIZE) })}
+              >
+                Previous
+              </button>
+              <button
+                type="button"
+                class="button"
+                disabled={page.offset + page.items.length >= page.total}
+                onClick={() => go({ offset: page.offset + PAGE_SIZE })}
+              >
+                Next
+              </button>
+            </nav>
           )}
         </>
       )}

@@ -41,7 +41,10 @@ export function ListsPage(): JSX.Element {
           ) : undefined
         }
       >
-        <p class="lead">Contact lists. A sender Postern does not know yet is saved into the default list of the account that received the mail.</p>
+        <p class="lead">
+          Contact lists. A sender Postern does not know yet is saved into the default list of the account that received
+          the mail.
+        </p>
       </PageHeader>
       {message === null ? null : (
         <Notice tone="success" onDismiss={() => setMessage(null)}>
@@ -51,7 +54,9 @@ export function ListsPage(): JSX.Element {
       {removal.error === undefined ? null : <ErrorNotice error={removal.error} title="The list was not deleted" />}
       {lists.error === undefined ? null : <ErrorNotice error={lists.error} />}
       {lists.data === undefined ? (
-        lists.error === undefined ? <Loading what="lists" /> : null
+        lists.error === undefined ? (
+          <Loading what="lists" />
+        ) : null
       ) : lists.data.items.length === 0 ? (
         <p class="empty card">No list yet.{admin ? ' Create one to hold your contacts.' : ''}</p>
       ) : (
@@ -82,10 +87,21 @@ export function ListsPage(): JSX.Element {
                   <td class="numeric">{list.contactCount}</td>
                   {admin ? (
                     <td class="row-actions">
-                      <button type="button" class="button button-small" onClick={() => setEditing(list)} aria-label={`Edit list ${list.name}`}>
+                      <button
+                        type="button"
+                        class="button button-small"
+                        onClick={() => setEditing(list)}
+                        aria-label={`Edit list ${list.name}`}
+                      >
                         Edit
                       </button>
-                      <button type="button" class="button button-small button-danger" onClick={() => remove(list)} aria-label={`Delete list ${list.name}`} disabled={removal.busy}>
+                      <button
+                        type="button"
+                        class="button button-small button-danger"
+                        onClick={() => remove(list)}
+                        aria-label={`Delete list ${list.name}`}
+                        disabled={removal.busy}
+                      >
                         Delete
                       </button>
                     </td>
@@ -96,7 +112,11 @@ export function ListsPage(): JSX.Element {
           </table>
         </div>
       )}
-      <Dialog title={editing === 'new' ? 'New list' : editing === null ? 'List' : `Edit ${editing.name}`} open={editing !== null} onClose={() => setEditing(null)}>
+      <Dialog
+        title={editing === 'new' ? 'New list' : editing === null ? 'List' : `Edit ${editing.name}`}
+        open={editing !== null}
+        onClose={() => setEditing(null)}
+      >
         {editing === null ? null : (
           <ListForm
             key={editing === 'new' ? 'new' : editing.id}
@@ -114,7 +134,15 @@ export function ListsPage(): JSX.Element {
   );
 }
 
-function ListForm({ list, onClose, onSaved }: { list: ContactList | null; onClose: () => void; onSaved: (list: ContactList) => void }): JSX.Element {
+function ListForm({
+  list,
+  onClose,
+  onSaved,
+}: {
+  list: ContactList | null;
+  onClose: () => void;
+  onSaved: (list: ContactList) => void;
+}): JSX.Element {
   const [name, setName] = useState(list?.name ?? '');
   const [description, setDescription] = useState(list?.description ?? '');
   const submission = useSubmit();

@@ -18,10 +18,19 @@ export function DiagnosticsPage(): JSX.Element {
           </button>
         }
       >
-        <p class="lead">Client secrets and their expiry, sign-ins and their age, the scopes tokens really carry, IMAP sign-in, SMTP AUTH and shared-mailbox access — each with what to do.</p>
+        <p class="lead">
+          Client secrets and their expiry, sign-ins and their age, the scopes tokens really carry, IMAP sign-in, SMTP
+          AUTH and shared-mailbox access — each with what to do.
+        </p>
       </PageHeader>
       {result.error === undefined ? null : <ErrorNotice error={result.error} />}
-      {result.data === undefined ? result.error === undefined ? <Loading what="the diagnosis" /> : null : <DiagnosisReport diagnosis={result.data} />}
+      {result.data === undefined ? (
+        result.error === undefined ? (
+          <Loading what="the diagnosis" />
+        ) : null
+      ) : (
+        <DiagnosisReport diagnosis={result.data} />
+      )}
     </section>
   );
 }

@@ -27,7 +27,13 @@ const REFRESH_MS = 5000;
 export function AccountDetailPage({ id }: { id: number }): JSX.Element {
   const location = useLocation();
   const resource = useResource(() => getAccount(id), String(id));
-  const [notice, setNotice] = useState<string | null>(() => (location.search.get('created') !== null ? 'Email account created.' : location.search.get('saved') !== null ? 'Changes saved.' : null));
+  const [notice, setNotice] = useState<string | null>(() =>
+    location.search.get('created') !== null
+      ? 'Email account created.'
+      : location.search.get('saved') !== null
+        ? 'Changes saved.'
+        : null,
+  );
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [timelineKey, setTimelineKey] = useState(0);
   const action = useSubmit();
@@ -79,7 +85,8 @@ export function AccountDetailPage({ id }: { id: number }): JSX.Element {
         }
       >
         <p class="lead">
-          <Link to="/email-accounts">Email Accounts</Link> / <span class="key">{account.key}</span> {account.emailAddress}
+          <Link to="/email-accounts">Email Accounts</Link> / <span class="key">{account.key}</span>{' '}
+          {account.emailAddress}
         </p>
         <Badge badge={accountBadge(account)} />
       </PageHeader>
@@ -104,7 +111,10 @@ export function AccountDetailPage({ id }: { id: number }): JSX.Element {
       )}
       <section class="card" aria-labelledby="account-test">
         <h2 id="account-test">Connection</h2>
-        <p class="muted">Signs in with the delegate's token and opens the folder now, step by step, without waiting for the mailbox worker.</p>
+        <p class="muted">
+          Signs in with the delegate's token and opens the folder now, step by step, without waiting for the mailbox
+          worker.
+        </p>
         <ConnectionTestPanel
           accountId={account.id}
           onDone={() => {
@@ -123,7 +133,10 @@ export function AccountDetailPage({ id }: { id: number }): JSX.Element {
         </div>
         <section class="card" aria-labelledby="account-timeline">
           <h2 id="account-timeline">Timeline</h2>
-          <EventTimeline load={(before) => accountEvents(account.id, before)} refreshKey={`${account.id}-${timelineKey}-${account.status}`} />
+          <EventTimeline
+            load={(before) => accountEvents(account.id, before)}
+            refreshKey={`${account.id}-${timelineKey}-${account.status}`}
+          />
         </section>
       </div>
       <DeleteAccountDialog account={account} open={confirmDelete} onClose={() => setConfirmDelete(false)} />
@@ -148,7 +161,15 @@ function AccountFacts({ account }: { account: EmailAccount }): JSX.Element {
       {account.modernAuth ? (
         <>
           <dt>Cloud Provider</dt>
-          <dd>{account.providerId === null ? '—' : <Link to={`/cloud-providers/${account.providerId}`}>{account.providerName ?? String(account.providerId)}</Link>}</dd>
+          <dd>
+            {account.providerId === null ? (
+              '—'
+            ) : (
+              <Link to={`/cloud-providers/${account.providerId}`}>
+                {account.providerName ?? String(account.providerId)}
+              </Link>
+            )}
+          </dd>
           <dt>Modern Authentication Email</dt>
           <dd>{account.modernAuthEmail ?? `${account.username} (the username)`}</dd>
         </>
@@ -158,7 +179,8 @@ function AccountFacts({ account }: { account: EmailAccount }): JSX.Element {
       <dt>Inbox</dt>
       <dd>
         {account.folder}
-        {account.scanJunk ? ' and Junk' : ''}, {account.useIdle ? 'IDLE' : `polled every ${account.pollIntervalSeconds} s`}
+        {account.scanJunk ? ' and Junk' : ''},{' '}
+        {account.useIdle ? 'IDLE' : `polled every ${account.pollIntervalSeconds} s`}
       </dd>
       <dt>Sending limits</dt>
       <dd>
@@ -176,13 +198,23 @@ function AccountFacts({ account }: { account: EmailAccount }): JSX.Element {
   );
 }
 
-function DeleteAccountDialog({ account, open, onClose }: { account: EmailAccount; open: boolean; onClose: () => void }): JSX.Element {
+function DeleteAccountDialog({
+  account,
+  open,
+  onClose,
+}: {
+  account: EmailAccount;
+  open: boolean;
+  onClose: () => void;
+}): JSX.Element {
   const submission = useSubmit();
   return (
     <Dialog title={`Delete ${account.name}?`} open={open} onClose={onClose}>
       <div class="form">
         <p>Postern stops reading and sending for {account.emailAddress}. The mailbox itself is not changed.</p>
-        {submission.error === undefined ? null : <ErrorNotice error={submission.error} title="The account was not deleted" />}
+        {submission.error === undefined ? null : (
+          <ErrorNotice error={submission.error} title="The account was not deleted" />
+        )}
         <div class="form-actions">
           <button
             type="button"

@@ -19,7 +19,12 @@ interface Choices {
 }
 
 async function loadChoices(id: number | null): Promise<Choices> {
-  const [providers, lists, users, account] = await Promise.all([listProviders(), listLists({ limit: 200 }), listUsers(), id === null ? Promise.resolve(undefined) : getAccount(id)]);
+  const [providers, lists, users, account] = await Promise.all([
+    listProviders(),
+    listLists({ limit: 200 }),
+    listUsers(),
+    id === null ? Promise.resolve(undefined) : getAccount(id),
+  ]);
   return { providers, lists: lists.items, agents: users.filter((u) => u.role === 'agent' && !u.disabled), account };
 }
 
@@ -36,7 +41,12 @@ function AccountFormPage({ id }: { id: number | null }): JSX.Element {
   const submission = useSubmit();
   const data = choices.data;
   const back = id === null ? '/email-accounts' : `/email-accounts/${id}`;
-  const title = id === null ? 'New email account' : data?.account === undefined ? 'Edit email account' : `Edit ${data.account.name}`;
+  const title =
+    id === null
+      ? 'New email account'
+      : data?.account === undefined
+        ? 'Edit email account'
+        : `Edit ${data.account.name}`;
   return (
     <section>
       <PageHeader title={title}>
@@ -46,7 +56,9 @@ function AccountFormPage({ id }: { id: number | null }): JSX.Element {
       </PageHeader>
       {choices.error === undefined ? null : <ErrorNotice error={choices.error} />}
       {data === undefined ? (
-        choices.error === undefined ? <Loading what="the form" /> : null
+        choices.error === undefined ? (
+          <Loading what="the form" />
+        ) : null
       ) : (
         <div class="narrow">
           <AccountForm

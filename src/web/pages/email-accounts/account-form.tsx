@@ -61,7 +61,12 @@ function initial(account: EmailAccount | undefined, providers: Provider[]): Valu
     modernAuth: account?.modernAuth ?? true,
     username: account?.username ?? '',
     password: '',
-    providerId: account?.providerId != null ? String(account.providerId) : providers.length === 1 && providers[0] !== undefined ? String(providers[0].id) : '',
+    providerId:
+      account?.providerId != null
+        ? String(account.providerId)
+        : providers.length === 1 && providers[0] !== undefined
+          ? String(providers[0].id)
+          : '',
     shared: account !== undefined && account.modernAuthEmail !== null && account.modernAuthEmail !== account.username,
     modernAuthEmail: account?.modernAuthEmail ?? '',
     description: account?.description ?? '',
@@ -113,7 +118,8 @@ function fieldsOf(values: Values): AccountFields {
     afterFetchFolder: values.afterFetchAction === 'move' ? textOrNull(values.afterFetchFolder) : null,
     useIdle: values.useIdle,
     pollIntervalSeconds: Number(values.pollIntervalSeconds),
-    firstSync: values.firstSync === 'days' ? { kind: 'days', days: Number(values.firstSyncDays) } : { kind: values.firstSync },
+    firstSync:
+      values.firstSync === 'days' ? { kind: 'days', days: Number(values.firstSyncDays) } : { kind: values.firstSync },
     sendPerMinute: Number(values.sendPerMinute),
     recipientsPerDay: Number(values.recipientsPerDay),
     agentIds: values.agentIds,
@@ -131,7 +137,16 @@ export interface AccountFormProps {
   onCancel: () => void;
 }
 
-export function AccountForm({ account, providers, lists, agents, submission, submitLabel, onSubmit, onCancel }: AccountFormProps): JSX.Element {
+export function AccountForm({
+  account,
+  providers,
+  lists,
+  agents,
+  submission,
+  submitLabel,
+  onSubmit,
+  onCancel,
+}: AccountFormProps): JSX.Element {
   const [values, setValues] = useState<Values>(() => initial(account, providers));
   const set =
     <K extends keyof Values>(key: K) =>
@@ -141,8 +156,14 @@ export function AccountForm({ account, providers, lists, agents, submission, sub
   const modernAuth = values.service === 'outlook365' || values.modernAuth;
   const provider = providers.find((p) => String(p.id) === values.providerId);
   const signedIn = provider?.grants.filter((g) => g.state !== 'revoked').map(grantIdentity) ?? [];
-  const identity = (values.shared ? values.modernAuthEmail : values.username || values.emailAddress).trim().toLowerCase();
-  const missingSignIn = provider !== undefined && identity !== '' && provider.grantType !== 'client_credentials' && !signedIn.some((who) => who.toLowerCase() === identity);
+  const identity = (values.shared ? values.modernAuthEmail : values.username || values.emailAddress)
+    .trim()
+    .toLowerCase();
+  const missingSignIn =
+    provider !== undefined &&
+    identity !== '' &&
+    provider.grantType !== 'client_credentials' &&
+    !signedIn.some((who) => who.toLowerCase() === identity);
 
   const submit = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
@@ -150,11 +171,29 @@ export function AccountForm({ account, providers, lists, agents, submission, sub
   };
 
   return (
-    <form class="card form" onSubmit={submit} aria-label={account === undefined ? 'New email account' : `Edit ${account.name}`}>
+    <form
+      class="card form"
+      onSubmit={submit}
+      aria-label={account === undefined ? 'New email account' : `Edit ${account.name}`}
+    >
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
       <div class="field-row">
-        <TextField label="Name" value={values.name} onValue={set('name')} required help="Email account name." problem={problems.name} />
-        <TextField label="Key" value={values.key} onValue={set('key')} required help="Up to 5 characters, shown on the agents' tabs." problem={problems.key} />
+        <TextField
+          label="Name"
+          value={values.name}
+          onValue={set('name')}
+          required
+          help="Email account name."
+          problem={problems.name}
+        />
+        <TextField
+          label="Key"
+          value={values.key}
+          onValue={set('key')}
+          required
+          help="Up to 5 characters, shown on the agents' tabs."
+          problem={problems.key}
+        />
       </div>
       <TextField
         label="Email Address"
@@ -169,7 +208,10 @@ export function AccountForm({ account, providers, lists, agents, submission, sub
         label="List"
         value={values.defaultListId}
         onValue={set('defaultListId')}
-        options={[{ value: '', label: 'Contacts (created if missing)' }, ...lists.map((l) => ({ value: String(l.id), label: l.name }))]}
+        options={[
+          { value: '', label: 'Contacts (created if missing)' },
+          ...lists.map((l) => ({ value: String(l.id), label: l.name })),
+        ]}
         help="The default contact list where new senders are saved."
         problem={problems.defaultListId}
       />
@@ -184,9 +226,17 @@ export function AccountForm({ account, providers, lists, agents, submission, sub
         problem={problems.service}
       />
       {values.service === 'imap' ? (
-        <CheckboxField label="Modern Authentication" checked={values.modernAuth} onChecked={set('modernAuth')} help="Off: sign in to the IMAP server with a username and password." />
+        <CheckboxField
+          label="Modern Authentication"
+          checked={values.modernAuth}
+          onChecked={set('modernAuth')}
+          help="Off: sign in to the IMAP server with a username and password."
+        />
       ) : (
-        <p class="hint">Outlook365 always uses Modern Authentication: Microsoft turned off passwords for IMAP and SMTP in Exchange Online.</p>
+        <p class="hint">
+          Outlook365 always uses Modern Authentication: Microsoft turned off passwords for IMAP and SMTP in Exchange
+          Online.
+        </p>
       )}
       <TextField
         label="Username"
@@ -204,8 +254,17 @@ export function AccountForm({ account, providers, lists, agents, submission, sub
             value={values.providerId}
             onValue={set('providerId')}
             required
-            options={[{ value: '', label: 'Choose a Cloud Provider' }, ...providers.map((p) => ({ value: String(p.id), label: p.name }))]}
-            help={provider === undefined ? 'The provider you created and authenticated.' : signedIn.length === 0 ? 'Nobody is signed in under this provider yet: authenticate it first.' : `Signed in under this provider: ${signedIn.join(', ')}.`}
+            options={[
+              { value: '', label: 'Choose a Cloud Provider' },
+              ...providers.map((p) => ({ value: String(p.id), label: p.name })),
+            ]}
+            help={
+              provider === undefined
+                ? 'The provider you created and authenticated.'
+                : signedIn.length === 0
+                  ? 'Nobody is signed in under this provider yet: authenticate it first.'
+                  : `Signed in under this provider: ${signedIn.join(', ')}.`
+            }
             problem={problems.providerId}
           />
           <CheckboxField
@@ -225,15 +284,37 @@ export function AccountForm({ account, providers, lists, agents, submission, sub
               problem={problems.modernAuthEmail}
             />
           ) : null}
-          {missingSignIn ? <Notice tone="warn">The provider has no sign-in for {identity}: authenticate the provider as {identity} first, or pick the user who signed in.</Notice> : null}
+          {missingSignIn ? (
+            <Notice tone="warn">
+              The provider has no sign-in for {identity}: authenticate the provider as {identity} first, or pick the
+              user who signed in.
+            </Notice>
+          ) : null}
         </>
       ) : (
         <>
-          <TextField label="Password" type="password" value={values.password} onValue={set('password')} autocomplete="off" help={account?.hasPassword === true ? 'Leave empty to keep the stored password.' : 'Stored encrypted; never shown again.'} problem={problems.password} />
+          <TextField
+            label="Password"
+            type="password"
+            value={values.password}
+            onValue={set('password')}
+            autocomplete="off"
+            help={
+              account?.hasPassword === true
+                ? 'Leave empty to keep the stored password.'
+                : 'Stored encrypted; never shown again.'
+            }
+            problem={problems.password}
+          />
           <ServerFields values={values} set={set} problems={problems} />
         </>
       )}
-      <TextField label="Description" value={values.description} onValue={set('description')} problem={problems.description} />
+      <TextField
+        label="Description"
+        value={values.description}
+        onValue={set('description')}
+        problem={problems.description}
+      />
       <AgentPicker agents={agents} chosen={values.agentIds} onChange={set('agentIds')} />
       <details class="disclosure">
         <summary>Advanced: transport, inbox and sending limits</summary>
@@ -250,7 +331,10 @@ export function AccountForm({ account, providers, lists, agents, submission, sub
         />
         {modernAuth ? (
           <>
-            <p class="field-help">Servers: leave empty for Exchange Online (outlook.office365.com:993 and smtp.office365.com:587, or the hosts of the provider's cloud).</p>
+            <p class="field-help">
+              Servers: leave empty for Exchange Online (outlook.office365.com:993 and smtp.office365.com:587, or the
+              hosts of the provider's cloud).
+            </p>
             <ServerFields values={values} set={set} problems={problems} />
           </>
         ) : null}
@@ -266,19 +350,62 @@ export function AccountForm({ account, providers, lists, agents, submission, sub
             ]}
             problem={problems.firstSync}
           />
-          {values.firstSync === 'days' ? <TextField label="Days" value={values.firstSyncDays} onValue={set('firstSyncDays')} problem={problems.firstSync} /> : null}
+          {values.firstSync === 'days' ? (
+            <TextField
+              label="Days"
+              value={values.firstSyncDays}
+              onValue={set('firstSyncDays')}
+              problem={problems.firstSync}
+            />
+          ) : null}
         </div>
         <div class="field-row">
           <TextField label="Folder" value={values.folder} onValue={set('folder')} problem={problems.folder} />
-          <SelectField label="After fetching" value={values.afterFetchAction} onValue={(v) => set('afterFetchAction')(AFTER_FETCH.find((a) => a.value === v)?.value ?? 'mark_seen')} options={AFTER_FETCH} problem={problems.afterFetchAction} />
+          <SelectField
+            label="After fetching"
+            value={values.afterFetchAction}
+            onValue={(v) => set('afterFetchAction')(AFTER_FETCH.find((a) => a.value === v)?.value ?? 'mark_seen')}
+            options={AFTER_FETCH}
+            problem={problems.afterFetchAction}
+          />
         </div>
-        {values.afterFetchAction === 'move' ? <TextField label="Move to folder" value={values.afterFetchFolder} onValue={set('afterFetchFolder')} required problem={problems.afterFetchFolder} /> : null}
+        {values.afterFetchAction === 'move' ? (
+          <TextField
+            label="Move to folder"
+            value={values.afterFetchFolder}
+            onValue={set('afterFetchFolder')}
+            required
+            problem={problems.afterFetchFolder}
+          />
+        ) : null}
         <CheckboxField label="Also scan the Junk folder" checked={values.scanJunk} onChecked={set('scanJunk')} />
-        <CheckboxField label="Wait for new mail with IDLE" checked={values.useIdle} onChecked={set('useIdle')} help="Otherwise Postern polls at the interval below." />
+        <CheckboxField
+          label="Wait for new mail with IDLE"
+          checked={values.useIdle}
+          onChecked={set('useIdle')}
+          help="Otherwise Postern polls at the interval below."
+        />
         <div class="field-row">
-          <TextField label="Poll interval (seconds)" value={values.pollIntervalSeconds} onValue={set('pollIntervalSeconds')} problem={problems.pollIntervalSeconds} />
-          <TextField label="Messages per minute" value={values.sendPerMinute} onValue={set('sendPerMinute')} help="Exchange Online allows 30." problem={problems.sendPerMinute} />
-          <TextField label="Recipients per day" value={values.recipientsPerDay} onValue={set('recipientsPerDay')} help="Exchange Online allows 10,000." problem={problems.recipientsPerDay} />
+          <TextField
+            label="Poll interval (seconds)"
+            value={values.pollIntervalSeconds}
+            onValue={set('pollIntervalSeconds')}
+            problem={problems.pollIntervalSeconds}
+          />
+          <TextField
+            label="Messages per minute"
+            value={values.sendPerMinute}
+            onValue={set('sendPerMinute')}
+            help="Exchange Online allows 30."
+            problem={problems.sendPerMinute}
+          />
+          <TextField
+            label="Recipients per day"
+            value={values.recipientsPerDay}
+            onValue={set('recipientsPerDay')}
+            help="Exchange Online allows 10,000."
+            problem={problems.recipientsPerDay}
+          />
         </div>
       </details>
       <div class="form-actions">
@@ -293,7 +420,15 @@ export function AccountForm({ account, providers, lists, agents, submission, sub
   );
 }
 
-function AgentPicker({ agents, chosen, onChange }: { agents: User[]; chosen: number[]; onChange: (ids: number[]) => void }): JSX.Element {
+function AgentPicker({
+  agents,
+  chosen,
+  onChange,
+}: {
+  agents: User[];
+  chosen: number[];
+  onChange: (ids: number[]) => void;
+}): JSX.Element {
   return (
     <fieldset class="field fieldset">
       <legend>Agents</legend>
@@ -318,16 +453,36 @@ function AgentPicker({ agents, chosen, onChange }: { agents: User[]; chosen: num
 
 type Setter = <K extends keyof Values>(key: K) => (value: Values[K]) => void;
 
-function ServerFields({ values, set, problems }: { values: Values; set: Setter; problems: Record<string, string> }): JSX.Element {
+function ServerFields({
+  values,
+  set,
+  problems,
+}: {
+  values: Values;
+  set: Setter;
+  problems: Record<string, string>;
+}): JSX.Element {
   return (
     <>
       <div class="field-row">
         <TextField label="IMAP host" value={values.imapHost} onValue={set('imapHost')} problem={problems.imapHost} />
-        <TextField label="IMAP port" value={values.imapPort} onValue={set('imapPort')} placeholder="993" problem={problems.imapPort} />
+        <TextField
+          label="IMAP port"
+          value={values.imapPort}
+          onValue={set('imapPort')}
+          placeholder="993"
+          problem={problems.imapPort}
+        />
       </div>
       <div class="field-row">
         <TextField label="SMTP host" value={values.smtpHost} onValue={set('smtpHost')} problem={problems.smtpHost} />
-        <TextField label="SMTP port" value={values.smtpPort} onValue={set('smtpPort')} placeholder="587" problem={problems.smtpPort} />
+        <TextField
+          label="SMTP port"
+          value={values.smtpPort}
+          onValue={set('smtpPort')}
+          placeholder="587"
+          problem={problems.smtpPort}
+        />
       </div>
     </>
   );

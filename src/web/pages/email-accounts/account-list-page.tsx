@@ -21,11 +21,15 @@ export function AccountListPage(): JSX.Element {
           </Link>
         }
       >
-        <p class="lead">The mailboxes Postern reads into conversations and sends from, each with the Key agents see on their tabs.</p>
+        <p class="lead">
+          The mailboxes Postern reads into conversations and sends from, each with the Key agents see on their tabs.
+        </p>
       </PageHeader>
       {accounts.error === undefined ? null : <ErrorNotice error={accounts.error} />}
       {items === undefined ? (
-        accounts.error === undefined ? <Loading what="email accounts" /> : null
+        accounts.error === undefined ? (
+          <Loading what="email accounts" />
+        ) : null
       ) : items.length === 0 ? (
         <div class="empty card">
           <h2>No email account yet</h2>
@@ -60,14 +64,26 @@ export function AccountListPage(): JSX.Element {
                   </th>
                   <td>
                     {account.emailAddress}
-                    {account.modernAuthEmail === null || account.modernAuthEmail === account.username ? null : <span class="muted block">via {account.modernAuthEmail}</span>}
+                    {account.modernAuthEmail === null || account.modernAuthEmail === account.username ? null : (
+                      <span class="muted block">via {account.modernAuthEmail}</span>
+                    )}
                   </td>
                   <td>
                     <Badge badge={accountBadge(account)} />
                     {account.lastError === null ? null : <span class="muted block">{account.lastError.message}</span>}
-                    {account.statusChangedAt === null ? null : <span class="muted block">since {formatDateTime(account.statusChangedAt)}</span>}
+                    {account.statusChangedAt === null ? null : (
+                      <span class="muted block">since {formatDateTime(account.statusChangedAt)}</span>
+                    )}
                   </td>
-                  <td class="hide-narrow">{account.providerId === null ? '—' : <Link to={`/cloud-providers/${account.providerId}`}>{account.providerName ?? `Provider ${account.providerId}`}</Link>}</td>
+                  <td class="hide-narrow">
+                    {account.providerId === null ? (
+                      '—'
+                    ) : (
+                      <Link to={`/cloud-providers/${account.providerId}`}>
+                        {account.providerName ?? `Provider ${account.providerId}`}
+                      </Link>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

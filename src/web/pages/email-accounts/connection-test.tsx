@@ -30,13 +30,17 @@ export function ConnectionTestPanel({ accountId, onDone }: { accountId: number; 
       </button>
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
       {result === null ? null : (
-        <div class={result.ok ? 'notice notice-success test-result' : 'notice notice-error test-result'} role={result.ok ? 'status' : 'alert'}>
+        <div
+          class={result.ok ? 'notice notice-success test-result' : 'notice notice-error test-result'}
+          role={result.ok ? 'status' : 'alert'}
+        >
           <div class="notice-body">
             <p class="notice-title">{result.ok ? 'The connection works.' : 'The connection failed.'}</p>
             <ol class="test-steps">
               {result.steps.map((step) => (
                 <li key={step.step} class={step.ok ? 'step-ok' : 'step-failed'}>
-                  <span aria-hidden="true">{step.ok ? '✓' : '✗'}</span> <strong>{STEP_NAMES[step.step] ?? step.step}</strong>
+                  <span aria-hidden="true">{step.ok ? '✓' : '✗'}</span>{' '}
+                  <strong>{STEP_NAMES[step.step] ?? step.step}</strong>
                   <span class="visually-hidden">{step.ok ? ' succeeded' : ' failed'}</span>: {step.detail}
                 </li>
               ))}

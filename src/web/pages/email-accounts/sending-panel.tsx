@@ -26,7 +26,8 @@ export function SendingPanel({ accountId }: { accountId: number }): JSX.Element 
           </dd>
           <dt>Outbox</dt>
           <dd>
-            {data.outbox.queued} queued, {data.outbox.sending} sending, {data.outbox.sent} sent, {data.outbox.failed} failed
+            {data.outbox.queued} queued, {data.outbox.sending} sending, {data.outbox.sent} sent, {data.outbox.failed}{' '}
+            failed
             {data.outbox.cancelled === 0 ? '' : `, ${data.outbox.cancelled} cancelled`}
           </dd>
           <dt>Per message</dt>

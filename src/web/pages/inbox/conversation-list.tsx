@@ -37,7 +37,14 @@ export interface ConversationListProps {
   onNews?: () => void;
 }
 
-export function ConversationList({ accountId, selectedId, view, onView, refreshKey, onNews }: ConversationListProps): JSX.Element {
+export function ConversationList({
+  accountId,
+  selectedId,
+  view,
+  onView,
+  refreshKey,
+  onNews,
+}: ConversationListProps): JSX.Element {
   const [typed, setTyped] = useState('');
   const [query, setQuery] = useState('');
   const [items, setItems] = useState<Interaction[] | undefined>(undefined);
@@ -49,7 +56,10 @@ export function ConversationList({ accountId, selectedId, view, onView, refreshK
 
   const load = async (cursor: string | null): Promise<void> => {
     try {
-      const page = await listInteractions(accountId, { ...filterOf(view, query), ...(cursor === null ? {} : { cursor }) });
+      const page = await listInteractions(accountId, {
+        ...filterOf(view, query),
+        ...(cursor === null ? {} : { cursor }),
+      });
       setItems((old) => (cursor === null ? page.items : [...(old ?? []), ...page.items]));
       if (cursor === null) {
         const signature = page.items.map((item) => `${item.id}@${item.lastActivityAt}`).join(',');
@@ -81,7 +91,13 @@ export function ConversationList({ accountId, selectedId, view, onView, refreshK
       <div class="list-tools">
         <div class="segmented" role="group" aria-label="Show">
           {VIEWS.map((entry) => (
-            <button key={entry.view} type="button" class="button button-small" aria-pressed={entry.view === view} onClick={() => onView(entry.view)}>
+            <button
+              key={entry.view}
+              type="button"
+              class="button button-small"
+              aria-pressed={entry.view === view}
+              onClick={() => onView(entry.view)}
+            >
               {entry.label}
             </button>
           ))}
@@ -89,13 +105,28 @@ export function ConversationList({ accountId, selectedId, view, onView, refreshK
         <label class="visually-hidden" for={`search-${accountId}`}>
           Search conversations
         </label>
-        <input id={`search-${accountId}`} class="search-input" type="search" placeholder="Search subject or contact" value={typed} onInput={(event) => setTyped(event.currentTarget.value)} />
+        <input
+          id={`search-${accountId}`}
+          class="search-input"
+          type="search"
+          placeholder="Search subject or contact"
+          value={typed}
+          onInput={(event) => setTyped(event.currentTarget.value)}
+        />
       </div>
       {error === undefined ? null : <ErrorNotice error={error} />}
       {items === undefined ? (
-        error === undefined ? <Loading what="conversations" /> : null
+        error === undefined ? (
+          <Loading what="conversations" />
+        ) : null
       ) : items.length === 0 ? (
-        <p class="muted empty-list">{query === '' ? (view === 'closed' ? 'No closed conversation.' : 'No open conversation. New mail shows here as it arrives.') : 'No conversation matches.'}</p>
+        <p class="muted empty-list">
+          {query === ''
+            ? view === 'closed'
+              ? 'No closed conversation.'
+              : 'No open conversation. New mail shows here as it arrives.'
+            : 'No conversation matches.'}
+        </p>
       ) : (
         <ul class="conversations">
           {items.map((item) => (
@@ -105,7 +136,9 @@ export function ConversationList({ accountId, selectedId, view, onView, refreshK
                 class={`conversation-item${item.id === selectedId ? ' selected' : ''}${item.unreadCount > 0 ? ' unread' : ''}`}
                 aria-current={item.id === selectedId ? 'page' : undefined}
               >
-                <span class="conversation-contact">{item.contact.name ?? item.contact.address ?? 'Unknown sender'}</span>
+                <span class="conversation-contact">
+                  {item.contact.name ?? item.contact.address ?? 'Unknown sender'}
+                </span>
                 <time class="conversation-time" dateTime={item.lastActivityAt}>
                   {formatDateTime(item.lastActivityAt)}
                 </time>

@@ -21,7 +21,15 @@ import { ReplyComposer } from './reply-composer.js';
 
 const REFRESH_MS = 5000;
 
-export function ConversationView({ id, accountId, onChanged }: { id: number; accountId: number; onChanged: () => void }): JSX.Element {
+export function ConversationView({
+  id,
+  accountId,
+  onChanged,
+}: {
+  id: number;
+  accountId: number;
+  onChanged: () => void;
+}): JSX.Element {
   const { user } = useSession();
   const conversation = useResource(() => getInteraction(id), String(id));
   const action = useSubmit();
@@ -35,7 +43,15 @@ export function ConversationView({ id, accountId, onChanged }: { id: number; acc
   }, [data?.id, data?.unreadCount]);
 
   if (data === undefined) {
-    return <section class="conversation">{conversation.error === undefined ? <Loading what="the conversation" /> : <ErrorNotice error={conversation.error} />}</section>;
+    return (
+      <section class="conversation">
+        {conversation.error === undefined ? (
+          <Loading what="the conversation" />
+        ) : (
+          <ErrorNotice error={conversation.error} />
+        )}
+      </section>
+    );
   }
 
   const act = (run: () => Promise<unknown>): void => {
@@ -59,20 +75,40 @@ export function ConversationView({ id, accountId, onChanged }: { id: number; acc
         </div>
         <div class="conversation-actions">
           {data.assignedUserId === user.id ? (
-            <button type="button" class="button button-small" disabled={action.busy} onClick={() => act(() => assignInteraction(id, null))}>
+            <button
+              type="button"
+              class="button button-small"
+              disabled={action.busy}
+              onClick={() => act(() => assignInteraction(id, null))}
+            >
               Unassign
             </button>
           ) : (
-            <button type="button" class="button button-small" disabled={action.busy} onClick={() => act(() => assignInteraction(id, user.id))}>
+            <button
+              type="button"
+              class="button button-small"
+              disabled={action.busy}
+              onClick={() => act(() => assignInteraction(id, user.id))}
+            >
               Assign to me
             </button>
           )}
           {data.status === 'open' ? (
-            <button type="button" class="button button-small" disabled={action.busy} onClick={() => act(() => setInteractionOpen(id, false))}>
+            <button
+              type="button"
+              class="button button-small"
+              disabled={action.busy}
+              onClick={() => act(() => setInteractionOpen(id, false))}
+            >
               Close
             </button>
           ) : (
-            <button type="button" class="button button-small" disabled={action.busy} onClick={() => act(() => setInteractionOpen(id, true))}>
+            <button
+              type="button"
+              class="button button-small"
+              disabled={action.busy}
+              onClick={() => act(() => setInteractionOpen(id, true))}
+            >
               Reopen
             </button>
           )}

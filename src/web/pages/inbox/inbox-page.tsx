@@ -31,12 +31,21 @@ async function openCounts(accounts: EmailAccount[]): Promise<Record<number, stri
   return Object.fromEntries(entries);
 }
 
-export function InboxPage({ accountId, interactionId }: { accountId: number | null; interactionId: number | null }): JSX.Element {
+export function InboxPage({
+  accountId,
+  interactionId,
+}: {
+  accountId: number | null;
+  interactionId: number | null;
+}): JSX.Element {
   const { user } = useSession();
   const location = useLocation();
   const accounts = useResource(listAccounts, 'inbox-accounts');
   const list = accounts.data?.filter((a) => a.active);
-  const counts = useResource<Record<number, string>>(() => (list === undefined ? Promise.resolve({}) : openCounts(list)), String(list?.map((a) => a.id).join(',')));
+  const counts = useResource<Record<number, string>>(
+    () => (list === undefined ? Promise.resolve({}) : openCounts(list)),
+    String(list?.map((a) => a.id).join(',')),
+  );
   const [refreshKey, setRefreshKey] = useState(0);
   const viewParam = location.search.get('view');
   const [view, setView] = useState<View>(viewParam === 'closed' || viewParam === 'mine' ? viewParam : 'open');
@@ -45,7 +54,8 @@ export function InboxPage({ accountId, interactionId }: { accountId: number | nu
   const current = list?.find((a) => a.id === accountId) ?? null;
   useEffect(() => {
     const first = list?.[0];
-    if (list !== undefined && current === null && first !== undefined) navigate(`/inbox/${first.id}`, { replace: true });
+    if (list !== undefined && current === null && first !== undefined)
+      navigate(`/inbox/${first.id}`, { replace: true });
   }, [list === undefined, current === null]);
 
   const changed = (): void => {
@@ -58,17 +68,28 @@ export function InboxPage({ accountId, interactionId }: { accountId: number | nu
       <PageHeader title={current === null ? 'Inbox' : `Inbox — ${current.key}`} />
       {accounts.error === undefined ? null : <ErrorNotice error={accounts.error} />}
       {list === undefined ? (
-        accounts.error === undefined ? <Loading what="your accounts" /> : null
+        accounts.error === undefined ? (
+          <Loading what="your accounts" />
+        ) : null
       ) : list.length === 0 ? (
         <div class="empty card">
           <h2>No email account yet</h2>
-          <p>{user.role === 'admin' ? 'Create an email account and assign agents to it.' : 'An administrator has not assigned an email account to you yet.'}</p>
+          <p>
+            {user.role === 'admin'
+              ? 'Create an email account and assign agents to it.'
+              : 'An administrator has not assigned an email account to you yet.'}
+          </p>
         </div>
       ) : (
         <>
           <nav class="account-tabs" aria-label="Email accounts">
             {list.map((account) => (
-              <Link key={account.id} to={`/inbox/${account.id}`} class="account-tab" aria-current={account.id === current?.id ? 'page' : undefined}>
+              <Link
+                key={account.id}
+                to={`/inbox/${account.id}`}
+                class="account-tab"
+                aria-current={account.id === current?.id ? 'page' : undefined}
+              >
                 <span class="key">{account.key}</span> <span class="account-tab-name">{account.name}</span>
                 <span class="tab-count" aria-label={`${counts.data?.[account.id] ?? '…'} open conversations`}>
                   {counts.data?.[account.id] ?? '…'}
@@ -78,7 +99,14 @@ export function InboxPage({ accountId, interactionId }: { accountId: number | nu
           </nav>
           {current === null ? null : (
             <div class={interactionId === null ? 'workspace' : 'workspace has-conversation'}>
-              <ConversationList accountId={current.id} selectedId={interactionId} view={view} onView={setView} refreshKey={refreshKey} onNews={() => void counts.reload()} />
+              <ConversationList
+                accountId={current.id}
+                selectedId={interactionId}
+                view={view}
+                onView={setView}
+                refreshKey={refreshKey}
+                onNews={() => void counts.reload()}
+              />
               {interactionId === null ? (
                 <p class="conversation-placeholder muted">Choose a conversation.</p>
               ) : (

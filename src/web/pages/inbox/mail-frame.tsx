@@ -6,7 +6,8 @@
 import type { JSX } from 'preact';
 import { useRef } from 'preact/hooks';
 
-const FRAME_STYLE = '<style>body{margin:0;font:15px/1.5 system-ui,sans-serif;color:#1f2328;overflow-wrap:anywhere}img{max-width:100%;height:auto}blockquote{margin:0 0 0 .8em;padding-left:.8em;border-left:3px solid #d1d9e0;color:#59636e}</style>';
+const FRAME_STYLE =
+  '<style>body{margin:0;font:15px/1.5 system-ui,sans-serif;color:#1f2328;overflow-wrap:anywhere}img{max-width:100%;height:auto}blockquote{margin:0 0 0 .8em;padding-left:.8em;border-left:3px solid #d1d9e0;color:#59636e}</style>';
 
 export function MailFrame({ html, title }: { html: string; title: string }): JSX.Element {
   const ref = useRef<HTMLIFrameElement>(null);
@@ -16,7 +17,8 @@ export function MailFrame({ html, title }: { html: string; title: string }): JSX
     const body = doc?.body;
     if (frame === null || doc === null || doc === undefined || body === undefined || body === null) return;
     frame.style.height = `${Math.max(40, body.scrollHeight, doc.documentElement.scrollHeight) + 8}px`;
-    for (const image of Array.from(body.querySelectorAll('img'))) if (!image.complete) image.addEventListener('load', fit, { once: true });
+    for (const image of Array.from(body.querySelectorAll('img')))
+      if (!image.complete) image.addEventListener('load', fit, { once: true });
   };
   return (
     <iframe

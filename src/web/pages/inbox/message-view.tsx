@@ -24,7 +24,10 @@ export function MessageView({ message, onRetried }: { message: Message; onRetrie
   const delivery = message.deliveryState === null ? undefined : DELIVERY[message.deliveryState];
   const files = message.attachments.filter((a) => !a.inline || a.contentId === null);
   return (
-    <article class={`message message-${message.direction}`} aria-label={`${message.direction === 'in' ? 'Message from' : 'Reply by'} ${formatAddresses(message.from)}`}>
+    <article
+      class={`message message-${message.direction}`}
+      aria-label={`${message.direction === 'in' ? 'Message from' : 'Reply by'} ${formatAddresses(message.from)}`}
+    >
       <header class="message-header">
         <div>
           <strong>{formatAddresses(message.from)}</strong>
@@ -32,7 +35,9 @@ export function MessageView({ message, onRetried }: { message: Message; onRetrie
           {message.cc.length === 0 ? null : <span class="muted block">Cc {formatAddresses(message.cc)}</span>}
         </div>
         <div class="message-meta">
-          <time dateTime={message.date ?? message.receivedAt}>{formatDateTime(message.date ?? message.receivedAt)}</time>
+          <time dateTime={message.date ?? message.receivedAt}>
+            {formatDateTime(message.date ?? message.receivedAt)}
+          </time>
           {delivery === undefined ? null : <span class={`badge badge-${delivery.tone}`}>{delivery.text}</span>}
           {message.automated.autoReply ? <span class="badge badge-neutral">Automatic reply</span> : null}
           {message.automated.bounce ? <span class="badge badge-warn">Bounce</span> : null}
@@ -66,13 +71,17 @@ export function MessageView({ message, onRetried }: { message: Message; onRetrie
         <>
           {remote > 0 && !showImages ? (
             <p class="remote-images">
-              {remote === 1 ? '1 remote image is' : `${remote} remote images are`} blocked, so the sender cannot see that you read this.{' '}
+              {remote === 1 ? '1 remote image is' : `${remote} remote images are`} blocked, so the sender cannot see
+              that you read this.{' '}
               <button type="button" class="button button-small" onClick={() => setShowImages(true)}>
                 Show remote images
               </button>
             </p>
           ) : null}
-          <MailFrame html={showImages ? withRemoteImages(message.html) : message.html} title={`Body of the message from ${formatAddresses(message.from)}`} />
+          <MailFrame
+            html={showImages ? withRemoteImages(message.html) : message.html}
+            title={`Body of the message from ${formatAddresses(message.from)}`}
+          />
         </>
       ) : (
         <pre class="message-text">{message.text ?? ''}</pre>

@@ -15,9 +15,16 @@ import { toApiError } from '../../lib/use-resource.js';
 
 const POLL_MS = 1500;
 
-type Sending = { state: 'idle' } | { state: 'sending' } | { state: 'tracking'; messageId: number; outgoing: Outgoing | null };
+type Sending =
+  { state: 'idle' } | { state: 'sending' } | { state: 'tracking'; messageId: number; outgoing: Outgoing | null };
 
-export function ReplyComposer({ interactionId, onQueued }: { interactionId: number; onQueued: () => void }): JSX.Element {
+export function ReplyComposer({
+  interactionId,
+  onQueued,
+}: {
+  interactionId: number;
+  onQueued: () => void;
+}): JSX.Element {
   const [text, setText] = useState('');
   const [replyAll, setReplyAll] = useState(false);
   const [quote, setQuote] = useState(true);
@@ -30,7 +37,10 @@ export function ReplyComposer({ interactionId, onQueued }: { interactionId: numb
 
   useEffect(() => {
     if (sending.state !== 'tracking') return undefined;
-    const final = sending.outgoing?.state === 'sent' || sending.outgoing?.state === 'failed' || sending.outgoing?.state === 'cancelled';
+    const final =
+      sending.outgoing?.state === 'sent' ||
+      sending.outgoing?.state === 'failed' ||
+      sending.outgoing?.state === 'cancelled';
     if (final) {
       onQueued();
       return undefined;
@@ -91,14 +101,31 @@ export function ReplyComposer({ interactionId, onQueued }: { interactionId: numb
       <label for={textId} class="visually-hidden">
         Your reply
       </label>
-      <textarea id={textId} class="composer-text" rows={6} value={text} onInput={(event) => setText(event.currentTarget.value)} placeholder="Write your reply…" />
+      <textarea
+        id={textId}
+        class="composer-text"
+        rows={6}
+        value={text}
+        onInput={(event) => setText(event.currentTarget.value)}
+        placeholder="Write your reply…"
+      />
       <div class="composer-row">
         <label for={fileId} class="button button-small">
           Attach files
         </label>
-        <input id={fileId} type="file" multiple class="visually-hidden" onChange={(event) => void addFiles(event.currentTarget.files)} />
+        <input
+          id={fileId}
+          type="file"
+          multiple
+          class="visually-hidden"
+          onChange={(event) => void addFiles(event.currentTarget.files)}
+        />
         <CheckboxField label="Quote the message" checked={quote} onChecked={setQuote} />
-        <button type="submit" class="button button-primary" disabled={sending.state === 'sending' || (text.trim() === '' && files.length === 0)}>
+        <button
+          type="submit"
+          class="button button-primary"
+          disabled={sending.state === 'sending' || (text.trim() === '' && files.length === 0)}
+        >
           {sending.state === 'sending' ? 'Sending…' : replyAll ? 'Send to all' : 'Send'}
         </button>
       </div>
@@ -107,7 +134,12 @@ export function ReplyComposer({ interactionId, onQueued }: { interactionId: numb
           {files.map((file, index) => (
             <li key={`${file.filename}-${index}`}>
               {file.filename} <span class="muted">{formatSize(Math.floor((file.contentBase64.length * 3) / 4))}</span>{' '}
-              <button type="button" class="button button-small" onClick={() => setFiles(files.filter((_, i) => i !== index))} aria-label={`Remove ${file.filename}`}>
+              <button
+                type="button"
+                class="button button-small"
+                onClick={() => setFiles(files.filter((_, i) => i !== index))}
+                aria-label={`Remove ${file.filename}`}
+              >
                 Remove
               </button>
             </li>
@@ -119,13 +151,20 @@ export function ReplyComposer({ interactionId, onQueued }: { interactionId: numb
   );
 }
 
-function DeliveryState({ tracked, onRetry }: { tracked: { messageId: number; outgoing: Outgoing | null }; onRetry: (id: number) => void }): JSX.Element {
+function DeliveryState({
+  tracked,
+  onRetry,
+}: {
+  tracked: { messageId: number; outgoing: Outgoing | null };
+  onRetry: (id: number) => void;
+}): JSX.Element {
   const state = tracked.outgoing?.state ?? 'queued';
   const failure = tracked.outgoing?.delivery?.error ?? null;
   if (state === 'sent') {
     return (
       <p class="delivery delivery-sent" role="status">
-        Sent{tracked.outgoing?.delivery?.serverResponse == null ? '.' : ` — ${tracked.outgoing.delivery.serverResponse}`}
+        Sent
+        {tracked.outgoing?.delivery?.serverResponse == null ? '.' : ` — ${tracked.outgoing.delivery.serverResponse}`}
       </p>
     );
   }
@@ -168,7 +207,11 @@ function readAttachment(file: File): Promise<OutgoingAttachment> {
     reader.onerror = () => reject(reader.error ?? new Error(`could not read ${file.name}`));
     reader.onload = () => {
       const result = typeof reader.result === 'string' ? reader.result : '';
-      resolve({ filename: file.name, contentType: file.type === '' ? 'application/octet-stream' : file.type, contentBase64: result.slice(result.indexOf(',') + 1) });
+      resolve({
+        filename: file.name,
+        contentType: file.type === '' ? 'application/octet-stream' : file.type,
+        contentBase64: result.slice(result.indexOf(',') + 1),
+      });
     };
     reader.readAsDataURL(file);
   });

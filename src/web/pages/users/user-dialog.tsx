@@ -24,12 +24,30 @@ export function UserDialog({ user, isSelf, onClose, onSaved }: UserDialogProps):
   const title = user === 'new' ? 'New user' : user === null ? 'User' : `Edit ${user.username}`;
   return (
     <Dialog title={title} open={user !== null} onClose={onClose}>
-      {user === null ? null : <UserForm key={user === 'new' ? 'new' : user.id} user={user} isSelf={isSelf} onClose={onClose} onSaved={onSaved} />}
+      {user === null ? null : (
+        <UserForm
+          key={user === 'new' ? 'new' : user.id}
+          user={user}
+          isSelf={isSelf}
+          onClose={onClose}
+          onSaved={onSaved}
+        />
+      )}
     </Dialog>
   );
 }
 
-function UserForm({ user, isSelf, onClose, onSaved }: { user: User | 'new'; isSelf: boolean; onClose: () => void; onSaved: (user: User, created: boolean) => void }): JSX.Element {
+function UserForm({
+  user,
+  isSelf,
+  onClose,
+  onSaved,
+}: {
+  user: User | 'new';
+  isSelf: boolean;
+  onClose: () => void;
+  onSaved: (user: User, created: boolean) => void;
+}): JSX.Element {
   const creating = user === 'new';
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState(creating ? '' : user.displayName);
@@ -43,7 +61,12 @@ function UserForm({ user, isSelf, onClose, onSaved }: { user: User | 'new'; isSe
     event.preventDefault();
     void submission.run(async () => {
       if (creating) {
-        const created = await createUser({ username: username.trim(), role, password, ...(displayName.trim() === '' ? {} : { displayName: displayName.trim() }) });
+        const created = await createUser({
+          username: username.trim(),
+          role,
+          password,
+          ...(displayName.trim() === '' ? {} : { displayName: displayName.trim() }),
+        });
         onSaved(created, true);
         return;
       }
@@ -63,9 +86,30 @@ function UserForm({ user, isSelf, onClose, onSaved }: { user: User | 'new'; isSe
   return (
     <form class="form" onSubmit={save}>
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
-      {creating ? <TextField label="Username" value={username} onValue={setUsername} required autocomplete="off" problem={problems.username} /> : null}
-      <TextField label="Display name" value={displayName} onValue={setDisplayName} autocomplete="off" problem={problems.displayName} />
-      <SelectField label="Role" value={role} onValue={(v) => setRole(v === 'admin' ? 'admin' : 'agent')} options={ROLES} problem={problems.role} />
+      {creating ? (
+        <TextField
+          label="Username"
+          value={username}
+          onValue={setUsername}
+          required
+          autocomplete="off"
+          problem={problems.username}
+        />
+      ) : null}
+      <TextField
+        label="Display name"
+        value={displayName}
+        onValue={setDisplayName}
+        autocomplete="off"
+        problem={problems.displayName}
+      />
+      <SelectField
+        label="Role"
+        value={role}
+        onValue={(v) => setRole(v === 'admin' ? 'admin' : 'agent')}
+        options={ROLES}
+        problem={problems.role}
+      />
       {creating ? null : (
         <CheckboxField
           label="Disabled (cannot sign in)"

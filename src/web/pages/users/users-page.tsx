@@ -16,7 +16,8 @@ export function UsersPage(): JSX.Element {
   const { user: me } = useSession();
   const users = useResource(listUsers, 'users');
   const accounts = useResource(listAccounts, 'accounts');
-  const keysOf = (userId: number): string[] => (accounts.data ?? []).filter((a) => a.agentIds.includes(userId)).map((a) => a.key);
+  const keysOf = (userId: number): string[] =>
+    (accounts.data ?? []).filter((a) => a.agentIds.includes(userId)).map((a) => a.key);
   const [editing, setEditing] = useState<User | 'new' | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   return (
@@ -29,7 +30,10 @@ export function UsersPage(): JSX.Element {
           </button>
         }
       >
-        <p class="lead">Administrators configure Postern; agents answer mail in the accounts assigned to them (assign agents on each email account's form).</p>
+        <p class="lead">
+          Administrators configure Postern; agents answer mail in the accounts assigned to them (assign agents on each
+          email account's form).
+        </p>
       </PageHeader>
       {saved === null ? null : (
         <Notice tone="success" onDismiss={() => setSaved(null)}>
@@ -38,7 +42,9 @@ export function UsersPage(): JSX.Element {
       )}
       {users.error === undefined ? null : <ErrorNotice error={users.error} />}
       {users.data === undefined ? (
-        users.error === undefined ? <Loading what="users" /> : null
+        users.error === undefined ? (
+          <Loading what="users" />
+        ) : null
       ) : (
         <div class="table-wrap">
           <table class="table">
@@ -70,7 +76,9 @@ export function UsersPage(): JSX.Element {
                   <td class="hide-narrow">{user.displayName}</td>
                   <td>{user.role === 'admin' ? 'Administrator' : 'Agent'}</td>
                   <td>
-                    <Badge badge={user.disabled ? { tone: 'neutral', text: 'Disabled' } : { tone: 'ok', text: 'Active' }} />
+                    <Badge
+                      badge={user.disabled ? { tone: 'neutral', text: 'Disabled' } : { tone: 'ok', text: 'Active' }}
+                    />
                   </td>
                   <td>
                     {accounts.data === undefined ? null : user.role === 'admin' ? (
@@ -87,7 +95,12 @@ export function UsersPage(): JSX.Element {
                   </td>
                   <td class="hide-narrow">{formatDateTime(user.lastLoginAt)}</td>
                   <td class="row-actions">
-                    <button type="button" class="button button-small" onClick={() => setEditing(user)} aria-label={`Edit ${user.username}`}>
+                    <button
+                      type="button"
+                      class="button button-small"
+                      onClick={() => setEditing(user)}
+                      aria-label={`Edit ${user.username}`}
+                    >
                       Edit
                     </button>
                   </td>

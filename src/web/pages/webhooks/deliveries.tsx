@@ -59,7 +59,9 @@ export function Deliveries({ webhookId, refreshKey }: { webhookId: number; refre
                   <td>
                     {d.responseStatus === null ? '' : `HTTP ${d.responseStatus}`}
                     {d.lastError === null ? null : <span class="muted block">{d.lastError}</span>}
-                    {d.nextAttemptAt === null ? null : <span class="muted block">next try {formatDateTime(d.nextAttemptAt)}</span>}
+                    {d.nextAttemptAt === null ? null : (
+                      <span class="muted block">next try {formatDateTime(d.nextAttemptAt)}</span>
+                    )}
                   </td>
                   <td class="hide-narrow">{formatDateTime(d.deliveredAt ?? d.createdAt)}</td>
                   <td class="row-actions">

@@ -7,7 +7,13 @@ import { TextField, problemsByField } from '../../components/fields.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { useSubmit } from '../../lib/use-submit.js';
 
-export function WebhookForm({ onCreated, onCancel }: { onCreated: (created: Webhook & { secret: string }) => void; onCancel: () => void }): JSX.Element {
+export function WebhookForm({
+  onCreated,
+  onCancel,
+}: {
+  onCreated: (created: Webhook & { secret: string }) => void;
+  onCancel: () => void;
+}): JSX.Element {
   const [url, setUrl] = useState('');
   const [description, setDescription] = useState('');
   const [events, setEvents] = useState('message.received');
@@ -31,7 +37,16 @@ export function WebhookForm({ onCreated, onCancel }: { onCreated: (created: Webh
   return (
     <form class="form" onSubmit={submit}>
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
-      <TextField label="URL" type="url" value={url} onValue={setUrl} required placeholder="https://crm.example.com/postern" help="Postern POSTs each event here as JSON, signed in the Postern-Signature header." problem={problems.url} />
+      <TextField
+        label="URL"
+        type="url"
+        value={url}
+        onValue={setUrl}
+        required
+        placeholder="https://crm.example.com/postern"
+        help="Postern POSTs each event here as JSON, signed in the Postern-Signature header."
+        problem={problems.url}
+      />
       <TextField label="Description" value={description} onValue={setDescription} problem={problems.description} />
       <TextField
         label="Events"

@@ -44,12 +44,19 @@ export function WebhooksPage(): JSX.Element {
           setSecret({ url: rotated.url, secret: rotated.secret });
         }),
     },
-    { label: hook.active ? 'Disable' : 'Enable', onSelect: () => act(hook.active ? 'Webhook disabled.' : 'Webhook enabled; pending deliveries resume.', () => updateWebhook(hook.id, { active: !hook.active })) },
+    {
+      label: hook.active ? 'Disable' : 'Enable',
+      onSelect: () =>
+        act(hook.active ? 'Webhook disabled.' : 'Webhook enabled; pending deliveries resume.', () =>
+          updateWebhook(hook.id, { active: !hook.active }),
+        ),
+    },
     {
       label: 'Delete',
       danger: true,
       onSelect: () => {
-        if (window.confirm(`Delete the webhook to ${hook.url} and its delivery log?`)) act('Webhook deleted.', () => deleteWebhook(hook.id));
+        if (window.confirm(`Delete the webhook to ${hook.url} and its delivery log?`))
+          act('Webhook deleted.', () => deleteWebhook(hook.id));
       },
     },
   ];
@@ -65,15 +72,13 @@ export function WebhooksPage(): JSX.Element {
         }
       >
         <p class="lead">
-          Postern POSTs each event as JSON to these URLs, signed in the <code>Postern-Signature</code> header (HMAC-SHA256 with the webhook's secret), and
-          retries for about 13 hours.
+          Postern POSTs each event as JSON to these URLs, signed in the <code>Postern-Signature</code> header
+          (HMAC-SHA256 with the webhook's secret), and retries for about 13 hours.
         </p>
       </PageHeader>
       {secret === null ? null : (
         <Notice tone="success" onDismiss={() => setSecret(null)}>
-          <p>
-            The signing secret of {secret.url}. Copy it now: it is not shown again.
-          </p>
+          <p>The signing secret of {secret.url}. Copy it now: it is not shown again.</p>
           <CopyField label="webhook secret" value={secret.secret} />
         </Notice>
       )}
@@ -85,7 +90,9 @@ export function WebhooksPage(): JSX.Element {
       {action.error === undefined ? null : <ErrorNotice error={action.error} />}
       {webhooks.error === undefined ? null : <ErrorNotice error={webhooks.error} />}
       {webhooks.data === undefined ? (
-        webhooks.error === undefined ? <Loading what="webhooks" /> : null
+        webhooks.error === undefined ? (
+          <Loading what="webhooks" />
+        ) : null
       ) : webhooks.data.length === 0 ? (
         <p class="empty card">No webhook yet.</p>
       ) : (
@@ -97,7 +104,9 @@ export function WebhooksPage(): JSX.Element {
                 {hook.description === null ? null : <p class="muted">{hook.description}</p>}
                 <span class="badges">
                   <Badge badge={hook.active ? { tone: 'ok', text: 'Active' } : { tone: 'warn', text: 'Disabled' }} />
-                  {hook.failureCount > 0 ? <Badge badge={{ tone: 'error', text: `${hook.failureCount} failed attempts` }} /> : null}
+                  {hook.failureCount > 0 ? (
+                    <Badge badge={{ tone: 'error', text: `${hook.failureCount} failed attempts` }} />
+                  ) : null}
                 </span>
               </div>
               <MenuButton label="Actions" items={items(hook)} />
@@ -109,7 +118,10 @@ export function WebhooksPage(): JSX.Element {
                   {e}
                 </code>
               ))}
-              <span class="muted"> · last success {formatDateTime(hook.lastSuccessAt)} · last failure {formatDateTime(hook.lastFailureAt)}</span>
+              <span class="muted">
+                {' '}
+                · last success {formatDateTime(hook.lastSuccessAt)} · last failure {formatDateTime(hook.lastFailureAt)}
+              </span>
             </p>
             <Deliveries webhookId={hook.id} refreshKey={refresh} />
           </section>
