@@ -20,6 +20,8 @@ import { startStack, type Stack } from './helpers/stack.js';
 
 const AGENT = { username: 'vera', password: 'vera password 1', displayName: 'Vera Agent' };
 const SUBJECT = 'Hostile corpus';
+/** A 1×1 PNG, sent as the message's inline (cid:) image: the frame's policy must still show it. */
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 let stack: Stack;
@@ -35,6 +37,37 @@ const requests: string[] = [];
 /** Everything any page or frame logged, and every dialog opened. */
 const consoleLog: string[] = [];
 const dialogs: string[] = [];
+
+/** The corpus as a multipart/related message, with one inline image the sanitizer must keep. */
+function corpusMessage(): string {
+  const html = `<p><img src="cid:logo@corpus" alt="inline logo"></p>\n${corpusHtml(corpus)}`;
+  return [
+    'From: Mallory Sender <mallory@attacker.example>',
+    'To: developers@contoso.com',
+    `Subject: ${SUBJECT}`,
+    'Message-ID: <hostile-corpus@attacker.example>',
+    'Date: Wed, 02 Dec 2026 08:00:00 +0000',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/related; boundary="corpus-boundary"',
+    '',
+    '--corpus-boundary',
+    'Content-Type: text/html; charset=utf-8',
+    'Content-Transfer-Encoding: base64',
+    '',
+    ...(Buffer.from(html, 'utf8')
+      .toString('base64')
+      .match(/.{1,76}/g) ?? []),
+    '--corpus-boundary',
+    'Content-Type: image/png',
+    'Content-Transfer-Encoding: base64',
+    'Content-ID: <logo@corpus>',
+    'Content-Disposition: inline; filename="logo.png"',
+    '',
+    PNG,
+    '--corpus-boundary--',
+    '',
+  ].join('\r\n');
+}
 
 /** A technique's id from a request path: its first segment. */
 function techniqueOf(path: string): string {
@@ -70,7 +103,8 @@ const AUDIT = `((sentinels) => {
     found,
     missing: sentinels.filter((s) => !text.includes(s)),
     policy: (doc.querySelector('meta[http-equiv="Content-Security-Policy"]') || {}).content || null,
-    sources: Array.from(doc.images).map((image) => image.getAttribute('src')).filter((src) => src !== null),
+    sources: Array.from(doc.images).map((image) => image.getAttribute('src')).filter((src) => src !== null && !src.startsWith('/api/')),
+    inlineLoaded: Array.from(doc.images).filter((image) => (image.getAttribute('src') || '').startsWith('/api/messages/') && image.naturalWidth > 0).length,
     xss: window.xss === undefined ? [] : window.xss,
   };
 })`;
@@ -81,6 +115,7 @@ const auditSchema = z.object({
   missing: z.array(z.string()).default([]),
   policy: z.string().nullable().default(null),
   sources: z.array(z.string()).default([]),
+  inlineLoaded: z.number().default(0),
   xss: z.array(z.string()).default([]),
 });
 type Audit = z.infer<typeof auditSchema>;
@@ -143,12 +178,9 @@ describe('hostile HTML in the mail frame', () => {
 
   it('renders the corpus with remote images blocked: no request, no script, nothing for the browser to refuse', async () => {
     await stack.emulator.control('POST', '/exchange/messages', {
-      from: 'Mallory Sender <mallory@attacker.example>',
+      from: 'mallory@attacker.example',
       to: 'developers@contoso.com',
-      subject: SUBJECT,
-      html: corpusHtml(corpus),
-      text: 'The hostile corpus.',
-      messageId: '<hostile-corpus@attacker.example>',
+      raw: corpusMessage(),
     });
     await page.getByRole('link', { name: new RegExp(SUBJECT) }).click({ timeout: 30_000 });
     await page.getByRole('heading', { name: SUBJECT }).waitFor();
@@ -163,6 +195,7 @@ describe('hostile HTML in the mail frame', () => {
     expect(result.missing).toEqual([]);
     expect(result.found).toEqual([]);
     expect(result.sources).toEqual([]);
+    expect(result.inlineLoaded).toBe(1);
     expect(result.policy).not.toBeNull();
     expect(result.policy).not.toMatch(/\bhttps?:\/\/(?!localhost:\d+\/api\/messages\/)/);
   }, 60_000);
