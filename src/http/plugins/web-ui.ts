@@ -62,7 +62,9 @@ const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.map', '.json', '.svg', '
  * The UI's page policy: scripts and requests only from Postern itself; no framing. Mail bodies are
  * shown in sandboxed srcdoc frames, which inherit this policy: their sanitized inline styles need
  * 'unsafe-inline' for styles (never for scripts), and remote images — blocked by the sanitizer
- * until the agent asks for them — need http(s) image sources.
+ * until the agent asks for them — need http(s) image sources. Each mail frame adds its own, narrower
+ * policy (src/web/lib/mail-frame-policy.ts): no http(s) image at all while remote images are
+ * blocked, exactly the message's image URLs once shown.
  * @see https://www.w3.org/TR/CSP3/
  */
 const PAGE_HEADERS: Record<string, string> = {

@@ -1,22 +1,27 @@
 /**
  * Inbound HTML is hostile. It is reduced to formatting an agent can read safely inside Postern's
  * UI: no scripts, no event handlers, no forms, frames, objects or embedded documents, no style
- * sheets, no CSS that loads anything, links that open outside with no referrer.
+ * sheets, links that open outside with no referrer. Tags and attributes are allowlists (no
+ * `srcset`, `background`, `ping`, `download`, `poster`, `lowsrc`, `dynsrc`, `action`); `style`
+ * attributes keep only the declarations that ./sanitize-css.ts accepts — formatting properties
+ * with values in which no function can load anything.
  *
  * Images:
  * - `cid:` references are resolved to the message's attachments by Content-ID and written as
  *   `data-postern-inline="<n>"` (n = the attachment's 0-based position); the presenter turns that
  *   into the attachment's download URL. A `cid:` that names no attachment loses its source.
- * - remote images (`http:`, `https:`, `//…`) are blocked by default, because loading them tells
+ * - remote images (`http:`, `https:`, `//…`, the last made `https:`) are blocked by default, because loading them tells
  *   the sender that the message was read and from where: the URL moves to
  *   `data-postern-remote-src`, so that the UI can load it when the agent asks.
- * - `data:` images of raster types stay.
+ * - `data:` images of raster types stay; any other source is dropped.
+ * - a sender's own `data-postern-*` attributes are dropped: only the sanitizer writes them.
  *
  * @see https://www.rfc-editor.org/rfc/rfc2392 (cid: URLs)
  * @see https://www.rfc-editor.org/rfc/rfc2557 (multipart/related, Content-Location)
  * @see https://cheatsheetseries.owasp.org/cheatsheets/Cross_Site_Scripting_Prevention_Cheat_Sheet.html
  */
 import sanitize from 'sanitize-html';
+import { sanitizeStyle } from './sanitize-css.js';
 
 /** An attachment that `cid:` references may point at. */
 export interface CidTarget {
@@ -138,67 +143,6 @@ const COMMON_ATTRIBUTES = [
   'datetime',
 ];
 
-/** A CSS value that loads nothing and runs nothing. */
-const SAFE_CSS_VALUE =
-  /^(?!.*(?:url\s*\(|expression\s*\(|javascript:|vbscript:|@import|\\|behavior\s*:|-moz-binding)).*$/i;
-
-const STYLE_PROPERTIES = [
-  'color',
-  'background-color',
-  'background',
-  'font',
-  'font-family',
-  'font-size',
-  'font-style',
-  'font-weight',
-  'font-variant',
-  'text-align',
-  'text-decoration',
-  'text-indent',
-  'text-transform',
-  'line-height',
-  'letter-spacing',
-  'word-spacing',
-  'white-space',
-  'word-break',
-  'word-wrap',
-  'overflow-wrap',
-  'vertical-align',
-  'direction',
-  'display',
-  'margin',
-  'margin-top',
-  'margin-right',
-  'margin-bottom',
-  'margin-left',
-  'padding',
-  'padding-top',
-  'padding-right',
-  'padding-bottom',
-  'padding-left',
-  'border',
-  'border-top',
-  'border-right',
-  'border-bottom',
-  'border-left',
-  'border-color',
-  'border-style',
-  'border-width',
-  'border-radius',
-  'border-collapse',
-  'border-spacing',
-  'width',
-  'height',
-  'max-width',
-  'min-width',
-  'max-height',
-  'min-height',
-  'float',
-  'clear',
-  'table-layout',
-  'list-style-type',
-];
-
 const RASTER_DATA_URI = /^data:image\/(?:png|jpe?g|gif|webp|bmp);base64,[a-z0-9+/=\s]+$/i;
 
 /**
@@ -214,7 +158,9 @@ export function sanitizeHtml(dirty: string, options: SanitizeOptions = {}): Sani
   const rewriteImage = (_tagName: string, attribs: sanitize.Attributes): sanitize.Tag => {
     const { src = '', ...rest } = attribs;
     const source = src.trim();
-    const next: sanitize.Attributes = { ...rest };
+    const next: sanitize.Attributes = {};
+    // The data-postern-* attributes are the sanitizer's own words: a sender's are dropped.
+    for (const [name, value] of Object.entries(rest)) if (!name.startsWith('data-postern-')) next[name] = value;
     if (/^cid:/i.test(source)) {
       const contentId = normalizeContentId(decodeUriSafely(source.slice(4)));
       const index = cids.get(contentId);
@@ -225,9 +171,10 @@ export function sanitizeHtml(dirty: string, options: SanitizeOptions = {}): Sani
         inlineIndexes.add(index);
       }
     } else if (/^(?:https?:)?\/\//i.test(source)) {
-      if (options.allowRemoteImages === true) next.src = source;
+      const remote = source.startsWith('//') ? `https:${source}` : source;
+      if (options.allowRemoteImages === true) next.src = remote;
       else {
-        next['data-postern-remote-src'] = source;
+        next['data-postern-remote-src'] = remote;
         blockedRemoteImages += 1;
       }
     } else if (RASTER_DATA_URI.test(source)) {
@@ -236,7 +183,6 @@ export function sanitizeHtml(dirty: string, options: SanitizeOptions = {}): Sani
     return { tagName: 'img', attribs: next };
   };
 
-  const styles = Object.fromEntries(STYLE_PROPERTIES.map((property) => [property, [SAFE_CSS_VALUE]]));
   try {
     const html = sanitize(dirty, {
       allowedTags: ALLOWED_TAGS,
@@ -245,7 +191,8 @@ export function sanitizeHtml(dirty: string, options: SanitizeOptions = {}): Sani
         a: ['href', 'name', 'target', 'rel'],
         img: ['src', 'alt', 'data-postern-inline', 'data-postern-remote-src'],
       },
-      allowedStyles: { '*': styles },
+      // Styles are checked by sanitizeStyle (an allowlist and a value grammar), not by postcss.
+      parseStyleAttributes: false,
       allowedSchemes: ['http', 'https', 'mailto', 'tel'],
       allowedSchemesByTag: { img: ['http', 'https', 'data'] },
       allowedSchemesAppliedToAttributes: ['href', 'src', 'cite'],
@@ -271,6 +218,12 @@ export function sanitizeHtml(dirty: string, options: SanitizeOptions = {}): Sani
           tagName: 'a',
           attribs: { ...attribs, target: '_blank', rel: 'noopener noreferrer nofollow' },
         }),
+        '*': (tagName, attribs) => {
+          if (attribs.style === undefined) return { tagName, attribs };
+          const { style, ...rest } = attribs;
+          const clean = sanitizeStyle(style);
+          return { tagName, attribs: clean === '' ? rest : { ...rest, style: clean } };
+        },
       },
     });
     return { html, inlineIndexes, blockedRemoteImages, unresolvedCids };

@@ -17,15 +17,22 @@ export function formatSize(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-/** Sanitized message HTML with the blocked remote images given their source back. */
-export function withRemoteImages(html: string): string {
+/**
+ * Sanitized message HTML with the blocked remote images given their source back, and those
+ * sources (the mail frame's policy allows exactly them).
+ */
+export function withRemoteImages(html: string): { html: string; sources: string[] } {
   const doc = new DOMParser().parseFromString(html, 'text/html');
+  const sources: string[] = [];
   for (const image of Array.from(doc.querySelectorAll<HTMLImageElement>('img[data-postern-remote-src]'))) {
     const source = image.getAttribute('data-postern-remote-src') ?? '';
-    if (/^https?:\/\//i.test(source)) image.setAttribute('src', source);
+    if (/^https?:\/\//i.test(source)) {
+      image.setAttribute('src', source);
+      sources.push(source);
+    }
     image.removeAttribute('data-postern-remote-src');
   }
-  return doc.body.innerHTML;
+  return { html: doc.body.innerHTML, sources };
 }
 
 export function countRemoteImages(html: string): number {

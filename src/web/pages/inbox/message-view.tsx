@@ -79,7 +79,7 @@ export function MessageView({ message, onRetried }: { message: Message; onRetrie
             </p>
           ) : null}
           <MailFrame
-            html={showImages ? withRemoteImages(message.html) : message.html}
+            {...(showImages ? withRemoteImages(message.html) : { html: message.html, sources: [] })}
             title={`Body of the message from ${formatAddresses(message.from)}`}
           />
         </>

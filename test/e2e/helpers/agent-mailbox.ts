@@ -1,0 +1,52 @@
+/**
+ * Setup shared by the agent's browser tests: the shared mailbox developers@ through the emulator
+ * (provider authenticated as its delegate andrea@, account syncing everything), assigned to a new
+ * agent. Driven through the API with the administrator's browser session.
+ */
+import type { Page } from 'playwright-core';
+import { createThrough, signIn } from './session.js';
+import { CONTOSO, type Stack } from './stack.js';
+
+/** Signs the administrator in on `adminPage`, sets the mailbox up, and returns its account id. */
+export async function setUpAgentMailbox(
+  stack: Stack,
+  adminPage: Page,
+  agent: { username: string; password: string; displayName: string },
+): Promise<number> {
+  const admin = adminPage.context();
+  await signIn(adminPage, stack.url, stack.admin.username, stack.admin.password);
+  const providerId = await createThrough(admin, stack.url, '/api/cloudProviders', {
+    name: 'Contoso developers',
+    applicationId: CONTOSO.web.appId,
+    tenantId: CONTOSO.tenantId,
+    clientSecret: CONTOSO.web.secret,
+    cloud: 'custom',
+    authorityUrl: stack.emulator.base,
+    caFile: stack.emulator.handle.caFile,
+  });
+  await adminPage.goto(
+    `${stack.url}/api/cloudProviders/${providerId}/authenticate?loginHint=${encodeURIComponent(CONTOSO.andrea.upn)}`,
+  );
+  await adminPage.locator('input[name="passwd"]').fill(CONTOSO.andrea.password);
+  await adminPage.getByRole('button', { name: 'Sign in' }).click();
+  await adminPage.getByRole('button', { name: 'Accept' }).click();
+  await adminPage.getByText('Authentication succeeded.').waitFor();
+  const agentId = await createThrough(admin, stack.url, '/api/users', { ...agent, role: 'agent' });
+  const accountId = await createThrough(admin, stack.url, '/api/email/accounts', {
+    name: 'Developers',
+    key: 'DEV',
+    emailAddress: 'developers@contoso.com',
+    username: 'developers@contoso.com',
+    providerId,
+    modernAuthEmail: CONTOSO.andrea.upn,
+    imapHost: '127.0.0.1',
+    imapPort: Number(new URL(stack.emulator.handle.urls.imap ?? '').port),
+    smtpHost: '127.0.0.1',
+    smtpPort: Number(new URL(stack.emulator.handle.urls.smtp ?? '').port),
+    firstSync: { kind: 'all' },
+    agentIds: [agentId],
+  });
+  await adminPage.goto(`${stack.url}/ui/email-accounts/${accountId}`);
+  await adminPage.locator('.badge', { hasText: 'Connected' }).waitFor({ timeout: 30_000 });
+  return accountId;
+}
