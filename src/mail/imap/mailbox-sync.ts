@@ -11,6 +11,8 @@
  *   recovers on its own once the cause is fixed.
  * - Every status change (connecting, connected, disconnected with the reason, error) goes to
  *   `onStatus`.
+ * - The client comes from the mailbox-access layer (`../access/imap-client.ts`), which always
+ *   listens for imapflow's 'error' event: a reset session ends the session, never the process.
  *
  * @see ../../../../shared/reference/microsoft-protocols.md §4, §5, §6
  * @see https://www.rfc-editor.org/rfc/rfc2177 (IDLE; re-issued before 29 minutes)
