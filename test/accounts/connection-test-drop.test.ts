@@ -94,4 +94,11 @@ describe('the connection test when the server drops the connection right after t
     expect(answer).toMatchObject({ ok: true, error: null });
     expect(answer.steps.map((s) => s.step)).toEqual(['grant', 'token', 'imap-login', 'folder']);
   });
+
+  it("logs the sessions' IMAP exchange under the account, without the XOAUTH2 string", () => {
+    const log = pair.postern.logText();
+    expect(log).toMatch(/"component":"mailbox-test".*"key":"AND"/);
+    // base64 of "user=", how every SASL XOAUTH2 initial response begins.
+    expect(log).not.toContain('dXNlcj1');
+  });
 });
