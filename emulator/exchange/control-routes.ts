@@ -9,7 +9,7 @@
  * - `DELETE /exchange/mailboxes/:address/folders/:folder/messages/:uid` — remove a message
  * - `GET|DELETE /exchange/sent` — accepted submissions; `GET|DELETE /exchange/sink` — mail that left the tenant
  * - `POST   /exchange/faults/imap/drop`, `PUT /exchange/faults/imap/drop-every`, `PUT /exchange/faults/imap/delay`,
- *   `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
+ *   `POST /exchange/faults/imap/drop-after-login`, `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
  *   `GET|DELETE /exchange/faults`
  * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
@@ -65,6 +65,16 @@ const flagsBody = z.object({
   remove: z.array(z.string()).optional(),
 });
 const dropBody = z.object({ mailbox: z.string().optional() });
+const dropAfterLoginBody = z
+  .object({
+    count: z.number().int().positive().default(1),
+    mailbox: z.string().optional(),
+    command: z
+      .string()
+      .regex(/^[A-Za-z]+$/)
+      .optional(),
+  })
+  .strict();
 const dropEveryBody = z.object({ seconds: z.number().positive().nullable() });
 const delayBody = z.object({ ms: z.number().int().min(0).max(120_000) });
 const throttleBody = z.object({
@@ -206,6 +216,13 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       const body = parse(dropBody, request.body ?? {}, reply);
       if (!body) return reply;
       return { dropped: service.imap.dropConnections(body.mailbox) };
+    });
+
+    app.post('/exchange/faults/imap/drop-after-login', async (request, reply) => {
+      const body = parse(dropAfterLoginBody, request.body ?? {}, reply);
+      if (!body) return reply;
+      service.faults.dropImapAfterLogin(body);
+      return service.faults.pending();
     });
 
     app.put('/exchange/faults/imap/drop-every', async (request, reply) => {

@@ -1,8 +1,8 @@
 /**
  * Fault injection for the Exchange half of the emulator, driven by the control API: IMAP throttling
- * replies and response delays, and SMTP transactions answered with 421/4xx. Connection drops are
- * done by the IMAP server itself (it holds the sockets). Each scripted fault counts down, and
- * `pending()` tells what a test left unconsumed.
+ * replies and response delays, connections reset right after a sign-in, and SMTP transactions
+ * answered with 421/4xx. Drops now and every N seconds are done by the IMAP server itself (it holds
+ * the sockets). Each scripted fault counts down, and `pending()` tells what a test left unconsumed.
  *
  * @see ../../../shared/reference/microsoft-protocols.md §5 (`NO Request is throttled. Suggested Backoff Time: N`)
  */
@@ -14,6 +14,14 @@ export interface ImapThrottleFault {
   readonly mailbox?: string;
 }
 
+export interface ImapDropAfterLoginFault {
+  remaining: number;
+  /** Only sessions of this mailbox (any session when absent). */
+  readonly mailbox?: string;
+  /** Reset at this command (upper case) once signed in; at the first command after the sign-in when absent. */
+  readonly command?: string;
+}
+
 export interface SmtpFailureFault {
   remaining: number;
   readonly code: number;
@@ -22,6 +30,7 @@ export interface SmtpFailureFault {
 
 export class ExchangeFaults {
   private imapThrottle: ImapThrottleFault | undefined;
+  private imapDropAfterLogin: ImapDropAfterLoginFault | undefined;
   private smtpFailure: SmtpFailureFault | undefined;
   /** Added before every IMAP command is processed. */
   imapDelayMs = 0;
@@ -42,6 +51,28 @@ export class ExchangeFaults {
     return fault.backoffMs;
   }
 
+  dropImapAfterLogin(fault: { count: number; mailbox?: string; command?: string }): void {
+    this.imapDropAfterLogin = {
+      remaining: fault.count,
+      mailbox: fault.mailbox?.toLowerCase(),
+      command: fault.command?.toUpperCase(),
+    };
+  }
+
+  /**
+   * Whether a signed-in session is to be reset instead of running `command`: its first command
+   * after the sign-in (`sinceLogin` 0), or the scripted command whenever it comes.
+   */
+  takeImapDropAfterLogin(mailbox: string | undefined, command: string, sinceLogin: number): boolean {
+    const fault = this.imapDropAfterLogin;
+    if (!fault || fault.remaining <= 0) return false;
+    if (fault.mailbox !== undefined && fault.mailbox !== mailbox?.toLowerCase()) return false;
+    if (fault.command === undefined ? sinceLogin !== 0 : fault.command !== command.toUpperCase()) return false;
+    fault.remaining -= 1;
+    if (fault.remaining === 0) this.imapDropAfterLogin = undefined;
+    return true;
+  }
+
   failSmtp(fault: { count: number; code: number; text: string }): void {
     this.smtpFailure = { remaining: fault.count, code: fault.code, text: fault.text };
   }
@@ -56,12 +87,17 @@ export class ExchangeFaults {
   }
 
   /** Faults scripted but not yet consumed. */
-  pending(): { imapThrottle: number; smtpFailures: number } {
-    return { imapThrottle: this.imapThrottle?.remaining ?? 0, smtpFailures: this.smtpFailure?.remaining ?? 0 };
+  pending(): { imapThrottle: number; imapDropAfterLogin: number; smtpFailures: number } {
+    return {
+      imapThrottle: this.imapThrottle?.remaining ?? 0,
+      imapDropAfterLogin: this.imapDropAfterLogin?.remaining ?? 0,
+      smtpFailures: this.smtpFailure?.remaining ?? 0,
+    };
   }
 
   clear(): void {
     this.imapThrottle = undefined;
+    this.imapDropAfterLogin = undefined;
     this.smtpFailure = undefined;
     this.imapDelayMs = 0;
     this.smtpDelayMs = 0;

@@ -2,11 +2,12 @@
  * The emulated `outlook.office365.com:993`: IMAP4rev1 over implicit TLS on loopback, one
  * `ImapSession` per connection, a per-mailbox connection cap, token-expiry enforcement driven by
  * the emulator's clock, and the connection-level faults of the control API (drop now, drop every
- * N seconds).
+ * N seconds, reset right after a sign-in).
  *
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/pop3-and-imap4/pop3-and-imap4
  * @see ../../../shared/reference/microsoft-protocols.md §7 (connection cap: default 16)
  */
+import type net from 'node:net';
 import tls from 'node:tls';
 import type { ExchangeAccess } from '../exchange/access.js';
 import { BasicAuthSettings } from '../exchange/basic-auth.js';
@@ -40,6 +41,8 @@ export class ImapServer {
   private readonly server: tls.Server;
   private readonly sessions = new Set<ImapSession>();
   private readonly byMailbox = new Map<string, Set<ImapSession>>();
+  /** The TCP sockets under the TLS ones, by client address: a reset (RST) is sent on the TCP socket. */
+  private readonly tcpSockets = new Map<string, net.Socket>();
   private readonly context: ImapServerContext;
   private readonly maxPerMailbox: number;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -62,12 +65,20 @@ export class ImapServer {
       { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' },
       (socket) => {
         socket.setNoDelay(true);
-        const session = new ImapSession(socket, this.context);
+        const tcp = this.tcpSockets.get(`${socket.remoteAddress}:${socket.remotePort}`);
+        const session = new ImapSession(socket, this.context, () =>
+          tcp === undefined ? socket.destroy() : tcp.resetAndDestroy(),
+        );
         this.sessions.add(session);
         socket.once('close', () => this.sessions.delete(session));
         session.start();
       },
     );
+    this.server.on('connection', (tcp: net.Socket) => {
+      const key = `${tcp.remoteAddress}:${tcp.remotePort}`;
+      this.tcpSockets.set(key, tcp);
+      tcp.once('close', () => this.tcpSockets.delete(key));
+    });
     // A client that fails the handshake is its own problem; the server keeps serving.
     this.server.on('tlsClientError', () => undefined);
   }

@@ -65,10 +65,14 @@ export class ImapSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private pushScheduled = false;
   private idling = false;
+  /** Commands run since the sign-in, for the drop-after-login fault. */
+  private sinceLogin = 0;
 
   constructor(
     readonly socket: Socket,
     readonly context: ImapServerContext,
+    /** Resets the connection (TCP RST); a plain destroy when the server cannot reach the TCP socket. */
+    private readonly resetTransport: () => void = () => socket.destroy(),
   ) {
     this.writer = new ResponseWriter(socket);
     this.framer = new CommandFramer({
@@ -133,6 +137,15 @@ export class ImapSession {
     this.onClosed();
   }
 
+  /**
+   * Resets the connection without a word (TCP RST), as a load balancer or a failing network does:
+   * unlike a close, the client's next read fails with ECONNRESET.
+   */
+  reset(): void {
+    this.resetTransport();
+    this.onClosed();
+  }
+
   /** Ends the session if its token has expired (reference §4: `* BYE Session invalidated - AccessTokenExpired`). */
   async expireIfDue(): Promise<boolean> {
     if (this.closed || this.state === 'not-authenticated' || this.state === 'logout') return false;
@@ -159,6 +172,7 @@ export class ImapSession {
   authenticated(outcome: { mailbox?: string; principal: ExchangePrincipal; expiresAt: number }): void {
     this.principal = outcome.principal;
     this.expiresAt = outcome.expiresAt;
+    this.sinceLogin = -1;
     if (outcome.mailbox !== undefined && this.context.attach(this, outcome.mailbox)) {
       this.mailbox = outcome.mailbox;
       this.state = 'authenticated';
@@ -268,6 +282,13 @@ export class ImapSession {
     if (!found.spec.states.includes(this.state)) {
       await this.refuse(tag, this.state === 'not-connected' ? REPLY.notConnected : REPLY.invalidState);
       return;
+    }
+    if (this.state === 'authenticated' || this.state === 'selected') {
+      this.sinceLogin += 1;
+      if (this.context.faults.takeImapDropAfterLogin(this.mailbox, found.command.name, this.sinceLogin)) {
+        this.reset();
+        return;
+      }
     }
     if (!found.spec.exempt) {
       const backoff = this.context.faults.takeImapThrottle(this.mailbox);

@@ -13,12 +13,13 @@
  * @see ../../../shared/reference/microsoft-protocols.md §5, §6, §7
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
  */
-import fs from 'node:fs';
 import { decideRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../domain/outbox-policy.js';
 import { PosternError, isPosternError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import type { SmtpCredentials, SmtpEndpoint, SubmissionRequest, SubmissionResult } from '../mail/smtp/submission.js';
-import { endpointsOf } from '../providers/microsoft/authority.js';
+import { requireSmtp } from '../mail/access/mailbox-route.js';
+import type { SmtpEndpoint } from '../mail/access/smtp-transport.js';
+import { loadCa } from '../mail/access/tls-trust.js';
+import type { SmtpCredentials, SubmissionRequest, SubmissionResult } from '../mail/smtp/submission.js';
 import {
   appendEvent,
   fromDbTime,
@@ -29,7 +30,6 @@ import {
   recordSubmissionEnd,
   refundRecipients,
   requireEmailAccount,
-  requireProvider,
   scheduleOutboxRetry,
   type Database,
   type EmailAccountRecord,
@@ -39,6 +39,7 @@ import {
   type SecretBox,
 } from '../store/index.js';
 import { MIN_VALIDITY_MS, type AccessToken } from './access-token-service.js';
+import { mailboxRouteOf } from './mailbox-connection.js';
 
 /** Submits a message; the SMTP adapter (or, later, another transport). */
 export interface Submitter {
@@ -70,7 +71,6 @@ export type DeliveryOutcome =
   /** The claim was no longer current when the outcome came back; nothing was recorded. */
   | { readonly kind: 'stale' };
 
-const SMTP_PORT = 587;
 /** How long an account's route (server, trust, identity) is reused. */
 const ROUTE_TTL_MS = 10_000;
 
@@ -86,7 +86,6 @@ interface Route {
 
 /** Submits claimed rows and records their outcome. */
 export class DeliveryService {
-  private readonly caFiles = new Map<string, string>();
   private readonly routes = new Map<number, { expires: number; route: Route }>();
   private readonly tokens = new Map<number, AccessToken>();
 
@@ -167,20 +166,10 @@ export class DeliveryService {
     if (cached !== undefined && cached.expires > now) return cached.route;
     const account = await requireEmailAccount(db, accountId);
     const settings = await getSendingSettings(db, accountId);
-    const provider = account.providerId === null ? null : await requireProvider(db, account.providerId);
-    const endpoint: SmtpEndpoint = {
-      host: account.smtpHost ?? (provider === null ? '' : endpointsOf(provider).smtpHost),
-      port: account.smtpPort ?? SMTP_PORT,
-      ca: provider?.caFile === null || provider?.caFile === undefined ? null : this.readCa(provider.caFile),
-    };
-    if (endpoint.host === '') {
-      throw new PosternError('SMTP_CONNECTION_FAILED', {
-        message: `Email account ${account.key} has no SMTP host.`,
-        remedy: "Set the account's SMTP host (smtp.office365.com for Microsoft 365), or choose its Cloud Provider.",
-      });
-    }
+    const resolved = await mailboxRouteOf(db, account);
+    const endpoint: SmtpEndpoint = { ...requireSmtp(resolved), ca: loadCa(resolved.trust, 'smtp') };
     let route: Route;
-    if (account.modernAuth) {
+    if (resolved.signIn === 'xoauth2') {
       route = {
         account,
         endpoint,
@@ -221,23 +210,6 @@ export class DeliveryService {
     const token = await this.deps.accessToken(grantId, 'exchange');
     this.tokens.set(grantId, token);
     return { accessToken: token.token, expiresAt: token.expiresAt };
-  }
-
-  private readCa(file: string): string {
-    const cached = this.caFiles.get(file);
-    if (cached !== undefined) return cached;
-    let pem: string;
-    try {
-      pem = fs.readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new PosternError('SMTP_TLS_FAILED', {
-        message: `The CA file ${file} of the Cloud Provider cannot be read.`,
-        remedy: 'Correct the CA file of the Cloud Provider, then retry the message.',
-        cause: error,
-      });
-    }
-    this.caFiles.set(file, pem);
-    return pem;
   }
 
   private async recordSent(row: OutboxRecord, result: SubmissionResult): Promise<DeliveryOutcome> {

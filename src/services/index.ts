@@ -80,7 +80,7 @@ function composeServices(deps: ServiceDeps): Services {
     signIn: new SignInService(deps.db, deps.box, identity, logger),
     accessTokens,
     accounts,
-    mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens),
+    mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens, deps.logger),
     interactions: new InteractionService(deps.db),
     events: new EventService(deps.db),
     webhooks: new WebhookService(deps.db, deps.box),

@@ -1,6 +1,9 @@
-import fs from 'node:fs';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { PosternError, isPosternError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import { PROBE_TIMEOUTS, createImapClient } from '../mail/access/imap-client.js';
+import { requireImap, resolveMailboxRoute, type MailboxRoute } from '../mail/access/mailbox-route.js';
+import { loadCa } from '../mail/access/tls-trust.js';
 import { mapImapError } from '../mail/imap/imap-errors.js';
 import type { AccessToken } from '../mail/imap/mailbox-sync.js';
 import { endpointsOf } from '../providers/microsoft/authority.js';
@@ -8,7 +11,7 @@ import { requireEmailAccount, requireProvider, type Database, type EmailAccountR
 import type { AccessTokenService } from './access-token-service.js';
 import type { AccountService } from './account-service.js';
 
-/** Where and how an account's mailbox is reached over IMAP. */
+/** Where and how an account's mailbox is reached over IMAP: what the sync, the connection test and the doctor open. */
 export type ImapEndpoint = ImapPlace &
   (
     | { accessToken: () => Promise<AccessToken>; password?: undefined }
@@ -18,20 +21,26 @@ export type ImapEndpoint = ImapPlace &
 interface ImapPlace {
   host: string;
   port: number;
+  /** The Cloud Provider's CA (PEM) for a custom authority, trusted besides the system's CAs. */
   tls: { ca?: string; servername?: string };
   user: string;
 }
 
-const EXCHANGE_IMAP_PORT = 993;
-const IMAPS_PORT = 993;
+/**
+ * An account's route, resolved by the mailbox-access layer (`src/mail/access/`) from the account
+ * and, with Modern Authentication, its Cloud Provider's cloud and CA file.
+ */
+export async function mailboxRouteOf(db: Database, account: EmailAccountRecord): Promise<MailboxRoute> {
+  if (!account.modernAuth || account.providerId === null) return resolveMailboxRoute(account, null);
+  const provider = await requireProvider(db, account.providerId);
+  const { imapHost, smtpHost } = endpointsOf(provider);
+  return resolveMailboxRoute(account, { imapHost, smtpHost, caFile: provider.caFile });
+}
 
 /**
- * Resolves an account to its IMAP endpoint. With Modern Authentication: the host of its
- * provider's cloud (or the account's override), the provider's extra CA for a custom authority,
- * `user=` the mailbox (the shared mailbox's address), and the delegate's Exchange token from the
- * token service. Without (service `imap`, another server): the account's host and port (993 by
- * default, implicit TLS, trusted by the system's CAs and `NODE_EXTRA_CA_CERTS`), the username and
- * the account's password, unsealed at each sign-in.
+ * Resolves an account to its IMAP endpoint and credentials. With Modern Authentication: the
+ * delegate's Exchange token from the token service, fetched at each sign-in. Without (service
+ * `imap`, another server): the account's password, unsealed at each sign-in.
  */
 export async function imapEndpointOf(
   db: Database,
@@ -39,36 +48,13 @@ export async function imapEndpointOf(
   accessTokens: AccessTokenService,
   account: EmailAccountRecord,
 ): Promise<ImapEndpoint> {
-  if (!account.modernAuth) {
-    if (account.imapHost === null) {
-      throw new PosternError('VALIDATION_FAILED', {
-        message: `Email account ${account.key} has no IMAP host: an account without Modern Authentication names its server.`,
-        remedy: 'Set the IMAP host (and port, 993 by default) of the account.',
-        details: { in: 'body', fields: [{ field: 'imapHost', problem: 'is required for an IMAP account' }] },
-      });
-    }
-    return {
-      host: account.imapHost,
-      port: account.imapPort ?? IMAPS_PORT,
-      tls: {},
-      user: account.username,
-      password: () => accounts.passwordFor(account.id),
-    };
-  }
-  if (account.providerId === null) {
-    throw new PosternError('VALIDATION_FAILED', {
-      message: `Email account ${account.key} uses Modern Authentication without a Cloud Provider.`,
-      remedy: 'Choose a Cloud Provider for the account.',
-    });
-  }
-  const provider = await requireProvider(db, account.providerId);
-  const endpoints = endpointsOf(provider);
-  const ca = provider.caFile === null ? undefined : fs.readFileSync(provider.caFile, 'utf8');
+  const route = await mailboxRouteOf(db, account);
+  const { host, port } = requireImap(route);
+  const ca = loadCa(route.trust, 'imap');
+  const place: ImapPlace = { host, port, tls: ca === null ? {} : { ca }, user: route.user };
+  if (route.signIn === 'password') return { ...place, password: () => accounts.passwordFor(account.id) };
   return {
-    host: account.imapHost ?? endpoints.imapHost,
-    port: account.imapPort ?? EXCHANGE_IMAP_PORT,
-    tls: ca === undefined ? {} : { ca },
-    user: account.username,
+    ...place,
     accessToken: async () => {
       const grant = await accounts.grantFor(await requireEmailAccount(db, account.id));
       const token = await accessTokens.accessToken(grant.id, 'exchange');
@@ -95,6 +81,7 @@ export class MailboxTestService {
     private readonly db: Database,
     private readonly accounts: AccountService,
     private readonly accessTokens: AccessTokenService,
+    private readonly logger?: Logger,
   ) {}
 
   async run(accountId: number): Promise<ConnectionTest> {
@@ -137,17 +124,21 @@ export class MailboxTestService {
     } catch (error) {
       return fail(account.modernAuth ? 'grant' : 'credentials', error);
     }
-    const client = new ImapFlow({
-      host: endpoint.host,
-      port: endpoint.port,
-      secure: true,
-      tls: endpoint.tls,
-      auth,
-      logger: false,
-      connectionTimeout: 20_000,
-      greetingTimeout: 20_000,
-      socketTimeout: 30_000,
-    });
+    let client: ImapFlow;
+    try {
+      client = createImapClient({
+        host: endpoint.host,
+        port: endpoint.port,
+        tls: endpoint.tls,
+        auth,
+        ...(this.logger === undefined
+          ? {}
+          : { logger: this.logger.child({ component: 'mailbox-test', accountId: account.id, key: account.key }) }),
+        timeouts: PROBE_TIMEOUTS,
+      });
+    } catch (error) {
+      return fail('imap-login', error);
+    }
     const context = {
       host: endpoint.host,
       user: endpoint.user,

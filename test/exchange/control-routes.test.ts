@@ -210,6 +210,37 @@ describe('faults', () => {
     await x.emu.control('PUT', '/exchange/faults/imap/drop-every', { seconds: null });
   });
 
+  it('resets signed-in sessions (TCP RST) right after the sign-in, or at a named command', async () => {
+    const resetOf = (client: RawClient): Promise<string | undefined> =>
+      new Promise((resolve) => {
+        client.socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+        client.socket.once('close', () => resolve(undefined));
+      });
+    expect(
+      await x.emu.control('POST', '/exchange/faults/imap/drop-after-login', { mailbox: ANDREA, command: 'examine' }),
+    ).toMatchObject({ imapDropAfterLogin: 1 });
+    const first = await session();
+    expect(await first.command('a2', 'NOOP')).toEqual(['a2 OK NOOP completed.']);
+    const firstReset = resetOf(first);
+    first.send('a3 EXAMINE INBOX');
+    expect(await firstReset).toBe('ECONNRESET');
+    await first.waitClosed();
+
+    await x.emu.control('POST', '/exchange/faults/imap/drop-after-login', {});
+    const second = await session();
+    const secondReset = resetOf(second);
+    second.send('a2 NOOP');
+    expect(await secondReset).toBe('ECONNRESET');
+    expect(await x.emu.control('GET', '/exchange/faults')).toMatchObject({ imapDropAfterLogin: 0 });
+    // Sessions that sign in afterwards are served as usual; a misspelt option is refused.
+    const third = await session();
+    expect(await third.command('a2', 'NOOP')).toEqual(['a2 OK NOOP completed.']);
+    third.close();
+    await expect(
+      x.emu.control('POST', '/exchange/faults/imap/drop-after-login', { mailbox: ANDREA, commmand: 'SELECT' }),
+    ).rejects.toThrow(/400/);
+  });
+
   it('fails the next SMTP transactions with the scripted reply', async () => {
     await x.emu.control('POST', '/exchange/faults/smtp', { count: 1, code: 451 });
     const transport = smtpTransport(x, ANDREA, token);

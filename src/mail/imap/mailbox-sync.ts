@@ -11,13 +11,16 @@
  *   recovers on its own once the cause is fixed.
  * - Every status change (connecting, connected, disconnected with the reason, error) goes to
  *   `onStatus`.
+ * - The client comes from the mailbox-access layer (`../access/imap-client.ts`), which always
+ *   listens for imapflow's 'error' event: a reset session ends the session, never the process.
  *
  * @see ../../../../shared/reference/microsoft-protocols.md §4, §5, §6
  * @see https://www.rfc-editor.org/rfc/rfc2177 (IDLE; re-issued before 29 minutes)
  * @see https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth
  */
-import { ImapFlow, type Logger as ImapFlowLogger } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { PosternError } from '../../errors/index.js';
+import { createImapClient } from '../access/imap-client.js';
 import {
   FolderSync,
   type AfterFetchAction,
@@ -262,28 +265,20 @@ export class MailboxSync {
 
   private async openSession(): Promise<Session> {
     const { auth, expiresAt } = await this.credentials();
-    const client = new ImapFlow({
+    const client = createImapClient({
       host: this.options.host,
       port: this.options.port,
-      secure: true,
-      ...(this.options.tls?.servername === undefined ? {} : { servername: this.options.tls.servername }),
-      tls: {
-        ...(this.options.tls?.ca === undefined ? {} : { ca: this.options.tls.ca }),
-        ...(this.options.tls?.rejectUnauthorized === undefined
-          ? {}
-          : { rejectUnauthorized: this.options.tls.rejectUnauthorized }),
-        minVersion: 'TLSv1.2',
-      },
+      ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
       auth,
-      logger: this.options.logger === undefined ? false : imapflowLogger(this.options.logger),
-      disableAutoIdle: true,
-      clientInfo: { name: 'Postern' },
-      connectionTimeout: this.tuning.connectionTimeoutMs,
-      greetingTimeout: this.tuning.connectionTimeoutMs,
-      socketTimeout: this.tuning.socketTimeoutMs,
+      ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
+      timeouts: {
+        connectionMs: this.tuning.connectionTimeoutMs,
+        greetingMs: this.tuning.connectionTimeoutMs,
+        socketMs: this.tuning.socketTimeoutMs,
+      },
+      // The failure surfaces through the pending command or 'close'; the mapped code is logged here.
+      onError: (error) => this.log.debug({ err: this.mapError(error) }, 'IMAP connection error'),
     });
-    // An 'error' event without a listener would end the process; the failure surfaces through the pending command.
-    client.on('error', (error: unknown) => this.log.debug({ err: this.mapError(error) }, 'IMAP connection error'));
     const now = this.clock();
     const session: Session = {
       client,
@@ -461,18 +456,4 @@ async function closeQuietly(client: ImapFlow, graceful: boolean): Promise<void> 
     }
   }
   client.close();
-}
-
-/** imapflow's log calls, at debug level (its warnings at warn), in the caller's logger. */
-function imapflowLogger(logger: SyncLogger): ImapFlowLogger {
-  const forward =
-    (level: 'debug' | 'warn') =>
-    (entry: unknown): void => {
-      const fields: Record<string, unknown> =
-        typeof entry === 'object' && entry !== null ? { ...entry } : { msg: String(entry) };
-      const message = typeof fields.msg === 'string' ? fields.msg : 'imapflow';
-      delete fields.msg;
-      logger[level]({ component: 'imapflow', ...fields }, message);
-    };
-  return { debug: forward('debug'), info: forward('debug'), warn: forward('warn'), error: forward('warn') };
 }

@@ -15,20 +15,12 @@
  * @see https://nodemailer.com/smtp/pooled/ and https://nodemailer.com/smtp/oauth2/ (provisionCallback)
  */
 import { createHash } from 'node:crypto';
-import tls from 'node:tls';
 import nodemailer, { type Mail } from 'nodemailer';
 import type { Logger as NodemailerLogger } from 'nodemailer/lib/shared';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { Logger } from '../../log/index.js';
+import { smtpConnectionOptions, type SmtpEndpoint } from '../access/smtp-transport.js';
 import { mapSmtpError } from './smtp-errors.js';
-
-/** Where to submit. */
-export interface SmtpEndpoint {
-  readonly host: string;
-  readonly port: number;
-  /** An extra CA certificate (PEM) to trust besides the system's, for a private server. */
-  readonly ca?: string | null;
-}
 
 /** How to sign in: XOAUTH2 with an access token, or a password (non-Microsoft servers). */
 export type SmtpCredentials =
@@ -79,6 +71,7 @@ interface PoolEntry {
 }
 
 const DEFAULT_SUBMISSION_TIMEOUT_MS = 5 * 60_000;
+const SUBMISSION_TIMEOUTS = { connectionMs: 30_000, greetingMs: 30_000, socketMs: 120_000 };
 
 /** Submits messages; one nodemailer pool per account. */
 export class SmtpSubmitter {
@@ -170,22 +163,12 @@ export class SmtpSubmitter {
           };
     return nodemailer.createTransport({
       pool: true,
-      host: endpoint.host,
-      port: endpoint.port,
-      secure: endpoint.port === 465,
-      requireTLS: endpoint.port !== 465,
-      tls: {
-        minVersion: 'TLSv1.2',
-        ...(endpoint.ca === null || endpoint.ca === undefined ? {} : { secureContext: secureContextFor(endpoint.ca) }),
-      },
+      ...smtpConnectionOptions(endpoint, SUBMISSION_TIMEOUTS),
       auth,
       maxConnections: Math.max(1, request.maxConnections),
       maxMessages: 100,
       maxRequeues: 0,
       idleTimeout: this.options.idleTimeoutMs ?? 120_000,
-      connectionTimeout: 30_000,
-      greetingTimeout: 30_000,
-      socketTimeout: 120_000,
       ...(this.options.clientName === undefined ? {} : { name: this.options.clientName }),
       // The SMTP exchange at debug level; nodemailer masks AUTH arguments ("/* secret */") and
       // the log's redaction catches any XOAUTH2 string besides.
@@ -228,22 +211,6 @@ function smtpLogger(logger: Logger): NodemailerLogger {
   };
 }
 
-const secureContexts = new Map<string, tls.SecureContext>();
-
-/**
- * One TLS context per extra CA, shared by every connection that trusts it: building a context
- * parses the whole root store, which costs more than the handshake itself.
- */
-function secureContextFor(ca: string): tls.SecureContext {
-  const key = createHash('sha256').update(ca).digest('hex');
-  let context = secureContexts.get(key);
-  if (context === undefined) {
-    context = tls.createSecureContext({ ca: [...tls.rootCertificates, ca], minVersion: 'TLSv1.2' });
-    secureContexts.set(key, context);
-  }
-  return context;
-}
-
 /** What makes a pool reusable: same server, trust, identity and size (not the token). */
 function fingerprintOf(request: SubmissionRequest): string {
   const { endpoint, credentials } = request;
@@ -253,6 +220,7 @@ function fingerprintOf(request: SubmissionRequest): string {
   return JSON.stringify([
     endpoint.host,
     endpoint.port,
+    endpoint.tls ?? null,
     ca,
     credentials.kind,
     credentials.user.toLowerCase(),

@@ -1,5 +1,5 @@
-import { ImapFlow } from 'imapflow';
 import type { PosternError } from '../../errors/index.js';
+import { PROBE_TIMEOUTS, createImapClient } from '../../mail/access/imap-client.js';
 import { mapImapError } from '../../mail/imap/imap-errors.js';
 
 export interface ImapProbeTarget {
@@ -15,23 +15,21 @@ export interface ImapProbeTarget {
 
 export type ImapProbe = { ok: true; messages: number } | { ok: false; error: PosternError };
 
-/** Signs in (XOAUTH2, or a password) and opens a folder read-only; never changes the mailbox. */
+/**
+ * Signs in (XOAUTH2, or a password) and opens a folder read-only; never changes the mailbox. The
+ * client comes from the mailbox-access layer's factory, like the sync's and the connection test's.
+ */
 export async function probeImap(target: ImapProbeTarget, folder: string): Promise<ImapProbe> {
-  const client = new ImapFlow({
+  const client = createImapClient({
     host: target.host,
     port: target.port,
-    secure: true,
     tls: target.tls,
     auth:
       target.password === undefined
         ? { user: target.user, accessToken: target.token ?? '' }
         : { user: target.user, pass: target.password },
-    logger: false,
-    connectionTimeout: 20_000,
-    greetingTimeout: 20_000,
-    socketTimeout: 30_000,
+    timeouts: PROBE_TIMEOUTS,
   });
-  client.on('error', () => undefined);
   const context = {
     host: target.host,
     user: target.user,

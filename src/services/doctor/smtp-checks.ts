@@ -1,11 +1,13 @@
 import nodemailer from 'nodemailer';
+import { isPosternError } from '../../errors/index.js';
+import { requireSmtp } from '../../mail/access/mailbox-route.js';
+import { SMTP_PROBE_TIMEOUTS, smtpConnectionOptions, type SmtpEndpoint } from '../../mail/access/smtp-transport.js';
+import { loadCa } from '../../mail/access/tls-trust.js';
 import { mapSmtpError } from '../../mail/smtp/smtp-errors.js';
-import { endpointsOf } from '../../providers/microsoft/authority.js';
-import { requireProvider, type Database, type EmailAccountRecord } from '../../store/index.js';
+import type { Database, EmailAccountRecord } from '../../store/index.js';
+import { mailboxRouteOf } from '../mailbox-connection.js';
 import type { AccountCheckContext } from './account-checks.js';
 import { failed, ok, type Check } from './check.js';
-
-const SUBMISSION_PORT = 587;
 
 /**
  * SMTP AUTH as the delegate (535 5.7.139: SMTP AUTH disabled for the tenant or the mailbox) and,
@@ -21,27 +23,30 @@ export async function checkSmtp(
   context: AccountCheckContext,
 ): Promise<Check[]> {
   if (account.providerId === null) return [];
-  const provider = await requireProvider(db, account.providerId);
-  const host = account.smtpHost ?? endpointsOf(provider).smtpHost;
-  const port = account.smtpPort ?? SUBMISSION_PORT;
+  let endpoint: SmtpEndpoint;
+  try {
+    const route = await mailboxRouteOf(db, account);
+    endpoint = { ...requireSmtp(route), ca: loadCa(route.trust, 'smtp') };
+  } catch (error) {
+    if (!isPosternError(error)) throw error;
+    return [failed('account.smtp', 'SMTP AUTH', error.message, error.remedy, error.code)];
+  }
+  const { host, port } = endpoint;
   const login = context.grant.upn ?? account.username;
   const transport = nodemailer.createTransport({
-    host,
-    port,
-    secure: false,
-    requireTLS: true,
-    ...(context.endpoint.tls.ca === undefined ? {} : { tls: { ca: context.endpoint.tls.ca } }),
+    ...smtpConnectionOptions(endpoint, SMTP_PROBE_TIMEOUTS),
     auth: { type: 'OAuth2', user: login, accessToken: context.token },
-    connectionTimeout: 20_000,
-    greetingTimeout: 20_000,
-    socketTimeout: 30_000,
   });
   const errorContext = { host, login, from: account.emailAddress };
   const checks: Check[] = [];
   try {
     await transport.verify();
     checks.push(
-      ok('account.smtp', 'SMTP AUTH', `Signed in to ${host}:${port} as ${login} with XOAUTH2 after STARTTLS.`),
+      ok(
+        'account.smtp',
+        'SMTP AUTH',
+        `Signed in to ${host}:${port} as ${login} with XOAUTH2 ${endpoint.tls === 'implicit' ? 'over implicit TLS' : 'after STARTTLS'}.`,
+      ),
     );
   } catch (error) {
     const mapped = mapSmtpError(error, errorContext);
