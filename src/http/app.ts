@@ -9,6 +9,7 @@ import type { Logger } from '../log/index.js';
 import type { Services } from '../services/index.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
+import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { webUiRoutes } from './plugins/web-ui.js';
 import { authRoutes } from './routes/auth/index.js';
 import { cloudProviderRoutes } from './routes/cloud-providers/index.js';
@@ -47,6 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerSecurityHeaders(app, { publicUrl: deps.config.publicUrl });
 
   await app.register(fastifySwagger, {
     openapi: {
