@@ -42,7 +42,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: LIMITS.httpBodyBytes,
-    trustProxy: deps.config.trustProxy,
+    // Only the listed proxies' X-Forwarded-* are believed (proxy-addr): never every client's.
+    trustProxy: deps.config.trustProxy.length === 0 ? false : [...deps.config.trustProxy],
     requestIdHeader: false,
   });
   app.setValidatorCompiler(validatorCompiler);
