@@ -165,7 +165,9 @@ function listVisibleTo(eb: ExpressionBuilder<DB, 'lists'>, agentUserId: number) 
   ]);
 }
 
+/** Lists with the number of their contacts: all of them, or those the agent sees. */
 function selectLists(db: Database, scope: ContactScope) {
+  const agentUserId = 'agentUserId' in scope ? scope.agentUserId : undefined;
   return db.kysely.selectFrom('lists').select((eb) => [
     'lists.id',
     'lists.name',
@@ -176,9 +178,7 @@ function selectLists(db: Database, scope: ContactScope) {
       .selectFrom('contacts')
       .select((inner) => inner.fn.countAll<number>().as('n'))
       .whereRef('contacts.list_id', '=', 'lists.id')
-      .$if('agentUserId' in scope, (counted) =>
-        counted.where((inner) => contactVisibleTo(inner, 'agentUserId' in scope ? scope.agentUserId : 0)),
-      )
+      .$if(agentUserId !== undefined, (counted) => counted.where((inner) => contactVisibleTo(inner, agentUserId ?? 0)))
       .$asScalar()
       .$castTo<number>()
       .as('contactCount'),

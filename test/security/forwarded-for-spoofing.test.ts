@@ -68,15 +68,16 @@ describe('a request through a listed proxy and one from elsewhere', () => {
   it('keeps the per-address sign-in limit for a client that rotates X-Forwarded-For', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i += 1) {
+      // An empty password is refused before any password check, yet counts against the limit.
       const response = await postern.app.inject({
         method: 'POST',
         url: '/api/auth/login',
-        payload: { username: `nobody-${i}`, password: 'wrong password!!' },
+        payload: { username: `nobody-${i}`, password: '' },
         headers: { 'x-forwarded-for': `198.51.100.${i}` },
         remoteAddress: '192.0.2.77',
       });
       statuses.push(response.statusCode);
     }
-    expect(statuses.slice(10)).toEqual([429, 429]);
+    expect(statuses).toEqual([...Array<number>(10).fill(400), 429, 429]);
   });
 });
