@@ -8,6 +8,19 @@ export const LIMITS = {
   /** Sign-in attempts allowed per client address per window. */
   loginAttemptsPerWindow: 10,
   loginWindowMs: 60_000,
+  /**
+   * Sign-in backoff per username, held in the database (every node sees it): this many failures
+   * are free; each further one refuses the username for twice as long as the one before, from
+   * `loginBackoffBaseMs` up to `loginBackoffMaxMs`. Failures are forgotten after a quiet day, and at
+   * the first success.
+   */
+  loginFreeFailures: 5,
+  loginBackoffBaseMs: 2_000,
+  loginBackoffMaxMs: 15 * 60 * 1000,
+  loginFailureMemoryMs: 24 * 60 * 60 * 1000,
+  /** Own password changes (right or wrong) allowed per user per window. */
+  passwordChangesPerWindow: 5,
+  passwordChangeWindowMs: 15 * 60 * 1000,
   /** Page sizes of list endpoints. */
   pageSizeDefault: 50,
   pageSizeMax: 200,

@@ -98,7 +98,7 @@ function finish(values: Partial<Record<ConfigKey, unknown>>, cwd: string): Confi
     secretKeyFile: path.resolve(cwd, text('secretKeyFile')),
     roles: Object.freeze([...(values.roles as Config['roles'])]),
     cookieSecure: cookieSecure === 'auto' ? publicUrl.startsWith('https://') : cookieSecure,
-    trustProxy: flag('trustProxy') === true,
+    trustProxy: Object.freeze([...(values.trustProxy as Config['trustProxy'])]),
     eventRetentionDays: Number(values.eventRetentionDays),
     metricsListen: text('metricsListen'),
   };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -53,6 +54,34 @@ const booleanText = z
   .string()
   .transform((value) => value.trim().toLowerCase())
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'auto'], { error: 'true, false or auto' }));
+
+/** An IPv4 or IPv6 address, or a CIDR range of either (`10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrRange(value: string): boolean {
+  const slash = value.indexOf('/');
+  if (slash === -1) return isIP(value) !== 0;
+  const version = isIP(value.slice(0, slash));
+  const bits = value.slice(slash + 1);
+  if (version === 0 || !/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (version === 4 ? 32 : 128);
+}
+
+const TRUST_PROXY_EXPECTED =
+  'the addresses or CIDR ranges of your proxies, comma-separated (such as 10.0.0.5,10.1.0.0/16), or false; "true" would believe any client\'s X-Forwarded-For';
+
+/** `false` (or empty): no proxy; otherwise the proxies' addresses and ranges. `true` is refused. */
+const trustProxy = z
+  .string()
+  .transform((value) => value.trim())
+  .refine((value) => !['true', '1', 'yes'].includes(value.toLowerCase()), TRUST_PROXY_EXPECTED)
+  .transform((value) =>
+    ['', 'false', '0', 'no'].includes(value.toLowerCase())
+      ? []
+      : value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean),
+  )
+  .pipe(z.array(z.string().refine(isAddressOrRange, TRUST_PROXY_EXPECTED)));
 
 export const KEYS = {
   dataDir: {
@@ -112,8 +141,9 @@ export const KEYS = {
   },
   trustProxy: {
     env: 'POSTERN_TRUST_PROXY',
-    schema: booleanText,
-    description: 'Trust X-Forwarded-* headers from a reverse proxy.',
+    schema: trustProxy,
+    description:
+      'Reverse proxies whose X-Forwarded-For/-Proto/-Host are believed: addresses or CIDR ranges, comma-separated (10.0.0.5,10.1.0.0/16), or false for none. "true" is refused: it would let any client claim any address.',
   },
   eventRetentionDays: {
     env: 'POSTERN_EVENT_RETENTION_DAYS',
@@ -171,7 +201,8 @@ export interface Config {
   readonly secretKeyFile: string;
   readonly roles: readonly (typeof ROLES)[number][];
   readonly cookieSecure: boolean;
-  readonly trustProxy: boolean;
+  /** The reverse proxies believed (addresses and CIDR ranges); empty: none. */
+  readonly trustProxy: readonly string[];
   /** Days events are kept. */
   readonly eventRetentionDays: number;
   /** `host:port` of the separate metrics listener; empty when there is none. */

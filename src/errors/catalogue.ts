@@ -115,8 +115,8 @@ const GENERAL_ERRORS = {
   AUTH_RATE_LIMITED: {
     status: 429,
     kind: 'transient',
-    message: 'Too many sign-in attempts.',
-    remedy: 'Wait a minute before trying again.',
+    message: 'Too many attempts: sign-ins, or password changes.',
+    remedy: 'Wait the number of seconds given in the Retry-After header, then try again.',
   },
   SECRET_KEY_INVALID: {
     status: 500,

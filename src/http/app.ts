@@ -9,6 +9,7 @@ import type { Logger } from '../log/index.js';
 import type { Services } from '../services/index.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
+import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { webUiRoutes } from './plugins/web-ui.js';
 import { authRoutes } from './routes/auth/index.js';
 import { cloudProviderRoutes } from './routes/cloud-providers/index.js';
@@ -41,12 +42,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: LIMITS.httpBodyBytes,
-    trustProxy: deps.config.trustProxy,
+    // Only the listed proxies' X-Forwarded-* are believed (proxy-addr): never every client's.
+    trustProxy: deps.config.trustProxy.length === 0 ? false : [...deps.config.trustProxy],
     requestIdHeader: false,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerSecurityHeaders(app, { publicUrl: deps.config.publicUrl });
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -14,6 +14,7 @@ import {
   listGrants,
   listLists,
   requireEmailAccount,
+  requireVisibleEmailAccount,
   requireProvider,
   setAccountAgents,
   updateEmailAccount,
@@ -105,15 +106,8 @@ export class AccountService {
   }
 
   async get(id: number, viewer?: Viewer): Promise<AccountView> {
-    const account = await requireEmailAccount(this.db, id);
-    if (
-      viewer !== undefined &&
-      viewer.role !== 'admin' &&
-      !(await listAccountAgents(this.db, id)).includes(viewer.userId)
-    ) {
-      throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no email account ${id}.` });
-    }
-    return this.view(account);
+    const agent = viewer === undefined || viewer.role === 'admin' ? undefined : viewer.userId;
+    return this.view(await requireVisibleEmailAccount(this.db, id, agent));
   }
 
   async list(viewer?: Viewer): Promise<AccountView[]> {

@@ -1,6 +1,8 @@
 import { LIMITS } from '../config/index.js';
 import { PosternError } from '../errors/index.js';
 import {
+  claimLoginAttempt,
+  clearLoginFailures,
   createSession,
   deleteSession,
   findApiTokenByPlain,
@@ -8,6 +10,7 @@ import {
   findUserById,
   findUserByUsername,
   hashToken,
+  pruneLoginFailures,
   randomToken,
   recordUserLogin,
   touchApiToken,
@@ -44,12 +47,21 @@ export class AuthService {
   /**
    * Checks a username and password and opens a session. The same error, after the same work,
    * for an unknown user, a wrong password and a disabled account: nothing tells them apart.
+   *
+   * A username that failed too often is refused before its password is checked, for a delay
+   * that doubles with each further failure (LIMITS.loginFreeFailures and after), known or not;
+   * the count is in the database, so every node refuses it, and a success clears it.
+   *
+   * @throws PosternError AUTH_RATE_LIMITED with `details.retryAfterSeconds`; AUTH_INVALID_CREDENTIALS
    */
   async signIn(
     username: string,
     password: string,
     meta: { ip: string | null; userAgent: string | null },
   ): Promise<SignedIn> {
+    const usernameKey = username.trim().toLowerCase();
+    const claim = await claimLoginAttempt(this.db, usernameKey, loginBackoffPolicy(this.db.now()));
+    if (!claim.allowed) throw usernameLocked(claim.retryAt, this.db.now());
     const user = await findUserByUsername(this.db, username);
     const valid = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
     if (user === undefined || !valid || user.disabled) throw new PosternError('AUTH_INVALID_CREDENTIALS');
@@ -66,7 +78,10 @@ export class AuthService {
         userAgent: meta.userAgent?.slice(0, 300) ?? null,
       });
       await recordUserLogin(tx, user.id);
+      await clearLoginFailures(tx, usernameKey);
     });
+    // Rows of usernames quiet for a day count for nothing any more (see loginBackoffPolicy).
+    await pruneLoginFailures(this.db, new Date(now - LIMITS.loginFailureMemoryMs));
     return { sessionId, csrfToken, user };
   }
 
@@ -99,6 +114,26 @@ export class AuthService {
     await touchApiToken(this.db, record.id);
     return { ...principalOf(user, 'token'), tokenId: record.id };
   }
+}
+
+/** The backoff of LIMITS: free failures, then a lock doubling from the base to the maximum. */
+function loginBackoffPolicy(now: Date): { forgetBefore: Date; lockUntil: (failures: number) => Date | null } {
+  return {
+    forgetBefore: new Date(now.getTime() - LIMITS.loginFailureMemoryMs),
+    lockUntil: (failures) => {
+      if (failures < LIMITS.loginFreeFailures) return null;
+      const exponent = Math.min(failures - LIMITS.loginFreeFailures, 30);
+      return new Date(now.getTime() + Math.min(LIMITS.loginBackoffBaseMs * 2 ** exponent, LIMITS.loginBackoffMaxMs));
+    },
+  };
+}
+
+function usernameLocked(retryAt: Date, now: Date): PosternError {
+  const seconds = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000));
+  return new PosternError('AUTH_RATE_LIMITED', {
+    message: `Too many failed sign-ins with this username: try again in ${seconds} seconds.`,
+    details: { retryAfterSeconds: seconds },
+  });
 }
 
 function principalOf(user: UserRecord, via: Principal['via']): Principal {

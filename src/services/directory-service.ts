@@ -12,40 +12,68 @@ import {
   updateList,
   type ContactChanges,
   type ContactRecord,
+  type ContactScope,
   type Database,
   type ListChanges,
   type ListRecord,
   type NewContact,
   type NewList,
   type Page,
+  type UserRole,
 } from '../store/index.js';
+
+/** Who reads the address book; the HTTP layer's Principal satisfies it. */
+export interface DirectoryReader {
+  readonly userId: number;
+  readonly role: UserRole;
+}
+
+/**
+ * An administrator reads every contact and list; an agent those of the accounts assigned to them
+ * (see store/contacts.ts). Anything else is "not found", as an id that does not exist.
+ */
+export function contactScopeOf(reader: DirectoryReader): ContactScope {
+  return reader.role === 'admin' ? { all: true } : { agentUserId: reader.userId };
+}
 
 /** Contact lists and contacts: the address book agents answer from and ingest fills. */
 export class DirectoryService {
   constructor(private readonly db: Database) {}
 
   readonly lists = {
-    list: (query: { limit?: number; offset?: number; q?: string | undefined }): Promise<Page<ListRecord>> =>
-      listLists(this.db, { limit: query.limit, offset: query.offset, query: query.q }),
+    list: (
+      reader: DirectoryReader,
+      query: { limit?: number; offset?: number; q?: string | undefined },
+    ): Promise<Page<ListRecord>> =>
+      listLists(this.db, { limit: query.limit, offset: query.offset, query: query.q, scope: contactScopeOf(reader) }),
     create: (list: NewList): Promise<ListRecord> => createList(this.db, list),
-    get: (id: number): Promise<ListRecord> => requireList(this.db, id),
+    get: (reader: DirectoryReader, id: number): Promise<ListRecord> => requireList(this.db, id, contactScopeOf(reader)),
     update: (id: number, changes: ListChanges): Promise<ListRecord> => updateList(this.db, id, changes),
     remove: (id: number): Promise<void> => deleteList(this.db, id),
   };
 
   readonly contacts = {
-    search: (query: {
-      limit?: number;
-      offset?: number;
-      q?: string | undefined;
-      listId?: number | undefined;
-    }): Promise<Page<ContactRecord>> =>
-      searchContacts(this.db, { limit: query.limit, offset: query.offset, query: query.q, listId: query.listId }),
+    /** @throws PosternError RESOURCE_NOT_FOUND when `listId` names a list the reader does not see. */
+    search: async (
+      reader: DirectoryReader,
+      query: { limit?: number; offset?: number; q?: string | undefined; listId?: number | undefined },
+    ): Promise<Page<ContactRecord>> => {
+      const scope = contactScopeOf(reader);
+      if (query.listId !== undefined) await requireList(this.db, query.listId, scope);
+      return searchContacts(this.db, {
+        limit: query.limit,
+        offset: query.offset,
+        query: query.q,
+        listId: query.listId,
+        scope,
+      });
+    },
     create: async (contact: NewContact): Promise<ContactRecord> => {
       await this.requireListForContact(contact.listId);
       return createContact(this.db, contact);
     },
-    get: (id: number): Promise<ContactRecord> => requireContact(this.db, id),
+    get: (reader: DirectoryReader, id: number): Promise<ContactRecord> =>
+      requireContact(this.db, id, contactScopeOf(reader)),
     update: async (id: number, changes: ContactChanges): Promise<ContactRecord> => {
       if (changes.listId !== undefined) await this.requireListForContact(changes.listId);
       return updateContact(this.db, id, changes);

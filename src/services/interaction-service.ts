@@ -27,7 +27,7 @@ import {
   listInteractions,
   markInteractionRead,
   reopenInteraction,
-  requireEmailAccount,
+  requireVisibleEmailAccount,
   type AttachmentContent,
   type AttachmentMeta,
   type ContactRecord,
@@ -89,7 +89,7 @@ export class InteractionService {
   /**
    * Conversations of one account, newest activity first, with a cursor to the next page.
    *
-   * @throws PosternError RESOURCE_NOT_FOUND for an unknown account, AUTH_FORBIDDEN for an
+   * @throws PosternError RESOURCE_NOT_FOUND for an unknown account and, worded the same, for an
    *   account not assigned to the agent.
    */
   async list(viewer: Viewer, accountId: number, query: InteractionListQuery = {}): Promise<InteractionPage> {
@@ -185,14 +185,7 @@ export class InteractionService {
   }
 
   private async requireAccount(viewer: Viewer, accountId: number): Promise<void> {
-    await requireEmailAccount(this.db, accountId);
-    if (viewer.role !== 'admin' && !(await isAccountAgent(this.db, accountId, viewer.userId))) {
-      throw new PosternError('AUTH_FORBIDDEN', {
-        message: `Email account ${accountId} is not assigned to you.`,
-        remedy: 'Ask an administrator to assign you to this account.',
-        details: { resource: 'email_account', id: accountId },
-      });
-    }
+    await requireVisibleEmailAccount(this.db, accountId, viewer.role === 'admin' ? undefined : viewer.userId);
   }
 
   /** The `rawPart`-th attachment of the message's parsed raw MIME, if it is the one stored. */

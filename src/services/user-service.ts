@@ -6,6 +6,7 @@ import {
   deleteUserSessions,
   findUserById,
   findUserByUsername,
+  hashToken,
   listUsers,
   setUserDisabled,
   setUserPassword,
@@ -94,13 +95,27 @@ export class UserService {
     });
   }
 
-  async changeOwnPassword(id: number, currentPassword: string, newPassword: string): Promise<void> {
+  /**
+   * Changes one's own password, given the current one, and ends the user's other sessions (as an
+   * administrator's change ends them all): whoever holds a stolen session loses it. The session
+   * that made the change, when it was made with one, stays signed in.
+   */
+  async changeOwnPassword(
+    id: number,
+    currentPassword: string,
+    newPassword: string,
+    keepSessionId?: string,
+  ): Promise<void> {
     const user = await this.get(id);
     if (!(await verifyPassword(currentPassword, user.passwordHash))) {
       throw new PosternError('AUTH_INVALID_CREDENTIALS', { message: 'The current password is wrong.' });
     }
     checkPassword(newPassword);
-    await setUserPassword(this.db, id, await hashPassword(newPassword));
+    const passwordHash = await hashPassword(newPassword);
+    await this.db.transaction(async (tx) => {
+      await setUserPassword(tx, id, passwordHash);
+      await deleteUserSessions(tx, id, keepSessionId === undefined ? undefined : hashToken(keepSessionId));
+    });
   }
 
   /**

@@ -1,11 +1,17 @@
 /**
  * Contacts and their email addresses. An address (compared regardless of case, stored
  * lower-case) belongs to one contact only: that is what lets ingest find the sender's contact.
+ *
+ * Who sees a contact: an administrator every one; an agent those that corresponded with one of
+ * the agent's accounts (an interaction there) or sit in the default list of one of them (where
+ * ingest creates a new sender, and where an administrator files a contact for that account).
+ * Read functions take a {@link ContactScope}; what is outside it is "not found".
  */
+import type { ExpressionBuilder } from 'kysely';
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import { containsLowercase, normalizePage, type Page, type PageRequest } from './pagination.js';
-import type { Row, Timestamp } from './schema.js';
+import type { DB, Row, Timestamp } from './schema.js';
 import { readConstraintViolation } from './sql-errors.js';
 import { toDbTime } from './time.js';
 
@@ -38,8 +44,41 @@ export interface ContactChanges {
 
 /** Search criteria: `query` matches the name or an address, regardless of case. */
 export interface ContactSearch extends PageRequest {
-  readonly query?: string;
-  readonly listId?: number;
+  readonly query?: string | undefined;
+  readonly listId?: number | undefined;
+  /** Whose contacts; every contact when omitted. */
+  readonly scope?: ContactScope | undefined;
+}
+
+/**
+ * The contacts a reader may see: all of them, or those of one agent's accounts (see the module
+ * comment). Services build it from the caller; the store only applies it.
+ */
+export type ContactScope = { readonly all: true } | { readonly agentUserId: number };
+
+/**
+ * True for a contact row of `contacts` that the agent may see: it has an interaction on one of the
+ * agent's accounts, or its list is the default list of one of them.
+ */
+export function contactVisibleTo(eb: ExpressionBuilder<DB, 'contacts'>, agentUserId: number) {
+  return eb.or([
+    eb.exists(
+      eb
+        .selectFrom('interactions')
+        .innerJoin('account_agents', 'account_agents.account_id', 'interactions.account_id')
+        .select('interactions.id')
+        .whereRef('interactions.contact_id', '=', 'contacts.id')
+        .where('account_agents.user_id', '=', agentUserId),
+    ),
+    eb.exists(
+      eb
+        .selectFrom('email_accounts')
+        .innerJoin('account_agents', 'account_agents.account_id', 'email_accounts.id')
+        .select('email_accounts.id')
+        .whereRef('email_accounts.default_list_id', '=', 'contacts.list_id')
+        .where('account_agents.user_id', '=', agentUserId),
+    ),
+  ]);
 }
 
 /**
@@ -119,17 +158,30 @@ export async function deleteContact(db: Database, id: number): Promise<void> {
   }
 }
 
-/** The contact with this id. */
-export async function getContact(db: Database, id: number): Promise<ContactRecord | undefined> {
-  const row = await db.kysely.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst();
+/** The contact with this id, if it exists and is within `scope` (default: every contact). */
+export async function getContact(
+  db: Database,
+  id: number,
+  scope: ContactScope = { all: true },
+): Promise<ContactRecord | undefined> {
+  let query = db.kysely.selectFrom('contacts').selectAll().where('contacts.id', '=', id);
+  if ('agentUserId' in scope) query = query.where((eb) => contactVisibleTo(eb, scope.agentUserId));
+  const row = await query.executeTakeFirst();
   if (row === undefined) return undefined;
   const [contact] = await attachAddresses(db, [row]);
   return contact;
 }
 
-/** The contact with this id. @throws PosternError RESOURCE_NOT_FOUND */
-export async function requireContact(db: Database, id: number): Promise<ContactRecord> {
-  const contact = await getContact(db, id);
+/**
+ * The contact with this id, within `scope` (default: every contact).
+ * @throws PosternError RESOURCE_NOT_FOUND, the same for a contact outside the scope.
+ */
+export async function requireContact(
+  db: Database,
+  id: number,
+  scope: ContactScope = { all: true },
+): Promise<ContactRecord> {
+  const contact = await getContact(db, id, scope);
   if (contact === undefined) throw contactNotFound(id);
   return contact;
 }
@@ -154,7 +206,7 @@ export async function findContactByAddress(db: Database, address: string): Promi
   return owner === undefined ? undefined : getContact(db, owner.contact_id);
 }
 
-/** Contacts by name, filtered by list and by a text found in the name or an address. */
+/** Contacts by name, within the scope, filtered by list and by a text found in the name or an address. */
 export async function searchContacts(db: Database, search: ContactSearch = {}): Promise<Page<ContactRecord>> {
   const { limit, offset } = normalizePage(search);
   const base = filteredContacts(db, search);
@@ -173,6 +225,10 @@ export async function searchContacts(db: Database, search: ContactSearch = {}): 
 
 function filteredContacts(db: Database, search: ContactSearch) {
   let query = db.kysely.selectFrom('contacts');
+  const scope = search.scope;
+  if (scope !== undefined && 'agentUserId' in scope) {
+    query = query.where((eb) => contactVisibleTo(eb, scope.agentUserId));
+  }
   if (search.listId !== undefined) query = query.where('contacts.list_id', '=', search.listId);
   const text = search.query?.trim() ?? '';
   if (text !== '') {

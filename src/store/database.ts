@@ -71,6 +71,20 @@ const STATEMENT_CACHE_SIZE = 256;
 const PG_INT8_OID = 20;
 
 /**
+ * Makes the database readable by its owner only, like the key file: creates the main file 0600
+ * when it is missing (an empty file is a new database to SQLite) and tightens it, and any -wal or
+ * -shm left by an older version, to 0600. SQLite creates the -wal and -shm with the main file's
+ * mode, whatever the umask adds, so they follow.
+ * @see https://www.sqlite.org/tempfiles.html (the -wal and -shm files)
+ */
+function restrictSqliteFiles(file: string): void {
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+    if (fs.existsSync(name)) fs.chmodSync(name, 0o600);
+  }
+}
+
+/**
  * Opens the database named by `url` (`sqlite:<path>` or `postgres://…`) and checks that it
  * answers. SQLite runs in WAL mode (synchronous=FULL, SQLite's default: every commit is on disk
  * before it returns) with foreign keys on, a 5-second busy timeout, 16 KiB pages for a new file,
@@ -111,6 +125,7 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
     if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true, mode: 0o700 });
+    if (filename !== ':memory:' && filename !== '') restrictSqliteFiles(path.resolve(filename));
     const database = new BetterSqlite3(filename, { timeout: timeoutMs });
     try {
       // Only a new file takes it (before its first write); an existing database keeps its own.

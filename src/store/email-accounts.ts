@@ -151,6 +151,24 @@ export async function requireEmailAccount(db: Database, id: number): Promise<Ema
   return account;
 }
 
+/**
+ * The account with this id, when `agentUserId` is omitted (an administrator) or is an agent of it.
+ *
+ * @throws PosternError RESOURCE_NOT_FOUND, worded the same for an account the agent may not see as
+ *   for one that does not exist, so that ids reveal nothing.
+ */
+export async function requireVisibleEmailAccount(
+  db: Database,
+  id: number,
+  agentUserId?: number,
+): Promise<EmailAccountRecord> {
+  const account = await getEmailAccount(db, id);
+  if (account === undefined || (agentUserId !== undefined && !(await isAccountAgent(db, id, agentUserId)))) {
+    throw accountNotFound(id);
+  }
+  return account;
+}
+
 /** The account with this key, compared regardless of case. */
 export async function findEmailAccountByKey(db: Database, key: string): Promise<EmailAccountRecord | undefined> {
   const row = await db.kysely

@@ -30,6 +30,7 @@ export { ENCRYPTED_COLUMNS, KEY_CHECK_CONTEXT, type EncryptedColumn, type Secret
 
 export * from './users.js';
 export * from './sessions.js';
+export * from './login-throttle.js';
 export * from './api-tokens.js';
 export * from './lists.js';
 export * from './contacts.js';

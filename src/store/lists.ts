@@ -1,11 +1,16 @@
 /**
  * Contact lists. Names are unique regardless of case. A list that holds contacts, or is an
  * account's default list, cannot be deleted.
+ *
+ * An agent sees the default lists of the agent's accounts and the lists of the contacts the agent
+ * sees (see contacts.ts), each counting only those contacts; an administrator sees every list.
  */
+import type { ExpressionBuilder } from 'kysely';
 import { PosternError } from '../errors/index.js';
+import { contactVisibleTo, type ContactScope } from './contacts.js';
 import type { Database } from './database.js';
 import { containsLowercase, normalizePage, type Page, type PageRequest } from './pagination.js';
-import type { Timestamp } from './schema.js';
+import type { DB, Timestamp } from './schema.js';
 import { readConstraintViolation } from './sql-errors.js';
 import { toDbTime } from './time.js';
 
@@ -46,23 +51,30 @@ export async function createList(db: Database, list: NewList): Promise<ListRecor
   }
 }
 
-/** The list with this id. */
-export async function getList(db: Database, id: number): Promise<ListRecord | undefined> {
-  return (await selectLists(db).where('lists.id', '=', id).executeTakeFirst()) ?? undefined;
+/** The list with this id, if it exists and is within `scope` (default: every list). */
+export async function getList(
+  db: Database,
+  id: number,
+  scope: ContactScope = { all: true },
+): Promise<ListRecord | undefined> {
+  let query = selectLists(db, scope).where('lists.id', '=', id);
+  if ('agentUserId' in scope) query = query.where((eb) => listVisibleTo(eb, scope.agentUserId));
+  return (await query.executeTakeFirst()) ?? undefined;
 }
 
 /**
- * Lists by name, optionally those whose name contains `query` (regardless of case).
+ * Lists by name within `scope`, optionally those whose name contains `query` (regardless of case).
  */
 export async function listLists(
   db: Database,
-  request: PageRequest & { query?: string } = {},
+  request: PageRequest & { query?: string | undefined; scope?: ContactScope | undefined } = {},
 ): Promise<Page<ListRecord>> {
   const { limit, offset } = normalizePage(request);
+  const scope = request.scope ?? { all: true };
   const pattern =
     request.query === undefined || request.query.trim() === '' ? undefined : containsLowercase(request.query.trim());
   let count = db.kysely.selectFrom('lists').select((eb) => eb.fn.countAll<number>().as('total'));
-  let page = selectLists(db)
+  let page = selectLists(db, scope)
     .orderBy((eb) => eb.fn('lower', ['lists.name']))
     .orderBy('lists.id')
     .limit(limit)
@@ -70,6 +82,10 @@ export async function listLists(
   if (pattern !== undefined) {
     count = count.where((eb) => eb(eb.fn('lower', ['lists.name']), 'like', pattern));
     page = page.where((eb) => eb(eb.fn('lower', ['lists.name']), 'like', pattern));
+  }
+  if ('agentUserId' in scope) {
+    count = count.where((eb) => listVisibleTo(eb, scope.agentUserId));
+    page = page.where((eb) => listVisibleTo(eb, scope.agentUserId));
   }
   const [totalRow, items] = await Promise.all([count.executeTakeFirstOrThrow(), page.execute()]);
   return { items, total: Number(totalRow.total), limit, offset };
@@ -118,14 +134,40 @@ export async function deleteList(db: Database, id: number): Promise<void> {
   }
 }
 
-/** The list with this id. @throws PosternError RESOURCE_NOT_FOUND */
-export async function requireList(db: Database, id: number): Promise<ListRecord> {
-  const list = await getList(db, id);
+/**
+ * The list with this id, within `scope` (default: every list).
+ * @throws PosternError RESOURCE_NOT_FOUND, the same for a list outside the scope.
+ */
+export async function requireList(db: Database, id: number, scope: ContactScope = { all: true }): Promise<ListRecord> {
+  const list = await getList(db, id, scope);
   if (list === undefined) throw listNotFound(id);
   return list;
 }
 
-function selectLists(db: Database) {
+/** True for a row of `lists` that the agent sees: a default list of theirs, or one holding a contact they see. */
+function listVisibleTo(eb: ExpressionBuilder<DB, 'lists'>, agentUserId: number) {
+  return eb.or([
+    eb.exists(
+      eb
+        .selectFrom('email_accounts')
+        .innerJoin('account_agents', 'account_agents.account_id', 'email_accounts.id')
+        .select('email_accounts.id')
+        .whereRef('email_accounts.default_list_id', '=', 'lists.id')
+        .where('account_agents.user_id', '=', agentUserId),
+    ),
+    eb.exists(
+      eb
+        .selectFrom('contacts')
+        .select('contacts.id')
+        .whereRef('contacts.list_id', '=', 'lists.id')
+        .where((inner) => contactVisibleTo(inner, agentUserId)),
+    ),
+  ]);
+}
+
+/** Lists with the number of their contacts: all of them, or those the agent sees. */
+function selectLists(db: Database, scope: ContactScope) {
+  const agentUserId = 'agentUserId' in scope ? scope.agentUserId : undefined;
   return db.kysely.selectFrom('lists').select((eb) => [
     'lists.id',
     'lists.name',
@@ -136,6 +178,7 @@ function selectLists(db: Database) {
       .selectFrom('contacts')
       .select((inner) => inner.fn.countAll<number>().as('n'))
       .whereRef('contacts.list_id', '=', 'lists.id')
+      .$if(agentUserId !== undefined, (counted) => counted.where((inner) => contactVisibleTo(inner, agentUserId ?? 0)))
       .$asScalar()
       .$castTo<number>()
       .as('contactCount'),

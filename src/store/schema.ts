@@ -86,6 +86,15 @@ export interface SessionsTable {
   expires_at: Timestamp;
 }
 
+/** A row of `login_throttle`: failed sign-ins of one username (see store/login-throttle.ts). */
+export interface LoginThrottleTable {
+  /** The username as typed, trimmed and lower-cased; known or not. */
+  username_key: string;
+  failures: Generated<number>;
+  locked_until: Timestamp | null;
+  updated_at: Timestamp;
+}
+
 /** A row of `api_tokens`. */
 export interface ApiTokensTable {
   id: Id;
@@ -455,6 +464,7 @@ export interface MetaTable {
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
+  login_throttle: LoginThrottleTable;
   api_tokens: ApiTokensTable;
   cloud_providers: CloudProvidersTable;
   oauth_states: OauthStatesTable;

@@ -86,9 +86,14 @@ export async function deleteSession(db: Database, idHash: string): Promise<boole
   return Number(result.numDeletedRows) > 0;
 }
 
-/** Ends every session of a user (password changed, user disabled). Returns how many. */
-export async function deleteUserSessions(db: Database, userId: number): Promise<number> {
-  const result = await db.kysely.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+/**
+ * Ends every session of a user (password changed, user disabled) but the one whose id hash is
+ * `exceptIdHash`, when given (the session that changed its own password). Returns how many.
+ */
+export async function deleteUserSessions(db: Database, userId: number, exceptIdHash?: string): Promise<number> {
+  let query = db.kysely.deleteFrom('sessions').where('user_id', '=', userId);
+  if (exceptIdHash !== undefined) query = query.where('id_hash', '!=', exceptIdHash);
+  const result = await query.executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 

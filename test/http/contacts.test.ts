@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmailAccount, setAccountAgents } from '../../src/store/index.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
 
 let postern: TestPostern;
 let admin: string;
 let agent: string;
+let agentId: number;
 
 beforeAll(async () => {
   postern = await startTestPostern();
   admin = (await postern.bearer('admin')).authorization;
-  agent = (await postern.bearer('agent')).authorization;
+  ({ authorization: agent, userId: agentId } = await postern.bearer('agent'));
 });
 afterAll(async () => postern.close());
 
@@ -66,7 +68,15 @@ describe('lists and contacts', () => {
     expect(noList.json().error.details.fields[0].field).toBe('listId');
   });
 
-  it('searches by name or address and paginates, for agents too', async () => {
+  it('searches by name or address and paginates, for agents of an account filing into the list too', async () => {
+    const account = await createEmailAccount(postern.runtime.db, {
+      name: 'Support',
+      key: 'S1',
+      emailAddress: 'support@contoso.com',
+      username: 'support@contoso.com',
+      defaultListId: listId,
+    });
+    await setAccountAgents(postern.runtime.db, account.id, [agentId]);
     for (let i = 0; i < 7; i += 1) {
       const r = await call('POST', '/api/contacts', admin, {
         listId,

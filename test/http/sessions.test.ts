@@ -126,7 +126,8 @@ describe('cookie sessions', () => {
       const response = await postern.app.inject({
         method: 'POST',
         url: '/api/auth/login',
-        payload: { username: 'andrea', password: 'wrong password!!' },
+        // A new username each time: this is the per-address limit, not the per-username backoff.
+        payload: { username: `guess-${i}`, password: 'wrong password!!' },
         remoteAddress: '10.9.9.9',
       });
       statuses.push(response.statusCode);

@@ -29,6 +29,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     last_seen_at: true,
     expires_at: true,
   },
+  login_throttle: { username_key: true, failures: true, locked_until: true, updated_at: true },
   api_tokens: {
     id: true,
     name: true,

@@ -54,6 +54,17 @@ function validationError(error: {
   });
 }
 
+/**
+ * Seconds a refused caller should wait: the error's own delay (a locked username), else the one
+ * @fastify/rate-limit already set for its window, else a minute.
+ */
+function retryAfterOf(error: PosternError, reply: FastifyReply): string {
+  const own = error.details?.retryAfterSeconds;
+  if (typeof own === 'number' && Number.isFinite(own) && own > 0) return String(Math.ceil(own));
+  const set = reply.getHeader('retry-after');
+  return typeof set === 'string' || typeof set === 'number' ? String(set) : '60';
+}
+
 /** Registers the error and not-found handlers on the root instance. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
@@ -63,7 +74,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     } else if (posternError.status >= 500) {
       request.log.error({ err: posternError }, posternError.message);
     }
-    if (posternError.code === 'AUTH_RATE_LIMITED') void reply.header('retry-after', '60');
+    if (posternError.code === 'AUTH_RATE_LIMITED') void reply.header('retry-after', retryAfterOf(posternError, reply));
     return reply.status(posternError.status).send({ error: posternError.toJSON() });
   });
 

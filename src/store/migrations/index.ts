@@ -25,6 +25,7 @@ import { eventsMigration } from './0006-events.js';
 import { outboundMigration } from './0007-outbound.js';
 import { grantEmailMigration } from './0008-grant-email.js';
 import { attachmentsInRawMigration } from './0009-attachments-in-raw.js';
+import { loginThrottleMigration } from './0010-login-throttle.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   outboundMigration,
   grantEmailMigration,
   attachmentsInRawMigration,
+  loginThrottleMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';

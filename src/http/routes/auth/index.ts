@@ -14,7 +14,11 @@ const loginBody = z.object({
 
 const sessionReply = z.object({ user: userReply, csrfToken: z.string() });
 
-/** Sign-in, sign-out, the current user and password change. */
+/**
+ * Sign-in, sign-out, the current user and password change. Sign-in is limited per client address
+ * (in memory) and per username (in the database, see AuthService.signIn); a password change per
+ * user, and it ends the user's other sessions.
+ */
 export async function authRoutes(app: FastifyInstance, deps: { services: Services; config: Config }): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { auth, users } = deps.services;
@@ -73,7 +77,15 @@ export async function authRoutes(app: FastifyInstance, deps: { services: Service
   routes.post(
     '/api/auth/password',
     {
-      config: { access: 'user' },
+      config: {
+        access: 'user',
+        // Per user (the auth hook has run): guessing the current password from a stolen session.
+        rateLimit: {
+          max: LIMITS.passwordChangesPerWindow,
+          timeWindow: LIMITS.passwordChangeWindowMs,
+          keyGenerator: (request) => `user:${request.principal?.userId ?? request.ip}`,
+        },
+      },
       schema: {
         tags: ['auth'],
         summary: 'Change your own password',
@@ -82,10 +94,12 @@ export async function authRoutes(app: FastifyInstance, deps: { services: Service
       },
     },
     async (request, reply) => {
+      const principal = principalOf(request);
       await users.changeOwnPassword(
-        principalOf(request).userId,
+        principal.userId,
         request.body.currentPassword,
         request.body.newPassword,
+        principal.sessionId,
       );
       return reply.status(204).send(null);
     },

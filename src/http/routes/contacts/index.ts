@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../../services/index.js';
 import type { ContactRecord } from '../../../store/index.js';
+import { principalOf } from '../../plugins/auth.js';
 import { emailAddress, idParam, pageOf, pageQuery } from '../../schemas.js';
 
 const contactReply = z.object({
@@ -40,7 +41,10 @@ function presentContact(contact: ContactRecord): z.infer<typeof contactReply> {
   };
 }
 
-/** Contacts: one or more addresses each, an address belonging to one contact only. */
+/**
+ * Contacts: one or more addresses each, an address belonging to one contact only. Agents read
+ * the contacts of their accounts (404 for any other), administrators read and change them all.
+ */
 export async function contactRoutes(app: FastifyInstance, deps: { services: Services }): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { contacts } = deps.services;
@@ -60,7 +64,7 @@ export async function contactRoutes(app: FastifyInstance, deps: { services: Serv
       },
     },
     async (request) => {
-      const page = await contacts.search(request.query);
+      const page = await contacts.search(principalOf(request), request.query);
       return { ...page, items: page.items.map(presentContact) };
     },
   );
@@ -75,7 +79,7 @@ export async function contactRoutes(app: FastifyInstance, deps: { services: Serv
       config: { access: 'user' },
       schema: { tags: ['contacts'], summary: 'Get a contact', params: idParam, response: { 200: contactReply } },
     },
-    async (request) => presentContact(await contacts.get(request.params.id)),
+    async (request) => presentContact(await contacts.get(principalOf(request), request.params.id)),
   );
   routes.patch(
     '/api/contacts/:id',

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../../services/index.js';
 import type { ListRecord } from '../../../store/index.js';
+import { principalOf } from '../../plugins/auth.js';
 import { idParam, pageOf, pageQuery } from '../../schemas.js';
 
 const listReply = z.object({
@@ -30,7 +31,7 @@ function presentList(list: ListRecord): z.infer<typeof listReply> {
   };
 }
 
-/** Contact lists: agents read them, administrators change them. */
+/** Contact lists: agents read those of their accounts (404 for any other), administrators change them. */
 export async function listRoutes(app: FastifyInstance, deps: { services: Services }): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { lists } = deps.services;
@@ -47,7 +48,7 @@ export async function listRoutes(app: FastifyInstance, deps: { services: Service
       },
     },
     async (request) => {
-      const page = await lists.list(request.query);
+      const page = await lists.list(principalOf(request), request.query);
       return { ...page, items: page.items.map(presentList) };
     },
   );
@@ -62,7 +63,7 @@ export async function listRoutes(app: FastifyInstance, deps: { services: Service
       config: { access: 'user' },
       schema: { tags: ['lists'], summary: 'Get a contact list', params: idParam, response: { 200: listReply } },
     },
-    async (request) => presentList(await lists.get(request.params.id)),
+    async (request) => presentList(await lists.get(principalOf(request), request.params.id)),
   );
   routes.patch(
     '/api/lists/:id',
