@@ -46,6 +46,25 @@ export async function createList(db: Database, list: NewList): Promise<ListRecor
   }
 }
 
+/** The list new senders go to when their account names no default list. */
+export const FALLBACK_LIST_NAME = 'Contacts';
+
+/**
+ * The fallback list's id, the list created first when it does not exist (its name is matched
+ * regardless of case): the default list of a new account that names none, and where the contacts
+ * of an account without a default list are saved.
+ */
+export async function findOrCreateFallbackList(db: Database): Promise<number> {
+  const found = await db.kysely
+    .selectFrom('lists')
+    .select('id')
+    .where((eb) => eb(eb.fn('lower', ['name']), '=', FALLBACK_LIST_NAME.toLowerCase()))
+    .orderBy('id')
+    .executeTakeFirst();
+  if (found !== undefined) return found.id;
+  return (await createList(db, { name: FALLBACK_LIST_NAME, description: 'New senders are saved here.' })).id;
+}
+
 /** The list with this id. */
 export async function getList(db: Database, id: number): Promise<ListRecord | undefined> {
   return (await selectLists(db).where('lists.id', '=', id).executeTakeFirst()) ?? undefined;
