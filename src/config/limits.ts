@@ -8,9 +8,11 @@ export const LIMITS = {
   /** Sign-in attempts allowed per client address per window. */
   loginAttemptsPerWindow: 10,
   loginWindowMs: 60_000,
-  /** Page sizes of list endpoints. */
+  /** Page sizes of list endpoints (and of the store's queries behind them, whatever is asked). */
   pageSizeDefault: 50,
   pageSizeMax: 200,
+  /** Largest page of the event timelines (`GET /api/events`). */
+  eventPageSizeMax: 500,
   /** Session cookie lifetime without activity. */
   sessionIdleMs: 12 * 60 * 60 * 1000,
   /** Absolute session lifetime. */
