@@ -130,11 +130,8 @@ export class AccessTokenService {
       const grant = await lockGrant(tx, grantId);
       const provider = await requireProvider(tx, grant.providerId);
       const endpoints = endpointsOf(provider);
-      if (
-        (await findUsableAccessToken(tx, this.box, grantId, resourceUri(resource, endpoints), minValidity)) !==
-        undefined
-      )
-        return;
+      const usable = await findUsableAccessToken(tx, this.box, grantId, resourceUri(resource, endpoints), minValidity);
+      if (usable !== undefined) return;
       if (grant.state !== 'active') throw this.stateError(grant);
       let result: TokenResult;
       try {
@@ -165,7 +162,8 @@ export class AccessTokenService {
     resource: Resource,
   ): Promise<TokenResult> {
     const endpoints = endpointsOf(provider);
-    if (grant.sealedRefreshToken === null && grant.sealedPassword === null) {
+    const credentials = openGrantCredentials(this.box, grant);
+    if (credentials.refreshToken === null && credentials.password === null) {
       return this.identity.clientCredentials(conn, `${resourceUri(resource, endpoints)}/.default`);
     }
     const scopes = scopesForResource(provider.scopes, resource, endpoints);
@@ -176,7 +174,6 @@ export class AccessTokenService {
       });
     }
     const requested = [...scopes, 'offline_access'];
-    const credentials = openGrantCredentials(this.box, grant);
     if (credentials.refreshToken !== null) {
       try {
         return await this.identity.refresh(conn, credentials.refreshToken, requested);
