@@ -61,15 +61,15 @@ export type ConsumedState =
 
 /** Finds a state by its plain value and marks it used, once; a state in time comes with its PKCE verifier. */
 export async function consumeOAuthState(db: Database, box: SecretBox, state: string): Promise<ConsumedState> {
-  return db.transaction(async (tx) => {
+  const consumed = await db.transaction(async (tx) => {
     const row = await tx.kysely
       .selectFrom('oauth_states')
       .selectAll()
       .where('state_hash', '=', hashToken(state))
       .executeTakeFirst();
-    if (row === undefined) return { outcome: 'unknown' };
+    if (row === undefined) return { outcome: 'unknown' } as const;
     const record = toRecord(row);
-    if (row.used_at !== null) return { outcome: 'used', state: record };
+    if (row.used_at !== null) return { outcome: 'used', state: record } as const;
     const now = toDbTime(tx.now());
     const claimed = await tx.kysely
       .updateTable('oauth_states')
@@ -77,10 +77,13 @@ export async function consumeOAuthState(db: Database, box: SecretBox, state: str
       .where('id', '=', row.id)
       .where('used_at', 'is', null)
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) === 0) return { outcome: 'used', state: record };
-    if (row.expires_at <= now) return { outcome: 'expired', state: record };
-    return { outcome: 'ok', state: record, codeVerifier: box.open(row.pkce_verifier_enc, PKCE_VERIFIER) };
+    if (Number(claimed.numUpdatedRows) === 0) return { outcome: 'used', state: record } as const;
+    if (row.expires_at <= now) return { outcome: 'expired', state: record } as const;
+    return { outcome: 'ok', state: record, sealedVerifier: row.pkce_verifier_enc } as const;
   });
+  // Opened after the commit: a state that cannot be opened is used up all the same.
+  if (consumed.outcome !== 'ok') return consumed;
+  return { outcome: 'ok', state: consumed.state, codeVerifier: box.open(consumed.sealedVerifier, PKCE_VERIFIER) };
 }
 
 /** Removes states that expired more than a day ago (used ones are kept that long to recognise replays). */
