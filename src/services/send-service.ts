@@ -357,7 +357,7 @@ export class SendService {
   /** The conversation's contact, when a reply has nobody else to go to. */
   private async contactAddress(interaction: InteractionRecord): Promise<AddressInput[]> {
     const first = await findContactFirstAddress(this.db, interaction.contactId);
-    return first === undefined ? [] : [{ name: first.name, address: first.address }];
+    return first === undefined ? [] : [first];
   }
 
   /** Checks everything and gathers the draft; throws VALIDATION_FAILED naming every bad field. */

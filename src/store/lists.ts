@@ -50,9 +50,9 @@ export async function createList(db: Database, list: NewList): Promise<ListRecor
 export const FALLBACK_LIST_NAME = 'Contacts';
 
 /**
- * The fallback list's id, the list created first when it does not exist (its name is matched
- * regardless of case): the default list of a new account that names none, and where the contacts
- * of an account without a default list are saved.
+ * The id of the fallback list, created when it does not exist (its name is matched regardless of
+ * case): the default list of a new account that names none, and the list of new contacts (senders,
+ * recipients) of an account without a default list.
  */
 export async function findOrCreateFallbackList(db: Database): Promise<number> {
   const found = await db.kysely
