@@ -21,9 +21,11 @@ export const LIMITS = {
   /** Own password changes (right or wrong) allowed per user per window. */
   passwordChangesPerWindow: 5,
   passwordChangeWindowMs: 15 * 60 * 1000,
-  /** Page sizes of list endpoints. */
+  /** Page sizes of list endpoints (and of the store's queries behind them, whatever is asked). */
   pageSizeDefault: 50,
   pageSizeMax: 200,
+  /** Largest page of the event timelines (`GET /api/events`). */
+  eventPageSizeMax: 500,
   /** Session cookie lifetime without activity. */
   sessionIdleMs: 12 * 60 * 60 * 1000,
   /** Absolute session lifetime. */

@@ -5,14 +5,15 @@ import type { MicrosoftIdentity, ProviderConnection, TokenResult } from '../prov
 import { PROVIDER_CODES, REAUTH_CODES } from '../providers/microsoft/token-errors.js';
 import {
   appendEvent,
-  getCachedAccessToken,
+  disconnectAccountsSignedInAs,
+  findUsableAccessToken,
   lockGrant,
+  openGrantCredentials,
   recordGrantError,
   requireGrant,
   requireProvider,
   setProviderStatus,
   storeRefreshedTokens,
-  toDbTime,
   type Database,
   type GrantRecord,
   type ProviderRecord,
@@ -78,10 +79,16 @@ export class AccessTokenService {
   private async cached(grantId: number, resource: Resource, minValidity: number): Promise<AccessToken | undefined> {
     const grant = await requireGrant(this.db, grantId);
     const provider = await requireProvider(this.db, grant.providerId);
-    const cache = await getCachedAccessToken(this.db, grantId, resourceUri(resource, endpointsOf(provider)));
-    if (cache === undefined || cache.expiresAt.getTime() - this.db.now().getTime() < minValidity) return undefined;
+    const cache = await findUsableAccessToken(
+      this.db,
+      this.box,
+      grantId,
+      resourceUri(resource, endpointsOf(provider)),
+      minValidity,
+    );
+    if (cache === undefined) return undefined;
     return {
-      token: this.box.open(cache.sealed, 'grant_access_tokens.access_token'),
+      token: cache.token,
       expiresAt: cache.expiresAt,
       scopes: cache.scopes,
       upn: grant.upn,
@@ -123,8 +130,8 @@ export class AccessTokenService {
       const grant = await lockGrant(tx, grantId);
       const provider = await requireProvider(tx, grant.providerId);
       const endpoints = endpointsOf(provider);
-      const cache = await getCachedAccessToken(tx, grantId, resourceUri(resource, endpoints));
-      if (cache !== undefined && cache.expiresAt.getTime() - tx.now().getTime() >= minValidity) return;
+      const usable = await findUsableAccessToken(tx, this.box, grantId, resourceUri(resource, endpoints), minValidity);
+      if (usable !== undefined) return;
       if (grant.state !== 'active') throw this.stateError(grant);
       let result: TokenResult;
       try {
@@ -132,11 +139,10 @@ export class AccessTokenService {
       } catch (error) {
         throw await this.classify(error, grant, provider);
       }
-      await storeRefreshedTokens(tx, grantId, {
-        sealedRefreshToken:
-          result.refreshToken === null ? null : this.box.seal(result.refreshToken, 'grants.refresh_token'),
+      await storeRefreshedTokens(tx, this.box, grantId, {
+        refreshToken: result.refreshToken,
         resource: resourceUri(resource, endpoints),
-        sealedAccessToken: this.box.seal(result.accessToken, 'grant_access_tokens.access_token'),
+        accessToken: result.accessToken,
         scopes: result.scopes,
         expiresAt: result.expiresAt,
       });
@@ -156,7 +162,8 @@ export class AccessTokenService {
     resource: Resource,
   ): Promise<TokenResult> {
     const endpoints = endpointsOf(provider);
-    if (grant.sealedRefreshToken === null && grant.sealedPassword === null) {
+    const credentials = openGrantCredentials(this.box, grant);
+    if (credentials.refreshToken === null && credentials.password === null) {
       return this.identity.clientCredentials(conn, `${resourceUri(resource, endpoints)}/.default`);
     }
     const scopes = scopesForResource(provider.scopes, resource, endpoints);
@@ -167,20 +174,15 @@ export class AccessTokenService {
       });
     }
     const requested = [...scopes, 'offline_access'];
-    if (grant.sealedRefreshToken !== null) {
+    if (credentials.refreshToken !== null) {
       try {
-        return await this.identity.refresh(
-          conn,
-          this.box.open(grant.sealedRefreshToken, 'grants.refresh_token'),
-          requested,
-        );
+        return await this.identity.refresh(conn, credentials.refreshToken, requested);
       } catch (error) {
         // A password (ROPC) grant can sign in again by itself when its refresh token is refused.
-        if (grant.sealedPassword === null || !isPosternError(error) || !REAUTH_CODES.has(error.code)) throw error;
+        if (credentials.password === null || !isPosternError(error) || !REAUTH_CODES.has(error.code)) throw error;
       }
     }
-    const password = this.box.open(grant.sealedPassword ?? '', 'grants.password');
-    return this.identity.password(conn, grant.upn ?? '', password, requested);
+    return this.identity.password(conn, grant.upn ?? '', credentials.password ?? '', requested);
   }
 
   private stateError(grant: GrantRecord): PosternError {
@@ -255,19 +257,10 @@ export class AccessTokenService {
   /** The accounts that sign in with this grant become `disconnected`, with the reason. */
   private async disconnectAccounts(grant: GrantRecord, failure: PosternError): Promise<void> {
     if (grant.upn === null) return;
-    await this.db.kysely
-      .updateTable('email_accounts')
-      .set({
-        status: 'disconnected',
-        last_error_code: failure.code,
-        last_error_message: failure.message,
-        last_error_remedy: failure.remedy ?? null,
-        status_changed_at: toDbTime(this.db.now()),
-      })
-      .where('provider_id', '=', grant.providerId)
-      .where((eb) =>
-        eb(eb.fn('lower', [eb.fn.coalesce('modern_auth_email', 'username')]), '=', (grant.upn ?? '').toLowerCase()),
-      )
-      .execute();
+    await disconnectAccountsSignedInAs(this.db, grant.providerId, grant.upn, {
+      code: failure.code,
+      message: failure.message,
+      remedy: failure.remedy ?? null,
+    });
   }
 }

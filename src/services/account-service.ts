@@ -4,7 +4,7 @@ import type { EmailAccountInput } from '../domain/email-account-fields.js';
 import {
   appendEvent,
   createEmailAccount,
-  createList,
+  findOrCreateFallbackList,
   deleteEmailAccount,
   findGrantByUpn,
   getList,
@@ -12,11 +12,12 @@ import {
   listEmailAccounts,
   listEvents,
   listGrants,
-  listLists,
+  openEmailAccountPassword,
   requireEmailAccount,
   requireVisibleEmailAccount,
   requireProvider,
   setAccountAgents,
+  setEmailAccountPassword,
   updateEmailAccount,
   type Database,
   type EmailAccountFields,
@@ -62,7 +63,7 @@ export class AccountService {
       username: resolved.username ?? input.emailAddress,
     };
     const account = await this.db.transaction(async (tx) => {
-      const created = await createEmailAccount(tx, fields);
+      const created = await this.storePassword(tx, await createEmailAccount(tx, fields), input.password);
       if (input.agentIds !== undefined) await setAccountAgents(tx, created.id, input.agentIds);
       await appendEvent(tx, {
         scope: 'account',
@@ -80,7 +81,7 @@ export class AccountService {
     const current = await requireEmailAccount(this.db, id);
     const fields = await this.resolve(input, current);
     const account = await this.db.transaction(async (tx) => {
-      const updated = await updateEmailAccount(tx, id, fields);
+      const updated = await this.storePassword(tx, await updateEmailAccount(tx, id, fields), input.password);
       if (input.agentIds !== undefined) await setAccountAgents(tx, id, input.agentIds);
       return updated;
     });
@@ -130,13 +131,14 @@ export class AccountService {
    */
   async passwordFor(accountId: number): Promise<string> {
     const account = await requireEmailAccount(this.db, accountId);
-    if (account.sealedPassword === null) {
+    const password = openEmailAccountPassword(this.box, account);
+    if (password === null) {
       throw new PosternError('AUTH_NOT_AUTHENTICATED', {
         message: `Email account ${account.key} has neither Modern Authentication nor a password.`,
         remedy: "Set the account's password, or turn Modern Authentication on and choose a Cloud Provider.",
       });
     }
-    return this.box.open(account.sealedPassword, 'email_accounts.password');
+    return password;
   }
 
   /** The grant an account signs in with: the provider's grant of its modern authentication email. */
@@ -225,9 +227,6 @@ export class AccountService {
       ...(input.active === undefined ? {} : { active: input.active }),
       service,
       modernAuth,
-      ...(input.password === undefined
-        ? {}
-        : { sealedPassword: this.box.seal(input.password, 'email_accounts.password') }),
       ...(providerId === undefined ? {} : { providerId }),
       ...(input.modernAuthEmail === undefined ? {} : { modernAuthEmail: input.modernAuthEmail }),
       ...(input.description === undefined ? {} : { description: input.description }),
@@ -253,7 +252,7 @@ export class AccountService {
     };
   }
 
-  /** The given list, the current one, or a list named "Contacts" (created when missing). */
+  /** The given list, the current one, or the fallback list (created when missing). */
   private async defaultList(
     requested: number | null | undefined,
     current: EmailAccountRecord | undefined,
@@ -264,12 +263,16 @@ export class AccountService {
       return requested;
     }
     if (current?.defaultListId != null) return current.defaultListId;
-    const existing = (await listLists(this.db, { query: 'Contacts', limit: 50 })).items.find(
-      (list) => list.name.toLowerCase() === 'contacts',
-    );
-    return (
-      existing?.id ?? (await createList(this.db, { name: 'Contacts', description: 'New senders are saved here.' })).id
-    );
+    return findOrCreateFallbackList(this.db);
+  }
+
+  /** Sets the account's password when the input names one. */
+  private async storePassword(
+    tx: Database,
+    account: EmailAccountRecord,
+    password: string | undefined,
+  ): Promise<EmailAccountRecord> {
+    return password === undefined ? account : setEmailAccountPassword(tx, this.box, account.id, password);
   }
 
   private async view(account: EmailAccountRecord): Promise<AccountView> {

@@ -28,16 +28,16 @@ import {
   appendEvent,
   createContact,
   createInteraction,
-  createList,
   discardInteraction,
+  FALLBACK_LIST_NAME,
   findContactIdByAddress,
   findInteractionsByTokens,
   findMessageByMessageId,
   findMessageByPosition,
   findMessageByPositionOrId,
+  findOrCreateFallbackList,
   findThreadedMessageIds,
   insertInboundMessage,
-  listLists,
   recordInteractionActivity,
   updateMessagePosition,
   type Database,
@@ -111,7 +111,7 @@ export interface DuplicateResult {
 }
 
 /** The list new senders go to when the account has no default list. */
-export const FALLBACK_LIST_NAME = 'Inbound senders';
+export { FALLBACK_LIST_NAME };
 /** The contact of mail that names no sender at all (RFC 2606 reserves `.invalid`). */
 export const UNKNOWN_SENDER: NamedAddress = { name: 'Unknown sender', address: 'unknown-sender@postern.invalid' };
 
@@ -376,21 +376,9 @@ async function ensureContact(
 ): Promise<{ id: number; created: boolean }> {
   const existing = await findContactIdByAddress(tx, who.address);
   if (existing !== undefined) return { id: existing, created: false };
-  const listId = account.defaultListId ?? (await fallbackListId(tx));
+  const listId = account.defaultListId ?? (await findOrCreateFallbackList(tx));
   const contact = await createContact(tx, { listId, name: contactNameFor(who), addresses: [who.address] });
   return { id: contact.id, created: true };
-}
-
-async function fallbackListId(tx: Database): Promise<number> {
-  const found = await listLists(tx, { query: FALLBACK_LIST_NAME, limit: 50 });
-  const list = found.items.find((item) => item.name.toLowerCase() === FALLBACK_LIST_NAME.toLowerCase());
-  if (list !== undefined) return list.id;
-  return (
-    await createList(tx, {
-      name: FALLBACK_LIST_NAME,
-      description: 'Senders of mail to accounts without a default list.',
-    })
-  ).id;
 }
 
 async function recordEvents(

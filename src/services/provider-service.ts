@@ -10,6 +10,7 @@ import {
   listEvents,
   listGrants,
   listProviders,
+  openProviderSecret,
   requireProvider,
   setProviderSecret,
   updateProvider,
@@ -77,6 +78,7 @@ export class ProviderService {
     }
     const provider = await createProvider(
       this.db,
+      this.box,
       {
         name: input.name,
         service: 'microsoft-azure',
@@ -90,7 +92,7 @@ export class ProviderService {
         grantType,
         scopes: input.scopes ?? defaultScopes(cloud, grantType),
       },
-      this.sealSecret(secret, input.clientSecretExpiresAt ?? null),
+      { secret, expiresAt: input.clientSecretExpiresAt ?? null },
     );
     await appendEvent(this.db, {
       scope: 'provider',
@@ -128,12 +130,7 @@ export class ProviderService {
 
   /** Update Client Secret: replaces the secret and its expiry, and clears a secret error. */
   async updateClientSecret(id: number, clientSecret: string, expiresAt: Date | null): Promise<ProviderView> {
-    const provider = await setProviderSecret(this.db, id, this.sealSecret(clientSecret, expiresAt));
-    await this.db.kysely
-      .updateTable('cloud_providers')
-      .set({ status: 'ok', last_error_code: null, last_error_message: null, last_error_remedy: null })
-      .where('id', '=', id)
-      .execute();
+    const provider = await setProviderSecret(this.db, this.box, id, { secret: clientSecret, expiresAt });
     this.identity.forget(id);
     await appendEvent(this.db, {
       scope: 'provider',
@@ -141,7 +138,7 @@ export class ProviderService {
       type: 'provider.secret_updated',
       message: `The client secret of "${provider.name}" was updated${expiresAt === null ? '' : `; it expires on ${expiresAt.toISOString().slice(0, 10)}`}.`,
     });
-    return this.view(await requireProvider(this.db, id));
+    return this.view(provider);
   }
 
   async remove(id: number): Promise<void> {
@@ -206,14 +203,6 @@ export class ProviderService {
     }
     return { provider, status: statusOf(provider, states), grants, secretExpiresInDays, warnings };
   }
-
-  private sealSecret(secret: string | null, expiresAt: Date | null) {
-    return {
-      sealed: secret === null ? null : this.box.seal(secret, 'cloud_providers.client_secret'),
-      hint: secret === null ? null : secret.slice(-3),
-      expiresAt,
-    };
-  }
 }
 
 /** The identity adapter's view of a provider. */
@@ -226,8 +215,7 @@ export function connectionOf(provider: ProviderRecord, box: SecretBox): Provider
     cloud: provider.cloud,
     authorityUrl: provider.authorityUrl,
     caFile: provider.caFile,
-    clientSecret:
-      provider.sealedSecret === null ? null : box.open(provider.sealedSecret, 'cloud_providers.client_secret'),
+    clientSecret: openProviderSecret(box, provider),
     redirectUri: provider.redirectUri ?? '',
   };
 }

@@ -32,8 +32,8 @@ import {
   updateSendingSettings,
   createContact,
   createInteraction,
-  createList,
   findContactByAddress,
+  findContactFirstAddress,
   findLatestMessage,
   getMessageRaw,
   getOutboxByMessage,
@@ -41,7 +41,7 @@ import {
   insertOutboxRow,
   insertOutgoingMessage,
   isAccountAgent,
-  listLists,
+  findOrCreateFallbackList,
   recordInteractionActivity,
   requeueOutbox,
   cancelOutbox,
@@ -356,15 +356,8 @@ export class SendService {
 
   /** The conversation's contact, when a reply has nobody else to go to. */
   private async contactAddress(interaction: InteractionRecord): Promise<AddressInput[]> {
-    const row = await this.db.kysely
-      .selectFrom('contact_addresses')
-      .innerJoin('contacts', 'contacts.id', 'contact_addresses.contact_id')
-      .select(['contacts.name', 'contact_addresses.address'])
-      .where('contact_addresses.contact_id', '=', interaction.contactId)
-      .orderBy('contact_addresses.position')
-      .orderBy('contact_addresses.id')
-      .executeTakeFirst();
-    return row === undefined ? [] : [{ name: row.name, address: row.address }];
+    const first = await findContactFirstAddress(this.db, interaction.contactId);
+    return first === undefined ? [] : [first];
   }
 
   /** Checks everything and gathers the draft; throws VALIDATION_FAILED naming every bad field. */
@@ -574,7 +567,7 @@ export class SendService {
       existing?.id ??
       (
         await createContact(tx, {
-          listId: account.defaultListId ?? (await this.fallbackList(tx)),
+          listId: account.defaultListId ?? (await findOrCreateFallbackList(tx)),
           name: contact.name || contact.display.split('@')[0] || contact.display,
           addresses: [contact.display],
         })
@@ -586,13 +579,6 @@ export class SendService {
       tokenCheck: tokenCheckFromBytes(this.random(3)),
       at: now,
     });
-  }
-
-  private async fallbackList(tx: Database): Promise<number> {
-    const found = (await listLists(tx, { query: 'Contacts', limit: 50 })).items.find(
-      (list) => list.name.toLowerCase() === 'contacts',
-    );
-    return found?.id ?? (await createList(tx, { name: 'Contacts', description: 'New senders are saved here.' })).id;
   }
 
   /** The Thread-Index the parent carried, if its raw MIME has one. */

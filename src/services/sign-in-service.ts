@@ -16,6 +16,7 @@ import {
   createOAuthState,
   requireProvider,
   setProviderStatus,
+  storeRefreshedTokens,
   upsertGrant,
   type Database,
   type GrantRecord,
@@ -79,10 +80,10 @@ export class SignInService {
     const state = oidc.randomState();
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const nonce = oidc.randomNonce();
-    await createOAuthState(this.db, {
+    await createOAuthState(this.db, this.box, {
       state,
       providerId,
-      sealedVerifier: this.box.seal(codeVerifier, 'oauth_states.pkce_verifier'),
+      codeVerifier,
       nonce,
       userId: starter.userId,
       sessionHash: starter.sessionHash,
@@ -109,7 +110,7 @@ export class SignInService {
     const stateValue = parameters.get('state');
     if (stateValue === null || stateValue === '')
       return { ok: false, providerId: null, error: stateError('The sign-in response carries no state.') };
-    const consumed = await consumeOAuthState(this.db, stateValue);
+    const consumed = await consumeOAuthState(this.db, this.box, stateValue);
     if (consumed.outcome === 'unknown')
       return {
         ok: false,
@@ -151,7 +152,7 @@ export class SignInService {
     try {
       const result = await this.identity.redeemCode(connectionOf(provider, this.box), parameters, {
         state: stateValue,
-        codeVerifier: this.box.open(record.sealedVerifier, 'oauth_states.pkce_verifier'),
+        codeVerifier: consumed.codeVerifier,
         nonce: record.nonce ?? '',
       });
       const grant = await this.storeGrant(provider, result, { interactive: true });
@@ -261,7 +262,7 @@ export class SignInService {
     const appOnly = result.refreshToken === null && options.password === undefined && result.idTokenClaims === null;
     const endpoints = endpointsOf(provider);
     const grant = await this.db.transaction(async (tx) => {
-      const stored = await upsertGrant(tx, {
+      const stored = await upsertGrant(tx, this.box, {
         providerId: provider.id,
         upn: appOnly ? null : (claims.upn ?? options.username ?? null),
         email: appOnly ? null : claims.email,
@@ -269,11 +270,8 @@ export class SignInService {
         tenantId: claims.tenantId ?? provider.tenantId,
         displayName: appOnly ? 'Application (client credentials)' : claims.name,
         scopes: result.scopes,
-        sealedRefreshToken:
-          result.refreshToken === null ? null : this.box.seal(result.refreshToken, 'grants.refresh_token'),
-        ...(options.password === undefined
-          ? {}
-          : { sealedPassword: this.box.seal(options.password, 'grants.password') }),
+        refreshToken: result.refreshToken,
+        ...(options.password === undefined ? {} : { password: options.password }),
         interactive: options.interactive,
       });
       await setProviderStatus(tx, provider.id, 'ok');
@@ -281,17 +279,14 @@ export class SignInService {
       // provider asks for Graph scopes only.
       const resource =
         scopesForResource(provider.scopes, 'exchange', endpoints).length > 0 ? endpoints.exchange : endpoints.graph;
-      await tx.kysely
-        .insertInto('grant_access_tokens')
-        .values({
-          grant_id: stored.id,
-          resource,
-          access_token_enc: this.box.seal(result.accessToken, 'grant_access_tokens.access_token'),
-          scopes_json: JSON.stringify(result.scopes),
-          expires_at: result.expiresAt.toISOString(),
-          obtained_at: tx.now().toISOString(),
-        })
-        .execute();
+      // The refresh token is stored above; this keeps the access token the same way a refresh does.
+      await storeRefreshedTokens(tx, this.box, stored.id, {
+        refreshToken: null,
+        resource,
+        accessToken: result.accessToken,
+        scopes: result.scopes,
+        expiresAt: result.expiresAt,
+      });
       await appendEvent(tx, {
         scope: 'provider',
         scopeId: provider.id,

@@ -18,6 +18,7 @@ import {
   queueTestDelivery,
   requeueDelivery,
   requireWebhook,
+  setWebhookSecret,
   updateWebhook,
   type Database,
   type DeliveryAttemptState,
@@ -82,11 +83,11 @@ export class WebhookService {
   async create(input: WebhookInput): Promise<WebhookWithSecret> {
     const fields = parseOrThrow(webhookBody, input, 'webhook');
     const secret = generateWebhookSecret();
-    const webhook = await createWebhook(this.db, {
+    const webhook = await createWebhook(this.db, this.box, {
       url: fields.url,
       description: fields.description ?? null,
       events: fields.events,
-      sealedSecret: this.box.seal(secret, 'webhooks.secret'),
+      secret,
       ...(fields.active === undefined ? {} : { active: fields.active }),
     });
     return { webhook, secret };
@@ -115,7 +116,7 @@ export class WebhookService {
   async rotateSecret(id: number): Promise<WebhookWithSecret> {
     await requireWebhook(this.db, id);
     const secret = generateWebhookSecret();
-    const webhook = await updateWebhook(this.db, id, { sealedSecret: this.box.seal(secret, 'webhooks.secret') });
+    const webhook = await setWebhookSecret(this.db, this.box, id, secret);
     return { webhook, secret };
   }
 

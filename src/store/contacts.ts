@@ -206,6 +206,21 @@ export async function findContactByAddress(db: Database, address: string): Promi
   return owner === undefined ? undefined : getContact(db, owner.contact_id);
 }
 
+/** A contact's name with its first address (in the contact's order), if it has any. */
+export async function findContactFirstAddress(
+  db: Database,
+  contactId: number,
+): Promise<{ name: string; address: string } | undefined> {
+  return db.kysely
+    .selectFrom('contact_addresses')
+    .innerJoin('contacts', 'contacts.id', 'contact_addresses.contact_id')
+    .select(['contacts.name', 'contact_addresses.address'])
+    .where('contact_addresses.contact_id', '=', contactId)
+    .orderBy('contact_addresses.position')
+    .orderBy('contact_addresses.id')
+    .executeTakeFirst();
+}
+
 /** Contacts by name, within the scope, filtered by list and by a text found in the name or an address. */
 export async function searchContacts(db: Database, search: ContactSearch = {}): Promise<Page<ContactRecord>> {
   const { limit, offset } = normalizePage(search);

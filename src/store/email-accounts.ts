@@ -2,8 +2,8 @@
  * Email Accounts: one mailbox each, read by a mailbox worker and answered from its address, and
  * the agents assigned to it (`account_agents`). Keys (1–5 characters, shown on agent tabs) are
  * unique regardless of case. The IMAP password of a non-Microsoft account is sealed in
- * `password_enc`; the record carries it sealed, for the IMAP adapter alone, and presenters never
- * name it.
+ * `password_enc` by {@link setEmailAccountPassword} and opened by {@link openEmailAccountPassword}
+ * for the IMAP and SMTP adapters alone; the record carries it sealed, and presenters never name it.
  *
  * `first_sync_days` encodes the first-sync window: N > 0 imports the last N days, 0 only mail
  * arriving from now on, -1 everything.
@@ -19,8 +19,11 @@ import type {
   Sealed,
   Timestamp,
 } from './schema.js';
+import type { SecretBox } from './secret-box.js';
 import { readConstraintViolation } from './sql-errors.js';
 import { toDbTime } from './time.js';
+
+const PASSWORD = 'email_accounts.password';
 
 /** What to import when an account is first connected. */
 export type FirstSync =
@@ -44,7 +47,7 @@ export interface EmailAccountRecord {
   readonly service: AccountService;
   readonly modernAuth: boolean;
   readonly username: string;
-  /** The sealed IMAP password (service `imap`); never presented. */
+  /** The sealed IMAP password (service `imap`), opaque; never presented. */
   readonly sealedPassword: Sealed | null;
   readonly providerId: number | null;
   readonly modernAuthEmail: string | null;
@@ -81,7 +84,6 @@ export interface EmailAccountFields {
   readonly active?: boolean;
   readonly service?: AccountService;
   readonly modernAuth?: boolean;
-  readonly sealedPassword?: Sealed | null;
   readonly providerId?: number | null;
   readonly modernAuthEmail?: string | null;
   readonly description?: string | null;
@@ -236,6 +238,57 @@ export async function updateEmailAccount(
 }
 
 /**
+ * Sets (or, with null, removes) the password an account without Modern Authentication signs in with.
+ *
+ * @throws PosternError RESOURCE_NOT_FOUND
+ */
+export async function setEmailAccountPassword(
+  db: Database,
+  box: SecretBox,
+  id: number,
+  password: string | null,
+): Promise<EmailAccountRecord> {
+  const row = await db.kysely
+    .updateTable('email_accounts')
+    .set({ password_enc: box.sealOrNull(password, PASSWORD), updated_at: toDbTime(db.now()) })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  if (row === undefined) throw accountNotFound(id);
+  return toEmailAccountRecord(row);
+}
+
+/** The account's password in plain text, for the IMAP and SMTP adapters; null when it has none. */
+export function openEmailAccountPassword(box: SecretBox, account: EmailAccountRecord): string | null {
+  return box.openOrNull(account.sealedPassword, PASSWORD);
+}
+
+/**
+ * Marks `disconnected`, with the error, the accounts of a provider that sign in as `upn` (their
+ * Modern Authentication email, else their username, regardless of case): their grant needs a new
+ * sign-in.
+ */
+export async function disconnectAccountsSignedInAs(
+  db: Database,
+  providerId: number,
+  upn: string,
+  error: AccountError,
+): Promise<void> {
+  await db.kysely
+    .updateTable('email_accounts')
+    .set({
+      status: 'disconnected',
+      last_error_code: error.code,
+      last_error_message: error.message,
+      last_error_remedy: error.remedy,
+      status_changed_at: toDbTime(db.now()),
+    })
+    .where('provider_id', '=', providerId)
+    .where((eb) => eb(eb.fn('lower', [eb.fn.coalesce('modern_auth_email', 'username')]), '=', upn.toLowerCase()))
+    .execute();
+}
+
+/**
  * Records the account's connection status and its last error (cleared with `null`). The status
  * time changes only when the status does, so "connected since" stays true across reports.
  *
@@ -373,7 +426,6 @@ function toColumns(fields: Partial<EmailAccountFields>) {
     ...(fields.defaultListId === undefined ? {} : { default_list_id: fields.defaultListId }),
     ...(fields.active === undefined ? {} : { active: flag(fields.active) }),
     ...(fields.modernAuth === undefined ? {} : { modern_auth: flag(fields.modernAuth) }),
-    ...(fields.sealedPassword === undefined ? {} : { password_enc: fields.sealedPassword }),
     ...(fields.providerId === undefined ? {} : { provider_id: fields.providerId }),
     ...(fields.modernAuthEmail === undefined ? {} : { modern_auth_email: fields.modernAuthEmail }),
     ...(fields.description === undefined ? {} : { description: fields.description }),

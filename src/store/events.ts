@@ -8,8 +8,10 @@
  * it, and an event rolled back with its transaction reaches none.
  */
 import { z } from 'zod';
+import { LIMITS } from '../config/limits.js';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
+import { clampPageSize } from './pagination.js';
 import type { EventLevel, EventScope, Row, Timestamp } from './schema.js';
 import { toDbTime } from './time.js';
 import { enqueueWebhookDeliveries } from './webhook-deliveries.js';
@@ -68,9 +70,6 @@ export interface EventPage {
   readonly nextBefore: number | null;
 }
 
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 500;
-
 /**
  * Appends an event, stamped with the database clock, and queues it for the webhooks subscribed to
  * its type — in one transaction (joining the caller's, if any).
@@ -97,7 +96,7 @@ export async function appendEvent(db: Database, event: NewEvent): Promise<EventR
 
 /** Events matching the filter, newest first, paged by id cursor. */
 export async function listEvents(db: Database, filter: EventFilter = {}): Promise<EventPage> {
-  const limit = Math.min(Math.max(Math.trunc(filter.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+  const limit = clampPageSize(filter.limit, LIMITS.eventPageSizeMax);
   let query = db.kysely
     .selectFrom('events')
     .selectAll()

@@ -2,6 +2,7 @@
  * Grants: one identity authenticated under a Cloud Provider (a user, or the app itself for client
  * credentials), with its sealed refresh token (or ROPC password) and access tokens cached per
  * resource. Exchange and Graph tokens are separate rows minted from the same refresh token.
+ * Tokens and passwords go in and come out in plain text: this module seals and opens them.
  */
 import { sql } from 'kysely';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
 import type { GrantState, Row, Sealed, Timestamp } from './schema.js';
+import type { SecretBox } from './secret-box.js';
 import { toDbTime } from './time.js';
 
 export interface GrantError {
@@ -28,7 +30,9 @@ export interface GrantRecord {
   readonly tenantId: string | null;
   readonly displayName: string | null;
   readonly scopes: string[];
+  /** Opaque; {@link openGrantCredentials} opens it. */
   readonly sealedRefreshToken: Sealed | null;
+  /** Opaque; {@link openGrantCredentials} opens it. */
   readonly sealedPassword: Sealed | null;
   readonly state: GrantState;
   readonly lastInteractiveAt: Timestamp | null;
@@ -46,26 +50,37 @@ export interface GrantIdentity {
   readonly tenantId: string | null;
   readonly displayName: string | null;
   readonly scopes: readonly string[];
-  readonly sealedRefreshToken: Sealed | null;
-  readonly sealedPassword?: Sealed | null;
+  readonly refreshToken: string | null;
+  /** The ROPC password; left as it is when undefined. */
+  readonly password?: string | null;
   /** True when a person just signed in (authorization code, device code). */
   readonly interactive: boolean;
 }
 
+/** A cached access token, opened. */
 export interface CachedAccessToken {
-  readonly sealed: Sealed;
+  readonly token: string;
   readonly scopes: string[];
   readonly expiresAt: Date;
 }
 
+/** What a grant signs in with, opened. */
+export interface GrantCredentials {
+  readonly refreshToken: string | null;
+  readonly password: string | null;
+}
+
 const scopesSchema = z.array(z.string());
+const REFRESH_TOKEN = 'grants.refresh_token';
+const PASSWORD = 'grants.password';
+const ACCESS_TOKEN = 'grant_access_tokens.access_token';
 
 /**
  * Stores a fresh sign-in: updates the grant of the same identity (object id, else UPN) under the
  * provider, or creates it. The grant becomes `active`, its error is cleared, and its cached
  * access tokens are dropped (they may carry the old scopes).
  */
-export async function upsertGrant(db: Database, identity: GrantIdentity): Promise<GrantRecord> {
+export async function upsertGrant(db: Database, box: SecretBox, identity: GrantIdentity): Promise<GrantRecord> {
   return db.transaction(async (tx) => {
     const existing = await findGrantByIdentity(tx, identity.providerId, identity.objectId, identity.upn);
     const now = toDbTime(tx.now());
@@ -76,8 +91,8 @@ export async function upsertGrant(db: Database, identity: GrantIdentity): Promis
       tenant_id: identity.tenantId,
       display_name: identity.displayName,
       scopes_json: toJsonText(identity.scopes),
-      refresh_token_enc: identity.sealedRefreshToken,
-      ...(identity.sealedPassword === undefined ? {} : { password_enc: identity.sealedPassword }),
+      refresh_token_enc: box.sealOrNull(identity.refreshToken, REFRESH_TOKEN),
+      ...(identity.password === undefined ? {} : { password_enc: box.sealOrNull(identity.password, PASSWORD) }),
       state: 'active' as const,
       ...(identity.interactive ? { last_interactive_at: now } : {}),
       last_refresh_at: now,
@@ -187,11 +202,24 @@ export async function deleteGrant(db: Database, id: number): Promise<void> {
   });
 }
 
-/** The cached access token of a grant for a resource, if any (expired or not). */
-export async function getCachedAccessToken(
+/** The refresh token and password of a grant, opened, for the token endpoint alone. */
+export function openGrantCredentials(box: SecretBox, grant: GrantRecord): GrantCredentials {
+  return {
+    refreshToken: box.openOrNull(grant.sealedRefreshToken, REFRESH_TOKEN),
+    password: box.openOrNull(grant.sealedPassword, PASSWORD),
+  };
+}
+
+/**
+ * The cached access token of a grant for a resource, opened, when it stays valid at least
+ * `minValidityMs` longer; undefined when there is none or it expires sooner (it is then not opened).
+ */
+export async function findUsableAccessToken(
   db: Database,
+  box: SecretBox,
   grantId: number,
   resource: string,
+  minValidityMs: number,
 ): Promise<CachedAccessToken | undefined> {
   const row = await db.kysely
     .selectFrom('grant_access_tokens')
@@ -200,10 +228,12 @@ export async function getCachedAccessToken(
     .where('resource', '=', resource)
     .executeTakeFirst();
   if (row === undefined) return undefined;
+  const expiresAt = new Date(row.expires_at);
+  if (expiresAt.getTime() - db.now().getTime() < minValidityMs) return undefined;
   return {
-    sealed: row.access_token_enc,
+    token: box.open(row.access_token_enc, ACCESS_TOKEN),
     scopes: fromJsonText(row.scopes_json, scopesSchema, 'grant_access_tokens.scopes_json'),
-    expiresAt: new Date(row.expires_at),
+    expiresAt,
   };
 }
 
@@ -214,11 +244,13 @@ export async function getCachedAccessToken(
  */
 export async function storeRefreshedTokens(
   db: Database,
+  box: SecretBox,
   grantId: number,
   tokens: {
-    sealedRefreshToken: Sealed | null;
+    /** null: Microsoft did not rotate it, the stored one stays. */
+    refreshToken: string | null;
     resource: string;
-    sealedAccessToken: Sealed;
+    accessToken: string;
     scopes: readonly string[];
     expiresAt: Date;
   },
@@ -228,7 +260,7 @@ export async function storeRefreshedTokens(
     await tx.kysely
       .updateTable('grants')
       .set({
-        ...(tokens.sealedRefreshToken === null ? {} : { refresh_token_enc: tokens.sealedRefreshToken }),
+        ...(tokens.refreshToken === null ? {} : { refresh_token_enc: box.seal(tokens.refreshToken, REFRESH_TOKEN) }),
         state: 'active',
         last_refresh_at: now,
         last_error_code: null,
@@ -241,7 +273,7 @@ export async function storeRefreshedTokens(
       .where('id', '=', grantId)
       .execute();
     const values = {
-      access_token_enc: tokens.sealedAccessToken,
+      access_token_enc: box.seal(tokens.accessToken, ACCESS_TOKEN),
       scopes_json: toJsonText(tokens.scopes),
       expires_at: toDbTime(tokens.expiresAt),
       obtained_at: now,

@@ -20,7 +20,7 @@ export {
   type ConstraintViolation,
   type ConstraintKind,
 } from './sql-errors.js';
-export { normalizePage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination.js';
+export { normalizePage, clampPageSize, type Page, type PageRequest } from './pagination.js';
 export { hashToken, randomToken } from './token-hash.js';
 
 export { SecretBox, keyIdOf, sealedKeyId } from './secret-box.js';

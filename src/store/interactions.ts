@@ -8,7 +8,7 @@
 import { PosternError } from '../errors/index.js';
 import { formatSubjectToken } from '../domain/subject.js';
 import type { Database } from './database.js';
-import { containsLowercase } from './pagination.js';
+import { clampPageSize, containsLowercase } from './pagination.js';
 import type { InteractionStatus, Row, Timestamp } from './schema.js';
 import { toDbTime } from './time.js';
 
@@ -72,9 +72,6 @@ export interface InteractionPage {
   readonly items: InteractionSummary[];
   readonly nextCursor: string | null;
 }
-
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 200;
 
 /** Creates an interaction and gives it its subject token. */
 export async function createInteraction(db: Database, interaction: NewInteraction): Promise<InteractionRecord> {
@@ -175,7 +172,7 @@ export async function requireInteraction(db: Database, id: number): Promise<Inte
  */
 export async function listInteractions(db: Database, query: InteractionQuery): Promise<InteractionPage> {
   if (query.accountIds.length === 0) return { items: [], nextCursor: null };
-  const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+  const limit = clampPageSize(query.limit);
   let select = db.kysely
     .selectFrom('interactions')
     .innerJoin('contacts', 'contacts.id', 'interactions.contact_id')

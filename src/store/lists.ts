@@ -51,6 +51,25 @@ export async function createList(db: Database, list: NewList): Promise<ListRecor
   }
 }
 
+/** The list new senders go to when their account names no default list. */
+export const FALLBACK_LIST_NAME = 'Contacts';
+
+/**
+ * The id of the fallback list, created when it does not exist (its name is matched regardless of
+ * case): the default list of a new account that names none, and the list of new contacts (senders,
+ * recipients) of an account without a default list.
+ */
+export async function findOrCreateFallbackList(db: Database): Promise<number> {
+  const found = await db.kysely
+    .selectFrom('lists')
+    .select('id')
+    .where((eb) => eb(eb.fn('lower', ['name']), '=', FALLBACK_LIST_NAME.toLowerCase()))
+    .orderBy('id')
+    .executeTakeFirst();
+  if (found !== undefined) return found.id;
+  return (await createList(db, { name: FALLBACK_LIST_NAME, description: 'New senders are saved here.' })).id;
+}
+
 /** The list with this id, if it exists and is within `scope` (default: every list). */
 export async function getList(
   db: Database,

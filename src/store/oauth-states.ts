@@ -1,17 +1,17 @@
 /**
  * Pending sign-ins: the `state` of an authorization request (stored as its sha256), its PKCE
- * verifier (sealed), nonce, the session that started it and a 10-minute life. `consumeOAuthState`
+ * verifier (sealed here, opened only for a state consumed in time), nonce, the session that started it and a 10-minute life. `consumeOAuthState`
  * marks it used in the same statement that finds it, so a replayed callback finds nothing.
  */
 import type { Database } from './database.js';
-import type { Row, Sealed, Timestamp } from './schema.js';
+import type { Row, Timestamp } from './schema.js';
+import type { SecretBox } from './secret-box.js';
 import { hashToken } from './token-hash.js';
 import { toDbTime } from './time.js';
 
 export interface OAuthStateRecord {
   readonly id: number;
   readonly providerId: number;
-  readonly sealedVerifier: Sealed;
   readonly nonce: string | null;
   readonly userId: number | null;
   readonly sessionHash: string | null;
@@ -21,12 +21,15 @@ export interface OAuthStateRecord {
   readonly expiresAt: Timestamp;
 }
 
+const PKCE_VERIFIER = 'oauth_states.pkce_verifier';
+
 export async function createOAuthState(
   db: Database,
+  box: SecretBox,
   input: {
     state: string;
     providerId: number;
-    sealedVerifier: Sealed;
+    codeVerifier: string;
     nonce: string;
     userId: number | null;
     sessionHash: string | null;
@@ -40,7 +43,7 @@ export async function createOAuthState(
     .values({
       state_hash: hashToken(input.state),
       provider_id: input.providerId,
-      pkce_verifier_enc: input.sealedVerifier,
+      pkce_verifier_enc: box.seal(input.codeVerifier, PKCE_VERIFIER),
       nonce: input.nonce,
       user_id: input.userId,
       session_hash: input.sessionHash,
@@ -53,19 +56,20 @@ export async function createOAuthState(
 }
 
 export type ConsumedState =
-  { outcome: 'ok'; state: OAuthStateRecord } | { outcome: 'unknown' | 'used' | 'expired'; state?: OAuthStateRecord };
+  | { outcome: 'ok'; state: OAuthStateRecord; codeVerifier: string }
+  | { outcome: 'unknown' | 'used' | 'expired'; state?: OAuthStateRecord };
 
-/** Finds a state by its plain value and marks it used, once. */
-export async function consumeOAuthState(db: Database, state: string): Promise<ConsumedState> {
-  return db.transaction(async (tx) => {
+/** Finds a state by its plain value and marks it used, once; a state in time comes with its PKCE verifier. */
+export async function consumeOAuthState(db: Database, box: SecretBox, state: string): Promise<ConsumedState> {
+  const consumed = await db.transaction(async (tx) => {
     const row = await tx.kysely
       .selectFrom('oauth_states')
       .selectAll()
       .where('state_hash', '=', hashToken(state))
       .executeTakeFirst();
-    if (row === undefined) return { outcome: 'unknown' };
+    if (row === undefined) return { outcome: 'unknown' } as const;
     const record = toRecord(row);
-    if (row.used_at !== null) return { outcome: 'used', state: record };
+    if (row.used_at !== null) return { outcome: 'used', state: record } as const;
     const now = toDbTime(tx.now());
     const claimed = await tx.kysely
       .updateTable('oauth_states')
@@ -73,10 +77,13 @@ export async function consumeOAuthState(db: Database, state: string): Promise<Co
       .where('id', '=', row.id)
       .where('used_at', 'is', null)
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) === 0) return { outcome: 'used', state: record };
-    if (row.expires_at <= now) return { outcome: 'expired', state: record };
-    return { outcome: 'ok', state: record };
+    if (Number(claimed.numUpdatedRows) === 0) return { outcome: 'used', state: record } as const;
+    if (row.expires_at <= now) return { outcome: 'expired', state: record } as const;
+    return { outcome: 'ok', state: record, sealedVerifier: row.pkce_verifier_enc } as const;
   });
+  // Opened after the commit: a state that cannot be opened is used up all the same.
+  if (consumed.outcome !== 'ok') return consumed;
+  return { outcome: 'ok', state: consumed.state, codeVerifier: box.open(consumed.sealedVerifier, PKCE_VERIFIER) };
 }
 
 /** Removes states that expired more than a day ago (used ones are kept that long to recognise replays). */
@@ -90,7 +97,6 @@ function toRecord(row: Row<'oauth_states'>): OAuthStateRecord {
   return {
     id: row.id,
     providerId: row.provider_id,
-    sealedVerifier: row.pkce_verifier_enc,
     nonce: row.nonce,
     userId: row.user_id,
     sessionHash: row.session_hash,

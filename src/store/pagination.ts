@@ -3,6 +3,7 @@
  * that searches use.
  */
 import { sql, type RawBuilder } from 'kysely';
+import { LIMITS } from '../config/limits.js';
 
 /** What a caller asks for. */
 export interface PageRequest {
@@ -18,16 +19,18 @@ export interface Page<T> {
   readonly offset: number;
 }
 
-/** Default page size. */
-export const DEFAULT_PAGE_SIZE = 50;
-/** Largest page a repository returns, whatever is asked. */
-export const MAX_PAGE_SIZE = 500;
+/**
+ * A page size within bounds: the default when none is asked, at most `max` (the API's limit,
+ * `LIMITS.pageSizeMax`, unless a collection has its own).
+ */
+export function clampPageSize(limit: number | undefined, max: number = LIMITS.pageSizeMax): number {
+  return Math.min(Math.max(Math.trunc(limit ?? LIMITS.pageSizeDefault), 1), max);
+}
 
 /** The request with defaults applied and bounds enforced. */
 export function normalizePage(request: PageRequest = {}): { limit: number; offset: number } {
-  const limit = Math.min(Math.max(Math.trunc(request.limit ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE);
   const offset = Math.max(Math.trunc(request.offset ?? 0), 0);
-  return { limit, offset };
+  return { limit: clampPageSize(request.limit), offset };
 }
 
 /**

@@ -1,13 +1,15 @@
 /**
  * Cloud Providers: one Azure app registration each. The client secret is sealed in
- * `client_secret_enc`; the record carries only a hint (its last three characters) and the expiry
- * date the administrator gave. `sealedSecret` is for the identity adapter alone.
+ * `client_secret_enc` here, on the way in, and opened by {@link openProviderSecret} for the
+ * identity adapter alone; the record carries a hint (its last three characters) and the expiry
+ * date the administrator gave.
  */
 import { z } from 'zod';
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
 import type { ProviderCloud, ProviderGrantType, Row, Sealed, Timestamp } from './schema.js';
+import type { SecretBox } from './secret-box.js';
 import { readConstraintViolation } from './sql-errors.js';
 import { toDbTime, toDbTimeOrNull } from './time.js';
 
@@ -20,7 +22,7 @@ export interface ProviderRecord {
   readonly tenantId: string;
   readonly clientSecretHint: string | null;
   readonly clientSecretExpiresAt: Timestamp | null;
-  /** The sealed secret; never presented. */
+  /** The sealed secret, opaque (open it with {@link openProviderSecret}); never presented. */
   readonly sealedSecret: Sealed | null;
   readonly redirectUri: string | null;
   readonly cloud: ProviderCloud;
@@ -50,18 +52,21 @@ export interface ProviderFields {
   readonly scopes: readonly string[];
 }
 
-export interface SealedSecretInput {
-  readonly sealed: Sealed | null;
-  readonly hint: string | null;
+/** A client secret in plain text, sealed by the store, and the expiry the administrator gave. */
+export interface ClientSecretInput {
+  readonly secret: string | null;
   readonly expiresAt: Date | null;
 }
+
+const CLIENT_SECRET = 'cloud_providers.client_secret';
 
 const scopesSchema = z.array(z.string());
 
 export async function createProvider(
   db: Database,
+  box: SecretBox,
   fields: ProviderFields,
-  secret: SealedSecretInput,
+  secret: ClientSecretInput,
 ): Promise<ProviderRecord> {
   const now = toDbTime(db.now());
   try {
@@ -79,9 +84,7 @@ export async function createProvider(
         ca_file: fields.caFile,
         grant_type: fields.grantType,
         scopes_json: toJsonText(fields.scopes),
-        client_secret_enc: secret.sealed,
-        client_secret_hint: secret.hint,
-        client_secret_expires_at: toDbTimeOrNull(secret.expiresAt),
+        ...secretColumns(box, secret),
         status: 'ok',
         created_at: now,
         updated_at: now,
@@ -112,19 +115,42 @@ export async function updateProvider(
   return requireProvider(db, id);
 }
 
-/** Replaces the sealed client secret, its hint and expiry (Update Client Secret). */
-export async function setProviderSecret(db: Database, id: number, secret: SealedSecretInput): Promise<ProviderRecord> {
+/**
+ * Replaces the client secret, its hint and expiry (Update Client Secret), and clears the
+ * provider's error: a new secret is the remedy of a secret error.
+ */
+export async function setProviderSecret(
+  db: Database,
+  box: SecretBox,
+  id: number,
+  secret: ClientSecretInput,
+): Promise<ProviderRecord> {
   await db.kysely
     .updateTable('cloud_providers')
     .set({
-      client_secret_enc: secret.sealed,
-      client_secret_hint: secret.hint,
-      client_secret_expires_at: toDbTimeOrNull(secret.expiresAt),
+      ...secretColumns(box, secret),
+      status: 'ok',
+      last_error_code: null,
+      last_error_message: null,
+      last_error_remedy: null,
       updated_at: toDbTime(db.now()),
     })
     .where('id', '=', id)
     .execute();
   return requireProvider(db, id);
+}
+
+/** The provider's client secret in plain text, for the identity adapter; null when it has none. */
+export function openProviderSecret(box: SecretBox, provider: ProviderRecord): string | null {
+  return box.openOrNull(provider.sealedSecret, CLIENT_SECRET);
+}
+
+function secretColumns(box: SecretBox, secret: ClientSecretInput) {
+  return {
+    client_secret_enc: box.sealOrNull(secret.secret, CLIENT_SECRET),
+    client_secret_hint: secret.secret === null ? null : secret.secret.slice(-3),
+    client_secret_expires_at: toDbTimeOrNull(secret.expiresAt),
+  };
 }
 
 /** Records the provider-level condition: `ok` clears the last error. */

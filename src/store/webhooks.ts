@@ -1,7 +1,7 @@
 /**
  * Webhooks: URLs an administrator registers with the event types they want. The signing secret is
- * sealed in `secret_enc` (context `webhooks.secret`); the record carries it sealed, for the
- * dispatcher alone, and presenters never name it.
+ * sealed in `secret_enc` (context `webhooks.secret`) here; the record carries it sealed, the
+ * dispatcher alone opens it with {@link openWebhookSecret}, and presenters never name it.
  *
  * A subscription is a list of patterns: an exact type (`message.received`), a family
  * (`message.*`), or everything (`*`). `failure_count` counts failed attempts since the last
@@ -12,12 +12,14 @@ import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
 import type { Row, Sealed, Timestamp } from './schema.js';
+import type { SecretBox } from './secret-box.js';
 import { toDbTime } from './time.js';
 
 /** A subscription pattern: `family.name`, `family.*` or `*`. */
 export const EVENT_PATTERN = /^(\*|[a-z][a-z0-9_]*\.(\*|[a-z][a-z0-9_.]*))$/;
 
 const patternList = z.array(z.string().regex(EVENT_PATTERN));
+const SECRET = 'webhooks.secret';
 
 /** A webhook as stored, its secret sealed. */
 export interface WebhookRecord {
@@ -42,7 +44,8 @@ export interface NewWebhook {
   readonly url: string;
   readonly description?: string | null;
   readonly events: readonly string[];
-  readonly sealedSecret: Sealed;
+  /** The signing secret in plain text; sealed on the way in. */
+  readonly secret: string;
   readonly active?: boolean;
 }
 
@@ -51,7 +54,6 @@ export interface WebhookChanges {
   readonly url?: string;
   readonly description?: string | null;
   readonly events?: readonly string[];
-  readonly sealedSecret?: Sealed;
   readonly active?: boolean;
 }
 
@@ -75,7 +77,7 @@ export function readSubscription(text: string): readonly string[] {
 }
 
 /** Registers a webhook. */
-export async function createWebhook(db: Database, input: NewWebhook): Promise<WebhookRecord> {
+export async function createWebhook(db: Database, box: SecretBox, input: NewWebhook): Promise<WebhookRecord> {
   const now = toDbTime(db.now());
   const row = await db.kysely
     .insertInto('webhooks')
@@ -83,7 +85,7 @@ export async function createWebhook(db: Database, input: NewWebhook): Promise<We
       url: input.url,
       description: input.description ?? null,
       events_json: toJsonText([...input.events]),
-      secret_enc: input.sealedSecret,
+      secret_enc: box.seal(input.secret, SECRET),
       active: input.active === false ? 0 : 1,
       created_at: now,
       updated_at: now,
@@ -91,6 +93,33 @@ export async function createWebhook(db: Database, input: NewWebhook): Promise<We
     .returningAll()
     .executeTakeFirstOrThrow();
   return toWebhookRecord(row);
+}
+
+/**
+ * Replaces a webhook's signing secret.
+ *
+ * @throws PosternError RESOURCE_NOT_FOUND
+ */
+export async function setWebhookSecret(
+  db: Database,
+  box: SecretBox,
+  id: number,
+  secret: string,
+): Promise<WebhookRecord> {
+  const row = await db.kysely
+    .updateTable('webhooks')
+    .set({ secret_enc: box.seal(secret, SECRET), updated_at: toDbTime(db.now()) })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  if (row === undefined)
+    throw new PosternError('RESOURCE_NOT_FOUND', { message: `There is no webhook ${id}.`, details: { webhookId: id } });
+  return toWebhookRecord(row);
+}
+
+/** A webhook's signing secret in plain text, for the dispatcher's signature alone. */
+export function openWebhookSecret(box: SecretBox, webhook: { readonly sealedSecret: Sealed }): string {
+  return box.open(webhook.sealedSecret, SECRET);
 }
 
 /** The webhook with this id, if any. */
@@ -130,7 +159,6 @@ export async function updateWebhook(db: Database, id: number, changes: WebhookCh
       ...(changes.url === undefined ? {} : { url: changes.url }),
       ...(changes.description === undefined ? {} : { description: changes.description }),
       ...(changes.events === undefined ? {} : { events_json: toJsonText([...changes.events]) }),
-      ...(changes.sealedSecret === undefined ? {} : { secret_enc: changes.sealedSecret }),
       ...(changes.active === undefined ? {} : { active: changes.active ? 1 : 0 }),
       ...(changes.active === true ? { failure_count: 0 } : {}),
       updated_at: toDbTime(db.now()),

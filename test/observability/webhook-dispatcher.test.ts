@@ -51,10 +51,10 @@ forEachEngine((_engine, openFresh) => {
     answer: Answer,
     options: WebhookDispatcherOptions = {},
   ): Promise<{ lastError: string | null; responseStatus: number | null; state: string }> {
-    const hook = await createWebhook(db, {
+    const hook = await createWebhook(db, box, {
       url: 'https://127.0.0.1:9/hook?token=abc',
       events: ['edge.case'],
-      sealedSecret: box.seal('whsec_edge', 'webhooks.secret'),
+      secret: 'whsec_edge',
     });
     await appendEvent(db, { scope: 'system', type: 'edge.case', message: 'edge' });
     const dispatcher = new WebhookDispatcher(db, box, silent, {
@@ -112,10 +112,10 @@ forEachEngine((_engine, openFresh) => {
   });
 
   it('sends at most perWebhookInFlight requests to one receiver at once', async () => {
-    const hook = await createWebhook(db, {
+    const hook = await createWebhook(db, box, {
       url: 'https://127.0.0.1:9/slow',
       events: ['burst.test'],
-      sealedSecret: box.seal('whsec_burst', 'webhooks.secret'),
+      secret: 'whsec_burst',
     });
     for (let i = 0; i < 7; i += 1) await appendEvent(db, { scope: 'system', type: 'burst.test', message: `n${i}` });
     const fake = fakeFetch(async () => {
@@ -142,10 +142,10 @@ forEachEngine((_engine, openFresh) => {
   it('takes over the claim of a node that died mid-attempt, once it is stale', async () => {
     let now = new Date('2030-01-01T00:00:00.000Z');
     const clocked = await openFresh({ clock: () => now });
-    const hook = await createWebhook(clocked, {
+    const hook = await createWebhook(clocked, box, {
       url: 'https://127.0.0.1:9/x',
       events: ['crash.test'],
-      sealedSecret: box.seal('whsec_crash', 'webhooks.secret'),
+      secret: 'whsec_crash',
     });
     await appendEvent(clocked, { scope: 'system', type: 'crash.test', message: 'before the crash' });
     // The dead node claimed it and never answered.

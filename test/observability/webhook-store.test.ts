@@ -29,10 +29,10 @@ const box = new SecretBox(randomBytes(32));
 
 async function webhook(db: Database, events: string[], active = true): Promise<number> {
   return (
-    await createWebhook(db, {
+    await createWebhook(db, box, {
       url: 'https://127.0.0.1:9/hook',
       events,
-      sealedSecret: box.seal('whsec_x', 'webhooks.secret'),
+      secret: 'whsec_x',
       active,
     })
   ).id;

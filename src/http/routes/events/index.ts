@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { LIMITS } from '../../../config/index.js';
 import type { EventService } from '../../../services/event-service.js';
 import type { EventRecord } from '../../../store/index.js';
 import { principalOf } from '../../plugins/auth.js';
@@ -48,7 +49,7 @@ export const eventsQuery = z.object({
     .optional()
     .describe('Only events at or after this time.'),
   before: z.coerce.number().int().positive().optional().describe('Cursor: the nextBefore of the previous page.'),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: z.coerce.number().int().min(1).max(LIMITS.eventPageSizeMax).default(LIMITS.pageSizeDefault),
 });
 
 export const eventReply = z.object({

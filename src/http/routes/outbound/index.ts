@@ -3,8 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { SendService } from '../../../services/send-service.js';
 import { principalOf } from '../../plugins/auth.js';
 import { errorBody, idParam } from '../../schemas.js';
-import { presentMessage, presentQueued, presentSending } from './presenter.js';
-import { messageReply, newMessageBody, queuedReply, replyBody, sendingPatch, sendingReply } from './schemas.js';
+import { messageReply } from '../messages/presenter.js';
+import { presentOutgoing, presentQueued, presentSending } from './presenter.js';
+import { newMessageBody, queuedReply, replyBody, sendingPatch, sendingReply } from './schemas.js';
 
 const TAGS = ['messages'];
 /**
@@ -80,7 +81,7 @@ export async function outboundRoutes(app: FastifyInstance, deps: { send: SendSer
         response: { 200: messageReply },
       },
     },
-    async (request) => presentMessage(await send.get(principalOf(request), request.params.id)),
+    async (request) => presentOutgoing(await send.get(principalOf(request), request.params.id)),
   );
 
   routes.post(
@@ -94,7 +95,7 @@ export async function outboundRoutes(app: FastifyInstance, deps: { send: SendSer
         response: { 200: messageReply, 409: errorBody },
       },
     },
-    async (request) => presentMessage(await send.retry(principalOf(request), request.params.id)),
+    async (request) => presentOutgoing(await send.retry(principalOf(request), request.params.id)),
   );
 
   routes.post(
@@ -108,7 +109,7 @@ export async function outboundRoutes(app: FastifyInstance, deps: { send: SendSer
         response: { 200: messageReply, 409: errorBody },
       },
     },
-    async (request) => presentMessage(await send.cancel(principalOf(request), request.params.id)),
+    async (request) => presentOutgoing(await send.cancel(principalOf(request), request.params.id)),
   );
 
   routes.get(

@@ -85,48 +85,6 @@ export const queuedReply = z.object({
   state: z.string(),
 });
 
-const storedAddress = z.object({ name: z.string(), address: z.string() });
-const problem = z.object({ code: z.string(), message: z.string(), remedy: z.string().nullable() });
-
-export const messageReply = z.object({
-  id: z.number().int(),
-  accountId: z.number().int(),
-  interactionId: z.number().int().nullable(),
-  direction: z.enum(['in', 'out']),
-  messageId: z.string().nullable(),
-  inReplyTo: z.string().nullable(),
-  references: z.array(z.string()),
-  from: z.array(storedAddress),
-  to: z.array(storedAddress),
-  cc: z.array(storedAddress),
-  bcc: z.array(storedAddress),
-  subject: z.string(),
-  text: z.string().nullable(),
-  html: z.string().nullable(),
-  attachments: z.array(
-    z.object({
-      id: z.number().int(),
-      filename: z.string().nullable(),
-      contentType: z.string(),
-      size: z.number().int(),
-      contentId: z.string().nullable(),
-      inline: z.boolean(),
-    }),
-  ),
-  state: z.string().nullable(),
-  delivery: z
-    .object({
-      attempts: z.number().int(),
-      nextAttemptAt: z.string().nullable(),
-      lastAttemptAt: z.string().nullable(),
-      sentAt: z.string().nullable(),
-      serverResponse: z.string().nullable(),
-      error: problem.nullable(),
-    })
-    .nullable(),
-  createdAt: z.string(),
-});
-
 export const sendingReply = z.object({
   accountId: z.number().int(),
   sendPerMinute: z.number().int(),
