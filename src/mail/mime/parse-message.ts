@@ -25,6 +25,7 @@ import { LIMITS } from '../../config/limits.js';
 import { normalizeMessageId, parseMessageIdList } from '../../domain/message-id.js';
 import { isPlausibleAddress, type NamedAddress } from '../../domain/correspondent.js';
 import { safeFilename } from './attachment-names.js';
+import { flattenDeepNesting } from './html-nesting.js';
 import { declaredTypes, isKnownCharset, readHeaderFields, repairEightBitHeader, splitHeader } from './raw-headers.js';
 import { normalizeContentId, sanitizeHtml } from './sanitize-html.js';
 
@@ -156,7 +157,11 @@ function contentOf(mail: ParsedMail, options: ParseOptions, declaresHtml: boolea
     const cidTargets = attachments.flatMap((attachment, index) =>
       attachment.contentId === null ? [] : [{ contentId: attachment.contentId, index }],
     );
-    const sanitized = sanitizeHtml(mail.html, { cidTargets, allowRemoteImages: options.allowRemoteImages === true });
+    // Flattened first: the sanitizer's parser is quadratic in nesting depth (see html-nesting.ts).
+    const sanitized = sanitizeHtml(flattenDeepNesting(mail.html), {
+      cidTargets,
+      allowRemoteImages: options.allowRemoteImages === true,
+    });
     html = sanitized.html;
     blockedRemoteImages = sanitized.blockedRemoteImages;
     inlineIndexes = sanitized.inlineIndexes;
