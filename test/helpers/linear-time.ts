@@ -26,7 +26,7 @@ export const FACTOR = 20;
 /** The bound of the confirming step, LARGE → CONFIRM (linear is 10 ×, quadratic 100 ×). */
 export const CONFIRM_FACTOR = 40;
 /** Above this at LARGE, a ratio over FACTOR fails at once (a confirming run would take too long). */
-export const CONFIRM_BELOW_MS = 100;
+export const CONFIRM_BELOW_MS = 250;
 
 const SAMPLES = 5;
 const SAMPLE_MS = 4;
