@@ -5,6 +5,14 @@
 export const LIMITS = {
   /** Largest accepted JSON request body, in bytes. */
   httpBodyBytes: 1024 * 1024,
+  /**
+   * Longest text kept from a received message's header, in UTF-16 units (the raw MIME keeps the
+   * whole header): the subject (RFC 5322 §2.1.1's line length), a display name (the same bound
+   * as outgoing names, so a reply can reuse it) and an attachment's original file name.
+   */
+  storedSubjectChars: 998,
+  storedNameChars: 256,
+  storedFilenameChars: 1000,
   /** Sign-in attempts allowed per client address per window. */
   loginAttemptsPerWindow: 10,
   loginWindowMs: 60_000,

@@ -31,7 +31,7 @@ const absoluteHttpUrl = z
   .string()
   .url('an absolute URL such as https://postern.example.com')
   .refine((value) => /^https?:\/\//i.test(value), 'an http:// or https:// URL')
-  .transform((value) => value.replace(/\/+$/, ''));
+  .transform(withoutTrailingSlashes);
 
 const databaseUrl = z
   .string()
@@ -207,4 +207,11 @@ export interface Config {
   readonly eventRetentionDays: number;
   /** `host:port` of the separate metrics listener; empty when there is none. */
   readonly metricsListen: string;
+}
+
+/** `value` without trailing slashes (a loop: `/\/+$/` rescans a run of slashes from each one). */
+function withoutTrailingSlashes(value: string): string {
+  let end = value.length;
+  while (end > 0 && value.charCodeAt(end - 1) === 0x2f) end -= 1;
+  return value.slice(0, end);
 }

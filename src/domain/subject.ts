@@ -73,23 +73,50 @@ const PREFIX_WORDS = [
   '회신',
   '전달',
 ];
-const PREFIX = new RegExp(
-  `^\\s*(?:${PREFIX_WORDS.map(escapeRegExp).join('|')})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*[:：]\\s*`,
-  'iu',
+/**
+ * A prefix is read as a scanner reads it — spaces, a word, spaces, an optional count and spaces,
+ * a colon, spaces — each part a sticky match that never gives characters back. One pattern with
+ * `\s*(?:count)?\s*` backtracked catastrophically on `RE` and 60,000 spaces (issue 13); here no
+ * character is looked at more than a few times. Words are tried longest first: a word is letters,
+ * so when a longer word matches, a shorter one could only be followed by a letter, never a prefix.
+ */
+const SPACES = /\s*/uy;
+const WORD = new RegExp(
+  [...PREFIX_WORDS]
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp)
+    .join('|'),
+  'iuy',
 );
+const COUNT = /\[\d+\]|\(\d+\)/y;
+const COLON = /[:：]/y;
 
 /**
  * The subject without reply/forward prefixes, interaction tokens and redundant whitespace:
- * `RE: AW: Fwd:  Order 42 [#P7-0000]` → `Order 42`.
+ * `RE: AW: Fwd:  Order 42 [#P7-0000]` → `Order 42`. Linear in the subject's length.
  */
 export function normalizeSubject(subject: string | null | undefined): string {
-  let text = removeSubjectTokens(subject ?? '');
-  for (let guard = 0; guard < 50; guard += 1) {
-    const stripped = text.replace(PREFIX, '');
-    if (stripped === text) break;
-    text = stripped;
-  }
-  return text.replace(/\s+/g, ' ').trim();
+  const text = removeSubjectTokens(subject ?? '');
+  let start = 0;
+  for (let end = prefixEnd(text, start); end !== undefined; end = prefixEnd(text, start)) start = end;
+  return text.slice(start).replace(/\s+/g, ' ').trim();
+}
+
+/** Where the prefix starting at `at` ends, or undefined when none starts there. */
+function prefixEnd(text: string, at: number): number | undefined {
+  const word = stickyEnd(WORD, text, stickyEnd(SPACES, text, at) ?? at);
+  if (word === undefined) return undefined;
+  let next = stickyEnd(SPACES, text, word) ?? word;
+  const counted = stickyEnd(COUNT, text, next);
+  if (counted !== undefined) next = stickyEnd(SPACES, text, counted) ?? counted;
+  const colon = stickyEnd(COLON, text, next);
+  return colon === undefined ? undefined : (stickyEnd(SPACES, text, colon) ?? colon);
+}
+
+/** The end of a sticky pattern's match at `at`, or undefined. */
+function stickyEnd(pattern: RegExp, text: string, at: number): number | undefined {
+  pattern.lastIndex = at;
+  return pattern.test(text) ? pattern.lastIndex : undefined;
 }
 
 /** The token stored for an interaction: `#P123-7KQX`. */

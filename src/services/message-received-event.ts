@@ -66,18 +66,40 @@ export function messageReceivedEvent(facts: ReceivedFacts): NewEvent {
 
 /** The first {@link SNIPPET_LENGTH} characters of the body text, whitespace collapsed. */
 export function snippetOf(text: string | null, html: string | null): string {
-  const source = text ?? (html === null ? '' : htmlToText(html));
-  // Only the head of a long body is collapsed: widened until it holds the snippet (or is all of it).
+  const source = text ?? html ?? '';
+  // A head of HTML ends after its last complete tag: half a tag is not text.
+  const read =
+    text === null && html !== null
+      ? (head: string) => htmlToText(head.length === source.length ? head : head.slice(0, head.lastIndexOf('>') + 1))
+      : (head: string) => head;
+  // Only the head of a long body is read: widened until it holds the snippet (or is all of it), so
+  // a large body costs at most a few passes over what the snippet needs — linear in any case.
   for (let window = SNIPPET_LENGTH * 8; ; window *= 8) {
-    const collapsed = source.slice(0, window).replace(/\s+/g, ' ').trim();
+    const collapsed = read(source.slice(0, window)).replace(/\s+/g, ' ').trim();
     if (window >= source.length || collapsed.length > SNIPPET_LENGTH * 2) return truncate(collapsed, SNIPPET_LENGTH);
   }
 }
 
+/**
+ * Text of (sanitized) HTML for the snippet: style and script contents dropped, tags become
+ * spaces, the common entities decoded. Linear: a tag ends at the next `>` or `<`, and an element's
+ * end is found by `indexOf`, never by a pattern that rescans the rest of the input.
+ */
 function htmlToText(html: string): string {
-  return html
-    .replace(/<(style|script)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
+  const lower = html.toLowerCase();
+  let kept = '';
+  let at = 0;
+  for (const open of lower.matchAll(/<(style|script)\b/g)) {
+    if (open.index < at) continue;
+    kept += html.slice(at, open.index);
+    const close = lower.indexOf(`</${open[1] ?? ''}`, open.index);
+    const end = close === -1 ? -1 : lower.indexOf('>', close);
+    at = end === -1 ? html.length : end + 1;
+    kept += ' ';
+  }
+  kept += html.slice(at);
+  return kept
+    .replace(/<[^<>]*>/g, ' ')
     .replace(/&nbsp;/g, ' ')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')

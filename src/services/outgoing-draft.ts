@@ -15,7 +15,7 @@ import {
   type AddressInput,
   type OutboundAddress,
 } from '../domain/outbound-address.js';
-import { addSubjectToken, normalizeSubject } from '../domain/subject.js';
+import { addSubjectToken, normalizeSubject, subjectTokenTag } from '../domain/subject.js';
 import { PosternError } from '../errors/index.js';
 import { safeFilename } from '../mail/mime/attachment-names.js';
 import type { ComposeAttachment } from '../mail/mime/compose.js';
@@ -43,7 +43,8 @@ export const MAX_SUBJECT_LENGTH = 255;
 const MAX_ATTACHMENTS = 250;
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 const CONTENT_ID = /^[\x21-\x7e]{1,250}$/;
-const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
+/** Checked on the value without trailing whitespace: `[…\r\n]*` then `\s*` would trade line breaks. */
+const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
 
 /** Collects refusals and throws them together as VALIDATION_FAILED. */
 export class FieldProblems {
@@ -97,7 +98,7 @@ export function checkAttachments(inputs: readonly AttachmentInput[], problems: F
       );
     if (!CONTENT_TYPE.test(contentType))
       problems.add(`${where}.contentType`, `"${input.contentType ?? ''}" is not a media type such as application/pdf`);
-    if (!BASE64.test(input.contentBase64)) problems.add(`${where}.contentBase64`, 'must be base64');
+    if (!BASE64.test(input.contentBase64.trimEnd())) problems.add(`${where}.contentBase64`, 'must be base64');
     const contentId = input.contentId?.trim().replace(/^<|>$/g, '') ?? null;
     if (contentId !== null && !CONTENT_ID.test(contentId))
       problems.add(`${where}.contentId`, 'must be printable ASCII without spaces');
@@ -140,9 +141,20 @@ export function replyRecipients(
   return { to: to.map(asInput), cc: cc.map(asInput) };
 }
 
-/** `Re: <topic> [#P7-ABCD]`: one prefix, the conversation's token. */
+/**
+ * `Re: <topic> [#P7-ABCD]`: one prefix, the conversation's token. A topic too long for Exchange
+ * with both is cut (ending in `…`), so that the default reply to any received subject is accepted.
+ */
 export function replySubject(parentSubject: string, fallbackTopic: string, token: string | null): string {
-  const topic = normalizeSubject(parentSubject) || fallbackTopic;
+  const full = normalizeSubject(parentSubject) || fallbackTopic;
+  const room = MAX_SUBJECT_LENGTH - 'Re: '.length - (token === null ? 0 : subjectTokenTag(token).length + 1);
+  const topic =
+    [...full].length <= room
+      ? full
+      : `${[...full.slice(0, room * 2)]
+          .slice(0, room - 1)
+          .join('')
+          .trimEnd()}…`;
   const subject = `Re: ${topic}`.trim();
   return token === null ? subject : addSubjectToken(subject, token);
 }

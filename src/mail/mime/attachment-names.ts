@@ -76,11 +76,24 @@ function cleanName(name: string): string {
     .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/[<>:"|?*]/g, '_')
     .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/^[. ]+|[. ]+$/g, '');
+    .trim();
+  cleaned = trimDotsAndSpaces(cleaned);
   if (cleaned === '' || /^\.+$/.test(cleaned)) return '';
   if (WINDOWS_DEVICES.test(cleaned)) cleaned = `_${cleaned}`;
   return truncateKeepingExtension(cleaned);
+}
+
+/**
+ * Without leading and trailing dots and spaces. A loop: `[. ]+$` rescans a run of dots and spaces
+ * from each of its characters, quadratic on a name of many `. ` followed by a letter.
+ */
+function trimDotsAndSpaces(name: string): string {
+  const dotOrSpace = (at: number): boolean => name[at] === '.' || name[at] === ' ';
+  let start = 0;
+  let end = name.length;
+  while (start < end && dotOrSpace(start)) start += 1;
+  while (end > start && dotOrSpace(end - 1)) end -= 1;
+  return name.slice(start, end);
 }
 
 function truncateKeepingExtension(name: string): string {

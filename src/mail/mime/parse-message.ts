@@ -21,9 +21,11 @@ import {
   type HeaderValue,
   type ParsedMail,
 } from 'mailparser';
+import { LIMITS } from '../../config/limits.js';
 import { normalizeMessageId, parseMessageIdList } from '../../domain/message-id.js';
 import { isPlausibleAddress, type NamedAddress } from '../../domain/correspondent.js';
 import { safeFilename } from './attachment-names.js';
+import { flattenDeepNesting } from './html-nesting.js';
 import { declaredTypes, isKnownCharset, readHeaderFields, repairEightBitHeader, splitHeader } from './raw-headers.js';
 import { normalizeContentId, sanitizeHtml } from './sanitize-html.js';
 
@@ -155,7 +157,11 @@ function contentOf(mail: ParsedMail, options: ParseOptions, declaresHtml: boolea
     const cidTargets = attachments.flatMap((attachment, index) =>
       attachment.contentId === null ? [] : [{ contentId: attachment.contentId, index }],
     );
-    const sanitized = sanitizeHtml(mail.html, { cidTargets, allowRemoteImages: options.allowRemoteImages === true });
+    // Flattened first: the sanitizer's parser is quadratic in nesting depth (see html-nesting.ts).
+    const sanitized = sanitizeHtml(flattenDeepNesting(mail.html), {
+      cidTargets,
+      allowRemoteImages: options.allowRemoteImages === true,
+    });
     html = sanitized.html;
     blockedRemoteImages = sanitized.blockedRemoteImages;
     inlineIndexes = sanitized.inlineIndexes;
@@ -176,7 +182,7 @@ function contentOf(mail: ParsedMail, options: ParseOptions, declaresHtml: boolea
     to: addressesOf(mail.to),
     cc: addressesOf(mail.cc),
     bcc: addressesOf(mail.bcc),
-    subject: cleanText(mail.subject ?? ''),
+    subject: storedSubject(mail.subject ?? ''),
     date,
     text: mail.text === undefined || mail.text === '' ? null : cleanText(mail.text),
     html,
@@ -193,7 +199,8 @@ function toAttachment(attachment: Attachment, index: number): ParsedAttachment {
   const contentId = attachment.contentId === undefined ? null : normalizeContentId(attachment.contentId) || null;
   return {
     filename: safeFilename(attachment.filename, index, contentType),
-    originalFilename: attachment.filename ?? null,
+    originalFilename:
+      attachment.filename === undefined ? null : capLength(cleanText(attachment.filename), LIMITS.storedFilenameChars),
     contentType,
     size: content.length,
     contentId,
@@ -256,7 +263,7 @@ function fallbackContent(raw: Buffer, headers: ReadonlyMap<string, readonly stri
     to: bareAddresses(headers.get('to')),
     cc: bareAddresses(headers.get('cc')),
     bcc: [],
-    subject: cleanText(headers.get('subject')?.[0] ?? ''),
+    subject: storedSubject(headers.get('subject')?.[0] ?? ''),
     date: date === null || Number.isNaN(date.getTime()) ? null : date,
     text: body === '' ? null : cleanText(body),
     html: null,
@@ -283,28 +290,67 @@ function addressesOf(value: AddressObject | AddressObject[] | undefined): NamedA
     for (const entry of entries) {
       if (entry.group !== undefined) visit(entry.group);
       else if (entry.address !== undefined && entry.address !== '')
-        flat.push({ name: cleanText(entry.name ?? ''), address: entry.address.trim() });
+        flat.push({ name: storedName(entry.name ?? ''), address: entry.address.trim() });
     }
   };
   for (const object of objects) visit(object.value);
   return flat;
 }
 
-/** Addresses out of a raw header value, for the fallback: `Name <a@b>` or bare `a@b`. */
+/**
+ * Addresses out of a raw header value, for the fallback: `Name <a@b>` or bare `a@b`. One linear
+ * pass over tokens: an angle-bracketed part or a run of characters that cannot border an address.
+ */
 function bareAddresses(values: readonly string[] | undefined): NamedAddress[] {
   const found: NamedAddress[] = [];
   for (const value of values ?? []) {
-    for (const match of value.matchAll(/(?:"?([^"<,]*)"?\s*)?<([^<>@\s]+@[^<>\s]+)>|([^\s<>,;"]+@[^\s<>,;"]+)/g)) {
-      const address = match[2] ?? match[3];
-      if (address !== undefined) found.push({ name: (match[1] ?? '').trim(), address });
+    let segmentStart = 0;
+    for (const match of value.matchAll(/<([^<>]*)>|[^\s<>,;"]+/g)) {
+      const end = match.index + match[0].length;
+      const inner = match[1];
+      if (inner === undefined) {
+        if (!looksLikeAddress(match[0])) continue;
+        found.push({ name: '', address: match[0] });
+      } else if (looksLikeAddress(inner) && !/\s/.test(inner)) {
+        // The name is what stands between the previous address (or comma) and the bracket.
+        const before = value.slice(segmentStart, match.index);
+        found.push({ name: storedName(before.slice(before.lastIndexOf(',') + 1).replace(/"/g, '')), address: inner });
+      }
+      segmentStart = end;
     }
   }
   return found;
 }
 
+/** `local@domain` with something on both sides of the first `@`. */
+function looksLikeAddress(text: string): boolean {
+  const at = text.indexOf('@');
+  return at > 0 && at < text.length - 1;
+}
+
 /** Text without NUL and other C0 controls except tab and newlines (they break storage and display). */
 function cleanText(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
+}
+
+/** The subject as stored: clean and capped (the raw MIME keeps it whole). */
+function storedSubject(subject: string): string {
+  return capLength(cleanText(subject), LIMITS.storedSubjectChars);
+}
+
+/**
+ * A display name as stored: on one line — a name that decodes (RFC 2047) to `Eve\r\nBcc: …` would
+ * otherwise be refused when a reply reuses it — and capped.
+ */
+function storedName(name: string): string {
+  return capLength(cleanText(name).replace(/\s+/g, ' ').trim(), LIMITS.storedNameChars);
+}
+
+/** At most `max` UTF-16 units, never ending in half a surrogate pair. */
+function capLength(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 function describe(error: unknown): string {

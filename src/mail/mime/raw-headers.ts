@@ -39,7 +39,10 @@ export function readHeaderFields(header: Buffer): Map<string, string[]> {
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
     if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) continue;
-    fields.set(name, [...(fields.get(name) ?? []), line.slice(colon + 1).trim()]);
+    // Appended in place: copying the list for each field made 12,000 Received lines take seconds.
+    const values = fields.get(name);
+    if (values === undefined) fields.set(name, [line.slice(colon + 1).trim()]);
+    else values.push(line.slice(colon + 1).trim());
   }
   return fields;
 }

@@ -196,5 +196,7 @@ function authDisabled(reply: string): Classification {
 
 /** The reply without Exchange's bracketed diagnostic tail, for messages. */
 function shortReply(reply: string): string {
-  return reply.replace(/\s*\[(?:Hostname=|BeginDiagnosticData)[^\]]*\].*$/s, '').trim();
+  // Found by position rather than by `\s*\[…[^\]]*\].*$`, which rescans the rest from every start.
+  const tail = reply.search(/\[(?:Hostname=|BeginDiagnosticData)/);
+  return (tail !== -1 && reply.includes(']', tail) ? reply.slice(0, tail) : reply).trim();
 }

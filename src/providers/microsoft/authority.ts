@@ -63,7 +63,7 @@ export interface AuthorityInput {
 
 export function endpointsOf(input: AuthorityInput): CloudEndpoints {
   if (input.cloud === 'custom') {
-    return { ...CLOUDS.global, authority: (input.authorityUrl ?? '').replace(/\/+$/, '') };
+    return { ...CLOUDS.global, authority: withoutTrailingSlashes(input.authorityUrl ?? '') };
   }
   return CLOUDS[input.cloud];
 }
@@ -118,4 +118,11 @@ export function scopesForResource(scopes: readonly string[], resource: Resource,
 /** The audience a resource's access tokens carry, for the cache key. */
 export function resourceUri(resource: Resource, endpoints: CloudEndpoints): string {
   return resource === 'exchange' ? endpoints.exchange : endpoints.graph;
+}
+
+/** `value` without trailing slashes (a loop: `/\/+$/` rescans a run of slashes from each one). */
+function withoutTrailingSlashes(value: string): string {
+  let end = value.length;
+  while (end > 0 && value.charCodeAt(end - 1) === 0x2f) end -= 1;
+  return value.slice(0, end);
 }

@@ -7,9 +7,16 @@ export const CALLBACK_PATH = '/api/cloudProviders/oauth2/microsoft/callback';
 export function publicUrl(): string {
   const meta = document.querySelector<HTMLMetaElement>('meta[name="postern-public-url"]');
   const value = meta?.content.trim() ?? '';
-  return (value === '' ? window.location.origin : value).replace(/\/+$/, '');
+  return withoutTrailingSlashes(value === '' ? window.location.origin : value);
 }
 
 export function defaultRedirectUri(): string {
   return `${publicUrl()}${CALLBACK_PATH}`;
+}
+
+/** `value` without trailing slashes (a loop: `/\/+$/` rescans a run of slashes from each one). */
+function withoutTrailingSlashes(value: string): string {
+  let end = value.length;
+  while (end > 0 && value.charCodeAt(end - 1) === 0x2f) end -= 1;
+  return value.slice(0, end);
 }

@@ -1,0 +1,242 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ImapFlow } from 'imapflow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
+import { runCli, spawnCli, type RunningCli } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
+
+/**
+ * Issue 13, acceptance: one hostile email must not freeze the server. Each mail below — a 1 MB
+ * subject, From name, Message-ID, References header, attachment file name, Content-Type parameter,
+ * and a 5 MB HTML body of 100,000 nested elements — is put into a mailbox and ingested by Postern
+ * run as an operator runs it (`postern start`, its own process, with its parse pool of worker
+ * threads), while a separate process asks `/health` every 20 ms: no answer may take over 100 ms.
+ * Then the reply to the conversation is queued through the API in under 200 ms. A Reply-To whose
+ * name decodes to `Eve\r\nBcc: …` is stored on one line, and the default reply to it is accepted.
+ *
+ * Uses the built dist/ (`npm run build`; `npm test` builds first).
+ */
+const USER = CONTOSO.marco;
+const MB = 1024 * 1024;
+
+let emulator: TestEmulator;
+let server: RunningCli;
+let dataDir: string;
+let url: string;
+let bearer: string;
+let accountId: number;
+
+const interactionsReply = z.object({ items: z.array(z.object({ id: z.number(), subject: z.string() })) });
+
+async function api(method: string, route: string, body?: unknown): Promise<{ status: number; text: string }> {
+  const response = await fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: bearer, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+async function interactionIds(): Promise<Map<number, string>> {
+  const reply = await api('GET', `/api/email/accounts/${accountId}/interactions?limit=200`);
+  return new Map(interactionsReply.parse(JSON.parse(reply.text)).items.map((item) => [item.id, item.subject]));
+}
+
+/**
+ * Asks `/health` every 20 ms from another process (so that nothing in this one — the emulator
+ * serving a 5 MB fetch — delays the asking) until stopped; reports the slowest answer. Resolves
+ * once the first answer came (the first fetch of a new process loads its HTTP client: not counted).
+ */
+async function pollHealth(target: string): Promise<{ stop(): Promise<{ slowestMs: number; answers: number }> }> {
+  const script = `
+    const { performance } = require('node:perf_hooks');
+    let stopping = false, slowest = 0, answers = 0;
+    process.stdin.on('data', () => { stopping = true; });
+    (async () => {
+      await (await fetch(process.argv[1])).text();
+      process.stdout.write('ready\\n');
+      while (!stopping) {
+        const started = performance.now();
+        const response = await fetch(process.argv[1]);
+        await response.text();
+        if (response.status !== 200) throw new Error('health answered ' + response.status);
+        slowest = Math.max(slowest, performance.now() - started);
+        answers += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      process.stdout.write(JSON.stringify({ slowestMs: slowest, answers }));
+      process.exit(0);
+    })();`;
+  const child = spawn(process.execPath, ['-e', script, `${target}/health`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await until('the /health poller', async () => (out.startsWith('ready\n') ? true : undefined));
+  return {
+    async stop() {
+      child.stdin.end('stop\n');
+      await exited;
+      return z.object({ slowestMs: z.number(), answers: z.number() }).parse(JSON.parse(out.slice('ready\n'.length)));
+    },
+  };
+}
+
+/** Puts a raw message into marco@'s Inbox over IMAP (APPEND), as any mail client could. */
+async function appendToInbox(raw: Buffer): Promise<void> {
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port: Number(new URL(emulator.handle.urls.imap ?? '').port),
+    secure: true,
+    tls: { ca: [emulator.handle.caPem] },
+    auth: { user: USER.upn, pass: USER.password },
+    logger: false,
+  });
+  await client.connect();
+  try {
+    await client.append('INBOX', raw);
+  } finally {
+    await client.logout();
+  }
+}
+
+function message(fields: Record<string, string>, body: string, contentType = 'text/plain; charset=utf-8'): Buffer {
+  const header = {
+    From: 'Mallory <mallory@attacker.example>',
+    To: USER.upn,
+    Subject: 'hostile',
+    Date: 'Wed, 02 Dec 2026 08:00:00 +0000',
+    'Message-ID': `<${Math.random().toString(36).slice(2)}@attacker.example>`,
+    'MIME-Version': '1.0',
+    'Content-Type': contentType,
+    ...fields,
+  };
+  const lines = Object.entries(header).map(([name, value]) => `${name}: ${value}`);
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}\r\n`);
+}
+
+const spaces = ' '.repeat(MB);
+const nestedHtml = `<html><body>${'<div title="nested element" class="level">'.repeat(100_000)}deep${'</div>'.repeat(100_000)}</body></html>`;
+
+const HOSTILE: Array<[string, () => Buffer]> = [
+  ['a 1 MB subject (RE and spaces)', () => message({ Subject: `RE${spaces}x` }, 'subject')],
+  ['a 1 MB From name', () => message({ From: `"${'M'.repeat(MB)}" <mallory@attacker.example>` }, 'from')],
+  ['a 1 MB Message-ID', () => message({ 'Message-ID': `<${'i'.repeat(MB)}@attacker.example>` }, 'message-id')],
+  [
+    'a 1 MB References header',
+    () =>
+      message({ References: Array.from({ length: 62_000 }, (_, i) => `<r${i}@x.example>`).join(' ') }, 'references'),
+  ],
+  [
+    'a 1 MB attachment file name',
+    () =>
+      message(
+        {},
+        `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="${'f'.repeat(MB)}.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--`,
+        'multipart/mixed; boundary="b"',
+      ),
+  ],
+  [
+    'a 1 MB Content-Type parameter',
+    () => message({}, 'parameter', `text/plain; charset=utf-8; x-junk="${'p'.repeat(MB)}"`),
+  ],
+  ['a 5 MB HTML body of 100,000 nested elements', () => message({}, nestedHtml, 'text/html; charset=utf-8')],
+];
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  await emulator.control('PUT', '/exchange/settings/basic-auth', { imap: true, smtp: true });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-hostile-mail-'));
+  const env = { POSTERN_DATA_DIR: dataDir };
+  expect(
+    runCli(['users', 'add', 'ops', '--role', 'admin', '--password-stdin'], env, 'ops-password-123456\n').status,
+  ).toBe(0);
+  const token = /Token \(shown once\): (pst_\S+)/.exec(
+    runCli(['tokens', 'create', 'tests', '--user', 'ops'], env).stdout,
+  )?.[1];
+  if (token === undefined) throw new Error('no API token');
+  bearer = `Bearer ${token}`;
+  server = spawnCli(['start', '--port', '0'], { ...env, NODE_EXTRA_CA_CERTS: emulator.handle.caFile });
+  [, url = ''] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  const created = await api('POST', '/api/email/accounts', {
+    name: 'Marco',
+    key: 'MAR',
+    emailAddress: USER.upn,
+    service: 'imap',
+    modernAuth: false,
+    username: USER.upn,
+    password: USER.password,
+    imapHost: '127.0.0.1',
+    imapPort: Number(new URL(emulator.handle.urls.imap ?? '').port),
+    smtpHost: '127.0.0.1',
+    smtpPort: Number(new URL(emulator.handle.urls.smtp ?? '').port),
+    firstSync: { kind: 'all' },
+  });
+  expect(created.status, created.text).toBe(201);
+  accountId = z.object({ id: z.number() }).parse(JSON.parse(created.text)).id;
+  await until('connected', async () => {
+    const account = await api('GET', `/api/email/accounts/${accountId}`);
+    return z.object({ status: z.string() }).parse(JSON.parse(account.text)).status === 'connected' ? true : undefined;
+  });
+}, 120_000);
+
+afterAll(async () => {
+  server?.child.kill('SIGTERM');
+  await server?.exited;
+  await emulator?.stop();
+  if (dataDir !== undefined) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('one hostile email does not freeze the server', () => {
+  it.each(HOSTILE)(
+    '%s: /health stays under 100 ms while it is ingested, and the reply is queued in under 200 ms',
+    async (_, build) => {
+      const raw = build();
+      const before = await interactionIds();
+      // The same polling with nothing to ingest: how this machine answers when Postern is idle.
+      const idle = await pollHealth(url);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const baseline = await idle.stop();
+      const poller = await pollHealth(url);
+      await appendToInbox(raw);
+      const id = await until(
+        'the new conversation',
+        async () => [...(await interactionIds()).keys()].find((known) => !before.has(known)),
+        60_000,
+      );
+      const health = await poller.stop();
+      expect(health.answers).toBeGreaterThan(0);
+      expect
+        .soft(
+          health.slowestMs,
+          `slowest /health: ${health.slowestMs.toFixed(1)} ms of ${health.answers} (idle: ${baseline.slowestMs.toFixed(1)} ms of ${baseline.answers})`,
+        )
+        .toBeLessThanOrEqual(100);
+
+      const started = performance.now();
+      const queued = await api('POST', `/api/interactions/${id}/reply`, { text: 'We are looking into it.' });
+      const replyMs = performance.now() - started;
+      expect(queued.status, queued.text).toBe(202);
+      expect.soft(replyMs, `reply queued in ${replyMs.toFixed(1)} ms`).toBeLessThan(200);
+    },
+    120_000,
+  );
+
+  it('stores a Reply-To name that decodes to "Eve\\r\\nBcc: …" on one line, so the default reply is accepted', async () => {
+    const name = `=?utf-8?B?${Buffer.from('Eve\r\nBcc: victim@contoso.com').toString('base64')}?=`;
+    const before = await interactionIds();
+    await appendToInbox(message({ 'Reply-To': `${name} <eve@attacker.example>` }, 'reply to me'));
+    const id = await until('the conversation', async () =>
+      [...(await interactionIds()).keys()].find((known) => !before.has(known)),
+    );
+    const queued = await api('POST', `/api/interactions/${id}/reply`, { text: 'Noted.' });
+    expect(queued.status, queued.text).toBe(202);
+    const messages = await api('GET', `/api/interactions/${id}`);
+    expect(messages.text).toContain('Eve Bcc: victim@contoso.com');
+    expect(messages.text).not.toMatch(/Eve\\r|Eve\\n/);
+  });
+});
