@@ -105,7 +105,7 @@ export function resourceById(id: ResourceId): Resource {
 }
 
 function findIdentifier(prefix: string): Resource | undefined {
-  const normalized = prefix.toLowerCase().replace(/\/+$/, '');
+  const normalized = prefix.toLowerCase().replace(/(?<!\/)\/+$/, '');
   return RESOURCES.find((r) => r.identifiers.includes(normalized));
 }
 

@@ -143,7 +143,7 @@ export function parseSelect(raw: string | undefined): MessageProperty[] | undefi
   return names;
 }
 
-const TERM = /^([A-Za-z/]+)\s+(eq|ne|ge|gt|le|lt)\s+(.+)$/i;
+const TERM = /^([a-z/]+)\s+(eq|ne|ge|gt|le|lt)\s+(\S.*)$/i;
 const DATE_LITERAL = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 function operatorOf(raw: string): ComparisonOperator {
@@ -184,7 +184,7 @@ export function parseFilter(raw: string | undefined): FilterTerm[] {
   if (raw === undefined || raw.trim() === '') return [];
   if (/[()]/.test(raw) || /\sor\s/i.test(raw))
     throw graphErrors.invalidQuery(`The emulator supports only 'and' of simple comparisons in $filter: ${raw}`);
-  return raw.split(/\s+and\s+/i).map(parseTerm);
+  return raw.split(/(?<!\s)\s+and\s+/i).map(parseTerm);
 }
 
 /** Parses `$orderby`: `prop [asc|desc]`, comma-separated. */

@@ -221,7 +221,7 @@ export class AadstsError extends Error {
   constructor(code: AadstsCode, params: Record<string, string> = {}, overrides: AadstsOverrides = {}) {
     const def: Definition = AADSTS[code];
     const text = (overrides.text ?? def.text).replace(
-      /\{([^}]+)\}/g,
+      /\{([^{}]+)\}/g,
       (whole, name: string) => params[name] ?? (name === 'EUII Hidden' ? whole : `{${name}}`),
     );
     super(`AADSTS${code}: ${text}`);

@@ -81,12 +81,12 @@ function parseItem(token: ImapToken): FetchItem {
 
 function parseSection(text: string): Pick<SectionItem, 'path' | 'specifier' | 'fields'> {
   const trimmed = text.trim();
-  const head = /^((?:\d+\.)*\d+)?\.?([A-Za-z.]*)\s*(.*)$/s.exec(trimmed);
+  const head = /^((?:\d+\.)*\d+)?\.?([A-Za-z.]*)\s*/.exec(trimmed);
   if (!head) throw new ArgumentError('bad section');
   const path = head[1] ? head[1].split('.').map(Number) : [];
   if (path.some((n) => n === 0)) throw new ArgumentError('bad part number');
   const specifier = (head[2] ?? '').toUpperCase();
-  const rest = head[3] ?? '';
+  const rest = trimmed.slice(head[0].length);
   switch (specifier) {
     case '':
       if (rest !== '') throw new ArgumentError('bad section');

@@ -30,7 +30,7 @@ const absoluteHttpUrl = z
   .string()
   .url('an absolute URL such as https://postern.example.com')
   .refine((value) => /^https?:\/\//i.test(value), 'an http:// or https:// URL')
-  .transform((value) => value.replace(/\/+$/, ''));
+  .transform((value) => value.replace(/(?<!\/)\/+$/, ''));
 
 const databaseUrl = z
   .string()

@@ -77,7 +77,7 @@ export function snippetOf(text: string | null, html: string | null): string {
 function htmlToText(html: string): string {
   return html
     .replace(/<(style|script)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
+    .replace(/<[^<>]*>/g, ' ')
     .replace(/&nbsp;/g, ' ')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')

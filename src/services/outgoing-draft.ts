@@ -43,7 +43,7 @@ export const MAX_SUBJECT_LENGTH = 255;
 const MAX_ATTACHMENTS = 250;
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 const CONTENT_ID = /^[\x21-\x7e]{1,250}$/;
-const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
+const BASE64 = /^[A-Za-z0-9+/\r\n]*(?:={1,2}\s*|[^\S\r\n]\s*)?$/;
 
 /** Collects refusals and throws them together as VALIDATION_FAILED. */
 export class FieldProblems {

@@ -77,7 +77,7 @@ function cleanName(name: string): string {
     .replace(/[<>:"|?*]/g, '_')
     .replace(/\s+/g, ' ')
     .trim()
-    .replace(/^[. ]+|[. ]+$/g, '');
+    .replace(/^[. ]+|(?<![. ])[. ]+$/g, '');
   if (cleaned === '' || /^\.+$/.test(cleaned)) return '';
   if (WINDOWS_DEVICES.test(cleaned)) cleaned = `_${cleaned}`;
   return truncateKeepingExtension(cleaned);

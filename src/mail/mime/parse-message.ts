@@ -294,7 +294,9 @@ function addressesOf(value: AddressObject | AddressObject[] | undefined): NamedA
 function bareAddresses(values: readonly string[] | undefined): NamedAddress[] {
   const found: NamedAddress[] = [];
   for (const value of values ?? []) {
-    for (const match of value.matchAll(/(?:"?([^"<,]*)"?\s*)?<([^<>@\s]+@[^<>\s]+)>|([^\s<>,;"]+@[^\s<>,;"]+)/g)) {
+    for (const match of value.matchAll(
+      /(?:(?<![^"<,])"?([^"<,]*)(?:"\s*)?)?<([^<>@\s]+@[^<>\s]+)>|(?<![^\s<>,;"])([^\s<>,;"]+@[^\s<>,;"]+)/g,
+    )) {
       const address = match[2] ?? match[3];
       if (address !== undefined) found.push({ name: (match[1] ?? '').trim(), address });
     }

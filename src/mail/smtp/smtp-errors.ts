@@ -196,5 +196,5 @@ function authDisabled(reply: string): Classification {
 
 /** The reply without Exchange's bracketed diagnostic tail, for messages. */
 function shortReply(reply: string): string {
-  return reply.replace(/\s*\[(?:Hostname=|BeginDiagnosticData)[^\]]*\].*$/s, '').trim();
+  return reply.replace(/(?<!\s)\s*\[(?:Hostname=|BeginDiagnosticData)[^\]]*\].*$/s, '').trim();
 }

@@ -63,7 +63,7 @@ export interface AuthorityInput {
 
 export function endpointsOf(input: AuthorityInput): CloudEndpoints {
   if (input.cloud === 'custom') {
-    return { ...CLOUDS.global, authority: (input.authorityUrl ?? '').replace(/\/+$/, '') };
+    return { ...CLOUDS.global, authority: (input.authorityUrl ?? '').replace(/(?<!\/)\/+$/, '') };
   }
   return CLOUDS[input.cloud];
 }

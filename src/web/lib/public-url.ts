@@ -7,7 +7,7 @@ export const CALLBACK_PATH = '/api/cloudProviders/oauth2/microsoft/callback';
 export function publicUrl(): string {
   const meta = document.querySelector<HTMLMetaElement>('meta[name="postern-public-url"]');
   const value = meta?.content.trim() ?? '';
-  return (value === '' ? window.location.origin : value).replace(/\/+$/, '');
+  return (value === '' ? window.location.origin : value).replace(/(?<!\/)\/+$/, '');
 }
 
 export function defaultRedirectUri(): string {
