@@ -30,7 +30,7 @@ export const CREDENTIAL_SHAPES: ReadonlyArray<{ readonly what: string; readonly 
   { what: 'a Postern API token', re: /pst_[A-Za-z0-9_-]{16,}/ },
   { what: 'a webhook secret', re: /whsec_[A-Za-z0-9_-]{16,}/ },
   { what: "an emulator refresh token (Microsoft's shape)", re: /1\.AVEA[A-Za-z0-9_-]{20,}/ },
-  { what: 'a bearer credential', re: /Bearer\s+(?!\[redacted\])[A-Za-z0-9\-._~+/]{12,}/i },
+  { what: 'a bearer credential', re: /Bearer\s+[a-z0-9\-._~+/]{12,}/i },
   {
     what: 'a token or secret field',
     re: /\\?"(?:refresh_token|access_token|id_token|client_secret|refreshToken|accessToken|clientSecret|code_verifier)\\?"\s*:\s*\\?"(?!\[redacted\])[^"\\]{8,}/,
