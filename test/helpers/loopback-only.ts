@@ -32,4 +32,4 @@ net.Socket.prototype.connect = function patchedConnect(this: net.Socket, ...args
     throw new Error(`Test refused a network connection to ${host}: tests may only reach loopback`);
   }
   return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-} as typeof net.Socket.prototype.connect;
+};
