@@ -43,7 +43,7 @@ interface Definition {
 }
 
 /** The catalogue; `{name}` placeholders are filled from the params. */
-export const AADSTS = {
+const AADSTS = {
   50000: {
     error: 'server_error',
     status: 500,

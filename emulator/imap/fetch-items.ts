@@ -172,7 +172,7 @@ function messageSection(raw: Buffer, message: MimePart, item: SectionItem): Buff
 }
 
 /** Part `path` of a message: a non-multipart message is its own part 1; message/rfc822 parts are entered. */
-export function resolvePart(root: MimePart, path: readonly number[]): MimePart | undefined {
+function resolvePart(root: MimePart, path: readonly number[]): MimePart | undefined {
   let entity: MimePart | undefined = root;
   for (const n of path) {
     if (!entity) return undefined;

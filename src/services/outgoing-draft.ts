@@ -39,7 +39,7 @@ export interface FieldProblem {
 }
 
 /** Exchange Online's subject limit. */
-export const MAX_SUBJECT_LENGTH = 255;
+const MAX_SUBJECT_LENGTH = 255;
 const MAX_ATTACHMENTS = 250;
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 const CONTENT_ID = /^[\x21-\x7e]{1,250}$/;

@@ -94,7 +94,7 @@ export async function createWebhook(db: Database, input: NewWebhook): Promise<We
 }
 
 /** The webhook with this id, if any. */
-export async function getWebhook(db: Database, id: number): Promise<WebhookRecord | undefined> {
+async function getWebhook(db: Database, id: number): Promise<WebhookRecord | undefined> {
   const row = await db.kysely.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
   return row === undefined ? undefined : toWebhookRecord(row);
 }

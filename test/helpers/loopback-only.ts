@@ -6,7 +6,7 @@ import net from 'node:net';
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
 
-export function isLoopbackHost(host: string | undefined): boolean {
+function isLoopbackHost(host: string | undefined): boolean {
   if (host === undefined || host === '') return true; // Node defaults to localhost
   return LOOPBACK.test(host.replace(/^\[|\]$/g, ''));
 }

@@ -24,7 +24,7 @@ export interface Leak {
 }
 
 /** Credential shapes that redaction must always have replaced. */
-export const CREDENTIAL_SHAPES: ReadonlyArray<{ readonly what: string; readonly re: RegExp }> = [
+const CREDENTIAL_SHAPES: ReadonlyArray<{ readonly what: string; readonly re: RegExp }> = [
   { what: 'a JWT (access or ID token)', re: /eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}/ },
   { what: 'a SASL XOAUTH2 string', re: /dXNlcj1[A-Za-z0-9+/]{16,}/ },
   { what: 'a Postern API token', re: /pst_[A-Za-z0-9_-]{16,}/ },

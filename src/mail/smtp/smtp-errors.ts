@@ -36,7 +36,7 @@ export interface SmtpErrorContext {
 }
 
 /** Reads nodemailer's error fields without trusting their types. */
-export function readSmtpFailure(error: unknown): SmtpFailureFacts {
+function readSmtpFailure(error: unknown): SmtpFailureFacts {
   const field = (name: string): unknown =>
     typeof error === 'object' && error !== null && name in error ? Reflect.get(error, name) : undefined;
   const text = (name: string): string | null => {
@@ -57,7 +57,7 @@ export function readSmtpFailure(error: unknown): SmtpFailureFacts {
 }
 
 /** The three-digit reply code at the start of a reply, if any. */
-export function replyCodeOf(response: string): number | null {
+function replyCodeOf(response: string): number | null {
   const match = /^([2-5]\d\d)/.exec(response.trim());
   return match?.[1] === undefined ? null : Number(match[1]);
 }

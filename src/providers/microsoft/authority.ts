@@ -18,7 +18,7 @@ export interface CloudEndpoints {
   readonly smtpHost: string;
 }
 
-export const CLOUDS: Readonly<Record<Exclude<ProviderCloud, 'custom'>, CloudEndpoints>> = {
+const CLOUDS: Readonly<Record<Exclude<ProviderCloud, 'custom'>, CloudEndpoints>> = {
   global: {
     authority: 'https://login.microsoftonline.com',
     exchange: 'https://outlook.office365.com',
@@ -87,7 +87,7 @@ export function defaultScopes(cloud: ProviderCloud, grantType: ProviderGrantType
 }
 
 /** True when a scope names the Exchange Online resource (either accepted prefix). */
-export function isExchangeScope(scope: string, endpoints: CloudEndpoints): boolean {
+function isExchangeScope(scope: string, endpoints: CloudEndpoints): boolean {
   const lower = scope.toLowerCase();
   return (
     lower.startsWith(endpoints.exchangeScopePrefix.toLowerCase()) ||
@@ -98,7 +98,7 @@ export function isExchangeScope(scope: string, endpoints: CloudEndpoints): boole
 }
 
 /** True when a scope names Microsoft Graph (a full URL, or a bare permission name). */
-export function isGraphScope(scope: string, endpoints: CloudEndpoints): boolean {
+function isGraphScope(scope: string, endpoints: CloudEndpoints): boolean {
   const lower = scope.toLowerCase();
   if (lower.startsWith(`${endpoints.graph.toLowerCase()}/`)) return true;
   return !lower.includes('/') && !OIDC_SCOPES.includes(lower);

@@ -2,9 +2,9 @@
  * Postern's public base URL (POSTERN_PUBLIC_URL), which the server writes into index.html: the
  * redirect URI to register in Azure is built from it. Falls back to the page's own origin.
  */
-export const CALLBACK_PATH = '/api/cloudProviders/oauth2/microsoft/callback';
+const CALLBACK_PATH = '/api/cloudProviders/oauth2/microsoft/callback';
 
-export function publicUrl(): string {
+function publicUrl(): string {
   const meta = document.querySelector<HTMLMetaElement>('meta[name="postern-public-url"]');
   const value = meta?.content.trim() ?? '';
   return (value === '' ? window.location.origin : value).replace(/(?<!\/)\/+$/, '');
