@@ -24,7 +24,7 @@ import {
 const DAY_MS = 86_400_000;
 
 /** A user without the password. */
-export function presentUser(u: Readonly<User>) {
+function presentUser(u: Readonly<User>) {
   return {
     id: u.id,
     tenantId: u.tenantId,
@@ -40,12 +40,12 @@ export function presentUser(u: Readonly<User>) {
 }
 
 /** A secret without its value (hint only). */
-export function presentSecret(s: Readonly<ClientSecret>) {
+function presentSecret(s: Readonly<ClientSecret>) {
   return { id: s.id, hint: s.hint, displayName: s.displayName, expiresAt: s.expiresAt };
 }
 
 /** An app registration with secrets reduced to hints. */
-export function presentApp(a: Readonly<AppRegistration>) {
+function presentApp(a: Readonly<AppRegistration>) {
   return {
     appId: a.appId,
     tenantId: a.tenantId,

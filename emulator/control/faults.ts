@@ -10,11 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 /** What a fault does. */
-export const FAULT_KINDS = ['http-500', 'http-503', 'temporarily_unavailable', 'delay', 'drop'] as const;
+const FAULT_KINDS = ['http-500', 'http-503', 'temporarily_unavailable', 'delay', 'drop'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** A fault as posted to the control API. */
-export const faultSpecSchema = z.object({
+const faultSpecSchema = z.object({
   target: z.string().regex(/^[a-z][a-z0-9.-]*$/),
   kind: z.enum(FAULT_KINDS),
   /** How many of the next requests it applies to. */

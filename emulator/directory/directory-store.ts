@@ -239,8 +239,10 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
         claim(`t:${t.id}`, `tenant ${t.id}`);
         for (const d of t.domains) claim(`d:${d}`, `domain ${d}`);
       }
-      for (const u of this.users.values())
-        (claim(`u:${u.id}`, `user ${u.id}`), claim(`upn:${u.userPrincipalName}`, `UPN ${u.userPrincipalName}`));
+      for (const u of this.users.values()) {
+        claim(`u:${u.id}`, `user ${u.id}`);
+        claim(`upn:${u.userPrincipalName}`, `UPN ${u.userPrincipalName}`);
+      }
       for (const a of this.apps.values()) claim(`a:${a.appId}`, `app ${a.appId}`);
       for (const m of this.mailboxes.values())
         for (const addr of [m.address, ...m.aliases]) claim(`m:${addr}`, `address ${addr}`);
@@ -248,8 +250,10 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
     for (const s of states) {
       claim(`t:${s.tenant.id}`, `tenant ${s.tenant.id}`);
       for (const d of s.tenant.domains) claim(`d:${d}`, `domain ${d}`);
-      for (const u of s.users)
-        (claim(`u:${u.id}`, `user ${u.id}`), claim(`upn:${u.userPrincipalName}`, `UPN ${u.userPrincipalName}`));
+      for (const u of s.users) {
+        claim(`u:${u.id}`, `user ${u.id}`);
+        claim(`upn:${u.userPrincipalName}`, `UPN ${u.userPrincipalName}`);
+      }
       for (const a of s.apps) claim(`a:${a.appId}`, `app ${a.appId}`);
       for (const m of s.mailboxes) for (const addr of [m.address, ...m.aliases]) claim(`m:${addr}`, `address ${addr}`);
     }

@@ -400,7 +400,7 @@ export class Directory extends DirectoryStore {
 }
 
 /** A client secret value in the portal's style: 40 characters with a `~`. */
-export function generateSecretValue(): string {
+function generateSecretValue(): string {
   const body = randomBytes(30).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36);
   return `${body.slice(0, 3)}8Q~${body.slice(3)}`;
 }

@@ -64,7 +64,7 @@ export const EXCHANGE: Resource = {
 };
 
 /** @see https://learn.microsoft.com/graph/permissions-reference */
-export const GRAPH: Resource = {
+const GRAPH: Resource = {
   id: 'graph',
   appId: '00000003-0000-0000-c000-000000000000',
   displayName: 'Microsoft Graph',
@@ -89,7 +89,7 @@ export const GRAPH: Resource = {
 export const RESOURCES: readonly Resource[] = [EXCHANGE, GRAPH];
 
 /** The OpenID Connect scopes, which name no resource. */
-export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 export type OidcScope = (typeof OIDC_SCOPES)[number];
 
 /** A parsed scope. `name` is canonical spelling; `.default` stands for "all configured". */
@@ -105,7 +105,7 @@ export function resourceById(id: ResourceId): Resource {
 }
 
 function findIdentifier(prefix: string): Resource | undefined {
-  const normalized = prefix.toLowerCase().replace(/\/+$/, '');
+  const normalized = prefix.toLowerCase().replace(/(?<!\/)\/+$/, '');
   return RESOURCES.find((r) => r.identifiers.includes(normalized));
 }
 

@@ -12,7 +12,7 @@ const guid = z.guid();
 const isoDate = z.iso.datetime({ offset: true });
 
 /** Mailbox settings of a user's own mailbox, as `Set-CASMailbox` would change them. */
-export const userMailboxSeedSchema = z.object({
+const userMailboxSeedSchema = z.object({
   imapEnabled: z.boolean().default(true),
   /** `null` (or absent) follows the tenant default (`Set-TransportConfig`). */
   smtpAuthEnabled: z.boolean().nullable().default(null),
@@ -42,7 +42,7 @@ export const userSeedSchema = z.object({
     .default({ imapEnabled: true, smtpAuthEnabled: null, aliases: [] }),
 });
 
-export const secretSeedSchema = z.object({
+const secretSeedSchema = z.object({
   id: guid,
   /** The secret's value, what the client sends as `client_secret`. */
   value: z.string().min(8),
@@ -77,7 +77,7 @@ export const appSeedSchema = z.object({
   adminConsentGranted: z.boolean().default(false),
 });
 
-export const consentSeedSchema = z.object({
+const consentSeedSchema = z.object({
   appId: guid,
   /** UPN or object id of the consenting user; absent = admin consent for every user. */
   user: z.string().optional(),

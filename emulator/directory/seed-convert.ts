@@ -22,7 +22,7 @@ export function secretHint(value: string): string {
 }
 
 /** A seed secret → model. */
-export function toSecret(seed: SecretSeed): ClientSecret {
+function toSecret(seed: SecretSeed): ClientSecret {
   return {
     id: seed.id.toLowerCase(),
     value: seed.value,

@@ -155,7 +155,7 @@ export class MailRouter {
 }
 
 /** Removes Bcc header fields (with their continuation lines) from a message's header. */
-export function stripBcc(content: MessageContent): MessageContent {
+function stripBcc(content: MessageContent): MessageContent {
   const structure = content.structure;
   if (!structure.headers.some((field) => field.key === 'bcc')) return content;
   const header = content.raw.toString('latin1', 0, structure.bodyStart);

@@ -333,7 +333,7 @@ function normalizeName(name: string): string {
 }
 
 function validateName(name: string): string {
-  const clean = name.replace(/\/+$/, '');
+  const clean = name.replace(/(?<!\/)\/+$/, '');
   if (clean === '' || clean.startsWith('/') || clean.includes('//') || /[\x00-\x1f]/.test(clean)) {
     throw new MailStoreError('invalid-name', `${name} is not a valid folder name`);
   }

@@ -17,8 +17,3 @@ const CANONICAL = new Map<string, MessageFlag>(EXCHANGE_FLAGS.map((flag) => [fla
 export function canonicalFlag(flag: string): MessageFlag | undefined {
   return CANONICAL.get(flag.toLowerCase());
 }
-
-/** Type guard for flags Exchange stores. */
-export function isMessageFlag(flag: string): flag is MessageFlag {
-  return CANONICAL.has(flag.toLowerCase()) && CANONICAL.get(flag.toLowerCase()) === flag;
-}

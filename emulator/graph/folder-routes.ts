@@ -17,7 +17,7 @@ import { displayNameOf, type FolderRef, type GraphMailbox } from './graph-mailbo
 import { DEFAULT_PAGE_SIZE, pagingSchema, queryOptions } from './odata-query.js';
 
 /** Graph's mailFolder resource. */
-export function presentFolder(mailbox: GraphMailbox, ref: FolderRef): Record<string, unknown> {
+function presentFolder(mailbox: GraphMailbox, ref: FolderRef): Record<string, unknown> {
   if (ref.kind === 'root') {
     const top = mailbox.childrenOf(ref);
     return {

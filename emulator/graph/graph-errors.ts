@@ -180,12 +180,12 @@ export function setGraphHeaders(reply: FastifyReply, ids: GraphRequestIds): void
 }
 
 /** `2024-01-15T10:20:30`: the `innerError.date` format (UTC, seconds, no zone designator). */
-export function innerErrorDate(at: Date): string {
+function innerErrorDate(at: Date): string {
   return at.toISOString().slice(0, 19);
 }
 
 /** The JSON body of a Graph error. */
-export function graphErrorBody(error: GraphError, ids: GraphRequestIds, at: Date): { error: Record<string, unknown> } {
+function graphErrorBody(error: GraphError, ids: GraphRequestIds, at: Date): { error: Record<string, unknown> } {
   return {
     error: {
       code: error.code,

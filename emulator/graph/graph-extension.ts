@@ -34,7 +34,7 @@ export interface GraphExtension extends EmulatorExtension {
 }
 
 /** Builds the Graph extension over an Exchange service. */
-export function createGraphExtension(
+function createGraphExtension(
   core: EmulatorCore,
   exchange: ExchangeService,
   options: GraphExtensionOptions = {},

@@ -53,7 +53,7 @@ function decode(raw: string): string {
 }
 
 /** Splits a path (after `/v1.0/`) into segments. */
-export function segmentsOf(path: string): Segment[] {
+function segmentsOf(path: string): Segment[] {
   return path
     .split('/')
     .filter((s) => s !== '')

@@ -40,7 +40,7 @@ import {
 import { replyToMessage, sendMail } from './send-routes.js';
 
 /** The path prefix of the emulated API. */
-export const GRAPH_PREFIX = '/v1.0';
+const GRAPH_PREFIX = '/v1.0';
 
 /** Large enough for a sendMail with attachments (Graph takes up to 4 MB inline, MIME up to 150 MB). */
 const BODY_LIMIT = 160 * 1024 * 1024;

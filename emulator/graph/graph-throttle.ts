@@ -71,7 +71,7 @@ export function takeGraphFault(faults: FaultInjector): FaultEffect {
 }
 
 /** The effect of one fault on a Graph call. */
-export function effectOf(fault: Fault): FaultEffect {
+function effectOf(fault: Fault): FaultEffect {
   switch (fault.kind) {
     case 'delay':
       return { kind: 'delay', ms: fault.delayMs };

@@ -50,7 +50,7 @@ const attachmentSchema = z.object({
 const headerSchema = z.object({ name: z.string().min(1), value: z.string() });
 
 /** The writable message properties a send or reply request may carry. */
-export const messageInputSchema = z.object({
+const messageInputSchema = z.object({
   subject: z.string().optional(),
   body: bodySchema.optional(),
   toRecipients: z.array(recipientSchema).optional(),

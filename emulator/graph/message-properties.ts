@@ -7,7 +7,7 @@
  */
 
 /** Every message property, in the order Graph writes them. */
-export const MESSAGE_PROPERTIES = [
+const MESSAGE_PROPERTIES = [
   'id',
   'createdDateTime',
   'lastModifiedDateTime',

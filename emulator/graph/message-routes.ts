@@ -28,7 +28,7 @@ import { noteModified, parsedOf, presentAttachment, presentMessage, receivedSeco
 import { parseMessageQuery, parsePrefer, type FilterTerm, type MessageQuery, type OrderTerm } from './odata-query.js';
 
 /** `Prefer: outlook.body-content-type="text"`, and the Preference-Applied header it earns. */
-export function bodyPreference(call: GraphCall): { bodyText: boolean; headers: Record<string, string> | undefined } {
+function bodyPreference(call: GraphCall): { bodyText: boolean; headers: Record<string, string> | undefined } {
   const { bodyText } = parsePrefer(call.headers.prefer);
   return { bodyText, headers: bodyText ? { 'preference-applied': 'outlook.body-content-type="text"' } : undefined };
 }
@@ -69,7 +69,7 @@ function matches(located: LocatedMessage, term: FilterTerm, sentCache: Map<Store
 }
 
 /** Filters and sorts messages as the query says (default: newest received first). */
-export function selectMessages(
+function selectMessages(
   messages: readonly LocatedMessage[],
   query: Pick<MessageQuery, 'filter' | 'orderBy'>,
 ): LocatedMessage[] {

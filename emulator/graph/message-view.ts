@@ -91,12 +91,12 @@ export function recipientsOf(value: AddressObject | AddressObject[] | undefined)
 }
 
 /** Whether an attachment is inline content (an embedded image) rather than a file. */
-export function isInlineAttachment(attachment: Attachment): boolean {
+function isInlineAttachment(attachment: Attachment): boolean {
   return attachment.related === true || (attachment.contentDisposition === 'inline' && attachment.cid !== undefined);
 }
 
 /** The name Graph shows for an attachment. */
-export function attachmentName(attachment: Attachment, index: number): string {
+function attachmentName(attachment: Attachment, index: number): string {
   if (attachment.filename !== undefined && attachment.filename !== '') return attachment.filename;
   return attachment.contentType === 'message/rfc822'
     ? `Untitled attachment ${String(index + 1).padStart(5, '0')}.eml`

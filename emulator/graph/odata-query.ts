@@ -17,7 +17,7 @@ import { canonicalProperty, type MessageProperty } from './message-properties.js
 /** Properties the emulator can filter and sort on. */
 export type QueryProperty = 'receivedDateTime' | 'sentDateTime' | 'isRead';
 /** The comparison operators `$filter` takes. */
-export const COMPARISON_OPERATORS = ['eq', 'ne', 'ge', 'gt', 'le', 'lt'] as const;
+const COMPARISON_OPERATORS = ['eq', 'ne', 'ge', 'gt', 'le', 'lt'] as const;
 export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
 
 /** One `prop op value` term of `$filter`. */
@@ -49,7 +49,7 @@ export interface MessageQuery {
 
 /** Graph's default page of messages, and the largest `$top`. @see https://learn.microsoft.com/graph/api/user-list-messages */
 export const DEFAULT_PAGE_SIZE = 10;
-export const MAX_PAGE_SIZE = 1000;
+const MAX_PAGE_SIZE = 1000;
 
 const OPERATOR_NAMES: Record<ComparisonOperator, string> = {
   eq: 'Equal',
@@ -131,7 +131,7 @@ function validated(options: Map<string, string>): z.infer<typeof rawQuerySchema>
 }
 
 /** Parses `$select`: canonical names; an unknown one is Graph's RequestBroker--ParseUri error. */
-export function parseSelect(raw: string | undefined): MessageProperty[] | undefined {
+function parseSelect(raw: string | undefined): MessageProperty[] | undefined {
   if (raw === undefined) return undefined;
   const names: MessageProperty[] = [];
   for (const item of raw.split(',').map((s) => s.trim())) {
@@ -143,7 +143,7 @@ export function parseSelect(raw: string | undefined): MessageProperty[] | undefi
   return names;
 }
 
-const TERM = /^([A-Za-z/]+)\s+(eq|ne|ge|gt|le|lt)\s+(.+)$/i;
+const TERM = /^([a-z/]+)\s+(eq|ne|ge|gt|le|lt)\s+(\S.*)$/i;
 const DATE_LITERAL = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 function operatorOf(raw: string): ComparisonOperator {
@@ -184,7 +184,7 @@ export function parseFilter(raw: string | undefined): FilterTerm[] {
   if (raw === undefined || raw.trim() === '') return [];
   if (/[()]/.test(raw) || /\sor\s/i.test(raw))
     throw graphErrors.invalidQuery(`The emulator supports only 'and' of simple comparisons in $filter: ${raw}`);
-  return raw.split(/\s+and\s+/i).map(parseTerm);
+  return raw.split(/(?<!\s)\s+and\s+/i).map(parseTerm);
 }
 
 /** Parses `$orderby`: `prop [asc|desc]`, comma-separated. */

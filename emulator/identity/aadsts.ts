@@ -43,7 +43,7 @@ interface Definition {
 }
 
 /** The catalogue; `{name}` placeholders are filled from the params. */
-export const AADSTS = {
+const AADSTS = {
   50000: {
     error: 'server_error',
     status: 500,
@@ -221,7 +221,7 @@ export class AadstsError extends Error {
   constructor(code: AadstsCode, params: Record<string, string> = {}, overrides: AadstsOverrides = {}) {
     const def: Definition = AADSTS[code];
     const text = (overrides.text ?? def.text).replace(
-      /\{([^}]+)\}/g,
+      /\{([^{}]+)\}/g,
       (whole, name: string) => params[name] ?? (name === 'EUII Hidden' ? whole : `{${name}}`),
     );
     super(`AADSTS${code}: ${text}`);

@@ -150,7 +150,7 @@ async function handleAuthorize(
   const target = {
     redirectUri,
     responseMode: responseModeOf(params.response_mode),
-    state: params.state?.replace(/<[^>]*>/g, ''),
+    state: params.state?.replace(/<[^<>]*>/g, ''),
   };
   try {
     if (params.response_type !== 'code') throw aadsts(700054, { responseType: params.response_type ?? '' });

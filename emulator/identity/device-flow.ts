@@ -29,7 +29,7 @@ function newUserCode(): string {
 }
 
 /** Normalises what a person typed: case, spaces and dashes do not matter. */
-export function normalizeUserCode(input: string): string {
+function normalizeUserCode(input: string): string {
   return input.toUpperCase().replace(/[\s-]/g, '');
 }
 

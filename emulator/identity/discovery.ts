@@ -16,7 +16,7 @@ import type { IntrospectAccessToken } from './introspect.js';
 import { resolveTenantSegment, v2Issuer, type TenantSegment } from './tenant-segment.js';
 
 /** The discovery document of a tenant segment, as Microsoft serves it. */
-export function openIdConfiguration(baseUrl: string, segment: TenantSegment): Record<string, unknown> {
+function openIdConfiguration(baseUrl: string, segment: TenantSegment): Record<string, unknown> {
   const path = segment.kind === 'tenant' ? segment.tenant.id : segment.segment;
   const issuer = segment.kind === 'tenant' ? v2Issuer(baseUrl, segment.tenant.id) : `${baseUrl}/{tenantid}/v2.0`;
   const base = `${baseUrl}/${path}`;

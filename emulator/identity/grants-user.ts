@@ -35,12 +35,12 @@ export function required(params: Record<string, string>, name: string): string {
 }
 
 /** The client-auth mode of a redirect platform. */
-export function authModeOf(platform: RedirectPlatform | ClientType): ClientAuthMode {
+function authModeOf(platform: RedirectPlatform | ClientType): ClientAuthMode {
   return platform === 'web' || platform === 'confidential' ? 'confidential' : 'public';
 }
 
 /** SPA redemption must be cross-origin (AADSTS9002327 without an `Origin` header). */
-export function requireCors(request: FastifyRequest): void {
+function requireCors(request: FastifyRequest): void {
   if (request.headers.origin === undefined) throw aadsts(9002327);
 }
 

@@ -57,7 +57,7 @@ export type IntrospectAccessToken = (token: string) => AccessTokenIntrospection;
 const ISSUER = /^https:\/\/sts\.windows\.net\/([0-9a-f-]{36})\/$/i;
 
 function audienceOf(aud: string): 'exchange' | 'graph' | string {
-  const lower = aud.toLowerCase().replace(/\/+$/, '');
+  const lower = aud.toLowerCase().replace(/(?<!\/)\/+$/, '');
   return RESOURCES.find((r) => r.identifiers.includes(lower))?.id ?? aud;
 }
 

@@ -97,7 +97,7 @@ function decodeSegment(segment: string): Record<string, unknown> | null {
 }
 
 /** Decodes a compact JWT without checking anything (null when it is not one). */
-export function decodeJwt(token: string): VerifiedJwt | null {
+function decodeJwt(token: string): VerifiedJwt | null {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[2] === undefined || parts[2].length === 0) return null;
   const header = decodeSegment(parts[0] ?? '');

@@ -146,7 +146,7 @@ export interface LoginOutcomes {
 }
 
 /** Renders the current step of `tx`, or completes it when nothing is left. */
-export function advance(
+function advance(
   request: FastifyRequest,
   reply: FastifyReply,
   ctx: IdentityContext,

@@ -10,7 +10,7 @@
 import { aadTimestamp, type AadstsError, type RequestIds } from './aadsts.js';
 
 /** Escapes text for HTML content and attribute values. */
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

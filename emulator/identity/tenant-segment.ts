@@ -14,7 +14,7 @@ export type TenantSegment =
   | { kind: 'common' | 'organizations' | 'consumers'; segment: string };
 
 /** The GUID Microsoft uses for personal accounts (`consumers`). */
-export const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
 
 /** Resolves a segment; an unknown tenant → AADSTS90002. */
 export function resolveTenantSegment(directory: DirectoryStore, segment: string): TenantSegment {

@@ -19,7 +19,7 @@ import type { TokenResponseBody } from './issue.js';
 import { resolveTenantSegment } from './tenant-segment.js';
 
 /** The device-code grant type URN. */
-export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 const GRANTS: Record<string, (input: GrantInput) => TokenResponseBody> = {
   authorization_code: authorizationCodeGrant,

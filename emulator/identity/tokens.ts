@@ -14,18 +14,18 @@ import { resourceById, type ResourceId } from '../directory/resources.js';
 import type { IdentityKeys } from './keys.js';
 
 /** `https://sts.windows.net/{tid}/`: the issuer of v1.0 access tokens. */
-export function accessTokenIssuer(tenantId: string): string {
+function accessTokenIssuer(tenantId: string): string {
   return `https://sts.windows.net/${tenantId}/`;
 }
 
 /** A GUID derived from its inputs (stable service-principal ids, session ids). */
-export function deterministicGuid(...parts: string[]): string {
+function deterministicGuid(...parts: string[]): string {
   const h = createHash('sha256').update(parts.join('|')).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** The object id of an app's service principal in a tenant. */
-export function servicePrincipalId(tenantId: string, appId: string): string {
+function servicePrincipalId(tenantId: string, appId: string): string {
   return deterministicGuid('sp', tenantId, appId);
 }
 

@@ -81,12 +81,12 @@ function parseItem(token: ImapToken): FetchItem {
 
 function parseSection(text: string): Pick<SectionItem, 'path' | 'specifier' | 'fields'> {
   const trimmed = text.trim();
-  const head = /^((?:\d+\.)*\d+)?\.?([A-Za-z.]*)\s*(.*)$/s.exec(trimmed);
+  const head = /^((?:\d+\.)*\d+)?\.?([A-Za-z.]*)\s*/.exec(trimmed);
   if (!head) throw new ArgumentError('bad section');
   const path = head[1] ? head[1].split('.').map(Number) : [];
   if (path.some((n) => n === 0)) throw new ArgumentError('bad part number');
   const specifier = (head[2] ?? '').toUpperCase();
-  const rest = head[3] ?? '';
+  const rest = trimmed.slice(head[0].length);
   switch (specifier) {
     case '':
       if (rest !== '') throw new ArgumentError('bad section');
@@ -172,7 +172,7 @@ function messageSection(raw: Buffer, message: MimePart, item: SectionItem): Buff
 }
 
 /** Part `path` of a message: a non-multipart message is its own part 1; message/rfc822 parts are entered. */
-export function resolvePart(root: MimePart, path: readonly number[]): MimePart | undefined {
+function resolvePart(root: MimePart, path: readonly number[]): MimePart | undefined {
   let entity: MimePart | undefined = root;
   for (const n of path) {
     if (!entity) return undefined;

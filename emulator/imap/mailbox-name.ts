@@ -21,7 +21,10 @@ export function encodeMailboxName(name: string): string {
   const flush = (): void => {
     if (run === '') return;
     const bytes = Buffer.from(run, 'utf16le').swap16();
-    out += `&${bytes.toString('base64').replace(/=+$/, '').replace(/\//g, ',')}-`;
+    out += `&${bytes
+      .toString('base64')
+      .replace(/(?<!=)=+$/, '')
+      .replace(/\//g, ',')}-`;
     run = '';
   };
   for (const ch of name) {

@@ -7,12 +7,12 @@
  */
 
 /** `Sun, 23 Nov 2025 11:12:20 +0000`, the date form of Exchange's greeting. */
-export function greetingDate(epochMs: number): string {
+function greetingDate(epochMs: number): string {
   return new Date(epochMs).toUTCString().replace('GMT', '+0000');
 }
 
 /** Exchange's diagnostic id: 16 upper-case hex digits. */
-export function diagnosticId(): string {
+function diagnosticId(): string {
   return Array.from({ length: 16 }, () => '0123456789ABCDEF'[Math.floor(Math.random() * 16)]).join('');
 }
 

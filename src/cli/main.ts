@@ -13,7 +13,7 @@ import { registerWebhookCommands } from './commands/webhooks.js';
 import { VERSION } from './runtime.js';
 
 /** The `postern` command line; the composition root that wires config → store → services → http. */
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('postern')
     .description('Email channel server for Microsoft 365 mailboxes with Modern Authentication')
     .version(VERSION)
@@ -31,7 +31,7 @@ export function buildProgram(): Command {
 }
 
 /** Prints an error as a person can act on it: code, message, remedy. Never a stack for known errors. */
-export function reportError(error: unknown): number {
+function reportError(error: unknown): number {
   if (isPosternError(error)) {
     process.stderr.write(`Error ${error.code}: ${error.message}\n`);
     if (error.remedy !== undefined) process.stderr.write(`What to do: ${error.remedy}\n`);

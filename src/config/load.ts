@@ -180,5 +180,6 @@ function redactValue(key: ConfigKey, value: string): string {
 function formatValue(value: unknown): string {
   if (value === undefined) return '(unset)';
   if (Array.isArray(value)) return value.join(',');
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- config values are strings, numbers and booleans
   return String(value);
 }

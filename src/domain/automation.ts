@@ -43,7 +43,7 @@ export interface AutomationVerdict {
 
 const BOUNCE_SENDERS = /^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|microsoftexchange[0-9a-f]*)@/i;
 const AUTO_REPLY_SUBJECTS =
-  /^\s*(automatic reply|auto(?:matic)?[- ]?reply|autoreply|out of (?:the )?office|abwesenheitsnotiz|risposta automatica|réponse automatique|respuesta automática)\s*[:：]/i;
+  /^\s*(auto(?:matic)?[- ]?reply|out of (?:the )?office|abwesenheitsnotiz|risposta automatica|réponse automatique|respuesta automática)\s*[:：]/i;
 const BOUNCE_SUBJECTS =
   /^\s*(undeliverable|undelivered mail returned to sender|delivery status notification \((?:failure|delay)\)|mail delivery failed|returned mail|unzustellbar|non remis|non recapitabile)\b/i;
 const SUPPRESS_VALUES = new Set(['all', 'oof', 'autoreply']);

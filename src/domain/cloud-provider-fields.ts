@@ -10,12 +10,12 @@ import { z } from 'zod';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
-export const applicationId = z
+const applicationId = z
   .string()
   .trim()
   .regex(GUID, 'must be the Application (client) ID, a GUID such as 5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a01');
 
-export const tenantId = z
+const tenantId = z
   .string()
   .trim()
   .refine(
@@ -26,7 +26,7 @@ export const tenantId = z
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Microsoft accepts http redirect URIs only for localhost. */
-export const redirectUri = z
+const redirectUri = z
   .string()
   .trim()
   .refine((value) => {
@@ -38,12 +38,12 @@ export const redirectUri = z
     }
   }, 'must be an absolute https:// URL (http:// is allowed only for localhost)');
 
-export const authorityUrl = z
+const authorityUrl = z
   .string()
   .trim()
   .refine((value) => /^https:\/\/[^/\s]+/i.test(value), 'must be an https:// URL such as https://login.example.com');
 
-export const secretExpiry = z
+const secretExpiry = z
   .string()
   .trim()
   .refine((value) => !Number.isNaN(Date.parse(value)), 'must be a date such as 2027-06-30')

@@ -16,7 +16,7 @@ const MAX_ID_LENGTH = 998;
 /** References kept for threading: the root and the most recent ones. */
 export const MAX_REFERENCES = 100;
 /** The domain of synthetic ids: `.invalid` can never be a real host (RFC 2606 §2). */
-export const SYNTHETIC_ID_DOMAIN = 'synthetic.postern.invalid';
+const SYNTHETIC_ID_DOMAIN = 'synthetic.postern.invalid';
 
 /**
  * The canonical form of one Message-ID header value, or undefined when there is no usable id.

@@ -46,7 +46,7 @@ export function checkOutboundAddress(input: AddressInput): AddressCheck {
   if ([...name].length > MAX_NAME) return fail(`the name must be at most ${MAX_NAME} characters`);
   const text = raw.trim();
   if (text === '') return fail('is empty');
-  if (/[\s<>()\[\]\\,;:"]/.test(text))
+  if (/[\s<>()[\]\\,;:"]/.test(text))
     return fail(`"${text}" must be a plain address such as name@example.com, without spaces, brackets or quotes`);
   const at = text.lastIndexOf('@');
   if (at <= 0 || at === text.length - 1) return fail(`"${text}" must be an address such as name@example.com`);

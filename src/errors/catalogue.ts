@@ -168,7 +168,3 @@ export const CATALOGUE: Readonly<Record<ErrorCode, CatalogueEntry>> = entries;
 
 /** Codes that once existed and must never be given a new meaning. */
 export const RETIRED_CODES: readonly string[] = [];
-
-export function isErrorCode(value: string): value is ErrorCode {
-  return Object.hasOwn(CATALOGUE, value);
-}

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { PosternError } from './postern-error.js';
 
 /** A zod failure as the catalogue's VALIDATION_FAILED, naming each field like the API does. */
-export function validationError(error: z.ZodError, where = 'input'): PosternError {
+function validationError(error: z.ZodError, where = 'input'): PosternError {
   const fields = error.issues.map((issue) => ({ field: issue.path.join('.') || where, problem: issue.message }));
   return new PosternError('VALIDATION_FAILED', {
     message: `The ${where} is invalid: ${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')}.`,

@@ -121,12 +121,9 @@ export function formatLogEntry(entry: LogEntry, options: { color?: boolean } = {
   const f = entry.fields;
   const level = entry.level === null ? '?' : (LEVEL_NAMES[entry.level] ?? String(entry.level));
   const key = typeof f.key === 'string' ? f.key : typeof f.accountKey === 'string' ? f.accountKey : undefined;
-  const account =
-    key === undefined
-      ? f.accountId === undefined
-        ? ''
-        : ` [#${String(f.accountId)}]`
-      : ` [${key}${f.accountId === undefined ? '' : `#${String(f.accountId)}`}]`;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a JSON field of any type, as String() shows it
+  const accountId = f.accountId === undefined ? '' : `#${String(f.accountId)}`;
+  const account = key === undefined ? (accountId === '' ? '' : ` [${accountId}]`) : ` [${key}${accountId}]`;
   const component = typeof f.component === 'string' ? ` ${f.component}` : '';
   const rest = Object.entries(f)
     .filter(([name]) => !HEAD_FIELDS.has(name))

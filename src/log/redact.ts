@@ -48,7 +48,7 @@ interface Pattern {
 
 const PATTERNS: Pattern[] = [
   // Authorization headers and XOAUTH2 payloads in clear: "Bearer <token>"
-  { re: /(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi, replace: `$1${REDACTED}` },
+  { re: /(Bearer\s+)[a-z0-9\-._~+/]+=*/gi, replace: `$1${REDACTED}` },
   // Form-encoded secrets (bodies, query strings): client_secret=..., ?code=... — whole names only,
   // so that `imapCode=` or `errorcode=` stay readable.
   {

@@ -1,5 +1,5 @@
 import { PosternError } from '../errors/index.js';
-import { defaultScopes, endpointsOf } from '../providers/microsoft/authority.js';
+import { defaultScopes } from '../providers/microsoft/authority.js';
 import type { MicrosoftIdentity, ProviderConnection } from '../providers/microsoft/identity-client.js';
 import {
   accountsUsingProvider,
@@ -218,10 +218,6 @@ export function connectionOf(provider: ProviderRecord, box: SecretBox): Provider
     clientSecret: openProviderSecret(box, provider),
     redirectUri: provider.redirectUri ?? '',
   };
-}
-
-export function exchangeResourceOf(provider: ProviderRecord): string {
-  return endpointsOf(provider).exchange;
 }
 
 function statusOf(provider: ProviderRecord, states: Record<string, number>): ProviderStatus {

@@ -23,7 +23,7 @@ export interface WebhookPayload {
 }
 
 /** The payload of an event. */
-export function webhookPayload(event: EventRecord): WebhookPayload {
+function webhookPayload(event: EventRecord): WebhookPayload {
   return {
     id: event.id,
     type: event.type,

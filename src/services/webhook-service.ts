@@ -29,7 +29,7 @@ import {
 import { generateWebhookSecret } from './webhook-signature.js';
 
 /** A webhook URL: absolute http(s), without credentials (deliveries are authenticated by their signature). */
-export const webhookUrl = z
+const webhookUrl = z
   .string()
   .trim()
   .max(2048, 'must be at most 2048 characters')
@@ -41,7 +41,7 @@ export const webhookUrl = z
   }, 'must not contain a user name or password: deliveries are authenticated by their Postern-Signature header');
 
 /** Subscription patterns: `message.received`, `account.*`, or `*`. */
-export const eventPatterns = z
+const eventPatterns = z
   .array(
     z
       .string()

@@ -18,7 +18,7 @@ export const SIGNATURE_HEADER = 'Postern-Signature';
 /** The marker that starts every webhook secret (and lets log redaction find one). */
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** The replay window receivers should apply, in seconds. */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 
 /** A new webhook secret: `whsec_` and 32 random bytes in base64url. */
 export function generateWebhookSecret(): string {

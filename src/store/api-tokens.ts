@@ -8,7 +8,7 @@ import { hashToken, randomToken } from './token-hash.js';
 import { toDbTime, toDbTimeOrNull } from './time.js';
 
 /** The marker that starts every Postern API token (and lets secret scanners find leaked ones). */
-export const API_TOKEN_PREFIX = 'pst_';
+const API_TOKEN_PREFIX = 'pst_';
 const DISPLAY_PREFIX_LENGTH = API_TOKEN_PREFIX.length + 6;
 /** Last-used times closer together than this are not written again (one write per minute). */
 const TOUCH_GRANULARITY_MS = 60_000;

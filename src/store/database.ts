@@ -68,7 +68,7 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const SQLITE_PAGE_SIZE = 16_384;
 /** Prepared SQLite statements kept for reuse (kysely prepares every query afresh). */
 const STATEMENT_CACHE_SIZE = 256;
-const PG_INT8_OID = 20;
+const PG_INT8_OID = pg.types.builtins.INT8;
 
 /**
  * Makes the database readable by its owner only, like the key file: creates the main file 0600
@@ -205,7 +205,9 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): K
     connectionTimeoutMillis: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     application_name: 'postern',
     // int8 (counts, UIDs, sizes) as numbers: every int8 Postern stores is below 2^53.
-    types: { getTypeParser: (id, format) => (id === PG_INT8_OID ? Number : pg.types.getTypeParser(id, format)) },
+    types: {
+      getTypeParser: (id, format): unknown => (id === PG_INT8_OID ? Number : pg.types.getTypeParser(id, format)),
+    },
   });
   pool.on('error', (error) => options.onPoolError?.(error));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });

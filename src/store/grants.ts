@@ -162,7 +162,7 @@ export async function findGrantByUpn(
   return byEmail === undefined ? undefined : toGrantRecord(byEmail);
 }
 
-export async function getGrant(db: Database, id: number): Promise<GrantRecord | undefined> {
+async function getGrant(db: Database, id: number): Promise<GrantRecord | undefined> {
   const row = await db.kysely.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
   return row === undefined ? undefined : toGrantRecord(row);
 }

@@ -37,17 +37,6 @@ export async function getCheckpoint(
   return row === undefined ? undefined : toCheckpoint(row);
 }
 
-/** Every checkpoint of an account, by folder. */
-export async function listCheckpoints(db: Database, accountId: number): Promise<MailboxCheckpoint[]> {
-  const rows = await db.kysely
-    .selectFrom('mailbox_checkpoints')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .orderBy('folder')
-    .execute();
-  return rows.map(toCheckpoint);
-}
-
 /**
  * Moves the checkpoint forward to `uid` under `uidValidity`: never backwards under the same
  * UIDVALIDITY (a replay of an older UID leaves it), and to exactly `uid` under a new one.

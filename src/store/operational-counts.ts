@@ -9,15 +9,9 @@ import { summarizeDeliveries } from './webhook-deliveries.js';
 import { countWebhooks } from './webhooks.js';
 
 /** Known values of each state, reported as 0 when absent so that alert rules see them. */
-export const ACCOUNT_STATUSES: readonly AccountStatus[] = [
-  'connected',
-  'connecting',
-  'disconnected',
-  'error',
-  'disabled',
-];
-export const GRANT_STATES: readonly GrantState[] = ['active', 'reauth_required', 'revoked'];
-export const OUTBOX_STATES: readonly OutboxState[] = ['queued', 'sending', 'sent', 'failed', 'cancelled'];
+const ACCOUNT_STATUSES: readonly AccountStatus[] = ['connected', 'connecting', 'disconnected', 'error', 'disabled'];
+const GRANT_STATES: readonly GrantState[] = ['active', 'reauth_required', 'revoked'];
+const OUTBOX_STATES: readonly OutboxState[] = ['queued', 'sending', 'sent', 'failed', 'cancelled'];
 
 /** One reading of the operational state. */
 export interface OperationalCounts {

@@ -173,17 +173,8 @@ export async function setProviderStatus(
     .execute();
 }
 
-export async function getProvider(db: Database, id: number): Promise<ProviderRecord | undefined> {
+async function getProvider(db: Database, id: number): Promise<ProviderRecord | undefined> {
   const row = await db.kysely.selectFrom('cloud_providers').selectAll().where('id', '=', id).executeTakeFirst();
-  return row === undefined ? undefined : toProviderRecord(row);
-}
-
-export async function findProviderByName(db: Database, name: string): Promise<ProviderRecord | undefined> {
-  const row = await db.kysely
-    .selectFrom('cloud_providers')
-    .selectAll()
-    .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
-    .executeTakeFirst();
   return row === undefined ? undefined : toProviderRecord(row);
 }
 

@@ -50,8 +50,3 @@ export function readConstraintViolation(error: unknown): ConstraintViolation | u
   }
   return undefined;
 }
-
-/** True when `error` is a violation of the given kind. */
-export function isConstraintViolation(error: unknown, kind: ConstraintKind): boolean {
-  return readConstraintViolation(error)?.kind === kind;
-}

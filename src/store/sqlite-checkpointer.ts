@@ -23,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** A WAL this large (bytes) that has changed since the last checkpoint is checkpointed. */
-export const CHECKPOINT_TRIGGER_BYTES = 4 * 1024 * 1024;
+const CHECKPOINT_TRIGGER_BYTES = 4 * 1024 * 1024;
 /** How often the WAL's size is looked at (one `stat`). */
 const POLL_MS = 250;
 /** The main connection's own automatic checkpoint, in pages: only when the worker falls far behind. */

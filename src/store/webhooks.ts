@@ -123,7 +123,7 @@ export function openWebhookSecret(box: SecretBox, webhook: { readonly sealedSecr
 }
 
 /** The webhook with this id, if any. */
-export async function getWebhook(db: Database, id: number): Promise<WebhookRecord | undefined> {
+async function getWebhook(db: Database, id: number): Promise<WebhookRecord | undefined> {
   const row = await db.kysely.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
   return row === undefined ? undefined : toWebhookRecord(row);
 }

@@ -309,7 +309,7 @@ export class WebhookDispatcher {
 /** The start of a response body, for the delivery log; the rest is discarded. */
 async function readSnippet(response: Response): Promise<string> {
   if (response.body === null) return '';
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {

@@ -33,7 +33,7 @@ describe('postern demo', () => {
     running.push(cli);
     await cli.waitFor(/Press Ctrl\+C to stop/, 60_000);
     const out = cli.output();
-    const [, caFile] = /CA file (\S+)\)?/.exec(out) ?? [];
+    const [, caFile] = /CA file (\S+)/.exec(out) ?? [];
     expect(caFile).toBeDefined();
     for (const [user, password] of [
       ['admin', 'postern-demo-admin'],

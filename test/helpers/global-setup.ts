@@ -151,5 +151,6 @@ function findFreePort(): Promise<number> {
 
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever was thrown, as String() shows it
   return error === undefined ? 'the server exited before it was ready' : String(error);
 }

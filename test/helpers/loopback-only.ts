@@ -6,7 +6,7 @@ import net from 'node:net';
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
 
-export function isLoopbackHost(host: string | undefined): boolean {
+function isLoopbackHost(host: string | undefined): boolean {
   if (host === undefined || host === '') return true; // Node defaults to localhost
   return LOOPBACK.test(host.replace(/^\[|\]$/g, ''));
 }
@@ -32,4 +32,4 @@ net.Socket.prototype.connect = function patchedConnect(this: net.Socket, ...args
     throw new Error(`Test refused a network connection to ${host}: tests may only reach loopback`);
   }
   return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-} as typeof net.Socket.prototype.connect;
+};

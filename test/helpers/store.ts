@@ -34,7 +34,7 @@ export interface FreshDatabase extends Database {
 
 export type OpenFresh = (options?: FreshDatabaseOptions) => Promise<FreshDatabase>;
 
-export const ENGINES: readonly Engine[] = ['sqlite', 'postgres'];
+const ENGINES: readonly Engine[] = ['sqlite', 'postgres'];
 
 /**
  * Declares `define` once per engine inside `describe(engine)`. Databases opened through the given

@@ -4,7 +4,7 @@
  * reply, IDLE and polling, Junk, the first-sync window, after-fetch actions and their recovery,
  * oversize messages, and Exchange's refusals mapped to catalogue errors.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   countAccountMessages,
   findMessageByMessageId,

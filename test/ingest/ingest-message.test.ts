@@ -2,7 +2,7 @@
  * ingestMessage on both engines: one transaction per message, threading, contacts, flags,
  * idempotency (same position, same Message-ID under a new UIDVALIDITY), oversize headers.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import {
   ingestMessage,
   UNKNOWN_SENDER,

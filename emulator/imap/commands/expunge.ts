@@ -23,7 +23,7 @@ export const expungeCommand: CommandHandler = async (session, command, { uid }) 
 };
 
 /** Expunges (\Deleted among `uids`, or all \Deleted) and writes the untagged EXPUNGE lines. */
-export function expungeAndAnnounce(session: ImapSession, uids?: readonly number[], force = false): void {
+function expungeAndAnnounce(session: ImapSession, uids?: readonly number[], force = false): void {
   const selected = session.selected;
   if (!selected) return;
   // Changes others made are told first, so the sequence numbers below are the client's.

@@ -52,7 +52,7 @@ export const statusCommand: CommandHandler = async (session, command) => {
 /** Creates the folder and any missing parents; `Mailbox already exists.` otherwise. */
 export const createCommand: CommandHandler = async (session, command) => {
   expectCount(command.args, 1);
-  const path = toFolderPath(astring(at(command.args, 0))).replace(/\/+$/, '');
+  const path = toFolderPath(astring(at(command.args, 0))).replace(/(?<!\/)\/+$/, '');
   if (path === '') throw new ArgumentError('empty name');
   const address = mailboxOf(session);
   if (session.store.mailbox(address).byName(path)) return { status: 'NO', text: 'Mailbox already exists.' };

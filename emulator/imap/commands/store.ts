@@ -45,7 +45,7 @@ export const storeCommand: CommandHandler = async (session, command, { uid }) =>
 };
 
 /** A flag list, parenthesized or bare; any flag Exchange does not store is an argument error. */
-export function parseFlags(tokens: readonly ImapToken[]): MessageFlag[] {
+function parseFlags(tokens: readonly ImapToken[]): MessageFlag[] {
   const items = tokens.length === 1 && tokens[0]?.type === 'list' ? tokens[0].items : tokens;
   const flags: MessageFlag[] = [];
   for (const token of items) {

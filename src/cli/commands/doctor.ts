@@ -12,7 +12,7 @@ const COLOUR: Record<Check['result'], string> = {
 };
 
 /** The doctor's report for a terminal: one line per check, evidence and remedy indented. */
-export function formatDiagnosis(diagnosis: Diagnosis, colour: boolean): string[] {
+function formatDiagnosis(diagnosis: Diagnosis, colour: boolean): string[] {
   const paint = (result: Check['result'], text: string): string =>
     colour ? `${COLOUR[result]}${text}\u001b[0m` : text;
   const lines: string[] = [];

@@ -28,7 +28,7 @@ function parsePositive(value: string): number {
 }
 
 /** The lines `postern emulator` prints once it listens. */
-export function describeEmulator(handle: EmulatorHandle): string[] {
+function describeEmulator(handle: EmulatorHandle): string[] {
   const tenants = handle.directory.listTenants();
   const lines = [
     'Postern Microsoft 365 emulator (not Microsoft) is running.',

@@ -5,7 +5,7 @@ import type { Principal } from '../../services/auth-service.js';
 
 export const SESSION_COOKIE = 'postern_session';
 export const CSRF_COOKIE = 'postern_csrf';
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_HEADER = 'x-csrf-token';
 
 /**
  * Who may call a route. Routes under /api default to `admin`: a route is opened to agents, or to

@@ -22,7 +22,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  * details? } }`. Errors outside the catalogue become INTERNAL with a generic message; the original
  * goes to the error log only.
  */
-export function toPosternError(error: unknown): PosternError {
+function toPosternError(error: unknown): PosternError {
   if (isPosternError(error)) return error;
   if (hasZodFastifySchemaValidationErrors(error)) return validationError(error);
   const fastifyError = error as Partial<FastifyError> | undefined;

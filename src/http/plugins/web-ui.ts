@@ -40,7 +40,7 @@ interface StaticFile {
   immutable: boolean;
 }
 
-export const UI_PREFIX = '/ui';
+const UI_PREFIX = '/ui';
 const ASSETS_DIR = 'assets';
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
 
@@ -130,7 +130,7 @@ export function defaultBundleDirectory(): string {
 }
 
 /** Reads every file of the bundle; null when there is no bundle. */
-export function loadBundle(directory: string, publicUrl: string): Map<string, StaticFile> | null {
+function loadBundle(directory: string, publicUrl: string): Map<string, StaticFile> | null {
   if (!fs.existsSync(path.join(directory, 'index.html'))) return null;
   const files = new Map<string, StaticFile>();
   for (const relative of listFiles(directory)) {

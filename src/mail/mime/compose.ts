@@ -124,7 +124,7 @@ export function sanitizeOutgoingHtml(html: string, inline: readonly InlineTarget
   const cidTargets = inline.map((target, index) => ({ contentId: target.contentId, index }));
   const sanitized = sanitizeHtml(html, { cidTargets, allowRemoteImages: true }).html;
   // The sanitizer marks resolved cid: images by position; they go out as cid: again.
-  return sanitized.replace(/data-postern-inline="(\d+)"/g, (whole, position: string) => {
+  return sanitized.replace(/data-postern-inline="(\d+)"/g, (_whole, position: string) => {
     const target = inline[Number(position)];
     return target === undefined ? '' : `src="cid:${escapeAttribute(target.contentId)}"`;
   });

@@ -117,6 +117,13 @@ Content-Disposition: attachment; filename="../secret.pdf"
     );
   });
 
+  it('recovers the address of a malformed From of 20 kB in linear time (the salvage regex once took seconds)', async () => {
+    const started = performance.now();
+    const parsed = await parseMessage(crlf(`From: "${'a '.repeat(10_000)}<broken@example.org\nSubject: s\n\nx\n`));
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(parsed.from.map((f) => f.address)).toEqual(['broken@example.org']);
+  });
+
   it('shows the body of a multipart whose boundary does not match as raw text', async () => {
     const parsed = await parseMessage(
       crlf(

@@ -84,7 +84,7 @@ export interface DeclaredType {
 export function declaredTypes(raw: Buffer): DeclaredType[] {
   const text = raw.toString('latin1');
   const types: DeclaredType[] = [];
-  for (const match of text.matchAll(/^content-type[ \t]*:[ \t]*((?:[^\r\n]*)(?:\r?\n[ \t][^\r\n]*)*)/gim)) {
+  for (const match of text.matchAll(/^content-type[ \t]*:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/gim)) {
     const value = (match[1] ?? '').replace(/\r?\n[ \t]/g, ' ');
     const mediaType = value.split(';')[0]?.trim().toLowerCase() ?? '';
     if (mediaType === '') continue;

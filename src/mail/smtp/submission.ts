@@ -230,11 +230,11 @@ function fingerprintOf(request: SubmissionRequest): string {
 }
 
 function readResponse(error: unknown): string {
-  const response = typeof error === 'object' && error !== null ? Reflect.get(error, 'response') : undefined;
+  const response: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'response') : undefined;
   return typeof response === 'string' ? response : error instanceof Error ? error.message : String(error);
 }
 
 function rejectedAddress(error: unknown): string {
-  const recipient = typeof error === 'object' && error !== null ? Reflect.get(error, 'recipient') : undefined;
+  const recipient: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'recipient') : undefined;
   return typeof recipient === 'string' ? recipient : '';
 }

@@ -248,7 +248,7 @@ function toResult(
 }
 
 /** Errors of openid-client and the network, translated to the catalogue. */
-export function translate(error: unknown): PosternError {
+function translate(error: unknown): PosternError {
   if (isPosternError(error)) return error;
   if (error instanceof oidc.ResponseBodyError) {
     const body = error.cause;

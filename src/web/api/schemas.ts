@@ -19,7 +19,7 @@ export type User = z.infer<typeof user>;
 
 export const session = z.object({ user, csrfToken: z.string() });
 
-export const grant = z.object({
+const grant = z.object({
   id: z.number(),
   upn: nullableString,
   displayName: nullableString,
@@ -84,7 +84,7 @@ export const authenticateReply = z.discriminatedUnion('method', [
 ]);
 export type AuthenticateReply = z.infer<typeof authenticateReply>;
 
-export const event = z.object({
+const event = z.object({
   id: z.number(),
   type: z.string(),
   level: z.string(),
@@ -136,8 +136,6 @@ export interface Page<T> {
   limit: number;
   offset: number;
 }
-
-export const ACCOUNT_STATUSES = ['connected', 'connecting', 'disconnected', 'error', 'disabled'] as const;
 
 export const emailAccount = z.object({
   id: z.number(),
@@ -210,7 +208,7 @@ export type Interaction = z.infer<typeof interaction>;
 export const interactionPage = z.object({ items: z.array(interaction), nextCursor: nullableString });
 export type InteractionPage = z.infer<typeof interactionPage>;
 
-export const attachment = z.object({
+const attachment = z.object({
   id: z.number(),
   filename: nullableString,
   contentType: z.string(),
@@ -221,7 +219,7 @@ export const attachment = z.object({
 });
 export type Attachment = z.infer<typeof attachment>;
 
-export const message = z.object({
+const message = z.object({
   id: z.number(),
   direction: z.enum(['in', 'out']),
   messageId: nullableString,

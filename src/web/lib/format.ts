@@ -18,8 +18,3 @@ export function formatDate(iso: string | null): string {
 export function plural(count: number, one: string, many: string = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
-
-/** The YYYY-MM-DD part of an ISO timestamp, for date inputs. */
-export function dateInputValue(iso: string | null): string {
-  return iso === null ? '' : iso.slice(0, 10);
-}

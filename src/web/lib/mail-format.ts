@@ -1,7 +1,7 @@
 /** How addresses and sizes read in the agent workspace. */
 import type { MailAddress } from '../api/schemas.js';
 
-export function formatAddress(address: MailAddress): string {
+function formatAddress(address: MailAddress): string {
   return address.name === '' || address.name === address.address
     ? address.address
     : `${address.name} <${address.address}>`;

@@ -12,7 +12,7 @@ export interface Badge {
 }
 
 /** Days before expiry from which the secret is flagged (the server warns from the same day). */
-export const SECRET_WARNING_DAYS = 30;
+const SECRET_WARNING_DAYS = 30;
 
 /** The identity of a grant as a person reads it. */
 export function grantIdentity(grant: Grant): string {

@@ -2,7 +2,7 @@
  * The UI's addresses, all under /ui (the OAuth callback sends the browser to
  * /ui/cloud-providers/{id}). Pure: matching a path to a route with its parameters.
  */
-export const BASE = '/ui';
+const BASE = '/ui';
 
 export type RouteName =
   | 'home'

@@ -11,7 +11,7 @@ export async function signIn(page: Page, baseUrl: string, username: string, pass
 }
 
 /** Calls the API as the signed-in browser does: session cookie plus the CSRF header. */
-export async function apiCall(
+async function apiCall(
   context: BrowserContext,
   baseUrl: string,
   method: string,

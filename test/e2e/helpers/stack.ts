@@ -26,7 +26,7 @@ export interface Stack {
 }
 
 /** Fails clearly when the UI bundle has not been built (npm test builds it first). */
-export function requireBundle(): void {
+function requireBundle(): void {
   const index = path.join(defaultBundleDirectory(), 'index.html');
   if (!fs.existsSync(index)) throw new Error(`${index} is missing: run "npm run build" first (npm test does).`);
 }

@@ -75,7 +75,7 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
 }
 
 /** Adapts the CA-trusting fetch to openid-client's `customFetch` signature. */
-export function openidFetch(caFetch: CaFetch): client.CustomFetch {
+function openidFetch(caFetch: CaFetch): client.CustomFetch {
   return (url, options) => {
     const body = options.body;
     if (body instanceof ReadableStream) throw new Error('streamed bodies are not used by these tests');
@@ -104,7 +104,7 @@ export async function discover(
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Microsoft's token-endpoint error body: exactly these keys (`suberror` optional). */
-export const aadErrorSchema = z
+const aadErrorSchema = z
   .object({
     error: z.string(),
     error_description: z.string(),

@@ -13,7 +13,7 @@ import {
 } from '../../../emulator/exchange/access-policy.js';
 import type { ExchangeClock } from '../../../emulator/exchange/exchange-clock.js';
 
-export const TENANT_ID = '4b2e3c1d-0000-4000-8000-00000000c0de';
+const TENANT_ID = '4b2e3c1d-0000-4000-8000-00000000c0de';
 
 export interface MutableMailbox {
   address: string;

@@ -153,7 +153,7 @@ export function collection(response: GraphResponse): z.infer<typeof messageListS
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Graph's error body: exactly `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`. */
-export const graphErrorSchema = z
+const graphErrorSchema = z
   .object({
     error: z
       .object({

@@ -18,7 +18,7 @@ const commaList = z.union([z.string(), z.array(z.string())]).transform((value) =
     .filter((part) => part !== ''),
 );
 
-export const eventsQuery = z.object({
+const eventsQuery = z.object({
   scope: z.enum(SCOPES).optional().describe('What the events are about.'),
   scopeId: z.coerce
     .number()
@@ -52,7 +52,7 @@ export const eventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(LIMITS.eventPageSizeMax).default(LIMITS.pageSizeDefault),
 });
 
-export const eventReply = z.object({
+const eventReply = z.object({
   id: z.number().int(),
   type: z.string(),
   level: z.enum(LEVELS),
@@ -64,7 +64,7 @@ export const eventReply = z.object({
 });
 
 /** An event as the API shows it. */
-export function presentEvent(event: EventRecord): z.infer<typeof eventReply> {
+function presentEvent(event: EventRecord): z.infer<typeof eventReply> {
   return {
     id: event.id,
     type: event.type,

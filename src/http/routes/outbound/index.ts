@@ -12,7 +12,7 @@ const TAGS = ['messages'];
  * Send requests carry attachments as base64 in JSON: room for a 35 MB message (Exchange Online's
  * default maximum) once encoded, more than the API's default body limit.
  */
-export const SEND_BODY_LIMIT_BYTES = 52 * 1024 * 1024;
+const SEND_BODY_LIMIT_BYTES = 52 * 1024 * 1024;
 
 const IDEMPOTENCY_HEADER = 'idempotency-key';
 

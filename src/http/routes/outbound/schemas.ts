@@ -5,7 +5,7 @@ import { z } from 'zod';
  * (RFC 5322 addr-spec with IDN, see domain/outbound-address.ts) so that every refusal names its
  * field the same way; here only their shape is.
  */
-export const addressInput = z.union([
+const addressInput = z.union([
   z.string().max(320, 'must be at most 320 characters'),
   z.object({
     name: z.string().max(256, 'must be at most 256 characters').nullable().optional(),
@@ -15,7 +15,7 @@ export const addressInput = z.union([
 
 const addressList = z.array(addressInput).max(1000, 'may hold at most 1000 addresses');
 
-export const attachmentInput = z.object({
+const attachmentInput = z.object({
   filename: z.string().max(255, 'must be at most 255 characters'),
   contentType: z.string().max(255).nullable().optional(),
   contentBase64: z.string(),
