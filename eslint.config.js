@@ -63,10 +63,6 @@ const TEMPORARY_ALLOWLIST = {
   ],
   // kysely queries (`db.kysely…`) outside src/store.
   queries: [
-    'src/services/access-token-service.ts',
-    'src/services/provider-service.ts',
-    'src/services/send-service.ts',
-    'src/services/sign-in-service.ts',
     'src/workers/token-keeper.ts',
   ],
 };

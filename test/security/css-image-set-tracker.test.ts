@@ -48,7 +48,7 @@ describe('CSS image-set tracker', () => {
   ])('%s loads nothing', (_name, style) => {
     const { html } = sanitizeHtml(`<p style="${style.replaceAll('"', '&quot;')}">x</p>`);
     for (const kept of styles(html)) {
-      expect(kept).not.toMatch(/\(|\\|@|\/\/|127\.0\.0\.1/);
+      expect(kept).not.toMatch(/[(\\@]|\/\/|127\.0\.0\.1/);
     }
     expect(html).not.toContain('127.0.0.1');
   });

@@ -36,7 +36,8 @@ const VOID_ELEMENTS = new Set([
 
 /** `html` with nesting beyond `maxDepth` flattened; the same string when it nests less. */
 export function flattenDeepNesting(html: string, maxDepth = MAX_HTML_DEPTH): string {
-  const tags = /<(\/?)([A-Za-z][A-Za-z0-9:-]*)[^<>]*>|<!--/g;
+  // The lookahead ends the name where it ends, so `[^<>]*` never trades characters with it.
+  const tags = /<(\/?)([A-Za-z][A-Za-z0-9:-]*)(?![A-Za-z0-9:-])[^<>]*>|<!--/g;
   const kept: string[] = [];
   let depth = 0;
   let copiedTo = 0;
