@@ -42,7 +42,7 @@ export async function startOutbound(options: OutboxDispatcherOptions = {}): Prom
   const outbound = runtime.services.outbound;
   const app = pair.postern.app;
   const dispatcher = new OutboxDispatcher(
-    runtime.db,
+    outbound.dispatch,
     outbound.delivery,
     runtime.log.logger.child({ component: 'outbox' }),
     { pollIntervalMs: 20, ...options },

@@ -12,7 +12,6 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutboundServices } from '../../src/services/outbound-services.js';
 import { openDatabase, updateSendingSettings, type Database } from '../../src/store/index.js';
 import { CLI } from '../helpers/cli.js';
 import { authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
@@ -84,13 +83,7 @@ beforeAll(async () => {
   const { runtime } = pair.postern;
   // The per-minute limit has its own test; here the 200 messages leave as fast as 3 at a time allow.
   await updateSendingSettings(runtime.db, accountId, { sendPerMinute: 10_000 });
-  const outbound = createOutboundServices({
-    db: runtime.db,
-    box: runtime.box,
-    logger: runtime.log.logger,
-    accounts: runtime.services.accounts,
-    accessTokens: runtime.services.accessTokens,
-  });
+  const { outbound } = runtime.services;
   const admin = { viewer: { userId: 1, role: 'admin' as const } };
   for (let i = 0; i < MESSAGES; i += 1)
     await outbound.send.send(admin, accountId, {
