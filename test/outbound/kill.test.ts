@@ -4,9 +4,8 @@
  * saw a message twice only if it was in flight (claimed, `sending`) at the kill. The test reports
  * how many it saw twice.
  *
- * The child is the built `postern start --roles worker` once the composition root starts the
- * dispatcher; until then it is `fixtures/dispatcher-child.mjs`, which composes the same pieces
- * from `dist/` (run `npm run build` first; `npm test` does).
+ * The child is the built `postern start --roles worker` (run `npm run build` first; `npm test`
+ * does).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,19 +19,15 @@ import { until } from '../helpers/until.js';
 
 const MESSAGES = 200;
 const DIST = path.resolve(import.meta.dirname, '../../dist');
-const FIXTURE = path.resolve(import.meta.dirname, 'fixtures/dispatcher-child.mjs');
 
 let pair: Pair;
 let dataDir: string;
 let accountId: number;
 const children: ChildProcessWithoutNullStreams[] = [];
 
-/** The worker process: the real CLI when it starts the dispatcher, else the fixture. */
+/** The worker process: the real CLI with the worker role. */
 function startWorker(): ChildProcessWithoutNullStreams {
-  const startJs = path.join(DIST, 'src/cli/commands/start.js');
-  const wired = fs.existsSync(startJs) && fs.readFileSync(startJs, 'utf8').includes('OutboxDispatcher');
-  const args = wired ? [CLI, 'start', '--roles', 'worker'] : [FIXTURE];
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [CLI, 'start', '--roles', 'worker'], {
     env: {
       PATH: process.env.PATH ?? '',
       TZ: 'UTC',
