@@ -23,9 +23,7 @@
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { buildApp } from '../src/http/app.js';
 import type { IngestResult } from '../src/services/ingest-message.js';
-import { MailboxWorkers } from '../src/workers/mailbox-workers.js';
 import { sql } from 'kysely';
 import {
   describeMachine,
@@ -166,7 +164,6 @@ async function main(): Promise<void> {
   );
   const world = await World.start({ mailboxes: ACCOUNTS, senders: SENDERS });
   const side = await openPostern(world.ready);
-  let workers: MailboxWorkers | undefined;
   try {
     const { runtime } = side;
     const created = now();
@@ -174,13 +171,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${ACCOUNTS} accounts created through the account service in ${Math.round(now() - created)} ms\n`,
     );
-    const app = await buildApp({
-      config: runtime.config,
-      logger: runtime.log.logger,
-      services: runtime.services,
-      version: 'bench',
-    });
-    await app.ready();
+    // The composition root's web role, built for inject() rather than listening.
+    const { web } = await runtime.startRoles(['web'], { web: { listen: false, version: 'bench' } });
+    if (web === undefined) throw new Error('the web role did not start');
+    const { app } = web;
     const admin = await runtime.services.users.create({
       username: 'bench-admin',
       role: 'admin',
@@ -192,14 +186,7 @@ async function main(): Promise<void> {
     const worldBefore = await world.stats();
     const before = await memorySnapshot();
     const started = now();
-    workers = new MailboxWorkers(
-      runtime.db,
-      runtime.services.accounts,
-      runtime.services.accessTokens,
-      runtime.log.logger,
-      { onIngested: arrivals.onIngested },
-    );
-    await workers.start();
+    await runtime.startRoles(['mailboxSync'], { mailboxSync: { onIngested: arrivals.onIngested } });
     const connectedMs = await waitFor(
       'every account connected',
       async () => (await countWhere(side, 'connected')) >= ACCOUNTS,
@@ -278,9 +265,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nJSON ${JSON.stringify({ machine, memory, serial: serialFigures, steady: steadyFigures, burst: burstFigures, hold })}\n`,
     );
-    await app.close();
   } finally {
-    await workers?.stop();
+    // The runtime's one shutdown: the mailbox workers, the web role, then the database.
     await side.close();
     await world.stop();
   }

@@ -18,8 +18,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRuntime } from '../src/cli/runtime.js';
-import { createOutboundServices } from '../src/services/outbound-services.js';
-import { OutboxDispatcher } from '../src/workers/outbox-dispatcher.js';
 import { BENCH_CLIENT_ID, BENCH_PASSWORD, BENCH_TENANT_ID, benchUser } from './emulator-protocol.js';
 import type { OutboxBenchReply, OutboxBenchRequest } from './outbox-protocol.js';
 
@@ -121,13 +119,7 @@ async function main(): Promise<void> {
     );
     accountIds.sort((a, b) => a - b);
     const admin = await services.users.create({ username: 'bench', role: 'admin', password: 'a long enough password' });
-    const outbound = createOutboundServices({
-      db,
-      box: runtime.box,
-      logger: runtime.log.logger,
-      accounts: services.accounts,
-      accessTokens: services.accessTokens,
-    });
+    const { outbound } = services;
     const setupMs = performance.now() - setupStarted;
 
     const caller = { viewer: { userId: admin.id, role: 'admin' as const } };
@@ -145,11 +137,11 @@ async function main(): Promise<void> {
     const queueCpuMs = cpuMs(process.cpuUsage(queueCpu));
     process.stdout.write(`queued ${TOTAL} messages on ${ACCOUNTS} accounts in ${(queueMs / 1000).toFixed(1)} s\n`);
 
-    const dispatcher = new OutboxDispatcher(db, outbound.delivery, runtime.log.logger.child({ component: 'outbox' }));
     const before = await emulator.ask({ type: 'stats' });
     const dispatchCpu = process.cpuUsage();
     const started = Date.now();
-    dispatcher.start();
+    // The composition root's outbox role (the dispatcher `postern start` runs).
+    await runtime.startRoles(['outboxDispatch']);
     let sentCount = 0;
     let lastReport = started;
     while (sentCount < TOTAL) {
@@ -167,8 +159,8 @@ async function main(): Promise<void> {
     }
     const dispatchMs = Date.now() - started;
     const cpu = cpuMs(process.cpuUsage(dispatchCpu));
-    await dispatcher.stop();
-    outbound.submitter.close();
+    // Stopped again (a no-op) with everything else by runtime.close() below.
+    await runtime.roles.outboxDispatch?.stop();
     const after = await emulator.ask({ type: 'stats' });
     const log = await emulator.ask({ type: 'sent' });
     if (log.type !== 'sent' || before.type !== 'stats' || after.type !== 'stats') throw new Error('unexpected reply');

@@ -1,7 +1,16 @@
+/**
+ * The composition root. `openRuntime` wires config → logs → secret key → database (migrated) →
+ * services; `runtime.startRoles` starts roles from one table, {@link ROLES}, in its order — the
+ * workers, the metrics listener, then the web — and `runtime.close()` is the one shutdown routine:
+ * every started role in reverse order, then the services' pools, the database and the logs. `postern
+ * start` and `postern demo`, the benchmarks and the tests all compose Postern here.
+ */
 import fs, { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config, type ConfigKey } from '../config/index.js';
 import { createLogger, type LogBundle } from '../log/index.js';
 import { isPosternError } from '../errors/index.js';
+import type { MetricsServer } from '../metrics/index.js';
 import { createServices, type Services } from '../services/index.js';
 import { pendingKeyFile } from '../services/secret-service.js';
 import {
@@ -13,6 +22,12 @@ import {
   SecretBox,
   type Database,
 } from '../store/index.js';
+import type { EventRetention, EventRetentionOptions } from '../workers/event-retention.js';
+import type { MailboxWorkers, MailboxWorkersOptions } from '../workers/mailbox-workers.js';
+import type { OutboxDispatcher, OutboxDispatcherOptions } from '../workers/outbox-dispatcher.js';
+import type { TokenKeeper, TokenKeeperOptions } from '../workers/token-keeper.js';
+import type { WebhookDispatcher, WebhookDispatcherOptions } from '../workers/webhook-dispatcher.js';
+import { Lifecycle } from './lifecycle.js';
 
 /** Everything a command needs, opened in dependency order and closed in reverse. */
 export interface Runtime {
@@ -21,6 +36,13 @@ export interface Runtime {
   db: Database;
   box: SecretBox;
   services: Services;
+  /** The roles started so far, by name. */
+  readonly roles: StartedRoles;
+  /** The process's startup steps and their stops (the roles register theirs here). */
+  readonly lifecycle: Lifecycle;
+  /** Starts these roles (those not running yet) in the order of {@link ROLES}. */
+  startRoles(names: readonly RoleName[], options?: RoleOptions): Promise<StartedRoles>;
+  /** The one shutdown routine: started roles in reverse order, then services, database and logs. Once. */
   close(): Promise<void>;
 }
 
@@ -54,6 +76,11 @@ export interface RuntimeOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Commands that print to the terminal keep the console free of log lines. */
   quiet?: boolean;
+  /**
+   * The process's lifecycle, when it was created before the runtime (`postern start` installs its
+   * signal handlers first); default a new one.
+   */
+  lifecycle?: Lifecycle;
 }
 
 /**
@@ -76,42 +103,260 @@ async function checkedSecretBox(db: Database, box: SecretBox, config: Config, fr
 }
 
 /**
- * The composition root: config → logs → secret key → database (migrated) → services. A wrong
- * secret key or an unreachable database stops here, before anything listens.
+ * Opens the runtime: config → logs → secret key → database (migrated) → services. A wrong secret
+ * key or an unreachable database stops here, before anything listens; whatever was opened is
+ * closed again.
  */
 export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const config = loadConfig({ overrides: options.overrides, env: options.env, cwd: options.cwd });
+  const lifecycle = options.lifecycle ?? new Lifecycle();
   const consoleWanted = config.logConsole === 'auto' ? !options.quiet : config.logConsole;
-  const log = createLogger({ level: config.logLevel, dir: config.logDir, console: consoleWanted });
-  let db: Database | undefined;
   try {
+    const log = await lifecycle.step(
+      'logs',
+      () => createLogger({ level: config.logLevel, dir: config.logDir, console: consoleWanted }),
+      (opened) => opened.close(),
+    );
     const key = loadSecretKey({ envValue: config.secretKey, keyFile: config.secretKeyFile });
     for (const warning of key.warnings) log.logger.warn(warning);
-    db = await openDatabase(config.databaseUrl, options.clock === undefined ? {} : { clock: options.clock });
-    await migrateToLatest(db);
-    const box = await checkedSecretBox(db, new SecretBox(key.key), config, key.source === 'environment');
-    const services = createServices({
-      db,
-      box,
-      logger: log.logger,
-      config,
-      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
-    });
-    const opened = db;
-    return {
+    const db = await lifecycle.step(
+      'database',
+      () => openDatabase(config.databaseUrl, options.clock === undefined ? {} : { clock: options.clock }),
+      (opened) => opened.close(),
+    );
+    await lifecycle.step('migrations', () => migrateToLatest(db));
+    const box = await lifecycle.step('secret key', () =>
+      checkedSecretBox(db, new SecretBox(key.key), config, key.source === 'environment'),
+    );
+    const services = await lifecycle.step(
+      'services',
+      () =>
+        createServices({
+          db,
+          box,
+          logger: log.logger,
+          config,
+          ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+        }),
+      (composed) => composed.outbound.submitter.close(),
+    );
+    const roles: StartedRoles = {};
+    const runtime: Runtime = {
       config,
       log,
-      db: opened,
+      db,
       box,
       services,
-      close: async () => {
-        await opened.close();
-        log.close();
+      roles,
+      lifecycle,
+      startRoles: async (names, roleOptions = {}) => {
+        for (const role of ROLES) {
+          if (!names.includes(role.name) || lifecycle.running.includes(role.name)) continue;
+          await lifecycle.step(
+            role.name,
+            () => role.start({ runtime, options: roleOptions }),
+            (stop) => stop(),
+          );
+        }
+        return roles;
       },
+      close: () => lifecycle.stop(),
     };
+    return runtime;
   } catch (error) {
-    await db?.close().catch(() => undefined);
-    log.close();
+    await lifecycle.stop().catch(() => undefined);
     throw error;
   }
 }
+
+/** A role, or a part of the worker role, that a process runs. */
+export type RoleName =
+  'eventRetention' | 'webhooks' | 'outboxDispatch' | 'tokenKeeper' | 'mailboxSync' | 'metrics' | 'web';
+
+/** What each role is once started. */
+export interface StartedRoles {
+  eventRetention?: EventRetention;
+  webhooks?: WebhookDispatcher;
+  outboxDispatch?: OutboxDispatcher;
+  tokenKeeper?: TokenKeeper;
+  mailboxSync?: MailboxWorkers;
+  metrics?: MetricsServer;
+  web?: { readonly app: FastifyInstance; readonly url: string | undefined };
+}
+
+/** Settings of the roles beyond the configuration (tests and benchmarks shorten intervals). */
+export interface RoleOptions {
+  readonly eventRetention?: Omit<EventRetentionOptions, 'retentionDays'>;
+  readonly webhooks?: WebhookDispatcherOptions;
+  readonly outboxDispatch?: OutboxDispatcherOptions;
+  readonly tokenKeeper?: TokenKeeperOptions;
+  readonly mailboxSync?: MailboxWorkersOptions;
+  /** `listen: false` builds the app for `app.inject()` without listening (tests). */
+  readonly web?: { readonly listen?: boolean; readonly version?: string };
+  /** Where the lines for the operator go (the URL listened on). Default standard output. */
+  readonly print?: (line: string) => void;
+}
+
+/** The `--roles` of `postern start` (POSTERN_ROLES), each as the roles of the table it runs. */
+export const ROLE_GROUPS: Readonly<Record<Config['roles'][number], readonly RoleName[]>> = {
+  worker: ['eventRetention', 'webhooks', 'outboxDispatch', 'tokenKeeper', 'mailboxSync'],
+  web: ['web'],
+};
+
+/** The roles this configuration asks for: its `roles`, and the metrics listener when one is set. */
+export function configuredRoles(config: Config): RoleName[] {
+  const names = config.roles.flatMap((group) => ROLE_GROUPS[group]);
+  return config.metricsListen === '' ? names : [...names, 'metrics'];
+}
+
+interface RoleContext {
+  readonly runtime: Runtime;
+  readonly options: RoleOptions;
+}
+
+/** One row of the table: starts the role, records it in `runtime.roles`, and returns its stop. */
+interface RoleDefinition {
+  readonly name: RoleName;
+  start(context: RoleContext): Promise<() => Promise<void>>;
+}
+
+function printer(options: RoleOptions): (line: string) => void {
+  return options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+}
+
+/**
+ * The roles, in start order; they stop in reverse. The workers start before anything listens:
+ * first those that others wake (retention, webhooks, outbox), then the token keeper, then the
+ * mailbox sync, whose ingested messages wake the webhooks; then the metrics listener and the web.
+ * On shutdown the web stops taking requests first, the mailboxes stop before the dispatchers they
+ * feed, and the database closes last.
+ */
+export const ROLES: readonly RoleDefinition[] = [
+  {
+    name: 'eventRetention',
+    async start({ runtime, options }) {
+      const { EventRetention } = await import('../workers/event-retention.js');
+      const retention = new EventRetention(
+        runtime.services.eventRetention,
+        runtime.log.logger.child({ component: 'retention' }),
+        { retentionDays: runtime.config.eventRetentionDays, ...options.eventRetention },
+      );
+      retention.start();
+      runtime.roles.eventRetention = retention;
+      return () => retention.stop();
+    },
+  },
+  {
+    name: 'webhooks',
+    async start({ runtime, options }) {
+      const { WebhookDispatcher } = await import('../workers/webhook-dispatcher.js');
+      const dispatcher = new WebhookDispatcher(
+        runtime.services.webhookDelivery,
+        runtime.log.logger.child({ component: 'webhooks' }),
+        { userAgent: `Postern/${VERSION}`, observer: runtime.services.metrics, ...options.webhooks },
+      );
+      dispatcher.start();
+      runtime.roles.webhooks = dispatcher;
+      return () => dispatcher.stop();
+    },
+  },
+  {
+    name: 'outboxDispatch',
+    async start({ runtime, options }) {
+      const { OutboxDispatcher } = await import('../workers/outbox-dispatcher.js');
+      const { meterDeliverer } = await import('../metrics/index.js');
+      const { outbound, metrics } = runtime.services;
+      const dispatcher = new OutboxDispatcher(
+        outbound.dispatch,
+        meterDeliverer(outbound.delivery, metrics),
+        runtime.log.logger.child({ component: 'outbox' }),
+        options.outboxDispatch,
+      );
+      const wake = (): void => dispatcher.wake();
+      outbound.send.events.on('queued', wake);
+      dispatcher.start();
+      runtime.roles.outboxDispatch = dispatcher;
+      return async () => {
+        outbound.send.events.off('queued', wake);
+        await dispatcher.stop();
+      };
+    },
+  },
+  {
+    name: 'tokenKeeper',
+    async start({ runtime, options }) {
+      const { TokenKeeper } = await import('../workers/token-keeper.js');
+      const keeper = new TokenKeeper(
+        runtime.services.tokenUpkeep,
+        runtime.log.logger.child({ component: 'token-keeper' }),
+        options.tokenKeeper,
+      );
+      keeper.start();
+      runtime.roles.tokenKeeper = keeper;
+      return () => keeper.stop();
+    },
+  },
+  {
+    name: 'mailboxSync',
+    async start({ runtime, options }) {
+      const { MailboxWorkers } = await import('../workers/mailbox-workers.js');
+      const { metrics } = runtime.services;
+      const extra = options.mailboxSync?.onIngested;
+      const workers = new MailboxWorkers(runtime.services.mailboxSync, runtime.log.logger, {
+        ...options.mailboxSync,
+        onIngested: (result, message) => {
+          metrics.observeIngest(result.outcome);
+          runtime.roles.webhooks?.wake();
+          extra?.(result, message);
+        },
+      });
+      metrics.trackMailboxWorkers(() => workers.running().length);
+      try {
+        await workers.start();
+      } catch (error) {
+        await workers.stop();
+        throw error;
+      }
+      runtime.roles.mailboxSync = workers;
+      return () => workers.stop();
+    },
+  },
+  {
+    name: 'metrics',
+    async start({ runtime, options }) {
+      const { startMetricsServer } = await import('../metrics/index.js');
+      const logger = runtime.log.logger.child({ component: 'server' });
+      const server = await startMetricsServer(runtime.services.metrics, runtime.config.metricsListen, (error) =>
+        logger.error({ err: error }, 'metrics could not be collected'),
+      );
+      printer(options)(`Prometheus metrics on ${server.url}/metrics (no token: keep this address private)`);
+      runtime.roles.metrics = server;
+      return () => server.close();
+    },
+  },
+  {
+    name: 'web',
+    async start({ runtime, options }) {
+      const { buildApp } = await import('../http/app.js');
+      const { config } = runtime;
+      const app = await buildApp({
+        config,
+        logger: runtime.log.logger,
+        services: runtime.services,
+        version: options.web?.version ?? VERSION,
+      });
+      let url: string | undefined;
+      try {
+        if (options.web?.listen === false) await app.ready();
+        else url = await app.listen({ host: config.host, port: config.port });
+      } catch (error) {
+        await app.close().catch(() => undefined);
+        throw error;
+      }
+      if (url !== undefined)
+        printer(options)(`Postern ${VERSION} is listening on ${url} (public URL ${config.publicUrl})`);
+      runtime.roles.web = { app, url };
+      return () => app.close();
+    },
+  },
+];

@@ -12,11 +12,15 @@ import { MailboxTestService } from './mailbox-connection.js';
 import { createOutboundServices, type OutboundServices } from './outbound-services.js';
 import { AuthService } from './auth-service.js';
 import { DirectoryService } from './directory-service.js';
+import { EventRetentionService } from './event-retention-service.js';
 import { EventService } from './event-service.js';
+import { MailboxSyncService } from './mailbox-sync-service.js';
 import { ProviderService } from './provider-service.js';
 import { SecretService } from './secret-service.js';
 import { SignInService } from './sign-in-service.js';
+import { TokenUpkeepService } from './token-upkeep-service.js';
 import { UserService } from './user-service.js';
+import { WebhookDeliveryService } from './webhook-delivery-service.js';
 import { WebhookService } from './webhook-service.js';
 
 export type { Principal, SignedIn } from './auth-service.js';
@@ -50,6 +54,11 @@ export interface Services {
   webhooks: WebhookService;
   metrics: PosternMetrics;
   outbound: OutboundServices;
+  /** The workers' use cases: mailbox sync, token keeper, webhook deliveries, event retention. */
+  mailboxSync: MailboxSyncService;
+  tokenUpkeep: TokenUpkeepService;
+  webhookDelivery: WebhookDeliveryService;
+  eventRetention: EventRetentionService;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -92,6 +101,10 @@ function composeServices(deps: ServiceDeps): Services {
       accounts,
       accessTokens,
     }),
+    mailboxSync: new MailboxSyncService(deps.db, accounts, accessTokens),
+    tokenUpkeep: new TokenUpkeepService(deps.db, accessTokens),
+    webhookDelivery: new WebhookDeliveryService(deps.db, deps.box),
+    eventRetention: new EventRetentionService(deps.db),
     doctor: new DoctorService({
       db: deps.db,
       box: deps.box,

@@ -1,8 +1,8 @@
 /**
  * The outbound half composed once: the send service (API side), the SMTP submitter (one pool per
- * account) and the delivery service the outbox dispatcher uses. The composition root creates it
- * beside the other services; the worker role starts a dispatcher on `delivery` and wakes it on
- * `send.events` `queued`.
+ * account), and the dispatch and delivery services the outbox dispatcher uses. The composition
+ * root creates it beside the other services; the worker role starts a dispatcher on `dispatch` and
+ * `delivery` and wakes it on `send.events` `queued`.
  */
 import type { Logger } from '../log/index.js';
 import { SmtpSubmitter } from '../mail/smtp/submission.js';
@@ -10,6 +10,7 @@ import type { Database, SecretBox } from '../store/index.js';
 import type { AccessTokenService } from './access-token-service.js';
 import type { AccountService } from './account-service.js';
 import { DeliveryService, type Submitter } from './delivery-service.js';
+import { OutboxDispatchService } from './outbox-dispatch-service.js';
 import { SendService } from './send-service.js';
 
 /** What the outbound half needs. */
@@ -27,6 +28,8 @@ export interface OutboundDeps {
 export interface OutboundServices {
   readonly send: SendService;
   readonly delivery: DeliveryService;
+  /** The outbox's claims, leases and recovery, for the dispatcher. */
+  readonly dispatch: OutboxDispatchService;
   /** The SMTP pools; close them when the process stops. */
   readonly submitter: SmtpSubmitter;
 }
@@ -43,5 +46,5 @@ export function createOutboundServices(deps: OutboundDeps): OutboundServices {
     refreshToken: (grantId, resource) => deps.accessTokens.refreshNow(grantId, resource),
     logger: deps.logger.child({ component: 'delivery' }),
   });
-  return { send: new SendService(deps.db), delivery, submitter };
+  return { send: new SendService(deps.db), delivery, dispatch: new OutboxDispatchService(deps.db), submitter };
 }

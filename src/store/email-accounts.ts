@@ -512,3 +512,24 @@ function toEmailAccountRecord(row: Row<'email_accounts'>): EmailAccountRecord {
     updatedAt: row.updated_at,
   };
 }
+
+/**
+ * Whether an active account signs in through this provider as `upn` (case-insensitive; the
+ * modern authentication email, or else the username) — any active account of the provider when
+ * `upn` is null (an application grant). The token keeper renews only grants in use.
+ */
+export async function hasActiveAccountForGrant(
+  db: Database,
+  grant: { readonly providerId: number; readonly upn: string | null },
+): Promise<boolean> {
+  let query = db.kysely
+    .selectFrom('email_accounts')
+    .select('id')
+    .where('provider_id', '=', grant.providerId)
+    .where('active', '=', 1);
+  if (grant.upn !== null) {
+    const upn = grant.upn.toLowerCase();
+    query = query.where((eb) => eb(eb.fn('lower', [eb.fn.coalesce('modern_auth_email', 'username')]), '=', upn));
+  }
+  return (await query.executeTakeFirst()) !== undefined;
+}

@@ -4,9 +4,7 @@
  * webhook deliveries go with them. Several nodes may sweep at once: deleting is idempotent.
  */
 import type { Logger } from '../log/index.js';
-import { pruneEvents, type Database } from '../store/index.js';
-
-const DAY_MS = 86_400_000;
+import type { EventRetentionService } from '../services/event-retention-service.js';
 
 /** Options of {@link EventRetention}. */
 export interface EventRetentionOptions {
@@ -24,7 +22,7 @@ export class EventRetention {
   private running: Promise<number> | undefined;
 
   constructor(
-    private readonly db: Database,
+    private readonly retention: EventRetentionService,
     private readonly logger: Logger,
     private readonly options: EventRetentionOptions,
   ) {}
@@ -53,8 +51,7 @@ export class EventRetention {
 
   /** Deletes what is past retention now; returns how many events. */
   async runOnce(): Promise<number> {
-    const cutoff = new Date(this.db.now().getTime() - this.options.retentionDays * DAY_MS);
-    const deleted = await pruneEvents(this.db, cutoff);
+    const { deleted, cutoff } = await this.retention.deleteExpired(this.options.retentionDays);
     if (deleted > 0)
       this.logger.info(
         { deleted, before: cutoff.toISOString(), retentionDays: this.options.retentionDays },

@@ -15,19 +15,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from '../log/index.js';
 import type { DeliveryOutcome } from '../services/delivery-service.js';
-import {
-  appendEvent,
-  claimDueMessages,
-  deleteExpiredIdempotencyKeys,
-  listAccountsWithDueMail,
-  markOutboxFailed,
-  pruneRateCounters,
-  releaseClaims,
-  renewClaims,
-  type AccountTransport,
-  type Database,
-  type OutboxRecord,
-} from '../store/index.js';
+import type { AccountTransport, OutboxDispatchService, OutboxRecord } from '../services/outbox-dispatch-service.js';
 
 /** Delivers one claimed row (the DeliveryService). */
 export interface Deliverer {
@@ -85,7 +73,7 @@ export class OutboxDispatcher {
   private lastMaintenance = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly db: Database,
+    private readonly outbox: OutboxDispatchService,
     private readonly deliverer: Deliverer,
     private readonly logger: Logger,
     private readonly options: OutboxDispatcherOptions = {},
@@ -133,21 +121,9 @@ export class OutboxDispatcher {
 
   /** Queues again claims left by a dead run (all, or expired ones); returns how many. */
   async recover(scope: 'all' | 'expired'): Promise<number> {
-    const released = await releaseClaims(this.db, this.db.now(), scope);
-    for (const row of released) {
-      await appendEvent(this.db, {
-        scope: 'message',
-        scopeId: row.messageId,
-        type: 'message.resent_after_interruption',
-        level: 'warn',
-        message:
-          'Sending was interrupted (the process stopped or lost its claim); the message is sent again, and may reach its recipients twice if it had already left.',
-        data: { outboxId: row.id, attempt: row.attempts },
-      });
-    }
-    if (released.length > 0)
-      this.logger.warn({ count: released.length, scope }, 'interrupted submissions queued again');
-    return released.length;
+    const released = await this.outbox.recoverClaims(scope);
+    if (released > 0) this.logger.warn({ count: released, scope }, 'interrupted submissions queued again');
+    return released;
   }
 
   /** Submissions under way in this process. */
@@ -157,7 +133,7 @@ export class OutboxDispatcher {
 
   private async run(): Promise<void> {
     try {
-      await this.recover(this.options.recoverOnStart ?? (this.db.engine === 'sqlite' ? 'all' : 'expired'));
+      await this.recover(this.options.recoverOnStart ?? this.outbox.recoveryScopeAtStart());
     } catch (error) {
       this.logger.error({ err: error }, 'outbox recovery failed');
     }
@@ -172,9 +148,9 @@ export class OutboxDispatcher {
   }
 
   private async claimRound(): Promise<DispatchRound> {
-    const now = this.db.now();
+    const now = this.outbox.now();
     await this.maintain(now);
-    const accounts = await listAccountsWithDueMail(this.db, now, this.transports);
+    const accounts = await this.outbox.accountsWithDueMail(now, this.transports);
     let claimed = 0;
     let failedImpossible = 0;
     for (const account of accounts) {
@@ -184,7 +160,7 @@ export class OutboxDispatcher {
       if ((this.accountInFlight.get(account.accountId) ?? 0) >= account.concurrency) continue;
       this.sequence += 1;
       const claimer = `${this.nodeId}#${this.sequence}`;
-      const result = await claimDueMessages(this.db, {
+      const result = await this.outbox.claim({
         accountId: account.accountId,
         limits: {
           perMinute: account.sendPerMinute,
@@ -197,7 +173,7 @@ export class OutboxDispatcher {
         max: room,
       });
       for (const row of result.impossible)
-        failedImpossible += (await this.failImpossible(row, account.recipientsPerDay, now)) ? 1 : 0;
+        failedImpossible += (await this.outbox.failOverDailyLimit(row, account.recipientsPerDay, now)) ? 1 : 0;
       if (result.claimed.length === 0 && result.retryAt !== null) {
         this.skipUntil.set(account.accountId, Math.min(result.retryAt.getTime(), now.getTime() + MAX_SKIP_MS));
       } else {
@@ -231,45 +207,19 @@ export class OutboxDispatcher {
     this.inFlight.set(row.id, { claimer, done });
   }
 
-  private async failImpossible(row: OutboxRecord, recipientsPerDay: number, now: Date): Promise<boolean> {
-    const message = `The message has ${row.recipientCount} recipients, more than the ${recipientsPerDay} the account may send to in a day.`;
-    return this.db.transaction(async (tx) => {
-      const failed = await markOutboxFailed(tx, row.id, {
-        claimer: null,
-        now,
-        error: {
-          code: 'OUTBOX_OVER_DAILY_LIMIT',
-          message,
-          remedy: "Raise the account's recipients per day, or split the message, then retry it.",
-        },
-      });
-      if (failed)
-        await appendEvent(tx, {
-          scope: 'message',
-          scopeId: row.messageId,
-          type: 'message.failed',
-          level: 'error',
-          message: `Not sent: ${message}`,
-          data: { outboxId: row.id, code: 'OUTBOX_OVER_DAILY_LIMIT' },
-        });
-      return failed;
-    });
-  }
-
   /** Expired claims of other nodes, old counters and idempotency keys, once a minute. */
   private async maintain(now: Date): Promise<void> {
     if (now.getTime() - this.lastMaintenance < MAINTENANCE_INTERVAL_MS) return;
     this.lastMaintenance = now.getTime();
     await this.recover('expired');
-    await pruneRateCounters(this.db, now);
-    await deleteExpiredIdempotencyKeys(this.db, now);
+    await this.outbox.pruneExpired(now);
   }
 
   private async renewLeases(): Promise<void> {
     const claimers = [...new Set([...this.inFlight.values()].map((entry) => entry.claimer))];
     if (claimers.length === 0) return;
     try {
-      await renewClaims(this.db, claimers, new Date(this.db.now().getTime() + this.leaseMs));
+      await this.outbox.renewClaims(claimers, new Date(this.outbox.now().getTime() + this.leaseMs));
     } catch (error) {
       this.logger.warn({ err: error }, 'could not renew outbox leases');
     }
@@ -286,7 +236,7 @@ export class OutboxDispatcher {
       this.woken = false;
       return;
     }
-    const now = this.db.now().getTime();
+    const now = this.outbox.now().getTime();
     const nextFree = Math.min(...this.skipUntil.values(), Number.POSITIVE_INFINITY) - now;
     const wait = Math.max(10, Math.min(this.pollIntervalMs, nextFree));
     await new Promise<void>((resolve) => {

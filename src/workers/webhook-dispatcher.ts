@@ -15,23 +15,10 @@
  */
 import type { Logger } from '../log/index.js';
 import { scrubSecrets } from '../log/index.js';
-import { displayUrl, webhookBodyText } from '../services/webhook-payload.js';
+import { displayUrl } from '../services/webhook-payload.js';
+import type { ClaimedDelivery, WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import { DEFAULT_WEBHOOK_RETRY, webhookRetryDelay, type WebhookRetryPolicy } from '../services/webhook-retry.js';
-import { SIGNATURE_HEADER, signatureHeader } from '../services/webhook-signature.js';
-import {
-  appendEvent,
-  claimDueDeliveries,
-  disableWebhook,
-  markDeliveryDelivered,
-  markDeliveryFailed,
-  recordWebhookFailure,
-  recordWebhookSuccess,
-  releaseDeliveryClaim,
-  toEventRecord,
-  type ClaimedDelivery,
-  type Database,
-  type SecretBox,
-} from '../store/index.js';
+import { SIGNATURE_HEADER } from '../services/webhook-signature.js';
 
 /** What the dispatcher reports to metrics. */
 export interface WebhookDeliveryObserver {
@@ -86,8 +73,7 @@ export class WebhookDispatcher {
   private woken = false;
 
   constructor(
-    private readonly db: Database,
-    private readonly box: SecretBox,
+    private readonly deliveries: WebhookDeliveryService,
     private readonly logger: Logger,
     private readonly options: WebhookDispatcherOptions = {},
   ) {
@@ -167,8 +153,7 @@ export class WebhookDispatcher {
     const room = this.maxInFlight - this.inFlight.size;
     if (room <= 0) return 0;
     const full = [...this.perWebhookCount].filter(([, count]) => count >= this.perWebhook).map(([id]) => id);
-    const claimed = await claimDueDeliveries(this.db, {
-      now: this.db.now(),
+    const claimed = await this.deliveries.claimDue({
       limit: Math.min(room, this.perWebhook * 4),
       staleAfterMs: this.staleAfterMs,
       excludeWebhooks: full,
@@ -177,7 +162,7 @@ export class WebhookDispatcher {
     for (const claim of claimed) {
       const count = this.perWebhookCount.get(claim.webhook.id) ?? 0;
       if (count >= this.perWebhook || this.stopping) {
-        await releaseDeliveryClaim(this.db, claim);
+        await this.deliveries.release(claim);
         continue;
       }
       this.perWebhookCount.set(claim.webhook.id, count + 1);
@@ -205,7 +190,7 @@ export class WebhookDispatcher {
     const started = performance.now();
     const result = await this.attempt(claim);
     const seconds = (performance.now() - started) / 1000;
-    const now = this.db.now();
+    const now = this.deliveries.now();
     const where = {
       webhookId: claim.webhook.id,
       deliveryId: claim.id,
@@ -214,8 +199,7 @@ export class WebhookDispatcher {
       attempt: claim.attempt,
     };
     if (result.ok) {
-      if (await markDeliveryDelivered(this.db, claim, { status: result.status, at: now })) {
-        await recordWebhookSuccess(this.db, claim.webhook.id, now);
+      if (await this.deliveries.recordDelivered(claim, { status: result.status, at: now })) {
         this.options.observer?.observeWebhookAttempt('delivered', seconds);
         this.logger.debug({ ...where, status: result.status, ms: Math.round(seconds * 1000) }, 'webhook delivered');
       }
@@ -223,9 +207,13 @@ export class WebhookDispatcher {
     }
     const delay = webhookRetryDelay(claim.attempt, this.policy, (this.options.random ?? Math.random)());
     const retryAt = delay === null ? null : new Date(now.getTime() + delay);
-    if (!(await markDeliveryFailed(this.db, claim, { status: result.status, error: result.error, at: now, retryAt })))
-      return;
-    const failures = await recordWebhookFailure(this.db, claim.webhook.id, now);
+    const failures = await this.deliveries.recordFailed(claim, {
+      status: result.status,
+      error: result.error,
+      at: now,
+      retryAt,
+    });
+    if (failures === undefined) return;
     this.options.observer?.observeWebhookAttempt(retryAt === null ? 'failed' : 'retry', seconds);
     this.logger.warn(
       { ...where, status: result.status, error: result.error, retryAt: retryAt?.toISOString() ?? null, failures },
@@ -236,9 +224,10 @@ export class WebhookDispatcher {
 
   /** One POST of the signed event. Never throws. */
   private async attempt(claim: ClaimedDelivery): Promise<AttemptResult> {
-    let secret: string;
+    const timestamp = Math.floor(this.deliveries.now().getTime() / 1000);
+    let signed: { readonly body: string; readonly signature: string };
     try {
-      secret = this.box.open(claim.webhook.sealedSecret, 'webhooks.secret');
+      signed = this.deliveries.signedBody(claim, timestamp);
     } catch (error) {
       return {
         ok: false,
@@ -246,8 +235,6 @@ export class WebhookDispatcher {
         error: `the webhook's secret cannot be opened: ${error instanceof Error ? error.message : String(error)}`,
       };
     }
-    const body = webhookBodyText(toEventRecord(claim.event));
-    const timestamp = Math.floor(this.db.now().getTime() / 1000);
     try {
       const response = await this.send(claim.webhook.url, {
         method: 'POST',
@@ -256,13 +243,13 @@ export class WebhookDispatcher {
         headers: {
           'content-type': 'application/json',
           'user-agent': this.options.userAgent ?? 'Postern-Webhooks',
-          [SIGNATURE_HEADER]: signatureHeader(secret, timestamp, body),
+          [SIGNATURE_HEADER]: signed.signature,
           'Postern-Event': claim.event.type,
           'Postern-Event-Id': String(claim.event.id),
           'Postern-Delivery': String(claim.id),
           'Postern-Attempt': String(claim.attempt),
         },
-        body,
+        body: signed.body,
       });
       const snippet = await readSnippet(response);
       if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
@@ -283,24 +270,7 @@ export class WebhookDispatcher {
   /** Disables a webhook that failed a whole retry window, once, with the event that says why. */
   private async disable(claim: ClaimedDelivery, failures: number, lastError: string): Promise<void> {
     const url = displayUrl(claim.webhook.url);
-    const disabled = await this.db.transaction(async (tx) => {
-      if (!(await disableWebhook(tx, claim.webhook.id))) return false;
-      await appendEvent(tx, {
-        scope: 'system',
-        type: 'webhook.disabled',
-        level: 'error',
-        message: `Webhook ${claim.webhook.id} (${url}) was disabled: ${failures} attempts failed in a row, the last one because: ${lastError}`,
-        data: {
-          webhookId: claim.webhook.id,
-          url,
-          failures,
-          lastError,
-          remedy:
-            'Fix the receiver, then enable the webhook again: its pending deliveries resume, and given-up ones can be redelivered from its delivery log.',
-        },
-      });
-      return true;
-    });
+    const disabled = await this.deliveries.disable(claim, failures, lastError);
     if (disabled)
       this.logger.error({ webhookId: claim.webhook.id, url, failures }, 'webhook disabled after repeated failures');
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MailboxWorkers } from '../../src/workers/mailbox-workers.js';
+import type { MailboxWorkers } from '../../src/workers/mailbox-workers.js';
 import { CONTOSO, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
 import { until } from '../helpers/until.js';
 
@@ -16,17 +16,11 @@ let providerId: number;
 beforeAll(async () => {
   pair = await startPair();
   ({ providerId } = await authenticatedProvider(pair));
-  const { runtime } = pair.postern;
-  workers = new MailboxWorkers(
-    runtime.db,
-    runtime.services.accounts,
-    runtime.services.accessTokens,
-    runtime.log.logger,
-    {
-      tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
-    },
-  );
-  await workers.start();
+  const roles = await pair.postern.runtime.startRoles(['mailboxSync'], {
+    mailboxSync: { tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } } },
+  });
+  if (roles.mailboxSync === undefined) throw new Error('the mailbox workers did not start');
+  workers = roles.mailboxSync;
   const created = await pair.postern.app.inject({
     method: 'POST',
     url: '/api/email/accounts',
@@ -47,7 +41,6 @@ beforeAll(async () => {
   accountId = created.json<{ id: number }>().id;
 });
 afterAll(async () => {
-  await workers.stop();
   await pair.close();
 });
 

@@ -1,13 +1,14 @@
 /**
- * Postern in-process for HTTP tests: a real runtime (config, logs in a temporary data directory,
- * the real database, services) and `buildApp()` for `app.inject()`.
+ * Postern in-process for HTTP tests: a real runtime from the composition root (config, logs in a
+ * temporary data directory, the real database, services) with its web role built for
+ * `app.inject()` instead of listening. Tests that need workers start them on the same runtime
+ * with `runtime.startRoles([...], options)`; `close()` stops everything in reverse order.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/cli/runtime.js';
-import { buildApp } from '../../src/http/app.js';
 import type { UserRole } from '../../src/store/index.js';
 
 export interface TestPostern {
@@ -31,13 +32,15 @@ export async function startTestPostern(
     env: { POSTERN_DATA_DIR: dataDir, POSTERN_LOG_LEVEL: 'debug', POSTERN_LOG_CONSOLE: 'false', ...env },
     ...options,
   });
-  const app = await buildApp({
-    config: runtime.config,
-    logger: runtime.log.logger,
-    services: runtime.services,
-    version: 'test',
-  });
-  await app.ready();
+  let app: FastifyInstance;
+  try {
+    const roles = await runtime.startRoles(['web'], { web: { listen: false, version: 'test' } });
+    if (roles.web === undefined) throw new Error('the web role did not start');
+    app = roles.web.app;
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
   let counter = 0;
   return {
     runtime,
@@ -61,10 +64,7 @@ export async function startTestPostern(
         .map((name) => fs.readFileSync(path.join(dir, name), 'utf8'))
         .join('\n');
     },
-    async close() {
-      await app.close();
-      await runtime.close();
-    },
+    close: () => runtime.close(),
   };
 }
 

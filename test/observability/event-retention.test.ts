@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/store/database.js';
 import { appendEvent, listEvents } from '../../src/store/index.js';
+import { EventRetentionService } from '../../src/services/event-retention-service.js';
 import { EventRetention } from '../../src/workers/event-retention.js';
 import { forEachEngine } from '../helpers/store.js';
 
@@ -17,7 +18,9 @@ forEachEngine((_engine, openFresh) => {
     now = new Date('2026-03-01T00:00:00.000Z');
     await appendEvent(db, { scope: 'system', type: 'retention.recent', message: 'recent' });
     now = new Date('2026-04-01T00:00:00.000Z');
-    const retention = new EventRetention(db, pino({ level: 'silent' }), { retentionDays: 60 });
+    const retention = new EventRetention(new EventRetentionService(db), pino({ level: 'silent' }), {
+      retentionDays: 60,
+    });
     expect(await retention.runOnce()).toBe(1);
     expect((await listEvents(db)).items.map((e) => e.type)).toEqual(['retention.recent']);
     expect(await retention.runOnce()).toBe(0);

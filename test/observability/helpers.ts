@@ -15,8 +15,6 @@ import { eventRoutes } from '../../src/http/routes/events/index.js';
 import { metricsRoutes, registerHttpMetrics } from '../../src/http/routes/metrics/index.js';
 import { webhookRoutes } from '../../src/http/routes/webhooks/index.js';
 import type { PosternMetrics } from '../../src/metrics/index.js';
-import { EventService } from '../../src/services/event-service.js';
-import { WebhookService } from '../../src/services/webhook-service.js';
 
 /** The observability routes over a runtime's services, with the real auth and error plugins. */
 export async function buildObservabilityApp(runtime: Runtime, metrics: PosternMetrics): Promise<FastifyInstance> {
@@ -32,8 +30,8 @@ export async function buildObservabilityApp(runtime: Runtime, metrics: PosternMe
   await app.register(fastifyCookie);
   registerAuth(app, runtime.services.auth);
   registerHttpMetrics(app, metrics);
-  await app.register(eventRoutes, { events: new EventService(runtime.db) });
-  await app.register(webhookRoutes, { webhooks: new WebhookService(runtime.db, runtime.box) });
+  await app.register(eventRoutes, { events: runtime.services.events });
+  await app.register(webhookRoutes, { webhooks: runtime.services.webhooks });
   await app.register(metricsRoutes, { metrics });
   await app.ready();
   return app;

@@ -14,10 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { PosternMetrics } from '../../src/metrics/index.js';
 import { ENCRYPTED_COLUMNS, type Database, type SecretBox } from '../../src/store/index.js';
-import { MailboxWorkers } from '../../src/workers/mailbox-workers.js';
-import { WebhookDispatcher } from '../../src/workers/webhook-dispatcher.js';
 import { CONTOSO, dispatchUntilIdle, startOutbound, type OutboundHarness } from '../outbound/helpers.js';
 import { buildObservabilityApp, startReceiver, until, type Receiver } from './helpers.js';
 import {
@@ -32,8 +29,6 @@ import {
 
 let h: OutboundHarness;
 let app: FastifyInstance;
-let workers: MailboxWorkers;
-let dispatcher: WebhookDispatcher;
 let receiver: Receiver;
 /** Secrets the test itself handed to Postern (plain API tokens, passwords, the webhook secret). */
 const handed: KnownSecret[] = [];
@@ -42,30 +37,17 @@ let accountId: number;
 beforeAll(async () => {
   h = await startOutbound({ pollIntervalMs: 20 });
   const { runtime } = h.pair.postern;
-  const metrics = new PosternMetrics({ db: runtime.db });
-  app = await buildObservabilityApp(runtime, metrics);
+  app = await buildObservabilityApp(runtime, runtime.services.metrics);
   receiver = await startReceiver();
-  dispatcher = new WebhookDispatcher(runtime.db, runtime.box, runtime.log.logger.child({ component: 'webhooks' }), {
-    pollIntervalMs: 50,
-    retry: { baseMs: 50, maxAttempts: 3 },
+  await runtime.startRoles(['webhooks', 'mailboxSync'], {
+    webhooks: { pollIntervalMs: 50, retry: { baseMs: 50, maxAttempts: 3 } },
+    mailboxSync: { tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } } },
   });
-  dispatcher.start();
-  workers = new MailboxWorkers(
-    runtime.db,
-    runtime.services.accounts,
-    runtime.services.accessTokens,
-    runtime.log.logger,
-    {
-      tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
-      onIngested: () => dispatcher.wake(),
-    },
-  );
-  await workers.start();
   handed.push({ label: 'the admin API token', value: h.pair.admin.replace(/^Bearer /, '') });
 });
 afterAll(async () => {
-  await workers?.stop();
-  await dispatcher?.stop();
+  // The workers stop (with the rest of Postern) before the receiver they talk to.
+  await h?.pair.postern.close();
   await app?.close();
   await receiver?.close();
   await h?.close();

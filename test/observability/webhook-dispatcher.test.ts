@@ -15,6 +15,7 @@ import {
   SecretBox,
   updateWebhook,
 } from '../../src/store/index.js';
+import { WebhookDeliveryService } from '../../src/services/webhook-delivery-service.js';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/workers/webhook-dispatcher.js';
 import { forEachEngine } from '../helpers/store.js';
 
@@ -57,7 +58,7 @@ forEachEngine((_engine, openFresh) => {
       secret: 'whsec_edge',
     });
     await appendEvent(db, { scope: 'system', type: 'edge.case', message: 'edge' });
-    const dispatcher = new WebhookDispatcher(db, box, silent, {
+    const dispatcher = new WebhookDispatcher(new WebhookDeliveryService(db, box), silent, {
       fetch: fakeFetch(answer).fetch,
       retry: { baseMs: 60_000 },
       ...options,
@@ -122,7 +123,7 @@ forEachEngine((_engine, openFresh) => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return new Response(null, { status: 204 });
     });
-    const dispatcher = new WebhookDispatcher(db, box, silent, {
+    const dispatcher = new WebhookDispatcher(new WebhookDeliveryService(db, box), silent, {
       fetch: fake.fetch,
       perWebhookInFlight: 2,
       pollIntervalMs: 10,
@@ -151,7 +152,10 @@ forEachEngine((_engine, openFresh) => {
     // The dead node claimed it and never answered.
     expect(await claimDueDeliveries(clocked, { now, limit: 10, staleAfterMs: 120_000 })).toHaveLength(1);
     const fake = fakeFetch(async () => new Response(null, { status: 200 }));
-    const survivor = new WebhookDispatcher(clocked, box, silent, { fetch: fake.fetch, staleAfterMs: 120_000 });
+    const survivor = new WebhookDispatcher(new WebhookDeliveryService(clocked, box), silent, {
+      fetch: fake.fetch,
+      staleAfterMs: 120_000,
+    });
     expect(await survivor.runOnce()).toBe(0);
     now = new Date(now.getTime() + 121_000);
     expect(await survivor.runOnce()).toBe(1);

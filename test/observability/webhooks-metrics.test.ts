@@ -8,20 +8,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { MeteredIdentity, PosternMetrics, startMetricsServer, type MetricsServer } from '../../src/metrics/index.js';
+import {
+  MeteredIdentity,
+  startMetricsServer,
+  type MetricsServer,
+  type PosternMetrics,
+} from '../../src/metrics/index.js';
 import { connectionOf } from '../../src/services/provider-service.js';
 import { verifySignature } from '../../src/services/webhook-signature.js';
 import { requireProvider } from '../../src/store/index.js';
-import { WebhookDispatcher } from '../../src/workers/webhook-dispatcher.js';
-import { MailboxWorkers } from '../../src/workers/mailbox-workers.js';
 import { CONTOSO, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
 import { buildObservabilityApp, parsePrometheus, sampleValue, startReceiver, until, type Receiver } from './helpers.js';
 
 let pair: Pair;
 let app: FastifyInstance;
 let metrics: PosternMetrics;
-let workers: MailboxWorkers;
-let dispatcher: WebhookDispatcher;
 let receiver: Receiver;
 let broken: Receiver;
 let accountId: number;
@@ -33,35 +34,19 @@ beforeAll(async () => {
   pair = await startPair();
   ({ providerId } = await authenticatedProvider(pair));
   const { runtime } = pair.postern;
-  metrics = new PosternMetrics({ db: runtime.db });
+  // The composition root's metrics: the roles below report to them (ingests, webhook attempts, workers).
+  metrics = runtime.services.metrics;
   app = await buildObservabilityApp(runtime, metrics);
   receiver = await startReceiver();
   broken = await startReceiver();
-  dispatcher = new WebhookDispatcher(runtime.db, runtime.box, runtime.log.logger.child({ component: 'webhooks' }), {
-    pollIntervalMs: 50,
-    retry: { baseMs: 100, maxDelayMs: 400, maxAttempts: MAX_ATTEMPTS, jitter: 0 },
-    observer: metrics,
+  await runtime.startRoles(['webhooks', 'mailboxSync'], {
+    webhooks: { pollIntervalMs: 50, retry: { baseMs: 100, maxDelayMs: 400, maxAttempts: MAX_ATTEMPTS, jitter: 0 } },
+    mailboxSync: { tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } } },
   });
-  dispatcher.start();
-  workers = new MailboxWorkers(
-    runtime.db,
-    runtime.services.accounts,
-    runtime.services.accessTokens,
-    runtime.log.logger,
-    {
-      tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
-      onIngested: (result) => {
-        metrics.observeIngest(result.outcome);
-        dispatcher.wake();
-      },
-    },
-  );
-  metrics.trackMailboxWorkers(() => workers.running().length);
-  await workers.start();
 });
 afterAll(async () => {
-  await workers?.stop();
-  await dispatcher?.stop();
+  // The workers stop (with the rest of Postern) before the receivers they talk to.
+  await pair?.postern.close();
   await app?.close();
   await receiver?.close();
   await broken?.close();

@@ -1,8 +1,10 @@
 /**
  * Postern's outbound half against the emulator: the pair of test/providers/helpers.ts (Postern's
- * clock is the emulator's), andrea@ signed in, the outbound services, routes and dispatcher
- * composed here as the composition root will compose them, and accounts whose SMTP host is the
- * emulator's submission server (STARTTLS, trusting the emulator's CA through the provider).
+ * clock is the emulator's), andrea@ signed in, the outbound services and routes of the composition
+ * root, an outbox dispatcher built here on the runtime's services so that tests step it with
+ * `runOnce()` between moves of the clock (`postern start` runs the same class as the
+ * `outboxDispatch` role), and accounts whose SMTP host is the emulator's submission server
+ * (STARTTLS, trusting the emulator's CA through the provider).
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
@@ -38,11 +40,10 @@ export async function startOutbound(options: OutboxDispatcherOptions = {}): Prom
   const pair = await startPair();
   const { providerId } = await authenticatedProvider(pair);
   const { runtime } = pair.postern;
-  // The composition root wires the outbound services and routes; the test drives its own dispatcher.
   const outbound = runtime.services.outbound;
   const app = pair.postern.app;
   const dispatcher = new OutboxDispatcher(
-    runtime.db,
+    outbound.dispatch,
     outbound.delivery,
     runtime.log.logger.child({ component: 'outbox' }),
     { pollIntervalMs: 20, ...options },

@@ -4,15 +4,13 @@
  * saw a message twice only if it was in flight (claimed, `sending`) at the kill. The test reports
  * how many it saw twice.
  *
- * The child is the built `postern start --roles worker` once the composition root starts the
- * dispatcher; until then it is `fixtures/dispatcher-child.mjs`, which composes the same pieces
- * from `dist/` (run `npm run build` first; `npm test` does).
+ * The child is the built `postern start --roles worker` (run `npm run build` first; `npm test`
+ * does).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutboundServices } from '../../src/services/outbound-services.js';
 import { openDatabase, updateSendingSettings, type Database } from '../../src/store/index.js';
 import { CLI } from '../helpers/cli.js';
 import { authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
@@ -21,19 +19,15 @@ import { until } from '../helpers/until.js';
 
 const MESSAGES = 200;
 const DIST = path.resolve(import.meta.dirname, '../../dist');
-const FIXTURE = path.resolve(import.meta.dirname, 'fixtures/dispatcher-child.mjs');
 
 let pair: Pair;
 let dataDir: string;
 let accountId: number;
 const children: ChildProcessWithoutNullStreams[] = [];
 
-/** The worker process: the real CLI when it starts the dispatcher, else the fixture. */
+/** The worker process: the real CLI with the worker role. */
 function startWorker(): ChildProcessWithoutNullStreams {
-  const startJs = path.join(DIST, 'src/cli/commands/start.js');
-  const wired = fs.existsSync(startJs) && fs.readFileSync(startJs, 'utf8').includes('OutboxDispatcher');
-  const args = wired ? [CLI, 'start', '--roles', 'worker'] : [FIXTURE];
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [CLI, 'start', '--roles', 'worker'], {
     env: {
       PATH: process.env.PATH ?? '',
       TZ: 'UTC',
@@ -84,13 +78,7 @@ beforeAll(async () => {
   const { runtime } = pair.postern;
   // The per-minute limit has its own test; here the 200 messages leave as fast as 3 at a time allow.
   await updateSendingSettings(runtime.db, accountId, { sendPerMinute: 10_000 });
-  const outbound = createOutboundServices({
-    db: runtime.db,
-    box: runtime.box,
-    logger: runtime.log.logger,
-    accounts: runtime.services.accounts,
-    accessTokens: runtime.services.accessTokens,
-  });
+  const { outbound } = runtime.services;
   const admin = { viewer: { userId: 1, role: 'admin' as const } };
   for (let i = 0; i < MESSAGES; i += 1)
     await outbound.send.send(admin, accountId, {

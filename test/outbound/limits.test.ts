@@ -32,7 +32,7 @@ describe('100 messages queued at once on one account', () => {
     }
     const queuedAt = clock.nowMs();
     // Two dispatchers on the same database, as two nodes: the limits are counted there, not in memory.
-    const other = new OutboxDispatcher(db, h.outbound.delivery, h.pair.postern.runtime.log.logger, {
+    const other = new OutboxDispatcher(h.outbound.dispatch, h.outbound.delivery, h.pair.postern.runtime.log.logger, {
       nodeId: 'second-node',
     });
     let rounds = 0;

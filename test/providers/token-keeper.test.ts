@@ -8,11 +8,7 @@ let keeper: TokenKeeper;
 
 beforeAll(async () => {
   pair = await startPair();
-  keeper = new TokenKeeper(
-    pair.postern.runtime.db,
-    pair.postern.runtime.services.accessTokens,
-    pair.postern.runtime.log.logger,
-  );
+  keeper = new TokenKeeper(pair.postern.runtime.services.tokenUpkeep, pair.postern.runtime.log.logger);
 });
 afterAll(async () => pair.close());
 

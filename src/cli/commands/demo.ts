@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { startEmulator } from '../../../emulator/main.js';
+import { Lifecycle } from '../lifecycle.js';
 import { startServer } from './start.js';
 
 const DEMO_ADMIN = { username: 'admin', password: 'postern-demo-admin' };
@@ -50,30 +51,57 @@ export function registerDemoCommand(program: Command): void {
     .option('--smtp-port <n>', "the emulator's SMTP submission port", parsePort, 9587)
     .option('--data <dir>', 'data directory of the demo', path.join('data', 'demo'))
     .action(async (options: DemoOptions) => {
-      const emulator = await startEmulator({
-        dataDir: path.join(options.data, 'emulator'),
-        port: options.emulatorPort,
-        exchange: { imap: { port: options.imapPort }, smtp: { port: options.smtpPort } },
-      });
+      // One lifecycle for both: the emulator starts first and stops last, after Postern's roles;
+      // a signal at any stage stops what was started.
+      const lifecycle = new Lifecycle();
+      let signalled = false;
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (): void => {
+          signalled = true;
+          resolve();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }).then(() => lifecycle.stop());
+      let emulator: Awaited<ReturnType<typeof startEmulator>>;
+      try {
+        emulator = await lifecycle.step(
+          'emulator',
+          () =>
+            startEmulator({
+              dataDir: path.join(options.data, 'emulator'),
+              port: options.emulatorPort,
+              exchange: { imap: { port: options.imapPort }, smtp: { port: options.smtpPort } },
+            }),
+          (started) => started.close(),
+        );
+        const server = await startServer({
+          lifecycle,
+          env: {
+            ...process.env,
+            POSTERN_DATA_DIR: path.join(options.data, 'postern'),
+            POSTERN_PORT: String(options.port),
+            POSTERN_PUBLIC_URL: `http://localhost:${options.port}`,
+            POSTERN_LOG_CONSOLE: 'false',
+          },
+          print: () => undefined,
+        });
+        await lifecycle.step('demo users', async () => {
+          const { users } = server.runtime.services;
+          const admin = await users.getByUsername(DEMO_ADMIN.username);
+          await users.update(admin.id, { password: DEMO_ADMIN.password });
+          const agent = (await users.list()).find((u) => u.username === DEMO_AGENT.username);
+          if (agent === undefined) await users.create({ ...DEMO_AGENT, role: 'agent', displayName: 'Demo agent' });
+          else await users.update(agent.id, { password: DEMO_AGENT.password });
+        });
+      } catch (error) {
+        if (signalled) return stopped;
+        await lifecycle.stop().catch(() => undefined);
+        throw error;
+      }
       const print = (line: string): void => {
         process.stdout.write(`${line}\n`);
       };
-      const server = await startServer({
-        env: {
-          ...process.env,
-          POSTERN_DATA_DIR: path.join(options.data, 'postern'),
-          POSTERN_PORT: String(options.port),
-          POSTERN_PUBLIC_URL: `http://localhost:${options.port}`,
-          POSTERN_LOG_CONSOLE: 'false',
-        },
-        print: () => undefined,
-      });
-      const { users } = server.runtime.services;
-      const admin = await users.getByUsername(DEMO_ADMIN.username);
-      await users.update(admin.id, { password: DEMO_ADMIN.password });
-      const agent = (await users.list()).find((u) => u.username === DEMO_AGENT.username);
-      if (agent === undefined) await users.create({ ...DEMO_AGENT, role: 'agent', displayName: 'Demo agent' });
-      else await users.update(agent.id, { password: DEMO_AGENT.password });
 
       const ui = `http://localhost:${options.port}/ui/`;
       const control = `curl --cacert ${emulator.caFile} -X POST ${emulator.urls.control}/exchange/messages -H "authorization: Bearer ${emulator.controlToken}" -H "content-type: application/json" -d '{"from":"Carla Customer <carla@customer.example>","to":"${CONTOSO.shared}","subject":"The build is red","text":"Since this morning the pipeline fails."}'`;
@@ -99,11 +127,6 @@ export function registerDemoCommand(program: Command): void {
       ]) {
         print(line);
       }
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
-      await server.stop();
-      await emulator.close();
+      await stopped;
     });
 }

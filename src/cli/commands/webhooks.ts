@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { PosternError } from '../../errors/index.js';
 import { displayUrl } from '../../services/webhook-payload.js';
-import { WebhookService } from '../../services/webhook-service.js';
+import type { WebhookService } from '../../services/webhook-service.js';
 import type { WebhookRecord } from '../../store/index.js';
-import { openRuntime, type Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
+import { withRuntime } from '../with-runtime.js';
 
 /** Prints one line to standard output. */
 function print(line: string): void {
@@ -11,13 +12,8 @@ function print(line: string): void {
 }
 
 /** Runs `fn` with an opened runtime (console kept free of log lines), always closing it. */
-async function withWebhooks<T>(fn: (webhooks: WebhookService, runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime({ quiet: true });
-  try {
-    return await fn(new WebhookService(runtime.db, runtime.box), runtime);
-  } finally {
-    await runtime.close();
-  }
+function withWebhooks<T>(fn: (webhooks: WebhookService, runtime: Runtime) => Promise<T>): Promise<T> {
+  return withRuntime((runtime) => fn(runtime.services.webhooks, runtime));
 }
 
 function idOf(value: string): number {

@@ -1,0 +1,151 @@
+/**
+ * What the mailbox workers (workers/mailbox-workers.ts) need, as use cases: the accounts to run
+ * and their changes, a sync engine bound to an account (its IMAP endpoint, its storage through
+ * ingest-message.ts), and the account's live status and timeline as the engine reports them. The
+ * workers decide which accounts run and when they restart; this service builds and records.
+ */
+import { PosternError, isPosternError } from '../errors/index.js';
+import type { OversizeNotice, SyncLogger } from '../mail/imap/folder-sync.js';
+import { MailboxSync, type SyncStatusChange, type SyncTuning } from '../mail/imap/mailbox-sync.js';
+import {
+  appendEvent,
+  getEmailAccount,
+  listEmailAccounts,
+  setEmailAccountStatus,
+  type Database,
+  type EmailAccountRecord,
+} from '../store/index.js';
+import type { AccessTokenService } from './access-token-service.js';
+import type { AccountService } from './account-service.js';
+import { imapEndpointOf } from './mailbox-connection.js';
+import { createSyncStore, type SyncStoreOptions } from './mailbox-sync-store.js';
+
+export type { EmailAccountRecord } from '../store/index.js';
+export type { OversizeNotice } from '../mail/imap/folder-sync.js';
+export type { SyncStatusChange, SyncTuning } from '../mail/imap/mailbox-sync.js';
+
+/** A sync engine of one mailbox, not yet started. */
+export interface MailboxSyncSession {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** What a sync engine is built with besides its account. */
+export interface SyncSessionOptions {
+  readonly logger: SyncLogger;
+  readonly clock?: () => Date;
+  readonly tuning?: Partial<SyncTuning>;
+  /** Called after each fetched message is stored or recognised as a duplicate (metrics, webhook wake-up). */
+  readonly onIngested?: SyncStoreOptions['onIngested'];
+  readonly onStatus: (change: SyncStatusChange) => void;
+  readonly onOversize: (notice: OversizeNotice) => void;
+}
+
+/** The mailbox workers' use cases. */
+export class MailboxSyncService {
+  constructor(
+    private readonly db: Database,
+    private readonly accounts: AccountService,
+    private readonly accessTokens: AccessTokenService,
+  ) {}
+
+  /** Account changes (`changed`, `deleted`, with the account id) made in this process. */
+  get changes(): AccountService['changes'] {
+    return this.accounts.changes;
+  }
+
+  /** Every email account, active or not. */
+  listAccounts(): Promise<EmailAccountRecord[]> {
+    return listEmailAccounts(this.db);
+  }
+
+  findAccount(id: number): Promise<EmailAccountRecord | undefined> {
+    return getEmailAccount(this.db, id);
+  }
+
+  /** Shows a deactivated account as `disabled`. */
+  async markDisabled(account: EmailAccountRecord): Promise<void> {
+    if (account.status !== 'disabled') await setEmailAccountStatus(this.db, account.id, 'disabled');
+  }
+
+  /** The account's sync engine, bound to its IMAP endpoint and its storage; throws when the endpoint cannot be resolved. */
+  async openSync(account: EmailAccountRecord, options: SyncSessionOptions): Promise<MailboxSyncSession> {
+    const endpoint = await imapEndpointOf(this.db, this.accounts, this.accessTokens, account);
+    return new MailboxSync({
+      ...endpoint,
+      folder: account.folder,
+      scanJunk: account.scanJunk,
+      afterFetch: account.afterFetchAction,
+      afterFetchFolder: account.afterFetchFolder,
+      maxMessageBytes: account.maxMessageBytes,
+      useIdle: account.useIdle,
+      pollIntervalMs: account.pollIntervalSeconds * 1000,
+      firstSync: account.firstSync,
+      store: createSyncStore(
+        this.db,
+        account,
+        options.onIngested === undefined ? {} : { onIngested: options.onIngested },
+      ),
+      logger: options.logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
+      onStatus: options.onStatus,
+      onOversize: options.onOversize,
+    });
+  }
+
+  /** Shows why the account's worker could not start (its endpoint could not be resolved). */
+  async recordStartFailure(account: EmailAccountRecord, error: unknown): Promise<void> {
+    const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });
+    await setEmailAccountStatus(this.db, account.id, 'error', {
+      code: failure.code,
+      message: failure.message,
+      remedy: failure.remedy ?? null,
+    });
+  }
+
+  /** Mirrors a status change on the account and, when the status itself changed, in its timeline. */
+  async recordStatus(account: EmailAccountRecord, change: SyncStatusChange): Promise<void> {
+    if (change.status === 'stopped') return;
+    const before = await getEmailAccount(this.db, account.id);
+    if (before === undefined) return;
+    const error =
+      change.error === undefined
+        ? null
+        : { code: change.error.code, message: change.error.message, remedy: change.error.remedy ?? null };
+    await setEmailAccountStatus(this.db, account.id, change.status, error);
+    if (before.status === change.status && before.lastError?.code === error?.code) return;
+    const level =
+      change.status === 'connected' || change.status === 'connecting'
+        ? 'info'
+        : change.status === 'error'
+          ? 'error'
+          : 'warn';
+    await appendEvent(this.db, {
+      scope: 'account',
+      scopeId: account.id,
+      type: `account.${change.status}`,
+      level,
+      message:
+        error === null
+          ? `Email account ${account.key} is ${change.status}.`
+          : `Email account ${account.key} is ${change.status}: ${error.message}`,
+      data: {
+        ...(error === null ? {} : { code: error.code, remedy: error.remedy }),
+        ...(change.retryInMs === undefined ? {} : { retryInMs: change.retryInMs }),
+      },
+    });
+  }
+
+  /** Tells the account's timeline that an oversize message was moved aside, its headers kept. */
+  async recordOversize(account: EmailAccountRecord, notice: OversizeNotice): Promise<void> {
+    await appendEvent(this.db, {
+      scope: 'account',
+      scopeId: account.id,
+      type: 'account.oversize_moved',
+      level: 'warn',
+      message: `A message of ${Math.round(notice.size / 1048576)} MB in ${notice.folder} is over the ${Math.round(account.maxMessageBytes / 1048576)} MB limit; its headers were stored and it was moved to ${notice.movedTo ?? 'another folder'}.`,
+      data: { folder: notice.folder, uid: notice.uid, size: notice.size, movedTo: notice.movedTo ?? null },
+    });
+  }
+}
