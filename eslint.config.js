@@ -45,29 +45,6 @@ const ADAPTERS = ['store', 'mail', 'providers'];
 const element = (/** @type {string | string[]} */ type) => ({ element: { type } });
 const typesOnly = (/** @type {string | string[]} */ type) => ({ to: element(type), dependency: { kind: 'type' } });
 
-// ---- TEMPORARY ALLOWLIST — remove when the layering fixes of issue 20 point 6 are merged ----
-// Files that still break a layer rule today; other branches are moving the code. Each list names
-// exactly the files concerned. To remove: delete this block and its two uses (search for
-// TEMPORARY_ALLOWLIST), run `npm run lint`, and whatever it reports is what is left to move.
-const TEMPORARY_ALLOWLIST = {
-  // Workers call store functions instead of services; http hashes the session id with the
-  // store's hashToken (belongs in the sign-in service).
-  storeFunctions: [
-    'src/workers/event-retention.ts',
-    'src/workers/mailbox-workers.ts',
-    'src/workers/outbox-dispatcher.ts',
-    'src/workers/token-keeper.ts',
-    'src/workers/webhook-dispatcher.ts',
-    'src/http/routes/cloud-providers/callback.ts',
-    'src/http/routes/cloud-providers/index.ts',
-  ],
-  // kysely queries (`db.kysely…`) outside src/store.
-  queries: [
-    'src/workers/token-keeper.ts',
-  ],
-};
-// ---- END OF TEMPORARY ALLOWLIST ----
-
 /** eslint-plugin-boundaries policies; anything not allowed here is an error. */
 const LAYER_POLICIES = [
   // `domain` is pure rules and `errors` is the catalogue: neither imports anything of ours.
@@ -98,12 +75,6 @@ const LAYER_POLICIES = [
   },
   // Tests and benchmarks drive everything from outside.
   { from: element(['test', 'bench']), allow: { to: element([...ELEMENTS, 'emulator', 'test', 'bench']) } },
-
-  // Temporary: see TEMPORARY_ALLOWLIST above.
-  {
-    from: { element: { type: ['workers', 'http'] }, file: { path: TEMPORARY_ALLOWLIST.storeFunctions } },
-    allow: { to: element('store') },
-  },
 ];
 
 export default defineConfig(
@@ -174,7 +145,6 @@ export default defineConfig(
       ],
     },
   },
-  { files: TEMPORARY_ALLOWLIST.queries, rules: { 'no-restricted-syntax': 'off' } },
   {
     // Tests read JSON answers (app.inject, fetch) typed `any` and check them with assertions;
     // typing each answer first would be ceremony, not safety.

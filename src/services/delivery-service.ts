@@ -27,6 +27,7 @@ import {
   getSendingSettings,
   markOutboxFailed,
   markOutboxSent,
+  openEmailAccountPassword,
   recordSubmissionEnd,
   refundRecipients,
   requireEmailAccount,
@@ -189,7 +190,7 @@ export class DeliveryService {
         endpoint,
         concurrency: settings.concurrency,
         grant: null,
-        password: this.deps.box.open(account.sealedPassword, 'email_accounts.password'),
+        password: openEmailAccountPassword(this.deps.box, account),
       };
     }
     this.routes.set(accountId, { expires: now + ROUTE_TTL_MS, route });

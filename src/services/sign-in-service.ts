@@ -11,6 +11,7 @@ import type {
 } from '../providers/microsoft/identity-client.js';
 import { classifyMicrosoftError } from '../providers/microsoft/token-errors.js';
 import {
+  hashToken,
   appendEvent,
   consumeOAuthState,
   createOAuthState,
@@ -28,6 +29,14 @@ import { connectionOf } from './provider-service.js';
 const STATE_TTL_MS = 10 * 60 * 1000;
 
 /** Who started a sign-in: the admin's session (bound to the callback) or an API/CLI caller. */
+/**
+ * What binds a sign-in to the browser that started it: the hash of its session id (the same hash
+ * the sessions table keeps), or null for a caller without a session (an API token).
+ */
+export function sessionBindingOf(sessionId: string | undefined): string | null {
+  return sessionId === undefined || sessionId === '' ? null : hashToken(sessionId);
+}
+
 export interface SignInStarter {
   readonly userId: number | null;
   /** sha256 of the session id, when started from a browser session. */

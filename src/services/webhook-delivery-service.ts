@@ -10,6 +10,7 @@ import {
   disableWebhook,
   markDeliveryDelivered,
   markDeliveryFailed,
+  openWebhookSecret,
   recordWebhookFailure,
   recordWebhookSuccess,
   releaseDeliveryClaim,
@@ -65,7 +66,7 @@ export class WebhookDeliveryService {
 
   /** The body of the claimed event and its signature header; throws when the secret cannot be opened. */
   signedBody(claim: ClaimedDelivery, timestampSeconds: number): { readonly body: string; readonly signature: string } {
-    const secret = this.box.open(claim.webhook.sealedSecret, 'webhooks.secret');
+    const secret = openWebhookSecret(this.box, claim.webhook);
     const body = webhookBodyText(toEventRecord(claim.event));
     return { body, signature: signatureHeader(secret, timestampSeconds, body) };
   }

@@ -2,8 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config/index.js';
 import type { Services } from '../../../services/index.js';
 import { CALLBACK_PATH } from '../../../services/provider-service.js';
-import type { CallbackOutcome } from '../../../services/sign-in-service.js';
-import { hashToken } from '../../../store/index.js';
+import { sessionBindingOf, type CallbackOutcome } from '../../../services/sign-in-service.js';
 import { resultPage } from '../../html.js';
 import { SESSION_COOKIE } from '../../plugins/auth.js';
 
@@ -24,10 +23,7 @@ export async function callbackRoutes(
     parameters: URLSearchParams,
   ): Promise<FastifyReply> => {
     const sessionId = request.cookies[SESSION_COOKIE];
-    const outcome = await deps.services.signIn.completeAuthorization(
-      parameters,
-      sessionId ? hashToken(sessionId) : null,
-    );
+    const outcome = await deps.services.signIn.completeAuthorization(parameters, sessionBindingOf(sessionId));
     return answer(reply, outcome, deps.config.publicUrl);
   };
   const summary = 'OAuth 2.0 redirect URI: completes a Cloud Provider authentication';

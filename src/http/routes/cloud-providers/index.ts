@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { PosternError } from '../../../errors/index.js';
 import type { Config } from '../../../config/index.js';
 import type { Services } from '../../../services/index.js';
-import type { DeviceFlowStatus } from '../../../services/sign-in-service.js';
-import { hashToken } from '../../../store/index.js';
+import { sessionBindingOf, type DeviceFlowStatus } from '../../../services/sign-in-service.js';
 import { principalOf } from '../../plugins/auth.js';
 import { beforeQuery, eventPageReply, idParam, presentEventPage } from '../../schemas.js';
 import { callbackRoutes } from './callback.js';
@@ -157,7 +156,7 @@ export async function cloudProviderRoutes(
         case 'authorization_code': {
           const starter = {
             userId: principal.userId,
-            sessionHash: principal.sessionId === undefined ? null : hashToken(principal.sessionId),
+            sessionHash: sessionBindingOf(principal.sessionId),
           };
           const url = await signIn.startAuthorization(provider.id, starter, {
             loginHint: request.body.loginHint ?? null,
@@ -204,7 +203,7 @@ export async function cloudProviderRoutes(
       const principal = principalOf(request);
       const starter = {
         userId: principal.userId,
-        sessionHash: principal.sessionId === undefined ? null : hashToken(principal.sessionId),
+        sessionHash: sessionBindingOf(principal.sessionId),
       };
       const url = await signIn.startAuthorization(request.params.id, starter, {
         loginHint: request.query.loginHint ?? null,
