@@ -23,7 +23,7 @@
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { IngestResult } from '../src/services/ingest-message.js';
+import type { IngestResult } from '../src/services/inbound/ingest-message.js';
 import { sql } from 'kysely';
 import {
   describeMachine,

@@ -7,7 +7,7 @@
  *   and each message parsed with mailparser's `simpleParser` (default options) as it arrives;
  * - **full**: Postern's pipeline on the embedded default (SQLite in a fresh data directory) —
  *   `MailboxSync.syncOnce()` (src/mail/imap/mailbox-sync.ts) → the account's sync store
- *   (src/services/mailbox-sync-store.ts) → `ingestMessage` (src/services/ingest-message.ts): fetch,
+ *   (src/services/inbound/mailbox-sync-store.ts) → `ingestMessage` (src/services/inbound/ingest-message.ts): fetch,
  *   store the raw MIME, parse and sanitize, thread, save the contact, advance the checkpoint, mark
  *   the messages seen after the commit. The account is created through the services; the data
  *   directory, provider and sign-in are prepared before the clock starts.
@@ -28,8 +28,8 @@ import { z } from 'zod';
 import { createCaFetch } from '../emulator/tls/ca-fetch.js';
 import { MailboxSync } from '../src/mail/imap/mailbox-sync.js';
 import { parseMessage } from '../src/mail/mime/parse-message.js';
-import { imapEndpointOf } from '../src/services/mailbox-connection.js';
-import { createSyncStore } from '../src/services/mailbox-sync-store.js';
+import { imapEndpointOf } from '../src/services/accounts/mailbox-connection.js';
+import { createSyncStore } from '../src/services/inbound/mailbox-sync-store.js';
 import { countAccountMessages, getCheckpoint } from '../src/store/index.js';
 import { describeMachine, median, now, printFigures } from './helpers/figures.js';
 import { createQueueAccounts, openPostern } from './helpers/postern-side.js';

@@ -19,7 +19,7 @@ import { ImapFlow } from 'imapflow';
 import { sql } from 'kysely';
 import { simpleParser } from 'mailparser';
 import { parseMessage } from '../src/mail/mime/parse-message.js';
-import { ingestPrepared, prepareMessage, type PreparedMessage } from '../src/services/ingest-message.js';
+import { ingestPrepared, prepareMessage, type PreparedMessage } from '../src/services/inbound/ingest-message.js';
 import type { FetchedMessage } from '../src/mail/imap/folder-sync.js';
 import { describeMachine, now, printFigures } from './helpers/figures.js';
 import { createQueueAccounts, openPostern } from './helpers/postern-side.js';

@@ -12,7 +12,7 @@ import { createLogger, type LogBundle } from '../log/index.js';
 import { isPosternError } from '../errors/index.js';
 import type { MetricsServer } from '../metrics/index.js';
 import { createServices, type Services } from '../services/index.js';
-import { pendingKeyFile } from '../services/secret-service.js';
+import { pendingKeyFile } from '../services/secrets/secret-service.js';
 import {
   decodeKeyText,
   ensureKeyCheck,

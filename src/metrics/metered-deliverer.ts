@@ -5,7 +5,7 @@
  */
 import type { PosternMetrics } from './metrics.js';
 
-/** The outcome shape of a delivery (services/delivery-service.ts `DeliveryOutcome`). */
+/** The outcome shape of a delivery (services/outbound/delivery-service.ts `DeliveryOutcome`). */
 export interface DeliveryOutcomeLike {
   readonly kind: string;
   readonly error?: { readonly code: string };

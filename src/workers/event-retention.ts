@@ -4,7 +4,7 @@
  * webhook deliveries go with them. Several nodes may sweep at once: deleting is idempotent.
  */
 import type { Logger } from '../log/index.js';
-import type { EventRetentionService } from '../services/event-retention-service.js';
+import type { EventRetentionService } from '../services/events/event-retention-service.js';
 
 /** Options of {@link EventRetention}. */
 export interface EventRetentionOptions {

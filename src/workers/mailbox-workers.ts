@@ -6,7 +6,7 @@ import type {
   SyncSessionOptions,
   SyncStatusChange,
   SyncTuning,
-} from '../services/mailbox-sync-service.js';
+} from '../services/accounts/mailbox-sync-service.js';
 
 export interface MailboxWorkersOptions {
   clock?: () => Date;

@@ -14,8 +14,12 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from '../log/index.js';
-import type { DeliveryOutcome } from '../services/delivery-service.js';
-import type { AccountTransport, OutboxDispatchService, OutboxRecord } from '../services/outbox-dispatch-service.js';
+import type { DeliveryOutcome } from '../services/outbound/delivery-service.js';
+import type {
+  AccountTransport,
+  OutboxDispatchService,
+  OutboxRecord,
+} from '../services/outbound/outbox-dispatch-service.js';
 
 /** Delivers one claimed row (the DeliveryService). */
 export interface Deliverer {

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/index.js';
-import type { Resource, TokenUpkeepService } from '../services/token-upkeep-service.js';
+import type { Resource, TokenUpkeepService } from '../services/identity/token-upkeep-service.js';
 
 const DAY_MS = 86_400_000;
 

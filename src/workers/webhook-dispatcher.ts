@@ -3,7 +3,7 @@
  * store/webhook-deliveries.ts); the dispatcher claims due ones — `FOR UPDATE SKIP LOCKED` on
  * PostgreSQL, so several nodes share the work without sending a delivery twice — POSTs the signed
  * event, and records the outcome: delivered on any 2xx, otherwise pending again after an
- * exponential backoff (services/webhook-retry.ts) until the attempts run out.
+ * exponential backoff (services/webhooks/webhook-retry.ts) until the attempts run out.
  *
  * A webhook whose deliveries failed every attempt across a whole retry window, without a single
  * success meanwhile, is disabled, with a `webhook.disabled` event that says why; enabling it again
@@ -15,10 +15,14 @@
  */
 import type { Logger } from '../log/index.js';
 import { scrubSecrets } from '../log/index.js';
-import { displayUrl } from '../services/webhook-payload.js';
-import type { ClaimedDelivery, WebhookDeliveryService } from '../services/webhook-delivery-service.js';
-import { DEFAULT_WEBHOOK_RETRY, webhookRetryDelay, type WebhookRetryPolicy } from '../services/webhook-retry.js';
-import { SIGNATURE_HEADER } from '../services/webhook-signature.js';
+import { displayUrl } from '../services/webhooks/webhook-payload.js';
+import type { ClaimedDelivery, WebhookDeliveryService } from '../services/webhooks/webhook-delivery-service.js';
+import {
+  DEFAULT_WEBHOOK_RETRY,
+  webhookRetryDelay,
+  type WebhookRetryPolicy,
+} from '../services/webhooks/webhook-retry.js';
+import { SIGNATURE_HEADER } from '../services/webhooks/webhook-signature.js';
 
 /** What the dispatcher reports to metrics. */
 export interface WebhookDeliveryObserver {

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestMessage } from '../../src/services/ingest-message.js';
+import { ingestMessage } from '../../src/services/inbound/ingest-message.js';
 import { setAccountAgents, type EmailAccountRecord } from '../../src/store/index.js';
 import { buildAccount, buildMessage } from '../ingest/helpers.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';

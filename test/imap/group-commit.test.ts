@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FetchedMessage, SyncStore } from '../../src/mail/imap/folder-sync.js';
-import { createSyncStore } from '../../src/services/mailbox-sync-store.js';
+import { createSyncStore } from '../../src/services/inbound/mailbox-sync-store.js';
 import {
   countAccountMessages,
   createEmailAccount,

@@ -4,7 +4,7 @@
  */
 import { MailboxSync, type MailboxSyncOptions, type SyncStatusChange } from '../../src/mail/imap/mailbox-sync.js';
 import type { OversizeNotice } from '../../src/mail/imap/folder-sync.js';
-import { createSyncStore } from '../../src/services/mailbox-sync-store.js';
+import { createSyncStore } from '../../src/services/inbound/mailbox-sync-store.js';
 import type { Database, EmailAccountRecord } from '../../src/store/index.js';
 import type { MailEmulator } from './helpers.js';
 import { CONTOSO } from './helpers.js';

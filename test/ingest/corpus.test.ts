@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ingestMessage, UNKNOWN_SENDER } from '../../src/services/ingest-message.js';
+import { ingestMessage, UNKNOWN_SENDER } from '../../src/services/inbound/ingest-message.js';
 import {
   getMessageRaw,
   listEvents,

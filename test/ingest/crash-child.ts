@@ -4,7 +4,7 @@
  * the environment (see crash-safety.test.ts).
  */
 import { MailboxSync } from '../../src/mail/imap/mailbox-sync.js';
-import { createSyncStore } from '../../src/services/mailbox-sync-store.js';
+import { createSyncStore } from '../../src/services/inbound/mailbox-sync-store.js';
 import { openDatabase, requireEmailAccount } from '../../src/store/index.js';
 
 function required(name: string): string {

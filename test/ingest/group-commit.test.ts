@@ -4,7 +4,7 @@
  * inside the group recognised, and the whole group rolled back when one message cannot be stored.
  */
 import { beforeAll, expect, it } from 'vitest';
-import { ingestPrepared, prepareMessage, type IngestInput } from '../../src/services/ingest-message.js';
+import { ingestPrepared, prepareMessage, type IngestInput } from '../../src/services/inbound/ingest-message.js';
 import {
   countAccountMessages,
   getCheckpoint,

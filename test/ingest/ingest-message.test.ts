@@ -9,7 +9,7 @@ import {
   FALLBACK_LIST_NAME,
   type IngestResult,
   type StoredResult,
-} from '../../src/services/ingest-message.js';
+} from '../../src/services/inbound/ingest-message.js';
 import {
   closeInteraction,
   countAccountMessages,

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/store/database.js';
 import { appendEvent, listEvents } from '../../src/store/index.js';
-import { EventRetentionService } from '../../src/services/event-retention-service.js';
+import { EventRetentionService } from '../../src/services/events/event-retention-service.js';
 import { EventRetention } from '../../src/workers/event-retention.js';
 import { forEachEngine } from '../helpers/store.js';
 

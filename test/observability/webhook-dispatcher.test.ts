@@ -15,7 +15,7 @@ import {
   SecretBox,
   updateWebhook,
 } from '../../src/store/index.js';
-import { WebhookDeliveryService } from '../../src/services/webhook-delivery-service.js';
+import { WebhookDeliveryService } from '../../src/services/webhooks/webhook-delivery-service.js';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/workers/webhook-dispatcher.js';
 import { forEachEngine } from '../helpers/store.js';
 

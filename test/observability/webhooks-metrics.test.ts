@@ -14,8 +14,8 @@ import {
   type MetricsServer,
   type PosternMetrics,
 } from '../../src/metrics/index.js';
-import { connectionOf } from '../../src/services/provider-service.js';
-import { verifySignature } from '../../src/services/webhook-signature.js';
+import { connectionOf } from '../../src/services/identity/provider-service.js';
+import { verifySignature } from '../../src/services/webhooks/webhook-signature.js';
 import { requireProvider } from '../../src/store/index.js';
 import { CONTOSO, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
 import { buildObservabilityApp, parsePrometheus, sampleValue, startReceiver, until, type Receiver } from './helpers.js';

@@ -9,8 +9,8 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { z } from 'zod';
-import { ingestMessage } from '../../src/services/ingest-message.js';
-import type { OutboundServices } from '../../src/services/outbound-services.js';
+import { ingestMessage } from '../../src/services/inbound/ingest-message.js';
+import type { OutboundServices } from '../../src/services/outbound/outbound-services.js';
 import { requireEmailAccount } from '../../src/store/index.js';
 import { OutboxDispatcher, type OutboxDispatcherOptions } from '../../src/workers/outbox-dispatcher.js';
 import { CONTOSO, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';

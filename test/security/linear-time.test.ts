@@ -10,7 +10,7 @@ import { contentDisposition, safeFilename } from '../../src/mail/mime/attachment
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
 import { declaredTypes, readHeaderFields, repairEightBitHeader, splitHeader } from '../../src/mail/mime/raw-headers.js';
 import { sanitizeHtml } from '../../src/mail/mime/sanitize-html.js';
-import { snippetOf } from '../../src/services/message-received-event.js';
+import { snippetOf } from '../../src/services/inbound/message-received-event.js';
 import { assertLinear, measureGrowth } from '../helpers/linear-time.js';
 
 /**

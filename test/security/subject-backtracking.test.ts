@@ -7,7 +7,7 @@ import {
   MAX_SUBJECT_LENGTH,
   replySubject,
   subjectWithToken,
-} from '../../src/services/outgoing-draft.js';
+} from '../../src/services/outbound/outgoing-draft.js';
 import { assertLinear, measureGrowth } from '../helpers/linear-time.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { emailAccountBody } from '../../domain/email-account-fields.js';
 import { PosternError, parseOrThrow } from '../../errors/index.js';
-import type { AccountView } from '../../services/account-service.js';
+import type { AccountView } from '../../services/accounts/account-service.js';
 import type { Services } from '../../services/index.js';
 import { print, withRuntime } from '../with-runtime.js';
 

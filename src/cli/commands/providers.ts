@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { providerBody } from '../../domain/cloud-provider-fields.js';
 import { PosternError, parseOrThrow } from '../../errors/index.js';
-import type { ProviderInput, ProviderView } from '../../services/provider-service.js';
+import type { ProviderInput, ProviderView } from '../../services/identity/provider-service.js';
 import type { Services } from '../../services/index.js';
 import { print, withRuntime } from '../with-runtime.js';
 

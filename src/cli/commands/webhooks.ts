@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { PosternError } from '../../errors/index.js';
-import { displayUrl } from '../../services/webhook-payload.js';
-import type { WebhookService } from '../../services/webhook-service.js';
+import { displayUrl } from '../../services/webhooks/webhook-payload.js';
+import type { WebhookService } from '../../services/webhooks/webhook-service.js';
 import type { WebhookRecord } from '../../store/index.js';
 import type { Runtime } from '../runtime.js';
 import { withRuntime } from '../with-runtime.js';

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PosternError } from '../../errors/index.js';
-import type { Principal } from '../../services/auth-service.js';
+import type { Principal } from '../../services/users/auth-service.js';
 
 export const SESSION_COOKIE = 'postern_session';
 export const CSRF_COOKIE = 'postern_csrf';

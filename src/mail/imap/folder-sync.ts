@@ -26,7 +26,7 @@ import {
   type FirstSync,
 } from './sync-plan.js';
 
-/** A message as fetched, handed to the store. `services/ingest-message.ts` takes this shape. */
+/** A message as fetched, handed to the store. `services/inbound/ingest-message.ts` takes this shape. */
 export interface FetchedMessage {
   readonly folder: string;
   readonly uidvalidity: number;

@@ -1,8 +1,8 @@
 import { isPosternError } from '../../errors/index.js';
 import { listEvents, type Database, type EmailAccountRecord, type GrantRecord } from '../../store/index.js';
-import type { AccessTokenService } from '../access-token-service.js';
-import type { AccountService } from '../account-service.js';
-import { imapEndpointOf, type ImapEndpoint } from '../mailbox-connection.js';
+import type { AccessTokenService } from '../identity/access-token-service.js';
+import type { AccountService } from '../accounts/account-service.js';
+import { imapEndpointOf, type ImapEndpoint } from '../accounts/mailbox-connection.js';
 import { failed, ok, skipped, warning, type Check } from './check.js';
 import { probeImap } from './imap-probe.js';
 import { readTokenClaims, shortNames, type TokenClaims } from './token-claims.js';

@@ -10,8 +10,8 @@ import {
   type ProviderRecord,
   type SecretBox,
 } from '../../store/index.js';
-import type { AccessTokenService } from '../access-token-service.js';
-import type { AccountService } from '../account-service.js';
+import type { AccessTokenService } from '../identity/access-token-service.js';
+import type { AccountService } from '../accounts/account-service.js';
 import { checkAccount, type AccountCheckDeps } from './account-checks.js';
 import type { Diagnosis, DiagnosisSection } from './check.js';
 import { checkProvider } from './provider-checks.js';

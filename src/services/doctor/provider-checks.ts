@@ -2,7 +2,7 @@ import { isPosternError } from '../../errors/index.js';
 import { endpointsOf } from '../../providers/microsoft/authority.js';
 import type { MicrosoftIdentity } from '../../providers/microsoft/identity-client.js';
 import type { GrantRecord, ProviderRecord, SecretBox } from '../../store/index.js';
-import { CALLBACK_PATH, connectionOf } from '../provider-service.js';
+import { CALLBACK_PATH, connectionOf } from '../identity/provider-service.js';
 import { failed, ok, skipped, warning, type Check } from './check.js';
 
 const DAY_MS = 86_400_000;

@@ -5,7 +5,7 @@ import { SMTP_PROBE_TIMEOUTS, smtpConnectionOptions, type SmtpEndpoint } from '.
 import { loadCa } from '../../mail/access/tls-trust.js';
 import { mapSmtpError } from '../../mail/smtp/smtp-errors.js';
 import type { Database, EmailAccountRecord } from '../../store/index.js';
-import { mailboxRouteOf } from '../mailbox-connection.js';
+import { mailboxRouteOf } from '../accounts/mailbox-connection.js';
 import type { AccountCheckContext } from './account-checks.js';
 import { failed, ok, type Check } from './check.js';
 

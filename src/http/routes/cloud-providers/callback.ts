@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config/index.js';
 import type { Services } from '../../../services/index.js';
-import { CALLBACK_PATH } from '../../../services/provider-service.js';
-import { sessionBindingOf, type CallbackOutcome } from '../../../services/sign-in-service.js';
+import { CALLBACK_PATH } from '../../../services/identity/provider-service.js';
+import { sessionBindingOf, type CallbackOutcome } from '../../../services/identity/sign-in-service.js';
 import { resultPage } from '../../html.js';
 import { SESSION_COOKIE } from '../../plugins/auth.js';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { PosternError } from '../../../errors/index.js';
 import type { Config } from '../../../config/index.js';
 import type { Services } from '../../../services/index.js';
-import { sessionBindingOf, type DeviceFlowStatus } from '../../../services/sign-in-service.js';
+import { sessionBindingOf, type DeviceFlowStatus } from '../../../services/identity/sign-in-service.js';
 import { principalOf } from '../../plugins/auth.js';
 import { beforeQuery, eventPageReply, idParam, presentEventPage } from '../../schemas.js';
 import { callbackRoutes } from './callback.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { GrantRecord } from '../../../store/index.js';
-import type { ProviderView } from '../../../services/provider-service.js';
+import type { ProviderView } from '../../../services/identity/provider-service.js';
 
 const lastError = z.object({ code: z.string(), message: z.string(), remedy: z.string().nullable() }).nullable();
 

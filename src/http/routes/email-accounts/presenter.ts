@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AccountView } from '../../../services/account-service.js';
+import type { AccountView } from '../../../services/accounts/account-service.js';
 
 export const accountReply = z.object({
   id: z.number().int(),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LIMITS } from '../../../config/index.js';
-import type { EventService } from '../../../services/event-service.js';
+import type { EventService } from '../../../services/events/event-service.js';
 import type { EventRecord } from '../../../store/index.js';
 import { principalOf } from '../../plugins/auth.js';
 

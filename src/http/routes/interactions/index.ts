@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LIMITS } from '../../../config/index.js';
 import { contentDisposition } from '../../../mail/mime/attachment-names.js';
-import type { InteractionService } from '../../../services/interaction-service.js';
+import type { InteractionService } from '../../../services/inbox/interaction-service.js';
 import { principalOf } from '../../plugins/auth.js';
 import { idParam } from '../../schemas.js';
 import {

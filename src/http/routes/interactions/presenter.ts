@@ -3,7 +3,7 @@
  * presented as everywhere else, by the messages presenter.
  */
 import { z } from 'zod';
-import type { InteractionDetail } from '../../../services/interaction-service.js';
+import type { InteractionDetail } from '../../../services/inbox/interaction-service.js';
 import type { ContactRecord, InteractionRecord, InteractionSummary } from '../../../store/index.js';
 import { messageReply, presentMessage } from '../messages/presenter.js';
 

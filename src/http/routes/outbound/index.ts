@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { SendService } from '../../../services/send-service.js';
+import type { SendService } from '../../../services/outbound/send-service.js';
 import { principalOf } from '../../plugins/auth.js';
 import { errorBody, idParam } from '../../schemas.js';
 import { messageReply } from '../messages/presenter.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { OutgoingView, QueuedMessage, SendingView } from '../../../services/send-service.js';
+import type { OutgoingView, QueuedMessage, SendingView } from '../../../services/outbound/send-service.js';
 import { presentMessage, type messageReply } from '../messages/presenter.js';
 import type { queuedReply, sendingReply } from './schemas.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { webhookBody, webhookPatch, type WebhookService } from '../../../services/webhook-service.js';
+import { webhookBody, webhookPatch, type WebhookService } from '../../../services/webhooks/webhook-service.js';
 import { idParam } from '../../schemas.js';
 import { deliveryReply, presentDelivery, presentWebhook, webhookReply, webhookWithSecretReply } from './presenter.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageRecord } from '../store/index.js';
+import type { MessageRecord } from '../../store/index.js';
 import {
   checkAddressList,
   checkAttachments,

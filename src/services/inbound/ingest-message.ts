@@ -15,13 +15,13 @@
  * @see https://www.rfc-editor.org/rfc/rfc3834 (automatic responses, see domain/automation.ts)
  */
 import { randomBytes } from 'node:crypto';
-import { detectAutomation, type AutomationVerdict } from '../domain/automation.js';
-import { contactNameFor, correspondentOf, type NamedAddress } from '../domain/correspondent.js';
-import { bodyDigest, syntheticMessageId } from '../domain/message-id.js';
-import { findSubjectTokens, normalizeSubject, tokenCheckFromBytes } from '../domain/subject.js';
-import { decideThread, threadLookupIds } from '../domain/threading.js';
-import { isPosternError } from '../errors/index.js';
-import { parseMessage, type ParsedMessage } from '../mail/mime/parse-message.js';
+import { detectAutomation, type AutomationVerdict } from '../../domain/automation.js';
+import { contactNameFor, correspondentOf, type NamedAddress } from '../../domain/correspondent.js';
+import { bodyDigest, syntheticMessageId } from '../../domain/message-id.js';
+import { findSubjectTokens, normalizeSubject, tokenCheckFromBytes } from '../../domain/subject.js';
+import { decideThread, threadLookupIds } from '../../domain/threading.js';
+import { isPosternError } from '../../errors/index.js';
+import { parseMessage, type ParsedMessage } from '../../mail/mime/parse-message.js';
 import { messageReceivedEvent } from './message-received-event.js';
 import {
   advanceCheckpoint,
@@ -42,7 +42,7 @@ import {
   updateMessagePosition,
   type Database,
   type MessageKey,
-} from '../store/index.js';
+} from '../../store/index.js';
 
 /**
  * The account a message is ingested for. The lead's EmailAccountRecord satisfies it.

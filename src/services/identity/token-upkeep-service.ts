@@ -4,7 +4,7 @@
  * expiry warnings once per threshold, and sweep stale sign-ins and expired sessions. The keeper
  * decides when; this service decides what.
  */
-import type { Resource } from '../providers/microsoft/authority.js';
+import type { Resource } from '../../providers/microsoft/authority.js';
 import {
   appendEvent,
   deleteExpiredSessions,
@@ -15,11 +15,11 @@ import {
   listProviders,
   requireGrant,
   type Database,
-} from '../store/index.js';
+} from '../../store/index.js';
 import type { AccessTokenService } from './access-token-service.js';
 import { SECRET_WARNING_DAYS } from './provider-service.js';
 
-export type { Resource } from '../providers/microsoft/authority.js';
+export type { Resource } from '../../providers/microsoft/authority.js';
 
 const DAY_MS = 86_400_000;
 

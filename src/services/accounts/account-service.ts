@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { PosternError } from '../errors/index.js';
-import type { EmailAccountInput } from '../domain/email-account-fields.js';
+import { PosternError } from '../../errors/index.js';
+import type { EmailAccountInput } from '../../domain/email-account-fields.js';
 import {
   appendEvent,
   createEmailAccount,
@@ -25,8 +25,8 @@ import {
   type EventPage,
   type GrantRecord,
   type SecretBox,
-} from '../store/index.js';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../domain/email-account-fields.js';
+} from '../../store/index.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../domain/email-account-fields.js';
 
 export interface AccountView {
   account: EmailAccountRecord;

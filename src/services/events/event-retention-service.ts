@@ -2,7 +2,7 @@
  * Event retention as a use case: events older than a number of days are deleted, with their
  * webhook deliveries, by the database clock. The worker (workers/event-retention.ts) decides when.
  */
-import { pruneEvents, type Database } from '../store/index.js';
+import { pruneEvents, type Database } from '../../store/index.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,4 +1,4 @@
-import { PosternError } from '../errors/index.js';
+import { PosternError } from '../../errors/index.js';
 import {
   createApiToken,
   findApiTokenById,
@@ -7,7 +7,7 @@ import {
   revokeApiToken,
   type ApiTokenRecord,
   type Database,
-} from '../store/index.js';
+} from '../../store/index.js';
 
 /** API tokens for integrators; the plain token exists only in the creation answer. */
 export class ApiTokenService {

@@ -12,8 +12,8 @@ import {
   type EventLevel,
   type EventPage,
   type EventScope,
-} from '../store/index.js';
-import type { Viewer } from './account-service.js';
+} from '../../store/index.js';
+import type { Viewer } from '../accounts/account-service.js';
 
 /** What a caller may filter on. */
 export interface EventQuery {

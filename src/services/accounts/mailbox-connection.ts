@@ -1,14 +1,14 @@
 import type { ImapFlow } from 'imapflow';
-import { PosternError, isPosternError } from '../errors/index.js';
-import type { Logger } from '../log/index.js';
-import { PROBE_TIMEOUTS, createImapClient } from '../mail/access/imap-client.js';
-import { requireImap, resolveMailboxRoute, type MailboxRoute } from '../mail/access/mailbox-route.js';
-import { loadCa } from '../mail/access/tls-trust.js';
-import { mapImapError } from '../mail/imap/imap-errors.js';
-import type { AccessToken } from '../mail/imap/mailbox-sync.js';
-import { endpointsOf } from '../providers/microsoft/authority.js';
-import { requireEmailAccount, requireProvider, type Database, type EmailAccountRecord } from '../store/index.js';
-import type { AccessTokenService } from './access-token-service.js';
+import { PosternError, isPosternError } from '../../errors/index.js';
+import type { Logger } from '../../log/index.js';
+import { PROBE_TIMEOUTS, createImapClient } from '../../mail/access/imap-client.js';
+import { requireImap, resolveMailboxRoute, type MailboxRoute } from '../../mail/access/mailbox-route.js';
+import { loadCa } from '../../mail/access/tls-trust.js';
+import { mapImapError } from '../../mail/imap/imap-errors.js';
+import type { AccessToken } from '../../mail/imap/mailbox-sync.js';
+import { endpointsOf } from '../../providers/microsoft/authority.js';
+import { requireEmailAccount, requireProvider, type Database, type EmailAccountRecord } from '../../store/index.js';
+import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
 
 /** Where and how an account's mailbox is reached over IMAP: what the sync, the connection test and the doctor open. */

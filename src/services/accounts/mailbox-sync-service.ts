@@ -4,9 +4,9 @@
  * ingest-message.ts), and the account's live status and timeline as the engine reports them. The
  * workers decide which accounts run and when they restart; this service builds and records.
  */
-import { PosternError, isPosternError } from '../errors/index.js';
-import type { OversizeNotice, SyncLogger } from '../mail/imap/folder-sync.js';
-import { MailboxSync, type SyncStatusChange, type SyncTuning } from '../mail/imap/mailbox-sync.js';
+import { PosternError, isPosternError } from '../../errors/index.js';
+import type { OversizeNotice, SyncLogger } from '../../mail/imap/folder-sync.js';
+import { MailboxSync, type SyncStatusChange, type SyncTuning } from '../../mail/imap/mailbox-sync.js';
 import {
   appendEvent,
   getEmailAccount,
@@ -14,15 +14,15 @@ import {
   setEmailAccountStatus,
   type Database,
   type EmailAccountRecord,
-} from '../store/index.js';
-import type { AccessTokenService } from './access-token-service.js';
+} from '../../store/index.js';
+import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
 import { imapEndpointOf } from './mailbox-connection.js';
-import { createSyncStore, type SyncStoreOptions } from './mailbox-sync-store.js';
+import { createSyncStore, type SyncStoreOptions } from '../inbound/mailbox-sync-store.js';
 
-export type { EmailAccountRecord } from '../store/index.js';
-export type { OversizeNotice } from '../mail/imap/folder-sync.js';
-export type { SyncStatusChange, SyncTuning } from '../mail/imap/mailbox-sync.js';
+export type { EmailAccountRecord } from '../../store/index.js';
+export type { OversizeNotice } from '../../mail/imap/folder-sync.js';
+export type { SyncStatusChange, SyncTuning } from '../../mail/imap/mailbox-sync.js';
 
 /** A sync engine of one mailbox, not yet started. */
 export interface MailboxSyncSession {

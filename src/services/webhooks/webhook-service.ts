@@ -7,7 +7,7 @@
  * @see docs/WEBHOOKS.md
  */
 import { z } from 'zod';
-import { PosternError, parseOrThrow } from '../errors/index.js';
+import { PosternError, parseOrThrow } from '../../errors/index.js';
 import {
   createWebhook,
   deleteWebhook,
@@ -25,7 +25,7 @@ import {
   type SecretBox,
   type WebhookDeliveryRecord,
   type WebhookRecord,
-} from '../store/index.js';
+} from '../../store/index.js';
 import { generateWebhookSecret } from './webhook-signature.js';
 
 /** A webhook URL: absolute http(s), without credentials (deliveries are authenticated by their signature). */

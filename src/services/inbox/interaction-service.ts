@@ -9,8 +9,8 @@
  * An inbound attachment's bytes are not stored apart: they are read back from the message's raw
  * MIME, parsed again (on the parse pool), and checked against the digest and size stored at ingest.
  */
-import { PosternError } from '../errors/index.js';
-import { sharedParsePool } from '../mail/mime/parse-pool.js';
+import { PosternError } from '../../errors/index.js';
+import { sharedParsePool } from '../../mail/mime/parse-pool.js';
 import {
   assignInteraction,
   closeInteraction,
@@ -37,8 +37,8 @@ import {
   type InteractionStatus,
   type MessageRecord,
   type UserRole,
-} from '../store/index.js';
-import type { ParseFunction } from './ingest-message.js';
+} from '../../store/index.js';
+import type { ParseFunction } from '../inbound/ingest-message.js';
 
 /** Who is asking; the HTTP layer's Principal satisfies it. */
 export interface Viewer {

@@ -4,8 +4,8 @@
  * carries what an integrator needs to act without another call: the account (id and key), the
  * interaction and message ids, and a parsed summary (sender, recipients, subject, a text snippet).
  */
-import type { NamedAddress } from '../domain/correspondent.js';
-import type { EventData, NewEvent } from '../store/index.js';
+import type { NamedAddress } from '../../domain/correspondent.js';
+import type { EventData, NewEvent } from '../../store/index.js';
 
 /** Characters of body text in the snippet. */
 export const SNIPPET_LENGTH = 200;

@@ -1,4 +1,4 @@
-import { PosternError } from '../errors/index.js';
+import { PosternError } from '../../errors/index.js';
 import {
   createContact,
   createList,
@@ -20,7 +20,7 @@ import {
   type NewList,
   type Page,
   type UserRole,
-} from '../store/index.js';
+} from '../../store/index.js';
 
 /** Who reads the address book; the HTTP layer's Principal satisfies it. */
 export interface DirectoryReader {

@@ -6,9 +6,9 @@
  * with the fetch and with the commits before it; a transaction opens only once its messages are
  * parsed, so the write lock is held for the SQL alone.
  */
-import type { FetchedMessage, SyncStore } from '../mail/imap/folder-sync.js';
-import { sharedParsePool } from '../mail/mime/parse-pool.js';
-import { findStoredUids, getCheckpoint, resetCheckpoint, type Database } from '../store/index.js';
+import type { FetchedMessage, SyncStore } from '../../mail/imap/folder-sync.js';
+import { sharedParsePool } from '../../mail/mime/parse-pool.js';
+import { findStoredUids, getCheckpoint, resetCheckpoint, type Database } from '../../store/index.js';
 import {
   ingestPrepared,
   prepareMessage,

@@ -4,7 +4,7 @@
  *
  * @see docs/WEBHOOKS.md
  */
-import type { EventData, EventLevel, EventRecord, EventScope } from '../store/index.js';
+import type { EventData, EventLevel, EventRecord, EventScope } from '../../store/index.js';
 
 /** What a receiver gets. */
 export interface WebhookPayload {

@@ -18,11 +18,11 @@ import {
   type ClaimedDelivery,
   type Database,
   type SecretBox,
-} from '../store/index.js';
+} from '../../store/index.js';
 import { displayUrl, webhookBodyText } from './webhook-payload.js';
 import { signatureHeader } from './webhook-signature.js';
 
-export type { ClaimedDelivery } from '../store/index.js';
+export type { ClaimedDelivery } from '../../store/index.js';
 
 /** What to claim. */
 export interface DeliveryClaimRequest {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { LIMITS } from '../config/index.js';
-import { PosternError } from '../errors/index.js';
+import { LIMITS } from '../../config/index.js';
+import { PosternError } from '../../errors/index.js';
 import {
   createUser,
   deleteUserSessions,
@@ -14,7 +14,7 @@ import {
   type Database,
   type UserRecord,
   type UserRole,
-} from '../store/index.js';
+} from '../../store/index.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 export interface NewUserInput {

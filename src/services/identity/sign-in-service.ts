@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { PosternError, isPosternError } from '../errors/index.js';
-import type { Logger } from '../log/index.js';
-import { endpointsOf, scopesForResource } from '../providers/microsoft/authority.js';
+import { PosternError, isPosternError } from '../../errors/index.js';
+import type { Logger } from '../../log/index.js';
+import { endpointsOf, scopesForResource } from '../../providers/microsoft/authority.js';
 import type {
   DeviceCodeStart,
   IdentityClaims,
   MicrosoftIdentity,
   TokenResult,
-} from '../providers/microsoft/identity-client.js';
-import { classifyMicrosoftError } from '../providers/microsoft/token-errors.js';
+} from '../../providers/microsoft/identity-client.js';
+import { classifyMicrosoftError } from '../../providers/microsoft/token-errors.js';
 import {
   hashToken,
   appendEvent,
@@ -23,7 +23,7 @@ import {
   type GrantRecord,
   type ProviderRecord,
   type SecretBox,
-} from '../store/index.js';
+} from '../../store/index.js';
 import { connectionOf } from './provider-service.js';
 
 const STATE_TTL_MS = 10 * 60 * 1000;

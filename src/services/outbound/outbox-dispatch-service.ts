@@ -20,9 +20,9 @@ import {
   type Database,
   type OutboxRecord,
   type SendingAccount,
-} from '../store/index.js';
+} from '../../store/index.js';
 
-export type { AccountTransport, ClaimResult, OutboxRecord, SendingAccount } from '../store/index.js';
+export type { AccountTransport, ClaimResult, OutboxRecord, SendingAccount } from '../../store/index.js';
 
 /** The outbox dispatcher's use cases. */
 export class OutboxDispatchService {

@@ -13,13 +13,13 @@
  * @see ../../../shared/reference/microsoft-protocols.md §5, §6, §7
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
  */
-import { decideRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../domain/outbox-policy.js';
-import { PosternError, isPosternError } from '../errors/index.js';
-import type { Logger } from '../log/index.js';
-import { requireSmtp } from '../mail/access/mailbox-route.js';
-import type { SmtpEndpoint } from '../mail/access/smtp-transport.js';
-import { loadCa } from '../mail/access/tls-trust.js';
-import type { SmtpCredentials, SubmissionRequest, SubmissionResult } from '../mail/smtp/submission.js';
+import { decideRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../domain/outbox-policy.js';
+import { PosternError, isPosternError } from '../../errors/index.js';
+import type { Logger } from '../../log/index.js';
+import { requireSmtp } from '../../mail/access/mailbox-route.js';
+import type { SmtpEndpoint } from '../../mail/access/smtp-transport.js';
+import { loadCa } from '../../mail/access/tls-trust.js';
+import type { SmtpCredentials, SubmissionRequest, SubmissionResult } from '../../mail/smtp/submission.js';
 import {
   appendEvent,
   fromDbTime,
@@ -38,9 +38,9 @@ import {
   type OutboxError,
   type OutboxRecord,
   type SecretBox,
-} from '../store/index.js';
-import { MIN_VALIDITY_MS, type AccessToken } from './access-token-service.js';
-import { mailboxRouteOf } from './mailbox-connection.js';
+} from '../../store/index.js';
+import { MIN_VALIDITY_MS, type AccessToken } from '../identity/access-token-service.js';
+import { mailboxRouteOf } from '../accounts/mailbox-connection.js';
 
 /** Submits a message; the SMTP adapter (or, later, another transport). */
 export interface Submitter {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import type { Config } from '../config/index.js';
-import { SecretBox, rotateSecretKey, type Database } from '../store/index.js';
+import type { Config } from '../../config/index.js';
+import { SecretBox, rotateSecretKey, type Database } from '../../store/index.js';
 
 export interface RotationResult {
   total: number;

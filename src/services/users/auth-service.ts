@@ -1,5 +1,5 @@
-import { LIMITS } from '../config/index.js';
-import { PosternError } from '../errors/index.js';
+import { LIMITS } from '../../config/index.js';
+import { PosternError } from '../../errors/index.js';
 import {
   claimLoginAttempt,
   clearLoginFailures,
@@ -18,7 +18,7 @@ import {
   type Database,
   type UserRecord,
   type UserRole,
-} from '../store/index.js';
+} from '../../store/index.js';
 import { decoyHash, verifyPassword } from './passwords.js';
 
 /** The caller of a request, resolved from an API token or a session cookie. */

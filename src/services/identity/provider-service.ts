@@ -1,6 +1,6 @@
-import { PosternError } from '../errors/index.js';
-import { defaultScopes } from '../providers/microsoft/authority.js';
-import type { MicrosoftIdentity, ProviderConnection } from '../providers/microsoft/identity-client.js';
+import { PosternError } from '../../errors/index.js';
+import { defaultScopes } from '../../providers/microsoft/authority.js';
+import type { MicrosoftIdentity, ProviderConnection } from '../../providers/microsoft/identity-client.js';
 import {
   accountsUsingProvider,
   appendEvent,
@@ -23,7 +23,7 @@ import {
   type SecretBox,
   deleteGrant,
   requireGrant,
-} from '../store/index.js';
+} from '../../store/index.js';
 
 export const CALLBACK_PATH = '/api/cloudProviders/oauth2/microsoft/callback';
 export const SECRET_WARNING_DAYS = 30;

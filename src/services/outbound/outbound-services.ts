@@ -4,11 +4,11 @@
  * root creates it beside the other services; the worker role starts a dispatcher on `dispatch` and
  * `delivery` and wakes it on `send.events` `queued`.
  */
-import type { Logger } from '../log/index.js';
-import { SmtpSubmitter } from '../mail/smtp/submission.js';
-import type { Database, SecretBox } from '../store/index.js';
-import type { AccessTokenService } from './access-token-service.js';
-import type { AccountService } from './account-service.js';
+import type { Logger } from '../../log/index.js';
+import { SmtpSubmitter } from '../../mail/smtp/submission.js';
+import type { Database, SecretBox } from '../../store/index.js';
+import type { AccessTokenService } from '../identity/access-token-service.js';
+import type { AccountService } from '../accounts/account-service.js';
 import { DeliveryService, type Submitter } from './delivery-service.js';
 import { OutboxDispatchService } from './outbox-dispatch-service.js';
 import { SendService } from './send-service.js';

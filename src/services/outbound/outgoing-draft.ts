@@ -8,18 +8,18 @@
  */
 import { createHash } from 'node:crypto';
 import { detectMimeType } from 'nodemailer/lib/mime-funcs';
-import { isSyntheticMessageId, MAX_REFERENCES } from '../domain/message-id.js';
+import { isSyntheticMessageId, MAX_REFERENCES } from '../../domain/message-id.js';
 import {
   checkOutboundAddress,
   sameAddress,
   type AddressInput,
   type OutboundAddress,
-} from '../domain/outbound-address.js';
-import { addSubjectToken, normalizeSubject, subjectTokenTag } from '../domain/subject.js';
-import { PosternError } from '../errors/index.js';
-import { safeFilename } from '../mail/mime/attachment-names.js';
-import type { ComposeAttachment } from '../mail/mime/compose.js';
-import type { MessageRecord, StoredAddress } from '../store/index.js';
+} from '../../domain/outbound-address.js';
+import { addSubjectToken, normalizeSubject, subjectTokenTag } from '../../domain/subject.js';
+import { PosternError } from '../../errors/index.js';
+import { safeFilename } from '../../mail/mime/attachment-names.js';
+import type { ComposeAttachment } from '../../mail/mime/compose.js';
+import type { MessageRecord, StoredAddress } from '../../store/index.js';
 
 /** An attachment as the API takes it. */
 export interface AttachmentInput {

@@ -12,18 +12,18 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { domainOf, type AddressInput, type OutboundAddress } from '../domain/outbound-address.js';
-import { normalizeSubject, tokenCheckFromBytes } from '../domain/subject.js';
-import { PosternError } from '../errors/index.js';
+import { domainOf, type AddressInput, type OutboundAddress } from '../../domain/outbound-address.js';
+import { normalizeSubject, tokenCheckFromBytes } from '../../domain/subject.js';
+import { PosternError } from '../../errors/index.js';
 import {
   composeMessage,
   newMessageId,
   sanitizeOutgoingHtml,
   type AutoSubmitted,
   type ComposeAttachment,
-} from '../mail/mime/compose.js';
-import { splitHeader, readHeaderFields } from '../mail/mime/raw-headers.js';
-import { threadIndexFor } from '../mail/mime/thread-index.js';
+} from '../../mail/mime/compose.js';
+import { splitHeader, readHeaderFields } from '../../mail/mime/raw-headers.js';
+import { threadIndexFor } from '../../mail/mime/thread-index.js';
 import {
   appendEvent,
   completeIdempotencyKey,
@@ -57,9 +57,9 @@ import {
   type OutboxState,
   type SendingSettings,
   type SendingSettingsChanges,
-} from '../store/index.js';
+} from '../../store/index.js';
 import { z } from 'zod';
-import type { Viewer } from './account-service.js';
+import type { Viewer } from '../accounts/account-service.js';
 import {
   checkAddressList,
   checkAttachments,

@@ -1,8 +1,8 @@
-import { PosternError, isPosternError } from '../errors/index.js';
-import type { Logger } from '../log/index.js';
-import { endpointsOf, resourceUri, scopesForResource, type Resource } from '../providers/microsoft/authority.js';
-import type { MicrosoftIdentity, ProviderConnection, TokenResult } from '../providers/microsoft/identity-client.js';
-import { PROVIDER_CODES, REAUTH_CODES } from '../providers/microsoft/token-errors.js';
+import { PosternError, isPosternError } from '../../errors/index.js';
+import type { Logger } from '../../log/index.js';
+import { endpointsOf, resourceUri, scopesForResource, type Resource } from '../../providers/microsoft/authority.js';
+import type { MicrosoftIdentity, ProviderConnection, TokenResult } from '../../providers/microsoft/identity-client.js';
+import { PROVIDER_CODES, REAUTH_CODES } from '../../providers/microsoft/token-errors.js';
 import {
   appendEvent,
   disconnectAccountsSignedInAs,
@@ -18,7 +18,7 @@ import {
   type GrantRecord,
   type ProviderRecord,
   type SecretBox,
-} from '../store/index.js';
+} from '../../store/index.js';
 import { connectionOf } from './provider-service.js';
 
 /** An access token ready to use, with what it is good for. */
