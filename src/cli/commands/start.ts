@@ -130,13 +130,16 @@ export function registerStartCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (overrides POSTERN_PORT)')
     .option('--host <host>', 'address to listen on (overrides POSTERN_HOST)')
     .action(async (opts: { roles?: string; port?: string; host?: string }) => {
-      const server = await startServer({
+      const starting = startServer({
         overrides: {
           ...(opts.roles === undefined ? {} : { roles: opts.roles }),
           ...(opts.port === undefined ? {} : { port: opts.port }),
           ...(opts.host === undefined ? {} : { host: opts.host }),
         },
       });
+      // Installed before startup's first await, so no signal can find the process without them: a
+      // SIGTERM or SIGINT while the database opens, migrates or the port binds (or between printing
+      // the URL and returning) waits for startup to settle, then stops cleanly with exit code 0.
       const shutdown = (signal: string): void => {
         process.stdout.write(`Received ${signal}, stopping…\n`);
         const timer = setTimeout(() => {
@@ -144,12 +147,18 @@ export function registerStartCommand(program: Command): void {
           process.exit(1);
         }, LIMITS.shutdownGraceMs);
         timer.unref();
-        server.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
+        starting.then(
+          (server) =>
+            server.stop().then(
+              () => process.exit(0),
+              () => process.exit(1),
+            ),
+          // A startup that failed is reported by the action, with its exit code.
+          () => undefined,
         );
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
+      await starting;
     });
 }
