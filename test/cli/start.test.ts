@@ -48,6 +48,17 @@ describe('postern start', () => {
     expect(await again.exited).toBe(0);
   });
 
+  it('stops cleanly on a signal that arrives while it is still starting', async () => {
+    const dataDir = freshDir();
+    const cli = spawnCli(['start', '--port', '0'], { POSTERN_DATA_DIR: dataDir });
+    running.push(cli);
+    // Printed before the workers start and the port is bound: startup is still going on.
+    await cli.waitFor(/administrator "admin" with the password/);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited, cli.output()).toBe(0);
+    expect(cli.output()).toContain('Received SIGTERM, stopping');
+  });
+
   it('refuses an invalid configuration, naming each variable', () => {
     const result = runCli(['start'], {
       POSTERN_DATA_DIR: freshDir(),
