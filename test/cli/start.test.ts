@@ -87,7 +87,12 @@ describe('postern start', () => {
   });
 });
 
-describe('administration commands', () => {
+/**
+ * These tests run one `postern` process after another (twelve, and five): each is a whole Node
+ * start, which takes seconds on a busy two-core machine, so vitest's 30-second default (sized for
+ * tests in one process) is too short for them when the run's other files spawn processes too.
+ */
+describe('administration commands', { timeout: 120_000 }, () => {
   it('adds users, creates tokens, rotates the secret key', async () => {
     const dataDir = freshDir();
     const env = { POSTERN_DATA_DIR: dataDir };
