@@ -99,10 +99,10 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   const location = parseDatabaseUrl(url);
   const displayUrl = redactDatabaseUrl(url);
   const clock = options.clock ?? (() => new Date());
-  const kysely =
+  const { kysely, beforeClose } =
     location.engine === 'sqlite'
       ? openSqlite(location.filename, displayUrl, options)
-      : openPostgres(location.connectionString, options);
+      : { kysely: openPostgres(location.connectionString, options), beforeClose: undefined };
   const db = new KyselyDatabase(
     kysely,
     location.engine,
@@ -111,17 +111,24 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     false,
     url,
     options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    beforeClose,
   );
   try {
     await db.ping();
   } catch (error) {
-    await kysely.destroy().catch(() => undefined);
+    await db.close().catch(() => undefined);
     throw error;
   }
   return db;
 }
 
-function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseOptions): Kysely<DB> {
+/** A SQLite connection, and what must finish before it closes (the checkpoint thread). */
+interface OpenedSqlite {
+  kysely: Kysely<DB>;
+  beforeClose: (() => Promise<void>) | undefined;
+}
+
+function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseOptions): OpenedSqlite {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
     if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true, mode: 0o700 });
@@ -140,17 +147,11 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
       throw error;
     }
     const connection = withStatementCache(database, STATEMENT_CACHE_SIZE);
-    if (filename === ':memory:' || filename === '')
-      return new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
+    const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
+    if (filename === ':memory:' || filename === '') return { kysely, beforeClose: undefined };
+    // Its thread ends before the main connection closes, which is then the last one and removes the WAL.
     const checkpointer = startCheckpointer(database, path.resolve(filename));
-    const withCheckpointer: SqliteDatabase = {
-      prepare: (text) => connection.prepare(text),
-      close: () => {
-        checkpointer.stop();
-        connection.close();
-      },
-    };
-    return new Kysely<DB>({ dialect: new SqliteDialect({ database: withCheckpointer }) });
+    return { kysely, beforeClose: () => checkpointer.stop() };
   } catch (error) {
     throw new PosternError('STORE_UNAVAILABLE', {
       message: `Cannot open the SQLite database ${displayUrl}: ${describeError(error)}.`,
@@ -222,6 +223,8 @@ class KyselyDatabase implements Database {
     readonly inTransaction: boolean,
     private readonly secretUrl: string,
     private readonly timeoutMs: number,
+    /** Runs before the connections close (SQLite: waits for the checkpoint thread to end). */
+    private readonly beforeClose?: () => Promise<void>,
   ) {
     // The URL may hold the password: keep it out of enumeration and so out of logs.
     Object.defineProperty(this, 'secretUrl', { enumerable: false });
@@ -251,6 +254,7 @@ class KyselyDatabase implements Database {
 
   async close(): Promise<void> {
     if (this.inTransaction) throw new Error('A transaction cannot close the database');
+    await this.beforeClose?.();
     await this.kysely.destroy();
   }
 

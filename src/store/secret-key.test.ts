@@ -70,6 +70,15 @@ describe('loadSecretKey from a key file', () => {
     expect(again.warnings).toEqual([]);
   });
 
+  it('puts the key file in place whole (written under a private name, then linked), leaving nothing else', () => {
+    const keyFile = path.join(dir, 'secret.key');
+    const created = loadSecretKey({ keyFile });
+    expect(fs.readdirSync(dir)).toEqual(['secret.key']);
+    expect(fs.statSync(keyFile).nlink).toBe(1);
+    // Another process that finds the file in place reads that key, never one of its own.
+    expect(loadSecretKey({ keyFile }).key.equals(created.key)).toBe(true);
+  });
+
   it('writes the key as hex, so that it can be moved into POSTERN_SECRET_KEY', () => {
     const keyFile = path.join(dir, 'secret.key');
     const created = loadSecretKey({ keyFile });

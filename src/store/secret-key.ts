@@ -64,25 +64,50 @@ export function decodeKeyText(text: string, origin: string): Buffer {
   });
 }
 
-/** Writes a new random key to `file` unless it exists; returns the key when it wrote one. */
+/**
+ * Writes a new random key to `file` unless it exists; returns the key when it wrote one. The key
+ * is written and synced under a name of this process's own, then linked to `file`: the link
+ * appears whole or not at all and fails when `file` exists, so of two processes starting
+ * together exactly one creates it, and the other never reads a file still being written.
+ */
 function createKeyFileIfMissing(file: string): Buffer | undefined {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  const directory = path.dirname(path.resolve(file));
+  fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
+  if (fs.existsSync(file)) return undefined;
   const key = crypto.randomBytes(KEY_BYTES);
-  let fd: number;
+  const draft = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+  const fd = fs.openSync(draft, 'wx', 0o600);
   try {
-    // 'wx' fails if the file exists: two processes starting together cannot both create it.
-    fd = fs.openSync(file, 'wx', 0o600);
-  } catch (error) {
-    if (isErrno(error, 'EEXIST')) return undefined;
-    throw error;
-  }
-  try {
-    fs.writeSync(fd, `${key.toString('hex')}\n`);
-    fs.fsyncSync(fd);
+    try {
+      fs.writeSync(fd, `${key.toString('hex')}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    try {
+      fs.linkSync(draft, file);
+    } catch (error) {
+      if (isErrno(error, 'EEXIST')) return undefined;
+      throw error;
+    }
   } finally {
-    fs.closeSync(fd);
+    fs.rmSync(draft, { force: true });
   }
+  syncDirectory(directory);
   return key;
+}
+
+/** Makes a new name in `directory` durable (best effort: not every platform can open a directory). */
+function syncDirectory(directory: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(directory, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Windows cannot fsync a directory; the file's own data is synced already.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 function readKeyFile(file: string): Buffer {

@@ -27,9 +27,9 @@ function write(db: BetterSqlite3.Database, count: number, bytes: number): void {
   for (let i = 0; i < count; i++) db.transaction(() => insert.run(Buffer.alloc(bytes, i % 251)))();
 }
 
-afterEach(() => {
+afterEach(async () => {
   for (const { db, checkpointer, dir } of opened.splice(0)) {
-    checkpointer.stop();
+    await checkpointer.stop();
     if (db.open) db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -51,8 +51,9 @@ describe('startCheckpointer', () => {
     await done;
     expect(checkpointer.stats()).toMatchObject({ started: true, lastError: null });
     expect(checkpointer.stats().checkpoints).toBeGreaterThanOrEqual(1);
-    // Another connection reads every row from the database file alone once the WAL is gone.
-    checkpointer.stop();
+    // Another connection reads every row from the database file alone once the WAL is gone: the
+    // thread's connection is closed once stop() resolves, so the main one closes last.
+    await checkpointer.stop();
     db.close();
     expect(fs.existsSync(`${file}-wal`)).toBe(false);
     const reader = new BetterSqlite3(file, { readonly: true });

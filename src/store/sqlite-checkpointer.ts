@@ -12,7 +12,9 @@
  *
  * The worker starts the first time the WAL passes {@link CHECKPOINT_TRIGGER_BYTES} — a database
  * that stays small (tests, a quiet installation) never starts a thread — and opens its connection
- * only for the length of one checkpoint, so closing the database never waits for it.
+ * only for the length of one checkpoint, closing it before it answers. `stop()` resolves once the
+ * thread has exited, so the main connection is the last one to close: SQLite then checkpoints
+ * everything and deletes the `-wal` file, which it does only when no other connection is open.
  *
  * @see https://www.sqlite.org/wal.html#checkpointing
  * @see https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
@@ -33,21 +35,28 @@ const SQLITE_DEFAULT_PAGES = 1000;
 /** A WAL reset after a complete checkpoint is truncated to this size (bytes). */
 const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
-/** The worker's code (CommonJS, evaluated): one passive checkpoint per request, on a short-lived connection. */
+/**
+ * The worker's code (CommonJS, evaluated): one passive checkpoint per request, on a connection
+ * closed before the answer is posted; "stop" ends the thread. Messages are handled in order, so a
+ * "stop" always comes after the checkpoint in flight has closed its connection.
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-parentPort.on('message', () => {
+parentPort.on('message', (request) => {
+  if (request === 'stop') process.exit(0);
   let db;
+  let reply;
   try {
     db = new Database(workerData.filename, { fileMustExist: true, timeout: 0 });
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ ok: true, result });
+    reply = { ok: true, result };
   } catch (error) {
-    parentPort.postMessage({ ok: false, error: String(error && error.message || error) });
+    reply = { ok: false, error: String(error && error.message || error) };
   } finally {
     if (db !== undefined) db.close();
   }
+  parentPort.postMessage(reply);
 });
 `;
 
@@ -66,8 +75,11 @@ export interface SqliteCheckpointer {
   stats(): CheckpointerStats;
   /** Resolves after the next checkpoint the worker completes (tests). */
   nextCheckpoint(): Promise<void>;
-  /** Stops polling and ends the worker. Synchronous: the worker holds no connection between checkpoints. */
-  stop(): void;
+  /**
+   * Stops polling and ends the worker; resolves once its thread has exited, and with it the
+   * connection of a checkpoint in flight. Call it, and wait, before closing the main connection.
+   */
+  stop(): Promise<void>;
 }
 
 /** Options of {@link startCheckpointer} (tests shorten the poll and lower the trigger). */
@@ -93,6 +105,8 @@ export function startCheckpointer(
   database.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
 
   let worker: Worker | undefined;
+  let workerExited: Promise<void> = Promise.resolve();
+  let stopping: Promise<void> | undefined;
   let started = false;
   let failed = false;
   let inFlight = false;
@@ -119,6 +133,7 @@ export function startCheckpointer(
       const driver = options.driver ?? createRequire(import.meta.url).resolve('better-sqlite3');
       const thread = new Worker(WORKER_SOURCE, { eval: true, workerData: { filename, driver } });
       started = true;
+      workerExited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
       thread.unref();
       thread.on('message', (reply: unknown) => {
         inFlight = false;
@@ -168,14 +183,23 @@ export function startCheckpointer(
     stats: () => ({ checkpoints, started, lastError }),
     nextCheckpoint: () => new Promise<void>((resolve) => waiters.push(resolve)),
     stop() {
-      clearInterval(timer);
-      const ending = worker;
-      worker = undefined;
-      failed = true;
-      if (ending !== undefined) void ending.terminate();
-      const done = waiters;
-      waiters = [];
-      for (const resolve of done) resolve();
+      stopping ??= (async () => {
+        clearInterval(timer);
+        const ending = worker;
+        worker = undefined;
+        failed = true;
+        const done = waiters;
+        waiters = [];
+        for (const resolve of done) resolve();
+        if (ending !== undefined) {
+          // Referenced again: a process with nothing else to do still waits for the thread's end.
+          ending.ref();
+          ending.postMessage('stop');
+        }
+        // Also covers a thread that failed and is still ending on its own.
+        await workerExited;
+      })();
+      return stopping;
     },
   };
 }

@@ -48,6 +48,17 @@ describe('postern start', () => {
     expect(await again.exited).toBe(0);
   });
 
+  it('stops cleanly on a signal that arrives while it is still starting', async () => {
+    const dataDir = freshDir();
+    const cli = spawnCli(['start', '--port', '0'], { POSTERN_DATA_DIR: dataDir });
+    running.push(cli);
+    // Printed before the workers start and the port is bound: startup is still going on.
+    await cli.waitFor(/administrator "admin" with the password/);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited, cli.output()).toBe(0);
+    expect(cli.output()).toContain('Received SIGTERM, stopping');
+  });
+
   it('refuses an invalid configuration, naming each variable', () => {
     const result = runCli(['start'], {
       POSTERN_DATA_DIR: freshDir(),
@@ -76,7 +87,12 @@ describe('postern start', () => {
   });
 });
 
-describe('administration commands', () => {
+/**
+ * These tests run one `postern` process after another (twelve, and five): each is a whole Node
+ * start, which takes seconds on a busy two-core machine, so vitest's 30-second default (sized for
+ * tests in one process) is too short for them when the run's other files spawn processes too.
+ */
+describe('administration commands', { timeout: 120_000 }, () => {
   it('adds users, creates tokens, rotates the secret key', async () => {
     const dataDir = freshDir();
     const env = { POSTERN_DATA_DIR: dataDir };

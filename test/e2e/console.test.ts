@@ -260,8 +260,15 @@ describe('administrator console: users, lists, contacts, account', () => {
   });
 
   it('sends an expired session back to sign-in, and returns to the page after it', async () => {
+    // The page's heading shows before its requests leave: the session may only end once both of
+    // the Users page's answers came back, or one of them (not the click on Lists) meets the
+    // expired session and replaces the console, its navigation included, with the sign-in page.
+    const answered = (pathname: string) =>
+      page.waitForResponse((response) => new URL(response.url()).pathname === pathname && response.ok());
+    const loaded = Promise.all([answered('/api/users'), answered('/api/email/accounts')]);
     await nav('Users').click();
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await loaded;
     const cookies = await context.cookies(stack.url);
     await context.clearCookies({ name: 'postern_session' });
     expect(cookies.some((c) => c.name === 'postern_session')).toBe(true);

@@ -209,7 +209,12 @@ describe('webhooks', () => {
     });
     expect(log).toMatchObject({ attempts: 4, responseStatus: 200 });
 
-    const after = await scrape();
+    // The database gauges are read at most once a second (scrapes in between share one reading):
+    // the first scrape may still show the reading taken before the account existed.
+    const after = await until('the gauges to show the connected account', async () => {
+      const scraped = await scrape();
+      return sampleValue(scraped.samples, 'postern_accounts', { status: 'connected' }) === 1 ? scraped : undefined;
+    });
     const moved = (name: string, labels: Record<string, string> = {}) =>
       sampleValue(after.samples, name, labels) - sampleValue(before.samples, name, labels);
     expect(moved('postern_messages_ingested_total', { outcome: 'stored' })).toBeGreaterThanOrEqual(1);

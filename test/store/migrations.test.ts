@@ -154,6 +154,18 @@ forEachEngine((engine, openFresh) => {
     ).rejects.toThrow();
   });
 
+  it('leaves the connection as it found it: its busy timeout back, no transaction open', async () => {
+    const db = await openFresh({ migrate: false });
+    await migrateToLatest(db);
+    if (engine === 'sqlite') {
+      const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(db.kysely);
+      expect(rows).toEqual([{ timeout: 5000 }]);
+    }
+    await expect(db.transaction(async (tx) => (await sql`select 1 as one`.execute(tx.kysely)).rows)).resolves.toEqual([
+      { one: 1 },
+    ]);
+  });
+
   it(`reports a failing migration by name (${engine})`, async () => {
     const db = await openFresh({ migrate: false });
     // A table in the way of the first migration makes it fail.

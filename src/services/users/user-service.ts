@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LIMITS } from '../../config/index.js';
-import { PosternError } from '../../errors/index.js';
+import { isPosternError, PosternError } from '../../errors/index.js';
 import {
   createUser,
   deleteUserSessions,
@@ -119,13 +119,20 @@ export class UserService {
   }
 
   /**
-   * On an empty database, creates the administrator `admin` with a random password and returns
-   * it (to be shown once); otherwise returns null.
+   * When the database has no administrator (the first start), creates the administrator `admin`
+   * with a random password and returns it (to be shown once); otherwise returns null. Agents added
+   * with "postern users add" before or during the first start do not count. Two processes starting
+   * together both find none: the unique username lets one create it, and the other returns null.
    */
   async ensureFirstAdmin(): Promise<{ username: string; password: string } | null> {
-    if ((await listUsers(this.db)).length > 0) return null;
+    if ((await listUsers(this.db, { role: 'admin' })).length > 0) return null;
     const password = this.generatePassword();
-    await this.create({ username: 'admin', displayName: 'Administrator', role: 'admin', password });
+    try {
+      await this.create({ username: 'admin', displayName: 'Administrator', role: 'admin', password });
+    } catch (error) {
+      if (isPosternError(error, 'RESOURCE_CONFLICT')) return null;
+      throw error;
+    }
     return { username: 'admin', password };
   }
 

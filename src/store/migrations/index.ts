@@ -7,13 +7,16 @@
 import {
   Migrator,
   NO_MIGRATIONS,
+  sql,
   type Kysely,
   type Migration,
   type MigrationProvider,
   type MigrationResult,
+  type MigrationResultSet,
 } from 'kysely';
 import { PosternError } from '../../errors/index.js';
-import type { Database } from '../database.js';
+import type { Database, Engine } from '../database.js';
+import type { DB } from '../schema.js';
 import { columnKit, type ColumnKit } from './columns.js';
 import type { PosternMigration } from './migration.js';
 import { identityMigration } from './0001-identity.js';
@@ -57,14 +60,17 @@ export interface MigrationState {
 }
 
 /**
- * Brings the schema up to date. Safe to call from several nodes at once: kysely's lock table
- * serialises them. On SQLite each migration runs in its own transaction (kysely's SQLite adapter
- * does not open one), so a failure leaves no half-built table behind.
+ * Brings the schema up to date. Safe to call from several processes at once: the whole run holds
+ * an exclusive lock, and one that had to wait then finds nothing left to do. On PostgreSQL that is
+ * kysely's advisory lock around one transaction; on SQLite, where kysely takes no lock (it assumes
+ * one connection), the run is one `BEGIN IMMEDIATE` transaction — SQLite's write lock on the file,
+ * which the next process waits for (up to {@link SQLITE_MIGRATION_WAIT_MS}) before it reads which
+ * migrations have run. On both engines a failure rolls the run back: no half-built table remains.
  *
  * @throws PosternError STORE_MIGRATION_FAILED naming the failing migration.
  */
 export async function migrateToLatest(db: Database): Promise<MigrationReport> {
-  const { error, results } = await createMigrator(db).migrateToLatest();
+  const { error, results } = await runExclusive(db, (migrator) => migrator.migrateToLatest());
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (error !== undefined) throw migrationFailure(error, results);
   return { applied };
@@ -75,26 +81,72 @@ export async function migrateToLatest(db: Database): Promise<MigrationReport> {
  * `target` is omitted. For development and tests; production schemas only move forward.
  */
 export async function migrateDown(db: Database, target?: string): Promise<void> {
-  const migrator = createMigrator(db);
-  const { error, results } = await migrator.migrateTo(target ?? NO_MIGRATIONS);
+  const { error, results } = await runExclusive(db, (migrator) => migrator.migrateTo(target ?? NO_MIGRATIONS));
   if (error !== undefined) throw migrationFailure(error, results);
 }
 
 /** Every known migration and when it ran (null when pending): for `postern migrate --status`. */
 export async function getMigrationStates(db: Database): Promise<MigrationState[]> {
-  const infos = await createMigrator(db).getMigrations();
+  const infos = await createMigrator(db.kysely, db.engine).getMigrations();
   return infos.map((info) => ({ name: info.name, executedAt: info.executedAt ?? null }));
 }
 
-function createMigrator(db: Database): Migrator {
+/**
+ * How long a process waits on SQLite for another one's migrations (ms): far longer than the
+ * connection's usual busy timeout, since a migration of a large database may take a while.
+ */
+export const SQLITE_MIGRATION_WAIT_MS = 120_000;
+
+/**
+ * Runs `step` with a migrator holding the schema for itself across processes. PostgreSQL: kysely's
+ * advisory lock and transaction. SQLite: `BEGIN IMMEDIATE` on the one connection, committed when
+ * the run succeeded and rolled back when it failed.
+ * @see https://www.sqlite.org/lang_transaction.html#deferred_immediate_and_exclusive_transactions
+ */
+async function runExclusive(
+  db: Database,
+  step: (migrator: Migrator) => Promise<MigrationResultSet>,
+): Promise<MigrationResultSet> {
+  if (db.engine !== 'sqlite') return step(createMigrator(db.kysely, db.engine));
+  return db.kysely.connection().execute(async (connection) => {
+    const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(connection);
+    const busyTimeout = Number(rows[0]?.timeout ?? 0);
+    await sql.raw(`pragma busy_timeout = ${SQLITE_MIGRATION_WAIT_MS}`).execute(connection);
+    try {
+      await sql`begin immediate`.execute(connection);
+    } catch (error) {
+      await sql.raw(`pragma busy_timeout = ${busyTimeout}`).execute(connection);
+      return { error, results: undefined };
+    }
+    let outcome: MigrationResultSet;
+    try {
+      outcome = await step(createMigrator(connection, db.engine));
+    } catch (error) {
+      outcome = { error, results: undefined };
+    }
+    try {
+      await sql.raw(outcome.error === undefined ? 'commit' : 'rollback').execute(connection);
+    } catch (error) {
+      // SQLite may have rolled back already (a full disk); a failed commit is undone here.
+      await sql`rollback`.execute(connection).catch(() => undefined);
+      if (outcome.error === undefined) outcome = { error, results: outcome.results };
+    } finally {
+      await sql.raw(`pragma busy_timeout = ${busyTimeout}`).execute(connection);
+    }
+    return outcome;
+  });
+}
+
+function createMigrator(kysely: Kysely<DB>, engine: Engine): Migrator {
   return new Migrator({
-    db: db.kysely,
-    provider: new StaticMigrationProvider(columnKit(db.engine)),
+    db: kysely,
+    provider: new StaticMigrationProvider(columnKit(engine)),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
   });
 }
 
+/** The migrations as kysely wants them; the transaction around them is the caller's (see runExclusive). */
 class StaticMigrationProvider implements MigrationProvider {
   constructor(private readonly kit: ColumnKit) {}
 
@@ -104,13 +156,7 @@ class StaticMigrationProvider implements MigrationProvider {
 
   private adapt(migration: PosternMigration): Migration {
     const { kit } = this;
-    const run =
-      (step: (db: Kysely<unknown>, kit: ColumnKit) => Promise<void>) =>
-      async (db: Kysely<unknown>): Promise<void> => {
-        if (kit.engine === 'sqlite') await db.transaction().execute((trx) => step(trx, kit));
-        else await step(db, kit);
-      };
-    return { up: run((db, k) => migration.up(db, k)), down: run((db, k) => migration.down(db, k)) };
+    return { up: (db) => migration.up(db, kit), down: (db) => migration.down(db, kit) };
   }
 }
 

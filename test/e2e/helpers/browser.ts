@@ -1,7 +1,8 @@
 /**
  * Debian's Chromium driven by playwright-core for the end-to-end suite. The browser is never
- * downloaded: it must be installed (`apt-get install chromium`, which .ci/run does when it is
- * missing), and the suite fails — never skips — when it is not there.
+ * downloaded: it must be installed (`apt-get install chromium`, which scripts/ensure-chromium.mjs
+ * does as root before `npm test` and `npm run test:e2e`), and the suite fails — never skips — when
+ * it is not there.
  *
  * Trust for the emulator's TLS: Chromium is started with --ignore-certificate-errors-spki-list
  * naming the SHA-256 of the emulator server certificate's public key (SPKI). Chromium then accepts
@@ -35,7 +36,8 @@ export function requireChromium(): void {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(
       `The browser tests need Chromium at ${CHROMIUM} and it is missing. Install it with ` +
-        '"apt-get update && apt-get install -y chromium" (as root; .ci/run does this), or set POSTERN_E2E_CHROMIUM to its path.',
+        '"apt-get update && apt-get install -y chromium" (as root; "node scripts/ensure-chromium.mjs" does it, and ' +
+        '"npm test" runs that first), or set POSTERN_E2E_CHROMIUM to its path.',
     );
   }
 }
