@@ -1,54 +1,28 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { isPosternError } from '../errors/index.js';
-import { registerAccountCommands } from './commands/accounts.js';
-import { registerAdminCommands } from './commands/admin.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { registerDoctorCommand } from './commands/doctor.js';
-import { registerEmulatorCommand } from './commands/emulator.js';
-import { registerLogsCommand } from './commands/logs.js';
-import { registerProviderCommands } from './commands/providers.js';
-import { registerStartCommand } from './commands/start.js';
-import { registerWebhookCommands } from './commands/webhooks.js';
-import { VERSION } from './runtime.js';
+/**
+ * The `postern` entry point. It installs its signal handlers before it loads anything else:
+ * static imports are evaluated before a module's body, and loading the program takes a second or
+ * more on a busy machine, long enough for a supervisor's SIGTERM or a person's Ctrl-C to land in
+ * it. Nothing has started yet then, so the process simply ends: with 0 for the commands that run
+ * until they are stopped (a signal is how they are meant to end), with 128 + the signal's number
+ * for the others, as a shell reports an interrupted command. Once a command installs its own
+ * handlers (`postern start`), these step aside.
+ */
+const SERVER_COMMANDS = new Set(['start', 'demo', 'emulator']);
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
 
-/** The `postern` command line; the composition root that wires config → store → services → http. */
-function buildProgram(): Command {
-  const program = new Command('postern')
-    .description('Email channel server for Microsoft 365 mailboxes with Modern Authentication')
-    .version(VERSION)
-    .showHelpAfterError('(add --help for usage)');
-  registerStartCommand(program);
-  registerAdminCommands(program);
-  registerProviderCommands(program);
-  registerAccountCommands(program);
-  registerDoctorCommand(program);
-  registerEmulatorCommand(program);
-  registerDemoCommand(program);
-  registerLogsCommand(program);
-  registerWebhookCommands(program);
-  return program;
+function endBeforeStart(signal: keyof typeof SIGNAL_NUMBERS): void {
+  // Another handler means the command took over: it stops what it started.
+  if (process.listenerCount(signal) > 1) return;
+  process.exit(SERVER_COMMANDS.has(process.argv[2] ?? '') ? 0 : 128 + SIGNAL_NUMBERS[signal]);
 }
 
-/** Prints an error as a person can act on it: code, message, remedy. Never a stack for known errors. */
-function reportError(error: unknown): number {
-  if (isPosternError(error)) {
-    process.stderr.write(`Error ${error.code}: ${error.message}\n`);
-    if (error.remedy !== undefined) process.stderr.write(`What to do: ${error.remedy}\n`);
-    return error.code === 'CONFIG_INVALID' ? 78 : 1;
-  }
-  if (error instanceof CommanderError) return error.exitCode;
-  process.stderr.write(
-    `Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  return 1;
-}
+process.on('SIGINT', endBeforeStart);
+process.on('SIGTERM', endBeforeStart);
 
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
-if (isEntryPoint || process.argv[1]?.endsWith('/postern')) {
-  buildProgram()
-    .parseAsync(process.argv)
-    .catch((error: unknown) => {
-      process.exitCode = reportError(error);
-    });
-}
+const { buildProgram, reportError } = await import('./program.js');
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.exitCode = reportError(error);
+  });
