@@ -166,7 +166,7 @@ describe('administrator console: users, lists, contacts, account', () => {
     await expect.poll(() => dialog.count()).toBe(0);
   });
 
-  it('lets an agent see lists and contacts but not the administration', async () => {
+  it('lets an agent see lists and contacts (only those of its accounts) but not the administration', async () => {
     const agentContext = await newContext(browser);
     const agentPage = await agentContext.newPage();
     agentPage.setDefaultTimeout(10_000);
@@ -177,7 +177,10 @@ describe('administrator console: users, lists, contacts, account', () => {
     const links = await agentPage.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
     expect(links).toEqual(['Inbox', 'Lists', 'Contacts']);
     await agentPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
-    await agentPage.getByRole('row', { name: /Carla Customer/ }).waitFor();
+    // Contacts are scoped to the agent's accounts (issue 13): with none assigned, none is shown,
+    // not even the ones the administrator created in the shared lists.
+    await agentPage.getByRole('status').filter({ hasText: 'No contact matches.' }).waitFor();
+    expect(await agentPage.getByRole('row', { name: /Carla Customer/ }).count()).toBe(0);
     expect(await agentPage.getByRole('button', { name: 'New contact' }).count()).toBe(0);
     await agentPage.goto(`${stack.url}/ui/cloud-providers`);
     await agentPage.getByText('This page is reserved to administrators.').waitFor();
