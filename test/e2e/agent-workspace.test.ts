@@ -8,7 +8,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleWatch, launchChromium, newContext, overflowing, screenshot } from './helpers/browser.js';
-import { createThrough, signIn } from './helpers/session.js';
+import { setUpAgentMailbox } from './helpers/agent-mailbox.js';
+import { signIn } from './helpers/session.js';
 import { CONTOSO, startStack, type Stack } from './helpers/stack.js';
 
 let stack: Stack;
@@ -35,44 +36,7 @@ beforeAll(async () => {
   const adminPage = await admin.newPage();
   adminPage.setDefaultTimeout(10_000);
   watch.attach(adminPage);
-  await signIn(adminPage, stack.url, stack.admin.username, stack.admin.password);
-  const providerId = await createThrough(admin, stack.url, '/api/cloudProviders', {
-    name: 'Contoso developers',
-    applicationId: CONTOSO.web.appId,
-    tenantId: CONTOSO.tenantId,
-    clientSecret: CONTOSO.web.secret,
-    cloud: 'custom',
-    authorityUrl: stack.emulator.base,
-    caFile: stack.emulator.handle.caFile,
-  });
-  await adminPage.goto(
-    `${stack.url}/api/cloudProviders/${providerId}/authenticate?loginHint=${encodeURIComponent(CONTOSO.andrea.upn)}`,
-  );
-  await adminPage.locator('input[name="passwd"]').fill(CONTOSO.andrea.password);
-  await adminPage.getByRole('button', { name: 'Sign in' }).click();
-  await adminPage.getByRole('button', { name: 'Accept' }).click();
-  await adminPage.getByText('Authentication succeeded.').waitFor();
-  const agentId = await createThrough(admin, stack.url, '/api/users', {
-    ...AGENT,
-    displayName: 'Carla Agent',
-    role: 'agent',
-  });
-  accountId = await createThrough(admin, stack.url, '/api/email/accounts', {
-    name: 'Developers',
-    key: 'DEV',
-    emailAddress: 'developers@contoso.com',
-    username: 'developers@contoso.com',
-    providerId,
-    modernAuthEmail: CONTOSO.andrea.upn,
-    imapHost: '127.0.0.1',
-    imapPort: Number(new URL(stack.emulator.handle.urls.imap ?? '').port),
-    smtpHost: '127.0.0.1',
-    smtpPort: Number(new URL(stack.emulator.handle.urls.smtp ?? '').port),
-    firstSync: { kind: 'all' },
-    agentIds: [agentId],
-  });
-  await adminPage.goto(`${stack.url}/ui/email-accounts/${accountId}`);
-  await adminPage.locator('.badge', { hasText: 'Connected' }).waitFor({ timeout: 30_000 });
+  accountId = await setUpAgentMailbox(stack, adminPage, { ...AGENT, displayName: 'Carla Agent' });
 
   agent = await newContext(browser);
   page = await agent.newPage();
