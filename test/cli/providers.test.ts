@@ -41,7 +41,10 @@ async function add(name: string, appId: string, grantType: string, secret?: stri
   );
 }
 
-describe('postern providers', () => {
+// Each test runs three to five CLI processes in a row, and each process loads the whole program
+// (about 1.5 s of CPU, several seconds of wall time on a busy machine): the budget is per process,
+// as in start.test.ts's administration commands.
+describe('postern providers', { timeout: 120_000 }, () => {
   it('signs in with client credentials (app-only)', async () => {
     const added = await add('Daemon', CONTOSO.daemon.appId, 'client_credentials', CONTOSO.daemon.secret);
     expect(added.stdout, added.stderr).toContain('Created Cloud Provider "Daemon"');
