@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,12 +5,15 @@ import { performance } from 'node:perf_hooks';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { pollHealth } from '../../bench/helpers/health-poller.js';
+import { hostileCorpus, hostileMessage } from '../../bench/helpers/hostile-corpus.js';
 import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
 import { runCli, spawnCli, type RunningCli } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
 
 /**
- * Issue 13, acceptance: one hostile email must not freeze the server. Each mail below — a 1 MB
+ * Issue 13, acceptance: one hostile email must not freeze the server. Each mail of the hostile
+ * corpus (bench/helpers/hostile-corpus.ts) — a 1 MB
  * subject, From name, Message-ID, References header, attachment file name, Content-Type parameter,
  * and a 5 MB HTML body of 100,000 nested elements — is put into a mailbox and ingested by Postern
  * run as an operator runs it (`postern start`, its own process, with its parse pool of worker
@@ -24,12 +26,12 @@ import { until } from '../helpers/until.js';
  * pattern stalled the event loop 19 s on a 150 KB subject, and would take hours on 1 MB), so the
  * bound holds on a machine busy with other work and still fails on any return of them. How fast
  * the answers are (the issue's 100 ms and 200 ms) is a measurement, not a test: it depends on the
- * machine, and the project keeps speed figures in benchmarks, never in timed tests.
+ * machine, and the project keeps speed figures in benchmarks, never in timed tests: they come from
+ * `npm run bench:hostile` (bench/hostile-mail-bench.ts), which feeds Postern the same corpus.
  *
  * Uses the built dist/ (`npm run build`; `npm test` builds first).
  */
 const USER = CONTOSO.marco;
-const MB = 1024 * 1024;
 /** No answer may take this long: far above a busy machine's noise, far below a catastrophic stall. */
 const STALL_LIMIT_MS = 5_000;
 
@@ -56,45 +58,6 @@ async function interactionIds(): Promise<Map<number, string>> {
   return new Map(interactionsReply.parse(JSON.parse(reply.text)).items.map((item) => [item.id, item.subject]));
 }
 
-/**
- * Asks `/health` every 20 ms from another process (so that nothing in this one — the emulator
- * serving a 5 MB fetch — delays the asking) until stopped; reports the slowest answer. Resolves
- * once the first answer came (the first fetch of a new process loads its HTTP client: not counted).
- */
-async function pollHealth(target: string): Promise<{ stop(): Promise<{ slowestMs: number; answers: number }> }> {
-  const script = `
-    const { performance } = require('node:perf_hooks');
-    let stopping = false, slowest = 0, answers = 0;
-    process.stdin.on('data', () => { stopping = true; });
-    (async () => {
-      await (await fetch(process.argv[1])).text();
-      process.stdout.write('ready\\n');
-      while (!stopping) {
-        const started = performance.now();
-        const response = await fetch(process.argv[1]);
-        await response.text();
-        if (response.status !== 200) throw new Error('health answered ' + response.status);
-        slowest = Math.max(slowest, performance.now() - started);
-        answers += 1;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      process.stdout.write(JSON.stringify({ slowestMs: slowest, answers }));
-      process.exit(0);
-    })();`;
-  const child = spawn(process.execPath, ['-e', script, `${target}/health`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  await until('the /health poller', async () => (out.startsWith('ready\n') ? true : undefined));
-  return {
-    async stop() {
-      child.stdin.end('stop\n');
-      await exited;
-      return z.object({ slowestMs: z.number(), answers: z.number() }).parse(JSON.parse(out.slice('ready\n'.length)));
-    },
-  };
-}
-
 /** Puts a raw message into marco@'s Inbox over IMAP (APPEND), as any mail client could. */
 async function appendToInbox(raw: Buffer): Promise<void> {
   const client = new ImapFlow({
@@ -112,49 +75,6 @@ async function appendToInbox(raw: Buffer): Promise<void> {
     await client.logout();
   }
 }
-
-function message(fields: Record<string, string>, body: string, contentType = 'text/plain; charset=utf-8'): Buffer {
-  const header = {
-    From: 'Mallory <mallory@attacker.example>',
-    To: USER.upn,
-    Subject: 'hostile',
-    Date: 'Wed, 02 Dec 2026 08:00:00 +0000',
-    'Message-ID': `<${Math.random().toString(36).slice(2)}@attacker.example>`,
-    'MIME-Version': '1.0',
-    'Content-Type': contentType,
-    ...fields,
-  };
-  const lines = Object.entries(header).map(([name, value]) => `${name}: ${value}`);
-  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}\r\n`);
-}
-
-const spaces = ' '.repeat(MB);
-const nestedHtml = `<html><body>${'<div title="nested element" class="level">'.repeat(100_000)}deep${'</div>'.repeat(100_000)}</body></html>`;
-
-const HOSTILE: Array<[string, () => Buffer]> = [
-  ['a 1 MB subject (RE and spaces)', () => message({ Subject: `RE${spaces}x` }, 'subject')],
-  ['a 1 MB From name', () => message({ From: `"${'M'.repeat(MB)}" <mallory@attacker.example>` }, 'from')],
-  ['a 1 MB Message-ID', () => message({ 'Message-ID': `<${'i'.repeat(MB)}@attacker.example>` }, 'message-id')],
-  [
-    'a 1 MB References header',
-    () =>
-      message({ References: Array.from({ length: 62_000 }, (_, i) => `<r${i}@x.example>`).join(' ') }, 'references'),
-  ],
-  [
-    'a 1 MB attachment file name',
-    () =>
-      message(
-        {},
-        `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="${'f'.repeat(MB)}.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--`,
-        'multipart/mixed; boundary="b"',
-      ),
-  ],
-  [
-    'a 1 MB Content-Type parameter',
-    () => message({}, 'parameter', `text/plain; charset=utf-8; x-junk="${'p'.repeat(MB)}"`),
-  ],
-  ['a 5 MB HTML body of 100,000 nested elements', () => message({}, nestedHtml, 'text/html; charset=utf-8')],
-];
 
 beforeAll(async () => {
   emulator = await startTestEmulator();
@@ -201,10 +121,10 @@ afterAll(async () => {
 });
 
 describe('one hostile email does not freeze the server', () => {
-  it.each(HOSTILE)(
+  it.each(hostileCorpus())(
     '%s: /health keeps answering while it is ingested, and the reply is queued',
     async (_, build) => {
-      const raw = build();
+      const raw = build(USER.upn);
       const before = await interactionIds();
       const poller = await pollHealth(url);
       await appendToInbox(raw);
@@ -213,11 +133,10 @@ describe('one hostile email does not freeze the server', () => {
         async () => [...(await interactionIds()).keys()].find((known) => !before.has(known)),
         60_000,
       );
-      const health = await poller.stop();
-      expect(health.answers).toBeGreaterThan(0);
-      expect(health.slowestMs, `slowest /health: ${health.slowestMs.toFixed(1)} ms of ${health.answers}`).toBeLessThan(
-        STALL_LIMIT_MS,
-      );
+      const times = await poller.stop();
+      const slowest = Math.max(...times);
+      expect(times.length).toBeGreaterThan(0);
+      expect(slowest, `slowest /health: ${slowest.toFixed(1)} ms of ${times.length}`).toBeLessThan(STALL_LIMIT_MS);
 
       const started = performance.now();
       const queued = await api('POST', `/api/interactions/${id}/reply`, { text: 'We are looking into it.' });
@@ -231,7 +150,7 @@ describe('one hostile email does not freeze the server', () => {
   it('stores a Reply-To name that decodes to "Eve\\r\\nBcc: …" on one line, so the default reply is accepted', async () => {
     const name = `=?utf-8?B?${Buffer.from('Eve\r\nBcc: victim@contoso.com').toString('base64')}?=`;
     const before = await interactionIds();
-    await appendToInbox(message({ 'Reply-To': `${name} <eve@attacker.example>` }, 'reply to me'));
+    await appendToInbox(hostileMessage(USER.upn, { 'Reply-To': `${name} <eve@attacker.example>` }, 'reply to me'));
     const id = await until('the conversation', async () =>
       [...(await interactionIds()).keys()].find((known) => !before.has(known)),
     );
