@@ -21,6 +21,7 @@ import { ImapFlow } from 'imapflow';
 import { z } from 'zod';
 import { startEmulator } from '../emulator/main.js';
 import { describeMachine, median, now, printFigures, quantile, sleep } from './helpers/figures.js';
+import { passwordAccountBody } from './helpers/password-account.js';
 import { pollHealth } from './helpers/health-poller.js';
 import { hostileCorpus, hostileMessage, type HostileMail } from './helpers/hostile-corpus.js';
 
@@ -52,20 +53,11 @@ async function main(): Promise<void> {
     const base = await listeningUrl(server);
     const api = apiClient(base, `Bearer ${token}`);
     const imapPort = Number(new URL(emulator.urls.imap ?? '').port);
-    const created = await api('POST', '/api/email/accounts', {
-      name: 'Marco',
-      key: 'MAR',
-      emailAddress: USER.upn,
-      service: 'imap',
-      modernAuth: false,
-      username: USER.upn,
-      password: USER.password,
-      imapHost: '127.0.0.1',
-      imapPort,
-      smtpHost: '127.0.0.1',
-      smtpPort: Number(new URL(emulator.urls.smtp ?? '').port),
-      firstSync: { kind: 'all' },
-    });
+    const created = await api(
+      'POST',
+      '/api/email/accounts',
+      passwordAccountBody(emulator.urls, USER, { name: 'Marco', key: 'MAR' }),
+    );
     const accountId = z.object({ id: z.number() }).parse(created).id;
     await waitFor('the account to connect', async () => {
       const account = z.object({ status: z.string() }).parse(await api('GET', `/api/email/accounts/${accountId}`));

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { passwordAccountBody } from '../../bench/helpers/password-account.js';
 import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
-import { runCli, spawnCli, type RunningCli } from '../helpers/cli.js';
+import { startPosternCli, type RunningCli, type StartedPostern } from '../helpers/cli.js';
 import { sink } from '../outbound/helpers.js';
 import { until } from '../helpers/until.js';
 
@@ -19,7 +19,7 @@ const WRONG = 'not-Marco-s-password-9';
 
 let emulator: TestEmulator;
 let server: RunningCli;
-let dataDir: string;
+let postern: StartedPostern | undefined;
 let url: string;
 let bearer: string;
 let accountId: number;
@@ -67,43 +67,22 @@ const account = async () => accountReply.parse((await api('GET', `/api/email/acc
 beforeAll(async () => {
   emulator = await startTestEmulator();
   await emulator.control('PUT', '/exchange/settings/basic-auth', { imap: true, smtp: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-password-account-'));
-  const env = { POSTERN_DATA_DIR: dataDir };
-  expect(
-    runCli(['users', 'add', 'ops', '--role', 'admin', '--password-stdin'], env, 'ops-password-123456\n').status,
-  ).toBe(0);
-  const token = /Token \(shown once\): (pst_\S+)/.exec(
-    runCli(['tokens', 'create', 'tests', '--user', 'ops'], env).stdout,
-  )?.[1];
-  if (token === undefined) throw new Error('no API token');
-  bearer = `Bearer ${token}`;
-  server = spawnCli(['start', '--port', '0'], { ...env, NODE_EXTRA_CA_CERTS: emulator.handle.caFile });
-  [, url = ''] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  postern = await startPosternCli('postern-password-account-', emulator.handle.caFile);
+  ({ server, url, bearer } = postern);
 }, 60_000);
 
 afterAll(async () => {
-  server?.child.kill('SIGTERM');
-  await server?.exited;
+  await postern?.stop();
   await emulator?.stop();
-  if (dataDir !== undefined) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('an IMAP account with a username and password', () => {
   it('is created without Modern Authentication, never shows its password, and connects', async () => {
-    const created = await api('POST', '/api/email/accounts', {
-      name: 'Marco on another server',
-      key: 'MAR',
-      emailAddress: USER.upn,
-      service: 'imap',
-      modernAuth: false,
-      username: USER.upn,
-      password: USER.password,
-      imapHost: '127.0.0.1',
-      imapPort: Number(new URL(emulator.handle.urls.imap ?? '').port),
-      smtpHost: '127.0.0.1',
-      smtpPort: Number(new URL(emulator.handle.urls.smtp ?? '').port),
-      firstSync: { kind: 'all' },
-    });
+    const created = await api(
+      'POST',
+      '/api/email/accounts',
+      passwordAccountBody(emulator.handle.urls, USER, { name: 'Marco on another server', key: 'MAR' }),
+    );
     expect(created.status, created.text).toBe(201);
     expect(created.text).not.toContain(USER.password);
     accountId = accountReply.parse(created.json).id;
@@ -172,8 +151,12 @@ describe('an IMAP account with a username and password', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     const files = [
-      ...['postern.db', 'postern.db-wal'].map((name) => path.join(dataDir, name)).filter((file) => fs.existsSync(file)),
-      ...fs.readdirSync(path.join(dataDir, 'logs')).map((name) => path.join(dataDir, 'logs', name)),
+      ...['postern.db', 'postern.db-wal']
+        .map((name) => path.join(postern?.dataDir ?? '', name))
+        .filter((file) => fs.existsSync(file)),
+      ...fs
+        .readdirSync(path.join(postern?.dataDir ?? '', 'logs'))
+        .map((name) => path.join(postern?.dataDir ?? '', 'logs', name)),
     ];
     expect(files.length).toBeGreaterThan(1);
     for (const file of files) {

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const CLI = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -89,4 +90,44 @@ export async function runCliAsync(args: string[], env: Record<string, string>, i
   let stderr = cli.output();
   for (const line of stdout.split('\n')) if (line !== '') stderr = stderr.replace(line, '');
   return { status, stdout, stderr };
+}
+
+/** `postern start` on a fresh data directory, with an administrator and an API token for it. */
+export interface StartedPostern {
+  readonly server: RunningCli;
+  readonly dataDir: string;
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  /** The Authorization header value of the administrator's API token. */
+  readonly bearer: string;
+  /** Stops the server and removes the data directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates an administrator and an API token through the CLI, then starts `postern start` on port 0
+ * trusting `caFile` (the emulator's CA), as an operator runs it.
+ */
+export async function startPosternCli(dataDirPrefix: string, caFile: string): Promise<StartedPostern> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), dataDirPrefix));
+  const env = { POSTERN_DATA_DIR: dataDir };
+  const admin = runCli(['users', 'add', 'ops', '--role', 'admin', '--password-stdin'], env, 'ops-password-123456\n');
+  if (admin.status !== 0) throw new Error(`users add failed: ${admin.stderr}`);
+  const token = /Token \(shown once\): (pst_\S+)/.exec(
+    runCli(['tokens', 'create', 'tests', '--user', 'ops'], env).stdout,
+  )?.[1];
+  if (token === undefined) throw new Error('no API token was printed');
+  const server = spawnCli(['start', '--port', '0'], { ...env, NODE_EXTRA_CA_CERTS: caFile });
+  const [, url = ''] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  return {
+    server,
+    dataDir,
+    url,
+    bearer: `Bearer ${token}`,
+    async stop() {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,14 +1,12 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { pollHealth } from '../../bench/helpers/health-poller.js';
 import { hostileCorpus, hostileMessage } from '../../bench/helpers/hostile-corpus.js';
+import { passwordAccountBody } from '../../bench/helpers/password-account.js';
 import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
-import { runCli, spawnCli, type RunningCli } from '../helpers/cli.js';
+import { startPosternCli, type StartedPostern } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
 
 /**
@@ -36,8 +34,7 @@ const USER = CONTOSO.marco;
 const STALL_LIMIT_MS = 5_000;
 
 let emulator: TestEmulator;
-let server: RunningCli;
-let dataDir: string;
+let postern: StartedPostern | undefined;
 let url: string;
 let bearer: string;
 let accountId: number;
@@ -79,32 +76,13 @@ async function appendToInbox(raw: Buffer): Promise<void> {
 beforeAll(async () => {
   emulator = await startTestEmulator();
   await emulator.control('PUT', '/exchange/settings/basic-auth', { imap: true, smtp: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-hostile-mail-'));
-  const env = { POSTERN_DATA_DIR: dataDir };
-  expect(
-    runCli(['users', 'add', 'ops', '--role', 'admin', '--password-stdin'], env, 'ops-password-123456\n').status,
-  ).toBe(0);
-  const token = /Token \(shown once\): (pst_\S+)/.exec(
-    runCli(['tokens', 'create', 'tests', '--user', 'ops'], env).stdout,
-  )?.[1];
-  if (token === undefined) throw new Error('no API token');
-  bearer = `Bearer ${token}`;
-  server = spawnCli(['start', '--port', '0'], { ...env, NODE_EXTRA_CA_CERTS: emulator.handle.caFile });
-  [, url = ''] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  const created = await api('POST', '/api/email/accounts', {
-    name: 'Marco',
-    key: 'MAR',
-    emailAddress: USER.upn,
-    service: 'imap',
-    modernAuth: false,
-    username: USER.upn,
-    password: USER.password,
-    imapHost: '127.0.0.1',
-    imapPort: Number(new URL(emulator.handle.urls.imap ?? '').port),
-    smtpHost: '127.0.0.1',
-    smtpPort: Number(new URL(emulator.handle.urls.smtp ?? '').port),
-    firstSync: { kind: 'all' },
-  });
+  postern = await startPosternCli('postern-hostile-mail-', emulator.handle.caFile);
+  ({ url, bearer } = postern);
+  const created = await api(
+    'POST',
+    '/api/email/accounts',
+    passwordAccountBody(emulator.handle.urls, USER, { name: 'Marco', key: 'MAR' }),
+  );
   expect(created.status, created.text).toBe(201);
   accountId = z.object({ id: z.number() }).parse(JSON.parse(created.text)).id;
   await until('connected', async () => {
@@ -114,10 +92,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  server?.child.kill('SIGTERM');
-  await server?.exited;
+  await postern?.stop();
   await emulator?.stop();
-  if (dataDir !== undefined) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('one hostile email does not freeze the server', () => {
