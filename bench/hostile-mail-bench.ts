@@ -17,11 +17,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ImapFlow } from 'imapflow';
 import { z } from 'zod';
 import { startEmulator } from '../emulator/main.js';
 import { describeMachine, median, now, printFigures, quantile, sleep } from './helpers/figures.js';
-import { passwordAccountBody } from './helpers/password-account.js';
+import { appendToInbox, passwordAccountBody } from './helpers/password-account.js';
 import { pollHealth } from './helpers/health-poller.js';
 import { hostileCorpus, hostileMessage, type HostileMail } from './helpers/hostile-corpus.js';
 
@@ -52,7 +51,6 @@ async function main(): Promise<void> {
     if (token === undefined) throw new Error('no API token was printed');
     const base = await listeningUrl(server);
     const api = apiClient(base, `Bearer ${token}`);
-    const imapPort = Number(new URL(emulator.urls.imap ?? '').port);
     const created = await api(
       'POST',
       '/api/email/accounts',
@@ -63,22 +61,6 @@ async function main(): Promise<void> {
       const account = z.object({ status: z.string() }).parse(await api('GET', `/api/email/accounts/${accountId}`));
       return account.status === 'connected' ? true : undefined;
     });
-    const append = async (raw: Buffer): Promise<void> => {
-      const client = new ImapFlow({
-        host: '127.0.0.1',
-        port: imapPort,
-        secure: true,
-        tls: { ca: [emulator.caPem] },
-        auth: { user: USER.upn, pass: USER.password },
-        logger: false,
-      });
-      await client.connect();
-      try {
-        await client.append('INBOX', raw);
-      } finally {
-        await client.logout();
-      }
-    };
     const conversations = async (): Promise<Set<number>> => {
       const reply = itemsReply.parse(await api('GET', `/api/email/accounts/${accountId}/interactions?limit=200`));
       return new Set(reply.items.map((item) => item.id));
@@ -98,7 +80,7 @@ async function main(): Promise<void> {
       const before = await conversations();
       const poller = await pollHealth(base, POLL_MS);
       const started = now();
-      await append(raw);
+      await appendToInbox(emulator, USER, raw);
       const id = await waitFor(name, async () => [...(await conversations())].find((known) => !before.has(known)));
       const ingestMs = now() - started;
       const times = await poller.stop();

@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { pollHealth } from '../../bench/helpers/health-poller.js';
 import { hostileCorpus, hostileMessage } from '../../bench/helpers/hostile-corpus.js';
-import { passwordAccountBody } from '../../bench/helpers/password-account.js';
+import { appendToInbox, passwordAccountBody } from '../../bench/helpers/password-account.js';
 import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
 import { startPosternCli, type StartedPostern } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
@@ -55,24 +54,6 @@ async function interactionIds(): Promise<Map<number, string>> {
   return new Map(interactionsReply.parse(JSON.parse(reply.text)).items.map((item) => [item.id, item.subject]));
 }
 
-/** Puts a raw message into marco@'s Inbox over IMAP (APPEND), as any mail client could. */
-async function appendToInbox(raw: Buffer): Promise<void> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: Number(new URL(emulator.handle.urls.imap ?? '').port),
-    secure: true,
-    tls: { ca: [emulator.handle.caPem] },
-    auth: { user: USER.upn, pass: USER.password },
-    logger: false,
-  });
-  await client.connect();
-  try {
-    await client.append('INBOX', raw);
-  } finally {
-    await client.logout();
-  }
-}
-
 beforeAll(async () => {
   emulator = await startTestEmulator();
   await emulator.control('PUT', '/exchange/settings/basic-auth', { imap: true, smtp: true });
@@ -103,7 +84,7 @@ describe('one hostile email does not freeze the server', () => {
       const raw = build(USER.upn);
       const before = await interactionIds();
       const poller = await pollHealth(url);
-      await appendToInbox(raw);
+      await appendToInbox(emulator.handle, USER, raw);
       const id = await until(
         'the new conversation',
         async () => [...(await interactionIds()).keys()].find((known) => !before.has(known)),
@@ -126,7 +107,11 @@ describe('one hostile email does not freeze the server', () => {
   it('stores a Reply-To name that decodes to "Eve\\r\\nBcc: …" on one line, so the default reply is accepted', async () => {
     const name = `=?utf-8?B?${Buffer.from('Eve\r\nBcc: victim@contoso.com').toString('base64')}?=`;
     const before = await interactionIds();
-    await appendToInbox(hostileMessage(USER.upn, { 'Reply-To': `${name} <eve@attacker.example>` }, 'reply to me'));
+    await appendToInbox(
+      emulator.handle,
+      USER,
+      hostileMessage(USER.upn, { 'Reply-To': `${name} <eve@attacker.example>` }, 'reply to me'),
+    );
     const id = await until('the conversation', async () =>
       [...(await interactionIds()).keys()].find((known) => !before.has(known)),
     );
