@@ -9,7 +9,7 @@
  * - `DELETE /exchange/mailboxes/:address/folders/:folder/messages/:uid` — remove a message
  * - `GET|DELETE /exchange/sent` — accepted submissions; `GET|DELETE /exchange/sink` — mail that left the tenant
  * - `POST   /exchange/faults/imap/drop`, `PUT /exchange/faults/imap/drop-every`, `PUT /exchange/faults/imap/delay`,
- *   `POST /exchange/faults/imap/drop-after-login`, `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
+ *   `POST /exchange/faults/imap/drop-after-login`, `POST /exchange/faults/imap/omit-fetch`, `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
  *   `GET|DELETE /exchange/faults`
  * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
@@ -73,6 +73,13 @@ const dropAfterLoginBody = z
       .string()
       .regex(/^[A-Za-z]+$/)
       .optional(),
+  })
+  .strict();
+const omitFetchBody = z
+  .object({
+    uid: z.number().int().positive(),
+    count: z.number().int().positive().default(1),
+    mailbox: z.string().optional(),
   })
   .strict();
 const dropEveryBody = z.object({ seconds: z.number().positive().nullable() });
@@ -222,6 +229,13 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       const body = parse(dropAfterLoginBody, request.body ?? {}, reply);
       if (!body) return reply;
       service.faults.dropImapAfterLogin(body);
+      return service.faults.pending();
+    });
+
+    app.post('/exchange/faults/imap/omit-fetch', async (request, reply) => {
+      const body = parse(omitFetchBody, request.body, reply);
+      if (!body) return reply;
+      service.faults.omitImapFetch(body);
       return service.faults.pending();
     });
 

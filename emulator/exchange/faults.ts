@@ -1,7 +1,7 @@
 /**
  * Fault injection for the Exchange half of the emulator, driven by the control API: IMAP throttling
- * replies and response delays, connections reset right after a sign-in, and SMTP transactions
- * answered with 421/4xx. Drops now and every N seconds are done by the IMAP server itself (it holds
+ * replies and response delays, connections reset right after a sign-in, a FETCH that silently
+ * leaves a message out, and SMTP transactions answered with 421/4xx. Drops now and every N seconds are done by the IMAP server itself (it holds
  * the sockets). Each scripted fault counts down, and `pending()` tells what a test left unconsumed.
  *
  * @see ../../../shared/reference/microsoft-protocols.md §5 (`NO Request is throttled. Suggested Backoff Time: N`)
@@ -22,6 +22,18 @@ export interface ImapDropAfterLoginFault {
   readonly command?: string;
 }
 
+/**
+ * Exchange sometimes answers `UID FETCH n (BODY.PEEK[])` with only `OK FETCH completed.`: no FETCH
+ * response for a message that is in the folder (reported by MailKit's and offlineimap's users).
+ */
+export interface ImapOmitFetchFault {
+  remaining: number;
+  /** The UID left out of body fetches. */
+  readonly uid: number;
+  /** Only sessions of this mailbox (any session when absent). */
+  readonly mailbox?: string;
+}
+
 export interface SmtpFailureFault {
   remaining: number;
   readonly code: number;
@@ -31,6 +43,7 @@ export interface SmtpFailureFault {
 export class ExchangeFaults {
   private imapThrottle: ImapThrottleFault | undefined;
   private imapDropAfterLogin: ImapDropAfterLoginFault | undefined;
+  private imapOmitFetch: ImapOmitFetchFault | undefined;
   private smtpFailure: SmtpFailureFault | undefined;
   /** Added before every IMAP command is processed. */
   imapDelayMs = 0;
@@ -73,6 +86,20 @@ export class ExchangeFaults {
     return true;
   }
 
+  omitImapFetch(fault: { count: number; uid: number; mailbox?: string }): void {
+    this.imapOmitFetch = { remaining: fault.count, uid: fault.uid, mailbox: fault.mailbox?.toLowerCase() };
+  }
+
+  /** Whether this body fetch of message `uid` is to be left out of the FETCH responses. */
+  takeImapOmitFetch(mailbox: string | undefined, uid: number): boolean {
+    const fault = this.imapOmitFetch;
+    if (!fault || fault.remaining <= 0 || fault.uid !== uid) return false;
+    if (fault.mailbox !== undefined && fault.mailbox !== mailbox?.toLowerCase()) return false;
+    fault.remaining -= 1;
+    if (fault.remaining === 0) this.imapOmitFetch = undefined;
+    return true;
+  }
+
   failSmtp(fault: { count: number; code: number; text: string }): void {
     this.smtpFailure = { remaining: fault.count, code: fault.code, text: fault.text };
   }
@@ -87,10 +114,11 @@ export class ExchangeFaults {
   }
 
   /** Faults scripted but not yet consumed. */
-  pending(): { imapThrottle: number; imapDropAfterLogin: number; smtpFailures: number } {
+  pending(): { imapThrottle: number; imapDropAfterLogin: number; imapOmitFetch: number; smtpFailures: number } {
     return {
       imapThrottle: this.imapThrottle?.remaining ?? 0,
       imapDropAfterLogin: this.imapDropAfterLogin?.remaining ?? 0,
+      imapOmitFetch: this.imapOmitFetch?.remaining ?? 0,
       smtpFailures: this.smtpFailure?.remaining ?? 0,
     };
   }
@@ -98,6 +126,7 @@ export class ExchangeFaults {
   clear(): void {
     this.imapThrottle = undefined;
     this.imapDropAfterLogin = undefined;
+    this.imapOmitFetch = undefined;
     this.smtpFailure = undefined;
     this.imapDelayMs = 0;
     this.smtpDelayMs = 0;

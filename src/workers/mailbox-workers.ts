@@ -95,6 +95,7 @@ export class MailboxWorkers {
         ...(this.options.onIngested === undefined ? {} : { onIngested: this.options.onIngested }),
         onStatus: (change) => this.enqueue(() => this.recordStatus(account, change)),
         onOversize: (notice) => this.enqueue(() => this.mailboxes.recordOversize(account, notice)),
+        onWithheld: (notice) => this.enqueue(() => this.mailboxes.recordWithheld(account, notice)),
       });
     } catch (error) {
       log.warn({ err: error }, 'mailbox worker not started');

@@ -34,7 +34,11 @@ export const fetchCommand: CommandHandler = async (session, command, { uid }) =>
         (i.kind === 'section' && !i.peek) || (i.kind === 'simple' && (i.name === 'RFC822' || i.name === 'RFC822.TEXT')),
     );
   const reportsFlags = wanted.some((i) => i.kind === 'simple' && i.name === 'FLAGS');
+  const fetchesBody = wanted.some(
+    (i) => i.kind === 'section' || (i.kind === 'simple' && ['RFC822', 'RFC822.HEADER', 'RFC822.TEXT'].includes(i.name)),
+  );
   for (const { seq, message } of selected.resolve(ranges, uid)) {
+    if (fetchesBody && session.context.faults.takeImapOmitFetch(session.mailbox, message.uid)) continue;
     let flagsChanged = false;
     if (marksSeen && !message.flags.has('\\Seen') && selected.folder.get(message.uid)) {
       session.store.setFlags(mailboxOf(session), selected.folder, [message.uid], 'add', ['\\Seen'], session);

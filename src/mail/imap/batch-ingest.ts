@@ -7,8 +7,12 @@
  *
  * Order is what keeps "nothing lost": a group is queued only when every planned UID below its
  * last one is in it or in a group before it, and groups commit in queue order, so the checkpoint
- * never passes a message that is not stored. A planned UID the server does not return (expunged
- * meanwhile) holds the later ones back until the batch ends; they are then committed in order.
+ * never passes a message that is not stored. A planned UID the server does not return holds the
+ * later ones back until the batch ends. If it was expunged meanwhile, they are then committed in
+ * order. If it is still in the folder — the server withheld it (Exchange sometimes answers a FETCH
+ * with `OK` and leaves a message out) — the caller says so with `withhold`: the later messages are
+ * stored all the same, marked `aboveGap`, so that the checkpoint stays below the withheld one and
+ * the next sync asks for it again.
  */
 import type { FetchedMessage, SyncStore } from './folder-sync.js';
 
@@ -24,6 +28,8 @@ export interface GroupLimits {
 export interface BatchOutcome {
   /** UIDs committed, ascending. */
   readonly uids: number[];
+  /** Planned UIDs the server withheld (see `withhold`), ascending. */
+  readonly withheld: number[];
   readonly stored: number;
   readonly duplicates: number;
 }
@@ -37,12 +43,17 @@ export class BatchIngest {
   private groupBytes = 0;
   /** The queued commits, one after another; rejected from the first failure on. */
   private chain: Promise<void> = Promise.resolve();
-  private readonly outcome = { uids: [] as number[], stored: 0, duplicates: 0 };
+  private readonly outcome = { uids: [] as number[], withheld: [] as number[], stored: 0, duplicates: 0 };
 
+  /**
+   * @param gap a UID withheld earlier in the same sync: messages above it must not move the
+   *   checkpoint either.
+   */
   constructor(
     private readonly store: SyncStore,
     uids: readonly number[],
     private readonly limits: GroupLimits,
+    private gap?: number,
   ) {
     this.planned = [...uids].sort((a, b) => a - b);
     // A failure is reported by end(); until then it must not surface as an unhandled rejection.
@@ -50,7 +61,8 @@ export class BatchIngest {
   }
 
   /** A message has arrived (in any order). */
-  arrive(message: FetchedMessage): void {
+  arrive(arrived: FetchedMessage): void {
+    const message = this.gap !== undefined && arrived.uid > this.gap ? { ...arrived, aboveGap: true } : arrived;
     this.store.prepare?.(message);
     this.arrived.set(message.uid, message);
     for (let uid = this.planned[this.next]; uid !== undefined; uid = this.planned[this.next]) {
@@ -63,14 +75,33 @@ export class BatchIngest {
     if (this.group.length >= this.limits.groupCount || this.groupBytes >= this.limits.groupBytes) this.queue();
   }
 
+  /** Planned UIDs that have not arrived, ascending. */
+  missing(): number[] {
+    return this.planned.slice(this.next).filter((uid) => !this.arrived.has(uid));
+  }
+
+  /**
+   * These missing UIDs are still in the folder: the messages above the lowest of them are stored
+   * without moving the checkpoint past it. Call before `end`.
+   */
+  withhold(uids: readonly number[]): void {
+    if (uids.length === 0) return;
+    this.outcome.withheld.push(...uids);
+    this.outcome.withheld.sort((a, b) => a - b);
+    const lowest = Math.min(...uids);
+    this.gap = this.gap === undefined ? lowest : Math.min(this.gap, lowest);
+  }
+
   /**
    * The fetch is over: commits what is left, waits for every queued commit and reports what was
    * stored. Throws the first commit's failure; the groups before it stay committed.
    */
   async end(): Promise<BatchOutcome> {
+    const gap = this.gap;
     for (const uid of [...this.arrived.keys()].sort((a, b) => a - b)) {
       const message = this.arrived.get(uid);
-      if (message !== undefined) this.take(message);
+      if (message === undefined) continue;
+      this.take(gap !== undefined && uid > gap && message.aboveGap !== true ? { ...message, aboveGap: true } : message);
     }
     this.arrived.clear();
     this.queue();

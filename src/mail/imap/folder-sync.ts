@@ -37,22 +37,30 @@ export interface FetchedMessage {
   readonly size?: number;
   readonly headersOnly?: boolean;
   readonly initialImport?: boolean;
+  /**
+   * A message below this one is in the folder but the server withheld it: storing this one must
+   * not move the checkpoint (the next sync asks for the withheld one again).
+   */
+  readonly aboveGap?: boolean;
 }
 
 /** What the sync needs from storage; the service layer binds it to an account. */
 export interface SyncStore {
   getCheckpoint(folder: string): Promise<CheckpointView | undefined>;
   resetCheckpoint(folder: string, uidValidity: number, lastUid: number): Promise<void>;
+  /** Moves the checkpoint forward to `uid` (never backwards under the same UIDVALIDITY). */
+  advanceCheckpoint(folder: string, uidValidity: number, uid: number): Promise<void>;
   /**
    * Called as each message arrives, before it is ingested: the store may start the work that
    * needs no storage (parsing) so that it overlaps with the fetch and with earlier commits.
    */
   prepare?(message: FetchedMessage): void;
-  /** Stores one message and advances the checkpoint, in one transaction. */
+  /** Stores one message and advances the checkpoint (unless `aboveGap`), in one transaction. */
   ingest(message: FetchedMessage): Promise<{ readonly outcome: 'stored' | 'duplicate' }>;
   /**
    * Stores several messages of one folder, given in ascending UID order, and advances the
-   * checkpoint to the last of them — all in one transaction (a group commit). Results in order.
+   * checkpoint to the last of them not `aboveGap` — all in one transaction (a group commit).
+   * Results in order.
    */
   ingestMany(messages: readonly FetchedMessage[]): Promise<ReadonlyArray<{ readonly outcome: 'stored' | 'duplicate' }>>;
   /** Which of these UIDs hold stored messages. */
@@ -109,7 +117,22 @@ export interface FolderSyncReport {
   readonly actionsApplied: number;
   readonly actionsFailed: number;
   readonly lastUid: number;
+  /**
+   * UIDs in the folder whose content the server did not send, even when asked again: the
+   * checkpoint stays below the lowest, and the next sync asks for them again.
+   */
+  readonly withheld: readonly number[];
 }
+
+/** A message the server did not send though it is in the folder (see FolderSyncReport.withheld). */
+export interface WithheldNotice {
+  readonly folder: string;
+  readonly uidValidity: number;
+  readonly uid: number;
+}
+
+/** Body fetches of a message the server left out, after the first, before it counts as withheld. */
+const REFETCH_ATTEMPTS = 2;
 
 /** Logging, as pino's child loggers offer it. */
 export interface SyncLogger {
@@ -122,6 +145,8 @@ export interface SyncLogger {
 /** Syncs folders over one session; create one per session (it caches folders it created). */
 export class FolderSync {
   private readonly createdFolders = new Set<string>();
+  /** Withheld messages already reported on this session (`folder uidvalidity uid`). */
+  private readonly reportedWithheld = new Set<string>();
   /** Folders whose after-fetch actions failed and must be reconciled on the next cycle. */
   readonly needsReconcile = new Set<string>();
 
@@ -132,6 +157,7 @@ export class FolderSync {
     private readonly context: ImapErrorContext,
     private readonly log: SyncLogger,
     private readonly onOversize: (notice: OversizeNotice) => void,
+    private readonly onWithheld: (notice: WithheldNotice) => void = () => undefined,
   ) {}
 
   /** Syncs one folder; `reconcile` also re-applies after-fetch actions that may have been lost. */
@@ -165,34 +191,87 @@ export class FolderSync {
       duplicates: 0,
       oversize,
     };
-    if (box.exists === 0) return { ...report, actionsApplied, actionsFailed, lastUid };
+    const withheld: number[] = [];
+    if (box.exists === 0) return { ...report, actionsApplied, actionsFailed, lastUid, withheld };
 
-    const candidates = await this.listCandidates(lastUid);
+    const fresh = await this.notYetStored(folder, uidValidity, await this.listCandidates(lastUid), lastUid);
+    if (fresh.settled > lastUid) {
+      // Stored after a withheld message that has come since (or was expunged): catch up.
+      await this.store.advanceCheckpoint(folder, uidValidity, fresh.settled);
+      lastUid = fresh.settled;
+    }
     const initialImport = decision.kind === 'reset';
-    for (const step of planSteps(candidates, lastUid, this.settings)) {
+    /** The lowest withheld UID of this sync: nothing above it may move the checkpoint. */
+    let gap: number | undefined;
+    const below = (uid: number): boolean => gap === undefined || uid < gap;
+    for (const step of planSteps(fresh.candidates, lastUid, this.settings)) {
       if (step.kind === 'fetch') {
-        const done = await this.fetchAndIngest(folder, uidValidity, step.uids, isJunk, initialImport);
+        const done = await this.fetchAndIngest(folder, uidValidity, step.uids, isJunk, initialImport, gap);
         report.stored += done.stored;
         report.duplicates += done.duplicates;
+        withheld.push(...done.withheld);
+        gap ??= done.withheld[0];
         const action = await this.applyAfterFetch(folder, done.uids);
         actionsApplied += action.applied;
         actionsFailed += action.failed;
-        lastUid = Math.max(lastUid, ...done.uids);
+        lastUid = Math.max(lastUid, ...done.uids.filter(below));
       } else {
-        const outcome = await this.ingestOversize(folder, uidValidity, step.candidate, isJunk, initialImport);
+        const aboveGap = !below(step.candidate.uid);
+        const outcome = await this.ingestOversize(folder, uidValidity, step.candidate, isJunk, initialImport, aboveGap);
         if (outcome !== undefined) {
           const { notice } = outcome;
           if (outcome.stored) report.stored += 1;
           else report.duplicates += 1;
           report.oversize.push(notice);
           if (notice.movedTo === null) actionsFailed += 1;
-          lastUid = Math.max(lastUid, notice.uid);
+          if (!aboveGap) lastUid = Math.max(lastUid, notice.uid);
         }
       }
     }
     if (actionsFailed > 0) this.needsReconcile.add(folder);
     else this.needsReconcile.delete(folder);
-    return { ...report, actionsApplied, actionsFailed, lastUid };
+    this.reportWithheld(folder, uidValidity, withheld);
+    return { ...report, actionsApplied, actionsFailed, lastUid, withheld };
+  }
+
+  /**
+   * The candidates not stored yet, and how far the checkpoint may move at once: over the stored
+   * messages right above it (stored after a withheld message, which has come since or is gone).
+   */
+  private async notYetStored(
+    folder: string,
+    uidValidity: number,
+    listed: readonly Candidate[],
+    lastUid: number,
+  ): Promise<{ candidates: Candidate[]; settled: number }> {
+    const above = listed.filter((candidate) => candidate.uid > lastUid).sort((a, b) => a.uid - b.uid);
+    if (above.length === 0) return { candidates: [...listed], settled: lastUid };
+    const stored = await this.store.storedUids(
+      folder,
+      uidValidity,
+      above.map((candidate) => candidate.uid),
+    );
+    if (stored.size === 0) return { candidates: [...listed], settled: lastUid };
+    let settled = lastUid;
+    for (const candidate of above) {
+      if (!stored.has(candidate.uid)) break;
+      settled = candidate.uid;
+    }
+    return { candidates: above.filter((candidate) => !stored.has(candidate.uid)), settled };
+  }
+
+  /** Logs every withheld message, and tells about it once per session. */
+  private reportWithheld(folder: string, uidValidity: number, withheld: readonly number[]): void {
+    for (const uid of withheld) {
+      this.log.warn(
+        { ...this.context, folder, uidValidity, uid },
+        'the server withheld a message; asked again next sync',
+      );
+      const key = `${folder} ${uidValidity} ${uid}`;
+      if (this.reportedWithheld.has(key)) continue;
+      this.reportedWithheld.add(key);
+      this.onWithheld({ folder, uidValidity, uid });
+    }
   }
 
   /** UIDs and sizes of the messages above the checkpoint (`UID FETCH n:* (UID RFC822.SIZE)`). */
@@ -202,18 +281,23 @@ export class FolderSync {
     return listed.map((message) => ({ uid: message.uid, size: message.size ?? 0 }));
   }
 
-  /** Fetches a batch and stores it in groups as it streams in (see batch-ingest.ts). */
+  /**
+   * Fetches a batch and stores it in groups as it streams in (see batch-ingest.ts). A planned
+   * message the server leaves out is asked for again; one still missing but still in the folder
+   * is withheld: the checkpoint stays below it.
+   */
   private async fetchAndIngest(
     folder: string,
     uidValidity: number,
     uids: readonly number[],
     isJunk: boolean,
     initialImport: boolean,
+    gap: number | undefined,
   ): Promise<BatchOutcome> {
-    const batch = new BatchIngest(this.store, uids, this.settings);
-    try {
+    const batch = new BatchIngest(this.store, uids, this.settings, gap);
+    const fetchInto = async (wanted: readonly number[]): Promise<void> => {
       for await (const message of this.client.fetch(
-        uidSet(uids),
+        uidSet(wanted),
         { uid: true, source: true, internalDate: true, size: true },
         { uid: true },
       )) {
@@ -235,6 +319,22 @@ export class FolderSync {
           initialImport,
         });
       }
+    };
+    try {
+      await fetchInto(uids);
+      for (let attempt = 0; attempt < REFETCH_ATTEMPTS && batch.missing().length > 0; attempt += 1) {
+        this.log.debug(
+          { ...this.context, folder, uids: batch.missing(), attempt },
+          'FETCH left messages out; asking again',
+        );
+        await fetchInto(batch.missing());
+      }
+      const missing = batch.missing();
+      if (missing.length > 0) {
+        // Expunged meanwhile, or withheld: only those still in the folder hold the checkpoint.
+        const present = new Set(await this.searchUids({ uid: uidSet(missing) }));
+        batch.withhold(missing.filter((uid) => present.has(uid)));
+      }
     } catch (error) {
       // What was queued before the failure is committed (or fails) before the error goes on.
       await batch.abandon();
@@ -249,6 +349,7 @@ export class FolderSync {
     candidate: Candidate,
     isJunk: boolean,
     initialImport: boolean,
+    aboveGap: boolean,
   ): Promise<{ notice: OversizeNotice; stored: boolean } | undefined> {
     const message = await this.client.fetchOne(
       String(candidate.uid),
@@ -266,6 +367,7 @@ export class FolderSync {
       size: candidate.size,
       headersOnly: true,
       initialImport,
+      ...(aboveGap ? { aboveGap } : {}),
     });
     const moved = await this.moveOversize([candidate.uid]);
     const notice: OversizeNotice = {

@@ -26,6 +26,7 @@ import {
   type AfterFetchAction,
   type FolderSyncReport,
   type OversizeNotice,
+  type WithheldNotice,
   type SyncLogger,
   type SyncStore,
 } from './folder-sync.js';
@@ -98,6 +99,8 @@ export interface MailboxSyncOptions {
   readonly random?: () => number;
   readonly onStatus?: (change: SyncStatusChange) => void;
   readonly onOversize?: (notice: OversizeNotice) => void;
+  /** A message in the folder the server would not send (see FolderSyncReport.withheld): once per session. */
+  readonly onWithheld?: (notice: WithheldNotice) => void;
   readonly onSynced?: (reports: readonly FolderSyncReport[]) => void;
   readonly tuning?: Partial<SyncTuning>;
 }
@@ -306,6 +309,7 @@ export class MailboxSync {
         this.context,
         this.log,
         (notice) => this.options.onOversize?.(notice),
+        (notice) => this.options.onWithheld?.(notice),
       ),
       newMail: false,
     };

@@ -5,7 +5,7 @@
  * workers decide which accounts run and when they restart; this service builds and records.
  */
 import { PosternError, isPosternError } from '../../errors/index.js';
-import type { OversizeNotice, SyncLogger } from '../../mail/imap/folder-sync.js';
+import type { OversizeNotice, SyncLogger, WithheldNotice } from '../../mail/imap/folder-sync.js';
 import { MailboxSync, type SyncStatusChange, type SyncTuning } from '../../mail/imap/mailbox-sync.js';
 import {
   appendEvent,
@@ -21,7 +21,7 @@ import { imapEndpointOf } from './mailbox-connection.js';
 import { createSyncStore, type SyncStoreOptions } from '../inbound/mailbox-sync-store.js';
 
 export type { EmailAccountRecord } from '../../store/index.js';
-export type { OversizeNotice } from '../../mail/imap/folder-sync.js';
+export type { OversizeNotice, WithheldNotice } from '../../mail/imap/folder-sync.js';
 export type { SyncStatusChange, SyncTuning } from '../../mail/imap/mailbox-sync.js';
 
 /** A sync engine of one mailbox, not yet started. */
@@ -39,6 +39,7 @@ export interface SyncSessionOptions {
   readonly onIngested?: SyncStoreOptions['onIngested'];
   readonly onStatus: (change: SyncStatusChange) => void;
   readonly onOversize: (notice: OversizeNotice) => void;
+  readonly onWithheld: (notice: WithheldNotice) => void;
 }
 
 /** The mailbox workers' use cases. */
@@ -91,6 +92,7 @@ export class MailboxSyncService {
       ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
       onStatus: options.onStatus,
       onOversize: options.onOversize,
+      onWithheld: options.onWithheld,
     });
   }
 
@@ -146,6 +148,27 @@ export class MailboxSyncService {
       level: 'warn',
       message: `A message of ${Math.round(notice.size / 1048576)} MB in ${notice.folder} is over the ${Math.round(account.maxMessageBytes / 1048576)} MB limit; its headers were stored and it was moved to ${notice.movedTo ?? 'another folder'}.`,
       data: { folder: notice.folder, uid: notice.uid, size: notice.size, movedTo: notice.movedTo ?? null },
+    });
+  }
+
+  /**
+   * Tells the account's timeline that the server would not send a message that is in the folder:
+   * nothing after it is lost (later mail is stored, the checkpoint waits), and it is asked for again.
+   */
+  async recordWithheld(account: EmailAccountRecord, notice: WithheldNotice): Promise<void> {
+    await appendEvent(this.db, {
+      scope: 'account',
+      scopeId: account.id,
+      type: 'account.message_withheld',
+      level: 'warn',
+      message: `The mail server answered a fetch of message ${notice.uid} in ${notice.folder} without sending it, three times. Later mail is stored meanwhile; Postern asks for this message again at every sync and will not pass over it.`,
+      data: {
+        folder: notice.folder,
+        uidValidity: notice.uidValidity,
+        uid: notice.uid,
+        remedy:
+          'Usually this clears by itself (Exchange Online withholds a message now and then). If it lasts, open the message in Outlook on the web: when Exchange cannot render it, moving it to another folder and back, or forwarding it to the mailbox, gives the server a copy it can send.',
+      },
     });
   }
 }

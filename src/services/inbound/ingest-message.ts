@@ -76,6 +76,8 @@ export interface IngestInput {
   readonly headersOnly?: boolean;
   /** Part of a first sync or resync of old mail: never to be answered automatically. */
   readonly initialImport?: boolean;
+  /** A message below this one was withheld by the server: storing this one leaves the checkpoint. */
+  readonly aboveGap?: boolean;
 }
 
 /** What happened. */
@@ -194,10 +196,12 @@ export async function ingestPrepared(
 /**
  * Advances the checkpoint once per run of messages from the same folder and UIDVALIDITY, to the
  * run's highest UID — the same end state as advancing after each message of the transaction.
+ * Messages above a withheld one (`aboveGap`) leave it where it is.
  */
 async function advanceCheckpoints(tx: Database, accountId: number, inputs: readonly IngestInput[]): Promise<void> {
   let run: { folder: string; uidvalidity: number; uid: number } | undefined;
   for (const input of inputs) {
+    if (input.aboveGap === true) continue;
     if (run !== undefined && run.folder === input.folder && run.uidvalidity === input.uidvalidity) {
       run.uid = Math.max(run.uid, input.uid);
       continue;

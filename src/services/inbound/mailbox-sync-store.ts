@@ -8,7 +8,7 @@
  */
 import type { FetchedMessage, SyncStore } from '../../mail/imap/folder-sync.js';
 import { sharedParsePool } from '../../mail/mime/parse-pool.js';
-import { findStoredUids, getCheckpoint, resetCheckpoint, type Database } from '../../store/index.js';
+import { advanceCheckpoint, findStoredUids, getCheckpoint, resetCheckpoint, type Database } from '../../store/index.js';
 import {
   ingestPrepared,
   prepareMessage,
@@ -55,6 +55,7 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
         : { uidValidity: checkpoint.uidValidity, lastUid: checkpoint.lastUid, updatedAt: checkpoint.updatedAt };
     },
     resetCheckpoint: (folder, uidValidity, lastUid) => resetCheckpoint(db, account.id, folder, uidValidity, lastUid),
+    advanceCheckpoint: (folder, uidValidity, uid) => advanceCheckpoint(db, account.id, folder, uidValidity, uid),
     prepare(message) {
       if (preparing.has(message)) return;
       const promise = prepareMessage(message, parse);
