@@ -88,6 +88,8 @@ const throttleBody = z.object({
   count: z.number().int().positive(),
   backoffMs: z.number().int().min(0).default(256_625),
   mailbox: z.string().optional(),
+  status: z.enum(['NO', 'BAD']).default('NO'),
+  bye: z.boolean().default(false),
 });
 /** Strict: a misspelt protocol is an error, not a silent no-op. */
 const basicAuthBody = z.object({ imap: z.boolean().optional(), smtp: z.boolean().optional() }).strict();

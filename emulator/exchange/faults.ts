@@ -10,6 +10,10 @@
 export interface ImapThrottleFault {
   remaining: number;
   readonly backoffMs: number;
+  /** The tagged status: Exchange answers `NO` or `BAD`. */
+  readonly status: 'NO' | 'BAD';
+  /** Followed by `* BYE Connection closed. 14` and the end of the connection, as Exchange often does. */
+  readonly bye: boolean;
   /** Only sessions of this mailbox (any session when absent). */
   readonly mailbox?: string;
 }
@@ -50,18 +54,32 @@ export class ExchangeFaults {
   /** Added before every SMTP reply to the final dot. */
   smtpDelayMs = 0;
 
-  throttleImap(fault: { count: number; backoffMs: number; mailbox?: string }): void {
-    this.imapThrottle = { remaining: fault.count, backoffMs: fault.backoffMs, mailbox: fault.mailbox?.toLowerCase() };
+  throttleImap(fault: {
+    count: number;
+    backoffMs: number;
+    mailbox?: string;
+    status?: 'NO' | 'BAD';
+    bye?: boolean;
+  }): void {
+    this.imapThrottle = {
+      remaining: fault.count,
+      backoffMs: fault.backoffMs,
+      status: fault.status ?? 'NO',
+      bye: fault.bye ?? false,
+      mailbox: fault.mailbox?.toLowerCase(),
+    };
   }
 
-  /** The backoff to answer with, if this command of this mailbox is to be throttled. */
-  takeImapThrottle(mailbox: string | undefined): number | undefined {
+  /** How to answer, if this command of this mailbox is to be throttled. */
+  takeImapThrottle(
+    mailbox: string | undefined,
+  ): { readonly backoffMs: number; readonly status: 'NO' | 'BAD'; readonly bye: boolean } | undefined {
     const fault = this.imapThrottle;
     if (!fault || fault.remaining <= 0) return undefined;
     if (fault.mailbox !== undefined && fault.mailbox !== mailbox?.toLowerCase()) return undefined;
     fault.remaining -= 1;
     if (fault.remaining === 0) this.imapThrottle = undefined;
-    return fault.backoffMs;
+    return { backoffMs: fault.backoffMs, status: fault.status, bye: fault.bye };
   }
 
   dropImapAfterLogin(fault: { count: number; mailbox?: string; command?: string }): void {

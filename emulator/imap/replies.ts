@@ -49,9 +49,12 @@ export function doesNotExist(name: string): string {
   return `${name} doesn't exist.`;
 }
 
-/** The throttling reply (reference §5, from email-oauth2-proxy's README). */
+/**
+ * The throttling reply, with its unit as Exchange Online sends it (imapsync's FAQ, imap_tools#135,
+ * email-oauth2-proxy#191: `… Suggested Backoff Time: 299961 milliseconds`).
+ */
 export function throttled(backoffMs: number): string {
-  return `Request is throttled. Suggested Backoff Time: ${backoffMs}`;
+  return `Request is throttled. Suggested Backoff Time: ${backoffMs} milliseconds`;
 }
 
 export const CONTINUE = {

@@ -291,9 +291,10 @@ export class ImapSession {
       }
     }
     if (!found.spec.exempt) {
-      const backoff = this.context.faults.takeImapThrottle(this.mailbox);
-      if (backoff !== undefined) {
-        await this.complete(tag, { status: 'NO', text: throttled(backoff) });
+      const throttle = this.context.faults.takeImapThrottle(this.mailbox);
+      if (throttle !== undefined) {
+        await this.complete(tag, { status: throttle.status, text: throttled(throttle.backoffMs) });
+        if (throttle.bye) await this.close(BYE.tooManyErrors);
         return;
       }
       if (this.context.faults.imapDelayMs > 0) await sleep(this.context.faults.imapDelayMs);

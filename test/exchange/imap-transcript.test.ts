@@ -194,11 +194,23 @@ describe('session lifetime', () => {
     const client = await login();
     h.service.faults.throttleImap({ count: 2, backoffMs: 256625 });
     expect(await client.command('a2', 'SELECT INBOX')).toEqual([
-      'a2 NO Request is throttled. Suggested Backoff Time: 256625',
+      'a2 NO Request is throttled. Suggested Backoff Time: 256625 milliseconds',
     ]);
-    expect(await client.command('a3', 'NOOP')).toEqual(['a3 NO Request is throttled. Suggested Backoff Time: 256625']);
+    expect(await client.command('a3', 'NOOP')).toEqual([
+      'a3 NO Request is throttled. Suggested Backoff Time: 256625 milliseconds',
+    ]);
     expect(await client.command('a4', 'NOOP')).toEqual(['a4 OK NOOP completed.']);
     expect(h.service.faults.pending().imapThrottle).toBe(0);
+  });
+
+  it('answers BAD Request is throttled and closes with BYE when told to, as Exchange often does', async () => {
+    const client = await login();
+    h.service.faults.throttleImap({ count: 1, backoffMs: 89117, status: 'BAD', bye: true });
+    expect(await client.command('a2', 'SELECT INBOX')).toEqual([
+      'a2 BAD Request is throttled. Suggested Backoff Time: 89117 milliseconds',
+    ]);
+    expect(await client.line()).toBe('* BYE Connection closed. 14');
+    await client.waitClosed();
   });
 
   it('drops connections on demand', async () => {

@@ -150,6 +150,37 @@ forEachEngine((engine, openFresh) => {
     expect(faults).toMatchObject({ imapThrottle: 0 });
   });
 
+  it('waits out a BAD throttle followed by BYE before it connects again, then carries on', async () => {
+    const { account, folder } = await setup();
+    await mail.deliver(DEVELOPERS, message(), { folder });
+    const backoffMs = 2_000;
+    await mail.emu.control('POST', '/exchange/faults/imap/throttle', {
+      count: 1,
+      backoffMs,
+      mailbox: DEVELOPERS,
+      status: 'BAD',
+      bye: true,
+    });
+    const under = buildSync(mail, db, account);
+    under.sync.start();
+    try {
+      await eventually(async () => (await count(account)) === 1, 15_000, 'the message despite the throttle');
+    } finally {
+      await under.sync.stop();
+    }
+    // Before, the BYE made it a lost connection, tried again after the 50 ms base backoff.
+    const throttledAt = under.statuses.findIndex((s) => s.error?.code === 'IMAP_THROTTLED');
+    const throttled = under.statuses[throttledAt];
+    expect(throttled).toMatchObject({ status: 'disconnected' });
+    expect(throttled?.retryInMs).toBeGreaterThan(backoffMs / 2);
+    expect(throttled?.retryInMs).toBeLessThanOrEqual(backoffMs);
+    const reconnected = under.statuses.slice(throttledAt).find((s) => s.status === 'connected');
+    expect((reconnected?.at.getTime() ?? 0) - (throttled?.at.getTime() ?? 0)).toBeGreaterThanOrEqual(
+      throttled?.retryInMs ?? Infinity,
+    );
+    expect(await mail.emu.control('GET', '/exchange/faults')).toMatchObject({ imapThrottle: 0 });
+  });
+
   it('resyncs after a UIDVALIDITY change without storing anything twice', async () => {
     const { account, folder } = await setup();
     const first = message();

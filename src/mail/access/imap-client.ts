@@ -48,6 +48,12 @@ export interface ImapClientOptions {
   readonly timeouts?: ImapTimeouts;
   /** Told of each `'error'` event, after it is logged. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Told when the server throttles a command, with its suggested backoff. Exchange often follows
+   * the throttling answer with `* BYE`: the command is then rejected as a lost connection, and
+   * this is the only place the suggestion survives (imapflow reports it in its log calls).
+   */
+  readonly onThrottle?: (suggestedMs: number) => void;
 }
 
 /** Creates (does not connect) an IMAP client; see the module comment. */
@@ -64,7 +70,10 @@ export function createImapClient(options: ImapClientOptions): ImapFlow {
       ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
     },
     auth: { ...options.auth },
-    logger: options.logger === undefined ? false : imapflowLogger(options.logger),
+    logger:
+      options.logger === undefined && options.onThrottle === undefined
+        ? false
+        : imapflowLogger(options.logger, options.onThrottle),
     // Postern decides when to IDLE (the sync's watch loop); a short session never needs it.
     disableAutoIdle: true,
     clientInfo: { name: 'Postern' },
@@ -85,8 +94,14 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** imapflow's log calls, at debug level (its warnings and errors at warn), in the caller's logger. */
-function imapflowLogger(logger: ProtocolLogger): ImapFlowLogger {
+/**
+ * imapflow's log calls, at debug level (its warnings and errors at warn), in the caller's logger;
+ * its "Throttling detected" entry (with `throttleDelay`, the server's suggestion) also to `onThrottle`.
+ */
+function imapflowLogger(
+  logger: ProtocolLogger | undefined,
+  onThrottle: ((suggestedMs: number) => void) | undefined,
+): ImapFlowLogger {
   const forward =
     (level: 'debug' | 'warn') =>
     (entry: unknown): void => {
@@ -94,7 +109,8 @@ function imapflowLogger(logger: ProtocolLogger): ImapFlowLogger {
         typeof entry === 'object' && entry !== null ? { ...entry } : { msg: String(entry) };
       const message = typeof fields.msg === 'string' ? fields.msg : 'imapflow';
       delete fields.msg;
-      logger[level]({ component: 'imapflow', ...fields }, message);
+      if (typeof fields.throttleDelay === 'number' && fields.throttleDelay > 0) onThrottle?.(fields.throttleDelay);
+      logger?.[level]({ component: 'imapflow', ...fields }, message);
     };
   return { debug: forward('debug'), info: forward('debug'), warn: forward('warn'), error: forward('warn') };
 }

@@ -151,6 +151,8 @@ export class MailboxSync {
   private abort = new AbortController();
   private session: Session | undefined;
   private current: SyncStatusChange;
+  /** The last throttling answer's suggested backoff, and when it came (ms since the epoch). */
+  private throttled: { readonly suggestedMs: number; readonly atMs: number } | undefined;
 
   constructor(private readonly options: MailboxSyncOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -274,6 +276,9 @@ export class MailboxSync {
       ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
       auth,
       ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
+      onThrottle: (suggestedMs) => {
+        this.throttled = { suggestedMs, atMs: this.clock().getTime() };
+      },
       timeouts: {
         connectionMs: this.tuning.connectionTimeoutMs,
         greetingMs: this.tuning.connectionTimeoutMs,
@@ -417,7 +422,24 @@ export class MailboxSync {
   }
 
   private mapError(error: unknown, folder?: string): PosternError {
-    return mapImapError(error, { ...this.context, ...(folder === undefined ? {} : { folder }) });
+    const context = { ...this.context, ...(folder === undefined ? {} : { folder }) };
+    const mapped = mapImapError(error, context);
+    const throttled = this.throttled;
+    if (mapped.code !== 'IMAP_CONNECTION_FAILED' || throttled === undefined) return mapped;
+    // A throttling answer followed by `* BYE` ends the command as a lost connection: it is the
+    // throttling that explains it, and its backoff that must be waited out.
+    const waitedMs = this.clock().getTime() - throttled.atMs;
+    if (waitedMs >= throttled.suggestedMs) return mapped;
+    this.throttled = undefined;
+    return mapImapError(
+      Object.assign(new Error('Request is throttled'), {
+        code: 'ETHROTTLE',
+        throttleReset: throttled.suggestedMs,
+        throttleWaited: waitedMs,
+        responseText: `Request is throttled. Suggested Backoff Time: ${throttled.suggestedMs} milliseconds`,
+      }),
+      context,
+    );
   }
 
   private setStatus(change: SyncStatusChange): void {
