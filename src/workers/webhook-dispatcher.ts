@@ -14,6 +14,7 @@
  * @see docs/WEBHOOKS.md
  */
 import type { Logger } from '../log/index.js';
+import { scrubSecrets } from '../log/index.js';
 import { displayUrl } from '../services/webhooks/webhook-payload.js';
 import type { ClaimedDelivery, WebhookDeliveryService } from '../services/webhooks/webhook-delivery-service.js';
 import {
@@ -260,7 +261,7 @@ export class WebhookDispatcher {
           : `answered HTTP ${status}.`;
       return { ok: false, status, error: `The receiver ${what}` };
     } catch (error) {
-      return { ok: false, status: null, error: describeFailure(error) };
+      return { ok: false, status: null, error: scrubSecrets(describeFailure(error)) };
     }
   }
 
