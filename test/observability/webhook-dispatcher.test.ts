@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/store/database.js';
@@ -21,6 +22,7 @@ import {
 import { WebhookDeliveryService } from '../../src/services/webhooks/webhook-delivery-service.js';
 import { WebhookTargetGuard } from '../../src/services/webhooks/webhook-target.js';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/workers/webhook-dispatcher.js';
+import { selfSignedCertificate } from '../exchange/helpers/self-signed.js';
 import { forEachEngine } from '../helpers/store.js';
 
 const box = new SecretBox(randomBytes(32));
@@ -144,6 +146,41 @@ forEachEngine((_engine, openFresh) => {
       const hanging = await receiver(() => undefined);
       const delivery = await oneDelivery(hanging.url, { timeoutMs: 50 });
       expect(delivery.lastError).toBe('The receiver did not answer within 50 ms.');
+    });
+
+    it('an https receiver whose certificate is not trusted', async () => {
+      const server = https.createServer(selfSignedCertificate(), (_request, response) => response.end('ok'));
+      let requests = 0;
+      server.on('request', () => (requests += 1));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      try {
+        const delivery = await oneDelivery(`https://127.0.0.1:${address.port}/hook`);
+        expect(delivery).toMatchObject({ state: 'pending', responseStatus: null });
+        expect(delivery.lastError).toBe(
+          'The receiver could not be reached: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT).',
+        );
+        expect(requests).toBe(0);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it('an https name that resolves inward at delivery, refused in the lookup', async () => {
+      const inward = new WebhookTargetGuard({
+        allowedNetworks: ['127.0.0.1'],
+        publicUrl: 'https://postern.example.com',
+        resolve: async () => [
+          { address: '203.0.113.80', family: 4 },
+          { address: 'fd00:ec2::254', family: 6 },
+        ],
+      });
+      const delivery = await oneDelivery('https://crm.example.net/hook', { targets: inward });
+      expect(delivery.lastError).toBe(
+        "The receiver's address fd00:ec2::254 (crm.example.net) is a unique-local IPv6 address (a private network); webhooks are not delivered there unless POSTERN_WEBHOOK_ALLOWED_NETWORKS includes it.",
+      );
     });
 
     it('a receiver on an address that is not allowed: no request, and why', async () => {
