@@ -27,6 +27,7 @@ import type { MailboxWorkers, MailboxWorkersOptions } from '../workers/mailbox-w
 import type { OutboxDispatcher, OutboxDispatcherOptions } from '../workers/outbox-dispatcher.js';
 import type { TokenKeeper, TokenKeeperOptions } from '../workers/token-keeper.js';
 import type { WebhookDispatcher, WebhookDispatcherOptions } from '../workers/webhook-dispatcher.js';
+import type { HostResolver } from '../services/webhooks/webhook-target.js';
 import { Lifecycle } from './lifecycle.js';
 
 /** Everything a command needs, opened in dependency order and closed in reverse. */
@@ -74,6 +75,8 @@ export interface RuntimeOptions {
   clock?: () => Date;
   /** Waits between retries (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
+  /** Resolves webhook receivers' names (tests inject one: no real DNS). */
+  resolveHost?: HostResolver;
   /** Commands that print to the terminal keep the console free of log lines. */
   quiet?: boolean;
   /**
@@ -137,6 +140,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
           logger: log.logger,
           config,
           ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+          ...(options.resolveHost === undefined ? {} : { resolveHost: options.resolveHost }),
         }),
       (composed) => composed.outbound.submitter.close(),
     );
@@ -187,7 +191,7 @@ export interface StartedRoles {
 /** Settings of the roles beyond the configuration (tests and benchmarks shorten intervals). */
 export interface RoleOptions {
   readonly eventRetention?: Omit<EventRetentionOptions, 'retentionDays'>;
-  readonly webhooks?: WebhookDispatcherOptions;
+  readonly webhooks?: Omit<WebhookDispatcherOptions, 'targets'>;
   readonly outboxDispatch?: OutboxDispatcherOptions;
   readonly tokenKeeper?: TokenKeeperOptions;
   readonly mailboxSync?: MailboxWorkersOptions;
@@ -253,7 +257,12 @@ export const ROLES: readonly RoleDefinition[] = [
       const dispatcher = new WebhookDispatcher(
         runtime.services.webhookDelivery,
         runtime.log.logger.child({ component: 'webhooks' }),
-        { userAgent: `Postern/${VERSION}`, observer: runtime.services.metrics, ...options.webhooks },
+        {
+          userAgent: `Postern/${VERSION}`,
+          observer: runtime.services.metrics,
+          ...options.webhooks,
+          targets: runtime.services.webhookTargets,
+        },
       );
       dispatcher.start();
       runtime.roles.webhooks = dispatcher;
@@ -329,6 +338,8 @@ export const ROLES: readonly RoleDefinition[] = [
       const server = await startMetricsServer(runtime.services.metrics, runtime.config.metricsListen, (error) =>
         logger.error({ err: error }, 'metrics could not be collected'),
       );
+      const bound = new URL(server.url);
+      runtime.services.webhookTargets.addListener({ host: bound.hostname, port: Number(bound.port) });
       printer(options)(`Prometheus metrics on ${server.url}/metrics (no token: keep this address private)`);
       runtime.roles.metrics = server;
       return () => server.close();
@@ -353,6 +364,9 @@ export const ROLES: readonly RoleDefinition[] = [
         await app.close().catch(() => undefined);
         throw error;
       }
+      const bound = app.server.address();
+      if (bound !== null && typeof bound === 'object')
+        runtime.services.webhookTargets.addListener({ host: bound.address, port: bound.port });
       if (url !== undefined)
         printer(options)(`Postern ${VERSION} is listening on ${url} (public URL ${config.publicUrl})`);
       runtime.roles.web = { app, url };

@@ -35,6 +35,24 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('reads POSTERN_WEBHOOK_ALLOWED_NETWORKS as addresses and CIDR ranges, empty by default', () => {
+    expect(loadConfig({ cwd: tempDir(), env: {} }).webhookAllowedNetworks).toEqual([]);
+    const config = loadConfig({
+      cwd: tempDir(),
+      env: { POSTERN_WEBHOOK_ALLOWED_NETWORKS: ' 10.0.0.0/8, 127.0.0.1,fd00::/8 ' },
+    });
+    expect(config.webhookAllowedNetworks).toEqual(['10.0.0.0/8', '127.0.0.1', 'fd00::/8']);
+    const problems = problemsOf(() =>
+      loadConfig({ cwd: tempDir(), env: { POSTERN_WEBHOOK_ALLOWED_NETWORKS: '10.0.0.0/33,intranet' } }),
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({
+        variable: 'POSTERN_WEBHOOK_ALLOWED_NETWORKS',
+        expected: expect.stringMatching(/CIDR/),
+      }),
+    ]);
+  });
+
   it('reports every invalid variable at once, naming it and what it expects', () => {
     const problems = problemsOf(() =>
       loadConfig({

@@ -99,6 +99,7 @@ function finish(values: Partial<Record<ConfigKey, unknown>>, cwd: string): Confi
     roles: Object.freeze([...(values.roles as Config['roles'])]),
     cookieSecure: cookieSecure === 'auto' ? publicUrl.startsWith('https://') : cookieSecure,
     trustProxy: Object.freeze([...(values.trustProxy as Config['trustProxy'])]),
+    webhookAllowedNetworks: Object.freeze([...(values.webhookAllowedNetworks as Config['webhookAllowedNetworks'])]),
     eventRetentionDays: Number(values.eventRetentionDays),
     metricsListen: text('metricsListen'),
   };

@@ -83,6 +83,20 @@ const trustProxy = z
   )
   .pipe(z.array(z.string().refine(isAddressOrRange, TRUST_PROXY_EXPECTED)));
 
+const ALLOWED_NETWORKS_EXPECTED =
+  'addresses or CIDR ranges, comma-separated (such as 10.0.0.0/8,127.0.0.1), or empty for none';
+
+/** Networks webhooks may reach although they are not public; empty: public receivers only. */
+const webhookAllowedNetworks = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().refine(isAddressOrRange, ALLOWED_NETWORKS_EXPECTED)));
+
 export const KEYS = {
   dataDir: {
     env: 'POSTERN_DATA_DIR',
@@ -145,6 +159,12 @@ export const KEYS = {
     description:
       'Reverse proxies whose X-Forwarded-For/-Proto/-Host are believed: addresses or CIDR ranges, comma-separated (10.0.0.5,10.1.0.0/16), or false for none. "true" is refused: it would let any client claim any address.',
   },
+  webhookAllowedNetworks: {
+    env: 'POSTERN_WEBHOOK_ALLOWED_NETWORKS',
+    schema: webhookAllowedNetworks,
+    description:
+      "Networks webhook receivers may be on although they are not public (loopback, private, link-local…): addresses or CIDR ranges, comma-separated (10.0.0.0/8,127.0.0.1). Empty: public receivers only. Postern's own listener and cloud metadata names are refused regardless.",
+  },
   eventRetentionDays: {
     env: 'POSTERN_EVENT_RETENTION_DAYS',
     schema: z.coerce
@@ -183,6 +203,7 @@ export function defaultValues(resolved: { dataDir: string; port: number }): Reco
     roles: 'web,worker',
     cookieSecure: 'auto',
     trustProxy: 'false',
+    webhookAllowedNetworks: '',
     eventRetentionDays: '90',
     metricsListen: '',
   };
@@ -203,6 +224,8 @@ export interface Config {
   readonly cookieSecure: boolean;
   /** The reverse proxies believed (addresses and CIDR ranges); empty: none. */
   readonly trustProxy: readonly string[];
+  /** Addresses and CIDR ranges webhooks may reach although not public; empty: none. */
+  readonly webhookAllowedNetworks: readonly string[];
   /** Days events are kept. */
   readonly eventRetentionDays: number;
   /** `host:port` of the separate metrics listener; empty when there is none. */

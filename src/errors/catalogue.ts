@@ -42,6 +42,13 @@ const GENERAL_ERRORS = {
     message: 'The request is invalid.',
     remedy: 'Correct the fields listed in details and send the request again.',
   },
+  WEBHOOK_TARGET_REFUSED: {
+    status: 422,
+    kind: 'permanent',
+    message: 'The webhook URL points at an address Postern does not deliver webhooks to.',
+    remedy:
+      'Use a receiver on a public address, or list its network in POSTERN_WEBHOOK_ALLOWED_NETWORKS if it is meant to be on your own network.',
+  },
   REQUEST_MALFORMED: {
     status: 400,
     kind: 'permanent',

@@ -22,6 +22,7 @@ import { TokenUpkeepService } from './identity/token-upkeep-service.js';
 import { UserService } from './users/user-service.js';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery-service.js';
 import { WebhookService } from './webhooks/webhook-service.js';
+import { WebhookTargetGuard, type HostResolver, type OwnListener } from './webhooks/webhook-target.js';
 
 export type { Principal, SignedIn } from './users/auth-service.js';
 
@@ -32,6 +33,8 @@ export interface ServiceDeps {
   config: Config;
   /** Waits between retries; tests make it instant. */
   sleep?: (ms: number) => Promise<void>;
+  /** Resolves webhook receivers' names; tests inject one (no real DNS). Default the system's. */
+  resolveHost?: HostResolver;
 }
 
 /** The use cases of Postern, composed once and handed to the HTTP layer, the CLI and workers. */
@@ -52,6 +55,8 @@ export interface Services {
   interactions: InteractionService;
   events: EventService;
   webhooks: WebhookService;
+  /** Where webhooks may go: shared by registration and the dispatcher. */
+  webhookTargets: WebhookTargetGuard;
   metrics: PosternMetrics;
   outbound: OutboundServices;
   /** The workers' use cases: mailbox sync, token keeper, webhook deliveries, event retention. */
@@ -77,6 +82,12 @@ function composeServices(deps: ServiceDeps): Services {
   const logger = deps.logger.child({ component: 'identity' });
   const accessTokens = new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep);
   const accounts = new AccountService(deps.db, deps.box);
+  const webhookTargets = new WebhookTargetGuard({
+    allowedNetworks: deps.config.webhookAllowedNetworks,
+    publicUrl: deps.config.publicUrl,
+    listeners: ownListeners(deps.config),
+    ...(deps.resolveHost === undefined ? {} : { resolve: deps.resolveHost }),
+  });
   return {
     ping: () => deps.db.ping(),
     auth: new AuthService(deps.db),
@@ -92,7 +103,8 @@ function composeServices(deps: ServiceDeps): Services {
     mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens, deps.logger),
     interactions: new InteractionService(deps.db),
     events: new EventService(deps.db),
-    webhooks: new WebhookService(deps.db, deps.box),
+    webhooks: new WebhookService(deps.db, deps.box, webhookTargets),
+    webhookTargets,
     metrics,
     outbound: createOutboundServices({
       db: deps.db,
@@ -114,4 +126,13 @@ function composeServices(deps: ServiceDeps): Services {
       publicUrl: deps.config.publicUrl,
     }),
   };
+}
+
+/** The addresses Postern listens on, as configured (the web listener adds its bound port when it was 0). */
+function ownListeners(config: Config): OwnListener[] {
+  const listeners: OwnListener[] = [{ host: config.host, port: config.port }];
+  const colon = config.metricsListen.lastIndexOf(':');
+  if (colon > 0)
+    listeners.push({ host: config.metricsListen.slice(0, colon), port: Number(config.metricsListen.slice(colon + 1)) });
+  return listeners;
 }

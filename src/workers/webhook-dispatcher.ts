@@ -23,6 +23,8 @@ import {
   type WebhookRetryPolicy,
 } from '../services/webhooks/webhook-retry.js';
 import { SIGNATURE_HEADER } from '../services/webhooks/webhook-signature.js';
+import { WebhookTargetRefused, type WebhookTargetGuard } from '../services/webhooks/webhook-target.js';
+import { postWebhook, WebhookTimeout } from '../services/webhooks/webhook-transport.js';
 
 /** What the dispatcher reports to metrics. */
 export interface WebhookDeliveryObserver {
@@ -43,8 +45,8 @@ export interface WebhookDispatcherOptions {
   /** A claim older than this is considered abandoned by a dead node. Default 2 minutes. */
   readonly staleAfterMs?: number;
   readonly retry?: Partial<WebhookRetryPolicy>;
-  /** The HTTP client (tests may inject one). Default the global fetch. */
-  readonly fetch?: typeof fetch;
+  /** Where webhooks may go: checked against every address looked up and the address connected. */
+  readonly targets: WebhookTargetGuard;
   /** A number in [0, 1), for jitter. */
   readonly random?: () => number;
   /** Sent as User-Agent. */
@@ -57,8 +59,6 @@ type AttemptResult =
   | { readonly ok: true; readonly status: number }
   | { readonly ok: false; readonly status: number | null; readonly error: string };
 
-const RESPONSE_SNIPPET_BYTES = 300;
-
 /** Claims due webhook deliveries and sends them. */
 export class WebhookDispatcher {
   private readonly policy: WebhookRetryPolicy;
@@ -67,7 +67,6 @@ export class WebhookDispatcher {
   private readonly perWebhook: number;
   private readonly timeoutMs: number;
   private readonly staleAfterMs: number;
-  private readonly send: typeof fetch;
   private readonly inFlight = new Map<number, Promise<void>>();
   private readonly perWebhookCount = new Map<number, number>();
   private running = false;
@@ -79,7 +78,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly deliveries: WebhookDeliveryService,
     private readonly logger: Logger,
-    private readonly options: WebhookDispatcherOptions = {},
+    private readonly options: WebhookDispatcherOptions,
   ) {
     this.policy = { ...DEFAULT_WEBHOOK_RETRY, ...options.retry };
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
@@ -87,7 +86,6 @@ export class WebhookDispatcher {
     this.perWebhook = options.perWebhookInFlight ?? 4;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.staleAfterMs = Math.max(options.staleAfterMs ?? 120_000, this.timeoutMs * 2);
-    this.send = options.fetch ?? fetch;
   }
 
   /** Dispatches until {@link stop}. */
@@ -240,10 +238,9 @@ export class WebhookDispatcher {
       };
     }
     try {
-      const response = await this.send(claim.webhook.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+      const status = await postWebhook(this.options.targets, {
+        url: claim.webhook.url,
+        timeoutMs: this.timeoutMs,
         headers: {
           'content-type': 'application/json',
           'user-agent': this.options.userAgent ?? 'Postern-Webhooks',
@@ -255,19 +252,16 @@ export class WebhookDispatcher {
         },
         body: signed.body,
       });
-      const snippet = await readSnippet(response);
-      if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
+      if (status >= 200 && status < 300) return { ok: true, status };
+      // Only the status is recorded: the receiver's body and headers (a redirect's Location too)
+      // could carry what a service reached by mistake answered.
       const what =
-        response.status >= 300 && response.status < 400
-          ? `redirected to ${response.headers.get('location') ?? '?'} (redirects are not followed)`
-          : `answered HTTP ${response.status}`;
-      return {
-        ok: false,
-        status: response.status,
-        error: scrubSecrets(`The receiver ${what}${snippet === '' ? '' : `: ${snippet}`}`),
-      };
+        status >= 300 && status < 400
+          ? `answered HTTP ${status}, a redirect; redirects are not followed, deliver to the final URL instead.`
+          : `answered HTTP ${status}.`;
+      return { ok: false, status, error: `The receiver ${what}` };
     } catch (error) {
-      return { ok: false, status: null, error: scrubSecrets(describeFailure(error, this.timeoutMs)) };
+      return { ok: false, status: null, error: scrubSecrets(describeFailure(error)) };
     }
   }
 
@@ -280,36 +274,17 @@ export class WebhookDispatcher {
   }
 }
 
-/** The start of a response body, for the delivery log; the rest is discarded. */
-async function readSnippet(response: Response): Promise<string> {
-  if (response.body === null) return '';
-  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < RESPONSE_SNIPPET_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // A body cut short says nothing more about the outcome than the status.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_SNIPPET_BYTES).replace(/\s+/g, ' ').trim();
-}
-
-function describeFailure(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+/** Why an attempt got no answer, in Postern's words (a socket error's message names no content). */
+function describeFailure(error: unknown): string {
+  if (error instanceof WebhookTargetRefused) return error.message;
+  if (error instanceof WebhookTimeout) {
+    const { timeoutMs } = error;
     return `The receiver did not answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}.`;
   }
-  const cause = error instanceof Error ? error.cause : undefined;
   const code =
-    typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string'
-      ? cause.code
+    typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+      ? error.code
       : undefined;
-  const message = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
   return `The receiver could not be reached: ${code === undefined || message.includes(code) ? message : `${message} (${code})`}.`;
 }

@@ -26,9 +26,41 @@ function targetHost(args: unknown[]): { host?: string; path?: string } {
   return { host: typeof args[1] === 'string' ? args[1] : undefined };
 }
 
+type LookupCallback = (error: Error | null, address: unknown, family?: number) => void;
+type Lookup = (hostname: string, options: object, callback: LookupCallback) => void;
+
+/**
+ * A name with an injected `lookup` (webhook tests resolve names without DNS): the connection is
+ * allowed only to the loopback addresses that lookup answers.
+ */
+function loopbackLookup(host: string | undefined, lookup: Lookup): Lookup {
+  return (hostname, options, callback) =>
+    lookup(hostname, options, (error, address, family) => {
+      const addresses = Array.isArray(address)
+        ? address.map((entry: { address: string }) => entry.address)
+        : [String(address)];
+      if (error === null && !addresses.every((one) => isLoopbackHost(one)))
+        callback(new Error(`Test refused a network connection to ${host} (${addresses.join(', ')})`), address, family);
+      else callback(error, address, family);
+    });
+}
+
+/** Wraps, in place, the `lookup` of the connect options (plain or already normalised) if there is one. */
+function guardLookup(args: unknown[]): boolean {
+  const first = args[0];
+  if (Array.isArray(first)) return guardLookup(first);
+  if (typeof first !== 'object' || first === null || !('lookup' in first) || typeof first.lookup !== 'function')
+    return false;
+  const options = first as { host?: string; lookup: Lookup };
+  options.lookup = loopbackLookup(options.host, options.lookup);
+  return true;
+}
+
 net.Socket.prototype.connect = function patchedConnect(this: net.Socket, ...args: unknown[]) {
   const { host, path } = targetHost(args);
   if (path === undefined && !isLoopbackHost(host)) {
+    if (net.isIP(host ?? '') === 0 && guardLookup(args))
+      return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
     throw new Error(`Test refused a network connection to ${host}: tests may only reach loopback`);
   }
   return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);

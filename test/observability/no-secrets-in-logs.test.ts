@@ -35,7 +35,7 @@ const handed: KnownSecret[] = [];
 let accountId: number;
 
 beforeAll(async () => {
-  h = await startOutbound({ pollIntervalMs: 20 });
+  h = await startOutbound({ pollIntervalMs: 20 }, { POSTERN_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1' });
   const { runtime } = h.pair.postern;
   app = await buildObservabilityApp(runtime, runtime.services.metrics);
   receiver = await startReceiver();

@@ -1,11 +1,15 @@
 /**
- * The webhook dispatcher's edge cases with an injected fetch, on both engines: what a failed
- * attempt records (status, redirect, unreachable, timeout, secrets scrubbed from the receiver's
- * answer), the per-webhook limit, and a node that dies mid-attempt.
+ * The webhook dispatcher's edge cases against real receivers on loopback (127.0.0.1 allowed
+ * through the target guard, as POSTERN_WEBHOOK_ALLOWED_NETWORKS would), on both engines: what a
+ * failed attempt records (status only, never the receiver's body; a redirect not followed;
+ * unreachable; timeout; a refused address), the per-webhook limit, and a node that dies
+ * mid-attempt.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { pino } from 'pino';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/store/database.js';
 import {
   appendEvent,
@@ -16,30 +20,71 @@ import {
   updateWebhook,
 } from '../../src/store/index.js';
 import { WebhookDeliveryService } from '../../src/services/webhooks/webhook-delivery-service.js';
+import { WebhookTargetGuard } from '../../src/services/webhooks/webhook-target.js';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/workers/webhook-dispatcher.js';
+import { selfSignedCertificate } from '../exchange/helpers/self-signed.js';
 import { forEachEngine } from '../helpers/store.js';
 
 const box = new SecretBox(randomBytes(32));
 const silent = pino({ level: 'silent' });
+const loopbackAllowed = new WebhookTargetGuard({
+  allowedNetworks: ['127.0.0.1'],
+  publicUrl: 'https://postern.example.com',
+  resolve: async () => [],
+});
 
-type Answer = (url: string, init: RequestInit) => Promise<Response>;
+type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 
-/** A fetch that answers through `answer`, counting calls and the most at once. */
-function fakeFetch(answer: Answer): { fetch: typeof fetch; calls: RequestInit[]; maxAtOnce: () => number } {
-  const calls: RequestInit[] = [];
+/** A receiver on 127.0.0.1 answering through `handler`, counting requests and the most at once. */
+interface TestReceiver {
+  readonly url: string;
+  readonly requests: http.IncomingHttpHeaders[];
+  maxAtOnce(): number;
+  close(): Promise<void>;
+}
+
+const receivers: TestReceiver[] = [];
+afterAll(async () => {
+  await Promise.all(receivers.map((receiver) => receiver.close()));
+});
+
+async function receiver(handler: Handler): Promise<TestReceiver> {
+  const requests: http.IncomingHttpHeaders[] = [];
   let current = 0;
   let max = 0;
-  const fake: typeof fetch = async (input, init) => {
-    calls.push(init ?? {});
+  const server = http.createServer((request, response) => {
+    requests.push(request.headers);
     current += 1;
     max = Math.max(max, current);
-    try {
-      return await answer(String(input instanceof Request ? input.url : input), init ?? {});
-    } finally {
-      current -= 1;
-    }
+    response.on('close', () => (current -= 1));
+    request.resume();
+    request.on('end', () => handler(request, response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  const made: TestReceiver = {
+    url: `http://127.0.0.1:${address.port}/hook?token=abc`,
+    requests,
+    maxAtOnce: () => max,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
-  return { fetch: fake, calls, maxAtOnce: () => max };
+  receivers.push(made);
+  return made;
+}
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }
 
 forEachEngine((_engine, openFresh) => {
@@ -49,17 +94,13 @@ forEachEngine((_engine, openFresh) => {
   });
 
   async function oneDelivery(
-    answer: Answer,
-    options: WebhookDispatcherOptions = {},
+    url: string,
+    options: Partial<WebhookDispatcherOptions> = {},
   ): Promise<{ lastError: string | null; responseStatus: number | null; state: string }> {
-    const hook = await createWebhook(db, box, {
-      url: 'https://127.0.0.1:9/hook?token=abc',
-      events: ['edge.case'],
-      secret: 'whsec_edge',
-    });
+    const hook = await createWebhook(db, box, { url, events: ['edge.case'], secret: 'whsec_edge' });
     await appendEvent(db, { scope: 'system', type: 'edge.case', message: 'edge' });
     const dispatcher = new WebhookDispatcher(new WebhookDeliveryService(db, box), silent, {
-      fetch: fakeFetch(answer).fetch,
+      targets: loopbackAllowed,
       retry: { baseMs: 60_000 },
       ...options,
     });
@@ -71,60 +112,103 @@ forEachEngine((_engine, openFresh) => {
   }
 
   describe('a failed attempt records why', () => {
-    it('an HTTP error with the start of the answer, tokens scrubbed', async () => {
-      const delivery = await oneDelivery(
-        async () => new Response('denied: Bearer abc.def.ghi ' + 'x'.repeat(5000), { status: 401 }),
+    it('an HTTP error: the status in Postern words, never the receiver body', async () => {
+      const answering = await receiver((_request, response) =>
+        response.writeHead(401).end('denied: Bearer abc.def.ghi aws_secret_access_key=XYZ ' + 'x'.repeat(5000)),
       );
+      const delivery = await oneDelivery(answering.url);
       expect(delivery).toMatchObject({ state: 'pending', responseStatus: 401 });
-      expect(delivery.lastError).toContain('answered HTTP 401: denied: Bearer [redacted]');
-      expect(delivery.lastError?.length).toBeLessThan(400);
+      expect(delivery.lastError).toBe('The receiver answered HTTP 401.');
+      expect(answering.requests).toHaveLength(1);
     });
 
-    it('a redirect, which is not followed', async () => {
-      const delivery = await oneDelivery(
-        async () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/' } }),
+    it('a redirect, which is not followed (nor its Location recorded)', async () => {
+      const target = await receiver((_request, response) => response.writeHead(200).end('ok'));
+      const redirecting = await receiver((_request, response) =>
+        response.writeHead(302, { location: `${target.url}&secret=in-location` }).end(),
       );
-      expect(delivery.lastError).toContain('redirected to https://elsewhere.example/ (redirects are not followed)');
+      const delivery = await oneDelivery(redirecting.url);
+      expect(delivery.responseStatus).toBe(302);
+      expect(delivery.lastError).toBe(
+        'The receiver answered HTTP 302, a redirect; redirects are not followed, deliver to the final URL instead.',
+      );
+      expect(target.requests).toHaveLength(0);
     });
 
     it('a receiver that cannot be reached', async () => {
-      const delivery = await oneDelivery(async () => {
-        throw new TypeError('fetch failed', {
-          cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
-        });
-      });
+      const port = await closedPort();
+      const delivery = await oneDelivery(`http://127.0.0.1:${port}/hook`);
       expect(delivery).toMatchObject({ state: 'pending', responseStatus: null });
-      expect(delivery.lastError).toBe('The receiver could not be reached: connect ECONNREFUSED 127.0.0.1:9.');
+      expect(delivery.lastError).toBe(`The receiver could not be reached: connect ECONNREFUSED 127.0.0.1:${port}.`);
     });
 
     it('a receiver that does not answer in time', async () => {
-      const hang: Answer = (_url, init) =>
-        new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
-      const delivery = await oneDelivery(hang, { timeoutMs: 50 });
+      const hanging = await receiver(() => undefined);
+      const delivery = await oneDelivery(hanging.url, { timeoutMs: 50 });
       expect(delivery.lastError).toBe('The receiver did not answer within 50 ms.');
     });
 
-    it('and the last attempt gives the delivery up', async () => {
-      const delivery = await oneDelivery(async () => new Response('no', { status: 500 }), {
-        retry: { maxAttempts: 1 },
+    it('an https receiver whose certificate is not trusted', async () => {
+      const server = https.createServer(selfSignedCertificate(), (_request, response) => response.end('ok'));
+      let requests = 0;
+      server.on('request', () => (requests += 1));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      try {
+        const delivery = await oneDelivery(`https://127.0.0.1:${address.port}/hook`);
+        expect(delivery).toMatchObject({ state: 'pending', responseStatus: null });
+        expect(delivery.lastError).toBe(
+          'The receiver could not be reached: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT).',
+        );
+        expect(requests).toBe(0);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it('an https name that resolves inward at delivery, refused in the lookup', async () => {
+      const inward = new WebhookTargetGuard({
+        allowedNetworks: ['127.0.0.1'],
+        publicUrl: 'https://postern.example.com',
+        resolve: async () => [
+          { address: '203.0.113.80', family: 4 },
+          { address: 'fd00:ec2::254', family: 6 },
+        ],
       });
+      const delivery = await oneDelivery('https://crm.example.net/hook', { targets: inward });
+      expect(delivery.lastError).toBe(
+        "The receiver's address fd00:ec2::254 (crm.example.net) is a unique-local IPv6 address (a private network); webhooks are not delivered there unless POSTERN_WEBHOOK_ALLOWED_NETWORKS includes it.",
+      );
+    });
+
+    it('a receiver on an address that is not allowed: no request, and why', async () => {
+      const local = await receiver((_request, response) => response.writeHead(200).end('ok'));
+      const publicOnly = new WebhookTargetGuard({ allowedNetworks: [], publicUrl: 'https://postern.example.com' });
+      const delivery = await oneDelivery(local.url, { targets: publicOnly });
+      expect(delivery).toMatchObject({ state: 'pending', responseStatus: null });
+      expect(delivery.lastError).toBe(
+        "The receiver's address 127.0.0.1 is a loopback address (this machine); webhooks are not delivered there unless POSTERN_WEBHOOK_ALLOWED_NETWORKS includes it.",
+      );
+      expect(local.requests).toHaveLength(0);
+    });
+
+    it('and the last attempt gives the delivery up', async () => {
+      const failing = await receiver((_request, response) => response.writeHead(500).end('no'));
+      const delivery = await oneDelivery(failing.url, { retry: { maxAttempts: 1 } });
       expect(delivery.state).toBe('failed');
     });
   });
 
   it('sends at most perWebhookInFlight requests to one receiver at once', async () => {
-    const hook = await createWebhook(db, box, {
-      url: 'https://127.0.0.1:9/slow',
-      events: ['burst.test'],
-      secret: 'whsec_burst',
+    const slow = await receiver((_request, response) => {
+      setTimeout(() => response.writeHead(204).end(), 20);
     });
+    const hook = await createWebhook(db, box, { url: slow.url, events: ['burst.test'], secret: 'whsec_burst' });
     for (let i = 0; i < 7; i += 1) await appendEvent(db, { scope: 'system', type: 'burst.test', message: `n${i}` });
-    const fake = fakeFetch(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return new Response(null, { status: 204 });
-    });
     const dispatcher = new WebhookDispatcher(new WebhookDeliveryService(db, box), silent, {
-      fetch: fake.fetch,
+      targets: loopbackAllowed,
       perWebhookInFlight: 2,
       pollIntervalMs: 10,
     });
@@ -135,25 +219,21 @@ forEachEngine((_engine, openFresh) => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await dispatcher.stop();
-    expect(fake.calls).toHaveLength(7);
-    expect(fake.maxAtOnce()).toBe(2);
+    expect(slow.requests).toHaveLength(7);
+    expect(slow.maxAtOnce()).toBe(2);
     await updateWebhook(db, hook.id, { active: false });
   });
 
   it('takes over the claim of a node that died mid-attempt, once it is stale', async () => {
     let now = new Date('2030-01-01T00:00:00.000Z');
     const clocked = await openFresh({ clock: () => now });
-    const hook = await createWebhook(clocked, box, {
-      url: 'https://127.0.0.1:9/x',
-      events: ['crash.test'],
-      secret: 'whsec_crash',
-    });
+    const ok = await receiver((_request, response) => response.writeHead(200).end());
+    const hook = await createWebhook(clocked, box, { url: ok.url, events: ['crash.test'], secret: 'whsec_crash' });
     await appendEvent(clocked, { scope: 'system', type: 'crash.test', message: 'before the crash' });
     // The dead node claimed it and never answered.
     expect(await claimDueDeliveries(clocked, { now, limit: 10, staleAfterMs: 120_000 })).toHaveLength(1);
-    const fake = fakeFetch(async () => new Response(null, { status: 200 }));
     const survivor = new WebhookDispatcher(new WebhookDeliveryService(clocked, box), silent, {
-      fetch: fake.fetch,
+      targets: loopbackAllowed,
       staleAfterMs: 120_000,
     });
     expect(await survivor.runOnce()).toBe(0);
@@ -161,8 +241,8 @@ forEachEngine((_engine, openFresh) => {
     expect(await survivor.runOnce()).toBe(1);
     const [delivery] = (await listDeliveries(clocked, hook.id)).items;
     expect(delivery).toMatchObject({ state: 'delivered', attempts: 2 });
-    const headers = new Headers(fake.calls[0]?.headers);
-    expect(headers.get('postern-attempt')).toBe('2');
-    expect(headers.get('postern-signature')).toMatch(/^t=1893456121,v1=[0-9a-f]{64}$/);
+    const headers = ok.requests[0];
+    expect(headers?.['postern-attempt']).toBe('2');
+    expect(headers?.['postern-signature']).toMatch(/^t=1893456121,v1=[0-9a-f]{64}$/);
   });
 });

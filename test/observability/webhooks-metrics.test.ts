@@ -31,7 +31,7 @@ let providerId: number;
 const MAX_ATTEMPTS = 4;
 
 beforeAll(async () => {
-  pair = await startPair();
+  pair = await startPair({ POSTERN_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1' });
   ({ providerId } = await authenticatedProvider(pair));
   const { runtime } = pair.postern;
   // The composition root's metrics: the roles below report to them (ingests, webhook attempts, workers).

@@ -29,6 +29,7 @@ beforeAll(async () => {
       POSTERN_PORT: '0',
       POSTERN_LOG_CONSOLE: 'false',
       POSTERN_METRICS_LISTEN: '127.0.0.1:0',
+      POSTERN_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1',
       POSTERN_LOG_LEVEL: 'debug',
     },
     print: (line) => printed.push(line),

@@ -36,8 +36,11 @@ export interface OutboundHarness {
   close(): Promise<void>;
 }
 
-export async function startOutbound(options: OutboxDispatcherOptions = {}): Promise<OutboundHarness> {
-  const pair = await startPair();
+export async function startOutbound(
+  options: OutboxDispatcherOptions = {},
+  env: Record<string, string> = {},
+): Promise<OutboundHarness> {
+  const pair = await startPair(env);
   const { providerId } = await authenticatedProvider(pair);
   const { runtime } = pair.postern;
   const outbound = runtime.services.outbound;

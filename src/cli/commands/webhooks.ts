@@ -51,7 +51,10 @@ export function registerWebhookCommands(program: Command): void {
   webhooks
     .command('add')
     .description('Register a webhook; prints its signing secret once')
-    .requiredOption('--url <url>', 'where deliveries are POSTed (http or https)')
+    .requiredOption(
+      '--url <url>',
+      'where deliveries are POSTed (http or https, on a public address unless POSTERN_WEBHOOK_ALLOWED_NETWORKS lists its network)',
+    )
     .requiredOption('--events <types>', 'comma-separated event types, families (account.*) or *')
     .option('--description <text>', 'what it is for')
     .action((opts: { url: string; events: string; description?: string }) =>

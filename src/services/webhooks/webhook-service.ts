@@ -27,6 +27,7 @@ import {
   type WebhookRecord,
 } from '../../store/index.js';
 import { generateWebhookSecret } from './webhook-signature.js';
+import type { WebhookTargetGuard } from './webhook-target.js';
 
 /** A webhook URL: absolute http(s), without credentials (deliveries are authenticated by their signature). */
 const webhookUrl = z
@@ -77,11 +78,17 @@ export class WebhookService {
   constructor(
     private readonly db: Database,
     private readonly box: SecretBox,
+    private readonly targets: WebhookTargetGuard,
   ) {}
 
-  /** Registers a webhook; the returned secret is never shown again. */
+  /**
+   * Registers a webhook; the returned secret is never shown again.
+   *
+   * @throws PosternError VALIDATION_FAILED, WEBHOOK_TARGET_REFUSED (a receiver Postern does not deliver to)
+   */
   async create(input: WebhookInput): Promise<WebhookWithSecret> {
     const fields = parseOrThrow(webhookBody, input, 'webhook');
+    await this.targets.assertRegistrable(fields.url);
     const secret = generateWebhookSecret();
     const webhook = await createWebhook(this.db, this.box, {
       url: fields.url,
@@ -101,9 +108,14 @@ export class WebhookService {
     return requireWebhook(this.db, id);
   }
 
-  /** Changes a webhook; enabling a disabled one gives it a fresh failure budget. */
+  /**
+   * Changes a webhook; enabling a disabled one gives it a fresh failure budget.
+   *
+   * @throws PosternError VALIDATION_FAILED, WEBHOOK_TARGET_REFUSED, RESOURCE_NOT_FOUND
+   */
   async update(id: number, patch: WebhookPatch): Promise<WebhookRecord> {
     const fields = parseOrThrow(webhookPatch, patch, 'webhook');
+    if (fields.url !== undefined) await this.targets.assertRegistrable(fields.url);
     return updateWebhook(this.db, id, {
       ...(fields.url === undefined ? {} : { url: fields.url }),
       ...(fields.description === undefined ? {} : { description: fields.description }),

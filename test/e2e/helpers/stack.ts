@@ -52,6 +52,8 @@ export async function startStack(): Promise<Stack> {
       POSTERN_PUBLIC_URL: url,
       POSTERN_LOG_CONSOLE: 'false',
       POSTERN_LOG_LEVEL: 'info',
+      // The console test's webhook receiver listens on loopback.
+      POSTERN_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1',
       TZ: 'UTC',
     },
     print: (line) => {

@@ -11,7 +11,8 @@ const SIGNING =
   'Each delivery is a POST of the event as JSON, with the header `Postern-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`. ' +
   'Verify it over the raw body with the webhook secret, in constant time, and refuse a `t` more than 5 minutes from your clock (replays). ' +
   'Answer 2xx within 10 seconds; anything else is retried with exponential backoff (30 s doubling to 1 h, 20 attempts, about 13 hours). ' +
-  'A webhook whose attempts all failed for a whole retry window is disabled, with a `webhook.disabled` event. Deliveries may rarely repeat: the event `id` identifies them. See docs/WEBHOOKS.md.';
+  'A webhook whose attempts all failed for a whole retry window is disabled, with a `webhook.disabled` event. Deliveries may rarely repeat: the event `id` identifies them. ' +
+  'The receiver must be on a public address: loopback, private, link-local, unique-local and reserved addresses, cloud metadata names and Postern itself are refused (422 WEBHOOK_TARGET_REFUSED), unless POSTERN_WEBHOOK_ALLOWED_NETWORKS lists the network. See docs/WEBHOOKS.md.';
 
 const deliveryParams = z.object({
   id: z.coerce.number().int().positive('must be a positive integer'),
