@@ -85,10 +85,16 @@ export async function consoleSession(pair: Pair, role: 'admin' | 'agent' = 'admi
 
 const browsers = new WeakMap<Pair, ConsoleSession>();
 
-/** One admin console session per pair, for the sign-ins of the suites. */
+/**
+ * One admin console session per pair, for the sign-ins of the suites; a new one when the suite's
+ * clock has moved past the last one's life.
+ */
 async function browserOf(pair: Pair): Promise<ConsoleSession> {
   const known = browsers.get(pair);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    const me = await pair.postern.app.inject({ method: 'GET', url: '/api/auth/me', cookies: known.cookies });
+    if (me.statusCode === 200) return known;
+  }
   const session = await consoleSession(pair);
   browsers.set(pair, session);
   return session;
