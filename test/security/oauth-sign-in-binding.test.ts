@@ -308,6 +308,20 @@ describe('a sign-in started with an API token', () => {
     expect(pair.postern.logText()).not.toContain(ticket);
   });
 
+  it('refuses the link to its owner once no longer an administrator, and keeps it usable', async () => {
+    const providerId = await createProvider(pair);
+    const owner = await tokenOwner();
+    const link = await requestLink(owner, providerId);
+    const users = pair.postern.runtime.services.users;
+    await users.update(owner.session.userId, { role: 'agent' });
+    const demoted = await open(link.signInUrl, { cookies: owner.session.cookies });
+    expect(demoted.statusCode).toBe(403);
+    expect(demoted.body).toContain('reserved to administrators');
+    await users.update(owner.session.userId, { role: 'admin' });
+    const opened = await open(link.signInUrl, { cookies: owner.session.cookies });
+    expect(opened.statusCode, opened.body).toBe(302);
+  });
+
   // Last: it moves the shared clock forward.
   it('refuses a link older than 10 minutes', async () => {
     const providerId = await createProvider(pair);

@@ -44,6 +44,10 @@ export async function signInLinkRoutes(
               'Sign in to the console as the user the link was made for (the one whose API token started it, or whom the CLI named), then open the link again.',
           });
         }
+        if (principal.role !== 'admin')
+          throw new PosternError('AUTH_FORBIDDEN', {
+            message: 'Signing a Cloud Provider in is reserved to administrators.',
+          });
         const url = await deps.services.signIn.openSignInLink(request.params.id, request.query.ticket, {
           userId: principal.userId,
           sessionHash,
