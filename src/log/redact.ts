@@ -74,6 +74,8 @@ const PATTERNS: Pattern[] = [
   { re: /pst_[A-Za-z0-9_-]{16,}/g, replace: REDACTED },
   // Webhook signing secrets
   { re: /whsec_[A-Za-z0-9_-]{16,}/g, replace: REDACTED },
+  // One-time Cloud Provider sign-in links (tickets)
+  { re: /psi_[A-Za-z0-9_-]{16,}/g, replace: REDACTED },
   // Passwords in connection strings: scheme://user:password@host
   { re: /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]+:)[^@/\s"]+@/gi, replace: `$1${REDACTED}@` },
 ];

@@ -97,7 +97,7 @@ function composeServices(deps: ServiceDeps): Services {
     contacts: directory.contacts,
     secrets: new SecretService(deps.db, deps.box, deps.config),
     providers: new ProviderService(deps.db, deps.box, identity, deps.config.publicUrl),
-    signIn: new SignInService(deps.db, deps.box, identity, logger),
+    signIn: new SignInService(deps.db, deps.box, identity, logger, deps.config.publicUrl),
     accessTokens,
     accounts,
     mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens, deps.logger),

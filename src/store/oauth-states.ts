@@ -1,7 +1,9 @@
 /**
  * Pending sign-ins: the `state` of an authorization request (stored as its sha256), its PKCE
- * verifier (sealed here, opened only for a state consumed in time), nonce, the session that started it and a 10-minute life. `consumeOAuthState`
- * marks it used in the same statement that finds it, so a replayed callback finds nothing.
+ * verifier (sealed here, opened only for a state consumed in time), nonce, the session that
+ * started it and a 10-minute life. `consumeOAuthState` checks all of that first and only then
+ * marks the state used, with a conditional update, so a replayed callback finds nothing and a
+ * callback from the wrong browser spends nothing.
  */
 import type { Database } from './database.js';
 import type { Row, Timestamp } from './schema.js';
@@ -32,7 +34,8 @@ export async function createOAuthState(
     codeVerifier: string;
     nonce: string;
     userId: number | null;
-    sessionHash: string | null;
+    /** sha256 of the browser session that started the sign-in: only that session may finish it. */
+    sessionHash: string;
     redirectTo: string | null;
     loginHint: string | null;
     expiresAt: Date;
@@ -57,40 +60,116 @@ export async function createOAuthState(
 
 export type ConsumedState =
   | { outcome: 'ok'; state: OAuthStateRecord; codeVerifier: string }
-  | { outcome: 'unknown' | 'used' | 'expired'; state?: OAuthStateRecord };
+  | { outcome: 'unknown' }
+  | { outcome: 'used' | 'expired' | 'other-session'; state: OAuthStateRecord };
 
-/** Finds a state by its plain value and marks it used, once; a state in time comes with its PKCE verifier. */
-export async function consumeOAuthState(db: Database, box: SecretBox, state: string): Promise<ConsumedState> {
-  const consumed = await db.transaction(async (tx) => {
-    const row = await tx.kysely
-      .selectFrom('oauth_states')
-      .selectAll()
-      .where('state_hash', '=', hashToken(state))
-      .executeTakeFirst();
-    if (row === undefined) return { outcome: 'unknown' } as const;
-    const record = toRecord(row);
-    if (row.used_at !== null) return { outcome: 'used', state: record } as const;
-    const now = toDbTime(tx.now());
-    const claimed = await tx.kysely
-      .updateTable('oauth_states')
-      .set({ used_at: now })
-      .where('id', '=', row.id)
-      .where('used_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) === 0) return { outcome: 'used', state: record } as const;
-    if (row.expires_at <= now) return { outcome: 'expired', state: record } as const;
-    return { outcome: 'ok', state: record, sealedVerifier: row.pkce_verifier_enc } as const;
-  });
-  // Opened after the commit: a state that cannot be opened is used up all the same.
-  if (consumed.outcome !== 'ok') return consumed;
-  return { outcome: 'ok', state: consumed.state, codeVerifier: box.open(consumed.sealedVerifier, PKCE_VERIFIER) };
+/**
+ * Finds a state by its plain value and, only when it is unused, in time and bound to the
+ * presenting session, marks it used — once: the conditional update lets one of two concurrent
+ * callbacks win. A state refused here (another browser, no session, expired) stays as it was, so
+ * a stranger presenting it cannot spend it for the browser that started the sign-in. A state with
+ * no session binding matches no one.
+ */
+export async function consumeOAuthState(
+  db: Database,
+  box: SecretBox,
+  state: string,
+  sessionHash: string | null,
+): Promise<ConsumedState> {
+  const row = await db.kysely
+    .selectFrom('oauth_states')
+    .selectAll()
+    .where('state_hash', '=', hashToken(state))
+    .executeTakeFirst();
+  if (row === undefined) return { outcome: 'unknown' };
+  const record = toRecord(row);
+  if (row.used_at !== null) return { outcome: 'used', state: record };
+  const now = toDbTime(db.now());
+  if (row.expires_at <= now) return { outcome: 'expired', state: record };
+  if (row.session_hash === null || sessionHash === null || row.session_hash !== sessionHash)
+    return { outcome: 'other-session', state: record };
+  const claimed = await db.kysely
+    .updateTable('oauth_states')
+    .set({ used_at: now })
+    .where('id', '=', row.id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) === 0) return { outcome: 'used', state: record };
+  // Opened after the claim: a state that cannot be opened is used up all the same.
+  return { outcome: 'ok', state: record, codeVerifier: box.open(row.pkce_verifier_enc, PKCE_VERIFIER) };
 }
 
-/** Removes states that expired more than a day ago (used ones are kept that long to recognise replays). */
+/** A one-time console link to a sign-in started without a browser (see migration 0012). */
+export interface SignInTicketRecord {
+  readonly id: number;
+  readonly providerId: number;
+  readonly userId: number;
+  readonly loginHint: string | null;
+  readonly expiresAt: Timestamp;
+  readonly usedAt: Timestamp | null;
+}
+
+/** Stores a ticket by its sha256, for one user and provider. */
+export async function createSignInTicket(
+  db: Database,
+  input: { ticket: string; providerId: number; userId: number; loginHint: string | null; expiresAt: Date },
+): Promise<void> {
+  await db.kysely
+    .insertInto('sign_in_tickets')
+    .values({
+      ticket_hash: hashToken(input.ticket),
+      provider_id: input.providerId,
+      user_id: input.userId,
+      login_hint: input.loginHint,
+      created_at: toDbTime(db.now()),
+      expires_at: toDbTime(input.expiresAt),
+    })
+    .execute();
+}
+
+/** A ticket by its plain value, used or not, in time or not; undefined when unknown. */
+export async function findSignInTicket(db: Database, ticket: string): Promise<SignInTicketRecord | undefined> {
+  const row = await db.kysely
+    .selectFrom('sign_in_tickets')
+    .selectAll()
+    .where('ticket_hash', '=', hashToken(ticket))
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  return {
+    id: row.id,
+    providerId: row.provider_id,
+    userId: row.user_id,
+    loginHint: row.login_hint,
+    expiresAt: row.expires_at,
+    usedAt: row.used_at,
+  };
+}
+
+/**
+ * Marks a ticket used if it still is unused and in time, in one conditional update: of two
+ * concurrent openings, one wins. False when it was not (any more) claimable.
+ */
+export async function claimSignInTicket(db: Database, id: number): Promise<boolean> {
+  const now = toDbTime(db.now());
+  const claimed = await db.kysely
+    .updateTable('sign_in_tickets')
+    .set({ used_at: now })
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(claimed.numUpdatedRows) === 1;
+}
+
+/**
+ * Removes states and sign-in tickets that expired more than a day ago (used ones are kept that long
+ * to recognise replays).
+ */
 export async function deleteStaleOAuthStates(db: Database): Promise<number> {
   const cutoff = toDbTime(new Date(db.now().getTime() - 86_400_000));
   const result = await db.kysely.deleteFrom('oauth_states').where('expires_at', '<', cutoff).executeTakeFirst();
-  return Number(result.numDeletedRows);
+  const tickets = await db.kysely.deleteFrom('sign_in_tickets').where('expires_at', '<', cutoff).executeTakeFirst();
+  return Number(result.numDeletedRows) + Number(tickets.numDeletedRows);
 }
 
 function toRecord(row: Row<'oauth_states'>): OAuthStateRecord {

@@ -150,6 +150,19 @@ export interface OauthStatesTable {
   used_at: Timestamp | null;
 }
 
+/** A row of `sign_in_tickets`: a one-time console link to a sign-in started without a browser. */
+export interface SignInTicketsTable {
+  id: Id;
+  ticket_hash: string;
+  provider_id: number;
+  /** The only console user whose browser session may open the link. */
+  user_id: number;
+  login_hint: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 /** A row of `grants`. */
 export interface GrantsTable {
   id: Id;
@@ -468,6 +481,7 @@ export interface DB {
   api_tokens: ApiTokensTable;
   cloud_providers: CloudProvidersTable;
   oauth_states: OauthStatesTable;
+  sign_in_tickets: SignInTicketsTable;
   grants: GrantsTable;
   grant_access_tokens: GrantAccessTokensTable;
   email_accounts: EmailAccountsTable;

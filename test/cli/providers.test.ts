@@ -110,11 +110,22 @@ describe('postern providers', { timeout: 120_000 }, () => {
     expect(await cli.exited).toBe(0);
   });
 
-  it('prints the authorize URL for authorization code, and refuses bad options by name', async () => {
+  it('prints a one-time console link for the administrator named (authorization code), and refuses bad options by name', async () => {
     expect((await add('Web', CONTOSO.web.appId, 'authorization_code', CONTOSO.web.secret)).status).toBe(0);
-    const url = await runCli(['providers', 'authenticate', 'Web', '--login-hint', CONTOSO.andrea.upn], env);
-    expect(url.stdout).toContain(`${emulator.base}/${CONTOSO.tenantId}/oauth2/v2.0/authorize?`);
-    expect(url.stdout).toContain('code_challenge_method=S256');
+    expect((await runCli(['users', 'add', 'ops', '--role', 'admin'], env)).status).toBe(0);
+    const unnamed = await runCli(['providers', 'authenticate', 'Web', '--login-hint', CONTOSO.andrea.upn], env);
+    expect(unnamed.status).toBe(1);
+    expect(unnamed.stderr).toContain('needs --user');
+    expect(unnamed.stdout).not.toContain('authorize?');
+    const link = await runCli(
+      ['providers', 'authenticate', 'Web', '--login-hint', CONTOSO.andrea.upn, '--user', 'ops'],
+      env,
+    );
+    expect(link.status, link.stderr).toBe(0);
+    expect(link.stdout).toContain('signed in to the Postern console as "ops", within 10 minutes');
+    expect(link.stdout).toMatch(/^http:\/\/localhost:8080\/api\/cloudProviders\/\d+\/signIn\?ticket=psi_[\w-]{43}$/m);
+    // An authorize URL printed here could be completed by any browser: it is never printed.
+    expect(link.stdout).not.toContain(emulator.base);
     const bad = await runCli(
       ['providers', 'add', '--name', 'Bad', '--application-id', 'abc', '--tenant-id', 'x y'],
       env,

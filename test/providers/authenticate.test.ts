@@ -101,12 +101,16 @@ describe('authorization code sign-in through the emulator', () => {
 
   it('refuses a replayed callback and a forged state, storing nothing', async () => {
     const id = await createProvider(pair);
-    const { callback, response } = await authenticate(pair, id, {
+    const { callback, response, browser } = await authenticate(pair, id, {
       username: CONTOSO.marco.upn,
       password: CONTOSO.marco.password,
     });
     expect(response.statusCode).toBe(303);
-    const replay = await pair.postern.app.inject({ method: 'GET', url: `${callback.pathname}${callback.search}` });
+    const replay = await pair.postern.app.inject({
+      method: 'GET',
+      url: `${callback.pathname}${callback.search}`,
+      cookies: browser.cookies,
+    });
     expect(replay.statusCode).toBe(400);
     expect(replay.headers['content-type']).toMatch(/text\/html/);
     expect(replay.body).toContain('already used');

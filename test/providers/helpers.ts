@@ -57,29 +57,74 @@ export async function createProvider(pair: Pair, fields: Record<string, unknown>
   return response.json<{ id: number }>().id;
 }
 
+/** A console session: the cookies a browser holds after signing in, and its CSRF token. */
+export interface ConsoleSession {
+  userId: number;
+  username: string;
+  cookies: Record<string, string>;
+  csrf: string;
+}
+
+let sessions = 0;
+
+/** Creates a user and signs it in to the console, as a browser does. */
+export async function consoleSession(pair: Pair, role: 'admin' | 'agent' = 'admin'): Promise<ConsoleSession> {
+  sessions += 1;
+  const username = `console-${role}-${sessions}`;
+  const password = 'a console password long enough';
+  const user = await pair.postern.runtime.services.users.create({ username, role, password });
+  const login = await pair.postern.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { username, password },
+  });
+  expect(login.statusCode, login.body).toBe(200);
+  const cookies = Object.fromEntries(login.cookies.map((c) => [c.name, c.value]));
+  return { userId: user.id, username, cookies, csrf: login.json<{ csrfToken: string }>().csrfToken };
+}
+
+const browsers = new WeakMap<Pair, ConsoleSession>();
+
 /**
- * The guide's Authenticate: ask Postern for the authorize URL, sign in on the emulator's pages,
- * and deliver Microsoft's redirect to Postern's callback. Returns the callback's answer.
+ * One admin console session per pair, for the sign-ins of the suites; a new one when the suite's
+ * clock has moved past the last one's life.
  */
-export async function authenticate(
-  pair: Pair,
-  providerId: number,
-  answers: Answers,
-  headers: Record<string, string> = {},
-) {
+async function browserOf(pair: Pair): Promise<ConsoleSession> {
+  const known = browsers.get(pair);
+  if (known !== undefined) {
+    const me = await pair.postern.app.inject({ method: 'GET', url: '/api/auth/me', cookies: known.cookies });
+    if (me.statusCode === 200) return known;
+  }
+  const session = await consoleSession(pair);
+  browsers.set(pair, session);
+  return session;
+}
+
+/**
+ * The guide's Authenticate, as the console does it: an admin signed in to the console asks for
+ * the authorize URL (bound to that browser session), signs in on the emulator's pages, and the
+ * same browser delivers Microsoft's redirect to Postern's callback. Returns the callback's answer.
+ */
+export async function authenticate(pair: Pair, providerId: number, answers: Answers) {
+  const browser = await browserOf(pair);
   const start = await pair.postern.app.inject({
     method: 'POST',
     url: `/api/cloudProviders/${providerId}/authenticate`,
-    headers: { authorization: pair.admin, ...headers },
+    cookies: browser.cookies,
+    headers: { 'x-csrf-token': browser.csrf },
     payload: { loginHint: answers.username },
   });
   expect(start.statusCode, start.body).toBe(200);
-  const authorizeUrl = start.json<{ authorizeUrl: string }>().authorizeUrl;
+  const authorizeUrl = start.json<{ method: string; authorizeUrl: string }>().authorizeUrl;
   const walked = await new FormBrowser(pair.emulator.handle.fetch).walk(authorizeUrl, answers);
   if (walked.kind !== 'redirect') throw new Error(`sign-in did not redirect: ${JSON.stringify(walked).slice(0, 500)}`);
   const callback = walked.location;
-  const response = await pair.postern.app.inject({ method: 'GET', url: `${callback.pathname}${callback.search}` });
-  return { callback, response };
+  const response = await pair.postern.app.inject({
+    method: 'GET',
+    url: `${callback.pathname}${callback.search}`,
+    cookies: browser.cookies,
+  });
+  return { callback, response, browser };
 }
 
 /** Signs andrea@ in on a new provider; returns the provider and grant ids. */

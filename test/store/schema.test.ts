@@ -79,6 +79,16 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     expires_at: true,
     used_at: true,
   },
+  sign_in_tickets: {
+    id: true,
+    ticket_hash: true,
+    provider_id: true,
+    user_id: true,
+    login_hint: true,
+    created_at: true,
+    expires_at: true,
+    used_at: true,
+  },
   grants: {
     id: true,
     provider_id: true,

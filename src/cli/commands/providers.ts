@@ -144,25 +144,33 @@ export function registerProviderCommands(program: Command): void {
   providers
     .command('authenticate <provider>')
     .description(
-      'Sign the provider in: prints the URL to open (authorization code), runs the device code flow, or signs in directly (client credentials, password)',
+      'Sign the provider in: prints a one-time console link to open (authorization code), runs the device code flow, or signs in directly (client credentials, password)',
     )
     .option('--login-hint <address>', 'the user to sign in as (the delegate, for a shared mailbox)')
+    .option('--user <username>', 'authorization code: the console administrator who will open the link')
     .option('--username <address>', 'password grant: the mailbox user')
     .option('--password-stdin', 'password grant: read the password from standard input')
-    .action((ref: string, opts: { loginHint?: string; username?: string; passwordStdin?: boolean }) =>
+    .action((ref: string, opts: { loginHint?: string; user?: string; username?: string; passwordStdin?: boolean }) =>
       withRuntime(async ({ services }) => {
         const { provider } = await findProvider(services, ref);
         switch (provider.grantType) {
           case 'authorization_code': {
-            const url = await services.signIn.startAuthorization(
-              provider.id,
-              { userId: null, sessionHash: null },
-              { loginHint: opts.loginHint ?? null },
-            );
-            print(
-              'Open this URL in a browser and sign in (within 10 minutes). The running Postern server completes the sign-in at its callback:',
-            );
-            print(url.href);
+            // The CLI has no browser session to bind a sign-in to: it gets a one-time console
+            // link that only the named administrator's session can open.
+            if (opts.user === undefined) {
+              throw new PosternError('VALIDATION_FAILED', {
+                message:
+                  'A browser sign-in from the CLI needs --user: the console administrator who will open the link.',
+                remedy:
+                  'Add --user <username> (see "postern users list"), then open the printed link while signed in as that user.',
+              });
+            }
+            const user = await services.users.getByUsername(opts.user);
+            const link = await services.signIn.issueSignInLink(provider.id, user.id, {
+              loginHint: opts.loginHint ?? null,
+            });
+            print(link.instructions);
+            print(link.url);
             return;
           }
           case 'device_code': {

@@ -144,6 +144,13 @@ export const IDENTITY_ERRORS = {
     message: 'The sign-in response does not match a sign-in started here, or was already used.',
     remedy: 'Start the authentication again from the Cloud Provider page, and finish it within 10 minutes.',
   },
+  AUTH_SIGN_IN_LINK_INVALID: {
+    status: 400,
+    kind: 'permanent',
+    message: 'This sign-in link is unknown, expired or already used.',
+    remedy:
+      'Start the authentication again (postern providers authenticate, or the API), and open the new link within 10 minutes while signed in to the console as the user it names.',
+  },
   AUTH_CALLBACK_INVALID: {
     status: 400,
     kind: 'permanent',

@@ -12,12 +12,18 @@ import type {
 import { classifyMicrosoftError } from '../../providers/microsoft/token-errors.js';
 import {
   hashToken,
+  randomToken,
   appendEvent,
+  claimSignInTicket,
   consumeOAuthState,
   createOAuthState,
+  createSignInTicket,
+  findSignInTicket,
+  findUserById,
   requireProvider,
   setProviderStatus,
   storeRefreshedTokens,
+  toDbTime,
   upsertGrant,
   type Database,
   type GrantRecord,
@@ -27,8 +33,19 @@ import {
 import { connectionOf } from './provider-service.js';
 
 const STATE_TTL_MS = 10 * 60 * 1000;
+/** How long a one-time console link to a sign-in stays valid. */
+export const SIGN_IN_LINK_TTL_MS = 10 * 60 * 1000;
+/** Sign-in tickets carry a prefix that the log redaction recognises (src/log/redact.ts). */
+const TICKET_PREFIX = 'psi_';
 
-/** Who started a sign-in: the admin's session (bound to the callback) or an API/CLI caller. */
+/** The console route that opens a one-time sign-in link (see {@link SignInService.issueSignInLink}). */
+export const SIGN_IN_LINK_ROUTE = '/api/cloudProviders/:id/signIn';
+
+/** {@link SIGN_IN_LINK_ROUTE} for one provider. */
+export function signInLinkPath(providerId: number): string {
+  return SIGN_IN_LINK_ROUTE.replace(':id', String(providerId));
+}
+
 /**
  * What binds a sign-in to the browser that started it: the hash of its session id (the same hash
  * the sessions table keeps), or null for a caller without a session (an API token).
@@ -37,10 +54,20 @@ export function sessionBindingOf(sessionId: string | undefined): string | null {
   return sessionId === undefined || sessionId === '' ? null : hashToken(sessionId);
 }
 
+/** The browser that starts (or opens a link to) a sign-in: its user and the sha256 of its session id. */
 export interface SignInStarter {
-  readonly userId: number | null;
-  /** sha256 of the session id, when started from a browser session. */
-  readonly sessionHash: string | null;
+  readonly userId: number;
+  readonly sessionHash: string;
+}
+
+/** A one-time console link to a sign-in, for a caller without a browser session. */
+export interface SignInLink {
+  readonly url: string;
+  readonly expiresAt: Date;
+  /** The console user who must open it. */
+  readonly username: string;
+  /** The sentence to show with the link (the API's message, the CLI's line). */
+  readonly instructions: string;
 }
 
 export type CallbackOutcome =
@@ -71,14 +98,86 @@ export class SignInService {
     private readonly box: SecretBox,
     private readonly identity: MicrosoftIdentity,
     private readonly logger: Logger,
+    private readonly publicUrl: string,
   ) {}
 
-  /** Starts an authorization code sign-in and returns the URL to send the browser to. */
+  /**
+   * Starts an authorization code sign-in from a browser session and returns the URL to send that
+   * browser to; the state is bound to the session, so no other browser can complete it.
+   */
   async startAuthorization(
     providerId: number,
     starter: SignInStarter,
     options: { loginHint?: string | null } = {},
   ): Promise<URL> {
+    const provider = await this.requireBrowserProvider(providerId);
+    return this.authorize(this.db, provider, starter, options.loginHint ?? null);
+  }
+
+  /**
+   * For a caller without a browser session (an API token, the CLI): instead of an authorize URL
+   * that any browser could complete, a one-time link into the console, valid 10 minutes, that
+   * only `userId`'s browser session can open ({@link openSignInLink}). The ticket is stored as
+   * its sha256.
+   */
+  async issueSignInLink(
+    providerId: number,
+    userId: number,
+    options: { loginHint?: string | null } = {},
+  ): Promise<SignInLink> {
+    const provider = await this.requireBrowserProvider(providerId);
+    const user = await findUserById(this.db, userId);
+    if (user === undefined || user.disabled || user.role !== 'admin') {
+      throw new PosternError('VALIDATION_FAILED', {
+        message: 'A sign-in link can only be made for an enabled administrator: they open it in the console.',
+        remedy: 'Name an administrator who can sign in to the console (postern users list).',
+      });
+    }
+    const ticket = `${TICKET_PREFIX}${randomToken(32)}`;
+    const expiresAt = new Date(this.db.now().getTime() + SIGN_IN_LINK_TTL_MS);
+    await createSignInTicket(this.db, {
+      ticket,
+      providerId: provider.id,
+      userId,
+      loginHint: options.loginHint ?? null,
+      expiresAt,
+    });
+    const url = new URL(`${this.publicUrl}${signInLinkPath(provider.id)}`);
+    url.searchParams.set('ticket', ticket);
+    const instructions = `Open this link in a browser where you are signed in to the Postern console as "${user.username}", within 10 minutes; it works once, and only for that user.`;
+    return { url: url.href, expiresAt, username: user.username, instructions };
+  }
+
+  /**
+   * Opens a one-time sign-in link in the browser session of `opener`: the ticket must be one
+   * issued here for this provider, unused, in time, and for this very user. Only then is it spent,
+   * once (a conditional update), and an OAuth state bound to this session created in the same
+   * transaction. A refused opening (another user) leaves the ticket usable.
+   *
+   * @throws PosternError AUTH_SIGN_IN_LINK_INVALID (unknown, other provider, used, expired) or
+   *   AUTH_FORBIDDEN (another user's link).
+   */
+  async openSignInLink(providerId: number, ticket: string, opener: SignInStarter): Promise<URL> {
+    const found = ticket === '' ? undefined : await findSignInTicket(this.db, ticket);
+    if (found === undefined || found.providerId !== providerId)
+      throw linkError('This sign-in link does not match any sign-in started here.');
+    if (found.usedAt !== null) throw linkError('This sign-in link was already used.');
+    if (found.expiresAt <= toDbTime(this.db.now())) throw linkError('This sign-in link is older than 10 minutes.');
+    if (found.userId !== opener.userId) {
+      throw new PosternError('AUTH_FORBIDDEN', {
+        message: 'This sign-in link was made for another console user.',
+        remedy:
+          'Sign out, sign in to the console as the user whose API token (or the user the CLI named) started the sign-in, and open the link again.',
+      });
+    }
+    const provider = await this.requireBrowserProvider(providerId);
+    return this.db.transaction(async (tx) => {
+      if (!(await claimSignInTicket(tx, found.id))) throw linkError('This sign-in link was already used.');
+      return this.authorize(tx, provider, opener, found.loginHint);
+    });
+  }
+
+  private async requireBrowserProvider(providerId: number): Promise<ProviderRecord> {
     const provider = await requireProvider(this.db, providerId);
     if (provider.grantType !== 'authorization_code') {
       throw new PosternError('VALIDATION_FAILED', {
@@ -86,10 +185,20 @@ export class SignInService {
         remedy: grantTypeRemedy(provider.grantType),
       });
     }
+    return provider;
+  }
+
+  private async authorize(
+    db: Database,
+    provider: ProviderRecord,
+    starter: SignInStarter,
+    loginHint: string | null,
+  ): Promise<URL> {
+    const providerId = provider.id;
     const state = oidc.randomState();
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const nonce = oidc.randomNonce();
-    await createOAuthState(this.db, this.box, {
+    await createOAuthState(db, this.box, {
       state,
       providerId,
       codeVerifier,
@@ -97,48 +206,65 @@ export class SignInService {
       userId: starter.userId,
       sessionHash: starter.sessionHash,
       redirectTo: null,
-      loginHint: options.loginHint ?? null,
-      expiresAt: new Date(this.db.now().getTime() + STATE_TTL_MS),
+      loginHint,
+      expiresAt: new Date(db.now().getTime() + STATE_TTL_MS),
     });
     return this.identity.authorizationUrl(connectionOf(provider, this.box), {
       state,
       codeVerifier,
       nonce,
       scopes: provider.scopes,
-      loginHint: options.loginHint ?? null,
+      loginHint,
       prompt: 'select_account',
     });
   }
 
   /**
    * Handles the callback at /api/cloudProviders/oauth2/microsoft/callback: the state must be one
-   * this installation issued, unused, younger than 10 minutes, and — when a browser session
-   * started it — presented by the same session. Nothing is stored unless everything holds.
+   * this installation issued, unused, younger than 10 minutes, and presented by the browser
+   * session that started it. It is spent only when all of that holds, so a callback from another
+   * browser (or none) is refused and the right browser can still finish. Nothing is stored
+   * unless everything holds.
    */
   async completeAuthorization(parameters: URLSearchParams, sessionHash: string | null): Promise<CallbackOutcome> {
     const stateValue = parameters.get('state');
     if (stateValue === null || stateValue === '')
       return { ok: false, providerId: null, error: stateError('The sign-in response carries no state.') };
-    const consumed = await consumeOAuthState(this.db, this.box, stateValue);
-    if (consumed.outcome === 'unknown')
-      return {
-        ok: false,
-        providerId: null,
-        error: stateError('The sign-in response does not match any sign-in started here.'),
-      };
-    if (consumed.outcome !== 'ok') {
-      const providerId = consumed.state?.providerId ?? null;
-      const reason =
-        consumed.outcome === 'used'
-          ? 'This sign-in response was already used.'
-          : 'The sign-in took longer than 10 minutes.';
-      return { ok: false, providerId, error: stateError(reason) };
+    const consumed = await consumeOAuthState(this.db, this.box, stateValue, sessionHash);
+    switch (consumed.outcome) {
+      case 'unknown':
+        return {
+          ok: false,
+          providerId: null,
+          error: stateError('The sign-in response does not match any sign-in started here.'),
+        };
+      case 'used':
+        return {
+          ok: false,
+          providerId: consumed.state.providerId,
+          error: stateError('This sign-in response was already used.'),
+        };
+      case 'expired':
+        return {
+          ok: false,
+          providerId: consumed.state.providerId,
+          error: stateError('The sign-in took longer than 10 minutes.'),
+        };
+      case 'other-session':
+        return {
+          ok: false,
+          providerId: consumed.state.providerId,
+          error: new PosternError('AUTH_STATE_INVALID', {
+            message: 'The sign-in was started from another browser session.',
+            remedy:
+              'Finish the sign-in in the browser where you are signed in to the console and started it; the sign-in is still open there for its 10 minutes.',
+          }),
+        };
+      case 'ok':
+        break;
     }
     const record = consumed.state;
     const providerId = record.providerId;
-    if (record.sessionHash !== null && record.sessionHash !== sessionHash) {
-      return { ok: false, providerId, error: stateError('The sign-in was started from another browser session.') };
-    }
     const provider = await requireProvider(this.db, record.providerId);
     const microsoftError = parameters.get('error');
     if (microsoftError !== null) {
@@ -332,6 +458,10 @@ export class SignInService {
 
 function stateError(message: string): PosternError {
   return new PosternError('AUTH_STATE_INVALID', { message });
+}
+
+function linkError(message: string): PosternError {
+  return new PosternError('AUTH_SIGN_IN_LINK_INVALID', { message });
 }
 
 function grantTypeRemedy(grantType: string): string {

@@ -29,6 +29,7 @@ import { outboundMigration } from './0007-outbound.js';
 import { grantEmailMigration } from './0008-grant-email.js';
 import { attachmentsInRawMigration } from './0009-attachments-in-raw.js';
 import { loginThrottleMigration } from './0010-login-throttle.js';
+import { signInTicketsMigration } from './0012-sign-in-tickets.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   grantEmailMigration,
   attachmentsInRawMigration,
   loginThrottleMigration,
+  signInTicketsMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';

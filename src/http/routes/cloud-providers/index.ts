@@ -4,10 +4,17 @@ import { z } from 'zod';
 import { PosternError } from '../../../errors/index.js';
 import type { Config } from '../../../config/index.js';
 import type { Services } from '../../../services/index.js';
-import { sessionBindingOf, type DeviceFlowStatus } from '../../../services/identity/sign-in-service.js';
+import {
+  sessionBindingOf,
+  type DeviceFlowStatus,
+  type SignInLink,
+  type SignInStarter,
+} from '../../../services/identity/sign-in-service.js';
+import type { Principal } from '../../../services/users/auth-service.js';
 import { principalOf } from '../../plugins/auth.js';
 import { beforeQuery, eventPageReply, idParam, presentEventPage } from '../../schemas.js';
 import { callbackRoutes } from './callback.js';
+import { signInLinkRoutes } from './sign-in-link.js';
 import { grantReply, presentGrant, presentProvider, providerReply } from './presenter.js';
 import { authenticateBody, providerBody, providerPatch, secretBody } from '../../../domain/cloud-provider-fields.js';
 
@@ -26,6 +33,13 @@ const deviceFlowReply = z.object({
 
 const authenticateReply = z.discriminatedUnion('method', [
   z.object({ method: z.literal('redirect'), authorizeUrl: z.string() }),
+  z.object({
+    method: z.literal('link'),
+    signInUrl: z.string(),
+    expiresAt: z.string(),
+    username: z.string(),
+    message: z.string(),
+  }),
   z.object({ method: z.literal('device_code'), flow: deviceFlowReply }),
   z.object({ method: z.literal('completed'), grant: grantReply }),
 ]);
@@ -51,6 +65,22 @@ function presentFlow(flow: DeviceFlowStatus): z.infer<typeof deviceFlowReply> {
   };
 }
 
+/** The browser session behind a request, to bind a sign-in to; null for an API token. */
+function browserOf(principal: Principal): SignInStarter | null {
+  const sessionHash = principal.via === 'session' ? sessionBindingOf(principal.sessionId) : null;
+  return sessionHash === null ? null : { userId: principal.userId, sessionHash };
+}
+
+function presentLink(link: SignInLink): z.infer<typeof authenticateReply> {
+  return {
+    method: 'link',
+    signInUrl: link.url,
+    expiresAt: link.expiresAt.toISOString(),
+    username: link.username,
+    message: link.instructions,
+  };
+}
+
 /** Cloud Providers (admins only) and the OAuth callback (public, checked by state). */
 export async function cloudProviderRoutes(
   app: FastifyInstance,
@@ -59,6 +89,7 @@ export async function cloudProviderRoutes(
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { providers, signIn } = deps.services;
   await app.register(callbackRoutes, deps);
+  await app.register(signInLinkRoutes, deps);
 
   routes.get(
     '/api/cloudProviders',
@@ -143,7 +174,7 @@ export async function cloudProviderRoutes(
       schema: {
         tags: TAGS,
         summary:
-          'Authenticate: the authorize URL to open (authorization code), a device code, or an immediate sign-in (client credentials, password)',
+          'Authenticate: the authorize URL to open (authorization code, from a console session), a one-time console link (authorization code, with an API token), a device code, or an immediate sign-in (client credentials, password)',
         params: idParam,
         body: authenticateBody,
         response: { 200: authenticateReply },
@@ -154,13 +185,11 @@ export async function cloudProviderRoutes(
       const provider = (await providers.get(request.params.id)).provider;
       switch (provider.grantType) {
         case 'authorization_code': {
-          const starter = {
-            userId: principal.userId,
-            sessionHash: sessionBindingOf(principal.sessionId),
-          };
-          const url = await signIn.startAuthorization(provider.id, starter, {
-            loginHint: request.body.loginHint ?? null,
-          });
+          const options = { loginHint: request.body.loginHint ?? null };
+          const starter = browserOf(principal);
+          if (starter === null)
+            return presentLink(await signIn.issueSignInLink(provider.id, principal.userId, options));
+          const url = await signIn.startAuthorization(provider.id, starter, options);
           return { method: 'redirect' as const, authorizeUrl: url.href };
         }
         case 'device_code':
@@ -200,11 +229,13 @@ export async function cloudProviderRoutes(
       },
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const starter = {
-        userId: principal.userId,
-        sessionHash: sessionBindingOf(principal.sessionId),
-      };
+      const starter = browserOf(principalOf(request));
+      if (starter === null) {
+        throw new PosternError('AUTH_REQUIRED', {
+          message: 'A browser sign-in is bound to a console session, and this request has none.',
+          remedy: `With an API token, POST /api/cloudProviders/${request.params.id}/authenticate: it answers a one-time link to open while signed in to the console.`,
+        });
+      }
       const url = await signIn.startAuthorization(request.params.id, starter, {
         loginHint: request.query.loginHint ?? null,
       });
