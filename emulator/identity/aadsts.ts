@@ -137,6 +137,14 @@ const AADSTS = {
     error: 'unauthorized_client',
     text: "Application with identifier '{appId}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
   },
+  28000: {
+    error: 'invalid_scope',
+    text: 'Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.',
+  },
+  28003: {
+    error: 'invalid_scope',
+    text: 'Provided value for the input parameter scope cannot be empty when requesting an access token using the provided authorization code. Please specify a valid scope.',
+  },
   700022: {
     error: 'invalid_scope',
     text: 'The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.',

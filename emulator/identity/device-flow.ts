@@ -99,7 +99,7 @@ async function handleDeviceCode(
       'delegated',
       segment.kind === 'tenant' ? segment.tenant.id : segment.segment,
     );
-    requireSingleResource(scopes);
+    requireSingleResource(scopes, 'devicecode');
     ctx.state.prune(ctx.clock.nowMs(), ctx.config.authCodeLifetimeSeconds * 1000);
     let userCode = newUserCode();
     while (ctx.state.userCodes.has(userCode)) userCode = newUserCode();

@@ -57,10 +57,13 @@ export function grantUser(
   return { user, tenant };
 }
 
-/** Optional `scope` on code redemption and refresh: parsed, single resource for refresh. */
+/** Optional `scope` on code redemption and refresh, parsed; either way one resource (AADSTS28000). */
 function optionalScopes(params: Record<string, string>, tenantLabel: string): RequestedScopes | undefined {
   const raw = params.scope;
-  return raw === undefined || raw.trim().length === 0 ? undefined : parseRequestedScopes(raw, 'delegated', tenantLabel);
+  if (raw === undefined || raw.trim().length === 0) return undefined;
+  const scopes = parseRequestedScopes(raw, 'delegated', tenantLabel);
+  requireSingleResource(scopes);
+  return scopes;
 }
 
 /** `grant_type=authorization_code`. */
@@ -82,6 +85,9 @@ export function authorizationCodeGrant(input: GrantInput): TokenResponseBody {
       record.codeChallengeMethod === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
     if (verifier.length === 0 || computed !== record.codeChallenge) throw aadsts(501481);
   }
+  // Entra refuses a scope parameter sent empty at redemption (AADSTS28003); without one, the
+  // token is for the first resource the authorization named.
+  if (params.scope !== undefined && params.scope.trim().length === 0) throw aadsts(28003);
   record.redeemed = true;
   const { user, tenant } = grantUser(ctx, record.userId, record.tenantId);
   const requested = optionalScopes(params, tenant.id);
@@ -143,7 +149,6 @@ export function refreshTokenGrant(input: GrantInput): TokenResponseBody {
   }
   requireMfa({ user, amr: rt.amr });
   const requested = optionalScopes(params, tenant.id);
-  if (requested !== undefined) requireSingleResource(requested);
   const scopes = requested ?? rt.scopes;
   requireConsent(ctx, { tenant, app, user, scopes });
   return issueUserTokens(ctx, {

@@ -52,9 +52,12 @@ export function parseRequestedScopes(
   return out;
 }
 
-/** Throws AADSTS700022 when the scopes name more than one resource. */
-export function requireSingleResource(scopes: RequestedScopes): void {
-  if (scopes.resources.length > 1) throw aadsts(700022, { scope: scopes.raw });
+/**
+ * Throws when the scopes name more than one resource: AADSTS28000 at the token endpoint (code
+ * redemption, refresh, password and client credentials), AADSTS700022 at `/devicecode`.
+ */
+export function requireSingleResource(scopes: RequestedScopes, at: 'token' | 'devicecode' = 'token'): void {
+  if (scopes.resources.length > 1) throw aadsts(at === 'token' ? 28000 : 700022, { scope: scopes.raw });
 }
 
 /**

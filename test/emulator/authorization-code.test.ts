@@ -330,6 +330,19 @@ describe('authorization code redemption errors', () => {
     expectAadError(wrong.body, 500112, 'invalid_grant');
   });
 
+  it('AADSTS28003 for a scope sent empty, AADSTS28000 for a scope of two resources', async () => {
+    const empty = await freshCode();
+    const refused = await redeem(empty.code, empty.verifier, { scope: ' ' });
+    expect(refused.status).toBe(400);
+    expectAadError(refused.body, 28003, 'invalid_scope');
+    const both = await freshCode();
+    const mixed = await redeem(both.code, both.verifier, {
+      scope: 'https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/Mail.Read offline_access',
+    });
+    expect(mixed.status).toBe(400);
+    expectAadError(mixed.body, 28000, 'invalid_scope');
+  });
+
   it('AADSTS7000215 (wrong secret, 401), 7000222 (expired secret), 7000218 (no secret)', async () => {
     const a = await freshCode();
     const wrong = await redeem(a.code, a.verifier, { client_secret: 'c0ffee00-0000-4000-8000-000000000001' });

@@ -52,7 +52,7 @@ describe('client credentials', () => {
     expect(facts.valid && facts.roles).toEqual([]);
   });
 
-  it('AADSTS1002012 without /.default, 700022 for two resources, 500011 for an unknown resource, 9001023 on /common', async () => {
+  it('AADSTS1002012 without /.default, 28000 for two resources, 500011 for an unknown resource, 9001023 on /common', async () => {
     const base = {
       grant_type: 'client_credentials',
       client_id: CONTOSO.daemon.appId,
@@ -75,7 +75,7 @@ describe('client credentials', () => {
           scope: 'https://outlook.office365.com/.default https://graph.microsoft.com/.default',
         })
       ).body,
-      700022,
+      28000,
       'invalid_scope',
     );
     expectAadError(

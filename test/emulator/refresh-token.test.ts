@@ -2,7 +2,7 @@
  * Refresh tokens: rotation with openid-client, the 90-day inactivity window on the emulator
  * clock (AADSTS700082; daily use keeps a chain alive), revocation (50173), password change for
  * public clients (50133), Conditional Access sign-in frequency (70043), one resource per token
- * (700022), withdrawn consent (65001), SPA lifetime (700084) and cross-origin redemption (9002327).
+ * (28000), withdrawn consent (65001), SPA lifetime (700084) and cross-origin redemption (9002327).
  */
 import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -90,13 +90,13 @@ describe('refresh tokens', () => {
     expect(exchange).toMatchObject({ valid: true, audience: 'exchange' });
   });
 
-  it('AADSTS700022 when the scope names two resources', async () => {
+  it('AADSTS28000 when the scope names two resources', async () => {
     const first = await signIn(CONTOSO.andrea, `${EXCHANGE_SCOPES} https://graph.microsoft.com/Mail.ReadWrite`);
     const both = await refreshRaw(first.refresh_token ?? '', {
       scope: 'https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/Mail.ReadWrite',
     });
     expect(both.status).toBe(400);
-    expectAadError(both.body, 700022, 'invalid_scope');
+    expectAadError(both.body, 28000, 'invalid_scope');
   });
 
   it('AADSTS700082 after 91 days without use', async () => {

@@ -64,7 +64,7 @@ export const IDENTITY_ERRORS = {
   AUTH_SCOPE_INVALID: {
     status: 409,
     kind: 'needs-admin',
-    message: 'Microsoft refused the requested scopes (AADSTS70011 or AADSTS700022).',
+    message: 'Microsoft refused the requested scopes (AADSTS70011, 700022, 28000 or 28003).',
     remedy:
       'Request scopes of one resource per token: https://outlook.office.com/IMAP.AccessAsUser.All and SMTP.Send for IMAP/SMTP, or Graph Mail.* scopes for the Graph transport.',
   },

@@ -39,6 +39,17 @@ describe('classifyMicrosoftError', () => {
     else expect(REAUTH_CODES.has(mapped.code)).toBe(true);
   });
 
+  it.each([70011, 700022, 28000, 28003])(
+    'AADSTS%i (invalid_scope) → AUTH_SCOPE_INVALID, for an administrator',
+    (aadsts) => {
+      const mapped = classifyMicrosoftError(body(aadsts, 'invalid_scope', 'text'), 400);
+      expect(mapped.code).toBe('AUTH_SCOPE_INVALID');
+      expect(mapped.kind).toBe('needs-admin');
+      expect(mapped.message).toContain(String(aadsts));
+      expect(mapped.remedy).toContain('one resource per token');
+    },
+  );
+
   it('treats server errors and temporarily_unavailable as transient whatever the code', () => {
     expect(classifyMicrosoftError({ error: 'temporarily_unavailable' }).kind).toBe('transient');
     const mapped = classifyMicrosoftError(body(700082, 'invalid_grant', 'x'), 503);
