@@ -5,7 +5,7 @@ import type { AccountService } from '../accounts/account-service.js';
 import { imapEndpointOf, type ImapEndpoint } from '../accounts/mailbox-connection.js';
 import { failed, ok, skipped, warning, type Check } from './check.js';
 import { probeImap } from './imap-probe.js';
-import { readTokenClaims, shortNames, type TokenClaims } from './token-claims.js';
+import { isExchangeAudience, readTokenClaims, shortNames, type TokenClaims } from './token-claims.js';
 
 export interface AccountCheckDeps {
   db: Database;
@@ -99,7 +99,7 @@ function checkScopes(claims: TokenClaims | null, grant: GrantRecord): Check {
   const needed = appOnly ? ['IMAP.AccessAsApp', 'SMTP.SendAsApp'] : ['IMAP.AccessAsUser.All', 'SMTP.Send'];
   const missing = needed.filter((name) => !present.has(name.toLowerCase()));
   const list = [...present].join(', ') || 'none';
-  if (claims.audience !== null && !/outlook\.office(365)?\.(com|us)|partner\.outlook\.cn/i.test(claims.audience)) {
+  if (claims.audience !== null && !isExchangeAudience(claims.audience)) {
     return failed(
       'account.scopes',
       title,

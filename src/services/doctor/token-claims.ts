@@ -28,6 +28,28 @@ export interface TokenClaims {
   user: string | null;
 }
 
+/**
+ * The `aud` values of Exchange Online tokens: the resource as it was requested (Entra echoes the
+ * identifier the scope named — `https://outlook.office.com`, `https://outlook.office365.com`,
+ * `https://ps.outlook.com` are all seen in the field), Exchange's application id, and the
+ * national clouds' hosts (US Government GCC High and DoD, China operated by 21Vianet).
+ */
+const EXCHANGE_AUDIENCES = new Set([
+  'https://outlook.office.com',
+  'https://outlook.office365.com',
+  'https://ps.outlook.com',
+  '00000002-0000-0ff1-ce00-000000000000',
+  'https://outlook.office365.us',
+  'https://outlook-dod.office365.us',
+  'https://partner.outlook.cn',
+]);
+
+/** Whether a token's audience is Exchange Online (any of its identifiers, a trailing slash allowed). */
+export function isExchangeAudience(audience: string): boolean {
+  const normalized = audience.trim().toLowerCase();
+  return EXCHANGE_AUDIENCES.has(normalized.endsWith('/') ? normalized.slice(0, -1) : normalized);
+}
+
 /** The claims of a JWT access token, or null when the token is not a readable JWT. */
 export function readTokenClaims(token: string): TokenClaims | null {
   const payload = token.split('.')[1];
