@@ -1,6 +1,6 @@
 /**
- * The composition root. `openRuntime` wires config → logs → secret key → database (migrated) →
- * services; `runtime.startRoles` starts roles from one table, {@link ROLES}, in its order — the
+ * The composition root. `openRuntime` wires config → logs → secret key → database (migrated,
+ * sealed values upgraded) → services; `runtime.startRoles` starts roles from one table, {@link ROLES}, in its order — the
  * workers, the metrics listener, then the web — and `runtime.close()` is the one shutdown routine:
  * every started role in reverse order, then the services' pools, the database and the logs. `postern
  * start` and `postern demo`, the benchmarks and the tests all compose Postern here.
@@ -20,6 +20,7 @@ import {
   migrateToLatest,
   openDatabase,
   SecretBox,
+  upgradeSealedValues,
   type Database,
 } from '../store/index.js';
 import type { EventRetention, EventRetentionOptions } from '../workers/event-retention.js';
@@ -128,6 +129,13 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     const box = await lifecycle.step('secret key', () =>
       checkedSecretBox(db, new SecretBox(key.key), config, key.source === 'environment'),
     );
+    // Once per database: v1 sealed values become v2, bound to their rows (store/sealed-upgrade.ts).
+    const upgrade = await lifecycle.step('sealed values', () => upgradeSealedValues(db, box));
+    if (upgrade.ran)
+      log.logger.info({ upgraded: upgrade.upgraded }, 'sealed values upgraded to v2 (bound to their rows)');
+    for (const value of upgrade.unreadable) {
+      log.logger.warn(value, 'a v1 sealed value does not open and was left as it was: enter that secret again');
+    }
     const services = await lifecycle.step(
       'services',
       () =>

@@ -6,6 +6,7 @@
 import type { Database } from './database.js';
 import type { Row, Timestamp } from './schema.js';
 import type { SecretBox } from './secret-box.js';
+import { SEALED_LATER } from './encrypted-columns.js';
 import { hashToken } from './token-hash.js';
 import { toDbTime } from './time.js';
 
@@ -38,21 +39,30 @@ export async function createOAuthState(
     expiresAt: Date;
   },
 ): Promise<void> {
-  await db.kysely
-    .insertInto('oauth_states')
-    .values({
-      state_hash: hashToken(input.state),
-      provider_id: input.providerId,
-      pkce_verifier_enc: box.seal(input.codeVerifier, PKCE_VERIFIER),
-      nonce: input.nonce,
-      user_id: input.userId,
-      session_hash: input.sessionHash,
-      redirect_to: input.redirectTo,
-      login_hint: input.loginHint,
-      created_at: toDbTime(db.now()),
-      expires_at: toDbTime(input.expiresAt),
-    })
-    .execute();
+  // The verifier is sealed for the row's id, known once inserted: same transaction.
+  await db.transaction(async (tx) => {
+    const { id } = await tx.kysely
+      .insertInto('oauth_states')
+      .values({
+        state_hash: hashToken(input.state),
+        provider_id: input.providerId,
+        pkce_verifier_enc: SEALED_LATER,
+        nonce: input.nonce,
+        user_id: input.userId,
+        session_hash: input.sessionHash,
+        redirect_to: input.redirectTo,
+        login_hint: input.loginHint,
+        created_at: toDbTime(tx.now()),
+        expires_at: toDbTime(input.expiresAt),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await tx.kysely
+      .updateTable('oauth_states')
+      .set({ pkce_verifier_enc: box.seal(input.codeVerifier, PKCE_VERIFIER, id) })
+      .where('id', '=', id)
+      .execute();
+  });
 }
 
 export type ConsumedState =
@@ -83,7 +93,11 @@ export async function consumeOAuthState(db: Database, box: SecretBox, state: str
   });
   // Opened after the commit: a state that cannot be opened is used up all the same.
   if (consumed.outcome !== 'ok') return consumed;
-  return { outcome: 'ok', state: consumed.state, codeVerifier: box.open(consumed.sealedVerifier, PKCE_VERIFIER) };
+  return {
+    outcome: 'ok',
+    state: consumed.state,
+    codeVerifier: box.open(consumed.sealedVerifier, PKCE_VERIFIER, consumed.state.id),
+  };
 }
 
 /** Removes states that expired more than a day ago (used ones are kept that long to recognise replays). */

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isPosternError, type PosternError } from '../../src/errors/index.js';
 import { ENCRYPTED_COLUMNS, type EncryptedColumn } from '../../src/store/encrypted-columns.js';
-import { ensureKeyCheck, rotateSecretKey } from '../../src/store/key-rotation.js';
+import { ensureKeyCheck, readSealedColumn, rotateSecretKey } from '../../src/store/key-rotation.js';
 import { SecretBox } from '../../src/store/secret-box.js';
 import {
   insertAccessToken,
@@ -52,9 +52,7 @@ async function writeEverySecret(db: FreshDatabase, box: SecretBox): Promise<void
 
 /** Every non-null value of an encrypted column. */
 async function sealedValues(db: FreshDatabase, spec: EncryptedColumn): Promise<string[]> {
-  const result = await sql<{ v: string }>`select ${sql.ref(spec.column)} as v from ${sql.table(spec.table)}
-    where ${sql.ref(spec.column)} is not null`.execute(db.kysely);
-  return result.rows.map((row) => row.v);
+  return (await readSealedColumn(db, spec)).map((row) => row.sealed);
 }
 
 /** The bytes of the SQLite database and its WAL and shared-memory files. */
@@ -89,11 +87,11 @@ forEachEngine((engine, openFresh) => {
     it('stores every encrypted column as a sealed value that opens to the secret', async () => {
       const opened: string[] = [];
       for (const spec of ENCRYPTED_COLUMNS) {
-        const values = await sealedValues(db, spec);
-        expect(values.length, spec.context).toBeGreaterThan(0);
-        for (const value of values) {
-          expect(value).toMatch(/^v1\.[0-9a-f]{8}\./);
-          opened.push(oldBox.open(value, spec.context));
+        const rows = await readSealedColumn(db, spec);
+        expect(rows.length, spec.context).toBeGreaterThan(0);
+        for (const row of rows) {
+          expect(row.sealed).toMatch(/^v2\.[0-9a-f]{8}\./);
+          opened.push(oldBox.open(row.sealed, spec.context, row.row_key));
         }
       }
       expect(opened.sort()).toEqual(Object.values(SECRETS).sort());
@@ -133,10 +131,10 @@ forEachEngine((engine, openFresh) => {
       expect(counts.every((c) => c.count === 1)).toBe(true);
 
       for (const spec of ENCRYPTED_COLUMNS) {
-        for (const value of await sealedValues(db, spec)) {
+        for (const { sealed: value, row_key: row } of await readSealedColumn(db, spec)) {
           expect(value.split('.')[1]).toBe(newBox.keyId);
-          expect(Object.values(SECRETS)).toContain(newBox.open(value, spec.context));
-          expect(() => oldBox.open(value, spec.context)).toThrowError(
+          expect(Object.values(SECRETS)).toContain(newBox.open(value, spec.context, row));
+          expect(() => oldBox.open(value, spec.context, row)).toThrowError(
             expect.objectContaining({ code: 'SECRET_KEY_INVALID' }),
           );
         }
