@@ -6,6 +6,8 @@
  * key check value, in one transaction, and records `sealed_format = v2` in `meta` in the same
  * transaction. Once that row exists the step does nothing, and v1 values are never opened again:
  * a v1 value kept from before the upgrade (a backup) cannot be pasted into another row later.
+ * Without that row, the step still does nothing when the key check is already v2 (a database
+ * created by this release, or one whose row was deleted).
  *
  * Several nodes may start at once: the transaction's first statement inserts the `meta` row, so on
  * SQLite it takes the write lock before reading anything, and on PostgreSQL a second node's insert
@@ -33,7 +35,7 @@ export interface UnreadableSealedValue {
 
 /** What `upgradeSealedValues` did. */
 export interface SealedUpgrade {
-  /** False when the database was upgraded before (or by another node just now): nothing was read. */
+  /** False when there was nothing of v1 to upgrade: a database upgraded before (or by another node just now), or created in v2. */
   readonly ran: boolean;
   /** Values re-sealed from v1 to v2. */
   readonly upgraded: number;
@@ -55,6 +57,14 @@ export async function upgradeSealedValues(db: Database, box: SecretBox): Promise
       .onConflict((oc) => oc.column('key').doNothing())
       .executeTakeFirst();
     if (Number(claimed.numInsertedOrUpdatedRows ?? 0n) === 0) return skipped;
+    // A v2 key check means this database was created or upgraded by a v2 release: nothing of v1
+    // belongs in it, even if the meta row went missing (a database writer could delete it).
+    const check = await tx.kysely
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', KEY_CHECK_META_KEY)
+      .executeTakeFirst();
+    if (check !== undefined && sealedFormat(check.value)?.version !== 'v1') return skipped;
     let upgraded = 0;
     const unreadable: UnreadableSealedValue[] = [];
     for (const spec of ENCRYPTED_COLUMNS) {

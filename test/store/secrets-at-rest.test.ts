@@ -11,7 +11,7 @@ import {
   rotateSecretKey,
   verifySealedColumns,
 } from '../../src/store/key-rotation.js';
-import { upgradeSealedValues } from '../../src/store/sealed-upgrade.js';
+import { isUpgraded, upgradeSealedValues } from '../../src/store/sealed-upgrade.js';
 import { SecretBox } from '../../src/store/secret-box.js';
 import {
   insertAccessToken,
@@ -218,6 +218,25 @@ forEachEngine((engine, openFresh) => {
       const error = await failure(verifySealedColumns(db, box));
       expect(error.code).toBe('SECRET_VALUE_CORRUPT');
       expect(error.message).toContain('v1 format');
+    });
+
+    it('does not upgrade v1 values when the key check is v2, even with its meta row deleted', async () => {
+      const key = crypto.randomBytes(32);
+      const box = new SecretBox(key);
+      const db = await openFresh();
+      await ensureKeyCheck(db, box);
+      await writeEverySecret(db, box);
+      expect(await upgradeSealedValues(db, box)).toEqual({ ran: false, upgraded: 0, unreadable: [] });
+      expect(await isUpgraded(db)).toBe(true);
+      // A database writer deletes the record of the upgrade and pastes a v1 value from an old backup.
+      const v1 = sealV1(key, 'kept-from-an-old-backup', 'grants.refresh_token');
+      await sql`update grants set refresh_token_enc = ${v1}`.execute(db.kysely);
+      await db.kysely.deleteFrom('meta').where('key', '=', 'sealed_format').execute();
+      expect(await upgradeSealedValues(db, box)).toEqual({ ran: false, upgraded: 0, unreadable: [] });
+      const grants = ENCRYPTED_COLUMNS.find((c) => c.context === 'grants.refresh_token');
+      if (grants === undefined) throw new Error('no grants.refresh_token');
+      expect((await readSealedColumn(db, grants))[0]?.sealed).toBe(v1);
+      expect((await failure(verifySealedColumns(db, box))).message).toContain('v1 format');
     });
 
     if (engine === 'postgres') {
