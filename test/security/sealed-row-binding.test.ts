@@ -372,4 +372,26 @@ describe('postern secrets rotate', { timeout: 120_000 }, () => {
     expect(newKey).not.toBe(oldKey);
     await expectEverySecretOpensWith(newKey);
   });
+
+  it('with POSTERN_SECRET_KEY, verifies and prints the new key, and writes no key file', async () => {
+    const envKey = fs.readFileSync(keyFile, 'utf8').trim();
+    const before = fs
+      .readdirSync(dataDir)
+      .filter((name) => name.startsWith('secret.key'))
+      .sort();
+    const result = await runCliAsync(['secrets', 'rotate'], { POSTERN_DATA_DIR: dataDir, POSTERN_SECRET_KEY: envKey });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Verified: all 12 stored secret(s) open with the new key.');
+    const printed = /^([0-9a-f]{64})$/m.exec(result.stdout)?.[1];
+    if (printed === undefined) throw new Error(`no key printed:\n${result.stdout}`);
+    expect(printed).not.toBe(envKey);
+    expect(
+      fs
+        .readdirSync(dataDir)
+        .filter((name) => name.startsWith('secret.key'))
+        .sort(),
+    ).toEqual(before);
+    expect(fs.readFileSync(keyFile, 'utf8').trim()).toBe(envKey);
+    await expectEverySecretOpensWith(printed);
+  });
 });
