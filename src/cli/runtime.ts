@@ -1,6 +1,6 @@
 /**
- * The composition root. `openRuntime` wires config → logs → secret key → database (migrated,
- * sealed values upgraded) → services; `runtime.startRoles` starts roles from one table, {@link ROLES}, in its order — the
+ * The composition root. `openRuntime` wires config → logs → secret key → database (migrated) →
+ * services; `runtime.startRoles` starts roles from one table, {@link ROLES}, in its order — the
  * workers, the metrics listener, then the web — and `runtime.close()` is the one shutdown routine:
  * every started role in reverse order, then the services' pools, the database and the logs. `postern
  * start` and `postern demo`, the benchmarks and the tests all compose Postern here.

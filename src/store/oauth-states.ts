@@ -39,30 +39,29 @@ export async function createOAuthState(
     expiresAt: Date;
   },
 ): Promise<void> {
-  // The verifier is sealed for the row's id, known once inserted: same transaction.
-  await db.transaction(async (tx) => {
-    const { id } = await tx.kysely
-      .insertInto('oauth_states')
-      .values({
-        state_hash: hashToken(input.state),
-        provider_id: input.providerId,
-        pkce_verifier_enc: SEALED_LATER,
-        nonce: input.nonce,
-        user_id: input.userId,
-        session_hash: input.sessionHash,
-        redirect_to: input.redirectTo,
-        login_hint: input.loginHint,
-        created_at: toDbTime(tx.now()),
-        expires_at: toDbTime(input.expiresAt),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await tx.kysely
-      .updateTable('oauth_states')
-      .set({ pkce_verifier_enc: box.seal(input.codeVerifier, PKCE_VERIFIER, id) })
-      .where('id', '=', id)
-      .execute();
-  });
+  // The verifier is sealed for the row's id, known once inserted. No transaction is needed: nobody
+  // holds the state before this returns, and a row left with SEALED_LATER never opens.
+  const { id } = await db.kysely
+    .insertInto('oauth_states')
+    .values({
+      state_hash: hashToken(input.state),
+      provider_id: input.providerId,
+      pkce_verifier_enc: SEALED_LATER,
+      nonce: input.nonce,
+      user_id: input.userId,
+      session_hash: input.sessionHash,
+      redirect_to: input.redirectTo,
+      login_hint: input.loginHint,
+      created_at: toDbTime(db.now()),
+      expires_at: toDbTime(input.expiresAt),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable('oauth_states')
+    .set({ pkce_verifier_enc: box.seal(input.codeVerifier, PKCE_VERIFIER, id) })
+    .where('id', '=', id)
+    .execute();
 }
 
 export type ConsumedState =
