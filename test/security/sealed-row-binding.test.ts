@@ -31,6 +31,7 @@ import {
   requireGrant,
   requireProvider,
   requireWebhook,
+  rotateSecretKey,
   SecretBox,
   setEmailAccountPassword,
   storeRefreshedTokens,
@@ -393,5 +394,50 @@ describe('postern secrets rotate', { timeout: 120_000 }, () => {
     ).toEqual(before);
     expect(fs.readFileSync(keyFile, 'utf8').trim()).toBe(envKey);
     await expectEverySecretOpensWith(printed);
+  });
+});
+
+describe('a rotation interrupted after its commit', { timeout: 120_000 }, () => {
+  it('is finished by the next command: the new key moves into place, the old one is kept and the log says where', async () => {
+    const dataDir = tempDir();
+    const keyFile = path.join(dataDir, 'secret.key');
+    const oldKey = crypto.randomBytes(32);
+    const newKey = crypto.randomBytes(32);
+    fs.writeFileSync(keyFile, `${oldKey.toString('hex')}\n`, { mode: 0o600 });
+    const dbFile = path.join(dataDir, 'postern.db');
+    const db = await openDatabase(`sqlite:${dbFile}`);
+    let ids: Seeded;
+    try {
+      await migrateToLatest(db);
+      await ensureKeyCheck(db, new SecretBox(oldKey));
+      ids = await seed(db, new SecretBox(oldKey));
+      // What `secrets rotate` had done when the process died: the new key pending, the database committed.
+      fs.writeFileSync(`${keyFile}.new`, `${newKey.toString('hex')}\n`, { mode: 0o600 });
+      await rotateSecretKey(db, new SecretBox(oldKey), new SecretBox(newKey));
+    } finally {
+      await db.close();
+    }
+
+    const result = await runCliAsync(['migrate'], { POSTERN_DATA_DIR: dataDir });
+    expect(result.status, result.stderr).toBe(0);
+    const keptAs = `${keyFile}.${keyIdOf(oldKey)}.old`;
+    expect(fs.readFileSync(keyFile, 'utf8').trim()).toBe(newKey.toString('hex'));
+    expect(fs.readFileSync(keptAs, 'utf8').trim()).toBe(oldKey.toString('hex'));
+    expect(fs.existsSync(`${keyFile}.new`)).toBe(false);
+    const logs = fs
+      .readdirSync(path.join(dataDir, 'logs'))
+      .map((name) => fs.readFileSync(path.join(dataDir, 'logs', name), 'utf8'))
+      .join('\n');
+    expect(logs).toContain('finished an interrupted key rotation');
+    expect(logs).toContain(keptAs);
+
+    const reopened = await openDatabase(`sqlite:${dbFile}`);
+    try {
+      const box = new SecretBox(newKey);
+      expect(await verifySealedColumns(reopened, box)).toBe(12);
+      expect(await openThroughStore(reopened, box, ids, 1)).toEqual(expectedSecrets(1));
+    } finally {
+      await reopened.close();
+    }
   });
 });
