@@ -20,6 +20,7 @@ import {
   migrateToLatest,
   openDatabase,
   SecretBox,
+  upgradeSealedValues,
   type Database,
 } from '../store/index.js';
 import type { EventRetention, EventRetentionOptions } from '../workers/event-retention.js';
@@ -90,7 +91,13 @@ export interface RuntimeOptions {
  * The secret box whose key opens this database. When a rotation was interrupted after its commit
  * and before the key file moved, the pending `<key file>.new` holds the right key: finish the move.
  */
-async function checkedSecretBox(db: Database, box: SecretBox, config: Config, fromEnv: boolean): Promise<SecretBox> {
+async function checkedSecretBox(
+  db: Database,
+  box: SecretBox,
+  config: Config,
+  fromEnv: boolean,
+  warn: (fields: object, message: string) => void,
+): Promise<SecretBox> {
   try {
     await ensureKeyCheck(db, box);
     return box;
@@ -99,8 +106,14 @@ async function checkedSecretBox(db: Database, box: SecretBox, config: Config, fr
     if (!isPosternError(error, 'SECRET_KEY_INVALID') || pending === undefined) throw error;
     const next = new SecretBox(decodeKeyText(fs.readFileSync(pending, 'utf8'), pending));
     await ensureKeyCheck(db, next);
-    fs.renameSync(config.secretKeyFile, `${config.secretKeyFile}.${box.keyId}.old`);
+    const keptAs = `${config.secretKeyFile}.${box.keyId}.old`;
+    fs.renameSync(config.secretKeyFile, keptAs);
     fs.renameSync(pending, config.secretKeyFile);
+    // Whether --keep-old-key was asked is not known here: the old key is kept, and said so.
+    warn(
+      { keptAs },
+      'finished an interrupted key rotation; the previous key was kept: remove it once no backup needs it',
+    );
     return next;
   }
 }
@@ -129,8 +142,17 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     );
     await lifecycle.step('migrations', () => migrateToLatest(db));
     const box = await lifecycle.step('secret key', () =>
-      checkedSecretBox(db, new SecretBox(key.key), config, key.source === 'environment'),
+      checkedSecretBox(db, new SecretBox(key.key), config, key.source === 'environment', (fields, message) =>
+        log.logger.warn(fields, message),
+      ),
     );
+    // Once per database: v1 sealed values become v2, bound to their rows (store/sealed-upgrade.ts).
+    const upgrade = await lifecycle.step('sealed values', () => upgradeSealedValues(db, box));
+    if (upgrade.ran)
+      log.logger.info({ upgraded: upgrade.upgraded }, 'sealed values upgraded to v2 (bound to their rows)');
+    for (const value of upgrade.unreadable) {
+      log.logger.warn(value, 'a v1 sealed value does not open and was left as it was: enter that secret again');
+    }
     const services = await lifecycle.step(
       'services',
       () =>

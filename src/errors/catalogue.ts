@@ -141,7 +141,7 @@ const GENERAL_ERRORS = {
   SECRET_VALUE_CORRUPT: {
     status: 500,
     kind: 'needs-admin',
-    message: 'A stored secret is damaged or was copied from another field, so it cannot be decrypted.',
+    message: 'A stored secret is damaged or was copied from another field or row, so it cannot be decrypted.',
     remedy:
       'Enter the secret again (Update Client Secret, authenticate the provider again, or set the password again).',
   },

@@ -250,7 +250,7 @@ export async function setEmailAccountPassword(
 ): Promise<EmailAccountRecord> {
   const row = await db.kysely
     .updateTable('email_accounts')
-    .set({ password_enc: box.sealOrNull(password, PASSWORD), updated_at: toDbTime(db.now()) })
+    .set({ password_enc: box.sealOrNull(password, PASSWORD, id), updated_at: toDbTime(db.now()) })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();
@@ -260,7 +260,7 @@ export async function setEmailAccountPassword(
 
 /** The account's password in plain text, for the IMAP and SMTP adapters; null when it has none. */
 export function openEmailAccountPassword(box: SecretBox, account: EmailAccountRecord): string | null {
-  return box.openOrNull(account.sealedPassword, PASSWORD);
+  return box.openOrNull(account.sealedPassword, PASSWORD, account.id);
 }
 
 /**

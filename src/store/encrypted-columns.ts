@@ -1,7 +1,8 @@
 /**
- * The one list of columns that hold secrets encrypted at rest. Key rotation re-encrypts exactly
- * these, the tests check that no other `_enc` column exists, and each entry's `context` is the
- * associated data that binds a ciphertext to its column.
+ * The one list of columns that hold secrets encrypted at rest. Key rotation and the v1 → v2
+ * upgrade re-encrypt exactly these, the tests check that no other `_enc` column exists, and each
+ * entry's `context`, with the row's `key`, is the associated data that binds a ciphertext to its
+ * column and row.
  */
 import type { DB, TableName } from './schema.js';
 
@@ -13,9 +14,9 @@ export type EncryptedColumnSpec = {
   [T in TableName]: {
     readonly table: T;
     readonly column: SealedColumnOf<T>;
-    /** The primary-key column that identifies a row for re-encryption. */
+    /** The primary-key column: identifies a row for re-encryption, and its value is sealed into the associated data. */
     readonly key: Extract<keyof DB[T], string>;
-    /** Associated data of the AES-GCM seal: `table.field`. */
+    /** Associated data of the AES-GCM seal, with the row's key: `table.field`. */
     readonly context: `${T}.${string}`;
   };
 }[TableName];
@@ -34,8 +35,15 @@ export const ENCRYPTED_COLUMNS = [
 /** An entry of the registry. */
 export type EncryptedColumn = (typeof ENCRYPTED_COLUMNS)[number];
 
-/** The context of the key check value kept in `meta`. */
+/** The context of the key check value kept in `meta` (its row is fixed: the meta key). */
 export const KEY_CHECK_CONTEXT = 'meta.key_check';
 
 /** Every context a SecretBox may seal under: a registered column, or the key check. */
 export type SecretContext = EncryptedColumn['context'] | typeof KEY_CHECK_CONTEXT;
+
+/**
+ * What an INSERT writes in a NOT NULL sealed column before the database has given the row its id;
+ * the same transaction then seals the value for that id. Not a sealed value: left behind by
+ * mistake, it fails to open (SECRET_VALUE_CORRUPT) rather than passing for a secret.
+ */
+export const SEALED_LATER = '';

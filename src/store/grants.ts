@@ -10,6 +10,7 @@ import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
 import type { GrantState, Row, Sealed, Timestamp } from './schema.js';
+import { SEALED_LATER } from './encrypted-columns.js';
 import type { SecretBox } from './secret-box.js';
 import { toDbTime } from './time.js';
 
@@ -91,8 +92,6 @@ export async function upsertGrant(db: Database, box: SecretBox, identity: GrantI
       tenant_id: identity.tenantId,
       display_name: identity.displayName,
       scopes_json: toJsonText(identity.scopes),
-      refresh_token_enc: box.sealOrNull(identity.refreshToken, REFRESH_TOKEN),
-      ...(identity.password === undefined ? {} : { password_enc: box.sealOrNull(identity.password, PASSWORD) }),
       state: 'active' as const,
       ...(identity.interactive ? { last_interactive_at: now } : {}),
       last_refresh_at: now,
@@ -103,14 +102,29 @@ export async function upsertGrant(db: Database, box: SecretBox, identity: GrantI
       last_error_at: null,
       updated_at: now,
     };
+    // Secrets are sealed for the row's id: a new grant's, known once inserted, in the same transaction.
+    const sealed = (id: number) => ({
+      refresh_token_enc: box.sealOrNull(identity.refreshToken, REFRESH_TOKEN, id),
+      ...(identity.password === undefined ? {} : { password_enc: box.sealOrNull(identity.password, PASSWORD, id) }),
+    });
     if (existing !== undefined) {
-      await tx.kysely.updateTable('grants').set(columns).where('id', '=', existing.id).execute();
+      await tx.kysely
+        .updateTable('grants')
+        .set({ ...columns, ...sealed(existing.id) })
+        .where('id', '=', existing.id)
+        .execute();
       await tx.kysely.deleteFrom('grant_access_tokens').where('grant_id', '=', existing.id).execute();
       return requireGrant(tx, existing.id);
     }
-    const row = await tx.kysely
+    const { id } = await tx.kysely
       .insertInto('grants')
       .values({ ...columns, provider_id: identity.providerId, created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const row = await tx.kysely
+      .updateTable('grants')
+      .set(sealed(id))
+      .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
     return toGrantRecord(row);
@@ -205,8 +219,8 @@ export async function deleteGrant(db: Database, id: number): Promise<void> {
 /** The refresh token and password of a grant, opened, for the token endpoint alone. */
 export function openGrantCredentials(box: SecretBox, grant: GrantRecord): GrantCredentials {
   return {
-    refreshToken: box.openOrNull(grant.sealedRefreshToken, REFRESH_TOKEN),
-    password: box.openOrNull(grant.sealedPassword, PASSWORD),
+    refreshToken: box.openOrNull(grant.sealedRefreshToken, REFRESH_TOKEN, grant.id),
+    password: box.openOrNull(grant.sealedPassword, PASSWORD, grant.id),
   };
 }
 
@@ -231,7 +245,7 @@ export async function findUsableAccessToken(
   const expiresAt = new Date(row.expires_at);
   if (expiresAt.getTime() - db.now().getTime() < minValidityMs) return undefined;
   return {
-    token: box.open(row.access_token_enc, ACCESS_TOKEN),
+    token: box.open(row.access_token_enc, ACCESS_TOKEN, row.id),
     scopes: fromJsonText(row.scopes_json, scopesSchema, 'grant_access_tokens.scopes_json'),
     expiresAt,
   };
@@ -260,7 +274,9 @@ export async function storeRefreshedTokens(
     await tx.kysely
       .updateTable('grants')
       .set({
-        ...(tokens.refreshToken === null ? {} : { refresh_token_enc: box.seal(tokens.refreshToken, REFRESH_TOKEN) }),
+        ...(tokens.refreshToken === null
+          ? {}
+          : { refresh_token_enc: box.seal(tokens.refreshToken, REFRESH_TOKEN, grantId) }),
         state: 'active',
         last_refresh_at: now,
         last_error_code: null,
@@ -273,23 +289,31 @@ export async function storeRefreshedTokens(
       .where('id', '=', grantId)
       .execute();
     const values = {
-      access_token_enc: box.seal(tokens.accessToken, ACCESS_TOKEN),
       scopes_json: toJsonText(tokens.scopes),
       expires_at: toDbTime(tokens.expiresAt),
       obtained_at: now,
     };
-    const updated = await tx.kysely
-      .updateTable('grant_access_tokens')
-      .set(values)
+    // The access token is sealed for its row's id: the cached row's, or a new row's once inserted.
+    const cached = await tx.kysely
+      .selectFrom('grant_access_tokens')
+      .select('id')
       .where('grant_id', '=', grantId)
       .where('resource', '=', tokens.resource)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) {
-      await tx.kysely
-        .insertInto('grant_access_tokens')
-        .values({ ...values, grant_id: grantId, resource: tokens.resource })
-        .execute();
-    }
+    const id =
+      cached?.id ??
+      (
+        await tx.kysely
+          .insertInto('grant_access_tokens')
+          .values({ ...values, access_token_enc: SEALED_LATER, grant_id: grantId, resource: tokens.resource })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+    await tx.kysely
+      .updateTable('grant_access_tokens')
+      .set({ ...values, access_token_enc: box.seal(tokens.accessToken, ACCESS_TOKEN, id) })
+      .where('id', '=', id)
+      .execute();
   });
 }
 

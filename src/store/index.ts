@@ -18,9 +18,16 @@ export { readConstraintViolation, type ConstraintViolation, type ConstraintKind 
 export { normalizePage, clampPageSize, type Page, type PageRequest } from './pagination.js';
 export { hashToken, randomToken } from './token-hash.js';
 
-export { SecretBox, keyIdOf, sealedKeyId } from './secret-box.js';
+export { SecretBox, keyIdOf, sealedKeyId, sealedFormat, type RowKey } from './secret-box.js';
 export { loadSecretKey, decodeKeyText, type LoadedSecretKey, type SecretKeySource } from './secret-key.js';
-export { ensureKeyCheck, rotateSecretKey, type KeyCheckOutcome, type RotatedColumn } from './key-rotation.js';
+export {
+  ensureKeyCheck,
+  rotateSecretKey,
+  verifySealedColumns,
+  type KeyCheckOutcome,
+  type RotatedColumn,
+} from './key-rotation.js';
+export { upgradeSealedValues, type SealedUpgrade, type UnreadableSealedValue } from './sealed-upgrade.js';
 export { ENCRYPTED_COLUMNS, KEY_CHECK_CONTEXT, type EncryptedColumn, type SecretContext } from './encrypted-columns.js';
 
 export * from './users.js';

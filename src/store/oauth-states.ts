@@ -8,6 +8,7 @@
 import type { Database } from './database.js';
 import type { Row, Timestamp } from './schema.js';
 import type { SecretBox } from './secret-box.js';
+import { SEALED_LATER } from './encrypted-columns.js';
 import { hashToken } from './token-hash.js';
 import { toDbTime } from './time.js';
 
@@ -41,12 +42,14 @@ export async function createOAuthState(
     expiresAt: Date;
   },
 ): Promise<void> {
-  await db.kysely
+  // The verifier is sealed for the row's id, known once inserted. No transaction is needed: nobody
+  // holds the state before this returns, and a row left with SEALED_LATER never opens.
+  const { id } = await db.kysely
     .insertInto('oauth_states')
     .values({
       state_hash: hashToken(input.state),
       provider_id: input.providerId,
-      pkce_verifier_enc: box.seal(input.codeVerifier, PKCE_VERIFIER),
+      pkce_verifier_enc: SEALED_LATER,
       nonce: input.nonce,
       user_id: input.userId,
       session_hash: input.sessionHash,
@@ -55,6 +58,12 @@ export async function createOAuthState(
       created_at: toDbTime(db.now()),
       expires_at: toDbTime(input.expiresAt),
     })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable('oauth_states')
+    .set({ pkce_verifier_enc: box.seal(input.codeVerifier, PKCE_VERIFIER, id) })
+    .where('id', '=', id)
     .execute();
 }
 
@@ -96,7 +105,7 @@ export async function consumeOAuthState(
     .executeTakeFirst();
   if (Number(claimed.numUpdatedRows) === 0) return { outcome: 'used', state: record };
   // Opened after the claim: a state that cannot be opened is used up all the same.
-  return { outcome: 'ok', state: record, codeVerifier: box.open(row.pkce_verifier_enc, PKCE_VERIFIER) };
+  return { outcome: 'ok', state: record, codeVerifier: box.open(row.pkce_verifier_enc, PKCE_VERIFIER, row.id) };
 }
 
 /** A one-time console link to a sign-in started without a browser (see migration 0012). */

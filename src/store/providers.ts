@@ -70,28 +70,37 @@ export async function createProvider(
 ): Promise<ProviderRecord> {
   const now = toDbTime(db.now());
   try {
-    const row = await db.kysely
-      .insertInto('cloud_providers')
-      .values({
-        name: fields.name,
-        service: fields.service,
-        type: fields.type,
-        application_id: fields.applicationId,
-        tenant_id: fields.tenantId,
-        redirect_uri: fields.redirectUri,
-        cloud: fields.cloud,
-        authority_url: fields.authorityUrl,
-        ca_file: fields.caFile,
-        grant_type: fields.grantType,
-        scopes_json: toJsonText(fields.scopes),
-        ...secretColumns(box, secret),
-        status: 'ok',
-        created_at: now,
-        updated_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toProviderRecord(row);
+    // The secret is sealed for the row's id, known once inserted: same transaction.
+    return await db.transaction(async (tx) => {
+      const { id } = await tx.kysely
+        .insertInto('cloud_providers')
+        .values({
+          name: fields.name,
+          service: fields.service,
+          type: fields.type,
+          application_id: fields.applicationId,
+          tenant_id: fields.tenantId,
+          redirect_uri: fields.redirectUri,
+          cloud: fields.cloud,
+          authority_url: fields.authorityUrl,
+          ca_file: fields.caFile,
+          grant_type: fields.grantType,
+          scopes_json: toJsonText(fields.scopes),
+          client_secret_enc: null,
+          status: 'ok',
+          created_at: now,
+          updated_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const row = await tx.kysely
+        .updateTable('cloud_providers')
+        .set(secretColumns(box, id, secret))
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toProviderRecord(row);
+    });
   } catch (error) {
     throw translateNameConflict(error, fields.name);
   }
@@ -128,7 +137,7 @@ export async function setProviderSecret(
   await db.kysely
     .updateTable('cloud_providers')
     .set({
-      ...secretColumns(box, secret),
+      ...secretColumns(box, id, secret),
       status: 'ok',
       last_error_code: null,
       last_error_message: null,
@@ -142,12 +151,12 @@ export async function setProviderSecret(
 
 /** The provider's client secret in plain text, for the identity adapter; null when it has none. */
 export function openProviderSecret(box: SecretBox, provider: ProviderRecord): string | null {
-  return box.openOrNull(provider.sealedSecret, CLIENT_SECRET);
+  return box.openOrNull(provider.sealedSecret, CLIENT_SECRET, provider.id);
 }
 
-function secretColumns(box: SecretBox, secret: ClientSecretInput) {
+function secretColumns(box: SecretBox, id: number, secret: ClientSecretInput) {
   return {
-    client_secret_enc: box.sealOrNull(secret.secret, CLIENT_SECRET),
+    client_secret_enc: box.sealOrNull(secret.secret, CLIENT_SECRET, id),
     client_secret_hint: secret.secret === null ? null : secret.secret.slice(-3),
     client_secret_expires_at: toDbTimeOrNull(secret.expiresAt),
   };

@@ -2,24 +2,33 @@
  * Encryption of secrets at rest (client secrets, refresh and access tokens, passwords, webhook
  * secrets) with AES-256-GCM. A sealed value is one text:
  *
- *     v1.<keyId>.<iv>.<tag>.<ciphertext>      (iv, tag, ciphertext in base64url)
+ *     v2.<keyId>.<iv>.<tag>.<ciphertext>      (iv, tag, ciphertext in base64url)
  *
  * `keyId` is the first 8 hex digits of sha256(key): it tells "wrong key" apart from "damaged
- * value" without revealing the key. The associated data binds the value to its column
- * (`grants.refresh_token`), so a ciphertext copied into another column does not decrypt.
+ * value" without revealing the key. The associated data `postern:v2:<keyId>:<context>:<row>`
+ * binds the value to its column (`grants.refresh_token`) and to its row's primary key, so a
+ * ciphertext copied into another column, or into the same column of another row, does not decrypt.
+ *
+ * Values of the older v1 format were bound to their column only. {@link SecretBox.open} refuses
+ * them; {@link SecretBox.openV1} reads them for the one-time upgrade (sealed-upgrade.ts) and for
+ * the key check alone.
  *
  * @see https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38d.pdf (GCM, 96-bit IV)
  */
 import crypto from 'node:crypto';
 import { PosternError } from '../errors/index.js';
-import type { SecretContext } from './encrypted-columns.js';
+import { ENCRYPTED_COLUMNS, type SecretContext } from './encrypted-columns.js';
 import type { Sealed } from './schema.js';
 
-const VERSION = 'v1';
+const VERSION = 'v2';
+const V1 = 'v1';
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const ALGORITHM = 'aes-256-gcm';
+
+/** The primary key of the row a value is sealed for. */
+export type RowKey = number | string;
 
 /** The fingerprint of a key: first 8 hex digits of its sha256. */
 export function keyIdOf(key: Uint8Array): string {
@@ -42,48 +51,45 @@ export class SecretBox {
     this.keyId = keyIdOf(this.#key);
   }
 
-  /** Encrypts `plaintext` for the column named by `context`. */
-  seal(plaintext: string, context: SecretContext): Sealed {
+  /** Encrypts `plaintext` for the column named by `context`, in the row whose primary key is `row`. */
+  seal(plaintext: string, context: SecretContext, row: RowKey): Sealed {
     const iv = crypto.randomBytes(IV_BYTES);
     const cipher = crypto.createCipheriv(ALGORITHM, this.#key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(this.associatedData(this.keyId, context));
+    cipher.setAAD(associatedData(VERSION, this.keyId, context, row));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
     return [VERSION, this.keyId, b64(iv), b64(tag), b64(ciphertext)].join('.');
   }
 
   /**
-   * Decrypts a value sealed for `context`.
+   * Decrypts a value sealed for `context` in the row `row`.
    *
    * @throws PosternError SECRET_KEY_INVALID when it was sealed with another key;
-   *   SECRET_VALUE_CORRUPT when it is damaged, not a sealed value, or sealed for another column.
+   *   SECRET_VALUE_CORRUPT when it is damaged, not a v2 sealed value (a v1 value is refused), or
+   *   sealed for another column or another row.
    */
-  open(sealed: Sealed, context: SecretContext): string {
-    const parts = parseSealed(sealed, context);
-    if (parts.keyId !== this.keyId) {
-      throw new PosternError('SECRET_KEY_INVALID', {
-        message: `A secret in ${context} was encrypted with key ${parts.keyId}, but the configured key is ${this.keyId}.`,
-        details: { context, storedKeyId: parts.keyId, configuredKeyId: this.keyId },
-      });
-    }
-    try {
-      const decipher = crypto.createDecipheriv(ALGORITHM, this.#key, parts.iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(this.associatedData(parts.keyId, context));
-      decipher.setAuthTag(parts.tag);
-      return Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]).toString('utf8');
-    } catch {
-      throw corrupt(context, 'it fails authentication');
-    }
+  open(sealed: Sealed, context: SecretContext, row: RowKey): string {
+    return this.decrypt(parseSealed(sealed, VERSION, context, row), context, row);
+  }
+
+  /**
+   * Decrypts a value of the v1 format (bound to its column only). For the one-time upgrade to v2
+   * and the key check; never for a value a service uses.
+   *
+   * @throws PosternError as {@link open}.
+   */
+  openV1(sealed: Sealed, context: SecretContext, row: RowKey): string {
+    return this.decrypt(parseSealed(sealed, V1, context, row), context, row);
   }
 
   /** `seal` for nullable columns. */
-  sealOrNull(plaintext: string | null | undefined, context: SecretContext): Sealed | null {
-    return plaintext === null || plaintext === undefined ? null : this.seal(plaintext, context);
+  sealOrNull(plaintext: string | null | undefined, context: SecretContext, row: RowKey): Sealed | null {
+    return plaintext === null || plaintext === undefined ? null : this.seal(plaintext, context, row);
   }
 
   /** `open` for nullable columns. */
-  openOrNull(sealed: Sealed | null, context: SecretContext): string | null {
-    return sealed === null ? null : this.open(sealed, context);
+  openOrNull(sealed: Sealed | null, context: SecretContext, row: RowKey): string | null {
+    return sealed === null ? null : this.open(sealed, context, row);
   }
 
   /** Never shows the key, whatever logs or inspects the box. */
@@ -95,41 +101,87 @@ export class SecretBox {
     return `SecretBox { keyId: '${this.keyId}' }`;
   }
 
-  private associatedData(keyId: string, context: SecretContext): Buffer {
-    return Buffer.from(`postern:${VERSION}:${keyId}:${context}`, 'utf8');
+  private decrypt(parts: SealedParts, context: SecretContext, row: RowKey): string {
+    if (parts.keyId !== this.keyId) {
+      throw new PosternError('SECRET_KEY_INVALID', {
+        message: `A secret in ${context} (row ${row}) was encrypted with key ${parts.keyId}, but the configured key is ${this.keyId}.`,
+        details: { ...where(context, row), storedKeyId: parts.keyId, configuredKeyId: this.keyId },
+      });
+    }
+    try {
+      const decipher = crypto.createDecipheriv(ALGORITHM, this.#key, parts.iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(associatedData(parts.version, parts.keyId, context, row));
+      decipher.setAuthTag(parts.tag);
+      return Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]).toString('utf8');
+    } catch {
+      throw corrupt(context, row, 'it fails authentication (damaged, or copied from another row or column)');
+    }
   }
 }
 
-/** The key id of a sealed value, or undefined when it is not one. */
+/** The format (`v1`, `v2`) and key id of a sealed value, or undefined when it is not one. */
+export function sealedFormat(sealed: string): { version: 'v1' | 'v2'; keyId: string } | undefined {
+  const [version, keyId] = sealed.split('.', 2);
+  if (version !== V1 && version !== VERSION) return undefined;
+  return keyId !== undefined && /^[0-9a-f]{8}$/.test(keyId) ? { version, keyId } : undefined;
+}
+
+/** The key id of a sealed value (either format), or undefined when it is not one. */
 export function sealedKeyId(sealed: string): string | undefined {
-  const [version, keyId] = sealed.split('.');
-  return version === VERSION && keyId !== undefined && /^[0-9a-f]{8}$/.test(keyId) ? keyId : undefined;
+  return sealedFormat(sealed)?.keyId;
+}
+
+function associatedData(version: string, keyId: string, context: SecretContext, row: RowKey): Buffer {
+  // v1 bound the column only; v2 adds the row's primary key.
+  const text = version === V1 ? `postern:v1:${keyId}:${context}` : `postern:v2:${keyId}:${context}:${row}`;
+  return Buffer.from(text, 'utf8');
 }
 
 interface SealedParts {
+  version: string;
   keyId: string;
   iv: Buffer;
   tag: Buffer;
   ciphertext: Buffer;
 }
 
-function parseSealed(sealed: string, context: SecretContext): SealedParts {
+function parseSealed(sealed: string, expected: string, context: SecretContext, row: RowKey): SealedParts {
   const parts = sealed.split('.');
-  const [version, keyId, iv, tag, ciphertext] = parts;
-  if (parts.length !== 5 || version !== VERSION || keyId === undefined || sealedKeyId(sealed) === undefined) {
-    throw corrupt(context, 'it is not a Postern v1 sealed value');
+  const [, , iv, tag, ciphertext] = parts;
+  const format = sealedFormat(sealed);
+  if (format?.version === V1 && expected === VERSION) {
+    throw corrupt(
+      context,
+      row,
+      'it is in the v1 format, which is not bound to its row; v1 values are upgraded once, at the first start of this version, and refused afterwards',
+    );
   }
-  const decoded = { keyId, iv: unb64(iv), tag: unb64(tag), ciphertext: unb64(ciphertext) };
+  if (parts.length !== 5 || format?.version !== expected) {
+    throw corrupt(context, row, `it is not a Postern ${expected} sealed value`);
+  }
+  const decoded = {
+    version: format.version,
+    keyId: format.keyId,
+    iv: unb64(iv),
+    tag: unb64(tag),
+    ciphertext: unb64(ciphertext),
+  };
   if (decoded.iv.length !== IV_BYTES || decoded.tag.length !== TAG_BYTES) {
-    throw corrupt(context, 'its IV or tag has the wrong length');
+    throw corrupt(context, row, 'its IV or tag has the wrong length');
   }
   return decoded;
 }
 
-function corrupt(context: SecretContext, why: string): PosternError {
+/** The table, column and row of a context, for error details (never the value). */
+function where(context: SecretContext, row: RowKey): Record<string, unknown> {
+  const spec = ENCRYPTED_COLUMNS.find((column) => column.context === context);
+  return spec === undefined ? { context, row } : { context, table: spec.table, column: spec.column, row };
+}
+
+function corrupt(context: SecretContext, row: RowKey, why: string): PosternError {
   return new PosternError('SECRET_VALUE_CORRUPT', {
-    message: `A secret in ${context} cannot be decrypted: ${why}.`,
-    details: { context },
+    message: `A secret in ${context} (row ${row}) cannot be decrypted: ${why}.`,
+    details: where(context, row),
   });
 }
 

@@ -13,6 +13,7 @@ import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
 import type { Row, Sealed, Timestamp } from './schema.js';
 import type { SecretBox } from './secret-box.js';
+import { SEALED_LATER } from './encrypted-columns.js';
 import { toDbTime } from './time.js';
 
 /** A subscription pattern: `family.name`, `family.*` or `*`. */
@@ -79,20 +80,29 @@ export function readSubscription(text: string): readonly string[] {
 /** Registers a webhook. */
 export async function createWebhook(db: Database, box: SecretBox, input: NewWebhook): Promise<WebhookRecord> {
   const now = toDbTime(db.now());
-  const row = await db.kysely
-    .insertInto('webhooks')
-    .values({
-      url: input.url,
-      description: input.description ?? null,
-      events_json: toJsonText([...input.events]),
-      secret_enc: box.seal(input.secret, SECRET),
-      active: input.active === false ? 0 : 1,
-      created_at: now,
-      updated_at: now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toWebhookRecord(row);
+  // The secret is sealed for the row's id, known once inserted: same transaction.
+  return db.transaction(async (tx) => {
+    const { id } = await tx.kysely
+      .insertInto('webhooks')
+      .values({
+        url: input.url,
+        description: input.description ?? null,
+        events_json: toJsonText([...input.events]),
+        secret_enc: SEALED_LATER,
+        active: input.active === false ? 0 : 1,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const row = await tx.kysely
+      .updateTable('webhooks')
+      .set({ secret_enc: box.seal(input.secret, SECRET, id) })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toWebhookRecord(row);
+  });
 }
 
 /**
@@ -108,7 +118,7 @@ export async function setWebhookSecret(
 ): Promise<WebhookRecord> {
   const row = await db.kysely
     .updateTable('webhooks')
-    .set({ secret_enc: box.seal(secret, SECRET), updated_at: toDbTime(db.now()) })
+    .set({ secret_enc: box.seal(secret, SECRET, id), updated_at: toDbTime(db.now()) })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();
@@ -118,8 +128,11 @@ export async function setWebhookSecret(
 }
 
 /** A webhook's signing secret in plain text, for the dispatcher's signature alone. */
-export function openWebhookSecret(box: SecretBox, webhook: { readonly sealedSecret: Sealed }): string {
-  return box.open(webhook.sealedSecret, SECRET);
+export function openWebhookSecret(
+  box: SecretBox,
+  webhook: { readonly id: number; readonly sealedSecret: Sealed },
+): string {
+  return box.open(webhook.sealedSecret, SECRET, webhook.id);
 }
 
 /** The webhook with this id, if any. */

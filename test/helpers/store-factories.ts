@@ -1,6 +1,7 @@
 /**
  * Row factories for store tests: each inserts one row with sensible defaults, sealing secrets
- * with the given SecretBox under their registered context, and returns its id. They write through
+ * with the given SecretBox under their registered context for the new row's id (so after the
+ * insert, as the store does), and returns its id. They write through
  * kysely directly until the aggregates' repositories (providers, grants, accounts, webhooks) exist.
  */
 import type { Database } from '../../src/store/database.js';
@@ -33,7 +34,7 @@ export async function insertProvider(
       type: 'outlook365',
       application_id: `00000000-0000-0000-0000-${String(n).padStart(12, '0')}`,
       tenant_id: 'contoso.onmicrosoft.com',
-      client_secret_enc: box.sealOrNull(secret.clientSecret, 'cloud_providers.client_secret'),
+      client_secret_enc: null,
       client_secret_hint: secret.clientSecret?.slice(0, 3) ?? null,
       cloud: 'global',
       grant_type: 'authorization_code',
@@ -43,6 +44,11 @@ export async function insertProvider(
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable('cloud_providers')
+    .set({ client_secret_enc: box.sealOrNull(secret.clientSecret, 'cloud_providers.client_secret', row.id) })
+    .where('id', '=', row.id)
+    .execute();
   return row.id;
 }
 
@@ -60,13 +66,19 @@ export async function insertGrant(
       upn: `user${n}@contoso.example`,
       object_id: `oid-${n}`,
       scopes_json: '[]',
-      refresh_token_enc: box.sealOrNull(input.refreshToken, 'grants.refresh_token'),
-      password_enc: box.sealOrNull(input.password, 'grants.password'),
       state: 'active',
       ...stamp(db),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable('grants')
+    .set({
+      refresh_token_enc: box.sealOrNull(input.refreshToken, 'grants.refresh_token', row.id),
+      password_enc: box.sealOrNull(input.password, 'grants.password', row.id),
+    })
+    .where('id', '=', row.id)
+    .execute();
   return row.id;
 }
 
@@ -82,13 +94,18 @@ export async function insertAccessToken(
     .values({
       grant_id: input.grantId,
       resource: input.resource ?? 'https://outlook.office365.com',
-      access_token_enc: box.seal(input.accessToken, 'grant_access_tokens.access_token'),
+      access_token_enc: '',
       scopes_json: '[]',
       expires_at: new Date(now.getTime() + 3_600_000).toISOString(),
       obtained_at: now.toISOString(),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable('grant_access_tokens')
+    .set({ access_token_enc: box.seal(input.accessToken, 'grant_access_tokens.access_token', row.id) })
+    .where('id', '=', row.id)
+    .execute();
   return row.id;
 }
 
@@ -108,13 +125,17 @@ export async function insertAccount(
       service: input.password === undefined ? 'outlook365' : 'imap',
       modern_auth: input.password === undefined ? 1 : 0,
       username: `support${n}@contoso.example`,
-      password_enc: box.sealOrNull(input.password, 'email_accounts.password'),
       provider_id: input.providerId ?? null,
       transport: 'imap_smtp',
       ...stamp(db),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable('email_accounts')
+    .set({ password_enc: box.sealOrNull(input.password, 'email_accounts.password', row.id) })
+    .where('id', '=', row.id)
+    .execute();
   return row.id;
 }
 
@@ -125,11 +146,16 @@ export async function insertWebhook(db: Database, box: SecretBox, input: { secre
     .values({
       url: `https://127.0.0.1:9/hook/${next()}`,
       events_json: JSON.stringify(['message.received']),
-      secret_enc: box.seal(input.secret, 'webhooks.secret'),
+      secret_enc: '',
       ...stamp(db),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable('webhooks')
+    .set({ secret_enc: box.seal(input.secret, 'webhooks.secret', row.id) })
+    .where('id', '=', row.id)
+    .execute();
   return row.id;
 }
 
@@ -145,11 +171,16 @@ export async function insertOauthState(
     .values({
       state_hash: hashToken(`state-${next()}`),
       provider_id: input.providerId,
-      pkce_verifier_enc: box.seal(input.pkceVerifier, 'oauth_states.pkce_verifier'),
+      pkce_verifier_enc: '',
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + 600_000).toISOString(),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable('oauth_states')
+    .set({ pkce_verifier_enc: box.seal(input.pkceVerifier, 'oauth_states.pkce_verifier', row.id) })
+    .where('id', '=', row.id)
+    .execute();
   return row.id;
 }

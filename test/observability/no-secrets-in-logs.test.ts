@@ -15,6 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ENCRYPTED_COLUMNS, type Database, type SecretBox } from '../../src/store/index.js';
+import { readSealedColumn } from '../../src/store/key-rotation.js';
 import { CONTOSO, dispatchUntilIdle, startOutbound, type OutboundHarness } from '../outbound/helpers.js';
 import { buildObservabilityApp, startReceiver, until, type Receiver } from './helpers.js';
 import {
@@ -236,11 +237,11 @@ describe('a full flow at debug level', () => {
 async function secretsAtRest(database: Database, box: SecretBox): Promise<KnownSecret[]> {
   const found: KnownSecret[] = [];
   for (const spec of ENCRYPTED_COLUMNS) {
-    const rows = await database.kysely.selectFrom(spec.table).select(spec.column).execute();
-    for (const row of rows) {
-      const sealed: unknown = Object.values(row)[0];
-      if (typeof sealed === 'string')
-        found.push({ label: `${spec.context} from the database`, value: box.open(sealed, spec.context) });
+    for (const row of await readSealedColumn(database, spec)) {
+      found.push({
+        label: `${spec.context} from the database`,
+        value: box.open(row.sealed, spec.context, row.row_key),
+      });
     }
   }
   const users = ['andrea@contoso.com', 'developers@contoso.com', CONTOSO.marco.upn];

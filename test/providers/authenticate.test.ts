@@ -89,7 +89,7 @@ describe('authorization code sign-in through the emulator', () => {
       .select('refresh_token_enc')
       .where('id', '=', grant.id)
       .executeTakeFirstOrThrow();
-    const refreshToken = pair.postern.runtime.box.open(row.refresh_token_enc ?? '', 'grants.refresh_token');
+    const refreshToken = pair.postern.runtime.box.open(row.refresh_token_enc ?? '', 'grants.refresh_token', grant.id);
     const everything = `${sqliteBytes(pair.postern.dataDir)}\n${pair.postern.logText()}`;
     for (const secret of [CONTOSO.web.secret, refreshToken, token.token, CONTOSO.andrea.password]) {
       expect(secret.length).toBeGreaterThan(8);

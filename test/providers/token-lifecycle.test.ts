@@ -36,7 +36,7 @@ async function sealedRefreshToken(grantId: number): Promise<string> {
     .select('refresh_token_enc')
     .where('id', '=', grantId)
     .executeTakeFirstOrThrow();
-  return pair.postern.runtime.box.open(row.refresh_token_enc ?? '', 'grants.refresh_token');
+  return pair.postern.runtime.box.open(row.refresh_token_enc ?? '', 'grants.refresh_token', grantId);
 }
 
 describe('token lifecycle', () => {

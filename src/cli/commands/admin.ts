@@ -135,19 +135,25 @@ export function registerAdminCommands(program: Command): void {
   secrets
     .command('rotate')
     .description(
-      'Re-encrypt every stored secret with a new key and write it to the key file (or print it when the key comes from POSTERN_SECRET_KEY)',
+      'Re-encrypt every stored secret with a new key, check that every one opens with it, and write it to the key file, removing the previous key (or print it when the key comes from POSTERN_SECRET_KEY)',
     )
-    .action(() =>
+    .option('--keep-old-key', 'keep the previous key file as <key file>.<key id>.old instead of removing it')
+    .action((opts: { keepOldKey?: boolean }) =>
       withRuntime(async ({ services }) => {
-        const result = await services.secrets.rotate();
+        const result = await services.secrets.rotate({ keepOldKey: opts.keepOldKey === true });
         print(`Re-encrypted ${result.total} secret(s) with the new key ${result.keyId}.`);
+        print(`Verified: all ${result.verified} stored secret(s) open with the new key.`);
         if (result.printedKey !== undefined) {
           print(
             'POSTERN_SECRET_KEY is set in the environment: replace its value with the new key before the next start:',
           );
           print(result.printedKey);
+        } else if (result.backupFile !== undefined) {
+          print(
+            `The new key is in ${result.keyFile}; the previous key was kept as ${result.backupFile} (remove it once no backup needs it).`,
+          );
         } else {
-          print(`The new key is in ${result.keyFile}; the previous one was kept as ${result.backupFile}.`);
+          print(`The new key is in ${result.keyFile}; the previous key file was removed.`);
         }
       }),
     );
