@@ -170,6 +170,26 @@ describe('a reply', () => {
   });
 });
 
+describe('the Idempotency-Key header', () => {
+  it.each([
+    ['a tab', 'key\twith-tab'],
+    ['a space', 'key with space'],
+    ['a DEL', 'key\u007f'],
+    ['256 characters', 'k'.repeat(256)],
+  ])('is refused with %s, naming it, and nothing is queued', async (_name, key) => {
+    const before = await outbox();
+    const refused = await app.inject({
+      method: 'POST',
+      url: `/api/email/accounts/${account.id}/messages`,
+      headers: { authorization: admin, 'idempotency-key': key },
+      payload: { to: ['ada@example.org'], subject: 'Keyed', text: 'Hello' },
+    });
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json().error.details.fields.map((f: { field: string }) => f.field)).toEqual(['idempotency-key']);
+    expect(await outbox()).toEqual(before);
+  });
+});
+
 describe('the account name, written as the From display name', () => {
   let keys = 0;
   const base = {
