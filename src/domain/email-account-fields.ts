@@ -15,7 +15,16 @@ const address = z
 export const DEFAULT_MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
 
 export const emailAccountBody = z.object({
-  name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+  // The name is the display name of the From header of every message the account sends.
+  name: z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(100, 'must be at most 100 characters')
+    .refine(
+      (name) => !/[\u0000-\u001f\u007f]/.test(name),
+      'must be one line, without control characters: it is the sender name of the messages sent',
+    ),
   key: z
     .string()
     .trim()

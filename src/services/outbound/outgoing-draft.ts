@@ -168,6 +168,8 @@ export function subjectWithToken(
 ): string {
   const full = token === null ? subject.trim() : addSubjectToken(subject, token);
   if (/[\r\n]/.test(subject)) problems.add(field, 'must be one line');
+  // A NUL is no line break, but it ends a header for some MTAs and clients just the same.
+  if (subject.includes('\u0000')) problems.add(field, 'must not contain NUL characters');
   if ([...full].length > MAX_SUBJECT_LENGTH)
     problems.add(
       field,
