@@ -166,6 +166,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
         }),
       (composed) => composed.outbound.submitter.close(),
     );
+    services.metrics.trackLogDrops(log.dropped);
     const roles: StartedRoles = {};
     const runtime: Runtime = {
       config,

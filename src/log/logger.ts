@@ -18,6 +18,8 @@ export interface LogBundle {
   logger: Logger;
   /** Paths of today's files, for `postern logs` and tests. */
   files(): { combined?: string; error?: string };
+  /** Lines the log files could not take (a full disk, a read-only file system), both files together. */
+  dropped(): number;
   close(): void;
 }
 
@@ -53,6 +55,7 @@ export function createLogger(options: LoggerOptions): LogBundle {
   return {
     logger,
     files: () => ({ combined: combined?.currentPath(), error: errors?.currentPath() }),
+    dropped: () => (combined?.dropped ?? 0) + (errors?.dropped ?? 0),
     close: () => {
       combined?.end();
       errors?.end();

@@ -31,6 +31,15 @@ describe('PosternMetrics', () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
   });
 
+  it('shows the log lines the process could not write, read at each scrape', async () => {
+    const metrics = new PosternMetrics();
+    expect(await metrics.render()).toContain('postern_log_lines_dropped 0');
+    let dropped = 0;
+    metrics.trackLogDrops(() => dropped);
+    dropped = 7;
+    expect(await metrics.render()).toContain('postern_log_lines_dropped 7');
+  });
+
   it('reports the database down instead of failing the scrape', async () => {
     const metrics = new PosternMetrics({ db: await unreachable(), defaultMetrics: false });
     const text = await metrics.render();

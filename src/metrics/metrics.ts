@@ -48,6 +48,7 @@ export class PosternMetrics {
   readonly webhookAttempts: Counter<'result'>;
   readonly webhookDuration: Histogram;
   private mailboxWorkers: (() => number) | undefined;
+  private logDrops: (() => number) | undefined;
   private snapshot: { at: number; reading: Promise<OperationalCounts | null> } | undefined;
 
   constructor(private readonly options: MetricsOptions = {}) {
@@ -138,6 +139,11 @@ export class PosternMetrics {
     this.mailboxWorkers = count;
   }
 
+  /** Reads, at each scrape, how many log lines this process could not write (a full disk). */
+  trackLogDrops(count: () => number): void {
+    this.logDrops = count;
+  }
+
   private registerGauges(registers: Registry[]): void {
     const read = (): Promise<OperationalCounts | null> => this.read();
     const fromSnapshot = <L extends string>(
@@ -172,6 +178,14 @@ export class PosternMetrics {
       registers,
       collect: () => {
         workers.set(this.mailboxWorkers?.() ?? 0);
+      },
+    });
+    const logDrops = new Gauge({
+      name: 'postern_log_lines_dropped',
+      help: 'Log lines this process could not write to its log files since it started (a full disk, a read-only file system).',
+      registers,
+      collect: () => {
+        logDrops.set(this.logDrops?.() ?? 0);
       },
     });
     fromSnapshot('postern_accounts', 'Email accounts by status.', ['status'], (gauge, counts) =>
