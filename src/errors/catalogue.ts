@@ -151,6 +151,27 @@ const GENERAL_ERRORS = {
     message: 'The database is not reachable.',
     remedy: 'Check POSTERN_DATABASE_URL and that the database server is running.',
   },
+  STORE_DISK_FULL: {
+    status: 507,
+    kind: 'needs-admin',
+    message: 'The disk that holds the database is full: nothing new can be stored.',
+    remedy:
+      "Free space on the disk of the data directory (POSTERN_DATA_DIR; for PostgreSQL, the server's data directory) or move the data to a larger disk. Postern tries again by itself: mail waiting in the mailboxes is fetched once it can write, and nothing is lost.",
+  },
+  STORE_READ_ONLY: {
+    status: 503,
+    kind: 'needs-admin',
+    message: 'The database refuses writes: its file or file system is read-only.',
+    remedy:
+      'Check that the file system of the data directory is mounted read-write and that the user running Postern owns postern.db, postern.db-wal and postern.db-shm (for PostgreSQL, that POSTERN_DATABASE_URL names the primary, not a read-only replica). Postern tries again by itself.',
+  },
+  STORE_CORRUPT: {
+    status: 500,
+    kind: 'needs-admin',
+    message: 'The database file is damaged.',
+    remedy:
+      'Stop Postern, copy the data directory aside, and run: sqlite3 postern.db "PRAGMA integrity_check". If it reports errors, restore the latest good backup; mail still in the mailboxes is fetched again after the restore.',
+  },
   STORE_MIGRATION_FAILED: {
     status: 500,
     kind: 'needs-admin',

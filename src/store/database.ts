@@ -236,7 +236,23 @@ class KyselyDatabase implements Database {
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.kysely.transaction().execute((trx: Transaction<DB>) => fn(this.bindTo(trx)));
+    let failure: { readonly error: unknown } | undefined;
+    try {
+      return await this.kysely.transaction().execute(async (trx: Transaction<DB>) => {
+        try {
+          return await fn(this.bindTo(trx));
+        } catch (error) {
+          failure = { error };
+          throw error;
+        }
+      });
+    } catch (error) {
+      // SQLite rolls a transaction back by itself on some failures (a full disk): the ROLLBACK that
+      // follows then fails with "cannot rollback - no transaction is active". That second error
+      // must not hide the first, which says what went wrong.
+      if (failure !== undefined && error !== failure.error) throw failure.error;
+      throw error;
+    }
   }
 
   async ping(): Promise<void> {

@@ -14,7 +14,12 @@ export {
 } from './migrations/index.js';
 export type * from './schema.js';
 export { toDbTime, fromDbTime } from './time.js';
-export { readConstraintViolation, type ConstraintViolation, type ConstraintKind } from './sql-errors.js';
+export {
+  readConstraintViolation,
+  storageErrorOf,
+  type ConstraintViolation,
+  type ConstraintKind,
+} from './sql-errors.js';
 export { normalizePage, clampPageSize, type Page, type PageRequest } from './pagination.js';
 export { hashToken, randomToken } from './token-hash.js';
 

@@ -1,10 +1,13 @@
 /**
- * Reads constraint violations out of the two drivers' errors, so that repositories can turn them
- * into catalogue errors (`RESOURCE_CONFLICT`) without knowing which engine they run on.
+ * Reads constraint violations and storage failures out of the two drivers' errors, so that
+ * repositories and the services above them can turn them into catalogue errors
+ * (`RESOURCE_CONFLICT`, `STORE_DISK_FULL`…) without knowing which engine they run on.
  *
  * @see https://www.sqlite.org/rescode.html#constraint_unique
  * @see https://www.postgresql.org/docs/current/errcodes-appendix.html (class 23)
  */
+
+import { PosternError, isPosternError } from '../errors/index.js';
 
 /** What kind of constraint a write broke. */
 export type ConstraintKind = 'unique' | 'foreign_key' | 'not_null' | 'check';
@@ -49,4 +52,64 @@ export function readConstraintViolation(error: unknown): ConstraintViolation | u
     return { kind: postgresKind, constraint };
   }
   return undefined;
+}
+
+/** Why a write could not be stored, whichever engine reported it. */
+export type StorageFailureKind = 'disk-full' | 'read-only' | 'unavailable' | 'corrupt';
+
+const SQLITE_FAILURES: ReadonlyArray<readonly [prefix: string, kind: StorageFailureKind]> = [
+  ['SQLITE_FULL', 'disk-full'],
+  ['SQLITE_READONLY', 'read-only'],
+  ['SQLITE_CORRUPT', 'corrupt'],
+  ['SQLITE_NOTADB', 'corrupt'],
+  ['SQLITE_IOERR', 'unavailable'],
+  ['SQLITE_CANTOPEN', 'unavailable'],
+];
+
+/**
+ * What kind of storage failure an error is — a full disk, a read-only file system or database, a
+ * database gone away, a damaged file — or undefined when it is none of these (a constraint, a bug).
+ *
+ * @see https://www.sqlite.org/rescode.html (SQLITE_FULL, SQLITE_IOERR_*, SQLITE_READONLY_*)
+ * @see https://www.postgresql.org/docs/current/errcodes-appendix.html (53100 disk_full, 25006, 57P0x, class 08)
+ */
+export function readStorageFailure(error: unknown): StorageFailureKind | undefined {
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+      ? error.code
+      : undefined;
+  if (code === undefined) return undefined;
+  if (code === 'ENOSPC') return 'disk-full';
+  if (code === 'EROFS') return 'read-only';
+  if (code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC') {
+    // ENOSPC surfaces as a write or fsync I/O error when the WAL cannot grow.
+    return error instanceof Error && /full|space/i.test(error.message) ? 'disk-full' : 'unavailable';
+  }
+  for (const [prefix, kind] of SQLITE_FAILURES) if (code.startsWith(prefix)) return kind;
+  if (code === '53100') return 'disk-full';
+  if (code === '25006') return 'read-only';
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return 'unavailable';
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') return 'unavailable';
+  return undefined;
+}
+
+/**
+ * The catalogue error for a storage failure — so that a database that cannot write is reported as
+ * the database, never as the mail server that happened to be talking — or undefined when `error`
+ * is not one (it is then thrown as it is).
+ */
+export function storageErrorOf(error: unknown): PosternError | undefined {
+  if (isPosternError(error)) return undefined;
+  const kind = readStorageFailure(error);
+  if (kind === undefined) return undefined;
+  const detail = error instanceof Error ? error.message : String(error);
+  const code =
+    kind === 'disk-full'
+      ? 'STORE_DISK_FULL'
+      : kind === 'read-only'
+        ? 'STORE_READ_ONLY'
+        : kind === 'corrupt'
+          ? 'STORE_CORRUPT'
+          : 'STORE_UNAVAILABLE';
+  return new PosternError(code, { details: { reason: detail.slice(0, 200) }, cause: error });
 }

@@ -5,10 +5,20 @@
  * process's parse pool (worker threads, see mail/mime/parse-pool.ts), so that parsing overlaps
  * with the fetch and with the commits before it; a transaction opens only once its messages are
  * parsed, so the write lock is held for the SQL alone.
+ *
+ * A storage failure (a full disk, a read-only or vanished database) comes out as the store's
+ * catalogue error (`STORE_DISK_FULL`…): the sync engine must not report it as an IMAP failure.
  */
 import type { FetchedMessage, SyncStore } from '../../mail/imap/folder-sync.js';
 import { sharedParsePool } from '../../mail/mime/parse-pool.js';
-import { advanceCheckpoint, findStoredUids, getCheckpoint, resetCheckpoint, type Database } from '../../store/index.js';
+import {
+  advanceCheckpoint,
+  findStoredUids,
+  getCheckpoint,
+  resetCheckpoint,
+  storageErrorOf,
+  type Database,
+} from '../../store/index.js';
 import {
   ingestPrepared,
   prepareMessage,
@@ -39,7 +49,7 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
 
   const ingestMany = async (messages: readonly FetchedMessage[]): Promise<IngestResult[]> => {
     const ready = await Promise.all(messages.map(prepared));
-    const results = await ingestPrepared(db, account, ready);
+    const results = await storing(() => ingestPrepared(db, account, ready));
     for (const [index, result] of results.entries()) {
       const message = messages[index];
       if (message !== undefined) options.onIngested?.(result, message);
@@ -49,13 +59,15 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
 
   return {
     async getCheckpoint(folder) {
-      const checkpoint = await getCheckpoint(db, account.id, folder);
+      const checkpoint = await storing(() => getCheckpoint(db, account.id, folder));
       return checkpoint === undefined
         ? undefined
         : { uidValidity: checkpoint.uidValidity, lastUid: checkpoint.lastUid, updatedAt: checkpoint.updatedAt };
     },
-    resetCheckpoint: (folder, uidValidity, lastUid) => resetCheckpoint(db, account.id, folder, uidValidity, lastUid),
-    advanceCheckpoint: (folder, uidValidity, uid) => advanceCheckpoint(db, account.id, folder, uidValidity, uid),
+    resetCheckpoint: (folder, uidValidity, lastUid) =>
+      storing(() => resetCheckpoint(db, account.id, folder, uidValidity, lastUid)),
+    advanceCheckpoint: (folder, uidValidity, uid) =>
+      storing(() => advanceCheckpoint(db, account.id, folder, uidValidity, uid)),
     prepare(message) {
       if (preparing.has(message)) return;
       const promise = prepareMessage(message, parse);
@@ -69,6 +81,15 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
       return result;
     },
     ingestMany,
-    storedUids: (folder, uidValidity, uids) => findStoredUids(db, account.id, folder, uidValidity, uids),
+    storedUids: (folder, uidValidity, uids) => storing(() => findStoredUids(db, account.id, folder, uidValidity, uids)),
   };
+}
+
+/** Runs a store call, turning a storage failure into its catalogue error (see the module comment). */
+async function storing<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw storageErrorOf(error) ?? error;
+  }
 }
