@@ -11,6 +11,7 @@
  * - `POST   /exchange/faults/imap/drop`, `PUT /exchange/faults/imap/drop-every`, `PUT /exchange/faults/imap/delay`,
  *   `POST /exchange/faults/imap/drop-after-login`, `POST /exchange/faults/imap/omit-fetch`, `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
  *   `POST /exchange/faults/smtp/sender-throttle` (a mailbox's SMTP AUTH submissions answered `550 5.2.25x Sender throttled` for `seconds`),
+ *   `PUT /exchange/faults/smtp/sender-throttle/send-as-denials` (`{ after, seconds? }`: throttled by itself after `after` Send As denials in a row; `after: null` off),
  *   `GET|DELETE /exchange/faults`
  * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
@@ -106,6 +107,14 @@ const senderThrottleBody = z
     mailbox: z.string().min(1),
     kind: z.enum(SENDER_THROTTLE_KINDS),
     seconds: z.number().int().positive(),
+  })
+  .strict();
+
+/** `after: null` turns the automatic rule off. */
+const sendAsThrottleBody = z
+  .object({
+    after: z.number().int().positive().nullable(),
+    seconds: z.number().int().positive().default(3600),
   })
   .strict();
 
@@ -294,6 +303,15 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       return { senderThrottles: service.faults.senderThrottleStates() };
     });
 
+    app.put('/exchange/faults/smtp/sender-throttle/send-as-denials', async (request, reply) => {
+      const body = parse(sendAsThrottleBody, request.body, reply);
+      if (!body) return reply;
+      service.faults.throttleAfterSendAsDenials(
+        body.after === null ? null : { after: body.after, seconds: body.seconds },
+      );
+      return { rule: service.faults.sendAsThrottleRule };
+    });
+
     app.put('/exchange/faults/smtp/delay', async (request, reply) => {
       const body = parse(delayBody, request.body, reply);
       if (!body) return reply;
@@ -306,6 +324,7 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       imapDelayMs: service.faults.imapDelayMs,
       smtpDelayMs: service.faults.smtpDelayMs,
       senderThrottles: service.faults.senderThrottleStates(),
+      sendAsThrottleRule: service.faults.sendAsThrottleRule,
       imapDropEvery: service.imap.dropInterval,
     }));
 

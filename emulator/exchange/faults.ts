@@ -72,6 +72,10 @@ export interface SenderThrottleFault {
 export class ExchangeFaults {
   /** Throttled mailboxes (lower case): continuous-error throttling of SMTP AUTH submissions. */
   private readonly senderThrottles = new Map<string, SenderThrottleFault>();
+  /** Throttle a mailbox by itself after this many Send As denials in a row (off when absent). */
+  private sendAsThrottle: { readonly after: number; readonly seconds: number } | undefined;
+  /** Send As denials in a row per mailbox (lower case), for `sendAsThrottle`. */
+  private readonly sendAsDenials = new Map<string, number>();
   private imapThrottle: ImapThrottleFault | undefined;
   private imapDropAfterLogin: ImapDropAfterLoginFault | undefined;
   private imapOmitFetch: ImapOmitFetchFault | undefined;
@@ -173,6 +177,36 @@ export class ExchangeFaults {
     return fault.kind;
   }
 
+  /**
+   * Throttles a mailbox by itself (kind `send-as`, for `seconds`) once it has had `after` Send As
+   * denials in a row, as Exchange does after continuous errors; `null` turns it off.
+   */
+  throttleAfterSendAsDenials(rule: { after: number; seconds: number } | null): void {
+    this.sendAsThrottle = rule ?? undefined;
+    this.sendAsDenials.clear();
+  }
+
+  /** The automatic rule, if on. */
+  get sendAsThrottleRule(): { readonly after: number; readonly seconds: number } | null {
+    return this.sendAsThrottle ?? null;
+  }
+
+  /** Counts a submission's Send As outcome; a denial that completes the run throttles the mailbox. */
+  noteSendAs(mailbox: string, denied: boolean, now: number): void {
+    const key = mailbox.toLowerCase();
+    if (!denied || this.sendAsThrottle === undefined) {
+      this.sendAsDenials.delete(key);
+      return;
+    }
+    const count = (this.sendAsDenials.get(key) ?? 0) + 1;
+    if (count < this.sendAsThrottle.after) {
+      this.sendAsDenials.set(key, count);
+      return;
+    }
+    this.sendAsDenials.delete(key);
+    this.throttleSender({ mailbox: key, kind: 'send-as', until: now + this.sendAsThrottle.seconds * 1000 });
+  }
+
   /** The throttles set, with the refusals each has answered (ended ones included until cleared). */
   senderThrottleStates(): { mailbox: string; kind: SenderThrottleKind; until: string; refused: number }[] {
     return [...this.senderThrottles.values()].map((t) => ({
@@ -199,6 +233,8 @@ export class ExchangeFaults {
     this.imapOmitFetch = undefined;
     this.smtpFailure = undefined;
     this.senderThrottles.clear();
+    this.sendAsThrottle = undefined;
+    this.sendAsDenials.clear();
     this.imapDelayMs = 0;
     this.smtpDelayMs = 0;
   }

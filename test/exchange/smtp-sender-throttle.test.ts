@@ -10,7 +10,7 @@ import { encodeXOAuth2 } from '../../emulator/exchange/xoauth2.js';
 import type { SenderThrottleKind } from '../../emulator/exchange/faults.js';
 import { CONTOSO, passwordToken, smtpTransport, startExchangeEmulator } from './helpers/emulator-exchange.js';
 import type { ExchangeEmulator } from './helpers/emulator-exchange.js';
-import { startExchangeHarness, type ExchangeHarness } from './helpers/exchange-harness.js';
+import { sampleMessage, startExchangeHarness, type ExchangeHarness } from './helpers/exchange-harness.js';
 import { SmtpRawClient } from './helpers/smtp-raw-client.js';
 
 const ANDREA = 'andrea@contoso.com';
@@ -85,6 +85,35 @@ describe('a mailbox throttled after continuous errors', () => {
   });
 });
 
+describe('throttling by itself after Send As denials in a row', () => {
+  async function submit(client: SmtpRawClient, from: string): Promise<string> {
+    const [mailFrom] = await client.command(`MAIL FROM:<${from}>`);
+    if (!mailFrom?.startsWith('250')) return mailFrom ?? '';
+    expect(await client.command('RCPT TO:<customer@example.org>')).toEqual(['250 2.1.5 Recipient OK']);
+    expect(await client.command('DATA')).toEqual(['354 Start mail input; end with <CRLF>.<CRLF>']);
+    client.send(`${sampleMessage({ from }).toString('utf8').replace(/\r\n$/, '')}\r\n.`);
+    const [reply] = await client.reply();
+    return reply ?? '';
+  }
+
+  it("after 3 denials in a row the mailbox is throttled for the rule's seconds; an allowed submission starts the count again", async () => {
+    h.service.faults.throttleAfterSendAsDenials({ after: 3, seconds: 600 });
+    const client = await authenticated(MARCO);
+    expect(await submit(client, ANDREA)).toMatch(/^554 5\.2\.252 SendAsDenied;/);
+    expect(await submit(client, ANDREA)).toMatch(/^554 5\.2\.252 SendAsDenied;/);
+    expect(await submit(client, MARCO)).toMatch(/^250 2\.0\.0 OK/);
+    for (let i = 0; i < 2; i += 1) expect(await submit(client, ANDREA)).toMatch(/^554 5\.2\.252 SendAsDenied;/);
+    expect(h.service.faults.senderThrottleStates()).toEqual([]);
+    expect(await submit(client, ANDREA)).toMatch(/^554 5\.2\.252 SendAsDenied;/);
+    expect(h.service.faults.senderThrottleStates()).toEqual([
+      { mailbox: MARCO, kind: 'send-as', until: new Date(h.clock.now() + 600_000).toISOString(), refused: 0 },
+    ]);
+    expect(await submit(client, MARCO)).toBe('550 5.2.252 Sender throttled due to continuous send as denied errors.');
+    h.clock.advance(600_000);
+    expect(await submit(client, MARCO)).toMatch(/^250 2\.0\.0 OK/);
+  });
+});
+
 describe('the control route', () => {
   let x: ExchangeEmulator;
   let token: string;
@@ -123,7 +152,21 @@ describe('the control route', () => {
       expect(await x.emu.control('GET', '/exchange/faults')).toMatchObject({
         senderThrottles: [{ mailbox: CONTOSO.andrea.upn, kind: 'license', refused: 1 }],
       });
+      expect(await x.emu.control('PUT', '/exchange/faults/smtp/sender-throttle/send-as-denials', { after: 5 })).toEqual(
+        { rule: { after: 5, seconds: 3600 } },
+      );
+      await expect(
+        x.emu.control('PUT', '/exchange/faults/smtp/sender-throttle/send-as-denials', { after: 0 }),
+      ).rejects.toThrow(/400/);
+      expect(
+        await x.emu.control('PUT', '/exchange/faults/smtp/sender-throttle/send-as-denials', { after: null }),
+      ).toEqual({ rule: null });
+      await x.emu.control('PUT', '/exchange/faults/smtp/sender-throttle/send-as-denials', { after: 2, seconds: 60 });
       await x.emu.control('DELETE', '/exchange/faults');
+      expect(await x.emu.control('GET', '/exchange/faults')).toMatchObject({
+        senderThrottles: [],
+        sendAsThrottleRule: null,
+      });
       await expect(
         transport.sendMail({ from: CONTOSO.andrea.upn, to: 'customer@example.org', text: 'x' }),
       ).resolves.toMatchObject({ accepted: ['customer@example.org'] });
