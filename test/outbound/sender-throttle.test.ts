@@ -135,3 +135,28 @@ describe('550 5.2.252 Sender throttled due to continuous send as denied errors',
     expect((await sending(shared)).hold).toBeNull();
   });
 });
+
+describe('Exchange throttling by itself after Send As denials in a row', () => {
+  it('fails the denied messages, then holds the account at the throttle instead of failing or retrying the rest', async () => {
+    await h.control('DELETE', '/exchange/faults');
+    await h.control('PUT', '/exchange/faults/smtp/sender-throttle/send-as-denials', { after: 2, seconds: 1800 });
+    await h.control('DELETE', `/mailboxes/${SHARED}/delegates/${CONTOSO.andrea.upn}?rights=SendAs`);
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i += 1) ids.push(await newMessage(shared, `denied-${i}@fabrikam.example`));
+    for (let round = 0; round < 10; round += 1) {
+      await h.dispatcher.runOnce();
+      h.pair.emulator.handle.clock.advance(60_000);
+    }
+    const views = await Promise.all(ids.map(view));
+    expect(views.map((v) => [v.state, v.delivery.error?.code ?? null])).toEqual([
+      ['failed', 'SMTP_SEND_AS_DENIED'],
+      ['failed', 'SMTP_SEND_AS_DENIED'],
+      ['queued', 'SMTP_SENDER_THROTTLED'],
+      ['queued', null],
+    ]);
+    expect(faults.parse(await h.control('GET', '/exchange/faults')).senderThrottles).toMatchObject([
+      { mailbox: CONTOSO.andrea.upn, kind: 'send-as', refused: 1 },
+    ]);
+    expect((await sending(shared)).hold?.remedy).toContain(`Grant ${CONTOSO.andrea.upn} Send As on ${SHARED}`);
+  });
+});
