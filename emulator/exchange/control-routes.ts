@@ -10,6 +10,8 @@
  * - `GET|DELETE /exchange/sent` — accepted submissions; `GET|DELETE /exchange/sink` — mail that left the tenant
  * - `POST   /exchange/faults/imap/drop`, `PUT /exchange/faults/imap/drop-every`, `PUT /exchange/faults/imap/delay`,
  *   `POST /exchange/faults/imap/drop-after-login`, `POST /exchange/faults/imap/omit-fetch`, `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
+ *   `POST /exchange/faults/smtp/sender-throttle` (a mailbox's SMTP AUTH submissions answered `550 5.2.25x Sender throttled` for `seconds`),
+ *   `PUT /exchange/faults/smtp/sender-throttle/send-as-denials` (`{ after, seconds? }`: throttled by itself after `after` Send As denials in a row; `after: null` off),
  *   `GET|DELETE /exchange/faults`
  * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
@@ -19,6 +21,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ExchangeService } from './exchange-service.js';
+import { SENDER_THROTTLE_KINDS } from './faults.js';
 import type { MailFolder } from './mail-folder.js';
 import { canonicalFlag, type MessageFlag } from './message-flags.js';
 import type { SentRecord, SinkMessage } from './mail-router.js';
@@ -98,6 +101,22 @@ const smtpFaultBody = z.object({
   code: z.number().int().min(400).max(499).default(421),
   text: z.string().optional(),
 });
+
+const senderThrottleBody = z
+  .object({
+    mailbox: z.string().min(1),
+    kind: z.enum(SENDER_THROTTLE_KINDS),
+    seconds: z.number().int().positive(),
+  })
+  .strict();
+
+/** `after: null` turns the automatic rule off. */
+const sendAsThrottleBody = z
+  .object({
+    after: z.number().int().positive().nullable(),
+    seconds: z.number().int().positive().default(3600),
+  })
+  .strict();
 
 const DEFAULT_SMTP_FAULT_TEXT: Record<number, string> = {
   421: '4.3.2 Service not available, closing transmission channel',
@@ -273,6 +292,26 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       return service.faults.pending();
     });
 
+    app.post('/exchange/faults/smtp/sender-throttle', async (request, reply) => {
+      const body = parse(senderThrottleBody, request.body, reply);
+      if (!body) return reply;
+      service.faults.throttleSender({
+        mailbox: body.mailbox,
+        kind: body.kind,
+        until: service.clock.now() + body.seconds * 1000,
+      });
+      return { senderThrottles: service.faults.senderThrottleStates() };
+    });
+
+    app.put('/exchange/faults/smtp/sender-throttle/send-as-denials', async (request, reply) => {
+      const body = parse(sendAsThrottleBody, request.body, reply);
+      if (!body) return reply;
+      service.faults.throttleAfterSendAsDenials(
+        body.after === null ? null : { after: body.after, seconds: body.seconds },
+      );
+      return { rule: service.faults.sendAsThrottleRule };
+    });
+
     app.put('/exchange/faults/smtp/delay', async (request, reply) => {
       const body = parse(delayBody, request.body, reply);
       if (!body) return reply;
@@ -284,6 +323,8 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       ...service.faults.pending(),
       imapDelayMs: service.faults.imapDelayMs,
       smtpDelayMs: service.faults.smtpDelayMs,
+      senderThrottles: service.faults.senderThrottleStates(),
+      sendAsThrottleRule: service.faults.sendAsThrottleRule,
       imapDropEvery: service.imap.dropInterval,
     }));
 

@@ -1,10 +1,13 @@
 /**
  * Fault injection for the Exchange half of the emulator, driven by the control API: IMAP throttling
  * replies and response delays, connections reset right after a sign-in, a FETCH that silently
- * leaves a message out, and SMTP transactions answered with 421/4xx. Drops now and every N seconds are done by the IMAP server itself (it holds
+ * leaves a message out, SMTP transactions answered with 421/4xx, and mailboxes throttled from
+ * SMTP AUTH submission after continuous errors (`550 5.2.251`–`5.2.255`, for a time on the
+ * emulator's clock). Drops now and every N seconds are done by the IMAP server itself (it holds
  * the sockets). Each scripted fault counts down, and `pending()` tells what a test left unconsumed.
  *
  * @see ../../../shared/reference/microsoft-protocols.md §5 (`NO Request is throttled. Suggested Backoff Time: N`)
+ * @see https://learn.microsoft.com/exchange/mail-flow-best-practices/continuous-error-throttling-smtp-auth-submissions
  */
 
 export interface ImapThrottleFault {
@@ -44,7 +47,35 @@ export interface SmtpFailureFault {
   readonly text: string;
 }
 
+/** The five causes of Exchange Online's continuous-error throttling of SMTP AUTH submissions. */
+export const SENDER_THROTTLE_KINDS = [
+  'mailbox-full',
+  'send-as',
+  'license',
+  'too-many-recipients',
+  'invalid-recipients',
+] as const;
+export type SenderThrottleKind = (typeof SENDER_THROTTLE_KINDS)[number];
+
+/**
+ * A mailbox throttled from submitting over SMTP AUTH after continuous errors of one kind
+ * (`550 5.2.251`–`5.2.255 Sender throttled …`), until `until` on the emulator's clock.
+ */
+export interface SenderThrottleFault {
+  readonly mailbox: string;
+  readonly kind: SenderThrottleKind;
+  readonly until: number;
+  /** Submissions refused so far. */
+  refused: number;
+}
+
 export class ExchangeFaults {
+  /** Throttled mailboxes (lower case): continuous-error throttling of SMTP AUTH submissions. */
+  private readonly senderThrottles = new Map<string, SenderThrottleFault>();
+  /** Throttle a mailbox by itself after this many Send As denials in a row (off when absent). */
+  private sendAsThrottle: { readonly after: number; readonly seconds: number } | undefined;
+  /** Send As denials in a row per mailbox (lower case), for `sendAsThrottle`. */
+  private readonly sendAsDenials = new Map<string, number>();
   private imapThrottle: ImapThrottleFault | undefined;
   private imapDropAfterLogin: ImapDropAfterLoginFault | undefined;
   private imapOmitFetch: ImapOmitFetchFault | undefined;
@@ -131,6 +162,61 @@ export class ExchangeFaults {
     return { code: fault.code, text: fault.text };
   }
 
+  /** Throttles a mailbox's SMTP AUTH submissions for this cause until `until` (emulator clock, ms). */
+  throttleSender(fault: { mailbox: string; kind: SenderThrottleKind; until: number }): SenderThrottleFault {
+    const throttle = { mailbox: fault.mailbox.toLowerCase(), kind: fault.kind, until: fault.until, refused: 0 };
+    this.senderThrottles.set(throttle.mailbox, throttle);
+    return throttle;
+  }
+
+  /** The cause, if this mailbox's submissions are throttled at `now`; counts the refusal. */
+  takeSenderThrottle(mailbox: string, now: number): SenderThrottleKind | undefined {
+    const fault = this.senderThrottles.get(mailbox.toLowerCase());
+    if (fault === undefined || fault.until <= now) return undefined;
+    fault.refused += 1;
+    return fault.kind;
+  }
+
+  /**
+   * Throttles a mailbox by itself (kind `send-as`, for `seconds`) once it has had `after` Send As
+   * denials in a row, as Exchange does after continuous errors; `null` turns it off.
+   */
+  throttleAfterSendAsDenials(rule: { after: number; seconds: number } | null): void {
+    this.sendAsThrottle = rule ?? undefined;
+    this.sendAsDenials.clear();
+  }
+
+  /** The automatic rule, if on. */
+  get sendAsThrottleRule(): { readonly after: number; readonly seconds: number } | null {
+    return this.sendAsThrottle ?? null;
+  }
+
+  /** Counts a submission's Send As outcome; a denial that completes the run throttles the mailbox. */
+  noteSendAs(mailbox: string, denied: boolean, now: number): void {
+    const key = mailbox.toLowerCase();
+    if (!denied || this.sendAsThrottle === undefined) {
+      this.sendAsDenials.delete(key);
+      return;
+    }
+    const count = (this.sendAsDenials.get(key) ?? 0) + 1;
+    if (count < this.sendAsThrottle.after) {
+      this.sendAsDenials.set(key, count);
+      return;
+    }
+    this.sendAsDenials.delete(key);
+    this.throttleSender({ mailbox: key, kind: 'send-as', until: now + this.sendAsThrottle.seconds * 1000 });
+  }
+
+  /** The throttles set, with the refusals each has answered (ended ones included until cleared). */
+  senderThrottleStates(): { mailbox: string; kind: SenderThrottleKind; until: string; refused: number }[] {
+    return [...this.senderThrottles.values()].map((t) => ({
+      mailbox: t.mailbox,
+      kind: t.kind,
+      until: new Date(t.until).toISOString(),
+      refused: t.refused,
+    }));
+  }
+
   /** Faults scripted but not yet consumed. */
   pending(): { imapThrottle: number; imapDropAfterLogin: number; imapOmitFetch: number; smtpFailures: number } {
     return {
@@ -146,6 +232,9 @@ export class ExchangeFaults {
     this.imapDropAfterLogin = undefined;
     this.imapOmitFetch = undefined;
     this.smtpFailure = undefined;
+    this.senderThrottles.clear();
+    this.sendAsThrottle = undefined;
+    this.sendAsDenials.clear();
     this.imapDelayMs = 0;
     this.smtpDelayMs = 0;
   }

@@ -4,6 +4,7 @@
  *
  * @see ../../../shared/reference/microsoft-protocols.md §5 (transcript and failure catalogue)
  * @see https://learn.microsoft.com/exchange/troubleshoot/send-emails/smtp-submission-improvements
+ * @see https://learn.microsoft.com/exchange/mail-flow-best-practices/continuous-error-throttling-smtp-auth-submissions
  */
 
 /** `Sun, 23 Nov 2025 11:12:20 +0000`, the date form of Exchange's greeting. */
@@ -53,6 +54,14 @@ export const SMTP_REPLY = {
     `5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.[EndDiagnosticData] [Hostname=${host}]`,
   mailboxLogonFailure: (host: string): string =>
     `4.2.0 STOREDRV; mailbox logon failure; STOREDRV.Submission.Exception:ConnectionFailedTransientException.MapiExceptionLogonFailed; Failed to process message due to a transient exception with message Cannot open mailbox. [Hostname=${host}]`,
+  /** Continuous-error throttling of SMTP AUTH submissions, word for word as Microsoft lists them. */
+  senderThrottled: {
+    'mailbox-full': '5.2.251 Sender throttled due to continuous mailbox full errors.',
+    'send-as': '5.2.252 Sender throttled due to continuous send as denied errors.',
+    license: '5.2.253 Sender throttled due to continuous invalid license errors.',
+    'too-many-recipients': '5.2.254 Sender throttled due to continuous too many recipients errors.',
+    'invalid-recipients': '5.2.255 Sender throttled due to continuous invalid recipients errors.',
+  },
   serviceUnavailable: '4.3.2 Service not available, closing transmission channel',
 } as const;
 

@@ -11,6 +11,9 @@
  *   rolling-day recipient quota (`554 5.2.0`); the copy goes to the sender's Sent Items; delivery
  *   follows the 30-a-minute carry-over.
  * - More than 3 concurrent submissions of one mailbox: `432 4.3.2`.
+ * - A mailbox throttled after continuous errors (a control-API fault): every MAIL FROM of its
+ *   SMTP AUTH sessions answers `550 5.2.251`–`5.2.255 Sender throttled …` until the throttle ends;
+ *   with the automatic rule on, `after` Send As denials in a row throttle the mailbox by themselves.
  *
  * @see ../../../shared/reference/microsoft-protocols.md §5, §6, §7
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
@@ -240,6 +243,8 @@ export class SubmissionServer {
     const state = this.state(session.id);
     const identity = state.identity;
     if (!identity) throw new SmtpReplyError(530, SMTP_REPLY.notAuthenticated);
+    const throttled = this.options.faults.takeSenderThrottle(identity.mailbox, this.options.clock.now());
+    if (throttled !== undefined) throw new SmtpReplyError(550, SMTP_REPLY.senderThrottled[throttled]);
     const fault = this.options.faults.takeSmtpFailure();
     if (fault) {
       const connection = state.connection;
@@ -277,9 +282,12 @@ export class SubmissionServer {
       for (const sender of senders) {
         const decision = this.options.access.checkSendAs(identity, sender);
         if (decision === 'logon-failure') throw new SmtpReplyError(430, SMTP_REPLY.mailboxLogonFailure(this.hostname));
-        if (decision === 'denied')
+        if (decision === 'denied') {
+          this.options.faults.noteSendAs(identity.mailbox, true, this.options.clock.now());
           throw new SmtpReplyError(554, SMTP_REPLY.sendAsDenied(identity.mailbox, sender, this.hostname));
+        }
       }
+      this.options.faults.noteSendAs(identity.mailbox, false, this.options.clock.now());
       const recipients = session.envelope.rcptTo.map((r) => r.address);
       if (!this.limits.takeRecipients(identity.mailbox, recipients.length))
         throw new SmtpReplyError(554, SMTP_REPLY.submissionQuotaExceeded(this.hostname));

@@ -70,6 +70,15 @@ export const RECIPIENT_WINDOW_MS = 86_400_000;
  */
 export const RECIPIENT_BUCKET_MS = 60_000;
 
+/**
+ * How long an account's sending is held after Exchange answered `550 5.2.251`–`5.2.255 Sender
+ * throttled due to continuous … errors`. Microsoft does not document how long the block of SMTP
+ * AUTH submissions lasts, and submitting into it can extend it: an hour is a conservative guess.
+ *
+ * @see https://learn.microsoft.com/exchange/mail-flow-best-practices/continuous-error-throttling-smtp-auth-submissions
+ */
+export const SENDER_THROTTLE_HOLD_MS = 3_600_000;
+
 /** Exchange Online's defaults. */
 export const EXCHANGE_SENDING_LIMITS: SendingLimits = { perMinute: 30, recipientsPerDay: 10_000, concurrency: 3 };
 

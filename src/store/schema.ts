@@ -235,6 +235,11 @@ export interface EmailAccountsTable {
   max_send_bytes: Defaulted<number>;
   /** How long temporary sending failures are retried. */
   send_retry_hours: Defaulted<number>;
+  /** Sending held until then (Exchange's sender throttling), with why; see migration 0013. */
+  sending_held_until: Timestamp | null;
+  sending_hold_code: string | null;
+  sending_hold_message: string | null;
+  sending_hold_remedy: string | null;
   status: Defaulted<AccountStatus>;
   last_error_code: string | null;
   last_error_message: string | null;

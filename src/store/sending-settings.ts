@@ -1,7 +1,8 @@
 /**
  * An email account's sending settings: the limits the dispatcher enforces (messages a minute,
  * recipients a rolling day, concurrent submissions) and the checks the send API makes (recipients
- * per message, message size), plus how long temporary failures are retried. Defaults are Exchange
+ * per message, message size), plus how long temporary failures are retried, and the hold on its
+ * sending while Exchange throttles the mailbox (`holdAccountSending`). Defaults are Exchange
  * Online's (30, 10,000, 3, 500, 35 MB) and 24 hours.
  *
  * @see https://learn.microsoft.com/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits#sending-limits
@@ -9,7 +10,7 @@
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import type { AccountTransport } from './schema.js';
-import { toDbTime } from './time.js';
+import { fromDbTime, toDbTime } from './time.js';
 
 /** One account's sending settings. */
 export interface SendingSettings {
@@ -87,9 +88,60 @@ export async function listAccountsWithDueMail(
           .where('outbox.next_attempt_at', '<=', due),
       ),
     )
+    .where((eb) => eb.or([eb('sending_held_until', 'is', null), eb('sending_held_until', '<=', due)]))
     .orderBy('id')
     .execute();
   return rows.map((row) => ({ ...toSettings(row), transport: row.transport }));
+}
+
+/** Why and until when an account's sending is held. */
+export interface SendingHold {
+  readonly until: Date;
+  readonly code: string;
+  readonly message: string;
+  readonly remedy: string | null;
+}
+
+/**
+ * Holds the account's sending until `hold.until`, unless a hold is already in force at `now`
+ * (submissions under way when the block began end with the same refusal: the first one decides).
+ * Returns true when this call started the hold.
+ */
+export async function holdAccountSending(
+  db: Database,
+  accountId: number,
+  hold: SendingHold,
+  now: Date,
+): Promise<boolean> {
+  const at = toDbTime(now);
+  const result = await db.kysely
+    .updateTable('email_accounts')
+    .set({
+      sending_held_until: toDbTime(hold.until),
+      sending_hold_code: hold.code,
+      sending_hold_message: hold.message,
+      sending_hold_remedy: hold.remedy,
+    })
+    .where('id', '=', accountId)
+    .where((eb) => eb.or([eb('sending_held_until', 'is', null), eb('sending_held_until', '<=', at)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** The hold in force on the account's sending at `now`, if any. */
+export async function getSendingHold(db: Database, accountId: number, now: Date): Promise<SendingHold | null> {
+  const row = await db.kysely
+    .selectFrom('email_accounts')
+    .select(['sending_held_until', 'sending_hold_code', 'sending_hold_message', 'sending_hold_remedy'])
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  if (row?.sending_held_until == null || row.sending_held_until <= toDbTime(now)) return null;
+  return {
+    until: fromDbTime(row.sending_held_until),
+    code: row.sending_hold_code ?? 'SMTP_SENDER_THROTTLED',
+    message: row.sending_hold_message ?? '',
+    remedy: row.sending_hold_remedy,
+  };
 }
 
 function selectSettings(db: Database) {

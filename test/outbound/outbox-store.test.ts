@@ -15,8 +15,11 @@ import {
   createInteraction,
   createList,
   getOutboxRow,
+  getSendingHold,
+  holdAccountSending,
   insertOutboxRow,
   insertOutgoingMessage,
+  listAccountsWithDueMail,
   markOutboxSent,
   recordSubmissionEnd,
   refundRecipients,
@@ -214,6 +217,33 @@ forEachEngine((engine, openFresh) => {
         .where('id', '=', row.messageId)
         .executeTakeFirstOrThrow();
       expect(message.delivery_state).toBe('queued');
+    });
+  });
+
+  describe('sending hold (Exchange throttles the sender)', () => {
+    it('keeps a held account off the work list until the hold ends; the first hold of a block decides', async () => {
+      await enqueue();
+      const due = async (): Promise<number[]> =>
+        (await listAccountsWithDueMail(db, now, ['imap_smtp'])).map((a) => a.accountId);
+      expect(await due()).toContain(accountId);
+      const until = new Date(now.getTime() + 3_600_000);
+      const hold = { until, code: 'SMTP_SENDER_THROTTLED', message: 'Send As was denied', remedy: 'Grant Send As' };
+      expect(await holdAccountSending(db, accountId, hold, now)).toBe(true);
+      expect(await holdAccountSending(db, accountId, { ...hold, until: new Date(until.getTime() + 1000) }, now)).toBe(
+        false,
+      );
+      expect(await getSendingHold(db, accountId, now)).toEqual(hold);
+      expect(await due()).not.toContain(accountId);
+      tick(3_599_999);
+      expect(await due()).not.toContain(accountId);
+      tick(1);
+      expect(await due()).toContain(accountId);
+      expect(await getSendingHold(db, accountId, now)).toBeNull();
+      expect(await holdAccountSending(db, accountId, { ...hold, until: new Date(now.getTime() + 60_000) }, now)).toBe(
+        true,
+      );
+      expect(await due()).not.toContain(accountId);
+      tick(60_000);
     });
   });
 

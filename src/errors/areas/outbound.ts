@@ -5,11 +5,13 @@ import type { CatalogueEntry } from '../catalogue.js';
  * status codes by src/mail/smtp/smtp-errors.ts; the server's words travel in `details.response`),
  * the outbox's own conditions, and the refusals of the send API. Kinds decide what the dispatcher
  * does: `transient` → retried with backoff; `permanent` and `needs-admin` → the message fails at
- * once with the remedy, and needs-admin ones are also put on the account's timeline.
+ * once with the remedy, and needs-admin ones are also put on the account's timeline — except
+ * SMTP_SENDER_THROTTLED, which holds the whole account's sending until Exchange lifts the block.
  *
  * @see ../../../../shared/reference/microsoft-protocols.md §5 (SMTP failure catalogue), §6 (shared mailboxes), §7 (limits)
  * @see https://www.rfc-editor.org/rfc/rfc3463 (enhanced mail system status codes)
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
+ * @see https://learn.microsoft.com/exchange/mail-flow-best-practices/continuous-error-throttling-smtp-auth-submissions
  */
 export const OUTBOUND_ERRORS = {
   SMTP_AUTH_DISABLED: {
@@ -40,6 +42,14 @@ export const OUTBOUND_ERRORS = {
       'Exchange refused the sender: the delegate has no Send As right on the shared mailbox (554 5.2.252 SendAsDenied).',
     remedy:
       'The delegate has no Send As right on the shared mailbox: grant it (Exchange admin center → the shared mailbox → Delegation → Send as, or Add-RecipientPermission <shared mailbox> -Trustee <delegate> -AccessRights SendAs); the change can take up to an hour to apply. Then retry the message.',
+  },
+  SMTP_SENDER_THROTTLED: {
+    status: 429,
+    kind: 'needs-admin',
+    message:
+      'Exchange throttled SMTP AUTH submissions of this mailbox after continuous errors of one kind (550 5.2.251–5.2.255 Sender throttled).',
+    remedy:
+      "Fix the cause the reply names — free mailbox space (5.2.251), grant Send As (5.2.252), assign an Exchange Online licence (5.2.253), send to fewer recipients per message (5.2.254), correct the recipient addresses (5.2.255) — and check other clients of the mailbox too. Exchange lifts the block by itself after a while; Postern holds the account's sending meanwhile instead of retrying into the block, then sends the queued messages.",
   },
   SMTP_QUOTA_EXCEEDED: {
     status: 409,

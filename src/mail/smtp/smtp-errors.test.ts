@@ -122,6 +122,60 @@ describe('mapSmtpError', () => {
     );
   });
 
+  describe('continuous-error throttling (550 5.2.251–5.2.255 Sender throttled)', () => {
+    it.each([
+      [
+        '550 5.2.251 Sender throttled due to continuous mailbox full errors.',
+        'the mailbox is full',
+        'Free space in developers@contoso.com',
+      ],
+      [
+        '550 5.2.252 Sender throttled due to continuous send as denied errors.',
+        'Send As was denied',
+        'Add-RecipientPermission developers@contoso.com -Trustee andrea@contoso.com -AccessRights SendAs',
+      ],
+      [
+        '550 5.2.253 Sender throttled due to continuous invalid license errors.',
+        'the mailbox has no valid licence',
+        'Assign andrea@contoso.com an Exchange Online licence',
+      ],
+      [
+        '550 5.2.254 Sender throttled due to continuous too many recipients errors.',
+        'messages had too many recipients',
+        'Send to fewer recipients per message',
+      ],
+      [
+        '550 5.2.255 Sender throttled due to continuous invalid recipients errors.',
+        'messages had invalid recipients',
+        'Correct or remove the recipient addresses that do not exist',
+      ],
+    ])('%s → SMTP_SENDER_THROTTLED naming %s, with that remedy', (response, cause, fix) => {
+      const error = mapSmtpError(smtpError(response, 'MAIL FROM'), context);
+      expect(error.code).toBe('SMTP_SENDER_THROTTLED');
+      expect(error.kind).toBe('needs-admin');
+      expect(error.message).toContain(`because of continuous errors: ${cause} (${response})`);
+      expect(error.remedy).toContain(fix);
+      expect(error.remedy).toContain(
+        "Postern holds the account's sending meanwhile instead of retrying into the block",
+      );
+      expect(error.details).toMatchObject({ response, responseCode: 550, enhancedStatus: response.slice(4, 11) });
+    });
+
+    it('keeps 554 5.2.252 SendAsDenied as SMTP_SEND_AS_DENIED, and a 5.2.25x without "Sender throttled" out of it', () => {
+      const denied = mapSmtpError(
+        smtpError(
+          '554 5.2.252 SendAsDenied; andrea@contoso.com not allowed to send as developers@contoso.com; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.[EndDiagnosticData] [Hostname=X]',
+          'DATA',
+        ),
+        context,
+      );
+      expect(denied.code).toBe('SMTP_SEND_AS_DENIED');
+      expect(mapSmtpError(smtpError('550 5.2.253 Some other refusal', 'MAIL FROM'), context).code).toBe(
+        'SMTP_MESSAGE_REJECTED',
+      );
+    });
+  });
+
   it('tells a certificate problem (needs an administrator) from a dropped connection (retried)', () => {
     const tls = mapSmtpError(
       Object.assign(new Error('Error initiating TLS - self-signed certificate in certificate chain'), {

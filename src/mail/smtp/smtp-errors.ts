@@ -118,6 +118,8 @@ function classify(facts: SmtpFailureFacts, status: string | null, context: SmtpE
     };
   }
   if (status === '5.7.57' || replyCode === 530) return { code: 'SMTP_NOT_AUTHENTICATED' };
+  const throttled = senderThrottled(status, reply, context);
+  if (throttled !== undefined) return throttled;
   if (status === '5.2.252' || /SendAsDenied/i.test(reply) || status === '5.7.60') {
     return {
       code: 'SMTP_SEND_AS_DENIED',
@@ -160,6 +162,53 @@ function classify(facts: SmtpFailureFacts, status: string | null, context: SmtpE
   if (facts.code === 'EPROTOCOL')
     return { code: 'SMTP_PROTOCOL_ERROR', message: `${context.host} answered unexpectedly: ${facts.message}.` };
   return { code: 'SMTP_CONNECTION_FAILED', message: `The connection to ${context.host} failed: ${facts.message}.` };
+}
+
+/**
+ * Exchange Online's continuous-error throttling of SMTP AUTH submissions: after too many Send As,
+ * mailbox-full, licence or recipient errors it answers every submission of the mailbox with
+ * `550 5.2.25x Sender throttled due to continuous … errors.` for a while. Told apart from the
+ * ordinary `554 5.2.252 SendAsDenied` by the words "Sender throttled".
+ *
+ * @see https://learn.microsoft.com/exchange/mail-flow-best-practices/continuous-error-throttling-smtp-auth-submissions
+ */
+const SENDER_THROTTLE_CAUSES: Readonly<
+  Record<string, { readonly cause: string; readonly fix: (c: SmtpErrorContext) => string }>
+> = {
+  '5.2.251': {
+    cause: 'the mailbox is full',
+    fix: (c) => `Free space in ${c.from} (empty Deleted Items, archive Sent Items) or raise its quota`,
+  },
+  '5.2.252': {
+    cause: 'Send As was denied',
+    fix: (c) =>
+      c.login.toLowerCase() === c.from.toLowerCase()
+        ? `Check that every client of ${c.from} sends with its own address, or grant Send As for the addresses it uses`
+        : `Grant ${c.login} Send As on ${c.from} (Exchange admin center → the mailbox → Delegation → Send as, or Add-RecipientPermission ${c.from} -Trustee ${c.login} -AccessRights SendAs)`,
+  },
+  '5.2.253': {
+    cause: 'the mailbox has no valid licence',
+    fix: (c) => `Assign ${c.login} an Exchange Online licence (Microsoft 365 admin center → Users → Licenses and apps)`,
+  },
+  '5.2.254': {
+    cause: 'messages had too many recipients',
+    fix: () =>
+      "Send to fewer recipients per message (Exchange allows 500; lower the account's recipients per message) and check the mailbox's other clients",
+  },
+  '5.2.255': {
+    cause: 'messages had invalid recipients',
+    fix: () => "Correct or remove the recipient addresses that do not exist, here and in the mailbox's other clients",
+  },
+};
+
+function senderThrottled(status: string | null, reply: string, context: SmtpErrorContext): Classification | undefined {
+  const known = status === null ? undefined : SENDER_THROTTLE_CAUSES[status];
+  if (known === undefined || !/Sender throttled/i.test(reply)) return undefined;
+  return {
+    code: 'SMTP_SENDER_THROTTLED',
+    message: `Exchange blocks SMTP AUTH submissions of ${context.login} for a while because of continuous errors: ${known.cause} (${shortReply(reply)}).`,
+    remedy: `${known.fix(context)}. Exchange lifts the block by itself after a while; Postern holds the account's sending meanwhile instead of retrying into the block, then sends the queued messages.`,
+  };
 }
 
 function authDisabled(reply: string): Classification {

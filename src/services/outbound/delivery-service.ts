@@ -13,7 +13,12 @@
  * @see ../../../shared/reference/microsoft-protocols.md §5, §6, §7
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
  */
-import { decideRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../domain/outbox-policy.js';
+import {
+  decideRetry,
+  DEFAULT_RETRY_POLICY,
+  SENDER_THROTTLE_HOLD_MS,
+  type RetryPolicy,
+} from '../../domain/outbox-policy.js';
 import { PosternError, isPosternError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
 import { requireSmtp } from '../../mail/access/mailbox-route.js';
@@ -25,6 +30,7 @@ import {
   fromDbTime,
   getMessageRaw,
   getSendingSettings,
+  holdAccountSending,
   markOutboxFailed,
   markOutboxSent,
   openEmailAccountPassword,
@@ -262,6 +268,7 @@ export class DeliveryService {
       code: error.code,
       response: error.details?.response,
     };
+    if (error.code === 'SMTP_SENDER_THROTTLED') return this.holdAccount(row, claimer, error, now);
     if (error.kind === 'transient') {
       const decision = decideRetry({
         attempt: row.attempts,
@@ -304,6 +311,71 @@ export class DeliveryService {
       return this.fail(row, claimer, gaveUp, now);
     }
     return this.fail(row, claimer, error, now);
+  }
+
+  /**
+   * Exchange throttles every SMTP AUTH submission of the mailbox for a while (`550 5.2.25x Sender
+   * throttled`): the message goes back to the queue, and the whole account's sending is held until
+   * the hold ends — no retries into the block, which could extend it. The account's timeline tells
+   * the cause and the remedy once per hold.
+   */
+  private async holdAccount(
+    row: OutboxRecord,
+    claimer: string,
+    error: PosternError,
+    now: Date,
+  ): Promise<DeliveryOutcome> {
+    const { db } = this.deps;
+    const until = new Date(now.getTime() + SENDER_THROTTLE_HOLD_MS);
+    const summary: OutboxError = { code: error.code, message: error.message, remedy: error.remedy ?? null };
+    const recorded = await db.transaction(async (tx) => {
+      await recordSubmissionEnd(tx, row.accountId, now);
+      if (!(await scheduleOutboxRetry(tx, row.id, claimer, { at: until, now, error: summary }))) return false;
+      await this.refundIfRefused(tx, row, error);
+      const started = await holdAccountSending(
+        tx,
+        row.accountId,
+        { until, code: error.code, message: error.message, remedy: error.remedy ?? null },
+        now,
+      );
+      await appendEvent(tx, {
+        scope: 'message',
+        scopeId: row.messageId,
+        type: 'message.retry_scheduled',
+        level: 'warn',
+        message: `Attempt ${row.attempts} was refused: ${error.message} The account's sending is held; next attempt at ${until.toISOString()}.`,
+        data: {
+          outboxId: row.id,
+          attempt: row.attempts,
+          code: error.code,
+          nextAttemptAt: until.toISOString(),
+          ...responseOf(error),
+        },
+      });
+      if (started) {
+        await appendEvent(tx, {
+          scope: 'account',
+          scopeId: row.accountId,
+          type: 'account.sending_held',
+          level: 'error',
+          message: `Sending is held until ${until.toISOString()}: ${error.message}${error.remedy === undefined ? '' : ` ${error.remedy}`}`,
+          data: {
+            accountId: row.accountId,
+            messageId: row.messageId,
+            code: error.code,
+            heldUntil: until.toISOString(),
+            remedy: error.remedy ?? null,
+            ...responseOf(error),
+          },
+        });
+      }
+      return true;
+    });
+    this.deps.logger.error(
+      { ...this.who(row.accountId), messageId: row.messageId, code: error.code, response: error.details?.response },
+      'Exchange throttles the sender; sending of the account held',
+    );
+    return recorded ? { kind: 'retry', at: until, error } : { kind: 'stale' };
   }
 
   private async fail(row: OutboxRecord, claimer: string, error: PosternError, now: Date): Promise<DeliveryOutcome> {

@@ -37,6 +37,7 @@ import {
   findLatestMessage,
   getMessageRaw,
   getOutboxByMessage,
+  getSendingHold,
   getSendingSettings,
   insertOutboxRow,
   insertOutgoingMessage,
@@ -55,6 +56,7 @@ import {
   type MessageRecord,
   type OutboxRecord,
   type OutboxState,
+  type SendingHold,
   type SendingSettings,
   type SendingSettingsChanges,
 } from '../../store/index.js';
@@ -133,6 +135,8 @@ export interface SendingView {
   readonly settings: SendingSettings;
   readonly usage: { readonly messagesLastMinute: number; readonly recipientsLastDay: number };
   readonly outbox: Record<OutboxState, number>;
+  /** Why and until when the account's sending is held (Exchange's sender throttling); null when it is not. */
+  readonly hold: SendingHold | null;
 }
 
 interface Draft {
@@ -281,6 +285,7 @@ export class SendService {
       settings: await getSendingSettings(this.db, account.id),
       usage: { messagesLastMinute: usage.messagesInWindow, recipientsLastDay: usage.recipientsInWindow },
       outbox: await countOutboxStates(this.db, account.id),
+      hold: await getSendingHold(this.db, account.id, this.db.now()),
     };
   }
 

@@ -30,6 +30,7 @@ import { grantEmailMigration } from './0008-grant-email.js';
 import { attachmentsInRawMigration } from './0009-attachments-in-raw.js';
 import { loginThrottleMigration } from './0010-login-throttle.js';
 import { signInTicketsMigration } from './0012-sign-in-tickets.js';
+import { sendingHoldMigration } from './0013-sending-hold.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   attachmentsInRawMigration,
   loginThrottleMigration,
   signInTicketsMigration,
+  sendingHoldMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';

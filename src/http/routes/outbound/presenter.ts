@@ -25,5 +25,14 @@ export function presentSending(view: SendingView): z.infer<typeof sendingReply> 
     retryForHours: view.settings.retryForHours,
     usage: view.usage,
     outbox: view.outbox,
+    hold:
+      view.hold === null
+        ? null
+        : {
+            until: view.hold.until.toISOString(),
+            code: view.hold.code,
+            message: view.hold.message,
+            remedy: view.hold.remedy,
+          },
   };
 }

@@ -101,4 +101,13 @@ export const sendingReply = z.object({
     failed: z.number().int(),
     cancelled: z.number().int(),
   }),
+  hold: z
+    .object({
+      until: z.string().describe('ISO 8601: when the account sends again'),
+      code: z.string().describe('SMTP_SENDER_THROTTLED'),
+      message: z.string(),
+      remedy: z.string().nullable(),
+    })
+    .nullable()
+    .describe("Sending held because Exchange throttles the mailbox's SMTP AUTH submissions; null when not held"),
 });
