@@ -188,7 +188,9 @@ describe('faults', () => {
   it('throttles IMAP commands, then lists and clears faults', async () => {
     await x.emu.control('POST', '/exchange/faults/imap/throttle', { count: 1, backoffMs: 1000, mailbox: ANDREA });
     const client = await session();
-    expect(await client.command('a2', 'NOOP')).toEqual(['a2 NO Request is throttled. Suggested Backoff Time: 1000']);
+    expect(await client.command('a2', 'NOOP')).toEqual([
+      'a2 NO Request is throttled. Suggested Backoff Time: 1000 milliseconds',
+    ]);
     expect(await client.command('a3', 'NOOP')).toEqual(['a3 OK NOOP completed.']);
     await x.emu.control('PUT', '/exchange/faults/imap/delay', { ms: 30 });
     const started = Date.now();
