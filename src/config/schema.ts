@@ -40,14 +40,17 @@ const databaseUrl = z
     'sqlite:<path> or postgres://user:password@host:port/database',
   );
 
+/** The non-empty items of a comma-separated list, trimmed. */
+function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
 const roles = z
   .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((part) => part.trim())
-      .filter(Boolean),
-  )
+  .transform(commaList)
   .pipe(z.array(z.enum(ROLES, { error: `roles from ${ROLES.join(', ')}` })).min(1, 'at least one role'));
 
 const booleanText = z
@@ -73,14 +76,7 @@ const trustProxy = z
   .string()
   .transform((value) => value.trim())
   .refine((value) => !['true', '1', 'yes'].includes(value.toLowerCase()), TRUST_PROXY_EXPECTED)
-  .transform((value) =>
-    ['', 'false', '0', 'no'].includes(value.toLowerCase())
-      ? []
-      : value
-          .split(',')
-          .map((part) => part.trim())
-          .filter(Boolean),
-  )
+  .transform((value) => (['', 'false', '0', 'no'].includes(value.toLowerCase()) ? [] : commaList(value)))
   .pipe(z.array(z.string().refine(isAddressOrRange, TRUST_PROXY_EXPECTED)));
 
 const ALLOWED_NETWORKS_EXPECTED =
@@ -89,12 +85,7 @@ const ALLOWED_NETWORKS_EXPECTED =
 /** Networks webhooks may reach although they are not public; empty: public receivers only. */
 const webhookAllowedNetworks = z
   .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((part) => part.trim())
-      .filter(Boolean),
-  )
+  .transform(commaList)
   .pipe(z.array(z.string().refine(isAddressOrRange, ALLOWED_NETWORKS_EXPECTED)));
 
 export const KEYS = {

@@ -10,16 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  countAccountMessages,
-  createEmailAccount,
-  createList,
-  migrateToLatest,
-  openDatabase,
-  type Database,
-} from '../../src/store/index.js';
+import { countAccountMessages, migrateToLatest, openDatabase, type Database } from '../../src/store/index.js';
 import { eventually, startMailEmulator, type MailEmulator } from './helpers.js';
-import { buildSync } from './sync-helpers.js';
+import { accountOnFolder, buildSync } from './sync-helpers.js';
 
 const DEVELOPERS = 'developers@contoso.com';
 let mail: MailEmulator;
@@ -54,17 +47,7 @@ function message(serial: number): string {
 describe('a database that cannot grow', () => {
   it('stops the sync with STORE_DISK_FULL and its remedy, then resumes by itself and stores every message once', async () => {
     const folder = 'Full';
-    mail.exchange.service.store.createFolder(DEVELOPERS, folder);
-    const list = await createList(db, { name: 'Full list' });
-    const account = await createEmailAccount(db, {
-      name: 'Developers',
-      key: 'FULL',
-      emailAddress: DEVELOPERS,
-      username: DEVELOPERS,
-      defaultListId: list.id,
-      firstSync: { kind: 'all' },
-      folder,
-    });
+    const account = await accountOnFolder(mail, db, folder, 'FULL');
     for (let serial = 1; serial <= 3; serial += 1) await mail.deliver(DEVELOPERS, message(serial), { folder });
 
     const pages = await sql<{ page_count: number }>`pragma page_count`.execute(db.kysely);

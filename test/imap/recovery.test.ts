@@ -7,8 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PosternError } from '../../src/errors/index.js';
 import {
   countAccountMessages,
-  createEmailAccount,
-  createList,
   getCheckpoint,
   type Database,
   type EmailAccountFields,
@@ -16,7 +14,7 @@ import {
 } from '../../src/store/index.js';
 import { forEachEngine } from '../helpers/store.js';
 import { CONTOSO, eventually, startMailEmulator, type MailEmulator } from './helpers.js';
-import { buildSync } from './sync-helpers.js';
+import { accountOnFolder, buildSync } from './sync-helpers.js';
 
 const DEVELOPERS = 'developers@contoso.com';
 let mail: MailEmulator;
@@ -52,19 +50,7 @@ forEachEngine((engine, openFresh) => {
   ): Promise<{ account: EmailAccountRecord; folder: string }> {
     serial += 1;
     const folder = `R${serial} ${engine}`;
-    mail.exchange.service.store.createFolder(DEVELOPERS, folder);
-    const list = await createList(db, { name: `List ${engine} ${serial}` });
-    const account = await createEmailAccount(db, {
-      name: `Developers ${serial}`,
-      key: `R${serial}`.slice(0, 5),
-      emailAddress: DEVELOPERS,
-      username: DEVELOPERS,
-      defaultListId: list.id,
-      firstSync: { kind: 'all' },
-      folder,
-      ...fields,
-    });
-    return { account, folder };
+    return { account: await accountOnFolder(mail, db, folder, `R${serial}`.slice(0, 5), fields), folder };
   }
 
   const count = (account: EmailAccountRecord) => countAccountMessages(db, account.id);

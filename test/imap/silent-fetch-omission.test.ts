@@ -9,17 +9,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WithheldNotice } from '../../src/mail/imap/folder-sync.js';
-import {
-  countAccountMessages,
-  createEmailAccount,
-  createList,
-  getCheckpoint,
-  type Database,
-  type EmailAccountRecord,
-} from '../../src/store/index.js';
+import { countAccountMessages, getCheckpoint, type Database, type EmailAccountRecord } from '../../src/store/index.js';
 import { forEachEngine } from '../helpers/store.js';
 import { eventually, startMailEmulator, type MailEmulator } from './helpers.js';
-import { buildSync, type SyncUnderTest } from './sync-helpers.js';
+import { accountOnFolder, buildSync, type SyncUnderTest } from './sync-helpers.js';
 
 const DEVELOPERS = 'developers@contoso.com';
 let mail: MailEmulator;
@@ -54,18 +47,7 @@ forEachEngine((engine, openFresh) => {
   async function setup(): Promise<{ account: EmailAccountRecord; folder: string }> {
     serial += 1;
     const folder = `Omit${serial} ${engine}`;
-    mail.exchange.service.store.createFolder(DEVELOPERS, folder);
-    const list = await createList(db, { name: `Omit list ${engine} ${serial}` });
-    const account = await createEmailAccount(db, {
-      name: `Omissions ${serial}`,
-      key: `O${serial}`.slice(0, 5),
-      emailAddress: DEVELOPERS,
-      username: DEVELOPERS,
-      defaultListId: list.id,
-      firstSync: { kind: 'all' },
-      folder,
-    });
-    return { account, folder };
+    return { account: await accountOnFolder(mail, db, folder, `O${serial}`.slice(0, 5)), folder };
   }
 
   async function deliverAll(folder: string, count: number): Promise<number[]> {

@@ -5,7 +5,13 @@
 import { MailboxSync, type MailboxSyncOptions, type SyncStatusChange } from '../../src/mail/imap/mailbox-sync.js';
 import type { OversizeNotice } from '../../src/mail/imap/folder-sync.js';
 import { createSyncStore } from '../../src/services/inbound/mailbox-sync-store.js';
-import type { Database, EmailAccountRecord } from '../../src/store/index.js';
+import {
+  createEmailAccount,
+  createList,
+  type Database,
+  type EmailAccountFields,
+  type EmailAccountRecord,
+} from '../../src/store/index.js';
 import type { MailEmulator } from './helpers.js';
 import { CONTOSO } from './helpers.js';
 
@@ -52,4 +58,30 @@ export function buildSync(
     tuning: { backoff: { baseMs: 50, maxMs: 400, needsAdminMinMs: 200 }, idleRefreshMs: 2000, ...options.tuning },
   });
   return { sync, statuses, oversize, tokenCalls: () => calls };
+}
+
+/**
+ * A new folder `folder` in developers@contoso.com's mailbox and an account in `db` that reads it
+ * from its first message, with its own default list; `key` (at most 5 characters) names both.
+ */
+export async function accountOnFolder(
+  mail: MailEmulator,
+  db: Database,
+  folder: string,
+  key: string,
+  fields: Partial<EmailAccountFields> = {},
+): Promise<EmailAccountRecord> {
+  const developers = 'developers@contoso.com';
+  mail.exchange.service.store.createFolder(developers, folder);
+  const list = await createList(db, { name: `List of ${folder}` });
+  return createEmailAccount(db, {
+    name: `Developers ${folder}`,
+    key,
+    emailAddress: developers,
+    username: developers,
+    defaultListId: list.id,
+    firstSync: { kind: 'all' },
+    folder,
+    ...fields,
+  });
 }
