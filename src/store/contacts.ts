@@ -14,6 +14,7 @@ import { containsLowercase, normalizePage, type Page, type PageRequest } from '.
 import type { DB, Row, Timestamp } from './schema.js';
 import { readConstraintViolation } from './sql-errors.js';
 import { toDbTime } from './time.js';
+import { deleteUnlessReferenced } from './delete-row.js';
 
 /** A contact with its addresses (lower-case, in the order given). */
 export interface ContactRecord {
@@ -145,17 +146,11 @@ export async function updateContact(db: Database, id: number, changes: ContactCh
  * @throws PosternError RESOURCE_NOT_FOUND, or RESOURCE_CONFLICT when conversations refer to it.
  */
 export async function deleteContact(db: Database, id: number): Promise<void> {
-  try {
-    const result = await db.kysely.deleteFrom('contacts').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw contactNotFound(id);
-  } catch (error) {
-    if (readConstraintViolation(error)?.kind !== 'foreign_key') throw error;
-    throw new PosternError('RESOURCE_CONFLICT', {
-      message: `Contact ${id} has conversations and cannot be deleted.`,
-      details: { resource: 'contact', id },
-      cause: error,
-    });
-  }
+  await deleteUnlessReferenced(db, 'contacts', id, {
+    resource: 'contact',
+    notFound: () => contactNotFound(id),
+    inUse: { message: `Contact ${id} has conversations and cannot be deleted.` },
+  });
 }
 
 /** The contact with this id, if it exists and is within `scope` (default: every contact). */

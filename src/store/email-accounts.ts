@@ -22,6 +22,7 @@ import type {
 import type { SecretBox } from './secret-box.js';
 import { readConstraintViolation } from './sql-errors.js';
 import { toDbTime } from './time.js';
+import { deleteUnlessReferenced } from './delete-row.js';
 
 const PASSWORD = 'email_accounts.password';
 
@@ -328,18 +329,14 @@ export async function setEmailAccountStatus(
  *   (disable it instead).
  */
 export async function deleteEmailAccount(db: Database, id: number): Promise<void> {
-  try {
-    const result = await db.kysely.deleteFrom('email_accounts').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw accountNotFound(id);
-  } catch (error) {
-    if (readConstraintViolation(error)?.kind !== 'foreign_key') throw error;
-    throw new PosternError('RESOURCE_CONFLICT', {
+  await deleteUnlessReferenced(db, 'email_accounts', id, {
+    resource: 'email_account',
+    notFound: () => accountNotFound(id),
+    inUse: {
       message: `Email account ${id} has conversations and cannot be deleted.`,
       remedy: 'Disable the account instead: its conversations stay readable and no mail is read or sent.',
-      details: { resource: 'email_account', id },
-      cause: error,
-    });
-  }
+    },
+  });
 }
 
 /**

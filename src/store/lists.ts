@@ -13,6 +13,7 @@ import { containsLowercase, normalizePage, type Page, type PageRequest } from '.
 import type { DB, Timestamp } from './schema.js';
 import { readConstraintViolation } from './sql-errors.js';
 import { toDbTime } from './time.js';
+import { deleteUnlessReferenced } from './delete-row.js';
 
 /** A list with the number of its contacts. */
 export interface ListRecord {
@@ -139,18 +140,14 @@ export async function updateList(db: Database, id: number, changes: ListChanges)
  * @throws PosternError RESOURCE_NOT_FOUND, or RESOURCE_CONFLICT when contacts or an account use it.
  */
 export async function deleteList(db: Database, id: number): Promise<void> {
-  try {
-    const result = await db.kysely.deleteFrom('lists').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw listNotFound(id);
-  } catch (error) {
-    if (readConstraintViolation(error)?.kind !== 'foreign_key') throw error;
-    throw new PosternError('RESOURCE_CONFLICT', {
+  await deleteUnlessReferenced(db, 'lists', id, {
+    resource: 'list',
+    notFound: () => listNotFound(id),
+    inUse: {
       message: `List ${id} still holds contacts or is the default list of an email account.`,
       remedy: "Move or delete its contacts and change the accounts' default list first.",
-      details: { resource: 'list', id },
-      cause: error,
-    });
-  }
+    },
+  });
 }
 
 /**
