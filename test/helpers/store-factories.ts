@@ -4,6 +4,7 @@
  * insert, as the store does), and returns its id. They write through
  * kysely directly until the aggregates' repositories (providers, grants, accounts, webhooks) exist.
  */
+import { ingestMessage, type IngestAccount, type StoredResult } from '../../src/services/inbound/ingest-message.js';
 import type { Database } from '../../src/store/database.js';
 import type { SecretBox } from '../../src/store/secret-box.js';
 import { hashToken } from '../../src/store/token-hash.js';
@@ -183,4 +184,11 @@ export async function insertOauthState(
     .where('id', '=', row.id)
     .execute();
   return row.id;
+}
+
+/** Ingests `raw` into `account`'s INBOX (UIDVALIDITY 1) at `uid`; throws unless it was stored as new. */
+export async function ingestNew(db: Database, account: IngestAccount, raw: Buffer, uid: number): Promise<StoredResult> {
+  const result = await ingestMessage(db, account, { folder: 'INBOX', uidvalidity: 1, uid, raw, isJunk: false });
+  if (result.outcome !== 'stored') throw new Error(`message ${uid} was not stored as new`);
+  return result;
 }

@@ -15,6 +15,7 @@ import { insertOutgoingMessage, type Database, type EmailAccountRecord } from '.
 import { migrateDown, migrateToLatest } from '../../src/store/migrations/index.js';
 import { forEachEngine } from '../helpers/store.js';
 import { buildAccount, buildMessage } from './helpers.js';
+import { ingestNew } from '../helpers/store-factories.js';
 
 const ADMIN: Viewer = { userId: 0, role: 'admin' };
 const PNG = Buffer.from(
@@ -240,14 +241,7 @@ forEachEngine((engine, openFresh) => {
   it('keeps serving an inbound attachment stored with its content before migration 0009', async () => {
     const legacy = await openFresh();
     const legacyAccount = await buildAccount(legacy);
-    const result = await ingestMessage(legacy, legacyAccount, {
-      folder: 'INBOX',
-      uidvalidity: 1,
-      uid: 1,
-      raw: buildMessage(),
-      isJunk: false,
-    });
-    if (result.outcome !== 'stored') throw new Error('not stored');
+    const result = await ingestNew(legacy, legacyAccount, buildMessage(), 1);
     await migrateDown(legacy, '0008-grant-email');
     const bytes = crypto.randomBytes(900);
     // As ingest wrote attachments before 0009: the bytes in the row.

@@ -9,10 +9,10 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestMessage } from '../../src/services/inbound/ingest-message.js';
 import { setAccountAgents, type EmailAccountRecord } from '../../src/store/index.js';
 import { buildAccount, buildMessage } from '../ingest/helpers.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
+import { ingestNew } from '../helpers/store-factories.js';
 
 let postern: TestPostern;
 let app: FastifyInstance;
@@ -31,15 +31,7 @@ let uid = 0;
 
 async function ingest(account: EmailAccountRecord, raw: Buffer) {
   uid += 1;
-  const result = await ingestMessage(postern.runtime.db, account, {
-    folder: 'INBOX',
-    uidvalidity: 1,
-    uid,
-    raw,
-    isJunk: false,
-  });
-  if (result.outcome !== 'stored') throw new Error('not stored');
-  return result;
+  return ingestNew(postern.runtime.db, account, raw, uid);
 }
 
 function withAttachment(subject: string): Buffer {

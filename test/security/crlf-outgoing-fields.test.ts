@@ -8,10 +8,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestMessage } from '../../src/services/inbound/ingest-message.js';
 import type { EmailAccountRecord } from '../../src/store/index.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
 import { buildAccount, buildMessage } from '../ingest/helpers.js';
+import { ingestNew } from '../helpers/store-factories.js';
 
 let postern: TestPostern;
 let app: FastifyInstance;
@@ -104,14 +104,7 @@ beforeAll(async () => {
   app = postern.app;
   admin = (await postern.bearer('admin')).authorization;
   account = await buildAccount(postern.runtime.db);
-  const stored = await ingestMessage(postern.runtime.db, account, {
-    folder: 'INBOX',
-    uidvalidity: 1,
-    uid: 1,
-    raw: buildMessage({ subject: 'Order 42' }),
-    isJunk: false,
-  });
-  if (stored.outcome !== 'stored') throw new Error('not stored');
+  const stored = await ingestNew(postern.runtime.db, account, buildMessage({ subject: 'Order 42' }), 1);
   interactionId = stored.interactionId;
 });
 afterAll(async () => postern.close());

@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerErrorHandling } from '../../src/http/plugins/errors.js';
 import { registerSecurityHeaders } from '../../src/http/plugins/security-headers.js';
 import { webUiRoutes } from '../../src/http/plugins/web-ui.js';
-import { ingestMessage } from '../../src/services/inbound/ingest-message.js';
 import { setAccountAgents } from '../../src/store/index.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
 import { buildAccount } from '../ingest/helpers.js';
+import { ingestNew } from '../helpers/store-factories.js';
 
 /** A CSP header as a map from directive to its sources, in order. */
 function directives(policy: string): Record<string, string> {
@@ -139,14 +139,7 @@ describe('downloads', () => {
         '',
       ].join('\r\n'),
     );
-    const stored = await ingestMessage(postern.runtime.db, account, {
-      folder: 'INBOX',
-      uidvalidity: 1,
-      uid: 1,
-      raw,
-      isJunk: false,
-    });
-    if (stored.outcome !== 'stored') throw new Error('not stored');
+    const stored = await ingestNew(postern.runtime.db, account, raw, 1);
     messageId = stored.messageRowId;
     const detail = await postern.app.inject({
       method: 'GET',

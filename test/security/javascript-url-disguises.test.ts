@@ -8,9 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sanitizeOutgoingHtml } from '../../src/mail/mime/compose.js';
 import { sanitizeHtml } from '../../src/mail/mime/sanitize-html.js';
-import { ingestMessage } from '../../src/services/inbound/ingest-message.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
 import { buildAccount } from '../ingest/helpers.js';
+import { ingestNew } from '../helpers/store-factories.js';
 
 /** The href values as they are written in the HTML source. */
 const DISGUISES: readonly (readonly [string, string])[] = [
@@ -141,14 +141,7 @@ describe('a received message with disguised links, as the API shows it', () => {
         '',
       ].join('\r\n'),
     );
-    const stored = await ingestMessage(postern.runtime.db, account, {
-      folder: 'INBOX',
-      uidvalidity: 1,
-      uid: 1,
-      raw,
-      isJunk: false,
-    });
-    if (stored.outcome !== 'stored') throw new Error('not stored');
+    const stored = await ingestNew(postern.runtime.db, account, raw, 1);
     const { authorization } = await postern.bearer('admin');
     const detail = await postern.app.inject({
       method: 'GET',
