@@ -21,6 +21,8 @@ import {
 import { forEachEngine } from '../helpers/store.js';
 import { CONTOSO, eventually, startMailEmulator, type MailEmulator } from './helpers.js';
 import { buildSync } from './sync-helpers.js';
+import type { FetchedMessage, SyncStore } from '../../src/mail/imap/folder-sync.js';
+import { createSyncStore } from '../../src/services/inbound/mailbox-sync-store.js';
 
 const DEVELOPERS = 'developers@contoso.com';
 let mail: MailEmulator;
@@ -159,6 +161,48 @@ forEachEngine((engine, openFresh) => {
       );
     } finally {
       await mail.emu.control('PUT', '/exchange/faults/imap/delay', { ms: 0 });
+      await sync.stop();
+    }
+  });
+
+  it('does not miss mail that reaches the main folder while Junk is being scanned', async () => {
+    const path = folder();
+    const junk = folder();
+    const acct = await account({ folder: path, scanJunk: true });
+    const junkId = `<junk-during-${engine}-${serial}@spam.example>`;
+    const store = createSyncStore(db, acct);
+    let delivered = false;
+    // Delivers to the main folder at the moment the Junk message is stored, so while Junk is
+    // selected: the main folder raises no EXISTS then, and IDLE would not wake for 60 s.
+    const deliverOnJunk = async (messages: readonly FetchedMessage[]): Promise<void> => {
+      if (delivered || !messages.some((m) => m.isJunk && m.raw.toString('latin1').includes(junkId))) return;
+      delivered = true;
+      await mail.deliver(DEVELOPERS, message(), { folder: path });
+    };
+    const watched: SyncStore = {
+      ...store,
+      ingest: async (m) => (await deliverOnJunk([m]), store.ingest(m)),
+      ingestMany: async (ms) => (await deliverOnJunk(ms), store.ingestMany(ms)),
+    };
+    let syncs = 0;
+    const { sync } = buildSync(mail, db, acct, {
+      store: watched,
+      junkFolder: junk,
+      onSynced: () => (syncs += 1),
+      tuning: { idleRefreshMs: 60_000 },
+    });
+    sync.start();
+    try {
+      await eventually(() => sync.status.status === 'connected' && syncs >= 1, 10_000, 'connected');
+      await mail.deliver(DEVELOPERS, message({ id: junkId }), { folder: junk });
+      await mail.deliver(DEVELOPERS, message(), { folder: path });
+      await eventually(() => delivered, 10_000, 'the Junk message stored');
+      await eventually(
+        async () => (await countAccountMessages(db, acct.id)) === 3,
+        10_000,
+        'the message delivered while Junk was selected',
+      );
+    } finally {
       await sync.stop();
     }
   });

@@ -363,15 +363,21 @@ export class MailboxSync {
         folders.push({ path: junk, junk: true });
     }
     const reports: FolderSyncReport[] = [];
+    let mainUidNext = 0;
     for (const folder of folders) {
       try {
         reports.push(await session.folders.sync(folder.path, folder.junk, reconcile));
       } catch (error) {
         throw this.mapError(error, folder.path);
       }
+      if (!folder.junk) mainUidNext = selectedUidNext(session.client);
     }
-    // IDLE watches the selected folder: leave the main one selected.
-    if (folders.length > 1) await session.client.mailboxOpen(this.options.folder);
+    // IDLE watches the selected folder: leave the main one selected. Mail that reached it while
+    // another folder was selected raised no EXISTS: a grown UIDNEXT is the only sign of it.
+    if (folders.length > 1) {
+      const reopened = await session.client.mailboxOpen(this.options.folder);
+      if (reopened.uidNext > mainUidNext) session.newMail = true;
+    }
     this.options.onSynced?.(reports);
     return reports;
   }
@@ -482,4 +488,9 @@ async function closeQuietly(client: ImapFlow, graceful: boolean): Promise<void> 
     }
   }
   client.close();
+}
+
+/** UIDNEXT of the folder selected now (as its SELECT reported it), or 0 when none is. */
+function selectedUidNext(client: ImapFlow): number {
+  return client.mailbox === false ? 0 : client.mailbox.uidNext;
 }
