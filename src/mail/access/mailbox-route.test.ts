@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isPosternError } from '../../errors/index.js';
 import { createImapClient } from './imap-client.js';
-import { requireImap, requireSmtp, resolveMailboxRoute, type AccessAccount } from './mailbox-route.js';
+import { requireGraph, requireImap, requireSmtp, resolveMailboxRoute, type AccessAccount } from './mailbox-route.js';
 import { smtpConnectionOptions } from './smtp-transport.js';
 
 const microsoft: AccessAccount = {
@@ -21,7 +21,12 @@ const otherServer: AccessAccount = {
   imapHost: 'imap.example.org',
   smtpHost: 'smtp.example.org',
 };
-const cloud = { imapHost: 'outlook.office365.com', smtpHost: 'smtp.office365.com', caFile: '/etc/ca.pem' };
+const cloud = {
+  imapHost: 'outlook.office365.com',
+  smtpHost: 'smtp.office365.com',
+  graphApi: 'https://graph.microsoft.com/v1.0',
+  caFile: '/etc/ca.pem',
+};
 
 describe('resolveMailboxRoute', () => {
   it("takes a Microsoft 365 account's hosts, ports and trust from its cloud and signs in with XOAUTH2 as the mailbox", () => {
@@ -29,6 +34,7 @@ describe('resolveMailboxRoute', () => {
     expect(route).toMatchObject({
       imap: { host: 'outlook.office365.com', port: 993, tls: 'implicit' },
       smtp: { host: 'smtp.office365.com', port: 587, tls: 'starttls' },
+      graph: { apiBase: 'https://graph.microsoft.com/v1.0', mailbox: 'developers@contoso.com' },
       trust: { caFile: '/etc/ca.pem' },
       signIn: 'xoauth2',
       user: 'developers@contoso.com',
@@ -46,6 +52,7 @@ describe('resolveMailboxRoute', () => {
     expect(route).toMatchObject({
       imap: { host: 'imap.example.org', port: 993 },
       smtp: { host: 'smtp.example.org', port: 587 },
+      graph: null,
       trust: { caFile: null },
       signIn: 'password',
       user: 'support',
@@ -56,14 +63,17 @@ describe('resolveMailboxRoute', () => {
     const noImap = resolveMailboxRoute({ ...otherServer, imapHost: null, smtpHost: null }, null);
     expect(() => requireImap(noImap)).toThrow(/has no IMAP host/);
     expect(() => requireSmtp(noImap)).toThrow(/has no SMTP host/);
+    expect(() => requireGraph(noImap)).toThrow(/Microsoft Graph reaches only Microsoft 365 mailboxes/);
     const noCloud = resolveMailboxRoute(microsoft, null);
-    try {
-      requireImap(noCloud);
-      expect.unreachable();
-    } catch (error) {
-      expect(isPosternError(error, 'VALIDATION_FAILED') && error.remedy).toBe(
-        'Choose a Cloud Provider for the account.',
-      );
+    for (const require of [requireImap, requireGraph]) {
+      try {
+        require(noCloud);
+        expect.unreachable();
+      } catch (error) {
+        expect(isPosternError(error, 'VALIDATION_FAILED') && error.remedy).toBe(
+          'Choose a Cloud Provider for the account.',
+        );
+      }
     }
   });
 });

@@ -38,6 +38,8 @@ export interface AccessAccount {
 export interface AccessCloud {
   readonly imapHost: string;
   readonly smtpHost: string;
+  /** Microsoft Graph's API root with its version (`https://graph.microsoft.com/v1.0`). */
+  readonly graphApi: string;
   readonly caFile: string | null;
 }
 
@@ -53,12 +55,20 @@ export interface MailEndpoint {
 /** How the account signs in: SASL XOAUTH2 with an access token, or its username and password. */
 export type SignInKind = 'xoauth2' | 'password';
 
-/** One mailbox's route; null endpoints are reported by {@link requireImap} / {@link requireSmtp}. */
+/** Where the mailbox is reached through Microsoft Graph: `/users/{mailbox}` under the API root. */
+export interface GraphEndpoint {
+  readonly apiBase: string;
+  readonly mailbox: string;
+}
+
+/** One mailbox's route; null endpoints are reported by {@link requireImap} / {@link requireSmtp} / {@link requireGraph}. */
 export interface MailboxRoute {
   readonly key: string;
   readonly modernAuth: boolean;
   readonly imap: MailEndpoint | null;
   readonly smtp: MailEndpoint | null;
+  /** Only with Modern Authentication and a Cloud Provider: Graph is Microsoft 365's. */
+  readonly graph: GraphEndpoint | null;
   readonly trust: TlsTrust;
   readonly signIn: SignInKind;
   /** The mailbox to open: `user=` of XOAUTH2, or the login name with a password. */
@@ -79,6 +89,7 @@ export function resolveMailboxRoute(account: AccessAccount, cloud: AccessCloud |
       smtpHost === null
         ? null
         : { host: smtpHost, port: smtpPort, tls: smtpPort === SUBMISSIONS_PORT ? 'implicit' : 'starttls' },
+    graph: own === null ? null : { apiBase: own.graphApi, mailbox: account.username },
     trust: { caFile: own?.caFile ?? null },
     signIn: account.modernAuth ? 'xoauth2' : 'password',
     user: account.username,
@@ -107,5 +118,18 @@ export function requireSmtp(route: MailboxRoute): MailEndpoint {
   throw new PosternError('SMTP_CONNECTION_FAILED', {
     message: `Email account ${route.key} has no SMTP host.`,
     remedy: "Set the account's SMTP host (smtp.office365.com for Microsoft 365), or choose its Cloud Provider.",
+  });
+}
+
+/** The route's Graph endpoint, or the error that says what the account lacks. */
+export function requireGraph(route: MailboxRoute): GraphEndpoint {
+  if (route.graph !== null) return route.graph;
+  throw new PosternError('VALIDATION_FAILED', {
+    message: route.modernAuth
+      ? `Email account ${route.key} uses Modern Authentication without a Cloud Provider.`
+      : `Email account ${route.key} does not use Modern Authentication: Microsoft Graph reaches only Microsoft 365 mailboxes.`,
+    remedy: route.modernAuth
+      ? 'Choose a Cloud Provider for the account.'
+      : 'Use the IMAP and SMTP transport for this account, or turn Modern Authentication on and choose a Cloud Provider.',
   });
 }

@@ -26,19 +26,22 @@ export interface TrustOptions {
  * Reads the trust's CA file (PEM); null when the system's CAs suffice. A file that cannot be read
  * is the protocol's TLS error, with a remedy that names the file.
  */
-export function loadCa(trust: TlsTrust, protocol: 'imap' | 'smtp'): string | null {
+export function loadCa(trust: TlsTrust, protocol: 'imap' | 'smtp' | 'graph'): string | null {
   if (trust.caFile === null) return null;
   try {
     return fs.readFileSync(trust.caFile, 'utf8');
   } catch (error) {
-    throw new PosternError(protocol === 'imap' ? 'IMAP_TLS_FAILED' : 'SMTP_TLS_FAILED', {
-      message: `The CA file ${trust.caFile} of the Cloud Provider cannot be read.`,
-      remedy:
-        protocol === 'imap'
-          ? 'Correct the CA file of the Cloud Provider (a PEM certificate Postern can read), or remove it.'
-          : 'Correct the CA file of the Cloud Provider, then retry the message.',
-      cause: error,
-    });
+    throw new PosternError(
+      protocol === 'imap' ? 'IMAP_TLS_FAILED' : protocol === 'smtp' ? 'SMTP_TLS_FAILED' : 'GRAPH_TLS_FAILED',
+      {
+        message: `The CA file ${trust.caFile} of the Cloud Provider cannot be read.`,
+        remedy:
+          protocol === 'smtp'
+            ? 'Correct the CA file of the Cloud Provider, then retry the message.'
+            : 'Correct the CA file of the Cloud Provider (a PEM certificate Postern can read), or remove it.',
+        cause: error,
+      },
+    );
   }
 }
 

@@ -2,12 +2,20 @@ import type { ImapFlow } from 'imapflow';
 import { PosternError, isPosternError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
 import { PROBE_TIMEOUTS, createImapClient } from '../../mail/access/imap-client.js';
-import { requireImap, resolveMailboxRoute, type MailboxRoute } from '../../mail/access/mailbox-route.js';
+import { requireGraph, requireImap, resolveMailboxRoute, type MailboxRoute } from '../../mail/access/mailbox-route.js';
+import { GraphClient, type GraphLogger } from '../../mail/graph/graph-client.js';
+import type { GraphPurpose } from '../../mail/graph/graph-errors.js';
 import { loadCa } from '../../mail/access/tls-trust.js';
 import { mapImapError } from '../../mail/imap/imap-errors.js';
 import type { AccessToken } from '../../mail/imap/mailbox-sync.js';
 import { endpointsOf } from '../../providers/microsoft/authority.js';
-import { requireEmailAccount, requireProvider, type Database, type EmailAccountRecord } from '../../store/index.js';
+import {
+  requireEmailAccount,
+  requireProvider,
+  type Database,
+  type EmailAccountRecord,
+  type ProviderRecord,
+} from '../../store/index.js';
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
 
@@ -34,7 +42,53 @@ export async function mailboxRouteOf(db: Database, account: EmailAccountRecord):
   if (!account.modernAuth || account.providerId === null) return resolveMailboxRoute(account, null);
   const provider = await requireProvider(db, account.providerId);
   const { imapHost, smtpHost } = endpointsOf(provider);
-  return resolveMailboxRoute(account, { imapHost, smtpHost, caFile: provider.caFile });
+  return resolveMailboxRoute(account, { imapHost, smtpHost, graphApi: graphApiOf(provider), caFile: provider.caFile });
+}
+
+/**
+ * Microsoft Graph's API root for a provider: its cloud's Graph host, or for a custom authority (the
+ * emulator, a proxy) the authority's own origin, which serves `/v1.0` beside the identity platform.
+ * Tokens keep the cloud's Graph audience either way.
+ */
+function graphApiOf(provider: ProviderRecord): string {
+  const root =
+    provider.cloud === 'custom' ? new URL(endpointsOf(provider).authority).origin : endpointsOf(provider).graph;
+  return `${root}/v1.0`;
+}
+
+/** What a Graph client of an account is for: reading (the sync) or sending (the outbox). */
+export interface GraphClientRequest {
+  readonly purpose: GraphPurpose;
+  readonly signal?: AbortSignal;
+  readonly logger?: GraphLogger;
+  readonly throttleBudgetMs?: number;
+}
+
+/**
+ * A Graph client for an account's mailbox: its route's API root and trust, and the grant's Graph
+ * token from the token service (the delegate's for a shared mailbox, the application's for
+ * app-only access), refreshed once when Graph refuses it.
+ */
+export async function graphClientOf(
+  db: Database,
+  accounts: AccountService,
+  accessTokens: AccessTokenService,
+  account: EmailAccountRecord,
+  request: GraphClientRequest,
+): Promise<GraphClient> {
+  const route = await mailboxRouteOf(db, account);
+  const endpoint = requireGraph(route);
+  const ca = loadCa(route.trust, 'graph');
+  const grantId = async (): Promise<number> => (await accounts.grantFor(await requireEmailAccount(db, account.id))).id;
+  return new GraphClient({
+    target: { apiBase: endpoint.apiBase, mailbox: endpoint.mailbox, ca },
+    accessToken: async () => (await accessTokens.accessToken(await grantId(), 'graph')).token,
+    refreshToken: async () => accessTokens.refreshNow(await grantId(), 'graph'),
+    purpose: request.purpose,
+    ...(request.signal === undefined ? {} : { signal: request.signal }),
+    ...(request.logger === undefined ? {} : { logger: request.logger }),
+    ...(request.throttleBudgetMs === undefined ? {} : { throttleBudgetMs: request.throttleBudgetMs }),
+  });
 }
 
 /**
