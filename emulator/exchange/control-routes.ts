@@ -8,6 +8,9 @@
  * - `POST   /exchange/mailboxes/:address/folders/:folder/messages/:uid/flags` — set / add / remove flags
  * - `DELETE /exchange/mailboxes/:address/folders/:folder/messages/:uid` — remove a message
  * - `GET|DELETE /exchange/sent` — accepted submissions; `GET|DELETE /exchange/sink` — mail that left the tenant
+ * - `POST|DELETE /exchange/undeliverable` — outside addresses that bounce (`{ address, status?, diagnostic? }`):
+ *   submissions to them come back as a non-delivery report in the sender's Inbox, as an address of a
+ *   tenant's domain that no recipient has always does (550 5.1.10 RecipientNotFound)
  * - `POST   /exchange/faults/imap/drop`, `PUT /exchange/faults/imap/drop-every`, `PUT /exchange/faults/imap/delay`,
  *   `POST /exchange/faults/imap/drop-after-login`, `POST /exchange/faults/imap/omit-fetch`, `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
  *   `POST /exchange/faults/smtp/sender-throttle` (a mailbox's SMTP AUTH submissions answered `550 5.2.25x Sender throttled` for `seconds`),
@@ -30,6 +33,17 @@ import type { StoredMessage } from './stored-message.js';
 const addressList = z
   .union([z.string().min(1), z.array(z.string().min(1))])
   .transform((v) => (Array.isArray(v) ? v : [v]));
+
+const undeliverableBody = z.object({
+  address: z.string().min(3).max(320),
+  /** Enhanced status code, e.g. `5.1.1`, `5.7.1`, `4.4.7`. */
+  status: z
+    .string()
+    .regex(/^[245]\.\d{1,3}\.\d{1,3}$/)
+    .optional(),
+  /** The remote server's answer, as the report quotes it. */
+  diagnostic: z.string().min(1).max(500).optional(),
+});
 
 const deliverBody = z
   .object({
@@ -237,6 +251,21 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
 
     app.delete('/exchange/sink', async (_request, reply) => {
       service.router.clearSink();
+      return reply.code(204).send();
+    });
+
+    app.post('/exchange/undeliverable', async (request, reply) => {
+      const body = parse(undeliverableBody, request.body ?? {}, reply);
+      if (!body) return reply;
+      service.router.setUndeliverable(body.address, {
+        ...(body.status === undefined ? {} : { status: body.status }),
+        ...(body.diagnostic === undefined ? {} : { diagnostic: body.diagnostic }),
+      });
+      return reply.code(204).send();
+    });
+
+    app.delete('/exchange/undeliverable', async (_request, reply) => {
+      service.router.clearUndeliverable();
       return reply.code(204).send();
     });
 

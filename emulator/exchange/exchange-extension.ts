@@ -40,6 +40,10 @@ export function createExchangeExtension(core: EmulatorCore, options: ExchangeExt
     imap: options.imap,
     smtp: options.smtp,
     basicAuth: options.basicAuth,
+    tenantDomainOf: (address) => {
+      const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+      return domain.length === 0 ? undefined : core.directory.findTenant(domain)?.domains[0];
+    },
   });
   let unsubscribe: (() => void) | undefined;
   return {

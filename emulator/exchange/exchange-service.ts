@@ -37,6 +37,8 @@ export interface ExchangeServiceOptions {
   };
   /** Basic authentication (passwords) at start; both off by default, as in Exchange Online. */
   readonly basicAuth?: Partial<BasicAuthState>;
+  /** The initial domain of the tenant owning an address's domain (for non-delivery reports). */
+  readonly tenantDomainOf?: (address: string) => string | undefined;
 }
 
 export interface ExchangeEndpoints {
@@ -62,6 +64,7 @@ export class ExchangeService {
       store: this.store,
       clock: options.clock,
       resolveMailbox: (address) => options.access.resolveMailbox(address),
+      ...(options.tenantDomainOf === undefined ? {} : { tenantDomainOf: options.tenantDomainOf }),
     });
     this.imap = new ImapServer({
       ...options.imap,

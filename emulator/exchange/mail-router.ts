@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExchangeClock } from './exchange-clock.js';
 import type { MailStore } from './mail-store.js';
+import { buildNdr, recipientNotFound, type FailedRecipient } from './ndr.js';
 import { MessageContent } from './stored-message.js';
 
 /** A message that left the emulated tenant. */
@@ -46,6 +47,11 @@ export interface MailRouterOptions {
   readonly clock: ExchangeClock;
   /** The primary address of the emulated mailbox an address reaches, if any. */
   readonly resolveMailbox: (address: string) => string | undefined;
+  /**
+   * The initial domain of the emulated tenant that owns the address's domain, if any: an address
+   * of a tenant's domain that no recipient has is answered with a non-delivery report.
+   */
+  readonly tenantDomainOf?: (address: string) => string | undefined;
   /** Bounds the sink and the sent log (oldest dropped first). */
   readonly retain?: number;
 }
@@ -54,6 +60,8 @@ export class MailRouter {
   private readonly sinkMessages: SinkMessage[] = [];
   private readonly sentRecords: SentRecord[] = [];
   private readonly retain: number;
+  /** Outside addresses that bounce (lower-case), with the remote server's answer. */
+  private readonly undeliverable = new Map<string, { status: string; diagnostic: string }>();
 
   constructor(private readonly options: MailRouterOptions) {
     this.retain = options.retain ?? 10_000;
@@ -126,15 +134,61 @@ export class MailRouter {
     return record;
   }
 
-  /** Delivers a recorded submission to its recipients (now, or when the rate limit allows). */
+  /**
+   * Delivers a recorded submission to its recipients (now, or when the rate limit allows). The
+   * recipients that cannot be reached — an address of a tenant's domain that no recipient has,
+   * or an outside address set to bounce — come back as one non-delivery report in the sender's
+   * Inbox, as Exchange Online does after it accepted the submission.
+   */
   release(record: SentRecord): DeliveryReport {
-    const report = this.deliver({
-      envelopeFrom: record.envelopeFrom,
-      recipients: record.recipients,
-      raw: record.content,
-    });
+    const failed: FailedRecipient[] = [];
+    const reachable: string[] = [];
+    for (const recipient of record.recipients) {
+      const failure = this.failureOf(recipient);
+      if (failure === undefined) reachable.push(recipient);
+      else if (!failed.some((f) => f.address === failure.address)) failed.push(failure);
+    }
+    const report = this.deliver({ envelopeFrom: record.envelopeFrom, recipients: reachable, raw: record.content });
     record.deliveredAt = this.options.clock.now();
+    if (failed.length > 0) this.returnToSender(record, failed);
     return report;
+  }
+
+  /** Makes an outside address bounce (`5.1.1` by default) until {@link clearUndeliverable}. */
+  setUndeliverable(address: string, failure: { status?: string; diagnostic?: string } = {}): void {
+    const status = failure.status ?? '5.1.1';
+    this.undeliverable.set(address.toLowerCase(), {
+      status,
+      diagnostic:
+        failure.diagnostic ??
+        `550 ${status} <${address.toLowerCase()}>: Recipient address rejected: User unknown in virtual mailbox table`,
+    });
+  }
+
+  clearUndeliverable(): void {
+    this.undeliverable.clear();
+  }
+
+  private failureOf(recipient: string): FailedRecipient | undefined {
+    const address = recipient.toLowerCase();
+    const bounce = this.undeliverable.get(address);
+    if (bounce !== undefined) return { address, ...bounce };
+    if (this.options.resolveMailbox(address) !== undefined) return undefined;
+    return this.options.tenantDomainOf?.(address) === undefined ? undefined : recipientNotFound(address);
+  }
+
+  private returnToSender(record: SentRecord, failed: readonly FailedRecipient[]): void {
+    const sender = this.options.resolveMailbox(record.envelopeFrom) ?? this.options.resolveMailbox(record.mailbox);
+    if (sender === undefined) return;
+    const raw = buildNdr({
+      original: record.content,
+      to: record.envelopeFrom,
+      tenantDomain: this.options.tenantDomainOf?.(sender) ?? sender.slice(sender.indexOf('@') + 1),
+      failed,
+      now: this.options.clock.now(),
+    });
+    const inbox = this.options.store.mailbox(sender).wellKnown('inbox');
+    this.options.store.append(sender, inbox, new MessageContent(raw));
   }
 
   get sink(): readonly SinkMessage[] {

@@ -49,6 +49,7 @@ export * from './email-accounts.js';
 export * from './mailbox-checkpoints.js';
 export * from './interactions.js';
 export * from './messages.js';
+export * from './message-bounces.js';
 export * from './outbox.js';
 export * from './rate-counters.js';
 export * from './outgoing-messages.js';

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
+import { readBounces, type StoredBounce } from './message-bounces.js';
 import type { DeliveryState, MessageDirection, Row, Timestamp } from './schema.js';
 import { toDbTime, toDbTimeOrNull } from './time.js';
 
@@ -77,6 +78,8 @@ export interface MessageRecord {
   readonly rawSize: number | null;
   readonly deliveryState: DeliveryState | null;
   readonly deliveryError: string | null;
+  /** Outgoing: what non-delivery reports said, per recipient (empty before any). */
+  readonly bounces: StoredBounce[];
   readonly receivedAt: Timestamp;
   readonly createdAt: Timestamp;
   /** In stored order: a position in `html`'s `data-postern-inline` indexes this list. */
@@ -523,6 +526,7 @@ function toMessageRecord(row: Row<'messages'>, attachments: AttachmentMeta[]): M
     rawSize: row.raw_size,
     deliveryState: row.delivery_state,
     deliveryError: row.delivery_error,
+    bounces: readBounces(row.bounces_json),
     receivedAt: row.received_at,
     createdAt: row.created_at,
     attachments,

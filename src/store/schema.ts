@@ -346,6 +346,8 @@ export interface MessagesTable {
   delivery_state: DeliveryState | null;
   delivery_error: string | null;
   delivered_at: Timestamp | null;
+  /** What non-delivery reports said, a JSON list (store/message-bounces.ts); null before any. */
+  bounces_json: JsonText | null;
   received_at: Timestamp;
   created_at: Timestamp;
   updated_at: Timestamp;

@@ -225,6 +225,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     delivery_state: true,
     delivery_error: true,
     delivered_at: true,
+    bounces_json: true,
     received_at: true,
     created_at: true,
     updated_at: true,

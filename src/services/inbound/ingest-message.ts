@@ -22,6 +22,7 @@ import { findSubjectTokens, normalizeSubject, tokenCheckFromBytes } from '../../
 import { decideThread, threadLookupIds } from '../../domain/threading.js';
 import { isPosternError } from '../../errors/index.js';
 import { parseMessage, type ParsedMessage } from '../../mail/mime/parse-message.js';
+import { attachBounceReport } from './bounce-report.js';
 import { messageReceivedEvent } from './message-received-event.js';
 import {
   advanceCheckpoint,
@@ -321,6 +322,7 @@ async function ingestParsed(
     return duplicate(other, other.uid === input.uid ? 'position' : 'message-id');
   }
 
+  if (automation.bounce) await attachBounceReport(tx, account, { rowId: messageRowId, parsed, receivedAt });
   const automated = automation.autoReply || automation.bounce || automation.list;
   if (decision.kind !== 'new')
     await recordInteractionActivity(tx, interactionId, {

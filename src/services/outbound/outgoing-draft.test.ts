@@ -47,6 +47,7 @@ function message(overrides: Partial<MessageRecord> = {}): MessageRecord {
     rawSize: 100,
     deliveryState: null,
     deliveryError: null,
+    bounces: [],
     receivedAt: '2026-03-01T09:00:05.000Z',
     createdAt: '2026-03-01T09:00:05.000Z',
     attachments: [],

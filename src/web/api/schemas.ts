@@ -236,6 +236,17 @@ const message = z.object({
   junk: z.boolean(),
   deliveryState: nullableString,
   deliveryError: nullableString,
+  bounces: z.array(
+    z.object({
+      address: z.string(),
+      action: z.string(),
+      status: nullableString,
+      diagnostic: nullableString,
+      advice: z.string(),
+      at: z.string(),
+      reportId: z.number(),
+    }),
+  ),
   rawUrl: z.string(),
   attachments: z.array(attachment),
 });

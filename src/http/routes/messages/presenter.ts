@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { AttachmentMeta, MessageRecord, OutboxRecord } from '../../../store/index.js';
+import { bounceAdvice } from '../../../domain/bounce-advice.js';
 
 const address = z.object({ name: z.string(), address: z.string() });
 const problem = z.object({ code: z.string(), message: z.string(), remedy: z.string().nullable() });
@@ -56,6 +57,19 @@ export const messageReply = z.object({
     })
     .nullable()
     .describe("The outbox's account of an outbound message: on /api/messages/{id}; null in a conversation and inbound"),
+  bounces: z
+    .array(
+      z.object({
+        address: z.string(),
+        action: z.string().describe('failed or delayed'),
+        status: z.string().nullable().describe('enhanced status code, e.g. 5.1.10'),
+        diagnostic: z.string().nullable().describe("the remote server's words"),
+        advice: z.string(),
+        at: z.string(),
+        reportId: z.number().int().describe('the non-delivery report, a message of the same conversation'),
+      }),
+    )
+    .describe('Outbound: what non-delivery reports said, per recipient; empty when none came'),
   rawUrl: z.string(),
   attachments: z.array(attachmentReply),
   createdAt: z.string(),
@@ -91,6 +105,7 @@ export function presentMessage(
     deliveryError: message.deliveryError,
     state: message.deliveryState,
     delivery: outbox === null ? null : presentDelivery(outbox),
+    bounces: message.bounces.map((bounce) => ({ ...bounce, advice: bounceAdvice(bounce) })),
     rawUrl: rawUrl(message.id),
     attachments: message.attachments.map((attachment) => presentAttachment(message.id, attachment)),
     createdAt: message.createdAt,

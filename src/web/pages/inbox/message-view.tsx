@@ -21,7 +21,13 @@ export function MessageView({ message, onRetried }: { message: Message; onRetrie
   const [showImages, setShowImages] = useState(false);
   const retry = useSubmit();
   const remote = message.html === null ? 0 : countRemoteImages(message.html);
-  const delivery = message.deliveryState === null ? undefined : DELIVERY[message.deliveryState];
+  const bounced = message.bounces.filter((bounce) => bounce.action === 'failed');
+  const delivery =
+    bounced.length > 0
+      ? { text: 'Bounced', tone: 'error' }
+      : message.deliveryState === null
+        ? undefined
+        : DELIVERY[message.deliveryState];
   const files = message.attachments.filter((a) => !a.inline || a.contentId === null);
   return (
     <article
@@ -67,6 +73,21 @@ export function MessageView({ message, onRetried }: { message: Message; onRetrie
         </div>
       )}
       {retry.error === undefined ? null : <ErrorNotice error={retry.error} />}
+      {message.bounces.length === 0 ? null : (
+        <div class={`notice ${bounced.length > 0 ? 'notice-error' : 'notice-warn'}`} role="status">
+          <div class="notice-body">
+            {message.bounces.map((bounce) => (
+              <p key={bounce.address}>
+                <strong>
+                  {bounce.action === 'failed' ? 'Not delivered to' : 'Delivery delayed to'} {bounce.address}
+                </strong>
+                {bounce.diagnostic === null ? null : <span class="block muted">{bounce.diagnostic}</span>}
+                <span class="block">{bounce.advice}</span>
+              </p>
+            ))}
+          </div>
+        </div>
+      )}
       {message.html !== null ? (
         <>
           {remote > 0 && !showImages ? (
