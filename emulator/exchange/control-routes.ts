@@ -14,6 +14,7 @@
  * - `POST   /exchange/faults/imap/drop`, `PUT /exchange/faults/imap/drop-every`, `PUT /exchange/faults/imap/delay`,
  *   `POST /exchange/faults/imap/drop-after-login`, `POST /exchange/faults/imap/omit-fetch`, `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
  *   `POST /exchange/faults/smtp/sender-throttle` (a mailbox's SMTP AUTH submissions answered `550 5.2.25x Sender throttled` for `seconds`),
+ *   `PUT /exchange/faults/smtp/send-as-denial` (`{ form: '5.2.252' | '5.7.60' | '5.2.0' }`: how Send As denials are worded),
  *   `PUT /exchange/faults/smtp/sender-throttle/send-as-denials` (`{ after, seconds? }`: throttled by itself after `after` Send As denials in a row; `after: null` off),
  *   `GET|DELETE /exchange/faults`
  * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
@@ -24,7 +25,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ExchangeService } from './exchange-service.js';
-import { SENDER_THROTTLE_KINDS } from './faults.js';
+import { SEND_AS_DENIAL_FORMS, SENDER_THROTTLE_KINDS } from './faults.js';
 import type { MailFolder } from './mail-folder.js';
 import { canonicalFlag, type MessageFlag } from './message-flags.js';
 import type { SentRecord, SinkMessage } from './mail-router.js';
@@ -33,6 +34,8 @@ import type { StoredMessage } from './stored-message.js';
 const addressList = z
   .union([z.string().min(1), z.array(z.string().min(1))])
   .transform((v) => (Array.isArray(v) ? v : [v]));
+
+const sendAsDenialBody = z.object({ form: z.enum(SEND_AS_DENIAL_FORMS) }).strict();
 
 const undeliverableBody = z.object({
   address: z.string().min(3).max(320),
@@ -252,6 +255,13 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
     app.delete('/exchange/sink', async (_request, reply) => {
       service.router.clearSink();
       return reply.code(204).send();
+    });
+
+    app.put('/exchange/faults/smtp/send-as-denial', async (request, reply) => {
+      const body = parse(sendAsDenialBody, request.body, reply);
+      if (!body) return reply;
+      service.faults.sendAsDenialForm = body.form;
+      return { form: body.form };
     });
 
     app.post('/exchange/undeliverable', async (request, reply) => {

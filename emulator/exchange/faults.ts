@@ -69,6 +69,10 @@ export interface SenderThrottleFault {
   refused: number;
 }
 
+/** The wordings of a Send As denial (see ExchangeFaults.sendAsDenialForm). */
+export const SEND_AS_DENIAL_FORMS = ['5.2.252', '5.7.60', '5.2.0'] as const;
+export type SendAsDenialForm = (typeof SEND_AS_DENIAL_FORMS)[number];
+
 export class ExchangeFaults {
   /** Throttled mailboxes (lower case): continuous-error throttling of SMTP AUTH submissions. */
   private readonly senderThrottles = new Map<string, SenderThrottleFault>();
@@ -80,6 +84,12 @@ export class ExchangeFaults {
   private imapDropAfterLogin: ImapDropAfterLoginFault | undefined;
   private imapOmitFetch: ImapOmitFetchFault | undefined;
   private smtpFailure: SmtpFailureFault | undefined;
+  /**
+   * How a Send As denial is worded: `5.2.252` (today's usual `554 5.2.252 SendAsDenied`),
+   * `5.7.60` (`550 5.7.60 … Client does not have permissions to send as this sender`) or `5.2.0`
+   * (`554 5.2.0 STOREDRV… SendAsDeniedException`). Exchange answers each in the field.
+   */
+  sendAsDenialForm: SendAsDenialForm = '5.2.252';
   /** Added before every IMAP command is processed. */
   imapDelayMs = 0;
   /** Added before every SMTP reply to the final dot. */
@@ -235,6 +245,7 @@ export class ExchangeFaults {
     this.senderThrottles.clear();
     this.sendAsThrottle = undefined;
     this.sendAsDenials.clear();
+    this.sendAsDenialForm = '5.2.252';
     this.imapDelayMs = 0;
     this.smtpDelayMs = 0;
   }

@@ -50,6 +50,12 @@ export const SMTP_REPLY = {
   senderThreadLimit: '4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded',
   sendAsDenied: (login: string, from: string, host: string): string =>
     `5.2.252 SendAsDenied; ${login} not allowed to send as ${from}; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.[EndDiagnosticData] [Hostname=${host}]`,
+  /** The older wording of a Send As denial, still seen from some servers (reply code 550). */
+  sendAsDeniedClient: (host: string): string =>
+    `5.7.60 SMTP; Client does not have permissions to send as this sender [Hostname=${host}]`,
+  /** The generic-status wording of a Send As denial (reply code 554). */
+  sendAsDeniedStoreDriver: (host: string): string =>
+    `5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message Cannot submit message. [Hostname=${host}]`,
   submissionQuotaExceeded: (host: string): string =>
     `5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.[EndDiagnosticData] [Hostname=${host}]`,
   mailboxLogonFailure: (host: string): string =>

@@ -31,7 +31,7 @@ import type { ExchangeAccess, SmtpAuthorization, SubmissionIdentity } from '../e
 import { BasicAuthSettings } from '../exchange/basic-auth.js';
 import { extractAddresses } from '../exchange/address-list.js';
 import type { ExchangeClock } from '../exchange/exchange-clock.js';
-import type { ExchangeFaults } from '../exchange/faults.js';
+import type { ExchangeFaults, SendAsDenialForm } from '../exchange/faults.js';
 import type { MailRouter } from '../exchange/mail-router.js';
 import { parseHeaderBlock } from '../exchange/mime-structure.js';
 import { DeliveryQueue } from './delivery-queue.js';
@@ -284,7 +284,7 @@ export class SubmissionServer {
         if (decision === 'logon-failure') throw new SmtpReplyError(430, SMTP_REPLY.mailboxLogonFailure(this.hostname));
         if (decision === 'denied') {
           this.options.faults.noteSendAs(identity.mailbox, true, this.options.clock.now());
-          throw new SmtpReplyError(554, SMTP_REPLY.sendAsDenied(identity.mailbox, sender, this.hostname));
+          throw sendAsDenial(this.options.faults.sendAsDenialForm, identity.mailbox, sender, this.hostname);
         }
       }
       this.options.faults.noteSendAs(identity.mailbox, false, this.options.clock.now());
@@ -345,4 +345,11 @@ function completeHeaders(
   if (!present.includes('date')) added.push(`Date: ${new Date(now).toUTCString().replace('GMT', '+0000')}\r\n`);
   if (added.length === 0) return { message: raw, messageId };
   return { message: Buffer.concat([Buffer.from(added.join(''), 'latin1'), raw]), messageId };
+}
+
+/** A Send As denial in the wording the faults ask for. */
+function sendAsDenial(form: SendAsDenialForm, login: string, sender: string, host: string): SmtpReplyError {
+  if (form === '5.7.60') return new SmtpReplyError(550, SMTP_REPLY.sendAsDeniedClient(host));
+  if (form === '5.2.0') return new SmtpReplyError(554, SMTP_REPLY.sendAsDeniedStoreDriver(host));
+  return new SmtpReplyError(554, SMTP_REPLY.sendAsDenied(login, sender, host));
 }

@@ -96,6 +96,33 @@ describe('the shared mailbox developers@ with its delegate andrea@', () => {
     await dispatchUntilIdle(h);
     expect(await view(id)).toMatchObject({ state: 'sent', delivery: { attempts: 2, error: null } });
   });
+
+  it.each([
+    ['5.7.60', /^550 5\.7\.60 SMTP; Client does not have permissions to send as this sender/],
+    ['5.2.0', /^554 5\.2\.0 STOREDRV\.Submission\.Exception:SendAsDeniedException/],
+  ])('recognises the %s wording of a Send As denial as the same diagnosis', async (form, wording) => {
+    await h.control('DELETE', `/mailboxes/${SHARED}/delegates/${CONTOSO.andrea.upn}?rights=SendAs`);
+    await h.control('PUT', '/exchange/faults/smtp/send-as-denial', { form });
+    try {
+      const id = await newMessage(shared, `sendas-${form}@fabrikam.example`);
+      await dispatchUntilIdle(h);
+      const failed = await view(id);
+      expect(failed).toMatchObject({
+        state: 'failed',
+        delivery: { attempts: 1, error: { code: 'SMTP_SEND_AS_DENIED' } },
+      });
+      expect(failed.delivery.error?.remedy).toContain('Add-RecipientPermission');
+      const timeline = await listEvents(h.pair.postern.runtime.db, {
+        scope: 'message',
+        scopeId: id,
+        types: ['message.failed'],
+      });
+      expect(timeline.items[0]?.data).toMatchObject({ response: expect.stringMatching(wording) });
+    } finally {
+      await h.control('PUT', '/exchange/faults/smtp/send-as-denial', { form: '5.2.252' });
+      await h.control('POST', `/mailboxes/${SHARED}/delegates`, { user: CONTOSO.andrea.upn, rights: ['SendAs'] });
+    }
+  });
 });
 
 describe('SMTP AUTH', () => {
