@@ -14,6 +14,7 @@
  * - `POST   /exchange/faults/imap/drop`, `PUT /exchange/faults/imap/drop-every`, `PUT /exchange/faults/imap/delay`,
  *   `POST /exchange/faults/imap/drop-after-login`, `POST /exchange/faults/imap/omit-fetch`, `POST /exchange/faults/imap/throttle`, `POST /exchange/faults/smtp`, `PUT /exchange/faults/smtp/delay`,
  *   `POST /exchange/faults/smtp/sender-throttle` (a mailbox's SMTP AUTH submissions answered `550 5.2.25x Sender throttled` for `seconds`),
+ *   `POST /exchange/faults/imap/silent-idle` (`{ mailbox }`: IDLE on the sessions open now announces nothing, no BYE),
  *   `PUT /exchange/faults/smtp/send-as-denial` (`{ form: '5.2.252' | '5.7.60' | '5.2.0' }`: how Send As denials are worded),
  *   `PUT /exchange/faults/smtp/sender-throttle/send-as-denials` (`{ after, seconds? }`: throttled by itself after `after` Send As denials in a row; `after: null` off),
  *   `GET|DELETE /exchange/faults`
@@ -34,6 +35,8 @@ import type { StoredMessage } from './stored-message.js';
 const addressList = z
   .union([z.string().min(1), z.array(z.string().min(1))])
   .transform((v) => (Array.isArray(v) ? v : [v]));
+
+const silentIdleBody = z.object({ mailbox: z.string().min(1) }).strict();
 
 const sendAsDenialBody = z.object({ form: z.enum(SEND_AS_DENIAL_FORMS) }).strict();
 
@@ -254,6 +257,13 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
 
     app.delete('/exchange/sink', async (_request, reply) => {
       service.router.clearSink();
+      return reply.code(204).send();
+    });
+
+    app.post('/exchange/faults/imap/silent-idle', async (request, reply) => {
+      const body = parse(silentIdleBody, request.body, reply);
+      if (!body) return reply;
+      service.faults.silenceIdle(body.mailbox);
       return reply.code(204).send();
     });
 

@@ -84,6 +84,9 @@ export class ExchangeFaults {
   private imapDropAfterLogin: ImapDropAfterLoginFault | undefined;
   private imapOmitFetch: ImapOmitFetchFault | undefined;
   private smtpFailure: SmtpFailureFault | undefined;
+  private loginSerial = 0;
+  /** Per mailbox (lower case): sessions signed in before this number have a silent IDLE. */
+  private readonly idleSilencedBefore = new Map<string, number>();
   /**
    * How a Send As denial is worded: `5.2.252` (today's usual `554 5.2.252 SendAsDenied`),
    * `5.7.60` (`550 5.7.60 … Client does not have permissions to send as this sender`) or `5.2.0`
@@ -143,6 +146,27 @@ export class ExchangeFaults {
     fault.remaining -= 1;
     if (fault.remaining === 0) this.imapDropAfterLogin = undefined;
     return true;
+  }
+
+  /** Numbers a sign-in, so that a fault can affect only the sessions open when it was set. */
+  nextLoginSerial(): number {
+    this.loginSerial += 1;
+    return this.loginSerial;
+  }
+
+  /**
+   * IDLE stops announcing anything on the mailbox's sessions open now, without a BYE (seen from
+   * Exchange Online: a session that keeps answering commands but pushes no more EXISTS). Sessions
+   * signed in later are not affected.
+   */
+  silenceIdle(mailbox: string): void {
+    this.idleSilencedBefore.set(mailbox.toLowerCase(), this.loginSerial + 1);
+  }
+
+  /** Whether IDLE is silent on a session of `mailbox` that signed in as number `serial`. */
+  isIdleSilenced(mailbox: string | undefined, serial: number): boolean {
+    const before = this.idleSilencedBefore.get(mailbox?.toLowerCase() ?? '');
+    return before !== undefined && serial < before;
   }
 
   omitImapFetch(fault: { count: number; uid: number; mailbox?: string }): void {
@@ -246,6 +270,7 @@ export class ExchangeFaults {
     this.sendAsThrottle = undefined;
     this.sendAsDenials.clear();
     this.sendAsDenialForm = '5.2.252';
+    this.idleSilencedBefore.clear();
     this.imapDelayMs = 0;
     this.smtpDelayMs = 0;
   }

@@ -63,6 +63,8 @@ export class ImapSession {
   private closed = false;
   private invalidCommands = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** The sign-in's number (ExchangeFaults.nextLoginSerial), 0 before. */
+  private loginSerial = 0;
   private pushScheduled = false;
   private idling = false;
   /** Commands run since the sign-in, for the drop-after-login fault. */
@@ -173,6 +175,7 @@ export class ImapSession {
     this.principal = outcome.principal;
     this.expiresAt = outcome.expiresAt;
     this.sinceLogin = -1;
+    this.loginSerial = this.context.faults.nextLoginSerial();
     if (outcome.mailbox !== undefined && this.context.attach(this, outcome.mailbox)) {
       this.mailbox = outcome.mailbox;
       this.state = 'authenticated';
@@ -188,7 +191,7 @@ export class ImapSession {
   async idle(): Promise<CommandResult | undefined> {
     this.writer.line(CONTINUE.idle);
     this.idling = true;
-    this.pushUpdates();
+    if (!this.idleSilenced()) this.pushUpdates();
     await this.writer.flush();
     this.selected?.setChangeListener(() => this.schedulePush());
     try {
@@ -208,8 +211,13 @@ export class ImapSession {
     }
   }
 
+  /** A silenced session (fault) answers DONE as usual but announces nothing while idle. */
+  private idleSilenced(): boolean {
+    return this.context.faults.isIdleSilenced(this.mailbox, this.loginSerial);
+  }
+
   private schedulePush(): void {
-    if (this.pushScheduled) return;
+    if (this.pushScheduled || this.idleSilenced()) return;
     this.pushScheduled = true;
     setImmediate(() => {
       this.pushScheduled = false;

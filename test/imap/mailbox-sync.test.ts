@@ -207,6 +207,34 @@ forEachEngine((engine, openFresh) => {
     }
   });
 
+  it('opens a new session when IDLE stops announcing new mail without a BYE', async () => {
+    const path = folder();
+    const acct = await account({ folder: path });
+    let syncs = 0;
+    const { sync, statuses } = buildSync(mail, db, acct, {
+      onSynced: () => (syncs += 1),
+      tuning: { idleRefreshMs: 1_000 },
+    });
+    sync.start();
+    try {
+      await eventually(() => sync.status.status === 'connected' && syncs >= 1, 10_000, 'connected and synced');
+      await mail.emu.control('POST', '/exchange/faults/imap/silent-idle', { mailbox: DEVELOPERS });
+      await mail.deliver(DEVELOPERS, message(), { folder: path });
+      // The refresh finds what IDLE kept quiet about, and the session is renewed.
+      await eventually(async () => (await countAccountMessages(db, acct.id)) === 1, 10_000, 'the unannounced message');
+      await eventually(
+        () => statuses.filter((s) => s.status === 'connected').length >= 2,
+        10_000,
+        'a new session after the silent IDLE',
+      );
+      await mail.deliver(DEVELOPERS, message(), { folder: path });
+      await eventually(async () => (await countAccountMessages(db, acct.id)) === 2, 10_000, 'the next message');
+    } finally {
+      await mail.emu.control('DELETE', '/exchange/faults');
+      await sync.stop();
+    }
+  });
+
   it('polls when IDLE is off', async () => {
     const path = folder();
     const acct = await account({ folder: path, useIdle: false });

@@ -137,6 +137,8 @@ interface Session {
   junkPath?: string | null;
   /** EXISTS arrived since the last sync began (also while a sync ran, when nobody was waiting). */
   newMail: boolean;
+  /** IDLE stopped announcing new mail on this session: it is renewed. */
+  idleDeaf?: boolean;
 }
 
 /** The sync engine of one mailbox; see the module comment. */
@@ -223,7 +225,7 @@ export class MailboxSync {
         attempt = 0;
         await this.watch(session);
         await closeQuietly(session.client, true);
-        if (!this.stopping)
+        if (!this.stopping && session.idleDeaf !== true)
           this.log.info(
             { user: this.options.user },
             this.options.password === undefined
@@ -343,7 +345,22 @@ export class MailboxSync {
       if (woke === 'closed') throw closedError(session.client);
       session.newMail = false;
       try {
-        await this.syncFolders(session, false);
+        const reports = await this.syncFolders(session, false);
+        // IDLE let the refresh find mail it never announced (stored now, or announced by the
+        // refresh's own commands): Exchange sometimes stops pushing on a session without a BYE.
+        // A new session hears again; this one is renewed now, its first sync takes what is new.
+        if (
+          woke === 'timeout' &&
+          this.options.useIdle !== false &&
+          ((reports[0]?.stored ?? 0) > 0 || session.newMail)
+        ) {
+          this.log.warn(
+            { user: this.options.user, folder: this.options.folder, stored: reports[0]?.stored },
+            'IDLE did not announce new mail that the periodic check found; opening a new session',
+          );
+          session.idleDeaf = true;
+          return;
+        }
       } catch (error) {
         const mapped = this.mapError(error);
         if (mapped.code !== 'IMAP_THROTTLED' || !session.client.usable) throw mapped;
