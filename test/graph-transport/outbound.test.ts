@@ -6,6 +6,7 @@
  * threads back; Graph's refusals end as catalogue errors with their remedies, 429 waits at least
  * Retry-After, a 503 is tried again, and nothing is sent twice.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
@@ -26,6 +27,16 @@ import {
 } from './outbound-harness.js';
 
 const CUSTOMER = 'ada.lovelace@fabrikam.example';
+const MB = 1024 * 1024;
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Bytes that do not compress into anything clever: each position differs. */
+function fileOf(size: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 1) bytes[i] = (i * 31 + seed * 17 + (i >> 8)) & 0xff;
+  return bytes;
+}
 
 forEachEngine((_engine, openFresh) => {
   let h: GraphOutbound;
@@ -144,6 +155,80 @@ forEachEngine((_engine, openFresh) => {
         await h.control('POST', `/mailboxes/${SHARED}/delegates`, { user: CONTOSO.andrea.upn, rights: ['SendAs'] });
       }
     });
+  });
+
+  describe('a message too large for one Graph request (4 MB)', () => {
+    it('leaves through a draft, its large attachments uploaded in sessions, threading kept', async () => {
+      const first = await receive(h, shared, {
+        from: CUSTOMER,
+        to: SHARED,
+        subject: 'The plans, please',
+        text: 'Can you send the plans?',
+        messageId: '<plans@fabrikam.example>',
+      });
+      const files = [
+        { filename: 'plans.pdf', content: fileOf(3.5 * MB, 1) },
+        { filename: 'photo.jpg', content: fileOf(2.5 * MB, 2) },
+        { filename: 'notes.txt', content: fileOf(0.5 * MB, 3) },
+      ];
+      const queued = await h.api('POST', `/api/interactions/${first.interactionId}/reply`, {
+        text: 'Here they are.',
+        attachments: files.map((f) => ({ filename: f.filename, contentBase64: f.content.toString('base64') })),
+      });
+      expect(queued.statusCode, queued.body).toBe(202);
+      const answer = queued.json<{ id: number; messageId: string }>();
+      const before = h.emulator.handle.requestLog.list({ endpoint: 'graph' }).length;
+
+      await dispatchUntilIdle(h);
+      expect(await view(h, answer.id)).toMatchObject({
+        state: 'sent',
+        delivery: { attempts: 1, error: null, serverResponse: expect.stringContaining('draft with attachments') },
+      });
+      const records = (await sent(h)).filter((r) => r.messageId === answer.messageId);
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ via: 'graph', mailbox: SHARED, envelopeFrom: SHARED });
+      // The draft from the MIME without the two largest files, one upload session (3 MB and more),
+      // one attachment posted whole (under 3 MB), then send.
+      const calls = h.emulator.handle.requestLog
+        .list({ endpoint: 'graph' })
+        .slice(before)
+        .map(
+          (r) =>
+            `${r.method} ${r.path.replace(/messages\/[^/]+/, 'messages/{id}').replace(/users\/[^/]+/, 'users/{u}')}`,
+        );
+      expect(calls).toEqual([
+        'POST /v1.0/users/{u}/messages',
+        'POST /v1.0/users/{u}/messages/{id}/attachments/createUploadSession',
+        'POST /v1.0/users/{u}/messages/{id}/attachments',
+        'POST /v1.0/users/{u}/messages/{id}/send',
+      ]);
+
+      const [out] = await sink(h, CUSTOMER).then((all) => all.filter((m) => m.raw?.includes('Here they are.')));
+      const parsed = await parseMessage(Buffer.from(out?.raw ?? '', 'utf8'));
+      expect(parsed.messageId).toBe(answer.messageId);
+      expect(parsed.inReplyTo).toEqual(['<plans@fabrikam.example>']);
+      expect(parsed.references).toEqual(['<plans@fabrikam.example>']);
+      expect(parsed.from).toEqual([{ name: 'Developers', address: SHARED }]);
+      const arrived = new Map(parsed.attachments.map((a) => [a.filename, sha256(a.content)]));
+      expect(arrived).toEqual(new Map(files.map((f) => [f.filename, sha256(f.content)])));
+      const drafts = z
+        .object({ messages: z.array(z.object({ messageId: z.string().nullable() })) })
+        .parse(await h.control('GET', `/exchange/mailboxes/${SHARED}/folders/Drafts/messages`));
+      expect(drafts.messages).toEqual([]);
+    }, 60_000);
+
+    it('fails with GRAPH_MESSAGE_TOO_LARGE when even the draft is over the limit (no attachment to take out)', async () => {
+      const text = `${'x'.repeat(70)}\n`.repeat(Math.ceil((4.5 * MB) / 71));
+      const id = await newMessage(h, personal, { to: 'big@fabrikam.example', text });
+      await dispatchUntilIdle(h);
+      const failed = await view(h, id);
+      expect(failed).toMatchObject({
+        state: 'failed',
+        delivery: { attempts: 1, error: { code: 'GRAPH_MESSAGE_TOO_LARGE' } },
+      });
+      expect(failed.delivery.error?.message).toContain('413');
+      expect(await sink(h, 'big@fabrikam.example')).toEqual([]);
+    }, 60_000);
   });
 
   describe('Graph’s limits and faults', () => {

@@ -11,7 +11,7 @@
  *   envelope). Recipients of the envelope that To and Cc do not name are added as a `Bcc:` field
  *   to the copy sent; Exchange removes it on delivery.
  * - **Too large for one request**: Graph refuses a request over 4 MB. A larger message is sent
- *   through a draft (see graph-large-send.ts): the MIME without its largest attachments creates
+ *   through a draft (see graph-sender-draft.ts): the MIME without its largest attachments creates
  *   the draft, the attachments are added one by one (upload sessions in chunks for 3 MB and more),
  *   then the draft is sent.
  *
@@ -25,7 +25,7 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import { readHeaderFields, splitHeader } from '../mime/raw-headers.js';
 import type { GraphClient } from './graph-client.js';
-import { sendThroughDraft } from './graph-large-send.js';
+import { sendThroughDraft } from './graph-sender-draft.js';
 
 /**
  * The largest base64 body Postern sends in one `sendMail` request. Graph's limit is 4 MB per
