@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
-import { getMessageRaw, getOutboxByMessage, listEvents } from '../../src/store/index.js';
+import { getMessageRaw, getOutboxByMessage, listEvents, storeRefreshedTokens } from '../../src/store/index.js';
 import { forEachEngine } from '../helpers/store.js';
 import {
   CONTOSO,
@@ -271,6 +271,27 @@ forEachEngine((_engine, openFresh) => {
       });
       await dispatchUntilIdle(h, { stepMs: 10_000 });
       expect(await view(h, id)).toMatchObject({ state: 'sent', delivery: { attempts: 2, error: null } });
+      expect(await timesSent(await messageIdOf(id))).toBe(1);
+    });
+
+    it('refreshes a cached token Graph refuses (401) once, and sends once', async () => {
+      const provider = await h.api('GET', `/api/cloudProviders/${h.providerId}`);
+      const grantId = provider.json<{ grants: Array<{ id: number }> }>().grants[0]?.id ?? 0;
+      // A token revoked before its expiry: cached as valid, refused by Graph.
+      await storeRefreshedTokens(h.db, h.postern.runtime.box, grantId, {
+        refreshToken: null,
+        resource: 'https://graph.microsoft.com',
+        accessToken: 'revoked-before-its-expiry',
+        scopes: ['https://graph.microsoft.com/Mail.Send'],
+        expiresAt: new Date(h.emulator.handle.clock.now().getTime() + 3_600_000),
+      });
+      const refreshes = (): number =>
+        h.emulator.handle.requestLog.list({ endpoint: 'token', grantType: 'refresh_token' }).length;
+      const before = refreshes();
+      const id = await newMessage(h, personal, { to: 'refreshed@fabrikam.example' });
+      await dispatchUntilIdle(h);
+      expect(await view(h, id)).toMatchObject({ state: 'sent', delivery: { attempts: 1, error: null } });
+      expect(refreshes() - before).toBe(1);
       expect(await timesSent(await messageIdOf(id))).toBe(1);
     });
 
