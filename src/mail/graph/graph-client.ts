@@ -175,7 +175,13 @@ export class GraphClient {
         await this.sleep(failure.retryAfterMs ?? 1_000 * serverErrors);
         continue;
       }
-      if (response.status === 401 && !refreshed && this.options.refreshToken !== undefined) {
+      // An upload URL carries its own token: a refreshed Graph token would change nothing.
+      if (
+        response.status === 401 &&
+        !refreshed &&
+        request.preauthenticated !== true &&
+        this.options.refreshToken !== undefined
+      ) {
         refreshed = true;
         await this.options.refreshToken();
         continue;

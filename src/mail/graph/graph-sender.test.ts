@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { composeMessage } from '../mime/compose.js';
 import { parseMessage } from '../mime/parse-message.js';
+import { GraphClient } from './graph-client.js';
 import { boundaryOf, planDraft } from './graph-sender-draft.js';
 import { withBcc } from './graph-sender.js';
 
@@ -83,5 +84,23 @@ describe('planDraft', () => {
     expect(boundaryOf('multipart/mixed; boundary="--_abc"')).toBe('--_abc');
     expect(boundaryOf('multipart/mixed;boundary=abc; charset=x')).toBe('abc');
     expect(boundaryOf('multipart/mixed; xboundary=abc')).toBe(null);
+  });
+});
+
+describe('upload ranges', () => {
+  it('go only to https on the API origin or an Outlook upload host, never elsewhere', async () => {
+    const client = new GraphClient({
+      target: { apiBase: 'https://graph.microsoft.com/v1.0', mailbox: 'developers@contoso.com', ca: null },
+      accessToken: async () => 'token',
+      purpose: 'send',
+    });
+    for (const url of [
+      "https://evil.example/api/v2.0/AttachmentSessions('x')?authtoken=y",
+      "http://outlook.office.com/api/v2.0/AttachmentSessions('x')?authtoken=y",
+      'not a url',
+    ])
+      await expect(client.uploadChunk(url, Buffer.from('abc'), 0, 3)).rejects.toMatchObject({
+        code: 'GRAPH_REQUEST_FAILED',
+      });
   });
 });
