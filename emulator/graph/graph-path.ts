@@ -29,7 +29,10 @@ export type RouteMatch =
     }
   | { readonly op: 'move' | 'copy' | 'reply' | 'replyAll'; readonly message: string }
   | { readonly op: 'getAttachment' | 'attachmentValue'; readonly message: string; readonly attachment: string }
-  | { readonly op: 'sendMail' };
+  | { readonly op: 'sendMail' }
+  // Drafts and upload sessions (draft-routes.ts).
+  | { readonly op: 'createDraft'; readonly folder?: string }
+  | { readonly op: 'sendDraft' | 'addAttachment' | 'createUploadSession'; readonly message: string };
 
 /** A parsed path: whose mailbox, how the client named it, and the operation. */
 export interface ParsedPath {
@@ -88,6 +91,10 @@ function messageRoute(method: string, message: string, rest: readonly Segment[])
     throw graphErrors.methodNotAllowed();
   }
   if (first.name === '$value' && second === undefined) return onlyGet(method, { op: 'messageValue', message });
+  if (first.name === 'send' && second === undefined) {
+    if (method !== 'POST') throw graphErrors.methodNotAllowed();
+    return { op: 'sendDraft', message };
+  }
   if (ACTIONS.has(first.name) && second === undefined) {
     if (method !== 'POST') throw graphErrors.methodNotAllowed();
     const op =
@@ -96,7 +103,12 @@ function messageRoute(method: string, message: string, rest: readonly Segment[])
   }
   if (first.name === 'attachments') {
     const { key, next } = keyed(rest, 0);
+    if (key === undefined && method === 'POST') return { op: 'addAttachment', message };
     if (key === undefined) return onlyGet(method, { op: 'listAttachments', message });
+    if (key.toLowerCase() === 'createuploadsession' && next === rest.length) {
+      if (method !== 'POST') throw graphErrors.methodNotAllowed();
+      return { op: 'createUploadSession', message };
+    }
     const tail = rest.slice(next);
     if (tail.length === 0) return onlyGet(method, { op: 'getAttachment', message, attachment: key });
     if (tail.length === 1 && tail[0]?.name === '$value')
@@ -118,6 +130,8 @@ function messagesRoute(
   folder: string | undefined,
 ): RouteMatch {
   const { key, next } = keyed(segments, index);
+  if (key === undefined && method === 'POST')
+    return folder === undefined ? { op: 'createDraft' } : { op: 'createDraft', folder };
   if (key === undefined)
     return onlyGet(method, folder === undefined ? { op: 'listMessages' } : { op: 'listMessages', folder });
   if (key.toLowerCase() === 'delta' || key.toLowerCase() === 'delta()') {

@@ -37,10 +37,13 @@ import {
   moveOrCopy,
   patchMessage,
 } from './message-routes.js';
+import { addAttachment, createDraft, createUploadSession, sendDraft, uploadRange } from './draft-routes.js';
 import { replyToMessage, sendMail } from './send-routes.js';
 
 /** The path prefix of the emulated API. */
 const GRAPH_PREFIX = '/v1.0';
+/** Where upload sessions' URLs point (Outlook's REST API path). */
+const UPLOAD_PREFIX = '/api/v2.0';
 
 /** Large enough for a sendMail with attachments (Graph takes up to 4 MB inline, MIME up to 150 MB). */
 const BODY_LIMIT = 160 * 1024 * 1024;
@@ -55,10 +58,14 @@ function rightOf(route: RouteMatch): GraphRight {
     case 'deleteMessage':
     case 'move':
     case 'copy':
+    case 'createDraft':
+    case 'addAttachment':
+    case 'createUploadSession':
       return 'write';
     case 'sendMail':
     case 'reply':
     case 'replyAll':
+    case 'sendDraft':
       return 'send';
     default:
       return 'read';
@@ -99,6 +106,14 @@ function dispatch(call: GraphCall, route: RouteMatch): Promise<GraphResult> | Gr
       return attachmentValue(call, route.message, route.attachment);
     case 'sendMail':
       return sendMail(call);
+    case 'createDraft':
+      return createDraft(call, route.folder);
+    case 'addAttachment':
+      return addAttachment(call, route.message);
+    case 'createUploadSession':
+      return createUploadSession(call, route.message);
+    case 'sendDraft':
+      return sendDraft(call, route.message);
   }
 }
 
@@ -212,5 +227,15 @@ export async function registerGraphRoutes(app: FastifyInstance, deps: GraphDeps)
       bodyLimit: BODY_LIMIT,
       handler: (request, reply) => handle(deps, request, reply),
     });
+    // Upload sessions' pre-authenticated URLs (Outlook's REST host in Microsoft 365; here the
+    // emulator's origin): raw byte ranges.
+    scope.addContentTypeParser(
+      'application/octet-stream',
+      { parseAs: 'buffer', bodyLimit: BODY_LIMIT },
+      (_r, body, done) => done(null, body),
+    );
+    scope.put(`${UPLOAD_PREFIX}/*`, { bodyLimit: BODY_LIMIT }, async (request, reply) =>
+      uploadRange(deps, request, reply),
+    );
   });
 }

@@ -149,13 +149,14 @@ export async function composeMessage(
   sender: SendingMailbox,
   now: number,
   reply: ReplyHeaders = {},
+  options: { draft?: boolean } = {},
 ): Promise<ComposedMessage> {
   const from = input.from === undefined ? { name: sender.displayName, address: sender.address } : addressOf(input.from);
   const to = (input.toRecipients ?? []).map(addressOf);
   const cc = (input.ccRecipients ?? []).map(addressOf);
   const bcc = (input.bccRecipients ?? []).map(addressOf);
   const recipients = unique([...to, ...cc, ...bcc].map((a) => a.address));
-  if (recipients.length === 0) throw graphErrors.invalidRecipients();
+  if (recipients.length === 0 && options.draft !== true) throw graphErrors.invalidRecipients();
   const headers: Record<string, string> = {};
   for (const header of input.internetMessageHeaders ?? []) headers[header.name] = header.value;
   const importance = input.importance?.toLowerCase();
@@ -204,12 +205,13 @@ export function decodeMimeBody(body: unknown): Buffer {
 /**
  * A MIME message as submitted: From, Message-ID and Date added when missing (Graph fills them in);
  * envelope recipients from To, Cc and Bcc, or `fallbackRecipients` (replies go to the original sender).
+ * A draft (`draft: true`) may have no recipient yet.
  */
 export function completeMime(
   raw: Buffer,
   sender: SendingMailbox,
   now: number,
-  extra: { fallbackRecipients?: readonly string[]; reply?: ReplyHeaders } = {},
+  extra: { fallbackRecipients?: readonly string[]; reply?: ReplyHeaders; draft?: boolean } = {},
 ): ComposedMessage {
   const structure = new MessageContent(raw).structure;
   const header = (name: string): string | undefined => structure.headers.find((h) => h.key === name)?.value;
@@ -227,7 +229,7 @@ export function completeMime(
     added.push(`References: ${extra.reply.references}`);
   const listed = unique(['to', 'cc', 'bcc'].flatMap((name) => extractAddresses(header(name) ?? '')));
   const recipients = extra.fallbackRecipients === undefined ? listed : unique(extra.fallbackRecipients);
-  if (recipients.length === 0) throw graphErrors.invalidRecipients();
+  if (recipients.length === 0 && extra.draft !== true) throw graphErrors.invalidRecipients();
   const fromAddress = fromHeader === undefined ? sender.address : (extractAddresses(fromHeader)[0] ?? sender.address);
   const completed =
     added.length === 0 ? raw : Buffer.concat([Buffer.from(added.map((line) => `${line}\r\n`).join(''), 'utf8'), raw]);

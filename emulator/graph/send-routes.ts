@@ -12,6 +12,9 @@
  * counted against the mailbox's rolling-day recipient quota and delivered on the same 30-a-minute
  * schedule as SMTP: emulated mailboxes get it in their Inbox, everyone else is the outside sink.
  *
+ * A base64 MIME body over 4 MB (Graph's request limit) is `413 RequestEntityTooLarge`: a larger
+ * message goes through a draft (draft-routes.ts).
+ *
  * @see https://learn.microsoft.com/graph/api/user-sendmail
  * @see https://learn.microsoft.com/graph/api/message-reply
  * @see https://learn.microsoft.com/graph/outlook-send-mail-from-other-user
@@ -37,26 +40,30 @@ import {
 } from './message-compose.js';
 import { parsedOf } from './message-view.js';
 
-function senderOf(call: GraphCall): SendingMailbox {
+/** The sending identity: the mailbox of the request path. */
+export function senderOf(call: GraphCall): SendingMailbox {
   const mailbox = call.target.mailbox;
   if (mailbox === undefined) throw graphErrors.mailboxNotEnabled();
   return { address: mailbox.address, displayName: mailbox.displayName };
 }
 
-function isMime(call: GraphCall): boolean {
+/** True for a base64 MIME body (`Content-Type: text/plain`). */
+export function isMime(call: GraphCall): boolean {
   return call.contentType.startsWith('text/plain');
 }
 
-function requireJson(call: GraphCall): void {
+/** Refuses a body that is neither MIME nor JSON. */
+export function requireJson(call: GraphCall): void {
   if (!call.contentType.startsWith('application/json')) throw graphErrors.unsupportedMediaType();
 }
 
-function checkSendAs(call: GraphCall, fromAddress: string): void {
+/** `403 ErrorSendAsDenied` unless the caller may send as `fromAddress`. */
+export function checkSendAs(call: GraphCall, fromAddress: string): void {
   if (!maySendAs(call.principal, call.target, fromAddress, call.deps.directory)) throw graphErrors.sendAsDenied();
 }
 
 /** Submits a composed message from the path's mailbox, as SMTP submission does. */
-function submit(call: GraphCall, composed: ComposedMessage, saveToSentItems: boolean): void {
+export function submit(call: GraphCall, composed: ComposedMessage, saveToSentItems: boolean): void {
   const { exchange } = call.deps;
   const mailbox = mailboxOf(call);
   if (!exchange.smtp.limits.takeRecipients(mailbox.address, composed.recipients.length))
@@ -77,11 +84,25 @@ function submit(call: GraphCall, composed: ComposedMessage, saveToSentItems: boo
   exchange.smtp.queue.enqueue(record, exchange.smtp.limits.scheduleDelivery(mailbox.address));
 }
 
+/**
+ * Graph's limit on one request: 4 MB. A larger message goes through a draft and upload sessions.
+ * The emulator checks it on base64 MIME bodies (the JSON body of a send is not measured).
+ *
+ * @see https://learn.microsoft.com/graph/api/user-sendmail
+ */
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+/** `413 RequestEntityTooLarge` for a base64 MIME body over Graph's request limit. */
+export function checkRequestSize(call: GraphCall): void {
+  if (typeof call.body === 'string' && call.body.length > MAX_REQUEST_BYTES) throw graphErrors.payloadTooLarge();
+}
+
 /** `POST …/sendMail`. */
 export async function sendMail(call: GraphCall): Promise<GraphResult> {
   const sender = senderOf(call);
   const now = call.deps.clock.nowMs();
   if (isMime(call)) {
+    checkRequestSize(call);
     const composed = completeMime(decodeMimeBody(call.body), sender, now);
     checkSendAs(call, composed.fromAddress);
     submit(call, composed, true);

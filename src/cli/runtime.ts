@@ -302,7 +302,8 @@ export const ROLES: readonly RoleDefinition[] = [
         outbound.dispatch,
         meterDeliverer(outbound.delivery, metrics),
         runtime.log.logger.child({ component: 'outbox' }),
-        options.outboxDispatch,
+        // A node submits with both transports: SMTP, and Microsoft Graph for accounts of transport `graph`.
+        { transports: ['imap_smtp', 'graph'], ...options.outboxDispatch },
       );
       const wake = (): void => dispatcher.wake();
       outbound.send.events.on('queued', wake);

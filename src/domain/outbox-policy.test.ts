@@ -7,6 +7,7 @@ import {
   decideRetry,
   planClaims,
   recipientBucketOf,
+  sendingConcurrency,
   type SendingUsage,
 } from './outbox-policy.js';
 
@@ -122,5 +123,13 @@ describe('decideRetry', () => {
         random: 0.5,
       }),
     ).toEqual({ kind: 'give-up' });
+  });
+});
+
+describe('sendingConcurrency', () => {
+  it("caps an account sending through Graph at Outlook's 4 per mailbox, and leaves SMTP's setting alone", () => {
+    expect(sendingConcurrency('graph', 10)).toBe(4);
+    expect(sendingConcurrency('graph', 3)).toBe(3);
+    expect(sendingConcurrency('imap_smtp', 10)).toBe(10);
   });
 });

@@ -79,6 +79,20 @@ export const RECIPIENT_BUCKET_MS = 60_000;
  */
 export const SENDER_THROTTLE_HOLD_MS = 3_600_000;
 
+/**
+ * Outlook's MailboxConcurrency limit on Microsoft Graph: 4 requests at a time per application and
+ * mailbox, the fifth answered 429. An account that sends through Graph never has more submissions
+ * in flight than this, whatever its concurrency setting says.
+ *
+ * @see https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits
+ */
+export const GRAPH_MAX_CONCURRENT_SENDS = 4;
+
+/** The concurrency the dispatcher applies to an account of this transport. */
+export function sendingConcurrency(transport: string, configured: number): number {
+  return transport === 'graph' ? Math.min(configured, GRAPH_MAX_CONCURRENT_SENDS) : configured;
+}
+
 /** Exchange Online's defaults. */
 export const EXCHANGE_SENDING_LIMITS: SendingLimits = { perMinute: 30, recipientsPerDay: 10_000, concurrency: 3 };
 

@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { sendingConcurrency } from '../domain/outbox-policy.js';
 import type { Logger } from '../log/index.js';
 import type { DeliveryOutcome } from '../services/outbound/delivery-service.js';
 import type {
@@ -42,7 +43,7 @@ export interface OutboxDispatcherOptions {
    * Default by engine.
    */
   readonly recoverOnStart?: 'all' | 'expired';
-  /** The transports this node can submit with. Default `imap_smtp` (SMTP submission). */
+  /** The transports this node can submit with. Default both: SMTP submission and Microsoft Graph. */
   readonly transports?: readonly AccountTransport[];
 }
 
@@ -86,7 +87,7 @@ export class OutboxDispatcher {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
     this.maxInFlight = options.maxInFlight ?? 300;
-    this.transports = options.transports ?? ['imap_smtp'];
+    this.transports = options.transports ?? ['imap_smtp', 'graph'];
   }
 
   /** Recovers claims of a previous run, then dispatches until {@link stop}. */
@@ -161,7 +162,9 @@ export class OutboxDispatcher {
       const room = this.maxInFlight - this.inFlight.size;
       if (room <= 0) break;
       if ((this.skipUntil.get(account.accountId) ?? 0) > now.getTime()) continue;
-      if ((this.accountInFlight.get(account.accountId) ?? 0) >= account.concurrency) continue;
+      // Through Graph, at most 4 at a time per mailbox (MailboxConcurrency), whatever the setting.
+      const concurrency = sendingConcurrency(account.transport, account.concurrency);
+      if ((this.accountInFlight.get(account.accountId) ?? 0) >= concurrency) continue;
       this.sequence += 1;
       const claimer = `${this.nodeId}#${this.sequence}`;
       const result = await this.outbox.claim({
@@ -169,7 +172,7 @@ export class OutboxDispatcher {
         limits: {
           perMinute: account.sendPerMinute,
           recipientsPerDay: account.recipientsPerDay,
-          concurrency: account.concurrency,
+          concurrency,
         },
         now,
         claimer,

@@ -63,16 +63,32 @@ const SERVER_ERROR_RETRIES = 2;
 /** When a 429 gives no Retry-After. */
 const DEFAULT_THROTTLE_WAIT_MS = 2_000;
 
-/** A request body: JSON, or text (a MIME message in base64 for `sendMail`). */
-export type GraphBody = { readonly json: unknown } | { readonly text: string; readonly contentType: string };
+/** A request body: JSON, text (a MIME message in base64 for `sendMail`), or bytes (an upload session's range). */
+export type GraphBody =
+  | { readonly json: unknown }
+  | { readonly text: string; readonly contentType: string }
+  | { readonly bytes: Uint8Array; readonly contentType: string };
 
 export interface GraphRequest {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
   /** A path under `/users/{mailbox}` (starting with `/`), or an absolute link Graph gave. */
   readonly path: string;
   readonly body?: GraphBody;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * An upload session's URL, which carries its own authorization: sent without the bearer token,
+   * and allowed on Outlook's upload hosts besides the API's origin.
+   */
+  readonly preauthenticated?: boolean;
 }
+
+/** Where Graph's upload sessions put their pre-authenticated URLs (Outlook's REST hosts). */
+const UPLOAD_HOSTS = new Set([
+  'outlook.office.com',
+  'outlook.office365.com',
+  'outlook.office365.us',
+  'partner.outlook.cn',
+]);
 
 /** A Graph client for one mailbox. */
 export class GraphClient {
@@ -114,9 +130,26 @@ export class GraphClient {
     return readCapped(response, maxBytes, this.failureContext());
   }
 
+  /**
+   * One range of an upload session: `PUT` to the pre-authenticated URL Graph gave, with
+   * `Content-Range: bytes start-end/total`; the answer's JSON (`nextExpectedRanges`), or null for
+   * the final `201 Created`.
+   *
+   * @see https://learn.microsoft.com/graph/outlook-large-attachments
+   */
+  async uploadChunk(uploadUrl: string, chunk: Uint8Array, start: number, total: number): Promise<unknown> {
+    return this.json<unknown>({
+      method: 'PUT',
+      path: uploadUrl,
+      preauthenticated: true,
+      body: { bytes: chunk, contentType: 'application/octet-stream' },
+      headers: { 'content-range': `bytes ${start}-${start + chunk.byteLength - 1}/${total}` },
+    });
+  }
+
   /** Sends a request and returns the successful answer (its body unread), or throws the catalogue error. */
   async send(request: GraphRequest): Promise<Response> {
-    const url = this.urlOf(request.path);
+    const url = this.urlOf(request.path, request.preauthenticated === true);
     let throttledFor = 0;
     let serverErrors = 0;
     let refreshed = false;
@@ -142,7 +175,13 @@ export class GraphClient {
         await this.sleep(failure.retryAfterMs ?? 1_000 * serverErrors);
         continue;
       }
-      if (response.status === 401 && !refreshed && this.options.refreshToken !== undefined) {
+      // An upload URL carries its own token: a refreshed Graph token would change nothing.
+      if (
+        response.status === 401 &&
+        !refreshed &&
+        request.preauthenticated !== true &&
+        this.options.refreshToken !== undefined
+      ) {
         refreshed = true;
         await this.options.refreshToken();
         continue;
@@ -152,20 +191,19 @@ export class GraphClient {
   }
 
   private async once(url: URL, request: GraphRequest): Promise<Response> {
-    const token = await this.options.accessToken();
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-      ...request.headers,
-    };
-    let body: string | undefined;
+    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    if (request.preauthenticated !== true) headers.authorization = `Bearer ${await this.options.accessToken()}`;
+    let body: string | Uint8Array | undefined;
     if (request.body !== undefined) {
       if ('json' in request.body) {
         headers['content-type'] = 'application/json';
         body = JSON.stringify(request.body.json);
-      } else {
+      } else if ('text' in request.body) {
         headers['content-type'] = request.body.contentType;
         body = request.body.text;
+      } else {
+        headers['content-type'] = request.body.contentType;
+        body = request.body.bytes;
       }
     }
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 60_000);
@@ -186,8 +224,11 @@ export class GraphClient {
     }
   }
 
-  /** A path under the mailbox, or a link Graph gave — on the API's own origin only. */
-  private urlOf(path: string): URL {
+  /**
+   * A path under the mailbox, or a link Graph gave — on the API's own origin only; an upload
+   * session's URL also on Outlook's upload hosts, over https.
+   */
+  private urlOf(path: string, upload = false): URL {
     if (path.startsWith('/')) return new URL(`${this.mailboxRoot}${path}`);
     let url: URL;
     try {
@@ -195,6 +236,8 @@ export class GraphClient {
     } catch {
       throw linkRefused(this.mailbox, 'is not a URL');
     }
+    if (upload && url.protocol === 'https:' && (url.origin === this.base.origin || UPLOAD_HOSTS.has(url.hostname)))
+      return url;
     if (url.origin !== this.base.origin || !url.pathname.startsWith(this.base.pathname))
       throw linkRefused(this.mailbox, `leads to ${url.origin}, not to ${this.base.origin}`);
     return url;

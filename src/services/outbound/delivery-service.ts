@@ -1,6 +1,7 @@
 /**
- * Delivers one claimed outbox row: finds how the account submits (its SMTP host, the grant of its
- * modern authentication email, a fresh access token), submits the stored MIME unchanged, and
+ * Delivers one claimed outbox row: finds how the account submits — SMTP (its SMTP host, the grant
+ * of its modern authentication email, a fresh access token) or, for an account of transport
+ * `graph`, Microsoft Graph (the Graph sender, mail/graph/graph-sender.ts) — submits the stored MIME, and
  * records the outcome with an event — `sent` with the server's reply; a temporary failure queued
  * again after a growing delay until the account's retry window ends; a permanent failure `failed`
  * at once with the diagnosis, also put on the account's timeline when a person must act.
@@ -8,7 +9,13 @@
  * Shared mailboxes: the XOAUTH2 identity (`user=`) is the delegate whose grant is used — Exchange
  * refuses the shared address as the SMTP login — while MAIL FROM and From are the shared address,
  * so the mailbox sends as itself (Send As). No copy is appended to Sent Items: Exchange saves SMTP
- * submissions there itself.
+ * submissions there itself. Through Graph, the path is the shared mailbox (`/users/{shared}`),
+ * the token the delegate's, and Graph files the copy in the shared mailbox's Sent Items.
+ *
+ * The bookkeeping is the same for both transports: the outcome is recorded under the claim, a
+ * submission that reached the server counts in the sliding minute, recipients are given back when
+ * the server refused the message, and a temporary failure waits at least as long as the server
+ * asked (Graph's `Retry-After` on 429).
  *
  * @see ../../../shared/reference/microsoft-protocols.md §5, §6, §7
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
@@ -24,6 +31,7 @@ import type { Logger } from '../../log/index.js';
 import { requireSmtp } from '../../mail/access/mailbox-route.js';
 import type { SmtpEndpoint } from '../../mail/access/smtp-transport.js';
 import { loadCa } from '../../mail/access/tls-trust.js';
+import type { GraphSender } from '../../mail/graph/graph-sender.js';
 import type { SmtpCredentials, SubmissionRequest, SubmissionResult } from '../../mail/smtp/submission.js';
 import {
   appendEvent,
@@ -53,6 +61,9 @@ export interface Submitter {
   submit(request: SubmissionRequest): Promise<SubmissionResult>;
 }
 
+/** A Graph sender for an account's mailbox (graphClientOf with purpose `send`). */
+export type GraphSenderFactory = (account: EmailAccountRecord) => Promise<Pick<GraphSender, 'send'>>;
+
 /** What the delivery service needs from the rest of Postern. */
 export interface DeliveryDeps {
   readonly db: Database;
@@ -64,6 +75,8 @@ export interface DeliveryDeps {
   readonly accessToken: (grantId: number, resource: 'exchange') => Promise<AccessToken>;
   /** Refreshes a grant's Exchange token now (AccessTokenService.refreshNow), after Exchange refused the cached one. */
   readonly refreshToken?: (grantId: number, resource: 'exchange') => Promise<void>;
+  /** Builds the Graph sender of an account of transport `graph`; without it such accounts fail. */
+  readonly graphSender?: GraphSenderFactory;
   readonly logger: Logger;
   readonly retryPolicy?: RetryPolicy;
   /** A number in [0, 1), for retry jitter. */
@@ -81,8 +94,9 @@ export type DeliveryOutcome =
 /** How long an account's route (server, trust, identity) is reused. */
 const ROUTE_TTL_MS = 10_000;
 
-/** How one account submits. */
-interface Route {
+/** How one account submits over SMTP. */
+interface SmtpRoute {
+  readonly kind: 'smtp';
   readonly account: EmailAccountRecord;
   readonly endpoint: SmtpEndpoint;
   readonly concurrency: number;
@@ -90,6 +104,15 @@ interface Route {
   readonly grant: GrantRecord | null;
   readonly password: string | null;
 }
+
+/** How one account submits through Microsoft Graph. */
+interface GraphRoute {
+  readonly kind: 'graph';
+  readonly account: EmailAccountRecord;
+  readonly sender: Pick<GraphSender, 'send'>;
+}
+
+type Route = SmtpRoute | GraphRoute;
 
 /** Submits claimed rows and records their outcome. */
 export class DeliveryService {
@@ -102,7 +125,8 @@ export class DeliveryService {
   async deliver(row: OutboxRecord, claimer: string): Promise<DeliveryOutcome> {
     let result: SubmissionResult;
     try {
-      result = await this.submitOnce(row);
+      const route = await this.routeOf(row.accountId);
+      result = route.kind === 'graph' ? await this.sendByGraph(route, row) : await this.submitOnce(row);
     } catch (error) {
       return this.recordFailure(row, claimer, asPosternError(error));
     }
@@ -135,9 +159,19 @@ export class DeliveryService {
     }
   }
 
+  /**
+   * Sends through Microsoft Graph. A refused token is refreshed once by the Graph client itself
+   * (401 → refresh → the same request again), so nothing is repeated here: a second refusal is
+   * GRAPH_AUTH_FAILED, for a person.
+   */
+  private async sendByGraph(route: GraphRoute, row: OutboxRecord): Promise<SubmissionResult> {
+    return route.sender.send({ raw: await getMessageRaw(this.deps.db, row.messageId), recipients: row.envelope.to });
+  }
+
   /** Everything the submitter needs: server, trust, identity, envelope and the stored bytes. */
   private async request(row: OutboxRecord): Promise<{ submission: SubmissionRequest; grantId: number | null }> {
     const route = await this.routeOf(row.accountId);
+    if (route.kind !== 'smtp') throw new Error('an SMTP request for an account that sends through Graph');
     const credentials: SmtpCredentials =
       route.grant === null
         ? { kind: 'password', user: route.account.username, password: route.password ?? '' }
@@ -172,12 +206,20 @@ export class DeliveryService {
     const cached = this.routes.get(accountId);
     if (cached !== undefined && cached.expires > now) return cached.route;
     const account = await requireEmailAccount(db, accountId);
+    if (account.transport === 'graph') {
+      if (this.deps.graphSender === undefined)
+        throw new PosternError('INTERNAL', { message: 'This process cannot send through Microsoft Graph.' });
+      const route: GraphRoute = { kind: 'graph', account, sender: await this.deps.graphSender(account) };
+      this.routes.set(accountId, { expires: now + ROUTE_TTL_MS, route });
+      return route;
+    }
     const settings = await getSendingSettings(db, accountId);
     const resolved = await mailboxRouteOf(db, account);
     const endpoint: SmtpEndpoint = { ...requireSmtp(resolved), ca: loadCa(resolved.trust, 'smtp') };
-    let route: Route;
+    let route: SmtpRoute;
     if (resolved.signIn === 'xoauth2') {
       route = {
+        kind: 'smtp',
         account,
         endpoint,
         concurrency: settings.concurrency,
@@ -192,6 +234,7 @@ export class DeliveryService {
         });
       }
       route = {
+        kind: 'smtp',
         account,
         endpoint,
         concurrency: settings.concurrency,
@@ -270,7 +313,7 @@ export class DeliveryService {
     };
     if (error.code === 'SMTP_SENDER_THROTTLED') return this.holdAccount(row, claimer, error, now);
     if (error.kind === 'transient') {
-      const decision = decideRetry({
+      const decided = decideRetry({
         attempt: row.attempts,
         firstFailedAt: row.firstFailedAt === null ? now : fromDbTime(row.firstFailedAt),
         now,
@@ -278,7 +321,13 @@ export class DeliveryService {
         random: (this.deps.random ?? Math.random)(),
         policy: this.deps.retryPolicy ?? DEFAULT_RETRY_POLICY,
       });
-      if (decision.kind === 'retry') {
+      if (decided.kind === 'retry') {
+        // Never sooner than the server asked (Graph's Retry-After on 429 and 503).
+        const asked = retryAfterOf(error);
+        const decision =
+          asked !== null && decided.at.getTime() < now.getTime() + asked
+            ? { at: new Date(now.getTime() + asked) }
+            : decided;
         const recorded = await db.transaction(async (tx) => {
           if (reachedServer(error)) await recordSubmissionEnd(tx, row.accountId, now);
           if (!(await scheduleOutboxRetry(tx, row.id, claimer, { at: decision.at, now, error: summary }))) return false;
@@ -432,17 +481,30 @@ export class DeliveryService {
    */
   private async refundIfRefused(tx: Database, row: OutboxRecord, error: PosternError): Promise<void> {
     if (row.lastAttemptAt === null) return;
-    const responseCode = error.details?.responseCode;
+    const responseCode =
+      error.details?.responseCode ?? (error.code.startsWith('GRAPH_') ? error.details?.status : null);
     const refused = typeof responseCode === 'number' && responseCode >= 400;
     if (refused || !reachedServer(error))
       await refundRecipients(tx, row.accountId, fromDbTime(row.lastAttemptAt), row.recipientCount);
   }
 }
 
-/** True when the attempt talked to the submission server (its errors carry the host). */
+/**
+ * True when the attempt talked to the submission server: SMTP errors carry the host; a Graph
+ * error carries the HTTP status of an answer, and a connection that failed may have delivered the
+ * request before it did.
+ */
 function reachedServer(error: PosternError): boolean {
   const cause = error.code === 'OUTBOX_RETRIES_EXHAUSTED' && error.cause instanceof PosternError ? error.cause : error;
+  if (cause.code.startsWith('GRAPH_'))
+    return typeof cause.details?.status === 'number' || cause.code === 'GRAPH_CONNECTION_FAILED';
   return cause.code.startsWith('SMTP_') && cause.details?.host !== undefined;
+}
+
+/** How long the server asked to wait before trying again (Graph's Retry-After), if it did. */
+function retryAfterOf(error: PosternError): number | null {
+  const value = error.details?.retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null;
 }
 
 function responseOf(error: PosternError): { response?: string } {

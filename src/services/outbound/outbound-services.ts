@@ -1,14 +1,17 @@
 /**
  * The outbound half composed once: the send service (API side), the SMTP submitter (one pool per
- * account), and the dispatch and delivery services the outbox dispatcher uses. The composition
+ * account), the Graph sender of accounts of transport `graph` (one Graph client per account's
+ * route), and the dispatch and delivery services the outbox dispatcher uses. The composition
  * root creates it beside the other services; the worker role starts a dispatcher on `dispatch` and
  * `delivery` and wakes it on `send.events` `queued`.
  */
 import type { Logger } from '../../log/index.js';
+import { GraphSender, type GraphSenderOptions } from '../../mail/graph/graph-sender.js';
 import { SmtpSubmitter } from '../../mail/smtp/submission.js';
 import type { Database, SecretBox } from '../../store/index.js';
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from '../accounts/account-service.js';
+import { graphClientOf } from '../accounts/mailbox-connection.js';
 import { DeliveryService, type Submitter } from './delivery-service.js';
 import { OutboxDispatchService } from './outbox-dispatch-service.js';
 import { SendService } from './send-service.js';
@@ -18,11 +21,19 @@ export interface OutboundDeps {
   readonly db: Database;
   readonly box: SecretBox;
   readonly logger: Logger;
-  readonly accounts: Pick<AccountService, 'grantFor'>;
-  readonly accessTokens: Pick<AccessTokenService, 'accessToken' | 'refreshNow'>;
+  readonly accounts: AccountService;
+  readonly accessTokens: AccessTokenService;
   /** Replaces the SMTP submitter (tests). */
   readonly submitter?: Submitter;
+  /** The Graph sender's limits (tests lower them to send small messages through a draft). */
+  readonly graphSender?: GraphSenderOptions;
 }
+
+/**
+ * How long one Graph send may wait out 429s in all before it gives up and the outbox schedules
+ * the retry at Graph's Retry-After: a short wait keeps the slot, a long one frees it.
+ */
+const GRAPH_SEND_THROTTLE_BUDGET_MS = 30_000;
 
 /** The outbound services. */
 export interface OutboundServices {
@@ -37,6 +48,7 @@ export interface OutboundServices {
 /** Composes the outbound services. */
 export function createOutboundServices(deps: OutboundDeps): OutboundServices {
   const submitter = new SmtpSubmitter({ logger: deps.logger.child({ component: 'smtp' }) });
+  const graphLogger = deps.logger.child({ component: 'graph-send' });
   const delivery = new DeliveryService({
     db: deps.db,
     box: deps.box,
@@ -44,6 +56,14 @@ export function createOutboundServices(deps: OutboundDeps): OutboundServices {
     grantFor: (account) => deps.accounts.grantFor(account),
     accessToken: (grantId, resource) => deps.accessTokens.accessToken(grantId, resource),
     refreshToken: (grantId, resource) => deps.accessTokens.refreshNow(grantId, resource),
+    graphSender: async (account) => {
+      const client = await graphClientOf(deps.db, deps.accounts, deps.accessTokens, account, {
+        purpose: 'send',
+        logger: graphLogger,
+        throttleBudgetMs: GRAPH_SEND_THROTTLE_BUDGET_MS,
+      });
+      return new GraphSender(client, deps.graphSender);
+    },
     logger: deps.logger.child({ component: 'delivery' }),
   });
   return { send: new SendService(deps.db), delivery, dispatch: new OutboxDispatchService(deps.db), submitter };
