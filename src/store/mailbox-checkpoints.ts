@@ -114,7 +114,9 @@ export async function getDeltaLink(
     .where('account_id', '=', accountId)
     .where('folder', '=', folder)
     .executeTakeFirst();
-  return row === undefined || row.delta_link === null ? undefined : { deltaLink: row.delta_link, updatedAt: row.updated_at };
+  return row === undefined || row.delta_link === null
+    ? undefined
+    : { deltaLink: row.delta_link, updatedAt: row.updated_at };
 }
 
 /**

@@ -36,7 +36,7 @@ export interface GraphMail {
   /** andrea@'s Graph token (Mail.ReadWrite.Shared), cached. */
   token(): Promise<string>;
   /** Puts a message into a folder of developers@ and returns the bytes the mailbox holds. */
-  deliver(folder: string, raw: Buffer | string): Buffer;
+  deliver(folder: string, raw: Buffer | string, options?: { internalDate?: Date }): Buffer;
   /** The messages of a folder of developers@, with their flags. */
   messages(folder: string): Array<{ uid: number; raw: Buffer; seen: boolean }>;
   stop(): Promise<void>;
@@ -73,8 +73,8 @@ export async function startGraphMail(): Promise<GraphMail> {
     emu,
     exchange: started,
     token: () => (cached ??= userToken(emu, CONTOSO.andrea, `${GRAPH}/Mail.ReadWrite.Shared`)),
-    deliver(folder, raw) {
-      return started.service.store.append(DEVELOPERS, folderOf(folder), Buffer.from(raw)).content.raw;
+    deliver(folder, raw, options = {}) {
+      return started.service.store.append(DEVELOPERS, folderOf(folder), Buffer.from(raw), options).content.raw;
     },
     messages(folder) {
       return folderOf(folder).messages.map((m) => ({ uid: m.uid, raw: m.content.raw, seen: m.flags.has('\\Seen') }));

@@ -71,9 +71,18 @@ forEachEngine((engine, openFresh) => {
     expect(record).toMatchObject({ folder: name, uid: null, uidValidity: null });
     // The default after-fetch action: marked read in the mailbox.
     expect(mail.messages(name).map((m) => m.seen)).toEqual([true]);
-    expect(await getDeltaLink(db, account.id, name)).toMatchObject({ deltaLink: expect.stringContaining('$deltatoken=') });
+    expect(await getDeltaLink(db, account.id, name)).toMatchObject({
+      deltaLink: expect.stringContaining('$deltatoken='),
+    });
 
-    mail.deliver(name, customerMessage({ from: 'Nadia Customer <nadia.graph@example.org>', subject: 'Re: Invoice missing', inReplyTo: id }));
+    mail.deliver(
+      name,
+      customerMessage({
+        from: 'Nadia Customer <nadia.graph@example.org>',
+        subject: 'Re: Invoice missing',
+        inReplyTo: id,
+      }),
+    );
     const [again] = await sync.syncOnce();
     // The first message came back as "updated" (marked read): known, not fetched again.
     expect(again).toMatchObject({ reset: null, stored: 1, duplicates: 0 });
@@ -97,7 +106,10 @@ forEachEngine((engine, openFresh) => {
     const deleting = folder('delete');
     const deleter = await graphAccount(mail, db, deleting, { afterFetchAction: 'delete' });
     mail.deliver(deleting, customerMessage());
-    expect((await buildGraphSync(mail, db, deleter).sync.syncOnce())[0]).toMatchObject({ stored: 1, actionsApplied: 1 });
+    expect((await buildGraphSync(mail, db, deleter).sync.syncOnce())[0]).toMatchObject({
+      stored: 1,
+      actionsApplied: 1,
+    });
     expect(mail.messages(deleting)).toEqual([]);
     expect(await countAccountMessages(db, deleter.id)).toBe(1);
   });
@@ -148,6 +160,42 @@ forEachEngine((engine, openFresh) => {
     // The next round goes on from the new link.
     mail.deliver(name, customerMessage());
     expect((await sync.syncOnce())[0]).toMatchObject({ reset: null, stored: 1, known: 0 });
+  });
+
+  it('takes in the first-sync window: the last N days by receivedDateTime, or only mail that comes later', async () => {
+    const recent = folder('days');
+    const windowed = await graphAccount(mail, db, recent, { firstSync: { kind: 'days', days: 7 } });
+    const old = `<graph-old-${engine}@example.org>`;
+    const fresh = `<graph-fresh-${engine}@example.org>`;
+    mail.deliver(recent, customerMessage({ id: old }), { internalDate: new Date(Date.now() - 30 * 86_400_000) });
+    mail.deliver(recent, customerMessage({ id: fresh }));
+    expect((await buildGraphSync(mail, db, windowed).sync.syncOnce())[0]).toMatchObject({ stored: 1 });
+    expect(await findMessageByMessageId(db, windowed.id, old)).toBeUndefined();
+    expect(await findMessageByMessageId(db, windowed.id, fresh)).toBeDefined();
+
+    const later = folder('new');
+    const newOnly = await graphAccount(mail, db, later, { firstSync: { kind: 'new' } });
+    mail.deliver(later, customerMessage());
+    const { sync } = buildGraphSync(mail, db, newOnly);
+    expect((await sync.syncOnce())[0]).toMatchObject({ reset: 'first-sync', stored: 0 });
+    const arrived = `<graph-later-${engine}@example.org>`;
+    mail.deliver(later, customerMessage({ id: arrived }));
+    expect((await sync.syncOnce())[0]).toMatchObject({ reset: null, stored: 1 });
+    expect(await findMessageByMessageId(db, newOnly.id, arrived)).toBeDefined();
+    // Old mail was left as it was: not marked read.
+    expect(mail.messages(later).map((m) => m.seen)).toEqual([false, true]);
+  });
+
+  it('scans Junk when asked: mail there is stored as junk', async () => {
+    const name = folder('junk');
+    const account = await graphAccount(mail, db, name, { scanJunk: true, afterFetchAction: 'none' });
+    const id = `<graph-junk-${engine}@example.org>`;
+    mail.deliver('Junk Email', customerMessage({ id, subject: 'You won' }));
+    const reports = await buildGraphSync(mail, db, account).sync.syncOnce();
+    expect(reports.map((report) => report.folder)).toEqual([name, 'Junk Email']);
+    const stored = await findMessageByMessageId(db, account.id, id);
+    if (stored === undefined) throw new Error('junk not stored');
+    expect(await requireMessage(db, stored.id)).toMatchObject({ isJunk: true, folder: 'Junk Email' });
   });
 
   it('polls for new mail, and recovers from a 429 storm and from 503s', { timeout: 60_000 }, async () => {

@@ -233,7 +233,14 @@ export class GraphFolderSync {
     const window = reset === null ? null : windowOf(this.settings.firstSync, reset, checkpoint, this.settings.clock());
     let link = reset === null && checkpoint !== undefined ? checkpoint.deltaLink : this.firstLink(folder, window);
     if (reset !== null) this.log.info({ folder: folder.name, reason: reset }, 'Graph folder sync starts afresh');
-    const report = { folder: folder.name, reset, stored: 0, duplicates: 0, known: 0, oversize: [] as GraphOversizeNotice[] };
+    const report = {
+      folder: folder.name,
+      reset,
+      stored: 0,
+      duplicates: 0,
+      known: 0,
+      oversize: [] as GraphOversizeNotice[],
+    };
     const initialImport = reset !== null;
     const skipExisting = window?.fromNow === true;
     let group: GraphFetchedMessage[] = [];
@@ -270,7 +277,10 @@ export class GraphFolderSync {
       for (const message of fetched) {
         if (message === undefined) continue;
         this.store.prepare?.(message);
-        if (group.length > 0 && (group.length >= this.settings.groupCount || groupBytes + message.raw.length > this.settings.groupBytes))
+        if (
+          group.length > 0 &&
+          (group.length >= this.settings.groupCount || groupBytes + message.raw.length > this.settings.groupBytes)
+        )
           await commit();
         group.push(message);
         groupBytes += message.raw.length;
@@ -448,7 +458,8 @@ export class GraphFolderSync {
   /** Ids of the folder's messages (unread ones only, when asked), newest first, up to the limit. */
   private async listFolder(folder: GraphFolder, unreadOnly: boolean): Promise<string[]> {
     const filter = unreadOnly ? `&$filter=${encodeURIComponent('isRead eq false')}` : '';
-    let link: string | undefined = `/mailFolders/${encodeURIComponent(folder.id)}/messages?$select=id&$top=100${filter}`;
+    let link: string | undefined =
+      `/mailFolders/${encodeURIComponent(folder.id)}/messages?$select=id&$top=100${filter}`;
     const ids: string[] = [];
     while (link !== undefined && ids.length < this.settings.reconcileLimit) {
       const page = listPage.parse(await this.client.json({ method: 'GET', path: link }));

@@ -216,7 +216,10 @@ export class GraphSync {
     if (this.options.scanJunk === true) {
       const junkId = await folders.findFolder('Junk Email');
       if (junkId === undefined)
-        this.log.warn({ mailbox: this.options.mailbox }, 'the account asks to scan Junk, and the mailbox has no Junk folder');
+        this.log.warn(
+          { mailbox: this.options.mailbox },
+          'the account asks to scan Junk, and the mailbox has no Junk folder',
+        );
       else if (junkId !== mainId) targets.push({ name: 'Junk Email', id: junkId, junk: true });
     }
     this.log.info({ mailbox: this.options.mailbox, folders: targets.map((t) => t.name) }, 'Graph sync ready');

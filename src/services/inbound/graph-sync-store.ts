@@ -19,7 +19,11 @@ import {
 import type { SyncStoreOptions } from './mailbox-sync-store.js';
 
 /** The Graph sync engine's storage for `account`. */
-export function createGraphSyncStore(db: Database, account: IngestAccount, options: SyncStoreOptions = {}): GraphSyncStore {
+export function createGraphSyncStore(
+  db: Database,
+  account: IngestAccount,
+  options: SyncStoreOptions = {},
+): GraphSyncStore {
   const parse = options.parse ?? ((raw: Buffer) => sharedParsePool().parse(raw));
   const preparing = new WeakMap<GraphFetchedMessage, Promise<PreparedMessage>>();
   const prepared = (message: GraphFetchedMessage): Promise<PreparedMessage> =>

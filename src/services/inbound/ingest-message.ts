@@ -399,7 +399,9 @@ async function findRaced(
   const other =
     (await findMessageByPosition(tx, accountId, input.folder, input.uidvalidity, input.uid)) ??
     (await findMessageByMessageId(tx, accountId, messageId));
-  return other === undefined ? undefined : { key: other, matchedBy: other.uid === input.uid ? 'position' : 'message-id' };
+  return other === undefined
+    ? undefined
+    : { key: other, matchedBy: other.uid === input.uid ? 'position' : 'message-id' };
 }
 
 /** The contact that owns the address, else a new one in the account's default list. */
