@@ -120,22 +120,17 @@ export async function getDeltaLink(
 }
 
 /**
- * Records (or, with null, forgets) a folder's delta link. Ingest calls it in the transaction of the
- * last messages the round covered; the IMAP columns of the row are left as they are.
+ * Records a folder's delta link. Ingest calls it in the transaction of the last messages the round
+ * covered; the IMAP columns of the row are left as they are.
  */
-export async function setDeltaLink(
-  db: Database,
-  accountId: number,
-  folder: string,
-  deltaLink: string | null,
-): Promise<void> {
+export async function setDeltaLink(db: Database, accountId: number, folder: string, deltaLink: string): Promise<void> {
   const now = toDbTime(db.now());
   await db.kysely
     .insertInto('mailbox_checkpoints')
     .values({ account_id: accountId, folder, uidvalidity: null, last_uid: 0, delta_link: deltaLink, updated_at: now })
     .onConflict((conflict) =>
       conflict.columns(['account_id', 'folder']).doUpdateSet({
-        delta_link: sql<string | null>`excluded.delta_link`,
+        delta_link: sql<string>`excluded.delta_link`,
         updated_at: sql<string>`excluded.updated_at`,
       }),
     )

@@ -17,6 +17,7 @@ import {
   requireMessage,
   type Database,
 } from '../../src/store/index.js';
+import { createGraphSyncStore } from '../../src/services/inbound/graph-sync-store.js';
 import { forEachEngine } from '../helpers/store.js';
 import {
   buildGraphSync,
@@ -160,6 +161,27 @@ forEachEngine((engine, openFresh) => {
     // The next round goes on from the new link.
     mail.deliver(name, customerMessage());
     expect((await sync.syncOnce())[0]).toMatchObject({ reset: null, stored: 1, known: 0 });
+  });
+
+  it('an account on "new mail only" loses nothing when it crashes while reading the folder again after an expired link', async () => {
+    const name = folder('expired-new');
+    const account = await graphAccount(mail, db, name, { firstSync: { kind: 'new' }, afterFetchAction: 'none' });
+    mail.deliver(name, customerMessage());
+    expect((await buildGraphSync(mail, db, account).sync.syncOnce())[0]).toMatchObject({ stored: 0 });
+    const id = `<graph-after-expiry-${engine}@example.org>`;
+    mail.deliver(name, customerMessage({ id }));
+    await mail.emu.control('POST', '/graph/delta/expire');
+    // The resync dies before its first commit, as a killed process would.
+    const store = createGraphSyncStore(db, account);
+    const dying = buildGraphSync(mail, db, account, {
+      store: { ...store, ingestMany: () => Promise.reject(new Error('killed')) },
+    });
+    await expect(dying.sync.syncOnce()).rejects.toThrow();
+    const [report] = await buildGraphSync(mail, db, account).sync.syncOnce();
+    // The window reaches back to the day before the old link (as IMAP's resync after a UIDVALIDITY
+    // change): the message that was there before the first sync comes in too, as an import.
+    expect(report).toMatchObject({ reset: 'delta-expired', stored: 2 });
+    expect(await findMessageByMessageId(db, account.id, id)).toBeDefined();
   });
 
   it('takes in the first-sync window: the last N days by receivedDateTime, or only mail that comes later', async () => {

@@ -48,8 +48,6 @@ export interface DeltaCheckpoint {
 /** What the Graph sync needs from storage; the service layer binds it to an account. */
 export interface GraphSyncStore {
   getDeltaLink(folder: string): Promise<DeltaCheckpoint | undefined>;
-  /** Forgets a folder's delta link (Graph no longer knows it). */
-  clearDeltaLink(folder: string): Promise<void>;
   /** Called as a message arrives, before it is ingested: parsing may start at once. */
   prepare?(message: GraphFetchedMessage): void;
   /**
@@ -207,7 +205,8 @@ export class GraphFolderSync {
         { folder: folder.name, err: error },
         "Graph no longer knows the folder's delta link: the folder is read again, stored messages are recognised",
       );
-      await this.store.clearDeltaLink(folder.name);
+      // The old link stays until the new round's link replaces it: a crash meanwhile comes back
+      // here, with the same window (for "new only", from the old link's date).
       round = await this.round(folder, checkpoint, 'delta-expired');
     }
     const actions = this.lastRoundActions;

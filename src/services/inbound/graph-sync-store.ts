@@ -33,7 +33,6 @@ export function createGraphSyncStore(
     async getDeltaLink(folder) {
       return storing(() => getDeltaLink(db, account.id, folder));
     },
-    clearDeltaLink: (folder) => storing(() => setDeltaLink(db, account.id, folder, null)),
     prepare(message) {
       if (preparing.has(message)) return;
       const promise = prepareMessage(inputOf(message), parse);
