@@ -272,17 +272,21 @@ export class GraphFolderSync {
       const stored = present.length === 0 ? new Map() : await this.store.storedGraphIds(present.map((item) => item.id));
       report.known += present.filter((item) => stored.has(item.id)).length;
       const fresh = skipExisting ? [] : present.filter((item) => !stored.has(item.id));
-      const fetched = await mapLimited(fresh, PARALLEL, (item) => this.fetch(folder, item, initialImport));
-      for (const message of fetched) {
-        if (message === undefined) continue;
-        this.store.prepare?.(message);
-        if (
-          group.length > 0 &&
-          (group.length >= this.settings.groupCount || groupBytes + message.raw.length > this.settings.groupBytes)
-        )
-          await commit();
-        group.push(message);
-        groupBytes += message.raw.length;
+      // A few at a time, so that at most that many messages besides the group are held in memory.
+      for (let start = 0; start < fresh.length; start += PARALLEL) {
+        const chunk = fresh.slice(start, start + PARALLEL);
+        const fetched = await mapLimited(chunk, PARALLEL, (item) => this.fetch(folder, item, initialImport));
+        for (const message of fetched) {
+          if (message === undefined) continue;
+          this.store.prepare?.(message);
+          if (
+            group.length > 0 &&
+            (group.length >= this.settings.groupCount || groupBytes + message.raw.length > this.settings.groupBytes)
+          )
+            await commit();
+          group.push(message);
+          groupBytes += message.raw.length;
+        }
       }
       if (page['@odata.nextLink'] !== undefined) {
         link = page['@odata.nextLink'];
