@@ -96,3 +96,43 @@ function toCheckpoint(row: Row<'mailbox_checkpoints'>): MailboxCheckpoint {
     updatedAt: row.updated_at,
   };
 }
+
+/**
+ * A folder read through Microsoft Graph: the delta link that ends its last completed round (the
+ * next round starts from it), or undefined before the first round completed.
+ *
+ * @see https://learn.microsoft.com/graph/delta-query-messages
+ */
+export async function getDeltaLink(
+  db: Database,
+  accountId: number,
+  folder: string,
+): Promise<{ readonly deltaLink: string; readonly updatedAt: Timestamp } | undefined> {
+  const row = await db.kysely
+    .selectFrom('mailbox_checkpoints')
+    .select(['delta_link', 'updated_at'])
+    .where('account_id', '=', accountId)
+    .where('folder', '=', folder)
+    .executeTakeFirst();
+  return row === undefined || row.delta_link === null
+    ? undefined
+    : { deltaLink: row.delta_link, updatedAt: row.updated_at };
+}
+
+/**
+ * Records a folder's delta link. Ingest calls it in the transaction of the last messages the round
+ * covered; the IMAP columns of the row are left as they are.
+ */
+export async function setDeltaLink(db: Database, accountId: number, folder: string, deltaLink: string): Promise<void> {
+  const now = toDbTime(db.now());
+  await db.kysely
+    .insertInto('mailbox_checkpoints')
+    .values({ account_id: accountId, folder, uidvalidity: null, last_uid: 0, delta_link: deltaLink, updated_at: now })
+    .onConflict((conflict) =>
+      conflict.columns(['account_id', 'folder']).doUpdateSet({
+        delta_link: sql<string>`excluded.delta_link`,
+        updated_at: sql<string>`excluded.updated_at`,
+      }),
+    )
+    .execute();
+}

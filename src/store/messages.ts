@@ -107,8 +107,11 @@ export interface NewInboundMessage {
   readonly isList: boolean;
   readonly isJunk: boolean;
   readonly folder: string;
-  readonly uidValidity: number;
-  readonly uid: number;
+  /** The IMAP position; null for mail read through Graph (`graphId`). */
+  readonly uidValidity: number | null;
+  readonly uid: number | null;
+  /** The message's Graph id, for mail read through Microsoft Graph. */
+  readonly graphId?: string | null;
   readonly rawSize: number;
   readonly receivedAt: Date;
   /** In the order parsing the raw MIME yields them: a position here is the attachment's `rawPart`. */
@@ -188,6 +191,7 @@ export async function insertInboundMessage(
       folder: message.folder,
       uidvalidity: message.uidValidity,
       uid: message.uid,
+      graph_id: message.graphId ?? null,
       raw_size: message.rawSize,
       received_at: toDbTime(message.receivedAt),
       created_at: now,
@@ -280,6 +284,50 @@ export async function findMessageByPositionOrId(
     ),
     withId: keys.find((key) => key.messageId === messageId),
   };
+}
+
+/**
+ * In one query: the message with a Graph id and the message with a Message-ID, either possibly
+ * absent (ingest's idempotency check for mail read through Microsoft Graph).
+ */
+export async function findMessageByGraphIdOrId(
+  db: Database,
+  accountId: number,
+  graphId: string,
+  messageId: string,
+): Promise<{ atPosition: MessageKey | undefined; withId: MessageKey | undefined }> {
+  const rows = await selectKeys(db)
+    .select('graph_id')
+    .where('account_id', '=', accountId)
+    .where((eb) => eb.or([eb('graph_id', '=', graphId), eb('message_id', '=', messageId)]))
+    .execute();
+  const atPosition = rows.find((row) => row.graph_id === graphId);
+  const withId = rows.find((row) => row.message_id === messageId);
+  return {
+    atPosition: atPosition === undefined ? undefined : toMessageKey(atPosition),
+    withId: withId === undefined ? undefined : toMessageKey(withId),
+  };
+}
+
+/** Graph ids of an account that hold stored messages, with the size stored and when it was stored. */
+export async function findStoredGraphIds(
+  db: Database,
+  accountId: number,
+  graphIds: readonly string[],
+): Promise<Map<string, { readonly messageId: number; readonly rawSize: number | null; readonly storedAt: Timestamp }>> {
+  const found = new Map<string, { messageId: number; rawSize: number | null; storedAt: Timestamp }>();
+  for (let start = 0; start < graphIds.length; start += 500) {
+    const rows = await db.kysely
+      .selectFrom('messages')
+      .select(['id', 'graph_id', 'raw_size', 'created_at'])
+      .where('account_id', '=', accountId)
+      .where('graph_id', 'in', graphIds.slice(start, start + 500))
+      .execute();
+    for (const row of rows)
+      if (row.graph_id !== null)
+        found.set(row.graph_id, { messageId: row.id, rawSize: row.raw_size, storedAt: row.created_at });
+  }
+  return found;
 }
 
 /** Known Message-IDs of an account → the interaction their message belongs to (threading). */

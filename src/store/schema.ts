@@ -341,6 +341,8 @@ export interface MessagesTable {
   folder: string | null;
   uidvalidity: number | null;
   uid: number | null;
+  /** Read through Microsoft Graph: the message's Graph id (then `uidvalidity` and `uid` are null). */
+  graph_id: string | null;
   raw_size: number | null;
   author_user_id: number | null;
   delivery_state: DeliveryState | null;

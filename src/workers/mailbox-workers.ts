@@ -11,6 +11,8 @@ import type {
 export interface MailboxWorkersOptions {
   clock?: () => Date;
   tuning?: Partial<SyncTuning>;
+  /** Tuning of the Graph engine (accounts on transport `graph`). */
+  graphTuning?: SyncSessionOptions['graphTuning'];
   /** Called after each fetched message is stored or recognised as a duplicate (metrics, webhook wake-up). */
   onIngested?: SyncSessionOptions['onIngested'];
 }
@@ -92,6 +94,7 @@ export class MailboxWorkers {
         logger: log,
         ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
         ...(this.options.tuning === undefined ? {} : { tuning: this.options.tuning }),
+        ...(this.options.graphTuning === undefined ? {} : { graphTuning: this.options.graphTuning }),
         ...(this.options.onIngested === undefined ? {} : { onIngested: this.options.onIngested }),
         onStatus: (change) => this.enqueue(() => this.recordStatus(account, change)),
         onOversize: (notice) => this.enqueue(() => this.mailboxes.recordOversize(account, notice)),
@@ -125,6 +128,8 @@ export class MailboxWorkers {
 function fingerprintOf(account: EmailAccountRecord): string {
   return JSON.stringify([
     account.service,
+    // The engine itself: IMAP, or Microsoft Graph.
+    account.transport,
     account.modernAuth,
     // Sealed: a new password restarts the worker without the password ever being held here.
     account.sealedPassword,

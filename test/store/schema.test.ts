@@ -220,6 +220,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     folder: true,
     uidvalidity: true,
     uid: true,
+    graph_id: true,
     raw_size: true,
     author_user_id: true,
     delivery_state: true,

@@ -1,12 +1,14 @@
 /**
  * What the mailbox workers (workers/mailbox-workers.ts) need, as use cases: the accounts to run
- * and their changes, a sync engine bound to an account (its IMAP endpoint, its storage through
- * ingest-message.ts), and the account's live status and timeline as the engine reports them. The
- * workers decide which accounts run and when they restart; this service builds and records.
+ * and their changes, a sync engine bound to an account (by its transport: IMAP, or Microsoft Graph
+ * for `graph`; its storage through ingest-message.ts either way), and the account's live status
+ * and timeline as the engine reports them. The workers decide which accounts run and when they
+ * restart; this service builds and records.
  */
 import { PosternError, isPosternError } from '../../errors/index.js';
 import type { OversizeNotice, SyncLogger, WithheldNotice } from '../../mail/imap/folder-sync.js';
 import { MailboxSync, type SyncStatusChange, type SyncTuning } from '../../mail/imap/mailbox-sync.js';
+import { GraphSync, type GraphOversizeNotice, type GraphSyncTuning } from '../../mail/graph/graph-sync.js';
 import {
   appendEvent,
   getEmailAccount,
@@ -17,12 +19,17 @@ import {
 } from '../../store/index.js';
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
-import { imapEndpointOf } from './mailbox-connection.js';
+import { graphClientOf, imapEndpointOf } from './mailbox-connection.js';
+import { createGraphSyncStore } from '../inbound/graph-sync-store.js';
 import { createSyncStore, type SyncStoreOptions } from '../inbound/mailbox-sync-store.js';
 
 export type { EmailAccountRecord } from '../../store/index.js';
 export type { OversizeNotice, WithheldNotice } from '../../mail/imap/folder-sync.js';
 export type { SyncStatusChange, SyncTuning } from '../../mail/imap/mailbox-sync.js';
+export type { GraphOversizeNotice, GraphSyncTuning } from '../../mail/graph/graph-sync.js';
+
+/** A message moved aside for its size, by either engine. */
+export type AnyOversizeNotice = OversizeNotice | GraphOversizeNotice;
 
 /** A sync engine of one mailbox, not yet started. */
 export interface MailboxSyncSession {
@@ -35,10 +42,12 @@ export interface SyncSessionOptions {
   readonly logger: SyncLogger;
   readonly clock?: () => Date;
   readonly tuning?: Partial<SyncTuning>;
+  /** Tuning of the Graph engine (accounts on transport `graph`). */
+  readonly graphTuning?: Partial<GraphSyncTuning>;
   /** Called after each fetched message is stored or recognised as a duplicate (metrics, webhook wake-up). */
   readonly onIngested?: SyncStoreOptions['onIngested'];
   readonly onStatus: (change: SyncStatusChange) => void;
-  readonly onOversize: (notice: OversizeNotice) => void;
+  readonly onOversize: (notice: AnyOversizeNotice) => void;
   readonly onWithheld: (notice: WithheldNotice) => void;
 }
 
@@ -69,8 +78,12 @@ export class MailboxSyncService {
     if (account.status !== 'disabled') await setEmailAccountStatus(this.db, account.id, 'disabled');
   }
 
-  /** The account's sync engine, bound to its IMAP endpoint and its storage; throws when the endpoint cannot be resolved. */
+  /**
+   * The account's sync engine, bound to its endpoint and its storage: Microsoft Graph for transport
+   * `graph`, IMAP otherwise. Throws when the endpoint cannot be resolved.
+   */
   async openSync(account: EmailAccountRecord, options: SyncSessionOptions): Promise<MailboxSyncSession> {
+    if (account.transport === 'graph') return this.openGraphSync(account, options);
     const endpoint = await imapEndpointOf(this.db, this.accounts, this.accessTokens, account);
     return new MailboxSync({
       ...endpoint,
@@ -93,6 +106,38 @@ export class MailboxSyncService {
       onStatus: options.onStatus,
       onOversize: options.onOversize,
       onWithheld: options.onWithheld,
+    });
+  }
+
+  /** The Graph engine of an account on transport `graph`; the route is checked now, the token at each round. */
+  private async openGraphSync(account: EmailAccountRecord, options: SyncSessionOptions): Promise<MailboxSyncSession> {
+    // Resolves the route now, so that an account without a Graph endpoint fails to start, visibly.
+    const probe = await graphClientOf(this.db, this.accounts, this.accessTokens, account, { purpose: 'read' });
+    return new GraphSync({
+      mailbox: probe.mailbox,
+      openClient: (signal) =>
+        graphClientOf(this.db, this.accounts, this.accessTokens, account, {
+          purpose: 'read',
+          signal,
+          logger: options.logger,
+        }),
+      folder: account.folder,
+      scanJunk: account.scanJunk,
+      afterFetch: account.afterFetchAction,
+      afterFetchFolder: account.afterFetchFolder,
+      maxMessageBytes: account.maxMessageBytes,
+      pollIntervalMs: account.pollIntervalSeconds * 1000,
+      firstSync: account.firstSync,
+      store: createGraphSyncStore(
+        this.db,
+        account,
+        options.onIngested === undefined ? {} : { onIngested: options.onIngested },
+      ),
+      logger: options.logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.graphTuning === undefined ? {} : { tuning: options.graphTuning }),
+      onStatus: options.onStatus,
+      onOversize: options.onOversize,
     });
   }
 
@@ -140,14 +185,19 @@ export class MailboxSyncService {
   }
 
   /** Tells the account's timeline that an oversize message was moved aside, its headers kept. */
-  async recordOversize(account: EmailAccountRecord, notice: OversizeNotice): Promise<void> {
+  async recordOversize(account: EmailAccountRecord, notice: AnyOversizeNotice): Promise<void> {
     await appendEvent(this.db, {
       scope: 'account',
       scopeId: account.id,
       type: 'account.oversize_moved',
       level: 'warn',
       message: `A message of ${Math.round(notice.size / 1048576)} MB in ${notice.folder} is over the ${Math.round(account.maxMessageBytes / 1048576)} MB limit; its headers were stored and it was moved to ${notice.movedTo ?? 'another folder'}.`,
-      data: { folder: notice.folder, uid: notice.uid, size: notice.size, movedTo: notice.movedTo ?? null },
+      data: {
+        folder: notice.folder,
+        ...('graphId' in notice ? { graphId: notice.graphId } : { uid: notice.uid }),
+        size: notice.size,
+        movedTo: notice.movedTo ?? null,
+      },
     });
   }
 

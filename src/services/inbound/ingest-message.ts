@@ -34,6 +34,7 @@ import {
   findContactIdByAddress,
   findInteractionsByTokens,
   findMessageByMessageId,
+  findMessageByGraphIdOrId,
   findMessageByPosition,
   findMessageByPositionOrId,
   findOrCreateFallbackList,
@@ -79,6 +80,12 @@ export interface IngestInput {
   readonly initialImport?: boolean;
   /** A message below this one was withheld by the server: storing this one leaves the checkpoint. */
   readonly aboveGap?: boolean;
+  /**
+   * Read through Microsoft Graph: the message's Graph id is its position (`uidvalidity` and `uid`
+   * are ignored and stored as null), and the IMAP checkpoint is left alone — the caller commits the
+   * folder's delta link with `ingestPrepared`'s `inTransaction`.
+   */
+  readonly graphId?: string;
 }
 
 /** What happened. */
@@ -171,8 +178,9 @@ export async function ingestPrepared(
   db: Database,
   account: IngestAccount,
   messages: readonly PreparedMessage[],
+  options: { readonly inTransaction?: (tx: Database) => Promise<void> } = {},
 ): Promise<IngestResult[]> {
-  if (messages.length === 0) return [];
+  if (messages.length === 0 && options.inTransaction === undefined) return [];
   const run = (): Promise<IngestResult[]> =>
     db.transaction(async (tx) => {
       const results: IngestResult[] = [];
@@ -183,6 +191,8 @@ export async function ingestPrepared(
         account.id,
         messages.map((message) => message.input),
       );
+      // A Graph folder's delta link: durable with the last messages of the round it ends.
+      await options.inTransaction?.(tx);
       return results;
     });
   try {
@@ -202,7 +212,7 @@ export async function ingestPrepared(
 async function advanceCheckpoints(tx: Database, accountId: number, inputs: readonly IngestInput[]): Promise<void> {
   let run: { folder: string; uidvalidity: number; uid: number } | undefined;
   for (const input of inputs) {
-    if (input.aboveGap === true) continue;
+    if (input.aboveGap === true || input.graphId !== undefined) continue;
     if (run !== undefined && run.folder === input.folder && run.uidvalidity === input.uidvalidity) {
       run.uid = Math.max(run.uid, input.uid);
       continue;
@@ -220,18 +230,21 @@ async function ingestParsed(
   parsed: ParsedMessage,
   canonicalId: string,
 ): Promise<IngestResult> {
-  const { atPosition, withId: sameId } = await findMessageByPositionOrId(
-    tx,
-    account.id,
-    { folder: input.folder, uidValidity: input.uidvalidity, uid: input.uid },
-    canonicalId,
-  );
+  const { atPosition, withId: sameId } =
+    input.graphId === undefined
+      ? await findMessageByPositionOrId(
+          tx,
+          account.id,
+          { folder: input.folder, uidValidity: input.uidvalidity, uid: input.uid },
+          canonicalId,
+        )
+      : await findMessageByGraphIdOrId(tx, account.id, input.graphId, canonicalId);
   if (atPosition !== undefined) return duplicate(atPosition, 'position');
 
   let messageId = canonicalId;
   if (sameId !== undefined) {
     if (sameContent(sameId, parsed)) {
-      if (sameId.folder === input.folder && sameId.uidValidity !== input.uidvalidity) {
+      if (input.graphId === undefined && sameId.folder === input.folder && sameId.uidValidity !== input.uidvalidity) {
         await updateMessagePosition(tx, sameId.id, input.folder, input.uidvalidity, input.uid);
       }
       return duplicate(sameId, 'message-id');
@@ -303,8 +316,9 @@ async function ingestParsed(
       isList: automation.list,
       isJunk: input.isJunk,
       folder: input.folder,
-      uidValidity: input.uidvalidity,
-      uid: input.uid,
+      uidValidity: input.graphId === undefined ? input.uidvalidity : null,
+      uid: input.graphId === undefined ? input.uid : null,
+      graphId: input.graphId ?? null,
       rawSize: size,
       receivedAt,
       attachments: parsed.attachments,
@@ -314,12 +328,10 @@ async function ingestParsed(
   if (messageRowId === undefined) {
     // A concurrent writer stored it between our checks and our insert; the transaction is still
     // usable (nothing was written), so report the duplicate it created.
-    const other =
-      (await findMessageByPosition(tx, account.id, input.folder, input.uidvalidity, input.uid)) ??
-      (await findMessageByMessageId(tx, account.id, messageId));
+    const other = await findRaced(tx, account.id, input, messageId);
     if (other === undefined) throw new Error(`message ${messageId} was neither stored nor found`);
     if (decision.kind === 'new') await discardInteraction(tx, interactionId);
-    return duplicate(other, other.uid === input.uid ? 'position' : 'message-id');
+    return duplicate(other.key, other.matchedBy);
   }
 
   if (automation.bounce) await attachBounceReport(tx, account, { rowId: messageRowId, parsed, receivedAt });
@@ -374,6 +386,26 @@ async function ingestParsed(
   };
 }
 
+/** The message a concurrent writer stored under this position or Message-ID. */
+async function findRaced(
+  tx: Database,
+  accountId: number,
+  input: IngestInput,
+  messageId: string,
+): Promise<{ key: MessageKey; matchedBy: DuplicateResult['matchedBy'] } | undefined> {
+  if (input.graphId !== undefined) {
+    const found = await findMessageByGraphIdOrId(tx, accountId, input.graphId, messageId);
+    if (found.atPosition !== undefined) return { key: found.atPosition, matchedBy: 'position' };
+    return found.withId === undefined ? undefined : { key: found.withId, matchedBy: 'message-id' };
+  }
+  const other =
+    (await findMessageByPosition(tx, accountId, input.folder, input.uidvalidity, input.uid)) ??
+    (await findMessageByMessageId(tx, accountId, messageId));
+  return other === undefined
+    ? undefined
+    : { key: other, matchedBy: other.uid === input.uid ? 'position' : 'message-id' };
+}
+
 /** The contact that owns the address, else a new one in the account's default list. */
 async function ensureContact(
   tx: Database,
@@ -393,7 +425,12 @@ async function recordEvents(
   messageRowId: number,
   facts: { problems: readonly string[]; oversize: boolean; size: number; input: IngestInput; messageId: string },
 ): Promise<void> {
-  const where = { accountId: account.id, folder: facts.input.folder, uid: facts.input.uid, messageId: facts.messageId };
+  const where = {
+    accountId: account.id,
+    folder: facts.input.folder,
+    ...(facts.input.graphId === undefined ? { uid: facts.input.uid } : { graphId: facts.input.graphId }),
+    messageId: facts.messageId,
+  };
   if (facts.oversize) {
     await appendEvent(tx, {
       scope: 'message',
