@@ -66,9 +66,13 @@ describe('the emulator’s tokens on Dovecot', () => {
   it('refuses an expired token and a revoked one, with either mechanism', async () => {
     const token = await exchangeToken();
     h.pair.emulator.handle.clock.advance(2 * 60 * 60 * 1000);
+    // Dovecot answers a refused token with the mechanism's error challenge first (Exchange sends
+    // none: its tagged `NO AUTHENTICATE failed.` comes at once), then the tagged NO.
+    const challenges = { XOAUTH2: '"status":"401"', OAUTHBEARER: '"status":"invalid_token"' };
     for (const mechanism of ['XOAUTH2', 'OAUTHBEARER'] as const) {
       const answer = await authenticate(h.servers.imapsPort, h.servers.caPem, mechanism, USER.upn, token);
       expect(answer.tagged, mechanism).toMatch(/^A1 NO \[AUTHENTICATIONFAILED\]/);
+      expect(answer.challenge).toContain(challenges[mechanism]);
     }
     const revoked = await exchangeToken();
     expect((await authenticate(h.servers.imapsPort, h.servers.caPem, 'XOAUTH2', USER.upn, revoked)).tagged).toMatch(
