@@ -10,6 +10,9 @@
  *   debconf question answered "No configuration" first so that nothing is configured or started
  *   system-wide (the tests bring their own configuration).
  * - missing otherwise: the run fails with the exact command to type. Never a silent skip.
+ *
+ * Postfix's `master` runs only as root (it drops privileges to its `postfix` user), so the suite
+ * needs root even when both packages are present; not root, the run stops and says so.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -78,4 +81,11 @@ if (missing.length > 0) {
     if (still.length > 0) fail([`apt-get installed ${PACKAGES.join(' ')} but ${still.join(', ')} still missing.`]);
     process.stdout.write(`ensure-interop: installed in ${Math.round((Date.now() - started) / 1000)} s.\n`);
   }
+}
+
+if (process.getuid?.() !== 0) {
+  fail([
+    "Postfix's master process runs only as root (it drops privileges to the postfix user itself).",
+    'Run the interop suite as root:  sudo npm run test:interop',
+  ]);
 }

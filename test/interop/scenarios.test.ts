@@ -170,6 +170,9 @@ describe.each(BACKENDS)('on $name', (backend) => {
 
   it('IDLE: a message that arrives while Postern waits is stored, then marked seen', async () => {
     await connected(backend);
+    // Once a first message is stored the first sync is over: the next one can only come by IDLE.
+    await deliver(backend, { subject: 'Before idle', messageId: id('before-idle') });
+    await stored(backend, id('before-idle'));
     await deliver(backend, { subject: 'While idle', messageId: id('idle') });
     await stored(backend, id('idle'));
     await until('seen on the server', async () =>
