@@ -16,6 +16,7 @@ import { registerDiscoveryRoutes } from './discovery.js';
 import { createIntrospector, type IntrospectAccessToken } from './introspect.js';
 import type { IdentityKeys } from './keys.js';
 import { registerLoginRoutes } from './login-flow.js';
+import { registerResourceServerIntrospection } from './resource-server-introspection.js';
 import { registerTokenEndpoint } from './token-endpoint.js';
 import { adminConsentOutcomes, authorizeOutcomes } from './authorize.js';
 import { deviceOutcomes } from './device-flow.js';
@@ -57,6 +58,7 @@ export function createIdentityPlatform(deps: {
       registerAuthorizeRoutes(app, routeDeps);
       registerTokenEndpoint(app, routeDeps);
       registerDeviceFlowRoutes(app, routeDeps);
+      registerResourceServerIntrospection(app, introspectAccessToken);
       const outcomes = {
         authorize: authorizeOutcomes(context),
         device: deviceOutcomes(context),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_CA_PEM_CHARS, readCaPem } from './tls-ca-pem.js';
 
 /**
  * The fields of an Email Account, named as the reference guide names them (Name, Key, Email
@@ -13,6 +14,20 @@ const address = z
   .email('must be an email address such as developers@contoso.com');
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
+
+/**
+ * The account's own CAs (PEM) for its IMAP and SMTP servers: checked to hold X.509 certificates and
+ * re-encoded (see `tls-ca-pem.ts`); null removes them.
+ */
+const tlsCaPem = z
+  .string()
+  .max(MAX_CA_PEM_CHARS, `must be at most ${MAX_CA_PEM_CHARS} characters`)
+  .transform((text, ctx) => {
+    const reading = readCaPem(text);
+    if (reading.ok) return reading.pem;
+    ctx.addIssue({ code: 'custom', message: reading.problem });
+    return z.NEVER;
+  });
 
 export const emailAccountBody = z.object({
   // The name is the display name of the From header of every message the account sends.
@@ -46,6 +61,7 @@ export const emailAccountBody = z.object({
   imapPort: z.number().int().min(1).max(65535).nullable().optional(),
   smtpHost: z.string().trim().min(1).max(253).nullable().optional(),
   smtpPort: z.number().int().min(1).max(65535).nullable().optional(),
+  tlsCaPem: tlsCaPem.nullable().optional(),
   folder: z.string().trim().min(1).max(500).optional(),
   scanJunk: z.boolean().optional(),
   afterFetchAction: z.enum(['mark_seen', 'move', 'delete', 'none']).optional(),

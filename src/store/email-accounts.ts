@@ -58,6 +58,8 @@ export interface EmailAccountRecord {
   readonly imapPort: number | null;
   readonly smtpHost: string | null;
   readonly smtpPort: number | null;
+  /** The account's own CAs (PEM) for its IMAP and SMTP servers, trusted besides the system's; null when none. */
+  readonly tlsCaPem: string | null;
   readonly folder: string;
   readonly scanJunk: boolean;
   readonly afterFetchAction: AfterFetchAction;
@@ -93,6 +95,7 @@ export interface EmailAccountFields {
   readonly imapPort?: number | null;
   readonly smtpHost?: string | null;
   readonly smtpPort?: number | null;
+  readonly tlsCaPem?: string | null;
   readonly folder?: string;
   readonly scanJunk?: boolean;
   readonly afterFetchAction?: AfterFetchAction;
@@ -430,6 +433,7 @@ function toColumns(fields: Partial<EmailAccountFields>) {
     ...(fields.imapPort === undefined ? {} : { imap_port: fields.imapPort }),
     ...(fields.smtpHost === undefined ? {} : { smtp_host: fields.smtpHost }),
     ...(fields.smtpPort === undefined ? {} : { smtp_port: fields.smtpPort }),
+    ...(fields.tlsCaPem === undefined ? {} : { tls_ca_pem: fields.tlsCaPem }),
     ...(fields.folder === undefined ? {} : { folder: fields.folder }),
     ...(fields.scanJunk === undefined ? {} : { scan_junk: flag(fields.scanJunk) }),
     ...(fields.afterFetchAction === undefined ? {} : { after_fetch_action: fields.afterFetchAction }),
@@ -489,6 +493,7 @@ function toEmailAccountRecord(row: Row<'email_accounts'>): EmailAccountRecord {
     imapPort: row.imap_port,
     smtpHost: row.smtp_host,
     smtpPort: row.smtp_port,
+    tlsCaPem: row.tls_ca_pem,
     folder: row.folder,
     scanJunk: row.scan_junk === 1,
     afterFetchAction: row.after_fetch_action,

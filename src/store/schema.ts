@@ -219,6 +219,8 @@ export interface EmailAccountsTable {
   imap_port: number | null;
   smtp_host: string | null;
   smtp_port: number | null;
+  /** The account's own CAs (PEM), trusted besides the system's; see migration 0015. */
+  tls_ca_pem: string | null;
   folder: Defaulted<string>;
   scan_junk: Defaulted<Flag>;
   after_fetch_action: Defaulted<AfterFetchAction>;

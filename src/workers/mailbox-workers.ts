@@ -138,6 +138,7 @@ function fingerprintOf(account: EmailAccountRecord): string {
     account.modernAuthEmail,
     account.imapHost,
     account.imapPort,
+    account.tlsCaPem,
     account.folder,
     account.scanJunk,
     account.afterFetchAction,

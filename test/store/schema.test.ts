@@ -139,6 +139,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     imap_port: true,
     smtp_host: true,
     smtp_port: true,
+    tls_ca_pem: true,
     folder: true,
     scan_junk: true,
     after_fetch_action: true,

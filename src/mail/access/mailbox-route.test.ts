@@ -3,6 +3,7 @@ import { isPosternError } from '../../errors/index.js';
 import { createImapClient } from './imap-client.js';
 import { requireGraph, requireImap, requireSmtp, resolveMailboxRoute, type AccessAccount } from './mailbox-route.js';
 import { smtpConnectionOptions } from './smtp-transport.js';
+import { loadCa } from './tls-trust.js';
 
 const microsoft: AccessAccount = {
   key: 'DEV',
@@ -119,5 +120,18 @@ describe('the connection factories', () => {
       secure: true,
       requireTLS: false,
     });
+  });
+});
+
+describe("the account's own CAs", () => {
+  it('are trusted besides the provider CA file, for an account with or without Modern Authentication', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    expect(resolveMailboxRoute({ ...otherServer, tlsCaPem: pem }, cloud).trust).toEqual({ caFile: null, caPem: pem });
+    expect(resolveMailboxRoute({ ...microsoft, tlsCaPem: pem }, cloud).trust).toEqual({
+      caFile: '/etc/ca.pem',
+      caPem: pem,
+    });
+    expect(loadCa({ caFile: null, caPem: pem }, 'imap')).toBe(pem);
+    expect(loadCa({ caFile: null, caPem: null }, 'smtp')).toBeNull();
   });
 });

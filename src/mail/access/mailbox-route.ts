@@ -8,6 +8,8 @@
  *   token; `user=` is the mailbox (a shared mailbox's own address).
  * - **Without** (service `imap`, another server): the account's own hosts, the system's CAs, the
  *   username and password (LOGIN). The Cloud Provider plays no part, even if one is still set.
+ * - Either way, the account's own CAs (a PEM stored on it) are trusted besides: the private CA of
+ *   a company's own server, without `NODE_EXTRA_CA_CERTS` for the whole process.
  *
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/pop3-and-imap4/pop3-and-imap4 (outlook.office365.com:993)
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission (smtp.office365.com:587, STARTTLS)
@@ -32,6 +34,8 @@ export interface AccessAccount {
   readonly imapPort: number | null;
   readonly smtpHost: string | null;
   readonly smtpPort: number | null;
+  /** The account's own CAs (PEM), trusted besides the system's; null or absent when none. */
+  readonly tlsCaPem?: string | null;
 }
 
 /** What the account's Cloud Provider contributes: its cloud's mail hosts and, for a custom authority, a CA file. */
@@ -90,7 +94,7 @@ export function resolveMailboxRoute(account: AccessAccount, cloud: AccessCloud |
         ? null
         : { host: smtpHost, port: smtpPort, tls: smtpPort === SUBMISSIONS_PORT ? 'implicit' : 'starttls' },
     graph: own === null ? null : { apiBase: own.graphApi, mailbox: account.username },
-    trust: { caFile: own?.caFile ?? null },
+    trust: { caFile: own?.caFile ?? null, caPem: account.tlsCaPem ?? null },
     signIn: account.modernAuth ? 'xoauth2' : 'password',
     user: account.username,
   };

@@ -1,8 +1,10 @@
 /**
  * Whom a mailbox connection trusts, decided once for IMAP and SMTP alike: the system's CAs (Node
- * adds `NODE_EXTRA_CA_CERTS` to them), and for a Cloud Provider with a custom authority (the
+ * adds `NODE_EXTRA_CA_CERTS` to them), for a Cloud Provider with a custom authority (the
  * emulator, a proxy) its CA file in addition — the same rule as the identity calls'
- * (`providers/microsoft/http-fetch.ts`): a CA file adds to the roots, it never replaces them.
+ * (`providers/microsoft/http-fetch.ts`): a CA file adds to the roots, it never replaces them —, and
+ * the account's own CAs (a PEM stored on the account, for a server a private CA signed), which add
+ * to them the same way.
  *
  * @see https://nodejs.org/api/tls.html#tlscreatesecurecontextoptions
  */
@@ -11,9 +13,11 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import { PosternError } from '../../errors/index.js';
 
-/** The trust a route resolves to: the system's CAs, plus this CA file (PEM) when not null. */
+/** The trust a route resolves to: the system's CAs, plus this CA file and these CAs (PEM) when not null. */
 export interface TlsTrust {
   readonly caFile: string | null;
+  /** The account's own CAs (PEM). */
+  readonly caPem?: string | null;
 }
 
 /** TLS options every mailbox connection uses. */
@@ -23,10 +27,18 @@ export interface TrustOptions {
 }
 
 /**
- * Reads the trust's CA file (PEM); null when the system's CAs suffice. A file that cannot be read
- * is the protocol's TLS error, with a remedy that names the file.
+ * The trust's extra CAs (PEM): the CA file's and the account's own, together; null when the
+ * system's CAs suffice. A file that cannot be read is the protocol's TLS error, with a remedy that
+ * names the file.
  */
 export function loadCa(trust: TlsTrust, protocol: 'imap' | 'smtp' | 'graph'): string | null {
+  const own = trust.caPem ?? null;
+  const file = readCaFile(trust, protocol);
+  if (file === null) return own;
+  return own === null ? file : `${file}\n${own}`;
+}
+
+function readCaFile(trust: TlsTrust, protocol: 'imap' | 'smtp' | 'graph'): string | null {
   if (trust.caFile === null) return null;
   try {
     return fs.readFileSync(trust.caFile, 'utf8');

@@ -235,6 +235,7 @@ export class AccountService {
       ...(input.imapPort === undefined ? {} : { imapPort: input.imapPort }),
       ...(input.smtpHost === undefined ? {} : { smtpHost: input.smtpHost }),
       ...(input.smtpPort === undefined ? {} : { smtpPort: input.smtpPort }),
+      ...(input.tlsCaPem === undefined ? {} : { tlsCaPem: input.tlsCaPem }),
       ...(input.folder === undefined ? {} : { folder: input.folder }),
       ...(input.scanJunk === undefined ? {} : { scanJunk: input.scanJunk }),
       ...(input.afterFetchAction === undefined ? {} : { afterFetchAction: input.afterFetchAction }),

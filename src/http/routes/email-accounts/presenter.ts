@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { summarizeCaPem } from '../../../domain/tls-ca-pem.js';
 import type { AccountView } from '../../../services/accounts/account-service.js';
 
 export const accountReply = z.object({
@@ -21,6 +22,8 @@ export const accountReply = z.object({
   imapPort: z.number().int().nullable(),
   smtpHost: z.string().nullable(),
   smtpPort: z.number().int().nullable(),
+  /** The account's own CAs, shown by fingerprint and subject (the PEM itself is not echoed). */
+  tlsCa: z.array(z.object({ fingerprintSha256: z.string(), subject: z.string(), notAfter: z.string() })),
   folder: z.string(),
   scanJunk: z.boolean(),
   afterFetchAction: z.string(),
@@ -66,6 +69,7 @@ export function presentAccount(view: AccountView): z.infer<typeof accountReply> 
     imapPort: a.imapPort,
     smtpHost: a.smtpHost,
     smtpPort: a.smtpPort,
+    tlsCa: summarizeCaPem(a.tlsCaPem),
     folder: a.folder,
     scanJunk: a.scanJunk,
     afterFetchAction: a.afterFetchAction,
