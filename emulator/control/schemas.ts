@@ -56,6 +56,20 @@ export const newSecretSchema = z.object({
 
 export const secretPatchSchema = z.object({ expiresAt: isoDate });
 
+/** "Upload certificate": the public certificate only, PEM. */
+export const newCertificateSchema = z.object({
+  certificate: z.string().min(1).max(16_384),
+  displayName: z.string().max(200).optional(),
+  id: z.guid().optional(),
+});
+
+/** `New-ServicePrincipal -AppId -ObjectId [-DisplayName]` in Exchange Online PowerShell. */
+export const exchangeServicePrincipalSchema = z.object({
+  appId: z.guid(),
+  objectId: z.guid(),
+  displayName: z.string().max(200).optional(),
+});
+
 export const adminConsentSchema = z.object({ tenant: z.string().optional() });
 
 export const consentSchema = z.object({

@@ -14,7 +14,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
 import { EmulatorError } from '../errors.js';
-import type { AppRegistration, Consent, DirectoryChange, DirectoryEvents, Mailbox, Tenant, User } from './model.js';
+import type {
+  AppRegistration,
+  Consent,
+  DirectoryChange,
+  DirectoryEvents,
+  ExchangeServicePrincipal,
+  Mailbox,
+  Tenant,
+  User,
+} from './model.js';
 import { seedSchema, tenantSeedSchema, type Seed } from './schema.js';
 import { convertTenant, exportTenant, type TenantState } from './seed-convert.js';
 
@@ -169,6 +178,12 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
     const app = this.findApp(appId);
     if (app === undefined) return false;
     return app.tenantId === tenantId.toLowerCase() || this.consentsFor(tenantId, appId).length > 0;
+  }
+
+  /** The service principal Exchange Online holds for an app in a tenant (`Get-ServicePrincipal`). */
+  exchangeServicePrincipal(tenantId: string, appId: string): Readonly<ExchangeServicePrincipal> | undefined {
+    const tenant = this.tenants.get(tenantId.toLowerCase());
+    return tenant?.exchangeServicePrincipals.find((sp) => sp.appId === appId.toLowerCase());
   }
 
   /** Subscribes to changes; returns the unsubscribe function. */

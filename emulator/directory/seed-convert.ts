@@ -3,6 +3,8 @@
  * `GET /_emulator/seed` exports the current state as a seed that can be loaded again).
  */
 import { EmulatorError } from '../errors.js';
+import { toAppCertificate } from './app-certificates.js';
+import { servicePrincipalObjectId } from './object-ids.js';
 import type { AppRegistration, ClientSecret, Consent, Mailbox, Tenant, User } from './model.js';
 import { canonicalPermission } from './resources.js';
 import type { AppSeed, Seed, SecretSeed, SharedMailboxSeed, TenantSeed, UserSeed } from './schema.js';
@@ -95,6 +97,7 @@ export function toApp(seed: AppSeed, tenantId: string): AppRegistration {
       publicClient: [...seed.redirectUris.publicClient],
     },
     secrets: seed.secrets.map(toSecret),
+    certificates: seed.certificates.map((c) => toAppCertificate(c)),
     allowPublicClient: seed.allowPublicClient,
     permissions: {
       delegated: canonicalList(seed.permissions.delegated, 'delegated', where),
@@ -133,6 +136,7 @@ export function convertTenant(seed: TenantSeed, now: Date): TenantState {
     smtpAuthDisabledByDefault: seed.smtpAuthDisabledByDefault,
     userConsent: seed.userConsent,
     signInFrequencySeconds: seed.signInFrequencySeconds,
+    exchangeServicePrincipals: [],
   };
   const users = seed.users.map((u) => toUser(u, tenantId));
   const resolveUser = (ref: string): string => {
@@ -149,6 +153,17 @@ export function convertTenant(seed: TenantSeed, now: Date): TenantState {
   });
   for (const m of seed.mailboxes) mailboxes.push(toSharedMailbox(m, tenantId, resolveUser));
   const apps = seed.apps.map((a) => toApp(a, tenantId));
+  tenant.exchangeServicePrincipals =
+    seed.exchangeServicePrincipals?.map((sp) => ({
+      appId: sp.appId.toLowerCase(),
+      objectId: sp.objectId.toLowerCase(),
+      displayName: sp.displayName ?? sp.appId.toLowerCase(),
+    })) ??
+    [...new Set(mailboxes.flatMap((m) => m.fullAccessApps))].map((appId) => ({
+      appId,
+      objectId: servicePrincipalObjectId(tenantId, appId),
+      displayName: apps.find((a) => a.appId === appId)?.displayName ?? appId,
+    }));
   const consents: Consent[] = [];
   seed.apps.forEach((a, i) => {
     const app = apps[i];
@@ -225,6 +240,7 @@ export function exportTenant(state: TenantState): Seed['tenants'][number] {
         displayName: s.displayName,
         expiresAt: s.expiresAt.toISOString(),
       })),
+      certificates: a.certificates.map((c) => ({ id: c.id, displayName: c.displayName, pem: c.pem })),
       allowPublicClient: a.allowPublicClient,
       permissions: { delegated: [...a.permissions.delegated], application: [...a.permissions.application] },
       adminConsentGranted: false,
@@ -248,5 +264,6 @@ export function exportTenant(state: TenantState): Seed['tenants'][number] {
         smtpAuthEnabled: m.smtpAuthEnabled,
         aliases: [...m.aliases],
       })),
+    exchangeServicePrincipals: state.tenant.exchangeServicePrincipals.map((sp) => ({ ...sp })),
   };
 }

@@ -31,6 +31,7 @@ import { attachmentsInRawMigration } from './0009-attachments-in-raw.js';
 import { loginThrottleMigration } from './0010-login-throttle.js';
 import { signInTicketsMigration } from './0012-sign-in-tickets.js';
 import { sendingHoldMigration } from './0013-sending-hold.js';
+import { clientCertificatesMigration } from './0014-client-certificates.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   loginThrottleMigration,
   signInTicketsMigration,
   sendingHoldMigration,
+  clientCertificatesMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
