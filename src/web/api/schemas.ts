@@ -50,6 +50,15 @@ export const provider = z.object({
   clientSecret: z.nullable(
     z.object({ hint: z.string(), expiresAt: nullableString, expiresInDays: z.nullable(z.number()) }),
   ),
+  clientCertificate: z.nullable(
+    z.object({
+      thumbprint: z.string(),
+      subject: z.string(),
+      notBefore: z.string(),
+      expiresAt: z.string(),
+      expiresInDays: z.number(),
+    }),
+  ),
   redirectUri: nullableString,
   cloud: z.string(),
   authorityUrl: nullableString,

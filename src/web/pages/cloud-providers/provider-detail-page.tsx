@@ -22,9 +22,10 @@ import { DeviceCodeDialog } from './device-code-dialog.js';
 import { GrantsTable } from './grants-table.js';
 import { OutcomeBanner, outcomeOf, type Outcome } from './provider-banners.js';
 import { ProviderFacts } from './provider-facts.js';
+import { CertificateDialog } from './certificate-dialog.js';
 import { SecretDialog } from './secret-dialog.js';
 
-type OpenDialog = 'none' | 'authenticate' | 'device-code' | 'secret' | 'delete';
+type OpenDialog = 'none' | 'authenticate' | 'device-code' | 'secret' | 'certificate' | 'delete';
 
 export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
   const location = useLocation();
@@ -68,6 +69,7 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
       onSelect: () => setDialog(deviceCode ? 'device-code' : 'authenticate'),
     },
     { label: 'Update Client Secret', onSelect: () => setDialog('secret') },
+    { label: 'Certificate', onSelect: () => setDialog('certificate') },
     { label: 'Edit', onSelect: () => navigate(`/cloud-providers/${provider.id}/edit`) },
     { label: 'Delete', onSelect: () => setDialog('delete'), danger: true },
   ];
@@ -150,6 +152,15 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
         onSaved={() => {
           setDialog('none');
           setOutcome({ kind: 'secret-updated' });
+          refresh();
+        }}
+      />
+      <CertificateDialog
+        provider={provider}
+        open={dialog === 'certificate'}
+        onClose={() => setDialog('none')}
+        onSaved={() => {
+          setDialog('none');
           refresh();
         }}
       />
