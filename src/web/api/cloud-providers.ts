@@ -1,5 +1,6 @@
 import { request, send } from './client.js';
 import {
+  adminConsentReply,
   authenticateReply,
   deviceFlow,
   eventPage,
@@ -101,6 +102,11 @@ export function updateClientSecret(id: number, secret: NewSecret): Promise<Provi
 
 export function updateClientCertificate(id: number, certificate: NewCertificate): Promise<Provider> {
   return request('PUT', `${BASE}/${id}/clientCertificate`, provider, { body: certificate });
+}
+
+/** A one-time admin consent link (24 hours) for a tenant administrator. */
+export function adminConsentLink(id: number): Promise<{ url: string; expiresAt: string }> {
+  return request('POST', `${BASE}/${id}/adminConsent`, adminConsentReply, { body: {} });
 }
 
 /** Where the certificate (public part) downloads, to upload into Azure. */

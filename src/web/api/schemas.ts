@@ -359,3 +359,6 @@ export const delivery = z.object({
 export type Delivery = z.infer<typeof delivery>;
 
 export const deliveryPage = z.object({ items: z.array(delivery), nextBefore: z.nullable(z.number()) });
+
+/** `POST /api/cloudProviders/:id/adminConsent`. */
+export const adminConsentReply = z.object({ url: z.string(), expiresAt: z.string() });

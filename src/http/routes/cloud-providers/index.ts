@@ -207,6 +207,23 @@ export async function cloudProviderRoutes(
   );
 
   routes.post(
+    '/api/cloudProviders/:id/adminConsent',
+    {
+      schema: {
+        tags: TAGS,
+        summary:
+          "A one-time admin consent link (valid 24 hours) for a tenant administrator to grant the app's configured permissions for the whole tenant; it returns to the provider's redirect URI",
+        params: idParam,
+        response: { 200: z.object({ url: z.string(), expiresAt: z.string() }) },
+      },
+    },
+    async (request) => {
+      const link = await deps.services.adminConsent.link(request.params.id, principalOf(request).userId);
+      return { url: link.url, expiresAt: link.expiresAt.toISOString() };
+    },
+  );
+
+  routes.post(
     '/api/cloudProviders/:id/authenticate',
     {
       schema: {

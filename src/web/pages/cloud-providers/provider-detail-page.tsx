@@ -22,10 +22,11 @@ import { DeviceCodeDialog } from './device-code-dialog.js';
 import { GrantsTable } from './grants-table.js';
 import { OutcomeBanner, outcomeOf, type Outcome } from './provider-banners.js';
 import { ProviderFacts } from './provider-facts.js';
+import { AdminConsentDialog } from './admin-consent-dialog.js';
 import { CertificateDialog } from './certificate-dialog.js';
 import { SecretDialog } from './secret-dialog.js';
 
-type OpenDialog = 'none' | 'authenticate' | 'device-code' | 'secret' | 'certificate' | 'delete';
+type OpenDialog = 'none' | 'authenticate' | 'device-code' | 'secret' | 'certificate' | 'admin-consent' | 'delete';
 
 export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
   const location = useLocation();
@@ -70,6 +71,7 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
     },
     { label: 'Update Client Secret', onSelect: () => setDialog('secret') },
     { label: 'Certificate', onSelect: () => setDialog('certificate') },
+    { label: 'Admin consent link', onSelect: () => setDialog('admin-consent') },
     { label: 'Edit', onSelect: () => navigate(`/cloud-providers/${provider.id}/edit`) },
     { label: 'Delete', onSelect: () => setDialog('delete'), danger: true },
   ];
@@ -164,6 +166,7 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
           refresh();
         }}
       />
+      <AdminConsentDialog provider={provider} open={dialog === 'admin-consent'} onClose={() => setDialog('none')} />
       <DeleteDialog
         provider={provider}
         open={dialog === 'delete'}
