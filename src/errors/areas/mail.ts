@@ -20,9 +20,9 @@ export const MAIL_ERRORS = {
     status: 409,
     kind: 'needs-admin',
     message:
-      "Exchange refused the app-only token (NO AUTHENTICATE failed.), although it carries IMAP.AccessAsApp: the app's service principal is not registered in Exchange Online, or registered with the wrong object id.",
+      "Exchange refused the app-only token (NO AUTHENTICATE failed.): the app's service principal is not registered in Exchange Online, or is registered with the wrong object id (or the token lacks IMAP.AccessAsApp).",
     remedy:
-      "In Exchange Online PowerShell register the service principal with the object id of the Enterprise Application (Entra admin center → Enterprise applications → the app → Object ID; not the App registration's object id): New-ServicePrincipal -AppId <application id> -ObjectId <enterprise application object id>; then give it the mailbox: Add-MailboxPermission -Identity <mailbox> -User <service principal id> -AccessRights FullAccess. If it was registered with the wrong id, remove it first (Remove-ServicePrincipal).",
+      "Run Postern's doctor on the account: it shows the token's roles and the object id to use. In Exchange Online PowerShell register the service principal with the object id of the Enterprise Application (Entra admin center → Enterprise applications → the app → Object ID; not the App registration's object id): New-ServicePrincipal -AppId <application id> -ObjectId <enterprise application object id>; then give it the mailbox: Add-MailboxPermission -Identity <mailbox> -User <service principal id> -AccessRights FullAccess. If it was registered with the wrong id, remove it first (Remove-ServicePrincipal).",
   },
   IMAP_LOGIN_FAILED: {
     status: 409,
