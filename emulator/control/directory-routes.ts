@@ -18,6 +18,7 @@ import { appObjectId, servicePrincipalObjectId } from '../directory/object-ids.j
 import type { ControlDeps } from './control-api.js';
 import {
   adminConsentSchema,
+  applicationAccessPolicySchema,
   appPatchSchema,
   consentRevokeSchema,
   consentSchema,
@@ -192,6 +193,27 @@ export function registerDirectoryRoutes(scope: FastifyInstance, deps: ControlDep
     '/tenants/:tenant/exchange/service-principals/:appId',
     async (request, reply) => {
       directory.removeExchangeServicePrincipal(request.params.tenant, request.params.appId);
+      return reply.code(204).send();
+    },
+  );
+  scope.post<{ Params: { tenant: string } }>(
+    '/tenants/:tenant/exchange/application-access-policies',
+    async (request, reply) => {
+      const body = applicationAccessPolicySchema.parse(request.body);
+      return reply.code(201).send(
+        directory.addApplicationAccessPolicy(request.params.tenant, {
+          appId: body.appId,
+          accessRight: body.accessRight,
+          mailboxes: body.mailboxes,
+          ...(body.description === undefined ? {} : { description: body.description }),
+        }),
+      );
+    },
+  );
+  scope.delete<{ Params: { tenant: string; id: string } }>(
+    '/tenants/:tenant/exchange/application-access-policies/:id',
+    async (request, reply) => {
+      directory.removeApplicationAccessPolicy(request.params.tenant, request.params.id);
       return reply.code(204).send();
     },
   );

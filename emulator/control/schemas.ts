@@ -63,6 +63,14 @@ export const newCertificateSchema = z.object({
   id: z.guid().optional(),
 });
 
+/** `New-ApplicationAccessPolicy -AppId -PolicyScopeGroupId -AccessRight`; the group as its members' addresses. */
+export const applicationAccessPolicySchema = z.object({
+  appId: z.guid(),
+  accessRight: z.enum(['RestrictAccess', 'DenyAccess']),
+  mailboxes: z.array(z.email()).max(1000),
+  description: z.string().max(500).optional(),
+});
+
 /** `New-ServicePrincipal -AppId -ObjectId [-DisplayName]` in Exchange Online PowerShell. */
 export const exchangeServicePrincipalSchema = z.object({
   appId: z.guid(),

@@ -186,6 +186,22 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
     return tenant?.exchangeServicePrincipals.find((sp) => sp.appId === appId.toLowerCase());
   }
 
+  /**
+   * Whether an app's Graph application permissions reach a mailbox under the tenant's application
+   * access policies: a DenyAccess policy whose scope holds it refuses; RestrictAccess policies,
+   * when the app has any, allow only the mailboxes in their scopes; no policy allows every mailbox.
+   *
+   * @see https://learn.microsoft.com/graph/auth-limit-mailbox-access
+   */
+  appMayAccessMailbox(tenantId: string, appId: string, address: string): boolean {
+    const tenant = this.tenants.get(tenantId.toLowerCase());
+    const policies = tenant?.applicationAccessPolicies.filter((p) => p.appId === appId.toLowerCase()) ?? [];
+    const key = address.toLowerCase();
+    if (policies.some((p) => p.accessRight === 'DenyAccess' && p.mailboxes.includes(key))) return false;
+    const restrict = policies.filter((p) => p.accessRight === 'RestrictAccess');
+    return restrict.length === 0 || restrict.some((p) => p.mailboxes.includes(key));
+  }
+
   /** Subscribes to changes; returns the unsubscribe function. */
   onChange(listener: (change: DirectoryChange) => void): () => void {
     this.on('change', listener);

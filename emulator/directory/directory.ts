@@ -13,6 +13,7 @@ import { EmulatorError } from '../errors.js';
 import { DirectoryStore, parseOrThrow } from './directory-store.js';
 import { toAppCertificate } from './app-certificates.js';
 import type {
+  ApplicationAccessPolicy,
   AppCertificate,
   AppRegistration,
   ClientSecret,
@@ -24,7 +25,15 @@ import type {
   User,
 } from './model.js';
 import { appSeedSchema, sharedMailboxSeedSchema, userSeedSchema } from './schema.js';
-import { canonicalList, secretHint, toApp, toSharedMailbox, toUser, userMailbox } from './seed-convert.js';
+import {
+  canonicalList,
+  secretHint,
+  toAccessPolicy,
+  toApp,
+  toSharedMailbox,
+  toUser,
+  userMailbox,
+} from './seed-convert.js';
 
 export { DirectoryStore, parseOrThrow, type TenantRef } from './directory-store.js';
 
@@ -302,6 +311,33 @@ export class Directory extends DirectoryStore {
     );
     if (tenant.exchangeServicePrincipals.length === before)
       throw new EmulatorError('not-found', `no service principal for app ${appId} in Exchange`);
+    this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
+  }
+
+  /** `New-ApplicationAccessPolicy`; takes effect at once (Exchange Online: up to an hour). */
+  addApplicationAccessPolicy(
+    tenantIdOrDomain: string,
+    input: {
+      appId: string;
+      accessRight: ApplicationAccessPolicy['accessRight'];
+      mailboxes: string[];
+      description?: string;
+    },
+  ): Readonly<ApplicationAccessPolicy> {
+    const tenant = this.#tenant(tenantIdOrDomain);
+    const policy = toAccessPolicy({ ...input, description: input.description ?? '' });
+    tenant.applicationAccessPolicies = [...tenant.applicationAccessPolicies, policy];
+    this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
+    return policy;
+  }
+
+  /** `Remove-ApplicationAccessPolicy`. */
+  removeApplicationAccessPolicy(tenantIdOrDomain: string, id: string): void {
+    const tenant = this.#tenant(tenantIdOrDomain);
+    const before = tenant.applicationAccessPolicies.length;
+    tenant.applicationAccessPolicies = tenant.applicationAccessPolicies.filter((p) => p.id !== id.toLowerCase());
+    if (tenant.applicationAccessPolicies.length === before)
+      throw new EmulatorError('not-found', `application access policy ${id} not found`);
     this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
   }
 

@@ -26,6 +26,21 @@ export interface Tenant {
    * is the Enterprise application's object id, wrong when it is the app registration's.
    */
   exchangeServicePrincipals: ExchangeServicePrincipal[];
+  /**
+   * `New-ApplicationAccessPolicy`: limits which mailboxes an app's Graph application permissions
+   * reach. The scope group is modelled by its members' mailbox addresses.
+   */
+  applicationAccessPolicies: ApplicationAccessPolicy[];
+}
+
+/** An Exchange Online application access policy. */
+export interface ApplicationAccessPolicy {
+  id: string;
+  appId: string;
+  accessRight: 'RestrictAccess' | 'DenyAccess';
+  /** Primary addresses of the scope group's mailboxes, lower-case. */
+  mailboxes: string[];
+  description: string;
 }
 
 /** A service principal as Exchange Online knows it. */

@@ -66,6 +66,15 @@ const exchangeServicePrincipalSeedSchema = z.object({
   displayName: z.string().optional(),
 });
 
+const applicationAccessPolicySeedSchema = z.object({
+  id: guid.optional(),
+  appId: guid,
+  accessRight: z.enum(['RestrictAccess', 'DenyAccess']),
+  /** Addresses of the mailboxes in the policy's scope group. */
+  mailboxes: z.array(z.email()).default([]),
+  description: z.string().default(''),
+});
+
 export const appSeedSchema = z.object({
   appId: guid,
   displayName: z.string().min(1),
@@ -136,6 +145,8 @@ export const tenantSeedSchema = z.object({
    * Add-MailboxPermission needs the service principal first.
    */
   exchangeServicePrincipals: z.array(exchangeServicePrincipalSeedSchema).optional(),
+  /** `New-ApplicationAccessPolicy` entries (Graph app-only scoping). */
+  applicationAccessPolicies: z.array(applicationAccessPolicySeedSchema).default([]),
 });
 
 export const seedSchema = z.object({

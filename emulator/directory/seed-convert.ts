@@ -2,10 +2,19 @@
  * Converts validated seed records into directory model objects and back (the control API's
  * `GET /_emulator/seed` exports the current state as a seed that can be loaded again).
  */
+import { randomUUID } from 'node:crypto';
 import { EmulatorError } from '../errors.js';
 import { toAppCertificate } from './app-certificates.js';
 import { servicePrincipalObjectId } from './object-ids.js';
-import type { AppRegistration, ClientSecret, Consent, Mailbox, Tenant, User } from './model.js';
+import type {
+  ApplicationAccessPolicy,
+  AppRegistration,
+  ClientSecret,
+  Consent,
+  Mailbox,
+  Tenant,
+  User,
+} from './model.js';
 import { canonicalPermission } from './resources.js';
 import type { AppSeed, Seed, SecretSeed, SharedMailboxSeed, TenantSeed, UserSeed } from './schema.js';
 
@@ -21,6 +30,23 @@ export interface TenantState {
 /** `abc…` → `abc`: the hint the portal shows for a secret. */
 export function secretHint(value: string): string {
   return value.slice(0, 3);
+}
+
+/** A seed (or control API) application access policy → model. */
+export function toAccessPolicy(seed: {
+  id?: string | undefined;
+  appId: string;
+  accessRight: ApplicationAccessPolicy['accessRight'];
+  mailboxes: string[];
+  description: string;
+}): ApplicationAccessPolicy {
+  return {
+    id: (seed.id ?? randomUUID()).toLowerCase(),
+    appId: seed.appId.toLowerCase(),
+    accessRight: seed.accessRight,
+    mailboxes: seed.mailboxes.map((m) => m.toLowerCase()),
+    description: seed.description,
+  };
 }
 
 /** A seed secret → model. */
@@ -137,6 +163,7 @@ export function convertTenant(seed: TenantSeed, now: Date): TenantState {
     userConsent: seed.userConsent,
     signInFrequencySeconds: seed.signInFrequencySeconds,
     exchangeServicePrincipals: [],
+    applicationAccessPolicies: seed.applicationAccessPolicies.map((p) => toAccessPolicy(p)),
   };
   const users = seed.users.map((u) => toUser(u, tenantId));
   const resolveUser = (ref: string): string => {
@@ -265,5 +292,9 @@ export function exportTenant(state: TenantState): Seed['tenants'][number] {
         aliases: [...m.aliases],
       })),
     exchangeServicePrincipals: state.tenant.exchangeServicePrincipals.map((sp) => ({ ...sp })),
+    applicationAccessPolicies: state.tenant.applicationAccessPolicies.map((p) => ({
+      ...p,
+      mailboxes: [...p.mailboxes],
+    })),
   };
 }
