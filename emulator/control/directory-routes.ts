@@ -1,19 +1,32 @@
 /**
  * Control routes that change the directory: the seed, tenants, users (disable, MFA, revoke
- * sessions, password), apps (secrets, admin consent), consents, mailboxes and delegations.
- * Users are presented without their password; a new secret is returned with its value once.
+ * sessions, password), apps (secrets, certificates, admin consent), consents, mailboxes and
+ * delegations, and Exchange's service principals (`New-ServicePrincipal`). Users are presented
+ * without their password; a new secret is returned with its value once.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppRegistration, ClientSecret, Consent, Mailbox, Tenant, User } from '../directory/model.js';
+import type {
+  AppCertificate,
+  AppRegistration,
+  ClientSecret,
+  Consent,
+  Mailbox,
+  Tenant,
+  User,
+} from '../directory/model.js';
+import { appObjectId, servicePrincipalObjectId } from '../directory/object-ids.js';
 import type { ControlDeps } from './control-api.js';
 import {
   adminConsentSchema,
+  applicationAccessPolicySchema,
   appPatchSchema,
   consentRevokeSchema,
   consentSchema,
   delegateRemoveQuerySchema,
   delegateSchema,
+  exchangeServicePrincipalSchema,
   mailboxPatchSchema,
+  newCertificateSchema,
   newSecretSchema,
   passwordChangeSchema,
   secretPatchSchema,
@@ -44,10 +57,26 @@ function presentSecret(s: Readonly<ClientSecret>) {
   return { id: s.id, hint: s.hint, displayName: s.displayName, expiresAt: s.expiresAt };
 }
 
-/** An app registration with secrets reduced to hints. */
+/** An uploaded certificate, as the portal lists it. */
+function presentCertificate(c: Readonly<AppCertificate>) {
+  return {
+    id: c.id,
+    displayName: c.displayName,
+    thumbprint: c.thumbprint,
+    startsAt: c.startsAt,
+    expiresAt: c.expiresAt,
+  };
+}
+
+/**
+ * An app registration with secrets reduced to hints, and its two object ids: the app
+ * registration's and its service principal's (Enterprise application) in the home tenant.
+ */
 function presentApp(a: Readonly<AppRegistration>) {
   return {
     appId: a.appId,
+    objectId: appObjectId(a.appId),
+    servicePrincipalId: servicePrincipalObjectId(a.tenantId, a.appId),
     tenantId: a.tenantId,
     displayName: a.displayName,
     signInAudience: a.signInAudience,
@@ -55,6 +84,7 @@ function presentApp(a: Readonly<AppRegistration>) {
     allowPublicClient: a.allowPublicClient,
     permissions: a.permissions,
     secrets: a.secrets.map(presentSecret),
+    certificates: a.certificates.map(presentCertificate),
   };
 }
 
@@ -136,6 +166,54 @@ export function registerDirectoryRoutes(scope: FastifyInstance, deps: ControlDep
     '/apps/:appId/secrets/:secretId',
     async (request, reply) => {
       directory.removeSecret(request.params.appId, request.params.secretId);
+      return reply.code(204).send();
+    },
+  );
+  scope.post<{ Params: { appId: string } }>('/apps/:appId/certificates', async (request, reply) => {
+    const body = newCertificateSchema.parse(request.body);
+    const certificate = directory.addCertificate(request.params.appId, {
+      pem: body.certificate,
+      ...(body.displayName === undefined ? {} : { displayName: body.displayName }),
+      ...(body.id === undefined ? {} : { id: body.id }),
+    });
+    return reply.code(201).send(presentCertificate(certificate));
+  });
+  scope.delete<{ Params: { appId: string; certificate: string } }>(
+    '/apps/:appId/certificates/:certificate',
+    async (request, reply) => {
+      directory.removeCertificate(request.params.appId, request.params.certificate);
+      return reply.code(204).send();
+    },
+  );
+  scope.post<{ Params: { tenant: string } }>('/tenants/:tenant/exchange/service-principals', async (request, reply) => {
+    const body = exchangeServicePrincipalSchema.parse(request.body);
+    return reply.code(201).send(directory.registerExchangeServicePrincipal(request.params.tenant, body));
+  });
+  scope.delete<{ Params: { tenant: string; appId: string } }>(
+    '/tenants/:tenant/exchange/service-principals/:appId',
+    async (request, reply) => {
+      directory.removeExchangeServicePrincipal(request.params.tenant, request.params.appId);
+      return reply.code(204).send();
+    },
+  );
+  scope.post<{ Params: { tenant: string } }>(
+    '/tenants/:tenant/exchange/application-access-policies',
+    async (request, reply) => {
+      const body = applicationAccessPolicySchema.parse(request.body);
+      return reply.code(201).send(
+        directory.addApplicationAccessPolicy(request.params.tenant, {
+          appId: body.appId,
+          accessRight: body.accessRight,
+          mailboxes: body.mailboxes,
+          ...(body.description === undefined ? {} : { description: body.description }),
+        }),
+      );
+    },
+  );
+  scope.delete<{ Params: { tenant: string; id: string } }>(
+    '/tenants/:tenant/exchange/application-access-policies/:id',
+    async (request, reply) => {
+      directory.removeApplicationAccessPolicy(request.params.tenant, request.params.id);
       return reply.code(204).send();
     },
   );

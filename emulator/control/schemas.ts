@@ -56,6 +56,28 @@ export const newSecretSchema = z.object({
 
 export const secretPatchSchema = z.object({ expiresAt: isoDate });
 
+/** "Upload certificate": the public certificate only, PEM. */
+export const newCertificateSchema = z.object({
+  certificate: z.string().min(1).max(16_384),
+  displayName: z.string().max(200).optional(),
+  id: z.guid().optional(),
+});
+
+/** `New-ApplicationAccessPolicy -AppId -PolicyScopeGroupId -AccessRight`; the group as its members' addresses. */
+export const applicationAccessPolicySchema = z.object({
+  appId: z.guid(),
+  accessRight: z.enum(['RestrictAccess', 'DenyAccess']),
+  mailboxes: z.array(z.email()).max(1000),
+  description: z.string().max(500).optional(),
+});
+
+/** `New-ServicePrincipal -AppId -ObjectId [-DisplayName]` in Exchange Online PowerShell. */
+export const exchangeServicePrincipalSchema = z.object({
+  appId: z.guid(),
+  objectId: z.guid(),
+  displayName: z.string().max(200).optional(),
+});
+
 export const adminConsentSchema = z.object({ tenant: z.string().optional() });
 
 export const consentSchema = z.object({

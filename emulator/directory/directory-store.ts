@@ -14,7 +14,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
 import { EmulatorError } from '../errors.js';
-import type { AppRegistration, Consent, DirectoryChange, DirectoryEvents, Mailbox, Tenant, User } from './model.js';
+import type {
+  AppRegistration,
+  Consent,
+  DirectoryChange,
+  DirectoryEvents,
+  ExchangeServicePrincipal,
+  Mailbox,
+  Tenant,
+  User,
+} from './model.js';
 import { seedSchema, tenantSeedSchema, type Seed } from './schema.js';
 import { convertTenant, exportTenant, type TenantState } from './seed-convert.js';
 
@@ -169,6 +178,28 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
     const app = this.findApp(appId);
     if (app === undefined) return false;
     return app.tenantId === tenantId.toLowerCase() || this.consentsFor(tenantId, appId).length > 0;
+  }
+
+  /** The service principal Exchange Online holds for an app in a tenant (`Get-ServicePrincipal`). */
+  exchangeServicePrincipal(tenantId: string, appId: string): Readonly<ExchangeServicePrincipal> | undefined {
+    const tenant = this.tenants.get(tenantId.toLowerCase());
+    return tenant?.exchangeServicePrincipals.find((sp) => sp.appId === appId.toLowerCase());
+  }
+
+  /**
+   * Whether an app's Graph application permissions reach a mailbox under the tenant's application
+   * access policies: a DenyAccess policy whose scope holds it refuses; RestrictAccess policies,
+   * when the app has any, allow only the mailboxes in their scopes; no policy allows every mailbox.
+   *
+   * @see https://learn.microsoft.com/graph/auth-limit-mailbox-access
+   */
+  appMayAccessMailbox(tenantId: string, appId: string, address: string): boolean {
+    const tenant = this.tenants.get(tenantId.toLowerCase());
+    const policies = tenant?.applicationAccessPolicies.filter((p) => p.appId === appId.toLowerCase()) ?? [];
+    const key = address.toLowerCase();
+    if (policies.some((p) => p.accessRight === 'DenyAccess' && p.mailboxes.includes(key))) return false;
+    const restrict = policies.filter((p) => p.accessRight === 'RestrictAccess');
+    return restrict.length === 0 || restrict.some((p) => p.mailboxes.includes(key));
   }
 
   /** Subscribes to changes; returns the unsubscribe function. */

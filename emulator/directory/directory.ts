@@ -11,9 +11,29 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EmulatorError } from '../errors.js';
 import { DirectoryStore, parseOrThrow } from './directory-store.js';
-import type { AppRegistration, ClientSecret, Consent, Mailbox, RedirectUris, Tenant, User } from './model.js';
+import { toAppCertificate } from './app-certificates.js';
+import type {
+  ApplicationAccessPolicy,
+  AppCertificate,
+  AppRegistration,
+  ClientSecret,
+  Consent,
+  ExchangeServicePrincipal,
+  Mailbox,
+  RedirectUris,
+  Tenant,
+  User,
+} from './model.js';
 import { appSeedSchema, sharedMailboxSeedSchema, userSeedSchema } from './schema.js';
-import { canonicalList, secretHint, toApp, toSharedMailbox, toUser, userMailbox } from './seed-convert.js';
+import {
+  canonicalList,
+  secretHint,
+  toAccessPolicy,
+  toApp,
+  toSharedMailbox,
+  toUser,
+  userMailbox,
+} from './seed-convert.js';
 
 export { DirectoryStore, parseOrThrow, type TenantRef } from './directory-store.js';
 
@@ -235,6 +255,90 @@ export class Directory extends DirectoryStore {
     if (app.secrets.length === before)
       throw new EmulatorError('not-found', `secret ${secretId} not found on app ${app.appId}`);
     this.emit('change', { type: 'app-updated', tenantId: app.tenantId, appId: app.appId });
+  }
+
+  /** Uploads a certificate ("Certificates & secrets → Certificates → Upload certificate"). */
+  addCertificate(appId: string, input: { pem: string; displayName?: string; id?: string }): Readonly<AppCertificate> {
+    const app = this.#app(appId);
+    const certificate = toAppCertificate(input);
+    if (app.certificates.some((c) => c.id === certificate.id || c.thumbprint === certificate.thumbprint))
+      throw new EmulatorError('conflict', `certificate ${certificate.thumbprint} is already uploaded`);
+    app.certificates.push(certificate);
+    this.emit('change', { type: 'app-updated', tenantId: app.tenantId, appId: app.appId });
+    return certificate;
+  }
+
+  /** Deletes a certificate by key id or thumbprint. */
+  removeCertificate(appId: string, idOrThumbprint: string): void {
+    const app = this.#app(appId);
+    const before = app.certificates.length;
+    const key = idOrThumbprint.toLowerCase();
+    app.certificates = app.certificates.filter((c) => c.id !== key && c.thumbprint.toLowerCase() !== key);
+    if (app.certificates.length === before)
+      throw new EmulatorError('not-found', `certificate ${idOrThumbprint} not found on app ${app.appId}`);
+    this.emit('change', { type: 'app-updated', tenantId: app.tenantId, appId: app.appId });
+  }
+
+  // ── Exchange service principals ────────────────────────────────────────────────────────────
+
+  /**
+   * `New-ServicePrincipal -AppId -ObjectId` in Exchange Online. Exchange takes any object id: a
+   * wrong one (the app registration's instead of the Enterprise application's) is only found out
+   * when the app signs in. Registering an app again replaces its entry.
+   */
+  registerExchangeServicePrincipal(
+    tenantIdOrDomain: string,
+    input: { appId: string; objectId: string; displayName?: string },
+  ): Readonly<ExchangeServicePrincipal> {
+    const tenant = this.#tenant(tenantIdOrDomain);
+    const appId = input.appId.toLowerCase();
+    const entry: ExchangeServicePrincipal = {
+      appId,
+      objectId: input.objectId.toLowerCase(),
+      displayName: input.displayName ?? this.findApp(appId)?.displayName ?? appId,
+    };
+    tenant.exchangeServicePrincipals = [...tenant.exchangeServicePrincipals.filter((sp) => sp.appId !== appId), entry];
+    this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
+    return entry;
+  }
+
+  /** `Remove-ServicePrincipal`; the app keeps its FullAccess entries, which no longer help it. */
+  removeExchangeServicePrincipal(tenantIdOrDomain: string, appId: string): void {
+    const tenant = this.#tenant(tenantIdOrDomain);
+    const before = tenant.exchangeServicePrincipals.length;
+    tenant.exchangeServicePrincipals = tenant.exchangeServicePrincipals.filter(
+      (sp) => sp.appId !== appId.toLowerCase(),
+    );
+    if (tenant.exchangeServicePrincipals.length === before)
+      throw new EmulatorError('not-found', `no service principal for app ${appId} in Exchange`);
+    this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
+  }
+
+  /** `New-ApplicationAccessPolicy`; takes effect at once (Exchange Online: up to an hour). */
+  addApplicationAccessPolicy(
+    tenantIdOrDomain: string,
+    input: {
+      appId: string;
+      accessRight: ApplicationAccessPolicy['accessRight'];
+      mailboxes: string[];
+      description?: string;
+    },
+  ): Readonly<ApplicationAccessPolicy> {
+    const tenant = this.#tenant(tenantIdOrDomain);
+    const policy = toAccessPolicy({ ...input, description: input.description ?? '' });
+    tenant.applicationAccessPolicies = [...tenant.applicationAccessPolicies, policy];
+    this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
+    return policy;
+  }
+
+  /** `Remove-ApplicationAccessPolicy`. */
+  removeApplicationAccessPolicy(tenantIdOrDomain: string, id: string): void {
+    const tenant = this.#tenant(tenantIdOrDomain);
+    const before = tenant.applicationAccessPolicies.length;
+    tenant.applicationAccessPolicies = tenant.applicationAccessPolicies.filter((p) => p.id !== id.toLowerCase());
+    if (tenant.applicationAccessPolicies.length === before)
+      throw new EmulatorError('not-found', `application access policy ${id} not found`);
+    this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
   }
 
   // ── consents ───────────────────────────────────────────────────────────────────────────────

@@ -20,6 +20,51 @@ export interface Tenant {
   userConsent: 'allowed' | 'admin-only';
   /** Conditional Access sign-in frequency (seconds), or null. */
   signInFrequencySeconds: number | null;
+  /**
+   * Service principals registered in Exchange Online (`New-ServicePrincipal -AppId -ObjectId`),
+   * needed for app-only IMAP/POP/SMTP. `objectId` is what the administrator typed: right when it
+   * is the Enterprise application's object id, wrong when it is the app registration's.
+   */
+  exchangeServicePrincipals: ExchangeServicePrincipal[];
+  /**
+   * `New-ApplicationAccessPolicy`: limits which mailboxes an app's Graph application permissions
+   * reach. The scope group is modelled by its members' mailbox addresses.
+   */
+  applicationAccessPolicies: ApplicationAccessPolicy[];
+}
+
+/** An Exchange Online application access policy. */
+export interface ApplicationAccessPolicy {
+  id: string;
+  appId: string;
+  accessRight: 'RestrictAccess' | 'DenyAccess';
+  /** Primary addresses of the scope group's mailboxes, lower-case. */
+  mailboxes: string[];
+  description: string;
+}
+
+/** A service principal as Exchange Online knows it. */
+export interface ExchangeServicePrincipal {
+  appId: string;
+  objectId: string;
+  displayName: string;
+}
+
+/** A certificate uploaded to an app registration (public part only). */
+export interface AppCertificate {
+  /** Key id (GUID). */
+  id: string;
+  displayName: string;
+  /** The certificate, PEM. */
+  pem: string;
+  /** SHA-1 of the DER, upper-case hex: the portal's "Thumbprint". */
+  thumbprint: string;
+  /** base64url SHA-1 of the DER: a client assertion's `x5t`. */
+  x5t: string;
+  /** base64url SHA-256 of the DER: a client assertion's `x5t#S256`. */
+  x5tS256: string;
+  startsAt: Date;
+  expiresAt: Date;
 }
 
 /** A member user. */
@@ -73,6 +118,8 @@ export interface AppRegistration {
   signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
   redirectUris: RedirectUris;
   secrets: ClientSecret[];
+  /** Certificates & secrets → Certificates: verify client assertions. */
+  certificates: AppCertificate[];
   allowPublicClient: boolean;
   /** Configured permissions as canonical scope strings (`https://outlook.office.com/SMTP.Send`). */
   permissions: { delegated: string[]; application: string[] };

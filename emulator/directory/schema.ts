@@ -52,6 +52,29 @@ const secretSeedSchema = z.object({
   expiresAt: isoDate,
 });
 
+const certificateSeedSchema = z.object({
+  id: guid.optional(),
+  displayName: z.string().optional(),
+  /** The certificate (public part), PEM. */
+  pem: z.string().min(1),
+});
+
+const exchangeServicePrincipalSeedSchema = z.object({
+  appId: guid,
+  /** What was given to `New-ServicePrincipal -ObjectId`. */
+  objectId: guid,
+  displayName: z.string().optional(),
+});
+
+const applicationAccessPolicySeedSchema = z.object({
+  id: guid.optional(),
+  appId: guid,
+  accessRight: z.enum(['RestrictAccess', 'DenyAccess']),
+  /** Addresses of the mailboxes in the policy's scope group. */
+  mailboxes: z.array(z.email()).default([]),
+  description: z.string().default(''),
+});
+
 export const appSeedSchema = z.object({
   appId: guid,
   displayName: z.string().min(1),
@@ -64,6 +87,7 @@ export const appSeedSchema = z.object({
     })
     .default({ web: [], spa: [], publicClient: [] }),
   secrets: z.array(secretSeedSchema).default([]),
+  certificates: z.array(certificateSeedSchema).default([]),
   /** Manifest `allowPublicClient` ("Allow public client flows"). */
   allowPublicClient: z.boolean().default(false),
   /** Configured API permissions: scope strings (`https://outlook.office.com/SMTP.Send`, `Mail.Read`...). */
@@ -115,6 +139,14 @@ export const tenantSeedSchema = z.object({
   apps: z.array(appSeedSchema).default([]),
   consents: z.array(consentSeedSchema).default([]),
   mailboxes: z.array(sharedMailboxSeedSchema).default([]),
+  /**
+   * Service principals registered in Exchange Online. When absent, every app given FullAccess on a
+   * mailbox (`fullAccessApps`) is registered with its Enterprise application's object id, since
+   * Add-MailboxPermission needs the service principal first.
+   */
+  exchangeServicePrincipals: z.array(exchangeServicePrincipalSeedSchema).optional(),
+  /** `New-ApplicationAccessPolicy` entries (Graph app-only scoping). */
+  applicationAccessPolicies: z.array(applicationAccessPolicySeedSchema).default([]),
 });
 
 export const seedSchema = z.object({

@@ -2,8 +2,19 @@
  * Converts validated seed records into directory model objects and back (the control API's
  * `GET /_emulator/seed` exports the current state as a seed that can be loaded again).
  */
+import { randomUUID } from 'node:crypto';
 import { EmulatorError } from '../errors.js';
-import type { AppRegistration, ClientSecret, Consent, Mailbox, Tenant, User } from './model.js';
+import { toAppCertificate } from './app-certificates.js';
+import { servicePrincipalObjectId } from './object-ids.js';
+import type {
+  ApplicationAccessPolicy,
+  AppRegistration,
+  ClientSecret,
+  Consent,
+  Mailbox,
+  Tenant,
+  User,
+} from './model.js';
 import { canonicalPermission } from './resources.js';
 import type { AppSeed, Seed, SecretSeed, SharedMailboxSeed, TenantSeed, UserSeed } from './schema.js';
 
@@ -19,6 +30,23 @@ export interface TenantState {
 /** `abc…` → `abc`: the hint the portal shows for a secret. */
 export function secretHint(value: string): string {
   return value.slice(0, 3);
+}
+
+/** A seed (or control API) application access policy → model. */
+export function toAccessPolicy(seed: {
+  id?: string | undefined;
+  appId: string;
+  accessRight: ApplicationAccessPolicy['accessRight'];
+  mailboxes: string[];
+  description: string;
+}): ApplicationAccessPolicy {
+  return {
+    id: (seed.id ?? randomUUID()).toLowerCase(),
+    appId: seed.appId.toLowerCase(),
+    accessRight: seed.accessRight,
+    mailboxes: seed.mailboxes.map((m) => m.toLowerCase()),
+    description: seed.description,
+  };
 }
 
 /** A seed secret → model. */
@@ -95,6 +123,7 @@ export function toApp(seed: AppSeed, tenantId: string): AppRegistration {
       publicClient: [...seed.redirectUris.publicClient],
     },
     secrets: seed.secrets.map(toSecret),
+    certificates: seed.certificates.map((c) => toAppCertificate(c)),
     allowPublicClient: seed.allowPublicClient,
     permissions: {
       delegated: canonicalList(seed.permissions.delegated, 'delegated', where),
@@ -133,6 +162,8 @@ export function convertTenant(seed: TenantSeed, now: Date): TenantState {
     smtpAuthDisabledByDefault: seed.smtpAuthDisabledByDefault,
     userConsent: seed.userConsent,
     signInFrequencySeconds: seed.signInFrequencySeconds,
+    exchangeServicePrincipals: [],
+    applicationAccessPolicies: seed.applicationAccessPolicies.map((p) => toAccessPolicy(p)),
   };
   const users = seed.users.map((u) => toUser(u, tenantId));
   const resolveUser = (ref: string): string => {
@@ -149,6 +180,17 @@ export function convertTenant(seed: TenantSeed, now: Date): TenantState {
   });
   for (const m of seed.mailboxes) mailboxes.push(toSharedMailbox(m, tenantId, resolveUser));
   const apps = seed.apps.map((a) => toApp(a, tenantId));
+  tenant.exchangeServicePrincipals =
+    seed.exchangeServicePrincipals?.map((sp) => ({
+      appId: sp.appId.toLowerCase(),
+      objectId: sp.objectId.toLowerCase(),
+      displayName: sp.displayName ?? sp.appId.toLowerCase(),
+    })) ??
+    [...new Set(mailboxes.flatMap((m) => m.fullAccessApps))].map((appId) => ({
+      appId,
+      objectId: servicePrincipalObjectId(tenantId, appId),
+      displayName: apps.find((a) => a.appId === appId)?.displayName ?? appId,
+    }));
   const consents: Consent[] = [];
   seed.apps.forEach((a, i) => {
     const app = apps[i];
@@ -225,6 +267,7 @@ export function exportTenant(state: TenantState): Seed['tenants'][number] {
         displayName: s.displayName,
         expiresAt: s.expiresAt.toISOString(),
       })),
+      certificates: a.certificates.map((c) => ({ id: c.id, displayName: c.displayName, pem: c.pem })),
       allowPublicClient: a.allowPublicClient,
       permissions: { delegated: [...a.permissions.delegated], application: [...a.permissions.application] },
       adminConsentGranted: false,
@@ -248,5 +291,10 @@ export function exportTenant(state: TenantState): Seed['tenants'][number] {
         smtpAuthEnabled: m.smtpAuthEnabled,
         aliases: [...m.aliases],
       })),
+    exchangeServicePrincipals: state.tenant.exchangeServicePrincipals.map((sp) => ({ ...sp })),
+    applicationAccessPolicies: state.tenant.applicationAccessPolicies.map((p) => ({
+      ...p,
+      mailboxes: [...p.mailboxes],
+    })),
   };
 }

@@ -5,6 +5,10 @@ const NOW = Date.UTC(2025, 0, 15);
 const TENANT = 'tenant-1';
 const ANDREA = 'oid-andrea';
 const DAEMON = 'app-daemon';
+/** The daemon's Enterprise application object id (its tokens' `oid`). */
+const DAEMON_SP = 'sp-daemon';
+/** Exchange's service principal registrations, by app id (New-ServicePrincipal). */
+const registered: Record<string, { objectId: string }> = { [DAEMON]: { objectId: DAEMON_SP } };
 
 const mailboxes: Record<string, MailboxFacts> = {
   'andrea@contoso.com': {
@@ -68,6 +72,7 @@ function access(tokens: Record<string, TokenFacts>) {
       findUserByUpn: (upn) => Object.values(users).find((u) => u.upn === upn.toLowerCase()),
       findUserById: (id) => users[id],
       checkPassword: (userId, password) => users[userId]?.password === password,
+      exchangeServicePrincipal: (_tenantId, appId) => registered[appId],
     },
     { now: () => NOW },
   );
@@ -99,6 +104,7 @@ describe('IMAP authorization', () => {
       roles: ['IMAP.AccessAsApp'],
       tenantId: TENANT,
       appId: DAEMON,
+      servicePrincipalId: DAEMON_SP,
       expiresAt: NOW + 1000,
     },
   });
@@ -129,6 +135,25 @@ describe('IMAP authorization', () => {
     expect((await a.authorizeImap({ user: 'ops@contoso.com', token: 'good' })).outcome).toBe('not-connected');
     expect((await a.authorizeImap({ user: 'andrea@contoso.com', token: 'app' })).outcome).toBe('not-connected');
   });
+
+  it('refuses an app whose service principal is missing in Exchange or registered with another object id (NO AUTHENTICATE failed.)', async () => {
+    const right = registered[DAEMON];
+    try {
+      registered[DAEMON] = { objectId: 'app-registration-object-id' };
+      const wrong = await a.authorizeImap({ user: 'developers@contoso.com', token: 'app' });
+      expect(wrong).toMatchObject({ outcome: 'refused' });
+      expect(wrong.outcome === 'refused' && wrong.reason).toMatch(
+        /registered with object id app-registration-object-id/,
+      );
+      delete registered[DAEMON];
+      const missing = await a.authorizeImap({ user: 'developers@contoso.com', token: 'app' });
+      expect(missing.outcome === 'refused' && missing.reason).toMatch(/no service principal/);
+      expect((await a.authorizeSmtp({ user: 'developers@contoso.com', token: 'app' })).outcome).toBe('refused');
+    } finally {
+      if (right !== undefined) registered[DAEMON] = right;
+    }
+    expect((await a.authorizeImap({ user: 'developers@contoso.com', token: 'app' })).outcome).toBe('connected');
+  });
 });
 
 describe('SMTP authorization and Send As', () => {
@@ -141,6 +166,7 @@ describe('SMTP authorization and Send As', () => {
       roles: ['SMTP.SendAsApp'],
       tenantId: TENANT,
       appId: DAEMON,
+      servicePrincipalId: DAEMON_SP,
       expiresAt: NOW + 1000,
     },
   });

@@ -12,6 +12,10 @@
  * - SMTP `user=` must be the token user's own mailbox: a shared mailbox as login gives `535 5.7.3`.
  *   SMTP AUTH disabled on the mailbox, or on the tenant with no mailbox override, gives `535 5.7.139`.
  * - A sender address other than the login's own needs SendAs on that mailbox.
+ * - App-only tokens also need the app's service principal registered in Exchange Online
+ *   (`New-ServicePrincipal`) with the object id the token carries (`oid`, the Enterprise
+ *   application's): missing, or registered with another id (the app registration's), IMAP answers
+ *   `NO AUTHENTICATE failed.` and SMTP `535 5.7.3`, as field reports show — not "not connected".
  *
  * Passwords (only asked while the emulator's basic-authentication switch is on, see
  * `basic-auth.ts`; Exchange Online itself has basic authentication off): the login is a user's UPN
@@ -44,6 +48,8 @@ export interface TokenFacts {
   readonly appId: string;
   readonly userId?: string;
   readonly upn?: string;
+  /** App-only tokens: the service principal's object id (`oid`). */
+  readonly servicePrincipalId?: string;
   /** Expiry, ms since the epoch. */
   readonly expiresAt: number;
 }
@@ -85,6 +91,8 @@ export interface AccessFacts {
   findUserById(id: string): UserFacts | undefined;
   /** Whether `password` is the user's directory password. */
   checkPassword(userId: string, password: string): boolean;
+  /** The object id Exchange Online holds for an app's service principal in a tenant (`New-ServicePrincipal`). */
+  exchangeServicePrincipal(tenantId: string, appId: string): { readonly objectId: string } | undefined;
 }
 
 /** The Exchange Online resource, by its audience values and application id. */
@@ -114,6 +122,8 @@ export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): 
       if (!grants(token, principal, 'IMAP.AccessAsUser.All', 'IMAP.AccessAsApp')) {
         return { outcome: 'refused', reason: 'token carries neither IMAP.AccessAsUser.All nor IMAP.AccessAsApp' };
       }
+      const unregistered = unregisteredApp(facts, token, principal);
+      if (unregistered !== undefined) return { outcome: 'refused', reason: unregistered };
       const mailbox = facts.findMailbox(credentials.user);
       if (!mailbox || mailbox.tenantId !== token.tenantId)
         return { outcome: 'refused', reason: `no mailbox ${credentials.user} in the token's tenant` };
@@ -143,6 +153,8 @@ export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): 
       if (!grants(token, principal, 'SMTP.Send', 'SMTP.SendAsApp')) {
         return { outcome: 'refused', reason: 'token carries neither SMTP.Send nor SMTP.SendAsApp' };
       }
+      const unregistered = unregisteredApp(facts, token, principal);
+      if (unregistered !== undefined) return { outcome: 'refused', reason: unregistered };
       const mailbox = facts.findMailbox(credentials.user);
       if (!mailbox || mailbox.tenantId !== token.tenantId)
         return { outcome: 'refused', reason: `no mailbox ${credentials.user} in the token's tenant` };
@@ -240,6 +252,17 @@ function grants(token: TokenFacts, principal: ExchangePrincipal, scope: string, 
   const bare = (value: string): string => value.slice(value.lastIndexOf('/') + 1).toLowerCase();
   if (principal.kind === 'user') return token.scopes.some((s) => bare(s) === scope.toLowerCase());
   return token.roles.some((r) => bare(r) === role.toLowerCase());
+}
+
+/** Why an app-only principal is unknown to Exchange, or undefined when its service principal is registered rightly. */
+function unregisteredApp(facts: AccessFacts, token: TokenFacts, principal: ExchangePrincipal): string | undefined {
+  if (principal.kind !== 'app') return undefined;
+  const registered = facts.exchangeServicePrincipal(token.tenantId, token.appId);
+  if (registered === undefined) return `no service principal for app ${token.appId} in Exchange Online`;
+  const oid = token.servicePrincipalId?.toLowerCase();
+  if (oid === undefined || registered.objectId.toLowerCase() !== oid)
+    return `service principal of app ${token.appId} registered with object id ${registered.objectId}, token oid ${oid ?? '(none)'}`;
+  return undefined;
 }
 
 function mayOpen(mailbox: MailboxFacts, principal: ExchangePrincipal): boolean {

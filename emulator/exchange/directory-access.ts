@@ -3,7 +3,8 @@
  * introspection, mailbox facts from its directory. The rules themselves live in `access-policy.ts`.
  *
  * Mapping notes: FullAccess holds user object ids plus the app ids of service principals
- * (`fullAccessApps`, for app-only IMAP/SMTP); SMTP AUTH falls back to the tenant default when the
+ * (`fullAccessApps`, for app-only IMAP/SMTP), and an app must also be registered in Exchange
+ * (`exchangeServicePrincipals`, with the right object id); SMTP AUTH falls back to the tenant default when the
  * mailbox has no setting (`smtpAuthEnabled: null`). Passwords (basic authentication) are checked
  * by the directory itself and never leave it.
  *
@@ -41,6 +42,7 @@ export function createDirectoryAccess(options: {
           appId: result.appId,
           userId: result.userId,
           upn: result.upn,
+          servicePrincipalId: result.servicePrincipalId,
           expiresAt: result.expiresAt.getTime(),
         };
       },
@@ -63,6 +65,7 @@ export function createDirectoryAccess(options: {
       findUserByUpn: (upn) => userFacts(directory, directory.findUserByUpn(upn)),
       findUserById: (id) => userFacts(directory, directory.findUserById(id)),
       checkPassword: (userId, password) => directory.checkPassword(userId, password),
+      exchangeServicePrincipal: (tenantId, appId) => directory.exchangeServicePrincipal(tenantId, appId),
     },
     clock,
   );

@@ -9,7 +9,9 @@
  * - delegated tokens need `Mail.Read` / `Mail.ReadWrite` / `Mail.Send` on the user's own mailbox,
  *   and the `.Shared` variants plus FullAccess on anyone else's (a shared mailbox);
  * - app-only tokens need the application role (`Mail.Read`, `Mail.ReadWrite`, `Mail.Send`), which
- *   covers every mailbox of the tenant (application access policies are not emulated).
+ *   covers every mailbox of the tenant unless application access policies limit the app
+ *   (`403 ErrorAccessDenied` "Access to OData is disabled." outside their scope; RBAC for
+ *   Applications management scopes are not emulated).
  *
  * @see ../../../shared/reference/microsoft-protocols.md §2, §6, §8
  * @see https://learn.microsoft.com/graph/outlook-share-messages-folders
@@ -144,6 +146,12 @@ export function requireRight(
   const denied = right === 'profile' ? graphErrors.insufficientPrivileges : graphErrors.accessDenied;
   if (principal.kind === 'app') {
     if (!APPLICATION[right].some((role) => principal.roles.has(role))) throw denied();
+    if (
+      right !== 'profile' &&
+      target.address !== undefined &&
+      !directory.appMayAccessMailbox(principal.tenantId, principal.appId, target.address)
+    )
+      throw graphErrors.accessPolicyDenied();
     return;
   }
   const scopes = target.own ? DELEGATED[right].own : DELEGATED[right].other;

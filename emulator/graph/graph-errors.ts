@@ -68,6 +68,8 @@ export const graphErrors = {
     }),
   /** Missing scope or role, or no delegation on another user's mailbox. */
   accessDenied: () => new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'),
+  /** An app-only call to a mailbox outside the app's application access policy. @see reference §6 [GAAP] */
+  accessPolicyDenied: () => new GraphError(403, 'ErrorAccessDenied', 'Access to OData is disabled.'),
   /** @see reference §6 [GSEND-OTHER] */
   sendAsDenied: () =>
     new GraphError(

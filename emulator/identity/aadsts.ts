@@ -157,7 +157,26 @@ const AADSTS = {
   700027: {
     error: 'invalid_client',
     status: 401,
-    text: 'Client assertion is not supported by the emulator: use a client secret.',
+    text: "Client assertion contains an invalid signature. [Reason - {reason}, Thumbprint of key used by client: '{thumbprint}'{found}, Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{appId}'. Review the documentation at https://docs.microsoft.com/en-us/graph/deployments to determine the corresponding service endpoint and https://docs.microsoft.com/en-us/graph/api/application-get?view=graph-rest-1.0&tabs=http to build a query request URL, such as 'https://graph.microsoft.com/beta/applications/{appId}'].",
+  },
+  700021: {
+    error: 'invalid_client',
+    status: 401,
+    text: "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+  },
+  700023: {
+    error: 'invalid_client',
+    status: 401,
+    text: 'Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .',
+  },
+  700024: {
+    error: 'invalid_client',
+    status: 401,
+    text: 'Client assertion is not within its valid time range. Current time: {now}, assertion valid from {nbf}, expiry time of assertion {exp}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .',
+  },
+  50027: {
+    error: 'invalid_request',
+    text: 'JWT token is invalid or malformed.',
   },
   700054: {
     error: 'unsupported_response_type',

@@ -1,7 +1,8 @@
 /**
  * Finding the client application of a token-endpoint request and authenticating it:
- * `client_secret_post` or `client_secret_basic`; secret checked against the app's secrets and
- * their expiry on the emulator clock. Public clients must present no secret.
+ * `client_secret_post`, `client_secret_basic`, or a client assertion signed with one of the app's
+ * certificates (`private_key_jwt`, `client-assertion.ts`); a secret is checked against the app's
+ * secrets and their expiry on the emulator clock. Public clients must present neither.
  *
  * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#redeem-a-code-for-an-access-token
  * @see https://learn.microsoft.com/entra/identity-platform/reference-error-codes (7000215, 7000222, 7000218, 700025, 700016)
@@ -10,7 +11,8 @@ import type { FastifyRequest } from 'fastify';
 import type { AppRegistration } from '../directory/model.js';
 import { aadsts } from './aadsts.js';
 import type { IdentityContext } from './context.js';
-import { basicCredentials } from './http-support.js';
+import { verifyClientAssertion } from './client-assertion.js';
+import { baseUrlOf, basicCredentials } from './http-support.js';
 import type { TenantSegment } from './tenant-segment.js';
 
 /** How a grant requires the client to authenticate. */
@@ -51,7 +53,7 @@ export function checkAppTenant(ctx: IdentityContext, app: Readonly<AppRegistrati
 }
 
 /**
- * Authenticates the client. Returns whether it proved a secret (`appidacr` 1).
+ * Authenticates the client. Returns whether it proved a secret or a certificate (`appidacr` 1, 2).
  * - `confidential`: a valid, unexpired secret is required (7000218 / 7000215 / 7000222);
  * - `public`: no secret may be sent (700025);
  * - `either`: a secret is checked when sent; without one the app must allow public client flows (7000218).
@@ -63,7 +65,14 @@ export function authenticateClient(
   request: FastifyRequest,
   mode: ClientAuthMode,
 ): { confidential: boolean } {
-  if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) throw aadsts(700027);
+  if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) {
+    if (mode === 'public') throw aadsts(700025);
+    if (params.client_secret !== undefined)
+      throw aadsts(50027, {}, { text: 'Both client_secret and client_assertion were sent.' });
+    const path = request.url.split('?')[0] ?? '';
+    verifyClientAssertion({ app, params, audiences: [`${baseUrlOf(request)}${path}`], nowMs: ctx.clock.nowMs() });
+    return { confidential: true };
+  }
   const basic = basicCredentials(request);
   if (basic !== undefined && basic.clientId.toLowerCase() !== app.appId) throw aadsts(7000215, { appId: app.appId });
   const presented = params.client_secret ?? basic?.secret;

@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { AppRegistration, Tenant, User } from '../directory/model.js';
+import { deterministicGuid, servicePrincipalObjectId } from '../directory/object-ids.js';
 import { resourceById, type ResourceId } from '../directory/resources.js';
 import type { IdentityKeys } from './keys.js';
 
@@ -18,15 +19,9 @@ function accessTokenIssuer(tenantId: string): string {
   return `https://sts.windows.net/${tenantId}/`;
 }
 
-/** A GUID derived from its inputs (stable service-principal ids, session ids). */
-function deterministicGuid(...parts: string[]): string {
-  const h = createHash('sha256').update(parts.join('|')).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 /** The object id of an app's service principal in a tenant. */
 function servicePrincipalId(tenantId: string, appId: string): string {
-  return deterministicGuid('sp', tenantId, appId);
+  return servicePrincipalObjectId(tenantId, appId);
 }
 
 /** Random URL-safe text of `bytes` bytes (token ids, codes). */

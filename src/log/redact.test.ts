@@ -2,6 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { scrubSecrets } from './redact.js';
 
 describe('scrubSecrets (gaps found by the log scan)', () => {
+  it("removes a PEM private key, raw or inside a JSON string (a provider's certificate credential)", () => {
+    const body = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDx+y/z=';
+    const pem = `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
+    expect(scrubSecrets(`key ${pem}`)).not.toContain(body);
+    expect(scrubSecrets(JSON.stringify({ msg: 'x', detail: pem }))).not.toContain(body);
+    expect(scrubSecrets('-----BEGIN RSA PRIVATE KEY-----\nAAAA')).toBe('[redacted]');
+    expect(scrubSecrets('-----BEGIN CERTIFICATE-----\nMIIC')).toContain('MIIC');
+  });
+
   it('removes a webhook signing secret', () => {
     const line = 'created webhook with secret whsec_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde';
     expect(scrubSecrets(line)).toBe('created webhook with secret [redacted]');

@@ -14,6 +14,8 @@ const SECRET_FIELDS = [
   'passwordHash',
   'clientSecret',
   'client_secret',
+  'privateKey',
+  'privateKeyPem',
   'secret',
   'secretKey',
   'refreshToken',
@@ -76,6 +78,9 @@ const PATTERNS: Pattern[] = [
   { re: /whsec_[A-Za-z0-9_-]{16,}/g, replace: REDACTED },
   // One-time Cloud Provider sign-in links (tickets)
   { re: /psi_[A-Za-z0-9_-]{16,}/g, replace: REDACTED },
+  // PEM private keys (a Cloud Provider's certificate credential); the body cannot hold '-', so the
+  // run stops at the END line without backtracking.
+  { re: /-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----[A-Za-z0-9+/=\s\\]*/g, replace: REDACTED },
   // Passwords in connection strings: scheme://user:password@host
   { re: /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s"]+:)[^@/\s"]+@/gi, replace: `$1${REDACTED}@` },
 ];

@@ -17,6 +17,7 @@ import { EventService } from './events/event-service.js';
 import { MailboxSyncService } from './accounts/mailbox-sync-service.js';
 import { ProviderService } from './identity/provider-service.js';
 import { SecretService } from './secrets/secret-service.js';
+import { AdminConsentService } from './identity/admin-consent-service.js';
 import { SignInService } from './identity/sign-in-service.js';
 import { TokenUpkeepService } from './identity/token-upkeep-service.js';
 import { UserService } from './users/user-service.js';
@@ -48,6 +49,7 @@ export interface Services {
   secrets: SecretService;
   providers: ProviderService;
   signIn: SignInService;
+  adminConsent: AdminConsentService;
   accessTokens: AccessTokenService;
   accounts: AccountService;
   mailboxTest: MailboxTestService;
@@ -82,6 +84,7 @@ function composeServices(deps: ServiceDeps): Services {
   const logger = deps.logger.child({ component: 'identity' });
   const accessTokens = new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep);
   const accounts = new AccountService(deps.db, deps.box);
+  const signIn = new SignInService(deps.db, deps.box, identity, logger, deps.config.publicUrl);
   const webhookTargets = new WebhookTargetGuard({
     allowedNetworks: deps.config.webhookAllowedNetworks,
     publicUrl: deps.config.publicUrl,
@@ -97,7 +100,8 @@ function composeServices(deps: ServiceDeps): Services {
     contacts: directory.contacts,
     secrets: new SecretService(deps.db, deps.box, deps.config),
     providers: new ProviderService(deps.db, deps.box, identity, deps.config.publicUrl),
-    signIn: new SignInService(deps.db, deps.box, identity, logger, deps.config.publicUrl),
+    signIn,
+    adminConsent: new AdminConsentService(deps.db, deps.box, signIn),
     accessTokens,
     accounts,
     mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens, deps.logger),

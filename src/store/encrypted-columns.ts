@@ -24,6 +24,7 @@ export type EncryptedColumnSpec = {
 /** Every encrypted column of the schema. Add a new one here in the migration's commit. */
 export const ENCRYPTED_COLUMNS = [
   { table: 'cloud_providers', column: 'client_secret_enc', key: 'id', context: 'cloud_providers.client_secret' },
+  { table: 'cloud_providers', column: 'client_key_enc', key: 'id', context: 'cloud_providers.client_key' },
   { table: 'oauth_states', column: 'pkce_verifier_enc', key: 'id', context: 'oauth_states.pkce_verifier' },
   { table: 'grants', column: 'refresh_token_enc', key: 'id', context: 'grants.refresh_token' },
   { table: 'grants', column: 'password_enc', key: 'id', context: 'grants.password' },

@@ -108,6 +108,77 @@ export async function consumeOAuthState(
   return { outcome: 'ok', state: record, codeVerifier: box.open(row.pkce_verifier_enc, PKCE_VERIFIER, row.id) };
 }
 
+/** What an admin-consent request remembers: its provider and who asked for it. */
+export interface AdminConsentStateRecord {
+  readonly id: number;
+  readonly providerId: number;
+  readonly userId: number | null;
+  readonly expiresAt: Timestamp;
+}
+
+/**
+ * Stores the `state` of an admin-consent request (purpose `admin_consent`, migration 0014) by its
+ * sha256. It is bound to no browser session: the link is often handed to a tenant administrator
+ * who never signs in to Postern, and its return only records an outcome. The PKCE column, which
+ * admin consent does not use, holds a sealed random value so that rotation treats it as any other.
+ */
+export async function createAdminConsentState(
+  db: Database,
+  box: SecretBox,
+  input: { state: string; providerId: number; userId: number | null; expiresAt: Date; filler: string },
+): Promise<void> {
+  const { id } = await db.kysely
+    .insertInto('oauth_states')
+    .values({
+      state_hash: hashToken(input.state),
+      provider_id: input.providerId,
+      pkce_verifier_enc: SEALED_LATER,
+      nonce: null,
+      user_id: input.userId,
+      session_hash: null,
+      redirect_to: null,
+      login_hint: null,
+      created_at: toDbTime(db.now()),
+      expires_at: toDbTime(input.expiresAt),
+      purpose: 'admin_consent',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db.kysely
+    .updateTable('oauth_states')
+    .set({ pkce_verifier_enc: box.seal(input.filler, PKCE_VERIFIER, id) })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * An admin-consent state by its plain value, used once: `ok` marks it used (a conditional update,
+ * so a replay finds `used`); `unknown` when no admin-consent state has this value.
+ */
+export async function consumeAdminConsentState(
+  db: Database,
+  state: string,
+): Promise<{ outcome: 'ok' | 'used' | 'expired'; state: AdminConsentStateRecord } | { outcome: 'unknown' }> {
+  const row = await db.kysely
+    .selectFrom('oauth_states')
+    .selectAll()
+    .where('state_hash', '=', hashToken(state))
+    .where('purpose', '=', 'admin_consent')
+    .executeTakeFirst();
+  if (row === undefined) return { outcome: 'unknown' };
+  const record = { id: row.id, providerId: row.provider_id, userId: row.user_id, expiresAt: row.expires_at };
+  if (row.used_at !== null) return { outcome: 'used', state: record };
+  const now = toDbTime(db.now());
+  if (row.expires_at <= now) return { outcome: 'expired', state: record };
+  const claimed = await db.kysely
+    .updateTable('oauth_states')
+    .set({ used_at: now })
+    .where('id', '=', row.id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return { outcome: Number(claimed.numUpdatedRows) === 0 ? 'used' : 'ok', state: record };
+}
+
 /** A one-time console link to a sign-in started without a browser (see migration 0012). */
 export interface SignInTicketRecord {
   readonly id: number;

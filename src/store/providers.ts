@@ -2,7 +2,9 @@
  * Cloud Providers: one Azure app registration each. The client secret is sealed in
  * `client_secret_enc` here, on the way in, and opened by {@link openProviderSecret} for the
  * identity adapter alone; the record carries a hint (its last three characters) and the expiry
- * date the administrator gave.
+ * date the administrator gave. A certificate credential replaces the secret: its private key is
+ * sealed in `client_key_enc` (opened by {@link openProviderCertificate}), its certificate is public.
+ * A provider holds one credential at a time: setting one clears the other.
  */
 import { z } from 'zod';
 import { PosternError } from '../errors/index.js';
@@ -24,6 +26,11 @@ export interface ProviderRecord {
   readonly clientSecretExpiresAt: Timestamp | null;
   /** The sealed secret, opaque (open it with {@link openProviderSecret}); never presented. */
   readonly sealedSecret: Sealed | null;
+  /** The sealed private key of the certificate credential, opaque; never presented. */
+  readonly sealedClientKey: Sealed | null;
+  /** The certificate credential's certificate (PEM, public). */
+  readonly clientCertificatePem: string | null;
+  readonly clientCertificateExpiresAt: Timestamp | null;
   readonly redirectUri: string | null;
   readonly cloud: ProviderCloud;
   readonly authorityUrl: string | null;
@@ -58,7 +65,19 @@ export interface ClientSecretInput {
   readonly expiresAt: Date | null;
 }
 
+/** A certificate credential in plain text, sealed by the store, with the certificate's notAfter. */
+export interface ClientCertificateInput {
+  readonly privateKeyPem: string;
+  readonly certificatePem: string;
+  readonly expiresAt: Date;
+}
+
+/** A provider's credential: a client secret (possibly none, for public clients) or a certificate. */
+export type ProviderCredentialInput =
+  ({ readonly kind: 'secret' } & ClientSecretInput) | ({ readonly kind: 'certificate' } & ClientCertificateInput);
+
 const CLIENT_SECRET = 'cloud_providers.client_secret';
+const CLIENT_KEY = 'cloud_providers.client_key';
 
 const scopesSchema = z.array(z.string());
 
@@ -66,7 +85,7 @@ export async function createProvider(
   db: Database,
   box: SecretBox,
   fields: ProviderFields,
-  secret: ClientSecretInput,
+  credential: ProviderCredentialInput,
 ): Promise<ProviderRecord> {
   const now = toDbTime(db.now());
   try {
@@ -95,7 +114,7 @@ export async function createProvider(
         .executeTakeFirstOrThrow();
       const row = await tx.kysely
         .updateTable('cloud_providers')
-        .set(secretColumns(box, id, secret))
+        .set(credentialColumns(box, id, credential))
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -137,7 +156,32 @@ export async function setProviderSecret(
   await db.kysely
     .updateTable('cloud_providers')
     .set({
-      ...secretColumns(box, id, secret),
+      ...credentialColumns(box, id, { kind: 'secret', ...secret }),
+      status: 'ok',
+      last_error_code: null,
+      last_error_message: null,
+      last_error_remedy: null,
+      updated_at: toDbTime(db.now()),
+    })
+    .where('id', '=', id)
+    .execute();
+  return requireProvider(db, id);
+}
+
+/**
+ * Replaces the provider's credential by a certificate (the client secret is removed), and clears
+ * the provider's error, as a new secret does.
+ */
+export async function setProviderCertificate(
+  db: Database,
+  box: SecretBox,
+  id: number,
+  certificate: ClientCertificateInput,
+): Promise<ProviderRecord> {
+  await db.kysely
+    .updateTable('cloud_providers')
+    .set({
+      ...credentialColumns(box, id, { kind: 'certificate', ...certificate }),
       status: 'ok',
       last_error_code: null,
       last_error_message: null,
@@ -154,11 +198,37 @@ export function openProviderSecret(box: SecretBox, provider: ProviderRecord): st
   return box.openOrNull(provider.sealedSecret, CLIENT_SECRET, provider.id);
 }
 
-function secretColumns(box: SecretBox, id: number, secret: ClientSecretInput) {
+/** The provider's certificate credential with its private key in plain text; null when it has none. */
+export function openProviderCertificate(
+  box: SecretBox,
+  provider: ProviderRecord,
+): { privateKeyPem: string; certificatePem: string } | null {
+  if (provider.sealedClientKey === null || provider.clientCertificatePem === null) return null;
   return {
-    client_secret_enc: box.sealOrNull(secret.secret, CLIENT_SECRET, id),
-    client_secret_hint: secret.secret === null ? null : secret.secret.slice(-3),
-    client_secret_expires_at: toDbTimeOrNull(secret.expiresAt),
+    privateKeyPem: box.open(provider.sealedClientKey, CLIENT_KEY, provider.id),
+    certificatePem: provider.clientCertificatePem,
+  };
+}
+
+/** One credential's columns, the other's cleared. */
+function credentialColumns(box: SecretBox, id: number, credential: ProviderCredentialInput) {
+  if (credential.kind === 'certificate') {
+    return {
+      client_secret_enc: null,
+      client_secret_hint: null,
+      client_secret_expires_at: null,
+      client_key_enc: box.seal(credential.privateKeyPem, CLIENT_KEY, id),
+      client_certificate_pem: credential.certificatePem,
+      client_certificate_expires_at: toDbTime(credential.expiresAt),
+    };
+  }
+  return {
+    client_secret_enc: box.sealOrNull(credential.secret, CLIENT_SECRET, id),
+    client_secret_hint: credential.secret === null ? null : credential.secret.slice(-3),
+    client_secret_expires_at: toDbTimeOrNull(credential.expiresAt),
+    client_key_enc: null,
+    client_certificate_pem: null,
+    client_certificate_expires_at: null,
   };
 }
 
@@ -251,6 +321,9 @@ function toProviderRecord(row: Row<'cloud_providers'>): ProviderRecord {
     clientSecretHint: row.client_secret_hint,
     clientSecretExpiresAt: row.client_secret_expires_at,
     sealedSecret: row.client_secret_enc,
+    sealedClientKey: row.client_key_enc,
+    clientCertificatePem: row.client_certificate_pem,
+    clientCertificateExpiresAt: row.client_certificate_expires_at,
     redirectUri: row.redirect_uri,
     cloud: row.cloud,
     authorityUrl: row.authority_url,

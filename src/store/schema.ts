@@ -119,6 +119,11 @@ export interface CloudProvidersTable {
   client_secret_enc: Sealed | null;
   client_secret_hint: string | null;
   client_secret_expires_at: Timestamp | null;
+  /** Sealed private key (PKCS#8 PEM) of the certificate credential (migration 0014). */
+  client_key_enc: Sealed | null;
+  /** The certificate credential's certificate (PEM, public). */
+  client_certificate_pem: string | null;
+  client_certificate_expires_at: Timestamp | null;
   redirect_uri: string | null;
   cloud: ProviderCloud;
   authority_url: string | null;
@@ -148,6 +153,8 @@ export interface OauthStatesTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   used_at: Timestamp | null;
+  /** `admin_consent` for an admin-consent request (migration 0014); null for a sign-in. */
+  purpose: string | null;
 }
 
 /** A row of `sign_in_tickets`: a one-time console link to a sign-in started without a browser. */

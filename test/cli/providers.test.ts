@@ -53,6 +53,24 @@ describe('postern providers', { timeout: 120_000 }, () => {
     expect((await runCli(['providers', 'show', 'Daemon'], env)).stdout).toMatch(/Daemon \(id \d+\) — authenticated/);
   });
 
+  it('switches the daemon to a generated certificate, writes it for Azure, and signs in with it', async () => {
+    expect((await add('Cert daemon', CONTOSO.daemon.appId, 'client_credentials', CONTOSO.daemon.secret)).status).toBe(
+      0,
+    );
+    const out = path.join(env.POSTERN_DATA_DIR ?? '', 'cert-daemon.pem');
+    const generated = await runCli(['providers', 'certificate', 'Cert daemon', '--generate', '--out', out], env);
+    expect(generated.stdout, generated.stderr).toMatch(/now signs in with the certificate [0-9A-F]{40}/);
+    const pem = fs.readFileSync(out, 'utf8');
+    expect(pem).toContain('-----BEGIN CERTIFICATE-----');
+    expect(pem).not.toContain('PRIVATE KEY');
+    await emulator.control('POST', `/apps/${CONTOSO.daemon.appId}/certificates`, { certificate: pem });
+    const signed = await runCli(['providers', 'authenticate', 'Cert daemon'], env);
+    expect(signed.stdout, signed.stderr).toContain('The application obtained a token');
+    expect((await runCli(['providers', 'show', 'Cert daemon'], env)).stdout).toMatch(
+      /certificate +[0-9A-F]{40} \(CN=Postern Cert daemon\)/,
+    );
+  });
+
   it('signs in with the password grant (ROPC) on a public client, and explains MFA', async () => {
     expect((await add('Public', CONTOSO.publicClient.appId, 'password')).status).toBe(0);
     const signed = await runCli(

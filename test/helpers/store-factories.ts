@@ -24,7 +24,7 @@ function stamp(db: Database): { created_at: string; updated_at: string } {
 export async function insertProvider(
   db: Database,
   box: SecretBox,
-  secret: { clientSecret?: string } = {},
+  secret: { clientSecret?: string; clientKey?: string } = {},
 ): Promise<number> {
   const n = next();
   const row = await db.kysely
@@ -47,7 +47,10 @@ export async function insertProvider(
     .executeTakeFirstOrThrow();
   await db.kysely
     .updateTable('cloud_providers')
-    .set({ client_secret_enc: box.sealOrNull(secret.clientSecret, 'cloud_providers.client_secret', row.id) })
+    .set({
+      client_secret_enc: box.sealOrNull(secret.clientSecret, 'cloud_providers.client_secret', row.id),
+      client_key_enc: box.sealOrNull(secret.clientKey, 'cloud_providers.client_key', row.id),
+    })
     .where('id', '=', row.id)
     .execute();
   return row.id;

@@ -103,7 +103,7 @@ async function seed(db: Database, box: SecretBox): Promise<Seeded> {
         grantType: 'authorization_code',
         scopes: ['offline_access'],
       },
-      { secret: secretOf('CLIENT-SECRET', n), expiresAt: null },
+      { kind: 'secret', secret: secretOf('CLIENT-SECRET', n), expiresAt: null },
     );
     providers.push(provider.id);
     const grant = await upsertGrant(db, box, {

@@ -51,6 +51,9 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     client_secret_enc: true,
     client_secret_hint: true,
     client_secret_expires_at: true,
+    client_key_enc: true,
+    client_certificate_pem: true,
+    client_certificate_expires_at: true,
     redirect_uri: true,
     cloud: true,
     authority_url: true,
@@ -78,6 +81,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     created_at: true,
     expires_at: true,
     used_at: true,
+    purpose: true,
   },
   sign_in_tickets: {
     id: true,

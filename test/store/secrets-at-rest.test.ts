@@ -33,6 +33,7 @@ const SECRETS = {
   imapPassword: 'IMAP-PASSWORD-cleartext-marker-5',
   webhookSecret: 'WEBHOOK-SECRET-cleartext-marker-6',
   pkceVerifier: 'PKCE-VERIFIER-cleartext-marker-7',
+  clientKey: 'CLIENT-KEY-----BEGIN PRIVATE KEY-----cleartext-marker-8',
 } as const;
 
 async function failure(promise: Promise<unknown>): Promise<PosternError> {
@@ -47,6 +48,7 @@ async function failure(promise: Promise<unknown>): Promise<PosternError> {
 /** Writes one row per encrypted column, each holding one of SECRETS. */
 async function writeEverySecret(db: FreshDatabase, box: SecretBox): Promise<void> {
   const providerId = await insertProvider(db, box, { clientSecret: SECRETS.clientSecret });
+  await insertProvider(db, box, { clientKey: SECRETS.clientKey });
   const grantId = await insertGrant(db, box, {
     providerId,
     refreshToken: SECRETS.refreshToken,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { providerBody } from '../../domain/cloud-provider-fields.js';
 import { PosternError, parseOrThrow } from '../../errors/index.js';
@@ -39,6 +39,10 @@ function describe(view: ProviderView): string[] {
     `  client secret   ${p.clientSecretHint === null ? '(none)' : `…${p.clientSecretHint}`}${p.clientSecretExpiresAt === null ? '' : `, expires ${p.clientSecretExpiresAt.slice(0, 10)}`}`,
     `  scopes          ${p.scopes.join(' ')}`,
   ];
+  if (view.certificate !== null)
+    lines.push(
+      `  certificate     ${view.certificate.thumbprint} (${view.certificate.subject}), expires ${view.certificate.notAfter.toISOString().slice(0, 10)}`,
+    );
   if (p.lastError !== null)
     lines.push(
       `  last error      ${p.lastError.code}: ${p.lastError.message}`,
@@ -218,6 +222,48 @@ export function registerProviderCommands(program: Command): void {
           opts.expires === undefined ? null : parseDate(opts.expires),
         );
         print(`The client secret of "${view.provider.name}" was updated (…${view.provider.clientSecretHint ?? ''}).`);
+      }),
+    );
+
+  providers
+    .command('certificate <provider>')
+    .description(
+      'Use a certificate instead of the client secret: --generate a new key pair (RSA 2048, self-signed, one year), or --key and --cert PEM files; --out writes the certificate (public part) to upload to Azure',
+    )
+    .option('--generate', 'let Postern generate the key pair and certificate')
+    .option('--key <file>', 'the PEM private key (unencrypted)')
+    .option('--cert <file>', 'the PEM certificate of that key')
+    .option('--out <file>', "write the provider's certificate (PEM, no private key) to this file")
+    .action((ref: string, opts: { generate?: boolean; key?: string; cert?: string; out?: string }) =>
+      withRuntime(async ({ services }) => {
+        const { provider } = await findProvider(services, ref);
+        if (opts.generate === true || opts.key !== undefined || opts.cert !== undefined) {
+          if (opts.generate !== true && (opts.key === undefined || opts.cert === undefined))
+            throw new PosternError('VALIDATION_FAILED', {
+              message: 'Give --generate, or both --key and --cert.',
+            });
+          const view = await services.providers.updateClientCertificate(
+            provider.id,
+            opts.generate === true
+              ? { generate: true }
+              : {
+                  privateKey: readFileSync(opts.key ?? '', 'utf8'),
+                  certificate: readFileSync(opts.cert ?? '', 'utf8'),
+                },
+          );
+          print(
+            `"${view.provider.name}" now signs in with the certificate ${view.certificate?.thumbprint ?? ''} (expires ${view.certificate?.notAfter.toISOString().slice(0, 10) ?? ''}); its client secret was removed.`,
+          );
+        }
+        const { pem } = await services.providers.certificatePem(provider.id);
+        if (opts.out !== undefined) {
+          writeFileSync(opts.out, pem, { mode: 0o644 });
+          print(
+            `Wrote the certificate to ${opts.out}: upload it to the app registration in the Azure portal (Certificates & secrets → Certificates).`,
+          );
+        } else if (opts.generate !== true && opts.key === undefined) {
+          print(pem.trimEnd());
+        }
       }),
     );
 

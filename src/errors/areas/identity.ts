@@ -35,6 +35,35 @@ export const IDENTITY_ERRORS = {
     remedy:
       'Remove the client secret from this Cloud Provider, or register the app as a Web (confidential) application.',
   },
+  AUTH_CERTIFICATE_INVALID: {
+    status: 409,
+    kind: 'needs-admin',
+    message:
+      "Microsoft did not accept the provider's certificate: it is not one of the app registration's certificates, or the signature did not verify (AADSTS700027).",
+    remedy:
+      "Download the provider's certificate from Postern (Cloud Provider → Certificate → Download) and upload it to the app registration in the Azure portal (Certificates & secrets → Certificates → Upload certificate); check that the thumbprints match.",
+  },
+  AUTH_CERTIFICATE_EXPIRED: {
+    status: 409,
+    kind: 'needs-admin',
+    message: "The provider's certificate has expired.",
+    remedy:
+      'Generate or upload a new certificate on the Cloud Provider, then upload its certificate to the app registration in the Azure portal (Certificates & secrets → Certificates).',
+  },
+  AUTH_ASSERTION_TIME_INVALID: {
+    status: 409,
+    kind: 'needs-admin',
+    message:
+      "Microsoft found the signed client assertion outside its valid time range (AADSTS700024): this server's clock is probably wrong.",
+    remedy: "Synchronise this server's clock (NTP, for example systemd-timesyncd or chrony), then try again.",
+  },
+  AUTH_APP_ROLES_MISSING: {
+    status: 409,
+    kind: 'needs-admin',
+    message: 'The app-only token carries none of the application permissions Postern needs.',
+    remedy:
+      "Add the application permissions (Office 365 Exchange Online: IMAP.AccessAsApp, SMTP.SendAsApp; Microsoft Graph: Mail.ReadWrite, Mail.Send) to the app registration, then open the Cloud Provider's admin consent link and have a tenant administrator accept it.",
+  },
   AUTH_APP_NOT_FOUND: {
     status: 409,
     kind: 'needs-admin',

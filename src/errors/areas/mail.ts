@@ -16,6 +16,14 @@ export const MAIL_ERRORS = {
     remedy:
       "Check that the Cloud Provider is authenticated as the account's modern authentication email, that its scopes include https://outlook.office.com/IMAP.AccessAsUser.All (authenticate the provider again after adding it), and that the username is the mailbox's address. For app-only access, the service principal needs FullAccess on the mailbox.",
   },
+  IMAP_APP_NOT_REGISTERED: {
+    status: 409,
+    kind: 'needs-admin',
+    message:
+      "Exchange refused the app-only token (NO AUTHENTICATE failed.): the app's service principal is not registered in Exchange Online, or is registered with the wrong object id (or the token lacks IMAP.AccessAsApp).",
+    remedy:
+      "Run Postern's doctor on the account: it shows the token's roles and the object id to use. In Exchange Online PowerShell register the service principal with the object id of the Enterprise Application (Entra admin center → Enterprise applications → the app → Object ID; not the App registration's object id): New-ServicePrincipal -AppId <application id> -ObjectId <enterprise application object id>; then give it the mailbox: Add-MailboxPermission -Identity <mailbox> -User <service principal id> -AccessRights FullAccess. If it was registered with the wrong id, remove it first (Remove-ServicePrincipal).",
+  },
   IMAP_LOGIN_FAILED: {
     status: 409,
     kind: 'needs-admin',

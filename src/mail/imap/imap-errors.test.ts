@@ -48,6 +48,15 @@ describe('mapImapError', () => {
     ).toBe('IMAP_LOGIN_FAILED');
   });
 
+  it('maps NO AUTHENTICATE failed. of an app-only token to registering the service principal', () => {
+    const error = mapImapError(imapflowError({ responseStatus: 'NO', responseText: 'AUTHENTICATE failed.' }), {
+      ...context,
+      method: 'xoauth2-app',
+    });
+    expect(error).toMatchObject({ code: 'IMAP_APP_NOT_REGISTERED', kind: 'needs-admin' });
+    expect(error.remedy).toContain('New-ServicePrincipal');
+  });
+
   it('maps BAD User is authenticated but not connected. to the reference checklist', () => {
     const error = mapImapError(
       imapflowError({ responseStatus: 'BAD', responseText: 'User is authenticated but not connected.' }),

@@ -16,8 +16,12 @@ export interface ImapErrorContext {
   readonly host: string;
   readonly user: string;
   readonly folder?: string;
-  /** How the session signs in; a refused password is not a refused token. Default XOAUTH2. */
-  readonly method?: 'xoauth2' | 'password';
+  /**
+   * How the session signs in; a refused password is not a refused token, and a refused app-only
+   * token (`xoauth2-app`) usually means Exchange does not know the app's service principal.
+   * Default XOAUTH2.
+   */
+  readonly method?: 'xoauth2' | 'xoauth2-app' | 'password';
 }
 
 /** The facts read from an imapflow error, all optional. */
@@ -98,7 +102,13 @@ export function mapImapError(error: unknown, context: ImapErrorContext): Postern
     facts.serverResponseCode === 'AUTHENTICATIONFAILED' ||
     /AUTHENTICATE failed|LOGIN failed/i.test(text)
   ) {
-    return make(context.method === 'password' ? 'IMAP_LOGIN_FAILED' : 'IMAP_AUTH_FAILED');
+    return make(
+      context.method === 'password'
+        ? 'IMAP_LOGIN_FAILED'
+        : context.method === 'xoauth2-app'
+          ? 'IMAP_APP_NOT_REGISTERED'
+          : 'IMAP_AUTH_FAILED',
+    );
   }
   if (facts.tlsFailed || (facts.code !== undefined && TLS_CODES.test(facts.code))) return make('IMAP_TLS_FAILED');
   if (/Server Unavailable/i.test(text)) return make('IMAP_SERVER_UNAVAILABLE');

@@ -83,6 +83,8 @@ export interface MailboxSyncOptions {
   readonly accessToken?: () => Promise<AccessToken>;
   /** …or, for a server without Modern Authentication, the password (LOGIN); exactly one of the two. */
   readonly password?: () => Promise<string>;
+  /** The token is an app-only one (client credentials): a refused sign-in is then read as such. */
+  readonly appOnly?: boolean;
   readonly folder: string;
   readonly scanJunk?: boolean;
   /** Junk folder path; default the folder marked \Junk, else "Junk Email". */
@@ -165,7 +167,7 @@ export class MailboxSync {
       host: options.host,
       user: options.user,
       folder: options.folder,
-      method: options.password === undefined ? 'xoauth2' : 'password',
+      method: options.password !== undefined ? 'password' : options.appOnly === true ? 'xoauth2-app' : 'xoauth2',
     };
     this.current = { status: 'stopped', at: this.clock() };
   }

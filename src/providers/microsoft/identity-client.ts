@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
 import { PosternError, isPosternError } from '../../errors/index.js';
 import { discoveryUrl, type AuthorityInput } from './authority.js';
+import { certificateFacts, type ClientCertificate } from './client-certificate.js';
 import { createFetch } from './http-fetch.js';
 import { classifyMicrosoftError } from './token-errors.js';
 
@@ -11,6 +14,8 @@ export interface ProviderConnection extends AuthorityInput {
   readonly version: string;
   readonly applicationId: string;
   readonly clientSecret: string | null;
+  /** The certificate credential, when the provider has one instead of a secret. */
+  readonly clientCertificate: ClientCertificate | null;
   readonly redirectUri: string;
   readonly caFile: string | null;
 }
@@ -215,12 +220,48 @@ export class MicrosoftIdentity {
 }
 
 async function discover(conn: ProviderConnection, timeoutMs: number, skewSeconds: number): Promise<oidc.Configuration> {
-  const authentication = conn.clientSecret === null ? oidc.None() : oidc.ClientSecretPost(conn.clientSecret);
+  const authentication =
+    conn.clientCertificate !== null
+      ? await certificateAssertion(conn.clientCertificate)
+      : conn.clientSecret === null
+        ? oidc.None()
+        : oidc.ClientSecretPost(conn.clientSecret);
   const metadata: Partial<oidc.ClientMetadata> = skewSeconds === 0 ? {} : { [oidc.clockSkew]: skewSeconds };
   return oidc.discovery(discoveryUrl(conn), conn.applicationId, metadata, authentication, {
     [oidc.customFetch]: createFetch({ caFile: conn.caFile, timeoutMs }),
     timeout: Math.ceil(timeoutMs / 1000),
   });
+}
+
+/** Lifetime of a client assertion (Microsoft accepts up to 10 minutes). */
+const ASSERTION_LIFETIME_SECONDS = 300;
+
+/**
+ * `private_key_jwt` as Microsoft wants it, on openid-client's `PrivateKeyJwt`: RS256, the
+ * certificate named by `x5t#S256` (base64url SHA-256 of its DER) rather than a `kid`, `aud` the
+ * token endpoint (not the issuer, openid-client's default), `iss` = `sub` = the client id, a GUID
+ * `jti`, and a five-minute life. The key is imported once per configuration (discovery).
+ *
+ * @see https://learn.microsoft.com/entra/identity-platform/certificate-credentials#assertion-format
+ */
+async function certificateAssertion(credential: ClientCertificate): Promise<oidc.ClientAuth> {
+  const { x5tS256 } = certificateFacts(credential.certificatePem);
+  const key = await importPKCS8(credential.privateKeyPem, 'RS256');
+  // The audience is the token endpoint, known only per request: one PrivateKeyJwt per call. Its
+  // signing is asynchronous; openid-client awaits what a client authentication returns.
+  return (as, client, body, headers) =>
+    oidc.PrivateKeyJwt(key, {
+      [oidc.modifyAssertion]: (header, payload) => {
+        delete header.kid;
+        header.typ = 'JWT';
+        header['x5t#S256'] = x5tS256;
+        payload.aud = as.token_endpoint ?? as.issuer;
+        payload.jti = randomUUID();
+        const now = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+        payload.nbf = now;
+        payload.exp = now + ASSERTION_LIFETIME_SECONDS;
+      },
+    })(as, client, body, headers);
 }
 
 function toResult(

@@ -22,8 +22,8 @@ import type { AccountService } from './account-service.js';
 /** Where and how an account's mailbox is reached over IMAP: what the sync, the connection test and the doctor open. */
 export type ImapEndpoint = ImapPlace &
   (
-    | { accessToken: () => Promise<AccessToken>; password?: undefined }
-    | { password: () => Promise<string>; accessToken?: undefined }
+    | { accessToken: () => Promise<AccessToken>; password?: undefined; appOnly: boolean }
+    | { password: () => Promise<string>; accessToken?: undefined; appOnly?: undefined }
   );
 
 interface ImapPlace {
@@ -107,8 +107,14 @@ export async function imapEndpointOf(
   const ca = loadCa(route.trust, 'imap');
   const place: ImapPlace = { host, port, tls: ca === null ? {} : { ca }, user: route.user };
   if (route.signIn === 'password') return { ...place, password: () => accounts.passwordFor(account.id) };
+  // An app-only grant (client credentials) has no user: its refusals mean other things.
+  const appOnly = await accounts.grantFor(account).then(
+    (grant) => grant.upn === null,
+    () => false,
+  );
   return {
     ...place,
+    appOnly,
     accessToken: async () => {
       const grant = await accounts.grantFor(await requireEmailAccount(db, account.id));
       const token = await accessTokens.accessToken(grant.id, 'exchange');
@@ -197,7 +203,12 @@ export class MailboxTestService {
       host: endpoint.host,
       user: endpoint.user,
       folder: account.folder,
-      method: endpoint.password === undefined ? ('xoauth2' as const) : ('password' as const),
+      method:
+        endpoint.password !== undefined
+          ? ('password' as const)
+          : endpoint.appOnly
+            ? ('xoauth2-app' as const)
+            : ('xoauth2' as const),
     };
     try {
       await client.connect();

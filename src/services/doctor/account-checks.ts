@@ -96,6 +96,15 @@ function checkScopes(claims: TokenClaims | null, grant: GrantRecord): Check {
     );
   const appOnly = grant.upn === null;
   const present = shortNames(appOnly ? claims.roles : claims.scopes);
+  if (appOnly && claims.roles.length === 0 && (claims.audience === null || isExchangeAudience(claims.audience))) {
+    return failed(
+      'account.scopes',
+      title,
+      'The app-only token carries no application permission (no roles): admin consent has not been granted for the tenant.',
+      "Add the application permissions IMAP.AccessAsApp and SMTP.SendAsApp (API permissions → Office 365 Exchange Online → Application permissions) to the app registration, then open the Cloud Provider's admin consent link (Actions → Admin consent link) and have a tenant administrator accept it.",
+      'AUTH_APP_ROLES_MISSING',
+    );
+  }
   const needed = appOnly ? ['IMAP.AccessAsApp', 'SMTP.SendAsApp'] : ['IMAP.AccessAsUser.All', 'SMTP.Send'];
   const missing = needed.filter((name) => !present.has(name.toLowerCase()));
   const list = [...present].join(', ') || 'none';
@@ -106,6 +115,15 @@ function checkScopes(claims: TokenClaims | null, grant: GrantRecord): Check {
       `The token is for ${claims.audience}, not Exchange Online.`,
       'Request the https://outlook.office.com/ scopes (IMAP.AccessAsUser.All, SMTP.Send) rather than Graph ones for IMAP and SMTP.',
       'AUTH_SCOPE_INVALID',
+    );
+  }
+  if (missing.length > 0 && appOnly) {
+    return failed(
+      'account.scopes',
+      title,
+      `The app-only token carries ${list}; it lacks ${missing.join(' and ')}.`,
+      `Add ${missing.join(' and ')} to the app registration (API permissions → Office 365 Exchange Online → Application permissions), then open the Cloud Provider's admin consent link and have a tenant administrator accept it again.`,
+      'AUTH_APP_ROLES_MISSING',
     );
   }
   if (missing.length > 0) {
@@ -188,7 +206,8 @@ async function checkImap(
   grant: GrantRecord,
 ): Promise<Check[]> {
   const title = `IMAP sign-in and folder ${account.folder}`;
-  const target = { host: endpoint.host, port: endpoint.port, tls: endpoint.tls, user: endpoint.user, token };
+  const appOnly = grant.upn === null;
+  const target = { host: endpoint.host, port: endpoint.port, tls: endpoint.tls, user: endpoint.user, token, appOnly };
   const probe = await probeImap(target, account.folder);
   if (probe.ok)
     return [
@@ -199,6 +218,7 @@ async function checkImap(
       ),
     ];
   const error = probe.error;
+  if (appOnly) return [appOnlyImapFailure(account, error, claims, title)];
   if (error.code !== 'IMAP_NOT_CONNECTED')
     return [failed('account.imap', title, error.message, error.remedy, error.code)];
   // "User is authenticated but not connected": tell its causes apart.
@@ -226,6 +246,53 @@ async function checkImap(
       'IMAP_NOT_CONNECTED',
     ),
   ];
+}
+
+/**
+ * An app-only IMAP sign-in that failed, explained with what the token says: `NO AUTHENTICATE
+ * failed.` with the role present means Exchange does not know the app's service principal (or
+ * knows it under another object id); "not connected" means it has no FullAccess on the mailbox.
+ * The remedy names the app id and the Enterprise application's object id from the token itself.
+ *
+ * @see https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth#register-service-principals-in-exchange
+ */
+function appOnlyImapFailure(
+  account: EmailAccountRecord,
+  error: { code: string; message: string; remedy?: string | undefined },
+  claims: TokenClaims | null,
+  title: string,
+): Check {
+  const appId = claims?.appId ?? '<application id>';
+  const objectId = claims?.objectId ?? '<enterprise application object id>';
+  const hasRole = claims !== null && shortNames(claims.roles).has('imap.accessasapp');
+  if ((error.code === 'IMAP_APP_NOT_REGISTERED' || error.code === 'IMAP_AUTH_FAILED') && !hasRole) {
+    return failed(
+      'account.imap',
+      title,
+      `Exchange refused the app-only token for ${account.username} (NO AUTHENTICATE failed.): it does not carry IMAP.AccessAsApp.`,
+      "Add IMAP.AccessAsApp (API permissions → Office 365 Exchange Online → Application permissions) to the app registration, then open the Cloud Provider's admin consent link and have a tenant administrator accept it.",
+      'AUTH_APP_ROLES_MISSING',
+    );
+  }
+  if (error.code === 'IMAP_APP_NOT_REGISTERED' || error.code === 'IMAP_AUTH_FAILED') {
+    return failed(
+      'account.imap',
+      title,
+      `Exchange refused the app-only token for ${account.username} (NO AUTHENTICATE failed.) although it carries IMAP.AccessAsApp: the service principal of app ${appId} is not registered in Exchange Online, or is registered with another object id than ${objectId} (the Enterprise application's).`,
+      `In Exchange Online PowerShell: New-ServicePrincipal -AppId ${appId} -ObjectId ${objectId} (if one exists with another object id, Remove-ServicePrincipal it first); then Add-MailboxPermission -Identity ${account.username} -User ${objectId} -AccessRights FullAccess.`,
+      'IMAP_APP_NOT_REGISTERED',
+    );
+  }
+  if (error.code === 'IMAP_NOT_CONNECTED') {
+    return failed(
+      'account.imap',
+      title,
+      `Exchange accepted the app-only token but did not open ${account.username} (User is authenticated but not connected): the app's service principal has no FullAccess on it, or IMAP is disabled for the mailbox.`,
+      `Add-MailboxPermission -Identity ${account.username} -User ${objectId} -AccessRights FullAccess; check Set-CASMailbox -Identity ${account.username} -ImapEnabled $true.`,
+      'IMAP_NOT_CONNECTED',
+    );
+  }
+  return failed('account.imap', title, error.message, error.remedy, error.code);
 }
 
 async function checkConnections(account: EmailAccountRecord, deps: AccountCheckDeps): Promise<Check> {

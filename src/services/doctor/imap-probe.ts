@@ -11,6 +11,8 @@ export interface ImapProbeTarget {
   token?: string;
   /** …or LOGIN with this password (an account without Modern Authentication). */
   password?: string;
+  /** The token is app-only (client credentials). */
+  appOnly?: boolean;
 }
 
 export type ImapProbe = { ok: true; messages: number } | { ok: false; error: PosternError };
@@ -34,7 +36,12 @@ export async function probeImap(target: ImapProbeTarget, folder: string): Promis
     host: target.host,
     user: target.user,
     folder,
-    method: target.password === undefined ? ('xoauth2' as const) : ('password' as const),
+    method:
+      target.password !== undefined
+        ? ('password' as const)
+        : target.appOnly === true
+          ? ('xoauth2-app' as const)
+          : ('xoauth2' as const),
   };
   try {
     await client.connect();

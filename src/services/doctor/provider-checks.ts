@@ -1,6 +1,8 @@
 import { isPosternError } from '../../errors/index.js';
 import { endpointsOf } from '../../providers/microsoft/authority.js';
+import { certificateFacts } from '../../providers/microsoft/client-certificate.js';
 import type { MicrosoftIdentity } from '../../providers/microsoft/identity-client.js';
+import { PROVIDER_CODES } from '../../providers/microsoft/token-errors.js';
 import type { GrantRecord, ProviderRecord, SecretBox } from '../../store/index.js';
 import { CALLBACK_PATH, connectionOf } from '../identity/provider-service.js';
 import { failed, ok, skipped, warning, type Check } from './check.js';
@@ -27,7 +29,9 @@ export async function checkProvider(
   deps: ProviderCheckDeps,
 ): Promise<Check[]> {
   const checks: Check[] = [await checkConfiguration(provider, deps)];
-  checks.push(await checkSecret(provider, deps));
+  checks.push(
+    provider.clientCertificatePem === null ? await checkSecret(provider, deps) : await checkCertificate(provider, deps),
+  );
   if (grants.length === 0) {
     checks.push(
       failed(
@@ -133,6 +137,42 @@ async function checkSecret(provider: ProviderRecord, deps: ProviderCheckDeps): P
       );
   }
   return ok('provider.secret', title, `Microsoft accepts the secret …${provider.clientSecretHint ?? ''}; ${expiry}.`);
+}
+
+/** The certificate credential: accepted by Microsoft (signed client assertion), and not expiring. */
+async function checkCertificate(provider: ProviderRecord, deps: ProviderCheckDeps): Promise<Check> {
+  const title = 'Certificate';
+  const facts = certificateFacts(provider.clientCertificatePem ?? '');
+  const which = `certificate ${facts.thumbprint} (${facts.subject}), valid until ${facts.notAfter.toISOString().slice(0, 10)}`;
+  try {
+    await deps.identity.clientCredentials(
+      connectionOf(provider, deps.box),
+      `${endpointsOf(provider).exchange}/.default`,
+    );
+  } catch (error) {
+    if (isPosternError(error) && PROVIDER_CODES.has(error.code))
+      return failed('provider.certificate', title, `${error.message} (${which}).`, error.remedy, error.code);
+    if (isPosternError(error) && error.kind === 'transient')
+      return warning(
+        'provider.certificate',
+        title,
+        `The token endpoint could not be asked: ${error.message}`,
+        'Run the doctor again later.',
+      );
+  }
+  const days = Math.floor((facts.notAfter.getTime() - deps.now().getTime()) / DAY_MS);
+  const renew =
+    'Generate or upload a new certificate on the Cloud Provider, and upload its certificate to the app registration in the Azure portal (Certificates & secrets → Certificates).';
+  if (days < 0)
+    return failed('provider.certificate', title, `The ${which} has expired.`, renew, 'AUTH_CERTIFICATE_EXPIRED');
+  if (days < 30)
+    return warning(
+      'provider.certificate',
+      title,
+      `Microsoft accepts the ${which}; it expires in ${days} day(s).`,
+      renew,
+    );
+  return ok('provider.certificate', title, `Microsoft accepts the ${which}.`);
 }
 
 function checkGrant(grant: GrantRecord, now: Date): Check {

@@ -56,7 +56,9 @@ export async function checkSmtp(
         'account.smtp',
         'SMTP AUTH',
         `${mapped.message}${typeof mapped.details?.response === 'string' ? ` Exchange said: ${mapped.details.response}` : ''}`,
-        mapped.remedy,
+        context.grant.upn === null && mapped.code === 'SMTP_AUTH_FAILED'
+          ? `For app-only access Exchange must know the app's service principal: New-ServicePrincipal -AppId ${context.claims?.appId ?? '<application id>'} -ObjectId ${context.claims?.objectId ?? '<enterprise application object id>'}, then Add-MailboxPermission -Identity ${account.username} -User ${context.claims?.objectId ?? '<service principal id>'} -AccessRights FullAccess; and the token must carry SMTP.SendAsApp (admin consent).`
+          : mapped.remedy,
         mapped.code,
       ),
     ];

@@ -16,6 +16,7 @@ const claimsSchema = z
     unique_name: z.string().optional(),
     preferred_username: z.string().optional(),
     oid: z.string().optional(),
+    appid: z.string().optional(),
     tid: z.string().optional(),
     exp: z.number().optional(),
   })
@@ -26,6 +27,10 @@ export interface TokenClaims {
   scopes: string[];
   roles: string[];
   user: string | null;
+  /** `oid`: the user's object id, or for an app-only token its service principal's (Enterprise application). */
+  objectId: string | null;
+  /** `appid`: the client application. */
+  appId: string | null;
 }
 
 /**
@@ -68,6 +73,8 @@ export function readTokenClaims(token: string): TokenClaims | null {
     scopes: (claims.scp ?? '').split(' ').filter(Boolean),
     roles: claims.roles ?? [],
     user: claims.upn ?? claims.unique_name ?? claims.preferred_username ?? null,
+    objectId: claims.oid ?? null,
+    appId: claims.appid ?? null,
   };
 }
 

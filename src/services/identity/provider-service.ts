@@ -1,5 +1,12 @@
 import { PosternError } from '../../errors/index.js';
 import { defaultScopes } from '../../providers/microsoft/authority.js';
+import {
+  certificateFacts,
+  generateClientCertificate,
+  readClientCertificate,
+  type CertificateFacts,
+  type ClientCertificate,
+} from '../../providers/microsoft/client-certificate.js';
 import type { MicrosoftIdentity, ProviderConnection } from '../../providers/microsoft/identity-client.js';
 import {
   accountsUsingProvider,
@@ -10,8 +17,10 @@ import {
   listEvents,
   listGrants,
   listProviders,
+  openProviderCertificate,
   openProviderSecret,
   requireProvider,
+  setProviderCertificate,
   setProviderSecret,
   updateProvider,
   type Database,
@@ -35,6 +44,8 @@ export interface ProviderInput {
   tenantId: string;
   clientSecret?: string | null | undefined;
   clientSecretExpiresAt?: Date | null | undefined;
+  /** A certificate instead of a secret: uploaded PEMs, or one Postern generates. */
+  clientCertificate?: CertificateInput | undefined;
   redirectUri?: string | null | undefined;
   cloud?: ProviderCloud | undefined;
   authorityUrl?: string | null | undefined;
@@ -42,6 +53,9 @@ export interface ProviderInput {
   grantType?: ProviderGrantType | undefined;
   scopes?: string[] | undefined;
 }
+
+/** A certificate credential to set: the administrator's key and certificate, or a new key pair. */
+export type CertificateInput = { generate: true } | { privateKey: string; certificate: string };
 
 export type ProviderStatus = 'not_authenticated' | 'authenticated' | 'reauth_required' | 'error';
 
@@ -51,6 +65,8 @@ export interface ProviderView {
   grants: GrantRecord[];
   /** Days until the client secret expires (negative once expired), when the expiry is known. */
   secretExpiresInDays: number | null;
+  /** The certificate credential's public facts, when the provider has one. */
+  certificate: (CertificateFacts & { expiresInDays: number }) | null;
   warnings: string[];
 }
 
@@ -73,9 +89,20 @@ export class ProviderService {
     const grantType = input.grantType ?? 'authorization_code';
     checkAuthority(cloud, input.authorityUrl ?? null);
     const secret = input.clientSecret ?? null;
-    if (secret === null && (grantType === 'authorization_code' || grantType === 'client_credentials')) {
-      throw fieldError('clientSecret', 'is required for the authorization_code and client_credentials grant types');
+    if (secret !== null && input.clientCertificate !== undefined)
+      throw fieldError('clientCertificate', 'cannot be given with clientSecret: a provider has one credential');
+    if (
+      secret === null &&
+      input.clientCertificate === undefined &&
+      (grantType === 'authorization_code' || grantType === 'client_credentials')
+    ) {
+      throw fieldError(
+        'clientSecret',
+        'is required for the authorization_code and client_credentials grant types (or give clientCertificate)',
+      );
     }
+    const certificate =
+      input.clientCertificate === undefined ? null : await this.certificateFrom(input.clientCertificate, input.name);
     const provider = await createProvider(
       this.db,
       this.box,
@@ -92,7 +119,9 @@ export class ProviderService {
         grantType,
         scopes: input.scopes ?? defaultScopes(cloud, grantType),
       },
-      { secret, expiresAt: input.clientSecretExpiresAt ?? null },
+      certificate === null
+        ? { kind: 'secret', secret, expiresAt: input.clientSecretExpiresAt ?? null }
+        : { kind: 'certificate', ...certificate },
     );
     await appendEvent(this.db, {
       scope: 'provider',
@@ -105,7 +134,7 @@ export class ProviderService {
 
   async update(
     id: number,
-    input: Partial<Omit<ProviderInput, 'clientSecret' | 'clientSecretExpiresAt'>>,
+    input: Partial<Omit<ProviderInput, 'clientSecret' | 'clientSecretExpiresAt' | 'clientCertificate'>>,
   ): Promise<ProviderView> {
     const current = await requireProvider(this.db, id);
     const cloud = input.cloud ?? current.cloud;
@@ -139,6 +168,51 @@ export class ProviderService {
       message: `The client secret of "${provider.name}" was updated${expiresAt === null ? '' : `; it expires on ${expiresAt.toISOString().slice(0, 10)}`}.`,
     });
     return this.view(provider);
+  }
+
+  /**
+   * Replaces the provider's credential by a certificate — uploaded, or generated here (RSA 2048,
+   * self-signed, one year) — and clears a credential error. The client secret is removed.
+   */
+  async updateClientCertificate(id: number, input: CertificateInput): Promise<ProviderView> {
+    const current = await requireProvider(this.db, id);
+    const certificate = await this.certificateFrom(input, current.name);
+    const provider = await setProviderCertificate(this.db, this.box, id, certificate);
+    this.identity.forget(id);
+    const facts = certificateFacts(certificate.certificatePem);
+    await appendEvent(this.db, {
+      scope: 'provider',
+      scopeId: id,
+      type: 'provider.certificate_updated',
+      message: `${'generate' in input ? 'A new certificate was generated for' : 'A certificate was uploaded to'} "${provider.name}" (thumbprint ${facts.thumbprint}, expires on ${facts.notAfter.toISOString().slice(0, 10)}).${'generate' in input ? ' Download it and upload it to the app registration in the Azure portal (Certificates & secrets → Certificates).' : ''}`,
+      data: { thumbprint: facts.thumbprint, expiresAt: facts.notAfter.toISOString() },
+    });
+    return this.view(provider);
+  }
+
+  /** The certificate (PEM, public part only) to upload into Azure. */
+  async certificatePem(id: number): Promise<{ name: string; pem: string }> {
+    const provider = await requireProvider(this.db, id);
+    if (provider.clientCertificatePem === null)
+      throw new PosternError('RESOURCE_NOT_FOUND', {
+        message: `Cloud Provider "${provider.name}" has no certificate.`,
+        remedy: 'Generate or upload a certificate first.',
+      });
+    return { name: provider.name, pem: provider.clientCertificatePem };
+  }
+
+  private async certificateFrom(
+    input: CertificateInput,
+    providerName: string,
+  ): Promise<ClientCertificate & { expiresAt: Date }> {
+    const pems: ClientCertificate =
+      'generate' in input
+        ? await generateClientCertificate({ commonName: `Postern ${providerName}`, now: this.db.now() })
+        : { privateKeyPem: input.privateKey, certificatePem: input.certificate };
+    const { credential, facts } = readClientCertificate(pems);
+    if (facts.notAfter.getTime() <= this.db.now().getTime())
+      throw fieldError('certificate', `expired on ${facts.notAfter.toISOString().slice(0, 10)}`);
+    return { ...credential, expiresAt: facts.notAfter };
   }
 
   async remove(id: number): Promise<void> {
@@ -190,6 +264,21 @@ export class ProviderService {
         : Date.parse(provider.clientSecretExpiresAt) - this.db.now().getTime();
     const secretExpiresInDays = expiresMs === null ? null : Math.floor(expiresMs / DAY_MS);
     const warnings: string[] = [];
+    let certificate: ProviderView['certificate'] = null;
+    if (provider.clientCertificatePem !== null) {
+      const facts = certificateFacts(provider.clientCertificatePem);
+      const leftMs = facts.notAfter.getTime() - this.db.now().getTime();
+      const days = Math.floor(leftMs / DAY_MS);
+      certificate = { ...facts, expiresInDays: days };
+      if (leftMs <= 0)
+        warnings.push(
+          'The certificate has expired: generate or upload a new one, and upload its certificate to the app registration in the Azure portal.',
+        );
+      else if (days < SECRET_WARNING_DAYS)
+        warnings.push(
+          `The certificate expires in ${days} day(s): generate or upload a new one, and upload its certificate to the app registration in the Azure portal.`,
+        );
+    }
     if (secretExpiresInDays !== null && expiresMs !== null) {
       if (expiresMs <= 0)
         warnings.push(
@@ -201,7 +290,7 @@ export class ProviderService {
         );
       }
     }
-    return { provider, status: statusOf(provider, states), grants, secretExpiresInDays, warnings };
+    return { provider, status: statusOf(provider, states), grants, secretExpiresInDays, certificate, warnings };
   }
 }
 
@@ -216,6 +305,7 @@ export function connectionOf(provider: ProviderRecord, box: SecretBox): Provider
     authorityUrl: provider.authorityUrl,
     caFile: provider.caFile,
     clientSecret: openProviderSecret(box, provider),
+    clientCertificate: openProviderCertificate(box, provider),
     redirectUri: provider.redirectUri ?? '',
   };
 }

@@ -15,6 +15,7 @@ import {
   listProviders,
   requireGrant,
   type Database,
+  type ProviderRecord,
 } from '../../store/index.js';
 import type { AccessTokenService } from './access-token-service.js';
 import { SECRET_WARNING_DAYS } from './provider-service.js';
@@ -74,36 +75,40 @@ export class TokenUpkeepService {
   }
 
   /**
-   * Raises `provider.secret_expiring` at each threshold once, and `provider.secret_expired` once;
-   * returns the warnings raised now.
+   * Raises `provider.secret_expiring` at each threshold once, and `provider.secret_expired` once —
+   * and likewise `provider.certificate_expiring` / `provider.certificate_expired` for a certificate
+   * credential; returns the warnings raised now.
    */
   async warnExpiringSecrets(now: number): Promise<SecretWarning[]> {
     const raised: SecretWarning[] = [];
     for (const provider of await listProviders(this.db)) {
-      if (provider.clientSecretExpiresAt === null) continue;
-      const leftMs = Date.parse(provider.clientSecretExpiresAt) - now;
+      const credential = credentialExpiry(provider);
+      if (credential === null) continue;
+      const { expiresAt, kind } = credential;
+      const leftMs = Date.parse(expiresAt) - now;
       const daysLeft = Math.floor(leftMs / DAY_MS);
       const threshold = leftMs <= 0 ? 0 : SECRET_THRESHOLDS.filter((t) => t > 0 && daysLeft < t).at(-1);
       if (threshold === undefined) continue;
-      const type = leftMs <= 0 ? 'provider.secret_expired' : 'provider.secret_expiring';
+      const type = `provider.${kind}_${leftMs <= 0 ? 'expired' : 'expiring'}`;
       const previous = await listEvents(this.db, { scope: 'provider', scopeId: provider.id, types: [type], limit: 20 });
-      if (
-        previous.items.some(
-          (event) => event.data?.threshold === threshold && event.data.expiresAt === provider.clientSecretExpiresAt,
-        )
-      )
+      if (previous.items.some((event) => event.data?.threshold === threshold && event.data.expiresAt === expiresAt))
         continue;
+      const what = kind === 'secret' ? 'client secret' : 'certificate';
+      const remedy =
+        kind === 'secret'
+          ? 'Generate a new one in the Azure portal and use Update Client Secret.'
+          : 'Generate or upload a new certificate on the Cloud Provider and upload its certificate to the app registration in the Azure portal.';
       const message =
         leftMs <= 0
-          ? `The client secret of "${provider.name}" has expired. Generate a new one in the Azure portal and use Update Client Secret.`
-          : `The client secret of "${provider.name}" expires in ${daysLeft} day(s), on ${provider.clientSecretExpiresAt.slice(0, 10)}. Generate a new one in the Azure portal and use Update Client Secret.`;
+          ? `The ${what} of "${provider.name}" has expired. ${remedy}`
+          : `The ${what} of "${provider.name}" expires in ${daysLeft} day(s), on ${expiresAt.slice(0, 10)}. ${remedy}`;
       await appendEvent(this.db, {
         scope: 'provider',
         scopeId: provider.id,
         type,
         level: leftMs <= 0 ? 'error' : 'warn',
         message,
-        data: { threshold, daysLeft, expiresAt: provider.clientSecretExpiresAt },
+        data: { threshold, daysLeft, expiresAt },
       });
       raised.push({ providerId: provider.id, daysLeft });
     }
@@ -115,4 +120,12 @@ export class TokenUpkeepService {
     await deleteStaleOAuthStates(this.db);
     await deleteExpiredSessions(this.db);
   }
+}
+
+/** The expiry the keeper watches: the certificate's, else the client secret's. */
+function credentialExpiry(provider: ProviderRecord): { kind: 'secret' | 'certificate'; expiresAt: string } | null {
+  if (provider.clientCertificateExpiresAt !== null)
+    return { kind: 'certificate', expiresAt: provider.clientCertificateExpiresAt };
+  if (provider.clientSecretExpiresAt !== null) return { kind: 'secret', expiresAt: provider.clientSecretExpiresAt };
+  return null;
 }

@@ -31,6 +31,7 @@ import { attachmentsInRawMigration } from './0009-attachments-in-raw.js';
 import { loginThrottleMigration } from './0010-login-throttle.js';
 import { signInTicketsMigration } from './0012-sign-in-tickets.js';
 import { sendingHoldMigration } from './0013-sending-hold.js';
+import { clientCertificatesMigration } from './0014-client-certificates.js';
 import { accountTlsCaMigration } from './0015-account-tls-ca.js';
 import { graphInboundMigration } from './0016-graph-inbound.js';
 import { messageBouncesMigration } from './0018-message-bounces.js';
@@ -49,6 +50,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   loginThrottleMigration,
   signInTicketsMigration,
   sendingHoldMigration,
+  clientCertificatesMigration,
   accountTlsCaMigration,
   graphInboundMigration,
   messageBouncesMigration,

@@ -50,6 +50,15 @@ export const provider = z.object({
   clientSecret: z.nullable(
     z.object({ hint: z.string(), expiresAt: nullableString, expiresInDays: z.nullable(z.number()) }),
   ),
+  clientCertificate: z.nullable(
+    z.object({
+      thumbprint: z.string(),
+      subject: z.string(),
+      notBefore: z.string(),
+      expiresAt: z.string(),
+      expiresInDays: z.number(),
+    }),
+  ),
   redirectUri: nullableString,
   cloud: z.string(),
   authorityUrl: nullableString,
@@ -361,3 +370,6 @@ export const delivery = z.object({
 export type Delivery = z.infer<typeof delivery>;
 
 export const deliveryPage = z.object({ items: z.array(delivery), nextBefore: z.nullable(z.number()) });
+
+/** `POST /api/cloudProviders/:id/adminConsent`. */
+export const adminConsentReply = z.object({ url: z.string(), expiresAt: z.string() });

@@ -27,6 +27,7 @@ function buildProvider(fields: Partial<Provider> = {}): Provider {
     applicationId: '5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a01',
     tenantId: '7a3c9f4e-2b1d-4e8a-9c6f-1d2e3f4a5b6c',
     clientSecret: { hint: '…789', expiresAt: '2099-12-31T00:00:00.000Z', expiresInDays: 20000 },
+    clientCertificate: null,
     redirectUri: 'http://localhost:8080/api/cloudProviders/oauth2/microsoft/callback',
     cloud: 'global',
     authorityUrl: null,
@@ -84,6 +85,25 @@ describe('provider status badges', () => {
   it('asks for a client secret only for the grant types that use one', () => {
     expect(texts(buildProvider({ clientSecret: null }))).toContain('No client secret');
     expect(texts(buildProvider({ clientSecret: null, grantType: 'device_code' }))).toEqual(['Not authenticated']);
+  });
+
+  it('watches a certificate instead of the secret when the provider has one', () => {
+    const certificate = (days: number) => ({
+      thumbprint: 'AB'.repeat(20),
+      subject: 'CN=Postern Contoso',
+      notBefore: '2026-01-01T00:00:00.000Z',
+      expiresAt: '2027-01-01T00:00:00.000Z',
+      expiresInDays: days,
+    });
+    expect(texts(buildProvider({ clientSecret: null, clientCertificate: certificate(200) }))).toEqual([
+      'Not authenticated',
+    ]);
+    expect(texts(buildProvider({ clientSecret: null, clientCertificate: certificate(12) }))).toContain(
+      'Certificate expires in 12 days',
+    );
+    expect(texts(buildProvider({ clientSecret: null, clientCertificate: certificate(-1) }))).toContain(
+      'Certificate expired',
+    );
   });
 
   it('names an app-only grant as the application', () => {

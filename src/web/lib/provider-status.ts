@@ -52,6 +52,17 @@ function statusBadge(provider: Provider): Badge {
 
 function secretBadge(provider: Provider): Badge | null {
   const secret = provider.clientSecret;
+  const certificate = provider.clientCertificate;
+  if (certificate !== null) {
+    const left = certificate.expiresInDays;
+    if (left < 0) return { tone: 'error', text: 'Certificate expired' };
+    if (left < SECRET_WARNING_DAYS)
+      return {
+        tone: 'warn',
+        text: left === 1 ? 'Certificate expires in 1 day' : `Certificate expires in ${left} days`,
+      };
+    return null;
+  }
   if (secret === null) {
     const needsSecret = provider.grantType !== 'device_code' && provider.grantType !== 'password';
     return needsSecret ? { tone: 'warn', text: 'No client secret' } : null;

@@ -33,6 +33,8 @@ export class FakeTenant {
   /** Passwords by user object id. */
   readonly passwords = new Map<string, string>();
   tenantSmtpAuthEnabled = true;
+  /** Apps whose service principal Exchange does not know (every other app is registered rightly). */
+  readonly unregisteredApps = new Set<string>();
   readonly access: ExchangeAccess;
 
   constructor(private readonly clock: ExchangeClock) {
@@ -43,6 +45,8 @@ export class FakeTenant {
         findUserByUpn: (upn) => this.findUser(this.users.get(upn.toLowerCase())),
         findUserById: (id) => this.findUser(id),
         checkPassword: (userId, password) => this.passwords.get(userId) === password,
+        exchangeServicePrincipal: (_tenantId, appId) =>
+          this.unregisteredApps.has(appId) ? undefined : { objectId: `sp-${appId}` },
       },
       clock,
     );
@@ -117,6 +121,7 @@ export class FakeTenant {
       roles,
       tenantId: TENANT_ID,
       appId,
+      servicePrincipalId: `sp-${appId}`,
       expiresAt: this.clock.now() + ttlMs,
     });
     return token;

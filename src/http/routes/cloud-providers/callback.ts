@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config/index.js';
 import type { Services } from '../../../services/index.js';
 import { CALLBACK_PATH } from '../../../services/identity/provider-service.js';
+import type { AdminConsentOutcome } from '../../../services/identity/admin-consent-service.js';
 import { sessionBindingOf, type CallbackOutcome } from '../../../services/identity/sign-in-service.js';
 import { resultPage } from '../../html.js';
 import { SESSION_COOKIE } from '../../plugins/auth.js';
@@ -9,7 +10,9 @@ import { SESSION_COOKIE } from '../../plugins/auth.js';
 /**
  * The redirect URI registered in the Azure portal. Microsoft sends the browser here with `code`
  * and `state` (query, or a POST body with response_mode=form_post), or with `error`. The admin is
- * then sent back to the provider's page in the UI with the outcome.
+ * then sent back to the provider's page in the UI with the outcome. The admin-consent endpoint
+ * returns here too (`admin_consent=True&tenant=…&state=…`, or `error`): a state issued for admin
+ * consent is handled by the admin-consent service, every other by the sign-in.
  *
  * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#successful-response
  */
@@ -22,6 +25,8 @@ export async function callbackRoutes(
     reply: FastifyReply,
     parameters: URLSearchParams,
   ): Promise<FastifyReply> => {
+    const consent = await deps.services.adminConsent.complete(parameters);
+    if (consent !== null) return answerAdminConsent(reply, consent, deps.config.publicUrl);
     const sessionId = request.cookies[SESSION_COOKIE];
     const outcome = await deps.services.signIn.completeAuthorization(parameters, sessionBindingOf(sessionId));
     return answer(reply, outcome, deps.config.publicUrl);
@@ -60,6 +65,25 @@ function answer(reply: FastifyReply, outcome: CallbackOutcome, publicUrl: string
     return reply.redirect(target.href, 303);
   }
   const page = resultPage('Authentication not completed', {
+    message: outcome.error.message,
+    remedy: outcome.error.remedy,
+    code: outcome.error.code,
+    link: {
+      href: `${publicUrl}/ui/cloud-providers${outcome.providerId === null ? '' : `/${outcome.providerId}`}`,
+      text: 'Back to Cloud Providers',
+    },
+  });
+  return reply.status(outcome.error.status).type('text/html; charset=utf-8').send(page);
+}
+
+function answerAdminConsent(reply: FastifyReply, outcome: AdminConsentOutcome, publicUrl: string): FastifyReply {
+  if (outcome.ok || outcome.error.code !== 'AUTH_STATE_INVALID') {
+    const target = new URL(`${publicUrl}/ui/cloud-providers/${outcome.providerId ?? ''}`);
+    target.searchParams.set('adminConsent', outcome.ok ? 'granted' : 'failed');
+    if (!outcome.ok) target.searchParams.set('code', outcome.error.code);
+    return reply.redirect(target.href, 303);
+  }
+  const page = resultPage('Admin consent not recorded', {
     message: outcome.error.message,
     remedy: outcome.error.remedy,
     code: outcome.error.code,

@@ -16,7 +16,13 @@ import { beforeQuery, eventPageReply, idParam, presentEventPage } from '../../sc
 import { callbackRoutes } from './callback.js';
 import { signInLinkRoutes } from './sign-in-link.js';
 import { grantReply, presentGrant, presentProvider, providerReply } from './presenter.js';
-import { authenticateBody, providerBody, providerPatch, secretBody } from '../../../domain/cloud-provider-fields.js';
+import {
+  authenticateBody,
+  certificateBody,
+  providerBody,
+  providerPatch,
+  secretBody,
+} from '../../../domain/cloud-provider-fields.js';
 
 const TAGS = ['cloudProviders'];
 
@@ -166,6 +172,55 @@ export async function cloudProviderRoutes(
           request.body.expiresAt ?? null,
         ),
       ),
+  );
+  routes.put(
+    '/api/cloudProviders/:id/clientCertificate',
+    {
+      schema: {
+        tags: TAGS,
+        summary:
+          'Use a certificate instead of the client secret: upload a PEM private key and certificate, or { "generate": true } for a new RSA 2048 key pair and a self-signed certificate (one year)',
+        params: idParam,
+        body: certificateBody,
+        response: { 200: providerReply },
+      },
+    },
+    async (request) => presentProvider(await providers.updateClientCertificate(request.params.id, request.body)),
+  );
+  routes.get(
+    '/api/cloudProviders/:id/clientCertificate',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Download the certificate (PEM, public part only) to upload to the app registration in Azure',
+        params: idParam,
+      },
+    },
+    async (request, reply) => {
+      const { name, pem } = await providers.certificatePem(request.params.id);
+      const file = `${name.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'provider'}.pem`;
+      return reply
+        .header('Content-Type', 'application/x-pem-file')
+        .header('Content-Disposition', `attachment; filename="${file}"`)
+        .send(pem);
+    },
+  );
+
+  routes.post(
+    '/api/cloudProviders/:id/adminConsent',
+    {
+      schema: {
+        tags: TAGS,
+        summary:
+          "A one-time admin consent link (valid 24 hours) for a tenant administrator to grant the app's configured permissions for the whole tenant; it returns to the provider's redirect URI",
+        params: idParam,
+        response: { 200: z.object({ url: z.string(), expiresAt: z.string() }) },
+      },
+    },
+    async (request) => {
+      const link = await deps.services.adminConsent.link(request.params.id, principalOf(request).userId);
+      return { url: link.url, expiresAt: link.expiresAt.toISOString() };
+    },
   );
 
   routes.post(

@@ -30,6 +30,15 @@ export const providerReply = z.object({
   clientSecret: z
     .object({ hint: z.string(), expiresAt: z.string().nullable(), expiresInDays: z.number().int().nullable() })
     .nullable(),
+  clientCertificate: z
+    .object({
+      thumbprint: z.string(),
+      subject: z.string(),
+      notBefore: z.string(),
+      expiresAt: z.string(),
+      expiresInDays: z.number().int(),
+    })
+    .nullable(),
   redirectUri: z.string().nullable(),
   cloud: z.string(),
   authorityUrl: z.string().nullable(),
@@ -69,7 +78,10 @@ export function presentGrant(grant: GrantRecord): z.infer<typeof grantReply> {
   };
 }
 
-/** A Cloud Provider as the API shows it: the client secret only as a hint and its expiry. */
+/**
+ * A Cloud Provider as the API shows it: the client secret only as a hint and its expiry; a
+ * certificate by its thumbprint, subject and validity (never its private key).
+ */
 export function presentProvider(view: ProviderView): z.infer<typeof providerReply> {
   const { provider } = view;
   return {
@@ -86,6 +98,16 @@ export function presentProvider(view: ProviderView): z.infer<typeof providerRepl
             hint: `…${provider.clientSecretHint}`,
             expiresAt: provider.clientSecretExpiresAt,
             expiresInDays: view.secretExpiresInDays,
+          },
+    clientCertificate:
+      view.certificate === null
+        ? null
+        : {
+            thumbprint: view.certificate.thumbprint,
+            subject: view.certificate.subject,
+            notBefore: view.certificate.notBefore.toISOString(),
+            expiresAt: view.certificate.notAfter.toISOString(),
+            expiresInDays: view.certificate.expiresInDays,
           },
     redirectUri: provider.redirectUri,
     cloud: provider.cloud,

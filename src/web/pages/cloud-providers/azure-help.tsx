@@ -131,6 +131,12 @@ export const HELP = {
       it is never shown again, neither in the Azure portal nor here. It is stored encrypted and cannot be read back.
     </>
   ),
+  credential: (
+    <>
+      A client secret, or a certificate: Microsoft recommends certificates for applications that sign in as themselves
+      (client credentials). Postern keeps the private key encrypted and offers the certificate to upload in Azure.
+    </>
+  ),
   secretExpiry:
     'The expiry you chose in Azure (at most 24 months; Microsoft recommends less than 12). Postern warns 30 days before.',
 };

@@ -13,13 +13,17 @@ export type Outcome =
   | { kind: 'created' }
   | { kind: 'saved' }
   | { kind: 'secret-updated' }
-  | { kind: 'signed-in'; who: string };
+  | { kind: 'signed-in'; who: string }
+  | { kind: 'admin-consent'; granted: boolean; code: string | null };
 
 /** The outcome named by the page's query string, if any. */
 export function outcomeOf(search: URLSearchParams): Outcome | null {
   const authentication = search.get('authentication');
   if (authentication === 'success') return { kind: 'authenticated', upn: search.get('upn') };
   if (authentication === 'failed') return { kind: 'authentication-failed', code: search.get('code') ?? 'AUTH_FAILED' };
+  const adminConsent = search.get('adminConsent');
+  if (adminConsent === 'granted' || adminConsent === 'failed')
+    return { kind: 'admin-consent', granted: adminConsent === 'granted', code: search.get('code') };
   if (search.get('created') !== null) return { kind: 'created' };
   if (search.get('saved') !== null) return { kind: 'saved' };
   return null;
@@ -82,6 +86,25 @@ export function OutcomeBanner({
       return (
         <Notice tone="success" onDismiss={onDismiss}>
           Client secret updated.
+        </Notice>
+      );
+    case 'admin-consent':
+      return outcome.granted ? (
+        <Notice tone="success" onDismiss={onDismiss}>
+          <strong>Admin consent granted.</strong> The application permissions apply to the whole tenant.
+        </Notice>
+      ) : (
+        <Notice tone="error" onDismiss={onDismiss}>
+          <p class="notice-title">Admin consent was not granted.</p>
+          <p>
+            A Global, Application or Cloud Application Administrator of the tenant must open the admin consent link and
+            accept it. See the provider's timeline for Microsoft's answer.
+          </p>
+          {outcome.code === null ? null : (
+            <p class="notice-code">
+              Error code: <code>{outcome.code}</code>
+            </p>
+          )}
         </Notice>
       );
     case 'signed-in':

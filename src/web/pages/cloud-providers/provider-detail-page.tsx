@@ -22,9 +22,11 @@ import { DeviceCodeDialog } from './device-code-dialog.js';
 import { GrantsTable } from './grants-table.js';
 import { OutcomeBanner, outcomeOf, type Outcome } from './provider-banners.js';
 import { ProviderFacts } from './provider-facts.js';
+import { AdminConsentDialog } from './admin-consent-dialog.js';
+import { CertificateDialog } from './certificate-dialog.js';
 import { SecretDialog } from './secret-dialog.js';
 
-type OpenDialog = 'none' | 'authenticate' | 'device-code' | 'secret' | 'delete';
+type OpenDialog = 'none' | 'authenticate' | 'device-code' | 'secret' | 'certificate' | 'admin-consent' | 'delete';
 
 export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
   const location = useLocation();
@@ -68,6 +70,8 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
       onSelect: () => setDialog(deviceCode ? 'device-code' : 'authenticate'),
     },
     { label: 'Update Client Secret', onSelect: () => setDialog('secret') },
+    { label: 'Certificate', onSelect: () => setDialog('certificate') },
+    { label: 'Admin consent link', onSelect: () => setDialog('admin-consent') },
     { label: 'Edit', onSelect: () => navigate(`/cloud-providers/${provider.id}/edit`) },
     { label: 'Delete', onSelect: () => setDialog('delete'), danger: true },
   ];
@@ -153,6 +157,16 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
           refresh();
         }}
       />
+      <CertificateDialog
+        provider={provider}
+        open={dialog === 'certificate'}
+        onClose={() => setDialog('none')}
+        onSaved={() => {
+          setDialog('none');
+          refresh();
+        }}
+      />
+      <AdminConsentDialog provider={provider} open={dialog === 'admin-consent'} onClose={() => setDialog('none')} />
       <DeleteDialog
         provider={provider}
         open={dialog === 'delete'}

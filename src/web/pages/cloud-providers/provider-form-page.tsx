@@ -23,9 +23,9 @@ export function ProviderNewPage(): JSX.Element {
           submission={submission}
           submitLabel="Create provider"
           onCancel={() => navigate('/cloud-providers')}
-          onSubmit={(fields, secret) => {
+          onSubmit={(fields, credential) => {
             void submission.run(async () => {
-              const created = await createProvider(fields, secret);
+              const created = await createProvider(fields, credential);
               navigate(`/cloud-providers/${created.id}?created=1`);
             });
           }}

@@ -5,7 +5,7 @@
  */
 import type { JSX, TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
-import type { NewSecret, ProviderFields } from '../../api/cloud-providers.js';
+import type { NewCredential, ProviderFields } from '../../api/cloud-providers.js';
 import { CLOUDS, GRANT_TYPES, type Cloud, type GrantType, type Provider } from '../../api/schemas.js';
 import { SelectField, TextArea, TextField, problemsByField } from '../../components/fields.js';
 import { ErrorNotice } from '../../components/notice.js';
@@ -18,6 +18,7 @@ interface FormValues {
   name: string;
   applicationId: string;
   tenantId: string;
+  credential: 'secret' | 'certificate';
   clientSecret: string;
   secretExpiresAt: string;
   redirectUri: string;
@@ -33,6 +34,7 @@ function initialValues(provider: Provider | undefined): FormValues {
     name: provider?.name ?? '',
     applicationId: provider?.applicationId ?? '',
     tenantId: provider?.tenantId ?? '',
+    credential: 'secret',
     clientSecret: '',
     secretExpiresAt: '',
     redirectUri: provider?.redirectUri ?? defaultRedirectUri(),
@@ -67,7 +69,7 @@ export interface ProviderFormProps {
   provider?: Provider;
   submission: Submission;
   submitLabel: string;
-  onSubmit: (fields: ProviderFields, secret: NewSecret | null) => void;
+  onSubmit: (fields: ProviderFields, credential: NewCredential | null) => void;
   onCancel: () => void;
 }
 
@@ -89,11 +91,14 @@ export function ProviderForm({
 
   const submit = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
-    const secret =
-      creating && values.clientSecret !== ''
-        ? { clientSecret: values.clientSecret, expiresAt: values.secretExpiresAt }
-        : null;
-    onSubmit(fieldsOf(values, provider), secret);
+    const credential: NewCredential | null = !creating
+      ? null
+      : values.credential === 'certificate'
+        ? { kind: 'certificate' }
+        : values.clientSecret !== ''
+          ? { kind: 'secret', clientSecret: values.clientSecret, expiresAt: values.secretExpiresAt }
+          : null;
+    onSubmit(fieldsOf(values, provider), credential);
   };
 
   return (
@@ -140,6 +145,18 @@ export function ProviderForm({
         placeholder="00000000-0000-0000-0000-000000000000"
       />
       {creating ? (
+        <SelectField
+          label="Credential"
+          value={values.credential}
+          onValue={(value) => set('credential')(value === 'certificate' ? 'certificate' : 'secret')}
+          options={[
+            { value: 'secret', label: 'Client secret' },
+            { value: 'certificate', label: 'Certificate (Postern generates the key pair)' },
+          ]}
+          help={HELP.credential}
+        />
+      ) : null}
+      {creating && values.credential === 'secret' ? (
         <div class="field-row">
           <TextField
             label="Client Secret"
@@ -160,8 +177,13 @@ export function ProviderForm({
             problem={problems.clientSecretExpiresAt}
           />
         </div>
+      ) : creating ? (
+        <p class="hint">
+          After saving, download the certificate from the provider's page and upload it to the app registration in the
+          Azure portal (Certificates &amp; secrets → Certificates).
+        </p>
       ) : (
-        <p class="hint">The client secret is changed with Update Client Secret on the provider's page.</p>
+        <p class="hint">The credential is changed with Update Client Secret or Certificate on the provider's page.</p>
       )}
       <TextField
         label="Redirect URI"
