@@ -3,12 +3,17 @@ import { canonicalPermission, parseScope } from './resources.js';
 
 describe('scope parsing', () => {
   it('accepts both Exchange prefixes and the app id form, case-insensitively', () => {
-    for (const raw of [
-      'https://outlook.office.com/IMAP.AccessAsUser.All',
-      'https://outlook.office365.com/imap.accessasuser.all',
-      '00000002-0000-0ff1-ce00-000000000000/IMAP.AccessAsUser.All',
+    for (const [raw, identifier] of [
+      ['https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com'],
+      ['https://outlook.office365.com/imap.accessasuser.all', 'https://outlook.office365.com'],
+      ['00000002-0000-0ff1-ce00-000000000000/IMAP.AccessAsUser.All', '00000002-0000-0ff1-ce00-000000000000'],
     ]) {
-      expect(parseScope(raw)).toEqual({ kind: 'resource', resource: 'exchange', name: 'IMAP.AccessAsUser.All' });
+      expect(parseScope(raw ?? '')).toEqual({
+        kind: 'resource',
+        resource: 'exchange',
+        name: 'IMAP.AccessAsUser.All',
+        identifier,
+      });
     }
   });
 
@@ -19,6 +24,7 @@ describe('scope parsing', () => {
       kind: 'resource',
       resource: 'exchange',
       name: '.default',
+      identifier: 'https://outlook.office365.com',
     });
   });
 

@@ -95,7 +95,13 @@ export type OidcScope = (typeof OIDC_SCOPES)[number];
 /** A parsed scope. `name` is canonical spelling; `.default` stands for "all configured". */
 export type ParsedScope =
   | { readonly kind: 'oidc'; readonly name: OidcScope }
-  | { readonly kind: 'resource'; readonly resource: ResourceId; readonly name: string }
+  | {
+      readonly kind: 'resource';
+      readonly resource: ResourceId;
+      readonly name: string;
+      /** The resource's identifier as the scope named it (lower case, no trailing slash); absent for a bare name. */
+      readonly identifier?: string;
+    }
   | { readonly kind: 'unknown-resource'; readonly raw: string; readonly resourceIdentifier: string }
   | { readonly kind: 'invalid'; readonly raw: string };
 
@@ -124,6 +130,7 @@ export function parseScope(raw: string, kind: 'delegated' | 'application' = 'del
   const slash = raw.lastIndexOf('/');
   let resource: Resource | undefined;
   let name: string;
+  let identifier: string | undefined;
   if (slash === -1) {
     resource = GRAPH;
     name = raw;
@@ -136,12 +143,14 @@ export function parseScope(raw: string, kind: 'delegated' | 'application' = 'del
         ? { kind: 'unknown-resource', raw, resourceIdentifier: prefix }
         : { kind: 'invalid', raw };
     }
+    identifier = prefix.toLowerCase().replace(/(?<!\/)\/+$/, '');
   }
-  if (name === '.default') return { kind: 'resource', resource: resource.id, name: '.default' };
+  const named = identifier === undefined ? {} : { identifier };
+  if (name === '.default') return { kind: 'resource', resource: resource.id, name: '.default', ...named };
   const list = kind === 'delegated' ? resource.delegated : resource.application;
   const canonical = list.find((s) => s.toLowerCase() === name.toLowerCase());
   if (canonical === undefined) return { kind: 'invalid', raw };
-  return { kind: 'resource', resource: resource.id, name: canonical };
+  return { kind: 'resource', resource: resource.id, name: canonical, ...named };
 }
 
 /** The canonical string for a resource scope: `https://outlook.office.com/SMTP.Send`. */

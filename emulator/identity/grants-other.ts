@@ -15,7 +15,7 @@ import { authenticateClient } from './client-auth.js';
 import { accessTokenLifetime } from './context.js';
 import { grantUser, required, type GrantInput } from './grants-user.js';
 import { issueUserTokens, requireConsent, requireMfa, type TokenResponseBody } from './issue.js';
-import { parseRequestedScopes, requireSingleResource } from './scopes.js';
+import { parseRequestedScopes, requireSingleResource, tokenAudience } from './scopes.js';
 import { v2Issuer } from './tenant-segment.js';
 import { mintAccessToken } from './tokens.js';
 
@@ -41,6 +41,7 @@ export function clientCredentialsGrant(input: GrantInput): TokenResponseBody {
     tenant: segment.tenant,
     app,
     resource: group.resource,
+    audience: tokenAudience(scopes),
     roles,
     confidential: auth.confidential,
     lifetimeSeconds: lifetime,

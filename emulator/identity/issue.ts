@@ -12,7 +12,7 @@ import { EXCHANGE, splitCanonical } from '../directory/resources.js';
 import { aadsts } from './aadsts.js';
 import { accessTokenLifetime, type ClientType, type IdentityContext } from './context.js';
 import { sealRefreshToken } from './refresh-tokens.js';
-import { neededConsent, neededForResource, tokenResource, type RequestedScopes } from './scopes.js';
+import { neededConsent, neededForResource, tokenAudience, tokenResource, type RequestedScopes } from './scopes.js';
 import { mintAccessToken, mintIdToken, randomText } from './tokens.js';
 
 /** The JSON body of a successful token response (v2.0). */
@@ -83,6 +83,7 @@ export function issueUserTokens(ctx: IdentityContext, grant: UserGrant): TokenRe
     tenant: grant.tenant,
     app: grant.app,
     resource,
+    audience: tokenAudience(grant.scopes),
     user: grant.user,
     scopes: scp,
     amr: grant.amr,

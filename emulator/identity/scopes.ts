@@ -6,7 +6,14 @@
  * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#redeem-a-code-for-an-access-token
  */
 import type { AppRegistration } from '../directory/model.js';
-import { formatScope, parseScope, splitCanonical, type OidcScope, type ResourceId } from '../directory/resources.js';
+import {
+  formatScope,
+  parseScope,
+  resourceById,
+  splitCanonical,
+  type OidcScope,
+  type ResourceId,
+} from '../directory/resources.js';
 import { aadsts } from './aadsts.js';
 
 /** A parsed `scope` parameter. */
@@ -14,8 +21,11 @@ export interface RequestedScopes {
   /** The parameter as sent. */
   raw: string;
   oidc: OidcScope[];
-  /** Resource scopes grouped by resource, in order of first appearance; names may be `.default`. */
-  resources: Array<{ resource: ResourceId; names: string[] }>;
+  /**
+   * Resource scopes grouped by resource, in order of first appearance; names may be `.default`.
+   * `identifier`: the first identifier the scopes named the resource by (its audience when URL).
+   */
+  resources: Array<{ resource: ResourceId; names: string[]; identifier?: string }>;
 }
 
 /**
@@ -40,6 +50,7 @@ export function parseRequestedScopes(
           group = { resource: parsed.resource, names: [] };
           out.resources.push(group);
         }
+        if (group.identifier === undefined && parsed.identifier !== undefined) group.identifier = parsed.identifier;
         if (!group.names.includes(parsed.name)) group.names.push(parsed.name);
         break;
       }
@@ -66,6 +77,17 @@ export function requireSingleResource(scopes: RequestedScopes, at: 'token' | 'de
  */
 export function tokenResource(scopes: RequestedScopes): ResourceId {
   return scopes.resources[0]?.resource ?? 'graph';
+}
+
+/**
+ * The `aud` of the access token: the resource's identifier as the request named it — Entra echoes
+ * `https://outlook.office365.com` or `https://ps.outlook.com` when a scope used it — or the
+ * resource's usual audience for a bare name, an application id or only OpenID scopes.
+ */
+export function tokenAudience(scopes: RequestedScopes): string {
+  const group = scopes.resources[0];
+  if (group?.identifier !== undefined && group.identifier.startsWith('https://')) return group.identifier;
+  return resourceById(group?.resource ?? 'graph').audience;
 }
 
 /** Canonical delegated scopes the request needs for one resource (`.default` = the app's configured ones). */

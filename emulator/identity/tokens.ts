@@ -45,6 +45,8 @@ export interface AccessTokenSpec {
   /** Whether the client authenticated (secret): `appidacr` 1, else 0. */
   confidential: boolean;
   lifetimeSeconds: number;
+  /** `aud`, when the request named the resource by another identifier than its usual audience. */
+  audience?: string;
 }
 
 /** A minted token and when it expires. */
@@ -60,7 +62,7 @@ export function mintAccessToken(keys: IdentityKeys, clock: Clock, spec: AccessTo
   const resource = resourceById(spec.resource);
   const exp = now + spec.lifetimeSeconds;
   const common = {
-    aud: resource.audience,
+    aud: spec.audience ?? resource.audience,
     iss: accessTokenIssuer(spec.tenant.id),
     iat: now,
     nbf: now,

@@ -40,6 +40,31 @@ describe('client credentials', () => {
     expect(graphFacts.valid && graphFacts.roles.sort()).toEqual(['Mail.ReadWrite', 'Mail.Send']);
   });
 
+  it('gives the token the audience the scope named: outlook.office365.com, outlook.office.com, ps.outlook.com, Graph', async () => {
+    const audOf = async (scope: string): Promise<unknown> => {
+      const tokens = await postToken(emu, {
+        grant_type: 'client_credentials',
+        client_id: CONTOSO.daemon.appId,
+        client_secret: CONTOSO.daemon.secret,
+        scope,
+      });
+      expect(tokens.status).toBe(200);
+      const facts = emu.handle.identity.introspectAccessToken(String(tokens.body.access_token));
+      return facts.valid ? [facts.aud, facts.audience] : facts;
+    };
+    expect(await audOf('https://outlook.office365.com/.default')).toEqual([
+      'https://outlook.office365.com',
+      'exchange',
+    ]);
+    expect(await audOf('https://outlook.office.com/.default')).toEqual(['https://outlook.office.com', 'exchange']);
+    expect(await audOf('https://ps.outlook.com/.default')).toEqual(['https://ps.outlook.com', 'exchange']);
+    expect(await audOf('00000002-0000-0ff1-ce00-000000000000/.default')).toEqual([
+      'https://outlook.office.com',
+      'exchange',
+    ]);
+    expect(await audOf('https://graph.microsoft.com/.default')).toEqual(['https://graph.microsoft.com', 'graph']);
+  });
+
   it('issues a token without roles when admin consent is missing', async () => {
     const tokens = await postToken(emu, {
       grant_type: 'client_credentials',
@@ -198,9 +223,10 @@ describe('ROPC (password grant)', () => {
       scope: 'https://outlook.office365.com/IMAP.AccessAsUser.All offline_access',
     });
     expect(consented.status).toBe(200);
+    // Entra echoes the identifier the scope used as the audience (issue 15, point 8).
     expect(emu.handle.identity.introspectAccessToken(String(consented.body.access_token))).toMatchObject({
       valid: true,
-      aud: 'https://outlook.office.com',
+      aud: 'https://outlook.office365.com',
       audience: 'exchange',
     });
     const onCommon = () =>
