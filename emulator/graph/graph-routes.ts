@@ -39,6 +39,7 @@ import {
 } from './message-routes.js';
 import { addAttachment, createDraft, createUploadSession, sendDraft, uploadRange } from './draft-routes.js';
 import { replyToMessage, sendMail } from './send-routes.js';
+import { createSubscription, subscriptionById } from './subscription-routes.js';
 
 /** The path prefix of the emulated API. */
 const GRAPH_PREFIX = '/v1.0';
@@ -158,6 +159,20 @@ async function handle(
     const principal = authenticate(request.headers.authorization, deps.introspect);
     noteOutcome(request, { clientId: principal.appId, tenant: principal.tenantId });
     const url = new URL(request.url, 'https://graph.invalid');
+    const relative = url.pathname.slice(GRAPH_PREFIX.length + 1);
+    if (/^subscriptions(?:\/|$)/i.test(relative)) {
+      const base = `${request.protocol}://${request.headers.host ?? '127.0.0.1'}${GRAPH_PREFIX}`;
+      const id = relative.slice('subscriptions'.length).replace(/^\/+/, '');
+      if (id === '') {
+        if (request.method !== 'POST') throw graphErrors.methodNotAllowed();
+        return send(reply, await createSubscription(deps, deps.subscriptions, principal, base, request.body), ids);
+      }
+      return send(
+        reply,
+        subscriptionById(deps.subscriptions, principal, base, request.method, decodeURIComponent(id), request.body),
+        ids,
+      );
+    }
     const parsed = parseGraphPath(request.method, url.pathname.slice(GRAPH_PREFIX.length + 1));
     const target = resolveTarget(principal, parsed.target, deps.directory);
     const ref = parsed.target.kind === 'me' ? 'me' : parsed.target.ref;
