@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { noteOutcome } from '../identity/http-support.js';
 import { deltaMessages } from './delta-route.js';
-import { getFolder, getUser, listFolders } from './folder-routes.js';
+import { createFolder, getFolder, getUser, listFolders } from './folder-routes.js';
 import { authenticate, requireRight, resolveTarget, type GraphRight } from './graph-auth.js';
 import type { GraphCall, GraphDeps, GraphResult } from './graph-call.js';
 import {
@@ -55,6 +55,7 @@ function rightOf(route: RouteMatch): GraphRight {
   switch (route.op) {
     case 'getUser':
       return 'profile';
+    case 'createFolder':
     case 'patchMessage':
     case 'deleteMessage':
     case 'move':
@@ -81,6 +82,8 @@ function dispatch(call: GraphCall, route: RouteMatch): Promise<GraphResult> | Gr
       return listFolders(call, route.parent);
     case 'getFolder':
       return getFolder(call, route.folder);
+    case 'createFolder':
+      return createFolder(call, route.parent);
     case 'listMessages':
       return listMessages(call, route.folder);
     case 'delta':

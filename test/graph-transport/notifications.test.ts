@@ -261,4 +261,120 @@ forEachEngine((_engine, openFresh) => {
       await engine.sync.stop();
     }
   });
+
+  it(
+    'creates the folder mail is moved to when it is missing (POST mailFolders and childFolders)',
+    { timeout: 60_000 },
+    async () => {
+      const account = await graphAccount(mail, db, 'Moving', {
+        afterFetchAction: 'move',
+        afterFetchFolder: 'Handled/Done',
+      });
+      expect(mail.exchange.service.store.mailbox('developers@contoso.com').byName('Handled')).toBeUndefined();
+      mail.deliver('Moving', customerMessage({ subject: 'Move me' }));
+      const [report] = await buildGraphSync(mail, db, account).sync.syncOnce();
+      expect(report).toMatchObject({ stored: 1, actionsApplied: 1 });
+      expect(mail.messages('Moving')).toEqual([]);
+      expect(mail.messages('Handled/Done')).toHaveLength(1);
+      // A second folder of the same name under the same parent is refused, as Graph does.
+      const token = await mail.token();
+      const handled = mail.exchange.service.store.mailbox('developers@contoso.com').byName('Handled');
+      const again = await createCaFetch(mail.emu.handle.caPem)(
+        `${mail.emu.base}/v1.0/users/developers@contoso.com/mailFolders`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ displayName: 'handled' }),
+        },
+      );
+      expect(handled).toBeDefined();
+      expect(again.status).toBe(409);
+      expect(await again.text()).toContain('ErrorFolderExists');
+    },
+  );
+
+  it(
+    'across restarts: a live subscription of an earlier run is reused, a stale one replaced',
+    { timeout: 60_000 },
+    async () => {
+      const account = await graphAccount(mail, db, 'Restarted');
+      const earlier = engineFor(account, true);
+      earlier.sync.start();
+      const later = engineFor(account, true);
+      try {
+        await eventually(async () => (await storedSubscription(account.id)) !== undefined, 20_000, 'a subscription');
+        const first = await storedSubscription(account.id);
+        // The next run finds it in the store and in Graph: kept.
+        later.sync.start();
+        await eventually(() => later.rounds.length >= 1, 20_000, 'the later run');
+        expect((await emulatorSubscriptions(mail)).map((s) => s.id)).toEqual([first?.subscription_id]);
+        expect((await storedSubscription(account.id))?.subscription_id).toBe(first?.subscription_id);
+      } finally {
+        await later.sync.stop();
+        await earlier.sync.stop();
+      }
+      expect(await emulatorSubscriptions(mail)).toEqual([]);
+
+      // A row whose subscription Graph no longer knows (an emulator restart, a long outage): replaced.
+      await db.kysely
+        .insertInto('graph_subscriptions')
+        .values({
+          account_id: account.id,
+          folder: 'Restarted',
+          subscription_id: 'gone-since-long',
+          client_state_hash: '0'.repeat(64),
+          expires_at: new Date(mail.emu.handle.clock.now().getTime() + DAY_MS).toISOString(),
+          created_at: mail.emu.handle.clock.now().toISOString(),
+        })
+        .execute();
+      const next = engineFor(account, true);
+      next.sync.start();
+      try {
+        await eventually(
+          async () => {
+            const row = await storedSubscription(account.id);
+            return row !== undefined && row.subscription_id !== 'gone-since-long';
+          },
+          20_000,
+          'a new subscription',
+        );
+        expect(await emulatorSubscriptions(mail)).toHaveLength(1);
+      } finally {
+        await next.sync.stop();
+      }
+    },
+  );
+
+  it("a failed validation handshake refuses the subscription with Graph's words", { timeout: 30_000 }, async () => {
+    const token = await mail.token();
+    // Postern is creating no subscription now: its endpoint does not echo the token.
+    const answer = await createCaFetch(mail.emu.handle.caPem)(`${mail.emu.base}/v1.0/subscriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        changeType: 'created',
+        notificationUrl: `${publicUrl}/api/graph/notifications`,
+        resource: "users/developers@contoso.com/mailFolders('inbox')/messages",
+        expirationDateTime: new Date(mail.emu.handle.clock.now().getTime() + DAY_MS).toISOString(),
+        clientState: 'x',
+      }),
+    });
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain(
+      'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
+    );
+    // An http notification URL is refused before any handshake.
+    const plain = await createCaFetch(mail.emu.handle.caPem)(`${mail.emu.base}/v1.0/subscriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        changeType: 'created',
+        notificationUrl: 'http://127.0.0.1:9/notify',
+        resource: "users/developers@contoso.com/mailFolders('inbox')/messages",
+        expirationDateTime: new Date(mail.emu.handle.clock.now().getTime() + DAY_MS).toISOString(),
+      }),
+    });
+    expect(plain.status).toBe(400);
+    expect(await emulatorSubscriptions(mail)).toEqual([]);
+  });
 });
