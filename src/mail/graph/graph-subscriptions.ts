@@ -64,12 +64,15 @@ export interface GraphSubscriptionTiming {
   readonly lifetimeMs: number;
   /** Renewed when less than this is left. */
   readonly renewBeforeMs: number;
+  /** After a failed creation (Graph could not validate the URL, say), the wait before the next try. */
+  readonly retryAfterFailureMs: number;
 }
 
 /** Three days: inside the 10,080 minutes Graph allows for Outlook messages, and the older 4,230. */
 export const DEFAULT_SUBSCRIPTION_TIMING: GraphSubscriptionTiming = {
   lifetimeMs: 3 * 86_400_000,
   renewBeforeMs: 86_400_000,
+  retryAfterFailureMs: 15 * 60_000,
 };
 
 const subscriptionReply = z.object({ id: z.string().min(1).max(200), expirationDateTime: z.string().min(1) });
@@ -83,6 +86,8 @@ interface Live {
 /** The subscriptions of one engine's folders; see the module comment. */
 export class GraphSubscriptions {
   private readonly live = new Map<string, Live>();
+  /** When creating a folder's subscription last failed (real time): not tried again for a while. */
+  private readonly failedAt = new Map<string, number>();
 
   constructor(
     private readonly port: GraphSubscriptionPort,
@@ -92,23 +97,18 @@ export class GraphSubscriptions {
     private readonly mailbox: string,
   ) {}
 
-  /** Whether every folder has a live subscription (else the engine polls). */
-  get complete(): boolean {
-    return this.live.size > 0 && [...this.live.values()].every((s) => s.expiresAt.getTime() > this.clock().getTime());
-  }
-
-  /** The folder's live subscription id, if any. */
-  owns(subscriptionId: string): boolean {
-    return [...this.live.values()].some((s) => s.subscriptionId === subscriptionId);
-  }
-
   /** Creates, reuses or renews each folder's subscription as needed. Never throws but a stop. */
   async maintain(client: GraphClient, folders: readonly GraphFolder[]): Promise<void> {
     for (const folder of folders) {
+      const failed = this.failedAt.get(folder.name);
+      if (!this.live.has(folder.name) && failed !== undefined && Date.now() - failed < this.timing.retryAfterFailureMs)
+        continue;
       try {
         await this.maintainFolder(client, folder);
+        this.failedAt.delete(folder.name);
       } catch (error) {
         if (error instanceof GraphCallStopped) throw error;
+        this.failedAt.set(folder.name, Date.now());
         this.live.delete(folder.name);
         this.log.warn(
           { mailbox: this.mailbox, folder: folder.name, err: isPosternError(error) ? error : String(error) },
@@ -131,6 +131,7 @@ export class GraphSubscriptions {
     const entry = [...this.live.values()].find((s) => s.subscriptionId === subscriptionId);
     if (entry === undefined) return;
     this.live.delete(entry.folder.name);
+    this.failedAt.delete(entry.folder.name);
     await this.port.forget(subscriptionId);
     await this.maintain(client, [entry.folder]);
   }

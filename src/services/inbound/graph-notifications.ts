@@ -149,9 +149,17 @@ export class GraphNotificationService {
   ): Promise<NotificationOutcome> {
     let accepted = 0;
     let refused = 0;
+    // A batch names few subscriptions: each (subscription, clientState) is looked up once.
+    const verified = new Map<string, Promise<number | undefined>>();
     for (const raw of items) {
       const parsed = notificationItem.safeParse(raw);
-      const accountId = parsed.success ? await this.verify(parsed.data) : undefined;
+      let accountId: number | undefined;
+      if (parsed.success) {
+        const key = `${parsed.data.subscriptionId}\n${parsed.data.clientState ?? ''}`;
+        const lookup = verified.get(key) ?? this.verify(parsed.data);
+        verified.set(key, lookup);
+        accountId = await lookup;
+      }
       if (!parsed.success || accountId === undefined) {
         refused += 1;
         continue;
