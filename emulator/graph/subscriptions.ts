@@ -129,7 +129,7 @@ export class GraphSubscriptions {
       throw new GraphError(
         400,
         'InvalidRequest',
-        `Subscription expiration can only be ${MAX_SUBSCRIPTION_MINUTES} minutes in the future.`,
+        `Subscription expiration can only be ${MAX_SUBSCRIPTION_MINUTES} minutes in the future. (emulator wording)`,
       );
     return new Date(Math.max(asked.getTime(), now + MIN_SUBSCRIPTION_MINUTES * MINUTE_MS));
   }
