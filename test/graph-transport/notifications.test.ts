@@ -377,4 +377,32 @@ forEachEngine((_engine, openFresh) => {
     expect(plain.status).toBe(400);
     expect(await emulatorSubscriptions(mail)).toEqual([]);
   });
+
+  it(
+    'a subscription that expired on the emulator clock (renewal missed) is replaced',
+    { timeout: 60_000 },
+    async () => {
+      const account = await graphAccount(mail, db, 'Expired');
+      const engine = engineFor(account, true);
+      engine.sync.start();
+      try {
+        await eventually(async () => (await storedSubscription(account.id)) !== undefined, 20_000, 'a subscription');
+        const first = await storedSubscription(account.id);
+        // Four days on: the emulator forgets it; Postern's renewal meets 404 and subscribes again.
+        mail.emu.handle.clock.advance(4 * DAY_MS);
+        await eventually(
+          async () => {
+            const now = await storedSubscription(account.id);
+            return now !== undefined && now.subscription_id !== first?.subscription_id;
+          },
+          20_000,
+          'a new subscription',
+        );
+        const replaced = await storedSubscription(account.id);
+        expect((await emulatorSubscriptions(mail)).map((s) => s.id)).toEqual([replaced?.subscription_id]);
+      } finally {
+        await engine.sync.stop();
+      }
+    },
+  );
 });
