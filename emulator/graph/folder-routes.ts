@@ -3,15 +3,20 @@
  *
  * - `GET …/mailFolders` (top-level folders), `…/mailFolders/{id}/childFolders`, with `$top`
  *   (default 10), `$skip` and `$filter=displayName eq '…'`; `GET …/mailFolders/{id | well-known name}`;
+ * - `POST …/mailFolders`, `…/mailFolders/{id}/childFolders` `{displayName}`: a new folder, 201;
+ *   409 ErrorFolderExists when its parent already has one by that name;
  * - `GET /me`, `GET /users/{id | upn}`: the user resource's default properties.
  *
  * @see https://learn.microsoft.com/graph/api/user-list-mailfolders
  * @see https://learn.microsoft.com/graph/api/mailfolder-get
  * @see https://learn.microsoft.com/graph/api/user-get
+ * @see https://learn.microsoft.com/graph/api/user-post-mailfolders
+ * @see https://learn.microsoft.com/graph/api/mailfolder-post-childfolders
  */
+import { z } from 'zod';
 import type { MailFolder } from '../exchange/mail-folder.js';
 import { contextUrl, json, linkTo, mailboxOf, type GraphCall, type GraphResult } from './graph-call.js';
-import { graphErrors } from './graph-errors.js';
+import { GraphError, graphErrors } from './graph-errors.js';
 import { encodeFolderId, guidOf } from './graph-ids.js';
 import { displayNameOf, type FolderRef, type GraphMailbox } from './graph-mailbox.js';
 import { DEFAULT_PAGE_SIZE, pagingSchema, queryOptions } from './odata-query.js';
@@ -110,4 +115,36 @@ export function getUser(call: GraphCall): GraphResult {
     userPrincipalName: upn,
     id: user?.id ?? guidOf(upn),
   });
+}
+
+const createFolderBody = z.object({
+  displayName: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .refine((name) => !name.includes('/'), 'must not contain "/" (emulator: the store\'s delimiter)'),
+  isHidden: z.boolean().optional(),
+});
+
+/** `POST …/mailFolders` and `…/mailFolders/{id}/childFolders`. */
+export function createFolder(call: GraphCall, parentRef: string | undefined): GraphResult {
+  const mailbox = mailboxOf(call);
+  const parsed = createFolderBody.safeParse(call.body);
+  if (!parsed.success)
+    throw graphErrors.invalidRequest(`displayName: ${parsed.error.issues[0]?.message ?? 'is required'}`);
+  const parent: FolderRef = parentRef === undefined ? { kind: 'root' } : mailbox.resolveFolder(parentRef);
+  const name = parent.kind === 'root' ? parsed.data.displayName : `${parent.folder.name}/${parsed.data.displayName}`;
+  const exists = mailbox
+    .childrenOf(parent)
+    .some((folder) => displayNameOf(folder).toLowerCase() === parsed.data.displayName.toLowerCase());
+  if (exists) throw new GraphError(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
+  const folder = call.deps.exchange.store.createFolder(mailbox.address, name);
+  return json(
+    {
+      '@odata.context': contextUrl(call, `${call.contextUser}/mailFolders/$entity`),
+      ...presentFolder(mailbox, { kind: 'folder', folder }),
+    },
+    201,
+  );
 }

@@ -16,6 +16,7 @@ import type { DeltaStates } from './delta-sync.js';
 import type { GraphPrincipal, ResolvedTarget } from './graph-auth.js';
 import type { GraphMailbox } from './graph-mailbox.js';
 import type { MailboxConcurrency } from './graph-throttle.js';
+import type { GraphSubscriptions } from './subscriptions.js';
 
 /** Everything the Graph routes work with. */
 export interface GraphDeps {
@@ -26,6 +27,7 @@ export interface GraphDeps {
   readonly exchange: ExchangeService;
   readonly concurrency: MailboxConcurrency;
   readonly delta: DeltaStates;
+  readonly subscriptions: GraphSubscriptions;
   readonly logger: EmulatorLogger;
 }
 

@@ -9,12 +9,19 @@
  * - `PUT    /graph/limits` `{ concurrency?, retryAfterSeconds? }` — the MailboxConcurrency limit.
  * - `POST   /graph/delta/expire` — forget every delta and skip token (next use: 410 SyncStateNotFound).
  * - `GET    /graph/status` — limits, requests in flight per app and mailbox, delta states held.
+ * - `GET    /graph/subscriptions` — subscriptions (expired ones swept) and the last deliveries.
+ * - `POST   /graph/subscriptions/{id}/lifecycle` `{ event }` — sends `reauthorizationRequired`,
+ *   `subscriptionRemoved` (and removes it) or `missed` to its lifecycle URL; answers the status.
+ * - `PUT    /graph/subscriptions/delivery` `{ paused }` — while paused, notifications are dropped.
+ * - `POST   /graph/subscriptions/trust` `{ caPem }` — deliveries also trust this CA.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { FaultInjector } from '../control/faults.js';
 import type { DeltaStates } from './delta-sync.js';
 import { GRAPH_FAULT_TARGET, type MailboxConcurrency } from './graph-throttle.js';
+import { isGraphError } from './graph-errors.js';
+import type { GraphSubscriptions } from './subscriptions.js';
 
 const faultBody = z.object({
   kind: z.enum(['throttle', 'unavailable', 'error', 'delay', 'drop']),
@@ -22,6 +29,8 @@ const faultBody = z.object({
   retryAfterSeconds: z.number().int().nonnegative().max(86_400).optional(),
   delayMs: z.number().int().nonnegative().max(120_000).default(0),
 });
+
+const lifecycleBody = z.object({ event: z.enum(['reauthorizationRequired', 'subscriptionRemoved', 'missed']) });
 
 const limitsBody = z
   .object({
@@ -59,6 +68,7 @@ export function graphControlRoutes(deps: {
   faults: FaultInjector;
   concurrency: MailboxConcurrency;
   delta: DeltaStates;
+  subscriptions: GraphSubscriptions;
 }): (scope: FastifyInstance) => void {
   return (scope) => {
     scope.post('/graph/faults', async (request, reply) => {
@@ -80,6 +90,37 @@ export function graphControlRoutes(deps: {
       limits: { ...deps.concurrency.limits },
       inFlight: deps.concurrency.snapshot(),
       deltaStates: deps.delta.size,
+      subscriptions: deps.subscriptions.size,
     }));
+    scope.get('/graph/subscriptions', async () => ({
+      subscriptions: deps.subscriptions.list().map((s) => ({
+        id: s.id,
+        resource: s.resource,
+        changeType: [...s.changeTypes].join(','),
+        notificationUrl: s.notificationUrl,
+        lifecycleNotificationUrl: s.lifecycleNotificationUrl,
+        expirationDateTime: s.expiresAt.toISOString(),
+        hasClientState: s.clientState !== null,
+      })),
+      deliveries: deps.subscriptions.deliveries.slice(-100),
+    }));
+    scope.post('/graph/subscriptions/:id/lifecycle', async (request, reply) => {
+      const { id } = z.object({ id: z.string().min(1).max(200) }).parse(request.params);
+      const { event } = lifecycleBody.parse(request.body);
+      try {
+        return { delivered: await deps.subscriptions.lifecycle(id, event) };
+      } catch (error) {
+        if (isGraphError(error)) return reply.code(404).send({ error: 'no such subscription' });
+        throw error;
+      }
+    });
+    scope.put('/graph/subscriptions/delivery', async (request) => {
+      deps.subscriptions.paused = z.object({ paused: z.boolean() }).parse(request.body).paused;
+      return { paused: deps.subscriptions.paused };
+    });
+    scope.post('/graph/subscriptions/trust', async (request) => {
+      deps.subscriptions.trust(z.object({ caPem: z.string().min(1).max(65_536) }).parse(request.body).caPem);
+      return { trusted: true };
+    });
   };
 }

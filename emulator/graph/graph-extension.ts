@@ -16,6 +16,7 @@ import { DeltaStates } from './delta-sync.js';
 import { graphControlRoutes } from './graph-control-routes.js';
 import { registerGraphRoutes } from './graph-routes.js';
 import { DEFAULT_GRAPH_LIMITS, MailboxConcurrency } from './graph-throttle.js';
+import { GraphSubscriptions } from './subscriptions.js';
 
 /** Tunables of the emulated Graph API. */
 export interface GraphExtensionOptions {
@@ -31,6 +32,7 @@ export interface GraphExtensionOptions {
 export interface GraphExtension extends EmulatorExtension {
   readonly concurrency: MailboxConcurrency;
   readonly delta: DeltaStates;
+  readonly subscriptions: GraphSubscriptions;
 }
 
 /** Builds the Graph extension over an Exchange service. */
@@ -44,7 +46,9 @@ function createGraphExtension(
     retryAfterSeconds: options.retryAfterSeconds ?? DEFAULT_GRAPH_LIMITS.retryAfterSeconds,
   });
   const delta = new DeltaStates(options.deltaCapacity);
+  const subscriptions = new GraphSubscriptions(core.clock, core.tls.caPem, core.logger);
   const deps = {
+    subscriptions,
     directory: core.directory,
     clock: core.clock,
     introspect: core.identity.introspectAccessToken,
@@ -58,8 +62,9 @@ function createGraphExtension(
     name: 'graph',
     concurrency,
     delta,
+    subscriptions,
     registerRoutes: (app) => registerGraphRoutes(app, deps),
-    controlRoutes: graphControlRoutes({ faults: core.faults, concurrency, delta }),
+    controlRoutes: graphControlRoutes({ faults: core.faults, concurrency, delta, subscriptions }),
   };
 }
 

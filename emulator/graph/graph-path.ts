@@ -20,6 +20,7 @@ export interface Segment {
 export type RouteMatch =
   | { readonly op: 'getUser' }
   | { readonly op: 'listFolders'; readonly parent?: string }
+  | { readonly op: 'createFolder'; readonly parent?: string }
   | { readonly op: 'getFolder'; readonly folder: string }
   | { readonly op: 'listMessages'; readonly folder?: string }
   | { readonly op: 'delta'; readonly folder: string }
@@ -152,11 +153,14 @@ function mailRoute(method: string, segments: readonly Segment[]): RouteMatch {
   if (head.name === 'messages') return messagesRoute(method, segments, 0, undefined);
   if (head.name === 'mailfolders') {
     const { key: folder, next } = keyed(segments, 0);
+    if (folder === undefined && method === 'POST') return { op: 'createFolder' };
     if (folder === undefined) return onlyGet(method, { op: 'listFolders' });
     const tail = segments[next];
     if (tail === undefined) return onlyGet(method, { op: 'getFolder', folder });
     if (tail.name === 'childfolders' && tail.key === undefined && next + 1 === segments.length)
-      return onlyGet(method, { op: 'listFolders', parent: folder });
+      return method === 'POST'
+        ? { op: 'createFolder', parent: folder }
+        : onlyGet(method, { op: 'listFolders', parent: folder });
     if (tail.name === 'messages') return messagesRoute(method, segments, next, folder);
     throw graphErrors.segmentNotFound(tail.raw);
   }

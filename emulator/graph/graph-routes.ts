@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { noteOutcome } from '../identity/http-support.js';
 import { deltaMessages } from './delta-route.js';
-import { getFolder, getUser, listFolders } from './folder-routes.js';
+import { createFolder, getFolder, getUser, listFolders } from './folder-routes.js';
 import { authenticate, requireRight, resolveTarget, type GraphRight } from './graph-auth.js';
 import type { GraphCall, GraphDeps, GraphResult } from './graph-call.js';
 import {
@@ -39,6 +39,7 @@ import {
 } from './message-routes.js';
 import { addAttachment, createDraft, createUploadSession, sendDraft, uploadRange } from './draft-routes.js';
 import { replyToMessage, sendMail } from './send-routes.js';
+import { createSubscription, subscriptionById } from './subscription-routes.js';
 
 /** The path prefix of the emulated API. */
 const GRAPH_PREFIX = '/v1.0';
@@ -54,6 +55,7 @@ function rightOf(route: RouteMatch): GraphRight {
   switch (route.op) {
     case 'getUser':
       return 'profile';
+    case 'createFolder':
     case 'patchMessage':
     case 'deleteMessage':
     case 'move':
@@ -80,6 +82,8 @@ function dispatch(call: GraphCall, route: RouteMatch): Promise<GraphResult> | Gr
       return listFolders(call, route.parent);
     case 'getFolder':
       return getFolder(call, route.folder);
+    case 'createFolder':
+      return createFolder(call, route.parent);
     case 'listMessages':
       return listMessages(call, route.folder);
     case 'delta':
@@ -158,6 +162,20 @@ async function handle(
     const principal = authenticate(request.headers.authorization, deps.introspect);
     noteOutcome(request, { clientId: principal.appId, tenant: principal.tenantId });
     const url = new URL(request.url, 'https://graph.invalid');
+    const relative = url.pathname.slice(GRAPH_PREFIX.length + 1);
+    if (/^subscriptions(?:\/|$)/i.test(relative)) {
+      const base = `${request.protocol}://${request.headers.host ?? '127.0.0.1'}${GRAPH_PREFIX}`;
+      const id = relative.slice('subscriptions'.length).replace(/^\/+/, '');
+      if (id === '') {
+        if (request.method !== 'POST') throw graphErrors.methodNotAllowed();
+        return send(reply, await createSubscription(deps, deps.subscriptions, principal, base, request.body), ids);
+      }
+      return send(
+        reply,
+        subscriptionById(deps.subscriptions, principal, base, request.method, decodeURIComponent(id), request.body),
+        ids,
+      );
+    }
     const parsed = parseGraphPath(request.method, url.pathname.slice(GRAPH_PREFIX.length + 1));
     const target = resolveTarget(principal, parsed.target, deps.directory);
     const ref = parsed.target.kind === 'me' ? 'me' : parsed.target.ref;

@@ -17,6 +17,7 @@ import { contactRoutes } from './routes/contacts/index.js';
 import { diagnosticsRoutes } from './routes/diagnostics/index.js';
 import { emailAccountRoutes } from './routes/email-accounts/index.js';
 import { eventRoutes } from './routes/events/index.js';
+import { graphNotificationRoutes } from './routes/graph-notifications/index.js';
 import { interactionRoutes } from './routes/interactions/index.js';
 import { listRoutes } from './routes/lists/index.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics/index.js';
@@ -89,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(diagnosticsRoutes, { services: deps.services });
   await app.register(eventRoutes, { events: deps.services.events });
   await app.register(webhookRoutes, { webhooks: deps.services.webhooks });
+  await app.register(graphNotificationRoutes, { services: deps.services });
   await app.register(metricsRoutes, { metrics: deps.services.metrics });
   await app.register(webUiRoutes, { publicUrl: deps.config.publicUrl });
   return app;

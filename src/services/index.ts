@@ -15,6 +15,7 @@ import { DirectoryService } from './inbox/directory-service.js';
 import { EventRetentionService } from './events/event-retention-service.js';
 import { EventService } from './events/event-service.js';
 import { MailboxSyncService } from './accounts/mailbox-sync-service.js';
+import { GraphNotificationService } from './inbound/graph-notifications.js';
 import { ProviderService } from './identity/provider-service.js';
 import { SecretService } from './secrets/secret-service.js';
 import { AdminConsentService } from './identity/admin-consent-service.js';
@@ -63,6 +64,8 @@ export interface Services {
   outbound: OutboundServices;
   /** The workers' use cases: mailbox sync, token keeper, webhook deliveries, event retention. */
   mailboxSync: MailboxSyncService;
+  /** Microsoft Graph change notifications: the engines' subscriptions and the public routes. */
+  graphNotifications: GraphNotificationService;
   tokenUpkeep: TokenUpkeepService;
   webhookDelivery: WebhookDeliveryService;
   eventRetention: EventRetentionService;
@@ -91,6 +94,7 @@ function composeServices(deps: ServiceDeps): Services {
     listeners: ownListeners(deps.config),
     ...(deps.resolveHost === undefined ? {} : { resolve: deps.resolveHost }),
   });
+  const graphNotifications = new GraphNotificationService(deps.db, deps.config.publicUrl);
   return {
     ping: () => deps.db.ping(),
     auth: new AuthService(deps.db),
@@ -117,7 +121,8 @@ function composeServices(deps: ServiceDeps): Services {
       accounts,
       accessTokens,
     }),
-    mailboxSync: new MailboxSyncService(deps.db, accounts, accessTokens),
+    mailboxSync: new MailboxSyncService(deps.db, accounts, accessTokens, graphNotifications),
+    graphNotifications,
     tokenUpkeep: new TokenUpkeepService(deps.db, accessTokens),
     webhookDelivery: new WebhookDeliveryService(deps.db, deps.box),
     eventRetention: new EventRetentionService(deps.db),

@@ -47,6 +47,7 @@ export * from './grants.js';
 export * from './oauth-states.js';
 export * from './email-accounts.js';
 export * from './mailbox-checkpoints.js';
+export * from './graph-subscriptions.js';
 export * from './interactions.js';
 export * from './messages.js';
 export * from './message-bounces.js';

@@ -157,6 +157,18 @@ export interface OauthStatesTable {
   purpose: string | null;
 }
 
+/** A row of `graph_subscriptions`: a Graph change-notification subscription of an account's folder. */
+export interface GraphSubscriptionsTable {
+  id: Id;
+  account_id: number;
+  folder: string;
+  subscription_id: string;
+  client_state_hash: string;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+  renewed_at: Timestamp | null;
+}
+
 /** A row of `sign_in_tickets`: a one-time console link to a sign-in started without a browser. */
 export interface SignInTicketsTable {
   id: Id;
@@ -500,6 +512,7 @@ export interface DB {
   cloud_providers: CloudProvidersTable;
   oauth_states: OauthStatesTable;
   sign_in_tickets: SignInTicketsTable;
+  graph_subscriptions: GraphSubscriptionsTable;
   grants: GrantsTable;
   grant_access_tokens: GrantAccessTokensTable;
   email_accounts: EmailAccountsTable;

@@ -83,6 +83,16 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     used_at: true,
     purpose: true,
   },
+  graph_subscriptions: {
+    id: true,
+    account_id: true,
+    folder: true,
+    subscription_id: true,
+    client_state_hash: true,
+    expires_at: true,
+    created_at: true,
+    renewed_at: true,
+  },
   sign_in_tickets: {
     id: true,
     ticket_hash: true,

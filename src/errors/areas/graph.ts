@@ -100,4 +100,12 @@ export const GRAPH_ERRORS = {
     message: 'Microsoft Graph refused a request.',
     remedy: "Read Graph's code and reason in the details; if the request looks right, report it with the request-id.",
   },
+  GRAPH_NOTIFICATION_REFUSED: {
+    status: 403,
+    kind: 'permanent',
+    message:
+      'Postern refused a Microsoft Graph notification: it names no subscription Postern holds, or its clientState does not match.',
+    remedy:
+      'Nothing to do when this is rare (a subscription deleted moments ago). If it is frequent, something other than Microsoft Graph is posting to /api/graph/notifications; the mailbox is still read by polling.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;

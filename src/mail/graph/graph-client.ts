@@ -108,6 +108,11 @@ export class GraphClient {
     return this.options.target.mailbox;
   }
 
+  /** A URL under the API root rather than the mailbox (`subscriptions`, `subscriptions/{id}`). */
+  apiUrl(path: string): string {
+    return `${this.base.href}${path}`;
+  }
+
   /** A JSON answer (null for 202/204 without a body). */
   async json<T>(request: GraphRequest): Promise<T> {
     const response = await this.send(request);

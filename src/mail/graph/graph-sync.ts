@@ -5,7 +5,11 @@
  * after each round, `onOversize` for each message moved aside.
  *
  * - A round syncs the account's folder (and Junk when asked) by delta (see graph-sync-folder.ts);
- *   between rounds the engine waits the account's poll interval — Graph has no IDLE.
+ *   between rounds the engine waits the account's poll interval — Graph has no IDLE. With a
+ *   subscription port (the public URL is https), each folder also gets a change-notification
+ *   subscription (graph-subscriptions.ts): a notification, or a `missed` lifecycle event, wakes
+ *   the engine for a round at once; polling stays as the safety net, and is all there is while a
+ *   folder has no live subscription.
  * - The Graph client comes from the caller, one per connection attempt, bound to the engine's
  *   abort signal: `stop()` ends waits and requests at once, and resolves when the engine is idle.
  * - Throttling (429) is waited out by the client as Retry-After asks; when its budget is spent,
@@ -24,6 +28,13 @@ import type { SyncStatusChange } from '../imap/mailbox-sync.js';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from '../imap/reconnect-policy.js';
 import type { FirstSync } from '../imap/sync-plan.js';
 import { GraphCallStopped, type GraphClient } from './graph-client.js';
+import {
+  DEFAULT_SUBSCRIPTION_TIMING,
+  GraphSubscriptions,
+  type GraphLifecycleEvent,
+  type GraphSubscriptionPort,
+  type GraphSubscriptionTiming,
+} from './graph-subscriptions.js';
 import {
   GraphFolderSync,
   type GraphFolder,
@@ -50,6 +61,10 @@ export interface GraphSyncTuning {
   readonly reconcileWindowMs: number;
   readonly reconcileLimit: number;
   readonly oversizeFolder: string;
+  /** Subscriptions' lifetime and renewal margin. */
+  readonly subscriptionTiming: GraphSubscriptionTiming;
+  /** How often, at most, a waiting engine looks whether a subscription is due for renewal. */
+  readonly subscriptionCheckMs: number;
 }
 
 const DEFAULT_TUNING: GraphSyncTuning = {
@@ -60,6 +75,8 @@ const DEFAULT_TUNING: GraphSyncTuning = {
   reconcileWindowMs: 15 * 60_000,
   reconcileLimit: 1_000,
   oversizeFolder: 'Postern Oversize',
+  subscriptionTiming: DEFAULT_SUBSCRIPTION_TIMING,
+  subscriptionCheckMs: 5 * 60_000,
 };
 
 /** Options of {@link GraphSync}. */
@@ -84,6 +101,8 @@ export interface GraphSyncOptions {
   readonly onOversize?: (notice: GraphOversizeNotice) => void;
   readonly onSynced?: (reports: readonly GraphFolderReport[]) => void;
   readonly tuning?: Partial<GraphSyncTuning>;
+  /** Change notifications (only when Postern's public URL is https); without it, polling only. */
+  readonly subscriptions?: GraphSubscriptionPort;
 }
 
 const SILENT: SyncLogger = {
@@ -94,6 +113,7 @@ const SILENT: SyncLogger = {
 };
 
 interface Session {
+  readonly client: GraphClient;
   readonly folders: GraphFolderSync;
   readonly targets: readonly GraphFolder[];
 }
@@ -108,6 +128,11 @@ export class GraphSync {
   private stopping = false;
   private abort = new AbortController();
   private current: SyncStatusChange;
+  private readonly subscriptions: GraphSubscriptions | undefined;
+  /** Set by a notification: the wait between rounds ends at once. */
+  private woken = false;
+  private wakeWaiter: (() => void) | undefined;
+  private readonly lifecycleQueue: Array<{ event: GraphLifecycleEvent; subscriptionId: string }> = [];
 
   constructor(private readonly options: GraphSyncOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -115,6 +140,22 @@ export class GraphSync {
     this.clock = options.clock ?? (() => new Date());
     this.random = options.random ?? Math.random;
     this.current = { status: 'stopped', at: this.clock() };
+    this.subscriptions =
+      options.subscriptions === undefined
+        ? undefined
+        : new GraphSubscriptions(
+            options.subscriptions,
+            this.tuning.subscriptionTiming,
+            this.clock,
+            this.log,
+            options.mailbox,
+          );
+  }
+
+  /** Ends the wait between rounds: a round starts at once (a change notification). */
+  wake(): void {
+    this.woken = true;
+    this.wakeWaiter?.();
   }
 
   /** The latest status. */
@@ -137,7 +178,22 @@ export class GraphSync {
     this.stopping = true;
     this.abort.abort();
     await this.loop;
+    await this.unsubscribe();
     this.setStatus({ status: 'stopped', at: this.clock() });
+  }
+
+  /** Deletes the engine's subscriptions in Graph (best effort, 10 s at most) and forgets them. */
+  private async unsubscribe(): Promise<void> {
+    if (this.subscriptions === undefined) return;
+    try {
+      const client = await this.options.openClient(AbortSignal.timeout(10_000));
+      await this.subscriptions.removeAll(client);
+    } catch (error) {
+      this.log.warn(
+        { mailbox: this.options.mailbox, err: isPosternError(error) ? error : String(error) },
+        'Graph subscriptions not deleted; they expire by themselves',
+      );
+    }
   }
 
   /**
@@ -154,6 +210,21 @@ export class GraphSync {
   }
 
   private async run(): Promise<void> {
+    const detach = this.options.subscriptions?.attach({
+      notified: () => this.wake(),
+      lifecycle: (event, subscriptionId) => {
+        this.lifecycleQueue.push({ event, subscriptionId });
+        this.wake();
+      },
+    });
+    try {
+      await this.runSessions();
+    } finally {
+      detach?.();
+    }
+  }
+
+  private async runSessions(): Promise<void> {
     let attempt = 0;
     while (!this.stopping) {
       this.setStatus({ status: 'connecting', at: this.clock() });
@@ -162,11 +233,13 @@ export class GraphSync {
         this.setStatus({ status: 'connected', at: this.clock() });
         let reconcile = true;
         while (!this.stopping) {
+          this.woken = false;
+          await this.maintainSubscriptions(session);
           await this.syncFolders(session, reconcile);
           reconcile = false;
           attempt = 0;
           if (this.current.status !== 'connected') this.setStatus({ status: 'connected', at: this.clock() });
-          await this.sleep(this.options.pollIntervalMs ?? 60_000);
+          await this.waitForWork(session, this.options.pollIntervalMs ?? 60_000);
         }
       } catch (error) {
         if (this.stopping || error instanceof GraphCallStopped) break;
@@ -223,7 +296,36 @@ export class GraphSync {
       else if (junkId !== mainId) targets.push({ name: 'Junk Email', id: junkId, junk: true });
     }
     this.log.info({ mailbox: this.options.mailbox, folders: targets.map((t) => t.name) }, 'Graph sync ready');
-    return { folders, targets };
+    return { client, folders, targets };
+  }
+
+  /** Lifecycle events first (renew now, replace a removed one), then creation and renewal as due. */
+  private async maintainSubscriptions(session: Session): Promise<void> {
+    const subscriptions = this.subscriptions;
+    if (subscriptions === undefined) return;
+    for (let next = this.lifecycleQueue.shift(); next !== undefined; next = this.lifecycleQueue.shift()) {
+      this.log.info({ mailbox: this.options.mailbox, lifecycleEvent: next.event }, 'Graph lifecycle event');
+      if (next.event === 'reauthorizationRequired') await subscriptions.renewNow(session.client, next.subscriptionId);
+      else if (next.event === 'subscriptionRemoved') await subscriptions.replace(session.client, next.subscriptionId);
+      // `missed`: the round that follows is the answer.
+    }
+    await subscriptions.maintain(session.client, session.targets);
+  }
+
+  /**
+   * Waits the poll interval, or less when a notification wakes the engine; meanwhile looks, every
+   * `subscriptionCheckMs`, whether a subscription is due for renewal (or a lifecycle event came).
+   */
+  private async waitForWork(session: Session, pollMs: number): Promise<void> {
+    const deadline = Date.now() + pollMs;
+    while (!this.stopping && !this.woken) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      const step = this.subscriptions === undefined ? left : Math.min(left, this.tuning.subscriptionCheckMs);
+      await this.sleep(step, true);
+      if (this.stopping || this.woken) return;
+      await this.maintainSubscriptions(session);
+    }
   }
 
   private async syncFolders(session: Session, reconcile: boolean): Promise<GraphFolderReport[]> {
@@ -263,17 +365,20 @@ export class GraphSync {
     if (!same || change.status === 'disconnected' || change.status === 'error') this.options.onStatus?.(change);
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Waits `ms`; a stop ends it, and so does a wake when `wakeable`. */
+  private sleep(ms: number, wakeable = false): Promise<void> {
     if (ms <= 0 || this.stopping) return Promise.resolve();
     const signal = this.abort.signal;
     return new Promise((resolve) => {
       const done = (): void => {
+        this.wakeWaiter = undefined;
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       signal.addEventListener('abort', done, { once: true });
+      if (wakeable) this.wakeWaiter = done;
     });
   }
 }

@@ -20,6 +20,7 @@ import {
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
 import { graphClientOf, imapEndpointOf } from './mailbox-connection.js';
+import type { GraphNotificationService } from '../inbound/graph-notifications.js';
 import { createGraphSyncStore } from '../inbound/graph-sync-store.js';
 import { createSyncStore, type SyncStoreOptions } from '../inbound/mailbox-sync-store.js';
 
@@ -57,6 +58,7 @@ export class MailboxSyncService {
     private readonly db: Database,
     private readonly accounts: AccountService,
     private readonly accessTokens: AccessTokenService,
+    private readonly graphNotifications?: GraphNotificationService,
   ) {}
 
   /** Account changes (`changed`, `deleted`, with the account id) made in this process. */
@@ -113,7 +115,9 @@ export class MailboxSyncService {
   private async openGraphSync(account: EmailAccountRecord, options: SyncSessionOptions): Promise<MailboxSyncSession> {
     // Resolves the route now, so that an account without a Graph endpoint fails to start, visibly.
     const probe = await graphClientOf(this.db, this.accounts, this.accessTokens, account, { purpose: 'read' });
+    const subscriptions = this.graphNotifications?.portFor(account.id);
     return new GraphSync({
+      ...(subscriptions === undefined ? {} : { subscriptions }),
       mailbox: probe.mailbox,
       openClient: (signal) =>
         graphClientOf(this.db, this.accounts, this.accessTokens, account, {
