@@ -34,6 +34,7 @@ import { sendingHoldMigration } from './0013-sending-hold.js';
 import { accountTlsCaMigration } from './0015-account-tls-ca.js';
 import { graphInboundMigration } from './0016-graph-inbound.js';
 import { messageBouncesMigration } from './0018-message-bounces.js';
+import { effectiveTransportMigration } from './0019-effective-transport.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   accountTlsCaMigration,
   graphInboundMigration,
   messageBouncesMigration,
+  effectiveTransportMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
