@@ -240,6 +240,41 @@ forEachEngine((_engine, openFresh) => {
       await h.api('POST', `/api/email/accounts/${id}/disable`);
     });
 
+    it('transport graph: the connection test and the doctor go through Graph, and name a missing permission', async () => {
+      const id = await createShared(autoProvider, 'graph');
+      const tested = (await h.api('POST', `/api/email/accounts/${id}/test`)).json<{
+        ok: boolean;
+        steps: Array<{ step: string; ok: boolean; detail: string }>;
+      }>();
+      expect(tested.ok).toBe(true);
+      expect(tested.steps.map((s) => s.step)).toEqual(['grant', 'graph-token', 'folder']);
+      expect(tested.steps[1]?.detail).toContain('Mail.ReadWrite.Shared');
+      const diagnosis = await h.postern.runtime.services.doctor.diagnose({ accountId: id });
+      const checks = diagnosis.sections.at(-1)?.checks ?? [];
+      expect(Object.fromEntries(checks.map((c) => [c.id, c.result]))).toMatchObject({
+        'account.grant': 'ok',
+        'account.graph-inbound': 'ok',
+        'account.graph-outbound': 'ok',
+        'account.graph-audience': 'ok',
+        'account.graph-folder': 'ok',
+      });
+      expect(checks.find((c) => c.id === 'account.imap')).toBeUndefined();
+      await h.api('POST', `/api/email/accounts/${id}/disable`);
+
+      // On a provider that asks for Exchange's permissions only: the step says which one to add.
+      const without = await createShared(exchangeOnly, 'graph');
+      const refused = (await h.api('POST', `/api/email/accounts/${without}/test`)).json<{
+        ok: boolean;
+        steps: Array<{ step: string; ok: boolean }>;
+        error: { code: string; remedy: string | null };
+      }>();
+      expect(refused.ok).toBe(false);
+      expect(refused.steps.at(-1)).toMatchObject({ step: 'graph-token', ok: false });
+      expect(refused.error.code).toBe('GRAPH_PERMISSION_MISSING');
+      expect(refused.error.remedy).toContain('Add the delegated permission Mail.ReadWrite.Shared');
+      await h.api('POST', `/api/email/accounts/${without}/disable`);
+    });
+
     it('an account stored before transport auto keeps imap_smtp, and a change of another field keeps it', async () => {
       // As an earlier release stored it: the column's default.
       const before = await createEmailAccount(h.db, {
