@@ -370,5 +370,32 @@ forEachEngine((_engine, openFresh) => {
         }
       },
     );
+
+    it(
+      'IMAP disabled, the grant without Mail.ReadWrite.Shared: the account shows IMAP_NOT_CONNECTED with the permission to add',
+      { timeout: 120_000 },
+      async () => {
+        await h.control('PATCH', `/mailboxes/${SHARED}`, { imapEnabled: false });
+        try {
+          // The mailbox workers of the previous test are running and pick the new account up.
+          const id = await createShared(exchangeOnly);
+          const account = await until(
+            'the IMAP refusal on the account',
+            async () => {
+              const current = await requireEmailAccount(h.db, id);
+              return current.lastError?.code === 'IMAP_NOT_CONNECTED' ? current : undefined;
+            },
+            60_000,
+          );
+          expect(account.lastError?.remedy).toContain('Add the delegated permission Mail.ReadWrite.Shared');
+          expect(account.lastError?.remedy).toContain('Postern will then read through Microsoft Graph by itself');
+          expect(account.effective.inbound.via).toBe('imap');
+          expect(await switches(id)).toHaveLength(0);
+          await h.api('POST', `/api/email/accounts/${id}/disable`);
+        } finally {
+          await h.control('PATCH', `/mailboxes/${SHARED}`, { imapEnabled: true });
+        }
+      },
+    );
   });
 });
