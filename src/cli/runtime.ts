@@ -302,8 +302,9 @@ export const ROLES: readonly RoleDefinition[] = [
         outbound.dispatch,
         meterDeliverer(outbound.delivery, metrics),
         runtime.log.logger.child({ component: 'outbox' }),
-        // A node submits with both transports: SMTP, and Microsoft Graph for accounts of transport `graph`.
-        { transports: ['imap_smtp', 'graph'], ...options.outboxDispatch },
+        // A node submits with every transport: SMTP, Microsoft Graph for accounts of transport `graph`,
+        // and either for `auto` (SMTP until Exchange refuses SMTP AUTH, then Graph).
+        { transports: ['imap_smtp', 'graph', 'auto'], ...options.outboxDispatch },
       );
       const wake = (): void => dispatcher.wake();
       outbound.send.events.on('queued', wake);

@@ -56,7 +56,9 @@ export const emailAccountBody = z.object({
   providerId: z.number().int().positive().nullable().optional(),
   modernAuthEmail: address.nullable().optional(),
   description: z.string().trim().max(2000).nullable().optional(),
-  transport: z.enum(['imap_smtp', 'graph']).optional(),
+  // `auto` (the default for Outlook365): IMAP and SMTP, each direction switching to Microsoft Graph
+  // by itself when Exchange refuses IMAP or SMTP AUTH for the mailbox and the grant allows it.
+  transport: z.enum(['auto', 'imap_smtp', 'graph']).optional(),
   imapHost: z.string().trim().min(1).max(253).nullable().optional(),
   imapPort: z.number().int().min(1).max(65535).nullable().optional(),
   smtpHost: z.string().trim().min(1).max(253).nullable().optional(),
@@ -87,6 +89,11 @@ export const emailAccountBody = z.object({
 });
 
 export type EmailAccountInput = z.infer<typeof emailAccountBody>;
+
+/** The transport of a new account that names none: `auto` for Microsoft 365, IMAP and SMTP for other servers. */
+export function defaultTransport(service: 'outlook365' | 'imap'): 'auto' | 'imap_smtp' {
+  return service === 'outlook365' ? 'auto' : 'imap_smtp';
+}
 
 export const emailAccountPatch = emailAccountBody
   .partial()

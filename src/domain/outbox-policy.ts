@@ -90,7 +90,8 @@ export const GRAPH_MAX_CONCURRENT_SENDS = 4;
 
 /** The concurrency the dispatcher applies to an account of this transport. */
 export function sendingConcurrency(transport: string, configured: number): number {
-  return transport === 'graph' ? Math.min(configured, GRAPH_MAX_CONCURRENT_SENDS) : configured;
+  // `auto` may send through Graph at any time: it keeps Graph's limit too.
+  return transport === 'imap_smtp' ? configured : Math.min(configured, GRAPH_MAX_CONCURRENT_SENDS);
 }
 
 /** Exchange Online's defaults. */

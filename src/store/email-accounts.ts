@@ -15,6 +15,8 @@ import type {
   AccountStatus,
   AccountTransport,
   AfterFetchAction,
+  EffectiveInbound,
+  EffectiveOutbound,
   Row,
   Sealed,
   Timestamp,
@@ -37,6 +39,15 @@ export interface AccountError {
   readonly remedy: string | null;
 }
 
+/** The transport one direction uses now, and why it is not the starting one (transport `auto`). */
+export interface EffectiveDirection<Via extends string> {
+  readonly via: Via;
+  /** Why the direction switched; null while it uses its starting transport. */
+  readonly reason: string | null;
+  /** Since when; null while it uses its starting transport. */
+  readonly since: Timestamp | null;
+}
+
 /** An email account as the rest of Postern sees it. */
 export interface EmailAccountRecord {
   readonly id: number;
@@ -54,6 +65,14 @@ export interface EmailAccountRecord {
   readonly modernAuthEmail: string | null;
   readonly description: string | null;
   readonly transport: AccountTransport;
+  /**
+   * What reading and sending use now: fixed by `transport` for `imap_smtp` and `graph`; for `auto`,
+   * IMAP and SMTP until a direction switched to Microsoft Graph (migration 0019).
+   */
+  readonly effective: {
+    readonly inbound: EffectiveDirection<EffectiveInbound>;
+    readonly outbound: EffectiveDirection<EffectiveOutbound>;
+  };
   readonly imapHost: string | null;
   readonly imapPort: number | null;
   readonly smtpHost: string | null;
@@ -473,6 +492,69 @@ function accountNotFound(id: number): PosternError {
   });
 }
 
+/** What each direction uses now (see {@link EmailAccountRecord.effective}). */
+function effectiveOf(row: Row<'email_accounts'>): EmailAccountRecord['effective'] {
+  if (row.transport === 'graph')
+    return {
+      inbound: { via: 'graph', reason: null, since: null },
+      outbound: { via: 'graph', reason: null, since: null },
+    };
+  const auto = row.transport === 'auto';
+  return {
+    inbound:
+      auto && row.inbound_via === 'graph'
+        ? { via: 'graph', reason: row.inbound_via_reason, since: row.inbound_via_since }
+        : { via: 'imap', reason: null, since: null },
+    outbound:
+      auto && row.outbound_via === 'graph'
+        ? { via: 'graph', reason: row.outbound_via_reason, since: row.outbound_via_since }
+        : { via: 'smtp', reason: null, since: null },
+  };
+}
+
+/**
+ * Records that one direction of an account of transport `auto` switched to Microsoft Graph, unless
+ * it already had (or the account is no longer `auto`). Returns true when this call made the switch,
+ * so that of several deliveries meeting the same refusal at once only one tells the timeline.
+ */
+export async function switchEffectiveTransport(
+  db: Database,
+  accountId: number,
+  direction: 'inbound' | 'outbound',
+  reason: string,
+  at: Date,
+): Promise<boolean> {
+  const since = toDbTime(at);
+  const query =
+    direction === 'inbound'
+      ? db.kysely
+          .updateTable('email_accounts')
+          .set({ inbound_via: 'graph', inbound_via_reason: reason, inbound_via_since: since })
+          .where((eb) => eb.or([eb('inbound_via', 'is', null), eb('inbound_via', '!=', 'graph')]))
+      : db.kysely
+          .updateTable('email_accounts')
+          .set({ outbound_via: 'graph', outbound_via_reason: reason, outbound_via_since: since })
+          .where((eb) => eb.or([eb('outbound_via', 'is', null), eb('outbound_via', '!=', 'graph')]));
+  const result = await query.where('id', '=', accountId).where('transport', '=', 'auto').executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Forgets where an account's directions switched to: each starts again on its starting transport. */
+export async function resetEffectiveTransport(db: Database, accountId: number): Promise<void> {
+  await db.kysely
+    .updateTable('email_accounts')
+    .set({
+      inbound_via: null,
+      inbound_via_reason: null,
+      inbound_via_since: null,
+      outbound_via: null,
+      outbound_via_reason: null,
+      outbound_via_since: null,
+    })
+    .where('id', '=', accountId)
+    .execute();
+}
+
 function toEmailAccountRecord(row: Row<'email_accounts'>): EmailAccountRecord {
   return {
     id: row.id,
@@ -489,6 +571,7 @@ function toEmailAccountRecord(row: Row<'email_accounts'>): EmailAccountRecord {
     modernAuthEmail: row.modern_auth_email,
     description: row.description,
     transport: row.transport,
+    effective: effectiveOf(row),
     imapHost: row.imap_host,
     imapPort: row.imap_port,
     smtpHost: row.smtp_host,

@@ -39,8 +39,14 @@ export type ProviderCloud = 'global' | 'usgov' | 'usgov-dod' | 'china' | 'custom
 export type GrantState = 'active' | 'reauth_required' | 'revoked';
 /** How an account is reached: Microsoft 365, or plain IMAP with a password. */
 export type AccountService = 'outlook365' | 'imap';
-/** IMAP + SMTP, or Microsoft Graph. */
-export type AccountTransport = 'imap_smtp' | 'graph';
+/**
+ * IMAP + SMTP, Microsoft Graph, or `auto`: IMAP and SMTP first, each direction switching to Graph
+ * by itself when Exchange refuses IMAP or SMTP AUTH for the mailbox (see migration 0019).
+ */
+export type AccountTransport = 'imap_smtp' | 'graph' | 'auto';
+/** What one direction of an account of transport `auto` uses now. */
+export type EffectiveInbound = 'imap' | 'graph';
+export type EffectiveOutbound = 'smtp' | 'graph';
 /** An account's connection status as shown to administrators. */
 export type AccountStatus = 'connected' | 'connecting' | 'disconnected' | 'error' | 'disabled';
 /** What ingest does to a message in the mailbox once it is stored. */
@@ -261,6 +267,13 @@ export interface EmailAccountsTable {
   sending_hold_code: string | null;
   sending_hold_message: string | null;
   sending_hold_remedy: string | null;
+  /** Transport `auto`: the transport each direction uses now, why and since when; see migration 0019. */
+  inbound_via: EffectiveInbound | null;
+  inbound_via_reason: string | null;
+  inbound_via_since: Timestamp | null;
+  outbound_via: EffectiveOutbound | null;
+  outbound_via_reason: string | null;
+  outbound_via_since: Timestamp | null;
   status: Defaulted<AccountStatus>;
   last_error_code: string | null;
   last_error_message: string | null;

@@ -128,8 +128,9 @@ export class MailboxWorkers {
 function fingerprintOf(account: EmailAccountRecord): string {
   return JSON.stringify([
     account.service,
-    // The engine itself: IMAP, or Microsoft Graph.
+    // The engine itself: IMAP, or Microsoft Graph (for `auto`, once reading switched to it).
     account.transport,
+    account.effective.inbound.via,
     account.modernAuth,
     // Sealed: a new password restarts the worker without the password ever being held here.
     account.sealedPassword,

@@ -43,7 +43,10 @@ export interface OutboxDispatcherOptions {
    * Default by engine.
    */
   readonly recoverOnStart?: 'all' | 'expired';
-  /** The transports this node can submit with. Default both: SMTP submission and Microsoft Graph. */
+  /**
+   * The transports this node can submit with. Default all: SMTP submission, Microsoft Graph, and
+   * `auto` (SMTP until Exchange refuses SMTP AUTH, then Graph).
+   */
   readonly transports?: readonly AccountTransport[];
 }
 
@@ -87,7 +90,7 @@ export class OutboxDispatcher {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
     this.maxInFlight = options.maxInFlight ?? 300;
-    this.transports = options.transports ?? ['imap_smtp', 'graph'];
+    this.transports = options.transports ?? ['imap_smtp', 'graph', 'auto'];
   }
 
   /** Recovers claims of a previous run, then dispatches until {@link stop}. */

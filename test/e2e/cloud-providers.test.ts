@@ -149,7 +149,7 @@ describe('administrator console: Cloud Providers', () => {
     await page.getByRole('textbox', { name: 'Modern Authentication Email' }).fill(CONTOSO.andrea.upn);
     await screenshot(page, 'email-account-new');
     // The emulator's Exchange listens on its own loopback ports instead of outlook.office365.com.
-    await page.getByText('Advanced: transport, inbox and sending limits').click();
+    await page.getByText('Advanced: servers, inbox and sending limits').click();
     await page.getByRole('textbox', { name: 'IMAP host' }).fill('127.0.0.1');
     await page.getByRole('textbox', { name: 'IMAP port' }).fill(portOf(stack.emulator.handle.urls.imap));
     await page.getByRole('textbox', { name: 'SMTP host' }).fill('127.0.0.1');

@@ -75,7 +75,11 @@ export async function startOutbound(
   };
 }
 
-/** Creates an account through the API whose SMTP server is the emulator's; returns its id. */
+/**
+ * Creates an account through the API whose SMTP server is the emulator's; returns its id. Its
+ * transport is IMAP and SMTP, named: these suites are about SMTP submission, which `auto` (the
+ * default) would leave for Graph when SMTP AUTH is disabled (test/graph-transport/auto.test.ts).
+ */
 export async function createAccount(
   h: OutboundHarness,
   fields: { key: string; emailAddress: string; name?: string; modernAuthEmail?: string; agentIds?: number[] },
@@ -86,6 +90,7 @@ export async function createAccount(
     emailAddress: fields.emailAddress,
     username: fields.emailAddress,
     providerId: h.providerId,
+    transport: 'imap_smtp',
     smtpHost: '127.0.0.1',
     smtpPort: h.smtpPort,
     ...(fields.modernAuthEmail === undefined ? {} : { modernAuthEmail: fields.modernAuthEmail }),

@@ -36,6 +36,12 @@ function describe(view: AccountView): string[] {
     `  username         ${a.username}`,
     `  modern auth as   ${a.modernAuthEmail ?? a.username}`,
     `  cloud provider   ${view.providerName ?? '(none)'}`,
+    ...(a.modernAuth
+      ? [
+          `  reading          ${directionLine(a.effective.inbound)}`,
+          `  sending          ${directionLine(a.effective.outbound)}`,
+        ]
+      : []),
     `  folder           ${a.folder}${a.scanJunk ? ' + Junk Email' : ''}, then ${a.afterFetchAction}${a.afterFetchFolder === null ? '' : ` to ${a.afterFetchFolder}`}`,
     `  limits           ${a.sendPerMinute}/minute, ${a.recipientsPerDay} recipients/day, messages up to ${Math.round(a.maxMessageBytes / 1048576)} MB`,
   ];
@@ -45,6 +51,12 @@ function describe(view: AccountView): string[] {
       `  what to do       ${a.lastError.remedy ?? ''}`,
     );
   return lines;
+}
+
+/** "Microsoft Graph since …, because …", or the transport alone. */
+function directionLine(direction: AccountView['account']['effective']['inbound' | 'outbound']): string {
+  const via = direction.via === 'graph' ? 'Microsoft Graph' : direction.via.toUpperCase();
+  return direction.since === null ? via : `${via} since ${direction.since}, because ${direction.reason ?? ''}`;
 }
 
 interface AddOptions {
@@ -57,6 +69,7 @@ interface AddOptions {
   list?: string;
   folder?: string;
   description?: string;
+  transport?: string;
 }
 
 export function registerAccountCommands(program: Command): void {
@@ -74,6 +87,10 @@ export function registerAccountCommands(program: Command): void {
     .option('--list <id>', 'the default contact list id')
     .option('--folder <folder>', 'the folder to read (default INBOX)')
     .option('--description <text>', 'a description')
+    .option(
+      '--transport <transport>',
+      'auto (default: IMAP and SMTP, each switching to Microsoft Graph by itself when Exchange has it disabled), imap_smtp, or graph',
+    )
     .action((opts: AddOptions) =>
       withRuntime(async ({ services }) => {
         const input = parseOrThrow(
@@ -88,6 +105,7 @@ export function registerAccountCommands(program: Command): void {
             defaultListId: opts.list === undefined ? undefined : Number(opts.list),
             folder: opts.folder,
             description: opts.description,
+            transport: opts.transport,
           },
           'options',
         );

@@ -108,4 +108,18 @@ export const GRAPH_ERRORS = {
     remedy:
       'Nothing to do when this is rare (a subscription deleted moments ago). If it is frequent, something other than Microsoft Graph is posting to /api/graph/notifications; the mailbox is still read by polling.',
   },
+  GRAPH_PERMISSION_MISSING: {
+    status: 409,
+    kind: 'needs-admin',
+    message: "The account's sign-in lacks the Microsoft Graph permission needed to reach the mailbox through Graph.",
+    remedy:
+      "Add the permission named in the message to the app registration in the Azure portal (API permissions → Microsoft Graph; delegated permissions for a user's sign-in, application permissions with admin consent for app-only access); for a delegated sign-in also add it to the Cloud Provider's scopes (https://graph.microsoft.com/<permission>). Then authenticate the Cloud Provider again.",
+  },
+  GRAPH_FOLDER_NOT_FOUND: {
+    status: 409,
+    kind: 'needs-admin',
+    message: "Microsoft Graph finds no folder of the account's name in the mailbox.",
+    remedy:
+      "Correct the account's folder: a well-known name (Inbox, Junk Email, Archive) or the folder's path as Outlook shows it (Customers/Acme); or create the folder in the mailbox.",
+  },
 } as const satisfies Record<string, CatalogueEntry>;

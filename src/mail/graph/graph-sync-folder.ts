@@ -24,6 +24,7 @@ import { PosternError, isPosternError } from '../../errors/index.js';
 import type { AfterFetchAction, SyncLogger } from '../imap/folder-sync.js';
 import type { FirstSync } from '../imap/sync-plan.js';
 import { GraphCallStopped, type GraphClient } from './graph-client.js';
+import { findGraphFolder } from './graph-folders.js';
 
 /** A message read through Graph, handed to the store. */
 export interface GraphFetchedMessage {
@@ -143,7 +144,6 @@ const headersAnswer = z.object({
     .nullish(),
 });
 const folderAnswer = z.object({ id: z.string().min(1).max(2048), displayName: z.string().max(1000).optional() });
-const folderList = z.object({ value: z.array(folderAnswer) });
 
 type DeltaItem = z.infer<typeof deltaItem>;
 
@@ -167,23 +167,9 @@ export class GraphFolderSync {
     const key = path.toLowerCase();
     const known = this.folderIds.get(key);
     if (known !== undefined) return known;
-    const wellKnown = WELL_KNOWN.get(key);
-    if (wellKnown !== undefined) {
-      const folder = folderAnswer.parse(await this.client.json({ method: 'GET', path: `/mailFolders/${wellKnown}` }));
-      this.folderIds.set(key, folder.id);
-      return folder.id;
-    }
-    let parent: string | undefined;
-    for (const name of path.split('/').filter((part) => part.length > 0)) {
-      const base = parent === undefined ? '/mailFolders' : `/mailFolders/${encodeURIComponent(parent)}/childFolders`;
-      const filter = encodeURIComponent(`displayName eq '${name.replaceAll("'", "''")}'`);
-      const found = folderList.parse(await this.client.json({ method: 'GET', path: `${base}?$filter=${filter}` }));
-      const match = found.value.find((folder) => folder.displayName?.toLowerCase() === name.toLowerCase());
-      if (match === undefined) return undefined;
-      parent = match.id;
-    }
-    if (parent !== undefined) this.folderIds.set(key, parent);
-    return parent;
+    const found = await findGraphFolder(this.client, path);
+    if (found !== undefined) this.folderIds.set(key, found.id);
+    return found?.id;
   }
 
   /** Syncs one folder; `reconcile` also re-applies after-fetch actions that may have been lost. */
@@ -485,17 +471,6 @@ export class GraphFolderSync {
     }
   }
 }
-
-/** Well-known folder names Graph answers by, from the names the account form offers. */
-const WELL_KNOWN = new Map([
-  ['inbox', 'inbox'],
-  ['junk email', 'junkemail'],
-  ['junk', 'junkemail'],
-  ['junkemail', 'junkemail'],
-  ['archive', 'archive'],
-  ['deleted items', 'deleteditems'],
-  ['sent items', 'sentitems'],
-]);
 
 /** What a round that starts from the folder itself takes in. */
 interface SyncWindow {

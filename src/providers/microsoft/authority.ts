@@ -78,13 +78,33 @@ export function discoveryUrl(input: AuthorityInput): URL {
 
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
-/** Default scopes requested at sign-in, per grant type (IMAP/SMTP transport). */
+/**
+ * Default scopes requested at sign-in, per grant type.
+ *
+ * - Authorization code: Exchange's IMAP and SMTP permissions first, then Microsoft Graph's mail
+ *   permissions (`Mail.ReadWrite`, `Mail.Send` and their `.Shared` forms), so that one consent at
+ *   `/authorize` — where Entra accepts scopes of several resources — covers both, and an account of
+ *   transport `auto` can switch a direction to Graph without a new sign-in. Each token request
+ *   names one resource (`scopesForResource`; AADSTS28000 otherwise); the code itself is redeemed
+ *   without a scope, for the first resource named: Exchange.
+ * - Device code and ROPC: Exchange's only. Entra takes one resource per device-code or password
+ *   request, so these sign-ins cannot consent to Graph in the same step; a provider that needs
+ *   Graph names its scopes itself.
+ * - Client credentials: Exchange's `.default`; Graph's application permissions are asked for with
+ *   Graph's own `.default` when a Graph token is needed.
+ */
 export function defaultScopes(cloud: ProviderCloud, grantType: ProviderGrantType): string[] {
   const endpoints = cloud === 'custom' ? CLOUDS.global : CLOUDS[cloud];
   if (grantType === 'client_credentials') return [`${endpoints.exchange}/.default`];
   const prefix = endpoints.exchangeScopePrefix;
-  return [`${prefix}IMAP.AccessAsUser.All`, `${prefix}SMTP.Send`, ...OIDC_SCOPES];
+  const exchange = [`${prefix}IMAP.AccessAsUser.All`, `${prefix}SMTP.Send`];
+  if (grantType !== 'authorization_code') return [...exchange, ...OIDC_SCOPES];
+  const graph = GRAPH_MAIL_PERMISSIONS.map((name) => `${endpoints.graph}/${name}`);
+  return [...exchange, ...graph, ...OIDC_SCOPES];
 }
+
+/** Microsoft Graph's delegated mail permissions a default sign-in consents to (reading and sending, own and shared mailboxes). */
+export const GRAPH_MAIL_PERMISSIONS = ['Mail.ReadWrite', 'Mail.Send', 'Mail.ReadWrite.Shared', 'Mail.Send.Shared'];
 
 /** True when a scope names the Exchange Online resource (either accepted prefix). */
 export function isExchangeScope(scope: string, endpoints: CloudEndpoints): boolean {

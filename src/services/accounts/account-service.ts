@@ -4,6 +4,7 @@ import type { EmailAccountInput } from '../../domain/email-account-fields.js';
 import {
   appendEvent,
   createEmailAccount,
+  resetEffectiveTransport,
   findOrCreateFallbackList,
   deleteEmailAccount,
   findGrantByUpn,
@@ -26,7 +27,7 @@ import {
   type GrantRecord,
   type SecretBox,
 } from '../../store/index.js';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../../domain/email-account-fields.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, defaultTransport } from '../../domain/email-account-fields.js';
 
 export interface AccountView {
   account: EmailAccountRecord;
@@ -81,6 +82,8 @@ export class AccountService {
     const current = await requireEmailAccount(this.db, id);
     const fields = await this.resolve(input, current);
     const account = await this.db.transaction(async (tx) => {
+      // A transport chosen again starts afresh: `auto` tries IMAP and SMTP again.
+      if (input.transport !== undefined && input.transport !== current.transport) await resetEffectiveTransport(tx, id);
       const updated = await this.storePassword(tx, await updateEmailAccount(tx, id, fields), input.password);
       if (input.agentIds !== undefined) await setAccountAgents(tx, id, input.agentIds);
       return updated;
@@ -230,7 +233,11 @@ export class AccountService {
       ...(providerId === undefined ? {} : { providerId }),
       ...(input.modernAuthEmail === undefined ? {} : { modernAuthEmail: input.modernAuthEmail }),
       ...(input.description === undefined ? {} : { description: input.description }),
-      ...(input.transport === undefined ? {} : { transport: input.transport }),
+      ...(input.transport === undefined
+        ? current === undefined
+          ? { transport: modernAuth ? defaultTransport(service) : 'imap_smtp' }
+          : {}
+        : { transport: input.transport }),
       ...(input.imapHost === undefined ? {} : { imapHost: input.imapHost }),
       ...(input.imapPort === undefined ? {} : { imapPort: input.imapPort }),
       ...(input.smtpHost === undefined ? {} : { smtpHost: input.smtpHost }),

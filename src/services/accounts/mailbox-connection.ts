@@ -4,6 +4,7 @@ import type { Logger } from '../../log/index.js';
 import { PROBE_TIMEOUTS, createImapClient } from '../../mail/access/imap-client.js';
 import { requireGraph, requireImap, resolveMailboxRoute, type MailboxRoute } from '../../mail/access/mailbox-route.js';
 import { GraphClient, type GraphLogger } from '../../mail/graph/graph-client.js';
+import { findGraphFolder } from '../../mail/graph/graph-folders.js';
 import type { GraphPurpose } from '../../mail/graph/graph-errors.js';
 import { loadCa } from '../../mail/access/tls-trust.js';
 import { mapImapError } from '../../mail/imap/imap-errors.js';
@@ -14,10 +15,12 @@ import {
   requireProvider,
   type Database,
   type EmailAccountRecord,
+  type GrantRecord,
   type ProviderRecord,
 } from '../../store/index.js';
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
+import { checkGraphPermission } from './graph-access.js';
 
 /** Where and how an account's mailbox is reached over IMAP: what the sync, the connection test and the doctor open. */
 export type ImapEndpoint = ImapPlace &
@@ -156,6 +159,7 @@ export class MailboxTestService {
       };
     };
     const account = await requireEmailAccount(this.db, accountId);
+    if (account.effective.inbound.via === 'graph') return this.runGraph(account, steps, fail);
     let endpoint: ImapEndpoint;
     let auth: { user: string; accessToken: string } | { user: string; pass: string };
     let method: string;
@@ -227,6 +231,55 @@ export class MailboxTestService {
       return fail('folder', mapImapError(error, context));
     } finally {
       await client.logout().catch(() => client.close());
+    }
+    return { ok: true, steps, error: null };
+  }
+
+  /**
+   * An account that reads through Microsoft Graph: the grant, a Graph token carrying the permission
+   * to read the mailbox, and the account's folder found through Graph as the sync finds it.
+   */
+  private async runGraph(
+    account: EmailAccountRecord,
+    steps: ConnectionStep[],
+    fail: (step: string, error: unknown) => ConnectionTest,
+  ): Promise<ConnectionTest> {
+    let grant: GrantRecord;
+    try {
+      grant = await this.accounts.grantFor(account);
+      steps.push({
+        step: 'grant',
+        ok: true,
+        detail: `The Cloud Provider holds a sign-in for ${grant.upn ?? 'the application'}.`,
+      });
+    } catch (error) {
+      return fail('grant', error);
+    }
+    const deps = { db: this.db, accounts: this.accounts, accessTokens: this.accessTokens };
+    const permission = await checkGraphPermission(deps, account, 'inbound');
+    if (!permission.ok) return fail('graph-token', permission.error);
+    steps.push({
+      step: 'graph-token',
+      ok: true,
+      detail: `A Microsoft Graph access token was obtained for ${grant.upn ?? 'the application'}; it allows ${permission.need.name}.`,
+    });
+    try {
+      const client = await graphClientOf(this.db, this.accounts, this.accessTokens, account, { purpose: 'read' });
+      const folder = await findGraphFolder(client, account.folder);
+      if (folder === undefined) {
+        throw new PosternError('GRAPH_FOLDER_NOT_FOUND', {
+          message: `The mailbox ${client.mailbox} has no folder "${account.folder}" in Microsoft Graph.`,
+          details: { mailbox: client.mailbox, folder: account.folder },
+        });
+      }
+      const count = folder.totalItemCount === undefined ? '' : `: ${folder.totalItemCount} message(s)`;
+      steps.push({
+        step: 'folder',
+        ok: true,
+        detail: `Opened ${account.folder} of ${client.mailbox} through Microsoft Graph${count}.`,
+      });
+    } catch (error) {
+      return fail('folder', error);
     }
     return { ok: true, steps, error: null };
   }

@@ -21,6 +21,7 @@ import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
 import { graphClientOf, imapEndpointOf } from './mailbox-connection.js';
 import type { GraphNotificationService } from '../inbound/graph-notifications.js';
+import { TransportSwitchService } from './transport-switch.js';
 import { createGraphSyncStore } from '../inbound/graph-sync-store.js';
 import { createSyncStore, type SyncStoreOptions } from '../inbound/mailbox-sync-store.js';
 
@@ -54,12 +55,16 @@ export interface SyncSessionOptions {
 
 /** The mailbox workers' use cases. */
 export class MailboxSyncService {
+  private readonly switches: TransportSwitchService;
+
   constructor(
     private readonly db: Database,
     private readonly accounts: AccountService,
     private readonly accessTokens: AccessTokenService,
     private readonly graphNotifications?: GraphNotificationService,
-  ) {}
+  ) {
+    this.switches = new TransportSwitchService(db, accounts, accessTokens);
+  }
 
   /** Account changes (`changed`, `deleted`, with the account id) made in this process. */
   get changes(): AccountService['changes'] {
@@ -82,10 +87,11 @@ export class MailboxSyncService {
 
   /**
    * The account's sync engine, bound to its endpoint and its storage: Microsoft Graph for transport
-   * `graph`, IMAP otherwise. Throws when the endpoint cannot be resolved.
+   * `graph` (and `auto` once reading switched to Graph), IMAP otherwise. Throws when the endpoint
+   * cannot be resolved.
    */
   async openSync(account: EmailAccountRecord, options: SyncSessionOptions): Promise<MailboxSyncSession> {
-    if (account.transport === 'graph') return this.openGraphSync(account, options);
+    if (account.effective.inbound.via === 'graph') return this.openGraphSync(account, options);
     const endpoint = await imapEndpointOf(this.db, this.accounts, this.accessTokens, account);
     return new MailboxSync({
       ...endpoint,
@@ -160,10 +166,18 @@ export class MailboxSyncService {
     if (change.status === 'stopped') return;
     const before = await getEmailAccount(this.db, account.id);
     if (before === undefined) return;
+    let reported = change.error;
+    if (reported !== undefined && before.transport === 'auto' && isPosternError(reported, 'IMAP_NOT_CONNECTED')) {
+      // Transport `auto`: IMAP disabled for the mailbox switches reading to Graph (the worker
+      // restarts on the account's change); otherwise the remedy also says what would allow it.
+      const decision = await this.switches.afterImapRefused(before, reported);
+      if (decision.switched) return;
+      reported = decision.error;
+    }
     const error =
-      change.error === undefined
+      reported === undefined
         ? null
-        : { code: change.error.code, message: change.error.message, remedy: change.error.remedy ?? null };
+        : { code: reported.code, message: reported.message, remedy: reported.remedy ?? null };
     await setEmailAccountStatus(this.db, account.id, change.status, error);
     if (before.status === change.status && before.lastError?.code === error?.code) return;
     const level =

@@ -4,6 +4,7 @@ import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from '../accounts/account-service.js';
 import { imapEndpointOf, type ImapEndpoint } from '../accounts/mailbox-connection.js';
 import { failed, ok, skipped, warning, type Check } from './check.js';
+import { checkGraphAccount, involvesGraph } from './graph-checks.js';
 import { probeImap } from './imap-probe.js';
 import { isExchangeAudience, readTokenClaims, shortNames, type TokenClaims } from './token-claims.js';
 
@@ -33,6 +34,12 @@ const EXCHANGE_CONNECTION_CAP = 16;
  * against the account, IMAP sign-in and folder, connection count, recent failures.
  */
 export async function checkAccount(account: EmailAccountRecord, deps: AccountCheckDeps): Promise<Check[]> {
+  // Transport `graph`, or `auto` (IMAP and SMTP until a direction switches to Graph): graph-checks.ts.
+  if (involvesGraph(account)) return checkGraphAccount(account, deps, () => checkImapSmtpAccount(account, deps));
+  return checkImapSmtpAccount(account, deps);
+}
+
+async function checkImapSmtpAccount(account: EmailAccountRecord, deps: AccountCheckDeps): Promise<Check[]> {
   const checks: Check[] = [];
   if (!account.active)
     checks.push(

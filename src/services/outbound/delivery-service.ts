@@ -55,6 +55,7 @@ import {
 } from '../../store/index.js';
 import { MIN_VALIDITY_MS, type AccessToken } from '../identity/access-token-service.js';
 import { mailboxRouteOf } from '../accounts/mailbox-connection.js';
+import type { SwitchDecision } from '../accounts/transport-switch.js';
 
 /** Submits a message; the SMTP adapter (or, later, another transport). */
 export interface Submitter {
@@ -75,8 +76,14 @@ export interface DeliveryDeps {
   readonly accessToken: (grantId: number, resource: 'exchange') => Promise<AccessToken>;
   /** Refreshes a grant's Exchange token now (AccessTokenService.refreshNow), after Exchange refused the cached one. */
   readonly refreshToken?: (grantId: number, resource: 'exchange') => Promise<void>;
-  /** Builds the Graph sender of an account of transport `graph`; without it such accounts fail. */
+  /** Builds the Graph sender of an account that sends through Graph; without it such accounts fail. */
   readonly graphSender?: GraphSenderFactory;
+  /**
+   * Transport `auto`: after SMTP AUTH was refused (535 5.7.139), switches the account's sending to
+   * Graph when its grant allows it (TransportSwitchService.afterSmtpRefused); otherwise answers the
+   * refusal, its remedy naming the permission that would allow it.
+   */
+  readonly switchToGraph?: (account: EmailAccountRecord, refusal: PosternError) => Promise<SwitchDecision>;
   readonly logger: Logger;
   readonly retryPolicy?: RetryPolicy;
   /** A number in [0, 1), for retry jitter. */
@@ -126,11 +133,39 @@ export class DeliveryService {
     let result: SubmissionResult;
     try {
       const route = await this.routeOf(row.accountId);
-      result = route.kind === 'graph' ? await this.sendByGraph(route, row) : await this.submitOnce(row);
+      result = route.kind === 'graph' ? await this.sendByGraph(route, row) : await this.submitOrSwitch(route, row);
     } catch (error) {
       return this.recordFailure(row, claimer, asPosternError(error));
     }
     return this.recordSent(row, result);
+  }
+
+  /**
+   * Submits over SMTP; on an account of transport `auto` whose SMTP AUTH Exchange refuses (535
+   * 5.7.139: nothing was accepted), sending switches to Microsoft Graph when the grant allows it and
+   * this very message leaves through Graph, in the same delivery.
+   */
+  private async submitOrSwitch(route: SmtpRoute, row: OutboxRecord): Promise<SubmissionResult> {
+    try {
+      return await this.submitOnce(row);
+    } catch (error) {
+      if (
+        route.account.transport !== 'auto' ||
+        this.deps.switchToGraph === undefined ||
+        !isPosternError(error, 'SMTP_AUTH_DISABLED')
+      )
+        throw error;
+      const decision = await this.deps.switchToGraph(route.account, error);
+      if (!decision.switched) throw decision.error;
+      this.routes.delete(row.accountId);
+      this.deps.logger.warn(
+        this.who(row.accountId),
+        'SMTP AUTH is disabled for the mailbox: sending switched to Microsoft Graph',
+      );
+      const switched = await this.routeOf(row.accountId);
+      if (switched.kind !== 'graph') throw error;
+      return this.sendByGraph(switched, row);
+    }
   }
 
   /**
@@ -206,7 +241,7 @@ export class DeliveryService {
     const cached = this.routes.get(accountId);
     if (cached !== undefined && cached.expires > now) return cached.route;
     const account = await requireEmailAccount(db, accountId);
-    if (account.transport === 'graph') {
+    if (account.effective.outbound.via === 'graph') {
       if (this.deps.graphSender === undefined)
         throw new PosternError('INTERNAL', { message: 'This process cannot send through Microsoft Graph.' });
       const route: GraphRoute = { kind: 'graph', account, sender: await this.deps.graphSender(account) };

@@ -12,6 +12,7 @@ import type { Database, SecretBox } from '../../store/index.js';
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from '../accounts/account-service.js';
 import { graphClientOf } from '../accounts/mailbox-connection.js';
+import { TransportSwitchService } from '../accounts/transport-switch.js';
 import { DeliveryService, type Submitter } from './delivery-service.js';
 import { OutboxDispatchService } from './outbox-dispatch-service.js';
 import { SendService } from './send-service.js';
@@ -49,6 +50,7 @@ export interface OutboundServices {
 export function createOutboundServices(deps: OutboundDeps): OutboundServices {
   const submitter = new SmtpSubmitter({ logger: deps.logger.child({ component: 'smtp' }) });
   const graphLogger = deps.logger.child({ component: 'graph-send' });
+  const switches = new TransportSwitchService(deps.db, deps.accounts, deps.accessTokens);
   const delivery = new DeliveryService({
     db: deps.db,
     box: deps.box,
@@ -64,6 +66,7 @@ export function createOutboundServices(deps: OutboundDeps): OutboundServices {
       });
       return new GraphSender(client, deps.graphSender);
     },
+    switchToGraph: (account, refusal) => switches.afterSmtpRefused(account, refusal),
     logger: deps.logger.child({ component: 'delivery' }),
   });
   return { send: new SendService(deps.db), delivery, dispatch: new OutboxDispatchService(deps.db), submitter };

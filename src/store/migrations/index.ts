@@ -35,6 +35,7 @@ import { clientCertificatesMigration } from './0014-client-certificates.js';
 import { accountTlsCaMigration } from './0015-account-tls-ca.js';
 import { graphInboundMigration } from './0016-graph-inbound.js';
 import { messageBouncesMigration } from './0018-message-bounces.js';
+import { effectiveTransportMigration } from './0019-effective-transport.js';
 import { graphSubscriptionsMigration } from './0020-graph-subscriptions.js';
 
 /** Every migration, oldest first. Append only. */
@@ -55,6 +56,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   accountTlsCaMigration,
   graphInboundMigration,
   messageBouncesMigration,
+  effectiveTransportMigration,
   graphSubscriptionsMigration,
 ];
 

@@ -26,7 +26,7 @@ export interface AccountFields {
   providerId: number | null;
   modernAuthEmail: string | null;
   description: string | null;
-  transport: 'imap_smtp' | 'graph';
+  transport: 'auto' | 'imap_smtp' | 'graph';
   imapHost: string | null;
   imapPort: number | null;
   smtpHost: string | null;

@@ -162,6 +162,10 @@ export const emailAccount = z.object({
   modernAuthEmail: nullableString,
   description: nullableString,
   transport: z.string(),
+  effectiveTransport: z.object({
+    inbound: z.object({ via: z.string(), reason: nullableString, since: nullableString }),
+    outbound: z.object({ via: z.string(), reason: nullableString, since: nullableString }),
+  }),
   imapHost: nullableString,
   imapPort: z.nullable(z.number()),
   smtpHost: nullableString,

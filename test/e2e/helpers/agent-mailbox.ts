@@ -7,11 +7,16 @@ import type { Page } from 'playwright-core';
 import { createThrough, signIn } from './session.js';
 import { CONTOSO, type Stack } from './stack.js';
 
-/** Signs the administrator in on `adminPage`, sets the mailbox up, and returns its account id. */
+/**
+ * Signs the administrator in on `adminPage`, sets the mailbox up, and returns its account id. The
+ * account's transport is IMAP and SMTP unless `options` names another, or names none (`{}`: the
+ * default, `auto`).
+ */
 export async function setUpAgentMailbox(
   stack: Stack,
   adminPage: Page,
   agent: { username: string; password: string; displayName: string },
+  options: { transport?: 'auto' | 'imap_smtp' | 'graph' } = { transport: 'imap_smtp' },
 ): Promise<number> {
   const admin = adminPage.context();
   await signIn(adminPage, stack.url, stack.admin.username, stack.admin.password);
@@ -44,6 +49,7 @@ export async function setUpAgentMailbox(
     smtpHost: '127.0.0.1',
     smtpPort: Number(new URL(stack.emulator.handle.urls.smtp ?? '').port),
     firstSync: { kind: 'all' },
+    ...(options.transport === undefined ? {} : { transport: options.transport }),
     agentIds: [agentId],
   });
   await adminPage.goto(`${stack.url}/ui/email-accounts/${accountId}`);

@@ -18,6 +18,14 @@ export const accountReply = z.object({
   modernAuthEmail: z.string().nullable(),
   description: z.string().nullable(),
   transport: z.string(),
+  /**
+   * What each direction uses now: fixed by `transport` for `imap_smtp` and `graph`; for `auto`, IMAP
+   * and SMTP until Exchange refused one of them and the direction switched to Graph (with why and since when).
+   */
+  effectiveTransport: z.object({
+    inbound: z.object({ via: z.enum(['imap', 'graph']), reason: z.string().nullable(), since: z.string().nullable() }),
+    outbound: z.object({ via: z.enum(['smtp', 'graph']), reason: z.string().nullable(), since: z.string().nullable() }),
+  }),
   imapHost: z.string().nullable(),
   imapPort: z.number().int().nullable(),
   smtpHost: z.string().nullable(),
@@ -65,6 +73,10 @@ export function presentAccount(view: AccountView): z.infer<typeof accountReply> 
     modernAuthEmail: a.modernAuthEmail,
     description: a.description,
     transport: a.transport,
+    effectiveTransport: {
+      inbound: { ...a.effective.inbound },
+      outbound: { ...a.effective.outbound },
+    },
     imapHost: a.imapHost,
     imapPort: a.imapPort,
     smtpHost: a.smtpHost,

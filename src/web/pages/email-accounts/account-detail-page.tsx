@@ -175,7 +175,15 @@ function AccountFacts({ account }: { account: EmailAccount }): JSX.Element {
         </>
       ) : null}
       <dt>Transport</dt>
-      <dd>{account.transport === 'graph' ? 'Microsoft Graph' : 'IMAP and SMTP'}</dd>
+      <dd>{TRANSPORT_NAMES[account.transport] ?? account.transport}</dd>
+      {account.modernAuth ? (
+        <>
+          <dt>Reading</dt>
+          <dd data-testid="effective-inbound">{directionText(account.effectiveTransport.inbound)}</dd>
+          <dt>Sending</dt>
+          <dd data-testid="effective-outbound">{directionText(account.effectiveTransport.outbound)}</dd>
+        </>
+      ) : null}
       <dt>Inbox</dt>
       <dd>
         {account.folder}
@@ -236,4 +244,19 @@ function DeleteAccountDialog({
       </div>
     </Dialog>
   );
+}
+
+const TRANSPORT_NAMES: Record<string, string> = {
+  auto: 'Auto (IMAP and SMTP, switching to Microsoft Graph by itself where Exchange has them disabled)',
+  imap_smtp: 'IMAP and SMTP',
+  graph: 'Microsoft Graph',
+};
+
+const VIA_NAMES: Record<string, string> = { imap: 'IMAP', smtp: 'SMTP', graph: 'Microsoft Graph' };
+
+/** "Through Microsoft Graph since …, because IMAP is disabled for the mailbox", or just the transport. */
+function directionText(direction: EmailAccount['effectiveTransport']['inbound']): string {
+  const via = `Through ${VIA_NAMES[direction.via] ?? direction.via}`;
+  if (direction.since === null || direction.reason === null) return via;
+  return `${via} since ${formatDateTime(direction.since)}, because ${direction.reason}`;
 }

@@ -25,7 +25,7 @@ interface Values {
   shared: boolean;
   modernAuthEmail: string;
   description: string;
-  transport: 'imap_smtp' | 'graph';
+  transport: AccountFields['transport'];
   imapHost: string;
   imapPort: string;
   smtpHost: string;
@@ -42,6 +42,25 @@ interface Values {
   recipientsPerDay: string;
   agentIds: number[];
 }
+
+/** The transports an account of Microsoft 365 may use, each with its one line. */
+const TRANSPORTS: Array<{ value: AccountFields['transport']; label: string; help: string }> = [
+  {
+    value: 'auto',
+    label: 'Auto',
+    help: 'IMAP and SMTP first; reading or sending switches to Microsoft Graph by itself when Exchange has IMAP or SMTP AUTH disabled for the mailbox.',
+  },
+  {
+    value: 'imap_smtp',
+    label: 'IMAP and SMTP',
+    help: 'Always IMAP and SMTP AUTH with OAuth; fails with a remedy when Exchange has either disabled.',
+  },
+  {
+    value: 'graph',
+    label: 'Microsoft Graph',
+    help: 'Always Microsoft Graph: needs Mail.ReadWrite and Mail.Send (the .Shared forms for a shared mailbox).',
+  },
+];
 
 const AFTER_FETCH: Array<{ value: AccountFields['afterFetchAction']; label: string }> = [
   { value: 'mark_seen', label: 'Mark as read' },
@@ -70,7 +89,8 @@ function initial(account: EmailAccount | undefined, providers: Provider[]): Valu
     shared: account !== undefined && account.modernAuthEmail !== null && account.modernAuthEmail !== account.username,
     modernAuthEmail: account?.modernAuthEmail ?? '',
     description: account?.description ?? '',
-    transport: account?.transport === 'graph' ? 'graph' : 'imap_smtp',
+    transport:
+      TRANSPORTS.find((t) => t.value === account?.transport)?.value ?? (account === undefined ? 'auto' : 'imap_smtp'),
     imapHost: account?.imapHost ?? '',
     imapPort: account?.imapPort == null ? '' : String(account.imapPort),
     smtpHost: account?.smtpHost ?? '',
@@ -107,7 +127,7 @@ function fieldsOf(values: Values): AccountFields {
     providerId: modernAuth ? numberOrNull(values.providerId) : null,
     modernAuthEmail: modernAuth && values.shared ? textOrNull(values.modernAuthEmail) : null,
     description: textOrNull(values.description),
-    transport: values.transport,
+    transport: modernAuth ? values.transport : 'imap_smtp',
     imapHost: textOrNull(values.imapHost),
     imapPort: numberOrNull(values.imapPort),
     smtpHost: textOrNull(values.smtpHost),
@@ -284,6 +304,11 @@ export function AccountForm({
               problem={problems.modernAuthEmail}
             />
           ) : null}
+          <TransportChoice
+            value={values.transport}
+            onValue={set('transport')}
+            {...(problems.transport === undefined ? {} : { problem: problems.transport })}
+          />
           {missingSignIn ? (
             <Notice tone="warn">
               The provider has no sign-in for {identity}: authenticate the provider as {identity} first, or pick the
@@ -317,18 +342,7 @@ export function AccountForm({
       />
       <AgentPicker agents={agents} chosen={values.agentIds} onChange={set('agentIds')} />
       <details class="disclosure">
-        <summary>Advanced: transport, inbox and sending limits</summary>
-        <SelectField
-          label="Transport"
-          value={values.transport}
-          onValue={(v) => set('transport')(v === 'graph' ? 'graph' : 'imap_smtp')}
-          options={[
-            { value: 'imap_smtp', label: 'IMAP and SMTP' },
-            { value: 'graph', label: 'Microsoft Graph' },
-          ]}
-          help="Graph needs Mail.ReadWrite and Mail.Send (the .Shared variants for a shared mailbox); use it when SMTP AUTH is disabled for the tenant."
-          problem={problems.transport}
-        />
+        <summary>Advanced: servers, inbox and sending limits</summary>
         {modernAuth ? (
           <>
             <p class="field-help">
@@ -485,5 +499,34 @@ function ServerFields({
         />
       </div>
     </>
+  );
+}
+
+/** Auto / IMAP and SMTP / Microsoft Graph, each with its one line. */
+function TransportChoice(props: {
+  value: AccountFields['transport'];
+  onValue: (value: AccountFields['transport']) => void;
+  problem?: string;
+}): JSX.Element {
+  return (
+    <fieldset class={props.problem === undefined ? 'field transport-choice' : 'field field-invalid transport-choice'}>
+      <legend>Transport</legend>
+      {TRANSPORTS.map((transport) => (
+        <label key={transport.value} class="transport-option">
+          <input
+            type="radio"
+            name="transport"
+            value={transport.value}
+            checked={props.value === transport.value}
+            onChange={() => props.onValue(transport.value)}
+          />
+          <span>
+            <strong>{transport.label}</strong>
+            <span class="field-help"> — {transport.help}</span>
+          </span>
+        </label>
+      ))}
+      {props.problem === undefined ? null : <p class="field-problem">{props.problem}</p>}
+    </fieldset>
   );
 }

@@ -9,6 +9,7 @@ import { useSubmit } from '../../lib/use-submit.js';
 const STEP_NAMES: Record<string, string> = {
   grant: 'Sign-in under the Cloud Provider',
   token: 'Access token for Exchange',
+  'graph-token': 'Access token for Microsoft Graph',
   'imap-login': 'IMAP sign-in',
   folder: 'Folder',
 };
