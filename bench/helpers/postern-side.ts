@@ -30,6 +30,8 @@ export interface OpenPosternOptions {
   readonly env?: Record<string, string>;
   /** Called with the fresh data directory before Postern opens it (e.g. to pre-create the database). */
   readonly prepareDataDir?: (dataDir: string) => void;
+  /** The Cloud Provider's scopes; default the provider's own (IMAP and SMTP). */
+  readonly scopes?: readonly string[];
 }
 
 /** Opens Postern in a fresh data directory and signs the world's delegate in. */
@@ -55,6 +57,7 @@ export async function openPostern(world: WorldReady, options: OpenPosternOptions
       authorityUrl: world.authority,
       caFile: world.caFile,
       grantType: 'password',
+      ...(options.scopes === undefined ? {} : { scopes: [...options.scopes] }),
     });
     try {
       await runtime.services.signIn.signInWithPassword(provider.id, WORLD_AGENT, WORLD_PASSWORD);
@@ -81,14 +84,16 @@ export async function openPostern(world: WorldReady, options: OpenPosternOptions
 
 /**
  * Creates the Email Accounts of shared mailboxes `queue0001@` … `queue<count>@` through the
- * account service, the delegate as modern authentication email, IMAP at the world's emulator.
- * Accounts share one contact list, as a helpdesk's queues do.
+ * account service, the delegate as modern authentication email, IMAP at the world's emulator —
+ * or, with `transport: 'graph'`, Microsoft Graph at the emulator's origin (the provider must then
+ * hold Graph's scopes, `WORLD_GRAPH_SCOPES`). Accounts share one contact list, as a helpdesk's
+ * queues do.
  */
 export async function createQueueAccounts(
   side: PosternSide,
   world: WorldReady,
   count: number,
-  settings: { readonly firstSync?: { kind: 'all' } | { kind: 'new' } } = {},
+  settings: { readonly firstSync?: { kind: 'all' } | { kind: 'new' }; readonly transport?: 'graph' } = {},
 ): Promise<EmailAccountRecord[]> {
   const list = await side.runtime.services.lists.create({ name: 'Customers' });
   const accounts: EmailAccountRecord[] = [];
@@ -101,8 +106,9 @@ export async function createQueueAccounts(
       providerId: side.providerId,
       modernAuthEmail: WORLD_AGENT,
       defaultListId: list.id,
-      imapHost: '127.0.0.1',
-      imapPort: world.imapPort,
+      ...(settings.transport === 'graph'
+        ? { transport: 'graph' as const }
+        : { imapHost: '127.0.0.1', imapPort: world.imapPort }),
       firstSync: settings.firstSync ?? { kind: 'all' },
     });
     accounts.push(view.account);

@@ -3,7 +3,9 @@
  * Microsoft 365 emulator (identity platform + Exchange, mail in memory) with a generated tenant
  * (see `world-protocol.ts`), and outside senders that submit mail over SMTP (STARTTLS, XOAUTH2)
  * to the emulator's submission server — which delivers it into the recipient's Inbox, where an
- * IDLE session hears of it. It answers the benchmark's IPC requests.
+ * IDLE session hears of it. Microsoft Graph's mail API is served beside them (`/v1.0` on the
+ * emulator's HTTPS origin, over the same mailboxes), with its answers counted by status for the
+ * Graph benchmarks. It answers the benchmark's IPC requests.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +15,8 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { z } from 'zod';
 import { createExchangeExtension, type ExchangeExtension } from '../../emulator/exchange/exchange-extension.js';
 import type { FolderChange } from '../../emulator/exchange/mail-folder.js';
-import { startEmulator } from '../../emulator/main.js';
+import { withGraph } from '../../emulator/graph/graph-extension.js';
+import { startEmulator, type EmulatorExtension } from '../../emulator/main.js';
 import { createCaFetch } from '../../emulator/tls/ca-fetch.js';
 import { ingestCorpus } from '../ingest-corpus.js';
 import {
@@ -37,15 +40,30 @@ async function main(): Promise<void> {
   const spec = specSchema.parse(JSON.parse(process.env.WORLD_SPEC ?? '{}'));
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'postern-bench-world-'));
   let exchange: ExchangeExtension | undefined;
+  // Graph's answers by status, and its accepted sendMail calls, since the last report.
+  let graphStatuses = new Map<number, number>();
+  let sendMailAccepted = 0;
+  const graphCounter: EmulatorExtension = {
+    name: 'bench-graph-counter',
+    registerRoutes(app) {
+      app.addHook('onResponse', async (request, reply) => {
+        if (!request.url.startsWith('/v1.0/')) return;
+        graphStatuses.set(reply.statusCode, (graphStatuses.get(reply.statusCode) ?? 0) + 1);
+        if (reply.statusCode === 202 && request.method === 'POST' && request.url.endsWith('/sendMail'))
+          sendMailAccepted += 1;
+      });
+    },
+  };
   const handle = await startEmulator({
     dataDir,
     seed: worldSeed(spec),
     exchange: false,
     extensions: [
-      (core) => {
+      ...withGraph((core) => {
         exchange = createExchangeExtension(core, { inMemory: true });
         return exchange;
-      },
+      }),
+      () => graphCounter,
     ],
   });
   const service = exchange?.service;
@@ -160,6 +178,23 @@ async function main(): Promise<void> {
           cpuMs: (cpu.user + cpu.system) / 1000,
           imapConnections: service.imap.connectionCount(),
         });
+        return;
+      }
+      case 'graph-report': {
+        const statuses = Object.fromEntries([...graphStatuses].map(([status, n]) => [String(status), n]));
+        send({
+          type: 'graph-report',
+          statuses,
+          sendMailAccepted,
+          sent: service.router.sent
+            .filter((record) => record.via === 'graph')
+            .map(
+              (record) =>
+                [record.mailbox, record.acceptedAt, record.content.header('message-id')?.trim() ?? ''] as const,
+            ),
+        });
+        graphStatuses = new Map();
+        sendMailAccepted = 0;
         return;
       }
       case 'stop':

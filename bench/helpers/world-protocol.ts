@@ -7,7 +7,9 @@
  * The generated tenant: one delegate (`agent@bench.example`) with FullAccess to N shared
  * mailboxes (`queue0001@bench.example` …), M outside senders with their own mailboxes
  * (`sender001@bench.example` …), and a public client allowed to use ROPC with admin consent —
- * the guide's shared-mailbox set-up, once per mailbox.
+ * the guide's shared-mailbox set-up, once per mailbox. The client holds Exchange's IMAP and SMTP
+ * permissions and Microsoft Graph's mail permissions (own and shared mailboxes), so that accounts
+ * of either transport can be signed in.
  */
 import type { SeedInput } from '../../emulator/directory/schema.js';
 
@@ -18,6 +20,22 @@ export const WORLD_PASSWORD = 'Bench#2025!';
 export const WORLD_AGENT = 'agent@bench.example';
 /** Scopes a sender asks for to submit mail. */
 export const WORLD_SMTP_SCOPES = 'https://outlook.office.com/SMTP.Send offline_access';
+
+const GRAPH = 'https://graph.microsoft.com';
+/** Microsoft Graph's delegated mail permissions of the world's client (admin consent granted). */
+const GRAPH_PERMISSIONS = ['User.Read', 'Mail.ReadWrite', 'Mail.Send', 'Mail.ReadWrite.Shared', 'Mail.Send.Shared'].map(
+  (name) => `${GRAPH}/${name}`,
+);
+/** A Cloud Provider's scopes for accounts of transport `graph`: Graph's mail permissions and sign-in. */
+export const WORLD_GRAPH_SCOPES: readonly string[] = [
+  ...GRAPH_PERMISSIONS,
+  'openid',
+  'profile',
+  'email',
+  'offline_access',
+];
+/** Scopes a bare Graph reader asks for to read a shared mailbox. */
+export const WORLD_GRAPH_READ_SCOPES = `${GRAPH}/Mail.ReadWrite.Shared offline_access`;
 
 /** Shape of the generated tenant. */
 export interface WorldSpec {
@@ -38,6 +56,8 @@ export type WorldRequest =
       readonly messageId: string;
     }
   | { readonly type: 'stats' }
+  /** Microsoft Graph's answers so far and the sends it accepted (the counts are then reset). */
+  | { readonly type: 'graph-report' }
   | { readonly type: 'stop' };
 
 /** A reply or report from the world process. */
@@ -69,6 +89,15 @@ export type WorldReply =
       readonly heapUsed: number;
       readonly cpuMs: number;
       readonly imapConnections: number;
+    }
+  | {
+      readonly type: 'graph-report';
+      /** Answers of `/v1.0/…` by status since the last report (e.g. `{ "200": 4000, "429": 3 }`). */
+      readonly statuses: Record<string, number>;
+      /** `sendMail` calls answered 202 since the last report. */
+      readonly sendMailAccepted: number;
+      /** The emulator's sent log (its last 10,000), Graph sends only: mailbox, when accepted (ms since the epoch), Message-ID. */
+      readonly sent: ReadonlyArray<readonly [mailbox: string, acceptedAt: number, messageId: string]>;
     };
 
 /** `queue0001@bench.example` … */
@@ -119,6 +148,7 @@ export function worldSeed(spec: WorldSpec): SeedInput {
               delegated: [
                 'https://outlook.office.com/IMAP.AccessAsUser.All',
                 'https://outlook.office.com/SMTP.Send',
+                ...GRAPH_PERMISSIONS,
                 'offline_access',
                 'openid',
                 'profile',
