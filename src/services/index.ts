@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { MeteredIdentity, PosternMetrics } from '../metrics/index.js';
-import type { Database, SecretBox } from '../store/index.js';
+import type { Database, SecretBox, StoreFailure } from '../store/index.js';
 import { AccessTokenService } from './identity/access-token-service.js';
 import { AccountService } from './accounts/account-service.js';
 import { ApiTokenService } from './users/api-token-service.js';
@@ -40,6 +40,8 @@ export interface ServiceDeps {
 /** The use cases of Postern, composed once and handed to the HTTP layer, the CLI and workers. */
 export interface Services {
   ping(): Promise<void>;
+  /** The storage failure writes met lately (a full disk…), for `/health`; see store/store-health.ts. */
+  storeFailure(): StoreFailure | undefined;
   auth: AuthService;
   users: UserService;
   tokens: ApiTokenService;
@@ -90,6 +92,7 @@ function composeServices(deps: ServiceDeps): Services {
   });
   return {
     ping: () => deps.db.ping(),
+    storeFailure: () => deps.db.health.current(),
     auth: new AuthService(deps.db),
     users: new UserService(deps.db),
     tokens: new ApiTokenService(deps.db),

@@ -20,6 +20,7 @@ import pg from 'pg';
 import { PosternError } from '../errors/index.js';
 import { parseDatabaseUrl, redactDatabaseUrl, scrubPassword, type Engine } from './database-url.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
+import { StoreHealth } from './store-health.js';
 import type { DB } from './schema.js';
 
 export type { Engine } from './database-url.js';
@@ -45,6 +46,8 @@ export interface Database {
   readonly displayUrl: string;
   /** True inside `transaction()`. */
   readonly inTransaction: boolean;
+  /** Whether writes fail for a storage reason (store-health.ts); shared with bound transactions. */
+  readonly health: StoreHealth;
   /** The current time, from the injected clock. */
   now(): Date;
   /**
@@ -111,6 +114,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     false,
     url,
     options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    new StoreHealth(),
     beforeClose,
   );
   try {
@@ -223,6 +227,7 @@ class KyselyDatabase implements Database {
     readonly inTransaction: boolean,
     private readonly secretUrl: string,
     private readonly timeoutMs: number,
+    readonly health: StoreHealth,
     /** Runs before the connections close (SQLite: waits for the checkpoint thread to end). */
     private readonly beforeClose?: () => Promise<void>,
   ) {
@@ -275,7 +280,16 @@ class KyselyDatabase implements Database {
   }
 
   private bindTo(trx: Transaction<DB>): Database {
-    return new KyselyDatabase(trx, this.engine, this.displayUrl, this.clock, true, this.secretUrl, this.timeoutMs);
+    return new KyselyDatabase(
+      trx,
+      this.engine,
+      this.displayUrl,
+      this.clock,
+      true,
+      this.secretUrl,
+      this.timeoutMs,
+      this.health,
+    );
   }
 }
 

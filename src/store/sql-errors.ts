@@ -113,3 +113,21 @@ export function storageErrorOf(error: unknown): PosternError | undefined {
           : 'STORE_UNAVAILABLE';
   return new PosternError(code, { details: { reason: detail.slice(0, 200) }, cause: error });
 }
+
+/** The catalogue codes of storage failures (see {@link storageErrorOf}). */
+export const STORAGE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'STORE_DISK_FULL',
+  'STORE_READ_ONLY',
+  'STORE_UNAVAILABLE',
+  'STORE_CORRUPT',
+]);
+
+/**
+ * The storage failure an error is — a driver's error, or one already turned into its catalogue
+ * error further down — or undefined. Callers that must not blame something else for the store
+ * (the outbox: a message is never failed because the database could not write) branch on it.
+ */
+export function asStorageError(error: unknown): PosternError | undefined {
+  if (isPosternError(error)) return STORAGE_ERROR_CODES.has(error.code) ? error : undefined;
+  return storageErrorOf(error);
+}

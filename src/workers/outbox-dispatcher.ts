@@ -22,9 +22,13 @@ import type {
   OutboxRecord,
 } from '../services/outbound/outbox-dispatch-service.js';
 
-/** Delivers one claimed row (the DeliveryService). */
+/**
+ * Delivers one claimed row (the DeliveryService). While the store cannot write it holds the
+ * delivery rather than failing it; `signal` aborts when the dispatcher stops, so that a store that
+ * stays down cannot hold the shutdown.
+ */
 export interface Deliverer {
-  deliver(row: OutboxRecord, claimer: string): Promise<DeliveryOutcome>;
+  deliver(row: OutboxRecord, claimer: string, signal?: AbortSignal): Promise<DeliveryOutcome>;
 }
 
 /** Options of {@link OutboxDispatcher}. */
@@ -76,6 +80,10 @@ export class OutboxDispatcher {
   private woken = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private lastMaintenance = Number.NEGATIVE_INFINITY;
+  /** Aborted by {@link stop}: deliveries held by a store that cannot write give up their wait. */
+  private stopping = new AbortController();
+  /** The storage failure claim rounds meet, logged once until a round succeeds again. */
+  private storeFailing: string | undefined;
 
   constructor(
     private readonly outbox: OutboxDispatchService,
@@ -94,6 +102,7 @@ export class OutboxDispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(1000, Math.floor(this.leaseMs / 3))).unref();
     this.loop = this.run();
   }
@@ -101,6 +110,7 @@ export class OutboxDispatcher {
   /** Stops claiming, and resolves when the submissions under way have finished. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     this.wake();
     await this.loop;
     await this.drain();
@@ -145,8 +155,20 @@ export class OutboxDispatcher {
     while (this.running) {
       try {
         await this.claimRound();
+        if (this.storeFailing !== undefined)
+          this.logger.info({ code: this.storeFailing }, 'the store writes again; sending resumes');
+        this.storeFailing = undefined;
       } catch (error) {
-        this.logger.error({ err: error }, 'outbox claim round failed');
+        // A store that cannot write holds sending (nothing is claimed, nothing fails): said once.
+        const storage = this.outbox.storageFailure(error);
+        if (storage === undefined) this.logger.error({ err: error }, 'outbox claim round failed');
+        else if (this.storeFailing !== storage.code) {
+          this.storeFailing = storage.code;
+          this.logger.error(
+            { err: storage, code: storage.code },
+            'the store cannot write; sending is held until it can',
+          );
+        }
       }
       await this.sleep();
     }
@@ -195,7 +217,7 @@ export class OutboxDispatcher {
   private launch(row: OutboxRecord, claimer: string): void {
     this.accountInFlight.set(row.accountId, (this.accountInFlight.get(row.accountId) ?? 0) + 1);
     const done = this.deliverer
-      .deliver(row, claimer)
+      .deliver(row, claimer, this.stopping.signal)
       .then(
         () => undefined,
         (error: unknown) =>
