@@ -48,7 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandling(app);
+  registerErrorHandling(app, (error) => deps.services.storageError(error));
   registerSecurityHeaders(app, { publicUrl: deps.config.publicUrl });
 
   await app.register(fastifySwagger, {

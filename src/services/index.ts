@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import type { PosternError } from '../errors/index.js';
 import { MeteredIdentity, PosternMetrics } from '../metrics/index.js';
 import type { Database, SecretBox, StoreFailure } from '../store/index.js';
 import { AccessTokenService } from './identity/access-token-service.js';
@@ -42,6 +43,8 @@ export interface Services {
   ping(): Promise<void>;
   /** The storage failure writes met lately (a full disk…), for `/health`; see store/store-health.ts. */
   storeFailure(): StoreFailure | undefined;
+  /** The catalogue error of a storage failure in a driver's error (recorded in the store's health), or undefined. */
+  storageError(error: unknown): PosternError | undefined;
   auth: AuthService;
   users: UserService;
   tokens: ApiTokenService;
@@ -93,6 +96,7 @@ function composeServices(deps: ServiceDeps): Services {
   return {
     ping: () => deps.db.ping(),
     storeFailure: () => deps.db.health.current(),
+    storageError: (error) => deps.db.health.failed(error, 'requests'),
     auth: new AuthService(deps.db),
     users: new UserService(deps.db),
     tokens: new ApiTokenService(deps.db),

@@ -25,41 +25,50 @@ export interface StoreFailure {
 /** How long a report is believed without being made again. */
 const REPORT_FRESH_MS = 60_000;
 
-/** The store's write health, shared by a `Database` and every transaction bound from it. */
+/**
+ * The store's write health, shared by a `Database` and every transaction bound from it. Each
+ * writer reports under its own name (`ingest`, `outbox`, `requests`): a small write that still
+ * fits (a token's "last used", rewritten in place) must not clear the failure that a message's
+ * insert meets, so only the writer that met a failure clears it.
+ */
 export class StoreHealth {
-  private failure: { error: PosternError; since: number; last: number } | undefined;
+  private readonly failures = new Map<string, { error: PosternError; since: number; last: number }>();
 
   constructor(private readonly monotonicMs: () => number = () => performance.now()) {}
 
   /**
-   * Records `error` when it is a storage failure and returns its catalogue error; returns
-   * undefined (and records nothing) for any other error.
+   * Records `error` for `writer` when it is a storage failure and returns its catalogue error;
+   * returns undefined (and records nothing) for any other error.
    */
-  failed(error: unknown): PosternError | undefined {
+  failed(error: unknown, writer = 'store'): PosternError | undefined {
     const storage = asStorageError(error);
     if (storage === undefined) return undefined;
     const now = this.monotonicMs();
-    const since = this.failure !== undefined && now - this.failure.last < REPORT_FRESH_MS ? this.failure.since : now;
-    this.failure = { error: storage, since, last: now };
+    const before = this.failures.get(writer);
+    const since = before !== undefined && now - before.last < REPORT_FRESH_MS ? before.since : now;
+    this.failures.set(writer, { error: storage, since, last: now });
     return storage;
   }
 
-  /** A write succeeded: the store writes again. */
-  succeeded(): void {
-    this.failure = undefined;
+  /** A write of `writer` succeeded: it writes again. */
+  succeeded(writer = 'store'): void {
+    this.failures.delete(writer);
   }
 
-  /** The storage failure reported within the last minute and not followed by a success. */
+  /** The oldest storage failure reported within the last minute and not followed by its writer's success. */
   current(): StoreFailure | undefined {
-    const failure = this.failure;
-    if (failure === undefined) return undefined;
     const now = this.monotonicMs();
-    if (now - failure.last >= REPORT_FRESH_MS) return undefined;
+    let oldest: { error: PosternError; since: number; last: number } | undefined;
+    for (const failure of this.failures.values()) {
+      if (now - failure.last >= REPORT_FRESH_MS) continue;
+      if (oldest === undefined || failure.since < oldest.since) oldest = failure;
+    }
+    if (oldest === undefined) return undefined;
     return {
-      code: failure.error.code,
-      message: failure.error.message,
-      remedy: failure.error.remedy ?? null,
-      forMs: Math.max(0, Math.round(now - failure.since)),
+      code: oldest.error.code,
+      message: oldest.error.message,
+      remedy: oldest.error.remedy ?? null,
+      forMs: Math.max(0, Math.round(now - oldest.since)),
     };
   }
 }

@@ -85,6 +85,6 @@ async function storing<T>(db: Database, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw db.health.failed(error) ?? error;
+    throw db.health.failed(error, 'ingest') ?? error;
   }
 }

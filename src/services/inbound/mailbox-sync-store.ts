@@ -88,8 +88,8 @@ async function storing<T>(db: Database, call: () => Promise<T>, kind: 'read' | '
   try {
     result = await call();
   } catch (error) {
-    throw db.health.failed(error) ?? error;
+    throw db.health.failed(error, 'ingest') ?? error;
   }
-  if (kind === 'write') db.health.succeeded();
+  if (kind === 'write') db.health.succeeded('ingest');
   return result;
 }

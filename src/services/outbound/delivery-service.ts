@@ -143,11 +143,11 @@ export class DeliveryService {
         const route = await this.routeOf(row.accountId);
         result = route.kind === 'graph' ? await this.sendByGraph(route, row) : await this.submitOnce(row);
       } catch (error) {
-        const storage = this.deps.db.health.failed(error);
+        const storage = this.deps.db.health.failed(error, 'outbox');
         if (storage === undefined)
           return this.untilStored(row, signal, () => this.recordFailure(row, claimer, asPosternError(error)));
         await this.waitForStore(row, storage, wait, signal);
-        if (!(await this.untilStored(row, signal, () => stillClaimed(this.deps.db, row.id, claimer))))
+        if (!(await this.untilStored(row, signal, () => stillClaimed(this.deps.db, row.id, claimer), 'read')))
           return { kind: 'stale' };
       }
     }
@@ -156,14 +156,19 @@ export class DeliveryService {
   }
 
   /** Runs a store step until it is not refused for a storage reason (see {@link deliver}). */
-  private async untilStored<T>(row: OutboxRecord, signal: AbortSignal | undefined, step: () => Promise<T>): Promise<T> {
+  private async untilStored<T>(
+    row: OutboxRecord,
+    signal: AbortSignal | undefined,
+    step: () => Promise<T>,
+    kind: 'read' | 'write' = 'write',
+  ): Promise<T> {
     for (let wait = STORE_WAIT_FIRST_MS; ; wait = Math.min(wait * 2, STORE_WAIT_MAX_MS)) {
       try {
         const done = await step();
-        this.deps.db.health.succeeded();
+        if (kind === 'write') this.deps.db.health.succeeded('outbox');
         return done;
       } catch (error) {
-        const storage = this.deps.db.health.failed(error);
+        const storage = this.deps.db.health.failed(error, 'outbox');
         if (storage === undefined) throw error;
         await this.waitForStore(row, storage, wait, signal);
       }

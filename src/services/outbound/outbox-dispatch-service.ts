@@ -39,7 +39,7 @@ export class OutboxDispatchService {
    * database) — recorded in the store's health for `/health` — or undefined.
    */
   storageFailure(error: unknown): PosternError | undefined {
-    return this.db.health.failed(error);
+    return this.db.health.failed(error, 'outbox');
   }
 
   /**

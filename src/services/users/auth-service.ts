@@ -117,10 +117,10 @@ export class AuthService {
     try {
       await write();
     } catch (error) {
-      if (this.db.health.failed(error) === undefined) throw error;
+      if (this.db.health.failed(error, 'requests') === undefined) throw error;
       return;
     }
-    this.db.health.succeeded();
+    this.db.health.succeeded('requests');
   }
 
   async fromApiToken(token: string): Promise<Principal | null> {
