@@ -33,6 +33,12 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Milliseconds to wait for a connection (PostgreSQL) or a lock (SQLite). Default 5000. */
   timeoutMs?: number;
+  /**
+   * PostgreSQL: milliseconds one query may take before the client gives up on it (the pool's
+   * `query_timeout`), so that a server gone silent cannot hold a request or a worker for ever.
+   * Default 120 seconds.
+   */
+  queryTimeoutMs?: number;
   /** Called with errors of idle PostgreSQL connections, which would otherwise crash the process. */
   onPoolError?: (error: Error) => void;
 }
@@ -62,6 +68,7 @@ export interface Database {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_QUERY_TIMEOUT_MS = 120_000;
 /**
  * SQLite page size of a new database: 16 KiB rather than 4 KiB, because Postern's file is mostly
  * raw MIME and attachments — fewer overflow pages per blob and fewer, larger writes to the WAL
@@ -208,6 +215,9 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): K
     connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    // A server that vanished without closing (a failover, a dropped network) is noticed on idle connections too.
+    keepAlive: true,
     application_name: 'postern',
     // int8 (counts, UIDs, sizes) as numbers: every int8 Postern stores is below 2^53.
     types: {
