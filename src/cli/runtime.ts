@@ -137,7 +137,13 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     for (const warning of key.warnings) log.logger.warn(warning);
     const db = await lifecycle.step(
       'database',
-      () => openDatabase(config.databaseUrl, options.clock === undefined ? {} : { clock: options.clock }),
+      () =>
+        openDatabase(config.databaseUrl, {
+          ...(options.clock === undefined ? {} : { clock: options.clock }),
+          queryTimeoutMs: config.databaseQueryTimeoutSeconds * 1000,
+          // A restart of PostgreSQL ends idle connections; the pool drops them and opens new ones.
+          onPoolError: (error) => log.logger.warn({ err: error }, 'an idle database connection was lost'),
+        }),
       (opened) => opened.close(),
     );
     await lifecycle.step('migrations', () => migrateToLatest(db));

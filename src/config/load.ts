@@ -101,6 +101,7 @@ function finish(values: Partial<Record<ConfigKey, unknown>>, cwd: string): Confi
     trustProxy: Object.freeze([...(values.trustProxy as Config['trustProxy'])]),
     webhookAllowedNetworks: Object.freeze([...(values.webhookAllowedNetworks as Config['webhookAllowedNetworks'])]),
     eventRetentionDays: Number(values.eventRetentionDays),
+    databaseQueryTimeoutSeconds: Number(values.databaseQueryTimeoutSeconds),
     metricsListen: text('metricsListen'),
   };
 }

@@ -107,6 +107,16 @@ export const KEYS = {
     description: 'sqlite:<path> (embedded default) or postgres://… for several nodes.',
     secret: true,
   },
+  databaseQueryTimeoutSeconds: {
+    env: 'POSTERN_DATABASE_QUERY_TIMEOUT_SECONDS',
+    schema: z.coerce
+      .number({ error: 'a number of seconds' })
+      .int('a whole number of seconds')
+      .min(1, 'at least 1 second')
+      .max(3600, 'at most 3600 seconds'),
+    description:
+      'PostgreSQL: the longest Postern waits for one query before giving up on it, so that a server that stops answering (a restart, a lost network) never holds a request or a worker for ever.',
+  },
   logDir: {
     env: 'POSTERN_LOG_DIR',
     schema: z.string().min(1),
@@ -186,6 +196,7 @@ export function defaultValues(resolved: { dataDir: string; port: number }): Reco
     port: String(resolved.port),
     publicUrl: `http://localhost:${resolved.port}`,
     databaseUrl: `sqlite:${path.join(resolved.dataDir, 'postern.db')}`,
+    databaseQueryTimeoutSeconds: '120',
     logDir: path.join(resolved.dataDir, 'logs'),
     logLevel: 'info',
     logConsole: 'auto',
@@ -206,6 +217,8 @@ export interface Config {
   readonly port: number;
   readonly publicUrl: string;
   readonly databaseUrl: string;
+  /** PostgreSQL: seconds one query may take before the client gives up on it. */
+  readonly databaseQueryTimeoutSeconds: number;
   readonly logDir: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly logConsole: boolean | 'auto';

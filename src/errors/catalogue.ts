@@ -157,7 +157,7 @@ const GENERAL_ERRORS = {
     kind: 'needs-admin',
     message: 'The disk that holds the database is full: nothing new can be stored.',
     remedy:
-      "Free space on the disk of the data directory (POSTERN_DATA_DIR; for PostgreSQL, the server's data directory) or move the data to a larger disk. Postern tries again by itself: mail waiting in the mailboxes is fetched once it can write, and nothing is lost.",
+      "Free space on the disk of the data directory (POSTERN_DATA_DIR; for PostgreSQL, the server's data directory) or move the data to a larger disk. Postern tries again by itself: once it can write, mail waiting in the mailboxes is fetched and replies waiting in the outbox are sent, and nothing is lost.",
   },
   STORE_READ_ONLY: {
     status: 503,

@@ -49,7 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandling(app);
+  registerErrorHandling(app, (error) => deps.services.storageError(error));
   registerSecurityHeaders(app, { publicUrl: deps.config.publicUrl });
 
   await app.register(fastifySwagger, {
@@ -77,7 +77,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuth(app, deps.services.auth);
   registerHttpMetrics(app, deps.services.metrics);
 
-  await app.register(systemRoutes, { ping: () => deps.services.ping(), version: deps.version });
+  await app.register(systemRoutes, {
+    ping: () => deps.services.ping(),
+    storeFailure: () => deps.services.storeFailure(),
+    version: deps.version,
+  });
   await app.register(authRoutes, { services: deps.services, config: deps.config });
   await app.register(userRoutes, { services: deps.services });
   await app.register(tokenRoutes, { services: deps.services });

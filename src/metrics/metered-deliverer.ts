@@ -13,7 +13,7 @@ export interface DeliveryOutcomeLike {
 
 /** Anything that delivers a claimed outbox row. */
 export interface DelivererLike<Row, Outcome extends DeliveryOutcomeLike> {
-  deliver(row: Row, claimer: string): Promise<Outcome>;
+  deliver(row: Row, claimer: string, signal?: AbortSignal): Promise<Outcome>;
 }
 
 /** `inner`, with each outcome counted. */
@@ -22,8 +22,8 @@ export function meterDeliverer<Row, Outcome extends DeliveryOutcomeLike>(
   metrics: Pick<PosternMetrics, 'messagesSent' | 'messagesFailed' | 'messageRetries'>,
 ): DelivererLike<Row, Outcome> {
   return {
-    async deliver(row, claimer) {
-      const outcome = await inner.deliver(row, claimer);
+    async deliver(row, claimer, signal) {
+      const outcome = await inner.deliver(row, claimer, signal);
       const code = outcome.error?.code ?? 'UNKNOWN';
       if (outcome.kind === 'sent') metrics.messagesSent.inc();
       else if (outcome.kind === 'failed') metrics.messagesFailed.inc({ code });

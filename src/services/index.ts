@@ -1,7 +1,8 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import type { PosternError } from '../errors/index.js';
 import { MeteredIdentity, PosternMetrics } from '../metrics/index.js';
-import type { Database, SecretBox } from '../store/index.js';
+import type { Database, SecretBox, StoreFailure } from '../store/index.js';
 import { AccessTokenService } from './identity/access-token-service.js';
 import { AccountService } from './accounts/account-service.js';
 import { ApiTokenService } from './users/api-token-service.js';
@@ -42,6 +43,10 @@ export interface ServiceDeps {
 /** The use cases of Postern, composed once and handed to the HTTP layer, the CLI and workers. */
 export interface Services {
   ping(): Promise<void>;
+  /** The storage failure writes met lately (a full disk…), for `/health`; see store/store-health.ts. */
+  storeFailure(): StoreFailure | undefined;
+  /** The catalogue error of a storage failure in a driver's error (recorded in the store's health), or undefined. */
+  storageError(error: unknown): PosternError | undefined;
   auth: AuthService;
   users: UserService;
   tokens: ApiTokenService;
@@ -97,6 +102,8 @@ function composeServices(deps: ServiceDeps): Services {
   const graphNotifications = new GraphNotificationService(deps.db, deps.config.publicUrl);
   return {
     ping: () => deps.db.ping(),
+    storeFailure: () => deps.db.health.current(),
+    storageError: (error) => deps.db.health.failed(error, 'requests'),
     auth: new AuthService(deps.db),
     users: new UserService(deps.db),
     tokens: new ApiTokenService(deps.db),

@@ -20,6 +20,7 @@ import pg from 'pg';
 import { PosternError } from '../errors/index.js';
 import { parseDatabaseUrl, redactDatabaseUrl, scrubPassword, type Engine } from './database-url.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
+import { StoreHealth } from './store-health.js';
 import type { DB } from './schema.js';
 
 export type { Engine } from './database-url.js';
@@ -32,6 +33,12 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Milliseconds to wait for a connection (PostgreSQL) or a lock (SQLite). Default 5000. */
   timeoutMs?: number;
+  /**
+   * PostgreSQL: milliseconds one query may take before the client gives up on it (the pool's
+   * `query_timeout`), so that a server gone silent cannot hold a request or a worker for ever.
+   * Default 120 seconds.
+   */
+  queryTimeoutMs?: number;
   /** Called with errors of idle PostgreSQL connections, which would otherwise crash the process. */
   onPoolError?: (error: Error) => void;
 }
@@ -45,6 +52,8 @@ export interface Database {
   readonly displayUrl: string;
   /** True inside `transaction()`. */
   readonly inTransaction: boolean;
+  /** Whether writes fail for a storage reason (store-health.ts); shared with bound transactions. */
+  readonly health: StoreHealth;
   /** The current time, from the injected clock. */
   now(): Date;
   /**
@@ -59,6 +68,7 @@ export interface Database {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_QUERY_TIMEOUT_MS = 120_000;
 /**
  * SQLite page size of a new database: 16 KiB rather than 4 KiB, because Postern's file is mostly
  * raw MIME and attachments — fewer overflow pages per blob and fewer, larger writes to the WAL
@@ -111,6 +121,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     false,
     url,
     options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    new StoreHealth(),
     beforeClose,
   );
   try {
@@ -204,6 +215,9 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): K
     connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    // A server that vanished without closing (a failover, a dropped network) is noticed on idle connections too.
+    keepAlive: true,
     application_name: 'postern',
     // int8 (counts, UIDs, sizes) as numbers: every int8 Postern stores is below 2^53.
     types: {
@@ -223,6 +237,7 @@ class KyselyDatabase implements Database {
     readonly inTransaction: boolean,
     private readonly secretUrl: string,
     private readonly timeoutMs: number,
+    readonly health: StoreHealth,
     /** Runs before the connections close (SQLite: waits for the checkpoint thread to end). */
     private readonly beforeClose?: () => Promise<void>,
   ) {
@@ -275,7 +290,16 @@ class KyselyDatabase implements Database {
   }
 
   private bindTo(trx: Transaction<DB>): Database {
-    return new KyselyDatabase(trx, this.engine, this.displayUrl, this.clock, true, this.secretUrl, this.timeoutMs);
+    return new KyselyDatabase(
+      trx,
+      this.engine,
+      this.displayUrl,
+      this.clock,
+      true,
+      this.secretUrl,
+      this.timeoutMs,
+      this.health,
+    );
   }
 }
 

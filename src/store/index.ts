@@ -17,9 +17,12 @@ export { toDbTime, fromDbTime } from './time.js';
 export {
   readConstraintViolation,
   storageErrorOf,
+  asStorageError,
+  STORAGE_ERROR_CODES,
   type ConstraintViolation,
   type ConstraintKind,
 } from './sql-errors.js';
+export { StoreHealth, type StoreFailure } from './store-health.js';
 export { normalizePage, clampPageSize, type Page, type PageRequest } from './pagination.js';
 export { hashToken, randomToken } from './token-hash.js';
 

@@ -78,7 +78,7 @@ export function readStorageFailure(error: unknown): StorageFailureKind | undefin
     typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
       ? error.code
       : undefined;
-  if (code === undefined) return undefined;
+  if (code === undefined) return lostPostgresConnection(error) ? 'unavailable' : undefined;
   if (code === 'ENOSPC') return 'disk-full';
   if (code === 'EROFS') return 'read-only';
   if (code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC') {
@@ -91,6 +91,23 @@ export function readStorageFailure(error: unknown): StorageFailureKind | undefin
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return 'unavailable';
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') return 'unavailable';
   return undefined;
+}
+
+/**
+ * node-postgres's own errors for a connection that broke, timed out or could not be had carry no
+ * code, only these messages (pg/lib/client.js, pg-pool/index.js): a PostgreSQL restart gives them.
+ */
+const PG_CONNECTION_MESSAGES: readonly string[] = [
+  'Connection terminated',
+  'Query read timeout',
+  'timeout exceeded when trying to connect',
+  'timeout expired',
+  'Client has encountered a connection error and is not queryable',
+];
+
+function lostPostgresConnection(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return PG_CONNECTION_MESSAGES.some((message) => error.message.startsWith(message));
 }
 
 /**
@@ -112,4 +129,22 @@ export function storageErrorOf(error: unknown): PosternError | undefined {
           ? 'STORE_CORRUPT'
           : 'STORE_UNAVAILABLE';
   return new PosternError(code, { details: { reason: detail.slice(0, 200) }, cause: error });
+}
+
+/** The catalogue codes of storage failures (see {@link storageErrorOf}). */
+export const STORAGE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'STORE_DISK_FULL',
+  'STORE_READ_ONLY',
+  'STORE_UNAVAILABLE',
+  'STORE_CORRUPT',
+]);
+
+/**
+ * The storage failure an error is — a driver's error, or one already turned into its catalogue
+ * error further down — or undefined. Callers that must not blame something else for the store
+ * (the outbox: a message is never failed because the database could not write) branch on it.
+ */
+export function asStorageError(error: unknown): PosternError | undefined {
+  if (isPosternError(error)) return STORAGE_ERROR_CODES.has(error.code) ? error : undefined;
+  return storageErrorOf(error);
 }

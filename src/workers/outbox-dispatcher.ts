@@ -22,9 +22,13 @@ import type {
   OutboxRecord,
 } from '../services/outbound/outbox-dispatch-service.js';
 
-/** Delivers one claimed row (the DeliveryService). */
+/**
+ * Delivers one claimed row (the DeliveryService). While the store cannot write it holds the
+ * delivery rather than failing it; `signal` aborts when the dispatcher stops, so that a store that
+ * stays down cannot hold the shutdown.
+ */
 export interface Deliverer {
-  deliver(row: OutboxRecord, claimer: string): Promise<DeliveryOutcome>;
+  deliver(row: OutboxRecord, claimer: string, signal?: AbortSignal): Promise<DeliveryOutcome>;
 }
 
 /** Options of {@link OutboxDispatcher}. */
@@ -48,6 +52,12 @@ export interface OutboxDispatcherOptions {
    * `auto` (SMTP until Exchange refuses SMTP AUTH, then Graph).
    */
   readonly transports?: readonly AccountTransport[];
+  /**
+   * Milliseconds on a clock that only moves forward (default `performance.now()`). How long an
+   * account is skipped and when maintenance is due are durations measured on it: a wall clock set
+   * back by hours must not hold an account's mail, or the recovery of dead claims, for hours.
+   */
+  readonly monotonic?: () => number;
 }
 
 /** What one claim round did. */
@@ -69,7 +79,11 @@ export class OutboxDispatcher {
   private readonly maxInFlight: number;
   private readonly transports: readonly AccountTransport[];
   private readonly inFlight = new Map<number, { claimer: string; done: Promise<void> }>();
-  private readonly skipUntil = new Map<number, number>();
+  /**
+   * Accounts blocked by time: skipped while neither clock says the time has come — the database's
+   * (moved by tests, jumping forward) nor the monotonic one (a wall clock set back).
+   */
+  private readonly skipUntil = new Map<number, { wall: number; tick: number }>();
   /** Submissions under way per account in this process: no claim is tried while they fill its limit. */
   private readonly accountInFlight = new Map<number, number>();
   private sequence = 0;
@@ -78,7 +92,12 @@ export class OutboxDispatcher {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private heartbeat: NodeJS.Timeout | undefined;
-  private lastMaintenance = Number.NEGATIVE_INFINITY;
+  private lastMaintenance = { wall: Number.NEGATIVE_INFINITY, tick: Number.NEGATIVE_INFINITY };
+  private readonly monotonic: () => number;
+  /** Aborted by {@link stop}: deliveries held by a store that cannot write give up their wait. */
+  private stopping = new AbortController();
+  /** The storage failure claim rounds meet, logged once until a round succeeds again. */
+  private storeFailing: string | undefined;
 
   constructor(
     private readonly outbox: OutboxDispatchService,
@@ -91,12 +110,14 @@ export class OutboxDispatcher {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
     this.maxInFlight = options.maxInFlight ?? 300;
     this.transports = options.transports ?? ['imap_smtp', 'graph', 'auto'];
+    this.monotonic = options.monotonic ?? (() => performance.now());
   }
 
   /** Recovers claims of a previous run, then dispatches until {@link stop}. */
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(1000, Math.floor(this.leaseMs / 3))).unref();
     this.loop = this.run();
   }
@@ -104,6 +125,7 @@ export class OutboxDispatcher {
   /** Stops claiming, and resolves when the submissions under way have finished. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     this.wake();
     await this.loop;
     await this.drain();
@@ -148,8 +170,20 @@ export class OutboxDispatcher {
     while (this.running) {
       try {
         await this.claimRound();
+        if (this.storeFailing !== undefined)
+          this.logger.info({ code: this.storeFailing }, 'the store writes again; sending resumes');
+        this.storeFailing = undefined;
       } catch (error) {
-        this.logger.error({ err: error }, 'outbox claim round failed');
+        // A store that cannot write holds sending (nothing is claimed, nothing fails): said once.
+        const storage = this.outbox.storageFailure(error);
+        if (storage === undefined) this.logger.error({ err: error }, 'outbox claim round failed');
+        else if (this.storeFailing !== storage.code) {
+          this.storeFailing = storage.code;
+          this.logger.error(
+            { err: storage, code: storage.code },
+            'the store cannot write; sending is held until it can',
+          );
+        }
       }
       await this.sleep();
     }
@@ -157,14 +191,16 @@ export class OutboxDispatcher {
 
   private async claimRound(): Promise<DispatchRound> {
     const now = this.outbox.now();
-    await this.maintain(now);
+    const tick = this.monotonic();
+    await this.maintain(now, tick);
     const accounts = await this.outbox.accountsWithDueMail(now, this.transports);
     let claimed = 0;
     let failedImpossible = 0;
     for (const account of accounts) {
       const room = this.maxInFlight - this.inFlight.size;
       if (room <= 0) break;
-      if ((this.skipUntil.get(account.accountId) ?? 0) > now.getTime()) continue;
+      const skip = this.skipUntil.get(account.accountId);
+      if (skip !== undefined && skip.wall > now.getTime() && skip.tick > tick) continue;
       // Through Graph, at most 4 at a time per mailbox (MailboxConcurrency), whatever the setting.
       const concurrency = sendingConcurrency(account.transport, account.concurrency);
       if ((this.accountInFlight.get(account.accountId) ?? 0) >= concurrency) continue;
@@ -185,7 +221,8 @@ export class OutboxDispatcher {
       for (const row of result.impossible)
         failedImpossible += (await this.outbox.failOverDailyLimit(row, account.recipientsPerDay, now)) ? 1 : 0;
       if (result.claimed.length === 0 && result.retryAt !== null) {
-        this.skipUntil.set(account.accountId, Math.min(result.retryAt.getTime(), now.getTime() + MAX_SKIP_MS));
+        const wait = Math.max(0, Math.min(result.retryAt.getTime() - now.getTime(), MAX_SKIP_MS));
+        this.skipUntil.set(account.accountId, { wall: now.getTime() + wait, tick: tick + wait });
       } else {
         this.skipUntil.delete(account.accountId);
       }
@@ -198,7 +235,7 @@ export class OutboxDispatcher {
   private launch(row: OutboxRecord, claimer: string): void {
     this.accountInFlight.set(row.accountId, (this.accountInFlight.get(row.accountId) ?? 0) + 1);
     const done = this.deliverer
-      .deliver(row, claimer)
+      .deliver(row, claimer, this.stopping.signal)
       .then(
         () => undefined,
         (error: unknown) =>
@@ -218,9 +255,11 @@ export class OutboxDispatcher {
   }
 
   /** Expired claims of other nodes, old counters and idempotency keys, once a minute. */
-  private async maintain(now: Date): Promise<void> {
-    if (now.getTime() - this.lastMaintenance < MAINTENANCE_INTERVAL_MS) return;
-    this.lastMaintenance = now.getTime();
+  private async maintain(now: Date, tick: number): Promise<void> {
+    // Due when either clock says a minute passed: a wall clock set back must not postpone it for hours.
+    const last = this.lastMaintenance;
+    if (now.getTime() - last.wall < MAINTENANCE_INTERVAL_MS && tick - last.tick < MAINTENANCE_INTERVAL_MS) return;
+    this.lastMaintenance = { wall: now.getTime(), tick };
     await this.recover('expired');
     await this.outbox.pruneExpired(now);
   }
@@ -246,8 +285,9 @@ export class OutboxDispatcher {
       this.woken = false;
       return;
     }
-    const now = this.outbox.now().getTime();
-    const nextFree = Math.min(...this.skipUntil.values(), Number.POSITIVE_INFINITY) - now;
+    const tick = this.monotonic();
+    const nextFree =
+      Math.min(...[...this.skipUntil.values()].map((skip) => skip.tick), Number.POSITIVE_INFINITY) - tick;
     const wait = Math.max(10, Math.min(this.pollIntervalMs, nextFree));
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, wait);

@@ -87,6 +87,9 @@ class FreshDatabaseHandle implements FreshDatabase {
   get inTransaction(): boolean {
     return this.inner.inTransaction;
   }
+  get health(): Database['health'] {
+    return this.inner.health;
+  }
   now(): Date {
     return this.inner.now();
   }

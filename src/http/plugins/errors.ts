@@ -22,8 +22,11 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  * details? } }`. Errors outside the catalogue become INTERNAL with a generic message; the original
  * goes to the error log only.
  */
-function toPosternError(error: unknown): PosternError {
+function toPosternError(error: unknown, storageError?: (error: unknown) => PosternError | undefined): PosternError {
   if (isPosternError(error)) return error;
+  // A full disk or a read-only store is said as such (507 STORE_DISK_FULL with its remedy), not INTERNAL.
+  const storage = storageError?.(error);
+  if (storage !== undefined) return storage;
   if (hasZodFastifySchemaValidationErrors(error)) return validationError(error);
   const fastifyError = error as Partial<FastifyError> | undefined;
   const code = fastifyError?.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code];
@@ -65,10 +68,16 @@ function retryAfterOf(error: PosternError, reply: FastifyReply): string {
   return typeof set === 'string' || typeof set === 'number' ? String(set) : '60';
 }
 
-/** Registers the error and not-found handlers on the root instance. */
-export function registerErrorHandling(app: FastifyInstance): void {
+/**
+ * Registers the error and not-found handlers on the root instance. `storageError` recognises the
+ * store's failures (a full disk, a read-only file, a database gone away) in a driver's error.
+ */
+export function registerErrorHandling(
+  app: FastifyInstance,
+  storageError?: (error: unknown) => PosternError | undefined,
+): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const posternError = toPosternError(error);
+    const posternError = toPosternError(error, storageError);
     if (posternError.code === 'INTERNAL') {
       request.log.error({ err: error }, 'unhandled error in %s %s', request.method, request.routeOptions.url);
     } else if (posternError.status >= 500) {

@@ -98,6 +98,13 @@ export interface MailboxSyncOptions {
   readonly store: SyncStore;
   readonly logger?: SyncLogger;
   readonly clock?: () => Date;
+  /**
+   * Milliseconds on a clock that only moves forward (default `performance.now()`): durations —
+   * when to renew the session, how long a throttling answer was waited out — are measured on it,
+   * so that the wall clock jumping (a suspend, an NTP correction) neither keeps a session past its
+   * token's life nor renews sessions in a storm.
+   */
+  readonly monotonic?: () => number;
   readonly random?: () => number;
   readonly onStatus?: (change: SyncStatusChange) => void;
   readonly onOversize?: (notice: OversizeNotice) => void;
@@ -135,7 +142,10 @@ const SILENT: SyncLogger = {
 interface Session {
   readonly client: ImapFlow;
   readonly folders: FolderSync;
+  /** When to renew, as the wall clock said at the start (for the log). */
   readonly renewAt: Date;
+  /** When to renew, on the monotonic clock: what {@link MailboxSync.watch} goes by. */
+  readonly renewAtMonotonic: number;
   junkPath?: string | null;
   /** EXISTS arrived since the last sync began (also while a sync ran, when nobody was waiting). */
   newMail: boolean;
@@ -148,6 +158,7 @@ export class MailboxSync {
   private readonly tuning: SyncTuning;
   private readonly log: SyncLogger;
   private readonly clock: () => Date;
+  private readonly monotonic: () => number;
   private readonly random: () => number;
   private readonly context: ImapErrorContext;
   private loop: Promise<void> | undefined;
@@ -155,13 +166,14 @@ export class MailboxSync {
   private abort = new AbortController();
   private session: Session | undefined;
   private current: SyncStatusChange;
-  /** The last throttling answer's suggested backoff, and when it came (ms since the epoch). */
+  /** The last throttling answer's suggested backoff, and when it came (on the monotonic clock). */
   private throttled: { readonly suggestedMs: number; readonly atMs: number } | undefined;
 
   constructor(private readonly options: MailboxSyncOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.log = options.logger ?? SILENT;
     this.clock = options.clock ?? (() => new Date());
+    this.monotonic = options.monotonic ?? (() => performance.now());
     this.random = options.random ?? Math.random;
     this.context = {
       host: options.host,
@@ -281,7 +293,7 @@ export class MailboxSync {
       auth,
       ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
       onThrottle: (suggestedMs) => {
-        this.throttled = { suggestedMs, atMs: this.clock().getTime() };
+        this.throttled = { suggestedMs, atMs: this.monotonic() };
       },
       timeouts: {
         connectionMs: this.tuning.connectionTimeoutMs,
@@ -292,13 +304,16 @@ export class MailboxSync {
       onError: (error) => this.log.debug({ err: this.mapError(error) }, 'IMAP connection error'),
     });
     const now = this.clock();
+    const renewAt = renewalTime(expiresAt, now, {
+      renewBeforeMs: this.tuning.renewBeforeMs,
+      fallbackLifetimeMs: this.tuning.fallbackLifetimeMs,
+      minimumMs: Math.min(30_000, this.tuning.renewBeforeMs),
+    });
     const session: Session = {
       client,
-      renewAt: renewalTime(expiresAt, now, {
-        renewBeforeMs: this.tuning.renewBeforeMs,
-        fallbackLifetimeMs: this.tuning.fallbackLifetimeMs,
-        minimumMs: Math.min(30_000, this.tuning.renewBeforeMs),
-      }),
+      renewAt,
+      // The token's expiry is a wall-clock time, read once here; from now on only the duration counts.
+      renewAtMonotonic: this.monotonic() + (renewAt.getTime() - now.getTime()),
       folders: new FolderSync(
         client,
         {
@@ -340,7 +355,7 @@ export class MailboxSync {
   private async watch(session: Session): Promise<void> {
     const every = this.options.useIdle === false ? (this.options.pollIntervalMs ?? 60_000) : this.tuning.idleRefreshMs;
     while (!this.stopping) {
-      const remaining = session.renewAt.getTime() - this.clock().getTime();
+      const remaining = session.renewAtMonotonic - this.monotonic();
       if (remaining <= 0) return;
       const woke = session.newMail ? 'news' : await this.waitForNews(session.client, Math.min(remaining, every));
       if (woke === 'stopped') return;
@@ -453,7 +468,7 @@ export class MailboxSync {
     if (mapped.code !== 'IMAP_CONNECTION_FAILED' || throttled === undefined) return mapped;
     // A throttling answer followed by `* BYE` ends the command as a lost connection: it is the
     // throttling that explains it, and its backoff that must be waited out.
-    const waitedMs = this.clock().getTime() - throttled.atMs;
+    const waitedMs = this.monotonic() - throttled.atMs;
     if (waitedMs >= throttled.suggestedMs) return mapped;
     this.throttled = undefined;
     return mapImapError(

@@ -8,7 +8,7 @@
 import type { FetchedMessage } from '../../mail/imap/folder-sync.js';
 import type { GraphFetchedMessage, GraphSyncStore } from '../../mail/graph/graph-sync.js';
 import { sharedParsePool } from '../../mail/mime/parse-pool.js';
-import { findStoredGraphIds, getDeltaLink, setDeltaLink, storageErrorOf, type Database } from '../../store/index.js';
+import { findStoredGraphIds, getDeltaLink, setDeltaLink, type Database } from '../../store/index.js';
 import {
   ingestPrepared,
   prepareMessage,
@@ -31,7 +31,7 @@ export function createGraphSyncStore(
 
   return {
     async getDeltaLink(folder) {
-      return storing(() => getDeltaLink(db, account.id, folder));
+      return storing(db, () => getDeltaLink(db, account.id, folder));
     },
     prepare(message) {
       if (preparing.has(message)) return;
@@ -41,7 +41,7 @@ export function createGraphSyncStore(
     },
     async ingestMany(messages, checkpoint) {
       const ready = await Promise.all(messages.map(prepared));
-      const results = await storing(() =>
+      const results = await storing(db, () =>
         ingestPrepared(
           db,
           account,
@@ -57,7 +57,7 @@ export function createGraphSyncStore(
       }
       return results;
     },
-    storedGraphIds: (graphIds) => storing(() => findStoredGraphIds(db, account.id, graphIds)),
+    storedGraphIds: (graphIds) => storing(db, () => findStoredGraphIds(db, account.id, graphIds)),
   };
 }
 
@@ -80,11 +80,11 @@ function inputOf(message: GraphFetchedMessage): IngestInput & FetchedMessage {
   };
 }
 
-/** Runs a store call, turning a storage failure into its catalogue error. */
-async function storing<T>(call: () => Promise<T>): Promise<T> {
+/** Runs a store call, turning a storage failure into its catalogue error, which the store's health records. */
+async function storing<T>(db: Database, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw storageErrorOf(error) ?? error;
+    throw db.health.failed(error, 'ingest') ?? error;
   }
 }

@@ -11,14 +11,7 @@
  */
 import type { FetchedMessage, SyncStore } from '../../mail/imap/folder-sync.js';
 import { sharedParsePool } from '../../mail/mime/parse-pool.js';
-import {
-  advanceCheckpoint,
-  findStoredUids,
-  getCheckpoint,
-  resetCheckpoint,
-  storageErrorOf,
-  type Database,
-} from '../../store/index.js';
+import { advanceCheckpoint, findStoredUids, getCheckpoint, resetCheckpoint, type Database } from '../../store/index.js';
 import {
   ingestPrepared,
   prepareMessage,
@@ -49,7 +42,7 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
 
   const ingestMany = async (messages: readonly FetchedMessage[]): Promise<IngestResult[]> => {
     const ready = await Promise.all(messages.map(prepared));
-    const results = await storing(() => ingestPrepared(db, account, ready));
+    const results = await storing(db, () => ingestPrepared(db, account, ready), 'write');
     for (const [index, result] of results.entries()) {
       const message = messages[index];
       if (message !== undefined) options.onIngested?.(result, message);
@@ -59,15 +52,15 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
 
   return {
     async getCheckpoint(folder) {
-      const checkpoint = await storing(() => getCheckpoint(db, account.id, folder));
+      const checkpoint = await storing(db, () => getCheckpoint(db, account.id, folder));
       return checkpoint === undefined
         ? undefined
         : { uidValidity: checkpoint.uidValidity, lastUid: checkpoint.lastUid, updatedAt: checkpoint.updatedAt };
     },
     resetCheckpoint: (folder, uidValidity, lastUid) =>
-      storing(() => resetCheckpoint(db, account.id, folder, uidValidity, lastUid)),
+      storing(db, () => resetCheckpoint(db, account.id, folder, uidValidity, lastUid), 'write'),
     advanceCheckpoint: (folder, uidValidity, uid) =>
-      storing(() => advanceCheckpoint(db, account.id, folder, uidValidity, uid)),
+      storing(db, () => advanceCheckpoint(db, account.id, folder, uidValidity, uid), 'write'),
     prepare(message) {
       if (preparing.has(message)) return;
       const promise = prepareMessage(message, parse);
@@ -81,15 +74,22 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
       return result;
     },
     ingestMany,
-    storedUids: (folder, uidValidity, uids) => storing(() => findStoredUids(db, account.id, folder, uidValidity, uids)),
+    storedUids: (folder, uidValidity, uids) =>
+      storing(db, () => findStoredUids(db, account.id, folder, uidValidity, uids)),
   };
 }
 
-/** Runs a store call, turning a storage failure into its catalogue error (see the module comment). */
-async function storing<T>(call: () => Promise<T>): Promise<T> {
+/**
+ * Runs a store call, turning a storage failure into its catalogue error (see the module comment)
+ * and telling the store's health about it; a write that succeeds tells it the store writes again.
+ */
+async function storing<T>(db: Database, call: () => Promise<T>, kind: 'read' | 'write' = 'read'): Promise<T> {
+  let result: T;
   try {
-    return await call();
+    result = await call();
   } catch (error) {
-    throw storageErrorOf(error) ?? error;
+    throw db.health.failed(error, 'ingest') ?? error;
   }
+  if (kind === 'write') db.health.succeeded('ingest');
+  return result;
 }

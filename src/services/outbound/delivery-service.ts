@@ -37,6 +37,7 @@ import {
   appendEvent,
   fromDbTime,
   getMessageRaw,
+  getOutboxRow,
   getSendingSettings,
   holdAccountSending,
   markOutboxFailed,
@@ -98,6 +99,10 @@ export type DeliveryOutcome =
   /** The claim was no longer current when the outcome came back; nothing was recorded. */
   | { readonly kind: 'stale' };
 
+/** The first wait, doubling to the last, while the store cannot write (a held delivery). */
+const STORE_WAIT_FIRST_MS = 500;
+const STORE_WAIT_MAX_MS = 15_000;
+
 /** How long an account's route (server, trust, identity) is reused. */
 const ROUTE_TTL_MS = 10_000;
 
@@ -128,16 +133,78 @@ export class DeliveryService {
 
   constructor(private readonly deps: DeliveryDeps) {}
 
-  /** Submits one claimed row and records what happened. Never throws for a delivery failure. */
-  async deliver(row: OutboxRecord, claimer: string): Promise<DeliveryOutcome> {
-    let result: SubmissionResult;
-    try {
-      const route = await this.routeOf(row.accountId);
-      result = route.kind === 'graph' ? await this.sendByGraph(route, row) : await this.submitOrSwitch(route, row);
-    } catch (error) {
-      return this.recordFailure(row, claimer, asPosternError(error));
+  /**
+   * Submits one claimed row and records what happened. Never throws for a delivery failure.
+   *
+   * A store that cannot read or write (a full disk, a read-only file, PostgreSQL gone away) is not
+   * the message's failure: the delivery is held, the claim kept (the dispatcher renews its lease),
+   * and tried again as the store comes back. Before the submission that means submitting later;
+   * after the server accepted the message, only its bookkeeping is retried — the message is never
+   * submitted twice for it. Throws the storage error only when `signal` aborts meanwhile (the
+   * dispatcher stopping): the claim is then released when its lease ends, as after a crash.
+   */
+  async deliver(row: OutboxRecord, claimer: string, signal?: AbortSignal): Promise<DeliveryOutcome> {
+    let result: SubmissionResult | undefined;
+    for (let wait = STORE_WAIT_FIRST_MS; result === undefined; wait = Math.min(wait * 2, STORE_WAIT_MAX_MS)) {
+      try {
+        const route = await this.routeOf(row.accountId);
+        result = route.kind === 'graph' ? await this.sendByGraph(route, row) : await this.submitOrSwitch(route, row);
+      } catch (error) {
+        const storage = this.deps.db.health.failed(error, 'outbox');
+        if (storage === undefined)
+          return this.untilStored(row, signal, () => this.recordFailure(row, claimer, asPosternError(error)));
+        await this.waitForStore(row, storage, wait, signal);
+        if (!(await this.untilStored(row, signal, () => stillClaimed(this.deps.db, row.id, claimer), 'read')))
+          return { kind: 'stale' };
+      }
     }
-    return this.recordSent(row, result);
+    const accepted = result;
+    return this.untilStored(row, signal, () => this.recordSent(row, accepted));
+  }
+
+  /** Runs a store step until it is not refused for a storage reason (see {@link deliver}). */
+  private async untilStored<T>(
+    row: OutboxRecord,
+    signal: AbortSignal | undefined,
+    step: () => Promise<T>,
+    kind: 'read' | 'write' = 'write',
+  ): Promise<T> {
+    for (let wait = STORE_WAIT_FIRST_MS; ; wait = Math.min(wait * 2, STORE_WAIT_MAX_MS)) {
+      try {
+        const done = await step();
+        if (kind === 'write') this.deps.db.health.succeeded('outbox');
+        return done;
+      } catch (error) {
+        const storage = this.deps.db.health.failed(error, 'outbox');
+        if (storage === undefined) throw error;
+        await this.waitForStore(row, storage, wait, signal);
+      }
+    }
+  }
+
+  /** Waits before trying the store again; throws the storage error once `signal` aborts. */
+  private async waitForStore(
+    row: OutboxRecord,
+    storage: PosternError,
+    ms: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (isAborted(signal)) throw storage;
+    if (ms === STORE_WAIT_FIRST_MS)
+      this.deps.logger.warn(
+        { ...this.who(row.accountId), messageId: row.messageId, code: storage.code },
+        'the store cannot write; the delivery is held until it can',
+      );
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    });
+    if (isAborted(signal)) throw storage;
   }
 
   /**
@@ -534,6 +601,16 @@ function reachedServer(error: PosternError): boolean {
   if (cause.code.startsWith('GRAPH_'))
     return typeof cause.details?.status === 'number' || cause.code === 'GRAPH_CONNECTION_FAILED';
   return cause.code.startsWith('SMTP_') && cause.details?.host !== undefined;
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** True while `claimer`'s claim on the row is current: after a wait, nobody else took the row over. */
+async function stillClaimed(db: Database, id: number, claimer: string): Promise<boolean> {
+  const row = await getOutboxRow(db, id);
+  return row?.state === 'sending' && row.claimedBy === claimer;
 }
 
 /** How long the server asked to wait before trying again (Graph's Retry-After), if it did. */

@@ -5,6 +5,7 @@
  * never fit the daily limit, and prune old counters and idempotency keys. The dispatcher owns the
  * pacing, the leases' heartbeat and the hand-over to the delivery service.
  */
+import type { PosternError } from '../../errors/index.js';
 import {
   appendEvent,
   claimDueMessages,
@@ -31,6 +32,14 @@ export class OutboxDispatchService {
   /** The database clock (tests move it). */
   now(): Date {
     return this.db.now();
+  }
+
+  /**
+   * The catalogue error when `error` is a storage failure (a full disk, a read-only or unreachable
+   * database) — recorded in the store's health for `/health` — or undefined.
+   */
+  storageFailure(error: unknown): PosternError | undefined {
+    return this.db.health.failed(error, 'outbox');
   }
 
   /**

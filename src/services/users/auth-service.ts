@@ -102,8 +102,25 @@ export class AuthService {
       await deleteSession(this.db, idHash);
       return null;
     }
-    await touchSession(this.db, idHash, new Date(Math.min(now + LIMITS.sessionIdleMs, hardLimit)));
+    await this.bestEffort(() =>
+      touchSession(this.db, idHash, new Date(Math.min(now + LIMITS.sessionIdleMs, hardLimit))),
+    );
     return { ...principalOf(user, 'session'), sessionId, csrfToken: session.csrfToken };
+  }
+
+  /**
+   * Runs a bookkeeping write of a request (a session's idle expiry, a token's last use) that must
+   * not turn away a reader when the store cannot write (a full disk, a read-only file system): the
+   * API keeps answering reads, and the failure goes to the store's health.
+   */
+  private async bestEffort(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (this.db.health.failed(error, 'requests') === undefined) throw error;
+      return;
+    }
+    this.db.health.succeeded('requests');
   }
 
   async fromApiToken(token: string): Promise<Principal | null> {
@@ -111,7 +128,7 @@ export class AuthService {
     if (record === undefined) return null;
     const user = await findUserById(this.db, record.userId);
     if (user === undefined || user.disabled) return null;
-    await touchApiToken(this.db, record.id);
+    await this.bestEffort(() => touchApiToken(this.db, record.id));
     return { ...principalOf(user, 'token'), tokenId: record.id };
   }
 }
