@@ -388,7 +388,10 @@ function agentFor(ca: string): Agent {
   const key = createHash('sha256').update(ca).digest('hex');
   let agent = agents.get(key);
   if (agent === undefined) {
-    agent = new Agent({ connect: { ca: [...tls.rootCertificates, ca] } });
+    // One TLS context for the pool: a `ca` list would rebuild it from every root at each connection.
+    agent = new Agent({
+      connect: { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, ca], minVersion: 'TLSv1.2' }) },
+    });
     agents.set(key, agent);
   }
   return agent;
