@@ -39,6 +39,17 @@ describe('readTokenClaims', () => {
       scopes: ['IMAP.AccessAsUser.All', 'SMTP.Send'],
       roles: [],
       user: 'a@b',
+      appId: null,
+      objectId: null,
+    });
+    expect(
+      readTokenClaims(
+        jwt({ aud: 'https://outlook.office365.com', roles: ['IMAP.AccessAsApp'], appid: 'app-1', oid: 'sp-1' }),
+      ),
+    ).toMatchObject({
+      roles: ['IMAP.AccessAsApp'],
+      appId: 'app-1',
+      objectId: 'sp-1',
     });
     expect(readTokenClaims('opaque-token')).toBeNull();
   });
