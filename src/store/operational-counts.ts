@@ -32,8 +32,8 @@ export interface OperationalCounts {
 export async function readOperationalCounts(db: Database, now: Date): Promise<OperationalCounts> {
   const accounts = await db.kysely
     .selectFrom('email_accounts')
-    .select((eb) => ['status', 'transport', eb.fn.countAll<number | string>().as('total')])
-    .groupBy(['status', 'transport'])
+    .select((eb) => ['status', 'transport', 'inbound_via', eb.fn.countAll<number | string>().as('total')])
+    .groupBy(['status', 'transport', 'inbound_via'])
     .execute();
   const providers = await db.kysely
     .selectFrom('cloud_providers')
@@ -61,7 +61,9 @@ export async function readOperationalCounts(db: Database, now: Date): Promise<Op
   let imapSessions = 0;
   for (const row of accounts) {
     accountsByStatus.set(row.status, (accountsByStatus.get(row.status) ?? 0) + Number(row.total));
-    if (row.status === 'connected' && row.transport === 'imap_smtp') imapSessions += Number(row.total);
+    // An `auto` account reads over IMAP until it has switched its reading to Graph.
+    const readsImap = row.transport === 'imap_smtp' || (row.transport === 'auto' && row.inbound_via !== 'graph');
+    if (row.status === 'connected' && readsImap) imapSessions += Number(row.total);
   }
   const providersByStatus = zeroed(['ok', 'error']);
   for (const row of providers) providersByStatus.set(row.status, Number(row.total));
