@@ -9,13 +9,13 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import type { GraphSenderOptions } from '../../src/mail/graph/graph-sender.js';
-import { ingestMessage } from '../../src/services/inbound/ingest-message.js';
 import { createOutboundServices } from '../../src/services/outbound/outbound-services.js';
-import { requireEmailAccount, type Database } from '../../src/store/index.js';
+import type { Database } from '../../src/store/index.js';
 import { OutboxDispatcher, type OutboxDispatcherOptions } from '../../src/workers/outbox-dispatcher.js';
 import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
 import { authenticate, type Pair } from '../providers/helpers.js';
+import { receiveInto } from '../outbound/helpers.js';
 
 export { CONTOSO };
 export const SHARED = 'developers@contoso.com';
@@ -153,43 +153,16 @@ export async function createGraphAccount(
   return response.json<{ id: number }>().id;
 }
 
-const delivered = z.object({
-  delivered: z.array(z.object({ mailbox: z.string(), uid: z.number(), uidValidity: z.number() })),
-});
-const folderMessages = z.object({ messages: z.array(z.object({ uid: z.number(), raw: z.string() })) });
-
 /**
  * A customer's message arriving in the account's mailbox and ingested as the mailbox worker does:
  * delivered by the emulator, read back raw, stored by `ingestMessage`.
  */
-export async function receive(
+export function receive(
   h: GraphOutbound,
   accountId: number,
   message: Record<string, unknown>,
 ): Promise<{ interactionId: number; messageRowId: number; threadedBy: string }> {
-  const account = await requireEmailAccount(h.db, accountId);
-  const placed = delivered.parse(
-    await h.control('POST', '/exchange/messages', { ...message, mailbox: account.username }),
-  );
-  const spot = placed.delivered[0];
-  if (spot === undefined) throw new Error('the emulator delivered nothing');
-  const listing = folderMessages.parse(
-    await h.control(
-      'GET',
-      `/exchange/mailboxes/${encodeURIComponent(account.username)}/folders/Inbox/messages?raw=true`,
-    ),
-  );
-  const raw = listing.messages.find((m) => m.uid === spot.uid)?.raw;
-  if (raw === undefined) throw new Error('the delivered message is not in the Inbox');
-  const result = await ingestMessage(h.db, account, {
-    folder: 'INBOX',
-    uidvalidity: spot.uidValidity,
-    uid: spot.uid,
-    raw: Buffer.from(raw, 'utf8'),
-    isJunk: false,
-  });
-  if (result.outcome !== 'stored') throw new Error('the message was a duplicate');
-  return { interactionId: result.interactionId, messageRowId: result.messageRowId, threadedBy: result.threadedBy };
+  return receiveInto(h.db, h, accountId, message);
 }
 
 const sentRecords = z.object({

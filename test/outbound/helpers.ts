@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { z } from 'zod';
 import { ingestMessage } from '../../src/services/inbound/ingest-message.js';
 import type { OutboundServices } from '../../src/services/outbound/outbound-services.js';
-import { requireEmailAccount } from '../../src/store/index.js';
+import { requireEmailAccount, type Database } from '../../src/store/index.js';
 import { OutboxDispatcher, type OutboxDispatcherOptions } from '../../src/workers/outbox-dispatcher.js';
 import { CONTOSO, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
 
@@ -109,26 +109,36 @@ const folderMessages = z.object({ messages: z.array(z.object({ uid: z.number(), 
  * A customer's message arriving in the account's mailbox and ingested as the mailbox worker
  * does (the IMAP worker is another issue): delivered by the emulator, read back raw, ingested.
  */
-export async function receive(
+export function receive(
   h: OutboundHarness,
   accountId: number,
   message: Record<string, unknown>,
 ): Promise<{ interactionId: number; messageRowId: number; threadedBy: string }> {
-  const account = await requireEmailAccount(h.pair.postern.runtime.db, accountId);
+  return receiveInto(h.pair.postern.runtime.db, h, accountId, message);
+}
+
+/** {@link receive} for any database and emulator control (the Graph outbound harness uses it too). */
+export async function receiveInto(
+  db: Database,
+  emulator: EmulatorControl,
+  accountId: number,
+  message: Record<string, unknown>,
+): Promise<{ interactionId: number; messageRowId: number; threadedBy: string }> {
+  const account = await requireEmailAccount(db, accountId);
   const placed = delivered.parse(
-    await h.control('POST', '/exchange/messages', { ...message, mailbox: account.username }),
+    await emulator.control('POST', '/exchange/messages', { ...message, mailbox: account.username }),
   );
   const spot = placed.delivered[0];
   if (spot === undefined) throw new Error('the emulator delivered nothing');
   const listing = folderMessages.parse(
-    await h.control(
+    await emulator.control(
       'GET',
       `/exchange/mailboxes/${encodeURIComponent(account.username)}/folders/Inbox/messages?raw=true`,
     ),
   );
   const raw = listing.messages.find((m) => m.uid === spot.uid)?.raw;
   if (raw === undefined) throw new Error('the delivered message is not in the Inbox');
-  const result = await ingestMessage(h.pair.postern.runtime.db, account, {
+  const result = await ingestMessage(db, account, {
     folder: 'INBOX',
     uidvalidity: spot.uidValidity,
     uid: spot.uid,
