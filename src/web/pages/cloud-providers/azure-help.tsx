@@ -72,6 +72,42 @@ const SHARED_EXTRAS: Permission[] = [
   },
 ];
 
+/** Microsoft Graph's delegated mail permissions: for accounts of transport Auto or Graph. */
+const GRAPH_DELEGATED: Permission[] = [
+  { name: 'Mail.ReadWrite', type: 'Delegated', description: 'Read and write access to user mail' },
+  { name: 'Mail.Send', type: 'Delegated', description: 'Send mail as a user' },
+  { name: 'Mail.ReadWrite.Shared', type: 'Delegated', description: 'Read and write user and shared mail' },
+  { name: 'Mail.Send.Shared', type: 'Delegated', description: 'Send mail on behalf of others' },
+];
+
+/** Application permissions for a provider that signs in as itself (client credentials). */
+const APP_ONLY: Permission[] = [
+  {
+    name: 'Mail.ReadWrite',
+    type: 'Application',
+    description: 'Read and write mail in all mailboxes (Microsoft Graph)',
+    adminConsent: true,
+  },
+  {
+    name: 'Mail.Send',
+    type: 'Application',
+    description: 'Send mail as any user (Microsoft Graph)',
+    adminConsent: true,
+  },
+  {
+    name: 'IMAP.AccessAsApp',
+    type: 'Application',
+    description: 'IMAP access to mailboxes (Office 365 Exchange Online)',
+    adminConsent: true,
+  },
+  {
+    name: 'SMTP.SendAsApp',
+    type: 'Application',
+    description: 'Send mail through SMTP AUTH as any mailbox (Office 365 Exchange Online)',
+    adminConsent: true,
+  },
+];
+
 function PermissionTable({
   caption,
   rows,
@@ -197,6 +233,33 @@ export function AzureSetupGuide(): JSX.Element {
           When you authenticate, sign in as a user who has Full Access to the shared mailbox (for example andrea@… for
           developers@…): that user becomes the account's <strong>Modern Authentication Email</strong>.
         </p>
+      </details>
+      <details class="disclosure">
+        <summary>Reading or sending through Microsoft Graph? Add these too</summary>
+        <p>
+          Accounts of transport <strong>Auto</strong> switch to Microsoft Graph by themselves when Exchange has IMAP or
+          SMTP AUTH disabled; accounts of transport <strong>Graph</strong> use it always. Both need Microsoft Graph's
+          delegated mail permissions (the <code>.Shared</code> ones for a shared mailbox); authenticate the provider
+          again after adding them.
+        </p>
+        <PermissionTable
+          caption="Delegated permissions for Microsoft Graph"
+          rows={GRAPH_DELEGATED}
+          withConsent={false}
+        />
+      </details>
+      <details class="disclosure">
+        <summary>Signing in as the application, with no user (app-only)?</summary>
+        <p>
+          Add application permissions instead, then open the provider's admin consent link and have a tenant
+          administrator accept it. For Microsoft Graph, limit the mailboxes the application may open with RBAC for
+          Applications (a management scope and <code>New-ManagementRoleAssignment -App … -CustomResourceScope …</code>)
+          or an Application Access Policy. For IMAP and SMTP, register the application in Exchange with{' '}
+          <code>New-ServicePrincipal</code> (the enterprise application's object id, not the app registration's) and
+          give it Full Access to each mailbox with{' '}
+          <code>Add-MailboxPermission -User &lt;service principal&gt; -AccessRights FullAccess</code>.
+        </p>
+        <PermissionTable caption="Application permissions for app-only access" rows={APP_ONLY} withConsent={true} />
       </details>
     </aside>
   );
