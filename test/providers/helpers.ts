@@ -105,7 +105,13 @@ async function browserOf(pair: Pair): Promise<ConsoleSession> {
  * the authorize URL (bound to that browser session), signs in on the emulator's pages, and the
  * same browser delivers Microsoft's redirect to Postern's callback. Returns the callback's answer.
  */
-export async function authenticate(pair: Pair, providerId: number, answers: Answers) {
+export async function authenticate(
+  pair: Pair,
+  providerId: number,
+  answers: Answers,
+  /** Changes the authorize URL before the browser opens it (an attacker's edit). */
+  tamper?: (authorizeUrl: URL) => void,
+) {
   const browser = await browserOf(pair);
   const start = await pair.postern.app.inject({
     method: 'POST',
@@ -115,8 +121,9 @@ export async function authenticate(pair: Pair, providerId: number, answers: Answ
     payload: { loginHint: answers.username },
   });
   expect(start.statusCode, start.body).toBe(200);
-  const authorizeUrl = start.json<{ method: string; authorizeUrl: string }>().authorizeUrl;
-  const walked = await new FormBrowser(pair.emulator.handle.fetch).walk(authorizeUrl, answers);
+  const authorizeUrl = new URL(start.json<{ method: string; authorizeUrl: string }>().authorizeUrl);
+  tamper?.(authorizeUrl);
+  const walked = await new FormBrowser(pair.emulator.handle.fetch).walk(authorizeUrl.href, answers);
   if (walked.kind !== 'redirect') throw new Error(`sign-in did not redirect: ${JSON.stringify(walked).slice(0, 500)}`);
   const callback = walked.location;
   const response = await pair.postern.app.inject({
@@ -124,7 +131,7 @@ export async function authenticate(pair: Pair, providerId: number, answers: Answ
     url: `${callback.pathname}${callback.search}`,
     cookies: browser.cookies,
   });
-  return { callback, response, browser };
+  return { callback, response, browser, authorizeUrl };
 }
 
 /** Signs andrea@ in on a new provider; returns the provider and grant ids. */
