@@ -39,6 +39,16 @@ describe('the doctor names the cause and the remedy', () => {
     expect(check(diagnosis, 'account.send-as').result).toBe('ok');
   });
 
+  it('refuses a parameter it does not know instead of diagnosing everything', async () => {
+    const response = await pair.postern.app.inject({
+      method: 'GET',
+      url: '/api/diagnostics?accountId=1',
+      headers: { authorization: pair.admin },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ error: { code: string } }>().error.code).toBe('VALIDATION_FAILED');
+  });
+
   it('tells an expired secret from the secret ID pasted as its value', async () => {
     const { providerId } = await sharedMailboxSetup(pair, 'EXP');
     expect((await putSecret(providerId, CONTOSO.web.expiredSecret)).statusCode).toBe(200);

@@ -1,7 +1,11 @@
 /**
  * Test setup: any attempt to open a TCP connection to a host that is not loopback fails at once.
  * Postern's tests talk only to the emulator and to servers they start themselves.
+ *
+ * Names under `.invalid` (RFC 2606: never resolvable) fail to resolve at once with ENOTFOUND, as
+ * a DNS failure would, without asking any DNS server: tests of DNS failures use them.
  */
+import dns from 'node:dns';
 import net from 'node:net';
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
@@ -58,10 +62,52 @@ function guardLookup(args: unknown[]): boolean {
 
 net.Socket.prototype.connect = function patchedConnect(this: net.Socket, ...args: unknown[]) {
   const { host, path } = targetHost(args);
-  if (path === undefined && !isLoopbackHost(host)) {
+  if (path === undefined && !isLoopbackHost(host) && !isInvalidName(host)) {
     if (net.isIP(host ?? '') === 0 && guardLookup(args))
       return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
     throw new Error(`Test refused a network connection to ${host}: tests may only reach loopback`);
   }
   return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
 };
+
+/** A name that can never resolve (RFC 2606 §2). */
+function isInvalidName(host: unknown): host is string {
+  return typeof host === 'string' && (host.toLowerCase().endsWith('.invalid') || host.toLowerCase() === 'invalid');
+}
+
+function notFound(syscall: string, hostname: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${syscall} ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', syscall, hostname });
+}
+
+const originalLookup = dns.lookup;
+// net and tls resolve through `dns.lookup` (looked up at call time); nodemailer asks a Resolver first.
+(dns as { lookup: unknown }).lookup = function lookup(hostname: string, ...rest: unknown[]) {
+  const callback = rest[rest.length - 1];
+  if (isInvalidName(hostname) && typeof callback === 'function') {
+    process.nextTick(() => (callback as (error: Error) => void)(notFound('getaddrinfo', hostname)));
+    return {};
+  }
+  return (originalLookup as (...a: unknown[]) => unknown).call(dns, hostname, ...rest);
+};
+const originalPromisesLookup = dns.promises.lookup;
+(dns.promises as { lookup: unknown }).lookup = function lookup(hostname: string, ...rest: unknown[]) {
+  if (isInvalidName(hostname)) return Promise.reject(notFound('getaddrinfo', hostname));
+  return (originalPromisesLookup as (...a: unknown[]) => Promise<unknown>).call(dns.promises, hostname, ...rest);
+};
+for (const method of ['resolve4', 'resolve6'] as const) {
+  const original = dns.Resolver.prototype[method] as (...a: unknown[]) => unknown;
+  (dns.Resolver.prototype as unknown as Record<string, unknown>)[method] = function resolve(
+    this: dns.Resolver,
+    hostname: string,
+    ...rest: unknown[]
+  ) {
+    const callback = rest[rest.length - 1];
+    if (isInvalidName(hostname) && typeof callback === 'function') {
+      process.nextTick(() =>
+        (callback as (error: Error) => void)(notFound(`query${method.slice(-1) === '4' ? 'A' : 'Aaaa'}`, hostname)),
+      );
+      return;
+    }
+    return original.call(this, hostname, ...rest);
+  };
+}

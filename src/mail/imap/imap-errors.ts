@@ -14,6 +14,8 @@ import { PosternError, isPosternError, type ErrorCode } from '../../errors/index
 /** What the error happened to, for details and messages. */
 export interface ImapErrorContext {
   readonly host: string;
+  /** The server's port: a network failure names the endpoint, host and port. */
+  readonly port?: number;
   readonly user: string;
   readonly folder?: string;
   /**
@@ -120,11 +122,37 @@ export function mapImapError(error: unknown, context: ImapErrorContext): Postern
     );
   }
   if (facts.code !== undefined && (NETWORK_CODES.has(facts.code) || facts.code.startsWith('ParserError')))
-    return make('IMAP_CONNECTION_FAILED');
+    return make('IMAP_CONNECTION_FAILED', {}, networkMessage(facts.code, context));
   if (facts.responseStatus === 'NO' || facts.responseStatus === 'BAD') return make('IMAP_COMMAND_FAILED');
   if (facts.code !== undefined || /connection|socket|closed/i.test(facts.message))
     return make('IMAP_CONNECTION_FAILED');
   return new PosternError('INTERNAL', { cause: error });
+}
+
+/**
+ * What went wrong on the way to the server, naming the endpoint: whoever reads the account's
+ * status or the doctor must see which host and port failed, and whether the name, the port or
+ * the path is at fault.
+ */
+function networkMessage(code: string, context: ImapErrorContext): string {
+  const endpoint = context.port === undefined ? context.host : `${context.host}:${context.port}`;
+  switch (code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `The IMAP server ${endpoint} could not be reached: its name could not be resolved (DNS ${code}).`;
+    case 'ECONNREFUSED':
+      return `The connection to the IMAP server ${endpoint} was refused: nothing accepts connections on that port there.`;
+    case 'ETIMEDOUT':
+    case 'CONNECT_TIMEOUT':
+    case 'GREETING_TIMEOUT':
+    case 'UPGRADE_TIMEOUT':
+      return `The IMAP server ${endpoint} did not answer in time (${code}): the connection hangs somewhere on the way or at the server.`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `The IMAP server ${endpoint} could not be reached: there is no network route to it (${code}).`;
+    default:
+      return `The connection to the IMAP server ${endpoint} failed or was dropped (${code}).`;
+  }
 }
 
 /** True for errors after which the connection cannot be used any more. */

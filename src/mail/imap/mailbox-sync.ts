@@ -177,6 +177,7 @@ export class MailboxSync {
     this.random = options.random ?? Math.random;
     this.context = {
       host: options.host,
+      port: options.port,
       user: options.user,
       folder: options.folder,
       method: options.password !== undefined ? 'password' : options.appOnly === true ? 'xoauth2-app' : 'xoauth2',

@@ -205,6 +205,7 @@ export class MailboxTestService {
     }
     const context = {
       host: endpoint.host,
+      port: endpoint.port,
       user: endpoint.user,
       folder: account.folder,
       method:

@@ -34,6 +34,7 @@ export async function probeImap(target: ImapProbeTarget, folder: string): Promis
   });
   const context = {
     host: target.host,
+    port: target.port,
     user: target.user,
     folder,
     method:

@@ -28,10 +28,13 @@ export async function diagnosticsRoutes(app: FastifyInstance, deps: { services: 
       schema: {
         tags: ['diagnostics'],
         summary: 'Run the troubleshooting checks for an account, a provider, or everything',
-        querystring: z.object({
-          account: z.string().trim().min(1).optional(),
-          provider: z.string().trim().min(1).optional(),
-        }),
+        // Strict: a misspelt parameter (`accountId`) must not silently diagnose everything.
+        querystring: z
+          .object({
+            account: z.string().trim().min(1).optional(),
+            provider: z.string().trim().min(1).optional(),
+          })
+          .strict(),
         response: { 200: diagnosisReply },
       },
     },
