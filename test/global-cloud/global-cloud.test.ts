@@ -1,0 +1,132 @@
+/**
+ * The production ("global" cloud) path (issue 15): a Cloud Provider of cloud `global` — no
+ * authority URL, no CA file — signs in at https://login.microsoftonline.com, reads mail at
+ * outlook.office365.com:993 and replies through smtp.office365.com:587, all served by the emulator
+ * under those names (see ./helpers.ts). The provider's tenant is `organizations`, as for a
+ * multi-tenant app: the discovery document's issuer is then Entra's template
+ * `https://login.microsoftonline.com/{tenantid}/v2.0`, which openid-client accepts only for that
+ * exact origin and resolves with the ID token's `tid` — the special case no `custom` provider runs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failures, diagnose, check } from '../doctor/helpers.js';
+import { until } from '../helpers/until.js';
+import { authenticatedProvider } from '../providers/helpers.js';
+import { CONTOSO, startGlobalPair, type GlobalPair } from './helpers.js';
+
+const CUSTOMER = 'ada.lovelace@fabrikam.example';
+
+let pair: GlobalPair;
+let providerId: number;
+
+beforeAll(async () => {
+  pair = await startGlobalPair();
+  // A multi-tenant app may sign in through `organizations`.
+  await pair.emulator.control('PATCH', `/apps/${CONTOSO.web.appId}`, { signInAudience: 'AzureADMultipleOrgs' });
+  ({ providerId } = await authenticatedProvider(pair, {
+    cloud: 'global',
+    tenantId: 'organizations',
+    authorityUrl: undefined,
+    caFile: undefined,
+  }));
+  await pair.postern.runtime.startRoles(['mailboxSync', 'outboxDispatch'], {
+    mailboxSync: { tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } } },
+    outboxDispatch: { pollIntervalMs: 20 },
+  });
+});
+afterAll(async () => pair?.close());
+
+const api = (method: 'GET' | 'POST', url: string, payload?: object) =>
+  pair.postern.app.inject({
+    method,
+    url,
+    headers: { authorization: pair.admin },
+    ...(payload === undefined ? {} : { payload }),
+  });
+const db = () => pair.postern.runtime.db.kysely;
+
+describe('the global cloud against the emulator under the real host names', () => {
+  it('discovered Microsoft’s multi-tenant metadata at login.microsoftonline.com and signed andrea@ in', async () => {
+    const provider = (await api('GET', `/api/cloudProviders/${providerId}`)).json<{
+      cloud: string;
+      authorityUrl: string | null;
+      caFile: string | null;
+      status: string;
+    }>();
+    expect(provider).toMatchObject({ cloud: 'global', authorityUrl: null, caFile: null, status: 'authenticated' });
+    const discovery = pair.emulator.handle.requestLog.list({ endpoint: 'discovery' });
+    expect(discovery.map((entry) => entry.path)).toContain('/organizations/v2.0/.well-known/openid-configuration');
+    // The document Postern read carries the templated issuer that only the Entra special case accepts.
+    const metadata = await pair.emulator.handle.fetch(
+      'https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration',
+    );
+    expect(await metadata.json()).toMatchObject({
+      issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+      token_endpoint: 'https://login.microsoftonline.com/organizations/oauth2/v2.0/token',
+    });
+    const tokens = pair.emulator.handle.requestLog.list({ endpoint: 'token', grantType: 'authorization_code' });
+    expect(tokens.at(-1)).toMatchObject({ status: 200, tenant: 'organizations' });
+    expect(pair.routed).toContain('login.microsoftonline.com:443');
+  });
+
+  it('reads mail over IMAP at outlook.office365.com:993 and replies over SMTP at smtp.office365.com:587', async () => {
+    const created = await api('POST', '/api/email/accounts', {
+      name: 'Andrea at Contoso',
+      key: 'GLB',
+      emailAddress: CONTOSO.andrea.upn,
+      username: CONTOSO.andrea.upn,
+      providerId,
+      transport: 'imap_smtp',
+      firstSync: { kind: 'all' },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const accountId = created.json<{ id: number }>().id;
+    const account = (await api('GET', `/api/email/accounts/${accountId}`)).json<Record<string, unknown>>();
+    expect(account).toMatchObject({ imapHost: null, smtpHost: null });
+
+    await pair.emulator.control('POST', '/exchange/messages', {
+      from: `Ada Lovelace <${CUSTOMER}>`,
+      to: CONTOSO.andrea.upn,
+      subject: 'Order 42 is late',
+      text: 'Where is it?',
+      messageId: '<order42@fabrikam.example>',
+    });
+    const message = await until(
+      'the message read over IMAP',
+      async () =>
+        db()
+          .selectFrom('messages')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('message_id', '=', '<order42@fabrikam.example>')
+          .executeTakeFirst(),
+      60_000,
+    );
+    expect(pair.routed).toContain('outlook.office365.com:993');
+
+    const queued = await api('POST', `/api/interactions/${message.interaction_id}/reply`, {
+      text: 'It left the warehouse today.',
+    });
+    expect(queued.statusCode, queued.body).toBe(202);
+    const replyId = queued.json<{ id: number }>().id;
+    const view = await until(
+      'the reply sent',
+      async () => {
+        const current = (await api('GET', `/api/messages/${replyId}`)).json<{ state: string }>();
+        return current.state === 'sent' ? current : undefined;
+      },
+      60_000,
+    );
+    expect(view).toMatchObject({ state: 'sent', delivery: { error: null } });
+    const sink = (await pair.emulator.control('GET', `/exchange/sink?to=${encodeURIComponent(CUSTOMER)}`)) as {
+      messages: Array<{ envelopeFrom: string; subject: string | null }>;
+    };
+    expect(sink.messages).toHaveLength(1);
+    expect(sink.messages[0]).toMatchObject({ envelopeFrom: CONTOSO.andrea.upn });
+    expect(pair.routed).toContain('smtp.office365.com:587');
+
+    const diagnosis = await diagnose(pair, 'account=GLB');
+    expect(failures(diagnosis)).toEqual([]);
+    expect(check(diagnosis, 'account.imap').result).toBe('ok');
+    expect(check(diagnosis, 'account.smtp').result).toBe('ok');
+  });
+});
