@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failures, diagnose, check } from '../doctor/helpers.js';
 import { until } from '../helpers/until.js';
-import { authenticatedProvider } from '../providers/helpers.js';
+import { authenticatedProvider, createProvider, tokenRequests } from '../providers/helpers.js';
 import { CONTOSO, startGlobalPair, type GlobalPair } from './helpers.js';
 
 const CUSTOMER = 'ada.lovelace@fabrikam.example';
@@ -128,5 +128,101 @@ describe('the global cloud against the emulator under the real host names', () =
     expect(failures(diagnosis)).toEqual([]);
     expect(check(diagnosis, 'account.imap').result).toBe('ok');
     expect(check(diagnosis, 'account.smtp').result).toBe('ok');
+  });
+
+  it('reads and replies through Microsoft Graph at graph.microsoft.com for an account of transport graph', async () => {
+    const created = await api('POST', '/api/email/accounts', {
+      name: 'Developers',
+      key: 'GRF',
+      emailAddress: 'developers@contoso.com',
+      username: 'developers@contoso.com',
+      providerId,
+      modernAuthEmail: CONTOSO.andrea.upn,
+      transport: 'graph',
+      firstSync: { kind: 'all' },
+      pollIntervalSeconds: 10,
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const accountId = created.json<{ id: number }>().id;
+    await pair.emulator.control('POST', '/exchange/messages', {
+      from: `Ada Lovelace <${CUSTOMER}>`,
+      to: 'developers@contoso.com',
+      subject: 'Graph, please',
+      text: 'Read me through Graph.',
+      messageId: '<graph-first@fabrikam.example>',
+    });
+    const message = await until(
+      'the message read through Graph',
+      async () =>
+        db()
+          .selectFrom('messages')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('message_id', '=', '<graph-first@fabrikam.example>')
+          .executeTakeFirst(),
+      60_000,
+    );
+    expect(message.graph_id).toEqual(expect.any(String));
+    const queued = await api('POST', `/api/interactions/${message.interaction_id}/reply`, {
+      text: 'Sent through Graph.',
+    });
+    expect(queued.statusCode, queued.body).toBe(202);
+    const replyId = queued.json<{ id: number }>().id;
+    await until(
+      'the Graph reply sent',
+      async () =>
+        (await api('GET', `/api/messages/${replyId}`)).json<{ state: string }>().state === 'sent' ? true : undefined,
+      60_000,
+    );
+    const sink = (await pair.emulator.control('GET', `/exchange/sink?to=${encodeURIComponent(CUSTOMER)}`)) as {
+      messages: Array<{ envelopeFrom: string; subject: string | null }>;
+    };
+    expect(sink.messages.map((m) => m.subject)).toContainEqual(expect.stringMatching(/^Re: Graph, please/));
+    expect(pair.routed).toContain('graph.microsoft.com:443');
+    expect(failures(await diagnose(pair, 'account=GRF'))).toEqual([]);
+  });
+});
+
+describe('app-only tokens on the global cloud', () => {
+  it('get Entra’s fixed 3,599 s, and Postern asks for a new one before it runs out rather than failing', async () => {
+    const appOnly = await createProvider(pair, {
+      cloud: 'global',
+      tenantId: CONTOSO.tenantId,
+      applicationId: CONTOSO.daemon.appId,
+      clientSecret: CONTOSO.daemon.secret,
+      grantType: 'client_credentials',
+      authorityUrl: undefined,
+      caFile: undefined,
+    });
+    expect((await api('POST', `/api/cloudProviders/${appOnly}/authenticate`, {})).statusCode).toBe(200);
+    const grantId = (await api('GET', `/api/cloudProviders/${appOnly}`)).json<{ grants: Array<{ id: number }> }>()
+      .grants[0]?.id;
+    if (grantId === undefined) throw new Error('no app grant');
+    const { accessTokens, tokenUpkeep } = pair.postern.runtime.services;
+    const clock = pair.emulator.handle.clock;
+    const secondsLeft = (token: { expiresAt: Date }) => Math.ceil((token.expiresAt.getTime() - clock.nowMs()) / 1000);
+
+    const first = await accessTokens.accessToken(grantId, 'exchange');
+    expect(secondsLeft(first)).toBe(3599);
+    const requested = tokenRequests(pair, 'client_credentials');
+    // Still good for more than five minutes: the cached token serves.
+    clock.advance((3599 - 301) * 1000);
+    expect((await accessTokens.accessToken(grantId, 'exchange')).token).toBe(first.token);
+    expect(tokenRequests(pair, 'client_credentials')).toBe(requested);
+    // Inside the token keeper's ten minutes, and the on-demand five: a new token is asked for.
+    const due = await tokenUpkeep.grantsDue({
+      expiringBefore: new Date(clock.nowMs() + 10 * 60 * 1000),
+      idleSince: new Date(0),
+    });
+    expect(due.expiring).toContainEqual({ grantId, resource: 'exchange' });
+    clock.advance(2_000);
+    const second = await accessTokens.accessToken(grantId, 'exchange');
+    expect(second.token).not.toBe(first.token);
+    expect(secondsLeft(second)).toBe(3599);
+    expect(tokenRequests(pair, 'client_credentials')).toBe(requested + 1);
+    // Past the first token's end: the new one is what the emulator's Exchange accepts.
+    clock.advance(600_000);
+    expect(pair.emulator.handle.identity.introspectAccessToken(first.token)).toMatchObject({ valid: false });
+    expect(pair.emulator.handle.identity.introspectAccessToken(second.token)).toMatchObject({ valid: true });
   });
 });
