@@ -68,6 +68,27 @@ describe('the global cloud against the emulator under the real host names', () =
     expect(pair.routed).toContain('login.microsoftonline.com:443');
   });
 
+  it('signs in through a verified domain too: the document’s issuer names the tenant id, not the domain asked for', async () => {
+    // openid-client takes the Entra branch here as well (the issuer differs from the URL it was
+    // given), with nothing to replace: the ID token's issuer must equal the document's.
+    const { grantId } = await authenticatedProvider(pair, {
+      cloud: 'global',
+      tenantId: CONTOSO.domain,
+      authorityUrl: undefined,
+      caFile: undefined,
+    });
+    expect(grantId).toEqual(expect.any(Number));
+    const metadata = await pair.emulator.handle.fetch(
+      `https://login.microsoftonline.com/${CONTOSO.domain}/v2.0/.well-known/openid-configuration`,
+    );
+    expect(await metadata.json()).toMatchObject({
+      issuer: `https://login.microsoftonline.com/${CONTOSO.tenantId}/v2.0`,
+    });
+    const tokens = pair.emulator.handle.requestLog.list({ endpoint: 'token', grantType: 'authorization_code' });
+    // The document's endpoints name the tenant id, as Entra's do: the code is redeemed there.
+    expect(tokens.at(-1)).toMatchObject({ status: 200, tenant: CONTOSO.tenantId });
+  });
+
   it('reads mail over IMAP at outlook.office365.com:993 and replies over SMTP at smtp.office365.com:587', async () => {
     const created = await api('POST', '/api/email/accounts', {
       name: 'Andrea at Contoso',
