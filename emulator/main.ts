@@ -29,7 +29,13 @@ import { createIdentityPlatform, type IdentityPlatform } from './identity/identi
 import { IdentityKeys } from './identity/keys.js';
 import { silentLogger, type EmulatorLogger } from './log.js';
 import { createCaFetch, type CaFetch } from './tls/ca-fetch.js';
-import { DEFAULT_TLS_NAMES, loadOrCreateTls, type TlsMaterial, type TlsNames } from './tls/certificates.js';
+import {
+  DEFAULT_TLS_NAMES,
+  loadOrCreateTls,
+  withMicrosoftHostNames,
+  type TlsMaterial,
+  type TlsNames,
+} from './tls/certificates.js';
 
 /** Options of {@link startEmulator}. */
 export interface EmulatorOptions {
@@ -54,6 +60,12 @@ export interface EmulatorOptions {
   logger?: EmulatorLogger;
   /** Names on the server certificate. Default localhost, 127.0.0.1, ::1. */
   tlsNames?: TlsNames;
+  /**
+   * Also put Microsoft's global host names (login.microsoftonline.com, graph.microsoft.com,
+   * outlook.office365.com, smtp.office365.com...) on the server certificate, for tests that
+   * resolve them to the emulator and so run Postern's `global` cloud unchanged. Off by default.
+   */
+  microsoftHostNames?: boolean;
   /** Extensions started with the emulator (the Exchange half, or a test's own). */
   extensions?: ReadonlyArray<(core: EmulatorCore) => EmulatorExtension | Promise<EmulatorExtension>>;
   /** The Exchange half (IMAP, SMTP): its options, or `false` to leave it out. Default: on, mail persisted in `dataDir`. */
@@ -114,6 +126,11 @@ export interface EmulatorHandle {
   close(): Promise<void>;
 }
 
+function tlsNamesOf(options: EmulatorOptions): TlsNames {
+  const names = options.tlsNames ?? DEFAULT_TLS_NAMES;
+  return options.microsoftHostNames === true ? withMicrosoftHostNames(names) : names;
+}
+
 async function loadSeed(seed: EmulatorOptions['seed']): Promise<unknown> {
   if (seed === null) return { tenants: [] };
   if (seed === undefined) return readSeedFile(sampleSeedPath());
@@ -166,7 +183,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const dataDir = path.resolve(options.dataDir);
   const directory = new Directory(clock, await loadSeed(options.seed));
   const [tls, keys] = await Promise.all([
-    loadOrCreateTls(dataDir, options.tlsNames ?? DEFAULT_TLS_NAMES),
+    loadOrCreateTls(dataDir, tlsNamesOf(options)),
     IdentityKeys.loadOrCreate(dataDir, clock.now()),
   ]);
   const identity = createIdentityPlatform({

@@ -14,8 +14,13 @@ import type { RequestedScopes } from './scopes.js';
 
 /** Lifetimes and intervals; tests shorten the device-code interval. */
 export interface IdentityConfig {
-  /** Access-token lifetime is drawn uniformly from [min, max] seconds (Microsoft: 60–90 min). */
+  /** Delegated access-token lifetime is drawn uniformly from [min, max] seconds (Microsoft: 60–90 min). */
   accessTokenLifetimeSeconds: { min: number; max: number };
+  /**
+   * App-only (client-credentials) access tokens have one fixed lifetime: Entra answers
+   * `expires_in: 3599` every time, with no random spread.
+   */
+  appOnlyAccessTokenLifetimeSeconds: number;
   /** Authorization codes live about ten minutes (AADSTS70008 after). */
   authCodeLifetimeSeconds: number;
   /** Device codes: `expires_in` (900) and polling `interval` (5; fractions allowed for tests). */
@@ -31,6 +36,7 @@ export interface IdentityConfig {
 
 export const DEFAULT_IDENTITY_CONFIG: IdentityConfig = {
   accessTokenLifetimeSeconds: { min: 3600, max: 5400 },
+  appOnlyAccessTokenLifetimeSeconds: 3599,
   authCodeLifetimeSeconds: 600,
   deviceCodeExpiresInSeconds: 900,
   deviceCodeIntervalSeconds: 5,
@@ -154,10 +160,20 @@ export interface IdentityContext {
   random: () => number;
 }
 
-/** A fresh access-token lifetime within the configured range. */
+/** A fresh delegated access-token lifetime within the configured range. */
 export function accessTokenLifetime(ctx: IdentityContext): number {
   const { min, max } = ctx.config.accessTokenLifetimeSeconds;
   return min + Math.floor(ctx.random() * (max - min + 1));
+}
+
+/**
+ * The lifetime of an app-only access token: fixed (3,599 s by default), as Entra's
+ * client-credentials responses show.
+ *
+ * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#successful-response-1
+ */
+export function appOnlyAccessTokenLifetime(ctx: IdentityContext): number {
+  return ctx.config.appOnlyAccessTokenLifetimeSeconds;
 }
 
 /** The resource a token is for. */

@@ -12,7 +12,7 @@
 import { splitCanonical } from '../directory/resources.js';
 import { aadsts } from './aadsts.js';
 import { authenticateClient } from './client-auth.js';
-import { accessTokenLifetime } from './context.js';
+import { appOnlyAccessTokenLifetime } from './context.js';
 import { grantUser, required, type GrantInput } from './grants-user.js';
 import { issueUserTokens, requireConsent, requireMfa, type TokenResponseBody } from './issue.js';
 import { parseRequestedScopes, requireSingleResource, tokenAudience } from './scopes.js';
@@ -36,7 +36,7 @@ export function clientCredentialsGrant(input: GrantInput): TokenResponseBody {
     .map((r) => splitCanonical(r))
     .filter((r) => r !== null && r.resource === group.resource)
     .map((r) => r?.name ?? '');
-  const lifetime = accessTokenLifetime(ctx);
+  const lifetime = appOnlyAccessTokenLifetime(ctx);
   const token = mintAccessToken(ctx.keys, ctx.clock, {
     tenant: segment.tenant,
     app,

@@ -1,6 +1,6 @@
 /**
  * The emulator's TLS material: a private CA and a server certificate for localhost, 127.0.0.1
- * and ::1 signed by it, generated with node-forge into the data directory on first start and
+ * and ::1 (and, when asked, Microsoft's global host names: {@link MICROSOFT_HOST_NAMES}) signed by it, generated with node-forge into the data directory on first start and
  * reused afterwards. Clients trust the emulator through the CA file (`NODE_EXTRA_CA_CERTS`, or
  * the client's own `ca` option) — MSAL-style clients refuse plain http authorities.
  *
@@ -32,6 +32,29 @@ export interface TlsNames {
 }
 
 export const DEFAULT_TLS_NAMES: TlsNames = { hostnames: ['localhost'], ips: ['127.0.0.1', '::1'] };
+
+/**
+ * The host names of Microsoft's global cloud that Postern's `global` configuration reaches: the
+ * identity platform, Microsoft Graph, Exchange Online's IMAP (and the Outlook resource's host)
+ * and SMTP submission. Only for tests that resolve these names to the emulator on loopback: a
+ * CA that signs them must never be trusted outside such a test (see emulator/README.md).
+ *
+ * @see https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud
+ */
+export const MICROSOFT_HOST_NAMES: readonly string[] = [
+  'login.microsoftonline.com',
+  'graph.microsoft.com',
+  'outlook.office365.com',
+  'outlook.office.com',
+  'smtp.office365.com',
+];
+
+/** `names` with Microsoft's global host names added (the emulator's `microsoftHostNames` option). */
+export function withMicrosoftHostNames(names: TlsNames): TlsNames {
+  const hostnames = [...names.hostnames];
+  for (const host of MICROSOFT_HOST_NAMES) if (!hostnames.includes(host)) hostnames.push(host);
+  return { hostnames, ips: [...names.ips] };
+}
 
 const FILES = { ca: 'ca.pem', caKey: 'ca-key.pem', cert: 'server.pem', key: 'server-key.pem' } as const;
 const DAY_MS = 86_400_000;

@@ -252,19 +252,33 @@ describe('ROPC (password grant)', () => {
 });
 
 describe('configuration', () => {
-  it('draws expires_in from the configured range and serves plain http when asked', async () => {
+  it('draws delegated expires_in from the configured range, keeps app-only tokens at 3,599 s, and serves plain http when asked', async () => {
     const other = await startTestEmulator({
       identity: { accessTokenLifetimeSeconds: { min: 600, max: 600 } },
       httpPort: 0,
     });
     try {
-      const tokens = await postToken(other, {
+      const delegated = await postToken(other, {
+        grant_type: 'password',
+        client_id: CONTOSO.publicClient.appId,
+        username: CONTOSO.andrea.upn,
+        password: CONTOSO.andrea.password,
+        scope: EXCHANGE_SCOPES,
+      });
+      expect(delegated.body).toMatchObject({ token_type: 'Bearer', expires_in: 600, ext_expires_in: 600 });
+      // Entra's client-credentials answer is always 3599: a fixed lifetime, not drawn from a range.
+      const appOnly = await postToken(other, {
         grant_type: 'client_credentials',
         client_id: CONTOSO.daemon.appId,
         client_secret: CONTOSO.daemon.secret,
         scope: 'https://graph.microsoft.com/.default',
       });
-      expect(tokens.body).toMatchObject({ token_type: 'Bearer', expires_in: 600, ext_expires_in: 600 });
+      expect(appOnly.body).toMatchObject({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599 });
+      const facts = other.handle.identity.introspectAccessToken(String(appOnly.body.access_token));
+      const secondsLeft = facts.valid
+        ? Math.ceil((facts.expiresAt.getTime() - other.handle.clock.now().getTime()) / 1000)
+        : 0;
+      expect(secondsLeft).toBe(3599);
       const plain = await fetch(`${other.handle.urls.http}/${CONTOSO.tenantId}/v2.0/.well-known/openid-configuration`);
       expect(await plain.json()).toMatchObject({ issuer: `${other.handle.urls.http}/${CONTOSO.tenantId}/v2.0` });
     } finally {
