@@ -117,3 +117,19 @@ it(
     expect((await checksOf()).find((c) => c.id === 'account.graph-inbound')?.result).toBe('ok');
   },
 );
+
+it('keeps the control API strict: known roles only, an Exchange service principal first, listed as made', async () => {
+  const control = h.pair.emulator.control;
+  await expect(
+    control('POST', ASSIGNMENTS, { appId: CONTOSO.daemon.appId, role: 'Application Mail.Everything', mailboxes: [] }),
+  ).rejects.toThrow(/→ 400/);
+  // The web app has no service principal in Exchange (New-ServicePrincipal): Exchange cannot assign it a role.
+  await expect(
+    control('POST', ASSIGNMENTS, { appId: CONTOSO.web.appId, role: 'Application Mail.Read', mailboxes: [SHARED] }),
+  ).rejects.toThrow(/→ 404/);
+  const listed = z.array(assignmentSchema).parse(await control('GET', ASSIGNMENTS));
+  expect(listed.map((a) => a.role).sort()).toEqual(['Application Mail.ReadWrite', 'Application Mail.Send']);
+  const send = listed.find((a) => a.role === 'Application Mail.Send');
+  await control('DELETE', `${ASSIGNMENTS}/${send?.id ?? 'none'}`);
+  await expect(control('DELETE', `${ASSIGNMENTS}/${send?.id ?? 'none'}`)).rejects.toThrow(/→ 404/);
+});
