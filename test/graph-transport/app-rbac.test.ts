@@ -20,6 +20,7 @@ import {
   type AppOnlyGraph,
 } from '../helpers/graph-app-only.js';
 import { until } from '../helpers/until.js';
+import { createAccount } from '../doctor/helpers.js';
 
 const assignmentSchema = z.object({ id: z.string(), role: z.string(), mailboxes: z.array(z.string()) });
 const ASSIGNMENTS = `/tenants/${CONTOSO.tenantId}/exchange/management-role-assignments`;
@@ -133,3 +134,44 @@ it('keeps the control API strict: known roles only, an Exchange service principa
   await control('DELETE', `${ASSIGNMENTS}/${send?.id ?? 'none'}`);
   await expect(control('DELETE', `${ASSIGNMENTS}/${send?.id ?? 'none'}`)).rejects.toThrow(/→ 404/);
 });
+
+it(
+  'app-only SMTP: Application SMTP.SendAsApp in the scope stands for the missing role, and the doctor lets SMTP AUTH tell',
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    // Entra: IMAP.AccessAsApp only (no SMTP.SendAsApp); Exchange: the SMTP role for developers@.
+    await h.pair.emulator.control('POST', '/consents', {
+      tenant: CONTOSO.tenantId,
+      appId: CONTOSO.daemon.appId,
+      roles: ['https://outlook.office365.com/IMAP.AccessAsApp'],
+    });
+    const smtpRole = assignmentSchema.parse(
+      await h.pair.emulator.control('POST', ASSIGNMENTS, {
+        appId: CONTOSO.daemon.appId,
+        role: 'Application SMTP.SendAsApp',
+        mailboxes: [SHARED],
+      }),
+    );
+    const accountId = await createAccount(h.pair, h.providerId, {
+      name: 'Developers (IMAP and SMTP)',
+      key: 'RBSM',
+      emailAddress: SHARED,
+      username: SHARED,
+      transport: 'imap_smtp',
+    });
+    const checks = async () =>
+      (await h.pair.postern.runtime.services.doctor.diagnose({ accountId })).sections.flatMap((s) => s.checks);
+    const inScope = await checks();
+    const scopes = inScope.find((c) => c.id === 'account.scopes');
+    expect(scopes?.result, JSON.stringify(scopes)).toBe('warning');
+    expect(scopes?.remedy).toContain("-Role 'Application SMTP.SendAsApp'");
+    expect(inScope.find((c) => c.id === 'account.smtp')?.result).toBe('ok');
+
+    // Without the assignment Exchange refuses SMTP AUTH (535 5.7.3).
+    await h.pair.emulator.control('DELETE', `${ASSIGNMENTS}/${smtpRole.id}`);
+    const smtp = (await checks()).find((c) => c.id === 'account.smtp');
+    expect(smtp?.result, JSON.stringify(smtp)).toBe('failed');
+  },
+);
