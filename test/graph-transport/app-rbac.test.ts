@@ -76,6 +76,14 @@ it(
     expect(send?.result).toBe('warning');
     expect(send?.remedy).toContain("-Role 'Application Mail.Send'");
     expect(checks.find((c) => c.id === 'account.graph-folder')?.result).toBe('ok');
+    // The connection test goes on to Graph rather than stopping at the token's missing role.
+    const tested = (await h.api('POST', `/api/email/accounts/${h.accountId}/test`)).json<{
+      ok: boolean;
+      steps: Array<{ step: string; ok: boolean; detail: string }>;
+    }>();
+    expect(tested.ok, JSON.stringify(tested)).toBe(true);
+    expect(tested.steps.map((s) => s.step)).toEqual(['grant', 'graph-token', 'folder']);
+    expect(tested.steps[1]?.detail).toContain('RBAC for Applications');
   },
 );
 
@@ -99,6 +107,15 @@ it(
     );
     expect(read?.remedy).toContain(SHARED);
     expect(read?.remedy).toContain('grant admin consent');
+    const tested = (await h.api('POST', `/api/email/accounts/${h.accountId}/test`)).json<{
+      ok: boolean;
+      steps: Array<{ step: string; ok: boolean }>;
+      error: { code: string; remedy: string | null };
+    }>();
+    expect(tested.ok).toBe(false);
+    expect(tested.steps.at(-1)).toMatchObject({ step: 'folder', ok: false });
+    expect(tested.error.code).toBe('GRAPH_ACCESS_DENIED');
+    expect(tested.error.remedy).toContain('RBAC for Applications');
 
     // The scope covers developers@ again: the mailbox worker's next round succeeds by itself.
     await h.pair.emulator.control('PATCH', `${ASSIGNMENTS}/${readWrite}`, { mailboxes: [SHARED] });
