@@ -265,7 +265,7 @@ async function exchangeRbacCheck(
     return ok(
       id,
       title,
-      `The Graph token of the application carries no ${name} role, but Exchange Online grants it for ${client.mailbox}: Graph lets the application read the mailbox (RBAC for Applications, the role Application ${name}).`,
+      `The Graph token of the application carries no ${name} role, but Graph lets the application read ${client.mailbox}: Exchange Online grants it through RBAC for Applications (the after-fetch actions — mark read, move, delete — need the role Application ${name}, not only Application Mail.Read).`,
     );
   } catch (error) {
     if (!isPosternError(error, 'GRAPH_ACCESS_DENIED')) return asFailure(id, title, error);
