@@ -1,7 +1,8 @@
 /**
  * Control routes that change the directory: the seed, tenants, users (disable, MFA, revoke
  * sessions, password), apps (secrets, certificates, admin consent), consents, mailboxes and
- * delegations, and Exchange's service principals (`New-ServicePrincipal`). Users are presented
+ * delegations, Exchange's service principals (`New-ServicePrincipal`), application access policies
+ * and RBAC for Applications role assignments. Users are presented
  * without their password; a new secret is returned with its value once.
  */
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +20,8 @@ import type { ControlDeps } from './control-api.js';
 import {
   adminConsentSchema,
   applicationAccessPolicySchema,
+  applicationRoleAssignmentSchema,
+  applicationRoleScopeSchema,
   appPatchSchema,
   consentRevokeSchema,
   consentSchema,
@@ -214,6 +217,43 @@ export function registerDirectoryRoutes(scope: FastifyInstance, deps: ControlDep
     '/tenants/:tenant/exchange/application-access-policies/:id',
     async (request, reply) => {
       directory.removeApplicationAccessPolicy(request.params.tenant, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+  scope.get<{ Params: { tenant: string } }>(
+    '/tenants/:tenant/exchange/management-role-assignments',
+    async (request) => {
+      const tenant = directory.findTenant(request.params.tenant);
+      return tenant === undefined ? [] : directory.applicationRoleAssignments(tenant.id);
+    },
+  );
+  scope.post<{ Params: { tenant: string } }>(
+    '/tenants/:tenant/exchange/management-role-assignments',
+    async (request, reply) => {
+      const body = applicationRoleAssignmentSchema.parse(request.body);
+      return reply.code(201).send(
+        directory.addApplicationRoleAssignment(request.params.tenant, {
+          appId: body.appId,
+          role: body.role,
+          mailboxes: body.mailboxes,
+          ...(body.name === undefined ? {} : { name: body.name }),
+        }),
+      );
+    },
+  );
+  scope.patch<{ Params: { tenant: string; id: string } }>(
+    '/tenants/:tenant/exchange/management-role-assignments/:id',
+    async (request) =>
+      directory.setApplicationRoleAssignmentScope(
+        request.params.tenant,
+        request.params.id,
+        applicationRoleScopeSchema.parse(request.body).mailboxes,
+      ),
+  );
+  scope.delete<{ Params: { tenant: string; id: string } }>(
+    '/tenants/:tenant/exchange/management-role-assignments/:id',
+    async (request, reply) => {
+      directory.removeApplicationRoleAssignment(request.params.tenant, request.params.id);
       return reply.code(204).send();
     },
   );

@@ -3,6 +3,7 @@
  * app, mailbox — reuse `directory/schema.ts`).
  */
 import { z } from 'zod';
+import { APP_RBAC_ROLE_NAMES } from '../exchange/app-rbac.js';
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
@@ -70,6 +71,20 @@ export const applicationAccessPolicySchema = z.object({
   mailboxes: z.array(z.email()).max(1000),
   description: z.string().max(500).optional(),
 });
+
+/**
+ * `New-ManagementRoleAssignment -App -Role -CustomResourceScope [-Name]` (RBAC for Applications);
+ * the management scope as the mailboxes its recipient filter matches.
+ */
+export const applicationRoleAssignmentSchema = z.object({
+  appId: z.guid(),
+  role: z.enum(APP_RBAC_ROLE_NAMES),
+  mailboxes: z.array(z.email()).max(1000),
+  name: z.string().min(1).max(64).optional(),
+});
+
+/** `Set-ManagementScope -RecipientRestrictionFilter`: the mailboxes the assignment's scope covers now. */
+export const applicationRoleScopeSchema = z.object({ mailboxes: z.array(z.email()).max(1000) });
 
 /** `New-ServicePrincipal -AppId -ObjectId [-DisplayName]` in Exchange Online PowerShell. */
 export const exchangeServicePrincipalSchema = z.object({

@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
 import { EmulatorError } from '../errors.js';
 import type {
+  ApplicationRoleAssignment,
   AppRegistration,
   Consent,
   DirectoryChange,
@@ -200,6 +201,11 @@ export class DirectoryStore extends EventEmitter<DirectoryEvents> {
     if (policies.some((p) => p.accessRight === 'DenyAccess' && p.mailboxes.includes(key))) return false;
     const restrict = policies.filter((p) => p.accessRight === 'RestrictAccess');
     return restrict.length === 0 || restrict.some((p) => p.mailboxes.includes(key));
+  }
+
+  /** The tenant's management role assignments to apps (RBAC for Applications), `Get-ManagementRoleAssignment`. */
+  applicationRoleAssignments(tenantId: string): readonly Readonly<ApplicationRoleAssignment>[] {
+    return this.tenants.get(tenantId.toLowerCase())?.applicationRoleAssignments ?? [];
   }
 
   /** Subscribes to changes; returns the unsubscribe function. */

@@ -14,6 +14,7 @@ import { DirectoryStore, parseOrThrow } from './directory-store.js';
 import { toAppCertificate } from './app-certificates.js';
 import type {
   ApplicationAccessPolicy,
+  ApplicationRoleAssignment,
   AppCertificate,
   AppRegistration,
   ClientSecret,
@@ -338,6 +339,59 @@ export class Directory extends DirectoryStore {
     tenant.applicationAccessPolicies = tenant.applicationAccessPolicies.filter((p) => p.id !== id.toLowerCase());
     if (tenant.applicationAccessPolicies.length === before)
       throw new EmulatorError('not-found', `application access policy ${id} not found`);
+    this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
+  }
+
+  /**
+   * `New-ManagementRoleAssignment -App -Role -CustomResourceScope` (RBAC for Applications), the
+   * scope given as its mailboxes. Exchange wants the app's service principal registered first
+   * (`New-ServicePrincipal`); takes effect at once (Exchange Online: up to two hours).
+   */
+  addApplicationRoleAssignment(
+    tenantIdOrDomain: string,
+    input: { appId: string; role: string; mailboxes: string[]; name?: string },
+  ): Readonly<ApplicationRoleAssignment> {
+    const tenant = this.#tenant(tenantIdOrDomain);
+    const appId = input.appId.toLowerCase();
+    if (!tenant.exchangeServicePrincipals.some((sp) => sp.appId === appId))
+      throw new EmulatorError(
+        'not-found',
+        `no service principal for app ${input.appId} in Exchange (New-ServicePrincipal)`,
+      );
+    const assignment: ApplicationRoleAssignment = {
+      id: randomUUID(),
+      name: input.name ?? `${input.role}-${appId}`,
+      appId,
+      role: input.role,
+      mailboxes: input.mailboxes.map((m) => m.toLowerCase()),
+    };
+    tenant.applicationRoleAssignments = [...tenant.applicationRoleAssignments, assignment];
+    this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
+    return assignment;
+  }
+
+  /** `Set-ManagementScope -RecipientRestrictionFilter` of an assignment's scope: the mailboxes it now covers. */
+  setApplicationRoleAssignmentScope(
+    tenantIdOrDomain: string,
+    id: string,
+    mailboxes: string[],
+  ): Readonly<ApplicationRoleAssignment> {
+    const tenant = this.#tenant(tenantIdOrDomain);
+    const found = tenant.applicationRoleAssignments.find((a) => a.id === id.toLowerCase());
+    if (found === undefined) throw new EmulatorError('not-found', `management role assignment ${id} not found`);
+    const updated = { ...found, mailboxes: mailboxes.map((m) => m.toLowerCase()) };
+    tenant.applicationRoleAssignments = tenant.applicationRoleAssignments.map((a) => (a.id === found.id ? updated : a));
+    this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
+    return updated;
+  }
+
+  /** `Remove-ManagementRoleAssignment`. */
+  removeApplicationRoleAssignment(tenantIdOrDomain: string, id: string): void {
+    const tenant = this.#tenant(tenantIdOrDomain);
+    const before = tenant.applicationRoleAssignments.length;
+    tenant.applicationRoleAssignments = tenant.applicationRoleAssignments.filter((a) => a.id !== id.toLowerCase());
+    if (tenant.applicationRoleAssignments.length === before)
+      throw new EmulatorError('not-found', `management role assignment ${id} not found`);
     this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
   }
 

@@ -31,6 +31,24 @@ export interface Tenant {
    * reach. The scope group is modelled by its members' mailbox addresses.
    */
   applicationAccessPolicies: ApplicationAccessPolicy[];
+  /**
+   * RBAC for Applications: `New-ManagementRoleAssignment -App -Role 'Application …'
+   * -CustomResourceScope`, each with its management scope as the mailboxes it covers. Not seeded
+   * nor exported: made through the control API.
+   */
+  applicationRoleAssignments: ApplicationRoleAssignment[];
+}
+
+/** An Exchange Online management role assignment to an app (RBAC for Applications). */
+export interface ApplicationRoleAssignment {
+  id: string;
+  name: string;
+  /** The service principal's app id, lower-case. */
+  appId: string;
+  /** `Application Mail.Read`, `Application Mail.ReadWrite`, `Application Mail.Send`, `Application SMTP.SendAsApp`. */
+  role: string;
+  /** The custom resource scope: primary addresses of the mailboxes its recipient filter matches, lower-case. */
+  mailboxes: string[];
 }
 
 /** An Exchange Online application access policy. */

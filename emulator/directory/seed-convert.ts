@@ -164,6 +164,7 @@ export function convertTenant(seed: TenantSeed, now: Date): TenantState {
     signInFrequencySeconds: seed.signInFrequencySeconds,
     exchangeServicePrincipals: [],
     applicationAccessPolicies: seed.applicationAccessPolicies.map((p) => toAccessPolicy(p)),
+    applicationRoleAssignments: [],
   };
   const users = seed.users.map((u) => toUser(u, tenantId));
   const resolveUser = (ref: string): string => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createExchangeAccess, type MailboxFacts, type TokenFacts, type UserFacts } from './access-policy.js';
+import { appRbacGrants, type AppRoleAssignment } from './app-rbac.js';
 
 const NOW = Date.UTC(2025, 0, 15);
 const TENANT = 'tenant-1';
@@ -9,6 +10,10 @@ const DAEMON = 'app-daemon';
 const DAEMON_SP = 'sp-daemon';
 /** Exchange's service principal registrations, by app id (New-ServicePrincipal). */
 const registered: Record<string, { objectId: string }> = { [DAEMON]: { objectId: DAEMON_SP } };
+/** RBAC for Applications: the daemon may submit as andrea@ (and only andrea@) without SMTP.SendAsApp in its token. */
+const assignments: AppRoleAssignment[] = [
+  { appId: DAEMON, role: 'Application SMTP.SendAsApp', mailboxes: ['andrea@contoso.com'] },
+];
 
 const mailboxes: Record<string, MailboxFacts> = {
   'andrea@contoso.com': {
@@ -73,6 +78,8 @@ function access(tokens: Record<string, TokenFacts>) {
       findUserById: (id) => users[id],
       checkPassword: (userId, password) => users[userId]?.password === password,
       exchangeServicePrincipal: (_tenantId, appId) => registered[appId],
+      appRbacGrants: (_tenantId, appId, permission, mailbox) =>
+        appRbacGrants(assignments, appId, [permission], mailbox),
     },
     { now: () => NOW },
   );
@@ -212,6 +219,37 @@ describe('SMTP authorization and Send As', () => {
     };
     expect(a.checkSendAs(app, 'ops@contoso.com')).toBe('logon-failure');
     expect(a.checkSendAs({ ...app, mailbox: 'developers@contoso.com' }, 'developers@contoso.com')).toBe('allowed');
+  });
+
+  it('lets an app submit as a mailbox in its RBAC for Applications scope without the SMTP.SendAsApp role', async () => {
+    const b = access({
+      scoped: {
+        audience: 'exchange',
+        scopes: [],
+        roles: [],
+        tenantId: TENANT,
+        appId: DAEMON,
+        servicePrincipalId: DAEMON_SP,
+        expiresAt: NOW + 1000,
+      },
+    });
+    // andrea@ gives the daemon no FullAccess: the scope alone lets it in and send as andrea@.
+    expect(await b.authorizeSmtp({ user: 'andrea@contoso.com', token: 'scoped' })).toMatchObject({
+      outcome: 'authenticated',
+      mailbox: 'andrea@contoso.com',
+    });
+    const app = {
+      mailbox: 'andrea@contoso.com',
+      principal: { kind: 'app' as const, id: DAEMON, tenantId: TENANT, name: DAEMON },
+    };
+    expect(b.checkSendAs(app, 'andrea@contoso.com')).toBe('allowed');
+    // developers@ is outside the scope, and the token has no role: 535 5.7.3.
+    expect((await b.authorizeSmtp({ user: 'developers@contoso.com', token: 'scoped' })).outcome).toBe('refused');
+    // The scope does not help an app unknown to Exchange.
+    const right = registered[DAEMON];
+    delete registered[DAEMON];
+    expect((await b.authorizeSmtp({ user: 'andrea@contoso.com', token: 'scoped' })).outcome).toBe('refused');
+    registered[DAEMON] = right as { objectId: string };
   });
 
   it('resolves aliases to the primary address for delivery', () => {

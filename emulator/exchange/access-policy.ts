@@ -16,6 +16,9 @@
  *   (`New-ServicePrincipal`) with the object id the token carries (`oid`, the Enterprise
  *   application's): missing, or registered with another id (the app registration's), IMAP answers
  *   `NO AUTHENTICATE failed.` and SMTP `535 5.7.3`, as field reports show — not "not connected".
+ * - RBAC for Applications (`app-rbac.ts`): an `Application SMTP.SendAsApp` role assignment whose
+ *   management scope covers the login mailbox lets a registered app submit as it without the
+ *   `SMTP.SendAsApp` role in its token and without FullAccess; outside the scope SMTP answers `535 5.7.3`.
  *
  * Passwords (only asked while the emulator's basic-authentication switch is on, see
  * `basic-auth.ts`; Exchange Online itself has basic authentication off): the login is a user's UPN
@@ -93,6 +96,11 @@ export interface AccessFacts {
   checkPassword(userId: string, password: string): boolean;
   /** The object id Exchange Online holds for an app's service principal in a tenant (`New-ServicePrincipal`). */
   exchangeServicePrincipal(tenantId: string, appId: string): { readonly objectId: string } | undefined;
+  /**
+   * Whether an RBAC for Applications role assignment gives the app `permission` (bare, lower-case:
+   * `smtp.sendasapp`) on the mailbox (`app-rbac.ts`). Absent: no assignments.
+   */
+  appRbacGrants?(tenantId: string, appId: string, permission: string, mailbox: string): boolean;
 }
 
 /** The Exchange Online resource, by its audience values and application id. */
@@ -150,12 +158,22 @@ export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): 
       const token = await usableToken(credentials.token);
       if (!token) return { outcome: 'refused', reason: 'token is not a valid Exchange access token' };
       const principal = principalOf(token);
-      if (!grants(token, principal, 'SMTP.Send', 'SMTP.SendAsApp')) {
-        return { outcome: 'refused', reason: 'token carries neither SMTP.Send nor SMTP.SendAsApp' };
+      const byRole = grants(token, principal, 'SMTP.Send', 'SMTP.SendAsApp');
+      const mailbox = facts.findMailbox(credentials.user);
+      const byRbac =
+        principal.kind === 'app' &&
+        mailbox !== undefined &&
+        mailbox.tenantId === token.tenantId &&
+        sendsAsAppByRbac(facts, principal, mailbox.address);
+      if (!byRole && !byRbac) {
+        return {
+          outcome: 'refused',
+          reason:
+            'token carries neither SMTP.Send nor SMTP.SendAsApp, and no RBAC for Applications scope covers the mailbox',
+        };
       }
       const unregistered = unregisteredApp(facts, token, principal);
       if (unregistered !== undefined) return { outcome: 'refused', reason: unregistered };
-      const mailbox = facts.findMailbox(credentials.user);
       if (!mailbox || mailbox.tenantId !== token.tenantId)
         return { outcome: 'refused', reason: `no mailbox ${credentials.user} in the token's tenant` };
       if (principal.kind === 'user' && mailbox.ownerUserId !== principal.id) {
@@ -185,7 +203,14 @@ export function createExchangeAccess(facts: AccessFacts, clock: ExchangeClock): 
 
     checkSendAs(identity: SubmissionIdentity, address: string): SendAsDecision {
       const login = facts.findMailbox(identity.mailbox);
-      if (identity.principal.kind === 'app' && (!login || !login.fullAccess.includes(identity.principal.id)))
+      if (
+        identity.principal.kind === 'app' &&
+        (!login ||
+          !(
+            login.fullAccess.includes(identity.principal.id) ||
+            sendsAsAppByRbac(facts, identity.principal, login.address)
+          ))
+      )
         return 'logon-failure';
       const target = facts.findMailbox(address);
       if (!target) return 'denied';
@@ -263,6 +288,11 @@ function unregisteredApp(facts: AccessFacts, token: TokenFacts, principal: Excha
   if (oid === undefined || registered.objectId.toLowerCase() !== oid)
     return `service principal of app ${token.appId} registered with object id ${registered.objectId}, token oid ${oid ?? '(none)'}`;
   return undefined;
+}
+
+/** An `Application SMTP.SendAsApp` assignment of the app covers the mailbox. */
+function sendsAsAppByRbac(facts: AccessFacts, principal: ExchangePrincipal, mailbox: string): boolean {
+  return facts.appRbacGrants?.(principal.tenantId, principal.id, 'smtp.sendasapp', mailbox) ?? false;
 }
 
 function mayOpen(mailbox: MailboxFacts, principal: ExchangePrincipal): boolean {

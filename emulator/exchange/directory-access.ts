@@ -4,7 +4,8 @@
  *
  * Mapping notes: FullAccess holds user object ids plus the app ids of service principals
  * (`fullAccessApps`, for app-only IMAP/SMTP), and an app must also be registered in Exchange
- * (`exchangeServicePrincipals`, with the right object id); SMTP AUTH falls back to the tenant default when the
+ * (`exchangeServicePrincipals`, with the right object id); RBAC for Applications assignments come
+ * from the tenant's `applicationRoleAssignments`; SMTP AUTH falls back to the tenant default when the
  * mailbox has no setting (`smtpAuthEnabled: null`). Passwords (basic authentication) are checked
  * by the directory itself and never leave it.
  *
@@ -15,6 +16,7 @@ import type { DirectoryStore } from '../directory/directory-store.js';
 import type { User } from '../directory/model.js';
 import type { IntrospectAccessToken } from '../identity/introspect.js';
 import type { ExchangeAccess } from './access.js';
+import { appRbacGrants } from './app-rbac.js';
 import { createExchangeAccess, type MailboxFacts, type TokenFacts, type UserFacts } from './access-policy.js';
 import type { ExchangeClock } from './exchange-clock.js';
 
@@ -66,6 +68,8 @@ export function createDirectoryAccess(options: {
       findUserById: (id) => userFacts(directory, directory.findUserById(id)),
       checkPassword: (userId, password) => directory.checkPassword(userId, password),
       exchangeServicePrincipal: (tenantId, appId) => directory.exchangeServicePrincipal(tenantId, appId),
+      appRbacGrants: (tenantId, appId, permission, mailbox) =>
+        appRbacGrants(directory.applicationRoleAssignments(tenantId), appId, [permission], mailbox),
     },
     clock,
   );

@@ -10,8 +10,11 @@
  *   and the `.Shared` variants plus FullAccess on anyone else's (a shared mailbox);
  * - app-only tokens need the application role (`Mail.Read`, `Mail.ReadWrite`, `Mail.Send`), which
  *   covers every mailbox of the tenant unless application access policies limit the app
- *   (`403 ErrorAccessDenied` "Access to OData is disabled." outside their scope; RBAC for
- *   Applications management scopes are not emulated).
+ *   (`403 ErrorAccessDenied` "Access to OData is disabled." outside their scope); or, without the
+ *   role, an RBAC for Applications assignment (`Application Mail.ReadWrite`, …) whose management
+ *   scope covers the mailbox (`../exchange/app-rbac.ts`); neither: `403 ErrorAccessDenied`
+ *   "Access is denied. Check credentials and try again.". The two grants add up, and access
+ *   policies limit only the Entra role.
  *
  * @see ../../../shared/reference/microsoft-protocols.md §2, §6, §8
  * @see https://learn.microsoft.com/graph/outlook-share-messages-folders
@@ -20,6 +23,7 @@
 import type { DirectoryStore } from '../directory/directory-store.js';
 import type { Mailbox, User } from '../directory/model.js';
 import type { IntrospectAccessToken } from '../identity/introspect.js';
+import { appRbacGrants } from '../exchange/app-rbac.js';
 import { graphErrors } from './graph-errors.js';
 
 /** The caller: a signed-in user through an app (delegated), or an app alone. */
@@ -145,7 +149,20 @@ export function requireRight(
 ): void {
   const denied = right === 'profile' ? graphErrors.insufficientPrivileges : graphErrors.accessDenied;
   if (principal.kind === 'app') {
-    if (!APPLICATION[right].some((role) => principal.roles.has(role))) throw denied();
+    if (!APPLICATION[right].some((role) => principal.roles.has(role))) {
+      if (
+        right !== 'profile' &&
+        target.address !== undefined &&
+        appRbacGrants(
+          directory.applicationRoleAssignments(principal.tenantId),
+          principal.appId,
+          APPLICATION[right],
+          target.address,
+        )
+      )
+        return;
+      throw denied();
+    }
     if (
       right !== 'profile' &&
       target.address !== undefined &&

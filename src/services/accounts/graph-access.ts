@@ -5,7 +5,11 @@
  *
  * - Reading needs `Mail.ReadWrite` (the after-fetch actions write: mark read, move, delete), sending
  *   `Mail.Send`; a shared mailbox reached with its delegate's sign-in needs the `.Shared` forms.
- * - App-only access needs the application permissions (roles) `Mail.ReadWrite` and `Mail.Send`.
+ * - App-only access needs the application permissions (roles) `Mail.ReadWrite` and `Mail.Send`, or
+ *   Exchange Online's RBAC for Applications: a role assignment (`Application Mail.ReadWrite`,
+ *   `Application Mail.Send`) whose management scope covers the mailbox grants the permission for
+ *   that mailbox without any role in the token. A token without the role is therefore not the last
+ *   word for app-only access (`mayBeGrantedByExchangeRbac`): only Graph's answer for the mailbox is.
  *
  * A delegated sign-in is asked for a Graph token only when the Cloud Provider's scopes name the
  * permission: Entra answers a refresh for a resource never consented to with AADSTS65001, which
@@ -64,10 +68,23 @@ function covers(present: Set<string>, need: GraphPermissionNeed): boolean {
   return need.kind === 'delegated' && !name.endsWith('.shared') && present.has(`${name}.shared`);
 }
 
+/**
+ * The RBAC for Applications way to give an app `permission` on one mailbox, in Exchange Online
+ * PowerShell (the app's service principal registered there first).
+ */
+export function exchangeRbacRemedy(permission: string, appId: string, mailbox: string): string {
+  return `in Exchange Online PowerShell, assign the role to the app for the mailbox with RBAC for Applications: New-ServicePrincipal -AppId ${appId} (once), a management scope whose recipient filter includes ${mailbox} (New-ManagementScope -RecipientRestrictionFilter …), and New-ManagementRoleAssignment -App ${appId} -Role 'Application ${permission}' -CustomResourceScope <that scope>`;
+}
+
 /** What to do when the grant lacks `need`, and what Postern then does by itself (`then`). */
-export function permissionRemedy(need: GraphPermissionNeed, graphHost: string, then: string): string {
+export function permissionRemedy(
+  need: GraphPermissionNeed,
+  graphHost: string,
+  then: string,
+  app?: { readonly appId: string; readonly mailbox: string },
+): string {
   if (need.kind === 'application')
-    return `Add the application permission ${need.name} (API permissions → Microsoft Graph → Application permissions) to the app registration and grant admin consent${then.length === 0 ? '' : `: ${then}`}.`;
+    return `Add the application permission ${need.name} (API permissions → Microsoft Graph → Application permissions) to the app registration and grant admin consent${app === undefined ? '' : `; or, to reach only some mailboxes, ${exchangeRbacRemedy(need.name, app.appId, app.mailbox)}`}${then.length === 0 ? '' : `: ${then}`}.`;
   return `Add the delegated permission ${need.name} (API permissions → Microsoft Graph → Delegated permissions) to the app registration, add ${graphHost}/${need.name} to the Cloud Provider's scopes, and authenticate the Cloud Provider again as ${need.signedIn ?? 'the delegate'}${then.length === 0 ? '' : `: ${then}`}.`;
 }
 
@@ -102,7 +119,10 @@ export async function checkGraphPermission(
     need,
     error: new PosternError('GRAPH_PERMISSION_MISSING', {
       message: `${evidence} To ${direction === 'outbound' ? 'send' : 'read'} through Microsoft Graph it needs the ${need.kind} permission ${need.name}.`,
-      remedy: permissionRemedy(need, endpoints.graph, then),
+      remedy: permissionRemedy(need, endpoints.graph, then, {
+        appId: provider.applicationId,
+        mailbox: account.username,
+      }),
       details: { permission: need.name, kind: need.kind, direction },
     }),
   });
@@ -128,6 +148,20 @@ export async function checkGraphPermission(
       `The Graph token of ${need.signedIn ?? 'the application'} carries ${present.size === 0 ? 'no mail permission' : [...present].join(', ')}.`,
     );
   return { ok: true, need, claims, token };
+}
+
+/**
+ * Whether a refusal only says that an app-only token lacks the role: Exchange's RBAC for
+ * Applications may still grant the permission for the mailbox, so Graph itself must be asked.
+ */
+export function mayBeGrantedByExchangeRbac(
+  permission: GraphPermission,
+): permission is Extract<GraphPermission, { ok: false }> & { readonly need: GraphPermissionNeed } {
+  return (
+    !permission.ok &&
+    permission.need?.kind === 'application' &&
+    isPosternError(permission.error, 'GRAPH_PERMISSION_MISSING')
+  );
 }
 
 function asPosternError(error: unknown): PosternError {

@@ -20,7 +20,7 @@ import {
 } from '../../store/index.js';
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
-import { checkGraphPermission } from './graph-access.js';
+import { checkGraphPermission, mayBeGrantedByExchangeRbac } from './graph-access.js';
 
 /** Where and how an account's mailbox is reached over IMAP: what the sync, the connection test and the doctor open. */
 export type ImapEndpoint = ImapPlace &
@@ -258,12 +258,20 @@ export class MailboxTestService {
     }
     const deps = { db: this.db, accounts: this.accounts, accessTokens: this.accessTokens };
     const permission = await checkGraphPermission(deps, account, 'inbound');
-    if (!permission.ok) return fail('graph-token', permission.error);
-    steps.push({
-      step: 'graph-token',
-      ok: true,
-      detail: `A Microsoft Graph access token was obtained for ${grant.upn ?? 'the application'}; it allows ${permission.need.name}.`,
-    });
+    if (mayBeGrantedByExchangeRbac(permission)) {
+      // App-only without the role: Exchange's RBAC for Applications may grant it for this mailbox; Graph tells.
+      steps.push({
+        step: 'graph-token',
+        ok: true,
+        detail: `A Microsoft Graph access token was obtained for the application; it carries no ${permission.need.name} role, which RBAC for Applications may grant for the mailbox.`,
+      });
+    } else if (!permission.ok) return fail('graph-token', permission.error);
+    else
+      steps.push({
+        step: 'graph-token',
+        ok: true,
+        detail: `A Microsoft Graph access token was obtained for ${grant.upn ?? 'the application'}; it allows ${permission.need.name}.`,
+      });
     try {
       const client = await graphClientOf(this.db, this.accounts, this.accessTokens, account, { purpose: 'read' });
       const folder = await findGraphFolder(client, account.folder);

@@ -124,6 +124,16 @@ function checkScopes(claims: TokenClaims | null, grant: GrantRecord): Check {
       'AUTH_SCOPE_INVALID',
     );
   }
+  if (appOnly && missing.length === 1 && missing[0] === 'SMTP.SendAsApp') {
+    // RBAC for Applications may grant SMTP.SendAsApp for this mailbox alone, with no role in the
+    // token: only Exchange's answer to SMTP AUTH (the SMTP check) tells.
+    return warning(
+      'account.scopes',
+      title,
+      `The app-only token carries ${list}; it lacks SMTP.SendAsApp, which Exchange Online may still grant for the mailbox through RBAC for Applications (the role Application SMTP.SendAsApp in a management scope covering it): the SMTP AUTH check tells.`,
+      "Add SMTP.SendAsApp to the app registration (API permissions → Office 365 Exchange Online → Application permissions) and have a tenant administrator accept the Cloud Provider's admin consent link again; or, in Exchange Online PowerShell, New-ManagementRoleAssignment -App <application id> -Role 'Application SMTP.SendAsApp' -CustomResourceScope <a management scope whose recipient filter includes the mailbox>.",
+    );
+  }
   if (missing.length > 0 && appOnly) {
     return failed(
       'account.scopes',

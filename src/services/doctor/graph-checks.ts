@@ -9,6 +9,14 @@
  * of sending without sending: Graph has no dry run of `sendMail`, and Exchange checks Send As
  * only on a real message.
  *
+ * An app-only token without the role is not the end of it: Exchange Online's RBAC for Applications
+ * may grant the permission for this mailbox alone. Reading is then asked of Graph (the folder):
+ * opened, the role comes from Exchange; refused (403 ErrorAccessDenied), neither Entra nor an RBAC
+ * scope covers the mailbox, and the remedy names both ways. Sending cannot be tried, so it is a
+ * warning with the same two ways.
+ *
+ * @see https://learn.microsoft.com/exchange/permissions-exo/application-rbac
+ *
  * @see https://learn.microsoft.com/graph/permissions-reference#mail-permissions
  */
 import { isPosternError } from '../../errors/index.js';
@@ -16,7 +24,12 @@ import { findGraphFolder } from '../../mail/graph/graph-folders.js';
 import { CLOUDS } from '../../providers/microsoft/authority.js';
 import type { Database, EmailAccountRecord, GrantRecord } from '../../store/index.js';
 import type { AccountService } from '../accounts/account-service.js';
-import { checkGraphPermission, type MailDirection } from '../accounts/graph-access.js';
+import {
+  checkGraphPermission,
+  mayBeGrantedByExchangeRbac,
+  type GraphPermission,
+  type MailDirection,
+} from '../accounts/graph-access.js';
 import { graphClientOf } from '../accounts/mailbox-connection.js';
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import { failed, ok, skipped, warning, type Check } from './check.js';
@@ -94,6 +107,10 @@ export async function checkGraphAccount(
   for (const direction of directions) {
     const permission = await checkGraphPermission(deps, account, direction);
     const title = `Graph permission to ${direction === 'inbound' ? 'read' : 'send'}`;
+    if (mayBeGrantedByExchangeRbac(permission)) {
+      checks.push(await exchangeRbacCheck(account, deps, direction, title, permission));
+      continue;
+    }
     if (!permission.ok) {
       checks.push(asFailure(`account.graph-${direction}`, title, permission.error));
       continue;
@@ -216,6 +233,49 @@ async function folderCheck(account: EmailAccountRecord, deps: GraphCheckDeps): P
     );
   } catch (error) {
     return asFailure('account.graph-folder', title, error);
+  }
+}
+
+/**
+ * An app-only token without the role a direction needs: whether Exchange grants it for the mailbox
+ * through RBAC for Applications — asked of Graph for reading, told as a warning for sending.
+ */
+async function exchangeRbacCheck(
+  account: EmailAccountRecord,
+  deps: GraphCheckDeps,
+  direction: MailDirection,
+  title: string,
+  permission: Extract<GraphPermission, { ok: false }>,
+): Promise<Check> {
+  const id = `account.graph-${direction}`;
+  const name = permission.need?.name ?? (direction === 'inbound' ? 'Mail.ReadWrite' : 'Mail.Send');
+  const remedy =
+    permission.error.remedy ??
+    `Add the application permission ${name} to the app registration and grant admin consent, or assign it to the app for the mailbox with RBAC for Applications.`;
+  if (direction === 'outbound')
+    return warning(
+      id,
+      title,
+      `${permission.error.message} Exchange Online may still grant it for ${account.username} through RBAC for Applications (the role Application ${name} in a management scope covering the mailbox); Graph has no trial send, so a refusal shows on the first message sent, as GRAPH_ACCESS_DENIED with its remedy.`,
+      remedy,
+    );
+  try {
+    const client = await graphClientOf(deps.db, deps.accounts, deps.accessTokens, account, { purpose: 'read' });
+    await findGraphFolder(client, account.folder);
+    return ok(
+      id,
+      title,
+      `The Graph token of the application carries no ${name} role, but Graph lets the application read ${client.mailbox}: Exchange Online grants it through RBAC for Applications (the after-fetch actions — mark read, move, delete — need the role Application ${name}, not only Application Mail.Read).`,
+    );
+  } catch (error) {
+    if (!isPosternError(error, 'GRAPH_ACCESS_DENIED')) return asFailure(id, title, error);
+    return failed(
+      id,
+      title,
+      `${permission.error.message} Microsoft Graph refused ${account.username} (403 ErrorAccessDenied): no RBAC for Applications role assignment covers the mailbox either.`,
+      remedy,
+      'GRAPH_ACCESS_DENIED',
+    );
   }
 }
 
