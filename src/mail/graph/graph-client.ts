@@ -230,9 +230,10 @@ export class GraphClient {
           message: `Microsoft Graph answered a $batch with a body Postern does not understand (mailbox ${this.mailbox}).`,
           details: { mailbox: this.mailbox, status: response.status },
         });
-      let wait = 0;
-      let retryNow = false;
+      let throttleWait = 0;
+      let serverWait = 0;
       let unauthorized = false;
+      const throttled: Array<{ readonly index: number; readonly error: PosternError }> = [];
       for (const answer of parsed.data.responses) {
         const index = Number(answer.id);
         if (!Number.isInteger(index) || index < 0 || index >= items.length || outcomes[index] !== undefined) continue;
@@ -243,32 +244,37 @@ export class GraphClient {
         const failure = graphFailureOf(answer.status, answer.body, headersOf(answer.headers));
         const error = mapGraphFailure(failure, { mailbox: this.mailbox, purpose: this.options.purpose });
         if (answer.status === 429) {
-          wait = Math.max(wait, failure.retryAfterMs ?? DEFAULT_THROTTLE_WAIT_MS);
-          outcomes[index] = undefined;
-          if (throttledFor + wait > (this.options.throttleBudgetMs ?? 120_000)) outcomes[index] = { ok: false, error };
+          throttleWait = Math.max(throttleWait, failure.retryAfterMs ?? DEFAULT_THROTTLE_WAIT_MS);
+          throttled.push({ index, error });
         } else if (answer.status >= 500 && (serverErrors[index] ?? 0) < SERVER_ERROR_RETRIES) {
           serverErrors[index] = (serverErrors[index] ?? 0) + 1;
-          wait = Math.max(wait, failure.retryAfterMs ?? 1_000 * (serverErrors[index] ?? 1));
+          serverWait = Math.max(serverWait, failure.retryAfterMs ?? 1_000 * (serverErrors[index] ?? 1));
         } else if (answer.status === 401 && !refreshed && this.options.refreshToken !== undefined) {
           unauthorized = true;
-          retryNow = true;
         } else {
           outcomes[index] = { ok: false, error };
         }
       }
-      // An id Graph did not answer is tried again once more like a 5xx would be.
+      // An id Graph did not answer is tried again as a 5xx would be.
       for (const { index } of pending)
         if (outcomes[index] === undefined && !parsed.data.responses.some((answer) => answer.id === String(index))) {
           if ((serverErrors[index] ?? 0) >= SERVER_ERROR_RETRIES)
             outcomes[index] = { ok: false, error: batchBroken(this.mailbox) };
           else serverErrors[index] = (serverErrors[index] ?? 0) + 1;
         }
+      // Throttled requests wait within the call's budget; past it they keep GRAPH_THROTTLED.
+      if (throttled.length > 0 && throttledFor + throttleWait > (this.options.throttleBudgetMs ?? 120_000)) {
+        for (const { index, error } of throttled) outcomes[index] = { ok: false, error };
+        throttleWait = 0;
+      }
+      if (outcomes.every((outcome) => outcome !== undefined)) continue;
       if (unauthorized) {
         refreshed = true;
         await this.options.refreshToken?.();
       }
-      if (wait > 0 && !retryNow) {
-        throttledFor += wait;
+      const wait = Math.max(throttleWait, serverWait);
+      if (wait > 0) {
+        throttledFor += throttleWait;
         this.options.logger?.warn(
           { mailbox: this.mailbox, method: 'POST', waitMs: wait, batch: true },
           'Microsoft Graph throttles or fails requests of a batch; waiting before trying them again',
