@@ -165,6 +165,9 @@ export const graphErrors = {
   internal: () => new GraphError(500, 'generalException', 'An unspecified error has occurred.'),
   methodNotAllowed: () => new GraphError(405, 'BadRequest', 'The HTTP method is not allowed for the request target.'),
   unsupportedMediaType: () => new GraphError(415, 'BadRequest', 'The Content-Type of the request is not supported.'),
+  /** A `$batch` of more requests than Graph takes (emulator wording). @see https://learn.microsoft.com/graph/json-batching */
+  batchTooLarge: (max: number) =>
+    new GraphError(400, 'BadRequest', `A batch request can hold at most ${max} requests. (emulator wording)`),
   payloadTooLarge: () => new GraphError(413, 'RequestEntityTooLarge', 'The request payload is too large.'),
 } as const;
 
@@ -186,8 +189,8 @@ function innerErrorDate(at: Date): string {
   return at.toISOString().slice(0, 19);
 }
 
-/** The JSON body of a Graph error. */
-function graphErrorBody(error: GraphError, ids: GraphRequestIds, at: Date): { error: Record<string, unknown> } {
+/** The JSON body of a Graph error (also an inner response's body in a `$batch`). */
+export function graphErrorBody(error: GraphError, ids: GraphRequestIds, at: Date): { error: Record<string, unknown> } {
   return {
     error: {
       code: error.code,

@@ -39,6 +39,7 @@ import {
 } from './message-routes.js';
 import { addAttachment, createDraft, createUploadSession, sendDraft, uploadRange } from './draft-routes.js';
 import { replyToMessage, sendMail } from './send-routes.js';
+import { isBatchPath, serveBatch } from './batch-route.js';
 import { createSubscription, subscriptionById } from './subscription-routes.js';
 
 /** The path prefix of the emulated API. */
@@ -147,36 +148,49 @@ function fromFastifyError(error: FastifyError): GraphError {
   }
 }
 
-async function handle(
-  deps: GraphDeps,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<FastifyReply | undefined> {
-  const ids = graphRequestIds(request);
-  noteOutcome(request, { endpoint: 'graph' });
-  const fail = (error: GraphError): FastifyReply => {
-    noteOutcome(request, { error: error.code });
-    return sendGraphError(reply, error, ids, deps.clock.now());
-  };
+/** A Graph call as received: a request on the wire, or an inner request of a `$batch`. */
+export interface GraphInbound {
+  readonly method: string;
+  /** The path under the server root with its query, e.g. `/v1.0/me/messages?$top=5`. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: unknown;
+  /** `https://host:port` as the client used it (links point there). */
+  readonly origin: string;
+}
+
+/** What serving a call came to: an answer, a Graph error, or a connection to drop (a `drop` fault). */
+export type GraphServed =
+  | { readonly kind: 'result'; readonly result: GraphResult }
+  | { readonly kind: 'error'; readonly error: GraphError }
+  | { readonly kind: 'drop' };
+
+/** Notes facts about a call for the request log (a direct call's; a batch's inner calls note nothing). */
+export type NoteOutcome = (outcome: Parameters<typeof noteOutcome>[1]) => void;
+
+/**
+ * Serves one call: token → path → mailbox → permission → MailboxConcurrency slot → fault →
+ * operation. Direct calls and a batch's inner requests both come here, so that their answers,
+ * throttling and faults are the same.
+ */
+export async function serveGraphCall(deps: GraphDeps, inbound: GraphInbound, note: NoteOutcome): Promise<GraphServed> {
   try {
-    const principal = authenticate(request.headers.authorization, deps.introspect);
-    noteOutcome(request, { clientId: principal.appId, tenant: principal.tenantId });
-    const url = new URL(request.url, 'https://graph.invalid');
+    const principal = authenticate(firstHeader(inbound.headers.authorization), deps.introspect);
+    note({ clientId: principal.appId, tenant: principal.tenantId });
+    const url = new URL(inbound.url, 'https://graph.invalid');
     const relative = url.pathname.slice(GRAPH_PREFIX.length + 1);
+    const base = `${inbound.origin}${GRAPH_PREFIX}`;
     if (/^subscriptions(?:\/|$)/i.test(relative)) {
-      const base = `${request.protocol}://${request.headers.host ?? '127.0.0.1'}${GRAPH_PREFIX}`;
       const id = relative.slice('subscriptions'.length).replace(/^\/+/, '');
       if (id === '') {
-        if (request.method !== 'POST') throw graphErrors.methodNotAllowed();
-        return send(reply, await createSubscription(deps, deps.subscriptions, principal, base, request.body), ids);
+        if (inbound.method !== 'POST') throw graphErrors.methodNotAllowed();
+        return served(await createSubscription(deps, deps.subscriptions, principal, base, inbound.body));
       }
-      return send(
-        reply,
-        subscriptionById(deps.subscriptions, principal, base, request.method, decodeURIComponent(id), request.body),
-        ids,
+      return served(
+        subscriptionById(deps.subscriptions, principal, base, inbound.method, decodeURIComponent(id), inbound.body),
       );
     }
-    const parsed = parseGraphPath(request.method, url.pathname.slice(GRAPH_PREFIX.length + 1));
+    const parsed = parseGraphPath(inbound.method, relative);
     const target = resolveTarget(principal, parsed.target, deps.directory);
     const ref = parsed.target.kind === 'me' ? 'me' : parsed.target.ref;
     if (target.user === undefined && target.mailbox === undefined)
@@ -189,47 +203,85 @@ async function handle(
     try {
       const effect = takeGraphFault(deps.faults);
       if (effect.kind === 'error') {
-        noteOutcome(request, { fault: effect.fault });
+        note({ fault: effect.fault });
         throw effect.error;
       }
       if (effect.kind === 'drop') {
-        noteOutcome(request, { fault: 'drop' });
-        void reply.hijack();
-        request.raw.socket.destroy();
-        return undefined;
+        note({ fault: 'drop' });
+        return { kind: 'drop' };
       }
       if (effect.kind === 'delay') {
-        noteOutcome(request, { fault: 'delay' });
+        note({ fault: 'delay' });
         await sleep(effect.ms);
       }
+      const contentType = firstHeader(inbound.headers['content-type']) ?? '';
       const call: GraphCall = {
         deps,
         principal,
         target,
         mailbox: target.address === undefined ? undefined : new GraphMailbox(deps.exchange.store, target.address),
-        base: `${request.protocol}://${request.headers.host ?? '127.0.0.1'}${GRAPH_PREFIX}`,
+        base,
         targetPath: parsed.targetPath,
         contextUser:
           parsed.target.kind === 'me' && principal.kind === 'user'
             ? `users('${principal.userId}')`
             : `users('${encodeURIComponent(ref)}')`,
         search: url.searchParams,
-        headers: request.headers,
-        contentType: (request.headers['content-type'] ?? '').toLowerCase(),
-        body: request.body,
+        headers: inbound.headers,
+        contentType: contentType.toLowerCase(),
+        body: inbound.body,
       };
-      return send(reply, await dispatch(call, parsed.route), ids);
+      return served(await dispatch(call, parsed.route));
     } finally {
       release();
     }
   } catch (error) {
-    if (isGraphError(error)) return fail(error);
+    if (isGraphError(error)) return { kind: 'error', error };
     deps.logger.error('graph request failed', {
-      method: request.method,
-      path: request.url.split('?')[0],
+      method: inbound.method,
+      path: inbound.url.split('?')[0],
       message: error instanceof Error ? error.message : String(error),
     });
-    return fail(graphErrors.internal());
+    return { kind: 'error', error: graphErrors.internal() };
+  }
+}
+
+function served(result: GraphResult): GraphServed {
+  return { kind: 'result', result };
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function handle(
+  deps: GraphDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  const ids = graphRequestIds(request);
+  noteOutcome(request, { endpoint: 'graph' });
+  const note: NoteOutcome = (outcome) => noteOutcome(request, outcome);
+  const inbound: GraphInbound = {
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+    body: request.body,
+    origin: `${request.protocol}://${request.headers.host ?? '127.0.0.1'}`,
+  };
+  const outcome = isBatchPath(request.url)
+    ? await serveBatch(deps, inbound, (inner) => serveGraphCall(deps, inner, () => undefined))
+    : await serveGraphCall(deps, inbound, note);
+  switch (outcome.kind) {
+    case 'result':
+      return send(reply, outcome.result, ids);
+    case 'error':
+      noteOutcome(request, { error: outcome.error.code });
+      return sendGraphError(reply, outcome.error, ids, deps.clock.now());
+    case 'drop':
+      void reply.hijack();
+      request.raw.socket.destroy();
+      return undefined;
   }
 }
 

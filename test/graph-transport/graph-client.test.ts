@@ -2,7 +2,8 @@
  * Postern's Graph client (src/mail/graph/graph-client.ts) against the emulated Graph API over
  * loopback TLS: the mailbox's paths, Graph's errors as catalogue codes with Graph's own words,
  * 429 waited out as Retry-After asks, a read tried again after a 503, a refused token refreshed
- * once, links to another origin refused, and never more than four requests in flight per mailbox.
+ * once, links to another origin refused, never more than four requests in flight per mailbox, and
+ * `$batch`es of at most 20 with per-item outcomes and their inner 429s and 503s tried again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPosternError } from '../../src/errors/index.js';
@@ -166,5 +167,58 @@ describe('the Graph client', () => {
     }
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(4);
+  });
+
+  it('sends $batches of 20 at most: per-item answers, a 404 for its item only, inner 429 and 503 tried again', async () => {
+    // A message that was there and is gone.
+    await emu.control('POST', '/exchange/messages', {
+      from: 'customer@example.org',
+      mailbox: SHARED,
+      folder: 'Inbox',
+      subject: 'Batch gone',
+      text: 'Hello',
+      to: SHARED,
+    });
+    const setup = client(SHARED);
+    const listed = await setup.json<{ value: Array<{ id: string; subject: string }> }>({
+      method: 'GET',
+      path: `/mailFolders/inbox/messages?$select=id,subject&$filter=${encodeURIComponent('receivedDateTime ge 2000-01-01T00:00:00Z')}&$top=1000`,
+    });
+    const goneId = listed.value.find((m) => m.subject === 'Batch gone')?.id ?? '';
+    await setup.send({ method: 'DELETE', path: `/messages/${encodeURIComponent(goneId)}` });
+    await emu.control('POST', '/graph/faults', { kind: 'throttle', count: 1, retryAfterSeconds: 3 });
+    await emu.control('POST', '/graph/faults', { kind: 'unavailable', count: 1 });
+    const waits: number[] = [];
+    const items = Array.from({ length: 25 }, (_, i) => ({
+      method: 'GET' as const,
+      path: i === 7 ? `/messages/${encodeURIComponent(goneId)}` : '/mailFolders/inbox',
+    }));
+    const outcomes = await client(SHARED, { waits }).batch(items);
+    expect(outcomes).toHaveLength(25);
+    const gone = outcomes[7];
+    expect(gone?.ok).toBe(false);
+    if (gone?.ok === false) expect(gone.error.details).toMatchObject({ status: 404 });
+    expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(24);
+    expect(outcomes.flatMap((outcome) => (outcome.ok ? [outcome.body] : []))).toEqual(
+      Array.from({ length: 24 }, () => expect.objectContaining({ displayName: 'Inbox' })),
+    );
+    // One wait, as long as the longest Retry-After of the batch; then the two requests again.
+    expect(waits).toEqual([3000]);
+  });
+
+  it('counts a batch as the requests Graph runs of it at once: with direct calls beside it, no 429', async () => {
+    await emu.control('POST', '/graph/faults', { kind: 'delay', count: 14, delayMs: 100 });
+    const waits: number[] = [];
+    const graph = client(SHARED, { waits });
+    const [outcomes, ...direct] = await Promise.all([
+      graph.batch(Array.from({ length: 8 }, () => ({ method: 'GET' as const, path: '/mailFolders/inbox' }))),
+      ...Array.from({ length: 6 }, () =>
+        graph.json<{ displayName: string }>({ method: 'GET', path: '/mailFolders/inbox' }),
+      ),
+    ]);
+    expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    expect(direct).toHaveLength(6);
+    // A 429 from MailboxConcurrency (4) would have been waited out: none was.
+    expect(waits).toEqual([]);
   });
 });

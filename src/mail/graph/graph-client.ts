@@ -8,14 +8,20 @@
  * - `429` waits for `Retry-After` and tries again, up to a budget of waiting per call; a `5xx` to a
  *   read is tried again twice; a `401` refreshes the token once (it may have been revoked early);
  * - `@odata.nextLink` / `@odata.deltaLink` are followed only on the API's own origin;
- * - bodies are read with a cap, so a hostile or broken answer cannot fill the memory.
+ * - bodies are read with a cap, so a hostile or broken answer cannot fill the memory;
+ * - JSON batching (`POST $batch`, {@link MAX_BATCH_REQUESTS} requests each): every inner request
+ *   keeps its own outcome, inner 429s and 5xx are tried again as direct calls are, and a batch
+ *   holds as many of the mailbox's slots as Graph runs of it at once (up to 4), so that it cannot
+ *   push the mailbox over its MailboxConcurrency limit.
  *
+ * @see https://learn.microsoft.com/graph/json-batching
  * @see https://learn.microsoft.com/graph/throttling
  * @see https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits (4 concurrent requests per app and mailbox)
  */
 import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import { Agent, fetch as undiciFetch, type Response } from 'undici';
+import { z } from 'zod';
 import { PosternError, isPosternError } from '../../errors/index.js';
 import { graphFailureOf, mapGraphFailure, mapGraphNetworkError, type GraphPurpose } from './graph-errors.js';
 
@@ -62,6 +68,34 @@ export const MAX_JSON_BYTES = 16 * 1024 * 1024;
 const SERVER_ERROR_RETRIES = 2;
 /** When a 429 gives no Retry-After. */
 const DEFAULT_THROTTLE_WAIT_MS = 2_000;
+
+/** Graph's limit on the requests of one `$batch`. */
+export const MAX_BATCH_REQUESTS = 20;
+
+/** One request of a batch: a path under `/users/{mailbox}` (starting with `/`) and a JSON body. */
+export interface GraphBatchItem {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  readonly body?: unknown;
+}
+
+/** What became of one request of a batch: its answer, or the catalogue error it came to (a 404 too). */
+export type GraphBatchOutcome =
+  | { readonly ok: true; readonly status: number; readonly body: unknown }
+  | { readonly ok: false; readonly error: PosternError };
+
+const batchAnswer = z.object({
+  responses: z
+    .array(
+      z.object({
+        id: z.string().max(128),
+        status: z.number().int(),
+        headers: z.record(z.string().max(256), z.string().max(8192)).optional(),
+        body: z.unknown().optional(),
+      }),
+    )
+    .max(MAX_BATCH_REQUESTS),
+});
 
 /** A request body: JSON, text (a MIME message in base64 for `sendMail`), or bytes (an upload session's range). */
 export type GraphBody =
@@ -152,14 +186,117 @@ export class GraphClient {
     });
   }
 
+  /**
+   * Several requests in `$batch`es of at most {@link MAX_BATCH_REQUESTS}; outcomes in input order.
+   * An inner 429 is waited out (its `Retry-After`) within the call's throttle budget, an inner 5xx
+   * tried again as a read's is, an inner 401 refreshes the token once; any other failure (a 404
+   * for a message gone meanwhile) is that item's outcome. A batch failing as a whole throws.
+   */
+  async batch(items: readonly GraphBatchItem[]): Promise<GraphBatchOutcome[]> {
+    const outcomes: GraphBatchOutcome[] = [];
+    for (let start = 0; start < items.length; start += MAX_BATCH_REQUESTS) {
+      outcomes.push(...(await this.batchOnce(items.slice(start, start + MAX_BATCH_REQUESTS))));
+    }
+    return outcomes;
+  }
+
+  /** One batch of at most 20, sent again with the items that must be tried again. */
+  private async batchOnce(items: readonly GraphBatchItem[]): Promise<GraphBatchOutcome[]> {
+    const outcomes: Array<GraphBatchOutcome | undefined> = items.map(() => undefined);
+    const serverErrors = items.map(() => 0);
+    const prefix = `/users/${encodeURIComponent(this.mailbox)}`;
+    let throttledFor = 0;
+    let refreshed = false;
+    for (;;) {
+      const pending = items.flatMap((item, index) => (outcomes[index] === undefined ? [{ item, index }] : []));
+      if (pending.length === 0)
+        return outcomes.map((outcome) => outcome ?? { ok: false, error: batchBroken(this.mailbox) });
+      const requests = pending.map(({ item, index }) => ({
+        id: String(index),
+        method: item.method,
+        url: `${prefix}${item.path}`,
+        ...(item.body === undefined ? {} : { body: item.body, headers: { 'content-type': 'application/json' } }),
+      }));
+      const response = await this.dispatch(
+        { method: 'POST', path: this.apiUrl('$batch'), body: { json: { requests } } },
+        // Graph runs up to 4 requests of a batch at once, each counted against the mailbox's limit.
+        Math.min(MAX_CONCURRENT_PER_MAILBOX, requests.length),
+      );
+      const parsed = batchAnswer.safeParse(
+        await readCapped(response, MAX_JSON_BYTES, this.failureContext()).then((text) => parseJson(text)),
+      );
+      if (!parsed.success)
+        throw new PosternError('GRAPH_REQUEST_FAILED', {
+          message: `Microsoft Graph answered a $batch with a body Postern does not understand (mailbox ${this.mailbox}).`,
+          details: { mailbox: this.mailbox, status: response.status },
+        });
+      let throttleWait = 0;
+      let serverWait = 0;
+      let unauthorized = false;
+      const throttled: Array<{ readonly index: number; readonly error: PosternError }> = [];
+      for (const answer of parsed.data.responses) {
+        const index = Number(answer.id);
+        if (!Number.isInteger(index) || index < 0 || index >= items.length || outcomes[index] !== undefined) continue;
+        if (answer.status >= 200 && answer.status < 300) {
+          outcomes[index] = { ok: true, status: answer.status, body: answer.body ?? null };
+          continue;
+        }
+        const failure = graphFailureOf(answer.status, answer.body, headersOf(answer.headers));
+        const error = mapGraphFailure(failure, { mailbox: this.mailbox, purpose: this.options.purpose });
+        if (answer.status === 429) {
+          throttleWait = Math.max(throttleWait, failure.retryAfterMs ?? DEFAULT_THROTTLE_WAIT_MS);
+          throttled.push({ index, error });
+        } else if (answer.status >= 500 && (serverErrors[index] ?? 0) < SERVER_ERROR_RETRIES) {
+          serverErrors[index] = (serverErrors[index] ?? 0) + 1;
+          serverWait = Math.max(serverWait, failure.retryAfterMs ?? 1_000 * (serverErrors[index] ?? 1));
+        } else if (answer.status === 401 && !refreshed && this.options.refreshToken !== undefined) {
+          unauthorized = true;
+        } else {
+          outcomes[index] = { ok: false, error };
+        }
+      }
+      // An id Graph did not answer is tried again as a 5xx would be.
+      for (const { index } of pending)
+        if (outcomes[index] === undefined && !parsed.data.responses.some((answer) => answer.id === String(index))) {
+          if ((serverErrors[index] ?? 0) >= SERVER_ERROR_RETRIES)
+            outcomes[index] = { ok: false, error: batchBroken(this.mailbox) };
+          else serverErrors[index] = (serverErrors[index] ?? 0) + 1;
+        }
+      // Throttled requests wait within the call's budget; past it they keep GRAPH_THROTTLED.
+      if (throttled.length > 0 && throttledFor + throttleWait > (this.options.throttleBudgetMs ?? 120_000)) {
+        for (const { index, error } of throttled) outcomes[index] = { ok: false, error };
+        throttleWait = 0;
+      }
+      if (outcomes.every((outcome) => outcome !== undefined)) continue;
+      if (unauthorized) {
+        refreshed = true;
+        await this.options.refreshToken?.();
+      }
+      const wait = Math.max(throttleWait, serverWait);
+      if (wait > 0) {
+        throttledFor += throttleWait;
+        this.options.logger?.warn(
+          { mailbox: this.mailbox, method: 'POST', waitMs: wait, batch: true },
+          'Microsoft Graph throttles or fails requests of a batch; waiting before trying them again',
+        );
+        await this.sleep(wait);
+      }
+    }
+  }
+
   /** Sends a request and returns the successful answer (its body unread), or throws the catalogue error. */
   async send(request: GraphRequest): Promise<Response> {
+    return this.dispatch(request, 1);
+  }
+
+  /** `send`, holding `weight` of the mailbox's slots while the request is in flight. */
+  private async dispatch(request: GraphRequest, weight: number): Promise<Response> {
     const url = this.urlOf(request.path, request.preauthenticated === true);
     let throttledFor = 0;
     let serverErrors = 0;
     let refreshed = false;
     for (;;) {
-      const response = await this.gate.run(() => this.once(url, request), this.options.signal);
+      const response = await this.gate.run(() => this.once(url, request), this.options.signal, weight);
       if (response.ok) return response;
       const body = await readErrorBody(response);
       const failure = graphFailureOf(response.status, body, response.headers);
@@ -282,6 +419,27 @@ function stopped(): GraphCallStopped {
   return new GraphCallStopped();
 }
 
+function batchBroken(mailbox: string): PosternError {
+  return new PosternError('GRAPH_REQUEST_FAILED', {
+    message: `Microsoft Graph did not answer a request of a $batch (mailbox ${mailbox}).`,
+    details: { mailbox },
+  });
+}
+
+function parseJson(text: Buffer): unknown {
+  try {
+    return JSON.parse(text.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An inner answer's headers, looked up without regard to case. */
+function headersOf(headers: Readonly<Record<string, string>> | undefined): { get(name: string): string | null } {
+  const lower = new Map(Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  return { get: (name) => lower.get(name.toLowerCase()) ?? null };
+}
+
 function linkRefused(mailbox: string, why: string): PosternError {
   return new PosternError('GRAPH_REQUEST_FAILED', {
     message: `Microsoft Graph gave a link that Postern does not follow: it ${why} (mailbox ${mailbox}).`,
@@ -328,37 +486,51 @@ async function readErrorBody(response: Response): Promise<unknown> {
   }
 }
 
-/** A counting gate: at most N calls at a time, the rest wait in order. */
+/** A counting gate: at most N slots in use, the rest wait in order; a call may hold several slots. */
 class Gate {
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<{ readonly weight: number; readonly go: () => void }> = [];
 
   constructor(private readonly limit: number) {}
 
-  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.active >= this.limit) {
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal, weight = 1): Promise<T> {
+    const slots = Math.max(1, Math.min(this.limit, weight));
+    if (this.waiting.length > 0 || this.active + slots > this.limit) {
       await new Promise<void>((resolve, reject) => {
-        const go = (): void => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
+        const entry = {
+          weight: slots,
+          go: (): void => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
         };
         const onAbort = (): void => {
-          const index = this.waiting.indexOf(go);
+          const index = this.waiting.indexOf(entry);
           if (index >= 0) this.waiting.splice(index, 1);
+          this.admit();
           reject(stopped());
         };
-        this.waiting.push(go);
+        this.waiting.push(entry);
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     } else {
-      this.active += 1;
+      this.active += slots;
     }
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
-      if (next === undefined) this.active -= 1;
-      else next();
+      this.active -= slots;
+      this.admit();
+    }
+  }
+
+  /** Lets waiting calls in, in order, while their slots are free. */
+  private admit(): void {
+    for (let next = this.waiting[0]; next !== undefined; next = this.waiting[0]) {
+      if (this.active + next.weight > this.limit) return;
+      this.waiting.shift();
+      this.active += next.weight;
+      next.go();
     }
   }
 

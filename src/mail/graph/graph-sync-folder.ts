@@ -7,7 +7,13 @@
  * Message-ID) and not fetched again. Nothing the round reported is passed over: a failure ends the
  * round before its link is stored.
  *
- * After-fetch actions (mark read, move, delete) run after the commit; a message larger than the
+ * Downloads run in a sliding window of four (the mailbox's MailboxConcurrency), and each full
+ * group is committed in the background — at most one commit in flight, its after-fetch actions
+ * after it — while the next group is fetched: at most two groups and the window are held. The
+ * last group waits for every earlier one before it is committed with the link.
+ *
+ * After-fetch actions (mark read, move, delete) run after the commit, in `$batch`es of 20
+ * (`PATCH isRead`, `DELETE`, `POST …/move`, one outcome per message); a message larger than the
  * account's limit is not downloaded — its header (`internetMessageHeaders`) is stored and it is
  * moved to the oversize folder. An action that failed, or was cut short by a crash, is applied on
  * the next reconciliation: stored messages still in the folder (unread ones, for "mark read").
@@ -23,7 +29,7 @@ import { z } from 'zod';
 import { PosternError, isPosternError } from '../../errors/index.js';
 import type { AfterFetchAction, SyncLogger } from '../imap/folder-sync.js';
 import type { FirstSync } from '../imap/sync-plan.js';
-import { GraphCallStopped, type GraphClient } from './graph-client.js';
+import { GraphCallStopped, type GraphBatchItem, type GraphBatchOutcome, type GraphClient } from './graph-client.js';
 import { findGraphFolder } from './graph-folders.js';
 
 /** A message read through Graph, handed to the store. */
@@ -216,7 +222,7 @@ export class GraphFolderSync {
   ): Promise<Omit<GraphFolderReport, 'actionsApplied' | 'actionsFailed'>> {
     this.lastRoundActions = { applied: 0, failed: 0 };
     const window = reset === null ? null : windowOf(this.settings.firstSync, reset, checkpoint, this.settings.clock());
-    let link = reset === null && checkpoint !== undefined ? checkpoint.deltaLink : this.firstLink(folder, window);
+    const link = reset === null && checkpoint !== undefined ? checkpoint.deltaLink : this.firstLink(folder, window);
     if (reset !== null) this.log.info({ folder: folder.name, reason: reset }, 'Graph folder sync starts afresh');
     const report = {
       folder: folder.name,
@@ -230,11 +236,12 @@ export class GraphFolderSync {
     const skipExisting = window?.fromNow === true;
     let group: GraphFetchedMessage[] = [];
     let groupBytes = 0;
+    // One group at a time is committed (and its after-fetch actions run) in the background while
+    // the next one is fetched; a failure there ends the round at the next step, before the link.
+    let background: Promise<void> = Promise.resolve();
+    let failure: { readonly error: unknown } | undefined;
 
-    const commit = async (deltaLink?: string): Promise<void> => {
-      const messages = group;
-      group = [];
-      groupBytes = 0;
+    const commit = async (messages: GraphFetchedMessage[], deltaLink?: string): Promise<void> => {
       const results = await this.store.ingestMany(
         messages,
         deltaLink === undefined ? undefined : { folder: folder.name, deltaLink },
@@ -245,7 +252,81 @@ export class GraphFolderSync {
       }
       await this.afterCommit(folder, messages, report.oversize);
     };
+    const settle = async (): Promise<void> => {
+      await background;
+      if (failure !== undefined) throw failure.error;
+    };
+    const commitInBackground = async (): Promise<void> => {
+      // At most one commit in flight: the group before this one must be stored first.
+      await settle();
+      const messages = group;
+      group = [];
+      groupBytes = 0;
+      background = commit(messages).catch((error: unknown) => {
+        failure = { error };
+      });
+    };
 
+    // A sliding window of downloads, taken in delta order; pages are read as the window needs them.
+    const items = this.freshItems(folder, link, skipExisting, report);
+    const downloads: Array<Promise<GraphFetchedMessage | undefined>> = [];
+    let deltaLink: string | undefined;
+    let exhausted = false;
+    const fill = async (): Promise<void> => {
+      while (!exhausted && downloads.length < PARALLEL) {
+        const next = await items.next();
+        if (next.done === true) {
+          exhausted = true;
+          deltaLink = next.value;
+          return;
+        }
+        const download = this.fetch(folder, next.value, initialImport);
+        // Awaited in order below; a failure meanwhile must not count as unhandled.
+        download.catch(() => undefined);
+        downloads.push(download);
+      }
+    };
+    try {
+      for (;;) {
+        if (failure !== undefined) throw failure.error;
+        await fill();
+        const download = downloads.shift();
+        if (download === undefined) break;
+        const message = await download;
+        if (message === undefined) continue;
+        this.store.prepare?.(message);
+        if (
+          group.length > 0 &&
+          (group.length >= this.settings.groupCount || groupBytes + message.raw.length > this.settings.groupBytes)
+        )
+          await commitInBackground();
+        group.push(message);
+        groupBytes += message.raw.length;
+      }
+      if (deltaLink === undefined) throw new Error('delta round ended without its link');
+      // The link goes with the last group, only once every earlier group is stored.
+      await settle();
+      const messages = group;
+      group = [];
+      await commit(messages, deltaLink);
+      return report;
+    } catch (error) {
+      await background;
+      throw error;
+    }
+  }
+
+  /**
+   * The round's messages not yet stored, page by page from `link`; returns the round's delta link.
+   * Messages the store already holds are counted as known and not fetched again.
+   */
+  private async *freshItems(
+    folder: GraphFolder,
+    first: string,
+    skipExisting: boolean,
+    report: { known: number },
+  ): AsyncGenerator<DeltaItem, string, undefined> {
+    let link = first;
     for (;;) {
       const page = deltaPage.parse(
         await this.client.json({
@@ -257,23 +338,7 @@ export class GraphFolderSync {
       const present = page.value.filter((item) => item['@removed'] === undefined);
       const stored = present.length === 0 ? new Map() : await this.store.storedGraphIds(present.map((item) => item.id));
       report.known += present.filter((item) => stored.has(item.id)).length;
-      const fresh = skipExisting ? [] : present.filter((item) => !stored.has(item.id));
-      // A few at a time, so that at most that many messages besides the group are held in memory.
-      for (let start = 0; start < fresh.length; start += PARALLEL) {
-        const chunk = fresh.slice(start, start + PARALLEL);
-        const fetched = await mapLimited(chunk, PARALLEL, (item) => this.fetch(folder, item, initialImport));
-        for (const message of fetched) {
-          if (message === undefined) continue;
-          this.store.prepare?.(message);
-          if (
-            group.length > 0 &&
-            (group.length >= this.settings.groupCount || groupBytes + message.raw.length > this.settings.groupBytes)
-          )
-            await commit();
-          group.push(message);
-          groupBytes += message.raw.length;
-        }
-      }
+      if (!skipExisting) for (const item of present) if (!stored.has(item.id)) yield item;
       if (page['@odata.nextLink'] !== undefined) {
         link = page['@odata.nextLink'];
         continue;
@@ -284,8 +349,7 @@ export class GraphFolderSync {
           message: `Microsoft Graph ended a delta page of ${folder.name} with neither a next link nor a delta link (mailbox ${this.client.mailbox}).`,
           details: { mailbox: this.client.mailbox, folder: folder.name },
         });
-      await commit(deltaLink);
-      return report;
+      return deltaLink;
     }
   }
 
@@ -336,15 +400,19 @@ export class GraphFolderSync {
     }
   }
 
-  /** After a commit: the after-fetch action of each message, oversize ones moved aside instead. */
+  /**
+   * After a commit: the after-fetch action of the group's messages in `$batch`es of 20, oversize
+   * ones moved aside instead, one by one.
+   */
   private async afterCommit(
     folder: GraphFolder,
     messages: readonly GraphFetchedMessage[],
     notices: GraphOversizeNotice[],
   ): Promise<void> {
-    const outcomes = await mapLimited(messages, PARALLEL, async (message) => {
-      if (message.headersOnly !== true) return this.applyAction(message.graphId);
-      const moved = await this.tolerate('move to the oversize folder', () =>
+    const oversize = messages.filter((message) => message.headersOnly === true);
+    const normal = messages.filter((message) => message.headersOnly !== true);
+    const moved = await mapLimited(oversize, PARALLEL, async (message) => {
+      const done = await this.tolerate('move to the oversize folder', () =>
         this.move(message.graphId, this.settings.oversizeFolder),
       );
       const notice: GraphOversizeNotice = {
@@ -352,13 +420,14 @@ export class GraphFolderSync {
         graphId: message.graphId,
         size: message.size ?? message.raw.length,
         limit: this.settings.maxMessageBytes,
-        movedTo: moved ? this.settings.oversizeFolder : null,
+        movedTo: done ? this.settings.oversizeFolder : null,
       };
       notices.push(notice);
       this.log.warn({ ...notice }, 'message larger than the account limit: header stored, message moved aside');
       this.onOversize(notice);
-      return moved;
+      return done;
     });
+    const outcomes = [...moved, ...(await this.applyActions(normal.map((message) => message.graphId)))];
     for (const ok of outcomes) {
       if (ok === undefined) continue;
       if (ok) this.lastRoundActions.applied += 1;
@@ -366,23 +435,54 @@ export class GraphFolderSync {
     }
   }
 
-  /** The account's after-fetch action on one message: true when done, false when it failed, undefined for none. */
-  private async applyAction(graphId: string): Promise<boolean | undefined> {
-    const path = `/messages/${encodeURIComponent(graphId)}`;
-    switch (this.settings.afterFetch) {
-      case 'none':
-        return undefined;
+  /**
+   * The account's after-fetch action on these messages, in `$batch`es: per message true when done
+   * (or gone meanwhile), false when it failed (retried on the next reconciliation), undefined for
+   * none. Stopping and throttling go on up.
+   */
+  private async applyActions(graphIds: readonly string[]): Promise<Array<boolean | undefined>> {
+    const action = this.settings.afterFetch;
+    if (action === 'none' || graphIds.length === 0) return graphIds.map(() => undefined);
+    const failedAll = (error: unknown): boolean[] => {
+      if (error instanceof GraphCallStopped || isPosternError(error, 'GRAPH_THROTTLED')) throw error;
+      this.log.warn({ err: error, what: action }, 'mailbox action failed; it is retried on the next round');
+      return graphIds.map(() => false);
+    };
+    let itemOf: (graphId: string) => GraphBatchItem;
+    switch (action) {
       case 'mark_seen':
-        return this.tolerate('mark read', async () => {
-          await this.client.json({ method: 'PATCH', path, body: { json: { isRead: true } } });
-        });
-      case 'move':
-        return this.tolerate('move', () => this.move(graphId, this.settings.afterFetchFolder ?? 'Archive'));
+        itemOf = (graphId) => ({ method: 'PATCH', path: messagePath(graphId), body: { isRead: true } });
+        break;
       case 'delete':
-        return this.tolerate('delete', async () => {
-          await this.client.send({ method: 'DELETE', path }).then((response) => response.body?.cancel());
-        });
+        itemOf = (graphId) => ({ method: 'DELETE', path: messagePath(graphId) });
+        break;
+      case 'move': {
+        let destinationId: string;
+        try {
+          destinationId = await this.ensureFolder(this.settings.afterFetchFolder ?? 'Archive');
+        } catch (error) {
+          return failedAll(error);
+        }
+        itemOf = (graphId) => ({ method: 'POST', path: `${messagePath(graphId)}/move`, body: { destinationId } });
+        break;
+      }
     }
+    let outcomes: GraphBatchOutcome[];
+    try {
+      outcomes = await this.client.batch(graphIds.map(itemOf));
+    } catch (error) {
+      return failedAll(error);
+    }
+    let throttled: PosternError | undefined;
+    const results = outcomes.map((outcome) => {
+      if (outcome.ok || gone(outcome.error)) return true;
+      if (isPosternError(outcome.error, 'GRAPH_THROTTLED')) throttled ??= outcome.error;
+      else
+        this.log.warn({ err: outcome.error, what: action }, 'mailbox action failed; it is retried on the next round');
+      return false;
+    });
+    if (throttled !== undefined) throw throttled;
+    return results;
   }
 
   private async move(graphId: string, target: string): Promise<void> {
@@ -426,12 +526,19 @@ export class GraphFolderSync {
     const since = this.settings.clock().getTime() - this.settings.reconcileWindowMs;
     let applied = 0;
     let failed = 0;
-    const outcomes = await mapLimited([...stored], PARALLEL, async ([graphId, info]) => {
-      if ((info.rawSize ?? 0) > this.settings.maxMessageBytes)
-        return this.tolerate('move to the oversize folder', () => this.move(graphId, this.settings.oversizeFolder));
-      if (this.settings.afterFetch === 'mark_seen' && Date.parse(info.storedAt) < since) return undefined;
-      return this.applyAction(graphId);
-    });
+    const entries = [...stored];
+    const oversize = entries.filter(([, info]) => (info.rawSize ?? 0) > this.settings.maxMessageBytes);
+    const normal = entries.filter(
+      ([, info]) =>
+        (info.rawSize ?? 0) <= this.settings.maxMessageBytes &&
+        !(this.settings.afterFetch === 'mark_seen' && Date.parse(info.storedAt) < since),
+    );
+    const outcomes = [
+      ...(await mapLimited(oversize, PARALLEL, ([graphId]) =>
+        this.tolerate('move to the oversize folder', () => this.move(graphId, this.settings.oversizeFolder)),
+      )),
+      ...(await this.applyActions(normal.map(([graphId]) => graphId))),
+    ];
     for (const ok of outcomes) {
       if (ok === true) applied += 1;
       else if (ok === false) failed += 1;
@@ -522,6 +629,10 @@ function dateOf(value: string | undefined): { internalDate?: Date } {
   if (value === undefined) return {};
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? {} : { internalDate: date };
+}
+
+function messagePath(graphId: string): string {
+  return `/messages/${encodeURIComponent(graphId)}`;
 }
 
 /** The message went away meanwhile (deleted or moved by someone else): nothing to do. */
