@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { normalizeSubject } from '../../src/domain/subject.js';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
@@ -17,18 +16,11 @@ import { assertLinear, measureGrowth } from '../helpers/linear-time.js';
  */
 const ATTACK = `RE${' '.repeat(60_000)}x`;
 
-function timed<T>(run: () => T): { value: T; ms: number } {
-  const started = performance.now();
-  const value = run();
-  return { value, ms: performance.now() - started };
-}
-
 describe('subject prefix backtracking', () => {
   it('normalizes the attack subject of the issue in a single pass', () => {
-    const { value, ms } = timed(() => normalizeSubject(ATTACK));
-    expect(value).toBe('RE x');
-    // The old pattern took seconds here; one pass over 60 KB takes well under a millisecond.
-    expect(ms).toBeLessThan(100);
+    // The old pattern took seconds here; the bound on its growth is the linear-time test below
+    // (a wall-clock limit would fail on a busy machine and prove nothing on a fast one).
+    expect(normalizeSubject(ATTACK)).toBe('RE x');
   });
 
   it.each([
