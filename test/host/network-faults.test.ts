@@ -10,7 +10,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailboxWorkers } from '../../src/workers/mailbox-workers.js';
-import { check, diagnose } from '../doctor/helpers.js';
+import { check, createAccount as createDoctorAccount, diagnose } from '../doctor/helpers.js';
 import { until } from '../helpers/until.js';
 import { CONTOSO, authenticate, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
 
@@ -61,31 +61,24 @@ const db = () => pair.postern.runtime.db.kysely;
 const accountRow = (id: number) =>
   db().selectFrom('email_accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
-async function createAccount(
+/** An account of the test's provider reading `mailbox` from the given IMAP endpoint. */
+function createAccount(
   key: string,
   mailbox: string,
   imap: { host: string; port: number },
   modernAuthEmail?: string,
 ): Promise<number> {
-  const created = await pair.postern.app.inject({
-    method: 'POST',
-    url: '/api/email/accounts',
-    headers: { authorization: pair.admin },
-    payload: {
-      name: key,
-      key,
-      emailAddress: mailbox,
-      username: mailbox,
-      providerId,
-      transport: 'imap_smtp',
-      imapHost: imap.host,
-      imapPort: imap.port,
-      firstSync: { kind: 'all' },
-      ...(modernAuthEmail === undefined ? {} : { modernAuthEmail }),
-    },
+  return createDoctorAccount(pair, providerId, {
+    name: key,
+    key,
+    emailAddress: mailbox,
+    username: mailbox,
+    transport: 'imap_smtp',
+    imapHost: imap.host,
+    imapPort: imap.port,
+    firstSync: { kind: 'all' },
+    ...(modernAuthEmail === undefined ? {} : { modernAuthEmail }),
   });
-  expect(created.statusCode, created.body).toBe(201);
-  return created.json<{ id: number }>().id;
 }
 
 async function pointAt(accountId: number, imap: { host: string; port: number }): Promise<void> {
