@@ -7,7 +7,6 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, 'test/interop/**'],
     setupFiles: ['test/helpers/loopback-only.ts'],
     globalSetup: ['test/helpers/global-setup.ts', 'test/observability/scan-run-logs.ts'],
-    env: { TZ: 'UTC' },
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',

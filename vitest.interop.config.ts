@@ -9,7 +9,6 @@ export default defineConfig({
   test: {
     include: ['test/interop/**/*.test.ts'],
     setupFiles: ['test/helpers/loopback-only.ts'],
-    env: { TZ: 'UTC' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -19,11 +19,25 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The child's environment before the test's own variables: the PATH, and the time zone and locale
+ * the suite runs in (so a run with `TZ=Pacific/Auckland LANG=de_DE.UTF-8` tests the CLI there too);
+ * nothing else of the parent's leaks in.
+ */
+function baseEnv(): Record<string, string> {
+  const base: Record<string, string> = { PATH: process.env.PATH ?? '', POSTERN_LOG_CONSOLE: 'false' };
+  for (const name of ['TZ', 'LANG', 'LC_ALL'] as const) {
+    const value = process.env[name];
+    if (value !== undefined) base[name] = value;
+  }
+  return base;
+}
+
 /** Runs one command to completion. */
 export function runCli(args: string[], env: Record<string, string>, input?: string): CliResult {
   assertBuilt();
   const result = spawnSync(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', POSTERN_LOG_CONSOLE: 'false', ...env },
+    env: { ...baseEnv(), ...env },
     input,
     encoding: 'utf8',
     timeout: 60_000,
@@ -46,7 +60,7 @@ export interface RunningCli {
 export function spawnCli(args: string[], env: Record<string, string>): RunningCli {
   assertBuilt();
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', POSTERN_LOG_CONSOLE: 'false', ...env },
+    env: { ...baseEnv(), ...env },
   });
   let out = '';
   let stdout = '';
