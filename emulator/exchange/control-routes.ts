@@ -19,6 +19,8 @@
  *   `PUT /exchange/faults/smtp/sender-throttle/send-as-denials` (`{ after, seconds? }`: throttled by itself after `after` Send As denials in a row; `after: null` off),
  *   `GET|DELETE /exchange/faults`
  * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
+ * - `GET /exchange/settings/max-send-size`, `PUT /exchange/settings/max-send-size` (`{ mailbox, bytes }`:
+ *   `Set-Mailbox -MaxSendSize`, `bytes: null` removes it; or `{ form: '5.3.4' | '5.2.0' }`: the SMTP refusal's wording)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
  * - `GET    /exchange/status` — endpoints and connection counts
  */
@@ -27,6 +29,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ExchangeService } from './exchange-service.js';
 import { SEND_AS_DENIAL_FORMS, SENDER_THROTTLE_KINDS } from './faults.js';
+import { MAX_SEND_SIZE_CEILING, MAX_SEND_SIZE_FORMS } from './send-size-limits.js';
 import type { MailFolder } from './mail-folder.js';
 import { canonicalFlag, type MessageFlag } from './message-flags.js';
 import type { SentRecord, SinkMessage } from './mail-router.js';
@@ -116,6 +119,15 @@ const throttleBody = z.object({
 });
 /** Strict: a misspelt protocol is an error, not a silent no-op. */
 const basicAuthBody = z.object({ imap: z.boolean().optional(), smtp: z.boolean().optional() }).strict();
+const maxSendSizeBody = z.union([
+  z
+    .object({
+      mailbox: z.string().min(3).max(320),
+      bytes: z.number().int().min(1).max(MAX_SEND_SIZE_CEILING).nullable(),
+    })
+    .strict(),
+  z.object({ form: z.enum(MAX_SEND_SIZE_FORMS) }).strict(),
+]);
 const smtpFaultBody = z.object({
   count: z.number().int().positive(),
   code: z.number().int().min(400).max(499).default(421),
@@ -389,6 +401,16 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       const body = parse(basicAuthBody, request.body, reply);
       if (!body) return reply;
       return service.basicAuth.update(body);
+    });
+
+    app.get('/exchange/settings/max-send-size', async () => service.sendSize.snapshot());
+
+    app.put('/exchange/settings/max-send-size', async (request, reply) => {
+      const body = parse(maxSendSizeBody, request.body, reply);
+      if (!body) return reply;
+      if ('form' in body) service.sendSize.form = body.form;
+      else service.sendSize.set(body.mailbox, body.bytes);
+      return service.sendSize.snapshot();
     });
 
     app.post('/exchange/clock-changed', async () => service.onClockChanged());

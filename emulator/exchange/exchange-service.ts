@@ -15,6 +15,7 @@ import type { ExchangeClock } from './exchange-clock.js';
 import { ExchangeFaults } from './faults.js';
 import { MailRouter } from './mail-router.js';
 import { MailStore } from './mail-store.js';
+import { MailboxSendSizeLimits } from './send-size-limits.js';
 import { FileStoreJournal } from './store-journal.js';
 
 export interface ExchangeServiceOptions {
@@ -50,6 +51,8 @@ export class ExchangeService {
   readonly store: MailStore;
   readonly router: MailRouter;
   readonly faults = new ExchangeFaults();
+  /** `Set-Mailbox -MaxSendSize` per mailbox (SMTP after DATA, Graph sendMail). */
+  readonly sendSize = new MailboxSendSizeLimits();
   readonly basicAuth: BasicAuthSettings;
   readonly imap: ImapServer;
   readonly smtp: SubmissionServer;
@@ -88,6 +91,7 @@ export class ExchangeService {
       hostname: options.smtp?.hostname,
       maxRecipients: options.smtp?.maxRecipients,
       limits: new SubmissionLimits(options.clock, options.smtp?.limits),
+      sendSize: this.sendSize,
     });
   }
 

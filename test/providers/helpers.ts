@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import { FormBrowser, type Answers } from '../emulator/helpers/browser.js';
+import type { EmulatorOptions } from '../../emulator/main.js';
 import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
 
@@ -17,8 +18,11 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export async function startPair(env: Record<string, string> = {}): Promise<Pair> {
-  const emulator = await startTestEmulator();
+export async function startPair(
+  env: Record<string, string> = {},
+  emulatorOptions: Partial<EmulatorOptions> = {},
+): Promise<Pair> {
+  const emulator = await startTestEmulator(emulatorOptions);
   const postern = await startTestPostern(env, {
     clock: () => emulator.handle.clock.now(),
     sleep: async () => undefined,

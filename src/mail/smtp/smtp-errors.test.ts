@@ -66,6 +66,12 @@ describe('mapSmtpError', () => {
     ],
     ['552 5.3.4 Message size exceeds fixed maximum message size', 'DATA', 'SMTP_MESSAGE_TOO_LARGE', 'permanent'],
     [
+      '554 5.2.0 MapiExceptionMaxSubmissionExceeded; Message size exceeds maximum size limit.; STOREDRV.Submission.Exception:MessageSubmissionExceededException.MapiExceptionMaxSubmissionExceeded; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot save changes made to an item to store.',
+      'DATA',
+      'SMTP_MESSAGE_TOO_LARGE',
+      'permanent',
+    ],
+    [
       '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
       'RCPT TO',
       'SMTP_RECIPIENT_REJECTED',

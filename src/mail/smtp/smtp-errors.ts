@@ -136,9 +136,10 @@ function classify(facts: SmtpFailureFacts, status: string | null, context: SmtpE
   if (
     replyCode === 552 ||
     status === '5.3.4' ||
+    /MaxSubmissionExceeded/i.test(reply) ||
     (facts.code === 'EMESSAGE' && /larger than allowed/i.test(facts.message))
   )
-    return { code: 'SMTP_MESSAGE_TOO_LARGE' };
+    return messageTooLarge(reply, context);
   if (replyCode !== null && replyCode >= 500 && (status?.startsWith('5.1.') === true || facts.command === 'RCPT TO')) {
     return { code: 'SMTP_RECIPIENT_REJECTED', message: `The server rejected the recipients: ${shortReply(reply)}.` };
   }
@@ -244,6 +245,24 @@ function authDisabled(reply: string): Classification {
 }
 
 /** The reply without Exchange's bracketed diagnostic tail, for messages. */
+/**
+ * A message over a size limit. Exchange advertises one organisation-wide SIZE in EHLO, but the
+ * sending mailbox's own MaxSendSize can be lower: the refusal then comes after DATA, as
+ * `552 5.3.4 Message size exceeds fixed maximum message size` (or the store driver's
+ * `MapiExceptionMaxSubmissionExceeded`). Retrying cannot help; the remedy names the cmdlet.
+ * @see https://learn.microsoft.com/powershell/module/exchange/set-mailbox#-maxsendsize
+ */
+function messageTooLarge(reply: string, context: SmtpErrorContext): Classification {
+  const mailboxes =
+    context.login.toLowerCase() === context.from.toLowerCase() ? [context.from] : [context.from, context.login];
+  const quoted = shortReply(reply);
+  return {
+    code: 'SMTP_MESSAGE_TOO_LARGE',
+    message: `The server refused the message from ${context.from} as larger than allowed${quoted === '' ? '' : ` (${quoted})`}: its attachments are too big for this mailbox's limit.`,
+    remedy: `The attachments are too big for the send limit of ${mailboxes.join(' or ')} (Exchange Online: 35 MB by default; a mailbox's MaxSendSize can be lower than the size the server advertises). Send smaller attachments or share large files by link, then send a new message; or ask an Exchange administrator to raise the limit (Set-Mailbox ${context.from} -MaxSendSize 50MB, at most 150MB) and retry the message.`,
+  };
+}
+
 function shortReply(reply: string): string {
   // Found by position rather than by `\s*\[…[^\]]*\].*$`, which rescans the rest from every start.
   const tail = reply.search(/\[(?:Hostname=|BeginDiagnosticData)/);
