@@ -6,6 +6,7 @@
 import { expect } from 'vitest';
 import { FormBrowser, type Answers } from '../emulator/helpers/browser.js';
 import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
+import type { RuntimeOptions } from '../../src/cli/runtime.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
 
 export { CONTOSO };
@@ -17,11 +18,15 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export async function startPair(env: Record<string, string> = {}): Promise<Pair> {
+export async function startPair(
+  env: Record<string, string> = {},
+  options: Pick<RuntimeOptions, 'networkTimeouts'> = {},
+): Promise<Pair> {
   const emulator = await startTestEmulator();
   const postern = await startTestPostern(env, {
     clock: () => emulator.handle.clock.now(),
     sleep: async () => undefined,
+    ...options,
   });
   const admin = (await postern.bearer('admin')).authorization;
   return {
