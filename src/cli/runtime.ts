@@ -11,7 +11,7 @@ import { loadConfig, type Config, type ConfigKey } from '../config/index.js';
 import { createLogger, type LogBundle } from '../log/index.js';
 import { isPosternError } from '../errors/index.js';
 import type { MetricsServer } from '../metrics/index.js';
-import { createServices, type Services } from '../services/index.js';
+import { createServices, type NetworkTimeouts, type Services } from '../services/index.js';
 import { pendingKeyFile } from '../services/secrets/secret-service.js';
 import {
   decodeKeyText,
@@ -78,6 +78,8 @@ export interface RuntimeOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Resolves webhook receivers' names (tests inject one: no real DNS). */
   resolveHost?: HostResolver;
+  /** How long network calls wait before an attempt fails (tests shorten them); default production values. */
+  networkTimeouts?: NetworkTimeouts;
   /** Commands that print to the terminal keep the console free of log lines. */
   quiet?: boolean;
   /**
@@ -169,6 +171,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
           config,
           ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
           ...(options.resolveHost === undefined ? {} : { resolveHost: options.resolveHost }),
+          ...(options.networkTimeouts === undefined ? {} : { networkTimeouts: options.networkTimeouts }),
         }),
       (composed) => composed.outbound.submitter.close(),
     );

@@ -8,6 +8,7 @@ import { AccountService } from './accounts/account-service.js';
 import { ApiTokenService } from './users/api-token-service.js';
 import { DoctorService } from './doctor/doctor-service.js';
 import { checkSmtp } from './doctor/smtp-checks.js';
+import type { SmtpTimeouts } from '../mail/access/smtp-transport.js';
 import { InteractionService } from './inbox/interaction-service.js';
 import { MailboxTestService } from './accounts/mailbox-connection.js';
 import { createOutboundServices, type OutboundServices } from './outbound/outbound-services.js';
@@ -38,6 +39,21 @@ export interface ServiceDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Resolves webhook receivers' names; tests inject one (no real DNS). Default the system's. */
   resolveHost?: HostResolver;
+  /** How long network calls may wait; tests shorten them to meet a black hole quickly. */
+  networkTimeouts?: NetworkTimeouts;
+}
+
+/**
+ * How long Postern waits on the servers it talks to before it gives up on an attempt (and retries
+ * later). Each is optional; the defaults are the production values stated with each constant.
+ */
+export interface NetworkTimeouts {
+  /** SMTP submission: connecting, the greeting, a silent socket. Default 30 s, 30 s, 2 min. */
+  readonly smtp?: SmtpTimeouts;
+  /** The doctor's SMTP check. Default 20 s, 20 s, 30 s. */
+  readonly smtpProbe?: SmtpTimeouts;
+  /** One request to Microsoft's identity platform (discovery, token). Default 15 s. */
+  readonly identityMs?: number;
 }
 
 /** The use cases of Postern, composed once and handed to the HTTP layer, the CLI and workers. */
@@ -81,14 +97,18 @@ const IDENTITY_TIMEOUT_MS = 15_000;
 
 export function createServices(deps: ServiceDeps): Services {
   const services = composeServices(deps);
-  services.doctor.extraAccountChecks = (account, context) => checkSmtp(deps.db, account, context);
+  const probe = deps.networkTimeouts?.smtpProbe;
+  services.doctor.extraAccountChecks = (account, context) => checkSmtp(deps.db, account, context, probe);
   return services;
 }
 
 function composeServices(deps: ServiceDeps): Services {
   const directory = new DirectoryService(deps.db);
   const metrics = new PosternMetrics({ db: deps.db });
-  const identity = new MeteredIdentity(metrics, { timeoutMs: IDENTITY_TIMEOUT_MS, now: () => deps.db.now().getTime() });
+  const identity = new MeteredIdentity(metrics, {
+    timeoutMs: deps.networkTimeouts?.identityMs ?? IDENTITY_TIMEOUT_MS,
+    now: () => deps.db.now().getTime(),
+  });
   const logger = deps.logger.child({ component: 'identity' });
   const accessTokens = new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep);
   const accounts = new AccountService(deps.db, deps.box);
@@ -127,6 +147,7 @@ function composeServices(deps: ServiceDeps): Services {
       logger: deps.logger.child({ component: 'outbound' }),
       accounts,
       accessTokens,
+      ...(deps.networkTimeouts?.smtp === undefined ? {} : { smtpTimeouts: deps.networkTimeouts.smtp }),
     }),
     mailboxSync: new MailboxSyncService(deps.db, accounts, accessTokens, graphNotifications),
     graphNotifications,

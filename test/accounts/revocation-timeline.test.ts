@@ -26,9 +26,11 @@ beforeAll(async () => {
   pair = await startPair(
     {},
     {
-      identity: {
-        deviceCodeIntervalSeconds: 0.05,
-        accessTokenLifetimeSeconds: { min: TOKEN_LIFETIME_SECONDS, max: TOKEN_LIFETIME_SECONDS },
+      emulator: {
+        identity: {
+          deviceCodeIntervalSeconds: 0.05,
+          accessTokenLifetimeSeconds: { min: TOKEN_LIFETIME_SECONDS, max: TOKEN_LIFETIME_SECONDS },
+        },
       },
     },
   );

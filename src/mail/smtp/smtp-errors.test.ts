@@ -217,6 +217,37 @@ describe('mapSmtpError', () => {
     expect(mapSmtpError(new Error('boom'), context).code).toBe('SMTP_CONNECTION_FAILED');
   });
 
+  it('names the endpoint, host and port, and the cause of a network failure', () => {
+    const at = { ...context, port: 587 };
+    const dns = mapSmtpError(
+      Object.assign(new Error('getaddrinfo ENOTFOUND smtp.contoso.invalid'), {
+        code: 'EDNS',
+        originalCode: 'ENOTFOUND',
+        command: 'CONN',
+      }),
+      at,
+    );
+    expect(dns.message).toBe(
+      'The SMTP server smtp.office365.com:587 could not be reached: its name could not be resolved (DNS ENOTFOUND).',
+    );
+    expect(dns.details).toMatchObject({ host: 'smtp.office365.com', port: 587 });
+    const refused = mapSmtpError(
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET', originalCode: 'ECONNREFUSED' }),
+      at,
+    );
+    expect(refused.message).toBe(
+      'The connection to the SMTP server smtp.office365.com:587 was refused: nothing accepts connections on that port there.',
+    );
+    const silent = mapSmtpError(
+      Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT' }),
+      at,
+    );
+    expect(silent.message).toBe(
+      'The SMTP server smtp.office365.com:587 did not answer in time (GREETING_TIMEOUT: Greeting never received): the connection hangs somewhere on the way or at the server.',
+    );
+    expect([dns.kind, refused.kind, silent.kind]).toEqual(['transient', 'transient', 'transient']);
+  });
+
   it('keeps the original error as cause and out of the JSON', () => {
     const original = smtpError('421 4.3.2 Service not available', 'MAIL FROM');
     const error = mapSmtpError(original, context);

@@ -291,6 +291,10 @@ function toResult(
 /** Errors of openid-client and the network, translated to the catalogue. */
 function translate(error: unknown): PosternError {
   if (isPosternError(error)) return error;
+  // openid-client wraps what its fetch threw ("something went wrong"); the fetch's own error —
+  // an unreachable endpoint named with its cause (http-fetch.ts) — is the one to tell.
+  const wrapped = posternCause(error);
+  if (wrapped !== undefined) return wrapped;
   if (error instanceof oidc.ResponseBodyError) {
     const body = error.cause;
     const codes = Array.isArray(body.error_codes)
@@ -335,6 +339,17 @@ function translate(error: unknown): PosternError {
     message: `Microsoft's identity service could not be reached: ${message}.`,
     cause: error,
   });
+}
+
+/** A PosternError somewhere in the cause chain of an error, if any. */
+function posternCause(error: unknown): PosternError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4; depth += 1) {
+    if (typeof current !== 'object' || current === null || !('cause' in current)) return undefined;
+    current = current.cause;
+    if (isPosternError(current)) return current;
+  }
+  return undefined;
 }
 
 function withCause(mapped: PosternError, cause: unknown): PosternError {
