@@ -70,7 +70,7 @@ export interface SearchDocument {
   readonly subject: string;
   readonly sender: string;
   readonly recipients: string;
-  /** The body text and the attachments' file names. */
+  /** The attachments' file names, then the body text. */
   readonly body: string;
 }
 
@@ -125,7 +125,8 @@ export function buildSearchDocument(message: SearchableMessage): SearchDocument 
     sender: capped(people(message.from).join(' '), SEARCH_FIELD_CAPS.sender),
     recipients: capped([...people(message.to), ...people(message.cc)].join(' '), SEARCH_FIELD_CAPS.recipients),
     body: capped(
-      [message.text ?? '', ...message.attachmentNames.map((name) => name ?? '')].join(' '),
+      // Names first: a body long enough to be cut must not push them out.
+      [...message.attachmentNames.map((name) => name ?? ''), message.text ?? ''].join(' '),
       SEARCH_FIELD_CAPS.body,
     ),
   };

@@ -217,6 +217,15 @@ forEachEngine((engine, openFresh) => {
     expect(await found([sales], 'reconciliation')).toEqual([]);
   });
 
+  it('stores a message whose body has more distinct words than an index row can hold', async () => {
+    // PostgreSQL refuses a tsvector over 1 MB: the document's caps keep every message storable.
+    const words = Array.from({ length: 120_000 }, (_, i) => `w${i.toString(36)}`);
+    const huge = await conversation(support, 'Huge');
+    await inbound(huge, { text: words.join(' '), attachments: [] });
+    expect(await found([support], words[0] ?? '')).toEqual([huge.id]);
+    expect(await found([support], `"${words[1] ?? ''} ${words[2] ?? ''}"`)).toEqual([huge.id]);
+  });
+
   it('keeps the index in step when a message is deleted', async () => {
     const doomed = await conversation(support, 'Ephemeral');
     const id = await inbound(doomed, { text: 'xylophone' });
