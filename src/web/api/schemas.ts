@@ -270,6 +270,15 @@ export type Message = z.infer<typeof message>;
 export const interactionDetail = z.extend(interaction, { messages: z.array(message) });
 export type InteractionDetail = z.infer<typeof interactionDetail>;
 
+export const replyRecipients = z.object({ to: z.array(mailAddress), cc: z.array(mailAddress) });
+export type ReplyRecipients = z.infer<typeof replyRecipients>;
+
+export const addressCheck = z.union([
+  z.object({ ok: z.literal(true), address: mailAddress }),
+  z.object({ ok: z.literal(false), problem: z.string() }),
+]);
+export type AddressCheck = z.infer<typeof addressCheck>;
+
 export const queued = z.object({ id: z.number(), interactionId: z.number(), messageId: z.string(), state: z.string() });
 export type Queued = z.infer<typeof queued>;
 
