@@ -20,7 +20,7 @@
  *   `GET|DELETE /exchange/faults`
  * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
- * - `GET    /exchange/status` — endpoints and connection counts
+ * - `GET    /exchange/status` — endpoints and connection counts (`?mailbox=` one mailbox's IMAP sessions)
  */
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -393,9 +393,10 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
 
     app.post('/exchange/clock-changed', async () => service.onClockChanged());
 
-    app.get('/exchange/status', async () => ({
+    app.get<{ Querystring: { mailbox?: string } }>('/exchange/status', async (request) => ({
       ...service.endpoints,
-      imapConnections: service.imap.connectionCount(),
+      // `?mailbox=` counts that mailbox's sessions only.
+      imapConnections: service.imap.connectionCount(request.query.mailbox),
       queuedDeliveries: service.smtp.queue.size,
     }));
   };
