@@ -22,7 +22,7 @@
  * - `GET /exchange/settings/max-send-size`, `PUT /exchange/settings/max-send-size` (`{ mailbox, bytes }`:
  *   `Set-Mailbox -MaxSendSize`, `bytes: null` removes it; or `{ form: '5.3.4' | '5.2.0' }`: the SMTP refusal's wording)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
- * - `GET    /exchange/status` — endpoints and connection counts
+ * - `GET    /exchange/status` — endpoints and connection counts (`?mailbox=` one mailbox's IMAP sessions)
  */
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -415,9 +415,10 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
 
     app.post('/exchange/clock-changed', async () => service.onClockChanged());
 
-    app.get('/exchange/status', async () => ({
+    app.get<{ Querystring: { mailbox?: string } }>('/exchange/status', async (request) => ({
       ...service.endpoints,
-      imapConnections: service.imap.connectionCount(),
+      // `?mailbox=` counts that mailbox's sessions only.
+      imapConnections: service.imap.connectionCount(request.query.mailbox),
       queuedDeliveries: service.smtp.queue.size,
     }));
   };

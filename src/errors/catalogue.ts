@@ -152,6 +152,13 @@ const GENERAL_ERRORS = {
     message: 'The database is not reachable.',
     remedy: 'Check POSTERN_DATABASE_URL and that the database server is running.',
   },
+  MAILBOX_LEASE_LOST: {
+    status: 409,
+    kind: 'transient',
+    message: 'Another node has taken over this mailbox: this node may no longer store anything for it.',
+    remedy:
+      'Nothing to do: the node that holds the mailbox now reads it from the last stored message. If it happens often, check that the nodes reach the database without long pauses (a lease lasts POSTERN_MAILBOX_LEASE_SECONDS).',
+  },
   STORE_DISK_FULL: {
     status: 507,
     kind: 'needs-admin',

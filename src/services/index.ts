@@ -1,3 +1,5 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { PosternError } from '../errors/index.js';
@@ -27,6 +29,8 @@ import { UserService } from './users/user-service.js';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery-service.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { WebhookTargetGuard, type HostResolver, type OwnListener } from './webhooks/webhook-target.js';
+import { ChangeFeed } from './cluster/change-feed.js';
+import { ClusterService } from './cluster/cluster-service.js';
 
 export type { Principal, SignedIn } from './users/auth-service.js';
 
@@ -41,6 +45,8 @@ export interface ServiceDeps {
   resolveHost?: HostResolver;
   /** How long network calls may wait; tests shorten them to meet a black hole quickly. */
   networkTimeouts?: NetworkTimeouts;
+  /** This release, recorded with the node. */
+  version?: string;
 }
 
 /**
@@ -90,6 +96,10 @@ export interface Services {
   tokenUpkeep: TokenUpkeepService;
   webhookDelivery: WebhookDeliveryService;
   eventRetention: EventRetentionService;
+  /** This node among the nodes on the database: registration, heartbeats, mailbox leases. */
+  cluster: ClusterService;
+  /** The nodes' change feed (account, provider and grant changes made on any node). */
+  changes: ChangeFeed;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -99,7 +109,18 @@ export function createServices(deps: ServiceDeps): Services {
   const services = composeServices(deps);
   const probe = deps.networkTimeouts?.smtpProbe;
   services.doctor.extraAccountChecks = (account, context) => checkSmtp(deps.db, account, context, probe);
+  announceChanges(services);
   return services;
+}
+
+/** Puts this process's account, provider and grant changes on the nodes' change feed. */
+function announceChanges(services: Services): void {
+  const { changes } = services;
+  services.accounts.changes.on('changed', (id) => changes.publish({ kind: 'account', id, op: 'changed' }));
+  services.accounts.changes.on('deleted', (id) => changes.publish({ kind: 'account', id, op: 'deleted' }));
+  services.providers.changes.on('provider', (id) => changes.publish({ kind: 'provider', id }));
+  services.providers.changes.on('grant', (providerId) => changes.publish({ kind: 'grant', providerId }));
+  services.signIn.changes.on('grant', (providerId) => changes.publish({ kind: 'grant', providerId }));
 }
 
 function composeServices(deps: ServiceDeps): Services {
@@ -120,7 +141,21 @@ function composeServices(deps: ServiceDeps): Services {
     ...(deps.resolveHost === undefined ? {} : { resolve: deps.resolveHost }),
   });
   const graphNotifications = new GraphNotificationService(deps.db, deps.config.publicUrl);
+  const nodeId = `${os.hostname().split('.')[0] ?? 'node'}-${crypto.randomBytes(4).toString('hex')}`;
+  const changes = new ChangeFeed(deps.db, nodeId, deps.logger.child({ component: 'changes' }), {
+    listenUrl: deps.db.engine === 'postgres' ? deps.config.databaseUrl : undefined,
+  });
+  // Another node changed a provider: the identity client built here from its old settings goes.
+  changes.subscribe((change, local) => {
+    if (!local && change.kind === 'provider') identity.forget(change.id);
+  });
   return {
+    cluster: new ClusterService(
+      deps.db,
+      { id: nodeId, version: deps.version ?? '0.0.0', host: os.hostname(), pid: process.pid },
+      { ttlMs: deps.config.mailboxLeaseSeconds * 1000, cap: deps.config.nodeMailboxCap },
+    ),
+    changes,
     ping: () => deps.db.ping(),
     storeFailure: () => deps.db.health.current(),
     storageError: (error) => deps.db.health.failed(error, 'requests'),

@@ -324,7 +324,17 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     created_at: true,
     updated_at: true,
   },
-  leases: { name: true, holder: true, acquired_at: true, expires_at: true },
+  nodes: {
+    id: true,
+    roles: true,
+    version: true,
+    host: true,
+    pid: true,
+    started_at: true,
+    heartbeat_at: true,
+    stopped_at: true,
+  },
+  mailbox_leases: { account_id: true, node_id: true, epoch: true, acquired_at: true, expires_at: true },
   idempotency_keys: {
     id: true,
     owner: true,

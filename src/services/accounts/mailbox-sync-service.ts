@@ -48,6 +48,8 @@ export interface SyncSessionOptions {
   readonly graphTuning?: Partial<GraphSyncTuning>;
   /** Called after each fetched message is stored or recognised as a duplicate (metrics, webhook wake-up). */
   readonly onIngested?: SyncStoreOptions['onIngested'];
+  /** Several nodes: the lease check of every write for the mailbox (see SyncStoreOptions.fence). */
+  readonly fence?: SyncStoreOptions['fence'];
   readonly onStatus: (change: SyncStatusChange) => void;
   readonly onOversize: (notice: AnyOversizeNotice) => void;
   readonly onWithheld: (notice: WithheldNotice) => void;
@@ -106,7 +108,7 @@ export class MailboxSyncService {
       store: createSyncStore(
         this.db,
         account,
-        options.onIngested === undefined ? {} : { onIngested: options.onIngested },
+        storeOptionsOf(options),
       ),
       logger: options.logger,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -141,7 +143,7 @@ export class MailboxSyncService {
       store: createGraphSyncStore(
         this.db,
         account,
-        options.onIngested === undefined ? {} : { onIngested: options.onIngested },
+        storeOptionsOf(options),
       ),
       logger: options.logger,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -239,4 +241,12 @@ export class MailboxSyncService {
       },
     });
   }
+}
+
+/** The storage options a sync engine's store is built with. */
+function storeOptionsOf(options: SyncSessionOptions): SyncStoreOptions {
+  return {
+    ...(options.onIngested === undefined ? {} : { onIngested: options.onIngested }),
+    ...(options.fence === undefined ? {} : { fence: options.fence }),
+  };
 }

@@ -46,9 +46,12 @@ export function createGraphSyncStore(
           db,
           account,
           ready,
-          checkpoint === undefined
-            ? {}
-            : { inTransaction: (tx) => setDeltaLink(tx, account.id, checkpoint.folder, checkpoint.deltaLink) },
+          {
+            ...(options.fence === undefined ? {} : { fence: options.fence }),
+            ...(checkpoint === undefined
+              ? {}
+              : { inTransaction: (tx: Database) => setDeltaLink(tx, account.id, checkpoint.folder, checkpoint.deltaLink) }),
+          },
         ),
       );
       for (const [index, result] of results.entries()) {

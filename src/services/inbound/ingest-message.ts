@@ -178,11 +178,19 @@ export async function ingestPrepared(
   db: Database,
   account: IngestAccount,
   messages: readonly PreparedMessage[],
-  options: { readonly inTransaction?: (tx: Database) => Promise<void> } = {},
+  options: {
+    readonly inTransaction?: (tx: Database) => Promise<void>;
+    /**
+     * The mailbox lease's check (several nodes): the transaction's first statement, so that a
+     * node that lost the mailbox to another commits nothing for it.
+     */
+    readonly fence?: (tx: Database) => Promise<void>;
+  } = {},
 ): Promise<IngestResult[]> {
   if (messages.length === 0 && options.inTransaction === undefined) return [];
   const run = (): Promise<IngestResult[]> =>
     db.transaction(async (tx) => {
+      await options.fence?.(tx);
       const results: IngestResult[] = [];
       for (const message of messages)
         results.push(await ingestParsed(tx, account, message.input, message.parsed, message.messageId));
