@@ -83,4 +83,10 @@ export {
   type HeldLease,
   type LeaseHolder,
 } from './mailbox-leases.js';
-export { CHANGE_CHANNEL, notifyChange, listenForChanges, type ChangeListener, type ChangeListenerHandlers } from './change-channel.js';
+export {
+  CHANGE_CHANNEL,
+  notifyChange,
+  listenForChanges,
+  type ChangeListener,
+  type ChangeListenerHandlers,
+} from './change-channel.js';

@@ -98,7 +98,11 @@ export async function claimMailboxLeases(
     let query = tx.kysely
       .selectFrom('mailbox_leases')
       .select('mailbox_leases.account_id')
-      .where('mailbox_leases.account_id', 'in', tx.kysely.selectFrom('email_accounts').select('id').where('active', '=', 1))
+      .where(
+        'mailbox_leases.account_id',
+        'in',
+        tx.kysely.selectFrom('email_accounts').select('id').where('active', '=', 1),
+      )
       .where((eb) => eb.or([eb('node_id', 'is', null), eb('expires_at', 'is', null), eb('expires_at', '<=', now)]))
       .orderBy('mailbox_leases.account_id')
       .limit(limit);
@@ -120,12 +124,18 @@ export async function claimMailboxLeases(
       )
       .returning(['account_id', 'epoch'])
       .execute();
-    return rows.map((row) => ({ accountId: row.account_id, epoch: row.epoch })).sort((a, b) => a.accountId - b.accountId);
+    return rows
+      .map((row) => ({ accountId: row.account_id, epoch: row.epoch }))
+      .sort((a, b) => a.accountId - b.accountId);
   });
 }
 
 /** Lets go of `nodeId`'s leases: these accounts', or all of them. Returns how many. */
-export async function releaseMailboxLeases(db: Database, nodeId: string, accountIds?: readonly number[]): Promise<number> {
+export async function releaseMailboxLeases(
+  db: Database,
+  nodeId: string,
+  accountIds?: readonly number[],
+): Promise<number> {
   if (accountIds !== undefined && accountIds.length === 0) return 0;
   let query = db.kysely
     .updateTable('mailbox_leases')
@@ -141,11 +151,13 @@ export async function releaseMailboxLeases(db: Database, nodeId: string, account
  * writes for the mailbox: on PostgreSQL the row is share-locked until that transaction ends, so
  * no claim can take the lease between this check and the commit (a claim skips the row instead).
  */
-export async function holdsMailboxLease(db: Database, accountId: number, nodeId: string, epoch: number): Promise<boolean> {
-  let query = db.kysely
-    .selectFrom('mailbox_leases')
-    .select(['node_id', 'epoch'])
-    .where('account_id', '=', accountId);
+export async function holdsMailboxLease(
+  db: Database,
+  accountId: number,
+  nodeId: string,
+  epoch: number,
+): Promise<boolean> {
+  let query = db.kysely.selectFrom('mailbox_leases').select(['node_id', 'epoch']).where('account_id', '=', accountId);
   if (db.engine === 'postgres') query = query.forShare();
   const row = await query.executeTakeFirst();
   return row !== undefined && row.node_id === nodeId && row.epoch === epoch;

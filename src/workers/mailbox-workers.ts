@@ -189,7 +189,7 @@ export class MailboxWorkers {
     for (const id of [...this.workers.keys()]) if (!held.has(id)) await this.stopWorker(id);
     if (round.surplus.length > 0) {
       await leases.release(round.surplus);
-      this.logger.info({ accounts: round.surplus }, 'mailboxes over this node\'s share given back');
+      this.logger.info({ accounts: round.surplus }, "mailboxes over this node's share given back");
       this.options.feed?.publish({ kind: 'leases' });
     }
     for (const id of held.keys()) if (!this.workers.has(id)) await this.reconcile(id);
@@ -251,7 +251,11 @@ export class MailboxWorkers {
     await this.startWorker(account, fingerprint, epoch);
   }
 
-  private async startWorker(account: EmailAccountRecord, fingerprint: string, epoch: number | undefined): Promise<void> {
+  private async startWorker(
+    account: EmailAccountRecord,
+    fingerprint: string,
+    epoch: number | undefined,
+  ): Promise<void> {
     const log = this.logger.child({ component: 'mailbox', accountId: account.id, key: account.key });
     let sync: MailboxSyncSession;
     try {

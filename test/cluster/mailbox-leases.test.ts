@@ -86,7 +86,11 @@ describe('mailbox leases on PostgreSQL', () => {
   });
 
   it('honours the per-node cap', async () => {
-    const capped = new ClusterService(db, { id: 'node-c', version: 'test', host: 'localhost', pid: 1 }, { ...settings, cap: 1 });
+    const capped = new ClusterService(
+      db,
+      { id: 'node-c', version: 'test', host: 'localhost', pid: 1 },
+      { ...settings, cap: 1 },
+    );
     await capped.register([MAILBOX_ROLE]);
     await b().release();
     expect((await capped.leaseRound()).held.size).toBe(1);
@@ -139,9 +143,9 @@ describe('mailbox leases on PostgreSQL', () => {
     const raw = Buffer.from(
       'From: carla@customer.example\r\nTo: support@contoso.example\r\nSubject: Late\r\nMessage-ID: <late@customer.example>\r\n\r\nLate write.\r\n',
     );
-    await expect(
-      storeA.ingest({ folder: 'INBOX', uidvalidity: 7, uid: 21, raw, isJunk: false }),
-    ).rejects.toMatchObject({ code: 'MAILBOX_LEASE_LOST' });
+    await expect(storeA.ingest({ folder: 'INBOX', uidvalidity: 7, uid: 21, raw, isJunk: false })).rejects.toMatchObject(
+      { code: 'MAILBOX_LEASE_LOST' },
+    );
     expect((await getCheckpoint(db, accountId, 'INBOX'))?.lastUid).toBe(11);
     const stored = await db.kysely.selectFrom('messages').select('id').where('account_id', '=', accountId).execute();
     expect(stored).toHaveLength(0);

@@ -29,7 +29,10 @@ async function startNode(): Promise<TestPostern> {
   });
   nodes.push(node);
   await node.runtime.startRoles(['mailboxSync'], {
-    mailboxSync: { reconcileIntervalMs: 60_000, tuning: { backoff: { baseMs: 100, maxMs: 1000, needsAdminMinMs: 500 } } },
+    mailboxSync: {
+      reconcileIntervalMs: 60_000,
+      tuning: { backoff: { baseMs: 100, maxMs: 1000, needsAdminMinMs: 500 } },
+    },
   });
   return node;
 }
@@ -97,15 +100,20 @@ describe('two nodes on one PostgreSQL', () => {
 
     // An account created on B is read by some node within 2 s (the change feed, not the 60 s reconcile).
     await createAccount(b, CONTOSO.luca, 'M3');
-    await until('the new mailbox read', async () => ((await sessions(CONTOSO.luca.upn)) === 1 ? true : undefined), 2000);
+    await until(
+      'the new mailbox read',
+      async () => ((await sessions(CONTOSO.luca.upn)) === 1 ? true : undefined),
+      2000,
+    );
     const all = USERS.map((user) => user.upn);
     await until('four leases, two each', () => (held(a) === 2 && held(b) === 2 ? true : undefined), 10_000);
     expect(await sessionCounts(all)).toEqual([1, 1, 1, 1]);
 
     const view = await a.app.inject({ method: 'GET', url: '/api/system/nodes', headers: { authorization: admin } });
     expect(view.statusCode, view.body).toBe(200);
-    const items = view.json<{ items: Array<{ state: string; mailboxesHeld: number; roles: string[]; self: boolean }> }>()
-      .items;
+    const items = view.json<{
+      items: Array<{ state: string; mailboxesHeld: number; roles: string[]; self: boolean }>;
+    }>().items;
     expect(items).toHaveLength(2);
     expect(items.map((item) => item.state)).toEqual(['running', 'running']);
     expect(items.map((item) => item.mailboxesHeld).sort()).toEqual([2, 2]);
@@ -120,10 +128,14 @@ describe('two nodes on one PostgreSQL', () => {
     const [a, b] = nodes as [TestPostern, TestPostern];
     const all = USERS.map((user) => user.upn);
     await b.close();
-    await until('A reads every mailbox', async () => {
-      const counts = await sessionCounts(all);
-      return held(a) === 4 && counts.every((count) => count === 1) ? true : undefined;
-    }, 5000);
+    await until(
+      'A reads every mailbox',
+      async () => {
+        const counts = await sessionCounts(all);
+        return held(a) === 4 && counts.every((count) => count === 1) ? true : undefined;
+      },
+      5000,
+    );
     const view = await a.app.inject({ method: 'GET', url: '/api/system/nodes', headers: { authorization: admin } });
     const items = view.json<{ items: Array<{ state: string; mailboxesHeld: number; self: boolean }> }>().items;
     expect(items.find((item) => !item.self)).toMatchObject({ state: 'stopped', mailboxesHeld: 0 });

@@ -50,7 +50,8 @@ async function newMessage(to: string, attachmentBytes: number): Promise<number> 
   return response.json<{ id: number }>().id;
 }
 
-const view = async (id: number): Promise<MessageView> => (await h.api('GET', `/api/messages/${id}`)).json<MessageView>();
+const view = async (id: number): Promise<MessageView> =>
+  (await h.api('GET', `/api/messages/${id}`)).json<MessageView>();
 const setLimit = (bytes: number | null) =>
   h.control('PUT', '/exchange/settings/max-send-size', { mailbox: ANDREA, bytes });
 

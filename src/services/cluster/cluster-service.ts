@@ -91,8 +91,7 @@ export class ClusterService {
     const silentBefore = this.db.now().getTime() - this.settings.ttlMs;
     return (await listNodes(this.db)).map((node) => ({
       ...node,
-      state:
-        node.stoppedAt !== null ? 'stopped' : Date.parse(node.heartbeatAt) < silentBefore ? 'silent' : 'running',
+      state: node.stoppedAt !== null ? 'stopped' : Date.parse(node.heartbeatAt) < silentBefore ? 'silent' : 'running',
       self: node.id === this.identity.id,
     }));
   }

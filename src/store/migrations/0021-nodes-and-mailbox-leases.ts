@@ -26,9 +26,7 @@ export const nodesAndMailboxLeasesMigration: PosternMigration = {
       .execute();
     await db.schema
       .createTable('mailbox_leases')
-      .addColumn('account_id', 'integer', (column) =>
-        reference('email_accounts', 'cascade')(column).primaryKey(),
-      )
+      .addColumn('account_id', 'integer', (column) => reference('email_accounts', 'cascade')(column).primaryKey())
       .addColumn('node_id', 'text')
       .addColumn('epoch', 'integer', (column) => column.notNull().defaultTo(sql`0`))
       .addColumn('acquired_at', 'text')

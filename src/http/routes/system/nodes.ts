@@ -41,9 +41,11 @@ export function presentNode(node: NodeView): z.infer<typeof nodeReply> {
  * heartbeat, mailboxes held — with those gone silent (no heartbeat for a lease's length) shown so.
  */
 export async function nodeRoutes(app: FastifyInstance, deps: { services: Services }): Promise<void> {
-  app.withTypeProvider<ZodTypeProvider>().get(
-    '/api/system/nodes',
-    { schema: { tags: ['system'], summary: 'The nodes sharing this database', response: { 200: nodesReply } } },
-    async () => ({ items: (await deps.services.cluster.listNodes()).map(presentNode) }),
-  );
+  app
+    .withTypeProvider<ZodTypeProvider>()
+    .get(
+      '/api/system/nodes',
+      { schema: { tags: ['system'], summary: 'The nodes sharing this database', response: { 200: nodesReply } } },
+      async () => ({ items: (await deps.services.cluster.listNodes()).map(presentNode) }),
+    );
 }
