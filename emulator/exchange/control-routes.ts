@@ -21,6 +21,9 @@
  * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
  * - `GET /exchange/settings/max-send-size`, `PUT /exchange/settings/max-send-size` (`{ mailbox, bytes }`:
  *   `Set-Mailbox -MaxSendSize`, `bytes: null` removes it; or `{ form: '5.3.4' | '5.2.0' }`: the SMTP refusal's wording)
+ * - `GET|PUT /exchange/settings/imap-rendering` (`{ mailbox, exactRfc822Size?, rerender? }`): RFC822.SIZE exact
+ *   (`Set-CASMailbox -ImapEnableExactRFC822Size $true`) instead of Exchange's estimate, and MIME served
+ *   re-rendered with Exchange's added header fields (see imap-rendering.ts)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
  * - `GET    /exchange/status` — endpoints and connection counts (`?mailbox=` one mailbox's IMAP sessions)
  */
@@ -119,6 +122,15 @@ const throttleBody = z.object({
 });
 /** Strict: a misspelt protocol is an error, not a silent no-op. */
 const basicAuthBody = z.object({ imap: z.boolean().optional(), smtp: z.boolean().optional() }).strict();
+const imapRenderingBody = z
+  .object({
+    mailbox: z.string().min(1),
+    /** `Set-CASMailbox -ImapEnableExactRFC822Size`: RFC822.SIZE is the served length, not an estimate. */
+    exactRfc822Size: z.boolean().optional(),
+    /** Serve the mailbox's messages re-rendered as Exchange does (added X-MS-* header fields). */
+    rerender: z.boolean().optional(),
+  })
+  .strict();
 const maxSendSizeBody = z.union([
   z
     .object({
@@ -411,6 +423,16 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       if ('form' in body) service.sendSize.form = body.form;
       else service.sendSize.set(body.mailbox, body.bytes);
       return service.sendSize.snapshot();
+    });
+
+    app.get('/exchange/settings/imap-rendering', async () => service.imapRendering.snapshot());
+
+    app.put('/exchange/settings/imap-rendering', async (request, reply) => {
+      const body = parse(imapRenderingBody, request.body, reply);
+      if (!body) return reply;
+      if (body.exactRfc822Size !== undefined) service.imapRendering.setExactSize(body.mailbox, body.exactRfc822Size);
+      if (body.rerender !== undefined) service.imapRendering.setRerender(body.mailbox, body.rerender);
+      return service.imapRendering.snapshot();
     });
 
     app.post('/exchange/clock-changed', async () => service.onClockChanged());

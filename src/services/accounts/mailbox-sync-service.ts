@@ -209,6 +209,7 @@ export class MailboxSyncService {
         ...('graphId' in notice ? { graphId: notice.graphId } : { uid: notice.uid }),
         size: notice.size,
         movedTo: notice.movedTo ?? null,
+        ...('reason' in notice ? { reason: notice.reason, reportedSize: notice.reportedSize } : {}),
       },
     });
   }
