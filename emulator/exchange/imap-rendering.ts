@@ -116,7 +116,10 @@ function insertionPoint(raw: Buffer, root: MimePart): number {
   let offset = 0;
   for (const line of header.split(/(?<=\n)/)) {
     if (line === '\r\n' || line === '\n') return root.headerStart + offset;
-    const name = line.slice(0, Math.max(0, line.indexOf(':'))).trim().toLowerCase();
+    const name = line
+      .slice(0, Math.max(0, line.indexOf(':')))
+      .trim()
+      .toLowerCase();
     if (name === 'content-type' || name === 'mime-version') return root.headerStart + offset;
     offset += line.length;
   }
