@@ -16,6 +16,8 @@ export interface NodeHeartbeatOptions {
 export class NodeHeartbeat {
   private timer: NodeJS.Timeout | undefined;
   private roles: string[] = [];
+  /** Roles added while the database did not answer: the next beat registers them. */
+  private rolesPending = false;
   private beating: Promise<void> = Promise.resolve();
 
   constructor(
@@ -25,20 +27,37 @@ export class NodeHeartbeat {
     private readonly options: NodeHeartbeatOptions = {},
   ) {}
 
-  /** Registers the node with these roles (again, with more roles, on a later call) and starts beating. */
+  /**
+   * Registers the node with these roles and starts beating. A later call adds roles: should the
+   * database not answer then, the role still starts and the next beat records the roles.
+   */
   async start(roles: readonly string[]): Promise<void> {
     this.roles = [...new Set([...this.roles, ...roles])];
-    if (this.timer === undefined) await this.feed.start();
+    if (this.timer === undefined) {
+      await this.feed.start();
+      await this.register();
+      const every = this.options.intervalMs ?? Math.floor(this.cluster.leaseSettings.ttlMs / 3);
+      this.timer = setInterval(() => {
+        this.beating = (this.rolesPending ? this.register() : this.cluster.heartbeat(this.roles)).catch(
+          (error: unknown) => this.logger.warn({ err: error }, 'the node heartbeat could not be recorded'),
+        );
+      }, every);
+      this.timer.unref();
+      return;
+    }
+    this.rolesPending = true;
+    await this.register().catch((error: unknown) =>
+      this.logger.warn(
+        { err: error },
+        "the node's new roles could not be recorded yet; the next heartbeat records them",
+      ),
+    );
+  }
+
+  private async register(): Promise<void> {
     await this.cluster.register(this.roles);
+    this.rolesPending = false;
     this.feed.publish({ kind: 'node', id: this.cluster.nodeId });
-    if (this.timer !== undefined) return;
-    const every = this.options.intervalMs ?? Math.floor(this.cluster.leaseSettings.ttlMs / 3);
-    this.timer = setInterval(() => {
-      this.beating = this.cluster
-        .heartbeat(this.roles)
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'the node heartbeat could not be recorded'));
-    }, every);
-    this.timer.unref();
   }
 
   async stop(): Promise<void> {
