@@ -66,6 +66,8 @@ export {
   registerNode,
   beatNodeHeartbeat,
   markNodeStopped,
+  nodeIdsInRegistrationOrder,
+  deleteNode,
   deleteNodesSilentSince,
   listNodes,
   type NodeRecord,

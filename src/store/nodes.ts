@@ -3,6 +3,7 @@
  * roles and version, and beats a heartbeat; a clean stop records `stopped_at`. Read by the mailbox
  * leases (how many nodes share the mailboxes) and by `GET /api/system/nodes` / `postern nodes`.
  */
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
@@ -68,6 +69,20 @@ export async function beatNodeHeartbeat(db: Database, id: string): Promise<boole
 export async function markNodeStopped(db: Database, id: string): Promise<void> {
   const now = toDbTime(db.now());
   await db.kysely.updateTable('nodes').set({ stopped_at: now, heartbeat_at: now }).where('id', '=', id).execute();
+}
+
+/**
+ * The nodes' ids in the order their rows were first written (SQLite only: its rowid, given under
+ * the database's write lock, so two processes registering at once agree on who came first).
+ */
+export async function nodeIdsInRegistrationOrder(db: Database): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`select id from nodes order by rowid`.execute(db.kysely);
+  return rows.map((row) => row.id);
+}
+
+/** Forgets one node (a process that gave way before it started). */
+export async function deleteNode(db: Database, id: string): Promise<void> {
+  await db.kysely.deleteFrom('nodes').where('id', '=', id).execute();
 }
 
 /** Forgets nodes whose last heartbeat is older than `before` (stopped or dead long ago). */

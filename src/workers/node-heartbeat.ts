@@ -35,7 +35,12 @@ export class NodeHeartbeat {
     this.roles = [...new Set([...this.roles, ...roles])];
     if (this.timer === undefined) {
       await this.feed.start();
-      await this.register();
+      try {
+        await this.register();
+      } catch (error) {
+        await this.feed.stop();
+        throw error;
+      }
       const every = this.options.intervalMs ?? Math.floor(this.cluster.leaseSettings.ttlMs / 3);
       this.timer = setInterval(() => {
         this.beating = (this.rolesPending ? this.register() : this.cluster.heartbeat(this.roles)).catch(

@@ -10,11 +10,13 @@ import {
   beatNodeHeartbeat,
   claimMailboxLeases,
   countActiveAccounts,
+  deleteNode,
   deleteNodesSilentSince,
   ensureMailboxLeaseRows,
   holdsMailboxLease,
   listNodes,
   markNodeStopped,
+  nodeIdsInRegistrationOrder,
   registerNode,
   releaseMailboxLeases,
   renewMailboxLeases,
@@ -28,6 +30,16 @@ export const MAILBOX_ROLE = 'mailboxSync';
 
 /** Nodes silent this long are forgotten by the next node that starts. */
 const FORGET_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+/** Whether a process of this host still runs (a pid of another user's process counts as running). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
 
 /** A node as the API and the CLI show it. */
 export interface NodeView extends NodeRecord {
@@ -70,10 +82,45 @@ export class ClusterService {
     return this.settings;
   }
 
-  /** Records this node as started with these roles, and forgets nodes silent for a week. */
+  /**
+   * Records this node as started with these roles, and forgets nodes silent for a week. On SQLite
+   * the mailboxes have no leases: the worker role runs in one process only.
+   * @throws PosternError STORE_SQLITE_IN_USE when another live process runs it there.
+   */
   async register(roles: readonly string[]): Promise<void> {
     await registerNode(this.db, { ...this.identity, roles });
+    if (this.db.engine === 'sqlite' && roles.includes(MAILBOX_ROLE)) await this.soleWorker();
     await deleteNodesSilentSince(this.db, new Date(this.db.now().getTime() - FORGET_AFTER_MS));
+  }
+
+  /**
+   * Of the live processes running the worker role on SQLite, the one registered first keeps it.
+   * Each registers, then looks: of two starting at once the later registration gives way (the
+   * earlier may not see it yet, the later always sees the earlier); a process killed without a
+   * clean stop on this host (its pid gone) no longer counts.
+   */
+  private async soleWorker(): Promise<void> {
+    const silentBefore = this.db.now().getTime() - this.settings.ttlMs;
+    const workers: NodeRecord[] = [];
+    for (const node of await listNodes(this.db)) {
+      if (!node.roles.includes(MAILBOX_ROLE) || node.stoppedAt !== null) continue;
+      if (node.id !== this.identity.id) {
+        if (Date.parse(node.heartbeatAt) < silentBefore) continue;
+        if (node.host === this.identity.host && !processAlive(node.pid)) {
+          await markNodeStopped(this.db, node.id);
+          continue;
+        }
+      }
+      workers.push(node);
+    }
+    const order = await nodeIdsInRegistrationOrder(this.db);
+    const first = workers.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))[0];
+    if (first === undefined || first.id === this.identity.id) return;
+    await deleteNode(this.db, this.identity.id);
+    throw new PosternError('STORE_SQLITE_IN_USE', {
+      message: `Another Postern process already runs the worker role on this SQLite database: pid ${first.pid} on ${first.host}, started ${first.startedAt}. Two would read the same mailboxes.`,
+      details: { host: first.host, pid: first.pid, startedAt: first.startedAt, nodeId: first.id },
+    });
   }
 
   /** Beats the heartbeat; registers again when the row was removed meanwhile. */
