@@ -327,14 +327,22 @@ export const ROLES: readonly RoleDefinition[] = [
     async start({ runtime, options }) {
       const { OutboxDispatcher } = await import('../workers/outbox-dispatcher.js');
       const { meterDeliverer } = await import('../metrics/index.js');
-      const { outbound, metrics } = runtime.services;
+      const { outbound, metrics, cluster } = runtime.services;
       const dispatcher = new OutboxDispatcher(
         outbound.dispatch,
         meterDeliverer(outbound.delivery, metrics),
         runtime.log.logger.child({ component: 'outbox' }),
         // A node submits with every transport: SMTP, Microsoft Graph for accounts of transport `graph`,
         // and either for `auto` (SMTP until Exchange refuses SMTP AUTH, then Graph).
-        { transports: ['imap_smtp', 'graph', 'auto'], ...options.outboxDispatch },
+        {
+          transports: ['imap_smtp', 'graph', 'auto'],
+          // Claims carry the cluster's node id: when this node goes silent, the others queue its
+          // submissions again within seconds instead of when the claims' ten-minute lease runs out.
+          nodeId: cluster.nodeId,
+          deadNodes: async () =>
+            (await cluster.listNodes()).filter((node) => !node.self && node.state !== 'running').map((node) => node.id),
+          ...options.outboxDispatch,
+        },
       );
       const wake = (): void => dispatcher.wake();
       outbound.send.events.on('queued', wake);

@@ -209,17 +209,32 @@ export async function renewClaims(db: Database, claimers: readonly string[], unt
 }
 
 /**
- * Queues again the claims whose lease ran out (their node died or hung) — or, with `all`, every
- * claim: a single SQLite process at start knows that nothing else is sending. Returns them.
+ * Queues again the claims whose lease ran out (their node died or hung), and those of `deadNodes`
+ * (nodes whose heartbeat went silent: a claimer is `<node id>#<n>`) — or, with `all`, every claim:
+ * a single SQLite process at start knows that nothing else is sending. Returns them.
  */
-export async function releaseClaims(db: Database, now: Date, scope: 'expired' | 'all'): Promise<OutboxRecord[]> {
+export async function releaseClaims(
+  db: Database,
+  now: Date,
+  scope: 'expired' | 'all',
+  deadNodes: readonly string[] = [],
+): Promise<OutboxRecord[]> {
   const at = toDbTime(now);
   return db.transaction(async (tx) => {
     let query = tx.kysely
       .updateTable('outbox')
       .set({ state: 'queued', claimed_by: null, claimed_until: null, next_attempt_at: at, updated_at: at })
       .where('state', '=', 'sending');
-    if (scope === 'expired') query = query.where('claimed_until', '<=', at);
+    if (scope === 'expired')
+      query = query.where((eb) =>
+        eb.or([
+          eb('claimed_until', '<=', at),
+          // A prefix compared as a string, not with LIKE: a host name may hold `_`, LIKE's wildcard.
+          ...deadNodes.map((node) =>
+            eb(eb.fn('substr', ['claimed_by', eb.val(1), eb.val(node.length + 1)]), '=', `${node}#`),
+          ),
+        ]),
+      );
     const released = await query.returningAll().execute();
     await setDeliveryState(
       tx,

@@ -33,8 +33,16 @@ export interface Deliverer {
 
 /** Options of {@link OutboxDispatcher}. */
 export interface OutboxDispatcherOptions {
-  /** Identifies this node in claims. Default `<host>:<pid>:<random>`. */
+  /**
+   * Identifies this node in claims (`<node id>#<n>`): the cluster's node id, so that other nodes
+   * can tell its claims when it goes silent. Default `<host>:<pid>:<random>`.
+   */
   readonly nodeId?: string;
+  /**
+   * The other nodes that went silent or stopped (several nodes): their claims are queued again
+   * within {@link DEAD_NODE_SWEEP_MS} of being seen so, instead of when their lease runs out.
+   */
+  readonly deadNodes?: () => Promise<readonly string[]>;
   /** How often the outbox is looked at without a wake-up. Default 1 second. */
   readonly pollIntervalMs?: number;
   /** How long a claim holds without renewal. Default 10 minutes (renewed every third of it). */
@@ -68,6 +76,8 @@ export interface DispatchRound {
 }
 
 const MAINTENANCE_INTERVAL_MS = 60_000;
+/** How often the claims of dead nodes are looked for, when {@link OutboxDispatcherOptions.deadNodes} is given. */
+export const DEAD_NODE_SWEEP_MS = 5_000;
 /** An account blocked by time is skipped at most this long, so raised limits take effect soon. */
 const MAX_SKIP_MS = 60_000;
 
@@ -93,6 +103,7 @@ export class OutboxDispatcher {
   private woken = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private lastMaintenance = { wall: Number.NEGATIVE_INFINITY, tick: Number.NEGATIVE_INFINITY };
+  private lastDeadNodeSweep = { wall: Number.NEGATIVE_INFINITY, tick: Number.NEGATIVE_INFINITY };
   private readonly monotonic: () => number;
   /** Aborted by {@link stop}: deliveries held by a store that cannot write give up their wait. */
   private stopping = new AbortController();
@@ -149,10 +160,14 @@ export class OutboxDispatcher {
     return round;
   }
 
-  /** Queues again claims left by a dead run (all, or expired ones); returns how many. */
-  async recover(scope: 'all' | 'expired'): Promise<number> {
-    const released = await this.outbox.recoverClaims(scope);
-    if (released > 0) this.logger.warn({ count: released, scope }, 'interrupted submissions queued again');
+  /** Queues again claims left by a dead run (all, or expired ones and dead nodes'); returns how many. */
+  async recover(scope: 'all' | 'expired', deadNodes: readonly string[] = []): Promise<number> {
+    const released = await this.outbox.recoverClaims(scope, deadNodes);
+    if (released > 0)
+      this.logger.warn(
+        { count: released, scope, ...(deadNodes.length === 0 ? {} : { deadNodes }) },
+        'interrupted submissions queued again',
+      );
     return released;
   }
 
@@ -256,12 +271,23 @@ export class OutboxDispatcher {
 
   /** Expired claims of other nodes, old counters and idempotency keys, once a minute. */
   private async maintain(now: Date, tick: number): Promise<void> {
+    await this.sweepDeadNodes(now, tick);
     // Due when either clock says a minute passed: a wall clock set back must not postpone it for hours.
     const last = this.lastMaintenance;
     if (now.getTime() - last.wall < MAINTENANCE_INTERVAL_MS && tick - last.tick < MAINTENANCE_INTERVAL_MS) return;
     this.lastMaintenance = { wall: now.getTime(), tick };
     await this.recover('expired');
     await this.outbox.pruneExpired(now);
+  }
+
+  /** Queues again the claims of nodes gone silent, every {@link DEAD_NODE_SWEEP_MS}. */
+  private async sweepDeadNodes(now: Date, tick: number): Promise<void> {
+    if (this.options.deadNodes === undefined) return;
+    const last = this.lastDeadNodeSweep;
+    if (now.getTime() - last.wall < DEAD_NODE_SWEEP_MS && tick - last.tick < DEAD_NODE_SWEEP_MS) return;
+    this.lastDeadNodeSweep = { wall: now.getTime(), tick };
+    const dead = (await this.options.deadNodes()).filter((node) => node !== this.nodeId);
+    if (dead.length > 0) await this.recover('expired', dead);
   }
 
   private async renewLeases(): Promise<void> {

@@ -192,6 +192,22 @@ forEachEngine((engine, openFresh) => {
       expect(await markOutboxSent(db, row.id, { response: '250 again', at: now })).toBe(false);
     });
 
+    it("queue again at once the claims of a node gone silent, and only that node's", async () => {
+      const first = await enqueue();
+      const second = await enqueue();
+      const third = await enqueue();
+      // Claimers are `<node id>#<n>`; `web_1-ab` would match `web1-ab` under LIKE's `_`.
+      await claimDueMessages(db, { accountId, limits: LIMITS, now, claimer: 'web_1-ab#1', leaseMs: 600_000, max: 1 });
+      await claimDueMessages(db, { accountId, limits: LIMITS, now, claimer: 'web1-ab#2', leaseMs: 600_000, max: 1 });
+      await claimDueMessages(db, { accountId, limits: LIMITS, now, claimer: 'web_1-abc#3', leaseMs: 600_000, max: 1 });
+      const released = await releaseClaims(db, now, 'expired', ['web_1-ab']);
+      expect(released.map((row) => [row.id, row.state])).toEqual([[first.id, 'queued']]);
+      expect((await getOutboxRow(db, second.id))?.state).toBe('sending');
+      expect((await getOutboxRow(db, third.id))?.state).toBe('sending');
+      // The leases of the others still hold.
+      expect(await releaseClaims(db, now, 'expired', [])).toHaveLength(0);
+    });
+
     it('release every claim at start when asked (a single SQLite process)', async () => {
       await enqueue();
       await claim('e#1');

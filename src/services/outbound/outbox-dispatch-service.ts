@@ -50,9 +50,12 @@ export class OutboxDispatchService {
     return this.db.engine === 'sqlite' ? 'all' : 'expired';
   }
 
-  /** Queues again claims left by a dead run (all, or expired ones), each with its event; returns how many. */
-  async recoverClaims(scope: 'all' | 'expired'): Promise<number> {
-    const released = await releaseClaims(this.db, this.db.now(), scope);
+  /**
+   * Queues again claims left by a dead run (all, or expired ones and those of `deadNodes`), each
+   * with its event; returns how many.
+   */
+  async recoverClaims(scope: 'all' | 'expired', deadNodes: readonly string[] = []): Promise<number> {
+    const released = await releaseClaims(this.db, this.db.now(), scope, deadNodes);
     for (const row of released) {
       await appendEvent(this.db, {
         scope: 'message',
