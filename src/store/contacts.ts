@@ -113,6 +113,37 @@ export async function createContact(db: Database, contact: NewContact): Promise<
 }
 
 /**
+ * Creates the contact of a new sender, in the caller's transaction, in two statements: ingest has
+ * just found that no contact owns the address, and the list is the account's. Returns its id.
+ *
+ * @throws PosternError RESOURCE_CONFLICT (field `addresses`) when another writer saved the
+ *   address meanwhile: ingest runs its transaction again and finds it; RESOURCE_NOT_FOUND when
+ *   the list is gone.
+ */
+export async function createSenderContact(
+  db: Database,
+  sender: { readonly listId: number; readonly name: string; readonly address: string },
+): Promise<number> {
+  const addresses = normalizeAddresses([sender.address]);
+  return withAddressConflicts(db, addresses, () =>
+    db.transaction(async (tx) => {
+      const now = toDbTime(tx.now());
+      const row = await tx.kysely
+        .insertInto('contacts')
+        .values({ list_id: sender.listId, name: sender.name, notes: null, created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+        .catch((error: unknown) => {
+          // The account's list was deleted after the worker read the account.
+          throw readConstraintViolation(error)?.kind === 'foreign_key' ? listNotFound(sender.listId, error) : error;
+        });
+      await insertAddresses(tx, row.id, addresses);
+      return row.id;
+    }),
+  );
+}
+
+/**
  * Changes a contact; given `addresses` replace its set.
  *
  * @throws PosternError RESOURCE_NOT_FOUND (contact or list), RESOURCE_CONFLICT for an address of
@@ -307,12 +338,15 @@ function normalizeAddress(address: string): string {
 
 async function assertListExists(db: Database, listId: number): Promise<void> {
   const list = await db.kysely.selectFrom('lists').select('id').where('id', '=', listId).executeTakeFirst();
-  if (list === undefined) {
-    throw new PosternError('RESOURCE_NOT_FOUND', {
-      message: `There is no list ${listId}.`,
-      details: { resource: 'list', id: listId },
-    });
-  }
+  if (list === undefined) throw listNotFound(listId);
+}
+
+function listNotFound(listId: number, cause?: unknown): PosternError {
+  return new PosternError('RESOURCE_NOT_FOUND', {
+    message: `There is no list ${listId}.`,
+    details: { resource: 'list', id: listId },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /** Throws the friendly conflict when an address belongs to another contact. */

@@ -28,7 +28,7 @@ import { messageReceivedEvent } from './message-received-event.js';
 import {
   advanceCheckpoint,
   GroupWrites,
-  createContact,
+  createSenderContact,
   createInteraction,
   discardInteraction,
   FALLBACK_LIST_NAME,
@@ -453,9 +453,9 @@ async function ensureContact(
     return { id: known, created: false };
   }
   const listId = account.defaultListId ?? (await findOrCreateFallbackList(tx));
-  const contact = await createContact(tx, { listId, name: contactNameFor(who), addresses: [who.address] });
-  lookups.noteContact(who.address, contact.id);
-  return { id: contact.id, created: true };
+  const id = await createSenderContact(tx, { listId, name: contactNameFor(who), address: who.address });
+  lookups.noteContact(who.address, id);
+  return { id, created: true };
 }
 
 /** The account's own addresses: mail from them is not from a correspondent. */
