@@ -35,6 +35,8 @@ export interface InteractionRecord {
 export interface InteractionSummary extends InteractionRecord {
   readonly contactName: string;
   readonly contactAddress: string | null;
+  /** The display name of the assigned user (null when unassigned). */
+  readonly assignedUserName: string | null;
 }
 
 /** What creating an interaction needs. */
@@ -187,6 +189,11 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
         .orderBy('contact_addresses.id')
         .limit(1)
         .as('contact_address'),
+      eb
+        .selectFrom('users')
+        .select('users.display_name')
+        .whereRef('users.id', '=', 'interactions.assigned_user_id')
+        .as('assigned_user_name'),
     ])
     .where('interactions.account_id', 'in', [...query.accountIds]);
   if (query.status !== undefined) select = select.where('interactions.status', '=', query.status);
@@ -229,6 +236,7 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
     ...toInteractionRecord(row),
     contactName: row.contact_name,
     contactAddress: row.contact_address ?? null,
+    assignedUserName: row.assigned_user_name ?? null,
   }));
   const last = items.at(-1);
   return {

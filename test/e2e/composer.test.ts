@@ -129,6 +129,47 @@ describe('recipients', () => {
   }, 60_000);
 });
 
+describe('drafts', () => {
+  it('keeps a half-written reply across another conversation and a reload', async () => {
+    for (const subject of ['Draft one', 'Draft two']) await deliver(subject, { mailbox: 'developers@contoso.com' });
+    await openConversation('Draft two');
+    await openConversation('Draft one');
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    const text = 'Half-written: the fix needs one more day';
+    await page.getByRole('textbox', { name: 'Your reply' }).fill(text);
+    // Saved by the server while typing (the draft API is what another device reads).
+    await expect
+      .poll(async () => {
+        const response = await page.request.get(`${stack.url}/api/interactions/${id}/draft`);
+        return ((await response.json()) as { draft: { text: string } | null }).draft?.text;
+      })
+      .toBe(text);
+
+    const list = page.getByRole('region', { name: 'Conversations' });
+    await list.getByRole('link', { name: /Draft two/ }).click();
+    await page.getByRole('heading', { name: 'Draft two' }).waitFor();
+    await expect.poll(() => page.getByRole('textbox', { name: 'Your reply' }).inputValue()).toBe('');
+    await list.getByRole('link', { name: /Draft one/ }).click();
+    await page.getByRole('heading', { name: 'Draft one' }).waitFor();
+    await expect.poll(() => page.getByRole('textbox', { name: 'Your reply' }).inputValue()).toBe(text);
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Draft one' }).waitFor();
+    await expect.poll(() => page.getByRole('textbox', { name: 'Your reply' }).inputValue()).toBe(text);
+  }, 90_000);
+
+  it('is gone once the reply is sent', async () => {
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.locator('.delivery-sent').waitFor({ timeout: 30_000 });
+    const response = await page.request.get(`${stack.url}/api/interactions/${id}/draft`);
+    expect(await response.json()).toEqual({ draft: null });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Draft one' }).waitFor();
+    await expect.poll(() => page.getByRole('textbox', { name: 'Your reply' }).inputValue()).toBe('');
+  }, 60_000);
+});
+
 describe('the page', () => {
   it('logged no console errors', () => {
     expect(watch.problems).toEqual([]);

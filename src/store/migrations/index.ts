@@ -37,6 +37,7 @@ import { graphInboundMigration } from './0016-graph-inbound.js';
 import { messageBouncesMigration } from './0018-message-bounces.js';
 import { effectiveTransportMigration } from './0019-effective-transport.js';
 import { graphSubscriptionsMigration } from './0020-graph-subscriptions.js';
+import { replyDraftsMigration } from './0024-reply-drafts.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -58,6 +59,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   messageBouncesMigration,
   effectiveTransportMigration,
   graphSubscriptionsMigration,
+  replyDraftsMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
