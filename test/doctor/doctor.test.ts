@@ -17,6 +17,15 @@ beforeAll(async () => {
 });
 afterAll(async () => pair.close());
 
+/** Send As test messages the doctor submitted so far (the emulator records every submission). */
+async function probesIn(delegate: string): Promise<number> {
+  const { sent } = (await pair.emulator.control('GET', '/exchange/sent')) as {
+    sent: Array<{ subject: string | null }>;
+  };
+  return sent.filter((record) => record.subject === `Postern check: ${delegate} can send as developers@contoso.com`)
+    .length;
+}
+
 const putSecret = (providerId: number, clientSecret: string) =>
   pair.postern.app.inject({
     method: 'PUT',
@@ -28,6 +37,7 @@ const putSecret = (providerId: number, clientSecret: string) =>
 describe('the doctor names the cause and the remedy', () => {
   it('finds nothing wrong with a healthy shared mailbox', async () => {
     await sharedMailboxSetup(pair, 'OK');
+    const before = await probesIn(CONTOSO.andrea.upn);
     const diagnosis = await diagnose(pair, 'account=OK');
     expect(failures(diagnosis)).toEqual([]);
     expect(diagnosis.ok).toBe(true);
@@ -36,7 +46,13 @@ describe('the doctor names the cause and the remedy', () => {
       'the delegate of the shared mailbox developers@contoso.com',
     );
     expect(check(diagnosis, 'account.smtp').result).toBe('ok');
-    expect(check(diagnosis, 'account.send-as').result).toBe('ok');
+    // Looking sends nothing: Send As, which Exchange checks only on submission, waits to be asked.
+    expect(check(diagnosis, 'account.send-as')).toMatchObject({ result: 'skipped' });
+    expect(check(diagnosis, 'account.send-as').evidence).toContain('Send a test message');
+    expect(await probesIn(CONTOSO.andrea.upn)).toBe(before);
+    const asked = await diagnose(pair, 'account=OK', { sendTest: true });
+    expect(check(asked, 'account.send-as').result).toBe('ok');
+    expect(await probesIn(CONTOSO.andrea.upn)).toBe(before + 1);
   });
 
   it('refuses a parameter it does not know instead of diagnosing everything', async () => {
@@ -133,7 +149,7 @@ describe('the doctor names the cause and the remedy', () => {
       `/mailboxes/developers@contoso.com/delegates/${CONTOSO.andrea.id}?rights=SendAs`,
     );
     try {
-      const sendAs = check(await diagnose(pair, 'account=NOSA'), 'account.send-as');
+      const sendAs = check(await diagnose(pair, 'account=NOSA', { sendTest: true }), 'account.send-as');
       expect(sendAs).toMatchObject({ result: 'failed', code: 'SMTP_SEND_AS_DENIED' });
       expect(sendAs.remedy).toMatch(/Send As/);
     } finally {

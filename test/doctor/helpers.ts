@@ -36,11 +36,13 @@ export async function sharedMailboxSetup(pair: Pair, key: string): Promise<{ pro
   return { providerId, accountId };
 }
 
-export async function diagnose(pair: Pair, query: string): Promise<Diagnosis> {
+/** Runs the doctor as the console does: GET only looks; `sendTest` POSTs and submits Send As test messages. */
+export async function diagnose(pair: Pair, query: string, options: { sendTest?: boolean } = {}): Promise<Diagnosis> {
   const response = await pair.postern.app.inject({
-    method: 'GET',
+    method: options.sendTest === true ? 'POST' : 'GET',
     url: `/api/diagnostics?${query}`,
     headers: { authorization: pair.admin },
+    ...(options.sendTest === true ? { payload: { sendTest: true } } : {}),
   });
   expect(response.statusCode, response.body).toBe(200);
   return response.json<Diagnosis>();

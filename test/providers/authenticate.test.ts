@@ -9,6 +9,12 @@ beforeAll(async () => {
 });
 afterAll(async () => pair.close());
 
+interface TimelineItem {
+  type: string;
+  message: string;
+  data: Record<string, unknown> | null;
+}
+
 const get = (url: string) => pair.postern.app.inject({ method: 'GET', url, headers: { authorization: pair.admin } });
 
 describe('Cloud Provider API', () => {
@@ -171,7 +177,63 @@ describe('authorization code sign-in through the emulator', () => {
     const url = `${walked.location.pathname}${walked.location.search}`;
     const stranger = await pair.postern.app.inject({ method: 'GET', url });
     expect(stranger.statusCode).toBe(400);
-    expect(stranger.body).toContain('another browser session');
+    expect(stranger.body).toContain('has no console session at http://localhost:8080');
+    const events = (await get(`/api/cloudProviders/${id}/events`)).json<{ items: TimelineItem[] }>().items;
+    expect(events.find((e) => e.type === 'provider.authentication_failed')?.data).toMatchObject({
+      code: 'AUTH_STATE_INVALID',
+      remedy: expect.stringContaining('Open the console at http://localhost:8080/ui/'),
+    });
+  });
+
+  it('sends a browser whose provider names an unknown tenant to the console with AADSTS90002, on the timeline', async () => {
+    const unknownTenant = '0b8f7e6d-5c4b-4a39-8271-605f4e3d2c1b';
+    const id = await createProvider(pair, { tenantId: unknownTenant });
+    await pair.postern.runtime.services.users.create({
+      username: 'tenant-admin',
+      role: 'admin',
+      password: 'tenant admin password',
+    });
+    const login = await pair.postern.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'tenant-admin', password: 'tenant admin password' },
+    });
+    const cookies = Object.fromEntries(login.cookies.map((c) => [c.name, c.value]));
+    const start = await pair.postern.app.inject({
+      method: 'GET',
+      url: `/api/cloudProviders/${id}/authenticate`,
+      cookies,
+      headers: { accept: 'text/html' },
+    });
+    expect(start.statusCode).toBe(303);
+    expect(start.headers.location).toBe(
+      `http://localhost:8080/ui/cloud-providers/${id}?authentication=failed&code=AUTH_TENANT_NOT_FOUND`,
+    );
+    const provider = (await get(`/api/cloudProviders/${id}`)).json();
+    expect(provider.status).toBe('error');
+    expect(provider.lastError).toMatchObject({
+      code: 'AUTH_TENANT_NOT_FOUND',
+      remedy: expect.stringContaining('tenant'),
+    });
+    const events = (await get(`/api/cloudProviders/${id}/events`)).json<{ items: TimelineItem[] }>().items;
+    const failure = events.find((e) => e.type === 'provider.authentication_failed');
+    expect(failure?.message).toContain('AADSTS90002');
+    expect(failure?.data).toMatchObject({
+      code: 'AUTH_TENANT_NOT_FOUND',
+      aadsts: 'AADSTS90002',
+      microsoftMessage: expect.stringContaining(`AADSTS90002: Tenant '${unknownTenant}' not found`),
+    });
+
+    // The console's own request (POST from the session) answers the catalogue error, with Microsoft's code.
+    const viaApi = await pair.postern.app.inject({
+      method: 'POST',
+      url: `/api/cloudProviders/${id}/authenticate`,
+      cookies,
+      headers: { 'x-csrf-token': login.json<{ csrfToken: string }>().csrfToken },
+      payload: {},
+    });
+    expect(viaApi.statusCode).toBe(409);
+    expect(viaApi.json().error).toMatchObject({ code: 'AUTH_TENANT_NOT_FOUND', details: { aadsts: 'AADSTS90002' } });
   });
 
   it('refuses to delete a provider an account uses, naming the account', async () => {

@@ -138,11 +138,13 @@ describe('an OAuth state is spent only by the browser session that started the s
     const fromB = await deliver(callback, b);
     expect(fromB.statusCode).toBe(400);
     expect(fromB.headers['content-type']).toMatch(/text\/html/);
-    expect(fromB.body).toContain('another browser session');
+    expect(fromB.body).toContain('started from another console session');
     expect(fromB.body).toContain('AUTH_STATE_INVALID');
     const fromNoSession = await deliver(callback);
     expect(fromNoSession.statusCode).toBe(400);
-    expect(fromNoSession.body).toContain('another browser session');
+    // Retrying from the same address cannot help: the remedy names the public URL to use.
+    expect(fromNoSession.body).toContain('has no console session at http://localhost:8080');
+    expect(fromNoSession.body).toContain('Open the console at http://localhost:8080/ui/');
     expect(await grantsOf(providerId)).toHaveLength(0);
 
     expectSuccess(await deliver(callback, a), providerId);

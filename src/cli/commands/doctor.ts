@@ -36,25 +36,28 @@ export function registerDoctorCommand(program: Command): void {
     .description('Run the troubleshooting checks (secret, sign-ins, token permissions, IMAP, SMTP) and say what to do')
     .option('--account <key>', 'one email account (with its provider)')
     .option('--provider <name>', 'one Cloud Provider (with its accounts)')
+    .option('--send-test', "check a shared mailbox's Send As by submitting a test message to its delegate")
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { account?: string; provider?: string; json?: boolean }) => {
+    .action(async (opts: { account?: string; provider?: string; sendTest?: boolean; json?: boolean }) => {
       const runtime = await openRuntime({ quiet: true });
       try {
         const { services } = runtime;
+        const options = { sendTest: opts.sendTest === true };
         let diagnosis: Diagnosis;
         if (opts.account !== undefined) {
-          diagnosis = await services.doctor.diagnose({
-            accountId: (await findAccount(services, opts.account)).account.id,
-          });
+          diagnosis = await services.doctor.diagnose(
+            { accountId: (await findAccount(services, opts.account)).account.id },
+            options,
+          );
         } else if (opts.provider !== undefined) {
           const ref = opts.provider;
           const view = /^\d+$/.test(ref)
             ? await services.providers.get(Number(ref))
             : (await services.providers.list()).find((v) => v.provider.name.toLowerCase() === ref.toLowerCase());
           if (view === undefined) throw new Error(`There is no Cloud Provider "${ref}".`);
-          diagnosis = await services.doctor.diagnose({ providerId: view.provider.id });
+          diagnosis = await services.doctor.diagnose({ providerId: view.provider.id }, options);
         } else {
-          diagnosis = await services.doctor.diagnose({});
+          diagnosis = await services.doctor.diagnose({}, options);
         }
         if (opts.json) process.stdout.write(`${JSON.stringify(diagnosis, null, 2)}\n`);
         else

@@ -5,7 +5,8 @@ import { PosternError, isPosternError } from '../../errors/index.js';
 import { discoveryUrl, type AuthorityInput } from './authority.js';
 import { certificateFacts, type ClientCertificate } from './client-certificate.js';
 import { createFetch } from './http-fetch.js';
-import { classifyMicrosoftError } from './token-errors.js';
+import { z } from 'zod';
+import { classifyMicrosoftError, type MicrosoftErrorBody } from './token-errors.js';
 
 /** What the identity adapter needs of a Cloud Provider, with the secret opened. */
 export interface ProviderConnection extends AuthorityInput {
@@ -214,7 +215,7 @@ export class MicrosoftIdentity {
     try {
       return await fn();
     } catch (error) {
-      throw translate(error);
+      throw await translate(error);
     }
   }
 }
@@ -289,8 +290,16 @@ function toResult(
 }
 
 /** Errors of openid-client and the network, translated to the catalogue. */
-function translate(error: unknown): PosternError {
+async function translate(error: unknown): Promise<PosternError> {
   if (isPosternError(error)) return error;
+  // openid-client wraps what its fetch threw ("something went wrong"); the fetch's own error —
+  // an unreachable endpoint named with its cause (http-fetch.ts) — is the one to tell.
+  const wrapped = posternCause(error);
+  if (wrapped !== undefined) return wrapped;
+  // A non-200 answer where openid-client expected a document (discovery: an unknown tenant is a
+  // 400 with AADSTS90002): the body is Microsoft's error JSON, unread; read it for the AADSTS code.
+  const refusal = await microsoftErrorOf(error);
+  if (refusal !== null) return withCause(classifyMicrosoftError(refusal.body, refusal.status), error);
   if (error instanceof oidc.ResponseBodyError) {
     const body = error.cause;
     const codes = Array.isArray(body.error_codes)
@@ -335,6 +344,58 @@ function translate(error: unknown): PosternError {
     message: `Microsoft's identity service could not be reached: ${message}.`,
     cause: error,
   });
+}
+
+/** A PosternError somewhere in the cause chain of an error, if any. */
+function posternCause(error: unknown): PosternError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4; depth += 1) {
+    if (typeof current !== 'object' || current === null || !('cause' in current)) return undefined;
+    current = current.cause;
+    if (isPosternError(current)) return current;
+  }
+  return undefined;
+}
+
+const errorBodySchema = z.object({
+  error: z.string().min(1).max(200),
+  error_description: z.string().max(4000).optional(),
+  error_codes: z.array(z.number()).max(20).optional(),
+  suberror: z.string().max(200).optional(),
+  trace_id: z.string().max(200).optional(),
+  correlation_id: z.string().max(200).optional(),
+});
+
+/**
+ * Microsoft's error body behind openid-client's "unexpected HTTP response status code" (its
+ * `cause` is the unread Response), or null when there is none (not JSON, not an error body).
+ */
+async function microsoftErrorOf(error: unknown): Promise<{ body: MicrosoftErrorBody; status: number } | null> {
+  if (!(error instanceof Error) || !('code' in error) || error.code !== 'OAUTH_RESPONSE_IS_NOT_CONFORM') return null;
+  const response = error.cause;
+  // undici's Response (the custom fetch's) is not the global class: checked by shape.
+  if (!isResponseLike(response) || response.status < 400 || response.bodyUsed) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(await response.text());
+  } catch {
+    return null;
+  }
+  const parsed = errorBodySchema.safeParse(json);
+  return parsed.success ? { body: parsed.data, status: response.status } : null;
+}
+
+function isResponseLike(value: unknown): value is Pick<Response, 'status' | 'bodyUsed' | 'text'> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'status' in value &&
+    typeof value.status === 'number' &&
+    'bodyUsed' in value &&
+    typeof value.bodyUsed === 'boolean' &&
+    'text' in value &&
+    typeof value.text === 'function'
+  );
 }
 
 function withCause(mapped: PosternError, cause: unknown): PosternError {

@@ -17,8 +17,17 @@ export interface AccountCheckDeps {
   extra?: (account: EmailAccountRecord, context: AccountCheckContext) => Promise<Check[]>;
 }
 
+/** What a caller allows the checks to do beyond looking. */
+export interface CheckOptions {
+  /**
+   * Submit a test message to check Send As for a shared mailbox (Exchange checks it only on
+   * submission). Off unless a person asks: it puts a message in the delegate's mailbox.
+   */
+  readonly sendTest: boolean;
+}
+
 /** What the identity checks learned, for later checks. */
-export interface AccountCheckContext {
+export interface AccountCheckContext extends CheckOptions {
   grant: GrantRecord;
   token: string;
   claims: TokenClaims | null;
@@ -33,13 +42,22 @@ const EXCHANGE_CONNECTION_CAP = 16;
  * account: the sign-in it uses, the scopes actually present in its access token, the token's user
  * against the account, IMAP sign-in and folder, connection count, recent failures.
  */
-export async function checkAccount(account: EmailAccountRecord, deps: AccountCheckDeps): Promise<Check[]> {
+export async function checkAccount(
+  account: EmailAccountRecord,
+  deps: AccountCheckDeps,
+  options: CheckOptions = { sendTest: false },
+): Promise<Check[]> {
   // Transport `graph`, or `auto` (IMAP and SMTP until a direction switches to Graph): graph-checks.ts.
-  if (involvesGraph(account)) return checkGraphAccount(account, deps, () => checkImapSmtpAccount(account, deps));
-  return checkImapSmtpAccount(account, deps);
+  if (involvesGraph(account))
+    return checkGraphAccount(account, deps, () => checkImapSmtpAccount(account, deps, options));
+  return checkImapSmtpAccount(account, deps, options);
 }
 
-async function checkImapSmtpAccount(account: EmailAccountRecord, deps: AccountCheckDeps): Promise<Check[]> {
+async function checkImapSmtpAccount(
+  account: EmailAccountRecord,
+  deps: AccountCheckDeps,
+  options: CheckOptions,
+): Promise<Check[]> {
   const checks: Check[] = [];
   if (!account.active)
     checks.push(
@@ -79,7 +97,8 @@ async function checkImapSmtpAccount(account: EmailAccountRecord, deps: AccountCh
   checks.push(checkScopes(claims, grant));
   checks.push(checkTokenUser(claims, grant, account));
   checks.push(...(await checkImap(account, endpoint, token, claims, grant)));
-  if (deps.extra !== undefined) checks.push(...(await deps.extra(account, { grant, token, claims, endpoint })));
+  if (deps.extra !== undefined)
+    checks.push(...(await deps.extra(account, { grant, token, claims, endpoint, sendTest: options.sendTest })));
   checks.push(await checkConnections(account, deps));
   checks.push(await checkRecentFailures(account, deps));
   return checks;

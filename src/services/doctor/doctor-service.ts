@@ -12,7 +12,7 @@ import {
 } from '../../store/index.js';
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from '../accounts/account-service.js';
-import { checkAccount, type AccountCheckDeps } from './account-checks.js';
+import { checkAccount, type AccountCheckDeps, type CheckOptions } from './account-checks.js';
 import type { Diagnosis, DiagnosisSection } from './check.js';
 import { checkProvider } from './provider-checks.js';
 
@@ -37,21 +37,26 @@ export class DoctorService {
 
   constructor(private readonly deps: DoctorDeps) {}
 
-  async diagnose(target: DoctorTarget = {}): Promise<Diagnosis> {
+  /**
+   * Runs the checks. `sendTest` lets the Send As check of a shared mailbox submit a test message
+   * (to the delegate): only when a person asked for it, never on opening a page.
+   */
+  async diagnose(target: DoctorTarget = {}, options: CheckOptions = { sendTest: false }): Promise<Diagnosis> {
     const sections: DiagnosisSection[] = [];
     if ('accountId' in target) {
       const account = await requireEmailAccount(this.deps.db, target.accountId);
       if (account.providerId !== null)
         sections.push(await this.providerSection(await requireProvider(this.deps.db, account.providerId)));
-      sections.push(await this.accountSection(account));
+      sections.push(await this.accountSection(account, options));
     } else if ('providerId' in target) {
       const provider = await requireProvider(this.deps.db, target.providerId);
       sections.push(await this.providerSection(provider));
       for (const account of (await listEmailAccounts(this.deps.db)).filter((a) => a.providerId === provider.id))
-        sections.push(await this.accountSection(account));
+        sections.push(await this.accountSection(account, options));
     } else {
       for (const provider of await listProviders(this.deps.db)) sections.push(await this.providerSection(provider));
-      for (const account of await listEmailAccounts(this.deps.db)) sections.push(await this.accountSection(account));
+      for (const account of await listEmailAccounts(this.deps.db))
+        sections.push(await this.accountSection(account, options));
     }
     const ok = sections.every((section) => section.checks.every((check) => check.result !== 'failed'));
     return { at: this.deps.db.now().toISOString(), ok, sections };
@@ -68,14 +73,18 @@ export class DoctorService {
     return { subject: `Cloud Provider "${provider.name}"`, checks };
   }
 
-  private async accountSection(account: EmailAccountRecord): Promise<DiagnosisSection> {
-    const checks = await checkAccount(account, {
-      db: this.deps.db,
-      accounts: this.deps.accounts,
-      accessTokens: this.deps.accessTokens,
-      now: () => this.deps.db.now(),
-      ...(this.extraAccountChecks === undefined ? {} : { extra: this.extraAccountChecks }),
-    });
+  private async accountSection(account: EmailAccountRecord, options: CheckOptions): Promise<DiagnosisSection> {
+    const checks = await checkAccount(
+      account,
+      {
+        db: this.deps.db,
+        accounts: this.deps.accounts,
+        accessTokens: this.deps.accessTokens,
+        now: () => this.deps.db.now(),
+        ...(this.extraAccountChecks === undefined ? {} : { extra: this.extraAccountChecks }),
+      },
+      options,
+    );
     return { subject: `Email account ${account.key} <${account.emailAddress}>`, checks };
   }
 }

@@ -1,18 +1,23 @@
 import nodemailer from 'nodemailer';
 import { isPosternError } from '../../errors/index.js';
 import { requireSmtp } from '../../mail/access/mailbox-route.js';
-import { SMTP_PROBE_TIMEOUTS, smtpConnectionOptions, type SmtpEndpoint } from '../../mail/access/smtp-transport.js';
+import {
+  SMTP_PROBE_TIMEOUTS,
+  smtpConnectionOptions,
+  type SmtpEndpoint,
+  type SmtpTimeouts,
+} from '../../mail/access/smtp-transport.js';
 import { loadCa } from '../../mail/access/tls-trust.js';
 import { mapSmtpError } from '../../mail/smtp/smtp-errors.js';
 import type { Database, EmailAccountRecord } from '../../store/index.js';
 import { mailboxRouteOf } from '../accounts/mailbox-connection.js';
 import type { AccountCheckContext } from './account-checks.js';
-import { failed, ok, type Check } from './check.js';
+import { failed, ok, skipped, type Check } from './check.js';
 
 /**
  * SMTP AUTH as the delegate (535 5.7.139: SMTP AUTH disabled for the tenant or the mailbox) and,
- * for a shared mailbox, Send As: Exchange checks it only when a message is submitted, so the
- * doctor submits a short test message from the shared address to the delegate's own mailbox
+ * for a shared mailbox, Send As: Exchange checks it only when a message is submitted, so — when
+ * asked (`sendTest`) — the doctor submits a short test message from the shared address to the delegate's own mailbox
  * (never to the shared mailbox, whose mail Postern reads).
  *
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
@@ -21,6 +26,7 @@ export async function checkSmtp(
   db: Database,
   account: EmailAccountRecord,
   context: AccountCheckContext,
+  timeouts: SmtpTimeouts = SMTP_PROBE_TIMEOUTS,
 ): Promise<Check[]> {
   if (account.providerId === null) return [];
   let endpoint: SmtpEndpoint;
@@ -34,10 +40,10 @@ export async function checkSmtp(
   const { host, port } = endpoint;
   const login = context.grant.upn ?? account.username;
   const transport = nodemailer.createTransport({
-    ...smtpConnectionOptions(endpoint, SMTP_PROBE_TIMEOUTS),
+    ...smtpConnectionOptions(endpoint, timeouts),
     auth: { type: 'OAuth2', user: login, accessToken: context.token },
   });
-  const errorContext = { host, login, from: account.emailAddress };
+  const errorContext = { host, port, login, from: account.emailAddress };
   const checks: Check[] = [];
   try {
     await transport.verify();
@@ -64,7 +70,15 @@ export async function checkSmtp(
     ];
   }
   const shared = login.toLowerCase() !== account.emailAddress.toLowerCase();
-  if (shared) {
+  if (shared && !context.sendTest) {
+    checks.push(
+      skipped(
+        'account.send-as',
+        'Send As',
+        `Not tested: Exchange checks that ${login} may send as ${account.emailAddress} only when a message is submitted. "Send a test message" submits one, from ${account.emailAddress} to ${login}.`,
+      ),
+    );
+  } else if (shared) {
     try {
       await transport.sendMail({
         envelope: { from: account.emailAddress, to: [login] },

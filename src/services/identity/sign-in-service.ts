@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { PosternError, isPosternError } from '../../errors/index.js';
@@ -91,6 +92,8 @@ export interface DeviceFlowStatus {
  * for the identity that signed in, or records an error with its remedy — never both.
  */
 export class SignInService {
+  /** A grant stored by a sign-in (its provider's id), for the nodes' change feed. */
+  readonly changes = new EventEmitter<{ grant: [number] }>();
   private readonly deviceFlows = new Map<string, DeviceFlowStatus>();
 
   constructor(
@@ -111,7 +114,7 @@ export class SignInService {
     options: { loginHint?: string | null } = {},
   ): Promise<URL> {
     const provider = await this.requireBrowserProvider(providerId);
-    return this.authorize(this.db, provider, starter, options.loginHint ?? null);
+    return this.recordingFailure(provider, () => this.authorize(this.db, provider, starter, options.loginHint ?? null));
   }
 
   /**
@@ -171,10 +174,26 @@ export class SignInService {
       });
     }
     const provider = await this.requireBrowserProvider(providerId);
-    return this.db.transaction(async (tx) => {
-      if (!(await claimSignInTicket(tx, found.id))) throw linkError('This sign-in link was already used.');
-      return this.authorize(tx, provider, opener, found.loginHint);
-    });
+    return this.recordingFailure(provider, () =>
+      this.db.transaction(async (tx) => {
+        if (!(await claimSignInTicket(tx, found.id))) throw linkError('This sign-in link was already used.');
+        return this.authorize(tx, provider, opener, found.loginHint);
+      }),
+    );
+  }
+
+  /**
+   * Runs the start of a sign-in; a refusal of Microsoft's (an unknown tenant answers the
+   * discovery with AADSTS90002) goes to the provider's status and timeline before it is thrown.
+   */
+  private async recordingFailure<T>(provider: ProviderRecord, start: () => Promise<T>): Promise<T> {
+    try {
+      return await start();
+    } catch (error) {
+      if (isPosternError(error) && error.code.startsWith('AUTH_') && error.code !== 'AUTH_SIGN_IN_LINK_INVALID')
+        await this.recordFailure(provider, error);
+      throw error;
+    }
   }
 
   private async requireBrowserProvider(providerId: number): Promise<ProviderRecord> {
@@ -198,6 +217,16 @@ export class SignInService {
     const state = oidc.randomState();
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const nonce = oidc.randomNonce();
+    // The URL first: it needs the authority's discovery, which fails on a wrong tenant or cloud,
+    // and then no state is left behind.
+    const url = await this.identity.authorizationUrl(connectionOf(provider, this.box), {
+      state,
+      codeVerifier,
+      nonce,
+      scopes: provider.scopes,
+      loginHint,
+      prompt: 'select_account',
+    });
     await createOAuthState(db, this.box, {
       state,
       providerId,
@@ -209,14 +238,7 @@ export class SignInService {
       loginHint,
       expiresAt: new Date(db.now().getTime() + STATE_TTL_MS),
     });
-    return this.identity.authorizationUrl(connectionOf(provider, this.box), {
-      state,
-      codeVerifier,
-      nonce,
-      scopes: provider.scopes,
-      loginHint,
-      prompt: 'select_account',
-    });
+    return url;
   }
 
   /**
@@ -250,16 +272,11 @@ export class SignInService {
           providerId: consumed.state.providerId,
           error: stateError('The sign-in took longer than 10 minutes.'),
         };
-      case 'other-session':
-        return {
-          ok: false,
-          providerId: consumed.state.providerId,
-          error: new PosternError('AUTH_STATE_INVALID', {
-            message: 'The sign-in was started from another browser session.',
-            remedy:
-              'Finish the sign-in in the browser where you are signed in to the console and started it; the sign-in is still open there for its 10 minutes.',
-          }),
-        };
+      case 'other-session': {
+        const error = otherSessionError(this.publicUrl, sessionHash !== null);
+        await this.recordFailure(await requireProvider(this.db, consumed.state.providerId), error);
+        return { ok: false, providerId: consumed.state.providerId, error };
+      }
       case 'ok':
         break;
     }
@@ -432,11 +449,14 @@ export class SignInService {
       return stored;
     });
     this.logger.info({ providerId: provider.id, grantId: grant.id, upn: grant.upn }, 'cloud provider authenticated');
+    this.changes.emit('grant', provider.id);
     return grant;
   }
 
   private async recordFailure(provider: ProviderRecord, error: PosternError): Promise<void> {
     const aadsts = typeof error.details?.aadsts === 'string' ? error.details.aadsts : null;
+    const microsoftMessage =
+      typeof error.details?.microsoftMessage === 'string' ? error.details.microsoftMessage : null;
     if (error.kind === 'needs-admin') {
       await setProviderStatus(this.db, provider.id, 'error', {
         code: error.code,
@@ -450,10 +470,39 @@ export class SignInService {
       type: 'provider.authentication_failed',
       level: 'error',
       message: `Authentication of "${provider.name}" failed: ${error.message}`,
-      data: { code: error.code, ...(aadsts === null ? {} : { aadsts }), remedy: error.remedy ?? null },
+      data: {
+        code: error.code,
+        ...(aadsts === null ? {} : { aadsts }),
+        ...(microsoftMessage === null ? {} : { microsoftMessage }),
+        remedy: error.remedy ?? null,
+      },
     });
     this.logger.warn({ providerId: provider.id, code: error.code, aadsts }, 'cloud provider authentication failed');
   }
+}
+
+/**
+ * A callback whose state belongs to another console session. Microsoft returns to the redirect
+ * URI, which is built from the public URL; a browser without a session there (the usual case) had
+ * the console open under another address — 127.0.0.1 for localhost, an internal name — where its
+ * session cookie lives. Starting again from that address would end the same way, so the remedy
+ * names the address to use.
+ */
+function otherSessionError(publicUrl: string, hasSession: boolean): PosternError {
+  const consoleUrl = `${publicUrl}/ui/`;
+  return new PosternError('AUTH_STATE_INVALID', {
+    message: hasSession
+      ? 'The sign-in was started from another console session than the one this browser has at ' +
+        `${publicUrl}; Microsoft returned here, to the redirect URI, and the sign-in could not be matched to it.`
+      : `This browser has no console session at ${publicUrl}, where Microsoft returns after the sign-in (the ` +
+        'redirect URI): the console was probably opened under another address, such as 127.0.0.1 instead of ' +
+        'localhost, and its session stayed there.',
+    remedy: hasSession
+      ? `Use one console tab, at ${consoleUrl}: sign in there, open the Cloud Provider and choose Authenticate again.`
+      : `Open the console at ${consoleUrl} (the public URL, POSTERN_PUBLIC_URL), sign in there, open the Cloud ` +
+        'Provider and choose Authenticate again. If the console must be reached under another address, set ' +
+        'POSTERN_PUBLIC_URL to it and register the matching redirect URI on the app in the Azure portal.',
+  });
 }
 
 function stateError(message: string): PosternError {

@@ -207,6 +207,8 @@ export const interaction = z.object({
   id: z.number(),
   accountId: z.number(),
   subject: z.string(),
+  /** The conversation's reference, `#P12-7KQX`: Postern writes it as `[#P12-7KQX]` in subjects. */
+  subjectToken: nullableString,
   status: z.enum(['open', 'closed']),
   assignedUserId: z.nullable(z.number()),
   assignedUserName: nullableString,

@@ -18,20 +18,22 @@ export function DiagnoseButton({
   const [open, setOpen] = useState(false);
   const [result, setResult] = useState<Diagnosis | null>(null);
   const submission = useSubmit();
-  const run = (): void => {
+  const run = (sendTest: boolean): void => {
     setOpen(true);
     setResult(null);
-    void submission.run(async () => setResult(await runDiagnostics(target)));
+    void submission.run(async () => setResult(await runDiagnostics(target, { sendTest })));
   };
   return (
     <>
-      <button type="button" class="button" onClick={run}>
+      <button type="button" class="button" onClick={() => run(false)}>
         Diagnose
       </button>
       <Dialog title={`Diagnosis — ${label}`} open={open} onClose={() => setOpen(false)} wide>
         {submission.busy ? <p role="status">Running the checks…</p> : null}
         {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
-        {result === null ? null : <DiagnosisReport diagnosis={result} />}
+        {result === null ? null : (
+          <DiagnosisReport diagnosis={result} onSendTest={() => run(true)} sending={submission.busy} />
+        )}
       </Dialog>
     </>
   );

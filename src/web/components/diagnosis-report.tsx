@@ -1,7 +1,7 @@
 /** The doctor's findings: each check with its result, what it saw, and what to do. */
 import type { JSX } from 'preact';
 import type { Diagnosis } from '../api/schemas.js';
-import { formatDateTime } from '../lib/format.js';
+import { formatDateTime, formatTimestampsIn } from '../lib/format.js';
 
 const RESULTS: Record<Diagnosis['sections'][number]['checks'][number]['result'], { icon: string; label: string }> = {
   ok: { icon: '✓', label: 'passed' },
@@ -10,7 +10,22 @@ const RESULTS: Record<Diagnosis['sections'][number]['checks'][number]['result'],
   skipped: { icon: '–', label: 'skipped' },
 };
 
-export function DiagnosisReport({ diagnosis }: { diagnosis: Diagnosis }): JSX.Element {
+/**
+ * The report. When a shared mailbox's Send As was not tested (the doctor sends nothing unless
+ * asked), `onSendTest` offers the button that submits the test message.
+ */
+export function DiagnosisReport({
+  diagnosis,
+  onSendTest,
+  sending = false,
+}: {
+  diagnosis: Diagnosis;
+  onSendTest?: () => void;
+  sending?: boolean;
+}): JSX.Element {
+  const untested = diagnosis.sections.some((s) =>
+    s.checks.some((c) => c.id === 'account.send-as' && c.result === 'skipped'),
+  );
   const warnings = diagnosis.sections.flatMap((s) => s.checks).filter((c) => c.result === 'warning').length;
   const summary = !diagnosis.ok
     ? 'Some checks failed.'
@@ -23,6 +38,17 @@ export function DiagnosisReport({ diagnosis }: { diagnosis: Diagnosis }): JSX.El
       <p class={`notice notice-${tone}`} role={diagnosis.ok ? 'status' : 'alert'}>
         {summary} <span class="muted">Checked {formatDateTime(diagnosis.at)}.</span>
       </p>
+      {!untested || onSendTest === undefined ? null : (
+        <div class="send-test">
+          <p class="hint">
+            Exchange checks that a delegate may send as a shared mailbox only when a message is submitted. The test
+            sends one message from each shared mailbox to its delegate.
+          </p>
+          <button type="button" class="button" onClick={onSendTest} disabled={sending}>
+            {sending ? 'Sending…' : 'Send a test message'}
+          </button>
+        </div>
+      )}
       {diagnosis.sections.map((section) => (
         <section key={section.subject} class="diagnosis-section" aria-label={section.subject}>
           <h3>{section.subject}</h3>
@@ -36,7 +62,7 @@ export function DiagnosisReport({ diagnosis }: { diagnosis: Diagnosis }): JSX.El
                   <p class="check-title">
                     {check.title} <span class="visually-hidden">({RESULTS[check.result].label})</span>
                   </p>
-                  <p class="check-evidence">{check.evidence}</p>
+                  <p class="check-evidence">{formatTimestampsIn(check.evidence)}</p>
                   {check.remedy === undefined ? null : (
                     <p class="check-remedy">
                       <strong>What to do:</strong> {check.remedy}

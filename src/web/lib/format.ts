@@ -15,6 +15,14 @@ export function formatDate(iso: string | null): string {
   return Number.isNaN(date.getTime()) ? iso : dateOnly.format(date);
 }
 
+/** An ISO 8601 UTC timestamp as the server writes it (2026-12-03T06:18:17.000Z); fixed shape, linear. */
+const ISO_TIMESTAMP = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z/g;
+
+/** Text with every ISO timestamp in it (a check's evidence, say) written as {@link formatDateTime}. */
+export function formatTimestampsIn(text: string): string {
+  return text.replace(ISO_TIMESTAMP, (iso) => formatDateTime(iso));
+}
+
 export function plural(count: number, one: string, many: string = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }

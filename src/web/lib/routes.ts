@@ -86,3 +86,19 @@ function stripBase(pathname: string): string {
 function segments(path: string): string[] {
   return path.split('/').filter((part) => part !== '');
 }
+
+/**
+ * The provider's page at the public URL, asked to open Authenticate (with the user to pre-fill):
+ * where a console opened under another address continues a browser sign-in.
+ */
+export function resumeAtPublicUrl(publicUrl: string, providerId: number, loginHint: string): string {
+  const query = new URLSearchParams({ authenticate: 'browser' });
+  if (loginHint.trim() !== '') query.set('loginHint', loginHint.trim());
+  return `${publicUrl}${href(`/cloud-providers/${providerId}`)}?${query.toString()}`;
+}
+
+/** What {@link resumeAtPublicUrl} asks of the provider's page: open Authenticate, pre-filled. */
+export function resumeRequest(search: URLSearchParams): { loginHint: string } | null {
+  if (search.get('authenticate') !== 'browser') return null;
+  return { loginHint: search.get('loginHint') ?? '' };
+}

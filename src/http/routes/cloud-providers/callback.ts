@@ -4,6 +4,7 @@ import type { Services } from '../../../services/index.js';
 import { CALLBACK_PATH } from '../../../services/identity/provider-service.js';
 import type { AdminConsentOutcome } from '../../../services/identity/admin-consent-service.js';
 import { sessionBindingOf, type CallbackOutcome } from '../../../services/identity/sign-in-service.js';
+import type { PosternError } from '../../../errors/index.js';
 import { resultPage } from '../../html.js';
 import { SESSION_COOKIE } from '../../plugins/auth.js';
 
@@ -74,6 +75,33 @@ function answer(reply: FastifyReply, outcome: CallbackOutcome, publicUrl: string
     },
   });
   return reply.status(outcome.error.status).type('text/html; charset=utf-8').send(page);
+}
+
+/**
+ * Where a browser sign-in that failed before reaching Microsoft goes: errors Microsoft gave (an
+ * unknown tenant at discovery, a rejected secret), recorded on the provider's timeline by the
+ * sign-in service, are shown on the provider's page with their remedy; anything else (an unknown
+ * provider, the wrong grant type) on a small page of its own.
+ */
+export function failedSignInPage(
+  reply: FastifyReply,
+  error: PosternError,
+  providerId: number,
+  publicUrl: string,
+): FastifyReply {
+  if (error.code.startsWith('AUTH_') && error.code !== 'AUTH_REQUIRED' && error.code !== 'AUTH_FORBIDDEN') {
+    const target = new URL(`${publicUrl}/ui/cloud-providers/${providerId}`);
+    target.searchParams.set('authentication', 'failed');
+    target.searchParams.set('code', error.code);
+    return reply.redirect(target.href, 303);
+  }
+  const page = resultPage('Authentication not started', {
+    message: error.message,
+    remedy: error.remedy,
+    code: error.code,
+    link: { href: `${publicUrl}/ui/cloud-providers`, text: 'Back to Cloud Providers' },
+  });
+  return reply.status(error.status).type('text/html; charset=utf-8').send(page);
 }
 
 function answerAdminConsent(reply: FastifyReply, outcome: AdminConsentOutcome, publicUrl: string): FastifyReply {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PosternError } from '../../../errors/index.js';
+import { PosternError, isPosternError } from '../../../errors/index.js';
 import type { Config } from '../../../config/index.js';
 import type { Services } from '../../../services/index.js';
 import {
@@ -13,7 +13,7 @@ import {
 import type { Principal } from '../../../services/users/auth-service.js';
 import { principalOf } from '../../plugins/auth.js';
 import { beforeQuery, eventPageReply, idParam, presentEventPage } from '../../schemas.js';
-import { callbackRoutes } from './callback.js';
+import { callbackRoutes, failedSignInPage } from './callback.js';
 import { signInLinkRoutes } from './sign-in-link.js';
 import { grantReply, presentGrant, presentProvider, providerReply } from './presenter.js';
 import {
@@ -291,10 +291,16 @@ export async function cloudProviderRoutes(
           remedy: `With an API token, POST /api/cloudProviders/${request.params.id}/authenticate: it answers a one-time link to open while signed in to the console.`,
         });
       }
-      const url = await signIn.startAuthorization(request.params.id, starter, {
-        loginHint: request.query.loginHint ?? null,
-      });
-      return reply.redirect(url.href, 302);
+      try {
+        const url = await signIn.startAuthorization(request.params.id, starter, {
+          loginHint: request.query.loginHint ?? null,
+        });
+        return await reply.redirect(url.href, 302);
+      } catch (error) {
+        // A browser came here: it gets a console page, never the JSON of an API error.
+        if (!isPosternError(error) || (error.status >= 500 && !error.code.startsWith('AUTH_'))) throw error;
+        return failedSignInPage(reply, error, request.params.id, deps.config.publicUrl);
+      }
     },
   );
 

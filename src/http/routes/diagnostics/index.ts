@@ -19,7 +19,18 @@ const diagnosisReply = z.object({
   sections: z.array(z.object({ subject: z.string(), checks: z.array(checkReply) })),
 });
 
-/** The doctor over HTTP: `GET /api/diagnostics?account=KEY|id` or `?provider=name|id`. */
+// Strict: a misspelt parameter (`accountId`) must not silently diagnose everything.
+const targetQuery = z
+  .object({
+    account: z.string().trim().min(1).optional(),
+    provider: z.string().trim().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * The doctor over HTTP: `GET /api/diagnostics?account=KEY|id` or `?provider=name|id` only looks;
+ * `POST` with `{ "sendTest": true }` also submits the Send As test message of shared mailboxes.
+ */
 export async function diagnosticsRoutes(app: FastifyInstance, deps: { services: Services }): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   routes.get(
@@ -27,32 +38,47 @@ export async function diagnosticsRoutes(app: FastifyInstance, deps: { services: 
     {
       schema: {
         tags: ['diagnostics'],
-        summary: 'Run the troubleshooting checks for an account, a provider, or everything',
-        // Strict: a misspelt parameter (`accountId`) must not silently diagnose everything.
-        querystring: z
-          .object({
-            account: z.string().trim().min(1).optional(),
-            provider: z.string().trim().min(1).optional(),
-          })
-          .strict(),
+        summary: 'Run the troubleshooting checks for an account, a provider, or everything (sends nothing)',
+        querystring: targetQuery,
         response: { 200: diagnosisReply },
       },
     },
-    async (request) => {
-      const { account, provider } = request.query;
-      if (account !== undefined && provider !== undefined) {
-        throw new PosternError('VALIDATION_FAILED', {
-          message: 'Name an account or a provider, not both.',
-          details: { in: 'querystring', fields: [{ field: 'provider', problem: 'cannot be combined with account' }] },
-        });
-      }
-      if (account !== undefined)
-        return deps.services.doctor.diagnose({ accountId: await resolveAccount(deps.services, account) });
-      if (provider !== undefined)
-        return deps.services.doctor.diagnose({ providerId: await resolveProvider(deps.services, provider) });
-      return deps.services.doctor.diagnose({});
-    },
+    async (request) => diagnose(deps.services, request.query, false),
   );
+  routes.post(
+    '/api/diagnostics',
+    {
+      schema: {
+        tags: ['diagnostics'],
+        summary:
+          "Run the checks; with sendTest, a shared mailbox's Send As is tested by submitting a message to its delegate",
+        querystring: targetQuery,
+        body: z.object({ sendTest: z.boolean().default(false) }).strict(),
+        response: { 200: diagnosisReply },
+      },
+    },
+    async (request) => diagnose(deps.services, request.query, request.body.sendTest),
+  );
+}
+
+async function diagnose(
+  services: Services,
+  query: z.infer<typeof targetQuery>,
+  sendTest: boolean,
+): Promise<z.infer<typeof diagnosisReply>> {
+  const { account, provider } = query;
+  if (account !== undefined && provider !== undefined) {
+    throw new PosternError('VALIDATION_FAILED', {
+      message: 'Name an account or a provider, not both.',
+      details: { in: 'querystring', fields: [{ field: 'provider', problem: 'cannot be combined with account' }] },
+    });
+  }
+  const options = { sendTest };
+  if (account !== undefined)
+    return services.doctor.diagnose({ accountId: await resolveAccount(services, account) }, options);
+  if (provider !== undefined)
+    return services.doctor.diagnose({ providerId: await resolveProvider(services, provider) }, options);
+  return services.doctor.diagnose({}, options);
 }
 
 async function resolveAccount(services: Services, ref: string): Promise<number> {

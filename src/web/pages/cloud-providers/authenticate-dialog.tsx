@@ -10,6 +10,8 @@ import type { Grant, Provider } from '../../api/schemas.js';
 import { Dialog } from '../../components/dialog.js';
 import { TextField } from '../../components/fields.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
+import { defaultRedirectUri, publicUrl } from '../../lib/public-url.js';
+import { resumeAtPublicUrl } from '../../lib/routes.js';
 import { useSubmit } from '../../lib/use-submit.js';
 
 export interface AuthenticateDialogProps {
@@ -17,9 +19,17 @@ export interface AuthenticateDialogProps {
   open: boolean;
   onClose: () => void;
   onSignedIn: (grant: Grant) => void;
+  /** The user to pre-fill (carried over when the console moved to its public URL). */
+  loginHint?: string;
 }
 
-export function AuthenticateDialog({ provider, open, onClose, onSignedIn }: AuthenticateDialogProps): JSX.Element {
+export function AuthenticateDialog({
+  provider,
+  open,
+  onClose,
+  onSignedIn,
+  loginHint,
+}: AuthenticateDialogProps): JSX.Element {
   return (
     <Dialog title={`Authenticate ${provider.name}`} open={open} onClose={onClose}>
       {provider.grantType === 'password' ? (
@@ -27,20 +37,43 @@ export function AuthenticateDialog({ provider, open, onClose, onSignedIn }: Auth
       ) : provider.grantType === 'client_credentials' ? (
         <AppSignIn provider={provider} onClose={onClose} onSignedIn={onSignedIn} />
       ) : (
-        <BrowserSignIn provider={provider} onClose={onClose} />
+        <BrowserSignIn provider={provider} onClose={onClose} initialLoginHint={loginHint ?? ''} />
       )}
     </Dialog>
   );
 }
 
-function BrowserSignIn({ provider, onClose }: { provider: Provider; onClose: () => void }): JSX.Element {
-  const [loginHint, setLoginHint] = useState('');
+function BrowserSignIn({
+  provider,
+  onClose,
+  initialLoginHint,
+}: {
+  provider: Provider;
+  onClose: () => void;
+  initialLoginHint: string;
+}): JSX.Element {
+  const [loginHint, setLoginHint] = useState(initialLoginHint);
+  const elsewhere = consoleElsewhere();
   const go = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
-    window.location.assign(browserSignInUrl(provider.id, loginHint));
+    window.location.assign(
+      elsewhere === null
+        ? browserSignInUrl(provider.id, loginHint)
+        : resumeAtPublicUrl(elsewhere.publicUrl, provider.id, loginHint),
+    );
   };
   return (
     <form onSubmit={go} class="form">
+      {elsewhere === null ? null : (
+        <Notice tone="warn">
+          <p class="notice-title">This console is open at {elsewhere.here}, not at Postern's public URL.</p>
+          <p>
+            Microsoft sends you back to the redirect URI, <code>{elsewhere.redirectUri}</code>, and your console session
+            is here, at {elsewhere.here}: a sign-in started here could not be finished. Postern continues at{' '}
+            {elsewhere.publicUrl} — sign in to the console there if it asks — and starts the sign-in from there.
+          </p>
+        </Notice>
+      )}
       <p>
         You will be sent to Microsoft's sign-in page. Sign in with the mailbox user and accept the app's access request;
         Postern then brings you back here.
@@ -59,7 +92,7 @@ function BrowserSignIn({ provider, onClose }: { provider: Provider; onClose: () 
       />
       <div class="form-actions">
         <button type="submit" class="button button-primary">
-          Continue to Microsoft
+          {elsewhere === null ? 'Continue to Microsoft' : `Continue at ${new URL(elsewhere.publicUrl).host}`}
         </button>
         <button type="button" class="button" onClick={onClose}>
           Cancel
@@ -67,6 +100,22 @@ function BrowserSignIn({ provider, onClose }: { provider: Provider; onClose: () 
       </div>
     </form>
   );
+}
+
+/**
+ * The console's address when it differs from the public URL (POSTERN_PUBLIC_URL), which the
+ * redirect URI is built from; null when they are the same origin.
+ */
+function consoleElsewhere(): { here: string; publicUrl: string; redirectUri: string } | null {
+  const configured = publicUrl();
+  let origin: string;
+  try {
+    origin = new URL(configured).origin;
+  } catch {
+    return null;
+  }
+  const here = window.location.origin;
+  return origin === here ? null : { here, publicUrl: configured, redirectUri: defaultRedirectUri() };
 }
 
 function PasswordSignIn({

@@ -4,7 +4,9 @@
  * A failure is explained with the provider's last error and its remedy, read from the API.
  */
 import type { JSX } from 'preact';
-import type { Provider } from '../../api/schemas.js';
+import { useEffect, useState } from 'preact/hooks';
+import { providerEvents } from '../../api/cloud-providers.js';
+import type { Provider, TimelineEvent } from '../../api/schemas.js';
 import { Notice } from '../../components/notice.js';
 
 export type Outcome =
@@ -53,23 +55,8 @@ export function OutcomeBanner({
           keeps the tokens fresh from now on.
         </Notice>
       );
-    case 'authentication-failed': {
-      const error = provider.lastError !== null && provider.lastError.code === outcome.code ? provider.lastError : null;
-      return (
-        <Notice tone="error" onDismiss={onDismiss}>
-          <p class="notice-title">Authentication failed.</p>
-          <p>{error?.message ?? 'Microsoft did not complete the sign-in.'}</p>
-          {error?.remedy === null || error?.remedy === undefined ? null : (
-            <p class="notice-remedy">
-              <strong>What to do:</strong> {error.remedy}
-            </p>
-          )}
-          <p class="notice-code">
-            Error code: <code>{outcome.code}</code>
-          </p>
-        </Notice>
-      );
-    }
+    case 'authentication-failed':
+      return <AuthenticationFailed code={outcome.code} provider={provider} onDismiss={onDismiss} />;
     case 'created':
       return (
         <Notice tone="success" onDismiss={onDismiss}>
@@ -114,4 +101,72 @@ export function OutcomeBanner({
         </Notice>
       );
   }
+}
+
+/** What the sign-in service recorded about a failed sign-in, read from a timeline event. */
+export interface RecordedFailure {
+  message: string;
+  remedy: string | null;
+  microsoftMessage: string | null;
+}
+
+/**
+ * The newest `provider.authentication_failed` event with this code (the timeline is newest first):
+ * the server's own words, so the query string names only the code and cannot put text on the page.
+ */
+export function recordedFailure(events: readonly TimelineEvent[], code: string): RecordedFailure | null {
+  const event = events.find((e) => e.type === 'provider.authentication_failed' && e.data?.code === code);
+  if (event === undefined) return null;
+  const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+  return {
+    message: event.message,
+    remedy: text(event.data?.remedy),
+    microsoftMessage: text(event.data?.microsoftMessage),
+  };
+}
+
+/**
+ * A failed sign-in: the message, Microsoft's own words (the AADSTS text), "What to do" and the
+ * code. Errors that need an administrator are the provider's last error; the others (Microsoft
+ * unreachable, a sign-in from another session) are found on its timeline.
+ */
+function AuthenticationFailed({
+  code,
+  provider,
+  onDismiss,
+}: {
+  code: string;
+  provider: Provider;
+  onDismiss: () => void;
+}): JSX.Element {
+  const [recorded, setRecorded] = useState<RecordedFailure | null | undefined>(undefined);
+  useEffect(() => {
+    providerEvents(provider.id).then(
+      (page) => setRecorded(recordedFailure(page.items, code)),
+      () => setRecorded(null),
+    );
+  }, [provider.id, code]);
+  const last = provider.lastError !== null && provider.lastError.code === code ? provider.lastError : null;
+  const message = recorded?.message ?? last?.message ?? 'Microsoft did not complete the sign-in.';
+  const remedy = recorded?.remedy ?? last?.remedy ?? null;
+  const said = recorded?.microsoftMessage ?? null;
+  return (
+    <Notice tone="error" onDismiss={onDismiss}>
+      <p class="notice-title">Authentication failed.</p>
+      <p>{message}</p>
+      {said === null ? null : (
+        <p class="notice-detail">
+          Microsoft said: <q>{said}</q>
+        </p>
+      )}
+      {remedy === null ? null : (
+        <p class="notice-remedy">
+          <strong>What to do:</strong> {remedy}
+        </p>
+      )}
+      <p class="notice-code">
+        Error code: <code>{code}</code>
+      </p>
+    </Notice>
+  );
 }

@@ -15,6 +15,7 @@ import { MenuButton, type MenuItem } from '../../components/menu-button.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
 import { grantIdentity, providerBadges } from '../../lib/provider-status.js';
 import { Link, navigate, useLocation } from '../../lib/router.js';
+import { resumeRequest } from '../../lib/routes.js';
 import { useResource } from '../../lib/use-resource.js';
 import { AuthenticateDialog } from './authenticate-dialog.js';
 import { DeleteDialog } from './delete-dialog.js';
@@ -32,7 +33,9 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
   const location = useLocation();
   const resource = useResource(() => getProvider(id), String(id));
   const [outcome, setOutcome] = useState<Outcome | null>(() => outcomeOf(location.search));
-  const [dialog, setDialog] = useState<OpenDialog>('none');
+  // Coming from a console opened under another address (see AuthenticateDialog): continue here.
+  const [resume] = useState(() => resumeRequest(location.search));
+  const [dialog, setDialog] = useState<OpenDialog>(resume === null ? 'none' : 'authenticate');
   const [timelineKey, setTimelineKey] = useState(0);
 
   // The outcome is shown once: the address loses its query so a reload does not repeat it.
@@ -135,6 +138,7 @@ export function ProviderDetailPage({ id }: { id: number }): JSX.Element {
       <AuthenticateDialog
         provider={provider}
         open={dialog === 'authenticate'}
+        {...(resume === null ? {} : { loginHint: resume.loginHint })}
         onClose={() => setDialog('none')}
         onSignedIn={(grant) => {
           setDialog('none');

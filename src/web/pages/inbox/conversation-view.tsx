@@ -81,6 +81,11 @@ export function ConversationView({
           <span class="muted" data-testid="assignee">
             {assigneeText(data, user.id)}
           </span>
+          {data.subjectToken === null ? null : (
+            <span class="conversation-reference" title="The reference Postern writes in the subject of its replies">
+              Reference <code>{data.subjectToken}</code>
+            </span>
+          )}
         </div>
         <div class="conversation-actions">
           {data.assignedUserId === user.id ? (
