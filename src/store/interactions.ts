@@ -258,6 +258,16 @@ export async function assignInteraction(db: Database, id: number, userId: number
   return updateInteractionRow(db, id, { assigned_user_id: userId });
 }
 
+/** Assigns a conversation to the user only if nobody owns it yet (one statement: two replies at once assign once). */
+export async function assignInteractionIfUnassigned(db: Database, id: number, userId: number): Promise<void> {
+  await db.kysely
+    .updateTable('interactions')
+    .set({ assigned_user_id: userId, updated_at: toDbTime(db.now()) })
+    .where('id', '=', id)
+    .where('assigned_user_id', 'is', null)
+    .execute();
+}
+
 /** Closes a conversation (no-op when closed). @throws PosternError RESOURCE_NOT_FOUND */
 export async function closeInteraction(db: Database, id: number): Promise<InteractionRecord> {
   const current = await requireInteraction(db, id);

@@ -36,7 +36,7 @@ import {
   countSendingUsage,
   updateSendingSettings,
   createContact,
-  assignInteraction,
+  assignInteractionIfUnassigned,
   closeInteraction,
   createInteraction,
   deleteReplyDraft,
@@ -596,7 +596,7 @@ export class SendService {
       if (options.reply === true) {
         await deleteReplyDraft(tx, interaction.id, caller.viewer.userId);
         // Whoever answers an unassigned conversation owns it from then on.
-        if (interaction.assignedUserId === null) await assignInteraction(tx, interaction.id, caller.viewer.userId);
+        await assignInteractionIfUnassigned(tx, interaction.id, caller.viewer.userId);
         if (options.close === true) await closeInteraction(tx, interaction.id);
       }
       await appendEvent(tx, {
