@@ -52,7 +52,9 @@ const draftAddress = z.object({
 const draftAddresses = z.array(draftAddress).max(1000, 'may hold at most 1000 addresses');
 const draftBody = z
   .object({
-    text: z.string().max(1_000_000, 'must be at most 1,000,000 characters'),
+    text: z
+      .string()
+      .max(LIMITS.replyDraftChars, `must be at most ${LIMITS.replyDraftChars.toLocaleString('en-US')} characters`),
     replyAll: z.boolean(),
     recipients: z
       .object({ to: draftAddresses, cc: draftAddresses, bcc: draftAddresses })

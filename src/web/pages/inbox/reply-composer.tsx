@@ -55,6 +55,10 @@ export function ReplyComposer({
   const fileId = useId();
 
   const [draftLoaded, setDraftLoaded] = useState(false);
+  /** A draft that could not be loaded or saved: said apart from the reply's own errors. */
+  const [draftError, setDraftError] = useState<{ title: string; error: ApiError } | undefined>(undefined);
+  /** The saved draft could not be read: saving over it unseen would lose it, so nothing is saved. */
+  const draftUnreadable = useRef(false);
   /** The agent changed the recipients: the draft keeps them, and the defaults no longer apply. */
   const [edited, setEdited] = useState(false);
   /** Something changed since the draft was loaded or saved. */
@@ -67,7 +71,7 @@ export function ReplyComposer({
   const saveNow = (): Promise<void> => {
     window.clearTimeout(saveTimer.current);
     saveTimer.current = undefined;
-    if (!dirty.current) return saving.current;
+    if (!dirty.current || draftUnreadable.current) return saving.current;
     dirty.current = false;
     const draft = latest.current;
     const empty = draft.text.trim() === '' && !draft.edited && !draft.replyAll;
@@ -80,8 +84,13 @@ export function ReplyComposer({
             replyAll: draft.replyAll,
             recipients: draft.edited ? { to: draft.to, cc: draft.cc, bcc: draft.bcc } : null,
           });
+        setDraftError(undefined);
       })
-      .catch((caught: unknown) => setError(toApiError(caught)));
+      .catch((caught: unknown) => {
+        // Saved again at the next change; the reply itself can still be sent.
+        dirty.current = true;
+        setDraftError({ title: 'Your draft was not saved', error: toApiError(caught) });
+      });
     return saving.current;
   };
 
@@ -92,7 +101,8 @@ export function ReplyComposer({
     getReplyDraft(interactionId).then(
       ({ draft }) => {
         if (!current) return;
-        if (draft !== null) {
+        // What the agent typed while the draft was on its way wins over the saved one.
+        if (draft !== null && !dirty.current) {
           setText(draft.text);
           setReplyAll(draft.replyAll);
           if (draft.recipients !== null) {
@@ -105,7 +115,11 @@ export function ReplyComposer({
         setDraftLoaded(true);
       },
       (caught: unknown) => {
-        if (current) setError(toApiError(caught));
+        if (!current) return;
+        draftUnreadable.current = true;
+        setDraftError({ title: 'Your saved draft could not be loaded', error: toApiError(caught) });
+        // The reply can still be written and sent, from the default recipients.
+        setDraftLoaded(true);
       },
     );
     return () => {
@@ -234,6 +248,7 @@ export function ReplyComposer({
         <RecipientField label="Bcc" addresses={bcc} onChange={change(setBcc, true)} />
       </div>
       {error === undefined ? null : <ErrorNotice error={error} title="The reply was not sent" />}
+      {draftError === undefined ? null : <ErrorNotice error={draftError.error} title={draftError.title} />}
       <label for={textId} class="visually-hidden">
         Your reply
       </label>
