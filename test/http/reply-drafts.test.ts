@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../src/config/index.js';
 import { setAccountAgents, type EmailAccountRecord } from '../../src/store/index.js';
 import { buildAccount, buildMessage } from '../ingest/helpers.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
@@ -89,6 +90,59 @@ describe('a reply draft', () => {
     });
     expect(malformed.statusCode).toBe(400);
     expect((await call('GET', url(), agent.authorization)).json().draft.text).toBe('Dear Ada, the fix');
+  });
+
+  it('refuses a text over the limit with 400 naming the field, and a body over the API limit with 413', async () => {
+    const long = await call('PUT', url(), agent.authorization, {
+      text: 'x'.repeat(LIMITS.replyDraftChars + 1),
+      replyAll: false,
+      recipients: null,
+    });
+    expect(long.statusCode, long.body.slice(0, 500)).toBe(400);
+    expect(long.json().error.code).toBe('VALIDATION_FAILED');
+    expect(long.json().error.details.fields).toEqual([
+      { field: 'text', problem: `must be at most ${LIMITS.replyDraftChars.toLocaleString('en-US')} characters` },
+    ]);
+    expect(long.body.length).toBeLessThan(2000);
+
+    // Two bytes a character: within the character limit, over the body limit.
+    const heavy = await call('PUT', url(), agent.authorization, {
+      text: 'é'.repeat(LIMITS.httpBodyBytes / 2 + 1),
+      replyAll: false,
+      recipients: null,
+    });
+    expect(heavy.statusCode).toBe(413);
+    expect(heavy.json().error.code).toBe('REQUEST_TOO_LARGE');
+
+    const tooMany = await call('PUT', url(), agent.authorization, {
+      text: 'x',
+      replyAll: false,
+      recipients: { to: [{ name: 'n'.repeat(257), address: 'ada@example.org' }], cc: [], bcc: [] },
+    });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().error.details.fields).toEqual([
+      { field: 'recipients.to.0.name', problem: 'must be at most 256 characters' },
+    ]);
+    expect((await call('GET', url(), agent.authorization)).json().draft.text).toBe('Dear Ada, the fix');
+  });
+
+  it('answers 404 RESOURCE_NOT_FOUND for a conversation that does not exist, and 400 for an id that cannot be one', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE'] as const) {
+      const payload = method === 'PUT' ? { text: 'x', replyAll: false, recipients: null } : undefined;
+      const missing = await call(method, '/api/interactions/987654/draft', agent.authorization, payload);
+      expect(missing.statusCode, `${method} ${missing.body}`).toBe(404);
+      expect(missing.json().error).toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
+      expect(missing.json().error.message).toContain('987654');
+      const malformed = await call(method, '/api/interactions/abc/draft', agent.authorization, payload);
+      expect(malformed.statusCode, `${method} ${malformed.body}`).toBe(400);
+      expect(malformed.json().error.code).toBe('VALIDATION_FAILED');
+    }
+    const rows = await postern.runtime.db.kysely
+      .selectFrom('reply_drafts')
+      .select('interaction_id')
+      .where('interaction_id', '=', 987654)
+      .execute();
+    expect(rows).toEqual([]);
   });
 
   it("is deleted when the agent's reply is queued, and only the sender's", async () => {
