@@ -8,7 +8,7 @@ import { addIndex, flag, reference, required } from './columns.js';
 import type { PosternMigration } from './migration.js';
 
 export const replyDraftsMigration: PosternMigration = {
-  name: '0024-reply-drafts',
+  name: '0026-reply-drafts',
   async up(db, kit) {
     await db.schema
       .createTable('reply_drafts')
