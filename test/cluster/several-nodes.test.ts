@@ -90,7 +90,8 @@ async function createAccount(on: TestPostern, user: (typeof USERS)[number], key:
 describe('two nodes on one PostgreSQL', () => {
   it('reads each mailbox on exactly one node, spread evenly, and shows the nodes', async () => {
     const [a, b] = nodes as [TestPostern, TestPostern];
-    for (const [index, user] of USERS.slice(0, 3).entries()) await createAccount(a, user, `M${index}`);
+    const ids: number[] = [];
+    for (const [index, user] of USERS.slice(0, 3).entries()) ids.push(await createAccount(a, user, `M${index}`));
     const upns = USERS.slice(0, 3).map((user) => user.upn);
     await until(
       'every mailbox read once',
@@ -122,6 +123,26 @@ describe('two nodes on one PostgreSQL', () => {
     expect(items.map((item) => item.mailboxesHeld).sort()).toEqual([2, 2]);
     expect(items.filter((item) => item.self)).toHaveLength(1);
     expect(items[0]?.roles).toContain('mailboxSync');
+    // Disabled through B, whichever node reads it closes the mailbox at once; enabled again, it is read again.
+    const toggle = (action: 'disable' | 'enable') =>
+      b.app.inject({
+        method: 'POST',
+        url: `/api/email/accounts/${ids[0]}/${action}`,
+        headers: { authorization: admin },
+      });
+    expect((await toggle('disable')).statusCode).toBe(200);
+    await until(
+      'the disabled mailbox closed',
+      async () => ((await sessions(CONTOSO.andrea.upn)) === 0 ? true : undefined),
+      15_000,
+    );
+    expect((await toggle('enable')).statusCode).toBe(200);
+    await until(
+      'the enabled mailbox read again',
+      async () => ((await sessionCounts(all)).every((count) => count === 1) ? true : undefined),
+      15_000,
+    );
+
     const agent = (await a.bearer('agent')).authorization;
     const refused = await a.app.inject({ method: 'GET', url: '/api/system/nodes', headers: { authorization: agent } });
     expect(refused.statusCode).toBe(403);
