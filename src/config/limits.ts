@@ -35,6 +35,11 @@ export const LIMITS = {
   /** Conversation search (`q`, see domain/search-query.ts): longest query and most terms. */
   searchQueryMaxChars: 500,
   searchQueryMaxTerms: 32,
+  /**
+   * Longest reply draft kept on the server, in UTF-16 units. A draft is saved while the agent
+   * types, in a JSON body under `httpBodyBytes`: a longer reply can still be sent, unsaved.
+   */
+  replyDraftChars: 1_000_000,
   /** Largest page of the event timelines (`GET /api/events`). */
   eventPageSizeMax: 500,
   /** Session cookie lifetime without activity. */

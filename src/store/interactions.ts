@@ -38,6 +38,8 @@ export interface InteractionRecord {
 export interface InteractionSummary extends InteractionRecord {
   readonly contactName: string;
   readonly contactAddress: string | null;
+  /** The display name of the assigned user (null when unassigned). */
+  readonly assignedUserName: string | null;
 }
 
 /** What creating an interaction needs. */
@@ -212,6 +214,11 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
         .orderBy('contact_addresses.id')
         .limit(1)
         .as('contact_address'),
+      eb
+        .selectFrom('users')
+        .select('users.display_name')
+        .whereRef('users.id', '=', 'interactions.assigned_user_id')
+        .as('assigned_user_name'),
     ])
     .where('interactions.account_id', 'in', [...query.accountIds]);
   if (query.status !== undefined) select = select.where('interactions.status', '=', query.status);
@@ -255,6 +262,7 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
     ...toInteractionRecord(row),
     contactName: row.contact_name,
     contactAddress: row.contact_address ?? null,
+    assignedUserName: row.assigned_user_name ?? null,
   }));
   const last = items.at(-1);
   return {
@@ -266,6 +274,16 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
 /** Assigns a conversation to a user, or unassigns it with null. @throws PosternError RESOURCE_NOT_FOUND */
 export async function assignInteraction(db: Database, id: number, userId: number | null): Promise<InteractionRecord> {
   return updateInteractionRow(db, id, { assigned_user_id: userId });
+}
+
+/** Assigns a conversation to the user only if nobody owns it yet (one statement: two replies at once assign once). */
+export async function assignInteractionIfUnassigned(db: Database, id: number, userId: number): Promise<void> {
+  await db.kysely
+    .updateTable('interactions')
+    .set({ assigned_user_id: userId, updated_at: toDbTime(db.now()) })
+    .where('id', '=', id)
+    .where('assigned_user_id', 'is', null)
+    .execute();
 }
 
 /** Closes a conversation (no-op when closed). @throws PosternError RESOURCE_NOT_FOUND */

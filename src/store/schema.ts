@@ -348,6 +348,18 @@ export interface InteractionsTable {
   updated_at: Timestamp;
 }
 
+/** A row of `reply_drafts`: an agent's unsent reply in a conversation. */
+export interface ReplyDraftsTable {
+  id: Id;
+  interaction_id: number;
+  user_id: number;
+  text: Defaulted<string>;
+  reply_all: Defaulted<Flag>;
+  /** `{to, cc, bcc}` as the agent left them; null when the agent has not changed them. */
+  recipients: JsonText | null;
+  updated_at: Timestamp;
+}
+
 /** A row of `messages`. */
 export interface MessagesTable {
   id: Id;
@@ -549,6 +561,7 @@ export interface DB {
   contacts: ContactsTable;
   contact_addresses: ContactAddressesTable;
   interactions: InteractionsTable;
+  reply_drafts: ReplyDraftsTable;
   messages: MessagesTable;
   message_raw: MessageRawTable;
   attachments: AttachmentsTable;

@@ -129,6 +129,136 @@ describe('recipients', () => {
   }, 60_000);
 });
 
+describe('drafts', () => {
+  it('keeps a half-written reply across another conversation and a reload', async () => {
+    for (const subject of ['Draft one', 'Draft two']) await deliver(subject, { mailbox: 'developers@contoso.com' });
+    await openConversation('Draft two');
+    await openConversation('Draft one');
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    const text = 'Half-written: the fix needs one more day';
+    await page.getByRole('textbox', { name: 'Your reply' }).fill(text);
+    // Saved by the server while typing (the draft API is what another device reads).
+    await expect
+      .poll(async () => {
+        const response = await page.request.get(`${stack.url}/api/interactions/${id}/draft`);
+        return ((await response.json()) as { draft: { text: string } | null }).draft?.text;
+      })
+      .toBe(text);
+
+    const list = page.getByRole('region', { name: 'Conversations' });
+    await list.getByRole('link', { name: /Draft two/ }).click();
+    await page.getByRole('heading', { name: 'Draft two' }).waitFor();
+    await expect.poll(() => page.getByRole('textbox', { name: 'Your reply' }).inputValue()).toBe('');
+    await list.getByRole('link', { name: /Draft one/ }).click();
+    await page.getByRole('heading', { name: 'Draft one' }).waitFor();
+    await expect.poll(() => page.getByRole('textbox', { name: 'Your reply' }).inputValue()).toBe(text);
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Draft one' }).waitFor();
+    await expect.poll(() => page.getByRole('textbox', { name: 'Your reply' }).inputValue()).toBe(text);
+  }, 90_000);
+
+  it('is gone once the reply is sent', async () => {
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.locator('.delivery-sent').waitFor({ timeout: 30_000 });
+    const response = await page.request.get(`${stack.url}/api/interactions/${id}/draft`);
+    expect(await response.json()).toEqual({ draft: null });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Draft one' }).waitFor();
+    await expect.poll(() => page.getByRole('textbox', { name: 'Your reply' }).inputValue()).toBe('');
+  }, 60_000);
+
+  it('says when a draft could not be saved, lets the reply be sent, and saves the draft at the next change', async () => {
+    await deliver('Draft trouble', { mailbox: 'developers@contoso.com' });
+    await openConversation('Draft trouble');
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    const refused = {
+      error: { code: 'REQUEST_TOO_LARGE', message: 'The request body is too large.', remedy: 'Send a smaller body.' },
+    };
+    await page.route('**/api/interactions/*/draft', (route) =>
+      route.request().method() === 'PUT'
+        ? route.fulfill({ status: 413, contentType: 'application/json', body: JSON.stringify(refused) })
+        : route.continue(),
+    );
+    watch.expect(/status of 413/);
+    const box = page.getByRole('textbox', { name: 'Your reply' });
+    await box.fill('First words');
+    const alert = page.getByRole('alert').filter({ hasText: 'Your draft was not saved' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('The request body is too large.');
+    expect(await page.getByRole('alert').filter({ hasText: 'The reply was not sent' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Send', exact: true }).isEnabled()).toBe(true);
+
+    await page.unroute('**/api/interactions/*/draft');
+    await box.fill('First words, saved');
+    await alert.waitFor({ state: 'detached' });
+    await expect
+      .poll(async () => {
+        const response = await page.request.get(`${stack.url}/api/interactions/${id}/draft`);
+        return ((await response.json()) as { draft: { text: string } | null }).draft?.text;
+      })
+      .toBe('First words, saved');
+  }, 60_000);
+});
+
+describe('assignment', () => {
+  it("shows the owner's name in the list and the header, and assigns to a named person of the account", async () => {
+    await deliver('Who owns this', { mailbox: 'developers@contoso.com' });
+    await openConversation('Who owns this');
+    const list = page.getByRole('region', { name: 'Conversations' });
+    const item = list.getByRole('link', { name: /Who owns this/ });
+    const header = page.getByTestId('assignee');
+    await expect.poll(() => item.textContent()).toContain('Unassigned');
+    expect(await header.textContent()).toBe('Not assigned');
+
+    // The account's agents and the administrators, by name.
+    const select = page.getByRole('combobox', { name: 'Assign to' });
+    await expect
+      .poll(() => select.locator('option').allTextContents())
+      .toEqual(['Nobody', 'Administrator', `${AGENT.displayName} (you)`]);
+    await select.selectOption({ label: 'Administrator' });
+    await expect.poll(() => header.textContent()).toBe('Assigned to Administrator');
+    await expect.poll(() => item.textContent()).toContain('Owner: Administrator');
+    expect(await overflowing(page)).toEqual([]);
+
+    await select.selectOption({ label: `${AGENT.displayName} (you)` });
+    await expect.poll(() => header.textContent()).toBe('Assigned to you');
+    await expect.poll(() => item.textContent()).toContain(`Owner: ${AGENT.displayName}`);
+    await select.selectOption({ label: 'Nobody' });
+    await expect.poll(() => header.textContent()).toBe('Not assigned');
+    await expect.poll(() => item.textContent()).toContain('Unassigned');
+  }, 60_000);
+
+  it('assigns an unassigned conversation to the agent who replies, and "Send and close" closes it', async () => {
+    await deliver('Close after the answer', { mailbox: 'developers@contoso.com' });
+    await openConversation('Close after the answer');
+    const header = page.getByTestId('assignee');
+    expect(await header.textContent()).toBe('Not assigned');
+    await page.getByRole('textbox', { name: 'Your reply' }).fill('Fixed for good: closing this.');
+    await page.getByRole('button', { name: 'Send and close' }).click();
+    await page.getByRole('button', { name: 'Reopen' }).waitFor();
+    await expect.poll(() => header.textContent()).toBe('Assigned to you');
+    await page.locator('.conversation-state .badge', { hasText: 'Closed' }).waitFor();
+    await page.locator('.delivery-sent').waitFor({ timeout: 30_000 });
+
+    const control = { control: (m: string, r: string, b?: unknown) => stack.emulator.control(m, r, b) };
+    await expect
+      .poll(
+        async () => (await sink(control, CUSTOMER)).filter((m) => m.raw?.includes('Close after the answer')).length,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe(1);
+
+    const list = page.getByRole('region', { name: 'Conversations' });
+    await list.getByRole('button', { name: 'Closed' }).click();
+    const item = list.getByRole('link', { name: /Close after the answer/ });
+    await expect.poll(() => item.textContent()).toContain(`Owner: ${AGENT.displayName}`);
+  }, 60_000);
+});
+
 describe('the page', () => {
   it('logged no console errors', () => {
     expect(watch.problems).toEqual([]);

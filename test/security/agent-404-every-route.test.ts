@@ -59,8 +59,13 @@ function withAttachment(subject: string): Buffer {
   );
 }
 
-const call = (method: 'GET' | 'POST', url: string, authorization: string, payload?: object, headers = {}) =>
-  app.inject({ method, url, headers: { authorization, ...headers }, ...(payload === undefined ? {} : { payload }) });
+const call = (
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  authorization: string,
+  payload?: object,
+  headers = {},
+) => app.inject({ method, url, headers: { authorization, ...headers }, ...(payload === undefined ? {} : { payload }) });
 
 /** The answer with the given ids taken out (whole numbers only), to compare two answers' wording. */
 function shape(response: LightMyRequestResponse, ids: readonly number[]): string {
@@ -100,7 +105,7 @@ afterAll(async () => postern.close());
 
 interface Route {
   name: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** The URL for B's ids, or for missing ones. */
   url: (ids: { account: number; interaction: number; message: number; outbound: number; attachment: number }) => string;
   body?: () => object;
@@ -125,7 +130,24 @@ const ROUTES: Route[] = [
     url: (i) => `/api/email/accounts/${i.account}/messages`,
     body: () => ({ to: ['someone@example.org'], subject: 'Hello', text: 'Hi' }),
   },
+  {
+    name: 'GET /api/email/accounts/:accountId/assignees',
+    method: 'GET',
+    url: (i) => `/api/email/accounts/${i.account}/assignees`,
+  },
   { name: 'GET /api/interactions/:id', method: 'GET', url: (i) => `/api/interactions/${i.interaction}` },
+  { name: 'GET /api/interactions/:id/draft', method: 'GET', url: (i) => `/api/interactions/${i.interaction}/draft` },
+  {
+    name: 'PUT /api/interactions/:id/draft',
+    method: 'PUT',
+    url: (i) => `/api/interactions/${i.interaction}/draft`,
+    body: () => ({ text: 'A draft into B', replyAll: false, recipients: null }),
+  },
+  {
+    name: 'DELETE /api/interactions/:id/draft',
+    method: 'DELETE',
+    url: (i) => `/api/interactions/${i.interaction}/draft`,
+  },
   {
     name: 'POST /api/interactions/:id/assign',
     method: 'POST',
@@ -162,8 +184,8 @@ const ROUTES: Route[] = [
 ];
 
 describe('the ids of an account not assigned to the agent', () => {
-  it('are the 17 account-scoped routes open to agents', () => {
-    expect(new Set(ROUTES.map((route) => route.name)).size).toBe(17);
+  it('are the 21 account-scoped routes open to agents', () => {
+    expect(new Set(ROUTES.map((route) => route.name)).size).toBe(21);
   });
 
   it.each(ROUTES.map((route) => [route.name, route] as const))(
@@ -195,11 +217,17 @@ describe('the ids of an account not assigned to the agent', () => {
     },
   );
 
-  it('changed nothing of B: its conversation is open, unassigned, unread, and its outbound message still queued', async () => {
+  it('changed nothing of B: its conversation is open, unassigned, unread, without a draft, and its outbound message still queued', async () => {
     const detail = (await call('GET', `/api/interactions/${b.interaction}`, admin)).json();
     expect(detail).toMatchObject({ status: 'open', assignedUserId: null });
     expect(detail.messages.find((m: { id: number }) => m.id === b.inbound).read).toBe(false);
     expect((await call('GET', `/api/messages/${b.outbound}`, admin)).json().state).toBe('queued');
+    const drafts = await postern.runtime.db.kysely
+      .selectFrom('reply_drafts')
+      .select('user_id')
+      .where('interaction_id', '=', b.interaction)
+      .execute();
+    expect(drafts).toEqual([]);
   });
 });
 

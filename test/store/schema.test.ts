@@ -215,6 +215,15 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     created_at: true,
     updated_at: true,
   },
+  reply_drafts: {
+    id: true,
+    interaction_id: true,
+    user_id: true,
+    text: true,
+    reply_all: true,
+    recipients: true,
+    updated_at: true,
+  },
   messages: {
     id: true,
     account_id: true,

@@ -16,6 +16,11 @@ import { sharedParsePool } from '../../mail/mime/parse-pool.js';
 import {
   assignInteraction,
   closeInteraction,
+  deleteReplyDraft,
+  getReplyDraft,
+  saveReplyDraft,
+  type DraftRecipients,
+  type ReplyDraftRecord,
   findUserById,
   getContact,
   getInteraction,
@@ -23,7 +28,9 @@ import {
   getMessageRaw,
   getStoredAttachment,
   isAccountAgent,
+  listAccountAgents,
   listAgentAccountIds,
+  listUsers,
   listEmailAccounts,
   listInteractionMessages,
   listInteractions,
@@ -58,9 +65,24 @@ export interface InteractionListQuery {
   readonly limit?: number | undefined;
 }
 
+/** A conversation with the display name of its assigned user (null when unassigned). */
+export interface NamedInteraction {
+  readonly interaction: InteractionRecord;
+  readonly assignedUserName: string | null;
+}
+
+/** A user a conversation of the account can be assigned to. */
+export interface Assignee {
+  readonly id: number;
+  readonly username: string;
+  readonly displayName: string;
+  readonly role: UserRole;
+}
+
 /** A conversation with its contact and messages, oldest first. */
 export interface InteractionDetail {
   readonly interaction: InteractionRecord;
+  readonly assignedUserName: string | null;
   readonly contact: ContactRecord | undefined;
   readonly messages: MessageRecord[];
 }
@@ -119,11 +141,34 @@ export class InteractionService {
   /** A conversation with its messages. @throws PosternError RESOURCE_NOT_FOUND */
   async get(viewer: Viewer, id: number): Promise<InteractionDetail> {
     const interaction = await this.requireInteraction(viewer, id);
-    const [contact, messages] = await Promise.all([
+    const [contact, messages, named] = await Promise.all([
       getContact(this.db, interaction.contactId),
       listInteractionMessages(this.db, id),
+      this.named(interaction),
     ]);
-    return { interaction, contact, messages };
+    return { interaction, assignedUserName: named.assignedUserName, contact, messages };
+  }
+
+  /** A conversation with its assignee's name, as an action's answer shows it. */
+  async named(interaction: InteractionRecord): Promise<NamedInteraction> {
+    const user =
+      interaction.assignedUserId === null ? undefined : await findUserById(this.db, interaction.assignedUserId);
+    return { interaction, assignedUserName: user?.displayName ?? null };
+  }
+
+  /**
+   * Who a conversation of the account can be assigned to: its agents and the administrators,
+   * active ones only, by name.
+   *
+   * @throws PosternError RESOURCE_NOT_FOUND for an account the viewer cannot see.
+   */
+  async assignees(viewer: Viewer, accountId: number): Promise<Assignee[]> {
+    await this.requireAccount(viewer, accountId);
+    const agentIds = new Set(await listAccountAgents(this.db, accountId));
+    return (await listUsers(this.db))
+      .filter((user) => !user.disabled && (user.role === 'admin' || agentIds.has(user.id)))
+      .map((user) => ({ id: user.id, username: user.username, displayName: user.displayName, role: user.role }))
+      .sort((a, b) => a.displayName.localeCompare(b.displayName) || a.id - b.id);
   }
 
   /** A message's raw MIME. @throws PosternError RESOURCE_NOT_FOUND */
@@ -168,6 +213,33 @@ export class InteractionService {
       }
     }
     return assignInteraction(this.db, id, userId);
+  }
+
+  /** The viewer's own draft reply in the conversation, or null. @throws PosternError RESOURCE_NOT_FOUND */
+  async draft(viewer: Viewer, id: number): Promise<ReplyDraftRecord | null> {
+    await this.requireInteraction(viewer, id);
+    return (await getReplyDraft(this.db, id, viewer.userId)) ?? null;
+  }
+
+  /**
+   * Saves the viewer's draft reply in the conversation (the composer does while the agent types).
+   * Each agent has their own: two agents drafting in one conversation never overwrite each other.
+   *
+   * @throws PosternError RESOURCE_NOT_FOUND
+   */
+  async saveDraft(
+    viewer: Viewer,
+    id: number,
+    draft: { text: string; replyAll: boolean; recipients: DraftRecipients | null },
+  ): Promise<ReplyDraftRecord> {
+    await this.requireInteraction(viewer, id);
+    return saveReplyDraft(this.db, { interactionId: id, userId: viewer.userId, ...draft });
+  }
+
+  /** Deletes the viewer's draft reply in the conversation. @throws PosternError RESOURCE_NOT_FOUND */
+  async deleteDraft(viewer: Viewer, id: number): Promise<void> {
+    await this.requireInteraction(viewer, id);
+    await deleteReplyDraft(this.db, id, viewer.userId);
   }
 
   /** Closes a conversation. @throws PosternError RESOURCE_NOT_FOUND */

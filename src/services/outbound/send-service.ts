@@ -36,7 +36,10 @@ import {
   countSendingUsage,
   updateSendingSettings,
   createContact,
+  assignInteractionIfUnassigned,
+  closeInteraction,
   createInteraction,
+  deleteReplyDraft,
   findContactByAddress,
   findContactFirstAddress,
   findLatestMessage,
@@ -98,6 +101,8 @@ export interface ReplyInput extends BodyInput {
   readonly quote?: boolean;
   /** The message answered (of this conversation); default its latest inbound message. */
   readonly inReplyToMessageId?: number;
+  /** Close the conversation once the reply is queued ("Send and close"). */
+  readonly close?: boolean;
   /** Replace the computed recipients. */
   readonly to?: readonly AddressInput[];
   readonly cc?: readonly AddressInput[];
@@ -248,7 +253,10 @@ export class SendService {
       bcc: input.bcc ?? [],
       body: { ...input, ...quoted },
     });
-    return this.queue(caller, draft, requestDigest(['reply', interactionId, input]));
+    return this.queue(caller, draft, requestDigest(['reply', interactionId, input]), {
+      reply: true,
+      close: input.close === true,
+    });
   }
 
   /** Queues a new message from an account. */
@@ -482,7 +490,12 @@ export class SendService {
   }
 
   /** Stores the message and its outbox row in one transaction (with the idempotency key). */
-  private async queue(caller: SendCaller, draft: Draft, digest: string): Promise<QueuedMessage> {
+  private async queue(
+    caller: SendCaller,
+    draft: Draft,
+    digest: string,
+    options: { reply?: boolean; close?: boolean } = {},
+  ): Promise<QueuedMessage> {
     const key = caller.idempotencyKey;
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new PosternError('VALIDATION_FAILED', {
@@ -579,6 +592,13 @@ export class SendService {
       };
       const outbox = await insertOutboxRow(tx, { messageId: id, accountId: draft.account.id, envelope, at: now });
       await recordInteractionActivity(tx, interaction.id, { at: now, unread: false, reopen: false });
+      // The reply is on its way: the sender's draft of it is done with, in the same transaction.
+      if (options.reply === true) {
+        await deleteReplyDraft(tx, interaction.id, caller.viewer.userId);
+        // Whoever answers an unassigned conversation owns it from then on.
+        await assignInteractionIfUnassigned(tx, interaction.id, caller.viewer.userId);
+        if (options.close === true) await closeInteraction(tx, interaction.id);
+      }
       await appendEvent(tx, {
         scope: 'message',
         scopeId: id,

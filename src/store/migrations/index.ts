@@ -40,6 +40,7 @@ import { graphSubscriptionsMigration } from './0020-graph-subscriptions.js';
 import { nodesAndMailboxLeasesMigration } from './0021-nodes-and-mailbox-leases.js';
 import { messageSearchMigration } from './0023-message-search.js';
 import { rawMimeUncompressedMigration } from './0025-raw-mime-uncompressed.js';
+import { replyDraftsMigration } from './0026-reply-drafts.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -64,6 +65,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   nodesAndMailboxLeasesMigration,
   messageSearchMigration,
   rawMimeUncompressedMigration,
+  replyDraftsMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';

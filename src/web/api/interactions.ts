@@ -1,6 +1,11 @@
-import { request } from './client.js';
+import { request, send } from './client.js';
 import {
   addressCheck,
+  assignees,
+  type Assignees,
+  replyDraft,
+  type DraftRecipients,
+  type ReplyDraft,
   replyRecipients,
   type AddressCheck,
   type MailAddress,
@@ -37,6 +42,11 @@ export function assignInteraction(id: number, userId: number | null): Promise<In
   return request('POST', `/api/interactions/${id}/assign`, interaction, { body: { userId } });
 }
 
+/** Who the account's conversations can be assigned to. */
+export function listAssignees(accountId: number): Promise<Assignees> {
+  return request('GET', `/api/email/accounts/${accountId}/assignees`, assignees);
+}
+
 export function setInteractionOpen(id: number, open: boolean): Promise<Interaction> {
   return request('POST', `/api/interactions/${id}/${open ? 'reopen' : 'close'}`, interaction);
 }
@@ -60,6 +70,8 @@ export interface ReplyFields {
   to: MailAddress[];
   cc: MailAddress[];
   bcc: MailAddress[];
+  /** Close the conversation once the reply is queued. */
+  close: boolean;
 }
 
 /** Who a reply (or reply all) goes to by default. */
@@ -67,6 +79,23 @@ export function getReplyRecipients(interactionId: number, replyAll: boolean): Pr
   return request('GET', `/api/interactions/${interactionId}/reply-recipients`, replyRecipients, {
     query: { replyAll: String(replyAll) },
   });
+}
+
+/** The signed-in agent's draft reply in a conversation (null when none). */
+export function getReplyDraft(interactionId: number): Promise<ReplyDraft> {
+  return request('GET', `/api/interactions/${interactionId}/draft`, replyDraft);
+}
+
+/** Saves the agent's draft reply; recipients null keeps the reply's defaults. */
+export function saveReplyDraft(
+  interactionId: number,
+  draft: { text: string; replyAll: boolean; recipients: DraftRecipients | null },
+): Promise<ReplyDraft> {
+  return request('PUT', `/api/interactions/${interactionId}/draft`, replyDraft, { body: draft });
+}
+
+export function deleteReplyDraft(interactionId: number): Promise<void> {
+  return send('DELETE', `/api/interactions/${interactionId}/draft`);
 }
 
 /** Checks one address as the send request will. */
@@ -84,6 +113,7 @@ export function sendReply(interactionId: number, fields: ReplyFields, idempotenc
       to: fields.to,
       cc: fields.cc,
       bcc: fields.bcc,
+      close: fields.close,
       ...(fields.attachments.length === 0 ? {} : { attachments: fields.attachments }),
     },
     headers: { 'idempotency-key': idempotencyKey },

@@ -211,6 +211,7 @@ export const interaction = z.object({
   subjectToken: nullableString,
   status: z.enum(['open', 'closed']),
   assignedUserId: z.nullable(z.number()),
+  assignedUserName: nullableString,
   contact: z.object({ id: z.number(), name: nullableString, address: nullableString }),
   lastActivityAt: z.string(),
   messageCount: z.number(),
@@ -270,6 +271,13 @@ export type Message = z.infer<typeof message>;
 export const interactionDetail = z.extend(interaction, { messages: z.array(message) });
 export type InteractionDetail = z.infer<typeof interactionDetail>;
 
+export const assignees = z.object({
+  items: z.array(
+    z.object({ id: z.number(), username: z.string(), displayName: z.string(), role: z.enum(['admin', 'agent']) }),
+  ),
+});
+export type Assignees = z.infer<typeof assignees>;
+
 export const replyRecipients = z.object({ to: z.array(mailAddress), cc: z.array(mailAddress) });
 export type ReplyRecipients = z.infer<typeof replyRecipients>;
 
@@ -278,6 +286,21 @@ export const addressCheck = z.union([
   z.object({ ok: z.literal(false), problem: z.string() }),
 ]);
 export type AddressCheck = z.infer<typeof addressCheck>;
+
+const draftRecipients = z.object({ to: z.array(mailAddress), cc: z.array(mailAddress), bcc: z.array(mailAddress) });
+export type DraftRecipients = z.infer<typeof draftRecipients>;
+
+export const replyDraft = z.object({
+  draft: z.nullable(
+    z.object({
+      text: z.string(),
+      replyAll: z.boolean(),
+      recipients: z.nullable(draftRecipients),
+      updatedAt: z.string(),
+    }),
+  ),
+});
+export type ReplyDraft = z.infer<typeof replyDraft>;
 
 export const queued = z.object({ id: z.number(), interactionId: z.number(), messageId: z.string(), state: z.string() });
 export type Queued = z.infer<typeof queued>;

@@ -4,9 +4,12 @@ import { z } from 'zod';
 import { LIMITS } from '../../../config/index.js';
 import { contentDisposition } from '../../../mail/mime/attachment-names.js';
 import type { InteractionService } from '../../../services/inbox/interaction-service.js';
+import type { ReplyDraftRecord } from '../../../store/index.js';
 import { principalOf } from '../../plugins/auth.js';
 import { idParam } from '../../schemas.js';
 import {
+  assigneesReply,
+  presentAssignees,
   interactionDetailReply,
   interactionReply,
   presentInteractionDetail,
@@ -40,6 +43,34 @@ const attachmentParams = z.object({
 });
 const assignBody = z.object({
   userId: z.number().int().positive().nullable().describe('the user to assign, or null to unassign'),
+});
+
+const draftAddress = z.object({
+  name: z.string().max(256, 'must be at most 256 characters'),
+  address: z.string().max(320, 'must be at most 320 characters'),
+});
+const draftAddresses = z.array(draftAddress).max(1000, 'may hold at most 1000 addresses');
+const draftBody = z
+  .object({
+    text: z
+      .string()
+      .max(LIMITS.replyDraftChars, `must be at most ${LIMITS.replyDraftChars.toLocaleString('en-US')} characters`),
+    replyAll: z.boolean(),
+    recipients: z
+      .object({ to: draftAddresses, cc: draftAddresses, bcc: draftAddresses })
+      .nullable()
+      .describe("the recipients as the agent left them; null to keep the reply's default recipients"),
+  })
+  .strict();
+const draftReply = z.object({
+  draft: z
+    .object({
+      text: z.string(),
+      replyAll: z.boolean(),
+      recipients: z.object({ to: draftAddresses, cc: draftAddresses, bcc: draftAddresses }).nullable(),
+      updatedAt: z.string(),
+    })
+    .nullable(),
 });
 
 /** A media type safe to put in a header as stored; anything else downloads as bytes. */
@@ -102,7 +133,68 @@ export async function interactionRoutes(
       },
     },
     async (request) =>
-      presentInteractionRecord(await interactions.assign(principalOf(request), request.params.id, request.body.userId)),
+      presentInteractionRecord(
+        await interactions.named(
+          await interactions.assign(principalOf(request), request.params.id, request.body.userId),
+        ),
+      ),
+  );
+
+  routes.get(
+    '/api/email/accounts/:accountId/assignees',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        summary: "Who the account's conversations can be assigned to: its agents and the administrators",
+        params: accountParam,
+        response: { 200: assigneesReply },
+      },
+    },
+    async (request) => presentAssignees(await interactions.assignees(principalOf(request), request.params.accountId)),
+  );
+
+  routes.get(
+    '/api/interactions/:id/draft',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        summary: "The caller's draft reply in a conversation (null when none)",
+        params: idParam,
+        response: { 200: draftReply },
+      },
+    },
+    async (request) => ({ draft: presentDraft(await interactions.draft(principalOf(request), request.params.id)) }),
+  );
+
+  routes.put(
+    '/api/interactions/:id/draft',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        summary: "Save the caller's draft reply in a conversation (the composer does while the agent types)",
+        params: idParam,
+        body: draftBody,
+        response: { 200: draftReply },
+      },
+    },
+    async (request) => ({
+      draft: presentDraft(await interactions.saveDraft(principalOf(request), request.params.id, request.body)),
+    }),
+  );
+
+  routes.delete(
+    '/api/interactions/:id/draft',
+    {
+      config: { access: 'user' },
+      schema: { tags, summary: "Discard the caller's draft reply in a conversation", params: idParam },
+    },
+    async (request, reply) => {
+      await interactions.deleteDraft(principalOf(request), request.params.id);
+      return reply.status(204).send();
+    },
   );
 
   for (const [action, summary] of [
@@ -122,7 +214,7 @@ export async function interactionRoutes(
             : action === 'reopen'
               ? await interactions.reopen(viewer, id)
               : await interactions.markRead(viewer, id);
-        return presentInteractionRecord(record);
+        return presentInteractionRecord(await interactions.named(record));
       },
     );
   }
@@ -149,6 +241,11 @@ export async function interactionRoutes(
       return download(reply, attachment.content, type, attachment.filename ?? `attachment-${attachment.id}`);
     },
   );
+}
+
+function presentDraft(draft: ReplyDraftRecord | null): z.infer<typeof draftReply>['draft'] {
+  if (draft === null) return null;
+  return { text: draft.text, replyAll: draft.replyAll, recipients: draft.recipients, updatedAt: draft.updatedAt };
 }
 
 /**

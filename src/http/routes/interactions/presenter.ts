@@ -3,7 +3,7 @@
  * presented as everywhere else, by the messages presenter.
  */
 import { z } from 'zod';
-import type { InteractionDetail } from '../../../services/inbox/interaction-service.js';
+import type { Assignee, InteractionDetail, NamedInteraction } from '../../../services/inbox/interaction-service.js';
 import type { ContactRecord, InteractionRecord, InteractionSummary } from '../../../store/index.js';
 import { messageReply, presentMessage } from '../messages/presenter.js';
 
@@ -14,6 +14,7 @@ export const interactionReply = z.object({
   subjectToken: z.string().nullable(),
   status: z.enum(['open', 'closed']),
   assignedUserId: z.number().int().nullable(),
+  assignedUserName: z.string().nullable().describe('the display name of the assigned user'),
   contact: z.object({ id: z.number().int(), name: z.string().nullable(), address: z.string().nullable() }),
   lastActivityAt: z.string(),
   messageCount: z.number().int(),
@@ -26,17 +27,18 @@ export const interactionDetailReply = interactionReply.extend({ messages: z.arra
 
 /** A conversation as listed (the contact's name and address come with the row). */
 export function presentInteractionSummary(interaction: InteractionSummary): z.infer<typeof interactionReply> {
-  return presentInteraction(interaction, {
-    id: interaction.contactId,
-    name: interaction.contactName,
-    address: interaction.contactAddress,
-  });
+  return presentInteraction(
+    interaction,
+    { id: interaction.contactId, name: interaction.contactName, address: interaction.contactAddress },
+    interaction.assignedUserName,
+  );
 }
 
 /** A conversation with its contact. */
 export function presentInteraction(
   interaction: InteractionRecord,
   contact: { id: number; name: string | null; address: string | null },
+  assignedUserName: string | null,
 ): z.infer<typeof interactionReply> {
   return {
     id: interaction.id,
@@ -45,6 +47,7 @@ export function presentInteraction(
     subjectToken: interaction.subjectToken,
     status: interaction.status,
     assignedUserId: interaction.assignedUserId,
+    assignedUserName: interaction.assignedUserId === null ? null : assignedUserName,
     contact,
     lastActivityAt: interaction.lastActivityAt,
     messageCount: interaction.messageCount,
@@ -57,14 +60,32 @@ export function presentInteraction(
 /** A conversation, its contact and its messages. */
 export function presentInteractionDetail(detail: InteractionDetail): z.infer<typeof interactionDetailReply> {
   return {
-    ...presentInteraction(detail.interaction, contactOf(detail.interaction, detail.contact)),
+    ...presentInteraction(detail.interaction, contactOf(detail.interaction, detail.contact), detail.assignedUserName),
     messages: detail.messages.map((message) => presentMessage(message)),
   };
 }
 
 /** A conversation after an action, whose contact is not loaded again. */
-export function presentInteractionRecord(interaction: InteractionRecord): z.infer<typeof interactionReply> {
-  return presentInteraction(interaction, { id: interaction.contactId, name: null, address: null });
+export function presentInteractionRecord(named: NamedInteraction): z.infer<typeof interactionReply> {
+  const { interaction } = named;
+  return presentInteraction(
+    interaction,
+    { id: interaction.contactId, name: null, address: null },
+    named.assignedUserName,
+  );
+}
+
+export const assigneesReply = z.object({
+  items: z.array(
+    z.object({ id: z.number().int(), username: z.string(), displayName: z.string(), role: z.enum(['admin', 'agent']) }),
+  ),
+});
+
+/** Who a conversation can be assigned to. */
+export function presentAssignees(assignees: readonly Assignee[]): z.infer<typeof assigneesReply> {
+  return {
+    items: assignees.map((a) => ({ id: a.id, username: a.username, displayName: a.displayName, role: a.role })),
+  };
 }
 
 function contactOf(

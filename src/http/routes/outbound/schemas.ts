@@ -37,6 +37,7 @@ export const replyBody = z
   .object({
     ...body,
     replyAll: z.boolean().optional(),
+    close: z.boolean().optional().describe('close the conversation once the reply is queued ("Send and close")'),
     quote: z.boolean().optional(),
     inReplyToMessageId: z.number().int().positive().optional(),
     to: addressList.optional(),

@@ -167,6 +167,9 @@ export function ConversationList({
                   )}
                   {item.unreadCount > 0 ? <span class="unread-count">{item.unreadCount} new</span> : null}
                   <span class="muted">{item.messageCount === 1 ? '1 message' : `${item.messageCount} messages`}</span>
+                  <span class="conversation-owner muted">
+                    {item.assignedUserName === null ? 'Unassigned' : `Owner: ${item.assignedUserName}`}
+                  </span>
                 </span>
               </Link>
             </li>

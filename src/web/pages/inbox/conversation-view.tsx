@@ -5,7 +5,13 @@
  */
 import type { JSX } from 'preact';
 import { useEffect } from 'preact/hooks';
-import { assignInteraction, getInteraction, markInteractionRead, setInteractionOpen } from '../../api/interactions.js';
+import {
+  assignInteraction,
+  getInteraction,
+  listAssignees,
+  markInteractionRead,
+  setInteractionOpen,
+} from '../../api/interactions.js';
 import type { InteractionDetail } from '../../api/schemas.js';
 import { Loading } from '../../components/app-shell.js';
 import { Badge } from '../../components/badge.js';
@@ -33,6 +39,7 @@ export function ConversationView({
   const { user } = useSession();
   const conversation = useResource(() => getInteraction(id), String(id));
   const action = useSubmit();
+  const assignable = useResource(() => listAssignees(accountId), String(accountId));
   usePolling(() => void conversation.reload(), REFRESH_MS, String(id));
   const data = conversation.data?.id === id ? conversation.data : undefined;
 
@@ -71,7 +78,9 @@ export function ConversationView({
         <h2 id="conversation-subject">{data.subject === '' ? '(no subject)' : data.subject}</h2>
         <div class="conversation-state">
           <Badge badge={data.status === 'open' ? { tone: 'ok', text: 'Open' } : { tone: 'neutral', text: 'Closed' }} />
-          <span class="muted">{assigneeText(data, user.id)}</span>
+          <span class="muted" data-testid="assignee">
+            {assigneeText(data, user.id)}
+          </span>
           {data.subjectToken === null ? null : (
             <span class="conversation-reference" title="The reference Postern writes in the subject of its replies">
               Reference <code>{data.subjectToken}</code>
@@ -98,6 +107,26 @@ export function ConversationView({
               Assign to me
             </button>
           )}
+          <label class="assign-to">
+            <span class="visually-hidden">Assign to</span>
+            <select
+              aria-label="Assign to"
+              value={data.assignedUserId === null ? '' : String(data.assignedUserId)}
+              disabled={action.busy || assignable.data === undefined}
+              onChange={(event) => {
+                const value = event.currentTarget.value;
+                act(() => assignInteraction(id, value === '' ? null : Number(value)));
+              }}
+            >
+              <option value="">Nobody</option>
+              {(assignable.data?.items ?? []).map((person) => (
+                <option key={person.id} value={String(person.id)}>
+                  {person.displayName}
+                  {person.id === user.id ? ' (you)' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
           {data.status === 'open' ? (
             <button
               type="button"
@@ -133,6 +162,7 @@ export function ConversationView({
             />
           ))}
           <ReplyComposer
+            key={id}
             interactionId={id}
             onQueued={() => {
               void conversation.reload();
@@ -148,5 +178,6 @@ export function ConversationView({
 
 function assigneeText(data: InteractionDetail, me: number): string {
   if (data.assignedUserId === null) return 'Not assigned';
-  return data.assignedUserId === me ? 'Assigned to you' : 'Assigned to another agent';
+  if (data.assignedUserId === me) return 'Assigned to you';
+  return `Assigned to ${data.assignedUserName ?? 'another agent'}`;
 }

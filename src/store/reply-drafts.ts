@@ -1,0 +1,90 @@
+/**
+ * Reply drafts: an agent's unsent reply in a conversation (text, reply or reply all, and the
+ * recipients once the agent changed them), one per conversation and agent. Saving replaces the
+ * previous version; queuing the reply deletes it.
+ */
+import { z } from 'zod';
+import { PosternError } from '../errors/index.js';
+import type { Database } from './database.js';
+import { fromJsonText, toJsonText } from './json-column.js';
+import type { Timestamp } from './schema.js';
+import { toDbTime } from './time.js';
+
+const address = z.object({ name: z.string(), address: z.string() });
+const recipientsSchema = z.object({ to: z.array(address), cc: z.array(address), bcc: z.array(address) });
+
+/** The recipients of a draft, as the agent left them. */
+export type DraftRecipients = z.infer<typeof recipientsSchema>;
+
+/** An agent's draft reply in one conversation. */
+export interface ReplyDraftRecord {
+  readonly interactionId: number;
+  readonly userId: number;
+  readonly text: string;
+  readonly replyAll: boolean;
+  /** Null when the agent kept the reply's default recipients. */
+  readonly recipients: DraftRecipients | null;
+  readonly updatedAt: Timestamp;
+}
+
+/** What saving a draft writes. */
+export interface ReplyDraftInput {
+  readonly interactionId: number;
+  readonly userId: number;
+  readonly text: string;
+  readonly replyAll: boolean;
+  readonly recipients: DraftRecipients | null;
+}
+
+/** The agent's draft in the conversation, if any. */
+export async function getReplyDraft(
+  db: Database,
+  interactionId: number,
+  userId: number,
+): Promise<ReplyDraftRecord | undefined> {
+  const row = await db.kysely
+    .selectFrom('reply_drafts')
+    .selectAll()
+    .where('interaction_id', '=', interactionId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  return {
+    interactionId: row.interaction_id,
+    userId: row.user_id,
+    text: row.text,
+    replyAll: row.reply_all === 1,
+    recipients:
+      row.recipients === null ? null : fromJsonText(row.recipients, recipientsSchema, 'reply_drafts.recipients'),
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Saves (creates or replaces) the agent's draft in the conversation. */
+export async function saveReplyDraft(db: Database, draft: ReplyDraftInput): Promise<ReplyDraftRecord> {
+  const values = {
+    text: draft.text,
+    reply_all: draft.replyAll ? (1 as const) : (0 as const),
+    recipients: draft.recipients === null ? null : toJsonText(draft.recipients),
+    updated_at: toDbTime(db.now()),
+  };
+  await db.kysely
+    .insertInto('reply_drafts')
+    .values({ interaction_id: draft.interactionId, user_id: draft.userId, ...values })
+    .onConflict((conflict) => conflict.columns(['interaction_id', 'user_id']).doUpdateSet(values))
+    .execute();
+  const saved = await getReplyDraft(db, draft.interactionId, draft.userId);
+  if (saved === undefined)
+    throw new PosternError('INTERNAL', { message: 'A reply draft just saved could not be read back.' });
+  return saved;
+}
+
+/** Deletes the agent's draft in the conversation; true when there was one. */
+export async function deleteReplyDraft(db: Database, interactionId: number, userId: number): Promise<boolean> {
+  const result = await db.kysely
+    .deleteFrom('reply_drafts')
+    .where('interaction_id', '=', interactionId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
