@@ -8,6 +8,7 @@ import { AccountService } from './accounts/account-service.js';
 import { ApiTokenService } from './users/api-token-service.js';
 import { DoctorService } from './doctor/doctor-service.js';
 import { checkSmtp } from './doctor/smtp-checks.js';
+import { readTokenClaims } from './doctor/token-claims.js';
 import { InteractionService } from './inbox/interaction-service.js';
 import { MailboxTestService } from './accounts/mailbox-connection.js';
 import { createOutboundServices, type OutboundServices } from './outbound/outbound-services.js';
@@ -82,6 +83,9 @@ const IDENTITY_TIMEOUT_MS = 15_000;
 export function createServices(deps: ServiceDeps): Services {
   const services = composeServices(deps);
   services.doctor.extraAccountChecks = (account, context) => checkSmtp(deps.db, account, context);
+  // Test connection runs the doctor's SMTP checks, not a copy of them.
+  services.mailboxTest.smtpProbe = ({ account, grant, token, endpoint, sendTest }) =>
+    checkSmtp(deps.db, account, { grant, token, claims: readTokenClaims(token), endpoint, sendTest });
   return services;
 }
 
