@@ -110,14 +110,11 @@ export async function emailAccountRoutes(app: FastifyInstance, deps: { services:
         summary:
           "Connect to the mailbox now and report each step: IMAP, SMTP AUTH, and — with sendTest, which submits a message to the delegate — a shared mailbox's Send As",
         params: idParam,
-        body: z
-          .object({ sendTest: z.boolean().default(false) })
-          .strict()
-          .default({ sendTest: false }),
+        body: z.object({ sendTest: z.boolean().optional() }).strict().nullish(),
         response: { 200: testReply },
       },
     },
-    async (request) => deps.services.mailboxTest.run(request.params.id, { sendTest: request.body.sendTest }),
+    async (request) => deps.services.mailboxTest.run(request.params.id, { sendTest: request.body?.sendTest === true }),
   );
   routes.get(
     '/api/email/accounts/:id/events',
