@@ -13,6 +13,7 @@ export const tenantPatchSchema = z
     smtpAuthDisabledByDefault: z.boolean(),
     userConsent: z.enum(['allowed', 'admin-only']),
     signInFrequencySeconds: z.number().int().positive().nullable(),
+    continuousAccessEvaluation: z.boolean(),
   })
   .partial()
   .strict();

@@ -44,6 +44,7 @@ export interface TenantPatch {
   smtpAuthDisabledByDefault?: boolean;
   userConsent?: Tenant['userConsent'];
   signInFrequencySeconds?: number | null;
+  continuousAccessEvaluation?: boolean;
 }
 
 /** Changeable user fields (password through {@link Directory.changePassword}). */
@@ -88,6 +89,8 @@ export class Directory extends DirectoryStore {
       tenant.smtpAuthDisabledByDefault = patch.smtpAuthDisabledByDefault;
     if (patch.userConsent !== undefined) tenant.userConsent = patch.userConsent;
     if (patch.signInFrequencySeconds !== undefined) tenant.signInFrequencySeconds = patch.signInFrequencySeconds;
+    if (patch.continuousAccessEvaluation !== undefined)
+      tenant.continuousAccessEvaluation = patch.continuousAccessEvaluation;
     this.emit('change', { type: 'tenant-updated', tenantId: tenant.id });
     return tenant;
   }

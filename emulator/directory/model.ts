@@ -21,6 +21,14 @@ export interface Tenant {
   /** Conditional Access sign-in frequency (seconds), or null. */
   signInFrequencySeconds: number | null;
   /**
+   * Continuous access evaluation enforced by the resources (Exchange, Graph): revoking a user's
+   * sessions also refuses the access tokens already issued, at once. Off (the default), a
+   * revocation kills refresh tokens only and an access token in hand works until it expires, as
+   * Entra does for clients that are not CAE-capable (no `xms_cc: CP1`).
+   * @see https://learn.microsoft.com/entra/identity/conditional-access/concept-continuous-access-evaluation
+   */
+  continuousAccessEvaluation: boolean;
+  /**
    * Service principals registered in Exchange Online (`New-ServicePrincipal -AppId -ObjectId`),
    * needed for app-only IMAP/POP/SMTP. `objectId` is what the administrator typed: right when it
    * is the Enterprise application's object id, wrong when it is the app registration's.

@@ -135,6 +135,8 @@ export const tenantSeedSchema = z.object({
   userConsent: z.enum(['allowed', 'admin-only']).default('allowed'),
   /** Conditional Access sign-in frequency in seconds (AADSTS70043 when exceeded); null = none. */
   signInFrequencySeconds: z.number().int().positive().nullable().default(null),
+  /** Resources refuse access tokens of revoked sessions at once (CAE); off: tokens live until they expire. */
+  continuousAccessEvaluation: z.boolean().default(false),
   users: z.array(userSeedSchema).default([]),
   apps: z.array(appSeedSchema).default([]),
   consents: z.array(consentSeedSchema).default([]),

@@ -162,6 +162,7 @@ export function convertTenant(seed: TenantSeed, now: Date): TenantState {
     smtpAuthDisabledByDefault: seed.smtpAuthDisabledByDefault,
     userConsent: seed.userConsent,
     signInFrequencySeconds: seed.signInFrequencySeconds,
+    continuousAccessEvaluation: seed.continuousAccessEvaluation,
     exchangeServicePrincipals: [],
     applicationAccessPolicies: seed.applicationAccessPolicies.map((p) => toAccessPolicy(p)),
     applicationRoleAssignments: [],
@@ -229,6 +230,7 @@ export function exportTenant(state: TenantState): Seed['tenants'][number] {
     smtpAuthDisabledByDefault: state.tenant.smtpAuthDisabledByDefault,
     userConsent: state.tenant.userConsent,
     signInFrequencySeconds: state.tenant.signInFrequencySeconds,
+    continuousAccessEvaluation: state.tenant.continuousAccessEvaluation,
     users: state.users.map((u) => {
       const mailbox = state.mailboxes.find((m) => m.kind === 'user' && m.ownerUserId === u.id);
       return {

@@ -19,14 +19,20 @@
  *   `PUT /exchange/faults/smtp/sender-throttle/send-as-denials` (`{ after, seconds? }`: throttled by itself after `after` Send As denials in a row; `after: null` off),
  *   `GET|DELETE /exchange/faults`
  * - `GET|PUT /exchange/settings/basic-auth` — whether IMAP/SMTP take passwords (off: Exchange Online)
+ * - `GET /exchange/settings/max-send-size`, `PUT /exchange/settings/max-send-size` (`{ mailbox, bytes }`:
+ *   `Set-Mailbox -MaxSendSize`, `bytes: null` removes it; or `{ form: '5.3.4' | '5.2.0' }`: the SMTP refusal's wording)
+ * - `GET|PUT /exchange/settings/imap-rendering` (`{ mailbox, exactRfc822Size?, rerender? }`): RFC822.SIZE exact
+ *   (`Set-CASMailbox -ImapEnableExactRFC822Size $true`) instead of Exchange's estimate, and MIME served
+ *   re-rendered with Exchange's added header fields (see imap-rendering.ts)
  * - `POST   /exchange/clock-changed` — apply a moved clock (token-expiry BYEs, due deliveries)
- * - `GET    /exchange/status` — endpoints and connection counts
+ * - `GET    /exchange/status` — endpoints and connection counts (`?mailbox=` one mailbox's IMAP sessions)
  */
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ExchangeService } from './exchange-service.js';
 import { SEND_AS_DENIAL_FORMS, SENDER_THROTTLE_KINDS } from './faults.js';
+import { MAX_SEND_SIZE_CEILING, MAX_SEND_SIZE_FORMS } from './send-size-limits.js';
 import type { MailFolder } from './mail-folder.js';
 import { canonicalFlag, type MessageFlag } from './message-flags.js';
 import type { SentRecord, SinkMessage } from './mail-router.js';
@@ -116,6 +122,24 @@ const throttleBody = z.object({
 });
 /** Strict: a misspelt protocol is an error, not a silent no-op. */
 const basicAuthBody = z.object({ imap: z.boolean().optional(), smtp: z.boolean().optional() }).strict();
+const imapRenderingBody = z
+  .object({
+    mailbox: z.string().min(1),
+    /** `Set-CASMailbox -ImapEnableExactRFC822Size`: RFC822.SIZE is the served length, not an estimate. */
+    exactRfc822Size: z.boolean().optional(),
+    /** Serve the mailbox's messages re-rendered as Exchange does (added X-MS-* header fields). */
+    rerender: z.boolean().optional(),
+  })
+  .strict();
+const maxSendSizeBody = z.union([
+  z
+    .object({
+      mailbox: z.string().min(3).max(320),
+      bytes: z.number().int().min(1).max(MAX_SEND_SIZE_CEILING).nullable(),
+    })
+    .strict(),
+  z.object({ form: z.enum(MAX_SEND_SIZE_FORMS) }).strict(),
+]);
 const smtpFaultBody = z.object({
   count: z.number().int().positive(),
   code: z.number().int().min(400).max(499).default(421),
@@ -391,11 +415,32 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
       return service.basicAuth.update(body);
     });
 
+    app.get('/exchange/settings/max-send-size', async () => service.sendSize.snapshot());
+
+    app.put('/exchange/settings/max-send-size', async (request, reply) => {
+      const body = parse(maxSendSizeBody, request.body, reply);
+      if (!body) return reply;
+      if ('form' in body) service.sendSize.form = body.form;
+      else service.sendSize.set(body.mailbox, body.bytes);
+      return service.sendSize.snapshot();
+    });
+
+    app.get('/exchange/settings/imap-rendering', async () => service.imapRendering.snapshot());
+
+    app.put('/exchange/settings/imap-rendering', async (request, reply) => {
+      const body = parse(imapRenderingBody, request.body, reply);
+      if (!body) return reply;
+      if (body.exactRfc822Size !== undefined) service.imapRendering.setExactSize(body.mailbox, body.exactRfc822Size);
+      if (body.rerender !== undefined) service.imapRendering.setRerender(body.mailbox, body.rerender);
+      return service.imapRendering.snapshot();
+    });
+
     app.post('/exchange/clock-changed', async () => service.onClockChanged());
 
-    app.get('/exchange/status', async () => ({
+    app.get<{ Querystring: { mailbox?: string } }>('/exchange/status', async (request) => ({
       ...service.endpoints,
-      imapConnections: service.imap.connectionCount(),
+      // `?mailbox=` counts that mailbox's sessions only.
+      imapConnections: service.imap.connectionCount(request.query.mailbox),
       queuedDeliveries: service.smtp.queue.size,
     }));
   };

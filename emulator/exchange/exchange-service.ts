@@ -13,8 +13,10 @@ import type { ExchangeAccess } from './access.js';
 import { BasicAuthSettings, type BasicAuthState } from './basic-auth.js';
 import type { ExchangeClock } from './exchange-clock.js';
 import { ExchangeFaults } from './faults.js';
+import { ImapRenderingSettings } from './imap-rendering.js';
 import { MailRouter } from './mail-router.js';
 import { MailStore } from './mail-store.js';
+import { MailboxSendSizeLimits } from './send-size-limits.js';
 import { FileStoreJournal } from './store-journal.js';
 
 export interface ExchangeServiceOptions {
@@ -50,6 +52,10 @@ export class ExchangeService {
   readonly store: MailStore;
   readonly router: MailRouter;
   readonly faults = new ExchangeFaults();
+  /** `Set-Mailbox -MaxSendSize` per mailbox (SMTP after DATA, Graph sendMail). */
+  readonly sendSize = new MailboxSendSizeLimits();
+  /** IMAP: re-rendered MIME and estimated / exact RFC822.SIZE per mailbox (`Set-CASMailbox -ImapEnableExactRFC822Size`). */
+  readonly imapRendering = new ImapRenderingSettings();
   readonly basicAuth: BasicAuthSettings;
   readonly imap: ImapServer;
   readonly smtp: SubmissionServer;
@@ -73,6 +79,7 @@ export class ExchangeService {
       access: options.access,
       clock: options.clock,
       faults: this.faults,
+      rendering: this.imapRendering,
       basicAuth: this.basicAuth,
       tls: options.tls,
     });
@@ -88,6 +95,7 @@ export class ExchangeService {
       hostname: options.smtp?.hostname,
       maxRecipients: options.smtp?.maxRecipients,
       limits: new SubmissionLimits(options.clock, options.smtp?.limits),
+      sendSize: this.sendSize,
     });
   }
 

@@ -169,6 +169,13 @@ export const graphErrors = {
   batchTooLarge: (max: number) =>
     new GraphError(400, 'BadRequest', `A batch request can hold at most ${max} requests. (emulator wording)`),
   payloadTooLarge: () => new GraphError(413, 'RequestEntityTooLarge', 'The request payload is too large.'),
+  /**
+   * A message over the mailbox's MaxSendSize (`Set-Mailbox -MaxSendSize`), as Graph answers it in
+   * field reports (400, not 413: the request itself was within Graph's limits).
+   * @see microsoftgraph/microsoft-graph-docs#15579, InnoGE/laravel-msgraph-mail#41
+   */
+  messageSizeExceeded: () =>
+    new GraphError(400, 'ErrorMessageSizeExceeded', 'The message exceeds the maximum supported size.'),
 } as const;
 
 /** The request ids of a request: a new `request-id`, and the client's `client-request-id` or the same. */

@@ -13,7 +13,9 @@
  * schedule as SMTP: emulated mailboxes get it in their Inbox, everyone else is the outside sink.
  *
  * A base64 MIME body over 4 MB (Graph's request limit) is `413 RequestEntityTooLarge`: a larger
- * message goes through a draft (draft-routes.ts).
+ * message goes through a draft (draft-routes.ts). A message over the MaxSendSize of the mailbox in
+ * the path or of its From (`PUT /_emulator/exchange/settings/max-send-size`, shared with SMTP) is
+ * `400 ErrorMessageSizeExceeded`, whichever way it was sent (sendMail, reply, a draft's send).
  *
  * @see https://learn.microsoft.com/graph/api/user-sendmail
  * @see https://learn.microsoft.com/graph/api/message-reply
@@ -66,6 +68,8 @@ export function checkSendAs(call: GraphCall, fromAddress: string): void {
 export function submit(call: GraphCall, composed: ComposedMessage, saveToSentItems: boolean): void {
   const { exchange } = call.deps;
   const mailbox = mailboxOf(call);
+  if (exchange.sendSize.exceeded([mailbox.address, composed.fromAddress], composed.raw.length) !== undefined)
+    throw graphErrors.messageSizeExceeded();
   if (!exchange.smtp.limits.takeRecipients(mailbox.address, composed.recipients.length))
     throw graphErrors.submissionQuotaExceeded();
   const record = exchange.router.recordSubmission({

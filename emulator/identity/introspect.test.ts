@@ -76,9 +76,23 @@ describe('introspectAccessToken', () => {
     expect(introspect(token)).toEqual({ valid: false, reason: 'revoked' });
   });
 
-  it('treats sessions revoked after issue as revoked, and a token issued after as valid', async () => {
-    const { introspect, mint, directory, user, tick } = await setup();
+  it('keeps a token issued before the sessions were revoked valid until it expires (no continuous access evaluation)', async () => {
+    const { introspect, mint, directory, user, tick, clock } = await setup();
+    const before = mint();
+    tick(1000);
+    directory.revokeSessions(user.id);
+    expect(introspect(before.token)).toMatchObject({ valid: true, userId: user.id });
+    clock.set(new Date(before.expiresAt.getTime() - 1000));
+    expect(introspect(before.token).valid).toBe(true);
+    clock.set(before.expiresAt);
+    expect(introspect(before.token)).toEqual({ valid: false, reason: 'expired' });
+  });
+
+  it('with continuous access evaluation on, refuses a token issued before the revocation at once, and accepts one issued after', async () => {
+    const { introspect, mint, directory, user, tenant, tick } = await setup();
+    directory.updateTenant(tenant.id, { continuousAccessEvaluation: true });
     const before = mint().token;
+    expect(introspect(before).valid).toBe(true);
     tick(1000);
     directory.revokeSessions(user.id);
     expect(introspect(before)).toEqual({ valid: false, reason: 'revoked' });

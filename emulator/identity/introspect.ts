@@ -5,14 +5,23 @@
  * the emulator's published keys (`signature`), the v1.0 issuer `https://sts.windows.net/{tid}/`
  * of a known tenant (`wrong-issuer`; an ID token or a token of a deleted tenant lands here),
  * expiry against the emulator clock (`expired`), and finally whether the principal still stands
- * (`revoked`: user deleted or disabled, the user's sessions revoked after the token was issued —
- * Exchange Online evaluates continuous access — or the app deleted).
+ * (`revoked`: user deleted or disabled, or the app deleted).
+ *
+ * Revocation follows Entra's timeline: revoking a user's sessions (or an admin password reset that
+ * revokes them, or withdrawn consent) kills the refresh tokens at once, while an access token
+ * already issued stays good until its `exp` — Entra does not recall it, and a resource accepts it
+ * unless it evaluates continuous access for a CAE-capable client. Only when the tenant's
+ * `continuousAccessEvaluation` is on (a control-API switch, off by default) is a token issued
+ * before the user's `tokensValidFrom` refused at once (`revoked`). The same rule serves the
+ * emulator's IMAP, SMTP and Graph and the resource-server introspection Dovecot asks.
  *
  * The audience is reported, not enforced: the caller decides (`audience === 'exchange'` for IMAP
  * and SMTP; Graph answers an Outlook token with "Invalid audience").
  *
  * @see https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
  * @see https://learn.microsoft.com/entra/identity/conditional-access/concept-continuous-access-evaluation
+ * @see https://learn.microsoft.com/entra/identity-platform/refresh-tokens#token-revocation
+ * @see https://learn.microsoft.com/entra/identity/users/users-revoke-access
  */
 import type { Clock } from '../clock.js';
 import type { DirectoryStore } from '../directory/directory-store.js';
@@ -66,6 +75,11 @@ function stringClaim(claims: Record<string, unknown>, name: string): string | un
   return typeof v === 'string' ? v : undefined;
 }
 
+/** Whether the user's sessions were revoked after a token issued at `iat` (seconds). */
+function revokedAfterIssue(tokensValidFrom: Date | null, iat: number): boolean {
+  return tokensValidFrom !== null && Math.floor(tokensValidFrom.getTime() / 1000) > iat;
+}
+
 /** Builds the synchronous introspection function over the emulator's keys, clock and directory. */
 export function createIntrospector(deps: {
   keys: IdentityKeys;
@@ -113,7 +127,7 @@ export function createIntrospector(deps: {
     const oid = stringClaim(claims, 'oid');
     const user = oid === undefined ? undefined : deps.directory.findUserById(oid);
     if (user === undefined || user.disabled) return { valid: false, reason: 'revoked' };
-    if (user.tokensValidFrom !== null && Math.floor(user.tokensValidFrom.getTime() / 1000) > iat)
+    if (tenant.continuousAccessEvaluation && revokedAfterIssue(user.tokensValidFrom, iat))
       return { valid: false, reason: 'revoked' };
     const scp = stringClaim(claims, 'scp') ?? '';
     return {

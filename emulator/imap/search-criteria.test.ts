@@ -44,7 +44,9 @@ const messages = [
 
 function search(query: string): number[] {
   const predicate = compileSearch(tokenizeString(query));
-  return messages.filter((m, i) => predicate(m, { seq: i + 1, maxUid: 9, count: messages.length })).map((m) => m.uid);
+  return messages
+    .filter((m, i) => predicate(m, { seq: i + 1, maxUid: 9, count: messages.length, size: (x) => x.content.size }))
+    .map((m) => m.uid);
 }
 
 describe('SEARCH criteria', () => {

@@ -18,6 +18,8 @@ export interface SearchContext {
   readonly seq: number;
   readonly maxUid: number;
   readonly count: number;
+  /** RFC822.SIZE as this session reports it (Exchange's estimate unless exact sizes are on). */
+  readonly size: (message: StoredMessage) => number;
 }
 
 export type SearchPredicate = (message: StoredMessage, context: SearchContext) => boolean;
@@ -108,11 +110,11 @@ class KeyReader {
         return dateKey(name.slice(4), searchDate(this.next()), (m) => sentDate(m.content));
       case 'LARGER': {
         const size = number(this.next());
-        return (m) => m.content.size > size;
+        return (m, c) => c.size(m) > size;
       }
       case 'SMALLER': {
         const size = number(this.next());
-        return (m) => m.content.size < size;
+        return (m, c) => c.size(m) < size;
       }
       case 'FROM':
       case 'TO':

@@ -13,6 +13,7 @@ import type { ExchangeAccess } from '../exchange/access.js';
 import { BasicAuthSettings } from '../exchange/basic-auth.js';
 import type { ExchangeClock } from '../exchange/exchange-clock.js';
 import type { ExchangeFaults } from '../exchange/faults.js';
+import { ImapRenderingSettings } from '../exchange/imap-rendering.js';
 import type { MailStore } from '../exchange/mail-store.js';
 import { ImapSession, type ImapServerContext } from './session.js';
 
@@ -21,6 +22,8 @@ export interface ImapServerOptions {
   readonly access: ExchangeAccess;
   readonly clock: ExchangeClock;
   readonly faults: ExchangeFaults;
+  /** Re-rendered MIME and RFC822.SIZE per mailbox; default: stored bytes, estimated sizes. */
+  readonly rendering?: ImapRenderingSettings;
   /** PEM key and certificate the server presents (the emulator's loopback certificate). */
   readonly tls: { readonly key: string | Buffer; readonly cert: string | Buffer };
   readonly host?: string;
@@ -55,6 +58,7 @@ export class ImapServer {
       access: options.access,
       clock: options.clock,
       faults: options.faults,
+      rendering: options.rendering ?? new ImapRenderingSettings(),
       basicAuth: options.basicAuth ?? new BasicAuthSettings(),
       backendFqdn: options.backendFqdn ?? 'AM0PR02MB5555.eurprd02.prod.outlook.com',
       idleTimeoutMs: options.idleTimeoutMs ?? 30 * 60_000,

@@ -14,6 +14,7 @@ import type { ExchangeAccess, ExchangePrincipal } from '../exchange/access.js';
 import type { BasicAuthSettings } from '../exchange/basic-auth.js';
 import type { ExchangeClock } from '../exchange/exchange-clock.js';
 import type { ExchangeFaults } from '../exchange/faults.js';
+import type { ImapRenderingSettings } from '../exchange/imap-rendering.js';
 import type { MailFolder } from '../exchange/mail-folder.js';
 import { MailStoreError, type MailStore } from '../exchange/mail-store.js';
 import { ArgumentError } from './arguments.js';
@@ -37,6 +38,8 @@ export interface ImapServerContext {
   readonly access: ExchangeAccess;
   readonly clock: ExchangeClock;
   readonly faults: ExchangeFaults;
+  /** How messages are served: re-rendered MIME, estimated or exact RFC822.SIZE. */
+  readonly rendering: ImapRenderingSettings;
   /** Whether passwords are accepted (off: Exchange Online's refusals). */
   readonly basicAuth: BasicAuthSettings;
   readonly backendFqdn: string;

@@ -47,6 +47,9 @@ export const SMTP_REPLY = {
   invalidArguments: '5.5.4 Invalid arguments',
   tooManyRecipients: '4.5.3 Too many recipients',
   messageTooBig: '5.3.4 Message size exceeds fixed maximum message size',
+  /** The store driver's refusal of a message over the mailbox's MaxSendSize, as SMTP AUTH clients report it (reply code 554). */
+  maxSubmissionExceeded: (host: string): string =>
+    `5.2.0 MapiExceptionMaxSubmissionExceeded; Message size exceeds maximum size limit.; STOREDRV.Submission.Exception:MessageSubmissionExceededException.MapiExceptionMaxSubmissionExceeded; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot save changes made to an item to store. [Hostname=${host}]`,
   senderThreadLimit: '4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded',
   sendAsDenied: (login: string, from: string, host: string): string =>
     `5.2.252 SendAsDenied; ${login} not allowed to send as ${from}; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.[EndDiagnosticData] [Hostname=${host}]`,

@@ -34,6 +34,7 @@ import type { ExchangeClock } from '../exchange/exchange-clock.js';
 import type { ExchangeFaults, SendAsDenialForm } from '../exchange/faults.js';
 import type { MailRouter } from '../exchange/mail-router.js';
 import { parseHeaderBlock } from '../exchange/mime-structure.js';
+import type { MailboxSendSizeLimits } from '../exchange/send-size-limits.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { translateReply, type DialectContext } from './exchange-dialect.js';
 import { SMTP_REPLY } from './replies.js';
@@ -56,6 +57,8 @@ export interface SubmissionServerOptions {
   readonly maxRecipients?: number;
   /** Whether `AUTH PLAIN` / `AUTH LOGIN` take passwords (read at each attempt). Default: off, as Exchange Online. */
   readonly basicAuth?: BasicAuthSettings;
+  /** Per-mailbox MaxSendSize, checked after the final dot. */
+  readonly sendSize?: MailboxSendSizeLimits;
 }
 
 /** An SMTP error reply: code and text (which starts with its enhanced status code). */
@@ -256,6 +259,16 @@ export class SubmissionServer {
     state.submitting = true;
   }
 
+  /** A message within the advertised SIZE but over a mailbox's own MaxSendSize: refused after DATA. */
+  private checkSendSize(mailbox: string, senders: readonly string[], size: number): void {
+    const limits = this.options.sendSize;
+    if (limits === undefined) return;
+    const mailboxes = [mailbox, ...senders.map((sender) => this.options.access.resolveMailbox(sender))];
+    if (limits.exceeded(mailboxes, size) === undefined) return;
+    if (limits.form === '5.2.0') throw new SmtpReplyError(554, SMTP_REPLY.maxSubmissionExceeded(this.hostname));
+    throw new SmtpReplyError(552, SMTP_REPLY.messageTooBig);
+  }
+
   private endTransaction(sessionId: string): void {
     const state = this.sessions.get(sessionId);
     if (!state?.submitting || !state.identity) return;
@@ -288,6 +301,7 @@ export class SubmissionServer {
         }
       }
       this.options.faults.noteSendAs(identity.mailbox, false, this.options.clock.now());
+      this.checkSendSize(identity.mailbox, senders, raw.length);
       const recipients = session.envelope.rcptTo.map((r) => r.address);
       if (!this.limits.takeRecipients(identity.mailbox, recipients.length))
         throw new SmtpReplyError(554, SMTP_REPLY.submissionQuotaExceeded(this.hostname));

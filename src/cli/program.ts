@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { registerNodesCommand } from './commands/nodes.js';
 import { registerProviderCommands } from './commands/providers.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerWebhookCommands } from './commands/webhooks.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerLogsCommand(program);
   registerWebhookCommands(program);
+  registerNodesCommand(program);
   return program;
 }
 

@@ -11,7 +11,7 @@ import { loadConfig, type Config, type ConfigKey } from '../config/index.js';
 import { createLogger, type LogBundle } from '../log/index.js';
 import { isPosternError } from '../errors/index.js';
 import type { MetricsServer } from '../metrics/index.js';
-import { createServices, type Services } from '../services/index.js';
+import { createServices, type NetworkTimeouts, type Services } from '../services/index.js';
 import { pendingKeyFile } from '../services/secrets/secret-service.js';
 import {
   decodeKeyText,
@@ -28,6 +28,7 @@ import type { MailboxWorkers, MailboxWorkersOptions } from '../workers/mailbox-w
 import type { OutboxDispatcher, OutboxDispatcherOptions } from '../workers/outbox-dispatcher.js';
 import type { TokenKeeper, TokenKeeperOptions } from '../workers/token-keeper.js';
 import type { WebhookDispatcher, WebhookDispatcherOptions } from '../workers/webhook-dispatcher.js';
+import type { NodeHeartbeat, NodeHeartbeatOptions } from '../workers/node-heartbeat.js';
 import type { HostResolver } from '../services/webhooks/webhook-target.js';
 import { Lifecycle } from './lifecycle.js';
 
@@ -78,6 +79,8 @@ export interface RuntimeOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Resolves webhook receivers' names (tests inject one: no real DNS). */
   resolveHost?: HostResolver;
+  /** How long network calls wait before an attempt fails (tests shorten them); default production values. */
+  networkTimeouts?: NetworkTimeouts;
   /** Commands that print to the terminal keep the console free of log lines. */
   quiet?: boolean;
   /**
@@ -169,11 +172,14 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
           config,
           ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
           ...(options.resolveHost === undefined ? {} : { resolveHost: options.resolveHost }),
+          ...(options.networkTimeouts === undefined ? {} : { networkTimeouts: options.networkTimeouts }),
+          version: VERSION,
         }),
       (composed) => composed.outbound.submitter.close(),
     );
     services.metrics.trackLogDrops(log.dropped);
     const roles: StartedRoles = {};
+    let heartbeat: NodeHeartbeat | undefined;
     const runtime: Runtime = {
       config,
       log,
@@ -183,6 +189,22 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
       roles,
       lifecycle,
       startRoles: async (names, roleOptions = {}) => {
+        // The node registers (and hears the other nodes) before its first role starts, and stops after its last.
+        if (heartbeat === undefined) {
+          const { NodeHeartbeat } = await import('../workers/node-heartbeat.js');
+          const beat = new NodeHeartbeat(
+            services.cluster,
+            services.changes,
+            log.logger.child({ component: 'node' }),
+            roleOptions.node ?? {},
+          );
+          heartbeat = beat;
+          await lifecycle.step(
+            'node',
+            () => beat.start(names),
+            () => beat.stop(),
+          );
+        } else await heartbeat.start(names);
         for (const role of ROLES) {
           if (!names.includes(role.name) || lifecycle.running.includes(role.name)) continue;
           await lifecycle.step(
@@ -224,6 +246,8 @@ export interface RoleOptions {
   readonly outboxDispatch?: OutboxDispatcherOptions;
   readonly tokenKeeper?: TokenKeeperOptions;
   readonly mailboxSync?: MailboxWorkersOptions;
+  /** The node's heartbeat (tests shorten it). */
+  readonly node?: NodeHeartbeatOptions;
   /** `listen: false` builds the app for `app.inject()` without listening (tests). */
   readonly web?: { readonly listen?: boolean; readonly version?: string };
   /** Where the lines for the operator go (the URL listened on). Default standard output. */
@@ -342,7 +366,11 @@ export const ROLES: readonly RoleDefinition[] = [
       const { MailboxWorkers } = await import('../workers/mailbox-workers.js');
       const { metrics } = runtime.services;
       const extra = options.mailboxSync?.onIngested;
+      const { cluster, changes } = runtime.services;
       const workers = new MailboxWorkers(runtime.services.mailboxSync, runtime.log.logger, {
+        // Several nodes share the mailboxes on PostgreSQL; SQLite has one node, which reads them all.
+        ...(runtime.db.engine === 'postgres' ? { leases: cluster } : {}),
+        feed: changes,
         ...options.mailboxSync,
         onIngested: (result, message) => {
           metrics.observeIngest(result.outcome);

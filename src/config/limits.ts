@@ -32,6 +32,9 @@ export const LIMITS = {
   /** Page sizes of list endpoints (and of the store's queries behind them, whatever is asked). */
   pageSizeDefault: 50,
   pageSizeMax: 200,
+  /** Conversation search (`q`, see domain/search-query.ts): longest query and most terms. */
+  searchQueryMaxChars: 500,
+  searchQueryMaxTerms: 32,
   /** Largest page of the event timelines (`GET /api/events`). */
   eventPageSizeMax: 500,
   /** Session cookie lifetime without activity. */

@@ -91,6 +91,8 @@ function finish(values: Partial<Record<ConfigKey, unknown>>, cwd: string): Confi
     databaseUrl: databaseUrl.startsWith('sqlite:')
       ? `sqlite:${path.resolve(cwd, databaseUrl.slice('sqlite:'.length))}`
       : databaseUrl,
+    nodeMailboxCap: Number(values.nodeMailboxCap),
+    mailboxLeaseSeconds: Number(values.mailboxLeaseSeconds),
     logDir: path.resolve(cwd, text('logDir')),
     logLevel: values.logLevel as Config['logLevel'],
     logConsole: flag('logConsole'),

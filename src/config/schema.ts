@@ -117,6 +117,25 @@ export const KEYS = {
     description:
       'PostgreSQL: the longest Postern waits for one query before giving up on it, so that a server that stops answering (a restart, a lost network) never holds a request or a worker for ever.',
   },
+  nodeMailboxCap: {
+    env: 'POSTERN_NODE_MAILBOX_CAP',
+    schema: z.coerce
+      .number({ error: 'a number of mailboxes' })
+      .int('a whole number of mailboxes')
+      .min(0, '0 (no cap) or more'),
+    description:
+      'PostgreSQL with several nodes: the most mailboxes this node reads at once (0: no cap beyond its even share of the accounts).',
+  },
+  mailboxLeaseSeconds: {
+    env: 'POSTERN_MAILBOX_LEASE_SECONDS',
+    schema: z.coerce
+      .number({ error: 'a number of seconds' })
+      .int('a whole number of seconds')
+      .min(3, 'at least 3 seconds')
+      .max(600, 'at most 600 seconds'),
+    description:
+      'PostgreSQL with several nodes: how long a node holds a mailbox without renewing it (renewed every third of it); a node that dies loses its mailboxes to the others after this long.',
+  },
   logDir: {
     env: 'POSTERN_LOG_DIR',
     schema: z.string().min(1),
@@ -197,6 +216,8 @@ export function defaultValues(resolved: { dataDir: string; port: number }): Reco
     publicUrl: `http://localhost:${resolved.port}`,
     databaseUrl: `sqlite:${path.join(resolved.dataDir, 'postern.db')}`,
     databaseQueryTimeoutSeconds: '120',
+    nodeMailboxCap: '0',
+    mailboxLeaseSeconds: '30',
     logDir: path.join(resolved.dataDir, 'logs'),
     logLevel: 'info',
     logConsole: 'auto',
@@ -219,6 +240,10 @@ export interface Config {
   readonly databaseUrl: string;
   /** PostgreSQL: seconds one query may take before the client gives up on it. */
   readonly databaseQueryTimeoutSeconds: number;
+  /** The most mailboxes this node reads at once; 0: no cap beyond its even share. */
+  readonly nodeMailboxCap: number;
+  /** Seconds a mailbox lease lasts without renewal (PostgreSQL). */
+  readonly mailboxLeaseSeconds: number;
   readonly logDir: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly logConsole: boolean | 'auto';

@@ -152,6 +152,21 @@ const GENERAL_ERRORS = {
     message: 'The database is not reachable.',
     remedy: 'Check POSTERN_DATABASE_URL and that the database server is running.',
   },
+  MAILBOX_LEASE_LOST: {
+    status: 409,
+    kind: 'transient',
+    message: 'Another node has taken over this mailbox: this node may no longer store anything for it.',
+    remedy:
+      'Nothing to do: the node that holds the mailbox now reads it from the last stored message. If it happens often, check that the nodes reach the database without long pauses (a lease lasts POSTERN_MAILBOX_LEASE_SECONDS).',
+  },
+  STORE_SQLITE_IN_USE: {
+    status: 409,
+    kind: 'needs-admin',
+    message:
+      'Another Postern process already runs the worker role on this SQLite database: two would read the same mailboxes.',
+    remedy:
+      'Stop the other process (its host and pid are named) before starting this one, or start this one with --roles web only. To share the mailboxes between several nodes, move to PostgreSQL (POSTERN_DATABASE_URL).',
+  },
   STORE_DISK_FULL: {
     status: 507,
     kind: 'needs-admin',

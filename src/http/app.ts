@@ -23,6 +23,7 @@ import { listRoutes } from './routes/lists/index.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics/index.js';
 import { outboundRoutes } from './routes/outbound/index.js';
 import { systemRoutes } from './routes/system/index.js';
+import { nodeRoutes } from './routes/system/nodes.js';
 import { tokenRoutes } from './routes/tokens/index.js';
 import { userRoutes } from './routes/users/index.js';
 import { webhookRoutes } from './routes/webhooks/index.js';
@@ -82,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     storeFailure: () => deps.services.storeFailure(),
     version: deps.version,
   });
+  await app.register(nodeRoutes, { services: deps.services });
   await app.register(authRoutes, { services: deps.services, config: deps.config });
   await app.register(userRoutes, { services: deps.services });
   await app.register(tokenRoutes, { services: deps.services });

@@ -1,3 +1,5 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { PosternError } from '../errors/index.js';
@@ -9,6 +11,7 @@ import { ApiTokenService } from './users/api-token-service.js';
 import { DoctorService } from './doctor/doctor-service.js';
 import { checkSmtp } from './doctor/smtp-checks.js';
 import { readTokenClaims } from './doctor/token-claims.js';
+import type { SmtpTimeouts } from '../mail/access/smtp-transport.js';
 import { InteractionService } from './inbox/interaction-service.js';
 import { MailboxTestService } from './accounts/mailbox-connection.js';
 import { createOutboundServices, type OutboundServices } from './outbound/outbound-services.js';
@@ -27,6 +30,8 @@ import { UserService } from './users/user-service.js';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery-service.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { WebhookTargetGuard, type HostResolver, type OwnListener } from './webhooks/webhook-target.js';
+import { ChangeFeed } from './cluster/change-feed.js';
+import { ClusterService } from './cluster/cluster-service.js';
 
 export type { Principal, SignedIn } from './users/auth-service.js';
 
@@ -39,6 +44,23 @@ export interface ServiceDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Resolves webhook receivers' names; tests inject one (no real DNS). Default the system's. */
   resolveHost?: HostResolver;
+  /** How long network calls may wait; tests shorten them to meet a black hole quickly. */
+  networkTimeouts?: NetworkTimeouts;
+  /** This release, recorded with the node. */
+  version?: string;
+}
+
+/**
+ * How long Postern waits on the servers it talks to before it gives up on an attempt (and retries
+ * later). Each is optional; the defaults are the production values stated with each constant.
+ */
+export interface NetworkTimeouts {
+  /** SMTP submission: connecting, the greeting, a silent socket. Default 30 s, 30 s, 2 min. */
+  readonly smtp?: SmtpTimeouts;
+  /** The doctor's SMTP check. Default 20 s, 20 s, 30 s. */
+  readonly smtpProbe?: SmtpTimeouts;
+  /** One request to Microsoft's identity platform (discovery, token). Default 15 s. */
+  readonly identityMs?: number;
 }
 
 /** The use cases of Postern, composed once and handed to the HTTP layer, the CLI and workers. */
@@ -75,6 +97,10 @@ export interface Services {
   tokenUpkeep: TokenUpkeepService;
   webhookDelivery: WebhookDeliveryService;
   eventRetention: EventRetentionService;
+  /** This node among the nodes on the database: registration, heartbeats, mailbox leases. */
+  cluster: ClusterService;
+  /** The nodes' change feed (account, provider and grant changes made on any node). */
+  changes: ChangeFeed;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -82,17 +108,32 @@ const IDENTITY_TIMEOUT_MS = 15_000;
 
 export function createServices(deps: ServiceDeps): Services {
   const services = composeServices(deps);
-  services.doctor.extraAccountChecks = (account, context) => checkSmtp(deps.db, account, context);
+  const probe = deps.networkTimeouts?.smtpProbe;
+  services.doctor.extraAccountChecks = (account, context) => checkSmtp(deps.db, account, context, probe);
   // Test connection runs the doctor's SMTP checks, not a copy of them.
   services.mailboxTest.smtpProbe = ({ account, grant, token, endpoint, sendTest }) =>
-    checkSmtp(deps.db, account, { grant, token, claims: readTokenClaims(token), endpoint, sendTest });
+    checkSmtp(deps.db, account, { grant, token, claims: readTokenClaims(token), endpoint, sendTest }, probe);
+  announceChanges(services);
   return services;
+}
+
+/** Puts this process's account, provider and grant changes on the nodes' change feed. */
+function announceChanges(services: Services): void {
+  const { changes } = services;
+  services.accounts.changes.on('changed', (id) => changes.publish({ kind: 'account', id, op: 'changed' }));
+  services.accounts.changes.on('deleted', (id) => changes.publish({ kind: 'account', id, op: 'deleted' }));
+  services.providers.changes.on('provider', (id) => changes.publish({ kind: 'provider', id }));
+  services.providers.changes.on('grant', (providerId) => changes.publish({ kind: 'grant', providerId }));
+  services.signIn.changes.on('grant', (providerId) => changes.publish({ kind: 'grant', providerId }));
 }
 
 function composeServices(deps: ServiceDeps): Services {
   const directory = new DirectoryService(deps.db);
   const metrics = new PosternMetrics({ db: deps.db });
-  const identity = new MeteredIdentity(metrics, { timeoutMs: IDENTITY_TIMEOUT_MS, now: () => deps.db.now().getTime() });
+  const identity = new MeteredIdentity(metrics, {
+    timeoutMs: deps.networkTimeouts?.identityMs ?? IDENTITY_TIMEOUT_MS,
+    now: () => deps.db.now().getTime(),
+  });
   const logger = deps.logger.child({ component: 'identity' });
   const accessTokens = new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep);
   const accounts = new AccountService(deps.db, deps.box);
@@ -104,7 +145,21 @@ function composeServices(deps: ServiceDeps): Services {
     ...(deps.resolveHost === undefined ? {} : { resolve: deps.resolveHost }),
   });
   const graphNotifications = new GraphNotificationService(deps.db, deps.config.publicUrl);
+  const nodeId = `${os.hostname().split('.')[0] ?? 'node'}-${crypto.randomBytes(4).toString('hex')}`;
+  const changes = new ChangeFeed(deps.db, nodeId, deps.logger.child({ component: 'changes' }), {
+    listenUrl: deps.db.engine === 'postgres' ? deps.config.databaseUrl : undefined,
+  });
+  // Another node changed a provider: the identity client built here from its old settings goes.
+  changes.subscribe((change, local) => {
+    if (!local && change.kind === 'provider') identity.forget(change.id);
+  });
   return {
+    cluster: new ClusterService(
+      deps.db,
+      { id: nodeId, version: deps.version ?? '0.0.0', host: os.hostname(), pid: process.pid },
+      { ttlMs: deps.config.mailboxLeaseSeconds * 1000, cap: deps.config.nodeMailboxCap },
+    ),
+    changes,
     ping: () => deps.db.ping(),
     storeFailure: () => deps.db.health.current(),
     storageError: (error) => deps.db.health.failed(error, 'requests'),
@@ -131,6 +186,7 @@ function composeServices(deps: ServiceDeps): Services {
       logger: deps.logger.child({ component: 'outbound' }),
       accounts,
       accessTokens,
+      ...(deps.networkTimeouts?.smtp === undefined ? {} : { smtpTimeouts: deps.networkTimeouts.smtp }),
     }),
     mailboxSync: new MailboxSyncService(deps.db, accounts, accessTokens, graphNotifications),
     graphNotifications,

@@ -62,3 +62,33 @@ export * from './idempotency-keys.js';
 export * from './webhooks.js';
 export * from './webhook-deliveries.js';
 export * from './operational-counts.js';
+export {
+  registerNode,
+  beatNodeHeartbeat,
+  markNodeStopped,
+  nodeIdsInRegistrationOrder,
+  deleteNode,
+  deleteNodesSilentSince,
+  listNodes,
+  type NodeRecord,
+  type NodeIdentity,
+} from './nodes.js';
+export {
+  ensureMailboxLeaseRows,
+  countActiveAccounts,
+  renewMailboxLeases,
+  claimMailboxLeases,
+  releaseMailboxLeases,
+  holdsMailboxLease,
+  listMailboxLeases,
+  expireMailboxLease,
+  type HeldLease,
+  type LeaseHolder,
+} from './mailbox-leases.js';
+export {
+  CHANGE_CHANNEL,
+  notifyChange,
+  listenForChanges,
+  type ChangeListener,
+  type ChangeListenerHandlers,
+} from './change-channel.js';

@@ -6,8 +6,10 @@
  * row's activity time and id), so that a page stays stable while new mail arrives.
  */
 import { PosternError } from '../errors/index.js';
+import type { SearchQuery } from '../domain/search-query.js';
 import { formatSubjectToken } from '../domain/subject.js';
 import type { Database } from './database.js';
+import { interactionSearchCondition } from './message-search.js';
 import { clampPageSize, containsLowercase } from './pagination.js';
 import type { InteractionStatus, Row, Timestamp } from './schema.js';
 import { toDbTime } from './time.js';
@@ -62,6 +64,11 @@ export interface InteractionQuery {
   readonly contactId?: number;
   /** Found in the subject, the contact's name or one of its addresses, regardless of case. */
   readonly text?: string;
+  /**
+   * A full-text search (domain/search-query.ts): one of the conversation's messages matches it
+   * (see store/message-search.ts).
+   */
+  readonly search?: SearchQuery;
   /** The previous page's `nextCursor`. */
   readonly cursor?: string;
   readonly limit?: number;
@@ -211,6 +218,7 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
       ]),
     );
   }
+  if (query.search !== undefined) select = select.where(interactionSearchCondition(db.engine, query.search));
   if (query.cursor !== undefined) {
     const after = decodeCursor(query.cursor);
     select = select.where((eb) =>

@@ -9,7 +9,9 @@
 import { z } from 'zod';
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
+import { buildSearchDocument } from '../domain/search-query.js';
 import { fromJsonText, toJsonText } from './json-column.js';
+import { insertSearchDocuments } from './message-search.js';
 import { readBounces, type StoredBounce } from './message-bounces.js';
 import type { DeliveryState, MessageDirection, Row, Timestamp } from './schema.js';
 import { toDbTime, toDbTimeOrNull } from './time.js';
@@ -153,7 +155,8 @@ const ATTACHMENT_BATCH = 100;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Inserts an inbound message with its raw MIME and its attachments' metadata: an attachment's
+ * Inserts an inbound message with its raw MIME, its attachments' metadata and its search document
+ * (store/message-search.ts), in one transaction (the caller's, when it runs one): an attachment's
  * bytes are written once, in the raw MIME, and found there again by position (`raw_part`, see
  * {@link StoredAttachment}). Returns undefined, writing nothing, when a unique key (mailbox
  * position or Message-ID) already holds a message — the safety net under the caller's own checks
@@ -164,6 +167,10 @@ export async function insertInboundMessage(
   message: NewInboundMessage,
   raw: Buffer,
 ): Promise<number | undefined> {
+  return db.transaction((tx) => insertInboundRows(tx, message, raw));
+}
+
+async function insertInboundRows(db: Database, message: NewInboundMessage, raw: Buffer): Promise<number | undefined> {
   const now = toDbTime(db.now());
   const row = await db.kysely
     .insertInto('messages')
@@ -221,6 +228,15 @@ export async function insertInboundMessage(
       )
       .execute();
   }
+  await insertSearchDocuments(db.kysely, db.engine, [
+    {
+      messageId: row.id,
+      document: buildSearchDocument({
+        ...message,
+        attachmentNames: message.attachments.map((attachment) => attachment.filename),
+      }),
+    },
+  ]);
   return row.id;
 }
 

@@ -5,8 +5,10 @@
  *
  * @see https://www.rfc-editor.org/rfc/rfc5322#section-3.6.4 (Message-ID, In-Reply-To, References)
  */
+import { buildSearchDocument } from '../domain/search-query.js';
 import type { Database } from './database.js';
 import { toJsonText } from './json-column.js';
+import { insertSearchDocuments } from './message-search.js';
 import type { NewAttachment, StoredAddress } from './messages.js';
 import { toDbTime } from './time.js';
 
@@ -34,8 +36,15 @@ export interface NewOutgoingMessage {
 
 const ATTACHMENT_BATCH = 100;
 
-/** Inserts an outgoing message (state `queued`) with its raw MIME and attachments; returns its id. */
+/**
+ * Inserts an outgoing message (state `queued`) with its raw MIME, attachments and search document
+ * (store/message-search.ts), in one transaction (the caller's, when it runs one); returns its id.
+ */
 export async function insertOutgoingMessage(db: Database, message: NewOutgoingMessage, raw: Buffer): Promise<number> {
+  return db.transaction((tx) => insertOutgoingRows(tx, message, raw));
+}
+
+async function insertOutgoingRows(db: Database, message: NewOutgoingMessage, raw: Buffer): Promise<number> {
   const at = toDbTime(message.date);
   const row = await db.kysely
     .insertInto('messages')
@@ -85,6 +94,16 @@ export async function insertOutgoingMessage(db: Database, message: NewOutgoingMe
       )
       .execute();
   }
+  await insertSearchDocuments(db.kysely, db.engine, [
+    {
+      messageId: row.id,
+      document: buildSearchDocument({
+        ...message,
+        from: [message.from],
+        attachmentNames: message.attachments.map((attachment) => attachment.filename),
+      }),
+    },
+  ]);
   return row.id;
 }
 

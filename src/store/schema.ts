@@ -489,12 +489,26 @@ export interface WebhookDeliveriesTable {
   updated_at: Timestamp;
 }
 
-/** A row of `leases`. */
-export interface LeasesTable {
-  name: string;
-  holder: string;
-  acquired_at: Timestamp;
-  expires_at: Timestamp;
+/** A row of `nodes`: one `postern start` process (or an in-process runtime) on this database. */
+export interface NodesTable {
+  id: string;
+  /** JSON array of role names. */
+  roles: JsonText;
+  version: string;
+  host: string;
+  pid: number;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  stopped_at: Timestamp | null;
+}
+
+/** A row of `mailbox_leases`: which node reads an account's mailbox, and its fencing epoch. */
+export interface MailboxLeasesTable {
+  account_id: number;
+  node_id: string | null;
+  epoch: ColumnType<number, number | undefined, number>;
+  acquired_at: Timestamp | null;
+  expires_at: Timestamp | null;
 }
 
 /** A row of `idempotency_keys`. */
@@ -543,7 +557,8 @@ export interface DB {
   events: EventsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
-  leases: LeasesTable;
+  nodes: NodesTable;
+  mailbox_leases: MailboxLeasesTable;
   idempotency_keys: IdempotencyKeysTable;
   meta: MetaTable;
 }

@@ -1,4 +1,6 @@
 import type { Logger } from '../log/index.js';
+import type { ChangeFeed, ClusterChange } from '../services/cluster/change-feed.js';
+import type { ClusterService } from '../services/cluster/cluster-service.js';
 import type {
   EmailAccountRecord,
   MailboxSyncService,
@@ -15,24 +17,54 @@ export interface MailboxWorkersOptions {
   graphTuning?: SyncSessionOptions['graphTuning'];
   /** Called after each fetched message is stored or recognised as a duplicate (metrics, webhook wake-up). */
   onIngested?: SyncSessionOptions['onIngested'];
+  /**
+   * Several nodes (PostgreSQL): this node reads only the mailboxes whose lease it holds, and each
+   * of their writes checks the lease's epoch. Absent: every active account (one node).
+   */
+  leases?: Pick<ClusterService, 'leaseRound' | 'release' | 'fence' | 'leaseSettings'>;
+  /** Every how often the leases are renewed and claimed (ms). Default a third of a lease. */
+  leaseIntervalMs?: number;
+  /**
+   * The nodes' change feed: account, provider and grant changes made on any node. Absent: the
+   * account changes of this process only.
+   */
+  feed?: Pick<ChangeFeed, 'subscribe' | 'publish'>;
+  /** Every how often every account is looked at again, the safety net of the feed (ms). Default 30 s. */
+  reconcileIntervalMs?: number;
 }
 
 interface Worker {
   sync: MailboxSyncSession;
   /** The settings it was started with; a change restarts it. */
   fingerprint: string;
+  providerId: number | null;
+  /** The engine's last status. */
+  status: SyncStatusChange['status'] | undefined;
 }
 
 /**
  * One mailbox worker per active account (worker role). Follows the accounts' changes, so that
  * enabling, disabling, editing or deleting an account takes effect without a restart, and turns
  * the sync engine's status changes into the account's live status and its timeline.
+ *
+ * With several nodes (`leases`), a worker runs only for an account whose mailbox lease this node
+ * holds: a lease round every third of a lease renews and claims (ClusterService decides how
+ * many), workers of leases lost or over the share stop — before the lease is released, so that
+ * a mailbox never has two readers — and a node that could not renew for two thirds of a lease
+ * stops reading before anyone else may take over. Changes arrive through the nodes' change feed;
+ * a periodic reconcile catches whatever a lost note missed.
  */
 export class MailboxWorkers {
   private readonly workers = new Map<number, Worker>();
   private readonly unsubscribe: Array<() => void> = [];
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Leases held (account id → epoch); undefined without leases. */
+  private held: Map<number, number> | undefined;
+  /** When the leases were last renewed (performance.now()). */
+  private renewedAt = 0;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private roundQueued = false;
 
   constructor(
     private readonly mailboxes: MailboxSyncService,
@@ -41,28 +73,158 @@ export class MailboxWorkers {
   ) {}
 
   async start(): Promise<void> {
-    const onChanged = (id: number): void => this.enqueue(() => this.reconcile(id));
-    const onDeleted = (id: number): void => this.enqueue(() => this.stopWorker(id));
-    const { changes } = this.mailboxes;
-    changes.on('changed', onChanged);
-    changes.on('deleted', onDeleted);
-    this.unsubscribe.push(
-      () => changes.off('changed', onChanged),
-      () => changes.off('deleted', onDeleted),
-    );
-    for (const account of await this.mailboxes.listAccounts()) await this.reconcile(account.id);
+    const { feed, leases } = this.options;
+    if (feed === undefined) {
+      const onChanged = (id: number): void => this.enqueue(() => this.reconcile(id));
+      const onDeleted = (id: number): void => this.enqueue(() => this.stopWorker(id));
+      const { changes } = this.mailboxes;
+      changes.on('changed', onChanged);
+      changes.on('deleted', onDeleted);
+      this.unsubscribe.push(
+        () => changes.off('changed', onChanged),
+        () => changes.off('deleted', onDeleted),
+      );
+    } else {
+      this.unsubscribe.push(feed.subscribe((change) => this.follow(change)));
+    }
+    if (leases !== undefined) this.held = new Map();
+    // The first round and reconcile run in the queue (changes arriving meanwhile wait behind them),
+    // and their failure fails the start.
+    const initial = this.queue.then(async () => {
+      if (leases !== undefined) await this.leaseRound();
+      await this.reconcileAll();
+    });
+    this.queue = initial.catch(() => undefined);
+    await initial;
+    if (leases !== undefined) {
+      const every = this.options.leaseIntervalMs ?? Math.floor(leases.leaseSettings.ttlMs / 3);
+      this.every(every, () => {
+        this.stopIfCutOff(leases.leaseSettings.ttlMs);
+        this.queueLeaseRound();
+      });
+    }
+    this.every(this.options.reconcileIntervalMs ?? 30_000, () => this.enqueue(() => this.reconcileAll()));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
     for (const off of this.unsubscribe.splice(0)) off();
     await this.queue;
     await Promise.all([...this.workers.keys()].map((id) => this.stopWorker(id)));
+    const { leases } = this.options;
+    if (leases === undefined) return;
+    // Every worker has stopped: the mailboxes are free for the other nodes at once.
+    try {
+      if ((await leases.release()) > 0) this.options.feed?.publish({ kind: 'leases' });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not release the mailbox leases; they expire by themselves');
+    }
+  }
+
+  /** Account ids whose lease this node holds (all running accounts without leases). */
+  leased(): number[] {
+    return this.held === undefined ? this.running() : [...this.held.keys()];
   }
 
   /** Ids of the accounts with a running worker. */
   running(): number[] {
     return [...this.workers.keys()];
+  }
+
+  private every(ms: number, tick: () => void): void {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** What a change on the feed means here. */
+  private follow(change: ClusterChange): void {
+    switch (change.kind) {
+      case 'account':
+        if (change.op === 'deleted') this.enqueue(() => this.stopWorker(change.id));
+        else this.enqueue(() => this.reconcile(change.id));
+        // A new or re-enabled account changes the shares.
+        if (this.held !== undefined) this.queueLeaseRound();
+        return;
+      case 'provider':
+        this.enqueue(() => this.restartFailing(change.id));
+        return;
+      case 'grant':
+        this.enqueue(() => this.restartFailing(change.providerId));
+        return;
+      case 'leases':
+      case 'node':
+        if (this.held !== undefined) this.queueLeaseRound();
+        return;
+      case 'resync':
+        if (this.held !== undefined) this.queueLeaseRound();
+        this.enqueue(() => this.reconcileAll());
+        return;
+      case 'message':
+      case 'delivery':
+        return;
+    }
+  }
+
+  /** One lease round in the queue (never two waiting). */
+  private queueLeaseRound(): void {
+    if (this.roundQueued) return;
+    this.roundQueued = true;
+    this.enqueue(async () => {
+      this.roundQueued = false;
+      await this.leaseRound();
+    });
+  }
+
+  /** Renews and claims; stops the workers of leases lost, then gives back what is over the share. */
+  private async leaseRound(): Promise<void> {
+    const { leases } = this.options;
+    if (leases === undefined || this.stopped) return;
+    const round = await leases.leaseRound();
+    this.renewedAt = performance.now();
+    const held = new Map(round.held);
+    for (const id of round.surplus) held.delete(id);
+    this.held = held;
+    for (const id of [...this.workers.keys()]) if (!held.has(id)) await this.stopWorker(id);
+    if (round.surplus.length > 0) {
+      await leases.release(round.surplus);
+      this.logger.info({ accounts: round.surplus }, "mailboxes over this node's share given back");
+      this.options.feed?.publish({ kind: 'leases' });
+    }
+    for (const id of held.keys()) if (!this.workers.has(id)) await this.reconcile(id);
+  }
+
+  /**
+   * Cut off from the database for two thirds of a lease: stop reading, before the lease expires
+   * and another node may take the mailbox. The leases come back with the next successful round.
+   */
+  private stopIfCutOff(ttlMs: number): void {
+    if (this.held === undefined || this.held.size === 0) return;
+    if (performance.now() - this.renewedAt < (ttlMs * 2) / 3) return;
+    this.logger.warn({ accounts: [...this.held.keys()] }, 'mailbox leases not renewed in time: stopping the mailboxes');
+    this.held = new Map();
+    for (const id of [...this.workers.keys()]) void this.stopWorker(id);
+  }
+
+  /** Looks at every account again: new, changed, disabled or deleted ones. */
+  private async reconcileAll(): Promise<void> {
+    const accounts = await this.mailboxes.listAccounts();
+    const known = new Set(accounts.map((account) => account.id));
+    for (const id of [...this.workers.keys()]) if (!known.has(id)) await this.stopWorker(id);
+    for (const account of accounts) await this.reconcile(account.id);
+  }
+
+  /**
+   * A provider or one of its grants changed (a new secret, a new sign-in): its accounts' workers
+   * that are not connected start again with it; connected ones pick it up at their next token.
+   */
+  private async restartFailing(providerId: number): Promise<void> {
+    for (const [id, worker] of [...this.workers]) {
+      if (worker.providerId !== providerId || worker.status === 'connected') continue;
+      await this.stopWorker(id);
+      await this.reconcile(id);
+    }
   }
 
   private enqueue(task: () => Promise<void>): void {
@@ -80,13 +242,20 @@ export class MailboxWorkers {
       await this.mailboxes.markDisabled(account);
       return;
     }
+    const epoch = this.held?.get(id);
+    if (this.held !== undefined && epoch === undefined) return this.stopWorker(id);
+    const fingerprint = `${fingerprintOf(account)}#${epoch ?? ''}`;
     const current = this.workers.get(id);
-    if (current !== undefined && current.fingerprint === fingerprintOf(account)) return;
+    if (current !== undefined && current.fingerprint === fingerprint) return;
     await this.stopWorker(id);
-    await this.startWorker(account);
+    await this.startWorker(account, fingerprint, epoch);
   }
 
-  private async startWorker(account: EmailAccountRecord): Promise<void> {
+  private async startWorker(
+    account: EmailAccountRecord,
+    fingerprint: string,
+    epoch: number | undefined,
+  ): Promise<void> {
     const log = this.logger.child({ component: 'mailbox', accountId: account.id, key: account.key });
     let sync: MailboxSyncSession;
     try {
@@ -96,7 +265,14 @@ export class MailboxWorkers {
         ...(this.options.tuning === undefined ? {} : { tuning: this.options.tuning }),
         ...(this.options.graphTuning === undefined ? {} : { graphTuning: this.options.graphTuning }),
         ...(this.options.onIngested === undefined ? {} : { onIngested: this.options.onIngested }),
-        onStatus: (change) => this.enqueue(() => this.recordStatus(account, change)),
+        ...(epoch === undefined || this.options.leases === undefined
+          ? {}
+          : { fence: this.options.leases.fence(account.id, epoch) }),
+        onStatus: (change) => {
+          const running = this.workers.get(account.id);
+          if (running !== undefined && running.fingerprint === fingerprint) running.status = change.status;
+          this.enqueue(() => this.recordStatus(account, change));
+        },
         onOversize: (notice) => this.enqueue(() => this.mailboxes.recordOversize(account, notice)),
         onWithheld: (notice) => this.enqueue(() => this.mailboxes.recordWithheld(account, notice)),
       });
@@ -105,7 +281,7 @@ export class MailboxWorkers {
       await this.mailboxes.recordStartFailure(account, error);
       return;
     }
-    this.workers.set(account.id, { sync, fingerprint: fingerprintOf(account) });
+    this.workers.set(account.id, { sync, fingerprint, providerId: account.providerId, status: undefined });
     sync.start();
     log.info('mailbox worker started');
   }

@@ -261,7 +261,7 @@ export class WebhookDispatcher {
           : `answered HTTP ${status}.`;
       return { ok: false, status, error: `The receiver ${what}` };
     } catch (error) {
-      return { ok: false, status: null, error: scrubSecrets(describeFailure(error)) };
+      return { ok: false, status: null, error: scrubSecrets(describeFailure(error, claim.webhook.url)) };
     }
   }
 
@@ -274,17 +274,37 @@ export class WebhookDispatcher {
   }
 }
 
-/** Why an attempt got no answer, in Postern's words (a socket error's message names no content). */
-function describeFailure(error: unknown): string {
+/**
+ * Why an attempt got no answer, in Postern's words, naming the receiver's host:port — never its
+ * path or query, which may carry a token — and the cause: the name, the port or the path to it.
+ * A socket error's message names no content.
+ */
+function describeFailure(error: unknown, url: string): string {
   if (error instanceof WebhookTargetRefused) return error.message;
+  const receiver = `The receiver ${endpointOf(url)}`;
   if (error instanceof WebhookTimeout) {
     const { timeoutMs } = error;
-    return `The receiver did not answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}.`;
+    return `${receiver} did not answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}.`;
   }
   const code =
     typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
       ? error.code
       : undefined;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `${receiver} could not be reached: its name could not be resolved (DNS ${code}).`;
+  if (code === 'ECONNREFUSED')
+    return `The connection to the receiver ${endpointOf(url)} was refused: nothing accepts connections on that port there.`;
   const message = error instanceof Error ? error.message : String(error);
-  return `The receiver could not be reached: ${code === undefined || message.includes(code) ? message : `${message} (${code})`}.`;
+  return `${receiver} could not be reached: ${code === undefined || message.includes(code) ? message : `${message} (${code})`}.`;
+}
+
+/** `host:port` of a receiver's URL (the default port of its scheme when none is written). */
+function endpointOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const port = parsed.port === '' ? (parsed.protocol === 'http:' ? '80' : '443') : parsed.port;
+    return `${parsed.hostname}:${port}`;
+  } catch {
+    return '(an unreadable URL)';
+  }
 }

@@ -2,7 +2,8 @@
  * The agent's side of the guide's flow in a real browser: the shared mailbox developers@ is set
  * up (provider authenticated as its delegate andrea@, account assigned to an agent), a customer
  * writes to it through the emulator, the agent finds the mail in the DEV tab, reads it, replies,
- * follows the reply to "Sent", and the reply reaches the emulator's outside world.
+ * follows the reply to "Sent", and the reply reaches the emulator's outside world; once closed, the
+ * conversation is found from the Open tab by a body word, an attachment name and its reference.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { z } from 'zod';
@@ -162,6 +163,30 @@ describe('agent workspace', () => {
     await list.getByRole('link', { name: /The build is red/ }).waitFor();
     await screenshot(page, 'agent-inbox');
     await list.getByRole('button', { name: 'Open' }).click();
+    await list.getByText('No open conversation.').waitFor();
+  });
+
+  it('finds the closed conversation from the Open tab by a body word, an attachment name and its reference', async () => {
+    const list = page.getByRole('region', { name: 'Conversations' });
+    const reference = (await page.locator('.conversation-state .conversation-reference code').textContent()) ?? '';
+    expect(reference).toMatch(/^#P\d+-[0-9A-Z]{4}$/);
+    const search = list.getByRole('searchbox', { name: 'Search conversations' });
+    for (const q of ['pipeline', 'build.log', reference.slice(1), 'from:dario has:attachment']) {
+      // From an empty result each time, so that the link seen is this search's.
+      await search.fill('xylophone');
+      await list.getByText('No conversation matches.').waitFor();
+      await search.fill(q);
+      const found = list.getByRole('link', { name: /The build is red/ });
+      await found.waitFor();
+      expect(await found.textContent()).toContain('Closed');
+      expect(await found.textContent()).toContain(reference);
+    }
+    await search.fill('"morning since"');
+    await list.getByText('No conversation matches.').waitFor();
+    watch.expect(/status of 400/);
+    await search.fill('"since this');
+    await list.getByRole('alert').filter({ hasText: 'A quote is not closed' }).waitFor();
+    await search.fill('');
     await list.getByText('No open conversation.').waitFor();
   });
 

@@ -50,12 +50,24 @@ describe('resource-server introspection', () => {
     });
     expect(await introspect('not.a.token')).toEqual({ active: false });
     expect(await introspect('')).toEqual({ active: false });
-    // Expired on the emulator clock, then revoked: inactive both times.
+    // Expired on the emulator clock: inactive.
     emu.handle.clock.advance(2 * 60 * 60 * 1000);
     expect(await introspect(live)).toEqual({ active: false });
-    const fresh = await token(EXCHANGE_SCOPES);
+  });
+
+  it('follows the revocation timeline: a token issued before revoke-sessions stays active until it expires, unless the tenant evaluates continuous access', async () => {
+    const before = await token(EXCHANGE_SCOPES);
     emu.handle.clock.advance(2_000);
     await emu.control('POST', `/users/${CONTOSO.marco.id}/revoke-sessions`);
-    expect(await introspect(fresh)).toEqual({ active: false });
+    expect(await introspect(before)).toMatchObject({ active: true, username: CONTOSO.marco.upn });
+
+    await emu.control('PATCH', `/tenants/${CONTOSO.tenantId}`, { continuousAccessEvaluation: true });
+    try {
+      expect(await introspect(before)).toEqual({ active: false });
+      emu.handle.clock.advance(2_000);
+      expect(await introspect(await token(EXCHANGE_SCOPES))).toMatchObject({ active: true });
+    } finally {
+      await emu.control('PATCH', `/tenants/${CONTOSO.tenantId}`, { continuousAccessEvaluation: false });
+    }
   });
 });

@@ -63,7 +63,7 @@ describe('the emulator’s tokens on Dovecot', () => {
     expect(other.tagged).toMatch(/^A1 NO/);
   });
 
-  it('refuses an expired token and a revoked one, with either mechanism', async () => {
+  it('refuses an expired token, and a revoked one once the tenant evaluates continuous access, with either mechanism', async () => {
     const token = await exchangeToken();
     h.pair.emulator.handle.clock.advance(2 * 60 * 60 * 1000);
     // Dovecot answers a refused token with the mechanism's error challenge first (Exchange sends
@@ -81,6 +81,12 @@ describe('the emulator’s tokens on Dovecot', () => {
     // revoke-sessions marks tokens issued before now as revoked; move on so "before" is strict.
     h.pair.emulator.handle.clock.advance(2_000);
     await h.pair.emulator.control('POST', `/users/${USER.id}/revoke-sessions`);
+    // Entra's timeline: the refresh tokens die, the access token in hand lives until it expires.
+    expect((await authenticate(h.servers.imapsPort, h.servers.caPem, 'XOAUTH2', USER.upn, revoked)).tagged).toMatch(
+      /^A1 OK/,
+    );
+    // A resource evaluating continuous access refuses it at once.
+    await setContinuousAccessEvaluation(true);
     for (const mechanism of ['XOAUTH2', 'OAUTHBEARER'] as const) {
       const answer = await authenticate(h.servers.imapsPort, h.servers.caPem, mechanism, USER.upn, revoked);
       expect(answer.tagged, mechanism).toMatch(/^A1 NO \[AUTHENTICATIONFAILED\]/);
@@ -150,7 +156,9 @@ describe('an outlook365 account whose IMAP and SMTP hosts are Dovecot and Postfi
     expect(logs).toMatch(/sasl_method=XOAUTH2, sasl_username=andrea@contoso\.com/);
   });
 
-  it('shows the account disconnected with the remedy when Dovecot refuses the revoked token, and reconnects on a fresh one', async () => {
+  it('shows the account disconnected with the remedy when Dovecot refuses the revoked token (continuous access evaluation), and reconnects on a fresh one', async () => {
+    // The tenant still evaluates continuous access (switched on above): the revocation cuts the
+    // access token Postern holds at once, not when it expires.
     h.pair.emulator.handle.clock.advance(2_000);
     await h.pair.emulator.control('POST', `/users/${USER.id}/revoke-sessions`);
     // Dovecot keeps a signed-in session; its administrator's kick makes Postern sign in again.
@@ -182,6 +190,11 @@ describe('an outlook365 account whose IMAP and SMTP hosts are Dovecot and Postfi
     await until('reconnected', async () => ((await account()).status === 'connected' ? true : undefined), 30_000);
   });
 });
+
+/** The tenant's continuous access evaluation switch: on, a revocation refuses access tokens in hand at once. */
+async function setContinuousAccessEvaluation(on: boolean): Promise<void> {
+  await h.pair.emulator.control('PATCH', `/tenants/${CONTOSO.tenantId}`, { continuousAccessEvaluation: on });
+}
 
 /** `doveadm kick`: Dovecot's own tool ends the user's IMAP sessions. */
 function kick(user: string): void {

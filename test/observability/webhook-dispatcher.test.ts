@@ -139,13 +139,15 @@ forEachEngine((_engine, openFresh) => {
       const port = await closedPort();
       const delivery = await oneDelivery(`http://127.0.0.1:${port}/hook`);
       expect(delivery).toMatchObject({ state: 'pending', responseStatus: null });
-      expect(delivery.lastError).toBe(`The receiver could not be reached: connect ECONNREFUSED 127.0.0.1:${port}.`);
+      expect(delivery.lastError).toBe(
+        `The connection to the receiver 127.0.0.1:${port} was refused: nothing accepts connections on that port there.`,
+      );
     });
 
     it('a receiver that does not answer in time', async () => {
       const hanging = await receiver(() => undefined);
       const delivery = await oneDelivery(hanging.url, { timeoutMs: 50 });
-      expect(delivery.lastError).toBe('The receiver did not answer within 50 ms.');
+      expect(delivery.lastError).toBe(`The receiver ${new URL(hanging.url).host} did not answer within 50 ms.`);
     });
 
     it('an https receiver whose certificate is not trusted', async () => {
@@ -159,7 +161,7 @@ forEachEngine((_engine, openFresh) => {
         const delivery = await oneDelivery(`https://127.0.0.1:${address.port}/hook`);
         expect(delivery).toMatchObject({ state: 'pending', responseStatus: null });
         expect(delivery.lastError).toBe(
-          'The receiver could not be reached: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT).',
+          `The receiver 127.0.0.1:${address.port} could not be reached: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT).`,
         );
         expect(requests).toBe(0);
       } finally {

@@ -5,7 +5,9 @@
  */
 import { expect } from 'vitest';
 import { FormBrowser, type Answers } from '../emulator/helpers/browser.js';
+import type { EmulatorOptions } from '../../emulator/main.js';
 import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
+import type { RuntimeOptions } from '../../src/cli/runtime.js';
 import { startTestPostern, type TestPostern } from '../helpers/postern.js';
 
 export { CONTOSO };
@@ -17,11 +19,16 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export async function startPair(env: Record<string, string> = {}): Promise<Pair> {
-  const emulator = await startTestEmulator();
+export async function startPair(
+  env: Record<string, string> = {},
+  options: Pick<RuntimeOptions, 'networkTimeouts'> & { readonly emulator?: Partial<EmulatorOptions> } = {},
+): Promise<Pair> {
+  const { emulator: emulatorOptions = {}, ...runtime } = options;
+  const emulator = await startTestEmulator(emulatorOptions);
   const postern = await startTestPostern(env, {
     clock: () => emulator.handle.clock.now(),
     sleep: async () => undefined,
+    ...runtime,
   });
   const admin = (await postern.bearer('admin')).authorization;
   return {

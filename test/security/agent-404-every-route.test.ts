@@ -145,6 +145,11 @@ const ROUTES: Route[] = [
     url: (i) => `/api/interactions/${i.interaction}/reply`,
     body: () => ({ text: 'An answer' }),
   },
+  {
+    name: 'GET /api/interactions/:id/reply-recipients',
+    method: 'GET',
+    url: (i) => `/api/interactions/${i.interaction}/reply-recipients?replyAll=true`,
+  },
   { name: 'GET /api/messages/:id', method: 'GET', url: (i) => `/api/messages/${i.outbound}` },
   { name: 'GET /api/messages/:id/raw', method: 'GET', url: (i) => `/api/messages/${i.message}/raw` },
   {
@@ -157,8 +162,8 @@ const ROUTES: Route[] = [
 ];
 
 describe('the ids of an account not assigned to the agent', () => {
-  it('are the 16 account-scoped routes open to agents', () => {
-    expect(new Set(ROUTES.map((route) => route.name)).size).toBe(16);
+  it('are the 17 account-scoped routes open to agents', () => {
+    expect(new Set(ROUTES.map((route) => route.name)).size).toBe(17);
   });
 
   it.each(ROUTES.map((route) => [route.name, route] as const))(

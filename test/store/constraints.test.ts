@@ -172,11 +172,7 @@ forEachEngine((_engine, openFresh) => {
     expect(await violation(queue('reply-42'))).toBeUndefined();
     expect(await violation(queue('reply-42'))).toBe('unique');
 
-    const lease = () =>
-      db.kysely
-        .insertInto('leases')
-        .values({ name: 'mailbox:1', holder: 'node-a', acquired_at: now(), expires_at: now() })
-        .execute();
+    const lease = () => db.kysely.insertInto('mailbox_leases').values({ account_id: accountId }).execute();
     expect(await violation(lease())).toBeUndefined();
     expect(await violation(lease())).toBe('unique');
   });

@@ -30,7 +30,8 @@ const TABLES: ReadonlyArray<keyof DB> = [
   'events',
   'webhooks',
   'webhook_deliveries',
-  'leases',
+  'nodes',
+  'mailbox_leases',
   'idempotency_keys',
   'meta',
 ];

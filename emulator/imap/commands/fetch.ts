@@ -6,7 +6,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc3501#section-6.4.5
  * @see https://www.rfc-editor.org/rfc/rfc3501#section-7.4.2 (FETCH response)
  */
-import type { StoredMessage } from '../../exchange/stored-message.js';
+import type { MessageContent, StoredMessage } from '../../exchange/stored-message.js';
 import { ArgumentError, at, expectCount, formatDateTime, sequenceSet } from '../arguments.js';
 import { encodeBodyStructure } from '../body-structure.js';
 import type { CommandHandler } from '../command-registry.js';
@@ -44,10 +44,13 @@ export const fetchCommand: CommandHandler = async (session, command, { uid }) =>
       session.store.setFlags(mailboxOf(session), selected.folder, [message.uid], 'add', ['\\Seen'], session);
       flagsChanged = true;
     }
+    // Exchange serves re-rendered MIME and an estimated size (see exchange/imap-rendering.ts).
+    const served = session.context.rendering.served(session.mailbox, message.content);
+    const size = (): number => session.context.rendering.size(session.mailbox, served);
     const parts: WirePart[] = [`* ${seq} FETCH (`];
     wanted.forEach((item, index) => {
       if (index > 0) parts.push(' ');
-      parts.push(...encodeItem(item, message));
+      parts.push(...encodeItem(item, message, served, size));
     });
     if (flagsChanged && !reportsFlags) parts.push(` FLAGS (${[...message.flags].join(' ')})`);
     parts.push(')\r\n');
@@ -58,8 +61,7 @@ export const fetchCommand: CommandHandler = async (session, command, { uid }) =>
   return { status: 'OK', text: completed('FETCH') };
 };
 
-function encodeItem(item: FetchItem, message: StoredMessage): WirePart[] {
-  const content = message.content;
+function encodeItem(item: FetchItem, message: StoredMessage, content: MessageContent, size: () => number): WirePart[] {
   if (item.kind === 'section') return [`${sectionLabel(item)} `, ...imapLiteral(extractSection(content, item))];
   switch (item.name) {
     case 'UID':
@@ -69,7 +71,7 @@ function encodeItem(item: FetchItem, message: StoredMessage): WirePart[] {
     case 'INTERNALDATE':
       return [`INTERNALDATE ${formatDateTime(message.internalDate)}`];
     case 'RFC822.SIZE':
-      return [`RFC822.SIZE ${content.size}`];
+      return [`RFC822.SIZE ${size()}`];
     case 'ENVELOPE':
       return [content.memo('imap:envelope', (c) => flatten('ENVELOPE ', encodeEnvelope(c.structure)), Buffer.isBuffer)];
     case 'BODYSTRUCTURE':

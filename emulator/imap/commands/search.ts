@@ -21,9 +21,12 @@ export const searchCommand: CommandHandler = async (session, command, { uid }) =
   const predicate = compileSearch(args);
   const messages = selected.messages;
   const maxUid = messages.length > 0 ? (messages[messages.length - 1]?.uid ?? 0) : 0;
+  const rendering = session.context.rendering;
+  const size = (message: (typeof messages)[number]): number =>
+    rendering.size(session.mailbox, rendering.served(session.mailbox, message.content));
   const hits: number[] = [];
   messages.forEach((message, index) => {
-    if (predicate(message, { seq: index + 1, maxUid, count: messages.length }))
+    if (predicate(message, { seq: index + 1, maxUid, count: messages.length, size }))
       hits.push(uid ? message.uid : index + 1);
   });
   session.writer.line(hits.length > 0 ? `* SEARCH ${hits.join(' ')}` : '* SEARCH');

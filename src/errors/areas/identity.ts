@@ -214,7 +214,8 @@ export const IDENTITY_ERRORS = {
     status: 503,
     kind: 'transient',
     message: "Microsoft's identity service did not answer properly.",
-    remedy: 'Nothing to do: Postern retries with backoff. If it lasts, check the network path to the authority.',
+    remedy:
+      "Nothing to do: Postern retries with backoff. If it lasts, check that this server can reach the identity platform's host named in the message (its DNS name, firewall and proxy) and, for a custom authority, the Cloud Provider's authority URL.",
   },
   AUTH_PROVIDER_REJECTED: {
     status: 409,

@@ -93,7 +93,7 @@ export const OUTBOUND_ERRORS = {
     kind: 'permanent',
     message: 'The server refused the message as too large (552 5.3.4).',
     remedy:
-      "Send smaller attachments (Exchange Online accepts 35 MB by default, headers up to 256 KB), or ask the Exchange administrator to raise the mailbox's maximum send size.",
+      "The attachments are too big for this mailbox's send limit (Exchange Online: 35 MB by default, headers up to 256 KB; a mailbox's MaxSendSize can be lower than the size the server advertises). Send smaller attachments or share large files by link; or ask an Exchange administrator to raise the limit with Set-Mailbox <address> -MaxSendSize (at most 150MB), then retry the message.",
   },
   SMTP_MESSAGE_REJECTED: {
     status: 422,

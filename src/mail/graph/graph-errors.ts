@@ -67,6 +67,9 @@ export function mapGraphFailure(
       : `${failure.status} ${failure.graphCode}${failure.graphMessage === null ? '' : `: ${failure.graphMessage}`}`;
   return new PosternError(code, {
     message: `${messageOf(code)} Graph answered ${quoted} (mailbox ${context.mailbox}).`,
+    ...(code === 'GRAPH_MESSAGE_TOO_LARGE' && context.purpose === 'send'
+      ? { remedy: sendTooLargeRemedy(context.mailbox) }
+      : {}),
     details: {
       mailbox: context.mailbox,
       status: failure.status,
@@ -127,6 +130,15 @@ function messageOf(code: ErrorCode): string {
     default:
       return 'Microsoft Graph refused a request.';
   }
+}
+
+/**
+ * A message refused as too large on sending (`ErrorMessageSizeExceeded`): over the mailbox's
+ * MaxSendSize, which can be lower than the organisation's limit.
+ * @see https://learn.microsoft.com/powershell/module/exchange/set-mailbox#-maxsendsize
+ */
+function sendTooLargeRemedy(mailbox: string): string {
+  return `The attachments are too big for the send limit of ${mailbox} (Exchange Online: 35 MB by default; a mailbox's MaxSendSize can be lower). Send smaller attachments or share large files by link, then send a new message; or ask an Exchange administrator to raise the limit (Set-Mailbox ${mailbox} -MaxSendSize 50MB, at most 150MB) and retry the message.`;
 }
 
 /** A network-level failure (no HTTP answer) as a catalogue error: TLS trust, or the connection. */

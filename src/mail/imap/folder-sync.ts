@@ -3,6 +3,11 @@
  * the messages above it in batches and hand each to the store (which commits message and
  * checkpoint together), then apply the after-fetch action. Messages larger than the account's
  * limit are not downloaded: their header is stored and they are moved to the oversize folder.
+ * The size the server reports is not trusted to be exact (Exchange's RFC822.SIZE is an estimate):
+ * every download is bounded to the limit plus one byte (`BODY.PEEK[]<0.limit+1>`), and a message
+ * that fills it is larger than the limit in fact — its header is stored and it is moved aside all
+ * the same, with the reason. A message reported a little over the limit is downloaded that way
+ * too, and stored if it fits (see sync-plan.ts, SIZE_ESTIMATE_TOLERANCE).
  *
  * After-fetch actions run after the commit. One that fails is not lost: on the next session
  * (or the next cycle) the folder is reconciled — stored messages still in the folder at or below
@@ -20,6 +25,7 @@ import {
   decideStart,
   planSteps,
   resetLastUid,
+  SIZE_ESTIMATE_TOLERANCE,
   uidSet,
   type Candidate,
   type CheckpointView,
@@ -36,6 +42,8 @@ export interface FetchedMessage {
   readonly internalDate?: Date;
   readonly size?: number;
   readonly headersOnly?: boolean;
+  /** Set when `size` was reported under the limit but the download went over it: the size reported. */
+  readonly reportedSize?: number;
   readonly initialImport?: boolean;
   /**
    * A message below this one is in the folder but the server withheld it: storing this one must
@@ -104,6 +112,13 @@ export interface OversizeNotice {
   readonly limit: number;
   /** The folder it was moved to, or null when the move failed (it is retried). */
   readonly movedTo: string | null;
+  /**
+   * Why it is oversize: its reported RFC822.SIZE (not downloaded), or its download, bounded to the
+   * limit plus one byte, went over the limit although the size reported (`reportedSize`, an
+   * estimate) was not — then `size` is a lower bound.
+   */
+  readonly reason: 'reported-size' | 'downloaded-size';
+  readonly reportedSize: number;
 }
 
 /** What one folder sync did. */
@@ -211,9 +226,35 @@ export class FolderSync {
         report.duplicates += done.duplicates;
         withheld.push(...done.withheld);
         gap ??= done.withheld[0];
-        const action = await this.applyAfterFetch(folder, done.uids);
+        const over = done.uids.filter((uid) => done.overLimit.has(uid));
+        const action = await this.applyAfterFetch(
+          folder,
+          done.uids.filter((uid) => !done.overLimit.has(uid)),
+        );
         actionsApplied += action.applied;
         actionsFailed += action.failed;
+        if (over.length > 0) {
+          const moved = await this.moveOversize(over);
+          if (!moved) actionsFailed += over.length;
+          for (const uid of over) {
+            const notice: OversizeNotice = {
+              folder,
+              uidValidity,
+              uid,
+              size: this.settings.maxMessageBytes + 1,
+              limit: this.settings.maxMessageBytes,
+              movedTo: moved ? this.settings.oversizeFolder : null,
+              reason: 'downloaded-size',
+              reportedSize: done.overLimit.get(uid) ?? 0,
+            };
+            this.log.warn(
+              { ...notice },
+              'message larger than the account limit though the server reported less: header stored, message moved aside',
+            );
+            report.oversize.push(notice);
+            this.onOversize(notice);
+          }
+        }
         lastUid = Math.max(lastUid, ...done.uids.filter(below));
       } else {
         const aboveGap = !below(step.candidate.uid);
@@ -293,12 +334,16 @@ export class FolderSync {
     isJunk: boolean,
     initialImport: boolean,
     gap: number | undefined,
-  ): Promise<BatchOutcome> {
+  ): Promise<BatchOutcome & { readonly overLimit: ReadonlyMap<number, number> }> {
     const batch = new BatchIngest(this.store, uids, this.settings, gap);
+    const limit = this.settings.maxMessageBytes;
+    /** UIDs whose download went over the limit, with the size the server had reported. */
+    const overLimit = new Map<number, number>();
     const fetchInto = async (wanted: readonly number[]): Promise<void> => {
       for await (const message of this.client.fetch(
         uidSet(wanted),
-        { uid: true, source: true, internalDate: true, size: true },
+        // Bounded: one byte over the limit tells a message over it, whatever RFC822.SIZE said.
+        { uid: true, source: { start: 0, maxLength: limit + 1 }, internalDate: true, size: true },
         { uid: true },
       )) {
         if (message.source === undefined) {
@@ -308,6 +353,23 @@ export class FolderSync {
             details: { ...this.context, folder, uid: message.uid },
           });
         }
+        if (message.source.length > limit) {
+          const reportedSize = message.size ?? 0;
+          overLimit.set(message.uid, reportedSize);
+          batch.arrive({
+            folder,
+            uidvalidity: uidValidity,
+            uid: message.uid,
+            raw: headerSection(message.source),
+            isJunk,
+            ...dateOf(message),
+            size: Math.max(reportedSize, message.source.length),
+            headersOnly: true,
+            reportedSize,
+            initialImport,
+          });
+          continue;
+        }
         batch.arrive({
           folder,
           uidvalidity: uidValidity,
@@ -315,7 +377,8 @@ export class FolderSync {
           raw: message.source,
           isJunk,
           ...dateOf(message),
-          ...(message.size === undefined ? {} : { size: message.size }),
+          // What was downloaded is the size that counts (RFC822.SIZE may be an estimate).
+          size: message.source.length,
           initialImport,
         });
       }
@@ -340,7 +403,7 @@ export class FolderSync {
       await batch.abandon();
       throw error;
     }
-    return batch.end();
+    return { ...(await batch.end()), overLimit };
   }
 
   private async ingestOversize(
@@ -377,6 +440,8 @@ export class FolderSync {
       size: candidate.size,
       limit: this.settings.maxMessageBytes,
       movedTo: moved ? this.settings.oversizeFolder : null,
+      reason: 'reported-size',
+      reportedSize: candidate.size,
     };
     this.log.warn({ ...notice }, 'message larger than the account limit: header stored, message moved aside');
     this.onOversize(notice);
@@ -428,7 +493,9 @@ export class FolderSync {
     if (lastUid <= 0) return { applied: 0, failed: 0 };
     let applied = 0;
     let failed = 0;
-    const large = await this.searchUids({ uid: `1:${lastUid}`, larger: this.settings.maxMessageBytes });
+    // LARGER compares the server's size, an estimate on Exchange: ask from below the limit.
+    const below = Math.floor(this.settings.maxMessageBytes * (1 - SIZE_ESTIMATE_TOLERANCE));
+    const large = await this.searchUids({ uid: `1:${lastUid}`, larger: below });
     const storedLarge = await this.store.storedUids(folder, uidValidity, large);
     const oversize = [...storedLarge.entries()]
       .filter(([, info]) => (info.rawSize ?? 0) > this.settings.maxMessageBytes)
@@ -441,7 +508,10 @@ export class FolderSync {
     let pending: number[] = [];
     if (this.settings.afterFetch === 'move' || this.settings.afterFetch === 'delete') {
       const present = (await this.searchUids({ uid: `1:${lastUid}` })).filter((uid) => !skip.has(uid));
-      pending = [...(await this.store.storedUids(folder, uidValidity, present)).keys()];
+      // Only the header of an oversize message is stored: it is never moved on or deleted as done.
+      pending = [...(await this.store.storedUids(folder, uidValidity, present)).entries()]
+        .filter(([, info]) => (info.rawSize ?? 0) <= this.settings.maxMessageBytes)
+        .map(([uid]) => uid);
     } else if (this.settings.afterFetch === 'mark_seen') {
       const from = Math.max(1, lastUid - this.settings.batchCount + 1);
       const unseen = (await this.searchUids({ uid: `${from}:${lastUid}`, seen: false })).filter(
@@ -498,4 +568,16 @@ function dateOf(message: FetchMessageObject): { internalDate?: Date } {
   if (value === undefined) return {};
   const date = value instanceof Date ? value : new Date(value);
   return Number.isNaN(date.getTime()) ? {} : { internalDate: date };
+}
+
+/**
+ * The header section of a message's first octets (through the blank line), for a message whose
+ * download stopped at the limit; without a blank line, the octets up to the last line end.
+ */
+function headerSection(partial: Buffer): Buffer {
+  const crlf = partial.indexOf('\r\n\r\n');
+  const lf = partial.indexOf('\n\n');
+  const ends = [crlf === -1 ? -1 : crlf + 4, lf === -1 ? -1 : lf + 2].filter((at) => at >= 0);
+  if (ends.length > 0) return partial.subarray(0, Math.min(...ends));
+  return partial.subarray(0, partial.lastIndexOf('\n') + 1);
 }

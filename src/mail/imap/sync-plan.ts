@@ -83,7 +83,23 @@ export function resetLastUid(
   return Math.max(0, Math.min(...matchingUids) - 1);
 }
 
-/** A message to fetch: its UID and RFC822.SIZE. */
+/**
+ * How far over the account's limit a reported RFC822.SIZE may be and the message still be
+ * downloaded — bounded to the limit plus one byte, so its real size is checked. Exchange reports
+ * an estimate unless `ImapEnableExactRFC822Size` is on: a message estimated a little over the
+ * limit may fit, and routing it aside would be a false alarm; one estimated far over is not
+ * downloaded at all.
+ *
+ * @see https://learn.microsoft.com/powershell/module/exchange/set-imapsettings#-enableexactrfc822size
+ */
+export const SIZE_ESTIMATE_TOLERANCE = 0.1;
+
+/** Whether a reported size is far enough over the limit to route the message aside unread. */
+export function clearlyOversize(size: number, maxMessageBytes: number): boolean {
+  return size > maxMessageBytes + Math.ceil(maxMessageBytes * SIZE_ESTIMATE_TOLERANCE);
+}
+
+/** A message to fetch: its UID and RFC822.SIZE (an estimate on Exchange). */
 export interface Candidate {
   readonly uid: number;
   readonly size: number;
@@ -103,7 +119,8 @@ export interface BatchLimits {
 
 /**
  * Splits candidates above `lastUid` into steps in ascending UID order: batches of whole messages
- * bounded by count and bytes, and one step per message larger than the account's limit.
+ * bounded by count and bytes, and one step per message reported clearly larger than the account's
+ * limit (see {@link clearlyOversize}; the others' real sizes are checked as they arrive).
  */
 export function planSteps(candidates: readonly Candidate[], lastUid: number, limits: BatchLimits): SyncStep[] {
   const sorted = [...candidates].filter((candidate) => candidate.uid > lastUid).sort((a, b) => a.uid - b.uid);
@@ -116,7 +133,7 @@ export function planSteps(candidates: readonly Candidate[], lastUid: number, lim
     bytes = 0;
   };
   for (const candidate of sorted) {
-    if (candidate.size > limits.maxMessageBytes) {
+    if (clearlyOversize(candidate.size, limits.maxMessageBytes)) {
       flush();
       steps.push({ kind: 'oversize', candidate });
       continue;

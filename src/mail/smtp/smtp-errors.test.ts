@@ -66,6 +66,12 @@ describe('mapSmtpError', () => {
     ],
     ['552 5.3.4 Message size exceeds fixed maximum message size', 'DATA', 'SMTP_MESSAGE_TOO_LARGE', 'permanent'],
     [
+      '554 5.2.0 MapiExceptionMaxSubmissionExceeded; Message size exceeds maximum size limit.; STOREDRV.Submission.Exception:MessageSubmissionExceededException.MapiExceptionMaxSubmissionExceeded; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot save changes made to an item to store.',
+      'DATA',
+      'SMTP_MESSAGE_TOO_LARGE',
+      'permanent',
+    ],
+    [
       '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
       'RCPT TO',
       'SMTP_RECIPIENT_REJECTED',
@@ -209,6 +215,37 @@ describe('mapSmtpError', () => {
     );
     expect(timeout.code).toBe('SMTP_CONNECTION_FAILED');
     expect(mapSmtpError(new Error('boom'), context).code).toBe('SMTP_CONNECTION_FAILED');
+  });
+
+  it('names the endpoint, host and port, and the cause of a network failure', () => {
+    const at = { ...context, port: 587 };
+    const dns = mapSmtpError(
+      Object.assign(new Error('getaddrinfo ENOTFOUND smtp.contoso.invalid'), {
+        code: 'EDNS',
+        originalCode: 'ENOTFOUND',
+        command: 'CONN',
+      }),
+      at,
+    );
+    expect(dns.message).toBe(
+      'The SMTP server smtp.office365.com:587 could not be reached: its name could not be resolved (DNS ENOTFOUND).',
+    );
+    expect(dns.details).toMatchObject({ host: 'smtp.office365.com', port: 587 });
+    const refused = mapSmtpError(
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET', originalCode: 'ECONNREFUSED' }),
+      at,
+    );
+    expect(refused.message).toBe(
+      'The connection to the SMTP server smtp.office365.com:587 was refused: nothing accepts connections on that port there.',
+    );
+    const silent = mapSmtpError(
+      Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT' }),
+      at,
+    );
+    expect(silent.message).toBe(
+      'The SMTP server smtp.office365.com:587 did not answer in time (GREETING_TIMEOUT: Greeting never received): the connection hangs somewhere on the way or at the server.',
+    );
+    expect([dns.kind, refused.kind, silent.kind]).toEqual(['transient', 'transient', 'transient']);
   });
 
   it('keeps the original error as cause and out of the JSON', () => {

@@ -23,12 +23,16 @@ export interface SmtpFailureFacts {
   readonly response: string | null;
   /** The command that failed: `AUTH XOAUTH2`, `MAIL FROM`, `RCPT TO`, `DATA`, `CONN`… */
   readonly command: string | null;
+  /** Which wait ran out, for ETIMEDOUT: `CONNECT_TIMEOUT`, `GREETING_TIMEOUT`, `SOCKET_TIMEOUT`… */
+  readonly timeoutType: string | null;
   readonly message: string;
 }
 
 /** Who was submitting what, for the error's details. */
 export interface SmtpErrorContext {
   readonly host: string;
+  /** The server's port: a network failure names the endpoint, host and port. */
+  readonly port?: number;
   /** The SASL identity (`user=` of XOAUTH2): the delegate for a shared mailbox. */
   readonly login: string;
   /** MAIL FROM: the account's address. */
@@ -52,6 +56,7 @@ export function readSmtpFailure(error: unknown): SmtpFailureFacts {
     responseCode,
     response,
     command: text('command'),
+    timeoutType: text('timeoutType'),
     message: error instanceof Error ? error.message : String(error),
   };
 }
@@ -89,6 +94,7 @@ export function mapSmtpError(error: unknown, context: SmtpErrorContext): Postern
     ...(remedy === undefined ? {} : { remedy }),
     details: {
       host: context.host,
+      ...(context.port === undefined ? {} : { port: context.port }),
       login: context.login,
       from: context.from,
       ...(facts.response === null ? {} : { response: facts.response }),
@@ -136,9 +142,10 @@ function classify(facts: SmtpFailureFacts, status: string | null, context: SmtpE
   if (
     replyCode === 552 ||
     status === '5.3.4' ||
+    /MaxSubmissionExceeded/i.test(reply) ||
     (facts.code === 'EMESSAGE' && /larger than allowed/i.test(facts.message))
   )
-    return { code: 'SMTP_MESSAGE_TOO_LARGE' };
+    return messageTooLarge(reply, context);
   if (replyCode !== null && replyCode >= 500 && (status?.startsWith('5.1.') === true || facts.command === 'RCPT TO')) {
     return { code: 'SMTP_RECIPIENT_REJECTED', message: `The server rejected the recipients: ${shortReply(reply)}.` };
   }
@@ -161,7 +168,26 @@ function classify(facts: SmtpFailureFacts, status: string | null, context: SmtpE
   }
   if (facts.code === 'EPROTOCOL')
     return { code: 'SMTP_PROTOCOL_ERROR', message: `${context.host} answered unexpectedly: ${facts.message}.` };
-  return { code: 'SMTP_CONNECTION_FAILED', message: `The connection to ${context.host} failed: ${facts.message}.` };
+  return { code: 'SMTP_CONNECTION_FAILED', message: networkMessage(facts, context) };
+}
+
+/**
+ * What went wrong on the way to the server, naming the endpoint (host and port) and the cause —
+ * the name, the port or the path — so that the outbox, the timeline and the doctor say which
+ * server failed and how.
+ */
+function networkMessage(facts: SmtpFailureFacts, context: SmtpErrorContext): string {
+  const endpoint = context.port === undefined ? context.host : `${context.host}:${context.port}`;
+  const system = facts.originalCode ?? '';
+  if (facts.code === 'EDNS' || system === 'ENOTFOUND' || system === 'EAI_AGAIN')
+    return `The SMTP server ${endpoint} could not be reached: its name could not be resolved (DNS ${system || facts.code}).`;
+  if (system === 'ECONNREFUSED')
+    return `The connection to the SMTP server ${endpoint} was refused: nothing accepts connections on that port there.`;
+  if (facts.code === 'ETIMEDOUT' || system === 'ETIMEDOUT')
+    return `The SMTP server ${endpoint} did not answer in time (${facts.timeoutType ?? (system || 'ETIMEDOUT')}: ${facts.message}): the connection hangs somewhere on the way or at the server.`;
+  if (system === 'EHOSTUNREACH' || system === 'ENETUNREACH')
+    return `The SMTP server ${endpoint} could not be reached: there is no network route to it (${system}).`;
+  return `The connection to the SMTP server ${endpoint} failed or was dropped: ${facts.message}.`;
 }
 
 /**
@@ -244,6 +270,24 @@ function authDisabled(reply: string): Classification {
 }
 
 /** The reply without Exchange's bracketed diagnostic tail, for messages. */
+/**
+ * A message over a size limit. Exchange advertises one organisation-wide SIZE in EHLO, but the
+ * sending mailbox's own MaxSendSize can be lower: the refusal then comes after DATA, as
+ * `552 5.3.4 Message size exceeds fixed maximum message size` (or the store driver's
+ * `MapiExceptionMaxSubmissionExceeded`). Retrying cannot help; the remedy names the cmdlet.
+ * @see https://learn.microsoft.com/powershell/module/exchange/set-mailbox#-maxsendsize
+ */
+function messageTooLarge(reply: string, context: SmtpErrorContext): Classification {
+  const mailboxes =
+    context.login.toLowerCase() === context.from.toLowerCase() ? [context.from] : [context.from, context.login];
+  const quoted = shortReply(reply);
+  return {
+    code: 'SMTP_MESSAGE_TOO_LARGE',
+    message: `The server refused the message from ${context.from} as larger than allowed${quoted === '' ? '' : ` (${quoted})`}: its attachments are too big for this mailbox's limit.`,
+    remedy: `The attachments are too big for the send limit of ${mailboxes.join(' or ')} (Exchange Online: 35 MB by default; a mailbox's MaxSendSize can be lower than the size the server advertises). Send smaller attachments or share large files by link, then send a new message; or ask an Exchange administrator to raise the limit (Set-Mailbox ${context.from} -MaxSendSize 50MB, at most 150MB) and retry the message.`,
+  };
+}
+
 function shortReply(reply: string): string {
   // Found by position rather than by `\s*\[…[^\]]*\].*$`, which rescans the rest from every start.
   const tail = reply.search(/\[(?:Hostname=|BeginDiagnosticData)/);

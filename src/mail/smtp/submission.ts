@@ -19,7 +19,7 @@ import nodemailer, { type Mail } from 'nodemailer';
 import type { Logger as NodemailerLogger } from 'nodemailer/lib/shared';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { Logger } from '../../log/index.js';
-import { smtpConnectionOptions, type SmtpEndpoint } from '../access/smtp-transport.js';
+import { smtpConnectionOptions, type SmtpEndpoint, type SmtpTimeouts } from '../access/smtp-transport.js';
 import { mapSmtpError } from './smtp-errors.js';
 
 /** How to sign in: XOAUTH2 with an access token, or a password (non-Microsoft servers). */
@@ -59,6 +59,11 @@ export interface SmtpSubmitterOptions {
   readonly submissionTimeoutMs?: number;
   /** Idle pooled connections close after this long. Default 2 minutes. */
   readonly idleTimeoutMs?: number;
+  /**
+   * How long connecting, the greeting and a silent socket may take. Default
+   * {@link SUBMISSION_TIMEOUTS}: 30 s, 30 s, 2 minutes. Tests shorten them to meet a black hole quickly.
+   */
+  readonly timeouts?: SmtpTimeouts;
 }
 
 type PoolTransport = Mail<SMTPPool.SentMessageInfo, SMTPPool.Options>;
@@ -71,7 +76,12 @@ interface PoolEntry {
 }
 
 const DEFAULT_SUBMISSION_TIMEOUT_MS = 5 * 60_000;
-const SUBMISSION_TIMEOUTS = { connectionMs: 30_000, greetingMs: 30_000, socketMs: 120_000 };
+/**
+ * The submission's network steps: a server that does not accept the connection, or accepts it and
+ * never greets (a black hole), fails the attempt after 30 s and the outbox retries later; an idle
+ * socket in the middle of a transaction after 2 minutes.
+ */
+export const SUBMISSION_TIMEOUTS: SmtpTimeouts = { connectionMs: 30_000, greetingMs: 30_000, socketMs: 120_000 };
 
 /** Submits messages; one nodemailer pool per account. */
 export class SmtpSubmitter {
@@ -90,7 +100,12 @@ export class SmtpSubmitter {
     if (request.credentials.kind === 'xoauth2') {
       entry.token = { value: request.credentials.accessToken, expiresAt: request.credentials.expiresAt.getTime() };
     }
-    const context = { host: request.endpoint.host, login: request.credentials.user, from: request.envelope.from };
+    const context = {
+      host: request.endpoint.host,
+      port: request.endpoint.port,
+      login: request.credentials.user,
+      from: request.envelope.from,
+    };
     try {
       const info = await entry.transport.sendMail({
         envelope: { from: request.envelope.from, to: [...request.envelope.to] },
@@ -163,7 +178,7 @@ export class SmtpSubmitter {
           };
     return nodemailer.createTransport({
       pool: true,
-      ...smtpConnectionOptions(endpoint, SUBMISSION_TIMEOUTS),
+      ...smtpConnectionOptions(endpoint, this.options.timeouts ?? SUBMISSION_TIMEOUTS),
       auth,
       maxConnections: Math.max(1, request.maxConnections),
       maxMessages: 100,

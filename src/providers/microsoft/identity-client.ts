@@ -292,6 +292,10 @@ function toResult(
 /** Errors of openid-client and the network, translated to the catalogue. */
 async function translate(error: unknown): Promise<PosternError> {
   if (isPosternError(error)) return error;
+  // openid-client wraps what its fetch threw ("something went wrong"); the fetch's own error —
+  // an unreachable endpoint named with its cause (http-fetch.ts) — is the one to tell.
+  const wrapped = posternCause(error);
+  if (wrapped !== undefined) return wrapped;
   // A non-200 answer where openid-client expected a document (discovery: an unknown tenant is a
   // 400 with AADSTS90002): the body is Microsoft's error JSON, unread; read it for the AADSTS code.
   const refusal = await microsoftErrorOf(error);
@@ -340,6 +344,17 @@ async function translate(error: unknown): Promise<PosternError> {
     message: `Microsoft's identity service could not be reached: ${message}.`,
     cause: error,
   });
+}
+
+/** A PosternError somewhere in the cause chain of an error, if any. */
+function posternCause(error: unknown): PosternError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4; depth += 1) {
+    if (typeof current !== 'object' || current === null || !('cause' in current)) return undefined;
+    current = current.cause;
+    if (isPosternError(current)) return current;
+  }
+  return undefined;
 }
 
 const errorBodySchema = z.object({

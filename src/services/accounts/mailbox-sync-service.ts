@@ -48,6 +48,8 @@ export interface SyncSessionOptions {
   readonly graphTuning?: Partial<GraphSyncTuning>;
   /** Called after each fetched message is stored or recognised as a duplicate (metrics, webhook wake-up). */
   readonly onIngested?: SyncStoreOptions['onIngested'];
+  /** Several nodes: the lease check of every write for the mailbox (see SyncStoreOptions.fence). */
+  readonly fence?: SyncStoreOptions['fence'];
   readonly onStatus: (change: SyncStatusChange) => void;
   readonly onOversize: (notice: AnyOversizeNotice) => void;
   readonly onWithheld: (notice: WithheldNotice) => void;
@@ -103,11 +105,7 @@ export class MailboxSyncService {
       useIdle: account.useIdle,
       pollIntervalMs: account.pollIntervalSeconds * 1000,
       firstSync: account.firstSync,
-      store: createSyncStore(
-        this.db,
-        account,
-        options.onIngested === undefined ? {} : { onIngested: options.onIngested },
-      ),
+      store: createSyncStore(this.db, account, storeOptionsOf(options)),
       logger: options.logger,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.tuning === undefined ? {} : { tuning: options.tuning }),
@@ -138,11 +136,7 @@ export class MailboxSyncService {
       maxMessageBytes: account.maxMessageBytes,
       pollIntervalMs: account.pollIntervalSeconds * 1000,
       firstSync: account.firstSync,
-      store: createGraphSyncStore(
-        this.db,
-        account,
-        options.onIngested === undefined ? {} : { onIngested: options.onIngested },
-      ),
+      store: createGraphSyncStore(this.db, account, storeOptionsOf(options)),
       logger: options.logger,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.graphTuning === undefined ? {} : { tuning: options.graphTuning }),
@@ -215,6 +209,7 @@ export class MailboxSyncService {
         ...('graphId' in notice ? { graphId: notice.graphId } : { uid: notice.uid }),
         size: notice.size,
         movedTo: notice.movedTo ?? null,
+        ...('reason' in notice ? { reason: notice.reason, reportedSize: notice.reportedSize } : {}),
       },
     });
   }
@@ -239,4 +234,12 @@ export class MailboxSyncService {
       },
     });
   }
+}
+
+/** The storage options a sync engine's store is built with. */
+function storeOptionsOf(options: SyncSessionOptions): SyncStoreOptions {
+  return {
+    ...(options.onIngested === undefined ? {} : { onIngested: options.onIngested }),
+    ...(options.fence === undefined ? {} : { fence: options.fence }),
+  };
 }

@@ -1,7 +1,12 @@
 import nodemailer from 'nodemailer';
 import { isPosternError } from '../../errors/index.js';
 import { requireSmtp } from '../../mail/access/mailbox-route.js';
-import { SMTP_PROBE_TIMEOUTS, smtpConnectionOptions, type SmtpEndpoint } from '../../mail/access/smtp-transport.js';
+import {
+  SMTP_PROBE_TIMEOUTS,
+  smtpConnectionOptions,
+  type SmtpEndpoint,
+  type SmtpTimeouts,
+} from '../../mail/access/smtp-transport.js';
 import { loadCa } from '../../mail/access/tls-trust.js';
 import { mapSmtpError } from '../../mail/smtp/smtp-errors.js';
 import type { Database, EmailAccountRecord } from '../../store/index.js';
@@ -21,6 +26,7 @@ export async function checkSmtp(
   db: Database,
   account: EmailAccountRecord,
   context: AccountCheckContext,
+  timeouts: SmtpTimeouts = SMTP_PROBE_TIMEOUTS,
 ): Promise<Check[]> {
   if (account.providerId === null) return [];
   let endpoint: SmtpEndpoint;
@@ -34,10 +40,10 @@ export async function checkSmtp(
   const { host, port } = endpoint;
   const login = context.grant.upn ?? account.username;
   const transport = nodemailer.createTransport({
-    ...smtpConnectionOptions(endpoint, SMTP_PROBE_TIMEOUTS),
+    ...smtpConnectionOptions(endpoint, timeouts),
     auth: { type: 'OAuth2', user: login, accessToken: context.token },
   });
-  const errorContext = { host, login, from: account.emailAddress };
+  const errorContext = { host, port, login, from: account.emailAddress };
   const checks: Check[] = [];
   try {
     await transport.verify();

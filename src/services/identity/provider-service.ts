@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { PosternError } from '../../errors/index.js';
 import { defaultScopes } from '../../providers/microsoft/authority.js';
 import {
@@ -72,6 +73,9 @@ export interface ProviderView {
 
 /** Cloud Providers: the Azure app registrations Postern signs in through. */
 export class ProviderService {
+  /** Changes of providers and their grants made here (provider id), for the nodes' change feed. */
+  readonly changes = new EventEmitter<{ provider: [number]; grant: [number] }>();
+
   constructor(
     private readonly db: Database,
     private readonly box: SecretBox,
@@ -154,6 +158,7 @@ export class ProviderService {
       ...(input.scopes === undefined ? {} : { scopes: input.scopes }),
     });
     this.identity.forget(id);
+    this.changes.emit('provider', id);
     return this.view(updated);
   }
 
@@ -161,6 +166,7 @@ export class ProviderService {
   async updateClientSecret(id: number, clientSecret: string, expiresAt: Date | null): Promise<ProviderView> {
     const provider = await setProviderSecret(this.db, this.box, id, { secret: clientSecret, expiresAt });
     this.identity.forget(id);
+    this.changes.emit('provider', id);
     await appendEvent(this.db, {
       scope: 'provider',
       scopeId: id,
@@ -179,6 +185,7 @@ export class ProviderService {
     const certificate = await this.certificateFrom(input, current.name);
     const provider = await setProviderCertificate(this.db, this.box, id, certificate);
     this.identity.forget(id);
+    this.changes.emit('provider', id);
     const facts = certificateFacts(certificate.certificatePem);
     await appendEvent(this.db, {
       scope: 'provider',
@@ -227,6 +234,7 @@ export class ProviderService {
     }
     await deleteProvider(this.db, id);
     this.identity.forget(id);
+    this.changes.emit('provider', id);
   }
 
   async removeGrant(providerId: number, grantId: number): Promise<void> {
@@ -236,6 +244,7 @@ export class ProviderService {
         message: `There is no grant ${grantId} under Cloud Provider ${providerId}.`,
       });
     await deleteGrant(this.db, grantId);
+    this.changes.emit('grant', providerId);
   }
 
   async get(id: number): Promise<ProviderView> {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { PosternError, isPosternError } from '../../errors/index.js';
@@ -91,6 +92,8 @@ export interface DeviceFlowStatus {
  * for the identity that signed in, or records an error with its remedy — never both.
  */
 export class SignInService {
+  /** A grant stored by a sign-in (its provider's id), for the nodes' change feed. */
+  readonly changes = new EventEmitter<{ grant: [number] }>();
   private readonly deviceFlows = new Map<string, DeviceFlowStatus>();
 
   constructor(
@@ -446,6 +449,7 @@ export class SignInService {
       return stored;
     });
     this.logger.info({ providerId: provider.id, grantId: grant.id, upn: grant.upn }, 'cloud provider authenticated');
+    this.changes.emit('grant', provider.id);
     return grant;
   }
 

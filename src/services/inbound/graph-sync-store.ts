@@ -42,14 +42,14 @@ export function createGraphSyncStore(
     async ingestMany(messages, checkpoint) {
       const ready = await Promise.all(messages.map(prepared));
       const results = await storing(db, () =>
-        ingestPrepared(
-          db,
-          account,
-          ready,
-          checkpoint === undefined
+        ingestPrepared(db, account, ready, {
+          ...(options.fence === undefined ? {} : { fence: options.fence }),
+          ...(checkpoint === undefined
             ? {}
-            : { inTransaction: (tx) => setDeltaLink(tx, account.id, checkpoint.folder, checkpoint.deltaLink) },
-        ),
+            : {
+                inTransaction: (tx: Database) => setDeltaLink(tx, account.id, checkpoint.folder, checkpoint.deltaLink),
+              }),
+        }),
       );
       for (const [index, result] of results.entries()) {
         const message = ready[index];

@@ -76,6 +76,11 @@ export interface IngestInput {
   readonly size?: number;
   /** True when `raw` is only the header of a message larger than the account's limit. */
   readonly headersOnly?: boolean;
+  /**
+   * The RFC822.SIZE the server reported when it was under the limit but the download went over it
+   * (Exchange estimates sizes): `size` is then a lower bound.
+   */
+  readonly reportedSize?: number;
   /** Part of a first sync or resync of old mail: never to be answered automatically. */
   readonly initialImport?: boolean;
   /** A message below this one was withheld by the server: storing this one leaves the checkpoint. */
@@ -178,11 +183,19 @@ export async function ingestPrepared(
   db: Database,
   account: IngestAccount,
   messages: readonly PreparedMessage[],
-  options: { readonly inTransaction?: (tx: Database) => Promise<void> } = {},
+  options: {
+    readonly inTransaction?: (tx: Database) => Promise<void>;
+    /**
+     * The mailbox lease's check (several nodes): the transaction's first statement, so that a
+     * node that lost the mailbox to another commits nothing for it.
+     */
+    readonly fence?: (tx: Database) => Promise<void>;
+  } = {},
 ): Promise<IngestResult[]> {
   if (messages.length === 0 && options.inTransaction === undefined) return [];
   const run = (): Promise<IngestResult[]> =>
     db.transaction(async (tx) => {
+      await options.fence?.(tx);
       const results: IngestResult[] = [];
       for (const message of messages)
         results.push(await ingestParsed(tx, account, message.input, message.parsed, message.messageId));
@@ -437,8 +450,16 @@ async function recordEvents(
       scopeId: messageRowId,
       type: 'message.oversize',
       level: 'warn',
-      message: `A message of ${facts.size} bytes is larger than the limit of account ${account.key} (${account.maxMessageBytes} bytes); only its header was stored.`,
-      data: { ...where, size: facts.size, limit: account.maxMessageBytes },
+      message:
+        facts.input.reportedSize === undefined
+          ? `A message of ${facts.size} bytes is larger than the limit of account ${account.key} (${account.maxMessageBytes} bytes); only its header was stored.`
+          : `A message is larger than the limit of account ${account.key} (${account.maxMessageBytes} bytes) although the server reported ${facts.input.reportedSize} bytes (an estimate); its download was stopped at the limit and only its header was stored.`,
+      data: {
+        ...where,
+        size: facts.size,
+        limit: account.maxMessageBytes,
+        ...(facts.input.reportedSize === undefined ? {} : { reportedSize: facts.input.reportedSize }),
+      },
     });
   }
   if (facts.problems.length > 0) {

@@ -30,11 +30,24 @@ export interface SyncStoreOptions {
   readonly onIngested?: (result: IngestResult, message: FetchedMessage) => void;
   /** How messages are parsed; default the process's parse pool. */
   readonly parse?: ParseFunction;
+  /**
+   * Several nodes: checks, inside each write's transaction, that this node still holds the
+   * mailbox's lease (throws MAILBOX_LEASE_LOST otherwise). Absent on a single node.
+   */
+  readonly fence?: (tx: Database) => Promise<void>;
 }
 
 /** The sync engine's storage for `account`. */
 export function createSyncStore(db: Database, account: IngestAccount, options: SyncStoreOptions = {}): SyncStore {
   const parse = options.parse ?? ((raw: Buffer) => sharedParsePool().parse(raw));
+  const { fence } = options;
+  const fenced = <T>(write: (tx: Database) => Promise<T>): Promise<T> =>
+    fence === undefined
+      ? write(db)
+      : db.transaction(async (tx) => {
+          await fence(tx);
+          return write(tx);
+        });
   // Parses started by prepare(), until their message is ingested (or dropped with its batch).
   const preparing = new WeakMap<FetchedMessage, Promise<PreparedMessage>>();
   const prepared = (message: FetchedMessage): Promise<PreparedMessage> =>
@@ -42,7 +55,11 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
 
   const ingestMany = async (messages: readonly FetchedMessage[]): Promise<IngestResult[]> => {
     const ready = await Promise.all(messages.map(prepared));
-    const results = await storing(db, () => ingestPrepared(db, account, ready), 'write');
+    const results = await storing(
+      db,
+      () => ingestPrepared(db, account, ready, fence === undefined ? {} : { fence }),
+      'write',
+    );
     for (const [index, result] of results.entries()) {
       const message = messages[index];
       if (message !== undefined) options.onIngested?.(result, message);
@@ -58,9 +75,9 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
         : { uidValidity: checkpoint.uidValidity, lastUid: checkpoint.lastUid, updatedAt: checkpoint.updatedAt };
     },
     resetCheckpoint: (folder, uidValidity, lastUid) =>
-      storing(db, () => resetCheckpoint(db, account.id, folder, uidValidity, lastUid), 'write'),
+      storing(db, () => fenced((tx) => resetCheckpoint(tx, account.id, folder, uidValidity, lastUid)), 'write'),
     advanceCheckpoint: (folder, uidValidity, uid) =>
-      storing(db, () => advanceCheckpoint(db, account.id, folder, uidValidity, uid), 'write'),
+      storing(db, () => fenced((tx) => advanceCheckpoint(tx, account.id, folder, uidValidity, uid)), 'write'),
     prepare(message) {
       if (preparing.has(message)) return;
       const promise = prepareMessage(message, parse);

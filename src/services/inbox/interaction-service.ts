@@ -9,6 +9,8 @@
  * An inbound attachment's bytes are not stored apart: they are read back from the message's raw
  * MIME, parsed again (on the parse pool), and checked against the digest and size stored at ingest.
  */
+import { LIMITS } from '../../config/index.js';
+import { parseSearchQuery, SearchQuerySyntaxError, type SearchQuery } from '../../domain/search-query.js';
 import { PosternError } from '../../errors/index.js';
 import { sharedParsePool } from '../../mail/mime/parse-pool.js';
 import {
@@ -87,20 +89,22 @@ export class InteractionService {
   }
 
   /**
-   * Conversations of one account, newest activity first, with a cursor to the next page.
+   * Conversations of one account, newest activity first, with a cursor to the next page; `q` is a
+   * full-text search (domain/search-query.ts) over every status unless `status` is given.
    *
    * @throws PosternError RESOURCE_NOT_FOUND for an unknown account and, worded the same, for an
-   *   account not assigned to the agent.
+   *   account not assigned to the agent; VALIDATION_FAILED for a search that cannot be read.
    */
   async list(viewer: Viewer, accountId: number, query: InteractionListQuery = {}): Promise<InteractionPage> {
     await this.requireAccount(viewer, accountId);
+    const search = query.q === undefined ? undefined : readSearch(query.q);
     const assigned = query.assigned === 'me' ? viewer.userId : query.assigned === 'none' ? null : query.assigned;
     return listInteractions(this.db, {
       accountIds: [accountId],
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(assigned === undefined ? {} : { assignedUserId: assigned }),
       ...(query.contactId === undefined ? {} : { contactId: query.contactId }),
-      ...(query.q === undefined ? {} : { text: query.q }),
+      ...(search === undefined ? {} : { search }),
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
     });
@@ -226,5 +230,22 @@ export class InteractionService {
       });
     }
     return message;
+  }
+}
+
+/**
+ * A search query read (domain/search-query.ts), or undefined for an empty one.
+ *
+ * @throws PosternError VALIDATION_FAILED saying what is wrong with it.
+ */
+function readSearch(q: string): SearchQuery | undefined {
+  try {
+    return parseSearchQuery(q, { maxLength: LIMITS.searchQueryMaxChars, maxTerms: LIMITS.searchQueryMaxTerms });
+  } catch (error) {
+    if (!(error instanceof SearchQuerySyntaxError)) throw error;
+    throw new PosternError('VALIDATION_FAILED', {
+      message: `The search cannot be read: ${error.message}`,
+      details: { in: 'query', fields: [{ field: 'q', problem: error.message }] },
+    });
   }
 }

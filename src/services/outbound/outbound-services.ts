@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../../log/index.js';
 import { GraphSender, type GraphSenderOptions } from '../../mail/graph/graph-sender.js';
+import type { SmtpTimeouts } from '../../mail/access/smtp-transport.js';
 import { SmtpSubmitter } from '../../mail/smtp/submission.js';
 import type { Database, SecretBox } from '../../store/index.js';
 import type { AccessTokenService } from '../identity/access-token-service.js';
@@ -28,6 +29,8 @@ export interface OutboundDeps {
   readonly submitter?: Submitter;
   /** The Graph sender's limits (tests lower them to send small messages through a draft). */
   readonly graphSender?: GraphSenderOptions;
+  /** The SMTP submission's network timeouts (default SUBMISSION_TIMEOUTS: 30 s, 30 s, 2 min). */
+  readonly smtpTimeouts?: SmtpTimeouts;
 }
 
 /**
@@ -48,7 +51,10 @@ export interface OutboundServices {
 
 /** Composes the outbound services. */
 export function createOutboundServices(deps: OutboundDeps): OutboundServices {
-  const submitter = new SmtpSubmitter({ logger: deps.logger.child({ component: 'smtp' }) });
+  const submitter = new SmtpSubmitter({
+    logger: deps.logger.child({ component: 'smtp' }),
+    ...(deps.smtpTimeouts === undefined ? {} : { timeouts: deps.smtpTimeouts }),
+  });
   const graphLogger = deps.logger.child({ component: 'graph-send' });
   const switches = new TransportSwitchService(deps.db, deps.accounts, deps.accessTokens);
   const delivery = new DeliveryService({

@@ -12,7 +12,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { domainOf, type AddressInput, type OutboundAddress } from '../../domain/outbound-address.js';
+import {
+  checkOutboundAddress,
+  domainOf,
+  type AddressInput,
+  type OutboundAddress,
+} from '../../domain/outbound-address.js';
 import { normalizeSubject, tokenCheckFromBytes } from '../../domain/subject.js';
 import { PosternError } from '../../errors/index.js';
 import {
@@ -59,6 +64,7 @@ import {
   type SendingHold,
   type SendingSettings,
   type SendingSettingsChanges,
+  type StoredAddress,
 } from '../../store/index.js';
 import { z } from 'zod';
 import type { Viewer } from '../accounts/account-service.js';
@@ -96,6 +102,12 @@ export interface ReplyInput extends BodyInput {
   readonly to?: readonly AddressInput[];
   readonly cc?: readonly AddressInput[];
   readonly bcc?: readonly AddressInput[];
+}
+
+/** Who a reply goes to by default. */
+export interface ReplyRecipients {
+  readonly to: StoredAddress[];
+  readonly cc: StoredAddress[];
 }
 
 /** A new message from an account. */
@@ -169,6 +181,35 @@ export class SendService {
     private readonly random: (size: number) => Uint8Array = randomBytes,
   ) {}
 
+  /**
+   * The recipients a reply (or reply all) would go to if the caller named none: the composer
+   * shows them so that an agent sees, and may change, exactly who receives the reply. Reply all
+   * leaves out the account's own addresses.
+   */
+  async replyRecipients(viewer: Viewer, interactionId: number, replyAll: boolean): Promise<ReplyRecipients> {
+    const interaction = await requireInteraction(this.db, interactionId);
+    const account = await this.sendingAccount(viewer, interaction.accountId, {
+      resource: 'interaction',
+      id: interactionId,
+    });
+    const parent = await this.parentOf(interaction, undefined, new FieldProblems());
+    const computed =
+      parent === undefined ? { to: [], cc: [] } : replyRecipients(parent, ownAddresses(account), replyAll);
+    const to = computed.to.length === 0 ? await this.contactAddress(interaction) : computed.to;
+    const checked = (inputs: readonly AddressInput[]): OutboundAddress[] =>
+      inputs.flatMap((input) => {
+        const result = checkOutboundAddress(input);
+        return result.ok ? [result.value] : [];
+      });
+    return { to: storedAddresses(checked(to)), cc: storedAddresses(checked(computed.cc)) };
+  }
+
+  /** Checks one address as a send request would, so that a composer refuses it as it is typed. */
+  checkRecipient(input: AddressInput): { ok: true; address: StoredAddress } | { ok: false; problem: string } {
+    const result = checkOutboundAddress(input);
+    return result.ok ? { ok: true, address: storedAddresses([result.value])[0] ?? { name: '', address: '' } } : result;
+  }
+
   /** Queues a reply to a conversation. */
   async reply(caller: SendCaller, interactionId: number, input: ReplyInput): Promise<QueuedMessage> {
     const interaction = await requireInteraction(this.db, interactionId);
@@ -188,12 +229,10 @@ export class SendService {
         'an automatic reply to an automatic reply, a bounce or list mail is refused: it could start a mail loop (RFC 3834 §2)',
       );
     }
-    const own = [
-      account.emailAddress,
-      account.username,
-      ...(account.modernAuthEmail === null ? [] : [account.modernAuthEmail]),
-    ];
-    const computed = parent === undefined ? { to: [], cc: [] } : replyRecipients(parent, own, input.replyAll === true);
+    const computed =
+      parent === undefined
+        ? { to: [], cc: [] }
+        : replyRecipients(parent, ownAddresses(account), input.replyAll === true);
     const toInput = input.to ?? (computed.to.length > 0 || parent !== undefined ? computed.to : []);
     const subject = replySubject(parent?.subject ?? interaction.subject, interaction.subject, interaction.subjectToken);
     const quoted =
@@ -592,6 +631,15 @@ export class SendService {
     if (raw === undefined) return null;
     return readHeaderFields(splitHeader(raw).header).get('thread-index')?.[0] ?? null;
   }
+}
+
+/** The addresses that are the account itself: never among a reply's recipients. */
+function ownAddresses(account: EmailAccountRecord): string[] {
+  return [
+    account.emailAddress,
+    account.username,
+    ...(account.modernAuthEmail === null ? [] : [account.modernAuthEmail]),
+  ];
 }
 
 function formatBytes(bytes: number): string {

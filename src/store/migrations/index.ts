@@ -37,6 +37,8 @@ import { graphInboundMigration } from './0016-graph-inbound.js';
 import { messageBouncesMigration } from './0018-message-bounces.js';
 import { effectiveTransportMigration } from './0019-effective-transport.js';
 import { graphSubscriptionsMigration } from './0020-graph-subscriptions.js';
+import { nodesAndMailboxLeasesMigration } from './0021-nodes-and-mailbox-leases.js';
+import { messageSearchMigration } from './0023-message-search.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -58,6 +60,8 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   messageBouncesMigration,
   effectiveTransportMigration,
   graphSubscriptionsMigration,
+  nodesAndMailboxLeasesMigration,
+  messageSearchMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';

@@ -1,5 +1,10 @@
 import { request } from './client.js';
 import {
+  addressCheck,
+  replyRecipients,
+  type AddressCheck,
+  type MailAddress,
+  type ReplyRecipients,
   interaction,
   interactionDetail,
   interactionPage,
@@ -51,6 +56,22 @@ export interface ReplyFields {
   replyAll: boolean;
   quote: boolean;
   attachments: OutgoingAttachment[];
+  /** Exactly who receives the reply (as the composer shows them). */
+  to: MailAddress[];
+  cc: MailAddress[];
+  bcc: MailAddress[];
+}
+
+/** Who a reply (or reply all) goes to by default. */
+export function getReplyRecipients(interactionId: number, replyAll: boolean): Promise<ReplyRecipients> {
+  return request('GET', `/api/interactions/${interactionId}/reply-recipients`, replyRecipients, {
+    query: { replyAll: String(replyAll) },
+  });
+}
+
+/** Checks one address as the send request will. */
+export function checkAddress(address: string): Promise<AddressCheck> {
+  return request('POST', '/api/outbound/check-address', addressCheck, { body: { address } });
 }
 
 /** Queues a reply; the idempotency key makes a repeated click queue one message only. */
@@ -60,6 +81,9 @@ export function sendReply(interactionId: number, fields: ReplyFields, idempotenc
       text: fields.text,
       replyAll: fields.replyAll,
       quote: fields.quote,
+      to: fields.to,
+      cc: fields.cc,
+      bcc: fields.bcc,
       ...(fields.attachments.length === 0 ? {} : { attachments: fields.attachments }),
     },
     headers: { 'idempotency-key': idempotencyKey },

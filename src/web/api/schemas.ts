@@ -207,6 +207,8 @@ export const interaction = z.object({
   id: z.number(),
   accountId: z.number(),
   subject: z.string(),
+  /** The conversation's reference, `#P12-7KQX`: Postern writes it as `[#P12-7KQX]` in subjects. */
+  subjectToken: nullableString,
   status: z.enum(['open', 'closed']),
   assignedUserId: z.nullable(z.number()),
   contact: z.object({ id: z.number(), name: nullableString, address: nullableString }),
@@ -267,6 +269,15 @@ export type Message = z.infer<typeof message>;
 
 export const interactionDetail = z.extend(interaction, { messages: z.array(message) });
 export type InteractionDetail = z.infer<typeof interactionDetail>;
+
+export const replyRecipients = z.object({ to: z.array(mailAddress), cc: z.array(mailAddress) });
+export type ReplyRecipients = z.infer<typeof replyRecipients>;
+
+export const addressCheck = z.union([
+  z.object({ ok: z.literal(true), address: mailAddress }),
+  z.object({ ok: z.literal(false), problem: z.string() }),
+]);
+export type AddressCheck = z.infer<typeof addressCheck>;
 
 export const queued = z.object({ id: z.number(), interactionId: z.number(), messageId: z.string(), state: z.string() });
 export type Queued = z.infer<typeof queued>;

@@ -21,7 +21,14 @@ const listQuery = z.object({
     .optional()
     .describe('"me", "none" (unassigned) or a user id'),
   contactId: z.coerce.number().int().positive().optional(),
-  q: z.string().trim().max(320).optional().describe("text found in the subject, or the contact's name or address"),
+  q: z
+    .string()
+    .max(4 * LIMITS.searchQueryMaxChars)
+    .optional()
+    .describe(
+      'full-text search: words, "phrases", from:, to: (To/Cc), subject:, has:attachment, or a reference (P12-7KQX); ' +
+        `at most ${LIMITS.searchQueryMaxChars} characters (see the user guide)`,
+    ),
   cursor: z.string().max(200).optional().describe('the nextCursor of the previous page'),
   limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeDefault),
 });

@@ -5,7 +5,17 @@ import { principalOf } from '../../plugins/auth.js';
 import { errorBody, idParam } from '../../schemas.js';
 import { messageReply } from '../messages/presenter.js';
 import { presentOutgoing, presentQueued, presentSending } from './presenter.js';
-import { newMessageBody, queuedReply, replyBody, sendingPatch, sendingReply } from './schemas.js';
+import {
+  checkAddressBody,
+  checkAddressReply,
+  newMessageBody,
+  queuedReply,
+  recipientsQuery,
+  recipientsReply,
+  replyBody,
+  sendingPatch,
+  sendingReply,
+} from './schemas.js';
 
 const TAGS = ['messages'];
 /**
@@ -47,6 +57,36 @@ export async function outboundRoutes(app: FastifyInstance, deps: { send: SendSer
       if (queued.replayed) void reply.header('idempotent-replayed', 'true');
       return reply.status(202).send(presentQueued(queued));
     },
+  );
+
+  routes.get(
+    '/api/interactions/:id/reply-recipients',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: TAGS,
+        summary: 'Who a reply (or reply all) goes to when the request names nobody: the To and Cc the composer shows',
+        params: idParam,
+        querystring: recipientsQuery,
+        response: { 200: recipientsReply, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (request) => send.replyRecipients(principalOf(request), request.params.id, request.query.replyAll),
+  );
+
+  routes.post(
+    '/api/outbound/check-address',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: TAGS,
+        summary:
+          'Check one recipient address as a send request would (the composer checks each address as it is added)',
+        body: checkAddressBody,
+        response: { 200: checkAddressReply },
+      },
+    },
+    async (request) => send.checkRecipient(request.body.address),
   );
 
   routes.post(

@@ -111,3 +111,24 @@ export const sendingReply = z.object({
     .nullable()
     .describe("Sending held because Exchange throttles the mailbox's SMTP AUTH submissions; null when not held"),
 });
+
+const storedAddress = z.object({ name: z.string(), address: z.string() });
+
+export const recipientsQuery = z.object({
+  replyAll: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
+});
+
+export const recipientsReply = z.object({
+  to: z.array(storedAddress),
+  cc: z.array(storedAddress),
+});
+
+export const checkAddressBody = z.object({ address: addressInput }).strict();
+
+export const checkAddressReply = z.union([
+  z.object({ ok: z.literal(true), address: storedAddress }),
+  z.object({ ok: z.literal(false), problem: z.string() }),
+]);

@@ -1,10 +1,15 @@
-/** An account's conversations: open, closed or mine, searchable, newest activity first. */
+/**
+ * An account's conversations: open, closed or mine, newest activity first. A search looks through
+ * every conversation of the account, open and closed, whatever the selected tab (the API's `q`, see
+ * README.md's "Searching conversations" for its syntax), and each result shows its status and reference.
+ */
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client.js';
 import { listInteractions, type ConversationFilter } from '../../api/interactions.js';
 import type { Interaction } from '../../api/schemas.js';
 import { Loading } from '../../components/app-shell.js';
+import { Badge } from '../../components/badge.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { formatDateTime } from '../../lib/format.js';
 import { Link } from '../../lib/router.js';
@@ -22,9 +27,9 @@ const VIEWS: Array<{ view: View; label: string }> = [
 const REFRESH_MS = 5000;
 
 function filterOf(view: View, q: string): ConversationFilter {
-  const search = q.trim() === '' ? {} : { q: q.trim() };
-  if (view === 'mine') return { status: 'open', assigned: 'me', ...search };
-  return { status: view, ...search };
+  if (q.trim() !== '') return { q: q.trim() };
+  if (view === 'mine') return { status: 'open', assigned: 'me' };
+  return { status: view };
 }
 
 export interface ConversationListProps {
@@ -109,10 +114,16 @@ export function ConversationList({
           id={`search-${accountId}`}
           class="search-input"
           type="search"
-          placeholder="Search subject or contact"
+          placeholder="Search all conversations"
+          aria-describedby={`search-help-${accountId}`}
           value={typed}
           onInput={(event) => setTyped(event.currentTarget.value)}
         />
+        <p id={`search-help-${accountId}`} class="muted search-help">
+          {query === ''
+            ? 'Words, "a phrase", from:, to:, subject:, has:attachment or a reference like P12-7KQX.'
+            : 'Searching open and closed conversations.'}
+        </p>
       </div>
       {error === undefined ? null : <ErrorNotice error={error} />}
       {items === undefined ? (
@@ -144,6 +155,16 @@ export function ConversationList({
                 </time>
                 <span class="conversation-subject">{item.subject === '' ? '(no subject)' : item.subject}</span>
                 <span class="conversation-counts">
+                  {query === '' ? null : (
+                    <Badge
+                      badge={
+                        item.status === 'open' ? { tone: 'ok', text: 'Open' } : { tone: 'neutral', text: 'Closed' }
+                      }
+                    />
+                  )}
+                  {query === '' || item.subjectToken === null ? null : (
+                    <code class="conversation-reference">{item.subjectToken}</code>
+                  )}
                   {item.unreadCount > 0 ? <span class="unread-count">{item.unreadCount} new</span> : null}
                   <span class="muted">{item.messageCount === 1 ? '1 message' : `${item.messageCount} messages`}</span>
                 </span>

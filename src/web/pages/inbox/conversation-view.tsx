@@ -72,6 +72,11 @@ export function ConversationView({
         <div class="conversation-state">
           <Badge badge={data.status === 'open' ? { tone: 'ok', text: 'Open' } : { tone: 'neutral', text: 'Closed' }} />
           <span class="muted">{assigneeText(data, user.id)}</span>
+          {data.subjectToken === null ? null : (
+            <span class="conversation-reference" title="The reference Postern writes in the subject of its replies">
+              Reference <code>{data.subjectToken}</code>
+            </span>
+          )}
         </div>
         <div class="conversation-actions">
           {data.assignedUserId === user.id ? (

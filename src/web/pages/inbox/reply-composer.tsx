@@ -1,17 +1,26 @@
 /**
- * The reply composer: reply or reply all, text, attachments. Sending queues the message (one
+ * The reply composer: reply or reply all with the recipients shown and editable (To, Cc, Bcc:
+ * reply fills To with the customer, reply all adds everyone else but the account itself; each
+ * can be removed, others added), text, attachments. Sending queues the message (one
  * idempotency key per message, so a double click sends once) and follows its delivery state —
  * queued, sending, then sent or failed with the diagnosis and a Retry button.
  */
 import type { JSX, TargetedSubmitEvent } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client.js';
-import { getOutgoing, retryOutgoing, sendReply, type OutgoingAttachment } from '../../api/interactions.js';
-import type { Outgoing } from '../../api/schemas.js';
+import {
+  getOutgoing,
+  getReplyRecipients,
+  retryOutgoing,
+  sendReply,
+  type OutgoingAttachment,
+} from '../../api/interactions.js';
+import type { MailAddress, Outgoing } from '../../api/schemas.js';
 import { CheckboxField } from '../../components/fields.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { formatSize } from '../../lib/mail-format.js';
 import { toApiError } from '../../lib/use-resource.js';
+import { RecipientField } from './recipient-field.js';
 
 const POLL_MS = 1500;
 
@@ -29,11 +38,32 @@ export function ReplyComposer({
   const [replyAll, setReplyAll] = useState(false);
   const [quote, setQuote] = useState(true);
   const [files, setFiles] = useState<OutgoingAttachment[]>([]);
+  const [to, setTo] = useState<MailAddress[]>([]);
+  const [cc, setCc] = useState<MailAddress[]>([]);
+  const [bcc, setBcc] = useState<MailAddress[]>([]);
   const [key, setKey] = useState(() => crypto.randomUUID());
   const [sending, setSending] = useState<Sending>({ state: 'idle' });
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const textId = useId();
   const fileId = useId();
+
+  // Reply and reply all start from the server's recipients; switching mode starts over from them.
+  useEffect(() => {
+    let current = true;
+    getReplyRecipients(interactionId, replyAll).then(
+      (recipients) => {
+        if (!current) return;
+        setTo(recipients.to);
+        setCc(recipients.cc);
+      },
+      (caught: unknown) => {
+        if (current) setError(toApiError(caught));
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [interactionId, replyAll]);
 
   useEffect(() => {
     if (sending.state !== 'tracking') return undefined;
@@ -56,10 +86,10 @@ export function ReplyComposer({
 
   const submit = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
-    if (text.trim() === '' && files.length === 0) return;
+    if ((text.trim() === '' && files.length === 0) || to.length === 0) return;
     setError(undefined);
     setSending({ state: 'sending' });
-    sendReply(interactionId, { text, replyAll, quote, attachments: files }, key).then(
+    sendReply(interactionId, { text, replyAll, quote, attachments: files, to, cc, bcc }, key).then(
       (queued) => {
         setSending({ state: 'tracking', messageId: queued.id, outgoing: null });
         setText('');
@@ -97,6 +127,11 @@ export function ReplyComposer({
           <input type="radio" name="reply-mode" checked={replyAll} onChange={() => setReplyAll(true)} /> Reply all
         </label>
       </div>
+      <div class="recipients">
+        <RecipientField label="To" addresses={to} onChange={setTo} />
+        <RecipientField label="Cc" addresses={cc} onChange={setCc} />
+        <RecipientField label="Bcc" addresses={bcc} onChange={setBcc} />
+      </div>
       {error === undefined ? null : <ErrorNotice error={error} title="The reply was not sent" />}
       <label for={textId} class="visually-hidden">
         Your reply
@@ -124,7 +159,7 @@ export function ReplyComposer({
         <button
           type="submit"
           class="button button-primary"
-          disabled={sending.state === 'sending' || (text.trim() === '' && files.length === 0)}
+          disabled={sending.state === 'sending' || (text.trim() === '' && files.length === 0) || to.length === 0}
         >
           {sending.state === 'sending' ? 'Sending…' : replyAll ? 'Send to all' : 'Send'}
         </button>

@@ -1,0 +1,191 @@
+/**
+ * Several nodes on one database (PostgreSQL): who this node is, the nodes that share the work,
+ * and the mailbox leases that give each mailbox to exactly one node. The workers decide when
+ * (workers/mailbox-workers.ts, workers/node-heartbeat.ts); this service decides how many and
+ * which: a node holds at most its even share — ceil(active accounts / live worker nodes) — and at
+ * most the configured cap, and gives back what is over its share when nodes join.
+ */
+import { PosternError } from '../../errors/index.js';
+import {
+  beatNodeHeartbeat,
+  claimMailboxLeases,
+  countActiveAccounts,
+  deleteNode,
+  deleteNodesSilentSince,
+  ensureMailboxLeaseRows,
+  holdsMailboxLease,
+  listNodes,
+  markNodeStopped,
+  nodeIdsInRegistrationOrder,
+  registerNode,
+  releaseMailboxLeases,
+  renewMailboxLeases,
+  type Database,
+  type NodeIdentity,
+  type NodeRecord,
+} from '../../store/index.js';
+
+/** The role whose nodes share the mailboxes. */
+export const MAILBOX_ROLE = 'mailboxSync';
+
+/** Nodes silent this long are forgotten by the next node that starts. */
+const FORGET_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+/** Whether a process of this host still runs (a pid of another user's process counts as running). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** A node as the API and the CLI show it. */
+export interface NodeView extends NodeRecord {
+  /** `running`, `silent` (no heartbeat for a lease's length: dead, or cut off), or `stopped` (cleanly). */
+  readonly state: 'running' | 'silent' | 'stopped';
+  /** This process. */
+  readonly self: boolean;
+}
+
+/** The outcome of a lease round: what this node holds now, and what it should give back. */
+export interface LeaseRound {
+  /** Account id → the fencing epoch of its lease. */
+  readonly held: ReadonlyMap<number, number>;
+  /** Held accounts over this node's share: stop their workers, then release them. */
+  readonly surplus: readonly number[];
+}
+
+/** Settings of the leases. */
+export interface LeaseSettings {
+  /** How long a lease lasts without renewal (ms); also how long a node may be silent before it counts as gone. */
+  readonly ttlMs: number;
+  /** The most mailboxes this node holds; 0: its even share only. */
+  readonly cap: number;
+}
+
+/** This node's place among the nodes. */
+export class ClusterService {
+  constructor(
+    private readonly db: Database,
+    /** Who this node is (its roles are filled in as they start). */
+    private readonly identity: Omit<NodeIdentity, 'roles'>,
+    private readonly settings: LeaseSettings,
+  ) {}
+
+  get nodeId(): string {
+    return this.identity.id;
+  }
+
+  get leaseSettings(): LeaseSettings {
+    return this.settings;
+  }
+
+  /**
+   * Records this node as started with these roles, and forgets nodes silent for a week. On SQLite
+   * the mailboxes have no leases: the worker role runs in one process only.
+   * @throws PosternError STORE_SQLITE_IN_USE when another live process runs it there.
+   */
+  async register(roles: readonly string[]): Promise<void> {
+    await registerNode(this.db, { ...this.identity, roles });
+    if (this.db.engine === 'sqlite' && roles.includes(MAILBOX_ROLE)) await this.soleWorker();
+    await deleteNodesSilentSince(this.db, new Date(this.db.now().getTime() - FORGET_AFTER_MS));
+  }
+
+  /**
+   * Of the live processes running the worker role on SQLite, the one registered first keeps it.
+   * Each registers, then looks: of two starting at once the later registration gives way (the
+   * earlier may not see it yet, the later always sees the earlier); a process killed without a
+   * clean stop on this host (its pid gone) no longer counts.
+   */
+  private async soleWorker(): Promise<void> {
+    const silentBefore = this.db.now().getTime() - this.settings.ttlMs;
+    const workers: NodeRecord[] = [];
+    for (const node of await listNodes(this.db)) {
+      if (!node.roles.includes(MAILBOX_ROLE) || node.stoppedAt !== null) continue;
+      if (node.id !== this.identity.id) {
+        if (Date.parse(node.heartbeatAt) < silentBefore) continue;
+        if (node.host === this.identity.host && !processAlive(node.pid)) {
+          await markNodeStopped(this.db, node.id);
+          continue;
+        }
+      }
+      workers.push(node);
+    }
+    const order = await nodeIdsInRegistrationOrder(this.db);
+    const first = workers.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))[0];
+    if (first === undefined || first.id === this.identity.id) return;
+    await deleteNode(this.db, this.identity.id);
+    throw new PosternError('STORE_SQLITE_IN_USE', {
+      message: `Another Postern process already runs the worker role on this SQLite database: pid ${first.pid} on ${first.host}, started ${first.startedAt}. Two would read the same mailboxes.`,
+      details: { host: first.host, pid: first.pid, startedAt: first.startedAt, nodeId: first.id },
+    });
+  }
+
+  /** Beats the heartbeat; registers again when the row was removed meanwhile. */
+  async heartbeat(roles: readonly string[]): Promise<void> {
+    if (!(await beatNodeHeartbeat(this.db, this.identity.id))) await registerNode(this.db, { ...this.identity, roles });
+  }
+
+  /** Records a clean stop. */
+  async markStopped(): Promise<void> {
+    await markNodeStopped(this.db, this.identity.id);
+  }
+
+  /** Every known node with its state. */
+  async listNodes(): Promise<NodeView[]> {
+    const silentBefore = this.db.now().getTime() - this.settings.ttlMs;
+    return (await listNodes(this.db)).map((node) => ({
+      ...node,
+      state: node.stoppedAt !== null ? 'stopped' : Date.parse(node.heartbeatAt) < silentBefore ? 'silent' : 'running',
+      self: node.id === this.identity.id,
+    }));
+  }
+
+  /**
+   * Renews this node's leases, claims free or expired ones up to its share, and names those over
+   * its share. One round every third of a lease, and whenever the feed says the shares changed.
+   */
+  async leaseRound(): Promise<LeaseRound> {
+    const now = this.db.now();
+    const until = new Date(now.getTime() + this.settings.ttlMs);
+    await ensureMailboxLeaseRows(this.db);
+    const renewed = await renewMailboxLeases(this.db, this.identity.id, until);
+    const share = await this.share(now);
+    const claimed =
+      renewed.length < share ? await claimMailboxLeases(this.db, this.identity.id, until, share - renewed.length) : [];
+    const held = new Map([...renewed, ...claimed].map((lease) => [lease.accountId, lease.epoch]));
+    const surplus = [...held.keys()].sort((a, b) => a - b).slice(share);
+    return { held, surplus };
+  }
+
+  /** Lets go of these leases (or all of this node's). */
+  release(accountIds?: readonly number[]): Promise<number> {
+    return releaseMailboxLeases(this.db, this.identity.id, accountIds);
+  }
+
+  /**
+   * The check every write for the mailbox makes in its own transaction: this node still holds
+   * the account's lease at `epoch`.
+   * @throws PosternError MAILBOX_LEASE_LOST otherwise.
+   */
+  fence(accountId: number, epoch: number): (tx: Database) => Promise<void> {
+    return async (tx) => {
+      if (await holdsMailboxLease(tx, accountId, this.identity.id, epoch)) return;
+      throw new PosternError('MAILBOX_LEASE_LOST', { details: { accountId, nodeId: this.identity.id, epoch } });
+    };
+  }
+
+  /** This node's share: ceil(active accounts / live mailbox nodes), within the cap. */
+  private async share(now: Date): Promise<number> {
+    const silentBefore = now.getTime() - this.settings.ttlMs;
+    const live = (await listNodes(this.db)).filter(
+      (node) =>
+        node.id === this.identity.id ||
+        (node.stoppedAt === null && node.roles.includes(MAILBOX_ROLE) && Date.parse(node.heartbeatAt) >= silentBefore),
+    ).length;
+    const fair = Math.ceil((await countActiveAccounts(this.db)) / Math.max(1, live));
+    return this.settings.cap > 0 ? Math.min(this.settings.cap, fair) : fair;
+  }
+}

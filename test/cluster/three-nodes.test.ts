@@ -1,0 +1,230 @@
+/**
+ * Issue 17's acceptance with real processes: three `postern start` nodes on one PostgreSQL
+ * database, 30 password mailboxes on the emulator. Sampled all along, no mailbox ever has two IMAP
+ * sessions (the emulator's per-mailbox counts); the mailboxes spread within one of even; after
+ * `kill -9` of a node while mail arrives the others take its mailboxes (its leases expire), a
+ * SIGTERM hands them over at once, and after a rolling restart of every node each delivered
+ * message is stored exactly once.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { passwordAccountBody, type MailboxUser } from '../../bench/helpers/password-account.js';
+import { CONTOSO, startTestEmulator, type TestEmulator } from '../emulator/helpers/emulator.js';
+import { runCliAsync, spawnCli, type RunningCli } from '../helpers/cli.js';
+import { createPostgresDatabase, type Target } from '../helpers/store.js';
+import { until } from '../helpers/until.js';
+
+const MAILBOXES = 30;
+const users: MailboxUser[] = Array.from({ length: MAILBOXES }, (_, index) => ({
+  upn: `node-test-${String(index + 1).padStart(2, '0')}@contoso.com`,
+  password: `Mailbox#${index + 1}-2025`,
+}));
+const upns = users.map((user) => user.upn);
+
+let emulator: TestEmulator;
+let target: Target;
+let env: Record<string, string>;
+let bearer: string;
+const dirs: string[] = [];
+const nodes: RunningCli[] = [];
+let delivered = 0;
+/** The most IMAP sessions any mailbox had at any sample. */
+let mostSessions = 0;
+let sampling: Promise<void> | undefined;
+let sample = true;
+
+async function sessionCounts(): Promise<number[]> {
+  return Promise.all(
+    upns.map(async (upn) => {
+      const status = (await emulator.control('GET', `/exchange/status?mailbox=${encodeURIComponent(upn)}`)) as {
+        imapConnections: number;
+      };
+      return status.imapConnections;
+    }),
+  );
+}
+
+/** Samples the sessions every 100 ms until the end of the suite, keeping the highest count seen. */
+async function sampleSessions(): Promise<void> {
+  while (sample) {
+    mostSessions = Math.max(mostSessions, ...(await sessionCounts()));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function startNode(): RunningCli {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-node-'));
+  dirs.push(dataDir);
+  const node = spawnCli(['start', '--port', '0'], { ...env, POSTERN_DATA_DIR: dataDir });
+  nodes.push(node);
+  return node;
+}
+
+async function urlOf(node: RunningCli): Promise<string> {
+  const [, url = ''] = await node.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
+  return url;
+}
+
+async function api<T>(url: string, method: string, route: string, body?: object): Promise<T> {
+  const response = await fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: bearer, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${route} → ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function deliver(count: number): Promise<void> {
+  for (let index = 0; index < count; index += 1) {
+    const serial = (delivered += 1);
+    await emulator.control('POST', '/exchange/messages', {
+      from: 'Carla Customer <carla@customer.example>',
+      to: upns[serial % MAILBOXES],
+      subject: `Question ${serial}`,
+      text: `Question number ${serial}.`,
+      messageId: `<three-nodes-${serial}@customer.example>`,
+    });
+  }
+}
+
+/** Every mailbox read by exactly one session. */
+function everyMailboxRead(timeoutMs: number): Promise<true> {
+  return until(
+    'every mailbox read once',
+    async () => ((await sessionCounts()).every((count) => count === 1) ? true : undefined),
+    timeoutMs,
+  );
+}
+
+async function storedMessageIds(): Promise<string[]> {
+  const client = new pg.Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ message_id: string }>(
+      "select message_id from messages where direction = 'in' and message_id like '<three-nodes-%'",
+    );
+    return rows.map((row) => row.message_id);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  await emulator.control('PUT', '/exchange/settings/basic-auth', { imap: true, smtp: true });
+  for (const [index, user] of users.entries()) {
+    await emulator.control('POST', `/tenants/${CONTOSO.tenantId}/users`, {
+      id: crypto.randomUUID(),
+      userPrincipalName: user.upn,
+      displayName: `Node test mailbox ${index + 1}`,
+      password: user.password,
+    });
+  }
+  target = await createPostgresDatabase();
+  env = {
+    POSTERN_DATABASE_URL: target.url,
+    POSTERN_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    POSTERN_MAILBOX_LEASE_SECONDS: '3',
+  };
+  const adminDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-node-admin-'));
+  dirs.push(adminDir);
+  const cliEnv = { ...env, POSTERN_DATA_DIR: adminDir };
+  const added = await runCliAsync(
+    ['users', 'add', 'ops', '--role', 'admin', '--password-stdin'],
+    cliEnv,
+    'ops-password-123456\n',
+  );
+  expect(added.status, added.stderr).toBe(0);
+  const token = /Token \(shown once\): (pst_\S+)/.exec(
+    (await runCliAsync(['tokens', 'create', 'tests', '--user', 'ops'], cliEnv)).stdout,
+  )?.[1];
+  expect(token).toBeDefined();
+  bearer = `Bearer ${token}`;
+}, 120_000);
+
+afterAll(async () => {
+  sample = false;
+  await sampling;
+  for (const node of nodes) {
+    if (node.child.exitCode !== null || node.child.signalCode !== null) continue;
+    node.child.kill('SIGKILL');
+    await node.exited;
+  }
+  await emulator?.stop();
+  await target?.remove();
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('three postern start processes on one PostgreSQL', () => {
+  it('reads every mailbox on one node, spreads them evenly, survives kill -9, SIGTERM and a rolling restart, and stores each message once', async () => {
+    const [first, second, third] = [startNode(), startNode(), startNode()];
+    const url = await urlOf(first);
+    await Promise.all([urlOf(second), urlOf(third)]);
+    sampling = sampleSessions();
+
+    for (const [index, user] of users.entries()) {
+      await api(url, 'POST', '/api/email/accounts', {
+        ...passwordAccountBody(emulator.handle.urls, user, { name: `Mailbox ${index + 1}`, key: `N${index + 1}` }),
+        tlsCaPem: emulator.handle.caPem,
+      });
+    }
+    await everyMailboxRead(60_000);
+    await until(
+      'ten mailboxes each',
+      async () => {
+        const { items } = await api<{ items: Array<{ state: string; mailboxesHeld: number }> }>(
+          url,
+          'GET',
+          '/api/system/nodes',
+        );
+        const held = items.filter((item) => item.state === 'running').map((item) => item.mailboxesHeld);
+        return held.length === 3 &&
+          held.reduce((a, b) => a + b, 0) === MAILBOXES &&
+          Math.max(...held) - Math.min(...held) <= 1
+          ? true
+          : undefined;
+      },
+      30_000,
+    );
+    await deliver(60);
+
+    // kill -9 while mail arrives: its leases expire after 3 s and the two others take its mailboxes.
+    const delivering = deliver(60);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await delivering;
+    await everyMailboxRead(30_000);
+
+    // SIGTERM hands the mailboxes over at once (released, not expired); a new node takes its share.
+    const fourth = startNode();
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    await deliver(30);
+    await everyMailboxRead(30_000);
+    const fifth = startNode();
+    await urlOf(fifth);
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+    await deliver(30);
+    await everyMailboxRead(30_000);
+    await urlOf(fourth);
+
+    await until(
+      'every delivered message stored',
+      async () => ((await storedMessageIds()).length >= delivered ? true : undefined),
+      60_000,
+    );
+    const stored = await storedMessageIds();
+    expect(stored).toHaveLength(delivered);
+    expect(new Set(stored).size).toBe(delivered);
+    sample = false;
+    await sampling;
+    expect(mostSessions, 'a mailbox had two IMAP sessions at once').toBeLessThanOrEqual(1);
+  }, 300_000);
+});

@@ -1,0 +1,281 @@
+/**
+ * Full-text search of conversations on both engines: the documents written with each message
+ * (inbound and outgoing), every part of the query syntax, statuses, scoping to accounts, deletes,
+ * and migration 0023's backfill of messages stored before it.
+ */
+import { sql } from 'kysely';
+import { beforeAll, expect, it } from 'vitest';
+import { parseSearchQuery } from '../../src/domain/search-query.js';
+import {
+  closeInteraction,
+  createContact,
+  createEmailAccount,
+  createInteraction,
+  createList,
+  insertInboundMessage,
+  insertOutgoingMessage,
+  listInteractions,
+  type Database,
+  type InteractionRecord,
+  type NewInboundMessage,
+} from '../../src/store/index.js';
+import { MIGRATIONS, migrateDown, migrateToLatest } from '../../src/store/migrations/index.js';
+import { forEachEngine } from '../helpers/store.js';
+
+const LIMITS = { maxLength: 500, maxTerms: 32 };
+
+forEachEngine((engine, openFresh) => {
+  let db: Database;
+  let support: number;
+  let sales: number;
+  let contactId: number;
+  let serial = 0;
+
+  async function conversation(accountId: number, subject: string): Promise<InteractionRecord> {
+    return createInteraction(db, {
+      accountId,
+      contactId,
+      subject,
+      tokenCheck: 'FWZT',
+      at: new Date(Date.UTC(2025, 0, 2)),
+    });
+  }
+
+  async function inbound(interaction: InteractionRecord, fields: Partial<NewInboundMessage>): Promise<number> {
+    serial += 1;
+    const id = await insertInboundMessage(
+      db,
+      {
+        accountId: interaction.accountId,
+        interactionId: interaction.id,
+        messageId: `<m${serial}.${engine}@example.org>`,
+        inReplyTo: null,
+        references: [],
+        from: [{ name: 'Ada Lovelace', address: 'ada@example.org' }],
+        to: [{ name: 'Support', address: 'support@contoso.com' }],
+        cc: [],
+        bcc: [],
+        replyTo: [],
+        subject: interaction.subject,
+        text: null,
+        html: null,
+        headerDate: null,
+        isAutoReply: false,
+        isBounce: false,
+        isList: false,
+        isJunk: false,
+        folder: 'INBOX',
+        uidValidity: 1,
+        uid: serial,
+        rawSize: 10,
+        receivedAt: new Date(Date.UTC(2025, 0, 2)),
+        attachments: [],
+        ...fields,
+      },
+      Buffer.from('raw'),
+    );
+    if (id === undefined) throw new Error('not stored');
+    return id;
+  }
+
+  async function found(accountIds: number[], q: string, status?: 'open' | 'closed'): Promise<number[]> {
+    const search = parseSearchQuery(q, LIMITS);
+    if (search === undefined) throw new Error('empty query');
+    const page = await listInteractions(db, { accountIds, search, ...(status === undefined ? {} : { status }) });
+    return page.items.map((item) => item.id);
+  }
+
+  let invoice: InteractionRecord;
+  let printer: InteractionRecord;
+  let salesOnly: InteractionRecord;
+  let replied: InteractionRecord;
+
+  beforeAll(async () => {
+    db = await openFresh();
+    const list = await createList(db, { name: 'Customers' });
+    const account = (key: string) =>
+      createEmailAccount(db, { name: key, key, emailAddress: `${key}@contoso.com`, username: `${key}@contoso.com` });
+    support = (await account('SUP')).id;
+    sales = (await account('SAL')).id;
+    contactId = (await createContact(db, { listId: list.id, name: 'Ada', addresses: ['ada@example.org'] })).id;
+
+    invoice = await conversation(support, 'Invoice 4471 overdue');
+    await inbound(invoice, {
+      text: 'Hello, the naïve reconciliation of invoice 4471 failed. Kind regards',
+      cc: [{ name: 'Grace Hopper', address: 'grace.hopper@navy.example' }],
+      attachments: [
+        {
+          filename: 'statement-march.pdf',
+          contentType: 'application/pdf',
+          size: 3,
+          contentId: null,
+          inline: false,
+          sha256: 'x',
+        },
+      ],
+    });
+    printer = await conversation(support, 'Printer jam');
+    await inbound(printer, {
+      from: [{ name: 'Charles Babbage', address: 'charles@engine.example' }],
+      text: 'The printer on floor three jams on every page.',
+    });
+    await closeInteraction(db, printer.id);
+    salesOnly = await conversation(sales, 'Quote request');
+    await inbound(salesOnly, { text: 'Please quote for the zanzibar widgets.' });
+    replied = await conversation(support, 'Delivery address');
+    await insertOutgoingMessage(
+      db,
+      {
+        accountId: support,
+        interactionId: replied.id,
+        messageId: `<out.${engine}@contoso.com>`,
+        inReplyTo: null,
+        references: [],
+        from: { name: 'Support', address: 'support@contoso.com' },
+        to: [{ name: 'Linus', address: 'linus@kernel.example' }],
+        cc: [],
+        bcc: [],
+        replyTo: [],
+        subject: `Delivery address [${replied.subjectToken ?? ''}]`,
+        text: 'We ship to the warehouse in Rotterdam.',
+        html: null,
+        date: new Date(Date.UTC(2025, 0, 3)),
+        authorUserId: null,
+        isAutoReply: false,
+        attachments: [
+          {
+            filename: 'label.png',
+            contentType: 'image/png',
+            size: 1,
+            contentId: null,
+            inline: false,
+            sha256: 'y',
+            content: Buffer.from('p'),
+          },
+        ],
+      },
+      Buffer.from('raw'),
+    );
+  });
+
+  it('finds a conversation by a word of a body, regardless of case and accents', async () => {
+    expect(await found([support, sales], 'RECONCILIATION')).toEqual([invoice.id]);
+    expect(await found([support, sales], 'naive')).toEqual([invoice.id]);
+    expect(await found([support, sales], 'rotterdam')).toEqual([replied.id]);
+  });
+
+  it('needs every word in one message, and matches the last word as a prefix', async () => {
+    expect(await found([support], 'invoice failed')).toEqual([invoice.id]);
+    expect(await found([support], 'invoice printer')).toEqual([]);
+    expect(await found([support], 'reconcil')).toEqual([invoice.id]);
+    expect(await found([support], 'reconcil failed')).toEqual([]);
+  });
+
+  it('finds a Cc address and name, and To with to:', async () => {
+    expect(await found([support], 'grace.hopper@navy.example')).toEqual([invoice.id]);
+    expect(await found([support], 'to:hopper')).toEqual([invoice.id]);
+    expect(await found([support], 'to:linus@kernel.example')).toEqual([replied.id]);
+    expect(await found([support], 'from:hopper')).toEqual([]);
+  });
+
+  it('finds a sender with from:, and a subject word with subject:', async () => {
+    expect(await found([support], 'from:charles@engine.example')).toEqual([printer.id]);
+    expect(await found([support], 'from:"Charles Babbage"')).toEqual([printer.id]);
+    expect(await found([support], 'subject:jam')).toEqual([printer.id]);
+    expect(await found([support], 'subject:floor')).toEqual([]);
+  });
+
+  it('finds attachment names and has:attachment', async () => {
+    expect(await found([support], 'statement-march.pdf')).toEqual([invoice.id]);
+    expect(await found([support], 'label')).toEqual([replied.id]);
+    expect((await found([support], 'has:attachment')).sort()).toEqual([invoice.id, replied.id].sort());
+    expect(await found([support], 'has:attachment printer')).toEqual([]);
+  });
+
+  it('matches a quoted phrase only with its words in order', async () => {
+    expect(await found([support], '"floor three jams"')).toEqual([printer.id]);
+    expect(await found([support], '"three floor"')).toEqual([]);
+  });
+
+  it('finds a conversation by its reference, in any of the forms users type', async () => {
+    const token = printer.subjectToken ?? '';
+    expect(token).toMatch(/^#P\d+-FWZT$/);
+    expect(await found([support], token.slice(1).toLowerCase())).toEqual([printer.id]);
+    expect(await found([support], `[${token}]`)).toEqual([printer.id]);
+    expect(await found([sales], `[${token}]`)).toEqual([]);
+  });
+
+  it('searches open and closed conversations unless a status is given', async () => {
+    expect(await found([support], 'printer')).toEqual([printer.id]);
+    expect(await found([support], 'printer', 'open')).toEqual([]);
+    expect(await found([support], 'printer', 'closed')).toEqual([printer.id]);
+  });
+
+  it("never finds another account's conversation", async () => {
+    expect(await found([support], 'zanzibar')).toEqual([]);
+    expect(await found([sales], 'zanzibar')).toEqual([salesOnly.id]);
+    expect(await found([sales], 'reconciliation')).toEqual([]);
+  });
+
+  it('stores a message whose body has more distinct words than an index row can hold', async () => {
+    // PostgreSQL refuses a tsvector over 1 MB: the document's caps keep every message storable.
+    const words = Array.from({ length: 120_000 }, (_, i) => `w${i.toString(36)}`);
+    const huge = await conversation(support, 'Huge');
+    await inbound(huge, { text: words.join(' '), attachments: [] });
+    expect(await found([support], words[0] ?? '')).toEqual([huge.id]);
+    expect(await found([support], `"${words[1] ?? ''} ${words[2] ?? ''}"`)).toEqual([huge.id]);
+  });
+
+  it('keeps the index in step when a message is deleted', async () => {
+    const doomed = await conversation(support, 'Ephemeral');
+    const id = await inbound(doomed, { text: 'xylophone' });
+    expect(await found([support], 'xylophone')).toEqual([doomed.id]);
+    await db.kysely.deleteFrom('attachments').where('message_id', '=', id).execute();
+    await db.kysely.deleteFrom('message_raw').where('message_id', '=', id).execute();
+    await db.kysely.deleteFrom('messages').where('id', '=', id).execute();
+    expect(await found([support], 'xylophone')).toEqual([]);
+    const left =
+      engine === 'sqlite'
+        ? await sql<{
+            n: number;
+          }>`select count(*) as n from message_search where message_search match 'xylophone'`.execute(db.kysely)
+        : await sql<{ n: number }>`select count(*) as n from message_search where message_id = ${id}`.execute(
+            db.kysely,
+          );
+    expect(Number(left.rows[0]?.n)).toBe(0);
+  });
+
+  it('indexes the messages stored before migration 0023 when it runs', async () => {
+    const before = MIGRATIONS[MIGRATIONS.findIndex((m) => m.name === '0023-message-search') - 1];
+    await migrateDown(db, before?.name);
+    // Stored while no index exists: written straight into the tables, as an older version did.
+    const old = await conversation(support, 'Legacy');
+    const row = await db.kysely
+      .insertInto('messages')
+      .values({
+        account_id: support,
+        interaction_id: old.id,
+        direction: 'in',
+        from_json: JSON.stringify([{ name: 'Old Timer', address: 'old@legacy.example' }]),
+        cc_json: JSON.stringify([{ name: 'Copy', address: 'copy@legacy.example' }]),
+        subject: 'Legacy',
+        text_body: 'quixotic archaeology',
+        received_at: '2024-01-01T00:00:00.000Z',
+        created_at: '2024-01-01T00:00:00.000Z',
+        updated_at: '2024-01-01T00:00:00.000Z',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db.kysely
+      .insertInto('attachments')
+      .values({ message_id: row.id, filename: 'ledger.xlsx', content_type: 'x/y', size: 1, content: Buffer.from('z') })
+      .execute();
+    await migrateToLatest(db);
+    expect(await found([support], 'quixotic')).toEqual([old.id]);
+    expect(await found([support], 'to:copy@legacy.example')).toEqual([old.id]);
+    expect(await found([support], 'ledger.xlsx')).toEqual([old.id]);
+    expect(await found([support], 'from:"old timer"')).toEqual([old.id]);
+    // And the messages stored after it, indexed when written, are indexed again, once.
+    expect(await found([support, sales], 'reconciliation')).toEqual([invoice.id]);
+  });
+});
