@@ -269,13 +269,20 @@ export class MailboxTestService {
       await client.logout().catch(() => client.close());
     }
     if (signedIn !== null && this.smtpProbe !== undefined && account.effective.outbound.via !== 'graph') {
-      const findings = await this.smtpProbe({
-        account,
-        grant: signedIn.grant,
-        token: signedIn.token,
-        endpoint,
-        sendTest: options.sendTest === true,
-      });
+      let findings: SmtpFinding[];
+      try {
+        findings = await this.smtpProbe({
+          account,
+          grant: signedIn.grant,
+          token: signedIn.token,
+          endpoint,
+          sendTest: options.sendTest === true,
+        });
+      } catch (error) {
+        // The checks answer findings; anything thrown is a fault of ours, logged and reported as a step.
+        if (!isPosternError(error)) this.logger?.error({ err: error, accountId: account.id }, 'SMTP checks failed');
+        return fail('smtp-auth', error);
+      }
       let failure: SmtpFinding | undefined;
       for (const finding of findings) {
         const step = SMTP_STEPS[finding.id] ?? finding.id;
