@@ -5,7 +5,8 @@
  *
  * - **bare**: one imapflow session, `UID FETCH 1:* (UID BODY.PEEK[] INTERNALDATE RFC822.SIZE)`,
  *   and each message parsed with mailparser's `simpleParser` (default options) as it arrives;
- * - **full**: Postern's pipeline on the embedded default (SQLite in a fresh data directory) —
+ * - **full**: Postern's pipeline on the embedded default (SQLite in a fresh data directory), or on
+ *   PostgreSQL with BENCH_DATABASE_URL (a fresh database per read) —
  *   `MailboxSync.syncOnce()` (src/mail/imap/mailbox-sync.ts) → the account's sync store
  *   (src/services/inbound/mailbox-sync-store.ts) → `ingestMessage` (src/services/inbound/ingest-message.ts): fetch,
  *   store the raw MIME, parse and sanitize, thread, save the contact, advance the checkpoint, mark
@@ -14,7 +15,9 @@
  *
  * One unmeasured warm-up of each, then BENCH_ROUNDS rounds alternating which goes first; medians
  * and the ratio full / bare are printed. Target: ratio ≤ 1.3.
- * Environment: BENCH_MESSAGES (2000), BENCH_ROUNDS (3); BENCH_PROFILE=full|bare runs one read of
+ * Environment: BENCH_MESSAGES (2000), BENCH_ROUNDS (3); BENCH_DATABASE_URL: an admin URL of a
+ * PostgreSQL server that may CREATE DATABASE, or `embedded` to start a private one with
+ * PostgreSQL's durable defaults (`npm run bench:ingest:postgres`); BENCH_PROFILE=full|bare runs one read of
  * that kind only (no warm-up, no comparison), for `node --cpu-prof`; BENCH_TUNING (JSON, e.g.
  * `{"batchCount":200,"groupCount":50}`) overrides the sync's tuning; BENCH_PARSE=inline parses
  * on the event loop instead of the parse pool — both for exploring, the defaults are Postern's.
@@ -24,6 +27,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
+import pg from 'pg';
 import { z } from 'zod';
 import { createCaFetch } from '../emulator/tls/ca-fetch.js';
 import { MailboxSync } from '../src/mail/imap/mailbox-sync.js';
@@ -31,6 +35,7 @@ import { parseMessage } from '../src/mail/mime/parse-message.js';
 import { imapEndpointOf } from '../src/services/accounts/mailbox-connection.js';
 import { createSyncStore } from '../src/services/inbound/mailbox-sync-store.js';
 import { countAccountMessages, getCheckpoint } from '../src/store/index.js';
+import { startEmbeddedPostgres, type RunningPostgres } from '../test/helpers/embedded-postgres.js';
 import { describeMachine, median, now, printFigures } from './helpers/figures.js';
 import { createQueueAccounts, openPostern } from './helpers/postern-side.js';
 import { World, type WorldReady } from './helpers/world.js';
@@ -55,6 +60,7 @@ const TUNING = z
   .partial()
   .parse(JSON.parse(process.env.BENCH_TUNING ?? '{}'));
 const INLINE_PARSE = process.env.BENCH_PARSE === 'inline';
+const DATABASE_URL = process.env.BENCH_DATABASE_URL;
 
 /** One timed read of the mailbox. */
 interface Run {
@@ -120,9 +126,48 @@ async function bareRun(ready: WorldReady, token: string): Promise<Run> {
   };
 }
 
-/** The full pipeline into a fresh embedded database. */
-async function fullRun(ready: WorldReady): Promise<Run & { dbBytes: number }> {
-  const side = await openPostern(ready);
+/** A fresh PostgreSQL database for one read, and how to measure and drop it. */
+interface FreshDatabase {
+  readonly url: string;
+  bytes(): Promise<number>;
+  drop(): Promise<void>;
+}
+
+async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+let freshCount = 0;
+async function freshDatabase(adminUrl: string): Promise<FreshDatabase> {
+  freshCount += 1;
+  const name = `postern_bench_${process.pid}_${freshCount}`;
+  await withAdmin(adminUrl, (client) => client.query(`create database ${client.escapeIdentifier(name)}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    bytes: () =>
+      withAdmin(adminUrl, async (client) => {
+        const result = await client.query<{ size: string }>('select pg_database_size($1)::text as size', [name]);
+        return Number(result.rows[0]?.size ?? 0);
+      }),
+    drop: () =>
+      withAdmin(adminUrl, (client) =>
+        client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`),
+      ).then(() => undefined),
+  };
+}
+
+/** The full pipeline into a fresh database: embedded SQLite, or PostgreSQL at `adminUrl`. */
+async function fullRun(ready: WorldReady, adminUrl: string | undefined): Promise<Run & { dbBytes: number }> {
+  const database = adminUrl === undefined ? undefined : await freshDatabase(adminUrl);
+  const side = await openPostern(ready, database === undefined ? {} : { env: { POSTERN_DATABASE_URL: database.url } });
   try {
     const { runtime } = side;
     const [account] = await createQueueAccounts(side, ready, 1, { firstSync: { kind: 'all' } });
@@ -158,19 +203,28 @@ async function fullRun(ready: WorldReady): Promise<Run & { dbBytes: number }> {
     const checkpoint = await getCheckpoint(runtime.db, account.id, account.folder);
     if (messages !== MESSAGES || checkpoint?.lastUid !== MESSAGES)
       throw new Error(`stored ${messages} messages, checkpoint ${checkpoint?.lastUid ?? 'none'}`);
-    const dbBytes = fs
-      .readdirSync(side.dataDir)
-      .filter((name) => name.startsWith('postern.db'))
-      .reduce((sum, name) => sum + fs.statSync(path.join(side.dataDir, name)).size, 0);
+    const dbBytes =
+      database === undefined
+        ? fs
+            .readdirSync(side.dataDir)
+            .filter((name) => name.startsWith('postern.db'))
+            .reduce((sum, name) => sum + fs.statSync(path.join(side.dataDir, name)).size, 0)
+        : await database.bytes();
     return { ms, messages, cpuMs: (used.user + used.system) / 1000, loopBusyMs, dbBytes };
   } finally {
     await side.close();
+    await database?.drop();
   }
 }
 
 async function main(): Promise<void> {
   const machine = describeMachine();
   process.stdout.write(`Machine: ${machine}\n`);
+  const postgres: RunningPostgres | undefined =
+    DATABASE_URL === 'embedded' ? await startEmbeddedPostgres({ durable: true, purpose: 'The benchmark' }) : undefined;
+  const adminUrl = postgres?.url ?? (DATABASE_URL === '' ? undefined : DATABASE_URL);
+  const engine = adminUrl === undefined ? 'SQLite' : 'PostgreSQL';
+  process.stdout.write(`database: ${engine}${postgres === undefined ? '' : ' (embedded, durable defaults)'}\n`);
   const world = await World.start({ mailboxes: 1, senders: 0 });
   try {
     const populated = await world.ask({ type: 'populate', mailbox: MAILBOX, corpus: 'ingest', count: MESSAGES });
@@ -181,7 +235,7 @@ async function main(): Promise<void> {
     const token = await bareToken(world.ready);
     const only = process.env.BENCH_PROFILE;
     if (only === 'full' || only === 'bare') {
-      const run = only === 'full' ? await fullRun(world.ready) : await bareRun(world.ready, token);
+      const run = only === 'full' ? await fullRun(world.ready, adminUrl) : await bareRun(world.ready, token);
       printFigures(`One ${only} read (profiling)`, {
         ms: run.ms,
         cpuMs: run.cpuMs,
@@ -193,16 +247,16 @@ async function main(): Promise<void> {
 
     // Warm-up: JIT, the emulator's per-message encodings, the page cache.
     await bareRun(world.ready, token);
-    await fullRun(world.ready);
+    await fullRun(world.ready, adminUrl);
 
     const bare: Run[] = [];
     const full: Array<Run & { dbBytes: number }> = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       if (round % 2 === 0) {
         bare.push(await bareRun(world.ready, token));
-        full.push(await fullRun(world.ready));
+        full.push(await fullRun(world.ready, adminUrl));
       } else {
-        full.push(await fullRun(world.ready));
+        full.push(await fullRun(world.ready, adminUrl));
         bare.push(await bareRun(world.ready, token));
       }
       const b = bare.at(-1);
@@ -231,12 +285,13 @@ async function main(): Promise<void> {
       databaseMegabytes: median(full.map((run) => run.dbBytes)) / 1_048_576,
     };
     printFigures(
-      `Ingest of ${MESSAGES} messages: bare imapflow + mailparser vs Postern's full pipeline (SQLite)`,
+      `Ingest of ${MESSAGES} messages: bare imapflow + mailparser vs Postern's full pipeline (${engine})`,
       figures,
     );
-    process.stdout.write(`\nJSON ${JSON.stringify({ machine, ingest: figures })}\n`);
+    process.stdout.write(`\nJSON ${JSON.stringify({ machine, engine, ingest: figures })}\n`);
   } finally {
     await world.stop();
+    await postgres?.stop();
   }
 }
 

@@ -123,11 +123,20 @@ function stickyEnd(pattern: RegExp, text: string, at: number): number | undefine
 export function formatSubjectToken(interactionId: number, check: string): string {
   if (!Number.isSafeInteger(interactionId) || interactionId <= 0)
     throw new RangeError('interaction id must be a positive integer');
+  const { prefix, suffix } = subjectTokenAround(check);
+  return `${prefix}${interactionId}${suffix}`;
+}
+
+/**
+ * What a subject token holds before and after the interaction id (`#P`, `-7KQX`): for a store
+ * that writes the id into the token in the same statement that allocates it.
+ */
+export function subjectTokenAround(check: string): { readonly prefix: string; readonly suffix: string } {
   const normalized = check.toUpperCase();
   if (!new RegExp(`^[${CHECK_ALPHABET}]{${CHECK_LENGTH}}$`).test(normalized)) {
     throw new RangeError(`check must be ${CHECK_LENGTH} characters of Crockford base32`);
   }
-  return `#P${interactionId}-${normalized}`;
+  return { prefix: '#P', suffix: `-${normalized}` };
 }
 
 /** A token check (four base32 characters) from random bytes (at least three). */

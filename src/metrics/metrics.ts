@@ -8,7 +8,9 @@
  * - **Gauges of the database** (`postern_accounts`, `postern_outbox_messages`, …): read at scrape
  *   time, the same on every node of a cluster. Use `max` across nodes, not `sum`.
  *
- * Plus prom-client's default process metrics (CPU, memory, event loop lag, handles).
+ * Plus prom-client's default process metrics (CPU, memory, event loop lag, handles). The composition
+ * root labels every series with the node's id (`labels: { node }`), so that several nodes' scrapes
+ * can be told apart.
  *
  * @see https://prometheus.io/docs/practices/naming/
  * @see https://prometheus.io/docs/instrumenting/exposition_formats/

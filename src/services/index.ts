@@ -129,7 +129,10 @@ function announceChanges(services: Services): void {
 
 function composeServices(deps: ServiceDeps): Services {
   const directory = new DirectoryService(deps.db);
-  const metrics = new PosternMetrics({ db: deps.db });
+  const nodeId = `${os.hostname().split('.')[0] ?? 'node'}-${crypto.randomBytes(4).toString('hex')}`;
+  // Every series carries the node that exports it, set before the first metric registers, so that
+  // no name is ever exported with and without the label and several nodes' scrapes add up.
+  const metrics = new PosternMetrics({ db: deps.db, labels: { node: nodeId } });
   const identity = new MeteredIdentity(metrics, {
     timeoutMs: deps.networkTimeouts?.identityMs ?? IDENTITY_TIMEOUT_MS,
     now: () => deps.db.now().getTime(),
@@ -145,7 +148,6 @@ function composeServices(deps: ServiceDeps): Services {
     ...(deps.resolveHost === undefined ? {} : { resolve: deps.resolveHost }),
   });
   const graphNotifications = new GraphNotificationService(deps.db, deps.config.publicUrl);
-  const nodeId = `${os.hostname().split('.')[0] ?? 'node'}-${crypto.randomBytes(4).toString('hex')}`;
   const changes = new ChangeFeed(deps.db, nodeId, deps.logger.child({ component: 'changes' }), {
     listenUrl: deps.db.engine === 'postgres' ? deps.config.databaseUrl : undefined,
   });

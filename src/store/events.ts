@@ -75,22 +75,48 @@ export interface EventPage {
  * its type — in one transaction (joining the caller's, if any).
  */
 export async function appendEvent(db: Database, event: NewEvent): Promise<EventRecord> {
+  const [record] = await appendEvents(db, [event]);
+  if (record === undefined) throw new Error('appending an event returned no row');
+  return record;
+}
+
+/** Rows per INSERT of {@link appendEvents}: 7 parameters each, far below PostgreSQL's 65,535. */
+const EVENTS_PER_INSERT = 500;
+
+/**
+ * Appends several events in the order given (ascending ids) and queues their webhook deliveries,
+ * in one transaction: one INSERT per 500 events and one read of the webhooks, however many events
+ * (a group commit of the inbound sync appends one or more per message).
+ */
+export async function appendEvents(db: Database, events: readonly NewEvent[]): Promise<EventRecord[]> {
+  if (events.length === 0) return [];
   return db.transaction(async (tx) => {
-    const row = await tx.kysely
-      .insertInto('events')
-      .values({
-        scope: event.scope,
-        scope_id: event.scopeId ?? null,
-        type: event.type,
-        level: event.level ?? 'info',
-        message: event.message,
-        data_json: event.data === undefined || event.data === null ? null : toJsonText(event.data),
-        created_at: toDbTime(tx.now()),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await enqueueWebhookDeliveries(tx, { id: row.id, type: row.type, createdAt: row.created_at });
-    return toEventRecord(row);
+    const createdAt = toDbTime(tx.now());
+    const rows: Array<Row<'events'>> = [];
+    for (let start = 0; start < events.length; start += EVENTS_PER_INSERT) {
+      const inserted = await tx.kysely
+        .insertInto('events')
+        .values(
+          events.slice(start, start + EVENTS_PER_INSERT).map((event) => ({
+            scope: event.scope,
+            scope_id: event.scopeId ?? null,
+            type: event.type,
+            level: event.level ?? 'info',
+            message: event.message,
+            data_json: event.data === undefined || event.data === null ? null : toJsonText(event.data),
+            created_at: createdAt,
+          })),
+        )
+        .returningAll()
+        .execute();
+      // RETURNING's order is not promised by either engine: the ids are (ascending in VALUES order).
+      rows.push(...inserted.sort((a, b) => a.id - b.id));
+    }
+    await enqueueWebhookDeliveries(
+      tx,
+      rows.map((row) => ({ id: row.id, type: row.type, createdAt: row.created_at })),
+    );
+    return rows.map(toEventRecord);
   });
 }
 

@@ -45,6 +45,7 @@ export * from './api-tokens.js';
 export * from './lists.js';
 export * from './contacts.js';
 export * from './events.js';
+export * from './group-writes.js';
 export * from './providers.js';
 export * from './grants.js';
 export * from './oauth-states.js';

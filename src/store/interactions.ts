@@ -5,9 +5,10 @@
  * Lists are ordered by last activity, newest first, and paged by an opaque cursor (the last
  * row's activity time and id), so that a page stays stable while new mail arrives.
  */
+import { sql } from 'kysely';
 import { PosternError } from '../errors/index.js';
 import type { SearchQuery } from '../domain/search-query.js';
-import { formatSubjectToken } from '../domain/subject.js';
+import { formatSubjectToken, subjectTokenAround } from '../domain/subject.js';
 import type { Database } from './database.js';
 import { interactionSearchCondition } from './message-search.js';
 import { clampPageSize, containsLowercase } from './pagination.js';
@@ -80,26 +81,43 @@ export interface InteractionPage {
   readonly nextCursor: string | null;
 }
 
-/** Creates an interaction and gives it its subject token. */
+/**
+ * Creates an interaction and gives it its subject token, which holds its id. On PostgreSQL in one
+ * statement (the id is drawn from the column's sequence inside the INSERT; a round trip less per
+ * new conversation on the ingest's commit path); on SQLite, an INSERT then an UPDATE.
+ */
 export async function createInteraction(db: Database, interaction: NewInteraction): Promise<InteractionRecord> {
   return db.transaction(async (tx) => {
     const at = toDbTime(interaction.at);
     const now = toDbTime(tx.now());
-    const row = await tx.kysely
-      .insertInto('interactions')
-      .values({
-        account_id: interaction.accountId,
-        contact_id: interaction.contactId,
-        subject: interaction.subject.slice(0, 1000),
-        last_activity_at: at,
-        ...(interaction.firstMessage === undefined
-          ? {}
-          : { message_count: 1, unread_count: interaction.firstMessage.unread ? 1 : 0 }),
-        created_at: now,
-        updated_at: now,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const values = {
+      account_id: interaction.accountId,
+      contact_id: interaction.contactId,
+      subject: interaction.subject.slice(0, 1000),
+      last_activity_at: at,
+      message_count: interaction.firstMessage === undefined ? 0 : 1,
+      unread_count: interaction.firstMessage?.unread === true ? 1 : 0,
+      created_at: now,
+      updated_at: now,
+    };
+    if (tx.engine === 'postgres') {
+      const { prefix, suffix } = subjectTokenAround(interaction.tokenCheck);
+      const { rows } = await sql<Row<'interactions'>>`
+        with allocated as (select nextval(pg_get_serial_sequence('interactions', 'id')) as id)
+        insert into interactions
+          (id, account_id, contact_id, subject, last_activity_at, message_count, unread_count,
+           created_at, updated_at, subject_token)
+        values (
+          (select id from allocated), ${values.account_id}, ${values.contact_id}, ${values.subject},
+          ${values.last_activity_at}, ${values.message_count}, ${values.unread_count}, ${values.created_at},
+          ${values.updated_at}, concat(${prefix}::text, (select id from allocated), ${suffix}::text)
+        )
+        returning *`.execute(tx.kysely);
+      const [row] = rows;
+      if (row === undefined) throw new Error('creating an interaction returned no row');
+      return toInteractionRecord(row);
+    }
+    const row = await tx.kysely.insertInto('interactions').values(values).returning('id').executeTakeFirstOrThrow();
     const updated = await tx.kysely
       .updateTable('interactions')
       .set({ subject_token: formatSubjectToken(row.id, interaction.tokenCheck) })

@@ -11,7 +11,7 @@ import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import { buildSearchDocument } from '../domain/search-query.js';
 import { fromJsonText, toJsonText } from './json-column.js';
-import { insertSearchDocuments } from './message-search.js';
+import { GroupWrites } from './group-writes.js';
 import { readBounces, type StoredBounce } from './message-bounces.js';
 import type { DeliveryState, MessageDirection, Row, Timestamp } from './schema.js';
 import { toDbTime, toDbTimeOrNull } from './time.js';
@@ -151,7 +151,6 @@ export interface MessageKey {
 
 const addressList = z.array(z.object({ name: z.string(), address: z.string() }));
 const idList = z.array(z.string());
-const ATTACHMENT_BATCH = 100;
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -166,11 +165,26 @@ export async function insertInboundMessage(
   db: Database,
   message: NewInboundMessage,
   raw: Buffer,
+  /**
+   * A group commit's deferred writes: the raw MIME, attachments and search document join them
+   * (written when the group flushes, in the same transaction) instead of being written now.
+   */
+  group?: GroupWrites,
 ): Promise<number | undefined> {
-  return db.transaction((tx) => insertInboundRows(tx, message, raw));
+  return db.transaction(async (tx) => {
+    const writes = group ?? new GroupWrites();
+    const id = await insertInboundRows(tx, message, raw, writes);
+    if (group === undefined) await writes.flush(tx);
+    return id;
+  });
 }
 
-async function insertInboundRows(db: Database, message: NewInboundMessage, raw: Buffer): Promise<number | undefined> {
+async function insertInboundRows(
+  db: Database,
+  message: NewInboundMessage,
+  raw: Buffer,
+  group: GroupWrites,
+): Promise<number | undefined> {
   const now = toDbTime(db.now());
   const row = await db.kysely
     .insertInto('messages')
@@ -208,35 +222,27 @@ async function insertInboundRows(db: Database, message: NewInboundMessage, raw: 
     .returning('id')
     .executeTakeFirst();
   if (row === undefined) return undefined;
-  await db.kysely.insertInto('message_raw').values({ message_id: row.id, raw }).execute();
-  for (let start = 0; start < message.attachments.length; start += ATTACHMENT_BATCH) {
-    const batch = message.attachments.slice(start, start + ATTACHMENT_BATCH);
-    await db.kysely
-      .insertInto('attachments')
-      .values(
-        batch.map((attachment, index) => ({
-          message_id: row.id,
-          filename: attachment.filename,
-          content_type: attachment.contentType,
-          size: attachment.size,
-          content_id: attachment.contentId,
-          inline: attachment.inline ? 1 : 0,
-          sha256: attachment.sha256,
-          content: EMPTY,
-          raw_part: start + index,
-        })),
-      )
-      .execute();
-  }
-  await insertSearchDocuments(db.kysely, db.engine, [
-    {
-      messageId: row.id,
-      document: buildSearchDocument({
-        ...message,
-        attachmentNames: message.attachments.map((attachment) => attachment.filename),
-      }),
-    },
-  ]);
+  group.addRaw(row.id, raw);
+  group.addAttachments(
+    message.attachments.map((attachment, index) => ({
+      message_id: row.id,
+      filename: attachment.filename,
+      content_type: attachment.contentType,
+      size: attachment.size,
+      content_id: attachment.contentId,
+      inline: attachment.inline ? 1 : 0,
+      sha256: attachment.sha256,
+      content: EMPTY,
+      raw_part: index,
+    })),
+  );
+  group.addSearchDocument({
+    messageId: row.id,
+    document: buildSearchDocument({
+      ...message,
+      attachmentNames: message.attachments.map((attachment) => attachment.filename),
+    }),
+  });
   return row.id;
 }
 
@@ -300,6 +306,85 @@ export async function findMessageByPositionOrId(
     ),
     withId: keys.find((key) => key.messageId === messageId),
   };
+}
+
+/** Which of a group's positions, Graph ids and Message-IDs an account holds already. */
+export interface StoredMarks {
+  /** {@link positionMark} of each stored position asked about. */
+  readonly positions: ReadonlySet<string>;
+  readonly graphIds: ReadonlySet<string>;
+  readonly messageIds: ReadonlySet<string>;
+}
+
+/** A mailbox position as one string, for {@link StoredMarks.positions}. */
+export function positionMark(folder: string, uidValidity: number, uid: number): string {
+  return `${uidValidity}:${uid}:${folder}`;
+}
+
+/** Values of an `in (…)` list per query. */
+const KEYS_PER_QUERY = 500;
+
+/**
+ * In as few queries as the lists need (one for a group of 50): which of these mailbox positions,
+ * Graph ids and Message-IDs already hold a message of the account. A group commit asks once, and
+ * then looks up only the messages that may be stored ({@link findMessageByPositionOrId}).
+ */
+export async function findStoredMarks(
+  db: Database,
+  accountId: number,
+  asked: {
+    readonly positions: ReadonlyArray<{ readonly folder: string; readonly uidValidity: number; readonly uid: number }>;
+    readonly graphIds: readonly string[];
+    readonly messageIds: readonly string[];
+  },
+): Promise<StoredMarks> {
+  const positions = new Set<string>();
+  const graphIds = new Set<string>();
+  const messageIds = new Set<string>();
+  const folders = new Map<string, { folder: string; uidValidity: number; uids: number[] }>();
+  for (const position of asked.positions) {
+    const key = `${position.uidValidity}:${position.folder}`;
+    const entry = folders.get(key) ?? { folder: position.folder, uidValidity: position.uidValidity, uids: [] };
+    entry.uids.push(position.uid);
+    folders.set(key, entry);
+  }
+  const select = () =>
+    db.kysely
+      .selectFrom('messages')
+      .select(['message_id', 'folder', 'uidvalidity', 'uid', 'graph_id'])
+      .where('account_id', '=', accountId);
+  const note = (
+    rows: ReadonlyArray<Pick<Row<'messages'>, 'message_id' | 'folder' | 'uidvalidity' | 'uid' | 'graph_id'>>,
+  ) => {
+    for (const row of rows) {
+      if (row.message_id !== null) messageIds.add(row.message_id);
+      if (row.graph_id !== null) graphIds.add(row.graph_id);
+      if (row.folder !== null && row.uidvalidity !== null && row.uid !== null)
+        positions.add(positionMark(row.folder, row.uidvalidity, row.uid));
+    }
+  };
+  for (const { folder, uidValidity, uids } of folders.values())
+    for (let start = 0; start < uids.length; start += KEYS_PER_QUERY)
+      note(
+        await select()
+          .where('folder', '=', folder)
+          .where('uidvalidity', '=', uidValidity)
+          .where('uid', 'in', uids.slice(start, start + KEYS_PER_QUERY))
+          .execute(),
+      );
+  for (let start = 0; start < asked.graphIds.length; start += KEYS_PER_QUERY)
+    note(
+      await select()
+        .where('graph_id', 'in', asked.graphIds.slice(start, start + KEYS_PER_QUERY))
+        .execute(),
+    );
+  for (let start = 0; start < asked.messageIds.length; start += KEYS_PER_QUERY)
+    note(
+      await select()
+        .where('message_id', 'in', asked.messageIds.slice(start, start + KEYS_PER_QUERY))
+        .execute(),
+    );
+  return { positions, graphIds, messageIds };
 }
 
 /**

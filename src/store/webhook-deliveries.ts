@@ -48,21 +48,25 @@ export interface DeliveryFilter {
 
 const MAX_ERROR_LENGTH = 500;
 
+/** Rows per INSERT of {@link enqueueWebhookDeliveries}: 7 parameters each. */
+const DELIVERIES_PER_INSERT = 500;
+
 /**
- * Queues the event for every active webhook subscribed to its type. Called by `appendEvent`
- * inside the event's transaction. Returns how many deliveries were queued.
+ * Queues each event for every active webhook subscribed to its type, reading the webhooks once.
+ * Called by `appendEvents` inside the events' transaction. Returns how many deliveries were queued.
  */
 export async function enqueueWebhookDeliveries(
   tx: Database,
-  event: { readonly id: number; readonly type: string; readonly createdAt: Timestamp },
+  events: ReadonlyArray<{ readonly id: number; readonly type: string; readonly createdAt: Timestamp }>,
 ): Promise<number> {
+  if (events.length === 0) return 0;
   const hooks = await tx.kysely.selectFrom('webhooks').select(['id', 'events_json']).where('active', '=', 1).execute();
-  const wanted = hooks.filter((hook) => matchesSubscription(readSubscription(hook.events_json), event.type));
-  if (wanted.length === 0) return 0;
-  await tx.kysely
-    .insertInto('webhook_deliveries')
-    .values(
-      wanted.map((hook) => ({
+  if (hooks.length === 0) return 0;
+  const subscriptions = hooks.map((hook) => ({ id: hook.id, subscription: readSubscription(hook.events_json) }));
+  const rows = events.flatMap((event) =>
+    subscriptions
+      .filter((hook) => matchesSubscription(hook.subscription, event.type))
+      .map((hook) => ({
         webhook_id: hook.id,
         event_id: event.id,
         state: 'pending' as const,
@@ -71,10 +75,15 @@ export async function enqueueWebhookDeliveries(
         created_at: event.createdAt,
         updated_at: event.createdAt,
       })),
-    )
-    .onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing())
-    .execute();
-  return wanted.length;
+  );
+  for (let start = 0; start < rows.length; start += DELIVERIES_PER_INSERT) {
+    await tx.kysely
+      .insertInto('webhook_deliveries')
+      .values(rows.slice(start, start + DELIVERIES_PER_INSERT))
+      .onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing())
+      .execute();
+  }
+  return rows.length;
 }
 
 /**

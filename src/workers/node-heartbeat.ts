@@ -1,3 +1,4 @@
+import { isPosternError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ChangeFeed } from '../services/cluster/change-feed.js';
 import type { ClusterService } from '../services/cluster/cluster-service.js';
@@ -29,9 +30,11 @@ export class NodeHeartbeat {
 
   /**
    * Registers the node with these roles and starts beating. A later call adds roles: should the
-   * database not answer then, the role still starts and the next beat records the roles.
+   * database not answer then, the role still starts and the next beat records the roles; a refusal
+   * (STORE_SQLITE_IN_USE) fails the call.
    */
   async start(roles: readonly string[]): Promise<void> {
+    const before = this.roles;
     this.roles = [...new Set([...this.roles, ...roles])];
     if (this.timer === undefined) {
       await this.feed.start();
@@ -51,12 +54,19 @@ export class NodeHeartbeat {
       return;
     }
     this.rolesPending = true;
-    await this.register().catch((error: unknown) =>
+    try {
+      await this.register();
+    } catch (error) {
+      if (isPosternError(error, 'STORE_SQLITE_IN_USE')) {
+        // Refused, not unreachable: the role must not start; the next beat records the old roles.
+        this.roles = before;
+        throw error;
+      }
       this.logger.warn(
         { err: error },
         "the node's new roles could not be recorded yet; the next heartbeat records them",
-      ),
-    );
+      );
+    }
   }
 
   private async register(): Promise<void> {

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import crypto from 'node:crypto';
 import { spawnCli, type RunningCli } from '../helpers/cli.js';
+import { startTestPostern } from '../helpers/postern.js';
 
 const running: RunningCli[] = [];
 const dirs: string[] = [];
@@ -79,4 +81,22 @@ describe('the worker role on SQLite', () => {
     expect(await refused?.exited).not.toBe(0);
     expect(refused?.output()).toContain('STORE_SQLITE_IN_USE');
   }, 120_000);
+
+  it('refuses the worker role added later to a running web-only process, which keeps serving', async () => {
+    const env = {
+      POSTERN_DATABASE_URL: `sqlite:${path.join(freshDir(), 'postern.db')}`,
+      POSTERN_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    };
+    const worker = await startTestPostern(env);
+    const web = await startTestPostern(env);
+    try {
+      await worker.runtime.startRoles(['mailboxSync']);
+      await expect(web.runtime.startRoles(['mailboxSync'])).rejects.toMatchObject({ code: 'STORE_SQLITE_IN_USE' });
+      expect(web.runtime.roles.mailboxSync).toBeUndefined();
+      expect((await web.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    } finally {
+      await web.close();
+      await worker.close();
+    }
+  }, 60_000);
 });

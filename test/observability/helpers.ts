@@ -137,7 +137,9 @@ export function parsePrometheus(text: string): { samples: Sample[]; types: Map<s
     if (consumed.join(',') !== labelText) throw new Error(`line ${index + 1}: malformed labels: ${labelText}`);
     const raw = match[4] ?? '';
     const value = raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? Number.NEGATIVE_INFINITY : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`line ${index + 1}: bad value ${raw}`);
+    // Prometheus reads NaN in any case (Go's ParseFloat); prom-client writes `Nan`, e.g. for the
+    // event-loop lag percentiles of a process scraped before the first lag sample.
+    if (Number.isNaN(value) && raw.toLowerCase() !== 'nan') throw new Error(`line ${index + 1}: bad value ${raw}`);
     samples.push({ name, labels, value });
   }
   return { samples, types };

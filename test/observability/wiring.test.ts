@@ -1,8 +1,9 @@
 /**
  * The observability parts as composed by the composition root: `postern start` (in-process)
- * serves /metrics to administrators and on POSTERN_METRICS_LISTEN without a token, the events
- * and webhooks routes are in the API and its OpenAPI document, the worker role dispatches
- * webhooks, and every part stops with the server.
+ * serves /metrics to administrators and on POSTERN_METRICS_LISTEN without a token (every series
+ * labelled with the node id that `GET /api/system/nodes` shows), the events and webhooks routes
+ * are in the API and its OpenAPI document, the worker role dispatches webhooks, and every part
+ * stops with the server.
  *
  * Until the composition root registers them (services/index.ts, http/app.ts, cli/commands/start.ts)
  * these tests skip themselves; afterwards they must pass.
@@ -48,19 +49,28 @@ afterAll(async () => {
 });
 
 describe('postern start with the observability parts', () => {
-  it('serves /metrics to administrators and on the separate listener', async () => {
+  it("serves /metrics to administrators and on the separate listener, every series labelled with this node's id", async () => {
     const denied = await fetch(`${server.url}/metrics`);
     expect(denied.status).toBe(401);
     const scraped = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(scraped.status).toBe(200);
     const { samples } = parsePrometheus(await scraped.text());
     expect(sampleValue(samples, 'postern_database_up')).toBe(1);
+    // Every series names this node, as the nodes' list shows it: several nodes' scrapes add up.
+    const nodes = (await (
+      await fetch(`${server.url}/api/system/nodes`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { items: Array<{ id: string; self: boolean }> };
+    const self = nodes.items.find((node) => node.self)?.id;
+    expect(self).toMatch(/\S/);
+    expect(samples.filter((sample) => sample.labels.node !== self).map((sample) => sample.name)).toEqual([]);
     const line = printed.find((text) => text.startsWith('Prometheus metrics on '));
     const listener = /(http:\/\/\S+\/metrics)/.exec(line ?? '')?.[1];
     if (listener === undefined) throw new Error(`no metrics listener printed: ${printed.join(' | ')}`);
     const open = await fetch(listener);
     expect(open.status).toBe(200);
-    expect(parsePrometheus(await open.text()).types.get('postern_http_request_duration_seconds')).toBe('histogram');
+    const separate = parsePrometheus(await open.text());
+    expect(separate.types.get('postern_http_request_duration_seconds')).toBe('histogram');
+    expect(separate.samples.filter((sample) => sample.labels.node !== self).map((sample) => sample.name)).toEqual([]);
   });
 
   it('has the events and webhooks routes in the API and its OpenAPI document', async () => {

@@ -146,6 +146,20 @@ forEachEngine((engine, openFresh) => {
     expect(stored).toEqual({ uid: 4_294_967_295, uidvalidity: 4_000_000_000 });
   });
 
+  it.runIf(engine === 'postgres')('stores raw MIME out of line without compression (PostgreSQL)', async () => {
+    const db = await openFresh();
+    const result = await sql<{ attstorage: string }>`
+      select attstorage from pg_attribute
+      where attrelid = 'message_raw'::regclass and attname = 'raw'`.execute(db.kysely);
+    // 'e' (external): out of line, never compressed; the default for bytea is 'x' (extended).
+    expect(result.rows[0]?.attstorage).toBe('e');
+    await migrateDown(db, '0023-message-search');
+    const before = await sql<{ attstorage: string }>`
+      select attstorage from pg_attribute
+      where attrelid = 'message_raw'::regclass and attname = 'raw'`.execute(db.kysely);
+    expect(before.rows[0]?.attstorage).toBe('x');
+  });
+
   it('enforces the 0/1 CHECK on flags', async () => {
     const db = await openFresh();
     const now = new Date().toISOString();

@@ -100,22 +100,18 @@ export class ClusterService {
    * clean stop on this host (its pid gone) no longer counts.
    */
   private async soleWorker(): Promise<void> {
-    const silentBefore = this.db.now().getTime() - this.settings.ttlMs;
-    const workers: NodeRecord[] = [];
-    for (const node of await listNodes(this.db)) {
-      if (!node.roles.includes(MAILBOX_ROLE) || node.stoppedAt !== null) continue;
-      if (node.id !== this.identity.id) {
-        if (Date.parse(node.heartbeatAt) < silentBefore) continue;
-        if (node.host === this.identity.host && !processAlive(node.pid)) {
-          await markNodeStopped(this.db, node.id);
-          continue;
-        }
+    const workers = new Map<string, NodeView>();
+    for (const node of await this.listNodes()) {
+      if (node.state !== 'running' || !node.roles.includes(MAILBOX_ROLE)) continue;
+      if (!node.self && node.host === this.identity.host && !processAlive(node.pid)) {
+        await markNodeStopped(this.db, node.id);
+        continue;
       }
-      workers.push(node);
+      workers.set(node.id, node);
     }
-    const order = await nodeIdsInRegistrationOrder(this.db);
-    const first = workers.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))[0];
-    if (first === undefined || first.id === this.identity.id) return;
+    const firstId = (await nodeIdsInRegistrationOrder(this.db)).find((id) => workers.has(id));
+    const first = firstId === undefined ? undefined : workers.get(firstId);
+    if (first === undefined || first.self) return;
     await deleteNode(this.db, this.identity.id);
     throw new PosternError('STORE_SQLITE_IN_USE', {
       message: `Another Postern process already runs the worker role on this SQLite database: pid ${first.pid} on ${first.host}, started ${first.startedAt}. Two would read the same mailboxes.`,

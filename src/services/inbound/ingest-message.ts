@@ -23,10 +23,11 @@ import { decideThread, threadLookupIds } from '../../domain/threading.js';
 import { isPosternError } from '../../errors/index.js';
 import { parseMessage, type ParsedMessage } from '../../mail/mime/parse-message.js';
 import { attachBounceReport } from './bounce-report.js';
+import { GroupLookups } from './group-lookups.js';
 import { messageReceivedEvent } from './message-received-event.js';
 import {
   advanceCheckpoint,
-  appendEvent,
+  GroupWrites,
   createContact,
   createInteraction,
   discardInteraction,
@@ -196,9 +197,22 @@ export async function ingestPrepared(
   const run = (): Promise<IngestResult[]> =>
     db.transaction(async (tx) => {
       await options.fence?.(tx);
+      const lookups = await GroupLookups.read(
+        tx,
+        account.id,
+        messages.map((message) => ({
+          input: message.input,
+          messageId: message.messageId,
+          sender: correspondentOf(message.parsed, ownAddressesOf(account)) ?? UNKNOWN_SENDER,
+        })),
+      );
+      const group = new GroupWrites();
       const results: IngestResult[] = [];
       for (const message of messages)
-        results.push(await ingestParsed(tx, account, message.input, message.parsed, message.messageId));
+        results.push(
+          await ingestParsed(tx, { lookups, group }, account, message.input, message.parsed, message.messageId),
+        );
+      await group.flush(tx);
       await advanceCheckpoints(
         tx,
         account.id,
@@ -236,15 +250,20 @@ async function advanceCheckpoints(tx: Database, accountId: number, inputs: reado
   if (run !== undefined) await advanceCheckpoint(tx, accountId, run.folder, run.uidvalidity, run.uid);
 }
 
+/** A message not stored yet (the group's lookups say so): nothing to look up. */
+const NOT_STORED = { atPosition: undefined, withId: undefined } as const;
+
 async function ingestParsed(
   tx: Database,
+  { lookups, group }: { readonly lookups: GroupLookups; readonly group: GroupWrites },
   account: IngestAccount,
   input: IngestInput,
   parsed: ParsedMessage,
   canonicalId: string,
 ): Promise<IngestResult> {
-  const { atPosition, withId: sameId } =
-    input.graphId === undefined
+  const { atPosition, withId: sameId } = !lookups.mayBeStored(input, canonicalId)
+    ? NOT_STORED
+    : input.graphId === undefined
       ? await findMessageByPositionOrId(
           tx,
           account.id,
@@ -259,6 +278,7 @@ async function ingestParsed(
     if (sameContent(sameId, parsed)) {
       if (input.graphId === undefined && sameId.folder === input.folder && sameId.uidValidity !== input.uidvalidity) {
         await updateMessagePosition(tx, sameId.id, input.folder, input.uidvalidity, input.uid);
+        lookups.noteStored(input, canonicalId);
       }
       return duplicate(sameId, 'message-id');
     }
@@ -267,7 +287,7 @@ async function ingestParsed(
     if (variant !== undefined) return duplicate(variant, 'message-id');
   }
 
-  const ownAddresses = [account.emailAddress, ...(account.username === undefined ? [] : [account.username])];
+  const ownAddresses = ownAddressesOf(account);
   const automation = detectAutomation({
     headers: parsed.headers,
     fromAddress: parsed.from[0]?.address ?? parsed.sender[0]?.address ?? null,
@@ -278,7 +298,7 @@ async function ingestParsed(
     ownAddresses,
   });
   const correspondent = correspondentOf(parsed, ownAddresses);
-  const contact = await ensureContact(tx, account, correspondent ?? UNKNOWN_SENDER);
+  const contact = await ensureContact(tx, account, correspondent ?? UNKNOWN_SENDER, lookups);
 
   const keys = {
     inReplyTo: parsed.inReplyTo,
@@ -337,6 +357,7 @@ async function ingestParsed(
       attachments: parsed.attachments,
     },
     input.raw,
+    group,
   );
   if (messageRowId === undefined) {
     // A concurrent writer stored it between our checks and our insert; the transaction is still
@@ -347,6 +368,7 @@ async function ingestParsed(
     return duplicate(other.key, other.matchedBy);
   }
 
+  lookups.noteStored(input, messageId);
   if (automation.bounce) await attachBounceReport(tx, account, { rowId: messageRowId, parsed, receivedAt });
   const automated = automation.autoReply || automation.bounce || automation.list;
   if (decision.kind !== 'new')
@@ -358,10 +380,9 @@ async function ingestParsed(
   const problems = oversize
     ? [...parsed.problems, `larger than the account's limit (${size} bytes); only the header was stored`]
     : parsed.problems;
-  await recordEvents(tx, account, messageRowId, { problems: parsed.problems, oversize, size, input, messageId });
+  recordEvents(group, account, messageRowId, { problems: parsed.problems, oversize, size, input, messageId });
   // In the message's transaction: the timeline and the webhooks learn of it exactly once.
-  await appendEvent(
-    tx,
+  group.addEvent(
     messageReceivedEvent({
       account,
       messageRowId,
@@ -424,20 +445,30 @@ async function ensureContact(
   tx: Database,
   account: IngestAccount,
   who: NamedAddress,
+  lookups: GroupLookups,
 ): Promise<{ id: number; created: boolean }> {
-  const existing = await findContactIdByAddress(tx, who.address);
-  if (existing !== undefined) return { id: existing, created: false };
+  const known = lookups.contactOf(who.address) ?? (await findContactIdByAddress(tx, who.address));
+  if (known !== undefined) {
+    lookups.noteContact(who.address, known);
+    return { id: known, created: false };
+  }
   const listId = account.defaultListId ?? (await findOrCreateFallbackList(tx));
   const contact = await createContact(tx, { listId, name: contactNameFor(who), addresses: [who.address] });
+  lookups.noteContact(who.address, contact.id);
   return { id: contact.id, created: true };
 }
 
-async function recordEvents(
-  tx: Database,
+/** The account's own addresses: mail from them is not from a correspondent. */
+function ownAddressesOf(account: IngestAccount): string[] {
+  return [account.emailAddress, ...(account.username === undefined ? [] : [account.username])];
+}
+
+function recordEvents(
+  group: GroupWrites,
   account: IngestAccount,
   messageRowId: number,
   facts: { problems: readonly string[]; oversize: boolean; size: number; input: IngestInput; messageId: string },
-): Promise<void> {
+): void {
   const where = {
     accountId: account.id,
     folder: facts.input.folder,
@@ -445,7 +476,7 @@ async function recordEvents(
     messageId: facts.messageId,
   };
   if (facts.oversize) {
-    await appendEvent(tx, {
+    group.addEvent({
       scope: 'message',
       scopeId: messageRowId,
       type: 'message.oversize',
@@ -463,7 +494,7 @@ async function recordEvents(
     });
   }
   if (facts.problems.length > 0) {
-    await appendEvent(tx, {
+    group.addEvent({
       scope: 'message',
       scopeId: messageRowId,
       type: 'message.parse_problems',

@@ -39,6 +39,7 @@ import { effectiveTransportMigration } from './0019-effective-transport.js';
 import { graphSubscriptionsMigration } from './0020-graph-subscriptions.js';
 import { nodesAndMailboxLeasesMigration } from './0021-nodes-and-mailbox-leases.js';
 import { messageSearchMigration } from './0023-message-search.js';
+import { rawMimeUncompressedMigration } from './0025-raw-mime-uncompressed.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -62,6 +63,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   graphSubscriptionsMigration,
   nodesAndMailboxLeasesMigration,
   messageSearchMigration,
+  rawMimeUncompressedMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
