@@ -10,6 +10,7 @@ import { AccountService } from './accounts/account-service.js';
 import { ApiTokenService } from './users/api-token-service.js';
 import { DoctorService } from './doctor/doctor-service.js';
 import { checkSmtp } from './doctor/smtp-checks.js';
+import { readTokenClaims } from './doctor/token-claims.js';
 import type { SmtpTimeouts } from '../mail/access/smtp-transport.js';
 import { InteractionService } from './inbox/interaction-service.js';
 import { MailboxTestService } from './accounts/mailbox-connection.js';
@@ -109,6 +110,9 @@ export function createServices(deps: ServiceDeps): Services {
   const services = composeServices(deps);
   const probe = deps.networkTimeouts?.smtpProbe;
   services.doctor.extraAccountChecks = (account, context) => checkSmtp(deps.db, account, context, probe);
+  // Test connection runs the doctor's SMTP checks, not a copy of them.
+  services.mailboxTest.smtpProbe = ({ account, grant, token, endpoint, sendTest }) =>
+    checkSmtp(deps.db, account, { grant, token, claims: readTokenClaims(token), endpoint, sendTest }, probe);
   announceChanges(services);
   return services;
 }

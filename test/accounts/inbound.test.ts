@@ -34,6 +34,8 @@ beforeAll(async () => {
       modernAuthEmail: CONTOSO.andrea.upn,
       imapHost: '127.0.0.1',
       imapPort: Number(new URL(pair.emulator.handle.urls.imap ?? '').port),
+      smtpHost: '127.0.0.1',
+      smtpPort: Number(new URL(pair.emulator.handle.urls.smtp ?? '').port),
       firstSync: { kind: 'all' },
     },
   });
@@ -57,7 +59,30 @@ describe('inbound mail through the mailbox workers', () => {
       headers: { authorization: pair.admin },
     });
     expect(test.json()).toMatchObject({ ok: true, error: null });
-    expect(test.json().steps.map((s: { step: string }) => s.step)).toEqual(['grant', 'token', 'imap-login', 'folder']);
+    type Step = { step: string; ok: boolean; skipped?: boolean; detail: string };
+    expect(test.json<{ steps: Step[] }>().steps.map((s) => s.step)).toEqual([
+      'grant',
+      'token',
+      'imap-login',
+      'folder',
+      'smtp-auth',
+      'send-as',
+    ]);
+    // SMTP AUTH is checked as the delegate; Send As, which only a submission checks, waits to be asked.
+    const steps = test.json<{ steps: Step[] }>().steps;
+    expect(steps.find((s) => s.step === 'smtp-auth')).toMatchObject({ ok: true });
+    expect(steps.find((s) => s.step === 'send-as')).toMatchObject({ skipped: true });
+    const withSend = await pair.postern.app.inject({
+      method: 'POST',
+      url: `/api/email/accounts/${accountId}/test`,
+      headers: { authorization: pair.admin },
+      payload: { sendTest: true },
+    });
+    expect(withSend.json()).toMatchObject({ ok: true, error: null });
+    const sendAs = withSend.json<{ steps: Step[] }>().steps.find((s) => s.step === 'send-as');
+    expect(sendAs).toMatchObject({ ok: true });
+    expect(sendAs?.skipped).toBeUndefined();
+    expect(sendAs?.detail).toContain(`submitted by ${CONTOSO.andrea.upn}`);
   });
 
   it('turns a customer mail to developers@ into an interaction and saves the sender as a contact in the default list', async () => {

@@ -170,3 +170,115 @@ describe('the doctor names the cause and the remedy', () => {
     expect(token.remedy).toMatch(/Authenticate the Cloud Provider again/);
   });
 });
+
+describe("Test connection runs the doctor's SMTP checks after IMAP", () => {
+  type Step = { step: string; ok: boolean; detail: string; skipped?: boolean };
+  type Tested = { ok: boolean; steps: Step[]; error: { code: string; message: string; remedy: string | null } | null };
+  const testConnection = async (accountId: number, payload?: object) => {
+    const response = await pair.postern.app.inject({
+      method: 'POST',
+      url: `/api/email/accounts/${accountId}/test`,
+      headers: { authorization: pair.admin },
+      ...(payload === undefined ? {} : { payload }),
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<Tested>();
+  };
+  const step = (tested: Tested, name: string): Step => {
+    const found = tested.steps.find((s) => s.step === name);
+    if (found === undefined) throw new Error(`no step ${name} in ${tested.steps.map((s) => s.step).join(', ')}`);
+    return found;
+  };
+
+  it('submits the Send As test message only when asked, and once', async () => {
+    const { accountId } = await sharedMailboxSetup(pair, 'TC');
+    const before = await probesIn(CONTOSO.andrea.upn);
+    const looked = await testConnection(accountId);
+    expect(looked).toMatchObject({ ok: true, error: null });
+    expect(step(looked, 'smtp-auth')).toMatchObject({ ok: true });
+    expect(step(looked, 'smtp-auth').detail).toContain(`as ${CONTOSO.andrea.upn} with XOAUTH2`);
+    expect(step(looked, 'send-as')).toMatchObject({ ok: true, skipped: true });
+    expect(step(looked, 'send-as').detail).toContain('Send a test message');
+    expect(await testConnection(accountId, { sendTest: false })).toMatchObject({ ok: true });
+    expect(await probesIn(CONTOSO.andrea.upn)).toBe(before);
+
+    const sent = await testConnection(accountId, { sendTest: true });
+    expect(sent).toMatchObject({ ok: true, error: null });
+    expect(step(sent, 'send-as').skipped).toBeUndefined();
+    expect(await probesIn(CONTOSO.andrea.upn)).toBe(before + 1);
+  });
+
+  it('refuses a body field it does not know', async () => {
+    const { accountId } = await sharedMailboxSetup(pair, 'TCB');
+    const response = await pair.postern.app.inject({
+      method: 'POST',
+      url: `/api/email/accounts/${accountId}/test`,
+      headers: { authorization: pair.admin },
+      payload: { sendtest: true },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ error: { code: string } }>().error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('fails on SMTP AUTH disabled for the tenant, with the IMAP steps passed and the remedy', async () => {
+    const { accountId } = await sharedMailboxSetup(pair, 'TCSM');
+    await pair.emulator.control('PATCH', `/tenants/${CONTOSO.tenantId}`, { smtpAuthDisabledByDefault: true });
+    await pair.emulator.control('PATCH', '/mailboxes/andrea@contoso.com', { smtpAuthEnabled: null });
+    try {
+      const tested = await testConnection(accountId);
+      expect(tested.ok).toBe(false);
+      expect(tested.steps.map((s) => [s.step, s.ok])).toEqual([
+        ['grant', true],
+        ['token', true],
+        ['imap-login', true],
+        ['folder', true],
+        ['smtp-auth', false],
+      ]);
+      expect(step(tested, 'smtp-auth').detail).toContain('5.7.139');
+      expect(tested.error?.code).toBe('SMTP_AUTH_DISABLED');
+      expect(tested.error?.remedy).toMatch(/SMTP AUTH/);
+    } finally {
+      await pair.emulator.control('PATCH', `/tenants/${CONTOSO.tenantId}`, { smtpAuthDisabledByDefault: false });
+      await pair.emulator.control('PATCH', '/mailboxes/andrea@contoso.com', { smtpAuthEnabled: true });
+    }
+  });
+
+  it('reports SMTP checks that throw as a failed SMTP AUTH step, not a server error', async () => {
+    const { accountId } = await sharedMailboxSetup(pair, 'TCX');
+    const tester = pair.postern.runtime.services.mailboxTest;
+    const probe = tester.smtpProbe;
+    tester.smtpProbe = () => Promise.reject(new Error('a fault of ours'));
+    try {
+      const tested = await testConnection(accountId);
+      expect(tested.ok).toBe(false);
+      expect(step(tested, 'folder').ok).toBe(true);
+      expect(step(tested, 'smtp-auth').ok).toBe(false);
+      expect(tested.error?.code).toBe('INTERNAL');
+      expect(JSON.stringify(tested)).not.toContain('a fault of ours');
+    } finally {
+      tester.smtpProbe = probe;
+    }
+  });
+
+  it("fails on the delegate's missing Send As right only when the test message is asked for", async () => {
+    const { accountId } = await sharedMailboxSetup(pair, 'TCSA');
+    await pair.emulator.control(
+      'DELETE',
+      `/mailboxes/developers@contoso.com/delegates/${CONTOSO.andrea.id}?rights=SendAs`,
+    );
+    try {
+      expect(await testConnection(accountId)).toMatchObject({ ok: true });
+      const tested = await testConnection(accountId, { sendTest: true });
+      expect(tested.ok).toBe(false);
+      expect(step(tested, 'smtp-auth').ok).toBe(true);
+      expect(step(tested, 'send-as')).toMatchObject({ ok: false });
+      expect(tested.error?.code).toBe('SMTP_SEND_AS_DENIED');
+      expect(tested.error?.remedy).toMatch(/Send As/);
+    } finally {
+      await pair.emulator.control('POST', '/mailboxes/developers@contoso.com/delegates', {
+        user: CONTOSO.andrea.id,
+        rights: ['SendAs'],
+      });
+    }
+  });
+});

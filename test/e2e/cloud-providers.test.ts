@@ -163,7 +163,26 @@ describe('administrator console: Cloud Providers', () => {
     const result = page.getByRole('status').filter({ hasText: 'The connection works.' });
     await result.waitFor();
     expect(await result.textContent()).toContain('IMAP sign-in');
+    // SMTP AUTH is signed in as the delegate; Send As, which only a submission checks, waits for its button.
+    const steps = page.locator('.connection-test .test-steps');
+    expect(await steps.getByRole('listitem').filter({ hasText: 'SMTP AUTH' }).textContent()).toContain(
+      `succeeded: Signed in to 127.0.0.1:${portOf(stack.emulator.handle.urls.smtp)} as ${CONTOSO.andrea.upn}`,
+    );
+    const sendAs = steps.getByRole('listitem').filter({ hasText: 'Send As' });
+    expect(await sendAs.textContent()).toContain('not tested');
     await screenshot(page, 'email-account');
+    const probes = async (): Promise<number> => {
+      const { sent } = (await stack.emulator.control('GET', '/exchange/sent')) as {
+        sent: Array<{ subject: string | null }>;
+      };
+      return sent.filter((m) => m.subject === `Postern check: ${CONTOSO.andrea.upn} can send as developers@contoso.com`)
+        .length;
+    };
+    const before = await probes();
+    await page.locator('.connection-test').getByRole('button', { name: 'Send a test message' }).click();
+    await expect.poll(() => sendAs.textContent()).toContain('Send As succeeded: Exchange accepted a test message');
+    expect(await probes()).toBe(before + 1);
+    expect(await page.locator('.connection-test').getByRole('button', { name: 'Send a test message' }).count()).toBe(0);
     await page.getByRole('button', { name: 'Diagnose' }).click();
     const diagnosis = page.getByRole('dialog', { name: /^Diagnosis/ });
     await diagnosis.locator('.check').first().waitFor({ timeout: 30_000 });

@@ -130,6 +130,8 @@ export interface ConnectionStep {
   step: string;
   ok: boolean;
   detail: string;
+  /** Not tested (Send As without a test message). */
+  skipped?: boolean;
 }
 
 export interface ConnectionTest {
@@ -138,8 +140,34 @@ export interface ConnectionTest {
   error: { code: string; message: string; remedy: string | null } | null;
 }
 
+/** A finding of the doctor's SMTP checks (`src/services/doctor/smtp-checks.ts`), as the test reads it. */
+export interface SmtpFinding {
+  readonly id: string;
+  readonly result: 'ok' | 'warning' | 'failed' | 'skipped';
+  readonly evidence: string;
+  readonly remedy?: string;
+  readonly code?: string;
+}
+
+/**
+ * SMTP AUTH as the signed-in user and, for a shared mailbox, Send As (only with `sendTest`: it
+ * submits a message to the delegate). Plugged in by the composition root: the doctor's own checks.
+ */
+export type SmtpProbe = (input: {
+  account: EmailAccountRecord;
+  grant: GrantRecord;
+  token: string;
+  endpoint: ImapEndpoint;
+  sendTest: boolean;
+}) => Promise<SmtpFinding[]>;
+
+const SMTP_STEPS: Readonly<Record<string, string>> = { 'account.smtp': 'smtp-auth', 'account.send-as': 'send-as' };
+
 /** `POST /api/email/accounts/:id/test`: connects now and reports each step in plain words. */
 export class MailboxTestService {
+  /** The doctor's SMTP checks, plugged in by the composition root (services/index.ts). */
+  smtpProbe: SmtpProbe | undefined;
+
   constructor(
     private readonly db: Database,
     private readonly accounts: AccountService,
@@ -147,7 +175,12 @@ export class MailboxTestService {
     private readonly logger?: Logger,
   ) {}
 
-  async run(accountId: number): Promise<ConnectionTest> {
+  /**
+   * IMAP (sign-in and folder), then — for an account that sends over SMTP with Modern
+   * Authentication — SMTP AUTH and Send As, by the doctor's checks. Send As of a shared mailbox is
+   * tested only with `sendTest` (it submits a message to the delegate); otherwise it says so.
+   */
+  async run(accountId: number, options: { sendTest?: boolean } = {}): Promise<ConnectionTest> {
     const steps: ConnectionStep[] = [];
     const fail = (step: string, error: unknown): ConnectionTest => {
       const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });
@@ -163,6 +196,7 @@ export class MailboxTestService {
     let endpoint: ImapEndpoint;
     let auth: { user: string; accessToken: string } | { user: string; pass: string };
     let method: string;
+    let signedIn: { grant: GrantRecord; token: string } | null = null;
     try {
       endpoint = await imapEndpointOf(this.db, this.accounts, this.accessTokens, account);
       if (endpoint.password !== undefined) {
@@ -180,6 +214,7 @@ export class MailboxTestService {
           const token = await endpoint.accessToken();
           auth = { user: endpoint.user, accessToken: typeof token === 'string' ? token : token.token };
           method = 'XOAUTH2';
+          signedIn = { grant, token: auth.accessToken };
           steps.push({ step: 'token', ok: true, detail: 'An Exchange access token was obtained.' });
         } catch (error) {
           return fail('token', error);
@@ -232,6 +267,45 @@ export class MailboxTestService {
       return fail('folder', mapImapError(error, context));
     } finally {
       await client.logout().catch(() => client.close());
+    }
+    if (signedIn !== null && this.smtpProbe !== undefined && account.effective.outbound.via !== 'graph') {
+      let findings: SmtpFinding[];
+      try {
+        findings = await this.smtpProbe({
+          account,
+          grant: signedIn.grant,
+          token: signedIn.token,
+          endpoint,
+          sendTest: options.sendTest === true,
+        });
+      } catch (error) {
+        // The checks answer findings; anything thrown is a fault of ours, logged and reported as a step.
+        if (!isPosternError(error)) this.logger?.error({ err: error, accountId: account.id }, 'SMTP checks failed');
+        return fail('smtp-auth', error);
+      }
+      let failure: SmtpFinding | undefined;
+      for (const finding of findings) {
+        const step = SMTP_STEPS[finding.id] ?? finding.id;
+        const skipped = finding.result === 'skipped';
+        steps.push({
+          step,
+          ok: finding.result !== 'failed',
+          detail: finding.evidence,
+          ...(skipped ? { skipped } : {}),
+        });
+        if (finding.result === 'failed') failure ??= finding;
+      }
+      if (failure !== undefined) {
+        return {
+          ok: false,
+          steps,
+          error: {
+            code: failure.code ?? 'SMTP_AUTH_FAILED',
+            message: failure.evidence,
+            remedy: failure.remedy ?? null,
+          },
+        };
+      }
     }
     return { ok: true, steps, error: null };
   }

@@ -72,8 +72,9 @@ export function accountEvents(id: number, before?: number): Promise<EventPage> {
 }
 
 /** Connects to the mailbox now and reports each step. */
-export function testAccount(id: number): Promise<ConnectionTest> {
-  return request('POST', `${BASE}/${id}/test`, connectionTest);
+/** Test connection: IMAP and SMTP AUTH; with `sendTest`, Send As too (a message to the delegate). */
+export function testAccount(id: number, options: { sendTest?: boolean } = {}): Promise<ConnectionTest> {
+  return request('POST', `${BASE}/${id}/test`, connectionTest, { body: { sendTest: options.sendTest === true } });
 }
 
 /** The account's sending limits, what it uses of them now, and its outbox. */

@@ -195,7 +195,7 @@ export type EmailAccount = z.infer<typeof emailAccount>;
 
 export const connectionTest = z.object({
   ok: z.boolean(),
-  steps: z.array(z.object({ step: z.string(), ok: z.boolean(), detail: z.string() })),
+  steps: z.array(z.object({ step: z.string(), ok: z.boolean(), detail: z.string(), skipped: z.optional(z.boolean()) })),
   error: z.nullable(z.object({ code: z.string(), message: z.string(), remedy: nullableString })),
 });
 export type ConnectionTest = z.infer<typeof connectionTest>;

@@ -11,7 +11,7 @@ const TAGS = ['emailAccounts'];
 
 const testReply = z.object({
   ok: z.boolean(),
-  steps: z.array(z.object({ step: z.string(), ok: z.boolean(), detail: z.string() })),
+  steps: z.array(z.object({ step: z.string(), ok: z.boolean(), detail: z.string(), skipped: z.boolean().optional() })),
   error: z.object({ code: z.string(), message: z.string(), remedy: z.string().nullable() }).nullable(),
 });
 
@@ -107,12 +107,14 @@ export async function emailAccountRoutes(app: FastifyInstance, deps: { services:
     {
       schema: {
         tags: TAGS,
-        summary: 'Connect to the mailbox now and report each step',
+        summary:
+          "Connect to the mailbox now and report each step: IMAP, SMTP AUTH, and — with sendTest, which submits a message to the delegate — a shared mailbox's Send As",
         params: idParam,
+        body: z.object({ sendTest: z.boolean().optional() }).strict().nullish(),
         response: { 200: testReply },
       },
     },
-    async (request) => deps.services.mailboxTest.run(request.params.id),
+    async (request) => deps.services.mailboxTest.run(request.params.id, { sendTest: request.body?.sendTest === true }),
   );
   routes.get(
     '/api/email/accounts/:id/events',

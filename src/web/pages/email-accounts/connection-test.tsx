@@ -1,4 +1,8 @@
-/** Test connection: each step (sign-in, token, IMAP login, folder) with its outcome in plain words. */
+/**
+ * Test connection: each step (sign-in, token, IMAP login, folder, SMTP AUTH, Send As) with its
+ * outcome in plain words. Send As of a shared mailbox is tested only by its own button, which
+ * says that it sends a message.
+ */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { testAccount } from '../../api/email-accounts.js';
@@ -12,21 +16,24 @@ const STEP_NAMES: Record<string, string> = {
   'graph-token': 'Access token for Microsoft Graph',
   'imap-login': 'IMAP sign-in',
   folder: 'Folder',
+  'smtp-auth': 'SMTP AUTH',
+  'send-as': 'Send As',
 };
 
 export function ConnectionTestPanel({ accountId, onDone }: { accountId: number; onDone: () => void }): JSX.Element {
   const [result, setResult] = useState<ConnectionTest | null>(null);
   const submission = useSubmit();
-  const run = (): void => {
+  const run = (sendTest: boolean): void => {
     setResult(null);
     void submission.run(async () => {
-      setResult(await testAccount(accountId));
+      setResult(await testAccount(accountId, { sendTest }));
       onDone();
     });
   };
+  const sendAsUntested = result?.steps.some((step) => step.step === 'send-as' && step.skipped === true) ?? false;
   return (
     <div class="connection-test">
-      <button type="button" class="button" onClick={run} disabled={submission.busy}>
+      <button type="button" class="button" onClick={() => run(false)} disabled={submission.busy}>
         {submission.busy ? 'Testing…' : 'Test connection'}
       </button>
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
@@ -39,10 +46,16 @@ export function ConnectionTestPanel({ accountId, onDone }: { accountId: number; 
             <p class="notice-title">{result.ok ? 'The connection works.' : 'The connection failed.'}</p>
             <ol class="test-steps">
               {result.steps.map((step) => (
-                <li key={step.step} class={step.ok ? 'step-ok' : 'step-failed'}>
-                  <span aria-hidden="true">{step.ok ? '✓' : '✗'}</span>{' '}
+                <li
+                  key={step.step}
+                  class={step.skipped === true ? 'step-skipped' : step.ok ? 'step-ok' : 'step-failed'}
+                >
+                  <span aria-hidden="true">{step.skipped === true ? '–' : step.ok ? '✓' : '✗'}</span>{' '}
                   <strong>{STEP_NAMES[step.step] ?? step.step}</strong>
-                  <span class="visually-hidden">{step.ok ? ' succeeded' : ' failed'}</span>: {step.detail}
+                  <span class="visually-hidden">
+                    {step.skipped === true ? ' not tested' : step.ok ? ' succeeded' : ' failed'}
+                  </span>
+                  : {step.detail}
                 </li>
               ))}
             </ol>
@@ -55,6 +68,11 @@ export function ConnectionTestPanel({ accountId, onDone }: { accountId: number; 
               <p class="notice-code">
                 Error code: <code>{result.error.code}</code>
               </p>
+            )}
+            {!sendAsUntested ? null : (
+              <button type="button" class="button" onClick={() => run(true)} disabled={submission.busy}>
+                Send a test message
+              </button>
             )}
           </div>
         </div>
