@@ -21,7 +21,7 @@ export interface MailboxWorkersOptions {
    * Several nodes (PostgreSQL): this node reads only the mailboxes whose lease it holds, and each
    * of their writes checks the lease's epoch. Absent: every active account (one node).
    */
-  leases?: Pick<ClusterService, 'leaseRound' | 'release' | 'fence' | 'leaseSettings'>;
+  leases?: Pick<ClusterService, 'leaseRound' | 'renewLeases' | 'release' | 'fence' | 'leaseSettings'>;
   /** Every how often the leases are renewed and claimed (ms). Default a third of a lease. */
   leaseIntervalMs?: number;
   /**
@@ -65,6 +65,7 @@ export class MailboxWorkers {
   private renewedAt = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private roundQueued = false;
+  private renewing = false;
 
   constructor(
     private readonly mailboxes: MailboxSyncService,
@@ -100,6 +101,7 @@ export class MailboxWorkers {
       const every = this.options.leaseIntervalMs ?? Math.floor(leases.leaseSettings.ttlMs / 3);
       this.every(every, () => {
         this.stopIfCutOff(leases.leaseSettings.ttlMs);
+        void this.renew();
         this.queueLeaseRound();
       });
     }
@@ -181,8 +183,9 @@ export class MailboxWorkers {
   private async leaseRound(): Promise<void> {
     const { leases } = this.options;
     if (leases === undefined || this.stopped) return;
+    const sentAt = performance.now();
     const round = await leases.leaseRound();
-    this.renewedAt = performance.now();
+    this.renewedAt = Math.max(this.renewedAt, sentAt);
     const held = new Map(round.held);
     for (const id of round.surplus) held.delete(id);
     this.held = held;
@@ -193,6 +196,37 @@ export class MailboxWorkers {
       this.options.feed?.publish({ kind: 'leases' });
     }
     for (const id of held.keys()) if (!this.workers.has(id)) await this.reconcile(id);
+  }
+
+  /**
+   * Renews the leases held, on the timer and outside the queue: a queue busy starting hundreds of
+   * mailboxes (or waiting on a slow reconcile) must not leave the leases unrenewed, or the node
+   * takes itself for cut off, stops every mailbox, restarts them in the next round — and falls
+   * behind again (seen with 1,000 mailboxes per node on a loaded machine). Leases found lost stop
+   * their workers at once; claims and shares stay the queued round's.
+   */
+  private async renew(): Promise<void> {
+    const { leases } = this.options;
+    const before = this.held;
+    if (leases === undefined || before === undefined || before.size === 0 || this.stopped || this.renewing) return;
+    this.renewing = true;
+    try {
+      const sentAt = performance.now();
+      const renewed = await leases.renewLeases();
+      this.renewedAt = Math.max(this.renewedAt, sentAt);
+      // A round that ran meanwhile knows better (it may have claimed leases this answer predates).
+      if (this.held !== before) return;
+      for (const [id, epoch] of before) {
+        if (renewed.get(id) === epoch) continue;
+        before.delete(id);
+        this.logger.warn({ accountId: id }, 'mailbox lease lost: stopping the mailbox');
+        void this.stopWorker(id);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not renew the mailbox leases');
+    } finally {
+      this.renewing = false;
+    }
   }
 
   /**

@@ -156,6 +156,16 @@ export class ClusterService {
     return { held, surplus };
   }
 
+  /**
+   * Renews this node's leases and nothing else (no claims, no shares): what a node does on its own
+   * timer, whatever else it is busy with. Returns the leases it still holds (account id → epoch).
+   */
+  async renewLeases(): Promise<Map<number, number>> {
+    const until = new Date(this.db.now().getTime() + this.settings.ttlMs);
+    const renewed = await renewMailboxLeases(this.db, this.identity.id, until);
+    return new Map(renewed.map((lease) => [lease.accountId, lease.epoch]));
+  }
+
   /** Lets go of these leases (or all of this node's). */
   release(accountIds?: readonly number[]): Promise<number> {
     return releaseMailboxLeases(this.db, this.identity.id, accountIds);

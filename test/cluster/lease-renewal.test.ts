@@ -1,0 +1,131 @@
+/**
+ * A node renews its mailbox leases on its own timer, whatever its queue of account changes is
+ * busy with. Seen with 1,000 mailboxes per node on a loaded machine: the renewal waited in the
+ * queue behind mailbox starts, the node took itself for cut off from the database, stopped every
+ * mailbox, restarted them — and fell behind again, over and over.
+ *
+ * The workers run against stand-ins of the cluster service and of the mailbox sync service (the
+ * modules below the one under test); the lease's length is shortened to 600 ms.
+ */
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ClusterChange } from '../../src/services/cluster/change-feed.js';
+import type { ClusterService, LeaseRound } from '../../src/services/cluster/cluster-service.js';
+import type {
+  EmailAccountRecord,
+  MailboxSyncService,
+  MailboxSyncSession,
+} from '../../src/services/accounts/mailbox-sync-service.js';
+import { MailboxWorkers } from '../../src/workers/mailbox-workers.js';
+import { until } from '../helpers/until.js';
+
+const TTL_MS = 600;
+
+function account(id: number): EmailAccountRecord {
+  return {
+    id,
+    key: `A${id}`,
+    active: true,
+    providerId: 1,
+    effective: { inbound: { via: null } },
+  } as unknown as EmailAccountRecord;
+}
+
+/** The accounts, their sessions, and (once `slow.on`) a reconcile of account 2 that takes `slowMs`. */
+function mailboxes(slowMs: number) {
+  const stops: number[] = [];
+  const starts: number[] = [];
+  const slow = { on: false };
+  const service = {
+    changes: { on: () => undefined, off: () => undefined },
+    listAccounts: async () => [account(1), account(2)],
+    findAccount: async (id: number) => {
+      if (id === 2 && slow.on) await new Promise((resolve) => setTimeout(resolve, slowMs));
+      return account(id);
+    },
+    markDisabled: async () => undefined,
+    recordStatus: async () => undefined,
+    recordOversize: async () => undefined,
+    recordWithheld: async () => undefined,
+    recordStartFailure: async () => undefined,
+    openSync: async (record: EmailAccountRecord): Promise<MailboxSyncSession> => ({
+      start: () => void starts.push(record.id),
+      stop: async () => void stops.push(record.id),
+    }),
+  };
+  return { service: service as unknown as MailboxSyncService, stops, starts, slow };
+}
+
+/** A cluster in which this node holds account 1's lease (epoch 1) for as long as `holds` says. */
+function cluster(state: { holds: boolean; renewals: number }) {
+  const held = (): Map<number, number> => new Map(state.holds ? [[1, 1]] : []);
+  return {
+    leaseSettings: { ttlMs: TTL_MS, cap: 0 },
+    leaseRound: async (): Promise<LeaseRound> => ({ held: held(), surplus: [] }),
+    renewLeases: async () => {
+      state.renewals += 1;
+      return held();
+    },
+    release: async () => 0,
+    fence: () => async () => undefined,
+  } as unknown as Pick<ClusterService, 'leaseRound' | 'renewLeases' | 'release' | 'fence' | 'leaseSettings'>;
+}
+
+let running: MailboxWorkers | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+describe('mailbox lease renewal', () => {
+  it('goes on while the queue is busy for longer than a lease: no mailbox is stopped', async () => {
+    const { service, stops, starts, slow } = mailboxes(4 * TTL_MS);
+    const state = { holds: true, renewals: 0 };
+    let listener: ((change: ClusterChange, local: boolean) => void) | undefined;
+    running = new MailboxWorkers(service, pino({ level: 'silent' }), {
+      leases: cluster(state),
+      feed: {
+        subscribe: (fn: (change: ClusterChange, local: boolean) => void) => {
+          listener = fn;
+          return () => undefined;
+        },
+        publish: () => undefined,
+      },
+      reconcileIntervalMs: 3_600_000,
+    });
+    await running.start();
+    expect(starts).toEqual([1]);
+    // A change that makes the queue look at every account; account 2 takes four leases' time.
+    slow.on = true;
+    listener?.({ kind: 'resync' }, false);
+    const renewalsBefore = state.renewals;
+    await new Promise((resolve) => setTimeout(resolve, 3 * TTL_MS));
+    expect(state.renewals).toBeGreaterThan(renewalsBefore);
+    expect(stops).toEqual([]);
+    expect(running.running()).toEqual([1]);
+  });
+
+  it('stops a mailbox at once when its lease turns out lost, without waiting for the queue', async () => {
+    const { service, stops, slow } = mailboxes(8 * TTL_MS);
+    const state = { holds: true, renewals: 0 };
+    let listener: ((change: ClusterChange, local: boolean) => void) | undefined;
+    running = new MailboxWorkers(service, pino({ level: 'silent' }), {
+      leases: cluster(state),
+      feed: {
+        subscribe: (fn: (change: ClusterChange, local: boolean) => void) => {
+          listener = fn;
+          return () => undefined;
+        },
+        publish: () => undefined,
+      },
+      reconcileIntervalMs: 3_600_000,
+    });
+    await running.start();
+    slow.on = true;
+    listener?.({ kind: 'resync' }, false);
+    // Another node took the mailbox (this node was slow); the queue is stuck on account 2.
+    state.holds = false;
+    await until('the mailbox whose lease was lost stopped', () => (stops.includes(1) ? true : undefined), 10 * TTL_MS);
+    expect(running.running()).toEqual([]);
+  });
+});
