@@ -68,6 +68,7 @@ export {
   registerNode,
   beatNodeHeartbeat,
   markNodeStopped,
+  withdrawNodeRole,
   nodeIdsInRegistrationOrder,
   deleteNode,
   deleteNodesSilentSince,

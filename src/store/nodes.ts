@@ -65,6 +65,20 @@ export async function beatNodeHeartbeat(db: Database, id: string): Promise<boole
   return result.numUpdatedRows > 0n;
 }
 
+/** Takes one role off a node's record (a role that stops while the node goes on, or before it stops). */
+export async function withdrawNodeRole(db: Database, id: string, role: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const row = await tx.kysely.selectFrom('nodes').select('roles').where('id', '=', id).executeTakeFirst();
+    if (row === undefined) return;
+    const roles = fromJsonText(row.roles, rolesColumn, 'nodes.roles').filter((held) => held !== role);
+    await tx.kysely
+      .updateTable('nodes')
+      .set({ roles: toJsonText(roles) })
+      .where('id', '=', id)
+      .execute();
+  });
+}
+
 /** Records a clean stop. */
 export async function markNodeStopped(db: Database, id: string): Promise<void> {
   const now = toDbTime(db.now());

@@ -67,8 +67,12 @@ function cluster(state: { holds: boolean; renewals: number }) {
       return held();
     },
     release: async () => 0,
+    withdrawFromMailboxes: async () => undefined,
     fence: () => async () => undefined,
-  } as unknown as Pick<ClusterService, 'leaseRound' | 'renewLeases' | 'release' | 'fence' | 'leaseSettings'>;
+  } as unknown as Pick<
+    ClusterService,
+    'leaseRound' | 'renewLeases' | 'release' | 'fence' | 'leaseSettings' | 'withdrawFromMailboxes'
+  >;
 }
 
 let running: MailboxWorkers | undefined;

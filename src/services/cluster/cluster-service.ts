@@ -20,6 +20,7 @@ import {
   registerNode,
   releaseMailboxLeases,
   renewMailboxLeases,
+  withdrawNodeRole,
   type Database,
   type NodeIdentity,
   type NodeRecord,
@@ -164,6 +165,15 @@ export class ClusterService {
     const until = new Date(this.db.now().getTime() + this.settings.ttlMs);
     const renewed = await renewMailboxLeases(this.db, this.identity.id, until);
     return new Map(renewed.map((lease) => [lease.accountId, lease.epoch]));
+  }
+
+  /**
+   * This node takes no more mailboxes (its mailbox workers are stopping): recorded before its
+   * leases are released, so that the other nodes' next round counts it out of the shares and
+   * claims the released mailboxes at once, instead of after its stop is recorded.
+   */
+  async withdrawFromMailboxes(): Promise<void> {
+    await withdrawNodeRole(this.db, this.identity.id, MAILBOX_ROLE);
   }
 
   /** Lets go of these leases (or all of this node's). */
