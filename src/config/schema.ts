@@ -134,7 +134,7 @@ export const KEYS = {
       .min(3, 'at least 3 seconds')
       .max(600, 'at most 600 seconds'),
     description:
-      'PostgreSQL with several nodes: how long a node holds a mailbox without renewing it (renewed every third of it); a node that dies loses its mailboxes to the others after this long.',
+      'PostgreSQL with several nodes: how long a node holds a mailbox without renewing it (renewed every third of it); a node that dies loses its mailboxes to the others after this long (20 s by default; a node cut off from the database stops reading after two thirds of it).',
   },
   logDir: {
     env: 'POSTERN_LOG_DIR',
@@ -217,7 +217,7 @@ export function defaultValues(resolved: { dataDir: string; port: number }): Reco
     databaseUrl: `sqlite:${path.join(resolved.dataDir, 'postern.db')}`,
     databaseQueryTimeoutSeconds: '120',
     nodeMailboxCap: '0',
-    mailboxLeaseSeconds: '30',
+    mailboxLeaseSeconds: '20',
     logDir: path.join(resolved.dataDir, 'logs'),
     logLevel: 'info',
     logConsole: 'auto',
