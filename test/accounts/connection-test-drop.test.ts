@@ -26,6 +26,9 @@ beforeAll(async () => {
       providerId,
       imapHost: '127.0.0.1',
       imapPort: Number(new URL(pair.emulator.handle.urls.imap ?? '').port),
+      // The test checks SMTP AUTH too: at the emulator, never at smtp.office365.com (loopback only).
+      smtpHost: '127.0.0.1',
+      smtpPort: Number(new URL(pair.emulator.handle.urls.smtp ?? '').port),
     },
   });
   expect(created.statusCode, created.body).toBe(201);
@@ -92,7 +95,7 @@ describe('the connection test when the server drops the connection right after t
     expect(health.statusCode).toBe(200);
     const answer = await testConnection();
     expect(answer).toMatchObject({ ok: true, error: null });
-    expect(answer.steps.map((s) => s.step)).toEqual(['grant', 'token', 'imap-login', 'folder']);
+    expect(answer.steps.map((s) => s.step)).toEqual(['grant', 'token', 'imap-login', 'folder', 'smtp-auth']);
   });
 
   it("logs the sessions' IMAP exchange under the account, without the XOAUTH2 string", () => {
