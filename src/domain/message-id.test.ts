@@ -26,6 +26,31 @@ describe('normalizeMessageId', () => {
 });
 
 describe('parseMessageIdList', () => {
+  it('finds the same bracketed ids as /<([^<>]*)>/g, nested, unclosed and empty pairs included', () => {
+    const reference = (text: string): string[] =>
+      [...text.matchAll(/<([^<>]*)>/g)].map((match) => match[1] ?? '').filter((inner) => inner !== '');
+    for (const text of [
+      '<a@x> <b@y>',
+      '<<a@x>> <b@y',
+      '<a<b@x> c@y>',
+      '<> <a@x> <>',
+      'x@y <> z@w',
+      '>>><a@x><<',
+      '<a@x',
+      '<a@x>>>><b@y>',
+    ]) {
+      expect(parseMessageIdList(text), text).toEqual(
+        parseMessageIdList(
+          reference(text)
+            .map((id) => `<${id}>`)
+            .join(' '),
+        ),
+      );
+    }
+    // A header of empty pairs names no id, and bare tokens are not looked for then.
+    expect(parseMessageIdList('<> a@x')).toEqual([]);
+  });
+
   it('reads bracketed ids in order without repeats', () => {
     expect(parseMessageIdList('<a@X> <b@y>\r\n <a@x>')).toEqual(['<a@x>', '<b@y>']);
   });

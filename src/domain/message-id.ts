@@ -46,9 +46,9 @@ export function normalizeMessageId(value: string | null | undefined): string | u
 export function parseMessageIdList(value: string | readonly string[] | null | undefined): string[] {
   if (value === null || value === undefined) return [];
   const text = typeof value === 'string' ? value : value.join(' ');
-  const bracketed = [...text.matchAll(/<([^<>]*)>/g)].map((match) => match[1] ?? '');
+  const bracketed = bracketedTokens(text);
   // Some mailers drop the brackets: take the bare tokens that look like ids.
-  const tokens = bracketed.length > 0 ? bracketed : text.split(/[\s,]+/).filter((token) => token.includes('@'));
+  const tokens = bracketed !== undefined ? bracketed : text.split(/[\s,]+/).filter((token) => token.includes('@'));
   const ids: string[] = [];
   const seen = new Set<string>();
   for (const token of tokens) {
@@ -105,6 +105,29 @@ export function bodyDigest(raw: Uint8Array): string {
   const candidates = [crlf === -1 ? -1 : crlf + 4, lf === -1 ? -1 : lf + 2].filter((at) => at >= 0);
   const start = candidates.length === 0 ? 0 : Math.min(...candidates);
   return createHash('sha256').update(bytes.subarray(start)).digest('hex');
+}
+
+/**
+ * The texts between `<` and `>` (each `<` … `>` holding neither), as `/<([^<>]*)>/g` would find
+ * them — but with two index scans instead of a match object per pair, so that a hostile header of
+ * a million `<>` costs no more than its length. Empty pairs are counted, not kept. Undefined when
+ * the text holds no pair at all.
+ */
+function bracketedTokens(text: string): string[] | undefined {
+  const tokens: string[] = [];
+  let pairs = 0;
+  let open = text.indexOf('<');
+  while (open !== -1) {
+    const close = text.indexOf('>', open + 1);
+    if (close === -1) break;
+    // The last `<` before the `>` opens the pair; the scan back stops at `open`, and never again
+    // covers what it covered: the next search starts after `close`.
+    const start = text.lastIndexOf('<', close);
+    pairs += 1;
+    if (close > start + 1) tokens.push(text.slice(start + 1, close));
+    open = text.indexOf('<', close + 1);
+  }
+  return pairs === 0 ? undefined : tokens;
 }
 
 function canonical(inner: string): string | undefined {
