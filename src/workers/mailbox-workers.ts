@@ -36,6 +36,9 @@ export interface MailboxWorkersOptions {
   reconcileIntervalMs?: number;
 }
 
+/** Every how often a node checks that its leases were renewed in time (ms; a twentieth of shorter leases). */
+const CUT_OFF_CHECK_MS = 1000;
+
 /** Mailboxes a lease round starts at once. */
 const PARALLEL_STARTS = 4;
 
@@ -106,10 +109,15 @@ export class MailboxWorkers {
     if (leases !== undefined) {
       const every = this.options.leaseIntervalMs ?? Math.floor(leases.leaseSettings.ttlMs / 3);
       this.every(every, () => {
-        this.stopIfCutOff(leases.leaseSettings.ttlMs);
         void this.renew();
         this.queueLeaseRound();
       });
+      // Checked every second, not only when renewing: checked every third of a lease, a node cut
+      // off just after a check noticed it only at the lease's very end, while another node could
+      // already claim the mailbox (two IMAP sessions for a moment, seen on a loaded machine).
+      this.every(Math.min(CUT_OFF_CHECK_MS, leases.leaseSettings.ttlMs / 20), () =>
+        this.stopIfCutOff(leases.leaseSettings.ttlMs),
+      );
     }
     this.every(this.options.reconcileIntervalMs ?? 30_000, () => this.enqueue(() => this.reconcileAll()));
   }

@@ -132,4 +132,63 @@ describe('mailbox lease renewal', () => {
     await until('the mailbox whose lease was lost stopped', () => (stops.includes(1) ? true : undefined), 10 * TTL_MS);
     expect(running.running()).toEqual([]);
   });
+
+  it('stops its mailboxes before the lease can expire once the database stops answering, whenever it last answered', async () => {
+    const ttlMs = 6000;
+    const { service, stops } = mailboxes(0);
+    // Renewals and rounds answer until `cut`; then they never answer (the database is unreachable).
+    const link = { cut: false, lastAnsweredSentAt: 0, waiting: [] as Array<() => void> };
+    const answer = <T>(value: () => T): Promise<T> => {
+      if (link.cut)
+        return new Promise<T>((_, reject) => link.waiting.push(() => reject(new Error('the database is unreachable'))));
+      link.lastAnsweredSentAt = performance.now();
+      return Promise.resolve(value());
+    };
+    const held = (): Map<number, number> => new Map([[1, 1]]);
+    const leases = {
+      leaseSettings: { ttlMs, cap: 0 },
+      leaseRound: () => answer((): LeaseRound => ({ held: held(), surplus: [] })),
+      renewLeases: () => answer(held),
+      release: async () => 0,
+      withdrawFromMailboxes: async () => undefined,
+      fence: () => async () => undefined,
+    } as unknown as Pick<
+      ClusterService,
+      'leaseRound' | 'renewLeases' | 'release' | 'fence' | 'leaseSettings' | 'withdrawFromMailboxes'
+    >;
+    let listener: ((change: ClusterChange, local: boolean) => void) | undefined;
+    running = new MailboxWorkers(service, pino({ level: 'silent' }), {
+      leases,
+      feed: {
+        subscribe: (fn: (change: ClusterChange, local: boolean) => void) => {
+          listener = fn;
+          return () => undefined;
+        },
+        publish: () => undefined,
+      },
+      reconcileIntervalMs: 3_600_000,
+    });
+    await running.start();
+    // Halfway between two renewals (every 2 s), a lease round answers; then the database is gone.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    listener?.({ kind: 'leases' }, false);
+    await until(
+      'the lease round answered',
+      () => (performance.now() - link.lastAnsweredSentAt < 200 ? true : undefined),
+      2000,
+    );
+    link.cut = true;
+    try {
+      await until('the mailbox stopped', () => (stops.includes(1) ? true : undefined), ttlMs);
+      const stoppedAfter = performance.now() - link.lastAnsweredSentAt;
+      // Two thirds of a lease (4 s) plus one check (0.3 s) at most; checked only with each renewal,
+      // it had been 5 s here, a second before another node may claim the mailbox.
+      expect(stoppedAfter).toBeGreaterThanOrEqual((ttlMs * 2) / 3);
+      expect(stoppedAfter).toBeLessThan(ttlMs * 0.8);
+    } finally {
+      // The calls still waiting fail at last (as a query timeout would), so that the node can stop.
+      link.cut = false;
+      for (const fail of link.waiting) fail();
+    }
+  }, 20_000);
 });
