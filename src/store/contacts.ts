@@ -112,35 +112,62 @@ export async function createContact(db: Database, contact: NewContact): Promise<
   );
 }
 
+/** A new sender's contact gathered by a group commit, with the id drawn for it (see group-writes.ts). */
+export interface DrawnSenderContact {
+  readonly id: number;
+  readonly listId: number;
+  readonly name: string;
+  /** Normalised ({@link senderContactAddress}). */
+  readonly address: string;
+}
+
 /**
- * Creates the contact of a new sender, in the caller's transaction, in two statements: ingest has
- * just found that no contact owns the address, and the list is the account's. Returns its id.
- *
- * @throws PosternError RESOURCE_CONFLICT (field `addresses`) when another writer saved the
- *   address meanwhile: ingest runs its transaction again and finds it; RESOURCE_NOT_FOUND when
- *   the list is gone.
+ * The stored form of a new sender's address.
+ * @throws PosternError VALIDATION_FAILED for an empty address
  */
-export async function createSenderContact(
-  db: Database,
-  sender: { readonly listId: number; readonly name: string; readonly address: string },
-): Promise<number> {
-  const addresses = normalizeAddresses([sender.address]);
-  return withAddressConflicts(db, addresses, () =>
-    db.transaction(async (tx) => {
-      const now = toDbTime(tx.now());
-      const row = await tx.kysely
-        .insertInto('contacts')
-        .values({ list_id: sender.listId, name: sender.name, notes: null, created_at: now, updated_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-        .catch((error: unknown) => {
-          // The account's list was deleted after the worker read the account.
-          throw readConstraintViolation(error)?.kind === 'foreign_key' ? listNotFound(sender.listId, error) : error;
-        });
-      await insertAddresses(tx, row.id, addresses);
-      return row.id;
-    }),
-  );
+export function senderContactAddress(address: string): string {
+  const [normalized = ''] = normalizeAddresses([address]);
+  return normalized;
+}
+
+/**
+ * Writes the new senders' contacts a group commit gathered: two statements for all of them.
+ * Returns false, having written some of them, when another writer saved one of the addresses
+ * meanwhile: the caller rolls back and runs the group again.
+ *
+ * @throws PosternError RESOURCE_NOT_FOUND when a contact's list is gone
+ */
+export async function insertSenderContacts(db: Database, contacts: readonly DrawnSenderContact[]): Promise<boolean> {
+  if (contacts.length === 0) return true;
+  const now = toDbTime(db.now());
+  await db.kysely
+    .insertInto('contacts')
+    .values(
+      contacts.map((contact) => ({
+        id: contact.id,
+        list_id: contact.listId,
+        name: contact.name,
+        notes: null,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
+    .execute()
+    .catch((error: unknown) => {
+      // The account's list was deleted after the worker read the account.
+      throw readConstraintViolation(error)?.kind === 'foreign_key'
+        ? listNotFound(contacts[0]?.listId ?? 0, error)
+        : error;
+    });
+  const saved = await db.kysely
+    .insertInto('contact_addresses')
+    .values(
+      contacts.map((contact) => ({ contact_id: contact.id, address: contact.address, position: 0, created_at: now })),
+    )
+    .onConflict((conflict) => conflict.doNothing())
+    .returning('contact_id')
+    .execute();
+  return saved.length === contacts.length;
 }
 
 /**
@@ -210,16 +237,6 @@ export async function requireContact(
   const contact = await getContact(db, id, scope);
   if (contact === undefined) throw contactNotFound(id);
   return contact;
-}
-
-/** The id of the contact that owns an address, compared regardless of case (ingest's sender lookup: one query). */
-export async function findContactIdByAddress(db: Database, address: string): Promise<number | undefined> {
-  const owner = await db.kysely
-    .selectFrom('contact_addresses')
-    .select('contact_id')
-    .where('address', '=', normalizeAddress(address))
-    .executeTakeFirst();
-  return owner?.contact_id;
 }
 
 /** Rows of an `in (…)` list per query: far below either engine's limit on parameters. */

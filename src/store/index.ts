@@ -46,6 +46,7 @@ export * from './lists.js';
 export * from './contacts.js';
 export * from './events.js';
 export * from './group-writes.js';
+export * from './row-ids.js';
 export * from './providers.js';
 export * from './grants.js';
 export * from './oauth-states.js';

@@ -13,7 +13,7 @@ import { buildSearchDocument } from '../domain/search-query.js';
 import { fromJsonText, toJsonText } from './json-column.js';
 import { GroupWrites } from './group-writes.js';
 import { readBounces, type StoredBounce } from './message-bounces.js';
-import type { DeliveryState, MessageDirection, Row, Timestamp } from './schema.js';
+import type { DeliveryState, MessageDirection, NewRow, Row, Timestamp } from './schema.js';
 import { toDbTime, toDbTimeOrNull } from './time.js';
 
 /** A name and address as stored in the address columns. */
@@ -185,47 +185,72 @@ async function insertInboundRows(
   raw: Buffer,
   group: GroupWrites,
 ): Promise<number | undefined> {
-  const now = toDbTime(db.now());
   const row = await db.kysely
     .insertInto('messages')
-    .values({
-      account_id: message.accountId,
-      interaction_id: message.interactionId,
-      direction: 'in',
-      message_id: message.messageId,
-      in_reply_to: message.inReplyTo,
-      references_json: toJsonText(message.references),
-      from_json: toJsonText(message.from),
-      to_json: toJsonText(message.to),
-      cc_json: toJsonText(message.cc),
-      bcc_json: toJsonText(message.bcc),
-      reply_to_json: toJsonText(message.replyTo),
-      subject: message.subject,
-      text_body: message.text,
-      html_body: message.html,
-      header_date: toDbTimeOrNull(message.headerDate),
-      is_auto_reply: message.isAutoReply ? 1 : 0,
-      is_bounce: message.isBounce ? 1 : 0,
-      is_list: message.isList ? 1 : 0,
-      is_junk: message.isJunk ? 1 : 0,
-      has_attachments: message.attachments.some((attachment) => !attachment.inline) ? 1 : 0,
-      folder: message.folder,
-      uidvalidity: message.uidValidity,
-      uid: message.uid,
-      graph_id: message.graphId ?? null,
-      raw_size: message.rawSize,
-      received_at: toDbTime(message.receivedAt),
-      created_at: now,
-      updated_at: now,
-    })
+    .values(inboundMessageRow(message, toDbTime(db.now())))
     .onConflict((conflict) => conflict.doNothing())
     .returning('id')
     .executeTakeFirst();
   if (row === undefined) return undefined;
-  group.addRaw(row.id, raw);
+  addInboundParts(group, row.id, message, raw);
+  return row.id;
+}
+
+/**
+ * Gathers an inbound message whose id was drawn ahead into a group commit: its row, raw MIME,
+ * attachments and search document are written when the group flushes (see group-writes.ts, which
+ * also says what happens when another writer stored the same message meanwhile).
+ */
+export function deferInboundMessage(
+  group: GroupWrites,
+  id: number,
+  message: NewInboundMessage,
+  raw: Buffer,
+  now: Date,
+): void {
+  group.addMessage({ ...inboundMessageRow(message, toDbTime(now)), id });
+  addInboundParts(group, id, message, raw);
+}
+
+function inboundMessageRow(message: NewInboundMessage, now: Timestamp): NewRow<'messages'> {
+  return {
+    account_id: message.accountId,
+    interaction_id: message.interactionId,
+    direction: 'in',
+    message_id: message.messageId,
+    in_reply_to: message.inReplyTo,
+    references_json: toJsonText(message.references),
+    from_json: toJsonText(message.from),
+    to_json: toJsonText(message.to),
+    cc_json: toJsonText(message.cc),
+    bcc_json: toJsonText(message.bcc),
+    reply_to_json: toJsonText(message.replyTo),
+    subject: message.subject,
+    text_body: message.text,
+    html_body: message.html,
+    header_date: toDbTimeOrNull(message.headerDate),
+    is_auto_reply: message.isAutoReply ? 1 : 0,
+    is_bounce: message.isBounce ? 1 : 0,
+    is_list: message.isList ? 1 : 0,
+    is_junk: message.isJunk ? 1 : 0,
+    has_attachments: message.attachments.some((attachment) => !attachment.inline) ? 1 : 0,
+    folder: message.folder,
+    uidvalidity: message.uidValidity,
+    uid: message.uid,
+    graph_id: message.graphId ?? null,
+    raw_size: message.rawSize,
+    received_at: toDbTime(message.receivedAt),
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** The rows that hang off a stored inbound message: raw MIME, attachments' metadata, search document. */
+function addInboundParts(group: GroupWrites, id: number, message: NewInboundMessage, raw: Buffer): void {
+  group.addRaw(id, raw);
   group.addAttachments(
     message.attachments.map((attachment, index) => ({
-      message_id: row.id,
+      message_id: id,
       filename: attachment.filename,
       content_type: attachment.contentType,
       size: attachment.size,
@@ -237,13 +262,12 @@ async function insertInboundRows(
     })),
   );
   group.addSearchDocument({
-    messageId: row.id,
+    messageId: id,
     document: buildSearchDocument({
       ...message,
       attachmentNames: message.attachments.map((attachment) => attachment.filename),
     }),
   });
-  return row.id;
 }
 
 /** The message stored at a mailbox position, if any. */

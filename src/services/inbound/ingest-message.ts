@@ -19,31 +19,29 @@ import { detectAutomation, type AutomationVerdict } from '../../domain/automatio
 import { contactNameFor, correspondentOf, type NamedAddress } from '../../domain/correspondent.js';
 import { bodyDigest, syntheticMessageId } from '../../domain/message-id.js';
 import { findSubjectTokens, normalizeSubject, tokenCheckFromBytes } from '../../domain/subject.js';
-import { decideThread, threadLookupIds } from '../../domain/threading.js';
-import { isPosternError } from '../../errors/index.js';
+import { decideThread, threadLookupIds, type ThreadKeys } from '../../domain/threading.js';
 import { parseMessage, type ParsedMessage } from '../../mail/mime/parse-message.js';
 import { attachBounceReport } from './bounce-report.js';
 import { GroupLookups } from './group-lookups.js';
 import { messageReceivedEvent } from './message-received-event.js';
 import {
   advanceCheckpoint,
-  GroupWrites,
-  createSenderContact,
-  createInteraction,
-  discardInteraction,
+  contactAddressKey,
+  deferInboundMessage,
   FALLBACK_LIST_NAME,
-  findContactIdByAddress,
-  findInteractionsByTokens,
   findMessageByMessageId,
   findMessageByGraphIdOrId,
-  findMessageByPosition,
   findMessageByPositionOrId,
   findOrCreateFallbackList,
-  findThreadedMessageIds,
-  insertInboundMessage,
-  recordInteractionActivity,
+  GroupWriteRaced,
+  GroupWrites,
+  newInteractionRow,
+  senderContactAddress,
+  toDbTime,
   updateMessagePosition,
   type Database,
+  type DrawnIds,
+  type DrawnTable,
   type MessageKey,
 } from '../../store/index.js';
 
@@ -197,20 +195,26 @@ export async function ingestPrepared(
   const run = (): Promise<IngestResult[]> =>
     db.transaction(async (tx) => {
       await options.fence?.(tx);
-      const lookups = await GroupLookups.read(
-        tx,
-        account.id,
-        messages.map((message) => ({
-          input: message.input,
-          messageId: message.messageId,
-          sender: correspondentOf(message.parsed, ownAddressesOf(account)) ?? UNKNOWN_SENDER,
-        })),
-      );
+      const members = messages.map((message) => ({
+        input: message.input,
+        messageId: message.messageId,
+        sender: correspondentOf(message.parsed, ownAddressesOf(account)) ?? UNKNOWN_SENDER,
+        keys: threadKeysOf(message.parsed),
+      }));
+      const lookups = await GroupLookups.read(tx, account.id, members);
       const group = new GroupWrites();
+      const ids = new GroupIds(tx, group, lookups, members);
       const results: IngestResult[] = [];
-      for (const message of messages)
+      for (const [index, message] of messages.entries())
         results.push(
-          await ingestParsed(tx, { lookups, group }, account, message.input, message.parsed, message.messageId),
+          await ingestParsed(
+            tx,
+            { lookups, group, ids: ids.from(index) },
+            account,
+            message.input,
+            message.parsed,
+            message.messageId,
+          ),
         );
       await group.flush(tx);
       await advanceCheckpoints(
@@ -222,13 +226,107 @@ export async function ingestPrepared(
       await options.inTransaction?.(tx);
       return results;
     });
-  try {
-    return await run();
-  } catch (error) {
-    // Another account's worker saved the same new sender a moment ago: run again, it is found now.
-    if (!isPosternError(error, 'RESOURCE_CONFLICT') || error.details?.field !== 'addresses') throw error;
-    return run();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      // Another writer stored one of the messages, or another account's worker saved the same new
+      // sender, a moment ago: run again, it is found now.
+      const raced = error instanceof GroupWriteRaced;
+      if (!raced || attempt === MAX_GROUP_ATTEMPTS) throw error;
+    }
   }
+}
+
+/** Runs of a group commit that met another writer before it gives up (see ingestPrepared). */
+const MAX_GROUP_ATTEMPTS = 3;
+
+/** A message's threading keys. */
+function threadKeysOf(parsed: ParsedMessage): ThreadKeys {
+  return {
+    inReplyTo: parsed.inReplyTo,
+    references: parsed.references,
+    subjectTokens: findSubjectTokens(parsed.subject),
+  };
+}
+
+/**
+ * The ids a group draws ahead for its new messages, conversations and contacts (store/row-ids.ts):
+ * at the first need, as many of each as the rest of the group will likely need, in one draw —
+ * judged from what the group's lookups found: a message surely not stored needs a message id, one
+ * whose threading keys meet nothing stored before or in the group opens a conversation, and each
+ * sender address not found needs a contact. A guess short of the need draws again; one over it
+ * leaves gaps in the ids, nothing else.
+ */
+class GroupIds {
+  #drawn: DrawnIds | undefined;
+  /** From each member on: how many surely new messages, conversations, contacts there may be. */
+  readonly #needFrom: { readonly [T in DrawnTable]: readonly number[] };
+  #at = 0;
+
+  constructor(
+    private readonly tx: Database,
+    private readonly group: GroupWrites,
+    lookups: GroupLookups,
+    members: ReadonlyArray<{
+      readonly input: IngestInput;
+      readonly messageId: string;
+      readonly keys: ThreadKeys;
+      readonly sender: NamedAddress;
+    }>,
+  ) {
+    const groupIds = new Set(members.map((member) => member.messageId));
+    const { byMessageId, byToken } = lookups.threadMatches;
+    const unknownSenders = new Set<string>();
+    this.#needFrom = {
+      messages: suffixCounts(members.map((member) => !lookups.mayBeStored(member.input, member.messageId))),
+      interactions: suffixCounts(
+        members.map(
+          ({ keys }) =>
+            !threadLookupIds(keys).some((id) => byMessageId.has(id) || groupIds.has(id)) &&
+            !keys.subjectTokens.some((token) => byToken.has(token)),
+        ),
+      ),
+      contacts: suffixCounts(
+        members.map(({ sender }) => {
+          const key = contactAddressKey(sender.address);
+          if (lookups.contactOf(sender.address) !== undefined || unknownSenders.has(key)) return false;
+          unknownSenders.add(key);
+          return true;
+        }),
+      ),
+    };
+  }
+
+  /** These ids, for the member at `index` (the members are stored in order). */
+  from(index: number): GroupIds {
+    this.#at = index;
+    return this;
+  }
+
+  /** A new id for `table`. */
+  async next(table: DrawnTable): Promise<number> {
+    const need = (of: DrawnTable): number => this.#needFrom[of][this.#at] ?? 0;
+    if (this.#drawn === undefined)
+      this.#drawn = await this.group.ids.draw(this.tx, {
+        messages: need('messages'),
+        interactions: need('interactions'),
+        contacts: need('contacts'),
+      });
+    if (this.#drawn[table].length === 0)
+      this.#drawn[table] = (await this.group.ids.draw(this.tx, { [table]: Math.max(1, need(table)) }))[table];
+    const id = this.#drawn[table].shift();
+    if (id === undefined) throw new Error(`no ${table} id was drawn`);
+    return id;
+  }
+}
+
+/** For each position, how many of the flags from there to the end are set. */
+function suffixCounts(flags: readonly boolean[]): number[] {
+  const counts = new Array<number>(flags.length + 1).fill(0);
+  for (let index = flags.length - 1; index >= 0; index -= 1)
+    counts[index] = (counts[index + 1] ?? 0) + (flags[index] === true ? 1 : 0);
+  return counts;
 }
 
 /**
@@ -250,41 +348,40 @@ async function advanceCheckpoints(tx: Database, accountId: number, inputs: reado
   if (run !== undefined) await advanceCheckpoint(tx, accountId, run.folder, run.uidvalidity, run.uid);
 }
 
-/** A message not stored yet (the group's lookups say so): nothing to look up. */
-const NOT_STORED = { atPosition: undefined, withId: undefined } as const;
-
 async function ingestParsed(
   tx: Database,
-  { lookups, group }: { readonly lookups: GroupLookups; readonly group: GroupWrites },
+  { lookups, group, ids }: { readonly lookups: GroupLookups; readonly group: GroupWrites; readonly ids: GroupIds },
   account: IngestAccount,
   input: IngestInput,
   parsed: ParsedMessage,
   canonicalId: string,
 ): Promise<IngestResult> {
-  const { atPosition, withId: sameId } = !lookups.mayBeStored(input, canonicalId)
-    ? NOT_STORED
-    : input.graphId === undefined
-      ? await findMessageByPositionOrId(
-          tx,
-          account.id,
-          { folder: input.folder, uidValidity: input.uidvalidity, uid: input.uid },
-          canonicalId,
-        )
-      : await findMessageByGraphIdOrId(tx, account.id, input.graphId, canonicalId);
-  if (atPosition !== undefined) return duplicate(atPosition, 'position');
-
   let messageId = canonicalId;
-  if (sameId !== undefined) {
-    if (sameContent(sameId, parsed)) {
-      if (input.graphId === undefined && sameId.folder === input.folder && sameId.uidValidity !== input.uidvalidity) {
-        await updateMessagePosition(tx, sameId.id, input.folder, input.uidvalidity, input.uid);
-        lookups.noteStored(input, canonicalId);
+  if (lookups.mayBeStored(input, canonicalId)) {
+    // Read back what the group stored so far too: a message-by-message ingest would see it.
+    await group.flushRows(tx);
+    const { atPosition, withId: sameId } =
+      input.graphId === undefined
+        ? await findMessageByPositionOrId(
+            tx,
+            account.id,
+            { folder: input.folder, uidValidity: input.uidvalidity, uid: input.uid },
+            canonicalId,
+          )
+        : await findMessageByGraphIdOrId(tx, account.id, input.graphId, canonicalId);
+    if (atPosition !== undefined) return duplicate(atPosition, 'position');
+    if (sameId !== undefined) {
+      if (sameContent(sameId, parsed)) {
+        if (input.graphId === undefined && sameId.folder === input.folder && sameId.uidValidity !== input.uidvalidity) {
+          await updateMessagePosition(tx, sameId.id, input.folder, input.uidvalidity, input.uid);
+          lookups.noteStored(input, canonicalId);
+        }
+        return duplicate(sameId, 'message-id');
       }
-      return duplicate(sameId, 'message-id');
+      messageId = variantId(messageId, bodyDigest(input.raw));
+      const variant = await findMessageByMessageId(tx, account.id, messageId);
+      if (variant !== undefined) return duplicate(variant, 'message-id');
     }
-    messageId = variantId(messageId, bodyDigest(input.raw));
-    const variant = await findMessageByMessageId(tx, account.id, messageId);
-    if (variant !== undefined) return duplicate(variant, 'message-id');
   }
 
   const ownAddresses = ownAddressesOf(account);
@@ -298,37 +395,40 @@ async function ingestParsed(
     ownAddresses,
   });
   const correspondent = correspondentOf(parsed, ownAddresses);
-  const contact = await ensureContact(tx, account, correspondent ?? UNKNOWN_SENDER, lookups);
+  const contact = await ensureContact(tx, account, correspondent ?? UNKNOWN_SENDER, { lookups, group, ids });
 
-  const keys = {
-    inReplyTo: parsed.inReplyTo,
-    references: parsed.references,
-    subjectTokens: findSubjectTokens(parsed.subject),
-  };
-  const decision = decideThread(keys, {
-    byMessageId: await findThreadedMessageIds(tx, account.id, threadLookupIds(keys)),
-    byToken: await findInteractionsByTokens(tx, account.id, keys.subjectTokens),
-  });
+  const decision = decideThread(threadKeysOf(parsed), lookups.threadMatches);
   const receivedAt = input.internalDate ?? tx.now();
-  const interactionId =
-    decision.kind === 'new'
-      ? (
-          await createInteraction(tx, {
-            accountId: account.id,
-            contactId: contact.id,
-            subject: normalizeSubject(parsed.subject),
-            tokenCheck: tokenCheckFromBytes(randomBytes(3)),
-            at: receivedAt,
-            // Counted here; a new conversation is open, so there is nothing to reopen.
-            firstMessage: { unread: true },
-          })
-        ).id
-      : decision.interactionId;
+  const automated = automation.autoReply || automation.bounce || automation.list;
+  let interactionId: number;
+  if (decision.kind === 'new') {
+    interactionId = await ids.next('interactions');
+    const row = newInteractionRow(
+      interactionId,
+      {
+        accountId: account.id,
+        contactId: contact.id,
+        subject: normalizeSubject(parsed.subject),
+        tokenCheck: tokenCheckFromBytes(randomBytes(3)),
+        at: receivedAt,
+        // Counted here; a new conversation is open, so there is nothing to reopen.
+        firstMessage: { unread: true },
+      },
+      toDbTime(tx.now()),
+    );
+    group.addInteraction(row);
+    if (typeof row.subject_token === 'string') lookups.noteConversation(row.subject_token, interactionId);
+  } else {
+    interactionId = decision.interactionId;
+    group.addActivity(interactionId, { at: toDbTime(receivedAt), unread: true, reopen: !automated && !input.isJunk });
+  }
 
   const oversize = input.headersOnly === true;
   const size = input.size ?? input.raw.length;
-  const messageRowId = await insertInboundMessage(
-    tx,
+  const messageRowId = await ids.next('messages');
+  deferInboundMessage(
+    group,
+    messageRowId,
     {
       accountId: account.id,
       interactionId,
@@ -357,26 +457,14 @@ async function ingestParsed(
       attachments: parsed.attachments,
     },
     input.raw,
-    group,
+    tx.now(),
   );
-  if (messageRowId === undefined) {
-    // A concurrent writer stored it between our checks and our insert; the transaction is still
-    // usable (nothing was written), so report the duplicate it created.
-    const other = await findRaced(tx, account.id, input, messageId);
-    if (other === undefined) throw new Error(`message ${messageId} was neither stored nor found`);
-    if (decision.kind === 'new') await discardInteraction(tx, interactionId);
-    return duplicate(other.key, other.matchedBy);
+  lookups.noteStored(input, messageId, interactionId);
+  if (automation.bounce) {
+    // The report's rows point at the message: it is written first.
+    await group.flushRows(tx);
+    await attachBounceReport(tx, account, { rowId: messageRowId, parsed, receivedAt });
   }
-
-  lookups.noteStored(input, messageId);
-  if (automation.bounce) await attachBounceReport(tx, account, { rowId: messageRowId, parsed, receivedAt });
-  const automated = automation.autoReply || automation.bounce || automation.list;
-  if (decision.kind !== 'new')
-    await recordInteractionActivity(tx, interactionId, {
-      at: receivedAt,
-      unread: true,
-      reopen: !automated && !input.isJunk,
-    });
   const problems = oversize
     ? [...parsed.problems, `larger than the account's limit (${size} bytes); only the header was stored`]
     : parsed.problems;
@@ -420,40 +508,22 @@ async function ingestParsed(
   };
 }
 
-/** The message a concurrent writer stored under this position or Message-ID. */
-async function findRaced(
-  tx: Database,
-  accountId: number,
-  input: IngestInput,
-  messageId: string,
-): Promise<{ key: MessageKey; matchedBy: DuplicateResult['matchedBy'] } | undefined> {
-  if (input.graphId !== undefined) {
-    const found = await findMessageByGraphIdOrId(tx, accountId, input.graphId, messageId);
-    if (found.atPosition !== undefined) return { key: found.atPosition, matchedBy: 'position' };
-    return found.withId === undefined ? undefined : { key: found.withId, matchedBy: 'message-id' };
-  }
-  const other =
-    (await findMessageByPosition(tx, accountId, input.folder, input.uidvalidity, input.uid)) ??
-    (await findMessageByMessageId(tx, accountId, messageId));
-  return other === undefined
-    ? undefined
-    : { key: other, matchedBy: other.uid === input.uid ? 'position' : 'message-id' };
-}
-
-/** The contact that owns the address, else a new one in the account's default list. */
+/**
+ * The contact that owns the address, else a new one in the account's default list (written with
+ * the group's rows). The group's lookups asked for every member's sender when the group began.
+ */
 async function ensureContact(
   tx: Database,
   account: IngestAccount,
   who: NamedAddress,
-  lookups: GroupLookups,
+  { lookups, group, ids }: { readonly lookups: GroupLookups; readonly group: GroupWrites; readonly ids: GroupIds },
 ): Promise<{ id: number; created: boolean }> {
-  const known = lookups.contactOf(who.address) ?? (await findContactIdByAddress(tx, who.address));
-  if (known !== undefined) {
-    lookups.noteContact(who.address, known);
-    return { id: known, created: false };
-  }
+  const known = lookups.contactOf(who.address);
+  if (known !== undefined) return { id: known, created: false };
+  const address = senderContactAddress(who.address);
   const listId = account.defaultListId ?? (await findOrCreateFallbackList(tx));
-  const id = await createSenderContact(tx, { listId, name: contactNameFor(who), address: who.address });
+  const id = await ids.next('contacts');
+  group.addContact({ id, listId, name: contactNameFor(who), address });
   lookups.noteContact(who.address, id);
   return { id, created: true };
 }
