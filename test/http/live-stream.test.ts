@@ -121,6 +121,13 @@ describe('GET /api/stream', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('AUTH_REQUIRED');
   });
 
+  it('is described in the OpenAPI document', async () => {
+    const docs = (await (await fetch(`${url}/api/docs`)).json()) as {
+      paths: Record<string, { get?: { description?: string } }>;
+    };
+    expect(docs.paths['/api/stream']?.get?.description).toContain('Last-Event-ID');
+  });
+
   it('tells of mail delivered through the emulator: a note with ids, never its content', async () => {
     const live = await stream(admin);
     expect(live.status).toBe(200);
