@@ -139,6 +139,9 @@ function announceChanges(services: Services, db: Database): void {
   services.outbound.send.events.on('queued', (messageId) => {
     if (messageId > 0) void announceDelivery(db, (made) => changes.publish(made), messageId, 'queued');
   });
+  services.outbound.send.events.on('cancelled', (messageId) => {
+    void announceDelivery(db, (made) => changes.publish(made), messageId, 'cancelled');
+  });
 }
 
 function composeServices(deps: ServiceDeps): Services {

@@ -49,7 +49,7 @@ async function api<T>(method: string, route: string, body?: object): Promise<T> 
 }
 
 async function stream(authorization: string, headers: Record<string, string> = {}): Promise<SseStream> {
-  const opened = await openSse(`${url}/api/stream`, { authorization, ...headers });
+  const opened = await openSse(`${url}/api/stream`, { ...(authorization === '' ? {} : { authorization }), ...headers });
   streams.push(opened);
   return opened;
 }
@@ -258,6 +258,25 @@ describe('GET /api/stream', () => {
     const live = await stream(`Bearer ${created.token}`);
     await live.waitForComments(1, 10_000);
     await runtime.services.tokens.revoke(created.record.id);
+    await live.ended;
+  });
+
+  it("ends a browser session's stream when the session signs out", async () => {
+    await runtime.services.users.create({ username: 'dora', role: 'agent', password: 'a long enough password' });
+    const login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'dora', password: 'a long enough password' }),
+    });
+    expect(login.status).toBe(200);
+    const cookies = login.headers.getSetCookie().map((cookie) => cookie.split(';')[0] ?? '');
+    const csrf = cookies.find((cookie) => cookie.startsWith('postern_csrf='))?.slice('postern_csrf='.length) ?? '';
+    const cookie = cookies.join('; ');
+    const live = await stream('', { cookie });
+    expect(live.status).toBe(200);
+    await live.waitForComments(1, 10_000);
+    const logout = await fetch(`${url}/api/auth/logout`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } });
+    expect(logout.ok).toBe(true);
     await live.ended;
   });
 
