@@ -144,7 +144,8 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamRouteOption
       closeSubscription = () => subscription.close();
       reply.hijack();
       open.add(end);
-      request.raw.on('close', end);
+      // The response closes when the client goes away (or the stream ends here).
+      raw.on('close', end);
       raw.on('error', end);
       writeHead(raw, hsts);
       write(`retry: ${RETRY_MS}\n\n`);
@@ -162,7 +163,8 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamRouteOption
         );
       }, heartbeatMs);
       heartbeat.timer.unref();
-      if (request.raw.destroyed) end();
+      // The client may have gone while the subscription was being opened.
+      if (request.raw.socket.destroyed) end();
     },
   );
 }
