@@ -280,6 +280,13 @@ describe('GET /api/stream', () => {
     await live.ended;
   });
 
+  it('keeps the streams out of the HTTP request durations (they last as long as the client stays)', async () => {
+    const metrics = await fetch(`${url}/metrics`, { headers: { authorization: admin } });
+    const text = await metrics.text();
+    expect(text).toContain('postern_http_request_duration_seconds_count{');
+    expect(text).not.toContain('route="/api/stream"');
+  });
+
   it('ends the open streams when the server closes, so that it stops at once', async () => {
     const live = await stream(admin);
     await live.waitForComments(1, 10_000);

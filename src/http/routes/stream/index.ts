@@ -68,7 +68,7 @@ export async function streamRoutes(app: FastifyInstance, deps: StreamRouteOption
   routes.get(
     '/api/stream',
     {
-      config: { access: 'user' },
+      config: { access: 'user', untimed: true },
       schema: {
         tags: ['stream'],
         summary: 'Live updates (server-sent events)',
