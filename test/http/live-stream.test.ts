@@ -68,6 +68,12 @@ async function deliver(to: string): Promise<string> {
   return subject;
 }
 
+/** The sequence number of an event id (`<boot>-<n>`). */
+function seqOf(event: SseEvent): number {
+  const id = event.id ?? '';
+  return Number(id.slice(id.lastIndexOf('-') + 1));
+}
+
 const messageOf =
   (accountId: number, after = 0) =>
   (event: SseEvent): boolean =>
@@ -153,11 +159,13 @@ describe('GET /api/stream', () => {
     const all = await stream(admin);
     await deliver(CONTOSO.marco.upn);
     await deliver(CONTOSO.andrea.upn);
-    // Both messages reached the administrator's stream; each event goes to every stream at once,
-    // so by then the agent's stream has had its chance at both.
-    await all.waitFor('the other account’s message', messageOf(otherId));
+    const other = await all.waitFor('the other account’s message', messageOf(otherId));
     await all.waitFor('the assigned account’s message', messageOf(assignedId));
     await mine.waitFor('the assigned account’s message', messageOf(assignedId));
+    // One stream gets its events in order: once the agent has one numbered after the other
+    // account's, that one would have come before it, had it been sent.
+    await deliver(CONTOSO.andrea.upn);
+    await mine.waitFor('a later message', (event) => event.event === 'message' && seqOf(event) > seqOf(other));
     expect(mine.events.map((event) => dataOf(event).accountId)).not.toContain(otherId);
   });
 
