@@ -249,7 +249,12 @@ export interface RoleOptions {
   /** The node's heartbeat (tests shorten it). */
   readonly node?: NodeHeartbeatOptions;
   /** `listen: false` builds the app for `app.inject()` without listening (tests). */
-  readonly web?: { readonly listen?: boolean; readonly version?: string };
+  readonly web?: {
+    readonly listen?: boolean;
+    readonly version?: string;
+    /** The live stream's heartbeat (ms); default LIMITS.liveHeartbeatMs. */
+    readonly streamHeartbeatMs?: number;
+  };
   /** Where the lines for the operator go (the URL listened on). Default standard output. */
   readonly print?: (line: string) => void;
 }
@@ -327,10 +332,12 @@ export const ROLES: readonly RoleDefinition[] = [
     async start({ runtime, options }) {
       const { OutboxDispatcher } = await import('../workers/outbox-dispatcher.js');
       const { meterDeliverer } = await import('../metrics/index.js');
-      const { outbound, metrics, cluster } = runtime.services;
+      const { announcingDeliverer } = await import('../services/live/announce.js');
+      const { outbound, metrics, cluster, changes } = runtime.services;
       const dispatcher = new OutboxDispatcher(
         outbound.dispatch,
-        meterDeliverer(outbound.delivery, metrics),
+        // Each delivery's state goes on the change feed for the console's live stream.
+        announcingDeliverer(meterDeliverer(outbound.delivery, metrics), runtime.db, (made) => changes.publish(made)),
         runtime.log.logger.child({ component: 'outbox' }),
         // A node submits with every transport: SMTP, Microsoft Graph for accounts of transport `graph`,
         // and either for `auto` (SMTP until Exchange refuses SMTP AUTH, then Graph).
@@ -380,10 +387,18 @@ export const ROLES: readonly RoleDefinition[] = [
         ...(runtime.db.engine === 'postgres' ? { leases: cluster } : {}),
         feed: changes,
         ...options.mailboxSync,
-        onIngested: (result, message) => {
+        onIngested: (result, message, accountId) => {
           metrics.observeIngest(result.outcome);
           runtime.roles.webhooks?.wake();
-          extra?.(result, message);
+          // The live stream, on every node: a message stored (a duplicate changes nothing to show).
+          if (result.outcome === 'stored')
+            changes.publish({
+              kind: 'message',
+              id: result.messageRowId,
+              accountId,
+              interactionId: result.interactionId,
+            });
+          extra?.(result, message, accountId);
         },
       });
       metrics.trackMailboxWorkers(() => workers.running().length);
@@ -422,6 +437,7 @@ export const ROLES: readonly RoleDefinition[] = [
         logger: runtime.log.logger,
         services: runtime.services,
         version: options.web?.version ?? VERSION,
+        ...(options.web?.streamHeartbeatMs === undefined ? {} : { streamHeartbeatMs: options.web.streamHeartbeatMs }),
       });
       let url: string | undefined;
       try {

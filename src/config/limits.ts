@@ -48,6 +48,14 @@ export const LIMITS = {
   sessionMaxMs: 7 * 24 * 60 * 60 * 1000,
   /** Minimum length of a user's password. */
   passwordMinLength: 10,
+  /**
+   * The live stream (`GET /api/stream`): events kept per node for a reconnect to replay (older:
+   * `resync`), streams open at once per session or API token (each browser tab holds one), and
+   * the heartbeat comment that keeps idle proxies from closing a quiet stream.
+   */
+  liveReplayEvents: 2_000,
+  liveStreamsPerCaller: 8,
+  liveHeartbeatMs: 15_000,
   /** Grace period given to in-flight work on shutdown. */
   shutdownGraceMs: 10_000,
 } as const;

@@ -126,6 +126,13 @@ const GENERAL_ERRORS = {
     message: 'Too many attempts: sign-ins, or password changes.',
     remedy: 'Wait the number of seconds given in the Retry-After header, then try again.',
   },
+  STREAM_TOO_MANY: {
+    status: 429,
+    kind: 'transient',
+    message: 'This session or API token already has as many live streams open as Postern allows.',
+    remedy:
+      'Each browser tab of the console holds one stream: close Postern tabs you no longer use (a closed tab frees its stream at once), or sign in again in a separate browser profile. An integration needs one stream per token; reconnect it with Last-Event-ID instead of opening another.',
+  },
   SECRET_KEY_INVALID: {
     status: 500,
     kind: 'needs-admin',

@@ -22,6 +22,7 @@ import { interactionRoutes } from './routes/interactions/index.js';
 import { listRoutes } from './routes/lists/index.js';
 import { metricsRoutes, registerHttpMetrics } from './routes/metrics/index.js';
 import { outboundRoutes } from './routes/outbound/index.js';
+import { streamRoutes } from './routes/stream/index.js';
 import { systemRoutes } from './routes/system/index.js';
 import { nodeRoutes } from './routes/system/nodes.js';
 import { tokenRoutes } from './routes/tokens/index.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   logger: Logger;
   services: Services;
   version: string;
+  /** The live stream's heartbeat (tests shorten it); default LIMITS.liveHeartbeatMs. */
+  streamHeartbeatMs?: number;
 }
 
 /**
@@ -95,6 +98,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(outboundRoutes, { send: deps.services.outbound.send });
   await app.register(diagnosticsRoutes, { services: deps.services });
   await app.register(eventRoutes, { events: deps.services.events });
+  await app.register(streamRoutes, {
+    live: deps.services.live,
+    auth: deps.services.auth,
+    publicUrl: deps.config.publicUrl,
+    ...(deps.streamHeartbeatMs === undefined ? {} : { heartbeatMs: deps.streamHeartbeatMs }),
+  });
   await app.register(webhookRoutes, { webhooks: deps.services.webhooks });
   await app.register(graphNotificationRoutes, { services: deps.services });
   await app.register(metricsRoutes, { metrics: deps.services.metrics });

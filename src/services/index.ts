@@ -32,6 +32,9 @@ import { WebhookService } from './webhooks/webhook-service.js';
 import { WebhookTargetGuard, type HostResolver, type OwnListener } from './webhooks/webhook-target.js';
 import { ChangeFeed } from './cluster/change-feed.js';
 import { ClusterService } from './cluster/cluster-service.js';
+import { announceDelivery } from './live/announce.js';
+import { LiveStream } from './live/live-stream.js';
+import { LIMITS } from '../config/index.js';
 
 export type { Principal, SignedIn } from './users/auth-service.js';
 
@@ -101,6 +104,8 @@ export interface Services {
   cluster: ClusterService;
   /** The nodes' change feed (account, provider and grant changes made on any node). */
   changes: ChangeFeed;
+  /** The console's live stream: the feed's changes as events, per viewer, with replay. */
+  live: LiveStream;
 }
 
 /** Network calls to Microsoft give up after this long. */
@@ -113,18 +118,30 @@ export function createServices(deps: ServiceDeps): Services {
   // Test connection runs the doctor's SMTP checks, not a copy of them.
   services.mailboxTest.smtpProbe = ({ account, grant, token, endpoint, sendTest }) =>
     checkSmtp(deps.db, account, { grant, token, claims: readTokenClaims(token), endpoint, sendTest }, probe);
-  announceChanges(services);
+  announceChanges(services, deps.db);
   return services;
 }
 
 /** Puts this process's account, provider and grant changes on the nodes' change feed. */
-function announceChanges(services: Services): void {
+function announceChanges(services: Services, db: Database): void {
   const { changes } = services;
   services.accounts.changes.on('changed', (id) => changes.publish({ kind: 'account', id, op: 'changed' }));
   services.accounts.changes.on('deleted', (id) => changes.publish({ kind: 'account', id, op: 'deleted' }));
   services.providers.changes.on('provider', (id) => changes.publish({ kind: 'provider', id }));
   services.providers.changes.on('grant', (providerId) => changes.publish({ kind: 'grant', providerId }));
   services.signIn.changes.on('grant', (providerId) => changes.publish({ kind: 'grant', providerId }));
+  // What the live stream tells the console (the outbox's outcomes are announced by the runtime's deliverer).
+  services.interactions.changes.on('changed', ({ accountId, interactionId, change }) =>
+    changes.publish({ kind: 'conversation', id: interactionId, accountId, change }),
+  );
+  services.mailboxSync.statusChanges.on('status', (id) => changes.publish({ kind: 'accountStatus', id }));
+  // `queued` with 0: the sending settings changed, no message (the dispatcher's wake-up only).
+  services.outbound.send.events.on('queued', (messageId) => {
+    if (messageId > 0) void announceDelivery(db, (made) => changes.publish(made), messageId, 'queued');
+  });
+  services.outbound.send.events.on('cancelled', (messageId) => {
+    void announceDelivery(db, (made) => changes.publish(made), messageId, 'cancelled');
+  });
 }
 
 function composeServices(deps: ServiceDeps): Services {
@@ -151,6 +168,7 @@ function composeServices(deps: ServiceDeps): Services {
   const changes = new ChangeFeed(deps.db, nodeId, deps.logger.child({ component: 'changes' }), {
     listenUrl: deps.db.engine === 'postgres' ? deps.config.databaseUrl : undefined,
   });
+  const interactions = new InteractionService(deps.db);
   // Another node changed a provider: the identity client built here from its old settings goes.
   changes.subscribe((change, local) => {
     if (!local && change.kind === 'provider') identity.forget(change.id);
@@ -162,6 +180,10 @@ function composeServices(deps: ServiceDeps): Services {
       { ttlMs: deps.config.mailboxLeaseSeconds * 1000, cap: deps.config.nodeMailboxCap },
     ),
     changes,
+    live: new LiveStream(changes, {
+      capacity: LIMITS.liveReplayEvents,
+      visibleAccountIds: (viewer) => interactions.visibleAccountIds(viewer),
+    }),
     ping: () => deps.db.ping(),
     storeFailure: () => deps.db.health.current(),
     storageError: (error) => deps.db.health.failed(error, 'requests'),
@@ -177,7 +199,7 @@ function composeServices(deps: ServiceDeps): Services {
     accessTokens,
     accounts,
     mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens, deps.logger),
-    interactions: new InteractionService(deps.db),
+    interactions,
     events: new EventService(deps.db),
     webhooks: new WebhookService(deps.db, deps.box, webhookTargets),
     webhookTargets,

@@ -10,6 +10,7 @@ import type { User } from './api/schemas.js';
 import { AppShell, Loading } from './components/app-shell.js';
 import { ErrorNotice } from './components/notice.js';
 import { navigate, useLocation } from './lib/router.js';
+import { LiveProvider } from './lib/live.js';
 import { matchRoute, type RouteMatch } from './lib/routes.js';
 import { SessionContext, type SessionState } from './lib/session.js';
 import { toApiError } from './lib/use-resource.js';
@@ -98,9 +99,11 @@ export function App(): JSX.Element {
   }
   return (
     <SessionContext.Provider value={session}>
-      <AppShell>
-        <Page match={matchRoute(location.pathname)} user={session.user} />
-      </AppShell>
+      <LiveProvider>
+        <AppShell>
+          <Page match={matchRoute(location.pathname)} user={session.user} />
+        </AppShell>
+      </LiveProvider>
     </SessionContext.Provider>
   );
 }

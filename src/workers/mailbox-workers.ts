@@ -15,8 +15,11 @@ export interface MailboxWorkersOptions {
   tuning?: Partial<SyncTuning>;
   /** Tuning of the Graph engine (accounts on transport `graph`). */
   graphTuning?: SyncSessionOptions['graphTuning'];
-  /** Called after each fetched message is stored or recognised as a duplicate (metrics, webhook wake-up). */
-  onIngested?: SyncSessionOptions['onIngested'];
+  /**
+   * Called after each fetched message is stored or recognised as a duplicate (metrics, webhook
+   * wake-up, the live stream), with the account it was read for.
+   */
+  onIngested?: (...args: [...Parameters<NonNullable<SyncSessionOptions['onIngested']>>, accountId: number]) => void;
   /**
    * Several nodes (PostgreSQL): this node reads only the mailboxes whose lease it holds, and each
    * of their writes checks the lease's epoch. Absent: every active account (one node).
@@ -181,6 +184,8 @@ export class MailboxWorkers {
         return;
       case 'message':
       case 'delivery':
+      case 'conversation':
+      case 'accountStatus':
         return;
     }
   }
@@ -314,6 +319,7 @@ export class MailboxWorkers {
     epoch: number | undefined,
   ): Promise<void> {
     const log = this.logger.child({ component: 'mailbox', accountId: account.id, key: account.key });
+    const onIngested = this.options.onIngested;
     let sync: MailboxSyncSession;
     try {
       sync = await this.mailboxes.openSync(account, {
@@ -321,7 +327,9 @@ export class MailboxWorkers {
         ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
         ...(this.options.tuning === undefined ? {} : { tuning: this.options.tuning }),
         ...(this.options.graphTuning === undefined ? {} : { graphTuning: this.options.graphTuning }),
-        ...(this.options.onIngested === undefined ? {} : { onIngested: this.options.onIngested }),
+        ...(onIngested === undefined
+          ? {}
+          : { onIngested: (result, message) => onIngested(result, message, account.id) }),
         ...(epoch === undefined || this.options.leases === undefined
           ? {}
           : { fence: this.options.leases.fence(account.id, epoch) }),

@@ -5,6 +5,7 @@
  * and timeline as the engine reports them. The workers decide which accounts run and when they
  * restart; this service builds and records.
  */
+import { EventEmitter } from 'node:events';
 import { PosternError, isPosternError } from '../../errors/index.js';
 import type { OversizeNotice, SyncLogger, WithheldNotice } from '../../mail/imap/folder-sync.js';
 import { MailboxSync, type SyncStatusChange, type SyncTuning } from '../../mail/imap/mailbox-sync.js';
@@ -57,6 +58,11 @@ export interface SyncSessionOptions {
 
 /** The mailbox workers' use cases. */
 export class MailboxSyncService {
+  /**
+   * Emits `status` with the account id after its live status or its timeline changed here (the
+   * live stream follows it; changes of its settings are the AccountService's `changes`).
+   */
+  readonly statusChanges = new EventEmitter<{ status: [number] }>();
   private readonly switches: TransportSwitchService;
 
   constructor(
@@ -84,7 +90,9 @@ export class MailboxSyncService {
 
   /** Shows a deactivated account as `disabled`. */
   async markDisabled(account: EmailAccountRecord): Promise<void> {
-    if (account.status !== 'disabled') await setEmailAccountStatus(this.db, account.id, 'disabled');
+    if (account.status === 'disabled') return;
+    await setEmailAccountStatus(this.db, account.id, 'disabled');
+    this.statusChanges.emit('status', account.id);
   }
 
   /**
@@ -153,6 +161,7 @@ export class MailboxSyncService {
       message: failure.message,
       remedy: failure.remedy ?? null,
     });
+    this.statusChanges.emit('status', account.id);
   }
 
   /** Mirrors a status change on the account and, when the status itself changed, in its timeline. */
@@ -194,6 +203,7 @@ export class MailboxSyncService {
         ...(change.retryInMs === undefined ? {} : { retryInMs: change.retryInMs }),
       },
     });
+    this.statusChanges.emit('status', account.id);
   }
 
   /** Tells the account's timeline that an oversize message was moved aside, its headers kept. */
@@ -212,6 +222,7 @@ export class MailboxSyncService {
         ...('reason' in notice ? { reason: notice.reason, reportedSize: notice.reportedSize } : {}),
       },
     });
+    this.statusChanges.emit('status', account.id);
   }
 
   /**
@@ -233,6 +244,7 @@ export class MailboxSyncService {
           'Usually this clears by itself (Exchange Online withholds a message now and then). If it lasts, open the message in Outlook on the web: when Exchange cannot render it, moving it to another folder and back, or forwarding it to the mailbox, gives the server a copy it can send.',
       },
     });
+    this.statusChanges.emit('status', account.id);
   }
 }
 

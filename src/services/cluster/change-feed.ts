@@ -6,8 +6,10 @@
  * listening connection was down are lost: a `resync` change then tells subscribers to look at
  * everything again, and the mailbox workers' periodic reconcile is the safety net besides.
  *
- * The channel is made for more kinds: `message` (a message stored) and `delivery` (an outgoing
- * message's state changed) are defined for the console's live stream, which will subscribe here.
+ * The console's live stream (services/live/live-stream.ts) subscribes here too: `message` (an
+ * inbound message stored), `delivery` (an outgoing message queued or its delivery state changed),
+ * `conversation` (status, assignment, read) and `accountStatus` (an account's live status or
+ * timeline) are its kinds; the workers pass over them.
  */
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
@@ -23,8 +25,30 @@ const change = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('leases') }),
   /** A node started or stopped: the even share changed. */
   z.object({ kind: z.literal('node'), id: z.string() }),
-  z.object({ kind: z.literal('message'), id: z.number().int(), accountId: z.number().int() }),
-  z.object({ kind: z.literal('delivery'), id: z.number().int(), accountId: z.number().int(), state: z.string() }),
+  /** An inbound message (row `id`) was stored. */
+  z.object({
+    kind: z.literal('message'),
+    id: z.number().int(),
+    accountId: z.number().int(),
+    interactionId: z.number().int().nullable(),
+  }),
+  /** An outgoing message (row `id`) was queued, or its delivery state changed. */
+  z.object({
+    kind: z.literal('delivery'),
+    id: z.number().int(),
+    accountId: z.number().int(),
+    interactionId: z.number().int().nullable(),
+    state: z.enum(['queued', 'sending', 'sent', 'failed', 'cancelled']),
+  }),
+  /** A conversation (`id`) was closed, reopened, assigned or read. */
+  z.object({
+    kind: z.literal('conversation'),
+    id: z.number().int(),
+    accountId: z.number().int(),
+    change: z.enum(['status', 'assignment', 'read']),
+  }),
+  /** An account's live status changed, or its timeline got an entry, without a change of its settings. */
+  z.object({ kind: z.literal('accountStatus'), id: z.number().int() }),
   /** Notes may have been lost (the listening connection came back): look at everything again. */
   z.object({ kind: z.literal('resync') }),
 ]);

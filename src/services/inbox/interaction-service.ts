@@ -9,6 +9,7 @@
  * An inbound attachment's bytes are not stored apart: they are read back from the message's raw
  * MIME, parsed again (on the parse pool), and checked against the digest and size stored at ingest.
  */
+import { EventEmitter } from 'node:events';
 import { LIMITS } from '../../config/index.js';
 import { parseSearchQuery, SearchQuerySyntaxError, type SearchQuery } from '../../domain/search-query.js';
 import { PosternError } from '../../errors/index.js';
@@ -99,8 +100,17 @@ export interface InteractionServiceOptions {
   readonly parse?: ParseFunction;
 }
 
+/** A conversation changed by a person: closed or reopened, assigned, or read. */
+export interface InteractionChange {
+  readonly accountId: number;
+  readonly interactionId: number;
+  readonly change: 'status' | 'assignment' | 'read';
+}
+
 /** Conversations for agents and administrators; see the module comment. */
 export class InteractionService {
+  /** Emits `changed` after an action on a conversation is committed (the live stream follows it). */
+  readonly changes = new EventEmitter<{ changed: [InteractionChange] }>();
   private readonly parse: ParseFunction;
 
   constructor(
@@ -212,7 +222,7 @@ export class InteractionService {
         });
       }
     }
-    return assignInteraction(this.db, id, userId);
+    return this.announce(await assignInteraction(this.db, id, userId), 'assignment');
   }
 
   /** The viewer's own draft reply in the conversation, or null. @throws PosternError RESOURCE_NOT_FOUND */
@@ -245,19 +255,24 @@ export class InteractionService {
   /** Closes a conversation. @throws PosternError RESOURCE_NOT_FOUND */
   async close(viewer: Viewer, id: number): Promise<InteractionRecord> {
     await this.requireInteraction(viewer, id);
-    return closeInteraction(this.db, id);
+    return this.announce(await closeInteraction(this.db, id), 'status');
   }
 
   /** Reopens a conversation. @throws PosternError RESOURCE_NOT_FOUND */
   async reopen(viewer: Viewer, id: number): Promise<InteractionRecord> {
     await this.requireInteraction(viewer, id);
-    return reopenInteraction(this.db, id);
+    return this.announce(await reopenInteraction(this.db, id), 'status');
   }
 
   /** Marks a conversation's messages read. @throws PosternError RESOURCE_NOT_FOUND */
   async markRead(viewer: Viewer, id: number): Promise<InteractionRecord> {
     await this.requireInteraction(viewer, id);
-    return markInteractionRead(this.db, id);
+    return this.announce(await markInteractionRead(this.db, id), 'read');
+  }
+
+  private announce(interaction: InteractionRecord, change: InteractionChange['change']): InteractionRecord {
+    this.changes.emit('changed', { accountId: interaction.accountId, interactionId: interaction.id, change });
+    return interaction;
   }
 
   private async requireAccount(viewer: Viewer, accountId: number): Promise<void> {

@@ -178,8 +178,11 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** Replies, new messages, retry, cancel and the delivery view. */
 export class SendService {
-  /** Emits `queued` after a message (or a retry) is committed, so that a dispatcher can wake. */
-  readonly events = new EventEmitter<{ queued: [number] }>();
+  /**
+   * Emits `queued` after a message (or a retry) is committed, so that a dispatcher can wake, and
+   * `cancelled` after a cancel is (the live stream follows both).
+   */
+  readonly events = new EventEmitter<{ queued: [number]; cancelled: [number] }>();
 
   constructor(
     private readonly db: Database,
@@ -315,6 +318,7 @@ export class SendService {
         data: { outboxId: row.id, userId: viewer.userId },
       });
     });
+    this.events.emit('cancelled', messageId);
     return this.get(viewer, messageId);
   }
 

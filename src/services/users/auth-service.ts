@@ -5,6 +5,7 @@ import {
   clearLoginFailures,
   createSession,
   deleteSession,
+  findApiTokenById,
   findApiTokenByPlain,
   findSession,
   findUserById,
@@ -121,6 +122,29 @@ export class AuthService {
       return;
     }
     this.db.health.succeeded('requests');
+  }
+
+  /**
+   * Whether a principal found earlier still holds — its session not ended or expired, its token
+   * not revoked or expired, its user enabled and of the same role — without sliding the session's
+   * idle expiry (a long-lived stream asks this now and then; it is not a person's activity).
+   */
+  async stillValid(principal: Principal): Promise<boolean> {
+    const user = await findUserById(this.db, principal.userId);
+    if (user === undefined || user.disabled || user.role !== principal.role) return false;
+    if (principal.via === 'session') {
+      if (principal.sessionId === undefined) return false;
+      const session = await findSession(this.db, hashToken(principal.sessionId));
+      return (
+        session !== undefined &&
+        session.userId === user.id &&
+        this.db.now().getTime() < Date.parse(session.createdAt) + LIMITS.sessionMaxMs
+      );
+    }
+    if (principal.tokenId === undefined) return false;
+    const token = await findApiTokenById(this.db, principal.tokenId);
+    if (token === undefined || token.revokedAt !== null || token.userId !== user.id) return false;
+    return token.expiresAt === null || Date.parse(token.expiresAt) > this.db.now().getTime();
   }
 
   async fromApiToken(token: string): Promise<Principal | null> {

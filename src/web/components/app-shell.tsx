@@ -105,16 +105,20 @@ export function AppShell({ children }: { children: ComponentChildren }): JSX.Ele
 
 export function PageHeader({
   title,
+  documentTitle,
   actions,
   children,
 }: {
   title: string;
+  /** The browser tab's title when it says more than the heading (the inbox's unread count). */
+  documentTitle?: string;
   actions?: ComponentChildren;
   children?: ComponentChildren;
 }): JSX.Element {
+  const tabTitle = `${documentTitle ?? title} — Postern`;
   useEffect(() => {
-    document.title = `${title} — Postern`;
-  }, [title]);
+    document.title = tabTitle;
+  }, [tabTitle]);
   return (
     <div class="page-header">
       <div>

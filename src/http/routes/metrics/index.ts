@@ -1,13 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PosternMetrics } from '../../../metrics/index.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The response lasts as long as the client stays (the live stream): it is not timed. */
+    untimed?: boolean;
+  }
+}
+
 /**
  * Times every request into `postern_http_request_duration_seconds`, labelled by the route pattern
- * (`/api/email/accounts/:id`, never the raw URL, so that ids do not multiply the series).
+ * (`/api/email/accounts/:id`, never the raw URL, so that ids do not multiply the series) — except
+ * routes marked `untimed` (a stream open for hours would say nothing of the API's speed).
  * Register it on the root instance, before the routes.
  */
 export function registerHttpMetrics(app: FastifyInstance, metrics: Pick<PosternMetrics, 'httpDuration'>): void {
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.routeOptions.config.untimed === true) return;
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,

@@ -1,7 +1,7 @@
 /**
  * One email account: live status with the last error and its remedy, the guide's settings,
- * Enable/Disable, Edit, Delete, and the account's timeline. The status is read again every few
- * seconds while the page is open.
+ * Enable/Disable, Edit, Delete, and the account's timeline. The status and the timeline are read
+ * again when the live stream says the account changed (or a delivery of it did).
  */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -16,13 +16,12 @@ import { MenuButton } from '../../components/menu-button.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
 import { accountBadge } from '../../lib/account-status.js';
 import { formatDateTime } from '../../lib/format.js';
+import { useLiveRefresh } from '../../lib/live.js';
 import { Link, navigate, useLocation } from '../../lib/router.js';
 import { useResource } from '../../lib/use-resource.js';
 import { useSubmit } from '../../lib/use-submit.js';
 import { ConnectionTestPanel } from './connection-test.js';
 import { SendingPanel } from './sending-panel.js';
-
-const REFRESH_MS = 5000;
 
 export function AccountDetailPage({ id }: { id: number }): JSX.Element {
   const location = useLocation();
@@ -41,10 +40,13 @@ export function AccountDetailPage({ id }: { id: number }): JSX.Element {
   useEffect(() => {
     if (location.search.toString() !== '') navigate(`/email-accounts/${id}`, { replace: true });
   }, []);
-  useEffect(() => {
-    const timer = window.setInterval(() => void resource.reload(), REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [id]);
+  useLiveRefresh(
+    async () => {
+      await resource.reload();
+      setTimelineKey((k) => k + 1);
+    },
+    (event) => event.accountId === id && (event.kind === 'account' || event.kind === 'delivery'),
+  );
 
   const account = resource.data;
   if (account === undefined) {

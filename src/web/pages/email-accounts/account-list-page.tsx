@@ -5,11 +5,17 @@ import { Badge } from '../../components/badge.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { accountBadge } from '../../lib/account-status.js';
 import { formatDateTime } from '../../lib/format.js';
+import { useLiveRefresh } from '../../lib/live.js';
 import { Link } from '../../lib/router.js';
 import { useResource } from '../../lib/use-resource.js';
 
 export function AccountListPage(): JSX.Element {
   const accounts = useResource(listAccounts, 'accounts');
+  // Statuses follow the live stream (an account connecting, failing, created or deleted elsewhere).
+  useLiveRefresh(
+    () => accounts.reload(),
+    (event) => event.kind === 'account',
+  );
   const items = accounts.data;
   return (
     <section>

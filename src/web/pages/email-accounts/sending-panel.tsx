@@ -3,12 +3,16 @@ import type { JSX } from 'preact';
 import { accountSending } from '../../api/email-accounts.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { formatSize } from '../../lib/mail-format.js';
-import { usePolling } from '../../lib/use-polling.js';
+import { useLiveRefresh } from '../../lib/live.js';
 import { useResource } from '../../lib/use-resource.js';
 
 export function SendingPanel({ accountId }: { accountId: number }): JSX.Element {
   const sending = useResource(() => accountSending(accountId), String(accountId));
-  usePolling(() => void sending.reload(), 10_000, String(accountId));
+  // The outbox counts and usage move with each delivery of the account.
+  useLiveRefresh(
+    () => sending.reload(),
+    (event) => event.accountId === accountId && (event.kind === 'delivery' || event.kind === 'account'),
+  );
   const data = sending.data;
   return (
     <section class="card" aria-labelledby="sending-title">

@@ -14,7 +14,7 @@ import { ErrorNotice } from '../../components/notice.js';
 import { formatDateTime } from '../../lib/format.js';
 import { Link } from '../../lib/router.js';
 import { toApiError } from '../../lib/use-resource.js';
-import { usePolling } from '../../lib/use-polling.js';
+import { useLiveRefresh } from '../../lib/live.js';
 
 export type View = 'open' | 'closed' | 'mine';
 
@@ -23,8 +23,6 @@ const VIEWS: Array<{ view: View; label: string }> = [
   { view: 'mine', label: 'Mine' },
   { view: 'closed', label: 'Closed' },
 ];
-
-const REFRESH_MS = 5000;
 
 function filterOf(view: View, q: string): ConversationFilter {
   if (q.trim() !== '') return { q: q.trim() };
@@ -85,7 +83,11 @@ export function ConversationList({
   useEffect(() => {
     if (refreshKey > 0) void load(null);
   }, [refreshKey]);
-  usePolling(() => void load(null), REFRESH_MS, key);
+  // New mail, replies and actions on this account's conversations show without a reload.
+  useLiveRefresh(
+    () => load(null),
+    (event) => event.kind !== 'account' && event.accountId === accountId,
+  );
   useEffect(() => {
     const timer = window.setTimeout(() => setQuery(typed), 300);
     return () => window.clearTimeout(timer);

@@ -1,7 +1,7 @@
 /**
  * A conversation: subject, contact, status and assignee with their actions, the messages in
- * order, and the reply composer. Opening it marks its messages read; it is read again every few
- * seconds so that new mail and delivery states show without a reload.
+ * order, and the reply composer. Opening it marks its messages read; it is read again when the
+ * live stream says it changed (new mail, a delivery state, an action of another agent).
  */
 import type { JSX } from 'preact';
 import { useEffect } from 'preact/hooks';
@@ -18,14 +18,12 @@ import { Badge } from '../../components/badge.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { Link } from '../../lib/router.js';
 import { useSession } from '../../lib/session.js';
-import { usePolling } from '../../lib/use-polling.js';
+import { useLiveRefresh } from '../../lib/live.js';
 import { useResource } from '../../lib/use-resource.js';
 import { useSubmit } from '../../lib/use-submit.js';
 import { ContactCard } from './contact-card.js';
 import { MessageView } from './message-view.js';
 import { ReplyComposer } from './reply-composer.js';
-
-const REFRESH_MS = 5000;
 
 export function ConversationView({
   id,
@@ -40,7 +38,10 @@ export function ConversationView({
   const conversation = useResource(() => getInteraction(id), String(id));
   const action = useSubmit();
   const assignable = useResource(() => listAssignees(accountId), String(accountId));
-  usePolling(() => void conversation.reload(), REFRESH_MS, String(id));
+  useLiveRefresh(
+    () => conversation.reload(),
+    (event) => event.kind !== 'account' && event.interactionId === id,
+  );
   const data = conversation.data?.id === id ? conversation.data : undefined;
 
   useEffect(() => {

@@ -1,7 +1,8 @@
 /**
  * The agent workspace: one tab per assigned account, labelled with its Key and its number of open
  * conversations; the account's conversations; the selected conversation beside them (below them
- * on a narrow screen).
+ * on a narrow screen). The browser tab's title starts with the number of open conversations that
+ * have unread mail, across the accounts; everything follows the live stream.
  */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -12,23 +13,32 @@ import { Loading, PageHeader } from '../../components/app-shell.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { Link, navigate, useLocation } from '../../lib/router.js';
 import { useSession } from '../../lib/session.js';
-import { usePolling } from '../../lib/use-polling.js';
+import { useLiveRefresh } from '../../lib/live.js';
 import { useResource } from '../../lib/use-resource.js';
 import { ConversationList, type View } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
 
 const COUNT_LIMIT = 200;
-const COUNTS_REFRESH_MS = 15_000;
 
-/** Open conversations per account ("200+" beyond one page). */
-async function openCounts(accounts: EmailAccount[]): Promise<Record<number, string>> {
+interface Counts {
+  /** Open conversations per account ("200+" beyond one page). */
+  readonly open: Record<number, string>;
+  /** Open conversations with unread mail, across the accounts (of the first page of each). */
+  readonly unread: number;
+}
+
+async function openCounts(accounts: EmailAccount[]): Promise<Counts> {
   const entries = await Promise.all(
     accounts.map(async (account) => {
       const page = await listInteractions(account.id, { status: 'open', limit: COUNT_LIMIT });
-      return [account.id, `${page.items.length}${page.nextCursor === null ? '' : '+'}`] as const;
+      const unread = page.items.filter((item) => item.unreadCount > 0).length;
+      return { id: account.id, open: `${page.items.length}${page.nextCursor === null ? '' : '+'}`, unread };
     }),
   );
-  return Object.fromEntries(entries);
+  return {
+    open: Object.fromEntries(entries.map((entry) => [entry.id, entry.open])),
+    unread: entries.reduce((sum, entry) => sum + entry.unread, 0),
+  };
 }
 
 export function InboxPage({
@@ -42,14 +52,23 @@ export function InboxPage({
   const location = useLocation();
   const accounts = useResource(listAccounts, 'inbox-accounts');
   const list = accounts.data?.filter((a) => a.active);
-  const counts = useResource<Record<number, string>>(
-    () => (list === undefined ? Promise.resolve({}) : openCounts(list)),
+  const counts = useResource<Counts>(
+    () => (list === undefined ? Promise.resolve({ open: {}, unread: 0 }) : openCounts(list)),
     String(list?.map((a) => a.id).join(',')),
   );
   const [refreshKey, setRefreshKey] = useState(0);
   const viewParam = location.search.get('view');
   const [view, setView] = useState<View>(viewParam === 'closed' || viewParam === 'mine' ? viewParam : 'open');
-  usePolling(() => void counts.reload(), COUNTS_REFRESH_MS, 'counts');
+  // The tabs' counts follow new mail, replies and actions; the tabs themselves follow account changes.
+  useLiveRefresh(
+    () => counts.reload(),
+    (event) => event.kind !== 'account' && (event.kind !== 'delivery' || event.state === 'queued'),
+  );
+  useLiveRefresh(
+    () => accounts.reload(),
+    (event) => event.kind === 'account' && event.change !== 'status',
+  );
+  const unread = counts.data?.unread ?? 0;
 
   const current = list?.find((a) => a.id === accountId) ?? null;
   useEffect(() => {
@@ -65,7 +84,10 @@ export function InboxPage({
 
   return (
     <section class="inbox">
-      <PageHeader title={current === null ? 'Inbox' : `Inbox — ${current.key}`} />
+      <PageHeader
+        title={current === null ? 'Inbox' : `Inbox — ${current.key}`}
+        documentTitle={`${unread > 0 ? `(${unread}) ` : ''}${current === null ? 'Inbox' : `Inbox — ${current.key}`}`}
+      />
       {accounts.error === undefined ? null : <ErrorNotice error={accounts.error} />}
       {list === undefined ? (
         accounts.error === undefined ? (
@@ -91,8 +113,8 @@ export function InboxPage({
                 aria-current={account.id === current?.id ? 'page' : undefined}
               >
                 <span class="key">{account.key}</span> <span class="account-tab-name">{account.name}</span>
-                <span class="tab-count" aria-label={`${counts.data?.[account.id] ?? '…'} open conversations`}>
-                  {counts.data?.[account.id] ?? '…'}
+                <span class="tab-count" aria-label={`${counts.data?.open[account.id] ?? '…'} open conversations`}>
+                  {counts.data?.open[account.id] ?? '…'}
                 </span>
               </Link>
             ))}
@@ -105,7 +127,6 @@ export function InboxPage({
                 view={view}
                 onView={setView}
                 refreshKey={refreshKey}
-                onNews={() => void counts.reload()}
               />
               {interactionId === null ? (
                 <p class="conversation-placeholder muted">Choose a conversation.</p>
