@@ -349,7 +349,21 @@ export async function markOutboxFailed(
     delivery_error: failure.error.message,
     updated_at: now,
   });
+  await reopenConversationOf(db, row.message_id, now);
   return true;
+}
+
+/**
+ * A reply that will not be sent reopens its conversation: closed with "Send and close" (or by
+ * anyone since), it would otherwise hide the failure in the Closed tab.
+ */
+async function reopenConversationOf(db: Database, messageId: number, now: Timestamp): Promise<void> {
+  await db.kysely
+    .updateTable('interactions')
+    .set({ status: 'open', closed_at: null, updated_at: now })
+    .where('status', '=', 'closed')
+    .where('id', '=', (eb) => eb.selectFrom('messages').select('interaction_id').where('messages.id', '=', messageId))
+    .execute();
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * What Exchange refuses, and what Postern does about it: the shared mailbox without Send As, SMTP
- * AUTH disabled for the tenant, temporary 421 replies, the retry window, cancel and retry.
+ * AUTH disabled for the tenant, temporary 421 replies, the retry window, cancel and retry, and a
+ * failed reply reopening the conversation "Send and close" closed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listEvents } from '../../src/store/index.js';
@@ -9,6 +10,7 @@ import {
   CONTOSO,
   createAccount,
   dispatchUntilIdle,
+  receive,
   sent,
   sink,
   startOutbound,
@@ -149,6 +151,33 @@ describe('SMTP AUTH', () => {
     } finally {
       await h.control('PATCH', `/tenants/${CONTOSO.tenantId}`, { smtpAuthDisabledByDefault: false });
       await h.control('PATCH', `/mailboxes/${CONTOSO.andrea.upn}`, { smtpAuthEnabled: true });
+    }
+  });
+});
+
+describe('"Send and close"', () => {
+  it('reopens the conversation when its reply fails: the failure is not hidden in the Closed tab', async () => {
+    const { interactionId } = await receive(h, personal, {
+      from: 'Ada Lovelace <ada.close@fabrikam.example>',
+      to: CONTOSO.andrea.upn,
+      subject: 'Close me after',
+      text: 'Thanks in advance',
+    });
+    // A 451 with no retry window left: the reply fails for good.
+    await h.api('PATCH', `/api/email/accounts/${personal}/sending`, { retryForHours: 0 });
+    await h.control('POST', '/exchange/faults/smtp', { count: 1, code: 451 });
+    try {
+      const replied = await h.api('POST', `/api/interactions/${interactionId}/reply`, { text: 'Done.', close: true });
+      expect(replied.statusCode, replied.body).toBe(202);
+      expect((await h.api('GET', `/api/interactions/${interactionId}`)).json()).toMatchObject({ status: 'closed' });
+      await dispatchUntilIdle(h);
+      expect(await view(replied.json<{ id: number }>().id)).toMatchObject({ state: 'failed' });
+      expect((await h.api('GET', `/api/interactions/${interactionId}`)).json()).toMatchObject({
+        status: 'open',
+        closedAt: null,
+      });
+    } finally {
+      await h.api('PATCH', `/api/email/accounts/${personal}/sending`, { retryForHours: 24 });
     }
   });
 });
