@@ -67,6 +67,11 @@ function printPhase(result: PhaseResult): void {
     `Phase ${result.engine}: ${(result.seconds / 60).toFixed(1)} min of faults, drained in ${result.drainSeconds.toFixed(0)} s`,
     `  faults: ${describeCounts(byKind)}`,
     ...result.notInjected.map((line) => `  not injected: ${line}`),
+    ...result.faults.flatMap((fault) =>
+      fault.effect === undefined
+        ? []
+        : [`  at ${fault.at.toFixed(0)} s ${fault.kind}: ${fault.detail}; ${fault.effect}`],
+    ),
     `  mail in: ${result.delivered} delivered, ${result.stored} stored; lost ${result.lost}, doubled ${result.doubled}, stored but not delivered ${result.unexpected}`,
     `  mail out: ${r.askedFor} replies asked for, ${r.queued} queued (202), ${r.refused} refused ${JSON.stringify(r.refusalReasons)}, ${r.notAttempted} not attempted (no conversation listed: Postern down), ${r.unresolved} without an answer`,
     `            ${r.sentOnce} sent exactly once, ${r.failedWithReason} failed with a reason ${JSON.stringify(r.failureReasons)}; lost ${r.lost}, doubled ${r.doubled}, misrecorded ${r.misrecorded}, untracked ${r.untracked}`,

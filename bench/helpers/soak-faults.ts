@@ -27,6 +27,8 @@ export interface FaultRecord {
   /** Seconds since the phase began. */
   readonly at: number;
   readonly detail: string;
+  /** What Postern showed meanwhile (its `/health` answers), for the host's faults. */
+  effect?: string;
 }
 
 /** A generator of numbers in [0, 1) from a 32-bit seed (mulberry32). */
@@ -99,7 +101,7 @@ export class EmulatorFaults {
   constructor(
     private readonly world: SoakWorld,
     private readonly random: Random,
-    private readonly record: (kind: FaultKind, detail: string) => void,
+    private readonly record: (kind: FaultKind, detail: string) => FaultRecord,
   ) {}
 
   /** Injects one fault. */

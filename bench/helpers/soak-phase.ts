@@ -59,12 +59,15 @@ export interface PhaseResult extends Verdict {
 }
 
 const HOST_FAULT_FIRST_S = 20;
+const HEALTH_EVERY_MS = 2000;
+const TRACES_AFTER_MS = 3000;
 const DISK_FULL_S = 30;
 const accountCreated = z.object({ id: z.number() });
 const accountList = z.object({ items: z.array(z.object({ id: z.number(), status: z.string() })) });
 const interactionList = z.object({ items: z.array(z.object({ id: z.number() })) });
 const queued = z.object({ id: z.number(), messageId: z.string() });
 const errorAnswer = z.object({ error: z.object({ code: z.string() }) });
+const healthAnswer = z.object({ status: z.string(), store: z.object({ code: z.string() }).optional() });
 
 /** Signs in the provider and creates one account per mailbox through the API; mailbox → account id. */
 async function createAccounts(postern: PosternUnderSoak, world: SoakWorld): Promise<Map<string, number>> {
@@ -205,9 +208,36 @@ async function run(options: PhaseOptions, started: Started): Promise<PhaseResult
   else notInjected.push('database-restart: SQLite is a file in the data directory, there is no server to restart');
 
   const faults: FaultRecord[] = [];
-  const record = (kind: FaultKind, detail: string): void => {
-    faults.push({ kind, at: since(), detail });
+  const record = (kind: FaultKind, detail: string): FaultRecord => {
+    const fault: FaultRecord = { kind, at: since(), detail };
+    faults.push(fault);
     log(`fault ${kind}: ${detail}`);
+    return fault;
+  };
+  /** What Postern's logs say of a full disk so far. */
+  const diskFullTraces = (): { drops: number; storeFull: number } => ({
+    drops: postern.countLogLines('"reason":"ENOSPC"'),
+    storeFull: postern.countLogLines('STORE_DISK_FULL'),
+  });
+  /** Waits `ms`, asking `/health` every 2 s; says what it answered (or that nothing did). */
+  const watchHealth = async (ms: number): Promise<string> => {
+    const seen = new Set<string>();
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      try {
+        const answer = await postern.api('GET', '/health');
+        const parsed = healthAnswer.safeParse(answer.body);
+        seen.add(
+          parsed.success
+            ? `${parsed.data.status}${parsed.data.store === undefined ? '' : ` ${parsed.data.store.code}`}`
+            : `HTTP ${answer.status}`,
+        );
+      } catch {
+        seen.add('no answer');
+      }
+      await sleep(Math.min(HEALTH_EVERY_MS, until - Date.now()));
+    }
+    return `/health meanwhile: ${[...seen].join(', ')}`;
   };
   const emulatorFaults = new EmulatorFaults(world, seededRandom(phaseSeed + 4), record);
   phaseStart = Date.now();
@@ -294,25 +324,35 @@ async function run(options: PhaseOptions, started: Started): Promise<PhaseResult
     while (Date.now() + (DISK_FULL_S + 5) * 1000 < faultsEnd) {
       const kind = nextHostFault();
       if (kind === 'disk-full') {
+        const before = diskFullTraces();
         const bytes = disk.fill();
-        record(kind, `data directory's file system filled (${(bytes / 1_048_576).toFixed(0)} MB) for ${DISK_FULL_S} s`);
-        await sleep(DISK_FULL_S * 1000);
+        const fault = record(
+          kind,
+          `data directory's file system filled (${(bytes / 1_048_576).toFixed(0)} MB) for ${DISK_FULL_S} s`,
+        );
+        const health = await watchHealth(DISK_FULL_S * 1000);
         disk.free();
-        log('disk space back');
+        // Postern writes a line saying how many it dropped once it can write again.
+        await sleep(TRACES_AFTER_MS);
+        const after = diskFullTraces();
+        fault.effect = `${health}; log lines: ${after.drops - before.drops} notices of dropped lines (ENOSPC), ${after.storeFull - before.storeFull} with STORE_DISK_FULL`;
+        log(`disk space back; ${fault.effect}`);
       } else if (kind === 'database-restart' && postgres !== undefined) {
         const downMs = hostRandom.between(10_000, 30_000);
-        record(kind, `PostgreSQL stopped (fast shutdown) for ${(downMs / 1000).toFixed(1)} s`);
+        const fault = record(kind, `PostgreSQL stopped (fast shutdown) for ${(downMs / 1000).toFixed(1)} s`);
         await postgres.stop();
-        await sleep(downMs);
+        fault.effect = await watchHealth(downMs);
         await postgres.start();
-        log('PostgreSQL started again');
+        log(`PostgreSQL started again; ${fault.effect}`);
       } else {
         const downMs = hostRandom.between(500, 5000);
-        record('postern-sigkill', `kill -9, started again after ${(downMs / 1000).toFixed(1)} s`);
+        const fault = record('postern-sigkill', `kill -9, started again after ${(downMs / 1000).toFixed(1)} s`);
         await postern.kill();
         await sleep(downMs);
+        const restarting = Date.now();
         await postern.start();
-        log('Postern started again');
+        fault.effect = `listening again ${((Date.now() - restarting) / 1000).toFixed(1)} s after the start`;
+        log(`Postern started again; ${fault.effect}`);
       }
       await sleep(hostRandom.between(15_000, 40_000));
     }

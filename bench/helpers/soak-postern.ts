@@ -93,6 +93,11 @@ export class PosternUnderSoak {
     if (!this.alive) await this.start();
   }
 
+  /** How many lines of the log files (shared by every process of the phase) contain `text`. */
+  countLogLines(text: string): number {
+    return this.node?.countLogLines(text) ?? 0;
+  }
+
   /** Stops the process for good. */
   async remove(): Promise<void> {
     this.stopping = true;
