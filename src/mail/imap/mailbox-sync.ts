@@ -151,6 +151,8 @@ interface Session {
   newMail: boolean;
   /** IDLE stopped announcing new mail on this session: it is renewed. */
   idleDeaf?: boolean;
+  /** IDLE refused by the server this many times in a row (the pause before the next grows). */
+  idleRefusals?: number;
 }
 
 /** The sync engine of one mailbox; see the module comment. */
@@ -358,13 +360,23 @@ export class MailboxSync {
     while (!this.stopping) {
       const remaining = session.renewAtMonotonic - this.monotonic();
       if (remaining <= 0) return;
-      const woke = session.newMail ? 'news' : await this.waitForNews(session.client, Math.min(remaining, every));
+      const waited = !session.newMail;
+      const woke = waited ? await this.waitForNews(session.client, Math.min(remaining, every)) : 'news';
       if (woke === 'stopped') return;
       if (woke === 'closed') throw closedError(session.client);
       if (woke === 'refused') {
-        // No IDLE means no news: look for mail now, then try IDLE again (a pause against a loop).
-        this.log.warn({ user: this.options.user }, 'the server refused IDLE; checking for new mail instead');
-        await this.sleep(this.tuning.backoff.baseMs);
+        // No IDLE means no news: look for mail now, then try IDLE again, after a pause that grows
+        // while the refusals go on (a server that always refuses must not make this a busy loop).
+        const refusals = (session.idleRefusals ?? 0) + 1;
+        session.idleRefusals = refusals;
+        const wait = backoffDelay(refusals - 1, this.tuning.backoff, this.random);
+        this.log.warn(
+          { user: this.options.user, refusals, waitMs: wait },
+          'the server refused IDLE; checking for new mail instead',
+        );
+        await this.sleep(wait);
+      } else if (waited) {
+        session.idleRefusals = 0;
       }
       session.newMail = false;
       try {
