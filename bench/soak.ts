@@ -73,7 +73,7 @@ function printPhase(result: PhaseResult): void {
         : [`  at ${fault.at.toFixed(0)} s ${fault.kind}: ${fault.detail}; ${fault.effect}`],
     ),
     `  mail in: ${result.delivered} delivered, ${result.stored} stored; lost ${result.lost}, doubled ${result.doubled}, stored but not delivered ${result.unexpected}`,
-    `  mail out: ${r.askedFor} replies asked for, ${r.queued} queued (202), ${r.refused} refused ${JSON.stringify(r.refusalReasons)}, ${r.notAttempted} not attempted (no conversation listed: Postern down), ${r.unresolved} without an answer`,
+    `  mail out: ${r.askedFor} replies asked for, ${r.queued} queued (202), ${r.refused} refused ${JSON.stringify(r.refusalReasons)}, ${r.notAttempted} not attempted (no conversation could be listed: Postern or its database down), ${r.unresolved} without an answer`,
     `            ${r.sentOnce} sent exactly once, ${r.failedWithReason} failed with a reason ${JSON.stringify(r.failureReasons)}; lost ${r.lost}, doubled ${r.doubled}, misrecorded ${r.misrecorded}, untracked ${r.untracked}`,
     `  integrity: ${result.integrity.length === 0 ? 'ok' : result.integrity.join('; ')}`,
     `  Postern: ${result.alive ? 'alive' : 'not running'}, /health ${result.health}; crashes ${result.crashes.length}, failed starts ${result.startFailures}`,

@@ -28,7 +28,7 @@ export interface Delivered {
 export type ReplyOutcome =
   | { readonly key: string; readonly kind: 'queued'; readonly id: number; readonly messageId: string }
   | { readonly key: string; readonly kind: 'refused'; readonly reason: string }
-  /** No conversation could be listed (Postern down): no reply was asked for. */
+  /** No conversation could be listed (Postern or its database down): no reply was asked for. */
   | { readonly key: string; readonly kind: 'not-attempted' }
   /** No definite answer before the end of the drain. */
   | { readonly key: string; readonly kind: 'unresolved' };
