@@ -56,6 +56,12 @@ export async function callApi(
   return text === '' ? undefined : JSON.parse(text);
 }
 
+/** Options of {@link ClusterNode.start}. */
+export interface StartOptions {
+  /** A data directory of the caller's (kept when the node is removed). */
+  readonly dataDir?: string;
+}
+
 /** A running `postern start`. */
 export class ClusterNode {
   private output = '';
@@ -67,15 +73,21 @@ export class ClusterNode {
     private readonly child: ChildProcess,
     readonly dataDir: string,
     readonly url: string,
+    /** Whether the data directory is the node's own (removed with it). */
+    private readonly ownDataDir: boolean,
   ) {
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal, at: performance.timeOrigin + performance.now() })),
     );
   }
 
-  /** Starts a node with `env` (plus its own data directory); resolves once it listens. */
-  static async start(name: string, env: Record<string, string>): Promise<ClusterNode> {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `postern-bench-${name}-`));
+  /**
+   * Starts a node with `env` (plus its own data directory, or `options.dataDir`, which is then the
+   * caller's to keep: a node started again after `kill -9` reuses it); resolves once it listens.
+   */
+  static async start(name: string, env: Record<string, string>, options: StartOptions = {}): Promise<ClusterNode> {
+    const own = options.dataDir === undefined;
+    const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `postern-bench-${name}-`));
     const child = spawn(process.execPath, [CLI, 'start', '--port', '0'], {
       env: { ...env, POSTERN_DATA_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,14 +113,14 @@ export class ClusterNode {
           reject(new Error(`${name} exited with ${code ?? signal}:\n${output}`));
         });
       });
-      const node = new ClusterNode(name, child, dataDir, url);
+      const node = new ClusterNode(name, child, dataDir, url, own);
       node.output = output;
       child.stdout?.on('data', (chunk: Buffer) => node.keep(chunk));
       child.stderr?.on('data', (chunk: Buffer) => node.keep(chunk));
       return node;
     } catch (error) {
       child.kill('SIGKILL');
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (own) fs.rmSync(dataDir, { recursive: true, force: true });
       throw error;
     }
   }
@@ -179,7 +191,7 @@ export class ClusterNode {
   /** Kills the process at once and removes its data directory without waiting (an interrupted run). */
   removeNow(): void {
     if (this.alive) this.child.kill('SIGKILL');
-    fs.rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.ownDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   /** Kills the process if it still runs and removes its data directory. */
@@ -188,7 +200,7 @@ export class ClusterNode {
       this.child.kill('SIGKILL');
       await this.exited;
     }
-    fs.rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.ownDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   private keep(chunk: Buffer): void {

@@ -225,6 +225,11 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): K
     },
   });
   pool.on('error', (error) => options.onPoolError?.(error));
+  // The pool listens for errors only on its idle connections. One lent out with no query running
+  // (a transaction between two statements) that the server ends — a restart or a failover sends
+  // FATAL 57P01 — would otherwise raise an unhandled 'error' event and end the process. Its holder
+  // learns of it from its next statement, which fails at once; the pool then drops the connection.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

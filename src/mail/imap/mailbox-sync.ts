@@ -151,6 +151,8 @@ interface Session {
   newMail: boolean;
   /** IDLE stopped announcing new mail on this session: it is renewed. */
   idleDeaf?: boolean;
+  /** IDLE refused by the server this many times in a row (the pause before the next grows). */
+  idleRefusals?: number;
 }
 
 /** The sync engine of one mailbox; see the module comment. */
@@ -358,9 +360,24 @@ export class MailboxSync {
     while (!this.stopping) {
       const remaining = session.renewAtMonotonic - this.monotonic();
       if (remaining <= 0) return;
-      const woke = session.newMail ? 'news' : await this.waitForNews(session.client, Math.min(remaining, every));
+      const waited = !session.newMail;
+      const woke = waited ? await this.waitForNews(session.client, Math.min(remaining, every)) : 'news';
       if (woke === 'stopped') return;
       if (woke === 'closed') throw closedError(session.client);
+      if (woke === 'refused') {
+        // No IDLE means no news: look for mail now, then try IDLE again, after a pause that grows
+        // while the refusals go on (a server that always refuses must not make this a busy loop).
+        const refusals = (session.idleRefusals ?? 0) + 1;
+        session.idleRefusals = refusals;
+        const wait = backoffDelay(refusals - 1, this.tuning.backoff, this.random);
+        this.log.warn(
+          { user: this.options.user, refusals, waitMs: wait },
+          'the server refused IDLE; checking for new mail instead',
+        );
+        await this.sleep(wait);
+      } else if (waited) {
+        session.idleRefusals = 0;
+      }
       session.newMail = false;
       try {
         const reports = await this.syncFolders(session, false);
@@ -385,6 +402,9 @@ export class MailboxSync {
         const wait = throttleWait(mapped, this.tuning.backoff.baseMs);
         this.log.warn({ err: mapped, waitMs: wait }, 'Exchange throttles this mailbox; waiting as it suggests');
         await this.sleep(wait);
+        // The sync did not finish: the mail that started it is still to be read, and nothing
+        // will announce it again (after a refused SELECT no folder is even selected for IDLE).
+        session.newMail = true;
       }
     }
   }
@@ -429,11 +449,14 @@ export class MailboxSync {
     return (session.junkPath = found?.path ?? null);
   }
 
-  /** Resolves on new mail (EXISTS), after `ms`, when the connection closes, or on stop. */
-  private waitForNews(client: ImapFlow, ms: number): Promise<'news' | 'timeout' | 'closed' | 'stopped'> {
+  /**
+   * Resolves on new mail (EXISTS), after `ms`, when the connection closes, on stop, or when the
+   * server refuses IDLE (throttled: imapflow has waited out the suggested backoff by then).
+   */
+  private waitForNews(client: ImapFlow, ms: number): Promise<'news' | 'timeout' | 'closed' | 'stopped' | 'refused'> {
     return new Promise((resolve) => {
       let settled = false;
-      const finish = (why: 'news' | 'timeout' | 'closed' | 'stopped'): void => {
+      const finish = (why: 'news' | 'timeout' | 'closed' | 'stopped' | 'refused'): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -451,7 +474,13 @@ export class MailboxSync {
       this.abort.signal.addEventListener('abort', onAbort);
       if (!client.usable) finish('closed');
       else if (this.options.useIdle !== false) {
-        client.idle().catch(() => finish(client.usable ? 'timeout' : 'closed'));
+        // imapflow resolves `false` when the server refuses IDLE: waiting on would hear nothing.
+        client.idle().then(
+          (result) => {
+            if (result === false) finish(client.usable ? 'refused' : 'closed');
+          },
+          () => finish(client.usable ? 'timeout' : 'closed'),
+        );
       }
     });
   }
