@@ -5,10 +5,11 @@ const GB = 1024 ** 3;
 const base = { execArgv: [], nodeOptions: undefined, memoryBytes: 24 * GB, restarted: false } as const;
 
 describe('heap limit', () => {
-  it('auto is a quarter of the memory, from 256 to 2048 MB', () => {
+  it('auto is a quarter of the memory, from 256 to 1024 MB', () => {
     expect(defaultHeapMb(512 * 1024 ** 2)).toBe(256);
     expect(defaultHeapMb(4 * GB)).toBe(1024);
-    expect(defaultHeapMb(24 * GB)).toBe(2048);
+    expect(defaultHeapMb(24 * GB)).toBe(1024);
+    expect(defaultHeapMb(3 * GB)).toBe(768);
   });
 
   it('reads the last --max-old-space-size in its spellings', () => {
@@ -19,7 +20,7 @@ describe('heap limit', () => {
   });
 
   it('starts again with the default when nothing sets it, and never from a child', () => {
-    expect(planHeapLimit({ ...base, setting: 'auto' })).toEqual({ limitMb: 2048, source: 'default', restart: true });
+    expect(planHeapLimit({ ...base, setting: 'auto' })).toEqual({ limitMb: 1024, source: 'default', restart: true });
     expect(planHeapLimit({ ...base, setting: 'auto', restarted: true })).toMatchObject({ restart: false });
   });
 

@@ -208,7 +208,7 @@ export const KEYS = {
     env: 'POSTERN_MAX_HEAP_MB',
     schema: maxHeapMb,
     description:
-      'postern start: the V8 heap limit (old generation) in megabytes, from 128 to 65536, or auto: a quarter of the memory the machine or container has, from 256 to 2048 MB. The process is started again with --max-old-space-size when it was not; an explicit value wins over a --max-old-space-size in NODE_OPTIONS, which auto honours.',
+      'postern start: the V8 heap limit (old generation) in megabytes, from 128 to 65536, or auto: a quarter of the memory the machine or container has, from 256 to 1024 MB. The process is started again with --max-old-space-size when it was not; an explicit value wins over a --max-old-space-size in NODE_OPTIONS, which auto honours.',
   },
   metricsListen: {
     env: 'POSTERN_METRICS_LISTEN',

@@ -77,7 +77,7 @@ function expectHeapLimitOf(started: Started, mb: number): void {
 }
 
 describe('postern start sets its heap limit', () => {
-  it('by default, a quarter of the memory from 256 to 2048 MB, in a child it keeps', async () => {
+  it('by default, a quarter of the memory from 256 to 1024 MB, in a child it keeps', async () => {
     const started = await startWith({});
     const expected = defaultHeapMb(availableMemoryBytes());
     expectHeapLimitOf(started, expected);
