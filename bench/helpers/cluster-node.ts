@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { serverProcessId } from '../../test/helpers/cli.js';
 
 /** The built CLI: the benchmark's npm script runs `npm run build` first. */
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
@@ -125,9 +126,10 @@ export class ClusterNode {
     }
   }
 
+  /** The server's process: the child `postern start` runs under its heap limit (src/cli/heap-limit.ts). */
   get pid(): number {
     if (this.child.pid === undefined) throw new Error(`${this.name} has no process id`);
-    return this.child.pid;
+    return serverProcessId(this.child.pid);
   }
 
   get alive(): boolean {
@@ -209,7 +211,7 @@ export class ClusterNode {
 }
 
 /** The value of an unlabelled-or-labelled sample `name` in a Prometheus text exposition. */
-function metricOf(text: string, name: string): number {
+export function metricOf(text: string, name: string): number {
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
     const rest = line.slice(name.length);

@@ -19,6 +19,7 @@ import { withGraph } from '../../emulator/graph/graph-extension.js';
 import { startEmulator, type EmulatorExtension } from '../../emulator/main.js';
 import { createCaFetch } from '../../emulator/tls/ca-fetch.js';
 import { ingestCorpus } from '../ingest-corpus.js';
+import { largeMessage, smallMessage } from './memory-corpus.js';
 import {
   WORLD_CLIENT_ID,
   WORLD_PASSWORD,
@@ -157,9 +158,9 @@ async function main(): Promise<void> {
       case 'populate': {
         const inbox = service.store.mailbox(request.mailbox).wellKnown('inbox');
         let bytes = 0;
-        for (const message of ingestCorpus(request.count)) {
-          service.store.append(request.mailbox, inbox, message.raw);
-          bytes += message.raw.length;
+        for (const raw of corpusOf(request)) {
+          service.store.append(request.mailbox, inbox, raw);
+          bytes += raw.length;
         }
         send({ type: 'populated', count: inbox.size, bytes });
         return;
@@ -215,6 +216,16 @@ async function main(): Promise<void> {
     imapPort: Number(new URL(handle.urls.imap ?? 'x://0:0').port),
     smtpPort,
   });
+}
+
+/** The raw messages a populate request asks for, one at a time. */
+function* corpusOf(request: Extract<WorldRequest, { type: 'populate' }>): Generator<Buffer> {
+  for (let index = 1; index <= request.count; index += 1) {
+    if (request.corpus === 'small') yield smallMessage(index);
+    else if (request.corpus === 'large') yield largeMessage(request.bytes ?? 150_000_000);
+    else break;
+  }
+  if (request.corpus === 'ingest') for (const message of ingestCorpus(request.count)) yield message.raw;
 }
 
 main().catch((error: unknown) => {

@@ -47,7 +47,17 @@ export interface WorldSpec {
 
 /** A request from the benchmark to the world process. */
 export type WorldRequest =
-  | { readonly type: 'populate'; readonly mailbox: string; readonly corpus: 'ingest'; readonly count: number }
+  /**
+   * Appends `count` messages to the mailbox's Inbox: the ingest benchmark's mixed corpus, small
+   * plain-text ones, or large ones of `bytes` each (the memory benchmark's).
+   */
+  | {
+      readonly type: 'populate';
+      readonly mailbox: string;
+      readonly corpus: 'ingest' | 'small' | 'large';
+      readonly count: number;
+      readonly bytes?: number;
+    }
   | {
       readonly type: 'send';
       readonly id: number;

@@ -20,9 +20,32 @@ function endBeforeStart(signal: keyof typeof SIGNAL_NUMBERS): void {
 process.on('SIGINT', endBeforeStart);
 process.on('SIGTERM', endBeforeStart);
 
-const { buildProgram, reportError } = await import('./program.js');
-buildProgram()
-  .parseAsync(process.argv)
-  .catch((error: unknown) => {
-    process.exitCode = reportError(error);
-  });
+/**
+ * `postern start` runs with a deliberate heap limit (heap-limit.ts): decided before the program
+ * loads, from `POSTERN_MAX_HEAP_MB` alone; a process without it starts itself again with it and
+ * keeps the child. True when this process is such a keeper.
+ */
+async function keepsChildWithHeapLimit(): Promise<boolean> {
+  if (process.argv[2] !== 'start') return false;
+  const heap = await import('./heap-limit.js');
+  heap.followKeeper();
+  const { loadMaxHeapSetting } = await import('../config/index.js');
+  const plan = heap.planThisProcess(loadMaxHeapSetting());
+  if (!plan.restart) return false;
+  void heap.restartWithHeapLimit(plan.limitMb);
+  return true;
+}
+
+try {
+  if (!(await keepsChildWithHeapLimit())) {
+    const { buildProgram, reportError } = await import('./program.js');
+    await buildProgram()
+      .parseAsync(process.argv)
+      .catch((error: unknown) => {
+        process.exitCode = reportError(error);
+      });
+  }
+} catch (error) {
+  const { reportError } = await import('./program.js');
+  process.exitCode = reportError(error);
+}

@@ -32,20 +32,8 @@ const CONFIG_FILE_SCHEMA = z.record(z.string(), z.union([z.string(), z.number(),
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
-  const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
-  const dotenv = readDotEnv(cwd, problems);
-  const merged: Record<string, string | undefined> = { ...dotenv, ...env };
-  const fileName = options.file ?? merged.POSTERN_CONFIG_FILE;
-  const fromFile = fileName ? readConfigFile(path.resolve(cwd, fileName), problems) : {};
-
-  const raw = (key: ConfigKey): string | undefined => {
-    const override = options.overrides?.[key];
-    if (override !== undefined) return override;
-    const fromEnv = merged[KEYS[key].env];
-    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-    return fromFile[key];
-  };
+  const raw = readSources(options, cwd, problems);
 
   const dataDir = path.resolve(cwd, raw('dataDir') ?? 'data');
   const portRaw = raw('port') ?? '8080';
@@ -71,6 +59,42 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   if (problems.length > 0) throw configError(problems);
   return Object.freeze(finish(values, cwd));
+}
+
+/**
+ * `POSTERN_MAX_HEAP_MB` alone, from the same sources as {@link loadConfig}: `postern start` decides
+ * its heap limit before the program loads (cli/heap-limit.ts). Problems of other keys and of the
+ * sources are left to `loadConfig`; an invalid value of this key is refused with CONFIG_INVALID
+ * naming it.
+ */
+export function loadMaxHeapSetting(options: LoadConfigOptions = {}): Config['maxHeapMb'] {
+  const raw = readSources(options, options.cwd ?? process.cwd(), []);
+  const value = raw('maxHeapMb') ?? defaultValues({ dataDir: '.', port: 0 }).maxHeapMb;
+  const parsed = KEYS.maxHeapMb.schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw configError([
+    { variable: KEYS.maxHeapMb.env, expected: parsed.error.issues[0]?.message ?? 'a valid value', received: value },
+  ]);
+}
+
+/** The raw value of a key from the sources, strongest first: overrides, environment, `.env`, file. */
+function readSources(
+  options: LoadConfigOptions,
+  cwd: string,
+  problems: ConfigProblem[],
+): (key: ConfigKey) => string | undefined {
+  const env = options.env ?? process.env;
+  const dotenv = readDotEnv(cwd, problems);
+  const merged: Record<string, string | undefined> = { ...dotenv, ...env };
+  const fileName = options.file ?? merged.POSTERN_CONFIG_FILE;
+  const fromFile = fileName ? readConfigFile(path.resolve(cwd, fileName), problems) : {};
+  return (key) => {
+    const override = options.overrides?.[key];
+    if (override !== undefined) return override;
+    const fromEnv = merged[KEYS[key].env];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    return fromFile[key];
+  };
 }
 
 function finish(values: Partial<Record<ConfigKey, unknown>>, cwd: string): Config {
@@ -104,6 +128,7 @@ function finish(values: Partial<Record<ConfigKey, unknown>>, cwd: string): Confi
     webhookAllowedNetworks: Object.freeze([...(values.webhookAllowedNetworks as Config['webhookAllowedNetworks'])]),
     eventRetentionDays: Number(values.eventRetentionDays),
     databaseQueryTimeoutSeconds: Number(values.databaseQueryTimeoutSeconds),
+    maxHeapMb: values.maxHeapMb === 'auto' ? 'auto' : Number(values.maxHeapMb),
     metricsListen: text('metricsListen'),
   };
 }

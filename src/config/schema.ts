@@ -88,6 +88,16 @@ const webhookAllowedNetworks = z
   .transform(commaList)
   .pipe(z.array(z.string().refine(isAddressOrRange, ALLOWED_NETWORKS_EXPECTED)));
 
+const MAX_HEAP_EXPECTED = 'auto, or a whole number of megabytes from 128 to 65536';
+
+/** `auto` or a heap limit in megabytes (see cli/heap-limit.ts for what auto picks). */
+const maxHeapMb = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .refine((value) => value === 'auto' || /^\d{1,5}$/.test(value), MAX_HEAP_EXPECTED)
+  .transform((value) => (value === 'auto' ? ('auto' as const) : Number(value)))
+  .refine((value) => value === 'auto' || (value >= 128 && value <= 65536), MAX_HEAP_EXPECTED);
+
 export const KEYS = {
   dataDir: {
     env: 'POSTERN_DATA_DIR',
@@ -194,6 +204,12 @@ export const KEYS = {
       .max(3650, 'at most 3650 days'),
     description: 'Days events (the timeline, and their webhook deliveries) are kept.',
   },
+  maxHeapMb: {
+    env: 'POSTERN_MAX_HEAP_MB',
+    schema: maxHeapMb,
+    description:
+      'postern start: the V8 heap limit (old generation) in megabytes, from 128 to 65536, or auto: a quarter of the memory the machine or container has, from 256 to 1024 MB. The process is started again with --max-old-space-size when it was not; an explicit value wins over a --max-old-space-size in NODE_OPTIONS, which auto honours.',
+  },
   metricsListen: {
     env: 'POSTERN_METRICS_LISTEN',
     schema: z
@@ -228,6 +244,7 @@ export function defaultValues(resolved: { dataDir: string; port: number }): Reco
     trustProxy: 'false',
     webhookAllowedNetworks: '',
     eventRetentionDays: '90',
+    maxHeapMb: 'auto',
     metricsListen: '',
   };
 }
@@ -257,6 +274,8 @@ export interface Config {
   readonly webhookAllowedNetworks: readonly string[];
   /** Days events are kept. */
   readonly eventRetentionDays: number;
+  /** `postern start`'s V8 heap limit in megabytes, or `auto` (cli/heap-limit.ts). */
+  readonly maxHeapMb: number | 'auto';
   /** `host:port` of the separate metrics listener; empty when there is none. */
   readonly metricsListen: string;
 }

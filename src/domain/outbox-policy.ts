@@ -171,6 +171,22 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseDelayMs: 30_000, maxDelayMs: 3_600_000, jitter: 0.2 };
 
+/**
+ * The longest wait a server's `Retry-After` may ask for that is honoured (Graph's 429 and 503):
+ * an hour, the retry policy's own longest delay. A longer one is cut to it, so that no attempt is
+ * ever scheduled further ahead than {@link longestOutboxDelayMs}.
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
+ * The furthest ahead an outbox row's next attempt or an account's sending hold is ever set under
+ * `policy`: its longest delay with jitter, the sender-throttle hold, a capped `Retry-After`. A
+ * time further ahead means the clock was set back (domain/scheduled-time.ts).
+ */
+export function longestOutboxDelayMs(policy: RetryPolicy = DEFAULT_RETRY_POLICY): number {
+  return Math.max(Math.ceil(policy.maxDelayMs * (1 + policy.jitter)), SENDER_THROTTLE_HOLD_MS, MAX_RETRY_AFTER_MS);
+}
+
 /** What happens after a temporary failure. */
 export type RetryDecision = { readonly kind: 'retry'; readonly at: Date } | { readonly kind: 'give-up' };
 

@@ -15,6 +15,7 @@
  * @see https://prometheus.io/docs/practices/naming/
  * @see https://prometheus.io/docs/instrumenting/exposition_formats/
  */
+import v8 from 'node:v8';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { readOperationalCounts, type Database, type OperationalCounts } from '../store/index.js';
 
@@ -188,6 +189,14 @@ export class PosternMetrics {
       registers,
       collect: () => {
         logDrops.set(this.logDrops?.() ?? 0);
+      },
+    });
+    const heapLimit = new Gauge({
+      name: 'postern_heap_limit_bytes',
+      help: "The V8 heap limit this process runs with (heap_size_limit: the old generation's limit, POSTERN_MAX_HEAP_MB, plus the young generation's).",
+      registers,
+      collect: () => {
+        heapLimit.set(v8.getHeapStatistics().heap_size_limit);
       },
     });
     fromSnapshot('postern_accounts', 'Email accounts by status.', ['status'], (gauge, counts) =>

@@ -15,14 +15,15 @@
  * @see https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE (SKIP LOCKED)
  * @see https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADVISORY-LOCKS
  */
-import { sql } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import { planClaims, type SendingLimits, type WaitReason } from '../domain/outbox-policy.js';
+import { longestOutboxDelayMs, planClaims, type SendingLimits, type WaitReason } from '../domain/outbox-policy.js';
+import { setBackBound } from '../domain/scheduled-time.js';
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
 import { fromJsonText, toJsonText } from './json-column.js';
 import { countSendingUsage, recordRecipients } from './rate-counters.js';
-import type { OutboxState, Row, Timestamp } from './schema.js';
+import type { DB, OutboxState, Row, Timestamp } from './schema.js';
 import { toDbTime } from './time.js';
 
 /** The SMTP envelope of a message. */
@@ -144,7 +145,7 @@ export async function claimDueMessages(db: Database, request: ClaimRequest): Pro
       .selectAll()
       .where('account_id', '=', request.accountId)
       .where('state', '=', 'queued')
-      .where('next_attempt_at', '<=', now)
+      .where((eb) => dueNextAttempt(eb, request.now))
       .orderBy('next_attempt_at')
       .orderBy('id')
       .limit(room + 10)
@@ -194,6 +195,17 @@ export async function claimDueMessages(db: Database, request: ClaimRequest): Pro
     const records = claimed.map(toOutboxRecord).sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
     return { claimed: records, impossible, waitReason: plan.waitReason, retryAt: plan.retryAt };
   });
+}
+
+/**
+ * An outbox row's next attempt is due at `now`: its time has come, or it lies further ahead than
+ * any retry or hold is ever scheduled — the clock was set back since (domain/scheduled-time.ts).
+ */
+export function dueNextAttempt(eb: ExpressionBuilder<DB, 'outbox'>, now: Date): Expression<SqlBool> {
+  return eb.or([
+    eb('outbox.next_attempt_at', '<=', toDbTime(now)),
+    eb('outbox.next_attempt_at', '>', toDbTime(setBackBound(now, longestOutboxDelayMs()))),
+  ]);
 }
 
 /** Extends the leases of claims still being worked on. Returns how many were extended. */

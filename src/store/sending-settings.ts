@@ -7,9 +7,13 @@
  *
  * @see https://learn.microsoft.com/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits#sending-limits
  */
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { longestOutboxDelayMs } from '../domain/outbox-policy.js';
+import { isScheduledDue, setBackBound } from '../domain/scheduled-time.js';
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
-import type { AccountTransport } from './schema.js';
+import { dueNextAttempt } from './outbox.js';
+import type { AccountTransport, DB } from './schema.js';
 import { fromDbTime, toDbTime } from './time.js';
 
 /** One account's sending settings. */
@@ -73,7 +77,6 @@ export async function listAccountsWithDueMail(
   transports: readonly AccountTransport[],
 ): Promise<SendingAccount[]> {
   if (transports.length === 0) return [];
-  const due = toDbTime(now);
   const rows = await selectSettings(db)
     .select('transport')
     .where('active', '=', 1)
@@ -85,10 +88,10 @@ export async function listAccountsWithDueMail(
           .select('outbox.id')
           .whereRef('outbox.account_id', '=', 'email_accounts.id')
           .where('outbox.state', '=', 'queued')
-          .where('outbox.next_attempt_at', '<=', due),
+          .where((inner) => dueNextAttempt(inner, now)),
       ),
     )
-    .where((eb) => eb.or([eb('sending_held_until', 'is', null), eb('sending_held_until', '<=', due)]))
+    .where((eb) => holdOver(eb, now))
     .orderBy('id')
     .execute();
   return rows.map((row) => ({ ...toSettings(row), transport: row.transport }));
@@ -113,7 +116,6 @@ export async function holdAccountSending(
   hold: SendingHold,
   now: Date,
 ): Promise<boolean> {
-  const at = toDbTime(now);
   const result = await db.kysely
     .updateTable('email_accounts')
     .set({
@@ -123,7 +125,7 @@ export async function holdAccountSending(
       sending_hold_remedy: hold.remedy,
     })
     .where('id', '=', accountId)
-    .where((eb) => eb.or([eb('sending_held_until', 'is', null), eb('sending_held_until', '<=', at)]))
+    .where((eb) => holdOver(eb, now))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
@@ -135,13 +137,26 @@ export async function getSendingHold(db: Database, accountId: number, now: Date)
     .select(['sending_held_until', 'sending_hold_code', 'sending_hold_message', 'sending_hold_remedy'])
     .where('id', '=', accountId)
     .executeTakeFirst();
-  if (row?.sending_held_until == null || row.sending_held_until <= toDbTime(now)) return null;
+  if (row?.sending_held_until == null) return null;
+  if (isScheduledDue(fromDbTime(row.sending_held_until), now, longestOutboxDelayMs())) return null;
   return {
     until: fromDbTime(row.sending_held_until),
     code: row.sending_hold_code ?? 'SMTP_SENDER_THROTTLED',
     message: row.sending_hold_message ?? '',
     remedy: row.sending_hold_remedy,
   };
+}
+
+/**
+ * No hold is in force on the account at `now`: none, ended, or one further ahead than a hold is
+ * ever set — the clock was set back since (domain/scheduled-time.ts).
+ */
+function holdOver(eb: ExpressionBuilder<DB, 'email_accounts'>, now: Date): Expression<SqlBool> {
+  return eb.or([
+    eb('sending_held_until', 'is', null),
+    eb('sending_held_until', '<=', toDbTime(now)),
+    eb('sending_held_until', '>', toDbTime(setBackBound(now, longestOutboxDelayMs()))),
+  ]);
 }
 
 function selectSettings(db: Database) {

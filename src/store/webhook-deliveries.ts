@@ -8,6 +8,7 @@
  * row. A claim increments `attempts`, and the attempt number is the claim's token: an outcome is
  * recorded only if the row is still `delivering` under that attempt.
  */
+import { setBackBound } from '../domain/scheduled-time.js';
 import type { Database } from './database.js';
 import type { DeliveryAttemptState, Row, Sealed, Timestamp } from './schema.js';
 import { toDbTime } from './time.js';
@@ -134,10 +135,16 @@ export async function claimDueDeliveries(
     readonly limit: number;
     readonly staleAfterMs: number;
     readonly excludeWebhooks?: readonly number[];
+    /**
+     * The retry policy's longest delay: a pending retry further ahead than that (and a margin) is
+     * due now — the clock was set back since it was scheduled (domain/scheduled-time.ts).
+     */
+    readonly longestDelayMs: number;
   },
 ): Promise<ClaimedDelivery[]> {
   if (request.limit <= 0) return [];
   const now = toDbTime(request.now);
+  const setBack = toDbTime(setBackBound(request.now, request.longestDelayMs));
   const stale = toDbTime(new Date(request.now.getTime() - request.staleAfterMs));
   const claimed = await db.transaction(async (tx) => {
     let query = tx.kysely
@@ -145,7 +152,10 @@ export async function claimDueDeliveries(
       .select(['id', 'attempts'])
       .where((eb) =>
         eb.or([
-          eb.and([eb('state', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
+          eb.and([
+            eb('state', '=', 'pending'),
+            eb.or([eb('next_attempt_at', '<=', now), eb('next_attempt_at', '>', setBack)]),
+          ]),
           eb.and([eb('state', '=', 'delivering'), eb('updated_at', '<', stale)]),
         ]),
       )

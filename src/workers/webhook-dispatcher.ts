@@ -18,6 +18,7 @@ import { scrubSecrets } from '../log/index.js';
 import { displayUrl } from '../services/webhooks/webhook-payload.js';
 import type { ClaimedDelivery, WebhookDeliveryService } from '../services/webhooks/webhook-delivery-service.js';
 import {
+  longestWebhookDelayMs,
   DEFAULT_WEBHOOK_RETRY,
   webhookRetryDelay,
   type WebhookRetryPolicy,
@@ -159,6 +160,7 @@ export class WebhookDispatcher {
       limit: Math.min(room, this.perWebhook * 4),
       staleAfterMs: this.staleAfterMs,
       excludeWebhooks: full,
+      longestDelayMs: longestWebhookDelayMs(this.policy),
     });
     let started = 0;
     for (const claim of claimed) {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
-import { spawnCli, type RunningCli } from '../helpers/cli.js';
+import { serverProcessId, spawnCli, type RunningCli } from '../helpers/cli.js';
 import { startTestPostern } from '../helpers/postern.js';
 
 const running: RunningCli[] = [];
@@ -47,7 +47,8 @@ describe('the worker role on SQLite', () => {
     const second = start(dataDir);
     expect(await second.exited).not.toBe(0);
     expect(second.output()).toContain('STORE_SQLITE_IN_USE');
-    expect(second.output()).toContain(`pid ${first.child.pid} on ${os.hostname()}`);
+    // The server's own process: the one `postern start` started again with its heap limit.
+    expect(second.output()).toContain(`pid ${serverProcessId(first.child.pid ?? 0)} on ${os.hostname()}`);
     expect(second.output()).toContain('--roles web');
 
     const web = start(dataDir, '--roles', 'web');

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, updateSendingSettings, type Database } from '../../src/store/index.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, serverProcessId } from '../helpers/cli.js';
 import { until } from '../helpers/until.js';
 import { CONTOSO, createGraphAccount, sent, startGraphOutbound, type GraphOutbound } from './outbound-harness.js';
 
@@ -89,7 +89,10 @@ describe('kill -9 while 200 messages are being sent through Graph', () => {
     const worker = startWorker();
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     await until('the first 60 Graph sends', async () => ((await graphSent()).length >= 60 ? true : undefined), 60_000);
-    worker.kill('SIGKILL');
+    // The server process itself, as an OOM kill or a crash ends it: `postern start` keeps it as a
+    // child started again with its heap limit (src/cli/heap-limit.ts), which would outlive a
+    // SIGKILL of the keeper by the moment it takes to notice — sending meanwhile.
+    process.kill(serverProcessId(worker.pid ?? 0), 'SIGKILL');
     await exited;
 
     const db = await openDatabase(databaseUrl);

@@ -33,6 +33,24 @@ function baseEnv(): Record<string, string> {
   return base;
 }
 
+/**
+ * The process id of the Postern server a `postern start` child runs: the child itself when it was
+ * started with a heap limit, otherwise the one process it started again with the limit and keeps
+ * (src/cli/heap-limit.ts). Linux (`/proc/<pid>/task/<pid>/children`).
+ */
+export function serverProcessId(pid: number): number {
+  let children: string;
+  try {
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  } catch {
+    return pid;
+  }
+  if (children === '') return pid;
+  const ids = children.split(' ').map(Number);
+  if (ids.length !== 1 || !Number.isInteger(ids[0])) throw new Error(`process ${pid} has children ${children}`);
+  return ids[0] ?? pid;
+}
+
 /** Runs one command to completion. */
 export function runCli(args: string[], env: Record<string, string>, input?: string): CliResult {
   assertBuilt();

@@ -25,6 +25,9 @@ import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/work
 import { selfSignedCertificate } from '../exchange/helpers/self-signed.js';
 import { forEachEngine } from '../helpers/store.js';
 
+/** The default webhook retry policy's longest delay, rounded up (its retries are never further ahead). */
+const LONGEST_DELAY_MS = 4_320_000;
+
 const box = new SecretBox(randomBytes(32));
 const silent = pino({ level: 'silent' });
 const loopbackAllowed = new WebhookTargetGuard({
@@ -233,7 +236,9 @@ forEachEngine((_engine, openFresh) => {
     const hook = await createWebhook(clocked, box, { url: ok.url, events: ['crash.test'], secret: 'whsec_crash' });
     await appendEvent(clocked, { scope: 'system', type: 'crash.test', message: 'before the crash' });
     // The dead node claimed it and never answered.
-    expect(await claimDueDeliveries(clocked, { now, limit: 10, staleAfterMs: 120_000 })).toHaveLength(1);
+    expect(
+      await claimDueDeliveries(clocked, { now, limit: 10, staleAfterMs: 120_000, longestDelayMs: LONGEST_DELAY_MS }),
+    ).toHaveLength(1);
     const survivor = new WebhookDispatcher(new WebhookDeliveryService(clocked, box), silent, {
       targets: loopbackAllowed,
       staleAfterMs: 120_000,

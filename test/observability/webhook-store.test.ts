@@ -25,6 +25,9 @@ import {
 import { insertAccount } from '../helpers/store-factories.js';
 import { forEachEngine } from '../helpers/store.js';
 
+/** The default webhook retry policy's longest delay, rounded up (its retries are never further ahead). */
+const LONGEST_DELAY_MS = 4_320_000;
+
 const box = new SecretBox(randomBytes(32));
 
 async function webhook(db: Database, events: string[], active = true): Promise<number> {
@@ -87,8 +90,8 @@ forEachEngine((engine, openFresh) => {
 
     it('never hands the same delivery to two claimers at once', async () => {
       const [a, b] = await Promise.all([
-        claimDueDeliveries(db, { now, limit: 4, staleAfterMs: 60_000 }),
-        claimDueDeliveries(db, { now, limit: 4, staleAfterMs: 60_000 }),
+        claimDueDeliveries(db, { now, limit: 4, staleAfterMs: 60_000, longestDelayMs: LONGEST_DELAY_MS }),
+        claimDueDeliveries(db, { now, limit: 4, staleAfterMs: 60_000, longestDelayMs: LONGEST_DELAY_MS }),
       ]);
       const ids = [...a, ...b].map((c) => c.id);
       expect(new Set(ids).size).toBe(ids.length);
@@ -96,7 +99,9 @@ forEachEngine((engine, openFresh) => {
       expect([...a, ...b].every((c) => c.attempt === 1 && c.webhook.id === hook && c.event.type === 'claim.test')).toBe(
         true,
       );
-      expect(await claimDueDeliveries(db, { now, limit: 10, staleAfterMs: 60_000 })).toEqual([]);
+      expect(
+        await claimDueDeliveries(db, { now, limit: 10, staleAfterMs: 60_000, longestDelayMs: LONGEST_DELAY_MS }),
+      ).toEqual([]);
 
       const [first, second, third] = [...a, ...b].sort((x, y) => x.id - y.id);
       if (first === undefined || second === undefined || third === undefined) throw new Error('claims missing');
@@ -129,16 +134,58 @@ forEachEngine((engine, openFresh) => {
 
       // The retry becomes due after its delay; the others claimed earlier are stale only after staleAfterMs.
       now = new Date(now.getTime() + 31_000);
-      const retried = await claimDueDeliveries(db, { now, limit: 10, staleAfterMs: 60_000 });
+      const retried = await claimDueDeliveries(db, {
+        now,
+        limit: 10,
+        staleAfterMs: 60_000,
+        longestDelayMs: LONGEST_DELAY_MS,
+      });
       expect(retried.map((c) => [c.id, c.attempt])).toEqual([[second.id, 2]]);
       now = new Date(now.getTime() + 60_000);
-      const takenOver = await claimDueDeliveries(db, { now, limit: 10, staleAfterMs: 60_000 });
+      const takenOver = await claimDueDeliveries(db, {
+        now,
+        limit: 10,
+        staleAfterMs: 60_000,
+        longestDelayMs: LONGEST_DELAY_MS,
+      });
       expect(takenOver).toHaveLength(3);
       expect(takenOver.every((c) => c.attempt === 2)).toBe(true);
       // The dead node's late answer no longer counts.
       const late = [...a, ...b].find((c) => c.id === takenOver[0]?.id);
       if (late === undefined) throw new Error('no late claim');
       expect(await markDeliveryDelivered(db, late, { status: 200, at: now })).toBe(false);
+    });
+
+    it('claims at once a retry scheduled before the clock was set back by hours (issue 16, point 5)', async () => {
+      const hookId = await webhook(db, ['jump.test']);
+      await appendEvent(db, { scope: 'system', type: 'jump.test', message: 'jump' });
+      const claim = (at: Date) =>
+        claimDueDeliveries(db, {
+          now: at,
+          limit: 10,
+          staleAfterMs: 3_600_000,
+          longestDelayMs: LONGEST_DELAY_MS,
+          excludeWebhooks: [hook],
+        });
+      const [first] = await claim(now);
+      if (first === undefined) throw new Error('nothing claimed');
+      const retryAt = new Date(now.getTime() + LONGEST_DELAY_MS);
+      expect(await markDeliveryFailed(db, first, { status: 503, error: 'busy', at: now, retryAt })).toBe(true);
+      expect(await claim(now)).toEqual([]);
+      // Five hours back: the retry looks further ahead than the policy ever schedules one.
+      const setBack = new Date(now.getTime() - 5 * 3_600_000);
+      const again = await claim(setBack);
+      expect(again.map((c) => [c.id, c.attempt])).toEqual([[first.id, 2]]);
+      // One scheduled after the jump waits for its time.
+      const [second] = again;
+      if (second === undefined) throw new Error('nothing claimed');
+      const later = new Date(setBack.getTime() + LONGEST_DELAY_MS);
+      expect(await markDeliveryFailed(db, second, { status: 503, error: 'busy', at: setBack, retryAt: later })).toBe(
+        true,
+      );
+      expect(await claim(setBack)).toEqual([]);
+      expect((await claim(later)).map((c) => c.id)).toEqual([first.id]);
+      await updateWebhook(db, hookId, { active: false });
     });
 
     it('holds the deliveries of a disabled webhook, and redelivers on request', async () => {
@@ -148,9 +195,16 @@ forEachEngine((engine, openFresh) => {
       const failed = (await listDeliveries(db, hook, { state: 'failed' })).items[0];
       if (failed === undefined) throw new Error('no failed delivery');
       expect(await requeueDelivery(db, hook, failed.id)).toBe(true);
-      expect(await claimDueDeliveries(db, { now, limit: 10, staleAfterMs: 3_600_000 })).toEqual([]);
+      expect(
+        await claimDueDeliveries(db, { now, limit: 10, staleAfterMs: 3_600_000, longestDelayMs: LONGEST_DELAY_MS }),
+      ).toEqual([]);
       await updateWebhook(db, hook, { active: true });
-      const resumed = await claimDueDeliveries(db, { now, limit: 10, staleAfterMs: 3_600_000 });
+      const resumed = await claimDueDeliveries(db, {
+        now,
+        limit: 10,
+        staleAfterMs: 3_600_000,
+        longestDelayMs: LONGEST_DELAY_MS,
+      });
       expect(resumed.map((c) => [c.id, c.attempt])).toEqual([[failed.id, 1]]);
       await updateWebhook(db, hook, { active: false });
     });

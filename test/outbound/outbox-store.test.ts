@@ -30,7 +30,7 @@ import {
   type Database,
   type OutboxRecord,
 } from '../../src/store/index.js';
-import type { SendingLimits } from '../../src/domain/outbox-policy.js';
+import { longestOutboxDelayMs, SENDER_THROTTLE_HOLD_MS, type SendingLimits } from '../../src/domain/outbox-policy.js';
 import { forEachEngine } from '../helpers/store.js';
 
 const LIMITS: SendingLimits = { perMinute: 5, recipientsPerDay: 12, concurrency: 3 };
@@ -260,6 +260,55 @@ forEachEngine((engine, openFresh) => {
       );
       expect(await due()).not.toContain(accountId);
       tick(60_000);
+    });
+  });
+
+  describe('a clock set back by hours (issue 16, point 5)', () => {
+    const HOURS_5 = 5 * 3_600_000;
+
+    it('claims at once a retry scheduled before the clock went back, and waits for one scheduled after', async () => {
+      await enqueue();
+      const [claimed] = (await claim('j#2')).claimed;
+      if (claimed === undefined) throw new Error('nothing claimed');
+      // The longest retry the policy assigns: an hour, plus jitter.
+      const retryAt = new Date(now.getTime() + longestOutboxDelayMs());
+      const error = { code: 'SMTP_TEMPORARY', message: 'try later', remedy: null };
+      expect(await scheduleOutboxRetry(db, claimed.id, 'j#2', { at: retryAt, now, error })).toBe(true);
+      expect((await claim('j#3')).claimed).toEqual([]);
+      expect((await listAccountsWithDueMail(db, now, ['imap_smtp'])).map((a) => a.accountId)).not.toContain(accountId);
+      // Set back by five hours: the retry now looks six hours away, more than any retry is ever
+      // scheduled — it was scheduled before the jump, and is due.
+      tick(-HOURS_5);
+      expect((await listAccountsWithDueMail(db, now, ['imap_smtp'])).map((a) => a.accountId)).toContain(accountId);
+      const again = await claim('j#4');
+      expect(again.claimed.map((r) => r.id)).toEqual([claimed.id]);
+      // A retry scheduled after the jump waits for its time as before.
+      const later = new Date(now.getTime() + longestOutboxDelayMs());
+      expect(await scheduleOutboxRetry(db, claimed.id, 'j#4', { at: later, now, error })).toBe(true);
+      expect((await claim('j#5')).claimed).toEqual([]);
+      tick(longestOutboxDelayMs());
+      expect((await claim('j#6')).claimed.map((r) => r.id)).toEqual([claimed.id]);
+      tick(HOURS_5);
+    });
+
+    it('ends a sending hold set before the clock went back', async () => {
+      await enqueue();
+      const hold = {
+        until: new Date(now.getTime() + SENDER_THROTTLE_HOLD_MS),
+        code: 'SMTP_SENDER_THROTTLED',
+        message: 'Sender throttled',
+        remedy: null,
+      };
+      expect(await holdAccountSending(db, accountId, hold, now)).toBe(true);
+      expect(await getSendingHold(db, accountId, now)).toEqual(hold);
+      tick(-HOURS_5);
+      expect(await getSendingHold(db, accountId, now)).toBeNull();
+      expect((await listAccountsWithDueMail(db, now, ['imap_smtp'])).map((a) => a.accountId)).toContain(accountId);
+      // A new hold may be set; it holds as long as it says.
+      const next = { ...hold, until: new Date(now.getTime() + SENDER_THROTTLE_HOLD_MS) };
+      expect(await holdAccountSending(db, accountId, next, now)).toBe(true);
+      expect((await listAccountsWithDueMail(db, now, ['imap_smtp'])).map((a) => a.accountId)).not.toContain(accountId);
+      tick(SENDER_THROTTLE_HOLD_MS + HOURS_5);
     });
   });
 

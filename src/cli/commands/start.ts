@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { LIMITS } from '../../config/index.js';
 import type { MailboxWorkers } from '../../workers/mailbox-workers.js';
+import { describeHeapLimit, heapSizeLimitBytes, planThisProcess } from '../heap-limit.js';
 import { Lifecycle } from '../lifecycle.js';
 import { configuredRoles, openRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
 
@@ -85,7 +86,7 @@ export function registerStartCommand(program: Command): void {
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
       try {
-        await startServer({
+        const server = await startServer({
           lifecycle,
           overrides: {
             ...(opts.roles === undefined ? {} : { roles: opts.roles }),
@@ -93,6 +94,14 @@ export function registerStartCommand(program: Command): void {
             ...(opts.host === undefined ? {} : { host: opts.host }),
           },
         });
+        const plan = planThisProcess(server.runtime.config.maxHeapMb);
+        process.stdout.write(`${describeHeapLimit(plan)}\n`);
+        server.runtime.log.logger
+          .child({ component: 'server' })
+          .info(
+            { heapLimitMb: plan.limitMb, heapSource: plan.source, heapSizeLimitBytes: heapSizeLimitBytes() },
+            'heap limit',
+          );
       } catch (error) {
         // Stopped by a signal during startup: the handler ends the process.
         if (signalled) return;

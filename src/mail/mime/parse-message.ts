@@ -13,6 +13,7 @@
  * @see https://nodemailer.com/extras/mailparser/
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   simpleParser,
   type AddressObject,
@@ -88,6 +89,24 @@ export interface ParseOptions {
 
 const DEFAULT_MAX_HTML_LENGTH = 8 * 1024 * 1024;
 
+/**
+ * Bytes fed to the parser at a time. Given the message as one Buffer, mailparser handed it on as
+ * one chunk, and its base64 decoder turned a 150 MB message's attachment into one string: 266 MB
+ * of heap and 870 MB of RSS at the peak, against 26 MB and 470 MB in slices (bench:memory).
+ */
+const PARSE_SLICE_BYTES = 64 * 1024;
+
+/** `raw` as a stream of views on it, {@link PARSE_SLICE_BYTES} at a time (no copy); small ones as they are. */
+function inSlices(raw: Buffer): Buffer | Readable {
+  if (raw.length <= PARSE_SLICE_BYTES) return raw;
+  return Readable.from(
+    (function* slices(): Generator<Buffer> {
+      for (let at = 0; at < raw.length; at += PARSE_SLICE_BYTES) yield raw.subarray(at, at + PARSE_SLICE_BYTES);
+    })(),
+    { objectMode: false },
+  );
+}
+
 /** Parses `raw`; see the module comment. */
 export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Promise<ParsedMessage> {
   const problems: string[] = [];
@@ -105,7 +124,7 @@ export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Pro
 
   let mail: ParsedMail | undefined;
   try {
-    mail = await simpleParser(repaired ?? raw, {
+    mail = await simpleParser(inSlices(repaired ?? raw), {
       keepCidLinks: true,
       skipTextToHtml: true,
       skipImageLinks: true,

@@ -63,6 +63,33 @@ describe('declaredTypes and charsets', () => {
       { mediaType: 'text/plain', charset: 'iso-8859-1' },
     ]);
   });
+  it('reads the bytes as the former whole-message regular expression did (now without a string of the message)', () => {
+    // The former implementation, kept here as the reference.
+    const reference = (raw: Buffer) =>
+      [...raw.toString('latin1').matchAll(/^content-type[ \t]*:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/gim)]
+        .map((match) => (match[1] ?? '').replace(/\r?\n[ \t]/g, ' '))
+        .map((value) => ({
+          mediaType: value.split(';')[0]?.trim().toLowerCase() ?? '',
+          charset: /charset\s*=\s*"?([^";\s]+)/i.exec(value)?.[1]?.toLowerCase() ?? null,
+        }))
+        .filter((type) => type.mediaType !== '');
+    const samples = [
+      'CONTENT-TYPE : text/html;\n\tcharset=utf-8\n\nx',
+      'Content-Type:text/plain\rContent-Type: image/png\r\n',
+      'X-Content-Type: a/b\r\nContent-Typo: c/d\r\ncontent-type:\r\n\r\ncontent-type: e/f; charset=koi8-r',
+      'Content\rType: g/h\r\nContent-Type: i/j;\r\n\r\n charset=not-folded\r\n',
+      'Content-Type: k/l;\r\n charset=a\r\n\tname=b\r\n',
+      'Content-Type',
+      '',
+    ];
+    for (const sample of samples) {
+      const raw = Buffer.from(sample, 'latin1');
+      expect(declaredTypes(raw), JSON.stringify(sample)).toEqual(reference(raw));
+    }
+    expect(declaredTypes(Buffer.from('Content-Type: k/l;\r\n charset=a\r\n'))).toEqual([
+      { mediaType: 'k/l', charset: 'a' },
+    ]);
+  });
   it('knows WHATWG charset labels', () => {
     expect(isKnownCharset('iso-8859-1')).toBe(true);
     expect(isKnownCharset('iso-2022-jp')).toBe(true);

@@ -79,19 +79,67 @@ export interface DeclaredType {
 
 /**
  * Every Content-Type header of the message, nested parts included, found by scanning the bytes.
- * Cheap and independent of the parser, so it still works on structures the parser rejects.
+ * Cheap and independent of the parser, so it still works on structures the parser rejects. The
+ * bytes are scanned in place, line by line: only the fields found become strings (a whole-message
+ * string was a second copy of a 150 MB message on the heap, and a regular expression over it).
  */
 export function declaredTypes(raw: Buffer): DeclaredType[] {
-  const text = raw.toString('latin1');
   const types: DeclaredType[] = [];
-  for (const match of text.matchAll(/^content-type[ \t]*:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/gim)) {
-    const value = (match[1] ?? '').replace(/\r?\n[ \t]/g, ' ');
+  for (let start = 0; start < raw.length; start = nextLineStart(raw, start)) {
+    const field = contentTypeField(raw, start);
+    if (field === undefined) continue;
+    const value = field.replace(/\r?\n[ \t]/g, ' ');
     const mediaType = value.split(';')[0]?.trim().toLowerCase() ?? '';
     if (mediaType === '') continue;
     const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(value)?.[1]?.toLowerCase() ?? null;
     types.push({ mediaType, charset });
   }
   return types;
+}
+
+const CONTENT_TYPE = Buffer.from('content-type', 'latin1');
+const CR = 0x0d;
+const LF = 0x0a;
+const SPACE = 0x20;
+const TAB = 0x09;
+const HYPHEN = 0x2d;
+
+/** Where the line after the one at `start` begins (after a CR or an LF), or the end. */
+function nextLineStart(raw: Buffer, start: number): number {
+  for (let at = start; at < raw.length; at += 1) if (raw[at] === LF || raw[at] === CR) return at + 1;
+  return raw.length;
+}
+
+/** The end of the line at `start`: its CR or LF, or the end. */
+function lineEnd(raw: Buffer, start: number): number {
+  for (let at = start; at < raw.length; at += 1) if (raw[at] === LF || raw[at] === CR) return at;
+  return raw.length;
+}
+
+/**
+ * The value of a `Content-Type:` field at line start `start` (its continuation lines included,
+ * with their line breaks, as Latin-1), or undefined when the line is not one.
+ */
+function contentTypeField(raw: Buffer, start: number): string | undefined {
+  if (start + CONTENT_TYPE.length > raw.length) return undefined;
+  for (let i = 0; i < CONTENT_TYPE.length; i += 1) {
+    const byte = raw[start + i] ?? 0;
+    const wanted = CONTENT_TYPE[i];
+    // A letter in either case (setting the 0x20 bit lower-cases an ASCII letter); '-' exactly.
+    if (wanted === HYPHEN ? byte !== HYPHEN : (byte | 0x20) !== wanted) return undefined;
+  }
+  let at = start + CONTENT_TYPE.length;
+  while (raw[at] === SPACE || raw[at] === TAB) at += 1;
+  if (raw[at] !== 0x3a) return undefined;
+  at += 1;
+  while (raw[at] === SPACE || raw[at] === TAB) at += 1;
+  let end = lineEnd(raw, at);
+  for (;;) {
+    const next = raw[end] === CR && raw[end + 1] === LF ? end + 2 : raw[end] === LF ? end + 1 : -1;
+    if (next === -1 || (raw[next] !== SPACE && raw[next] !== TAB)) break;
+    end = lineEnd(raw, next);
+  }
+  return raw.toString('latin1', at, end);
 }
 
 /** True when Node's decoders (WHATWG encodings) know the charset label. */

@@ -22,6 +22,7 @@
  */
 import {
   decideRetry,
+  MAX_RETRY_AFTER_MS,
   DEFAULT_RETRY_POLICY,
   SENDER_THROTTLE_HOLD_MS,
   type RetryPolicy,
@@ -613,10 +614,14 @@ async function stillClaimed(db: Database, id: number, claimer: string): Promise<
   return row?.state === 'sending' && row.claimedBy === claimer;
 }
 
-/** How long the server asked to wait before trying again (Graph's Retry-After), if it did. */
+/**
+ * How long the server asked to wait before trying again (Graph's Retry-After), if it did, at most
+ * {@link MAX_RETRY_AFTER_MS}: nothing is scheduled further ahead than the policy's longest delay,
+ * which is how a clock set back is told (domain/scheduled-time.ts).
+ */
 function retryAfterOf(error: PosternError): number | null {
   const value = error.details?.retryAfterMs;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(value, MAX_RETRY_AFTER_MS) : null;
 }
 
 function responseOf(error: PosternError): { response?: string } {

@@ -31,6 +31,8 @@ export interface DeliveryClaimRequest {
   readonly staleAfterMs: number;
   /** Webhooks with every slot taken on this node. */
   readonly excludeWebhooks: readonly number[];
+  /** The retry policy's longest delay: a retry further ahead is due (the clock was set back). */
+  readonly longestDelayMs: number;
 }
 
 /** A failed attempt. */

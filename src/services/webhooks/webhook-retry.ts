@@ -36,3 +36,11 @@ export function webhookRetryDelay(attempt: number, policy: WebhookRetryPolicy, r
   const spread = 1 + policy.jitter * (2 * random - 1);
   return Math.max(0, Math.round(exponential * spread));
 }
+
+/**
+ * The furthest ahead a retry is ever scheduled under `policy` (its longest delay with jitter): a
+ * time further ahead means the clock was set back (domain/scheduled-time.ts).
+ */
+export function longestWebhookDelayMs(policy: WebhookRetryPolicy): number {
+  return Math.ceil(policy.maxDelayMs * (1 + policy.jitter));
+}
