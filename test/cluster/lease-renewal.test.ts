@@ -81,56 +81,57 @@ afterEach(async () => {
   running = undefined;
 });
 
+/** Starts the workers with these leases; `tell` delivers a change as the nodes' feed would. */
+async function startWorkers(
+  service: MailboxSyncService,
+  leases: Pick<
+    ClusterService,
+    'leaseRound' | 'renewLeases' | 'release' | 'fence' | 'leaseSettings' | 'withdrawFromMailboxes'
+  >,
+): Promise<{ workers: MailboxWorkers; tell: (change: ClusterChange) => void }> {
+  let listener: ((change: ClusterChange, local: boolean) => void) | undefined;
+  const workers = new MailboxWorkers(service, pino({ level: 'silent' }), {
+    leases,
+    feed: {
+      subscribe: (fn: (change: ClusterChange, local: boolean) => void) => {
+        listener = fn;
+        return () => undefined;
+      },
+      publish: () => undefined,
+    },
+    reconcileIntervalMs: 3_600_000,
+  });
+  running = workers;
+  await workers.start();
+  return { workers, tell: (change) => listener?.(change, false) };
+}
+
 describe('mailbox lease renewal', () => {
   it('goes on while the queue is busy for longer than a lease: no mailbox is stopped', async () => {
     const { service, stops, starts, slow } = mailboxes(4 * TTL_MS);
     const state = { holds: true, renewals: 0 };
-    let listener: ((change: ClusterChange, local: boolean) => void) | undefined;
-    running = new MailboxWorkers(service, pino({ level: 'silent' }), {
-      leases: cluster(state),
-      feed: {
-        subscribe: (fn: (change: ClusterChange, local: boolean) => void) => {
-          listener = fn;
-          return () => undefined;
-        },
-        publish: () => undefined,
-      },
-      reconcileIntervalMs: 3_600_000,
-    });
-    await running.start();
+    const { workers, tell } = await startWorkers(service, cluster(state));
     expect(starts).toEqual([1]);
     // A change that makes the queue look at every account; account 2 takes four leases' time.
     slow.on = true;
-    listener?.({ kind: 'resync' }, false);
+    tell({ kind: 'resync' });
     const renewalsBefore = state.renewals;
     await new Promise((resolve) => setTimeout(resolve, 3 * TTL_MS));
     expect(state.renewals).toBeGreaterThan(renewalsBefore);
     expect(stops).toEqual([]);
-    expect(running.running()).toEqual([1]);
+    expect(workers.running()).toEqual([1]);
   });
 
   it('stops a mailbox at once when its lease turns out lost, without waiting for the queue', async () => {
     const { service, stops, slow } = mailboxes(8 * TTL_MS);
     const state = { holds: true, renewals: 0 };
-    let listener: ((change: ClusterChange, local: boolean) => void) | undefined;
-    running = new MailboxWorkers(service, pino({ level: 'silent' }), {
-      leases: cluster(state),
-      feed: {
-        subscribe: (fn: (change: ClusterChange, local: boolean) => void) => {
-          listener = fn;
-          return () => undefined;
-        },
-        publish: () => undefined,
-      },
-      reconcileIntervalMs: 3_600_000,
-    });
-    await running.start();
+    const { workers, tell } = await startWorkers(service, cluster(state));
     slow.on = true;
-    listener?.({ kind: 'resync' }, false);
+    tell({ kind: 'resync' });
     // Another node took the mailbox (this node was slow); the queue is stuck on account 2.
     state.holds = false;
     await until('the mailbox whose lease was lost stopped', () => (stops.includes(1) ? true : undefined), 10 * TTL_MS);
-    expect(running.running()).toEqual([]);
+    expect(workers.running()).toEqual([]);
   });
 
   it('stops its mailboxes before the lease can expire once the database stops answering, whenever it last answered', async () => {
@@ -156,22 +157,10 @@ describe('mailbox lease renewal', () => {
       ClusterService,
       'leaseRound' | 'renewLeases' | 'release' | 'fence' | 'leaseSettings' | 'withdrawFromMailboxes'
     >;
-    let listener: ((change: ClusterChange, local: boolean) => void) | undefined;
-    running = new MailboxWorkers(service, pino({ level: 'silent' }), {
-      leases,
-      feed: {
-        subscribe: (fn: (change: ClusterChange, local: boolean) => void) => {
-          listener = fn;
-          return () => undefined;
-        },
-        publish: () => undefined,
-      },
-      reconcileIntervalMs: 3_600_000,
-    });
-    await running.start();
+    const { tell } = await startWorkers(service, leases);
     // Halfway between two renewals (every 2 s), a lease round answers; then the database is gone.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    listener?.({ kind: 'leases' }, false);
+    tell({ kind: 'leases' });
     await until(
       'the lease round answered',
       () => (performance.now() - link.lastAnsweredSentAt < 200 ? true : undefined),
