@@ -56,8 +56,10 @@ describe('the worker role on SQLite', () => {
     web.child.kill('SIGTERM');
     expect(await web.exited).toBe(0);
 
-    // Killed without a clean stop: its row still looks alive, but its pid is gone.
-    first.child.kill('SIGKILL');
+    // Killed without a clean stop: its row still looks alive, but its pid is gone. The server
+    // process itself is killed: killing only its keeper leaves the server alive until it notices
+    // the keeper's channel closed, and a start in that moment is rightly refused.
+    process.kill(serverProcessId(first.child.pid ?? 0), 'SIGKILL');
     await first.exited;
     const next = start(dataDir);
     await next.waitFor(LISTENING, 60_000);
