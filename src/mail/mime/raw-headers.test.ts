@@ -89,6 +89,20 @@ describe('declaredTypes and charsets', () => {
     expect(declaredTypes(Buffer.from('Content-Type: k/l;\r\n charset=a\r\n'))).toEqual([
       { mediaType: 'k/l', charset: 'a' },
     ]);
+    // Random texts made of the pieces that matter (names, blanks, colons, line breaks), from a
+    // fixed seed: the colon-to-colon scan finds exactly what the line-by-line reference finds.
+    const pieces = ['Content-Type', 'content-type', 'CONTENT-TYPE', 'Content', '-Type', ':', ' ', '\t', '\r', '\n', '\r\n', 'text/plain', ';', 'charset=x', 'a:b', '"'];
+    let seed = 20261203;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let sample = 0; sample < 2000; sample += 1) {
+      let text = '';
+      for (let piece = next(40); piece > 0; piece -= 1) text += pieces[next(pieces.length)];
+      const raw = Buffer.from(text, 'latin1');
+      expect(declaredTypes(raw), JSON.stringify(text)).toEqual(reference(raw));
+    }
   });
   it('knows WHATWG charset labels', () => {
     expect(isKnownCharset('iso-8859-1')).toBe(true);

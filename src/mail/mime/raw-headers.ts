@@ -80,12 +80,17 @@ export interface DeclaredType {
 /**
  * Every Content-Type header of the message, nested parts included, found by scanning the bytes.
  * Cheap and independent of the parser, so it still works on structures the parser rejects. The
- * bytes are scanned in place, line by line: only the fields found become strings (a whole-message
- * string was a second copy of a 150 MB message on the heap, and a regular expression over it).
+ * bytes are scanned in place: only the fields found become strings (a whole-message string was a
+ * second copy of a 150 MB message on the heap, and a regular expression over it). The scan jumps
+ * from colon to colon with the native `indexOf` and looks back from each for a `Content-Type`
+ * name at the start of its line; base64, most of a message's bytes, has no colon, so nearly all of
+ * it is passed over at memchr speed instead of a JavaScript loop over every byte.
  */
 export function declaredTypes(raw: Buffer): DeclaredType[] {
   const types: DeclaredType[] = [];
-  for (let start = 0; start < raw.length; start = nextLineStart(raw, start)) {
+  for (let colon = raw.indexOf(COLON); colon !== -1; colon = raw.indexOf(COLON, colon + 1)) {
+    const start = fieldLineStart(raw, colon);
+    if (start === undefined) continue;
     const field = contentTypeField(raw, start);
     if (field === undefined) continue;
     const value = field.replace(/\r?\n[ \t]/g, ' ');
@@ -103,11 +108,21 @@ const LF = 0x0a;
 const SPACE = 0x20;
 const TAB = 0x09;
 const HYPHEN = 0x2d;
+const COLON = 0x3a;
 
-/** Where the line after the one at `start` begins (after a CR or an LF), or the end. */
-function nextLineStart(raw: Buffer, start: number): number {
-  for (let at = start; at < raw.length; at += 1) if (raw[at] === LF || raw[at] === CR) return at + 1;
-  return raw.length;
+/**
+ * Where a `Content-Type` name would start if the colon at `colon` ended it (spaces and tabs
+ * between name and colon allowed), when that place is the start of a line (after a CR or an LF,
+ * or the first byte); otherwise undefined. Each run of blanks is walked back over at most once
+ * (the walk stops at the colon before it), so the whole scan stays linear.
+ */
+function fieldLineStart(raw: Buffer, colon: number): number | undefined {
+  let at = colon;
+  while (at > 0 && (raw[at - 1] === SPACE || raw[at - 1] === TAB)) at -= 1;
+  const start = at - CONTENT_TYPE.length;
+  if (start < 0) return undefined;
+  if (start > 0 && raw[start - 1] !== CR && raw[start - 1] !== LF) return undefined;
+  return start;
 }
 
 /** The end of the line at `start`: its CR or LF, or the end. */
@@ -130,7 +145,7 @@ function contentTypeField(raw: Buffer, start: number): string | undefined {
   }
   let at = start + CONTENT_TYPE.length;
   while (raw[at] === SPACE || raw[at] === TAB) at += 1;
-  if (raw[at] !== 0x3a) return undefined;
+  if (raw[at] !== COLON) return undefined;
   at += 1;
   while (raw[at] === SPACE || raw[at] === TAB) at += 1;
   let end = lineEnd(raw, at);
