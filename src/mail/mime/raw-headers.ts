@@ -18,7 +18,8 @@ export interface HeaderSplit {
 /** Splits at the first empty line (CRLF CRLF, or bare LF LF from sloppy software). */
 export function splitHeader(raw: Buffer): HeaderSplit {
   const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
+  // A bare LF LF only matters before the first CRLF CRLF: searched there only, not through the body.
+  const lf = (crlf === -1 ? raw : raw.subarray(0, crlf + 1)).indexOf('\n\n');
   if (crlf === -1 && lf === -1) return { header: raw, bodyStart: raw.length };
   if (lf === -1 || (crlf !== -1 && crlf < lf)) return { header: raw.subarray(0, crlf + 2), bodyStart: crlf + 4 };
   return { header: raw.subarray(0, lf + 1), bodyStart: lf + 2 };
