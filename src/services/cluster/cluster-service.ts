@@ -90,8 +90,28 @@ export class ClusterService {
    */
   async register(roles: readonly string[]): Promise<void> {
     await registerNode(this.db, { ...this.identity, roles });
-    if (this.db.engine === 'sqlite' && roles.includes(MAILBOX_ROLE)) await this.soleWorker();
+    if (roles.includes(MAILBOX_ROLE)) {
+      if (this.db.engine === 'sqlite') await this.soleWorker();
+      else await this.releaseDeadNeighbours();
+    }
     await deleteNodesSilentSince(this.db, new Date(this.db.now().getTime() - FORGET_AFTER_MS));
+  }
+
+  /**
+   * A node killed without a clean stop on this host (its pid gone: `kill -9`, a crash, the
+   * machine's OOM killer) is recorded as stopped and its mailbox leases are let go, so that a
+   * node started again in its place reads them at once instead of waiting a lease's length for
+   * them to expire (its id is new at every start). Only this host's processes can be checked;
+   * the others' leases expire as before. A pid reused by another process keeps the leases held
+   * (the safe side); should a pid be gone while the node lives on (another container under the
+   * same host name), the fencing epoch still keeps its writes out once a lease is taken.
+   */
+  private async releaseDeadNeighbours(): Promise<void> {
+    for (const node of await this.listNodes()) {
+      if (node.self || node.state === 'stopped' || node.host !== this.identity.host || processAlive(node.pid)) continue;
+      await markNodeStopped(this.db, node.id);
+      await releaseMailboxLeases(this.db, node.id);
+    }
   }
 
   /**
