@@ -61,14 +61,30 @@ export const FALLBACK_LIST_NAME = 'Contacts';
  * recipients) of an account without a default list.
  */
 export async function findOrCreateFallbackList(db: Database): Promise<number> {
+  const found = await findFallbackList(db);
+  if (found !== undefined) return found;
+  // Two callers may both find none (two accounts created at once, two mailboxes' first sender):
+  // the second insert yields to the first instead of failing on the name's unique index (which on
+  // PostgreSQL would also abort the caller's transaction), and both read the one list.
+  const now = toDbTime(db.now());
+  await db.kysely
+    .insertInto('lists')
+    .values({ name: FALLBACK_LIST_NAME, description: 'New senders are saved here.', created_at: now, updated_at: now })
+    .onConflict((conflict) => conflict.doNothing())
+    .execute();
+  const created = await findFallbackList(db);
+  if (created === undefined) throw new Error('the fallback list could neither be found nor created');
+  return created;
+}
+
+async function findFallbackList(db: Database): Promise<number | undefined> {
   const found = await db.kysely
     .selectFrom('lists')
     .select('id')
     .where((eb) => eb(eb.fn('lower', ['name']), '=', FALLBACK_LIST_NAME.toLowerCase()))
     .orderBy('id')
     .executeTakeFirst();
-  if (found !== undefined) return found.id;
-  return (await createList(db, { name: FALLBACK_LIST_NAME, description: 'New senders are saved here.' })).id;
+  return found?.id;
 }
 
 /** The list with this id, if it exists and is within `scope` (default: every list). */
