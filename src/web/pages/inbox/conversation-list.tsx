@@ -115,6 +115,7 @@ export function ConversationList({
         <input
           id={`search-${accountId}`}
           class="search-input"
+          data-shortcut="search"
           type="search"
           placeholder="Search all conversations"
           aria-describedby={`search-help-${accountId}`}

@@ -103,6 +103,7 @@ export function ConversationView({
               type="button"
               class="button button-small"
               disabled={action.busy}
+              data-shortcut="assign-me"
               onClick={() => act(() => assignInteraction(id, user.id))}
             >
               Assign to me
@@ -133,6 +134,7 @@ export function ConversationView({
               type="button"
               class="button button-small"
               disabled={action.busy}
+              data-shortcut="close"
               onClick={() => act(() => setInteractionOpen(id, false))}
             >
               Close

@@ -255,6 +255,7 @@ export function ReplyComposer({
       <textarea
         id={textId}
         class="composer-text"
+        data-shortcut="reply"
         rows={6}
         value={text}
         onInput={(event) => change(setText)(event.currentTarget.value)}
@@ -275,6 +276,7 @@ export function ReplyComposer({
         <button
           type="submit"
           class="button button-primary"
+          data-shortcut="send"
           disabled={sending.state === 'sending' || (text.trim() === '' && files.length === 0) || to.length === 0}
         >
           {sending.state === 'sending' ? 'Sending…' : replyAll ? 'Send to all' : 'Send'}
