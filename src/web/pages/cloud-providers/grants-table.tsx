@@ -109,7 +109,7 @@ export function GrantsTable({
                     class="button button-small"
                     disabled={submission.busy}
                     onClick={() => onCheck(grant)}
-                    aria-label={`Check the token of ${grantIdentity(grant)}`}
+                    aria-label={`Check token of ${grantIdentity(grant)}`}
                   >
                     Check token
                   </button>
