@@ -10,6 +10,7 @@ import type { User } from './api/schemas.js';
 import { AppShell, Loading } from './components/app-shell.js';
 import { ErrorNotice } from './components/notice.js';
 import { navigate, useLocation } from './lib/router.js';
+import { DesktopNotifications } from './lib/desktop-notifications.js';
 import { LiveProvider } from './lib/live.js';
 import { matchRoute, type RouteMatch } from './lib/routes.js';
 import { SessionContext, type SessionState } from './lib/session.js';
@@ -100,6 +101,7 @@ export function App(): JSX.Element {
   return (
     <SessionContext.Provider value={session}>
       <LiveProvider>
+        <DesktopNotifications />
         <AppShell>
           <Page match={matchRoute(location.pathname)} user={session.user} />
         </AppShell>

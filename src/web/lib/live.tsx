@@ -175,3 +175,17 @@ export function useLiveRefresh(reload: () => Promise<unknown>, concerns: (event:
     };
   }, [down]);
 }
+
+/**
+ * Calls `listener` with every event of the stream while mounted (for what is not a page's reload:
+ * desktop notifications).
+ */
+export function useLiveEvents(listener: (event: LiveEvent) => void): void {
+  const hub = useContext(LiveContext);
+  const latest = useRef(listener);
+  latest.current = listener;
+  useEffect(() => {
+    if (hub === null) return undefined;
+    return hub.subscribe((event) => latest.current(event));
+  }, [hub?.subscribe]);
+}

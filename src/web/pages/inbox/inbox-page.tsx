@@ -13,6 +13,7 @@ import { Loading, PageHeader } from '../../components/app-shell.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { Link, navigate, useLocation } from '../../lib/router.js';
 import { useSession } from '../../lib/session.js';
+import { DesktopNotificationsSwitch } from '../../lib/desktop-notifications.js';
 import { InboxShortcuts } from '../../lib/keyboard.js';
 import { useLiveRefresh } from '../../lib/live.js';
 import { useResource } from '../../lib/use-resource.js';
@@ -120,7 +121,10 @@ export function InboxPage({
               </Link>
             ))}
           </nav>
-          <InboxShortcuts />
+          <div class="inbox-tools">
+            <DesktopNotificationsSwitch />
+            <InboxShortcuts />
+          </div>
           {current === null ? null : (
             <div class={interactionId === null ? 'workspace' : 'workspace has-conversation'}>
               <ConversationList

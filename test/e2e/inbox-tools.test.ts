@@ -1,8 +1,11 @@
 /**
- * The inbox's keyboard in a real browser against the emulator (issue 18, point 8): `?` lists the
- * shortcuts, `j`/`k` move through the list and Enter opens, `a` assigns to me, `r` goes to the
- * reply (where letters are text, not shortcuts), Ctrl+Enter sends what reaches the customer, `e`
- * closes, `/` goes to the search.
+ * The inbox's tools in a real browser against the emulator.
+ * - The keyboard (issue 18, point 8): `?` lists the shortcuts, `j`/`k` move through the list and
+ *   Enter opens, `a` assigns to me, `r` goes to the reply (where letters are text, not shortcuts),
+ *   Ctrl+Enter sends what reaches the customer, `e` closes, `/` goes to the search.
+ * - Desktop notifications (issue 18, point 1): off until turned on; then new mail shows one with
+ *   its contact and subject, and clicking it opens the conversation; off again, none. The browser's
+ *   own Notification is wrapped (below the console's code) to record what was shown.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +37,21 @@ beforeAll(async () => {
   accountId = await setUpAgentMailbox(stack, adminPage, AGENT);
 
   agent = await newContext(browser);
+  await agent.grantPermissions(['notifications'], { origin: stack.url });
+  await agent.addInitScript(() => {
+    const Original = window.Notification;
+    const shown: Array<{ title: string; body: string }> = [];
+    const record = window as unknown as { shown: typeof shown; lastNotification?: Notification };
+    record.shown = shown;
+    class Recording extends Original {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        shown.push({ title, body: options?.body ?? '' });
+        record.lastNotification = this;
+      }
+    }
+    window.Notification = Recording;
+  });
   page = await agent.newPage();
   page.setDefaultTimeout(15_000);
   watch.attach(page);
@@ -81,7 +99,8 @@ describe('the keyboard in the inbox', () => {
     await help.getByText('Close the conversation').waitFor();
     await screenshot(page, 'agent-keyboard-shortcuts');
     await page.keyboard.press('Escape');
-    await help.waitFor({ state: 'hidden' });
+    // Closed for good (its content goes first, the element's open state a moment later).
+    await page.waitForFunction(() => document.querySelector('dialog[open]') === null);
 
     // j, j, k: the second, then the first... of the list; Enter opens the focused one.
     await page.keyboard.press('j');
@@ -129,6 +148,48 @@ describe('the keyboard in the inbox', () => {
     await page.keyboard.press('/');
     const search = page.getByRole('searchbox', { name: 'Search conversations' });
     expect(await search.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(watch.problems).toEqual([]);
+  }, 120_000);
+});
+
+describe('desktop notifications', () => {
+  const shown = (): Promise<Array<{ title: string; body: string }>> =>
+    page.evaluate(() => (window as unknown as { shown: Array<{ title: string; body: string }> }).shown);
+
+  it('are off until turned on, then show new mail and open its conversation when clicked', async () => {
+    await page.goto(`${stack.url}/ui/inbox/${accountId}`);
+    const toggle = page.getByRole('button', { name: /Desktop notifications/ });
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    await toggle.click();
+    await page.getByRole('button', { name: 'Desktop notifications: on' }).waitFor();
+    await stack.emulator.control('POST', '/exchange/messages', {
+      from: `Hugo Customer <${CUSTOMER}>`,
+      to: 'developers@contoso.com',
+      subject: 'Notify me',
+      text: 'A message worth a notification.',
+    });
+    await expect
+      .poll(shown, { timeout: 30_000 })
+      .toEqual([{ title: 'New mail from Hugo Customer', body: 'Notify me' }]);
+    await page.evaluate(() =>
+      (window as unknown as { lastNotification: Notification }).lastNotification.dispatchEvent(new Event('click')),
+    );
+    await page.getByRole('heading', { name: 'Notify me' }).waitFor();
+
+    // Off again (kept in this browser across a reload): new mail shows in the list, not on the desktop.
+    await page.goto(`${stack.url}/ui/inbox/${accountId}`);
+    await page.getByRole('button', { name: 'Desktop notifications: on' }).click();
+    await page.getByRole('button', { name: 'Desktop notifications: off' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Desktop notifications: off' }).waitFor();
+    await stack.emulator.control('POST', '/exchange/messages', {
+      from: `Hugo Customer <${CUSTOMER}>`,
+      to: 'developers@contoso.com',
+      subject: 'Do not notify me',
+      text: 'Notifications are off.',
+    });
+    await page.getByRole('link', { name: /Do not notify me/ }).waitFor({ timeout: 30_000 });
+    expect(await shown()).toEqual([]);
     expect(watch.problems).toEqual([]);
   }, 120_000);
 });
