@@ -9,6 +9,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { sink } from '../outbound/helpers.js';
 import { ConsoleWatch, launchChromium, newContext, screenshot } from './helpers/browser.js';
 import { setUpAgentMailbox } from './helpers/agent-mailbox.js';
@@ -38,19 +39,20 @@ beforeAll(async () => {
 
   agent = await newContext(browser);
   await agent.grantPermissions(['notifications'], { origin: stack.url });
-  await agent.addInitScript(() => {
-    const Original = window.Notification;
-    const shown: Array<{ title: string; body: string }> = [];
-    const record = window as unknown as { shown: typeof shown; lastNotification?: Notification };
-    record.shown = shown;
-    class Recording extends Original {
-      constructor(title: string, options?: NotificationOptions) {
-        super(title, options);
-        shown.push({ title, body: options?.body ?? '' });
-        record.lastNotification = this;
+  // The test's own code in the page (strings: the tests are not compiled with the DOM's types).
+  await agent.addInitScript({
+    content: `{
+      const Original = window.Notification;
+      window.shown = [];
+      class Recording extends Original {
+        constructor(title, options) {
+          super(title, options);
+          window.shown.push({ title, body: options?.body ?? '' });
+          window.lastNotification = this;
+        }
       }
-    }
-    window.Notification = Recording;
+      window.Notification = Recording;
+    }`,
   });
   page = await agent.newPage();
   page.setDefaultTimeout(15_000);
@@ -75,12 +77,15 @@ afterAll(async () => {
 
 /** The subject of the conversation link that has the focus, or null. */
 async function focusedSubject(): Promise<string | null> {
-  return page.evaluate(() => {
-    const active = document.activeElement;
-    return active instanceof HTMLAnchorElement && active.classList.contains('conversation-item')
-      ? (active.querySelector('.conversation-subject')?.textContent ?? null)
-      : null;
-  });
+  return z
+    .string()
+    .nullable()
+    .parse(
+      await page.evaluate(`(() => {
+      const active = document.activeElement;
+      return active?.matches('a.conversation-item') ? (active.querySelector('.conversation-subject')?.textContent ?? null) : null;
+    })()`),
+    );
 }
 
 describe('the keyboard in the inbox', () => {
@@ -100,7 +105,7 @@ describe('the keyboard in the inbox', () => {
     await screenshot(page, 'agent-keyboard-shortcuts');
     await page.keyboard.press('Escape');
     // Closed for good (its content goes first, the element's open state a moment later).
-    await page.waitForFunction(() => document.querySelector('dialog[open]') === null);
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
 
     // j, j, k: the second, then the first... of the list; Enter opens the focused one.
     await page.keyboard.press('j');
@@ -121,7 +126,7 @@ describe('the keyboard in the inbox', () => {
     // r: the reply's text has the focus, and letters typed there are text, not shortcuts.
     await page.keyboard.press('r');
     const text = page.getByRole('textbox', { name: 'Your reply' });
-    expect(await text.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await page.evaluate(`document.activeElement?.id`)).toBe(await text.evaluate((element) => element.id));
     await page.keyboard.type('just a quick answer, everything is ready');
     expect(await text.inputValue()).toBe('just a quick answer, everything is ready');
     await page.getByRole('heading', { name: subject }).waitFor();
@@ -147,14 +152,15 @@ describe('the keyboard in the inbox', () => {
     // /: the search box has the focus.
     await page.keyboard.press('/');
     const search = page.getByRole('searchbox', { name: 'Search conversations' });
-    expect(await search.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await page.evaluate(`document.activeElement?.id`)).toBe(await search.evaluate((element) => element.id));
     expect(watch.problems).toEqual([]);
   }, 120_000);
 });
 
 describe('desktop notifications', () => {
-  const shown = (): Promise<Array<{ title: string; body: string }>> =>
-    page.evaluate(() => (window as unknown as { shown: Array<{ title: string; body: string }> }).shown);
+  const shownSchema = z.array(z.object({ title: z.string(), body: z.string() }));
+  const shown = async (): Promise<Array<{ title: string; body: string }>> =>
+    shownSchema.parse(await page.evaluate('window.shown'));
 
   it('are off until turned on, then show new mail and open its conversation when clicked', async () => {
     await page.goto(`${stack.url}/ui/inbox/${accountId}`);
@@ -171,9 +177,7 @@ describe('desktop notifications', () => {
     await expect
       .poll(shown, { timeout: 30_000 })
       .toEqual([{ title: 'New mail from Hugo Customer', body: 'Notify me' }]);
-    await page.evaluate(() =>
-      (window as unknown as { lastNotification: Notification }).lastNotification.dispatchEvent(new Event('click')),
-    );
+    await page.evaluate(`window.lastNotification.dispatchEvent(new Event('click'))`);
     await page.getByRole('heading', { name: 'Notify me' }).waitFor();
 
     // Off again (kept in this browser across a reload): new mail shows in the list, not on the desktop.
