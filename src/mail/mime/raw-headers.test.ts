@@ -91,7 +91,24 @@ describe('declaredTypes and charsets', () => {
     ]);
     // Random texts made of the pieces that matter (names, blanks, colons, line breaks), from a
     // fixed seed: the colon-to-colon scan finds exactly what the line-by-line reference finds.
-    const pieces = ['Content-Type', 'content-type', 'CONTENT-TYPE', 'Content', '-Type', ':', ' ', '\t', '\r', '\n', '\r\n', 'text/plain', ';', 'charset=x', 'a:b', '"'];
+    const pieces = [
+      'Content-Type',
+      'content-type',
+      'CONTENT-TYPE',
+      'Content',
+      '-Type',
+      ':',
+      ' ',
+      '\t',
+      '\r',
+      '\n',
+      '\r\n',
+      'text/plain',
+      ';',
+      'charset=x',
+      'a:b',
+      '"',
+    ];
     let seed = 20261203;
     const next = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
