@@ -114,6 +114,12 @@ const GENERAL_ERRORS = {
     message: 'You do not have permission to do this.',
     remedy: 'Ask an administrator for access.',
   },
+  NOTE_NOT_AUTHOR: {
+    status: 403,
+    kind: 'permanent',
+    message: 'Only the author of an internal note, or an administrator, may change or delete it.',
+    remedy: 'Add a note of your own instead, or ask its author or an administrator to change it.',
+  },
   AUTH_CSRF_FAILED: {
     status: 403,
     kind: 'permanent',

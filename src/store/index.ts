@@ -55,6 +55,7 @@ export * from './mailbox-checkpoints.js';
 export * from './graph-subscriptions.js';
 export * from './interactions.js';
 export * from './reply-drafts.js';
+export * from './notes.js';
 export * from './messages.js';
 export * from './message-bounces.js';
 export * from './outbox.js';

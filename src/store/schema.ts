@@ -360,6 +360,17 @@ export interface ReplyDraftsTable {
   updated_at: Timestamp;
 }
 
+/** A row of `notes`: an internal note in a conversation, never sent. */
+export interface NotesTable {
+  id: Id;
+  interaction_id: number;
+  /** Null once the author's user is deleted. */
+  author_user_id: number | null;
+  body: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** A row of `messages`. */
 export interface MessagesTable {
   id: Id;
@@ -562,6 +573,7 @@ export interface DB {
   contact_addresses: ContactAddressesTable;
   interactions: InteractionsTable;
   reply_drafts: ReplyDraftsTable;
+  notes: NotesTable;
   messages: MessagesTable;
   message_raw: MessageRawTable;
   attachments: AttachmentsTable;

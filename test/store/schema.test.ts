@@ -224,6 +224,14 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     recipients: true,
     updated_at: true,
   },
+  notes: {
+    id: true,
+    interaction_id: true,
+    author_user_id: true,
+    body: true,
+    created_at: true,
+    updated_at: true,
+  },
   messages: {
     id: true,
     account_id: true,

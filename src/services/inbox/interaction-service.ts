@@ -17,8 +17,14 @@ import { sharedParsePool } from '../../mail/mime/parse-pool.js';
 import {
   assignInteraction,
   closeInteraction,
+  createNote,
+  deleteNote,
   deleteReplyDraft,
+  getNote,
   getReplyDraft,
+  listInteractionNotes,
+  updateNote,
+  type NoteRecord,
   saveReplyDraft,
   type DraftRecipients,
   type ReplyDraftRecord,
@@ -80,12 +86,13 @@ export interface Assignee {
   readonly role: UserRole;
 }
 
-/** A conversation with its contact and messages, oldest first. */
+/** A conversation with its contact, messages and internal notes, oldest first. */
 export interface InteractionDetail {
   readonly interaction: InteractionRecord;
   readonly assignedUserName: string | null;
   readonly contact: ContactRecord | undefined;
   readonly messages: MessageRecord[];
+  readonly notes: NoteRecord[];
 }
 
 /** A message's raw MIME, for download. */
@@ -104,7 +111,7 @@ export interface InteractionServiceOptions {
 export interface InteractionChange {
   readonly accountId: number;
   readonly interactionId: number;
-  readonly change: 'status' | 'assignment' | 'read';
+  readonly change: 'status' | 'assignment' | 'read' | 'note';
 }
 
 /** Conversations for agents and administrators; see the module comment. */
@@ -151,12 +158,13 @@ export class InteractionService {
   /** A conversation with its messages. @throws PosternError RESOURCE_NOT_FOUND */
   async get(viewer: Viewer, id: number): Promise<InteractionDetail> {
     const interaction = await this.requireInteraction(viewer, id);
-    const [contact, messages, named] = await Promise.all([
+    const [contact, messages, notes, named] = await Promise.all([
       getContact(this.db, interaction.contactId),
       listInteractionMessages(this.db, id),
+      listInteractionNotes(this.db, id),
       this.named(interaction),
     ]);
-    return { interaction, assignedUserName: named.assignedUserName, contact, messages };
+    return { interaction, assignedUserName: named.assignedUserName, contact, messages, notes };
   }
 
   /** A conversation with its assignee's name, as an action's answer shows it. */
@@ -252,6 +260,54 @@ export class InteractionService {
     await deleteReplyDraft(this.db, id, viewer.userId);
   }
 
+  /**
+   * Adds an internal note to the conversation. A note is never sent: it is no message, has no
+   * outbox row and no webhook event; the live stream announces it to the agents of the account.
+   *
+   * @throws PosternError RESOURCE_NOT_FOUND
+   */
+  async addNote(viewer: Viewer, id: number, body: string): Promise<NoteRecord> {
+    const interaction = await this.requireInteraction(viewer, id);
+    const note = await createNote(this.db, { interactionId: id, authorUserId: viewer.userId, body });
+    this.announce(interaction, 'note');
+    return note;
+  }
+
+  /**
+   * Changes the text of a note.
+   *
+   * @throws PosternError RESOURCE_NOT_FOUND (also for a note of a conversation the viewer cannot
+   *   see); NOTE_NOT_AUTHOR for someone else's note, unless the viewer is an administrator.
+   */
+  async editNote(viewer: Viewer, noteId: number, body: string): Promise<NoteRecord> {
+    const interaction = await this.requireOwnNote(viewer, noteId);
+    const note = await updateNote(this.db, noteId, body);
+    if (note === undefined) throw noteNotFound(noteId);
+    this.announce(interaction, 'note');
+    return note;
+  }
+
+  /** Deletes a note. @throws PosternError as {@link editNote} does. */
+  async removeNote(viewer: Viewer, noteId: number): Promise<void> {
+    const interaction = await this.requireOwnNote(viewer, noteId);
+    if (!(await deleteNote(this.db, noteId))) throw noteNotFound(noteId);
+    this.announce(interaction, 'note');
+  }
+
+  private async requireOwnNote(viewer: Viewer, noteId: number): Promise<InteractionRecord> {
+    const note = await getNote(this.db, noteId);
+    if (note === undefined) throw noteNotFound(noteId);
+    const interaction = await getInteraction(this.db, note.interactionId);
+    if (interaction === undefined || !(await this.canSee(viewer, interaction.accountId))) throw noteNotFound(noteId);
+    if (viewer.role !== 'admin' && note.authorUserId !== viewer.userId) {
+      throw new PosternError('NOTE_NOT_AUTHOR', {
+        message: `Note ${noteId} was written by ${note.authorName ?? 'a deleted user'}: only its author or an administrator may change or delete it.`,
+        details: { resource: 'note', id: noteId },
+      });
+    }
+    return interaction;
+  }
+
   /** Closes a conversation. @throws PosternError RESOURCE_NOT_FOUND */
   async close(viewer: Viewer, id: number): Promise<InteractionRecord> {
     await this.requireInteraction(viewer, id);
@@ -318,6 +374,13 @@ export class InteractionService {
     }
     return message;
   }
+}
+
+function noteNotFound(id: number): PosternError {
+  return new PosternError('RESOURCE_NOT_FOUND', {
+    message: `There is no note ${id}.`,
+    details: { resource: 'note', id },
+  });
 }
 
 /**

@@ -15,6 +15,8 @@ import {
   presentInteractionDetail,
   presentInteractionRecord,
   presentInteractionSummary,
+  noteReply,
+  presentNote,
 } from './presenter.js';
 
 const listQuery = z.object({
@@ -72,6 +74,16 @@ const draftReply = z.object({
     })
     .nullable(),
 });
+
+const noteBody = z
+  .object({
+    body: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(LIMITS.noteChars, `must be at most ${LIMITS.noteChars.toLocaleString('en-US')} characters`),
+  })
+  .strict();
 
 /** A media type safe to put in a header as stored; anything else downloads as bytes. */
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
@@ -193,6 +205,52 @@ export async function interactionRoutes(
     },
     async (request, reply) => {
       await interactions.deleteDraft(principalOf(request), request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  routes.post(
+    '/api/interactions/:id/notes',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        summary: 'Add an internal note to a conversation (never sent to the customer)',
+        params: idParam,
+        body: noteBody,
+        response: { 201: noteReply },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(presentNote(await interactions.addNote(principalOf(request), request.params.id, request.body.body))),
+  );
+
+  routes.patch(
+    '/api/notes/:id',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        summary: "Change an internal note's text (its author or an administrator)",
+        params: idParam,
+        body: noteBody,
+        response: { 200: noteReply },
+      },
+    },
+    async (request) =>
+      presentNote(await interactions.editNote(principalOf(request), request.params.id, request.body.body)),
+  );
+
+  routes.delete(
+    '/api/notes/:id',
+    {
+      config: { access: 'user' },
+      schema: { tags, summary: 'Delete an internal note (its author or an administrator)', params: idParam },
+    },
+    async (request, reply) => {
+      await interactions.removeNote(principalOf(request), request.params.id);
       return reply.status(204).send();
     },
   );

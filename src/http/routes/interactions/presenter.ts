@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Assignee, InteractionDetail, NamedInteraction } from '../../../services/inbox/interaction-service.js';
-import type { ContactRecord, InteractionRecord, InteractionSummary } from '../../../store/index.js';
+import type { ContactRecord, InteractionRecord, InteractionSummary, NoteRecord } from '../../../store/index.js';
 import { messageReply, presentMessage } from '../messages/presenter.js';
 
 export const interactionReply = z.object({
@@ -23,7 +23,33 @@ export const interactionReply = z.object({
   createdAt: z.string(),
 });
 
-export const interactionDetailReply = interactionReply.extend({ messages: z.array(messageReply) });
+export const noteReply = z.object({
+  id: z.number().int(),
+  interactionId: z.number().int(),
+  authorUserId: z.number().int().nullable().describe('null once the author was deleted'),
+  authorName: z.string().nullable(),
+  body: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const interactionDetailReply = interactionReply.extend({
+  messages: z.array(messageReply),
+  notes: z.array(noteReply).describe('internal notes, oldest first: never sent to the customer'),
+});
+
+/** An internal note. */
+export function presentNote(note: NoteRecord): z.infer<typeof noteReply> {
+  return {
+    id: note.id,
+    interactionId: note.interactionId,
+    authorUserId: note.authorUserId,
+    authorName: note.authorName,
+    body: note.body,
+    createdAt: note.createdAt,
+    updatedAt: note.updatedAt,
+  };
+}
 
 /** A conversation as listed (the contact's name and address come with the row). */
 export function presentInteractionSummary(interaction: InteractionSummary): z.infer<typeof interactionReply> {
@@ -62,6 +88,7 @@ export function presentInteractionDetail(detail: InteractionDetail): z.infer<typ
   return {
     ...presentInteraction(detail.interaction, contactOf(detail.interaction, detail.contact), detail.assignedUserName),
     messages: detail.messages.map((message) => presentMessage(message)),
+    notes: detail.notes.map(presentNote),
   };
 }
 
