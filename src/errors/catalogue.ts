@@ -10,6 +10,7 @@
  *
  * `docs/ERRORS.md` is generated from this file (`npm run docs:errors`); a test keeps them in step.
  */
+import { CONTACT_ERRORS } from './areas/contacts.js';
 import { GRAPH_ERRORS } from './areas/graph.js';
 import { IDENTITY_ERRORS } from './areas/identity.js';
 import { MAIL_ERRORS } from './areas/mail.js';
@@ -217,7 +218,14 @@ const GENERAL_ERRORS = {
   },
 } as const satisfies Record<string, CatalogueEntry>;
 
-const entries = { ...GENERAL_ERRORS, ...IDENTITY_ERRORS, ...MAIL_ERRORS, ...GRAPH_ERRORS, ...OUTBOUND_ERRORS };
+const entries = {
+  ...GENERAL_ERRORS,
+  ...IDENTITY_ERRORS,
+  ...MAIL_ERRORS,
+  ...GRAPH_ERRORS,
+  ...OUTBOUND_ERRORS,
+  ...CONTACT_ERRORS,
+};
 
 export type ErrorCode = keyof typeof entries;
 

@@ -85,15 +85,15 @@ export function contactVisibleTo(eb: ExpressionBuilder<DB, 'contacts'>, agentUse
 /**
  * Creates a contact with its addresses, atomically.
  *
- * @throws PosternError RESOURCE_CONFLICT naming the address and the contact that has it;
+ * @throws PosternError CONTACT_ADDRESS_TAKEN naming the address and the contact that has it;
  *   RESOURCE_NOT_FOUND when the list does not exist; VALIDATION_FAILED without an address.
  */
 export async function createContact(db: Database, contact: NewContact): Promise<ContactRecord> {
   const addresses = normalizeAddresses(contact.addresses);
-  return withAddressConflicts(db, addresses, () =>
+  return withAddressConflicts(db, addresses, contact.listId, () =>
     db.transaction(async (tx) => {
       await assertListExists(tx, contact.listId);
-      await assertAddressesFree(tx, addresses);
+      await assertAddressesFree(tx, addresses, contact.listId);
       const now = toDbTime(tx.now());
       const row = await tx.kysely
         .insertInto('contacts')
@@ -173,14 +173,14 @@ export async function insertSenderContacts(db: Database, contacts: readonly Draw
 /**
  * Changes a contact; given `addresses` replace its set.
  *
- * @throws PosternError RESOURCE_NOT_FOUND (contact or list), RESOURCE_CONFLICT for an address of
- *   another contact, VALIDATION_FAILED for an empty address set.
+ * @throws PosternError RESOURCE_NOT_FOUND (contact or list), CONTACT_ADDRESS_TAKEN for an address
+ *   of another contact, VALIDATION_FAILED for an empty address set.
  */
 export async function updateContact(db: Database, id: number, changes: ContactChanges): Promise<ContactRecord> {
   const addresses = changes.addresses === undefined ? undefined : normalizeAddresses(changes.addresses);
-  return withAddressConflicts(db, addresses ?? [], () =>
+  return withAddressConflicts(db, addresses ?? [], changes.listId, () =>
     db.transaction(async (tx) => {
-      await requireContact(tx, id);
+      const current = await requireContact(tx, id);
       if (changes.listId !== undefined) await assertListExists(tx, changes.listId);
       await tx.kysely
         .updateTable('contacts')
@@ -192,7 +192,7 @@ export async function updateContact(db: Database, id: number, changes: ContactCh
         })
         .where('id', '=', id)
         .execute();
-      if (addresses !== undefined) await replaceAddresses(tx, id, addresses);
+      if (addresses !== undefined) await replaceAddresses(tx, id, addresses, changes.listId ?? current.listId);
       return requireContact(tx, id);
     }),
   );
@@ -209,6 +209,67 @@ export async function deleteContact(db: Database, id: number): Promise<void> {
     notFound: () => contactNotFound(id),
     inUse: { message: `Contact ${id} has conversations and cannot be deleted.` },
   });
+}
+
+/** The most notes a merge keeps: what the API accepts for one contact. */
+export const CONTACT_NOTES_MAX = 10_000;
+
+/**
+ * Merges contact `otherId` into contact `id`, in one transaction: the other's addresses are
+ * appended to this one's, its conversations become this one's, its notes are appended to this
+ * one's (up to {@link CONTACT_NOTES_MAX} characters), and it is deleted. This contact keeps its
+ * name and list. Both must be in the same list: a list is an address book of its own, and a merge
+ * across two would move conversations out of the view of the agents of the other list's accounts.
+ *
+ * @throws PosternError RESOURCE_NOT_FOUND (either contact), CONTACT_MERGE_LIST_MISMATCH,
+ *   VALIDATION_FAILED when both ids are the same.
+ */
+export async function mergeContacts(db: Database, id: number, otherId: number): Promise<ContactRecord> {
+  if (id === otherId) {
+    throw new PosternError('VALIDATION_FAILED', {
+      message: 'A contact cannot be merged with itself.',
+      details: { in: 'body', fields: [{ field: 'otherId', problem: 'is this contact itself' }] },
+    });
+  }
+  return db.transaction(async (tx) => {
+    const [kept, other] = [await requireContact(tx, id), await requireContact(tx, otherId)];
+    if (kept.listId !== other.listId) {
+      throw new PosternError('CONTACT_MERGE_LIST_MISMATCH', {
+        message: `Contact "${kept.name}" (${kept.id}) is in list ${kept.listId} and contact "${other.name}" (${other.id}) in list ${other.listId}: they cannot be merged.`,
+        details: { id: kept.id, listId: kept.listId, otherId: other.id, otherListId: other.listId },
+      });
+    }
+    const last = await tx.kysely
+      .selectFrom('contact_addresses')
+      .select((eb) => eb.fn.max('position').as('position'))
+      .where('contact_id', '=', id)
+      .executeTakeFirst();
+    const shift = Number(last?.position ?? 0) + 1;
+    await tx.kysely
+      .updateTable('contact_addresses')
+      .set((eb) => ({ contact_id: id, position: eb('position', '+', shift) }))
+      .where('contact_id', '=', otherId)
+      .execute();
+    const now = toDbTime(tx.now());
+    await tx.kysely
+      .updateTable('interactions')
+      .set({ contact_id: id, updated_at: now })
+      .where('contact_id', '=', otherId)
+      .execute();
+    await tx.kysely
+      .updateTable('contacts')
+      .set({ notes: mergedNotes(kept.notes, other.notes), updated_at: now })
+      .where('id', '=', id)
+      .execute();
+    await tx.kysely.deleteFrom('contacts').where('id', '=', otherId).execute();
+    return requireContact(tx, id);
+  });
+}
+
+/** This contact's notes, then the other's; null when neither has any. */
+function mergedNotes(kept: string | null, other: string | null): string | null {
+  const parts = [kept, other].map((notes) => notes?.trim() ?? '').filter((notes) => notes !== '');
+  return parts.length === 0 ? null : parts.join('\n\n').slice(0, CONTACT_NOTES_MAX);
 }
 
 /** The contact with this id, if it exists and is within `scope` (default: every contact). */
@@ -366,14 +427,26 @@ function listNotFound(listId: number, cause?: unknown): PosternError {
   });
 }
 
-/** Throws the friendly conflict when an address belongs to another contact. */
+/**
+ * Throws the friendly conflict when an address belongs to another contact; `listId` is the list
+ * of the contact being written (the remedy differs when the owner is in another one).
+ */
 async function assertAddressesFree(
   db: Database,
   addresses: readonly string[],
+  listId: number | undefined,
   exceptContactId?: number,
 ): Promise<void> {
   const taken = await findAddressOwner(db, addresses, exceptContactId);
-  if (taken !== undefined) throw addressConflict(taken.address, taken);
+  if (taken !== undefined) throw addressConflict(taken.address, listId, taken);
+}
+
+/** An address's owner, as a conflict names it. */
+interface AddressOwner {
+  readonly address: string;
+  readonly id: number;
+  readonly name: string;
+  readonly listId: number;
 }
 
 /** The first of `addresses` that a contact (other than `exceptContactId`) owns, and its owner. */
@@ -381,12 +454,12 @@ async function findAddressOwner(
   db: Database,
   addresses: readonly string[],
   exceptContactId?: number,
-): Promise<{ address: string; id: number; name: string } | undefined> {
+): Promise<AddressOwner | undefined> {
   if (addresses.length === 0) return undefined;
   let query = db.kysely
     .selectFrom('contact_addresses')
     .innerJoin('contacts', 'contacts.id', 'contact_addresses.contact_id')
-    .select(['contact_addresses.address', 'contacts.id', 'contacts.name'])
+    .select(['contact_addresses.address', 'contacts.id', 'contacts.name', 'contacts.list_id as listId'])
     .where('contact_addresses.address', 'in', [...addresses]);
   if (exceptContactId !== undefined) query = query.where('contacts.id', '!=', exceptContactId);
   return query.orderBy('contact_addresses.address').executeTakeFirst();
@@ -403,8 +476,13 @@ async function insertAddresses(db: Database, contactId: number, addresses: reado
     .execute();
 }
 
-async function replaceAddresses(db: Database, contactId: number, addresses: readonly string[]): Promise<void> {
-  await assertAddressesFree(db, addresses, contactId);
+async function replaceAddresses(
+  db: Database,
+  contactId: number,
+  addresses: readonly string[],
+  listId: number,
+): Promise<void> {
+  await assertAddressesFree(db, addresses, listId, contactId);
   await db.kysely.deleteFrom('contact_addresses').where('contact_id', '=', contactId).execute();
   await insertAddresses(db, contactId, addresses);
 }
@@ -438,6 +516,7 @@ async function attachAddresses(db: Database, rows: readonly Row<'contacts'>[]): 
 async function withAddressConflicts<T>(
   db: Database,
   addresses: readonly string[],
+  listId: number | undefined,
   write: () => Promise<T>,
 ): Promise<T> {
   try {
@@ -445,23 +524,33 @@ async function withAddressConflicts<T>(
   } catch (error) {
     if (readConstraintViolation(error)?.kind !== 'unique') throw error;
     const owner = db.inTransaction ? undefined : await findAddressOwner(db, addresses);
-    throw addressConflict(owner?.address ?? addresses.join(', '), owner, error);
+    throw addressConflict(owner?.address ?? addresses.join(', '), listId, owner, error);
   }
 }
 
+/**
+ * CONTACT_ADDRESS_TAKEN. The catalogue's remedy (merge them) holds when the owner is in the same
+ * list as the contact written; across lists a merge is refused, so the remedy says so.
+ */
 function addressConflict(
   address: string,
-  owner: { id: number; name: string } | undefined,
+  listId: number | undefined,
+  owner: AddressOwner | undefined,
   cause?: unknown,
 ): PosternError {
   const whose = owner === undefined ? 'another contact' : `contact "${owner.name}" (${owner.id})`;
-  return new PosternError('RESOURCE_CONFLICT', {
+  const otherList = owner !== undefined && listId !== undefined && owner.listId !== listId;
+  return new PosternError('CONTACT_ADDRESS_TAKEN', {
     message: `The address ${address} already belongs to ${whose}.`,
-    remedy: 'An address belongs to one contact only: edit that contact, or remove the address from it first.',
+    ...(otherList
+      ? {
+          remedy: `An address belongs to one contact only, and ${whose} is in another list: remove the address from it first, or move it into this list and merge the two.`,
+        }
+      : {}),
     details: {
       field: 'addresses',
       address,
-      ...(owner === undefined ? {} : { contactId: owner.id, contactName: owner.name }),
+      ...(owner === undefined ? {} : { contactId: owner.id, contactName: owner.name, contactListId: owner.listId }),
     },
     cause,
   });

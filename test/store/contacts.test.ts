@@ -5,11 +5,14 @@ import {
   deleteContact,
   findContactByAddress,
   getContact,
+  mergeContacts,
   searchContacts,
   updateContact,
   type NewContact,
 } from '../../src/store/contacts.js';
 import type { Database } from '../../src/store/database.js';
+import { createEmailAccount } from '../../src/store/email-accounts.js';
+import { createInteraction, getInteraction } from '../../src/store/interactions.js';
 import { createList, deleteList, getList, listLists, updateList } from '../../src/store/lists.js';
 import { forEachEngine } from '../helpers/store.js';
 
@@ -102,7 +105,8 @@ forEachEngine((_engine, openFresh) => {
       const error = await failure(
         createContact(db, buildContact({ addresses: ['new@example.com', 'SHARED@Example.com'] })),
       );
-      expect(error.code).toBe('RESOURCE_CONFLICT');
+      expect(error.code).toBe('CONTACT_ADDRESS_TAKEN');
+      expect(error.remedy).toContain('merge them');
       expect(error.message).toContain('shared@example.com');
       expect(error.message).toContain('Owner');
       expect(error.details).toMatchObject({ address: 'shared@example.com', contactId: owner.id, contactName: 'Owner' });
@@ -169,6 +173,83 @@ forEachEngine((_engine, openFresh) => {
 
       const everywhere = await searchContacts(db, { query: 'zoe@' });
       expect(everywhere.items.map((c) => c.name)).toEqual(['Zoe Quartz']);
+    });
+  });
+
+  describe('merge', () => {
+    const conversationWith = async (contactId: number): Promise<number> => {
+      serial += 1;
+      const account = await createEmailAccount(db, {
+        name: `Merge ${serial}`,
+        key: `M${serial}`.slice(0, 5),
+        emailAddress: `merge${serial}@contoso.example`,
+        username: `merge${serial}@contoso.example`,
+      });
+      const conversation = await createInteraction(db, {
+        accountId: account.id,
+        contactId,
+        subject: 'Order',
+        tokenCheck: 'ABCD',
+        at: new Date('2026-01-02T03:04:05Z'),
+      });
+      return conversation.id;
+    };
+
+    it("moves the other's addresses, conversations and notes to this contact and deletes the other", async () => {
+      const kept = await createContact(
+        db,
+        buildContact({ name: 'Ada', notes: 'Calls on Mondays', addresses: ['ada@one.example', 'ada@two.example'] }),
+      );
+      const other = await createContact(
+        db,
+        buildContact({ name: 'A. Lovelace', notes: 'VIP', addresses: ['lovelace@three.example'] }),
+      );
+      const keptConversation = await conversationWith(kept.id);
+      const movedConversation = await conversationWith(other.id);
+
+      const merged = await mergeContacts(db, kept.id, other.id);
+      expect(merged).toMatchObject({ id: kept.id, name: 'Ada', listId, notes: 'Calls on Mondays\n\nVIP' });
+      expect(merged.addresses).toEqual(['ada@one.example', 'ada@two.example', 'lovelace@three.example']);
+      expect(await getContact(db, other.id)).toBeUndefined();
+      expect((await findContactByAddress(db, 'LOVELACE@three.example'))?.id).toBe(kept.id);
+      expect((await getInteraction(db, movedConversation))?.contactId).toBe(kept.id);
+      expect((await getInteraction(db, keptConversation))?.contactId).toBe(kept.id);
+    });
+
+    it('refuses two contacts of different lists, changing nothing', async () => {
+      const elsewhere = await createList(db, { name: `Elsewhere ${serial}` });
+      const kept = await createContact(db, buildContact());
+      const other = await createContact(db, buildContact({ listId: elsewhere.id }));
+      const conversation = await conversationWith(other.id);
+      const error = await failure(mergeContacts(db, kept.id, other.id));
+      expect(error.code).toBe('CONTACT_MERGE_LIST_MISMATCH');
+      expect(error.status).toBe(409);
+      expect(error.remedy).toContain('Move one of them');
+      expect(error.details).toMatchObject({ listId, otherListId: elsewhere.id });
+      expect(await getContact(db, other.id)).toEqual(other);
+      expect((await getInteraction(db, conversation))?.contactId).toBe(other.id);
+    });
+
+    it('refuses a contact merged with itself or with one that does not exist', async () => {
+      const kept = await createContact(db, buildContact());
+      expect((await failure(mergeContacts(db, kept.id, kept.id))).code).toBe('VALIDATION_FAILED');
+      expect((await failure(mergeContacts(db, kept.id, 999_999))).code).toBe('RESOURCE_NOT_FOUND');
+      expect((await failure(mergeContacts(db, 999_999, kept.id))).code).toBe('RESOURCE_NOT_FOUND');
+      expect(await getContact(db, kept.id)).toEqual(kept);
+    });
+
+    it('names the merge in the remedy of an address taken in the same list, and not across lists', async () => {
+      const owner = await createContact(db, buildContact({ addresses: ['taken@merge.example'] }));
+      const sameList = await failure(createContact(db, buildContact({ addresses: ['taken@merge.example'] })));
+      expect(sameList).toMatchObject({ code: 'CONTACT_ADDRESS_TAKEN', status: 409 });
+      expect(sameList.remedy).toContain('merge them');
+      expect(sameList.details).toMatchObject({ contactId: owner.id, contactListId: listId });
+      const elsewhere = await createList(db, { name: `Other list ${serial}` });
+      const otherList = await failure(
+        createContact(db, buildContact({ listId: elsewhere.id, addresses: ['TAKEN@merge.example'] })),
+      );
+      expect(otherList.code).toBe('CONTACT_ADDRESS_TAKEN');
+      expect(otherList.remedy).toContain('is in another list');
     });
   });
 });
