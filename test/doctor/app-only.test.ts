@@ -106,8 +106,15 @@ describe('an app-only account (certificate, no delegate)', () => {
       expect(imap).toMatchObject({ result: 'failed', code: 'IMAP_APP_NOT_REGISTERED' });
       expect(imap.remedy).toContain(`-ObjectId ${servicePrincipalId}`);
       const smtp = check(await diagnose(pair, 'account=APPO'), 'account.smtp');
-      expect(smtp).toMatchObject({ result: 'failed', code: 'SMTP_AUTH_FAILED' });
-      expect(smtp.remedy).toContain('New-ServicePrincipal');
+      // SMTP answers 535 5.7.3: the catalogue's app-only code, its remedy with the right ids.
+      expect(smtp).toMatchObject({ result: 'failed', code: 'SMTP_APP_NOT_REGISTERED' });
+      expect(smtp.remedy).toContain(
+        `New-ServicePrincipal -AppId ${CONTOSO.daemon.appId} -ObjectId ${servicePrincipalId}`,
+      );
+      expect(smtp.remedy).toContain(
+        `Add-MailboxPermission -Identity developers@contoso.com -User ${servicePrincipalId} -AccessRights FullAccess`,
+      );
+      expect(smtp.remedy).toContain("-Role 'Application SMTP.SendAsApp'");
     });
   });
 

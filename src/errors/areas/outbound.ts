@@ -28,6 +28,14 @@ export const OUTBOUND_ERRORS = {
     remedy:
       "The token or the login identity is wrong: check that the Cloud Provider is authenticated as the account's modern authentication email and that its scopes include https://outlook.office.com/SMTP.Send (authenticate again after adding it). For a shared mailbox the SMTP login must be the delegate, never the shared address: set the Modern Authentication Email to the delegate. Then retry the message.",
   },
+  SMTP_APP_NOT_REGISTERED: {
+    status: 409,
+    kind: 'needs-admin',
+    message:
+      "Exchange refused the app-only SMTP sign-in (535 5.7.3 Authentication unsuccessful): the app's service principal is not registered in Exchange Online, is registered with the wrong object id, or holds no SMTP.SendAsApp for the mailbox.",
+    remedy:
+      "In Exchange Online PowerShell register the app's service principal with the object id of the Enterprise Application (Entra admin center → Enterprise applications → the app → Object ID; not the App registration's object id): New-ServicePrincipal -AppId <application id> -ObjectId <enterprise application object id> (if one exists with another object id, Remove-ServicePrincipal it first). Then let it send as the mailbox, one of two ways: the application permission SMTP.SendAsApp (Office 365 Exchange Online) with admin consent and Add-MailboxPermission -Identity <mailbox> -User <service principal id> -AccessRights FullAccess; or RBAC for Applications, New-ManagementRoleAssignment -App <application id> -Role 'Application SMTP.SendAsApp' -CustomResourceScope <a management scope covering the mailbox>. Then retry the message.",
+  },
   SMTP_NOT_AUTHENTICATED: {
     status: 409,
     kind: 'needs-admin',

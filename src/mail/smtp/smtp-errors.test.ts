@@ -248,6 +248,40 @@ describe('mapSmtpError', () => {
     expect([dns.kind, refused.kind, silent.kind]).toEqual(['transient', 'transient', 'transient']);
   });
 
+  it("maps an app-only 535 5.7.3 to SMTP_APP_NOT_REGISTERED, its remedy naming the app's ids and both ways to send", () => {
+    const reply =
+      '535 5.7.3 Authentication unsuccessful [SN2PR00CA0018.namprd00.prod.outlook.com 2024-07-11T11:46:49.042Z 08DCA18218166FB4]';
+    const app = { appId: '5e7f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a03', objectId: '0b1c2d3e-0000-4000-8000-00000000e001' };
+    const error = mapSmtpError(smtpError(reply, 'AUTH XOAUTH2', 'EAUTH'), {
+      ...context,
+      login: 'developers@contoso.com',
+      app,
+    });
+    expect(error.code).toBe('SMTP_APP_NOT_REGISTERED');
+    expect(error.kind).toBe('needs-admin');
+    expect(error.message).toContain('app-only SMTP sign-in as developers@contoso.com');
+    expect(error.remedy).toContain(`New-ServicePrincipal -AppId ${app.appId} -ObjectId ${app.objectId}`);
+    expect(error.remedy).toContain(
+      `Add-MailboxPermission -Identity developers@contoso.com -User ${app.objectId} -AccessRights FullAccess`,
+    );
+    expect(error.remedy).toContain(`New-ManagementRoleAssignment -App ${app.appId} -Role 'Application SMTP.SendAsApp'`);
+    // Unknown ids: placeholders, never a wrong id; a delegated sign-in keeps SMTP_AUTH_FAILED.
+    const unknown = mapSmtpError(smtpError(reply, 'AUTH XOAUTH2', 'EAUTH'), {
+      ...context,
+      app: { appId: null, objectId: null },
+    });
+    expect(unknown.remedy).toContain(
+      'New-ServicePrincipal -AppId <application id> -ObjectId <enterprise application object id>',
+    );
+    expect(mapSmtpError(smtpError(reply, 'AUTH XOAUTH2', 'EAUTH'), context).code).toBe('SMTP_AUTH_FAILED');
+    // 5.7.139 stays SMTP AUTH disabled, whoever signs in.
+    const disabled = mapSmtpError(
+      smtpError('535 5.7.139 Authentication unsuccessful, basic authentication is disabled.', 'AUTH XOAUTH2', 'EAUTH'),
+      { ...context, app },
+    );
+    expect(disabled.code).toBe('SMTP_AUTH_DISABLED');
+  });
+
   it('keeps the original error as cause and out of the JSON', () => {
     const original = smtpError('421 4.3.2 Service not available', 'MAIL FROM');
     const error = mapSmtpError(original, context);

@@ -37,6 +37,18 @@ export interface SmtpErrorContext {
   readonly login: string;
   /** MAIL FROM: the account's address. */
   readonly from: string;
+  /**
+   * Set when the sign-in is app-only (client credentials, `user=` the mailbox itself): a `535
+   * 5.7.3` then means Exchange does not let the app in, not a wrong user. The ids, when known
+   * (from the token), make the remedy exact.
+   */
+  readonly app?: AppSignIn;
+}
+
+/** Who an app-only SMTP sign-in is, for the remedy: the application (client) id and its service principal's object id (`oid`). */
+export interface AppSignIn {
+  readonly appId: string | null;
+  readonly objectId: string | null;
 }
 
 /** Reads nodemailer's error fields without trusting their types. */
@@ -118,6 +130,12 @@ function classify(facts: SmtpFailureFacts, status: string | null, context: SmtpE
   const replyCode = facts.responseCode;
   if (status === '5.7.139') return authDisabled(reply);
   if (replyCode === 535 || (facts.code === 'EAUTH' && replyCode !== null && replyCode >= 500)) {
+    if (context.app !== undefined)
+      return {
+        code: 'SMTP_APP_NOT_REGISTERED',
+        message: `Exchange refused the app-only SMTP sign-in as ${context.login} (${shortReply(reply) || '535 5.7.3 Authentication unsuccessful'}): the app's service principal is not registered in Exchange Online, is registered with the wrong object id, or holds no SMTP.SendAsApp for ${context.login}.`,
+        remedy: appSmtpRemedy(context.app, context.login),
+      };
     return {
       code: 'SMTP_AUTH_FAILED',
       message: `Exchange refused the SMTP sign-in of ${context.login} with the access token (${shortReply(reply) || '535 5.7.3 Authentication unsuccessful'}).`,
@@ -269,7 +287,21 @@ function authDisabled(reply: string): Classification {
   };
 }
 
-/** The reply without Exchange's bracketed diagnostic tail, for messages. */
+/**
+ * What lets an app sign in to SMTP AUTH as a mailbox, with the ids where they are known: the
+ * Exchange service principal registered under the Enterprise application's object id (the token's
+ * `oid`), then either the SMTP.SendAsApp permission with FullAccess on the mailbox, or an RBAC for
+ * Applications assignment of `Application SMTP.SendAsApp` whose scope covers it.
+ *
+ * @see ../../../../shared/reference/microsoft-protocols.md §6 (app-only IMAP/POP/SMTP, [SMTPRBAC])
+ * @see https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth
+ */
+export function appSmtpRemedy(app: AppSignIn, mailbox: string): string {
+  const appId = app.appId ?? '<application id>';
+  const objectId = app.objectId ?? '<enterprise application object id>';
+  return `In Exchange Online PowerShell register the app's service principal with the Enterprise Application's object id (Entra admin center → Enterprise applications → the app → Object ID${app.objectId === null ? '' : `, the token's oid`}; not the App registration's object id): New-ServicePrincipal -AppId ${appId} -ObjectId ${objectId} (if one exists with another object id, Remove-ServicePrincipal it first). Then let it send as ${mailbox}, one of two ways: the application permission SMTP.SendAsApp (Office 365 Exchange Online) with admin consent and Add-MailboxPermission -Identity ${mailbox} -User ${objectId} -AccessRights FullAccess; or RBAC for Applications, New-ManagementRoleAssignment -App ${appId} -Role 'Application SMTP.SendAsApp' -CustomResourceScope <a management scope whose recipient filter includes ${mailbox}>. Then retry the message.`;
+}
+
 /**
  * A message over a size limit. Exchange advertises one organisation-wide SIZE in EHLO, but the
  * sending mailbox's own MaxSendSize can be lower: the refusal then comes after DATA, as
@@ -288,6 +320,7 @@ function messageTooLarge(reply: string, context: SmtpErrorContext): Classificati
   };
 }
 
+/** The reply without Exchange's bracketed diagnostic tail, for messages. */
 function shortReply(reply: string): string {
   // Found by position rather than by `\s*\[…[^\]]*\].*$`, which rescans the rest from every start.
   const tail = reply.search(/\[(?:Hostname=|BeginDiagnosticData)/);

@@ -20,11 +20,18 @@ import type { Logger as NodemailerLogger } from 'nodemailer/lib/shared';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { Logger } from '../../log/index.js';
 import { smtpConnectionOptions, type SmtpEndpoint, type SmtpTimeouts } from '../access/smtp-transport.js';
-import { mapSmtpError } from './smtp-errors.js';
+import { mapSmtpError, type AppSignIn } from './smtp-errors.js';
 
 /** How to sign in: XOAUTH2 with an access token, or a password (non-Microsoft servers). */
 export type SmtpCredentials =
-  | { readonly kind: 'xoauth2'; readonly user: string; readonly accessToken: string; readonly expiresAt: Date }
+  | {
+      readonly kind: 'xoauth2';
+      readonly user: string;
+      readonly accessToken: string;
+      readonly expiresAt: Date;
+      /** Set for an app-only token (client credentials): how its refusals are read. */
+      readonly app?: AppSignIn;
+    }
   | { readonly kind: 'password'; readonly user: string; readonly password: string };
 
 /** One message to submit. */
@@ -105,6 +112,9 @@ export class SmtpSubmitter {
       port: request.endpoint.port,
       login: request.credentials.user,
       from: request.envelope.from,
+      ...(request.credentials.kind === 'xoauth2' && request.credentials.app !== undefined
+        ? { app: request.credentials.app }
+        : {}),
     };
     try {
       const info = await entry.transport.sendMail({

@@ -22,7 +22,7 @@ import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
 import { graphClientOf, imapEndpointOf } from './mailbox-connection.js';
 import type { GraphNotificationService } from '../inbound/graph-notifications.js';
-import { TransportSwitchService } from './transport-switch.js';
+import { TransportSwitchService, switchingRefusal } from './transport-switch.js';
 import { createGraphSyncStore } from '../inbound/graph-sync-store.js';
 import { createSyncStore, type SyncStoreOptions } from '../inbound/mailbox-sync-store.js';
 
@@ -170,9 +170,10 @@ export class MailboxSyncService {
     const before = await getEmailAccount(this.db, account.id);
     if (before === undefined) return;
     let reported = change.error;
-    if (reported !== undefined && before.transport === 'auto' && isPosternError(reported, 'IMAP_NOT_CONNECTED')) {
-      // Transport `auto`: IMAP disabled for the mailbox switches reading to Graph (the worker
-      // restarts on the account's change); otherwise the remedy also says what would allow it.
+    if (reported !== undefined && before.transport === 'auto' && switchingRefusal(reported)?.direction === 'inbound') {
+      // Transport `auto`: IMAP disabled for the mailbox (or, for an app, its IMAP sign-in refused)
+      // switches reading to Graph when Graph opens the folder (the worker restarts on the
+      // account's change); otherwise the remedy also says what would allow it.
       const decision = await this.switches.afterImapRefused(before, reported);
       if (decision.switched) return;
       reported = decision.error;

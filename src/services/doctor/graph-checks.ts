@@ -145,7 +145,7 @@ function transportCheck(account: EmailAccountRecord): Check {
     `${line('Reading', inbound, 'IMAP')} ${line('Sending', outbound, 'SMTP')}${
       inbound.via === 'graph' && outbound.via === 'graph'
         ? ''
-        : ' A direction switches to Microsoft Graph by itself when Exchange disables IMAP or SMTP AUTH for the mailbox.'
+        : ' A direction switches to Microsoft Graph by itself when Exchange disables IMAP or SMTP AUTH for the mailbox (or, for app-only access, refuses the app its sign-in) and Graph serves it.'
     }`,
   );
 }
@@ -156,6 +156,7 @@ async function readiness(account: EmailAccountRecord, deps: GraphCheckDeps, dire
   const title = `Switch of ${direction === 'inbound' ? 'reading' : 'sending'} to Microsoft Graph`;
   const then = `Postern will then switch ${direction === 'inbound' ? 'reading' : 'sending'} to Microsoft Graph by itself when Exchange disables ${direction === 'inbound' ? 'IMAP' : 'SMTP AUTH'} for the mailbox`;
   const permission = await checkGraphPermission(deps, account, direction, then);
+  if (mayBeGrantedByExchangeRbac(permission)) return rbacReadiness(account, deps, direction, id, title, permission);
   if (permission.ok)
     return ok(
       id,
@@ -168,6 +169,47 @@ async function readiness(account: EmailAccountRecord, deps: GraphCheckDeps, dire
     `${permission.error.message} Should Exchange disable ${direction === 'inbound' ? 'IMAP' : 'SMTP AUTH'} for the mailbox, Postern could not switch to Graph.`,
     permission.error.remedy ?? 'Authenticate the Cloud Provider again.',
   );
+}
+
+/**
+ * Readiness of an app-only grant whose Graph token lacks the role: RBAC for Applications may grant
+ * it for the mailbox. Reading is asked of Graph (the folder); sending cannot be tried without a
+ * message, and Postern tries the message in hand when SMTP refuses it.
+ */
+async function rbacReadiness(
+  account: EmailAccountRecord,
+  deps: GraphCheckDeps,
+  direction: MailDirection,
+  id: string,
+  title: string,
+  permission: Extract<GraphPermission, { ok: false }> & { readonly need: { readonly name: string } },
+): Promise<Check> {
+  const name = permission.need.name;
+  const remedy = permission.error.remedy ?? 'Authenticate the Cloud Provider again.';
+  if (direction === 'outbound')
+    return warning(
+      id,
+      title,
+      `${permission.error.message} Exchange Online may still grant it for ${account.username} through RBAC for Applications (the role Application ${name} in a management scope covering the mailbox): should Exchange refuse SMTP AUTH, Postern tries the message in hand through Graph and switches sending once Graph accepts it.`,
+      remedy,
+    );
+  try {
+    const client = await graphClientOf(deps.db, deps.accounts, deps.accessTokens, account, { purpose: 'read' });
+    await findGraphFolder(client, account.folder);
+    return ok(
+      id,
+      title,
+      `The Graph token of the application carries no ${name} role, but Graph lets the application read ${client.mailbox} (RBAC for Applications): should Exchange refuse IMAP, reading switches to Graph by itself.`,
+    );
+  } catch (error) {
+    if (!isPosternError(error, 'GRAPH_ACCESS_DENIED')) return asFailure(id, title, error);
+    return warning(
+      id,
+      title,
+      `${permission.error.message} Microsoft Graph refused ${account.username} (403 ErrorAccessDenied): no RBAC for Applications role assignment covers the mailbox either, so Postern could not switch reading to Graph.`,
+      remedy,
+    );
+  }
 }
 
 /** The Graph token's audience must be Microsoft Graph. */

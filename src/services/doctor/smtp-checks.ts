@@ -43,7 +43,12 @@ export async function checkSmtp(
     ...smtpConnectionOptions(endpoint, timeouts),
     auth: { type: 'OAuth2', user: login, accessToken: context.token },
   });
-  const errorContext = { host, port, login, from: account.emailAddress };
+  // An app-only sign-in (no user): a refusal names the service principal to register, with its ids.
+  const app =
+    context.grant.upn === null
+      ? { app: { appId: context.claims?.appId ?? null, objectId: context.claims?.objectId ?? null } }
+      : {};
+  const errorContext = { host, port, login, from: account.emailAddress, ...app };
   const checks: Check[] = [];
   try {
     await transport.verify();
@@ -62,9 +67,7 @@ export async function checkSmtp(
         'account.smtp',
         'SMTP AUTH',
         `${mapped.message}${typeof mapped.details?.response === 'string' ? ` Exchange said: ${mapped.details.response}` : ''}`,
-        context.grant.upn === null && mapped.code === 'SMTP_AUTH_FAILED'
-          ? `For app-only access Exchange must know the app's service principal: New-ServicePrincipal -AppId ${context.claims?.appId ?? '<application id>'} -ObjectId ${context.claims?.objectId ?? '<enterprise application object id>'}, then Add-MailboxPermission -Identity ${account.username} -User ${context.claims?.objectId ?? '<service principal id>'} -AccessRights FullAccess; and the token must carry SMTP.SendAsApp (admin consent).`
-          : mapped.remedy,
+        mapped.remedy,
         mapped.code,
       ),
     ];

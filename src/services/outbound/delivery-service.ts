@@ -57,7 +57,8 @@ import {
 } from '../../store/index.js';
 import { MIN_VALIDITY_MS, type AccessToken } from '../identity/access-token-service.js';
 import { mailboxRouteOf } from '../accounts/mailbox-connection.js';
-import type { SwitchDecision } from '../accounts/transport-switch.js';
+import type { SendSwitchDecision } from '../accounts/transport-switch.js';
+import { readTokenClaims } from '../doctor/token-claims.js';
 
 /** Submits a message; the SMTP adapter (or, later, another transport). */
 export interface Submitter {
@@ -81,11 +82,16 @@ export interface DeliveryDeps {
   /** Builds the Graph sender of an account that sends through Graph; without it such accounts fail. */
   readonly graphSender?: GraphSenderFactory;
   /**
-   * Transport `auto`: after SMTP AUTH was refused (535 5.7.139), switches the account's sending to
-   * Graph when its grant allows it (TransportSwitchService.afterSmtpRefused); otherwise answers the
-   * refusal, its remedy naming the permission that would allow it.
+   * Transport `auto`: after SMTP refused the sign-in (535 5.7.139; 535 5.7.3 for an app-only
+   * grant), tries the message in hand through Graph with `trial` and switches the account's sending
+   * to Graph once Graph accepted it (TransportSwitchService.afterSmtpRefused); otherwise answers the
+   * refusal, its remedy naming what would allow it.
    */
-  readonly switchToGraph?: (account: EmailAccountRecord, refusal: PosternError) => Promise<SwitchDecision>;
+  readonly switchToGraph?: (
+    account: EmailAccountRecord,
+    refusal: PosternError,
+    trial: () => Promise<SubmissionResult>,
+  ) => Promise<SendSwitchDecision<SubmissionResult>>;
   readonly logger: Logger;
   readonly retryPolicy?: RetryPolicy;
   /** A number in [0, 1), for retry jitter. */
@@ -209,9 +215,10 @@ export class DeliveryService {
   }
 
   /**
-   * Submits over SMTP; on an account of transport `auto` whose SMTP AUTH Exchange refuses (535
-   * 5.7.139: nothing was accepted), sending switches to Microsoft Graph when the grant allows it and
-   * this very message leaves through Graph, in the same delivery.
+   * Submits over SMTP; on an account of transport `auto` whose SMTP sign-in Exchange refuses (535
+   * 5.7.139, SMTP AUTH disabled; 535 5.7.3 for an app-only grant — nothing was accepted), this very
+   * message is tried through Microsoft Graph in the same delivery, and sending switches to Graph
+   * once Graph accepted it.
    */
   private async submitOrSwitch(route: SmtpRoute, row: OutboxRecord): Promise<SubmissionResult> {
     try {
@@ -220,19 +227,21 @@ export class DeliveryService {
       if (
         route.account.transport !== 'auto' ||
         this.deps.switchToGraph === undefined ||
-        !isPosternError(error, 'SMTP_AUTH_DISABLED')
+        this.deps.graphSender === undefined ||
+        !(isPosternError(error, 'SMTP_AUTH_DISABLED') || isPosternError(error, 'SMTP_APP_NOT_REGISTERED'))
       )
         throw error;
-      const decision = await this.deps.switchToGraph(route.account, error);
+      const graphSender = this.deps.graphSender;
+      const trial = async (): Promise<SubmissionResult> =>
+        this.sendByGraph({ kind: 'graph', account: route.account, sender: await graphSender(route.account) }, row);
+      const decision = await this.deps.switchToGraph(route.account, error, trial);
       if (!decision.switched) throw decision.error;
       this.routes.delete(row.accountId);
       this.deps.logger.warn(
-        this.who(row.accountId),
-        'SMTP AUTH is disabled for the mailbox: sending switched to Microsoft Graph',
+        { ...this.who(row.accountId), code: error.code },
+        'Exchange refused the SMTP sign-in and Microsoft Graph accepted the message: sending switched to Graph',
       );
-      const switched = await this.routeOf(row.accountId);
-      if (switched.kind !== 'graph') throw error;
-      return this.sendByGraph(switched, row);
+      return decision.sent;
     }
   }
 
@@ -245,8 +254,9 @@ export class DeliveryService {
     try {
       return await this.deps.submitter.submit(request.submission);
     } catch (error) {
+      // An app's token may also predate a role granted since (admin consent, SMTP.SendAsApp).
       if (
-        !isPosternError(error, 'SMTP_AUTH_FAILED') ||
+        !(isPosternError(error, 'SMTP_AUTH_FAILED') || isPosternError(error, 'SMTP_APP_NOT_REGISTERED')) ||
         request.grantId === null ||
         this.deps.refreshToken === undefined
       )
@@ -279,11 +289,7 @@ export class DeliveryService {
       route.grant === null
         ? { kind: 'password', user: route.account.username, password: route.password ?? '' }
         : // The signed-in delegate for a shared mailbox; the mailbox itself for app-only access.
-          {
-            kind: 'xoauth2',
-            user: route.grant.upn ?? route.account.username,
-            ...(await this.tokenFor(route.grant.id)),
-          };
+          await this.xoauth2(route.account, route.grant);
     return {
       submission: {
         poolKey: `account:${route.account.id}`,
@@ -353,6 +359,22 @@ export class DeliveryService {
   private who(accountId: number): { accountId: number; key?: string } {
     const key = this.routes.get(accountId)?.route.account.key;
     return key === undefined ? { accountId } : { accountId, key };
+  }
+
+  /**
+   * XOAUTH2 as the grant's user, or for an app-only grant as the mailbox itself, with the app's ids
+   * read from the token so that a refusal names the service principal to register.
+   */
+  private async xoauth2(account: EmailAccountRecord, grant: GrantRecord): Promise<SmtpCredentials> {
+    const token = await this.tokenFor(grant.id);
+    if (grant.upn !== null) return { kind: 'xoauth2', user: grant.upn, ...token };
+    const claims = readTokenClaims(token.accessToken);
+    return {
+      kind: 'xoauth2',
+      user: account.username,
+      ...token,
+      app: { appId: claims?.appId ?? null, objectId: claims?.objectId ?? null },
+    };
   }
 
   /** The grant's Exchange token, reused while it has the token service's minimum validity left. */

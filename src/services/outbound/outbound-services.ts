@@ -72,7 +72,7 @@ export function createOutboundServices(deps: OutboundDeps): OutboundServices {
       });
       return new GraphSender(client, deps.graphSender);
     },
-    switchToGraph: (account, refusal) => switches.afterSmtpRefused(account, refusal),
+    switchToGraph: (account, refusal, trial) => switches.afterSmtpRefused(account, refusal, trial),
     logger: deps.logger.child({ component: 'delivery' }),
   });
   return { send: new SendService(deps.db), delivery, dispatch: new OutboxDispatchService(deps.db), submitter };
