@@ -41,6 +41,7 @@ import { nodesAndMailboxLeasesMigration } from './0021-nodes-and-mailbox-leases.
 import { messageSearchMigration } from './0023-message-search.js';
 import { rawMimeUncompressedMigration } from './0025-raw-mime-uncompressed.js';
 import { replyDraftsMigration } from './0026-reply-drafts.js';
+import { retentionMigration } from './0030-retention.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -66,6 +67,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   messageSearchMigration,
   rawMimeUncompressedMigration,
   replyDraftsMigration,
+  retentionMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
