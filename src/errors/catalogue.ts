@@ -216,6 +216,21 @@ const GENERAL_ERRORS = {
     remedy:
       'Download the raw message (.eml) and open the attachment from it in a mail client. If many attachments fail after an upgrade, the MIME parser now splits messages differently: report it with the email-error log.',
   },
+  MESSAGE_ORIGINAL_EXPIRED: {
+    status: 410,
+    kind: 'permanent',
+    message:
+      "The original of this message (its raw MIME and the files attached to it) was removed after the account's retention period; the conversation's text is kept.",
+    remedy:
+      'Read the message in the conversation. A removed original cannot be restored: download it from the mailbox itself if it is still there. To keep originals longer, raise or clear the account\'s "Keep originals for" setting (rawRetentionDays; empty keeps them for ever).',
+  },
+  STORE_VACUUM_REFUSED: {
+    status: 409,
+    kind: 'needs-admin',
+    message: 'The database was not compacted: VACUUM cannot run safely now.',
+    remedy:
+      'On SQLite, stop every Postern process that uses the data directory and make free disk space about the size of postern.db, then run "postern vacuum" again.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 const entries = {

@@ -33,6 +33,23 @@ describe('openDatabase on SQLite', () => {
     expect(await pragma(file, 'synchronous')).toBe(2);
   });
 
+  it('creates a new file with incremental auto-vacuum, which stays once tables exist; an older file keeps none', async () => {
+    const file = tempFile();
+    const db = await openDatabase(`sqlite:${file}`);
+    await sql`create table t (id integer primary key)`.execute(db.kysely);
+    await db.close();
+    const reopened = new BetterSqlite3(file, { readonly: true });
+    // 2 = INCREMENTAL: freed pages stay in the file until `pragma incremental_vacuum` gives them back.
+    expect(reopened.pragma('auto_vacuum', { simple: true })).toBe(2);
+    reopened.close();
+
+    const older = tempFile();
+    const existing = new BetterSqlite3(older);
+    existing.exec('create table t (id integer primary key)');
+    existing.close();
+    expect(await pragma(older, 'auto_vacuum')).toBe(0);
+  });
+
   it('leaves the page size of an existing database as it is', async () => {
     const file = tempFile();
     const existing = new BetterSqlite3(file);

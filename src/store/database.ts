@@ -97,8 +97,9 @@ function restrictSqliteFiles(file: string): void {
 /**
  * Opens the database named by `url` (`sqlite:<path>` or `postgres://…`) and checks that it
  * answers. SQLite runs in WAL mode (synchronous=FULL, SQLite's default: every commit is on disk
- * before it returns) with foreign keys on, a 5-second busy timeout, 16 KiB pages for a new file,
- * prepared statements reused and checkpoints on a worker thread (sqlite-checkpointer.ts).
+ * before it returns) with foreign keys on, a 5-second busy timeout, 16 KiB pages and incremental
+ * auto-vacuum for a new file, prepared statements reused and checkpoints on a worker thread
+ * (sqlite-checkpointer.ts).
  *
  * @throws PosternError CONFIG_INVALID for a URL it cannot read, STORE_UNAVAILABLE when the
  *   database cannot be opened or reached (the message never contains the password).
@@ -146,8 +147,11 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
     if (filename !== ':memory:' && filename !== '') restrictSqliteFiles(path.resolve(filename));
     const database = new BetterSqlite3(filename, { timeout: timeoutMs });
     try {
-      // Only a new file takes it (before its first write); an existing database keeps its own.
+      // Only a new file takes them (before its first table); an existing database keeps its own.
       database.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
+      // Pages freed by deletions (the retention sweep's originals) can be given back to the file
+      // system with `incremental_vacuum`; `postern vacuum` converts an older file.
+      database.pragma('auto_vacuum = INCREMENTAL');
       database.pragma('journal_mode = WAL');
       // Explicit, whatever the build's default: see "Durability" in docs/ARCHITECTURE.md.
       database.pragma('synchronous = FULL');

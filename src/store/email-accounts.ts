@@ -89,6 +89,8 @@ export interface EmailAccountRecord {
   readonly firstSync: FirstSync;
   readonly sendPerMinute: number;
   readonly recipientsPerDay: number;
+  /** Days the originals of its messages (raw MIME, attached files) are kept; null: for ever. */
+  readonly rawRetentionDays: number | null;
   readonly status: AccountStatus;
   readonly lastError: AccountError | null;
   readonly statusChangedAt: Timestamp | null;
@@ -125,6 +127,7 @@ export interface EmailAccountFields {
   readonly firstSync?: FirstSync;
   readonly sendPerMinute?: number;
   readonly recipientsPerDay?: number;
+  readonly rawRetentionDays?: number | null;
 }
 
 /** Filters of {@link listEmailAccounts}. */
@@ -463,6 +466,7 @@ function toColumns(fields: Partial<EmailAccountFields>) {
     ...(fields.firstSync === undefined ? {} : { first_sync_days: firstSyncToDays(fields.firstSync) }),
     ...(fields.sendPerMinute === undefined ? {} : { send_per_minute: fields.sendPerMinute }),
     ...(fields.recipientsPerDay === undefined ? {} : { recipients_per_day: fields.recipientsPerDay }),
+    ...(fields.rawRetentionDays === undefined ? {} : { raw_retention_days: fields.rawRetentionDays }),
   };
 }
 
@@ -587,6 +591,7 @@ function toEmailAccountRecord(row: Row<'email_accounts'>): EmailAccountRecord {
     firstSync: firstSyncFromDays(row.first_sync_days),
     sendPerMinute: row.send_per_minute,
     recipientsPerDay: row.recipients_per_day,
+    rawRetentionDays: row.raw_retention_days,
     status: row.status,
     lastError:
       row.last_error_code === null

@@ -32,6 +32,8 @@ export interface AttachmentMeta {
   readonly contentId: string | null;
   readonly inline: boolean;
   readonly sha256: string | null;
+  /** Its bytes went with the message's original (retention, migration 0030): it cannot be downloaded. */
+  readonly removed: boolean;
 }
 
 /** An attachment with its content, for download. */
@@ -84,6 +86,8 @@ export interface MessageRecord {
   readonly bounces: StoredBounce[];
   readonly receivedAt: Timestamp;
   readonly createdAt: Timestamp;
+  /** When the retention sweep removed the raw MIME (and the attached files); null while stored. */
+  readonly originalRemovedAt: Timestamp | null;
   /** In stored order: a position in `html`'s `data-postern-inline` indexes this list. */
   readonly attachments: AttachmentMeta[];
 }
@@ -541,11 +545,20 @@ export async function listInteractionMessages(db: Database, interactionId: numbe
   return attachAttachments(db, rows);
 }
 
-/** A message's raw MIME. @throws PosternError RESOURCE_NOT_FOUND */
+/**
+ * A message's raw MIME.
+ * @throws PosternError RESOURCE_NOT_FOUND; MESSAGE_ORIGINAL_EXPIRED when the retention sweep removed it.
+ */
 export async function getMessageRaw(db: Database, id: number): Promise<Buffer> {
   const row = await db.kysely.selectFrom('message_raw').select('raw').where('message_id', '=', id).executeTakeFirst();
-  if (row === undefined) throw messageNotFound(id);
-  return Buffer.from(row.raw);
+  if (row !== undefined) return Buffer.from(row.raw);
+  const message = await db.kysely
+    .selectFrom('messages')
+    .select('original_removed_at')
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (message === undefined || message.original_removed_at === null) throw messageNotFound(id);
+  throw originalExpired(id, message.original_removed_at);
 }
 
 /**
@@ -569,6 +582,7 @@ export async function getStoredAttachment(
       details: { resource: 'attachment', id: attachmentId, messageId },
     });
   }
+  if (row.removed_at !== null) throw originalExpired(messageId, row.removed_at, attachmentId);
   const meta = toAttachmentMeta(row);
   return row.raw_part === null ? { ...meta, content: Buffer.from(row.content) } : { ...meta, rawPart: row.raw_part };
 }
@@ -636,7 +650,7 @@ async function attachAttachments(db: Database, rows: readonly Row<'messages'>[])
   if (rows.length === 0) return [];
   const attachmentRows = await db.kysely
     .selectFrom('attachments')
-    .select(['id', 'message_id', 'filename', 'content_type', 'size', 'content_id', 'inline', 'sha256'])
+    .select(['id', 'message_id', 'filename', 'content_type', 'size', 'content_id', 'inline', 'sha256', 'removed_at'])
     .where(
       'message_id',
       'in',
@@ -665,6 +679,7 @@ function toAttachmentMeta(row: Omit<Row<'attachments'>, 'content' | 'raw_part'>)
     contentId: row.content_id,
     inline: row.inline === 1,
     sha256: row.sha256,
+    removed: row.removed_at !== null,
   };
 }
 
@@ -702,8 +717,26 @@ function toMessageRecord(row: Row<'messages'>, attachments: AttachmentMeta[]): M
     bounces: readBounces(row.bounces_json),
     receivedAt: row.received_at,
     createdAt: row.created_at,
+    originalRemovedAt: row.original_removed_at,
     attachments,
   };
+}
+
+/** The original of a message (or the attachment named) went with the account's retention. */
+function originalExpired(messageId: number, removedAt: Timestamp, attachmentId?: number): PosternError {
+  const what =
+    attachmentId === undefined
+      ? `The original of message ${messageId}`
+      : `Attachment ${attachmentId} of message ${messageId}`;
+  return new PosternError('MESSAGE_ORIGINAL_EXPIRED', {
+    message: `${what} was removed on ${removedAt} after the account's retention period; the conversation's text is kept.`,
+    details: {
+      resource: attachmentId === undefined ? 'message' : 'attachment',
+      messageId,
+      ...(attachmentId === undefined ? {} : { attachmentId }),
+      removedAt,
+    },
+  });
 }
 
 function messageNotFound(id: number): PosternError {

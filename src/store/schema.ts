@@ -256,6 +256,8 @@ export interface EmailAccountsTable {
   first_sync_days: Defaulted<number>;
   send_per_minute: Defaulted<number>;
   recipients_per_day: Defaulted<number>;
+  /** Days the originals (raw MIME, attached files) of its messages are kept; null: for ever (migration 0030). */
+  raw_retention_days: number | null;
   /** Submissions at once (Exchange allows 3); see migration 0007. */
   send_concurrency: Defaulted<number>;
   max_recipients_per_message: Defaulted<number>;
@@ -410,6 +412,8 @@ export interface MessagesTable {
   received_at: Timestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** When the retention sweep removed the raw MIME (`message_raw`); null while it is stored (migration 0030). */
+  original_removed_at: Timestamp | null;
 }
 
 /** A row of `message_raw`. */
@@ -432,6 +436,8 @@ export interface AttachmentsTable {
   content: Buffer;
   /** Inbound mail: the bytes are this attachment (0-based) of the parsed `message_raw.raw`; null when `content` holds them. */
   raw_part: number | null;
+  /** When the retention sweep dropped the bytes (`content` empty, `raw_part` null); null while they are kept. */
+  removed_at: Timestamp | null;
 }
 
 /** A row of `outbox`. */

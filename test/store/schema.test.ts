@@ -164,6 +164,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     first_sync_days: true,
     send_per_minute: true,
     recipients_per_day: true,
+    raw_retention_days: true,
     send_concurrency: true,
     max_recipients_per_message: true,
     max_send_bytes: true,
@@ -268,6 +269,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     received_at: true,
     created_at: true,
     updated_at: true,
+    original_removed_at: true,
   },
   message_raw: { message_id: true, raw: true },
   attachments: {
@@ -281,6 +283,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     sha256: true,
     content: true,
     raw_part: true,
+    removed_at: true,
   },
   outbox: {
     id: true,

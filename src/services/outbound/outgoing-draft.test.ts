@@ -50,6 +50,7 @@ function message(overrides: Partial<MessageRecord> = {}): MessageRecord {
     bounces: [],
     receivedAt: '2026-03-01T09:00:05.000Z',
     createdAt: '2026-03-01T09:00:05.000Z',
+    originalRemovedAt: null,
     attachments: [],
     ...overrides,
   };

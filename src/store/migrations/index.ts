@@ -42,6 +42,7 @@ import { messageSearchMigration } from './0023-message-search.js';
 import { rawMimeUncompressedMigration } from './0025-raw-mime-uncompressed.js';
 import { replyDraftsMigration } from './0026-reply-drafts.js';
 import { notesMigration } from './0027-notes.js';
+import { retentionMigration } from './0030-retention.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -68,6 +69,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   rawMimeUncompressedMigration,
   replyDraftsMigration,
   notesMigration,
+  retentionMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
