@@ -25,6 +25,7 @@ import {
 } from '../store/index.js';
 import type { EventRetention, EventRetentionOptions } from '../workers/event-retention.js';
 import type { MailboxWorkers, MailboxWorkersOptions } from '../workers/mailbox-workers.js';
+import type { SnoozeWake, SnoozeWakeOptions } from '../workers/snooze-wake.js';
 import type { OutboxDispatcher, OutboxDispatcherOptions } from '../workers/outbox-dispatcher.js';
 import type { TokenKeeper, TokenKeeperOptions } from '../workers/token-keeper.js';
 import type { WebhookDispatcher, WebhookDispatcherOptions } from '../workers/webhook-dispatcher.js';
@@ -226,11 +227,12 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
 
 /** A role, or a part of the worker role, that a process runs. */
 export type RoleName =
-  'eventRetention' | 'webhooks' | 'outboxDispatch' | 'tokenKeeper' | 'mailboxSync' | 'metrics' | 'web';
+  'eventRetention' | 'snoozeWake' | 'webhooks' | 'outboxDispatch' | 'tokenKeeper' | 'mailboxSync' | 'metrics' | 'web';
 
 /** What each role is once started. */
 export interface StartedRoles {
   eventRetention?: EventRetention;
+  snoozeWake?: SnoozeWake;
   webhooks?: WebhookDispatcher;
   outboxDispatch?: OutboxDispatcher;
   tokenKeeper?: TokenKeeper;
@@ -242,6 +244,7 @@ export interface StartedRoles {
 /** Settings of the roles beyond the configuration (tests and benchmarks shorten intervals). */
 export interface RoleOptions {
   readonly eventRetention?: Omit<EventRetentionOptions, 'retentionDays'>;
+  readonly snoozeWake?: SnoozeWakeOptions;
   readonly webhooks?: Omit<WebhookDispatcherOptions, 'targets'>;
   readonly outboxDispatch?: OutboxDispatcherOptions;
   readonly tokenKeeper?: TokenKeeperOptions;
@@ -261,7 +264,7 @@ export interface RoleOptions {
 
 /** The `--roles` of `postern start` (POSTERN_ROLES), each as the roles of the table it runs. */
 export const ROLE_GROUPS: Readonly<Record<Config['roles'][number], readonly RoleName[]>> = {
-  worker: ['eventRetention', 'webhooks', 'outboxDispatch', 'tokenKeeper', 'mailboxSync'],
+  worker: ['eventRetention', 'snoozeWake', 'webhooks', 'outboxDispatch', 'tokenKeeper', 'mailboxSync'],
   web: ['web'],
 };
 
@@ -306,6 +309,20 @@ export const ROLES: readonly RoleDefinition[] = [
       retention.start();
       runtime.roles.eventRetention = retention;
       return () => retention.stop();
+    },
+  },
+  {
+    name: 'snoozeWake',
+    async start({ runtime, options }) {
+      const { SnoozeWake } = await import('../workers/snooze-wake.js');
+      const wake = new SnoozeWake(
+        runtime.services.interactions,
+        runtime.log.logger.child({ component: 'snooze' }),
+        options.snoozeWake,
+      );
+      wake.start();
+      runtime.roles.snoozeWake = wake;
+      return () => wake.stop();
     },
   },
   {

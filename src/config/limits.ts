@@ -40,6 +40,8 @@ export const LIMITS = {
    * types, in a JSON body under `httpBodyBytes`: a longer reply can still be sent, unsaved.
    */
   replyDraftChars: 1_000_000,
+  /** Furthest a conversation can be snoozed, in days. */
+  snoozeMaxDays: 366,
   /** Longest internal note, in characters. */
   noteChars: 10_000,
   /** Largest page of the event timelines (`GET /api/events`). */

@@ -115,6 +115,12 @@ const GENERAL_ERRORS = {
     message: 'You do not have permission to do this.',
     remedy: 'Ask an administrator for access.',
   },
+  INTERACTION_NOT_OPEN: {
+    status: 409,
+    kind: 'permanent',
+    message: 'Only an open conversation can be snoozed.',
+    remedy: "Reopen the conversation first, or leave it closed: the customer's next message reopens it.",
+  },
   NOTE_NOT_AUTHOR: {
     status: 403,
     kind: 'permanent',

@@ -30,6 +30,8 @@ export interface InteractionRecord {
   readonly messageCount: number;
   readonly unreadCount: number;
   readonly closedAt: Timestamp | null;
+  /** Snoozed until then (left out of the Open list); null when not snoozed. */
+  readonly snoozedUntil: Timestamp | null;
   readonly createdAt: Timestamp;
   readonly updatedAt: Timestamp;
 }
@@ -65,6 +67,11 @@ export interface InteractionQuery {
   /** A user id, or null for unassigned conversations. */
   readonly assignedUserId?: number | null;
   readonly contactId?: number;
+  /**
+   * Snoozed conversations: `hide` those snoozed until later (the Open list), `only` those, or
+   * `include` everything (default).
+   */
+  readonly snoozed?: 'hide' | 'only' | 'include';
   /** Found in the subject, the contact's name or one of its addresses, regardless of case. */
   readonly text?: string;
   /**
@@ -147,7 +154,8 @@ export async function recordInteractionActivity(
       unread_count: eb('unread_count', '+', activity.unread ? 1 : 0),
       // Timestamps are ISO-8601 text: comparing the text compares the times.
       last_activity_at: eb.case().when('last_activity_at', '<', at).then(at).else(eb.ref('last_activity_at')).end(),
-      ...(activity.reopen ? { status: 'open' as const, closed_at: null } : {}),
+      // Mail that reopens a conversation also ends its snooze.
+      ...(activity.reopen ? { status: 'open' as const, closed_at: null, snoozed_until: null } : {}),
       updated_at: toDbTime(db.now()),
     }))
     .where('id', '=', id)
@@ -213,6 +221,7 @@ export async function recordInteractionActivities(
       last_activity_at = case when interactions.last_activity_at < activity.at then activity.at else interactions.last_activity_at end,
       status = case when activity.reopen = 1 then 'open' else interactions.status end,
       closed_at = case when activity.reopen = 1 then null else interactions.closed_at end,
+      snoozed_until = case when activity.reopen = 1 then null else interactions.snoozed_until end,
       updated_at = ${toDbTime(db.now())}
     from activity
     where interactions.id = activity.id
@@ -286,6 +295,15 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
   else if (query.assignedUserId !== undefined)
     select = select.where('interactions.assigned_user_id', '=', query.assignedUserId);
   if (query.contactId !== undefined) select = select.where('interactions.contact_id', '=', query.contactId);
+  if (query.snoozed === 'hide' || query.snoozed === 'only') {
+    const now = toDbTime(db.now());
+    select =
+      query.snoozed === 'only'
+        ? select.where('interactions.snoozed_until', '>', now)
+        : select.where((eb) =>
+            eb.or([eb('interactions.snoozed_until', 'is', null), eb('interactions.snoozed_until', '<=', now)]),
+          );
+  }
   const text = query.text?.trim() ?? '';
   if (text !== '') {
     const pattern = containsLowercase(text);
@@ -350,7 +368,7 @@ export async function assignInteractionIfUnassigned(db: Database, id: number, us
 export async function closeInteraction(db: Database, id: number): Promise<InteractionRecord> {
   const current = await requireInteraction(db, id);
   if (current.status === 'closed') return current;
-  return updateInteractionRow(db, id, { status: 'closed', closed_at: toDbTime(db.now()) });
+  return updateInteractionRow(db, id, { status: 'closed', closed_at: toDbTime(db.now()), snoozed_until: null });
 }
 
 /** Reopens a conversation (no-op when open). @throws PosternError RESOURCE_NOT_FOUND */
@@ -358,6 +376,41 @@ export async function reopenInteraction(db: Database, id: number): Promise<Inter
   const current = await requireInteraction(db, id);
   if (current.status === 'open') return current;
   return updateInteractionRow(db, id, { status: 'open', closed_at: null });
+}
+
+/**
+ * Snoozes an open conversation until `until`, or ends its snooze (null).
+ * @throws PosternError RESOURCE_NOT_FOUND
+ */
+export async function snoozeInteraction(db: Database, id: number, until: Date | null): Promise<InteractionRecord> {
+  return updateInteractionRow(db, id, { snoozed_until: until === null ? null : toDbTime(until) });
+}
+
+/**
+ * Ends the snoozes whose time has come (at most `limit` at a time) and returns those
+ * conversations. Each is returned once, however many nodes sweep at the same moment: the UPDATE
+ * takes the rows it changes.
+ */
+export async function wakeSnoozedInteractions(
+  db: Database,
+  limit: number,
+): Promise<Array<{ readonly id: number; readonly accountId: number }>> {
+  const now = toDbTime(db.now());
+  const due = db.kysely
+    .selectFrom('interactions')
+    .select('id')
+    .where('snoozed_until', 'is not', null)
+    .where('snoozed_until', '<=', now)
+    .orderBy('snoozed_until')
+    .limit(limit);
+  const rows = await db.kysely
+    .updateTable('interactions')
+    .set({ snoozed_until: null, updated_at: now })
+    .where('id', 'in', due)
+    .where('snoozed_until', '<=', now)
+    .returning(['id', 'account_id'])
+    .execute();
+  return rows.map((row) => ({ id: row.id, accountId: row.account_id }));
 }
 
 /** Marks every message of a conversation read (the agent opened it). @throws PosternError RESOURCE_NOT_FOUND */
@@ -374,7 +427,7 @@ export async function markInteractionRead(db: Database, id: number): Promise<Int
 }
 
 type InteractionColumns = Partial<
-  Pick<Row<'interactions'>, 'assigned_user_id' | 'status' | 'closed_at' | 'unread_count'>
+  Pick<Row<'interactions'>, 'assigned_user_id' | 'status' | 'closed_at' | 'unread_count' | 'snoozed_until'>
 >;
 
 async function updateInteractionRow(db: Database, id: number, columns: InteractionColumns): Promise<InteractionRecord> {
@@ -427,6 +480,7 @@ function toInteractionRecord(row: Row<'interactions'>): InteractionRecord {
     messageCount: row.message_count,
     unreadCount: row.unread_count,
     closedAt: row.closed_at,
+    snoozedUntil: row.snoozed_until,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

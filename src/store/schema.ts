@@ -346,6 +346,8 @@ export interface InteractionsTable {
   message_count: Defaulted<number>;
   unread_count: Defaulted<number>;
   closed_at: Timestamp | null;
+  /** Put aside until then (an open conversation only); null when not snoozed. */
+  snoozed_until: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

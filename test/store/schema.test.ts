@@ -213,6 +213,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     message_count: true,
     unread_count: true,
     closed_at: true,
+    snoozed_until: true,
     created_at: true,
     updated_at: true,
   },

@@ -1,6 +1,11 @@
 /**
  * The agent's inbox: conversations of the accounts a user may see, their messages, raw MIME and
- * attachments, and the actions agents take (assign, close, reopen, mark read).
+ * attachments, and the actions agents take (assign, close, reopen, snooze, mark read).
+ *
+ * A snoozed conversation stays open but leaves the Open and Mine lists until its time (at most
+ * LIMITS.snoozeMaxDays ahead); then {@link InteractionService.wakeDue} (the worker role, every few
+ * seconds) ends the snooze and the live stream tells the console. Mail that reopens a conversation
+ * (a customer's reply) and closing it end the snooze too.
  *
  * Who sees what: administrators see every account; agents only the accounts assigned to them
  * (`account_agents`). A conversation, message or attachment of another account is "not found"
@@ -43,6 +48,8 @@ import {
   listInteractions,
   markInteractionRead,
   reopenInteraction,
+  snoozeInteraction,
+  wakeSnoozedInteractions,
   requireVisibleEmailAccount,
   type AttachmentContent,
   type AttachmentMeta,
@@ -67,6 +74,8 @@ export interface InteractionListQuery {
   readonly status?: InteractionStatus | undefined;
   readonly assigned?: 'me' | 'none' | number | undefined;
   readonly contactId?: number | undefined;
+  /** Snoozed conversations: `hide` those snoozed until later, or list `only` them. Default both. */
+  readonly snoozed?: 'hide' | 'only' | undefined;
   readonly q?: string | undefined;
   readonly cursor?: string | undefined;
   readonly limit?: number | undefined;
@@ -101,6 +110,9 @@ export interface RawMessage {
   readonly raw: Buffer;
 }
 
+/** Snoozes ended per statement by {@link InteractionService.wakeDue}. */
+const SNOOZE_WAKE_BATCH = 500;
+
 /** Options of {@link InteractionService}. */
 export interface InteractionServiceOptions {
   /** How raw MIME is parsed to read an inbound attachment back; default the process's parse pool. */
@@ -111,7 +123,7 @@ export interface InteractionServiceOptions {
 export interface InteractionChange {
   readonly accountId: number;
   readonly interactionId: number;
-  readonly change: 'status' | 'assignment' | 'read' | 'note';
+  readonly change: 'status' | 'assignment' | 'read' | 'note' | 'snooze';
 }
 
 /** Conversations for agents and administrators; see the module comment. */
@@ -143,6 +155,7 @@ export class InteractionService {
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(assigned === undefined ? {} : { assignedUserId: assigned }),
       ...(query.contactId === undefined ? {} : { contactId: query.contactId }),
+      ...(query.snoozed === undefined ? {} : { snoozed: query.snoozed }),
       ...(search === undefined ? {} : { search }),
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
@@ -318,6 +331,55 @@ export class InteractionService {
   async reopen(viewer: Viewer, id: number): Promise<InteractionRecord> {
     await this.requireInteraction(viewer, id);
     return this.announce(await reopenInteraction(this.db, id), 'status');
+  }
+
+  /**
+   * Snoozes an open conversation until `until` (in the future, at most LIMITS.snoozeMaxDays
+   * ahead), or ends its snooze with null.
+   *
+   * @throws PosternError RESOURCE_NOT_FOUND; INTERACTION_NOT_OPEN for a closed conversation;
+   *   VALIDATION_FAILED for a time past or too far.
+   */
+  async snooze(viewer: Viewer, id: number, until: Date | null): Promise<InteractionRecord> {
+    const interaction = await this.requireInteraction(viewer, id);
+    if (until !== null) {
+      if (interaction.status !== 'open') {
+        throw new PosternError('INTERACTION_NOT_OPEN', {
+          message: `Conversation ${id} is closed: only an open conversation can be snoozed.`,
+          details: { resource: 'interaction', id },
+        });
+      }
+      const now = this.db.now().getTime();
+      const problem =
+        until.getTime() <= now
+          ? 'is not in the future'
+          : until.getTime() > now + LIMITS.snoozeMaxDays * 86_400_000
+            ? `is more than ${LIMITS.snoozeMaxDays} days ahead`
+            : undefined;
+      if (problem !== undefined) {
+        throw new PosternError('VALIDATION_FAILED', {
+          message: `A conversation can be snoozed until a time within the next ${LIMITS.snoozeMaxDays} days: ${until.toISOString()} ${problem}.`,
+          details: { in: 'body', fields: [{ field: 'until', problem }] },
+        });
+      }
+    }
+    return this.announce(await snoozeInteraction(this.db, id, until), 'snooze');
+  }
+
+  /**
+   * Ends the snoozes whose time has come and tells the live stream of each; returns how many.
+   * Several nodes may run it at once: each conversation wakes once.
+   */
+  async wakeDue(): Promise<number> {
+    let woken = 0;
+    for (;;) {
+      const batch = await wakeSnoozedInteractions(this.db, SNOOZE_WAKE_BATCH);
+      for (const { id, accountId } of batch) {
+        this.changes.emit('changed', { accountId, interactionId: id, change: 'snooze' });
+      }
+      woken += batch.length;
+      if (batch.length < SNOOZE_WAKE_BATCH) return woken;
+    }
   }
 
   /** Marks a conversation's messages read. @throws PosternError RESOURCE_NOT_FOUND */

@@ -43,6 +43,7 @@ import { rawMimeUncompressedMigration } from './0025-raw-mime-uncompressed.js';
 import { replyDraftsMigration } from './0026-reply-drafts.js';
 import { notesMigration } from './0027-notes.js';
 import { retentionMigration } from './0030-retention.js';
+import { snoozeMigration } from './0031-snooze.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -70,6 +71,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   replyDraftsMigration,
   notesMigration,
   retentionMigration,
+  snoozeMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';

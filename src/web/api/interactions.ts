@@ -25,6 +25,7 @@ import {
 export interface ConversationFilter {
   status?: 'open' | 'closed';
   assigned?: 'me' | 'none';
+  snoozed?: 'hide' | 'only';
   q?: string;
   cursor?: string;
   limit?: number;
@@ -49,6 +50,13 @@ export function listAssignees(accountId: number): Promise<Assignees> {
 
 export function setInteractionOpen(id: number, open: boolean): Promise<Interaction> {
   return request('POST', `/api/interactions/${id}/${open ? 'reopen' : 'close'}`, interaction);
+}
+
+/** Snoozes the conversation until `until`, or ends its snooze (null). */
+export function snoozeInteraction(id: number, until: Date | null): Promise<Interaction> {
+  return request('POST', `/api/interactions/${id}/snooze`, interaction, {
+    body: { until: until === null ? null : until.toISOString() },
+  });
 }
 
 export function markInteractionRead(id: number): Promise<Interaction> {

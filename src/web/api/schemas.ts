@@ -217,6 +217,8 @@ export const interaction = z.object({
   messageCount: z.number(),
   unreadCount: z.number(),
   closedAt: nullableString,
+  /** When a snoozed conversation comes back (a past time: it is back); null when not snoozed. */
+  snoozedUntil: nullableString,
   createdAt: z.string(),
 });
 export type Interaction = z.infer<typeof interaction>;

@@ -53,7 +53,7 @@ function Frame({
   );
 }
 
-type TextType = 'text' | 'password' | 'email' | 'date' | 'url' | 'search';
+type TextType = 'text' | 'password' | 'email' | 'date' | 'datetime-local' | 'url' | 'search';
 
 /** The `type` attribute in the shape Preact's ARIA-aware input types want. */
 function typeAttribute(type: TextType): InputAriaRoles {
@@ -64,6 +64,8 @@ function typeAttribute(type: TextType): InputAriaRoles {
       return { type: 'email' };
     case 'date':
       return { type: 'date' };
+    case 'datetime-local':
+      return { type: 'datetime-local' };
     case 'url':
       return { type: 'url' };
     case 'search':

@@ -14,7 +14,16 @@ export interface MenuItem {
   disabled?: boolean;
 }
 
-export function MenuButton({ label, items }: { label: string; items: MenuItem[] }): JSX.Element {
+export function MenuButton({
+  label,
+  items,
+  small,
+}: {
+  label: string;
+  items: MenuItem[];
+  /** A small button, as in a row of small actions. */
+  small?: boolean;
+}): JSX.Element {
   const [open, setOpen] = useState(false);
   const menuId = useId();
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -85,7 +94,7 @@ export function MenuButton({ label, items }: { label: string; items: MenuItem[] 
       <button
         ref={buttonRef}
         type="button"
-        class="button"
+        class={small === true ? 'button button-small' : 'button'}
         aria-haspopup="menu"
         aria-expanded={open}
         aria-controls={menuId}

@@ -26,6 +26,10 @@ const listQuery = z.object({
     .optional()
     .describe('"me", "none" (unassigned) or a user id'),
   contactId: z.coerce.number().int().positive().optional(),
+  snoozed: z
+    .enum(['hide', 'only'])
+    .optional()
+    .describe('"hide" leaves out the conversations snoozed until later, "only" lists just them; default both'),
   q: z
     .string()
     .max(4 * LIMITS.searchQueryMaxChars)
@@ -74,6 +78,16 @@ const draftReply = z.object({
     })
     .nullable(),
 });
+
+const snoozeBody = z
+  .object({
+    until: z
+      .string()
+      .datetime({ offset: true, message: 'must be a date and time with its offset, as 2026-12-24T08:00:00Z' })
+      .nullable()
+      .describe(`when the conversation comes back (within ${LIMITS.snoozeMaxDays} days), or null to end its snooze`),
+  })
+  .strict();
 
 const noteBody = z
   .object({
@@ -252,6 +266,25 @@ export async function interactionRoutes(
     async (request, reply) => {
       await interactions.removeNote(principalOf(request), request.params.id);
       return reply.status(204).send();
+    },
+  );
+
+  routes.post(
+    '/api/interactions/:id/snooze',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        summary: 'Snooze an open conversation until a time, or end its snooze (null)',
+        params: idParam,
+        body: snoozeBody,
+        response: { 200: interactionReply },
+      },
+    },
+    async (request) => {
+      const until = request.body.until === null ? null : new Date(request.body.until);
+      const record = await interactions.snooze(principalOf(request), request.params.id, until);
+      return presentInteractionRecord(await interactions.named(record));
     },
   );
 

@@ -20,6 +20,7 @@ export const interactionReply = z.object({
   messageCount: z.number().int(),
   unreadCount: z.number().int(),
   closedAt: z.string().nullable(),
+  snoozedUntil: z.string().nullable().describe('when a snoozed conversation comes back; null when not snoozed'),
   createdAt: z.string(),
 });
 
@@ -79,6 +80,7 @@ export function presentInteraction(
     messageCount: interaction.messageCount,
     unreadCount: interaction.unreadCount,
     closedAt: interaction.closedAt,
+    snoozedUntil: interaction.snoozedUntil,
     createdAt: interaction.createdAt,
   };
 }

@@ -15,20 +15,43 @@ import { formatDateTime } from '../../lib/format.js';
 import { Link } from '../../lib/router.js';
 import { toApiError } from '../../lib/use-resource.js';
 import { useLiveRefresh } from '../../lib/live.js';
+import { isSnoozed } from './snooze-control.js';
 
-export type View = 'open' | 'closed' | 'mine';
-
-const VIEWS: Array<{ view: View; label: string }> = [
+const VIEWS = [
   { view: 'open', label: 'Open' },
   { view: 'mine', label: 'Mine' },
+  { view: 'snoozed', label: 'Snoozed' },
   { view: 'closed', label: 'Closed' },
-];
+] as const;
 
+export type View = (typeof VIEWS)[number]['view'];
+
+/** Whether a `?view=` parameter names a view. */
+export function isView(value: string | null): value is View {
+  return VIEWS.some((entry) => entry.view === value);
+}
+
+/** Open and Mine leave out the snoozed conversations, which the Snoozed view lists. */
 function filterOf(view: View, q: string): ConversationFilter {
   if (q.trim() !== '') return { q: q.trim() };
-  if (view === 'mine') return { status: 'open', assigned: 'me' };
-  return { status: view };
+  switch (view) {
+    case 'open':
+      return { status: 'open', snoozed: 'hide' };
+    case 'mine':
+      return { status: 'open', assigned: 'me', snoozed: 'hide' };
+    case 'snoozed':
+      return { status: 'open', snoozed: 'only' };
+    case 'closed':
+      return { status: 'closed' };
+  }
 }
+
+const EMPTY: Record<View, string> = {
+  open: 'No open conversation. New mail shows here as it arrives.',
+  mine: 'No open conversation is assigned to you.',
+  snoozed: 'No snoozed conversation.',
+  closed: 'No closed conversation.',
+};
 
 export interface ConversationListProps {
   accountId: number;
@@ -134,13 +157,7 @@ export function ConversationList({
           <Loading what="conversations" />
         ) : null
       ) : items.length === 0 ? (
-        <p class="muted empty-list">
-          {query === ''
-            ? view === 'closed'
-              ? 'No closed conversation.'
-              : 'No open conversation. New mail shows here as it arrives.'
-            : 'No conversation matches.'}
-        </p>
+        <p class="muted empty-list">{query === '' ? EMPTY[view] : 'No conversation matches.'}</p>
       ) : (
         <ul class="conversations">
           {items.map((item) => (
@@ -168,6 +185,9 @@ export function ConversationList({
                   {query === '' || item.subjectToken === null ? null : (
                     <code class="conversation-reference">{item.subjectToken}</code>
                   )}
+                  {isSnoozed(item) ? (
+                    <span class="conversation-snoozed muted">Snoozed until {formatDateTime(item.snoozedUntil)}</span>
+                  ) : null}
                   {item.unreadCount > 0 ? <span class="unread-count">{item.unreadCount} new</span> : null}
                   <span class="muted">{item.messageCount === 1 ? '1 message' : `${item.messageCount} messages`}</span>
                   <span class="conversation-owner muted">

@@ -24,6 +24,7 @@ import { useSubmit } from '../../lib/use-submit.js';
 import { ContactCard } from './contact-card.js';
 import { MessageView } from './message-view.js';
 import { ReplyComposer } from './reply-composer.js';
+import { SnoozeControl } from './snooze-control.js';
 
 export function ConversationView({
   id,
@@ -129,6 +130,7 @@ export function ConversationView({
               ))}
             </select>
           </label>
+          <SnoozeControl conversation={data} busy={action.busy} act={act} />
           {data.status === 'open' ? (
             <button
               type="button"

@@ -17,13 +17,13 @@ import { DesktopNotificationsSwitch } from '../../lib/desktop-notifications.js';
 import { InboxShortcuts } from '../../lib/keyboard.js';
 import { useLiveRefresh } from '../../lib/live.js';
 import { useResource } from '../../lib/use-resource.js';
-import { ConversationList, type View } from './conversation-list.js';
+import { ConversationList, isView, type View } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
 
 const COUNT_LIMIT = 200;
 
 interface Counts {
-  /** Open conversations per account ("200+" beyond one page). */
+  /** Open conversations per account, snoozed ones left out ("200+" beyond one page). */
   readonly open: Record<number, string>;
   /** Open conversations with unread mail, across the accounts (of the first page of each). */
   readonly unread: number;
@@ -32,7 +32,7 @@ interface Counts {
 async function openCounts(accounts: EmailAccount[]): Promise<Counts> {
   const entries = await Promise.all(
     accounts.map(async (account) => {
-      const page = await listInteractions(account.id, { status: 'open', limit: COUNT_LIMIT });
+      const page = await listInteractions(account.id, { status: 'open', snoozed: 'hide', limit: COUNT_LIMIT });
       const unread = page.items.filter((item) => item.unreadCount > 0).length;
       return { id: account.id, open: `${page.items.length}${page.nextCursor === null ? '' : '+'}`, unread };
     }),
@@ -60,7 +60,7 @@ export function InboxPage({
   );
   const [refreshKey, setRefreshKey] = useState(0);
   const viewParam = location.search.get('view');
-  const [view, setView] = useState<View>(viewParam === 'closed' || viewParam === 'mine' ? viewParam : 'open');
+  const [view, setView] = useState<View>(isView(viewParam) ? viewParam : 'open');
   // The tabs' counts follow new mail, replies and actions; the tabs themselves follow account changes.
   useLiveRefresh(
     () => counts.reload(),
