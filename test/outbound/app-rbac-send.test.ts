@@ -213,38 +213,42 @@ describe("andrea@'s mailbox outside the RBAC scope", () => {
     accountId = created.json<{ id: number }>().id;
   });
 
-  it('reading stays on IMAP with the remedy naming both ways, and the doctor names the service principal for SMTP', async () => {
-    const account = await until(
-      'the IMAP refusal on the account',
-      async () => {
-        const row = await h
-          .db()
-          .selectFrom('email_accounts')
-          .select(['last_error_code', 'last_error_remedy'])
-          .where('id', '=', accountId)
-          .executeTakeFirstOrThrow();
-        return row.last_error_code === 'IMAP_APP_NOT_REGISTERED' &&
-          row.last_error_remedy?.includes('Or let Postern read through Microsoft Graph') === true
-          ? row
-          : undefined;
-      },
-      60_000,
-    );
-    expect(account.last_error_remedy).toContain(
-      `New-ManagementRoleAssignment -App ${CONTOSO.daemon.appId} -Role 'Application Mail.ReadWrite'`,
-    );
-    expect(account.last_error_remedy).toContain(ANDREA);
-    expect((await accountView(accountId)).effectiveTransport.inbound.via).toBe('imap');
+  it(
+    'reading stays on IMAP with the remedy naming both ways, and the doctor names the service principal for SMTP',
+    { timeout: 120_000 },
+    async () => {
+      const account = await until(
+        'the IMAP refusal on the account',
+        async () => {
+          const row = await h
+            .db()
+            .selectFrom('email_accounts')
+            .select(['last_error_code', 'last_error_remedy'])
+            .where('id', '=', accountId)
+            .executeTakeFirstOrThrow();
+          return row.last_error_code === 'IMAP_APP_NOT_REGISTERED' &&
+            row.last_error_remedy?.includes('Or let Postern read through Microsoft Graph') === true
+            ? row
+            : undefined;
+        },
+        60_000,
+      );
+      expect(account.last_error_remedy).toContain(
+        `New-ManagementRoleAssignment -App ${CONTOSO.daemon.appId} -Role 'Application Mail.ReadWrite'`,
+      );
+      expect(account.last_error_remedy).toContain(ANDREA);
+      expect((await accountView(accountId)).effectiveTransport.inbound.via).toBe('imap');
 
-    const checks = await checksOf(accountId);
-    const smtp = checks.find((c) => c.id === 'account.smtp');
-    expect(smtp, JSON.stringify(checks)).toMatchObject({ result: 'failed', code: 'SMTP_APP_NOT_REGISTERED' });
-    expect(smtp?.remedy).toContain(
-      `New-ServicePrincipal -AppId ${CONTOSO.daemon.appId} -ObjectId ${servicePrincipalId}`,
-    );
-    expect(smtp?.remedy).toContain(`Add-MailboxPermission -Identity ${ANDREA} -User ${servicePrincipalId}`);
-    expect(smtp?.remedy).toContain("-Role 'Application SMTP.SendAsApp'");
-  });
+      const checks = await checksOf(accountId);
+      const smtp = checks.find((c) => c.id === 'account.smtp');
+      expect(smtp, JSON.stringify(checks)).toMatchObject({ result: 'failed', code: 'SMTP_APP_NOT_REGISTERED' });
+      expect(smtp?.remedy).toContain(
+        `New-ServicePrincipal -AppId ${CONTOSO.daemon.appId} -ObjectId ${servicePrincipalId}`,
+      );
+      expect(smtp?.remedy).toContain(`Add-MailboxPermission -Identity ${ANDREA} -User ${servicePrincipalId}`);
+      expect(smtp?.remedy).toContain("-Role 'Application SMTP.SendAsApp'");
+    },
+  );
 
   it(
     'a message refused by SMTP and Graph fails with ErrorAccessDenied and both remedies; the refusal is remembered, then Graph is asked again',
