@@ -33,10 +33,16 @@ export interface AppOnlyGraph {
 
 /**
  * Starts the pair and sets the account up. `beforeSignIn` runs once the emulator is up, before the
- * provider first asks for a token (e.g. to change the app's consent or Exchange's role assignments).
+ * provider first asks for a token (e.g. to change the app's consent or Exchange's role assignments);
+ * `account` changes the account's fields (another transport, the emulator's IMAP and SMTP ports).
  */
 export async function startAppOnlyGraph(
-  options: { key?: string; messageId?: string; beforeSignIn?: (pair: Pair) => Promise<void> } = {},
+  options: {
+    key?: string;
+    messageId?: string;
+    beforeSignIn?: (pair: Pair) => Promise<void>;
+    account?: (pair: Pair) => Record<string, unknown>;
+  } = {},
 ): Promise<AppOnlyGraph> {
   const pair = await startPair();
   const api = async (
@@ -72,7 +78,10 @@ export async function startAppOnlyGraph(
   expect(authenticated.status, authenticated.body).toBe(200);
 
   const roles = await pair.postern.runtime.startRoles(['mailboxSync'], {
-    mailboxSync: { graphTuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } } },
+    mailboxSync: {
+      tuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
+      graphTuning: { backoff: { baseMs: 50, maxMs: 500, needsAdminMinMs: 200 } },
+    },
   });
   if (roles.mailboxSync === undefined) throw new Error('the mailbox workers did not start');
   const outbound = pair.postern.runtime.services.outbound;
@@ -95,6 +104,7 @@ export async function startAppOnlyGraph(
     transport: 'graph',
     firstSync: { kind: 'all' },
     pollIntervalSeconds: 10,
+    ...options.account?.(pair),
   });
   expect(account.status, account.body).toBe(201);
   const accountId = account.json<{ id: number }>().id;
@@ -119,9 +129,13 @@ const sentSchema = z.object({
 /**
  * Mail in → conversation → reply received: waits for the customer's message `messageId`, replies
  * to its interaction, dispatches the outbox until idle, and checks that the reply was sent and
- * that the emulator received it through Graph from the shared mailbox.
+ * that the emulator received it through Graph from the shared mailbox; returns the reply's id and Message-ID.
  */
-export async function replyThroughGraph(h: AppOnlyGraph, messageId: string, text: string): Promise<void> {
+export async function replyThroughGraph(
+  h: AppOnlyGraph,
+  messageId: string,
+  text: string,
+): Promise<{ id: number; messageId: string }> {
   const stored = await until(
     'the customer message',
     async () =>
@@ -156,6 +170,7 @@ export async function replyThroughGraph(h: AppOnlyGraph, messageId: string, text
   expect(view.state).toBe('sent');
   const sent = sentSchema.parse(await h.pair.emulator.control('GET', `/exchange/sent?mailbox=${SHARED}`));
   expect(sent.sent.find((s) => s.messageId === reply.messageId)).toMatchObject({ via: 'graph', mailbox: SHARED });
+  return reply;
 }
 
 /** Waits until the account's last error is `code` (the mailbox worker polls every 10 s); returns the row. */
