@@ -7,6 +7,7 @@
  * - `GET    /exchange/mailboxes/:address/folders/:folder/messages` — messages (`?raw=true` adds the MIME)
  * - `POST   /exchange/mailboxes/:address/folders/:folder/messages/:uid/flags` — set / add / remove flags
  * - `DELETE /exchange/mailboxes/:address/folders/:folder/messages/:uid` — remove a message
+ * - `POST   /exchange/mailboxes/:address/folders/:folder/uidvalidity` — a new UIDVALIDITY, UIDs from 1, sessions cut
  * - `GET|DELETE /exchange/sent` — accepted submissions; `GET|DELETE /exchange/sink` — mail that left the tenant
  * - `POST|DELETE /exchange/undeliverable` — outside addresses that bounce (`{ address, status?, diagnostic? }`):
  *   submissions to them come back as a non-delivery report in the sender's Inbox, as an address of a
@@ -243,6 +244,18 @@ export function exchangeControlRoutes(service: ExchangeService): (app: FastifyIn
         if (body.add !== undefined) service.store.setFlags(address, folder, [uid], 'add', toFlags(body.add));
         if (body.remove !== undefined) service.store.setFlags(address, folder, [uid], 'remove', toFlags(body.remove));
         return presentMessage(message, false);
+      },
+    );
+
+    app.post<{ Params: { address: string; folder: string } }>(
+      '/exchange/mailboxes/:address/folders/:folder/uidvalidity',
+      async (request, reply) => {
+        const { address, folder: name } = request.params;
+        if (!service.store.mailbox(address).byName(name)) return notFound(reply, `folder ${name} not found`);
+        const folder = service.store.renewUidValidity(address, name);
+        // The mailbox moved: its sessions are cut, as the move cuts them (no BYE).
+        const dropped = service.imap.dropConnections(address);
+        return { folder: presentFolder(folder), dropped };
       },
     );
 

@@ -119,4 +119,34 @@ describe('MailStore', () => {
         .messages.map((m) => m.uid),
     ).toEqual([2, 3]);
   });
+
+  it("renews a folder's UIDVALIDITY: UIDs from 1, flags kept, sessions told it is gone, and the journal keeps it", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exchange-store-'));
+    dirs.push(dir);
+    const store = new MailStore({ clock, journal: new FileStoreJournal(dir) });
+    const inbox = store.mailbox(A).wellKnown('inbox');
+    for (const subject of ['one', 'two', 'three']) store.append(A, inbox, msg(subject));
+    store.expunge(A, inbox, { uids: [1], force: true });
+    store.setFlags(A, inbox, [3], 'add', ['\\Flagged']);
+    const changes: FolderChange[] = [];
+    inbox.watch((change) => changes.push(change));
+
+    const renewed = store.renewUidValidity(A, 'INBOX');
+    expect(renewed.uidValidity).not.toBe(inbox.uidValidity);
+    expect(store.mailbox(A).wellKnown('inbox')).toBe(renewed);
+    expect(renewed.messages.map((m) => [m.uid, m.content.header('subject'), [...m.flags]])).toEqual([
+      [1, 'two', []],
+      [2, 'three', ['\\Flagged']],
+    ]);
+    expect(renewed.uidNext).toBe(3);
+    expect(changes.map((change) => change.kind)).toEqual(['removed']);
+    expect(() => store.renewUidValidity(A, 'Nowhere')).toThrow(MailStoreError);
+
+    const restored = new MailStore({ clock, journal: new FileStoreJournal(dir) }).mailbox(A).wellKnown('inbox');
+    expect(restored.uidValidity).toBe(renewed.uidValidity);
+    expect(restored.messages.map((m) => [m.uid, m.content.header('subject')])).toEqual([
+      [1, 'two'],
+      [2, 'three'],
+    ]);
+  });
 });

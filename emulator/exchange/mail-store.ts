@@ -292,6 +292,40 @@ export class MailStore {
     return pairs;
   }
 
+  /**
+   * Gives a folder a new UIDVALIDITY, its messages new UIDs from 1 (same content, flags, dates):
+   * what a client sees when Exchange moves a mailbox to another database. Sessions that had the
+   * folder selected see it gone (the caller drops their connections, as the move does).
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc3501#section-2.3.1.1
+   */
+  renewUidValidity(address: string, name: string): MailFolder {
+    const mailbox = this.mailbox(address);
+    const old = mailbox.byName(name);
+    if (!old) throw new MailStoreError('folder-not-found', `${name} doesn't exist`);
+    const renewed = new MailFolder(old.id, old.name, this.allocateValidity(), 1, old.wellKnown, old.specialUse);
+    renewed.subscribed = old.subscribed;
+    mailbox.add(renewed);
+    this.journal?.record({ op: 'delete-folder', mailbox: mailbox.address, id: old.id });
+    this.journal?.record({
+      op: 'folder',
+      mailbox: mailbox.address,
+      id: renewed.id,
+      name: renewed.name,
+      uidValidity: renewed.uidValidity,
+      subscribed: renewed.subscribed,
+      wellKnown: renewed.wellKnown,
+      specialUse: renewed.specialUse,
+    });
+    for (const message of old.messages) {
+      const moved: StoredMessage = { ...message, uid: renewed.uidNext, flags: new Set(message.flags) };
+      renewed.insert(moved);
+      this.journal?.recordAppend(mailbox.address, renewed, moved);
+    }
+    old.notify({ kind: 'removed' });
+    return renewed;
+  }
+
   /** Journal replay: recreates a folder exactly as recorded. */
   restoreFolder(address: string, folder: MailFolder): void {
     let mailbox = this.mailboxes.get(address);

@@ -1,6 +1,6 @@
 /**
  * A throwaway Dovecot (Debian's `dovecot-imapd`): IMAP over implicit TLS on a loopback port, its
- * configuration, base directory, state and maildirs under one temporary directory, and two ways
+ * configuration, base directory, state and mailboxes (sdbox) under one temporary directory, and two ways
  * to sign in:
  *
  * - XOAUTH2 and OAUTHBEARER through the `oauth2` passdb, which asks the emulator's
@@ -16,9 +16,11 @@
  * @see https://doc.dovecot.org/2.3/configuration_manual/authentication/oauth2/
  * @see https://doc.dovecot.org/2.3/configuration_manual/howto/postfix_and_dovecot_sasl/
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, readTail, startDaemon, waitForPort, type Daemon } from './processes.js';
 
 export interface DovecotOptions {
@@ -40,10 +42,14 @@ export interface RunningDovecot {
   imapsPort: number;
   logFile: string;
   log(): string;
+  /** Runs `doveadm` against this instance (its configuration); resolves with what it printed. */
+  doveadm(args: readonly string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
 const DOVECOT = '/usr/sbin/dovecot';
+const DOVEADM = '/usr/bin/doveadm';
+const run = promisify(execFile);
 
 /** Whose processes read the mail: the current user, or `nobody` for root. */
 function mailUser(): { uid: number; gid: number; login: string; internal: string } {
@@ -103,7 +109,11 @@ auth_failure_delay = 0
 default_login_user = ${user.login}
 default_internal_user = ${user.internal}
 first_valid_uid = 1
-mail_location = maildir:${mailDir}/%u
+mail_location = sdbox:${mailDir}/%u
+# sdbox (Dovecot's own format, one file per message) rather than maildir, and no fsync: a
+# throwaway server, filled with 10,000 messages by one test — maildir took 30-50 s for them (a
+# rename and an uidlist update per message), sdbox about 4 s. IMAP behaviour does not change.
+mail_fsync = never
 mail_uid = ${user.uid}
 mail_gid = ${user.gid}
 namespace inbox {
@@ -134,7 +144,9 @@ passdb {
 }
 userdb {
   driver = static
-  args = uid=${user.uid} gid=${user.gid} home=${mailDir}/%u
+  # Any user, without a passdb lookup: doveadm asks the userdb alone (the oauth2 passdb would
+  # need a token to say that the user exists).
+  args = uid=${user.uid} gid=${user.gid} home=${mailDir}/%u allow_all_users=yes
 }
 service imap-login {
   inet_listener imap {
@@ -174,6 +186,10 @@ service stats {
     imapsPort,
     logFile,
     log: () => readTail(logFile),
+    async doveadm(args) {
+      const { stdout } = await run(DOVEADM, ['-c', conf, ...args], { timeout: 30_000 });
+      return stdout;
+    },
     stop: () => daemon.stop(),
   };
 }
