@@ -9,7 +9,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsoleWatch, launchChromium, newContext } from './helpers/browser.js';
+import { ConsoleWatch, launchChromium, newContext, screenshot } from './helpers/browser.js';
 import { setUpAgentMailbox } from './helpers/agent-mailbox.js';
 import { createThrough, signIn } from './helpers/session.js';
 import { startStack, type Stack } from './helpers/stack.js';
@@ -132,9 +132,16 @@ describe('internal notes and who is replying', () => {
     await markPages();
     const indicator = carla.getByTestId('replying');
     expect(await indicator.count()).toBe(0);
+    await dora.getByLabel(/^Internal note — only agents see it/).fill('I take this one.');
+    await dora.getByRole('button', { name: 'Add note' }).click();
+    await carla
+      .getByRole('article', { name: `Internal note by ${DORA.displayName}` })
+      .getByText('I take this one.')
+      .waitFor({ timeout: BOUND_MS });
     const reply = dora.getByRole('textbox', { name: 'Your reply' });
     await reply.fill('Hello Dario, ');
     await indicator.getByText(`${DORA.displayName} is replying…`).waitFor({ timeout: BOUND_MS });
+    await screenshot(carla, 'agent-note-replying', { fullPage: true });
     // The one typing is not told about themselves.
     expect(await dora.getByTestId('replying').count()).toBe(0);
 
