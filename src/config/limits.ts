@@ -44,6 +44,17 @@ export const LIMITS = {
   snoozeMaxDays: 366,
   /** Longest internal note, in characters. */
   noteChars: 10_000,
+  /**
+   * "X is replying": a colleague's draft saved within this long counts as being written. The
+   * composer saves while the agent types, so a draft untouched for this long is stale.
+   */
+  replyingFreshMs: 120_000,
+  /**
+   * A draft save tells colleagues (the live stream) only when the draft is new or the save is the
+   * first of a new period this long: one note per agent and conversation per period, not per keystroke.
+   * Well under {@link replyingFreshMs}, so that a viewer is told again before the indicator expires.
+   */
+  replyingAnnounceMs: 30_000,
   /** Largest page of the event timelines (`GET /api/events`). */
   eventPageSizeMax: 500,
   /** Session cookie lifetime without activity. */

@@ -88,3 +88,26 @@ export async function deleteReplyDraft(db: Database, interactionId: number, user
     .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+/** An agent with a draft in a conversation, as colleagues are told ("X is replying"). */
+export interface ReplyDrafter {
+  readonly userId: number;
+  readonly displayName: string;
+  readonly updatedAt: Timestamp;
+}
+
+/**
+ * Who has a draft in the conversation saved at or after `since` (a draft older than that is
+ * stale: its author stopped typing or left), oldest draft first.
+ */
+export async function listReplyDrafters(db: Database, interactionId: number, since: Date): Promise<ReplyDrafter[]> {
+  const rows = await db.kysely
+    .selectFrom('reply_drafts')
+    .innerJoin('users', 'users.id', 'reply_drafts.user_id')
+    .select(['reply_drafts.user_id', 'users.display_name', 'reply_drafts.updated_at'])
+    .where('reply_drafts.interaction_id', '=', interactionId)
+    .where('reply_drafts.updated_at', '>=', toDbTime(since))
+    .orderBy('reply_drafts.updated_at')
+    .execute();
+  return rows.map((row) => ({ userId: row.user_id, displayName: row.display_name, updatedAt: row.updated_at }));
+}

@@ -48,6 +48,8 @@ afterAll(async () => {
 describe('internal notes', () => {
   it('are added, shown with the conversation in order with their author, and never queued', async () => {
     const outboxBefore = await postern.runtime.db.kysely.selectFrom('outbox').select('id').execute();
+    // Nothing a webhook could carry: no event on any timeline, no webhook delivery.
+    const eventsBefore = await postern.runtime.db.kysely.selectFrom('events').select('id').execute();
     const first = await send('POST', `/api/interactions/${interactionId}/notes`, ada.authorization, {
       body: '  Customer called: engine is a 1843 model.  ',
     });
@@ -71,6 +73,8 @@ describe('internal notes', () => {
     expect(detail.messages).toHaveLength(1);
     expect(detail.notes[0].createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(await postern.runtime.db.kysely.selectFrom('outbox').select('id').execute()).toEqual(outboxBefore);
+    expect(await postern.runtime.db.kysely.selectFrom('events').select('id').execute()).toEqual(eventsBefore);
+    expect(await postern.runtime.db.kysely.selectFrom('webhook_deliveries').select('id').execute()).toEqual([]);
   });
 
   it('are changed and deleted by their author or an administrator only', async () => {

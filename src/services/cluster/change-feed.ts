@@ -40,12 +40,15 @@ const change = z.discriminatedUnion('kind', [
     interactionId: z.number().int().nullable(),
     state: z.enum(['queued', 'sending', 'sent', 'failed', 'cancelled']),
   }),
-  /** A conversation (`id`) was closed, reopened, assigned, read, snoozed or woken, or one of its internal notes changed. */
+  /**
+   * A conversation (`id`) was closed, reopened, assigned, read, snoozed or woken, one of its
+   * internal notes changed, or who is replying in it changed (a draft started, refreshed or discarded).
+   */
   z.object({
     kind: z.literal('conversation'),
     id: z.number().int(),
     accountId: z.number().int(),
-    change: z.enum(['status', 'assignment', 'read', 'note', 'snooze']),
+    change: z.enum(['status', 'assignment', 'read', 'note', 'snooze', 'replying']),
   }),
   /** An account's live status changed, or its timeline got an entry, without a change of its settings. */
   z.object({ kind: z.literal('accountStatus'), id: z.number().int() }),

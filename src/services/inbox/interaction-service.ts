@@ -28,12 +28,14 @@ import {
   getNote,
   getReplyDraft,
   listInteractionNotes,
+  listReplyDrafters,
   updateNote,
   type NoteRecord,
   saveReplyDraft,
   type DraftRecipients,
   type ReplyDraftRecord,
   findUserById,
+  fromDbTime,
   getContact,
   getInteraction,
   getMessage,
@@ -95,6 +97,13 @@ export interface Assignee {
   readonly role: UserRole;
 }
 
+/** A colleague writing a reply: "X is replying", for `expiresInMs` more unless they save again. */
+export interface Replying {
+  readonly userId: number;
+  readonly displayName: string;
+  readonly expiresInMs: number;
+}
+
 /** A conversation with its contact, messages and internal notes, oldest first. */
 export interface InteractionDetail {
   readonly interaction: InteractionRecord;
@@ -102,6 +111,8 @@ export interface InteractionDetail {
   readonly contact: ContactRecord | undefined;
   readonly messages: MessageRecord[];
   readonly notes: NoteRecord[];
+  /** Colleagues writing a reply now (a fresh draft), the viewer left out. */
+  readonly replying: Replying[];
 }
 
 /** A message's raw MIME, for download. */
@@ -123,7 +134,7 @@ export interface InteractionServiceOptions {
 export interface InteractionChange {
   readonly accountId: number;
   readonly interactionId: number;
-  readonly change: 'status' | 'assignment' | 'read' | 'note' | 'snooze';
+  readonly change: 'status' | 'assignment' | 'read' | 'note' | 'snooze' | 'replying';
 }
 
 /** Conversations for agents and administrators; see the module comment. */
@@ -171,13 +182,14 @@ export class InteractionService {
   /** A conversation with its messages. @throws PosternError RESOURCE_NOT_FOUND */
   async get(viewer: Viewer, id: number): Promise<InteractionDetail> {
     const interaction = await this.requireInteraction(viewer, id);
-    const [contact, messages, notes, named] = await Promise.all([
+    const [contact, messages, notes, named, replying] = await Promise.all([
       getContact(this.db, interaction.contactId),
       listInteractionMessages(this.db, id),
       listInteractionNotes(this.db, id),
       this.named(interaction),
+      this.replying(viewer, id),
     ]);
-    return { interaction, assignedUserName: named.assignedUserName, contact, messages, notes };
+    return { interaction, assignedUserName: named.assignedUserName, contact, messages, notes, replying };
   }
 
   /** A conversation with its assignee's name, as an action's answer shows it. */
@@ -263,14 +275,41 @@ export class InteractionService {
     id: number,
     draft: { text: string; replyAll: boolean; recipients: DraftRecipients | null },
   ): Promise<ReplyDraftRecord> {
-    await this.requireInteraction(viewer, id);
-    return saveReplyDraft(this.db, { interactionId: id, userId: viewer.userId, ...draft });
+    const interaction = await this.requireInteraction(viewer, id);
+    const before = await getReplyDraft(this.db, id, viewer.userId);
+    const saved = await saveReplyDraft(this.db, { interactionId: id, userId: viewer.userId, ...draft });
+    // Colleagues learn that the agent is replying when the draft starts, and again once per
+    // `replyingAnnounceMs` period of typing (the save that enters a new period) so that their
+    // indicator never lapses — not at every save, which follows the keystrokes. Nothing to remember:
+    // the previous save's time says it, whichever node took it.
+    const period = (at: string): number => Math.floor(fromDbTime(at).getTime() / LIMITS.replyingAnnounceMs);
+    if (before === undefined || period(before.updatedAt) !== period(saved.updatedAt))
+      this.announce(interaction, 'replying');
+    return saved;
   }
 
   /** Deletes the viewer's draft reply in the conversation. @throws PosternError RESOURCE_NOT_FOUND */
   async deleteDraft(viewer: Viewer, id: number): Promise<void> {
-    await this.requireInteraction(viewer, id);
-    await deleteReplyDraft(this.db, id, viewer.userId);
+    const interaction = await this.requireInteraction(viewer, id);
+    if (await deleteReplyDraft(this.db, id, viewer.userId)) this.announce(interaction, 'replying');
+  }
+
+  /**
+   * Colleagues writing a reply in the conversation now: a draft saved within
+   * `LIMITS.replyingFreshMs`, the viewer's own left out. Derived from the drafts the composer saves
+   * anyway, so that it holds across nodes and costs nothing per keystroke; when a reply is queued
+   * its draft goes, and the delivery's live event has viewers read this again.
+   */
+  private async replying(viewer: Viewer, id: number): Promise<Replying[]> {
+    const now = this.db.now().getTime();
+    const drafters = await listReplyDrafters(this.db, id, new Date(now - LIMITS.replyingFreshMs));
+    return drafters
+      .filter((drafter) => drafter.userId !== viewer.userId)
+      .map((drafter) => ({
+        userId: drafter.userId,
+        displayName: drafter.displayName,
+        expiresInMs: Math.max(0, fromDbTime(drafter.updatedAt).getTime() + LIMITS.replyingFreshMs - now),
+      }));
   }
 
   /**

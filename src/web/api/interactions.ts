@@ -13,6 +13,8 @@ import {
   interaction,
   interactionDetail,
   interactionPage,
+  note,
+  type Note,
   outgoing,
   queued,
   type Interaction,
@@ -134,4 +136,18 @@ export function getOutgoing(messageId: number): Promise<Outgoing> {
 
 export function retryOutgoing(messageId: number): Promise<Outgoing> {
   return request('POST', `/api/messages/${messageId}/retry`, outgoing);
+}
+
+/** Adds an internal note to a conversation (never sent to the customer). */
+export function addNote(interactionId: number, body: string): Promise<Note> {
+  return request('POST', `/api/interactions/${interactionId}/notes`, note, { body: { body } });
+}
+
+/** Changes a note's text (its author or an administrator). */
+export function editNote(noteId: number, body: string): Promise<Note> {
+  return request('PATCH', `/api/notes/${noteId}`, note, { body: { body } });
+}
+
+export function deleteNote(noteId: number): Promise<void> {
+  return send('DELETE', `/api/notes/${noteId}`);
 }

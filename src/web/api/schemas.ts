@@ -270,7 +270,27 @@ const message = z.object({
 });
 export type Message = z.infer<typeof message>;
 
-export const interactionDetail = z.extend(interaction, { messages: z.array(message) });
+/** An internal note: agents to each other, never sent to the customer. */
+export const note = z.object({
+  id: z.number(),
+  interactionId: z.number(),
+  authorUserId: z.nullable(z.number()),
+  authorName: nullableString,
+  body: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Note = z.infer<typeof note>;
+
+/** A colleague writing a reply now, for `expiresInMs` more unless their draft is saved again. */
+const replying = z.object({ userId: z.number(), displayName: z.string(), expiresInMs: z.number() });
+export type Replying = z.infer<typeof replying>;
+
+export const interactionDetail = z.extend(interaction, {
+  messages: z.array(message),
+  notes: z.array(note),
+  replying: z.array(replying),
+});
 export type InteractionDetail = z.infer<typeof interactionDetail>;
 
 export const assignees = z.object({

@@ -37,6 +37,15 @@ export const noteReply = z.object({
 export const interactionDetailReply = interactionReply.extend({
   messages: z.array(messageReply),
   notes: z.array(noteReply).describe('internal notes, oldest first: never sent to the customer'),
+  replying: z
+    .array(
+      z.object({
+        userId: z.number().int(),
+        displayName: z.string(),
+        expiresInMs: z.number().int().describe('how long this holds unless the colleague saves their draft again'),
+      }),
+    )
+    .describe('colleagues writing a reply now (a draft saved in the last two minutes), the caller left out'),
 });
 
 /** An internal note. */
@@ -91,6 +100,11 @@ export function presentInteractionDetail(detail: InteractionDetail): z.infer<typ
     ...presentInteraction(detail.interaction, contactOf(detail.interaction, detail.contact), detail.assignedUserName),
     messages: detail.messages.map((message) => presentMessage(message)),
     notes: detail.notes.map(presentNote),
+    replying: detail.replying.map((r) => ({
+      userId: r.userId,
+      displayName: r.displayName,
+      expiresInMs: r.expiresInMs,
+    })),
   };
 }
 

@@ -1,7 +1,9 @@
 /**
- * A conversation: subject, contact, status and assignee with their actions, the messages in
- * order, and the reply composer. Opening it marks its messages read; it is read again when the
- * live stream says it changed (new mail, a delivery state, an action of another agent).
+ * A conversation: subject, contact, status and assignee with their actions, the messages and
+ * internal notes in order, the note form and the reply composer. Opening it marks its messages
+ * read; it is read again when the live stream says it changed (new mail, a delivery state, an
+ * action of another agent, a note, a colleague starting or stopping a reply). "X is replying" is
+ * shown while a colleague's draft is fresh, and read again when the server says it would lapse.
  */
 import type { JSX } from 'preact';
 import { useEffect } from 'preact/hooks';
@@ -12,7 +14,7 @@ import {
   markInteractionRead,
   setInteractionOpen,
 } from '../../api/interactions.js';
-import type { InteractionDetail } from '../../api/schemas.js';
+import type { InteractionDetail, Message, Note, Replying } from '../../api/schemas.js';
 import { Loading } from '../../components/app-shell.js';
 import { Badge } from '../../components/badge.js';
 import { ErrorNotice } from '../../components/notice.js';
@@ -23,6 +25,7 @@ import { useResource } from '../../lib/use-resource.js';
 import { useSubmit } from '../../lib/use-submit.js';
 import { ContactCard } from './contact-card.js';
 import { MessageView } from './message-view.js';
+import { NoteComposer, NoteView } from './note-view.js';
 import { ReplyComposer } from './reply-composer.js';
 import { SnoozeControl } from './snooze-control.js';
 
@@ -44,6 +47,15 @@ export function ConversationView({
     (event) => event.kind !== 'account' && event.interactionId === id,
   );
   const data = conversation.data?.id === id ? conversation.data : undefined;
+
+  // A colleague's "is replying" lapses unless their draft is saved again (which the live stream
+  // tells): read the conversation again when the first one would, by the server's reckoning.
+  const lapse = data === undefined || data.replying.length === 0 ? undefined : firstLapse(data.replying);
+  useEffect(() => {
+    if (lapse === undefined) return undefined;
+    const timer = window.setTimeout(() => void conversation.reload(), lapse + 1_000);
+    return () => window.clearTimeout(timer);
+  }, [data, lapse]);
 
   useEffect(() => {
     if (data !== undefined && data.unreadCount > 0) {
@@ -156,16 +168,32 @@ export function ConversationView({
       {action.error === undefined ? null : <ErrorNotice error={action.error} />}
       <div class="conversation-body">
         <div class="messages">
-          {data.messages.map((message) => (
-            <MessageView
-              key={message.id}
-              message={message}
-              onRetried={() => {
-                void conversation.reload();
-                onChanged();
-              }}
-            />
-          ))}
+          {timelineOf(data.messages, data.notes).map((entry) =>
+            entry.kind === 'message' ? (
+              <MessageView
+                key={`message-${entry.message.id}`}
+                message={entry.message}
+                onRetried={() => {
+                  void conversation.reload();
+                  onChanged();
+                }}
+              />
+            ) : (
+              <NoteView
+                key={`note-${entry.note.id}-${entry.note.updatedAt}`}
+                note={entry.note}
+                mine={entry.note.authorUserId === user.id}
+                canChange={entry.note.authorUserId === user.id || user.role === 'admin'}
+                onChanged={() => void conversation.reload()}
+              />
+            ),
+          )}
+          <NoteComposer key={`notes-${id}`} interactionId={id} onAdded={() => void conversation.reload()} />
+          {data.replying.length === 0 ? null : (
+            <p class="replying" role="status" data-testid="replying">
+              {replyingText(data.replying)}
+            </p>
+          )}
           <ReplyComposer
             key={id}
             interactionId={id}
@@ -185,4 +213,32 @@ function assigneeText(data: InteractionDetail, me: number): string {
   if (data.assignedUserId === null) return 'Not assigned';
   if (data.assignedUserId === me) return 'Assigned to you';
   return `Assigned to ${data.assignedUserName ?? 'another agent'}`;
+}
+
+type TimelineEntry = { kind: 'message'; message: Message } | { kind: 'note'; note: Note };
+
+/** Messages and notes in one order: a note goes after the messages stored before it. */
+function timelineOf(messages: Message[], notes: Note[]): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  let next = 0;
+  for (const message of messages) {
+    while (next < notes.length && (notes[next]?.createdAt ?? '') < message.receivedAt) {
+      const note = notes[next];
+      if (note !== undefined) entries.push({ kind: 'note', note });
+      next += 1;
+    }
+    entries.push({ kind: 'message', message });
+  }
+  for (const note of notes.slice(next)) entries.push({ kind: 'note', note });
+  return entries;
+}
+
+function replyingText(replying: Replying[]): string {
+  const names = replying.map((r) => r.displayName);
+  if (names.length === 1) return `${names[0] ?? 'A colleague'} is replying…`;
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''} are replying…`;
+}
+
+function firstLapse(replying: Replying[]): number {
+  return Math.min(...replying.map((r) => r.expiresInMs));
 }
