@@ -2,7 +2,7 @@
  * The console's one live subscription: an EventSource on `/api/stream` for the signed-in user,
  * shared by every page through a context. A page names what it shows (an account's list, one
  * conversation, an account's status) and is reloaded when an event concerns it, and on `resync`
- * or after a reconnect — when events may have been missed. While the stream is down (the browser
+ * after every (re)connect — when events may have been missed. While the stream is down (the browser
  * reconnects by itself) the pages fall back to a slow refresh, and nothing alarming is shown.
  */
 import type { ComponentChildren, JSX } from 'preact';
@@ -62,7 +62,6 @@ export function LiveProvider({ children }: { children: ComponentChildren }): JSX
     let source: EventSource | undefined;
     let retry: number | undefined;
     let wait = RETRY_FIRST_MS;
-    let hadConnection = false;
     let stopped = false;
     const emit = (event: LiveEvent): void => {
       for (const listener of [...listeners.current]) listener(event);
@@ -73,9 +72,9 @@ export function LiveProvider({ children }: { children: ComponentChildren }): JSX
       current.onopen = () => {
         setConnected(true);
         wait = RETRY_FIRST_MS;
-        // Whatever happened while the stream was down is read again.
-        if (hadConnection) emit({ kind: 'resync' });
-        hadConnection = true;
+        // Whatever happened while the stream was down is read again — on the first open too: a
+        // page that loaded its data before the stream was open would miss a change in between.
+        emit({ kind: 'resync' });
       };
       current.onerror = () => {
         setConnected(false);
