@@ -48,6 +48,8 @@ import {
   listEmailAccounts,
   listInteractionMessages,
   listInteractions,
+  listOutboxByMessages,
+  type OutboxRecord,
   markInteractionRead,
   reopenInteraction,
   snoozeInteraction,
@@ -110,6 +112,8 @@ export interface InteractionDetail {
   readonly assignedUserName: string | null;
   readonly contact: ContactRecord | undefined;
   readonly messages: MessageRecord[];
+  /** The outbox rows of its outbound messages, by message id: attempts, next try, the server's reply. */
+  readonly outbox: ReadonlyMap<number, OutboxRecord>;
   readonly notes: NoteRecord[];
   /** Colleagues writing a reply now (a fresh draft), the viewer left out. */
   readonly replying: Replying[];
@@ -189,7 +193,11 @@ export class InteractionService {
       this.named(interaction),
       this.replying(viewer, id),
     ]);
-    return { interaction, assignedUserName: named.assignedUserName, contact, messages, notes, replying };
+    const outbound = messages.filter((message) => message.direction === 'out').map((message) => message.id);
+    const outbox = new Map(
+      (outbound.length === 0 ? [] : await listOutboxByMessages(this.db, outbound)).map((row) => [row.messageId, row]),
+    );
+    return { interaction, assignedUserName: named.assignedUserName, contact, messages, outbox, notes, replying };
   }
 
   /** A conversation with its assignee's name, as an action's answer shows it. */
