@@ -248,10 +248,10 @@ export class InteractionService {
    *
    * @throws PosternError RESOURCE_NOT_FOUND; VALIDATION_FAILED when the user cannot see the account.
    */
-  async assign(viewer: Viewer, id: number, userId: number | null): Promise<InteractionRecord> {
+  async assign(viewer: Viewer, id: number, userId: number | null, note?: string): Promise<InteractionRecord> {
     const interaction = await this.requireInteraction(viewer, id);
+    const user = userId === null ? undefined : await findUserById(this.db, userId);
     if (userId !== null) {
-      const user = await findUserById(this.db, userId);
       const allowed =
         user !== undefined &&
         !user.disabled &&
@@ -263,7 +263,16 @@ export class InteractionService {
         });
       }
     }
-    return this.announce(await assignInteraction(this.db, id, userId), 'assignment');
+    if (note === undefined) return this.announce(await assignInteraction(this.db, id, userId), 'assignment');
+    // A transfer with a note: both or neither, and the note says who it went to.
+    const to = user === undefined ? 'Unassigned' : `Assigned to ${user.displayName}`;
+    const assigned = await this.db.transaction(async (tx) => {
+      const row = await assignInteraction(tx, id, userId);
+      await createNote(tx, { interactionId: id, authorUserId: viewer.userId, body: `${to}: ${note}` });
+      return row;
+    });
+    this.announce(assigned, 'note');
+    return this.announce(assigned, 'assignment');
   }
 
   /** The viewer's own draft reply in the conversation, or null. @throws PosternError RESOURCE_NOT_FOUND */
