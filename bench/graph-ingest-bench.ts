@@ -43,6 +43,7 @@ import { createGraphSyncStore } from '../src/services/inbound/graph-sync-store.j
 import { countAccountMessages, getDeltaLink } from '../src/store/index.js';
 import { describeMachine, median, now, printFigures } from './helpers/figures.js';
 import { createQueueAccounts, openPostern } from './helpers/postern-side.js';
+import { comparisonFigures, interleaveReads, type ReadRun } from './helpers/read-comparison.js';
 import { World, type WorldReady } from './helpers/world.js';
 import {
   WORLD_AGENT,
@@ -73,13 +74,7 @@ const INLINE_PARSE = process.env.BENCH_PARSE === 'inline';
 const AFTER_FETCH = z.enum(['none', 'mark_seen']).optional().parse(process.env.BENCH_AFTER_FETCH);
 
 /** One timed read of the mailbox. */
-interface Run {
-  readonly ms: number;
-  readonly messages: number;
-  /** CPU of this process, every thread. */
-  readonly cpuMs: number;
-  /** Time the event loop (main thread) was busy: what other accounts and the API had to wait for. */
-  readonly loopBusyMs: number;
+interface Run extends ReadRun {
   /** Graph requests the emulator answered during the read, and how many of them were 429. */
   readonly requests: number;
   readonly throttled: number;
@@ -246,43 +241,14 @@ async function main(): Promise<void> {
       return;
     }
 
-    // Warm-up: JIT, the emulator's per-message encodings, the page cache, the connection pools.
-    await bareRun(world, agent, token);
-    await fullRun(world);
-
-    const bare: Run[] = [];
-    const full: Array<Run & { dbBytes: number }> = [];
-    for (let round = 0; round < ROUNDS; round += 1) {
-      if (round % 2 === 0) {
-        bare.push(await bareRun(world, agent, token));
-        full.push(await fullRun(world));
-      } else {
-        full.push(await fullRun(world));
-        bare.push(await bareRun(world, agent, token));
-      }
-      const b = bare.at(-1);
-      const f = full.at(-1);
-      process.stdout.write(
-        `round ${round + 1}: bare ${b?.ms.toFixed(0)} ms, full ${f?.ms.toFixed(0)} ms, ratio ${((f?.ms ?? 0) / (b?.ms ?? 1)).toFixed(2)}\n`,
-      );
-    }
-    const bareMs = median(bare.map((run) => run.ms));
-    const fullMs = median(full.map((run) => run.ms));
+    // The warm-up also fills the emulator's per-message encodings and the connection pools.
+    const { bare, full } = await interleaveReads(
+      ROUNDS,
+      () => bareRun(world, agent, token),
+      () => fullRun(world),
+    );
     const figures = {
-      messages: MESSAGES,
-      mailboxMegabytes: populated.bytes / 1_048_576,
-      bareMsMedian: bareMs,
-      fullMsMedian: fullMs,
-      ratioOfMedians: fullMs / bareMs,
-      ratioPerRound: full.map((run, i) => (run.ms / (bare[i]?.ms ?? 1)).toFixed(2)).join(' / '),
-      bareMsRuns: bare.map((run) => run.ms.toFixed(0)).join(' / '),
-      fullMsRuns: full.map((run) => run.ms.toFixed(0)).join(' / '),
-      bareMessagesPerSecond: MESSAGES / (bareMs / 1000),
-      fullMessagesPerSecond: MESSAGES / (fullMs / 1000),
-      bareCpuMsMedian: median(bare.map((run) => run.cpuMs)),
-      fullCpuMsMedian: median(full.map((run) => run.cpuMs)),
-      bareLoopBusyMsMedian: median(bare.map((run) => run.loopBusyMs)),
-      fullLoopBusyMsMedian: median(full.map((run) => run.loopBusyMs)),
+      ...comparisonFigures(MESSAGES, populated.bytes, bare, full),
       bareGraphRequestsMedian: median(bare.map((run) => run.requests)),
       fullGraphRequestsMedian: median(full.map((run) => run.requests)),
       graph429sBareFull: `${bare.reduce((sum, run) => sum + run.throttled, 0)} / ${full.reduce((sum, run) => sum + run.throttled, 0)}`,

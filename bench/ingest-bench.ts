@@ -23,21 +23,15 @@
  * on the event loop instead of the parse pool — both for exploring, the defaults are Postern's.
  * Figures are recorded in docs/PERFORMANCE.md; this is never run as a timed test.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { ImapFlow } from 'imapflow';
-import { simpleParser } from 'mailparser';
 import pg from 'pg';
 import { z } from 'zod';
 import { createCaFetch } from '../emulator/tls/ca-fetch.js';
-import { MailboxSync } from '../src/mail/imap/mailbox-sync.js';
-import { parseMessage } from '../src/mail/mime/parse-message.js';
-import { imapEndpointOf } from '../src/services/accounts/mailbox-connection.js';
-import { createSyncStore } from '../src/services/inbound/mailbox-sync-store.js';
-import { countAccountMessages, getCheckpoint } from '../src/store/index.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../test/helpers/embedded-postgres.js';
-import { describeMachine, median, now, printFigures } from './helpers/figures.js';
+import { bareRead } from './helpers/bare-reader.js';
+import { describeMachine, median, printFigures } from './helpers/figures.js';
+import { sqliteBytes, timeFirstSync } from './helpers/first-sync.js';
 import { createQueueAccounts, openPostern } from './helpers/postern-side.js';
+import { comparisonFigures, interleaveReads, type ReadRun } from './helpers/read-comparison.js';
 import { World, type WorldReady } from './helpers/world.js';
 import {
   WORLD_AGENT,
@@ -62,16 +56,6 @@ const TUNING = z
 const INLINE_PARSE = process.env.BENCH_PARSE === 'inline';
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
 
-/** One timed read of the mailbox. */
-interface Run {
-  readonly ms: number;
-  readonly messages: number;
-  /** CPU of this process, every thread. */
-  readonly cpuMs: number;
-  /** Time the event loop (main thread) was busy: what other accounts and the API had to wait for. */
-  readonly loopBusyMs: number;
-}
-
 /** A delegated Exchange token for the bare client (ROPC, as Postern's provider signs in). */
 async function bareToken(ready: WorldReady): Promise<string> {
   const response = await createCaFetch(ready.caPem)(`${ready.authority}/${WORLD_TENANT_ID}/oauth2/v2.0/token`, {
@@ -86,44 +70,6 @@ async function bareToken(ready: WorldReady): Promise<string> {
     }).toString(),
   });
   return z.object({ access_token: z.string() }).parse(await response.json()).access_token;
-}
-
-/** The bare read: imapflow fetch plus mailparser, nothing stored. */
-async function bareRun(ready: WorldReady, token: string): Promise<Run> {
-  const loop = performance.eventLoopUtilization();
-  const cpu = process.cpuUsage();
-  const started = now();
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: ready.imapPort,
-    secure: true,
-    tls: { ca: ready.caPem, minVersion: 'TLSv1.2' },
-    auth: { user: MAILBOX, accessToken: token },
-    logger: false,
-    disableAutoIdle: true,
-  });
-  await client.connect();
-  await client.mailboxOpen('INBOX');
-  let messages = 0;
-  for await (const message of client.fetch(
-    '1:*',
-    { uid: true, source: true, internalDate: true, size: true },
-    { uid: true },
-  )) {
-    if (message.source === undefined) throw new Error(`no source for UID ${message.uid}`);
-    const parsed = await simpleParser(message.source);
-    if (parsed.messageId === undefined) throw new Error(`UID ${message.uid} parsed without a Message-ID`);
-    messages += 1;
-  }
-  await client.logout();
-  const ms = now() - started;
-  const used = process.cpuUsage(cpu);
-  return {
-    ms,
-    messages,
-    cpuMs: (used.user + used.system) / 1000,
-    loopBusyMs: performance.eventLoopUtilization(loop).active,
-  };
 }
 
 /** A fresh PostgreSQL database for one read, and how to measure and drop it. */
@@ -165,52 +111,19 @@ async function freshDatabase(adminUrl: string): Promise<FreshDatabase> {
 }
 
 /** The full pipeline into a fresh database: embedded SQLite, or PostgreSQL at `adminUrl`. */
-async function fullRun(ready: WorldReady, adminUrl: string | undefined): Promise<Run & { dbBytes: number }> {
+async function fullRun(ready: WorldReady, adminUrl: string | undefined): Promise<ReadRun & { dbBytes: number }> {
   const database = adminUrl === undefined ? undefined : await freshDatabase(adminUrl);
   const side = await openPostern(ready, database === undefined ? {} : { env: { POSTERN_DATABASE_URL: database.url } });
   try {
-    const { runtime } = side;
     const [account] = await createQueueAccounts(side, ready, 1, { firstSync: { kind: 'all' } });
     if (account === undefined) throw new Error('no account');
-    const endpoint = await imapEndpointOf(
-      runtime.db,
-      runtime.services.accounts,
-      runtime.services.accessTokens,
-      account,
-    );
-    // The token is fetched before the clock starts.
-    await endpoint.accessToken?.();
-    const sync = new MailboxSync({
-      ...endpoint,
-      folder: account.folder,
-      scanJunk: account.scanJunk,
-      afterFetch: account.afterFetchAction,
-      afterFetchFolder: account.afterFetchFolder,
-      maxMessageBytes: account.maxMessageBytes,
-      firstSync: account.firstSync,
-      store: createSyncStore(runtime.db, account, INLINE_PARSE ? { parse: parseMessage } : {}),
-      logger: runtime.log.logger.child({ component: 'mailbox', accountId: account.id, key: account.key }),
+    const run = await timeFirstSync(side.runtime, account, {
+      messages: MESSAGES,
       tuning: TUNING,
+      inlineParse: INLINE_PARSE,
     });
-    const loop = performance.eventLoopUtilization();
-    const cpu = process.cpuUsage();
-    const started = now();
-    await sync.syncOnce();
-    const ms = now() - started;
-    const used = process.cpuUsage(cpu);
-    const loopBusyMs = performance.eventLoopUtilization(loop).active;
-    const messages = await countAccountMessages(runtime.db, account.id);
-    const checkpoint = await getCheckpoint(runtime.db, account.id, account.folder);
-    if (messages !== MESSAGES || checkpoint?.lastUid !== MESSAGES)
-      throw new Error(`stored ${messages} messages, checkpoint ${checkpoint?.lastUid ?? 'none'}`);
-    const dbBytes =
-      database === undefined
-        ? fs
-            .readdirSync(side.dataDir)
-            .filter((name) => name.startsWith('postern.db'))
-            .reduce((sum, name) => sum + fs.statSync(path.join(side.dataDir, name)).size, 0)
-        : await database.bytes();
-    return { ms, messages, cpuMs: (used.user + used.system) / 1000, loopBusyMs, dbBytes };
+    const dbBytes = database === undefined ? sqliteBytes(side.dataDir) : await database.bytes();
+    return { ...run, dbBytes };
   } finally {
     await side.close();
     await database?.drop();
@@ -233,9 +146,13 @@ async function main(): Promise<void> {
       `mailbox: ${populated.count} messages, ${(populated.bytes / 1_048_576).toFixed(1)} MB of MIME\n`,
     );
     const token = await bareToken(world.ready);
+    const server = { port: world.ready.imapPort, caPem: world.ready.caPem };
     const only = process.env.BENCH_PROFILE;
     if (only === 'full' || only === 'bare') {
-      const run = only === 'full' ? await fullRun(world.ready, adminUrl) : await bareRun(world.ready, token);
+      const run =
+        only === 'full'
+          ? await fullRun(world.ready, adminUrl)
+          : await bareRead(server, { user: MAILBOX, accessToken: token });
       printFigures(`One ${only} read (profiling)`, {
         ms: run.ms,
         cpuMs: run.cpuMs,
@@ -245,43 +162,13 @@ async function main(): Promise<void> {
       return;
     }
 
-    // Warm-up: JIT, the emulator's per-message encodings, the page cache.
-    await bareRun(world.ready, token);
-    await fullRun(world.ready, adminUrl);
-
-    const bare: Run[] = [];
-    const full: Array<Run & { dbBytes: number }> = [];
-    for (let round = 0; round < ROUNDS; round += 1) {
-      if (round % 2 === 0) {
-        bare.push(await bareRun(world.ready, token));
-        full.push(await fullRun(world.ready, adminUrl));
-      } else {
-        full.push(await fullRun(world.ready, adminUrl));
-        bare.push(await bareRun(world.ready, token));
-      }
-      const b = bare.at(-1);
-      const f = full.at(-1);
-      process.stdout.write(
-        `round ${round + 1}: bare ${b?.ms.toFixed(0)} ms, full ${f?.ms.toFixed(0)} ms, ratio ${((f?.ms ?? 0) / (b?.ms ?? 1)).toFixed(2)}\n`,
-      );
-    }
-    const bareMs = median(bare.map((run) => run.ms));
-    const fullMs = median(full.map((run) => run.ms));
+    const { bare, full } = await interleaveReads(
+      ROUNDS,
+      () => bareRead(server, { user: MAILBOX, accessToken: token }),
+      () => fullRun(world.ready, adminUrl),
+    );
     const figures = {
-      messages: MESSAGES,
-      mailboxMegabytes: populated.bytes / 1_048_576,
-      bareMsMedian: bareMs,
-      fullMsMedian: fullMs,
-      ratioOfMedians: fullMs / bareMs,
-      ratioPerRound: full.map((run, i) => (run.ms / (bare[i]?.ms ?? 1)).toFixed(2)).join(' / '),
-      bareMsRuns: bare.map((run) => run.ms.toFixed(0)).join(' / '),
-      fullMsRuns: full.map((run) => run.ms.toFixed(0)).join(' / '),
-      bareMessagesPerSecond: MESSAGES / (bareMs / 1000),
-      fullMessagesPerSecond: MESSAGES / (fullMs / 1000),
-      bareCpuMsMedian: median(bare.map((run) => run.cpuMs)),
-      fullCpuMsMedian: median(full.map((run) => run.cpuMs)),
-      bareLoopBusyMsMedian: median(bare.map((run) => run.loopBusyMs)),
-      fullLoopBusyMsMedian: median(full.map((run) => run.loopBusyMs)),
+      ...comparisonFigures(MESSAGES, populated.bytes, bare, full),
       databaseMegabytes: median(full.map((run) => run.dbBytes)) / 1_048_576,
     };
     printFigures(

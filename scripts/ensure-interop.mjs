@@ -13,19 +13,26 @@
  *
  * Postfix's `master` runs only as root (it drops privileges to its `postfix` user), so the suite
  * needs root even when both packages are present; not root, the run stops and says so.
+ *
+ * With `--dovecot` (the ingest benchmark against Dovecot, `npm run bench:interop-ingest`): the same
+ * for `dovecot-imapd` alone, and any user may run it.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
-const PACKAGES = ['dovecot-imapd', 'postfix'];
+const DOVECOT_ONLY = process.argv.includes('--dovecot');
+const PACKAGES = DOVECOT_ONLY ? ['dovecot-imapd'] : ['dovecot-imapd', 'postfix'];
 const DEBCONF = 'postfix postfix/main_mailer_type select No configuration';
 const INSTALL =
-  `echo '${DEBCONF}' | debconf-set-selections && apt-get update && ` +
+  `${DOVECOT_ONLY ? '' : `echo '${DEBCONF}' | debconf-set-selections && `}apt-get update && ` +
   `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PACKAGES.join(' ')}`;
-const BINARIES = ['/usr/sbin/dovecot', '/usr/sbin/postfix', '/usr/lib/postfix/sbin/master'];
+const BINARIES = DOVECOT_ONLY
+  ? ['/usr/sbin/dovecot', '/usr/bin/doveadm']
+  : ['/usr/sbin/dovecot', '/usr/sbin/postfix', '/usr/lib/postfix/sbin/master'];
+const WHAT = DOVECOT_ONLY ? 'The ingest benchmark against Dovecot' : 'The interop tests';
 
 function fail(lines) {
-  process.stderr.write(`\nThe interop tests cannot run: ${lines.join('\n')}\n\n`);
+  process.stderr.write(`\n${WHAT} cannot run: ${lines.join('\n')}\n\n`);
   process.exit(1);
 }
 
@@ -59,20 +66,20 @@ if (missing.length > 0) {
   if (!hasAptGet()) {
     fail([
       `${missing.join(', ')} missing, and this machine has no apt-get to install Debian's packages.`,
-      `Install Dovecot (IMAP) and Postfix with your system's package manager, then run the tests again.`,
+      `Install Dovecot (IMAP)${DOVECOT_ONLY ? '' : ' and Postfix'} with your system's package manager, then run again.`,
     ]);
   } else if (!root) {
     fail([
       `${missing.join(', ')} missing, and installing them needs root. Type:`,
       `  sudo sh -c "${INSTALL}"`,
-      'then run the tests again.',
+      'then run again.',
     ]);
   } else {
     const started = Date.now();
     process.stdout.write(
       `ensure-interop: ${missing.join(', ')} missing; installing Debian's ${PACKAGES.join(' and ')}.\n`,
     );
-    run('debconf-set-selections', [], { input: `${DEBCONF}\n` });
+    if (!DOVECOT_ONLY) run('debconf-set-selections', [], { input: `${DEBCONF}\n` });
     run('apt-get', ['update']);
     run('apt-get', ['install', '-y', '--no-install-recommends', ...PACKAGES], {
       env: { DEBIAN_FRONTEND: 'noninteractive' },
@@ -83,7 +90,7 @@ if (missing.length > 0) {
   }
 }
 
-if (process.getuid?.() !== 0) {
+if (!DOVECOT_ONLY && process.getuid?.() !== 0) {
   fail([
     "Postfix's master process runs only as root (it drops privileges to the postfix user itself).",
     'Run the interop suite as root:  sudo npm run test:interop',

@@ -2,7 +2,8 @@
  * Postern as a benchmark runs it: the real runtime (config, logs, the embedded SQLite database in
  * a fresh data directory, services), a Cloud Provider pointing at the world's emulator as a custom
  * authority, the delegate signed in (ROPC), and Email Accounts created through the account
- * service — the same path as the API and the CLI.
+ * service — the same path as the API and the CLI. `openPosternRuntime` alone for accounts that
+ * sign in with a password (no provider).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,13 +14,9 @@ import type { EmailAccountRecord } from '../../src/store/index.js';
 import type { WorldReady } from './world.js';
 import { WORLD_AGENT, WORLD_CLIENT_ID, WORLD_PASSWORD, WORLD_TENANT_ID, queueMailbox } from './world-protocol.js';
 
-/** Postern opened for a benchmark. */
-export interface PosternSide {
-  readonly runtime: Runtime;
-  readonly dataDir: string;
+/** Postern opened for a benchmark, with a Cloud Provider for the world's tenant. */
+export interface PosternSide extends PosternRuntime {
   readonly providerId: number;
-  /** Closes the runtime and removes the data directory. */
-  close(): Promise<void>;
 }
 
 /** Options of {@link openPostern}. */
@@ -34,20 +31,47 @@ export interface OpenPosternOptions {
   readonly scopes?: readonly string[];
 }
 
+/** Postern's runtime in a fresh data directory, without a Cloud Provider. */
+export interface PosternRuntime {
+  readonly runtime: Runtime;
+  readonly dataDir: string;
+  /** Closes the runtime and removes the data directory. */
+  close(): Promise<void>;
+}
+
+/** Opens Postern in a fresh data directory (for password accounts, or before a provider is added). */
+export async function openPosternRuntime(options: Omit<OpenPosternOptions, 'scopes'> = {}): Promise<PosternRuntime> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-bench-'));
+  try {
+    options.prepareDataDir?.(dataDir);
+    const runtime = await openRuntime({
+      cwd: dataDir,
+      env: {
+        POSTERN_DATA_DIR: dataDir,
+        POSTERN_LOG_LEVEL: options.logLevel ?? 'info',
+        POSTERN_LOG_CONSOLE: 'false',
+        ...options.env,
+      },
+      quiet: true,
+    });
+    return {
+      runtime,
+      dataDir,
+      async close() {
+        await runtime.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 /** Opens Postern in a fresh data directory and signs the world's delegate in. */
 export async function openPostern(world: WorldReady, options: OpenPosternOptions = {}): Promise<PosternSide> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-bench-'));
-  options.prepareDataDir?.(dataDir);
-  const runtime = await openRuntime({
-    cwd: dataDir,
-    env: {
-      POSTERN_DATA_DIR: dataDir,
-      POSTERN_LOG_LEVEL: options.logLevel ?? 'info',
-      POSTERN_LOG_CONSOLE: 'false',
-      ...options.env,
-    },
-    quiet: true,
-  });
+  const opened = await openPosternRuntime(options);
+  const { runtime } = opened;
   try {
     const { provider } = await runtime.services.providers.create({
       name: 'Bench tenant',
@@ -67,17 +91,9 @@ export async function openPostern(world: WorldReady, options: OpenPosternOptions
       if (!isPosternError(error, 'AUTH_PROVIDER_UNAVAILABLE')) throw error;
       await runtime.services.signIn.signInWithPassword(provider.id, WORLD_AGENT, WORLD_PASSWORD);
     }
-    return {
-      runtime,
-      dataDir,
-      providerId: provider.id,
-      async close() {
-        await runtime.close();
-        fs.rmSync(dataDir, { recursive: true, force: true });
-      },
-    };
+    return { ...opened, providerId: provider.id };
   } catch (error) {
-    await runtime.close();
+    await opened.close();
     throw error;
   }
 }

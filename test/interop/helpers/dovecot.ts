@@ -3,13 +3,15 @@
  * configuration, base directory, state and mailboxes (sdbox) under one temporary directory, and two ways
  * to sign in:
  *
- * - XOAUTH2 and OAUTHBEARER through the `oauth2` passdb, which asks the emulator's
- *   `POST /resource-server/introspect` (RFC 7662, `introspection_mode = post`) whether the token is
- *   live, and requires its `username` to be the user named in the SASL exchange;
+ * - XOAUTH2 and OAUTHBEARER through the `oauth2` passdb (when given an introspection endpoint),
+ *   which asks the emulator's `POST /resource-server/introspect` (RFC 7662,
+ *   `introspection_mode = post`) whether the token is live, and requires its `username` to be the
+ *   user named in the SASL exchange;
  * - PLAIN and LOGIN with passwords from a passwd-file (password accounts, and the test's own
  *   client that delivers mail by APPEND).
  *
- * Its auth service also listens on a socket for Postfix's SASL (`smtpd_sasl_type = dovecot`).
+ * Its auth service also listens on a socket for Postfix's SASL (`smtpd_sasl_type = dovecot`), when
+ * given one. The ingest benchmark (`bench/interop-ingest-bench.ts`) starts it with passwords alone.
  * Run as the current user; as root, the mail processes run as `nobody` (Dovecot never gives
  * mail to uid 0).
  *
@@ -29,13 +31,15 @@ export interface DovecotOptions {
   /** The server certificate and key (PEM files) Dovecot presents. */
   certFile: string;
   keyFile: string;
-  /** The emulator's introspection URL and the CA file that its HTTPS certificate chains to. */
-  introspectionUrl: string;
-  introspectionCaFile: string;
+  /**
+   * The emulator's introspection URL and the CA file that its HTTPS certificate chains to; without
+   * them, only passwords are accepted (no `oauth2` passdb).
+   */
+  introspection?: { url: string; caFile: string };
   /** Users who may sign in with a password. */
   passwords: Record<string, string>;
-  /** Where the auth socket for Postfix goes (absolute path). */
-  authSocket: string;
+  /** Where the auth socket for Postfix goes (absolute path); none without it. */
+  authSocket?: string;
 }
 
 export interface RunningDovecot {
@@ -65,26 +69,46 @@ export async function startDovecot(options: DovecotOptions): Promise<RunningDove
   for (const sub of ['run', 'state', 'mail']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
   fs.chmodSync(dir, 0o755);
   fs.chownSync(mailDir, user.uid, user.gid);
-  fs.mkdirSync(path.dirname(options.authSocket), { recursive: true });
+  if (options.authSocket !== undefined) fs.mkdirSync(path.dirname(options.authSocket), { recursive: true });
   const imapsPort = await freePort();
   const logFile = path.join(dir, 'dovecot.log');
   const passwd = Object.entries(options.passwords)
     .map(([name, password]) => `${name}:{PLAIN}${password}::::::`)
     .join('\n');
   fs.writeFileSync(path.join(dir, 'passwd'), `${passwd}\n`, { mode: 0o644 });
-  fs.writeFileSync(
-    path.join(dir, 'oauth2.conf'),
-    [
-      'introspection_mode = post',
-      `introspection_url = ${options.introspectionUrl}`,
-      'force_introspection = yes',
-      'username_attribute = username',
-      'active_attribute = active',
-      'active_value = true',
-      `tls_ca_cert_file = ${options.introspectionCaFile}`,
-      '',
-    ].join('\n'),
-  );
+  const { introspection, authSocket } = options;
+  if (introspection !== undefined)
+    fs.writeFileSync(
+      path.join(dir, 'oauth2.conf'),
+      [
+        'introspection_mode = post',
+        `introspection_url = ${introspection.url}`,
+        'force_introspection = yes',
+        'username_attribute = username',
+        'active_attribute = active',
+        'active_value = true',
+        `tls_ca_cert_file = ${introspection.caFile}`,
+        '',
+      ].join('\n'),
+    );
+  const oauth2Passdb =
+    introspection === undefined
+      ? ''
+      : `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/oauth2.conf
+}
+`;
+  const authListener =
+    authSocket === undefined
+      ? ''
+      : `service auth {
+  unix_listener ${authSocket} {
+    mode = 0666
+  }
+}
+`;
   const conf = path.join(dir, 'dovecot.conf');
   fs.writeFileSync(
     conf,
@@ -100,7 +124,7 @@ ssl_cert = <${options.certFile}
 ssl_key = <${options.keyFile}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
-auth_mechanisms = plain login xoauth2 oauthbearer
+auth_mechanisms = plain login${introspection === undefined ? '' : ' xoauth2 oauthbearer'}
 auth_verbose = yes
 # Refusals are answered at once: the suite refuses tokens on purpose, and Dovecot's anti-guessing
 # delays (2 s per failure, and a penalty doubled per failure from one address, kept by anvil)
@@ -132,12 +156,7 @@ namespace inbox {
     auto = subscribe
   }
 }
-passdb {
-  driver = oauth2
-  mechanisms = xoauth2 oauthbearer
-  args = ${dir}/oauth2.conf
-}
-passdb {
+${oauth2Passdb}passdb {
   driver = passwd-file
   mechanisms = plain login
   args = scheme=PLAIN username_format=%u ${dir}/passwd
@@ -158,12 +177,7 @@ service imap-login {
     ssl = yes
   }
 }
-service auth {
-  unix_listener ${options.authSocket} {
-    mode = 0666
-  }
-}
-service anvil {
+${authListener}service anvil {
   unix_listener anvil-auth-penalty {
     mode = 0
   }

@@ -6,14 +6,13 @@
  * to. Nothing survives `stop()`; a failed start stops what had started.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import { loadOrCreateTls } from '../../../emulator/tls/certificates.js';
 import { startDovecot, type RunningDovecot } from './dovecot.js';
 import { startPostfix, type RunningPostfix } from './postfix.js';
+import { createServerDir } from './server-dir.js';
 
 /** A message that reached the sink through Postfix. */
 export interface SunkMessage {
@@ -48,11 +47,7 @@ export async function startInteropServers(options: {
   introspectionCaFile: string;
   passwords: Record<string, string>;
 }): Promise<InteropServers> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-interop-'));
-  // Dovecot's and Postfix's unprivileged processes walk into this directory.
-  fs.chmodSync(dir, 0o755);
-  const tls = await loadOrCreateTls(path.join(dir, 'tls'), { hostnames: ['localhost'], ips: ['127.0.0.1'] });
-  fs.chmodSync(tls.keyFile, 0o644);
+  const { dir, tls } = await createServerDir('postern-interop-');
   // Dovecot's auth process (not root) reads the emulator's CA: a copy it may open.
   const introspectionCaFile = path.join(dir, 'emulator-ca.pem');
   fs.copyFileSync(options.introspectionCaFile, introspectionCaFile);
@@ -105,8 +100,7 @@ export async function startInteropServers(options: {
       dir: path.join(dir, 'dovecot'),
       certFile: tls.certFile,
       keyFile: tls.keyFile,
-      introspectionUrl: options.introspectionUrl,
-      introspectionCaFile,
+      introspection: { url: options.introspectionUrl, caFile: introspectionCaFile },
       passwords: options.passwords,
       authSocket,
     });
