@@ -184,6 +184,7 @@ export const emailAccount = z.object({
   ]),
   sendPerMinute: z.number(),
   recipientsPerDay: z.number(),
+  rawRetentionDays: z.nullable(z.number()),
   status: z.string(),
   lastError: z.nullable(z.object({ code: z.string(), message: z.string(), remedy: nullableString })),
   statusChangedAt: nullableString,
