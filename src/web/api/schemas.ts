@@ -234,6 +234,8 @@ const attachment = z.object({
   size: z.number(),
   contentId: nullableString,
   inline: z.boolean(),
+  /** Its bytes went with the account's retention of originals. */
+  removed: z.boolean(),
   url: z.string(),
 });
 export type Attachment = z.infer<typeof attachment>;
@@ -267,6 +269,8 @@ const message = z.object({
     }),
   ),
   rawUrl: z.string(),
+  /** When the account's retention removed the raw MIME; null while it is kept. */
+  originalRemovedAt: nullableString,
   attachments: z.array(attachment),
 });
 export type Message = z.infer<typeof message>;
