@@ -24,6 +24,8 @@ export interface RawRetentionOptions {
 export class RawRetention {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<OriginalsSweep | undefined> | undefined;
+  /** Set by stop(): a sweep under way ends after its current batch instead of going through the backlog. */
+  private stopping = false;
 
   constructor(
     private readonly retention: RawRetentionService,
@@ -33,6 +35,7 @@ export class RawRetention {
   ) {}
 
   start(): void {
+    this.stopping = false;
     const interval = this.options.intervalMs ?? 3_600_000;
     const tick = (): void => {
       this.running = this.runOnce()
@@ -49,6 +52,7 @@ export class RawRetention {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
@@ -66,7 +70,7 @@ export class RawRetention {
       return undefined;
     }
     const started = Date.now();
-    const sweep = await this.retention.sweep(() => this.claim());
+    const sweep = await this.retention.sweep(async () => !this.stopping && (await this.claim()));
     const fields = {
       accounts: sweep.accounts,
       messages: sweep.messages,
