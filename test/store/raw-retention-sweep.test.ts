@@ -92,6 +92,30 @@ forEachEngine((engine, openFresh) => {
     expect(await service.sweep()).toMatchObject({ messages: 0, attachments: 0, bytes: 0 });
   });
 
+  it('never keeps other bytes in place of an inline image: one the raw MIME no longer yields goes and is counted', async () => {
+    now = START;
+    const account = await updateEmailAccount(db, (await buildAccount(db)).id, { rawRetentionDays: 5 });
+    const raw = buildMessageWithParts({
+      subject: 'Logo',
+      text: 'See our logo.',
+      image: crypto.randomBytes(1000),
+      pdf: crypto.randomBytes(1000),
+    });
+    const result = await ingest(account, raw);
+    const logo = (await getMessage(db, result.messageRowId))?.attachments.find((item) => item.inline);
+    // As if the parser now split the raw MIME differently: the digest recorded at ingest no longer matches.
+    await db.kysely
+      .updateTable('attachments')
+      .set({ sha256: '0'.repeat(64) })
+      .where('id', '=', logo?.id ?? 0)
+      .execute();
+    now = new Date(START.getTime() + 6 * DAY);
+    expect(await service.sweep()).toMatchObject({ messages: 1, attachments: 2, imagesLost: 1 });
+    const error = await errorOf(getStoredAttachment(db, result.messageRowId, logo?.id ?? 0));
+    expect(isPosternError(error, 'MESSAGE_ORIGINAL_EXPIRED')).toBe(true);
+    expect((await getMessage(db, result.messageRowId))?.text).toContain('See our logo.');
+  });
+
   it('lets one node sweep at a time, and passes the claim on when its holder is silent or lets go', async () => {
     now = new Date('2026-03-01T00:00:00.000Z');
     const hour = 3_600_000;
