@@ -26,6 +26,7 @@ import {
 import type { EventRetention, EventRetentionOptions } from '../workers/event-retention.js';
 import type { MailboxWorkers, MailboxWorkersOptions } from '../workers/mailbox-workers.js';
 import type { SnoozeWake, SnoozeWakeOptions } from '../workers/snooze-wake.js';
+import type { RawRetention, RawRetentionOptions } from '../workers/raw-retention.js';
 import type { OutboxDispatcher, OutboxDispatcherOptions } from '../workers/outbox-dispatcher.js';
 import type { TokenKeeper, TokenKeeperOptions } from '../workers/token-keeper.js';
 import type { WebhookDispatcher, WebhookDispatcherOptions } from '../workers/webhook-dispatcher.js';
@@ -227,11 +228,20 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
 
 /** A role, or a part of the worker role, that a process runs. */
 export type RoleName =
-  'eventRetention' | 'snoozeWake' | 'webhooks' | 'outboxDispatch' | 'tokenKeeper' | 'mailboxSync' | 'metrics' | 'web';
+  | 'eventRetention'
+  | 'rawRetention'
+  | 'snoozeWake'
+  | 'webhooks'
+  | 'outboxDispatch'
+  | 'tokenKeeper'
+  | 'mailboxSync'
+  | 'metrics'
+  | 'web';
 
 /** What each role is once started. */
 export interface StartedRoles {
   eventRetention?: EventRetention;
+  rawRetention?: RawRetention;
   snoozeWake?: SnoozeWake;
   webhooks?: WebhookDispatcher;
   outboxDispatch?: OutboxDispatcher;
@@ -244,6 +254,7 @@ export interface StartedRoles {
 /** Settings of the roles beyond the configuration (tests and benchmarks shorten intervals). */
 export interface RoleOptions {
   readonly eventRetention?: Omit<EventRetentionOptions, 'retentionDays'>;
+  readonly rawRetention?: RawRetentionOptions;
   readonly snoozeWake?: SnoozeWakeOptions;
   readonly webhooks?: Omit<WebhookDispatcherOptions, 'targets'>;
   readonly outboxDispatch?: OutboxDispatcherOptions;
@@ -264,7 +275,7 @@ export interface RoleOptions {
 
 /** The `--roles` of `postern start` (POSTERN_ROLES), each as the roles of the table it runs. */
 export const ROLE_GROUPS: Readonly<Record<Config['roles'][number], readonly RoleName[]>> = {
-  worker: ['eventRetention', 'snoozeWake', 'webhooks', 'outboxDispatch', 'tokenKeeper', 'mailboxSync'],
+  worker: ['eventRetention', 'rawRetention', 'snoozeWake', 'webhooks', 'outboxDispatch', 'tokenKeeper', 'mailboxSync'],
   web: ['web'],
 };
 
@@ -308,6 +319,22 @@ export const ROLES: readonly RoleDefinition[] = [
       );
       retention.start();
       runtime.roles.eventRetention = retention;
+      return () => retention.stop();
+    },
+  },
+  {
+    name: 'rawRetention',
+    async start({ runtime, options }) {
+      const { RawRetention } = await import('../workers/raw-retention.js');
+      // One node at a time sweeps: the claim carries this node's id.
+      const retention = new RawRetention(
+        runtime.services.rawRetention,
+        runtime.services.cluster.nodeId,
+        runtime.log.logger.child({ component: 'raw-retention' }),
+        options.rawRetention,
+      );
+      retention.start();
+      runtime.roles.rawRetention = retention;
       return () => retention.stop();
     },
   },

@@ -85,6 +85,15 @@ export const emailAccountBody = z.object({
     .optional(),
   sendPerMinute: z.number().int().min(1).max(10_000).optional(),
   recipientsPerDay: z.number().int().min(1).max(1_000_000).optional(),
+  // "Keep originals for": the raw MIME and attached files of messages older than this many days
+  // are removed by the worker role's hourly sweep (the conversation's text stays); null keeps them.
+  rawRetentionDays: z
+    .number({ error: 'must be a whole number of days, or null to keep originals for ever' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day (null keeps originals for ever)')
+    .max(3650, 'must be at most 3650 days (null keeps originals for ever)')
+    .nullable()
+    .optional(),
   agentIds: z.array(z.number().int().positive()).max(1000).optional(),
 });
 

@@ -18,6 +18,7 @@ import { createOutboundServices, type OutboundServices } from './outbound/outbou
 import { AuthService } from './users/auth-service.js';
 import { DirectoryService } from './inbox/directory-service.js';
 import { EventRetentionService } from './events/event-retention-service.js';
+import { RawRetentionService } from './retention/raw-retention-service.js';
 import { EventService } from './events/event-service.js';
 import { MailboxSyncService } from './accounts/mailbox-sync-service.js';
 import { GraphNotificationService } from './inbound/graph-notifications.js';
@@ -100,6 +101,8 @@ export interface Services {
   tokenUpkeep: TokenUpkeepService;
   webhookDelivery: WebhookDeliveryService;
   eventRetention: EventRetentionService;
+  /** The retention of originals: the sweep of raw MIME and attached files past their account's days. */
+  rawRetention: RawRetentionService;
   /** This node among the nodes on the database: registration, heartbeats, mailbox leases. */
   cluster: ClusterService;
   /** The nodes' change feed (account, provider and grant changes made on any node). */
@@ -217,6 +220,7 @@ function composeServices(deps: ServiceDeps): Services {
     tokenUpkeep: new TokenUpkeepService(deps.db, accessTokens),
     webhookDelivery: new WebhookDeliveryService(deps.db, deps.box),
     eventRetention: new EventRetentionService(deps.db),
+    rawRetention: new RawRetentionService(deps.db),
     doctor: new DoctorService({
       db: deps.db,
       box: deps.box,

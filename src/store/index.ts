@@ -58,6 +58,7 @@ export * from './reply-drafts.js';
 export * from './notes.js';
 export * from './messages.js';
 export * from './message-retention.js';
+export * from './sweep-claims.js';
 export * from './message-bounces.js';
 export * from './outbox.js';
 export * from './rate-counters.js';

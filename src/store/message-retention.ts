@@ -55,6 +55,11 @@ export interface RemovedOriginals {
   readonly messages: number;
   /** Attachments whose bytes were dropped. */
   readonly attachments: number;
+  /**
+   * Bytes of stored content given up: the raw MIME deleted and the attachment bytes dropped from
+   * their rows, less the inline images copied out of the raw MIME into theirs.
+   */
+  readonly bytes: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -133,7 +138,7 @@ export async function removeOriginals(
   removals: readonly OriginalRemoval[],
   at: Date,
 ): Promise<RemovedOriginals> {
-  if (removals.length === 0) return { messages: 0, attachments: 0 };
+  if (removals.length === 0) return { messages: 0, attachments: 0, bytes: 0 };
   const stamp: Timestamp = toDbTime(at);
   return db.transaction(async (tx) => {
     const pending = await tx.kysely
@@ -148,11 +153,31 @@ export async function removeOriginals(
       .execute();
     const ids = new Set(pending.map((row) => row.id));
     const due = removals.filter((removal) => ids.has(removal.messageId));
-    if (due.length === 0) return { messages: 0, attachments: 0 };
+    if (due.length === 0) return { messages: 0, attachments: 0, bytes: 0 };
     const messageIds = due.map((removal) => removal.messageId);
     const kept = due.flatMap((removal) => removal.keep);
+    // length() counts the bytes of a BLOB on SQLite and of a bytea on PostgreSQL.
+    const rawBytes = await tx.kysely
+      .selectFrom('message_raw')
+      .select(sql<number | string | null>`sum(length(raw))`.as('bytes'))
+      .where('message_id', 'in', messageIds)
+      .executeTakeFirst();
+    let dropping = tx.kysely
+      .selectFrom('attachments')
+      .select(sql<number | string | null>`sum(length(content))`.as('bytes'))
+      .where('message_id', 'in', messageIds)
+      .where('removed_at', 'is', null);
+    if (kept.length > 0)
+      dropping = dropping.where(
+        'id',
+        'not in',
+        kept.map((keep) => keep.attachmentId),
+      );
+    const droppedBytes = await dropping.executeTakeFirst();
+    let copied = 0;
     for (const keep of kept) {
       if (keep.content === undefined) continue;
+      copied += keep.content.length;
       await tx.kysely
         .updateTable('attachments')
         .set({ content: keep.content, raw_part: null })
@@ -173,7 +198,11 @@ export async function removeOriginals(
     const attachments = await dropped.executeTakeFirst();
     await tx.kysely.deleteFrom('message_raw').where('message_id', 'in', messageIds).execute();
     await tx.kysely.updateTable('messages').set({ original_removed_at: stamp }).where('id', 'in', messageIds).execute();
-    return { messages: messageIds.length, attachments: Number(attachments.numUpdatedRows) };
+    return {
+      messages: messageIds.length,
+      attachments: Number(attachments.numUpdatedRows),
+      bytes: Number(rawBytes?.bytes ?? 0) + Number(droppedBytes?.bytes ?? 0) - copied,
+    };
   });
 }
 

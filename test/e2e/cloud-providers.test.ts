@@ -157,13 +157,25 @@ describe('administrator console: Cloud Providers', () => {
     await page.getByRole('textbox', { name: 'Modern Authentication Email' }).fill(CONTOSO.andrea.upn);
     await screenshot(page, 'email-account-new');
     // The emulator's Exchange listens on its own loopback ports instead of outlook.office365.com.
-    await page.getByText('Advanced: servers, inbox and sending limits').click();
+    await page.getByText('Advanced: servers, inbox, sending limits and retention').click();
     await page.getByRole('textbox', { name: 'IMAP host' }).fill('127.0.0.1');
     await page.getByRole('textbox', { name: 'IMAP port' }).fill(portOf(stack.emulator.handle.urls.imap));
     await page.getByRole('textbox', { name: 'SMTP host' }).fill('127.0.0.1');
     await page.getByRole('textbox', { name: 'SMTP port' }).fill(portOf(stack.emulator.handle.urls.smtp));
+    // Retention of originals: empty keeps them for ever; 0 days is refused next to the field.
+    const keep = page.getByRole('textbox', { name: 'Keep originals for' });
+    expect(await keep.inputValue()).toBe('');
+    expect(await keep.getAttribute('placeholder')).toBe('for ever');
+    await keep.fill('0');
+    watch.expect(/status of 400/);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page
+      .locator('.field-problem', { hasText: 'must be at least 1 day (null keeps originals for ever)' })
+      .waitFor();
+    await keep.fill('90');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('Email account created.').waitFor();
+    expect(await page.getByTestId('keep-originals').textContent()).toContain('90 days');
     expect(await page.getByRole('region', { name: 'Settings' }).textContent()).toContain(CONTOSO.andrea.upn);
     await page.getByRole('region', { name: 'Sending' }).getByText('0 of 30 messages').waitFor();
     await page.locator('.badge', { hasText: 'Connected' }).waitFor({ timeout: 20_000 });

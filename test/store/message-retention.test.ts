@@ -134,7 +134,9 @@ forEachEngine((engine, openFresh) => {
   it('finds and removes old originals, keeps the inline image handed over, and says the rest expired', async () => {
     const image = Buffer.from('inline image bytes');
     const pdf = Buffer.from('%PDF- the invoice');
+    const oldRaw = Buffer.from('Subject: Old\r\n\r\nHello, with a logo and an invoice\r\n');
     const old = await inbound(new Date(NOW.getTime() - 40 * DAY), {
+      raw: oldRaw,
       html: '<p>See <img data-postern-inline="0"></p>',
       attachments: [attachment('logo.png', true, image), attachment('invoice.pdf', false, pdf)],
     });
@@ -154,7 +156,8 @@ forEachEngine((engine, openFresh) => {
       [{ messageId: old, keep: [{ attachmentId: logo?.id ?? 0, content: image }] }],
       NOW,
     );
-    expect(removed).toEqual({ messages: 1, attachments: 1 });
+    // The raw MIME went (the invoice's bytes were in it); the logo's bytes were copied out of it.
+    expect(removed).toEqual({ messages: 1, attachments: 1, bytes: oldRaw.length - image.length });
 
     await expectExpired(getMessageRaw(db, old));
     await expectExpired(getStoredAttachment(db, old, invoice?.id ?? 0));
@@ -173,7 +176,11 @@ forEachEngine((engine, openFresh) => {
 
     // Nothing left to find; a second removal of the same message is a no-op.
     expect(await findExpiredOriginals(db, accountId, cutoff, 10)).toEqual([]);
-    expect(await removeOriginals(db, [{ messageId: old, keep: [] }], NOW)).toEqual({ messages: 0, attachments: 0 });
+    expect(await removeOriginals(db, [{ messageId: old, keep: [] }], NOW)).toEqual({
+      messages: 0,
+      attachments: 0,
+      bytes: 0,
+    });
     expect(await getStoredAttachment(db, old, logo?.id ?? 0)).toMatchObject({ content: image });
   });
 

@@ -44,6 +44,7 @@ function describe(view: AccountView): string[] {
       : []),
     `  folder           ${a.folder}${a.scanJunk ? ' + Junk Email' : ''}, then ${a.afterFetchAction}${a.afterFetchFolder === null ? '' : ` to ${a.afterFetchFolder}`}`,
     `  limits           ${a.sendPerMinute}/minute, ${a.recipientsPerDay} recipients/day, messages up to ${Math.round(a.maxMessageBytes / 1048576)} MB`,
+    `  keep originals   ${keepOriginalsText(a.rawRetentionDays)}`,
   ];
   if (a.lastError !== null)
     lines.push(
@@ -51,6 +52,20 @@ function describe(view: AccountView): string[] {
       `  what to do       ${a.lastError.remedy ?? ''}`,
     );
   return lines;
+}
+
+/** The account's "Keep originals for" in words. */
+function keepOriginalsText(days: number | null): string {
+  return days === null
+    ? 'for ever'
+    : `${days} day${days === 1 ? '' : 's'} (then the raw MIME and attached files go; the conversation text stays)`;
+}
+
+/** `--keep-originals`: a number of days, or `forever` (null). Anything else is left to the schema to refuse. */
+function keepOriginalsValue(text: string | undefined): number | string | null | undefined {
+  if (text === undefined) return undefined;
+  if (text.trim().toLowerCase() === 'forever') return null;
+  return /^\d+$/.test(text.trim()) ? Number(text.trim()) : text;
 }
 
 /** "Microsoft Graph since …, because …", or the transport alone. */
@@ -70,6 +85,7 @@ interface AddOptions {
   folder?: string;
   description?: string;
   transport?: string;
+  keepOriginals?: string;
 }
 
 export function registerAccountCommands(program: Command): void {
@@ -91,6 +107,10 @@ export function registerAccountCommands(program: Command): void {
       '--transport <transport>',
       'auto (default: IMAP and SMTP, each switching to Microsoft Graph by itself when Exchange has it disabled), imap_smtp, or graph',
     )
+    .option(
+      '--keep-originals <days|forever>',
+      'keep the raw MIME and attached files this many days (1–3650), then remove them; the conversation text stays (default forever)',
+    )
     .action((opts: AddOptions) =>
       withRuntime(async ({ services }) => {
         const input = parseOrThrow(
@@ -106,6 +126,7 @@ export function registerAccountCommands(program: Command): void {
             folder: opts.folder,
             description: opts.description,
             transport: opts.transport,
+            rawRetentionDays: keepOriginalsValue(opts.keepOriginals),
           },
           'options',
         );
@@ -151,6 +172,25 @@ export function registerAccountCommands(program: Command): void {
         }),
       );
   }
+
+  accounts
+    .command('keep-originals <account> <days|forever>')
+    .description(
+      'Keep raw MIME and attached files this many days (1–3650) or forever; older originals are removed within the hour',
+    )
+    .action((ref: string, days: string) =>
+      withRuntime(async ({ services }) => {
+        const { rawRetentionDays } = parseOrThrow(
+          emailAccountBody.pick({ rawRetentionDays: true }).required(),
+          { rawRetentionDays: keepOriginalsValue(days) },
+          'arguments',
+        );
+        const view = await services.accounts.update((await findAccount(services, ref)).account.id, {
+          rawRetentionDays,
+        });
+        print(`Email account ${view.account.key} keeps originals ${keepOriginalsText(view.account.rawRetentionDays)}.`);
+      }),
+    );
 
   accounts
     .command('test <account>')

@@ -257,6 +257,7 @@ export class AccountService {
       ...(input.firstSync === undefined ? {} : { firstSync: input.firstSync }),
       ...(input.sendPerMinute === undefined ? {} : { sendPerMinute: input.sendPerMinute }),
       ...(input.recipientsPerDay === undefined ? {} : { recipientsPerDay: input.recipientsPerDay }),
+      ...(input.rawRetentionDays === undefined ? {} : { rawRetentionDays: input.rawRetentionDays }),
     };
   }
 

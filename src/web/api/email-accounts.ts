@@ -40,6 +40,8 @@ export interface AccountFields {
   firstSync: { kind: 'days'; days: number } | { kind: 'all' } | { kind: 'new' };
   sendPerMinute: number;
   recipientsPerDay: number;
+  /** Keep originals for this many days; null: for ever. Text the form could not read goes as is, for the API to refuse. */
+  rawRetentionDays: number | string | null;
   agentIds: number[];
 }
 

@@ -184,6 +184,7 @@ export const emailAccount = z.object({
   ]),
   sendPerMinute: z.number(),
   recipientsPerDay: z.number(),
+  rawRetentionDays: z.nullable(z.number()),
   status: z.string(),
   lastError: z.nullable(z.object({ code: z.string(), message: z.string(), remedy: nullableString })),
   statusChangedAt: nullableString,
@@ -233,6 +234,8 @@ const attachment = z.object({
   size: z.number(),
   contentId: nullableString,
   inline: z.boolean(),
+  /** Its bytes went with the account's retention of originals. */
+  removed: z.boolean(),
   url: z.string(),
 });
 export type Attachment = z.infer<typeof attachment>;
@@ -280,6 +283,8 @@ const message = z.object({
     }),
   ),
   rawUrl: z.string(),
+  /** When the account's retention removed the raw MIME; null while it is kept. */
+  originalRemovedAt: nullableString,
   attachments: z.array(attachment),
 });
 export type Message = z.infer<typeof message>;

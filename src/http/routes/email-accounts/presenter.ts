@@ -46,6 +46,13 @@ export const accountReply = z.object({
   ]),
   sendPerMinute: z.number().int(),
   recipientsPerDay: z.number().int(),
+  rawRetentionDays: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      "Keep originals for: days after which a message's raw MIME and attached files are removed (the conversation text stays); null keeps them for ever",
+    ),
   status: z.string(),
   lastError: z.object({ code: z.string(), message: z.string(), remedy: z.string().nullable() }).nullable(),
   statusChangedAt: z.string().nullable(),
@@ -92,6 +99,7 @@ export function presentAccount(view: AccountView): z.infer<typeof accountReply> 
     firstSync: a.firstSync,
     sendPerMinute: a.sendPerMinute,
     recipientsPerDay: a.recipientsPerDay,
+    rawRetentionDays: a.rawRetentionDays,
     status: a.active ? a.status : 'disabled',
     lastError: a.lastError,
     statusChangedAt: a.statusChangedAt,

@@ -19,6 +19,11 @@ export const attachmentReply = z.object({
   size: z.number().int(),
   contentId: z.string().nullable(),
   inline: z.boolean(),
+  removed: z
+    .boolean()
+    .describe(
+      "The file's bytes went with the account's retention of originals: its URL answers 410 MESSAGE_ORIGINAL_EXPIRED",
+    ),
   url: z.string(),
 });
 
@@ -73,6 +78,12 @@ export const messageReply = z.object({
     )
     .describe('Outbound: what non-delivery reports said, per recipient; empty when none came'),
   rawUrl: z.string(),
+  originalRemovedAt: z
+    .string()
+    .nullable()
+    .describe(
+      "When the account's retention (rawRetentionDays) removed the raw MIME: rawUrl then answers 410 MESSAGE_ORIGINAL_EXPIRED; null while it is kept",
+    ),
   attachments: z.array(attachmentReply),
   createdAt: z.string(),
 });
@@ -109,6 +120,7 @@ export function presentMessage(
     delivery: outbox === null ? null : presentDelivery(outbox),
     bounces: message.bounces.map((bounce) => ({ ...bounce, advice: bounceAdvice(bounce) })),
     rawUrl: rawUrl(message.id),
+    originalRemovedAt: message.originalRemovedAt,
     attachments: message.attachments.map((attachment) => presentAttachment(message.id, attachment)),
     createdAt: message.createdAt,
   };
@@ -137,6 +149,7 @@ function presentAttachment(messageId: number, attachment: AttachmentMeta): z.inf
     size: attachment.size,
     contentId: attachment.contentId,
     inline: attachment.inline,
+    removed: attachment.removed,
     url: attachmentUrl(messageId, attachment.id),
   };
 }

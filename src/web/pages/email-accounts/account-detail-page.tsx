@@ -196,6 +196,12 @@ function AccountFacts({ account }: { account: EmailAccount }): JSX.Element {
       <dd>
         {account.sendPerMinute} messages a minute, {account.recipientsPerDay.toLocaleString()} recipients a day
       </dd>
+      <dt>Keep originals for</dt>
+      <dd data-testid="keep-originals">
+        {account.rawRetentionDays === null
+          ? 'For ever'
+          : `${account.rawRetentionDays} ${account.rawRetentionDays === 1 ? 'day' : 'days'}, then the original MIME and attached files are removed (the conversation text stays)`}
+      </dd>
       <dt>Status since</dt>
       <dd>{formatDateTime(account.statusChangedAt)}</dd>
       {account.description === null ? null : (

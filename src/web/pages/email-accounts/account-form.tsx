@@ -40,6 +40,7 @@ interface Values {
   firstSyncDays: string;
   sendPerMinute: string;
   recipientsPerDay: string;
+  rawRetentionDays: string;
   agentIds: number[];
 }
 
@@ -105,12 +106,20 @@ function initial(account: EmailAccount | undefined, providers: Provider[]): Valu
     firstSyncDays: String(account?.firstSync.kind === 'days' ? account.firstSync.days : 7),
     sendPerMinute: String(account?.sendPerMinute ?? 30),
     recipientsPerDay: String(account?.recipientsPerDay ?? 10000),
+    rawRetentionDays: account?.rawRetentionDays == null ? '' : String(account.rawRetentionDays),
     agentIds: account?.agentIds ?? [],
   };
 }
 
 const numberOrNull = (text: string): number | null => (text.trim() === '' ? null : Number(text));
 const textOrNull = (text: string): string | null => (text.trim() === '' ? null : text.trim());
+/** Empty: for ever (null). Text that is no number goes as it is, for the API to refuse (never as null). */
+const daysOrNull = (text: string): number | string | null => {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  const days = Number(trimmed);
+  return Number.isFinite(days) ? days : trimmed;
+};
 
 function fieldsOf(values: Values): AccountFields {
   const modernAuth = values.service === 'outlook365' ? true : values.modernAuth;
@@ -142,6 +151,7 @@ function fieldsOf(values: Values): AccountFields {
       values.firstSync === 'days' ? { kind: 'days', days: Number(values.firstSyncDays) } : { kind: values.firstSync },
     sendPerMinute: Number(values.sendPerMinute),
     recipientsPerDay: Number(values.recipientsPerDay),
+    rawRetentionDays: daysOrNull(values.rawRetentionDays),
     agentIds: values.agentIds,
   };
 }
@@ -342,7 +352,7 @@ export function AccountForm({
       />
       <AgentPicker agents={agents} chosen={values.agentIds} onChange={set('agentIds')} />
       <details class="disclosure">
-        <summary>Advanced: servers, inbox and sending limits</summary>
+        <summary>Advanced: servers, inbox, sending limits and retention</summary>
         {modernAuth ? (
           <>
             <p class="field-help">
@@ -421,6 +431,14 @@ export function AccountForm({
             problem={problems.recipientsPerDay}
           />
         </div>
+        <TextField
+          label="Keep originals for"
+          value={values.rawRetentionDays}
+          onValue={set('rawRetentionDays')}
+          placeholder="for ever"
+          help="Days. After that many days a message's original MIME and its attached files are removed to save space; the conversation text stays. Empty keeps them for ever."
+          problem={problems.rawRetentionDays}
+        />
       </details>
       <div class="form-actions">
         <button type="submit" class="button button-primary" disabled={submission.busy}>

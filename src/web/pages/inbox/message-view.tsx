@@ -114,18 +114,34 @@ export function MessageView({ message, onRetried }: { message: Message; onRetrie
         <ul class="attachments" aria-label="Attachments">
           {files.map((file) => (
             <li key={file.id}>
-              <a href={file.url} download={file.filename ?? undefined}>
-                {file.filename ?? `attachment ${file.id}`}
-              </a>{' '}
-              <span class="muted">{formatSize(file.size)}</span>
+              {file.removed ? (
+                <>
+                  {file.filename ?? `attachment ${file.id}`}{' '}
+                  <span class="muted">removed after the account's retention period</span>
+                </>
+              ) : (
+                <>
+                  <a href={file.url} download={file.filename ?? undefined}>
+                    {file.filename ?? `attachment ${file.id}`}
+                  </a>{' '}
+                  <span class="muted">{formatSize(file.size)}</span>
+                </>
+              )}
             </li>
           ))}
         </ul>
       )}
       <p class="message-links">
-        <a href={message.rawUrl} download>
-          Download original (.eml)
-        </a>
+        {message.originalRemovedAt === null ? (
+          <a href={message.rawUrl} download>
+            Download original (.eml)
+          </a>
+        ) : (
+          <span class="muted">
+            Original removed {formatDateTime(message.originalRemovedAt)} after the account's retention period; the text
+            above is kept.
+          </span>
+        )}
       </p>
     </article>
   );
