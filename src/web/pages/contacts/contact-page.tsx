@@ -31,7 +31,7 @@ export function ContactPage({ id }: { id: number }): JSX.Element {
   if (contact === undefined) {
     return (
       <section>
-        <p class="back-link">
+        <p class="page-back">
           <Link to="/contacts">← Contacts</Link>
         </p>
         {resource.error === undefined ? <Loading what="the contact" /> : <ErrorNotice error={resource.error} />}
@@ -42,7 +42,7 @@ export function ContactPage({ id }: { id: number }): JSX.Element {
 
   return (
     <section>
-      <p class="back-link">
+      <p class="page-back">
         <Link to="/contacts">← Contacts</Link>
       </p>
       <PageHeader
