@@ -123,6 +123,9 @@ describe('contacts', () => {
       .poll(async () => (await conversations.getByRole('link').allTextContents()).sort())
       .toEqual(['Also the delivery', 'Invoice 7 is wrong']);
     await screenshot(page, 'contact-page');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await overflowing(page)).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 860 });
 
     await page.goto(`${stack.url}/ui/contacts?q=customer`);
     await expect
