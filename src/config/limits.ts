@@ -13,6 +13,11 @@ export const LIMITS = {
   storedSubjectChars: 998,
   storedNameChars: 256,
   storedFilenameChars: 1000,
+  /**
+   * Most To/Cc participants of one received message saved as new contacts (the first ones): mail
+   * to a whole company must not fill the address book.
+   */
+  participantContactsPerMessage: 20,
   /** Sign-in attempts allowed per client address per window. */
   loginAttemptsPerWindow: 10,
   loginWindowMs: 60_000,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { contactNameFor, correspondentOf, isPlausibleAddress, normalizeAddress } from './correspondent.js';
+import {
+  contactNameFor,
+  correspondentOf,
+  isPlausibleAddress,
+  normalizeAddress,
+  participantsOf,
+} from './correspondent.js';
 
 const none = { from: [], sender: [], replyTo: [], to: [], cc: [] };
 const own = ['support@contoso.com'];
@@ -48,5 +54,25 @@ describe('addresses and names', () => {
     expect(contactNameFor({ name: ' "Ada  Lovelace" ', address: 'ada@x' })).toBe('Ada Lovelace');
     expect(contactNameFor({ name: '', address: 'ada@x' })).toBe('ada');
     expect(contactNameFor({ name: 'ADA@X', address: 'ada@x' })).toBe('ada');
+  });
+});
+
+describe('participantsOf', () => {
+  const a = (address: string, name = ''): { name: string; address: string } => ({ name, address });
+  it('takes To then Cc, once each, lower-cased, without the excluded or implausible addresses', () => {
+    const headers = {
+      to: [a('Support@Contoso.com'), a('Bob@X.org', ' Bob '), a('not an address')],
+      cc: [a('bob@x.org'), a('carol@y.org', 'Carol'), a('ada@x.org')],
+    };
+    expect(participantsOf(headers, ['support@contoso.com', 'ADA@x.org'], 20)).toEqual([
+      { name: 'Bob', address: 'bob@x.org' },
+      { name: 'Carol', address: 'carol@y.org' },
+    ]);
+  });
+  it('keeps only the first ones up to the cap', () => {
+    const to = Array.from({ length: 30 }, (_, n) => a(`p${n}@x.org`));
+    const found = participantsOf({ to, cc: [a('late@x.org')] }, [], 20);
+    expect(found).toHaveLength(20);
+    expect(found[19]?.address).toBe('p19@x.org');
   });
 });

@@ -67,3 +67,27 @@ export function contactNameFor(correspondent: NamedAddress): string {
   if (name !== '' && name.toLowerCase() !== correspondent.address) return name.slice(0, 200);
   return correspondent.address.split('@')[0] ?? correspondent.address;
 }
+
+/**
+ * The other people a message was written to: its To, then its Cc (never Bcc), each address once,
+ * lower-cased, plausible, none of `exclude` (the account's own addresses, the correspondent) —
+ * the first `max` of them, so that a message to a whole company saves no more than that.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc5322#section-3.6.3 (destination address fields)
+ */
+export function participantsOf(
+  headers: Pick<AddressHeaders, 'to' | 'cc'>,
+  exclude: readonly string[],
+  max: number,
+): NamedAddress[] {
+  const seen = new Set(exclude.map((address) => address.trim().toLowerCase()));
+  const participants: NamedAddress[] = [];
+  for (const entry of [...headers.to, ...headers.cc]) {
+    if (participants.length >= max) break;
+    const address = normalizeAddress(entry.address);
+    if (address === undefined || seen.has(address)) continue;
+    seen.add(address);
+    participants.push({ name: entry.name.trim(), address });
+  }
+  return participants;
+}

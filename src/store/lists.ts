@@ -176,6 +176,21 @@ export async function requireList(db: Database, id: number, scope: ContactScope 
   return list;
 }
 
+/**
+ * True when the list is the default list of one of the agent's accounts: the list that agent
+ * works in (ingest files new senders there), where they may merge contacts.
+ */
+export async function isAgentDefaultList(db: Database, listId: number, agentUserId: number): Promise<boolean> {
+  const row = await db.kysely
+    .selectFrom('email_accounts')
+    .innerJoin('account_agents', 'account_agents.account_id', 'email_accounts.id')
+    .select('email_accounts.id')
+    .where('email_accounts.default_list_id', '=', listId)
+    .where('account_agents.user_id', '=', agentUserId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** True for a row of `lists` that the agent sees: a default list of theirs, or one holding a contact they see. */
 function listVisibleTo(eb: ExpressionBuilder<DB, 'lists'>, agentUserId: number) {
   return eb.or([

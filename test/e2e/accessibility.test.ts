@@ -30,6 +30,7 @@ let watch: ConsoleWatch;
 let accountId = 0;
 let conversationId = 0;
 let providerId = 0;
+let contactId = 0;
 
 const idList = z.object({ items: z.array(z.object({ id: z.number() })) });
 
@@ -55,6 +56,10 @@ beforeAll(async () => {
   );
   conversationId = idList.parse(await api(`/api/email/accounts/${accountId}/interactions`)).items[0]?.id ?? 0;
   providerId = idList.parse(await api('/api/cloudProviders')).items[0]?.id ?? 0;
+  contactId =
+    z
+      .object({ items: z.array(z.object({ contact: z.object({ id: z.number() }) })) })
+      .parse(await api(`/api/email/accounts/${accountId}/interactions`)).items[0]?.contact.id ?? 0;
 
   agent = await newContext(browser);
   agentPage = await agent.newPage();
@@ -121,6 +126,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
       '/webhooks',
       '/lists',
       '/contacts',
+      `/contacts/${contactId}`,
       '/account',
     ];
     const found: string[] = [];
@@ -137,6 +143,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
       `/inbox/${accountId}`,
       `/inbox/${accountId}/${conversationId}`,
       '/contacts',
+      `/contacts/${contactId}`,
       '/lists',
       '/account',
     ]) {

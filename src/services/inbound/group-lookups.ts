@@ -1,9 +1,9 @@
 /**
  * What a group commit's messages find already stored — their mailbox positions or Graph ids,
- * their Message-IDs, their senders' contacts, the conversations their threading keys point at —
- * read with a few queries for the whole group when its transaction opens, instead of one query per
- * message for each. Over PostgreSQL every query is a round trip, and in a first sync almost every
- * answer is "not stored".
+ * their Message-IDs, their senders' and participants' contacts, the conversations their threading
+ * keys point at — read with a few queries for the whole group when its transaction opens, instead
+ * of one query per message for each. Over PostgreSQL every query is a round trip, and in a first
+ * sync almost every answer is "not stored".
  *
  * The answers stay true for the rest of the transaction except for what the group writes itself,
  * which is noted as it is written ({@link GroupLookups.noteStored}, {@link GroupLookups.noteContact},
@@ -33,6 +33,8 @@ export interface GroupMember {
   readonly messageId: string;
   /** The correspondent its contact is for. */
   readonly sender: NamedAddress;
+  /** The To/Cc participants saved as contacts too (none for junk and automated mail). */
+  readonly participants: readonly NamedAddress[];
   /** Its threading keys. */
   readonly keys: ThreadKeys;
 }
@@ -62,7 +64,7 @@ export class GroupLookups {
     });
     const contacts = await findContactIdsByAddresses(
       tx,
-      members.map((member) => member.sender.address),
+      members.flatMap((member) => [member.sender.address, ...member.participants.map(({ address }) => address)]),
     );
     const threadIds = [...new Set(members.flatMap((member) => threadLookupIds(member.keys)))];
     const threads = new Map<string, number>();

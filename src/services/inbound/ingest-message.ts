@@ -1,8 +1,9 @@
 /**
  * Where an inbound message becomes durable. `ingestMessage` stores one message fetched from a
  * mailbox, in ONE transaction: the raw MIME, the parsed message and its attachments, its place in
- * a conversation (Interaction), the sender as a Contact, and the folder's checkpoint. Either all
- * of it is committed or none of it.
+ * a conversation (Interaction), the sender as a Contact (and the To/Cc participants of mail a
+ * person wrote, up to a cap), and the folder's checkpoint. Either all of it is committed or none
+ * of it.
  *
  * Idempotent: a message already stored at the same mailbox position, or with the same Message-ID
  * on the account (the same mail seen again under a new UIDVALIDITY, or in Junk as well as the
@@ -16,17 +17,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { detectAutomation, type AutomationVerdict } from '../../domain/automation.js';
-import { contactNameFor, correspondentOf, type NamedAddress } from '../../domain/correspondent.js';
+import { LIMITS } from '../../config/limits.js';
+import { contactNameFor, correspondentOf, participantsOf, type NamedAddress } from '../../domain/correspondent.js';
 import { bodyDigest, syntheticMessageId } from '../../domain/message-id.js';
 import { findSubjectTokens, normalizeSubject, tokenCheckFromBytes } from '../../domain/subject.js';
-import { decideThread, threadLookupIds, type ThreadKeys } from '../../domain/threading.js';
+import { decideThread, type ThreadKeys } from '../../domain/threading.js';
 import { parseMessage, type ParsedMessage } from '../../mail/mime/parse-message.js';
 import { attachBounceReport } from './bounce-report.js';
-import { GroupLookups } from './group-lookups.js';
+import { GroupIds } from './group-ids.js';
+import { GroupLookups, type GroupMember } from './group-lookups.js';
 import { messageReceivedEvent } from './message-received-event.js';
 import {
   advanceCheckpoint,
-  contactAddressKey,
   deferInboundMessage,
   FALLBACK_LIST_NAME,
   findMessageByMessageId,
@@ -40,8 +42,6 @@ import {
   toDbTime,
   updateMessagePosition,
   type Database,
-  type DrawnIds,
-  type DrawnTable,
   type MessageKey,
 } from '../../store/index.js';
 
@@ -195,26 +195,14 @@ export async function ingestPrepared(
   const run = (): Promise<IngestResult[]> =>
     db.transaction(async (tx) => {
       await options.fence?.(tx);
-      const members = messages.map((message) => ({
-        input: message.input,
-        messageId: message.messageId,
-        sender: correspondentOf(message.parsed, ownAddressesOf(account)) ?? UNKNOWN_SENDER,
-        keys: threadKeysOf(message.parsed),
-      }));
+      const members = messages.map((message) => memberOf(account, message));
       const lookups = await GroupLookups.read(tx, account.id, members);
       const group = new GroupWrites();
       const ids = new GroupIds(tx, group, lookups, members);
       const results: IngestResult[] = [];
       for (const [index, message] of messages.entries())
         results.push(
-          await ingestParsed(
-            tx,
-            { lookups, group, ids: ids.from(index) },
-            account,
-            message.input,
-            message.parsed,
-            message.messageId,
-          ),
+          await ingestParsed(tx, { lookups, group, ids: ids.from(index) }, account, message, members[index]),
         );
       await group.flush(tx);
       await advanceCheckpoints(
@@ -241,6 +229,48 @@ export async function ingestPrepared(
 /** Runs of a group commit that met another writer before it gives up (see ingestPrepared). */
 const MAX_GROUP_ATTEMPTS = 3;
 
+/**
+ * A message as its group needs it: its correspondent, threading keys, whether a machine sent it,
+ * and the To/Cc participants to save as contacts — none for junk or automated mail (a list's
+ * or a robot's recipients are nobody's correspondents).
+ */
+function memberOf(account: IngestAccount, { input, parsed, messageId }: PreparedMessage): IngestMember {
+  const ownAddresses = ownAddressesOf(account);
+  const automation = detectAutomation({
+    headers: parsed.headers,
+    fromAddress: parsed.from[0]?.address ?? parsed.sender[0]?.address ?? null,
+    contentType: parsed.contentType,
+    reportType: parsed.reportType,
+    partTypes: parsed.partTypes,
+    subject: parsed.subject,
+    ownAddresses,
+  });
+  const correspondent = correspondentOf(parsed, ownAddresses);
+  const automated = automation.autoReply || automation.bounce || automation.list;
+  return {
+    input,
+    messageId,
+    sender: correspondent ?? UNKNOWN_SENDER,
+    correspondent,
+    keys: threadKeysOf(parsed),
+    automation,
+    participants:
+      input.isJunk || automated
+        ? []
+        : participantsOf(
+            parsed,
+            [...ownAddresses, ...(correspondent === null ? [] : [correspondent.address])],
+            LIMITS.participantContactsPerMessage,
+          ),
+  };
+}
+
+/** A member of the group with what its own ingest needs besides. */
+interface IngestMember extends GroupMember {
+  readonly correspondent: NamedAddress | null;
+  readonly automation: AutomationVerdict;
+}
+
 /** A message's threading keys. */
 function threadKeysOf(parsed: ParsedMessage): ThreadKeys {
   return {
@@ -248,85 +278,6 @@ function threadKeysOf(parsed: ParsedMessage): ThreadKeys {
     references: parsed.references,
     subjectTokens: findSubjectTokens(parsed.subject),
   };
-}
-
-/**
- * The ids a group draws ahead for its new messages, conversations and contacts (store/row-ids.ts):
- * at the first need, as many of each as the rest of the group will likely need, in one draw —
- * judged from what the group's lookups found: a message surely not stored needs a message id, one
- * whose threading keys meet nothing stored before or in the group opens a conversation, and each
- * sender address not found needs a contact. A guess short of the need draws again; one over it
- * leaves gaps in the ids, nothing else.
- */
-class GroupIds {
-  #drawn: DrawnIds | undefined;
-  /** From each member on: how many surely new messages, conversations, contacts there may be. */
-  readonly #needFrom: { readonly [T in DrawnTable]: readonly number[] };
-  #at = 0;
-
-  constructor(
-    private readonly tx: Database,
-    private readonly group: GroupWrites,
-    lookups: GroupLookups,
-    members: ReadonlyArray<{
-      readonly input: IngestInput;
-      readonly messageId: string;
-      readonly keys: ThreadKeys;
-      readonly sender: NamedAddress;
-    }>,
-  ) {
-    const groupIds = new Set(members.map((member) => member.messageId));
-    const { byMessageId, byToken } = lookups.threadMatches;
-    const unknownSenders = new Set<string>();
-    this.#needFrom = {
-      messages: suffixCounts(members.map((member) => !lookups.mayBeStored(member.input, member.messageId))),
-      interactions: suffixCounts(
-        members.map(
-          ({ keys }) =>
-            !threadLookupIds(keys).some((id) => byMessageId.has(id) || groupIds.has(id)) &&
-            !keys.subjectTokens.some((token) => byToken.has(token)),
-        ),
-      ),
-      contacts: suffixCounts(
-        members.map(({ sender }) => {
-          const key = contactAddressKey(sender.address);
-          if (lookups.contactOf(sender.address) !== undefined || unknownSenders.has(key)) return false;
-          unknownSenders.add(key);
-          return true;
-        }),
-      ),
-    };
-  }
-
-  /** These ids, for the member at `index` (the members are stored in order). */
-  from(index: number): GroupIds {
-    this.#at = index;
-    return this;
-  }
-
-  /** A new id for `table`. */
-  async next(table: DrawnTable): Promise<number> {
-    const need = (of: DrawnTable): number => this.#needFrom[of][this.#at] ?? 0;
-    if (this.#drawn === undefined)
-      this.#drawn = await this.group.ids.draw(this.tx, {
-        messages: need('messages'),
-        interactions: need('interactions'),
-        contacts: need('contacts'),
-      });
-    if (this.#drawn[table].length === 0)
-      this.#drawn[table] = (await this.group.ids.draw(this.tx, { [table]: Math.max(1, need(table)) }))[table];
-    const id = this.#drawn[table].shift();
-    if (id === undefined) throw new Error(`no ${table} id was drawn`);
-    return id;
-  }
-}
-
-/** For each position, how many of the flags from there to the end are set. */
-function suffixCounts(flags: readonly boolean[]): number[] {
-  const counts = new Array<number>(flags.length + 1).fill(0);
-  for (let index = flags.length - 1; index >= 0; index -= 1)
-    counts[index] = (counts[index + 1] ?? 0) + (flags[index] === true ? 1 : 0);
-  return counts;
 }
 
 /**
@@ -352,10 +303,10 @@ async function ingestParsed(
   tx: Database,
   { lookups, group, ids }: { readonly lookups: GroupLookups; readonly group: GroupWrites; readonly ids: GroupIds },
   account: IngestAccount,
-  input: IngestInput,
-  parsed: ParsedMessage,
-  canonicalId: string,
+  { input, parsed, messageId: canonicalId }: PreparedMessage,
+  member: IngestMember | undefined,
 ): Promise<IngestResult> {
+  if (member === undefined) throw new Error('a message without its group member');
   let messageId = canonicalId;
   if (lookups.mayBeStored(input, canonicalId)) {
     // Read back what the group stored so far too: a message-by-message ingest would see it.
@@ -384,18 +335,9 @@ async function ingestParsed(
     }
   }
 
-  const ownAddresses = ownAddressesOf(account);
-  const automation = detectAutomation({
-    headers: parsed.headers,
-    fromAddress: parsed.from[0]?.address ?? parsed.sender[0]?.address ?? null,
-    contentType: parsed.contentType,
-    reportType: parsed.reportType,
-    partTypes: parsed.partTypes,
-    subject: parsed.subject,
-    ownAddresses,
-  });
-  const correspondent = correspondentOf(parsed, ownAddresses);
+  const { automation, correspondent } = member;
   const contact = await ensureContact(tx, account, correspondent ?? UNKNOWN_SENDER, { lookups, group, ids });
+  for (const participant of member.participants) await ensureContact(tx, account, participant, { lookups, group, ids });
 
   const decision = decideThread(threadKeysOf(parsed), lookups.threadMatches);
   const receivedAt = input.internalDate ?? tx.now();
@@ -510,7 +452,8 @@ async function ingestParsed(
 
 /**
  * The contact that owns the address, else a new one in the account's default list (written with
- * the group's rows). The group's lookups asked for every member's sender when the group began.
+ * the group's rows): for the sender, and for each To/Cc participant of the message. The group's
+ * lookups asked for every member's addresses when the group began.
  */
 async function ensureContact(
   tx: Database,

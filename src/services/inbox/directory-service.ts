@@ -4,6 +4,11 @@ import {
   createList,
   deleteContact,
   deleteList,
+  isAgentDefaultList,
+  listAgentAccountIds,
+  listEmailAccounts,
+  listInteractions,
+  mergeContacts,
   requireContact,
   requireList,
   searchContacts,
@@ -14,6 +19,7 @@ import {
   type ContactRecord,
   type ContactScope,
   type Database,
+  type InteractionPage,
   type ListChanges,
   type ListRecord,
   type NewContact,
@@ -79,6 +85,54 @@ export class DirectoryService {
       return updateContact(this.db, id, changes);
     },
     remove: (id: number): Promise<void> => deleteContact(this.db, id),
+    /**
+     * Merges contact `from` into contact `id` (see store/contacts.ts's mergeContacts): `from`'s
+     * addresses, conversations and notes become this one's, and `from` is deleted. For an
+     * administrator, or an agent whose account files into the contacts' list.
+     *
+     * @throws PosternError RESOURCE_NOT_FOUND (either contact, or one the reader does not see),
+     *   VALIDATION_FAILED for a contact merged with itself, AUTH_FORBIDDEN for an agent outside the
+     *   list, CONTACT_MERGE_LIST_MISMATCH.
+     */
+    merge: async (reader: DirectoryReader, id: number, from: number): Promise<ContactRecord> => {
+      if (id === from) {
+        throw new PosternError('VALIDATION_FAILED', {
+          message: 'The request body is invalid: from: a contact cannot be merged with itself.',
+          details: { in: 'body', fields: [{ field: 'from', problem: 'is the contact merged into' }] },
+        });
+      }
+      const scope = contactScopeOf(reader);
+      const kept = await requireContact(this.db, id, scope);
+      await requireContact(this.db, from, scope);
+      if (reader.role !== 'admin' && !(await isAgentDefaultList(this.db, kept.listId, reader.userId))) {
+        throw new PosternError('AUTH_FORBIDDEN', {
+          message: `Contacts of list ${kept.listId} can be merged by an administrator, or an agent of an account that files new contacts into it.`,
+          details: { listId: kept.listId },
+        });
+      }
+      return mergeContacts(this.db, id, from);
+    },
+    /**
+     * The contact's conversations in the reader's accounts, newest activity first.
+     * @throws PosternError RESOURCE_NOT_FOUND for a contact the reader does not see.
+     */
+    interactions: async (
+      reader: DirectoryReader,
+      id: number,
+      page: { cursor?: string | undefined; limit?: number | undefined },
+    ): Promise<InteractionPage> => {
+      await requireContact(this.db, id, contactScopeOf(reader));
+      const accountIds =
+        reader.role === 'admin'
+          ? (await listEmailAccounts(this.db)).map((account) => account.id)
+          : await listAgentAccountIds(this.db, reader.userId);
+      return listInteractions(this.db, {
+        accountIds,
+        contactId: id,
+        ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+        ...(page.limit === undefined ? {} : { limit: page.limit }),
+      });
+    },
   };
 
   private async requireListForContact(listId: number): Promise<void> {

@@ -1,5 +1,14 @@
 import { request, send } from './client.js';
-import { contact, contactList, pageOf, type Contact, type ContactList, type Page } from './schemas.js';
+import {
+  contact,
+  contactList,
+  interactionPage,
+  pageOf,
+  type Contact,
+  type ContactList,
+  type InteractionPage,
+  type Page,
+} from './schemas.js';
 
 export interface ListFields {
   name: string;
@@ -52,4 +61,16 @@ export function deleteContact(id: number): Promise<void> {
 
 export function getContact(id: number): Promise<Contact> {
   return request('GET', `/api/contacts/${id}`, contact);
+}
+
+/** Merges contact `from` into contact `id`: `from` is deleted, its addresses and conversations move. */
+export function mergeContact(id: number, from: number): Promise<Contact> {
+  return request('POST', `/api/contacts/${id}/merge`, contact, { body: { from } });
+}
+
+/** The contact's conversations in the caller's accounts, newest activity first. */
+export function contactInteractions(id: number, cursor?: string): Promise<InteractionPage> {
+  return request('GET', `/api/contacts/${id}/interactions`, interactionPage, {
+    query: cursor === undefined ? {} : { cursor },
+  });
 }

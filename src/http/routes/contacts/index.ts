@@ -5,6 +5,8 @@ import type { Services } from '../../../services/index.js';
 import type { ContactRecord } from '../../../store/index.js';
 import { principalOf } from '../../plugins/auth.js';
 import { emailAddress, idParam, pageOf, pageQuery } from '../../schemas.js';
+import { LIMITS } from '../../../config/index.js';
+import { interactionReply, presentInteractionSummary } from '../interactions/presenter.js';
 
 const contactReply = z.object({
   id: z.number().int(),
@@ -41,9 +43,18 @@ function presentContact(contact: ContactRecord): z.infer<typeof contactReply> {
   };
 }
 
+const mergeBody = z.object({
+  from: z
+    .number()
+    .int()
+    .positive()
+    .describe('the contact merged into this one: its addresses, conversations and notes move here, and it is deleted'),
+});
+
 /**
  * Contacts: one or more addresses each, an address belonging to one contact only. Agents read
- * the contacts of their accounts (404 for any other), administrators read and change them all.
+ * the contacts of their accounts (404 for any other), administrators read and change them all;
+ * an agent merges two contacts of a list their account files into.
  */
 export async function contactRoutes(app: FastifyInstance, deps: { services: Services }): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -93,6 +104,41 @@ export async function contactRoutes(app: FastifyInstance, deps: { services: Serv
       },
     },
     async (request) => presentContact(await contacts.update(request.params.id, request.body)),
+  );
+  routes.get(
+    '/api/contacts/:id/interactions',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['contacts'],
+        summary: "The contact's conversations in the caller's accounts, newest activity first",
+        params: idParam,
+        querystring: z.object({
+          cursor: z.string().max(200).optional().describe('the nextCursor of the previous page'),
+          limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeDefault),
+        }),
+        response: { 200: z.object({ items: z.array(interactionReply), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const page = await contacts.interactions(principalOf(request), request.params.id, request.query);
+      return { items: page.items.map(presentInteractionSummary), nextCursor: page.nextCursor };
+    },
+  );
+  routes.post(
+    '/api/contacts/:id/merge',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['contacts'],
+        summary:
+          'Merge another contact of the same list into this one (administrators, and agents of an account filing into the list)',
+        params: idParam,
+        body: mergeBody,
+        response: { 200: contactReply },
+      },
+    },
+    async (request) => presentContact(await contacts.merge(principalOf(request), request.params.id, request.body.from)),
   );
   routes.delete(
     '/api/contacts/:id',

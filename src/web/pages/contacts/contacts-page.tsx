@@ -1,4 +1,4 @@
-/** Contacts: search by name or address, filter by list, create, edit and delete. */
+/** Contacts: search by name or address, filter by list, create, edit and delete; a name opens the contact's page. */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { deleteContact, listLists, searchContacts } from '../../api/contacts.js';
@@ -7,7 +7,7 @@ import { Loading, PageHeader } from '../../components/app-shell.js';
 import { SelectField, TextField } from '../../components/fields.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
 import { plural } from '../../lib/format.js';
-import { navigate, useLocation } from '../../lib/router.js';
+import { Link, navigate, useLocation } from '../../lib/router.js';
 import { useSession } from '../../lib/session.js';
 import { useResource } from '../../lib/use-resource.js';
 import { useSubmit } from '../../lib/use-submit.js';
@@ -143,7 +143,7 @@ export function ContactsPage(): JSX.Element {
                   {page.items.map((contact) => (
                     <tr key={contact.id}>
                       <th scope="row">
-                        {contact.name}
+                        <Link to={`/contacts/${contact.id}`}>{contact.name}</Link>
                         {contact.notes === null || contact.notes === '' ? null : (
                           <span class="muted block">{contact.notes}</span>
                         )}
