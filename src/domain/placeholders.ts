@@ -9,6 +9,24 @@
  * `{{` — linear in the text's length, with no regular expression that could backtrack.
  */
 
+/** Longest signature (an account's or a user's), in characters. */
+export const SIGNATURE_MAX_CHARS = 2_000;
+/** Longest canned answer title and body, in characters. */
+export const CANNED_TITLE_MAX_CHARS = 200;
+export const CANNED_BODY_MAX_CHARS = 20_000;
+/** Most canned answers per user, and most shared ones. */
+export const CANNED_ANSWERS_MAX = 500;
+
+/**
+ * A signature as stored: line ends as `\n`, no blank lines or spaces around it; null when nothing
+ * is left (no signature).
+ */
+export function normalizeSignature(text: string | null): string | null {
+  if (text === null) return null;
+  const trimmed = text.replace(/\r\n?/g, '\n').trim();
+  return trimmed === '' ? null : trimmed;
+}
+
 /** The placeholders Postern fills, in the order the console lists them. */
 export const PLACEHOLDER_NAMES = [
   'contact.name',
