@@ -20,6 +20,7 @@ import { NotFoundPage } from './pages/not-found-page.js';
 import { ProviderEditPage, ProviderNewPage } from './pages/cloud-providers/provider-form-page.js';
 import { ProviderDetailPage } from './pages/cloud-providers/provider-detail-page.js';
 import { ProviderListPage } from './pages/cloud-providers/provider-list-page.js';
+import { CannedAnswersPage } from './pages/canned-answers/canned-answers-page.js';
 import { ContactsPage } from './pages/contacts/contacts-page.js';
 import { ListsPage } from './pages/contacts/lists-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
@@ -138,6 +139,8 @@ function Page({ match, user }: { match: RouteMatch | null; user: User }): JSX.El
       return <ListsPage />;
     case 'contacts':
       return <ContactsPage />;
+    case 'canned-answers':
+      return <CannedAnswersPage />;
     default:
       break;
   }

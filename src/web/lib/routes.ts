@@ -23,7 +23,8 @@ export type RouteName =
   | 'diagnostics'
   | 'webhooks'
   | 'lists'
-  | 'contacts';
+  | 'contacts'
+  | 'canned-answers';
 
 const PATTERNS: ReadonlyArray<readonly [RouteName, string]> = [
   ['home', '/'],
@@ -45,6 +46,7 @@ const PATTERNS: ReadonlyArray<readonly [RouteName, string]> = [
   ['webhooks', '/webhooks'],
   ['lists', '/lists'],
   ['contacts', '/contacts'],
+  ['canned-answers', '/canned-answers'],
 ];
 
 export interface RouteMatch {
