@@ -46,8 +46,8 @@ export function CannedAnswersPage(): JSX.Element {
         }
       >
         <p class="lead">
-          Prepared replies: in a conversation, use <strong>Canned answer</strong> in the reply and type part of a
-          title. Shared answers are for every agent (administrators manage them); personal ones are yours alone.
+          Prepared replies: in a conversation, use <strong>Canned answer</strong> in the reply and type part of a title.
+          Shared answers are for every agent (administrators manage them); personal ones are yours alone.
         </p>
       </PageHeader>
       {saved === null ? null : (
@@ -246,8 +246,8 @@ function AnswerForm({
 function UnknownPlaceholders({ names }: { names: readonly string[] }): JSX.Element {
   return (
     <p class="field-problem">
-      Unknown placeholder{names.length === 1 ? '' : 's'} {names.map((name) => `{{${name}}}`).join(', ')}: inserted
-      as typed. Known ones: {PLACEHOLDERS.map(([name]) => name).join(', ')}.
+      Unknown placeholder{names.length === 1 ? '' : 's'} {names.map((name) => `{{${name}}}`).join(', ')}: inserted as
+      typed. Known ones: {PLACEHOLDERS.map(([name]) => name).join(', ')}.
     </p>
   );
 }

@@ -26,6 +26,7 @@ import { ErrorNotice } from '../../components/notice.js';
 import { formatSize } from '../../lib/mail-format.js';
 import { toApiError } from '../../lib/use-resource.js';
 import { RecipientField } from './recipient-field.js';
+import { CannedAnswerButton, useComposerInserts } from './composer-inserts.js';
 
 const POLL_MS = 1500;
 /** How long after the last keystroke a draft is saved. */
@@ -67,6 +68,8 @@ export function ReplyComposer({
   const saving = useRef<Promise<void>>(Promise.resolve());
   const latest = useRef({ text, replyAll, to, cc, bcc, edited });
   latest.current = { text, replyAll, to, cc, bcc, edited };
+  const textRef = useRef<HTMLTextAreaElement>(null);
+  const inserts = useComposerInserts(interactionId, { ready: draftLoaded, round: key, text, setText, textRef });
 
   const saveNow = (): Promise<void> => {
     window.clearTimeout(saveTimer.current);
@@ -253,6 +256,7 @@ export function ReplyComposer({
         Your reply
       </label>
       <textarea
+        ref={textRef}
         id={textId}
         class="composer-text"
         data-shortcut="reply"
@@ -272,6 +276,7 @@ export function ReplyComposer({
           class="visually-hidden"
           onChange={(event) => void addFiles(event.currentTarget.files)}
         />
+        <CannedAnswerButton inserts={inserts} text={text} textRef={textRef} onText={change(setText)} />
         <CheckboxField label="Quote the message" checked={quote} onChecked={setQuote} />
         <button
           type="submit"
