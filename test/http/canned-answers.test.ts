@@ -191,9 +191,7 @@ describe('signatures and what the composer inserts', () => {
     expect(inserts.statusCode, inserts.body).toBe(200);
     const detail = (await send('GET', `/api/interactions/${interactionId}`, ada.authorization)).json();
     const agentName = (await send('GET', '/api/auth/me', ada.authorization)).json().displayName;
-    expect(inserts.json().signature).toBe(
-      `${agentName}\nSecond line\n\n${support.name} · ${detail.interaction?.subjectToken ?? detail.subjectToken}`,
-    );
+    expect(inserts.json().signature).toBe(`${agentName}\nSecond line\n\n${support.name} · ${detail.subjectToken}`);
     expect(inserts.json().answers).toContainEqual({
       id: answer.id,
       title: 'Greeting',
