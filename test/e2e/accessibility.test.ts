@@ -121,6 +121,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
       '/webhooks',
       '/lists',
       '/contacts',
+      '/canned-answers',
       '/account',
     ];
     const found: string[] = [];
@@ -137,6 +138,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
       `/inbox/${accountId}`,
       `/inbox/${accountId}/${conversationId}`,
       '/contacts',
+      '/canned-answers',
       '/lists',
       '/account',
     ]) {
