@@ -153,6 +153,10 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
       found.push(...(await violations(agentPage, 'shortcuts dialog')));
       await agentPage.keyboard.press('Escape');
       await shortcuts.waitFor({ state: 'hidden' });
+      await agentPage.getByRole('button', { name: 'Canned answer' }).click();
+      await agentPage.getByRole('combobox', { name: 'Find a canned answer by its title' }).waitFor();
+      found.push(...(await violations(agentPage, 'canned answer picker')));
+      await agentPage.keyboard.press('Escape');
     }
 
     const visitor = await newContext(browser);
