@@ -126,8 +126,10 @@ describe('signatures and canned answers', () => {
 
     const box = page.getByRole('textbox', { name: 'Your reply' });
     await expect.poll(() => box.inputValue()).toBe(`\n\n${signature}`);
-
+    // The signature alone is not a reply.
     const composer = page.getByRole('form', { name: 'Reply' });
+    expect(await composer.getByRole('button', { name: 'Send', exact: true }).isDisabled()).toBe(true);
+
     await composer.getByRole('button', { name: 'Canned answer' }).click();
     const filter = composer.getByRole('combobox', { name: 'Find a canned answer by its title' });
     await filter.pressSequentially('refund');

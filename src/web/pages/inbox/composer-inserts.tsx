@@ -27,6 +27,12 @@ export interface InsertsState {
   readonly error: ApiError | undefined;
 }
 
+/** Whether a reply holds nothing the agent wrote: blank, or the signature alone as it was put there. */
+export function isBlankReply(text: string, inserts: InsertsState): boolean {
+  const signature = inserts.data?.signature ?? null;
+  return text.trim() === '' || (signature !== null && text.trim() === signedText(signature).trim());
+}
+
 /** An empty reply with the signature under it, the cursor's place left empty above. */
 export function signedText(signature: string): string {
   return `\n\n${SIGNATURE_SEPARATOR}\n${signature}`;

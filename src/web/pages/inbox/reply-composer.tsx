@@ -26,7 +26,7 @@ import { ErrorNotice } from '../../components/notice.js';
 import { formatSize } from '../../lib/mail-format.js';
 import { toApiError } from '../../lib/use-resource.js';
 import { RecipientField } from './recipient-field.js';
-import { CannedAnswerButton, useComposerInserts } from './composer-inserts.js';
+import { CannedAnswerButton, isBlankReply, useComposerInserts } from './composer-inserts.js';
 
 const POLL_MS = 1500;
 /** How long after the last keystroke a draft is saved. */
@@ -188,7 +188,7 @@ export function ReplyComposer({
   const submit = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
     const close = event.submitter instanceof HTMLElement && event.submitter.dataset['close'] === 'true';
-    if ((text.trim() === '' && files.length === 0) || to.length === 0) return;
+    if ((isBlankReply(text, inserts) && files.length === 0) || to.length === 0) return;
     setError(undefined);
     setSending({ state: 'sending' });
     // A draft save still on its way must land before the reply deletes the draft, never after.
@@ -282,7 +282,9 @@ export function ReplyComposer({
           type="submit"
           class="button button-primary"
           data-shortcut="send"
-          disabled={sending.state === 'sending' || (text.trim() === '' && files.length === 0) || to.length === 0}
+          disabled={
+            sending.state === 'sending' || (isBlankReply(text, inserts) && files.length === 0) || to.length === 0
+          }
         >
           {sending.state === 'sending' ? 'Sending…' : replyAll ? 'Send to all' : 'Send'}
         </button>
@@ -290,7 +292,9 @@ export function ReplyComposer({
           type="submit"
           class="button"
           data-close="true"
-          disabled={sending.state === 'sending' || (text.trim() === '' && files.length === 0) || to.length === 0}
+          disabled={
+            sending.state === 'sending' || (isBlankReply(text, inserts) && files.length === 0) || to.length === 0
+          }
         >
           Send and close
         </button>
