@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeSignature, SIGNATURE_MAX_CHARS } from './placeholders.js';
 import { MAX_CA_PEM_CHARS, readCaPem } from './tls-ca-pem.js';
 
 /**
@@ -56,6 +57,13 @@ export const emailAccountBody = z.object({
   providerId: z.number().int().positive().nullable().optional(),
   modernAuthEmail: address.nullable().optional(),
   description: z.string().trim().max(2000).nullable().optional(),
+  // Under every reply from the account, below the agent's own (plain text; placeholders filled).
+  signature: z
+    .string()
+    .max(SIGNATURE_MAX_CHARS, `must be at most ${SIGNATURE_MAX_CHARS} characters`)
+    .nullable()
+    .transform(normalizeSignature)
+    .optional(),
   // `auto` (the default for Outlook365): IMAP and SMTP, each direction switching to Microsoft Graph
   // by itself when Exchange refuses IMAP or SMTP AUTH for the mailbox and the grant allows it.
   transport: z.enum(['auto', 'imap_smtp', 'graph']).optional(),

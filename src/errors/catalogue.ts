@@ -10,6 +10,7 @@
  *
  * `docs/ERRORS.md` is generated from this file (`npm run docs:errors`); a test keeps them in step.
  */
+import { COMPOSER_ERRORS } from './areas/composer.js';
 import { CONTACT_ERRORS } from './areas/contacts.js';
 import { GRAPH_ERRORS } from './areas/graph.js';
 import { IDENTITY_ERRORS } from './areas/identity.js';
@@ -246,6 +247,7 @@ const entries = {
   ...GRAPH_ERRORS,
   ...OUTBOUND_ERRORS,
   ...CONTACT_ERRORS,
+  ...COMPOSER_ERRORS,
 };
 
 export type ErrorCode = keyof typeof entries;

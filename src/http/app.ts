@@ -12,6 +12,7 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { webUiRoutes } from './plugins/web-ui.js';
 import { authRoutes } from './routes/auth/index.js';
+import { cannedAnswerRoutes } from './routes/canned-answers/index.js';
 import { cloudProviderRoutes } from './routes/cloud-providers/index.js';
 import { contactRoutes } from './routes/contacts/index.js';
 import { diagnosticsRoutes } from './routes/diagnostics/index.js';
@@ -95,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cloudProviderRoutes, { services: deps.services, config: deps.config });
   await app.register(emailAccountRoutes, { services: deps.services });
   await app.register(interactionRoutes, { services: deps.services });
+  await app.register(cannedAnswerRoutes, { services: deps.services });
   await app.register(outboundRoutes, { send: deps.services.outbound.send });
   await app.register(diagnosticsRoutes, { services: deps.services });
   await app.register(eventRoutes, { events: deps.services.events });

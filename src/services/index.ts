@@ -13,6 +13,7 @@ import { checkSmtp } from './doctor/smtp-checks.js';
 import { readTokenClaims } from './doctor/token-claims.js';
 import type { SmtpTimeouts } from '../mail/access/smtp-transport.js';
 import { InteractionService } from './inbox/interaction-service.js';
+import { CannedAnswerService } from './inbox/canned-answer-service.js';
 import { MailboxTestService } from './accounts/mailbox-connection.js';
 import { createOutboundServices, type OutboundServices } from './outbound/outbound-services.js';
 import { AuthService } from './users/auth-service.js';
@@ -88,6 +89,8 @@ export interface Services {
   mailboxTest: MailboxTestService;
   doctor: DoctorService;
   interactions: InteractionService;
+  /** Canned answers and signatures: what the reply composer inserts. */
+  cannedAnswers: CannedAnswerService;
   events: EventService;
   webhooks: WebhookService;
   /** Where webhooks may go: shared by registration and the dispatcher. */
@@ -203,6 +206,7 @@ function composeServices(deps: ServiceDeps): Services {
     accounts,
     mailboxTest: new MailboxTestService(deps.db, accounts, accessTokens, deps.logger),
     interactions,
+    cannedAnswers: new CannedAnswerService(deps.db),
     events: new EventService(deps.db),
     webhooks: new WebhookService(deps.db, deps.box, webhookTargets),
     webhookTargets,

@@ -64,6 +64,8 @@ export interface EmailAccountRecord {
   readonly providerId: number | null;
   readonly modernAuthEmail: string | null;
   readonly description: string | null;
+  /** The signature under the account's replies (plain text, may hold placeholders); null when none. */
+  readonly signature: string | null;
   readonly transport: AccountTransport;
   /**
    * What reading and sending use now: fixed by `transport` for `imap_smtp` and `graph`; for `auto`,
@@ -111,6 +113,7 @@ export interface EmailAccountFields {
   readonly providerId?: number | null;
   readonly modernAuthEmail?: string | null;
   readonly description?: string | null;
+  readonly signature?: string | null;
   readonly transport?: AccountTransport;
   readonly imapHost?: string | null;
   readonly imapPort?: number | null;
@@ -451,6 +454,7 @@ function toColumns(fields: Partial<EmailAccountFields>) {
     ...(fields.providerId === undefined ? {} : { provider_id: fields.providerId }),
     ...(fields.modernAuthEmail === undefined ? {} : { modern_auth_email: fields.modernAuthEmail }),
     ...(fields.description === undefined ? {} : { description: fields.description }),
+    ...(fields.signature === undefined ? {} : { signature: fields.signature }),
     ...(fields.imapHost === undefined ? {} : { imap_host: fields.imapHost }),
     ...(fields.imapPort === undefined ? {} : { imap_port: fields.imapPort }),
     ...(fields.smtpHost === undefined ? {} : { smtp_host: fields.smtpHost }),
@@ -574,6 +578,7 @@ function toEmailAccountRecord(row: Row<'email_accounts'>): EmailAccountRecord {
     providerId: row.provider_id,
     modernAuthEmail: row.modern_auth_email,
     description: row.description,
+    signature: row.signature,
     transport: row.transport,
     effective: effectiveOf(row),
     imapHost: row.imap_host,

@@ -56,6 +56,7 @@ export * from './graph-subscriptions.js';
 export * from './interactions.js';
 export * from './reply-drafts.js';
 export * from './notes.js';
+export * from './canned-answers.js';
 export * from './messages.js';
 export * from './message-retention.js';
 export * from './sweep-claims.js';

@@ -75,6 +75,8 @@ export interface UsersTable {
   password_hash: string;
   disabled: Defaulted<Flag>;
   last_login_at: Timestamp | null;
+  /** The user's own signature under their replies (plain text); null when none. */
+  signature: Defaulted<string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -258,6 +260,8 @@ export interface EmailAccountsTable {
   recipients_per_day: Defaulted<number>;
   /** Days the originals (raw MIME, attached files) of its messages are kept; null: for ever (migration 0030). */
   raw_retention_days: number | null;
+  /** The account's signature under replies (plain text, set by administrators); null when none. */
+  signature: Defaulted<string | null>;
   /** Submissions at once (Exchange allows 3); see migration 0007. */
   send_concurrency: Defaulted<number>;
   max_recipients_per_message: Defaulted<number>;
@@ -370,6 +374,18 @@ export interface NotesTable {
   interaction_id: number;
   /** Null once the author's user is deleted. */
   author_user_id: number | null;
+  body: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A row of `canned_answers`: a prepared reply, shared (no owner) or personal (its owner's). */
+export interface CannedAnswersTable {
+  id: Id;
+  /** The owner of a personal answer; null for a shared one. */
+  owner_user_id: number | null;
+  shared: Defaulted<Flag>;
+  title: string;
   body: string;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -582,6 +598,7 @@ export interface DB {
   interactions: InteractionsTable;
   reply_drafts: ReplyDraftsTable;
   notes: NotesTable;
+  canned_answers: CannedAnswersTable;
   messages: MessagesTable;
   message_raw: MessageRawTable;
   attachments: AttachmentsTable;

@@ -21,6 +21,7 @@ import { ProviderEditPage, ProviderNewPage } from './pages/cloud-providers/provi
 import { ProviderDetailPage } from './pages/cloud-providers/provider-detail-page.js';
 import { ProviderListPage } from './pages/cloud-providers/provider-list-page.js';
 import { ContactPage } from './pages/contacts/contact-page.js';
+import { CannedAnswersPage } from './pages/canned-answers/canned-answers-page.js';
 import { ContactsPage } from './pages/contacts/contacts-page.js';
 import { ListsPage } from './pages/contacts/lists-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
@@ -141,6 +142,8 @@ function Page({ match, user }: { match: RouteMatch | null; user: User }): JSX.El
       return <ContactsPage />;
     case 'contact':
       return <ContactPage id={id} />;
+    case 'canned-answers':
+      return <CannedAnswersPage />;
     default:
       break;
   }

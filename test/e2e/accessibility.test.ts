@@ -127,6 +127,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
       '/lists',
       '/contacts',
       `/contacts/${contactId}`,
+      '/canned-answers',
       '/account',
     ];
     const found: string[] = [];
@@ -144,6 +145,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
       `/inbox/${accountId}/${conversationId}`,
       '/contacts',
       `/contacts/${contactId}`,
+      '/canned-answers',
       '/lists',
       '/account',
     ]) {
@@ -158,6 +160,10 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
       found.push(...(await violations(agentPage, 'shortcuts dialog')));
       await agentPage.keyboard.press('Escape');
       await shortcuts.waitFor({ state: 'hidden' });
+      await agentPage.getByRole('button', { name: 'Canned answer' }).click();
+      await agentPage.getByRole('combobox', { name: 'Find a canned answer by its title' }).waitFor();
+      found.push(...(await violations(agentPage, 'canned answer picker')));
+      await agentPage.keyboard.press('Escape');
     }
 
     const visitor = await newContext(browser);

@@ -233,6 +233,7 @@ export class AccountService {
       ...(providerId === undefined ? {} : { providerId }),
       ...(input.modernAuthEmail === undefined ? {} : { modernAuthEmail: input.modernAuthEmail }),
       ...(input.description === undefined ? {} : { description: input.description }),
+      ...(input.signature === undefined ? {} : { signature: input.signature }),
       ...(input.transport === undefined
         ? current === undefined
           ? { transport: modernAuth ? defaultTransport(service) : 'imap_smtp' }

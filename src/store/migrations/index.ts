@@ -44,6 +44,7 @@ import { replyDraftsMigration } from './0026-reply-drafts.js';
 import { notesMigration } from './0027-notes.js';
 import { retentionMigration } from './0030-retention.js';
 import { snoozeMigration } from './0031-snooze.js';
+import { signaturesCannedAnswersMigration } from './0032-signatures-canned-answers.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -72,6 +73,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   notesMigration,
   retentionMigration,
   snoozeMigration,
+  signaturesCannedAnswersMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';

@@ -26,6 +26,7 @@ export interface AccountFields {
   providerId: number | null;
   modernAuthEmail: string | null;
   description: string | null;
+  signature: string | null;
   transport: 'auto' | 'imap_smtp' | 'graph';
   imapHost: string | null;
   imapPort: number | null;

@@ -161,6 +161,7 @@ export const emailAccount = z.object({
   providerName: nullableString,
   modernAuthEmail: nullableString,
   description: nullableString,
+  signature: nullableString,
   transport: z.string(),
   effectiveTransport: z.object({
     inbound: z.object({ via: z.string(), reason: nullableString, since: nullableString }),

@@ -21,6 +21,7 @@ const NAV: NavItem[] = [
   { to: '/email-accounts', label: 'Email Accounts', adminOnly: true },
   { to: '/lists', label: 'Lists', adminOnly: false },
   { to: '/contacts', label: 'Contacts', adminOnly: false },
+  { to: '/canned-answers', label: 'Canned answers', adminOnly: false },
   { to: '/users', label: 'Users', adminOnly: true },
   { to: '/webhooks', label: 'Webhooks', adminOnly: true },
   { to: '/doctor', label: 'Doctor', adminOnly: true },

@@ -24,7 +24,8 @@ export type RouteName =
   | 'webhooks'
   | 'lists'
   | 'contacts'
-  | 'contact';
+  | 'contact'
+  | 'canned-answers';
 
 const PATTERNS: ReadonlyArray<readonly [RouteName, string]> = [
   ['home', '/'],
@@ -47,6 +48,7 @@ const PATTERNS: ReadonlyArray<readonly [RouteName, string]> = [
   ['lists', '/lists'],
   ['contacts', '/contacts'],
   ['contact', '/contacts/:id'],
+  ['canned-answers', '/canned-answers'],
 ];
 
 export interface RouteMatch {

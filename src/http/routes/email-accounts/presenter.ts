@@ -17,6 +17,8 @@ export const accountReply = z.object({
   providerName: z.string().nullable(),
   modernAuthEmail: z.string().nullable(),
   description: z.string().nullable(),
+  /** The signature under the account's replies, below the agent's own (plain text; placeholders filled). */
+  signature: z.string().nullable(),
   transport: z.string(),
   /**
    * What each direction uses now: fixed by `transport` for `imap_smtp` and `graph`; for `auto`, IMAP
@@ -79,6 +81,7 @@ export function presentAccount(view: AccountView): z.infer<typeof accountReply> 
     providerName: view.providerName,
     modernAuthEmail: a.modernAuthEmail,
     description: a.description,
+    signature: a.signature,
     transport: a.transport,
     effectiveTransport: {
       inbound: { ...a.effective.inbound },

@@ -9,6 +9,7 @@ import { formatDateTime } from '../../lib/format.js';
 import { useSession } from '../../lib/session.js';
 import { useSubmit } from '../../lib/use-submit.js';
 import { ApiTokens } from './api-tokens.js';
+import { OwnSignature } from './own-signature.js';
 
 const MIN_PASSWORD = 10;
 
@@ -86,6 +87,7 @@ export function AccountPage(): JSX.Element {
           </button>
         </div>
       </form>
+      <OwnSignature />
       <ApiTokens />
     </section>
   );

@@ -7,7 +7,7 @@ import type { JSX, TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
 import type { AccountFields } from '../../api/email-accounts.js';
 import type { ContactList, EmailAccount, Provider, User } from '../../api/schemas.js';
-import { CheckboxField, SelectField, TextField, problemsByField } from '../../components/fields.js';
+import { CheckboxField, SelectField, TextArea, TextField, problemsByField } from '../../components/fields.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
 import { grantIdentity } from '../../lib/provider-status.js';
 import type { Submission } from '../../lib/use-submit.js';
@@ -25,6 +25,7 @@ interface Values {
   shared: boolean;
   modernAuthEmail: string;
   description: string;
+  signature: string;
   transport: AccountFields['transport'];
   imapHost: string;
   imapPort: string;
@@ -90,6 +91,7 @@ function initial(account: EmailAccount | undefined, providers: Provider[]): Valu
     shared: account !== undefined && account.modernAuthEmail !== null && account.modernAuthEmail !== account.username,
     modernAuthEmail: account?.modernAuthEmail ?? '',
     description: account?.description ?? '',
+    signature: account?.signature ?? '',
     transport:
       TRANSPORTS.find((t) => t.value === account?.transport)?.value ?? (account === undefined ? 'auto' : 'imap_smtp'),
     imapHost: account?.imapHost ?? '',
@@ -136,6 +138,7 @@ function fieldsOf(values: Values): AccountFields {
     providerId: modernAuth ? numberOrNull(values.providerId) : null,
     modernAuthEmail: modernAuth && values.shared ? textOrNull(values.modernAuthEmail) : null,
     description: textOrNull(values.description),
+    signature: textOrNull(values.signature),
     transport: modernAuth ? values.transport : 'imap_smtp',
     imapHost: textOrNull(values.imapHost),
     imapPort: numberOrNull(values.imapPort),
@@ -349,6 +352,14 @@ export function AccountForm({
         value={values.description}
         onValue={set('description')}
         problem={problems.description}
+      />
+      <TextArea
+        label="Signature"
+        value={values.signature}
+        onValue={set('signature')}
+        rows={3}
+        help="Under every reply from this account, below the agent's own signature (plain text, at most 2,000 characters). Placeholders such as {{agent.name}} are filled in."
+        problem={problems.signature}
       />
       <AgentPicker agents={agents} chosen={values.agentIds} onChange={set('agentIds')} />
       <details class="disclosure">

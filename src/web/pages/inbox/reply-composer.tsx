@@ -27,6 +27,7 @@ import { formatSize } from '../../lib/mail-format.js';
 import { toApiError } from '../../lib/use-resource.js';
 import { DeliveryState } from './delivery-state.js';
 import { RecipientField } from './recipient-field.js';
+import { CannedAnswerButton, isBlankReply, useComposerInserts } from './composer-inserts.js';
 
 const POLL_MS = 1500;
 /** How long after the last keystroke a draft is saved. */
@@ -68,6 +69,8 @@ export function ReplyComposer({
   const saving = useRef<Promise<void>>(Promise.resolve());
   const latest = useRef({ text, replyAll, to, cc, bcc, edited });
   latest.current = { text, replyAll, to, cc, bcc, edited };
+  const textRef = useRef<HTMLTextAreaElement>(null);
+  const inserts = useComposerInserts(interactionId, { ready: draftLoaded, round: key, text, setText, textRef });
 
   const saveNow = (): Promise<void> => {
     window.clearTimeout(saveTimer.current);
@@ -186,7 +189,7 @@ export function ReplyComposer({
   const submit = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
     const close = event.submitter instanceof HTMLElement && event.submitter.dataset['close'] === 'true';
-    if ((text.trim() === '' && files.length === 0) || to.length === 0) return;
+    if ((isBlankReply(text, inserts) && files.length === 0) || to.length === 0) return;
     setError(undefined);
     setSending({ state: 'sending' });
     // A draft save still on its way must land before the reply deletes the draft, never after.
@@ -254,6 +257,7 @@ export function ReplyComposer({
         Your reply
       </label>
       <textarea
+        ref={textRef}
         id={textId}
         class="composer-text"
         data-shortcut="reply"
@@ -273,12 +277,15 @@ export function ReplyComposer({
           class="visually-hidden"
           onChange={(event) => void addFiles(event.currentTarget.files)}
         />
+        <CannedAnswerButton inserts={inserts} text={text} textRef={textRef} onText={change(setText)} />
         <CheckboxField label="Quote the message" checked={quote} onChecked={setQuote} />
         <button
           type="submit"
           class="button button-primary"
           data-shortcut="send"
-          disabled={sending.state === 'sending' || (text.trim() === '' && files.length === 0) || to.length === 0}
+          disabled={
+            sending.state === 'sending' || (isBlankReply(text, inserts) && files.length === 0) || to.length === 0
+          }
         >
           {sending.state === 'sending' ? 'Sending…' : replyAll ? 'Send to all' : 'Send'}
         </button>
@@ -286,7 +293,9 @@ export function ReplyComposer({
           type="submit"
           class="button"
           data-close="true"
-          disabled={sending.state === 'sending' || (text.trim() === '' && files.length === 0) || to.length === 0}
+          disabled={
+            sending.state === 'sending' || (isBlankReply(text, inserts) && files.length === 0) || to.length === 0
+          }
         >
           Send and close
         </button>
