@@ -300,9 +300,12 @@ export class SendService {
       id: interactionId,
     });
     const problems = new FieldProblems();
-    const original = await this.forwardedMessage(interaction, input.messageId, problems);
     if (input.to.length === 0) problems.add('to', 'name at least one recipient');
-    const carried = original === undefined ? [] : await this.carriedAttachments(original, input.attachmentIds, problems);
+    const original = await this.forwardedMessage(interaction, input.messageId, problems);
+    // Without the message forwarded, nothing else can be checked sensibly.
+    if (original === undefined) problems.throwIfAny();
+    const carried =
+      original === undefined ? [] : await this.carriedAttachments(original, input.attachmentIds, problems);
     const own = { text: input.text ?? null, html: input.html ?? null };
     const draft = await this.draft(account, problems, {
       interaction,

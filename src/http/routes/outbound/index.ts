@@ -68,9 +68,9 @@ export async function outboundRoutes(app: FastifyInstance, deps: { send: SendSer
       schema: {
         tags: TAGS,
         summary:
-          "Forward a message of a conversation, with its attachments, to new recipients; recorded in the conversation and queued like a reply",
+          'Forward a message of a conversation, with its attachments, to new recipients; recorded in the conversation and queued like a reply',
         description:
-          "The original goes below the text as a forwarded block (its From, Date, Subject, To and Cc, then its body), its attachments read from the store (name them in attachmentIds to leave some out; add new ones in attachments). A messageId of another conversation is refused (422, field messageId). Send the header Idempotency-Key to make a retried request queue one message only.",
+          'The original goes below the text as a forwarded block (its From, Date, Subject, To and Cc, then its body), its attachments read from the store (name them in attachmentIds to leave some out; add new ones in attachments). A messageId of another conversation is refused (400 VALIDATION_FAILED, field messageId). Send the header Idempotency-Key to make a retried request queue one message only.',
         params: idParam,
         body: forwardBody,
         response: { 202: queuedReply, 400: errorBody, 404: errorBody, 409: errorBody, 410: errorBody, 422: errorBody },
