@@ -21,7 +21,6 @@ import {
 } from '../../domain/outbound-address.js';
 import { normalizeSubject, tokenCheckFromBytes } from '../../domain/subject.js';
 import { PosternError } from '../../errors/index.js';
-import { safeFilename } from '../../mail/mime/attachment-names.js';
 import { sharedParsePool } from '../../mail/mime/parse-pool.js';
 import {
   composeMessage,
@@ -75,7 +74,7 @@ import {
 import { z } from 'zod';
 import type { Viewer } from '../accounts/account-service.js';
 import type { ParseFunction } from '../inbound/ingest-message.js';
-import { readAttachmentContent } from '../inbox/attachment-content.js';
+import { carriedAttachments, forwardedMessage } from './forwarded-message.js';
 import {
   checkAddressList,
   checkAttachments,
@@ -301,11 +300,13 @@ export class SendService {
     });
     const problems = new FieldProblems();
     if (input.to.length === 0) problems.add('to', 'name at least one recipient');
-    const original = await this.forwardedMessage(interaction, input.messageId, problems);
+    const original = await forwardedMessage(this.db, interaction, input.messageId, problems);
     // Without the message forwarded, nothing else can be checked sensibly.
     if (original === undefined) problems.throwIfAny();
     const carried =
-      original === undefined ? [] : await this.carriedAttachments(original, input.attachmentIds, problems);
+      original === undefined
+        ? []
+        : await carriedAttachments(this.db, this.parse, original, input.attachmentIds, problems);
     const own = { text: input.text ?? null, html: input.html ?? null };
     const draft = await this.draft(account, problems, {
       interaction,
@@ -467,65 +468,6 @@ export class SendService {
     const latest =
       (await findLatestMessage(this.db, interaction.id, 'in')) ?? (await findLatestMessage(this.db, interaction.id));
     return latest === undefined ? undefined : requireMessage(this.db, latest);
-  }
-
-  /** The message a forward carries: the one named, of this conversation, or the latest. */
-  private async forwardedMessage(
-    interaction: InteractionRecord,
-    requested: number | undefined,
-    problems: FieldProblems,
-  ): Promise<MessageRecord | undefined> {
-    if (requested === undefined) {
-      const latest = await findLatestMessage(this.db, interaction.id);
-      if (latest === undefined) problems.add('messageId', 'the conversation has no message to forward');
-      return latest === undefined ? undefined : requireMessage(this.db, latest);
-    }
-    const message = await requireMessage(this.db, requested).catch(() => undefined);
-    if (message?.interactionId === interaction.id) return message;
-    problems.add('messageId', `there is no message ${requested} in this conversation`);
-    return undefined;
-  }
-
-  /** The forwarded message's attachments that go with the forward, with their bytes. */
-  private async carriedAttachments(
-    original: MessageRecord,
-    requested: readonly number[] | undefined,
-    problems: FieldProblems,
-  ): Promise<ComposeAttachment[]> {
-    const chosen =
-      requested === undefined
-        ? original.attachments
-            .filter((a) => !a.inline || a.contentId === null)
-            .map((attachment) => ({ attachment, field: 'attachmentIds' }))
-        : requested.flatMap((id, index) => {
-            const attachment = original.attachments.find((a) => a.id === id);
-            if (attachment === undefined)
-              problems.add(`attachmentIds[${index}]`, `message ${original.id} has no attachment ${id}`);
-            return attachment === undefined ? [] : [{ attachment, field: `attachmentIds[${index}]` }];
-          });
-    const gone = chosen.filter(({ attachment }) => attachment.removed);
-    for (const { attachment, field } of gone)
-      problems.add(
-        field,
-        `"${attachment.filename ?? `attachment ${attachment.id}`}" is no longer stored (the account's retention removed it): leave it out`,
-      );
-    if (gone.length > 0) return [];
-    const seen = new Set<number>();
-    const carried: ComposeAttachment[] = [];
-    for (const { attachment } of chosen) {
-      if (seen.has(attachment.id)) continue;
-      seen.add(attachment.id);
-      const stored = await readAttachmentContent(this.db, this.parse, original.id, attachment.id);
-      // The forward's HTML does not show the original's inline images: each goes as a file.
-      carried.push({
-        filename: safeFilename(stored.filename, carried.length, stored.contentType),
-        contentType: stored.contentType,
-        content: stored.content,
-        contentId: null,
-        inline: false,
-      });
-    }
-    return carried;
   }
 
   /** The conversation's contact, when a reply has nobody else to go to. */
