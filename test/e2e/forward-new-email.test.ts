@@ -2,10 +2,14 @@
  * Forward and new email in a real browser against the emulator: an agent forwards a customer's
  * message with `f` (listed in the `?` overlay), removes one of its two attachments and sends it to
  * an outside address, which receives "Fw: …" with the other attachment byte for byte; a new email
- * written from the inbox reaches the outside world and opens as a new conversation.
+ * written from the inbox reaches the outside world and opens as a new conversation. Both
+ * composers pass axe-core (no serious or critical WCAG 2.1 A/AA violation).
  */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { sink } from '../outbound/helpers.js';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
 import { ConsoleWatch, launchChromium, newContext, overflowing, screenshot } from './helpers/browser.js';
@@ -26,6 +30,25 @@ const LAWYER = 'legal@partner.example';
 const BUYER = 'buyer@partner.example';
 /** Every byte value, so that an encoding slip on the way shows. */
 const CONTRACT = Buffer.from([...Array.from({ length: 256 }, (_, i) => 255 - i), ...Buffer.from('%PDF-1.7 signed')]);
+
+// Evaluated through the debugging protocol, so the console's Content-Security-Policy stays on.
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const axeResult = z.object({
+  violations: z.array(z.object({ id: z.string(), impact: z.string().nullable().optional(), help: z.string() })),
+});
+
+/** The serious and critical WCAG 2.1 A/AA violations on the page as it is now. */
+async function violations(): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const result = axeResult.parse(
+    await page.evaluate(
+      `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
+    ),
+  );
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help}`);
+}
 
 const control = { control: (m: string, r: string, b?: unknown) => stack.emulator.control(m, r, b) };
 
@@ -94,6 +117,7 @@ describe('forward', () => {
     expect(await block.textContent()).toContain('The signed contract and my notes.');
     const carried = composer.getByRole('list', { name: 'Forwarded attachments' });
     await expect.poll(() => carried.getByRole('listitem').count()).toBe(2);
+    expect(await violations()).toEqual([]);
     await composer.getByRole('button', { name: 'Remove notes.txt' }).click();
     expect(await carried.getByRole('listitem').allTextContents()).toEqual([expect.stringContaining('contract.pdf')]);
 
@@ -141,6 +165,7 @@ describe('new email', () => {
     await composer.getByRole('textbox', { name: 'Subject' }).fill('Quote for 2027');
     await composer.getByRole('textbox', { name: 'Your message' }).fill('Here is our quote.');
     expect(await overflowing(page)).toEqual([]);
+    expect(await violations()).toEqual([]);
     await composer.getByRole('button', { name: 'Send', exact: true }).click();
 
     await page.getByRole('heading', { name: 'Quote for 2027' }).waitFor();
