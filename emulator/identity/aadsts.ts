@@ -5,7 +5,7 @@
  *    error_codes, timestamp, trace_id, correlation_id, error_uri }` (+ `suberror`).
  *
  * Texts follow Microsoft's messages as observed. Where Microsoft documents only the OAuth error
- * (device-flow `slow_down` from RFC 8628, `authorization_declined`), the emulator reuses the
+ * (device-flow `authorization_declined`), the emulator reuses the
  * nearest documented code with an `error`/text override (see `device-flow.ts`).
  *
  * @see https://learn.microsoft.com/entra/identity-platform/reference-error-codes
@@ -73,6 +73,10 @@ const AADSTS = {
   50173: {
     error: 'invalid_grant',
     text: "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '{issuedAt}' and the TokensValidFrom date (before which tokens are not valid) for this user is '{validFrom}'.",
+  },
+  50196: {
+    error: 'invalid_request',
+    text: 'The server terminated an operation because it encountered a client request loop. Please contact your app vendor.',
   },
   50194: {
     error: 'invalid_request',

@@ -26,6 +26,11 @@ export interface IdentityConfig {
   /** Device codes: `expires_in` (900) and polling `interval` (5; fractions allowed for tests). */
   deviceCodeExpiresInSeconds: number;
   deviceCodeIntervalSeconds: number;
+  /**
+   * Polls of one device code closer together than this are a request loop to Entra: AADSTS50196,
+   * not RFC 8628's `slow_down`. Unset: 80 % of the interval (slack for timer jitter).
+   */
+  deviceCodeMinPollSeconds?: number;
   /** Refresh tokens expire after this much inactivity (90 days; AADSTS700082). */
   refreshTokenInactivitySeconds: number;
   /** Refresh tokens of SPA redirect URIs have a fixed lifetime (24 h; AADSTS700084). */

@@ -1,8 +1,8 @@
 /**
  * The token endpoint's other grants: `client_credentials` (app-only, `{resource}/.default`,
  * roles from admin consent, no refresh token), `password` (ROPC: no MFA, no `/common`), and the
- * device-code poll (`authorization_pending`, `slow_down`, `authorization_declined`,
- * `expired_token`).
+ * device-code poll (`authorization_pending`, `authorization_declined`, `expired_token`, and for a
+ * poll sooner than the interval Entra's loop detection, AADSTS50196, where RFC 8628 says `slow_down`).
  *
  * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
  * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth-ropc
@@ -105,17 +105,10 @@ export function deviceCodeGrant(input: GrantInput): TokenResponseBody {
   if (record.status === 'pending') {
     const last = record.lastPollMs;
     record.lastPollMs = now;
-    // RFC 8628 §3.5: polling faster than `interval` earns slow_down; 20% slack absorbs timer jitter.
-    if (last !== undefined && now - last < record.intervalSeconds * 1000 * 0.8) {
-      throw aadsts(
-        70016,
-        {},
-        {
-          error: 'slow_down',
-          text: 'OAuth 2.0 device flow error. The client is polling too frequently; add 5 seconds to the interval.',
-        },
-      );
-    }
+    // RFC 8628 §3.5 would answer slow_down; Entra's loop detection answers AADSTS50196 instead,
+    // which a client that only knows slow_down takes for a failure.
+    const minPollMs = (ctx.config.deviceCodeMinPollSeconds ?? record.intervalSeconds * 0.8) * 1000;
+    if (last !== undefined && now - last < minPollMs) throw aadsts(50196);
     throw aadsts(70016);
   }
   if (record.userId === undefined || record.authTimeMs === undefined) throw aadsts(70000);

@@ -6,6 +6,7 @@
  * @see https://learn.microsoft.com/entra/identity-platform/reply-url
  */
 import { z } from 'zod';
+import { FIELD_LIMITS } from './field-limits.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -29,6 +30,7 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const redirectUri = z
   .string()
   .trim()
+  .max(FIELD_LIMITS.url, `must be at most ${FIELD_LIMITS.url} characters`)
   .refine((value) => {
     try {
       const url = new URL(value);
@@ -41,6 +43,7 @@ const redirectUri = z
 const authorityUrl = z
   .string()
   .trim()
+  .max(FIELD_LIMITS.url, `must be at most ${FIELD_LIMITS.url} characters`)
   .refine((value) => /^https:\/\/[^/\s]+/i.test(value), 'must be an https:// URL such as https://login.example.com');
 
 const secretExpiry = z
@@ -64,39 +67,43 @@ export const certificateBody = z.union([
 ]);
 
 export const providerBody = z.object({
-  name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(FIELD_LIMITS.providerName, `must be at most ${FIELD_LIMITS.providerName} characters`),
   service: z.literal('microsoft-azure', { error: 'must be microsoft-azure' }).optional(),
   type: z.literal('outlook365', { error: 'must be outlook365' }).optional(),
   applicationId,
   tenantId,
-  clientSecret: z.string().min(1).max(1024).optional(),
+  clientSecret: z.string().min(1).max(FIELD_LIMITS.clientSecret).optional(),
   clientSecretExpiresAt: secretExpiry.optional(),
   clientCertificate: certificateBody.optional(),
   redirectUri: redirectUri.optional(),
   cloud: z.enum(['global', 'usgov', 'usgov-dod', 'china', 'custom']).optional(),
   authorityUrl: authorityUrl.optional(),
-  caFile: z.string().trim().min(1).max(4096).optional(),
+  caFile: z.string().trim().min(1).max(FIELD_LIMITS.caFile).optional(),
   grantType: z.enum(['authorization_code', 'device_code', 'client_credentials', 'password']).optional(),
-  scopes: z.array(z.string().trim().min(1).max(300)).min(1).max(50).optional(),
+  scopes: z.array(z.string().trim().min(1).max(FIELD_LIMITS.scope)).min(1).max(50).optional(),
 });
 
 export const providerPatch = providerBody
   .omit({ clientSecret: true, clientSecretExpiresAt: true, clientCertificate: true })
   .partial()
   .extend({
-    caFile: z.string().trim().min(1).max(4096).nullable().optional(),
+    caFile: z.string().trim().min(1).max(FIELD_LIMITS.caFile).nullable().optional(),
     authorityUrl: authorityUrl.nullable().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'name at least one field to change');
 
 export const secretBody = z.object({
-  clientSecret: z.string().min(1, 'is required').max(1024),
+  clientSecret: z.string().min(1, 'is required').max(FIELD_LIMITS.clientSecret),
   expiresAt: secretExpiry.optional(),
 });
 
 export const authenticateBody = z
   .object({
-    loginHint: z.string().trim().max(320).optional(),
+    loginHint: z.string().trim().max(FIELD_LIMITS.loginHint).optional(),
     username: z.string().trim().max(320).optional(),
     password: z.string().max(1024).optional(),
   })

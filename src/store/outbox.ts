@@ -115,6 +115,20 @@ export async function getOutboxByMessage(db: Database, messageId: number): Promi
   return row === undefined ? undefined : toOutboxRecord(row);
 }
 
+/** The outbox rows of these messages (those that have one), for a conversation's delivery states. */
+export async function listOutboxByMessages(db: Database, messageIds: readonly number[]): Promise<OutboxRecord[]> {
+  const out: OutboxRecord[] = [];
+  for (let i = 0; i < messageIds.length; i += OUTBOX_LOOKUP_CHUNK) {
+    const chunk = messageIds.slice(i, i + OUTBOX_LOOKUP_CHUNK);
+    const rows = await db.kysely.selectFrom('outbox').selectAll().where('message_id', 'in', chunk).execute();
+    out.push(...rows.map(toOutboxRecord));
+  }
+  return out;
+}
+
+/** Ids per `IN (...)` list: well under SQLite's bound-parameter limit. */
+const OUTBOX_LOOKUP_CHUNK = 500;
+
 /** The outbox row with this id. */
 export async function getOutboxRow(db: Database, id: number): Promise<OutboxRecord | undefined> {
   const row = await db.kysely.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();

@@ -155,6 +155,23 @@ describe('agent workspace', () => {
       .toBe(2);
   }, 60_000);
 
+  it('says a reply Exchange deferred (451) is waiting, with its next try, in plain words', async () => {
+    await stack.emulator.control('POST', '/exchange/faults/smtp', { count: 1, code: 451 });
+    await page.getByRole('textbox', { name: 'Your reply' }).fill('Deferred once, then sent.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const waiting = page.getByRole('form', { name: 'Reply' }).locator('.delivery-waiting');
+    await waiting.waitFor({ timeout: 30_000 });
+    expect(await waiting.locator('p').textContent()).toMatch(/Waiting: the mail server was busy — next try .+\.$/);
+    // The server's own words are one click away, not the headline.
+    expect(await waiting.locator('details').getAttribute('open')).toBeNull();
+    expect(await waiting.locator('details pre').textContent()).toContain('SMTP_TEMPORARY_FAILURE');
+    expect(await page.getByRole('alert').filter({ hasText: 'could not be sent' }).count()).toBe(0);
+    const article = page.getByRole('article', { name: /Reply by/ }).last();
+    await article.locator('.badge', { hasText: 'Waiting' }).waitFor({ timeout: 15_000 });
+    expect(await article.getByRole('status').textContent()).toContain('next try');
+    await screenshot(page, 'agent-reply-waiting');
+  }, 60_000);
+
   it('closes the conversation, which moves to Closed', async () => {
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.getByRole('button', { name: 'Reopen' }).waitFor();

@@ -60,10 +60,18 @@ describe('administrator console: Cloud Providers', () => {
     await expect.poll(() => page.getByRole('button', { name: 'Copy redirect URI' }).isVisible()).toBe(true);
     expect(await page.getByText('IMAP.AccessAsUser.All').first().isVisible()).toBe(true);
 
-    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Contoso developers');
+    // The form stops at the API's limits, and says at once when a secret's ID is pasted for its Value.
+    const name = page.getByRole('textbox', { name: 'Name', exact: true });
+    await name.fill('N'.repeat(150));
+    expect((await name.inputValue()).length).toBe(100);
+    await name.fill('Contoso developers');
     await page.getByRole('textbox', { name: 'Application Id' }).fill(CONTOSO.web.appId);
     await page.getByRole('textbox', { name: 'Tenant Id' }).fill(CONTOSO.tenantId);
-    await page.getByLabel(/^Client Secret/).fill(CONTOSO.web.secret);
+    const secret = page.getByLabel(/^Client Secret/);
+    await secret.fill('8f3c2a1e-5b4d-4c3e-9a2b-1c0d9e8f7a6b');
+    await page.getByText("This looks like the secret's ID, not its Value.").waitFor();
+    await secret.fill(CONTOSO.web.secret);
+    expect(await page.getByText("This looks like the secret's ID").count()).toBe(0);
     await page.getByLabel('Client secret expires on').fill('2099-12-31');
     await page.getByText('Advanced: sign-in method, cloud and scopes').click();
     await page.getByRole('combobox', { name: 'Cloud' }).selectOption('custom');

@@ -4,7 +4,8 @@
  * internal note: the other sees it in the timeline without a reload, marked as an internal note
  * with its author, and cannot change it; the author's edit and delete reach the other at once.
  * One types a reply: the other sees "… is replying", gone when the text is discarded and again
- * when the reply is sent. Waits are generous for a loaded machine.
+ * when the reply is sent. One transfers the conversation to the other with a note: the other sees
+ * the new owner and the note without a reload. Waits are generous for a loaded machine.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { z } from 'zod';
@@ -125,6 +126,24 @@ describe('internal notes and who is replying', () => {
     await mine.getByRole('button', { name: 'Delete note' }).click();
     await mine.getByRole('button', { name: 'Delete', exact: true }).click();
     await seen.waitFor({ state: 'detached', timeout: BOUND_MS });
+    expect(await markersKept()).toEqual(['still here', 'still here']);
+  });
+
+  it('transfers the conversation to a named colleague with a note: the colleague sees both at once', async () => {
+    await markPages();
+    await carla.getByRole('button', { name: 'Transfer…' }).click();
+    const dialog = carla.getByRole('dialog', { name: 'Transfer the conversation' });
+    await dialog.getByRole('combobox', { name: 'Transfer to' }).selectOption({ label: DORA.displayName });
+    await dialog.getByLabel('Note for them').fill('Dario prefers mornings; the part number is in his mail.');
+    await dialog.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await carla.getByTestId('assignee').getByText(`Assigned to ${DORA.displayName}`).waitFor();
+
+    await dora.getByTestId('assignee').getByText('Assigned to you').waitFor({ timeout: BOUND_MS });
+    const note = dora.getByRole('article', { name: `Internal note by ${CARLA.displayName}` });
+    await note
+      .getByText(`Assigned to ${DORA.displayName}: Dario prefers mornings; the part number is in his mail.`)
+      .waitFor({ timeout: BOUND_MS });
     expect(await markersKept()).toEqual(['still here', 'still here']);
   });
 

@@ -1,7 +1,8 @@
 /**
  * The device authorization grant with openid-client: the user code typed on the emulator's
  * `/devicelogin` page (fetch + form parsing), and the polling errors `authorization_pending`,
- * `slow_down`, `authorization_declined`, `expired_token`, `bad_verification_code`.
+ * AADSTS50196 (Entra's loop detection, where RFC 8628 says `slow_down`), `authorization_declined`,
+ * `expired_token`, `bad_verification_code`.
  */
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,7 +83,7 @@ describe('device code flow', () => {
     expect(pending.every((e) => e.params.device_code === '[redacted]')).toBe(true);
   });
 
-  it('authorization_pending (AADSTS70016), then slow_down when polled faster than the interval', async () => {
+  it('authorization_pending (AADSTS70016), then a request loop (AADSTS50196) when polled faster than the interval', async () => {
     const start = await client.initiateDeviceAuthorization(config, { scope: EXCHANGE_SCOPES });
     const first = await poll(start.device_code);
     expect(first.status).toBe(400);
@@ -91,7 +92,8 @@ describe('device code flow', () => {
     emu.handle.clock.advance(-1000);
     try {
       const second = await poll(start.device_code);
-      expectAadError(second.body, 70016, 'slow_down');
+      expectAadError(second.body, 50196, 'invalid_request');
+      expect(second.status).toBe(400);
     } finally {
       emu.handle.clock.advance(1000);
     }

@@ -146,4 +146,42 @@ describe('internal notes', () => {
     });
     expect(edited.statusCode).toBe(400);
   });
+
+  it('come with a transfer: assigned to a named agent and the note saved together, or neither', async () => {
+    const brunoName = (
+      await postern.runtime.db.kysely
+        .selectFrom('users')
+        .select('display_name')
+        .where('id', '=', bruno.userId)
+        .executeTakeFirstOrThrow()
+    ).display_name;
+    const transferred = await send('POST', `/api/interactions/${interactionId}/assign`, ada.authorization, {
+      userId: bruno.userId,
+      note: '  He asked for you by name.  ',
+    });
+    expect(transferred.statusCode, transferred.body).toBe(200);
+    expect(transferred.json()).toMatchObject({ assignedUserId: bruno.userId, assignedUserName: brunoName });
+    const detail = (await send('GET', `/api/interactions/${interactionId}`, bruno.authorization)).json();
+    expect(detail.notes.at(-1)).toMatchObject({
+      authorUserId: ada.userId,
+      body: `Assigned to ${brunoName}: He asked for you by name.`,
+    });
+
+    // Refused as a whole: an outsider as the new owner changes neither the owner nor the notes.
+    const notesBefore = detail.notes.length;
+    const refused = await send('POST', `/api/interactions/${interactionId}/assign`, ada.authorization, {
+      userId: outsider.userId,
+      note: 'Over to you.',
+    });
+    expect(refused.statusCode).toBe(400);
+    const after = (await send('GET', `/api/interactions/${interactionId}`, bruno.authorization)).json();
+    expect(after.assignedUserId).toBe(bruno.userId);
+    expect(after.notes).toHaveLength(notesBefore);
+    const empty = await send('POST', `/api/interactions/${interactionId}/assign`, ada.authorization, {
+      userId: null,
+      note: '   ',
+    });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error.details.fields[0]).toMatchObject({ field: 'note' });
+  });
 });

@@ -204,6 +204,14 @@ export const IDENTITY_ERRORS = {
     message: 'The user declined the device code sign-in.',
     remedy: 'Start the device code sign-in again and accept it.',
   },
+  AUTH_REQUEST_LOOP: {
+    status: 503,
+    kind: 'transient',
+    message:
+      'Microsoft refused the token request as part of a request loop (AADSTS50196): it saw too many identical requests in a short time.',
+    remedy:
+      'Nothing to do if it passes: Postern waits longer before asking again. If it lasts, make sure no other program or second Postern installation signs in with the same application and user, and that only one device code sign-in runs for this Cloud Provider at a time.',
+  },
   AUTH_NOT_AUTHENTICATED: {
     status: 409,
     kind: 'needs-admin',

@@ -44,9 +44,14 @@ export interface DeviceCodeStart {
   readonly expiresIn: number;
   readonly interval: number;
   readonly message: string;
+  /** When the code was issued (wall clock, ms): polling stops at `startedAt + expiresIn`. */
+  readonly startedAt: number;
   /** Opaque: passed back to `pollDeviceCode`. */
   readonly handle: oidc.DeviceAuthorizationResponse;
 }
+
+/** The longest pause between two polls of a device code after Entra saw a request loop. */
+const DEVICE_POLL_MAX_INTERVAL_SECONDS = 60;
 
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 
@@ -156,25 +161,37 @@ export class MicrosoftIdentity {
         expiresIn: handle.expires_in,
         interval: handle.interval ?? 5,
         message,
+        startedAt: Date.now(),
         handle,
       };
     });
   }
 
-  /** Polls until the user finishes (honouring `interval`, `slow_down` and expiry), or fails. */
+  /**
+   * Polls until the user finishes (honouring `interval`, `slow_down` and expiry), or fails. Entra
+   * answers a poll it finds too soon with its loop detection (AADSTS50196) rather than RFC 8628's
+   * `slow_down`: polling goes on at twice the interval (at most a minute) until the code expires.
+   */
   async pollDeviceCode(conn: ProviderConnection, start: DeviceCodeStart, signal?: AbortSignal): Promise<TokenResult> {
     const config = await this.configuration(conn);
-    return this.call(async () =>
-      toResult(
-        await oidc.pollDeviceAuthorizationGrant(
-          config,
-          start.handle,
-          undefined,
-          signal === undefined ? {} : { signal },
-        ),
-        this.now(),
-      ),
-    );
+    let interval = start.interval;
+    for (;;) {
+      const remainingSeconds = Math.ceil((start.startedAt + start.expiresIn * 1000 - Date.now()) / 1000);
+      // The library waits `interval` before each poll and gives up after `expires_in`.
+      const handle = { ...start.handle, interval, expires_in: Math.max(remainingSeconds, 1) };
+      try {
+        return await this.call(async () =>
+          toResult(
+            await oidc.pollDeviceAuthorizationGrant(config, handle, undefined, signal === undefined ? {} : { signal }),
+            this.now(),
+          ),
+        );
+      } catch (error) {
+        const loop = isPosternError(error) && error.code === 'AUTH_REQUEST_LOOP';
+        if (!loop || signal?.aborted === true || remainingSeconds <= interval) throw error;
+        interval = Math.min(interval * 2, DEVICE_POLL_MAX_INTERVAL_SECONDS);
+      }
+    }
   }
 
   /** Fetches the authority's discovery document now (the doctor's configuration check). */

@@ -54,6 +54,7 @@ const BY_AADSTS: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
   [530035, 'AUTH_USER_INVALID'],
   [50126, 'AUTH_BAD_CREDENTIALS'],
   [70019, 'AUTH_DEVICE_CODE_EXPIRED'],
+  [50196, 'AUTH_REQUEST_LOOP'],
 ]);
 
 const BY_ERROR: Readonly<Record<string, ErrorCode>> = {

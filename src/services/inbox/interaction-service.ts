@@ -47,6 +47,8 @@ import {
   listEmailAccounts,
   listInteractionMessages,
   listInteractions,
+  listOutboxByMessages,
+  type OutboxRecord,
   markInteractionRead,
   reopenInteraction,
   snoozeInteraction,
@@ -109,6 +111,8 @@ export interface InteractionDetail {
   readonly assignedUserName: string | null;
   readonly contact: ContactRecord | undefined;
   readonly messages: MessageRecord[];
+  /** The outbox rows of its outbound messages, by message id: attempts, next try, the server's reply. */
+  readonly outbox: ReadonlyMap<number, OutboxRecord>;
   readonly notes: NoteRecord[];
   /** Colleagues writing a reply now (a fresh draft), the viewer left out. */
   readonly replying: Replying[];
@@ -188,7 +192,11 @@ export class InteractionService {
       this.named(interaction),
       this.replying(viewer, id),
     ]);
-    return { interaction, assignedUserName: named.assignedUserName, contact, messages, notes, replying };
+    const outbound = messages.filter((message) => message.direction === 'out').map((message) => message.id);
+    const outbox = new Map(
+      (outbound.length === 0 ? [] : await listOutboxByMessages(this.db, outbound)).map((row) => [row.messageId, row]),
+    );
+    return { interaction, assignedUserName: named.assignedUserName, contact, messages, outbox, notes, replying };
   }
 
   /** A conversation with its assignee's name, as an action's answer shows it. */
@@ -236,10 +244,10 @@ export class InteractionService {
    *
    * @throws PosternError RESOURCE_NOT_FOUND; VALIDATION_FAILED when the user cannot see the account.
    */
-  async assign(viewer: Viewer, id: number, userId: number | null): Promise<InteractionRecord> {
+  async assign(viewer: Viewer, id: number, userId: number | null, note?: string): Promise<InteractionRecord> {
     const interaction = await this.requireInteraction(viewer, id);
+    const user = userId === null ? undefined : await findUserById(this.db, userId);
     if (userId !== null) {
-      const user = await findUserById(this.db, userId);
       const allowed =
         user !== undefined &&
         !user.disabled &&
@@ -251,7 +259,16 @@ export class InteractionService {
         });
       }
     }
-    return this.announce(await assignInteraction(this.db, id, userId), 'assignment');
+    if (note === undefined) return this.announce(await assignInteraction(this.db, id, userId), 'assignment');
+    // A transfer with a note: both or neither, and the note says who it went to.
+    const to = user === undefined ? 'Unassigned' : `Assigned to ${user.displayName}`;
+    const assigned = await this.db.transaction(async (tx) => {
+      const row = await assignInteraction(tx, id, userId);
+      await createNote(tx, { interactionId: id, authorUserId: viewer.userId, body: `${to}: ${note}` });
+      return row;
+    });
+    this.announce(assigned, 'note');
+    return this.announce(assigned, 'assignment');
   }
 
   /** The viewer's own draft reply in the conversation, or null. @throws PosternError RESOURCE_NOT_FOUND */

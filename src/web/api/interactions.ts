@@ -41,8 +41,11 @@ export function getInteraction(id: number): Promise<InteractionDetail> {
   return request('GET', `/api/interactions/${id}`, interactionDetail);
 }
 
-export function assignInteraction(id: number, userId: number | null): Promise<Interaction> {
-  return request('POST', `/api/interactions/${id}/assign`, interaction, { body: { userId } });
+/** Assigns (or unassigns, `null`) a conversation; with `note`, an internal note for the new owner is saved with it. */
+export function assignInteraction(id: number, userId: number | null, note?: string): Promise<Interaction> {
+  return request('POST', `/api/interactions/${id}/assign`, interaction, {
+    body: note === undefined ? { userId } : { userId, note },
+  });
 }
 
 /** Who the account's conversations can be assigned to. */

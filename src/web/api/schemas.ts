@@ -237,6 +237,19 @@ const attachment = z.object({
 });
 export type Attachment = z.infer<typeof attachment>;
 
+const problem = z.object({ code: z.string(), message: z.string(), remedy: nullableString });
+
+/** The outbox's account of an outbound message. */
+const messageDelivery = z.object({
+  attempts: z.number(),
+  nextAttemptAt: nullableString,
+  lastAttemptAt: nullableString,
+  sentAt: nullableString,
+  serverResponse: nullableString,
+  error: z.nullable(problem),
+});
+export type MessageDelivery = z.infer<typeof messageDelivery>;
+
 const message = z.object({
   id: z.number(),
   direction: z.enum(['in', 'out']),
@@ -254,6 +267,7 @@ const message = z.object({
   junk: z.boolean(),
   deliveryState: nullableString,
   deliveryError: nullableString,
+  delivery: z.nullable(messageDelivery),
   bounces: z.array(
     z.object({
       address: z.string(),
@@ -327,22 +341,11 @@ export type ReplyDraft = z.infer<typeof replyDraft>;
 export const queued = z.object({ id: z.number(), interactionId: z.number(), messageId: z.string(), state: z.string() });
 export type Queued = z.infer<typeof queued>;
 
-const problem = z.object({ code: z.string(), message: z.string(), remedy: nullableString });
-
 export const outgoing = z.object({
   id: z.number(),
   interactionId: z.nullable(z.number()),
   state: nullableString,
-  delivery: z.nullable(
-    z.object({
-      attempts: z.number(),
-      nextAttemptAt: nullableString,
-      lastAttemptAt: nullableString,
-      sentAt: nullableString,
-      serverResponse: nullableString,
-      error: z.nullable(problem),
-    }),
-  ),
+  delivery: z.nullable(messageDelivery),
 });
 export type Outgoing = z.infer<typeof outgoing>;
 

@@ -9,13 +9,17 @@ interface Common {
   label: string;
   help?: ComponentChildren;
   problem?: string | undefined;
+  /** A doubt about the value that does not stop saving (shown until the value changes). */
+  warning?: string | undefined;
   required?: boolean;
 }
 
-function describedBy(id: string, help: unknown, problem: string | undefined): string | undefined {
-  const ids = [help === undefined ? null : `${id}-help`, problem === undefined ? null : `${id}-problem`].filter(
-    (x) => x !== null,
-  );
+function describedBy(id: string, help: unknown, problem: string | undefined, warning?: string): string | undefined {
+  const ids = [
+    help === undefined ? null : `${id}-help`,
+    warning === undefined ? null : `${id}-warning`,
+    problem === undefined ? null : `${id}-problem`,
+  ].filter((x) => x !== null);
   return ids.length === 0 ? undefined : ids.join(' ');
 }
 
@@ -24,6 +28,7 @@ function Frame({
   label,
   help,
   problem,
+  warning,
   required,
   children,
 }: Common & { id: string; children: ComponentChildren }): JSX.Element {
@@ -43,6 +48,11 @@ function Frame({
         <div id={`${id}-help`} class="field-help">
           {help}
         </div>
+      )}
+      {warning === undefined ? null : (
+        <p id={`${id}-warning`} class="field-warning" role="status">
+          {warning}
+        </p>
       )}
       {problem === undefined ? null : (
         <p id={`${id}-problem`} class="field-problem">
@@ -83,6 +93,8 @@ export interface TextFieldProps extends Common {
   placeholder?: string;
   spellcheck?: boolean;
   readOnly?: boolean;
+  /** The API's limit: the browser stops typing there. */
+  maxLength?: number;
 }
 
 export function TextField(props: TextFieldProps): JSX.Element {
@@ -99,15 +111,22 @@ export function TextField(props: TextFieldProps): JSX.Element {
         placeholder={props.placeholder}
         spellcheck={props.spellcheck ?? false}
         readOnly={props.readOnly}
+        maxLength={props.maxLength}
         aria-invalid={props.problem !== undefined}
-        aria-describedby={describedBy(id, props.help, props.problem)}
+        aria-describedby={describedBy(id, props.help, props.problem, props.warning)}
       />
     </Frame>
   );
 }
 
 export function TextArea(
-  props: Common & { value: string; onValue: (value: string) => void; rows?: number; placeholder?: string },
+  props: Common & {
+    value: string;
+    onValue: (value: string) => void;
+    rows?: number;
+    placeholder?: string;
+    maxLength?: number;
+  },
 ): JSX.Element {
   const id = useId();
   return (
@@ -117,10 +136,11 @@ export function TextArea(
         rows={props.rows ?? 3}
         value={props.value}
         placeholder={props.placeholder}
+        maxLength={props.maxLength}
         onInput={(event) => props.onValue(event.currentTarget.value)}
         required={props.required}
         aria-invalid={props.problem !== undefined}
-        aria-describedby={describedBy(id, props.help, props.problem)}
+        aria-describedby={describedBy(id, props.help, props.problem, props.warning)}
       />
     </Frame>
   );

@@ -9,6 +9,15 @@ export function formatDateTime(iso: string | null): string {
   return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }
 
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+/** A moment coming soon: its time alone when it is today (local), else date and time. */
+export function formatTimeSoon(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toDateString() === new Date().toDateString() ? timeOnly.format(date) : dateTime.format(date);
+}
+
 export function formatDate(iso: string | null): string {
   if (iso === null) return '—';
   const date = new Date(iso);

@@ -47,9 +47,18 @@ const attachmentParams = z.object({
   id: z.coerce.number().int().positive('must be a positive integer'),
   attachmentId: z.coerce.number().int().positive('must be a positive integer'),
 });
-const assignBody = z.object({
-  userId: z.number().int().positive().nullable().describe('the user to assign, or null to unassign'),
-});
+const assignBody = z
+  .object({
+    userId: z.number().int().positive().nullable().describe('the user to assign, or null to unassign'),
+    note: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(LIMITS.noteChars, `must be at most ${LIMITS.noteChars.toLocaleString('en-US')} characters`)
+      .optional()
+      .describe('an internal note for the new owner, saved with the assignment ("Assigned to …: note")'),
+  })
+  .strict();
 
 const draftAddress = z.object({
   name: z.string().max(256, 'must be at most 256 characters'),
@@ -161,7 +170,7 @@ export async function interactionRoutes(
     async (request) =>
       presentInteractionRecord(
         await interactions.named(
-          await interactions.assign(principalOf(request), request.params.id, request.body.userId),
+          await interactions.assign(principalOf(request), request.params.id, request.body.userId, request.body.note),
         ),
       ),
   );

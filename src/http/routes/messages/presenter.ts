@@ -56,7 +56,9 @@ export const messageReply = z.object({
       error: problem.nullable(),
     })
     .nullable()
-    .describe("The outbox's account of an outbound message: on /api/messages/{id}; null in a conversation and inbound"),
+    .describe(
+      "The outbox's account of an outbound message (on /api/messages/{id} and in a conversation); null inbound",
+    ),
   bounces: z
     .array(
       z.object({

@@ -11,6 +11,8 @@ import { SelectField, TextArea, TextField, problemsByField } from '../../compone
 import { ErrorNotice } from '../../components/notice.js';
 import { CLOUD_LABELS, GRANT_TYPE_LABELS } from '../../lib/provider-status.js';
 import { defaultRedirectUri } from '../../lib/public-url.js';
+import { secretIdWarning } from '../../lib/secret-shape.js';
+import { FIELD_LIMITS } from '../../lib/field-limits.js';
 import type { Submission } from '../../lib/use-submit.js';
 import { HELP, RedirectUriHelp } from './azure-help.js';
 
@@ -109,6 +111,7 @@ export function ProviderForm({
         value={values.name}
         onValue={set('name')}
         required
+        maxLength={FIELD_LIMITS.providerName}
         help={HELP.name}
         problem={problems.name}
       />
@@ -131,6 +134,7 @@ export function ProviderForm({
         value={values.applicationId}
         onValue={set('applicationId')}
         required
+        maxLength={FIELD_LIMITS.applicationId}
         help={HELP.applicationId}
         problem={problems.applicationId}
         placeholder="00000000-0000-0000-0000-000000000000"
@@ -140,6 +144,7 @@ export function ProviderForm({
         value={values.tenantId}
         onValue={set('tenantId')}
         required
+        maxLength={FIELD_LIMITS.tenantId}
         help={HELP.tenantId}
         problem={problems.tenantId}
         placeholder="00000000-0000-0000-0000-000000000000"
@@ -165,7 +170,9 @@ export function ProviderForm({
             value={values.clientSecret}
             onValue={set('clientSecret')}
             required={needsSecret}
+            maxLength={FIELD_LIMITS.clientSecret}
             help={HELP.clientSecret}
+            warning={secretIdWarning(values.clientSecret)}
             problem={problems.clientSecret}
           />
           <TextField
@@ -191,6 +198,7 @@ export function ProviderForm({
         value={values.redirectUri}
         onValue={set('redirectUri')}
         required
+        maxLength={FIELD_LIMITS.url}
         help={<RedirectUriHelp uri={values.redirectUri === '' ? defaultRedirectUri() : values.redirectUri} />}
         problem={problems.redirectUri}
       />
@@ -219,6 +227,7 @@ export function ProviderForm({
               value={values.authorityUrl}
               onValue={set('authorityUrl')}
               required
+              maxLength={FIELD_LIMITS.url}
               help="The identity platform's base URL, such as the emulator's https://127.0.0.1:PORT."
               problem={problems.authorityUrl}
             />
@@ -226,6 +235,7 @@ export function ProviderForm({
               label="CA file"
               value={values.caFile}
               onValue={set('caFile')}
+              maxLength={FIELD_LIMITS.caFile}
               help="Path, on the Postern server, of a PEM file with the CA that signs the authority's certificate (the emulator's ca.pem)."
               problem={problems.caFile}
             />

@@ -8,6 +8,8 @@ import { TextField, problemsByField } from '../../components/fields.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { useSubmit } from '../../lib/use-submit.js';
 import { HELP } from './azure-help.js';
+import { secretIdWarning } from '../../lib/secret-shape.js';
+import { FIELD_LIMITS } from '../../lib/field-limits.js';
 
 export function SecretDialog({
   provider,
@@ -62,7 +64,9 @@ function SecretForm({
         value={secret}
         onValue={setSecret}
         required
+        maxLength={FIELD_LIMITS.clientSecret}
         help={HELP.clientSecret}
+        warning={secretIdWarning(secret)}
         problem={problems.clientSecret}
       />
       <TextField

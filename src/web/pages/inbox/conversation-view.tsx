@@ -30,6 +30,7 @@ import { MessageView } from './message-view.js';
 import { NoteComposer, NoteView } from './note-view.js';
 import { ReplyComposer } from './reply-composer.js';
 import { SnoozeControl } from './snooze-control.js';
+import { TransferDialog } from './transfer-dialog.js';
 
 export function ConversationView({
   id,
@@ -44,6 +45,7 @@ export function ConversationView({
   const conversation = useResource(() => getInteraction(id), String(id));
   const action = useSubmit();
   const assignable = useResource(() => listAssignees(accountId), String(accountId));
+  const [transferring, setTransferring] = useState(false);
   useLiveRefresh(
     () => conversation.reload(),
     (event) => event.kind !== 'account' && event.interactionId === id,
@@ -146,6 +148,27 @@ export function ConversationView({
               ))}
             </select>
           </label>
+          <button
+            type="button"
+            class="button button-small"
+            disabled={action.busy || assignable.data === undefined}
+            onClick={() => setTransferring(true)}
+          >
+            Transfer…
+          </button>
+          <TransferDialog
+            interactionId={id}
+            currentOwner={data.assignedUserId}
+            me={user.id}
+            people={assignable.data?.items ?? []}
+            open={transferring}
+            onClose={() => setTransferring(false)}
+            onDone={() => {
+              setTransferring(false);
+              void conversation.reload();
+              onChanged();
+            }}
+          />
           <SnoozeControl conversation={data} busy={action.busy} act={act} />
           {data.status === 'open' ? (
             <button

@@ -8,17 +8,11 @@ import { retryOutgoing } from '../../api/interactions.js';
 import type { Message } from '../../api/schemas.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { useSubmit } from '../../lib/use-submit.js';
-import { formatDateTime } from '../../lib/format.js';
+import { deliveryWords } from '../../lib/delivery-words.js';
+import { formatDateTime, formatTimeSoon } from '../../lib/format.js';
 import { countRemoteImages, formatAddresses, formatSize, withRemoteImages } from '../../lib/mail-format.js';
+import { DeliveryDetails } from './delivery-state.js';
 import { MailFrame } from './mail-frame.js';
-
-const DELIVERY: Record<string, { text: string; tone: string }> = {
-  queued: { text: 'Queued', tone: 'neutral' },
-  sending: { text: 'Sending…', tone: 'neutral' },
-  sent: { text: 'Sent', tone: 'ok' },
-  failed: { text: 'Not sent', tone: 'error' },
-  cancelled: { text: 'Cancelled', tone: 'neutral' },
-};
 
 export function MessageView({
   message,
@@ -36,12 +30,12 @@ export function MessageView({
   const retry = useSubmit();
   const remote = message.html === null ? 0 : countRemoteImages(message.html);
   const bounced = message.bounces.filter((bounce) => bounce.action === 'failed');
-  const delivery =
-    bounced.length > 0
-      ? { text: 'Bounced', tone: 'error' }
-      : message.deliveryState === null
-        ? undefined
-        : DELIVERY[message.deliveryState];
+  const words =
+    message.deliveryState === null
+      ? null
+      : deliveryWords(message.deliveryState, message.delivery, message.deliveryError, formatTimeSoon);
+  const badge =
+    bounced.length > 0 ? { text: 'Bounced', tone: 'error' } : words && { text: words.badge, tone: words.tone };
   const files = message.attachments.filter((a) => !a.inline || a.contentId === null);
   return (
     <article
@@ -58,16 +52,25 @@ export function MessageView({
           <time dateTime={message.date ?? message.receivedAt}>
             {formatDateTime(message.date ?? message.receivedAt)}
           </time>
-          {delivery === undefined ? null : <span class={`badge badge-${delivery.tone}`}>{delivery.text}</span>}
+          {badge === null ? null : <span class={`badge badge-${badge.tone}`}>{badge.text}</span>}
           {message.automated.autoReply ? <span class="badge badge-neutral">Automatic reply</span> : null}
           {message.automated.bounce ? <span class="badge badge-warn">Bounce</span> : null}
           {message.junk ? <span class="badge badge-warn">Junk</span> : null}
         </div>
       </header>
-      {message.deliveryError === null ? null : (
-        <div class="notice notice-error" role="alert">
+      {words === null || (words.sentence === null && words.details === null) ? null : (
+        <div
+          class={`notice delivery-notice ${words.tone === 'error' ? 'notice-error' : words.tone === 'warn' ? 'notice-warn' : 'notice-info'}`}
+          role={words.tone === 'error' ? 'alert' : 'status'}
+        >
           <div class="notice-body">
-            <p>{message.deliveryError}</p>
+            {words.sentence === null ? null : <p>{words.sentence}</p>}
+            {words.remedy === null ? null : (
+              <p class="notice-remedy">
+                <strong>What to do:</strong> {words.remedy}
+              </p>
+            )}
+            <DeliveryDetails details={words.details} />
             {message.deliveryState === 'failed' || message.deliveryState === 'cancelled' ? (
               <button
                 type="button"

@@ -25,6 +25,7 @@ import { CheckboxField } from '../../components/fields.js';
 import { ErrorNotice } from '../../components/notice.js';
 import { formatSize } from '../../lib/mail-format.js';
 import { toApiError } from '../../lib/use-resource.js';
+import { DeliveryState } from './delivery-state.js';
 import { RecipientField } from './recipient-field.js';
 
 const POLL_MS = 1500;
@@ -309,56 +310,6 @@ export function ReplyComposer({
       )}
       {sending.state === 'tracking' ? <DeliveryState tracked={sending} onRetry={retry} /> : null}
     </form>
-  );
-}
-
-function DeliveryState({
-  tracked,
-  onRetry,
-}: {
-  tracked: { messageId: number; outgoing: Outgoing | null };
-  onRetry: (id: number) => void;
-}): JSX.Element {
-  const state = tracked.outgoing?.state ?? 'queued';
-  const failure = tracked.outgoing?.delivery?.error ?? null;
-  if (state === 'sent') {
-    return (
-      <p class="delivery delivery-sent" role="status">
-        Sent
-        {tracked.outgoing?.delivery?.serverResponse == null ? '.' : ` — ${tracked.outgoing.delivery.serverResponse}`}
-      </p>
-    );
-  }
-  if (state === 'failed' || state === 'cancelled') {
-    return (
-      <div class="notice notice-error" role="alert">
-        <div class="notice-body">
-          <p class="notice-title">{state === 'failed' ? 'The reply could not be sent.' : 'The reply was cancelled.'}</p>
-          {failure === null ? null : <p>{failure.message}</p>}
-          {failure?.remedy == null ? null : (
-            <p class="notice-remedy">
-              <strong>What to do:</strong> {failure.remedy}
-            </p>
-          )}
-          {failure === null ? null : (
-            <p class="notice-code">
-              Error code: <code>{failure.code}</code>
-            </p>
-          )}
-          <button type="button" class="button" onClick={() => onRetry(tracked.messageId)}>
-            Retry
-          </button>
-        </div>
-      </div>
-    );
-  }
-  const attempts = tracked.outgoing?.delivery?.attempts ?? 0;
-  return (
-    <p class="delivery" role="status">
-      <span class="spinner" aria-hidden="true" /> {state === 'sending' ? 'Sending…' : 'Queued'}
-      {attempts > 0 ? ` (attempt ${attempts + 1})` : ''}
-      {tracked.outgoing?.delivery?.error == null ? '' : ` — last try: ${tracked.outgoing.delivery.error.message}`}
-    </p>
   );
 }
 
