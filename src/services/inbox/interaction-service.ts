@@ -40,7 +40,6 @@ import {
   getInteraction,
   getMessage,
   getMessageRaw,
-  getStoredAttachment,
   isAccountAgent,
   listAccountAgents,
   listAgentAccountIds,
@@ -56,7 +55,6 @@ import {
   wakeSnoozedInteractions,
   requireVisibleEmailAccount,
   type AttachmentContent,
-  type AttachmentMeta,
   type ContactRecord,
   type Database,
   type InteractionPage,
@@ -66,6 +64,7 @@ import {
   type UserRole,
 } from '../../store/index.js';
 import type { ParseFunction } from '../inbound/ingest-message.js';
+import { readAttachmentContent } from './attachment-content.js';
 
 /** Who is asking; the HTTP layer's Principal satisfies it. */
 export interface Viewer {
@@ -236,10 +235,7 @@ export class InteractionService {
    */
   async attachment(viewer: Viewer, messageId: number, attachmentId: number): Promise<AttachmentContent> {
     await this.requireMessage(viewer, messageId);
-    const stored = await getStoredAttachment(this.db, messageId, attachmentId);
-    if ('content' in stored) return stored;
-    const { rawPart, ...meta } = stored;
-    return { ...meta, content: await this.readRawPart(meta, rawPart) };
+    return readAttachmentContent(this.db, this.parse, messageId, attachmentId);
   }
 
   /**
@@ -451,20 +447,6 @@ export class InteractionService {
 
   private async requireAccount(viewer: Viewer, accountId: number): Promise<void> {
     await requireVisibleEmailAccount(this.db, accountId, viewer.role === 'admin' ? undefined : viewer.userId);
-  }
-
-  /** The `rawPart`-th attachment of the message's parsed raw MIME, if it is the one stored. */
-  private async readRawPart(attachment: AttachmentMeta, rawPart: number): Promise<Buffer> {
-    const parsed = await this.parse(await getMessageRaw(this.db, attachment.messageId));
-    const part = parsed.attachments[rawPart];
-    if (part !== undefined && part.sha256 === attachment.sha256 && part.size === attachment.size) return part.content;
-    throw new PosternError('STORE_ATTACHMENT_MISMATCH', {
-      message:
-        part === undefined
-          ? `Attachment ${attachment.id} of message ${attachment.messageId} is part ${rawPart} of the raw MIME, which has only ${parsed.attachments.length} attachments now.`
-          : `Attachment ${attachment.id} of message ${attachment.messageId} no longer matches part ${rawPart} of the raw MIME (digest or size differs).`,
-      details: { resource: 'attachment', id: attachment.id, messageId: attachment.messageId, rawPart: rawPart },
-    });
   }
 
   private async canSee(viewer: Viewer, accountId: number): Promise<boolean> {

@@ -4,6 +4,9 @@ import {
   checkAddressList,
   checkAttachments,
   FieldProblems,
+  FORWARD_SEPARATOR,
+  forwardParent,
+  forwardSubject,
   quoteParent,
   replyRecipients,
   replySubject,
@@ -169,5 +172,44 @@ describe('checks', () => {
       'attachments[3].contentBase64',
       'attachments[4].contentType',
     ]);
+  });
+});
+
+describe('a forward', () => {
+  it('has one Fw: prefix however many the forwarded subject had, and the token', () => {
+    expect(forwardSubject('AW: RE: Fwd: Order 42 [#P7-ABCD]', 'fallback', '#P7-ABCD')).toBe('Fw: Order 42 [#P7-ABCD]');
+    expect(forwardSubject('', 'Order 42', null)).toBe('Fw: Order 42');
+    expect([...forwardSubject('x'.repeat(400), '', '#P7-ABCD')].length).toBe(255);
+  });
+
+  it("puts the original's headers in plain words and its text below the agent's", () => {
+    const { text, html } = forwardParent({ text: 'FYI', html: null }, message());
+    expect(text).toBe(
+      [
+        'FYI',
+        '',
+        FORWARD_SEPARATOR,
+        'From: Ada <ada@fabrikam.example>',
+        'Date: Sun, 01 Mar 2026 09:00:00 GMT',
+        'Subject: AW: RE: Order 42 [#P7-ABCD]',
+        'To: support@contoso.com, Bob <bob@fabrikam.example>',
+        'Cc: Support@Contoso.com, carol@fabrikam.example',
+        '',
+        'line one',
+        '> earlier',
+        '',
+      ].join('\n'),
+    );
+    // The original's HTML is kept (without Postern's inline-image marks), the agent's text escaped above it.
+    expect(html).toContain('<div style="white-space:pre-wrap">FYI</div>');
+    expect(html).toContain('From: Ada &lt;ada@fabrikam.example&gt;');
+    expect(html).toContain('<p>Hi <img></p>');
+  });
+
+  it('has no HTML part when neither the agent nor the original wrote HTML, and no empty text above the block', () => {
+    const forwarded = forwardParent({ text: null, html: null }, message({ html: null, cc: [] }));
+    expect(forwarded.html).toBeNull();
+    expect(forwarded.text.startsWith(FORWARD_SEPARATOR)).toBe(true);
+    expect(forwarded.text).not.toContain('Cc:');
   });
 });

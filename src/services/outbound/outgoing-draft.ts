@@ -146,8 +146,20 @@ export function replyRecipients(
  * with both is cut (ending in `…`), so that the default reply to any received subject is accepted.
  */
 export function replySubject(parentSubject: string, fallbackTopic: string, token: string | null): string {
+  return prefixedSubject('Re: ', parentSubject, fallbackTopic, token);
+}
+
+/**
+ * `Fw: <topic> [#P7-ABCD]`: a forward's subject, one prefix however many the forwarded message
+ * had (`RE: FW: Offer` → `Fw: Offer`), cut as {@link replySubject} cuts.
+ */
+export function forwardSubject(parentSubject: string, fallbackTopic: string, token: string | null): string {
+  return prefixedSubject('Fw: ', parentSubject, fallbackTopic, token);
+}
+
+function prefixedSubject(prefix: string, parentSubject: string, fallbackTopic: string, token: string | null): string {
   const full = normalizeSubject(parentSubject) || fallbackTopic;
-  const room = MAX_SUBJECT_LENGTH - 'Re: '.length - (token === null ? 0 : subjectTokenTag(token).length + 1);
+  const room = MAX_SUBJECT_LENGTH - prefix.length - (token === null ? 0 : subjectTokenTag(token).length + 1);
   const topic =
     [...full].length <= room
       ? full
@@ -155,7 +167,7 @@ export function replySubject(parentSubject: string, fallbackTopic: string, token
           .slice(0, room - 1)
           .join('')
           .trimEnd()}…`;
-  const subject = `Re: ${topic}`.trim();
+  const subject = `${prefix}${topic}`.trim();
   return token === null ? subject : addSubjectToken(subject, token);
 }
 
@@ -217,6 +229,44 @@ export function quoteParent(
     body.html === null
       ? null
       : `${body.html}<br><div>${escapeHtml(intro)}</div><blockquote type="cite" style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">${parentHtml}</blockquote>`;
+  return { text, html };
+}
+
+/** The line that opens a forwarded message's block, as mail clients write it. */
+export const FORWARD_SEPARATOR = '---------- Forwarded message ----------';
+
+/**
+ * The body with the forwarded message below it: its From, Date, Subject, To (and Cc) in plain
+ * words, then its text; in HTML its own HTML (the agent's text in a paragraph of its own when they
+ * wrote no HTML), so that a forward keeps the original's formatting.
+ */
+export function forwardParent(
+  body: { text: string | null; html: string | null },
+  original: MessageRecord,
+): { text: string; html: string | null } {
+  const list = (addresses: readonly StoredAddress[]): string =>
+    addresses.map((a) => (a.name === '' ? a.address : `${a.name} <${a.address}>`)).join(', ');
+  const headers = [
+    `From: ${list(original.from)}`,
+    `Date: ${new Date(original.headerDate ?? original.receivedAt).toUTCString()}`,
+    `Subject: ${original.subject}`,
+    `To: ${list(original.to)}`,
+    ...(original.cc.length === 0 ? [] : [`Cc: ${list(original.cc)}`]),
+  ];
+  const ownText = body.text === null || body.text.trim() === '' ? '' : `${body.text}\n\n`;
+  const text = `${ownText}${FORWARD_SEPARATOR}\n${headers.join('\n')}\n\n${(original.text ?? '').replace(/\r\n/g, '\n')}\n`;
+  if (body.html === null && original.html === null) return { text, html: null };
+  const ownHtml =
+    body.html ??
+    (body.text === null || body.text.trim() === ''
+      ? ''
+      : `<div style="white-space:pre-wrap">${escapeHtml(body.text)}</div>`);
+  // Stored HTML marks inline images of the original by position; those do not travel with it.
+  const originalHtml =
+    original.html === null
+      ? `<pre>${escapeHtml(original.text ?? '')}</pre>`
+      : original.html.replace(/\sdata-postern-[a-z-]+="[^"]*"/g, '');
+  const html = `${ownHtml}<br><div>${escapeHtml(FORWARD_SEPARATOR)}<br>${headers.map(escapeHtml).join('<br>')}</div><br>${originalHtml}`;
   return { text, html };
 }
 

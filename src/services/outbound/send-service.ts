@@ -1,5 +1,6 @@
 /**
- * Where an outgoing message becomes durable. A reply to a conversation, or a new message from an
+ * Where an outgoing message becomes durable. A reply to a conversation, a forward of one of its
+ * messages (with the original's attachments, read from the store), or a new message from an
  * account, is checked (every refusal names its field), built once as MIME, and stored together
  * with its outbox row in ONE transaction; the caller gets its id and state `queued`, and the
  * dispatcher sends it. An `Idempotency-Key` makes a retried request return the first message
@@ -20,6 +21,7 @@ import {
 } from '../../domain/outbound-address.js';
 import { normalizeSubject, tokenCheckFromBytes } from '../../domain/subject.js';
 import { PosternError } from '../../errors/index.js';
+import { sharedParsePool } from '../../mail/mime/parse-pool.js';
 import {
   composeMessage,
   newMessageId,
@@ -71,10 +73,14 @@ import {
 } from '../../store/index.js';
 import { z } from 'zod';
 import type { Viewer } from '../accounts/account-service.js';
+import type { ParseFunction } from '../inbound/ingest-message.js';
+import { carriedAttachments, forwardedMessage } from './forwarded-message.js';
 import {
   checkAddressList,
   checkAttachments,
   FieldProblems,
+  forwardParent,
+  forwardSubject,
   quoteParent,
   replyRecipients,
   replySubject,
@@ -107,6 +113,22 @@ export interface ReplyInput extends BodyInput {
   readonly to?: readonly AddressInput[];
   readonly cc?: readonly AddressInput[];
   readonly bcc?: readonly AddressInput[];
+}
+
+/** A forward of a message of a conversation, recorded in that conversation. */
+export interface ForwardInput extends BodyInput {
+  /** The message forwarded (of this conversation); default its latest message. */
+  readonly messageId?: number;
+  readonly to: readonly AddressInput[];
+  readonly cc?: readonly AddressInput[];
+  readonly bcc?: readonly AddressInput[];
+  /** Default `Fw: <the forwarded message's topic>`; the conversation's reference is added either way. */
+  readonly subject?: string;
+  /**
+   * The forwarded message's attachments that go with it (ids of its attachments); default all
+   * those shown as files (not the inline images of its HTML). `[]` forwards none.
+   */
+  readonly attachmentIds?: readonly number[];
 }
 
 /** Who a reply goes to by default. */
@@ -187,6 +209,8 @@ export class SendService {
   constructor(
     private readonly db: Database,
     private readonly random: (size: number) => Uint8Array = randomBytes,
+    /** How raw MIME is parsed to read a forwarded inbound attachment back; default the parse pool. */
+    private readonly parse: ParseFunction = (raw) => sharedParsePool().parse(raw),
   ) {}
 
   /**
@@ -260,6 +284,42 @@ export class SendService {
       reply: true,
       close: input.close === true,
     });
+  }
+
+  /**
+   * Queues a forward of a message of the conversation to new recipients: the original below the
+   * agent's text as a forwarded block, its attachments carried (read from the store, not sent
+   * again by the caller), threaded in the conversation by References (not In-Reply-To: nobody is
+   * answered). Forwarding an unassigned conversation assigns it to its author, as a reply does.
+   */
+  async forward(caller: SendCaller, interactionId: number, input: ForwardInput): Promise<QueuedMessage> {
+    const interaction = await requireInteraction(this.db, interactionId);
+    const account = await this.sendingAccount(caller.viewer, interaction.accountId, {
+      resource: 'interaction',
+      id: interactionId,
+    });
+    const problems = new FieldProblems();
+    if (input.to.length === 0) problems.add('to', 'name at least one recipient');
+    const original = await forwardedMessage(this.db, interaction, input.messageId, problems);
+    // Without the message forwarded, nothing else can be checked sensibly.
+    if (original === undefined) problems.throwIfAny();
+    const carried =
+      original === undefined
+        ? []
+        : await carriedAttachments(this.db, this.parse, original, input.attachmentIds, problems);
+    const own = { text: input.text ?? null, html: input.html ?? null };
+    const draft = await this.draft(account, problems, {
+      interaction,
+      parent: original,
+      subject: input.subject ?? forwardSubject(original?.subject ?? '', interaction.subject, interaction.subjectToken),
+      to: input.to,
+      cc: input.cc ?? [],
+      bcc: input.bcc ?? [],
+      body: { ...input, ...(original === undefined ? own : forwardParent(own, original)) },
+      carried,
+      answers: false,
+    });
+    return this.queue(caller, draft, requestDigest(['forward', interactionId, input]), { assign: true });
   }
 
   /** Queues a new message from an account. */
@@ -429,6 +489,10 @@ export class SendService {
       bcc: readonly AddressInput[];
       body: BodyInput;
       subjectField?: string;
+      /** Attachments read from the store (a forward's), after those of the request. */
+      carried?: readonly ComposeAttachment[];
+      /** Whether the message answers `parent` (In-Reply-To); default when there is one. */
+      answers?: boolean;
     },
   ): Promise<Draft> {
     const settings = await getSendingSettings(this.db, account.id);
@@ -444,7 +508,7 @@ export class SendService {
         `the message has ${recipients} recipients; the account allows at most ${settings.maxRecipientsPerMessage} per message`,
       );
     }
-    const attachments = checkAttachments(parts.body.attachments ?? [], problems);
+    const attachments = [...checkAttachments(parts.body.attachments ?? [], problems), ...(parts.carried ?? [])];
     const text = parts.body.text ?? null;
     const rawHtml = parts.body.html ?? null;
     if (text === null && rawHtml === null && attachments.length === 0)
@@ -489,7 +553,7 @@ export class SendService {
             ),
       attachments,
       autoSubmitted: parts.body.autoSubmitted ?? 'no',
-      replyTo: parts.parent !== undefined,
+      replyTo: parts.parent !== undefined && parts.answers !== false,
     };
   }
 
@@ -498,7 +562,7 @@ export class SendService {
     caller: SendCaller,
     draft: Draft,
     digest: string,
-    options: { reply?: boolean; close?: boolean } = {},
+    options: { reply?: boolean; close?: boolean; assign?: boolean } = {},
   ): Promise<QueuedMessage> {
     const key = caller.idempotencyKey;
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
@@ -599,10 +663,11 @@ export class SendService {
       // The reply is on its way: the sender's draft of it is done with, in the same transaction.
       if (options.reply === true) {
         await deleteReplyDraft(tx, interaction.id, caller.viewer.userId);
-        // Whoever answers an unassigned conversation owns it from then on.
-        await assignInteractionIfUnassigned(tx, interaction.id, caller.viewer.userId);
-        if (options.close === true) await closeInteraction(tx, interaction.id);
       }
+      // Whoever answers (or forwards) an unassigned conversation owns it from then on.
+      if (options.reply === true || options.assign === true)
+        await assignInteractionIfUnassigned(tx, interaction.id, caller.viewer.userId);
+      if (options.reply === true && options.close === true) await closeInteraction(tx, interaction.id);
       await appendEvent(tx, {
         scope: 'message',
         scopeId: id,

@@ -133,6 +133,61 @@ export function sendReply(interactionId: number, fields: ReplyFields, idempotenc
   });
 }
 
+export interface ForwardFields {
+  /** The message forwarded, of the conversation. */
+  messageId: number;
+  to: MailAddress[];
+  cc: MailAddress[];
+  bcc: MailAddress[];
+  subject: string;
+  text: string;
+  /** The forwarded message's attachments that go with it (the agent may remove some). */
+  attachmentIds: number[];
+  /** Files added by the agent. */
+  attachments: OutgoingAttachment[];
+}
+
+/** Queues a forward of a message of the conversation; the server adds the forwarded block. */
+export function forwardMessage(interactionId: number, fields: ForwardFields, idempotencyKey: string): Promise<Queued> {
+  return request('POST', `/api/interactions/${interactionId}/forward`, queued, {
+    body: {
+      messageId: fields.messageId,
+      to: fields.to,
+      cc: fields.cc,
+      bcc: fields.bcc,
+      subject: fields.subject,
+      ...(fields.text.trim() === '' ? {} : { text: fields.text }),
+      attachmentIds: fields.attachmentIds,
+      ...(fields.attachments.length === 0 ? {} : { attachments: fields.attachments }),
+    },
+    headers: { 'idempotency-key': idempotencyKey },
+  });
+}
+
+export interface NewMessageFields {
+  to: MailAddress[];
+  cc: MailAddress[];
+  bcc: MailAddress[];
+  subject: string;
+  text: string;
+  attachments: OutgoingAttachment[];
+}
+
+/** Queues a new message from an account: it opens a new conversation. */
+export function sendNewMessage(accountId: number, fields: NewMessageFields, idempotencyKey: string): Promise<Queued> {
+  return request('POST', `/api/email/accounts/${accountId}/messages`, queued, {
+    body: {
+      to: fields.to,
+      cc: fields.cc,
+      bcc: fields.bcc,
+      subject: fields.subject,
+      text: fields.text,
+      ...(fields.attachments.length === 0 ? {} : { attachments: fields.attachments }),
+    },
+    headers: { 'idempotency-key': idempotencyKey },
+  });
+}
+
 export function getOutgoing(messageId: number): Promise<Outgoing> {
   return request('GET', `/api/messages/${messageId}`, outgoing);
 }

@@ -1,7 +1,7 @@
 /**
  * The inbox's keyboard: `j`/`k` move through the conversation list and Enter opens the one
- * focused; `r` writes a reply, `a` assigns the open conversation to me, `e` closes it, `/` goes to
- * the search, Ctrl+Enter (⌘+Enter) in the reply sends it, `?` lists all of them. A key typed into
+ * focused; `r` writes a reply, `f` forwards the conversation's latest message, `a` assigns the open conversation to me, `e` closes it, `/` goes to
+ * the search, Ctrl+Enter (⌘+Enter) in the reply (or a forward or new email) sends it, `?` lists all of them. A key typed into
  * a field is the field's (only Ctrl+Enter is taken from the reply's text), and keys with a
  * modifier are the browser's.
  *
@@ -18,10 +18,11 @@ export const SHORTCUTS: ReadonlyArray<{ readonly keys: readonly string[]; readon
   { keys: ['k'], does: 'Previous conversation in the list' },
   { keys: ['Enter'], does: 'Open the conversation chosen with j or k' },
   { keys: ['r'], does: 'Write a reply' },
+  { keys: ['f'], does: 'Forward the latest message' },
   { keys: ['a'], does: 'Assign the conversation to me' },
   { keys: ['e'], does: 'Close the conversation' },
   { keys: ['/'], does: 'Search conversations' },
-  { keys: ['Ctrl', 'Enter'], does: 'Send the reply (⌘ Enter on a Mac)' },
+  { keys: ['Ctrl', 'Enter'], does: 'Send the reply, forward or email (⌘ Enter on a Mac)' },
   { keys: ['?'], does: 'Show this list' },
 ];
 
@@ -67,9 +68,10 @@ function focusOn(name: string): boolean {
   return true;
 }
 
-/** Sends the form of the reply text being typed, as its main send button would. */
+/** Sends the form of the reply (forward, email) text being typed, as its main send button would. */
 function sendReply(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLTextAreaElement) || target.dataset['shortcut'] !== 'reply') return false;
+  if (!(target instanceof HTMLTextAreaElement)) return false;
+  if (target.dataset['shortcut'] !== 'reply' && target.dataset['shortcut'] !== 'compose') return false;
   const form = target.form;
   const send = form?.querySelector<HTMLButtonElement>('button[data-shortcut="send"]:not([disabled])');
   if (form === null || form === undefined || send === null || send === undefined) return false;
@@ -82,6 +84,7 @@ const ACTIONS: Readonly<Record<string, () => boolean>> = {
   j: () => (moveInList(1), true),
   k: () => (moveInList(-1), true),
   r: () => focusOn('reply'),
+  f: () => press('forward'),
   a: () => press('assign-me'),
   e: () => press('close'),
   '/': () => focusOn('search'),

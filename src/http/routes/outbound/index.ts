@@ -8,6 +8,7 @@ import { presentOutgoing, presentQueued, presentSending } from './presenter.js';
 import {
   checkAddressBody,
   checkAddressReply,
+  forwardBody,
   newMessageBody,
   queuedReply,
   recipientsQuery,
@@ -27,7 +28,7 @@ const SEND_BODY_LIMIT_BYTES = 52 * 1024 * 1024;
 const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /**
- * Outbound mail: replies and new messages (queued in one transaction and answered 202), their
+ * Outbound mail: replies, forwards and new messages (queued in one transaction and answered 202), their
  * delivery state, retry of failed ones, cancel of queued ones, and each account's sending limits.
  * Agents may use them on the accounts assigned to them; changing limits is for administrators.
  *
@@ -54,6 +55,29 @@ export async function outboundRoutes(app: FastifyInstance, deps: { send: SendSer
     },
     async (request, reply) => {
       const queued = await send.reply(callerOf(request), request.params.id, request.body);
+      if (queued.replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.status(202).send(presentQueued(queued));
+    },
+  );
+
+  routes.post(
+    '/api/interactions/:id/forward',
+    {
+      config: { access: 'user' },
+      bodyLimit: SEND_BODY_LIMIT_BYTES,
+      schema: {
+        tags: TAGS,
+        summary:
+          'Forward a message of a conversation, with its attachments, to new recipients; recorded in the conversation and queued like a reply',
+        description:
+          'The original goes below the text as a forwarded block (its From, Date, Subject, To and Cc, then its body), its attachments read from the store (name them in attachmentIds to leave some out; add new ones in attachments). A messageId of another conversation is refused (400 VALIDATION_FAILED, field messageId). Send the header Idempotency-Key to make a retried request queue one message only.',
+        params: idParam,
+        body: forwardBody,
+        response: { 202: queuedReply, 400: errorBody, 404: errorBody, 409: errorBody, 410: errorBody, 422: errorBody },
+      },
+    },
+    async (request, reply) => {
+      const queued = await send.forward(callerOf(request), request.params.id, request.body);
       if (queued.replayed) void reply.header('idempotent-replayed', 'true');
       return reply.status(202).send(presentQueued(queued));
     },

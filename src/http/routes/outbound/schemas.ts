@@ -46,6 +46,33 @@ export const replyBody = z
   })
   .strict();
 
+export const forwardBody = z
+  .object({
+    ...body,
+    messageId: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("the message forwarded, of this conversation; default the conversation's latest message"),
+    to: addressList.min(1, 'name at least one recipient'),
+    cc: addressList.optional(),
+    bcc: addressList.optional(),
+    subject: z
+      .string()
+      .max(998, 'must be at most 998 characters')
+      .optional()
+      .describe("default 'Fw: ' and the forwarded message's topic; the conversation's reference is added either way"),
+    attachmentIds: z
+      .array(z.number().int().positive())
+      .max(250, "may hold at most 250 attachments (Exchange Online's limit)")
+      .optional()
+      .describe(
+        "the forwarded message's attachments that go with it; default all those shown as files (not inline images); [] none",
+      ),
+  })
+  .strict();
+
 export const newMessageBody = z
   .object({
     ...body,

@@ -1,6 +1,7 @@
 /**
  * A conversation: subject, contact, status and assignee with their actions, the messages and
- * internal notes in order, the note form and the reply composer. Opening it marks its messages
+ * internal notes in order, the note form and the reply composer — or, once a message's Forward is
+ * pressed, the forward composer in the reply's place until it is sent or cancelled. Opening it marks its messages
  * read; it is read again when the live stream says it changed (new mail, a delivery state, an
  * action of another agent, a note, a colleague starting or stopping a reply). "X is replying" is
  * shown while a colleague's draft is fresh, and read again when the server says it would lapse.
@@ -24,6 +25,7 @@ import { useLiveRefresh } from '../../lib/live.js';
 import { useResource } from '../../lib/use-resource.js';
 import { useSubmit } from '../../lib/use-submit.js';
 import { ContactCard } from './contact-card.js';
+import { MailComposer } from './mail-composer.js';
 import { MessageView } from './message-view.js';
 import { NoteComposer, NoteView } from './note-view.js';
 import { ReplyComposer } from './reply-composer.js';
@@ -49,6 +51,8 @@ export function ConversationView({
     (event) => event.kind !== 'account' && event.interactionId === id,
   );
   const data = conversation.data?.id === id ? conversation.data : undefined;
+  /** The message being forwarded: the forward composer shows instead of the reply's. */
+  const [forwarding, setForwarding] = useState<Message | undefined>(undefined);
 
   // A colleague's "is replying" lapses unless their draft is saved again (which the live stream
   // tells): read the conversation again when the first one would, by the server's reckoning.
@@ -196,10 +200,12 @@ export function ConversationView({
               <MessageView
                 key={`message-${entry.message.id}`}
                 message={entry.message}
+                latest={entry.message.id === data.messages[data.messages.length - 1]?.id}
                 onRetried={() => {
                   void conversation.reload();
                   onChanged();
                 }}
+                onForward={() => setForwarding(entry.message)}
               />
             ) : (
               <NoteView
@@ -217,14 +223,27 @@ export function ConversationView({
               {replyingText(data.replying)}
             </p>
           )}
-          <ReplyComposer
-            key={id}
-            interactionId={id}
-            onQueued={() => {
-              void conversation.reload();
-              onChanged();
-            }}
-          />
+          {forwarding === undefined ? (
+            <ReplyComposer
+              key={id}
+              interactionId={id}
+              onQueued={() => {
+                void conversation.reload();
+                onChanged();
+              }}
+            />
+          ) : (
+            <MailComposer
+              key={`forward-${forwarding.id}`}
+              mode={{ kind: 'forward', interactionId: id, message: forwarding, topic: data.subject }}
+              onCancel={() => setForwarding(undefined)}
+              onSent={() => {
+                setForwarding(undefined);
+                void conversation.reload();
+                onChanged();
+              }}
+            />
+          )}
         </div>
         <ContactCard contact={data.contact} />
       </div>

@@ -2,7 +2,9 @@
  * The agent workspace: one tab per assigned account, labelled with its Key and its number of open
  * conversations; the account's conversations; the selected conversation beside them (below them
  * on a narrow screen). The browser tab's title starts with the number of open conversations that
- * have unread mail, across the accounts; everything follows the live stream.
+ * have unread mail, across the accounts; everything follows the live stream. "New email" writes
+ * from one of the accounts shown (an agent's assigned ones; an administrator's all) in the
+ * conversation's place; once sent, the new conversation opens.
  */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -19,6 +21,7 @@ import { useLiveRefresh } from '../../lib/live.js';
 import { useResource } from '../../lib/use-resource.js';
 import { ConversationList, isView, type View } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
+import { MailComposer } from './mail-composer.js';
 
 const COUNT_LIMIT = 200;
 
@@ -61,6 +64,7 @@ export function InboxPage({
   const [refreshKey, setRefreshKey] = useState(0);
   const viewParam = location.search.get('view');
   const [view, setView] = useState<View>(isView(viewParam) ? viewParam : 'open');
+  const [composing, setComposing] = useState(false);
   // The tabs' counts follow new mail, replies and actions; the tabs themselves follow account changes.
   useLiveRefresh(
     () => counts.reload(),
@@ -78,6 +82,9 @@ export function InboxPage({
     if (list !== undefined && current === null && first !== undefined)
       navigate(`/inbox/${first.id}`, { replace: true });
   }, [list === undefined, current === null]);
+
+  // Another conversation or account chosen from the list: the new email gives way to it.
+  useEffect(() => setComposing(false), [interactionId, accountId]);
 
   const changed = (): void => {
     setRefreshKey((k) => k + 1);
@@ -122,11 +129,19 @@ export function InboxPage({
             ))}
           </nav>
           <div class="inbox-tools">
+            <button
+              type="button"
+              class="button button-small button-primary new-email"
+              disabled={current === null || composing}
+              onClick={() => setComposing(true)}
+            >
+              New email
+            </button>
             <DesktopNotificationsSwitch />
             <InboxShortcuts />
           </div>
           {current === null ? null : (
-            <div class={interactionId === null ? 'workspace' : 'workspace has-conversation'}>
+            <div class={interactionId === null && !composing ? 'workspace' : 'workspace has-conversation'}>
               <ConversationList
                 accountId={current.id}
                 selectedId={interactionId}
@@ -134,7 +149,19 @@ export function InboxPage({
                 onView={setView}
                 refreshKey={refreshKey}
               />
-              {interactionId === null ? (
+              {composing ? (
+                <section class="conversation">
+                  <MailComposer
+                    mode={{ kind: 'new', accounts: list, accountId: current.id }}
+                    onCancel={() => setComposing(false)}
+                    onSent={(queued, from) => {
+                      setComposing(false);
+                      changed();
+                      navigate(`/inbox/${from ?? current.id}/${queued.interactionId}`);
+                    }}
+                  />
+                </section>
+              ) : interactionId === null ? (
                 <p class="conversation-placeholder muted">Choose a conversation.</p>
               ) : (
                 <ConversationView key={interactionId} id={interactionId} accountId={current.id} onChanged={changed} />

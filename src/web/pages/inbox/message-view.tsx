@@ -1,4 +1,7 @@
-/** One message of a conversation: who wrote to whom, when, the body, attachments, delivery. */
+/**
+ * One message of a conversation: who wrote to whom, when, the body, attachments, delivery, and a
+ * Forward button (the latest message's is the one the `f` key presses).
+ */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { retryOutgoing } from '../../api/interactions.js';
@@ -11,7 +14,18 @@ import { countRemoteImages, formatAddresses, formatSize, withRemoteImages } from
 import { DeliveryDetails } from './delivery-state.js';
 import { MailFrame } from './mail-frame.js';
 
-export function MessageView({ message, onRetried }: { message: Message; onRetried: () => void }): JSX.Element {
+export function MessageView({
+  message,
+  onRetried,
+  onForward,
+  latest = false,
+}: {
+  message: Message;
+  onRetried: () => void;
+  onForward?: () => void;
+  /** The conversation's latest message: its Forward button is the keyboard's. */
+  latest?: boolean;
+}): JSX.Element {
   const [showImages, setShowImages] = useState(false);
   const retry = useSubmit();
   const remote = message.html === null ? 0 : countRemoteImages(message.html);
@@ -141,6 +155,16 @@ export function MessageView({ message, onRetried }: { message: Message; onRetrie
             Original removed {formatDateTime(message.originalRemovedAt)} after the account's retention period; the text
             above is kept.
           </span>
+        )}
+        {onForward === undefined ? null : (
+          <button
+            type="button"
+            class="button button-small"
+            onClick={onForward}
+            {...(latest ? { 'data-shortcut': 'forward' } : {})}
+          >
+            Forward
+          </button>
         )}
       </p>
     </article>

@@ -322,7 +322,7 @@ export function ReplyComposer({
   );
 }
 
-function readAttachment(file: File): Promise<OutgoingAttachment> {
+export function readAttachment(file: File): Promise<OutgoingAttachment> {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onerror = () => reject(reader.error ?? new Error(`could not read ${file.name}`));
