@@ -175,7 +175,7 @@ describe('administrator console: users, lists, contacts, account', () => {
     await expect.poll(() => agentPage.url()).toBe(`${stack.url}/ui/inbox`);
     await agentPage.getByText('An administrator has not assigned an email account to you yet.').waitFor();
     const links = await agentPage.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
-    expect(links).toEqual(['Inbox', 'Lists', 'Contacts']);
+    expect(links).toEqual(['Inbox', 'Lists', 'Contacts', 'Canned answers']);
     await agentPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
     // Contacts are scoped to the agent's accounts (issue 13): with none assigned, none is shown,
     // not even the ones the administrator created in the shared lists.
