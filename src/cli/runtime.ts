@@ -384,13 +384,13 @@ export const ROLES: readonly RoleDefinition[] = [
   {
     name: 'tokenKeeper',
     async start({ runtime, options }) {
-      const { TokenKeeper } = await import('../workers/token-keeper.js');
+      const { TokenKeeper, keeperConcurrency } = await import('../workers/token-keeper.js');
       const keeper = new TokenKeeper(
         runtime.services.tokenUpkeep,
         runtime.log.logger.child({ component: 'token-keeper' }),
         // Enough grants at once to keep the node's pace of token requests busy (4 at 40/s).
         {
-          concurrency: Math.min(8, Math.max(2, Math.ceil(runtime.config.tokenRequestsPerSecond / 10))),
+          concurrency: keeperConcurrency(runtime.config.tokenRequestsPerSecond),
           ...options.tokenKeeper,
         },
       );

@@ -3,6 +3,15 @@ import type { RenewalOutcome, Resource, TokenUpkeepService } from '../services/i
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Grants a keeper renews at once for a pace of `requestsPerSecond`: enough to keep the pace busy
+ * while requests are on the wire (each lane has 10 intervals per renewal: 250 ms at 40/s), few
+ * enough to hold few database connections (on PostgreSQL a renewal holds its grant's row).
+ */
+export function keeperConcurrency(requestsPerSecond: number): number {
+  return Math.min(8, Math.max(2, Math.ceil(requestsPerSecond / 10)));
+}
+
 export interface TokenKeeperOptions {
   /** How often the keeper runs (from the end of one run to the start of the next). Default one minute. */
   intervalMs?: number;
