@@ -15,7 +15,7 @@
  * Never run as a timed test; figures go to docs/PERFORMANCE.md.
  *
  * Environment: BENCH_GRANTS (10000), BENCH_RATE (the default of POSTERN_TOKEN_REQUESTS_PER_SECOND),
- * BENCH_KEEPERS (1).
+ * BENCH_KEEPERS (1), BENCH_CONCURRENCY (the keeper's own, keeperConcurrency()).
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     const limiter = side.runtime.services.tokenRequests;
     const grantedBefore = limiter.stats().granted;
     const logger = side.runtime.log.logger.child({ component: 'token-keeper' });
-    const concurrency = keeperConcurrency(RATE);
+    const concurrency = Number(process.env.BENCH_CONCURRENCY ?? String(keeperConcurrency(RATE)));
     const keepers = Array.from(
       { length: KEEPERS },
       () => new TokenKeeper(side.runtime.services.tokenUpkeep, logger, { concurrency, progressEveryMs: 30_000 }),

@@ -388,7 +388,7 @@ export const ROLES: readonly RoleDefinition[] = [
       const keeper = new TokenKeeper(
         runtime.services.tokenUpkeep,
         runtime.log.logger.child({ component: 'token-keeper' }),
-        // Enough grants at once to keep the node's pace of token requests busy (4 at 40/s).
+        // Enough grants at once to keep the node's pace of token requests busy (8 at 40/s).
         {
           concurrency: keeperConcurrency(runtime.config.tokenRequestsPerSecond),
           ...options.tokenKeeper,

@@ -5,11 +5,12 @@ const DAY_MS = 86_400_000;
 
 /**
  * Grants a keeper renews at once for a pace of `requestsPerSecond`: enough to keep the pace busy
- * while requests are on the wire (each lane has 10 intervals per renewal: 250 ms at 40/s), few
- * enough to hold few database connections (on PostgreSQL a renewal holds its grant's row).
+ * while requests are on the wire (each lane has 5 intervals per renewal: 125 ms at 40/s — on a
+ * loaded machine a renewal takes longer, and 4 lanes reached only 14/s of 40), few enough to
+ * hold few database connections (on PostgreSQL a renewal holds its grant's row, and a connection).
  */
 export function keeperConcurrency(requestsPerSecond: number): number {
-  return Math.min(8, Math.max(2, Math.ceil(requestsPerSecond / 10)));
+  return Math.min(8, Math.max(2, Math.ceil(requestsPerSecond / 5)));
 }
 
 export interface TokenKeeperOptions {
@@ -22,7 +23,7 @@ export interface TokenKeeperOptions {
   /**
    * Grants renewed at once. Their token requests are spaced by the node's pace
    * (POSTERN_TOKEN_REQUESTS_PER_SECOND), not by this: it only has to be enough to keep the pace
-   * busy while requests are on the wire. Default 4.
+   * busy while requests are on the wire. Default 4; the worker role uses keeperConcurrency().
    */
   concurrency?: number;
   /** How often a long run logs how far it is. Default 10 seconds. */
