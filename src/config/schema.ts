@@ -217,7 +217,7 @@ export const KEYS = {
       .min(0.1, 'at least 0.1 requests per second')
       .max(1000, 'at most 1000 requests per second'),
     description:
-      "The most token requests this node sends to Microsoft's identity platform in any second (sign-ins, refreshes, client credentials), evenly spaced; sign-ins go first, the token keeper's renewals last. 40 by default: 10,000 grants renewed in about 4 minutes. Each node has its own budget.",
+      "The most token requests this node sends to Microsoft's identity platform in any second (sign-ins, refreshes, client credentials), evenly spaced; sign-ins go first, the token keeper's renewals last. 40 by default: 10,000 grants renewed in under 5 minutes. Each node has its own budget.",
   },
   metricsListen: {
     env: 'POSTERN_METRICS_LISTEN',
