@@ -21,7 +21,9 @@ import { createCaFetch } from '../../emulator/tls/ca-fetch.js';
 import { ingestCorpus } from '../ingest-corpus.js';
 import { largeMessage, smallMessage } from './memory-corpus.js';
 import {
+  WORLD_AGENT,
   WORLD_CLIENT_ID,
+  WORLD_EXCHANGE_SCOPES,
   WORLD_PASSWORD,
   WORLD_SMTP_SCOPES,
   WORLD_TENANT_ID,
@@ -34,6 +36,14 @@ import {
 const now = (): number => performance.timeOrigin + performance.now();
 const specSchema = z.object({ mailboxes: z.number().int().min(1), senders: z.number().int().min(0) });
 const tokenReply = z.object({ access_token: z.string() });
+const refreshReply = z.object({ refresh_token: z.string() });
+const redemptionsReply = z.object({
+  chains: z.number(),
+  redemptions: z.number(),
+  repeatedChains: z.number(),
+  extraRedemptions: z.number(),
+  maxPerChain: z.number(),
+});
 
 type Transport = Transporter<SMTPPool.SentMessageInfo, SMTPPool.Options>;
 
@@ -44,9 +54,14 @@ async function main(): Promise<void> {
   // Graph's answers by status, and its accepted sendMail calls, since the last report.
   let graphStatuses = new Map<number, number>();
   let sendMailAccepted = 0;
+  // When each token request arrived, for the token benchmark's "most requests in any second".
+  let tokenArrivals: number[] = [];
   const graphCounter: EmulatorExtension = {
     name: 'bench-graph-counter',
     registerRoutes(app) {
+      app.addHook('onRequest', async (request) => {
+        if (request.method === 'POST' && request.url.endsWith('/oauth2/v2.0/token')) tokenArrivals.push(now());
+      });
       app.addHook('onResponse', async (request, reply) => {
         if (!request.url.startsWith('/v1.0/')) return;
         graphStatuses.set(reply.statusCode, (graphStatuses.get(reply.statusCode) ?? 0) + 1);
@@ -153,8 +168,48 @@ async function main(): Promise<void> {
     }
   };
 
+  const mintRefreshTokens = async (count: number): Promise<void> => {
+    const tokens: string[] = [];
+    const mintOne = async (): Promise<void> => {
+      const response = await fetchWithCa(`${handle.urls.https}/${WORLD_TENANT_ID}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'password',
+          client_id: WORLD_CLIENT_ID,
+          username: WORLD_AGENT,
+          password: WORLD_PASSWORD,
+          scope: WORLD_EXCHANGE_SCOPES,
+        }).toString(),
+      });
+      tokens.push(refreshReply.parse(await response.json()).refresh_token);
+    };
+    let started = 0;
+    const lane = async (): Promise<void> => {
+      while (started < count) {
+        started += 1;
+        await mintOne();
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
+    send({ type: 'minted', refreshTokens: tokens });
+  };
+
   process.on('message', (request: WorldRequest) => {
     switch (request.type) {
+      case 'mint-refresh-tokens':
+        void mintRefreshTokens(request.count);
+        return;
+      case 'identity-reset':
+        tokenArrivals = [];
+        void handle.control('DELETE', '/refresh-redemptions').then(() => send({ type: 'identity-reset' }));
+        return;
+      case 'identity-report':
+        void handle
+          .control('GET', '/refresh-redemptions')
+          .then(async (response) => redemptionsReply.parse(await response.json()))
+          .then((redemptions) => send({ type: 'identity-report', redemptions, tokenArrivals }));
+        return;
       case 'populate': {
         const inbox = service.store.mailbox(request.mailbox).wellKnown('inbox');
         let bytes = 0;

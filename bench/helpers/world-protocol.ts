@@ -18,6 +18,9 @@ export const WORLD_TENANT_ID = 'b0000000-0000-4000-8000-0000000be1d0';
 export const WORLD_CLIENT_ID = 'b0000000-0000-4000-8000-0000000c11e7';
 export const WORLD_PASSWORD = 'Bench#2025!';
 export const WORLD_AGENT = 'agent@bench.example';
+/** Scopes of the delegate's grants minted for the token benchmark (Exchange, with a refresh token). */
+export const WORLD_EXCHANGE_SCOPES =
+  'https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access';
 /** Scopes a sender asks for to submit mail. */
 export const WORLD_SMTP_SCOPES = 'https://outlook.office.com/SMTP.Send offline_access';
 
@@ -68,6 +71,15 @@ export type WorldRequest =
   | { readonly type: 'stats' }
   /** Microsoft Graph's answers so far and the sends it accepted (the counts are then reset). */
   | { readonly type: 'graph-report' }
+  /**
+   * Signs the delegate in `count` times (ROPC, Exchange scopes with offline_access), each a grant
+   * of its own: one refresh-token chain per sign-in.
+   */
+  | { readonly type: 'mint-refresh-tokens'; readonly count: number }
+  /** Forgets the counted refresh redemptions and token-request times. */
+  | { readonly type: 'identity-reset' }
+  /** The refresh redemptions per chain and the arrival times of token requests since the reset. */
+  | { readonly type: 'identity-report' }
   | { readonly type: 'stop' };
 
 /** A reply or report from the world process. */
@@ -108,6 +120,21 @@ export type WorldReply =
       readonly sendMailAccepted: number;
       /** The emulator's sent log (its last 10,000), Graph sends only: mailbox, when accepted (ms since the epoch), Message-ID. */
       readonly sent: ReadonlyArray<readonly [mailbox: string, acceptedAt: number, messageId: string]>;
+    }
+  | { readonly type: 'minted'; readonly refreshTokens: readonly string[] }
+  | { readonly type: 'identity-reset' }
+  | {
+      readonly type: 'identity-report';
+      /** `GET /_emulator/refresh-redemptions`. */
+      readonly redemptions: {
+        readonly chains: number;
+        readonly redemptions: number;
+        readonly repeatedChains: number;
+        readonly extraRedemptions: number;
+        readonly maxPerChain: number;
+      };
+      /** When each token request arrived (ms since the epoch, high resolution), in order. */
+      readonly tokenArrivals: readonly number[];
     };
 
 /** `queue0001@bench.example` … */

@@ -50,6 +50,12 @@ export function registerOperationsRoutes(scope: FastifyInstance, deps: ControlDe
   });
   scope.delete('/requests', async () => ({ cleared: requestLog.clear() }));
 
+  // Refresh-token redemptions per chain (per sign-in): a chain redeemed twice is a duplicate refresh.
+  scope.get('/refresh-redemptions', async () => identity.context.state.refreshRedemptions.summary());
+  scope.delete('/refresh-redemptions', async () => ({
+    cleared: identity.context.state.refreshRedemptions.clear(),
+  }));
+
   scope.post('/keys/rotate', async (request) => {
     const body = rotateKeysSchema.parse(request.body ?? {});
     const key = await identity.keys.rotate({ retainPrevious: body.retainPrevious, now: clock.now() });

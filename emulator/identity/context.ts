@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Directory } from '../directory/directory.js';
 import type { ResourceId } from '../directory/resources.js';
 import type { IdentityKeys } from './keys.js';
+import { RefreshRedemptions } from './refresh-redemptions.js';
 import type { RequestedScopes } from './scopes.js';
 
 /** Lifetimes and intervals; tests shorten the device-code interval. */
@@ -140,6 +141,8 @@ export class IdentityState {
   readonly userCodes = new Map<string, string>();
   readonly logins = new Map<string, LoginTransaction>();
   readonly sessions = new Map<string, SsoSession>();
+  /** Successful refresh-token redemptions per chain (`GET /_emulator/refresh-redemptions`). */
+  readonly refreshRedemptions = new RefreshRedemptions();
 
   /** Drops expired entries (called on each write). */
   prune(nowMs: number, codeLifetimeMs: number): void {

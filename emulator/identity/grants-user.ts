@@ -151,7 +151,9 @@ export function refreshTokenGrant(input: GrantInput): TokenResponseBody {
   const requested = optionalScopes(params, tenant.id);
   const scopes = requested ?? rt.scopes;
   requireConsent(ctx, { tenant, app, user, scopes });
-  return issueUserTokens(ctx, {
+  // A token sealed before chains had ids starts its chain with its own id.
+  const chain = rt.chain ?? rt.jti;
+  const body = issueUserTokens(ctx, {
     tenant,
     app,
     user,
@@ -162,7 +164,10 @@ export function refreshTokenGrant(input: GrantInput): TokenResponseBody {
     authTimeMs: rt.authTime,
     amr: rt.amr,
     chainIssuedAtMs: rt.chainIssuedAt,
+    chain,
     issuer: v2Issuer(input.baseUrl, tenant.id),
     clientInfo: params.client_info === '1',
   });
+  ctx.state.refreshRedemptions.record(chain);
+  return body;
 }

@@ -43,6 +43,8 @@ export interface UserGrant {
   amr: string[];
   /** First issue of the refresh-token chain (SPA fixed lifetime); defaults to now. */
   chainIssuedAtMs?: number;
+  /** The refresh-token chain continued; a sign-in starts a new one. */
+  chain?: string;
   nonce?: string;
   /** The v2.0 issuer for the ID token (`https://host/{tid}/v2.0`). */
   issuer: string;
@@ -114,6 +116,7 @@ export function issueUserTokens(ctx: IdentityContext, grant: UserGrant): TokenRe
       authTime: grant.authTimeMs,
       issuedAt: now,
       chainIssuedAt: grant.chainIssuedAtMs ?? now,
+      chain: grant.chain ?? randomText(12),
       amr: grant.amr,
     });
   }

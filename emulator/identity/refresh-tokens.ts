@@ -34,6 +34,8 @@ const claimsSchema = z.object({
   issuedAt: z.number(),
   /** When the first token of the chain was issued (SPA fixed lifetime), ms. */
   chainIssuedAt: z.number(),
+  /** The chain's id, kept through rotation (absent from tokens sealed before it existed). */
+  chain: z.string().optional(),
   amr: z.array(z.string()),
 });
 
@@ -49,6 +51,8 @@ export interface RefreshTokenClaims {
   authTime: number;
   issuedAt: number;
   chainIssuedAt: number;
+  /** The id of the chain (the sign-in) this token was rotated from; refresh-redemptions.ts counts by it. */
+  chain?: string;
   amr: string[];
 }
 

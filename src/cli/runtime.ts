@@ -11,7 +11,7 @@ import { loadConfig, type Config, type ConfigKey } from '../config/index.js';
 import { createLogger, type LogBundle } from '../log/index.js';
 import { isPosternError } from '../errors/index.js';
 import type { MetricsServer } from '../metrics/index.js';
-import { createServices, type NetworkTimeouts, type Services } from '../services/index.js';
+import { createServices, type LimiterClock, type NetworkTimeouts, type Services } from '../services/index.js';
 import { pendingKeyFile } from '../services/secrets/secret-service.js';
 import {
   decodeKeyText,
@@ -79,6 +79,8 @@ export interface RuntimeOptions {
   clock?: () => Date;
   /** Waits between retries (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
+  /** The clock pacing token requests to the identity platform (tests: a fake one). */
+  tokenRequestClock?: LimiterClock;
   /** Resolves webhook receivers' names (tests inject one: no real DNS). */
   resolveHost?: HostResolver;
   /** How long network calls wait before an attempt fails (tests shorten them); default production values. */
@@ -173,6 +175,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
           logger: log.logger,
           config,
           ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+          ...(options.tokenRequestClock === undefined ? {} : { tokenRequestClock: options.tokenRequestClock }),
           ...(options.resolveHost === undefined ? {} : { resolveHost: options.resolveHost }),
           ...(options.networkTimeouts === undefined ? {} : { networkTimeouts: options.networkTimeouts }),
           version: VERSION,
@@ -408,12 +411,17 @@ export const ROLES: readonly RoleDefinition[] = [
   {
     name: 'tokenKeeper',
     async start({ runtime, options }) {
-      const { TokenKeeper } = await import('../workers/token-keeper.js');
+      const { TokenKeeper, keeperConcurrency } = await import('../workers/token-keeper.js');
       const keeper = new TokenKeeper(
         runtime.services.tokenUpkeep,
         runtime.log.logger.child({ component: 'token-keeper' }),
-        options.tokenKeeper,
+        // Enough grants at once to keep the node's pace of token requests busy (8 at 40/s).
+        {
+          concurrency: keeperConcurrency(runtime.config.tokenRequestsPerSecond),
+          ...options.tokenKeeper,
+        },
       );
+      runtime.services.metrics.trackTokenKeeper(() => keeper.progress());
       keeper.start();
       runtime.roles.tokenKeeper = keeper;
       return () => keeper.stop();

@@ -53,6 +53,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads POSTERN_TOKEN_REQUESTS_PER_SECOND, 40 by default, and refuses 0', () => {
+    expect(loadConfig({ cwd: tempDir(), env: {} }).tokenRequestsPerSecond).toBe(40);
+    expect(
+      loadConfig({ cwd: tempDir(), env: { POSTERN_TOKEN_REQUESTS_PER_SECOND: '2.5' } }).tokenRequestsPerSecond,
+    ).toBe(2.5);
+    const problems = problemsOf(() => loadConfig({ cwd: tempDir(), env: { POSTERN_TOKEN_REQUESTS_PER_SECOND: '0' } }));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        variable: 'POSTERN_TOKEN_REQUESTS_PER_SECOND',
+        expected: 'at least 0.1 requests per second',
+      }),
+    ]);
+  });
+
   it('reports every invalid variable at once, naming it and what it expects', () => {
     const problems = problemsOf(() =>
       loadConfig({

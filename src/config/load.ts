@@ -129,6 +129,7 @@ function finish(values: Partial<Record<ConfigKey, unknown>>, cwd: string): Confi
     eventRetentionDays: Number(values.eventRetentionDays),
     databaseQueryTimeoutSeconds: Number(values.databaseQueryTimeoutSeconds),
     maxHeapMb: values.maxHeapMb === 'auto' ? 'auto' : Number(values.maxHeapMb),
+    tokenRequestsPerSecond: Number(values.tokenRequestsPerSecond),
     metricsListen: text('metricsListen'),
   };
 }

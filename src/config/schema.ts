@@ -210,6 +210,15 @@ export const KEYS = {
     description:
       'postern start: the V8 heap limit (old generation) in megabytes, from 128 to 65536, or auto: a quarter of the memory the machine or container has, from 256 to 1024 MB. The process is started again with --max-old-space-size when it was not; an explicit value wins over a --max-old-space-size in NODE_OPTIONS, which auto honours.',
   },
+  tokenRequestsPerSecond: {
+    env: 'POSTERN_TOKEN_REQUESTS_PER_SECOND',
+    schema: z.coerce
+      .number({ error: 'a number of requests per second' })
+      .min(0.1, 'at least 0.1 requests per second')
+      .max(1000, 'at most 1000 requests per second'),
+    description:
+      "The most token requests this node sends to Microsoft's identity platform in any second (sign-ins, refreshes, client credentials), evenly spaced; sign-ins go first, the token keeper's renewals last. 40 by default: 10,000 grants renewed in under 5 minutes. Each node has its own budget.",
+  },
   metricsListen: {
     env: 'POSTERN_METRICS_LISTEN',
     schema: z
@@ -245,6 +254,7 @@ export function defaultValues(resolved: { dataDir: string; port: number }): Reco
     webhookAllowedNetworks: '',
     eventRetentionDays: '90',
     maxHeapMb: 'auto',
+    tokenRequestsPerSecond: '40',
     metricsListen: '',
   };
 }
@@ -276,6 +286,8 @@ export interface Config {
   readonly eventRetentionDays: number;
   /** `postern start`'s V8 heap limit in megabytes, or `auto` (cli/heap-limit.ts). */
   readonly maxHeapMb: number | 'auto';
+  /** Token requests per second this node may send to the identity platform. */
+  readonly tokenRequestsPerSecond: number;
   /** `host:port` of the separate metrics listener; empty when there is none. */
   readonly metricsListen: string;
 }

@@ -17,7 +17,17 @@
  */
 import v8 from 'node:v8';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LimiterStats } from '../providers/microsoft/token-request-limiter.js';
 import { readOperationalCounts, type Database, type OperationalCounts } from '../store/index.js';
+
+/** A token keeper run's counts of grants, as the keeper reports them (workers/token-keeper.ts). */
+export interface KeeperProgress {
+  readonly due: number;
+  readonly refreshed: number;
+  readonly skipped: number;
+  readonly failed: number;
+  readonly waiting: number;
+}
 
 /** Options of {@link PosternMetrics}. */
 export interface MetricsOptions {
@@ -51,6 +61,8 @@ export class PosternMetrics {
   readonly webhookAttempts: Counter<'result'>;
   readonly webhookDuration: Histogram;
   private mailboxWorkers: (() => number) | undefined;
+  private tokenRequests: (() => LimiterStats) | undefined;
+  private keeperProgress: (() => KeeperProgress | undefined) | undefined;
   private logDrops: (() => number) | undefined;
   private snapshot: { at: number; reading: Promise<OperationalCounts | null> } | undefined;
 
@@ -142,6 +154,16 @@ export class PosternMetrics {
     this.mailboxWorkers = count;
   }
 
+  /** Reads, at each scrape, the token requests waiting for this node's limiter. */
+  trackTokenRequests(stats: () => LimiterStats): void {
+    this.tokenRequests = stats;
+  }
+
+  /** Reads, at each scrape, the token keeper's current (or last) run: due, done, waiting. */
+  trackTokenKeeper(progress: () => KeeperProgress | undefined): void {
+    this.keeperProgress = progress;
+  }
+
   /** Reads, at each scrape, how many log lines this process could not write (a full disk). */
   trackLogDrops(count: () => number): void {
     this.logDrops = count;
@@ -181,6 +203,31 @@ export class PosternMetrics {
       registers,
       collect: () => {
         workers.set(this.mailboxWorkers?.() ?? 0);
+      },
+    });
+    const waiting = new Gauge({
+      name: 'postern_token_requests_waiting',
+      help: "Token requests waiting for this node's pace toward the identity platform (POSTERN_TOKEN_REQUESTS_PER_SECOND), by priority.",
+      labelNames: ['priority'],
+      registers,
+      collect: () => {
+        const stats = this.tokenRequests?.();
+        waiting.reset();
+        if (stats === undefined) return;
+        for (const [priority, count] of Object.entries(stats.waiting)) waiting.set({ priority }, count);
+      },
+    });
+    const keeper = new Gauge({
+      name: 'postern_token_keeper_grants',
+      help: "The token keeper's current or last run on this node: grants due, refreshed, found fresh or taken by another node (skipped), failed, and still waiting.",
+      labelNames: ['state'],
+      registers,
+      collect: () => {
+        const progress = this.keeperProgress?.();
+        keeper.reset();
+        if (progress === undefined) return;
+        for (const state of ['due', 'refreshed', 'skipped', 'failed', 'waiting'] as const)
+          keeper.set({ state }, progress[state]);
       },
     });
     const logDrops = new Gauge({

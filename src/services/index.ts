@@ -4,6 +4,9 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { PosternError } from '../errors/index.js';
 import { MeteredIdentity, PosternMetrics } from '../metrics/index.js';
+import { TokenRequestLimiter, type LimiterClock } from '../providers/microsoft/token-request-limiter.js';
+
+export type { LimiterClock } from '../providers/microsoft/token-request-limiter.js';
 import type { Database, SecretBox, StoreFailure } from '../store/index.js';
 import { AccessTokenService } from './identity/access-token-service.js';
 import { AccountService } from './accounts/account-service.js';
@@ -53,6 +56,8 @@ export interface ServiceDeps {
   networkTimeouts?: NetworkTimeouts;
   /** This release, recorded with the node. */
   version?: string;
+  /** The clock pacing token requests (tests: a fake one); default the monotonic clock and timers. */
+  tokenRequestClock?: LimiterClock;
 }
 
 /**
@@ -108,6 +113,8 @@ export interface Services {
   rawRetention: RawRetentionService;
   /** This node among the nodes on the database: registration, heartbeats, mailbox leases. */
   cluster: ClusterService;
+  /** This node's pace of token requests to the identity platform. */
+  tokenRequests: TokenRequestLimiter;
   /** The nodes' change feed (account, provider and grant changes made on any node). */
   changes: ChangeFeed;
   /** The console's live stream: the feed's changes as events, per viewer, with replay. */
@@ -156,9 +163,16 @@ function composeServices(deps: ServiceDeps): Services {
   // Every series carries the node that exports it, set before the first metric registers, so that
   // no name is ever exported with and without the label and several nodes' scrapes add up.
   const metrics = new PosternMetrics({ db: deps.db, labels: { node: nodeId } });
+  // One pace per node for every request to the identity platform, whoever makes it.
+  const tokenRequests = new TokenRequestLimiter({
+    perSecond: deps.config.tokenRequestsPerSecond,
+    ...(deps.tokenRequestClock === undefined ? {} : { clock: deps.tokenRequestClock }),
+  });
+  metrics.trackTokenRequests(() => tokenRequests.stats());
   const identity = new MeteredIdentity(metrics, {
     timeoutMs: deps.networkTimeouts?.identityMs ?? IDENTITY_TIMEOUT_MS,
     now: () => deps.db.now().getTime(),
+    limiter: tokenRequests,
   });
   const logger = deps.logger.child({ component: 'identity' });
   const accessTokens = new AccessTokenService(deps.db, deps.box, identity, logger, deps.sleep);
@@ -186,6 +200,7 @@ function composeServices(deps: ServiceDeps): Services {
       { ttlMs: deps.config.mailboxLeaseSeconds * 1000, cap: deps.config.nodeMailboxCap },
     ),
     changes,
+    tokenRequests,
     live: new LiveStream(changes, {
       capacity: LIMITS.liveReplayEvents,
       visibleAccountIds: (viewer) => interactions.visibleAccountIds(viewer),

@@ -199,6 +199,24 @@ export async function lockGrant(db: Database, id: number): Promise<GrantRecord> 
   return toGrantRecord(row);
 }
 
+/**
+ * The token keeper's claim on a grant: like {@link lockGrant}, but on PostgreSQL a row another
+ * transaction holds is skipped (`SKIP LOCKED`) and undefined returned at once — that node is
+ * refreshing it. On SQLite (one process, whose single flight guards it) a plain read; undefined
+ * when the grant is gone.
+ */
+export async function tryLockGrant(db: Database, id: number): Promise<GrantRecord | undefined> {
+  if (db.engine !== 'postgres') return getGrant(db, id);
+  const row = await db.kysely
+    .selectFrom('grants')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .skipLocked()
+    .executeTakeFirst();
+  return row === undefined ? undefined : toGrantRecord(row);
+}
+
 export async function listGrants(
   db: Database,
   filter: { providerId?: number; state?: GrantState } = {},

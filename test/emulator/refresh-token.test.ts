@@ -78,6 +78,28 @@ describe('refresh tokens', () => {
     expect(third.id_token).toBeUndefined();
   });
 
+  it('count redemptions per chain: each sign-in a chain, kept through rotation, a second refresh of it counted', async () => {
+    await emu.control('DELETE', '/refresh-redemptions');
+    const summary = () => emu.control('GET', '/refresh-redemptions');
+    const one = await signIn();
+    const two = await signIn();
+    const rotated = await client.refreshTokenGrant(config, one.refresh_token ?? '', exchangeOnly);
+    await client.refreshTokenGrant(config, two.refresh_token ?? '', exchangeOnly);
+    expect(await summary()).toEqual({
+      chains: 2,
+      redemptions: 2,
+      repeatedChains: 0,
+      extraRedemptions: 0,
+      maxPerChain: 1,
+    });
+    // The rotated token continues the first sign-in's chain: refreshing it again is a second redemption.
+    await client.refreshTokenGrant(config, rotated.refresh_token ?? '', exchangeOnly);
+    expect(await summary()).toMatchObject({ chains: 2, redemptions: 3, repeatedChains: 1, extraRedemptions: 1 });
+    // A refused redemption is not counted.
+    expect((await refreshRaw('1.AVEAgarbage', exchangeOnly)).status).toBe(400);
+    expect(await summary()).toMatchObject({ redemptions: 3 });
+  });
+
   it('mint a Graph token from the same refresh token, with the Graph audience', async () => {
     const first = await signIn(CONTOSO.andrea, `${EXCHANGE_SCOPES} https://graph.microsoft.com/Mail.ReadWrite`);
     const graph = await client.refreshTokenGrant(config, first.refresh_token ?? '', {

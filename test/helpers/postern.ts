@@ -24,7 +24,7 @@ export interface TestPostern {
 
 export async function startTestPostern(
   env: Record<string, string> = {},
-  options: Pick<RuntimeOptions, 'clock' | 'sleep' | 'networkTimeouts'> = {},
+  options: Pick<RuntimeOptions, 'clock' | 'sleep' | 'networkTimeouts' | 'tokenRequestClock'> = {},
 ): Promise<TestPostern> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-test-'));
   const runtime = await openRuntime({

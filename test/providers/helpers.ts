@@ -21,7 +21,9 @@ export interface Pair {
 
 export async function startPair(
   env: Record<string, string> = {},
-  options: Pick<RuntimeOptions, 'networkTimeouts'> & { readonly emulator?: Partial<EmulatorOptions> } = {},
+  options: Pick<RuntimeOptions, 'networkTimeouts' | 'tokenRequestClock'> & {
+    readonly emulator?: Partial<EmulatorOptions>;
+  } = {},
 ): Promise<Pair> {
   const { emulator: emulatorOptions = {}, ...runtime } = options;
   const emulator = await startTestEmulator(emulatorOptions);

@@ -1,10 +1,12 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
 import { PosternError, isPosternError } from '../../errors/index.js';
 import { discoveryUrl, type AuthorityInput } from './authority.js';
 import { certificateFacts, type ClientCertificate } from './client-certificate.js';
-import { createFetch } from './http-fetch.js';
+import { createFetch, type CustomFetch } from './http-fetch.js';
+import type { TokenRequestLimiter, TokenRequestPriority } from './token-request-limiter.js';
 import { z } from 'zod';
 import { classifyMicrosoftError, type MicrosoftErrorBody } from './token-errors.js';
 
@@ -55,6 +57,19 @@ const DEVICE_POLL_MAX_INTERVAL_SECONDS = 60;
 
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 
+/** The priority of the exchange under way, read by the limited fetch when a request leaves. */
+const requestPriority = new AsyncLocalStorage<TokenRequestPriority>();
+
+export interface MicrosoftIdentityOptions {
+  readonly timeoutMs: number;
+  readonly now?: () => number;
+  /**
+   * Paces every POST to the identity platform (token and device-code endpoints; discovery and
+   * keys are cached GETs and go freely): one limiter per node.
+   */
+  readonly limiter?: TokenRequestLimiter;
+}
+
 /**
  * The Microsoft identity platform as Postern uses it, on openid-client: one step per exchange,
  * every failure translated at this edge into a catalogue error (`classifyMicrosoftError`).
@@ -64,7 +79,7 @@ const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 export class MicrosoftIdentity {
   private readonly configs = new Map<number, { key: string; at: number; config: Promise<oidc.Configuration> }>();
 
-  constructor(private readonly options: { timeoutMs: number; now?: () => number } = { timeoutMs: 15_000 }) {}
+  constructor(private readonly options: MicrosoftIdentityOptions = { timeoutMs: 15_000 }) {}
 
   /** The authorize URL for a sign-in with PKCE (S256), state and nonce. */
   async authorizationUrl(
@@ -104,31 +119,43 @@ export class MicrosoftIdentity {
     // openid-client sends as redirect_uri this URL without its query: the registered URI.
     const currentUrl = new URL(conn.redirectUri);
     currentUrl.search = callbackParameters.toString();
-    return this.call(async () =>
-      toResult(
-        await oidc.authorizationCodeGrant(config, currentUrl, {
-          pkceCodeVerifier: checks.codeVerifier,
-          expectedState: checks.state,
-          expectedNonce: checks.nonce,
-          idTokenExpected: true,
-        }),
-        this.now(),
-      ),
+    return this.call(
+      async () =>
+        toResult(
+          await oidc.authorizationCodeGrant(config, currentUrl, {
+            pkceCodeVerifier: checks.codeVerifier,
+            expectedState: checks.state,
+            expectedNonce: checks.nonce,
+            idTokenExpected: true,
+          }),
+          this.now(),
+        ),
+      'interactive',
     );
   }
 
   /** Exchanges a refresh token for an access token of one resource; Microsoft rotates the refresh token. */
-  async refresh(conn: ProviderConnection, refreshToken: string, scopes: readonly string[]): Promise<TokenResult> {
+  async refresh(
+    conn: ProviderConnection,
+    refreshToken: string,
+    scopes: readonly string[],
+    priority: TokenRequestPriority = 'demand',
+  ): Promise<TokenResult> {
     const config = await this.configuration(conn);
-    return this.call(async () =>
-      toResult(await oidc.refreshTokenGrant(config, refreshToken, { scope: scopes.join(' ') }), this.now()),
+    return this.call(
+      async () => toResult(await oidc.refreshTokenGrant(config, refreshToken, { scope: scopes.join(' ') }), this.now()),
+      priority,
     );
   }
 
   /** App-only token for `{resource}/.default`; no refresh token. */
-  async clientCredentials(conn: ProviderConnection, scope: string): Promise<TokenResult> {
+  async clientCredentials(
+    conn: ProviderConnection,
+    scope: string,
+    priority: TokenRequestPriority = 'demand',
+  ): Promise<TokenResult> {
     const config = await this.configuration(conn);
-    return this.call(async () => toResult(await oidc.clientCredentialsGrant(config, { scope }), this.now()));
+    return this.call(async () => toResult(await oidc.clientCredentialsGrant(config, { scope }), this.now()), priority);
   }
 
   /** Resource owner password credentials (public clients only; no MFA). */
@@ -137,13 +164,16 @@ export class MicrosoftIdentity {
     username: string,
     password: string,
     scopes: readonly string[],
+    priority: TokenRequestPriority = 'demand',
   ): Promise<TokenResult> {
     const config = await this.configuration(conn);
-    return this.call(async () =>
-      toResult(
-        await oidc.genericGrantRequest(config, 'password', { username, password, scope: scopes.join(' ') }),
-        this.now(),
-      ),
+    return this.call(
+      async () =>
+        toResult(
+          await oidc.genericGrantRequest(config, 'password', { username, password, scope: scopes.join(' ') }),
+          this.now(),
+        ),
+      priority,
     );
   }
 
@@ -164,7 +194,7 @@ export class MicrosoftIdentity {
         startedAt: Date.now(),
         handle,
       };
-    });
+    }, 'interactive');
   }
 
   /**
@@ -177,14 +207,22 @@ export class MicrosoftIdentity {
     let interval = start.interval;
     for (;;) {
       const remainingSeconds = Math.ceil((start.startedAt + start.expiresIn * 1000 - Date.now()) / 1000);
-      // The library waits `interval` before each poll and gives up after `expires_in`.
+      // The library waits `interval` before each poll and gives up after `expires_in`; each poll
+      // is a token request, paced like any other.
       const handle = { ...start.handle, interval, expires_in: Math.max(remainingSeconds, 1) };
       try {
-        return await this.call(async () =>
-          toResult(
-            await oidc.pollDeviceAuthorizationGrant(config, handle, undefined, signal === undefined ? {} : { signal }),
-            this.now(),
-          ),
+        return await this.call(
+          async () =>
+            toResult(
+              await oidc.pollDeviceAuthorizationGrant(
+                config,
+                handle,
+                undefined,
+                signal === undefined ? {} : { signal },
+              ),
+              this.now(),
+            ),
+          'interactive',
         );
       } catch (error) {
         const loop = isPosternError(error) && error.code === 'AUTH_REQUEST_LOOP';
@@ -218,7 +256,7 @@ export class MicrosoftIdentity {
     const key = `${conn.version}|${skewSeconds}`;
     const cached = this.configs.get(conn.providerId);
     if (cached !== undefined && cached.key === key && this.now() - cached.at < DISCOVERY_TTL_MS) return cached.config;
-    const config = this.call(() => discover(conn, this.options.timeoutMs, skewSeconds));
+    const config = this.call(() => discover(conn, this.options.timeoutMs, skewSeconds, this.options.limiter));
     config.catch(() => this.configs.delete(conn.providerId));
     this.configs.set(conn.providerId, { key, at: this.now(), config });
     return config;
@@ -228,16 +266,22 @@ export class MicrosoftIdentity {
     return this.options.now?.() ?? Date.now();
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs one exchange at `priority` (discovery: none is needed), its failures translated. */
+  private async call<T>(fn: () => Promise<T>, priority: TokenRequestPriority = 'demand'): Promise<T> {
     try {
-      return await fn();
+      return await requestPriority.run(priority, fn);
     } catch (error) {
       throw await translate(error);
     }
   }
 }
 
-async function discover(conn: ProviderConnection, timeoutMs: number, skewSeconds: number): Promise<oidc.Configuration> {
+async function discover(
+  conn: ProviderConnection,
+  timeoutMs: number,
+  skewSeconds: number,
+  limiter: TokenRequestLimiter | undefined,
+): Promise<oidc.Configuration> {
   const authentication =
     conn.clientCertificate !== null
       ? await certificateAssertion(conn.clientCertificate)
@@ -246,9 +290,22 @@ async function discover(conn: ProviderConnection, timeoutMs: number, skewSeconds
         : oidc.ClientSecretPost(conn.clientSecret);
   const metadata: Partial<oidc.ClientMetadata> = skewSeconds === 0 ? {} : { [oidc.clockSkew]: skewSeconds };
   return oidc.discovery(discoveryUrl(conn), conn.applicationId, metadata, authentication, {
-    [oidc.customFetch]: createFetch({ caFile: conn.caFile, timeoutMs }),
+    [oidc.customFetch]: pacedFetch(createFetch({ caFile: conn.caFile, timeoutMs }), limiter),
     timeout: Math.ceil(timeoutMs / 1000),
   });
+}
+
+/**
+ * The fetch of a provider's configuration, with every POST (a token or device-code request)
+ * waiting for the node's limiter at the priority of the exchange under way. The request's
+ * timeout starts once it is let through.
+ */
+function pacedFetch(fetch: CustomFetch, limiter: TokenRequestLimiter | undefined): CustomFetch {
+  if (limiter === undefined) return fetch;
+  return async (url, init) => {
+    if (init.method.toUpperCase() === 'POST') await limiter.acquire(requestPriority.getStore() ?? 'demand');
+    return fetch(url, init);
+  };
 }
 
 /** Lifetime of a client assertion (Microsoft accepts up to 10 minutes). */

@@ -88,9 +88,11 @@ async function checkSecret(provider: ProviderRecord, deps: ProviderCheckDeps): P
       ? 'its expiry date is not recorded'
       : `it expires on ${new Date(expiresAt).toISOString().slice(0, 10)}`;
   try {
+    // Someone is waiting for the doctor's answer: the check goes before background renewals.
     await deps.identity.clientCredentials(
       connectionOf(provider, deps.box),
       `${endpointsOf(provider).exchange}/.default`,
+      'interactive',
     );
   } catch (error) {
     if (
@@ -145,9 +147,11 @@ async function checkCertificate(provider: ProviderRecord, deps: ProviderCheckDep
   const facts = certificateFacts(provider.clientCertificatePem ?? '');
   const which = `certificate ${facts.thumbprint} (${facts.subject}), valid until ${facts.notAfter.toISOString().slice(0, 10)}`;
   try {
+    // Someone is waiting for the doctor's answer: the check goes before background renewals.
     await deps.identity.clientCredentials(
       connectionOf(provider, deps.box),
       `${endpointsOf(provider).exchange}/.default`,
+      'interactive',
     );
   } catch (error) {
     if (isPosternError(error) && PROVIDER_CODES.has(error.code))

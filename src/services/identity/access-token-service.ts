@@ -2,6 +2,7 @@ import { PosternError, isPosternError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
 import { endpointsOf, resourceUri, scopesForResource, type Resource } from '../../providers/microsoft/authority.js';
 import type { MicrosoftIdentity, ProviderConnection, TokenResult } from '../../providers/microsoft/identity-client.js';
+import type { TokenRequestPriority } from '../../providers/microsoft/token-request-limiter.js';
 import { PROVIDER_CODES, REAUTH_CODES } from '../../providers/microsoft/token-errors.js';
 import {
   appendEvent,
@@ -14,6 +15,7 @@ import {
   requireProvider,
   setProviderStatus,
   storeRefreshedTokens,
+  tryLockGrant,
   type Database,
   type GrantRecord,
   type ProviderRecord,
@@ -35,6 +37,29 @@ export interface AccessTokenOptions {
   minValidityMs?: number;
 }
 
+/**
+ * What a renewal ahead of time did: `refreshed`; `fresh` — found, under the grant's lock, that
+ * someone had renewed it since the keeper listed it; `busy` — another refresh of the grant is
+ * under way (in this process, or on another node holding its row).
+ */
+export type RenewalOutcome = 'refreshed' | 'fresh' | 'busy';
+
+/** When a grant is due for renewal ahead of time (the token keeper's rule). */
+export interface RenewalDue {
+  /** Due when the cached token for the resource has less than this left. */
+  readonly minValidityMs: number;
+  /** Due also when the grant was last refreshed before this (the 90-day inactivity limit). */
+  readonly refreshedBefore: Date;
+}
+
+/** How one refresh goes: when it is needed, whether a held lock waits, and its place in the pace. */
+interface RefreshPolicy {
+  readonly minValidityMs: number;
+  readonly refreshedBefore?: Date;
+  readonly skipLocked: boolean;
+  readonly priority: TokenRequestPriority;
+}
+
 export const MIN_VALIDITY_MS = 5 * 60 * 1000;
 const TRANSIENT_ATTEMPTS = 4;
 const BACKOFF_BASE_MS = 250;
@@ -48,7 +73,7 @@ const BACKOFF_BASE_MS = 250;
  * `error`; transient trouble is retried with backoff and leaves the grant `active`.
  */
 export class AccessTokenService {
-  private readonly flights = new Map<string, Promise<void>>();
+  private readonly flights = new Map<string, Promise<RenewalOutcome>>();
 
   constructor(
     private readonly db: Database,
@@ -63,7 +88,7 @@ export class AccessTokenService {
     for (let round = 0; round < 3; round += 1) {
       const cached = await this.cached(grantId, resource, minValidity);
       if (cached !== undefined) return cached;
-      await this.refreshOnce(grantId, resource, minValidity);
+      await this.refreshOnce(grantId, resource, { minValidityMs: minValidity, skipLocked: false, priority: 'demand' });
     }
     throw new PosternError('AUTH_PROVIDER_UNAVAILABLE', {
       message: 'Microsoft returned access tokens that expire too soon to be used.',
@@ -73,7 +98,27 @@ export class AccessTokenService {
 
   /** Refreshes now even if the cached token is still good (the token keeper's proactive renewal). */
   async refreshNow(grantId: number, resource: Resource): Promise<void> {
-    await this.refreshOnce(grantId, resource, Number.POSITIVE_INFINITY);
+    await this.refreshOnce(grantId, resource, {
+      minValidityMs: Number.POSITIVE_INFINITY,
+      skipLocked: false,
+      priority: 'demand',
+    });
+  }
+
+  /**
+   * The token keeper's renewal: refreshes the grant's token for `resource` if it is still due once
+   * the grant is held — so that a grant listed by two keepers (two nodes, or two runs) is refreshed
+   * once. A grant another refresh holds is left to it (`busy`), never waited for. The request goes
+   * at the lowest priority of the node's pace.
+   */
+  renewIfDue(grantId: number, resource: Resource, due: RenewalDue): Promise<RenewalOutcome> {
+    if (this.flights.has(`${grantId}`)) return Promise.resolve('busy');
+    return this.refreshOnce(grantId, resource, {
+      minValidityMs: due.minValidityMs,
+      refreshedBefore: due.refreshedBefore,
+      skipLocked: true,
+      priority: 'upkeep',
+    });
   }
 
   private async cached(grantId: number, resource: Resource, minValidity: number): Promise<AccessToken | undefined> {
@@ -95,20 +140,19 @@ export class AccessTokenService {
     };
   }
 
-  private refreshOnce(grantId: number, resource: Resource, minValidity: number): Promise<void> {
+  private refreshOnce(grantId: number, resource: Resource, policy: RefreshPolicy): Promise<RenewalOutcome> {
     const key = `${grantId}`;
     const running = this.flights.get(key);
     if (running !== undefined) return running;
-    const flight = this.refreshWithRetry(grantId, resource, minValidity).finally(() => this.flights.delete(key));
+    const flight = this.refreshWithRetry(grantId, resource, policy).finally(() => this.flights.delete(key));
     this.flights.set(key, flight);
     return flight;
   }
 
-  private async refreshWithRetry(grantId: number, resource: Resource, minValidity: number): Promise<void> {
+  private async refreshWithRetry(grantId: number, resource: Resource, policy: RefreshPolicy): Promise<RenewalOutcome> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.refreshLocked(grantId, resource, minValidity);
-        return;
+        return await this.refreshLocked(grantId, resource, policy);
       } catch (error) {
         const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });
         if (failure.kind !== 'transient' || attempt >= TRANSIENT_ATTEMPTS) throw failure;
@@ -122,20 +166,27 @@ export class AccessTokenService {
     }
   }
 
-  private async refreshLocked(grantId: number, resource: Resource, minValidity: number): Promise<void> {
-    // On PostgreSQL the row lock makes other processes wait and then find the fresh token; on
-    // SQLite (one process) the in-process single flight is enough and no write lock is held
-    // across the HTTP call.
-    const work = async (tx: Database): Promise<void> => {
-      const grant = await lockGrant(tx, grantId);
+  private async refreshLocked(grantId: number, resource: Resource, policy: RefreshPolicy): Promise<RenewalOutcome> {
+    // On PostgreSQL the row lock makes other processes wait and then find the fresh token (the
+    // keeper skips a held row instead); on SQLite (one process) the in-process single flight is
+    // enough and no write lock is held across the HTTP call.
+    const work = async (tx: Database): Promise<RenewalOutcome> => {
+      const grant = policy.skipLocked ? await tryLockGrant(tx, grantId) : await lockGrant(tx, grantId);
+      if (grant === undefined) return 'busy';
       const provider = await requireProvider(tx, grant.providerId);
       const endpoints = endpointsOf(provider);
-      const usable = await findUsableAccessToken(tx, this.box, grantId, resourceUri(resource, endpoints), minValidity);
-      if (usable !== undefined) return;
+      const usable = await findUsableAccessToken(
+        tx,
+        this.box,
+        grantId,
+        resourceUri(resource, endpoints),
+        policy.minValidityMs,
+      );
+      if (usable !== undefined && !refreshedBefore(grant, policy.refreshedBefore)) return 'fresh';
       if (grant.state !== 'active') throw this.stateError(grant);
       let result: TokenResult;
       try {
-        result = await this.obtain(connectionOf(provider, this.box), provider, grant, resource);
+        result = await this.obtain(connectionOf(provider, this.box), provider, grant, resource, policy.priority);
       } catch (error) {
         throw await this.classify(error, grant, provider);
       }
@@ -150,9 +201,9 @@ export class AccessTokenService {
         { grantId, providerId: provider.id, resource, expiresAt: result.expiresAt },
         'access token refreshed',
       );
+      return 'refreshed';
     };
-    if (this.db.engine === 'postgres') await this.db.transaction(work);
-    else await work(this.db);
+    return this.db.engine === 'postgres' ? this.db.transaction(work) : work(this.db);
   }
 
   private async obtain(
@@ -160,11 +211,12 @@ export class AccessTokenService {
     provider: ProviderRecord,
     grant: GrantRecord,
     resource: Resource,
+    priority: TokenRequestPriority,
   ): Promise<TokenResult> {
     const endpoints = endpointsOf(provider);
     const credentials = openGrantCredentials(this.box, grant);
     if (credentials.refreshToken === null && credentials.password === null) {
-      return this.identity.clientCredentials(conn, `${resourceUri(resource, endpoints)}/.default`);
+      return this.identity.clientCredentials(conn, `${resourceUri(resource, endpoints)}/.default`, priority);
     }
     const scopes = scopesForResource(provider.scopes, resource, endpoints);
     if (scopes.length === 0) {
@@ -176,13 +228,13 @@ export class AccessTokenService {
     const requested = [...scopes, 'offline_access'];
     if (credentials.refreshToken !== null) {
       try {
-        return await this.identity.refresh(conn, credentials.refreshToken, requested);
+        return await this.identity.refresh(conn, credentials.refreshToken, requested, priority);
       } catch (error) {
         // A password (ROPC) grant can sign in again by itself when its refresh token is refused.
         if (credentials.password === null || !isPosternError(error) || !REAUTH_CODES.has(error.code)) throw error;
       }
     }
-    return this.identity.password(conn, grant.upn ?? '', credentials.password ?? '', requested);
+    return this.identity.password(conn, grant.upn ?? '', credentials.password ?? '', requested, priority);
   }
 
   private stateError(grant: GrantRecord): PosternError {
@@ -263,4 +315,10 @@ export class AccessTokenService {
       remedy: failure.remedy ?? null,
     });
   }
+}
+
+/** Whether the grant was last refreshed before `when` (never refreshed counts); false without a bound. */
+function refreshedBefore(grant: GrantRecord, when: Date | undefined): boolean {
+  if (when === undefined) return false;
+  return grant.lastRefreshAt === null || Date.parse(grant.lastRefreshAt) < when.getTime();
 }

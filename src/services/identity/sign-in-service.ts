@@ -364,6 +364,7 @@ export class SignInService {
         username,
         password,
         provider.scopes,
+        'interactive',
       );
       return await this.storeGrant(provider, result, { interactive: false, password, username });
     } catch (error) {
@@ -378,7 +379,7 @@ export class SignInService {
     const provider = await requireProvider(this.db, providerId);
     const scope = `${endpointsOf(provider).exchange}/.default`;
     try {
-      const result = await this.identity.clientCredentials(connectionOf(provider, this.box), scope);
+      const result = await this.identity.clientCredentials(connectionOf(provider, this.box), scope, 'interactive');
       return await this.storeGrant(provider, result, { interactive: false });
     } catch (error) {
       const failure = isPosternError(error) ? error : new PosternError('INTERNAL', { cause: error });

@@ -17,10 +17,11 @@ import {
   type Database,
   type ProviderRecord,
 } from '../../store/index.js';
-import type { AccessTokenService } from './access-token-service.js';
+import type { AccessTokenService, RenewalDue, RenewalOutcome } from './access-token-service.js';
 import { SECRET_WARNING_DAYS } from './provider-service.js';
 
 export type { Resource } from '../../providers/microsoft/authority.js';
+export type { RenewalDue, RenewalOutcome } from './access-token-service.js';
 
 const DAY_MS = 86_400_000;
 
@@ -43,7 +44,7 @@ export interface SecretWarning {
 export class TokenUpkeepService {
   constructor(
     private readonly db: Database,
-    private readonly accessTokens: Pick<AccessTokenService, 'refreshNow'>,
+    private readonly accessTokens: Pick<AccessTokenService, 'renewIfDue'>,
   ) {}
 
   /** The database clock (tests move it). */
@@ -69,9 +70,12 @@ export class TokenUpkeepService {
     return hasActiveAccountForGrant(this.db, grant);
   }
 
-  /** Refreshes the grant's token for `resource` now. */
-  refresh(grantId: number, resource: Resource): Promise<void> {
-    return this.accessTokens.refreshNow(grantId, resource);
+  /**
+   * Refreshes the grant's token for `resource` if it is still `due` once the grant is held, at the
+   * lowest priority of the node's pace; a grant being refreshed elsewhere is left alone.
+   */
+  renew(grantId: number, resource: Resource, due: RenewalDue): Promise<RenewalOutcome> {
+    return this.accessTokens.renewIfDue(grantId, resource, due);
   }
 
   /**
