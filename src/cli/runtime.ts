@@ -390,11 +390,11 @@ export const ROLES: readonly RoleDefinition[] = [
         // and either for `auto` (SMTP until Exchange refuses SMTP AUTH, then Graph).
         {
           transports: ['imap_smtp', 'graph', 'auto'],
-          // Claims carry the cluster's node id: when this node goes silent, the others queue its
-          // submissions again within seconds instead of when the claims' ten-minute lease runs out.
+          // Claims carry the cluster's node id: when this node stops or stays silent for three
+          // leases, the others queue its submissions again instead of when the claims' ten-minute
+          // lease runs out.
           nodeId: cluster.nodeId,
-          deadNodes: async () =>
-            (await cluster.listNodes()).filter((node) => !node.self && node.state !== 'running').map((node) => node.id),
+          deadNodes: () => cluster.outboxDeadNodeIds(),
           ...options.outboxDispatch,
         },
       );

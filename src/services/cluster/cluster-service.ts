@@ -42,6 +42,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** How many leases' length a node must be silent before others send its unfinished submissions again. */
+export const OUTBOX_TAKEOVER_SILENCE_LEASES = 3;
+
 /** A node as the API and the CLI show it. */
 export interface NodeView extends NodeRecord {
   /** `running`, `silent` (no heartbeat for a lease's length: dead, or cut off), or `stopped` (cleanly). */
@@ -143,6 +146,25 @@ export class ClusterService {
   /** Beats the heartbeat; registers again when the row was removed meanwhile. */
   async heartbeat(roles: readonly string[]): Promise<void> {
     if (!(await beatNodeHeartbeat(this.db, this.identity.id))) await registerNode(this.db, { ...this.identity, roles });
+  }
+
+  /**
+   * The nodes whose unfinished outbox submissions another node may send again: those stopped, and
+   * those silent for {@link OUTBOX_TAKEOVER_SILENCE_LEASES} leases' length. A node only a lease
+   * late may be alive but stalled (a loaded machine, a long pause): its submission still
+   * finishes, and taking it over at once sent replies twice on a loaded machine. Mailboxes are
+   * taken over after one lease (their fencing keeps a stalled node's writes out); an SMTP
+   * submission has no such fence, so it waits longer.
+   */
+  async outboxDeadNodeIds(): Promise<string[]> {
+    const silentBefore = this.db.now().getTime() - OUTBOX_TAKEOVER_SILENCE_LEASES * this.settings.ttlMs;
+    return (await this.listNodes())
+      .filter(
+        (node) =>
+          !node.self &&
+          (node.state === 'stopped' || (node.state === 'silent' && Date.parse(node.heartbeatAt) < silentBefore)),
+      )
+      .map((node) => node.id);
   }
 
   /** Records a clean stop. */
