@@ -2,14 +2,10 @@
  * Which nodes' unfinished outbox submissions another node may send again (the outbox's dead-node
  * sweep): a node stopped cleanly at once; a silent one only after three leases' length. One lease
  * late, a node may be alive but stalled on a loaded machine — taking its submissions over then sent
- * a reply twice (CI, stop 27 of issue 17's three-node test) — so it is left alone.
+ * a reply twice (a CI-like run of issue 17's three-node test) — so it is left alone.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  ClusterService,
-  MAILBOX_ROLE,
-  OUTBOX_TAKEOVER_SILENCE_LEASES,
-} from '../../src/services/cluster/cluster-service.js';
+import { ClusterService, OUTBOX_TAKEOVER_SILENCE_LEASES } from '../../src/services/cluster/cluster-service.js';
 import { forEachEngine } from '../helpers/store.js';
 
 const TTL_MS = 20_000;
