@@ -7,49 +7,30 @@
  * reload restores the draft without a second signature; what reaches the customer's mailbox in
  * the emulator's outside world is that text.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sink } from '../outbound/helpers.js';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
-import { ConsoleWatch, launchChromium, newContext } from './helpers/browser.js';
-import { setUpAgentMailbox } from './helpers/agent-mailbox.js';
-import { signIn } from './helpers/session.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startAgentDesk, type AgentDesk } from './helpers/agent-mailbox.js';
+import type { Stack } from './helpers/stack.js';
 
 let stack: Stack;
-let browser: Browser;
-let admin: BrowserContext;
-let agent: BrowserContext;
 let adminPage: Page;
 let page: Page;
-let watch: ConsoleWatch;
 let accountId = 0;
 const AGENT = { username: 'gina', password: 'gina password 1', displayName: 'Gina Agent' };
 const CUSTOMER = 'dario@customer.example';
 const ANSWER = 'Dear Dario, refunds reach your card within 5 working days.';
 
-beforeAll(async () => {
-  stack = await startStack();
-  browser = await launchChromium([stack.emulatorCertPem]);
-  watch = new ConsoleWatch(stack.url);
-  admin = await newContext(browser);
-  adminPage = await admin.newPage();
-  adminPage.setDefaultTimeout(15_000);
-  watch.attach(adminPage);
-  accountId = await setUpAgentMailbox(stack, adminPage, AGENT);
+let desk: AgentDesk | undefined;
 
-  agent = await newContext(browser);
-  page = await agent.newPage();
-  page.setDefaultTimeout(15_000);
-  watch.attach(page);
-  await signIn(page, stack.url, AGENT.username, AGENT.password);
+beforeAll(async () => {
+  desk = await startAgentDesk(AGENT);
+  ({ stack, page, accountId, adminPage } = desk);
 }, 120_000);
 
 afterAll(async () => {
-  await agent?.close();
-  await admin?.close();
-  await browser?.close();
-  await stack?.close();
+  await desk?.close();
 });
 
 describe('signatures and canned answers', () => {

@@ -3,19 +3,15 @@
  * shown and edited (one Cc removed, a Bcc added, a bad address refused as it is typed), and what
  * reaches the emulator's outside world is exactly that.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sink } from '../outbound/helpers.js';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
-import { ConsoleWatch, launchChromium, newContext, overflowing, screenshot } from './helpers/browser.js';
-import { setUpAgentMailbox } from './helpers/agent-mailbox.js';
-import { signIn } from './helpers/session.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { ConsoleWatch, overflowing, screenshot } from './helpers/browser.js';
+import { startAgentDesk, type AgentDesk } from './helpers/agent-mailbox.js';
+import type { Stack } from './helpers/stack.js';
 
 let stack: Stack;
-let browser: Browser;
-let admin: BrowserContext;
-let agent: BrowserContext;
 let page: Page;
 let watch: ConsoleWatch;
 let accountId = 0;
@@ -25,28 +21,15 @@ const COLLEAGUE = 'elena@customer.example';
 const BOSS = 'franco@customer.example';
 const AUDIT = 'audit@contoso-archive.example';
 
-beforeAll(async () => {
-  stack = await startStack();
-  browser = await launchChromium([stack.emulatorCertPem]);
-  watch = new ConsoleWatch(stack.url);
-  admin = await newContext(browser);
-  const adminPage = await admin.newPage();
-  adminPage.setDefaultTimeout(10_000);
-  watch.attach(adminPage);
-  accountId = await setUpAgentMailbox(stack, adminPage, AGENT);
+let desk: AgentDesk | undefined;
 
-  agent = await newContext(browser);
-  page = await agent.newPage();
-  page.setDefaultTimeout(15_000);
-  watch.attach(page);
-  await signIn(page, stack.url, AGENT.username, AGENT.password);
+beforeAll(async () => {
+  desk = await startAgentDesk(AGENT);
+  ({ stack, page, watch, accountId } = desk);
 }, 90_000);
 
 afterAll(async () => {
-  await agent?.close();
-  await admin?.close();
-  await browser?.close();
-  await stack?.close();
+  await desk?.close();
 });
 
 async function deliver(subject: string, extra: Record<string, unknown> = {}): Promise<void> {

@@ -7,20 +7,16 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { sink } from '../outbound/helpers.js';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
-import { ConsoleWatch, launchChromium, newContext, overflowing, screenshot } from './helpers/browser.js';
-import { setUpAgentMailbox } from './helpers/agent-mailbox.js';
-import { signIn } from './helpers/session.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { ConsoleWatch, overflowing, screenshot } from './helpers/browser.js';
+import { startAgentDesk, type AgentDesk } from './helpers/agent-mailbox.js';
+import type { Stack } from './helpers/stack.js';
 
 let stack: Stack;
-let browser: Browser;
-let admin: BrowserContext;
-let agent: BrowserContext;
 let page: Page;
 let watch: ConsoleWatch;
 let accountId = 0;
@@ -52,28 +48,15 @@ async function violations(): Promise<string[]> {
 
 const control = { control: (m: string, r: string, b?: unknown) => stack.emulator.control(m, r, b) };
 
-beforeAll(async () => {
-  stack = await startStack();
-  browser = await launchChromium([stack.emulatorCertPem]);
-  watch = new ConsoleWatch(stack.url);
-  admin = await newContext(browser);
-  const adminPage = await admin.newPage();
-  adminPage.setDefaultTimeout(10_000);
-  watch.attach(adminPage);
-  accountId = await setUpAgentMailbox(stack, adminPage, AGENT);
+let desk: AgentDesk | undefined;
 
-  agent = await newContext(browser);
-  page = await agent.newPage();
-  page.setDefaultTimeout(15_000);
-  watch.attach(page);
-  await signIn(page, stack.url, AGENT.username, AGENT.password);
+beforeAll(async () => {
+  desk = await startAgentDesk(AGENT);
+  ({ stack, page, watch, accountId } = desk);
 }, 90_000);
 
 afterAll(async () => {
-  await agent?.close();
-  await admin?.close();
-  await browser?.close();
-  await stack?.close();
+  await desk?.close();
 });
 
 describe('forward', () => {

@@ -3,9 +3,10 @@
  * (provider authenticated as its delegate andrea@, account syncing everything), assigned to a new
  * agent. Driven through the API with the administrator's browser session.
  */
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ConsoleWatch, launchChromium, newContext } from './browser.js';
 import { createThrough, signIn } from './session.js';
-import { CONTOSO, type Stack } from './stack.js';
+import { CONTOSO, startStack, type Stack } from './stack.js';
 
 /**
  * Signs the administrator in on `adminPage`, sets the mailbox up, and returns its account id. The
@@ -55,4 +56,58 @@ export async function setUpAgentMailbox(
   await adminPage.goto(`${stack.url}/ui/email-accounts/${accountId}`);
   await adminPage.locator('.badge', { hasText: 'Connected' }).waitFor({ timeout: 30_000 });
   return accountId;
+}
+
+/** The agent's desk the composer suites share: the stack, an administrator and a signed-in agent. */
+export interface AgentDesk {
+  readonly stack: Stack;
+  readonly browser: Browser;
+  readonly admin: BrowserContext;
+  readonly adminPage: Page;
+  readonly agent: BrowserContext;
+  readonly page: Page;
+  readonly watch: ConsoleWatch;
+  readonly accountId: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the stack and Chromium, sets the shared mailbox up for `agentUser` (through the
+ * administrator's page) and signs the agent in on a page of its own; both pages watched for
+ * console errors.
+ */
+export async function startAgentDesk(agentUser: {
+  username: string;
+  password: string;
+  displayName: string;
+}): Promise<AgentDesk> {
+  const stack = await startStack();
+  const browser = await launchChromium([stack.emulatorCertPem]);
+  const watch = new ConsoleWatch(stack.url);
+  const admin = await newContext(browser);
+  const adminPage = await admin.newPage();
+  adminPage.setDefaultTimeout(15_000);
+  watch.attach(adminPage);
+  const accountId = await setUpAgentMailbox(stack, adminPage, agentUser);
+  const agent = await newContext(browser);
+  const page = await agent.newPage();
+  page.setDefaultTimeout(15_000);
+  watch.attach(page);
+  await signIn(page, stack.url, agentUser.username, agentUser.password);
+  return {
+    stack,
+    browser,
+    admin,
+    adminPage,
+    agent,
+    page,
+    watch,
+    accountId,
+    async close() {
+      await agent.close();
+      await admin.close();
+      await browser.close();
+      await stack.close();
+    },
+  };
 }
