@@ -152,9 +152,18 @@ describe('administrator console: Cloud Providers', () => {
     await page.getByRole('textbox', { name: 'Key' }).fill('DEV');
     await page.getByRole('textbox', { name: 'Email Address' }).fill('developers@contoso.com');
     await page.getByRole('textbox', { name: 'Username' }).fill('developers@contoso.com');
-    expect(await page.getByRole('combobox', { name: 'Cloud Provider' }).inputValue()).not.toBe('');
+    const picker = page.getByRole('combobox', { name: 'Cloud Provider' });
+    expect(await picker.inputValue()).not.toBe('');
+    // The picker says each provider's state; the delegate is chosen from who signed in under it.
+    expect(await picker.locator('option:checked').textContent()).toMatch(/\(authenticated\)$/);
     await page.getByRole('checkbox', { name: 'This is a shared mailbox' }).check();
-    await page.getByRole('textbox', { name: 'Modern Authentication Email' }).fill(CONTOSO.andrea.upn);
+    const delegate = page.getByRole('combobox', { name: 'Modern Authentication Email' });
+    expect(await delegate.locator('option').allTextContents()).toContain(CONTOSO.andrea.upn);
+    await delegate.selectOption('Another user…');
+    await page.getByRole('textbox', { name: "Other user's email" }).fill('nobody@contoso.com');
+    await page.getByText('The provider has no sign-in for nobody@contoso.com').waitFor();
+    await delegate.selectOption(CONTOSO.andrea.upn);
+    expect(await page.getByRole('textbox', { name: "Other user's email" }).count()).toBe(0);
     await screenshot(page, 'email-account-new');
     // The emulator's Exchange listens on its own loopback ports instead of outlook.office365.com.
     await page.getByText('Advanced: servers, inbox, sending limits and retention').click();

@@ -30,6 +30,23 @@ export function providerBadges(provider: Provider): Badge[] {
   return badges;
 }
 
+/**
+ * The provider's state in a word or two, for a choice of providers (the account form's picker): a
+ * provider nobody signed in to, or one that needs a person again, is told apart before it is chosen.
+ */
+export function providerStateWords(provider: Provider): string {
+  switch (provider.status) {
+    case 'not_authenticated':
+      return 'not authenticated';
+    case 'authenticated':
+      return 'authenticated';
+    case 'reauth_required':
+      return 're-authentication required';
+    case 'error':
+      return 'error';
+  }
+}
+
 function statusBadge(provider: Provider): Badge {
   switch (provider.status) {
     case 'not_authenticated':

@@ -9,7 +9,7 @@ import type { AccountFields } from '../../api/email-accounts.js';
 import type { ContactList, EmailAccount, Provider, User } from '../../api/schemas.js';
 import { CheckboxField, SelectField, TextArea, TextField, problemsByField } from '../../components/fields.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
-import { grantIdentity } from '../../lib/provider-status.js';
+import { grantIdentity, providerStateWords } from '../../lib/provider-status.js';
 import type { Submission } from '../../lib/use-submit.js';
 
 interface Values {
@@ -189,6 +189,11 @@ export function AccountForm({
   const modernAuth = values.service === 'outlook365' || values.modernAuth;
   const provider = providers.find((p) => String(p.id) === values.providerId);
   const signedIn = provider?.grants.filter((g) => g.state !== 'revoked').map(grantIdentity) ?? [];
+  // The users who signed in under a delegated provider: the delegate of a shared mailbox is one of them.
+  const delegates =
+    provider === undefined || provider.grantType === 'client_credentials'
+      ? []
+      : provider.grants.flatMap((g) => (g.state !== 'revoked' && g.upn !== null ? [g.upn] : []));
   const identity = (values.shared ? values.modernAuthEmail : values.username || values.emailAddress)
     .trim()
     .toLowerCase();
@@ -289,7 +294,7 @@ export function AccountForm({
             required
             options={[
               { value: '', label: 'Choose a Cloud Provider' },
-              ...providers.map((p) => ({ value: String(p.id), label: p.name })),
+              ...providers.map((p) => ({ value: String(p.id), label: `${p.name} (${providerStateWords(p)})` })),
             ]}
             help={
               provider === undefined
@@ -307,13 +312,10 @@ export function AccountForm({
             help="Postern then signs in as a user linked to the shared mailbox (the delegate) and opens the shared mailbox."
           />
           {values.shared ? (
-            <TextField
-              label="Modern Authentication Email"
-              type="email"
+            <DelegateField
+              delegates={delegates}
               value={values.modernAuthEmail}
               onValue={set('modernAuthEmail')}
-              required
-              help="The user linked to the shared mailbox who authenticated the Cloud Provider, for example andrea@contoso.com for developers@contoso.com."
               problem={problems.modernAuthEmail}
             />
           ) : null}
@@ -557,5 +559,63 @@ function TransportChoice(props: {
       ))}
       {props.problem === undefined ? null : <p class="field-problem">{props.problem}</p>}
     </fieldset>
+  );
+}
+
+/** The select's value for "someone not signed in yet", which shows a text field. */
+const ANOTHER_USER = 'another user';
+
+/**
+ * The delegate of a shared mailbox, chosen from the users signed in under the provider; another
+ * address can still be typed (the form then warns that nobody signed in as that user). With nobody
+ * signed in yet, it is a text field.
+ */
+function DelegateField({
+  delegates,
+  value,
+  onValue,
+  problem,
+}: {
+  delegates: readonly string[];
+  value: string;
+  onValue: (value: string) => void;
+  problem: string | undefined;
+}): JSX.Element {
+  const [typing, setTyping] = useState(false);
+  const known = delegates.some((who) => who.toLowerCase() === value.trim().toLowerCase());
+  const other = delegates.length === 0 || typing || (value !== '' && !known);
+  const example = 'for example andrea@contoso.com for developers@contoso.com';
+  const text = (
+    <TextField
+      label={delegates.length === 0 ? 'Modern Authentication Email' : "Other user's email"}
+      type="email"
+      value={value}
+      onValue={onValue}
+      required
+      help={`The user linked to the shared mailbox who authenticated the Cloud Provider, ${example}.`}
+      problem={problem}
+    />
+  );
+  if (delegates.length === 0) return text;
+  return (
+    <>
+      <SelectField
+        label="Modern Authentication Email"
+        value={other ? ANOTHER_USER : value}
+        onValue={(chosen) => {
+          setTyping(chosen === ANOTHER_USER);
+          onValue(chosen === ANOTHER_USER ? '' : chosen);
+        }}
+        required
+        options={[
+          { value: '', label: 'Choose the user linked to the shared mailbox' },
+          ...delegates.map((who) => ({ value: who, label: who })),
+          { value: ANOTHER_USER, label: 'Another user…' },
+        ]}
+        help={`Who signed in under the provider and is linked to the shared mailbox, ${example}.`}
+        {...(other ? {} : { problem })}
+      />
+      {other ? text : null}
+    </>
   );
 }
