@@ -158,7 +158,6 @@ function announceChanges(services: Services, db: Database): void {
 }
 
 function composeServices(deps: ServiceDeps): Services {
-  const directory = new DirectoryService(deps.db);
   const nodeId = `${os.hostname().split('.')[0] ?? 'node'}-${crypto.randomBytes(4).toString('hex')}`;
   // Every series carries the node that exports it, set before the first metric registers, so that
   // no name is ever exported with and without the label and several nodes' scrapes add up.
@@ -189,6 +188,9 @@ function composeServices(deps: ServiceDeps): Services {
     listenUrl: deps.db.engine === 'postgres' ? deps.config.databaseUrl : undefined,
   });
   const interactions = new InteractionService(deps.db);
+  const directory = new DirectoryService(deps.db, ({ interactionId, accountId }) =>
+    interactions.changes.emit('changed', { accountId, interactionId, change: 'contact' }),
+  );
   // Another node changed a provider: the identity client built here from its old settings goes.
   changes.subscribe((change, local) => {
     if (!local && change.kind === 'provider') identity.forget(change.id);

@@ -224,7 +224,13 @@ export const CONTACT_NOTES_MAX = 10_000;
  * @throws PosternError RESOURCE_NOT_FOUND (either contact), CONTACT_MERGE_LIST_MISMATCH,
  *   VALIDATION_FAILED when both ids are the same.
  */
-export async function mergeContacts(db: Database, id: number, otherId: number): Promise<ContactRecord> {
+/** A merge's outcome: the contact kept, and the conversations that moved to it from the other. */
+export interface MergedContacts {
+  readonly contact: ContactRecord;
+  readonly moved: ReadonlyArray<{ readonly interactionId: number; readonly accountId: number }>;
+}
+
+export async function mergeContacts(db: Database, id: number, otherId: number): Promise<MergedContacts> {
   if (id === otherId) {
     throw new PosternError('VALIDATION_FAILED', {
       message: 'A contact cannot be merged with itself.',
@@ -251,10 +257,11 @@ export async function mergeContacts(db: Database, id: number, otherId: number): 
       .where('contact_id', '=', otherId)
       .execute();
     const now = toDbTime(tx.now());
-    await tx.kysely
+    const moved = await tx.kysely
       .updateTable('interactions')
       .set({ contact_id: id, updated_at: now })
       .where('contact_id', '=', otherId)
+      .returning(['id', 'account_id'])
       .execute();
     await tx.kysely
       .updateTable('contacts')
@@ -262,7 +269,10 @@ export async function mergeContacts(db: Database, id: number, otherId: number): 
       .where('id', '=', id)
       .execute();
     await tx.kysely.deleteFrom('contacts').where('id', '=', otherId).execute();
-    return requireContact(tx, id);
+    return {
+      contact: await requireContact(tx, id),
+      moved: moved.map((row) => ({ interactionId: Number(row.id), accountId: Number(row.account_id) })),
+    };
   });
 }
 

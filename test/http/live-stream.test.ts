@@ -3,7 +3,7 @@
  * emulator: mail delivered through the emulator reaches the stream as a `message` note (ids only,
  * never content); an agent hears only the accounts assigned to them; a reconnect with
  * Last-Event-ID is replayed what it missed and an unknown id gets `resync`; heartbeats come; an
- * action on a conversation and a reply's delivery states are told; the caller's streams are capped;
+ * action on a conversation, a reply's delivery states and a contact merge are told; the caller's streams are capped;
  * nobody unauthenticated gets in; and closing the server ends the open streams at once.
  */
 import crypto from 'node:crypto';
@@ -230,6 +230,29 @@ describe('GET /api/stream', () => {
       messageId: queued.id,
       state: 'sent',
     });
+  });
+
+  it('tells of a conversation that changed contact when two contacts were merged', async () => {
+    const live = await stream(agent);
+    await deliver(CONTOSO.andrea.upn);
+    const message = dataOf(await live.waitFor('a message', messageOf(assignedId)));
+    const interactionId = Number(message.interactionId);
+    const detail = await api<{ contact: { id: number } }>('GET', `/api/interactions/${interactionId}`);
+    const sender = await api<{ listId: number }>('GET', `/api/contacts/${detail.contact.id}`);
+    const kept = await api<{ id: number }>('POST', '/api/contacts', {
+      listId: sender.listId,
+      name: `Dario Merged ${serial}`,
+      addresses: [`dario.${serial}@elsewhere.example`],
+    });
+    await api('POST', `/api/contacts/${kept.id}/merge`, { from: detail.contact.id });
+    const moved = await live.waitFor(
+      'the conversation moved',
+      (event) => event.event === 'conversation' && dataOf(event).interactionId === interactionId,
+    );
+    expect(dataOf(moved)).toEqual({ kind: 'conversation', accountId: assignedId, interactionId, change: 'contact' });
+    expect((await api<{ contact: { id: number } }>('GET', `/api/interactions/${interactionId}`)).contact.id).toBe(
+      kept.id,
+    );
   });
 
   it('caps the streams of one token, with a clear error, and frees a slot when a stream closes', async () => {

@@ -207,7 +207,8 @@ forEachEngine((_engine, openFresh) => {
       const keptConversation = await conversationWith(kept.id);
       const movedConversation = await conversationWith(other.id);
 
-      const merged = await mergeContacts(db, kept.id, other.id);
+      const { contact: merged, moved } = await mergeContacts(db, kept.id, other.id);
+      expect(moved).toEqual([{ interactionId: movedConversation, accountId: expect.any(Number) }]);
       expect(merged).toMatchObject({ id: kept.id, name: 'Ada', listId, notes: 'Calls on Mondays\n\nVIP' });
       expect(merged.addresses).toEqual(['ada@one.example', 'ada@two.example', 'lovelace@three.example']);
       expect(await getContact(db, other.id)).toBeUndefined();

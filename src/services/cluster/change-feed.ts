@@ -48,7 +48,7 @@ const change = z.discriminatedUnion('kind', [
     kind: z.literal('conversation'),
     id: z.number().int(),
     accountId: z.number().int(),
-    change: z.enum(['status', 'assignment', 'read', 'note', 'snooze', 'replying']),
+    change: z.enum(['status', 'assignment', 'read', 'note', 'snooze', 'replying', 'contact']),
   }),
   /** An account's live status changed, or its timeline got an entry, without a change of its settings. */
   z.object({ kind: z.literal('accountStatus'), id: z.number().int() }),

@@ -44,7 +44,14 @@ export function contactScopeOf(reader: DirectoryReader): ContactScope {
 
 /** Contact lists and contacts: the address book agents answer from and ingest fills. */
 export class DirectoryService {
-  constructor(private readonly db: Database) {}
+  /**
+   * @param contactMoved told of each conversation that changed contact in a merge, once it is
+   *   committed (the live stream tells the agents looking at it).
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly contactMoved: (moved: { interactionId: number; accountId: number }) => void = () => undefined,
+  ) {}
 
   readonly lists = {
     list: (
@@ -110,7 +117,9 @@ export class DirectoryService {
           details: { listId: kept.listId },
         });
       }
-      return mergeContacts(this.db, id, from);
+      const merged = await mergeContacts(this.db, id, from);
+      for (const conversation of merged.moved) this.contactMoved(conversation);
+      return merged.contact;
     },
     /**
      * The contact's conversations in the reader's accounts, newest activity first.

@@ -137,7 +137,7 @@ export interface InteractionServiceOptions {
 export interface InteractionChange {
   readonly accountId: number;
   readonly interactionId: number;
-  readonly change: 'status' | 'assignment' | 'read' | 'note' | 'snooze' | 'replying';
+  readonly change: 'status' | 'assignment' | 'read' | 'note' | 'snooze' | 'replying' | 'contact';
 }
 
 /** Conversations for agents and administrators; see the module comment. */

@@ -36,7 +36,7 @@ export type LiveEvent =
       readonly kind: 'conversation';
       readonly accountId: number;
       readonly interactionId: number;
-      readonly change: 'status' | 'assignment' | 'read' | 'note' | 'snooze' | 'replying';
+      readonly change: 'status' | 'assignment' | 'read' | 'note' | 'snooze' | 'replying' | 'contact';
     }
   | { readonly kind: 'account'; readonly accountId: number; readonly change: 'status' | 'settings' | 'deleted' };
 
