@@ -285,6 +285,15 @@ describe('administrator console: Cloud Providers', () => {
   }, 60_000);
 
   it('deletes a provider no account uses and lists the rest with their badges', async () => {
+    // Forgetting an identity asks in the console's dialog; cancel keeps it, Forget removes it.
+    await page.getByRole('button', { name: `Forget ${CONTOSO.marco.upn}` }).click();
+    const forget = page.getByRole('dialog', { name: `Forget ${CONTOSO.marco.upn}?` });
+    expect(await forget.textContent()).toContain('Accounts using this identity stop working');
+    await forget.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.getByRole('row', { name: new RegExp(CONTOSO.marco.upn) }).count()).toBe(1);
+    await page.getByRole('button', { name: `Forget ${CONTOSO.marco.upn}` }).click();
+    await forget.getByRole('button', { name: 'Forget' }).click();
+    await expect.poll(() => page.getByRole('row', { name: new RegExp(CONTOSO.marco.upn) }).count()).toBe(0);
     await page.getByRole('button', { name: 'Actions' }).click();
     await page.getByRole('menuitem', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();

@@ -119,8 +119,12 @@ describe('administrator console: users, lists, contacts, account', () => {
     await page.getByRole('searchbox', { name: 'Search by name or address' }).fill('');
     await expect.poll(() => page.getByRole('row').count()).toBe(3);
     await screenshot(page, 'contacts');
-    page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Delete Dario Buyer' }).click();
+    // The console's own dialog asks, never the browser's confirm().
+    await page
+      .getByRole('dialog', { name: 'Delete the contact "Dario Buyer"?' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
     await page.getByText('Contact Dario Buyer deleted.').waitFor();
     await expect.poll(() => page.getByRole('row').count()).toBe(2);
 
@@ -232,8 +236,10 @@ describe('administrator console: users, lists, contacts, account', () => {
     const me = await page.request.get(`${stack.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status()).toBe(200);
     await page.getByRole('row', { name: /CRM integration/ }).waitFor();
-    page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Revoke CRM integration' }).click();
+    const revoking = page.getByRole('dialog', { name: 'Revoke the token "CRM integration"?' });
+    expect(await revoking.textContent()).toContain('Programs using it stop working at once.');
+    await revoking.getByRole('button', { name: 'Revoke' }).click();
     await expect.poll(() => page.getByRole('row', { name: /CRM integration/ }).count()).toBe(0);
     const after = await page.request.get(`${stack.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(after.status()).toBe(401);

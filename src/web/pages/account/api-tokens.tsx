@@ -9,6 +9,7 @@ import type { ApiToken } from '../../api/schemas.js';
 import { CopyField } from '../../components/copy-field.js';
 import { TextField, problemsByField } from '../../components/fields.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
+import { useConfirm } from '../../components/confirm-dialog.js';
 import { formatDateTime } from '../../lib/format.js';
 import { useSession } from '../../lib/session.js';
 import { useResource } from '../../lib/use-resource.js';
@@ -20,6 +21,7 @@ export function ApiTokens(): JSX.Element {
   const [name, setName] = useState('');
   const [created, setCreated] = useState<(ApiToken & { token: string }) | null>(null);
   const submission = useSubmit();
+  const [confirm, confirmation] = useConfirm();
   const problems = problemsByField(submission.error?.fields ?? []);
 
   const create = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
@@ -30,8 +32,13 @@ export function ApiTokens(): JSX.Element {
       await tokens.reload();
     });
   };
-  const revoke = (token: ApiToken): void => {
-    if (!window.confirm(`Revoke the token "${token.name}"? Programs using it stop working at once.`)) return;
+  const revoke = async (token: ApiToken): Promise<void> => {
+    const question = {
+      title: `Revoke the token "${token.name}"?`,
+      body: 'Programs using it stop working at once.',
+      action: 'Revoke',
+    };
+    if (!(await confirm(question))) return;
     void submission.run(async () => {
       await revokeToken(token.id);
       await tokens.reload();
@@ -89,7 +96,7 @@ export function ApiTokens(): JSX.Element {
                     <button
                       type="button"
                       class="button button-small button-danger"
-                      onClick={() => revoke(token)}
+                      onClick={() => void revoke(token)}
                       aria-label={`Revoke ${token.name}`}
                       disabled={submission.busy}
                     >
@@ -115,6 +122,7 @@ export function ApiTokens(): JSX.Element {
           Create token
         </button>
       </form>
+      {confirmation}
     </section>
   );
 }

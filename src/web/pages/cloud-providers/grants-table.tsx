@@ -5,6 +5,7 @@ import { checkGrant, removeGrant } from '../../api/cloud-providers.js';
 import type { Grant, TokenCheck } from '../../api/schemas.js';
 import { Badge } from '../../components/badge.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
+import { useConfirm } from '../../components/confirm-dialog.js';
 import { formatDateTime } from '../../lib/format.js';
 import { grantIdentity, type Badge as BadgeData } from '../../lib/provider-status.js';
 import { useSubmit } from '../../lib/use-submit.js';
@@ -25,6 +26,7 @@ export function GrantsTable({
   onChanged: () => void;
 }): JSX.Element {
   const submission = useSubmit();
+  const [confirm, confirmation] = useConfirm();
   const [check, setCheck] = useState<{ grant: Grant; result: TokenCheck } | null>(null);
 
   if (grants.length === 0) return <p class="muted">No one has signed in under this provider yet. Use Authenticate.</p>;
@@ -33,13 +35,13 @@ export function GrantsTable({
     setCheck(null);
     void submission.run(async () => setCheck({ grant, result: await checkGrant(providerId, grant.id, 'exchange') }));
   };
-  const onRemove = (grant: Grant): void => {
-    if (
-      !window.confirm(
-        `Forget ${grantIdentity(grant)}? Accounts using this identity stop working until someone signs in again.`,
-      )
-    )
-      return;
+  const onRemove = async (grant: Grant): Promise<void> => {
+    const question = {
+      title: `Forget ${grantIdentity(grant)}?`,
+      body: 'Accounts using this identity stop working until someone signs in again.',
+      action: 'Forget',
+    };
+    if (!(await confirm(question))) return;
     void submission.run(async () => {
       await removeGrant(providerId, grant.id);
       onChanged();
@@ -117,7 +119,7 @@ export function GrantsTable({
                     type="button"
                     class="button button-small button-danger"
                     disabled={submission.busy}
-                    onClick={() => onRemove(grant)}
+                    onClick={() => void onRemove(grant)}
                     aria-label={`Forget ${grantIdentity(grant)}`}
                   >
                     Forget
@@ -128,6 +130,7 @@ export function GrantsTable({
           </tbody>
         </table>
       </div>
+      {confirmation}
     </>
   );
 }

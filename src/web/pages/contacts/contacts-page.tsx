@@ -6,6 +6,7 @@ import type { Contact } from '../../api/schemas.js';
 import { Loading, PageHeader } from '../../components/app-shell.js';
 import { SelectField, TextField } from '../../components/fields.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
+import { useConfirm } from '../../components/confirm-dialog.js';
 import { plural } from '../../lib/format.js';
 import { Link, navigate, useLocation } from '../../lib/router.js';
 import { useSession } from '../../lib/session.js';
@@ -26,6 +27,7 @@ export function ContactsPage(): JSX.Element {
   const [editing, setEditing] = useState<Contact | 'new' | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const removal = useSubmit();
+  const [confirm, confirmation] = useConfirm();
 
   const lists = useResource(() => listLists({ limit: 200 }), 'lists');
   const contacts = useResource(
@@ -53,8 +55,13 @@ export function ContactsPage(): JSX.Element {
   }, [typed]);
 
   const listName = (id: number): string => lists.data?.items.find((l) => l.id === id)?.name ?? `List ${id}`;
-  const remove = (contact: Contact): void => {
-    if (!window.confirm(`Delete the contact "${contact.name}"?`)) return;
+  const remove = async (contact: Contact): Promise<void> => {
+    const question = {
+      title: `Delete the contact "${contact.name}"?`,
+      body: 'Their conversations stay, without a contact.',
+      action: 'Delete',
+    };
+    if (!(await confirm(question))) return;
     void removal.run(async () => {
       await deleteContact(contact.id);
       setMessage(`Contact ${contact.name} deleted.`);
@@ -169,7 +176,7 @@ export function ContactsPage(): JSX.Element {
                           <button
                             type="button"
                             class="button button-small button-danger"
-                            onClick={() => remove(contact)}
+                            onClick={() => void remove(contact)}
                             aria-label={`Delete ${contact.name}`}
                             disabled={removal.busy}
                           >
@@ -217,6 +224,7 @@ export function ContactsPage(): JSX.Element {
           void lists.reload();
         }}
       />
+      {confirmation}
     </section>
   );
 }

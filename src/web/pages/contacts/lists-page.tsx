@@ -7,6 +7,7 @@ import { Loading, PageHeader } from '../../components/app-shell.js';
 import { Dialog } from '../../components/dialog.js';
 import { TextArea, TextField, problemsByField } from '../../components/fields.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
+import { useConfirm } from '../../components/confirm-dialog.js';
 import { Link } from '../../lib/router.js';
 import { useSession } from '../../lib/session.js';
 import { useResource } from '../../lib/use-resource.js';
@@ -19,9 +20,10 @@ export function ListsPage(): JSX.Element {
   const [editing, setEditing] = useState<ContactList | 'new' | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const removal = useSubmit();
+  const [confirm, confirmation] = useConfirm();
 
-  const remove = (list: ContactList): void => {
-    if (!window.confirm(`Delete the list "${list.name}"?`)) return;
+  const remove = async (list: ContactList): Promise<void> => {
+    if (!(await confirm({ title: `Delete the list "${list.name}"?`, action: 'Delete' }))) return;
     void removal.run(async () => {
       await deleteList(list.id);
       setMessage(`List ${list.name} deleted.`);
@@ -98,7 +100,7 @@ export function ListsPage(): JSX.Element {
                       <button
                         type="button"
                         class="button button-small button-danger"
-                        onClick={() => remove(list)}
+                        onClick={() => void remove(list)}
                         aria-label={`Delete list ${list.name}`}
                         disabled={removal.busy}
                       >
@@ -130,6 +132,7 @@ export function ListsPage(): JSX.Element {
           />
         )}
       </Dialog>
+      {confirmation}
     </section>
   );
 }

@@ -9,6 +9,7 @@ import type { Webhook } from '../../api/schemas.js';
 import { Loading, PageHeader } from '../../components/app-shell.js';
 import { Badge } from '../../components/badge.js';
 import { CopyField } from '../../components/copy-field.js';
+import { useConfirm } from '../../components/confirm-dialog.js';
 import { Dialog } from '../../components/dialog.js';
 import { MenuButton } from '../../components/menu-button.js';
 import { ErrorNotice, Notice } from '../../components/notice.js';
@@ -25,6 +26,7 @@ export function WebhooksPage(): JSX.Element {
   const [message, setMessage] = useState<string | null>(null);
   const [refresh, setRefresh] = useState(0);
   const action = useSubmit();
+  const [confirm, confirmation] = useConfirm();
 
   const act = (done: string, run: () => Promise<unknown>): void => {
     void action.run(async () => {
@@ -54,10 +56,14 @@ export function WebhooksPage(): JSX.Element {
     {
       label: 'Delete',
       danger: true,
-      onSelect: () => {
-        if (window.confirm(`Delete the webhook to ${hook.url} and its delivery log?`))
-          act('Webhook deleted.', () => deleteWebhook(hook.id));
-      },
+      onSelect: () =>
+        void confirm({
+          title: 'Delete the webhook?',
+          body: `Postern stops posting to ${hook.url}, and its delivery log is deleted.`,
+          action: 'Delete',
+        }).then((yes) => {
+          if (yes) act('Webhook deleted.', () => deleteWebhook(hook.id));
+        }),
     },
   ];
 
@@ -139,6 +145,7 @@ export function WebhooksPage(): JSX.Element {
           />
         ) : null}
       </Dialog>
+      {confirmation}
     </section>
   );
 }
