@@ -147,7 +147,7 @@ describe('administrator console: Cloud Providers', () => {
 
   it('associates the shared mailbox with the provider through its delegate and sees it connected', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Email Accounts' }).click();
-    await page.getByRole('link', { name: 'New email account' }).first().click();
+    await page.getByRole('link', { name: 'New Email Account' }).first().click();
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Developers');
     await page.getByRole('textbox', { name: 'Key' }).fill('DEV');
     await page.getByRole('textbox', { name: 'Email Address' }).fill('developers@contoso.com');
@@ -183,7 +183,7 @@ describe('administrator console: Cloud Providers', () => {
       .waitFor();
     await keep.fill('90');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByText('Email account created.').waitFor();
+    await page.getByText('Email Account created.').waitFor();
     expect(await page.getByTestId('keep-originals').textContent()).toContain('90 days');
     expect(await page.getByRole('region', { name: 'Settings' }).textContent()).toContain(CONTOSO.andrea.upn);
     await page.getByRole('region', { name: 'Sending' }).getByText('0 of 30 messages').waitFor();

@@ -177,7 +177,7 @@ describe('administrator console: users, lists, contacts, account', () => {
     watch.attach(agentPage);
     await signIn(agentPage, stack.url, 'carla', 'carla password 1');
     await expect.poll(() => agentPage.url()).toBe(`${stack.url}/ui/inbox`);
-    await agentPage.getByText('An administrator has not assigned an email account to you yet.').waitFor();
+    await agentPage.getByText('An administrator has not assigned an Email Account to you yet.').waitFor();
     const links = await agentPage.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
     expect(links).toEqual(['Inbox', 'Lists', 'Contacts', 'Canned answers']);
     await agentPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();

@@ -28,7 +28,7 @@ export function AccountDetailPage({ id }: { id: number }): JSX.Element {
   const resource = useResource(() => getAccount(id), String(id));
   const [notice, setNotice] = useState<string | null>(() =>
     location.search.get('created') !== null
-      ? 'Email account created.'
+      ? 'Email Account created.'
       : location.search.get('saved') !== null
         ? 'Changes saved.'
         : null,
@@ -52,7 +52,7 @@ export function AccountDetailPage({ id }: { id: number }): JSX.Element {
   if (account === undefined) {
     return (
       <section>
-        <PageHeader title="Email account" />
+        <PageHeader title="Email Account" />
         {resource.error === undefined ? <Loading what="the account" /> : <ErrorNotice error={resource.error} />}
         <Link to="/email-accounts">Back to Email Accounts</Link>
       </section>
@@ -62,7 +62,7 @@ export function AccountDetailPage({ id }: { id: number }): JSX.Element {
   const toggle = (): void => {
     void action.run(async () => {
       await setAccountActive(account.id, !account.active);
-      setNotice(account.active ? 'Email account disabled.' : 'Email account enabled.');
+      setNotice(account.active ? 'Email Account disabled.' : 'Email Account enabled.');
       await resource.reload();
       setTimelineKey((k) => k + 1);
     });

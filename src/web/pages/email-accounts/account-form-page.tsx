@@ -43,9 +43,9 @@ function AccountFormPage({ id }: { id: number | null }): JSX.Element {
   const back = id === null ? '/email-accounts' : `/email-accounts/${id}`;
   const title =
     id === null
-      ? 'New email account'
+      ? 'New Email Account'
       : data?.account === undefined
-        ? 'Edit email account'
+        ? 'Edit Email Account'
         : `Edit ${data.account.name}`;
   return (
     <section>

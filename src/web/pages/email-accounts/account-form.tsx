@@ -212,7 +212,7 @@ export function AccountForm({
     <form
       class="card form"
       onSubmit={submit}
-      aria-label={account === undefined ? 'New email account' : `Edit ${account.name}`}
+      aria-label={account === undefined ? 'New Email Account' : `Edit ${account.name}`}
     >
       {submission.error === undefined ? null : <ErrorNotice error={submission.error} />}
       <div class="field-row">
@@ -221,7 +221,7 @@ export function AccountForm({
           value={values.name}
           onValue={set('name')}
           required
-          help="Email account name."
+          help="Email Account name."
           problem={problems.name}
         />
         <TextField

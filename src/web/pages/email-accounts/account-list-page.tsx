@@ -23,7 +23,7 @@ export function AccountListPage(): JSX.Element {
         title="Email Accounts"
         actions={
           <Link to="/email-accounts/new" class="button button-primary">
-            New email account
+            New Email Account
           </Link>
         }
       >
@@ -38,7 +38,7 @@ export function AccountListPage(): JSX.Element {
         ) : null
       ) : items.length === 0 ? (
         <div class="empty card">
-          <h2>No email account yet</h2>
+          <h2>No Email Account yet</h2>
           <p>Create and authenticate a Cloud Provider first, then associate a mailbox with it here.</p>
           <Link to="/email-accounts/new" class="button button-primary">
             Create the first account

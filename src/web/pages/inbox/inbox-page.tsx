@@ -104,11 +104,11 @@ export function InboxPage({
         ) : null
       ) : list.length === 0 ? (
         <div class="empty card">
-          <h2>No email account yet</h2>
+          <h2>No Email Account yet</h2>
           <p>
             {user.role === 'admin'
-              ? 'Create an email account and assign agents to it.'
-              : 'An administrator has not assigned an email account to you yet.'}
+              ? 'Create an Email Account and assign agents to it.'
+              : 'An administrator has not assigned an Email Account to you yet.'}
           </p>
         </div>
       ) : (
