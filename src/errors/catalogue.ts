@@ -236,7 +236,7 @@ const GENERAL_ERRORS = {
     kind: 'needs-admin',
     message: 'The database was not compacted: VACUUM cannot run safely now.',
     remedy:
-      'On SQLite, stop every Postern process that uses the data directory and make free disk space about the size of postern.db, then run "postern vacuum" again.',
+      'On SQLite, stop every Postern process that uses the data directory (the message names the one still running) and make free disk space about the size of postern.db, then run "postern vacuum" again. Nothing was changed.',
   },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -59,6 +59,7 @@ export * from './notes.js';
 export * from './canned-answers.js';
 export * from './messages.js';
 export * from './message-retention.js';
+export * from './compaction.js';
 export * from './sweep-claims.js';
 export * from './message-bounces.js';
 export * from './outbox.js';

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describeConfig, loadConfig } from '../../config/index.js';
 import { PosternError } from '../../errors/index.js';
+import { compactDatabase } from '../../store/compaction.js';
+import { parseDatabaseUrl } from '../../store/database-url.js';
 import { print, withRuntime } from '../with-runtime.js';
 
 /** A password from standard input (first line), or undefined when stdin is a terminal. */
@@ -28,6 +30,32 @@ export function registerAdminCommands(program: Command): void {
     .command('migrate')
     .description('Bring the database schema up to date (also done by "start")')
     .action(() => withRuntime(async () => print('The database schema is up to date.')));
+
+  program
+    .command('vacuum')
+    .description(
+      'Give the space of deleted rows back to the disk (SQLite: rewrites postern.db once, with every Postern process stopped)',
+    )
+    .action(() =>
+      withRuntime(async ({ config, db, services }) => {
+        const running = db.engine === 'sqlite' ? await services.cluster.othersRunning() : [];
+        const other = running[0];
+        if (other !== undefined) {
+          throw new PosternError('STORE_VACUUM_REFUSED', {
+            message: `Postern is running on this database: pid ${other.pid} on ${other.host}, started ${other.startedAt}. Compacting SQLite needs the database to itself.`,
+            details: { host: other.host, pid: other.pid, nodeId: other.id },
+          });
+        }
+        const location = parseDatabaseUrl(config.databaseUrl);
+        const done = await compactDatabase(db, location.engine === 'sqlite' ? { sqliteFile: location.filename } : {});
+        const size = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+        print(`Compacted: ${size(done.bytesBefore)} → ${size(done.bytesAfter)}.`);
+        if (done.converted)
+          print('The file now gives space back by itself as originals are removed (incremental auto-vacuum).');
+        if (done.engine === 'postgres')
+          print('PostgreSQL reuses the space of deleted rows; its files shrink only at their end (see docs).');
+      }),
+    );
 
   const config = program.command('config').description('Inspect the configuration');
   config

@@ -118,6 +118,18 @@ export class ClusterService {
   }
 
   /**
+   * Other Postern processes that may be using the database now: running (their heartbeat fresh)
+   * and, on this host, with their pid alive. What must not run beside them (`postern vacuum` on
+   * SQLite) asks this first.
+   */
+  async othersRunning(): Promise<NodeView[]> {
+    return (await this.listNodes()).filter(
+      (node) =>
+        !node.self && node.state === 'running' && (node.host !== this.identity.host || processAlive(node.pid)),
+    );
+  }
+
+  /**
    * Of the live processes running the worker role on SQLite, the one registered first keeps it.
    * Each registers, then looks: of two starting at once the later registration gives way (the
    * earlier may not see it yet, the later always sees the earlier); a process killed without a
