@@ -41,9 +41,9 @@ import { parseMessage } from '../src/mail/mime/parse-message.js';
 import { graphClientOf } from '../src/services/accounts/mailbox-connection.js';
 import { createGraphSyncStore } from '../src/services/inbound/graph-sync-store.js';
 import { countAccountMessages, getDeltaLink } from '../src/store/index.js';
-import { describeMachine, median, printFigures } from './helpers/figures.js';
+import { describeMachine, median, now, printFigures } from './helpers/figures.js';
 import { createQueueAccounts, openPostern } from './helpers/postern-side.js';
-import { comparisonFigures, interleaveReads, measureRead, type ReadRun } from './helpers/read-comparison.js';
+import { comparisonFigures, interleaveReads, type ReadRun } from './helpers/read-comparison.js';
 import { World, type WorldReady } from './helpers/world.js';
 import {
   WORLD_AGENT,
@@ -120,11 +120,9 @@ const listPage = z.object({
  */
 async function bareRun(world: World, agent: Agent, token: string): Promise<Run> {
   await graphAnswers(world);
-  const run = await measureRead(() => bareRead(world, agent, token));
-  return { ...run, ...(await graphAnswers(world)) };
-}
-
-async function bareRead(world: World, agent: Agent, token: string): Promise<number> {
+  const loop = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
+  const started = now();
   const root = `${world.ready.authority}/v1.0/users/${encodeURIComponent(MAILBOX)}`;
   const get = async (url: string): Promise<Buffer> => {
     const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, dispatcher: agent });
@@ -159,8 +157,11 @@ async function bareRead(world: World, agent: Agent, token: string): Promise<numb
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  const ms = now() - started;
+  const used = process.cpuUsage(cpu);
+  const loopBusyMs = performance.eventLoopUtilization(loop).active;
   if (messages !== MESSAGES) throw new Error(`the bare reader read ${messages} messages, not ${MESSAGES}`);
-  return messages;
+  return { ms, messages, cpuMs: (used.user + used.system) / 1000, loopBusyMs, ...(await graphAnswers(world)) };
 }
 
 /** The full Graph pipeline into a fresh embedded database. */
@@ -192,10 +193,13 @@ async function fullRun(world: World): Promise<Run & { dbBytes: number }> {
       tuning: TUNING,
     });
     await graphAnswers(world);
-    const run = await measureRead(async () => {
-      await sync.syncOnce();
-      return MESSAGES;
-    });
+    const loop = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage();
+    const started = now();
+    await sync.syncOnce();
+    const ms = now() - started;
+    const used = process.cpuUsage(cpu);
+    const loopBusyMs = performance.eventLoopUtilization(loop).active;
     const answers = await graphAnswers(world);
     const messages = await countAccountMessages(runtime.db, account.id);
     const checkpoint = await getDeltaLink(runtime.db, account.id, account.folder);
@@ -205,7 +209,7 @@ async function fullRun(world: World): Promise<Run & { dbBytes: number }> {
       .readdirSync(side.dataDir)
       .filter((name) => name.startsWith('postern.db'))
       .reduce((sum, name) => sum + fs.statSync(path.join(side.dataDir, name)).size, 0);
-    return { ...run, ...answers, dbBytes };
+    return { ms, messages, cpuMs: (used.user + used.system) / 1000, loopBusyMs, ...answers, dbBytes };
   } finally {
     await side.close();
   }

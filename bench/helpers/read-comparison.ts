@@ -13,44 +13,22 @@ export interface ReadRun {
   readonly cpuMs: number;
   /** Time the event loop (main thread) was busy: what other accounts and the API had to wait for. */
   readonly loopBusyMs: number;
-  /** This process's RSS just before the read (after a GC when `--expose-gc` is on). */
-  readonly rssBeforeBytes: number;
-  /** The highest RSS of this process seen during the read (sampled every 20 ms, every thread). */
-  readonly peakRssBytes: number;
 }
 
-/** How often the RSS is sampled during a read. */
-const RSS_SAMPLE_MS = 20;
-
-/**
- * Times `read` (which resolves with the number of messages it read): wall clock, CPU, event loop,
- * and the process's peak RSS during it.
- */
+/** Times `read` (which resolves with the number of messages it read): wall clock, CPU, event loop. */
 export async function measureRead(read: () => Promise<number>): Promise<ReadRun> {
-  (globalThis as { gc?: () => void }).gc?.();
-  const rssBeforeBytes = process.memoryUsage.rss();
-  let peakRssBytes = rssBeforeBytes;
-  const sampler = setInterval(() => {
-    peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
-  }, RSS_SAMPLE_MS);
   const loop = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
   const started = now();
-  try {
-    const messages = await read();
-    const ms = now() - started;
-    const used = process.cpuUsage(cpu);
-    return {
-      ms,
-      messages,
-      cpuMs: (used.user + used.system) / 1000,
-      loopBusyMs: performance.eventLoopUtilization(loop).active,
-      rssBeforeBytes,
-      peakRssBytes: Math.max(peakRssBytes, process.memoryUsage.rss()),
-    };
-  } finally {
-    clearInterval(sampler);
-  }
+  const messages = await read();
+  const ms = now() - started;
+  const used = process.cpuUsage(cpu);
+  return {
+    ms,
+    messages,
+    cpuMs: (used.user + used.system) / 1000,
+    loopBusyMs: performance.eventLoopUtilization(loop).active,
+  };
 }
 
 /**
@@ -108,11 +86,5 @@ export function comparisonFigures(
     fullCpuMsMedian: median(full.map((run) => run.cpuMs)),
     bareLoopBusyMsMedian: median(bare.map((run) => run.loopBusyMs)),
     fullLoopBusyMsMedian: median(full.map((run) => run.loopBusyMs)),
-    barePeakRssMbMedian: median(bare.map((run) => run.peakRssBytes)) / 1_048_576,
-    fullPeakRssMbMedian: median(full.map((run) => run.peakRssBytes)) / 1_048_576,
-    fullOverBarePeakRssMb:
-      (median(full.map((run) => run.peakRssBytes)) - median(bare.map((run) => run.peakRssBytes))) / 1_048_576,
-    bareRssGrowthMbMedian: median(bare.map((run) => run.peakRssBytes - run.rssBeforeBytes)) / 1_048_576,
-    fullRssGrowthMbMedian: median(full.map((run) => run.peakRssBytes - run.rssBeforeBytes)) / 1_048_576,
   };
 }
