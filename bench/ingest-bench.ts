@@ -18,7 +18,8 @@
  * Environment: BENCH_MESSAGES (2000), BENCH_ROUNDS (3); BENCH_DATABASE_URL: an admin URL of a
  * PostgreSQL server that may CREATE DATABASE, or `embedded` to start a private one with
  * PostgreSQL's durable defaults (`npm run bench:ingest:postgres`); BENCH_PROFILE=full|bare runs one read of
- * that kind only (no warm-up, no comparison), for `node --cpu-prof`; BENCH_TUNING (JSON, e.g.
+ * that kind only (no warm-up, no comparison), for `node --cpu-prof`, and prints the process's peak
+ * RSS (run once per kind, each in its own process, to compare memory); BENCH_TUNING (JSON, e.g.
  * `{"batchCount":200,"groupCount":50}`) overrides the sync's tuning; BENCH_PARSE=inline parses
  * on the event loop instead of the parse pool — both for exploring, the defaults are Postern's.
  * Figures are recorded in docs/PERFORMANCE.md; this is never run as a timed test.
@@ -158,6 +159,8 @@ async function main(): Promise<void> {
         cpuMs: run.cpuMs,
         loopBusyMs: run.loopBusyMs,
         messages: run.messages,
+        // The process holds this one read only (the emulator runs in its own): its peak is the read's.
+        peakRssMb: process.resourceUsage().maxRSS / 1024,
       });
       return;
     }
