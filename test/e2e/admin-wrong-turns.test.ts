@@ -5,6 +5,9 @@
  * - A wrong tenant id: Microsoft (the emulator) answers the discovery with AADSTS90002. The
  *   browser ends on the provider's console page with the catalogue message, Microsoft's own words,
  *   "What to do" and the code — never on the JSON of an API error — and the timeline has it.
+ * - A secret's ID saved as its Value: the sign-in succeeds at Microsoft and the code's exchange is
+ *   refused with AADSTS7000215; the provider page says the ID was probably pasted, with the remedy,
+ *   and the timeline has it (the ID itself appears nowhere).
  * - A console opened under another host (127.0.0.1) than the public URL (localhost): Authenticate
  *   says why it cannot finish there and continues at the public URL, where the sign-in completes.
  */
@@ -81,6 +84,42 @@ describe("the administrator's wrong turns on the sign-in path", () => {
     const entry = page.locator('.timeline-item', { hasText: 'AADSTS90002' });
     await entry.waitFor();
     expect(await entry.locator('.timeline-type').textContent()).toBe('provider.authentication_failed');
+  }, 60_000);
+
+  it("a secret's ID saved as its Value ends on the provider page with AADSTS7000215, its remedy and a timeline entry", async () => {
+    const { context, page } = await openPage(stack.url);
+    await signIn(page, stack.url, stack.admin.username, stack.admin.password);
+    const secretId = '8f3c2a1e-5b4d-4c3e-9a2b-1c0d9e8f7a6b';
+    const id = await createThrough(context, stack.url, '/api/cloudProviders', {
+      ...providerFields('Secret ID', CONTOSO.tenantId),
+      clientSecret: secretId,
+    });
+    await page.goto(`${stack.url}/ui/cloud-providers/${id}`);
+    await page.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Authenticate' }).click();
+    await page.getByRole('dialog').getByLabel('Sign in as (optional)').fill(CONTOSO.andrea.upn);
+    await page.getByRole('button', { name: 'Continue to Microsoft' }).click();
+    // The sign-in itself succeeds at Microsoft; the code's exchange with the secret is refused.
+    await page.waitForURL((url) => url.href.startsWith(stack.emulator.base));
+    await page.locator('input[name="passwd"]').fill(CONTOSO.andrea.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const accept = page.getByRole('button', { name: 'Accept' });
+    const failed = page.getByText('Authentication failed.');
+    await accept.or(failed).waitFor();
+    if (await accept.isVisible()) await accept.click();
+
+    await page.waitForURL(`${stack.url}/ui/cloud-providers/${id}`);
+    const alert = page.getByRole('alert').filter({ hasText: 'Authentication failed.' });
+    await alert.getByText('What to do:').waitFor();
+    const text = (await alert.textContent()) ?? '';
+    expect(text).toContain('Microsoft rejected the client secret (AADSTS7000215).');
+    expect(text).toContain('The secret ID was probably pasted instead of its value.');
+    expect(text).toContain('Error code: AUTH_SECRET_INVALID');
+    expect(text).not.toContain(secretId);
+    const entry = page.locator('.timeline-item', { hasText: 'AADSTS7000215' });
+    await entry.waitFor();
+    expect(await entry.locator('.timeline-type').textContent()).toBe('provider.authentication_failed');
+    expect(await page.locator('.timeline').textContent()).not.toContain(secretId);
   }, 60_000);
 
   it('a console opened at 127.0.0.1 continues the sign-in at the public URL (localhost), where it completes', async () => {
