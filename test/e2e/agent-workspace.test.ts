@@ -5,18 +5,17 @@
  * follows the reply to "Sent", and the reply reaches the emulator's outside world; once closed, the
  * conversation is found from the Open tab by a body word, an attachment name and its reference.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsoleWatch, launchChromium, newContext, overflowing, screenshot } from './helpers/browser.js';
-import { setUpAgentMailbox } from './helpers/agent-mailbox.js';
+import { ConsoleWatch, overflowing, screenshot } from './helpers/browser.js';
+import { startAgentDesk, type AgentDesk } from './helpers/agent-mailbox.js';
 import { signIn } from './helpers/session.js';
-import { CONTOSO, startStack, type Stack } from './helpers/stack.js';
+import { CONTOSO, type Stack } from './helpers/stack.js';
 
+let desk: AgentDesk;
 let stack: Stack;
-let browser: Browser;
 let admin: BrowserContext;
-let agent: BrowserContext;
 let page: Page;
 let watch: ConsoleWatch;
 let accountId = 0;
@@ -28,28 +27,12 @@ const sinkSchema = z.object({
 });
 
 beforeAll(async () => {
-  stack = await startStack();
-  browser = await launchChromium([stack.emulatorCertPem]);
-  watch = new ConsoleWatch(stack.url);
-
-  // The administrator's part, which the Cloud Providers suite drives screen by screen.
-  admin = await newContext(browser);
-  const adminPage = await admin.newPage();
-  adminPage.setDefaultTimeout(10_000);
-  watch.attach(adminPage);
-  accountId = await setUpAgentMailbox(stack, adminPage, { ...AGENT, displayName: 'Carla Agent' });
-
-  agent = await newContext(browser);
-  page = await agent.newPage();
-  page.setDefaultTimeout(15_000);
-  watch.attach(page);
+  desk = await startAgentDesk({ ...AGENT, displayName: 'Carla Agent' }, { signIn: false });
+  ({ stack, admin, page, watch, accountId } = desk);
 }, 90_000);
 
 afterAll(async () => {
-  await agent?.close();
-  await admin?.close();
-  await browser?.close();
-  await stack?.close();
+  await desk?.close();
 });
 
 describe('agent workspace', () => {

@@ -5,45 +5,29 @@
  * the agent merges two contacts of the account's list with "Merge into…" (the conversations move);
  * the administrator edits a contact on its page.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConsoleWatch, launchChromium, newContext, overflowing, screenshot } from './helpers/browser.js';
-import { setUpAgentMailbox } from './helpers/agent-mailbox.js';
+import { overflowing, screenshot } from './helpers/browser.js';
+import { startAgentDesk, type AgentDesk } from './helpers/agent-mailbox.js';
 import { signIn } from './helpers/session.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { type Stack } from './helpers/stack.js';
 
+let desk: AgentDesk;
 let stack: Stack;
-let browser: Browser;
-let admin: BrowserContext;
 let adminPage: Page;
-let agent: BrowserContext;
 let page: Page;
-let watch: ConsoleWatch;
 let accountId = 0;
 const AGENT = { username: 'nora', password: 'nora password 12' };
 const LONG = 'dario.private.correspondence@home-office.customer-family.example';
 
 beforeAll(async () => {
-  stack = await startStack();
-  browser = await launchChromium([stack.emulatorCertPem]);
-  watch = new ConsoleWatch(stack.url);
-  admin = await newContext(browser);
-  adminPage = await admin.newPage();
-  adminPage.setDefaultTimeout(10_000);
-  watch.attach(adminPage);
-  accountId = await setUpAgentMailbox(stack, adminPage, { ...AGENT, displayName: 'Nora Agent' });
-  agent = await newContext(browser);
-  page = await agent.newPage();
-  page.setDefaultTimeout(15_000);
-  watch.attach(page);
+  desk = await startAgentDesk({ ...AGENT, displayName: 'Nora Agent' }, { signIn: false });
+  ({ stack, adminPage, page, accountId } = desk);
 }, 90_000);
 
 afterAll(async () => {
-  await agent?.close();
-  await admin?.close();
-  await browser?.close();
-  await stack?.close();
+  await desk?.close();
 });
 
 describe('contacts', () => {

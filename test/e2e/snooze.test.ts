@@ -5,17 +5,15 @@
  * time picked in local time, the API holds that instant; when the customer writes again, the
  * conversation comes back to the Open tab by itself.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsoleWatch, launchChromium, newContext } from './helpers/browser.js';
-import { setUpAgentMailbox } from './helpers/agent-mailbox.js';
+import type { ConsoleWatch } from './helpers/browser.js';
+import { startAgentDesk, type AgentDesk } from './helpers/agent-mailbox.js';
 import { signIn } from './helpers/session.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import type { Stack } from './helpers/stack.js';
 
+let desk: AgentDesk;
 let stack: Stack;
-let browser: Browser;
-let admin: BrowserContext;
-let agent: BrowserContext;
 let page: Page;
 let watch: ConsoleWatch;
 let accountId = 0;
@@ -24,31 +22,12 @@ const CUSTOMER = 'Dario Customer <dario@customer.example>';
 const INDIA_OFFSET_MS = (5 * 60 + 30) * 60_000;
 
 beforeAll(async () => {
-  stack = await startStack();
-  browser = await launchChromium([stack.emulatorCertPem]);
-  watch = new ConsoleWatch(stack.url);
-  admin = await newContext(browser);
-  const adminPage = await admin.newPage();
-  adminPage.setDefaultTimeout(10_000);
-  watch.attach(adminPage);
-  accountId = await setUpAgentMailbox(stack, adminPage, { ...AGENT, displayName: 'Sana Agent' });
-
-  agent = await browser.newContext({
-    viewport: { width: 1280, height: 860 },
-    locale: 'en-GB',
-    timezoneId: 'Asia/Kolkata',
-    colorScheme: 'light',
-  });
-  page = await agent.newPage();
-  page.setDefaultTimeout(15_000);
-  watch.attach(page);
+  desk = await startAgentDesk({ ...AGENT, displayName: 'Sana Agent' }, { signIn: false, timezoneId: 'Asia/Kolkata' });
+  ({ stack, page, watch, accountId } = desk);
 }, 90_000);
 
 afterAll(async () => {
-  await agent?.close();
-  await admin?.close();
-  await browser?.close();
-  await stack?.close();
+  await desk?.close();
 });
 
 describe('snooze', () => {

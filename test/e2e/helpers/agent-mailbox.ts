@@ -71,16 +71,27 @@ export interface AgentDesk {
   close(): Promise<void>;
 }
 
+/** How the agent's side of a desk starts. */
+export interface AgentDeskOptions {
+  /** Sign the agent in before the tests (default); false leaves it to a test that shows it. */
+  readonly signIn?: boolean;
+  /** The agent's browser context's time zone (default UTC), for tests of local times. */
+  readonly timezoneId?: string;
+}
+
 /**
  * Starts the stack and Chromium, sets the shared mailbox up for `agentUser` (through the
  * administrator's page) and signs the agent in on a page of its own; both pages watched for
  * console errors.
  */
-export async function startAgentDesk(agentUser: {
-  username: string;
-  password: string;
-  displayName: string;
-}): Promise<AgentDesk> {
+export async function startAgentDesk(
+  agentUser: {
+    username: string;
+    password: string;
+    displayName: string;
+  },
+  options: AgentDeskOptions = {},
+): Promise<AgentDesk> {
   const stack = await startStack();
   const browser = await launchChromium([stack.emulatorCertPem]);
   const watch = new ConsoleWatch(stack.url);
@@ -89,11 +100,11 @@ export async function startAgentDesk(agentUser: {
   adminPage.setDefaultTimeout(15_000);
   watch.attach(adminPage);
   const accountId = await setUpAgentMailbox(stack, adminPage, agentUser);
-  const agent = await newContext(browser);
+  const agent = await newContext(browser, undefined, options.timezoneId);
   const page = await agent.newPage();
   page.setDefaultTimeout(15_000);
   watch.attach(page);
-  await signIn(page, stack.url, agentUser.username, agentUser.password);
+  if (options.signIn !== false) await signIn(page, stack.url, agentUser.username, agentUser.password);
   return {
     stack,
     browser,

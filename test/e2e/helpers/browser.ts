@@ -84,8 +84,12 @@ export class ConsoleWatch {
   }
 }
 
-export async function newContext(browser: Browser, viewport = { width: 1280, height: 860 }): Promise<BrowserContext> {
-  return browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC', colorScheme: 'light' });
+export async function newContext(
+  browser: Browser,
+  viewport = { width: 1280, height: 860 },
+  timezoneId = 'UTC',
+): Promise<BrowserContext> {
+  return browser.newContext({ viewport, locale: 'en-GB', timezoneId, colorScheme: 'light' });
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
