@@ -34,14 +34,22 @@ describe('htmlToText', () => {
 
   it('prefixes each line of a blockquote with "> ", one per level', () => {
     expect(
-      htmlToText('<p>Answer</p><blockquote><p>quoted one</p><p>quoted<br>two</p><blockquote>deeper</blockquote></blockquote><p>after</p>'),
+      htmlToText(
+        '<p>Answer</p><blockquote><p>quoted one</p><p>quoted<br>two</p><blockquote>deeper</blockquote></blockquote><p>after</p>',
+      ),
     ).toBe('Answer\n\n> quoted one\n>\n> quoted\n> two\n>\n> > deeper\n\nafter');
   });
 
   it('gives no text for scripts, styles and the head, and decodes entities', () => {
     expect(
-      htmlToText('<html><head><title>t</title><style>p{}</style></head><body><script>x()</script>a &lt;b&gt; &amp; c&nbsp;d</body></html>'),
+      htmlToText(
+        '<html><head><title>t</title><style>p{}</style></head><body><script>x()</script>a &lt;b&gt; &amp; c&nbsp;d</body></html>',
+      ),
     ).toBe('a <b> & c d');
+  });
+
+  it('keeps the space of the signature separator', () => {
+    expect(htmlToText('<div>Thanks</div><div><br></div><div>-- <br>Ada</div>')).toBe('Thanks\n\n-- \nAda');
   });
 
   it('keeps the lines of <pre>', () => {

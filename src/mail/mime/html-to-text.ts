@@ -93,7 +93,9 @@ class TextLines {
   /** Ends the current line; `always` writes an empty line when nothing was on it. */
   endLine(always: boolean): void {
     if (this.begun && (this.written || this.line !== '')) {
-      this.lines.push(`${'> '.repeat(this.lineQuote)}${this.line}`.trimEnd());
+      const line = `${'> '.repeat(this.lineQuote)}${this.line}`.trimEnd();
+      // The signature separator keeps its space (RFC 3676 §4.3: dash, dash, space).
+      this.lines.push(this.line.trim() === '--' ? `${line} ` : line);
     } else if (always) {
       this.begin();
       if (!this.lastTwoBlank()) this.lines.push('> '.repeat(this.lineQuote).trimEnd());
