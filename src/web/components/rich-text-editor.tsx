@@ -128,7 +128,7 @@ export function textToEditorHtml(text: string): string {
 
 /** What a composer can do to its editor. */
 export interface EditorHandle {
-  /** Puts `html` (already editor HTML) where the cursor was last, or at the end. */
+  /** Puts `html` (already editor HTML) where the cursor was last, or at the start. */
   insertHtml: (html: string) => void;
   focus: () => void;
 }
@@ -171,6 +171,7 @@ export function RichTextEditor({
   const [pressed, setPressed] = useState<ReadonlySet<Command>>(new Set());
   const [linking, setLinking] = useState(false);
   const labelId = useId();
+  const boxId = useId();
   const toolbarId = useId();
 
   useEffect(() => {
@@ -205,7 +206,7 @@ export function RichTextEditor({
     return () => document.removeEventListener('selectionchange', remember);
   }, []);
 
-  /** Focuses the editor with the cursor where it last was (or at the end). */
+  /** Focuses the editor with the cursor where it last was (or at its start, above a signature). */
   const restore = (): void => {
     const element = box.current;
     if (element === null) return;
@@ -214,9 +215,12 @@ export function RichTextEditor({
     if (selection === null) return;
     let target = range.current;
     if (target === null || !element.contains(target.commonAncestorContainer)) {
+      // Into the first line itself (its empty div), not before it.
+      let first: Node = element;
+      while (first.firstChild instanceof HTMLElement && first.firstChild.localName !== 'br') first = first.firstChild;
       target = document.createRange();
-      target.selectNodeContents(element);
-      target.collapse(false);
+      target.setStart(first, 0);
+      target.collapse(true);
     }
     selection.removeAllRanges();
     selection.addRange(target);
@@ -334,6 +338,7 @@ export function RichTextEditor({
       </span>
       <div
         ref={box}
+        id={boxId}
         class="composer-text editor-box"
         role="textbox"
         aria-multiline="true"
