@@ -27,7 +27,10 @@ let desk: AgentDesk | undefined;
 /** Text as lines without the spaces that end them, and at most one empty line in a row. */
 function lines(text: string): string {
   return text
-    .replace(/[ \u00a0]+\n/g, '\n')
+    .replace(/\u00a0/g, ' ')
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }

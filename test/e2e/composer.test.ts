@@ -45,7 +45,12 @@ async function deliver(subject: string, extra: Record<string, unknown> = {}): Pr
 /** The reply editor's words (its lines, without the spaces that end them). */
 async function replyText(): Promise<string> {
   const text = await page.getByRole('textbox', { name: 'Your reply' }).innerText();
-  return text.replace(/[ \u00a0]+\n/g, '\n').trim();
+  return text
+    .replace(/\u00a0/g, ' ')
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+    .trim();
 }
 
 async function openConversation(subject: string): Promise<void> {
@@ -216,6 +221,46 @@ describe('formatting and files', () => {
     await page.getByRole('heading', { name: 'Bold draft' }).waitFor();
     await expect.poll(() => replyText()).toBe('Bold words and plain ones');
     expect(await box.locator('b, strong').allTextContents()).toEqual(['Bold words']);
+  }, 60_000);
+
+  it('adds a link only to an http, https or mailto address, and reduces pasted HTML to its whitelist', async () => {
+    const composer = page.getByRole('form', { name: 'Reply' });
+    const box = page.getByRole('textbox', { name: 'Your reply' });
+    await box.focus();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' — status: ');
+    await composer.getByRole('button', { name: 'Link' }).click();
+    const address = composer.getByRole('textbox', { name: 'Link address' });
+    await address.fill('javascript:alert(1)');
+    await address.press('Enter');
+    await composer.getByRole('alert').filter({ hasText: 'https://, http:// or mailto:' }).waitFor();
+    await address.fill('https://status.contoso.example/');
+    await composer.getByRole('button', { name: 'Add link' }).click();
+    await expect
+      .poll(() => box.locator('a').evaluateAll((links) => links.map((a) => a.getAttribute('href'))))
+      .toEqual(['https://status.contoso.example/']);
+    expect(await box.locator('a[href^="javascript"]').count()).toBe(0);
+
+    await box.focus();
+    await page.keyboard.press('End');
+    await page.evaluate(`(() => {
+      const data = new DataTransfer();
+      data.setData('text/html', '<p style="color:red" onclick="x()">Pasted <strong>strong</strong> <img src="https://tracker.example/p.gif">' +
+        '<a href="javascript:alert(1)">bad link</a> <a href="mailto:ada@example.org">mail</a><script>window.__pwned = 1</script></p>' +
+        '<h1>Title</h1><table><tr><td>cell</td></tr></table>');
+      data.setData('text/plain', 'Pasted strong');
+      document.querySelector('[role="textbox"][contenteditable]').dispatchEvent(
+        new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    })()`);
+    await expect.poll(() => box.innerText()).toContain('Pasted strong');
+    const html = await box.evaluate((element) => element.innerHTML);
+    expect(html).toMatch(/<strong>strong<\/strong>/);
+    expect(html).toContain('href="mailto:ada@example.org"');
+    expect(html).toContain('bad link');
+    expect(html).toContain('cell');
+    for (const gone of ['<img', 'tracker.example', 'javascript:', 'onclick', 'style=', '<script', '<h1', '<table'])
+      expect(html).not.toContain(gone);
+    expect(await page.evaluate('window.__pwned === undefined')).toBe(true);
   }, 60_000);
 
   it('takes files dropped on the composer, shows the limit, refuses a file over it, and sends the dropped one', async () => {

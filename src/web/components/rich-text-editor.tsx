@@ -135,12 +135,12 @@ export interface EditorHandle {
 
 type Command = 'bold' | 'italic' | 'insertUnorderedList' | 'insertOrderedList' | 'quote';
 
-const BUTTONS: readonly { command: Command; label: string; text: JSX.Element | string; keys?: string }[] = [
-  { command: 'bold', label: 'Bold', text: <b>B</b>, keys: 'Control+B' },
-  { command: 'italic', label: 'Italic', text: <i>I</i>, keys: 'Control+I' },
-  { command: 'insertUnorderedList', label: 'Bulleted list', text: '• List' },
-  { command: 'insertOrderedList', label: 'Numbered list', text: '1. List' },
-  { command: 'quote', label: 'Quote', text: '❝ Quote' },
+const BUTTONS: readonly { command: Command; text: JSX.Element | string; keys?: string }[] = [
+  { command: 'bold', text: <b>Bold</b>, keys: 'Control+B' },
+  { command: 'italic', text: <i>Italic</i>, keys: 'Control+I' },
+  { command: 'insertUnorderedList', text: 'Bulleted list' },
+  { command: 'insertOrderedList', text: 'Numbered list' },
+  { command: 'quote', text: 'Quote' },
 ];
 
 /** The formatted editor with its toolbar. */
@@ -293,8 +293,7 @@ export function RichTextEditor({
             type="button"
             class="button button-small editor-button"
             aria-pressed={pressed.has(button.command)}
-            aria-label={button.label}
-            title={button.keys === undefined ? button.label : `${button.label} (${button.keys})`}
+            {...(button.keys === undefined ? {} : { 'aria-keyshortcuts': button.keys })}
             // The editor keeps its selection: a press must not move the focus before the click.
             onMouseDown={(event) => event.preventDefault()}
             onClick={() => run(button.command)}
