@@ -126,6 +126,26 @@ export function textToEditorHtml(text: string): string {
   return div.innerHTML;
 }
 
+/**
+ * Puts `html` (reduced to the whitelist) in place of the selection, the cursor after it. Not the
+ * browser's insertHTML command: Chromium's wraps what it inserts in spans with inline styles.
+ */
+function insertClean(html: string): void {
+  const selection = window.getSelection();
+  if (selection === null || selection.rangeCount === 0) return;
+  const range = selection.getRangeAt(0);
+  range.deleteContents();
+  const template = document.createElement('template');
+  template.innerHTML = cleanEditorHtml(html);
+  const last = template.content.lastChild;
+  range.insertNode(template.content);
+  if (last === null) return;
+  range.setStartAfter(last);
+  range.collapse(true);
+  selection.removeAllRanges();
+  selection.addRange(range);
+}
+
 /** What a composer can do to its editor. */
 export interface EditorHandle {
   /** Puts `html` (already editor HTML) where the cursor was last, or at the start. */
@@ -239,7 +259,7 @@ export function RichTextEditor({
 
   const insertHtml = (html: string): void => {
     restore();
-    document.execCommand('insertHTML', false, cleanEditorHtml(html));
+    insertClean(html);
     remember();
     report();
   };
@@ -267,8 +287,11 @@ export function RichTextEditor({
     if (data === null) return;
     event.preventDefault();
     const html = data.getData('text/html');
-    if (html !== '') document.execCommand('insertHTML', false, cleanEditorHtml(html));
-    else document.execCommand('insertText', false, data.getData('text/plain'));
+    if (html !== '') {
+      insertClean(html);
+      remember();
+      report();
+    } else document.execCommand('insertText', false, data.getData('text/plain'));
   };
 
   const onDrop = (event: DragEvent): void => {
@@ -280,8 +303,11 @@ export function RichTextEditor({
     if (at !== null) range.current = at;
     restore();
     const html = data.getData('text/html');
-    if (html !== '') document.execCommand('insertHTML', false, cleanEditorHtml(html));
-    else document.execCommand('insertText', false, data.getData('text/plain'));
+    if (html !== '') {
+      insertClean(html);
+      remember();
+      report();
+    } else document.execCommand('insertText', false, data.getData('text/plain'));
   };
 
   return (
@@ -325,7 +351,7 @@ export function RichTextEditor({
               const a = document.createElement('a');
               a.href = href;
               a.textContent = href.startsWith('mailto:') ? href.slice('mailto:'.length) : href;
-              document.execCommand('insertHTML', false, a.outerHTML);
+              insertClean(a.outerHTML);
             } else document.execCommand('createLink', false, href);
             remember();
             report();
