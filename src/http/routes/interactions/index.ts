@@ -78,7 +78,9 @@ const draftBody = z
       )
       .nullable()
       .default(null)
-      .describe("the formatted editor's HTML (sanitized when the reply is sent); null or absent for a plain-text draft"),
+      .describe(
+        "the formatted editor's HTML (sanitized when the reply is sent); null or absent for a plain-text draft",
+      ),
     replyAll: z.boolean(),
     recipients: z
       .object({ to: draftAddresses, cc: draftAddresses, bcc: draftAddresses })
@@ -355,7 +357,13 @@ export async function interactionRoutes(
 
 function presentDraft(draft: ReplyDraftRecord | null): z.infer<typeof draftReply>['draft'] {
   if (draft === null) return null;
-  return { text: draft.text, html: draft.html, replyAll: draft.replyAll, recipients: draft.recipients, updatedAt: draft.updatedAt };
+  return {
+    text: draft.text,
+    html: draft.html,
+    replyAll: draft.replyAll,
+    recipients: draft.recipients,
+    updatedAt: draft.updatedAt,
+  };
 }
 
 /**
