@@ -45,6 +45,8 @@ export const LIMITS = {
    * types, in a JSON body under `httpBodyBytes`: a longer reply can still be sent, unsaved.
    */
   replyDraftChars: 1_000_000,
+  /** Longest HTML of a reply draft (the formatted editor's), in UTF-16 units: its text's, doubled for the tags. */
+  replyDraftHtmlChars: 2_000_000,
   /** Furthest a conversation can be snoozed, in days. */
   snoozeMaxDays: 366,
   /** Longest internal note, in characters. */

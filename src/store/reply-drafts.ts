@@ -1,6 +1,6 @@
 /**
- * Reply drafts: an agent's unsent reply in a conversation (text, reply or reply all, and the
- * recipients once the agent changed them), one per conversation and agent. Saving replaces the
+ * Reply drafts: an agent's unsent reply in a conversation (text, the editor's HTML, reply or reply
+ * all, and the recipients once the agent changed them), one per conversation and agent. Saving replaces the
  * previous version; queuing the reply deletes it.
  */
 import { z } from 'zod';
@@ -21,6 +21,8 @@ export interface ReplyDraftRecord {
   readonly interactionId: number;
   readonly userId: number;
   readonly text: string;
+  /** The formatted editor's HTML; null for a plain-text draft. */
+  readonly html: string | null;
   readonly replyAll: boolean;
   /** Null when the agent kept the reply's default recipients. */
   readonly recipients: DraftRecipients | null;
@@ -32,6 +34,8 @@ export interface ReplyDraftInput {
   readonly interactionId: number;
   readonly userId: number;
   readonly text: string;
+  /** The formatted editor's HTML; null for a plain-text draft. */
+  readonly html: string | null;
   readonly replyAll: boolean;
   readonly recipients: DraftRecipients | null;
 }
@@ -53,6 +57,7 @@ export async function getReplyDraft(
     interactionId: row.interaction_id,
     userId: row.user_id,
     text: row.text,
+    html: row.html,
     replyAll: row.reply_all === 1,
     recipients:
       row.recipients === null ? null : fromJsonText(row.recipients, recipientsSchema, 'reply_drafts.recipients'),
@@ -64,6 +69,7 @@ export async function getReplyDraft(
 export async function saveReplyDraft(db: Database, draft: ReplyDraftInput): Promise<ReplyDraftRecord> {
   const values = {
     text: draft.text,
+    html: draft.html,
     reply_all: draft.replyAll ? (1 as const) : (0 as const),
     recipients: draft.recipients === null ? null : toJsonText(draft.recipients),
     updated_at: toDbTime(db.now()),

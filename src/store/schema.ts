@@ -365,6 +365,8 @@ export interface ReplyDraftsTable {
   reply_all: Defaulted<Flag>;
   /** `{to, cc, bcc}` as the agent left them; null when the agent has not changed them. */
   recipients: JsonText | null;
+  /** The formatted editor's HTML (its text is in `text`); null for a plain-text draft. */
+  html: string | null;
   updated_at: Timestamp;
 }
 

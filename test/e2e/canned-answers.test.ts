@@ -24,6 +24,22 @@ const ANSWER = 'Dear Dario, refunds reach your card within 5 working days.';
 
 let desk: AgentDesk | undefined;
 
+/** Text as lines without the spaces that end them, and at most one empty line in a row. */
+function lines(text: string): string {
+  return text
+    .replace(/\u00a0/g, ' ')
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** The reply editor's words, as {@link lines}. */
+async function shown(): Promise<string> {
+  return lines(await page.getByRole('textbox', { name: 'Your reply' }).innerText());
+}
+
 beforeAll(async () => {
   desk = await startAgentDesk(AGENT);
   ({ stack, page, accountId, adminPage } = desk);
@@ -105,8 +121,7 @@ describe('signatures and canned answers', () => {
     expect(reference).toMatch(/^#P\d+-/);
     const signature = `-- \nGina Agent\nSupport desk\n\nDevelopers team · ${reference}`;
 
-    const box = page.getByRole('textbox', { name: 'Your reply' });
-    await expect.poll(() => box.inputValue()).toBe(`\n\n${signature}`);
+    await expect.poll(() => shown()).toBe(lines(signature));
     // The signature alone is not a reply.
     const composer = page.getByRole('form', { name: 'Reply' });
     expect(await composer.getByRole('button', { name: 'Send', exact: true }).isDisabled()).toBe(true);
@@ -118,23 +133,24 @@ describe('signatures and canned answers', () => {
     await expect.poll(() => options.allTextContents()).toEqual(['Refund delay']);
     expect(await options.first().getAttribute('aria-selected')).toBe('true');
     await filter.press('Enter');
-    await expect.poll(() => box.inputValue()).toBe(`${ANSWER}\n\n${signature}`);
+    await expect.poll(() => shown()).toBe(lines(`${ANSWER}\n\n${signature}`));
 
     // Saved as the draft, restored after a reload without a second signature.
     await expect
       .poll(async () => {
         const response = await page.request.get(`${stack.url}/api/interactions/${id}/draft`);
-        return ((await response.json()) as { draft: { text: string } | null }).draft?.text;
+        const draft = ((await response.json()) as { draft: { text: string } | null }).draft;
+        return draft === null ? undefined : lines(draft.text);
       })
-      .toBe(`${ANSWER}\n\n${signature}`);
+      .toBe(lines(`${ANSWER}\n\n${signature}`));
     await page.reload();
     await page.getByRole('heading', { name: 'Where is my refund' }).waitFor();
-    await expect.poll(() => box.inputValue()).toBe(`${ANSWER}\n\n${signature}`);
+    await expect.poll(() => shown()).toBe(lines(`${ANSWER}\n\n${signature}`));
 
     await composer.getByRole('button', { name: 'Send', exact: true }).click();
     await page.locator('.delivery-sent').waitFor({ timeout: 30_000 });
     // The next reply starts again with the signature alone.
-    await expect.poll(() => box.inputValue()).toBe(`\n\n${signature}`);
+    await expect.poll(() => shown()).toBe(lines(signature));
 
     const control = { control: (m: string, r: string, b?: unknown) => stack.emulator.control(m, r, b) };
     await expect.poll(async () => (await sink(control, CUSTOMER)).length, { timeout: 20_000 }).toBe(1);
@@ -145,5 +161,86 @@ describe('signatures and canned answers', () => {
     expect(text.startsWith(`${ANSWER}\n\n${signature}`)).toBe(true);
     expect(text.split('\n-- \n')).toHaveLength(2);
     expect(text).not.toContain('{{');
+  }, 120_000);
+
+  it('replies in HTML: bold and a list from the editor, a canned answer, the signature, one Cc removed', async () => {
+    const colleague = 'elena@customer.example';
+    const boss = 'franco@customer.example';
+    // Straight into the mailbox: the copies to Elena and Franco would otherwise reach the sink too.
+    await stack.emulator.control('POST', '/exchange/messages', {
+      mailbox: 'developers@contoso.com',
+      from: `Dario Customer <${CUSTOMER}>`,
+      to: ['developers@contoso.com'],
+      cc: [`Elena <${colleague}>`, `Franco <${boss}>`],
+      subject: 'Refund for two parcels',
+      text: 'Both parcels went back.',
+      messageId: '<two-parcels@customer.example>',
+    });
+    await page.goto(`${stack.url}/ui/inbox/${accountId}`);
+    const item = page.getByRole('link', { name: /Refund for two parcels/ });
+    await item.waitFor({ timeout: 30_000 });
+    await item.click();
+    await page.getByRole('heading', { name: 'Refund for two parcels' }).waitFor();
+    const composer = page.getByRole('form', { name: 'Reply' });
+    await composer.getByRole('radio', { name: 'Reply all' }).check();
+    const cc = composer.getByRole('list', { name: 'Cc recipients', exact: true });
+    await expect.poll(() => cc.getByRole('listitem').count()).toBe(2);
+    await composer.getByRole('button', { name: `Remove ${boss} from Cc` }).click();
+    await expect.poll(() => cc.getByRole('listitem').allTextContents()).toEqual([`Elena <${colleague}>×`]);
+
+    // The signature is there; the agent writes above it.
+    await expect.poll(() => shown()).toContain('Gina Agent');
+    const box = page.getByRole('textbox', { name: 'Your reply' });
+    await box.focus();
+    await page.keyboard.press('Control+B');
+    await page.keyboard.type('Good news');
+    await page.keyboard.press('Control+B');
+    await page.keyboard.type(', Dario:');
+    await page.keyboard.press('Enter');
+    await composer.getByRole('button', { name: 'Bulleted list' }).click();
+    await expect
+      .poll(() => composer.getByRole('button', { name: 'Bulleted list' }).getAttribute('aria-pressed'))
+      .toBe('true');
+    await page.keyboard.type('first parcel received');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('second parcel received');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    await composer.getByRole('button', { name: 'Canned answer' }).click();
+    const filter = composer.getByRole('combobox', { name: 'Find a canned answer by its title' });
+    await filter.pressSequentially('refund');
+    await filter.press('Enter');
+    await expect.poll(() => shown()).toContain(ANSWER);
+    const words = await shown();
+    expect(words.indexOf('Good news')).toBeLessThan(words.indexOf(ANSWER));
+    expect(words.indexOf(ANSWER)).toBeLessThan(words.indexOf('Gina Agent'));
+
+    await composer.getByRole('button', { name: 'Send to all' }).click();
+    await page.locator('.delivery-sent').waitFor({ timeout: 30_000 });
+    const control = { control: (m: string, r: string, b?: unknown) => stack.emulator.control(m, r, b) };
+    const mine = async () =>
+      (await sink(control, CUSTOMER)).filter((m) => m.raw?.includes('Refund for two parcels') === true);
+    await expect.poll(async () => (await mine()).length, { timeout: 20_000 }).toBe(1);
+    const [out] = await mine();
+    if (out?.raw === undefined) throw new Error('the customer received nothing');
+    expect(out.raw).toMatch(/^Content-Type: multipart\/alternative;/im);
+    // Not in the envelope, not in the header.
+    expect([...out.recipients].sort()).toEqual([CUSTOMER, colleague].sort());
+    expect(out.raw).not.toContain(boss);
+    expect(await sink(control, boss)).toEqual([]);
+    const parsed = await parseMessage(Buffer.from(out.raw, 'utf8'));
+    expect(parsed.inReplyTo).toEqual(['<two-parcels@customer.example>']);
+    expect(parsed.references).toContain('<two-parcels@customer.example>');
+    expect(parsed.cc.map((a) => a.address)).toEqual([colleague]);
+    const html = parsed.html ?? '';
+    expect(html).toMatch(/<(b|strong)>Good news<\/(b|strong)>/);
+    expect(html).toMatch(/<ul>\s*<li>first parcel received<\/li>\s*<li>second parcel received<\/li>\s*<\/ul>/);
+    expect(html).toContain(ANSWER);
+    const text = (parsed.text ?? '').replace(/\r\n/g, '\n');
+    expect(text).toContain('Good news, Dario:');
+    expect(text).toContain('- first parcel received\n- second parcel received');
+    expect(text).toContain(ANSWER);
+    expect(text).toContain('\n-- \nGina Agent\nSupport desk');
+    expect(text).toContain('> Both parcels went back.');
   }, 120_000);
 });

@@ -55,16 +55,18 @@ describe('a reply draft', () => {
       recipients: null,
     });
     expect(saved.statusCode, saved.body).toBe(200);
-    expect(saved.json().draft).toMatchObject({ text: 'Dear Ada,', replyAll: false, recipients: null });
+    // A draft saved without HTML (an older client, a plain-text one) reads back with html null.
+    expect(saved.json().draft).toMatchObject({ text: 'Dear Ada,', html: null, replyAll: false, recipients: null });
 
     const recipients = {
       to: [{ name: 'Ada', address: 'ada@example.org' }],
       cc: [],
       bcc: [{ name: '', address: 'audit@example.org' }],
     };
-    await call('PUT', url(), agent.authorization, { text: 'Dear Ada, the fix', replyAll: true, recipients });
+    const html = '<div>Dear Ada, the <b>fix</b></div>';
+    await call('PUT', url(), agent.authorization, { text: 'Dear Ada, the fix', html, replyAll: true, recipients });
     const read = (await call('GET', url(), agent.authorization)).json();
-    expect(read.draft).toMatchObject({ text: 'Dear Ada, the fix', replyAll: true, recipients });
+    expect(read.draft).toMatchObject({ text: 'Dear Ada, the fix', html, replyAll: true, recipients });
     expect(Number.isNaN(Date.parse(read.draft.updatedAt))).toBe(false);
   });
 

@@ -126,6 +126,32 @@ describe('a reply to a customer', () => {
     ]);
   });
 
+  it('derives the text part of an HTML-only reply: the sink receives multipart/alternative with both', async () => {
+    const conversation = await receive(h, andreaAccount, {
+      from: CUSTOMER,
+      to: CONTOSO.andrea.upn,
+      subject: 'Formatted answer',
+      text: 'Can you list the steps?',
+    });
+    const queued = await h.api('POST', `/api/interactions/${conversation.interactionId}/reply`, {
+      html: '<div>Hello <b>Ada</b>,</div><ul><li>open the box</li><li>read <a href="https://contoso.example/guide">the guide</a></li></ul><blockquote>as promised</blockquote>',
+      quote: true,
+    });
+    expect(queued.statusCode, queued.body).toBe(202);
+    const { messageId } = queued.json<{ messageId: string }>();
+    await dispatchUntilIdle(h);
+    const out = (await sink(h, CUSTOMER)).find((record) => record.raw?.includes(messageId) === true);
+    if (out?.raw === undefined) throw new Error('no raw message in the sink');
+    expect(out.raw).toMatch(/^Content-Type: multipart\/alternative;/im);
+    const parsed = await parseMessage(Buffer.from(out.raw, 'utf8'));
+    expect(parsed.html).toContain('<b>Ada</b>');
+    expect(parsed.html).toContain('<ul>');
+    expect(parsed.text).toContain('Hello Ada,\n\n- open the box\n- read the guide <https://contoso.example/guide>');
+    expect(parsed.text).toContain('> as promised');
+    // The quoted customer's message is in the text part too, from its own text.
+    expect(parsed.text).toContain('> Can you list the steps?');
+  });
+
   it('replies to all: the customer in To, the other recipients in Cc, never the account itself', async () => {
     const conversation = await receive(h, andreaAccount, {
       from: CUSTOMER,

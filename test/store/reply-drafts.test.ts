@@ -74,20 +74,46 @@ forEachEngine((engine, openFresh) => {
         interactionId: id,
         userId: ada,
         text: 'Hi',
+        html: null,
         replyAll: false,
         recipients: null,
       });
-      expect(first).toMatchObject({ interactionId: id, userId: ada, text: 'Hi', replyAll: false, recipients: null });
+      expect(first).toMatchObject({
+        interactionId: id,
+        userId: ada,
+        text: 'Hi',
+        html: null,
+        replyAll: false,
+        recipients: null,
+      });
       const recipients = {
         to: [{ name: 'Grâce', address: 'grace@example.org' }],
         cc: [],
         bcc: [{ name: '', address: 'audit@example.org' }],
       };
-      await saveReplyDraft(db, { interactionId: id, userId: ada, text: 'Hi, again ✓', replyAll: true, recipients });
-      await saveReplyDraft(db, { interactionId: id, userId: bruno, text: 'Mine', replyAll: false, recipients: null });
+      const html = '<div>Hi, <b>again</b> ✓</div><ul><li>one</li></ul>';
+      await saveReplyDraft(db, {
+        interactionId: id,
+        userId: ada,
+        text: 'Hi, again ✓',
+        html,
+        replyAll: true,
+        recipients,
+      });
+      await saveReplyDraft(db, {
+        interactionId: id,
+        userId: bruno,
+        text: 'Mine',
+        html: null,
+        replyAll: false,
+        recipients: null,
+      });
 
-      expect(await getReplyDraft(db, id, ada)).toMatchObject({ text: 'Hi, again ✓', replyAll: true, recipients });
-      expect(await getReplyDraft(db, id, bruno)).toMatchObject({ text: 'Mine', recipients: null });
+      expect(await getReplyDraft(db, id, ada)).toMatchObject({ text: 'Hi, again ✓', html, replyAll: true, recipients });
+      expect(await getReplyDraft(db, id, bruno)).toMatchObject({ text: 'Mine', html: null, recipients: null });
+      // Saving a plain-text version over a formatted one clears the HTML.
+      await saveReplyDraft(db, { interactionId: id, userId: ada, text: 'Hi', html: null, replyAll: true, recipients });
+      expect((await getReplyDraft(db, id, ada))?.html).toBeNull();
       const rows = await db.kysely
         .selectFrom('reply_drafts')
         .select('user_id')
@@ -104,7 +130,14 @@ forEachEngine((engine, openFresh) => {
     it('goes with its user (the foreign key cascades)', async () => {
       const id = await conversation();
       const gone = await user('Gone Agent');
-      await saveReplyDraft(db, { interactionId: id, userId: gone, text: 'Bye', replyAll: false, recipients: null });
+      await saveReplyDraft(db, {
+        interactionId: id,
+        userId: gone,
+        text: 'Bye',
+        html: null,
+        replyAll: false,
+        recipients: null,
+      });
       await db.kysely.deleteFrom('users').where('id', '=', gone).execute();
       const rows = await db.kysely.selectFrom('reply_drafts').select('id').where('user_id', '=', gone).execute();
       expect(rows).toEqual([]);

@@ -226,6 +226,7 @@ const DECLARED: { [T in keyof DB]: Record<keyof DB[T], true> } = {
     text: true,
     reply_all: true,
     recipients: true,
+    html: true,
     updated_at: true,
   },
   notes: {

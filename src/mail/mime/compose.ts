@@ -20,6 +20,7 @@
  * @see https://nodemailer.com/extras/mailcomposer/
  */
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { htmlToText } from './html-to-text.js';
 import { sanitizeHtml } from './sanitize-html.js';
 
 /** A name and an address (A-label domain). */
@@ -128,6 +129,22 @@ export function sanitizeOutgoingHtml(html: string, inline: readonly InlineTarget
     const target = inline[Number(position)];
     return target === undefined ? '' : `src="cid:${escapeAttribute(target.contentId)}"`;
   });
+}
+
+/**
+ * The body with its text alternative: a message given as HTML alone gets a text part derived
+ * from its sanitized HTML (./html-to-text.ts), so that it goes out as multipart/alternative and a
+ * reader without HTML sees the same words. A text given by the caller is kept as it is.
+ * @see https://www.rfc-editor.org/rfc/rfc2046#section-5.1.4
+ */
+export function withTextAlternative(body: { readonly text?: string | null; readonly html?: string | null }): {
+  text: string | null;
+  html: string | null;
+} {
+  const html = body.html ?? null;
+  const text = body.text ?? null;
+  if (text !== null || html === null) return { text, html };
+  return { text: htmlToText(sanitizeOutgoingHtml(html, [])), html };
 }
 
 function toNodemailer(address: ComposeAddress): { name: string; address: string } {

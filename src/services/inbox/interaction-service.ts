@@ -286,7 +286,7 @@ export class InteractionService {
   async saveDraft(
     viewer: Viewer,
     id: number,
-    draft: { text: string; replyAll: boolean; recipients: DraftRecipients | null },
+    draft: { text: string; html: string | null; replyAll: boolean; recipients: DraftRecipients | null },
   ): Promise<ReplyDraftRecord> {
     const interaction = await this.requireInteraction(viewer, id);
     const before = await getReplyDraft(this.db, id, viewer.userId);

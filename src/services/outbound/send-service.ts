@@ -26,6 +26,7 @@ import {
   composeMessage,
   newMessageId,
   sanitizeOutgoingHtml,
+  withTextAlternative,
   type AutoSubmitted,
   type ComposeAttachment,
 } from '../../mail/mime/compose.js';
@@ -267,10 +268,8 @@ export class SendService {
         : replyRecipients(parent, ownAddresses(account), input.replyAll === true);
     const toInput = input.to ?? (computed.to.length > 0 || parent !== undefined ? computed.to : []);
     const subject = replySubject(parent?.subject ?? interaction.subject, interaction.subject, interaction.subjectToken);
-    const quoted =
-      input.quote === true && parent !== undefined
-        ? quoteParent({ text: input.text ?? null, html: input.html ?? null }, parent)
-        : { text: input.text ?? null, html: input.html ?? null };
+    const own = withTextAlternative(input);
+    const quoted = input.quote === true && parent !== undefined ? quoteParent(own, parent) : own;
     const draft = await this.draft(account, problems, {
       interaction,
       parent,
@@ -307,7 +306,7 @@ export class SendService {
       original === undefined
         ? []
         : await carriedAttachments(this.db, this.parse, original, input.attachmentIds, problems);
-    const own = { text: input.text ?? null, html: input.html ?? null };
+    const own = withTextAlternative(input);
     const draft = await this.draft(account, problems, {
       interaction,
       parent: original,
@@ -342,7 +341,7 @@ export class SendService {
       to: input.to,
       cc: input.cc ?? [],
       bcc: input.bcc ?? [],
-      body: input,
+      body: { ...input, ...withTextAlternative(input) },
       subjectField: 'subject',
     });
     return this.queue(caller, draft, requestDigest(['send', accountId, input]));

@@ -45,6 +45,7 @@ import { notesMigration } from './0027-notes.js';
 import { retentionMigration } from './0030-retention.js';
 import { snoozeMigration } from './0031-snooze.js';
 import { signaturesCannedAnswersMigration } from './0032-signatures-canned-answers.js';
+import { replyDraftHtmlMigration } from './0033-reply-draft-html.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -74,6 +75,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   retentionMigration,
   snoozeMigration,
   signaturesCannedAnswersMigration,
+  replyDraftHtmlMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';

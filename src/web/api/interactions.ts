@@ -75,7 +75,8 @@ export interface OutgoingAttachment {
 }
 
 export interface ReplyFields {
-  text: string;
+  /** The formatted editor's HTML (the server derives the text part); null when only files go. */
+  html: string | null;
   replyAll: boolean;
   quote: boolean;
   attachments: OutgoingAttachment[];
@@ -102,7 +103,7 @@ export function getReplyDraft(interactionId: number): Promise<ReplyDraft> {
 /** Saves the agent's draft reply; recipients null keeps the reply's defaults. */
 export function saveReplyDraft(
   interactionId: number,
-  draft: { text: string; replyAll: boolean; recipients: DraftRecipients | null },
+  draft: { text: string; html: string | null; replyAll: boolean; recipients: DraftRecipients | null },
 ): Promise<ReplyDraft> {
   return request('PUT', `/api/interactions/${interactionId}/draft`, replyDraft, { body: draft });
 }
@@ -120,7 +121,7 @@ export function checkAddress(address: string): Promise<AddressCheck> {
 export function sendReply(interactionId: number, fields: ReplyFields, idempotencyKey: string): Promise<Queued> {
   return request('POST', `/api/interactions/${interactionId}/reply`, queued, {
     body: {
-      text: fields.text,
+      ...(fields.html === null ? {} : { html: fields.html }),
       replyAll: fields.replyAll,
       quote: fields.quote,
       to: fields.to,
@@ -140,7 +141,8 @@ export interface ForwardFields {
   cc: MailAddress[];
   bcc: MailAddress[];
   subject: string;
-  text: string;
+  /** The agent's note above the forwarded block, as HTML; null for none. */
+  html: string | null;
   /** The forwarded message's attachments that go with it (the agent may remove some). */
   attachmentIds: number[];
   /** Files added by the agent. */
@@ -156,7 +158,7 @@ export function forwardMessage(interactionId: number, fields: ForwardFields, ide
       cc: fields.cc,
       bcc: fields.bcc,
       subject: fields.subject,
-      ...(fields.text.trim() === '' ? {} : { text: fields.text }),
+      ...(fields.html === null ? {} : { html: fields.html }),
       attachmentIds: fields.attachmentIds,
       ...(fields.attachments.length === 0 ? {} : { attachments: fields.attachments }),
     },
@@ -169,7 +171,8 @@ export interface NewMessageFields {
   cc: MailAddress[];
   bcc: MailAddress[];
   subject: string;
-  text: string;
+  /** The formatted editor's HTML (the server derives the text part); null when only files go. */
+  html: string | null;
   attachments: OutgoingAttachment[];
 }
 
@@ -181,7 +184,7 @@ export function sendNewMessage(accountId: number, fields: NewMessageFields, idem
       cc: fields.cc,
       bcc: fields.bcc,
       subject: fields.subject,
-      text: fields.text,
+      ...(fields.html === null ? {} : { html: fields.html }),
       ...(fields.attachments.length === 0 ? {} : { attachments: fields.attachments }),
     },
     headers: { 'idempotency-key': idempotencyKey },

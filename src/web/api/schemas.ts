@@ -336,6 +336,7 @@ export const replyDraft = z.object({
   draft: z.nullable(
     z.object({
       text: z.string(),
+      html: z.nullable(z.string()),
       replyAll: z.boolean(),
       recipients: z.nullable(draftRecipients),
       updatedAt: z.string(),

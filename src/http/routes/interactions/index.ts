@@ -70,6 +70,17 @@ const draftBody = z
     text: z
       .string()
       .max(LIMITS.replyDraftChars, `must be at most ${LIMITS.replyDraftChars.toLocaleString('en-US')} characters`),
+    html: z
+      .string()
+      .max(
+        LIMITS.replyDraftHtmlChars,
+        `must be at most ${LIMITS.replyDraftHtmlChars.toLocaleString('en-US')} characters`,
+      )
+      .nullable()
+      .default(null)
+      .describe(
+        "the formatted editor's HTML (sanitized when the reply is sent); null or absent for a plain-text draft",
+      ),
     replyAll: z.boolean(),
     recipients: z
       .object({ to: draftAddresses, cc: draftAddresses, bcc: draftAddresses })
@@ -81,6 +92,7 @@ const draftReply = z.object({
   draft: z
     .object({
       text: z.string(),
+      html: z.string().nullable(),
       replyAll: z.boolean(),
       recipients: z.object({ to: draftAddresses, cc: draftAddresses, bcc: draftAddresses }).nullable(),
       updatedAt: z.string(),
@@ -345,7 +357,13 @@ export async function interactionRoutes(
 
 function presentDraft(draft: ReplyDraftRecord | null): z.infer<typeof draftReply>['draft'] {
   if (draft === null) return null;
-  return { text: draft.text, replyAll: draft.replyAll, recipients: draft.recipients, updatedAt: draft.updatedAt };
+  return {
+    text: draft.text,
+    html: draft.html,
+    replyAll: draft.replyAll,
+    recipients: draft.recipients,
+    updatedAt: draft.updatedAt,
+  };
 }
 
 /**

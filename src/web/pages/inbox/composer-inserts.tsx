@@ -4,18 +4,21 @@
  *
  * The signature — the agent's own, then the account's, a blank line between — is put under an
  * empty reply when the composer opens and again after a reply is sent, after the usual "-- " line
- * (RFC 3676 §4.3). It is ordinary text: the agent may change or delete it. A restored draft already
+ * (RFC 3676 §4.3). It is ordinary text in the editor (escaped, its lines ended by `<br>`): the
+ * agent may change or delete it. A restored draft already
  * holds what the agent left of it, so nothing is added to a draft; and the signature alone is not
  * a draft (it is not saved until the agent writes).
  *
  * Canned answer opens a type-to-filter picker (a combobox with a listbox, the ARIA pattern): the
- * arrows move, Enter inserts the answer at the cursor, Escape closes.
+ * arrows move, Enter inserts the answer at the editor's cursor (escaped, lines as `<br>`), Escape
+ * closes.
  * @see https://www.w3.org/WAI/ARIA/apg/patterns/combobox/
  */
 import type { JSX, RefObject } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client.js';
 import { getComposerInserts, type ComposerInserts } from '../../api/canned-answers.js';
+import { editorText, textToEditorHtml, type EditorHandle } from '../../components/rich-text-editor.js';
 import { toApiError } from '../../lib/use-resource.js';
 
 /** The line that opens a signature (RFC 3676 §4.3: dash, dash, space). */
@@ -27,15 +30,16 @@ export interface InsertsState {
   readonly error: ApiError | undefined;
 }
 
-/** Whether a reply holds nothing the agent wrote: blank, or the signature alone as it was put there. */
-export function isBlankReply(text: string, inserts: InsertsState): boolean {
+/** Whether a reply (editor HTML) holds nothing the agent wrote: blank, or the signature alone as it was put there. */
+export function isBlankReply(html: string, inserts: InsertsState): boolean {
   const signature = inserts.data?.signature ?? null;
-  return text.trim() === '' || (signature !== null && text.trim() === signedText(signature).trim());
+  const text = editorText(html);
+  return text === '' || (signature !== null && text === editorText(signedHtml(signature)));
 }
 
-/** An empty reply with the signature under it, the cursor's place left empty above. */
-export function signedText(signature: string): string {
-  return `\n\n${SIGNATURE_SEPARATOR}\n${signature}`;
+/** An empty reply with the signature under it, the cursor's place left empty above (editor HTML). */
+export function signedHtml(signature: string): string {
+  return `<div><br></div><div><br></div><div>${textToEditorHtml(`${SIGNATURE_SEPARATOR}\n${signature}`)}</div>`;
 }
 
 /**
@@ -48,9 +52,8 @@ export function useComposerInserts(
   reply: {
     ready: boolean;
     round: string;
-    text: string;
-    setText: (text: string) => void;
-    textRef: RefObject<HTMLTextAreaElement | null>;
+    html: string;
+    setHtml: (html: string) => void;
   },
 ): InsertsState {
   const [state, setState] = useState<InsertsState>({ data: undefined, error: undefined });
@@ -74,33 +77,21 @@ export function useComposerInserts(
     if (signed.current === round) return;
     signed.current = round;
     // A restored draft, or what the agent typed meanwhile, keeps its own text.
-    if (reply.text !== '') return;
-    reply.setText(signedText(signature));
-    const area = reply.textRef.current;
-    if (area !== null) window.requestAnimationFrame(() => area.setSelectionRange(0, 0));
+    // (The editor's cursor starts above it: a focused editor begins at its start.)
+    if (reply.html !== '') return;
+    reply.setHtml(signedHtml(signature));
   }, [reply.ready, reply.round, signature, state.data, interactionId]);
 
   return state;
 }
 
-/** Inserts `insert` in the textarea's text at its cursor (replacing a selection); the cursor goes after it. */
-function insertAtCursor(area: HTMLTextAreaElement | null, text: string, insert: string): [string, number] {
-  const start = area === null ? text.length : Math.min(area.selectionStart, text.length);
-  const end = area === null ? text.length : Math.min(Math.max(area.selectionEnd, start), text.length);
-  return [text.slice(0, start) + insert + text.slice(end), start + insert.length];
-}
-
 /** The Canned answer button and its picker. */
 export function CannedAnswerButton({
   inserts,
-  text,
-  textRef,
-  onText,
+  editor,
 }: {
   inserts: InsertsState;
-  text: string;
-  textRef: RefObject<HTMLTextAreaElement | null>;
-  onText: (text: string) => void;
+  editor: RefObject<EditorHandle | null>;
 }): JSX.Element {
   const [open, setOpen] = useState(false);
   const [filter, setFilter] = useState('');
@@ -127,16 +118,9 @@ export function CannedAnswerButton({
   };
 
   const pick = (body: string): void => {
-    const area = textRef.current;
-    const [next, cursor] = insertAtCursor(area, text, body);
-    onText(next);
     close();
-    if (area !== null) {
-      window.requestAnimationFrame(() => {
-        area.focus();
-        area.setSelectionRange(cursor, cursor);
-      });
-    }
+    // Where the agent's cursor was (replacing a selection); the cursor goes after it.
+    editor.current?.insertHtml(textToEditorHtml(body));
   };
 
   const onKeyDown = (event: KeyboardEvent): void => {

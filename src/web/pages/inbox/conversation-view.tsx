@@ -227,6 +227,7 @@ export function ConversationView({
             <ReplyComposer
               key={id}
               interactionId={id}
+              accountId={data.accountId}
               onQueued={() => {
                 void conversation.reload();
                 onChanged();
@@ -235,7 +236,13 @@ export function ConversationView({
           ) : (
             <MailComposer
               key={`forward-${forwarding.id}`}
-              mode={{ kind: 'forward', interactionId: id, message: forwarding, topic: data.subject }}
+              mode={{
+                kind: 'forward',
+                interactionId: id,
+                accountId: data.accountId,
+                message: forwarding,
+                topic: data.subject,
+              }}
               onCancel={() => setForwarding(undefined)}
               onSent={() => {
                 setForwarding(undefined);

@@ -1,30 +1,45 @@
 /**
  * The composer for mail that is not a reply: a forward of a message of the conversation, or a new
  * email from one of the agent's accounts (an administrator's: any). Both have To, Cc and Bcc
- * (empty to start with), a subject and a text. A forward starts with `Fw: <topic>` and shows the
+ * (empty to start with), a subject and formatted text (the editor's HTML; the server derives the
+ * text part), and files by the button or dropped on it. A forward starts with `Fw: <topic>` and shows the
  * forwarded block the server puts below the text (From, Date, Subject, To, Cc of the original, then
  * its body) and the original's attachments, which go with it unless the agent removes them; the
  * server reads them from the store, the browser never uploads them again. A new email opens a new
  * conversation, which the inbox then shows. Sending queues the message once (one idempotency key
  * per composer) and closes the composer; the message's delivery state shows in the conversation.
  *
- * The reply composer (reply-composer.tsx) stays apart: it owns the reply's drafts and recipients.
+ * The reply composer (reply-composer.tsx) stays apart: it owns the reply's drafts and recipients;
+ * what both show the same way is in composer-parts.tsx.
  */
 import type { JSX, TargetedSubmitEvent } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client.js';
-import { forwardMessage, sendNewMessage, type OutgoingAttachment } from '../../api/interactions.js';
+import { forwardMessage, sendNewMessage } from '../../api/interactions.js';
 import type { EmailAccount, MailAddress, Message, Queued } from '../../api/schemas.js';
 import { ErrorNotice } from '../../components/notice.js';
+import { editorText, RichTextEditor } from '../../components/rich-text-editor.js';
 import { formatDateTime } from '../../lib/format.js';
 import { formatAddresses, formatSize } from '../../lib/mail-format.js';
 import { toApiError } from '../../lib/use-resource.js';
-import { RecipientField } from './recipient-field.js';
-import { readAttachment } from './reply-composer.js';
+import {
+  AttachButton,
+  AttachedFiles,
+  DropZone,
+  RecipientRows,
+  useAttachments,
+  useMaxMessageBytes,
+} from './composer-parts.js';
 
 /** What the composer writes: a forward of `message` in its conversation, or a new email. */
 export type ComposeMode =
-  | { readonly kind: 'forward'; readonly interactionId: number; readonly message: Message; readonly topic: string }
+  | {
+      readonly kind: 'forward';
+      readonly interactionId: number;
+      readonly accountId: number;
+      readonly message: Message;
+      readonly topic: string;
+    }
   | { readonly kind: 'new'; readonly accounts: readonly EmailAccount[]; readonly accountId: number };
 
 const FORWARD_SEPARATOR = '---------- Forwarded message ----------';
@@ -45,20 +60,24 @@ export function MailComposer({
   const [cc, setCc] = useState<MailAddress[]>([]);
   const [bcc, setBcc] = useState<MailAddress[]>([]);
   const [subject, setSubject] = useState(forward === undefined ? '' : `Fw: ${forward.topic}`);
-  const [text, setText] = useState('');
+  /** The editor's HTML. */
+  const [html, setHtml] = useState('');
   const [carried, setCarried] = useState(() =>
     forward === undefined ? [] : forward.message.attachments.filter((a) => !a.inline || a.contentId === null),
   );
-  const [files, setFiles] = useState<OutgoingAttachment[]>([]);
+  const attachments = useAttachments(
+    useMaxMessageBytes(forward === undefined ? accountId : forward.accountId),
+    carried.reduce((sum, file) => sum + file.size, 0),
+  );
+  const files = attachments.files;
   const [key] = useState(() => crypto.randomUUID());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const fromId = useId();
   const subjectId = useId();
-  const textId = useId();
-  const fileId = useId();
   const name = forward === undefined ? 'New email' : 'Forward';
-  const empty = forward === undefined && text.trim() === '' && files.length === 0;
+  const blank = editorText(html) === '';
+  const empty = forward === undefined && blank && files.length === 0;
   const form = useRef<HTMLFormElement>(null);
 
   // Opened by a button or a key: the agent types the first recipient at once.
@@ -73,7 +92,7 @@ export function MailComposer({
     if (busy || to.length === 0 || empty) return;
     setBusy(true);
     setError(undefined);
-    const fields = { to, cc, bcc, subject, text, attachments: files };
+    const fields = { to, cc, bcc, subject, html: blank ? null : html, attachments: files };
     const sent =
       forward === undefined
         ? sendNewMessage(accountId, fields, key)
@@ -91,38 +110,45 @@ export function MailComposer({
     );
   };
 
-  const addFiles = async (list: FileList | null): Promise<void> => {
-    if (list === null) return;
-    const read = await Promise.all(Array.from(list).map(readAttachment));
-    setFiles((old) => [...old, ...read]);
-  };
-
   return (
-    <form ref={form} class="composer mail-composer card" onSubmit={submit} aria-label={name}>
+    <form
+      ref={form}
+      class="composer mail-composer card"
+      onSubmit={submit}
+      aria-label={name}
+      {...attachments.dropTarget}
+    >
+      <DropZone attachments={attachments} />
       <h3 class="composer-title">{forward === undefined ? 'New email' : 'Forward'}</h3>
-      <div class="recipients">
-        {mode.kind === 'new' ? (
-          <div class="recipient-field">
-            <label class="recipient-label" for={fromId}>
-              From
-            </label>
-            <select
-              id={fromId}
-              class="composer-from"
-              value={String(accountId)}
-              onChange={(event) => setAccountId(Number(event.currentTarget.value))}
-            >
-              {mode.accounts.map((account) => (
-                <option key={account.id} value={String(account.id)}>
-                  {account.key} — {account.name} &lt;{account.emailAddress}&gt;
-                </option>
-              ))}
-            </select>
-          </div>
-        ) : null}
-        <RecipientField label="To" addresses={to} onChange={setTo} />
-        <RecipientField label="Cc" addresses={cc} onChange={setCc} />
-        <RecipientField label="Bcc" addresses={bcc} onChange={setBcc} />
+      <RecipientRows
+        to={to}
+        cc={cc}
+        bcc={bcc}
+        onTo={setTo}
+        onCc={setCc}
+        onBcc={setBcc}
+        before={
+          mode.kind === 'new' ? (
+            <div class="recipient-field">
+              <label class="recipient-label" for={fromId}>
+                From
+              </label>
+              <select
+                id={fromId}
+                class="composer-from"
+                value={String(accountId)}
+                onChange={(event) => setAccountId(Number(event.currentTarget.value))}
+              >
+                {mode.accounts.map((account) => (
+                  <option key={account.id} value={String(account.id)}>
+                    {account.key} — {account.name} &lt;{account.emailAddress}&gt;
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null
+        }
+      >
         <div class="recipient-field">
           <label class="recipient-label" for={subjectId}>
             Subject
@@ -135,23 +161,19 @@ export function MailComposer({
             onInput={(event) => setSubject(event.currentTarget.value)}
           />
         </div>
-      </div>
+      </RecipientRows>
       {error === undefined ? null : (
         <ErrorNotice
           error={error}
           title={forward === undefined ? 'The email was not sent' : 'The forward was not sent'}
         />
       )}
-      <label for={textId} class="visually-hidden">
-        Your message
-      </label>
-      <textarea
-        id={textId}
-        class="composer-text"
-        data-shortcut="compose"
+      <RichTextEditor
+        label="Your message"
+        value={html}
+        onChange={setHtml}
+        shortcut="compose"
         rows={forward === undefined ? 8 : 4}
-        value={text}
-        onInput={(event) => setText(event.currentTarget.value)}
         placeholder={forward === undefined ? 'Write your email…' : 'Add a note above the forwarded message (optional)…'}
       />
       {forward === undefined ? null : <ForwardedBlock message={forward.message} />}
@@ -172,34 +194,9 @@ export function MailComposer({
           ))}
         </ul>
       )}
-      {files.length === 0 ? null : (
-        <ul class="attachments" aria-label="Attached files">
-          {files.map((file, index) => (
-            <li key={`${file.filename}-${index}`}>
-              {file.filename} <span class="muted">{formatSize(Math.floor((file.contentBase64.length * 3) / 4))}</span>{' '}
-              <button
-                type="button"
-                class="button button-small"
-                onClick={() => setFiles(files.filter((_, i) => i !== index))}
-                aria-label={`Remove ${file.filename}`}
-              >
-                Remove
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <AttachedFiles attachments={attachments} />
       <div class="composer-row">
-        <label for={fileId} class="button button-small">
-          Attach files
-        </label>
-        <input
-          id={fileId}
-          type="file"
-          multiple
-          class="visually-hidden"
-          onChange={(event) => void addFiles(event.currentTarget.files)}
-        />
+        <AttachButton attachments={attachments} />
         <button type="button" class="button" onClick={onCancel} disabled={busy}>
           Cancel
         </button>

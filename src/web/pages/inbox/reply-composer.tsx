@@ -1,14 +1,15 @@
 /**
  * The reply composer: reply or reply all with the recipients shown and editable (To, Cc, Bcc:
  * reply fills To with the customer, reply all adds everyone else but the account itself; each
- * can be removed, others added), text, attachments. What the agent writes is saved on the server
+ * can be removed, others added), formatted text (the editor's HTML; the server derives the text
+ * part), attachments by the button or dropped on it. What the agent writes is saved on the server
  * as their draft while they type (and when they leave the conversation), restored when they come
  * back from anywhere, and deleted when the reply is queued. Sending queues the message (one
  * idempotency key per message, so a double click sends once) and follows its delivery state —
  * queued, sending, then sent or failed with the diagnosis and a Retry button.
  */
 import type { JSX, TargetedSubmitEvent } from 'preact';
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiError } from '../../api/client.js';
 import {
   deleteReplyDraft,
@@ -18,16 +19,22 @@ import {
   saveReplyDraft,
   retryOutgoing,
   sendReply,
-  type OutgoingAttachment,
 } from '../../api/interactions.js';
 import type { MailAddress, Outgoing } from '../../api/schemas.js';
 import { CheckboxField } from '../../components/fields.js';
 import { ErrorNotice } from '../../components/notice.js';
-import { formatSize } from '../../lib/mail-format.js';
+import { editorText, RichTextEditor, textToEditorHtml, type EditorHandle } from '../../components/rich-text-editor.js';
 import { toApiError } from '../../lib/use-resource.js';
 import { DeliveryState } from './delivery-state.js';
-import { RecipientField } from './recipient-field.js';
 import { CannedAnswerButton, isBlankReply, useComposerInserts } from './composer-inserts.js';
+import {
+  AttachButton,
+  AttachedFiles,
+  DropZone,
+  RecipientRows,
+  useAttachments,
+  useMaxMessageBytes,
+} from './composer-parts.js';
 
 const POLL_MS = 1500;
 /** How long after the last keystroke a draft is saved. */
@@ -38,23 +45,26 @@ type Sending =
 
 export function ReplyComposer({
   interactionId,
+  accountId,
   onQueued,
 }: {
   interactionId: number;
+  /** The conversation's account: its maximum message size is shown by Attach files. */
+  accountId: number;
   onQueued: () => void;
 }): JSX.Element {
-  const [text, setText] = useState('');
+  /** The editor's HTML. */
+  const [html, setHtml] = useState('');
   const [replyAll, setReplyAll] = useState(false);
   const [quote, setQuote] = useState(true);
-  const [files, setFiles] = useState<OutgoingAttachment[]>([]);
+  const attachments = useAttachments(useMaxMessageBytes(accountId));
+  const files = attachments.files;
   const [to, setTo] = useState<MailAddress[]>([]);
   const [cc, setCc] = useState<MailAddress[]>([]);
   const [bcc, setBcc] = useState<MailAddress[]>([]);
   const [key, setKey] = useState(() => crypto.randomUUID());
   const [sending, setSending] = useState<Sending>({ state: 'idle' });
   const [error, setError] = useState<ApiError | undefined>(undefined);
-  const textId = useId();
-  const fileId = useId();
 
   const [draftLoaded, setDraftLoaded] = useState(false);
   /** A draft that could not be loaded or saved: said apart from the reply's own errors. */
@@ -67,10 +77,10 @@ export function ReplyComposer({
   const dirty = useRef(false);
   const saveTimer = useRef<number | undefined>(undefined);
   const saving = useRef<Promise<void>>(Promise.resolve());
-  const latest = useRef({ text, replyAll, to, cc, bcc, edited });
-  latest.current = { text, replyAll, to, cc, bcc, edited };
-  const textRef = useRef<HTMLTextAreaElement>(null);
-  const inserts = useComposerInserts(interactionId, { ready: draftLoaded, round: key, text, setText, textRef });
+  const latest = useRef({ html, replyAll, to, cc, bcc, edited });
+  latest.current = { html, replyAll, to, cc, bcc, edited };
+  const editor = useRef<EditorHandle>(null);
+  const inserts = useComposerInserts(interactionId, { ready: draftLoaded, round: key, html, setHtml });
 
   const saveNow = (): Promise<void> => {
     window.clearTimeout(saveTimer.current);
@@ -78,13 +88,15 @@ export function ReplyComposer({
     if (!dirty.current || draftUnreadable.current) return saving.current;
     dirty.current = false;
     const draft = latest.current;
-    const empty = draft.text.trim() === '' && !draft.edited && !draft.replyAll;
+    const text = editorText(draft.html);
+    const empty = text === '' && !draft.edited && !draft.replyAll;
     saving.current = saving.current
       .then(async (): Promise<void> => {
         if (empty) await deleteReplyDraft(interactionId);
         else
           await saveReplyDraft(interactionId, {
-            text: draft.text,
+            text,
+            html: draft.html === '' ? null : draft.html,
             replyAll: draft.replyAll,
             recipients: draft.edited ? { to: draft.to, cc: draft.cc, bcc: draft.bcc } : null,
           });
@@ -107,7 +119,8 @@ export function ReplyComposer({
         if (!current) return;
         // What the agent typed while the draft was on its way wins over the saved one.
         if (draft !== null && !dirty.current) {
-          setText(draft.text);
+          // A draft saved as plain text (before the editor) comes back as its lines.
+          setHtml(draft.html ?? textToEditorHtml(draft.text));
           setReplyAll(draft.replyAll);
           if (draft.recipients !== null) {
             setTo(draft.recipients.to);
@@ -138,7 +151,7 @@ export function ReplyComposer({
     if (!draftLoaded || !dirty.current) return;
     window.clearTimeout(saveTimer.current);
     saveTimer.current = window.setTimeout(() => void saveNow(), DRAFT_SAVE_MS);
-  }, [text, replyAll, to, cc, bcc, edited, draftLoaded]);
+  }, [html, replyAll, to, cc, bcc, edited, draftLoaded]);
 
   const change = <T,>(set: (value: T) => void, recipients = false) => {
     return (value: T): void => {
@@ -189,14 +202,19 @@ export function ReplyComposer({
   const submit = (event: TargetedSubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
     const close = event.submitter instanceof HTMLElement && event.submitter.dataset['close'] === 'true';
-    if ((isBlankReply(text, inserts) && files.length === 0) || to.length === 0) return;
+    const blank = isBlankReply(html, inserts);
+    if ((blank && files.length === 0) || to.length === 0) return;
     setError(undefined);
     setSending({ state: 'sending' });
     // A draft save still on its way must land before the reply deletes the draft, never after.
     window.clearTimeout(saveTimer.current);
     dirty.current = false;
     const sent = saving.current.then(() =>
-      sendReply(interactionId, { text, replyAll, quote, attachments: files, to, cc, bcc, close }, key),
+      sendReply(
+        interactionId,
+        { html: blank ? null : html, replyAll, quote, attachments: files, to, cc, bcc, close },
+        key,
+      ),
     );
     sent.then(
       (queued) => {
@@ -204,8 +222,8 @@ export function ReplyComposer({
         dirty.current = false;
         setEdited(false);
         setBcc([]);
-        setText('');
-        setFiles([]);
+        setHtml('');
+        attachments.clear();
         setKey(crypto.randomUUID());
         onQueued();
       },
@@ -230,14 +248,12 @@ export function ReplyComposer({
     );
   };
 
-  const addFiles = async (list: FileList | null): Promise<void> => {
-    if (list === null) return;
-    const read = await Promise.all(Array.from(list).map(readAttachment));
-    setFiles((old) => [...old, ...read]);
-  };
+  const unsendable =
+    sending.state === 'sending' || (isBlankReply(html, inserts) && files.length === 0) || to.length === 0;
 
   return (
-    <form class="composer card" onSubmit={submit} aria-label="Reply">
+    <form class="composer card" onSubmit={submit} aria-label="Reply" {...attachments.dropTarget}>
+      <DropZone attachments={attachments} />
       <div class="composer-modes" role="radiogroup" aria-label="Reply to">
         <label>
           <input type="radio" name="reply-mode" checked={!replyAll} onChange={() => switchMode(false)} /> Reply
@@ -246,94 +262,37 @@ export function ReplyComposer({
           <input type="radio" name="reply-mode" checked={replyAll} onChange={() => switchMode(true)} /> Reply all
         </label>
       </div>
-      <div class="recipients">
-        <RecipientField label="To" addresses={to} onChange={change(setTo, true)} />
-        <RecipientField label="Cc" addresses={cc} onChange={change(setCc, true)} />
-        <RecipientField label="Bcc" addresses={bcc} onChange={change(setBcc, true)} />
-      </div>
+      <RecipientRows
+        to={to}
+        cc={cc}
+        bcc={bcc}
+        onTo={change(setTo, true)}
+        onCc={change(setCc, true)}
+        onBcc={change(setBcc, true)}
+      />
       {error === undefined ? null : <ErrorNotice error={error} title="The reply was not sent" />}
       {draftError === undefined ? null : <ErrorNotice error={draftError.error} title={draftError.title} />}
-      <label for={textId} class="visually-hidden">
-        Your reply
-      </label>
-      <textarea
-        ref={textRef}
-        id={textId}
-        class="composer-text"
-        data-shortcut="reply"
-        rows={6}
-        value={text}
-        onInput={(event) => change(setText)(event.currentTarget.value)}
+      <RichTextEditor
+        label="Your reply"
+        value={html}
+        onChange={change(setHtml)}
         placeholder="Write your reply…"
+        shortcut="reply"
+        handle={editor}
       />
       <div class="composer-row">
-        <label for={fileId} class="button button-small">
-          Attach files
-        </label>
-        <input
-          id={fileId}
-          type="file"
-          multiple
-          class="visually-hidden"
-          onChange={(event) => void addFiles(event.currentTarget.files)}
-        />
-        <CannedAnswerButton inserts={inserts} text={text} textRef={textRef} onText={change(setText)} />
+        <AttachButton attachments={attachments} />
+        <CannedAnswerButton inserts={inserts} editor={editor} />
         <CheckboxField label="Quote the message" checked={quote} onChecked={setQuote} />
-        <button
-          type="submit"
-          class="button button-primary"
-          data-shortcut="send"
-          disabled={
-            sending.state === 'sending' || (isBlankReply(text, inserts) && files.length === 0) || to.length === 0
-          }
-        >
+        <button type="submit" class="button button-primary" data-shortcut="send" disabled={unsendable}>
           {sending.state === 'sending' ? 'Sending…' : replyAll ? 'Send to all' : 'Send'}
         </button>
-        <button
-          type="submit"
-          class="button"
-          data-close="true"
-          disabled={
-            sending.state === 'sending' || (isBlankReply(text, inserts) && files.length === 0) || to.length === 0
-          }
-        >
+        <button type="submit" class="button" data-close="true" disabled={unsendable}>
           Send and close
         </button>
       </div>
-      {files.length === 0 ? null : (
-        <ul class="attachments" aria-label="Attached files">
-          {files.map((file, index) => (
-            <li key={`${file.filename}-${index}`}>
-              {file.filename} <span class="muted">{formatSize(Math.floor((file.contentBase64.length * 3) / 4))}</span>{' '}
-              <button
-                type="button"
-                class="button button-small"
-                onClick={() => setFiles(files.filter((_, i) => i !== index))}
-                aria-label={`Remove ${file.filename}`}
-              >
-                Remove
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <AttachedFiles attachments={attachments} />
       {sending.state === 'tracking' ? <DeliveryState tracked={sending} onRetry={retry} /> : null}
     </form>
   );
-}
-
-export function readAttachment(file: File): Promise<OutgoingAttachment> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onerror = () => reject(reader.error ?? new Error(`could not read ${file.name}`));
-    reader.onload = () => {
-      const result = typeof reader.result === 'string' ? reader.result : '';
-      resolve({
-        filename: file.name,
-        contentType: file.type === '' ? 'application/octet-stream' : file.type,
-        contentBase64: result.slice(result.indexOf(',') + 1),
-      });
-    };
-    reader.readAsDataURL(file);
-  });
 }
