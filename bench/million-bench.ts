@@ -10,7 +10,8 @@
  *   conversations of the account;
  * - a conversation opened (`GET /api/interactions/:id`, every message with its text);
  * - a contact (`GET /api/contacts/:id`) and the contact search by a full address (`GET /api/contacts?q=`);
- * - full-text search (`q`): a common word, a rare word, two words, a "phrase", `from:`,
+ * - full-text search (`q`): a common word (bare, so also a prefix, and quoted), a word of middle
+ *   frequency, a rare word, two words, a "phrase", `from:`,
  *   `subject:`, `has:attachment`, `has:attachment` with an attachment's file name, a reference.
  *
  * Each kind BENCH_REQUESTS (300) times, one request at a time, its arguments drawn by a seeded PRNG,
@@ -103,7 +104,8 @@ function probes(store: GeneratedStore, inject: (url: string) => Promise<unknown>
   };
   const search = (q: (random: Random) => string) => (random: Random) => interactions(account(random), { q: q(random) });
   const { vocabulary } = store;
-  const word = (from: number, to: number) => (random: Random) => vocabulary.words[from + random.int(to - from)] ?? 'the';
+  const word = (from: number, to: number) => (random: Random) =>
+    vocabulary.words[from + random.int(to - from)] ?? 'the';
   const contactIndex = (random: Random): number => random.int(CONTACTS);
   // A query about one generated message, in its account: it finds at least that conversation.
   const sampled = (q: (sample: MessageSample) => string | null) => (random: Random) => {
@@ -130,6 +132,8 @@ function probes(store: GeneratedStore, inject: (url: string) => Promise<unknown>
     },
     // The 100 most frequent words: each in a large share of all messages.
     { name: 'searchCommonWord', target: 100, path: search(word(0, 100)) },
+    // The same words quoted: exact, where a bare last word also matches as a prefix.
+    { name: 'searchCommonWordQuoted', target: 100, path: search((r) => `"${word(0, 100)(r)}"`) },
     { name: 'searchMidWord', target: 100, path: search(word(1_000, 5_000)) },
     { name: 'searchRareWord', target: 100, path: sampled((x) => x.rare) },
     { name: 'searchTwoWords', target: 100, path: search((r) => `${word(50, 2_000)(r)} ${word(50, 2_000)(r)}`) },
@@ -184,11 +188,19 @@ async function main(): Promise<void> {
     const engine = runtime.db.engine;
     const users = [];
     users.push(
-      await runtime.services.users.create({ username: 'bench-admin', role: 'admin', password: 'a long enough password' }),
+      await runtime.services.users.create({
+        username: 'bench-admin',
+        role: 'admin',
+        password: 'a long enough password',
+      }),
     );
     for (let i = 1; i <= 4; i += 1) {
       users.push(
-        await runtime.services.users.create({ username: `agent${i}`, role: 'agent', password: 'a long enough password' }),
+        await runtime.services.users.create({
+          username: `agent${i}`,
+          role: 'agent',
+          password: 'a long enough password',
+        }),
       );
     }
     const admin = users[0];
@@ -236,7 +248,11 @@ async function main(): Promise<void> {
       const timed = await measure(app, authorization, probe, seed);
       results.push(timed);
       process.stdout.write(
-        `  ${timed.name.padEnd(28)} p50 ${quantile(timed.ms, 0.5).toFixed(1).padStart(7)}  p95 ${quantile(timed.ms, 0.95).toFixed(1).padStart(7)}  p99 ${quantile(timed.ms, 0.99).toFixed(1).padStart(7)}  max ${Math.max(...timed.ms).toFixed(1).padStart(7)} ms` +
+        `  ${timed.name.padEnd(28)} p50 ${quantile(timed.ms, 0.5).toFixed(1).padStart(7)}  p95 ${quantile(timed.ms, 0.95).toFixed(1).padStart(7)}  p99 ${quantile(timed.ms, 0.99).toFixed(1).padStart(7)}  max ${Math.max(
+          ...timed.ms,
+        )
+          .toFixed(1)
+          .padStart(7)} ms` +
           `  (target p99 < ${timed.target} ms${quantile(timed.ms, 0.99) < timed.target ? '' : ', MISSED'}; items avg ${(timed.items.reduce((a, b) => a + b, 0) / Math.max(1, timed.items.length)).toFixed(1)})\n`,
       );
     }
@@ -270,7 +286,10 @@ async function measureStorage(
   if (db.engine === 'sqlite') {
     await sql`pragma wal_checkpoint(truncate)`.execute(db.kysely);
     const file = databaseUrl.slice('sqlite:'.length);
-    const total = [file, `${file}-wal`].reduce((sum, name) => sum + (fs.existsSync(name) ? fs.statSync(name).size : 0), 0);
+    const total = [file, `${file}-wal`].reduce(
+      (sum, name) => sum + (fs.existsSync(name) ? fs.statSync(name).size : 0),
+      0,
+    );
     const { rows } = await sql<{ name: string; bytes: number }>`
       select name, sum(pgsize) as bytes from dbstat group by name order by bytes desc`.execute(db.kysely);
     const parts = Object.fromEntries(rows.slice(0, 12).map((row) => [row.name, Number(row.bytes)]));

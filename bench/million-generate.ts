@@ -158,7 +158,7 @@ export async function generateMillion(db: Database, options: MillionOptions): Pr
   const counts = new Uint16Array(conversations);
   let total = 0;
   for (let c = 0; c < conversations; c += 1) {
-    const count = Math.min(60, 1 + Math.floor(-Math.log(1 - random.next()) * ((options.messages / conversations) - 1)));
+    const count = Math.min(60, 1 + Math.floor(-Math.log(1 - random.next()) * (options.messages / conversations - 1)));
     counts[c] = count;
     total += count;
   }
@@ -243,7 +243,9 @@ export async function generateMillion(db: Database, options: MillionOptions): Pr
           unread_count: isOpen && lastInbound[c] === 1 ? 1 : 0,
           closed_at: isOpen ? null : toDbTime(new Date(last + 3_600_000)),
           snoozed_until:
-            isOpen && random.chance(0.05) ? toDbTime(new Date(options.now.getTime() + (1 + random.int(7)) * DAY_MS)) : null,
+            isOpen && random.chance(0.05)
+              ? toDbTime(new Date(options.now.getTime() + (1 + random.int(7)) * DAY_MS))
+              : null,
           created_at: toDbTime(new Date(starts[c] ?? begin)),
           updated_at: toDbTime(new Date(last)),
         });
@@ -253,7 +255,9 @@ export async function generateMillion(db: Database, options: MillionOptions): Pr
   });
   t = lap('conversations', t);
 
-  // Messages, attachments and search documents, in time order.
+  // Messages, attachments and search documents, in time order. On PostgreSQL the GIN index is
+  // built once the documents are in (as migration 0023 does), faster than growing it row by row.
+  if (db.engine === 'postgres') await sql`drop index message_search_document_idx`.execute(db.kysely);
   const firstMessage = await nextId(db, 'messages');
   const seen = new Int32Array(conversations);
   const uids = new Map<number, number>();
@@ -267,7 +271,11 @@ export async function generateMillion(db: Database, options: MillionOptions): Pr
         const rows: Array<NewRow<'messages'>> = [];
         const files: Array<NewRow<'attachments'>> = [];
         const documents: IndexedMessage[] = [];
-        for (let k = batch; k < Math.min(options.messages, batch + MESSAGE_BATCH, from + TRANSACTION_MESSAGES); k += 1) {
+        for (
+          let k = batch;
+          k < Math.min(options.messages, batch + MESSAGE_BATCH, from + TRANSACTION_MESSAGES);
+          k += 1
+        ) {
           const m = order[k] ?? 0;
           const c = messageConversation[m] ?? 0;
           const id = firstMessage + k;
@@ -384,9 +392,14 @@ export async function generateMillion(db: Database, options: MillionOptions): Pr
         db.kysely,
       );
     }
+    await db.transaction(async (tx) => {
+      await sql`set local maintenance_work_mem = '512MB'`.execute(tx.kysely);
+      await sql`create index message_search_document_idx on message_search using gin (document)`.execute(tx.kysely);
+    });
+    t = lap('searchIndex', t);
     // What autovacuum would do on its own a minute later.
     await sql`vacuum analyze`.execute(db.kysely);
-    t = lap('vacuumAnalyze', t);
+    lap('vacuumAnalyze', t);
   }
   timings['total'] = Math.round(performance.now() - started);
   return { accountIds, vocabulary, tokens, samples, timings };

@@ -45,6 +45,7 @@ import { notesMigration } from './0027-notes.js';
 import { retentionMigration } from './0030-retention.js';
 import { snoozeMigration } from './0031-snooze.js';
 import { signaturesCannedAnswersMigration } from './0032-signatures-canned-answers.js';
+import { searchAtScaleMigration } from './0034-search-at-scale.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -74,6 +75,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   retentionMigration,
   snoozeMigration,
   signaturesCannedAnswersMigration,
+  searchAtScaleMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
