@@ -21,6 +21,9 @@ import { sql, type Expression, type QueryExecutorProvider, type RawBuilder, type
 import type { SearchDocument, SearchField, SearchQuery, SearchTerm } from '../domain/search-query.js';
 import type { Engine } from './database-url.js';
 
+/** SQLite: messages by id with their conversation and attachment flag (migration 0034). */
+export const MESSAGE_CONVERSATION_INDEX = 'messages_id_conversation_idx';
+
 /** A message's id and its document. */
 export interface IndexedMessage {
   readonly messageId: number;
@@ -63,23 +66,82 @@ function tsvector(words: string, weight: string): RawBuilder<unknown> {
 }
 
 /**
+ * How a search is answered on SQLite:
+ *
+ * - `sparse`: the matching messages are collected first (FTS5 lists them without reading a row;
+ *   their conversations are read from a narrow index, migration 0034), then their conversations
+ *   sorted. Its cost grows with the number of matching messages.
+ * - `dense`: the account's conversations are walked newest first (the list's own index) and each
+ *   is checked for a matching message (FTS5 seeks each message's id in the terms' lists) until
+ *   the page is full. Its cost grows with the number of conversations walked: cheap when most of
+ *   them match, very slow when few do.
+ *
+ * A query is `dense` when at least {@link DENSE_SEARCH_HITS} messages match it (counted by FTS5
+ * alone, stopping there) and it has no prefix term: FTS5 merges the lists of every word a prefix
+ * stands for each time it is asked, so checking one message against a prefix costs as much as
+ * listing all of them. Both shapes give the same rows in the same order (see "A million
+ * messages" in docs/PERFORMANCE.md). PostgreSQL's planner makes this choice itself from its
+ * statistics on the `tsvector` column, so it is always given the semi-join form.
+ */
+export type SearchShape = 'sparse' | 'dense';
+
+/** Matching messages from which a SQLite search walks the conversations (see {@link SearchShape}). */
+export const DENSE_SEARCH_HITS = 15_000;
+
+/** The shape of `query`'s search on this engine (one counting query on SQLite, at most). */
+export async function searchShape(db: QueryExecutorProvider, engine: Engine, query: SearchQuery): Promise<SearchShape> {
+  if (engine === 'postgres') return 'dense';
+  if (query.terms.some((term) => term.prefix)) return 'sparse';
+  if (query.terms.length === 0 && !query.hasAttachment) return 'sparse';
+  const hits =
+    query.terms.length > 0
+      ? sql<{
+          n: number;
+        }>`select count(*) as n from (select rowid from message_search where message_search match ${toFtsMatch(query.terms)} limit ${DENSE_SEARCH_HITS})`
+      : sql<{
+          n: number;
+        }>`select count(*) as n from (select interaction_id from messages where has_attachments = 1 limit ${DENSE_SEARCH_HITS})`;
+  const { rows } = await hits.execute(db);
+  return Number(rows[0]?.n ?? 0) >= DENSE_SEARCH_HITS ? 'dense' : 'sparse';
+}
+
+/**
  * The condition on `interactions` that a search sets: one of the conversation's messages matches
  * every term (and has an attachment, when asked), and the conversation has every reference given.
  */
-export function interactionSearchCondition(engine: Engine, query: SearchQuery): Expression<SqlBool> {
+export function interactionSearchCondition(
+  engine: Engine,
+  query: SearchQuery,
+  shape: SearchShape = 'sparse',
+): Expression<SqlBool> {
   const parts: RawBuilder<SqlBool>[] = [];
   if (query.references.length > 0) {
     parts.push(sql<SqlBool>`interactions.subject_token in (${sql.join(query.references.map((r) => sql`${r}`))})`);
   }
   const attachment = query.hasAttachment ? sql` and m.has_attachments = 1` : sql``;
   if (query.terms.length > 0) {
-    parts.push(
-      engine === 'sqlite'
-        ? sql<SqlBool>`interactions.id in (select m.interaction_id from messages m where m.id in (select rowid from message_search where message_search match ${toFtsMatch(query.terms)})${attachment})`
-        : sql<SqlBool>`interactions.id in (select m.interaction_id from message_search s join messages m on m.id = s.message_id where s.document @@ ${toTsQuery(query.terms)}::tsquery${attachment})`,
-    );
+    if (engine === 'postgres') {
+      // A semi-join the planner runs either way round (see SearchShape).
+      parts.push(
+        sql<SqlBool>`exists (select 1 from messages m join message_search s on s.message_id = m.id where m.interaction_id = interactions.id${attachment} and s.document @@ ${toTsQuery(query.terms)}::tsquery)`,
+      );
+    } else if (shape === 'dense') {
+      // CROSS JOIN keeps the conversation's messages outside: FTS5 is asked about one rowid at a time.
+      parts.push(
+        sql<SqlBool>`exists (select 1 from messages m cross join message_search where m.interaction_id = interactions.id${attachment} and message_search.rowid = m.id and message_search match ${toFtsMatch(query.terms)})`,
+      );
+    } else {
+      parts.push(
+        // INDEXED BY: the narrow index gives each message's conversation without reading the row.
+        sql<SqlBool>`interactions.id in (select m.interaction_id from messages m indexed by ${sql.raw(MESSAGE_CONVERSATION_INDEX)} where m.id in (select rowid from message_search where message_search match ${toFtsMatch(query.terms)})${attachment})`,
+      );
+    }
   } else if (query.hasAttachment) {
-    parts.push(sql<SqlBool>`interactions.id in (select m.interaction_id from messages m where m.has_attachments = 1)`);
+    parts.push(
+      engine === 'postgres' || shape === 'dense'
+        ? sql<SqlBool>`exists (select 1 from messages m where m.interaction_id = interactions.id and m.has_attachments = 1)`
+        : sql<SqlBool>`interactions.id in (select m.interaction_id from messages m where m.has_attachments = 1)`,
+    );
   }
   if (parts.length === 0) return sql<SqlBool>`1 = 1`;
   return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;

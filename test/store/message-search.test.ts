@@ -1,7 +1,8 @@
 /**
  * Full-text search of conversations on both engines: the documents written with each message
  * (inbound and outgoing), every part of the query syntax, statuses, scoping to accounts, deletes,
- * and migration 0023's backfill of messages stored before it.
+ * migration 0023's backfill of messages stored before it, and the two shapes of the search
+ * condition (collecting the matching messages, or walking the conversations) agreeing.
  */
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ import {
   type InteractionRecord,
   type NewInboundMessage,
 } from '../../src/store/index.js';
+import { interactionSearchCondition, searchShape } from '../../src/store/message-search.js';
 import { MIGRATIONS, migrateDown, migrateToLatest } from '../../src/store/migrations/index.js';
 import { forEachEngine } from '../helpers/store.js';
 
@@ -215,6 +217,51 @@ forEachEngine((engine, openFresh) => {
     expect(await found([support], 'zanzibar')).toEqual([]);
     expect(await found([sales], 'zanzibar')).toEqual([salesOnly.id]);
     expect(await found([sales], 'reconciliation')).toEqual([]);
+  });
+
+  it('finds the same conversations whether it collects the matching messages or walks the conversations', async () => {
+    const ids = async (q: string, shape: 'sparse' | 'dense'): Promise<number[]> => {
+      const search = parseSearchQuery(q, LIMITS);
+      if (search === undefined) throw new Error('empty query');
+      const rows = await db.kysely
+        .selectFrom('interactions')
+        .select('id')
+        .where('account_id', 'in', [support, sales])
+        .where(interactionSearchCondition(engine, search, shape))
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => row.id);
+    };
+    const queries = [
+      'reconciliation',
+      'invoice failed',
+      'reconcil',
+      'grace.hopper@navy.example',
+      'to:hopper',
+      'from:"Charles Babbage"',
+      'subject:jam',
+      'statement-march.pdf',
+      'has:attachment',
+      'has:attachment printer',
+      'has:attachment label',
+      '"floor three jams"',
+      '"three floor"',
+      'zanzibar',
+      (printer.subjectToken ?? '').slice(1),
+    ];
+    for (const q of queries) {
+      const sparse = await ids(q, 'sparse');
+      expect(await ids(q, 'dense'), q).toEqual(sparse);
+      expect(
+        [...(await found([support, sales], q))].sort((a, b) => a - b),
+        q,
+      ).toEqual(sparse);
+    }
+    expect(await ids('has:attachment', 'dense')).toEqual([invoice.id, replied.id].sort((a, b) => a - b));
+    // A handful of matching messages: collected first on SQLite; PostgreSQL's planner decides.
+    const few = parseSearchQuery('reconciliation', LIMITS);
+    if (few === undefined) throw new Error('empty query');
+    expect(await searchShape(db.kysely, engine, few)).toBe(engine === 'sqlite' ? 'sparse' : 'dense');
   });
 
   it('stores a message whose body has more distinct words than an index row can hold', async () => {

@@ -46,6 +46,7 @@ import { retentionMigration } from './0030-retention.js';
 import { snoozeMigration } from './0031-snooze.js';
 import { signaturesCannedAnswersMigration } from './0032-signatures-canned-answers.js';
 import { replyDraftHtmlMigration } from './0033-reply-draft-html.js';
+import { searchAtScaleMigration } from './0034-search-at-scale.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -76,6 +77,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   snoozeMigration,
   signaturesCannedAnswersMigration,
   replyDraftHtmlMigration,
+  searchAtScaleMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
