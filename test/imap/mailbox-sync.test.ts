@@ -139,6 +139,35 @@ forEachEngine((engine, openFresh) => {
     expect(statuses.at(-1)?.status).toBe('stopped');
   });
 
+  it('reads mail announced by IDLE without selecting the folder again', async () => {
+    const path = folder();
+    const acct = await account({ folder: path });
+    const commands: string[] = [];
+    const note = (object: object, text?: string): void => {
+      if ('src' in object && object.src === 'c' && text !== undefined) commands.push(text);
+    };
+    const selects = (): number => commands.filter((command) => /^\S+ SELECT /.test(command)).length;
+    const { sync } = buildSync(mail, db, acct, {
+      logger: { debug: note, info: note, warn: () => undefined, error: () => undefined },
+    });
+    sync.start();
+    try {
+      await eventually(() => sync.status.status === 'connected', 10_000, 'connected');
+      await eventually(async () => (await getCheckpoint(db, acct.id, path)) !== undefined, 10_000, 'the first sync');
+      const before = selects();
+      expect(before).toBeGreaterThan(0);
+      for (let count = 1; count <= 3; count += 1) {
+        await mail.deliver(DEVELOPERS, message(), { folder: path });
+        await eventually(async () => (await countAccountMessages(db, acct.id)) === count, 10_000, `message ${count}`);
+      }
+      // Each message was announced by IDLE and fetched (a body FETCH each), none selected again.
+      expect(commands.filter((command) => command.includes('BODY.PEEK[]')).length).toBeGreaterThanOrEqual(3);
+      expect(selects()).toBe(before);
+    } finally {
+      await sync.stop();
+    }
+  });
+
   it('does not miss mail that arrives while a sync runs, and does not spin while idle', async () => {
     const path = folder();
     const acct = await account({ folder: path, scanJunk: true });

@@ -17,7 +17,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc3501#section-6.3.1 (SELECT), §6.4.4 (SEARCH), §6.4.5 (FETCH), §6.4.8 (UID)
  * @see https://www.rfc-editor.org/rfc/rfc6851 (MOVE), https://www.rfc-editor.org/rfc/rfc4315#section-2.1 (UID EXPUNGE)
  */
-import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import type { FetchMessageObject, ImapFlow, MailboxObject } from 'imapflow';
 import { PosternError } from '../../errors/index.js';
 import { BatchIngest, type BatchOutcome } from './batch-ingest.js';
 import { endsSession, mapImapError, type ImapErrorContext } from './imap-errors.js';
@@ -175,9 +175,13 @@ export class FolderSync {
     private readonly onWithheld: (notice: WithheldNotice) => void = () => undefined,
   ) {}
 
-  /** Syncs one folder; `reconcile` also re-applies after-fetch actions that may have been lost. */
-  async sync(folder: string, isJunk: boolean, reconcile: boolean): Promise<FolderSyncReport> {
-    const box = await this.client.mailboxOpen(folder);
+  /**
+   * Syncs one folder; `reconcile` also re-applies after-fetch actions that may have been lost.
+   * `selected`: the folder may still be the one selected on this session (an IDLE wake-up), and is
+   * then not selected again — see {@link FolderSync.selectedOrOpen}.
+   */
+  async sync(folder: string, isJunk: boolean, reconcile: boolean, selected = false): Promise<FolderSyncReport> {
+    const box = selected ? await this.selectedOrOpen(folder) : await this.client.mailboxOpen(folder);
     const uidValidity = Number(box.uidValidity);
     const checkpoint = await this.store.getCheckpoint(folder);
     const decision = decideStart(checkpoint, uidValidity, this.settings.firstSync, this.settings.clock());
@@ -299,6 +303,19 @@ export class FolderSync {
       settled = candidate.uid;
     }
     return { candidates: above.filter((candidate) => !stored.has(candidate.uid)), settled };
+  }
+
+  /**
+   * The folder as this session has it selected, else SELECT. After IDLE the selected folder's
+   * state is current: imapflow counts EXISTS and EXPUNGE into it, and its UIDVALIDITY is the one
+   * the server gave at selection (RFC 3501 §2.3.1.1). Selecting it again cost a round trip and a
+   * full SELECT response per wake-up — with 1,000 mailboxes woken at once, seconds (the burst in
+   * docs/PERFORMANCE.md).
+   */
+  private async selectedOrOpen(folder: string): Promise<MailboxObject> {
+    const current = this.client.mailbox;
+    if (current !== false && current.path === folder && current.readOnly !== true) return current;
+    return this.client.mailboxOpen(folder);
   }
 
   /** Logs every withheld message, and tells about it once per session. */

@@ -380,7 +380,7 @@ export class MailboxSync {
       }
       session.newMail = false;
       try {
-        const reports = await this.syncFolders(session, false);
+        const reports = await this.syncFolders(session, false, woke === 'news');
         // IDLE let the refresh find mail it never announced (stored now, or announced by the
         // refresh's own commands): Exchange sometimes stops pushing on a session without a BYE.
         // A new session hears again; this one is renewed now, its first sync takes what is new.
@@ -409,7 +409,12 @@ export class MailboxSync {
     }
   }
 
-  private async syncFolders(session: Session, reconcile: boolean): Promise<FolderSyncReport[]> {
+  /**
+   * `announced`: the server announced new mail (EXISTS) in the main folder, still selected on this
+   * session — its state is then current and it is not selected again. A poll or a periodic check
+   * selects it, for a server that stopped announcing says nothing until asked.
+   */
+  private async syncFolders(session: Session, reconcile: boolean, announced = false): Promise<FolderSyncReport[]> {
     session.newMail = false;
     const folders: Array<{ path: string; junk: boolean }> = [{ path: this.options.folder, junk: false }];
     if (this.options.scanJunk === true) {
@@ -421,7 +426,10 @@ export class MailboxSync {
     let mainUidNext = 0;
     for (const folder of folders) {
       try {
-        reports.push(await session.folders.sync(folder.path, folder.junk, reconcile));
+        // With Junk to scan the main folder was selected again after it (see below) — and its
+        // UIDNEXT then compared: keep selecting it, so that the comparison stays exact.
+        const selected = announced && folders.length === 1;
+        reports.push(await session.folders.sync(folder.path, folder.junk, reconcile, selected));
       } catch (error) {
         throw this.mapError(error, folder.path);
       }
