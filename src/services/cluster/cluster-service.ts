@@ -124,8 +124,7 @@ export class ClusterService {
    */
   async othersRunning(): Promise<NodeView[]> {
     return (await this.listNodes()).filter(
-      (node) =>
-        !node.self && node.state === 'running' && (node.host !== this.identity.host || processAlive(node.pid)),
+      (node) => !node.self && node.state === 'running' && (node.host !== this.identity.host || processAlive(node.pid)),
     );
   }
 
