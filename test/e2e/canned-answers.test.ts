@@ -13,6 +13,7 @@ import { sink } from '../outbound/helpers.js';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
 import { startAgentDesk, type AgentDesk } from './helpers/agent-mailbox.js';
 import type { Stack } from './helpers/stack.js';
+import { screenshot } from './helpers/browser.js';
 
 let stack: Stack;
 let adminPage: Page;
@@ -214,6 +215,7 @@ describe('signatures and canned answers', () => {
     const words = await shown();
     expect(words.indexOf('Good news')).toBeLessThan(words.indexOf(ANSWER));
     expect(words.indexOf(ANSWER)).toBeLessThan(words.indexOf('Gina Agent'));
+    await screenshot(page, 'agent-composer-html');
 
     await composer.getByRole('button', { name: 'Send to all' }).click();
     await page.locator('.delivery-sent').waitFor({ timeout: 30_000 });
