@@ -22,17 +22,26 @@
  *
  * Environment: BENCH_MESSAGES (1,000,000; conversations a tenth, contacts a fifth of it),
  * BENCH_REQUESTS (300), BENCH_WARMUP (10), BENCH_KIND_SECONDS (60), BENCH_SEED (19), BENCH_DATABASE_URL (an admin URL of a
- * PostgreSQL server that may CREATE DATABASE, or `embedded`; default the embedded SQLite).
+ * PostgreSQL server that may CREATE DATABASE, or `embedded`; default the embedded SQLite),
+ * BENCH_KINDS (comma-separated probe names, e.g. `searchPhrase,contactByAddress`; default all),
+ * BENCH_STORE_DIR (unset: a fresh store, removed at the end). With BENCH_STORE_DIR the store is kept
+ * in `<dir>/<engine>-<messages>-<seed>/` (Postern's data directory, the embedded PostgreSQL cluster
+ * or, on an external server, the database `postern_million_<messages>_<seed>`) with what the
+ * requests need to know about it (`store.json`); a later run with the same settings opens it —
+ * Postern migrates it on open, so a new migration applies to it — and goes straight to the requests.
+ * Delete the directory (and drop the external database) when done: a million messages take GBs.
  * Figures are recorded in docs/PERFORMANCE.md; this is never run as a timed test.
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../test/helpers/embedded-postgres.js';
 import { describeMachine, now, printFigures, quantile } from './helpers/figures.js';
-import { Random, personAt } from './helpers/million-text.js';
+import { findUserByUsername } from '../src/store/users.js';
+import { Random, Vocabulary, personAt } from './helpers/million-text.js';
 import { openPosternRuntime } from './helpers/postern-side.js';
 import { generateMillion, type GeneratedStore, type MessageSample } from './million-generate.js';
 
@@ -42,6 +51,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? '10');
 const SEED = Number(process.env.BENCH_SEED ?? '19');
 const BUDGET_MS = Number(process.env.BENCH_KIND_SECONDS ?? '60') * 1000;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
+const STORE_DIR = process.env.BENCH_STORE_DIR;
+const KINDS = process.env.BENCH_KINDS?.split(',').filter((kind) => kind !== '');
 const CONVERSATIONS = Math.max(1, Math.round(MESSAGES / 10));
 const CONTACTS = Math.max(1, Math.round(MESSAGES / 5));
 const ACCOUNTS = 10;
@@ -173,13 +184,30 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ');
   process.stdout.write(`Machine: ${machine}\nload average before: ${load()}\n`);
+  const keptDir =
+    STORE_DIR === undefined
+      ? undefined
+      : path.resolve(STORE_DIR, `${DATABASE_URL === undefined ? 'sqlite' : 'postgres'}-${MESSAGES}-${SEED}`);
+  const factsFile = keptDir === undefined ? undefined : path.join(keptDir, 'store.json');
+  const kept = factsFile !== undefined && fs.existsSync(factsFile) ? readFacts(factsFile) : undefined;
+  if (keptDir !== undefined && kept === undefined && fs.existsSync(keptDir)) {
+    throw new Error(`${keptDir} holds no store.json (a generation that did not finish): delete it first`);
+  }
   const postgres: RunningPostgres | undefined =
-    DATABASE_URL === 'embedded' ? await startEmbeddedPostgres({ durable: true, purpose: 'The benchmark' }) : undefined;
+    DATABASE_URL === 'embedded'
+      ? await startEmbeddedPostgres({
+          durable: true,
+          purpose: 'The benchmark',
+          ...(keptDir === undefined ? {} : { keepDir: path.join(keptDir, 'postgres') }),
+        })
+      : undefined;
   const adminUrl = postgres?.url ?? DATABASE_URL;
-  const databaseName = `postern_million_${process.pid}`;
+  const databaseName = keptDir === undefined ? `postern_million_${process.pid}` : `postern_million_${MESSAGES}_${SEED}`;
   let databaseUrl: string | undefined;
   if (adminUrl !== undefined) {
-    await withAdmin(adminUrl, (client) => client.query(`create database ${client.escapeIdentifier(databaseName)}`));
+    if (kept === undefined) {
+      await withAdmin(adminUrl, (client) => client.query(`create database ${client.escapeIdentifier(databaseName)}`));
+    }
     const url = new URL(adminUrl);
     url.pathname = `/${databaseName}`;
     databaseUrl = url.toString();
@@ -187,45 +215,57 @@ async function main(): Promise<void> {
   const side = await openPosternRuntime({
     logLevel: 'warn',
     env: databaseUrl === undefined ? {} : { POSTERN_DATABASE_URL: databaseUrl },
+    ...(keptDir === undefined ? {} : { dataDir: path.join(keptDir, 'postern') }),
   });
   try {
     const { runtime } = side;
     const engine = runtime.db.engine;
-    const users = [];
-    users.push(
-      await runtime.services.users.create({
-        username: 'bench-admin',
-        role: 'admin',
-        password: 'a long enough password',
-      }),
-    );
-    for (let i = 1; i <= 4; i += 1) {
+    let store: GeneratedStore;
+    let adminId: number;
+    if (kept !== undefined) {
+      const admin = await findUserByUsername(runtime.db, 'bench-admin');
+      if (admin === undefined) throw new Error('the kept store has no bench-admin');
+      adminId = admin.id;
+      store = kept;
+      process.stdout.write(`Reusing the ${engine} store in ${keptDir ?? ''}\n`);
+    } else {
+      const users = [];
       users.push(
         await runtime.services.users.create({
-          username: `agent${i}`,
-          role: 'agent',
+          username: 'bench-admin',
+          role: 'admin',
           password: 'a long enough password',
         }),
       );
+      for (let i = 1; i <= 4; i += 1) {
+        users.push(
+          await runtime.services.users.create({
+            username: `agent${i}`,
+            role: 'agent',
+            password: 'a long enough password',
+          }),
+        );
+      }
+      const admin = users[0];
+      if (admin === undefined) throw new Error('no admin');
+      adminId = admin.id;
+      process.stdout.write(
+        `Generating ${MESSAGES} messages, ${CONVERSATIONS} conversations, ${CONTACTS} contacts on ${engine}\n`,
+      );
+      store = await generateMillion(runtime.db, {
+        messages: MESSAGES,
+        conversations: CONVERSATIONS,
+        contacts: CONTACTS,
+        accounts: ACCOUNTS,
+        seed: SEED,
+        assignees: users.map((user) => user.id),
+        now: new Date(),
+        log: (line) => process.stdout.write(`  ${line}\n`),
+      });
+      printFigures(`Generated on ${engine} (ms)`, { ...store.timings });
+      if (factsFile !== undefined) writeFacts(factsFile, store);
     }
-    const admin = users[0];
-    if (admin === undefined) throw new Error('no admin');
-    const token = await runtime.services.tokens.create(admin.id, 'bench');
-
-    process.stdout.write(
-      `Generating ${MESSAGES} messages, ${CONVERSATIONS} conversations, ${CONTACTS} contacts on ${engine}\n`,
-    );
-    const store = await generateMillion(runtime.db, {
-      messages: MESSAGES,
-      conversations: CONVERSATIONS,
-      contacts: CONTACTS,
-      accounts: ACCOUNTS,
-      seed: SEED,
-      assignees: users.map((user) => user.id),
-      now: new Date(),
-      log: (line) => process.stdout.write(`  ${line}\n`),
-    });
-    printFigures(`Generated on ${engine} (ms)`, { ...store.timings });
+    const token = await runtime.services.tokens.create(adminId, 'bench');
 
     const storage = await measureStorage(runtime.db, side.dataDir, runtime.config.databaseUrl, adminUrl, databaseName);
     printFigures(`Storage on ${engine}`, {
@@ -248,7 +288,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nload average before the requests: ${load()}\n`);
     const results: Timed[] = [];
     let seed = SEED * 1000;
-    for (const probe of probes(store, inject)) {
+    for (const probe of probes(store, inject).filter((p) => KINDS === undefined || KINDS.includes(p.name))) {
       seed += 1;
       const timed = await measure(app, authorization, probe, seed);
       results.push(timed);
@@ -266,13 +306,38 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${missed.length === 0 ? 'Every target met.' : `Targets missed: ${missed.join(', ')}`}\n`);
   } finally {
     await side.close();
-    if (adminUrl !== undefined) {
+    if (adminUrl !== undefined && keptDir === undefined) {
       await withAdmin(adminUrl, (client) =>
         client.query(`drop database if exists ${client.escapeIdentifier(databaseName)} with (force)`),
       );
     }
     await postgres?.stop();
   }
+}
+
+/** What the requests need to know about a kept store, as `store.json` holds it. */
+interface Facts {
+  readonly accountIds: number[];
+  readonly tokens: string[];
+  readonly samples: MessageSample[];
+  readonly timings: Record<string, number>;
+}
+
+function writeFacts(file: string, store: GeneratedStore): void {
+  const facts: Facts = {
+    accountIds: [...store.accountIds],
+    tokens: [...store.tokens],
+    samples: [...store.samples],
+    timings: { ...store.timings },
+  };
+  fs.writeFileSync(file, JSON.stringify(facts));
+}
+
+function readFacts(file: string): GeneratedStore {
+  // Our own file, written by writeFacts above with the same seed (the directory name holds it).
+  const facts = JSON.parse(fs.readFileSync(file, 'utf8')) as Facts;
+  // The generator's vocabulary, rebuilt from the same seed as generateMillion draws it.
+  return { ...facts, vocabulary: new Vocabulary(SEED + 1) };
 }
 
 interface Storage {

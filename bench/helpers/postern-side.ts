@@ -29,6 +29,8 @@ export interface OpenPosternOptions {
   readonly prepareDataDir?: (dataDir: string) => void;
   /** The Cloud Provider's scopes; default the provider's own (IMAP and SMTP). */
   readonly scopes?: readonly string[];
+  /** A data directory to open (created if missing) and keep at close; default a fresh one, removed. */
+  readonly dataDir?: string;
 }
 
 /** Postern's runtime in a fresh data directory, without a Cloud Provider. */
@@ -41,7 +43,12 @@ export interface PosternRuntime {
 
 /** Opens Postern in a fresh data directory (for password accounts, or before a provider is added). */
 export async function openPosternRuntime(options: Omit<OpenPosternOptions, 'scopes'> = {}): Promise<PosternRuntime> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-bench-'));
+  const kept = options.dataDir !== undefined;
+  if (options.dataDir !== undefined) fs.mkdirSync(options.dataDir, { recursive: true });
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'postern-bench-'));
+  const remove = (): void => {
+    if (!kept) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
     options.prepareDataDir?.(dataDir);
     const runtime = await openRuntime({
@@ -59,11 +66,11 @@ export async function openPosternRuntime(options: Omit<OpenPosternOptions, 'scop
       dataDir,
       async close() {
         await runtime.close();
-        fs.rmSync(dataDir, { recursive: true, force: true });
+        remove();
       },
     };
   } catch (error) {
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    remove();
     throw error;
   }
 }

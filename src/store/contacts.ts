@@ -10,7 +10,8 @@
 import type { ExpressionBuilder } from 'kysely';
 import { PosternError } from '../errors/index.js';
 import type { Database } from './database.js';
-import { containsLowercase, normalizePage, type Page, type PageRequest } from './pagination.js';
+import { contactTextCondition } from './contact-search.js';
+import { normalizePage, type Page, type PageRequest } from './pagination.js';
 import type { DB, Row, Timestamp } from './schema.js';
 import { readConstraintViolation } from './sql-errors.js';
 import { toDbTime } from './time.js';
@@ -390,21 +391,7 @@ function filteredContacts(db: Database, search: ContactSearch) {
   }
   if (search.listId !== undefined) query = query.where('contacts.list_id', '=', search.listId);
   const text = search.query?.trim() ?? '';
-  if (text !== '') {
-    const pattern = containsLowercase(text);
-    query = query.where((eb) =>
-      eb.or([
-        eb(eb.fn('lower', ['contacts.name']), 'like', pattern),
-        eb.exists(
-          eb
-            .selectFrom('contact_addresses')
-            .select('contact_addresses.id')
-            .whereRef('contact_addresses.contact_id', '=', 'contacts.id')
-            .where('contact_addresses.address', 'like', pattern),
-        ),
-      ]),
-    );
-  }
+  if (text !== '') query = query.where(contactTextCondition(db.engine, text));
   return query;
 }
 

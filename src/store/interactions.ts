@@ -10,7 +10,7 @@ import { PosternError } from '../errors/index.js';
 import type { SearchQuery } from '../domain/search-query.js';
 import { formatSubjectToken, subjectTokenAround } from '../domain/subject.js';
 import type { Database } from './database.js';
-import { interactionSearchCondition, searchShape } from './message-search.js';
+import { interactionSearchCondition, planSearch } from './message-search.js';
 import { clampPageSize, containsLowercase } from './pagination.js';
 import type { InteractionStatus, NewRow, Row, Timestamp } from './schema.js';
 import { toDbTime } from './time.js';
@@ -322,8 +322,8 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
     );
   }
   if (query.search !== undefined) {
-    const shape = await searchShape(db.kysely, db.engine, query.search);
-    select = select.where(interactionSearchCondition(db.engine, query.search, shape));
+    const plan = await planSearch(db.kysely, db.engine, query.search);
+    select = select.where(interactionSearchCondition(db.engine, plan.query, plan.shape));
   }
   if (query.cursor !== undefined) {
     const after = decodeCursor(query.cursor);

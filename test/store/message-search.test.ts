@@ -20,7 +20,7 @@ import {
   type InteractionRecord,
   type NewInboundMessage,
 } from '../../src/store/index.js';
-import { interactionSearchCondition, searchShape } from '../../src/store/message-search.js';
+import { interactionSearchCondition, planSearch } from '../../src/store/message-search.js';
 import { MIGRATIONS, migrateDown, migrateToLatest } from '../../src/store/migrations/index.js';
 import { forEachEngine } from '../helpers/store.js';
 
@@ -258,10 +258,46 @@ forEachEngine((engine, openFresh) => {
       ).toEqual(sparse);
     }
     expect(await ids('has:attachment', 'dense')).toEqual([invoice.id, replied.id].sort((a, b) => a - b));
-    // A handful of matching messages: collected first on SQLite; PostgreSQL's planner decides.
+    // A handful of matching messages: collected first, on both engines.
     const few = parseSearchQuery('reconciliation', LIMITS);
     if (few === undefined) throw new Error('empty query');
-    expect(await searchShape(db.kysely, engine, few)).toBe(engine === 'sqlite' ? 'sparse' : 'dense');
+    expect(await planSearch(db.kysely, engine, few)).toEqual({ shape: 'sparse', query: few });
+  });
+
+  it('searches a common last word as typed and a rarer one as a prefix, the same on both engines', async () => {
+    const typed = await conversation(sales, 'Quills');
+    await inbound(typed, { text: 'a goose quill' });
+    await inbound(typed, { text: 'another quill' });
+    const longer = await conversation(sales, 'Swords');
+    await inbound(longer, { text: 'the quillon of a sword' });
+    // Thresholds of two messages stand for a million messages' fifteen thousand.
+    const dense = { sqlite: 2, postgres: 2 };
+    const asked = async (q: string) => {
+      const search = parseSearchQuery(q, LIMITS);
+      if (search === undefined) throw new Error('empty query');
+      const plan = await planSearch(db.kysely, engine, search, dense);
+      const rows = await db.kysely
+        .selectFrom('interactions')
+        .select('id')
+        .where('account_id', '=', sales)
+        .where(interactionSearchCondition(engine, plan.query, plan.shape))
+        .orderBy('id')
+        .execute();
+      return { shape: plan.shape, prefix: plan.query.terms.some((t) => t.prefix), ids: rows.map((row) => row.id) };
+    };
+    // In two messages: typed in full, so no longer a prefix (`quillon` is not found), and walked.
+    expect(await asked('quill')).toEqual({ shape: 'dense', prefix: false, ids: [typed.id] });
+    expect(await asked('goose quill')).toEqual({ shape: 'sparse', prefix: true, ids: [typed.id] });
+    // `quil` is in no message as a word: still a prefix, never walked on SQLite (PostgreSQL's GIN
+    // index answers a prefix as cheaply as a word, so its three messages are walked there).
+    expect(await asked('quil')).toEqual({
+      shape: engine === 'sqlite' ? 'sparse' : 'dense',
+      prefix: true,
+      ids: [typed.id, longer.id],
+    });
+    expect(await asked('quillon')).toEqual({ shape: 'sparse', prefix: true, ids: [longer.id] });
+    // Quoted, a word is never a prefix.
+    expect(await asked('"quil"')).toEqual({ shape: 'sparse', prefix: false, ids: [] });
   });
 
   it('stores a message whose body has more distinct words than an index row can hold', async () => {

@@ -47,6 +47,7 @@ import { snoozeMigration } from './0031-snooze.js';
 import { signaturesCannedAnswersMigration } from './0032-signatures-canned-answers.js';
 import { replyDraftHtmlMigration } from './0033-reply-draft-html.js';
 import { searchAtScaleMigration } from './0034-search-at-scale.js';
+import { contactSearchMigration } from './0035-contact-search.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -78,6 +79,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   signaturesCannedAnswersMigration,
   replyDraftHtmlMigration,
   searchAtScaleMigration,
+  contactSearchMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
