@@ -57,6 +57,39 @@ const TUNING = z
 const INLINE_PARSE = process.env.BENCH_PARSE === 'inline';
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
 
+/**
+ * `process.memoryUsage()` every 100 ms until stopped: the main isolate's heap, memory outside it
+ * (Buffers, ArrayBuffers) and the process's RSS, at the sample where RSS was highest, and each
+ * one's own peak. What RSS holds beyond these is the parse worker's isolate, SQLite's page cache,
+ * native allocations and code.
+ */
+function sampleMemory(): { stop(): Record<string, number> } {
+  const mb = (bytes: number): number => Math.round(bytes / 104_857.6) / 10;
+  let atPeak = process.memoryUsage();
+  const peaks = { ...atPeak };
+  const timer = setInterval(() => {
+    const usage = process.memoryUsage();
+    if (usage.rss > atPeak.rss) atPeak = usage;
+    for (const key of ['heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const)
+      peaks[key] = Math.max(peaks[key], usage[key]);
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return {
+        sampledPeakRssMb: mb(atPeak.rss),
+        atPeakHeapTotalMb: mb(atPeak.heapTotal),
+        atPeakHeapUsedMb: mb(atPeak.heapUsed),
+        atPeakExternalMb: mb(atPeak.external),
+        atPeakArrayBuffersMb: mb(atPeak.arrayBuffers),
+        peakHeapTotalMb: mb(peaks.heapTotal),
+        peakExternalMb: mb(peaks.external),
+        peakArrayBuffersMb: mb(peaks.arrayBuffers),
+      };
+    },
+  };
+}
+
 /** A delegated Exchange token for the bare client (ROPC, as Postern's provider signs in). */
 async function bareToken(ready: WorldReady): Promise<string> {
   const response = await createCaFetch(ready.caPem)(`${ready.authority}/${WORLD_TENANT_ID}/oauth2/v2.0/token`, {
@@ -150,6 +183,7 @@ async function main(): Promise<void> {
     const server = { port: world.ready.imapPort, caPem: world.ready.caPem };
     const only = process.env.BENCH_PROFILE;
     if (only === 'full' || only === 'bare') {
+      const memory = sampleMemory();
       const run =
         only === 'full'
           ? await fullRun(world.ready, adminUrl)
@@ -161,6 +195,9 @@ async function main(): Promise<void> {
         messages: run.messages,
         // The process holds this one read only (the emulator runs in its own): its peak is the read's.
         peakRssMb: process.resourceUsage().maxRSS / 1024,
+        ...memory.stop(),
+        // For bench/profile-summary.ts --from --to: the read alone, without start-up and set-up.
+        profileWindowUs: run.windowUs === undefined ? '' : `--from=${run.windowUs[0]} --to=${run.windowUs[1]}`,
       });
       return;
     }

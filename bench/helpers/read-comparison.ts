@@ -13,17 +13,21 @@ export interface ReadRun {
   readonly cpuMs: number;
   /** Time the event loop (main thread) was busy: what other accounts and the API had to wait for. */
   readonly loopBusyMs: number;
+  /** When the read began and ended on the monotonic clock, in µs (the clock of `--cpu-prof` profiles). */
+  readonly windowUs?: readonly [number, number];
 }
 
 /** Times `read` (which resolves with the number of messages it read): wall clock, CPU, event loop. */
 export async function measureRead(read: () => Promise<number>): Promise<ReadRun> {
   const loop = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
+  const startedUs = Number(process.hrtime.bigint() / 1000n);
   const started = now();
   const messages = await read();
   const ms = now() - started;
   const used = process.cpuUsage(cpu);
   return {
+    windowUs: [startedUs, Number(process.hrtime.bigint() / 1000n)],
     ms,
     messages,
     cpuMs: (used.user + used.system) / 1000,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from './parse-message.js';
 
@@ -71,6 +72,9 @@ Content-Disposition: attachment; filename="../secret.pdf"
     ]);
     expect(parsed.attachments[1]?.originalFilename).toBe('../secret.pdf');
     expect(parsed.attachments[1]?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The digest the parser computed as the content streamed by is the SHA-256 of the content.
+    for (const attachment of parsed.attachments)
+      expect(attachment.sha256).toBe(createHash('sha256').update(attachment.content).digest('hex'));
     expect(parsed.html).toBe('<p><img data-postern-inline="0" /></p>');
   });
 

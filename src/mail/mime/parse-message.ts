@@ -132,6 +132,9 @@ export async function parseMessage(raw: Buffer, options: ParseOptions = {}): Pro
       // A message inside a message stays one attachment (downloadable as .eml), never merged into the body.
       ignoreEmbedded: true,
       maxHtmlLengthToParse: options.maxHtmlLength ?? DEFAULT_MAX_HTML_LENGTH,
+      // The digest we store, computed as the content streams by; its default (MD5) was a second
+      // pass over every attachment that nothing used.
+      checksumAlgo: 'sha256',
     });
   } catch (error) {
     problems.push(`the MIME structure could not be parsed (${describe(error)}); the body is kept as plain text`);
@@ -224,9 +227,17 @@ function toAttachment(attachment: Attachment, index: number): ParsedAttachment {
     size: content.length,
     contentId,
     inline: attachment.contentDisposition === 'inline' && contentId !== null,
-    sha256: createHash('sha256').update(content).digest('hex'),
+    sha256: sha256Of(attachment, content),
     content,
   };
+}
+
+/** The checksum mailparser computed (SHA-256, see parseMessage) when it covers exactly `content`, else one computed here. */
+function sha256Of(attachment: Attachment, content: Buffer): string {
+  const { checksum } = attachment;
+  return typeof checksum === 'string' && /^[0-9a-f]{64}$/.test(checksum) && attachment.size === content.length
+    ? checksum
+    : createHash('sha256').update(content).digest('hex');
 }
 
 /**

@@ -48,6 +48,26 @@ describe('createParsePool', () => {
     },
   );
 
+  it(
+    'answers a queue longer than a worker is fed at a time, each job with its own message',
+    { timeout: 60_000 },
+    async () => {
+      const one = pool({ threads: 1, workerUrl: fromSource });
+      const queue = Array.from({ length: 40 }, (_, index) => samples[index % samples.length] ?? Buffer.alloc(0));
+      const results = await Promise.all(queue.map((raw) => one.parse(raw)));
+      for (const [index, raw] of queue.entries()) expect(results[index]).toEqual(await parseMessage(raw));
+      expect(one.stats()).toEqual({ onWorkers: 40, inThread: 0 });
+    },
+  );
+
+  it('parses the jobs still waiting to be posted itself when the worker dies', async () => {
+    const dying = pool({ threads: 1, workerUrl: dies });
+    const queue = Array.from({ length: 30 }, (_, index) => samples[index % 3] ?? Buffer.alloc(0));
+    const results = await Promise.all(queue.map((raw) => dying.parse(raw)));
+    for (const [index, raw] of queue.entries()) expect(results[index]).toEqual(await parseMessage(raw));
+    expect(dying.stats()).toEqual({ onWorkers: 0, inThread: 30 });
+  });
+
   it('parses on the calling thread when no worker can start', async () => {
     const missing = pool({ threads: 1, workerUrl: new URL('file:///nonexistent/parse-worker.js') });
     for (const raw of samples.slice(0, 3)) expect(await missing.parse(raw)).toEqual(await parseMessage(raw));

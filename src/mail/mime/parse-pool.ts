@@ -4,7 +4,7 @@
  * of the messages before it, and the event loop — hundreds of IDLE sessions, the API — is never
  * held up by a large message.
  *
- * Each message is copied to a worker and the result sent back (structured clone; attachment
+ * Each message is copied to a worker (a few at a time, see POSTED_AHEAD_JOBS) and the result sent back (structured clone; attachment
  * contents that own their memory are moved, not copied, and become Buffers again without a copy). The answer is checked
  * with zod like any data crossing a boundary. When workers cannot run (no compiled worker file,
  * as under the test runner, or a worker died), the pool parses on the calling thread — the
@@ -82,8 +82,23 @@ interface Job {
 /** One worker thread and the jobs it holds. */
 interface Lane {
   readonly worker: Worker;
+  /** Every job of the lane not answered yet: posted, or waiting to be. */
   readonly jobs: Map<number, Job>;
+  /** Jobs not posted yet, in order: the worker holds a copy only of what is posted. */
+  readonly waiting: number[];
+  /** Posted and not answered: how many, and their bytes. */
+  posted: number;
+  postedBytes: number;
 }
+
+/**
+ * How far ahead of its answers a worker is fed. The worker parses one message at a time; a copy
+ * of every message posted to it waits in its memory until then, so posting a whole fetched batch
+ * (25 MB by default) at once held up to that much twice. A short queue keeps it busy while the
+ * event loop is held up by a commit (its fsync) and bounds the copies.
+ */
+const POSTED_AHEAD_JOBS = 16;
+const POSTED_AHEAD_BYTES = 4 * 1_048_576;
 
 /** Creates a pool; workers start on first use and never keep the process alive. */
 export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
@@ -107,6 +122,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     if (index >= 0) lanes.splice(index, 1);
     for (const job of lane.jobs.values()) void inThread(job.raw).then(job.resolve);
     lane.jobs.clear();
+    lane.waiting.length = 0;
     await lane.worker.terminate();
   };
 
@@ -118,7 +134,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       broken = true;
       return undefined;
     }
-    const lane: Lane = { worker, jobs: new Map() };
+    const lane: Lane = { worker, jobs: new Map(), waiting: [], posted: 0, postedBytes: 0 };
     worker.unref();
     worker.on('message', (message: unknown) => {
       const id = replyId.safeParse(message);
@@ -128,6 +144,9 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       lane.jobs.delete(id.data.id);
       if (lane.jobs.size === 0) worker.unref();
       if (job === undefined) return;
+      lane.posted -= 1;
+      lane.postedBytes -= job.raw.length;
+      postWaiting(lane);
       const reply = parsedReply.safeParse(message);
       if (reply.success) {
         counts.onWorkers += 1;
@@ -143,6 +162,23 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     });
     lanes.push(lane);
     return lane;
+  };
+
+  /** Posts the lane's waiting jobs while it has room ahead (always at least one job posted). */
+  const postWaiting = (lane: Lane): void => {
+    for (let id = lane.waiting[0]; id !== undefined; id = lane.waiting[0]) {
+      const job = lane.jobs.get(id);
+      if (job === undefined) {
+        lane.waiting.shift();
+        continue;
+      }
+      const full = lane.posted >= POSTED_AHEAD_JOBS || lane.postedBytes + job.raw.length > POSTED_AHEAD_BYTES;
+      if (lane.posted > 0 && full) return;
+      lane.waiting.shift();
+      lane.posted += 1;
+      lane.postedBytes += job.raw.length;
+      lane.worker.postMessage({ id, raw: job.raw });
+    }
   };
 
   const laneFor = (): Lane | undefined => {
@@ -162,9 +198,10 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       const id = (nextId += 1);
       return new Promise<ParsedMessage>((resolve) => {
         lane.jobs.set(id, { raw, resolve });
+        lane.waiting.push(id);
         // Held while a job is out, so that a caller awaiting it is not left behind at exit.
         lane.worker.ref();
-        lane.worker.postMessage({ id, raw });
+        postWaiting(lane);
       });
     },
     stats: () => ({ ...counts }),
