@@ -82,6 +82,8 @@ export interface MessageRecord {
   readonly rawSize: number | null;
   readonly deliveryState: DeliveryState | null;
   readonly deliveryError: string | null;
+  /** Outgoing: the user who wrote it; null inbound, for mail sent outside Postern, or once the user was deleted. */
+  readonly authorUserId: number | null;
   /** Outgoing: what non-delivery reports said, per recipient (empty before any). */
   readonly bounces: StoredBounce[];
   readonly receivedAt: Timestamp;
@@ -714,6 +716,7 @@ function toMessageRecord(row: Row<'messages'>, attachments: AttachmentMeta[]): M
     rawSize: row.raw_size,
     deliveryState: row.delivery_state,
     deliveryError: row.delivery_error,
+    authorUserId: row.author_user_id,
     bounces: readBounces(row.bounces_json),
     receivedAt: row.received_at,
     createdAt: row.created_at,

@@ -87,6 +87,14 @@ export async function findUserById(db: Database, id: number): Promise<UserRecord
   return row === undefined ? undefined : toUserRecord(row);
 }
 
+/** The display names of these users, by id; a deleted user is left out. */
+export async function userNames(db: Database, ids: readonly number[]): Promise<Map<number, string>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = await db.kysely.selectFrom('users').select(['id', 'display_name']).where('id', 'in', unique).execute();
+  return new Map(rows.map((row) => [row.id, row.display_name]));
+}
+
 /** Every user, by username regardless of case. There are few: no paging. */
 export async function listUsers(db: Database, filter: { role?: UserRole } = {}): Promise<UserRecord[]> {
   let query = db.kysely

@@ -126,6 +126,8 @@ describe('agent workspace', () => {
     await expect.poll(() => replies.count(), { timeout: 15_000 }).toBe(2);
     await replies.nth(1).locator('.badge', { hasText: 'Sent' }).waitFor({ timeout: 30_000 });
     await page.locator('.delivery-sent').waitFor();
+    // Colleagues see which agent wrote it.
+    expect(await replies.nth(1).locator('.message-author').textContent()).toBe('Written by Carla Agent');
     await screenshot(page, 'agent-reply-sent');
 
     await expect

@@ -79,8 +79,22 @@ describe('assignment to a named agent', () => {
     const replied = await call('POST', `/api/interactions/${id}/reply`, agent.authorization, { text: 'On it.' });
     expect(replied.statusCode, replied.body).toBe(202);
     expect((await call('GET', `/api/interactions/${id}`, admin)).json().assignedUserId).toBe(agent.userId);
-    await call('POST', `/api/interactions/${id}/reply`, colleague.authorization, { text: 'Me too.' });
-    expect((await call('GET', `/api/interactions/${id}`, admin)).json().assignedUserId).toBe(agent.userId);
+    const second = await call('POST', `/api/interactions/${id}/reply`, colleague.authorization, { text: 'Me too.' });
+    const detail = (await call('GET', `/api/interactions/${id}`, admin)).json();
+    expect(detail.assignedUserId).toBe(agent.userId);
+
+    // Each reply names the agent who wrote it, in the conversation and alone; the customer's message none.
+    const authors = (
+      detail.messages as { direction: string; authorUserId: number | null; authorName: string | null }[]
+    ).map((m) => [m.direction, m.authorUserId, m.authorName]);
+    const agentName = (await call('GET', `/api/interactions/${id}`, agent.authorization)).json().assignedUserName;
+    expect(authors).toEqual([
+      ['in', null, null],
+      ['out', agent.userId, agentName],
+      ['out', colleague.userId, 'Bruno Colleague'],
+    ]);
+    const alone = (await call('GET', `/api/messages/${second.json().id}`, admin)).json();
+    expect([alone.authorUserId, alone.authorName]).toEqual([colleague.userId, 'Bruno Colleague']);
   });
 
   it('closes the conversation on "Send and close"', async () => {

@@ -35,6 +35,7 @@ import {
   type DraftRecipients,
   type ReplyDraftRecord,
   findUserById,
+  userNames,
   fromDbTime,
   getContact,
   getInteraction,
@@ -113,6 +114,8 @@ export interface InteractionDetail {
   readonly messages: MessageRecord[];
   /** The outbox rows of its outbound messages, by message id: attempts, next try, the server's reply. */
   readonly outbox: ReadonlyMap<number, OutboxRecord>;
+  /** The display names of the outbound messages' authors, by user id. */
+  readonly authorNames: ReadonlyMap<number, string>;
   readonly notes: NoteRecord[];
   /** Colleagues writing a reply now (a fresh draft), the viewer left out. */
   readonly replying: Replying[];
@@ -193,10 +196,24 @@ export class InteractionService {
       this.replying(viewer, id),
     ]);
     const outbound = messages.filter((message) => message.direction === 'out').map((message) => message.id);
-    const outbox = new Map(
-      (outbound.length === 0 ? [] : await listOutboxByMessages(this.db, outbound)).map((row) => [row.messageId, row]),
-    );
-    return { interaction, assignedUserName: named.assignedUserName, contact, messages, outbox, notes, replying };
+    const [outboxRows, authorNames] = await Promise.all([
+      outbound.length === 0 ? [] : listOutboxByMessages(this.db, outbound),
+      userNames(
+        this.db,
+        messages.flatMap((message) => (message.authorUserId === null ? [] : [message.authorUserId])),
+      ),
+    ]);
+    const outbox = new Map(outboxRows.map((row) => [row.messageId, row]));
+    return {
+      interaction,
+      assignedUserName: named.assignedUserName,
+      contact,
+      messages,
+      outbox,
+      authorNames,
+      notes,
+      replying,
+    };
   }
 
   /** A conversation with its assignee's name, as an action's answer shows it. */

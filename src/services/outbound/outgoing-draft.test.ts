@@ -50,6 +50,7 @@ function message(overrides: Partial<MessageRecord> = {}): MessageRecord {
     rawSize: 100,
     deliveryState: null,
     deliveryError: null,
+    authorUserId: null,
     bounces: [],
     receivedAt: '2026-03-01T09:00:05.000Z',
     createdAt: '2026-03-01T09:00:05.000Z',

@@ -71,6 +71,7 @@ import {
   type SendingSettings,
   type SendingSettingsChanges,
   type StoredAddress,
+  userNames,
 } from '../../store/index.js';
 import { z } from 'zod';
 import type { Viewer } from '../accounts/account-service.js';
@@ -168,6 +169,8 @@ export interface QueuedMessage {
 export interface OutgoingView {
   readonly message: MessageRecord;
   readonly outbox: OutboxRecord | null;
+  /** The display name of the user who wrote it (null when none, or deleted). */
+  readonly authorName: string | null;
 }
 
 /** An account's sending settings and what it uses of them now. */
@@ -418,7 +421,12 @@ export class SendService {
   /** A message with its delivery state. */
   async get(viewer: Viewer, messageId: number): Promise<OutgoingView> {
     const message = await this.visibleMessage(viewer, messageId);
-    return { message, outbox: (await getOutboxByMessage(this.db, messageId)) ?? null };
+    const [outbox, authors] = await Promise.all([
+      getOutboxByMessage(this.db, messageId),
+      userNames(this.db, message.authorUserId === null ? [] : [message.authorUserId]),
+    ]);
+    const authorName = message.authorUserId === null ? null : (authors.get(message.authorUserId) ?? null);
+    return { message, outbox: outbox ?? null, authorName };
   }
 
   private async visibleMessage(viewer: Viewer, messageId: number): Promise<MessageRecord> {

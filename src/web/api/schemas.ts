@@ -271,6 +271,8 @@ const message = z.object({
   junk: z.boolean(),
   deliveryState: nullableString,
   deliveryError: nullableString,
+  /** Outbound: the display name of the agent who wrote it. */
+  authorName: nullableString,
   delivery: z.nullable(messageDelivery),
   bounces: z.array(
     z.object({

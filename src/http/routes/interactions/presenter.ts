@@ -98,7 +98,13 @@ export function presentInteraction(
 export function presentInteractionDetail(detail: InteractionDetail): z.infer<typeof interactionDetailReply> {
   return {
     ...presentInteraction(detail.interaction, contactOf(detail.interaction, detail.contact), detail.assignedUserName),
-    messages: detail.messages.map((message) => presentMessage(message, detail.outbox.get(message.id) ?? null)),
+    messages: detail.messages.map((message) =>
+      presentMessage(
+        message,
+        detail.outbox.get(message.id) ?? null,
+        message.authorUserId === null ? null : (detail.authorNames.get(message.authorUserId) ?? null),
+      ),
+    ),
     notes: detail.notes.map(presentNote),
     replying: detail.replying.map((r) => ({
       userId: r.userId,

@@ -51,6 +51,14 @@ export const messageReply = z.object({
   deliveryState: z.string().nullable().describe('outbound: queued, sending, sent, failed, cancelled; null inbound'),
   deliveryError: z.string().nullable(),
   state: z.string().nullable().describe('the same as deliveryState'),
+  authorUserId: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      'Outbound: the user who wrote it; null inbound, for mail sent outside Postern, or once the user was deleted',
+    ),
+  authorName: z.string().nullable().describe("Outbound: that user's display name"),
   delivery: z
     .object({
       attempts: z.number().int(),
@@ -88,10 +96,14 @@ export const messageReply = z.object({
   createdAt: z.string(),
 });
 
-/** A message, with the URLs of its raw MIME and attachments and, when given, its outbox row. */
+/**
+ * A message, with the URLs of its raw MIME and attachments and, when given, its outbox row and
+ * the name of the user who wrote it.
+ */
 export function presentMessage(
   message: MessageRecord,
   outbox: OutboxRecord | null = null,
+  authorName: string | null = null,
 ): z.infer<typeof messageReply> {
   return {
     id: message.id,
@@ -117,6 +129,8 @@ export function presentMessage(
     deliveryState: message.deliveryState,
     deliveryError: message.deliveryError,
     state: message.deliveryState,
+    authorUserId: message.authorUserId,
+    authorName: message.authorUserId === null ? null : authorName,
     delivery: outbox === null ? null : presentDelivery(outbox),
     bounces: message.bounces.map((bounce) => ({ ...bounce, advice: bounceAdvice(bounce) })),
     rawUrl: rawUrl(message.id),

@@ -9,8 +9,8 @@ export function presentQueued(queued: QueuedMessage): z.infer<typeof queuedReply
 }
 
 /** A message with its delivery: the message as everywhere, its outbox row filling `delivery`. */
-export function presentOutgoing({ message, outbox }: OutgoingView): z.infer<typeof messageReply> {
-  return presentMessage(message, outbox);
+export function presentOutgoing({ message, outbox, authorName }: OutgoingView): z.infer<typeof messageReply> {
+  return presentMessage(message, outbox, authorName);
 }
 
 /** An account's sending settings with what it uses now. */

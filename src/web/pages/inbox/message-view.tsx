@@ -45,6 +45,9 @@ export function MessageView({
       <header class="message-header">
         <div>
           <strong>{formatAddresses(message.from)}</strong>
+          {message.direction === 'out' && message.authorName !== null ? (
+            <span class="muted block message-author">Written by {message.authorName}</span>
+          ) : null}
           <span class="muted block">To {formatAddresses(message.to)}</span>
           {message.cc.length === 0 ? null : <span class="muted block">Cc {formatAddresses(message.cc)}</span>}
         </div>
