@@ -244,5 +244,16 @@ describe('signatures and canned answers', () => {
     expect(text).toContain(ANSWER);
     expect(text).toContain('\n-- \nGina Agent\nSupport desk');
     expect(text).toContain('> Both parcels went back.');
+
+    // A Cc'd address finds the open conversation from the Closed tab.
+    const list = page.getByRole('region', { name: 'Conversations' });
+    await list.getByRole('button', { name: 'Closed' }).click();
+    const search = list.getByRole('searchbox', { name: 'Search conversations' });
+    await search.fill('xylophone');
+    await list.getByText('No conversation matches.').waitFor();
+    await search.fill(boss);
+    const found = list.getByRole('link', { name: /Refund for two parcels/ });
+    await found.waitFor();
+    expect(await list.getByRole('link').allTextContents()).toHaveLength(1);
   }, 120_000);
 });
