@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
@@ -57,9 +56,6 @@ const DEVICE_POLL_MAX_INTERVAL_SECONDS = 60;
 
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 
-/** The priority of the exchange under way, read by the limited fetch when a request leaves. */
-const requestPriority = new AsyncLocalStorage<TokenRequestPriority>();
-
 export interface MicrosoftIdentityOptions {
   readonly timeoutMs: number;
   readonly now?: () => number;
@@ -77,7 +73,7 @@ export interface MicrosoftIdentityOptions {
  * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
  */
 export class MicrosoftIdentity {
-  private readonly configs = new Map<number, { key: string; at: number; config: Promise<oidc.Configuration> }>();
+  private readonly configs = new Map<number, { key: string; at: number; config: Promise<Discovered> }>();
 
   constructor(private readonly options: MicrosoftIdentityOptions = { timeoutMs: 15_000 }) {}
 
@@ -93,7 +89,7 @@ export class MicrosoftIdentity {
       prompt?: string;
     },
   ): Promise<URL> {
-    const config = await this.configuration(conn);
+    const config = await this.configuration(conn, 'interactive');
     const parameters: Record<string, string> = {
       redirect_uri: conn.redirectUri,
       response_type: 'code',
@@ -115,22 +111,20 @@ export class MicrosoftIdentity {
     callbackParameters: URLSearchParams,
     checks: { state: string; codeVerifier: string; nonce: string },
   ): Promise<TokenResult> {
-    const config = await this.configuration(conn);
+    const config = await this.configuration(conn, 'interactive');
     // openid-client sends as redirect_uri this URL without its query: the registered URI.
     const currentUrl = new URL(conn.redirectUri);
     currentUrl.search = callbackParameters.toString();
-    return this.call(
-      async () =>
-        toResult(
-          await oidc.authorizationCodeGrant(config, currentUrl, {
-            pkceCodeVerifier: checks.codeVerifier,
-            expectedState: checks.state,
-            expectedNonce: checks.nonce,
-            idTokenExpected: true,
-          }),
-          this.now(),
-        ),
-      'interactive',
+    return this.call(async () =>
+      toResult(
+        await oidc.authorizationCodeGrant(config, currentUrl, {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          idTokenExpected: true,
+        }),
+        this.now(),
+      ),
     );
   }
 
@@ -141,10 +135,9 @@ export class MicrosoftIdentity {
     scopes: readonly string[],
     priority: TokenRequestPriority = 'demand',
   ): Promise<TokenResult> {
-    const config = await this.configuration(conn);
-    return this.call(
-      async () => toResult(await oidc.refreshTokenGrant(config, refreshToken, { scope: scopes.join(' ') }), this.now()),
-      priority,
+    const config = await this.configuration(conn, priority);
+    return this.call(async () =>
+      toResult(await oidc.refreshTokenGrant(config, refreshToken, { scope: scopes.join(' ') }), this.now()),
     );
   }
 
@@ -154,8 +147,8 @@ export class MicrosoftIdentity {
     scope: string,
     priority: TokenRequestPriority = 'demand',
   ): Promise<TokenResult> {
-    const config = await this.configuration(conn);
-    return this.call(async () => toResult(await oidc.clientCredentialsGrant(config, { scope }), this.now()), priority);
+    const config = await this.configuration(conn, priority);
+    return this.call(async () => toResult(await oidc.clientCredentialsGrant(config, { scope }), this.now()));
   }
 
   /** Resource owner password credentials (public clients only; no MFA). */
@@ -166,19 +159,17 @@ export class MicrosoftIdentity {
     scopes: readonly string[],
     priority: TokenRequestPriority = 'demand',
   ): Promise<TokenResult> {
-    const config = await this.configuration(conn);
-    return this.call(
-      async () =>
-        toResult(
-          await oidc.genericGrantRequest(config, 'password', { username, password, scope: scopes.join(' ') }),
-          this.now(),
-        ),
-      priority,
+    const config = await this.configuration(conn, priority);
+    return this.call(async () =>
+      toResult(
+        await oidc.genericGrantRequest(config, 'password', { username, password, scope: scopes.join(' ') }),
+        this.now(),
+      ),
     );
   }
 
   async startDeviceCode(conn: ProviderConnection, scopes: readonly string[]): Promise<DeviceCodeStart> {
-    const config = await this.configuration(conn);
+    const config = await this.configuration(conn, 'interactive');
     return this.call(async () => {
       const handle = await oidc.initiateDeviceAuthorization(config, { scope: scopes.join(' ') });
       const message =
@@ -194,7 +185,7 @@ export class MicrosoftIdentity {
         startedAt: Date.now(),
         handle,
       };
-    }, 'interactive');
+    });
   }
 
   /**
@@ -203,7 +194,7 @@ export class MicrosoftIdentity {
    * `slow_down`: polling goes on at twice the interval (at most a minute) until the code expires.
    */
   async pollDeviceCode(conn: ProviderConnection, start: DeviceCodeStart, signal?: AbortSignal): Promise<TokenResult> {
-    const config = await this.configuration(conn);
+    const config = await this.configuration(conn, 'interactive');
     let interval = start.interval;
     for (;;) {
       const remainingSeconds = Math.ceil((start.startedAt + start.expiresIn * 1000 - Date.now()) / 1000);
@@ -211,18 +202,11 @@ export class MicrosoftIdentity {
       // is a token request, paced like any other.
       const handle = { ...start.handle, interval, expires_in: Math.max(remainingSeconds, 1) };
       try {
-        return await this.call(
-          async () =>
-            toResult(
-              await oidc.pollDeviceAuthorizationGrant(
-                config,
-                handle,
-                undefined,
-                signal === undefined ? {} : { signal },
-              ),
-              this.now(),
-            ),
-          'interactive',
+        return await this.call(async () =>
+          toResult(
+            await oidc.pollDeviceAuthorizationGrant(config, handle, undefined, signal === undefined ? {} : { signal }),
+            this.now(),
+          ),
         );
       } catch (error) {
         const loop = isPosternError(error) && error.code === 'AUTH_REQUEST_LOOP';
@@ -250,30 +234,46 @@ export class MicrosoftIdentity {
     this.configs.delete(providerId);
   }
 
-  private configuration(conn: ProviderConnection): Promise<oidc.Configuration> {
+  /**
+   * The provider's configuration for exchanges at `priority`: discovered once per provider (and
+   * cached), then one configuration per priority whose fetch waits for the limiter at that
+   * priority. (The priority used to travel in an AsyncLocalStorage, which turned on promise hooks
+   * for the whole process: every promise of every mailbox paid for them.)
+   */
+  private async configuration(
+    conn: ProviderConnection,
+    priority: TokenRequestPriority = 'demand',
+  ): Promise<oidc.Configuration> {
     // ID tokens are judged by Postern's clock, which tests move; in production the skew is 0.
     const skewSeconds = Math.round((this.now() - Date.now()) / 1000);
     const key = `${conn.version}|${skewSeconds}`;
-    const cached = this.configs.get(conn.providerId);
-    if (cached !== undefined && cached.key === key && this.now() - cached.at < DISCOVERY_TTL_MS) return cached.config;
-    const config = this.call(() => discover(conn, this.options.timeoutMs, skewSeconds, this.options.limiter));
-    config.catch(() => this.configs.delete(conn.providerId));
-    this.configs.set(conn.providerId, { key, at: this.now(), config });
-    return config;
+    let cached = this.configs.get(conn.providerId);
+    if (cached === undefined || cached.key !== key || this.now() - cached.at >= DISCOVERY_TTL_MS) {
+      const config = this.call(() => discover(conn, this.options.timeoutMs, skewSeconds, this.options.limiter));
+      config.catch(() => this.configs.delete(conn.providerId));
+      cached = { key, at: this.now(), config };
+      this.configs.set(conn.providerId, cached);
+    }
+    return (await cached.config).at(priority);
   }
 
   private now(): number {
     return this.options.now?.() ?? Date.now();
   }
 
-  /** Runs one exchange at `priority` (discovery: none is needed), its failures translated. */
-  private async call<T>(fn: () => Promise<T>, priority: TokenRequestPriority = 'demand'): Promise<T> {
+  /** Runs one exchange, its failures translated. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await requestPriority.run(priority, fn);
+      return await fn();
     } catch (error) {
       throw await translate(error);
     }
   }
+}
+
+/** A provider's discovered configuration, and its variants per priority of token request. */
+interface Discovered {
+  at(priority: TokenRequestPriority): oidc.Configuration;
 }
 
 async function discover(
@@ -281,7 +281,7 @@ async function discover(
   timeoutMs: number,
   skewSeconds: number,
   limiter: TokenRequestLimiter | undefined,
-): Promise<oidc.Configuration> {
+): Promise<Discovered> {
   const authentication =
     conn.clientCertificate !== null
       ? await certificateAssertion(conn.clientCertificate)
@@ -289,21 +289,36 @@ async function discover(
         ? oidc.None()
         : oidc.ClientSecretPost(conn.clientSecret);
   const metadata: Partial<oidc.ClientMetadata> = skewSeconds === 0 ? {} : { [oidc.clockSkew]: skewSeconds };
-  return oidc.discovery(discoveryUrl(conn), conn.applicationId, metadata, authentication, {
-    [oidc.customFetch]: pacedFetch(createFetch({ caFile: conn.caFile, timeoutMs }), limiter),
-    timeout: Math.ceil(timeoutMs / 1000),
+  const fetch = createFetch({ caFile: conn.caFile, timeoutMs });
+  const timeout = Math.ceil(timeoutMs / 1000);
+  const discovered = await oidc.discovery(discoveryUrl(conn), conn.applicationId, metadata, authentication, {
+    [oidc.customFetch]: fetch,
+    timeout,
   });
+  if (limiter === undefined) return { at: () => discovered };
+  const variants = new Map<TokenRequestPriority, oidc.Configuration>();
+  return {
+    at(priority) {
+      let config = variants.get(priority);
+      if (config === undefined) {
+        config = new oidc.Configuration(discovered.serverMetadata(), conn.applicationId, metadata, authentication);
+        config[oidc.customFetch] = pacedFetch(fetch, limiter, priority);
+        config.timeout = timeout;
+        variants.set(priority, config);
+      }
+      return config;
+    },
+  };
 }
 
 /**
- * The fetch of a provider's configuration, with every POST (a token or device-code request)
- * waiting for the node's limiter at the priority of the exchange under way. The request's
- * timeout starts once it is let through.
+ * The fetch of a provider's configuration for one priority: every POST (a token or device-code
+ * request) waits for the node's limiter at that priority. The request's timeout starts once it
+ * is let through.
  */
-function pacedFetch(fetch: CustomFetch, limiter: TokenRequestLimiter | undefined): CustomFetch {
-  if (limiter === undefined) return fetch;
+function pacedFetch(fetch: CustomFetch, limiter: TokenRequestLimiter, priority: TokenRequestPriority): CustomFetch {
   return async (url, init) => {
-    if (init.method.toUpperCase() === 'POST') await limiter.acquire(requestPriority.getStore() ?? 'demand');
+    if (init.method.toUpperCase() === 'POST') await limiter.acquire(priority);
     return fetch(url, init);
   };
 }
