@@ -244,12 +244,15 @@ async function main(): Promise<void> {
     const worldCpuBefore = (await world.stats()).cpuMs;
     const posternCpuBefore = process.cpuUsage();
     const burstStart = now();
+    const burstStartUs = Number(process.hrtime.bigint() / 1000n);
     const burst = await Promise.all(
       Array.from({ length: BURST }, (_, i) =>
         deliverOne(world, arrivals, 100_000 + i, 1 + (i % SENDERS), 1 + Math.floor((i * ACCOUNTS) / BURST)),
       ),
     );
     const posternCpu = process.cpuUsage(posternCpuBefore);
+    // For a run under --cpu-prof: bench/profile-summary.ts --from --to takes the burst alone.
+    process.stdout.write(`burst profile window: --from=${burstStartUs} --to=${Number(process.hrtime.bigint() / 1000n)}\n`);
     const burstPosternCpuMs = (posternCpu.user + posternCpu.system) / 1000;
     const burstEmulatorCpuMs = (await world.stats()).cpuMs - worldCpuBefore;
     const burstFigures = {

@@ -447,23 +447,30 @@ function linkRefused(mailbox: string, why: string): PosternError {
   });
 }
 
-/** Reads a body up to `max` bytes; a longer one is refused without reading the rest. */
-async function readCapped(response: Response, max: number, context: { mailbox: string }): Promise<Buffer> {
+/** Reads a body up to `max` bytes; a longer one is refused without reading the rest. Exported for its test. */
+export async function readCapped(response: Response, max: number, context: { mailbox: string }): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > max) {
     await response.body?.cancel();
     throw tooLarge(declared, max, context.mailbox);
   }
   if (response.body === null) return Buffer.alloc(0);
+  // A declared length within the cap, of an answer not compressed (fetch inflates a compressed
+  // one, which may then exceed the cap), is read whole — undici refuses a body longer than
+  // declared: one copy, where the stream's async iterator costs a promise and a copy per chunk.
+  const encoding = response.headers.get('content-encoding');
+  if (Number.isFinite(declared) && (encoding === null || encoding === 'identity'))
+    return Buffer.from(await response.arrayBuffer());
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of response.body) {
-    total += (chunk as Uint8Array).byteLength;
+    const bytes = chunk as Uint8Array;
+    total += bytes.byteLength;
     if (total > max) {
       await response.body.cancel().catch(() => undefined);
       throw tooLarge(total, max, context.mailbox);
     }
-    chunks.push(Buffer.from(chunk as Uint8Array));
+    chunks.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
   return Buffer.concat(chunks, total);
 }
