@@ -323,7 +323,7 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
   }
   if (query.search !== undefined) {
     const plan = await planSearch(db.kysely, db.engine, query.search);
-    select = select.where(interactionSearchCondition(db.engine, plan.query, plan.shape));
+    select = select.where(interactionSearchCondition(db.engine, plan.query, plan.shape, plan.interactionIds));
   }
   if (query.cursor !== undefined) {
     const after = decodeCursor(query.cursor);

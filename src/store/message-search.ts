@@ -103,6 +103,13 @@ export const POSTGRES_DENSE_SEARCH_HITS = 5_000;
 export interface SearchPlan {
   readonly shape: SearchShape;
   readonly query: SearchQuery;
+  /**
+   * PostgreSQL, `sparse`: the conversations of the matching messages, collected while counting
+   * them. Asked as a list of ids, the page is read by primary key; asked as a subquery, the
+   * planner walked the account's conversations newest first and checked each against it (a
+   * second per rare word at a million messages).
+   */
+  readonly interactionIds?: readonly number[];
 }
 
 /** The thresholds of {@link planSearch}: matching messages from which a search is walked. */
@@ -141,8 +148,34 @@ export async function planSearch(
     if (engine === 'sqlite') return { shape: 'sparse', query };
   }
   const threshold = dense[engine];
+  if (engine === 'postgres') {
+    const collected = await collectHits(db, query, threshold);
+    return collected === undefined ? { shape: 'dense', query } : { shape: 'sparse', query, interactionIds: collected };
+  }
   const hits = await countHits(db, engine, query.terms, threshold);
   return { shape: hits >= threshold ? 'dense' : 'sparse', query };
+}
+
+/**
+ * PostgreSQL: the conversations of the messages matching every term (with an attachment, when
+ * asked), or undefined when `limit` messages or more match — counted before the attachment
+ * filter, so that a cut-off list is never taken for the whole.
+ */
+async function collectHits(
+  db: QueryExecutorProvider,
+  query: SearchQuery,
+  limit: number,
+): Promise<readonly number[] | undefined> {
+  const { rows } = await sql<{
+    interaction_id: string | number;
+    has_attachments: number;
+  }>`select m.interaction_id, m.has_attachments from (select message_id from message_search where document @@ ${toTsQuery(query.terms)}::tsquery limit ${limit}) hits join messages m on m.id = hits.message_id`.execute(
+    db,
+  );
+  if (rows.length >= limit) return undefined;
+  const ids = new Set<number>();
+  for (const row of rows) if (!query.hasAttachment || row.has_attachments === 1) ids.add(Number(row.interaction_id));
+  return [...ids];
 }
 
 /** Messages whose documents match every term, counted by the index up to `limit`. */
@@ -175,6 +208,7 @@ export function interactionSearchCondition(
   engine: Engine,
   query: SearchQuery,
   shape: SearchShape = 'sparse',
+  interactionIds?: readonly number[],
 ): Expression<SqlBool> {
   const parts: RawBuilder<SqlBool>[] = [];
   if (query.references.length > 0) {
@@ -185,6 +219,12 @@ export function interactionSearchCondition(
     if (engine === 'postgres' && shape === 'dense') {
       parts.push(
         sql<SqlBool>`exists (select 1 from messages m join message_search s on s.message_id = m.id where m.interaction_id = interactions.id${attachment} and s.document @@ ${toTsQuery(query.terms)}::tsquery)`,
+      );
+    } else if (engine === 'postgres' && interactionIds !== undefined) {
+      parts.push(
+        interactionIds.length === 0
+          ? sql<SqlBool>`1 = 0`
+          : sql<SqlBool>`interactions.id = any(${[...interactionIds]}::bigint[])`,
       );
     } else if (engine === 'postgres') {
       parts.push(

@@ -61,7 +61,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     user: 'postgres',
     password,
-    persistent: false,
+    // A kept cluster stays on disk when stopped (the package removes its data directory otherwise).
+    persistent: kept,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: [...(options.durable === true ? [] : ['--no-sync']), '--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...fast],

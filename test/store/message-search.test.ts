@@ -261,7 +261,10 @@ forEachEngine((engine, openFresh) => {
     // A handful of matching messages: collected first, on both engines.
     const few = parseSearchQuery('reconciliation', LIMITS);
     if (few === undefined) throw new Error('empty query');
-    expect(await planSearch(db.kysely, engine, few)).toEqual({ shape: 'sparse', query: few });
+    const plan = await planSearch(db.kysely, engine, few);
+    expect(plan).toMatchObject({ shape: 'sparse', query: few });
+    // PostgreSQL collects their conversations as it counts them; the page is then read by id.
+    if (engine === 'postgres') expect(plan.interactionIds).toEqual([invoice.id]);
   });
 
   it('searches a common last word as typed and a rarer one as a prefix, the same on both engines', async () => {
@@ -280,7 +283,7 @@ forEachEngine((engine, openFresh) => {
         .selectFrom('interactions')
         .select('id')
         .where('account_id', '=', sales)
-        .where(interactionSearchCondition(engine, plan.query, plan.shape))
+        .where(interactionSearchCondition(engine, plan.query, plan.shape, plan.interactionIds))
         .orderBy('id')
         .execute();
       return { shape: plan.shape, prefix: plan.query.terms.some((t) => t.prefix), ids: rows.map((row) => row.id) };

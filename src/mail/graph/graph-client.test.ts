@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Response } from 'undici';
 import { readCapped } from './graph-client.js';
 
 const context = { mailbox: 'queue@contoso.com' };
