@@ -252,7 +252,9 @@ async function main(): Promise<void> {
     );
     const posternCpu = process.cpuUsage(posternCpuBefore);
     // For a run under --cpu-prof: bench/profile-summary.ts --from --to takes the burst alone.
-    process.stdout.write(`burst profile window: --from=${burstStartUs} --to=${Number(process.hrtime.bigint() / 1000n)}\n`);
+    process.stdout.write(
+      `burst profile window: --from=${burstStartUs} --to=${Number(process.hrtime.bigint() / 1000n)}\n`,
+    );
     const burstPosternCpuMs = (posternCpu.user + posternCpu.system) / 1000;
     const burstEmulatorCpuMs = (await world.stats()).cpuMs - worldCpuBefore;
     const burstFigures = {
