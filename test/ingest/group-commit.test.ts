@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { ingestPrepared, prepareMessage, type IngestInput } from '../../src/services/inbound/ingest-message.js';
+import { GroupWriteRaced } from '../../src/store/group-writes.js';
 import {
   closeInteraction,
   countAccountMessages,
@@ -166,5 +167,35 @@ forEachEngine((engine, openFresh) => {
     expect(Number(rows[0]?.count)).toBe(4);
     const contacts = await Promise.all([0, 1].map((n) => findContactByAddress(db, `racer${n}-${engine}@example.org`)));
     expect(contacts.map((contact) => contact?.addresses.length)).toEqual([1, 1]);
+  });
+
+  it('runs a group again when it meets another writer, and gives up after three with INGEST_WRITE_CONTENDED, nothing stored', async () => {
+    const contended = await buildAccount(db);
+    const prepared = await Promise.all(
+      [40, 41].map((uid) =>
+        prepareMessage(at(uid, buildMessage({ messageId: `<contended${uid}-${engine}@example.org>` }))),
+      ),
+    );
+    // The transaction's first statement meets "another writer" (what GroupWriteRaced reports).
+    let runs = 0;
+    const racedEvery = (times: number) => async (): Promise<void> => {
+      runs += 1;
+      if (runs <= times) throw new GroupWriteRaced();
+    };
+
+    await expect(ingestPrepared(db, contended, prepared, { fence: racedEvery(3) })).rejects.toMatchObject({
+      code: 'INGEST_WRITE_CONTENDED',
+      kind: 'transient',
+      details: { accountId: contended.id, messages: 2, attempts: 3 },
+    });
+    expect(runs).toBe(3);
+    expect(await countAccountMessages(db, contended.id)).toBe(0);
+    expect(await getCheckpoint(db, contended.id, 'INBOX')).toBeUndefined();
+
+    runs = 0;
+    const stored = await ingestPrepared(db, contended, prepared, { fence: racedEvery(2) });
+    expect(runs).toBe(3);
+    expect(stored.map((result) => result.outcome)).toEqual(['stored', 'stored']);
+    expect(await getCheckpoint(db, contended.id, 'INBOX')).toMatchObject({ lastUid: 41 });
   });
 });

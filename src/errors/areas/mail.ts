@@ -86,6 +86,14 @@ export const MAIL_ERRORS = {
     remedy:
       "Postern tries again later. If it persists, read the server's reply in the details and the email-error log.",
   },
+  INGEST_WRITE_CONTENDED: {
+    status: 503,
+    kind: 'transient',
+    message:
+      'Storing a group of messages met another writer storing the same messages or senders three times in a row; nothing of the group was stored.',
+    remedy:
+      "Nothing is lost: the mailbox's checkpoint did not move, and Postern reads these messages again at its next round. It repeats only when several processes store the same mailbox at once: make sure each mailbox is read by one Postern — on SQLite one process with the worker role, on PostgreSQL nodes of one cluster, which share the mailboxes by lease.",
+  },
   INGEST_MESSAGE_OVERSIZE: {
     status: 413,
     kind: 'permanent',

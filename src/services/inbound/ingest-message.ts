@@ -23,6 +23,7 @@ import { bodyDigest, syntheticMessageId } from '../../domain/message-id.js';
 import { findSubjectTokens, normalizeSubject, tokenCheckFromBytes } from '../../domain/subject.js';
 import { decideThread, type ThreadKeys } from '../../domain/threading.js';
 import { parseMessage, type ParsedMessage } from '../../mail/mime/parse-message.js';
+import { PosternError } from '../../errors/index.js';
 import { attachBounceReport } from './bounce-report.js';
 import { GroupIds } from './group-ids.js';
 import { GroupLookups, type GroupMember } from './group-lookups.js';
@@ -220,8 +221,13 @@ export async function ingestPrepared(
     } catch (error) {
       // Another writer stored one of the messages, or another account's worker saved the same new
       // sender, a moment ago: run again, it is found now.
-      const raced = error instanceof GroupWriteRaced;
-      if (!raced || attempt === MAX_GROUP_ATTEMPTS) throw error;
+      if (!(error instanceof GroupWriteRaced)) throw error;
+      if (attempt === MAX_GROUP_ATTEMPTS) {
+        throw new PosternError('INGEST_WRITE_CONTENDED', {
+          details: { accountId: account.id, messages: messages.length, attempts: attempt },
+          cause: error,
+        });
+      }
     }
   }
 }
