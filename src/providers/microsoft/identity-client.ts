@@ -254,7 +254,8 @@ export class MicrosoftIdentity {
       cached = { key, at: this.now(), config };
       this.configs.set(conn.providerId, cached);
     }
-    return (await cached.config).at(priority);
+    const discovered = cached.config;
+    return this.call(async () => (await discovered).at(priority));
   }
 
   private now(): number {
@@ -271,9 +272,9 @@ export class MicrosoftIdentity {
   }
 }
 
-/** A provider's discovered configuration, and its variants per priority of token request. */
+/** A provider's discovered configuration, one per priority of token request. */
 interface Discovered {
-  at(priority: TokenRequestPriority): oidc.Configuration;
+  at(priority: TokenRequestPriority): Promise<oidc.Configuration>;
 }
 
 async function discover(
@@ -290,25 +291,31 @@ async function discover(
         : oidc.ClientSecretPost(conn.clientSecret);
   const metadata: Partial<oidc.ClientMetadata> = skewSeconds === 0 ? {} : { [oidc.clockSkew]: skewSeconds };
   const fetch = createFetch({ caFile: conn.caFile, timeoutMs });
-  const timeout = Math.ceil(timeoutMs / 1000);
-  const discovered = await oidc.discovery(discoveryUrl(conn), conn.applicationId, metadata, authentication, {
-    [oidc.customFetch]: fetch,
-    timeout,
-  });
-  if (limiter === undefined) return { at: () => discovered };
-  const variants = new Map<TokenRequestPriority, oidc.Configuration>();
-  return {
-    at(priority) {
-      let config = variants.get(priority);
-      if (config === undefined) {
-        config = new oidc.Configuration(discovered.serverMetadata(), conn.applicationId, metadata, authentication);
-        config[oidc.customFetch] = pacedFetch(fetch, limiter, priority);
-        config.timeout = timeout;
-        variants.set(priority, config);
-      }
-      return config;
-    },
+  const once = (customFetch: CustomFetch): Promise<oidc.Configuration> =>
+    oidc.discovery(discoveryUrl(conn), conn.applicationId, metadata, authentication, {
+      [oidc.customFetch]: customFetch,
+      timeout: Math.ceil(timeoutMs / 1000),
+    });
+  if (limiter === undefined) {
+    const config = await once(fetch);
+    return { at: () => Promise.resolve(config) };
+  }
+  // Each priority discovers on its own: openid-client keeps what discovery learnt inside the
+  // configuration (Entra's multi-tenant issuer, `{tenantid}` in it, among that), and a copy made
+  // from the metadata alone refused the ID tokens of such an authority.
+  const variants = new Map<TokenRequestPriority, Promise<oidc.Configuration>>();
+  const at = (priority: TokenRequestPriority): Promise<oidc.Configuration> => {
+    let config = variants.get(priority);
+    if (config === undefined) {
+      config = once(pacedFetch(fetch, limiter, priority));
+      config.catch(() => variants.delete(priority));
+      variants.set(priority, config);
+    }
+    return config;
   };
+  // The authority is checked when the provider is first used, as it was with one configuration.
+  await at('demand');
+  return { at };
 }
 
 /**
