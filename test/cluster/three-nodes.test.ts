@@ -271,9 +271,11 @@ describe('three postern start processes on one PostgreSQL', () => {
       await query<{ account_id: number }>('select account_id from mailbox_leases where node_id = $1', [nodeIds[0]])
     ).map((row) => row.account_id);
     expect(held.length).toBeGreaterThan(0);
+    // Thirty minutes ahead: a hold further ahead than Postern ever sets one reads as a clock set back,
+    // and is over (domain/scheduled-time.ts).
     await query(
-      "update email_accounts set sending_held_until = '9999-12-31T00:00:00.000Z', sending_hold_code = 'SMTP_SENDER_THROTTLED', sending_hold_message = 'held by the test' where id = any($1)",
-      [held],
+      "update email_accounts set sending_held_until = $2, sending_hold_code = 'SMTP_SENDER_THROTTLED', sending_hold_message = 'held by the test' where id = any($1)",
+      [held, new Date(Date.now() + 30 * 60_000).toISOString()],
     );
     const replies: Array<{ id: number; messageId: string; state: string }> = [];
     for (const accountId of held) {
@@ -291,6 +293,9 @@ describe('three postern start processes on one PostgreSQL', () => {
       );
     }
     expect(replies.map((reply) => reply.state)).toEqual(held.map(() => 'queued'));
+    // The hold holds: nothing is in flight when the node dies, so nothing may be sent twice.
+    const sentBeforeKill = new Set(await submittedMessageIds());
+    expect(replies.filter((reply) => sentBeforeKill.has(reply.messageId))).toEqual([]);
 
     // kill -9 while mail arrives: its leases expire after 3 s and the two others take its mailboxes.
     const delivering = deliver(60);
