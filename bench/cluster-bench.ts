@@ -313,6 +313,7 @@ async function takeOver(
     report = await world.watchReport();
   }
   const exit = await victim.exited;
+  printRounds(nodes, victim, signalledAt);
   const back = report.mailboxes.flatMap(([, , backAt]) => (backAt === null ? [] : [backAt - signalledAt]));
   const dropped = report.mailboxes.flatMap(([, droppedAt]) => (droppedAt === null ? [] : [droppedAt - signalledAt]));
   const claims = claimRows.parse(
@@ -348,6 +349,39 @@ async function takeOver(
     takenBy: [...takers.values()].sort((a, b) => b - a).join(' + '),
     leaseCutOffsDuring: countCutOffs(nodes) - cutOffs,
   };
+}
+
+/**
+ * The survivors' lease rounds since the signal that took mailboxes or waited in the queue (what
+ * Postern logs as "mailbox lease round"): when each began, why, and what it waited behind.
+ */
+function printRounds(nodes: readonly ClusterNode[], victim: ClusterNode, signalledAt: number): void {
+  const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  for (const node of nodes) {
+    if (node === victim || !node.alive) continue;
+    for (const record of node.logRecords('mailbox lease round', signalledAt - 1000)) {
+      const round = record as unknown as LeaseRoundLog;
+      const waited = round.waitedMs ?? 0;
+      const askedAt = round.at - signalledAt - round.startMs - round.roundMs - waited;
+      const behind = `behind ${round.behind ?? '?'} queued${round.behindRunning === undefined ? '' : ` and a running ${round.behindRunning}`}`;
+      process.stdout.write(
+        `  ${node.name}: round asked at +${seconds(askedAt)} (${round.reason ?? '?'}, ${behind}), waited ${seconds(waited)}, claimed ${round.claimed} in ${seconds(round.roundMs)}, started ${round.started} in ${seconds(round.startMs)}\n`,
+      );
+    }
+  }
+}
+
+/** What a node logs of a lease round (workers/mailbox-workers.ts). */
+interface LeaseRoundLog {
+  readonly at: number;
+  readonly claimed: number;
+  readonly started: number;
+  readonly roundMs: number;
+  readonly startMs: number;
+  readonly reason?: string;
+  readonly waitedMs?: number;
+  readonly behind?: number;
+  readonly behindRunning?: string;
 }
 
 async function cleanUp(started: Started): Promise<void> {

@@ -190,6 +190,22 @@ export class ClusterNode {
     return count;
   }
 
+  /** The node's log records whose message is `msg`, logged at `since` (ms since the epoch) or later. */
+  logRecords(msg: string, since: number): Array<Record<string, unknown> & { readonly at: number }> {
+    const logs = path.join(this.dataDir, 'logs');
+    if (!fs.existsSync(logs)) return [];
+    const records: Array<Record<string, unknown> & { readonly at: number }> = [];
+    for (const file of fs.readdirSync(logs)) {
+      for (const line of fs.readFileSync(path.join(logs, file), 'utf8').split('\n')) {
+        if (!line.includes(msg)) continue;
+        const record = JSON.parse(line) as Record<string, unknown>;
+        const at = Date.parse(String(record.time));
+        if (record.msg === msg && at >= since) records.push({ ...record, at });
+      }
+    }
+    return records.sort((a, b) => a.at - b.at);
+  }
+
   /** Kills the process at once and removes its data directory without waiting (an interrupted run). */
   removeNow(): void {
     if (this.alive) this.child.kill('SIGKILL');

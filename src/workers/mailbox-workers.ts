@@ -45,6 +45,9 @@ const CUT_OFF_CHECK_MS = 1000;
 /** Mailboxes a lease round starts at once. */
 const PARALLEL_STARTS = 4;
 
+/** A lease round that waited this long in the queue says so in the log (ms). */
+const SLOW_ROUND_MS = 1000;
+
 interface Worker {
   sync: MailboxSyncSession;
   /** The settings it was started with; a change restarts it. */
@@ -70,13 +73,24 @@ export class MailboxWorkers {
   private readonly workers = new Map<number, Worker>();
   private readonly unsubscribe: Array<() => void> = [];
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * What the workers report, recorded in order (status, timeline, notices) — apart from
+   * {@link queue}: a node that just started 500 mailboxes has some 1,500 statuses to record
+   * (9 s on PostgreSQL), and a lease round behind them left another node's mailboxes unread
+   * that long (bench:cluster, SIGTERM).
+   */
+  private records: Promise<void> = Promise.resolve();
   private stopped = false;
   /** Leases held (account id → epoch); undefined without leases. */
   private held: Map<number, number> | undefined;
   /** When the leases were last renewed (performance.now()). */
   private renewedAt = 0;
   private readonly timers: NodeJS.Timeout[] = [];
-  private roundQueued = false;
+  /** The lease round waiting in the queue: why, since when, and what was ahead of it. */
+  private roundAsked: { reason: string; at: number; behind: number; running: string | undefined } | undefined;
+  /** Tasks waiting in the queue, and the one running (for the lease round's log). */
+  private pending = 0;
+  private runningTask: string | undefined;
   private renewing = false;
 
   constructor(
@@ -88,8 +102,8 @@ export class MailboxWorkers {
   async start(): Promise<void> {
     const { feed, leases } = this.options;
     if (feed === undefined) {
-      const onChanged = (id: number): void => this.enqueue(() => this.reconcile(id));
-      const onDeleted = (id: number): void => this.enqueue(() => this.stopWorker(id));
+      const onChanged = (id: number): void => this.enqueue('account change', () => this.reconcile(id));
+      const onDeleted = (id: number): void => this.enqueue('account deleted', () => this.stopWorker(id));
       const { changes } = this.mailboxes;
       changes.on('changed', onChanged);
       changes.on('deleted', onDeleted);
@@ -113,7 +127,7 @@ export class MailboxWorkers {
       const every = this.options.leaseIntervalMs ?? Math.floor(leases.leaseSettings.ttlMs / 3);
       this.every(every, () => {
         void this.renew();
-        this.queueLeaseRound();
+        this.queueLeaseRound('timer');
       });
       // Checked every second, not only when renewing: checked every third of a lease, a node cut
       // off just after a check noticed it only at the lease's very end, while another node could
@@ -122,7 +136,7 @@ export class MailboxWorkers {
         this.stopIfCutOff(leases.leaseSettings.ttlMs),
       );
     }
-    this.every(this.options.reconcileIntervalMs ?? 30_000, () => this.enqueue(() => this.reconcileAll()));
+    this.every(this.options.reconcileIntervalMs ?? 30_000, () => this.enqueue('reconcile', () => this.reconcileAll()));
   }
 
   async stop(): Promise<void> {
@@ -131,6 +145,7 @@ export class MailboxWorkers {
     for (const off of this.unsubscribe.splice(0)) off();
     await this.queue;
     await Promise.all([...this.workers.keys()].map((id) => this.stopWorker(id)));
+    await this.records;
     const { leases } = this.options;
     if (leases === undefined) return;
     // Every worker has stopped: the mailboxes are free for the other nodes at once — counted out of
@@ -163,24 +178,24 @@ export class MailboxWorkers {
   private follow(change: ClusterChange): void {
     switch (change.kind) {
       case 'account':
-        if (change.op === 'deleted') this.enqueue(() => this.stopWorker(change.id));
-        else this.enqueue(() => this.reconcile(change.id));
+        if (change.op === 'deleted') this.enqueue('account deleted', () => this.stopWorker(change.id));
+        else this.enqueue('account change', () => this.reconcile(change.id));
         // A new or re-enabled account changes the shares.
-        if (this.held !== undefined) this.queueLeaseRound();
+        if (this.held !== undefined) this.queueLeaseRound('account change');
         return;
       case 'provider':
-        this.enqueue(() => this.restartFailing(change.id));
+        this.enqueue('provider change', () => this.restartFailing(change.id));
         return;
       case 'grant':
-        this.enqueue(() => this.restartFailing(change.providerId));
+        this.enqueue('grant change', () => this.restartFailing(change.providerId));
         return;
       case 'leases':
       case 'node':
-        if (this.held !== undefined) this.queueLeaseRound();
+        if (this.held !== undefined) this.queueLeaseRound(change.kind === 'node' ? 'node change' : 'leases released');
         return;
       case 'resync':
-        if (this.held !== undefined) this.queueLeaseRound();
-        this.enqueue(() => this.reconcileAll());
+        if (this.held !== undefined) this.queueLeaseRound('feed reconnected');
+        this.enqueue('reconcile', () => this.reconcileAll());
         return;
       case 'message':
       case 'delivery':
@@ -190,14 +205,14 @@ export class MailboxWorkers {
     }
   }
 
-  /** One lease round in the queue (never two waiting). */
-  private queueLeaseRound(): void {
-    if (this.roundQueued) return;
-    this.roundQueued = true;
-    this.enqueue(async () => {
+  /** One lease round in the queue (never two waiting); `reason` is logged with it. */
+  private queueLeaseRound(reason: string): void {
+    if (this.roundAsked !== undefined) return;
+    // What the round waits behind: with leases to take over, a slow queue is a slow takeover.
+    this.roundAsked = { reason, at: performance.now(), behind: this.pending, running: this.runningTask };
+    this.enqueue('lease round', async () => {
       // A reconcile of every account ahead of it in the queue may have run it already.
-      if (!this.roundQueued) return;
-      this.roundQueued = false;
+      if (this.roundAsked === undefined) return;
       await this.leaseRound();
     });
   }
@@ -205,10 +220,14 @@ export class MailboxWorkers {
   /** Renews and claims; stops the workers of leases lost, then gives back what is over the share. */
   private async leaseRound(): Promise<void> {
     const { leases } = this.options;
+    const asked = this.roundAsked;
+    this.roundAsked = undefined;
     if (leases === undefined || this.stopped) return;
     const sentAt = performance.now();
     const round = await leases.leaseRound();
+    const answeredAt = performance.now();
     this.renewedAt = Math.max(this.renewedAt, sentAt);
+    const before = this.held ?? new Map<number, number>();
     const held = new Map(round.held);
     for (const id of round.surplus) held.delete(id);
     this.held = held;
@@ -226,6 +245,30 @@ export class MailboxWorkers {
       for (let step = next.next(); !step.done; step = next.next()) await this.reconcile(step.value);
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_STARTS, starting.length) }, lane));
+    const claimed = [...held.keys()].filter((id) => !before.has(id)).length;
+    const waitedMs = asked === undefined ? 0 : Math.round(sentAt - asked.at);
+    if (claimed === 0 && round.surplus.length === 0 && waitedMs < SLOW_ROUND_MS) return;
+    // Said when mailboxes change hands, or when the round waited long in the queue: the timeline
+    // of a takeover, and what held it up.
+    this.logger.info(
+      {
+        claimed,
+        givenBack: round.surplus.length,
+        held: held.size,
+        started: starting.length,
+        ...(asked === undefined
+          ? {}
+          : {
+              reason: asked.reason,
+              waitedMs,
+              behind: asked.behind,
+              ...(asked.running === undefined ? {} : { behindRunning: asked.running }),
+            }),
+        roundMs: Math.round(answeredAt - sentAt),
+        startMs: Math.round(performance.now() - answeredAt),
+      },
+      'mailbox lease round',
+    );
   }
 
   /**
@@ -271,9 +314,8 @@ export class MailboxWorkers {
     for (const id of [...this.workers.keys()]) void this.stopWorker(id);
   }
 
-  /** Looks at every account again: new, changed, disabled or deleted ones. */
   /**
-   * Every account as listed, with its record from that one read. A lease round asked for meanwhile
+   * Looks at every account again (new, changed, disabled or deleted ones): every account as listed, with its record from that one read. A lease round asked for meanwhile
    * (another node stopping: its mailboxes are free) runs at once instead of after the last account:
    * with a thousand accounts the reconcile takes seconds, and the others' mailboxes would wait.
    */
@@ -282,10 +324,7 @@ export class MailboxWorkers {
     const known = new Set(accounts.map((account) => account.id));
     for (const id of [...this.workers.keys()]) if (!known.has(id)) await this.stopWorker(id);
     for (const account of accounts) {
-      if (this.roundQueued) {
-        this.roundQueued = false;
-        await this.leaseRound();
-      }
+      if (this.roundAsked !== undefined) await this.leaseRound();
       await this.reconcile(account.id, account);
     }
   }
@@ -302,10 +341,26 @@ export class MailboxWorkers {
     }
   }
 
-  private enqueue(task: () => Promise<void>): void {
-    this.queue = this.queue
+  /** Records what a worker reported, after what was reported before it. */
+  private record(task: () => Promise<void>): void {
+    this.records = this.records
       .then(task)
-      .catch((error: unknown) => this.logger.error({ err: error }, 'mailbox worker change failed'));
+      .catch((error: unknown) => this.logger.error({ err: error }, 'mailbox worker report not recorded'));
+  }
+
+  /** Runs `task` after the ones queued before it; `label` says what it is in the lease round's log. */
+  private enqueue(label: string, task: () => Promise<void>): void {
+    this.pending += 1;
+    this.queue = this.queue
+      .then(() => {
+        this.pending -= 1;
+        this.runningTask = label;
+        return task();
+      })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'mailbox worker change failed'))
+      .finally(() => {
+        this.runningTask = undefined;
+      });
   }
 
   /** Starts, restarts or stops the account's worker as its record (read now, or `listed`) says. */
@@ -334,7 +389,9 @@ export class MailboxWorkers {
   ): Promise<void> {
     const log = this.logger.child({ component: 'mailbox', accountId: account.id, key: account.key });
     const onIngested = this.options.onIngested;
-    let sync: MailboxSyncSession;
+    let sync: MailboxSyncSession | undefined;
+    // This worker, not one started since for the same account: what it reports is recorded only while it runs.
+    const current = (): boolean => sync !== undefined && this.workers.get(account.id)?.sync === sync;
     try {
       sync = await this.mailboxes.openSync(account, {
         logger: log,
@@ -350,10 +407,10 @@ export class MailboxWorkers {
         onStatus: (change) => {
           const running = this.workers.get(account.id);
           if (running !== undefined && running.fingerprint === fingerprint) running.status = change.status;
-          this.enqueue(() => this.recordStatus(account, change));
+          this.record(() => this.recordStatus(account, change, current));
         },
-        onOversize: (notice) => this.enqueue(() => this.mailboxes.recordOversize(account, notice)),
-        onWithheld: (notice) => this.enqueue(() => this.mailboxes.recordWithheld(account, notice)),
+        onOversize: (notice) => this.record(() => this.mailboxes.recordOversize(account, notice)),
+        onWithheld: (notice) => this.record(() => this.mailboxes.recordWithheld(account, notice)),
       });
     } catch (error) {
       log.warn({ err: error }, 'mailbox worker not started');
@@ -373,8 +430,12 @@ export class MailboxWorkers {
   }
 
   /** Mirrors a status change on the account and in its timeline, while the account's worker runs. */
-  private async recordStatus(account: EmailAccountRecord, change: SyncStatusChange): Promise<void> {
-    if (change.status === 'stopped' || !this.workers.has(account.id)) return;
+  private async recordStatus(
+    account: EmailAccountRecord,
+    change: SyncStatusChange,
+    current: () => boolean,
+  ): Promise<void> {
+    if (change.status === 'stopped' || !current()) return;
     await this.mailboxes.recordStatus(account, change);
   }
 }
