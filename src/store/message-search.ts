@@ -6,9 +6,11 @@
  *   `contentless_delete=1`: the text is already in `messages`), its rowid the message's id, with
  *   the columns subject, sender, recipients and body (body text and attachment names). A trigger
  *   deletes a message's row with the message.
- * - PostgreSQL: `message_search(message_id, document)`, a `tsvector` with a GIN index, the
- *   fields as weights A (subject), B (sender), C (To/Cc) and D (body and attachment names); the
- *   row goes with its message (foreign key, on delete cascade).
+ * - PostgreSQL: `message_search(message_id, document, subject)`, `tsvector`s with GIN indexes:
+ *   the document holds the fields as weights A (subject), B (sender), C (To/Cc) and D (body and
+ *   attachment names); `subject` holds the subject's words again, so that `subject:` needs no
+ *   weight checked (migration 0036). The row goes with its message (foreign key, on delete
+ *   cascade).
  *
  * A message's document is written by the function that stores the message, in its transaction:
  * no message is ever stored without its index row. Documents are never rewritten: nothing that is
@@ -37,11 +39,15 @@ const FTS_COLUMN: Record<Exclude<SearchField, 'any'>, string> = {
 };
 const TS_WEIGHT: Record<Exclude<SearchField, 'any'>, string> = { subject: 'A', from: 'B', to: 'C' };
 
-/** Writes the documents of stored messages (in the caller's transaction). */
+/**
+ * Writes the documents of stored messages (in the caller's transaction). `subjectColumn` false:
+ * PostgreSQL's table as migration 0023 made it, before the subject had a column (0036 fills it).
+ */
 export async function insertSearchDocuments(
   db: QueryExecutorProvider,
   engine: Engine,
   messages: readonly IndexedMessage[],
+  subjectColumn = true,
 ): Promise<void> {
   if (messages.length === 0) return;
   if (engine === 'sqlite') {
@@ -53,11 +59,14 @@ export async function insertSearchDocuments(
     );
     return;
   }
-  const rows = messages.map(
-    ({ messageId, document: d }) =>
-      sql`(${messageId}, ${tsvector(d.subject, 'A')} || ${tsvector(d.sender, 'B')} || ${tsvector(d.recipients, 'C')} || ${tsvector(d.body, 'D')})`,
-  );
-  await sql`insert into message_search (message_id, document) values ${sql.join(rows)}`.execute(db);
+  const rows = messages.map(({ messageId, document: d }) => {
+    const document = sql`${tsvector(d.subject, 'A')} || ${tsvector(d.sender, 'B')} || ${tsvector(d.recipients, 'C')} || ${tsvector(d.body, 'D')}`;
+    return subjectColumn
+      ? sql`(${messageId}, ${document}, ${tsvector(d.subject, 'A')})`
+      : sql`(${messageId}, ${document})`;
+  });
+  const columns = subjectColumn ? sql`(message_id, document, subject)` : sql`(message_id, document)`;
+  await sql`insert into message_search ${columns} values ${sql.join(rows)}`.execute(db);
 }
 
 function tsvector(words: string, weight: string): RawBuilder<unknown> {
@@ -169,7 +178,7 @@ async function collectHits(
   const { rows } = await sql<{
     interaction_id: string | number;
     has_attachments: number;
-  }>`select m.interaction_id, m.has_attachments from (select message_id from message_search where document @@ ${toTsQuery(query.terms)}::tsquery limit ${limit}) hits join messages m on m.id = hits.message_id`.execute(
+  }>`select m.interaction_id, m.has_attachments from (select message_id from message_search where ${tsMatch(undefined, query.terms)} limit ${limit}) hits join messages m on m.id = hits.message_id`.execute(
     db,
   );
   if (rows.length >= limit) return undefined;
@@ -194,7 +203,7 @@ async function countHits(
         )
       : await sql<{
           n: string;
-        }>`select count(*) as n from (select 1 from message_search where document @@ ${toTsQuery(terms)}::tsquery limit ${limit}) hits`.execute(
+        }>`select count(*) as n from (select 1 from message_search where ${tsMatch(undefined, terms)} limit ${limit}) hits`.execute(
           db,
         );
   return Number(rows[0]?.n ?? 0);
@@ -218,7 +227,7 @@ export function interactionSearchCondition(
   if (query.terms.length > 0) {
     if (engine === 'postgres' && shape === 'dense') {
       parts.push(
-        sql<SqlBool>`exists (select 1 from messages m join message_search s on s.message_id = m.id where m.interaction_id = interactions.id${attachment} and s.document @@ ${toTsQuery(query.terms)}::tsquery)`,
+        sql<SqlBool>`exists (select 1 from messages m join message_search s on s.message_id = m.id where m.interaction_id = interactions.id${attachment} and ${tsMatch('s', query.terms)})`,
       );
     } else if (engine === 'postgres' && interactionIds !== undefined) {
       parts.push(
@@ -228,7 +237,7 @@ export function interactionSearchCondition(
       );
     } else if (engine === 'postgres') {
       parts.push(
-        sql<SqlBool>`interactions.id in (select m.interaction_id from message_search s join messages m on m.id = s.message_id where s.document @@ ${toTsQuery(query.terms)}::tsquery${attachment})`,
+        sql<SqlBool>`interactions.id in (select m.interaction_id from message_search s join messages m on m.id = s.message_id where ${tsMatch('s', query.terms)}${attachment})`,
       );
     } else if (shape === 'dense') {
       // CROSS JOIN keeps the conversation's messages outside: FTS5 is asked about one rowid at a time.
@@ -264,6 +273,21 @@ export function toFtsMatch(terms: readonly SearchTerm[]): string {
       return `${column}"${term.words.join(' ')}"${term.prefix ? ' *' : ''}`;
     })
     .join(' AND ');
+}
+
+/**
+ * PostgreSQL: the row (of `message_search`, or its alias) matches every term — `subject:` terms
+ * asked of the subject's own column (migration 0036), which its GIN index answers without reading
+ * the document; the others of the document, with their field's weight.
+ */
+function tsMatch(alias: string | undefined, terms: readonly SearchTerm[]): RawBuilder<SqlBool> {
+  const column = (name: string) => sql.ref(alias === undefined ? name : `${alias}.${name}`);
+  const subject = terms.filter((term) => term.field === 'subject').map((term) => ({ ...term, field: 'any' as const }));
+  const rest = terms.filter((term) => term.field !== 'subject');
+  const parts: RawBuilder<SqlBool>[] = [];
+  if (rest.length > 0) parts.push(sql<SqlBool>`${column('document')} @@ ${toTsQuery(rest)}::tsquery`);
+  if (subject.length > 0) parts.push(sql<SqlBool>`${column('subject')} @@ ${toTsQuery(subject)}::tsquery`);
+  return sql<SqlBool>`${sql.join(parts, sql` and `)}`;
 }
 
 /**

@@ -185,6 +185,12 @@ forEachEngine((engine, openFresh) => {
     expect(await found([support], 'from:"Charles Babbage"')).toEqual([printer.id]);
     expect(await found([support], 'subject:jam')).toEqual([printer.id]);
     expect(await found([support], 'subject:floor')).toEqual([]);
+    // With words of the document, and as a phrase of the subject (PostgreSQL: its own column).
+    expect(await found([support], 'subject:jam floor')).toEqual([printer.id]);
+    expect(await found([support], 'subject:jam reconciliation')).toEqual([]);
+    expect(await found([support], 'subject:"printer jam"')).toEqual([printer.id]);
+    expect(await found([support], 'subject:"jam printer"')).toEqual([]);
+    expect(await found([support], 'from:charles subject:printer')).toEqual([printer.id]);
   });
 
   it('finds attachment names and has:attachment', async () => {
@@ -361,6 +367,7 @@ forEachEngine((engine, openFresh) => {
     expect(await found([support], 'to:copy@legacy.example')).toEqual([old.id]);
     expect(await found([support], 'ledger.xlsx')).toEqual([old.id]);
     expect(await found([support], 'from:"old timer"')).toEqual([old.id]);
+    expect(await found([support], 'subject:legacy')).toEqual([old.id]);
     // And the messages stored after it, indexed when written, are indexed again, once.
     expect(await found([support, sales], 'reconciliation')).toEqual([invoice.id]);
   });

@@ -48,6 +48,7 @@ import { signaturesCannedAnswersMigration } from './0032-signatures-canned-answe
 import { replyDraftHtmlMigration } from './0033-reply-draft-html.js';
 import { searchAtScaleMigration } from './0034-search-at-scale.js';
 import { contactSearchMigration } from './0035-contact-search.js';
+import { subjectSearchMigration } from './0036-subject-search.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -80,6 +81,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   replyDraftHtmlMigration,
   searchAtScaleMigration,
   contactSearchMigration,
+  subjectSearchMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
