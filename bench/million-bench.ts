@@ -379,7 +379,7 @@ async function measureStorage(
     db.kysely,
   );
   const parts = Object.fromEntries(rows.map((row) => [row.name, Number(row.bytes)]));
-  return { total, search: parts['message_search'] ?? 0, parts };
+  return { total, search: (parts['message_search'] ?? 0) + (parts['message_subjects'] ?? 0), parts };
 }
 
 main().catch((error: unknown) => {

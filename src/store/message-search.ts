@@ -6,11 +6,11 @@
  *   `contentless_delete=1`: the text is already in `messages`), its rowid the message's id, with
  *   the columns subject, sender, recipients and body (body text and attachment names). A trigger
  *   deletes a message's row with the message.
- * - PostgreSQL: `message_search(message_id, document, subject)`, `tsvector`s with GIN indexes:
- *   the document holds the fields as weights A (subject), B (sender), C (To/Cc) and D (body and
- *   attachment names); `subject` holds the subject's words again, so that `subject:` needs no
- *   weight checked (migration 0036). The row goes with its message (foreign key, on delete
- *   cascade).
+ * - PostgreSQL: `message_search(message_id, document)`, a `tsvector` with a GIN index, the
+ *   fields as weights A (subject), B (sender), C (To/Cc) and D (body and attachment names); and
+ *   `message_subjects(message_id, subject)`, the subject's words again with their own GIN index,
+ *   so that `subject:` needs no weight checked against the whole document (migration 0036; no row
+ *   for an empty subject). Rows go with their message (foreign key, on delete cascade).
  *
  * A message's document is written by the function that stores the message, in its transaction:
  * no message is ever stored without its index row. Documents are never rewritten: nothing that is
@@ -40,14 +40,14 @@ const FTS_COLUMN: Record<Exclude<SearchField, 'any'>, string> = {
 const TS_WEIGHT: Record<Exclude<SearchField, 'any'>, string> = { subject: 'A', from: 'B', to: 'C' };
 
 /**
- * Writes the documents of stored messages (in the caller's transaction). `subjectColumn` false:
- * PostgreSQL's table as migration 0023 made it, before the subject had a column (0036 fills it).
+ * Writes the documents of stored messages (in the caller's transaction). `withSubjects` false:
+ * PostgreSQL's tables as migration 0023 left them, before `message_subjects` (0036).
  */
 export async function insertSearchDocuments(
   db: QueryExecutorProvider,
   engine: Engine,
   messages: readonly IndexedMessage[],
-  subjectColumn = true,
+  withSubjects = true,
 ): Promise<void> {
   if (messages.length === 0) return;
   if (engine === 'sqlite') {
@@ -59,14 +59,16 @@ export async function insertSearchDocuments(
     );
     return;
   }
-  const rows = messages.map(({ messageId, document: d }) => {
-    const document = sql`${tsvector(d.subject, 'A')} || ${tsvector(d.sender, 'B')} || ${tsvector(d.recipients, 'C')} || ${tsvector(d.body, 'D')}`;
-    return subjectColumn
-      ? sql`(${messageId}, ${document}, ${tsvector(d.subject, 'A')})`
-      : sql`(${messageId}, ${document})`;
-  });
-  const columns = subjectColumn ? sql`(message_id, document, subject)` : sql`(message_id, document)`;
-  await sql`insert into message_search ${columns} values ${sql.join(rows)}`.execute(db);
+  const rows = messages.map(
+    ({ messageId, document: d }) =>
+      sql`(${messageId}, ${tsvector(d.subject, 'A')} || ${tsvector(d.sender, 'B')} || ${tsvector(d.recipients, 'C')} || ${tsvector(d.body, 'D')})`,
+  );
+  await sql`insert into message_search (message_id, document) values ${sql.join(rows)}`.execute(db);
+  const subjects = messages.filter(({ document: d }) => d.subject !== '');
+  if (!withSubjects || subjects.length === 0) return;
+  await sql`insert into message_subjects (message_id, subject) values ${sql.join(
+    subjects.map(({ messageId, document: d }) => sql`(${messageId}, ${tsvector(d.subject, 'A')})`),
+  )}`.execute(db);
 }
 
 function tsvector(words: string, weight: string): RawBuilder<unknown> {
@@ -178,7 +180,7 @@ async function collectHits(
   const { rows } = await sql<{
     interaction_id: string | number;
     has_attachments: number;
-  }>`select m.interaction_id, m.has_attachments from (select message_id from message_search where ${tsMatch(undefined, query.terms)} limit ${limit}) hits join messages m on m.id = hits.message_id`.execute(
+  }>`select m.interaction_id, m.has_attachments from (${matchingMessages(query.terms)} limit ${limit}) hits join messages m on m.id = hits.message_id`.execute(
     db,
   );
   if (rows.length >= limit) return undefined;
@@ -203,9 +205,7 @@ async function countHits(
         )
       : await sql<{
           n: string;
-        }>`select count(*) as n from (select 1 from message_search where ${tsMatch(undefined, terms)} limit ${limit}) hits`.execute(
-          db,
-        );
+        }>`select count(*) as n from (${matchingMessages(terms)} limit ${limit}) hits`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -227,7 +227,7 @@ export function interactionSearchCondition(
   if (query.terms.length > 0) {
     if (engine === 'postgres' && shape === 'dense') {
       parts.push(
-        sql<SqlBool>`exists (select 1 from messages m join message_search s on s.message_id = m.id where m.interaction_id = interactions.id${attachment} and ${tsMatch('s', query.terms)})`,
+        sql<SqlBool>`exists (select 1 from messages m ${tsJoins(query.terms)} where m.interaction_id = interactions.id${attachment} and ${tsMatch(query.terms)})`,
       );
     } else if (engine === 'postgres' && interactionIds !== undefined) {
       parts.push(
@@ -237,7 +237,7 @@ export function interactionSearchCondition(
       );
     } else if (engine === 'postgres') {
       parts.push(
-        sql<SqlBool>`interactions.id in (select m.interaction_id from message_search s join messages m on m.id = s.message_id where ${tsMatch('s', query.terms)}${attachment})`,
+        sql<SqlBool>`interactions.id in (select m.interaction_id from messages m ${tsJoins(query.terms)} where ${tsMatch(query.terms)}${attachment})`,
       );
     } else if (shape === 'dense') {
       // CROSS JOIN keeps the conversation's messages outside: FTS5 is asked about one rowid at a time.
@@ -276,17 +276,43 @@ export function toFtsMatch(terms: readonly SearchTerm[]): string {
 }
 
 /**
- * PostgreSQL: the row (of `message_search`, or its alias) matches every term — `subject:` terms
- * asked of the subject's own column (migration 0036), which its GIN index answers without reading
- * the document; the others of the document, with their field's weight.
+ * PostgreSQL: the terms split by where they are asked — `subject:` terms of `message_subjects`
+ * (migration 0036), whose GIN index answers them without reading the document; the others of
+ * `message_search`'s document, with their field's weight.
  */
-function tsMatch(alias: string | undefined, terms: readonly SearchTerm[]): RawBuilder<SqlBool> {
-  const column = (name: string) => sql.ref(alias === undefined ? name : `${alias}.${name}`);
-  const subject = terms.filter((term) => term.field === 'subject').map((term) => ({ ...term, field: 'any' as const }));
-  const rest = terms.filter((term) => term.field !== 'subject');
+function splitTerms(terms: readonly SearchTerm[]): { document: SearchTerm[]; subject: SearchTerm[] } {
+  return {
+    document: terms.filter((term) => term.field !== 'subject'),
+    subject: terms.filter((term) => term.field === 'subject').map((term) => ({ ...term, field: 'any' as const })),
+  };
+}
+
+/** PostgreSQL: the ids of the messages matching every term (a query to put a limit on). */
+function matchingMessages(terms: readonly SearchTerm[]): RawBuilder<unknown> {
+  const { document, subject } = splitTerms(terms);
+  if (subject.length === 0) return sql`select s.message_id from message_search s where ${tsMatch(terms)}`;
+  if (document.length === 0) return sql`select ms.message_id from message_subjects ms where ${tsMatch(terms)}`;
+  return sql`select s.message_id from message_search s join message_subjects ms on ms.message_id = s.message_id where ${tsMatch(terms)}`;
+}
+
+/** PostgreSQL: the search tables a message `m` is checked in, joined to it (aliases `s`, `ms`). */
+function tsJoins(terms: readonly SearchTerm[]): RawBuilder<unknown> {
+  const { document, subject } = splitTerms(terms);
+  return sql.join(
+    [
+      ...(document.length > 0 ? [sql`join message_search s on s.message_id = m.id`] : []),
+      ...(subject.length > 0 ? [sql`join message_subjects ms on ms.message_id = m.id`] : []),
+    ],
+    sql` `,
+  );
+}
+
+/** PostgreSQL: the condition on the joined `s` and `ms` (see {@link tsJoins}) that every term matches. */
+function tsMatch(terms: readonly SearchTerm[]): RawBuilder<SqlBool> {
+  const { document, subject } = splitTerms(terms);
   const parts: RawBuilder<SqlBool>[] = [];
-  if (rest.length > 0) parts.push(sql<SqlBool>`${column('document')} @@ ${toTsQuery(rest)}::tsquery`);
-  if (subject.length > 0) parts.push(sql<SqlBool>`${column('subject')} @@ ${toTsQuery(subject)}::tsquery`);
+  if (document.length > 0) parts.push(sql<SqlBool>`s.document @@ ${toTsQuery(document)}::tsquery`);
+  if (subject.length > 0) parts.push(sql<SqlBool>`ms.subject @@ ${toTsQuery(subject)}::tsquery`);
   return sql<SqlBool>`${sql.join(parts, sql` and `)}`;
 }
 

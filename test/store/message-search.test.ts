@@ -322,6 +322,7 @@ forEachEngine((engine, openFresh) => {
     const doomed = await conversation(support, 'Ephemeral');
     const id = await inbound(doomed, { text: 'xylophone' });
     expect(await found([support], 'xylophone')).toEqual([doomed.id]);
+    expect(await found([support], 'subject:ephemeral')).toEqual([doomed.id]);
     await db.kysely.deleteFrom('attachments').where('message_id', '=', id).execute();
     await db.kysely.deleteFrom('message_raw').where('message_id', '=', id).execute();
     await db.kysely.deleteFrom('messages').where('id', '=', id).execute();
@@ -331,10 +332,13 @@ forEachEngine((engine, openFresh) => {
         ? await sql<{
             n: number;
           }>`select count(*) as n from message_search where message_search match 'xylophone'`.execute(db.kysely)
-        : await sql<{ n: number }>`select count(*) as n from message_search where message_id = ${id}`.execute(
+        : await sql<{
+            n: number;
+          }>`select (select count(*) from message_search where message_id = ${id}) + (select count(*) from message_subjects where message_id = ${id}) as n`.execute(
             db.kysely,
           );
     expect(Number(left.rows[0]?.n)).toBe(0);
+    expect(await found([support], 'subject:ephemeral')).toEqual([]);
   });
 
   it('indexes the messages stored before migration 0023 when it runs', async () => {

@@ -82,7 +82,7 @@ async function indexStoredMessages(db: Kysely<unknown>, engine: Engine): Promise
           attachmentNames: names.get(Number(row.id)) ?? [],
         }),
       })),
-      // The table as this migration makes it: the subject's column comes with 0036.
+      // The tables as this migration makes them: `message_subjects` comes with 0036.
       false,
     );
     after = Number(last.id);

@@ -1,38 +1,45 @@
 /**
- * PostgreSQL: the subject's words in a `tsvector` of their own, `message_search.subject`, with its
- * GIN index (issue 19 point 3; "A million messages" in docs/PERFORMANCE.md). A `subject:` word
- * asked of the whole document as weight A makes PostgreSQL read and decompress each candidate's
- * document to check the weight (GIN keeps no weights): 5 s at a million messages for a common
- * subject word. Asked of its own column it is answered by its index, and a conversation walked
- * for it reads a few words per message instead of the whole text.
+ * PostgreSQL: the subject's words in a table of their own, `message_subjects`, with a GIN index
+ * (issue 19 point 3; "A million messages" in docs/PERFORMANCE.md). A `subject:` word asked of the
+ * whole document as weight A makes PostgreSQL read and decompress each candidate's document to
+ * check the weight (GIN keeps no weights): 5 s at a million messages for a common subject word.
+ * Asked of its own table it is answered by that index, and a conversation walked for it reads a
+ * few words per message instead of the whole text.
  *
- * The column is filled from the documents already stored (`ts_filter` keeps the weight-A lexemes,
- * with their positions, so phrases in a subject still match). The documents' GIN index is dropped
- * for the rewrite and built again after it: updating a million rows under it costs far more. One
- * transaction (migrations/index.ts). SQLite's FTS5 table has a subject column already.
+ * A table rather than a column of `message_search`: filling a column rewrites every row, and every
+ * rewritten row enters the documents' GIN index again. The rows come from the documents already
+ * stored (`ts_filter` keeps the weight-A lexemes with their positions, so a phrase in a subject
+ * still matches), in batches of message ids, so that no statement runs into the store's query
+ * timeout however large the store; no row for a message without a subject. The index is built
+ * once the rows are in. One transaction (migrations/index.ts). SQLite's FTS5 table has a subject
+ * column already.
  *
  * @see https://www.postgresql.org/docs/current/textsearch-features.html#TEXTSEARCH-MANIPULATE-TSVECTOR
  */
 import { sql } from 'kysely';
 import type { PosternMigration } from './migration.js';
 
-const DOCUMENT_INDEX = 'message_search_document_idx';
-const SUBJECT_INDEX = 'message_search_subject_idx';
+/** Message ids read per batch. */
+const BATCH = 20_000;
 
 export const subjectSearchMigration: PosternMigration = {
   name: '0036-subject-search',
   async up(db, kit) {
     if (kit.engine !== 'postgres') return;
-    await sql`alter table message_search add column subject tsvector not null default ''::tsvector`.execute(db);
-    await sql`drop index if exists ${sql.id(DOCUMENT_INDEX)}`.execute(db);
-    await sql`update message_search set subject = ts_filter(document, '{a}')`.execute(db);
-    await sql`create index ${sql.id(DOCUMENT_INDEX)} on message_search using gin (document)`.execute(db);
-    await sql`create index ${sql.id(SUBJECT_INDEX)} on message_search using gin (subject)`.execute(db);
-    await sql`alter table message_search alter column subject drop default`.execute(db);
+    await sql`create table message_subjects (message_id integer primary key references messages(id) on delete cascade, subject tsvector not null)`.execute(
+      db,
+    );
+    const { rows } = await sql<{ last: number | null }>`select max(message_id) as last from message_search`.execute(db);
+    const last = Number(rows[0]?.last ?? 0);
+    for (let after = 0; after < last; after += BATCH) {
+      await sql`insert into message_subjects (message_id, subject) select message_id, subject from (select message_id, ts_filter(document, '{a}') as subject from message_search where message_id > ${after} and message_id <= ${after + BATCH}) batch where length(subject) > 0`.execute(
+        db,
+      );
+    }
+    await sql`create index message_subjects_subject_idx on message_subjects using gin (subject)`.execute(db);
   },
   async down(db, kit) {
     if (kit.engine !== 'postgres') return;
-    await sql`drop index if exists ${sql.id(SUBJECT_INDEX)}`.execute(db);
-    await sql`alter table message_search drop column subject`.execute(db);
+    await sql`drop table if exists message_subjects`.execute(db);
   },
 };
