@@ -212,10 +212,14 @@ async function main(): Promise<void> {
     url.pathname = `/${databaseName}`;
     databaseUrl = url.toString();
   }
+  // Opening runs the migrations: one that fails must not leave the embedded server running on the kept store.
   const side = await openPosternRuntime({
     logLevel: 'warn',
     env: databaseUrl === undefined ? {} : { POSTERN_DATABASE_URL: databaseUrl },
     ...(keptDir === undefined ? {} : { dataDir: path.join(keptDir, 'postern') }),
+  }).catch(async (error: unknown) => {
+    await postgres?.stop();
+    throw error;
   });
   try {
     const { runtime } = side;

@@ -365,6 +365,7 @@ export async function generateMillion(db: Database, options: MillionOptions): Pr
           }
           documents.push({
             messageId: id,
+            interactionId: firstConversation + c,
             document: buildSearchDocument({
               subject,
               text,

@@ -26,9 +26,10 @@ import type { Engine } from './database-url.js';
 /** SQLite: messages by id with their conversation and attachment flag (migration 0034). */
 export const MESSAGE_CONVERSATION_INDEX = 'messages_id_conversation_idx';
 
-/** A message's id and its document. */
+/** A message's id, its conversation's and its document. */
 export interface IndexedMessage {
   readonly messageId: number;
+  readonly interactionId: number;
   readonly document: SearchDocument;
 }
 
@@ -66,8 +67,10 @@ export async function insertSearchDocuments(
   await sql`insert into message_search (message_id, document) values ${sql.join(rows)}`.execute(db);
   const subjects = messages.filter(({ document: d }) => d.subject !== '');
   if (!withSubjects || subjects.length === 0) return;
-  await sql`insert into message_subjects (message_id, subject) values ${sql.join(
-    subjects.map(({ messageId, document: d }) => sql`(${messageId}, ${tsvector(d.subject, 'A')})`),
+  await sql`insert into message_subjects (message_id, interaction_id, subject) values ${sql.join(
+    subjects.map(
+      ({ messageId, interactionId, document: d }) => sql`(${messageId}, ${interactionId}, ${tsvector(d.subject, 'A')})`,
+    ),
   )}`.execute(db);
 }
 
@@ -109,6 +112,13 @@ export const DENSE_SEARCH_HITS = 15_000;
 
 /** Matching messages from which a PostgreSQL search walks the conversations (see {@link SearchShape}). */
 export const POSTGRES_DENSE_SEARCH_HITS = 5_000;
+
+/**
+ * How many times more matching messages a PostgreSQL search of `subject:` words alone collects
+ * before it walks: `message_subjects` gives each match's conversation from a narrow row found by
+ * its index, with no document checked and no message read.
+ */
+export const SUBJECT_HITS_FACTOR = 10;
 
 /** A search as it will be asked: its shape, and the query (a common last word no longer a prefix). */
 export interface SearchPlan {
@@ -160,7 +170,9 @@ export async function planSearch(
   }
   const threshold = dense[engine];
   if (engine === 'postgres') {
-    const collected = await collectHits(db, query, threshold);
+    const collected = subjectsOnly(query)
+      ? await collectSubjectHits(db, query.terms, threshold * SUBJECT_HITS_FACTOR)
+      : await collectHits(db, query, threshold);
     return collected === undefined ? { shape: 'dense', query } : { shape: 'sparse', query, interactionIds: collected };
   }
   const hits = await countHits(db, engine, query.terms, threshold);
@@ -187,6 +199,23 @@ async function collectHits(
   const ids = new Set<number>();
   for (const row of rows) if (!query.hasAttachment || row.has_attachments === 1) ids.add(Number(row.interaction_id));
   return [...ids];
+}
+
+/**
+ * PostgreSQL: the conversations whose messages' subjects match every term, or undefined when
+ * `limit` messages or more match — read from `message_subjects` alone, which holds each
+ * message's conversation.
+ */
+async function collectSubjectHits(
+  db: QueryExecutorProvider,
+  terms: readonly SearchTerm[],
+  limit: number,
+): Promise<readonly number[] | undefined> {
+  const { rows } = await sql<{
+    interaction_id: string | number;
+  }>`select ms.interaction_id from message_subjects ms where ${tsMatch(terms)} limit ${limit}`.execute(db);
+  if (rows.length >= limit) return undefined;
+  return [...new Set(rows.map((row) => Number(row.interaction_id)))];
 }
 
 /** Messages whose documents match every term, counted by the index up to `limit`. */
@@ -225,7 +254,12 @@ export function interactionSearchCondition(
   }
   const attachment = query.hasAttachment ? sql` and m.has_attachments = 1` : sql``;
   if (query.terms.length > 0) {
-    if (engine === 'postgres' && shape === 'dense') {
+    if (engine === 'postgres' && shape === 'dense' && subjectsOnly(query)) {
+      // The conversation's subject rows, by their conversation (migration 0036): no message read.
+      parts.push(
+        sql<SqlBool>`exists (select 1 from message_subjects ms where ms.interaction_id = interactions.id and ${tsMatch(query.terms)})`,
+      );
+    } else if (engine === 'postgres' && shape === 'dense') {
       parts.push(
         sql<SqlBool>`exists (select 1 from messages m ${tsJoins(query.terms)} where m.interaction_id = interactions.id${attachment} and ${tsMatch(query.terms)})`,
       );
@@ -285,6 +319,11 @@ function splitTerms(terms: readonly SearchTerm[]): { document: SearchTerm[]; sub
     document: terms.filter((term) => term.field !== 'subject'),
     subject: terms.filter((term) => term.field === 'subject').map((term) => ({ ...term, field: 'any' as const })),
   };
+}
+
+/** PostgreSQL: only `subject:` terms, and no attachment asked: `message_subjects` answers alone. */
+function subjectsOnly(query: SearchQuery): boolean {
+  return !query.hasAttachment && query.terms.length > 0 && query.terms.every((term) => term.field === 'subject');
 }
 
 /** PostgreSQL: the ids of the messages matching every term (a query to put a limit on). */

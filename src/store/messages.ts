@@ -269,6 +269,7 @@ function addInboundParts(group: GroupWrites, id: number, message: NewInboundMess
   );
   group.addSearchDocument({
     messageId: id,
+    interactionId: message.interactionId,
     document: buildSearchDocument({
       ...message,
       attachmentNames: message.attachments.map((attachment) => attachment.filename),

@@ -97,6 +97,7 @@ async function insertOutgoingRows(db: Database, message: NewOutgoingMessage, raw
   await insertSearchDocuments(db.kysely, db.engine, [
     {
       messageId: row.id,
+      interactionId: message.interactionId,
       document: buildSearchDocument({
         ...message,
         from: [message.from],

@@ -246,6 +246,10 @@ forEachEngine((engine, openFresh) => {
       'to:hopper',
       'from:"Charles Babbage"',
       'subject:jam',
+      'subject:jam floor',
+      'subject:"printer jam"',
+      'subject:"jam printer"',
+      'subject:invoice has:attachment',
       'statement-march.pdf',
       'has:attachment',
       'has:attachment printer',
@@ -307,6 +311,12 @@ forEachEngine((engine, openFresh) => {
     expect(await asked('quillon')).toEqual({ shape: 'sparse', prefix: true, ids: [longer.id] });
     // Quoted, a word is never a prefix.
     expect(await asked('"quil"')).toEqual({ shape: 'sparse', prefix: false, ids: [] });
+    // Subject words alone: PostgreSQL collects SUBJECT_HITS_FACTOR times more of them before walking.
+    expect(await asked('subject:"quills"')).toEqual({
+      shape: engine === 'sqlite' ? 'dense' : 'sparse',
+      prefix: false,
+      ids: [typed.id],
+    });
   });
 
   it('stores a message whose body has more distinct words than an index row can hold', async () => {

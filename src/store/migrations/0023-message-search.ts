@@ -42,6 +42,7 @@ export const messageSearchMigration: PosternMigration = {
 
 interface MessageRow {
   id: number;
+  interaction_id: number;
   subject: string;
   text_body: string | null;
   from_json: string;
@@ -53,7 +54,7 @@ async function indexStoredMessages(db: Kysely<unknown>, engine: Engine): Promise
   let after = 0;
   for (;;) {
     const { rows } =
-      await sql<MessageRow>`select id, subject, text_body, from_json, to_json, cc_json from messages where id > ${after} order by id limit ${BATCH}`.execute(
+      await sql<MessageRow>`select id, interaction_id, subject, text_body, from_json, to_json, cc_json from messages where id > ${after} order by id limit ${BATCH}`.execute(
         db,
       );
     const last = rows.at(-1);
@@ -73,6 +74,7 @@ async function indexStoredMessages(db: Kysely<unknown>, engine: Engine): Promise
       engine,
       rows.map((row) => ({
         messageId: Number(row.id),
+        interactionId: Number(row.interaction_id),
         document: buildSearchDocument({
           subject: row.subject,
           text: row.text_body,
