@@ -180,30 +180,28 @@ export class ClusterNode {
 
   /** How many lines of the node's log files contain `text`. */
   countLogLines(text: string): number {
-    const logs = path.join(this.dataDir, 'logs');
-    if (!fs.existsSync(logs)) return 0;
-    let count = 0;
-    for (const file of fs.readdirSync(logs)) {
-      for (const line of fs.readFileSync(path.join(logs, file), 'utf8').split('\n'))
-        if (line.includes(text)) count += 1;
-    }
-    return count;
+    return this.logLines(text).length;
   }
 
   /** The node's log records whose message is `msg`, logged at `since` (ms since the epoch) or later. */
   logRecords(msg: string, since: number): Array<Record<string, unknown> & { readonly at: number }> {
-    const logs = path.join(this.dataDir, 'logs');
-    if (!fs.existsSync(logs)) return [];
     const records: Array<Record<string, unknown> & { readonly at: number }> = [];
-    for (const file of fs.readdirSync(logs)) {
-      for (const line of fs.readFileSync(path.join(logs, file), 'utf8').split('\n')) {
-        if (!line.includes(msg)) continue;
-        const record = JSON.parse(line) as Record<string, unknown>;
-        const at = Date.parse(String(record.time));
-        if (record.msg === msg && at >= since) records.push({ ...record, at });
-      }
+    for (const line of this.logLines(msg)) {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      const at = Date.parse(String(record.time));
+      if (record.msg === msg && at >= since) records.push({ ...record, at });
     }
     return records.sort((a, b) => a.at - b.at);
+  }
+
+  /** The lines of the node's log files that contain `text`. */
+  private logLines(text: string): string[] {
+    const logs = path.join(this.dataDir, 'logs');
+    if (!fs.existsSync(logs)) return [];
+    return fs
+      .readdirSync(logs)
+      .flatMap((file) => fs.readFileSync(path.join(logs, file), 'utf8').split('\n'))
+      .filter((line) => line.includes(text));
   }
 
   /** Kills the process at once and removes its data directory without waiting (an interrupted run). */

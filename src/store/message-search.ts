@@ -8,9 +8,10 @@
  *   deletes a message's row with the message.
  * - PostgreSQL: `message_search(message_id, document)`, a `tsvector` with a GIN index, the
  *   fields as weights A (subject), B (sender), C (To/Cc) and D (body and attachment names); and
- *   `message_subjects(message_id, subject)`, the subject's words again with their own GIN index,
- *   so that `subject:` needs no weight checked against the whole document (migration 0036; no row
- *   for an empty subject). Rows go with their message (foreign key, on delete cascade).
+ *   `message_subjects(message_id, interaction_id, subject)`, the subject's words again with
+ *   their own GIN index and the message's conversation, so that `subject:` needs no weight
+ *   checked against the whole document (migration 0036; no row for an empty subject). Rows go
+ *   with their message (foreign key, on delete cascade).
  *
  * A message's document is written by the function that stores the message, in its transaction:
  * no message is ever stored without its index row. Documents are never rewritten: nothing that is

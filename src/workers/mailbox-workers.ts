@@ -315,9 +315,10 @@ export class MailboxWorkers {
   }
 
   /**
-   * Looks at every account again (new, changed, disabled or deleted ones): every account as listed, with its record from that one read. A lease round asked for meanwhile
-   * (another node stopping: its mailboxes are free) runs at once instead of after the last account:
-   * with a thousand accounts the reconcile takes seconds, and the others' mailboxes would wait.
+   * Looks at every account again (new, changed, disabled or deleted ones): every account as
+   * listed, with its record from that one read. A lease round asked for meanwhile (another node
+   * stopping: its mailboxes are free) runs at once instead of after the last account: with a
+   * thousand accounts the reconcile takes seconds, and the others' mailboxes would wait.
    */
   private async reconcileAll(): Promise<void> {
     const accounts = await this.mailboxes.listAccounts();

@@ -13,8 +13,8 @@
  * stored (`ts_filter` keeps the weight-A lexemes with their positions, so a phrase in a subject
  * still matches), in batches of message ids, so that no statement runs into the store's query
  * timeout however large the store; no row for a message without a subject. The indexes are
- * built once the rows are in. One transaction (migrations/index.ts). SQLite's FTS5 table has a subject
- * column already.
+ * built once the rows are in. One transaction (migrations/index.ts). SQLite's FTS5 table has a
+ * subject column already.
  *
  * @see https://www.postgresql.org/docs/current/textsearch-features.html#TEXTSEARCH-MANIPULATE-TSVECTOR
  */
