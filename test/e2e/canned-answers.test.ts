@@ -89,9 +89,19 @@ describe('signatures and canned answers', () => {
   }, 60_000);
 
   it('lets the agent set their own signature and not share an answer', async () => {
+    // The stored signature arrives late, as on a slow link: what the agent types is not
+    // overwritten by it, because the box takes no typing before it is there.
+    const held = '**/api/auth/me/signature';
+    await page.route(held, async (route) => {
+      if (route.request().method() === 'GET') await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await route.continue();
+    });
     await page.goto(`${stack.url}/ui/account`);
     const box = page.getByRole('textbox', { name: 'Signature' });
-    await expect.poll(() => box.isEditable()).toBe(true);
+    await box.waitFor();
+    expect(await box.isEditable()).toBe(false);
+    await expect.poll(() => box.isEditable(), { timeout: 10_000 }).toBe(true);
+    await page.unroute(held);
     await box.fill('{{agent.name}}\nSupport desk');
     await page.getByRole('button', { name: 'Save signature' }).click();
     await page.getByText('Your signature has been saved.').waitFor();

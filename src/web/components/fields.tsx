@@ -126,6 +126,8 @@ export function TextArea(
     rows?: number;
     placeholder?: string;
     maxLength?: number;
+    /** Shown but not editable yet, for instance while the stored text loads. */
+    readOnly?: boolean;
   },
 ): JSX.Element {
   const id = useId();
@@ -137,6 +139,7 @@ export function TextArea(
         value={props.value}
         placeholder={props.placeholder}
         maxLength={props.maxLength}
+        readOnly={props.readOnly}
         onInput={(event) => props.onValue(event.currentTarget.value)}
         required={props.required}
         aria-invalid={props.problem !== undefined}

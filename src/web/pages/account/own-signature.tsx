@@ -46,6 +46,8 @@ export function OwnSignature(): JSX.Element {
           setText(value);
         }}
         rows={4}
+        // Typing before the stored signature arrives would be overwritten by it.
+        readOnly={stored.data === undefined}
         help={`At most ${SIGNATURE_MAX.toLocaleString()} characters; empty: no signature of your own.`}
         problem={problems.signature}
       />
