@@ -12,7 +12,7 @@
  * address, blockquote; other elements leave their text. The server sanitizes again when it sends.
  */
 import type { JSX, RefObject } from 'preact';
-import { useEffect, useId, useImperativeHandle, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useImperativeHandle, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 /** Elements kept from pasted or restored HTML. */
 const KEPT = new Set(['p', 'br', 'div', 'b', 'strong', 'i', 'em', 'u', 'ul', 'ol', 'li', 'a', 'blockquote']);
@@ -194,7 +194,10 @@ export function RichTextEditor({
   const boxId = useId();
   const toolbarId = useId();
 
-  useEffect(() => {
+  // In the render's own task: an effect run after paint could see the next keystroke's report
+  // and take this render's value, one keystroke old, for a new one — resetting the box and its
+  // cursor while the agent types.
+  useLayoutEffect(() => {
     const element = box.current;
     if (element === null || value === reported.current) return;
     element.innerHTML = cleanEditorHtml(value);
