@@ -131,7 +131,7 @@ const ASCII_ONLY = /^[\u0000-\u007f]*$/;
 export function buildSearchDocument(message: SearchableMessage): SearchDocument {
   const people = (list: readonly SearchAddress[]): string[] => list.flatMap((a) => [a.name, a.address]);
   return {
-    subject: capped(message.subject, SEARCH_FIELD_CAPS.subject),
+    subject: searchSubject(message.subject),
     sender: capped(people(message.from).join(' '), SEARCH_FIELD_CAPS.sender),
     recipients: capped([...people(message.to), ...people(message.cc)].join(' '), SEARCH_FIELD_CAPS.recipients),
     body: capped(
@@ -140,6 +140,11 @@ export function buildSearchDocument(message: SearchableMessage): SearchDocument 
       SEARCH_FIELD_CAPS.body,
     ),
   };
+}
+
+/** A subject as a search document holds it: its words, joined by spaces, capped. */
+export function searchSubject(subject: string): string {
+  return capped(subject, SEARCH_FIELD_CAPS.subject);
 }
 
 /** Words of `text` joined by spaces, whole words only, at most `cap` characters. */

@@ -17,6 +17,7 @@ import {
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
+import { searchSubject } from '../domain/search-query.js';
 import { PosternError } from '../errors/index.js';
 import { parseDatabaseUrl, redactDatabaseUrl, scrubPassword, type Engine } from './database-url.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
@@ -157,6 +158,10 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
       database.pragma('synchronous = FULL');
       database.pragma('foreign_keys = ON');
       database.pragma(`busy_timeout = ${Math.trunc(timeoutMs)}`);
+      // A message's subject as its search document holds it, for the trigger of migration 0037.
+      database.function('postern_search_subject', { deterministic: true }, (subject: unknown) =>
+        typeof subject === 'string' ? searchSubject(subject) : null,
+      );
     } catch (error) {
       database.close();
       throw error;

@@ -5,7 +5,10 @@
  * - SQLite: `message_search`, an FTS5 table without content of its own (`content=''`,
  *   `contentless_delete=1`: the text is already in `messages`), its rowid the message's id, with
  *   the columns subject, sender, recipients and body (body text and attachment names). A trigger
- *   deletes a message's row with the message.
+ *   deletes a message's row with the message. And `interaction_subjects(id, interaction_id,
+ *   subject)`, each conversation's distinct subjects, with an FTS5 table of their own
+ *   (`interaction_subject_search`), so that `subject:` alone matches a conversation once per
+ *   subject instead of once per message (migration 0037).
  * - PostgreSQL: `message_search(message_id, document)`, a `tsvector` with a GIN index, the
  *   fields as weights A (subject), B (sender), C (To/Cc) and D (body and attachment names); and
  *   `message_subjects(message_id, interaction_id, subject)`, the subject's words again with
@@ -42,8 +45,9 @@ const FTS_COLUMN: Record<Exclude<SearchField, 'any'>, string> = {
 const TS_WEIGHT: Record<Exclude<SearchField, 'any'>, string> = { subject: 'A', from: 'B', to: 'C' };
 
 /**
- * Writes the documents of stored messages (in the caller's transaction). `withSubjects` false:
- * PostgreSQL's tables as migration 0023 left them, before `message_subjects` (0036).
+ * Writes the documents of stored messages (in the caller's transaction), and their subjects
+ * (PostgreSQL: `message_subjects`; SQLite: the conversations' `interaction_subjects`).
+ * `withSubjects` false: the tables as migration 0023 left them, before 0036 and 0037.
  */
 export async function insertSearchDocuments(
   db: QueryExecutorProvider,
@@ -57,6 +61,16 @@ export async function insertSearchDocuments(
       ({ messageId, document: d }) => sql`(${messageId}, ${d.subject}, ${d.sender}, ${d.recipients}, ${d.body})`,
     );
     await sql`insert into message_search (rowid, subject, sender, recipients, body) values ${sql.join(rows)}`.execute(
+      db,
+    );
+    if (!withSubjects) return;
+    const distinct = new Map<string, RawBuilder<unknown>>();
+    for (const { interactionId, document: d } of messages) {
+      if (d.subject !== '') distinct.set(`${interactionId} ${d.subject}`, sql`(${interactionId}, ${d.subject})`);
+    }
+    if (distinct.size === 0) return;
+    // Most are there already: a conversation's replies keep its subject.
+    await sql`insert or ignore into interaction_subjects (interaction_id, subject) values ${sql.join([...distinct.values()])}`.execute(
       db,
     );
     return;
@@ -162,14 +176,16 @@ export async function planSearch(
   }
   // The same words find the same conversations on both engines: the rule on a common last word
   // holds on PostgreSQL too, though its GIN index answers a prefix without that cost.
+  const subjects = engine === 'sqlite' && subjectsOnly(query);
   if (query.terms.some((term) => term.prefix)) {
-    const typed = query.terms.map((term) => (term.prefix ? { ...term, prefix: false } : term));
-    if ((await countHits(db, engine, typed, dense.sqlite)) >= dense.sqlite) {
-      return { shape: 'dense', query: { ...query, terms: typed } };
+    const typed = { ...query, terms: query.terms.map((term) => (term.prefix ? { ...term, prefix: false } : term)) };
+    if ((await countHits(db, engine, typed.terms, dense.sqlite)) >= dense.sqlite) {
+      return subjects ? planSubjects(db, typed, dense.sqlite) : { shape: 'dense', query: typed };
     }
     if (engine === 'sqlite') return { shape: 'sparse', query };
   }
   const threshold = dense[engine];
+  if (subjects) return planSubjects(db, query, threshold);
   if (engine === 'postgres') {
     const collected = subjectsOnly(query)
       ? await collectSubjectHits(db, query.terms, threshold * SUBJECT_HITS_FACTOR)
@@ -217,6 +233,20 @@ async function collectSubjectHits(
   }>`select ms.interaction_id from message_subjects ms where ${tsMatch(terms)} limit ${limit}`.execute(db);
   if (rows.length >= limit) return undefined;
   return [...new Set(rows.map((row) => Number(row.interaction_id)))];
+}
+
+/**
+ * SQLite, `subject:` words alone: walked when `threshold` conversations' subjects
+ * (`interaction_subjects`) or more match, counted by their index. A subject word matches every
+ * message of a conversation: counted once per subject instead.
+ */
+async function planSubjects(db: QueryExecutorProvider, query: SearchQuery, threshold: number): Promise<SearchPlan> {
+  const { rows } = await sql<{
+    n: number;
+  }>`select count(*) as n from (select rowid from interaction_subject_search where interaction_subject_search match ${toFtsMatch(query.terms)} limit ${threshold})`.execute(
+    db,
+  );
+  return { shape: Number(rows[0]?.n ?? 0) >= threshold ? 'dense' : 'sparse', query };
 }
 
 /** Messages whose documents match every term, counted by the index up to `limit`. */
@@ -274,6 +304,16 @@ export function interactionSearchCondition(
       parts.push(
         sql<SqlBool>`interactions.id in (select m.interaction_id from messages m ${tsJoins(query.terms)} where ${tsMatch(query.terms)}${attachment})`,
       );
+    } else if (shape === 'dense' && subjectsOnly(query)) {
+      // The conversation's own subjects (migration 0037), one FTS5 rowid asked for each.
+      parts.push(
+        sql<SqlBool>`exists (select 1 from interaction_subjects s cross join interaction_subject_search where s.interaction_id = interactions.id and interaction_subject_search.rowid = s.id and interaction_subject_search match ${toFtsMatch(query.terms)})`,
+      );
+    } else if (subjectsOnly(query)) {
+      // Each matching row is its conversation's: no message read.
+      parts.push(
+        sql<SqlBool>`interactions.id in (select s.interaction_id from interaction_subjects s where s.id in (select rowid from interaction_subject_search where interaction_subject_search match ${toFtsMatch(query.terms)}))`,
+      );
     } else if (shape === 'dense') {
       // CROSS JOIN keeps the conversation's messages outside: FTS5 is asked about one rowid at a time.
       parts.push(
@@ -322,7 +362,10 @@ function splitTerms(terms: readonly SearchTerm[]): { document: SearchTerm[]; sub
   };
 }
 
-/** PostgreSQL: only `subject:` terms, and no attachment asked: `message_subjects` answers alone. */
+/**
+ * Only `subject:` terms, and no attachment asked: the subject tables answer alone
+ * (PostgreSQL's `message_subjects`, SQLite's `interaction_subjects`).
+ */
 function subjectsOnly(query: SearchQuery): boolean {
   return !query.hasAttachment && query.terms.length > 0 && query.terms.every((term) => term.field === 'subject');
 }

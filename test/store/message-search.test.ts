@@ -311,12 +311,73 @@ forEachEngine((engine, openFresh) => {
     expect(await asked('quillon')).toEqual({ shape: 'sparse', prefix: true, ids: [longer.id] });
     // Quoted, a word is never a prefix.
     expect(await asked('"quil"')).toEqual({ shape: 'sparse', prefix: false, ids: [] });
-    // Subject words alone: PostgreSQL collects SUBJECT_HITS_FACTOR times more of them before walking.
-    expect(await asked('subject:"quills"')).toEqual({
-      shape: engine === 'sqlite' ? 'dense' : 'sparse',
-      prefix: false,
-      ids: [typed.id],
-    });
+    // Subject words alone: PostgreSQL collects SUBJECT_HITS_FACTOR times more of them before
+    // walking; SQLite counts the conversation's one subject, not its two messages.
+    expect(await asked('subject:"quills"')).toEqual({ shape: 'sparse', prefix: false, ids: [typed.id] });
+  });
+
+  it('answers subject words alone from each conversation’s subjects, once per subject', async () => {
+    const lantern = await conversation(sales, 'Lantern repair');
+    const first = await inbound(lantern, {});
+    const replies = [
+      await inbound(lantern, { subject: 'RE: Lantern repair' }),
+      await inbound(lantern, { subject: 'Re: lantern  REPAIR' }),
+    ];
+    const other = await conversation(sales, 'Lantern sale');
+    await inbound(other, {});
+    const asked = async (q: string, threshold: number) => {
+      const search = parseSearchQuery(q, LIMITS);
+      if (search === undefined) throw new Error('empty query');
+      const plan = await planSearch(db.kysely, engine, search, { sqlite: threshold, postgres: threshold });
+      const rows = await db.kysely
+        .selectFrom('interactions')
+        .select('id')
+        .where('account_id', '=', sales)
+        .where(interactionSearchCondition(engine, plan.query, plan.shape, plan.interactionIds))
+        .orderBy('id')
+        .execute();
+      return { shape: plan.shape, ids: rows.map((row) => row.id) };
+    };
+    if (engine === 'sqlite') {
+      const { rows } = await sql<{
+        subject: string;
+      }>`select subject from interaction_subjects where interaction_id = ${lantern.id} order by subject`.execute(
+        db.kysely,
+      );
+      // Three messages, two subjects as the search document writes them.
+      expect(rows.map((row) => row.subject)).toEqual(['lantern repair', 're lantern repair']);
+      // Three rows match `lantern` (two conversations): walked from three, collected below.
+      expect(await asked('subject:lantern', 3)).toEqual({ shape: 'dense', ids: [lantern.id, other.id] });
+      expect(await asked('subject:lantern', 4)).toEqual({ shape: 'sparse', ids: [lantern.id, other.id] });
+    }
+    for (const threshold of [1, 100]) {
+      expect((await asked('subject:"re lantern"', threshold)).ids).toEqual([lantern.id]);
+      expect((await asked('subject:"lantern re"', threshold)).ids).toEqual([]);
+      expect((await asked('subject:lantern subject:repair', threshold)).ids).toEqual([lantern.id]);
+      expect((await asked('subject:sal', threshold)).ids).toEqual([other.id]);
+      expect((await asked('subject:repair subject:sale', threshold)).ids).toEqual([]);
+    }
+    // A subject goes with the last message that has it; the conversation is found while one does.
+    const drop = async (id: number) => {
+      await db.kysely.deleteFrom('message_raw').where('message_id', '=', id).execute();
+      await db.kysely.deleteFrom('messages').where('id', '=', id).execute();
+    };
+    await drop(replies[0] ?? 0);
+    expect((await asked('subject:"re lantern"', 100)).ids).toEqual([lantern.id]);
+    await drop(replies[1] ?? 0);
+    expect((await asked('subject:"re lantern"', 100)).ids).toEqual([]);
+    expect((await asked('subject:"re lantern"', 1)).ids).toEqual([]);
+    expect((await asked('subject:repair', 100)).ids).toEqual([lantern.id]);
+    await drop(first);
+    expect((await asked('subject:repair', 100)).ids).toEqual([]);
+    if (engine === 'sqlite') {
+      const { rows } = await sql<{
+        n: number;
+      }>`select (select count(*) from interaction_subjects where interaction_id = ${lantern.id}) + (select count(*) from interaction_subject_search where interaction_subject_search match 'repair') as n`.execute(
+        db.kysely,
+      );
+      expect(Number(rows[0]?.n)).toBe(0);
+    }
   });
 
   it('stores a message whose body has more distinct words than an index row can hold', async () => {

@@ -49,6 +49,7 @@ import { replyDraftHtmlMigration } from './0033-reply-draft-html.js';
 import { searchAtScaleMigration } from './0034-search-at-scale.js';
 import { contactSearchMigration } from './0035-contact-search.js';
 import { subjectSearchMigration } from './0036-subject-search.js';
+import { conversationSubjectsMigration } from './0037-conversation-subjects.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -82,6 +83,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   searchAtScaleMigration,
   contactSearchMigration,
   subjectSearchMigration,
+  conversationSubjectsMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
