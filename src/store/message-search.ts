@@ -26,6 +26,7 @@
 import { sql, type Expression, type QueryExecutorProvider, type RawBuilder, type SqlBool } from 'kysely';
 import type { SearchDocument, SearchField, SearchQuery, SearchTerm } from '../domain/search-query.js';
 import type { Engine } from './database-url.js';
+import { estimatedHits, wordStatistics, type WordStatistics } from './search-statistics.js';
 
 /** SQLite: messages by id with their conversation and attachment flag (migration 0034). */
 export const MESSAGE_CONVERSATION_INDEX = 'messages_id_conversation_idx';
@@ -146,7 +147,15 @@ export interface SearchPlan {
    * second per rare word at a million messages).
    */
   readonly interactionIds?: readonly number[];
+  /** PostgreSQL: walked because the statistics say the words are that common, nothing counted. */
+  readonly estimated?: true;
 }
+
+/**
+ * How many times the threshold the statistics must estimate before a search is walked uncounted:
+ * they come from a sample, and words of one message are not independent.
+ */
+export const ESTIMATE_MARGIN = 3;
 
 /** The thresholds of {@link planSearch}: matching messages from which a search is walked. */
 export interface DenseHits {
@@ -155,14 +164,16 @@ export interface DenseHits {
 }
 
 /**
- * How `query` is best answered on this engine (one or two counting queries). `dense` is the
- * thresholds; tests lower them to see the choice on a small store.
+ * How `query` is best answered on this engine (one or two counting queries; on PostgreSQL none
+ * for words its statistics know as common, see store/search-statistics.ts). `dense` is the
+ * thresholds, `words` the statistics; tests lower or give them to see the choice on a small store.
  */
 export async function planSearch(
   db: QueryExecutorProvider,
   engine: Engine,
   query: SearchQuery,
   dense: DenseHits = { sqlite: DENSE_SEARCH_HITS, postgres: POSTGRES_DENSE_SEARCH_HITS },
+  words?: WordStatistics,
 ): Promise<SearchPlan> {
   if (query.terms.length === 0) {
     if (!query.hasAttachment) return { shape: 'sparse', query };
@@ -177,8 +188,13 @@ export async function planSearch(
   // The same words find the same conversations on both engines: the rule on a common last word
   // holds on PostgreSQL too, though its GIN index answers a prefix without that cost.
   const subjects = engine === 'sqlite' && subjectsOnly(query);
+  // PostgreSQL: a word its statistics know as common enough is not counted (store/search-statistics.ts).
+  const statistics = engine === 'postgres' ? (words ?? (await wordStatistics(db))) : undefined;
+  const common = (terms: readonly SearchTerm[], limit: number): boolean =>
+    statistics !== undefined && estimatedHits(statistics, terms) >= limit * ESTIMATE_MARGIN;
   if (query.terms.some((term) => term.prefix)) {
     const typed = { ...query, terms: query.terms.map((term) => (term.prefix ? { ...term, prefix: false } : term)) };
+    if (common(typed.terms, dense.sqlite)) return { shape: 'dense', query: typed, estimated: true };
     if ((await countHits(db, engine, typed.terms, dense.sqlite)) >= dense.sqlite) {
       return subjects ? planSubjects(db, typed, dense.sqlite) : { shape: 'dense', query: typed };
     }
@@ -187,6 +203,7 @@ export async function planSearch(
   const threshold = dense[engine];
   if (subjects) return planSubjects(db, query, threshold);
   if (engine === 'postgres') {
+    if (common(query.terms, threshold)) return { shape: 'dense', query, estimated: true };
     const collected = subjectsOnly(query)
       ? await collectSubjectHits(db, query.terms, threshold * SUBJECT_HITS_FACTOR)
       : await collectHits(db, query, threshold);

@@ -22,6 +22,7 @@ import {
 } from '../../src/store/index.js';
 import { interactionSearchCondition, planSearch } from '../../src/store/message-search.js';
 import { MIGRATIONS, migrateDown, migrateToLatest } from '../../src/store/migrations/index.js';
+import { readWordStatistics } from '../../src/store/search-statistics.js';
 import { forEachEngine } from '../helpers/store.js';
 
 const LIMITS = { maxLength: 500, maxTerms: 32 };
@@ -378,6 +379,50 @@ forEachEngine((engine, openFresh) => {
       );
       expect(Number(rows[0]?.n)).toBe(0);
     }
+  });
+
+  it.runIf(engine === 'postgres')('walks a word its statistics know as common without counting it', async () => {
+    const umbrellas = await conversation(sales, 'Umbrellas');
+    for (let i = 0; i < 30; i += 1) await inbound(umbrellas, { text: `umbrella stand ${i === 7 ? 'seventh' : ''}` });
+    await sql`analyze message_search`.execute(db.kysely);
+    const words = await readWordStatistics(db.kysely);
+    expect(words.documents).toBeGreaterThanOrEqual(30);
+    expect(words.shares.get('umbrella')).toBeGreaterThan(0.3);
+    const dense = { sqlite: 1_000, postgres: 5 };
+    const rows = async (q: string, shape: 'sparse' | 'dense') => {
+      const search = parseSearchQuery(q, LIMITS);
+      if (search === undefined) throw new Error('empty query');
+      const found = await db.kysely
+        .selectFrom('interactions')
+        .select('id')
+        .where('account_id', '=', sales)
+        .where(interactionSearchCondition(engine, search, shape))
+        .orderBy('id')
+        .execute();
+      return found.map((row) => row.id);
+    };
+    const plan = async (q: string) => {
+      const search = parseSearchQuery(q, LIMITS);
+      if (search === undefined) throw new Error('empty query');
+      return planSearch(db.kysely, engine, search, dense, words);
+    };
+    // Thirty documents of the umbrellas, three times the threshold of five over: walked, uncounted.
+    for (const q of ['umbrella', '"umbrella"', 'umbrella stand']) {
+      expect(await plan(q), q).toMatchObject({ shape: 'dense', estimated: true });
+      expect(await rows(q, 'dense'), q).toEqual(await rows(q, 'sparse'));
+      expect(await rows(q, 'dense'), q).toEqual([umbrellas.id]);
+    }
+    // In one document, a phrase (the statistics know no order), a field filter: counted.
+    expect(await plan('seventh')).toMatchObject({ shape: 'sparse', interactionIds: [umbrellas.id] });
+    expect((await plan('"umbrella stand"')).estimated).toBeUndefined();
+    expect((await plan('to:umbrella')).estimated).toBeUndefined();
+    // Without statistics (never analysed, or a word below them), the same query is counted.
+    const none = { documents: 0, shares: new Map<string, number>() };
+    const search = parseSearchQuery('umbrella', LIMITS);
+    if (search === undefined) throw new Error('empty query');
+    const counted = await planSearch(db.kysely, engine, search, dense, none);
+    expect(counted.shape).toBe('dense');
+    expect(counted.estimated).toBeUndefined();
   });
 
   it('stores a message whose body has more distinct words than an index row can hold', async () => {
