@@ -62,6 +62,12 @@ export interface Database {
    * on a transaction's `Database`, it joins the running transaction.
    */
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` where no statement is cut short by the client's query timeout: on PostgreSQL a pool
+   * of its own, closed afterwards (a migration's index build on a large store takes many
+   * minutes, and a timeout rolls the whole run back); on SQLite, or inside a transaction, here.
+   */
+  withoutQueryTimeout<T>(fn: (kysely: Kysely<DB>) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query; throws STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   /** Closes the connections. Not allowed inside a transaction. */
@@ -281,6 +287,19 @@ class KyselyDatabase implements Database {
       // must not hide the first, which says what went wrong.
       if (failure !== undefined && error !== failure.error) throw failure.error;
       throw error;
+    }
+  }
+
+  async withoutQueryTimeout<T>(fn: (kysely: Kysely<DB>) => Promise<T>): Promise<T> {
+    if (this.engine === 'sqlite' || this.inTransaction) return fn(this.kysely);
+    const location = parseDatabaseUrl(this.secretUrl);
+    if (location.engine === 'sqlite') return fn(this.kysely);
+    // 0: node-postgres sets no timer.
+    const own = openPostgres(location.connectionString, { poolSize: 2, timeoutMs: this.timeoutMs, queryTimeoutMs: 0 });
+    try {
+      return await fn(own);
+    } finally {
+      await own.destroy();
     }
   }
 

@@ -96,6 +96,9 @@ class FreshDatabaseHandle implements FreshDatabase {
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     return this.inner.transaction(fn);
   }
+  withoutQueryTimeout<T>(fn: (kysely: Database['kysely']) => Promise<T>): Promise<T> {
+    return this.inner.withoutQueryTimeout(fn);
+  }
   ping(): Promise<void> {
     return this.inner.ping();
   }

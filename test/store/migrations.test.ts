@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { isPosternError } from '../../src/errors/index.js';
 import type { Database } from '../../src/store/database.js';
@@ -180,6 +181,33 @@ forEachEngine((engine, openFresh) => {
       { one: 1 },
     ]);
   });
+
+  it.runIf(engine === 'postgres')(
+    'waits as long as it takes, whatever the query timeout: another node migrating, a long index build',
+    async () => {
+      const db = await openFresh({ migrate: false, queryTimeoutMs: 300 });
+      await expect(sql`select pg_sleep(0.6)`.execute(db.kysely)).rejects.toThrow(/timeout/i);
+      // Another process holds the migration lock (kysely's advisory lock) for longer than the timeout.
+      const other = new pg.Client({ connectionString: db.url });
+      await other.connect();
+      try {
+        await other.query('select pg_advisory_lock(3853314791062309107)');
+        const released = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() =>
+          other.query('select pg_advisory_unlock(3853314791062309107)'),
+        );
+        const report = await migrateToLatest(db);
+        await released;
+        expect(report.applied).toEqual(MIGRATIONS.map((m) => m.name));
+      } finally {
+        await other.end();
+      }
+      await expect(
+        db.withoutQueryTimeout(
+          async (kysely) => (await sql<{ one: number }>`select 1 as one from pg_sleep(0.6)`.execute(kysely)).rows,
+        ),
+      ).resolves.toEqual([{ one: 1 }]);
+    },
+  );
 
   it(`reports a failing migration by name (${engine})`, async () => {
     const db = await openFresh({ migrate: false });

@@ -149,7 +149,8 @@ async function runExclusive(
   db: Database,
   step: (migrator: Migrator) => Promise<MigrationResultSet>,
 ): Promise<MigrationResultSet> {
-  if (db.engine !== 'sqlite') return step(createMigrator(db.kysely, db.engine));
+  // A long statement (an index built over a million rows) must not hit the query timeout.
+  if (db.engine !== 'sqlite') return db.withoutQueryTimeout((kysely) => step(createMigrator(kysely, db.engine)));
   return db.kysely.connection().execute(async (connection) => {
     const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(connection);
     const busyTimeout = Number(rows[0]?.timeout ?? 0);
