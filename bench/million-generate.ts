@@ -256,10 +256,11 @@ export async function generateMillion(db: Database, options: MillionOptions): Pr
   t = lap('conversations', t);
 
   // Messages, attachments and search documents, in time order. On PostgreSQL the GIN indexes are
-  // built once the documents are in (as migrations 0023 and 0036 do), faster than growing them row by row.
+  // built once the documents are in (as migrations 0023, 0036 and 0038 do), faster than growing them row by row.
   if (db.engine === 'postgres') {
     await sql`drop index message_search_document_idx`.execute(db.kysely);
     await sql`drop index message_subjects_subject_idx`.execute(db.kysely);
+    await sql`drop index message_phrases_pairs_idx`.execute(db.kysely);
   }
   const firstMessage = await nextId(db, 'messages');
   const seen = new Int32Array(conversations);
@@ -400,6 +401,7 @@ export async function generateMillion(db: Database, options: MillionOptions): Pr
       await sql`set local maintenance_work_mem = '512MB'`.execute(tx.kysely);
       await sql`create index message_search_document_idx on message_search using gin (document)`.execute(tx.kysely);
       await sql`create index message_subjects_subject_idx on message_subjects using gin (subject)`.execute(tx.kysely);
+      await sql`create index message_phrases_pairs_idx on message_phrases using gin (pairs)`.execute(tx.kysely);
     });
     t = lap('searchIndex', t);
     // What autovacuum would do on its own a minute later.

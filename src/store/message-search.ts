@@ -13,8 +13,11 @@
  *   fields as weights A (subject), B (sender), C (To/Cc) and D (body and attachment names); and
  *   `message_subjects(message_id, interaction_id, subject)`, the subject's words again with
  *   their own GIN index and the message's conversation, so that `subject:` needs no weight
- *   checked against the whole document (migration 0036; no row for an empty subject). Rows go
- *   with their message (foreign key, on delete cascade).
+ *   checked against the whole document (migration 0036; no row for an empty subject); and
+ *   `message_phrases(message_id, pairs)`, each pair of neighbouring words of a field as one
+ *   lexeme (`'floor three'`), with a GIN index, so that a phrase's candidates are the messages
+ *   that hold its pairs rather than every message holding its words (migration 0038; see
+ *   {@link phrasePairs}). Rows go with their message (foreign key, on delete cascade).
  *
  * A message's document is written by the function that stores the message, in its transaction:
  * no message is ever stored without its index row. Documents are never rewritten: nothing that is
@@ -46,15 +49,57 @@ const FTS_COLUMN: Record<Exclude<SearchField, 'any'>, string> = {
 const TS_WEIGHT: Record<Exclude<SearchField, 'any'>, string> = { subject: 'A', from: 'B', to: 'C' };
 
 /**
+ * PostgreSQL: the most characters of pairs a message's `message_phrases` row holds (its words
+ * and a space each); a document with more is marked {@link PAIRS_CUT} instead. Kept well under
+ * the 1 MB a `tsvector` may hold, whatever the document's own size.
+ */
+export const PHRASE_PAIRS_CAP = 50_000;
+
+/**
+ * PostgreSQL: the one lexeme of a document whose pairs were not written (over
+ * {@link PHRASE_PAIRS_CAP}, or positions PostgreSQL no longer keeps): every phrase query lets
+ * it through to the check of positions. No word holds `#`, no pair is one word.
+ */
+export const PAIRS_CUT = '#cut';
+
+/**
+ * PostgreSQL: a document's pairs of neighbouring words, each field apart (a phrase does not run
+ * from the subject into the sender, as on SQLite, whose phrases stay within a column), without
+ * repeats; or [{@link PAIRS_CUT}] when they would exceed {@link PHRASE_PAIRS_CAP} characters.
+ * Empty for a document without two words in one field: it holds no phrase.
+ */
+export function phrasePairs(document: SearchDocument): string[] {
+  const pairs = new Set<string>();
+  let length = 0;
+  for (const field of [document.subject, document.sender, document.recipients, document.body]) {
+    let previous: string | undefined;
+    for (const word of field.split(' ')) {
+      if (word === '') continue;
+      if (previous !== undefined) {
+        const pair = `${previous} ${word}`;
+        if (!pairs.has(pair)) {
+          pairs.add(pair);
+          length += pair.length;
+          if (length > PHRASE_PAIRS_CAP) return [PAIRS_CUT];
+        }
+      }
+      previous = word;
+    }
+  }
+  return [...pairs];
+}
+
+/**
  * Writes the documents of stored messages (in the caller's transaction), and their subjects
- * (PostgreSQL: `message_subjects`; SQLite: the conversations' `interaction_subjects`).
- * `withSubjects` false: the tables as migration 0023 left them, before 0036 and 0037.
+ * (PostgreSQL: `message_subjects`; SQLite: the conversations' `interaction_subjects`) and, on
+ * PostgreSQL, their phrases' pairs (`message_phrases`). `laterTables` false: the tables as
+ * migration 0023 left them, before 0036, 0037 and 0038.
  */
 export async function insertSearchDocuments(
   db: QueryExecutorProvider,
   engine: Engine,
   messages: readonly IndexedMessage[],
-  withSubjects = true,
+  laterTables = true,
 ): Promise<void> {
   if (messages.length === 0) return;
   if (engine === 'sqlite') {
@@ -64,7 +109,7 @@ export async function insertSearchDocuments(
     await sql`insert into message_search (rowid, subject, sender, recipients, body) values ${sql.join(rows)}`.execute(
       db,
     );
-    if (!withSubjects) return;
+    if (!laterTables) return;
     const distinct = new Map<string, RawBuilder<unknown>>();
     for (const { interactionId, document: d } of messages) {
       if (d.subject !== '') distinct.set(`${interactionId} ${d.subject}`, sql`(${interactionId}, ${d.subject})`);
@@ -81,13 +126,22 @@ export async function insertSearchDocuments(
       sql`(${messageId}, ${tsvector(d.subject, 'A')} || ${tsvector(d.sender, 'B')} || ${tsvector(d.recipients, 'C')} || ${tsvector(d.body, 'D')})`,
   );
   await sql`insert into message_search (message_id, document) values ${sql.join(rows)}`.execute(db);
+  if (!laterTables) return;
   const subjects = messages.filter(({ document: d }) => d.subject !== '');
-  if (!withSubjects || subjects.length === 0) return;
-  await sql`insert into message_subjects (message_id, interaction_id, subject) values ${sql.join(
-    subjects.map(
-      ({ messageId, interactionId, document: d }) => sql`(${messageId}, ${interactionId}, ${tsvector(d.subject, 'A')})`,
-    ),
-  )}`.execute(db);
+  if (subjects.length > 0) {
+    await sql`insert into message_subjects (message_id, interaction_id, subject) values ${sql.join(
+      subjects.map(
+        ({ messageId, interactionId, document: d }) =>
+          sql`(${messageId}, ${interactionId}, ${tsvector(d.subject, 'A')})`,
+      ),
+    )}`.execute(db);
+  }
+  const phrases = messages.flatMap(({ messageId, document }) => {
+    const pairs = phrasePairs(document);
+    return pairs.length === 0 ? [] : [sql`(${messageId}, array_to_tsvector(${pairs}::text[]))`];
+  });
+  if (phrases.length === 0) return;
+  await sql`insert into message_phrases (message_id, pairs) values ${sql.join(phrases)}`.execute(db);
 }
 
 function tsvector(words: string, weight: string): RawBuilder<unknown> {
@@ -367,15 +421,35 @@ export function toFtsMatch(terms: readonly SearchTerm[]): string {
     .join(' AND ');
 }
 
+/** PostgreSQL: the terms split by where they are asked (see {@link splitTerms}). */
+interface SplitTerms {
+  /** Asked of `message_search`'s document, with their field's weight. */
+  readonly document: SearchTerm[];
+  /** `subject:` terms, asked of `message_subjects` (migration 0036) as plain words. */
+  readonly subject: SearchTerm[];
+  /** Phrases of two whole words in any field: their pair in `message_phrases` is the answer. */
+  readonly paired: SearchTerm[];
+  /** The `tsquery` of `message_phrases` every phrase needs, or undefined without a phrase. */
+  readonly pairs: string | undefined;
+}
+
 /**
- * PostgreSQL: the terms split by where they are asked — `subject:` terms of `message_subjects`
- * (migration 0036), whose GIN index answers them without reading the document; the others of
- * `message_search`'s document, with their field's weight.
+ * PostgreSQL: where each term is asked. `subject:` terms of `message_subjects`, whose GIN index
+ * answers them without reading the document. A phrase of two whole words, in any field, is its
+ * pair (migration 0038): GIN answers it exactly, with no document read and no position checked
+ * — but for a document whose pairs were cut ({@link PAIRS_CUT}), checked by position. The other
+ * terms of the document; its longer phrases also ask for their pairs first (see
+ * {@link pairsQuery}).
  */
-function splitTerms(terms: readonly SearchTerm[]): { document: SearchTerm[]; subject: SearchTerm[] } {
+function splitTerms(terms: readonly SearchTerm[]): SplitTerms {
+  const subject = terms.filter((term) => term.field === 'subject').map((term) => ({ ...term, field: 'any' as const }));
+  const others = terms.filter((term) => term.field !== 'subject');
+  const exact = (term: SearchTerm): boolean => term.field === 'any' && !term.prefix && term.words.length === 2;
   return {
-    document: terms.filter((term) => term.field !== 'subject'),
-    subject: terms.filter((term) => term.field === 'subject').map((term) => ({ ...term, field: 'any' as const })),
+    document: others.filter((term) => !exact(term)),
+    subject,
+    paired: others.filter(exact),
+    pairs: pairsQuery(others),
   };
 }
 
@@ -389,31 +463,65 @@ function subjectsOnly(query: SearchQuery): boolean {
 
 /** PostgreSQL: the ids of the messages matching every term (a query to put a limit on). */
 function matchingMessages(terms: readonly SearchTerm[]): RawBuilder<unknown> {
-  const { document, subject } = splitTerms(terms);
-  if (subject.length === 0) return sql`select s.message_id from message_search s where ${tsMatch(terms)}`;
-  if (document.length === 0) return sql`select ms.message_id from message_subjects ms where ${tsMatch(terms)}`;
-  return sql`select s.message_id from message_search s join message_subjects ms on ms.message_id = s.message_id where ${tsMatch(terms)}`;
+  const { document, subject, pairs } = splitTerms(terms);
+  const [first, ...rest] = [
+    ...(document.length > 0 ? [{ table: 'message_search', alias: 's' }] : []),
+    ...(pairs === undefined ? [] : [{ table: 'message_phrases', alias: 'p' }]),
+    ...(subject.length > 0 ? [{ table: 'message_subjects', alias: 'ms' }] : []),
+  ];
+  if (first === undefined) throw new Error('A search without terms matches no message by them');
+  const joins = rest.map(
+    ({ table, alias }) =>
+      sql`join ${sql.raw(table)} ${sql.raw(alias)} on ${sql.raw(alias)}.message_id = ${sql.raw(first.alias)}.message_id`,
+  );
+  return sql`select ${sql.raw(first.alias)}.message_id from ${sql.raw(first.table)} ${sql.raw(first.alias)} ${sql.join(joins, sql` `)} where ${tsMatch(terms)}`;
 }
 
-/** PostgreSQL: the search tables a message `m` is checked in, joined to it (aliases `s`, `ms`). */
+/** PostgreSQL: the search tables a message `m` is checked in, joined to it (aliases `s`, `p`, `ms`). */
 function tsJoins(terms: readonly SearchTerm[]): RawBuilder<unknown> {
-  const { document, subject } = splitTerms(terms);
+  const { document, subject, pairs } = splitTerms(terms);
   return sql.join(
     [
       ...(document.length > 0 ? [sql`join message_search s on s.message_id = m.id`] : []),
+      ...(pairs === undefined ? [] : [sql`join message_phrases p on p.message_id = m.id`]),
       ...(subject.length > 0 ? [sql`join message_subjects ms on ms.message_id = m.id`] : []),
     ],
     sql` `,
   );
 }
 
-/** PostgreSQL: the condition on the joined `s` and `ms` (see {@link tsJoins}) that every term matches. */
+/** PostgreSQL: the condition on the joined `s`, `p` and `ms` (see {@link tsJoins}) that every term matches. */
 function tsMatch(terms: readonly SearchTerm[]): RawBuilder<SqlBool> {
-  const { document, subject } = splitTerms(terms);
+  const { document, subject, paired, pairs } = splitTerms(terms);
   const parts: RawBuilder<SqlBool>[] = [];
+  if (pairs !== undefined) parts.push(sql<SqlBool>`p.pairs @@ ${pairs}::tsquery`);
+  if (paired.length > 0) {
+    // A document whose pairs were cut: its positions say whether the phrases are there.
+    parts.push(
+      sql<SqlBool>`(not p.pairs @@ ${`'${PAIRS_CUT}'`}::tsquery or exists (select 1 from message_search c where c.message_id = p.message_id and c.document @@ ${toTsQuery(paired)}::tsquery))`,
+    );
+  }
   if (document.length > 0) parts.push(sql<SqlBool>`s.document @@ ${toTsQuery(document)}::tsquery`);
   if (subject.length > 0) parts.push(sql<SqlBool>`ms.subject @@ ${toTsQuery(subject)}::tsquery`);
   return sql<SqlBool>`${sql.join(parts, sql` and `)}`;
+}
+
+/**
+ * PostgreSQL: what the phrases among `terms` need of `message_phrases` (each of their pairs of
+ * whole words, or the document's pairs cut), or undefined when no term has a pair — the
+ * `tsquery` that finds a phrase's few candidates where its words alone find most messages. The
+ * positions are still checked in the document: a phrase of three words is not two pairs
+ * anywhere. A prefix last word makes no pair.
+ */
+export function pairsQuery(terms: readonly SearchTerm[]): string | undefined {
+  const parts: string[] = [];
+  for (const term of terms) {
+    const whole = term.prefix ? term.words.length - 1 : term.words.length;
+    const pairs: string[] = [];
+    for (let index = 1; index < whole; index += 1) pairs.push(`'${term.words[index - 1]} ${term.words[index]}'`);
+    if (pairs.length > 0) parts.push(`(${pairs.join(' & ')} | '${PAIRS_CUT}')`);
+  }
+  return parts.length === 0 ? undefined : parts.join(' & ');
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   type InteractionRecord,
   type NewInboundMessage,
 } from '../../src/store/index.js';
-import { interactionSearchCondition, planSearch } from '../../src/store/message-search.js';
+import { PAIRS_CUT, interactionSearchCondition, planSearch } from '../../src/store/message-search.js';
 import { MIGRATIONS, migrateDown, migrateToLatest } from '../../src/store/migrations/index.js';
 import { readWordStatistics } from '../../src/store/search-statistics.js';
 import { forEachEngine } from '../helpers/store.js';
@@ -204,6 +204,15 @@ forEachEngine((engine, openFresh) => {
   it('matches a quoted phrase only with its words in order', async () => {
     expect(await found([support], '"floor three jams"')).toEqual([printer.id]);
     expect(await found([support], '"three floor"')).toEqual([]);
+    // Within one field, on both engines: the subject's last word and the sender's first are not a phrase.
+    expect(await found([support], 'jam charles')).toEqual([printer.id]);
+    expect(await found([support], '"jam charles"')).toEqual([]);
+    expect(await found([support], '"charles babbage"')).toEqual([printer.id]);
+    expect(await found([support], 'from:"charles babbage"')).toEqual([printer.id]);
+    // A pair of words the phrase holds, but not in its order: the positions still decide.
+    expect(await found([support], '"floor three floor"')).toEqual([]);
+    // The last word bare is a prefix: it makes no pair of its own.
+    expect(await found([support], 'every pag')).toEqual([printer.id]);
   });
 
   it('finds a conversation by its reference, in any of the forms users type', async () => {
@@ -257,6 +266,8 @@ forEachEngine((engine, openFresh) => {
       'has:attachment label',
       '"floor three jams"',
       '"three floor"',
+      '"jam charles"',
+      '"on every page" printer',
       'zanzibar',
       (printer.subjectToken ?? '').slice(1),
     ];
@@ -432,6 +443,16 @@ forEachEngine((engine, openFresh) => {
     await inbound(huge, { text: words.join(' '), attachments: [] });
     expect(await found([support], words[0] ?? '')).toEqual([huge.id]);
     expect(await found([support], `"${words[1] ?? ''} ${words[2] ?? ''}"`)).toEqual([huge.id]);
+    expect(await found([support], `"${words[2] ?? ''} ${words[1] ?? ''}"`)).toEqual([]);
+    if (engine === 'postgres') {
+      // Its pairs would not fit a row: it is marked, and its phrases are checked by position alone.
+      const { rows } = await sql<{
+        pairs: string;
+      }>`select p.pairs::text as pairs from message_phrases p join messages m on m.id = p.message_id where m.interaction_id = ${huge.id}`.execute(
+        db.kysely,
+      );
+      expect(rows).toEqual([{ pairs: `'${PAIRS_CUT}'` }]);
+    }
   });
 
   it('keeps the index in step when a message is deleted', async () => {
@@ -458,6 +479,17 @@ forEachEngine((engine, openFresh) => {
   });
 
   it('indexes the messages stored before migration 0023 when it runs', async () => {
+    const pairs = async (): Promise<{ message_id: number; pairs: string }[]> =>
+      engine === 'sqlite'
+        ? []
+        : (
+            await sql<{
+              message_id: number;
+              pairs: string;
+            }>`select message_id, pairs::text as pairs from message_phrases order by message_id`.execute(db.kysely)
+          ).rows;
+    // PostgreSQL: the pairs written with each message (phrasePairs), to compare with migration 0038's.
+    const written = await pairs();
     const before = MIGRATIONS[MIGRATIONS.findIndex((m) => m.name === '0023-message-search') - 1];
     await migrateDown(db, before?.name);
     // Stored while no index exists: written straight into the tables, as an older version did.
@@ -488,7 +520,18 @@ forEachEngine((engine, openFresh) => {
     expect(await found([support], 'ledger.xlsx')).toEqual([old.id]);
     expect(await found([support], 'from:"old timer"')).toEqual([old.id]);
     expect(await found([support], 'subject:legacy')).toEqual([old.id]);
+    expect(await found([support], '"quixotic archaeology"')).toEqual([old.id]);
+    expect(await found([support], '"archaeology quixotic"')).toEqual([]);
     // And the messages stored after it, indexed when written, are indexed again, once.
     expect(await found([support, sales], 'reconciliation')).toEqual([invoice.id]);
+    expect(await found([support, sales], '"floor three jams"')).toEqual([printer.id]);
+    if (engine === 'postgres') {
+      // Migration 0038 reads from each document the pairs that writing the message gives it (the
+      // huge body's cut included), and the old message's from its document too.
+      const migrated = await pairs();
+      expect(migrated.filter((row) => written.some((w) => w.message_id === row.message_id))).toEqual(written);
+      expect(migrated.length).toBe(written.length + 1);
+      expect(written.length).toBeGreaterThan(5);
+    }
   });
 });

@@ -395,6 +395,7 @@ forEachEngine((_engine, openFresh) => {
             !table.name.startsWith('schema_migrations') &&
             !table.name.startsWith('message_search') &&
             table.name !== 'message_subjects' &&
+            table.name !== 'message_phrases' &&
             !table.name.startsWith('interaction_subject') &&
             !table.name.startsWith('contact_name_search') &&
             !table.name.startsWith('contact_address_search'),

@@ -50,6 +50,7 @@ import { searchAtScaleMigration } from './0034-search-at-scale.js';
 import { contactSearchMigration } from './0035-contact-search.js';
 import { subjectSearchMigration } from './0036-subject-search.js';
 import { conversationSubjectsMigration } from './0037-conversation-subjects.js';
+import { phrasePairsMigration } from './0038-phrase-pairs.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -84,6 +85,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   contactSearchMigration,
   subjectSearchMigration,
   conversationSubjectsMigration,
+  phrasePairsMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
