@@ -68,7 +68,7 @@ export const PAIRS_CUT = '#cut';
  * repeats; or [{@link PAIRS_CUT}] when they would exceed {@link PHRASE_PAIRS_CAP} characters.
  * Empty for a document without two words in one field: it holds no phrase.
  */
-export function phrasePairs(document: SearchDocument): string[] {
+function phrasePairs(document: SearchDocument): string[] {
   const pairs = new Set<string>();
   let length = 0;
   for (const field of [document.subject, document.sender, document.recipients, document.body]) {
@@ -513,7 +513,7 @@ function tsMatch(terms: readonly SearchTerm[]): RawBuilder<SqlBool> {
  * positions are still checked in the document: a phrase of three words is not two pairs
  * anywhere. A prefix last word makes no pair.
  */
-export function pairsQuery(terms: readonly SearchTerm[]): string | undefined {
+function pairsQuery(terms: readonly SearchTerm[]): string | undefined {
   const parts: string[] = [];
   for (const term of terms) {
     const whole = term.prefix ? term.words.length - 1 : term.words.length;
