@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, withStatementCache } from './database.js';
 
 describe('openDatabase on SQLite', () => {
@@ -48,6 +48,102 @@ describe('openDatabase on SQLite', () => {
     existing.exec('create table t (id integer primary key)');
     existing.close();
     expect(await pragma(older, 'auto_vacuum')).toBe(0);
+  });
+
+  const synchronous = async (db: Awaited<ReturnType<typeof openDatabase>>): Promise<unknown> =>
+    (await sql<{ synchronous: number }>`pragma synchronous`.execute(db.kysely)).rows[0]?.synchronous;
+
+  it('commits a deferred transaction without waiting for the disk, and only that one: the others queued meanwhile commit synced', async () => {
+    const db = await openDatabase(`sqlite:${tempFile()}`);
+    try {
+      await sql`create table t (id integer primary key, at text)`.execute(db.kysely);
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const seen: Array<[string, unknown]> = [];
+      const deferred = db.transaction(
+        async (tx) => {
+          seen.push(['deferred', await synchronous(tx)]);
+          await held;
+          await sql`insert into t (at) values ('deferred')`.execute(tx.kysely);
+        },
+        { durability: 'deferred' },
+      );
+      // Asked for while the deferred one holds the connection: it runs after, with FULL again.
+      const immediate = db.transaction(async (tx) => {
+        seen.push(['immediate', await synchronous(tx)]);
+        await sql`insert into t (at) values ('immediate')`.execute(tx.kysely);
+      });
+      const outside = synchronous(db).then((value) => seen.push(['outside', value]));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      await Promise.all([deferred, immediate, outside]);
+      expect(seen).toEqual([
+        ['deferred', 1],
+        ['immediate', 2],
+        ['outside', 2],
+      ]);
+      expect(await synchronous(db)).toBe(2);
+      const rows = await sql<{ at: string }>`select at from t order by id`.execute(db.kysely);
+      expect(rows.rows.map((row) => row.at)).toEqual(['deferred', 'immediate']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('sets FULL again after a deferred transaction that fails, which is rolled back', async () => {
+    const db = await openDatabase(`sqlite:${tempFile()}`);
+    try {
+      await sql`create table t (id integer primary key)`.execute(db.kysely);
+      await expect(
+        db.transaction(
+          async (tx) => {
+            await sql`insert into t default values`.execute(tx.kysely);
+            throw new Error('refused');
+          },
+          { durability: 'deferred' },
+        ),
+      ).rejects.toThrow('refused');
+      expect(await synchronous(db)).toBe(2);
+      expect((await sql`select * from t`.execute(db.kysely)).rows).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('syncs the write-ahead log on request: callers that come while one fsync runs share the next one', async () => {
+    const file = tempFile();
+    const db = await openDatabase(`sqlite:${file}`);
+    const opened = vi.spyOn(fs.promises, 'open');
+    try {
+      await db.transaction(async (tx) => void (await sql`create table t (id integer primary key)`.execute(tx.kysely)), {
+        durability: 'deferred',
+      });
+      const first = db.synced();
+      const later = [db.synced(), db.synced(), db.synced()];
+      await Promise.all([first, ...later]);
+      const logs = opened.mock.calls.filter(([name]) => name === `${file}-wal`);
+      // The first fsync began before the three later calls: they need one of their own, shared.
+      expect(logs).toHaveLength(2);
+      await db.synced();
+      expect(opened.mock.calls.filter(([name]) => name === `${file}-wal`)).toHaveLength(3);
+    } finally {
+      opened.mockRestore();
+      await db.close();
+    }
+  });
+
+  it('has nothing to sync in memory, nor once the log is gone', async () => {
+    const memory = await openDatabase('sqlite::memory:');
+    await expect(memory.synced()).resolves.toBeUndefined();
+    await memory.close();
+    const file = tempFile();
+    const db = await openDatabase(`sqlite:${file}`);
+    try {
+      fs.rmSync(`${file}-wal`, { force: true });
+      await expect(db.synced()).resolves.toBeUndefined();
+    } finally {
+      await db.close();
+    }
   });
 
   it('leaves the page size of an existing database as it is', async () => {

@@ -44,6 +44,20 @@ export interface OpenDatabaseOptions {
   onPoolError?: (error: Error) => void;
 }
 
+/** How a transaction commits. */
+export interface TransactionOptions {
+  /**
+   * `immediate` (the default): the commit returns once it is on disk. `deferred`, on SQLite: the
+   * commit is written to the write-ahead log and returns without waiting for the disk
+   * (synchronous=NORMAL for this commit alone); it is durable once `synced()` resolves, or once a
+   * later `immediate` commit returns (the log is one file, synced up to its end). A process crash
+   * loses nothing either way; a power failure may roll back deferred commits not yet synced —
+   * which is why only a group commit of ingest, whose messages are still on the mail server until
+   * its after-fetch action runs after `synced()`, uses it. PostgreSQL commits as `immediate`.
+   */
+  readonly durability?: 'immediate' | 'deferred';
+}
+
 /** Postern's handle on its database. */
 export interface Database {
   /** The typed query builder; inside `transaction()` it is bound to the transaction. */
@@ -59,9 +73,18 @@ export interface Database {
   now(): Date;
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. Called
-   * on a transaction's `Database`, it joins the running transaction.
+   * on a transaction's `Database`, it joins the running transaction (and its options are those of
+   * the running one).
    */
-  transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Database) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Resolves once every transaction committed before the call is on disk — after a `deferred`
+   * commit, what acts on it outside the database (an after-fetch action on the mail server) awaits
+   * this first. SQLite: an fsync of the write-ahead log on libuv's thread pool, shared by the
+   * callers that come while it is waiting to start; PostgreSQL, or a database in memory: at once,
+   * every commit being durable already. Throws when the disk refuses (the commit may then be lost).
+   */
+  synced(): Promise<void>;
   /**
    * Runs `fn` where no statement is cut short by the client's query timeout: on PostgreSQL a pool
    * of its own, closed afterwards (a migration's index build on a large store takes many
@@ -104,7 +127,7 @@ function restrictSqliteFiles(file: string): void {
 /**
  * Opens the database named by `url` (`sqlite:<path>` or `postgres://…`) and checks that it
  * answers. SQLite runs in WAL mode (synchronous=FULL, SQLite's default: every commit is on disk
- * before it returns) with foreign keys on, a 5-second busy timeout, 16 KiB pages and incremental
+ * before it returns, but for `deferred` ones) with foreign keys on, a 5-second busy timeout, 16 KiB pages and incremental
  * auto-vacuum for a new file, prepared statements reused and checkpoints on a worker thread
  * (sqlite-checkpointer.ts).
  *
@@ -117,10 +140,10 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   const location = parseDatabaseUrl(url);
   const displayUrl = redactDatabaseUrl(url);
   const clock = options.clock ?? (() => new Date());
-  const { kysely, beforeClose } =
+  const { kysely, beforeClose, syncLog } =
     location.engine === 'sqlite'
       ? openSqlite(location.filename, displayUrl, options)
-      : { kysely: openPostgres(location.connectionString, options), beforeClose: undefined };
+      : { kysely: openPostgres(location.connectionString, options), beforeClose: undefined, syncLog: undefined };
   const db = new KyselyDatabase(
     kysely,
     location.engine,
@@ -130,6 +153,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     url,
     options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     new StoreHealth(),
+    syncLog,
     beforeClose,
   );
   try {
@@ -141,10 +165,14 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   return db;
 }
 
-/** A SQLite connection, and what must finish before it closes (the checkpoint thread). */
+/**
+ * A SQLite connection, what must finish before it closes (the checkpoint thread), and the fsync of
+ * its write-ahead log (none in memory).
+ */
 interface OpenedSqlite {
   kysely: Kysely<DB>;
   beforeClose: (() => Promise<void>) | undefined;
+  syncLog: (() => Promise<void>) | undefined;
 }
 
 function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseOptions): OpenedSqlite {
@@ -160,7 +188,8 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
       // system with `incremental_vacuum`; `postern vacuum` converts an older file.
       database.pragma('auto_vacuum = INCREMENTAL');
       database.pragma('journal_mode = WAL');
-      // Explicit, whatever the build's default: see "Durability" in docs/ARCHITECTURE.md.
+      // Explicit, whatever the build's default; ingest's deferred commits lower it for themselves alone:
+      // see "Ingest speed and durability" in docs/ARCHITECTURE.md.
       database.pragma('synchronous = FULL');
       database.pragma('foreign_keys = ON');
       database.pragma(`busy_timeout = ${Math.trunc(timeoutMs)}`);
@@ -174,10 +203,11 @@ function openSqlite(filename: string, displayUrl: string, options: OpenDatabaseO
     }
     const connection = withStatementCache(database, STATEMENT_CACHE_SIZE);
     const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
-    if (filename === ':memory:' || filename === '') return { kysely, beforeClose: undefined };
+    if (filename === ':memory:' || filename === '') return { kysely, beforeClose: undefined, syncLog: undefined };
     // Its thread ends before the main connection closes, which is then the last one and removes the WAL.
     const checkpointer = startCheckpointer(database, path.resolve(filename));
-    return { kysely, beforeClose: () => checkpointer.stop() };
+    const log = new LogSync(`${path.resolve(filename)}-wal`);
+    return { kysely, beforeClose: () => checkpointer.stop(), syncLog: () => log.sync() };
   } catch (error) {
     throw new PosternError('STORE_UNAVAILABLE', {
       message: `Cannot open the SQLite database ${displayUrl}: ${describeError(error)}.`,
@@ -258,6 +288,8 @@ class KyselyDatabase implements Database {
     private readonly secretUrl: string,
     private readonly timeoutMs: number,
     readonly health: StoreHealth,
+    /** SQLite in a file: syncs the write-ahead log (see `synced`). */
+    private readonly syncLog: (() => Promise<void>) | undefined,
     /** Runs before the connections close (SQLite: waits for the checkpoint thread to end). */
     private readonly beforeClose?: () => Promise<void>,
   ) {
@@ -269,11 +301,29 @@ class KyselyDatabase implements Database {
     return this.clock();
   }
 
-  async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Database) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
+    if (options.durability !== 'deferred' || this.engine !== 'sqlite') return this.run(this.kysely, fn);
+    // The pragma is the connection's: set and reset while this transaction holds the connection,
+    // so that no other transaction commits in between without waiting for the disk.
+    return this.kysely.connection().execute(async (connection) => {
+      await sql`pragma synchronous = NORMAL`.execute(connection);
+      try {
+        return await this.run(connection, fn);
+      } finally {
+        await sql`pragma synchronous = FULL`.execute(connection);
+      }
+    });
+  }
+
+  async synced(): Promise<void> {
+    await this.syncLog?.();
+  }
+
+  private async run<T>(kysely: Kysely<DB>, fn: (tx: Database) => Promise<T>): Promise<T> {
     let failure: { readonly error: unknown } | undefined;
     try {
-      return await this.kysely.transaction().execute(async (trx: Transaction<DB>) => {
+      return await kysely.transaction().execute(async (trx: Transaction<DB>) => {
         try {
           return await fn(this.bindTo(trx));
         } catch (error) {
@@ -332,7 +382,57 @@ class KyselyDatabase implements Database {
       this.secretUrl,
       this.timeoutMs,
       this.health,
+      this.syncLog,
     );
+  }
+}
+
+/**
+ * fsyncs of SQLite's write-ahead log, off the event loop. A call is answered by an fsync that
+ * starts after it: while one runs, every caller that comes meanwhile shares the next one. A log
+ * that is not there (the last connection removed it after a complete checkpoint, which synced the
+ * database file) has nothing to sync.
+ *
+ * @see https://www.sqlite.org/pragma.html#pragma_synchronous (WAL mode with NORMAL)
+ */
+class LogSync {
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+
+  constructor(private readonly file: string) {}
+
+  sync(): Promise<void> {
+    if (this.running === undefined) return this.start();
+    this.next ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.next = undefined;
+        return this.start();
+      });
+    return this.next;
+  }
+
+  private start(): Promise<void> {
+    const running = syncFile(this.file).finally(() => {
+      if (this.running === running) this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+}
+
+async function syncFile(file: string): Promise<void> {
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

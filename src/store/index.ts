@@ -2,7 +2,13 @@
  * The storage layer: open the database, migrate it, seal secrets, and one module per aggregate.
  * Everything outside `src/store` imports from here.
  */
-export { openDatabase, type Database, type Engine, type OpenDatabaseOptions } from './database.js';
+export {
+  openDatabase,
+  type Database,
+  type Engine,
+  type OpenDatabaseOptions,
+  type TransactionOptions,
+} from './database.js';
 export { parseDatabaseUrl, redactDatabaseUrl, type DatabaseLocation } from './database-url.js';
 export {
   migrateToLatest,

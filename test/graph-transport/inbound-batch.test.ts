@@ -82,6 +82,36 @@ forEachEngine((engine, openFresh) => {
     expect(requests.filter((r) => r.status === 429)).toEqual([]);
   });
 
+  it('marks messages read only once the database says their group is on disk', async () => {
+    const name = folder('durable');
+    const account = await graphAccount(mail, db, name);
+    for (let i = 0; i < 6; i += 1) mail.deliver(name, customerMessage());
+    const base = createGraphSyncStore(db, account);
+    let release = (): void => undefined;
+    const onDisk = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    const store: GraphSyncStore = {
+      ...base,
+      async durable() {
+        asked += 1;
+        await onDisk;
+        return base.durable();
+      },
+    };
+    const done = buildGraphSync(mail, db, account, { store, tuning: { groupCount: 3 } }).sync.syncOnce();
+    const deadline = Date.now() + 10_000;
+    while (asked === 0 || (await countAccountMessages(db, account.id)) < 3) {
+      if (Date.now() > deadline) throw new Error('no group committed');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(mail.messages(name).filter((m) => m.seen)).toEqual([]);
+    release();
+    const [report] = await done;
+    expect(report).toMatchObject({ stored: 6, actionsApplied: 6, actionsFailed: 0 });
+    expect(mail.messages(name).every((m) => m.seen)).toBe(true);
+  });
+
   it('waits out a 429 on a request inside the batch: every message ends read', { timeout: 30_000 }, async () => {
     const name = folder('throttled');
     const account = await graphAccount(mail, db, name);

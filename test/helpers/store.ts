@@ -15,7 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, inject } from 'vitest';
-import { openDatabase, type Database, type Engine, type OpenDatabaseOptions } from '../../src/store/database.js';
+import {
+  openDatabase,
+  type Database,
+  type Engine,
+  type OpenDatabaseOptions,
+  type TransactionOptions,
+} from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrations/index.js';
 
 /** Options of `openFresh`. */
@@ -93,8 +99,11 @@ class FreshDatabaseHandle implements FreshDatabase {
   now(): Date {
     return this.inner.now();
   }
-  transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
-    return this.inner.transaction(fn);
+  transaction<T>(fn: (tx: Database) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.inner.transaction(fn, options);
+  }
+  synced(): Promise<void> {
+    return this.inner.synced();
   }
   withoutQueryTimeout<T>(fn: (kysely: Database['kysely']) => Promise<T>): Promise<T> {
     return this.inner.withoutQueryTimeout(fn);

@@ -15,7 +15,7 @@ import {
   type EmailAccountRecord,
 } from '../../src/store/index.js';
 import { forEachEngine } from '../helpers/store.js';
-import { CONTOSO, startMailEmulator, type MailEmulator } from './helpers.js';
+import { CONTOSO, eventually, startMailEmulator, type MailEmulator } from './helpers.js';
 import { buildSync } from './sync-helpers.js';
 
 const DEVELOPERS = 'developers@contoso.com';
@@ -148,6 +148,37 @@ forEachEngine((engine, openFresh) => {
     expect(await countAccountMessages(db, account.id)).toBe(23);
     const inMailbox = await mail.folder(DEVELOPERS, folder);
     expect(inMailbox.messages.filter((m) => !m.flags.includes('\\Seen'))).toEqual([]);
+  });
+
+  it('marks mail seen only once the database says its groups are on disk', async () => {
+    const folder = `Groups durable ${engine}`;
+    fill(
+      folder,
+      Array.from({ length: 9 }, () => 200),
+    );
+    const account = await accountFor(folder);
+    const inner = createSyncStore(db, account);
+    let release = (): void => undefined;
+    const onDisk = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    const store: SyncStore = {
+      ...inner,
+      async durable() {
+        asked += 1;
+        await onDisk;
+        return inner.durable();
+      },
+    };
+    const { sync } = buildSync(mail, db, account, { store, tuning: { batchCount: 50, groupCount: 4 } });
+    const done = sync.syncOnce();
+    await eventually(async () => asked > 0 && (await countAccountMessages(db, account.id)) === 9, 10_000, 'stored');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const unseen = async (): Promise<number> =>
+      (await mail.folder(DEVELOPERS, folder)).messages.filter((m) => !m.flags.includes('\\Seen')).length;
+    expect(await unseen()).toBe(9);
+    release();
+    await done;
+    expect(await unseen()).toBe(0);
   });
 
   it('closes a group before it would pass its byte limit, and commits a larger message alone', async () => {

@@ -65,6 +65,12 @@ export interface GraphSyncStore {
     messages: readonly GraphFetchedMessage[],
     checkpoint?: { readonly folder: string; readonly deltaLink: string },
   ): Promise<ReadonlyArray<{ readonly outcome: 'stored' | 'duplicate' }>>;
+  /**
+   * Resolves once everything stored so far is on disk: a group commit may return before (see
+   * TransactionOptions in store/database.ts). Nothing is done to the mail server's copy of a
+   * stored message — after-fetch action, oversize move — before this.
+   */
+  durable(): Promise<void>;
   /** Which of these Graph ids hold stored messages. */
   storedGraphIds(
     graphIds: readonly string[],
@@ -411,6 +417,8 @@ export class GraphFolderSync {
   ): Promise<void> {
     const oversize = messages.filter((message) => message.headersOnly === true);
     const normal = messages.filter((message) => message.headersOnly !== true);
+    // What the mailbox holds is touched only once the database's copy is on disk.
+    if (oversize.length > 0 || (normal.length > 0 && this.settings.afterFetch !== 'none')) await this.store.durable();
     const moved = await mapLimited(oversize, PARALLEL, async (message) => {
       const done = await this.tolerate('move to the oversize folder', () =>
         this.move(message.graphId, this.settings.oversizeFolder),
@@ -533,6 +541,7 @@ export class GraphFolderSync {
         (info.rawSize ?? 0) <= this.settings.maxMessageBytes &&
         !(this.settings.afterFetch === 'mark_seen' && Date.parse(info.storedAt) < since),
     );
+    if (entries.length > 0) await this.store.durable();
     const outcomes = [
       ...(await mapLimited(oversize, PARALLEL, ([graphId]) =>
         this.tolerate('move to the oversize folder', () => this.move(graphId, this.settings.oversizeFolder)),

@@ -71,6 +71,12 @@ export interface SyncStore {
    * Results in order.
    */
   ingestMany(messages: readonly FetchedMessage[]): Promise<ReadonlyArray<{ readonly outcome: 'stored' | 'duplicate' }>>;
+  /**
+   * Resolves once everything stored so far is on disk: a group commit may return before (see
+   * TransactionOptions in store/database.ts). Nothing is done to the mail server's copy of a
+   * stored message — after-fetch action, oversize move — before this.
+   */
+  durable(): Promise<void>;
   /** Which of these UIDs hold stored messages. */
   storedUids(
     folder: string,
@@ -468,6 +474,8 @@ export class FolderSync {
   /** Applies the after-fetch action to stored messages. Failures that leave the session usable are counted, not thrown. */
   private async applyAfterFetch(folder: string, uids: readonly number[]): Promise<{ applied: number; failed: number }> {
     if (uids.length === 0 || this.settings.afterFetch === 'none') return { applied: 0, failed: 0 };
+    // What the server holds is touched only once the database's copy is on disk.
+    await this.store.durable();
     const set = uidSet(uids);
     const ok = await this.tolerate(`after-fetch ${this.settings.afterFetch} in ${folder}`, async () => {
       switch (this.settings.afterFetch) {
@@ -491,6 +499,7 @@ export class FolderSync {
   }
 
   private async moveOversize(uids: readonly number[]): Promise<boolean> {
+    await this.store.durable();
     return this.tolerate('move to the oversize folder', async () => {
       await this.ensureFolder(this.settings.oversizeFolder);
       await this.client.messageMove(uidSet(uids), this.settings.oversizeFolder, { uid: true });

@@ -44,6 +44,7 @@ export function createGraphSyncStore(
       const results = await storing(db, () =>
         ingestPrepared(db, account, ready, {
           ...(options.fence === undefined ? {} : { fence: options.fence }),
+          durability: 'deferred',
           ...(checkpoint === undefined
             ? {}
             : {
@@ -57,6 +58,7 @@ export function createGraphSyncStore(
       }
       return results;
     },
+    durable: () => storing(db, () => db.synced()),
     storedGraphIds: (graphIds) => storing(db, () => findStoredGraphIds(db, account.id, graphIds)),
   };
 }

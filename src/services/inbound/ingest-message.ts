@@ -44,6 +44,7 @@ import {
   updateMessagePosition,
   type Database,
   type MessageKey,
+  type TransactionOptions,
 } from '../../store/index.js';
 
 /**
@@ -190,31 +191,39 @@ export async function ingestPrepared(
      * node that lost the mailbox to another commits nothing for it.
      */
     readonly fence?: (tx: Database) => Promise<void>;
+    /**
+     * `deferred`: the group's commit does not wait for the disk (SQLite); the caller awaits
+     * `db.synced()` before it touches the mail server's copy (see TransactionOptions).
+     */
+    readonly durability?: TransactionOptions['durability'];
   } = {},
 ): Promise<IngestResult[]> {
   if (messages.length === 0 && options.inTransaction === undefined) return [];
   const run = (): Promise<IngestResult[]> =>
-    db.transaction(async (tx) => {
-      await options.fence?.(tx);
-      const members = messages.map((message) => memberOf(account, message));
-      const lookups = await GroupLookups.read(tx, account.id, members);
-      const group = new GroupWrites();
-      const ids = new GroupIds(tx, group, lookups, members);
-      const results: IngestResult[] = [];
-      for (const [index, message] of messages.entries())
-        results.push(
-          await ingestParsed(tx, { lookups, group, ids: ids.from(index) }, account, message, members[index]),
+    db.transaction(
+      async (tx) => {
+        await options.fence?.(tx);
+        const members = messages.map((message) => memberOf(account, message));
+        const lookups = await GroupLookups.read(tx, account.id, members);
+        const group = new GroupWrites();
+        const ids = new GroupIds(tx, group, lookups, members);
+        const results: IngestResult[] = [];
+        for (const [index, message] of messages.entries())
+          results.push(
+            await ingestParsed(tx, { lookups, group, ids: ids.from(index) }, account, message, members[index]),
+          );
+        await group.flush(tx);
+        await advanceCheckpoints(
+          tx,
+          account.id,
+          messages.map((message) => message.input),
         );
-      await group.flush(tx);
-      await advanceCheckpoints(
-        tx,
-        account.id,
-        messages.map((message) => message.input),
-      );
-      // A Graph folder's delta link: durable with the last messages of the round it ends.
-      await options.inTransaction?.(tx);
-      return results;
-    });
+        // A Graph folder's delta link: durable with the last messages of the round it ends.
+        await options.inTransaction?.(tx);
+        return results;
+      },
+      { durability: options.durability ?? 'immediate' },
+    );
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await run();

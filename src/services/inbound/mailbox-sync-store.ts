@@ -57,7 +57,7 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
     const ready = await Promise.all(messages.map(prepared));
     const results = await storing(
       db,
-      () => ingestPrepared(db, account, ready, fence === undefined ? {} : { fence }),
+      () => ingestPrepared(db, account, ready, { ...(fence === undefined ? {} : { fence }), durability: 'deferred' }),
       'write',
     );
     for (const [index, result] of results.entries()) {
@@ -91,6 +91,7 @@ export function createSyncStore(db: Database, account: IngestAccount, options: S
       return result;
     },
     ingestMany,
+    durable: () => storing(db, () => db.synced(), 'write'),
     storedUids: (folder, uidValidity, uids) =>
       storing(db, () => findStoredUids(db, account.id, folder, uidValidity, uids)),
   };
