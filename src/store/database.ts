@@ -35,9 +35,10 @@ export interface OpenDatabaseOptions {
   /** Milliseconds to wait for a connection (PostgreSQL) or a lock (SQLite). Default 5000. */
   timeoutMs?: number;
   /**
-   * PostgreSQL: milliseconds one query may take before the client gives up on it (the pool's
-   * `query_timeout`), so that a server gone silent cannot hold a request or a worker for ever.
-   * Default 120 seconds.
+   * PostgreSQL: milliseconds one statement may take — the server cancels it then (the session's
+   * `statement_timeout`), and the client gives up a second later (the pool's `query_timeout`), so
+   * that neither a slow statement nor a server gone silent holds a request or a worker for ever.
+   * Default 120 seconds; 0 for none.
    */
   queryTimeoutMs?: number;
   /** Called with errors of idle PostgreSQL connections, which would otherwise crash the process. */
@@ -99,6 +100,8 @@ export interface Database {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_QUERY_TIMEOUT_MS = 120_000;
+/** How much longer the PostgreSQL client waits than the server's statement timeout. */
+const CLIENT_TIMEOUT_GRACE_MS = 1000;
 /**
  * SQLite page size of a new database: 16 KiB rather than 4 KiB, because Postern's file is mostly
  * raw MIME and attachments — fewer overflow pages per blob and fewer, larger writes to the WAL
@@ -256,11 +259,16 @@ export function withStatementCache(database: BetterSqlite3.Database, size: numbe
 }
 
 function openPostgres(connectionString: string, options: OpenDatabaseOptions): Kysely<DB> {
+  const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    // The server gives up on the statement itself (57014): when only the client stopped waiting,
+    // the statement ran on, holding its locks and a core. The client's own timer, a little later,
+    // is for a server that does not answer at all. 0 sets neither.
+    statement_timeout: queryTimeoutMs,
+    query_timeout: queryTimeoutMs === 0 ? 0 : queryTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
     // A server that vanished without closing (a failover, a dropped network) is noticed on idle connections too.
     keepAlive: true,
     application_name: 'postern',

@@ -71,7 +71,7 @@ const SQLITE_FAILURES: ReadonlyArray<readonly [prefix: string, kind: StorageFail
  * database gone away, a damaged file — or undefined when it is none of these (a constraint, a bug).
  *
  * @see https://www.sqlite.org/rescode.html (SQLITE_FULL, SQLITE_IOERR_*, SQLITE_READONLY_*)
- * @see https://www.postgresql.org/docs/current/errcodes-appendix.html (53100 disk_full, 25006, 57P0x, class 08)
+ * @see https://www.postgresql.org/docs/current/errcodes-appendix.html (53100 disk_full, 25006, 57014, 57P0x, class 08)
  */
 export function readStorageFailure(error: unknown): StorageFailureKind | undefined {
   const code =
@@ -89,6 +89,8 @@ export function readStorageFailure(error: unknown): StorageFailureKind | undefin
   if (code === '53100') return 'disk-full';
   if (code === '25006') return 'read-only';
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return 'unavailable';
+  // The statement timeout: the server did not answer in time, as with the client's own timeout.
+  if (code === '57014') return 'unavailable';
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT') return 'unavailable';
   return undefined;
 }

@@ -41,5 +41,9 @@ describe('readStorageFailure on node-postgres errors without a code', () => {
     ])
       expect(readStorageFailure(new Error(message))).toBe('unavailable');
     expect(readStorageFailure(new Error('syntax error at or near "selec"'))).toBeUndefined();
+    // The server's statement timeout, which has a code.
+    expect(
+      readStorageFailure(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })),
+    ).toBe('unavailable');
   });
 });

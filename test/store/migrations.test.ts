@@ -6,6 +6,7 @@ import type { Database } from '../../src/store/database.js';
 import { ENCRYPTED_COLUMNS } from '../../src/store/encrypted-columns.js';
 import { MIGRATIONS, getMigrationStates, migrateDown, migrateToLatest } from '../../src/store/migrations/index.js';
 import type { DB } from '../../src/store/schema.js';
+import { storageErrorOf } from '../../src/store/sql-errors.js';
 import { forEachEngine } from '../helpers/store.js';
 
 const TABLES: ReadonlyArray<keyof DB> = [
@@ -206,6 +207,34 @@ forEachEngine((engine, openFresh) => {
           async (kysely) => (await sql<{ one: number }>`select 1 as one from pg_sleep(0.6)`.execute(kysely)).rows,
         ),
       ).resolves.toEqual([{ one: 1 }]);
+    },
+  );
+
+  it.runIf(engine === 'postgres')(
+    'a statement over the query timeout is cancelled on the server too, and the connection serves the next one',
+    async () => {
+      const db = await openFresh({ migrate: false, queryTimeoutMs: 300 });
+      const started = Date.now();
+      const error = await sql`select pg_sleep(3), 'postern-timeout-probe' as probe`
+        .execute(db.kysely)
+        .catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(storageErrorOf(error)?.code).toBe('STORE_UNAVAILABLE');
+      expect((error as { code?: string }).code).toBe('57014');
+      // Nothing of it is left running on the server.
+      const other = new pg.Client({ connectionString: db.url });
+      await other.connect();
+      try {
+        const { rows } = await other.query<{ n: string }>(
+          `select count(*) as n from pg_stat_activity where state = 'active' and query like '%postern-timeout-probe%' and pid <> pg_backend_pid()`,
+        );
+        expect(Number(rows[0]?.n)).toBe(0);
+      } finally {
+        await other.end();
+      }
+      await expect(sql<{ one: number }>`select 1 as one`.execute(db.kysely)).resolves.toMatchObject({
+        rows: [{ one: 1 }],
+      });
     },
   );
 
