@@ -81,9 +81,9 @@ export interface Database {
   /**
    * Resolves once every transaction committed before the call is on disk — after a `deferred`
    * commit, what acts on it outside the database (an after-fetch action on the mail server) awaits
-   * this first. SQLite: an fsync of the write-ahead log on libuv's thread pool, shared by the
-   * callers that come while it is waiting to start; PostgreSQL, or a database in memory: at once,
-   * every commit being durable already. Throws when the disk refuses (the commit may then be lost).
+   * this first. SQLite: an fsync of the write-ahead log on libuv's thread pool (the callers that
+   * come while one runs share the next); PostgreSQL, or a database in memory: at once, every
+   * commit being durable already. Throws when the disk refuses (the commit may then be lost).
    */
   synced(): Promise<void>;
   /**
@@ -129,10 +129,10 @@ function restrictSqliteFiles(file: string): void {
 
 /**
  * Opens the database named by `url` (`sqlite:<path>` or `postgres://…`) and checks that it
- * answers. SQLite runs in WAL mode (synchronous=FULL, SQLite's default: every commit is on disk
- * before it returns, but for `deferred` ones) with foreign keys on, a 5-second busy timeout, 16 KiB pages and incremental
- * auto-vacuum for a new file, prepared statements reused and checkpoints on a worker thread
- * (sqlite-checkpointer.ts).
+ * answers. SQLite runs in WAL mode (synchronous=FULL: every commit is on disk before it returns,
+ * but for `deferred` ones) with foreign keys on, a 5-second busy timeout, 16 KiB pages and
+ * incremental auto-vacuum for a new file, prepared statements reused and checkpoints on a worker
+ * thread (sqlite-checkpointer.ts).
  *
  * @throws PosternError CONFIG_INVALID for a URL it cannot read, STORE_UNAVAILABLE when the
  *   database cannot be opened or reached (the message never contains the password).
