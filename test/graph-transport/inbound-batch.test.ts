@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { GraphSyncStore } from '../../src/mail/graph/graph-sync-folder.js';
 import { createGraphSyncStore } from '../../src/services/inbound/graph-sync-store.js';
 import { countAccountMessages, getDeltaLink, type Database } from '../../src/store/index.js';
+import { holdingDurability } from '../helpers/held-durability.js';
 import { forEachEngine } from '../helpers/store.js';
 import {
   buildGraphSync,
@@ -86,21 +87,10 @@ forEachEngine((engine, openFresh) => {
     const name = folder('durable');
     const account = await graphAccount(mail, db, name);
     for (let i = 0; i < 6; i += 1) mail.deliver(name, customerMessage());
-    const base = createGraphSyncStore(db, account);
-    let release = (): void => undefined;
-    const onDisk = new Promise<void>((resolve) => (release = resolve));
-    let asked = 0;
-    const store: GraphSyncStore = {
-      ...base,
-      async durable() {
-        asked += 1;
-        await onDisk;
-        return base.durable();
-      },
-    };
+    const { store, release, asked } = holdingDurability(createGraphSyncStore(db, account));
     const done = buildGraphSync(mail, db, account, { store, tuning: { groupCount: 3 } }).sync.syncOnce();
     const deadline = Date.now() + 10_000;
-    while (asked === 0 || (await countAccountMessages(db, account.id)) < 3) {
+    while (asked() === 0 || (await countAccountMessages(db, account.id)) < 3) {
       if (Date.now() > deadline) throw new Error('no group committed');
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

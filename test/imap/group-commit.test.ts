@@ -14,6 +14,7 @@ import {
   type Database,
   type EmailAccountRecord,
 } from '../../src/store/index.js';
+import { holdingDurability } from '../helpers/held-durability.js';
 import { forEachEngine } from '../helpers/store.js';
 import { CONTOSO, eventually, startMailEmulator, type MailEmulator } from './helpers.js';
 import { buildSync } from './sync-helpers.js';
@@ -157,21 +158,10 @@ forEachEngine((engine, openFresh) => {
       Array.from({ length: 9 }, () => 200),
     );
     const account = await accountFor(folder);
-    const inner = createSyncStore(db, account);
-    let release = (): void => undefined;
-    const onDisk = new Promise<void>((resolve) => (release = resolve));
-    let asked = 0;
-    const store: SyncStore = {
-      ...inner,
-      async durable() {
-        asked += 1;
-        await onDisk;
-        return inner.durable();
-      },
-    };
+    const { store, release, asked } = holdingDurability(createSyncStore(db, account));
     const { sync } = buildSync(mail, db, account, { store, tuning: { batchCount: 50, groupCount: 4 } });
     const done = sync.syncOnce();
-    await eventually(async () => asked > 0 && (await countAccountMessages(db, account.id)) === 9, 10_000, 'stored');
+    await eventually(async () => asked() > 0 && (await countAccountMessages(db, account.id)) === 9, 10_000, 'stored');
     await new Promise((resolve) => setTimeout(resolve, 200));
     const unseen = async (): Promise<number> =>
       (await mail.folder(DEVELOPERS, folder)).messages.filter((m) => !m.flags.includes('\\Seen')).length;
