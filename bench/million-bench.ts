@@ -215,7 +215,12 @@ async function main(): Promise<void> {
   // Opening runs the migrations: one that fails must not leave the embedded server running on the kept store.
   const side = await openPosternRuntime({
     logLevel: 'warn',
-    env: databaseUrl === undefined ? {} : { POSTERN_DATABASE_URL: databaseUrl },
+    // The generation's index builds and `vacuum analyze` take minutes at a million messages: past
+    // the store's query timeout (two minutes by default), the server would cancel them.
+    env:
+      databaseUrl === undefined
+        ? {}
+        : { POSTERN_DATABASE_URL: databaseUrl, POSTERN_DATABASE_QUERY_TIMEOUT_SECONDS: '3600' },
     ...(keptDir === undefined ? {} : { dataDir: path.join(keptDir, 'postern') }),
   }).catch(async (error: unknown) => {
     await postgres?.stop();
