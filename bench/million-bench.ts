@@ -24,7 +24,9 @@
  * BENCH_REQUESTS (300), BENCH_WARMUP (10), BENCH_KIND_SECONDS (60), BENCH_SEED (19), BENCH_DATABASE_URL (an admin URL of a
  * PostgreSQL server that may CREATE DATABASE, or `embedded`; default the embedded SQLite),
  * BENCH_KINDS (comma-separated probe names, e.g. `searchPhrase,contactByAddress`; default all),
- * BENCH_STORE_DIR (unset: a fresh store, removed at the end). With BENCH_STORE_DIR the store is kept
+ * BENCH_PG_SHARED_BUFFERS (the embedded server's `shared_buffers`, e.g. `6GB`; default PostgreSQL's
+ * 128 MB), BENCH_PG_PREWARM (`1`: the search's tables and indexes loaded into shared buffers first,
+ * with pg_prewarm), BENCH_STORE_DIR (unset: a fresh store, removed at the end). With BENCH_STORE_DIR the store is kept
  * in `<dir>/<engine>-<messages>-<seed>/` (Postern's data directory, the embedded PostgreSQL cluster
  * or, on an external server, the database `postern_million_<messages>_<seed>`) with what the
  * requests need to know about it (`store.json`); a later run with the same settings opens it —
@@ -53,6 +55,23 @@ const BUDGET_MS = Number(process.env.BENCH_KIND_SECONDS ?? '60') * 1000;
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
 const STORE_DIR = process.env.BENCH_STORE_DIR;
 const KINDS = process.env.BENCH_KINDS?.split(',').filter((kind) => kind !== '');
+const SHARED_BUFFERS = process.env.BENCH_PG_SHARED_BUFFERS;
+const PREWARM = process.env.BENCH_PG_PREWARM === '1';
+
+/**
+ * What BENCH_PG_PREWARM loads into PostgreSQL's shared buffers before the requests: the tables and
+ * indexes a search reads, as a server that has answered searches for a while holds them.
+ */
+const PREWARMED = [
+  'message_search',
+  'message_search_document_idx',
+  'message_phrases_pairs_idx',
+  'message_subjects_subject_idx',
+  'messages_pkey',
+  'messages_interaction_id_id_idx',
+  'message_search_pkey',
+  'message_phrases_pkey',
+];
 const CONVERSATIONS = Math.max(1, Math.round(MESSAGES / 10));
 const CONTACTS = Math.max(1, Math.round(MESSAGES / 5));
 const ACCOUNTS = 10;
@@ -199,6 +218,7 @@ async function main(): Promise<void> {
           durable: true,
           purpose: 'The benchmark',
           ...(keptDir === undefined ? {} : { keepDir: path.join(keptDir, 'postgres') }),
+          ...(SHARED_BUFFERS === undefined ? {} : { settings: { shared_buffers: SHARED_BUFFERS } }),
         })
       : undefined;
   const adminUrl = postgres?.url ?? DATABASE_URL;
@@ -285,6 +305,14 @@ async function main(): Promise<void> {
       ...Object.fromEntries(Object.entries(storage.parts).map(([name, bytes]) => [`${name}Bytes`, bytes])),
     });
 
+    if (engine === 'postgres') {
+      const { rows } = await sql<{ setting: string }>`select current_setting('shared_buffers') as setting`.execute(
+        runtime.db.kysely,
+      );
+      process.stdout.write(`PostgreSQL shared_buffers: ${rows[0]?.setting ?? '?'}\n`);
+    }
+    if (PREWARM && engine === 'postgres') await prewarm(runtime.db);
+
     const { web } = await runtime.startRoles(['web'], { web: { listen: false, version: 'bench' } });
     if (web === undefined) throw new Error('the web role did not start');
     const { app } = web;
@@ -322,6 +350,17 @@ async function main(): Promise<void> {
     }
     await postgres?.stop();
   }
+}
+
+/** Loads {@link PREWARMED} into shared buffers (pg_prewarm, a contrib extension), saying how much and how long. */
+async function prewarm(db: import('../src/store/database.js').Database): Promise<void> {
+  const started = now();
+  await sql`create extension if not exists pg_prewarm`.execute(db.kysely);
+  for (const relation of PREWARMED) {
+    const { rows } = await sql<{ blocks: string }>`select pg_prewarm(${relation}::regclass) as blocks`.execute(db.kysely);
+    process.stdout.write(`  prewarmed ${relation}: ${Math.round((Number(rows[0]?.blocks) * 8) / 1024)} MB\n`);
+  }
+  process.stdout.write(`  prewarm took ${Math.round(now() - started)} ms\n`);
 }
 
 /** What the requests need to know about a kept store, as `store.json` holds it. */

@@ -322,7 +322,7 @@ export async function listInteractions(db: Database, query: InteractionQuery): P
     );
   }
   if (query.search !== undefined) {
-    const plan = await planSearch(db.kysely, db.engine, query.search);
+    const plan = await planSearch(db.kysely, db.engine, query.search, { accountIds: query.accountIds });
     select = select.where(interactionSearchCondition(db.engine, plan.query, plan.shape, plan.interactionIds));
   }
   if (query.cursor !== undefined) {

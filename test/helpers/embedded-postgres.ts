@@ -34,6 +34,8 @@ export interface EmbeddedPostgresOptions {
    * place by `stop()`. Default a fresh temporary directory, removed by `stop()`.
    */
   readonly keepDir?: string;
+  /** Server settings given on its command line (`shared_buffers: '6GB'`), on every start. */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /** Starts the server; fails with its last output when it cannot. */
@@ -65,7 +67,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     persistent: kept,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: [...(options.durable === true ? [] : ['--no-sync']), '--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...fast],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      ...fast,
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog: keep,
     onError: keep,
   });

@@ -287,6 +287,19 @@ forEachEngine((engine, openFresh) => {
     expect(plan).toMatchObject({ shape: 'sparse', query: few });
     // PostgreSQL collects their conversations as it counts them; the page is then read by id.
     if (engine === 'postgres') expect(plan.interactionIds).toEqual([invoice.id]);
+    // Of the matches collected in the whole store, PostgreSQL keeps the accounts' conversations.
+    const everywhere = parseSearchQuery('ada', LIMITS);
+    if (everywhere === undefined) throw new Error('empty query');
+    const scoped = await planSearch(db.kysely, engine, everywhere, { accountIds: [sales] });
+    expect(scoped.shape).toBe('sparse');
+    if (engine === 'postgres') {
+      expect(scoped.interactionIds).toEqual([salesOnly.id]);
+      const all = await planSearch(db.kysely, engine, everywhere);
+      expect([...(all.interactionIds ?? [])].sort((a, b) => a - b)).toEqual(
+        [invoice.id, salesOnly.id].sort((a, b) => a - b),
+      );
+    }
+    expect(await found([sales], 'ada')).toEqual([salesOnly.id]);
   });
 
   it('searches a common last word as typed and a rarer one as a prefix, the same on both engines', async () => {
@@ -300,7 +313,7 @@ forEachEngine((engine, openFresh) => {
     const asked = async (q: string) => {
       const search = parseSearchQuery(q, LIMITS);
       if (search === undefined) throw new Error('empty query');
-      const plan = await planSearch(db.kysely, engine, search, dense);
+      const plan = await planSearch(db.kysely, engine, search, { dense });
       const rows = await db.kysely
         .selectFrom('interactions')
         .select('id')
@@ -340,7 +353,7 @@ forEachEngine((engine, openFresh) => {
     const asked = async (q: string, threshold: number) => {
       const search = parseSearchQuery(q, LIMITS);
       if (search === undefined) throw new Error('empty query');
-      const plan = await planSearch(db.kysely, engine, search, { sqlite: threshold, postgres: threshold });
+      const plan = await planSearch(db.kysely, engine, search, { dense: { sqlite: threshold, postgres: threshold } });
       const rows = await db.kysely
         .selectFrom('interactions')
         .select('id')
@@ -415,7 +428,7 @@ forEachEngine((engine, openFresh) => {
     const plan = async (q: string) => {
       const search = parseSearchQuery(q, LIMITS);
       if (search === undefined) throw new Error('empty query');
-      return planSearch(db.kysely, engine, search, dense, words);
+      return planSearch(db.kysely, engine, search, { dense, words });
     };
     // Thirty documents of the umbrellas, three times the threshold of five over: walked, uncounted.
     for (const q of ['umbrella', '"umbrella"', 'umbrella stand']) {
@@ -431,7 +444,7 @@ forEachEngine((engine, openFresh) => {
     const none = { documents: 0, shares: new Map<string, number>() };
     const search = parseSearchQuery('umbrella', LIMITS);
     if (search === undefined) throw new Error('empty query');
-    const counted = await planSearch(db.kysely, engine, search, dense, none);
+    const counted = await planSearch(db.kysely, engine, search, { dense, words: none });
     expect(counted.shape).toBe('dense');
     expect(counted.estimated).toBeUndefined();
   });
