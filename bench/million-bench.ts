@@ -69,6 +69,7 @@ const PREWARMED = [
   'message_subjects_subject_idx',
   'messages_pkey',
   'messages_interaction_id_id_idx',
+  'messages_id_conversation_idx',
   'message_search_pkey',
   'message_phrases_pkey',
 ];

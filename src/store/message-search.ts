@@ -31,7 +31,10 @@ import type { SearchDocument, SearchField, SearchQuery, SearchTerm } from '../do
 import type { Engine } from './database-url.js';
 import { estimatedHits, wordStatistics, type WordStatistics } from './search-statistics.js';
 
-/** SQLite: messages by id with their conversation and attachment flag (migration 0034). */
+/**
+ * Messages by id with their conversation and attachment flag (SQLite, migration 0034), and their
+ * account (PostgreSQL, an index-only scan's columns, migration 0039).
+ */
 export const MESSAGE_CONVERSATION_INDEX = 'messages_id_conversation_idx';
 
 /** A message's id, its conversation's and its document. */

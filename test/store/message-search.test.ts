@@ -449,6 +449,26 @@ forEachEngine((engine, openFresh) => {
     expect(counted.estimated).toBeUndefined();
   });
 
+  it.runIf(engine === 'postgres')(
+    'PostgreSQL reads the collected matches’ accounts and conversations from an index, not the messages (0039)',
+    async () => {
+      // The visibility map set, as autovacuum keeps it: an index-only scan needs it.
+      await sql`vacuum analyze messages`.execute(db.kysely);
+      const plan = await db.transaction(async (tx) => {
+        // A handful of rows would be read whole; the plan for a million is asked for.
+        await sql`set local enable_seqscan = off`.execute(tx.kysely);
+        await sql`set local enable_bitmapscan = off`.execute(tx.kysely);
+        const { rows } = await sql<{
+          'QUERY PLAN': string;
+        }>`explain select m.interaction_id, m.account_id, m.has_attachments from (select s.message_id from message_search s limit 100) hits join messages m on m.id = hits.message_id`.execute(
+          tx.kysely,
+        );
+        return rows.map((row) => row['QUERY PLAN']).join('\n');
+      });
+      expect(plan).toContain('Index Only Scan using messages_id_conversation_idx on messages m');
+    },
+  );
+
   it('stores a message whose body has more distinct words than an index row can hold', async () => {
     // PostgreSQL refuses a tsvector over 1 MB: the document's caps keep every message storable.
     const words = Array.from({ length: 120_000 }, (_, i) => `w${i.toString(36)}`);

@@ -51,6 +51,7 @@ import { contactSearchMigration } from './0035-contact-search.js';
 import { subjectSearchMigration } from './0036-subject-search.js';
 import { conversationSubjectsMigration } from './0037-conversation-subjects.js';
 import { phrasePairsMigration } from './0038-phrase-pairs.js';
+import { messageConversationIndexMigration } from './0039-message-conversation-index.js';
 
 /** Every migration, oldest first. Append only. */
 export const MIGRATIONS: readonly PosternMigration[] = [
@@ -86,6 +87,7 @@ export const MIGRATIONS: readonly PosternMigration[] = [
   subjectSearchMigration,
   conversationSubjectsMigration,
   phrasePairsMigration,
+  messageConversationIndexMigration,
 ];
 
 const MIGRATION_TABLE = 'schema_migrations';
