@@ -286,7 +286,9 @@ export async function planSearch(
 /**
  * PostgreSQL's plan (see {@link planSearch}). `typed` is the query with its prefix taken as typed,
  * when it has one. Collecting first and counting the typed words only when the collection is cut
- * gives the rule's answer: fewer matches of the prefix than the threshold are fewer of the word.
+ * gives the rule's answer when the collection stops at the rule's threshold or below: fewer
+ * matches of the prefix than that are fewer of the word. `subject:` words collect more, and are
+ * counted first.
  */
 async function planPostgres(
   db: QueryExecutorProvider,
@@ -299,15 +301,22 @@ async function planPostgres(
   const common = (terms: readonly SearchTerm[], limit: number): boolean =>
     estimatedHits(statistics, terms) >= limit * ESTIMATE_MARGIN;
   if (typed !== undefined && common(typed.terms, dense.sqlite)) return { shape: 'dense', query: typed, estimated: true };
+  const subjects = subjectsOnly(query);
+  const limit = subjects ? dense.postgres * SUBJECT_HITS_FACTOR : dense.postgres;
+  /** The query as typed when its last word is that common (the rule of {@link SearchShape}). */
+  const commonTyped = async (): Promise<SearchQuery | undefined> =>
+    typed !== undefined && (await countHits(db, 'postgres', typed.terms, dense.sqlite)) >= dense.sqlite
+      ? typed
+      : undefined;
+  // A collection that may hold more than the rule's threshold does not answer it: counted first.
+  const first = limit > dense.sqlite ? await commonTyped() : undefined;
+  if (first !== undefined) return { shape: 'dense', query: first };
   if (common(query.terms, dense.postgres)) return { shape: 'dense', query, estimated: true };
-  const collected = subjectsOnly(query)
-    ? await collectSubjectHits(db, query.terms, dense.postgres * SUBJECT_HITS_FACTOR)
-    : await collectHits(db, query, dense.postgres, options.accountIds);
+  const collected = subjects
+    ? await collectSubjectHits(db, query.terms, limit)
+    : await collectHits(db, query, limit, options.accountIds);
   if (collected !== undefined) return { shape: 'sparse', query, interactionIds: collected };
-  if (typed !== undefined && (await countHits(db, 'postgres', typed.terms, dense.sqlite)) >= dense.sqlite) {
-    return { shape: 'dense', query: typed };
-  }
-  return { shape: 'dense', query };
+  return { shape: 'dense', query: (limit <= dense.sqlite ? await commonTyped() : undefined) ?? query };
 }
 
 /**
