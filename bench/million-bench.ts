@@ -358,7 +358,9 @@ async function prewarm(db: import('../src/store/database.js').Database): Promise
   const started = now();
   await sql`create extension if not exists pg_prewarm`.execute(db.kysely);
   for (const relation of PREWARMED) {
-    const { rows } = await sql<{ blocks: string }>`select pg_prewarm(${relation}::regclass) as blocks`.execute(db.kysely);
+    const { rows } = await sql<{ blocks: string }>`select pg_prewarm(${relation}::regclass) as blocks`.execute(
+      db.kysely,
+    );
     process.stdout.write(`  prewarmed ${relation}: ${Math.round((Number(rows[0]?.blocks) * 8) / 1024)} MB\n`);
   }
   process.stdout.write(`  prewarm took ${Math.round(now() - started)} ms\n`);

@@ -300,7 +300,8 @@ async function planPostgres(
   const statistics = options.words ?? (await wordStatistics(db));
   const common = (terms: readonly SearchTerm[], limit: number): boolean =>
     estimatedHits(statistics, terms) >= limit * ESTIMATE_MARGIN;
-  if (typed !== undefined && common(typed.terms, dense.sqlite)) return { shape: 'dense', query: typed, estimated: true };
+  if (typed !== undefined && common(typed.terms, dense.sqlite))
+    return { shape: 'dense', query: typed, estimated: true };
   const subjects = subjectsOnly(query);
   const limit = subjects ? dense.postgres * SUBJECT_HITS_FACTOR : dense.postgres;
   /** The query as typed when its last word is that common (the rule of {@link SearchShape}). */
