@@ -309,15 +309,16 @@ async function planPostgres(
     typed !== undefined && (await countHits(db, 'postgres', typed.terms, dense.sqlite)) >= dense.sqlite
       ? typed
       : undefined;
-  // A collection that may hold more than the rule's threshold does not answer it: counted first.
-  const first = limit > dense.sqlite ? await commonTyped() : undefined;
-  if (first !== undefined) return { shape: 'dense', query: first };
+  // A collection that stops at the rule's threshold or below answers it; one that may go past is counted first.
+  const collectionAnswersRule = limit <= dense.sqlite;
+  const countedFirst = collectionAnswersRule ? undefined : await commonTyped();
+  if (countedFirst !== undefined) return { shape: 'dense', query: countedFirst };
   if (common(query.terms, dense.postgres)) return { shape: 'dense', query, estimated: true };
   const collected = subjects
     ? await collectSubjectHits(db, query.terms, limit)
     : await collectHits(db, query, limit, options.accountIds);
   if (collected !== undefined) return { shape: 'sparse', query, interactionIds: collected };
-  return { shape: 'dense', query: (limit <= dense.sqlite ? await commonTyped() : undefined) ?? query };
+  return { shape: 'dense', query: (collectionAnswersRule ? await commonTyped() : undefined) ?? query };
 }
 
 /**
