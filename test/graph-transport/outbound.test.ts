@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseMessage } from '../../src/mail/mime/parse-message.js';
 import { getMessageRaw, getOutboxByMessage, listEvents, storeRefreshedTokens } from '../../src/store/index.js';
+import { TOKEN_REUSE_MS } from '../../src/services/accounts/reused-token.js';
 import { forEachEngine } from '../helpers/store.js';
 import {
   CONTOSO,
@@ -285,6 +286,9 @@ forEachEngine((_engine, openFresh) => {
         scopes: ['https://graph.microsoft.com/Mail.Send'],
         expiresAt: new Date(h.emulator.handle.clock.now().getTime() + 3_600_000),
       });
+      // The sender keeps its route 10 s and reuses the token it read 30 s (reused-token.ts): past
+      // both, the next send reads the revoked token from the store.
+      h.advance(TOKEN_REUSE_MS);
       const refreshes = (): number =>
         h.emulator.handle.requestLog.list({ endpoint: 'token', grantType: 'refresh_token' }).length;
       const before = refreshes();

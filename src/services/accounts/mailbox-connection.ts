@@ -21,6 +21,7 @@ import {
 import type { AccessTokenService } from '../identity/access-token-service.js';
 import type { AccountService } from './account-service.js';
 import { checkGraphPermission, mayBeGrantedByExchangeRbac } from './graph-access.js';
+import { reusedToken } from './reused-token.js';
 
 /** Where and how an account's mailbox is reached over IMAP: what the sync, the connection test and the doctor open. */
 export type ImapEndpoint = ImapPlace &
@@ -70,7 +71,8 @@ export interface GraphClientRequest {
 /**
  * A Graph client for an account's mailbox: its route's API root and trust, and the grant's Graph
  * token from the token service (the delegate's for a shared mailbox, the application's for
- * app-only access), refreshed once when Graph refuses it.
+ * app-only access), reused for a short while (reused-token.ts) and refreshed once when Graph
+ * refuses it.
  */
 export async function graphClientOf(
   db: Database,
@@ -83,10 +85,17 @@ export async function graphClientOf(
   const endpoint = requireGraph(route);
   const ca = loadCa(route.trust, 'graph');
   const grantId = async (): Promise<number> => (await accounts.grantFor(await requireEmailAccount(db, account.id))).id;
+  const token = reusedToken(
+    async () => accessTokens.accessToken(await grantId(), 'graph'),
+    () => db.now().getTime(),
+  );
   return new GraphClient({
     target: { apiBase: endpoint.apiBase, mailbox: endpoint.mailbox, ca },
-    accessToken: async () => (await accessTokens.accessToken(await grantId(), 'graph')).token,
-    refreshToken: async () => accessTokens.refreshNow(await grantId(), 'graph'),
+    accessToken: () => token.get(),
+    refreshToken: async () => {
+      token.forget();
+      await accessTokens.refreshNow(await grantId(), 'graph');
+    },
     purpose: request.purpose,
     ...(request.signal === undefined ? {} : { signal: request.signal }),
     ...(request.logger === undefined ? {} : { logger: request.logger }),
