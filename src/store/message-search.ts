@@ -141,7 +141,11 @@ export async function insertSearchDocuments(
   }
   const phrases = messages.flatMap(({ messageId, document }) => {
     const pairs = phrasePairs(document);
-    return pairs.length === 0 ? [] : [sql`(${messageId}, array_to_tsvector(${pairs}::text[]))`];
+    // One string rather than a text[] parameter: the driver escapes each element of an array and
+    // the server parses them back, about a fifth of the pairs' cost for nothing (no word holds a comma).
+    return pairs.length === 0
+      ? []
+      : [sql`(${messageId}, array_to_tsvector(string_to_array(${pairs.join(',')}::text, ',')))`];
   });
   if (phrases.length === 0) return;
   await sql`insert into message_phrases (message_id, pairs) values ${sql.join(phrases)}`.execute(db);
