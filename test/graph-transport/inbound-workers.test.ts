@@ -4,7 +4,7 @@
  * andrea@ as its delegate. Mail delivered to developers@ is read through Graph (the stored message
  * carries its Graph id, never an IMAP position), the account shows connected, and a reply threads.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { CONTOSO, authenticatedProvider, startPair, type Pair } from '../providers/helpers.js';
 import { until } from '../helpers/until.js';
 
@@ -116,5 +116,38 @@ it(
       .where('scope_id', '=', accountId)
       .execute();
     expect(events.map((e) => e.type)).toContain('account.connected');
+  },
+);
+
+it(
+  'reads 30 messages with the token it holds, not one token-service read per Graph request',
+  { timeout: 90_000 },
+  async () => {
+    const asked = vi.spyOn(pair.postern.runtime.services.accessTokens, 'accessToken');
+    try {
+      for (let i = 0; i < 30; i += 1) {
+        await pair.emulator.control('POST', '/exchange/messages', {
+          from: 'gina@customer.example',
+          to: 'developers@contoso.com',
+          subject: `Batch ${i}`,
+          text: 'One of thirty.',
+          messageId: `<graph-batch-${i}@customer.example>`,
+        });
+      }
+      await until('the 30 messages', async () => {
+        const { stored } = await db()
+          .selectFrom('messages')
+          .select((eb) => eb.fn.countAll<number>().as('stored'))
+          .where('account_id', '=', accountId)
+          .where('message_id', 'like', '<graph-batch-%')
+          .executeTakeFirstOrThrow();
+        return Number(stored) === 30 ? true : undefined;
+      });
+      // Each message took a `$value` request (and the rounds their delta pages and batches): the
+      // token is read again at most every 30 s (reused-token.ts), not for each of them.
+      expect(asked.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      asked.mockRestore();
+    }
   },
 );
