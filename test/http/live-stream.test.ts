@@ -161,11 +161,16 @@ describe('GET /api/stream', () => {
     await deliver(CONTOSO.andrea.upn);
     const other = await all.waitFor('the other account’s message', messageOf(otherId));
     await all.waitFor('the assigned account’s message', messageOf(assignedId));
-    await mine.waitFor('the assigned account’s message', messageOf(assignedId));
+    const assigned = await mine.waitFor('the assigned account’s message', messageOf(assignedId));
     // One stream gets its events in order: once the agent has one numbered after the other
-    // account's, that one would have come before it, had it been sent.
+    // account's, that one would have come before it, had it been sent. It is the next message's
+    // own event that is awaited — the one above may be numbered after the other account's too —
+    // so that no message of this test is still on its way when the next test starts.
     await deliver(CONTOSO.andrea.upn);
-    await mine.waitFor('a later message', (event) => event.event === 'message' && seqOf(event) > seqOf(other));
+    await mine.waitFor(
+      'the next message',
+      (event) => messageOf(assignedId, Number(dataOf(assigned).messageId))(event) && seqOf(event) > seqOf(other),
+    );
     expect(mine.events.map((event) => dataOf(event).accountId)).not.toContain(otherId);
   });
 
