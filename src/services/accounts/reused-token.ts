@@ -36,11 +36,11 @@ export function reusedToken(read: () => Promise<ExpiringToken>, now: () => numbe
   let held: { token: string; readAt: number; expiresAt: number } | undefined;
   let reading: Promise<string> | undefined;
   let generation = 0;
-  const usable = (at: number): boolean =>
-    held !== undefined && at - held.readAt < TOKEN_REUSE_MS && held.expiresAt - at > TOKEN_REUSE_MIN_VALIDITY_MS;
+  const usable = (token: NonNullable<typeof held>, at: number): boolean =>
+    at - token.readAt < TOKEN_REUSE_MS && token.expiresAt - at > TOKEN_REUSE_MIN_VALIDITY_MS;
   return {
     get: () => {
-      if (held !== undefined && usable(now())) return Promise.resolve(held.token);
+      if (held !== undefined && usable(held, now())) return Promise.resolve(held.token);
       if (reading !== undefined) return reading;
       const started = generation;
       const readAt = now();
