@@ -14,7 +14,8 @@
  *    fetch, parse, store, commit, API read. Also from the start of the SMTP submission.
  *    BENCH_SAMPLES (300) messages one at a time, to mailboxes spread over all accounts; then a
  *    steady stream of BENCH_RATE (20) messages a second for 15 s, without waiting for one another;
- *    then one message to every mailbox at once (a burst), for the spread under load.
+ *    then one message to every mailbox at once (a burst), for the spread under load, with its
+ *    timeline (messages delivered and made visible per half second).
  *
  * Environment: BENCH_ACCOUNTS (1000), BENCH_SAMPLES (300), BENCH_SENDERS (100), BENCH_RATE (20),
  * BENCH_STEADY_MS (15000; 0 skips the steady stream), BENCH_BURST (the smaller of BENCH_ACCOUNTS and 1000:
@@ -147,6 +148,31 @@ function latencyFigures(prefix: string, samples: readonly Sample[]): Record<stri
   };
 }
 
+/** Width of a step of the burst's timeline. */
+const TIMELINE_STEP_MS = 500;
+
+/**
+ * The burst as a timeline: how many messages the emulator delivered, and how many became visible
+ * in Postern's API, in each {@link TIMELINE_STEP_MS} from the start. When the visible column falls
+ * behind the delivered one, Postern absorbs fewer wake-ups a second than the emulator delivers and
+ * the backlog is the latency; a constant lag with equal columns would point elsewhere.
+ */
+function burstTimeline(samples: readonly Sample[], start: number): Record<string, string> {
+  const counts = (times: readonly number[]): number[] => {
+    const steps = Math.ceil((Math.max(...times) - start + 1) / TIMELINE_STEP_MS);
+    const counted = new Array<number>(steps).fill(0);
+    for (const time of times) {
+      const step = Math.floor((time - start) / TIMELINE_STEP_MS);
+      counted[step] = (counted[step] ?? 0) + 1;
+    }
+    return counted;
+  };
+  return {
+    [`burstDeliveredPer${TIMELINE_STEP_MS}Ms`]: counts(samples.map((s) => s.sent.deliveredAt)).join(' '),
+    [`burstVisiblePer${TIMELINE_STEP_MS}Ms`]: counts(samples.map((s) => s.visibleAt)).join(' '),
+  };
+}
+
 function perAccount(before: MemorySnapshot, after: MemorySnapshot, accounts: number): Record<string, number> {
   const kb = (bytes: number): number => bytes / 1024 / accounts;
   return {
@@ -265,6 +291,7 @@ async function main(): Promise<void> {
       burstPosternCpuMsPerMessage: burstPosternCpuMs / BURST,
       burstEmulatorCpuMsPerMessage: burstEmulatorCpuMs / BURST,
       burstCpuBoundMsOnTheseCores: (burstPosternCpuMs + burstEmulatorCpuMs) / os.availableParallelism(),
+      ...burstTimeline(burst, burstStart),
     };
     printFigures(`Burst: one message to each of ${BURST} of the ${ACCOUNTS} mailboxes at once`, burstFigures);
 
