@@ -24,6 +24,7 @@
  * BENCH_REQUESTS (300), BENCH_WARMUP (10), BENCH_KIND_SECONDS (60), BENCH_SEED (19), BENCH_DATABASE_URL (an admin URL of a
  * PostgreSQL server that may CREATE DATABASE, or `embedded`; default the embedded SQLite),
  * BENCH_KINDS (comma-separated probe names, e.g. `searchPhrase,contactByAddress`; default all),
+ * BENCH_SLOWEST (0: how many of each kind's slowest requests to print, with their paths),
  * BENCH_PG_SHARED_BUFFERS (the embedded server's `shared_buffers`, e.g. `6GB`; default PostgreSQL's
  * 128 MB), BENCH_PG_PREWARM (`1`: the search's tables and indexes loaded into shared buffers first,
  * with pg_prewarm), BENCH_STORE_DIR (unset: a fresh store, removed at the end). With BENCH_STORE_DIR the store is kept
@@ -57,6 +58,7 @@ const STORE_DIR = process.env.BENCH_STORE_DIR;
 const KINDS = process.env.BENCH_KINDS?.split(',').filter((kind) => kind !== '');
 const SHARED_BUFFERS = process.env.BENCH_PG_SHARED_BUFFERS;
 const PREWARM = process.env.BENCH_PG_PREWARM === '1';
+const SLOWEST = Number(process.env.BENCH_SLOWEST ?? '0');
 
 /**
  * What BENCH_PG_PREWARM loads into PostgreSQL's shared buffers before the requests: the tables and
@@ -89,6 +91,8 @@ interface Timed {
   readonly target: number;
   readonly ms: number[];
   readonly items: number[];
+  /** The slowest requests, slowest first (BENCH_SLOWEST of them). */
+  readonly slowest: ReadonlyArray<{ readonly ms: number; readonly url: string }>;
 }
 
 async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -105,6 +109,7 @@ async function measure(app: FastifyInstance, authorization: string, probe: Probe
   const random = new Random(seed);
   const ms: number[] = [];
   const items: number[] = [];
+  const urls: string[] = [];
   const started = now();
   for (let i = 0; i < WARMUP + REQUESTS; i += 1) {
     // A kind far off its target stops early, so that one slow kind cannot hold the run for hours.
@@ -116,12 +121,17 @@ async function measure(app: FastifyInstance, authorization: string, probe: Probe
     if (reply.statusCode !== 200) throw new Error(`${probe.name}: ${url} answered ${reply.statusCode}: ${reply.body}`);
     if (i < WARMUP) continue;
     ms.push(took);
+    urls.push(url);
     const body: unknown = reply.json();
     if (typeof body === 'object' && body !== null && 'items' in body && Array.isArray(body.items)) {
       items.push(body.items.length);
     }
   }
-  return { name: probe.name, target: probe.target, ms, items };
+  const slowest = ms
+    .map((took, i) => ({ ms: took, url: urls[i] ?? '' }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, SLOWEST);
+  return { name: probe.name, target: probe.target, ms, items, slowest };
 }
 
 function probes(store: GeneratedStore, inject: (url: string) => Promise<unknown>): Probe[] {
@@ -338,6 +348,9 @@ async function main(): Promise<void> {
           .padStart(7)} ms` +
           `  (n ${timed.ms.length}, target p99 < ${timed.target} ms${quantile(timed.ms, 0.99) < timed.target ? '' : ', MISSED'}; items avg ${(timed.items.reduce((a, b) => a + b, 0) / Math.max(1, timed.items.length)).toFixed(1)})\n`,
       );
+      for (const slow of timed.slowest) {
+        process.stdout.write(`      ${slow.ms.toFixed(1).padStart(8)} ms  ${decodeURIComponent(slow.url)}\n`);
+      }
     }
     process.stdout.write(`load average after: ${load()}\n`);
     const missed = results.filter((r) => quantile(r.ms, 0.99) >= r.target).map((r) => r.name);

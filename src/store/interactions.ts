@@ -10,7 +10,7 @@ import { PosternError } from '../errors/index.js';
 import type { SearchQuery } from '../domain/search-query.js';
 import { formatSubjectToken, subjectTokenAround } from '../domain/subject.js';
 import type { Database } from './database.js';
-import { interactionSearchCondition, planSearch } from './message-search.js';
+import { interactionSearchCondition, planSearch, withSearchMemory } from './message-search.js';
 import { clampPageSize, containsLowercase } from './pagination.js';
 import type { InteractionStatus, NewRow, Row, Timestamp } from './schema.js';
 import { toDbTime } from './time.js';
@@ -268,6 +268,11 @@ export async function requireInteraction(db: Database, id: number): Promise<Inte
  */
 export async function listInteractions(db: Database, query: InteractionQuery): Promise<InteractionPage> {
   if (query.accountIds.length === 0) return { items: [], nextCursor: null };
+  if (query.search === undefined || db.engine !== 'postgres') return listInteractionsPage(db, query);
+  return withSearchMemory(db, (tx) => listInteractionsPage(tx, query));
+}
+
+async function listInteractionsPage(db: Database, query: InteractionQuery): Promise<InteractionPage> {
   const limit = clampPageSize(query.limit);
   let select = db.kysely
     .selectFrom('interactions')

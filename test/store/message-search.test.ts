@@ -5,7 +5,7 @@
  * condition (collecting the matching messages, or walking the conversations) agreeing.
  */
 import { sql } from 'kysely';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it, vi } from 'vitest';
 import { parseSearchQuery } from '../../src/domain/search-query.js';
 import {
   closeInteraction,
@@ -20,7 +20,7 @@ import {
   type InteractionRecord,
   type NewInboundMessage,
 } from '../../src/store/index.js';
-import { PAIRS_CUT, interactionSearchCondition, planSearch } from '../../src/store/message-search.js';
+import { PAIRS_CUT, SEARCH_WORK_MEM, interactionSearchCondition, planSearch } from '../../src/store/message-search.js';
 import { MIGRATIONS, migrateDown, migrateToLatest } from '../../src/store/migrations/index.js';
 import { readWordStatistics } from '../../src/store/search-statistics.js';
 import { forEachEngine } from '../helpers/store.js';
@@ -407,6 +407,32 @@ forEachEngine((engine, openFresh) => {
       expect(Number(rows[0]?.n)).toBe(0);
     }
   });
+
+  it.runIf(engine === 'postgres')(
+    'asks a search’s statements in a transaction of their own with the search’s work_mem, and leaves the pool’s connections at the default',
+    async () => {
+      const during: string[] = [];
+      const transaction = db.transaction.bind(db);
+      const spy = vi.spyOn(db, 'transaction').mockImplementation((fn, options) =>
+        transaction(async (tx) => {
+          const result = await fn(tx);
+          const { rows } = await sql<{ work_mem: string }>`show work_mem`.execute(tx.kysely);
+          during.push(rows[0]?.work_mem ?? '');
+          return result;
+        }, options),
+      );
+      try {
+        expect(await found([support], 'invoice')).toEqual([invoice.id]);
+        // Without a search, the list is one statement, asked outside any transaction.
+        await listInteractions(db, { accountIds: [support] });
+      } finally {
+        spy.mockRestore();
+      }
+      expect(during).toEqual([SEARCH_WORK_MEM]);
+      const { rows } = await sql<{ work_mem: string }>`show work_mem`.execute(db.kysely);
+      expect(rows[0]?.work_mem).not.toBe(SEARCH_WORK_MEM);
+    },
+  );
 
   it.runIf(engine === 'postgres')('walks a word its statistics know as common without counting it', async () => {
     const umbrellas = await conversation(sales, 'Umbrellas');
