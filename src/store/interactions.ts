@@ -268,7 +268,7 @@ export async function requireInteraction(db: Database, id: number): Promise<Inte
  */
 export async function listInteractions(db: Database, query: InteractionQuery): Promise<InteractionPage> {
   if (query.accountIds.length === 0) return { items: [], nextCursor: null };
-  if (query.search === undefined || db.engine !== 'postgres') return listInteractionsPage(db, query);
+  if (query.search === undefined) return listInteractionsPage(db, query);
   return withSearchMemory(db, (tx) => listInteractionsPage(tx, query));
 }
 
