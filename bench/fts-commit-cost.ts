@@ -20,29 +20,19 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describeMachine, printFigures } from './helpers/figures.js';
+import { Random } from './helpers/million-text.js';
 
 const WARM_ROWS = Number(process.env.BENCH_WARM_ROWS ?? '20000');
 const COMMITS = Number(process.env.BENCH_COMMITS ?? '2000');
 const WORDS = Number(process.env.BENCH_WORDS ?? '120');
 const VOCABULARY = 3000;
 
-/** A deterministic generator (mulberry32), so that every case writes the same words. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const vocabulary = Array.from({ length: VOCABULARY }, (_, i) => `w${((i * 7919) % 100_000).toString(36)}`);
 
 /** A body of `count` words, the first of the vocabulary far more often than the last. */
-function body(next: () => number, count: number): string {
+function body(random: Random, count: number): string {
   const words: string[] = [];
-  for (let i = 0; i < count; i += 1) words.push(vocabulary[Math.floor(next() ** 3 * VOCABULARY)] ?? 'w');
+  for (let i = 0; i < count; i += 1) words.push(vocabulary[Math.floor(random.next() ** 3 * VOCABULARY)] ?? 'w');
   return words.join(' ');
 }
 
@@ -74,9 +64,10 @@ function run({ search, group, transactions }: Case, dir: string): Record<string,
     );
     const begin = db.prepare('begin');
     const commit = db.prepare('commit');
-    const next = random(19);
+    // Seeded: every case writes the same words.
+    const random = new Random(19);
     const write = (n: number): void => {
-      const text = body(next, WORDS);
+      const text = body(random, WORDS);
       const subject = `Order ${vocabulary[n % VOCABULARY] ?? ''}`;
       const { lastInsertRowid } = insertMessage.run(n % 100, `<${n}@bench.example>`, subject, text, '2026-12-06');
       if (search) insertDocument.run(lastInsertRowid, subject, 'sender@bench.example', 'queue@bench.example', text);
